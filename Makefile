@@ -1,0 +1,98 @@
+# crfs — one top-level Makefile.  `make` builds everything into build/.
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+
+WARN    := -Wall -Wextra -Werror -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ikernel-helpers -MMD -MP
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+
+LIB_SRC     := $(wildcard lib/*.c)
+KH_SRC      := $(wildcard kernel-helpers/*.c)
+CRFS_SRC    := $(wildcard crfs/*.c)
+RESTORE_SRC := $(filter-out restore/restorer.c,$(wildcard restore/*.c))
+WL_SRC      := $(wildcard tests/workloads/*.c)
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+LIB_A := $(B)/libcrfsfmt.a
+KH_A  := $(B)/libkh.a
+BINS  := $(B)/bin/crfs $(B)/bin/crfs-restore $(B)/bin/crfsctl
+WLS   := $(patsubst tests/workloads/%.c,$(B)/tests/%,$(WL_SRC))
+UNIT  := $(B)/tests/unit-tests
+
+all: $(BINS) $(WLS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(LIB_A): $(call obj,$(LIB_SRC))
+	ar rcs $@ $^
+$(KH_A): $(call obj,$(KH_SRC))
+	ar rcs $@ $^
+
+$(B)/bin/crfs: $(call obj,$(CRFS_SRC)) $(KH_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs fuse3)
+$(call obj,$(CRFS_SRC)): CFLAGS += $(shell pkg-config --cflags fuse3)
+
+# The restorer runs after the restore tool's own memory is gone: freestanding,
+# position independent, no stack protector, linked flat and embedded as bytes.
+RESTORER_CFLAGS := -std=gnu11 $(WARN) -Iinclude -O2 -fPIE -ffreestanding \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin \
+	-nostdlib -fno-jump-tables -mno-red-zone -fcf-protection=none
+$(B)/restorer/restorer.o: restore/restorer.c restore/restorer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RESTORER_CFLAGS) -c -o $@ $<
+$(B)/restorer/restorer.bin: $(B)/restorer/restorer.o restore/restorer.lds
+	ld -pie --no-dynamic-linker -T restore/restorer.lds -o $(B)/restorer/restorer.elf $<
+	@if readelf -r $(B)/restorer/restorer.elf | grep -q 'R_X86'; then \
+		echo "restorer needs relocations: not position independent" >&2; exit 1; fi
+	objcopy -O binary $(B)/restorer/restorer.elf $@
+$(B)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restorer.bin
+	@mkdir -p $(dir $@)
+	$(CC) -c -DBLOB='"$(B)/restorer/restorer.bin"' -o $@ $<
+
+$(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob.o $(KH_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^
+
+$(B)/bin/crfsctl: tools/crfsctl
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
+$(B)/tests/%: tests/workloads/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g $(WARN) -o $@ $< -lm
+
+$(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
+	$(CC) -o $@ $^ -lcriterion
+
+deps:
+	@tools/install-deps
+
+test: deps all $(UNIT)
+	@tests/run-all
+
+demo: deps all
+	@tools/demo
+
+bench: deps all
+	@tools/bench
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps test demo bench install clean
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Capture of one frozen process: what ptrace and /proc tell directly, plus
+ * the few facts only the task can report (signal handlers, sigaltstack,
+ * brk, ...), asked through remote syscalls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "kh.h"
+#include "snapshot.h"
+
+/* Kernel's struct sigaction (rt_sigaction), not glibc's */
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct kstack {
+	uint64_t sp;
+	int32_t flags, pad;
+	uint64_t size;
+};
+
+struct task_facts {
+	struct crfs_sigaction sa[CRFS_NSIG];
+	uint64_t brk;
+	uint32_t securebits;
+	int dumpable;
+};
+
+static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
+		       size_t len)
+{
+	return kh_mem_read(r->tid, r->memfd, addr, buf, len) == (ssize_t)len ?
+	       0 : -EIO;
+}
+
+#define RSYS(r, nr, a, b, c, d) kh_remote_syscall(r, nr, a, b, c, d, 0, 0)
+
+static int ask_task(struct kh_remote *r, struct task_facts *tf,
+		    struct crfs_thread *th)
+{
+	struct ksigaction ka;
+	struct kstack ks;
+	long scratch, ret;
+	int sig;
+
+	scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
+				    PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch < 0 && scratch > -4096)
+		return (int)scratch;
+	for (sig = 1; sig <= CRFS_NSIG; sig++) {
+		ret = RSYS(r, __NR_rt_sigaction, sig, 0, scratch, 8);
+		if (ret == -EINVAL) /* SIGKILL/SIGSTOP have no action to read */
+			continue;
+		if (ret || remote_read(r, scratch, &ka, sizeof(ka)))
+			goto fail;
+		memcpy(&tf->sa[sig - 1], &ka, sizeof(ka));
+	}
+	ret = RSYS(r, __NR_sigaltstack, 0, scratch, 0, 0);
+	if (ret || remote_read(r, scratch, &ks, sizeof(ks)))
+		goto fail;
+	th->ss_sp = ks.sp;
+	th->ss_size = ks.size;
+	th->ss_flags = ks.flags;
+	ret = RSYS(r, __NR_prctl, PR_GET_TID_ADDRESS, scratch, 0, 0);
+	if (ret || remote_read(r, scratch, &th->clear_child_tid, 8))
+		goto fail;
+	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
+	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
+	return ret ? (int)ret : 0;
+fail:
+	RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
+	return ret < 0 ? (int)ret : -EIO;
+}
+
+static int capture_thread(pid_t tid, struct crfs_thread *th,
+			  struct task_facts *tf, int *pending_sig)
+{
+	struct user_regs_struct regs;
+	struct kh_remote r;
+	int ret;
+
+	th->tid = tid;
+	th->xstate = malloc(CRFS_XSTATE_MAX);
+	if (!th->xstate)
+		return -ENOMEM;
+	th->xstate_size = CRFS_XSTATE_MAX;
+	ret = kh_get_regs(tid, &regs);
+	ret = ret ?: kh_get_xstate(tid, th->xstate, &th->xstate_size);
+	ret = ret ?: kh_get_sigmask(tid, &th->blocked);
+	ret = ret ?: kh_get_rseq(tid, &th->rseq_ptr, &th->rseq_size,
+				 &th->rseq_sig);
+	if (ret)
+		return ret;
+	memcpy(th->regs, &regs, sizeof(regs));
+	ret = kh_remote_open(&r, tid, 0);
+	if (ret)
+		return ret;
+	ret = ask_task(&r, tf, th);
+	*pending_sig = r.pending_sig;
+	return kh_remote_close(&r) ?: ret;
+}
+
+static int add_text(struct snapshot *s, const char *path, struct strbuf *sb,
+		    int ret)
+{
+	if (ret) {
+		sb_free(sb);
+		return ret;
+	}
+	return snapshot_add(s, path, E_TEXT, sb->buf, sb->len, -1);
+}
+
+#define RENDER(s, path, fn, ...) ({			\
+	struct strbuf __sb;				\
+	sb_init(&__sb);					\
+	add_text(s, path, &__sb, fn(&__sb, __VA_ARGS__));\
+})
+
+static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
+			struct crfs_mm *mm, struct kh_stat *st)
+{
+	int seccomp, ret;
+
+	ret = kh_proc_stat(pid, st);
+	ret = ret ?: kh_proc_status(pid, c, &a->umask, &a->no_new_privs,
+				    &seccomp);
+	ret = ret ?: kh_proc_link(pid, "exe", &a->exe);
+	ret = ret ?: kh_proc_link(pid, "cwd", &a->cwd);
+	ret = ret ?: kh_proc_link(pid, "root", &a->root);
+	ret = ret ?: kh_proc_personality(pid, &a->personality);
+	ret = ret ?: kh_proc_auxv(pid, mm->auxv, &mm->auxv_len);
+	if (ret)
+		return ret;
+	a->pid = pid;
+	a->ppid = st->ppid;
+	a->pgid = st->pgid;
+	a->sid = st->sid;
+	a->nthreads = st->nthreads;
+	memcpy(a->comm, st->comm, sizeof(a->comm));
+	mm->start_code = st->start_code;
+	mm->end_code = st->end_code;
+	mm->start_data = st->start_data;
+	mm->end_data = st->end_data;
+	mm->start_brk = st->start_brk;
+	mm->start_stack = st->start_stack;
+	mm->arg_start = st->arg_start;
+	mm->arg_end = st->arg_end;
+	mm->env_start = st->env_start;
+	mm->env_end = st->env_end;
+	return seccomp ? 1 : 0;
+}
+
+static void check_paths(struct snapshot *s, const struct crfs_attr *a)
+{
+	if (strstr(a->cwd, " (deleted)"))
+		snapshot_report(s, "process %d: its working directory was deleted",
+				a->pid);
+	if (strstr(a->exe, " (deleted)"))
+		snapshot_report(s, "process %d: its executable was deleted",
+				a->pid);
+}
+
+static int add_proc(struct snapshot *s, pid_t pid)
+{
+	struct proc_snap *np = realloc(s->procs, (s->nprocs + 1) * sizeof(*np));
+
+	if (!np)
+		return -ENOMEM;
+	s->procs = np;
+	memset(&np[s->nprocs], 0, sizeof(*np));
+	np[s->nprocs].pid = pid;
+	np[s->nprocs].memfd = kh_mem_open(pid, O_RDONLY);
+	if (np[s->nprocs].memfd < 0)
+		return np[s->nprocs].memfd;
+	s->nprocs++;
+	return 0;
+}
+
+static int capture_memory(struct snapshot *s, int idx, const char *dir)
+{
+	struct proc_snap *p = &s->procs[idx];
+	char path[64];
+	size_t i;
+	int ret;
+
+	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
+	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, &p->runs,
+				  &p->nruns);
+	if (ret)
+		return ret;
+	for (i = 0; i < p->nruns; i++)
+		p->pages_size += p->runs[i].npages * 4096;
+	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_MAPS), render_maps,
+		     p->vmas, p->nvmas);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
+	ret = ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
+				  pages_idx_size(s->freeze_id, p->nruns), idx);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES);
+	return ret ?: snapshot_add(s, path, E_PAGES, NULL, p->pages_size, idx);
+}
+
+static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
+{
+	struct crfs_rlimit rl[CRFS_NLIMITS];
+	struct crfs_fd *fds = NULL;
+	char path[64];
+	size_t n = 0;
+	int ret;
+
+	ret = kh_proc_fds(pid, &fds, &n, snapshot_report, s);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_FDS);
+	ret = ret ?: RENDER(s, path, render_fds, fds, n);
+	free_fds(fds, n);
+	ret = ret ?: kh_proc_limits(pid, rl);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_RLIMITS);
+	return ret ?: RENDER(s, path, render_rlimits, rl);
+}
+
+static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
+			   struct task_facts *tf)
+{
+	struct crfs_thread th = { 0 };
+	char path[96];
+	int ret, sig = 0;
+
+	ret = capture_thread(pid, &th, tf, &sig);
+	s->procs[s->nprocs - 1].pending_sig = sig;
+	if (sig)
+		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
+				pid, sig);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
+	ret = ret ?: snapshot_add(s, path, E_DIR, NULL, 0, -1);
+	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, pid);
+	ret = ret ?: snapshot_add(s, path, E_DIR, NULL, 0, -1);
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+		 CRFS_F_REGS);
+	ret = ret ?: RENDER(s, path, render_regs, &th);
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+		 CRFS_F_XSTATE);
+	ret = ret ?: RENDER(s, path, render_xstate, &th);
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+		 CRFS_F_SIGSTATE);
+	ret = ret ?: RENDER(s, path, render_sigstate, &th);
+	free(th.xstate);
+	return ret;
+}
+
+int capture_process(struct snapshot *s, pid_t pid, pid_t root)
+{
+	struct crfs_attr a = { 0 };
+	struct crfs_creds c = { 0 };
+	struct crfs_mm mm = { 0 };
+	struct task_facts tf = { 0 };
+	struct kh_stat st;
+	char dir[32], path[64];
+	int ret, idx = s->nprocs;
+
+	(void)root;
+	snprintf(dir, sizeof(dir), "%d/", pid);
+	ret = add_proc(s, pid);
+	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
+				  NULL, 0, -1);
+	ret = ret ?: capture_attr(pid, &a, &c, &mm, &st);
+	if (ret == 1) {
+		snapshot_report(s, "process %d: seccomp filters are not supported yet",
+				pid);
+		ret = 0;
+	}
+	if (!ret && st.nthreads > 1)
+		snapshot_report(s, "process %d: multi-threaded processes are not supported yet (%d threads)",
+				pid, st.nthreads);
+	ret = ret ?: capture_threads(s, pid, dir, &tf);
+	if (ret)
+		goto out;
+	check_paths(s, &a);
+	a.dumpable = tf.dumpable;
+	c.securebits = tf.securebits;
+	mm.brk = tf.brk;
+	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
+	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
+			    render_creds, &c);
+	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_MM), render_mm,
+			    &mm);
+	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_SIGACTS),
+			    render_sigactions, tf.sa);
+	ret = ret ?: capture_files(s, pid, dir);
+	ret = ret ?: capture_memory(s, idx, dir);
+out:
+	free(a.exe);
+	free(a.cwd);
+	free(a.root);
+	free(c.groups);
+	return ret;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/* ctl: the commands a container takes and the state it reports. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "kh.h"
+
+static const char *const state_names[] = {
+	[C_EMPTY] = "empty", [C_RUNNING] = "running",
+	[C_FROZEN] = "frozen", [C_DEAD] = "dead",
+};
+
+static bool alive(pid_t pid)
+{
+	struct kh_stat st;
+
+	return !kh_proc_stat(pid, &st) && st.state != 'Z' && st.state != 'X';
+}
+
+void container_refresh(struct container *c)
+{
+	if (c->state == C_RUNNING && !alive(c->root))
+		c->state = C_DEAD;
+}
+
+static int refuse(struct container *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(struct container *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+static int cmd_attach(struct container *c, const char *arg)
+{
+	char *end;
+	long pid;
+
+	if (c->state == C_FROZEN)
+		return refuse(c, EBUSY, "attach: container is frozen; thaw it first");
+	pid = strtol(arg, &end, 10);
+	if (!*arg || *end || pid <= 0 || pid > 4194304)
+		return refuse(c, EINVAL, "attach: '%s' is not a pid", arg);
+	if (pid == getpid())
+		return refuse(c, EINVAL, "attach: cannot checkpoint the crfs daemon");
+	if (!alive(pid))
+		return refuse(c, ESRCH, "attach: no process %ld", pid);
+	c->root = pid;
+	c->state = C_RUNNING;
+	free(c->pids);
+	c->pids = NULL;
+	c->npids = 0;
+	return 0;
+}
+
+static int cmd_freeze(struct container *c)
+{
+	int ret;
+
+	container_refresh(c);
+	if (c->state == C_FROZEN)
+		return 0;
+	if (c->state == C_EMPTY)
+		return refuse(c, ENOENT, "freeze: nothing attached; write 'attach PID' first");
+	if (c->state == C_DEAD)
+		return refuse(c, ESRCH, "freeze: process %d is dead", c->root);
+	ret = freeze_tree(c);
+	if (ret) {
+		container_refresh(c);
+		return ret;
+	}
+	c->state = C_FROZEN;
+	c->gen++;
+	return 0;
+}
+
+static int cmd_thaw(struct container *c)
+{
+	if (c->state != C_FROZEN)
+		return refuse(c, EINVAL, "thaw: container is %s, not frozen",
+			      state_names[c->state]);
+	thaw_tree(c);
+	c->state = C_RUNNING;
+	c->gen++;
+	container_refresh(c);
+	return 0;
+}
+
+static int cmd_kill(struct container *c)
+{
+	if (c->state == C_EMPTY)
+		return refuse(c, ENOENT, "kill: nothing attached");
+	if (c->state == C_FROZEN)
+		c->gen++;
+	kill_tree(c);
+	c->state = C_DEAD;
+	return 0;
+}
+
+int container_command(struct container *c, const char *cmd)
+{
+	char buf[128], *arg;
+	size_t n = strcspn(cmd, "\n");
+
+	if (n >= sizeof(buf) || (cmd[n] && cmd[n + 1]))
+		return refuse(c, EINVAL, "one command per write");
+	memcpy(buf, cmd, n);
+	buf[n] = '\0';
+	arg = strchr(buf, ' ');
+	if (arg)
+		*arg++ = '\0';
+	c->error[0] = '\0';
+	if (!strcmp(buf, "attach") && arg)
+		return cmd_attach(c, arg);
+	if (arg)
+		return refuse(c, EINVAL, "'%s' takes no argument", buf);
+	if (!strcmp(buf, "freeze"))
+		return cmd_freeze(c);
+	if (!strcmp(buf, "thaw"))
+		return cmd_thaw(c);
+	if (!strcmp(buf, "kill"))
+		return cmd_kill(c);
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, freeze, thaw, kill)",
+		      buf);
+}
+
+char *container_render_ctl(struct container *c, size_t *len)
+{
+	struct strbuf sb;
+
+	container_refresh(c);
+	sb_init(&sb);
+	sb_printf(&sb, "%s\n", state_names[c->state]);
+	if (c->state != C_EMPTY)
+		sb_printf(&sb, "root %d\n", c->root);
+	if (c->snap) {
+		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
+		if (c->snap->unsupported.len)
+			sb_printf(&sb, "%s", c->snap->unsupported.buf);
+	}
+	if (c->error[0])
+		sb_printf(&sb, "error %s\n", c->error);
+	return sb_steal(&sb, len);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Containers and the registry that holds them: the daemon's only state. */
+#ifndef CRFS_CONTAINER_H
+#define CRFS_CONTAINER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "snapshot.h"
+
+enum cstate { C_EMPTY, C_RUNNING, C_FROZEN, C_DEAD };
+
+struct container {
+	char *name;
+	uint64_t id;		/* never reused; the base of its inodes */
+	enum cstate state;
+	pid_t root;
+	pid_t *tids;		/* tasks we hold stopped */
+	int ntids;
+	pid_t *pids;		/* processes of the tree at freeze */
+	int npids;
+	struct snapshot *snap;
+	uint64_t gen;		/* bumped at every freeze and thaw */
+	char error[512];	/* why the last command was refused */
+	struct container *next;
+};
+
+struct registry {
+	struct container *head;
+	uint64_t next_id;
+};
+
+struct container *registry_find(struct registry *r, const char *name);
+struct container *registry_find_id(struct registry *r, uint64_t id);
+int registry_add(struct registry *r, const char *name);
+int registry_remove(struct registry *r, const char *name);
+void registry_release_all(struct registry *r);
+
+/* One ctl command; on failure c->error says why. */
+int container_command(struct container *c, const char *cmd);
+char *container_render_ctl(struct container *c, size_t *len);
+void container_refresh(struct container *c);
+
+/* freeze.c */
+int freeze_tree(struct container *c);
+void thaw_tree(struct container *c);
+void kill_tree(struct container *c);
+
+#endif

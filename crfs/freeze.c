@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Freeze: PTRACE_SEIZE + PTRACE_INTERRUPT every thread of every process of
+ * the tree, again and again until a pass finds nobody new (a task may fork
+ * or clone while we work), then capture the snapshot.  All ptrace work runs
+ * on the daemon's single FUSE thread, which is the tracer for the whole
+ * freeze.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "kh.h"
+
+static bool in_list(const pid_t *l, int n, pid_t p)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (l[i] == p)
+			return true;
+	return false;
+}
+
+static int push(pid_t **l, int *n, pid_t p)
+{
+	pid_t *nl = realloc(*l, (*n + 1) * sizeof(**l));
+
+	if (!nl)
+		return -ENOMEM;
+	*l = nl;
+	nl[(*n)++] = p;
+	return 0;
+}
+
+/* One pass over the tree; *added counts tasks seized for the first time. */
+static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
+		      int *added)
+{
+	pid_t *tids, *kids;
+	int i, k, nt, nk, ret = 0;
+
+	*nprocs = 0;
+	ret = push(procs, nprocs, c->root);
+	for (i = 0; !ret && i < *nprocs; i++) {
+		pid_t pid = (*procs)[i];
+
+		if (kh_proc_tids(pid, &tids, &nt))
+			continue;	/* exited meanwhile */
+		for (k = 0; !ret && k < nt; k++) {
+			if (in_list(c->tids, c->ntids, tids[k]))
+				continue;
+			ret = kh_seize(tids[k]);
+			if (ret == -ESRCH) {
+				ret = 0;
+				continue;
+			}
+			ret = ret ?: push(&c->tids, &c->ntids, tids[k]);
+			(*added)++;
+		}
+		free(tids);
+		if (ret || kh_proc_children(pid, &kids, &nk))
+			continue;
+		for (k = 0; !ret && k < nk; k++)
+			ret = push(procs, nprocs, kids[k]);
+		free(kids);
+	}
+	return ret;
+}
+
+static void release(struct container *c, bool kill_them)
+{
+	int i, st;
+
+	for (i = 0; i < c->ntids; i++) {
+		if (kill_them) {
+			/* as tracer we must reap the exit before the parent can */
+			while (waitpid(c->tids[i], &st, __WALL) > 0 &&
+			       !WIFEXITED(st) && !WIFSIGNALED(st))
+				ptrace(PTRACE_CONT, c->tids[i], 0, 0);
+		} else {
+			kh_detach(c->tids[i], 0);
+		}
+	}
+	free(c->tids);
+	c->tids = NULL;
+	c->ntids = 0;
+}
+
+int freeze_tree(struct container *c)
+{
+	pid_t *procs = NULL;
+	int nprocs = 0, added, ret, i;
+
+	do {
+		added = 0;
+		ret = seize_pass(c, &procs, &nprocs, &added);
+	} while (!ret && added);
+	if (!ret && !in_list(c->tids, c->ntids, c->root))
+		ret = -ESRCH;
+	if (ret) {
+		snprintf(c->error, sizeof(c->error),
+			 "freeze failed: %s; the tree was left running",
+			 strerror(-ret));
+		goto fail;
+	}
+	c->snap = snapshot_new();
+	if (!c->snap) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (nprocs > 1)
+		snapshot_report(c->snap, "process %d: child processes are not supported yet (%d processes in the tree)",
+				procs[1], nprocs);
+	for (i = 0; !ret && i < nprocs; i++)
+		ret = capture_process(c->snap, procs[i], c->root);
+	ret = ret ?: snapshot_finish(c->snap, c->root);
+	if (ret) {
+		snprintf(c->error, sizeof(c->error),
+			 "checkpoint of the frozen tree failed: %s; the tree was left running",
+			 strerror(-ret));
+		goto fail;
+	}
+	free(c->pids);
+	c->pids = procs;
+	c->npids = nprocs;
+	return 0;
+fail:
+	snapshot_free(c->snap);
+	c->snap = NULL;
+	release(c, false);
+	free(procs);
+	return ret;
+}
+
+void thaw_tree(struct container *c)
+{
+	struct snapshot *s = c->snap;
+	size_t i;
+
+	release(c, false);
+	for (i = 0; s && i < s->nprocs; i++)
+		if (s->procs[i].pending_sig)
+			syscall(SYS_tgkill, s->procs[i].pid, s->procs[i].pid,
+				s->procs[i].pending_sig);
+	snapshot_free(s);
+	c->snap = NULL;
+}
+
+void kill_tree(struct container *c)
+{
+	int i;
+
+	for (i = 0; i < c->npids; i++)
+		kill(c->pids[i], SIGKILL);
+	kill(c->root, SIGKILL);
+	release(c, true);
+	snapshot_free(c->snap);
+	c->snap = NULL;
+}

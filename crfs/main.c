@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crfs [-f] [-d] MNT: mount the checkpoint/restart filesystem.
+ *
+ * The loop is single-threaded on purpose: ptrace belongs to the thread
+ * that seized a task, so every freeze, capture and thaw must happen on one
+ * long-lived thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "fs.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crfs [-f] [-d] MOUNTPOINT\n"
+		   "  -f  stay in the foreground\n"
+		   "  -d  debug: foreground, log every FUSE request\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct registry registry = { 0 };
+	const char *mnt = NULL;
+	int i, fg = 0, debug = 0, ret = 1;
+	struct fuse *fuse;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-f"))
+			fg = 1;
+		else if (!strcmp(argv[i], "-d"))
+			fg = debug = 1;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (argv[i][0] != '-' && !mnt)
+			mnt = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!mnt) {
+		usage(stderr);
+		return 2;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "crfs: must run as root (ptrace of any process)\n");
+		return 1;
+	}
+	fuse_opt_add_arg(&args, argv[0]);
+	fuse_opt_add_arg(&args, "-ofsname=crfs,subtype=crfs,default_permissions");
+	if (debug)
+		fuse_opt_add_arg(&args, "-odebug");
+	fuse = fuse_new(&args, &crfs_ops, sizeof(crfs_ops), &registry);
+	if (!fuse)
+		goto out_args;
+	if (fuse_mount(fuse, mnt)) {
+		fprintf(stderr, "crfs: cannot mount on %s\n", mnt);
+		goto out_destroy;
+	}
+	/* the mount is live before the caller gets its prompt back */
+	if (fuse_daemonize(fg))
+		goto out_unmount;
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
+		goto out_unmount;
+	ret = fuse_loop(fuse) ? 1 : 0;
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+out_args:
+	fuse_opt_free_args(&args);
+	return ret;
+}

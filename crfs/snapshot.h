@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A snapshot is everything a frozen container shows: taken once at freeze
+ * time (only memory contents are read later, while the tasks stay stopped)
+ * and dropped at thaw, so every file of one copy describes one instant.
+ */
+#ifndef CRFS_SNAPSHOT_H
+#define CRFS_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "crfs/format.h"
+
+enum entry_kind { E_DIR, E_TEXT, E_PAGES, E_PAGES_IDX };
+
+struct entry {
+	char *path;		/* relative to the container directory */
+	enum entry_kind kind;
+	char *data;		/* E_TEXT */
+	size_t len;		/* size of the file */
+	int proc;		/* E_PAGES*: index into procs */
+};
+
+struct proc_snap {
+	pid_t pid;
+	int memfd;
+	struct crfs_vma *vmas;
+	size_t nvmas;
+	struct crfs_page_run *runs;
+	size_t nruns;
+	uint64_t pages_size;
+	char *idx;		/* pages.idx, rendered when first read */
+	int pending_sig;	/* arrived while we asked the task; resent at thaw */
+};
+
+struct snapshot {
+	char freeze_id[33];
+	time_t when;
+	struct proc_snap *procs;
+	size_t nprocs;
+	struct entry *entries;
+	size_t nentries;
+	struct strbuf unsupported;	/* one reason per line */
+};
+
+struct snapshot *snapshot_new(void);
+void snapshot_free(struct snapshot *s);
+void snapshot_report(void *snap, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int snapshot_add(struct snapshot *s, const char *path, enum entry_kind kind,
+		 char *data, size_t len, int proc);
+/* Seals the snapshot: renders image and tree from what was added. */
+int snapshot_finish(struct snapshot *s, pid_t root);
+const struct entry *snapshot_find(const struct snapshot *s, const char *path,
+				  size_t *index);
+ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
+		      size_t size, off_t off);
+
+/* capture.c */
+int capture_process(struct snapshot *s, pid_t pid, pid_t root);
+
+#endif

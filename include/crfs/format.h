@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rendering and parsing of crfs state files (lib/).  Every text file is
+ * line-oriented "key value"; strings are escaped like /proc/mounts (octal
+ * \ooo for space, tab, newline, backslash and non-printables) so that one
+ * value never spans more than one token.
+ */
+#ifndef CRFS_FORMAT_H
+#define CRFS_FORMAT_H
+
+#include <stdarg.h>
+#include "crfs/image.h"
+
+/* Checksums (lib/hash.c) */
+struct crfs_hash {
+	uint64_t v[4];
+	uint64_t len;
+	unsigned char tail[32];
+	size_t tail_len;
+};
+void crfs_hash_init(struct crfs_hash *h);
+void crfs_hash_update(struct crfs_hash *h, const void *data, size_t len);
+uint64_t crfs_hash_final(const struct crfs_hash *h);
+uint64_t crfs_hash(const void *data, size_t len);
+
+/* Growable text buffer (lib/strbuf.c) */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+int sb_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sb_put_escaped(struct strbuf *sb, const char *s);
+char *sb_steal(struct strbuf *sb, size_t *len);
+
+/* Tokens (lib/text.c) */
+struct crfs_text {
+	const char *p, *end;
+	int lineno;
+	const char *file;	/* for messages */
+	char *err;		/* caller's buffer */
+	size_t errlen;
+};
+void text_init(struct crfs_text *t, const char *file, const char *buf,
+	       size_t len, char *err, size_t errlen);
+/* Copies the next line into line (NUL-terminated); 0 at end, 1 on a line. */
+int text_next_line(struct crfs_text *t, char *line, size_t size);
+char *tok_next(char **cursor);
+int parse_u64(const char *s, uint64_t *v);
+int parse_int(const char *s, int *v);
+int unescape(const char *s, char **out);
+int text_error(struct crfs_text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Files of plain "key value" pairs described by a table (lib/kv.c) */
+enum kv_type {
+	KV_HEX,		/* uint64_t, 0x... */
+	KV_INT,		/* int, decimal */
+	KV_UINT,	/* unsigned int, decimal */
+	KV_OCT,		/* unsigned int, 0ooo */
+	KV_STR,		/* char *, escaped, malloc'ed on parse */
+	KV_COMM,	/* char[CRFS_COMM_LEN + 1], escaped */
+};
+
+struct kv_field {
+	const char *key;
+	enum kv_type type;
+	size_t off;
+};
+
+int kv_render(struct strbuf *sb, const struct kv_field *f, size_t n,
+	      const void *obj);
+/*
+ * Parses every line: a key of the table sets its field, any other key goes
+ * to extra() (may be NULL), which returns 0 if it took the line.  A missing
+ * or repeated table key is an error.
+ */
+int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
+	     void *obj, int (*extra)(struct crfs_text *t, const char *key,
+				     char *rest, void *obj));
+
+/* Per-file formats (lib/image_*.c); parse returns 0 or -EINVAL + message */
+int render_attr(struct strbuf *sb, const struct crfs_attr *a);
+int parse_attr(struct crfs_text *t, struct crfs_attr *a);
+int render_creds(struct strbuf *sb, const struct crfs_creds *c);
+int parse_creds(struct crfs_text *t, struct crfs_creds *c);
+int render_mm(struct strbuf *sb, const struct crfs_mm *mm);
+int parse_mm(struct crfs_text *t, struct crfs_mm *mm);
+int render_sigactions(struct strbuf *sb, const struct crfs_sigaction *sa);
+int parse_sigactions(struct crfs_text *t, struct crfs_sigaction *sa);
+int render_rlimits(struct strbuf *sb, const struct crfs_rlimit *rl);
+int parse_rlimits(struct crfs_text *t, struct crfs_rlimit *rl);
+extern const char *const crfs_rlimit_names[CRFS_NLIMITS];
+
+int render_maps(struct strbuf *sb, const struct crfs_vma *v, size_t n);
+int parse_maps(struct crfs_text *t, struct crfs_vma **v, size_t *n);
+void free_maps(struct crfs_vma *v, size_t n);
+const char *vma_kind_name(enum crfs_vma_kind k);
+
+/* pages.idx: a header line, then one fixed-width line per run */
+#define PAGES_IDX_HEAD_FMT	"freeze_id %s\nruns %zu\n"
+#define PAGES_IDX_LINE_LEN	(2 + 16 + 1 + 10 + 1 + 2 + 16 + 1 + 16 + 1)
+size_t pages_idx_size(const char *freeze_id, size_t nruns);
+int render_pages_idx_line(char *out, const struct crfs_page_run *r);
+int render_pages_idx_head(char *out, size_t size, const char *freeze_id,
+			  size_t nruns);
+int parse_pages_idx(struct crfs_text *t, const char *freeze_id,
+		    struct crfs_page_run **runs, size_t *n);
+
+int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n);
+int parse_fds(struct crfs_text *t, struct crfs_fd **f, size_t *n);
+void free_fds(struct crfs_fd *f, size_t n);
+const char *fd_kind_name(enum crfs_fd_kind k);
+
+int render_regs(struct strbuf *sb, const struct crfs_thread *th);
+int parse_regs(struct crfs_text *t, struct crfs_thread *th);
+int render_xstate(struct strbuf *sb, const struct crfs_thread *th);
+int parse_xstate(struct crfs_text *t, struct crfs_thread *th);
+int render_sigstate(struct strbuf *sb, const struct crfs_thread *th);
+int parse_sigstate(struct crfs_text *t, struct crfs_thread *th);
+
+/* image: header + manifest of every other file (lib/image_header.c) */
+struct crfs_manifest_entry {
+	char *path;		/* relative to the image directory */
+	uint64_t size;
+	bool has_hash;
+	uint64_t hash;
+};
+
+struct crfs_header {
+	int version;
+	char arch[32];
+	long page_size;
+	char kernel[128];
+	char freeze_id[40];
+	pid_t root;
+	size_t nprocs;
+	pid_t *procs;
+	size_t nfiles;
+	struct crfs_manifest_entry *files;
+};
+int render_header(struct strbuf *sb, const struct crfs_header *h);
+int parse_header(struct crfs_text *t, struct crfs_header *h);
+void free_header(struct crfs_header *h);
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The crfs image format: names, keys and the in-memory form of every state
+ * file.  The daemon renders these structures into text, crfs-restore parses
+ * the text back; both go through lib/ so the two sides cannot drift apart.
+ */
+#ifndef CRFS_IMAGE_H
+#define CRFS_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CRFS_FORMAT_NAME	"crfs"
+#define CRFS_FORMAT_VERSION	1
+#define CRFS_ARCH		"x86_64"
+
+/* Container-level files */
+#define CRFS_F_IMAGE		"image"
+#define CRFS_F_TREE		"tree"
+#define CRFS_F_CTL		"ctl"
+
+/* Per-process files, under PID/ */
+#define CRFS_F_ATTR		"attr"
+#define CRFS_F_CREDS		"creds"
+#define CRFS_F_MM		"mm"
+#define CRFS_F_MAPS		"maps"
+#define CRFS_F_PAGES_IDX	"pages.idx"
+#define CRFS_F_PAGES		"pages"
+#define CRFS_F_FDS		"fds"
+#define CRFS_F_SIGACTS		"sigactions"
+#define CRFS_F_RLIMITS		"rlimits"
+#define CRFS_D_TASK		"task"
+
+/* Per-thread files, under PID/task/TID/ */
+#define CRFS_F_REGS		"regs"
+#define CRFS_F_XSTATE		"xstate"
+#define CRFS_F_SIGSTATE		"sigstate"
+
+#define CRFS_PATH_MAX		4096
+#define CRFS_COMM_LEN		16
+#define CRFS_NSIG		64
+#define CRFS_MAX_GROUPS		65536
+#define CRFS_AUXV_MAX		128
+#define CRFS_XSTATE_MAX		16384
+
+enum crfs_vma_kind {
+	VMA_ANON,
+	VMA_HEAP,
+	VMA_STACK,
+	VMA_FILE,
+	VMA_VDSO,
+	VMA_VVAR,
+	VMA_VVAR_VCLOCK,
+	VMA_VSYSCALL,
+	VMA_KIND_COUNT,
+};
+
+/* Bits of crfs_vma.flags: the VmFlags of smaps that restore honours */
+#define VMA_F_SHARED		(1u << 0)
+#define VMA_F_GROWSDOWN		(1u << 1)
+#define VMA_F_DONTFORK		(1u << 2)
+#define VMA_F_WIPEONFORK	(1u << 3)
+#define VMA_F_DONTDUMP		(1u << 4)
+#define VMA_F_HUGEPAGE		(1u << 5)
+#define VMA_F_NOHUGEPAGE	(1u << 6)
+#define VMA_F_LOCKED		(1u << 7)
+#define VMA_F_COUNT		8
+
+struct crfs_vma {
+	uint64_t start;
+	uint64_t end;
+	uint64_t pgoff;		/* byte offset into the file */
+	uint32_t prot;		/* PROT_* */
+	uint32_t flags;		/* VMA_F_* */
+	enum crfs_vma_kind kind;
+	/* identity of the mapped file, checked before restore */
+	uint64_t file_size;
+	int64_t file_mtime_ns;
+	char *path;		/* NULL unless kind == VMA_FILE */
+};
+
+struct crfs_page_run {
+	uint64_t addr;
+	uint64_t npages;
+	uint64_t offset;	/* byte offset in the pages file */
+	uint64_t hash;
+};
+
+struct crfs_attr {
+	pid_t pid, ppid, pgid, sid;
+	char comm[CRFS_COMM_LEN + 1];
+	char *exe, *cwd, *root;
+	unsigned int umask;
+	unsigned long personality;
+	int dumpable;
+	int no_new_privs;
+	int nthreads;
+};
+
+struct crfs_creds {
+	uid_t uid[4];		/* real, effective, saved, fs */
+	gid_t gid[4];
+	int ngroups;
+	gid_t *groups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t securebits;
+};
+
+struct crfs_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	int auxv_len;		/* number of 64-bit words */
+	uint64_t auxv[CRFS_AUXV_MAX];
+};
+
+enum crfs_fd_kind {
+	FD_FILE,		/* regular file or directory, reopened by path */
+	FD_CHR,			/* character device, reopened by path */
+	FD_KIND_COUNT,
+};
+
+struct crfs_fd {
+	int fd;
+	enum crfs_fd_kind kind;
+	uint32_t flags;		/* open flags, O_CLOEXEC included */
+	uint64_t pos;
+	uint32_t mode;		/* st_mode, checked at restore */
+	char *path;
+};
+
+struct crfs_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct crfs_rlimit {
+	uint64_t cur, max;	/* RLIM_INFINITY for "unlimited" */
+};
+#define CRFS_NLIMITS 16
+
+/* x86_64 user_regs_struct, by name */
+#define CRFS_NREGS 27
+extern const char *const crfs_reg_names[CRFS_NREGS];
+
+struct crfs_thread {
+	pid_t tid;
+	uint64_t regs[CRFS_NREGS];	/* order of struct user_regs_struct */
+	uint32_t xstate_size;
+	uint8_t *xstate;
+	uint64_t blocked;
+	uint64_t ss_sp, ss_size;
+	int ss_flags;
+	uint64_t clear_child_tid;
+	uint64_t rseq_ptr;
+	uint32_t rseq_size, rseq_sig;
+};
+
+#endif

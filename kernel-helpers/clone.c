@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/sched.h>
+
+#include "kh.h"
+
+/*
+ * fork() into a chosen pid.  Returns 0 in the child, the pid in the parent,
+ * or -errno (-EEXIST: the pid is taken).
+ */
+pid_t kh_clone_with_pid(pid_t pid, int *pidfd)
+{
+	struct clone_args args;
+	pid_t tid = pid;
+	long ret;
+
+	memset(&args, 0, sizeof(args));
+	args.exit_signal = SIGCHLD;
+	args.set_tid = (uint64_t)(uintptr_t)&tid;
+	args.set_tid_size = 1;
+	if (pidfd) {
+		args.flags |= CLONE_PIDFD;
+		args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	}
+	ret = syscall(SYS_clone3, &args, sizeof(args));
+	return ret < 0 ? -errno : (pid_t)ret;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel-helpers: the only code that talks to the kernel's C/R interfaces
+ * (ptrace, remote syscalls, /proc parsers, pagemap, process memory, clone3).
+ * Functions return 0 or a negative errno.
+ */
+#ifndef CRFS_KH_H
+#define CRFS_KH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "crfs/image.h"
+
+/* ptrace.c */
+int kh_seize(pid_t tid);
+int kh_detach(pid_t tid, int sig);
+int kh_wait_stop(pid_t tid, int *status);
+int kh_get_regs(pid_t tid, struct user_regs_struct *regs);
+int kh_set_regs(pid_t tid, const struct user_regs_struct *regs);
+int kh_get_xstate(pid_t tid, uint8_t *buf, uint32_t *size);
+int kh_set_xstate(pid_t tid, const uint8_t *buf, uint32_t size);
+int kh_get_sigmask(pid_t tid, uint64_t *mask);
+int kh_set_sigmask(pid_t tid, uint64_t mask);
+int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
+
+/*
+ * How a task stopped inside a syscall must resume.  IN_PLACE: the same task
+ * goes on, so the kernel's restart block still exists (thaw).  FRESH: a new
+ * task takes over (restore), so syscalls that needed the restart block are
+ * re-issued from their arguments, or return EINTR where that is impossible.
+ */
+enum kh_restart_mode { KH_RESTART_IN_PLACE, KH_RESTART_FRESH };
+void kh_syscall_restart(struct user_regs_struct *regs,
+			enum kh_restart_mode mode);
+
+/* remote_syscall.c: run syscalls inside a ptrace-stopped task */
+struct kh_remote {
+	pid_t tid;
+	struct user_regs_struct saved;
+	uint64_t syscall_ip;
+	int memfd;
+	int pending_sig;	/* a signal that arrived while we ran */
+};
+int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip);
+long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
+		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+		       uint64_t a6);
+/* Puts the task's registers back, ready to resume as if nothing ran. */
+int kh_remote_close(struct kh_remote *r);
+
+/* mem.c */
+ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
+		    size_t len);
+int kh_mem_open(pid_t pid, int flags);
+
+/* proc.c */
+struct kh_stat {
+	char state;
+	pid_t ppid, pgid, sid;
+	int nthreads;
+	char comm[CRFS_COMM_LEN + 1];
+	uint64_t start_code, end_code, start_stack;
+	uint64_t start_data, end_data, start_brk;
+	uint64_t arg_start, arg_end, env_start, env_end;
+};
+int kh_proc_stat(pid_t pid, struct kh_stat *st);
+int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
+		   int *no_new_privs, int *seccomp);
+int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
+int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
+int kh_proc_link(pid_t pid, const char *name, char **out);
+int kh_proc_personality(pid_t pid, unsigned long *pers);
+int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
+int kh_proc_children(pid_t pid, pid_t **kids, int *n);
+int kh_read_file(const char *path, char **buf, size_t *len);
+
+/* proc_maps.c: VMAs from /proc/PID/smaps; unsupported ones are reported */
+typedef void (*kh_report_fn)(void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int kh_proc_maps(pid_t pid, struct crfs_vma **vmas, size_t *n,
+		 kh_report_fn report, void *ctx);
+/* the [vdso]/[vvar*] mappings of pid (0: self) in address order */
+int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
+uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);
+
+/* pagemap.c: which pages hold state of their own */
+int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
+		 struct crfs_page_run **runs, size_t *nruns);
+
+/* fds.c */
+int kh_proc_fds(pid_t pid, struct crfs_fd **fds, size_t *n,
+		kh_report_fn report, void *ctx);
+
+/* clone.c */
+pid_t kh_clone_with_pid(pid_t pid, int *pidfd);
+
+#endif

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/* Parsers for /proc/PID files that need no cooperation from the task. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kh.h"
+
+int kh_read_file(const char *path, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap), *nb;
+	ssize_t r;
+	int fd, ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(b);
+		return -errno;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			nb = realloc(b, cap *= 2);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+			b = nb;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			ret = -errno;
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	close(fd);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	b[n] = '\0';
+	*buf = b;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static int read_proc(pid_t pid, const char *name, char **buf, size_t *len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	return kh_read_file(path, buf, len);
+}
+
+int kh_proc_stat(pid_t pid, struct kh_stat *st)
+{
+	unsigned long long f[52] = { 0 };
+	char *buf, *open_p, *close_p, *cur, *tok;
+	size_t n;
+	int i, ret;
+
+	ret = read_proc(pid, "stat", &buf, NULL);
+	if (ret)
+		return ret;
+	/* comm may hold spaces and parentheses: it ends at the last ')' */
+	open_p = strchr(buf, '(');
+	close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p[1] != ' ') {
+		free(buf);
+		return -EINVAL;
+	}
+	memset(st, 0, sizeof(*st));
+	n = close_p - open_p - 1;
+	if (n > CRFS_COMM_LEN)
+		n = CRFS_COMM_LEN;
+	memcpy(st->comm, open_p + 1, n);
+	st->state = close_p[2];
+	cur = close_p + 4;
+	/* f[i] is field i + 4 of proc(5) */
+	for (i = 0; i < 52 && (tok = strsep(&cur, " ")); i++)
+		f[i] = strtoull(tok, NULL, 10);
+	free(buf);
+	if (i < 48)
+		return -EINVAL;
+	st->ppid = f[0];
+	st->pgid = f[1];
+	st->sid = f[2];
+	st->nthreads = f[16];
+	st->start_code = f[22];
+	st->end_code = f[23];
+	st->start_stack = f[24];
+	st->start_data = f[41];
+	st->end_data = f[42];
+	st->start_brk = f[43];
+	st->arg_start = f[44];
+	st->arg_end = f[45];
+	st->env_start = f[46];
+	st->env_end = f[47];
+	return 0;
+}
+
+static const char *status_value(const char *buf, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			p += kl + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static int status_ids(const char *buf, const char *key, unsigned int *v)
+{
+	const char *p = status_value(buf, key);
+
+	if (!p || sscanf(p, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return -EINVAL;
+	return 0;
+}
+
+static int status_hex(const char *buf, const char *key, uint64_t *v)
+{
+	const char *p = status_value(buf, key);
+
+	if (!p)
+		return -EINVAL;
+	*v = strtoull(p, NULL, 16);
+	return 0;
+}
+
+static int status_groups(const char *buf, struct crfs_creds *c)
+{
+	const char *p = status_value(buf, "Groups");
+	char *end;
+	unsigned long g;
+
+	c->ngroups = 0;
+	c->groups = NULL;
+	while (p && *p && *p != '\n') {
+		gid_t *ng;
+
+		g = strtoul(p, &end, 10);
+		if (end == p)
+			break;
+		ng = realloc(c->groups, (c->ngroups + 1) * sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		c->groups = ng;
+		c->groups[c->ngroups++] = g;
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
+		   int *no_new_privs, int *seccomp)
+{
+	const char *p;
+	char *buf;
+	int ret;
+
+	ret = read_proc(pid, "status", &buf, NULL);
+	if (ret)
+		return ret;
+	ret = status_ids(buf, "Uid", c->uid);
+	ret = ret ?: status_ids(buf, "Gid", c->gid);
+	ret = ret ?: status_hex(buf, "CapInh", &c->cap_inh);
+	ret = ret ?: status_hex(buf, "CapPrm", &c->cap_prm);
+	ret = ret ?: status_hex(buf, "CapEff", &c->cap_eff);
+	ret = ret ?: status_hex(buf, "CapBnd", &c->cap_bnd);
+	ret = ret ?: status_hex(buf, "CapAmb", &c->cap_amb);
+	ret = ret ?: status_groups(buf, c);
+	if (!ret) {
+		p = status_value(buf, "Umask");
+		*umask = p ? strtoul(p, NULL, 8) : 022;
+		p = status_value(buf, "NoNewPrivs");
+		*no_new_privs = p ? atoi(p) : 0;
+		p = status_value(buf, "Seccomp");
+		*seccomp = p ? atoi(p) : 0;
+	}
+	free(buf);
+	return ret;
+}
+
+/*
+ * Limits come from /proc/PID/limits: prlimit() on a task of another uid
+ * needs CAP_SYS_RESOURCE, which root may not have.
+ */
+int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl)
+{
+	static const char *const names[CRFS_NLIMITS] = {
+		"Max cpu time", "Max file size", "Max data size",
+		"Max stack size", "Max core file size", "Max resident set",
+		"Max processes", "Max open files", "Max locked memory",
+		"Max address space", "Max file locks", "Max pending signals",
+		"Max msgqueue size", "Max nice priority",
+		"Max realtime priority", "Max realtime timeout",
+	};
+	char *buf, *p, soft[32], hard[32];
+	int i, ret;
+
+	ret = read_proc(pid, "limits", &buf, NULL);
+	if (ret)
+		return ret;
+	for (i = 0; i < CRFS_NLIMITS; i++) {
+		p = strstr(buf, names[i]);
+		if (!p || sscanf(p + 26, "%31s %31s", soft, hard) != 2) {
+			ret = -EINVAL;
+			break;
+		}
+		rl[i].cur = strcmp(soft, "unlimited") ?
+			    strtoull(soft, NULL, 10) : ~0ULL;
+		rl[i].max = strcmp(hard, "unlimited") ?
+			    strtoull(hard, NULL, 10) : ~0ULL;
+	}
+	free(buf);
+	return ret;
+}
+
+int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len)
+{
+	size_t n;
+	char *buf;
+	int ret;
+
+	ret = read_proc(pid, "auxv", &buf, &n);
+	if (ret)
+		return ret;
+	n /= sizeof(uint64_t);
+	if (n > CRFS_AUXV_MAX)
+		n = CRFS_AUXV_MAX;
+	memcpy(auxv, buf, n * sizeof(uint64_t));
+	/* keep the vector up to and including its AT_NULL pair */
+	*len = 0;
+	while (*len + 1 < (int)n) {
+		*len += 2;
+		if (auxv[*len - 2] == 0)
+			break;
+	}
+	free(buf);
+	return 0;
+}
+
+int kh_proc_link(pid_t pid, const char *name, char **out)
+{
+	char path[64], buf[CRFS_PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+int kh_proc_personality(pid_t pid, unsigned long *pers)
+{
+	char *buf;
+	int ret = read_proc(pid, "personality", &buf, NULL);
+
+	if (ret)
+		return ret;
+	*pers = strtoul(buf, NULL, 16);
+	free(buf);
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	return *(const pid_t *)a - *(const pid_t *)b;
+}
+
+int kh_proc_tids(pid_t pid, pid_t **tids, int *n)
+{
+	char path[64];
+	struct dirent *de;
+	pid_t *t = NULL, *nt;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	*n = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		nt = realloc(t, (*n + 1) * sizeof(*t));
+		if (!nt) {
+			free(t);
+			closedir(d);
+			return -ENOMEM;
+		}
+		t = nt;
+		t[(*n)++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(t, *n, sizeof(*t), cmp_pid);
+	*tids = t;
+	return 0;
+}
+
+int kh_proc_children(pid_t pid, pid_t **kids, int *n)
+{
+	pid_t *tids, *k = NULL, *nk;
+	char path[96], *buf, *p, *end;
+	int i, nt, ret;
+
+	ret = kh_proc_tids(pid, &tids, &nt);
+	if (ret)
+		return ret;
+	*n = 0;
+	for (i = 0; i < nt && !ret; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid,
+			 tids[i]);
+		if (kh_read_file(path, &buf, NULL))
+			continue;
+		for (p = buf;; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			nk = realloc(k, (*n + 1) * sizeof(*k));
+			if (!nk) {
+				ret = -ENOMEM;
+				break;
+			}
+			k = nk;
+			k[(*n)++] = c;
+		}
+		free(buf);
+	}
+	free(tids);
+	if (ret) {
+		free(k);
+		return ret;
+	}
+	*kids = k;
+	return 0;
+}

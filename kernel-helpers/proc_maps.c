@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/* VMAs from /proc/PID/smaps, classified for checkpointing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "crfs/format.h"
+#include "kh.h"
+
+struct vmflag {
+	char name[3];
+	uint32_t bit;
+};
+
+static const struct vmflag vmflags[] = {
+	{ "sh", VMA_F_SHARED }, { "gd", VMA_F_GROWSDOWN },
+	{ "dc", VMA_F_DONTFORK }, { "wf", VMA_F_WIPEONFORK },
+	{ "dd", VMA_F_DONTDUMP }, { "hg", VMA_F_HUGEPAGE },
+	{ "nh", VMA_F_NOHUGEPAGE }, { "lo", VMA_F_LOCKED },
+};
+
+static uint32_t parse_vmflags(const char *s)
+{
+	uint32_t f = 0;
+	size_t i;
+
+	for (; *s; s++) {
+		if (*s == ' ')
+			continue;
+		for (i = 0; i < sizeof(vmflags) / sizeof(vmflags[0]); i++)
+			if (!strncmp(s, vmflags[i].name, 2))
+				f |= vmflags[i].bit;
+		while (s[1] && s[1] != ' ')
+			s++;
+	}
+	return f;
+}
+
+static const struct {
+	const char *name;
+	enum crfs_vma_kind kind;
+} special[] = {
+	{ "[heap]", VMA_HEAP }, { "[stack]", VMA_STACK },
+	{ "[vdso]", VMA_VDSO }, { "[vvar]", VMA_VVAR },
+	{ "[vvar_vclock]", VMA_VVAR_VCLOCK }, { "[vsyscall]", VMA_VSYSCALL },
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Returns 0, or 1 with *why set when the mapping cannot be checkpointed */
+static int classify(pid_t pid, struct crfs_vma *v, const char **why)
+{
+	const char *path = v->path;
+	char link[96];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (!strcmp(path, special[i].name)) {
+			v->kind = special[i].kind;
+			return 0;
+		}
+	v->kind = VMA_ANON;
+	if (!*path || !strncmp(path, "[anon:", 6))
+		return 0;
+	if (!strcmp(path, "/dev/zero (deleted)") && (v->flags & VMA_F_SHARED))
+		return 0;
+	if (!strncmp(path, "/SYSV", 5))
+		return (*why = "SysV shared memory is not supported yet"), 1;
+	if (!strncmp(path, "/memfd:", 7))
+		return (*why = "memfd mappings are not supported yet"), 1;
+	if (path[0] != '/')
+		return (*why = "unknown kind of mapping"), 1;
+	if (ends_with(path, " (deleted)"))
+		return (*why = "mappings of deleted files are not supported yet"), 1;
+	v->kind = VMA_FILE;
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+		 v->start, v->end);
+	if (stat(link, &st))
+		return (*why = "cannot stat the mapped file"), 1;
+	if (!S_ISREG(st.st_mode))
+		return (*why = "mappings of devices are not supported"), 1;
+	v->file_size = st.st_size;
+	v->file_mtime_ns = st.st_mtim.tv_sec * 1000000000LL +
+			   st.st_mtim.tv_nsec;
+	return 0;
+}
+
+static bool is_header(const char *line, uint64_t *start, uint64_t *end,
+		      char *perms, uint64_t *off, int *path_at)
+{
+	return sscanf(line, "%lx-%lx %4s %lx %*x:%*x %*u %n", start, end, perms,
+		      off, path_at) == 4;
+}
+
+static int add_vma(struct crfs_vma **vmas, size_t *n)
+{
+	struct crfs_vma *nv = realloc(*vmas, (*n + 1) * sizeof(**vmas));
+
+	if (!nv)
+		return -ENOMEM;
+	*vmas = nv;
+	memset(&nv[*n], 0, sizeof(nv[0]));
+	(*n)++;
+	return 0;
+}
+
+int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
+		 kh_report_fn report, void *ctx)
+{
+	struct crfs_vma *vmas = NULL, *v = NULL;
+	char path[64], *buf, *line, *cur, perms[8];
+	uint64_t start, end, off;
+	const char *why;
+	size_t n = 0;
+	int at, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	for (cur = buf; !ret && (line = strsep(&cur, "\n")) && *line;) {
+		if (v && !strncmp(line, "VmFlags:", 8)) {
+			v->flags |= parse_vmflags(line + 8);
+			if (classify(pid, v, &why))
+				report(ctx, "mapping 0x%lx-0x%lx (%s): %s",
+				       v->start, v->end,
+				       v->path ? v->path : "anonymous", why);
+			continue;
+		}
+		if (!is_header(line, &start, &end, perms, &off, &at))
+			continue;
+		ret = add_vma(&vmas, &n);
+		if (ret)
+			break;
+		v = &vmas[n - 1];
+		v->start = start;
+		v->end = end;
+		v->pgoff = off;
+		v->prot = (perms[0] == 'r' ? PROT_READ : 0) |
+			  (perms[1] == 'w' ? PROT_WRITE : 0) |
+			  (perms[2] == 'x' ? PROT_EXEC : 0);
+		if (perms[3] == 's')
+			v->flags |= VMA_F_SHARED;
+		/* keep the raw name until VmFlags classifies it */
+		v->path = strdup(line + at);
+		if (!v->path)
+			ret = -ENOMEM;
+	}
+	free(buf);
+	/* only file mappings keep a path */
+	for (size_t i = 0; i < n; i++)
+		if (vmas[i].kind != VMA_FILE) {
+			free(vmas[i].path);
+			vmas[i].path = NULL;
+		}
+	if (ret) {
+		free_maps(vmas, n);
+		return ret;
+	}
+	*out = vmas;
+	*nout = n;
+	return 0;
+}
+
+int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n)
+{
+	char path[64], *buf, *line, *cur, perms[8], *name;
+	uint64_t start, end, off;
+	int at, ret;
+	size_t i;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	*n = 0;
+	for (cur = buf; (line = strsep(&cur, "\n")) && *line;) {
+		if (!is_header(line, &start, &end, perms, &off, &at))
+			continue;
+		name = line + at;
+		for (i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+			if (strcmp(name, special[i].name) ||
+			    (special[i].kind != VMA_VDSO &&
+			     special[i].kind != VMA_VVAR &&
+			     special[i].kind != VMA_VVAR_VCLOCK))
+				continue;
+			if (*n >= max) {
+				free(buf);
+				return -E2BIG;
+			}
+			memset(&out[*n], 0, sizeof(out[0]));
+			out[*n].start = start;
+			out[*n].end = end;
+			out[*n].kind = special[i].kind;
+			(*n)++;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * The vDSO's system-call fallbacks are "mov $NR, %eax; syscall": matching
+ * the mov too keeps us off stray 0f 05 bytes inside other instructions.
+ */
+uint64_t kh_find_vdso_syscall(pid_t pid, int memfd)
+{
+	struct crfs_vma l[4];
+	uint8_t buf[65536];
+	uint64_t len;
+	ssize_t got;
+	int n, i;
+
+	if (kh_vdso_layout(pid, l, 4, &n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (l[i].kind != VMA_VDSO)
+			continue;
+		len = l[i].end - l[i].start;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		got = kh_mem_read(pid, memfd, l[i].start, buf, len);
+		for (ssize_t k = 5; k + 1 < got; k++)
+			if (buf[k - 5] == 0xb8 && buf[k - 2] == 0 &&
+			    buf[k - 1] == 0 && buf[k] == 0x0f &&
+			    buf[k + 1] == 0x05)
+				return l[i].start + k;
+	}
+	return 0;
+}

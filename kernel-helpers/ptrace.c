@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+#include <elf.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <linux/ptrace.h>
+#include <asm/unistd.h>
+
+#include "kh.h"
+
+#define ERESTARTSYS		512
+#define ERESTARTNOINTR		513
+#define ERESTARTNOHAND		514
+#define ERESTART_RESTARTBLOCK	516
+#ifndef TIMER_ABSTIME
+#define TIMER_ABSTIME 1
+#endif
+
+static inline int err(long r)
+{
+	return r < 0 ? -errno : 0;
+}
+
+int kh_wait_stop(pid_t tid, int *status)
+{
+	int st;
+
+	if (waitpid(tid, &st, __WALL) < 0)
+		return -errno;
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		return -ESRCH;
+	if (status)
+		*status = st;
+	return 0;
+}
+
+int kh_seize(pid_t tid)
+{
+	int st, ret;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return -errno;
+	/*
+	 * A signal-delivery stop is passed on (the handler runs as if the
+	 * signal came just before the freeze) and we wait for our trap.
+	 */
+	for (;;) {
+		ret = kh_wait_stop(tid, &st);
+		if (ret)
+			return ret;
+		if (!WIFSTOPPED(st))
+			return -ECHILD;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		/* signal-delivery stop: deliver it and wait for our trap */
+		if (ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(st)) < 0)
+			return -errno;
+	}
+}
+
+int kh_detach(pid_t tid, int sig)
+{
+	return err(ptrace(PTRACE_DETACH, tid, 0, sig));
+}
+
+int kh_get_regs(pid_t tid, struct user_regs_struct *regs)
+{
+	return err(ptrace(PTRACE_GETREGS, tid, 0, regs));
+}
+
+int kh_set_regs(pid_t tid, const struct user_regs_struct *regs)
+{
+	return err(ptrace(PTRACE_SETREGS, tid, 0, regs));
+}
+
+int kh_get_xstate(pid_t tid, uint8_t *buf, uint32_t *size)
+{
+	struct iovec iov = { buf, *size };
+
+	if (ptrace(PTRACE_GETREGSET, tid, NT_X86_XSTATE, &iov) < 0)
+		return -errno;
+	*size = iov.iov_len;
+	return 0;
+}
+
+int kh_set_xstate(pid_t tid, const uint8_t *buf, uint32_t size)
+{
+	struct iovec iov = { (void *)buf, size };
+
+	return err(ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov));
+}
+
+int kh_get_sigmask(pid_t tid, uint64_t *mask)
+{
+	/* returns the mask sigsuspend() will put back, not its temporary one */
+	return err(ptrace(PTRACE_GETSIGMASK, tid, sizeof(*mask), mask));
+}
+
+int kh_set_sigmask(pid_t tid, uint64_t mask)
+{
+	return err(ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask));
+}
+
+int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig)
+{
+	struct ptrace_rseq_configuration c;
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(c), &c) < 0)
+		return -errno;
+	*ptr = c.rseq_abi_pointer;
+	*size = c.rseq_abi_size;
+	*sig = c.signature;
+	return 0;
+}
+
+static void reissue(struct user_regs_struct *r, uint64_t nr)
+{
+	r->rax = nr;
+	r->rip -= 2;	/* back onto the 2-byte syscall instruction */
+}
+
+/* nanosleep and relative clock_nanosleep resume from the remaining time the
+ * kernel wrote to rem; absolute sleeps simply run again. */
+static bool reissue_sleep(struct user_regs_struct *r)
+{
+	switch (r->orig_rax) {
+	case __NR_nanosleep:
+		if (!r->rsi)
+			return false;
+		r->rdi = r->rsi;
+		break;
+	case __NR_clock_nanosleep:
+		if (r->rsi & TIMER_ABSTIME)
+			break;
+		if (!r->r10)
+			return false;
+		r->rdx = r->r10;
+		break;
+	default:
+		return false;
+	}
+	reissue(r, r->orig_rax);
+	return true;
+}
+
+void kh_syscall_restart(struct user_regs_struct *r, enum kh_restart_mode mode)
+{
+	if ((long)r->orig_rax < 0)
+		return;
+	switch ((long)r->rax) {
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+	case -ERESTARTNOHAND:
+		reissue(r, r->orig_rax);
+		break;
+	case -ERESTART_RESTARTBLOCK:
+		if (mode == KH_RESTART_IN_PLACE)
+			reissue(r, __NR_restart_syscall);
+		else if (!reissue_sleep(r))
+			r->rax = -EINTR;
+		break;
+	}
+	r->orig_rax = -1;
+}

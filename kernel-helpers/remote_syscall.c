@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Syscalls executed inside a stopped task, for the state only the task
+ * itself can ask for (signal handlers, sigaltstack, brk, ...).  We never
+ * write code into the task: we point its rip at a syscall instruction it
+ * already has (the one it is stopped in, or one in the vDSO) and let
+ * PTRACE_SYSCALL stop it on the way in and on the way out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "kh.h"
+
+static bool is_syscall_insn(pid_t pid, int memfd, uint64_t ip)
+{
+	uint8_t b[2];
+
+	return kh_mem_read(pid, memfd, ip, b, 2) == 2 && b[0] == 0x0f &&
+	       b[1] == 0x05;
+}
+
+int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->tid = tid;
+	r->memfd = kh_mem_open(tid, O_RDONLY);
+	if (r->memfd < 0)
+		return r->memfd;
+	ret = kh_get_regs(tid, &r->saved);
+	if (ret)
+		goto fail;
+	r->syscall_ip = syscall_ip;
+	if (!r->syscall_ip && (long)r->saved.orig_rax >= 0 &&
+	    is_syscall_insn(tid, r->memfd, r->saved.rip - 2))
+		r->syscall_ip = r->saved.rip - 2;
+	if (!r->syscall_ip)
+		r->syscall_ip = kh_find_vdso_syscall(tid, r->memfd);
+	if (!r->syscall_ip) {
+		ret = -ENOEXEC;
+		goto fail;
+	}
+	return 0;
+fail:
+	close(r->memfd);
+	return ret;
+}
+
+/* Resumes with PTRACE_SYSCALL until the next syscall stop. */
+static int step_to_syscall_stop(struct kh_remote *r)
+{
+	int st, ret, sig = 0;
+
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, r->tid, 0, sig) < 0)
+			return -errno;
+		ret = kh_wait_stop(r->tid, &st);
+		if (ret)
+			return ret;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		/* a signal arrived meanwhile: keep it for the task */
+		sig = 0;
+		if ((st >> 16) == 0 && !r->pending_sig)
+			r->pending_sig = WSTOPSIG(st);
+	}
+}
+
+long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
+		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
+		       uint64_t a6)
+{
+	struct user_regs_struct regs = r->saved;
+	int ret;
+
+	regs.rip = r->syscall_ip;
+	regs.rax = nr;
+	/* not "in a syscall": the kernel must not apply restart logic */
+	regs.orig_rax = -1;
+	regs.rdi = a1;
+	regs.rsi = a2;
+	regs.rdx = a3;
+	regs.r10 = a4;
+	regs.r8 = a5;
+	regs.r9 = a6;
+	ret = kh_set_regs(r->tid, &regs);
+	ret = ret ?: step_to_syscall_stop(r);	/* entry */
+	ret = ret ?: step_to_syscall_stop(r);	/* exit */
+	ret = ret ?: kh_get_regs(r->tid, &regs);
+	if (ret)
+		return ret;
+	return (long)regs.rax;
+}
+
+int kh_remote_close(struct kh_remote *r)
+{
+	struct user_regs_struct regs = r->saved;
+
+	close(r->memfd);
+	/*
+	 * The task now sits in a syscall-exit stop, from which the kernel
+	 * will not redo an interrupted syscall on its own: do it for it.
+	 */
+	kh_syscall_restart(&regs, KH_RESTART_IN_PLACE);
+	return kh_set_regs(r->tid, &regs);
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * maps: one line per VMA
+ *	START END PROT PGOFF KIND FLAGS FILEID PATH
+ * PROT is "rwxp"/"rwxs" as in /proc/PID/maps, FLAGS a comma list of the
+ * VmFlags restore honours (or "-"), FILEID "size:mtime_ns" of the mapped
+ * file (or "-"), PATH escaped (or "-").
+ *
+ * pages.idx: "freeze_id ID", "runs N", then N fixed-width lines
+ *	0xADDR NPAGES 0xOFFSET HASH
+ * Fixed width lets the daemon report the file's size before it has hashed
+ * the pages.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "crfs/format.h"
+
+static const char *const kind_names[VMA_KIND_COUNT] = {
+	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
+	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
+	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
+};
+
+static const char *const flag_names[VMA_F_COUNT] = {
+	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
+	"hugepage", "nohugepage", "locked",
+};
+
+const char *vma_kind_name(enum crfs_vma_kind k)
+{
+	return k < VMA_KIND_COUNT ? kind_names[k] : "?";
+}
+
+static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
+{
+	int i, n = 0, ret;
+
+	ret = sb_printf(sb, "0x%lx 0x%lx %c%c%c%c 0x%lx %s ", v->start, v->end,
+			v->prot & PROT_READ ? 'r' : '-',
+			v->prot & PROT_WRITE ? 'w' : '-',
+			v->prot & PROT_EXEC ? 'x' : '-',
+			v->flags & VMA_F_SHARED ? 's' : 'p', v->pgoff,
+			vma_kind_name(v->kind));
+	for (i = 0; !ret && i < VMA_F_COUNT; i++)
+		if (v->flags & (1u << i))
+			ret = sb_printf(sb, "%s%s", n++ ? "," : "",
+					flag_names[i]);
+	if (!ret && !n)
+		ret = sb_printf(sb, "-");
+	if (ret)
+		return ret;
+	if (v->kind == VMA_FILE) {
+		ret = sb_printf(sb, " %lu:%ld ", v->file_size,
+				v->file_mtime_ns);
+		ret = ret ?: sb_put_escaped(sb, v->path);
+	} else {
+		ret = sb_printf(sb, " - -");
+	}
+	return ret ?: sb_printf(sb, "\n");
+}
+
+int render_maps(struct strbuf *sb, const struct crfs_vma *v, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = render_vma(sb, &v[i]);
+	return ret;
+}
+
+static int parse_flags(const char *s, uint32_t *flags)
+{
+	char buf[256], *cur = buf, *tok;
+	int i;
+
+	if (!strcmp(s, "-"))
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", s);
+	while ((tok = strsep(&cur, ","))) {
+		for (i = 0; i < VMA_F_COUNT; i++)
+			if (!strcmp(tok, flag_names[i]))
+				break;
+		if (i == VMA_F_COUNT)
+			return -EINVAL;
+		*flags |= 1u << i;
+	}
+	return 0;
+}
+
+static int parse_prot(const char *s, struct crfs_vma *v)
+{
+	if (strlen(s) != 4 || (s[0] != 'r' && s[0] != '-') ||
+	    (s[1] != 'w' && s[1] != '-') || (s[2] != 'x' && s[2] != '-') ||
+	    (s[3] != 'p' && s[3] != 's'))
+		return -EINVAL;
+	v->prot = (s[0] == 'r' ? PROT_READ : 0) |
+		  (s[1] == 'w' ? PROT_WRITE : 0) |
+		  (s[2] == 'x' ? PROT_EXEC : 0);
+	return 0;
+}
+
+static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
+{
+	char *tok[9], *cur = line, *colon, *end;
+	uint64_t size;
+	int k;
+
+	memset(v, 0, sizeof(*v));
+	for (k = 0; k < 9; k++)
+		tok[k] = tok_next(&cur);
+	if (!tok[7] || tok[8])
+		return text_error(t, "want 'start end prot pgoff kind flags fileid path'");
+	if (parse_u64(tok[0], &v->start) || parse_u64(tok[1], &v->end) ||
+	    v->start >= v->end || (v->start | v->end) & 0xfff)
+		return text_error(t, "bad address range");
+	if (parse_prot(tok[2], v) || parse_u64(tok[3], &v->pgoff) ||
+	    v->pgoff & 0xfff)
+		return text_error(t, "bad protection or offset");
+	for (k = 0; k < VMA_KIND_COUNT; k++)
+		if (!strcmp(tok[4], kind_names[k]))
+			break;
+	if (k == VMA_KIND_COUNT)
+		return text_error(t, "unknown mapping kind '%s'", tok[4]);
+	v->kind = k;
+	if (parse_flags(tok[5], &v->flags))
+		return text_error(t, "unknown flag in '%s'", tok[5]);
+	if (tok[2][3] == 's')
+		v->flags |= VMA_F_SHARED;
+	if (v->kind != VMA_FILE)
+		return strcmp(tok[6], "-") || strcmp(tok[7], "-") ?
+			text_error(t, "only file mappings have a file") : 0;
+	colon = strchr(tok[6], ':');
+	if (!colon)
+		return text_error(t, "bad file id '%s'", tok[6]);
+	*colon = '\0';
+	errno = 0;
+	v->file_mtime_ns = strtoll(colon + 1, &end, 10);
+	if (parse_u64(tok[6], &size) || errno || *end || end == colon + 1)
+		return text_error(t, "bad file id");
+	v->file_size = size;
+	if (unescape(tok[7], &v->path) || v->path[0] != '/')
+		return text_error(t, "bad path");
+	return 0;
+}
+
+void free_maps(struct crfs_vma *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+int parse_maps(struct crfs_text *t, struct crfs_vma **out, size_t *nout)
+{
+	char line[CRFS_PATH_MAX * 4 + 256];
+	struct crfs_vma *v = NULL, *nv;
+	size_t n = 0;
+	int ret;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			ret = text_error(t, "out of memory");
+			break;
+		}
+		v = nv;
+		ret = parse_vma(t, line, &v[n]);
+		if (ret) {
+			free(v[n].path);
+			break;
+		}
+		if (n && v[n].start < v[n - 1].end) {
+			ret = text_error(t, "mappings overlap or are unsorted");
+			n++;
+			break;
+		}
+		n++;
+	}
+	if (ret) {
+		free_maps(v, n);
+		return ret;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+size_t pages_idx_size(const char *freeze_id, size_t nruns)
+{
+	return snprintf(NULL, 0, PAGES_IDX_HEAD_FMT, freeze_id, nruns) +
+	       nruns * PAGES_IDX_LINE_LEN;
+}
+
+int render_pages_idx_head(char *out, size_t size, const char *freeze_id,
+			  size_t nruns)
+{
+	return snprintf(out, size, PAGES_IDX_HEAD_FMT, freeze_id, nruns);
+}
+
+int render_pages_idx_line(char *out, const struct crfs_page_run *r)
+{
+	char tmp[PAGES_IDX_LINE_LEN + 1];
+
+	snprintf(tmp, sizeof(tmp), "0x%016lx %10lu 0x%016lx %016lx\n",
+		 r->addr, r->npages, r->offset, r->hash);
+	memcpy(out, tmp, PAGES_IDX_LINE_LEN);
+	return PAGES_IDX_LINE_LEN;
+}
+
+int parse_pages_idx(struct crfs_text *t, const char *freeze_id,
+		    struct crfs_page_run **out, size_t *nout)
+{
+	char line[256], *cur, *tok[5];
+	struct crfs_page_run *r;
+	uint64_t nruns, off = 0;
+	size_t i;
+	int k, ret;
+
+	if (text_next_line(t, line, sizeof(line)) <= 0 ||
+	    strncmp(line, "freeze_id ", 10))
+		return text_error(t, "want 'freeze_id'");
+	if (strcmp(line + 10, freeze_id))
+		return text_error(t, "taken in another freeze (%s, image says %s): copy was not consistent",
+				  line + 10, freeze_id);
+	if (text_next_line(t, line, sizeof(line)) <= 0 ||
+	    strncmp(line, "runs ", 5) || parse_u64(line + 5, &nruns) ||
+	    nruns > (1ULL << 32))
+		return text_error(t, "want 'runs N'");
+	r = calloc(nruns ?: 1, sizeof(*r));
+	if (!r)
+		return text_error(t, "out of memory");
+	for (i = 0; i < nruns; i++) {
+		ret = text_next_line(t, line, sizeof(line));
+		if (ret <= 0) {
+			ret = ret ?: text_error(t, "only %zu of %lu runs", i,
+						nruns);
+			goto err;
+		}
+		cur = line;
+		for (k = 0; k < 5; k++)
+			tok[k] = tok_next(&cur);
+		if (!tok[3] || tok[4] || parse_u64(tok[0], &r[i].addr) ||
+		    parse_u64(tok[1], &r[i].npages) ||
+		    parse_u64(tok[2], &r[i].offset) || !r[i].npages ||
+		    r[i].addr & 0xfff || strlen(tok[3]) != 16) {
+			ret = text_error(t, "bad run");
+			goto err;
+		}
+		/* tok[3] is bare hex */
+		r[i].hash = strtoull(tok[3], NULL, 16);
+		if (r[i].offset != off ||
+		    (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096)) {
+			ret = text_error(t, "runs overlap or leave holes in the pages file");
+			goto err;
+		}
+		off += r[i].npages * 4096;
+	}
+	if (text_next_line(t, line, sizeof(line))) {
+		ret = text_error(t, "trailing data");
+		goto err;
+	}
+	*out = r;
+	*nout = nruns;
+	return 0;
+err:
+	free(r);
+	return ret;
+}

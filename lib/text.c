@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crfs/format.h"
+
+void text_init(struct crfs_text *t, const char *file, const char *buf,
+	       size_t len, char *err, size_t errlen)
+{
+	t->p = buf;
+	t->end = buf + len;
+	t->lineno = 0;
+	t->file = file;
+	t->err = err;
+	t->errlen = errlen;
+	if (errlen)
+		err[0] = '\0';
+}
+
+int text_error(struct crfs_text *t, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (t->lineno)
+		snprintf(t->err, t->errlen, "%s:%d: %s", t->file, t->lineno,
+			 msg);
+	else
+		snprintf(t->err, t->errlen, "%s: %s", t->file, msg);
+	return -EINVAL;
+}
+
+int text_next_line(struct crfs_text *t, char *line, size_t size)
+{
+	const char *nl;
+	size_t n;
+
+	if (t->p >= t->end)
+		return 0;
+	nl = memchr(t->p, '\n', t->end - t->p);
+	if (!nl) {
+		t->lineno++;
+		return text_error(t, "last line is not terminated (truncated?)");
+	}
+	n = nl - t->p;
+	t->lineno++;
+	if (n >= size)
+		return text_error(t, "line too long");
+	if (memchr(t->p, '\0', n))
+		return text_error(t, "NUL byte in text");
+	memcpy(line, t->p, n);
+	line[n] = '\0';
+	t->p = nl + 1;
+	return 1;
+}
+
+char *tok_next(char **cursor)
+{
+	char *s = *cursor, *start;
+
+	while (*s == ' ')
+		s++;
+	if (!*s) {
+		*cursor = s;
+		return NULL;
+	}
+	start = s;
+	while (*s && *s != ' ')
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*cursor = s;
+	return start;
+}
+
+/* Strict: "0x" + hex digits, or decimal digits; nothing else. */
+int parse_u64(const char *s, uint64_t *v)
+{
+	int base = 10;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	if (s[0] == '0' && s[1] == 'x') {
+		base = 16;
+		s += 2;
+		if (!*s)
+			return -EINVAL;
+	} else if (s[0] == '0' && s[1]) {
+		base = 8;
+	}
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+int parse_int(const char *s, int *v)
+{
+	long long x;
+	char *end;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || *end || x < -2147483648LL || x > 2147483647LL)
+		return -EINVAL;
+	*v = (int)x;
+	return 0;
+}
+
+int unescape(const char *s, char **out)
+{
+	char *d = malloc(strlen(s) + 1), *o = d;
+
+	if (!d)
+		return -ENOMEM;
+	while (*s) {
+		if (*s != '\\') {
+			*o++ = *s++;
+			continue;
+		}
+		if (s[1] < '0' || s[1] > '3' || s[2] < '0' || s[2] > '7' ||
+		    s[3] < '0' || s[3] > '7') {
+			free(d);
+			return -EINVAL;
+		}
+		*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + s[3] - '0');
+		s += 4;
+	}
+	*o = '\0';
+	*out = d;
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* A checkpoint directory, loaded and checked before anything is touched. */
+#ifndef CRFS_RESTORE_IMAGE_H
+#define CRFS_RESTORE_IMAGE_H
+
+#include <limits.h>
+
+#include "crfs/format.h"
+
+struct proc_image {
+	pid_t pid;
+	struct crfs_attr attr;
+	struct crfs_creds creds;
+	struct crfs_mm mm;
+	struct crfs_vma *vmas;
+	size_t nvmas;
+	struct crfs_page_run *runs;
+	size_t nruns;
+	struct crfs_fd *fds;
+	size_t nfds;
+	struct crfs_sigaction sa[CRFS_NSIG];
+	struct crfs_rlimit rl[CRFS_NLIMITS];
+	struct crfs_thread th;
+	char pages_path[PATH_MAX];
+};
+
+struct image {
+	char dir[PATH_MAX];
+	struct crfs_header hdr;
+	struct proc_image proc;
+};
+
+/* 0, or -errno with err naming the file and the problem */
+int image_load(const char *dir, struct image *img, char *err, size_t errlen);
+void image_free(struct image *img);
+
+#endif

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crfs-restore [-d] [--pidfile FILE] DIR
+ *
+ * Check the whole image, recreate the process with its saved pid (the
+ * child restores itself, we trace it), hand over, then either wait for it
+ * and exit with its status or (-d) print its pid and leave it running.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "kh.h"
+#include "restore.h"
+
+struct opts {
+	bool detach;
+	const char *pidfile;
+	const char *dir;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crfs-restore [-d] [--pidfile FILE] DIR\n"
+		   "  -d, --detach      return once the tree runs, print the root pid\n"
+		   "      --pidfile F   write the root pid to F\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "detach", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "dh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->detach = true;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc - 1)
+		return -1;
+	o->dir = argv[optind];
+	return 0;
+}
+
+static int pid_in_use(pid_t pid, char *err, size_t errlen)
+{
+	char path[64], *comm = NULL;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	kh_read_file(path, &comm, NULL);
+	if (comm)
+		comm[strcspn(comm, "\n")] = '\0';
+	snprintf(err, errlen, "pid %d is taken (by '%s'); end it first", pid,
+		 comm ? comm : "?");
+	free(comm);
+	return -EEXIST;
+}
+
+static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
+{
+	int go[2], ep[2], ret;
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
+		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
+	pid = kh_clone_with_pid(img->proc.pid, NULL);
+	if (pid == 0) {
+		close(go[1]);
+		close(ep[0]);
+		restore_child(img, go[0], ep[1]);
+	}
+	close(go[0]);
+	close(ep[1]);
+	if (pid < 0) {
+		snprintf(err, errlen, pid == -EEXIST ?
+			 "pid %d is taken; end its process first" :
+			 "cannot create pid %d: %s", img->proc.pid,
+			 strerror(-pid));
+		ret = -1;
+		goto out;
+	}
+	/* if we die half-way, so does the half-restored process */
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) ||
+	    write(go[1], "g", 1) != 1) {
+		snprintf(err, errlen, "cannot trace the restoring process: %s",
+			 strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ret = -1;
+		goto out;
+	}
+	close(go[1]);
+	go[1] = -1;
+	ret = restore_finish(pid, &img->proc, ep[0], err, errlen);
+	if (ret)
+		waitpid(pid, NULL, __WALL);
+	*out = pid;
+out:
+	if (go[1] >= 0)
+		close(go[1]);
+	close(ep[0]);
+	return ret;
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", pid);
+	return fclose(f);
+}
+
+static int wait_root(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	fprintf(stderr, "crfs-restore: process %d killed by signal %d\n", pid,
+		WTERMSIG(st));
+	return 128 + WTERMSIG(st);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct image img;
+	char err[2048];
+	pid_t pid;
+	int ret;
+
+	if (parse_opts(argc, argv, &o)) {
+		usage(stderr);
+		return 2;
+	}
+	ret = image_load(o.dir, &img, err, sizeof(err));
+	ret = ret ?: pid_in_use(img.proc.pid, err, sizeof(err));
+	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	image_free(&img);
+	if (ret) {
+		fprintf(stderr, "crfs-restore: %s\n", err);
+		return 1;
+	}
+	if (o.pidfile && write_pidfile(o.pidfile, pid))
+		fprintf(stderr, "crfs-restore: %s: %s\n", o.pidfile,
+			strerror(errno));
+	if (o.detach) {
+		printf("%d\n", pid);
+		return 0;
+	}
+	return wait_root(pid);
+}

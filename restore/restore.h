@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CRFS_RESTORE_H
+#define CRFS_RESTORE_H
+
+#include "image.h"
+
+/* Internal descriptors of the restoring child: above every saved fd. */
+struct helper_fds {
+	int err_fd;
+	int pages_fd;
+	int exe_fd;
+	int *vma_fd;		/* per saved VMA, -1 for anonymous */
+	int *all;		/* every helper, closed by the restorer */
+	int nall;
+};
+
+/* restore_proc.c: runs in the child; never returns */
+__attribute__((noreturn)) void restore_child(struct image *img, int go_fd,
+					     int err_fd);
+void child_fail(int err_fd, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/* restore_mem.c: build the restorer's area and jump into it */
+__attribute__((noreturn)) void enter_restorer(struct proc_image *p,
+					      struct helper_fds *h);
+
+/* finish.c: in the parent, from the restorer's trap to a running task */
+int restore_finish(pid_t pid, struct proc_image *p, int err_fd, char *err,
+		   size_t errlen);
+
+#endif

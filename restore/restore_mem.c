@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The restorer's area: one mapping in a gap of the saved layout that is
+ * also free now, holding the restorer's code, its arguments, a stack and
+ * room for moving the vDSO.  Then the jump.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kh.h"
+#include "restore.h"
+#include "restorer.h"
+
+#define PAGE 4096UL
+#define TASK_END 0x7ffffffff000UL
+#define LOW_END 0x10000UL	/* mmap_min_addr */
+#define ALIGN(x, a) (((x) + (a) - 1) & ~((a) - 1))
+
+extern const char restorer_blob[], restorer_blob_end[];
+
+struct area {
+	char *base;
+	size_t size, used;
+};
+
+static void *take(struct area *a, size_t len)
+{
+	void *p = a->base + a->used;
+
+	a->used = ALIGN(a->used + len, 16);
+	return p;
+}
+
+static bool is_special(enum crfs_vma_kind k)
+{
+	return k == VMA_VDSO || k == VMA_VVAR || k == VMA_VVAR_VCLOCK;
+}
+
+static void *try_map(uint64_t addr, size_t size)
+{
+	void *p = mmap((void *)addr, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if ((uint64_t)p != addr) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p;
+}
+
+/* Highest-first over the saved layout's gaps; mmap tells what is free now */
+static void *find_gap(struct proc_image *p, size_t size)
+{
+	ssize_t i;
+	uint64_t lo, hi, at;
+	void *m;
+
+	for (i = p->nvmas; i >= 0; i--) {
+		hi = i == (ssize_t)p->nvmas || p->vmas[i].start > TASK_END ?
+		     TASK_END : p->vmas[i].start;
+		lo = i ? p->vmas[i - 1].end : LOW_END;
+		if (lo >= TASK_END || hi <= lo || hi - lo < size)
+			continue;
+		for (at = hi - size; at >= lo; at -= 1UL << 28) {
+			m = try_map(at & ~(PAGE - 1), size);
+			if (m)
+				return m;
+			if (at - lo < (1UL << 28))
+				break;
+		}
+		if ((m = try_map(lo, size)))
+			return m;
+	}
+	return NULL;
+}
+
+static size_t area_size(struct proc_image *p, size_t vdso_len)
+{
+	size_t n = ALIGN(restorer_blob_end - restorer_blob, 16);
+
+	n += ALIGN(sizeof(struct restore_args), 16);
+	n += ALIGN(p->nvmas * sizeof(struct rst_vma), 16);
+	n += ALIGN(p->nruns * sizeof(struct rst_run), 16);
+	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
+	n += ALIGN(p->mm.auxv_len * sizeof(uint64_t), 16);
+	n += ALIGN((p->nvmas + 8) * sizeof(int32_t), 16);
+	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
+	return n + ALIGN(vdso_len, PAGE);
+}
+
+static void fill_mem(struct restore_args *a, struct area *ar,
+		     struct proc_image *p, struct helper_fds *h)
+{
+	size_t i, r = 0;
+
+	a->vmas = take(ar, p->nvmas * sizeof(*a->vmas));
+	a->runs = take(ar, p->nruns * sizeof(*a->runs));
+	for (i = 0; i < p->nvmas; i++) {
+		const struct crfs_vma *v = &p->vmas[i];
+		struct rst_vma *d;
+
+		if (is_special(v->kind) || v->kind == VMA_VSYSCALL)
+			continue;
+		d = &a->vmas[a->nvmas++];
+		d->start = v->start;
+		d->end = v->end;
+		d->pgoff = v->pgoff;
+		d->prot = v->prot;
+		d->flags = v->flags;
+		d->fd = h->vma_fd[i];
+		/* shared anonymous memory is not file backed for mmap */
+		d->has_pages = 0;
+		while (r < p->nruns && p->runs[r].addr < v->end) {
+			a->runs[a->nruns].addr = p->runs[r].addr;
+			a->runs[a->nruns].len = p->runs[r].npages * PAGE;
+			a->runs[a->nruns].off = p->runs[r].offset;
+			a->nruns++;
+			d->has_pages = 1;
+			r++;
+		}
+	}
+	a->pages_fd = h->pages_fd;
+}
+
+static void fill_mm(struct restore_args *a, struct area *ar,
+		    struct proc_image *p, struct helper_fds *h)
+{
+	uint64_t *auxv = take(ar, p->mm.auxv_len * sizeof(uint64_t));
+
+	memcpy(auxv, p->mm.auxv, p->mm.auxv_len * sizeof(uint64_t));
+	a->mm.start_code = p->mm.start_code;
+	a->mm.end_code = p->mm.end_code;
+	a->mm.start_data = p->mm.start_data;
+	a->mm.end_data = p->mm.end_data;
+	a->mm.start_brk = p->mm.start_brk;
+	a->mm.brk = p->mm.brk;
+	a->mm.start_stack = p->mm.start_stack;
+	a->mm.arg_start = p->mm.arg_start;
+	a->mm.arg_end = p->mm.arg_end;
+	a->mm.env_start = p->mm.env_start;
+	a->mm.env_end = p->mm.env_end;
+	a->mm.auxv = (__u64 *)auxv;
+	a->mm.auxv_size = p->mm.auxv_len * sizeof(uint64_t);
+	a->mm.exe_fd = h->exe_fd;
+}
+
+static void fill_task(struct restore_args *a, struct area *ar,
+		      struct proc_image *p, struct helper_fds *h)
+{
+	const struct crfs_creds *c = &p->creds;
+	int i;
+
+	a->clear_child_tid = p->th.clear_child_tid;
+	a->rseq_ptr = p->th.rseq_ptr;
+	a->rseq_size = p->th.rseq_size;
+	a->rseq_sig = p->th.rseq_sig;
+	a->ss_sp = p->th.ss_sp;
+	a->ss_size = p->th.ss_size;
+	a->ss_flags = p->th.ss_flags;
+	memcpy(a->uid, c->uid, sizeof(a->uid));
+	memcpy(a->gid, c->gid, sizeof(a->gid));
+	a->ngroups = c->ngroups;
+	a->groups = take(ar, c->ngroups * sizeof(uint32_t));
+	memcpy(a->groups, c->groups, c->ngroups * sizeof(uint32_t));
+	a->cap_inh = c->cap_inh;
+	a->cap_prm = c->cap_prm;
+	a->cap_eff = c->cap_eff;
+	a->cap_bnd = c->cap_bnd;
+	a->cap_amb = c->cap_amb;
+	a->securebits = c->securebits;
+	a->dumpable = p->attr.dumpable;
+	a->err_fd = h->err_fd;
+	a->close_fds = take(ar, h->nall * sizeof(int32_t));
+	for (i = 0; i < h->nall; i++)
+		a->close_fds[i] = h->all[i];
+	a->nclose = h->nall;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct rst_range *a = x, *b = y;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void enter_restorer(struct proc_image *p, struct helper_fds *h)
+{
+	struct crfs_vma cur[4];
+	struct restore_args *a;
+	struct area ar = { 0 };
+	size_t vdso_len = 0, blob = restorer_blob_end - restorer_blob, i, k = 0;
+	int n;
+	char *stack_top;
+
+	if (kh_vdso_layout(0, cur, 4, &n))
+		child_fail(h->err_fd, "cannot read our own vDSO layout");
+	for (i = 0; i < (size_t)n; i++)
+		vdso_len += cur[i].end - cur[i].start;
+	ar.size = area_size(p, vdso_len);
+	ar.base = find_gap(p, ar.size);
+	if (!ar.base)
+		child_fail(h->err_fd, "no room for the restorer in the saved address layout");
+	memcpy(take(&ar, blob), restorer_blob, blob);
+	a = take(&ar, sizeof(*a));
+	fill_mem(a, &ar, p, h);
+	fill_mm(a, &ar, p, h);
+	fill_task(a, &ar, p, h);
+	a->blob_start = (uint64_t)ar.base;
+	a->blob_len = ar.size;
+	a->keep[a->nkeep++] = (struct rst_range){ a->blob_start,
+						  a->blob_start + ar.size };
+	for (i = 0; i < (size_t)n; i++) {
+		a->keep[a->nkeep++] = (struct rst_range){ cur[i].start, cur[i].end };
+		a->move_from[i] = a->keep[a->nkeep - 1];
+		while (k < p->nvmas && !is_special(p->vmas[k].kind))
+			k++;
+		a->move_to[i] = (struct rst_range){ p->vmas[k].start,
+						    p->vmas[k].end };
+		k++;
+	}
+	a->nmoves = n;
+	qsort(a->keep, a->nkeep, sizeof(a->keep[0]), cmp_range);
+	a->scratch = a->blob_start + ar.size - ALIGN(vdso_len, PAGE);
+	stack_top = (char *)a->scratch - 64;
+	asm volatile("mov %0, %%rsp\n\t"
+		     "jmp *%1"
+		     :
+		     : "r"(stack_top), "r"(ar.base), "D"(a)
+		     : "memory");
+	__builtin_unreachable();
+}

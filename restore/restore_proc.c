@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The child's part of a restore, in ordinary C while it still can: session
+ * and group, descriptors, working directory, umask, personality, name,
+ * signal handlers and limits.  Memory, thread state and credentials follow
+ * in the restorer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "restore.h"
+
+void child_fail(int err_fd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(msg) - 2)
+		n = sizeof(msg) - 2;
+	msg[n++] = '\n';
+	if (write(err_fd, msg, n) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static int helper(struct helper_fds *h, int fd, int base)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
+
+	close(fd);
+	if (nfd < 0)
+		return -1;
+	h->all[h->nall++] = nfd;
+	return nfd;
+}
+
+/* Opens what the restorer reads from, above every fd of the image. */
+static void open_helpers(struct proc_image *p, struct helper_fds *h, int base)
+{
+	size_t i;
+	int fd;
+
+	h->vma_fd = calloc(p->nvmas, sizeof(int));
+	h->all = calloc(p->nvmas + 4, sizeof(int));
+	if (!h->vma_fd || !h->all)
+		child_fail(h->err_fd, "out of memory");
+	h->nall = 0;
+	h->err_fd = helper(h, h->err_fd, base);
+	if (h->err_fd < 0)
+		_exit(3);
+	fd = open(p->pages_path, O_RDONLY);
+	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
+	if (h->pages_fd < 0)
+		child_fail(h->err_fd, "%s: %m", p->pages_path);
+	fd = open(p->attr.exe, O_RDONLY);
+	h->exe_fd = fd < 0 ? -1 : helper(h, fd, base);
+	if (h->exe_fd < 0)
+		child_fail(h->err_fd, "%s: %m", p->attr.exe);
+	for (i = 0; i < p->nvmas; i++) {
+		const struct crfs_vma *v = &p->vmas[i];
+		bool rw = (v->flags & VMA_F_SHARED) && (v->prot & PROT_WRITE);
+
+		h->vma_fd[i] = -1;
+		if (v->kind != VMA_FILE)
+			continue;
+		fd = open(v->path, rw ? O_RDWR : O_RDONLY);
+		h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
+		if (h->vma_fd[i] < 0)
+			child_fail(h->err_fd, "%s: %m", v->path);
+	}
+}
+
+static void restore_fd(const struct crfs_fd *f, int err_fd)
+{
+	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
+	struct stat st;
+	int fd;
+
+	fd = open(f->path, flags | O_NOCTTY);
+	if (fd < 0)
+		child_fail(err_fd, "fd %d: %s: %m", f->fd, f->path);
+	if (fstat(fd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT))
+		child_fail(err_fd, "fd %d: %s is not the kind of file it was",
+			   f->fd, f->path);
+	if (fd != f->fd) {
+		if (dup2(fd, f->fd) < 0)
+			child_fail(err_fd, "fd %d: dup2: %m", f->fd);
+		close(fd);
+	}
+	if (f->kind == FD_FILE && !S_ISDIR(st.st_mode) &&
+	    lseek(f->fd, f->pos, SEEK_SET) != (off_t)f->pos)
+		child_fail(err_fd, "fd %d: %s: cannot seek to %lu: %m", f->fd,
+			   f->path, f->pos);
+	if (f->flags & O_CLOEXEC)
+		fcntl(f->fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void restore_fds(struct proc_image *p, struct helper_fds *h, int base)
+{
+	size_t i;
+
+	/* nothing of crfs-restore's own may leak into the restored process */
+	if (syscall(SYS_close_range, 0, base - 1, 0))
+		child_fail(h->err_fd, "close_range: %m");
+	for (i = 0; i < p->nfds; i++)
+		restore_fd(&p->fds[i], h->err_fd);
+}
+
+static void restore_session(struct proc_image *p, int err_fd)
+{
+	if (p->attr.sid == p->pid) {
+		if (setsid() < 0)
+			child_fail(err_fd, "setsid: %m");
+	} else if (p->attr.pgid == p->pid) {
+		if (setpgid(0, 0))
+			child_fail(err_fd, "setpgid: %m");
+	}
+}
+
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+static void restore_sigactions(struct proc_image *p, int err_fd)
+{
+	struct ksigaction ka;
+	int sig;
+
+	for (sig = 1; sig <= CRFS_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		memcpy(&ka, &p->sa[sig - 1], sizeof(ka));
+		if (syscall(SYS_rt_sigaction, sig, &ka, NULL, 8))
+			child_fail(err_fd, "signal %d: rt_sigaction: %m", sig);
+	}
+}
+
+static void restore_limits(struct proc_image *p, int err_fd)
+{
+	struct rlimit cur, want;
+	int i;
+
+	for (i = 0; i < CRFS_NLIMITS; i++) {
+		want.rlim_cur = p->rl[i].cur;
+		want.rlim_max = p->rl[i].max;
+		if (!setrlimit(i, &want))
+			continue;
+		getrlimit(i, &cur);
+		child_fail(err_fd, "limit '%s' (soft %lu, hard %lu): %m (this host allows at most %lu)",
+			   crfs_rlimit_names[i], want.rlim_cur, want.rlim_max,
+			   cur.rlim_max);
+	}
+}
+
+static void restore_misc(struct proc_image *p, int err_fd)
+{
+	if (chdir(p->attr.cwd))
+		child_fail(err_fd, "working directory %s: %m", p->attr.cwd);
+	if (strcmp(p->attr.root, "/") && chroot(p->attr.root))
+		child_fail(err_fd, "root directory %s: %m", p->attr.root);
+	umask(p->attr.umask);
+	if (personality(p->attr.personality) < 0)
+		child_fail(err_fd, "personality 0x%lx: %m", p->attr.personality);
+	prctl(PR_SET_NAME, p->attr.comm, 0, 0, 0);
+	if (p->attr.no_new_privs)
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/*
+ * glibc registered rseq at our TLS, which is about to vanish.  Unregistering
+ * needs the length the kernel was given, which can be larger than the
+ * __rseq_size glibc reports (its feature size): try both.
+ */
+static void drop_rseq(int err_fd)
+{
+	char *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+
+	if (!__rseq_size)
+		return;
+	if (syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER,
+		    RSEQ_SIG) &&
+	    syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+		child_fail(err_fd, "cannot unregister our rseq area: %m");
+}
+
+void restore_child(struct image *img, int go_fd, int err_fd)
+{
+	struct proc_image *p = &img->proc;
+	struct helper_fds h = { .err_fd = err_fd };
+	sigset_t all;
+	int base = 3;
+	size_t i;
+	char c;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* wait until the parent is our tracer */
+	if (read(go_fd, &c, 1) != 1)
+		_exit(1);
+	close(go_fd);
+	for (i = 0; i < p->nfds; i++)
+		if (p->fds[i].fd >= base)
+			base = p->fds[i].fd + 1;
+	restore_session(p, err_fd);
+	open_helpers(p, &h, base);
+	restore_fds(p, &h, base);
+	restore_misc(p, h.err_fd);
+	restore_sigactions(p, h.err_fd);
+	restore_limits(p, h.err_fd);
+	drop_rseq(h.err_fd);
+	enter_restorer(p, &h);
+}

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The restorer: freestanding code that runs in a gap of the saved address
+ * layout after crfs-restore jumped into it.  It drops every old mapping,
+ * moves the vDSO to where it was, rebuilds and fills the saved mappings,
+ * sets mm fields, thread attributes and credentials, then traps so the
+ * waiting crfs-restore can unmap this code and load the saved registers.
+ *
+ * No libc, no stack protector, no relocations: raw syscalls only.
+ */
+#include <asm/unistd.h>
+#include <linux/capability.h>
+#include <linux/mman.h>
+#include <linux/prctl.h>
+#include <linux/securebits.h>
+
+#include "crfs/image.h"
+#include "restorer.h"
+
+#define TASK_END 0x7ffffffff000UL
+#define MADV_DONTFORK_ 10
+#define MADV_HUGEPAGE_ 14
+#define MADV_NOHUGEPAGE_ 15
+#define MADV_DONTDUMP_ 16
+#define MADV_WIPEONFORK_ 18
+#define SS_DISABLE_ 2
+
+asm(".section .text.entry,\"ax\"\n"
+    ".globl rst_entry\n"
+    "rst_entry:\n"
+    "	call restorer_main\n"
+    "	ud2\n"
+    ".org 16\n"		/* RST_GADGET_OFF */
+    "rst_gadget:\n"
+    "	syscall\n"
+    "	int3\n"
+    ".previous\n");
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 asm("r10") = d;
+	register long r8 asm("r8") = e;
+	register long r9 asm("r9") = f;
+	long ret;
+
+	asm volatile("syscall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+		       "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define sys(nr, a, b, c, d) sys6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+/* the compiler may emit calls to these for struct copies */
+void *memset(void *d, int c, unsigned long n)
+{
+	unsigned char *p = d;
+
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, unsigned long n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+static unsigned long slen(const char *s)
+{
+	unsigned long n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+static __attribute__((noreturn)) void fail(struct restore_args *a,
+					   const char *what, long ret)
+{
+	char num[24], *p = num + sizeof(num);
+	unsigned long v = ret < 0 ? -ret : ret;
+
+	*--p = '\n';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	sys(__NR_write, a->err_fd, "restorer: ", 10, 0);
+	sys(__NR_write, a->err_fd, what, slen(what), 0);
+	sys(__NR_write, a->err_fd, " failed, errno ", 15, 0);
+	sys(__NR_write, a->err_fd, p, num + sizeof(num) - p, 0);
+	sys(__NR_exit_group, 127, 0, 0, 0);
+	__builtin_unreachable();
+}
+
+static void check(struct restore_args *a, const char *what, long ret)
+{
+	if (ret < 0 && ret > -4096)
+		fail(a, what, ret);
+}
+
+static void unmap_old(struct restore_args *a)
+{
+	uint64_t at = 0;
+	uint32_t i;
+
+	for (i = 0; i <= a->nkeep; i++) {
+		uint64_t end = i < a->nkeep ? a->keep[i].start : TASK_END;
+
+		if (end > at)
+			check(a, "munmap", sys(__NR_munmap, at, end - at, 0, 0));
+		if (i < a->nkeep)
+			at = a->keep[i].end;
+	}
+}
+
+static long move(uint64_t from, uint64_t to, uint64_t len)
+{
+	if (from == to)
+		return 0;
+	return sys6(__NR_mremap, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    to, 0);
+}
+
+/* Via scratch, so no move lands on a mapping still waiting to move. */
+static void move_vdso(struct restore_args *a)
+{
+	uint64_t at = a->scratch, len;
+	uint32_t i;
+
+	for (i = 0; i < a->nmoves; i++) {
+		len = a->move_from[i].end - a->move_from[i].start;
+		check(a, "mremap vdso", move(a->move_from[i].start, at, len));
+		a->move_from[i].start = at;
+		at += len;
+	}
+	for (i = 0; i < a->nmoves; i++) {
+		len = a->move_to[i].end - a->move_to[i].start;
+		check(a, "mremap vdso", move(a->move_from[i].start,
+					     a->move_to[i].start, len));
+	}
+}
+
+static void map_vma(struct restore_args *a, const struct rst_vma *v)
+{
+	int flags = MAP_FIXED, prot = v->prot;
+
+	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	if (v->fd < 0)
+		flags |= MAP_ANONYMOUS;
+	if (v->flags & VMA_F_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	if (v->has_pages)
+		prot = PROT_READ | PROT_WRITE;
+	check(a, "mmap", sys6(__NR_mmap, v->start, v->end - v->start, prot,
+			      flags, v->fd, v->pgoff));
+}
+
+static void fill(struct restore_args *a, const struct rst_run *r)
+{
+	uint64_t done = 0;
+	long n;
+
+	while (done < r->len) {
+		n = sys(__NR_pread64, a->pages_fd, r->addr + done,
+			r->len - done, r->off + done);
+		if (n == 0)
+			fail(a, "read pages (short file)", 0);
+		check(a, "read pages", n);
+		done += n;
+	}
+}
+
+static void finish_vma(struct restore_args *a, const struct rst_vma *v)
+{
+	static const struct {
+		uint32_t flag;
+		int advice;
+	} adv[] = {
+		{ VMA_F_DONTFORK, MADV_DONTFORK_ },
+		{ VMA_F_WIPEONFORK, MADV_WIPEONFORK_ },
+		{ VMA_F_DONTDUMP, MADV_DONTDUMP_ },
+		{ VMA_F_HUGEPAGE, MADV_HUGEPAGE_ },
+		{ VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE_ },
+	};
+	uint64_t len = v->end - v->start;
+	unsigned int i;
+
+	if (v->has_pages && v->prot != (PROT_READ | PROT_WRITE))
+		check(a, "mprotect", sys(__NR_mprotect, v->start, len, v->prot,
+					 0));
+	for (i = 0; i < sizeof(adv) / sizeof(adv[0]); i++)
+		if (v->flags & adv[i].flag)
+			check(a, "madvise", sys(__NR_madvise, v->start, len,
+						adv[i].advice, 0));
+}
+
+static void restore_memory(struct restore_args *a)
+{
+	uint32_t i;
+
+	unmap_old(a);
+	move_vdso(a);
+	for (i = 0; i < a->nvmas; i++)
+		map_vma(a, &a->vmas[i]);
+	for (i = 0; i < a->nruns; i++)
+		fill(a, &a->runs[i]);
+	for (i = 0; i < a->nvmas; i++)
+		finish_vma(a, &a->vmas[i]);
+	check(a, "prctl(PR_SET_MM_MAP)",
+	      sys6(__NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&a->mm,
+		   sizeof(a->mm), 0, 0));
+}
+
+static void restore_thread(struct restore_args *a)
+{
+	struct {
+		uint64_t sp;
+		int32_t flags, pad;
+		uint64_t size;
+	} ss = { a->ss_sp, a->ss_flags, 0, a->ss_size };
+
+	sys(__NR_set_tid_address, a->clear_child_tid, 0, 0, 0);
+	if (a->rseq_ptr)
+		check(a, "rseq", sys(__NR_rseq, a->rseq_ptr, a->rseq_size, 0,
+				     a->rseq_sig));
+	if (ss.flags & SS_DISABLE_) {
+		ss.sp = 0;
+		ss.size = 0;
+		ss.flags = SS_DISABLE_;
+	}
+	/* SS_ONSTACK is a state, not a request: the kernel rejects it */
+	ss.flags &= SS_DISABLE_ | (1U << 31);
+	check(a, "sigaltstack", sys(__NR_sigaltstack, &ss, 0, 0, 0));
+}
+
+/*
+ * Credentials last: once they are dropped we may no longer be allowed to
+ * do the rest.  KEEP_CAPS carries the permitted set across setresuid.
+ */
+static void restore_creds(struct restore_args *a)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	int cap;
+
+	if (a->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
+		check(a, "set securebits", sys(__NR_prctl, PR_SET_SECUREBITS,
+					       a->securebits | SECBIT_KEEP_CAPS,
+					       0, 0));
+	else
+		check(a, "set keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0));
+	for (cap = 0; cap < 64; cap++)
+		if (!(a->cap_bnd & (1ULL << cap)) &&
+		    sys(__NR_prctl, PR_CAPBSET_READ, cap, 0, 0) == 1)
+			check(a, "drop bounding cap",
+			      sys(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0));
+	check(a, "setgroups", sys(__NR_setgroups, a->ngroups, a->groups, 0, 0));
+	check(a, "setresgid", sys(__NR_setresgid, a->gid[0], a->gid[1],
+				  a->gid[2], 0));
+	sys(__NR_setfsgid, a->gid[3], 0, 0, 0);
+	check(a, "setresuid", sys(__NR_setresuid, a->uid[0], a->uid[1],
+				  a->uid[2], 0));
+	sys(__NR_setfsuid, a->uid[3], 0, 0, 0);
+	d[0].effective = (uint32_t)a->cap_eff;
+	d[1].effective = (uint32_t)(a->cap_eff >> 32);
+	d[0].permitted = (uint32_t)a->cap_prm;
+	d[1].permitted = (uint32_t)(a->cap_prm >> 32);
+	d[0].inheritable = (uint32_t)a->cap_inh;
+	d[1].inheritable = (uint32_t)(a->cap_inh >> 32);
+	check(a, "capset", sys(__NR_capset, &hdr, d, 0, 0));
+	for (cap = 0; cap < 64; cap++)
+		if (a->cap_amb & (1ULL << cap))
+			check(a, "raise ambient cap",
+			      sys6(__NR_prctl, PR_CAP_AMBIENT,
+				   PR_CAP_AMBIENT_RAISE, cap, 0, 0, 0));
+	if (!(a->securebits & SECBIT_KEEP_CAPS))
+		check(a, "clear keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 0,
+					       0, 0));
+	check(a, "set dumpable", sys(__NR_prctl, PR_SET_DUMPABLE, a->dumpable,
+				     0, 0));
+}
+
+static __attribute__((used)) void restorer_main(struct restore_args *a)
+{
+	uint32_t i;
+
+	restore_memory(a);
+	restore_thread(a);
+	restore_creds(a);
+	for (i = 0; i < a->nclose; i++)
+		sys(__NR_close, a->close_fds[i], 0, 0, 0);
+	/* crfs-restore takes over from this trap; tell it what to unmap */
+	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
+	sys(__NR_exit_group, 126, 0, 0, 0);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What crfs-restore hands the freestanding restorer.  The struct and every
+ * array it points to live inside the restorer's own mapping, the only
+ * memory that survives once it has unmapped the restore tool.
+ */
+#ifndef CRFS_RESTORER_H
+#define CRFS_RESTORER_H
+
+#include <stdint.h>
+#include <linux/prctl.h>
+
+/* offset of "syscall; int3" in the blob, for the final munmap */
+#define RST_GADGET_OFF 16
+#define RST_STACK_SIZE (64 * 1024)
+#define RST_MAX_KEEP 8
+
+struct rst_vma {
+	uint64_t start, end, pgoff;
+	uint32_t prot;
+	uint32_t flags;		/* VMA_F_* */
+	int32_t fd;		/* -1: anonymous */
+	uint32_t has_pages;
+};
+
+struct rst_run {
+	uint64_t addr, len, off;
+};
+
+struct rst_range {
+	uint64_t start, end;
+};
+
+struct restore_args {
+	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
+	uint32_t nkeep;
+	struct rst_range move_from[4], move_to[4];	/* vDSO and vvar */
+	uint32_t nmoves;
+	uint64_t scratch;	/* room for the moves on their way */
+
+	struct rst_vma *vmas;
+	uint32_t nvmas;
+	struct rst_run *runs;
+	uint32_t nruns;
+	int32_t pages_fd;
+	int32_t err_fd;
+
+	struct prctl_mm_map mm;
+
+	uint64_t clear_child_tid;
+	uint64_t rseq_ptr;
+	uint32_t rseq_size, rseq_sig;
+	uint64_t ss_sp, ss_size;
+	int32_t ss_flags;
+
+	uint32_t uid[4], gid[4];
+	uint32_t ngroups;
+	uint32_t *groups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t securebits;
+	int32_t dumpable;
+
+	int32_t *close_fds;
+	uint32_t nclose;
+
+	uint64_t blob_start, blob_len;	/* handed back at the final trap */
+};
+
+#endif
