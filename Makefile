@@ -74,16 +74,21 @@ $(B)/tests/%: tests/workloads/%.c
 $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
 	$(CC) -o $@ $^ -lcriterion
 
+# Each entry point installs its dependencies first, then builds in a fresh
+# make (pkg-config must see libfuse3 before the link line is computed).
 deps:
 	@tools/install-deps
 
-test: deps all $(UNIT)
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT)
 	@tests/run-all
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@tools/demo
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@tools/bench
 
 install: $(BINS)
