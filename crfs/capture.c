@@ -100,6 +100,8 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	ret = kh_get_regs(tid, &regs);
 	ret = ret ?: kh_get_xstate(tid, th->xstate, &th->xstate_size);
 	ret = ret ?: kh_get_sigmask(tid, &th->blocked);
+	ret = ret ?: kh_get_robust_list(tid, &th->robust_list,
+					&th->robust_list_len);
 	ret = ret ?: kh_get_rseq(tid, &th->rseq_ptr, &th->rseq_size,
 				 &th->rseq_sig);
 	if (ret)
@@ -229,6 +231,26 @@ static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
 	return ret ?: RENDER(s, path, render_rlimits, rl);
 }
 
+static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
+			   const char *path)
+{
+	struct crfs_pending *p = NULL;
+	char file[128];
+	size_t n = 0;
+	int ret;
+
+	ret = kh_peek_signals(tid, shared, &p, &n);
+	if (ret)
+		return ret;
+	/* path names the sigstate file next to ours when !shared */
+	snprintf(file, sizeof(file), "%s", path);
+	if (!shared)
+		strcpy(strrchr(file, '/') + 1, CRFS_F_SIGNALS);
+	ret = RENDER(s, file, render_signals, p, n);
+	free(p);
+	return ret;
+}
+
 static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 			   struct task_facts *tf)
 {
@@ -254,6 +276,9 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
+	ret = ret ?: capture_signals(s, pid, false, path);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
+	ret = ret ?: capture_signals(s, pid, true, path);
 	free(th.xstate);
 	return ret;
 }

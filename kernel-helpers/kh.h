@@ -24,6 +24,10 @@ int kh_get_xstate(pid_t tid, uint8_t *buf, uint32_t *size);
 int kh_set_xstate(pid_t tid, const uint8_t *buf, uint32_t size);
 int kh_get_sigmask(pid_t tid, uint64_t *mask);
 int kh_set_sigmask(pid_t tid, uint64_t mask);
+/* queued signals, oldest first, without dequeuing them */
+int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **p,
+		    size_t *n);
+int kh_get_robust_list(pid_t tid, uint64_t *head, uint64_t *len);
 int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
 
 /*

@@ -2,7 +2,9 @@
 #include <elf.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -115,6 +117,53 @@ int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig)
 	*ptr = c.rseq_abi_pointer;
 	*size = c.rseq_abi_size;
 	*sig = c.signature;
+	return 0;
+}
+
+int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **out,
+		    size_t *nout)
+{
+	struct ptrace_peeksiginfo_args a = {
+		.flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0,
+		.nr = 1,
+	};
+	struct crfs_pending *p = NULL, *np;
+	uint8_t info[128];
+	size_t n = 0;
+	long got;
+
+	for (;; a.off++) {
+		got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, info);
+		if (got < 0) {
+			free(p);
+			return -errno;
+		}
+		if (!got)
+			break;
+		np = realloc(p, (n + 1) * sizeof(*p));
+		if (!np) {
+			free(p);
+			return -ENOMEM;
+		}
+		p = np;
+		memcpy(p[n].info, info, sizeof(info));
+		memcpy(&p[n].signo, info, sizeof(int));	/* si_signo */
+		n++;
+	}
+	*out = p;
+	*nout = n;
+	return 0;
+}
+
+int kh_get_robust_list(pid_t tid, uint64_t *head, uint64_t *len)
+{
+	size_t l;
+	void *h;
+
+	if (syscall(__NR_get_robust_list, tid, &h, &l))
+		return -errno;
+	*head = (uint64_t)(uintptr_t)h;
+	*len = l;
 	return 0;
 }
 

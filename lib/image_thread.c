@@ -148,6 +148,67 @@ int parse_xstate(struct crfs_text *t, struct crfs_thread *th)
 	return ret;
 }
 
+/* signals: "SIGNO HEX" per queued signal, oldest first; HEX is the 128-byte
+ * siginfo the handler will see */
+int render_signals(struct strbuf *sb, const struct crfs_pending *p, size_t n)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		ret = sb_printf(sb, "%d ", p[i].signo);
+		for (k = 0; !ret && k < sizeof(p[i].info); k++)
+			ret = sb_printf(sb, "%02x", p[i].info[k]);
+		ret = ret ?: sb_printf(sb, "\n");
+	}
+	return ret;
+}
+
+int parse_signals(struct crfs_text *t, struct crfs_pending **out, size_t *nout)
+{
+	char line[512], *cur, *sig, *hex;
+	struct crfs_pending *p = NULL, *np;
+	size_t n = 0, k;
+	int ret;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		cur = line;
+		sig = tok_next(&cur);
+		hex = tok_next(&cur);
+		np = realloc(p, (n + 1) * sizeof(*p));
+		if (!np) {
+			ret = text_error(t, "out of memory");
+			break;
+		}
+		p = np;
+		if (!hex || tok_next(&cur) || parse_int(sig, &p[n].signo) ||
+		    p[n].signo < 1 || p[n].signo > CRFS_NSIG ||
+		    strlen(hex) != 2 * sizeof(p[n].info)) {
+			ret = text_error(t, "want 'signo siginfo-hex'");
+			break;
+		}
+		for (k = 0; k < sizeof(p[n].info); k++) {
+			int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+
+			if (hi < 0 || lo < 0)
+				break;
+			p[n].info[k] = (uint8_t)(hi << 4 | lo);
+		}
+		if (k < sizeof(p[n].info)) {
+			ret = text_error(t, "bad hex");
+			break;
+		}
+		n++;
+	}
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	*out = p;
+	*nout = n;
+	return 0;
+}
+
 static const struct kv_field sigstate_fields[] = {
 	{ "blocked", KV_HEX, offsetof(struct crfs_thread, blocked) },
 	{ "altstack_sp", KV_HEX, offsetof(struct crfs_thread, ss_sp) },
@@ -155,6 +216,9 @@ static const struct kv_field sigstate_fields[] = {
 	{ "altstack_flags", KV_INT, offsetof(struct crfs_thread, ss_flags) },
 	{ "clear_child_tid", KV_HEX,
 	  offsetof(struct crfs_thread, clear_child_tid) },
+	{ "robust_list", KV_HEX, offsetof(struct crfs_thread, robust_list) },
+	{ "robust_list_len", KV_HEX,
+	  offsetof(struct crfs_thread, robust_list_len) },
 	{ "rseq", KV_HEX, offsetof(struct crfs_thread, rseq_ptr) },
 	{ "rseq_size", KV_UINT, offsetof(struct crfs_thread, rseq_size) },
 	{ "rseq_signature", KV_HEX, 0 },

@@ -21,6 +21,8 @@ struct proc_image {
 	struct crfs_sigaction sa[CRFS_NSIG];
 	struct crfs_rlimit rl[CRFS_NLIMITS];
 	struct crfs_thread th;
+	struct crfs_pending *shared_sigs;	/* the process's queue */
+	size_t nshared_sigs;
 	char pages_path[PATH_MAX];
 };
 

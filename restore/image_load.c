@@ -119,6 +119,20 @@ static int p_regs(struct crfs_text *t, void *o) { return parse_regs(t, o); }
 static int p_xstate(struct crfs_text *t, void *o) { return parse_xstate(t, o); }
 static int p_sigstate(struct crfs_text *t, void *o) { return parse_sigstate(t, o); }
 
+static int p_thread_sigs(struct crfs_text *t, void *o)
+{
+	struct crfs_thread *th = o;
+
+	return parse_signals(t, &th->pending, &th->npending);
+}
+
+static int p_shared_sigs(struct crfs_text *t, void *o)
+{
+	struct proc_image *p = o;
+
+	return parse_signals(t, &p->shared_sigs, &p->nshared_sigs);
+}
+
 static int p_maps(struct crfs_text *t, void *o)
 {
 	struct proc_image *p = o;
@@ -169,6 +183,8 @@ static int load_proc_files(struct image *img, char *err, size_t errlen)
 	ret = ret ?: TF(CRFS_F_REGS, p_regs);
 	ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 	ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
+	ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
+	ret = ret ?: PF(CRFS_F_SIGNALS, p_shared_sigs, p);
 #undef PF
 #undef TF
 	if (ret)
@@ -361,4 +377,6 @@ void image_free(struct image *img)
 	free(p->runs);
 	free_fds(p->fds, p->nfds);
 	free(p->th.xstate);
+	free(p->th.pending);
+	free(p->shared_sigs);
 }

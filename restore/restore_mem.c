@@ -88,6 +88,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len)
 	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
 	n += ALIGN(p->mm.auxv_len * sizeof(uint64_t), 16);
 	n += ALIGN((p->nvmas + 8) * sizeof(int32_t), 16);
+	n += ALIGN((p->th.npending + p->nshared_sigs) * sizeof(struct rst_sig), 16);
 	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
 	return n + ALIGN(vdso_len, PAGE);
 }
@@ -148,6 +149,27 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.exe_fd = h->exe_fd;
 }
 
+/* shared queue first: the order within each queue is what matters */
+static void fill_signals(struct restore_args *a, struct area *ar,
+			 struct proc_image *p)
+{
+	size_t i;
+
+	a->pid = p->pid;
+	a->sigs = take(ar, (p->th.npending + p->nshared_sigs) *
+			   sizeof(*a->sigs));
+	for (i = 0; i < p->nshared_sigs; i++, a->nsigs++) {
+		a->sigs[a->nsigs].signo = p->shared_sigs[i].signo;
+		a->sigs[a->nsigs].thread = 0;
+		memcpy(a->sigs[a->nsigs].info, p->shared_sigs[i].info, 128);
+	}
+	for (i = 0; i < p->th.npending; i++, a->nsigs++) {
+		a->sigs[a->nsigs].signo = p->th.pending[i].signo;
+		a->sigs[a->nsigs].thread = 1;
+		memcpy(a->sigs[a->nsigs].info, p->th.pending[i].info, 128);
+	}
+}
+
 static void fill_task(struct restore_args *a, struct area *ar,
 		      struct proc_image *p, struct helper_fds *h)
 {
@@ -155,6 +177,8 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	int i;
 
 	a->clear_child_tid = p->th.clear_child_tid;
+	a->robust_list = p->th.robust_list;
+	a->robust_list_len = p->th.robust_list_len;
 	a->rseq_ptr = p->th.rseq_ptr;
 	a->rseq_size = p->th.rseq_size;
 	a->rseq_sig = p->th.rseq_sig;
@@ -178,6 +202,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	for (i = 0; i < h->nall; i++)
 		a->close_fds[i] = h->all[i];
 	a->nclose = h->nall;
+	fill_signals(a, ar, p);
 }
 
 static int cmp_range(const void *x, const void *y)

@@ -62,9 +62,7 @@ static void open_helpers(struct proc_image *p, struct helper_fds *h, int base)
 	if (!h->vma_fd || !h->all)
 		child_fail(h->err_fd, "out of memory");
 	h->nall = 0;
-	h->err_fd = helper(h, h->err_fd, base);
-	if (h->err_fd < 0)
-		_exit(3);
+	h->all[h->nall++] = h->err_fd;
 	fd = open(p->pages_path, O_RDONLY);
 	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->pages_fd < 0)
@@ -112,13 +110,26 @@ static void restore_fd(const struct crfs_fd *f, int err_fd)
 		fcntl(f->fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void restore_fds(struct proc_image *p, struct helper_fds *h, int base)
+/*
+ * Nothing of crfs-restore's own may leak into the restored process: keep
+ * only the error pipe, moved above every fd of the image.
+ */
+static int isolate_fds(int err_fd, int base)
+{
+	int fd = fcntl(err_fd, F_DUPFD_CLOEXEC, base);
+
+	if (fd < 0)
+		child_fail(err_fd, "cannot move the error pipe: %m");
+	if (syscall(SYS_close_range, 0, fd - 1, 0) ||
+	    syscall(SYS_close_range, fd + 1, ~0U, 0))
+		child_fail(fd, "close_range: %m");
+	return fd;
+}
+
+static void restore_fds(struct proc_image *p, struct helper_fds *h)
 {
 	size_t i;
 
-	/* nothing of crfs-restore's own may leak into the restored process */
-	if (syscall(SYS_close_range, 0, base - 1, 0))
-		child_fail(h->err_fd, "close_range: %m");
 	for (i = 0; i < p->nfds; i++)
 		restore_fd(&p->fds[i], h->err_fd);
 }
@@ -203,7 +214,7 @@ static void drop_rseq(int err_fd)
 void restore_child(struct image *img, int go_fd, int err_fd)
 {
 	struct proc_image *p = &img->proc;
-	struct helper_fds h = { .err_fd = err_fd };
+	struct helper_fds h = { 0 };
 	sigset_t all;
 	int base = 3;
 	size_t i;
@@ -218,9 +229,10 @@ void restore_child(struct image *img, int go_fd, int err_fd)
 	for (i = 0; i < p->nfds; i++)
 		if (p->fds[i].fd >= base)
 			base = p->fds[i].fd + 1;
-	restore_session(p, err_fd);
+	h.err_fd = isolate_fds(err_fd, base);
+	restore_session(p, h.err_fd);
 	open_helpers(p, &h, base);
-	restore_fds(p, &h, base);
+	restore_fds(p, &h);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);

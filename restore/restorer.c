@@ -229,6 +229,10 @@ static void restore_thread(struct restore_args *a)
 	} ss = { a->ss_sp, a->ss_flags, 0, a->ss_size };
 
 	sys(__NR_set_tid_address, a->clear_child_tid, 0, 0, 0);
+	if (a->robust_list)
+		check(a, "set_robust_list", sys(__NR_set_robust_list,
+						a->robust_list,
+						a->robust_list_len, 0, 0));
 	if (a->rseq_ptr)
 		check(a, "rseq", sys(__NR_rseq, a->rseq_ptr, a->rseq_size, 0,
 				     a->rseq_sig));
@@ -240,6 +244,28 @@ static void restore_thread(struct restore_args *a)
 	/* SS_ONSTACK is a state, not a request: the kernel rejects it */
 	ss.flags &= SS_DISABLE_ | (1U << 31);
 	check(a, "sigaltstack", sys(__NR_sigaltstack, &ss, 0, 0, 0));
+}
+
+/*
+ * Pending signals go back with their exact siginfo; every signal is still
+ * blocked here, and queueing to ourselves is allowed for any si_code.
+ */
+static void restore_signals(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nsigs; i++) {
+		struct rst_sig *s = &a->sigs[i];
+
+		if (s->thread)
+			check(a, "queue signal",
+			      sys(__NR_rt_tgsigqueueinfo, a->pid, a->pid,
+				  s->signo, s->info));
+		else
+			check(a, "queue signal",
+			      sys(__NR_rt_sigqueueinfo, a->pid, s->signo,
+				  s->info, 0));
+	}
 }
 
 /*
@@ -295,6 +321,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 
 	restore_memory(a);
 	restore_thread(a);
+	restore_signals(a);
 	restore_creds(a);
 	for (i = 0; i < a->nclose; i++)
 		sys(__NR_close, a->close_fds[i], 0, 0, 0);

@@ -31,6 +31,12 @@ struct rst_range {
 	uint64_t start, end;
 };
 
+struct rst_sig {
+	int32_t signo;
+	int32_t thread;		/* 1: the thread's own queue */
+	uint8_t info[128];
+};
+
 struct restore_args {
 	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
 	uint32_t nkeep;
@@ -48,6 +54,7 @@ struct restore_args {
 	struct prctl_mm_map mm;
 
 	uint64_t clear_child_tid;
+	uint64_t robust_list, robust_list_len;
 	uint64_t rseq_ptr;
 	uint32_t rseq_size, rseq_sig;
 	uint64_t ss_sp, ss_size;
@@ -59,6 +66,10 @@ struct restore_args {
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	uint32_t securebits;
 	int32_t dumpable;
+
+	int32_t pid;
+	struct rst_sig *sigs;
+	uint32_t nsigs;
 
 	int32_t *close_fds;
 	uint32_t nclose;

@@ -118,6 +118,8 @@ int render_regs(struct strbuf *sb, const struct crfs_thread *th);
 int parse_regs(struct crfs_text *t, struct crfs_thread *th);
 int render_xstate(struct strbuf *sb, const struct crfs_thread *th);
 int parse_xstate(struct crfs_text *t, struct crfs_thread *th);
+int render_signals(struct strbuf *sb, const struct crfs_pending *p, size_t n);
+int parse_signals(struct crfs_text *t, struct crfs_pending **p, size_t *n);
 int render_sigstate(struct strbuf *sb, const struct crfs_thread *th);
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th);
 

@@ -38,6 +38,9 @@
 #define CRFS_F_XSTATE		"xstate"
 #define CRFS_F_SIGSTATE		"sigstate"
 
+/* Pending signals: PID/signals (shared queue), PID/task/TID/signals (own) */
+#define CRFS_F_SIGNALS		"signals"
+
 #define CRFS_PATH_MAX		4096
 #define CRFS_COMM_LEN		16
 #define CRFS_NSIG		64
@@ -144,6 +147,12 @@ struct crfs_rlimit {
 #define CRFS_NREGS 27
 extern const char *const crfs_reg_names[CRFS_NREGS];
 
+/* A queued signal with its siginfo, exactly as the kernel holds it */
+struct crfs_pending {
+	int signo;
+	uint8_t info[128];
+};
+
 struct crfs_thread {
 	pid_t tid;
 	uint64_t regs[CRFS_NREGS];	/* order of struct user_regs_struct */
@@ -153,8 +162,11 @@ struct crfs_thread {
 	uint64_t ss_sp, ss_size;
 	int ss_flags;
 	uint64_t clear_child_tid;
+	uint64_t robust_list, robust_list_len;
 	uint64_t rseq_ptr;
 	uint32_t rseq_size, rseq_sig;
+	struct crfs_pending *pending;	/* this thread's own queue */
+	size_t npending;
 };
 
 #endif
