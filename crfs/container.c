@@ -119,6 +119,7 @@ int container_command(struct container *c, const char *cmd)
 	if (arg)
 		*arg++ = '\0';
 	c->error[0] = '\0';
+	c->changed = time(NULL);
 	if (!strcmp(buf, "attach") && arg)
 		return cmd_attach(c, arg);
 	if (arg)

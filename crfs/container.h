@@ -4,6 +4,7 @@
 #define CRFS_CONTAINER_H
 
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "snapshot.h"
@@ -22,6 +23,7 @@ struct container {
 	struct snapshot *snap;
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
+	time_t changed;		/* ctl's mtime: stable, or tar sees it change */
 	struct container *next;
 };
 

@@ -84,7 +84,7 @@ static int fs_getattr(const char *path, struct stat *st,
 	if (!strcmp(rest, CRFS_F_CTL)) {
 		ctl = container_render_ctl(c, &len);
 		free(ctl);
-		fill_stat(st, (c->id << INO_SHIFT) + 1, false, len, time(NULL));
+		fill_stat(st, (c->id << INO_SHIFT) + 1, false, len, c->changed);
 		return 0;
 	}
 	if (c->state != C_FROZEN || !(e = snapshot_find(c->snap, rest, &idx)))

@@ -41,6 +41,7 @@ int registry_add(struct registry *r, const char *name)
 	}
 	c->id = ++r->next_id;
 	c->state = C_EMPTY;
+	c->changed = time(NULL);
 	for (tail = &r->head; *tail; tail = &(*tail)->next)
 		;
 	*tail = c;

@@ -64,11 +64,30 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/*
+ * A zombie still holds its pid until its parent (or init, which reaps
+ * orphans only now and then) collects it: give that a few seconds.
+ */
+static bool zombie_gone(pid_t pid)
+{
+	struct kh_stat st;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (kh_proc_stat(pid, &st))
+			return true;
+		if (st.state != 'Z' && st.state != 'X')
+			return false;
+		usleep(50000);
+	}
+	return false;
+}
+
 static int pid_in_use(pid_t pid, char *err, size_t errlen)
 {
 	char path[64], *comm = NULL;
 
-	if (kill(pid, 0) && errno == ESRCH)
+	if ((kill(pid, 0) && errno == ESRCH) || zombie_gone(pid))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	kh_read_file(path, &comm, NULL);
