@@ -67,6 +67,39 @@ static int add_page(struct crfs_page_run **runs, size_t *n, size_t *cap,
 	return 0;
 }
 
+/*
+ * A shared anonymous mapping's pages live in a shmem object: a page another
+ * process wrote, or one that went to swap, has no entry in our page table.
+ * The object itself (map_files) tells which pages exist, by SEEK_DATA.
+ */
+static int shared_anon_runs(pid_t pid, const struct crfs_vma *v,
+			    struct crfs_page_run **runs, size_t *n,
+			    size_t *cap, uint64_t *off)
+{
+	char path[96];
+	off_t pos, hole, start = v->pgoff, end = v->pgoff + v->end - v->start;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
+		 v->start, v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (pos = start; pos < end && !ret;) {
+		pos = lseek(fd, pos, SEEK_DATA);
+		if (pos < 0 || pos >= end)
+			break;
+		hole = lseek(fd, pos, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		for (; pos < hole && !ret; pos += PAGE)
+			ret = add_page(runs, n, cap, v->start + pos - start,
+				       off, v->start);
+	}
+	close(fd);
+	return ret;
+}
+
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 struct crfs_page_run **out, size_t *nout)
 {
@@ -85,6 +118,11 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 
 		if (skip_vma(v))
 			continue;
+		if (v->kind == VMA_ANON && (v->flags & VMA_F_SHARED)) {
+			ret = shared_anon_runs(pid, v, &runs, &nruns, &cap,
+					       &off);
+			continue;
+		}
 		for (addr = v->start; addr < v->end && !ret;) {
 			uint64_t cnt = (v->end - addr) / PAGE, k;
 			ssize_t got;

@@ -96,8 +96,12 @@ static int parse_identity(struct crfs_text *t, struct crfs_header *h)
 		return text_error(t, "page size %ld differs from this machine's %ld",
 				  h->page_size, sysconf(_SC_PAGESIZE));
 	v = expect_line(t, line, sizeof(line), "kernel");
-	if (!v || unescape(v, &s) || strlen(s) >= sizeof(h->kernel))
+	if (!v || unescape(v, &s))
 		return text_error(t, "bad 'kernel' line");
+	if (strlen(s) >= sizeof(h->kernel)) {
+		free(s);
+		return text_error(t, "bad 'kernel' line");
+	}
 	strcpy(h->kernel, s);
 	free(s);
 	return 0;
@@ -117,6 +121,8 @@ static int check_end(struct crfs_text *t, const char *buf, size_t len)
 		return text_error(t, "truncated: no 'end' line");
 	memcpy(hex, p + 4, 16);
 	hex[16] = '\0';
+	if (strspn(hex, "0123456789abcdef") != 16)
+		return text_error(t, "bad 'end' line");
 	want = strtoull(hex, NULL, 16);
 	if (want != crfs_hash(buf, p - buf))
 		return text_error(t, "checksum mismatch: file is corrupted");
@@ -137,10 +143,11 @@ static int add_file(struct crfs_text *t, struct crfs_header *h, char *rest)
 	h->files = n;
 	e = &h->files[h->nfiles];
 	memset(e, 0, sizeof(*e));
-	if (unescape(path, &e->path) || e->path[0] == '/' ||
-	    strstr(e->path, ".."))
+	if (unescape(path, &e->path))
 		return text_error(t, "bad file path");
 	h->nfiles++;
+	if (e->path[0] == '/' || strstr(e->path, ".."))
+		return text_error(t, "bad file path");
 	if (parse_u64(size, &e->size))
 		return text_error(t, "bad file size");
 	if (strcmp(hash, "-")) {

@@ -129,8 +129,8 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 	v->kind = k;
 	if (parse_flags(tok[5], &v->flags))
 		return text_error(t, "unknown flag in '%s'", tok[5]);
-	if (tok[2][3] == 's')
-		v->flags |= VMA_F_SHARED;
+	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
+		return text_error(t, "protection and 'shared' flag disagree");
 	if (v->kind != VMA_FILE)
 		return strcmp(tok[6], "-") || strcmp(tok[7], "-") ?
 			text_error(t, "only file mappings have a file") : 0;

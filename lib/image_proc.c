@@ -32,7 +32,7 @@ int render_attr(struct strbuf *sb, const struct crfs_attr *a)
 int parse_attr(struct crfs_text *t, struct crfs_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	return kv_parse(t, attr_fields, ARRAY_SIZE(attr_fields), a, NULL);
+	return kv_parse(t, attr_fields, ARRAY_SIZE(attr_fields), a, NULL, NULL);
 }
 
 static const struct kv_field creds_fields[] = {
@@ -77,8 +77,6 @@ static int creds_extra(struct crfs_text *t, const char *key, char *rest,
 		c->securebits = (uint32_t)v;
 		return 0;
 	}
-	if (strcmp(key, "groups"))
-		return 1;
 	while ((tok = tok_next(&rest))) {
 		gid_t *g;
 
@@ -97,7 +95,9 @@ static int creds_extra(struct crfs_text *t, const char *key, char *rest,
 int parse_creds(struct crfs_text *t, struct crfs_creds *c)
 {
 	memset(c, 0, sizeof(*c));
-	return kv_parse(t, creds_fields, ARRAY_SIZE(creds_fields), c,
+	static const char *const extra[] = { "securebits", "groups", NULL };
+
+	return kv_parse(t, creds_fields, ARRAY_SIZE(creds_fields), c, extra,
 			creds_extra);
 }
 
@@ -131,10 +131,7 @@ static int mm_extra(struct crfs_text *t, const char *key, char *rest,
 	struct crfs_mm *mm = obj;
 	char *tok;
 
-	if (strcmp(key, "auxv"))
-		return 1;
-	if (mm->auxv_len)
-		return text_error(t, "auxv given twice");
+	(void)key;
 	while ((tok = tok_next(&rest))) {
 		if (mm->auxv_len >= CRFS_AUXV_MAX ||
 		    parse_u64(tok, &mm->auxv[mm->auxv_len]))
@@ -149,7 +146,10 @@ static int mm_extra(struct crfs_text *t, const char *key, char *rest,
 int parse_mm(struct crfs_text *t, struct crfs_mm *mm)
 {
 	memset(mm, 0, sizeof(*mm));
-	return kv_parse(t, mm_fields, ARRAY_SIZE(mm_fields), mm, mm_extra);
+	static const char *const extra[] = { "auxv", NULL };
+
+	return kv_parse(t, mm_fields, ARRAY_SIZE(mm_fields), mm, extra,
+			mm_extra);
 }
 
 /* sigactions: "SIGNO handler flags restorer mask", one per signal 1..64 */

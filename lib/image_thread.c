@@ -62,8 +62,7 @@ static int regs_extra(struct crfs_text *t, const char *key, char *rest,
 	char *v = tok_next(&rest);
 	int tid;
 
-	if (strcmp(key, "tid"))
-		return 1;
+	(void)key;
 	if (!v || parse_int(v, &tid) || tid <= 0 || (th->tid && th->tid != tid))
 		return text_error(t, "bad tid");
 	th->tid = tid;
@@ -72,7 +71,9 @@ static int regs_extra(struct crfs_text *t, const char *key, char *rest,
 
 int parse_regs(struct crfs_text *t, struct crfs_thread *th)
 {
-	return kv_parse(t, reg_fields, CRFS_NREGS, th, regs_extra);
+	static const char *const extra[] = { "tid", NULL };
+
+	return kv_parse(t, reg_fields, CRFS_NREGS, th, extra, regs_extra);
 }
 
 /*
@@ -239,8 +240,7 @@ static int sigstate_extra(struct crfs_text *t, const char *key, char *rest,
 	char *v = tok_next(&rest);
 	uint64_t sig;
 
-	if (strcmp(key, "rseq_signature"))
-		return 1;
+	(void)key;
 	if (!v || parse_u64(v, &sig) || sig > 0xffffffffULL || tok_next(&rest))
 		return text_error(t, "bad rseq_signature");
 	th->rseq_sig = (uint32_t)sig;
@@ -249,6 +249,8 @@ static int sigstate_extra(struct crfs_text *t, const char *key, char *rest,
 
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th)
 {
+	static const char *const extra[] = { "rseq_signature", NULL };
+
 	return kv_parse(t, sigstate_fields, ARRAY_SIZE(sigstate_fields) - 1,
-			th, sigstate_extra);
+			th, extra, sigstate_extra);
 }

@@ -96,12 +96,27 @@ bad:
 	return text_error(t, "bad value '%s' for key '%s'", val, f->key);
 }
 
+static int kv_parse_extra(struct crfs_text *t, const char *const *keys,
+			  const char *key, char *rest, unsigned char *seen,
+			  kv_extra_fn extra, void *obj)
+{
+	size_t i;
+
+	for (i = 0; keys && keys[i]; i++) {
+		if (strcmp(keys[i], key))
+			continue;
+		if (seen[i]++)
+			return text_error(t, "key '%s' given twice", key);
+		return extra(t, key, rest, obj);
+	}
+	return text_error(t, "unknown key '%s'", key);
+}
+
 int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
-	     void *obj, int (*extra)(struct crfs_text *t, const char *key,
-				     char *rest, void *obj))
+	     void *obj, const char *const *extra_keys, kv_extra_fn extra)
 {
 	char line[CRFS_PATH_MAX * 4 + 64];
-	unsigned char seen[64] = { 0 };
+	unsigned char seen[64] = { 0 }, xseen[8] = { 0 };
 	char *cur, *key, *val;
 	size_t i;
 	int ret;
@@ -115,11 +130,11 @@ int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
 			if (!strcmp(f[i].key, key))
 				break;
 		if (i == n) {
-			if (extra && !extra(t, key, cur, obj))
-				continue;
-			if (*t->err)
-				return -EINVAL;
-			return text_error(t, "unknown key '%s'", key);
+			ret = kv_parse_extra(t, extra_keys, key, cur, xseen,
+					     extra, obj);
+			if (ret)
+				return ret;
+			continue;
 		}
 		if (seen[i]++)
 			return text_error(t, "key '%s' given twice", key);
@@ -135,5 +150,9 @@ int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
 	for (i = 0; i < n; i++)
 		if (!seen[i])
 			return text_error(t, "key '%s' is missing", f[i].key);
+	for (i = 0; extra_keys && extra_keys[i]; i++)
+		if (!xseen[i])
+			return text_error(t, "key '%s' is missing",
+					  extra_keys[i]);
 	return 0;
 }

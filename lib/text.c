@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +90,16 @@ int parse_u64(const char *s, uint64_t *v)
 	if (s[0] == '0' && s[1] == 'x') {
 		base = 16;
 		s += 2;
-		if (!*s)
+		if (!isxdigit((unsigned char)*s))
 			return -EINVAL;
+	} else if (!isdigit((unsigned char)*s)) {
+		return -EINVAL;
 	} else if (s[0] == '0' && s[1]) {
 		base = 8;
 	}
+	if (strspn(s, base == 16 ? "0123456789abcdefABCDEF" : base == 8 ?
+		   "01234567" : "0123456789") != strlen(s))
+		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, base);
 	if (errno || *end)
@@ -106,7 +112,8 @@ int parse_int(const char *s, int *v)
 	long long x;
 	char *end;
 
-	if (!s || !*s)
+	if (!s || !(isdigit((unsigned char)*s) ||
+		    (*s == '-' && isdigit((unsigned char)s[1]))))
 		return -EINVAL;
 	errno = 0;
 	x = strtoll(s, &end, 10);

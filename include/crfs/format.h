@@ -73,13 +73,14 @@ struct kv_field {
 int kv_render(struct strbuf *sb, const struct kv_field *f, size_t n,
 	      const void *obj);
 /*
- * Parses every line: a key of the table sets its field, any other key goes
- * to extra() (may be NULL), which returns 0 if it took the line.  A missing
- * or repeated table key is an error.
+ * Parses every line: a key of the table sets its field, a key named in
+ * extra_keys (NULL-terminated, may be NULL) goes to extra().  Every key must
+ * appear exactly once; any other key is an error.
  */
+typedef int (*kv_extra_fn)(struct crfs_text *t, const char *key, char *rest,
+			   void *obj);
 int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
-	     void *obj, int (*extra)(struct crfs_text *t, const char *key,
-				     char *rest, void *obj));
+	     void *obj, const char *const *extra_keys, kv_extra_fn extra);
 
 /* Per-file formats (lib/image_*.c); parse returns 0 or -EINVAL + message */
 int render_attr(struct strbuf *sb, const struct crfs_attr *a);
