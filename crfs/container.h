@@ -3,6 +3,7 @@
 #ifndef CRFS_CONTAINER_H
 #define CRFS_CONTAINER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/types.h>
@@ -37,6 +38,8 @@ struct container *registry_find_id(struct registry *r, uint64_t id);
 int registry_add(struct registry *r, const char *name);
 int registry_remove(struct registry *r, const char *name);
 void registry_release_all(struct registry *r);
+/* collects the exits of frozen tasks killed from outside */
+void registry_reap(struct registry *r);
 
 /* One ctl command; on failure c->error says why. */
 int container_command(struct container *c, const char *cmd);
@@ -47,5 +50,7 @@ void container_refresh(struct container *c);
 int freeze_tree(struct container *c);
 void thaw_tree(struct container *c);
 void kill_tree(struct container *c);
+/* true if the root died while frozen: the rest was let go */
+bool reap_tree(struct container *c);
 
 #endif

@@ -154,6 +154,27 @@ void thaw_tree(struct container *c)
 	c->snap = NULL;
 }
 
+bool reap_tree(struct container *c)
+{
+	bool root_died = false;
+	int i, st;
+
+	for (i = 0; i < c->ntids; i++) {
+		if (waitpid(c->tids[i], &st, WNOHANG | __WALL) <= 0 ||
+		    !(WIFEXITED(st) || WIFSIGNALED(st)))
+			continue;
+		if (c->tids[i] == c->root)
+			root_died = true;
+		c->tids[i--] = c->tids[--c->ntids];
+	}
+	if (!root_died)
+		return false;
+	release(c, false);
+	snapshot_free(c->snap);
+	c->snap = NULL;
+	return true;
+}
+
 void kill_tree(struct container *c)
 {
 	int i;

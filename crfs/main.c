@@ -13,6 +13,7 @@
 
 #include "container.h"
 #include "fs.h"
+#include "loop.h"
 
 static void usage(FILE *f)
 {
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
 		goto out_unmount;
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
 		goto out_unmount;
-	ret = fuse_loop(fuse) ? 1 : 0;
+	ret = crfs_loop(fuse, &registry) ? 1 : 0;
 	fuse_remove_signal_handlers(fuse_get_session(fuse));
 out_unmount:
 	fuse_unmount(fuse);

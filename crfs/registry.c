@@ -74,6 +74,19 @@ int registry_remove(struct registry *r, const char *name)
 	return -ENOENT;
 }
 
+void registry_reap(struct registry *r)
+{
+	struct container *c;
+
+	for (c = r->head; c; c = c->next) {
+		if (c->state != C_FROZEN || !reap_tree(c))
+			continue;
+		c->state = C_DEAD;
+		c->gen++;
+		c->changed = time(NULL);
+	}
+}
+
 void registry_release_all(struct registry *r)
 {
 	struct container *c;

@@ -1,0 +1,485 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# tests/e2e/lib.sh - sourced by every tests/e2e/t_*.sh.
+#
+# Each test gets a private temporary directory ($T_DIR) holding its mount
+# point ($MNT), workload logs and checkpoint images.  An EXIT trap kills
+# every process the test started (by pid, checked against its start time
+# so a recycled pid is never hit), unmounts and removes $T_DIR, whether
+# the test passed, failed or was interrupted.
+#
+# A test ends with `pass` (prints "ok NAME", exit 0) or `fail REASON`
+# (prints diagnostics to stderr and "FAIL NAME: REASON", exit 1).
+#
+# Environment:
+#   CRFS_BIN     crfs, crfs-restore, crfsctl      (default: REPO/build/bin)
+#   CRFS_TESTS   the workload binaries             (default: REPO/build/tests)
+#   CRFS_E2E_KEEP=1  keep $T_DIR after the test, for post-mortems
+#   WL_SKIP      passed through to the C workloads (see wl_common.h)
+#
+# Everything that touches the file system under test or waits for a
+# process runs under a timeout: a hung daemon fails the test, never hangs
+# it.
+
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+CRFS_BIN=${CRFS_BIN:-$REPO_ROOT/build/bin}
+CRFS_TESTS=${CRFS_TESTS:-$REPO_ROOT/build/tests}
+case $CRFS_BIN in /*) ;; *) CRFS_BIN=$PWD/$CRFS_BIN ;; esac
+case $CRFS_TESTS in /*) ;; *) CRFS_TESTS=$PWD/$CRFS_TESTS ;; esac
+
+T_NAME=$(basename "$0" .sh)
+T_CTL_TIMEOUT=${CRFS_E2E_CTL_TIMEOUT:-20}	# one ctl read/write, mkdir, rmdir
+T_COPY_TIMEOUT=${CRFS_E2E_COPY_TIMEOUT:-120}	# one whole checkpoint copy
+T_RESTORE_TIMEOUT=${CRFS_E2E_RESTORE_TIMEOUT:-60}
+
+T_DIR=$(mktemp -d "/tmp/crfs-e2e-$T_NAME.XXXXXX") || {
+	echo "FAIL $T_NAME: mktemp failed"
+	exit 1
+}
+MNT=$T_DIR/mnt
+
+_tracked=()	# "pid:starttime" of everything to kill at exit
+_logs=()	# files worth showing when the test fails
+_mounted=0
+_daemon=		# "pid:starttime" of our crfs daemon
+_finishing=0
+
+# --- reporting --------------------------------------------------------------
+
+note() {
+	echo "# $*" >&2
+}
+
+_diag() {
+	local f
+	for f in "${_logs[@]}" "$T_DIR/restore.err" "$T_DIR/ctl.err" \
+		 "$T_DIR/cp.err" "$T_DIR/crfs.err"; do
+		[ -s "$f" ] || continue
+		echo "# --- ${f#"$T_DIR"/} (last 30 lines)" >&2
+		tail -n 30 "$f" | sed 's/^/# /' >&2
+	done
+}
+
+fail() {
+	[ "$_finishing" = 1 ] && exit 1
+	_finishing=1
+	_diag
+	echo "FAIL $T_NAME: $*"
+	exit 1
+}
+
+pass() {
+	_finishing=1
+	echo "ok $T_NAME"
+	exit 0
+}
+
+# --- processes --------------------------------------------------------------
+
+# Field N (as numbered in proc(5), N >= 3) of /proc/PID/stat.  The comm in
+# field 2 may contain blanks and parentheses, so split after the last ')'.
+proc_field() {
+	local s f
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	read -r -a f <<<"$s"
+	echo "${f[$(($2 - 3))]}"
+}
+
+proc_state() {
+	proc_field "$1" 3
+}
+
+proc_alive() {
+	local st
+	st=$(proc_state "$1") || return 1
+	[ "$st" != Z ] && [ "$st" != X ]
+}
+
+track_pid() {
+	local st
+	st=$(proc_field "$1" 22) || return 0
+	_tracked+=("$1:$st")
+}
+
+_kill_tracked() {
+	local e pid st
+	for e in "${_tracked[@]}"; do
+		pid=${e%%:*}
+		st=$(proc_field "$pid" 22) || continue
+		[ "$st" = "${e#*:}" ] && kill -KILL "$pid" 2>/dev/null
+	done
+}
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+_reapable() {
+	local st tracer
+	st=$(proc_state "$1") || return 0	# gone: already reaped
+	[ "$st" = Z ] || return 1
+	# a traced zombie goes to its tracer first; wait(1) would block
+	tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ "${tracer:-0}" = 0 ]
+}
+
+# wait_exit PID SECONDS: wait for a child of this shell to exit and put
+# its exit status in EXIT_STATUS.  Returns 1 on timeout (nothing reaped).
+wait_exit() {
+	EXIT_STATUS=
+	wait_for "$2" _reapable "$1" || return 1
+	wait "$1" 2>/dev/null
+	EXIT_STATUS=$?
+}
+
+# wait_gone PID SECONDS: for processes that are not our children
+wait_gone() {
+	wait_for "$2" eval "! proc_alive $1"
+}
+
+# close_fds: close every descriptor above 2.  Whatever started the tests
+# (make, CI, a terminal multiplexer) may have left pipes open, and a
+# workload inheriting one could not be checkpointed.
+close_fds() {
+	local f n
+	for f in /proc/$BASHPID/fd/*; do
+		n=${f##*/}
+		[ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"
+	done
+	return 0
+}
+
+# start_workload LOG CMD...: run CMD in the background as a child of this
+# shell, stdio on /dev/null and LOG (never a tty or pipe: crfs refuses
+# those), no other descriptors.  Sets WL_PID.
+start_workload() {
+	local log=$1
+	shift
+	: >"$log"
+	_logs+=("$log")
+	(close_fds; exec "$@") </dev/null >"$log" 2>&1 &
+	WL_PID=$!
+	track_pid "$WL_PID"
+}
+
+# wait_line LOG REGEX [SECONDS] [PID]: until a line of LOG matches; fails
+# early if PID dies
+wait_line() {
+	local log=$1 re=$2 secs=${3:-20} pid=${4:-}
+	local deadline=$((SECONDS + secs))
+	until grep -Eq -- "$re" "$log" 2>/dev/null; do
+		if [ -n "$pid" ] && ! proc_alive "$pid"; then
+			fail "pid $pid died before printing /$re/ in ${log##*/}"
+		fi
+		[ "$SECONDS" -ge "$deadline" ] &&
+			fail "no /$re/ in ${log##*/} after ${secs}s"
+		sleep 0.05
+	done
+}
+
+wait_ready() {
+	wait_line "$1" '^READY$' "${3:-20}" "$2"
+}
+
+# wait_sleeping PID: until PID sleeps interruptibly (in pause, nanosleep..)
+wait_sleeping() {
+	wait_for 10 eval '[ "$(proc_state '"$1"')" = S ]' ||
+		fail "pid $1 never went to sleep (state $(proc_state "$1"))"
+}
+
+# --- the file system --------------------------------------------------------
+
+crfs_mount() {
+	local pid exe me
+	[ -x "$CRFS_BIN/crfs" ] || fail "no crfs binary at $CRFS_BIN/crfs (run make)"
+	[ -c /dev/fuse ] || fail "/dev/fuse missing"
+	mkdir -p "$MNT"
+	timeout 20 "$CRFS_BIN/crfs" "$MNT" </dev/null >"$T_DIR/crfs.out" \
+		2>"$T_DIR/crfs.err" || fail "crfs $MNT exited with $?"
+	_mounted=1
+	wait_for 10 _is_mounted || fail "$MNT not mounted after 10s"
+	# remember the daemon, to be sure it is gone after unmounting
+	me=$(readlink -f "$CRFS_BIN/crfs")
+	for exe in /proc/[0-9]*/exe; do
+		[ "$(readlink "$exe" 2>/dev/null)" = "$me" ] || continue
+		pid=${exe#/proc/}
+		pid=${pid%/exe}
+		if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$MNT"; then
+			CRFS_PID=$pid
+			_daemon="$pid:$(proc_field "$pid" 22)"
+		fi
+	done
+}
+
+# from the mount table, which (unlike stat) works on a dead FUSE mount
+_is_mounted() {
+	awk -v m="$MNT" '$5 == m { found = 1 } END { exit !found }' \
+		/proc/self/mountinfo
+}
+
+_unmount() {
+	local i pid=${_daemon%%:*}
+	[ "$_mounted" = 1 ] || return 0
+	_is_mounted && { timeout 10 fusermount3 -u "$MNT" 2>/dev/null ||
+		timeout 10 umount -l "$MNT" 2>/dev/null; }
+	# the daemon exits once unmounted; give it a moment, then insist
+	if [ -n "$pid" ]; then
+		for i in $(seq 50); do
+			proc_alive "$pid" || break
+			sleep 0.1
+		done
+		[ "$(proc_field "$pid" 22)" = "${_daemon#*:}" ] &&
+			kill -KILL "$pid" 2>/dev/null
+	fi
+	_is_mounted && timeout 10 umount -l "$MNT" 2>/dev/null
+	return 0
+}
+
+# ctl_write NAME LINE: succeeds iff the write to NAME/ctl succeeded
+ctl_write() {
+	timeout "$T_CTL_TIMEOUT" bash -c 'echo "$1" >"$2"' _ "$2" "$MNT/$1/ctl" \
+		2>>"$T_DIR/ctl.err"
+}
+
+ctl_read() {
+	timeout "$T_CTL_TIMEOUT" cat "$MNT/$1/ctl" 2>>"$T_DIR/ctl.err"
+}
+
+ctl_state() {
+	local s
+	s=$(ctl_read "$1") || return 1
+	echo "${s%%$'\n'*}"
+}
+
+# expect_state NAME STATE [SECONDS]: poll until ctl's first line is STATE
+expect_state() {
+	wait_for "${3:-5}" eval '[ "$(ctl_state '"$1"')" = '"$2"' ]' ||
+		fail "$1 is '$(ctl_state "$1")', expected '$2'; ctl: $(ctl_read "$1" | tr '\n' '|')"
+}
+
+cr_create() {
+	timeout "$T_CTL_TIMEOUT" mkdir "$MNT/$1" 2>>"$T_DIR/ctl.err" ||
+		fail "mkdir $MNT/$1 failed"
+	expect_state "$1" empty
+}
+
+cr_attach() {
+	cr_create "$1"
+	ctl_write "$1" "attach $2" || fail "echo 'attach $2' > $1/ctl failed"
+	expect_state "$1" running
+}
+
+cr_freeze() {
+	ctl_write "$1" freeze || fail "echo freeze > $1/ctl failed"
+	expect_state "$1" frozen 1
+}
+
+cr_thaw() {
+	ctl_write "$1" thaw || fail "echo thaw > $1/ctl failed"
+	expect_state "$1" running
+}
+
+# cr_copy NAME DIR: the checkpoint itself
+cr_copy() {
+	local rc
+	timeout -k 5 "$T_COPY_TIMEOUT" cp -a "$MNT/$1" "$2" 2>>"$T_DIR/cp.err"
+	rc=$?
+	[ "$rc" = 0 ] ||
+		fail "cp -a of $1 failed ($rc); ctl: $(ctl_read "$1" | tr '\n' '|')"
+}
+
+# checkpoint NAME PID DIR: attach, freeze, copy; the container stays frozen
+checkpoint() {
+	cr_attach "$1" "$2"
+	cr_freeze "$1"
+	cr_copy "$1" "$3"
+	expect_state "$1" frozen 1
+}
+
+# kill_and_reap NAME PID [PARENT]: kill through ctl and reap, so the pid is
+# free for the restore.  PARENT is the child of this shell to reap (for a
+# restored process: its crfs-restore); default PID itself.
+kill_and_reap() {
+	local reap=${3:-$2}
+	ctl_write "$1" kill || fail "echo kill > $1/ctl failed"
+	wait_exit "$reap" 20 || fail "pid $reap not reapable 20s after kill"
+	expect_state "$1" dead
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$1" 2>>"$T_DIR/ctl.err" ||
+		fail "rmdir $MNT/$1 failed"
+	proc_alive "$2" && fail "pid $2 still alive after kill"
+	return 0
+}
+
+# --- images -----------------------------------------------------------------
+
+# check_image DIR PID: the documented layout is there
+check_image() {
+	local d=$1 pid=$2 f
+	grep -qx 'arch x86_64' "$d/image" 2>/dev/null || fail "$d/image lacks 'arch x86_64'"
+	grep -qx 'version 1' "$d/image" 2>/dev/null || fail "$d/image lacks 'version 1'"
+	for f in attr creds mm maps pages.idx pages fds sigactions rlimits \
+		 task/$pid/regs task/$pid/xstate task/$pid/sigstate; do
+		[ -f "$d/$pid/$f" ] || fail "image lacks $pid/$f"
+	done
+}
+
+# --- restoring --------------------------------------------------------------
+
+# restore_bg DIR PID: crfs-restore DIR in the background (so this shell is
+# its parent and gets the root's exit status); returns once the pidfile
+# says PID is running.  Sets RESTORE_PID.
+restore_bg() {
+	local dir=$1 want=$2 pf=$T_DIR/restore.pid pid ppid
+	[ -x "$CRFS_BIN/crfs-restore" ] || fail "no crfs-restore at $CRFS_BIN"
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$dir" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive $RESTORE_PID' ||
+		fail "crfs-restore $dir wrote no pidfile in ${T_RESTORE_TIMEOUT}s"
+	if ! [ -s "$pf" ]; then
+		wait_exit "$RESTORE_PID" 5
+		fail "crfs-restore $dir exited ($EXIT_STATUS) without a pidfile"
+	fi
+	pid=$(tr -dc 0-9 <"$pf")
+	[ "$pid" = "$want" ] || fail "restored pid is '$pid', want $want"
+	track_pid "$pid"
+	proc_alive "$pid" || fail "restored pid $pid is not running"
+	ppid=$(proc_field "$pid" 4)
+	[ "$ppid" = "$RESTORE_PID" ] ||
+		fail "restored pid $pid has parent $ppid, not crfs-restore $RESTORE_PID"
+}
+
+# restore_detached DIR PID: crfs-restore -d, which returns once running
+restore_detached() {
+	local dir=$1 want=$2 rc pid
+	timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" -d "$dir" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err"
+	rc=$?
+	pid=$(grep -Eo '^[0-9]+$' "$T_DIR/restore.out" | tail -n 1)
+	[ -n "$pid" ] && track_pid "$pid"
+	[ "$rc" = 0 ] || fail "crfs-restore -d $dir exited with $rc"
+	[ "$pid" = "$want" ] || fail "crfs-restore -d printed pid '$pid', want $want"
+	proc_alive "$pid" || fail "restored pid $pid is not running"
+}
+
+# expect_pass LOG PID [SECONDS]: wait for PID to finish and judge LOG.  If
+# PID is our child (a workload, or the crfs-restore waiting for its root)
+# its exit status must be 0; otherwise (crfs-restore -d) only LOG counts.
+expect_pass() {
+	local log=$1 pid=$2 secs=${3:-60} fails
+	if [ "$(proc_field "$pid" 4)" = "$$" ] || ! [ -e "/proc/$pid" ]; then
+		wait_exit "$pid" "$secs" || fail "pid $pid still running after ${secs}s"
+		[ "$EXIT_STATUS" = 127 ] && ! grep -q . "$log" &&
+			fail "pid $pid vanished without output"
+	else
+		wait_gone "$pid" "$secs" || fail "pid $pid still running after ${secs}s"
+		EXIT_STATUS=0
+	fi
+	fails=$(grep -E '^FAIL' "$log" | head -n 5 | tr '\n' ';')
+	[ -z "$fails" ] || fail "${log##*/}: $fails"
+	grep -q '^PASS' "$log" || fail "${log##*/}: no PASS line (exit $EXIT_STATUS)"
+	[ "$EXIT_STATUS" = 0 ] || fail "${log##*/}: exit status $EXIT_STATUS"
+	if grep -q '^DONE' "$log"; then
+		grep -q '^DONE .*fail=0$' "$log" || fail "${log##*/}: $(grep '^DONE' "$log")"
+	fi
+	return 0
+}
+
+# --- cleanup ----------------------------------------------------------------
+
+_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	_kill_tracked
+	_unmount
+	if [ -n "${CRFS_E2E_KEEP:-}" ] || _is_mounted; then
+		echo "# kept $T_DIR" >&2
+	else
+		rm -rf --one-file-system "$T_DIR"
+	fi
+	exit "$rc"
+}
+
+trap _cleanup EXIT
+trap 'fail "interrupted"' INT TERM HUP
+
+# --- workloads written in other languages -----------------------------------
+
+# A bash program that keeps counting in a busy loop made only of builtins
+# (bash must not fork: children are not supported).  argv[1] is a file the
+# test writes, before SIGUSR1, the counter value it saw (via SIGUSR2 ->
+# "COUNT n") before the checkpoint.  On SIGUSR1 it checks that the counter
+# went on from there, that an associative array survived, and that $$ is
+# still the pid the kernel reports, then exits.
+read -r -d '' BASH_COUNTER <<'EOS'
+want_file=$1
+declare -A h
+for ((k = 0; k < 20000; k++)); do
+	h[$k]=$(( (k * 7919) % 10007 ))
+done
+i=0
+trap 'echo "COUNT $i"' USR2
+trap '
+	fails=0
+	read -r want <"$want_file"
+	if (( i > want )); then
+		echo "PASS bash.counter $i > $want"
+	else
+		echo "FAIL bash.counter: $i is not > $want"; fails=1
+	fi
+	bad=0
+	for ((k = 0; k < 20000; k++)); do
+		(( h[$k] == (k * 7919) % 10007 )) || bad=$((bad + 1))
+	done
+	if (( bad == 0 && ${#h[@]} == 20000 )); then
+		echo "PASS bash.array"
+	else
+		echo "FAIL bash.array: $bad wrong of ${#h[@]}"; fails=1
+	fi
+	if (( BASHPID == $$ )); then
+		echo "PASS bash.pid"
+	else
+		echo "FAIL bash.pid: \$\$ $$ but getpid $BASHPID"; fails=1
+	fi
+	exit $fails
+' USR1
+echo READY
+while :; do
+	i=$((i + 1))
+done
+EOS
+
+_more_lines() {
+	[ "$(grep -c "$2" "$1")" -gt "$3" ]
+}
+
+# get_count LOG PID: ask a counter workload (bash or python) for its value
+# with SIGUSR2; it answers "COUNT n" in LOG.  Sets COUNT.
+get_count() {
+	local before
+	before=$(grep -c '^COUNT' "$1")
+	kill -USR2 "$2" || fail "cannot signal $2"
+	wait_for 10 _more_lines "$1" '^COUNT' "$before" ||
+		fail "no COUNT reply from $2"
+	COUNT=$(grep '^COUNT' "$1" | tail -n 1 | cut -d' ' -f2)
+}
+
+# The real python3 binary: a pyenv-style shim is a shell script that would
+# run python as its child, and children are not supported.
+python_bin() {
+	python3 -c 'import sys; print(sys.executable)' 2>/dev/null ||
+		echo python3-not-found
+}

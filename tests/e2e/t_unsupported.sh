@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A process holding something crfs cannot checkpoint (a pipe, a socket):
+# freezing works, but the copy must fail loudly (cp exits non-zero with
+# EIO), ctl must name the resource, and after thaw the process goes on as
+# if nothing happened: its pipe or socket still carries data.
+. "$(dirname "$0")/lib.sh"
+
+read -r -d '' SCRIPT <<'EOS'
+import os, signal, socket, sys, time
+
+os.setsid()
+if sys.argv[1] == "pipe":
+    rfd, wfd = os.pipe()
+else:
+    a, b = socket.socketpair()
+    rfd, wfd = a.fileno(), b.fileno()
+state = {}
+signal.signal(signal.SIGUSR1, lambda s, f: state.setdefault("go", 1))
+print("READY", flush=True)
+n = 0
+while "go" not in state:
+    time.sleep(0.01)
+    n += 1
+os.write(wfd, b"ping")
+got = os.read(rfd, 4)
+ok = got == b"ping" and n > 0
+print("PASS unsupported.%s" % sys.argv[1] if ok else
+      "FAIL unsupported.%s: read %r after %d loops" % (sys.argv[1], got, n),
+      flush=True)
+sys.exit(0 if ok else 1)
+EOS
+
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+
+crfs_mount
+for kind in pipe socket; do
+	log=$T_DIR/$kind.log
+	start_workload "$log" "$PY" -c "$SCRIPT" "$kind"
+	pid=$WL_PID
+	wait_ready "$log" "$pid" 60
+
+	cr_attach "un-$kind" "$pid"
+	cr_freeze "un-$kind"
+	: >"$T_DIR/cp.err"
+	if timeout -k 5 "$T_COPY_TIMEOUT" cp -a "$MNT/un-$kind" "$T_DIR/ckpt-$kind" \
+		2>>"$T_DIR/cp.err"; then
+		fail "$kind: cp -a of a container holding a $kind succeeded"
+	fi
+	grep -q 'Input/output error' "$T_DIR/cp.err" ||
+		fail "$kind: cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
+	ctl=$(ctl_read "un-$kind")
+	echo "$ctl" | grep -qi "$kind" ||
+		fail "$kind: ctl does not name the $kind: $(echo "$ctl" | tr '\n' '|')"
+	note "$kind: ctl says: $(echo "$ctl" | grep -i "$kind" | head -n 1)"
+
+	cr_thaw "un-$kind"
+	sleep 0.3
+	proc_alive "$pid" || fail "$kind: process died after thaw"
+	kill -USR1 "$pid"
+	expect_pass "$log" "$pid" 20
+	expect_state "un-$kind" dead
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/un-$kind" || fail "rmdir un-$kind"
+done
+pass
