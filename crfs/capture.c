@@ -45,27 +45,43 @@ static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
 
 #define RSYS(r, nr, a, b, c, d) kh_remote_syscall(r, nr, a, b, c, d, 0, 0)
 
+/* What belongs to the whole process: asked once, of its main thread */
+static long ask_process(struct kh_remote *r, struct task_facts *tf,
+			long scratch)
+{
+	struct ksigaction ka;
+	long ret;
+	int sig;
+
+	for (sig = 1; sig <= CRFS_NSIG; sig++) {
+		ret = RSYS(r, __NR_rt_sigaction, sig, 0, scratch, 8);
+		if (ret == -EINVAL) /* SIGKILL/SIGSTOP have no action to read */
+			continue;
+		if (ret || remote_read(r, scratch, &ka, sizeof(ka)))
+			return ret ?: -EIO;
+		memcpy(&tf->sa[sig - 1], &ka, sizeof(ka));
+	}
+	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
+	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	return 0;
+}
+
 static int ask_task(struct kh_remote *r, struct task_facts *tf,
 		    struct crfs_thread *th)
 {
-	struct ksigaction ka;
 	struct kstack ks;
-	long scratch, ret;
-	int sig;
+	long scratch, ret = 0;
 
 	scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
 				    PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch < 0 && scratch > -4096)
 		return (int)scratch;
-	for (sig = 1; sig <= CRFS_NSIG; sig++) {
-		ret = RSYS(r, __NR_rt_sigaction, sig, 0, scratch, 8);
-		if (ret == -EINVAL) /* SIGKILL/SIGSTOP have no action to read */
-			continue;
-		if (ret || remote_read(r, scratch, &ka, sizeof(ka)))
-			goto fail;
-		memcpy(&tf->sa[sig - 1], &ka, sizeof(ka));
-	}
+	if (tf)
+		ret = ask_process(r, tf, scratch);
+	if (ret)
+		goto fail;
 	ret = RSYS(r, __NR_sigaltstack, 0, scratch, 0, 0);
 	if (ret || remote_read(r, scratch, &ks, sizeof(ks)))
 		goto fail;
@@ -75,9 +91,6 @@ static int ask_task(struct kh_remote *r, struct task_facts *tf,
 	ret = RSYS(r, __NR_prctl, PR_GET_TID_ADDRESS, scratch, 0, 0);
 	if (ret || remote_read(r, scratch, &th->clear_child_tid, 8))
 		goto fail;
-	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
-	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
-	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
 	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
 	return ret ? (int)ret : 0;
 fail:
@@ -184,9 +197,8 @@ static int add_proc(struct snapshot *s, pid_t pid)
 	s->procs = np;
 	memset(&np[s->nprocs], 0, sizeof(*np));
 	np[s->nprocs].pid = pid;
+	/* a zombie has no memory to read */
 	np[s->nprocs].memfd = kh_mem_open(pid, O_RDONLY);
-	if (np[s->nprocs].memfd < 0)
-		return np[s->nprocs].memfd;
 	s->nprocs++;
 	return 0;
 }
@@ -251,36 +263,71 @@ static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
 	return ret;
 }
 
-static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
-			   struct task_facts *tf)
+static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
+			      const char *dir, struct task_facts *tf)
 {
 	struct crfs_thread th = { 0 };
 	char path[96];
 	int ret, sig = 0;
 
-	ret = capture_thread(pid, &th, tf, &sig);
-	s->procs[s->nprocs - 1].pending_sig = sig;
+	ret = capture_thread(tid, &th, tf, &sig);
+	if (sig && !s->procs[s->nprocs - 1].pending_sig)
+		s->procs[s->nprocs - 1].pending_sig = sig;
 	if (sig)
 		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
 				pid, sig);
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
+	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, tid);
 	ret = ret ?: snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, pid);
-	ret = ret ?: snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_REGS);
 	ret = ret ?: RENDER(s, path, render_regs, &th);
-	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_XSTATE);
 	ret = ret ?: RENDER(s, path, render_xstate, &th);
-	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, pid,
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
-	ret = ret ?: capture_signals(s, pid, false, path);
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
-	ret = ret ?: capture_signals(s, pid, true, path);
+	ret = ret ?: capture_signals(s, tid, false, path);
 	free(th.xstate);
 	return ret;
+}
+
+/* The main thread first: it also answers for the whole process. */
+static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
+			   struct task_facts *tf)
+{
+	pid_t *tids;
+	char path[96];
+	int i, n, ret;
+
+	ret = kh_proc_tids(pid, &tids, &n);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
+	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
+	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf);
+	for (i = 0; !ret && i < n; i++)
+		if (tids[i] != pid)
+			ret = capture_one_thread(s, pid, tids[i], dir, NULL);
+	free(tids);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
+	return ret ?: capture_signals(s, pid, true, path);
+}
+
+/* A zombie is its pid, its place in the tree and its exit status. */
+static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
+			  const char *dir)
+{
+	struct crfs_attr a = {
+		.pid = pid, .ppid = st->ppid, .pgid = st->pgid, .sid = st->sid,
+		.zombie = 1, .exit_status = st->exit_code, .nthreads = 0,
+		.exe = "-", .cwd = "-", .root = "-",
+	};
+	char path[64];
+
+	memcpy(a.comm, st->comm, sizeof(a.comm));
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_ATTR);
+	return RENDER(s, path, render_attr, &a);
 }
 
 int capture_process(struct snapshot *s, pid_t pid, pid_t root)
@@ -298,15 +345,16 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = add_proc(s, pid);
 	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
 				  NULL, 0, -1);
-	ret = ret ?: capture_attr(pid, &a, &c, &mm, &st);
+	if (ret)
+		return ret;
+	if (!kh_proc_stat(pid, &st) && st.state == 'Z')
+		return capture_zombie(s, pid, &st, dir);
+	ret = capture_attr(pid, &a, &c, &mm, &st);
 	if (ret == 1) {
 		snapshot_report(s, "process %d: seccomp filters are not supported yet",
 				pid);
 		ret = 0;
 	}
-	if (!ret && st.nthreads > 1)
-		snapshot_report(s, "process %d: multi-threaded processes are not supported yet (%d threads)",
-				pid, st.nthreads);
 	ret = ret ?: capture_threads(s, pid, dir, &tf);
 	if (ret)
 		goto out;

@@ -40,6 +40,13 @@ static int push(pid_t **l, int *n, pid_t p)
 	return 0;
 }
 
+static bool is_zombie(pid_t pid)
+{
+	struct kh_stat st;
+
+	return !kh_proc_stat(pid, &st) && st.state == 'Z';
+}
+
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		      int *added)
@@ -52,8 +59,8 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	for (i = 0; !ret && i < *nprocs; i++) {
 		pid_t pid = (*procs)[i];
 
-		if (kh_proc_tids(pid, &tids, &nt))
-			continue;	/* exited meanwhile */
+		if (is_zombie(pid) || kh_proc_tids(pid, &tids, &nt))
+			continue;	/* a zombie cannot be traced, nor needs it */
 		for (k = 0; !ret && k < nt; k++) {
 			if (in_list(c->tids, c->ntids, tids[k]))
 				continue;
@@ -75,20 +82,44 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	return ret;
 }
 
+/*
+ * As tracer we collect each killed task's exit before its parent can; a
+ * thread-group leader is reported only after its other threads, so poll
+ * them all rather than wait for one.
+ */
+static void reap_killed(struct container *c)
+{
+	int i, st, left = c->ntids, rounds;
+	pid_t r;
+
+	for (rounds = 0; left && rounds < 10000; rounds++) {
+		for (i = 0; i < c->ntids; i++) {
+			if (!c->tids[i])
+				continue;
+			r = waitpid(c->tids[i], &st, WNOHANG | __WALL);
+			if (r == 0)
+				continue;
+			if (r > 0 && WIFSTOPPED(st)) {
+				ptrace(PTRACE_CONT, c->tids[i], 0, 0);
+				continue;
+			}
+			c->tids[i] = 0;	/* exited, or not ours any more */
+			left--;
+		}
+		if (left)
+			usleep(1000);
+	}
+}
+
 static void release(struct container *c, bool kill_them)
 {
-	int i, st;
+	int i;
 
-	for (i = 0; i < c->ntids; i++) {
-		if (kill_them) {
-			/* as tracer we must reap the exit before the parent can */
-			while (waitpid(c->tids[i], &st, __WALL) > 0 &&
-			       !WIFEXITED(st) && !WIFSIGNALED(st))
-				ptrace(PTRACE_CONT, c->tids[i], 0, 0);
-		} else {
+	if (kill_them)
+		reap_killed(c);
+	else
+		for (i = 0; i < c->ntids; i++)
 			kh_detach(c->tids[i], 0);
-		}
-	}
 	free(c->tids);
 	c->tids = NULL;
 	c->ntids = 0;
@@ -116,9 +147,6 @@ int freeze_tree(struct container *c)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (nprocs > 1)
-		snapshot_report(c->snap, "process %d: child processes are not supported yet (%d processes in the tree)",
-				procs[1], nprocs);
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
 	ret = ret ?: snapshot_finish(c->snap, c->root);

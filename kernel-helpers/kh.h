@@ -69,6 +69,7 @@ struct kh_stat {
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;
+	int exit_code;		/* wait status of a zombie */
 };
 int kh_proc_stat(pid_t pid, struct kh_stat *st);
 int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
@@ -35,50 +36,153 @@ static int child_gone(int st, int err_fd, char *err, size_t errlen)
 	return ERR("restoring process exited with status %d", WEXITSTATUS(st));
 }
 
-static int load_task_state(pid_t pid, struct proc_image *p)
+static int load_task_state(pid_t tid, const struct crfs_thread *th)
 {
 	struct user_regs_struct regs;
 	int ret;
 
-	memcpy(&regs, p->th.regs, sizeof(regs));
+	memcpy(&regs, th->regs, sizeof(regs));
 	kh_syscall_restart(&regs, KH_RESTART_FRESH);
-	ret = kh_set_regs(pid, &regs);
-	ret = ret ?: kh_set_xstate(pid, p->th.xstate, p->th.xstate_size);
-	return ret ?: kh_set_sigmask(pid, p->th.blocked);
+	ret = kh_set_regs(tid, &regs);
+	ret = ret ?: kh_set_xstate(tid, th->xstate, th->xstate_size);
+	return ret ?: kh_set_sigmask(tid, th->blocked);
 }
 
-int restore_finish(pid_t pid, struct proc_image *p, int err_fd, char *err,
-		   size_t errlen)
+/* One per task we wait for: a thread at its final trap, or a zombie. */
+struct slot {
+	pid_t tid;
+	struct proc_image *p;
+	int thread;		/* -1: a process that must end as a zombie */
+	bool done;
+	uint64_t blob, blob_len;
+};
+
+static struct slot *make_slots(struct image *img, size_t *n)
 {
-	struct user_regs_struct trap;
-	struct kh_remote r;
-	long ret;
+	struct slot *s;
+	size_t i, k, total = 0;
+
+	for (i = 0; i < img->nprocs; i++)
+		total += img->procs[i].attr.zombie ? 1 : img->procs[i].nthreads;
+	s = calloc(total ?: 1, sizeof(*s));
+	if (!s)
+		return NULL;
+	*n = 0;
+	for (i = 0; i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (p->attr.zombie) {
+			s[(*n)++] = (struct slot){ .tid = p->pid, .p = p,
+						   .thread = -1 };
+			continue;
+		}
+		for (k = 0; k < p->nthreads; k++)
+			s[(*n)++] = (struct slot){ .tid = p->threads[k].tid,
+						   .p = p, .thread = k };
+	}
+	return s;
+}
+
+static struct slot *find_slot(struct slot *s, size_t n, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i].tid == tid)
+			return &s[i];
+	return NULL;
+}
+
+/*
+ * Every new task starts in a ptrace stop (we trace forks and clones) and
+ * is let go; each thread ends at the restorer's int3, each zombie-to-be
+ * exits.  Anything else is a failed restore.
+ */
+static int wait_all(struct slot *s, size_t n, int err_fd, char *err,
+		    size_t errlen)
+{
+	struct user_regs_struct regs;
+	size_t left = n;
+	struct slot *sl;
+	pid_t tid;
 	int st;
 
-	if (waitpid(pid, &st, __WALL) < 0)
-		return ERR("waitpid: %s", strerror(errno));
-	if (WIFEXITED(st) || WIFSIGNALED(st))
-		return child_gone(st, err_fd, err, errlen);
-	if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP || (st >> 16)) {
-		kh_get_regs(pid, &trap);
-		kill(pid, SIGKILL);
-		return ERR("restorer stopped by signal %d at 0x%llx",
-			   WSTOPSIG(st), trap.rip);
+	while (left) {
+		tid = waitpid(-1, &st, __WALL);
+		if (tid < 0) {
+			if (errno == EINTR)
+				continue;
+			return ERR("waitpid: %s", strerror(errno));
+		}
+		sl = find_slot(s, n, tid);
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (sl && sl->thread < 0 && !sl->done) {
+				sl->done = true;
+				left--;
+				continue;
+			}
+			return child_gone(st, err_fd, err, errlen);
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 16) {		/* fork, clone or initial stop */
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			continue;
+		}
+		kh_get_regs(tid, &regs);
+		if (WSTOPSIG(st) != SIGTRAP || !sl || sl->done || sl->thread < 0)
+			return ERR("task %d stopped by signal %d at 0x%llx while restoring",
+				   tid, WSTOPSIG(st), regs.rip);
+		sl->blob = regs.rax;
+		sl->blob_len = regs.rdx;
+		sl->done = true;
+		left--;
 	}
-	ret = kh_get_regs(pid, &trap);
-	ret = ret ?: kh_remote_open(&r, pid, trap.rax + RST_GADGET_OFF);
+	return 0;
+}
+
+/* munmap the restorer from its own syscall instruction, by the main thread */
+static int drop_restorer(struct slot *sl)
+{
+	struct kh_remote r;
+	long ret;
+
+	ret = kh_remote_open(&r, sl->tid, sl->blob + RST_GADGET_OFF);
 	if (ret)
-		goto fail;
-	ret = kh_remote_syscall(&r, __NR_munmap, trap.rax, trap.rdx, 0, 0, 0, 0);
+		return ret;
+	ret = kh_remote_syscall(&r, __NR_munmap, sl->blob, sl->blob_len, 0, 0,
+				0, 0);
 	close(r.memfd);
+	return ret;
+}
+
+int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
+{
+	struct slot *s;
+	size_t n, i;
+	long ret;
+
+	s = make_slots(img, &n);
+	if (!s)
+		return ERR("out of memory");
+	ret = wait_all(s, n, err_fd, err, errlen);
 	if (ret)
-		goto fail;
-	ret = load_task_state(pid, p);
-	ret = ret ?: kh_detach(pid, 0);
-	if (!ret)
-		return 0;
-fail:
-	kill(pid, SIGKILL);
-	return ERR("cannot hand over to the restored process: %s",
-		   strerror((int)-ret));
+		goto out;
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread == 0)
+			ret = drop_restorer(&s[i]);
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread >= 0)
+			ret = load_task_state(s[i].tid,
+					      &s[i].p->threads[s[i].thread]);
+	/* children and threads first, the root last */
+	for (i = n; !ret && i-- > 0;)
+		if (s[i].thread >= 0)
+			ret = kh_detach(s[i].tid, 0);
+	if (ret)
+		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
+			 strerror((int)-ret));
+out:
+	free(s);
+	return ret ? -EINVAL : 0;
 }

@@ -20,16 +20,19 @@ struct proc_image {
 	size_t nfds;
 	struct crfs_sigaction sa[CRFS_NSIG];
 	struct crfs_rlimit rl[CRFS_NLIMITS];
-	struct crfs_thread th;
+	struct crfs_thread *threads;	/* [0] is the main thread */
+	size_t nthreads;
 	struct crfs_pending *shared_sigs;	/* the process's queue */
 	size_t nshared_sigs;
 	char pages_path[PATH_MAX];
+	int parent;		/* index in image.procs; -1 for the root */
 };
 
 struct image {
 	char dir[PATH_MAX];
 	struct crfs_header hdr;
-	struct proc_image proc;
+	struct proc_image *procs;	/* [0] is the root; parents first */
+	size_t nprocs;
 };
 
 /* 0, or -errno with err naming the file and the problem */

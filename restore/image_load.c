@@ -6,6 +6,7 @@
  * then the host (vDSO layout, CPU state size, files the image refers to).
  */
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -159,9 +160,96 @@ static int p_idx(struct crfs_text *t, void *o)
 	return parse_pages_idx(t, c->freeze_id, &c->p->runs, &c->p->nruns);
 }
 
-static int load_proc_files(struct image *img, char *err, size_t errlen)
+static int cmp_tid(const void *a, const void *b)
 {
-	struct proc_image *p = &img->proc;
+	return *(const pid_t *)a - *(const pid_t *)b;
+}
+
+/* The thread directories under PID/task, main thread first. */
+static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
+			int *n, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2];
+	struct dirent *de;
+	pid_t *t = NULL, *nt;
+	DIR *d;
+	int tid;
+
+	snprintf(path, sizeof(path), "%s/%d/%s", img->dir, p->pid, CRFS_D_TASK);
+	d = opendir(path);
+	if (!d)
+		return ERR("%s: %s", path, strerror(errno));
+	*n = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (parse_int(de->d_name, &tid) || tid <= 0) {
+			closedir(d);
+			free(t);
+			return ERR("%s/%s: not a thread id", path, de->d_name);
+		}
+		nt = realloc(t, (*n + 1) * sizeof(*t));
+		if (!nt) {
+			closedir(d);
+			free(t);
+			return ERR("out of memory");
+		}
+		t = nt;
+		t[(*n)++] = tid == p->pid ? 0 : tid;	/* main sorts first */
+	}
+	closedir(d);
+	qsort(t, *n, sizeof(*t), cmp_tid);
+	if (!*n || t[0]) {
+		free(t);
+		return ERR("%s: no directory for the main thread %d", path,
+			   p->pid);
+	}
+	t[0] = p->pid;
+	*out = t;
+	return 0;
+}
+
+static int load_threads(struct image *img, struct proc_image *p, char *err,
+			size_t errlen)
+{
+	pid_t *tids;
+	char rel[160];
+	int i, n, ret;
+
+	ret = list_threads(img, p, &tids, &n, err, errlen);
+	if (ret)
+		return ret;
+	if (n != p->attr.nthreads) {
+		free(tids);
+		return ERR("%s/%d/%s: %d threads, but %d thread directories",
+			   img->dir, p->pid, CRFS_F_ATTR, p->attr.nthreads, n);
+	}
+	p->threads = calloc(n, sizeof(*p->threads));
+	if (!p->threads) {
+		free(tids);
+		return ERR("out of memory");
+	}
+	p->nthreads = n;
+	for (i = 0; !ret && i < n; i++) {
+		struct crfs_thread *th = &p->threads[i];
+
+		th->tid = tids[i];
+#define TF(name, fn) \
+	(snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK, \
+		  tids[i], name), parse_file(img, rel, fn, th, err, errlen))
+		ret = TF(CRFS_F_REGS, p_regs);
+		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
+		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
+		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
+#undef TF
+	}
+	free(tids);
+	return ret;
+}
+
+static int load_proc_files(struct image *img, struct proc_image *p, char *err,
+			   size_t errlen)
+{
 	struct idx_ctx ic = { p, img->hdr.freeze_id };
 	char rel[128];
 	int ret;
@@ -169,39 +257,30 @@ static int load_proc_files(struct image *img, char *err, size_t errlen)
 #define PF(name, fn, obj) \
 	(snprintf(rel, sizeof(rel), "%d/%s", p->pid, name), \
 	 parse_file(img, rel, fn, obj, err, errlen))
-#define TF(name, fn) \
-	(snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK, \
-		  p->pid, name), parse_file(img, rel, fn, &p->th, err, errlen))
 	ret = PF(CRFS_F_ATTR, p_attr, &p->attr);
-	ret = ret ?: PF(CRFS_F_CREDS, p_creds, &p->creds);
+	if (ret)
+		return ret;
+	if (p->attr.pid != p->pid)
+		return ERR("%s/%d/%s: pid %d does not match its directory",
+			   img->dir, p->pid, CRFS_F_ATTR, p->attr.pid);
+	if (p->attr.zombie)
+		return 0;
+	ret = PF(CRFS_F_CREDS, p_creds, &p->creds);
 	ret = ret ?: PF(CRFS_F_MM, p_mm, &p->mm);
 	ret = ret ?: PF(CRFS_F_SIGACTS, p_sigacts, p->sa);
 	ret = ret ?: PF(CRFS_F_RLIMITS, p_rlimits, p->rl);
 	ret = ret ?: PF(CRFS_F_MAPS, p_maps, p);
 	ret = ret ?: PF(CRFS_F_FDS, p_fds, p);
 	ret = ret ?: PF(CRFS_F_PAGES_IDX, p_idx, &ic);
-	ret = ret ?: TF(CRFS_F_REGS, p_regs);
-	ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
-	ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
-	ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
 	ret = ret ?: PF(CRFS_F_SIGNALS, p_shared_sigs, p);
 #undef PF
-#undef TF
-	if (ret)
-		return ret;
-	if (p->attr.pid != p->pid || p->th.tid != p->pid)
-		return ERR("%s/%d/%s: pid %d does not match its directory",
-			   img->dir, p->pid, CRFS_F_ATTR, p->attr.pid);
-	if (p->attr.nthreads != 1)
-		return ERR("%s/%d/%s: %d threads; this crfs-restore restores single-threaded processes only",
-			   img->dir, p->pid, CRFS_F_ATTR, p->attr.nthreads);
-	return 0;
+	return ret ?: load_threads(img, p, err, errlen);
 }
 
 /* Every run must lie in a mapping that restore fills. */
-static int check_runs(struct image *img, char *err, size_t errlen)
+static int check_runs(struct image *img, struct proc_image *p, char *err,
+		 size_t errlen)
 {
-	struct proc_image *p = &img->proc;
 	size_t r, v = 0;
 
 	for (r = 0; r < p->nruns; r++) {
@@ -217,9 +296,9 @@ static int check_runs(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_pages(struct image *img, char *err, size_t errlen)
+static int check_pages(struct image *img, struct proc_image *p, char *err,
+		 size_t errlen)
 {
-	struct proc_image *p = &img->proc;
 	const unsigned char *map;
 	struct stat st;
 	uint64_t total = 0;
@@ -263,9 +342,9 @@ static int check_pages(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_vdso(struct image *img, char *err, size_t errlen)
+static int check_vdso(struct image *img, struct proc_image *p, char *err,
+		 size_t errlen)
 {
-	struct proc_image *p = &img->proc;
 	struct crfs_vma cur[4];
 	size_t i;
 	int n, k = 0;
@@ -290,23 +369,25 @@ static int check_vdso(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_cpu(struct image *img, char *err, size_t errlen)
+static int check_cpu(struct image *img, struct proc_image *p, char *err,
+		     size_t errlen)
 {
 	unsigned int a, b, c, d;
 
 	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
 		return ERR("this CPU has no XSAVE");
-	if (b != img->proc.th.xstate_size && c != img->proc.th.xstate_size)
+	if (b != p->threads[0].xstate_size && c != p->threads[0].xstate_size)
 		return ERR("%s/%d/task/%d/%s: XSAVE area of %u bytes, this CPU uses %u: restore on the same kind of CPU",
-			   img->dir, img->proc.pid, img->proc.pid, CRFS_F_XSTATE,
-			   img->proc.th.xstate_size, b);
+			   img->dir, p->pid, p->pid, CRFS_F_XSTATE,
+			   p->threads[0].xstate_size, b);
 	return 0;
 }
 
 /* Files the image refers to must be the ones it was taken with. */
-static int check_files(struct image *img, char *err, size_t errlen)
+static int check_files(struct image *img, struct proc_image *p, char *err,
+		 size_t errlen)
 {
-	struct proc_image *p = &img->proc;
+	(void)img;
 	struct stat st;
 	size_t i;
 
@@ -340,8 +421,60 @@ static int check_files(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
+/* Parents before children, so each process can create its own children */
+static int order_tree(struct image *img, char *err, size_t errlen)
+{
+	struct proc_image *p = img->procs;
+	size_t i, k, done = 1;
+
+	for (i = 0; i < img->nprocs; i++)
+		p[i].parent = -1;
+	if (p[0].pid != img->hdr.root)
+		return ERR("%s/%s: the root %d is not the first process", img->dir,
+			   CRFS_F_IMAGE, img->hdr.root);
+	for (i = 1; i < img->nprocs; i++) {
+		for (k = 0; k < img->nprocs; k++)
+			if (p[k].pid == p[i].attr.ppid)
+				p[i].parent = k;
+		if (p[i].parent < 0)
+			return ERR("%s/%d/%s: parent %d is not in the image",
+				   img->dir, p[i].pid, CRFS_F_ATTR,
+				   p[i].attr.ppid);
+		if (p[p[i].parent].attr.zombie)
+			return ERR("%s/%d/%s: parent %d is a zombie", img->dir,
+				   p[i].pid, CRFS_F_ATTR, p[i].attr.ppid);
+	}
+	/* every process must reach the root through its parents */
+	for (i = 1; i < img->nprocs; i++) {
+		int at = i, hops = 0;
+
+		while (at > 0 && hops++ <= (int)img->nprocs)
+			at = p[at].parent;
+		if (at != 0)
+			return ERR("%s/%d/%s: not in the root's tree", img->dir,
+				   p[i].pid, CRFS_F_ATTR);
+		done++;
+	}
+	return done == img->nprocs ? 0 : -EINVAL;
+}
+
+static int load_proc(struct image *img, struct proc_image *p, char *err,
+		     size_t errlen)
+{
+	int ret = load_proc_files(img, p, err, errlen);
+
+	if (ret || p->attr.zombie)
+		return ret;
+	ret = check_runs(img, p, err, errlen);
+	ret = ret ?: check_pages(img, p, err, errlen);
+	ret = ret ?: check_vdso(img, p, err, errlen);
+	ret = ret ?: check_cpu(img, p, err, errlen);
+	return ret ?: check_files(img, p, err, errlen);
+}
+
 int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 {
+	size_t i;
 	int ret;
 
 	memset(img, 0, sizeof(*img));
@@ -352,31 +485,38 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = ret ?: check_manifest(img, err, errlen);
 	if (ret)
 		return ret;
-	if (img->hdr.nprocs != 1 || img->hdr.procs[0] != img->hdr.root)
-		return ERR("%s/%s: %zu processes; this crfs-restore restores single processes only",
-			   dir, CRFS_F_IMAGE, img->hdr.nprocs);
-	img->proc.pid = img->hdr.root;
-	ret = load_proc_files(img, err, errlen);
-	ret = ret ?: check_runs(img, err, errlen);
-	ret = ret ?: check_pages(img, err, errlen);
-	ret = ret ?: check_vdso(img, err, errlen);
-	ret = ret ?: check_cpu(img, err, errlen);
-	return ret ?: check_files(img, err, errlen);
+	img->procs = calloc(img->hdr.nprocs, sizeof(*img->procs));
+	if (!img->procs)
+		return ERR("out of memory");
+	img->nprocs = img->hdr.nprocs;
+	for (i = 0; !ret && i < img->nprocs; i++) {
+		img->procs[i].pid = img->hdr.procs[i];
+		ret = load_proc(img, &img->procs[i], err, errlen);
+	}
+	return ret ?: order_tree(img, err, errlen);
 }
 
 void image_free(struct image *img)
 {
-	struct proc_image *p = &img->proc;
+	size_t i, k;
 
+	for (i = 0; i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		free(p->attr.exe);
+		free(p->attr.cwd);
+		free(p->attr.root);
+		free(p->creds.groups);
+		free_maps(p->vmas, p->nvmas);
+		free(p->runs);
+		free_fds(p->fds, p->nfds);
+		for (k = 0; k < p->nthreads; k++) {
+			free(p->threads[k].xstate);
+			free(p->threads[k].pending);
+		}
+		free(p->threads);
+		free(p->shared_sigs);
+	}
+	free(img->procs);
 	free_header(&img->hdr);
-	free(p->attr.exe);
-	free(p->attr.cwd);
-	free(p->attr.root);
-	free(p->creds.groups);
-	free_maps(p->vmas, p->nvmas);
-	free(p->runs);
-	free_fds(p->fds, p->nfds);
-	free(p->th.xstate);
-	free(p->th.pending);
-	free(p->shared_sigs);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -66,28 +67,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 /*
  * A zombie still holds its pid until its parent (or init, which reaps
- * orphans only now and then) collects it: give that a few seconds.
+ * orphans only now and then) collects it: give that until the deadline.
  */
-static bool zombie_gone(pid_t pid)
+static bool zombie_gone(pid_t pid, const struct timespec *deadline)
 {
+	struct timespec now;
 	struct kh_stat st;
-	int i;
 
-	for (i = 0; i < 200; i++) {
+	for (;;) {
 		if (kh_proc_stat(pid, &st))
 			return true;
 		if (st.state != 'Z' && st.state != 'X')
 			return false;
-		usleep(50000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > deadline->tv_sec ||
+		    (now.tv_sec == deadline->tv_sec &&
+		     now.tv_nsec > deadline->tv_nsec))
+			return false;
+		usleep(20000);
 	}
-	return false;
 }
 
-static int pid_in_use(pid_t pid, char *err, size_t errlen)
+static int pid_in_use(pid_t pid, const struct timespec *deadline, char *err,
+		      size_t errlen)
 {
 	char path[64], *comm = NULL;
 
-	if ((kill(pid, 0) && errno == ESRCH) || zombie_gone(pid))
+	if ((kill(pid, 0) && errno == ESRCH) || zombie_gone(pid, deadline))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	kh_read_file(path, &comm, NULL);
@@ -99,6 +105,14 @@ static int pid_in_use(pid_t pid, char *err, size_t errlen)
 	return -EEXIST;
 }
 
+static void kill_all(struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->nprocs; i++)
+		kill(img->procs[i].pid, SIGKILL);
+}
+
 static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 {
 	int go[2], ep[2], ret;
@@ -106,25 +120,29 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
-	pid = kh_clone_with_pid(img->proc.pid, NULL);
+	pid = kh_clone_with_pid(img->procs[0].pid, NULL);
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);
-		restore_child(img, go[0], ep[1]);
+		restore_child(img, 0, go[0], ep[1]);
 	}
 	close(go[0]);
 	close(ep[1]);
 	if (pid < 0) {
 		snprintf(err, errlen, pid == -EEXIST ?
 			 "pid %d is taken; end its process first" :
-			 "cannot create pid %d: %s", img->proc.pid,
+			 "cannot create pid %d: %s", img->procs[0].pid,
 			 strerror(-pid));
 		ret = -1;
 		goto out;
 	}
-	/* if we die half-way, so does the half-restored process */
+	/*
+	 * Every task the tree creates is traced from birth; if we die
+	 * half-way, so does the half-restored tree.
+	 */
 	if (ptrace(PTRACE_SEIZE, pid, 0,
-		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) ||
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
+		   PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE) ||
 	    write(go[1], "g", 1) != 1) {
 		snprintf(err, errlen, "cannot trace the restoring process: %s",
 			 strerror(errno));
@@ -135,14 +153,34 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	close(go[1]);
 	go[1] = -1;
-	ret = restore_finish(pid, &img->proc, ep[0], err, errlen);
-	if (ret)
+	ret = restore_finish(img, ep[0], err, errlen);
+	if (ret) {
+		kill_all(img);
 		waitpid(pid, NULL, __WALL);
+	}
 	*out = pid;
 out:
 	if (go[1] >= 0)
 		close(go[1]);
 	close(ep[0]);
+	return ret;
+}
+
+static int pids_free(struct image *img, char *err, size_t errlen)
+{
+	struct timespec deadline;
+	size_t i, k;
+	int ret = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 15;
+	for (i = 0; !ret && i < img->nprocs; i++) {
+		ret = pid_in_use(img->procs[i].pid, &deadline, err, errlen);
+		for (k = 1; !ret && !img->procs[i].attr.zombie &&
+			    k < img->procs[i].nthreads; k++)
+			ret = pid_in_use(img->procs[i].threads[k].tid,
+					 &deadline, err, errlen);
+	}
 	return ret;
 }
 
@@ -183,7 +221,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
-	ret = ret ?: pid_in_use(img.proc.pid, err, sizeof(err));
+	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
 	if (ret) {

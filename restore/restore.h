@@ -15,8 +15,8 @@ struct helper_fds {
 };
 
 /* restore_proc.c: runs in the child; never returns */
-__attribute__((noreturn)) void restore_child(struct image *img, int go_fd,
-					     int err_fd);
+__attribute__((noreturn)) void restore_child(struct image *img, int idx,
+					     int go_fd, int err_fd);
 void child_fail(int err_fd, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
@@ -25,7 +25,6 @@ __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 					      struct helper_fds *h);
 
 /* finish.c: in the parent, from the restorer's trap to a running task */
-int restore_finish(pid_t pid, struct proc_image *p, int err_fd, char *err,
-		   size_t errlen);
+int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
 
 #endif

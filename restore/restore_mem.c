@@ -78,6 +78,15 @@ static void *find_gap(struct proc_image *p, size_t size)
 	return NULL;
 }
 
+static size_t count_signals(const struct proc_image *p)
+{
+	size_t i, n = p->nshared_sigs;
+
+	for (i = 0; i < p->nthreads; i++)
+		n += p->threads[i].npending;
+	return n;
+}
+
 static size_t area_size(struct proc_image *p, size_t vdso_len)
 {
 	size_t n = ALIGN(restorer_blob_end - restorer_blob, 16);
@@ -88,7 +97,9 @@ static size_t area_size(struct proc_image *p, size_t vdso_len)
 	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
 	n += ALIGN(p->mm.auxv_len * sizeof(uint64_t), 16);
 	n += ALIGN((p->nvmas + 8) * sizeof(int32_t), 16);
-	n += ALIGN((p->th.npending + p->nshared_sigs) * sizeof(struct rst_sig), 16);
+	n += ALIGN(count_signals(p) * sizeof(struct rst_sig), 16);
+	n += ALIGN(p->nthreads * sizeof(struct rst_thread), 16);
+	n = ALIGN(n, 64) + (p->nthreads - 1) * RST_THREAD_STACK;
 	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
 	return n + ALIGN(vdso_len, PAGE);
 }
@@ -149,6 +160,18 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.exe_fd = h->exe_fd;
 }
 
+static void add_signals(struct restore_args *a, const struct crfs_pending *s,
+			size_t n, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++, a->nsigs++) {
+		a->sigs[a->nsigs].signo = s[i].signo;
+		a->sigs[a->nsigs].tid = tid;
+		memcpy(a->sigs[a->nsigs].info, s[i].info, 128);
+	}
+}
+
 /* shared queue first: the order within each queue is what matters */
 static void fill_signals(struct restore_args *a, struct area *ar,
 			 struct proc_image *p)
@@ -156,18 +179,44 @@ static void fill_signals(struct restore_args *a, struct area *ar,
 	size_t i;
 
 	a->pid = p->pid;
-	a->sigs = take(ar, (p->th.npending + p->nshared_sigs) *
-			   sizeof(*a->sigs));
-	for (i = 0; i < p->nshared_sigs; i++, a->nsigs++) {
-		a->sigs[a->nsigs].signo = p->shared_sigs[i].signo;
-		a->sigs[a->nsigs].thread = 0;
-		memcpy(a->sigs[a->nsigs].info, p->shared_sigs[i].info, 128);
+	a->sigs = take(ar, count_signals(p) * sizeof(*a->sigs));
+	add_signals(a, p->shared_sigs, p->nshared_sigs, 0);
+	for (i = 0; i < p->nthreads; i++)
+		add_signals(a, p->threads[i].pending, p->threads[i].npending,
+			    p->threads[i].tid);
+}
+
+static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)
+{
+	d->tid = t->tid;
+	d->clear_child_tid = t->clear_child_tid;
+	d->robust_list = t->robust_list;
+	d->robust_list_len = t->robust_list_len;
+	d->rseq_ptr = t->rseq_ptr;
+	d->rseq_size = t->rseq_size;
+	d->rseq_sig = t->rseq_sig;
+	d->ss_sp = t->ss_sp;
+	d->ss_size = t->ss_size;
+	d->ss_flags = t->ss_flags;
+}
+
+/* thread stacks sit at the top of the code and data, below the main stack */
+static void fill_threads(struct restore_args *a, struct area *ar,
+			 struct proc_image *p)
+{
+	size_t i;
+	uint64_t top;
+
+	fill_thread(&a->main, &p->threads[0]);
+	a->nthreads = p->nthreads - 1;
+	a->threads = take(ar, a->nthreads * sizeof(*a->threads));
+	top = ALIGN((uint64_t)ar->base + ar->used, 64);
+	for (i = 0; i < a->nthreads; i++) {
+		fill_thread(&a->threads[i], &p->threads[i + 1]);
+		top += RST_THREAD_STACK;
+		a->threads[i].stack_top = top;
 	}
-	for (i = 0; i < p->th.npending; i++, a->nsigs++) {
-		a->sigs[a->nsigs].signo = p->th.pending[i].signo;
-		a->sigs[a->nsigs].thread = 1;
-		memcpy(a->sigs[a->nsigs].info, p->th.pending[i].info, 128);
-	}
+	ar->used = top - (uint64_t)ar->base;
 }
 
 static void fill_task(struct restore_args *a, struct area *ar,
@@ -176,15 +225,6 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	const struct crfs_creds *c = &p->creds;
 	int i;
 
-	a->clear_child_tid = p->th.clear_child_tid;
-	a->robust_list = p->th.robust_list;
-	a->robust_list_len = p->th.robust_list_len;
-	a->rseq_ptr = p->th.rseq_ptr;
-	a->rseq_size = p->th.rseq_size;
-	a->rseq_sig = p->th.rseq_sig;
-	a->ss_sp = p->th.ss_sp;
-	a->ss_size = p->th.ss_size;
-	a->ss_flags = p->th.ss_flags;
 	memcpy(a->uid, c->uid, sizeof(a->uid));
 	memcpy(a->gid, c->gid, sizeof(a->gid));
 	a->ngroups = c->ngroups;
@@ -203,6 +243,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 		a->close_fds[i] = h->all[i];
 	a->nclose = h->nall;
 	fill_signals(a, ar, p);
+	fill_threads(a, ar, p);
 }
 
 static int cmp_range(const void *x, const void *y)

@@ -20,7 +20,9 @@
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
+#include "kh.h"
 #include "restore.h"
 
 void child_fail(int err_fd, const char *fmt, ...)
@@ -29,8 +31,9 @@ void child_fail(int err_fd, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	n = snprintf(msg, sizeof(msg) - 1, "pid %d: ", getpid());
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+	n += vsnprintf(msg + n, sizeof(msg) - 1 - n, fmt, ap);
 	va_end(ap);
 	if (n > (int)sizeof(msg) - 2)
 		n = sizeof(msg) - 2;
@@ -134,14 +137,62 @@ static void restore_fds(struct proc_image *p, struct helper_fds *h)
 		restore_fd(&p->fds[i], h->err_fd);
 }
 
+/*
+ * Sessions and groups, before any child is forked (children inherit them).
+ * A group led by another process may not exist yet when we get here: its
+ * leader is restoring in parallel, so try for a while.
+ */
 static void restore_session(struct proc_image *p, int err_fd)
 {
-	if (p->attr.sid == p->pid) {
-		if (setsid() < 0)
-			child_fail(err_fd, "setsid: %m");
-	} else if (p->attr.pgid == p->pid) {
+	int i;
+
+	if (p->attr.sid == p->pid && setsid() < 0)
+		child_fail(err_fd, "setsid: %m");
+	if (p->attr.pgid == getpgid(0))
+		return;
+	if (p->attr.pgid == p->pid) {
 		if (setpgid(0, 0))
 			child_fail(err_fd, "setpgid: %m");
+		return;
+	}
+	for (i = 0; setpgid(0, p->attr.pgid); i++) {
+		if (i == 500)
+			child_fail(err_fd, "cannot join process group %d: %m",
+				   p->attr.pgid);
+		usleep(10000);
+	}
+}
+
+static void become_zombie(struct proc_image *p)
+{
+	int st = p->attr.exit_status;
+	sigset_t one;
+
+	if (WIFSIGNALED(st)) {
+		signal(WTERMSIG(st), SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, WTERMSIG(st));
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		kill(getpid(), WTERMSIG(st));
+	}
+	_exit(WEXITSTATUS(st));
+}
+
+static void fork_children(struct image *img, int idx, int err_fd)
+{
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < img->nprocs; i++) {
+		if (img->procs[i].parent != idx)
+			continue;
+		pid = kh_clone_with_pid(img->procs[i].pid, NULL);
+		if (pid == 0)
+			restore_child(img, i, -1, err_fd);
+		if (pid < 0)
+			child_fail(err_fd, "cannot create child %d: %s",
+				   img->procs[i].pid,
+				   strerror(-pid));
 	}
 }
 
@@ -211,9 +262,9 @@ static void drop_rseq(int err_fd)
 		child_fail(err_fd, "cannot unregister our rseq area: %m");
 }
 
-void restore_child(struct image *img, int go_fd, int err_fd)
+void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 {
-	struct proc_image *p = &img->proc;
+	struct proc_image *p = &img->procs[idx];
 	struct helper_fds h = { 0 };
 	sigset_t all;
 	int base = 3;
@@ -222,15 +273,21 @@ void restore_child(struct image *img, int go_fd, int err_fd)
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	/* wait until the parent is our tracer */
-	if (read(go_fd, &c, 1) != 1)
-		_exit(1);
-	close(go_fd);
+	/* the root waits until crfs-restore traces it; the rest are traced
+	 * from birth (PTRACE_O_TRACEFORK) */
+	if (go_fd >= 0) {
+		if (read(go_fd, &c, 1) != 1)
+			_exit(1);
+		close(go_fd);
+	}
+	restore_session(p, err_fd);
+	fork_children(img, idx, err_fd);
+	if (p->attr.zombie)
+		become_zombie(p);
 	for (i = 0; i < p->nfds; i++)
 		if (p->fds[i].fd >= base)
 			base = p->fds[i].fd + 1;
 	h.err_fd = isolate_fds(err_fd, base);
-	restore_session(p, h.err_fd);
 	open_helpers(p, &h, base);
 	restore_fds(p, &h);
 	restore_misc(p, h.err_fd);

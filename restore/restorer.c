@@ -220,22 +220,22 @@ static void restore_memory(struct restore_args *a)
 		   sizeof(a->mm), 0, 0));
 }
 
-static void restore_thread(struct restore_args *a)
+static void restore_thread(struct restore_args *a, const struct rst_thread *t)
 {
 	struct {
 		uint64_t sp;
 		int32_t flags, pad;
 		uint64_t size;
-	} ss = { a->ss_sp, a->ss_flags, 0, a->ss_size };
+	} ss = { t->ss_sp, t->ss_flags, 0, t->ss_size };
 
-	sys(__NR_set_tid_address, a->clear_child_tid, 0, 0, 0);
-	if (a->robust_list)
+	sys(__NR_set_tid_address, t->clear_child_tid, 0, 0, 0);
+	if (t->robust_list)
 		check(a, "set_robust_list", sys(__NR_set_robust_list,
-						a->robust_list,
-						a->robust_list_len, 0, 0));
-	if (a->rseq_ptr)
-		check(a, "rseq", sys(__NR_rseq, a->rseq_ptr, a->rseq_size, 0,
-				     a->rseq_sig));
+						t->robust_list,
+						t->robust_list_len, 0, 0));
+	if (t->rseq_ptr)
+		check(a, "rseq", sys(__NR_rseq, t->rseq_ptr, t->rseq_size, 0,
+				     t->rseq_sig));
 	if (ss.flags & SS_DISABLE_) {
 		ss.sp = 0;
 		ss.size = 0;
@@ -252,14 +252,19 @@ static void restore_thread(struct restore_args *a)
  */
 static void restore_signals(struct restore_args *a)
 {
+	uint64_t all = ~0ULL;
+	struct { long s, ns; } now = { 0, 0 };
 	uint32_t i;
 
+	/* drop what restoring raised (SIGCHLD of a zombie child, ...) */
+	while (sys(__NR_rt_sigtimedwait, &all, 0, &now, 8) > 0)
+		;
 	for (i = 0; i < a->nsigs; i++) {
 		struct rst_sig *s = &a->sigs[i];
 
-		if (s->thread)
+		if (s->tid)
 			check(a, "queue signal",
-			      sys(__NR_rt_tgsigqueueinfo, a->pid, a->pid,
+			      sys(__NR_rt_tgsigqueueinfo, a->pid, s->tid,
 				  s->signo, s->info));
 		else
 			check(a, "queue signal",
@@ -315,12 +320,76 @@ static void restore_creds(struct restore_args *a)
 				     0, 0));
 }
 
+/* A new thread sets what is its own, then waits for crfs-restore. */
+static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
+							struct rst_thread *t)
+{
+	restore_thread(a, t);
+	restore_creds(a);
+	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
+	for (;;)
+		sys(__NR_exit, 126, 0, 0, 0);
+}
+
+struct clone_args_ {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+#define CLONE_THREAD_FLAGS (0x00000100 | 0x00000200 | 0x00000400 | \
+			    0x00000800 | 0x00010000 | 0x00040000)
+
+static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
+			 struct rst_thread *t)
+{
+	register long r12 asm("r12") = (long)thread_main;
+	register long r13 asm("r13") = (long)a;
+	register long r14 asm("r14") = (long)t;
+	long ret;
+
+	/* the child returns from clone3 on its own stack, with our r12-r14 */
+	asm volatile("syscall\n\t"
+		     "test %%rax, %%rax\n\t"
+		     "jnz 1f\n\t"
+		     "mov %%r13, %%rdi\n\t"
+		     "mov %%r14, %%rsi\n\t"
+		     "call *%%r12\n\t"
+		     "ud2\n"
+		     "1:\n"
+		     : "=a"(ret)
+		     : "a"(__NR_clone3), "D"(ca), "S"(sizeof(*ca)), "r"(r12),
+		       "r"(r13), "r"(r14)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static void create_threads(struct restore_args *a)
+{
+	struct clone_args_ ca;
+	int32_t tid;
+	uint32_t i;
+
+	for (i = 0; i < a->nthreads; i++) {
+		struct rst_thread *t = &a->threads[i];
+
+		memset(&ca, 0, sizeof(ca));
+		tid = t->tid;
+		ca.flags = CLONE_THREAD_FLAGS;
+		ca.stack = t->stack_top - RST_THREAD_STACK;
+		ca.stack_size = RST_THREAD_STACK - 64;
+		ca.set_tid = (uint64_t)&tid;
+		ca.set_tid_size = 1;
+		check(a, "clone3 (thread)", clone_thread(&ca, a, t));
+	}
+}
+
 static __attribute__((used)) void restorer_main(struct restore_args *a)
 {
 	uint32_t i;
 
 	restore_memory(a);
-	restore_thread(a);
+	create_threads(a);
+	restore_thread(a, &a->main);
 	restore_signals(a);
 	restore_creds(a);
 	for (i = 0; i < a->nclose; i++)

@@ -33,9 +33,23 @@ struct rst_range {
 
 struct rst_sig {
 	int32_t signo;
-	int32_t thread;		/* 1: the thread's own queue */
+	int32_t tid;		/* 0: the process's queue */
 	uint8_t info[128];
 };
+
+/* What each thread sets for itself; registers come from crfs-restore */
+struct rst_thread {
+	int32_t tid;
+	int32_t ss_flags;
+	uint64_t clear_child_tid;
+	uint64_t robust_list, robust_list_len;
+	uint64_t rseq_ptr;
+	uint32_t rseq_size, rseq_sig;
+	uint64_t ss_sp, ss_size;
+	uint64_t stack_top;
+};
+
+#define RST_THREAD_STACK (16 * 1024)
 
 struct restore_args {
 	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
@@ -53,12 +67,9 @@ struct restore_args {
 
 	struct prctl_mm_map mm;
 
-	uint64_t clear_child_tid;
-	uint64_t robust_list, robust_list_len;
-	uint64_t rseq_ptr;
-	uint32_t rseq_size, rseq_sig;
-	uint64_t ss_sp, ss_size;
-	int32_t ss_flags;
+	struct rst_thread main;
+	struct rst_thread *threads;	/* the others, created by the restorer */
+	uint32_t nthreads;
 
 	uint32_t uid[4], gid[4];
 	uint32_t ngroups;

@@ -100,6 +100,8 @@ struct crfs_attr {
 	int dumpable;
 	int no_new_privs;
 	int nthreads;
+	int zombie;		/* 1: exited, waiting for its parent */
+	int exit_status;	/* a zombie's wait status */
 };
 
 struct crfs_creds {

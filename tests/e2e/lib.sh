@@ -153,7 +153,7 @@ wait_gone() {
 # workload inheriting one could not be checkpointed.
 close_fds() {
 	local f n
-	for f in /proc/$BASHPID/fd/*; do
+	for f in "/proc/$BASHPID/fd/"*; do
 		n=${f##*/}
 		[ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"
 	done
@@ -216,7 +216,6 @@ crfs_mount() {
 		pid=${exe#/proc/}
 		pid=${pid%/exe}
 		if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$MNT"; then
-			CRFS_PID=$pid
 			_daemon="$pid:$(proc_field "$pid" 22)"
 		fi
 	done

@@ -62,7 +62,10 @@ for t in "${tests[@]}"; do
 	*) [ -n "$result" ] || result="FAIL $name: exit status $rc, no result line" ;;
 	esac
 	echo "$result (${secs}s)"
-	{ cat "$logs/$name.err"; grep -v "^ok $name" "$logs/$name.out"; } |
+	# the test's diagnostics, without bash's notes on the workloads
+	# it killed on purpose and without the result line again
+	{ cat "$logs/$name.err"; grep -Ev "^(ok|FAIL) $name" "$logs/$name.out"; } |
+		grep -Ev '^[^ ]*lib\.sh: line [0-9]+: +[0-9]+ Killed ' |
 		tail -n 40 | sed 's/^/    /'
 done
 
