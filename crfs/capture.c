@@ -203,6 +203,25 @@ static int add_proc(struct snapshot *s, pid_t pid)
 	return 0;
 }
 
+/* A shared memory object's pages are stored once, by its first process. */
+static void mark_shared_elsewhere(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	size_t i, k;
+	int q;
+
+	for (i = 0; i < p->nvmas; i++) {
+		if (p->vmas[i].kind != VMA_SHMEM)
+			continue;
+		for (q = 0; q < idx; q++)
+			for (k = 0; k < s->procs[q].nvmas; k++)
+				if (s->procs[q].vmas[k].kind == VMA_SHMEM &&
+				    s->procs[q].vmas[k].shm_ino ==
+				    p->vmas[i].shm_ino)
+					p->vmas[i].flags |= VMA_F_PAGES_ELSEWHERE;
+	}
+}
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir)
 {
 	struct proc_snap *p = &s->procs[idx];
@@ -211,6 +230,8 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir)
 	int ret;
 
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
+	if (!ret)
+		mark_shared_elsewhere(s, idx);
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, &p->runs,
 				  &p->nruns);
 	if (ret)

@@ -25,6 +25,8 @@ static bool dump_whole_file_pages(const struct crfs_vma *v)
 
 static bool skip_vma(const struct crfs_vma *v)
 {
+	if (v->flags & VMA_F_PAGES_ELSEWHERE)
+		return true;
 	switch (v->kind) {
 	case VMA_VDSO:
 	case VMA_VVAR:
@@ -118,7 +120,7 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 
 		if (skip_vma(v))
 			continue;
-		if (v->kind == VMA_ANON && (v->flags & VMA_F_SHARED)) {
+		if (v->kind == VMA_SHMEM) {
 			ret = shared_anon_runs(pid, v, &runs, &nruns, &cap,
 					       &off);
 			continue;

@@ -71,8 +71,16 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	v->kind = VMA_ANON;
 	if (!*path || !strncmp(path, "[anon:", 6))
 		return 0;
-	if (!strcmp(path, "/dev/zero (deleted)") && (v->flags & VMA_F_SHARED))
+	if (!strcmp(path, "/dev/zero (deleted)") && (v->flags & VMA_F_SHARED)) {
+		v->kind = VMA_SHMEM;
+		snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+			 v->start, v->end);
+		if (stat(link, &st))
+			return (*why = "cannot stat the shared memory object"), 1;
+		v->shm_ino = st.st_ino;
+		v->file_size = st.st_size;
 		return 0;
+	}
 	if (!strncmp(path, "/SYSV", 5))
 		return (*why = "SysV shared memory is not supported yet"), 1;
 	if (!strncmp(path, "/memfd:", 7))

@@ -23,6 +23,7 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
 	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
+	[VMA_SHMEM] = "shmem",
 };
 
 static const char *const flag_names[VMA_F_COUNT] = {
@@ -57,6 +58,8 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 		ret = sb_printf(sb, " %lu:%ld ", v->file_size,
 				v->file_mtime_ns);
 		ret = ret ?: sb_put_escaped(sb, v->path);
+	} else if (v->kind == VMA_SHMEM) {
+		ret = sb_printf(sb, " %lu:%lu -", v->file_size, v->shm_ino);
 	} else {
 		ret = sb_printf(sb, " - -");
 	}
@@ -131,6 +134,13 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 		return text_error(t, "unknown flag in '%s'", tok[5]);
 	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
 		return text_error(t, "protection and 'shared' flag disagree");
+	if (v->kind == VMA_SHMEM) {
+		if (!(v->flags & VMA_F_SHARED) || strcmp(tok[7], "-") ||
+		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,
+			   &k) != 2 || tok[6][k] || !v->file_size)
+			return text_error(t, "shmem needs 'size:inode' and no path");
+		return 0;
+	}
 	if (v->kind != VMA_FILE)
 		return strcmp(tok[6], "-") || strcmp(tok[7], "-") ?
 			text_error(t, "only file mappings have a file") : 0;

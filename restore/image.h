@@ -28,11 +28,18 @@ struct proc_image {
 	int parent;		/* index in image.procs; -1 for the root */
 };
 
+struct shm_obj {
+	uint64_t ino, size;
+	void *addr;		/* in crfs-restore, inherited by the tree */
+};
+
 struct image {
 	char dir[PATH_MAX];
 	struct crfs_header hdr;
 	struct proc_image *procs;	/* [0] is the root; parents first */
 	size_t nprocs;
+	struct shm_obj *shm;
+	size_t nshm;
 };
 
 /* 0, or -errno with err naming the file and the problem */

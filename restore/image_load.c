@@ -289,7 +289,8 @@ static int check_runs(struct image *img, struct proc_image *p, char *err,
 		while (v < p->nvmas && p->vmas[v].end <= s)
 			v++;
 		if (v == p->nvmas || s < p->vmas[v].start || e > p->vmas[v].end ||
-		    p->vmas[v].kind >= VMA_VDSO)
+		    (p->vmas[v].kind >= VMA_VDSO &&
+		     p->vmas[v].kind <= VMA_VSYSCALL))
 			return ERR("%s/%d/%s: run at 0x%lx lies outside the saved mappings",
 				   img->dir, p->pid, CRFS_F_PAGES_IDX, s);
 	}
@@ -518,5 +519,6 @@ void image_free(struct image *img)
 		free(p->shared_sigs);
 	}
 	free(img->procs);
+	free(img->shm);
 	free_header(&img->hdr);
 }

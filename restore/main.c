@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
 	if (ret) {

@@ -24,6 +24,10 @@ void child_fail(int err_fd, const char *fmt, ...)
 __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 					      struct helper_fds *h);
 
+/* shmem.c: shared anonymous memory objects */
+int shm_prepare(struct image *img, char *err, size_t errlen);
+int shm_open_object(struct image *img, const struct crfs_vma *v);
+
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
 

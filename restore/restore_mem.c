@@ -124,8 +124,13 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->prot = v->prot;
 		d->flags = v->flags;
 		d->fd = h->vma_fd[i];
-		/* shared anonymous memory is not file backed for mmap */
 		d->has_pages = 0;
+		if (v->kind == VMA_SHMEM) {
+			/* its object was filled before the tree was forked */
+			while (r < p->nruns && p->runs[r].addr < v->end)
+				r++;
+			continue;
+		}
 		while (r < p->nruns && p->runs[r].addr < v->end) {
 			a->runs[a->nruns].addr = p->runs[r].addr;
 			a->runs[a->nruns].len = p->runs[r].npages * PAGE;

@@ -55,7 +55,8 @@ static int helper(struct helper_fds *h, int fd, int base)
 }
 
 /* Opens what the restorer reads from, above every fd of the image. */
-static void open_helpers(struct proc_image *p, struct helper_fds *h, int base)
+static void open_helpers(struct image *img, struct proc_image *p,
+			 struct helper_fds *h, int base)
 {
 	size_t i;
 	int fd;
@@ -79,6 +80,14 @@ static void open_helpers(struct proc_image *p, struct helper_fds *h, int base)
 		bool rw = (v->flags & VMA_F_SHARED) && (v->prot & PROT_WRITE);
 
 		h->vma_fd[i] = -1;
+		if (v->kind == VMA_SHMEM) {
+			fd = shm_open_object(img, v);
+			h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
+			if (h->vma_fd[i] < 0)
+				child_fail(h->err_fd, "shared memory at 0x%lx: %m",
+					   v->start);
+			continue;
+		}
 		if (v->kind != VMA_FILE)
 			continue;
 		fd = open(v->path, rw ? O_RDWR : O_RDONLY);
@@ -288,7 +297,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 		if (p->fds[i].fd >= base)
 			base = p->fds[i].fd + 1;
 	h.err_fd = isolate_fds(err_fd, base);
-	open_helpers(p, &h, base);
+	open_helpers(img, p, &h, base);
 	restore_fds(p, &h);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);

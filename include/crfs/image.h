@@ -57,6 +57,8 @@ enum crfs_vma_kind {
 	VMA_VVAR,
 	VMA_VVAR_VCLOCK,
 	VMA_VSYSCALL,
+	VMA_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS: one object, maybe
+				 * mapped by several processes */
 	VMA_KIND_COUNT,
 };
 
@@ -70,6 +72,8 @@ enum crfs_vma_kind {
 #define VMA_F_NOHUGEPAGE	(1u << 6)
 #define VMA_F_LOCKED		(1u << 7)
 #define VMA_F_COUNT		8
+/* not in the image: the pages are another process's to store */
+#define VMA_F_PAGES_ELSEWHERE	(1u << 31)
 
 struct crfs_vma {
 	uint64_t start;
@@ -78,7 +82,9 @@ struct crfs_vma {
 	uint32_t prot;		/* PROT_* */
 	uint32_t flags;		/* VMA_F_* */
 	enum crfs_vma_kind kind;
-	/* identity of the mapped file, checked before restore */
+	/* identity of the mapped file, checked before restore; for shmem the
+	 * object's size and inode */
+	uint64_t shm_ino;
 	uint64_t file_size;
 	int64_t file_mtime_ns;
 	char *path;		/* NULL unless kind == VMA_FILE */

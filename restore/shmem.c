@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Shared anonymous memory: one shmem object, perhaps mapped by several
+ * processes.  crfs-restore creates each object in its own address space
+ * and fills it; every restoring process inherits that mapping through fork
+ * and reopens the object from /proc/self/map_files, so all of them map the
+ * same object again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "restore.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+static struct shm_obj *find_obj(struct image *img, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < img->nshm; i++)
+		if (img->shm[i].ino == ino)
+			return &img->shm[i];
+	return NULL;
+}
+
+static int add_obj(struct image *img, const struct crfs_vma *v)
+{
+	struct shm_obj *o = find_obj(img, v->shm_ino), *n;
+
+	if (o)
+		return o->size == v->file_size ? 0 : -EINVAL;
+	n = realloc(img->shm, (img->nshm + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	img->shm = n;
+	o = &n[img->nshm++];
+	o->ino = v->shm_ino;
+	o->size = v->file_size;
+	o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
+}
+
+static int fill_obj(struct proc_image *p, int fd, const struct crfs_vma *v,
+		    struct shm_obj *o, char *err, size_t errlen)
+{
+	size_t r;
+
+	for (r = 0; r < p->nruns; r++) {
+		const struct crfs_page_run *run = &p->runs[r];
+		uint64_t len = run->npages * 4096, at;
+
+		if (run->addr < v->start || run->addr >= v->end)
+			continue;
+		at = run->addr - v->start + v->pgoff;
+		if (at + len > o->size)
+			return ERR("%s: pages of 0x%lx lie past the end of their shared memory object",
+				   p->pages_path, run->addr);
+		if (pread(fd, (char *)o->addr + at, len, run->offset) !=
+		    (ssize_t)len)
+			return ERR("%s: %s", p->pages_path, strerror(errno));
+	}
+	return 0;
+}
+
+int shm_prepare(struct image *img, char *err, size_t errlen)
+{
+	size_t i, k;
+	int fd, ret = 0;
+
+	for (i = 0; !ret && i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		for (k = 0; !ret && k < p->nvmas; k++)
+			if (p->vmas[k].kind == VMA_SHMEM)
+				ret = add_obj(img, &p->vmas[k]);
+		if (ret)
+			return ERR("%s/%d/%s: cannot create shared memory of 0x%lx bytes: %s",
+				   img->dir, p->pid, CRFS_F_MAPS,
+				   p->vmas[k - 1].file_size, strerror(-ret));
+		fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && p->nvmas)
+			return ERR("%s: %s", p->pages_path, strerror(errno));
+		for (k = 0; !ret && k < p->nvmas; k++)
+			if (p->vmas[k].kind == VMA_SHMEM)
+				ret = fill_obj(p, fd, &p->vmas[k],
+					       find_obj(img, p->vmas[k].shm_ino),
+					       err, errlen);
+		if (fd >= 0)
+			close(fd);
+	}
+	return ret;
+}
+
+int shm_open_object(struct image *img, const struct crfs_vma *v)
+{
+	struct shm_obj *o = find_obj(img, v->shm_ino);
+	char path[96];
+
+	if (!o)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)o->addr, (unsigned long)o->addr + o->size);
+	return open(path, O_RDWR);
+}
