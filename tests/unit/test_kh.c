@@ -502,9 +502,11 @@ Test(proc_maps, anon_mapping_flags)
 	cr_assert_not_null(m);
 	cr_assert_eq(m->start, (uint64_t)p);
 	cr_assert_eq(m->end, (uint64_t)p + 4 * page);
-	cr_assert_eq(m->kind, VMA_ANON);
+	cr_assert_eq(m->kind, VMA_SHMEM);
 	cr_assert_eq(m->prot, PROT_READ);
 	cr_assert_eq(m->flags, VMA_F_SHARED | VMA_F_DONTFORK);
+	cr_assert_eq(m->file_size, 4 * page);
+	cr_assert_neq(m->shm_ino, 0);
 	assert_no_report_on_specials(&rep);
 	free_maps(v, n);
 	munmap(p, 4 * page);
