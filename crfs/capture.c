@@ -178,6 +178,28 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	return seccomp ? 1 : 0;
 }
 
+/* Namespaces are not checkpointed yet: a process must share ours. */
+static void check_namespaces(struct snapshot *s, pid_t pid)
+{
+	static const char *const ns[] = { "pid", "mnt", "net", "uts", "ipc",
+					  "user", "cgroup", "time" };
+	char path[32], *mine, *theirs;
+	size_t i;
+
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		snprintf(path, sizeof(path), "ns/%s", ns[i]);
+		if (kh_proc_link(getpid(), path, &mine))
+			continue;
+		if (!kh_proc_link(pid, path, &theirs)) {
+			if (strcmp(mine, theirs))
+				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
+						pid, ns[i], theirs);
+			free(theirs);
+		}
+		free(mine);
+	}
+}
+
 static void check_paths(struct snapshot *s, const struct crfs_attr *a)
 {
 	if (strstr(a->cwd, " (deleted)"))
@@ -380,6 +402,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (ret)
 		goto out;
 	check_paths(s, &a);
+	check_namespaces(s, pid);
 	a.dumpable = tf.dumpable;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;

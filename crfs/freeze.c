@@ -125,6 +125,41 @@ static void release(struct container *c, bool kill_them)
 	c->ntids = 0;
 }
 
+/*
+ * Restore can re-create a session or a process group only from its leader,
+ * so every one of them must be led by a process of the tree, or be
+ * inherited unchanged from the parent.
+ */
+static void check_groups(struct snapshot *s, const pid_t *procs, int n)
+{
+	struct kh_stat *st = calloc(n, sizeof(*st));
+	int i, k, parent;
+
+	if (!st)
+		return;
+	for (i = 0; i < n; i++)
+		kh_proc_stat(procs[i], &st[i]);
+	for (i = 1; i < n; i++) {
+		for (parent = 0; parent < n; parent++)
+			if (procs[parent] == st[i].ppid)
+				break;
+		if (parent == n)
+			continue;
+		if (st[i].sid != procs[i] && st[i].sid != st[parent].sid)
+			snapshot_report(s, "process %d: its session %d is not its parent's and its leader is not in the tree (not supported yet)",
+					procs[i], st[i].sid);
+		if (st[i].pgid == procs[i] || st[i].pgid == st[parent].pgid)
+			continue;
+		for (k = 0; k < n; k++)
+			if (procs[k] == st[i].pgid && st[k].sid == st[i].sid)
+				break;
+		if (k == n)
+			snapshot_report(s, "process %d: its process group %d has no leader in the tree (not supported yet)",
+					procs[i], st[i].pgid);
+	}
+	free(st);
+}
+
 int freeze_tree(struct container *c)
 {
 	pid_t *procs = NULL;
@@ -149,6 +184,7 @@ int freeze_tree(struct container *c)
 	}
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
+	check_groups(c->snap, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),
