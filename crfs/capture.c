@@ -306,14 +306,27 @@ static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
 	return ret;
 }
 
+/* A signal whose delivery does nothing may arrive and go unnoticed. */
+static bool ignored(const struct task_facts *tf, int sig)
+{
+	uint64_t h = tf->sa[sig - 1].handler;
+
+	return h == (uint64_t)(uintptr_t)SIG_IGN ||
+	       (h == (uint64_t)(uintptr_t)SIG_DFL &&
+		(sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG));
+}
+
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
-			      const char *dir, struct task_facts *tf)
+			      const char *dir, struct task_facts *tf,
+			      bool main)
 {
 	struct crfs_thread th = { 0 };
 	char path[96];
 	int ret, sig = 0;
 
-	ret = capture_thread(tid, &th, tf, &sig);
+	ret = capture_thread(tid, &th, main ? tf : NULL, &sig);
+	if (sig && ignored(tf, sig))
+		sig = 0;
 	if (sig && !s->procs[s->nprocs - 1].pending_sig)
 		s->procs[s->nprocs - 1].pending_sig = sig;
 	if (sig)
@@ -348,10 +361,11 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
 	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf);
+	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf, true);
 	for (i = 0; !ret && i < n; i++)
 		if (tids[i] != pid)
-			ret = capture_one_thread(s, pid, tids[i], dir, NULL);
+			ret = capture_one_thread(s, pid, tids[i], dir, tf,
+						 false);
 	free(tids);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
 	return ret ?: capture_signals(s, pid, true, path);

@@ -47,6 +47,13 @@ static bool is_zombie(pid_t pid)
 	return !kh_proc_stat(pid, &st) && st.state == 'Z';
 }
 
+static bool gone(pid_t tid)
+{
+	struct kh_stat st;
+
+	return kh_proc_stat(tid, &st) || st.state == 'Z' || st.state == 'X';
+}
+
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		      int *added)
@@ -65,7 +72,8 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 			if (in_list(c->tids, c->ntids, tids[k]))
 				continue;
 			ret = kh_seize(tids[k]);
-			if (ret == -ESRCH) {
+			/* a task that exited since we listed it is no loss */
+			if (ret && gone(tids[k])) {
 				ret = 0;
 				continue;
 			}

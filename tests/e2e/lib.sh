@@ -221,6 +221,11 @@ crfs_mount() {
 	done
 }
 
+# daemon_pid: the pid of this test's crfs daemon (empty if unknown)
+daemon_pid() {
+	echo "${_daemon%%:*}"
+}
+
 # from the mount table, which (unlike stat) works on a dead FUSE mount
 _is_mounted() {
 	awk -v m="$MNT" '$5 == m { found = 1 } END { exit !found }' \
@@ -482,3 +487,118 @@ python_bin() {
 	python3 -c 'import sys; print(sys.executable)' 2>/dev/null ||
 		echo python3-not-found
 }
+
+# --- process trees ----------------------------------------------------------
+#
+# A checkpointed tree is killed through ctl before the restore, and the
+# root's children are then orphaned.  Re-parented to PID 1 they would stay
+# zombies for seconds (init reaps lazily) and hold the pids the restore
+# needs.  So tree workloads run under a child subreaper outside the tree
+# (the process start_workload starts: wl_tree's S, or the
+# SUBREAPER_PY wrapper below) that reaps the root and every orphan and
+# exits with the root's status.  The tree's root announces itself with a
+# line "READY ROOT=<pid>"; the test attaches to that pid and reaps the
+# subreaper (kill_and_reap NAME ROOT SUBREAPER).
+
+# wait_root LOG PID [SECONDS]: wait for "READY ROOT=<pid>" in LOG (failing
+# early if PID, the subreaper, dies); sets ROOT_PID.
+wait_root() {
+	wait_line "$1" '^READY ROOT=[0-9]+$' "${3:-30}" "$2"
+	ROOT_PID=$(sed -n 's/^READY ROOT=\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	[ -n "$ROOT_PID" ] || fail "cannot parse READY ROOT= in ${1##*/}"
+	track_pid "$ROOT_PID"
+}
+
+# tree_pids ROOT: ROOT and all its descendants (zombies included), one a line
+tree_pids() {
+	local q=("$1") i=0 p c
+	while [ "$i" -lt "${#q[@]}" ]; do
+		p=${q[$i]}
+		i=$((i + 1))
+		[ -e "/proc/$p" ] || continue
+		echo "$p"
+		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			q+=("$c")
+		done
+	done
+}
+
+# tree_layout ROOT: "pid ppid pgid sid Z|L" (zombie or live) per process of
+# the tree, sorted by pid; ROOT's ppid is written as "-" (it changes with
+# the restore by design).
+tree_layout() {
+	local p st ppid pgid sid
+	for p in $(tree_pids "$1"); do
+		st=$(proc_state "$p") || continue
+		ppid=$(proc_field "$p" 4) pgid=$(proc_field "$p" 5) sid=$(proc_field "$p" 6)
+		[ "$p" = "$1" ] && ppid=-
+		case $st in Z) st=Z ;; *) st=L ;; esac
+		echo "$p $ppid $pgid $sid $st"
+	done | sort -n
+}
+
+# none_alive PID...: fails unless every PID is gone (not even a zombie)
+none_alive() {
+	local p
+	for p in "$@"; do
+		[ -e "/proc/$p" ] && fail "pid $p ($(proc_state "$p")) still exists after the kill"
+	done
+	return 0
+}
+
+# track_tree ROOT: have the EXIT trap kill every process of the tree
+track_tree() {
+	local p
+	for p in $(tree_pids "$1"); do
+		track_pid "$p"
+	done
+}
+
+# A child subreaper for programs that are not C workloads:
+#	python3 -c "$SUBREAPER_PY" LOG CMD ARGS...
+# runs CMD as its child in a new session, appends "READY ROOT=<CMD's pid>"
+# to LOG once CMD printed a line READY there, reaps CMD and every orphan,
+# and exits with CMD's status.
+read -r -d '' SUBREAPER_PY <<'EOS'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:            # PR_SET_CHILD_SUBREAPER
+    sys.exit("prctl PR_SET_CHILD_SUBREAPER failed")
+log = sys.argv[1]
+# everybody appends to the log, or CMD would overwrite our READY ROOT line
+fd = os.open("/proc/self/fd/1", os.O_WRONLY | os.O_APPEND)
+os.dup2(fd, 1)
+os.dup2(fd, 2)
+os.close(fd)
+root = os.fork()
+if root == 0:
+    os.setsid()     # the root leads its session and group, as restored
+    os.execvp(sys.argv[2], sys.argv[2:])
+ready = False
+status = None
+while True:
+    if not ready:
+        with open(log) as f:
+            if any(l.rstrip("\n") == "READY" for l in f):
+                fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+                os.write(fd, b"READY ROOT=%d\n" % root)
+                os.close(fd)
+                ready = True
+        try:
+            pid, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.02)
+            continue
+    else:
+        try:
+            pid, st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    if pid == root:
+        status = os.waitstatus_to_exitcode(st)
+if status is None:
+    sys.exit(98)
+sys.exit(status if status >= 0 else 128 - status)
+EOS
