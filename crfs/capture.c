@@ -244,11 +244,27 @@ static void mark_shared_elsewhere(struct snapshot *s, int idx)
 	}
 }
 
-static int capture_memory(struct snapshot *s, int idx, const char *dir)
+static int list_own_runs(struct proc_snap *p)
+{
+	size_t i;
+
+	p->own = calloc(p->nruns ?: 1, sizeof(*p->own));
+	if (!p->own)
+		return -ENOMEM;
+	for (i = 0; i < p->nruns; i++) {
+		if (p->runs[i].src != p->pid)
+			continue;
+		p->own[p->nown++] = p->runs[i];
+		p->pages_size += p->runs[i].npages * 4096;
+	}
+	return 0;
+}
+
+static int capture_memory(struct snapshot *s, int idx, const char *dir,
+			  pid_t ppid)
 {
 	struct proc_snap *p = &s->procs[idx];
 	char path[64];
-	size_t i;
 	int ret;
 
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
@@ -256,10 +272,10 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir)
 		mark_shared_elsewhere(s, idx);
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, &p->runs,
 				  &p->nruns);
+	ret = ret ?: share_with_parent(s, idx, ppid);
+	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;
-	for (i = 0; i < p->nruns; i++)
-		p->pages_size += p->runs[i].npages * 4096;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_MAPS), render_maps,
 		     p->vmas, p->nvmas);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
@@ -428,7 +444,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_SIGACTS),
 			    render_sigactions, tf.sa);
 	ret = ret ?: capture_files(s, pid, dir);
-	ret = ret ?: capture_memory(s, idx, dir);
+	ret = ret ?: capture_memory(s, idx, dir, a.ppid);
 out:
 	free(a.exe);
 	free(a.cwd);

@@ -48,6 +48,7 @@ void snapshot_free(struct snapshot *s)
 			close(p->memfd);
 		free_maps(p->vmas, p->nvmas);
 		free(p->runs);
+		free(p->own);
 		free(p->idx);
 	}
 	free(s->entries);
@@ -229,19 +230,19 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 static ssize_t read_pages(struct proc_snap *p, char *buf, size_t size,
 			  off_t off)
 {
-	size_t lo = 0, hi = p->nruns, done = 0;
+	size_t lo = 0, hi = p->nown, done = 0;
 
-	/* the run holding off: runs are contiguous in the file */
+	/* the run holding off: our runs are contiguous in the file */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 
-		if (p->runs[mid].offset <= (uint64_t)off)
+		if (p->own[mid].offset <= (uint64_t)off)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	while (done < size && lo < p->nruns) {
-		struct crfs_page_run *r = &p->runs[lo];
+	while (done < size && lo < p->nown) {
+		struct crfs_page_run *r = &p->own[lo];
 		uint64_t in = off + done - r->offset;
 		uint64_t n = r->npages * 4096 - in;
 		ssize_t got;

@@ -27,8 +27,10 @@ struct proc_snap {
 	int memfd;
 	struct crfs_vma *vmas;
 	size_t nvmas;
-	struct crfs_page_run *runs;
+	struct crfs_page_run *runs;	/* by address, ours and others' */
 	size_t nruns;
+	struct crfs_page_run *own;	/* ours only, in pages-file order */
+	size_t nown;
 	uint64_t pages_size;
 	char *idx;		/* pages.idx, rendered when first read */
 	int pending_sig;	/* arrived while we asked the task; resent at thaw */
@@ -56,6 +58,9 @@ const struct entry *snapshot_find(const struct snapshot *s, const char *path,
 				  size_t *index);
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		      size_t size, off_t off);
+
+/* cow.c: point pages shared copy-on-write with the parent at its copy */
+int share_with_parent(struct snapshot *s, int idx, pid_t ppid);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);

@@ -92,6 +92,8 @@ int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);
 
 /* pagemap.c: which pages hold state of their own */
+/* page frame of each present anonymous page, 0 for the others (root only) */
+int kh_page_frames(pid_t pid, uint64_t addr, size_t n, uint64_t *pfn);
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 struct crfs_page_run **runs, size_t *nruns);
 

@@ -102,6 +102,27 @@ static int shared_anon_runs(pid_t pid, const struct crfs_vma *v,
 	return ret;
 }
 
+int kh_page_frames(pid_t pid, uint64_t addr, size_t n, uint64_t *pfn)
+{
+	char path[64];
+	ssize_t got;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = pread(fd, pfn, n * 8, addr / PAGE * 8);
+	close(fd);
+	if (got != (ssize_t)(n * 8))
+		return got < 0 ? -errno : -EIO;
+	for (i = 0; i < n; i++)
+		pfn[i] = (pfn[i] & PM_PRESENT) && !(pfn[i] & PM_FILE) ?
+			 pfn[i] & ((1ULL << 55) - 1) : 0;
+	return 0;
+}
+
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 struct crfs_page_run **out, size_t *nout)
 {
@@ -156,6 +177,8 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		free(runs);
 		return ret;
 	}
+	for (i = 0; i < nruns; i++)
+		runs[i].src = pid;
 	*out = runs;
 	*nout = nruns;
 	return 0;

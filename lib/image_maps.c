@@ -218,16 +218,16 @@ int render_pages_idx_line(char *out, const struct crfs_page_run *r)
 {
 	char tmp[PAGES_IDX_LINE_LEN + 1];
 
-	snprintf(tmp, sizeof(tmp), "0x%016lx %10lu 0x%016lx %016lx\n",
-		 r->addr, r->npages, r->offset, r->hash);
+	snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10d 0x%016lx %016lx\n",
+		 r->addr, r->npages, r->src, r->offset, r->hash);
 	memcpy(out, tmp, PAGES_IDX_LINE_LEN);
 	return PAGES_IDX_LINE_LEN;
 }
 
-int parse_pages_idx(struct crfs_text *t, const char *freeze_id,
+int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 		    struct crfs_page_run **out, size_t *nout)
 {
-	char line[256], *cur, *tok[5];
+	char line[256], *cur, *tok[6];
 	struct crfs_page_run *r;
 	uint64_t nruns, off = 0;
 	size_t i;
@@ -254,20 +254,28 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id,
 			goto err;
 		}
 		cur = line;
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < 6; k++)
 			tok[k] = tok_next(&cur);
-		if (!tok[3] || tok[4] || parse_u64(tok[0], &r[i].addr) ||
+		if (!tok[4] || tok[5] || parse_u64(tok[0], &r[i].addr) ||
 		    parse_u64(tok[1], &r[i].npages) ||
-		    parse_u64(tok[2], &r[i].offset) || !r[i].npages ||
-		    r[i].addr & 0xfff || strlen(tok[3]) != 16) {
+		    parse_int(tok[2], &r[i].src) || r[i].src < 0 ||
+		    parse_u64(tok[3], &r[i].offset) || !r[i].npages ||
+		    (r[i].addr | r[i].offset) & 0xfff ||
+		    strspn(tok[4], "0123456789abcdef") != 16 || tok[4][16]) {
 			ret = text_error(t, "bad run");
 			goto err;
 		}
-		/* tok[3] is bare hex */
-		r[i].hash = strtoull(tok[3], NULL, 16);
-		if (r[i].offset != off ||
-		    (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096)) {
-			ret = text_error(t, "runs overlap or leave holes in the pages file");
+		/* tok[4] is bare hex */
+		r[i].hash = strtoull(tok[4], NULL, 16);
+		if (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096) {
+			ret = text_error(t, "runs overlap or are unsorted");
+			goto err;
+		}
+		/* our own pages fill our pages file in order, without holes */
+		if (r[i].src != pid)
+			continue;
+		if (r[i].offset != off) {
+			ret = text_error(t, "runs leave holes in the pages file");
 			goto err;
 		}
 		off += r[i].npages * 4096;

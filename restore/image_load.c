@@ -157,7 +157,8 @@ static int p_idx(struct crfs_text *t, void *o)
 {
 	struct idx_ctx *c = o;
 
-	return parse_pages_idx(t, c->freeze_id, &c->p->runs, &c->p->nruns);
+	return parse_pages_idx(t, c->freeze_id, c->p->pid, &c->p->runs,
+			       &c->p->nruns);
 }
 
 static int cmp_tid(const void *a, const void *b)
@@ -309,7 +310,8 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	snprintf(p->pages_path, sizeof(p->pages_path), "%s/%d/%s", img->dir,
 		 p->pid, CRFS_F_PAGES);
 	for (i = 0; i < p->nruns; i++)
-		total += p->runs[i].npages * 4096;
+		if (p->runs[i].src == p->pid)
+			total += p->runs[i].npages * 4096;
 	fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		if (fd >= 0)
@@ -333,6 +335,8 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	for (i = 0; i < p->nruns; i++) {
 		const struct crfs_page_run *r = &p->runs[i];
 
+		if (r->src != p->pid)
+			continue;
 		if (crfs_hash(map + r->offset, r->npages * 4096) != r->hash) {
 			munmap((void *)map, total);
 			return ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
@@ -422,6 +426,60 @@ static int check_files(struct image *img, struct proc_image *p, char *err,
 	return 0;
 }
 
+static struct proc_image *find_proc(struct image *img, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < img->nprocs; i++)
+		if (img->procs[i].pid == pid && !img->procs[i].attr.zombie)
+			return &img->procs[i];
+	return NULL;
+}
+
+/* Pages stored once for parent and child: they must be where we point. */
+static int check_shared_run(struct image *img, struct proc_image *p,
+			    const struct crfs_page_run *r, char *err,
+			    size_t errlen)
+{
+	struct proc_image *src = find_proc(img, r->src);
+	uint64_t len = r->npages * 4096;
+	struct stat st;
+	char *buf;
+	int fd, ret = 0;
+
+	if (!src)
+		return ERR("%s/%d/%s: pages of 0x%lx are stored by process %d, which is not in the image",
+			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr, r->src);
+	fd = open(src->pages_path, O_RDONLY | O_CLOEXEC);
+	buf = malloc(len);
+	if (fd < 0 || !buf || fstat(fd, &st) ||
+	    (uint64_t)st.st_size < r->offset + len ||
+	    pread(fd, buf, len, r->offset) != (ssize_t)len)
+		ret = ERR("%s: does not hold the pages of 0x%lx of process %d",
+			  src->pages_path, r->addr, p->pid);
+	else if (crfs_hash(buf, len) != r->hash)
+		ret = ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
+			  src->pages_path, r->addr, p->pid);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int check_shared_runs(struct image *img, char *err, size_t errlen)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; !ret && i < img->nprocs; i++)
+		for (k = 0; !ret && k < img->procs[i].nruns; k++)
+			if (img->procs[i].runs[k].src != img->procs[i].pid)
+				ret = check_shared_run(img, &img->procs[i],
+						       &img->procs[i].runs[k],
+						       err, errlen);
+	return ret;
+}
+
 /* Parents before children, so each process can create its own children */
 static int order_tree(struct image *img, char *err, size_t errlen)
 {
@@ -494,6 +552,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 		img->procs[i].pid = img->hdr.procs[i];
 		ret = load_proc(img, &img->procs[i], err, errlen);
 	}
+	ret = ret ?: check_shared_runs(img, err, errlen);
 	return ret ?: order_tree(img, err, errlen);
 }
 

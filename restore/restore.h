@@ -10,6 +10,9 @@ struct helper_fds {
 	int pages_fd;
 	int exe_fd;
 	int *vma_fd;		/* per saved VMA, -1 for anonymous */
+	pid_t *src_pid;		/* pages files of others we read from */
+	int *src_fd;
+	int nsrc;
 	int *all;		/* every helper, closed by the restorer */
 	int nall;
 };

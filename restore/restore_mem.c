@@ -104,6 +104,16 @@ static size_t area_size(struct proc_image *p, size_t vdso_len)
 	return n + ALIGN(vdso_len, PAGE);
 }
 
+static int pages_fd_of(const struct helper_fds *h, pid_t src)
+{
+	int i;
+
+	for (i = 0; i < h->nsrc; i++)
+		if (h->src_pid[i] == src)
+			return h->src_fd[i];
+	return h->pages_fd;
+}
+
 static void fill_mem(struct restore_args *a, struct area *ar,
 		     struct proc_image *p, struct helper_fds *h)
 {
@@ -135,6 +145,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 			a->runs[a->nruns].addr = p->runs[r].addr;
 			a->runs[a->nruns].len = p->runs[r].npages * PAGE;
 			a->runs[a->nruns].off = p->runs[r].offset;
+			a->runs[a->nruns].fd = pages_fd_of(h, p->runs[r].src);
 			a->nruns++;
 			d->has_pages = 1;
 			r++;

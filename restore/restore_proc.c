@@ -55,6 +55,34 @@ static int helper(struct helper_fds *h, int fd, int base)
 }
 
 /* Opens what the restorer reads from, above every fd of the image. */
+/* The pages files of the processes whose copies we share (our ancestors) */
+static void open_sources(struct image *img, struct proc_image *p,
+			 struct helper_fds *h, int base)
+{
+	size_t r, i;
+	int k, fd;
+
+	for (r = 0; r < p->nruns; r++) {
+		pid_t src = p->runs[r].src;
+
+		if (src == p->pid)
+			continue;
+		for (k = 0; k < h->nsrc && h->src_pid[k] != src; k++)
+			;
+		if (k < h->nsrc)
+			continue;
+		for (i = 0; i < img->nprocs && img->procs[i].pid != src; i++)
+			;
+		fd = i < img->nprocs ?
+		     open(img->procs[i].pages_path, O_RDONLY) : -1;
+		fd = fd < 0 ? -1 : helper(h, fd, base);
+		if (fd < 0)
+			child_fail(h->err_fd, "pages of process %d: %m", src);
+		h->src_pid[h->nsrc] = src;
+		h->src_fd[h->nsrc++] = fd;
+	}
+}
+
 static void open_helpers(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
@@ -62,8 +90,10 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + 4, sizeof(int));
-	if (!h->vma_fd || !h->all)
+	h->all = calloc(p->nvmas + p->nruns + 4, sizeof(int));
+	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
+	h->src_fd = calloc(p->nruns + 1, sizeof(int));
+	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
 		child_fail(h->err_fd, "out of memory");
 	h->nall = 0;
 	h->all[h->nall++] = h->err_fd;
@@ -75,6 +105,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	h->exe_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->attr.exe);
+	open_sources(img, p, h, base);
 	for (i = 0; i < p->nvmas; i++) {
 		const struct crfs_vma *v = &p->vmas[i];
 		bool rw = (v->flags & VMA_F_SHARED) && (v->prot & PROT_WRITE);

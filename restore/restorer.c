@@ -170,7 +170,7 @@ static void fill(struct restore_args *a, const struct rst_run *r)
 	long n;
 
 	while (done < r->len) {
-		n = sys(__NR_pread64, a->pages_fd, r->addr + done,
+		n = sys(__NR_pread64, r->fd, r->addr + done,
 			r->len - done, r->off + done);
 		if (n == 0)
 			fail(a, "read pages (short file)", 0);

@@ -25,6 +25,7 @@ struct rst_vma {
 
 struct rst_run {
 	uint64_t addr, len, off;
+	int64_t fd;		/* the pages file holding them */
 };
 
 struct rst_range {

@@ -102,12 +102,13 @@ const char *vma_kind_name(enum crfs_vma_kind k);
 
 /* pages.idx: a header line, then one fixed-width line per run */
 #define PAGES_IDX_HEAD_FMT	"freeze_id %s\nruns %zu\n"
-#define PAGES_IDX_LINE_LEN	(2 + 16 + 1 + 10 + 1 + 2 + 16 + 1 + 16 + 1)
+#define PAGES_IDX_LINE_LEN	(2 + 16 + 1 + 10 + 1 + 10 + 1 + 2 + 16 + 1 + \
+				 16 + 1)
 size_t pages_idx_size(const char *freeze_id, size_t nruns);
 int render_pages_idx_line(char *out, const struct crfs_page_run *r);
 int render_pages_idx_head(char *out, size_t size, const char *freeze_id,
 			  size_t nruns);
-int parse_pages_idx(struct crfs_text *t, const char *freeze_id,
+int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 		    struct crfs_page_run **runs, size_t *n);
 
 int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n);

@@ -93,7 +93,10 @@ struct crfs_vma {
 struct crfs_page_run {
 	uint64_t addr;
 	uint64_t npages;
-	uint64_t offset;	/* byte offset in the pages file */
+	int32_t src;		/* the process whose pages file holds them:
+				 * another for copy-on-write pages shared with
+				 * the parent, stored once */
+	uint64_t offset;	/* byte offset in that pages file */
 	uint64_t hash;
 };
 

@@ -423,7 +423,7 @@ static void expect_pages_idx_error(const char *text, const char *why)
 	size_t n = 0;
 	int ret;
 
-	ret = parse_pages_idx(ut_text(&ut, "10/pages.idx", text), FREEZE_ID,
+	ret = parse_pages_idx(ut_text(&ut, "10/pages.idx", text), FREEZE_ID, 0,
 			      &r, &n);
 	ut_expect_einval(ret, &ut, "10/pages.idx", why);
 }

@@ -520,7 +520,7 @@ Test(formats, pages_idx_round_trip)
 	s = render_pages_idx(FREEZE_ID, r, ARRAY_SIZE(r));
 	cr_assert_eq(strncmp(s, "freeze_id " FREEZE_ID "\nruns 4\n", 48), 0,
 		     "%s", s);
-	PARSE_OK("1/pages.idx", s, parse_pages_idx(t, FREEZE_ID, &back, &n));
+	PARSE_OK("1/pages.idx", s, parse_pages_idx(t, FREEZE_ID, 0, &back, &n));
 	cr_assert_eq(n, ARRAY_SIZE(r));
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(back[i].addr, r[i].addr, "run %zu", i);
@@ -551,7 +551,7 @@ Test(formats, pages_idx_sizes)
 		s = render_pages_idx(FREEZE_ID, r, counts[c]);
 		cr_assert_eq(strlen(s), pages_idx_size(FREEZE_ID, counts[c]));
 		PARSE_OK("1/pages.idx", s,
-			 parse_pages_idx(t, FREEZE_ID, &back, &n));
+			 parse_pages_idx(t, FREEZE_ID, 0, &back, &n));
 		cr_assert_eq(n, counts[c]);
 		if (n)
 			cr_assert_arr_eq(back, r, n * sizeof(*r));
