@@ -101,11 +101,15 @@ fail:
 static int capture_thread(pid_t tid, struct crfs_thread *th,
 			  struct task_facts *tf, int *pending_sig)
 {
+	int levels;
 	struct user_regs_struct regs;
 	struct kh_remote r;
 	int ret;
 
 	th->tid = tid;
+	th->vtid = tid;
+	if (kh_ns_pid(tid, &th->vtid, &levels))
+		return -ESRCH;
 	th->xstate = malloc(CRFS_XSTATE_MAX);
 	if (!th->xstate)
 		return -ENOMEM;
@@ -147,6 +151,7 @@ static int add_text(struct snapshot *s, const char *path, struct strbuf *sb,
 static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 			struct crfs_mm *mm, struct kh_stat *st)
 {
+	int levels;
 	int seccomp, ret;
 
 	ret = kh_proc_stat(pid, st);
@@ -160,6 +165,8 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	if (ret)
 		return ret;
 	a->pid = pid;
+	if (kh_ns_pid(pid, &a->vpid, &levels))
+		return -ESRCH;
 	a->ppid = st->ppid;
 	a->pgid = st->pgid;
 	a->sid = st->sid;
@@ -179,7 +186,27 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 }
 
 /* Namespaces are not checkpointed yet: a process must share ours. */
-static void check_namespaces(struct snapshot *s, pid_t pid)
+/*
+ * A tree may live in a pid namespace of its own, one level below ours, if
+ * its root is that namespace's init: restore re-creates the namespace.
+ */
+static bool own_pid_ns(pid_t pid, pid_t root, const char *theirs)
+{
+	pid_t inner;
+	int levels;
+	char *rootns;
+	bool ok;
+
+	if (kh_ns_pid(pid, &inner, &levels) || levels != 2 ||
+	    kh_ns_pid(root, &inner, &levels) || levels != 2 || inner != 1 ||
+	    kh_proc_link(root, "ns/pid", &rootns))
+		return false;
+	ok = !strcmp(rootns, theirs);
+	free(rootns);
+	return ok;
+}
+
+static void check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 {
 	static const char *const ns[] = { "pid", "mnt", "net", "uts", "ipc",
 					  "user", "cgroup", "time" };
@@ -191,7 +218,8 @@ static void check_namespaces(struct snapshot *s, pid_t pid)
 		if (kh_proc_link(getpid(), path, &mine))
 			continue;
 		if (!kh_proc_link(pid, path, &theirs)) {
-			if (strcmp(mine, theirs))
+			if (strcmp(mine, theirs) &&
+			    !(i == 0 && own_pid_ns(pid, root, theirs)))
 				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
 						pid, ns[i], theirs);
 			free(theirs);
@@ -392,13 +420,16 @@ static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 			  const char *dir)
 {
 	struct crfs_attr a = {
-		.pid = pid, .ppid = st->ppid, .pgid = st->pgid, .sid = st->sid,
+		.pid = pid, .vpid = pid, .ppid = st->ppid, .pgid = st->pgid,
+		.sid = st->sid,
 		.zombie = 1, .exit_status = st->exit_code, .nthreads = 0,
 		.exe = "-", .cwd = "-", .root = "-",
 	};
 	char path[64];
+	int levels;
 
 	memcpy(a.comm, st->comm, sizeof(a.comm));
+	kh_ns_pid(pid, &a.vpid, &levels);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_ATTR);
 	return RENDER(s, path, render_attr, &a);
 }
@@ -413,7 +444,6 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	char dir[32], path[64];
 	int ret, idx = s->nprocs;
 
-	(void)root;
 	snprintf(dir, sizeof(dir), "%d/", pid);
 	ret = add_proc(s, pid);
 	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
@@ -432,7 +462,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (ret)
 		goto out;
 	check_paths(s, &a);
-	check_namespaces(s, pid);
+	check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;

@@ -9,16 +9,17 @@
 #include "kh.h"
 
 /*
- * fork() into a chosen pid.  Returns 0 in the child, the pid in the parent,
+ * fork() into a chosen pid (of the new pid namespace with CLONE_NEWPID).  Returns 0 in the child, the pid in the parent,
  * or -errno (-EEXIST: the pid is taken).
  */
-pid_t kh_clone_with_pid(pid_t pid, int *pidfd)
+pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd)
 {
 	struct clone_args args;
 	pid_t tid = pid;
 	long ret;
 
 	memset(&args, 0, sizeof(args));
+	args.flags = flags;
 	args.exit_signal = SIGCHLD;
 	args.set_tid = (uint64_t)(uintptr_t)&tid;
 	args.set_tid_size = 1;

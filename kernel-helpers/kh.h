@@ -77,6 +77,8 @@ int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
 int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
 int kh_proc_link(pid_t pid, const char *name, char **out);
+/* tid as its own pid namespace sees it; *levels: how deep that is */
+int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
@@ -102,6 +104,6 @@ int kh_proc_fds(pid_t pid, struct crfs_fd **fds, size_t *n,
 		kh_report_fn report, void *ctx);
 
 /* clone.c */
-pid_t kh_clone_with_pid(pid_t pid, int *pidfd);
+pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);
 
 #endif

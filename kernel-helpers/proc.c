@@ -263,6 +263,33 @@ int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len)
 	return 0;
 }
 
+int kh_ns_pid(pid_t tid, pid_t *inner, int *levels)
+{
+	char path[64], *buf, *p, *end;
+	long v;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	p = (char *)status_value(buf, "NSpid");
+	*levels = 0;
+	*inner = tid;
+	while (p && *p && *p != '\n') {
+		v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		*inner = v;
+		(*levels)++;
+		p = end;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	free(buf);
+	return *levels ? 0 : -EINVAL;
+}
+
 int kh_proc_link(pid_t pid, const char *name, char **out)
 {
 	char path[64], buf[CRFS_PATH_MAX];

@@ -211,6 +211,7 @@ int parse_signals(struct crfs_text *t, struct crfs_pending **out, size_t *nout)
 }
 
 static const struct kv_field sigstate_fields[] = {
+	{ "vtid", KV_INT, offsetof(struct crfs_thread, vtid) },
 	{ "blocked", KV_HEX, offsetof(struct crfs_thread, blocked) },
 	{ "altstack_sp", KV_HEX, offsetof(struct crfs_thread, ss_sp) },
 	{ "altstack_size", KV_HEX, offsetof(struct crfs_thread, ss_size) },

@@ -50,7 +50,8 @@ static int load_task_state(pid_t tid, const struct crfs_thread *th)
 
 /* One per task we wait for: a thread at its final trap, or a zombie. */
 struct slot {
-	pid_t tid;
+	pid_t key;		/* pid or tid in the image's own namespace */
+	pid_t tid;		/* as we see it, once seen */
 	struct proc_image *p;
 	int thread;		/* -1: a process that must end as a zombie */
 	bool done;
@@ -72,24 +73,32 @@ static struct slot *make_slots(struct image *img, size_t *n)
 		struct proc_image *p = &img->procs[i];
 
 		if (p->attr.zombie) {
-			s[(*n)++] = (struct slot){ .tid = p->pid, .p = p,
+			s[(*n)++] = (struct slot){ .key = p->attr.vpid, .p = p,
 						   .thread = -1 };
 			continue;
 		}
 		for (k = 0; k < p->nthreads; k++)
-			s[(*n)++] = (struct slot){ .tid = p->threads[k].tid,
+			s[(*n)++] = (struct slot){ .key = p->threads[k].vtid,
 						   .p = p, .thread = k };
 	}
 	return s;
 }
 
-static struct slot *find_slot(struct slot *s, size_t n, pid_t tid)
+/* In a new pid namespace the kernel chose our view of its pids: map back */
+static struct slot *find_slot(struct slot *s, size_t n, pid_t tid,
+			      bool new_pidns)
 {
+	pid_t key = tid;
+	int levels;
 	size_t i;
 
+	if (new_pidns && kh_ns_pid(tid, &key, &levels))
+		key = tid;
 	for (i = 0; i < n; i++)
-		if (s[i].tid == tid)
+		if (s[i].key == key) {
+			s[i].tid = tid;
 			return &s[i];
+		}
 	return NULL;
 }
 
@@ -98,8 +107,8 @@ static struct slot *find_slot(struct slot *s, size_t n, pid_t tid)
  * is let go; each thread ends at the restorer's int3, each zombie-to-be
  * exits.  Anything else is a failed restore.
  */
-static int wait_all(struct slot *s, size_t n, int err_fd, char *err,
-		    size_t errlen)
+static int wait_all(struct slot *s, size_t n, bool new_pidns, int err_fd,
+		    char *err, size_t errlen)
 {
 	struct user_regs_struct regs;
 	size_t left = n;
@@ -114,7 +123,7 @@ static int wait_all(struct slot *s, size_t n, int err_fd, char *err,
 				continue;
 			return ERR("waitpid: %s", strerror(errno));
 		}
-		sl = find_slot(s, n, tid);
+		sl = find_slot(s, n, tid, new_pidns);
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			if (sl && sl->thread < 0 && !sl->done) {
 				sl->done = true;
@@ -165,7 +174,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	s = make_slots(img, &n);
 	if (!s)
 		return ERR("out of memory");
-	ret = wait_all(s, n, err_fd, err, errlen);
+	ret = wait_all(s, n, img->new_pidns, err_fd, err, errlen);
 	if (ret)
 		goto out;
 	for (i = 0; !ret && i < n; i++)

@@ -40,7 +40,11 @@ struct image {
 	size_t nprocs;
 	struct shm_obj *shm;
 	size_t nshm;
+	bool new_pidns;		/* the root was init of its own pid namespace */
 };
+
+/* the pid, in the image's own pid namespace, of a pid the image records */
+pid_t image_vpid(const struct image *img, pid_t pid);
 
 /* 0, or -errno with err naming the file and the problem */
 int image_load(const char *dir, struct image *img, char *err, size_t errlen);

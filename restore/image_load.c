@@ -517,6 +517,34 @@ static int order_tree(struct image *img, char *err, size_t errlen)
 	return done == img->nprocs ? 0 : -EINVAL;
 }
 
+/*
+ * Either every pid is ours, or the root is init (1) of a namespace of its
+ * own and every other pid is of that namespace.
+ */
+static int check_pidns(struct image *img, char *err, size_t errlen)
+{
+	struct proc_image *root = &img->procs[0];
+	size_t i, k;
+
+	img->new_pidns = root->attr.vpid != root->pid;
+	if (img->new_pidns && root->attr.vpid != 1)
+		return ERR("%s/%d/%s: vpid %d: a pid namespace is restored only from its init (1)",
+			   img->dir, root->pid, CRFS_F_ATTR, root->attr.vpid);
+	for (i = 0; i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (!img->new_pidns && p->attr.vpid != p->pid)
+			return ERR("%s/%d/%s: in another pid namespace than the root",
+				   img->dir, p->pid, CRFS_F_ATTR);
+		for (k = 0; !p->attr.zombie && k < p->nthreads; k++)
+			if (!img->new_pidns &&
+			    p->threads[k].vtid != p->threads[k].tid)
+				return ERR("%s/%d/task/%d: in another pid namespace than the root",
+					   img->dir, p->pid, p->threads[k].tid);
+	}
+	return 0;
+}
+
 static int load_proc(struct image *img, struct proc_image *p, char *err,
 		     size_t errlen)
 {
@@ -553,7 +581,20 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 		ret = load_proc(img, &img->procs[i], err, errlen);
 	}
 	ret = ret ?: check_shared_runs(img, err, errlen);
-	return ret ?: order_tree(img, err, errlen);
+	ret = ret ?: order_tree(img, err, errlen);
+	if (!ret)
+		ret = check_pidns(img, err, errlen);
+	return ret;
+}
+
+pid_t image_vpid(const struct image *img, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < img->nprocs; i++)
+		if (img->procs[i].pid == pid)
+			return img->procs[i].attr.vpid;
+	return pid;
 }
 
 void image_free(struct image *img)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
@@ -120,7 +121,8 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
-	pid = kh_clone_with_pid(img->procs[0].pid, NULL);
+	pid = img->new_pidns ? kh_clone_with_pid(1, CLONE_NEWPID, NULL) :
+			       kh_clone_with_pid(img->procs[0].pid, 0, NULL);
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);
@@ -172,6 +174,9 @@ static int pids_free(struct image *img, char *err, size_t errlen)
 	size_t i, k;
 	int ret = 0;
 
+	/* a new pid namespace has every pid free */
+	if (img->new_pidns)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 15;
 	for (i = 0; !ret && i < img->nprocs; i++) {

@@ -194,17 +194,17 @@ static void fill_signals(struct restore_args *a, struct area *ar,
 {
 	size_t i;
 
-	a->pid = p->pid;
+	a->pid = p->attr.vpid;
 	a->sigs = take(ar, count_signals(p) * sizeof(*a->sigs));
 	add_signals(a, p->shared_sigs, p->nshared_sigs, 0);
 	for (i = 0; i < p->nthreads; i++)
 		add_signals(a, p->threads[i].pending, p->threads[i].npending,
-			    p->threads[i].tid);
+			    p->threads[i].vtid);
 }
 
 static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)
 {
-	d->tid = t->tid;
+	d->tid = t->vtid;
 	d->clear_child_tid = t->clear_child_tid;
 	d->robust_list = t->robust_list;
 	d->robust_list_len = t->robust_list_len;

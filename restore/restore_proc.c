@@ -182,23 +182,32 @@ static void restore_fds(struct proc_image *p, struct helper_fds *h)
  * A group led by another process may not exist yet when we get here: its
  * leader is restoring in parallel, so try for a while.
  */
-static void restore_session(struct proc_image *p, int err_fd)
+static void restore_session(struct image *img, struct proc_image *p,
+			    int err_fd)
 {
+	pid_t pgid = image_vpid(img, p->attr.pgid);
 	int i;
 
 	if (p->attr.sid == p->pid && setsid() < 0)
 		child_fail(err_fd, "setsid: %m");
-	if (p->attr.pgid == getpgid(0))
+	if (pgid == getpgid(0))
+		return;
+	/* the root joins no group it did not lead: that group is not ours */
+	if (p->parent < 0 && p->attr.pgid != p->pid)
+		return;
+	/* a group inherited from the parent came with the fork */
+	if (p->parent >= 0 && p->attr.sid != p->pid &&
+	    p->attr.pgid == img->procs[p->parent].attr.pgid)
 		return;
 	if (p->attr.pgid == p->pid) {
 		if (setpgid(0, 0))
 			child_fail(err_fd, "setpgid: %m");
 		return;
 	}
-	for (i = 0; setpgid(0, p->attr.pgid); i++) {
+	for (i = 0; setpgid(0, pgid); i++) {
 		if (i == 500)
 			child_fail(err_fd, "cannot join process group %d: %m",
-				   p->attr.pgid);
+				   pgid);
 		usleep(10000);
 	}
 }
@@ -226,7 +235,7 @@ static void fork_children(struct image *img, int idx, int err_fd)
 	for (i = 0; i < img->nprocs; i++) {
 		if (img->procs[i].parent != idx)
 			continue;
-		pid = kh_clone_with_pid(img->procs[i].pid, NULL);
+		pid = kh_clone_with_pid(img->procs[i].attr.vpid, 0, NULL);
 		if (pid == 0)
 			restore_child(img, i, -1, err_fd);
 		if (pid < 0)
@@ -320,7 +329,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			_exit(1);
 		close(go_fd);
 	}
-	restore_session(p, err_fd);
+	restore_session(img, p, err_fd);
 	fork_children(img, idx, err_fd);
 	if (p->attr.zombie)
 		become_zombie(p);

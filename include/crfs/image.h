@@ -109,6 +109,7 @@ struct crfs_attr {
 	int dumpable;
 	int no_new_privs;
 	int nthreads;
+	pid_t vpid;		/* pid in its own pid namespace (== pid in ours) */
 	int zombie;		/* 1: exited, waiting for its parent */
 	int exit_status;	/* a zombie's wait status */
 };
@@ -166,6 +167,7 @@ struct crfs_pending {
 
 struct crfs_thread {
 	pid_t tid;
+	pid_t vtid;		/* tid in its own pid namespace */
 	uint64_t regs[CRFS_NREGS];	/* order of struct user_regs_struct */
 	uint32_t xstate_size;
 	uint8_t *xstate;

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A tree in a pid namespace of its own (unshare --pid --fork): python3 as
+# the namespace's init (pid 1) with a child (pid 2) and a thread.  Restore
+# must create a new pid namespace in which they have the same pids and tid
+# again; the processes check that themselves after the restore.
+. "$(dirname "$0")/lib.sh"
+
+read -r -d '' SCRIPT <<'EOS'
+import os, signal, sys, threading, time
+
+fails = []
+def check(name, ok, why=""):
+    print("PASS %s" % name if ok else "FAIL %s: %s" % (name, why), flush=True)
+    if not ok:
+        fails.append(name)
+
+me = os.getpid()
+child = os.fork()
+if child == 0:
+    got = {}
+    signal.signal(signal.SIGUSR1, lambda s, f: got.setdefault("x", 1))
+    mine = os.getpid()
+    while "x" not in got:
+        time.sleep(0.01)
+    sys.exit(0 if os.getpid() == mine and os.getppid() == 1 else 3)
+
+state = {}
+stop = threading.Event()
+def worker():
+    state["before"] = threading.get_native_id()
+    while not stop.is_set():
+        time.sleep(0.01)
+    state["after"] = threading.get_native_id()
+
+t = threading.Thread(target=worker)
+t.start()
+go = {}
+signal.signal(signal.SIGUSR1, lambda s, f: go.setdefault("x", 1))
+while "before" not in state:
+    time.sleep(0.01)
+print("READY", flush=True)
+while "x" not in go:
+    time.sleep(0.01)
+check("ns.init", me == 1 and os.getpid() == 1, "pid %d" % os.getpid())
+stop.set()
+t.join()
+check("ns.tid", state["before"] == state["after"],
+      "%d != %d" % (state["before"], state["after"]))
+os.kill(child, signal.SIGUSR1)
+pid, st = os.waitpid(child, 0)
+check("ns.child", pid == child == 2 and os.WEXITSTATUS(st) == 0,
+      "child %d status %d" % (pid, st))
+sys.exit(1 if fails else 0)
+EOS
+
+PY=$(python_bin)
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+crfs_mount
+log=$T_DIR/pidns.log
+start_workload "$log" unshare --pid --fork "$PY" -c "$SCRIPT"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$log" "$pid" 60
+grep -q 'NSpid:.*[[:space:]]1$' "/proc/$pid/status" || fail "pid $pid is not init of its namespace"
+checkpoint ns "$pid" "$T_DIR/ckpt"
+grep -qx 'vpid 1' "$T_DIR/ckpt/$pid/attr" || fail "attr does not say 'vpid 1'"
+kill_and_reap ns "$pid" "$u"
+
+pf=$T_DIR/restore.pid
+"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/ckpt" </dev/null \
+	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+r=$!
+track_pid "$r"
+wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$r" || fail "no pidfile"
+[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+np=$(tr -dc 0-9 <"$pf")
+track_pid "$np"
+grep -q 'NSpid:.*[[:space:]]1$' "/proc/$np/status" ||
+	fail "restored root is not init of a new pid namespace: $(grep NSpid "/proc/$np/status")"
+kill -USR1 "$np" || fail "cannot signal restored init $np"
+expect_pass "$log" "$r" 30
+pass
