@@ -206,6 +206,89 @@ static bool own_pid_ns(pid_t pid, pid_t root, const char *theirs)
 	return ok;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* mountinfo as "mountpoint fstype source" lines, sorted */
+static char **mounts(pid_t pid, size_t *n)
+{
+	char path[64], *buf, *line, *cur, **out = NULL, **nn;
+	char mp[4096], fs[256], src[4096];
+	const char *dash;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	*n = 0;
+	if (kh_read_file(path, &buf, NULL))
+		return NULL;
+	for (cur = buf; (line = strsep(&cur, "\n")) && *line;) {
+		dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(dash + 3, "%255s %4095s", fs, src) != 2)
+			continue;
+		nn = realloc(out, (*n + 1) * sizeof(*out));
+		if (!nn)
+			break;
+		out = nn;
+		if (asprintf(&out[*n], "%s %s %s", mp, fs, src) < 0)
+			break;
+		(*n)++;
+	}
+	free(buf);
+	qsort(out, *n, sizeof(*out), cmp_str);
+	return out;
+}
+
+/*
+ * unshare --pid --mount-proc: a mount namespace that differs from ours only
+ * by a proc mounted on /proc.  Restore can make that one again.
+ */
+static bool only_proc_differs(pid_t pid)
+{
+	size_t nm, nt, i = 0, k = 0, extra = 0;
+	char **mine = mounts(getpid(), &nm), **theirs = mounts(pid, &nt);
+	bool ok = mine && theirs;
+
+	while (ok && (i < nm || k < nt)) {
+		int c = i == nm ? 1 : k == nt ? -1 : cmp_str(&mine[i], &theirs[k]);
+
+		if (!c) {
+			i++;
+			k++;
+		} else if (c > 0 && !strncmp(theirs[k], "/proc proc ", 11) &&
+			   !extra++) {
+			k++;
+		} else {
+			ok = false;
+		}
+	}
+	ok = ok && extra == 1;
+	for (i = 0; i < nm; i++)
+		free(mine[i]);
+	for (k = 0; k < nt; k++)
+		free(theirs[k]);
+	free(mine);
+	free(theirs);
+	return ok;
+}
+
+static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
+{
+	char *rootpid, *rootmnt;
+	bool ok;
+
+	if (kh_proc_link(root, "ns/pid", &rootpid))
+		return false;
+	ok = own_pid_ns(root, root, rootpid);
+	free(rootpid);
+	if (!ok || kh_proc_link(root, "ns/mnt", &rootmnt))
+		return false;
+	ok = !strcmp(rootmnt, theirs) && only_proc_differs(pid);
+	free(rootmnt);
+	return ok;
+}
+
 static void check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 {
 	static const char *const ns[] = { "pid", "mnt", "net", "uts", "ipc",
@@ -219,13 +302,27 @@ static void check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 			continue;
 		if (!kh_proc_link(pid, path, &theirs)) {
 			if (strcmp(mine, theirs) &&
-			    !(i == 0 && own_pid_ns(pid, root, theirs)))
+			    !(i == 0 && own_pid_ns(pid, root, theirs)) &&
+			    !(i == 1 && own_proc_mount(pid, root, theirs)))
 				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
 						pid, ns[i], theirs);
 			free(theirs);
 		}
 		free(mine);
 	}
+}
+
+static int ns_differs(pid_t pid, const char *ns)
+{
+	char *mine = NULL, *theirs = NULL;
+	int ret = 0;
+
+	if (!kh_proc_link(getpid(), ns, &mine) &&
+	    !kh_proc_link(pid, ns, &theirs))
+		ret = strcmp(mine, theirs) != 0;
+	free(mine);
+	free(theirs);
+	return ret;
 }
 
 static void check_paths(struct snapshot *s, const struct crfs_attr *a)
@@ -463,6 +560,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		goto out;
 	check_paths(s, &a);
 	check_namespaces(s, pid, root);
+	a.proc_mount = ns_differs(pid, "ns/mnt");
 	a.dumpable = tf.dumpable;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;

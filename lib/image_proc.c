@@ -23,6 +23,7 @@ static const struct kv_field attr_fields[] = {
 	{ "no_new_privs", KV_INT, offsetof(struct crfs_attr, no_new_privs) },
 	{ "threads", KV_INT, offsetof(struct crfs_attr, nthreads) },
 	{ "vpid", KV_INT, offsetof(struct crfs_attr, vpid) },
+	{ "proc_mount", KV_INT, offsetof(struct crfs_attr, proc_mount) },
 	{ "zombie", KV_INT, offsetof(struct crfs_attr, zombie) },
 	{ "exit_status", KV_INT, offsetof(struct crfs_attr, exit_status) },
 };

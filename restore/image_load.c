@@ -527,12 +527,18 @@ static int check_pidns(struct image *img, char *err, size_t errlen)
 	size_t i, k;
 
 	img->new_pidns = root->attr.vpid != root->pid;
+	if (root->attr.proc_mount && !img->new_pidns)
+		return ERR("%s/%d/%s: a mount namespace is restored only with the pid namespace it shows in /proc",
+			   img->dir, root->pid, CRFS_F_ATTR);
 	if (img->new_pidns && root->attr.vpid != 1)
 		return ERR("%s/%d/%s: vpid %d: a pid namespace is restored only from its init (1)",
 			   img->dir, root->pid, CRFS_F_ATTR, root->attr.vpid);
 	for (i = 0; i < img->nprocs; i++) {
 		struct proc_image *p = &img->procs[i];
 
+		if (p->attr.proc_mount != root->attr.proc_mount)
+			return ERR("%s/%d/%s: in another mount namespace than the root",
+				   img->dir, p->pid, CRFS_F_ATTR);
 		if (!img->new_pidns && p->attr.vpid != p->pid)
 			return ERR("%s/%d/%s: in another pid namespace than the root",
 				   img->dir, p->pid, CRFS_F_ATTR);

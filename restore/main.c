@@ -121,8 +121,10 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
-	pid = img->new_pidns ? kh_clone_with_pid(1, CLONE_NEWPID, NULL) :
-			       kh_clone_with_pid(img->procs[0].pid, 0, NULL);
+	pid = img->new_pidns ?
+	      kh_clone_with_pid(1, CLONE_NEWPID | (img->procs[0].attr.proc_mount ?
+						   CLONE_NEWNS : 0), NULL) :
+	      kh_clone_with_pid(img->procs[0].pid, 0, NULL);
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);

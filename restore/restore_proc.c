@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -212,6 +213,16 @@ static void restore_session(struct image *img, struct proc_image *p,
 	}
 }
 
+/* what unshare --mount-proc made: our mounts, private, and a fresh /proc */
+static void mount_proc(int err_fd)
+{
+	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		child_fail(err_fd, "cannot make mounts private: %m");
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+		  NULL))
+		child_fail(err_fd, "cannot mount /proc: %m");
+}
+
 static void become_zombie(struct proc_image *p)
 {
 	int st = p->attr.exit_status;
@@ -329,6 +340,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			_exit(1);
 		close(go_fd);
 	}
+	if (idx == 0 && p->attr.proc_mount)
+		mount_proc(err_fd);
 	restore_session(img, p, err_fd);
 	fork_children(img, idx, err_fd);
 	if (p->attr.zombie)

@@ -110,6 +110,8 @@ struct crfs_attr {
 	int no_new_privs;
 	int nthreads;
 	pid_t vpid;		/* pid in its own pid namespace (== pid in ours) */
+	int proc_mount;		/* own mount namespace: ours plus a /proc of its
+				 * pid namespace (unshare --mount-proc) */
 	int zombie;		/* 1: exited, waiting for its parent */
 	int exit_status;	/* a zombie's wait status */
 };

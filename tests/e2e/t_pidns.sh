@@ -44,6 +44,9 @@ print("READY", flush=True)
 while "x" not in go:
     time.sleep(0.01)
 check("ns.init", me == 1 and os.getpid() == 1, "pid %d" % os.getpid())
+if os.environ.get("MOUNT_PROC"):
+    check("ns.proc", os.readlink("/proc/self") == "1",
+          "/proc/self is %s" % os.readlink("/proc/self"))
 stop.set()
 t.join()
 check("ns.tid", state["before"] == state["after"],
@@ -58,29 +61,39 @@ EOS
 PY=$(python_bin)
 command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 crfs_mount
-log=$T_DIR/pidns.log
-start_workload "$log" unshare --pid --fork "$PY" -c "$SCRIPT"
-u=$WL_PID
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-wait_ready "$log" "$pid" 60
-grep -q 'NSpid:.*[[:space:]]1$' "/proc/$pid/status" || fail "pid $pid is not init of its namespace"
-checkpoint ns "$pid" "$T_DIR/ckpt"
-grep -qx 'vpid 1' "$T_DIR/ckpt/$pid/attr" || fail "attr does not say 'vpid 1'"
-kill_and_reap ns "$pid" "$u"
 
-pf=$T_DIR/restore.pid
-"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-r=$!
-track_pid "$r"
-wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$r" || fail "no pidfile"
-[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-np=$(tr -dc 0-9 <"$pf")
-track_pid "$np"
-grep -q 'NSpid:.*[[:space:]]1$' "/proc/$np/status" ||
-	fail "restored root is not init of a new pid namespace: $(grep NSpid "/proc/$np/status")"
-kill -USR1 "$np" || fail "cannot signal restored init $np"
-expect_pass "$log" "$r" 30
+# run_case NAME [--mount-proc]
+run_case() {
+	local name=$1 log=$T_DIR/$1.log u pid pf r np
+	shift
+	start_workload "$log" env ${1:+MOUNT_PROC=1} unshare --pid --fork "$@" \
+		"$PY" -c "$SCRIPT"
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
+	pid=$(pgrep -P "$u")
+	track_pid "$pid"
+	wait_ready "$log" "$pid" 60
+	grep -q 'NSpid:.*[[:space:]]1$' "/proc/$pid/status" ||
+		fail "pid $pid is not init of its namespace"
+	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
+	grep -qx 'vpid 1' "$T_DIR/$name.ckpt/$pid/attr" || fail "attr does not say 'vpid 1'"
+	kill_and_reap "$name" "$pid" "$u"
+
+	pf=$T_DIR/$name.pid
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/$name.ckpt" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	r=$!
+	track_pid "$r"
+	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$r" || fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	np=$(tr -dc 0-9 <"$pf")
+	track_pid "$np"
+	grep -q 'NSpid:.*[[:space:]]1$' "/proc/$np/status" ||
+		fail "restored root is not init of a new pid namespace: $(grep NSpid "/proc/$np/status")"
+	kill -USR1 "$np" || fail "cannot signal restored init $np"
+	expect_pass "$log" "$r" 30
+}
+
+run_case pidns
+run_case mountproc --mount-proc
 pass
