@@ -34,6 +34,8 @@ struct task_facts {
 	uint64_t brk;
 	uint32_t securebits;
 	int dumpable;
+	int child_subreaper;
+	int pdeathsig;
 };
 
 static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
@@ -64,6 +66,11 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
+	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)) ||
+	    RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
+	    remote_read(r, scratch, &tf->pdeathsig, sizeof(int)))
+		return -EIO;
 	return 0;
 }
 
@@ -562,6 +569,8 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	check_namespaces(s, pid, root);
 	a.proc_mount = ns_differs(pid, "ns/mnt");
 	a.dumpable = tf.dumpable;
+	a.child_subreaper = tf.child_subreaper;
+	a.pdeathsig = tf.pdeathsig;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);

@@ -301,6 +301,13 @@ static void restore_misc(struct proc_image *p, int err_fd)
 	if (personality(p->attr.personality) < 0)
 		child_fail(err_fd, "personality 0x%lx: %m", p->attr.personality);
 	prctl(PR_SET_NAME, p->attr.comm, 0, 0, 0);
+	if (p->attr.child_subreaper &&
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		child_fail(err_fd, "PR_SET_CHILD_SUBREAPER: %m");
+	/* the root's parent is crfs-restore now, whose exit must not count */
+	if (p->attr.pdeathsig && p->parent >= 0 &&
+	    prctl(PR_SET_PDEATHSIG, p->attr.pdeathsig, 0, 0, 0))
+		child_fail(err_fd, "PR_SET_PDEATHSIG: %m");
 	if (p->attr.no_new_privs)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }

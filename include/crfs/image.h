@@ -108,6 +108,8 @@ struct crfs_attr {
 	unsigned long personality;
 	int dumpable;
 	int no_new_privs;
+	int child_subreaper;	/* PR_SET_CHILD_SUBREAPER */
+	int pdeathsig;		/* PR_SET_PDEATHSIG */
 	int nthreads;
 	pid_t vpid;		/* pid in its own pid namespace (== pid in ours) */
 	int proc_mount;		/* own mount namespace: ours plus a /proc of its

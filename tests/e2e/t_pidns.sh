@@ -8,7 +8,13 @@
 . "$(dirname "$0")/lib.sh"
 
 read -r -d '' SCRIPT <<'EOS'
-import os, signal, sys, threading, time
+import ctypes, os, signal, sys, threading, time
+
+libc = ctypes.CDLL(None, use_errno=True)
+def prctl_get(opt):
+    v = ctypes.c_int(0)
+    libc.prctl(opt, ctypes.byref(v), 0, 0, 0)
+    return v.value
 
 fails = []
 def check(name, ok, why=""):
@@ -19,13 +25,16 @@ def check(name, ok, why=""):
 me = os.getpid()
 child = os.fork()
 if child == 0:
+    libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)	# PR_SET_PDEATHSIG
     got = {}
     signal.signal(signal.SIGUSR1, lambda s, f: got.setdefault("x", 1))
     mine = os.getpid()
     while "x" not in got:
         time.sleep(0.01)
-    sys.exit(0 if os.getpid() == mine and os.getppid() == 1 else 3)
+    ok = os.getpid() == mine and os.getppid() == 1
+    sys.exit(0 if ok and prctl_get(2) == signal.SIGTERM else 3)
 
+libc.prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
 state = {}
 stop = threading.Event()
 def worker():
@@ -47,6 +56,7 @@ check("ns.init", me == 1 and os.getpid() == 1, "pid %d" % os.getpid())
 if os.environ.get("MOUNT_PROC"):
     check("ns.proc", os.readlink("/proc/self") == "1",
           "/proc/self is %s" % os.readlink("/proc/self"))
+check("ns.subreaper", prctl_get(37) == 1, "PR_GET_CHILD_SUBREAPER is 0")
 stop.set()
 t.join()
 check("ns.tid", state["before"] == state["after"],
