@@ -134,9 +134,10 @@ static void release(struct container *c, bool kill_them)
 }
 
 /*
- * Restore can re-create a session or a process group only from its leader,
- * so every one of them must be led by a process of the tree, or be
- * inherited unchanged from the parent.
+ * Restore re-creates a session or process group from its leader: a process
+ * of the tree, or, if the leader has exited, a helper with its pid.  A
+ * leader that is alive outside the tree (or elsewhere in it, for a process
+ * that left its parent's session) cannot be stood in for.
  */
 static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 {
@@ -153,15 +154,18 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 				break;
 		if (parent == n)
 			continue;
-		if (st[i].sid != procs[i] && st[i].sid != st[parent].sid)
-			snapshot_report(s, "process %d: its session %d is not its parent's and its leader is not in the tree (not supported yet)",
+		bool orphan_sid = st[i].sid != procs[i] &&
+				  st[i].sid != st[parent].sid;
+
+		if (orphan_sid && !kill(st[i].sid, 0))
+			snapshot_report(s, "process %d: its session %d is led by a process that is not its parent's session's (not supported yet)",
 					procs[i], st[i].sid);
 		if (st[i].pgid == procs[i] || st[i].pgid == st[parent].pgid)
 			continue;
 		for (k = 0; k < n; k++)
 			if (procs[k] == st[i].pgid && st[k].sid == st[i].sid)
 				break;
-		if (k == n)
+		if (k == n && (!orphan_sid || !kill(st[i].pgid, 0)))
 			snapshot_report(s, "process %d: its process group %d has no leader in the tree (not supported yet)",
 					procs[i], st[i].pgid);
 	}

@@ -58,13 +58,24 @@ struct slot {
 	uint64_t blob, blob_len;
 };
 
+static void add_helper(struct slot *s, size_t *n, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (s[i].key == pid)
+			return;
+	s[(*n)++] = (struct slot){ .key = pid, .thread = -1 };
+}
+
 static struct slot *make_slots(struct image *img, size_t *n)
 {
 	struct slot *s;
 	size_t i, k, total = 0;
 
 	for (i = 0; i < img->nprocs; i++)
-		total += img->procs[i].attr.zombie ? 1 : img->procs[i].nthreads;
+		total += (img->procs[i].attr.zombie ? 1 :
+			  img->procs[i].nthreads) + 2;	/* + helpers */
 	s = calloc(total ?: 1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -72,6 +83,11 @@ static struct slot *make_slots(struct image *img, size_t *n)
 	for (i = 0; i < img->nprocs; i++) {
 		struct proc_image *p = &img->procs[i];
 
+		/* leaders re-created for a while, which must exit */
+		if (needs_session_helper(img, i))
+			add_helper(s, n, p->attr.sid);
+		if (needs_group_helper(img, i))
+			add_helper(s, n, p->attr.pgid);
 		if (p->attr.zombie) {
 			s[(*n)++] = (struct slot){ .key = p->attr.vpid, .p = p,
 						   .thread = -1 };

@@ -43,6 +43,14 @@ struct image {
 	bool new_pidns;		/* the root was init of its own pid namespace */
 };
 
+/*
+ * A session or group whose leader has exited is re-created by a helper
+ * with the leader's pid: it calls setsid() (or setpgid()), forks the
+ * members and exits, and the members fall to their parent, a subreaper.
+ */
+bool needs_session_helper(const struct image *img, size_t i);
+bool needs_group_helper(const struct image *img, size_t i);
+
 /* the pid, in the image's own pid namespace, of a pid the image records */
 pid_t image_vpid(const struct image *img, pid_t pid);
 

@@ -565,6 +565,8 @@ static int load_proc(struct image *img, struct proc_image *p, char *err,
 	return ret ?: check_files(img, p, err, errlen);
 }
 
+static int check_helpers(struct image *img, char *err, size_t errlen);
+
 int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 {
 	size_t i;
@@ -590,7 +592,60 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
 		ret = check_pidns(img, err, errlen);
-	return ret;
+	return ret ?: check_helpers(img, err, errlen);
+}
+
+static bool in_image(const struct image *img, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < img->nprocs; i++)
+		if (img->procs[i].pid == pid)
+			return true;
+	return false;
+}
+
+bool needs_session_helper(const struct image *img, size_t i)
+{
+	const struct proc_image *p = &img->procs[i];
+
+	return p->parent >= 0 && p->attr.sid != p->pid &&
+	       p->attr.sid != img->procs[p->parent].attr.sid &&
+	       !in_image(img, p->attr.sid);
+}
+
+bool needs_group_helper(const struct image *img, size_t i)
+{
+	const struct proc_image *p = &img->procs[i];
+
+	return needs_session_helper(img, i) && p->attr.pgid != p->attr.sid &&
+	       !in_image(img, p->attr.pgid);
+}
+
+/* Members of a leaderless session come from one helper under one parent */
+static int check_helpers(struct image *img, char *err, size_t errlen)
+{
+	size_t i, k;
+
+	for (i = 0; i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (!needs_session_helper(img, i))
+			continue;
+		if (img->new_pidns)
+			return ERR("%s/%d/%s: a session whose leader has exited, inside a pid namespace, is not supported yet",
+				   img->dir, p->pid, CRFS_F_ATTR);
+		if (!img->procs[p->parent].attr.child_subreaper)
+			return ERR("%s/%d/%s: session %d has no leader, and the parent is no subreaper",
+				   img->dir, p->pid, CRFS_F_ATTR, p->attr.sid);
+		for (k = 0; k < img->nprocs; k++)
+			if (img->procs[k].attr.sid == p->attr.sid &&
+			    img->procs[k].parent != p->parent)
+				return ERR("%s/%d/%s: the members of session %d, whose leader has exited, have different parents (not supported yet)",
+					   img->dir, p->pid, CRFS_F_ATTR,
+					   p->attr.sid);
+	}
+	return 0;
 }
 
 pid_t image_vpid(const struct image *img, pid_t pid)

@@ -182,7 +182,13 @@ static int pids_free(struct image *img, char *err, size_t errlen)
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 15;
 	for (i = 0; !ret && i < img->nprocs; i++) {
-		ret = pid_in_use(img->procs[i].pid, &deadline, err, errlen);
+		if (needs_session_helper(img, i))
+			ret = pid_in_use(img->procs[i].attr.sid, &deadline, err,
+					 errlen);
+		if (!ret && needs_group_helper(img, i))
+			ret = pid_in_use(img->procs[i].attr.pgid, &deadline,
+					 err, errlen);
+		ret = ret ?: pid_in_use(img->procs[i].pid, &deadline, err, errlen);
 		for (k = 1; !ret && !img->procs[i].attr.zombie &&
 			    k < img->procs[i].nthreads; k++)
 			ret = pid_in_use(img->procs[i].threads[k].tid,

@@ -238,21 +238,87 @@ static void become_zombie(struct proc_image *p)
 	_exit(WEXITSTATUS(st));
 }
 
+static pid_t fork_one(struct image *img, size_t i, int err_fd)
+{
+	pid_t pid = kh_clone_with_pid(img->procs[i].attr.vpid, 0, NULL);
+
+	if (pid == 0)
+		restore_child(img, i, -1, err_fd);
+	if (pid < 0)
+		child_fail(err_fd, "cannot create child %d: %s",
+			   img->procs[i].pid, strerror(-pid));
+	return pid;
+}
+
+static bool joins_session(struct image *img, size_t i, int idx, pid_t sid)
+{
+	return img->procs[i].parent == idx && needs_session_helper(img, i) &&
+	       img->procs[i].attr.sid == sid;
+}
+
+static bool joins_group(struct image *img, size_t i, int idx, pid_t pgid)
+{
+	return img->procs[i].parent == idx && needs_group_helper(img, i) &&
+	       img->procs[i].attr.pgid == pgid;
+}
+
+/*
+ * A helper with the dead leader's pid: it leads the session (or group)
+ * again, forks the members, and exits; they fall to our process, the
+ * subreaper, which reaps the helper.
+ */
+static void run_helper(struct image *img, int idx, pid_t id, bool session,
+		       int err_fd)
+{
+	size_t i, k;
+	pid_t h, g;
+
+	h = kh_clone_with_pid(id, 0, NULL);
+	if (h < 0)
+		child_fail(err_fd, "cannot create a leader %d for the %s: %s", id,
+			   session ? "session" : "group", strerror(-h));
+	if (h > 0) {
+		waitpid(h, NULL, __WALL);
+		return;
+	}
+	if (session ? setsid() < 0 : setpgid(0, 0) < 0)
+		child_fail(err_fd, "helper %d: %m", id);
+	for (i = 0; i < img->nprocs; i++) {
+		if (!(session ? joins_session : joins_group)(img, i, idx, id))
+			continue;
+		g = img->procs[i].attr.pgid;
+		if (!session || !needs_group_helper(img, i)) {
+			fork_one(img, i, err_fd);
+			continue;
+		}
+		/* the first member of each leaderless group brings it up */
+		for (k = 0; k < i; k++)
+			if (joins_group(img, k, idx, g))
+				break;
+		if (k == i)
+			run_helper(img, idx, g, false, err_fd);
+	}
+	_exit(0);
+}
+
 static void fork_children(struct image *img, int idx, int err_fd)
 {
-	size_t i;
-	pid_t pid;
+	size_t i, k;
 
+	for (i = 0; i < img->nprocs; i++)
+		if (img->procs[i].parent == idx && !needs_session_helper(img, i))
+			fork_one(img, i, err_fd);
 	for (i = 0; i < img->nprocs; i++) {
-		if (img->procs[i].parent != idx)
+		if (img->procs[i].parent != idx || !needs_session_helper(img, i))
 			continue;
-		pid = kh_clone_with_pid(img->procs[i].attr.vpid, 0, NULL);
-		if (pid == 0)
-			restore_child(img, i, -1, err_fd);
-		if (pid < 0)
-			child_fail(err_fd, "cannot create child %d: %s",
-				   img->procs[i].pid,
-				   strerror(-pid));
+		for (k = 0; k < i; k++)
+			if (joins_session(img, k, idx, img->procs[i].attr.sid))
+				break;
+		if (k < i)
+			continue;
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+			child_fail(err_fd, "PR_SET_CHILD_SUBREAPER: %m");
+		run_helper(img, idx, img->procs[i].attr.sid, true, err_fd);
 	}
 }
 
