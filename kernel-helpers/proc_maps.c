@@ -71,7 +71,13 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	v->kind = VMA_ANON;
 	if (!*path || !strncmp(path, "[anon:", 6))
 		return 0;
-	if (!strcmp(path, "/dev/zero (deleted)") && (v->flags & VMA_F_SHARED)) {
+	if (!strncmp(path, "/memfd:", 7) && !(v->flags & VMA_F_SHARED))
+		return (*why = "private memfd mappings are not supported yet"), 1;
+	if ((!strcmp(path, "/dev/zero (deleted)") ||
+	     !strncmp(path, "/memfd:", 7)) && (v->flags & VMA_F_SHARED)) {
+		/* a memfd keeps its name; shared anonymous memory has none */
+		if (!strncmp(path, "/memfd:", 7) && ends_with(path, " (deleted)"))
+			v->path[strlen(path) - 10] = '\0';
 		v->kind = VMA_SHMEM;
 		snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
 			 v->start, v->end);
@@ -83,8 +89,6 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	}
 	if (!strncmp(path, "/SYSV", 5))
 		return (*why = "SysV shared memory is not supported yet"), 1;
-	if (!strncmp(path, "/memfd:", 7))
-		return (*why = "memfd mappings are not supported yet"), 1;
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
 	if (ends_with(path, " (deleted)"))
@@ -164,9 +168,11 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 			ret = -ENOMEM;
 	}
 	free(buf);
-	/* only file mappings keep a path */
+	/* only files and memfds keep a path */
 	for (size_t i = 0; i < n; i++)
-		if (vmas[i].kind != VMA_FILE) {
+		if (vmas[i].kind != VMA_FILE &&
+		    !(vmas[i].kind == VMA_SHMEM && vmas[i].path &&
+		      !strncmp(vmas[i].path, "/memfd:", 7))) {
 			free(vmas[i].path);
 			vmas[i].path = NULL;
 		}

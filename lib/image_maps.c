@@ -59,7 +59,9 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 				v->file_mtime_ns);
 		ret = ret ?: sb_put_escaped(sb, v->path);
 	} else if (v->kind == VMA_SHMEM) {
-		ret = sb_printf(sb, " %lu:%lu -", v->file_size, v->shm_ino);
+		ret = sb_printf(sb, " %lu:%lu ", v->file_size, v->shm_ino);
+		ret = ret ?: v->path ? sb_put_escaped(sb, v->path) :
+				       sb_printf(sb, "-");
 	} else {
 		ret = sb_printf(sb, " - -");
 	}
@@ -135,10 +137,15 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
 		return text_error(t, "protection and 'shared' flag disagree");
 	if (v->kind == VMA_SHMEM) {
-		if (!(v->flags & VMA_F_SHARED) || strcmp(tok[7], "-") ||
+		if (!(v->flags & VMA_F_SHARED) ||
 		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,
 			   &k) != 2 || tok[6][k] || !v->file_size)
-			return text_error(t, "shmem needs 'size:inode' and no path");
+			return text_error(t, "shmem needs 'size:inode'");
+		if (!strcmp(tok[7], "-"))
+			return 0;
+		/* a memfd: its name */
+		if (unescape(tok[7], &v->path) || strncmp(v->path, "/memfd:", 7))
+			return text_error(t, "shmem path must be '/memfd:NAME' or '-'");
 		return 0;
 	}
 	if (v->kind != VMA_FILE)

@@ -31,6 +31,7 @@ static struct shm_obj *find_obj(struct image *img, uint64_t ino)
 static int add_obj(struct image *img, const struct crfs_vma *v)
 {
 	struct shm_obj *o = find_obj(img, v->shm_ino), *n;
+	int fd;
 
 	if (o)
 		return o->size == v->file_size ? 0 : -EINVAL;
@@ -41,8 +42,21 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 	o = &n[img->nshm++];
 	o->ino = v->shm_ino;
 	o->size = v->file_size;
-	o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!v->path) {
+		o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
+	}
+	/* a memfd again, by its name, so /proc/PID/maps reads the same */
+	fd = memfd_create(v->path + 7, MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, o->size)) {
+		close(fd);
+		return -errno;
+	}
+	o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
 	return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
 }
 

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A memfd mapped MAP_SHARED by a parent and its child: after the restore
+ * the child increments a counter in it, and the parent checks that it
+ * sees that, that the data written before the checkpoint is there, and
+ * that the mapping is still a memfd of the same name.
+ *
+ * As in wl_tree, the process started is a subreaper wrapper around the
+ * root, which prints "READY ROOT=pid".
+ * usage: wl_memfd
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#define SIZE (1 << 20)
+
+static volatile sig_atomic_t go;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static int named(void)
+{
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "/memfd:crfs-wl-memfd") && strstr(line, "rw-s"))
+			found = 1;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int root(void)
+{
+	int fd, st, ok;
+	long *m;
+	pid_t c;
+
+	setpgid(0, 0);
+	fd = memfd_create("crfs-wl-memfd", 0);
+	if (fd < 0 || ftruncate(fd, SIZE))
+		return 2;
+	m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 2;
+	m[0] = 41;
+	m[SIZE / 8 - 1] = 0x5eed;
+	c = fork();
+	if (!c) {
+		while (!go)
+			pause();
+		__atomic_add_fetch(&m[0], 1, __ATOMIC_SEQ_CST);
+		exit(m[SIZE / 8 - 1] == 0x5eed && named() ? 0 : 1);
+	}
+	printf("READY ROOT=%d\n", getpid());
+	fflush(stdout);
+	while (!go)
+		pause();
+	kill(c, SIGUSR1);
+	if (waitpid(c, &st, 0) != c)
+		st = -1;
+	ok = m[0] == 42 && m[SIZE / 8 - 1] == 0x5eed && named() && st == 0;
+	printf("%s memfd: counter %ld, child status %d, named %d\n",
+	       ok ? "PASS" : "FAIL", m[0], st, named());
+	return !ok;
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	pid_t r, w;
+	int st = 0, s;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	r = fork();
+	if (!r)
+		return root();
+	while ((w = waitpid(-1, &s, 0)) > 0)
+		if (w == r)
+			st = s;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
