@@ -392,19 +392,35 @@ static int list_own_runs(struct proc_snap *p)
 	return 0;
 }
 
+/* The parent, captured before us (parents come first), to share pages with */
+static const struct kh_parent *parent_of(struct snapshot *s, int idx,
+					 pid_t ppid, struct kh_parent *q)
+{
+	int k;
+
+	for (k = 0; k < idx; k++)
+		if (s->procs[k].pid == ppid && s->procs[k].nruns) {
+			*q = (struct kh_parent){ ppid, s->procs[k].runs,
+						 s->procs[k].nruns };
+			return q;
+		}
+	return NULL;
+}
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid)
 {
 	struct proc_snap *p = &s->procs[idx];
+	struct kh_parent q;
 	char path[64];
 	int ret;
 
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
 	if (!ret)
 		mark_shared_elsewhere(s, idx);
-	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, &p->runs,
+	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas,
+				  parent_of(s, idx, ppid, &q), &p->runs,
 				  &p->nruns);
-	ret = ret ?: share_with_parent(s, idx, ppid);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;

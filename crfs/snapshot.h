@@ -59,9 +59,6 @@ const struct entry *snapshot_find(const struct snapshot *s, const char *path,
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		      size_t size, off_t off);
 
-/* cow.c: point pages shared copy-on-write with the parent at its copy */
-int share_with_parent(struct snapshot *s, int idx, pid_t ppid);
-
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
 

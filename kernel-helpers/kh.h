@@ -93,11 +93,20 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **vmas, size_t *n,
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);
 
-/* pagemap.c: which pages hold state of their own */
-/* page frame of each present anonymous page, 0 for the others (root only) */
-int kh_page_frames(pid_t pid, uint64_t addr, size_t n, uint64_t *pfn);
+/*
+ * pagemap.c: which pages hold state of their own.  With a parent (its pid
+ * and the runs already found for it), a page still shared copy-on-write
+ * with it (the same page frame: root only) points where the parent's does
+ * instead of being stored again.
+ */
+struct kh_parent {
+	pid_t pid;
+	const struct crfs_page_run *runs;
+	size_t nruns;
+};
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
-		 struct crfs_page_run **runs, size_t *nruns);
+		 const struct kh_parent *parent, struct crfs_page_run **runs,
+		 size_t *nruns);
 
 /* fds.c */
 int kh_proc_fds(pid_t pid, struct crfs_fd **fds, size_t *n,

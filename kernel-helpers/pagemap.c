@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kh.h"
@@ -41,31 +42,48 @@ static bool skip_vma(const struct crfs_vma *v)
 	}
 }
 
-/* runs never cross a VMA boundary: restore fills each mapping on its own */
-static int add_page(struct crfs_page_run **runs, size_t *n, size_t *cap,
-		    uint64_t addr, uint64_t *off, uint64_t vma_start)
-{
-	struct crfs_page_run *r = *n ? &(*runs)[*n - 1] : NULL;
+struct builder {
+	pid_t pid;
+	struct crfs_page_run *runs;
+	size_t n, cap;
+	uint64_t own_off;	/* end of our own pages file so far */
+};
 
-	if (r && r->addr + r->npages * PAGE == addr && addr != vma_start) {
+/*
+ * Appends one page, stored by src at off (or, for our own pages, at the
+ * end of our pages file).  Runs never cross a VMA boundary (restore fills
+ * each mapping on its own) nor a change of source.
+ */
+static int add_page(struct builder *b, uint64_t addr, int32_t src,
+		    uint64_t off, uint64_t vma_start)
+{
+	struct crfs_page_run *r = b->n ? &b->runs[b->n - 1] : NULL;
+
+	if (src == b->pid)
+		off = b->own_off;
+	if (r && addr != vma_start && r->src == src &&
+	    r->addr + r->npages * PAGE == addr &&
+	    r->offset + r->npages * PAGE == off) {
 		r->npages++;
 	} else {
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			struct crfs_page_run *nr = realloc(*runs,
+		if (b->n == b->cap) {
+			size_t nc = b->cap ? b->cap * 2 : 64;
+			struct crfs_page_run *nr = realloc(b->runs,
 							   nc * sizeof(*nr));
 			if (!nr)
 				return -ENOMEM;
-			*runs = nr;
-			*cap = nc;
+			b->runs = nr;
+			b->cap = nc;
 		}
-		r = &(*runs)[(*n)++];
+		r = &b->runs[b->n++];
 		r->addr = addr;
 		r->npages = 1;
-		r->offset = *off;
+		r->src = src;
+		r->offset = off;
 		r->hash = 0;
 	}
-	*off += PAGE;
+	if (src == b->pid)
+		b->own_off += PAGE;
 	return 0;
 }
 
@@ -74,15 +92,13 @@ static int add_page(struct crfs_page_run **runs, size_t *n, size_t *cap,
  * process wrote, or one that went to swap, has no entry in our page table.
  * The object itself (map_files) tells which pages exist, by SEEK_DATA.
  */
-static int shared_anon_runs(pid_t pid, const struct crfs_vma *v,
-			    struct crfs_page_run **runs, size_t *n,
-			    size_t *cap, uint64_t *off)
+static int shared_anon_runs(struct builder *b, const struct crfs_vma *v)
 {
 	char path[96];
 	off_t pos, hole, start = v->pgoff, end = v->pgoff + v->end - v->start;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", b->pid,
 		 v->start, v->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -95,91 +111,114 @@ static int shared_anon_runs(pid_t pid, const struct crfs_vma *v,
 		if (hole < 0 || hole > end)
 			hole = end;
 		for (; pos < hole && !ret; pos += PAGE)
-			ret = add_page(runs, n, cap, v->start + pos - start,
-				       off, v->start);
+			ret = add_page(b, v->start + pos - start, b->pid, 0,
+				       v->start);
 	}
 	close(fd);
 	return ret;
 }
 
-int kh_page_frames(pid_t pid, uint64_t addr, size_t n, uint64_t *pfn)
+static const struct crfs_page_run *run_at(const struct kh_parent *q,
+					  uint64_t addr)
+{
+	size_t lo = 0, hi = q->nruns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct crfs_page_run *r = &q->runs[mid];
+
+		if (addr < r->addr)
+			hi = mid;
+		else if (addr >= r->addr + r->npages * PAGE)
+			lo = mid + 1;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+/* the page frame of a present anonymous page, 0 for any other */
+static uint64_t anon_frame(uint64_t e)
+{
+	return (e & PM_PRESENT) && !(e & PM_FILE) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+static int vma_runs(struct builder *b, int fd, const struct kh_parent *q,
+		    int qfd, const struct crfs_vma *v)
+{
+	uint64_t pm[BATCH], qpm[BATCH], addr, cnt, k;
+	const struct crfs_page_run *qr;
+	ssize_t got;
+	int ret = 0;
+
+	for (addr = v->start; addr < v->end && !ret; addr += cnt * PAGE) {
+		cnt = (v->end - addr) / PAGE;
+		if (cnt > BATCH)
+			cnt = BATCH;
+		got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
+		if (got <= 0)
+			return got < 0 ? -errno : -EIO;
+		cnt = got / 8;
+		/* the parent's page frames at the same addresses */
+		if (qfd < 0 || pread(qfd, qpm, cnt * 8, addr / PAGE * 8) !=
+			       (ssize_t)(cnt * 8))
+			memset(qpm, 0, cnt * 8);
+		for (k = 0; k < cnt && !ret; k++) {
+			uint64_t e = pm[k], a = addr + k * PAGE;
+
+			if (!(e & (PM_PRESENT | PM_SWAP)))
+				continue;
+			if ((e & PM_FILE) && !(e & PM_SWAP) &&
+			    !dump_whole_file_pages(v))
+				continue;
+			qr = anon_frame(e) && anon_frame(e) == anon_frame(qpm[k]) ?
+			     run_at(q, a) : NULL;
+			ret = qr ? add_page(b, a, qr->src,
+					    qr->offset + (a - qr->addr), v->start) :
+				   add_page(b, a, b->pid, 0, v->start);
+		}
+	}
+	return ret;
+}
+
+static int open_pagemap(pid_t pid)
 {
 	char path[64];
-	ssize_t got;
-	size_t i;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	got = pread(fd, pfn, n * 8, addr / PAGE * 8);
-	close(fd);
-	if (got != (ssize_t)(n * 8))
-		return got < 0 ? -errno : -EIO;
-	for (i = 0; i < n; i++)
-		pfn[i] = (pfn[i] & PM_PRESENT) && !(pfn[i] & PM_FILE) ?
-			 pfn[i] & ((1ULL << 55) - 1) : 0;
-	return 0;
+	return fd < 0 ? -errno : fd;
 }
 
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
-		 struct crfs_page_run **out, size_t *nout)
+		 const struct kh_parent *parent, struct crfs_page_run **out,
+		 size_t *nout)
 {
-	struct crfs_page_run *runs = NULL;
-	size_t nruns = 0, cap = 0, i;
-	uint64_t pm[BATCH], addr, off = 0;
-	char path[64];
-	int fd, ret = 0;
+	struct builder b = { .pid = pid };
+	int fd, qfd = -1, ret = 0;
+	size_t i;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_pagemap(pid);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (parent && parent->nruns)
+		qfd = open_pagemap(parent->pid);
 	for (i = 0; i < n && !ret; i++) {
-		const struct crfs_vma *v = &vmas[i];
-
-		if (skip_vma(v))
+		if (skip_vma(&vmas[i]))
 			continue;
-		if (v->kind == VMA_SHMEM) {
-			ret = shared_anon_runs(pid, v, &runs, &nruns, &cap,
-					       &off);
-			continue;
-		}
-		for (addr = v->start; addr < v->end && !ret;) {
-			uint64_t cnt = (v->end - addr) / PAGE, k;
-			ssize_t got;
-
-			if (cnt > BATCH)
-				cnt = BATCH;
-			got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
-			if (got <= 0) {
-				ret = got < 0 ? -errno : -EIO;
-				break;
-			}
-			cnt = got / 8;
-			for (k = 0; k < cnt && !ret; k++) {
-				uint64_t e = pm[k];
-
-				if (!(e & (PM_PRESENT | PM_SWAP)))
-					continue;
-				if ((e & PM_FILE) && !(e & PM_SWAP) &&
-				    !dump_whole_file_pages(v))
-					continue;
-				ret = add_page(&runs, &nruns, &cap,
-					       addr + k * PAGE, &off, v->start);
-			}
-			addr += cnt * PAGE;
-		}
+		ret = vmas[i].kind == VMA_SHMEM ?
+		      shared_anon_runs(&b, &vmas[i]) :
+		      vma_runs(&b, fd, parent, qfd, &vmas[i]);
 	}
 	close(fd);
+	if (qfd >= 0)
+		close(qfd);
 	if (ret) {
-		free(runs);
+		free(b.runs);
 		return ret;
 	}
-	for (i = 0; i < nruns; i++)
-		runs[i].src = pid;
-	*out = runs;
-	*nout = nruns;
+	*out = b.runs;
+	*nout = b.n;
 	return 0;
 }
