@@ -25,6 +25,9 @@ struct proc_image {
 	struct crfs_pending *shared_sigs;	/* the process's queue */
 	size_t nshared_sigs;
 	char pages_path[PATH_MAX];
+	/* the pages file, mapped while crfs-restore checks and fills */
+	const unsigned char *pages_map;
+	uint64_t pages_len;
 	int parent;		/* index in image.procs; -1 for the root */
 };
 
@@ -50,6 +53,11 @@ struct image {
  */
 bool needs_session_helper(const struct image *img, size_t i);
 bool needs_group_helper(const struct image *img, size_t i);
+
+/* the process of the image with that pid, or NULL */
+struct proc_image *image_proc(const struct image *img, pid_t pid);
+/* drop the pages mappings before the tree is forked: it needs none */
+void image_unmap_pages(struct image *img);
 
 /* the pid, in the image's own pid namespace, of a pid the image records */
 pid_t image_vpid(const struct image *img, pid_t pid);

@@ -332,19 +332,31 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	if (map == MAP_FAILED)
 		return ERR("%s: %s", p->pages_path, strerror(errno));
 	madvise((void *)map, total, MADV_SEQUENTIAL);
+	p->pages_map = map;
+	p->pages_len = total;
 	for (i = 0; i < p->nruns; i++) {
 		const struct crfs_page_run *r = &p->runs[i];
 
-		if (r->src != p->pid)
-			continue;
-		if (crfs_hash(map + r->offset, r->npages * 4096) != r->hash) {
-			munmap((void *)map, total);
+		if (r->src == p->pid &&
+		    crfs_hash(map + r->offset, r->npages * 4096) != r->hash)
 			return ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
 				   p->pages_path, r->addr);
-		}
 	}
-	munmap((void *)map, total);
 	return 0;
+}
+
+void image_unmap_pages(struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (p->pages_map)
+			munmap((void *)p->pages_map, p->pages_len);
+		p->pages_map = NULL;
+		p->pages_len = 0;
+	}
 }
 
 static int check_vdso(struct image *img, struct proc_image *p, char *err,
@@ -426,12 +438,12 @@ static int check_files(struct image *img, struct proc_image *p, char *err,
 	return 0;
 }
 
-static struct proc_image *find_proc(struct image *img, pid_t pid)
+struct proc_image *image_proc(const struct image *img, pid_t pid)
 {
 	size_t i;
 
 	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].pid == pid && !img->procs[i].attr.zombie)
+		if (img->procs[i].pid == pid)
 			return &img->procs[i];
 	return NULL;
 }
@@ -441,29 +453,19 @@ static int check_shared_run(struct image *img, struct proc_image *p,
 			    const struct crfs_page_run *r, char *err,
 			    size_t errlen)
 {
-	struct proc_image *src = find_proc(img, r->src);
+	struct proc_image *src = image_proc(img, r->src);
 	uint64_t len = r->npages * 4096;
-	struct stat st;
-	char *buf;
-	int fd, ret = 0;
 
-	if (!src)
+	if (!src || src->attr.zombie)
 		return ERR("%s/%d/%s: pages of 0x%lx are stored by process %d, which is not in the image",
 			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr, r->src);
-	fd = open(src->pages_path, O_RDONLY | O_CLOEXEC);
-	buf = malloc(len);
-	if (fd < 0 || !buf || fstat(fd, &st) ||
-	    (uint64_t)st.st_size < r->offset + len ||
-	    pread(fd, buf, len, r->offset) != (ssize_t)len)
-		ret = ERR("%s: does not hold the pages of 0x%lx of process %d",
-			  src->pages_path, r->addr, p->pid);
-	else if (crfs_hash(buf, len) != r->hash)
-		ret = ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
-			  src->pages_path, r->addr, p->pid);
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	if (r->offset + len > src->pages_len)
+		return ERR("%s: does not hold the pages of 0x%lx of process %d",
+			   src->pages_path, r->addr, p->pid);
+	if (crfs_hash(src->pages_map + r->offset, len) != r->hash)
+		return ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
+			   src->pages_path, r->addr, p->pid);
+	return 0;
 }
 
 static int check_shared_runs(struct image *img, char *err, size_t errlen)
@@ -595,23 +597,13 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	return ret ?: check_helpers(img, err, errlen);
 }
 
-static bool in_image(const struct image *img, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].pid == pid)
-			return true;
-	return false;
-}
-
 bool needs_session_helper(const struct image *img, size_t i)
 {
 	const struct proc_image *p = &img->procs[i];
 
 	return p->parent >= 0 && p->attr.sid != p->pid &&
 	       p->attr.sid != img->procs[p->parent].attr.sid &&
-	       !in_image(img, p->attr.sid);
+	       !image_proc(img, p->attr.sid);
 }
 
 bool needs_group_helper(const struct image *img, size_t i)
@@ -619,7 +611,7 @@ bool needs_group_helper(const struct image *img, size_t i)
 	const struct proc_image *p = &img->procs[i];
 
 	return needs_session_helper(img, i) && p->attr.pgid != p->attr.sid &&
-	       !in_image(img, p->attr.pgid);
+	       !image_proc(img, p->attr.pgid);
 }
 
 /* Members of a leaderless session come from one helper under one parent */
@@ -650,12 +642,9 @@ static int check_helpers(struct image *img, char *err, size_t errlen)
 
 pid_t image_vpid(const struct image *img, pid_t pid)
 {
-	size_t i;
+	const struct proc_image *p = image_proc(img, pid);
 
-	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].pid == pid)
-			return img->procs[i].attr.vpid;
-	return pid;
+	return p ? p->attr.vpid : pid;
 }
 
 void image_free(struct image *img)
@@ -679,6 +668,7 @@ void image_free(struct image *img)
 		free(p->threads);
 		free(p->shared_sigs);
 	}
+	image_unmap_pages(img);
 	free(img->procs);
 	free(img->shm);
 	free_header(&img->hdr);

@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
+	image_unmap_pages(&img);
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
 	if (ret) {

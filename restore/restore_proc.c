@@ -60,7 +60,8 @@ static int helper(struct helper_fds *h, int fd, int base)
 static void open_sources(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
-	size_t r, i;
+	struct proc_image *q;
+	size_t r;
 	int k, fd;
 
 	for (r = 0; r < p->nruns; r++) {
@@ -72,10 +73,8 @@ static void open_sources(struct image *img, struct proc_image *p,
 			;
 		if (k < h->nsrc)
 			continue;
-		for (i = 0; i < img->nprocs && img->procs[i].pid != src; i++)
-			;
-		fd = i < img->nprocs ?
-		     open(img->procs[i].pages_path, O_RDONLY) : -1;
+		q = image_proc(img, src);
+		fd = q ? open(q->pages_path, O_RDONLY) : -1;
 		fd = fd < 0 ? -1 : helper(h, fd, base);
 		if (fd < 0)
 			child_fail(h->err_fd, "pages of process %d: %m", src);

@@ -60,7 +60,7 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 	return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
 }
 
-static int fill_obj(struct proc_image *p, int fd, const struct crfs_vma *v,
+static int fill_obj(struct proc_image *p, const struct crfs_vma *v,
 		    struct shm_obj *o, char *err, size_t errlen)
 {
 	size_t r;
@@ -75,9 +75,10 @@ static int fill_obj(struct proc_image *p, int fd, const struct crfs_vma *v,
 		if (at + len > o->size)
 			return ERR("%s: pages of 0x%lx lie past the end of their shared memory object",
 				   p->pages_path, run->addr);
-		if (pread(fd, (char *)o->addr + at, len, run->offset) !=
-		    (ssize_t)len)
-			return ERR("%s: %s", p->pages_path, strerror(errno));
+		if (run->src != p->pid || run->offset + len > p->pages_len)
+			return ERR("%s: pages of 0x%lx of shared memory are not in this file",
+				   p->pages_path, run->addr);
+		memcpy((char *)o->addr + at, p->pages_map + run->offset, len);
 	}
 	return 0;
 }
@@ -85,7 +86,7 @@ static int fill_obj(struct proc_image *p, int fd, const struct crfs_vma *v,
 int shm_prepare(struct image *img, char *err, size_t errlen)
 {
 	size_t i, k;
-	int fd, ret = 0;
+	int ret = 0;
 
 	for (i = 0; !ret && i < img->nprocs; i++) {
 		struct proc_image *p = &img->procs[i];
@@ -97,16 +98,11 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 			return ERR("%s/%d/%s: cannot create shared memory of 0x%lx bytes: %s",
 				   img->dir, p->pid, CRFS_F_MAPS,
 				   p->vmas[k - 1].file_size, strerror(-ret));
-		fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && p->nvmas)
-			return ERR("%s: %s", p->pages_path, strerror(errno));
 		for (k = 0; !ret && k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_SHMEM)
-				ret = fill_obj(p, fd, &p->vmas[k],
+				ret = fill_obj(p, &p->vmas[k],
 					       find_obj(img, p->vmas[k].shm_ino),
 					       err, errlen);
-		if (fd >= 0)
-			close(fd);
 	}
 	return ret;
 }
