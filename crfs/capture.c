@@ -108,14 +108,13 @@ fail:
 static int capture_thread(pid_t tid, struct crfs_thread *th,
 			  struct task_facts *tf, int *pending_sig)
 {
-	int levels;
 	struct user_regs_struct regs;
 	struct kh_remote r;
 	int ret;
 
 	th->tid = tid;
 	th->vtid = tid;
-	if (kh_ns_pid(tid, &th->vtid, &levels))
+	if (kh_ns_pid(tid, &th->vtid, NULL))
 		return -ESRCH;
 	th->xstate = malloc(CRFS_XSTATE_MAX);
 	if (!th->xstate)
@@ -158,7 +157,6 @@ static int add_text(struct snapshot *s, const char *path, struct strbuf *sb,
 static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 			struct crfs_mm *mm, struct kh_stat *st)
 {
-	int levels;
 	int seccomp, ret;
 
 	ret = kh_proc_stat(pid, st);
@@ -172,7 +170,7 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	if (ret)
 		return ret;
 	a->pid = pid;
-	if (kh_ns_pid(pid, &a->vpid, &levels))
+	if (kh_ns_pid(pid, &a->vpid, NULL))
 		return -ESRCH;
 	a->ppid = st->ppid;
 	a->pgid = st->pgid;
@@ -192,7 +190,6 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	return seccomp ? 1 : 0;
 }
 
-/* Namespaces are not checkpointed yet: a process must share ours. */
 /*
  * A tree may live in a pid namespace of its own, one level below ours, if
  * its root is that namespace's init: restore re-creates the namespace.
@@ -296,11 +293,17 @@ static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
 	return ok;
 }
 
-static void check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
+/*
+ * Namespaces are not checkpointed, but for a pid namespace led by the root
+ * and the mount namespace unshare --mount-proc makes with it: every other
+ * difference from ours is reported.  Returns 1 for that mount namespace.
+ */
+static int check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 {
 	static const char *const ns[] = { "pid", "mnt", "net", "uts", "ipc",
 					  "user", "cgroup", "time" };
 	char path[32], *mine, *theirs;
+	int proc_mount = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
@@ -308,28 +311,19 @@ static void check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 		if (kh_proc_link(getpid(), path, &mine))
 			continue;
 		if (!kh_proc_link(pid, path, &theirs)) {
-			if (strcmp(mine, theirs) &&
-			    !(i == 0 && own_pid_ns(pid, root, theirs)) &&
-			    !(i == 1 && own_proc_mount(pid, root, theirs)))
+			if (!strcmp(mine, theirs) ||
+			    (i == 0 && own_pid_ns(pid, root, theirs)))
+				;
+			else if (i == 1 && own_proc_mount(pid, root, theirs))
+				proc_mount = 1;
+			else
 				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
 						pid, ns[i], theirs);
 			free(theirs);
 		}
 		free(mine);
 	}
-}
-
-static int ns_differs(pid_t pid, const char *ns)
-{
-	char *mine = NULL, *theirs = NULL;
-	int ret = 0;
-
-	if (!kh_proc_link(getpid(), ns, &mine) &&
-	    !kh_proc_link(pid, ns, &theirs))
-		ret = strcmp(mine, theirs) != 0;
-	free(mine);
-	free(theirs);
-	return ret;
+	return proc_mount;
 }
 
 static void check_paths(struct snapshot *s, const struct crfs_attr *a)
@@ -546,10 +540,9 @@ static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 		.exe = "-", .cwd = "-", .root = "-",
 	};
 	char path[64];
-	int levels;
 
 	memcpy(a.comm, st->comm, sizeof(a.comm));
-	kh_ns_pid(pid, &a.vpid, &levels);
+	kh_ns_pid(pid, &a.vpid, NULL);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_ATTR);
 	return RENDER(s, path, render_attr, &a);
 }
@@ -582,8 +575,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (ret)
 		goto out;
 	check_paths(s, &a);
-	check_namespaces(s, pid, root);
-	a.proc_mount = ns_differs(pid, "ns/mnt");
+	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;
 	a.pdeathsig = tf.pdeathsig;

@@ -14,16 +14,9 @@ static const char *const state_names[] = {
 	[C_FROZEN] = "frozen", [C_DEAD] = "dead",
 };
 
-static bool alive(pid_t pid)
-{
-	struct kh_stat st;
-
-	return !kh_proc_stat(pid, &st) && st.state != 'Z' && st.state != 'X';
-}
-
 void container_refresh(struct container *c)
 {
-	if (c->state == C_RUNNING && !alive(c->root))
+	if (c->state == C_RUNNING && kh_task_gone(c->root))
 		c->state = C_DEAD;
 }
 
@@ -52,7 +45,7 @@ static int cmd_attach(struct container *c, const char *arg)
 		return refuse(c, EINVAL, "attach: '%s' is not a pid", arg);
 	if (pid == getpid())
 		return refuse(c, EINVAL, "attach: cannot checkpoint the crfs daemon");
-	if (!alive(pid))
+	if (kh_task_gone(pid))
 		return refuse(c, ESRCH, "attach: no process %ld", pid);
 	c->root = pid;
 	c->state = C_RUNNING;

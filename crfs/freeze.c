@@ -40,20 +40,6 @@ static int push(pid_t **l, int *n, pid_t p)
 	return 0;
 }
 
-static bool is_zombie(pid_t pid)
-{
-	struct kh_stat st;
-
-	return !kh_proc_stat(pid, &st) && st.state == 'Z';
-}
-
-static bool gone(pid_t tid)
-{
-	struct kh_stat st;
-
-	return kh_proc_stat(tid, &st) || st.state == 'Z' || st.state == 'X';
-}
-
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		      int *added)
@@ -66,14 +52,14 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	for (i = 0; !ret && i < *nprocs; i++) {
 		pid_t pid = (*procs)[i];
 
-		if (is_zombie(pid) || kh_proc_tids(pid, &tids, &nt))
+		if (kh_task_gone(pid) || kh_proc_tids(pid, &tids, &nt))
 			continue;	/* a zombie cannot be traced, nor needs it */
 		for (k = 0; !ret && k < nt; k++) {
 			if (in_list(c->tids, c->ntids, tids[k]))
 				continue;
 			ret = kh_seize(tids[k]);
 			/* a task that exited since we listed it is no loss */
-			if (ret && gone(tids[k])) {
+			if (ret && kh_task_gone(tids[k])) {
 				ret = 0;
 				continue;
 			}

@@ -72,12 +72,14 @@ struct kh_stat {
 	int exit_code;		/* wait status of a zombie */
 };
 int kh_proc_stat(pid_t pid, struct kh_stat *st);
+/* no such task, or only its zombie is left */
+bool kh_task_gone(pid_t tid);
 int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 		   int *no_new_privs, int *seccomp);
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
 int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
 int kh_proc_link(pid_t pid, const char *name, char **out);
-/* tid as its own pid namespace sees it; *levels: how deep that is */
+/* tid as its own pid namespace sees it; *levels (may be NULL): how deep */
 int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);

@@ -110,6 +110,13 @@ int kh_proc_stat(pid_t pid, struct kh_stat *st)
 	return 0;
 }
 
+bool kh_task_gone(pid_t tid)
+{
+	struct kh_stat st;
+
+	return kh_proc_stat(tid, &st) || st.state == 'Z' || st.state == 'X';
+}
+
 static const char *status_value(const char *buf, const char *key)
 {
 	size_t kl = strlen(key);
@@ -267,27 +274,28 @@ int kh_ns_pid(pid_t tid, pid_t *inner, int *levels)
 {
 	char path[64], *buf, *p, *end;
 	long v;
-	int ret;
+	int ret, n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
 	p = (char *)status_value(buf, "NSpid");
-	*levels = 0;
 	*inner = tid;
 	while (p && *p && *p != '\n') {
 		v = strtol(p, &end, 10);
 		if (end == p)
 			break;
 		*inner = v;
-		(*levels)++;
+		n++;
 		p = end;
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}
 	free(buf);
-	return *levels ? 0 : -EINVAL;
+	if (levels)
+		*levels = n;
+	return n ? 0 : -EINVAL;
 }
 
 int kh_proc_link(pid_t pid, const char *name, char **out)

@@ -105,10 +105,9 @@ static struct slot *find_slot(struct slot *s, size_t n, pid_t tid,
 			      bool new_pidns)
 {
 	pid_t key = tid;
-	int levels;
 	size_t i;
 
-	if (new_pidns && kh_ns_pid(tid, &key, &levels))
+	if (new_pidns && kh_ns_pid(tid, &key, NULL))
 		key = tid;
 	for (i = 0; i < n; i++)
 		if (s[i].key == key) {

@@ -9,9 +9,8 @@ crfs_mount
 log=$T_DIR/memfd.log
 start_workload "$log" "$CRFS_TESTS/wl_memfd"
 wrapper=$WL_PID
-wait_line "$log" '^READY ROOT=' 30 "$wrapper"
-root=$(sed -n 's/^READY ROOT=//p' "$log")
-track_pid "$root"
+wait_root "$log" "$wrapper"
+root=$ROOT_PID
 before=$(ps -o pid=,ppid=,pgid=,sid= --ppid "$root" | sort)
 checkpoint mfd "$root" "$T_DIR/ckpt"
 kill_and_reap mfd "$root" "$wrapper"
