@@ -380,9 +380,10 @@ static int list_own_runs(struct proc_snap *p)
 	for (i = 0; i < p->nruns; i++) {
 		if (p->runs[i].src != p->pid)
 			continue;
-		p->own[p->nown++] = p->runs[i];
+		p->own[p->nown++] = i;
 		p->pages_size += p->runs[i].npages * 4096;
 	}
+	crfs_hash_init(&p->stream);
 	return 0;
 }
 
@@ -420,11 +421,12 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 		return ret;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_MAPS), render_maps,
 		     p->vmas, p->nvmas);
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
-	ret = ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
-				  pages_idx_size(s->freeze_id, p->nruns), idx);
+	/* pages first: copying it front to back hashes it for pages.idx */
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES);
-	return ret ?: snapshot_add(s, path, E_PAGES, NULL, p->pages_size, idx);
+	ret = ret ?: snapshot_add(s, path, E_PAGES, NULL, p->pages_size, idx);
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
+	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
+				   pages_idx_size(s->freeze_id, p->nruns), idx);
 }
 
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)

@@ -187,7 +187,7 @@ const struct entry *snapshot_find(const struct snapshot *s, const char *path,
 static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 {
 	char *idx = malloc(len + 1), *buf = NULL;
-	size_t i, off;
+	size_t i, off, rank = 0;
 	int ret = 0;
 
 	if (!idx)
@@ -203,6 +203,11 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 		uint64_t done = 0, total = r->npages * 4096;
 		struct crfs_hash h;
 
+		/* hashed already while pages was read */
+		if (r->src == p->pid && rank++ < p->streamed) {
+			off += render_pages_idx_line(idx + off, r);
+			continue;
+		}
 		crfs_hash_init(&h);
 		while (done < total) {
 			size_t n = total - done < CHUNK ? total - done : CHUNK;
@@ -227,6 +232,21 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 	return 0;
 }
 
+/* Only a read that continues where the last one stopped extends the hash. */
+static void stream_hash(struct proc_snap *p, size_t rank, uint64_t pos,
+			const char *data, size_t n, bool run_done)
+{
+	if (rank != p->streamed || pos != p->stream_off)
+		return;
+	crfs_hash_update(&p->stream, data, n);
+	p->stream_off += n;
+	if (!run_done)
+		return;
+	p->runs[p->own[rank]].hash = crfs_hash_final(&p->stream);
+	p->streamed++;
+	crfs_hash_init(&p->stream);
+}
+
 static ssize_t read_pages(struct proc_snap *p, char *buf, size_t size,
 			  off_t off)
 {
@@ -236,13 +256,13 @@ static ssize_t read_pages(struct proc_snap *p, char *buf, size_t size,
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
 
-		if (p->own[mid].offset <= (uint64_t)off)
+		if (p->runs[p->own[mid]].offset <= (uint64_t)off)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	while (done < size && lo < p->nown) {
-		struct crfs_page_run *r = &p->own[lo];
+		struct crfs_page_run *r = &p->runs[p->own[lo]];
 		uint64_t in = off + done - r->offset;
 		uint64_t n = r->npages * 4096 - in;
 		ssize_t got;
@@ -253,6 +273,8 @@ static ssize_t read_pages(struct proc_snap *p, char *buf, size_t size,
 				  n);
 		if (got != (ssize_t)n)
 			return -EIO;
+		stream_hash(p, lo, off + done, buf + done, n,
+			    in + n == r->npages * 4096);
 		done += n;
 		lo++;
 	}

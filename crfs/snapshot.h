@@ -29,8 +29,15 @@ struct proc_snap {
 	size_t nvmas;
 	struct crfs_page_run *runs;	/* by address, ours and others' */
 	size_t nruns;
-	struct crfs_page_run *own;	/* ours only, in pages-file order */
+	size_t *own;		/* indices of our own runs: pages-file order */
 	size_t nown;
+	/*
+	 * Reading pages front to back hashes the runs on the way, so that
+	 * pages.idx (listed after pages) needs no second pass over memory.
+	 */
+	struct crfs_hash stream;
+	uint64_t stream_off;	/* where the next sequential read starts */
+	size_t streamed;	/* own runs hashed so far */
 	uint64_t pages_size;
 	char *idx;		/* pages.idx, rendered when first read */
 	int pending_sig;	/* arrived while we asked the task; resent at thaw */
