@@ -106,11 +106,16 @@ static int pid_in_use(pid_t pid, const struct timespec *deadline, char *err,
 	return -EEXIST;
 }
 
-static void kill_all(struct image *img)
+/*
+ * After a failed restore: the pids we created.  In a new pid namespace the
+ * image's pids are not ours to see; its init takes everything with it.
+ */
+static void kill_all(struct image *img, pid_t root)
 {
 	size_t i;
 
-	for (i = 0; i < img->nprocs; i++)
+	kill(root, SIGKILL);
+	for (i = 0; !img->new_pidns && i < img->nprocs; i++)
 		kill(img->procs[i].pid, SIGKILL);
 }
 
@@ -159,7 +164,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	go[1] = -1;
 	ret = restore_finish(img, ep[0], err, errlen);
 	if (ret) {
-		kill_all(img);
+		kill_all(img, pid);
 		waitpid(pid, NULL, __WALL);
 	}
 	*out = pid;
