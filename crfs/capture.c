@@ -36,7 +36,30 @@ struct task_facts {
 	int dumpable;
 	int child_subreaper;
 	int pdeathsig;
+	struct crfs_timer *timers;	/* armed interval timers, POSIX timers */
+	size_t ntimers;
 };
+
+struct ktimespec {
+	int64_t sec, nsec;
+};
+
+static uint64_t ns(const struct ktimespec *t)
+{
+	return t->sec * 1000000000ULL + t->nsec;
+}
+
+static int add_timer(struct task_facts *tf, const struct crfs_timer *t)
+{
+	struct crfs_timer *nt = realloc(tf->timers,
+					(tf->ntimers + 1) * sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	tf->timers = nt;
+	tf->timers[tf->ntimers++] = *t;
+	return 0;
+}
 
 static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
 		       size_t len)
@@ -46,6 +69,46 @@ static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
 }
 
 #define RSYS(r, nr, a, b, c, d) kh_remote_syscall(r, nr, a, b, c, d, 0, 0)
+
+/* Interval timers (when armed) and POSIX timers, with the time left */
+static long ask_timers(struct kh_remote *r, struct task_facts *tf,
+		       long scratch)
+{
+	struct { int64_t isec, iusec, vsec, vusec; } itv;
+	struct ktimespec its[2];	/* interval, value */
+	struct crfs_timer *pt = NULL, t;
+	size_t n = 0, i;
+	long ret;
+	int which;
+
+	for (which = 0; which < 3; which++) {
+		ret = RSYS(r, __NR_getitimer, which, scratch, 0, 0);
+		if (ret || remote_read(r, scratch, &itv, sizeof(itv)))
+			return ret ?: -EIO;
+		if (!itv.vsec && !itv.vusec)
+			continue;
+		t = (struct crfs_timer){ .id = which,
+			.value_ns = itv.vsec * 1000000000ULL + itv.vusec * 1000,
+			.interval_ns = itv.isec * 1000000000ULL + itv.iusec * 1000 };
+		ret = add_timer(tf, &t);
+		if (ret)
+			return ret;
+	}
+	ret = kh_proc_timers(r->tid, &pt, &n);
+	for (i = 0; !ret && i < n; i++) {
+		ret = RSYS(r, __NR_timer_gettime, pt[i].id, scratch, 0, 0);
+		if (ret || remote_read(r, scratch, its, sizeof(its))) {
+			ret = ret ?: -EIO;
+			break;
+		}
+		pt[i].interval_ns = ns(&its[0]);
+		pt[i].value_ns = ns(&its[1]);
+		pt[i].overrun = RSYS(r, __NR_timer_getoverrun, pt[i].id, 0, 0, 0);
+		ret = add_timer(tf, &pt[i]);
+	}
+	free(pt);
+	return ret;
+}
 
 /* What belongs to the whole process: asked once, of its main thread */
 static long ask_process(struct kh_remote *r, struct task_facts *tf,
@@ -63,6 +126,9 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 			return ret ?: -EIO;
 		memcpy(&tf->sa[sig - 1], &ka, sizeof(ka));
 	}
+	ret = ask_timers(r, tf, scratch);
+	if (ret)
+		return ret;
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
@@ -138,21 +204,6 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	return kh_remote_close(&r) ?: ret;
 }
 
-static int add_text(struct snapshot *s, const char *path, struct strbuf *sb,
-		    int ret)
-{
-	if (ret) {
-		sb_free(sb);
-		return ret;
-	}
-	return snapshot_add(s, path, E_TEXT, sb->buf, sb->len, -1);
-}
-
-#define RENDER(s, path, fn, ...) ({			\
-	struct strbuf __sb;				\
-	sb_init(&__sb);					\
-	add_text(s, path, &__sb, fn(&__sb, __VA_ARGS__));\
-})
 
 static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 			struct crfs_mm *mm, struct kh_stat *st)
@@ -432,15 +483,10 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
 {
 	struct crfs_rlimit rl[CRFS_NLIMITS];
-	struct crfs_fd *fds = NULL;
 	char path[64];
-	size_t n = 0;
 	int ret;
 
-	ret = kh_proc_fds(pid, &fds, &n, snapshot_report, s);
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_FDS);
-	ret = ret ?: RENDER(s, path, render_fds, fds, n);
-	free_fds(fds, n);
+	ret = files_add_process(s, pid);
 	ret = ret ?: kh_proc_limits(pid, rl);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_RLIMITS);
 	return ret ?: RENDER(s, path, render_rlimits, rl);
@@ -549,6 +595,29 @@ static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 	return RENDER(s, path, render_attr, &a);
 }
 
+static int capture_timers(struct snapshot *s, pid_t pid, const char *dir,
+			  struct task_facts *tf)
+{
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < tf->ntimers; i++) {
+		struct crfs_timer *t = &tf->timers[i];
+
+		if (!t->posix)
+			continue;
+		if ((t->notify & SIGEV_THREAD_ID) && t->tid != pid)
+			snapshot_report(s, "process %d: POSIX timer %d signals thread %d, not the main thread (not supported yet)",
+					pid, t->id, t->tid);
+		if ((t->notify & ~SIGEV_THREAD_ID) == SIGEV_THREAD)
+			snapshot_report(s, "process %d: POSIX timer %d: SIGEV_THREAD is not supported",
+					pid, t->id);
+		t->tid = 0;	/* the main thread, whatever its pid */
+	}
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_TIMERS);
+	return RENDER(s, path, render_timers, tf->timers, tf->ntimers);
+}
+
 int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 {
 	struct crfs_attr a = { 0 };
@@ -590,9 +659,11 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 			    &mm);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_SIGACTS),
 			    render_sigactions, tf.sa);
+	ret = ret ?: capture_timers(s, pid, dir, &tf);
 	ret = ret ?: capture_files(s, pid, dir);
 	ret = ret ?: capture_memory(s, idx, dir, a.ppid);
 out:
+	free(tf.timers);
 	free(a.exe);
 	free(a.cwd);
 	free(a.root);

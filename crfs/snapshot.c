@@ -53,6 +53,7 @@ void snapshot_free(struct snapshot *s)
 	}
 	free(s->entries);
 	free(s->procs);
+	kh_free_fds(s->fds, s->nfds);
 	sb_free(&s->unsupported);
 	free(s);
 }
@@ -67,6 +68,16 @@ void snapshot_report(void *snap, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	sb_printf(&s->unsupported, "unsupported %s\n", msg);
+}
+
+int snapshot_add_text(struct snapshot *s, const char *path, struct strbuf *sb,
+		      int ret)
+{
+	if (ret) {
+		sb_free(sb);
+		return ret;
+	}
+	return snapshot_add(s, path, E_TEXT, sb->buf, sb->len, -1);
 }
 
 int snapshot_add(struct snapshot *s, const char *path, enum entry_kind kind,
@@ -136,7 +147,8 @@ int snapshot_finish(struct snapshot *s, pid_t root)
 	size_t i;
 	int ret;
 
-	ret = render_tree(s);
+	ret = files_finish(s);
+	ret = ret ?: render_tree(s);
 	if (ret)
 		return ret;
 	uname(&u);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "crfs/format.h"
+#include "kh.h"
 
 enum entry_kind { E_DIR, E_TEXT, E_PAGES, E_PAGES_IDX };
 
@@ -24,6 +25,7 @@ struct entry {
 
 struct proc_snap {
 	pid_t pid;
+	bool has_fds;		/* not a zombie: gets a PID/fds */
 	int memfd;
 	struct crfs_vma *vmas;
 	size_t nvmas;
@@ -51,6 +53,8 @@ struct snapshot {
 	struct entry *entries;
 	size_t nentries;
 	struct strbuf unsupported;	/* one reason per line */
+	struct kh_fd *fds;	/* every process's descriptors, for files.c */
+	size_t nfds, capfds;
 };
 
 struct snapshot *snapshot_new(void);
@@ -59,12 +63,25 @@ void snapshot_report(void *snap, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int snapshot_add(struct snapshot *s, const char *path, enum entry_kind kind,
 		 char *data, size_t len, int proc);
+/* takes ownership of sb's text; ret != 0 just frees it */
+int snapshot_add_text(struct snapshot *s, const char *path, struct strbuf *sb,
+		      int ret);
+#define RENDER(s, path, fn, ...) ({					\
+	struct strbuf __sb;						\
+	sb_init(&__sb);							\
+	snapshot_add_text(s, path, &__sb, fn(&__sb, __VA_ARGS__));	\
+})
+
 /* Seals the snapshot: renders image and tree from what was added. */
 int snapshot_finish(struct snapshot *s, pid_t root);
 const struct entry *snapshot_find(const struct snapshot *s, const char *path,
 				  size_t *index);
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		      size_t size, off_t off);
+
+/* files.c: open file descriptions, shared across the container */
+int files_add_process(struct snapshot *s, pid_t pid);
+int files_finish(struct snapshot *s);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);

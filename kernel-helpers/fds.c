@@ -1,113 +1,73 @@
 // SPDX-License-Identifier: MIT
-/* File descriptors from /proc/PID/fd and fdinfo. */
+/* A process's descriptors as /proc shows them, and what fdinfo says. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
 
-#include "crfs/format.h"
 #include "kh.h"
 
 static int cmp_fd(const void *a, const void *b)
 {
-	return ((const struct crfs_fd *)a)->fd - ((const struct crfs_fd *)b)->fd;
+	return ((const struct kh_fd *)a)->fd - ((const struct kh_fd *)b)->fd;
 }
 
-static int read_fdinfo(pid_t pid, struct crfs_fd *f)
+void kh_free_fds(struct kh_fd *f, size_t n)
 {
-	char path[64], *buf, *p;
-	int ret;
+	size_t i;
 
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, f->fd);
-	ret = kh_read_file(path, &buf, NULL);
-	if (ret)
-		return ret;
-	p = strstr(buf, "pos:");
-	if (p)
-		f->pos = strtoull(p + 4, NULL, 10);
-	p = strstr(buf, "flags:");
-	if (p)
-		f->flags = strtoul(p + 6, NULL, 8);
-	free(buf);
-	return p ? 0 : -EINVAL;
+	for (i = 0; i < n; i++) {
+		free(f[i].link);
+		free(f[i].info);
+	}
+	free(f);
 }
 
-/* Returns 0, or a reason the descriptor cannot be checkpointed yet */
-static const char *classify(struct crfs_fd *f, const struct stat *st)
+static int add_fd(pid_t pid, int fd, struct kh_fd **fds, size_t *n,
+		  size_t *cap)
 {
-	size_t n = strlen(f->path);
-
-	if (f->path[0] != '/') {
-		if (!strncmp(f->path, "pipe:", 5))
-			return "pipes are not supported yet";
-		if (!strncmp(f->path, "socket:", 7))
-			return "sockets are not supported yet";
-		if (!strncmp(f->path, "anon_inode:", 11))
-			return "this kind of anonymous inode is not supported yet";
-		return "unknown kind of file";
-	}
-	if (n > 10 && !strcmp(f->path + n - 10, " (deleted)"))
-		return "open deleted files are not supported yet";
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		f->kind = FD_FILE;
-		return NULL;
-	}
-	/* /dev/null, zero, full, random, urandom: reopening them is exact */
-	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 1) {
-		f->kind = FD_CHR;
-		return NULL;
-	}
-	if (S_ISCHR(st->st_mode))
-		return "terminals and other devices are not supported yet";
-	if (S_ISFIFO(st->st_mode))
-		return "FIFOs are not supported yet";
-	return "unknown kind of file";
-}
-
-static int add_fd(pid_t pid, int fd, struct crfs_fd **fds, size_t *n,
-		  kh_report_fn report, void *ctx)
-{
-	struct crfs_fd *nf, f = { .fd = fd };
+	struct kh_fd f = { .fd = fd, .pid = pid }, *nf;
 	char path[64];
-	struct stat st;
-	const char *why;
 	int ret;
 
 	snprintf(path, sizeof(path), "fd/%d", fd);
-	ret = kh_proc_link(pid, path, &f.path);
+	ret = kh_proc_link(pid, path, &f.link);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;	/* closed meanwhile */
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	if (stat(path, &st) < 0)
-		memset(&st, 0, sizeof(st));
-	f.mode = st.st_mode;
-	ret = read_fdinfo(pid, &f);
-	why = ret ? "cannot read its fdinfo" : classify(&f, &st);
-	if (why) {
-		report(ctx, "fd %d (%s): %s", fd, f.path, why);
-		free(f.path);
-		return 0;
+	f.st_ok = !stat(path, &f.st);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	ret = kh_read_file(path, &f.info, NULL);
+	if (ret) {
+		free(f.link);
+		return ret == -ENOENT ? 0 : ret;
 	}
-	nf = realloc(*fds, (*n + 1) * sizeof(*nf));
-	if (!nf) {
-		free(f.path);
-		return -ENOMEM;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		nf = realloc(*fds, *cap * sizeof(*nf));
+		if (!nf) {
+			free(f.link);
+			free(f.info);
+			return -ENOMEM;
+		}
+		*fds = nf;
 	}
-	*fds = nf;
-	nf[(*n)++] = f;
+	(*fds)[(*n)++] = f;
 	return 0;
 }
 
-int kh_proc_fds(pid_t pid, struct crfs_fd **out, size_t *nout,
-		kh_report_fn report, void *ctx)
+int kh_proc_fds(pid_t pid, struct kh_fd **out, size_t *nout)
 {
-	struct crfs_fd *fds = NULL;
+	struct kh_fd *fds = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	char path[64];
-	size_t n = 0;
 	int ret = 0;
 	DIR *d;
 
@@ -117,15 +77,59 @@ int kh_proc_fds(pid_t pid, struct crfs_fd **out, size_t *nout,
 		return -errno;
 	while (!ret && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			ret = add_fd(pid, atoi(de->d_name), &fds, &n, report,
-				     ctx);
+			ret = add_fd(pid, atoi(de->d_name), &fds, &n, &cap);
 	closedir(d);
 	if (ret) {
-		free_fds(fds, n);
+		kh_free_fds(fds, n);
 		return ret;
 	}
 	qsort(fds, n, sizeof(*fds), cmp_fd);
 	*out = fds;
 	*nout = n;
 	return 0;
+}
+
+/* <0, 0 or >0: a total order on open file descriptions */
+int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b)
+{
+	long r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILE, a->fd, b->fd);
+
+	return r == 1 ? -1 : r == 2 ? 1 : 0;
+}
+
+/* does the epoll at epfd of pid watch, under tfd, the file at fd? */
+bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, int fd)
+{
+	struct kcmp_epoll_slot slot = { .efd = epfd, .tfd = tfd, .toff = 0 };
+
+	return syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, fd,
+		       (unsigned long)&slot) == 0;
+}
+
+/* the value after "key" in fdinfo text, in base (0: as written) */
+int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v)
+{
+	const char *p = strstr(info, key);
+	char *end;
+
+	if (!p)
+		return -ENOENT;
+	p += strlen(key);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*v = strtoull(p, &end, base);
+	return end == p ? -EINVAL : 0;
+}
+
+/* a copy of the file's open description, in our table */
+int kh_steal_fd(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), nfd;
+
+	if (pidfd < 0)
+		return -errno;
+	nfd = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	nfd = nfd < 0 ? -errno : nfd;
+	close(pidfd);
+	return nfd;
 }

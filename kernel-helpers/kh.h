@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/user.h>
 
 #include "crfs/image.h"
@@ -110,9 +111,54 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 const struct kh_parent *parent, struct crfs_page_run **runs,
 		 size_t *nruns);
 
-/* fds.c */
-int kh_proc_fds(pid_t pid, struct crfs_fd **fds, size_t *n,
-		kh_report_fn report, void *ctx);
+/* fds.c: a descriptor as /proc shows it */
+struct kh_fd {
+	pid_t pid;
+	int fd;
+	char *link;		/* readlink of /proc/PID/fd/FD */
+	struct stat st;		/* stat of it, if st_ok */
+	bool st_ok;
+	char *info;		/* /proc/PID/fdinfo/FD */
+};
+int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
+void kh_free_fds(struct kh_fd *f, size_t n);
+int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
+bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, int fd);
+int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
+int kh_steal_fd(pid_t pid, int fd);
+
+/* pipe.c */
+int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
+		 uint32_t *pipe_size);
+
+/* unix.c: unix sockets of our network namespace, by inode */
+struct kh_unix {
+	uint64_t ino, peer;
+	int type;		/* SOCK_STREAM, ... */
+	int state;		/* TCP_LISTEN, TCP_ESTABLISHED, ... */
+	char name[110];		/* sun_path; name[0] == 0: abstract */
+	int namelen;		/* bytes of sun_path, 0: unbound */
+	uint64_t *icons;	/* listening: not yet accepted connections */
+	size_t nicons;
+	uint32_t rqlen, wqlen;
+	uint32_t shutdown;
+};
+int kh_unix_list(struct kh_unix **out, size_t *n);
+void kh_unix_free(struct kh_unix *u, size_t n);
+const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
+				   uint64_t ino);
+/* the receive queue; lens gets each message's length unless stream; shut:
+ * the socket's receiving side is shut down */
+int kh_unix_peek(int sk, bool stream, bool shut, char **buf, size_t *len,
+		 uint32_t **lens, size_t *nmsgs);
+
+const char *kh_socket_family(pid_t pid, int fd);
+
+/* timers.c: ids, clocks and notification; not the times */
+int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);
+
+/* inotify.c: the path of a watched inode, from its file handle */
+int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
 
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);

@@ -75,6 +75,19 @@ int sb_put_escaped(struct strbuf *sb, const char *s)
 	return 0;
 }
 
+/* n bytes, NULs included (as \000) */
+int sb_put_escaped_len(struct strbuf *sb, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+	int ret = n ? 0 : sb_printf(sb, "\\000");
+
+	for (i = 0; !ret && i < n; i++)
+		ret = p[i] && !needs_escape(p[i]) ? sb_printf(sb, "%c", p[i]) :
+		      sb_printf(sb, "\\%03o", p[i]);
+	return ret;
+}
+
 char *sb_steal(struct strbuf *sb, size_t *len)
 {
 	char *b = sb->buf;

@@ -125,6 +125,13 @@ int parse_int(const char *s, int *v)
 
 int unescape(const char *s, char **out)
 {
+	size_t len;
+
+	return unescape_len(s, out, &len);
+}
+
+int unescape_len(const char *s, char **out, size_t *len)
+{
 	char *d = malloc(strlen(s) + 1), *o = d;
 
 	if (!d)
@@ -144,5 +151,6 @@ int unescape(const char *s, char **out)
 	}
 	*o = '\0';
 	*out = d;
+	*len = o - d;
 	return 0;
 }

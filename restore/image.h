@@ -24,11 +24,21 @@ struct proc_image {
 	size_t nthreads;
 	struct crfs_pending *shared_sigs;	/* the process's queue */
 	size_t nshared_sigs;
+	struct crfs_timer *timers;
+	size_t ntimers;
 	char pages_path[PATH_MAX];
 	/* the pages file, mapped while crfs-restore checks and fills */
 	const unsigned char *pages_map;
 	uint64_t pages_len;
 	int parent;		/* index in image.procs; -1 for the root */
+};
+
+/* what a file's fdata/ID holds, when it is a list */
+struct file_extra {
+	struct crfs_epoll_item *items;	/* epoll */
+	size_t nitems;
+	struct crfs_inotify_watch *watches;	/* inotify */
+	size_t nwatches;
 };
 
 struct shm_obj {
@@ -44,6 +54,13 @@ struct image {
 	struct shm_obj *shm;
 	size_t nshm;
 	bool new_pidns;		/* the root was init of its own pid namespace */
+	struct crfs_file *files;	/* files[id - 1] */
+	size_t nfiles;
+	struct file_extra *fx;		/* per file */
+	struct crfs_lock *locks;
+	size_t nlocks;
+	/* crfs-restore opens file id at fd_base + id - 1, below fd_end */
+	int fd_base, fd_end;
 };
 
 /*
@@ -61,6 +78,17 @@ void image_unmap_pages(struct image *img);
 
 /* the pid, in the image's own pid namespace, of a pid the image records */
 pid_t image_vpid(const struct image *img, pid_t pid);
+
+typedef int (*image_parse_fn)(struct crfs_text *t, void *obj);
+/* parses DIR/rel with fn; errors name the file and line */
+int image_parse(struct image *img, const char *rel, image_parse_fn fn,
+		void *obj, char *err, size_t errlen);
+
+/* image_files.c: files, locks and the lists in fdata/, checked */
+int image_load_files(struct image *img, char *err, size_t errlen);
+void image_free_files(struct image *img);
+/* the fd of process p that refers to file id, or -1 */
+int proc_fd_of(const struct proc_image *p, uint32_t id);
 
 /* 0, or -errno with err naming the file and the problem */
 int image_load(const char *dir, struct image *img, char *err, size_t errlen);

@@ -91,10 +91,8 @@ static int check_manifest(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
-typedef int (*parse_fn)(struct crfs_text *t, void *obj);
-
-static int parse_file(struct image *img, const char *rel, parse_fn fn,
-		      void *obj, char *err, size_t errlen)
+int image_parse(struct image *img, const char *rel, image_parse_fn fn,
+		void *obj, char *err, size_t errlen)
 {
 	char path[PATH_MAX * 2], *buf;
 	struct crfs_text t;
@@ -132,6 +130,13 @@ static int p_shared_sigs(struct crfs_text *t, void *o)
 	struct proc_image *p = o;
 
 	return parse_signals(t, &p->shared_sigs, &p->nshared_sigs);
+}
+
+static int p_timers(struct crfs_text *t, void *o)
+{
+	struct proc_image *p = o;
+
+	return parse_timers(t, &p->timers, &p->ntimers);
 }
 
 static int p_maps(struct crfs_text *t, void *o)
@@ -237,7 +242,7 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		th->tid = tids[i];
 #define TF(name, fn) \
 	(snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK, \
-		  tids[i], name), parse_file(img, rel, fn, th, err, errlen))
+		  tids[i], name), image_parse(img, rel, fn, th, err, errlen))
 		ret = TF(CRFS_F_REGS, p_regs);
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
@@ -257,7 +262,7 @@ static int load_proc_files(struct image *img, struct proc_image *p, char *err,
 
 #define PF(name, fn, obj) \
 	(snprintf(rel, sizeof(rel), "%d/%s", p->pid, name), \
-	 parse_file(img, rel, fn, obj, err, errlen))
+	 image_parse(img, rel, fn, obj, err, errlen))
 	ret = PF(CRFS_F_ATTR, p_attr, &p->attr);
 	if (ret)
 		return ret;
@@ -272,6 +277,7 @@ static int load_proc_files(struct image *img, struct proc_image *p, char *err,
 	ret = ret ?: PF(CRFS_F_RLIMITS, p_rlimits, p->rl);
 	ret = ret ?: PF(CRFS_F_MAPS, p_maps, p);
 	ret = ret ?: PF(CRFS_F_FDS, p_fds, p);
+	ret = ret ?: PF(CRFS_F_TIMERS, p_timers, p);
 	ret = ret ?: PF(CRFS_F_PAGES_IDX, p_idx, &ic);
 	ret = ret ?: PF(CRFS_F_SIGNALS, p_shared_sigs, p);
 #undef PF
@@ -421,16 +427,6 @@ static int check_files(struct image *img, struct proc_image *p, char *err,
 		    v->file_mtime_ns)
 			return ERR("%s: changed since the checkpoint (size or mtime differ)",
 				   v->path);
-	}
-	for (i = 0; i < p->nfds; i++) {
-		const struct crfs_fd *f = &p->fds[i];
-
-		if (stat(f->path, &st))
-			return ERR("%s: open as fd %d in the image, but %s",
-				   f->path, f->fd, strerror(errno));
-		if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT))
-			return ERR("%s: fd %d: the file changed type", f->path,
-				   f->fd);
 	}
 	if (access(p->attr.exe, X_OK))
 		return ERR("%s: the image's executable is gone (%s)",
@@ -591,6 +587,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 		ret = load_proc(img, &img->procs[i], err, errlen);
 	}
 	ret = ret ?: check_shared_runs(img, err, errlen);
+	ret = ret ?: image_load_files(img, err, errlen);
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
 		ret = check_pidns(img, err, errlen);
@@ -660,15 +657,17 @@ void image_free(struct image *img)
 		free(p->creds.groups);
 		free_maps(p->vmas, p->nvmas);
 		free(p->runs);
-		free_fds(p->fds, p->nfds);
+		free(p->fds);
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);
 			free(p->threads[k].pending);
 		}
 		free(p->threads);
 		free(p->shared_sigs);
+		free(p->timers);
 	}
 	image_unmap_pages(img);
+	image_free_files(img);
 	free(img->procs);
 	free(img->shm);
 	free_header(&img->hdr);

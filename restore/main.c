@@ -137,6 +137,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	close(go[0]);
 	close(ep[1]);
+	files_close(img);
 	if (pid < 0) {
 		snprintf(err, errlen, pid == -EEXIST ?
 			 "pid %d is taken; end its process first" :
@@ -242,6 +243,7 @@ int main(int argc, char **argv)
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	image_unmap_pages(&img);
+	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
 	if (ret) {

@@ -31,6 +31,20 @@ __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 int shm_prepare(struct image *img, char *err, size_t errlen);
 int shm_open_object(struct image *img, const struct crfs_vma *v);
 
+/* files.c: the image's open files, at img->fd_base + id - 1 */
+int files_open(struct image *img, char *err, size_t errlen);
+void files_close(struct image *img);
+/* in the child: its fds from the table, its locks and epolls; the table
+ * is closed after */
+void files_install(struct image *img, struct proc_image *p, int err_fd);
+int lock_set(int fd, const struct crfs_lock *l, bool ofd);
+
+/* sockets.c: every unix socket of the image, into the table */
+int sockets_open(struct image *img, char *err, size_t errlen);
+
+/* timers.c: in the child */
+void restore_timers(struct proc_image *p, int err_fd);
+
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
 

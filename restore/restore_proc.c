@@ -128,53 +128,23 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	}
 }
 
-static void restore_fd(const struct crfs_fd *f, int err_fd)
-{
-	int flags = f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
-	struct stat st;
-	int fd;
-
-	fd = open(f->path, flags | O_NOCTTY);
-	if (fd < 0)
-		child_fail(err_fd, "fd %d: %s: %m", f->fd, f->path);
-	if (fstat(fd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT))
-		child_fail(err_fd, "fd %d: %s is not the kind of file it was",
-			   f->fd, f->path);
-	if (fd != f->fd) {
-		if (dup2(fd, f->fd) < 0)
-			child_fail(err_fd, "fd %d: dup2: %m", f->fd);
-		close(fd);
-	}
-	if (f->kind == FD_FILE && !S_ISDIR(st.st_mode) &&
-	    lseek(f->fd, f->pos, SEEK_SET) != (off_t)f->pos)
-		child_fail(err_fd, "fd %d: %s: cannot seek to %lu: %m", f->fd,
-			   f->path, f->pos);
-	if (f->flags & O_CLOEXEC)
-		fcntl(f->fd, F_SETFD, FD_CLOEXEC);
-}
-
 /*
  * Nothing of crfs-restore's own may leak into the restored process: keep
- * only the error pipe, moved above every fd of the image.
+ * only the image's file table and the error pipe, moved above both.
  */
-static int isolate_fds(int err_fd, int base)
+static int isolate_fds(struct image *img, int err_fd, int base)
 {
 	int fd = fcntl(err_fd, F_DUPFD_CLOEXEC, base);
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	if (syscall(SYS_close_range, 0, fd - 1, 0) ||
+	if ((img->fd_base > 0 &&
+	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
+	    (fd > img->fd_end &&
+	     syscall(SYS_close_range, img->fd_end, fd - 1, 0)) ||
 	    syscall(SYS_close_range, fd + 1, ~0U, 0))
 		child_fail(fd, "close_range: %m");
 	return fd;
-}
-
-static void restore_fds(struct proc_image *p, struct helper_fds *h)
-{
-	size_t i;
-
-	for (i = 0; i < p->nfds; i++)
-		restore_fd(&p->fds[i], h->err_fd);
 }
 
 /*
@@ -399,8 +369,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	struct proc_image *p = &img->procs[idx];
 	struct helper_fds h = { 0 };
 	sigset_t all;
-	int base = 3;
-	size_t i;
+	int base;
 	char c;
 
 	sigfillset(&all);
@@ -418,15 +387,14 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	fork_children(img, idx, err_fd);
 	if (p->attr.zombie)
 		become_zombie(p);
-	for (i = 0; i < p->nfds; i++)
-		if (p->fds[i].fd >= base)
-			base = p->fds[i].fd + 1;
-	h.err_fd = isolate_fds(err_fd, base);
+	base = img->fd_end;
+	h.err_fd = isolate_fds(img, err_fd, base);
+	files_install(img, p, h.err_fd);
 	open_helpers(img, p, &h, base);
-	restore_fds(p, &h);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
+	restore_timers(p, h.err_fd);
 	drop_rseq(h.err_fd);
 	enter_restorer(p, &h);
 }

@@ -33,6 +33,7 @@ void sb_free(struct strbuf *sb);
 int sb_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sb_put_escaped(struct strbuf *sb, const char *s);
+int sb_put_escaped_len(struct strbuf *sb, const char *s, size_t n);
 char *sb_steal(struct strbuf *sb, size_t *len);
 
 /* Tokens (lib/text.c) */
@@ -51,6 +52,7 @@ char *tok_next(char **cursor);
 int parse_u64(const char *s, uint64_t *v);
 int parse_int(const char *s, int *v);
 int unescape(const char *s, char **out);
+int unescape_len(const char *s, char **out, size_t *len);
 int text_error(struct crfs_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -111,10 +113,24 @@ int render_pages_idx_head(char *out, size_t size, const char *freeze_id,
 int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 		    struct crfs_page_run **runs, size_t *n);
 
+int render_files(struct strbuf *sb, const struct crfs_file *f, size_t n);
+int parse_files(struct crfs_text *t, struct crfs_file **f, size_t *n);
+void free_files(struct crfs_file *f, size_t n);
+const char *file_kind_name(enum crfs_file_kind k);
 int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n);
 int parse_fds(struct crfs_text *t, struct crfs_fd **f, size_t *n);
-void free_fds(struct crfs_fd *f, size_t n);
-const char *fd_kind_name(enum crfs_fd_kind k);
+
+int render_epoll(struct strbuf *sb, const struct crfs_epoll_item *e, size_t n);
+int parse_epoll(struct crfs_text *t, struct crfs_epoll_item **e, size_t *n);
+int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
+		   size_t n);
+int parse_inotify(struct crfs_text *t, struct crfs_inotify_watch **w,
+		  size_t *n);
+void free_inotify(struct crfs_inotify_watch *w, size_t n);
+int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n);
+int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n);
+int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n);
+int parse_timers(struct crfs_text *t, struct crfs_timer **tm, size_t *n);
 
 int render_regs(struct strbuf *sb, const struct crfs_thread *th);
 int parse_regs(struct crfs_text *t, struct crfs_thread *th);

@@ -13,13 +13,16 @@
 #include <sys/types.h>
 
 #define CRFS_FORMAT_NAME	"crfs"
-#define CRFS_FORMAT_VERSION	1
+#define CRFS_FORMAT_VERSION	2
 #define CRFS_ARCH		"x86_64"
 
 /* Container-level files */
 #define CRFS_F_IMAGE		"image"
 #define CRFS_F_TREE		"tree"
 #define CRFS_F_CTL		"ctl"
+#define CRFS_F_FILES		"files"		/* open file descriptions */
+#define CRFS_F_LOCKS		"locks"
+#define CRFS_D_FDATA		"fdata"		/* fdata/ID: payload of file ID */
 
 /* Per-process files, under PID/ */
 #define CRFS_F_ATTR		"attr"
@@ -31,6 +34,7 @@
 #define CRFS_F_FDS		"fds"
 #define CRFS_F_SIGACTS		"sigactions"
 #define CRFS_F_RLIMITS		"rlimits"
+#define CRFS_F_TIMERS		"timers"
 #define CRFS_D_TASK		"task"
 
 /* Per-thread files, under PID/task/TID/ */
@@ -135,19 +139,103 @@ struct crfs_mm {
 	uint64_t auxv[CRFS_AUXV_MAX];
 };
 
-enum crfs_fd_kind {
-	FD_FILE,		/* regular file or directory, reopened by path */
-	FD_CHR,			/* character device, reopened by path */
-	FD_KIND_COUNT,
+/*
+ * An open file description: what fds (of one or several processes) point
+ * to.  One line of the container's files table.
+ */
+enum crfs_file_kind {
+	FK_FILE,		/* regular file or directory, reopened by path */
+	FK_CHR,			/* memory character device, reopened by path */
+	FK_DELETED,		/* unlinked regular file; contents in fdata/ID */
+	FK_PIPE,		/* one end of a pipe; queued bytes in fdata/ID */
+	FK_FIFO,		/* named pipe, reopened by path */
+	FK_UNIX,		/* unix socket; its receive queue in fdata/ID */
+	FK_EVENTFD,
+	FK_TIMERFD,
+	FK_SIGNALFD,
+	FK_EPOLL,		/* interest list in fdata/ID */
+	FK_INOTIFY,		/* watches in fdata/ID */
+	FK_COUNT,
 };
 
-struct crfs_fd {
-	int fd;
-	enum crfs_fd_kind kind;
-	uint32_t flags;		/* open flags, O_CLOEXEC included */
+enum crfs_sock_type { SOCK_T_STREAM, SOCK_T_DGRAM, SOCK_T_SEQPACKET };
+
+struct crfs_file {
+	uint32_t id;
+	enum crfs_file_kind kind;
+	uint32_t flags;		/* open flags (f_flags), without O_CLOEXEC */
 	uint64_t pos;
 	uint32_t mode;		/* st_mode, checked at restore */
+	char *path;		/* file, chr, deleted, fifo; a socket's path */
+	uint64_t ino;		/* pipe, fifo, socket: the object's inode */
+	uint64_t data;		/* bytes in fdata/ID (0: no such file) */
+	uint32_t pipe_size;	/* pipe, fifo: F_GETPIPE_SZ */
+	/* unix */
+	enum crfs_sock_type sock_type;
+	uint64_t peer;		/* inode of the peer socket, 0 for none */
+	char *abstract;		/* abstract name, without the leading NUL */
+	size_t abstract_len;	/* it may hold NULs itself */
+	int backlog;		/* listening: listen() backlog; else -1 */
+	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
+	uint32_t nmsgs;		/* dgram/seqpacket: messages in fdata/ID */
+	uint64_t connect_to;	/* not yet accepted: the listener's inode */
+	/* eventfd */
+	uint64_t count;
+	bool semaphore;
+	/* timerfd */
+	int clock;
+	uint64_t ticks;
+	int tflags;		/* TFD_TIMER_ABSTIME... as set */
+	uint64_t value_ns, interval_ns;
+	/* signalfd */
+	uint64_t sigmask;
+	/* epoll: whose fd numbers the interest list refers to */
+	pid_t owner;
+	/* flock() lock held through this description: 0, 'r' or 'w' */
+	int flock;
+};
+
+/* PID/fds: descriptor FD of the process refers to file ID */
+struct crfs_fd {
+	int fd;
+	uint32_t file;
+	bool cloexec;
+};
+
+/* an epoll interest: the owner's fd TFD, which refers to file FILE */
+struct crfs_epoll_item {
+	int tfd;
+	uint32_t file;
+	uint32_t events;
+	uint64_t data;
+};
+
+struct crfs_inotify_watch {
+	int wd;
+	uint32_t mask;
 	char *path;
+};
+
+/* locks: POSIX record locks (per process) and OFD locks (per file) */
+struct crfs_lock {
+	bool ofd;		/* else POSIX, held by PID */
+	bool write;
+	pid_t pid;
+	uint32_t file;
+	uint64_t start, len;	/* len 0: to the end of the file */
+};
+
+/* PID/timers: interval timers, then POSIX timers */
+struct crfs_timer {
+	bool posix;
+	int id;			/* itimer: ITIMER_*; posix: the timer id */
+	int clock;
+	int notify;		/* SIGEV_* */
+	int signo;
+	uint64_t sigval;
+	pid_t tid;		/* SIGEV_THREAD_ID target */
+	uint64_t value_ns, interval_ns;	/* remaining, period */
+	int overrun;
 };
 
 struct crfs_sigaction {

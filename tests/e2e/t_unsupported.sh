@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A process holding something crfs cannot checkpoint (a pipe, a socket):
+# A process holding something crfs cannot checkpoint (an inet socket, a
+# terminal):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
 # if nothing happened: its pipe or socket still carries data.
@@ -11,11 +12,18 @@ read -r -d '' SCRIPT <<'EOS'
 import os, signal, socket, sys, time
 
 os.setsid()
-if sys.argv[1] == "pipe":
-    rfd, wfd = os.pipe()
+if sys.argv[1] == "terminal":
+    import tty
+    m, s = os.openpty()
+    tty.setraw(s)
+    rfd, wfd = s, m
 else:
-    a, b = socket.socketpair()
-    rfd, wfd = a.fileno(), b.fileno()
+    a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    a.bind(("127.0.0.1", 0))
+    a.listen(1)
+    b = socket.create_connection(a.getsockname())
+    c, _ = a.accept()
+    rfd, wfd = c.fileno(), b.fileno()
 state = {}
 signal.signal(signal.SIGUSR1, lambda s, f: state.setdefault("go", 1))
 print("READY", flush=True)
@@ -36,7 +44,7 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 crfs_mount
-for kind in pipe socket; do
+for kind in inet terminal; do
 	log=$T_DIR/$kind.log
 	start_workload "$log" "$PY" -c "$SCRIPT" "$kind"
 	pid=$WL_PID

@@ -536,7 +536,7 @@ Test(errors, pages_idx_bad_run)
 	expect_pages_idx_error("freeze_id " FREEZE_ID "\nruns x\n", "runs");
 }
 
-/* fds */
+/* fds, files */
 
 static void expect_fds_error(const char *text, const char *why)
 {
@@ -551,21 +551,64 @@ static void expect_fds_error(const char *text, const char *why)
 
 Test(errors, fds_unsorted)
 {
-	expect_fds_error("3 file 02 0x0 0100644 /a\n"
-			 "1 chr 01 0x0 020666 /dev/null\n",
-			 "unsorted");
-	expect_fds_error("3 file 02 0x0 0100644 /a\n"
-			 "3 file 02 0x0 0100644 /b\n",
-			 "10/fds:2:");
+	expect_fds_error("3 1 -\n1 2 -\n", "unsorted");
+	expect_fds_error("3 1 -\n3 2 -\n", "10/fds:2:");
 }
 
 Test(errors, fds_bad_lines)
 {
-	expect_fds_error("-1 file 02 0x0 0100644 /a\n", "fd number");
-	expect_fds_error("3 sock 02 0x0 0100644 /a\n", "unknown fd kind");
-	expect_fds_error("3 file 02 0x0 0100644 a\n", "path");
-	expect_fds_error("3 file 09 0x0 0100644 /a\n", "flags");
-	expect_fds_error("3 file 02 0x0 /a\n", "want");
+	expect_fds_error("-1 1 -\n", "bad, unsorted");
+	expect_fds_error("3 0 -\n", "file id");
+	expect_fds_error("3 x -\n", "file id");
+	expect_fds_error("3 1 yes\n", "cloexec or -");
+	expect_fds_error("3 1\n", "want");
+}
+
+static void expect_files_error(const char *text, const char *why)
+{
+	struct crfs_file *f = NULL;
+	struct ut_text ut;
+	size_t n = 0;
+	int ret;
+
+	ret = parse_files(ut_text(&ut, "files", text), &f, &n);
+	ut_expect_einval(ret, &ut, "files", why);
+}
+
+Test(errors, files_bad_lines)
+{
+	expect_files_error("1 sock flags=02\n", "unknown file kind");
+	expect_files_error("1 file flags=02 mode=0100644 pos=0x0\n",
+			   "without 'path'");
+	expect_files_error("1 file flags=02 mode=0100644 pos=0x0 path=a\n",
+			   "not absolute");
+	expect_files_error("1 file flags=09 mode=0100644 pos=0x0 path=/a\n",
+			   "bad flags");
+	expect_files_error("1 eventfd flags=02 count=0x1 semaphore=1 color=red\n",
+			   "unknown key");
+	expect_files_error("1 eventfd flags=02 count=0x1 semaphore=1 count=0x2\n",
+			   "repeated");
+	expect_files_error("1 eventfd flags=02 count\n", "key=value");
+	expect_files_error("2 eventfd flags=02 count=0x1 semaphore=1\n",
+			   "count up from 1");
+	expect_files_error("1 unix flags=02 ino=1 type=raw peer=0 backlog=-1 shutdown=0\n",
+			   "socket type");
+}
+
+Test(errors, lists_bad_lines)
+{
+	struct crfs_lock *l = NULL;
+	struct crfs_timer *tm = NULL;
+	struct crfs_epoll_item *e = NULL;
+	struct ut_text ut;
+	size_t n = 0;
+
+	ut_expect_einval(parse_locks(ut_text(&ut, "locks", "posix x 1 0 0 1\n"),
+				     &l, &n), &ut, "locks", "want");
+	ut_expect_einval(parse_timers(ut_text(&ut, "1/timers", "real 1\n"),
+				      &tm, &n), &ut, "1/timers", "want");
+	ut_expect_einval(parse_epoll(ut_text(&ut, "fdata/1", "3 0 1 1\n"),
+				     &e, &n), &ut, "fdata/1", "want");
 }
 
 /* rlimits */

@@ -321,17 +321,9 @@ Test(formats, maps_empty)
 Test(formats, fds_round_trip)
 {
 	const struct crfs_fd f[] = {
-		{ .fd = 0, .kind = FD_CHR, .flags = O_RDWR, .pos = 0,
-		  .mode = S_IFCHR | 0620, .path = "/dev/pts/3" },
-		{ .fd = 1, .kind = FD_CHR, .flags = O_WRONLY | O_CLOEXEC,
-		  .mode = S_IFCHR | 0666, .path = "/dev/null" },
-		{ .fd = 3, .kind = FD_FILE,
-		  .flags = O_RDWR | O_APPEND | O_CLOEXEC | O_LARGEFILE,
-		  .pos = 0x123456789, .mode = S_IFREG | 0644,
-		  .path = "/var/log/my log\n.txt" },
-		{ .fd = 1000, .kind = FD_FILE,
-		  .flags = O_RDONLY | O_DIRECTORY, .pos = 0,
-		  .mode = S_IFDIR | 0755, .path = "/" },
+		{ .fd = 0, .file = 1, .cloexec = false },
+		{ .fd = 1, .file = 2, .cloexec = true },
+		{ .fd = 1000, .file = 1, .cloexec = false },
 	};
 	struct crfs_fd *back;
 	struct strbuf sb;
@@ -341,17 +333,179 @@ Test(formats, fds_round_trip)
 	sb_init(&sb);
 	cr_assert_eq(render_fds(&sb, f, ARRAY_SIZE(f)), 0);
 	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0 1 -\n1 2 cloexec\n1000 1 -\n");
 	PARSE_OK("1/fds", s, parse_fds(t, &back, &n));
 	cr_assert_eq(n, ARRAY_SIZE(f));
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(back[i].fd, f[i].fd, "fd %zu", i);
-		cr_assert_eq(back[i].kind, f[i].kind, "fd %zu", i);
-		cr_assert_eq(back[i].flags, f[i].flags, "fd %zu", i);
-		cr_assert_eq(back[i].pos, f[i].pos, "fd %zu", i);
-		cr_assert_eq(back[i].mode, f[i].mode, "fd %zu", i);
-		cr_assert_str_eq(back[i].path, f[i].path, "fd %zu", i);
+		cr_assert_eq(back[i].file, f[i].file, "fd %zu", i);
+		cr_assert_eq(back[i].cloexec, f[i].cloexec, "fd %zu", i);
 	}
-	free_fds(back, n);
+	free(back);
+	free(s);
+}
+
+static void assert_file_eq(const struct crfs_file *a, const struct crfs_file *b)
+{
+	cr_assert_eq(a->id, b->id);
+	cr_assert_eq(a->kind, b->kind, "file %u", b->id);
+	cr_assert_eq(a->flags, b->flags, "file %u", b->id);
+	cr_assert_eq(a->pos, b->pos, "file %u", b->id);
+	cr_assert_eq(a->mode, b->mode, "file %u", b->id);
+	cr_assert_eq(!a->path, !b->path, "file %u", b->id);
+	if (b->path)
+		cr_assert_str_eq(a->path, b->path, "file %u", b->id);
+	cr_assert_eq(!a->abstract, !b->abstract, "file %u", b->id);
+	cr_assert_eq(a->abstract_len, b->abstract_len, "file %u", b->id);
+	if (b->abstract)
+		cr_assert_eq(memcmp(a->abstract, b->abstract, b->abstract_len),
+			     0, "file %u", b->id);
+	cr_assert_eq(a->ino, b->ino, "file %u", b->id);
+	cr_assert_eq(a->data, b->data, "file %u", b->id);
+	cr_assert_eq(a->pipe_size, b->pipe_size, "file %u", b->id);
+	cr_assert_eq(a->sock_type, b->sock_type, "file %u", b->id);
+	cr_assert_eq(a->peer, b->peer, "file %u", b->id);
+	cr_assert_eq(a->backlog, b->backlog, "file %u", b->id);
+	cr_assert_eq(a->shutdown, b->shutdown, "file %u", b->id);
+	cr_assert_eq(a->nmsgs, b->nmsgs, "file %u", b->id);
+	cr_assert_eq(a->connect_to, b->connect_to, "file %u", b->id);
+	cr_assert_eq(a->count, b->count, "file %u", b->id);
+	cr_assert_eq(a->semaphore, b->semaphore, "file %u", b->id);
+	cr_assert_eq(a->clock, b->clock, "file %u", b->id);
+	cr_assert_eq(a->ticks, b->ticks, "file %u", b->id);
+	cr_assert_eq(a->value_ns, b->value_ns, "file %u", b->id);
+	cr_assert_eq(a->interval_ns, b->interval_ns, "file %u", b->id);
+	cr_assert_eq(a->sigmask, b->sigmask, "file %u", b->id);
+	cr_assert_eq(a->owner, b->owner, "file %u", b->id);
+	cr_assert_eq(a->flock, b->flock, "file %u", b->id);
+}
+
+Test(formats, files_round_trip)
+{
+	const struct crfs_file f[] = {
+		{ .id = 1, .kind = FK_FILE, .flags = O_RDWR | O_APPEND,
+		  .pos = 0x123456789, .mode = S_IFREG | 0644,
+		  .path = "/var/log/my log\n.txt", .backlog = -1, .flock = 'w' },
+		{ .id = 2, .kind = FK_PIPE, .flags = O_RDONLY | O_NONBLOCK,
+		  .ino = 4242, .pipe_size = 1 << 20, .data = 70000,
+		  .backlog = -1 },
+		{ .id = 3, .kind = FK_UNIX, .flags = O_RDWR, .ino = 77,
+		  .sock_type = SOCK_T_DGRAM, .peer = 78, .backlog = -1,
+		  .nmsgs = 3, .data = 12, .abstract = "my\0name", .abstract_len = 7,
+		  .shutdown = 2 },
+		{ .id = 4, .kind = FK_UNIX, .flags = O_RDWR, .ino = 79,
+		  .sock_type = SOCK_T_STREAM, .backlog = 128,
+		  .path = "/run/x.sock" },
+		{ .id = 5, .kind = FK_UNIX, .flags = O_RDWR, .ino = 80,
+		  .sock_type = SOCK_T_SEQPACKET, .backlog = -1, .connect_to = 79 },
+		{ .id = 6, .kind = FK_EVENTFD, .flags = O_RDWR, .count = 7,
+		  .semaphore = true, .backlog = -1 },
+		{ .id = 7, .kind = FK_TIMERFD, .flags = O_RDWR, .clock = 1,
+		  .ticks = 3, .value_ns = 999999999, .interval_ns = 1000000001,
+		  .backlog = -1 },
+		{ .id = 8, .kind = FK_SIGNALFD, .flags = O_RDWR,
+		  .sigmask = 0x800000200ULL, .backlog = -1 },
+		{ .id = 9, .kind = FK_EPOLL, .flags = O_RDWR, .owner = 100,
+		  .data = 40, .backlog = -1 },
+		{ .id = 10, .kind = FK_DELETED, .flags = O_RDONLY, .pos = 5,
+		  .mode = S_IFREG | 0600, .path = "/tmp/gone", .data = 10,
+		  .backlog = -1 },
+	};
+	struct crfs_file *back;
+	struct strbuf sb;
+	size_t n, i;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_files(&sb, f, ARRAY_SIZE(f)), 0);
+	s = ut_steal(&sb);
+	cr_assert(strstr(s, "2 pipe flags=04000 ino=4242 pipe_size=1048576 "), "%s", s);
+	PARSE_OK("files", s, parse_files(t, &back, &n));
+	cr_assert_eq(n, ARRAY_SIZE(f));
+	for (i = 0; i < n; i++)
+		assert_file_eq(&back[i], &f[i]);
+	free_files(back, n);
+	free(s);
+}
+
+Test(formats, lists_round_trip)
+{
+	const struct crfs_epoll_item e[] = {
+		{ 3, 2, 0x80000019, 0x1234 }, { 1000, 9, 1, ~0ULL },
+	};
+	const struct crfs_inotify_watch w[] = {
+		{ 1, 0x300, "/tmp" }, { 7, 0xfff, "/a b" },
+	};
+	const struct crfs_lock l[] = {
+		{ .ofd = false, .write = true, .pid = 10, .file = 1, .start = 10, .len = 5 },
+		{ .ofd = true, .write = false, .pid = 10, .file = 2, .start = 100, .len = 0 },
+	};
+	const struct crfs_timer tm[] = {
+		{ .id = 0, .value_ns = 1500000000, .interval_ns = 0 },
+		{ .posix = true, .id = 3, .clock = 1, .notify = 0, .signo = 12,
+		  .sigval = 0x77, .tid = 0, .value_ns = 5, .interval_ns = 6,
+		  .overrun = 2 },
+	};
+	struct crfs_epoll_item *eb;
+	struct crfs_inotify_watch *wb;
+	struct crfs_lock *lb;
+	struct crfs_timer *tb;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_epoll(&sb, e, 2), 0);
+	s = ut_steal(&sb);
+	PARSE_OK("fdata/9", s, parse_epoll(t, &eb, &n));
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(eb[i].tfd, e[i].tfd);
+		cr_assert_eq(eb[i].file, e[i].file);
+		cr_assert_eq(eb[i].events, e[i].events);
+		cr_assert_eq(eb[i].data, e[i].data);
+	}
+	free(eb);
+	free(s);
+	cr_assert_eq(render_inotify(&sb, w, 2), 0);
+	s = ut_steal(&sb);
+	PARSE_OK("fdata/4", s, parse_inotify(t, &wb, &n));
+	cr_assert_eq(n, 2);
+	cr_assert_eq(wb[1].wd, 7);
+	cr_assert_eq(wb[1].mask, 0xfff);
+	cr_assert_str_eq(wb[1].path, "/a b");
+	free_inotify(wb, n);
+	free(s);
+	cr_assert_eq(render_locks(&sb, l, 2), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "posix w 1 0xa 0x5 10\nofd r 2 0x64 0x0 10\n");
+	PARSE_OK("locks", s, parse_locks(t, &lb, &n));
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(lb[i].ofd, l[i].ofd);
+		cr_assert_eq(lb[i].write, l[i].write);
+		cr_assert_eq(lb[i].pid, l[i].pid);
+		cr_assert_eq(lb[i].file, l[i].file);
+		cr_assert_eq(lb[i].start, l[i].start);
+		cr_assert_eq(lb[i].len, l[i].len);
+	}
+	free(lb);
+	free(s);
+	cr_assert_eq(render_timers(&sb, tm, 2), 0);
+	s = ut_steal(&sb);
+	PARSE_OK("1/timers", s, parse_timers(t, &tb, &n));
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(tb[i].posix, tm[i].posix);
+		cr_assert_eq(tb[i].id, tm[i].id);
+		cr_assert_eq(tb[i].clock, tm[i].clock);
+		cr_assert_eq(tb[i].signo, tm[i].signo);
+		cr_assert_eq(tb[i].sigval, tm[i].sigval);
+		cr_assert_eq(tb[i].value_ns, tm[i].value_ns);
+		cr_assert_eq(tb[i].interval_ns, tm[i].interval_ns);
+		cr_assert_eq(tb[i].overrun, tm[i].overrun);
+	}
+	free(tb);
 	free(s);
 }
 
@@ -599,7 +753,7 @@ static void header_round_trip(bool hashes)
 	sb_init(&sb);
 	cr_assert_eq(render_header(&sb, &h), 0);
 	s = ut_steal(&sb);
-	cr_assert_eq(strncmp(s, "format crfs\nversion 1\narch x86_64\n", 34),
+	cr_assert_eq(strncmp(s, "format crfs\nversion 2\narch x86_64\n", 34),
 		     0, "%s", s);
 	PARSE_OK("image", s, parse_header(t, &back));
 	cr_assert_eq(back.version, h.version);

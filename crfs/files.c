@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Open file descriptions are the container's, not a process's: every fd
+ * of every process is matched with kcmp(KCMP_FILE), each description is
+ * described once in `files` (payloads in fdata/ID), and PID/fds only says
+ * which description each descriptor refers to.  That keeps dup()ed and
+ * inherited descriptors sharing one offset and one set of flags.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <netinet/tcp.h>
+
+#include "snapshot.h"
+
+struct files_ctx {
+	struct snapshot *s;
+	size_t *order;		/* s->fds indices, sorted by description */
+	uint32_t *fid;		/* per s->fds index: file id */
+	size_t *rep;		/* per file id - 1: its first s->fds index */
+	struct crfs_file *files;
+	size_t nfiles;
+	bool *bad;		/* per file id - 1: reported, left out */
+	struct crfs_lock *locks;
+	size_t nlocks;
+	struct kh_unix *socks;
+	size_t nsocks;
+	bool socks_listed;
+};
+
+int files_add_process(struct snapshot *s, pid_t pid)
+{
+	struct kh_fd *f, *nf;
+	size_t n, i;
+	int ret;
+
+	ret = kh_proc_fds(pid, &f, &n);
+	if (ret)
+		return ret;
+	if (s->nfds + n > s->capfds) {
+		size_t cap = (s->nfds + n) * 2;
+
+		nf = realloc(s->fds, cap * sizeof(*nf));
+		if (!nf) {
+			kh_free_fds(f, n);
+			return -ENOMEM;
+		}
+		s->fds = nf;
+		s->capfds = cap;
+	}
+	for (i = 0; i < n; i++)
+		s->fds[s->nfds++] = f[i];
+	free(f);
+	for (i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid)
+			s->procs[i].has_fds = true;
+	return 0;
+}
+
+static int cmp_desc(const void *a, const void *b, void *arg)
+{
+	const struct kh_fd *fds = arg;
+
+	return kh_kcmp_file(&fds[*(const size_t *)a], &fds[*(const size_t *)b]);
+}
+
+/* file ids: one per description, numbered by first appearance */
+static int number_files(struct files_ctx *c)
+{
+	struct snapshot *s = c->s;
+	uint32_t *grp;
+	size_t i, g = 0;
+	uint32_t *id_of;
+
+	c->order = malloc((s->nfds + 1) * sizeof(size_t));
+	c->fid = calloc(s->nfds + 1, sizeof(uint32_t));
+	c->rep = malloc((s->nfds + 1) * sizeof(size_t));
+	grp = malloc((s->nfds + 1) * sizeof(uint32_t));
+	id_of = calloc(s->nfds + 1, sizeof(uint32_t));
+	if (!c->order || !c->fid || !c->rep || !grp || !id_of) {
+		free(grp);
+		free(id_of);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->nfds; i++)
+		c->order[i] = i;
+	qsort_r(c->order, s->nfds, sizeof(size_t), cmp_desc, s->fds);
+	for (i = 0; i < s->nfds; i++) {
+		if (i && cmp_desc(&c->order[i - 1], &c->order[i], s->fds))
+			g++;
+		grp[c->order[i]] = g;
+	}
+	for (i = 0; i < s->nfds; i++) {
+		if (!id_of[grp[i]]) {
+			id_of[grp[i]] = ++c->nfiles;
+			c->rep[c->nfiles - 1] = i;
+		}
+		c->fid[i] = id_of[grp[i]];
+	}
+	free(grp);
+	free(id_of);
+	c->files = calloc(c->nfiles + 1, sizeof(*c->files));
+	c->bad = calloc(c->nfiles + 1, sizeof(bool));
+	return c->files && c->bad ? 0 : -ENOMEM;
+}
+
+static void report(struct files_ctx *c, const struct kh_fd *f, const char *why)
+{
+	snapshot_report(c->s, "process %d fd %d (%s): %s", f->pid, f->fd,
+			f->link, why);
+}
+
+static int add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
+		     char *data, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%u%s", CRFS_D_FDATA, id, suffix);
+	return snapshot_add(c->s, path, E_TEXT, data, len, -1);
+}
+
+/* the queued bytes of a pipe or FIFO go with its first description */
+static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
+		     struct crfs_file *cf)
+{
+	size_t i, len;
+	char *buf;
+	int ret;
+
+	for (i = 0; i + 1 < cf->id; i++)
+		if ((c->files[i].kind == FK_PIPE || c->files[i].kind == FK_FIFO) &&
+		    c->files[i].ino == cf->ino) {
+			cf->pipe_size = c->files[i].pipe_size;
+			return 0;
+		}
+	ret = kh_pipe_peek(f->pid, f->fd, &buf, &len, &cf->pipe_size);
+	if (ret)
+		return ret;
+	cf->data = len;
+	if (!len) {
+		free(buf);
+		return 0;
+	}
+	return add_fdata(c, cf->id, "", buf, len);
+}
+
+static int read_contents(const struct kh_fd *f, char **buf, size_t *len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	return kh_read_file(path, buf, len);
+}
+
+static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf, int *err)
+{
+	size_t n = strlen(f->link), len;
+	const struct stat *st = &f->st;
+	char *buf;
+
+	if (!f->st_ok)
+		return "cannot stat it";
+	cf->mode = st->st_mode;
+	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)")) {
+		if (!S_ISREG(st->st_mode))
+			return "deleted files other than regular files are not supported";
+		cf->kind = FK_DELETED;
+		cf->path = strndup(f->link, n - 10);
+		*err = cf->path ? read_contents(f, &buf, &len) : -ENOMEM;
+		if (*err)
+			return NULL;
+		cf->data = len;
+		*err = len ? add_fdata(c, cf->id, "", buf, len) : 0;
+		if (!len)
+			free(buf);
+		return NULL;
+	}
+	cf->path = strdup(f->link);
+	if (!cf->path) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		cf->kind = FK_FILE;
+		return NULL;
+	}
+	/* /dev/null, zero, full, random, urandom: reopening them is exact */
+	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 1) {
+		cf->kind = FK_CHR;
+		return NULL;
+	}
+	if (S_ISFIFO(st->st_mode)) {
+		cf->kind = FK_FIFO;
+		cf->ino = st->st_ino;
+		*err = pipe_data(c, f, cf);
+		return NULL;
+	}
+	if (S_ISCHR(st->st_mode))
+		return "terminals and other character devices are not supported yet";
+	if (S_ISBLK(st->st_mode))
+		return "block devices are not supported";
+	return "unknown kind of file";
+}
+
+static int parse_time(const char *info, const char *key, uint64_t *ns)
+{
+	unsigned long long sec, nsec;
+	const char *p = strstr(info, key);
+
+	if (!p || sscanf(p + strlen(key), " (%llu, %llu)", &sec, &nsec) != 2)
+		return -EINVAL;
+	*ns = sec * 1000000000ULL + nsec;
+	return 0;
+}
+
+static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf)
+{
+	const char *what = f->link + 11;
+	uint64_t v;
+
+	(void)c;
+	if (!strcmp(what, "[eventfd]")) {
+		cf->kind = FK_EVENTFD;
+		if (kh_fdinfo_u64(f->info, "eventfd-count:", 16, &cf->count))
+			return "cannot read the eventfd counter";
+		cf->semaphore = !kh_fdinfo_u64(f->info, "eventfd-semaphore:", 10,
+					       &v) && v;
+		return NULL;
+	}
+	if (!strcmp(what, "[timerfd]")) {
+		cf->kind = FK_TIMERFD;
+		if (kh_fdinfo_u64(f->info, "clockid:", 10, &v))
+			return "cannot read the timerfd clock";
+		cf->clock = (int)v;
+		kh_fdinfo_u64(f->info, "ticks:", 10, &cf->ticks);
+		if (!kh_fdinfo_u64(f->info, "settime flags:", 8, &v))
+			cf->tflags = (int)v;
+		if (parse_time(f->info, "it_value:", &cf->value_ns) ||
+		    parse_time(f->info, "it_interval:", &cf->interval_ns))
+			return "cannot read the timerfd times";
+		return NULL;
+	}
+	if (!strcmp(what, "[signalfd]")) {
+		cf->kind = FK_SIGNALFD;
+		if (kh_fdinfo_u64(f->info, "sigmask:", 16, &cf->sigmask))
+			return "cannot read the signalfd mask";
+		return NULL;
+	}
+	if (!strcmp(what, "[eventpoll]")) {
+		cf->kind = FK_EPOLL;
+		return NULL;	/* interest list once every id is known */
+	}
+	if (!strcmp(what, "inotify")) {
+		cf->kind = FK_INOTIFY;
+		return NULL;
+	}
+	return "this kind of anonymous inode is not supported";
+}
+
+static int list_unix(struct files_ctx *c)
+{
+	if (c->socks_listed)
+		return 0;
+	c->socks_listed = true;
+	return kh_unix_list(&c->socks, &c->nsocks);
+}
+
+/* is socket:[ino] one of ours? */
+static bool socket_inside(struct files_ctx *c, uint64_t ino)
+{
+	char name[40];
+	size_t i;
+
+	snprintf(name, sizeof(name), "socket:[%lu]", ino);
+	for (i = 0; i < c->s->nfds; i++)
+		if (!strcmp(c->s->fds[i].link, name))
+			return true;
+	return false;
+}
+
+/*
+ * The listener of ours holding a connection from ino not yet accepted.
+ * (sock_diag shows such connections by their client's inode: the server
+ * side has none yet.)
+ */
+static const struct kh_unix *listener_of(struct files_ctx *c, uint64_t ino)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nsocks; i++)
+		for (k = 0; k < c->socks[i].nicons; k++)
+			if (c->socks[i].icons[k] == ino &&
+			    socket_inside(c, c->socks[i].ino))
+				return &c->socks[i];
+	return NULL;
+}
+
+static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
+{
+	if (!u->namelen)
+		return NULL;
+	if (u->name[0]) {
+		if (u->name[0] != '/')
+			return "bound to a relative path";
+		cf->path = strndup(u->name, u->namelen);
+		return NULL;
+	}
+	cf->abstract_len = u->namelen - 1;
+	cf->abstract = malloc(cf->abstract_len + 1);
+	if (cf->abstract) {
+		memcpy(cf->abstract, u->name + 1, cf->abstract_len);
+		cf->abstract[cf->abstract_len] = '\0';
+	}
+	return NULL;
+}
+
+static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
+			      struct crfs_file *cf)
+{
+	const struct kh_unix *l;
+	size_t k;
+
+	if (u->state == TCP_LISTEN) {
+		cf->backlog = u->wqlen;
+		for (k = 0; k < u->nicons; k++)
+			if (!socket_inside(c, u->icons[k]))
+				return "a connection not yet accepted comes from outside the container";
+		return NULL;
+	}
+	if (u->peer) {
+		if (!socket_inside(c, u->peer))
+			return "connected to a socket outside the container";
+		cf->peer = u->peer;
+		return NULL;
+	}
+	l = u->type == SOCK_DGRAM ? NULL : listener_of(c, u->ino);
+	if (!l)
+		return NULL;
+	if (!l->namelen)
+		return "connecting to an unnamed listener";
+	/* what it sent sits in a socket no one holds yet */
+	if (u->wqlen)
+		return "data sent on a connection not yet accepted is not supported";
+	cf->connect_to = l->ino;
+	return NULL;
+}
+
+static int unix_queue(struct files_ctx *c, const struct kh_fd *f,
+		      struct crfs_file *cf, const char **why)
+{
+	uint32_t *lens;
+	size_t len, n, i;
+	struct strbuf sb;
+	char *buf;
+	int sk, ret;
+
+	sk = kh_steal_fd(f->pid, f->fd);
+	if (sk < 0)
+		return sk;
+	ret = kh_unix_peek(sk, cf->sock_type == SOCK_T_STREAM,
+			   cf->shutdown & 1, &buf, &len,
+			   &lens, &n);
+	close(sk);
+	if (ret == -EXDEV) {
+		*why = "file descriptors in flight (SCM_RIGHTS) are not supported";
+		return 0;
+	}
+	if (ret)
+		return ret;
+	cf->data = len;
+	cf->nmsgs = n;
+	ret = len ? add_fdata(c, cf->id, "", buf, len) : 0;
+	if (!len)
+		free(buf);
+	sb_init(&sb);
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(&sb, "%u\n", lens[i]);
+	free(lens);
+	if (!ret && n) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/%u.msgs", CRFS_D_FDATA, cf->id);
+		return snapshot_add_text(c->s, path, &sb, 0);
+	}
+	sb_free(&sb);
+	return ret;
+}
+
+static const char *classify_socket(struct files_ctx *c, const struct kh_fd *f,
+				   struct crfs_file *cf, int *err)
+{
+	const struct kh_unix *u;
+	const char *why;
+
+	*err = list_unix(c);
+	if (*err)
+		return NULL;
+	cf->ino = f->st.st_ino;
+	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
+	if (!u)
+		return kh_socket_family(f->pid, f->fd);
+	cf->kind = FK_UNIX;
+	switch (u->type) {
+	case SOCK_STREAM:
+		cf->sock_type = SOCK_T_STREAM;
+		break;
+	case SOCK_DGRAM:
+		cf->sock_type = SOCK_T_DGRAM;
+		break;
+	case SOCK_SEQPACKET:
+		cf->sock_type = SOCK_T_SEQPACKET;
+		break;
+	default:
+		return "unknown unix socket type";
+	}
+	cf->shutdown = u->shutdown;
+	why = unix_name(u, cf) ?: unix_links(c, u, cf);
+	if (why || u->state == TCP_LISTEN)
+		return why;
+	*err = unix_queue(c, f, cf, &why);
+	return why;
+}
+
+static int classify(struct files_ctx *c, uint32_t id)
+{
+	const struct kh_fd *f = &c->s->fds[c->rep[id - 1]];
+	struct crfs_file *cf = &c->files[id - 1];
+	uint64_t v;
+	const char *why = NULL;
+	int err = 0;
+
+	cf->id = id;
+	cf->backlog = -1;
+	if (kh_fdinfo_u64(f->info, "flags:", 8, &v)) {
+		c->bad[id - 1] = true;
+		return report(c, f, "cannot read its fdinfo"), 0;
+	}
+	cf->flags = (uint32_t)v & ~O_CLOEXEC;
+	kh_fdinfo_u64(f->info, "pos:", 10, &cf->pos);
+	if (f->link[0] == '/')
+		why = classify_path(c, f, cf, &err);
+	else if (!strncmp(f->link, "pipe:", 5)) {
+		cf->kind = FK_PIPE;
+		cf->ino = f->st.st_ino;
+		err = pipe_data(c, f, cf);
+	} else if (!strncmp(f->link, "socket:", 7))
+		why = classify_socket(c, f, cf, &err);
+	else if (!strncmp(f->link, "anon_inode:", 11))
+		why = classify_anon(c, f, cf);
+	else
+		why = "unknown kind of file";
+	if (why)
+		report(c, f, why);
+	c->bad[id - 1] = why || err;
+	if (err) {
+		snapshot_report(c->s, "process %d fd %d (%s): %s", f->pid, f->fd,
+				f->link, strerror(-err));
+		err = err == -ENOMEM ? err : 0;
+	}
+	return err;
+}
+
+/* a text list as fdata/ID; an empty one is no file at all */
+static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
+		    int ret)
+{
+	char path[64];
+
+	c->files[id - 1].data = sb->len;
+	if (ret || !sb->len) {
+		sb_free(sb);
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s/%u", CRFS_D_FDATA, id);
+	return snapshot_add_text(c->s, path, sb, 0);
+}
+
+/* the epoll's interest list, in the fd numbers of a holder it matches */
+static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
+		       struct crfs_epoll_item **out, size_t *n)
+{
+	const struct kh_fd *fds = c->s->fds;
+	const char *p = ep->info;
+	struct crfs_epoll_item *it = NULL, *ni;
+	unsigned long long data;
+	unsigned events;
+	size_t i;
+	int tfd;
+
+	*n = 0;
+	while ((p = strstr(p, "tfd:"))) {
+		if (sscanf(p, "tfd: %d events: %x data: %llx", &tfd, &events,
+			   &data) != 3)
+			break;
+		p += 4;
+		for (i = 0; i < c->s->nfds; i++)
+			if (fds[i].pid == ep->pid && fds[i].fd == tfd)
+				break;
+		if (i == c->s->nfds ||
+		    !kh_epoll_target_is(ep->pid, ep->fd, tfd, tfd)) {
+			free(it);
+			return -ENOENT;
+		}
+		ni = realloc(it, (*n + 1) * sizeof(*it));
+		if (!ni) {
+			free(it);
+			return -ENOMEM;
+		}
+		it = ni;
+		it[*n] = (struct crfs_epoll_item){ tfd, c->fid[i], events, data };
+		(*n)++;
+	}
+	*out = it;
+	return 0;
+}
+
+static int capture_epoll(struct files_ctx *c, uint32_t id)
+{
+	struct crfs_epoll_item *it = NULL;
+	struct strbuf sb;
+	size_t i, n = 0;
+	int ret = -ENOENT;
+
+	/* whose fd numbers? the registrant's; try each holder in turn */
+	for (i = 0; ret == -ENOENT && i < c->s->nfds; i++)
+		if (c->fid[i] == id) {
+			ret = epoll_items(c, &c->s->fds[i], &it, &n);
+			c->files[id - 1].owner = c->s->fds[i].pid;
+		}
+	if (ret == -ENOENT) {
+		c->bad[id - 1] = true;
+		report(c, &c->s->fds[c->rep[id - 1]],
+		       "an epoll watching a file through a descriptor since closed or reused is not supported");
+		return 0;
+	}
+	if (ret)
+		return ret;
+	sb_init(&sb);
+	ret = render_epoll(&sb, it, n);
+	free(it);
+	return add_list(c, id, &sb, ret);
+}
+
+static int cmp_wd(const void *a, const void *b)
+{
+	return ((const struct crfs_inotify_watch *)a)->wd -
+	       ((const struct crfs_inotify_watch *)b)->wd;
+}
+
+static int capture_inotify(struct files_ctx *c, uint32_t id)
+{
+	const struct kh_fd *f = &c->s->fds[c->rep[id - 1]];
+	struct crfs_inotify_watch *w = NULL, *nw;
+	const char *p = f->info;
+	unsigned wd, mask;
+	struct strbuf sb;
+	size_t n = 0;
+	int ret = 0;
+
+	while (!ret && (p = strstr(p, "inotify wd:"))) {
+		if (sscanf(p, "inotify wd:%x %*s %*s mask:%x", &wd, &mask) != 2)
+			break;
+		nw = realloc(w, (n + 1) * sizeof(*w));
+		if (!nw) {
+			ret = -ENOMEM;
+			break;
+		}
+		w = nw;
+		w[n] = (struct crfs_inotify_watch){ (int)wd, mask, NULL };
+		ret = kh_handle_path(f->pid, p, &w[n].path);
+		n++;
+		p += 11;
+	}
+	if (ret && ret != -ENOMEM) {
+		c->bad[id - 1] = true;
+		report(c, f, "an inotify watch on a file that has no path now");
+		ret = 0;
+		goto out;
+	}
+	sb_init(&sb);
+	if (w)
+		qsort(w, n, sizeof(*w), cmp_wd);
+	ret = add_list(c, id, &sb, ret ?: render_inotify(&sb, w, n));
+out:
+	free_inotify(w, n);
+	return ret;
+}
+
+static bool same_lock(const struct crfs_lock *a, const struct crfs_lock *b)
+{
+	return a->ofd == b->ofd && a->file == b->file && a->start == b->start &&
+	       a->len == b->len && (a->ofd || a->pid == b->pid);
+}
+
+static int add_lock(struct files_ctx *c, const struct crfs_lock *l)
+{
+	struct crfs_lock *nl;
+	size_t i;
+
+	for (i = 0; i < c->nlocks; i++)
+		if (same_lock(&c->locks[i], l))
+			return 0;
+	nl = realloc(c->locks, (c->nlocks + 1) * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	c->locks = nl;
+	c->locks[c->nlocks++] = *l;
+	return 0;
+}
+
+/* "lock:	1: FLOCK  ADVISORY  WRITE 2870 fe:00:10952850 0 EOF" */
+static int fd_locks(struct files_ctx *c, size_t i)
+{
+	const struct kh_fd *f = &c->s->fds[i];
+	char kind[16], adv[16], rw[16], end[32];
+	unsigned long long start;
+	const char *p = f->info;
+	struct crfs_lock l;
+	int ret = 0;
+
+	while (!ret && (p = strstr(p, "lock:\t"))) {
+		p += 6;
+		if (sscanf(p, "%*d: %15s %15s %15s %*d %*s %llu %31s", kind, adv,
+			   rw, &start, end) != 5)
+			continue;
+		memset(&l, 0, sizeof(l));
+		l.write = !strcmp(rw, "WRITE");
+		l.file = c->fid[i];
+		l.start = start;
+		l.len = strcmp(end, "EOF") ? strtoull(end, NULL, 10) - start + 1 : 0;
+		l.pid = f->pid;
+		if (strcmp(adv, "ADVISORY") || !strcmp(rw, "UNLCK")) {
+			report(c, f, "mandatory locks and leases are not supported");
+		} else if (!strcmp(kind, "FLOCK")) {
+			c->files[l.file - 1].flock = l.write ? 'w' : 'r';
+		} else if (!strcmp(kind, "OFDLCK")) {
+			l.ofd = true;
+			ret = add_lock(c, &l);
+		} else if (!strcmp(kind, "POSIX")) {
+			ret = add_lock(c, &l);
+		} else {
+			report(c, f, "leases are not supported");
+		}
+	}
+	return ret;
+}
+
+static int render_proc_fds(struct files_ctx *c)
+{
+	struct snapshot *s = c->s;
+	struct crfs_fd *fds;
+	size_t p, i, n;
+	char path[64];
+	uint64_t flags;
+	int ret = 0;
+
+	fds = calloc(s->nfds + 1, sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	for (p = 0; !ret && p < s->nprocs; p++) {
+		if (!s->procs[p].has_fds)
+			continue;
+		for (i = 0, n = 0; i < s->nfds; i++) {
+			if (s->fds[i].pid != s->procs[p].pid ||
+			    c->bad[c->fid[i] - 1])
+				continue;
+			flags = 0;
+			kh_fdinfo_u64(s->fds[i].info, "flags:", 8, &flags);
+			fds[n++] = (struct crfs_fd){ s->fds[i].fd, c->fid[i],
+						     !!(flags & O_CLOEXEC) };
+		}
+		snprintf(path, sizeof(path), "%d/%s", s->procs[p].pid,
+			 CRFS_F_FDS);
+		ret = RENDER(s, path, render_fds, fds, n);
+	}
+	free(fds);
+	return ret;
+}
+
+/* a checkpoint with unsupported files cannot be copied; still, the files
+ * table of a frozen container shows what could be described */
+static int render_good(struct files_ctx *c)
+{
+	struct strbuf sb;
+	size_t i;
+	int ret = 0;
+
+	sb_init(&sb);
+	for (i = 0; !ret && i < c->nfiles; i++)
+		if (!c->bad[i])
+			ret = render_files(&sb, &c->files[i], 1);
+	return snapshot_add_text(c->s, CRFS_F_FILES, &sb, ret);
+}
+
+static void ctx_free(struct files_ctx *c)
+{
+	free(c->order);
+	free(c->fid);
+	free(c->rep);
+	free_files(c->files, c->nfiles);
+	free(c->bad);
+	free(c->locks);
+	kh_unix_free(c->socks, c->nsocks);
+}
+
+int files_finish(struct snapshot *s)
+{
+	struct files_ctx c = { .s = s };
+	size_t i;
+	int ret;
+
+	ret = snapshot_add(s, CRFS_D_FDATA, E_DIR, NULL, 0, -1);
+	ret = ret ?: number_files(&c);
+	for (i = 1; !ret && i <= c.nfiles; i++)
+		ret = classify(&c, i);
+	for (i = 1; !ret && i <= c.nfiles; i++) {
+		if (c.bad[i - 1])
+			continue;
+		if (c.files[i - 1].kind == FK_EPOLL)
+			ret = capture_epoll(&c, i);
+		else if (c.files[i - 1].kind == FK_INOTIFY)
+			ret = capture_inotify(&c, i);
+	}
+	for (i = 0; !ret && i < s->nfds; i++)
+		ret = fd_locks(&c, i);
+	ret = ret ?: render_good(&c);
+	ret = ret ?: RENDER(s, CRFS_F_LOCKS, render_locks, c.locks, c.nlocks);
+	ret = ret ?: render_proc_fds(&c);
+	ctx_free(&c);
+	return ret;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * files: one line per open file description
+ *	ID KIND key=value ...
+ * Which keys a line has depends on KIND; numbers carry their base (0x for
+ * hex, a leading 0 for octal), strings are escaped.  PID/fds points the
+ * process's descriptors at these lines:
+ *	FD ID cloexec|-
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crfs/format.h"
+
+static const char *const kind_names[FK_COUNT] = {
+	[FK_FILE] = "file", [FK_CHR] = "chr", [FK_DELETED] = "deleted",
+	[FK_PIPE] = "pipe", [FK_FIFO] = "fifo", [FK_UNIX] = "unix",
+	[FK_EVENTFD] = "eventfd", [FK_TIMERFD] = "timerfd",
+	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
+	[FK_INOTIFY] = "inotify",
+};
+
+static const char *const sock_names[] = { "stream", "dgram", "seqpacket" };
+
+const char *file_kind_name(enum crfs_file_kind k)
+{
+	return k < FK_COUNT ? kind_names[k] : "?";
+}
+
+enum key_type { K_OCT, K_HEX, K_DEC, K_INT, K_STR, K_BOOL, K_SOCK, K_LOCK };
+
+struct file_key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+	unsigned kinds;		/* bit per kind: where the key is required */
+};
+
+#define B(k) (1u << (k))
+#define OFF(f) offsetof(struct crfs_file, f)
+#define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO))
+
+static const struct file_key keys[] = {
+	{ "flags", K_OCT, OFF(flags), ~0u },
+	{ "mode", K_OCT, OFF(mode), PATHED },
+	{ "pos", K_HEX, OFF(pos), B(FK_FILE) | B(FK_DELETED) },
+	{ "ino", K_DEC, OFF(ino), B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) },
+	{ "pipe_size", K_DEC, OFF(pipe_size), B(FK_PIPE) | B(FK_FIFO) },
+	{ "type", K_SOCK, OFF(sock_type), B(FK_UNIX) },
+	{ "peer", K_DEC, OFF(peer), B(FK_UNIX) },
+	{ "backlog", K_INT, OFF(backlog), B(FK_UNIX) },
+	{ "shutdown", K_DEC, OFF(shutdown), B(FK_UNIX) },
+	{ "msgs", K_DEC, OFF(nmsgs), 0 },
+	{ "connect", K_DEC, OFF(connect_to), 0 },
+	{ "abstract", K_STR, OFF(abstract), 0 },
+	{ "count", K_HEX, OFF(count), B(FK_EVENTFD) },
+	{ "semaphore", K_BOOL, OFF(semaphore), B(FK_EVENTFD) },
+	{ "clock", K_INT, OFF(clock), B(FK_TIMERFD) },
+	{ "ticks", K_DEC, OFF(ticks), B(FK_TIMERFD) },
+	{ "tflags", K_INT, OFF(tflags), B(FK_TIMERFD) },
+	{ "value", K_DEC, OFF(value_ns), B(FK_TIMERFD) },
+	{ "interval", K_DEC, OFF(interval_ns), B(FK_TIMERFD) },
+	{ "sigmask", K_HEX, OFF(sigmask), B(FK_SIGNALFD) },
+	{ "owner", K_INT, OFF(owner), B(FK_EPOLL) },
+	{ "flock", K_LOCK, OFF(flock), 0 },
+	{ "data", K_DEC, OFF(data), 0 },
+	{ "path", K_STR, OFF(path), PATHED },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* keys a kind has beyond its required ones, when they are set */
+static bool key_present(const struct crfs_file *f, const struct file_key *k)
+{
+	const char *p = (const char *)f + k->off;
+
+	if (k->kinds & B(f->kind))
+		return true;
+	switch (k->type) {
+	case K_STR:
+		return *(char *const *)p != NULL;
+	case K_LOCK:
+		return f->flock != 0;
+	default:
+		if (!strcmp(k->name, "msgs"))
+			return f->kind == FK_UNIX && f->sock_type != SOCK_T_STREAM;
+		if (!strcmp(k->name, "connect"))
+			return f->connect_to != 0;
+		if (!strcmp(k->name, "data"))
+			return f->data != 0;
+		return false;
+	}
+}
+
+static int render_key(struct strbuf *sb, const struct crfs_file *f,
+		      const struct file_key *k)
+{
+	const char *p = (const char *)f + k->off;
+	int ret = sb_printf(sb, " %s=", k->name);
+
+	if (ret)
+		return ret;
+	switch (k->type) {
+	case K_OCT:
+		return sb_printf(sb, "0%o", *(const uint32_t *)p);
+	case K_HEX:
+		return sb_printf(sb, "0x%lx", *(const uint64_t *)p);
+	case K_DEC:
+		return !strcmp(k->name, "msgs") || !strcmp(k->name, "shutdown") ||
+		       !strcmp(k->name, "pipe_size") ?
+		       sb_printf(sb, "%u", *(const uint32_t *)p) :
+		       sb_printf(sb, "%lu", *(const uint64_t *)p);
+	case K_INT:
+		return sb_printf(sb, "%d", *(const int *)p);
+	case K_STR:
+		if (k->off == OFF(abstract))
+			return sb_put_escaped_len(sb, f->abstract,
+						  f->abstract_len);
+		return sb_put_escaped(sb, *(char *const *)p);
+	case K_BOOL:
+		return sb_printf(sb, "%d", *(const bool *)p);
+	case K_SOCK:
+		return sb_printf(sb, "%s", sock_names[f->sock_type]);
+	case K_LOCK:
+		return sb_printf(sb, "%c", f->flock);
+	}
+	return -EINVAL;
+}
+
+int render_files(struct strbuf *sb, const struct crfs_file *f, size_t n)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		ret = sb_printf(sb, "%u %s", f[i].id, file_kind_name(f[i].kind));
+		for (k = 0; !ret && k < NKEYS; k++)
+			if (key_present(&f[i], &keys[k]))
+				ret = render_key(sb, &f[i], &keys[k]);
+		ret = ret ?: sb_printf(sb, "\n");
+	}
+	return ret;
+}
+
+static void free_file(struct crfs_file *f)
+{
+	free(f->path);
+	free(f->abstract);
+}
+
+void free_files(struct crfs_file *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free_file(&f[i]);
+	free(f);
+}
+
+static bool is_u32(const struct file_key *k)
+{
+	return k->type == K_OCT || !strcmp(k->name, "msgs") ||
+	       !strcmp(k->name, "shutdown") || !strcmp(k->name, "pipe_size");
+}
+
+static int parse_key(struct crfs_text *t, struct crfs_file *f,
+		     const struct file_key *k, const char *v)
+{
+	char *p = (char *)f + k->off;
+	uint64_t u;
+	int i;
+
+	switch (k->type) {
+	case K_STR:
+		if (*(char **)p || unescape_len(v, (char **)p, &f->abstract_len))
+			return text_error(t, "bad %s", k->name);
+		if (k->off != OFF(abstract))
+			f->abstract_len = 0;
+		return 0;
+	case K_INT:
+		if (parse_int(v, &i))
+			return text_error(t, "bad %s '%s'", k->name, v);
+		*(int *)p = i;
+		return 0;
+	case K_BOOL:
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return text_error(t, "bad %s '%s'", k->name, v);
+		*(bool *)p = v[0] == '1';
+		return 0;
+	case K_SOCK:
+		for (i = 0; i < 3 && strcmp(v, sock_names[i]); i++)
+			;
+		if (i == 3)
+			return text_error(t, "unknown socket type '%s'", v);
+		f->sock_type = i;
+		return 0;
+	case K_LOCK:
+		if (strcmp(v, "r") && strcmp(v, "w"))
+			return text_error(t, "bad flock '%s'", v);
+		f->flock = v[0];
+		return 0;
+	default:
+		break;
+	}
+	if (parse_u64(v, &u) || (is_u32(k) && u > 0xffffffffULL))
+		return text_error(t, "bad %s '%s'", k->name, v);
+	if (is_u32(k))
+		*(uint32_t *)p = (uint32_t)u;
+	else
+		*(uint64_t *)p = u;
+	return 0;
+}
+
+static int parse_file_line(struct crfs_text *t, char *line,
+			   struct crfs_file *f)
+{
+	char *cur = line, *tok, *eq;
+	unsigned seen = 0;
+	uint64_t id;
+	size_t k;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->backlog = -1;
+	tok = tok_next(&cur);
+	if (!tok || parse_u64(tok, &id) || !id || id > 0xffffffffULL)
+		return text_error(t, "bad file id");
+	f->id = (uint32_t)id;
+	tok = tok_next(&cur);
+	for (k = 0; tok && k < FK_COUNT && strcmp(tok, kind_names[k]); k++)
+		;
+	if (!tok || k == FK_COUNT)
+		return text_error(t, "unknown file kind '%s'", tok ?: "");
+	f->kind = k;
+	while ((tok = tok_next(&cur))) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			return text_error(t, "want key=value, not '%s'", tok);
+		*eq = '\0';
+		for (k = 0; k < NKEYS && strcmp(tok, keys[k].name); k++)
+			;
+		if (k == NKEYS)
+			return text_error(t, "unknown key '%s'", tok);
+		if (seen & (1u << k))
+			return text_error(t, "key '%s' repeated", tok);
+		seen |= 1u << k;
+		ret = parse_key(t, f, &keys[k], eq + 1);
+		if (ret)
+			return ret;
+	}
+	for (k = 0; k < NKEYS; k++)
+		if ((keys[k].kinds & B(f->kind)) && !(seen & (1u << k)))
+			return text_error(t, "%s file without '%s'",
+					  kind_names[f->kind], keys[k].name);
+	if (f->path && f->path[0] != '/')
+		return text_error(t, "path is not absolute");
+	return 0;
+}
+
+int parse_files(struct crfs_text *t, struct crfs_file **out, size_t *nout)
+{
+	char line[CRFS_PATH_MAX * 8 + 512];
+	struct crfs_file *f = NULL, *nf;
+	size_t n = 0, cap = 0;
+	int ret;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nf = realloc(f, cap * sizeof(*f));
+			if (!nf) {
+				ret = text_error(t, "out of memory");
+				break;
+			}
+			f = nf;
+		}
+		ret = parse_file_line(t, line, &f[n]);
+		n++;
+		if (ret)
+			break;
+		if (f[n - 1].id != n) {
+			ret = text_error(t, "file ids must count up from 1");
+			break;
+		}
+	}
+	if (ret) {
+		free_files(f, n);
+		return ret;
+	}
+	*out = f;
+	*nout = n;
+	return 0;
+}
+
+int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(sb, "%d %u %s\n", f[i].fd, f[i].file,
+				f[i].cloexec ? "cloexec" : "-");
+	return ret;
+}
+
+int parse_fds(struct crfs_text *t, struct crfs_fd **out, size_t *nout)
+{
+	char line[256], *tok[4], *cur;
+	struct crfs_fd *f = NULL, *nf;
+	size_t n = 0, cap = 0;
+	uint64_t id;
+	int ret, k;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nf = realloc(f, cap * sizeof(*f));
+			if (!nf) {
+				ret = text_error(t, "out of memory");
+				break;
+			}
+			f = nf;
+		}
+		cur = line;
+		for (k = 0; k < 4; k++)
+			tok[k] = tok_next(&cur);
+		ret = -EINVAL;
+		if (!tok[2] || tok[3]) {
+			ret = text_error(t, "want 'fd file cloexec|-'");
+			break;
+		}
+		if (parse_int(tok[0], &f[n].fd) || f[n].fd < 0 ||
+		    (n && f[n].fd <= f[n - 1].fd)) {
+			ret = text_error(t, "bad, unsorted or repeated fd '%s'",
+					 tok[0]);
+			break;
+		}
+		if (parse_u64(tok[1], &id) || !id || id > 0xffffffffULL) {
+			ret = text_error(t, "bad file id '%s'", tok[1]);
+			break;
+		}
+		f[n].file = (uint32_t)id;
+		if (strcmp(tok[2], "cloexec") && strcmp(tok[2], "-")) {
+			ret = text_error(t, "want cloexec or -, not '%s'", tok[2]);
+			break;
+		}
+		f[n].cloexec = tok[2][0] == 'c';
+		n++;
+	}
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	*out = f;
+	*nout = n;
+	return 0;
+}

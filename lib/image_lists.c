@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Small line-per-item files:
+ *	fdata/ID of an epoll:	TFD FILE EVENTS DATA
+ *	fdata/ID of an inotify:	WD MASK PATH
+ *	locks:			posix|ofd r|w FILE START LEN PID
+ *	PID/timers:		real|virtual|prof VALUE INTERVAL
+ *				posix ID CLOCK NOTIFY SIGNO SIGVAL TID VALUE
+ *				      INTERVAL OVERRUN
+ * Times are nanoseconds.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crfs/format.h"
+
+#define MAXTOK 12
+
+typedef int (*item_fn)(struct crfs_text *t, char **tok, int ntok, void *item);
+typedef void (*drop_fn)(void *item);
+
+static int parse_list(struct crfs_text *t, size_t size, item_fn fn,
+		      drop_fn drop, void **out, size_t *nout)
+{
+	char line[CRFS_PATH_MAX * 4 + 256], *tok[MAXTOK + 1], *cur;
+	size_t n = 0, cap = 0;
+	char *a = NULL, *na;
+	int ret, k;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			na = realloc(a, cap * size);
+			if (!na) {
+				ret = text_error(t, "out of memory");
+				break;
+			}
+			a = na;
+		}
+		cur = line;
+		for (k = 0; k <= MAXTOK && (tok[k] = tok_next(&cur)); k++)
+			;
+		memset(a + n * size, 0, size);
+		ret = fn(t, tok, k, a + n * size);
+		n++;
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (drop && n--)
+			drop(a + n * size);
+		free(a);
+		return ret;
+	}
+	*out = a;
+	*nout = n;
+	return 0;
+}
+
+static int want_u32(const char *s, uint32_t *v)
+{
+	uint64_t u;
+
+	if (parse_u64(s, &u) || u > 0xffffffffULL)
+		return -EINVAL;
+	*v = (uint32_t)u;
+	return 0;
+}
+
+int render_epoll(struct strbuf *sb, const struct crfs_epoll_item *e, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(sb, "%d %u 0x%x 0x%lx\n", e[i].tfd, e[i].file,
+				e[i].events, e[i].data);
+	return ret;
+}
+
+static int epoll_item(struct crfs_text *t, char **tok, int ntok, void *item)
+{
+	struct crfs_epoll_item *e = item;
+
+	if (ntok != 4 || parse_int(tok[0], &e->tfd) || e->tfd < 0 ||
+	    want_u32(tok[1], &e->file) || !e->file ||
+	    want_u32(tok[2], &e->events) || parse_u64(tok[3], &e->data))
+		return text_error(t, "want 'tfd file events data'");
+	return 0;
+}
+
+int parse_epoll(struct crfs_text *t, struct crfs_epoll_item **e, size_t *n)
+{
+	return parse_list(t, sizeof(**e), epoll_item, NULL, (void **)e, n);
+}
+
+int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
+		   size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		ret = sb_printf(sb, "%d 0x%x ", w[i].wd, w[i].mask);
+		ret = ret ?: sb_put_escaped(sb, w[i].path);
+		ret = ret ?: sb_printf(sb, "\n");
+	}
+	return ret;
+}
+
+static int inotify_item(struct crfs_text *t, char **tok, int ntok, void *item)
+{
+	struct crfs_inotify_watch *w = item;
+
+	if (ntok != 3 || parse_int(tok[0], &w->wd) || w->wd <= 0 ||
+	    want_u32(tok[1], &w->mask))
+		return text_error(t, "want 'wd mask path'");
+	if (unescape(tok[2], &w->path) || w->path[0] != '/')
+		return text_error(t, "bad watch path");
+	return 0;
+}
+
+static void drop_watch(void *item)
+{
+	free(((struct crfs_inotify_watch *)item)->path);
+}
+
+void free_inotify(struct crfs_inotify_watch *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(w[i].path);
+	free(w);
+}
+
+int parse_inotify(struct crfs_text *t, struct crfs_inotify_watch **w,
+		  size_t *n)
+{
+	return parse_list(t, sizeof(**w), inotify_item, drop_watch, (void **)w,
+			  n);
+}
+
+int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(sb, "%s %c %u 0x%lx 0x%lx %d\n",
+				l[i].ofd ? "ofd" : "posix",
+				l[i].write ? 'w' : 'r', l[i].file, l[i].start,
+				l[i].len, l[i].pid);
+	return ret;
+}
+
+static int lock_item(struct crfs_text *t, char **tok, int ntok, void *item)
+{
+	struct crfs_lock *l = item;
+
+	if (ntok != 6 || (strcmp(tok[0], "posix") && strcmp(tok[0], "ofd")) ||
+	    (strcmp(tok[1], "r") && strcmp(tok[1], "w")) ||
+	    want_u32(tok[2], &l->file) || !l->file ||
+	    parse_u64(tok[3], &l->start) || parse_u64(tok[4], &l->len) ||
+	    parse_int(tok[5], &l->pid) || l->pid <= 0)
+		return text_error(t, "want 'posix|ofd r|w file start len pid'");
+	l->ofd = tok[0][0] == 'o';
+	l->write = tok[1][0] == 'w';
+	return 0;
+}
+
+int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n)
+{
+	return parse_list(t, sizeof(**l), lock_item, NULL, (void **)l, n);
+}
+
+static const char *const itimer_names[] = { "real", "virtual", "prof" };
+
+int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		const struct crfs_timer *x = &tm[i];
+
+		if (!x->posix)
+			ret = sb_printf(sb, "%s %lu %lu\n", itimer_names[x->id],
+					x->value_ns, x->interval_ns);
+		else
+			ret = sb_printf(sb, "posix %d %d %d %d 0x%lx %d %lu %lu %d\n",
+					x->id, x->clock, x->notify, x->signo,
+					x->sigval, x->tid, x->value_ns,
+					x->interval_ns, x->overrun);
+	}
+	return ret;
+}
+
+static int timer_item(struct crfs_text *t, char **tok, int ntok, void *item)
+{
+	struct crfs_timer *x = item;
+	int k;
+
+	for (k = 0; k < 3 && ntok && strcmp(tok[0], itimer_names[k]); k++)
+		;
+	if (k < 3) {
+		x->id = k;
+		if (ntok != 3 || parse_u64(tok[1], &x->value_ns) ||
+		    parse_u64(tok[2], &x->interval_ns))
+			return text_error(t, "want '%s value interval'",
+					  itimer_names[k]);
+		return 0;
+	}
+	x->posix = true;
+	if (ntok != 10 || strcmp(tok[0], "posix") || parse_int(tok[1], &x->id) ||
+	    x->id < 0 || parse_int(tok[2], &x->clock) ||
+	    parse_int(tok[3], &x->notify) || parse_int(tok[4], &x->signo) ||
+	    parse_u64(tok[5], &x->sigval) || parse_int(tok[6], &x->tid) ||
+	    parse_u64(tok[7], &x->value_ns) ||
+	    parse_u64(tok[8], &x->interval_ns) ||
+	    parse_int(tok[9], &x->overrun))
+		return text_error(t, "want 'posix id clock notify signo sigval tid value interval overrun'");
+	return 0;
+}
+
+int parse_timers(struct crfs_text *t, struct crfs_timer **tm, size_t *n)
+{
+	return parse_list(t, sizeof(**tm), timer_item, NULL, (void **)tm, n);
+}

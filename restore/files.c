@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crfs-restore opens every open file description of the image once, at
+ * fd_base + id - 1, before the tree is forked: every process inherits the
+ * whole table, points its own descriptors at it with dup2() and closes the
+ * rest.  Descriptions shared at checkpoint are thereby shared again.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS _IOW('T', 0, uint64_t)
+#endif
+
+#include "kh.h"
+#include "restore.h"
+
+struct open_ctx {
+	struct image *img;
+	char *err;
+	size_t errlen;
+	int *holder;		/* per file: the pipe/FIFO holder it opened */
+};
+
+#define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
+
+static int slot(const struct image *img, uint32_t id)
+{
+	return img->fd_base + id - 1;
+}
+
+static int place(struct open_ctx *c, const struct crfs_file *f, int fd)
+{
+	int s = slot(c->img, f->id);
+
+	if (fd < 0)
+		return FAIL(c, "file %u (%s): %s", f->id, file_kind_name(f->kind),
+			    strerror(errno));
+	if (fd == s)
+		return 0;
+	if (dup2(fd, s) < 0) {
+		close(fd);
+		return FAIL(c, "file %u: dup2 to %d: %s", f->id, s,
+			    strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+static int read_fdata(struct open_ctx *c, const struct crfs_file *f,
+		      const char *suffix, char **buf, size_t *len)
+{
+	char path[PATH_MAX + 64];
+	int ret;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f->data && !*suffix)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s/%u%s", c->img->dir, CRFS_D_FDATA,
+		 f->id, suffix);
+	ret = kh_read_file(path, buf, len);
+	if (ret)
+		return FAIL(c, "%s: %s", path, strerror(-ret));
+	if (!*suffix && *len != f->data) {
+		free(*buf);
+		return FAIL(c, "%s: %zu bytes, %s says %lu", path, *len,
+			    CRFS_F_FILES, f->data);
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int open_flags(const struct crfs_file *f)
+{
+	return (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;
+}
+
+static int open_path(struct open_ctx *c, const struct crfs_file *f)
+{
+	struct stat st;
+	int fd = open(f->path, open_flags(f));
+
+	if (fd < 0)
+		return FAIL(c, "%s (file %u): %s", f->path, f->id,
+			    strerror(errno));
+	if (fstat(fd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT)) {
+		close(fd);
+		return FAIL(c, "%s (file %u) is not the kind of file it was",
+			    f->path, f->id);
+	}
+	if (S_ISREG(st.st_mode) && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
+		close(fd);
+		return FAIL(c, "%s (file %u): cannot seek to %lu: %s", f->path,
+			    f->id, f->pos, strerror(errno));
+	}
+	return place(c, f, fd);
+}
+
+/* an unlinked file again: its contents, in its directory, with no name */
+static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
+{
+	char *dir = strdupa(f->path), self[64], *buf;
+	size_t len;
+	int tmp, fd, ret;
+
+	if (!strncmp(f->path, "/memfd:", 7))
+		tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
+	else
+		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
+			   f->mode & 07777);
+	if (tmp < 0)
+		return FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
+			    f->path, f->id, strerror(errno));
+	ret = read_fdata(c, f, "", &buf, &len);
+	if (!ret && write_all(tmp, buf, len))
+		ret = FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
+			   strerror(errno));
+	free(buf);
+	fchmod(tmp, f->mode & 07777);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
+	fd = ret ? -1 : open(self, open_flags(f));
+	close(tmp);
+	if (ret)
+		return ret;
+	if (fd >= 0 && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
+		close(fd);
+		return FAIL(c, "%s (deleted, file %u): cannot seek: %s", f->path,
+			    f->id, strerror(errno));
+	}
+	return place(c, f, fd);
+}
+
+/*
+ * A pipe or FIFO is first opened read-write by a holder, which refills it
+ * and keeps both ends alive while each description reopens it with its
+ * own flags (a lone O_WRONLY open would fail or block).
+ */
+static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
+{
+	struct image *img = c->img;
+	const struct crfs_file *d = NULL;
+	int p[2], h, ret;
+	char self[64], *buf;
+	size_t i, len;
+
+	for (i = 0; i + 1 < f->id; i++)
+		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
+			return c->holder[i];
+	if (f->kind == FK_FIFO) {
+		h = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	} else {
+		if (pipe2(p, O_CLOEXEC))
+			return FAIL(c, "pipe: %s", strerror(errno));
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", p[0]);
+		h = open(self, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		close(p[0]);
+		close(p[1]);
+	}
+	if (h < 0)
+		return FAIL(c, "file %u (%s): %s", f->id, file_kind_name(f->kind),
+			    strerror(errno));
+	c->holder[f->id - 1] = h;
+	if (fcntl(h, F_SETPIPE_SZ, f->pipe_size) < 0)
+		return FAIL(c, "file %u: F_SETPIPE_SZ %u: %s", f->id,
+			    f->pipe_size, strerror(errno));
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino &&
+		    img->files[i].data)
+			d = &img->files[i];
+	if (!d)
+		return h;
+	ret = read_fdata(c, d, "", &buf, &len);
+	if (!ret && write_all(h, buf, len))
+		ret = FAIL(c, "file %u: refilling the pipe: %s", d->id,
+			   strerror(errno));
+	free(buf);
+	return ret ?: h;
+}
+
+static int open_pipe(struct open_ctx *c, const struct crfs_file *f)
+{
+	int h = pipe_holder(c, f), fd;
+	char self[64];
+
+	if (h < 0)
+		return h;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", h);
+	fd = open(self, (f->flags & O_ACCMODE) | O_NONBLOCK);
+	if (fd >= 0 && fcntl(fd, F_SETFL, f->flags) < 0)
+		return FAIL(c, "file %u: F_SETFL: %s", f->id, strerror(errno));
+	return place(c, f, fd);
+}
+
+static int open_eventfd(struct open_ctx *c, const struct crfs_file *f)
+{
+	int fd = eventfd(0, (f->semaphore ? EFD_SEMAPHORE : 0) |
+			    (f->flags & O_NONBLOCK));
+
+	if (fd >= 0 && f->count && write(fd, &f->count, 8) != 8)
+		return FAIL(c, "file %u: eventfd counter %lu: %s", f->id,
+			    f->count, strerror(errno));
+	return place(c, f, fd);
+}
+
+static void ns_to_ts(uint64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = ns / 1000000000ULL;
+	ts->tv_nsec = ns % 1000000000ULL;
+}
+
+static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
+{
+	int fd = timerfd_create(f->clock, f->flags & O_NONBLOCK);
+	struct itimerspec its = { 0 };
+	uint64_t ticks = f->ticks;
+
+	if (fd < 0)
+		return place(c, f, fd);
+	ns_to_ts(f->value_ns, &its.it_value);
+	ns_to_ts(f->interval_ns, &its.it_interval);
+	/* remaining time, so relative whatever the flags were */
+	if (f->value_ns && timerfd_settime(fd, 0, &its, NULL))
+		return FAIL(c, "file %u: timerfd_settime: %s", f->id,
+			    strerror(errno));
+	if (ticks && ioctl(fd, TFD_IOC_SET_TICKS, &ticks))
+		return FAIL(c, "file %u: timerfd ticks: %s", f->id,
+			    strerror(errno));
+	return place(c, f, fd);
+}
+
+static int open_signalfd(struct open_ctx *c, const struct crfs_file *f)
+{
+	uint64_t mask = f->sigmask;
+
+	return place(c, f, syscall(SYS_signalfd4, -1, &mask, 8,
+				   f->flags & O_NONBLOCK));
+}
+
+/* the same watch descriptors: add, and drop what comes too early */
+static int add_watch(struct open_ctx *c, const struct crfs_file *f, int fd,
+		     const struct crfs_inotify_watch *w)
+{
+	int wd, tries;
+
+	for (tries = 0; tries < 65536; tries++) {
+		wd = inotify_add_watch(fd, w->path, w->mask);
+		if (wd < 0)
+			return FAIL(c, "file %u: inotify watch on %s: %s", f->id,
+				    w->path, strerror(errno));
+		if (wd == w->wd)
+			return 0;
+		if (wd > w->wd)
+			break;
+		inotify_rm_watch(fd, wd);
+	}
+	return FAIL(c, "file %u: cannot get watch descriptor %d for %s", f->id,
+		    w->wd, w->path);
+}
+
+static int cmp_wd(const void *a, const void *b)
+{
+	return ((const struct crfs_inotify_watch *)a)->wd -
+	       ((const struct crfs_inotify_watch *)b)->wd;
+}
+
+static int open_inotify(struct open_ctx *c, const struct crfs_file *f)
+{
+	struct file_extra *x = &c->img->fx[f->id - 1];
+	int fd = inotify_init1(IN_NONBLOCK), ret = 0;
+	char buf[4096];
+	size_t i;
+
+	if (fd < 0)
+		return place(c, f, fd);
+	/* ids are handed out in increasing order */
+	qsort(x->watches, x->nwatches, sizeof(*x->watches), cmp_wd);
+	for (i = 0; !ret && i < x->nwatches; i++)
+		ret = add_watch(c, f, fd, &x->watches[i]);
+	/* the IN_IGNORED of the watches we dropped */
+	while (!ret && read(fd, buf, sizeof(buf)) > 0)
+		;
+	if (!ret && fcntl(fd, F_SETFL, f->flags & O_NONBLOCK))
+		ret = FAIL(c, "file %u: F_SETFL: %s", f->id, strerror(errno));
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return place(c, f, fd);
+}
+
+static int take_flock(struct open_ctx *c, const struct crfs_file *f)
+{
+	if (!f->flock)
+		return 0;
+	if (flock(slot(c->img, f->id), (f->flock == 'w' ? LOCK_EX : LOCK_SH) |
+		  LOCK_NB))
+		return FAIL(c, "file %u (%s): flock: %s", f->id,
+			    f->path ?: file_kind_name(f->kind), strerror(errno));
+	return 0;
+}
+
+int lock_set(int fd, const struct crfs_lock *l, bool ofd)
+{
+	struct flock fl = {
+		.l_type = l->write ? F_WRLCK : F_RDLCK,
+		.l_whence = SEEK_SET,
+		.l_start = l->start,
+		.l_len = l->len,
+	};
+
+	return fcntl(fd, ofd ? F_OFD_SETLK : F_SETLK, &fl);
+}
+
+static int take_ofd_locks(struct open_ctx *c)
+{
+	const struct crfs_lock *l;
+	size_t i;
+
+	for (i = 0; i < c->img->nlocks; i++) {
+		l = &c->img->locks[i];
+		if (l->ofd && lock_set(slot(c->img, l->file), l, true))
+			return FAIL(c, "%s: line %zu: OFD lock on file %u: %s",
+				    CRFS_F_LOCKS, i + 1, l->file,
+				    strerror(errno));
+	}
+	return 0;
+}
+
+static int open_one(struct open_ctx *c, const struct crfs_file *f)
+{
+	switch (f->kind) {
+	case FK_FILE:
+	case FK_CHR:
+		return open_path(c, f);
+	case FK_DELETED:
+		return open_deleted(c, f);
+	case FK_PIPE:
+	case FK_FIFO:
+		return open_pipe(c, f);
+	case FK_EVENTFD:
+		return open_eventfd(c, f);
+	case FK_TIMERFD:
+		return open_timerfd(c, f);
+	case FK_SIGNALFD:
+		return open_signalfd(c, f);
+	case FK_EPOLL:
+		return place(c, f, epoll_create1(0));
+	case FK_INOTIFY:
+		return open_inotify(c, f);
+	case FK_UNIX:
+		return 0;	/* all sockets at once: they refer to each other */
+	default:
+		return FAIL(c, "file %u: unknown kind", f->id);
+	}
+}
+
+/* the first fd above every one the image uses and every one we hold */
+static int table_base(struct image *img)
+{
+	int base = 3, fd;
+	struct dirent *de;
+	size_t i, k;
+	DIR *d;
+
+	for (i = 0; i < img->nprocs; i++)
+		for (k = 0; k < img->procs[i].nfds; k++)
+			if (img->procs[i].fds[k].fd >= base)
+				base = img->procs[i].fds[k].fd + 1;
+	d = opendir("/proc/self/fd");
+	while (d && (de = readdir(d)))
+		if ((fd = atoi(de->d_name)) >= base)
+			base = fd + 1;
+	if (d)
+		closedir(d);
+	return base + 1;	/* room for the opendir above */
+}
+
+static int make_room(struct image *img, char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	img->fd_base = table_base(img);
+	img->fd_end = img->fd_base + img->nfiles;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	/* and room for each child's own helpers (one per mapping, ...) */
+	if ((uint64_t)img->fd_end + 4096 > rl.rlim_max) {
+		snprintf(err, errlen, "the image needs %d descriptors; this host allows %lu",
+			 img->fd_end + 4096, rl.rlim_max);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+int files_open(struct image *img, char *err, size_t errlen)
+{
+	struct open_ctx c = { img, err, errlen, NULL };
+	size_t i;
+	int ret;
+
+	ret = make_room(img, err, errlen);
+	if (ret)
+		return ret;
+	c.holder = malloc((img->nfiles + 1) * sizeof(int));
+	if (!c.holder)
+		return FAIL(&c, "out of memory");
+	for (i = 0; i < img->nfiles; i++)
+		c.holder[i] = -1;
+	for (i = 0; !ret && i < img->nfiles; i++)
+		ret = open_one(&c, &img->files[i]);
+	ret = ret ?: sockets_open(img, err, errlen);
+	for (i = 0; !ret && i < img->nfiles; i++)
+		ret = take_flock(&c, &img->files[i]);
+	ret = ret ?: take_ofd_locks(&c);
+	for (i = 0; i < img->nfiles; i++)
+		if (c.holder[i] >= 0)
+			close(c.holder[i]);
+	free(c.holder);
+	if (ret)
+		files_close(img);
+	return ret;
+}
+
+void files_close(struct image *img)
+{
+	if (img->fd_end > img->fd_base)
+		syscall(SYS_close_range, img->fd_base, img->fd_end - 1, 0);
+}
+
+static void register_epoll(struct image *img, struct proc_image *p,
+			   const struct crfs_file *f, int err_fd)
+{
+	const struct file_extra *x = &img->fx[f->id - 1];
+	struct epoll_event ev;
+	int epfd = proc_fd_of(p, f->id);
+	size_t i;
+
+	for (i = 0; i < x->nitems; i++) {
+		ev.events = x->items[i].events;
+		ev.data.u64 = x->items[i].data;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev))
+			child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
+				   epfd, x->items[i].tfd);
+	}
+}
+
+void files_install(struct image *img, struct proc_image *p, int err_fd)
+{
+	const struct crfs_lock *l;
+	size_t i;
+
+	for (i = 0; i < p->nfds; i++) {
+		const struct crfs_fd *d = &p->fds[i];
+
+		if (dup2(slot(img, d->file), d->fd) < 0)
+			child_fail(err_fd, "fd %d (file %u): dup2: %m", d->fd,
+				   d->file);
+		if (d->cloexec)
+			fcntl(d->fd, F_SETFD, FD_CLOEXEC);
+	}
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_EPOLL &&
+		    img->files[i].owner == p->pid)
+			register_epoll(img, p, &img->files[i], err_fd);
+	/* closing any fd of a file drops our POSIX locks on it: table first */
+	files_close(img);
+	for (i = 0; i < img->nlocks; i++) {
+		l = &img->locks[i];
+		if (!l->ofd && l->pid == p->pid &&
+		    lock_set(proc_fd_of(p, l->file), l, false))
+			child_fail(err_fd, "POSIX lock on file %u [%lu, +%lu): %m",
+				   l->file, l->start, l->len);
+	}
+}

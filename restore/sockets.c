@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unix sockets, all at once since they refer to each other: pairs come
+ * back with socketpair(), listeners are bound and listen again, sockets
+ * connected one way or not yet accepted connect again by name.  Each
+ * receive queue is refilled by whoever can send to it: the peer, or a
+ * scratch socket sending to the name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "kh.h"
+#include "restore.h"
+
+struct sock_ctx {
+	struct image *img;
+	char *err;
+	size_t errlen;
+	bool *done;		/* per file */
+};
+
+#define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
+
+static const int sock_types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+
+static int slot(const struct image *img, uint32_t id)
+{
+	return img->fd_base + id - 1;
+}
+
+static const struct crfs_file *by_ino(const struct image *img, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_UNIX && img->files[i].ino == ino)
+			return &img->files[i];
+	return NULL;
+}
+
+static bool named(const struct crfs_file *f)
+{
+	return f->path || f->abstract;
+}
+
+static socklen_t addr_of(const struct crfs_file *f, struct sockaddr_un *a)
+{
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (f->path) {
+		n = strlen(f->path);
+		if (n >= sizeof(a->sun_path))
+			return 0;
+		memcpy(a->sun_path, f->path, n);
+		return offsetof(struct sockaddr_un, sun_path) + n + 1;
+	}
+	n = f->abstract_len;
+	if (n + 1 > sizeof(a->sun_path))
+		return 0;
+	memcpy(a->sun_path + 1, f->abstract, n);
+	return offsetof(struct sockaddr_un, sun_path) + n + 1;
+}
+
+static const char *name_of(const struct crfs_file *f)
+{
+	return f->path ?: f->abstract ?: "(unnamed)";
+}
+
+static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
+{
+	struct sockaddr_un a;
+	struct stat st;
+	socklen_t len;
+
+	if (!named(f))
+		return 0;
+	len = addr_of(f, &a);
+	/* the socket file the killed container left behind */
+	if (f->path && !lstat(f->path, &st) && S_ISSOCK(st.st_mode))
+		unlink(f->path);
+	if (!len || bind(sk, (struct sockaddr *)&a, len))
+		return FAIL(c, "file %u: binding the unix socket to %s%s: %s",
+			    f->id, f->abstract ? "@" : "", name_of(f),
+			    strerror(errno));
+	return 0;
+}
+
+static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
+		      const struct crfs_file *to)
+{
+	struct sockaddr_un a;
+	socklen_t len;
+
+	if (!named(to))
+		return FAIL(c, "file %u: its peer, file %u, has no name to connect to",
+			    f->id, to->id);
+	len = addr_of(to, &a);
+	if (connect(sk, (struct sockaddr *)&a, len))
+		return FAIL(c, "file %u: connecting to %s: %s", f->id,
+			    name_of(to), strerror(errno));
+	return 0;
+}
+
+static int read_fdata(struct sock_ctx *c, const struct crfs_file *f,
+		      const char *suffix, char **buf, size_t *len)
+{
+	char path[PATH_MAX + 64];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s/%u%s", c->img->dir, CRFS_D_FDATA,
+		 f->id, suffix);
+	ret = kh_read_file(path, buf, len);
+	return ret ? FAIL(c, "%s: %s", path, strerror(-ret)) : 0;
+}
+
+/* message lengths of a dgram/seqpacket queue, checked against its bytes */
+static int msg_lens(struct sock_ctx *c, const struct crfs_file *f,
+		    uint64_t **lens)
+{
+	char *buf, *p, *end;
+	uint64_t sum = 0;
+	size_t len, n = 0;
+	int ret;
+
+	*lens = NULL;
+	if (!f->nmsgs)
+		return 0;
+	ret = read_fdata(c, f, ".msgs", &buf, &len);
+	if (ret)
+		return ret;
+	*lens = calloc(f->nmsgs, sizeof(uint64_t));
+	for (p = buf; *lens && n < f->nmsgs && *p; p = end + 1, n++) {
+		(*lens)[n] = strtoull(p, &end, 10);
+		sum += (*lens)[n];
+		if (*end != '\n')
+			break;
+	}
+	free(buf);
+	if (!*lens)
+		return FAIL(c, "out of memory");
+	if (n != f->nmsgs || sum != f->data) {
+		free(*lens);
+		return FAIL(c, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
+			    c->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
+	}
+	return 0;
+}
+
+/* sends f's queue through sk: to its peer, or (to) to f's name */
+static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
+		  bool to)
+{
+	uint64_t *lens, one, *l;
+	size_t len, off = 0, i, n;
+	int big = 1 << 30, ret;
+	struct sockaddr_un a;
+	socklen_t alen = to ? addr_of(f, &a) : 0;
+	char *buf;
+	ssize_t s;
+
+	if (!f->data && !f->nmsgs)
+		return 0;
+	ret = f->data ? read_fdata(c, f, "", &buf, &len) : (buf = NULL, len = 0, 0);
+	ret = ret ?: msg_lens(c, f, &lens);
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	one = len;
+	l = lens ?: &one;
+	n = lens ? f->nmsgs : 1;
+	for (i = 0; !ret && i < n; i++) {
+		while (!ret && (off < len || lens)) {
+			s = sendto(sk, buf + off, l[i] - (lens ? 0 : off),
+				   MSG_DONTWAIT | MSG_NOSIGNAL,
+				   to ? (struct sockaddr *)&a : NULL, alen);
+			if (s < 0)
+				ret = FAIL(c, "file %u: queueing %lu bytes again: %s",
+					   f->id, len, strerror(errno));
+			else
+				off += s;
+			if (lens)
+				break;
+		}
+	}
+	free(lens);
+	free(buf);
+	return ret;
+}
+
+static int place(struct sock_ctx *c, const struct crfs_file *f, int sk)
+{
+	if (sk != slot(c->img, f->id) && dup2(sk, slot(c->img, f->id)) < 0)
+		return FAIL(c, "file %u: dup2: %s", f->id, strerror(errno));
+	if (sk != slot(c->img, f->id))
+		close(sk);
+	c->done[f->id - 1] = true;
+	return 0;
+}
+
+static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
+		     const struct crfs_file *g)
+{
+	int sv[2], ret;
+
+	if (socketpair(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0, sv))
+		return FAIL(c, "file %u: socketpair: %s", f->id, strerror(errno));
+	ret = refill(c, sv[1], f, false);
+	ret = ret ?: (g ? refill(c, sv[0], g, false) : 0);
+	if (ret || !g) {
+		close(sv[1]);	/* a peer that was gone already */
+		return ret ? (close(sv[0]), ret) : place(c, f, sv[0]);
+	}
+	ret = place(c, f, sv[0]);
+	return ret ?: place(c, g, sv[1]);
+}
+
+static int refill_by_name(struct sock_ctx *c, const struct crfs_file *f)
+{
+	int tmp, ret;
+
+	if (!f->data && !f->nmsgs)
+		return 0;
+	if (f->sock_type == SOCK_T_STREAM || !named(f))
+		return FAIL(c, "file %u: cannot queue its data again: it has no peer to send it",
+			    f->id);
+	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tmp < 0)
+		return FAIL(c, "socket: %s", strerror(errno));
+	ret = refill(c, tmp, f, true);
+	close(tmp);
+	return ret;
+}
+
+/* a socket on its own: maybe named, maybe listening, maybe connecting */
+static int open_single(struct sock_ctx *c, const struct crfs_file *f,
+		       const struct crfs_file *to)
+{
+	int sk = socket(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (sk < 0)
+		return FAIL(c, "file %u: socket: %s", f->id, strerror(errno));
+	ret = bind_name(c, sk, f);
+	ret = ret ?: refill_by_name(c, f);
+	if (!ret && f->backlog >= 0 && listen(sk, f->backlog))
+		ret = FAIL(c, "file %u: listen: %s", f->id, strerror(errno));
+	ret = ret ?: (to ? connect_to(c, sk, f, to) : 0);
+	if (ret) {
+		close(sk);
+		return ret;
+	}
+	return place(c, f, sk);
+}
+
+static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
+{
+	const struct crfs_file *g = f->peer ? by_ino(c->img, f->peer) : NULL;
+
+	if (c->done[f->id - 1] || f->connect_to)
+		return 0;
+	if (g && g->peer == f->ino)
+		return open_pair(c, f, g);
+	if (g)
+		return 0;	/* connected one way: once its peer is bound */
+	if (f->sock_type != SOCK_T_DGRAM && f->backlog < 0 && f->data)
+		return open_pair(c, f, NULL);
+	return open_single(c, f, NULL);
+}
+
+static int second_pass(struct sock_ctx *c, const struct crfs_file *f)
+{
+	const struct crfs_file *to;
+
+	if (c->done[f->id - 1])
+		return 0;
+	to = by_ino(c->img, f->connect_to ?: f->peer);
+	if (!to)
+		return FAIL(c, "file %u: socket %lu is not in the image", f->id,
+			    f->connect_to ?: f->peer);
+	return open_single(c, f, to);
+}
+
+static int finish(struct sock_ctx *c, const struct crfs_file *f)
+{
+	int sk = slot(c->img, f->id);
+
+	if (f->shutdown & 2)
+		shutdown(sk, SHUT_WR);
+	if (f->shutdown & 1)
+		shutdown(sk, SHUT_RD);
+	if (fcntl(sk, F_SETFL, f->flags & O_NONBLOCK))
+		return FAIL(c, "file %u: F_SETFL: %s", f->id, strerror(errno));
+	return 0;
+}
+
+int sockets_open(struct image *img, char *err, size_t errlen)
+{
+	struct sock_ctx c = { img, err, errlen, NULL };
+	int (*pass[])(struct sock_ctx *, const struct crfs_file *) = {
+		first_pass, second_pass, finish,
+	};
+	size_t i, k;
+	int ret = 0;
+
+	c.done = calloc(img->nfiles + 1, sizeof(bool));
+	if (!c.done)
+		return FAIL(&c, "out of memory");
+	for (k = 0; !ret && k < 3; k++)
+		for (i = 0; !ret && i < img->nfiles; i++)
+			if (img->files[i].kind == FK_UNIX)
+				ret = pass[k](&c, &img->files[i]);
+	free(c.done);
+	return ret;
+}

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wl_files DIR: open files of every kind crfs restores, each with state
+ * that a restore could get wrong (offsets, queued bytes, counters, masks,
+ * locks, sharing), then READY; on SIGUSR1 every piece is checked.
+ *
+ * A child shares the file table entries it inherited: the parent moves a
+ * shared offset and the child must see it move, and both ends of a pipe
+ * cross the fork.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <stddef.h>
+
+#include "wl_common.h"
+
+static volatile sig_atomic_t go;
+static char dir[512];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static char *at(const char *name)
+{
+	static char buf[8][600];
+	static int k;
+
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static void pattern(char *buf, size_t len, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (char)wl_mix(seed + i);
+}
+
+static bool same(const char *buf, size_t len, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != (char)wl_mix(seed + i))
+			return false;
+	return true;
+}
+
+static void write_all(int fd, const void *b, size_t n)
+{
+	if (write(fd, b, n) != (ssize_t)n)
+		wl_die("write %zu bytes to fd %d", n, fd);
+}
+
+enum {
+	PIPE_BYTES = 100000, FIFO_BYTES = 3000, DEL_BYTES = 50000,
+	SK_A = 70000, SK_B = 333,
+};
+
+struct st {
+	int file, file_dup, append, dirfd, del, devnull;
+	int pr, pw, fifo_r, fifo_w;
+	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
+	int ev, tfd, sfd, ep, ep2, ino;
+	int lock_file, ofd_file;
+	int child_pipe[2], child_done[2];
+	pid_t child;
+};
+
+static void setup_files(struct st *s)
+{
+	char buf[DEL_BYTES];
+
+	s->file = open(at("data"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	pattern(buf, 8192, 1);
+	write_all(s->file, buf, 8192);
+	lseek(s->file, 1234, SEEK_SET);
+	s->file_dup = dup(s->file);
+	s->append = open(at("log"), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			 0600);
+	write_all(s->append, "hello\n", 6);
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	s->devnull = open("/dev/null", O_WRONLY | O_NONBLOCK);
+	s->del = open(at("deleted"), O_RDWR | O_CREAT | O_TRUNC, 0640);
+	pattern(buf, DEL_BYTES, 2);
+	write_all(s->del, buf, DEL_BYTES);
+	lseek(s->del, 777, SEEK_SET);
+	unlink(at("deleted"));
+	if (s->file < 0 || s->file_dup < 0 || s->append < 0 || s->dirfd < 0 ||
+	    s->devnull < 0 || s->del < 0)
+		wl_die("open files");
+}
+
+static void setup_pipes(struct st *s)
+{
+	char buf[PIPE_BYTES];
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK) || fcntl(p[1], F_SETPIPE_SZ, 1 << 20) < 0)
+		wl_die("pipe");
+	s->pr = p[0];
+	s->pw = p[1];
+	pattern(buf, PIPE_BYTES, 3);
+	write_all(s->pw, buf, PIPE_BYTES);
+	if (mkfifo(at("fifo"), 0600) < 0)
+		wl_die("mkfifo");
+	s->fifo_r = open(at("fifo"), O_RDONLY | O_NONBLOCK);
+	s->fifo_w = open(at("fifo"), O_WRONLY);
+	if (s->fifo_r < 0 || s->fifo_w < 0)
+		wl_die("fifo");
+	pattern(buf, FIFO_BYTES, 4);
+	write_all(s->fifo_w, buf, FIFO_BYTES);
+}
+
+static void setup_sockets(struct st *s)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[SK_A];
+	socklen_t alen;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		wl_die("socketpair");
+	s->sa = sv[0];
+	s->sb = sv[1];
+	pattern(buf, SK_A, 5);
+	write_all(s->sa, buf, SK_A);		/* queued at sb */
+	pattern(buf, SK_B, 6);
+	write_all(s->sb, buf, SK_B);		/* queued at sa */
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		wl_die("socketpair dgram");
+	s->da = sv[0];
+	s->db = sv[1];
+	write_all(s->da, "one", 3);
+	write_all(s->da, "", 0);
+	write_all(s->da, "three33", 7);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		wl_die("socketpair seqpacket");
+	s->qa = sv[0];
+	s->qb = sv[1];
+	write_all(s->qb, "packet-1", 8);
+	write_all(s->qb, "p2", 2);
+	shutdown(s->qb, SHUT_WR);
+	/* a listener with a connection not yet accepted */
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("sock"));
+	s->listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s->listener < 0 || bind(s->listener, (void *)&a, sizeof(a)) ||
+	    listen(s->listener, 7))
+		wl_die("listener");
+	s->client = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(s->client, (void *)&a, sizeof(a)))
+		wl_die("connect");
+	/* an abstract datagram socket with a message from another */
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "crfs-wl-%d", getpid());
+	alen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a.sun_path + 1);
+	s->adg = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (bind(s->adg, (void *)&a, alen))
+		wl_die("bind abstract");
+	s->adg_tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (sendto(s->adg_tx, "to-abstract", 11, 0, (void *)&a, alen) != 11)
+		wl_die("sendto abstract");
+}
+
+static void setup_events(struct st *s)
+{
+	struct itimerspec its = { .it_interval = { 1800, 0 },
+				  .it_value = { 3600, 0 } };
+	struct epoll_event ev;
+	uint64_t v = 5;
+	sigset_t m;
+
+	s->ev = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
+	write_all(s->ev, &v, 8);
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	timerfd_settime(s->tfd, 0, &its, NULL);
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR2);
+	sigaddset(&m, SIGRTMIN + 3);
+	s->sfd = signalfd(-1, &m, SFD_CLOEXEC);
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	s->ep2 = epoll_create1(0);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 0xabcdef0123ULL;
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->ev, &ev);
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = 42;
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->pr, &ev);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 7;
+	epoll_ctl(s->ep2, EPOLL_CTL_ADD, s->ev, &ev);
+	ev.data.u64 = 99;
+	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->ep2, &ev);	/* nested */
+	s->ino = inotify_init1(IN_NONBLOCK);
+	inotify_add_watch(s->ino, dir, IN_CREATE);
+	inotify_add_watch(s->ino, at("data"), IN_MODIFY);
+	if (s->ev < 0 || s->tfd < 0 || s->sfd < 0 || s->ep < 0 || s->ep2 < 0 ||
+	    s->ino < 0)
+		wl_die("event fds");
+}
+
+static void setup_locks(struct st *s)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 10, .l_len = 5 };
+
+	s->lock_file = open(at("locked"), O_RDWR | O_CREAT, 0600);
+	if (flock(s->lock_file, LOCK_SH) || fcntl(s->lock_file, F_SETLK, &fl))
+		wl_die("flock/posix lock");
+	s->ofd_file = open(at("locked"), O_RDWR);
+	fl.l_type = F_RDLCK;
+	fl.l_start = 100;
+	fl.l_len = 0;
+	if (fcntl(s->ofd_file, F_OFD_SETLK, &fl))
+		wl_die("OFD lock");
+}
+
+/* the child: waits for its parent, then checks the shared offset */
+static int child_main(struct st *s)
+{
+	char c;
+	off_t off;
+
+	if (read(s->child_pipe[0], &c, 1) != 1)
+		return 3;
+	off = lseek(s->file, 0, SEEK_CUR);
+	return off == 4321 ? 0 : 1;
+}
+
+static void check_files(struct st *s)
+{
+	char buf[DEL_BYTES];
+	int m = wl_mark();
+	ssize_t n;
+
+	if (lseek(s->file, 0, SEEK_CUR) != 1234)
+		wl_fail("files.offset", "offset %ld", (long)lseek(s->file, 0, SEEK_CUR));
+	lseek(s->file_dup, 2000, SEEK_SET);
+	if (lseek(s->file, 0, SEEK_CUR) != 2000)
+		wl_fail("files.dup_shared", "a dup() no longer shares the offset");
+	if (!(fcntl(s->append, F_GETFL) & O_APPEND) ||
+	    !(fcntl(s->append, F_GETFD) & FD_CLOEXEC) ||
+	    (fcntl(s->file, F_GETFD) & FD_CLOEXEC))
+		wl_fail("files.flags", "O_APPEND or FD_CLOEXEC lost or added");
+	if (!(fcntl(s->devnull, F_GETFL) & O_NONBLOCK))
+		wl_fail("files.nonblock", "O_NONBLOCK lost");
+	if (lseek(s->del, 0, SEEK_CUR) != 777)
+		wl_fail("files.deleted_offset", "offset %ld",
+			(long)lseek(s->del, 0, SEEK_CUR));
+	n = pread(s->del, buf, sizeof(buf) + 0, 0);
+	if (n != DEL_BYTES || !same(buf, DEL_BYTES, 2))
+		wl_fail("files.deleted_data", "read %zd bytes", n);
+	struct stat st;
+	if (fstat(s->del, &st) || st.st_nlink != 0 || (st.st_mode & 0777) != 0640)
+		wl_fail("files.deleted_unlinked", "nlink %lu mode %o",
+			(unsigned long)st.st_nlink, st.st_mode & 0777);
+	if (fstat(s->dirfd, &st) || !S_ISDIR(st.st_mode))
+		wl_fail("files.dir", "not a directory");
+	wl_verdict("files", m);
+}
+
+static void check_pipes(struct st *s)
+{
+	char buf[PIPE_BYTES + 10];
+	int m = wl_mark();
+	ssize_t n, got = 0;
+
+	if (fcntl(s->pr, F_GETPIPE_SZ) != 1 << 20)
+		wl_fail("pipes.size", "capacity %d", fcntl(s->pr, F_GETPIPE_SZ));
+	if (!(fcntl(s->pr, F_GETFL) & O_NONBLOCK))
+		wl_fail("pipes.nonblock", "O_NONBLOCK lost");
+	while ((n = read(s->pr, buf + got, sizeof(buf) - got)) > 0)
+		got += n;
+	if (got != PIPE_BYTES || !same(buf, PIPE_BYTES, 3))
+		wl_fail("pipes.data", "read %zd of %d bytes%s", got, PIPE_BYTES,
+			got == PIPE_BYTES ? " (wrong bytes)" : "");
+	got = read(s->fifo_r, buf, sizeof(buf));
+	if (got != FIFO_BYTES || !same(buf, FIFO_BYTES, 4))
+		wl_fail("pipes.fifo", "read %zd of %d bytes", got, FIFO_BYTES);
+	write_all(s->fifo_w, "x", 1);
+	if (read(s->fifo_r, buf, 2) != 1)
+		wl_fail("pipes.fifo_connected", "the ends are not one FIFO");
+	wl_verdict("pipes", m);
+}
+
+static void check_sockets(struct st *s)
+{
+	char buf[SK_A + 10];
+	int m = wl_mark(), c;
+	ssize_t n, got = 0;
+
+	while (got < SK_A && (n = recv(s->sb, buf + got, sizeof(buf) - got,
+				       MSG_DONTWAIT)) > 0)
+		got += n;
+	if (got != SK_A || !same(buf, SK_A, 5))
+		wl_fail("sockets.stream_ab", "read %zd of %d bytes", got, SK_A);
+	got = recv(s->sa, buf, sizeof(buf), MSG_DONTWAIT);
+	if (got != SK_B || !same(buf, SK_B, 6))
+		wl_fail("sockets.stream_ba", "read %zd of %d bytes", got, SK_B);
+	if (recv(s->db, buf, 100, MSG_DONTWAIT) != 3 || memcmp(buf, "one", 3) ||
+	    recv(s->db, buf, 100, MSG_DONTWAIT) != 0 ||
+	    recv(s->db, buf, 100, MSG_DONTWAIT) != 7 || memcmp(buf, "three33", 7) ||
+	    recv(s->db, buf, 100, MSG_DONTWAIT) != -1)
+		wl_fail("sockets.dgram", "messages lost, merged or reordered");
+	if (recv(s->qa, buf, 100, MSG_DONTWAIT) != 8 ||
+	    recv(s->qa, buf, 100, MSG_DONTWAIT) != 2 ||
+	    recv(s->qa, buf, 100, MSG_DONTWAIT) != 0)
+		wl_fail("sockets.seqpacket", "packets or the shutdown lost");
+	write_all(s->sa, "ping", 4);
+	if (recv(s->sb, buf, 4, MSG_DONTWAIT) != 4 || memcmp(buf, "ping", 4))
+		wl_fail("sockets.pair", "the pair is not connected");
+	c = accept4(s->listener, NULL, NULL, SOCK_NONBLOCK);
+	if (c < 0)
+		wl_fail("sockets.pending", "no pending connection: %s", strerror(errno));
+	else {
+		write_all(s->client, "hi", 2);
+		if (recv(c, buf, 2, MSG_DONTWAIT) != 2 || memcmp(buf, "hi", 2))
+			wl_fail("sockets.pending", "accepted, but not connected");
+		close(c);
+	}
+	if (recv(s->adg, buf, 100, 0) != 11 || memcmp(buf, "to-abstract", 11))
+		wl_fail("sockets.abstract", "queued datagram lost");
+	wl_verdict("sockets", m);
+}
+
+static void check_events(struct st *s)
+{
+	struct epoll_event ev[8];
+	struct itimerspec its;
+	struct signalfd_siginfo si;
+	uint64_t v = 0;
+	int m = wl_mark(), n, i;
+	bool seen_ev = false, seen_pipe = false, seen_nested = false;
+
+	if (read(s->ev, &v, 8) != 8 || v != 1)
+		wl_fail("events.eventfd_semaphore", "read %lu", v);
+	n = 0;
+	while (read(s->ev, &v, 8) == 8)
+		n++;
+	if (n != 4)
+		wl_fail("events.eventfd_count", "%d more reads, want 4", n);
+	timerfd_gettime(s->tfd, &its);
+	if (its.it_interval.tv_sec != 1800 || its.it_value.tv_sec > 3600 ||
+	    its.it_value.tv_sec < 3500)
+		wl_fail("events.timerfd", "value %ld interval %ld",
+			its.it_value.tv_sec, its.it_interval.tv_sec);
+	kill(getpid(), SIGUSR2);
+	if (read(s->sfd, &si, sizeof(si)) != sizeof(si) ||
+	    si.ssi_signo != SIGUSR2)
+		wl_fail("events.signalfd", "SIGUSR2 not read through signalfd");
+	v = 1;
+	write_all(s->ev, &v, 8);
+	n = epoll_wait(s->ep, ev, 8, 0);
+	for (i = 0; i < n; i++) {
+		seen_ev |= ev[i].data.u64 == 0xabcdef0123ULL;
+		seen_pipe |= ev[i].data.u64 == 42;
+		seen_nested |= ev[i].data.u64 == 99;
+	}
+	if (!seen_ev || !seen_nested)
+		wl_fail("events.epoll", "%d events; eventfd %d nested %d", n,
+			seen_ev, seen_nested);
+	(void)seen_pipe;
+	if (epoll_ctl(s->ep, EPOLL_CTL_DEL, s->ev, NULL))
+		wl_fail("events.epoll_del", "EPOLL_CTL_DEL of a watched fd: %s",
+			strerror(errno));
+	close(open(at("newfile"), O_CREAT | O_WRONLY, 0600));
+	{
+		char b[4096] __attribute__((aligned(8)));
+		struct inotify_event *ie;
+		bool found = false;
+
+		n = read(s->ino, b, sizeof(b));
+		for (i = 0; i < n; i += sizeof(*ie) + ie->len) {
+			ie = (void *)(b + i);
+			found |= ie->wd == 1 && (ie->mask & IN_CREATE) &&
+				 ie->len && !strcmp(ie->name, "newfile");
+		}
+		if (!found)
+			wl_fail("events.inotify", "read %d bytes, no IN_CREATE of newfile on wd 1", n);
+	}
+	wl_verdict("events", m);
+}
+
+static void check_locks(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = 0, .l_len = 0 };
+	int m = wl_mark(), fd = open(at("locked"), O_RDWR);
+	pid_t pid;
+	int st;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		wl_fail("locks.flock", "the shared flock is gone");
+	if (flock(fd, LOCK_SH | LOCK_NB))
+		wl_fail("locks.flock_shared", "the flock became exclusive");
+	if (fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type == F_UNLCK)
+		wl_fail("locks.ofd", "no lock seen from another description");
+	pid = fork();
+	if (pid == 0) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+				   .l_start = 12, .l_len = 1 };
+
+		if (fcntl(fd, F_GETLK, &q) || q.l_type != F_WRLCK ||
+		    q.l_pid != getppid())
+			_exit(1);
+		q.l_start = 100;
+		q.l_type = F_WRLCK;
+		if (fcntl(fd, F_GETLK, &q) || q.l_type != F_RDLCK)
+			_exit(2);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		wl_fail("locks.posix", "child saw wrong locks (%d)", WEXITSTATUS(st));
+	close(fd);
+	wl_verdict("locks", m);
+}
+
+static int root(void)
+{
+	struct st s;
+	int st;
+
+	wl_own_session();
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	setup_files(&s);
+	setup_pipes(&s);
+	setup_sockets(&s);
+	setup_events(&s);
+	setup_locks(&s);
+	if (pipe(s.child_pipe))
+		wl_die("pipe");
+	s.child = fork();
+	if (s.child == 0)
+		_exit(child_main(&s));
+	close(s.child_pipe[0]);
+	printf("READY ROOT=%d\n", getpid());
+	fflush(stdout);
+	while (!go)
+		pause();
+	check_files(&s);
+	lseek(s.file, 4321, SEEK_SET);
+	write_all(s.child_pipe[1], "g", 1);
+	if (waitpid(s.child, &st, 0) != s.child || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		wl_fail("files.fork_shared", "child says %d", WEXITSTATUS(st));
+	else
+		wl_pass("files.fork_shared");
+	check_pipes(&s);
+	check_sockets(&s);
+	check_events(&s);
+	check_locks();
+	return wl_done();
+}
+
+/* a subreaper above the root reaps it and its child after a kill */
+int main(int argc, char **argv)
+{
+	pid_t r, w;
+	int st = 0, x;
+
+	if (argc != 2)
+		wl_die("usage: wl_files DIR");
+	snprintf(dir, sizeof(dir), "%s", argv[1]);
+	signal(SIGUSR1, on_usr1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	r = fork();
+	if (!r)
+		return root();
+	while ((w = waitpid(-1, &x, 0)) > 0)
+		if (w == r)
+			st = x;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
