@@ -387,18 +387,13 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 	}
 }
 
-/* the first fd above every one the image uses and every one we hold */
-static int table_base(struct image *img)
+/* the first fd above every one we hold */
+static int table_base(void)
 {
-	int base = 3, fd;
 	struct dirent *de;
-	size_t i, k;
+	int base = 3, fd;
 	DIR *d;
 
-	for (i = 0; i < img->nprocs; i++)
-		for (k = 0; k < img->procs[i].nfds; k++)
-			if (img->procs[i].fds[k].fd >= base)
-				base = img->procs[i].fds[k].fd + 1;
 	d = opendir("/proc/self/fd");
 	while (d && (de = readdir(d)))
 		if ((fd = atoi(de->d_name)) >= base)
@@ -408,19 +403,36 @@ static int table_base(struct image *img)
 	return base + 1;	/* room for the opendir above */
 }
 
+static int max_fd(const struct proc_image *p)
+{
+	return p->nfds ? p->fds[p->nfds - 1].fd : -1;
+}
+
+/*
+ * The table, then in each child its own descriptors and, above them, one
+ * helper per mapping: all below the hard limit, which we cannot raise.
+ */
 static int make_room(struct image *img, char *err, size_t errlen)
 {
 	struct rlimit rl;
+	uint64_t need = 0, n;
+	size_t i;
 
-	img->fd_base = table_base(img);
+	img->fd_base = table_base();
 	img->fd_end = img->fd_base + img->nfiles;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	/* and room for each child's own helpers (one per mapping, ...) */
-	if ((uint64_t)img->fd_end + 4096 > rl.rlim_max) {
-		snprintf(err, errlen, "the image needs %d descriptors; this host allows %lu",
-			 img->fd_end + 4096, rl.rlim_max);
+	for (i = 0; i < img->nprocs; i++) {
+		n = max_fd(&img->procs[i]) + img->procs[i].nvmas + 64;
+		if (n > need)
+			need = n;
+	}
+	if ((uint64_t)img->fd_end + 2 > need)
+		need = img->fd_end + 2;
+	if (need > rl.rlim_max) {
+		snprintf(err, errlen, "the image needs %lu descriptors; this host allows %lu (RLIMIT_NOFILE)",
+			 need, rl.rlim_max);
 		return -EMFILE;
 	}
 	return 0;
@@ -478,26 +490,108 @@ static void register_epoll(struct image *img, struct proc_image *p,
 	}
 }
 
+/*
+ * Moves every table slot this process needs onto its own descriptors.  The
+ * table may overlap them (the hard limit leaves no room for both side by
+ * side), so this is a parallel move: a descriptor is written only once no
+ * pending move reads from it, and a cycle is broken by moving one source
+ * above every target.
+ */
+struct mover {
+	int *cur;		/* per own fd: where its file is now */
+	bool *done;
+	int *users;		/* per fd number: pending moves reading it */
+	bool *placed;		/* per fd number: holds its final file */
+	int size, above;
+};
+
+static void move_one(struct mover *m, const struct crfs_fd *d, size_t i,
+		     int err_fd)
+{
+	int s = m->cur[i];
+
+	if (s != d->fd && dup2(s, d->fd) < 0)
+		child_fail(err_fd, "fd %d (file %u): dup2: %m", d->fd, d->file);
+	m->placed[d->fd] = true;
+	m->done[i] = true;
+	if (--m->users[s] == 0 && !m->placed[s])
+		close(s);
+}
+
+static void break_cycle(struct mover *m, struct proc_image *p, int err_fd)
+{
+	size_t i, k;
+	int d, nd;
+
+	for (i = 0; m->done[i]; i++)
+		;
+	d = p->fds[i].fd;	/* a source still needed sits there */
+	nd = fcntl(d, F_DUPFD, m->above);
+	if (nd < 0 || nd >= m->size)
+		child_fail(err_fd, "no descriptor free to move fd %d: %m", d);
+	for (k = 0; k < p->nfds; k++)
+		if (!m->done[k] && m->cur[k] == d)
+			m->cur[k] = nd;
+	m->users[nd] = m->users[d];
+	m->users[d] = 0;
+	close(d);
+}
+
+static void install_fds(struct image *img, struct proc_image *p, int err_fd)
+{
+	struct mover m;
+	size_t i, left = p->nfds;
+	bool moved;
+	int s;
+
+	m.above = max_fd(p) + 1;
+	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds + 2;
+	m.cur = calloc(p->nfds + 1, sizeof(int));
+	m.done = calloc(p->nfds + 1, sizeof(bool));
+	m.users = calloc(m.size, sizeof(int));
+	m.placed = calloc(m.size, sizeof(bool));
+	if (!m.cur || !m.done || !m.users || !m.placed)
+		child_fail(err_fd, "out of memory");
+	for (i = 0; i < p->nfds; i++) {
+		m.cur[i] = slot(img, p->fds[i].file);
+		m.users[m.cur[i]]++;
+	}
+	/* what we do not use, others have inherited already */
+	for (s = img->fd_base; s < img->fd_end; s++)
+		if (!m.users[s])
+			close(s);
+	while (left) {
+		moved = false;
+		for (i = 0; i < p->nfds; i++) {
+			if (m.done[i] || (m.cur[i] != p->fds[i].fd &&
+					  m.users[p->fds[i].fd]))
+				continue;
+			move_one(&m, &p->fds[i], i, err_fd);
+			moved = true;
+			left--;
+		}
+		if (!moved)
+			break_cycle(&m, p, err_fd);
+	}
+	for (i = 0; i < p->nfds; i++)
+		if (p->fds[i].cloexec)
+			fcntl(p->fds[i].fd, F_SETFD, FD_CLOEXEC);
+	free(m.cur);
+	free(m.done);
+	free(m.users);
+	free(m.placed);
+}
+
 void files_install(struct image *img, struct proc_image *p, int err_fd)
 {
 	const struct crfs_lock *l;
 	size_t i;
 
-	for (i = 0; i < p->nfds; i++) {
-		const struct crfs_fd *d = &p->fds[i];
-
-		if (dup2(slot(img, d->file), d->fd) < 0)
-			child_fail(err_fd, "fd %d (file %u): dup2: %m", d->fd,
-				   d->file);
-		if (d->cloexec)
-			fcntl(d->fd, F_SETFD, FD_CLOEXEC);
-	}
+	install_fds(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&
 		    img->files[i].owner == p->pid)
 			register_epoll(img, p, &img->files[i], err_fd);
-	/* closing any fd of a file drops our POSIX locks on it: table first */
-	files_close(img);
 	for (i = 0; i < img->nlocks; i++) {
 		l = &img->locks[i];
 		if (!l->ofd && l->pid == p->pid &&

@@ -387,8 +387,9 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	fork_children(img, idx, err_fd);
 	if (p->attr.zombie)
 		become_zombie(p);
-	base = img->fd_end;
-	h.err_fd = isolate_fds(img, err_fd, base);
+	base = p->nfds ? p->fds[p->nfds - 1].fd + 1 : 3;
+	h.err_fd = isolate_fds(img, err_fd,
+			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, h.err_fd);
 	open_helpers(img, p, &h, base);
 	restore_misc(p, h.err_fd);

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * wl_manyfds DIR NFILES NPIPES: a process holding NFILES open files (each
+ * its own file in DIR, each at its own offset) and NPIPES pipes with data
+ * queued, and a child that inherited all of them.  Prints how long that
+ * setup took (setup_seconds, the bench's baseline), then READY ROOT=pid;
+ * on SIGUSR1 both check every offset and every pipe's bytes, and the
+ * child checks that it shares the offsets with its parent.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "wl_common.h"
+
+static volatile sig_atomic_t go;
+static int nfiles, npipes;
+static int *fds, (*pipes)[2];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static size_t pipe_bytes(int i)
+{
+	return 512 + (size_t)i * 600;	/* up to ~60 KiB for 100 pipes */
+}
+
+static void setup(const char *dir)
+{
+	char path[600], buf[65536];
+	int i;
+
+	fds = calloc(nfiles, sizeof(int));
+	pipes = calloc(npipes, sizeof(*pipes));
+	if (!fds || !pipes)
+		wl_die("calloc");
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		fds[i] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fds[i] < 0)
+			wl_die("open %s", path);
+		if (lseek(fds[i], i, SEEK_SET) != i)
+			wl_die("lseek");
+	}
+	for (i = 0; i < npipes; i++) {
+		if (pipe(pipes[i]))
+			wl_die("pipe");
+		wl_fill(buf, sizeof(buf), i);
+		if (write(pipes[i][1], buf, pipe_bytes(i)) != (ssize_t)pipe_bytes(i))
+			wl_die("write pipe");
+	}
+}
+
+/* the parent reads the pipes; the child only the offsets */
+static int check(bool parent)
+{
+	char buf[65536], want[65536];
+	int i, bad = 0;
+
+	for (i = 0; i < nfiles; i++)
+		if (lseek(fds[i], 0, SEEK_CUR) != (parent ? i : i + 1))
+			bad++;
+	for (i = 0; parent && i < npipes; i++) {
+		wl_fill(want, sizeof(want), i);
+		if (read(pipes[i][0], buf, sizeof(buf)) != (ssize_t)pipe_bytes(i) ||
+		    memcmp(buf, want, pipe_bytes(i)))
+			bad++;
+	}
+	return bad;
+}
+
+static int root(const char *dir)
+{
+	double t0 = wl_now(CLOCK_MONOTONIC);
+	int i, st, bad, ready[2];
+	pid_t kid;
+	char c;
+
+	setup(dir);
+	printf("setup_seconds %.4f\n", wl_now(CLOCK_MONOTONIC) - t0);
+	if (pipe(ready))
+		wl_die("pipe");
+	kid = fork();
+	if (!kid) {
+		while (!go)
+			pause();
+		/* the parent moved every offset by one: shared descriptions */
+		if (read(ready[0], &c, 1) != 1)
+			_exit(3);
+		_exit(check(false) ? 1 : 0);
+	}
+	printf("READY ROOT=%d\n", getpid());
+	fflush(stdout);
+	while (!go)
+		pause();
+	bad = check(true);
+	for (i = 0; i < nfiles; i++)
+		lseek(fds[i], 1, SEEK_CUR);
+	kill(kid, SIGUSR1);
+	if (write(ready[1], "g", 1) != 1)
+		bad++;
+	if (waitpid(kid, &st, 0) != kid || st)
+		bad++;
+	printf("%s manyfds: %d files, %d pipes, %d bad\n", bad ? "FAIL" : "PASS",
+	       nfiles, npipes, bad);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl;
+	pid_t r, w;
+	int st = 0, s;
+
+	if (argc != 4)
+		wl_die("usage: wl_manyfds DIR NFILES NPIPES");
+	nfiles = atoi(argv[2]);
+	npipes = atoi(argv[3]);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	if ((rlim_t)nfiles + 2 * npipes + 64 > rl.rlim_max ||
+	    setrlimit(RLIMIT_NOFILE, &rl))
+		wl_die("need %d descriptors", nfiles + 2 * npipes + 64);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGUSR1, on_usr1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	r = fork();
+	if (!r) {
+		setsid();
+		_exit(root(argv[1]));
+	}
+	while ((w = waitpid(-1, &s, 0)) > 0)
+		if (w == r)
+			st = s;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
