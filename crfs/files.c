@@ -158,6 +158,31 @@ static int read_contents(const struct kh_fd *f, char **buf, size_t *len)
 	return kh_read_file(path, buf, len);
 }
 
+static const char *classify_pty(const struct kh_fd *f, struct crfs_file *cf,
+				int *err)
+{
+	struct kh_pty t;
+
+	*err = kh_pty_state(f->pid, f->fd, f->st.st_rdev, &t);
+	if (*err)
+		return NULL;
+	cf->kind = t.master ? FK_PTMX : FK_PTS;
+	cf->pty_index = t.index;
+	cf->locked = t.locked;
+	cf->session = t.session;
+	cf->fg = t.fg;
+	if (t.master) {
+		cf->termios = t.termios;
+		cf->winsize = t.winsize;
+	} else {
+		free(t.termios);
+		free(t.winsize);
+	}
+	/* an outside terminal keeps its own bytes: see pty_links() */
+	cf->mode = t.unread;
+	return NULL;
+}
+
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf, int *err)
 {
@@ -202,8 +227,11 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		*err = pipe_data(c, f, cf);
 		return NULL;
 	}
+	if (S_ISCHR(st->st_mode) &&
+	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev)))
+		return classify_pty(f, cf, err);
 	if (S_ISCHR(st->st_mode))
-		return "terminals and other character devices are not supported yet";
+		return "terminals other than pseudo-terminals, and other character devices, are not supported";
 	if (S_ISBLK(st->st_mode))
 		return "block devices are not supported";
 	return "unknown kind of file";
@@ -468,6 +496,38 @@ static int classify(struct files_ctx *c, uint32_t id)
 	return err;
 }
 
+/*
+ * A slave whose master is not ours is a terminal outside (a shell job's);
+ * inside, bytes unread in either direction cannot be read without taking
+ * them, so such a terminal is refused.
+ */
+static void pty_links(struct files_ctx *c)
+{
+	struct crfs_file *f, *m;
+	size_t i, k;
+
+	for (i = 0; i < c->nfiles; i++) {
+		f = &c->files[i];
+		if (c->bad[i] || (f->kind != FK_PTS && f->kind != FK_PTMX))
+			continue;
+		for (k = 0, m = NULL; f->kind == FK_PTS && k < c->nfiles; k++)
+			if (c->files[k].kind == FK_PTMX &&
+			    c->files[k].pty_index == f->pty_index)
+				m = &c->files[k];
+		f->external = f->kind == FK_PTS && !m;
+		if (m) {
+			f->session = m->session;
+			f->fg = m->fg;
+		}
+		if (f->mode && !f->external) {
+			c->bad[i] = true;
+			report(c, &c->s->fds[c->rep[i]],
+			       "bytes unread in a pseudo-terminal are not supported");
+		}
+		f->mode = 0;
+	}
+}
+
 /* a text list as fdata/ID; an empty one is no file at all */
 static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
 		    int ret)
@@ -721,6 +781,7 @@ int files_finish(struct snapshot *s)
 	ret = ret ?: number_files(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++)
 		ret = classify(&c, i);
+	pty_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {
 		if (c.bad[i - 1])
 			continue;

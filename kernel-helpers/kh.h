@@ -154,6 +154,19 @@ int kh_unix_peek(int sk, bool stream, bool shut, char **buf, size_t *len,
 
 const char *kh_socket_family(pid_t pid, int fd);
 
+/* pty.c */
+struct kh_pty {
+	bool master, locked;
+	int index;
+	int unread;		/* bytes queued either way */
+	char *termios;		/* hex of struct termios; NULL if locked */
+	char *winsize;		/* "rows,cols,xpixel,ypixel" */
+	pid_t session, fg;	/* 0 if nobody's controlling terminal */
+};
+bool kh_is_ptmx(dev_t rdev);
+bool kh_is_pts(dev_t rdev);
+int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t);
+
 /* timers.c: ids, clocks and notification; not the times */
 int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);
 

@@ -19,7 +19,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_PIPE] = "pipe", [FK_FIFO] = "fifo", [FK_UNIX] = "unix",
 	[FK_EVENTFD] = "eventfd", [FK_TIMERFD] = "timerfd",
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
-	[FK_INOTIFY] = "inotify",
+	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket" };
@@ -65,6 +65,13 @@ static const struct file_key keys[] = {
 	{ "sigmask", K_HEX, OFF(sigmask), B(FK_SIGNALFD) },
 	{ "owner", K_INT, OFF(owner), B(FK_EPOLL) },
 	{ "flock", K_LOCK, OFF(flock), 0 },
+	{ "index", K_INT, OFF(pty_index), B(FK_PTMX) | B(FK_PTS) },
+	{ "locked", K_BOOL, OFF(locked), B(FK_PTMX) },
+	{ "winsize", K_STR, OFF(winsize), 0 },
+	{ "termios", K_STR, OFF(termios), 0 },
+	{ "session", K_INT, OFF(session), B(FK_PTS) },
+	{ "fg", K_INT, OFF(fg), B(FK_PTS) },
+	{ "external", K_BOOL, OFF(external), B(FK_PTS) },
 	{ "data", K_DEC, OFF(data), 0 },
 	{ "path", K_STR, OFF(path), PATHED },
 };
@@ -147,6 +154,8 @@ static void free_file(struct crfs_file *f)
 {
 	free(f->path);
 	free(f->abstract);
+	free(f->termios);
+	free(f->winsize);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -216,7 +225,7 @@ static int parse_file_line(struct crfs_text *t, char *line,
 			   struct crfs_file *f)
 {
 	char *cur = line, *tok, *eq;
-	unsigned seen = 0;
+	uint64_t seen = 0;
 	uint64_t id;
 	size_t k;
 	int ret;
@@ -242,15 +251,15 @@ static int parse_file_line(struct crfs_text *t, char *line,
 			;
 		if (k == NKEYS)
 			return text_error(t, "unknown key '%s'", tok);
-		if (seen & (1u << k))
+		if (seen & (1ULL << k))
 			return text_error(t, "key '%s' repeated", tok);
-		seen |= 1u << k;
+		seen |= 1ULL << k;
 		ret = parse_key(t, f, &keys[k], eq + 1);
 		if (ret)
 			return ret;
 	}
 	for (k = 0; k < NKEYS; k++)
-		if ((keys[k].kinds & B(f->kind)) && !(seen & (1u << k)))
+		if ((keys[k].kinds & B(f->kind)) && !(seen & (1ULL << k)))
 			return text_error(t, "%s file without '%s'",
 					  kind_names[f->kind], keys[k].name);
 	if (f->path && f->path[0] != '/')

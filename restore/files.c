@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <termios.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -321,6 +322,111 @@ static int open_inotify(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
+static int unhex(const char *s, void *out, size_t n)
+{
+	unsigned char *b = out;
+	unsigned v;
+	size_t i;
+
+	if (strlen(s) != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = v;
+	}
+	return 0;
+}
+
+/*
+ * The terminal's termios (on the slave) and window size.  The slave stays
+ * open (held) until every file is: a pts's last close resets its termios.
+ */
+static int pty_settings(int master, const char *slave, const struct crfs_file *f,
+			int *held)
+{
+	struct termios tio;
+	struct winsize ws = { 0 };
+	unsigned r, c, x, y;
+	int fd, ret = 0;
+
+	if (f->winsize && sscanf(f->winsize, "%u,%u,%u,%u", &r, &c, &x, &y) == 4) {
+		ws = (struct winsize){ r, c, x, y };
+		if (ioctl(master, TIOCSWINSZ, &ws))
+			return -errno;
+	}
+	if (!f->termios)
+		return 0;
+	if (unhex(f->termios, &tio, sizeof(tio)))
+		return -EINVAL;
+	fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcsetattr(fd, TCSANOW, &tio))
+		ret = -errno;
+	*held = fd;
+	return ret;
+}
+
+/*
+ * devpts hands out the lowest free index: hold what comes before ours.
+ * A different index would change the terminal's name under the programs.
+ */
+static int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
+{
+	int held[256], nheld = 0, fd = -1, idx = -1, zero = 0, ret = 0;
+	char path[64];
+
+	while (nheld < 256) {
+		fd = open("/dev/ptmx", (f->flags & ~O_CREAT) | O_NOCTTY);
+		if (fd < 0 || ioctl(fd, TIOCGPTN, &idx) || idx == f->pty_index)
+			break;
+		held[nheld++] = fd;
+		fd = -1;
+		if (idx > f->pty_index)
+			break;
+	}
+	while (nheld)
+		close(held[--nheld]);
+	if (fd < 0)
+		return FAIL(c, "file %u: /dev/pts/%d is taken on this host (got %d)",
+			    f->id, f->pty_index, idx);
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (!f->locked || f->termios)
+		ret = ioctl(fd, TIOCSPTLCK, &zero) ? -errno : 0;
+	if (!ret)
+		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
+	if (!ret && f->locked) {
+		int one = 1;
+
+		ioctl(fd, TIOCSPTLCK, &one);
+	}
+	if (ret) {
+		close(fd);
+		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
+			    strerror(-ret));
+	}
+	return place(c, f, fd);
+}
+
+static int open_pts(struct open_ctx *c, const struct crfs_file *f)
+{
+	char path[64];
+	const char *p = path;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (f->external) {
+		if (!c->img->shell_job)
+			return FAIL(c, "file %u: %s is a terminal outside the image (a shell job's): restore with --shell-job to give it ours",
+				    f->id, path);
+		p = ttyname(STDIN_FILENO) ?: ttyname(STDOUT_FILENO) ?:
+		    ttyname(STDERR_FILENO);
+		if (!p)
+			return FAIL(c, "--shell-job: crfs-restore runs on no terminal");
+	}
+	return place(c, f, open(p, (f->flags & ~O_CREAT) | O_NOCTTY));
+}
+
 static int take_flock(struct open_ctx *c, const struct crfs_file *f)
 {
 	if (!f->flock)
@@ -380,8 +486,11 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 		return place(c, f, epoll_create1(0));
 	case FK_INOTIFY:
 		return open_inotify(c, f);
+	case FK_PTMX:
+		return open_ptmx(c, f);
 	case FK_UNIX:
-		return 0;	/* all sockets at once: they refer to each other */
+	case FK_PTS:
+		return 0;	/* once what they refer to is there */
 	default:
 		return FAIL(c, "file %u: unknown kind", f->id);
 	}
@@ -455,6 +564,9 @@ int files_open(struct image *img, char *err, size_t errlen)
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
 	ret = ret ?: sockets_open(img, err, errlen);
+	for (i = 0; !ret && i < img->nfiles; i++)
+		if (img->files[i].kind == FK_PTS)
+			ret = open_pts(&c, &img->files[i]);
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = take_flock(&c, &img->files[i]);
 	ret = ret ?: take_ofd_locks(&c);
@@ -582,12 +694,43 @@ static void install_fds(struct image *img, struct proc_image *p, int err_fd)
 	free(m.placed);
 }
 
+/*
+ * A session leader takes its terminal back, and gives it its foreground
+ * group, which another process of the tree may still be creating.
+ */
+static void take_ctty(struct image *img, struct proc_image *p,
+		      const struct crfs_file *f, int err_fd)
+{
+	char path[64];
+	pid_t fg = image_vpid(img, f->fg);
+	int fd = proc_fd_of(p, f->id), tries;
+	bool own = fd < 0;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (own)
+		fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0))
+		child_fail(err_fd, "%s: cannot make it our controlling terminal: %m",
+			   path);
+	for (tries = 0; f->fg && tcsetpgrp(fd, fg); tries++) {
+		if (tries == 500)
+			child_fail(err_fd, "%s: foreground group %d: %m", path, fg);
+		usleep(10000);
+	}
+	if (own)
+		close(fd);
+}
+
 void files_install(struct image *img, struct proc_image *p, int err_fd)
 {
 	const struct crfs_lock *l;
 	size_t i;
 
 	install_fds(img, p, err_fd);
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
+		    img->files[i].session == p->pid && p->attr.sid == p->pid)
+			take_ctty(img, p, &img->files[i], err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&
 		    img->files[i].owner == p->pid)

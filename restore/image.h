@@ -59,6 +59,7 @@ struct image {
 	struct file_extra *fx;		/* per file */
 	struct crfs_lock *locks;
 	size_t nlocks;
+	bool shell_job;		/* --shell-job: outside terminals are ours */
 	/* crfs-restore opens file id at fd_base + id - 1, below fd_end */
 	int fd_base, fd_end;
 };

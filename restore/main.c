@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * crfs-restore [-d] [--pidfile FILE] DIR
+ * crfs-restore [-d] [--pidfile FILE] [--shell-job] DIR
  *
  * Check the whole image, recreate the process with its saved pid (the
  * child restores itself, we trace it), hand over, then either wait for it
@@ -24,15 +24,17 @@
 
 struct opts {
 	bool detach;
+	bool shell_job;
 	const char *pidfile;
 	const char *dir;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crfs-restore [-d] [--pidfile FILE] DIR\n"
+	fprintf(f, "usage: crfs-restore [-d] [--pidfile FILE] [--shell-job] DIR\n"
 		   "  -d, --detach      return once the tree runs, print the root pid\n"
-		   "      --pidfile F   write the root pid to F\n");
+		   "      --pidfile F   write the root pid to F\n"
+		   "  -j, --shell-job   a terminal from outside the image becomes ours\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -40,13 +42,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "detach", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "shell-job", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "dh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "djh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			o->shell_job = true;
+			break;
 		case 'd':
 			o->detach = true;
 			break;
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	image_unmap_pages(&img);
+	img.shell_job = o.shell_job;
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);

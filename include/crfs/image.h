@@ -155,6 +155,8 @@ enum crfs_file_kind {
 	FK_SIGNALFD,
 	FK_EPOLL,		/* interest list in fdata/ID */
 	FK_INOTIFY,		/* watches in fdata/ID */
+	FK_PTMX,		/* pseudo-terminal master, /dev/pts/INDEX's */
+	FK_PTS,			/* pseudo-terminal slave /dev/pts/INDEX */
 	FK_COUNT,
 };
 
@@ -193,6 +195,14 @@ struct crfs_file {
 	pid_t owner;
 	/* flock() lock held through this description: 0, 'r' or 'w' */
 	int flock;
+	/* ptmx, pts */
+	int pty_index;
+	char *termios;		/* ptmx: the terminal's struct termios, hex */
+	char *winsize;		/* ptmx: rows,cols,xpixel,ypixel */
+	bool locked;		/* ptmx: the slave is still locked */
+	pid_t session;		/* pts: the session it is the terminal of */
+	pid_t fg;		/* pts: its foreground process group */
+	bool external;		/* pts: its master is outside (a shell job's) */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */

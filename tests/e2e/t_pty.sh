@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A pty pair inside the container, as script(1) or a terminal emulator
+# holds one: python3's pty.fork(); the parent keeps the master and copies
+# what it reads to its stdout (the log); the child, a session leader whose
+# controlling terminal is the slave, set the window size, turned ECHO off
+# and moved VINTR.  After checkpoint, kill
+# and restore, the child (SIGUSR1) checks that it has the same terminal
+# (name, settings, size), still as its controlling terminal with its group
+# in the foreground, and that what it prints still reaches the log.
+. "$(dirname "$0")/lib.sh"
+
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+
+read -r -d '' PTY_PY <<'EOS'
+import fcntl, os, pty, signal, struct, sys, termios, time
+kid, master = pty.fork()
+if kid:
+    while True:
+        try:
+            d = os.read(master, 4096)
+        except OSError:
+            break
+        if not d:
+            break
+        os.write(1, d)
+    _, st = os.waitpid(kid, 0)
+    sys.exit(os.waitstatus_to_exitcode(st))
+a = termios.tcgetattr(0)
+a[1] &= ~termios.ONLCR              # plain \n in the log
+a[3] &= ~termios.ECHO
+a[6][termios.VINTR] = b'\x07'
+termios.tcsetattr(0, termios.TCSANOW, a)
+fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+name = os.ttyname(0)
+go = []
+signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
+print("READY", flush=True)
+while not go:
+    time.sleep(0.02)
+b = termios.tcgetattr(0)
+rows, cols = struct.unpack("HHHH", fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+checks = {
+    "name": os.ttyname(0) == name,
+    "echo": not (b[3] & termios.ECHO),
+    "vintr": b[6][termios.VINTR] == b'\x07',
+    "winsize": (rows, cols) == (33, 77),
+    "ctty": os.getsid(0) == os.getpid() and
+            os.fstat(os.open("/dev/tty", os.O_RDWR)) is not None and
+            os.stat(name).st_rdev == os.fstat(0).st_rdev,
+    "foreground": os.tcgetpgrp(0) == os.getpgrp(),
+}
+for k, v in checks.items():
+    print("%s pty.%s" % ("PASS" if v else "FAIL", k), flush=True)
+time.sleep(0.3)
+sys.exit(0 if all(checks.values()) else 1)
+EOS
+
+crfs_mount
+log=$T_DIR/pty.log
+printf "%s\n" "$PTY_PY" >"$T_DIR/ptytest.py"
+start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" "$T_DIR/ptytest.py"
+wrapper=$WL_PID
+wait_root "$log" "$wrapper"
+root=$ROOT_PID
+track_tree "$root"
+kid=$(cat /proc/"$root"/task/*/children | tr -d ' ')
+[ -n "$kid" ] || fail "the pty holder has no child"
+checkpoint pt "$root" "$T_DIR/ckpt"
+grep -q ' ptmx ' "$T_DIR/ckpt/files" || fail "no pty master in the image"
+kill_and_reap pt "$root" "$wrapper"
+restore_bg "$T_DIR/ckpt" "$root"
+track_tree "$root"
+kill -USR1 "$kid" || fail "cannot signal restored $kid"
+expect_pass "$log" "$RESTORE_PID" 30
+pass
