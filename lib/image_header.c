@@ -81,6 +81,9 @@ static int parse_identity(struct crfs_text *t, struct crfs_header *h)
 	if (h->version > CRFS_FORMAT_VERSION)
 		return text_error(t, "format version %d is newer than this crfs-restore understands (%d)",
 				  h->version, CRFS_FORMAT_VERSION);
+	if (h->version < CRFS_FORMAT_VERSION)
+		return text_error(t, "format version %d is older than this crfs-restore reads (%d): checkpoint again",
+				  h->version, CRFS_FORMAT_VERSION);
 	v = expect_line(t, line, sizeof(line), "arch");
 	if (!v || strlen(v) >= sizeof(h->arch))
 		return text_error(t, "bad 'arch' line");
