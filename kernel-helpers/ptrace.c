@@ -208,10 +208,16 @@ void kh_syscall_restart(struct user_regs_struct *r, enum kh_restart_mode mode)
 		reissue(r, r->orig_rax);
 		break;
 	case -ERESTART_RESTARTBLOCK:
+		/*
+		 * A fresh task has no restart block (the time left): sleeps
+		 * resume from rem, other timed waits (poll, futex) wait their
+		 * whole timeout again.  EINTR instead would be seen: programs
+		 * that block every signal (signalfd users) take it as fatal.
+		 */
 		if (mode == KH_RESTART_IN_PLACE)
 			reissue(r, __NR_restart_syscall);
 		else if (!reissue_sleep(r))
-			r->rax = -EINTR;
+			reissue(r, r->orig_rax);
 		break;
 	}
 	r->orig_rax = -1;

@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A pty pair inside the container, as script(1) or a terminal emulator
-# holds one: python3's pty.fork(); the parent keeps the master and copies
-# what it reads to its stdout (the log); the child, a session leader whose
-# controlling terminal is the slave, set the window size, turned ECHO off
-# and moved VINTR.  After checkpoint, kill
+# A pty pair inside the container, held twice over: by python3's
+# pty.fork() (the parent keeps the master and copies what it reads to its
+# stdout, the log), and by script(1) (master, signalfd, poll with a
+# timeout).  The child, a session leader whose controlling terminal is the
+# slave, set the window size, turned ECHO off and moved VINTR.  After checkpoint, kill
 # and restore, the child (SIGUSR1) checks that it has the same terminal
 # (name, settings, size), still as its controlling terminal with its group
 # in the foreground, and that what it prints still reaches the log.
@@ -16,7 +16,7 @@ PY=$(python_bin)
 
 read -r -d '' PTY_PY <<'EOS'
 import fcntl, os, pty, signal, struct, sys, termios, time
-kid, master = pty.fork()
+kid, master = pty.fork() if sys.argv[1] == "fork" else (0, -1)
 if kid:
     while True:
         try:
@@ -59,20 +59,29 @@ sys.exit(0 if all(checks.values()) else 1)
 EOS
 
 crfs_mount
-log=$T_DIR/pty.log
 printf "%s\n" "$PTY_PY" >"$T_DIR/ptytest.py"
-start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" "$T_DIR/ptytest.py"
-wrapper=$WL_PID
-wait_root "$log" "$wrapper"
-root=$ROOT_PID
-track_tree "$root"
-kid=$(cat /proc/"$root"/task/*/children | tr -d ' ')
-[ -n "$kid" ] || fail "the pty holder has no child"
-checkpoint pt "$root" "$T_DIR/ckpt"
-grep -q ' ptmx ' "$T_DIR/ckpt/files" || fail "no pty master in the image"
-kill_and_reap pt "$root" "$wrapper"
-restore_bg "$T_DIR/ckpt" "$root"
-track_tree "$root"
-kill -USR1 "$kid" || fail "cannot signal restored $kid"
-expect_pass "$log" "$RESTORE_PID" 30
+for how in fork script; do
+	log=$T_DIR/pty-$how.log
+	if [ "$how" = fork ]; then
+		start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" \
+			"$PY" "$T_DIR/ptytest.py" fork
+	else
+		command -v script >/dev/null || fail "script(1) not found"
+		start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" script -q -e \
+			-c "exec $PY $T_DIR/ptytest.py direct" /dev/null
+	fi
+	wrapper=$WL_PID
+	wait_root "$log" "$wrapper"
+	root=$ROOT_PID
+	track_tree "$root"
+	kid=$(cat /proc/"$root"/task/*/children | tr -d ' ')
+	[ -n "$kid" ] || fail "$how: the pty holder has no child"
+	checkpoint "pt$how" "$root" "$T_DIR/ckpt-$how"
+	grep -q ' ptmx ' "$T_DIR/ckpt-$how/files" || fail "$how: no pty master in the image"
+	kill_and_reap "pt$how" "$root" "$wrapper"
+	restore_bg "$T_DIR/ckpt-$how" "$root"
+	track_tree "$root"
+	kill -USR1 "$kid" || fail "$how: cannot signal restored $kid"
+	expect_pass "$log" "$RESTORE_PID" 30
+done
 pass
