@@ -331,6 +331,23 @@ static const struct kh_unix *listener_of(struct files_ctx *c, uint64_t ino)
 	return NULL;
 }
 
+/* an accepted socket shares its listener's name: is that one ours? */
+static const struct kh_unix *named_listener(struct files_ctx *c,
+					    const struct kh_unix *u)
+{
+	size_t i;
+
+	if (!u->namelen)
+		return NULL;
+	for (i = 0; i < c->nsocks; i++)
+		if (c->socks[i].state == TCP_LISTEN &&
+		    c->socks[i].namelen == u->namelen &&
+		    !memcmp(c->socks[i].name, u->name, u->namelen) &&
+		    socket_inside(c, c->socks[i].ino))
+			return &c->socks[i];
+	return NULL;
+}
+
 static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
 {
 	if (!u->namelen)
@@ -367,6 +384,8 @@ static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
 		if (!socket_inside(c, u->peer))
 			return "connected to a socket outside the container";
 		cf->peer = u->peer;
+		l = u->type == SOCK_DGRAM ? NULL : named_listener(c, u);
+		cf->accepted = l ? l->ino : 0;
 		return NULL;
 	}
 	l = u->type == SOCK_DGRAM ? NULL : listener_of(c, u->ino);

@@ -29,21 +29,49 @@ void kh_free_fds(struct kh_fd *f, size_t n)
 	free(f);
 }
 
-static int add_fd(pid_t pid, int fd, struct kh_fd **fds, size_t *n,
-		  size_t *cap)
+/* fdinfo is a few short lines: one read */
+static int read_at(int dir, const char *name, char **out)
 {
-	struct kh_fd f = { .fd = fd, .pid = pid }, *nf;
-	char path[64];
+	char buf[8192];
+	int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n == sizeof(buf) - 1) {
+		/* long epoll or inotify lists */
+		char path[64];
+
+		return snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dir,
+				name), kh_read_file(path, out, NULL);
+	}
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* the lookups go through directory fds: /proc/PID/fd is walked once */
+static int add_fd(pid_t pid, int fddir, int infodir, const char *name,
+		  struct kh_fd **fds, size_t *n, size_t *cap)
+{
+	struct kh_fd f = { .fd = atoi(name), .pid = pid }, *nf;
+	char link[CRFS_PATH_MAX];
+	ssize_t len;
 	int ret;
 
-	snprintf(path, sizeof(path), "fd/%d", fd);
-	ret = kh_proc_link(pid, path, &f.link);
-	if (ret)
-		return ret == -ENOENT ? 0 : ret;	/* closed meanwhile */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	f.st_ok = !stat(path, &f.st);
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	ret = kh_read_file(path, &f.info, NULL);
+	len = readlinkat(fddir, name, link, sizeof(link) - 1);
+	if (len < 0)
+		return errno == ENOENT ? 0 : -errno;	/* closed meanwhile */
+	link[len] = '\0';
+	f.link = strdup(link);
+	if (!f.link)
+		return -ENOMEM;
+	f.st_ok = !fstatat(fddir, name, &f.st, 0);
+	ret = read_at(infodir, name, &f.info);
 	if (ret) {
 		free(f.link);
 		return ret == -ENOENT ? 0 : ret;
@@ -68,16 +96,25 @@ int kh_proc_fds(pid_t pid, struct kh_fd **out, size_t *nout)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	char path[64];
-	int ret = 0;
+	int ret = 0, infodir;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	if (!d)
 		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	infodir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (infodir < 0) {
+		ret = -errno;
+		closedir(d);
+		return ret;
+	}
 	while (!ret && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			ret = add_fd(pid, atoi(de->d_name), &fds, &n, &cap);
+			ret = add_fd(pid, dirfd(d), infodir, de->d_name, &fds,
+				     &n, &cap);
+	close(infodir);
 	closedir(d);
 	if (ret) {
 		kh_free_fds(fds, n);

@@ -54,6 +54,7 @@ static const struct file_key keys[] = {
 	{ "shutdown", K_DEC, OFF(shutdown), B(FK_UNIX) },
 	{ "msgs", K_DEC, OFF(nmsgs), 0 },
 	{ "connect", K_DEC, OFF(connect_to), 0 },
+	{ "accepted", K_DEC, OFF(accepted), 0 },
 	{ "abstract", K_STR, OFF(abstract), 0 },
 	{ "count", K_HEX, OFF(count), B(FK_EVENTFD) },
 	{ "semaphore", K_BOOL, OFF(semaphore), B(FK_EVENTFD) },
@@ -94,6 +95,8 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->kind == FK_UNIX && f->sock_type != SOCK_T_STREAM;
 		if (!strcmp(k->name, "connect"))
 			return f->connect_to != 0;
+		if (!strcmp(k->name, "accepted"))
+			return f->accepted != 0;
 		if (!strcmp(k->name, "data"))
 			return f->data != 0;
 		return false;

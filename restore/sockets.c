@@ -268,7 +268,8 @@ static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 {
 	const struct crfs_file *g = f->peer ? by_ino(c->img, f->peer) : NULL;
 
-	if (c->done[f->id - 1] || f->connect_to)
+	if (c->done[f->id - 1] || f->connect_to || f->accepted ||
+	    (g && g->accepted))
 		return 0;
 	if (g && g->peer == f->ino)
 		return open_pair(c, f, g);
@@ -277,6 +278,44 @@ static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (f->sock_type != SOCK_T_DGRAM && f->backlog < 0 && f->data)
 		return open_pair(c, f, NULL);
 	return open_single(c, f, NULL);
+}
+
+/*
+ * A connection accepted from a listener of ours is made again the same
+ * way, so both ends have the names they had: the peer connects to the
+ * listener, and we accept.  Before any connection still pending there.
+ */
+static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
+{
+	const struct crfs_file *l, *g;
+	int sk, a, ret;
+
+	if (c->done[f->id - 1] || !f->accepted)
+		return 0;
+	l = by_ino(c->img, f->accepted);
+	g = by_ino(c->img, f->peer);
+	if (!l || !g || !c->done[l->id - 1])
+		return FAIL(c, "file %u: its listener (socket %lu) or peer is not in the image",
+			    f->id, f->accepted);
+	sk = socket(AF_UNIX, sock_types[g->sock_type] | SOCK_CLOEXEC, 0);
+	if (sk < 0)
+		return FAIL(c, "file %u: socket: %s", g->id, strerror(errno));
+	ret = bind_name(c, sk, g);
+	ret = ret ?: connect_to(c, sk, g, l);
+	a = ret ? -1 : accept4(slot(c->img, l->id), NULL, NULL, SOCK_CLOEXEC);
+	if (!ret && a < 0)
+		ret = FAIL(c, "file %u: accept on %s: %s", f->id, name_of(l),
+			   strerror(errno));
+	ret = ret ?: refill(c, sk, f, false);
+	ret = ret ?: refill(c, a, g, false);
+	if (ret) {
+		close(sk);
+		if (a >= 0)
+			close(a);
+		return ret;
+	}
+	ret = place(c, f, a);
+	return ret ?: place(c, g, sk);
 }
 
 static int second_pass(struct sock_ctx *c, const struct crfs_file *f)
@@ -309,7 +348,7 @@ int sockets_open(struct image *img, char *err, size_t errlen)
 {
 	struct sock_ctx c = { img, err, errlen, NULL };
 	int (*pass[])(struct sock_ctx *, const struct crfs_file *) = {
-		first_pass, second_pass, finish,
+		first_pass, accept_pass, second_pass, finish,
 	};
 	size_t i, k;
 	int ret = 0;
@@ -317,7 +356,7 @@ int sockets_open(struct image *img, char *err, size_t errlen)
 	c.done = calloc(img->nfiles + 1, sizeof(bool));
 	if (!c.done)
 		return FAIL(&c, "out of memory");
-	for (k = 0; !ret && k < 3; k++)
+	for (k = 0; !ret && k < 4; k++)
 		for (i = 0; !ret && i < img->nfiles; i++)
 			if (img->files[i].kind == FK_UNIX)
 				ret = pass[k](&c, &img->files[i]);

@@ -181,6 +181,7 @@ struct crfs_file {
 	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
 	uint32_t nmsgs;		/* dgram/seqpacket: messages in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
+	uint64_t accepted;	/* came from accept() on this listener */
 	/* eventfd */
 	uint64_t count;
 	bool semaphore;

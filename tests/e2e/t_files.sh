@@ -21,6 +21,8 @@ for mode in thaw restore; do
 	track_tree "$root"
 	checkpoint "f$mode" "$root" "$T_DIR/ckpt-$mode"
 	grep -q ' unix ' "$T_DIR/ckpt-$mode/files" || fail "files lists no unix socket"
+	grep -q " accepted=" "$T_DIR/ckpt-$mode/files" || fail "files marks no accepted connection"
+	grep -q " connect=" "$T_DIR/ckpt-$mode/files" || fail "files marks no pending connection"
 	if [ "$mode" = thaw ]; then
 		cr_thaw "f$mode"
 		kill -USR1 "$root" || fail "cannot signal $root"

@@ -80,6 +80,7 @@ struct st {
 	int file, file_dup, append, dirfd, del, devnull;
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
+	int acc, client2;
 	int ev, tfd, sfd, ep, ep2, ino;
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
@@ -166,6 +167,15 @@ static void setup_sockets(struct st *s)
 	if (s->listener < 0 || bind(s->listener, (void *)&a, sizeof(a)) ||
 	    listen(s->listener, 7))
 		wl_die("listener");
+	/* one connection accepted, with data both ways, then one pending */
+	s->client2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(s->client2, (void *)&a, sizeof(a)))
+		wl_die("connect");
+	s->acc = accept(s->listener, NULL, NULL);
+	if (s->acc < 0)
+		wl_die("accept");
+	write_all(s->client2, "from-client", 11);
+	write_all(s->acc, "from-server", 11);
 	s->client = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (connect(s->client, (void *)&a, sizeof(a)))
 		wl_die("connect");
@@ -340,6 +350,21 @@ static void check_sockets(struct st *s)
 	}
 	if (recv(s->adg, buf, 100, 0) != 11 || memcmp(buf, "to-abstract", 11))
 		wl_fail("sockets.abstract", "queued datagram lost");
+	if (recv(s->acc, buf, 100, MSG_DONTWAIT) != 11 ||
+	    memcmp(buf, "from-client", 11) ||
+	    recv(s->client2, buf, 100, MSG_DONTWAIT) != 11 ||
+	    memcmp(buf, "from-server", 11))
+		wl_fail("sockets.accepted_data", "data of an accepted connection lost");
+	{
+		struct sockaddr_un n1, n2;
+		socklen_t l1 = sizeof(n1), l2 = sizeof(n2);
+
+		if (getsockname(s->acc, (void *)&n1, &l1) ||
+		    getpeername(s->client2, (void *)&n2, &l2) ||
+		    strcmp(n1.sun_path, at("sock")) || strcmp(n2.sun_path, at("sock")))
+			wl_fail("sockets.accepted_names",
+				"accepted socket not named after its listener");
+	}
 	wl_verdict("sockets", m);
 }
 
