@@ -32,6 +32,15 @@ struct files_ctx {
 	struct kh_unix *socks;
 	size_t nsocks;
 	bool socks_listed;
+	struct queue *queues;	/* socket queues with their chunks */
+	size_t nqueues;
+};
+
+/* a socket's queued messages, and the files in flight with them */
+struct queue {
+	uint32_t id;		/* the socket's file */
+	struct kh_unix_queue q;	/* data already handed to fdata/ID */
+	uint32_t **ids;		/* per chunk: file ids of its fds */
 };
 
 int files_add_process(struct snapshot *s, pid_t pid)
@@ -112,8 +121,12 @@ static int number_files(struct files_ctx *c)
 
 static void report(struct files_ctx *c, const struct kh_fd *f, const char *why)
 {
-	snapshot_report(c->s, "process %d fd %d (%s): %s", f->pid, f->fd,
-			f->link, why);
+	if (f->pid == getpid())
+		snapshot_report(c->s, "a file in flight in a unix socket's queue (%s): %s",
+				f->link, why);
+	else
+		snapshot_report(c->s, "process %d fd %d (%s): %s", f->pid,
+				f->fd, f->link, why);
 }
 
 static int add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
@@ -401,43 +414,160 @@ static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
 }
 
 static int unix_queue(struct files_ctx *c, const struct kh_fd *f,
-		      struct crfs_file *cf, const char **why)
+		      struct crfs_file *cf)
 {
-	uint32_t *lens;
-	size_t len, n, i;
-	struct strbuf sb;
-	char *buf;
+	struct kh_unix_queue q;
+	struct queue *nq;
 	int sk, ret;
 
 	sk = kh_steal_fd(f->pid, f->fd);
 	if (sk < 0)
 		return sk;
 	ret = kh_unix_peek(sk, cf->sock_type == SOCK_T_STREAM,
-			   cf->shutdown & 1, &buf, &len,
-			   &lens, &n);
+			   cf->shutdown & 1, &q);
 	close(sk);
-	if (ret == -EXDEV) {
-		*why = "file descriptors in flight (SCM_RIGHTS) are not supported";
-		return 0;
-	}
 	if (ret)
 		return ret;
-	cf->data = len;
-	cf->nmsgs = n;
-	ret = len ? add_fdata(c, cf->id, "", buf, len) : 0;
-	if (!len)
-		free(buf);
-	sb_init(&sb);
-	for (i = 0; !ret && i < n; i++)
-		ret = sb_printf(&sb, "%u\n", lens[i]);
-	free(lens);
-	if (!ret && n) {
-		char path[64];
-
-		snprintf(path, sizeof(path), "%s/%u.msgs", CRFS_D_FDATA, cf->id);
-		return snapshot_add_text(c->s, path, &sb, 0);
+	cf->data = q.len;
+	if (q.len)
+		ret = add_fdata(c, cf->id, "", q.data, q.len);
+	else
+		free(q.data);
+	q.data = NULL;
+	/* stream bytes with no file attached need no boundaries */
+	if (ret || (cf->sock_type == SOCK_T_STREAM && !q.nfds)) {
+		kh_unix_free_queue(&q);
+		return ret;
 	}
-	sb_free(&sb);
+	cf->nmsgs = q.nchunks;
+	nq = realloc(c->queues, (c->nqueues + 1) * sizeof(*nq));
+	if (!nq) {
+		kh_unix_free_queue(&q);
+		return -ENOMEM;
+	}
+	c->queues = nq;
+	nq[c->nqueues++] = (struct queue){ cf->id, q, NULL };
+	return 0;
+}
+
+static int grow_files(struct files_ctx *c)
+{
+	size_t n = c->nfiles + 1;
+	struct crfs_file *nf = realloc(c->files, (n + 1) * sizeof(*nf));
+	bool *nb;
+	size_t *nr;
+
+	if (!nf)
+		return -ENOMEM;
+	c->files = nf;
+	memset(&c->files[n - 1], 0, 2 * sizeof(*nf));
+	nb = realloc(c->bad, (n + 1) * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	c->bad = nb;
+	c->bad[n - 1] = false;
+	nr = realloc(c->rep, (n + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	c->rep = nr;
+	return 0;
+}
+
+/*
+ * The file id of a file in flight (our copy at fd): a description the
+ * container holds, or a new one that only the queue holds.  A new one is
+ * described from our own /proc entries like any other.
+ */
+static int inflight_file(struct files_ctx *c, int fd, uint32_t *id)
+{
+	struct kh_fd self = { .pid = getpid(), .fd = fd }, *nf;
+	struct snapshot *s = c->s;
+	uint32_t *nfid;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < s->nfds; i++)
+		if (!kh_kcmp_file(&self, &s->fds[i])) {
+			*id = c->fid[i];
+			close(fd);
+			return 0;
+		}
+	ret = kh_self_fd(fd, &self);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	nf = realloc(s->fds, (s->nfds + 1) * sizeof(*nf));
+	nfid = realloc(c->fid, (s->nfds + 1) * sizeof(*nfid));
+	if (nf)
+		s->fds = nf;
+	if (nfid)
+		c->fid = nfid;
+	if (!nf || !nfid || grow_files(c)) {
+		free(self.link);
+		free(self.info);
+		close(fd);
+		return -ENOMEM;
+	}
+	s->capfds = s->nfds + 1;
+	s->fds[s->nfds] = self;
+	c->fid[s->nfds] = ++c->nfiles;
+	c->rep[c->nfiles - 1] = s->nfds++;
+	*id = c->nfiles;
+	return 0;
+}
+
+static int render_msgs(struct files_ctx *c, struct queue *q)
+{
+	struct strbuf sb;
+	char path[64];
+	size_t i;
+	int k, ret = 0;
+
+	sb_init(&sb);
+	for (i = 0; !ret && i < q->q.nchunks; i++) {
+		ret = sb_printf(&sb, "%u", q->q.chunks[i].len);
+		for (k = 0; !ret && k < q->q.chunks[i].nfds; k++)
+			ret = sb_printf(&sb, "%c%u", k ? ',' : ' ', q->ids[i][k]);
+		ret = ret ?: sb_printf(&sb, "\n");
+	}
+	snprintf(path, sizeof(path), "%s/%u.msgs", CRFS_D_FDATA, q->id);
+	return snapshot_add_text(c->s, path, &sb, ret);
+}
+
+static int classify(struct files_ctx *c, uint32_t id);
+
+/*
+ * Files in flight get their ids, new files are described (they may be
+ * sockets with files in flight themselves), then each queue's list.
+ */
+static int resolve_inflight(struct files_ctx *c, uint32_t *classified)
+{
+	struct kh_unix_chunk *ch;
+	size_t i, n;
+	int k, ret = 0;
+
+	for (n = 0; !ret && n < c->nqueues; n++) {
+		struct queue *q = &c->queues[n];
+
+		q->ids = calloc(q->q.nchunks + 1, sizeof(*q->ids));
+		if (!q->ids)
+			return -ENOMEM;
+		for (i = 0; !ret && i < q->q.nchunks; i++) {
+			ch = &q->q.chunks[i];
+			q->ids[i] = calloc(ch->nfds + 1, sizeof(uint32_t));
+			if (!q->ids[i])
+				return -ENOMEM;
+			for (k = 0; !ret && k < ch->nfds; k++) {
+				ret = inflight_file(c, ch->fds[k], &q->ids[i][k]);
+				ch->fds[k] = -1;	/* closed or kept */
+			}
+		}
+		while (!ret && *classified < c->nfiles)
+			ret = classify(c, ++*classified);
+		q = &c->queues[n];	/* classify may have moved it */
+		ret = ret ?: render_msgs(c, q);
+	}
 	return ret;
 }
 
@@ -472,8 +602,8 @@ static const char *classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	why = unix_name(u, cf) ?: unix_links(c, u, cf);
 	if (why || u->state == TCP_LISTEN)
 		return why;
-	*err = unix_queue(c, f, cf, &why);
-	return why;
+	*err = unix_queue(c, f, cf);
+	return NULL;
 }
 
 static int classify(struct files_ctx *c, uint32_t id)
@@ -781,6 +911,18 @@ static int render_good(struct files_ctx *c)
 
 static void ctx_free(struct files_ctx *c)
 {
+	size_t i, k;
+
+	for (i = 0; i < c->s->nfds; i++)
+		if (c->s->fds[i].pid == getpid())
+			close(c->s->fds[i].fd);	/* our copies of files in flight */
+	for (i = 0; i < c->nqueues; i++) {
+		for (k = 0; c->queues[i].ids && k < c->queues[i].q.nchunks; k++)
+			free(c->queues[i].ids[k]);
+		free(c->queues[i].ids);
+		kh_unix_free_queue(&c->queues[i].q);
+	}
+	free(c->queues);
 	free(c->order);
 	free(c->fid);
 	free(c->rep);
@@ -793,6 +935,7 @@ static void ctx_free(struct files_ctx *c)
 int files_finish(struct snapshot *s)
 {
 	struct files_ctx c = { .s = s };
+	uint32_t done;
 	size_t i;
 	int ret;
 
@@ -800,6 +943,8 @@ int files_finish(struct snapshot *s)
 	ret = ret ?: number_files(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++)
 		ret = classify(&c, i);
+	done = c.nfiles;
+	ret = ret ?: resolve_inflight(&c, &done);
 	pty_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {
 		if (c.bad[i - 1])

@@ -170,3 +170,27 @@ int kh_steal_fd(pid_t pid, int fd)
 	close(pidfd);
 	return nfd;
 }
+
+/* one of our own descriptors, described as /proc shows a process's */
+int kh_self_fd(int fd, struct kh_fd *out)
+{
+	char name[32];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = getpid();
+	out->fd = fd;
+	snprintf(name, sizeof(name), "fd/%d", fd);
+	ret = kh_proc_link(out->pid, name, &out->link);
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	out->st_ok = !stat(name, &out->st);
+	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", fd);
+	ret = kh_read_file(name, &out->info, NULL);
+	if (ret) {
+		free(out->link);
+		out->link = NULL;
+	}
+	return ret;
+}

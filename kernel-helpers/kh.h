@@ -126,6 +126,7 @@ int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, int fd);
 int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
 int kh_steal_fd(pid_t pid, int fd);
+int kh_self_fd(int fd, struct kh_fd *out);
 
 /* pipe.c */
 int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
@@ -147,10 +148,25 @@ int kh_unix_list(struct kh_unix **out, size_t *n);
 void kh_unix_free(struct kh_unix *u, size_t n);
 const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
 				   uint64_t ino);
-/* the receive queue; lens gets each message's length unless stream; shut:
- * the socket's receiving side is shut down */
-int kh_unix_peek(int sk, bool stream, bool shut, char **buf, size_t *len,
-		 uint32_t **lens, size_t *nmsgs);
+/*
+ * A socket's receive queue, peeked: one chunk per message (a run of stream
+ * bytes ends where files in flight are attached), with our copies of
+ * those files.  shut: the socket's receiving side is shut down.
+ */
+struct kh_unix_chunk {
+	uint32_t len;
+	int *fds;		/* our descriptors for the files in flight */
+	int nfds;
+};
+struct kh_unix_queue {
+	char *data;
+	size_t len;
+	struct kh_unix_chunk *chunks;
+	size_t nchunks;
+	size_t nfds;		/* in all chunks */
+};
+int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q);
+void kh_unix_free_queue(struct kh_unix_queue *q);
 
 const char *kh_socket_family(pid_t pid, int fd);
 

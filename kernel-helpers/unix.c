@@ -156,22 +156,43 @@ const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
 	return NULL;
 }
 
-static bool has_rights(struct msghdr *mh)
+void kh_unix_free_queue(struct kh_unix_queue *q)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < q->nchunks; i++) {
+		for (k = 0; k < q->chunks[i].nfds; k++)
+			close(q->chunks[i].fds[k]);
+		free(q->chunks[i].fds);
+	}
+	free(q->chunks);
+	free(q->data);
+	memset(q, 0, sizeof(*q));
+}
+
+/* peeking gave us copies of the files in flight: keep them */
+static int take_rights(struct msghdr *mh, struct kh_unix_chunk *ch)
 {
 	struct cmsghdr *c;
-	bool found = false;
+	size_t k, nfd;
+	int *nf;
 
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		int *fds = (int *)CMSG_DATA(c);
-		size_t k, nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		found = true;
-		for (k = 0; k < nfd; k++)
-			close(fds[k]);	/* peeking gave us copies */
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		nf = realloc(ch->fds, (ch->nfds + nfd) * sizeof(int));
+		if (!nf) {
+			for (k = 0; k < nfd; k++)
+				close(((int *)CMSG_DATA(c))[k]);
+			return -ENOMEM;
+		}
+		ch->fds = nf;
+		memcpy(ch->fds + ch->nfds, CMSG_DATA(c), nfd * sizeof(int));
+		ch->nfds += nfd;
 	}
-	return found;
+	return 0;
 }
 
 static int grow(char **buf, size_t *cap, size_t need)
@@ -189,87 +210,81 @@ static int grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static int add_len(uint32_t **lens, size_t n, uint32_t len)
-{
-	uint32_t *nl;
-
-	if (!(n & (n - 1)) || !n) {
-		nl = realloc(*lens, (n ? n * 2 : 16) * sizeof(*nl));
-		if (!nl)
-			return -ENOMEM;
-		*lens = nl;
-	}
-	(*lens)[n] = len;
-	return 0;
-}
-
 /* one peek: the next message (or stream bytes) after the peek offset */
-static ssize_t peek_one(int sk, char *buf, size_t len, bool *rights)
+static ssize_t peek_one(int sk, char *buf, size_t len, struct kh_unix_chunk *ch)
 {
 	char ctl[CMSG_SPACE(253 * sizeof(int))];
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
 	ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-	if (n >= 0 && has_rights(&mh))
-		*rights = true;
-	if (n >= 0 && (mh.msg_flags & MSG_TRUNC))
-		return -EMSGSIZE;
-	return n < 0 ? -errno : n;
-}
-
-int kh_unix_peek(int sk, bool stream, bool shut, char **out, size_t *outlen,
-		 uint32_t **lens, size_t *nmsgs)
-{
-	int off = -1, zero = 0;
-	socklen_t ol = sizeof(off);
-	size_t len = 0, cap = 0;
-	bool rights = false;
-	char *buf = NULL;
-	ssize_t n;
 	int ret;
 
-	*lens = NULL;
-	*nmsgs = 0;
+	if (n < 0)
+		return -errno;
+	ret = take_rights(&mh, ch);
+	if (ret)
+		return ret;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EMSGSIZE;
+	return n;
+}
+
+static int add_chunk(struct kh_unix_queue *q, const struct kh_unix_chunk *ch)
+{
+	struct kh_unix_chunk *nc;
+
+	if (!(q->nchunks & (q->nchunks - 1)) || !q->nchunks) {
+		nc = realloc(q->chunks, (q->nchunks ? q->nchunks * 2 : 16) *
+			     sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		q->chunks = nc;
+	}
+	q->chunks[q->nchunks++] = *ch;
+	return 0;
+}
+
+int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q)
+{
+	int off = -1, zero = 0, ret;
+	socklen_t ol = sizeof(off);
+	struct kh_unix_chunk ch;
+	size_t cap = 0;
+	ssize_t n;
+
+	memset(q, 0, sizeof(*q));
 	if (getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, &ol) ||
 	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
 		return -errno;
 	for (;;) {
-		ret = grow(&buf, &cap, len + 65536 * 4);
+		memset(&ch, 0, sizeof(ch));
+		ret = grow(&q->data, &cap, q->len + 65536 * 4);
 		if (ret)
 			break;
-		n = peek_one(sk, buf + len, cap - len, &rights);
+		n = peek_one(sk, q->data + q->len, cap - q->len, &ch);
 		/* the end: nothing more, or end of file once shut down (a
 		 * datagram of 0 bytes is a message otherwise) */
-		if (n == -EAGAIN || (n == 0 && (stream || shut))) {
+		if (n == -EAGAIN || (n == 0 && !ch.nfds && (stream || shut))) {
 			ret = 0;
 			break;
 		}
-		if (len > (1UL << 32)) {
-			ret = -EFBIG;
+		if (n < 0 || q->len > (1UL << 32)) {
+			ret = n < 0 ? (int)n : -EFBIG;
+			free(ch.fds);
 			break;
 		}
-		if (n < 0) {
-			ret = (int)n;
+		ch.len = n;
+		ret = add_chunk(q, &ch);
+		if (ret)
 			break;
-		}
-		if (!stream && (ret = add_len(lens, (*nmsgs)++, n)))
-			break;
-		len += n;
+		q->len += n;
+		q->nfds += ch.nfds;
 	}
 	setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
-	if (!ret && rights)
-		ret = -EXDEV;	/* file descriptors in flight */
-	if (ret) {
-		free(buf);
-		free(*lens);
-		*lens = NULL;
-		return ret;
-	}
-	*out = buf;
-	*outlen = len;
-	return 0;
+	if (ret)
+		kh_unix_free_queue(q);
+	return ret;
 }
 
 /* why a socket that is not a unix socket cannot be checkpointed */

@@ -92,7 +92,8 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 		return f->flock != 0;
 	default:
 		if (!strcmp(k->name, "msgs"))
-			return f->kind == FK_UNIX && f->sock_type != SOCK_T_STREAM;
+			return f->kind == FK_UNIX &&
+			       (f->sock_type != SOCK_T_STREAM || f->nmsgs);
 		if (!strcmp(k->name, "connect"))
 			return f->connect_to != 0;
 		if (!strcmp(k->name, "accepted"))

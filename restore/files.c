@@ -563,10 +563,11 @@ int files_open(struct image *img, char *err, size_t errlen)
 		c.holder[i] = -1;
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
-	ret = ret ?: sockets_open(img, err, errlen);
+	/* sockets last: their queues may carry any other file in flight */
 	for (i = 0; !ret && i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS)
 			ret = open_pts(&c, &img->files[i]);
+	ret = ret ?: sockets_open(img, err, errlen);
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = take_flock(&c, &img->files[i]);
 	ret = ret ?: take_ofd_locks(&c);

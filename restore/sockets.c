@@ -25,7 +25,15 @@ struct sock_ctx {
 	char *err;
 	size_t errlen;
 	bool *done;		/* per file */
+	/*
+	 * Per file: what refills its queue once every socket exists (files
+	 * in flight may be sockets created later): its peer's slot, a spare
+	 * end (the peer was gone; closed after), BY_NAME, or NONE.
+	 */
+	int *sender;
 };
+
+enum { NONE = -1, BY_NAME = -2 };
 
 #define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
 
@@ -123,78 +131,133 @@ static int read_fdata(struct sock_ctx *c, const struct crfs_file *f,
 	return ret ? FAIL(c, "%s: %s", path, strerror(-ret)) : 0;
 }
 
-/* message lengths of a dgram/seqpacket queue, checked against its bytes */
-static int msg_lens(struct sock_ctx *c, const struct crfs_file *f,
-		    uint64_t **lens)
+/* a message (or run of stream bytes), and the files in flight with it */
+struct msg {
+	uint64_t len;
+	int nfds;
+	int fds[253];		/* table slots */
+};
+
+static int parse_msg(struct sock_ctx *c, char *line, struct msg *m)
 {
-	char *buf, *p, *end;
+	char *end, *tok;
+	unsigned long id;
+
+	m->len = strtoull(line, &end, 10);
+	m->nfds = 0;
+	if (end == line || (*end && *end != ' '))
+		return -EINVAL;
+	for (tok = strtok(*end ? end + 1 : end, ","); tok; tok = strtok(NULL, ",")) {
+		id = strtoul(tok, &end, 10);
+		if (*end || !id || id > c->img->nfiles || m->nfds == 253)
+			return -EINVAL;
+		m->fds[m->nfds++] = slot(c->img, id);
+	}
+	return 0;
+}
+
+/* fdata/ID.msgs: "LEN" or "LEN FILE,FILE..." a line, summing to data */
+static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
+		     struct msg **out)
+{
+	char *buf, *line, *save = NULL;
 	uint64_t sum = 0;
 	size_t len, n = 0;
+	struct msg *m;
 	int ret;
 
-	*lens = NULL;
+	*out = NULL;
 	if (!f->nmsgs)
 		return 0;
 	ret = read_fdata(c, f, ".msgs", &buf, &len);
 	if (ret)
 		return ret;
-	*lens = calloc(f->nmsgs, sizeof(uint64_t));
-	for (p = buf; *lens && n < f->nmsgs && *p; p = end + 1, n++) {
-		(*lens)[n] = strtoull(p, &end, 10);
-		sum += (*lens)[n];
-		if (*end != '\n')
-			break;
+	m = calloc(f->nmsgs, sizeof(*m));
+	for (line = strtok_r(buf, "\n", &save); m && line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n == f->nmsgs || parse_msg(c, line, &m[n]))
+			ret = -EINVAL;
+		else
+			sum += m[n++].len;
 	}
 	free(buf);
-	if (!*lens)
+	if (!m)
 		return FAIL(c, "out of memory");
-	if (n != f->nmsgs || sum != f->data) {
-		free(*lens);
+	if (ret || n != f->nmsgs || sum != f->data) {
+		free(m);
 		return FAIL(c, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
 			    c->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
 	}
+	*out = m;
 	return 0;
 }
 
-/* sends f's queue through sk: to its peer, or (to) to f's name */
+static ssize_t send_part(int sk, const char *p, size_t n, const struct msg *m,
+			 struct sockaddr_un *to, socklen_t tolen)
+{
+	char ctl[CMSG_SPACE(253 * sizeof(int))];
+	struct iovec iov = { (void *)p, n };
+	struct msghdr mh = { .msg_name = tolen ? to : NULL, .msg_namelen = tolen,
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (m && m->nfds) {
+		memset(ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl;
+		mh.msg_controllen = CMSG_SPACE(m->nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(m->nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), m->fds, m->nfds * sizeof(int));
+	}
+	n = sendmsg(sk, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return (ssize_t)n < 0 ? -errno : (ssize_t)n;
+}
+
+/*
+ * Sends f's queue through sk: to its peer, or (to) to f's name.  Stream
+ * bytes may go out in parts; a message, and the files with it, at once.
+ */
 static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 		  bool to)
 {
-	uint64_t *lens, one, *l;
+	bool stream = f->sock_type == SOCK_T_STREAM;
+	struct msg *msgs, whole = { 0 };
 	size_t len, off = 0, i, n;
 	int big = 1 << 30, ret;
 	struct sockaddr_un a;
 	socklen_t alen = to ? addr_of(f, &a) : 0;
-	char *buf;
+	char *buf = NULL;
 	ssize_t s;
 
 	if (!f->data && !f->nmsgs)
 		return 0;
-	ret = f->data ? read_fdata(c, f, "", &buf, &len) : (buf = NULL, len = 0, 0);
-	ret = ret ?: msg_lens(c, f, &lens);
+	ret = f->data ? read_fdata(c, f, "", &buf, &len) : (len = 0, 0);
+	ret = ret ?: read_msgs(c, f, &msgs);
 	if (ret) {
 		free(buf);
 		return ret;
 	}
 	setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
-	one = len;
-	l = lens ?: &one;
-	n = lens ? f->nmsgs : 1;
+	whole.len = len;
+	n = msgs ? f->nmsgs : 1;
 	for (i = 0; !ret && i < n; i++) {
-		while (!ret && (off < len || lens)) {
-			s = sendto(sk, buf + off, l[i] - (lens ? 0 : off),
-				   MSG_DONTWAIT | MSG_NOSIGNAL,
-				   to ? (struct sockaddr *)&a : NULL, alen);
+		struct msg *m = msgs ? &msgs[i] : &whole;
+		size_t done = 0;
+
+		do {
+			s = send_part(sk, buf + off + done, m->len - done,
+				      done ? NULL : m, &a, alen);
 			if (s < 0)
 				ret = FAIL(c, "file %u: queueing %lu bytes again: %s",
-					   f->id, len, strerror(errno));
+					   f->id, len, strerror((int)-s));
 			else
-				off += s;
-			if (lens)
-				break;
-		}
+				done += s;
+		} while (!ret && stream && done < m->len);
+		off += m->len;
 	}
-	free(lens);
+	free(msgs);
 	free(buf);
 	return ret;
 }
@@ -216,14 +279,16 @@ static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
 
 	if (socketpair(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0, sv))
 		return FAIL(c, "file %u: socketpair: %s", f->id, strerror(errno));
-	ret = refill(c, sv[1], f, false);
-	ret = ret ?: (g ? refill(c, sv[0], g, false) : 0);
-	if (ret || !g) {
-		close(sv[1]);	/* a peer that was gone already */
-		return ret ? (close(sv[0]), ret) : place(c, f, sv[0]);
+	if (!g) {
+		/* the peer was gone already: a spare end refills, then goes */
+		c->sender[f->id - 1] = sv[1];
+		return place(c, f, sv[0]);
 	}
 	ret = place(c, f, sv[0]);
-	return ret ?: place(c, g, sv[1]);
+	ret = ret ?: place(c, g, sv[1]);
+	c->sender[f->id - 1] = slot(c->img, g->id);
+	c->sender[g->id - 1] = slot(c->img, f->id);
+	return ret;
 }
 
 static int refill_by_name(struct sock_ctx *c, const struct crfs_file *f)
@@ -253,7 +318,11 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 	if (sk < 0)
 		return FAIL(c, "file %u: socket: %s", f->id, strerror(errno));
 	ret = bind_name(c, sk, f);
-	ret = ret ?: refill_by_name(c, f);
+	/* connected one way, it takes nothing from others: refill first */
+	if (to)
+		ret = ret ?: refill_by_name(c, f);
+	else
+		c->sender[f->id - 1] = BY_NAME;
 	if (!ret && f->backlog >= 0 && listen(sk, f->backlog))
 		ret = FAIL(c, "file %u: listen: %s", f->id, strerror(errno));
 	ret = ret ?: (to ? connect_to(c, sk, f, to) : 0);
@@ -306,16 +375,15 @@ static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (!ret && a < 0)
 		ret = FAIL(c, "file %u: accept on %s: %s", f->id, name_of(l),
 			   strerror(errno));
-	ret = ret ?: refill(c, sk, f, false);
-	ret = ret ?: refill(c, a, g, false);
 	if (ret) {
 		close(sk);
-		if (a >= 0)
-			close(a);
 		return ret;
 	}
 	ret = place(c, f, a);
-	return ret ?: place(c, g, sk);
+	ret = ret ?: place(c, g, sk);
+	c->sender[f->id - 1] = slot(c->img, g->id);
+	c->sender[g->id - 1] = slot(c->img, f->id);
+	return ret;
 }
 
 static int second_pass(struct sock_ctx *c, const struct crfs_file *f)
@@ -329,6 +397,22 @@ static int second_pass(struct sock_ctx *c, const struct crfs_file *f)
 		return FAIL(c, "file %u: socket %lu is not in the image", f->id,
 			    f->connect_to ?: f->peer);
 	return open_single(c, f, to);
+}
+
+static int refill_pass(struct sock_ctx *c, const struct crfs_file *f)
+{
+	int s = c->sender[f->id - 1], ret;
+
+	if (s == NONE)
+		return 0;
+	if (s == BY_NAME)
+		return refill_by_name(c, f);
+	ret = refill(c, s, f, false);
+	if (s < c->img->fd_base || s >= c->img->fd_end) {
+		close(s);	/* a spare end */
+		c->sender[f->id - 1] = NONE;
+	}
+	return ret;
 }
 
 static int finish(struct sock_ctx *c, const struct crfs_file *f)
@@ -346,20 +430,31 @@ static int finish(struct sock_ctx *c, const struct crfs_file *f)
 
 int sockets_open(struct image *img, char *err, size_t errlen)
 {
-	struct sock_ctx c = { img, err, errlen, NULL };
+	struct sock_ctx c = { img, err, errlen, NULL, NULL };
 	int (*pass[])(struct sock_ctx *, const struct crfs_file *) = {
-		first_pass, accept_pass, second_pass, finish,
+		first_pass, accept_pass, second_pass, refill_pass, finish,
 	};
 	size_t i, k;
 	int ret = 0;
 
 	c.done = calloc(img->nfiles + 1, sizeof(bool));
-	if (!c.done)
+	c.sender = malloc((img->nfiles + 1) * sizeof(int));
+	if (!c.done || !c.sender) {
+		free(c.done);
+		free(c.sender);
 		return FAIL(&c, "out of memory");
-	for (k = 0; !ret && k < 4; k++)
+	}
+	for (i = 0; i < img->nfiles; i++)
+		c.sender[i] = NONE;
+	for (k = 0; !ret && k < 5; k++)
 		for (i = 0; !ret && i < img->nfiles; i++)
 			if (img->files[i].kind == FK_UNIX)
 				ret = pass[k](&c, &img->files[i]);
+	for (i = 0; ret && i < img->nfiles; i++)
+		if (c.sender[i] >= 0 && (c.sender[i] < img->fd_base ||
+					 c.sender[i] >= img->fd_end))
+			close(c.sender[i]);
 	free(c.done);
+	free(c.sender);
 	return ret;
 }

@@ -80,7 +80,7 @@ struct st {
 	int file, file_dup, append, dirfd, del, devnull;
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
-	int acc, client2;
+	int acc, client2, ra, rb;
 	int ev, tfd, sfd, ep, ep2, ino;
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
@@ -179,6 +179,36 @@ static void setup_sockets(struct st *s)
 	s->client = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (connect(s->client, (void *)&a, sizeof(a)))
 		wl_die("connect");
+	/* files in flight: only the queue holds them */
+	{
+		int p2[2], f, fds[2];
+		char ctl[CMSG_SPACE(2 * sizeof(int))];
+		struct iovec iov = { "fds", 3 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(p2))
+			wl_die("socketpair/pipe for SCM_RIGHTS");
+		s->ra = sv[0];
+		s->rb = sv[1];
+		write_all(p2[1], "in-flight-pipe", 14);
+		f = open(at("data"), O_RDONLY);
+		lseek(f, 5, SEEK_SET);
+		fds[0] = p2[0];
+		fds[1] = f;
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+		if (sendmsg(s->ra, &mh, 0) != 3)
+			wl_die("sendmsg SCM_RIGHTS");
+		write_all(s->ra, "tail", 4);
+		close(p2[0]);
+		close(p2[1]);
+		close(f);
+	}
 	/* an abstract datagram socket with a message from another */
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
@@ -350,6 +380,40 @@ static void check_sockets(struct st *s)
 	}
 	if (recv(s->adg, buf, 100, 0) != 11 || memcmp(buf, "to-abstract", 11))
 		wl_fail("sockets.abstract", "queued datagram lost");
+	{
+		char ctl[CMSG_SPACE(4 * sizeof(int))], b[16];
+		struct iovec iov = { b, sizeof(b) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+		int fds[2] = { -1, -1 };
+		ssize_t n = recvmsg(s->rb, &mh, MSG_DONTWAIT);
+
+		cm = CMSG_FIRSTHDR(&mh);
+		if (n != 3 || memcmp(b, "fds", 3) || !cm ||
+		    cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
+			wl_fail("sockets.scm_rights", "message %zd bytes, %s", n,
+				cm ? "wrong rights" : "no rights");
+		} else {
+			memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+			n = read(fds[0], b, sizeof(b));
+			if (n != 14 || memcmp(b, "in-flight-pipe", 14) ||
+			    read(fds[0], b, 1) != 0)
+				wl_fail("sockets.scm_rights_pipe",
+					"pipe in flight read %zd bytes", n);
+			if (lseek(fds[1], 0, SEEK_CUR) != 5)
+				wl_fail("sockets.scm_rights_file",
+					"file in flight at offset %ld",
+					(long)lseek(fds[1], 0, SEEK_CUR));
+			close(fds[0]);
+			close(fds[1]);
+		}
+		if (recv(s->rb, b, sizeof(b), MSG_DONTWAIT) != 4 ||
+		    memcmp(b, "tail", 4))
+			wl_fail("sockets.scm_rights_tail", "bytes after the rights lost");
+	}
 	if (recv(s->acc, buf, 100, MSG_DONTWAIT) != 11 ||
 	    memcmp(buf, "from-client", 11) ||
 	    recv(s->client2, buf, 100, MSG_DONTWAIT) != 11 ||
