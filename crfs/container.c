@@ -115,6 +115,10 @@ int container_command(struct container *c, const char *cmd)
 	c->changed = time(NULL);
 	if (!strcmp(buf, "attach") && arg)
 		return cmd_attach(c, arg);
+	if (!strcmp(buf, "external") && arg && !strcmp(arg, "unix")) {
+		c->ext_unix = true;
+		return 0;
+	}
 	if (arg)
 		return refuse(c, EINVAL, "'%s' takes no argument", buf);
 	if (!strcmp(buf, "freeze"))
@@ -123,7 +127,7 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_thaw(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, freeze, thaw, kill)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, kill)",
 		      buf);
 }
 
@@ -136,6 +140,8 @@ char *container_render_ctl(struct container *c, size_t *len)
 	sb_printf(&sb, "%s\n", state_names[c->state]);
 	if (c->state != C_EMPTY)
 		sb_printf(&sb, "root %d\n", c->root);
+	if (c->ext_unix)
+		sb_printf(&sb, "external unix\n");
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
 		if (c->snap->unsupported.len)

@@ -24,6 +24,7 @@ struct container {
 	struct snapshot *snap;
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
+	bool ext_unix;		/* "external unix": outside peers reconnect */
 	time_t changed;		/* ctl's mtime: stable, or tar sees it change */
 	struct container *next;
 };

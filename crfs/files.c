@@ -344,6 +344,34 @@ static const struct kh_unix *listener_of(struct files_ctx *c, uint64_t ino)
 	return NULL;
 }
 
+/*
+ * A peer outside the container, declared external ("external unix" in
+ * ctl): restore connects to its name again.  What it sent to a stream
+ * socket cannot be queued again by anyone else.
+ */
+static const char *unix_external(struct files_ctx *c, const struct kh_unix *u,
+				 struct crfs_file *cf)
+{
+	const struct kh_unix *p = kh_unix_find(c->socks, c->nsocks, u->peer);
+
+	if (!c->s->ext_unix)
+		return "connected to a socket outside the container (write 'external unix' to ctl before freeze to reconnect it by name)";
+	if (!p || !p->namelen)
+		return "connected to a socket outside the container that has no name to connect to again";
+	if (u->type != SOCK_DGRAM && u->rqlen)
+		return "data queued from a socket outside the container on a stream socket is not supported";
+	cf->external = true;
+	cf->peername_len = p->namelen;
+	cf->peername = malloc(p->namelen + 1);
+	if (!cf->peername)
+		return "out of memory";
+	memcpy(cf->peername, p->name, p->namelen);
+	cf->peername[p->namelen] = '\0';
+	if (!cf->peername[0])
+		cf->peername[0] = '@';
+	return NULL;
+}
+
 /* an accepted socket shares its listener's name: is that one ours? */
 static const struct kh_unix *named_listener(struct files_ctx *c,
 					    const struct kh_unix *u)
@@ -395,7 +423,7 @@ static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
 	}
 	if (u->peer) {
 		if (!socket_inside(c, u->peer))
-			return "connected to a socket outside the container";
+			return unix_external(c, u, cf);
 		cf->peer = u->peer;
 		l = u->type == SOCK_DGRAM ? NULL : named_listener(c, u);
 		cf->accepted = l ? l->ino : 0;

@@ -180,6 +180,7 @@ int freeze_tree(struct container *c)
 		ret = -ENOMEM;
 		goto fail;
 	}
+	c->snap->ext_unix = c->ext_unix;
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);

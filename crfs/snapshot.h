@@ -53,6 +53,7 @@ struct snapshot {
 	struct entry *entries;
 	size_t nentries;
 	struct strbuf unsupported;	/* one reason per line */
+	bool ext_unix;		/* unix peers outside are declared external */
 	struct kh_fd *fds;	/* every process's descriptors, for files.c */
 	size_t nfds, capfds;
 };

@@ -73,6 +73,7 @@ static const struct file_key keys[] = {
 	{ "session", K_INT, OFF(session), B(FK_PTS) },
 	{ "fg", K_INT, OFF(fg), B(FK_PTS) },
 	{ "external", K_BOOL, OFF(external), B(FK_PTS) },
+	{ "peername", K_STR, OFF(peername), 0 },
 	{ "data", K_DEC, OFF(data), 0 },
 	{ "path", K_STR, OFF(path), PATHED },
 };
@@ -98,6 +99,8 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->connect_to != 0;
 		if (!strcmp(k->name, "accepted"))
 			return f->accepted != 0;
+		if (!strcmp(k->name, "external"))
+			return f->external;
 		if (!strcmp(k->name, "data"))
 			return f->data != 0;
 		return false;
@@ -128,6 +131,9 @@ static int render_key(struct strbuf *sb, const struct crfs_file *f,
 		if (k->off == OFF(abstract))
 			return sb_put_escaped_len(sb, f->abstract,
 						  f->abstract_len);
+		if (k->off == OFF(peername))
+			return sb_put_escaped_len(sb, f->peername,
+						  f->peername_len);
 		return sb_put_escaped(sb, *(char *const *)p);
 	case K_BOOL:
 		return sb_printf(sb, "%d", *(const bool *)p);
@@ -160,6 +166,7 @@ static void free_file(struct crfs_file *f)
 	free(f->abstract);
 	free(f->termios);
 	free(f->winsize);
+	free(f->peername);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -182,14 +189,17 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 {
 	char *p = (char *)f + k->off;
 	uint64_t u;
+	size_t len;
 	int i;
 
 	switch (k->type) {
 	case K_STR:
-		if (*(char **)p || unescape_len(v, (char **)p, &f->abstract_len))
+		if (*(char **)p || unescape_len(v, (char **)p, &len))
 			return text_error(t, "bad %s", k->name);
-		if (k->off != OFF(abstract))
-			f->abstract_len = 0;
+		if (k->off == OFF(abstract))
+			f->abstract_len = len;
+		if (k->off == OFF(peername))
+			f->peername_len = len;
 		return 0;
 	case K_INT:
 		if (parse_int(v, &i))

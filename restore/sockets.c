@@ -333,10 +333,31 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 	return place(c, f, sk);
 }
 
+/* a socket whose peer is outside the image: connect to its name again */
+static int open_external(struct sock_ctx *c, const struct crfs_file *f)
+{
+	struct crfs_file to = { .id = f->id };
+	int ret;
+
+	if (f->peername[0] == '@') {
+		to.abstract = f->peername + 1;
+		to.abstract_len = f->peername_len - 1;
+	} else {
+		to.path = f->peername;
+	}
+	ret = open_single(c, f, &to);
+	if (ret && !strncmp(c->err, "file", 4))
+		snprintf(c->err + strlen(c->err), c->errlen - strlen(c->err),
+			 " (its peer is outside the image)");
+	return ret;
+}
+
 static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 {
 	const struct crfs_file *g = f->peer ? by_ino(c->img, f->peer) : NULL;
 
+	if (f->external && !c->done[f->id - 1])
+		return open_external(c, f);
 	if (c->done[f->id - 1] || f->connect_to || f->accepted ||
 	    (g && g->accepted))
 		return 0;

@@ -182,6 +182,9 @@ struct crfs_file {
 	uint32_t nmsgs;		/* dgram/seqpacket: messages in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
 	uint64_t accepted;	/* came from accept() on this listener */
+	char *peername;		/* external: the outside peer's name, to
+				 * connect to again ("@..." abstract) */
+	size_t peername_len;
 	/* eventfd */
 	uint64_t count;
 	bool semaphore;
@@ -203,7 +206,8 @@ struct crfs_file {
 	bool locked;		/* ptmx: the slave is still locked */
 	pid_t session;		/* pts: the session it is the terminal of */
 	pid_t fg;		/* pts: its foreground process group */
-	bool external;		/* pts: its master is outside (a shell job's) */
+	bool external;		/* pts: its master is outside (a shell job's);
+				 * unix: its peer is (declared external) */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
