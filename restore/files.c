@@ -722,9 +722,11 @@ static void take_ctty(struct image *img, struct proc_image *p,
 		close(fd);
 }
 
-void files_install(struct image *img, struct proc_image *p, int err_fd)
+void files_install(struct image *img, struct proc_image *p,
+		   struct helper_fds *h)
 {
 	const struct crfs_lock *l;
+	int err_fd = h->err_fd;
 	size_t i;
 
 	install_fds(img, p, err_fd);
@@ -736,11 +738,16 @@ void files_install(struct image *img, struct proc_image *p, int err_fd)
 		if (img->files[i].kind == FK_EPOLL &&
 		    img->files[i].owner == p->pid)
 			register_epoll(img, p, &img->files[i], err_fd);
+	/* POSIX locks: the restorer takes them, once our helpers are gone */
+	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
+	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));
+	if (!h->locks || !h->lock_fds)
+		child_fail(err_fd, "out of memory");
 	for (i = 0; i < img->nlocks; i++) {
 		l = &img->locks[i];
-		if (!l->ofd && l->pid == p->pid &&
-		    lock_set(proc_fd_of(p, l->file), l, false))
-			child_fail(err_fd, "POSIX lock on file %u [%lu, +%lu): %m",
-				   l->file, l->start, l->len);
+		if (l->ofd || l->pid != p->pid)
+			continue;
+		h->locks[h->nlocks] = l;
+		h->lock_fds[h->nlocks++] = proc_fd_of(p, l->file);
 	}
 }

@@ -15,6 +15,9 @@ struct helper_fds {
 	int nsrc;
 	int *all;		/* every helper, closed by the restorer */
 	int nall;
+	const struct crfs_lock **locks;	/* our POSIX locks, taken last */
+	int *lock_fds;
+	int nlocks;
 };
 
 /* restore_proc.c: runs in the child; never returns */
@@ -36,7 +39,8 @@ int files_open(struct image *img, char *err, size_t errlen);
 void files_close(struct image *img);
 /* in the child: its fds from the table, its locks and epolls; the table
  * is closed after */
-void files_install(struct image *img, struct proc_image *p, int err_fd);
+void files_install(struct image *img, struct proc_image *p,
+		   struct helper_fds *h);
 int lock_set(int fd, const struct crfs_lock *l, bool ofd);
 
 /* sockets.c: every unix socket of the image, into the table */

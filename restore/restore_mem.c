@@ -5,6 +5,7 @@
  * room for moving the vDSO.  Then the jump.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -87,7 +88,7 @@ static size_t count_signals(const struct proc_image *p)
 	return n;
 }
 
-static size_t area_size(struct proc_image *p, size_t vdso_len)
+static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
 {
 	size_t n = ALIGN(restorer_blob_end - restorer_blob, 16);
 
@@ -99,6 +100,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len)
 	n += ALIGN((p->nvmas + 8) * sizeof(int32_t), 16);
 	n += ALIGN(count_signals(p) * sizeof(struct rst_sig), 16);
 	n += ALIGN(p->nthreads * sizeof(struct rst_thread), 16);
+	n += ALIGN(nlocks * sizeof(struct rst_lock), 16);
 	n = ALIGN(n, 64) + (p->nthreads - 1) * RST_THREAD_STACK;
 	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
 	return n + ALIGN(vdso_len, PAGE);
@@ -258,6 +260,13 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	for (i = 0; i < h->nall; i++)
 		a->close_fds[i] = h->all[i];
 	a->nclose = h->nall;
+	a->locks = take(ar, h->nlocks * sizeof(*a->locks));
+	for (i = 0; i < h->nlocks; i++)
+		a->locks[i] = (struct rst_lock){
+			.type = h->locks[i]->write ? F_WRLCK : F_RDLCK,
+			.whence = SEEK_SET, .start = h->locks[i]->start,
+			.len = h->locks[i]->len, .fd = h->lock_fds[i] };
+	a->nlocks = h->nlocks;
 	fill_signals(a, ar, p);
 	fill_threads(a, ar, p);
 }
@@ -282,7 +291,7 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 		child_fail(h->err_fd, "cannot read our own vDSO layout");
 	for (i = 0; i < (size_t)n; i++)
 		vdso_len += cur[i].end - cur[i].start;
-	ar.size = area_size(p, vdso_len);
+	ar.size = area_size(p, vdso_len, h->nlocks);
 	ar.base = find_gap(p, ar.size);
 	if (!ar.base)
 		child_fail(h->err_fd, "no room for the restorer in the saved address layout");

@@ -390,7 +390,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	base = p->nfds ? p->fds[p->nfds - 1].fd + 1 : 3;
 	h.err_fd = isolate_fds(img, err_fd,
 			       base > img->fd_end ? base : img->fd_end);
-	files_install(img, p, h.err_fd);
+	files_install(img, p, &h);
 	open_helpers(img, p, &h, base);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);

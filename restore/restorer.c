@@ -393,7 +393,12 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	restore_signals(a);
 	restore_creds(a);
 	for (i = 0; i < a->nclose; i++)
-		sys(__NR_close, a->close_fds[i], 0, 0, 0);
+		if (a->close_fds[i] != a->err_fd)
+			sys(__NR_close, a->close_fds[i], 0, 0, 0);
+	for (i = 0; i < a->nlocks; i++)
+		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
+					   (long)&a->locks[i], 0));
+	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	sys(__NR_exit_group, 126, 0, 0, 0);

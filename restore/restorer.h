@@ -52,6 +52,15 @@ struct rst_thread {
 
 #define RST_THREAD_STACK (16 * 1024)
 
+/* the kernel's struct flock, and the fd to lock through */
+struct rst_lock {
+	int16_t type, whence;
+	int32_t pad;
+	int64_t start, len;
+	int32_t pid, pad2;
+	int32_t fd, pad3;
+};
+
 struct restore_args {
 	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
 	uint32_t nkeep;
@@ -85,6 +94,12 @@ struct restore_args {
 
 	int32_t *close_fds;
 	uint32_t nclose;
+	/*
+	 * POSIX locks go last: closing any fd of a file (our helpers for
+	 * mapped files) drops the process's locks on it
+	 */
+	struct rst_lock *locks;
+	uint32_t nlocks;
 
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 };

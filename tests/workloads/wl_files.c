@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -267,6 +268,10 @@ static void setup_locks(struct st *s)
 	s->lock_file = open(at("locked"), O_RDWR | O_CREAT, 0600);
 	if (flock(s->lock_file, LOCK_SH) || fcntl(s->lock_file, F_SETLK, &fl))
 		wl_die("flock/posix lock");
+	/* mapped too: restore must not lose the lock closing its helper */
+	if (ftruncate(s->lock_file, 4096) ||
+	    mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->lock_file, 0) == MAP_FAILED)
+		wl_die("mmap the locked file");
 	s->ofd_file = open(at("locked"), O_RDWR);
 	fl.l_type = F_RDLCK;
 	fl.l_start = 100;
