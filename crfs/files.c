@@ -705,6 +705,47 @@ static void pty_links(struct files_ctx *c)
 	}
 }
 
+/*
+ * A pipe of which the container holds only one direction may have its
+ * other end outside (a harness reading our stdout): then it is external,
+ * and restore wants to be told what to connect it to.
+ */
+static void pipe_links(struct files_ctx *c)
+{
+	struct crfs_file *f, *g;
+	bool rd, wr, outside;
+	pid_t *pids;
+	size_t i, k;
+	int acc;
+
+	pids = calloc(c->s->nprocs + 1, sizeof(pid_t));
+	if (!pids)
+		return;
+	for (i = 0; i < c->s->nprocs; i++)
+		pids[i] = c->s->procs[i].pid;
+	for (i = 0; i < c->nfiles; i++) {
+		f = &c->files[i];
+		if (c->bad[i] || f->kind != FK_PIPE || f->external)
+			continue;
+		rd = wr = false;
+		for (k = i; k < c->nfiles; k++) {
+			g = &c->files[k];
+			if (g->kind != FK_PIPE || g->ino != f->ino)
+				continue;
+			acc = g->flags & O_ACCMODE;
+			rd |= acc != O_WRONLY;
+			wr |= acc != O_RDONLY;
+		}
+		outside = !(rd && wr) &&
+			  kh_pipe_held_outside(f->ino, pids, c->s->nprocs);
+		for (k = i; outside && k < c->nfiles; k++)
+			if (c->files[k].kind == FK_PIPE &&
+			    c->files[k].ino == f->ino)
+				c->files[k].external = true;
+	}
+	free(pids);
+}
+
 /* a text list as fdata/ID; an empty one is no file at all */
 static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
 		    int ret)
@@ -974,6 +1015,7 @@ int files_finish(struct snapshot *s)
 	done = c.nfiles;
 	ret = ret ?: resolve_inflight(&c, &done);
 	pty_links(&c);
+	pipe_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {
 		if (c.bad[i - 1])
 			continue;

@@ -131,6 +131,7 @@ int kh_self_fd(int fd, struct kh_fd *out);
 /* pipe.c */
 int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
 		 uint32_t *pipe_size);
+bool kh_pipe_held_outside(uint64_t ino, const pid_t *pids, size_t n);
 
 /* unix.c: unix sockets of our network namespace, by inode */
 struct kh_unix {

@@ -4,11 +4,13 @@
  * into a pipe of our own and read that.  The frozen container still finds
  * every byte where it was.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kh.h"
@@ -62,4 +64,48 @@ out:
 		close(p[1]);
 	}
 	return ret;
+}
+
+static bool listed(pid_t pid, const pid_t *pids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* does a process not in pids (nor we) hold pipe:[ino]? */
+bool kh_pipe_held_outside(uint64_t ino, const pid_t *pids, size_t n)
+{
+	char want[40], path[64], link[64];
+	struct dirent *p, *f;
+	bool found = false;
+	DIR *proc, *fds;
+	ssize_t len;
+
+	snprintf(want, sizeof(want), "pipe:[%lu]", ino);
+	proc = opendir("/proc");
+	while (proc && !found && (p = readdir(proc))) {
+		pid_t pid = atoi(p->d_name);
+
+		if (pid <= 0 || pid == getpid() || listed(pid, pids, n))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && !found && (f = readdir(fds))) {
+			len = readlinkat(dirfd(fds), f->d_name, link,
+					 sizeof(link) - 1);
+			if (len < 0)
+				continue;
+			link[len] = '\0';
+			found = !strcmp(link, want);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	return found;
 }

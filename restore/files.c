@@ -211,11 +211,49 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	return ret ?: h;
 }
 
+/*
+ * A pipe whose other end was outside: the caller hands us one to use
+ * instead (--inherit-fd), or lets it come back with nobody at the other
+ * end (--orphan-pipes).  Bytes the image saw queued for a reading end of
+ * ours go into the inherited pipe.
+ */
+static int open_inherited(struct open_ctx *c, const struct crfs_file *f,
+			  int fd)
+{
+	char self[64], *buf;
+	size_t len;
+	int w, ret;
+
+	if ((f->flags & O_ACCMODE) != O_WRONLY && f->data) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		w = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		ret = w < 0 ? -errno : read_fdata(c, f, "", &buf, &len);
+		if (!ret && write_all(w, buf, len))
+			ret = -errno;
+		if (w >= 0) {
+			close(w);
+			free(buf);
+		}
+		if (ret)
+			return FAIL(c, "file %u: queueing its %lu bytes into the inherited pipe: %s",
+				    f->id, f->data, strerror(-ret));
+	}
+	return place(c, f, dup(fd));
+}
+
 static int open_pipe(struct open_ctx *c, const struct crfs_file *f)
 {
-	int h = pipe_holder(c, f), fd;
+	int h, fd;
 	char self[64];
+	size_t i;
 
+	for (i = 0; f->external && i < c->img->ninherit; i++)
+		if (c->img->inherit[i].ino == f->ino)
+			return open_inherited(c, f, c->img->inherit[i].fd);
+	if (f->external && !c->img->orphan_pipes)
+		return FAIL(c, "file %u: pipe:[%lu] had its other end outside the image: give one with --inherit-fd 'pipe:[%lu]=FD', or restore it with nobody there with --orphan-pipes",
+			    f->id, f->ino, f->ino);
+	h = pipe_holder(c, f);
 	if (h < 0)
 		return h;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", h);

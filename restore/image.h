@@ -60,6 +60,12 @@ struct image {
 	struct crfs_lock *locks;
 	size_t nlocks;
 	bool shell_job;		/* --shell-job: outside terminals are ours */
+	bool orphan_pipes;	/* --orphan-pipes: outside ends stay gone */
+	struct inherit {	/* --inherit-fd pipe:[INO]=FD */
+		uint64_t ino;
+		int fd;
+	} *inherit;
+	size_t ninherit;
 	/* crfs-restore opens file id at fd_base + id - 1, below fd_end */
 	int fd_base, fd_end;
 };

@@ -25,6 +25,9 @@
 struct opts {
 	bool detach;
 	bool shell_job;
+	bool orphan_pipes;
+	struct inherit *inherit;
+	size_t ninherit;
 	const char *pidfile;
 	const char *dir;
 };
@@ -34,7 +37,32 @@ static void usage(FILE *f)
 	fprintf(f, "usage: crfs-restore [-d] [--pidfile FILE] [--shell-job] DIR\n"
 		   "  -d, --detach      return once the tree runs, print the root pid\n"
 		   "      --pidfile F   write the root pid to F\n"
-		   "  -j, --shell-job   a terminal from outside the image becomes ours\n");
+		   "  -j, --shell-job   a terminal from outside the image becomes ours\n"
+		   "      --inherit-fd pipe:[INO]=FD\n"
+		   "                    our FD becomes the image's pipe INO, whose other\n"
+		   "                    end was outside\n"
+		   "      --orphan-pipes  such pipes come back with no other end\n");
+}
+
+/* pipe:[INO]=FD, FD open in crfs-restore */
+static int add_inherit(struct opts *o, const char *arg)
+{
+	unsigned long long ino;
+	struct inherit *ni;
+	int fd, n = 0;
+
+	if (sscanf(arg, "pipe:[%llu]=%d%n", &ino, &fd, &n) != 2 || arg[n] ||
+	    fcntl(fd, F_GETFD) < 0) {
+		fprintf(stderr, "crfs-restore: --inherit-fd %s: want pipe:[INO]=FD with FD open\n",
+			arg);
+		return -1;
+	}
+	ni = realloc(o->inherit, (o->ninherit + 1) * sizeof(*ni));
+	if (!ni)
+		return -1;
+	o->inherit = ni;
+	ni[o->ninherit++] = (struct inherit){ ino, fd };
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -43,6 +71,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "detach", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "shell-job", no_argument, NULL, 'j' },
+		{ "inherit-fd", required_argument, NULL, 'i' },
+		{ "orphan-pipes", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -52,6 +82,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'j':
 			o->shell_job = true;
+			break;
+		case 'o':
+			o->orphan_pipes = true;
+			break;
+		case 'i':
+			if (add_inherit(o, optarg))
+				return -1;
 			break;
 		case 'd':
 			o->detach = true;
@@ -250,6 +287,9 @@ int main(int argc, char **argv)
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	image_unmap_pages(&img);
 	img.shell_job = o.shell_job;
+	img.orphan_pipes = o.orphan_pipes;
+	img.inherit = o.inherit;
+	img.ninherit = o.ninherit;
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
