@@ -606,13 +606,12 @@ static int capture_timers(struct snapshot *s, pid_t pid, const char *dir,
 
 		if (!t->posix)
 			continue;
-		if ((t->notify & SIGEV_THREAD_ID) && t->tid != pid)
-			snapshot_report(s, "process %d: POSIX timer %d signals thread %d, not the main thread (not supported yet)",
-					pid, t->id, t->tid);
 		if ((t->notify & ~SIGEV_THREAD_ID) == SIGEV_THREAD)
 			snapshot_report(s, "process %d: POSIX timer %d: SIGEV_THREAD is not supported",
 					pid, t->id);
-		t->tid = 0;	/* the main thread, whatever its pid */
+		/* 0: the main thread, whatever its pid; else a thread's tid */
+		if (!(t->notify & SIGEV_THREAD_ID) || t->tid == pid)
+			t->tid = 0;
 	}
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_TIMERS);
 	return RENDER(s, path, render_timers, tf->timers, tf->ntimers);

@@ -18,6 +18,9 @@ struct helper_fds {
 	const struct crfs_lock **locks;	/* our POSIX locks, taken last */
 	int *lock_fds;
 	int nlocks;
+	const struct crfs_timer **timers;	/* signalling other threads */
+	pid_t *timer_tids;	/* their tids, as the restorer creates them */
+	int ntimers;
 };
 
 /* restore_proc.c: runs in the child; never returns */
@@ -47,7 +50,7 @@ int lock_set(int fd, const struct crfs_lock *l, bool ofd);
 int sockets_open(struct image *img, char *err, size_t errlen);
 
 /* timers.c: in the child */
-void restore_timers(struct proc_image *p, int err_fd);
+void restore_timers(struct proc_image *p, struct helper_fds *h);
 
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);

@@ -101,6 +101,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
 	n += ALIGN(count_signals(p) * sizeof(struct rst_sig), 16);
 	n += ALIGN(p->nthreads * sizeof(struct rst_thread), 16);
 	n += ALIGN(nlocks * sizeof(struct rst_lock), 16);
+	n += ALIGN(p->ntimers * sizeof(struct rst_timer), 16);
 	n = ALIGN(n, 64) + (p->nthreads - 1) * RST_THREAD_STACK;
 	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
 	return n + ALIGN(vdso_len, PAGE);
@@ -267,6 +268,19 @@ static void fill_task(struct restore_args *a, struct area *ar,
 			.whence = SEEK_SET, .start = h->locks[i]->start,
 			.len = h->locks[i]->len, .fd = h->lock_fds[i] };
 	a->nlocks = h->nlocks;
+	a->timers = take(ar, h->ntimers * sizeof(*a->timers));
+	for (i = 0; i < h->ntimers; i++) {
+		const struct crfs_timer *t = h->timers[i];
+
+		a->timers[i] = (struct rst_timer){
+			.id = t->id, .clock = t->clock, .signo = t->signo,
+			.tid = h->timer_tids[i], .sigval = t->sigval,
+			.interval = { t->interval_ns / 1000000000,
+				      t->interval_ns % 1000000000 },
+			.value = { t->value_ns / 1000000000,
+				   t->value_ns % 1000000000 } };
+	}
+	a->ntimers = h->ntimers;
 	fill_signals(a, ar, p);
 	fill_threads(a, ar, p);
 }

@@ -395,7 +395,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
-	restore_timers(p, h.err_fd);
+	restore_timers(p, &h);
 	drop_rseq(h.err_fd);
 	enter_restorer(p, &h);
 }

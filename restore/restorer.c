@@ -383,12 +383,44 @@ static void create_threads(struct restore_args *a)
 	}
 }
 
+/* the kernel's struct sigevent, SIGEV_THREAD_ID to one of our threads */
+struct ksigevent {
+	uint64_t value;
+	int32_t signo, notify;
+	int32_t tid, pad[11];
+};
+
+static void restore_thread_timers(struct restore_args *a)
+{
+	struct ksigevent ev;
+	uint32_t i;
+	int32_t id;
+
+	for (i = 0; i < a->ntimers; i++) {
+		struct rst_timer *t = &a->timers[i];
+
+		ev = (struct ksigevent){ .value = t->sigval, .signo = t->signo,
+					 .notify = 4 | 0 /* THREAD_ID|SIGNAL */,
+					 .tid = t->tid };
+		id = t->id;
+		check(a, "timer_create", sys(__NR_timer_create, t->clock,
+					     (long)&ev, (long)&id, 0));
+		if (id != t->id)
+			fail(a, "timer_create: wrong id", -17);
+		if (t->value[0] || t->value[1])
+			check(a, "timer_settime", sys(__NR_timer_settime, id, 0,
+						      (long)t->interval, 0));
+	}
+	sys(__NR_prctl, 77, 0, 0, 0);	/* PR_TIMER_CREATE_RESTORE_IDS off */
+}
+
 static __attribute__((used)) void restorer_main(struct restore_args *a)
 {
 	uint32_t i;
 
 	restore_memory(a);
 	create_threads(a);
+	restore_thread_timers(a);
 	restore_thread(a, &a->main);
 	restore_signals(a);
 	restore_creds(a);

@@ -61,6 +61,13 @@ struct rst_lock {
 	int32_t fd, pad3;
 };
 
+/* a POSIX timer signalling a thread the restorer creates */
+struct rst_timer {
+	int32_t id, clock, signo, tid;
+	uint64_t sigval;
+	int64_t interval[2], value[2];	/* struct itimerspec */
+};
+
 struct restore_args {
 	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
 	uint32_t nkeep;
@@ -100,6 +107,8 @@ struct restore_args {
 	 */
 	struct rst_lock *locks;
 	uint32_t nlocks;
+	struct rst_timer *timers;	/* ids asked of the kernel (prctl 77) */
+	uint32_t ntimers;
 
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 };

@@ -5,6 +5,7 @@
  * end of the restore, so an expiry on the way stays pending.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -76,17 +77,44 @@ static void restore_posix(const struct crfs_timer *t, bool by_id, int err_fd)
 		child_fail(err_fd, "POSIX timer %d: timer_settime: %m", t->id);
 }
 
-void restore_timers(struct proc_image *p, int err_fd)
+/* a timer for another thread waits for the restorer, which makes it */
+static void defer(struct proc_image *p, const struct crfs_timer *t,
+		  struct helper_fds *h, bool by_id)
 {
+	size_t k;
+
+	if (!by_id)
+		child_fail(h->err_fd, "POSIX timer %d signals thread %d: this kernel cannot give a timer its id (PR_TIMER_CREATE_RESTORE_IDS)",
+			   t->id, t->tid);
+	for (k = 1; k < p->nthreads && p->threads[k].tid != t->tid; k++)
+		;
+	if (k == p->nthreads)
+		child_fail(h->err_fd, "POSIX timer %d signals thread %d, which the image does not have",
+			   t->id, t->tid);
+	h->timers[h->ntimers] = t;
+	h->timer_tids[h->ntimers++] = p->threads[k].vtid;
+}
+
+void restore_timers(struct proc_image *p, struct helper_fds *h)
+{
+	int err_fd = h->err_fd;
 	struct itimerval itv;
 	bool by_id;
 	size_t i;
 
+	h->timers = calloc(p->ntimers + 1, sizeof(*h->timers));
+	h->timer_tids = calloc(p->ntimers + 1, sizeof(pid_t));
+	if (!h->timers || !h->timer_tids)
+		child_fail(err_fd, "out of memory");
 	by_id = !prctl(PR_TIMER_CREATE_RESTORE_IDS,
 		       PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
 	for (i = 0; i < p->ntimers; i++) {
 		const struct crfs_timer *t = &p->timers[i];
 
+		if (t->posix && t->tid) {
+			defer(p, t, h, by_id);
+			continue;
+		}
 		if (t->posix) {
 			restore_posix(t, by_id, err_fd);
 			continue;
@@ -99,7 +127,8 @@ void restore_timers(struct proc_image *p, int err_fd)
 			child_fail(err_fd, "interval timer %d: setitimer: %m",
 				   t->id);
 	}
-	if (by_id)
+	/* with timers left for the restorer, it turns this off */
+	if (by_id && !h->ntimers)
 		prctl(PR_TIMER_CREATE_RESTORE_IDS,
 		      PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0);
 }

@@ -6,6 +6,7 @@
  * the timers still fire with their signal and value.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -13,6 +14,36 @@
 #include "wl_common.h"
 
 static volatile sig_atomic_t go;
+static volatile int thread_hits, thread_bad, cb_hits;
+static volatile pid_t waiter_tid;
+
+/* takes SIGRTMIN+4 from the timer aimed at this thread only */
+static void *waiter(void *arg)
+{
+	struct timespec ts = { 0, 100000000 };
+	siginfo_t si;
+	sigset_t s;
+
+	(void)arg;
+	sigemptyset(&s);
+	sigaddset(&s, SIGRTMIN + 4);
+	waiter_tid = syscall(SYS_gettid);
+	for (;;) {
+		if (sigtimedwait(&s, &si, &ts) != SIGRTMIN + 4)
+			continue;
+		if ((long)si.si_value.sival_ptr != 0xdef || si.si_code != SI_TIMER)
+			thread_bad++;
+		thread_hits++;
+	}
+	return NULL;
+}
+
+/* glibc runs SIGEV_THREAD callbacks from its helper thread's timers */
+static void on_timer(union sigval v)
+{
+	if ((long)v.sival_ptr == 0x7777)
+		cb_hits++;
+}
 
 static void on_usr1(int sig)
 {
@@ -106,10 +137,28 @@ static void check_fires(int sig, long val, double within, const char *name)
 		wl_pass(name);
 }
 
+static void check_threads(void)
+{
+	int h0 = thread_hits, c0 = cb_hits;
+
+	usleep(1500000);
+	if (thread_hits < h0 + 2 || thread_bad)
+		wl_fail("timers.thread_id", "%d hits in 1.5s (%d bad)",
+			thread_hits - h0, thread_bad);
+	else
+		wl_pass("timers.thread_id");
+	if (cb_hits < c0 + 2)
+		wl_fail("timers.sigev_thread", "%d callbacks in 1.5s", cb_hits - c0);
+	else
+		wl_pass("timers.sigev_thread");
+}
+
 int main(void)
 {
 	struct itimerval r = { { 7, 0 }, { 30, 0 } }, v = { { 0, 0 }, { 100, 0 } };
-	timer_t t0, t1, t2, t3;
+	timer_t t0, t1, t2, t3, t4, t5;
+	struct sigevent sev = { 0 };
+	pthread_t th;
 	sigset_t block;
 
 	wl_own_session();
@@ -118,7 +167,11 @@ int main(void)
 	sigaddset(&block, SIGRTMIN + 2);
 	sigaddset(&block, SIGRTMIN + 3);
 	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGRTMIN + 4);
 	sigprocmask(SIG_BLOCK, &block, NULL);
+	pthread_create(&th, NULL, waiter, NULL);
+	while (!waiter_tid)
+		usleep(1000);
 	if (setitimer(ITIMER_REAL, &r, NULL) || setitimer(ITIMER_VIRTUAL, &v, NULL))
 		wl_die("setitimer");
 	t0 = make(CLOCK_MONOTONIC, SIGEV_SIGNAL, SIGRTMIN + 1, 0x1234);
@@ -127,6 +180,20 @@ int main(void)
 		  0x5678);
 	t3 = make(CLOCK_BOOTTIME, SIGEV_SIGNAL, SIGRTMIN + 3, 0x9abc);
 	timer_delete(t0);
+	sev.sigev_notify = SIGEV_THREAD_ID | SIGEV_SIGNAL;
+	sev.sigev_signo = SIGRTMIN + 4;
+	sev.sigev_value.sival_ptr = (void *)0xdef;
+	sev._sigev_un._tid = waiter_tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t4))
+		wl_die("timer_create for a thread");
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD;
+	sev.sigev_notify_function = on_timer;
+	sev.sigev_value.sival_ptr = (void *)0x7777;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t5))
+		wl_die("timer_create SIGEV_THREAD");
+	arm(t4, 0.25, 0.25);
+	arm(t5, 0.2, 0.2);
 	arm(t1, 1000, 0);
 	arm(t2, 0.3, 0.3);
 	arm(t3, 4, 0);
@@ -137,5 +204,6 @@ int main(void)
 	check_posix(t1, t2);
 	check_fires(SIGRTMIN + 2, 0x5678, 2, "timers.periodic_fires");
 	check_fires(SIGRTMIN + 3, 0x9abc, 8, "timers.oneshot_fires");
+	check_threads();
 	return wl_done();
 }
