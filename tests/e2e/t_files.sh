@@ -31,6 +31,22 @@ for mode in thaw restore; do
 		continue
 	fi
 	kill_and_reap "f$mode" "$root" "$wrapper"
+	# a copy missing a payload, or with the table edited, is refused
+	cp -a "$T_DIR/ckpt-$mode" "$T_DIR/bad"
+	victim=$(ls "$T_DIR/bad/fdata" | head -n 1)
+	rm "$T_DIR/bad/fdata/$victim"
+	"$CRFS_BIN/crfs-restore" "$T_DIR/bad" </dev/null >"$T_DIR/bad.out" 2>&1 &&
+		fail "restore of an image without fdata/$victim succeeded"
+	grep -q "fdata/$victim" "$T_DIR/bad.out" ||
+		fail "the refusal does not name fdata/$victim: $(cat "$T_DIR/bad.out")"
+	rm -rf "$T_DIR/bad"
+	cp -a "$T_DIR/ckpt-$mode" "$T_DIR/bad"
+	sed -i 's/ backlog=7 / backlog=8 /' "$T_DIR/bad/files"
+	"$CRFS_BIN/crfs-restore" "$T_DIR/bad" </dev/null >"$T_DIR/bad.out" 2>&1 &&
+		fail "restore of an image with files edited succeeded"
+	grep -q "files: checksum mismatch" "$T_DIR/bad.out" ||
+		fail "the refusal does not name files: $(cat "$T_DIR/bad.out")"
+	rm -rf "$T_DIR/bad"
 	restore_bg "$T_DIR/ckpt-$mode" "$root"
 	track_tree "$root"
 	kill -USR1 "$root" || fail "cannot signal restored root $root"
