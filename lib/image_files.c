@@ -281,39 +281,25 @@ static int parse_file_line(struct crfs_text *t, char *line,
 	return 0;
 }
 
+static void drop_file(void *item)
+{
+	free_file(item);
+}
+
+static int file_line(struct crfs_text *t, char *line, void *items, size_t i)
+{
+	struct crfs_file *f = (struct crfs_file *)items + i;
+	int ret = parse_file_line(t, line, f);
+
+	if (!ret && f->id != i + 1)
+		ret = text_error(t, "file ids must count up from 1");
+	return ret;
+}
+
 int parse_files(struct crfs_text *t, struct crfs_file **out, size_t *nout)
 {
-	char line[CRFS_PATH_MAX * 8 + 512];
-	struct crfs_file *f = NULL, *nf;
-	size_t n = 0, cap = 0;
-	int ret;
-
-	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			nf = realloc(f, cap * sizeof(*f));
-			if (!nf) {
-				ret = text_error(t, "out of memory");
-				break;
-			}
-			f = nf;
-		}
-		ret = parse_file_line(t, line, &f[n]);
-		n++;
-		if (ret)
-			break;
-		if (f[n - 1].id != n) {
-			ret = text_error(t, "file ids must count up from 1");
-			break;
-		}
-	}
-	if (ret) {
-		free_files(f, n);
-		return ret;
-	}
-	*out = f;
-	*nout = n;
-	return 0;
+	return parse_lines(t, sizeof(**out), file_line, drop_file,
+			   (void **)out, nout);
 }
 
 int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n)
@@ -327,55 +313,29 @@ int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n)
 	return ret;
 }
 
+static int fd_line(struct crfs_text *t, char *line, void *items, size_t i)
+{
+	struct crfs_fd *f = (struct crfs_fd *)items + i;
+	char *tok[4], *cur = line;
+	uint64_t id;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		tok[k] = tok_next(&cur);
+	if (!tok[2] || tok[3])
+		return text_error(t, "want 'fd file cloexec|-'");
+	if (parse_int(tok[0], &f->fd) || f->fd < 0 || (i && f->fd <= f[-1].fd))
+		return text_error(t, "bad, unsorted or repeated fd '%s'", tok[0]);
+	if (parse_u64(tok[1], &id) || !id || id > 0xffffffffULL)
+		return text_error(t, "bad file id '%s'", tok[1]);
+	f->file = (uint32_t)id;
+	if (strcmp(tok[2], "cloexec") && strcmp(tok[2], "-"))
+		return text_error(t, "want cloexec or -, not '%s'", tok[2]);
+	f->cloexec = tok[2][0] == 'c';
+	return 0;
+}
+
 int parse_fds(struct crfs_text *t, struct crfs_fd **out, size_t *nout)
 {
-	char line[256], *tok[4], *cur;
-	struct crfs_fd *f = NULL, *nf;
-	size_t n = 0, cap = 0;
-	uint64_t id;
-	int ret, k;
-
-	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			nf = realloc(f, cap * sizeof(*f));
-			if (!nf) {
-				ret = text_error(t, "out of memory");
-				break;
-			}
-			f = nf;
-		}
-		cur = line;
-		for (k = 0; k < 4; k++)
-			tok[k] = tok_next(&cur);
-		ret = -EINVAL;
-		if (!tok[2] || tok[3]) {
-			ret = text_error(t, "want 'fd file cloexec|-'");
-			break;
-		}
-		if (parse_int(tok[0], &f[n].fd) || f[n].fd < 0 ||
-		    (n && f[n].fd <= f[n - 1].fd)) {
-			ret = text_error(t, "bad, unsorted or repeated fd '%s'",
-					 tok[0]);
-			break;
-		}
-		if (parse_u64(tok[1], &id) || !id || id > 0xffffffffULL) {
-			ret = text_error(t, "bad file id '%s'", tok[1]);
-			break;
-		}
-		f[n].file = (uint32_t)id;
-		if (strcmp(tok[2], "cloexec") && strcmp(tok[2], "-")) {
-			ret = text_error(t, "want cloexec or -, not '%s'", tok[2]);
-			break;
-		}
-		f[n].cloexec = tok[2][0] == 'c';
-		n++;
-	}
-	if (ret) {
-		free(f);
-		return ret;
-	}
-	*out = f;
-	*nout = n;
-	return 0;
+	return parse_lines(t, sizeof(**out), fd_line, NULL, (void **)out, nout);
 }

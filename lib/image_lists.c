@@ -17,45 +17,14 @@
 
 #define MAXTOK 12
 
-typedef int (*item_fn)(struct crfs_text *t, char **tok, int ntok, void *item);
-typedef void (*drop_fn)(void *item);
-
-static int parse_list(struct crfs_text *t, size_t size, item_fn fn,
-		      drop_fn drop, void **out, size_t *nout)
+/* the line's tokens, up to one more than any list has */
+static int split(char *line, char **tok)
 {
-	char line[CRFS_PATH_MAX * 4 + 256], *tok[MAXTOK + 1], *cur;
-	size_t n = 0, cap = 0;
-	char *a = NULL, *na;
-	int ret, k;
+	int k;
 
-	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			na = realloc(a, cap * size);
-			if (!na) {
-				ret = text_error(t, "out of memory");
-				break;
-			}
-			a = na;
-		}
-		cur = line;
-		for (k = 0; k <= MAXTOK && (tok[k] = tok_next(&cur)); k++)
-			;
-		memset(a + n * size, 0, size);
-		ret = fn(t, tok, k, a + n * size);
-		n++;
-		if (ret)
-			break;
-	}
-	if (ret) {
-		while (drop && n--)
-			drop(a + n * size);
-		free(a);
-		return ret;
-	}
-	*out = a;
-	*nout = n;
-	return 0;
+	for (k = 0; k <= MAXTOK && (tok[k] = tok_next(&line)); k++)
+		;
+	return k;
 }
 
 static int want_u32(const char *s, uint32_t *v)
@@ -79,9 +48,11 @@ int render_epoll(struct strbuf *sb, const struct crfs_epoll_item *e, size_t n)
 	return ret;
 }
 
-static int epoll_item(struct crfs_text *t, char **tok, int ntok, void *item)
+static int epoll_item(struct crfs_text *t, char *line, void *items, size_t i)
 {
-	struct crfs_epoll_item *e = item;
+	struct crfs_epoll_item *e = (struct crfs_epoll_item *)items + i;
+	char *tok[MAXTOK + 1];
+	int ntok = split(line, tok);
 
 	if (ntok != 4 || parse_int(tok[0], &e->tfd) || e->tfd < 0 ||
 	    want_u32(tok[1], &e->file) || !e->file ||
@@ -92,7 +63,7 @@ static int epoll_item(struct crfs_text *t, char **tok, int ntok, void *item)
 
 int parse_epoll(struct crfs_text *t, struct crfs_epoll_item **e, size_t *n)
 {
-	return parse_list(t, sizeof(**e), epoll_item, NULL, (void **)e, n);
+	return parse_lines(t, sizeof(**e), epoll_item, NULL, (void **)e, n);
 }
 
 int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
@@ -109,9 +80,11 @@ int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
 	return ret;
 }
 
-static int inotify_item(struct crfs_text *t, char **tok, int ntok, void *item)
+static int inotify_item(struct crfs_text *t, char *line, void *items, size_t i)
 {
-	struct crfs_inotify_watch *w = item;
+	struct crfs_inotify_watch *w = (struct crfs_inotify_watch *)items + i;
+	char *tok[MAXTOK + 1];
+	int ntok = split(line, tok);
 
 	if (ntok != 3 || parse_int(tok[0], &w->wd) || w->wd <= 0 ||
 	    want_u32(tok[1], &w->mask))
@@ -138,7 +111,7 @@ void free_inotify(struct crfs_inotify_watch *w, size_t n)
 int parse_inotify(struct crfs_text *t, struct crfs_inotify_watch **w,
 		  size_t *n)
 {
-	return parse_list(t, sizeof(**w), inotify_item, drop_watch, (void **)w,
+	return parse_lines(t, sizeof(**w), inotify_item, drop_watch, (void **)w,
 			  n);
 }
 
@@ -155,9 +128,11 @@ int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n)
 	return ret;
 }
 
-static int lock_item(struct crfs_text *t, char **tok, int ntok, void *item)
+static int lock_item(struct crfs_text *t, char *line, void *items, size_t i)
 {
-	struct crfs_lock *l = item;
+	struct crfs_lock *l = (struct crfs_lock *)items + i;
+	char *tok[MAXTOK + 1];
+	int ntok = split(line, tok);
 
 	if (ntok != 6 || (strcmp(tok[0], "posix") && strcmp(tok[0], "ofd")) ||
 	    (strcmp(tok[1], "r") && strcmp(tok[1], "w")) ||
@@ -172,7 +147,7 @@ static int lock_item(struct crfs_text *t, char **tok, int ntok, void *item)
 
 int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n)
 {
-	return parse_list(t, sizeof(**l), lock_item, NULL, (void **)l, n);
+	return parse_lines(t, sizeof(**l), lock_item, NULL, (void **)l, n);
 }
 
 static const char *const itimer_names[] = { "real", "virtual", "prof" };
@@ -197,10 +172,11 @@ int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n)
 	return ret;
 }
 
-static int timer_item(struct crfs_text *t, char **tok, int ntok, void *item)
+static int timer_item(struct crfs_text *t, char *line, void *items, size_t i)
 {
-	struct crfs_timer *x = item;
-	int k;
+	struct crfs_timer *x = (struct crfs_timer *)items + i;
+	char *tok[MAXTOK + 1];
+	int ntok = split(line, tok), k;
 
 	for (k = 0; k < 3 && ntok && strcmp(tok[0], itimer_names[k]); k++)
 		;
@@ -226,5 +202,5 @@ static int timer_item(struct crfs_text *t, char **tok, int ntok, void *item)
 
 int parse_timers(struct crfs_text *t, struct crfs_timer **tm, size_t *n)
 {
-	return parse_list(t, sizeof(**tm), timer_item, NULL, (void **)tm, n);
+	return parse_lines(t, sizeof(**tm), timer_item, NULL, (void **)tm, n);
 }

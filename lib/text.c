@@ -154,3 +154,38 @@ int unescape_len(const char *s, char **out, size_t *len)
 	*len = o - d;
 	return 0;
 }
+
+int parse_lines(struct crfs_text *t, size_t size, line_fn fn,
+		void (*drop)(void *item), void **out, size_t *nout)
+{
+	char line[CRFS_PATH_MAX * 8 + 512];
+	size_t n = 0, cap = 0;
+	char *a = NULL, *na;
+	int ret;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			na = realloc(a, cap * size);
+			if (!na) {
+				ret = text_error(t, "out of memory");
+				break;
+			}
+			a = na;
+		}
+		memset(a + n * size, 0, size);
+		ret = fn(t, line, a, n);
+		n++;
+		if (ret)
+			break;
+	}
+	if (ret) {
+		while (drop && n--)
+			drop(a + n * size);
+		free(a);
+		return ret;
+	}
+	*out = a;
+	*nout = n;
+	return 0;
+}

@@ -53,6 +53,14 @@ int parse_u64(const char *s, uint64_t *v);
 int parse_int(const char *s, int *v);
 int unescape(const char *s, char **out);
 int unescape_len(const char *s, char **out, size_t *len);
+/*
+ * A file of one item per line: fn parses line into item i of items (the
+ * array so far, item i zeroed); on failure drop frees what the items
+ * hold.  *out is the array, *nout its length.
+ */
+typedef int (*line_fn)(struct crfs_text *t, char *line, void *items, size_t i);
+int parse_lines(struct crfs_text *t, size_t size, line_fn fn,
+		void (*drop)(void *item), void **out, size_t *nout);
 int text_error(struct crfs_text *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
