@@ -210,6 +210,7 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		if (!S_ISREG(st->st_mode))
 			return "deleted files other than regular files are not supported";
 		cf->kind = FK_DELETED;
+		cf->ino = st->st_ino;	/* a memfd may be mapped as well */
 		cf->path = strndup(f->link, n - 10);
 		*err = cf->path ? read_contents(f, &buf, &len) : -ENOMEM;
 		if (*err)

@@ -46,7 +46,8 @@ static const struct file_key keys[] = {
 	{ "flags", K_OCT, OFF(flags), ~0u },
 	{ "mode", K_OCT, OFF(mode), PATHED },
 	{ "pos", K_HEX, OFF(pos), B(FK_FILE) | B(FK_DELETED) },
-	{ "ino", K_DEC, OFF(ino), B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) },
+	{ "ino", K_DEC, OFF(ino), B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
+				  B(FK_DELETED) },
 	{ "pipe_size", K_DEC, OFF(pipe_size), B(FK_PIPE) | B(FK_FIFO) },
 	{ "type", K_SOCK, OFF(sock_type), B(FK_UNIX) },
 	{ "peer", K_DEC, OFF(peer), B(FK_UNIX) },

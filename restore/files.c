@@ -137,11 +137,15 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	size_t len;
 	int tmp, fd, ret;
 
-	if (!strncmp(f->path, "/memfd:", 7))
-		tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
-	else
+	if (!strncmp(f->path, "/memfd:", 7)) {
+		/* a memfd also mapped shared is that mapping's object */
+		tmp = shm_open_ino(c->img, f->ino);
+		if (tmp < 0)
+			tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
+	} else {
 		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
 			   f->mode & 07777);
+	}
 	if (tmp < 0)
 		return FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
 			    f->path, f->id, strerror(errno));

@@ -36,6 +36,8 @@ __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 /* shmem.c: shared anonymous memory objects */
 int shm_prepare(struct image *img, char *err, size_t errlen);
 int shm_open_object(struct image *img, const struct crfs_vma *v);
+/* the object with that inode at checkpoint (a memfd also open as a file) */
+int shm_open_ino(struct image *img, uint64_t ino);
 
 /* files.c: the image's open files, at img->fd_base + id - 1 */
 int files_open(struct image *img, char *err, size_t errlen);

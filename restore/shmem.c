@@ -109,7 +109,12 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 
 int shm_open_object(struct image *img, const struct crfs_vma *v)
 {
-	struct shm_obj *o = find_obj(img, v->shm_ino);
+	return shm_open_ino(img, v->shm_ino);
+}
+
+int shm_open_ino(struct image *img, uint64_t ino)
+{
+	struct shm_obj *o = find_obj(img, ino);
 	char path[96];
 
 	if (!o)

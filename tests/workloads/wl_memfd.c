@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * A memfd mapped MAP_SHARED by a parent and its child: after the restore
- * the child increments a counter in it, and the parent checks that it
- * sees that, that the data written before the checkpoint is there, and
- * that the mapping is still a memfd of the same name.
+ * A memfd mapped MAP_SHARED by a parent and its child, its fd kept open
+ * by both: after the restore the child increments a counter in it, and
+ * the parent checks that it sees that, that the data written before the
+ * checkpoint is there, that the mapping is still a memfd of the same
+ * name, and that writing through the fd shows in the mapping (the fd and
+ * the mapping are one object again).
  *
  * As in wl_tree, the process started is a subreaper wrapper around the
  * root, which prints "READY ROOT=pid".
@@ -54,7 +56,6 @@ static int root(void)
 	if (fd < 0 || ftruncate(fd, SIZE))
 		return 2;
 	m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (m == MAP_FAILED)
 		return 2;
 	m[0] = 41;
@@ -73,9 +74,16 @@ static int root(void)
 	kill(c, SIGUSR1);
 	if (waitpid(c, &st, 0) != c)
 		st = -1;
-	ok = m[0] == 42 && m[SIZE / 8 - 1] == 0x5eed && named() && st == 0;
-	printf("%s memfd: counter %ld, child status %d, named %d\n",
-	       ok ? "PASS" : "FAIL", m[0], st, named());
+	{
+		long v = 0x1234567;
+
+		if (pwrite(fd, &v, sizeof(v), SIZE / 2) != sizeof(v))
+			v = 0;
+	}
+	ok = m[0] == 42 && m[SIZE / 8 - 1] == 0x5eed && named() && st == 0 &&
+	     m[SIZE / 16] == 0x1234567;
+	printf("%s memfd: counter %ld, child status %d, named %d, fd and mapping one %d\n",
+	       ok ? "PASS" : "FAIL", m[0], st, named(), m[SIZE / 16] == 0x1234567);
 	return !ok;
 }
 
