@@ -603,6 +603,7 @@ static int resolve_inflight(struct files_ctx *c, uint32_t *classified)
 static const char *classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				   struct crfs_file *cf, int *err)
 {
+	struct kh_unix_opts o;
 	const struct kh_unix *u;
 	const char *why;
 
@@ -628,6 +629,13 @@ static const char *classify_socket(struct files_ctx *c, const struct kh_fd *f,
 		return "unknown unix socket type";
 	}
 	cf->shutdown = u->shutdown;
+	*err = kh_unix_options(f->pid, f->fd, &o);
+	if (*err)
+		return NULL;
+	cf->sndbuf = o.sndbuf;
+	cf->rcvbuf = o.rcvbuf;
+	cf->passcred = o.passcred;
+	cf->peek_off = o.peek_off;
 	why = unix_name(u, cf) ?: unix_links(c, u, cf);
 	if (why || u->state == TCP_LISTEN)
 		return why;

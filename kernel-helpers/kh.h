@@ -170,6 +170,10 @@ int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q);
 void kh_unix_free_queue(struct kh_unix_queue *q);
 
 const char *kh_socket_family(pid_t pid, int fd);
+struct kh_unix_opts {
+	int sndbuf, rcvbuf, passcred, peek_off;
+};
+int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o);
 
 /* pty.c */
 struct kh_pty {

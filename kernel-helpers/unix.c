@@ -310,3 +310,21 @@ const char *kh_socket_family(pid_t pid, int fd)
 		return "only unix sockets are supported";
 	}
 }
+
+/* the options a program may have set on a unix socket */
+int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o)
+{
+	int sk = kh_steal_fd(pid, fd);
+	socklen_t l = sizeof(int);
+	int ret = 0;
+
+	if (sk < 0)
+		return sk;
+	if (getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_PASSCRED, &o->passcred, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &o->peek_off, &l))
+		ret = -errno;
+	close(sk);
+	return ret;
+}

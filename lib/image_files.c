@@ -54,6 +54,10 @@ static const struct file_key keys[] = {
 	{ "backlog", K_INT, OFF(backlog), B(FK_UNIX) },
 	{ "shutdown", K_DEC, OFF(shutdown), B(FK_UNIX) },
 	{ "msgs", K_DEC, OFF(nmsgs), 0 },
+	{ "sndbuf", K_INT, OFF(sndbuf), B(FK_UNIX) },
+	{ "rcvbuf", K_INT, OFF(rcvbuf), B(FK_UNIX) },
+	{ "passcred", K_BOOL, OFF(passcred), 0 },
+	{ "peek_off", K_INT, OFF(peek_off), 0 },
 	{ "connect", K_DEC, OFF(connect_to), 0 },
 	{ "accepted", K_DEC, OFF(accepted), 0 },
 	{ "abstract", K_STR, OFF(abstract), 0 },
@@ -102,6 +106,10 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->accepted != 0;
 		if (!strcmp(k->name, "external"))
 			return f->external;
+		if (!strcmp(k->name, "passcred"))
+			return f->passcred;
+		if (!strcmp(k->name, "peek_off"))
+			return f->kind == FK_UNIX && f->peek_off >= 0;
 		if (!strcmp(k->name, "data"))
 			return f->data != 0;
 		return false;
@@ -247,6 +255,7 @@ static int parse_file_line(struct crfs_text *t, char *line,
 
 	memset(f, 0, sizeof(*f));
 	f->backlog = -1;
+	f->peek_off = -1;
 	tok = tok_next(&cur);
 	if (!tok || parse_u64(tok, &id) || !id || id > 0xffffffffULL)
 		return text_error(t, "bad file id");

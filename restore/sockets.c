@@ -436,9 +436,26 @@ static int refill_pass(struct sock_ctx *c, const struct crfs_file *f)
 	return ret;
 }
 
+/* the kernel doubles what it is given: give half of what it showed */
+static int set_options(struct sock_ctx *c, int sk, const struct crfs_file *f)
+{
+	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2, pc = f->passcred;
+
+	if ((snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(int))) ||
+	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(int))) ||
+	    setsockopt(sk, SOL_SOCKET, SO_PASSCRED, &pc, sizeof(int)) ||
+	    (f->peek_off >= 0 &&
+	     setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &f->peek_off, sizeof(int))))
+		return FAIL(c, "file %u: socket options: %s", f->id, strerror(errno));
+	return 0;
+}
+
 static int finish(struct sock_ctx *c, const struct crfs_file *f)
 {
 	int sk = slot(c->img, f->id);
+
+	if (set_options(c, sk, f))
+		return -EINVAL;
 
 	if (f->shutdown & 2)
 		shutdown(sk, SHUT_WR);

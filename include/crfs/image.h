@@ -182,6 +182,9 @@ struct crfs_file {
 	uint32_t nmsgs;		/* dgram/seqpacket: messages in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
 	uint64_t accepted;	/* came from accept() on this listener */
+	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
+	bool passcred;		/* SO_PASSCRED */
+	int peek_off;		/* SO_PEEK_OFF, -1: off */
 	char *peername;		/* external: the outside peer's name, to
 				 * connect to again ("@..." abstract) */
 	size_t peername_len;

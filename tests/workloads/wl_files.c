@@ -82,6 +82,7 @@ struct st {
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	int acc, client2, ra, rb;
+	int sndbuf;		/* of sa, as getsockopt said after setting it */
 	int ev, tfd, sfd, ep, ep2, ino;
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
@@ -144,6 +145,16 @@ static void setup_sockets(struct st *s)
 		wl_die("socketpair");
 	s->sa = sv[0];
 	s->sb = sv[1];
+	{
+		int v = 300000, one = 1, zero = 0;
+		socklen_t l = sizeof(int);
+
+		if (setsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
+		    getsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, &l) ||
+		    setsockopt(s->sb, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+		    setsockopt(s->sb, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
+			wl_die("socket options");
+	}
 	pattern(buf, SK_A, 5);
 	write_all(s->sa, buf, SK_A);		/* queued at sb */
 	pattern(buf, SK_B, 6);
@@ -371,6 +382,17 @@ static void check_sockets(struct st *s)
 	    recv(s->qa, buf, 100, MSG_DONTWAIT) != 2 ||
 	    recv(s->qa, buf, 100, MSG_DONTWAIT) != 0)
 		wl_fail("sockets.seqpacket", "packets or the shutdown lost");
+	{
+		int v = 0, pc = 0, po = -2;
+		socklen_t l = sizeof(int);
+
+		getsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &v, &l);
+		getsockopt(s->sb, SOL_SOCKET, SO_PASSCRED, &pc, &l);
+		getsockopt(s->sb, SOL_SOCKET, SO_PEEK_OFF, &po, &l);
+		if (v != s->sndbuf || pc != 1 || po < 0)
+			wl_fail("sockets.options", "sndbuf %d (want %d), passcred %d, peek_off %d",
+				v, s->sndbuf, pc, po);
+	}
 	write_all(s->sa, "ping", 4);
 	if (recv(s->sb, buf, 4, MSG_DONTWAIT) != 4 || memcmp(buf, "ping", 4))
 		wl_fail("sockets.pair", "the pair is not connected");
