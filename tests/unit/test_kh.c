@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 
 #include "kh.h"
 #include "unit.h"
@@ -653,4 +655,64 @@ Test(pagemap, shared_anon_page_written_elsewhere)
 	free(runs);
 	free_maps(v, n);
 	munmap(p, 4 * page);
+}
+
+/* peeking takes nothing: what was queued is still read afterwards */
+Test(peek, pipe_keeps_its_bytes)
+{
+	char data[5000], got[6000], *buf;
+	uint32_t size;
+	size_t len;
+	int p[2];
+
+	memset(data, 'x', sizeof(data));
+	data[0] = 'a';
+	data[sizeof(data) - 1] = 'z';
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	cr_assert_eq(kh_pipe_peek(getpid(), p[1], &buf, &len, &size), 0);
+	cr_assert_eq(len, sizeof(data));
+	cr_assert_eq(memcmp(buf, data, len), 0);
+	cr_assert_geq(size, 4096);
+	free(buf);
+	cr_assert_eq(read(p[0], got, sizeof(got)), (ssize_t)sizeof(data));
+	cr_assert_eq(memcmp(got, data, sizeof(data)), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(peek, unix_dgram_keeps_boundaries_and_files)
+{
+	char ctl[CMSG_SPACE(sizeof(int))], b[16];
+	struct iovec iov = { "two", 3 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct kh_unix_queue q;
+	int sv[2], nul = open("/dev/null", O_RDONLY);
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	cr_assert_eq(send(sv[0], "one", 3, 0), 3);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &nul, sizeof(int));
+	cr_assert_eq(sendmsg(sv[0], &mh, 0), 3);
+	cr_assert_eq(send(sv[0], "", 0, 0), 0);
+	cr_assert_eq(kh_unix_peek(sv[1], false, false, &q), 0);
+	cr_assert_eq(q.nchunks, 3);
+	cr_assert_eq(q.len, 6);
+	cr_assert_eq(q.chunks[0].len, 3);
+	cr_assert_eq(q.chunks[1].nfds, 1);
+	cr_assert_eq(q.chunks[2].len, 0);
+	cr_assert_eq(memcmp(q.data, "onetwo", 6), 0);
+	kh_unix_free_queue(&q);
+	/* still all there, in order */
+	cr_assert_eq(recv(sv[1], b, sizeof(b), 0), 3);
+	cr_assert_eq(recv(sv[1], b, sizeof(b), 0), 3);
+	cr_assert_eq(memcmp(b, "two", 3), 0);
+	cr_assert_eq(recv(sv[1], b, sizeof(b), MSG_DONTWAIT), 0);
+	close(sv[0]);
+	close(sv[1]);
+	close(nul);
 }
