@@ -122,7 +122,8 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 		return FAIL(c, "%s (file %u) is not the kind of file it was",
 			    f->path, f->id);
 	}
-	if (S_ISREG(st.st_mode) && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
+	if (S_ISREG(st.st_mode) && !(f->flags & O_PATH) &&
+	    lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
 		close(fd);
 		return FAIL(c, "%s (file %u): cannot seek to %lu: %s", f->path,
 			    f->id, f->pos, strerror(errno));

@@ -78,7 +78,7 @@ enum {
 };
 
 struct st {
-	int file, file_dup, append, dirfd, del, devnull;
+	int file, file_dup, append, dirfd, del, devnull, opath;
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	int acc, client2, ra, rb;
@@ -102,6 +102,7 @@ static void setup_files(struct st *s)
 			 0600);
 	write_all(s->append, "hello\n", 6);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	s->opath = open(at("data"), O_PATH);
 	s->devnull = open("/dev/null", O_WRONLY | O_NONBLOCK);
 	s->del = open(at("deleted"), O_RDWR | O_CREAT | O_TRUNC, 0640);
 	pattern(buf, DEL_BYTES, 2);
@@ -332,6 +333,9 @@ static void check_files(struct st *s)
 			(unsigned long)st.st_nlink, st.st_mode & 0777);
 	if (fstat(s->dirfd, &st) || !S_ISDIR(st.st_mode))
 		wl_fail("files.dir", "not a directory");
+	if (!(fcntl(s->opath, F_GETFL) & O_PATH) || fstat(s->opath, &st) ||
+	    st.st_size != 8192)
+		wl_fail("files.o_path", "O_PATH descriptor lost");
 	wl_verdict("files", m);
 }
 
