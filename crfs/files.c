@@ -636,6 +636,8 @@ static const char *classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->rcvbuf = o.rcvbuf;
 	cf->passcred = o.passcred;
 	cf->peek_off = o.peek_off;
+	cf->rcvtimeo = o.rcvtimeo;
+	cf->sndtimeo = o.sndtimeo;
 	why = unix_name(u, cf) ?: unix_links(c, u, cf);
 	if (why || u->state == TCP_LISTEN)
 		return why;

@@ -172,6 +172,7 @@ void kh_unix_free_queue(struct kh_unix_queue *q);
 const char *kh_socket_family(pid_t pid, int fd);
 struct kh_unix_opts {
 	int sndbuf, rcvbuf, passcred, peek_off;
+	uint64_t rcvtimeo, sndtimeo;	/* microseconds */
 };
 int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o);
 

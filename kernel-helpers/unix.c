@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -315,16 +316,21 @@ const char *kh_socket_family(pid_t pid, int fd)
 int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o)
 {
 	int sk = kh_steal_fd(pid, fd);
-	socklen_t l = sizeof(int);
+	struct timeval rt, st;
+	socklen_t l = sizeof(int), tl = sizeof(rt);
 	int ret = 0;
 
 	if (sk < 0)
 		return sk;
-	if (getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &l) ||
+	if (getsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &rt, &tl) ||
+	    getsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &st, &tl) ||
+	    getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &l) ||
 	    getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, &l) ||
 	    getsockopt(sk, SOL_SOCKET, SO_PASSCRED, &o->passcred, &l) ||
 	    getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &o->peek_off, &l))
 		ret = -errno;
+	o->rcvtimeo = rt.tv_sec * 1000000ULL + rt.tv_usec;
+	o->sndtimeo = st.tv_sec * 1000000ULL + st.tv_usec;
 	close(sk);
 	return ret;
 }

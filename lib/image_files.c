@@ -58,6 +58,8 @@ static const struct file_key keys[] = {
 	{ "rcvbuf", K_INT, OFF(rcvbuf), B(FK_UNIX) },
 	{ "passcred", K_BOOL, OFF(passcred), 0 },
 	{ "peek_off", K_INT, OFF(peek_off), 0 },
+	{ "rcvtimeo", K_DEC, OFF(rcvtimeo), 0 },
+	{ "sndtimeo", K_DEC, OFF(sndtimeo), 0 },
 	{ "connect", K_DEC, OFF(connect_to), 0 },
 	{ "accepted", K_DEC, OFF(accepted), 0 },
 	{ "abstract", K_STR, OFF(abstract), 0 },
@@ -108,6 +110,10 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->external;
 		if (!strcmp(k->name, "passcred"))
 			return f->passcred;
+		if (!strcmp(k->name, "rcvtimeo"))
+			return f->rcvtimeo != 0;
+		if (!strcmp(k->name, "sndtimeo"))
+			return f->sndtimeo != 0;
 		if (!strcmp(k->name, "peek_off"))
 			return f->kind == FK_UNIX && f->peek_off >= 0;
 		if (!strcmp(k->name, "data"))

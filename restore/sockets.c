@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -440,8 +441,12 @@ static int refill_pass(struct sock_ctx *c, const struct crfs_file *f)
 static int set_options(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
 	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2, pc = f->passcred;
+	struct timeval rt = { f->rcvtimeo / 1000000, f->rcvtimeo % 1000000 };
+	struct timeval st = { f->sndtimeo / 1000000, f->sndtimeo % 1000000 };
 
-	if ((snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(int))) ||
+	if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt)) ||
+	    setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st)) ||
+	    (snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(int))) ||
 	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(int))) ||
 	    setsockopt(sk, SOL_SOCKET, SO_PASSCRED, &pc, sizeof(int)) ||
 	    (f->peek_off >= 0 &&

@@ -185,6 +185,7 @@ struct crfs_file {
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
 	bool passcred;		/* SO_PASSCRED */
 	int peek_off;		/* SO_PEEK_OFF, -1: off */
+	uint64_t rcvtimeo, sndtimeo;	/* SO_RCVTIMEO, SO_SNDTIMEO in us */
 	char *peername;		/* external: the outside peer's name, to
 				 * connect to again ("@..." abstract) */
 	size_t peername_len;

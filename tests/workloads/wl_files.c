@@ -22,6 +22,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -83,6 +84,7 @@ struct st {
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	int acc, client2, ra, rb;
 	int sndbuf;		/* of sa, as getsockopt said after setting it */
+	struct timeval rcvtimeo;	/* likewise (the kernel rounds it) */
 	int ev, tfd, sfd, ep, ep2, ino;
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
@@ -150,7 +152,13 @@ static void setup_sockets(struct st *s)
 		int v = 300000, one = 1, zero = 0;
 		socklen_t l = sizeof(int);
 
-		if (setsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
+		struct timeval tv = { 7, 250000 };
+
+		socklen_t tl = sizeof(tv);
+
+		if (setsockopt(s->sa, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+		    getsockopt(s->sa, SOL_SOCKET, SO_RCVTIMEO, &s->rcvtimeo, &tl) ||
+		    setsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
 		    getsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, &l) ||
 		    setsockopt(s->sb, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
 		    setsockopt(s->sb, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
@@ -388,8 +396,14 @@ static void check_sockets(struct st *s)
 		wl_fail("sockets.seqpacket", "packets or the shutdown lost");
 	{
 		int v = 0, pc = 0, po = -2;
-		socklen_t l = sizeof(int);
+		socklen_t l = sizeof(int), tl = sizeof(struct timeval);
+		struct timeval tv = { 0, 0 };
 
+		getsockopt(s->sa, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl);
+		if (tv.tv_sec != s->rcvtimeo.tv_sec ||
+		    tv.tv_usec != s->rcvtimeo.tv_usec)
+			wl_fail("sockets.rcvtimeo", "%ld.%06ld s", tv.tv_sec,
+				tv.tv_usec);
 		getsockopt(s->sa, SOL_SOCKET, SO_SNDBUF, &v, &l);
 		getsockopt(s->sb, SOL_SOCKET, SO_PASSCRED, &pc, &l);
 		getsockopt(s->sb, SOL_SOCKET, SO_PEEK_OFF, &po, &l);
