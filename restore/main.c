@@ -293,6 +293,7 @@ int main(int argc, char **argv)
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	image_free(&img);
+	free(o.inherit);
 	if (ret) {
 		fprintf(stderr, "crfs-restore: %s\n", err);
 		return 1;
