@@ -184,16 +184,17 @@ static const char *classify_pty(const struct kh_fd *f, struct crfs_file *cf,
 	cf->locked = t.locked;
 	cf->session = t.session;
 	cf->fg = t.fg;
-	if (t.master) {
-		cf->termios = t.termios;
-		cf->winsize = t.winsize;
-	} else {
+	if (!t.master) {
 		free(t.termios);
 		free(t.winsize);
+		return NULL;
 	}
-	/* an outside terminal keeps its own bytes: see pty_links() */
-	cf->mode = t.unread;
-	return NULL;
+	cf->termios = t.termios;
+	cf->winsize = t.winsize;
+	/* a tty's queues cannot be read without taking the bytes; the master
+	 * sees both (an outside terminal keeps its own) */
+	return t.unread ? "bytes unread in a pseudo-terminal are not supported"
+			: NULL;
 }
 
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
@@ -684,11 +685,7 @@ static int classify(struct files_ctx *c, uint32_t id)
 	return err;
 }
 
-/*
- * A slave whose master is not ours is a terminal outside (a shell job's);
- * inside, bytes unread in either direction cannot be read without taking
- * them, so such a terminal is refused.
- */
+/* a slave whose master is not ours is a terminal outside (a shell job's) */
 static void pty_links(struct files_ctx *c)
 {
 	struct crfs_file *f, *m;
@@ -696,23 +693,17 @@ static void pty_links(struct files_ctx *c)
 
 	for (i = 0; i < c->nfiles; i++) {
 		f = &c->files[i];
-		if (c->bad[i] || (f->kind != FK_PTS && f->kind != FK_PTMX))
+		if (c->bad[i] || f->kind != FK_PTS)
 			continue;
-		for (k = 0, m = NULL; f->kind == FK_PTS && k < c->nfiles; k++)
+		for (k = 0, m = NULL; k < c->nfiles; k++)
 			if (c->files[k].kind == FK_PTMX &&
 			    c->files[k].pty_index == f->pty_index)
 				m = &c->files[k];
-		f->external = f->kind == FK_PTS && !m;
+		f->external = !m;
 		if (m) {
 			f->session = m->session;
 			f->fg = m->fg;
 		}
-		if (f->mode && !f->external) {
-			c->bad[i] = true;
-			report(c, &c->s->fds[c->rep[i]],
-			       "bytes unread in a pseudo-terminal are not supported");
-		}
-		f->mode = 0;
 	}
 }
 
