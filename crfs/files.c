@@ -712,40 +712,59 @@ static void pty_links(struct files_ctx *c)
  * other end outside (a harness reading our stdout): then it is external,
  * and restore wants to be told what to connect it to.
  */
-static void pipe_links(struct files_ctx *c)
+static bool one_way(struct files_ctx *c, size_t i)
 {
-	struct crfs_file *f, *g;
-	bool rd, wr, outside;
-	pid_t *pids;
-	size_t i, k;
+	bool rd = false, wr = false;
 	int acc;
+	size_t k;
 
-	pids = calloc(c->s->nprocs + 1, sizeof(pid_t));
-	if (!pids)
-		return;
+	for (k = 0; k < c->nfiles; k++) {
+		if (c->files[k].kind != FK_PIPE ||
+		    c->files[k].ino != c->files[i].ino)
+			continue;
+		acc = c->files[k].flags & O_ACCMODE;
+		rd |= acc != O_WRONLY;
+		wr |= acc != O_RDONLY;
+	}
+	return !(rd && wr);
+}
+
+static int cmp_ino(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int pipe_links(struct files_ctx *c)
+{
+	uint64_t *inos = calloc(c->nfiles + 1, sizeof(*inos));
+	bool *out = calloc(c->nfiles + 1, sizeof(*out));
+	pid_t *pids = calloc(c->s->nprocs + 1, sizeof(*pids));
+	size_t i, n = 0;
+	uint64_t *hit;
+	int ret = -ENOMEM;
+
+	if (!inos || !out || !pids)
+		goto free;
 	for (i = 0; i < c->s->nprocs; i++)
 		pids[i] = c->s->procs[i].pid;
-	for (i = 0; i < c->nfiles; i++) {
-		f = &c->files[i];
-		if (c->bad[i] || f->kind != FK_PIPE || f->external)
+	for (i = 0; i < c->nfiles; i++)
+		if (!c->bad[i] && c->files[i].kind == FK_PIPE && one_way(c, i))
+			inos[n++] = c->files[i].ino;
+	qsort(inos, n, sizeof(*inos), cmp_ino);
+	ret = kh_pipes_held_outside(inos, n, pids, c->s->nprocs, out);
+	for (i = 0; !ret && n && i < c->nfiles; i++) {
+		if (c->files[i].kind != FK_PIPE)
 			continue;
-		rd = wr = false;
-		for (k = i; k < c->nfiles; k++) {
-			g = &c->files[k];
-			if (g->kind != FK_PIPE || g->ino != f->ino)
-				continue;
-			acc = g->flags & O_ACCMODE;
-			rd |= acc != O_WRONLY;
-			wr |= acc != O_RDONLY;
-		}
-		outside = !(rd && wr) &&
-			  kh_pipe_held_outside(f->ino, pids, c->s->nprocs);
-		for (k = i; outside && k < c->nfiles; k++)
-			if (c->files[k].kind == FK_PIPE &&
-			    c->files[k].ino == f->ino)
-				c->files[k].external = true;
+		hit = bsearch(&c->files[i].ino, inos, n, sizeof(*inos), cmp_ino);
+		c->files[i].external = hit && out[hit - inos];
 	}
+free:
+	free(inos);
+	free(out);
 	free(pids);
+	return ret;
 }
 
 /* a text list as fdata/ID; an empty one is no file at all */
@@ -1017,7 +1036,7 @@ int files_finish(struct snapshot *s)
 	done = c.nfiles;
 	ret = ret ?: resolve_inflight(&c, &done);
 	pty_links(&c);
-	pipe_links(&c);
+	ret = ret ?: pipe_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {
 		if (c.bad[i - 1])
 			continue;

@@ -131,7 +131,9 @@ int kh_self_fd(int fd, struct kh_fd *out);
 /* pipe.c */
 int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
 		 uint32_t *pipe_size);
-bool kh_pipe_held_outside(uint64_t ino, const pid_t *pids, size_t n);
+/* out[i]: a process not in pids holds pipe inos[i] (inos sorted) */
+int kh_pipes_held_outside(const uint64_t *inos, size_t n, const pid_t *pids,
+			  size_t npids, bool *out);
 
 /* unix.c: unix sockets of our network namespace, by inode */
 struct kh_unix {

@@ -76,36 +76,64 @@ static bool listed(pid_t pid, const pid_t *pids, size_t n)
 	return false;
 }
 
-/* does a process not in pids (nor we) hold pipe:[ino]? */
-bool kh_pipe_held_outside(uint64_t ino, const pid_t *pids, size_t n)
+static int cmp_u64(const void *a, const void *b)
 {
-	char want[40], path[64], link[64];
-	struct dirent *p, *f;
-	bool found = false;
-	DIR *proc, *fds;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the pipes (by inode, sorted) of one process's fds that are in inos */
+static void scan_fds(pid_t pid, const uint64_t *inos, size_t n, bool *out)
+{
+	char path[64], link[64];
+	unsigned long long ino;
+	struct dirent *f;
+	const uint64_t *hit;
+	uint64_t key;
 	ssize_t len;
+	DIR *fds;
 
-	snprintf(want, sizeof(want), "pipe:[%lu]", ino);
-	proc = opendir("/proc");
-	while (proc && !found && (p = readdir(proc))) {
-		pid_t pid = atoi(p->d_name);
-
-		if (pid <= 0 || pid == getpid() || listed(pid, pids, n))
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	fds = opendir(path);
+	while (fds && (f = readdir(fds))) {
+		len = readlinkat(dirfd(fds), f->d_name, link, sizeof(link) - 1);
+		if (len < 6)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		fds = opendir(path);
-		while (fds && !found && (f = readdir(fds))) {
-			len = readlinkat(dirfd(fds), f->d_name, link,
-					 sizeof(link) - 1);
-			if (len < 0)
-				continue;
-			link[len] = '\0';
-			found = !strcmp(link, want);
-		}
-		if (fds)
-			closedir(fds);
+		link[len] = '\0';
+		if (sscanf(link, "pipe:[%llu]", &ino) != 1)
+			continue;
+		key = ino;
+		hit = bsearch(&key, inos, n, sizeof(*inos), cmp_u64);
+		if (hit)
+			out[hit - inos] = true;
 	}
-	if (proc)
-		closedir(proc);
-	return found;
+	if (fds)
+		closedir(fds);
+}
+
+/*
+ * Which of the pipes inos[] (sorted) does a process not in pids (nor we)
+ * hold?  One pass over /proc, whatever the number of pipes.
+ */
+int kh_pipes_held_outside(const uint64_t *inos, size_t n, const pid_t *pids,
+			  size_t npids, bool *out)
+{
+	struct dirent *p;
+	DIR *proc;
+	pid_t pid;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!n)
+		return 0;
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((p = readdir(proc))) {
+		pid = atoi(p->d_name);
+		if (pid > 0 && pid != getpid() && !listed(pid, pids, npids))
+			scan_fds(pid, inos, n, out);
+	}
+	closedir(proc);
+	return 0;
 }
