@@ -171,30 +171,36 @@ static int read_contents(const struct kh_fd *f, char **buf, size_t *len)
 	return kh_read_file(path, buf, len);
 }
 
-static const char *classify_pty(const struct kh_fd *f, struct crfs_file *cf,
-				int *err)
+static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
+			struct crfs_file *cf)
 {
 	struct kh_pty t;
+	int ret;
 
-	*err = kh_pty_state(f->pid, f->fd, f->st.st_rdev, &t);
-	if (*err)
-		return NULL;
+	ret = kh_pty_state(f->pid, f->fd, f->st.st_rdev, &t);
+	if (ret)
+		return ret;
 	cf->kind = t.master ? FK_PTMX : FK_PTS;
 	cf->pty_index = t.index;
 	cf->locked = t.locked;
 	cf->session = t.session;
 	cf->fg = t.fg;
-	if (!t.master) {
+	if (t.master) {
+		cf->termios = t.termios;
+		cf->winsize = t.winsize;
+	} else {
 		free(t.termios);
 		free(t.winsize);
-		return NULL;
 	}
-	cf->termios = t.termios;
-	cf->winsize = t.winsize;
-	/* a tty's queues cannot be read without taking the bytes; the master
-	 * sees both (an outside terminal keeps its own) */
-	return t.unread ? "bytes unread in a pseudo-terminal are not supported"
-			: NULL;
+	cf->data = t.outlen;
+	cf->pty_input = t.inlen;
+	ret = t.outlen ? add_fdata(c, cf->id, "", t.output, t.outlen) : 0;
+	if (!t.outlen)
+		free(t.output);
+	if (!ret && t.inlen)
+		return add_fdata(c, cf->id, ".input", t.input, t.inlen);
+	free(t.input);
+	return ret;
 }
 
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
@@ -243,8 +249,10 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		return NULL;
 	}
 	if (S_ISCHR(st->st_mode) &&
-	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev)))
-		return classify_pty(f, cf, err);
+	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev))) {
+		*err = classify_pty(c, f, cf);
+		return NULL;
+	}
 	if (S_ISCHR(st->st_mode))
 		return "terminals other than pseudo-terminals, and other character devices, are not supported";
 	if (S_ISBLK(st->st_mode))

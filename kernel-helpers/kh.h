@@ -182,7 +182,10 @@ int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o);
 struct kh_pty {
 	bool master, locked;
 	int index;
-	int unread;		/* bytes queued either way */
+	char *input;		/* queued toward the slave's reader */
+	size_t inlen;
+	char *output;		/* queued toward the master's reader */
+	size_t outlen;
 	char *termios;		/* hex of struct termios; NULL if locked */
 	char *winsize;		/* "rows,cols,xpixel,ypixel" */
 	pid_t session, fg;	/* 0 if nobody's controlling terminal */
@@ -190,6 +193,11 @@ struct kh_pty {
 bool kh_is_ptmx(dev_t rdev);
 bool kh_is_pts(dev_t rdev);
 int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t);
+struct termios;
+/* writes the queues back with the slave quiet (no processing, echo or
+ * signals), then sets orig */
+int kh_pty_refill(int master, int slave, const struct termios *orig,
+		  const char *in, size_t inlen, const char *out, size_t outlen);
 
 /* timers.c: ids, clocks and notification; not the times */
 int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);

@@ -75,6 +75,7 @@ static const struct file_key keys[] = {
 	{ "flock", K_LOCK, OFF(flock), 0 },
 	{ "index", K_INT, OFF(pty_index), B(FK_PTMX) | B(FK_PTS) },
 	{ "locked", K_BOOL, OFF(locked), B(FK_PTMX) },
+	{ "input", K_DEC, OFF(pty_input), 0 },
 	{ "winsize", K_STR, OFF(winsize), 0 },
 	{ "termios", K_STR, OFF(termios), 0 },
 	{ "session", K_INT, OFF(session), B(FK_PTS) },
@@ -108,6 +109,8 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->accepted != 0;
 		if (!strcmp(k->name, "external"))
 			return f->external;
+		if (!strcmp(k->name, "input"))
+			return f->pty_input != 0;
 		if (!strcmp(k->name, "passcred"))
 			return f->passcred;
 		if (!strcmp(k->name, "rcvtimeo"))

@@ -411,6 +411,30 @@ static int pty_settings(int master, const char *slave, const struct crfs_file *f
 	return ret;
 }
 
+/* the bytes that were on their way, each way, queued again */
+static int pty_queues(struct open_ctx *c, int master, int slave,
+		      const struct crfs_file *f)
+{
+	char *in = NULL, *out = NULL;
+	size_t inlen = 0, outlen = 0;
+	struct termios tio;
+	int ret;
+
+	if (!f->data && !f->pty_input)
+		return 0;
+	if (slave < 0 || tcgetattr(slave, &tio))
+		return -EIO;
+	ret = read_fdata(c, f, "", &out, &outlen);
+	if (!ret && f->pty_input)
+		ret = read_fdata(c, f, ".input", &in, &inlen);
+	if (!ret && inlen != f->pty_input)
+		ret = -EIO;
+	ret = ret ?: kh_pty_refill(master, slave, &tio, in, inlen, out, outlen);
+	free(in);
+	free(out);
+	return ret;
+}
+
 /*
  * devpts hands out the lowest free index: hold what comes before ours.
  * A different index would change the terminal's name under the programs.
@@ -439,6 +463,8 @@ static int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 		ret = ioctl(fd, TIOCSPTLCK, &zero) ? -errno : 0;
 	if (!ret)
 		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
+	if (!ret)
+		ret = pty_queues(c, fd, c->holder[f->id - 1], f);
 	if (!ret && f->locked) {
 		int one = 1;
 

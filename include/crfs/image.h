@@ -208,6 +208,9 @@ struct crfs_file {
 	char *termios;		/* ptmx: the terminal's struct termios, hex */
 	char *winsize;		/* ptmx: rows,cols,xpixel,ypixel */
 	bool locked;		/* ptmx: the slave is still locked */
+	uint64_t pty_input;	/* ptmx: bytes queued toward the slave's
+				 * reader, in fdata/ID.input (data: toward
+				 * the master's, in fdata/ID) */
 	pid_t session;		/* pts: the session it is the terminal of */
 	pid_t fg;		/* pts: its foreground process group */
 	bool external;		/* pts: its master is outside (a shell job's);

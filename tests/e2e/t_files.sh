@@ -23,6 +23,8 @@ for mode in thaw restore; do
 	grep -q ' unix ' "$T_DIR/ckpt-$mode/files" || fail "files lists no unix socket"
 	grep -q " accepted=" "$T_DIR/ckpt-$mode/files" || fail "files marks no accepted connection"
 	grep -q " connect=" "$T_DIR/ckpt-$mode/files" || fail "files marks no pending connection"
+	grep " ptmx " "$T_DIR/ckpt-$mode/files" | grep " input=" | grep -q " data=" ||
+		fail "the pty's queues are not in the image: $(grep ptmx "$T_DIR/ckpt-$mode/files")"
 	if [ "$mode" = thaw ]; then
 		cr_thaw "f$mode"
 		kill -USR1 "$root" || fail "cannot signal $root"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # A process holding something crfs cannot checkpoint (an inet socket, a
-# pseudo-terminal with bytes unread):
+# netlink socket):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
 # if nothing happened: its pipe or socket still carries data.
@@ -12,11 +12,9 @@ read -r -d '' SCRIPT <<'EOS'
 import os, signal, socket, sys, time
 
 os.setsid()
-if sys.argv[1] == "terminal":
-    import tty
-    m, s = os.openpty()
-    tty.setraw(s)
-    rfd, wfd = s, m
+if sys.argv[1] == "netlink":
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    rfd, wfd = os.pipe()
 else:
     a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     a.bind(("127.0.0.1", 0))
@@ -24,8 +22,8 @@ else:
     b = socket.create_connection(a.getsockname())
     c, _ = a.accept()
     rfd, wfd = c.fileno(), b.fileno()
-pre = b"q" if sys.argv[1] == "terminal" else b""
-os.write(wfd, pre)          # left unread: crfs cannot peek a tty's queue
+pre = b"q"
+os.write(wfd, pre)          # left unread: the freeze must not take it
 state = {}
 signal.signal(signal.SIGUSR1, lambda s, f: state.setdefault("go", 1))
 print("READY", flush=True)
@@ -49,7 +47,7 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 crfs_mount
-for kind in inet terminal; do
+for kind in inet netlink; do
 	log=$T_DIR/$kind.log
 	start_workload "$log" "$PY" -c "$SCRIPT" "$kind"
 	pid=$WL_PID

@@ -84,6 +84,7 @@ struct st {
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	int acc, client2, ra, rb;
 	int sndbuf;		/* of sa, as getsockopt said after setting it */
+	int ptm, pts;		/* a pty pair with bytes queued both ways */
 	struct timeval rcvtimeo;	/* likewise (the kernel rounds it) */
 	int ev, tfd, sfd, ep, ep2, ino;
 	int lock_file, ofd_file;
@@ -278,6 +279,50 @@ static void setup_events(struct st *s)
 	if (s->ev < 0 || s->tfd < 0 || s->sfd < 0 || s->ep < 0 || s->ep2 < 0 ||
 	    s->ino < 0)
 		wl_die("event fds");
+}
+
+static void setup_pty(struct st *s)
+{
+	s->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (s->ptm < 0 || grantpt(s->ptm) || unlockpt(s->ptm))
+		wl_die("posix_openpt");
+	s->pts = open(ptsname(s->ptm), O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (s->pts < 0)
+		wl_die("open the pty slave");
+	/* canonical with echo: a whole line and a partial one typed ahead,
+	 * echoed toward the master; then output the master has not read */
+	write_all(s->ptm, "in-line\npartial", 15);
+	usleep(100000);
+	write_all(s->pts, "out-bytes\n", 10);
+	usleep(100000);
+}
+
+static void check_pty(struct st *s)
+{
+	static const char want[] = "in-line\r\npartial" "out-bytes\r\n";
+	char buf[256];
+	int m = wl_mark();
+	ssize_t n, got = 0;
+	int i;
+
+	for (i = 0; i < 50 && got < (ssize_t)sizeof(buf); i++) {
+		n = read(s->ptm, buf + got, sizeof(buf) - got);
+		if (n > 0)
+			got += n;
+		else
+			usleep(10000);
+	}
+	if (got != sizeof(want) - 1 || memcmp(buf, want, got))
+		wl_fail("pty.master_queue", "%zd bytes '%.*s'", got, (int)got, buf);
+	n = read(s->pts, buf, sizeof(buf));
+	if (n != 8 || memcmp(buf, "in-line\n", 8))
+		wl_fail("pty.line", "read %zd '%.*s'", n, n > 0 ? (int)n : 0, buf);
+	write_all(s->ptm, "\n", 1);
+	usleep(100000);
+	n = read(s->pts, buf, sizeof(buf));
+	if (n != 8 || memcmp(buf, "partial\n", 8))
+		wl_fail("pty.partial_line", "read %zd '%.*s'", n, n > 0 ? (int)n : 0, buf);
+	wl_verdict("pty", m);
 }
 
 static void setup_locks(struct st *s)
@@ -585,6 +630,7 @@ static int root(void)
 	setup_sockets(&s);
 	setup_events(&s);
 	setup_locks(&s);
+	setup_pty(&s);
 	if (pipe(s.child_pipe))
 		wl_die("pipe");
 	s.child = fork();
@@ -607,6 +653,7 @@ static int root(void)
 	check_sockets(&s);
 	check_events(&s);
 	check_locks();
+	check_pty(&s);
 	return wl_done();
 }
 
