@@ -33,23 +33,9 @@
 #endif
 
 #include "kh.h"
-#include "restore.h"
+#include "files.h"
 
-struct open_ctx {
-	struct image *img;
-	char *err;
-	size_t errlen;
-	int *holder;		/* per file: the pipe/FIFO holder it opened */
-};
-
-#define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
-
-static int slot(const struct image *img, uint32_t id)
-{
-	return img->fd_base + id - 1;
-}
-
-static int place(struct open_ctx *c, const struct crfs_file *f, int fd)
+int place(struct open_ctx *c, const struct crfs_file *f, int fd)
 {
 	int s = slot(c->img, f->id);
 
@@ -67,8 +53,8 @@ static int place(struct open_ctx *c, const struct crfs_file *f, int fd)
 	return 0;
 }
 
-static int read_fdata(struct open_ctx *c, const struct crfs_file *f,
-		      const char *suffix, char **buf, size_t *len)
+int read_fdata(struct open_ctx *c, const struct crfs_file *f,
+	       const char *suffix, char **buf, size_t *len)
 {
 	char path[PATH_MAX + 64];
 	int ret;
@@ -90,7 +76,7 @@ static int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -365,137 +351,6 @@ static int open_inotify(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
-static int unhex(const char *s, void *out, size_t n)
-{
-	unsigned char *b = out;
-	unsigned v;
-	size_t i;
-
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		b[i] = v;
-	}
-	return 0;
-}
-
-/*
- * The terminal's termios (on the slave) and window size.  The slave stays
- * open (held) until every file is: a pts's last close resets its termios.
- */
-static int pty_settings(int master, const char *slave, const struct crfs_file *f,
-			int *held)
-{
-	struct termios tio;
-	struct winsize ws = { 0 };
-	unsigned r, c, x, y;
-	int fd, ret = 0;
-
-	if (f->winsize && sscanf(f->winsize, "%u,%u,%u,%u", &r, &c, &x, &y) == 4) {
-		ws = (struct winsize){ r, c, x, y };
-		if (ioctl(master, TIOCSWINSZ, &ws))
-			return -errno;
-	}
-	if (!f->termios)
-		return 0;
-	if (unhex(f->termios, &tio, sizeof(tio)))
-		return -EINVAL;
-	fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (tcsetattr(fd, TCSANOW, &tio))
-		ret = -errno;
-	*held = fd;
-	return ret;
-}
-
-/* the bytes that were on their way, each way, queued again */
-static int pty_queues(struct open_ctx *c, int master, int slave,
-		      const struct crfs_file *f)
-{
-	char *in = NULL, *out = NULL;
-	size_t inlen = 0, outlen = 0;
-	struct termios tio;
-	int ret;
-
-	if (!f->data && !f->pty_input)
-		return 0;
-	if (slave < 0 || tcgetattr(slave, &tio))
-		return -EIO;
-	ret = read_fdata(c, f, "", &out, &outlen);
-	if (!ret && f->pty_input)
-		ret = read_fdata(c, f, ".input", &in, &inlen);
-	if (!ret && inlen != f->pty_input)
-		ret = -EIO;
-	ret = ret ?: kh_pty_refill(master, slave, &tio, in, inlen, out, outlen);
-	free(in);
-	free(out);
-	return ret;
-}
-
-/*
- * devpts hands out the lowest free index: hold what comes before ours.
- * A different index would change the terminal's name under the programs.
- */
-static int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
-{
-	int held[256], nheld = 0, fd = -1, idx = -1, zero = 0, ret = 0;
-	char path[64];
-
-	while (nheld < 256) {
-		fd = open("/dev/ptmx", (f->flags & ~O_CREAT) | O_NOCTTY);
-		if (fd < 0 || ioctl(fd, TIOCGPTN, &idx) || idx == f->pty_index)
-			break;
-		held[nheld++] = fd;
-		fd = -1;
-		if (idx > f->pty_index)
-			break;
-	}
-	while (nheld)
-		close(held[--nheld]);
-	if (fd < 0)
-		return FAIL(c, "file %u: /dev/pts/%d is taken on this host (got %d)",
-			    f->id, f->pty_index, idx);
-	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
-	if (!f->locked || f->termios)
-		ret = ioctl(fd, TIOCSPTLCK, &zero) ? -errno : 0;
-	if (!ret)
-		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
-	if (!ret)
-		ret = pty_queues(c, fd, c->holder[f->id - 1], f);
-	if (!ret && f->locked) {
-		int one = 1;
-
-		ioctl(fd, TIOCSPTLCK, &one);
-	}
-	if (ret) {
-		close(fd);
-		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
-			    strerror(-ret));
-	}
-	return place(c, f, fd);
-}
-
-static int open_pts(struct open_ctx *c, const struct crfs_file *f)
-{
-	char path[64];
-	const char *p = path;
-
-	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
-	if (f->external) {
-		if (!c->img->shell_job)
-			return FAIL(c, "file %u: %s is a terminal outside the image (a shell job's): restore with --shell-job to give it ours",
-				    f->id, path);
-		p = ttyname(STDIN_FILENO) ?: ttyname(STDOUT_FILENO) ?:
-		    ttyname(STDERR_FILENO);
-		if (!p)
-			return FAIL(c, "--shell-job: crfs-restore runs on no terminal");
-	}
-	return place(c, f, open(p, (f->flags & ~O_CREAT) | O_NOCTTY));
-}
-
 static int take_flock(struct open_ctx *c, const struct crfs_file *f)
 {
 	if (!f->flock)
@@ -581,10 +436,6 @@ static int table_base(void)
 	return base + 1;	/* room for the opendir above */
 }
 
-static int max_fd(const struct proc_image *p)
-{
-	return p->nfds ? p->fds[p->nfds - 1].fd : -1;
-}
 
 /*
  * The table, then in each child its own descriptors and, above them, one
@@ -602,7 +453,7 @@ static int make_room(struct image *img, char *err, size_t errlen)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	for (i = 0; i < img->nprocs; i++) {
-		n = max_fd(&img->procs[i]) + img->procs[i].nvmas + 64;
+		n = proc_max_fd(&img->procs[i]) + img->procs[i].nvmas + 64;
 		if (n > need)
 			need = n;
 	}
@@ -655,168 +506,3 @@ void files_close(struct image *img)
 		syscall(SYS_close_range, img->fd_base, img->fd_end - 1, 0);
 }
 
-static void register_epoll(struct image *img, struct proc_image *p,
-			   const struct crfs_file *f, int err_fd)
-{
-	const struct file_extra *x = &img->fx[f->id - 1];
-	struct epoll_event ev;
-	int epfd = proc_fd_of(p, f->id);
-	size_t i;
-
-	for (i = 0; i < x->nitems; i++) {
-		ev.events = x->items[i].events;
-		ev.data.u64 = x->items[i].data;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev))
-			child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
-				   epfd, x->items[i].tfd);
-	}
-}
-
-/*
- * Moves every table slot this process needs onto its own descriptors.  The
- * table may overlap them (the hard limit leaves no room for both side by
- * side), so this is a parallel move: a descriptor is written only once no
- * pending move reads from it, and a cycle is broken by moving one source
- * above every target.
- */
-struct mover {
-	int *cur;		/* per own fd: where its file is now */
-	bool *done;
-	int *users;		/* per fd number: pending moves reading it */
-	bool *placed;		/* per fd number: holds its final file */
-	int size, above;
-};
-
-static void move_one(struct mover *m, const struct crfs_fd *d, size_t i,
-		     int err_fd)
-{
-	int s = m->cur[i];
-
-	if (s != d->fd && dup2(s, d->fd) < 0)
-		child_fail(err_fd, "fd %d (file %u): dup2: %m", d->fd, d->file);
-	m->placed[d->fd] = true;
-	m->done[i] = true;
-	if (--m->users[s] == 0 && !m->placed[s])
-		close(s);
-}
-
-static void break_cycle(struct mover *m, struct proc_image *p, int err_fd)
-{
-	size_t i, k;
-	int d, nd;
-
-	for (i = 0; m->done[i]; i++)
-		;
-	d = p->fds[i].fd;	/* a source still needed sits there */
-	nd = fcntl(d, F_DUPFD, m->above);
-	if (nd < 0 || nd >= m->size)
-		child_fail(err_fd, "no descriptor free to move fd %d: %m", d);
-	for (k = 0; k < p->nfds; k++)
-		if (!m->done[k] && m->cur[k] == d)
-			m->cur[k] = nd;
-	m->users[nd] = m->users[d];
-	m->users[d] = 0;
-	close(d);
-}
-
-static void install_fds(struct image *img, struct proc_image *p, int err_fd)
-{
-	struct mover m;
-	size_t i, left = p->nfds;
-	bool moved;
-	int s;
-
-	m.above = max_fd(p) + 1;
-	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds + 2;
-	m.cur = calloc(p->nfds + 1, sizeof(int));
-	m.done = calloc(p->nfds + 1, sizeof(bool));
-	m.users = calloc(m.size, sizeof(int));
-	m.placed = calloc(m.size, sizeof(bool));
-	if (!m.cur || !m.done || !m.users || !m.placed)
-		child_fail(err_fd, "out of memory");
-	for (i = 0; i < p->nfds; i++) {
-		m.cur[i] = slot(img, p->fds[i].file);
-		m.users[m.cur[i]]++;
-	}
-	/* what we do not use, others have inherited already */
-	for (s = img->fd_base; s < img->fd_end; s++)
-		if (!m.users[s])
-			close(s);
-	while (left) {
-		moved = false;
-		for (i = 0; i < p->nfds; i++) {
-			if (m.done[i] || (m.cur[i] != p->fds[i].fd &&
-					  m.users[p->fds[i].fd]))
-				continue;
-			move_one(&m, &p->fds[i], i, err_fd);
-			moved = true;
-			left--;
-		}
-		if (!moved)
-			break_cycle(&m, p, err_fd);
-	}
-	for (i = 0; i < p->nfds; i++)
-		if (p->fds[i].cloexec)
-			fcntl(p->fds[i].fd, F_SETFD, FD_CLOEXEC);
-	free(m.cur);
-	free(m.done);
-	free(m.users);
-	free(m.placed);
-}
-
-/*
- * A session leader takes its terminal back, and gives it its foreground
- * group, which another process of the tree may still be creating.
- */
-static void take_ctty(struct image *img, struct proc_image *p,
-		      const struct crfs_file *f, int err_fd)
-{
-	char path[64];
-	pid_t fg = image_vpid(img, f->fg);
-	int fd = proc_fd_of(p, f->id), tries;
-	bool own = fd < 0;
-
-	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
-	if (own)
-		fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0))
-		child_fail(err_fd, "%s: cannot make it our controlling terminal: %m",
-			   path);
-	for (tries = 0; f->fg && tcsetpgrp(fd, fg); tries++) {
-		if (tries == 500)
-			child_fail(err_fd, "%s: foreground group %d: %m", path, fg);
-		usleep(10000);
-	}
-	if (own)
-		close(fd);
-}
-
-void files_install(struct image *img, struct proc_image *p,
-		   struct helper_fds *h)
-{
-	const struct crfs_lock *l;
-	int err_fd = h->err_fd;
-	size_t i;
-
-	install_fds(img, p, err_fd);
-	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
-		    img->files[i].session == p->pid && p->attr.sid == p->pid)
-			take_ctty(img, p, &img->files[i], err_fd);
-	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_EPOLL &&
-		    img->files[i].owner == p->pid)
-			register_epoll(img, p, &img->files[i], err_fd);
-	/* POSIX locks: the restorer takes them, once our helpers are gone */
-	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
-	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));
-	if (!h->locks || !h->lock_fds)
-		child_fail(err_fd, "out of memory");
-	for (i = 0; i < img->nlocks; i++) {
-		l = &img->locks[i];
-		if (l->ofd || l->pid != p->pid)
-			continue;
-		h->locks[h->nlocks] = l;
-		h->lock_fds[h->nlocks++] = proc_fd_of(p, l->file);
-	}
-}

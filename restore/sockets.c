@@ -19,7 +19,7 @@
 #include <sys/un.h>
 
 #include "kh.h"
-#include "restore.h"
+#include "files.h"
 
 struct sock_ctx {
 	struct image *img;
@@ -36,14 +36,9 @@ struct sock_ctx {
 
 enum { NONE = -1, BY_NAME = -2 };
 
-#define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
 
 static const int sock_types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
 
-static int slot(const struct image *img, uint32_t id)
-{
-	return img->fd_base + id - 1;
-}
 
 static const struct crfs_file *by_ino(const struct image *img, uint64_t ino)
 {
@@ -120,16 +115,12 @@ static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	return 0;
 }
 
-static int read_fdata(struct sock_ctx *c, const struct crfs_file *f,
-		      const char *suffix, char **buf, size_t *len)
+static int read_data(struct sock_ctx *c, const struct crfs_file *f,
+		     const char *suffix, char **buf, size_t *len)
 {
-	char path[PATH_MAX + 64];
-	int ret;
+	struct open_ctx o = { c->img, c->err, c->errlen, NULL };
 
-	snprintf(path, sizeof(path), "%s/%s/%u%s", c->img->dir, CRFS_D_FDATA,
-		 f->id, suffix);
-	ret = kh_read_file(path, buf, len);
-	return ret ? FAIL(c, "%s: %s", path, strerror(-ret)) : 0;
+	return read_fdata(&o, f, suffix, buf, len);
 }
 
 /* a message (or run of stream bytes), and the files in flight with it */
@@ -170,7 +161,7 @@ static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
 	*out = NULL;
 	if (!f->nmsgs)
 		return 0;
-	ret = read_fdata(c, f, ".msgs", &buf, &len);
+	ret = read_data(c, f, ".msgs", &buf, &len);
 	if (ret)
 		return ret;
 	m = calloc(f->nmsgs, sizeof(*m));
@@ -234,7 +225,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 
 	if (!f->data && !f->nmsgs)
 		return 0;
-	ret = f->data ? read_fdata(c, f, "", &buf, &len) : (len = 0, 0);
+	ret = f->data ? read_data(c, f, "", &buf, &len) : (len = 0, 0);
 	ret = ret ?: read_msgs(c, f, &msgs);
 	if (ret) {
 		free(buf);
@@ -263,7 +254,8 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	return ret;
 }
 
-static int place(struct sock_ctx *c, const struct crfs_file *f, int sk)
+/* the socket in its slot, and done */
+static int put(struct sock_ctx *c, const struct crfs_file *f, int sk)
 {
 	if (sk != slot(c->img, f->id) && dup2(sk, slot(c->img, f->id)) < 0)
 		return FAIL(c, "file %u: dup2: %s", f->id, strerror(errno));
@@ -283,10 +275,10 @@ static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
 	if (!g) {
 		/* the peer was gone already: a spare end refills, then goes */
 		c->sender[f->id - 1] = sv[1];
-		return place(c, f, sv[0]);
+		return put(c, f, sv[0]);
 	}
-	ret = place(c, f, sv[0]);
-	ret = ret ?: place(c, g, sv[1]);
+	ret = put(c, f, sv[0]);
+	ret = ret ?: put(c, g, sv[1]);
 	c->sender[f->id - 1] = slot(c->img, g->id);
 	c->sender[g->id - 1] = slot(c->img, f->id);
 	return ret;
@@ -331,7 +323,7 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 		close(sk);
 		return ret;
 	}
-	return place(c, f, sk);
+	return put(c, f, sk);
 }
 
 /* a socket whose peer is outside the image: connect to its name again */
@@ -401,8 +393,8 @@ static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
 		close(sk);
 		return ret;
 	}
-	ret = place(c, f, a);
-	ret = ret ?: place(c, g, sk);
+	ret = put(c, f, a);
+	ret = ret ?: put(c, g, sk);
 	c->sender[f->id - 1] = slot(c->img, g->id);
 	c->sender[g->id - 1] = slot(c->img, f->id);
 	return ret;

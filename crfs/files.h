@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The container's open files while a snapshot is taken: files.c, files_unix.c */
+#ifndef CRFS_FILES_H
+#define CRFS_FILES_H
+
+#include "snapshot.h"
+
+struct files_ctx {
+	struct snapshot *s;
+	size_t *order;		/* s->fds indices, sorted by description */
+	uint32_t *fid;		/* per s->fds index: file id */
+	size_t *rep;		/* per file id - 1: its first s->fds index */
+	struct crfs_file *files;
+	size_t nfiles;
+	bool *bad;		/* per file id - 1: reported, left out */
+	struct crfs_lock *locks;
+	size_t nlocks;
+	struct kh_unix *socks;
+	size_t nsocks;
+	bool socks_listed;
+	struct queue *queues;	/* socket queues with their chunks */
+	size_t nqueues;
+};
+
+/* a socket's queued messages, and the files in flight with them */
+struct queue {
+	uint32_t id;		/* the socket's file */
+	struct kh_unix_queue q;	/* data already handed to fdata/ID */
+	uint32_t **ids;		/* per chunk: file ids of its fds */
+};
+
+void files_report(struct files_ctx *c, const struct kh_fd *f, const char *why);
+int files_add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
+		    char *data, size_t len);
+int files_classify(struct files_ctx *c, uint32_t id);
+const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err);
+/* ids for the files in flight, and each queue's list of them */
+int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
+
+#endif

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unix sockets of the container: names, peers inside or declared outside,
+ * listeners and their pending connections, accepted connections, queues,
+ * and the files in flight in those queues (SCM_RIGHTS).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+
+#include "files.h"
+
+static int list_unix(struct files_ctx *c)
+{
+	if (c->socks_listed)
+		return 0;
+	c->socks_listed = true;
+	return kh_unix_list(&c->socks, &c->nsocks);
+}
+
+/* is socket:[ino] one of ours? */
+static bool socket_inside(struct files_ctx *c, uint64_t ino)
+{
+	char name[40];
+	size_t i;
+
+	snprintf(name, sizeof(name), "socket:[%lu]", ino);
+	for (i = 0; i < c->s->nfds; i++)
+		if (!strcmp(c->s->fds[i].link, name))
+			return true;
+	return false;
+}
+
+/*
+ * The listener of ours holding a connection from ino not yet accepted.
+ * (sock_diag shows such connections by their client's inode: the server
+ * side has none yet.)
+ */
+static const struct kh_unix *listener_of(struct files_ctx *c, uint64_t ino)
+{
+	size_t i, k;
+
+	for (i = 0; i < c->nsocks; i++)
+		for (k = 0; k < c->socks[i].nicons; k++)
+			if (c->socks[i].icons[k] == ino &&
+			    socket_inside(c, c->socks[i].ino))
+				return &c->socks[i];
+	return NULL;
+}
+
+/*
+ * A peer outside the container, declared external ("external unix" in
+ * ctl): restore connects to its name again.  What it sent to a stream
+ * socket cannot be queued again by anyone else.
+ */
+static const char *unix_external(struct files_ctx *c, const struct kh_unix *u,
+				 struct crfs_file *cf)
+{
+	const struct kh_unix *p = kh_unix_find(c->socks, c->nsocks, u->peer);
+
+	if (!c->s->ext_unix)
+		return "connected to a socket outside the container (write 'external unix' to ctl before freeze to reconnect it by name)";
+	if (!p || !p->namelen)
+		return "connected to a socket outside the container that has no name to connect to again";
+	if (u->type != SOCK_DGRAM && u->rqlen)
+		return "data queued from a socket outside the container on a stream socket is not supported";
+	cf->external = true;
+	cf->peername_len = p->namelen;
+	cf->peername = malloc(p->namelen + 1);
+	if (!cf->peername)
+		return "out of memory";
+	memcpy(cf->peername, p->name, p->namelen);
+	cf->peername[p->namelen] = '\0';
+	if (!cf->peername[0])
+		cf->peername[0] = '@';
+	return NULL;
+}
+
+/* an accepted socket shares its listener's name: is that one ours? */
+static const struct kh_unix *named_listener(struct files_ctx *c,
+					    const struct kh_unix *u)
+{
+	size_t i;
+
+	if (!u->namelen)
+		return NULL;
+	for (i = 0; i < c->nsocks; i++)
+		if (c->socks[i].state == TCP_LISTEN &&
+		    c->socks[i].namelen == u->namelen &&
+		    !memcmp(c->socks[i].name, u->name, u->namelen) &&
+		    socket_inside(c, c->socks[i].ino))
+			return &c->socks[i];
+	return NULL;
+}
+
+static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
+{
+	if (!u->namelen)
+		return NULL;
+	if (u->name[0]) {
+		if (u->name[0] != '/')
+			return "bound to a relative path";
+		cf->path = strndup(u->name, u->namelen);
+		return NULL;
+	}
+	cf->abstract_len = u->namelen - 1;
+	cf->abstract = malloc(cf->abstract_len + 1);
+	if (cf->abstract) {
+		memcpy(cf->abstract, u->name + 1, cf->abstract_len);
+		cf->abstract[cf->abstract_len] = '\0';
+	}
+	return NULL;
+}
+
+static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
+			      struct crfs_file *cf)
+{
+	const struct kh_unix *l;
+	size_t k;
+
+	if (u->state == TCP_LISTEN) {
+		cf->backlog = u->wqlen;
+		for (k = 0; k < u->nicons; k++)
+			if (!socket_inside(c, u->icons[k]))
+				return "a connection not yet accepted comes from outside the container";
+		return NULL;
+	}
+	if (u->peer) {
+		if (!socket_inside(c, u->peer))
+			return unix_external(c, u, cf);
+		cf->peer = u->peer;
+		l = u->type == SOCK_DGRAM ? NULL : named_listener(c, u);
+		cf->accepted = l ? l->ino : 0;
+		return NULL;
+	}
+	l = u->type == SOCK_DGRAM ? NULL : listener_of(c, u->ino);
+	if (!l)
+		return NULL;
+	if (!l->namelen)
+		return "connecting to an unnamed listener";
+	/* what it sent sits in a socket no one holds yet */
+	if (u->wqlen)
+		return "data sent on a connection not yet accepted is not supported";
+	cf->connect_to = l->ino;
+	return NULL;
+}
+
+static int unix_queue(struct files_ctx *c, const struct kh_fd *f,
+		      struct crfs_file *cf)
+{
+	struct kh_unix_queue q;
+	struct queue *nq;
+	int sk, ret;
+
+	sk = kh_steal_fd(f->pid, f->fd);
+	if (sk < 0)
+		return sk;
+	ret = kh_unix_peek(sk, cf->sock_type == SOCK_T_STREAM,
+			   cf->shutdown & 1, &q);
+	close(sk);
+	if (ret)
+		return ret;
+	cf->data = q.len;
+	if (q.len)
+		ret = files_add_fdata(c, cf->id, "", q.data, q.len);
+	else
+		free(q.data);
+	q.data = NULL;
+	/* stream bytes with no file attached need no boundaries */
+	if (ret || (cf->sock_type == SOCK_T_STREAM && !q.nfds)) {
+		kh_unix_free_queue(&q);
+		return ret;
+	}
+	cf->nmsgs = q.nchunks;
+	nq = realloc(c->queues, (c->nqueues + 1) * sizeof(*nq));
+	if (!nq) {
+		kh_unix_free_queue(&q);
+		return -ENOMEM;
+	}
+	c->queues = nq;
+	nq[c->nqueues++] = (struct queue){ cf->id, q, NULL };
+	return 0;
+}
+
+static int grow_files(struct files_ctx *c)
+{
+	size_t n = c->nfiles + 1;
+	struct crfs_file *nf = realloc(c->files, (n + 1) * sizeof(*nf));
+	bool *nb;
+	size_t *nr;
+
+	if (!nf)
+		return -ENOMEM;
+	c->files = nf;
+	memset(&c->files[n - 1], 0, 2 * sizeof(*nf));
+	nb = realloc(c->bad, (n + 1) * sizeof(*nb));
+	if (!nb)
+		return -ENOMEM;
+	c->bad = nb;
+	c->bad[n - 1] = false;
+	nr = realloc(c->rep, (n + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	c->rep = nr;
+	return 0;
+}
+
+/*
+ * The file id of a file in flight (our copy at fd): a description the
+ * container holds, or a new one that only the queue holds.  A new one is
+ * described from our own /proc entries like any other.
+ */
+static int inflight_file(struct files_ctx *c, int fd, uint32_t *id)
+{
+	struct kh_fd self = { .pid = getpid(), .fd = fd }, *nf;
+	struct snapshot *s = c->s;
+	uint32_t *nfid;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < s->nfds; i++)
+		if (!kh_kcmp_file(&self, &s->fds[i])) {
+			*id = c->fid[i];
+			close(fd);
+			return 0;
+		}
+	ret = kh_self_fd(fd, &self);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	nf = realloc(s->fds, (s->nfds + 1) * sizeof(*nf));
+	nfid = realloc(c->fid, (s->nfds + 1) * sizeof(*nfid));
+	if (nf)
+		s->fds = nf;
+	if (nfid)
+		c->fid = nfid;
+	if (!nf || !nfid || grow_files(c)) {
+		free(self.link);
+		free(self.info);
+		close(fd);
+		return -ENOMEM;
+	}
+	s->capfds = s->nfds + 1;
+	s->fds[s->nfds] = self;
+	c->fid[s->nfds] = ++c->nfiles;
+	c->rep[c->nfiles - 1] = s->nfds++;
+	*id = c->nfiles;
+	return 0;
+}
+
+static int render_msgs(struct files_ctx *c, struct queue *q)
+{
+	struct strbuf sb;
+	char path[64];
+	size_t i;
+	int k, ret = 0;
+
+	sb_init(&sb);
+	for (i = 0; !ret && i < q->q.nchunks; i++) {
+		ret = sb_printf(&sb, "%u", q->q.chunks[i].len);
+		for (k = 0; !ret && k < q->q.chunks[i].nfds; k++)
+			ret = sb_printf(&sb, "%c%u", k ? ',' : ' ', q->ids[i][k]);
+		ret = ret ?: sb_printf(&sb, "\n");
+	}
+	snprintf(path, sizeof(path), "%s/%u.msgs", CRFS_D_FDATA, q->id);
+	return snapshot_add_text(c->s, path, &sb, ret);
+}
+
+/*
+ * Files in flight get their ids, new files are described (they may be
+ * sockets with files in flight themselves), then each queue's list.
+ */
+int files_resolve_inflight(struct files_ctx *c, uint32_t *classified)
+{
+	struct kh_unix_chunk *ch;
+	size_t i, n;
+	int k, ret = 0;
+
+	for (n = 0; !ret && n < c->nqueues; n++) {
+		struct queue *q = &c->queues[n];
+
+		q->ids = calloc(q->q.nchunks + 1, sizeof(*q->ids));
+		if (!q->ids)
+			return -ENOMEM;
+		for (i = 0; !ret && i < q->q.nchunks; i++) {
+			ch = &q->q.chunks[i];
+			q->ids[i] = calloc(ch->nfds + 1, sizeof(uint32_t));
+			if (!q->ids[i])
+				return -ENOMEM;
+			for (k = 0; !ret && k < ch->nfds; k++) {
+				ret = inflight_file(c, ch->fds[k], &q->ids[i][k]);
+				ch->fds[k] = -1;	/* closed or kept */
+			}
+		}
+		while (!ret && *classified < c->nfiles)
+			ret = files_classify(c, ++*classified);
+		q = &c->queues[n];	/* classify may have moved it */
+		ret = ret ?: render_msgs(c, q);
+	}
+	return ret;
+}
+
+const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err)
+{
+	struct kh_unix_opts o;
+	const struct kh_unix *u;
+	const char *why;
+
+	*err = list_unix(c);
+	if (*err)
+		return NULL;
+	cf->ino = f->st.st_ino;
+	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
+	if (!u)
+		return kh_socket_family(f->pid, f->fd);
+	cf->kind = FK_UNIX;
+	switch (u->type) {
+	case SOCK_STREAM:
+		cf->sock_type = SOCK_T_STREAM;
+		break;
+	case SOCK_DGRAM:
+		cf->sock_type = SOCK_T_DGRAM;
+		break;
+	case SOCK_SEQPACKET:
+		cf->sock_type = SOCK_T_SEQPACKET;
+		break;
+	default:
+		return "unknown unix socket type";
+	}
+	cf->shutdown = u->shutdown;
+	*err = kh_unix_options(f->pid, f->fd, &o);
+	if (*err)
+		return NULL;
+	cf->sndbuf = o.sndbuf;
+	cf->rcvbuf = o.rcvbuf;
+	cf->passcred = o.passcred;
+	cf->peek_off = o.peek_off;
+	cf->rcvtimeo = o.rcvtimeo;
+	cf->sndtimeo = o.sndtimeo;
+	why = unix_name(u, cf) ?: unix_links(c, u, cf);
+	if (why || u->state == TCP_LISTEN)
+		return why;
+	*err = unix_queue(c, f, cf);
+	return NULL;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the parts of crfs-restore that make the image's open files:
+ * files.c (the table), sockets.c, pty.c, install.c (each child's side).
+ */
+#ifndef CRFS_RESTORE_FILES_H
+#define CRFS_RESTORE_FILES_H
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "restore.h"
+
+struct open_ctx {
+	struct image *img;
+	char *err;
+	size_t errlen;
+	int *holder;		/* per file: the pipe/FIFO holder it opened */
+};
+
+#define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
+
+/* where crfs-restore keeps file id */
+static inline int slot(const struct image *img, uint32_t id)
+{
+	return img->fd_base + id - 1;
+}
+
+/* the highest fd of p (fds are sorted), or -1 */
+static inline int proc_max_fd(const struct proc_image *p)
+{
+	return p->nfds ? p->fds[p->nfds - 1].fd : -1;
+}
+
+/* moves fd to file f's slot */
+int place(struct open_ctx *c, const struct crfs_file *f, int fd);
+/* fdata/ID plus suffix; "" is checked against f->data */
+int read_fdata(struct open_ctx *c, const struct crfs_file *f,
+	       const char *suffix, char **buf, size_t *len);
+int write_all(int fd, const char *buf, size_t len);
+
+/* pty.c */
+int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
+int open_pts(struct open_ctx *c, const struct crfs_file *f);
+void take_ctty(struct image *img, struct proc_image *p,
+	       const struct crfs_file *f, int err_fd);
+
+#endif

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A child's side of the open files: its descriptors out of the inherited
+ * table, its epoll interests, and the POSIX locks it leaves to the
+ * restorer.
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "files.h"
+
+static void register_epoll(struct image *img, struct proc_image *p,
+			   const struct crfs_file *f, int err_fd)
+{
+	const struct file_extra *x = &img->fx[f->id - 1];
+	struct epoll_event ev;
+	int epfd = proc_fd_of(p, f->id);
+	size_t i;
+
+	for (i = 0; i < x->nitems; i++) {
+		ev.events = x->items[i].events;
+		ev.data.u64 = x->items[i].data;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev))
+			child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
+				   epfd, x->items[i].tfd);
+	}
+}
+
+/*
+ * Moves every table slot this process needs onto its own descriptors.  The
+ * table may overlap them (the hard limit leaves no room for both side by
+ * side), so this is a parallel move: a descriptor is written only once no
+ * pending move reads from it, and a cycle is broken by moving one source
+ * above every target.
+ */
+struct mover {
+	int *cur;		/* per own fd: where its file is now */
+	bool *done;
+	int *users;		/* per fd number: pending moves reading it */
+	bool *placed;		/* per fd number: holds its final file */
+	int size, above;
+};
+
+static void move_one(struct mover *m, const struct crfs_fd *d, size_t i,
+		     int err_fd)
+{
+	int s = m->cur[i];
+
+	if (s != d->fd && dup2(s, d->fd) < 0)
+		child_fail(err_fd, "fd %d (file %u): dup2: %m", d->fd, d->file);
+	m->placed[d->fd] = true;
+	m->done[i] = true;
+	if (--m->users[s] == 0 && !m->placed[s])
+		close(s);
+}
+
+static void break_cycle(struct mover *m, struct proc_image *p, int err_fd)
+{
+	size_t i, k;
+	int d, nd;
+
+	for (i = 0; m->done[i]; i++)
+		;
+	d = p->fds[i].fd;	/* a source still needed sits there */
+	nd = fcntl(d, F_DUPFD, m->above);
+	if (nd < 0 || nd >= m->size)
+		child_fail(err_fd, "no descriptor free to move fd %d: %m", d);
+	for (k = 0; k < p->nfds; k++)
+		if (!m->done[k] && m->cur[k] == d)
+			m->cur[k] = nd;
+	m->users[nd] = m->users[d];
+	m->users[d] = 0;
+	close(d);
+}
+
+static void install_fds(struct image *img, struct proc_image *p, int err_fd)
+{
+	struct mover m;
+	size_t i, left = p->nfds;
+	bool moved;
+	int s;
+
+	m.above = proc_max_fd(p) + 1;
+	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds + 2;
+	m.cur = calloc(p->nfds + 1, sizeof(int));
+	m.done = calloc(p->nfds + 1, sizeof(bool));
+	m.users = calloc(m.size, sizeof(int));
+	m.placed = calloc(m.size, sizeof(bool));
+	if (!m.cur || !m.done || !m.users || !m.placed)
+		child_fail(err_fd, "out of memory");
+	for (i = 0; i < p->nfds; i++) {
+		m.cur[i] = slot(img, p->fds[i].file);
+		m.users[m.cur[i]]++;
+	}
+	/* what we do not use, others have inherited already */
+	for (s = img->fd_base; s < img->fd_end; s++)
+		if (!m.users[s])
+			close(s);
+	while (left) {
+		moved = false;
+		for (i = 0; i < p->nfds; i++) {
+			if (m.done[i] || (m.cur[i] != p->fds[i].fd &&
+					  m.users[p->fds[i].fd]))
+				continue;
+			move_one(&m, &p->fds[i], i, err_fd);
+			moved = true;
+			left--;
+		}
+		if (!moved)
+			break_cycle(&m, p, err_fd);
+	}
+	for (i = 0; i < p->nfds; i++)
+		if (p->fds[i].cloexec)
+			fcntl(p->fds[i].fd, F_SETFD, FD_CLOEXEC);
+	free(m.cur);
+	free(m.done);
+	free(m.users);
+	free(m.placed);
+}
+
+void files_install(struct image *img, struct proc_image *p,
+		   struct helper_fds *h)
+{
+	const struct crfs_lock *l;
+	int err_fd = h->err_fd;
+	size_t i;
+
+	install_fds(img, p, err_fd);
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
+		    img->files[i].session == p->pid && p->attr.sid == p->pid)
+			take_ctty(img, p, &img->files[i], err_fd);
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_EPOLL &&
+		    img->files[i].owner == p->pid)
+			register_epoll(img, p, &img->files[i], err_fd);
+	/* POSIX locks: the restorer takes them, once our helpers are gone */
+	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
+	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));
+	if (!h->locks || !h->lock_fds)
+		child_fail(err_fd, "out of memory");
+	for (i = 0; i < img->nlocks; i++) {
+		l = &img->locks[i];
+		if (l->ofd || l->pid != p->pid)
+			continue;
+		h->locks[h->nlocks] = l;
+		h->lock_fds[h->nlocks++] = proc_fd_of(p, l->file);
+	}
+}

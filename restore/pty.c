@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pseudo-terminals again: the same /dev/pts/N, its settings, the bytes
+ * on their way, and who has it as controlling terminal.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "kh.h"
+#include "files.h"
+
+static int unhex(const char *s, void *out, size_t n)
+{
+	unsigned char *b = out;
+	unsigned v;
+	size_t i;
+
+	if (strlen(s) != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = v;
+	}
+	return 0;
+}
+
+/*
+ * The terminal's termios (on the slave) and window size.  The slave stays
+ * open (held) until every file is: a pts's last close resets its termios.
+ */
+static int pty_settings(int master, const char *slave, const struct crfs_file *f,
+			int *held)
+{
+	struct termios tio;
+	struct winsize ws = { 0 };
+	unsigned r, c, x, y;
+	int fd, ret = 0;
+
+	if (f->winsize && sscanf(f->winsize, "%u,%u,%u,%u", &r, &c, &x, &y) == 4) {
+		ws = (struct winsize){ r, c, x, y };
+		if (ioctl(master, TIOCSWINSZ, &ws))
+			return -errno;
+	}
+	if (!f->termios)
+		return 0;
+	if (unhex(f->termios, &tio, sizeof(tio)))
+		return -EINVAL;
+	fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (tcsetattr(fd, TCSANOW, &tio))
+		ret = -errno;
+	*held = fd;
+	return ret;
+}
+
+/* the bytes that were on their way, each way, queued again */
+static int pty_queues(struct open_ctx *c, int master, int slave,
+		      const struct crfs_file *f)
+{
+	char *in = NULL, *out = NULL;
+	size_t inlen = 0, outlen = 0;
+	struct termios tio;
+	int ret;
+
+	if (!f->data && !f->pty_input)
+		return 0;
+	if (slave < 0 || tcgetattr(slave, &tio))
+		return -EIO;
+	ret = read_fdata(c, f, "", &out, &outlen);
+	if (!ret && f->pty_input)
+		ret = read_fdata(c, f, ".input", &in, &inlen);
+	if (!ret && inlen != f->pty_input)
+		ret = -EIO;
+	ret = ret ?: kh_pty_refill(master, slave, &tio, in, inlen, out, outlen);
+	free(in);
+	free(out);
+	return ret;
+}
+
+/*
+ * devpts hands out the lowest free index: hold what comes before ours.
+ * A different index would change the terminal's name under the programs.
+ */
+int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
+{
+	int held[256], nheld = 0, fd = -1, idx = -1, zero = 0, ret = 0;
+	char path[64];
+
+	while (nheld < 256) {
+		fd = open("/dev/ptmx", (f->flags & ~O_CREAT) | O_NOCTTY);
+		if (fd < 0 || ioctl(fd, TIOCGPTN, &idx) || idx == f->pty_index)
+			break;
+		held[nheld++] = fd;
+		fd = -1;
+		if (idx > f->pty_index)
+			break;
+	}
+	while (nheld)
+		close(held[--nheld]);
+	if (fd < 0)
+		return FAIL(c, "file %u: /dev/pts/%d is taken on this host (got %d)",
+			    f->id, f->pty_index, idx);
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (!f->locked || f->termios)
+		ret = ioctl(fd, TIOCSPTLCK, &zero) ? -errno : 0;
+	if (!ret)
+		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
+	if (!ret)
+		ret = pty_queues(c, fd, c->holder[f->id - 1], f);
+	if (!ret && f->locked) {
+		int one = 1;
+
+		ioctl(fd, TIOCSPTLCK, &one);
+	}
+	if (ret) {
+		close(fd);
+		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
+			    strerror(-ret));
+	}
+	return place(c, f, fd);
+}
+
+int open_pts(struct open_ctx *c, const struct crfs_file *f)
+{
+	char path[64];
+	const char *p = path;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (f->external) {
+		if (!c->img->shell_job)
+			return FAIL(c, "file %u: %s is a terminal outside the image (a shell job's): restore with --shell-job to give it ours",
+				    f->id, path);
+		p = ttyname(STDIN_FILENO) ?: ttyname(STDOUT_FILENO) ?:
+		    ttyname(STDERR_FILENO);
+		if (!p)
+			return FAIL(c, "--shell-job: crfs-restore runs on no terminal");
+	}
+	return place(c, f, open(p, (f->flags & ~O_CREAT) | O_NOCTTY));
+}
+
+/*
+ * A session leader takes its terminal back, and gives it its foreground
+ * group, which another process of the tree may still be creating.
+ */
+void take_ctty(struct image *img, struct proc_image *p,
+		      const struct crfs_file *f, int err_fd)
+{
+	char path[64];
+	pid_t fg = image_vpid(img, f->fg);
+	int fd = proc_fd_of(p, f->id), tries;
+	bool own = fd < 0;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+	if (own)
+		fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0))
+		child_fail(err_fd, "%s: cannot make it our controlling terminal: %m",
+			   path);
+	for (tries = 0; f->fg && tcsetpgrp(fd, fg); tries++) {
+		if (tries == 500)
+			child_fail(err_fd, "%s: foreground group %d: %m", path, fg);
+		usleep(10000);
+	}
+	if (own)
+		close(fd);
+}
