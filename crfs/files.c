@@ -46,11 +46,26 @@ int files_add_process(struct snapshot *s, pid_t pid)
 	return 0;
 }
 
+/*
+ * A total order on open file descriptions: by inode first (cheap, and
+ * different inodes are different descriptions), then kcmp(KCMP_FILE)
+ * among the descriptors of one inode.
+ */
 static int cmp_desc(const void *a, const void *b, void *arg)
 {
 	const struct kh_fd *fds = arg;
+	const struct kh_fd *x = &fds[*(const size_t *)a];
+	const struct kh_fd *y = &fds[*(const size_t *)b];
 
-	return kh_kcmp_file(&fds[*(const size_t *)a], &fds[*(const size_t *)b]);
+	if (x->st_ok && y->st_ok) {
+		if (x->st.st_dev != y->st.st_dev)
+			return x->st.st_dev < y->st.st_dev ? -1 : 1;
+		if (x->st.st_ino != y->st.st_ino)
+			return x->st.st_ino < y->st.st_ino ? -1 : 1;
+	} else if (x->st_ok != y->st_ok) {
+		return x->st_ok ? -1 : 1;
+	}
+	return kh_kcmp_file(x, y);
 }
 
 /* file ids: one per description, numbered by first appearance */
