@@ -114,6 +114,9 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 		return FAIL(c, "%s (file %u): cannot seek to %lu: %s", f->path,
 			    f->id, f->pos, strerror(errno));
 	}
+	/* a directory's position is a cookie of its filesystem: try it */
+	if (S_ISDIR(st.st_mode) && f->pos && !(f->flags & O_PATH))
+		lseek(fd, f->pos, SEEK_SET);
 	return place(c, f, fd);
 }
 

@@ -22,6 +22,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -80,6 +81,7 @@ enum {
 
 struct st {
 	int file, file_dup, append, dirfd, del, devnull, opath;
+	off_t dirpos;
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	int acc, client2, ra, rb;
@@ -105,6 +107,14 @@ static void setup_files(struct st *s)
 			 0600);
 	write_all(s->append, "hello\n", 6);
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+	{
+		/* read part of the directory: its position must come back */
+		char d[64];
+
+		if (syscall(SYS_getdents64, s->dirfd, d, sizeof(d)) <= 0)
+			wl_die("getdents64");
+		s->dirpos = lseek(s->dirfd, 0, SEEK_CUR);
+	}
 	s->opath = open(at("data"), O_PATH);
 	s->devnull = open("/dev/null", O_WRONLY | O_NONBLOCK);
 	s->del = open(at("deleted"), O_RDWR | O_CREAT | O_TRUNC, 0640);
@@ -386,6 +396,9 @@ static void check_files(struct st *s)
 			(unsigned long)st.st_nlink, st.st_mode & 0777);
 	if (fstat(s->dirfd, &st) || !S_ISDIR(st.st_mode))
 		wl_fail("files.dir", "not a directory");
+	if (lseek(s->dirfd, 0, SEEK_CUR) != s->dirpos)
+		wl_fail("files.dir_position", "at %ld, was %ld",
+			(long)lseek(s->dirfd, 0, SEEK_CUR), (long)s->dirpos);
 	if (!(fcntl(s->opath, F_GETFL) & O_PATH) || fstat(s->opath, &st) ||
 	    st.st_size != 8192)
 		wl_fail("files.o_path", "O_PATH descriptor lost");
