@@ -6,7 +6,9 @@
 # interactive bash in its pane that has a variable set.  After
 # checkpoint, kill and restore, a new tmux client reaches the restored
 # server through the socket and types into the pane; the same bash
-# answers with the variable's value.
+# answers with the variable's value.  Then the same with vim in the pane,
+# holding unsaved text: after the restore more is typed and :wq saves
+# both.
 . "$(dirname "$0")/lib.sh"
 
 command -v tmux >/dev/null || fail "tmux not found"
@@ -38,4 +40,25 @@ tm send-keys 'echo "value-$X-$$"' Enter
 wait_for 5 eval 'tm capture-pane -p | grep -q "^value-4242-$shell\$"' ||
 	fail "the restored pane does not answer: $(tm capture-pane -p | grep -v '^$' | tail -n 3 | tr '\n' '|')"
 tm kill-server
+
+command -v vim >/dev/null || { note "no vim: skipping its part"; pass; }
+sock=$T_DIR/vim.sock
+(close_fds; exec tmux -S "$sock" new-session -d -x 100 -y 30 \
+	"vim -u NONE -n $T_DIR/text") </dev/null >"$T_DIR/tmux2.out" 2>&1
+server=$(pgrep -f "tmux -S $sock" | head -n 1)
+[ -n "$server" ] || fail "no tmux server for vim"
+track_pid "$server"
+sleep 0.5
+tm send-keys "ihello from before" Escape
+wait_for 5 eval 'tm capture-pane -p | grep -q "hello from before"' || fail "vim did not take input"
+checkpoint tv "$server" "$T_DIR/ckpt-vim"
+ctl_write tv kill || fail "echo kill > ctl failed"
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/tv" 2>/dev/null
+timeout 60 "$CRFS_BIN/crfs-restore" -d "$T_DIR/ckpt-vim" </dev/null \
+	>"$T_DIR/restore2.out" 2>"$T_DIR/restore2.err" ||
+	fail "crfs-restore of vim failed: $(cat "$T_DIR/restore2.err")"
+tm send-keys "o" "and after restore" Escape ":wq" Enter
+wait_for 5 eval '[ "$(cat "$T_DIR/text" 2>/dev/null)" = "hello from before
+and after restore" ]' || fail "vim saved: $(cat "$T_DIR/text" 2>/dev/null | tr '\n' '|')"
+tm kill-server 2>/dev/null
 pass
