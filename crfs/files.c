@@ -441,16 +441,37 @@ static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
 	return snapshot_add_text(c->s, path, sb, 0);
 }
 
-/* the epoll's interest list, in the fd numbers of a holder it matches */
-static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
-		       struct crfs_epoll_item **out, size_t *n)
+/*
+ * The file an epoll interest refers to: the holder's own fd tfd if it
+ * is that file (the common case), else any descriptor of the container
+ * that is (the fd was closed or reused since; strict: no such search).
+ */
+static long epoll_target(struct files_ctx *c, const struct kh_fd *ep, int tfd,
+			 bool strict)
 {
 	const struct kh_fd *fds = c->s->fds;
-	const char *p = ep->info;
+	size_t i;
+
+	for (i = 0; i < c->s->nfds; i++)
+		if (fds[i].pid == ep->pid && fds[i].fd == tfd &&
+		    kh_epoll_target_is(ep->pid, ep->fd, tfd, ep->pid, tfd))
+			return c->fid[i];
+	for (i = 0; !strict && i < c->s->nfds; i++)
+		if (kh_epoll_target_is(ep->pid, ep->fd, tfd, fds[i].pid,
+				       fds[i].fd))
+			return c->fid[i];
+	return -ENOENT;
+}
+
+/* the epoll's interest list, as the holder ep sees it */
+static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
+		       bool strict, struct crfs_epoll_item **out, size_t *n)
+{
 	struct crfs_epoll_item *it = NULL, *ni;
+	const char *p = ep->info;
 	unsigned long long data;
 	unsigned events;
-	size_t i;
+	long file;
 	int tfd;
 
 	*n = 0;
@@ -459,13 +480,10 @@ static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
 			   &data) != 3)
 			break;
 		p += 4;
-		for (i = 0; i < c->s->nfds; i++)
-			if (fds[i].pid == ep->pid && fds[i].fd == tfd)
-				break;
-		if (i == c->s->nfds ||
-		    !kh_epoll_target_is(ep->pid, ep->fd, tfd, tfd)) {
+		file = epoll_target(c, ep, tfd, strict);
+		if (file < 0) {
 			free(it);
-			return -ENOENT;
+			return (int)file;
 		}
 		ni = realloc(it, (*n + 1) * sizeof(*it));
 		if (!ni) {
@@ -473,30 +491,37 @@ static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
 			return -ENOMEM;
 		}
 		it = ni;
-		it[*n] = (struct crfs_epoll_item){ tfd, c->fid[i], events, data };
+		it[*n] = (struct crfs_epoll_item){ tfd, (uint32_t)file, events,
+						   data };
 		(*n)++;
 	}
 	*out = it;
 	return 0;
 }
 
+/*
+ * Whose fd numbers? Best a holder whose descriptors are the interests'
+ * (it registers them again as they were); else the first, which will
+ * borrow the numbers at restore.
+ */
 static int capture_epoll(struct files_ctx *c, uint32_t id)
 {
 	struct crfs_epoll_item *it = NULL;
 	struct strbuf sb;
 	size_t i, n = 0;
-	int ret = -ENOENT;
+	int ret = -ENOENT, pass;
 
-	/* whose fd numbers? the registrant's; try each holder in turn */
-	for (i = 0; ret == -ENOENT && i < c->s->nfds; i++)
-		if (c->fid[i] == id) {
-			ret = epoll_items(c, &c->s->fds[i], &it, &n);
-			c->files[id - 1].owner = c->s->fds[i].pid;
-		}
+	for (pass = 0; ret == -ENOENT && pass < 2; pass++)
+		for (i = 0; ret == -ENOENT && i < c->s->nfds; i++)
+			if (c->fid[i] == id && c->s->fds[i].pid != getpid()) {
+				ret = epoll_items(c, &c->s->fds[i], pass == 0,
+						  &it, &n);
+				c->files[id - 1].owner = c->s->fds[i].pid;
+			}
 	if (ret == -ENOENT) {
 		c->bad[id - 1] = true;
 		files_report(c, &c->s->fds[c->rep[id - 1]],
-		       "an epoll watching a file through a descriptor since closed or reused is not supported");
+			     "an epoll watching a file that no descriptor holds is not supported");
 		return 0;
 	}
 	if (ret)

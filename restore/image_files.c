@@ -54,33 +54,20 @@ int proc_fd_of(const struct proc_image *p, uint32_t id)
 	return -1;
 }
 
-static const struct crfs_fd *proc_fd(const struct proc_image *p, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < p->nfds; i++)
-		if (p->fds[i].fd == fd)
-			return &p->fds[i];
-	return NULL;
-}
-
 static int check_epoll(struct image *img, const struct crfs_file *f,
 		       struct file_extra *x, char *err, size_t errlen)
 {
 	const struct proc_image *o = image_proc(img, f->owner);
-	const struct crfs_fd *t;
 	size_t i;
 
 	if (!o || proc_fd_of(o, f->id) < 0)
 		return ERR("%s/%s: epoll %u: owner %d holds no descriptor of it",
 			   img->dir, CRFS_F_FILES, f->id, f->owner);
-	for (i = 0; i < x->nitems; i++) {
-		t = proc_fd(o, x->items[i].tfd);
-		if (!t || t->file != x->items[i].file)
-			return ERR("%s/%s/%u: fd %d of process %d is not file %u",
+	for (i = 0; i < x->nitems; i++)
+		if (x->items[i].file > img->nfiles)
+			return ERR("%s/%s/%u: file %u is not in %s",
 				   img->dir, CRFS_D_FDATA, f->id,
-				   x->items[i].tfd, f->owner, x->items[i].file);
-	}
+				   x->items[i].file, CRFS_F_FILES);
 	return 0;
 }
 

@@ -12,18 +12,97 @@
 
 #include "files.h"
 
+/*
+ * An interest whose fd number no longer holds its file (closed or reused
+ * since it was added) is added again the same way: the file is put at
+ * that number for the EPOLL_CTL_ADD, then whatever was there goes back.
+ * Such files are kept aside (borrow[]) before the table is closed.
+ */
+struct borrowed {
+	const struct crfs_epoll_item *item;
+	int fd;			/* our copy of its file */
+};
+
+static bool holds(const struct proc_image *p, int fd, uint32_t file)
+{
+	size_t i;
+
+	for (i = 0; i < p->nfds; i++)
+		if (p->fds[i].fd == fd)
+			return p->fds[i].file == file;
+	return false;
+}
+
+static size_t borrow_targets(struct image *img, struct proc_image *p,
+			     struct borrowed **out, int err_fd)
+{
+	struct borrowed *b = NULL, *nb;
+	const struct file_extra *x;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < img->nfiles; i++) {
+		if (img->files[i].kind != FK_EPOLL ||
+		    img->files[i].owner != p->pid)
+			continue;
+		x = &img->fx[i];
+		for (k = 0; k < x->nitems; k++) {
+			if (holds(p, x->items[k].tfd, x->items[k].file))
+				continue;
+			nb = realloc(b, (n + 1) * sizeof(*b));
+			if (!nb)
+				child_fail(err_fd, "out of memory");
+			b = nb;
+			b[n].item = &x->items[k];
+			b[n].fd = fcntl(slot(img, x->items[k].file),
+					F_DUPFD_CLOEXEC, img->fd_end);
+			if (b[n++].fd < 0)
+				child_fail(err_fd, "epoll: keeping file %u: %m",
+					   x->items[k].file);
+		}
+	}
+	*out = b;
+	return n;
+}
+
+static int add_borrowed(int epfd, const struct borrowed *b,
+			struct epoll_event *ev, int above)
+{
+	int tfd = b->item->tfd, saved = -1, flags = 0, ret;
+
+	if (fcntl(tfd, F_GETFD) >= 0) {
+		flags = fcntl(tfd, F_GETFD);
+		saved = fcntl(tfd, F_DUPFD_CLOEXEC, above);
+		if (saved < 0)
+			return -1;
+	}
+	ret = dup2(b->fd, tfd) < 0 ? -1 : epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, ev);
+	if (saved >= 0) {
+		dup2(saved, tfd);
+		fcntl(tfd, F_SETFD, flags);
+		close(saved);
+	} else {
+		close(tfd);
+	}
+	return ret;
+}
+
 static void register_epoll(struct image *img, struct proc_image *p,
-			   const struct crfs_file *f, int err_fd)
+			   const struct crfs_file *f, const struct borrowed *b,
+			   size_t nb, int err_fd)
 {
 	const struct file_extra *x = &img->fx[f->id - 1];
 	struct epoll_event ev;
-	int epfd = proc_fd_of(p, f->id);
-	size_t i;
+	int epfd = proc_fd_of(p, f->id), ret;
+	size_t i, k;
 
 	for (i = 0; i < x->nitems; i++) {
 		ev.events = x->items[i].events;
 		ev.data.u64 = x->items[i].data;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev))
+		for (k = 0; k < nb && b[k].item != &x->items[i]; k++)
+			;
+		ret = k < nb ? add_borrowed(epfd, &b[k], &ev, img->fd_end) :
+			       epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev);
+		if (ret)
 			child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
 				   epfd, x->items[i].tfd);
 	}
@@ -76,7 +155,8 @@ static void break_cycle(struct mover *m, struct proc_image *p, int err_fd)
 	close(d);
 }
 
-static void install_fds(struct image *img, struct proc_image *p, int err_fd)
+static void install_fds(struct image *img, struct proc_image *p, size_t extra,
+			int err_fd)
 {
 	struct mover m;
 	size_t i, left = p->nfds;
@@ -84,7 +164,8 @@ static void install_fds(struct image *img, struct proc_image *p, int err_fd)
 	int s;
 
 	m.above = proc_max_fd(p) + 1;
-	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds + 2;
+	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds +
+		 extra + 2;
 	m.cur = calloc(p->nfds + 1, sizeof(int));
 	m.done = calloc(p->nfds + 1, sizeof(bool));
 	m.users = calloc(m.size, sizeof(int));
@@ -126,9 +207,11 @@ void files_install(struct image *img, struct proc_image *p,
 {
 	const struct crfs_lock *l;
 	int err_fd = h->err_fd;
-	size_t i;
+	struct borrowed *b;
+	size_t i, nb;
 
-	install_fds(img, p, err_fd);
+	nb = borrow_targets(img, p, &b, err_fd);
+	install_fds(img, p, nb, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
 		    img->files[i].session == p->pid && p->attr.sid == p->pid)
@@ -136,7 +219,10 @@ void files_install(struct image *img, struct proc_image *p,
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&
 		    img->files[i].owner == p->pid)
-			register_epoll(img, p, &img->files[i], err_fd);
+			register_epoll(img, p, &img->files[i], b, nb, err_fd);
+	for (i = 0; i < nb; i++)
+		close(b[i].fd);
+	free(b);
 	/* POSIX locks: the restorer takes them, once our helpers are gone */
 	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
 	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));

@@ -89,6 +89,7 @@ struct st {
 	int ptm, pts;		/* a pty pair with bytes queued both ways */
 	struct timeval rcvtimeo;	/* likewise (the kernel rounds it) */
 	int ev, tfd, sfd, ep, ep2, ino;
+	int moved, reused;	/* an epoll interest whose fd number moved on */
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
 	pid_t child;
@@ -283,6 +284,24 @@ static void setup_events(struct st *s)
 	epoll_ctl(s->ep2, EPOLL_CTL_ADD, s->ev, &ev);
 	ev.data.u64 = 99;
 	epoll_ctl(s->ep, EPOLL_CTL_ADD, s->ep2, &ev);	/* nested */
+	{
+		/* added as fd R, then the file moved to another fd and R was
+		 * reused: the interest stays keyed (file, R) */
+		int p3[2];
+
+		if (pipe(p3))
+			wl_die("pipe");
+		ev.events = EPOLLIN;
+		ev.data.u64 = 777;
+		epoll_ctl(s->ep, EPOLL_CTL_ADD, p3[0], &ev);
+		s->moved = dup(p3[0]);
+		close(p3[0]);
+		s->reused = eventfd(0, 0);	/* pollable, so DEL can say ENOENT */
+		if (s->reused != p3[0])
+			wl_die("fd %d not reused (%d)", p3[0], s->reused);
+		write_all(p3[1], "m", 1);
+		close(p3[1]);
+	}
 	s->ino = inotify_init1(IN_NONBLOCK);
 	inotify_add_watch(s->ino, dir, IN_CREATE);
 	inotify_add_watch(s->ino, at("data"), IN_MODIFY);
@@ -543,6 +562,7 @@ static void check_events(struct st *s)
 	uint64_t v = 0;
 	int m = wl_mark(), n, i;
 	bool seen_ev = false, seen_pipe = false, seen_nested = false;
+	bool seen_moved = false;
 
 	if (read(s->ev, &v, 8) != 8 || v != 1)
 		wl_fail("events.eventfd_semaphore", "read %lu", v);
@@ -567,7 +587,13 @@ static void check_events(struct st *s)
 		seen_ev |= ev[i].data.u64 == 0xabcdef0123ULL;
 		seen_pipe |= ev[i].data.u64 == 42;
 		seen_nested |= ev[i].data.u64 == 99;
+		seen_moved |= ev[i].data.u64 == 777;
 	}
+	if (!seen_moved)
+		wl_fail("events.epoll_moved_fd", "no event for an interest whose fd was reused");
+	if (!epoll_ctl(s->ep, EPOLL_CTL_DEL, s->reused, NULL) || errno != ENOENT)
+		wl_fail("events.epoll_reused_fd", "EPOLL_CTL_DEL of the reused fd: %s",
+			strerror(errno));
 	if (!seen_ev || !seen_nested)
 		wl_fail("events.epoll", "%d events; eventfd %d nested %d", n,
 			seen_ev, seen_nested);
