@@ -6,7 +6,8 @@
 # checkpoint is taken and the container thawed: peeking at pipes and
 # sockets must have taken nothing, and the workload checks everything
 # in place.  Then a second run is checkpointed, killed and restored, and
-# checks the same things again.
+# checks the same things again, after a second checkpoint and restore
+# of the restored tree.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -50,6 +51,11 @@ for mode in thaw restore; do
 		fail "the refusal does not name files: $(cat "$T_DIR/bad.out")"
 	rm -rf "$T_DIR/bad"
 	restore_bg "$T_DIR/ckpt-$mode" "$root"
+	track_tree "$root"
+	# what a restore made must checkpoint and restore as well
+	checkpoint "g$mode" "$root" "$T_DIR/ckpt2-$mode"
+	kill_and_reap "g$mode" "$root" "$RESTORE_PID"
+	restore_bg "$T_DIR/ckpt2-$mode" "$root"
 	track_tree "$root"
 	kill -USR1 "$root" || fail "cannot signal restored root $root"
 	expect_pass "$log" "$RESTORE_PID" 30
