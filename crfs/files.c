@@ -266,7 +266,6 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 	const char *what = f->link + 11;
 	uint64_t v;
 
-	(void)c;
 	if (!strcmp(what, "[eventfd]")) {
 		cf->kind = FK_EVENTFD;
 		if (kh_fdinfo_u64(f->info, "eventfd-count:", 16, &cf->count))
@@ -301,6 +300,16 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 	if (!strcmp(what, "inotify")) {
 		cf->kind = FK_INOTIFY;
 		return NULL;
+	}
+	if (!strcmp(what, "[pidfd]")) {
+		cf->kind = FK_PIDFD;
+		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v <= 0)
+			return "a pidfd of a process that has exited is not supported";
+		cf->pidfd_pid = (pid_t)v;
+		for (size_t i = 0; i < c->s->nprocs; i++)
+			if (c->s->procs[i].pid == cf->pidfd_pid)
+				return NULL;
+		return "a pidfd of a process outside the container is not supported";
 	}
 	return "this kind of anonymous inode is not supported";
 }

@@ -20,6 +20,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_EVENTFD] = "eventfd", [FK_TIMERFD] = "timerfd",
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
+	[FK_PIDFD] = "pidfd",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket" };
@@ -72,6 +73,7 @@ static const struct file_key keys[] = {
 	{ "interval", K_DEC, OFF(interval_ns), B(FK_TIMERFD) },
 	{ "sigmask", K_HEX, OFF(sigmask), B(FK_SIGNALFD) },
 	{ "owner", K_INT, OFF(owner), B(FK_EPOLL) },
+	{ "pid", K_INT, OFF(pidfd_pid), B(FK_PIDFD) },
 	{ "flock", K_LOCK, OFF(flock), 0 },
 	{ "index", K_INT, OFF(pty_index), B(FK_PTMX) | B(FK_PTS) },
 	{ "locked", K_BOOL, OFF(locked), B(FK_PTMX) },

@@ -418,6 +418,8 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 	case FK_UNIX:
 	case FK_PTS:
 		return 0;	/* once what they refer to is there */
+	case FK_PIDFD:
+		return 0;	/* by each holder, once its process exists */
 	default:
 		return FAIL(c, "file %u: unknown kind", f->id);
 	}

@@ -115,6 +115,9 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 					  errlen);
 		if (!ret && f->kind == FK_EPOLL)
 			ret = check_epoll(img, f, &img->fx[i], err, errlen);
+		if (!ret && f->kind == FK_PIDFD && !image_proc(img, f->pidfd_pid))
+			ret = ERR("%s/%s: file %u: a pidfd of %d, which the image does not have",
+				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid);
 		ret = ret ?: check_path(f, err, errlen);
 		ret = ret ?: check_pipe(img, f, err, errlen);
 	}

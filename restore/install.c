@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include "files.h"
 
@@ -173,6 +174,11 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 	if (!m.cur || !m.done || !m.users || !m.placed)
 		child_fail(err_fd, "out of memory");
 	for (i = 0; i < p->nfds; i++) {
+		if (img->files[p->fds[i].file - 1].kind == FK_PIDFD) {
+			m.done[i] = true;	/* opened afterwards */
+			left--;
+			continue;
+		}
 		m.cur[i] = slot(img, p->fds[i].file);
 		m.users[m.cur[i]]++;
 	}
@@ -202,6 +208,39 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 	free(m.placed);
 }
 
+/*
+ * A pidfd is opened by its holder, once the process it refers to exists:
+ * ours and our children's exist already; others come up in parallel.
+ */
+static void open_pidfds(struct image *img, struct proc_image *p, int err_fd)
+{
+	const struct crfs_file *f;
+	pid_t pid;
+	size_t i;
+	int fd, tries;
+
+	for (i = 0; i < p->nfds; i++) {
+		f = &img->files[p->fds[i].file - 1];
+		if (f->kind != FK_PIDFD)
+			continue;
+		pid = image_vpid(img, f->pidfd_pid);
+		for (tries = 0; (fd = syscall(SYS_pidfd_open, pid,
+					      f->flags & O_NONBLOCK)) < 0;
+		     tries++) {
+			if (errno != ESRCH || tries == 500)
+				child_fail(err_fd, "fd %d: pidfd of %d: %m",
+					   p->fds[i].fd, pid);
+			usleep(10000);
+		}
+		if (fd != p->fds[i].fd && dup2(fd, p->fds[i].fd) < 0)
+			child_fail(err_fd, "fd %d: dup2: %m", p->fds[i].fd);
+		if (fd != p->fds[i].fd)
+			close(fd);
+		if (p->fds[i].cloexec)
+			fcntl(p->fds[i].fd, F_SETFD, FD_CLOEXEC);
+	}
+}
+
 void files_install(struct image *img, struct proc_image *p,
 		   struct helper_fds *h)
 {
@@ -212,6 +251,7 @@ void files_install(struct image *img, struct proc_image *p,
 
 	nb = borrow_targets(img, p, &b, err_fd);
 	install_fds(img, p, nb, err_fd);
+	open_pidfds(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
 		    img->files[i].session == p->pid && p->attr.sid == p->pid)

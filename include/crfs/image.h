@@ -157,6 +157,7 @@ enum crfs_file_kind {
 	FK_INOTIFY,		/* watches in fdata/ID */
 	FK_PTMX,		/* pseudo-terminal master, /dev/pts/INDEX's */
 	FK_PTS,			/* pseudo-terminal slave /dev/pts/INDEX */
+	FK_PIDFD,		/* a pidfd of a process of the container */
 	FK_COUNT,
 };
 
@@ -201,6 +202,8 @@ struct crfs_file {
 	uint64_t sigmask;
 	/* epoll: whose fd numbers the interest list refers to */
 	pid_t owner;
+	/* pidfd: the process it refers to */
+	pid_t pidfd_pid;
 	/* flock() lock held through this description: 0, 'r' or 'w' */
 	int flock;
 	/* ptmx, pts */

@@ -26,6 +26,9 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK O_NONBLOCK
+#endif
 #include <sys/wait.h>
 #include <stddef.h>
 
@@ -92,6 +95,7 @@ struct st {
 	int moved, reused;	/* an epoll interest whose fd number moved on */
 	int lock_file, ofd_file;
 	int child_pipe[2], child_done[2];
+	int pidfd_self, pidfd_child;
 	pid_t child;
 };
 
@@ -386,6 +390,39 @@ static int child_main(struct st *s)
 	return off == 4321 ? 0 : 1;
 }
 
+/* the pid a pidfd refers to, as its fdinfo says */
+static int pidfd_pid(int fd)
+{
+	char path[64], buf[512], *p;
+	int n, in;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	in = open(path, O_RDONLY);
+	n = in < 0 ? -1 : read(in, buf, sizeof(buf) - 1);
+	if (in >= 0)
+		close(in);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "Pid:");
+	return p ? atoi(p + 4) : -1;
+}
+
+static void check_pidfds(struct st *s)
+{
+	int m = wl_mark();
+
+	if (pidfd_pid(s->pidfd_self) != getpid() ||
+	    syscall(SYS_pidfd_send_signal, s->pidfd_self, 0, NULL, 0))
+		wl_fail("pidfd.self", "refers to %d", pidfd_pid(s->pidfd_self));
+	if (pidfd_pid(s->pidfd_child) != s->child ||
+	    syscall(SYS_pidfd_send_signal, s->pidfd_child, 0, NULL, 0) ||
+	    !(fcntl(s->pidfd_child, F_GETFL) & O_NONBLOCK))
+		wl_fail("pidfd.child", "refers to %d, not %d",
+			pidfd_pid(s->pidfd_child), s->child);
+	wl_verdict("pidfd", m);
+}
+
 static void check_files(struct st *s)
 {
 	char buf[DEL_BYTES];
@@ -676,10 +713,15 @@ static int root(void)
 	if (s.child == 0)
 		_exit(child_main(&s));
 	close(s.child_pipe[0]);
+	s.pidfd_self = syscall(SYS_pidfd_open, getpid(), 0);
+	s.pidfd_child = syscall(SYS_pidfd_open, s.child, PIDFD_NONBLOCK);
+	if (s.pidfd_self < 0 || s.pidfd_child < 0)
+		wl_die("pidfd_open");
 	printf("READY ROOT=%d\n", getpid());
 	fflush(stdout);
 	while (!go)
 		pause();
+	check_pidfds(&s);
 	check_files(&s);
 	lseek(s.file, 4321, SEEK_SET);
 	write_all(s.child_pipe[1], "g", 1);
