@@ -192,6 +192,27 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	return ret;
 }
 
+/*
+ * /dev/tty is whatever terminal controls the process: a pty slave of ours
+ * (or a shell job's).  It comes back as that slave itself.
+ */
+static const char *classify_devtty(const struct kh_fd *f, struct crfs_file *cf)
+{
+	unsigned int maj, min;
+	struct kh_stat st;
+
+	if (kh_proc_stat(f->pid, &st) || !st.tty_nr)
+		return "a /dev/tty descriptor of a process without a controlling terminal is not supported";
+	maj = (st.tty_nr >> 8) & 0xfff;
+	min = (st.tty_nr & 0xff) | ((st.tty_nr >> 12) & 0xfff00);
+	if (!kh_is_pts(makedev(maj, min)))
+		return "a /dev/tty descriptor whose terminal is not a pseudo-terminal is not supported";
+	cf->kind = FK_PTS;
+	cf->devtty = true;
+	cf->pty_index = (maj - 136) * 256 + min;
+	return NULL;
+}
+
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf, int *err)
 {
@@ -237,6 +258,9 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		*err = pipe_data(c, f, cf);
 		return NULL;
 	}
+	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 5 &&
+	    minor(st->st_rdev) == 0)
+		return classify_devtty(f, cf);
 	if (S_ISCHR(st->st_mode) &&
 	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev))) {
 		*err = classify_pty(c, f, cf);

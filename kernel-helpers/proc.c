@@ -94,6 +94,7 @@ int kh_proc_stat(pid_t pid, struct kh_stat *st)
 		return -EINVAL;
 	st->ppid = f[0];
 	st->pgid = f[1];
+	st->tty_nr = f[3];
 	st->sid = f[2];
 	st->nthreads = f[16];
 	st->start_code = f[22];

@@ -83,6 +83,7 @@ static const struct file_key keys[] = {
 	{ "session", K_INT, OFF(session), B(FK_PTS) },
 	{ "fg", K_INT, OFF(fg), B(FK_PTS) },
 	{ "external", K_BOOL, OFF(external), B(FK_PTS) },
+	{ "devtty", K_BOOL, OFF(devtty), 0 },
 	{ "peername", K_STR, OFF(peername), 0 },
 	{ "data", K_DEC, OFF(data), 0 },
 	{ "path", K_STR, OFF(path), PATHED },
@@ -111,6 +112,8 @@ static bool key_present(const struct crfs_file *f, const struct file_key *k)
 			return f->accepted != 0;
 		if (!strcmp(k->name, "external"))
 			return f->external;
+		if (!strcmp(k->name, "devtty"))
+			return f->devtty;
 		if (!strcmp(k->name, "input"))
 			return f->pty_input != 0;
 		if (!strcmp(k->name, "passcred"))

@@ -216,6 +216,8 @@ struct crfs_file {
 				 * the master's, in fdata/ID) */
 	pid_t session;		/* pts: the session it is the terminal of */
 	pid_t fg;		/* pts: its foreground process group */
+	bool devtty;		/* pts: opened as /dev/tty, its controlling
+				 * terminal then */
 	bool external;		/* pts: its master is outside (a shell job's);
 				 * unix: its peer is (declared external) */
 };

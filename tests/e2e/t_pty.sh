@@ -5,7 +5,8 @@
 # pty.fork() (the parent keeps the master and copies what it reads to its
 # stdout, the log), and by script(1) (master, signalfd, poll with a
 # timeout).  The child, a session leader whose controlling terminal is the
-# slave, set the window size, turned ECHO off and moved VINTR.  After checkpoint, kill
+# slave, set the window size, turned ECHO off and moved VINTR, and holds
+# /dev/tty open.  After checkpoint, kill
 # and restore, the child (SIGUSR1) checks that it has the same terminal
 # (name, settings, size), still as its controlling terminal with its group
 # in the foreground, and that what it prints still reaches the log.
@@ -35,6 +36,7 @@ a[6][termios.VINTR] = b'\x07'
 termios.tcsetattr(0, termios.TCSANOW, a)
 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
 name = os.ttyname(0)
+tty_fd = os.open("/dev/tty", os.O_RDWR)     # held across the checkpoint
 go = []
 signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
 print("READY", flush=True)
@@ -52,6 +54,10 @@ checks = {
             os.stat(name).st_rdev == os.fstat(0).st_rdev,
     "foreground": os.tcgetpgrp(0) == os.getpgrp(),
 }
+try:
+    os.write(tty_fd, b"PASS pty.devtty\n")
+except OSError as e:
+    checks["devtty"] = False
 for k, v in checks.items():
     print("%s pty.%s" % ("PASS" if v else "FAIL", k), flush=True)
 time.sleep(0.3)
