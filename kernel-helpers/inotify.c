@@ -53,7 +53,8 @@ int kh_handle_path(pid_t pid, const char *line, char **out)
 {
 	unsigned long sdev;
 	unsigned bytes;
-	int type, mfd, fd, ret;
+	unsigned int type;
+	int mfd, fd, ret;
 	struct file_handle *fh;
 	char mp[4200], self[64];
 	const char *p;

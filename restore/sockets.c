@@ -242,7 +242,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 			s = send_part(sk, buf + off + done, m->len - done,
 				      done ? NULL : m, &a, alen);
 			if (s < 0)
-				ret = FAIL(c, "file %u: queueing %lu bytes again: %s",
+				ret = FAIL(c, "file %u: queueing %zu bytes again: %s",
 					   f->id, len, strerror((int)-s));
 			else
 				done += s;
