@@ -7,7 +7,7 @@
 # sockets must have taken nothing, and the workload checks everything
 # in place.  Then a second run is checkpointed, killed and restored, and
 # checks the same things again, after a second checkpoint and restore
-# of the restored tree.
+# of the restored tree.  Last, the same in a pid namespace of its own.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -60,4 +60,32 @@ for mode in thaw restore; do
 	kill -USR1 "$root" || fail "cannot signal restored root $root"
 	expect_pass "$log" "$RESTORE_PID" 30
 done
+
+# once more as the tree of its own pid namespace (--mount-proc): pidfds
+# name pids of that namespace
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+work=$T_DIR/work-ns
+mkdir -p "$work"
+log=$T_DIR/files-ns.log
+start_workload "$log" unshare --pid --fork --mount-proc "$CRFS_TESTS/wl_files" "$work"
+u=$WL_PID
+wait_line "$log" '^READY ROOT=' 20 "$u"
+init=$(pgrep -P "$u")
+track_tree "$init"
+checkpoint fns "$init" "$T_DIR/ckpt-ns"
+kill_and_reap fns "$init" "$u"
+rm -f "$T_DIR/ns.pid"
+"$CRFS_BIN/crfs-restore" --pidfile "$T_DIR/ns.pid" "$T_DIR/ckpt-ns" </dev/null \
+	>"$T_DIR/restore-ns.out" 2>"$T_DIR/restore-ns.err" &
+r=$!
+track_pid "$r"
+wait_for 20 eval '[ -s "$T_DIR/ns.pid" ] || ! proc_alive '"$r" ||
+	fail "no pidfile from the pid namespace restore"
+[ -s "$T_DIR/ns.pid" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore-ns.err")"
+np=$(tr -dc 0-9 <"$T_DIR/ns.pid")
+track_tree "$np"
+root=$(pgrep -P "$np" | head -n 1)
+[ -n "$root" ] || fail "the restored init has no child"
+kill -USR1 "$root" || fail "cannot signal restored root $root"
+expect_pass "$log" "$r" 30
 pass
