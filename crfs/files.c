@@ -730,6 +730,7 @@ static void ctx_free(struct files_ctx *c)
 		kh_unix_free_queue(&c->queues[i].q);
 	}
 	free(c->queues);
+	free(c->inside);
 	free(c->order);
 	free(c->fid);
 	free(c->rep);

@@ -20,6 +20,9 @@ struct files_ctx {
 	bool socks_listed;
 	struct queue *queues;	/* socket queues with their chunks */
 	size_t nqueues;
+	uint64_t *inside;	/* sorted inodes of the sockets we hold */
+	size_t ninside;
+	size_t inside_of;	/* s->nfds when inside was made */
 };
 
 /* a socket's queued messages, and the files in flight with them */

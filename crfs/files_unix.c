@@ -23,16 +23,33 @@ static int list_unix(struct files_ctx *c)
 }
 
 /* is socket:[ino] one of ours? */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* is socket:[ino] one of ours (held by a process, or in flight)? */
 static bool socket_inside(struct files_ctx *c, uint64_t ino)
 {
-	char name[40];
+	unsigned long long n;
+	uint64_t *ni;
 	size_t i;
 
-	snprintf(name, sizeof(name), "socket:[%lu]", ino);
-	for (i = 0; i < c->s->nfds; i++)
-		if (!strcmp(c->s->fds[i].link, name))
-			return true;
-	return false;
+	if (c->inside_of != c->s->nfds) {	/* files in flight came */
+		ni = realloc(c->inside, (c->s->nfds + 1) * sizeof(*ni));
+		if (!ni)
+			return false;
+		c->inside = ni;
+		c->ninside = 0;
+		for (i = 0; i < c->s->nfds; i++)
+			if (sscanf(c->s->fds[i].link, "socket:[%llu]", &n) == 1)
+				c->inside[c->ninside++] = n;
+		qsort(c->inside, c->ninside, sizeof(*c->inside), cmp_u64);
+		c->inside_of = c->s->nfds;
+	}
+	return bsearch(&ino, c->inside, c->ninside, sizeof(ino), cmp_u64);
 }
 
 /*

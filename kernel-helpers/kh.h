@@ -148,6 +148,7 @@ struct kh_unix {
 	uint32_t rqlen, wqlen;
 	uint32_t shutdown;
 };
+/* every unix socket of our network namespace, sorted by inode */
 int kh_unix_list(struct kh_unix **out, size_t *n);
 void kh_unix_free(struct kh_unix *u, size_t n);
 const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,

@@ -101,6 +101,14 @@ static int add(struct kh_unix **out, size_t *n, size_t *cap,
 			   &(*out)[(*n)++]);
 }
 
+static int cmp_ino(const void *a, const void *b)
+{
+	uint64_t x = ((const struct kh_unix *)a)->ino;
+	uint64_t y = ((const struct kh_unix *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
 int kh_unix_list(struct kh_unix **out, size_t *nout)
 {
 	static const size_t bufsz = 1 << 16;
@@ -141,20 +149,21 @@ int kh_unix_list(struct kh_unix **out, size_t *nout)
 		kh_unix_free(u, n);
 		return ret;
 	}
+	if (n)
+		qsort(u, n, sizeof(*u), cmp_ino);
 	*out = u;
 	*nout = n;
 	return 0;
 }
 
+
+/* u as kh_unix_list made it: sorted by inode */
 const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
 				   uint64_t ino)
 {
-	size_t i;
+	struct kh_unix key = { .ino = ino };
 
-	for (i = 0; i < n; i++)
-		if (u[i].ino == ino)
-			return &u[i];
-	return NULL;
+	return bsearch(&key, u, n, sizeof(*u), cmp_ino);
 }
 
 void kh_unix_free_queue(struct kh_unix_queue *q)

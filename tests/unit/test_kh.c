@@ -716,3 +716,28 @@ Test(peek, unix_dgram_keeps_boundaries_and_files)
 	close(sv[1]);
 	close(nul);
 }
+
+/* sock_diag sees a socket pair as two sockets, each the other's peer */
+Test(unix_diag, pair_peers)
+{
+	const struct kh_unix *a, *b;
+	struct kh_unix *u;
+	struct stat sa, sb;
+	int sv[2];
+	size_t n;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	cr_assert_eq(fstat(sv[0], &sa), 0);
+	cr_assert_eq(fstat(sv[1], &sb), 0);
+	cr_assert_eq(kh_unix_list(&u, &n), 0);
+	a = kh_unix_find(u, n, sa.st_ino);
+	b = kh_unix_find(u, n, sb.st_ino);
+	cr_assert(a && b);
+	cr_assert_eq(a->peer, (uint64_t)sb.st_ino);
+	cr_assert_eq(b->peer, (uint64_t)sa.st_ino);
+	cr_assert_eq(a->type, SOCK_SEQPACKET);
+	cr_assert_null(kh_unix_find(u, n, 1));
+	kh_unix_free(u, n);
+	close(sv[0]);
+	close(sv[1]);
+}
