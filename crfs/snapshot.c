@@ -52,6 +52,7 @@ void snapshot_free(struct snapshot *s)
 		free(p->idx);
 	}
 	free(s->entries);
+	free(s->byname);
 	free(s->procs);
 	kh_free_fds(s->fds, s->nfds);
 	sb_free(&s->unsupported);
@@ -181,17 +182,50 @@ out:
 	return ret;
 }
 
-const struct entry *snapshot_find(const struct snapshot *s, const char *path,
+static int cmp_path(const void *a, const void *b, void *arg)
+{
+	const struct entry *e = arg;
+
+	return strcmp(e[*(const size_t *)a].path, e[*(const size_t *)b].path);
+}
+
+/* entries by path: a lookup per FUSE request must not walk them all */
+static int index_paths(struct snapshot *s)
+{
+	size_t i, *n = realloc(s->byname, (s->nentries + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	s->byname = n;
+	for (i = 0; i < s->nentries; i++)
+		n[i] = i;
+	qsort_r(n, s->nentries, sizeof(*n), cmp_path, s->entries);
+	s->nbyname = s->nentries;
+	return 0;
+}
+
+const struct entry *snapshot_find(struct snapshot *s, const char *path,
 				  size_t *index)
 {
-	size_t i;
+	size_t lo = 0, hi, mid;
+	int c;
 
-	for (i = 0; i < s->nentries; i++)
-		if (!strcmp(s->entries[i].path, path)) {
+	if (s->nbyname != s->nentries && index_paths(s))
+		return NULL;
+	hi = s->nbyname;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(s->entries[s->byname[mid]].path, path);
+		if (!c) {
 			if (index)
-				*index = i;
-			return &s->entries[i];
+				*index = s->byname[mid];
+			return &s->entries[s->byname[mid]];
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -52,6 +52,8 @@ struct snapshot {
 	size_t nprocs;
 	struct entry *entries;
 	size_t nentries;
+	size_t *byname;		/* entry indices sorted by path */
+	size_t nbyname;		/* entries indexed (nentries when current) */
 	struct strbuf unsupported;	/* one reason per line */
 	bool ext_unix;		/* unix peers outside are declared external */
 	struct kh_fd *fds;	/* every process's descriptors, for files.c */
@@ -75,7 +77,7 @@ int snapshot_add_text(struct snapshot *s, const char *path, struct strbuf *sb,
 
 /* Seals the snapshot: renders image and tree from what was added. */
 int snapshot_finish(struct snapshot *s, pid_t root);
-const struct entry *snapshot_find(const struct snapshot *s, const char *path,
+const struct entry *snapshot_find(struct snapshot *s, const char *path,
 				  size_t *index);
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		      size_t size, off_t off);
