@@ -89,10 +89,26 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	}
 	if (!strncmp(path, "/SYSV", 5))
 		return (*why = "SysV shared memory is not supported yet"), 1;
+	/* a shared mapping of a file deleted since (POSIX semaphores and
+	 * shared memory in /dev/shm): its pages are the object's, saved as
+	 * shared memory, and the file comes back unlinked */
+	if (path[0] == '/' && ends_with(path, " (deleted)") &&
+	    (v->flags & VMA_F_SHARED)) {
+		v->path[strlen(path) - 10] = '\0';
+		v->kind = VMA_SHMEM;
+		snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+			 v->start, v->end);
+		if (stat(link, &st))
+			return (*why = "cannot stat the deleted mapped file"), 1;
+		v->shm_ino = st.st_ino;
+		v->file_size = st.st_size;
+		return v->file_size ? 0 :
+		       ((*why = "a mapping of an empty deleted file"), 1);
+	}
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
 	if (ends_with(path, " (deleted)"))
-		return (*why = "mappings of deleted files are not supported yet"), 1;
+		return (*why = "private mappings of deleted files are not supported yet"), 1;
 	v->kind = VMA_FILE;
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
 		 v->start, v->end);
@@ -168,11 +184,12 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 			ret = -ENOMEM;
 	}
 	free(buf);
-	/* only files and memfds keep a path */
+	/* only files, memfds and deleted files keep a path */
 	for (size_t i = 0; i < n; i++)
 		if (vmas[i].kind != VMA_FILE &&
 		    !(vmas[i].kind == VMA_SHMEM && vmas[i].path &&
-		      !strncmp(vmas[i].path, "/memfd:", 7))) {
+		      vmas[i].path[0] == '/' &&
+		      strcmp(vmas[i].path, "/dev/zero (deleted)"))) {
 			free(vmas[i].path);
 			vmas[i].path = NULL;
 		}

@@ -143,9 +143,9 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 			return text_error(t, "shmem needs 'size:inode'");
 		if (!strcmp(tok[7], "-"))
 			return 0;
-		/* a memfd: its name */
-		if (unescape(tok[7], &v->path) || strncmp(v->path, "/memfd:", 7))
-			return text_error(t, "shmem path must be '/memfd:NAME' or '-'");
+		/* a memfd's name, or where a deleted file was */
+		if (unescape(tok[7], &v->path) || v->path[0] != '/')
+			return text_error(t, "shmem path must be '/memfd:NAME', an absolute path or '-'");
 		return 0;
 	}
 	if (v->kind != VMA_FILE)

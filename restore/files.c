@@ -127,15 +127,13 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	size_t len;
 	int tmp, fd, ret;
 
-	if (!strncmp(f->path, "/memfd:", 7)) {
-		/* a memfd also mapped shared is that mapping's object */
-		tmp = shm_open_ino(c->img, f->ino);
-		if (tmp < 0)
-			tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
-	} else {
+	/* a file also mapped shared is that mapping's object */
+	tmp = shm_open_ino(c->img, f->ino);
+	if (tmp < 0 && !strncmp(f->path, "/memfd:", 7))
+		tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
+	else if (tmp < 0)
 		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
 			   f->mode & 07777);
-	}
 	if (tmp < 0)
 		return FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
 			    f->path, f->id, strerror(errno));
@@ -146,7 +144,8 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	free(buf);
 	fchmod(tmp, f->mode & 07777);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
-	fd = ret ? -1 : open(self, open_flags(f));
+	/* through /proc, a link: O_NOFOLLOW (mkstemp's) must not stop us */
+	fd = ret ? -1 : open(self, open_flags(f) & ~O_NOFOLLOW);
 	close(tmp);
 	if (ret)
 		return ret;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "restore.h"
 
+#define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
 static struct shm_obj *find_obj(struct image *img, uint64_t ino)
@@ -26,6 +28,22 @@ static struct shm_obj *find_obj(struct image *img, uint64_t ino)
 		if (img->shm[i].ino == ino)
 			return &img->shm[i];
 	return NULL;
+}
+
+/*
+ * A memfd again, by its name, so /proc/PID/maps reads the same; a file
+ * deleted since comes back unlinked in its directory (O_TMPFILE), or as
+ * a memfd of its name when that directory is gone.
+ */
+static int open_object_file(const char *path)
+{
+	char *dir = strdupa(path), *base = strrchr(path, '/') + 1;
+	int fd;
+
+	if (!strncmp(path, "/memfd:", 7))
+		return memfd_create(path + 7, MFD_CLOEXEC);
+	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	return fd >= 0 ? fd : memfd_create(base, MFD_CLOEXEC);
 }
 
 static int add_obj(struct image *img, const struct crfs_vma *v)
@@ -47,8 +65,7 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
 	}
-	/* a memfd again, by its name, so /proc/PID/maps reads the same */
-	fd = memfd_create(v->path + 7, MFD_CLOEXEC);
+	fd = open_object_file(v->path);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, o->size)) {
@@ -72,9 +89,13 @@ static int fill_obj(struct proc_image *p, const struct crfs_vma *v,
 		if (run->addr < v->start || run->addr >= v->end)
 			continue;
 		at = run->addr - v->start + v->pgoff;
-		if (at + len > o->size)
+		/* a file smaller than its mapping (a 32-byte semaphore in a
+		 * page) keeps its size: what lies past it is not the file's */
+		if (at >= ALIGN_UP(o->size, 4096) || at + len > ALIGN_UP(o->size, 4096))
 			return ERR("%s: pages of 0x%lx lie past the end of their shared memory object",
 				   p->pages_path, run->addr);
+		if (at + len > o->size)
+			len = o->size - at;
 		if (run->src != p->pid || run->offset + len > p->pages_len)
 			return ERR("%s: pages of 0x%lx of shared memory are not in this file",
 				   p->pages_path, run->addr);
@@ -120,6 +141,7 @@ int shm_open_ino(struct image *img, uint64_t ino)
 	if (!o)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
-		 (unsigned long)o->addr, (unsigned long)o->addr + o->size);
+		 (unsigned long)o->addr,
+		 (unsigned long)o->addr + ALIGN_UP(o->size, 4096));
 	return open(path, O_RDWR);
 }
