@@ -37,12 +37,15 @@ int files_add_process(struct snapshot *s, pid_t pid)
 		s->fds = nf;
 		s->capfds = cap;
 	}
+	for (i = 0; i < s->nprocs; i++)
+		if (s->procs[i].pid == pid) {
+			s->procs[i].has_fds = true;
+			s->procs[i].fds_at = s->nfds;
+			s->procs[i].nfds = n;
+		}
 	for (i = 0; i < n; i++)
 		s->fds[s->nfds++] = f[i];
 	free(f);
-	for (i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid)
-			s->procs[i].has_fds = true;
 	return 0;
 }
 
@@ -72,28 +75,29 @@ static int cmp_desc(const void *a, const void *b, void *arg)
 static int number_files(struct files_ctx *c)
 {
 	struct snapshot *s = c->s;
-	uint32_t *grp;
-	size_t i, g = 0;
-	uint32_t *id_of;
+	uint32_t *grp, *id_of;
+	size_t i, g = 0, *order;
 
-	c->order = malloc((s->nfds + 1) * sizeof(size_t));
 	c->fid = calloc(s->nfds + 1, sizeof(uint32_t));
 	c->rep = malloc((s->nfds + 1) * sizeof(size_t));
+	order = malloc((s->nfds + 1) * sizeof(size_t));
 	grp = malloc((s->nfds + 1) * sizeof(uint32_t));
 	id_of = calloc(s->nfds + 1, sizeof(uint32_t));
-	if (!c->order || !c->fid || !c->rep || !grp || !id_of) {
+	if (!c->fid || !c->rep || !order || !grp || !id_of) {
+		free(order);
 		free(grp);
 		free(id_of);
 		return -ENOMEM;
 	}
 	for (i = 0; i < s->nfds; i++)
-		c->order[i] = i;
-	qsort_r(c->order, s->nfds, sizeof(size_t), cmp_desc, s->fds);
+		order[i] = i;
+	qsort_r(order, s->nfds, sizeof(size_t), cmp_desc, s->fds);
 	for (i = 0; i < s->nfds; i++) {
-		if (i && cmp_desc(&c->order[i - 1], &c->order[i], s->fds))
+		if (i && cmp_desc(&order[i - 1], &order[i], s->fds))
 			g++;
-		grp[c->order[i]] = g;
+		grp[order[i]] = g;
 	}
+	free(order);
 	for (i = 0; i < s->nfds; i++) {
 		if (!id_of[grp[i]]) {
 			id_of[grp[i]] = ++c->nfiles;
@@ -348,6 +352,7 @@ int files_classify(struct files_ctx *c, uint32_t id)
 
 	cf->id = id;
 	cf->backlog = -1;
+	cf->peek_off = -1;
 	if (kh_fdinfo_u64(f->info, "flags:", 8, &v)) {
 		c->bad[id - 1] = true;
 		return files_report(c, f, "cannot read its fdinfo"), 0;
@@ -366,15 +371,10 @@ int files_classify(struct files_ctx *c, uint32_t id)
 		why = classify_anon(c, f, cf);
 	else
 		why = "unknown kind of file";
-	if (why)
-		files_report(c, f, why);
+	if (why || err)
+		files_report(c, f, why ?: strerror(-err));
 	c->bad[id - 1] = why || err;
-	if (err) {
-		snapshot_report(c->s, "process %d fd %d (%s): %s", f->pid, f->fd,
-				f->link, strerror(-err));
-		err = err == -ENOMEM ? err : 0;
-	}
-	return err;
+	return err == -ENOMEM ? err : 0;
 }
 
 /* a slave whose master is not ours is a terminal outside (a shell job's) */
@@ -421,13 +421,6 @@ static bool one_way(struct files_ctx *c, size_t i)
 	return !(rd && wr);
 }
 
-static int cmp_ino(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static int pipe_links(struct files_ctx *c)
 {
 	uint64_t *inos = calloc(c->nfiles + 1, sizeof(*inos));
@@ -444,12 +437,12 @@ static int pipe_links(struct files_ctx *c)
 	for (i = 0; i < c->nfiles; i++)
 		if (!c->bad[i] && c->files[i].kind == FK_PIPE && one_way(c, i))
 			inos[n++] = c->files[i].ino;
-	qsort(inos, n, sizeof(*inos), cmp_ino);
+	qsort(inos, n, sizeof(*inos), kh_cmp_u64);
 	ret = kh_pipes_held_outside(inos, n, pids, c->s->nprocs, out);
 	for (i = 0; !ret && n && i < c->nfiles; i++) {
 		if (c->files[i].kind != FK_PIPE)
 			continue;
-		hit = bsearch(&c->files[i].ino, inos, n, sizeof(*inos), cmp_ino);
+		hit = bsearch(&c->files[i].ino, inos, n, sizeof(*inos), kh_cmp_u64);
 		c->files[i].external = hit && out[hit - inos];
 	}
 free:
@@ -463,15 +456,16 @@ free:
 static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
 		    int ret)
 {
-	char path[64];
+	size_t len;
+	char *data;
 
 	c->files[id - 1].data = sb->len;
 	if (ret || !sb->len) {
 		sb_free(sb);
 		return ret;
 	}
-	snprintf(path, sizeof(path), "%s/%u", CRFS_D_FDATA, id);
-	return snapshot_add_text(c->s, path, sb, 0);
+	data = sb_steal(sb, &len);
+	return files_add_fdata(c, id, "", data, len);
 }
 
 /*
@@ -565,12 +559,6 @@ static int capture_epoll(struct files_ctx *c, uint32_t id)
 	return add_list(c, id, &sb, ret);
 }
 
-static int cmp_wd(const void *a, const void *b)
-{
-	return ((const struct crfs_inotify_watch *)a)->wd -
-	       ((const struct crfs_inotify_watch *)b)->wd;
-}
-
 static int capture_inotify(struct files_ctx *c, uint32_t id)
 {
 	const struct kh_fd *f = &c->s->fds[c->rep[id - 1]];
@@ -602,8 +590,7 @@ static int capture_inotify(struct files_ctx *c, uint32_t id)
 		goto out;
 	}
 	sb_init(&sb);
-	if (w)
-		qsort(w, n, sizeof(*w), cmp_wd);
+	sort_inotify(w, n);
 	ret = add_list(c, id, &sb, ret ?: render_inotify(&sb, w, n));
 out:
 	free_inotify(w, n);
@@ -684,9 +671,9 @@ static int render_proc_fds(struct files_ctx *c)
 	for (p = 0; !ret && p < s->nprocs; p++) {
 		if (!s->procs[p].has_fds)
 			continue;
-		for (i = 0, n = 0; i < s->nfds; i++) {
-			if (s->fds[i].pid != s->procs[p].pid ||
-			    c->bad[c->fid[i] - 1])
+		for (i = s->procs[p].fds_at, n = 0;
+		     i < s->procs[p].fds_at + s->procs[p].nfds; i++) {
+			if (c->bad[c->fid[i] - 1])
 				continue;
 			flags = 0;
 			kh_fdinfo_u64(s->fds[i].info, "flags:", 8, &flags);
@@ -731,7 +718,6 @@ static void ctx_free(struct files_ctx *c)
 	}
 	free(c->queues);
 	free(c->inside);
-	free(c->order);
 	free(c->fid);
 	free(c->rep);
 	free_files(c->files, c->nfiles);

@@ -7,7 +7,6 @@
 
 struct files_ctx {
 	struct snapshot *s;
-	size_t *order;		/* s->fds indices, sorted by description */
 	uint32_t *fid;		/* per s->fds index: file id */
 	size_t *rep;		/* per file id - 1: its first s->fds index */
 	struct crfs_file *files;

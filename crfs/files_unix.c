@@ -22,14 +22,6 @@ static int list_unix(struct files_ctx *c)
 	return kh_unix_list(&c->socks, &c->nsocks);
 }
 
-/* is socket:[ino] one of ours? */
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* is socket:[ino] one of ours (held by a process, or in flight)? */
 static bool socket_inside(struct files_ctx *c, uint64_t ino)
 {
@@ -46,10 +38,10 @@ static bool socket_inside(struct files_ctx *c, uint64_t ino)
 		for (i = 0; i < c->s->nfds; i++)
 			if (sscanf(c->s->fds[i].link, "socket:[%llu]", &n) == 1)
 				c->inside[c->ninside++] = n;
-		qsort(c->inside, c->ninside, sizeof(*c->inside), cmp_u64);
+		qsort(c->inside, c->ninside, sizeof(*c->inside), kh_cmp_u64);
 		c->inside_of = c->s->nfds;
 	}
-	return bsearch(&ino, c->inside, c->ninside, sizeof(ino), cmp_u64);
+	return bsearch(&ino, c->inside, c->ninside, sizeof(ino), kh_cmp_u64);
 }
 
 /*
@@ -166,19 +158,15 @@ static const char *unix_links(struct files_ctx *c, const struct kh_unix *u,
 	return NULL;
 }
 
-static int unix_queue(struct files_ctx *c, const struct kh_fd *f,
-		      struct crfs_file *cf)
+/* sk: our copy of the socket */
+static int unix_queue(struct files_ctx *c, int sk, struct crfs_file *cf)
 {
 	struct kh_unix_queue q;
 	struct queue *nq;
-	int sk, ret;
+	int ret;
 
-	sk = kh_steal_fd(f->pid, f->fd);
-	if (sk < 0)
-		return sk;
 	ret = kh_unix_peek(sk, cf->sock_type == SOCK_T_STREAM,
 			   cf->shutdown & 1, &q);
-	close(sk);
 	if (ret)
 		return ret;
 	cf->data = q.len;
@@ -187,8 +175,9 @@ static int unix_queue(struct files_ctx *c, const struct kh_fd *f,
 	else
 		free(q.data);
 	q.data = NULL;
-	/* stream bytes with no file attached need no boundaries */
-	if (ret || (cf->sock_type == SOCK_T_STREAM && !q.nfds)) {
+	/* stream bytes with no file attached need no boundaries, and an
+	 * empty queue no list */
+	if (ret || !q.nchunks || (cf->sock_type == SOCK_T_STREAM && !q.nfds)) {
 		kh_unix_free_queue(&q);
 		return ret;
 	}
@@ -273,9 +262,9 @@ static int inflight_file(struct files_ctx *c, int fd, uint32_t *id)
 static int render_msgs(struct files_ctx *c, struct queue *q)
 {
 	struct strbuf sb;
-	char path[64];
-	size_t i;
+	size_t i, len;
 	int k, ret = 0;
+	char *data;
 
 	sb_init(&sb);
 	for (i = 0; !ret && i < q->q.nchunks; i++) {
@@ -284,8 +273,12 @@ static int render_msgs(struct files_ctx *c, struct queue *q)
 			ret = sb_printf(&sb, "%c%u", k ? ',' : ' ', q->ids[i][k]);
 		ret = ret ?: sb_printf(&sb, "\n");
 	}
-	snprintf(path, sizeof(path), "%s/%u.msgs", CRFS_D_FDATA, q->id);
-	return snapshot_add_text(c->s, path, &sb, ret);
+	if (ret) {
+		sb_free(&sb);
+		return ret;
+	}
+	data = sb_steal(&sb, &len);
+	return files_add_fdata(c, q->id, ".msgs", data, len);
 }
 
 /*
@@ -328,6 +321,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	struct kh_unix_opts o;
 	const struct kh_unix *u;
 	const char *why;
+	int sk;
 
 	*err = list_unix(c);
 	if (*err)
@@ -351,9 +345,17 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 		return "unknown unix socket type";
 	}
 	cf->shutdown = u->shutdown;
-	*err = kh_unix_options(f->pid, f->fd, &o);
-	if (*err)
+	/* one copy of the socket for its options and its queue */
+	sk = kh_steal_fd(f->pid, f->fd);
+	if (sk < 0) {
+		*err = sk;
 		return NULL;
+	}
+	*err = kh_unix_options(sk, &o);
+	if (*err) {
+		close(sk);
+		return NULL;
+	}
 	cf->sndbuf = o.sndbuf;
 	cf->rcvbuf = o.rcvbuf;
 	cf->passcred = o.passcred;
@@ -361,8 +363,8 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->rcvtimeo = o.rcvtimeo;
 	cf->sndtimeo = o.sndtimeo;
 	why = unix_name(u, cf) ?: unix_links(c, u, cf);
-	if (why || u->state == TCP_LISTEN)
-		return why;
-	*err = unix_queue(c, f, cf);
-	return NULL;
+	if (!why && u->state != TCP_LISTEN)
+		*err = unix_queue(c, sk, cf);
+	close(sk);
+	return why;
 }

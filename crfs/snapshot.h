@@ -26,6 +26,7 @@ struct entry {
 struct proc_snap {
 	pid_t pid;
 	bool has_fds;		/* not a zombie: gets a PID/fds */
+	size_t fds_at, nfds;	/* its descriptors in snapshot.fds */
 	int memfd;
 	struct crfs_vma *vmas;
 	size_t nvmas;

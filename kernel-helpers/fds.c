@@ -54,28 +54,46 @@ static int read_at(int dir, const char *name, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* the lookups go through directory fds: /proc/PID/fd is walked once */
-static int add_fd(pid_t pid, int fddir, int infodir, const char *name,
-		  struct kh_fd **fds, size_t *n, size_t *cap)
+/*
+ * Descriptor name of a process, from its fd and fdinfo directories: the
+ * lookups go through directory fds, so /proc/PID/fd is walked once.
+ * 1: it was closed meanwhile.
+ */
+static int describe(pid_t pid, int fddir, int infodir, const char *name,
+		    struct kh_fd *f)
 {
-	struct kh_fd f = { .fd = atoi(name), .pid = pid }, *nf;
 	char link[CRFS_PATH_MAX];
 	ssize_t len;
 	int ret;
 
+	memset(f, 0, sizeof(*f));
+	f->pid = pid;
+	f->fd = atoi(name);
 	len = readlinkat(fddir, name, link, sizeof(link) - 1);
 	if (len < 0)
-		return errno == ENOENT ? 0 : -errno;	/* closed meanwhile */
+		return errno == ENOENT ? 1 : -errno;
 	link[len] = '\0';
-	f.link = strdup(link);
-	if (!f.link)
+	f->link = strdup(link);
+	if (!f->link)
 		return -ENOMEM;
-	f.st_ok = !fstatat(fddir, name, &f.st, 0);
-	ret = read_at(infodir, name, &f.info);
+	f->st_ok = !fstatat(fddir, name, &f->st, 0);
+	ret = read_at(infodir, name, &f->info);
 	if (ret) {
-		free(f.link);
-		return ret == -ENOENT ? 0 : ret;
+		free(f->link);
+		f->link = NULL;
+		return ret == -ENOENT ? 1 : ret;
 	}
+	return 0;
+}
+
+static int add_fd(pid_t pid, int fddir, int infodir, const char *name,
+		  struct kh_fd **fds, size_t *n, size_t *cap)
+{
+	struct kh_fd f, *nf;
+	int ret = describe(pid, fddir, infodir, name, &f);
+
+	if (ret)
+		return ret > 0 ? 0 : ret;
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 16;
 		nf = realloc(*fds, *cap * sizeof(*nf));
@@ -90,30 +108,46 @@ static int add_fd(pid_t pid, int fddir, int infodir, const char *name,
 	return 0;
 }
 
+/* the fd and fdinfo directories of pid */
+static int open_dirs(pid_t pid, int *fddir, int *infodir)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	*fddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fddir < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	*infodir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*infodir < 0) {
+		close(*fddir);
+		return -errno;
+	}
+	return 0;
+}
+
 int kh_proc_fds(pid_t pid, struct kh_fd **out, size_t *nout)
 {
 	struct kh_fd *fds = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	char path[64];
-	int ret = 0, infodir;
+	int ret, fddir, infodir;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
-	infodir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (infodir < 0) {
+	ret = open_dirs(pid, &fddir, &infodir);
+	if (ret)
+		return ret;
+	d = fdopendir(fddir);
+	if (!d) {
 		ret = -errno;
-		closedir(d);
+		close(fddir);
+		close(infodir);
 		return ret;
 	}
 	while (!ret && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			ret = add_fd(pid, dirfd(d), infodir, de->d_name, &fds,
-				     &n, &cap);
+			ret = add_fd(pid, fddir, infodir, de->d_name, &fds, &n,
+				     &cap);
 	close(infodir);
 	closedir(d);
 	if (ret) {
@@ -124,6 +158,14 @@ int kh_proc_fds(pid_t pid, struct kh_fd **out, size_t *nout)
 	*out = fds;
 	*nout = n;
 	return 0;
+}
+
+/* for qsort and bsearch of inode numbers */
+int kh_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* <0, 0 or >0: a total order on open file descriptions */
@@ -174,23 +216,15 @@ int kh_steal_fd(pid_t pid, int fd)
 /* one of our own descriptors, described as /proc shows a process's */
 int kh_self_fd(int fd, struct kh_fd *out)
 {
-	char name[32];
-	int ret;
+	int fddir, infodir, ret;
+	char name[16];
 
-	memset(out, 0, sizeof(*out));
-	out->pid = getpid();
-	out->fd = fd;
-	snprintf(name, sizeof(name), "fd/%d", fd);
-	ret = kh_proc_link(out->pid, name, &out->link);
+	ret = open_dirs(getpid(), &fddir, &infodir);
 	if (ret)
 		return ret;
-	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
-	out->st_ok = !stat(name, &out->st);
-	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", fd);
-	ret = kh_read_file(name, &out->info, NULL);
-	if (ret) {
-		free(out->link);
-		out->link = NULL;
-	}
-	return ret;
+	snprintf(name, sizeof(name), "%d", fd);
+	ret = describe(getpid(), fddir, infodir, name, out);
+	close(fddir);
+	close(infodir);
+	return ret > 0 ? -EBADF : ret;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crfs/format.h"
 #include "kh.h"
 
 /* the mount point of a mount of device major:minor, seen by pid */
@@ -34,19 +35,6 @@ static int mount_of(pid_t pid, unsigned maj, unsigned min, char *mp,
 		}
 	fclose(f);
 	return ret;
-}
-
-static int hexbytes(const char *s, unsigned char *out, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = v;
-	}
-	return 0;
 }
 
 int kh_handle_path(pid_t pid, const char *line, char **out)
@@ -74,7 +62,7 @@ int kh_handle_path(pid_t pid, const char *line, char **out)
 		return -ENOMEM;
 	fh->handle_bytes = bytes;
 	fh->handle_type = type;
-	ret = hexbytes(p + 9, fh->f_handle, bytes);
+	ret = parse_hex_bytes(p + 9, fh->f_handle, bytes);
 	ret = ret ?: mount_of(pid, sdev >> 20, sdev & 0xfffff, mp, sizeof(mp));
 	if (ret)
 		goto out;

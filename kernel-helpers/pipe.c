@@ -76,13 +76,6 @@ static bool listed(pid_t pid, const pid_t *pids, size_t n)
 	return false;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* the pipes (by inode, sorted) of one process's fds that are in inos */
 static void scan_fds(pid_t pid, const uint64_t *inos, size_t n, bool *out)
 {
@@ -104,7 +97,7 @@ static void scan_fds(pid_t pid, const uint64_t *inos, size_t n, bool *out)
 		if (sscanf(link, "pipe:[%llu]", &ino) != 1)
 			continue;
 		key = ino;
-		hit = bsearch(&key, inos, n, sizeof(*inos), cmp_u64);
+		hit = bsearch(&key, inos, n, sizeof(*inos), kh_cmp_u64);
 		if (hit)
 			out[hit - inos] = true;
 	}

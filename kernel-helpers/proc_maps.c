@@ -73,49 +73,36 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 		return 0;
 	if (!strncmp(path, "/memfd:", 7) && !(v->flags & VMA_F_SHARED))
 		return (*why = "private memfd mappings are not supported yet"), 1;
-	if ((!strcmp(path, "/dev/zero (deleted)") ||
-	     !strncmp(path, "/memfd:", 7)) && (v->flags & VMA_F_SHARED)) {
-		/* a memfd keeps its name; shared anonymous memory has none */
-		if (!strncmp(path, "/memfd:", 7) && ends_with(path, " (deleted)"))
-			v->path[strlen(path) - 10] = '\0';
-		v->kind = VMA_SHMEM;
-		snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
-			 v->start, v->end);
-		if (stat(link, &st))
-			return (*why = "cannot stat the shared memory object"), 1;
-		v->shm_ino = st.st_ino;
-		v->file_size = st.st_size;
-		return 0;
-	}
 	if (!strncmp(path, "/SYSV", 5))
 		return (*why = "SysV shared memory is not supported yet"), 1;
-	/* a shared mapping of a file deleted since (POSIX semaphores and
-	 * shared memory in /dev/shm): its pages are the object's, saved as
-	 * shared memory, and the file comes back unlinked */
-	if (path[0] == '/' && ends_with(path, " (deleted)") &&
-	    (v->flags & VMA_F_SHARED)) {
-		v->path[strlen(path) - 10] = '\0';
-		v->kind = VMA_SHMEM;
-		snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
-			 v->start, v->end);
-		if (stat(link, &st))
-			return (*why = "cannot stat the deleted mapped file"), 1;
-		v->shm_ino = st.st_ino;
-		v->file_size = st.st_size;
-		return v->file_size ? 0 :
-		       ((*why = "a mapping of an empty deleted file"), 1);
-	}
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
-	if (ends_with(path, " (deleted)"))
-		return (*why = "private mappings of deleted files are not supported yet"), 1;
-	v->kind = VMA_FILE;
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
 		 v->start, v->end);
 	if (stat(link, &st))
 		return (*why = "cannot stat the mapped file"), 1;
+	/*
+	 * One object several mappings may share, saved as shared memory:
+	 * shared anonymous memory (no name), a memfd (its name), or a file
+	 * deleted since, such as POSIX semaphores and shared memory in
+	 * /dev/shm (where it was: it comes back unlinked there).
+	 */
+	if ((v->flags & VMA_F_SHARED) && (!strncmp(path, "/memfd:", 7) ||
+					  ends_with(path, " (deleted)"))) {
+		if (strcmp(path, "/dev/zero (deleted)") &&
+		    ends_with(path, " (deleted)"))
+			v->path[strlen(path) - 10] = '\0';
+		v->kind = VMA_SHMEM;
+		v->shm_ino = st.st_ino;
+		v->file_size = st.st_size;
+		return v->file_size ? 0 :
+		       ((*why = "a shared mapping of an empty object"), 1);
+	}
+	if (ends_with(path, " (deleted)"))
+		return (*why = "private mappings of deleted files are not supported yet"), 1;
 	if (!S_ISREG(st.st_mode))
 		return (*why = "mappings of devices are not supported"), 1;
+	v->kind = VMA_FILE;
 	v->file_size = st.st_size;
 	v->file_mtime_ns = st.st_mtim.tv_sec * 1000000000LL +
 			   st.st_mtim.tv_nsec;

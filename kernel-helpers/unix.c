@@ -321,16 +321,13 @@ const char *kh_socket_family(pid_t pid, int fd)
 	}
 }
 
-/* the options a program may have set on a unix socket */
-int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o)
+/* the options a program may have set on a unix socket (our copy, sk) */
+int kh_unix_options(int sk, struct kh_unix_opts *o)
 {
-	int sk = kh_steal_fd(pid, fd);
 	struct timeval rt, st;
 	socklen_t l = sizeof(int), tl = sizeof(rt);
 	int ret = 0;
 
-	if (sk < 0)
-		return sk;
 	if (getsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &rt, &tl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &st, &tl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, &l) ||
@@ -340,6 +337,5 @@ int kh_unix_options(pid_t pid, int fd, struct kh_unix_opts *o)
 		ret = -errno;
 	o->rcvtimeo = rt.tv_sec * 1000000ULL + rt.tv_usec;
 	o->sndtimeo = st.tv_sec * 1000000ULL + st.tv_usec;
-	close(sk);
 	return ret;
 }

@@ -30,104 +30,111 @@ const char *file_kind_name(enum crfs_file_kind k)
 	return k < FK_COUNT ? kind_names[k] : "?";
 }
 
-enum key_type { K_OCT, K_HEX, K_DEC, K_INT, K_STR, K_BOOL, K_SOCK, K_LOCK };
+/* how a key's value is stored and written */
+enum key_type {
+	K_U32_OCT,	/* uint32_t, octal */
+	K_U32,		/* uint32_t, decimal */
+	K_U64_HEX,	/* uint64_t, 0x hex */
+	K_U64,		/* uint64_t, decimal */
+	K_INT,		/* int */
+	K_BOOL,		/* bool, 0 or 1 */
+	K_STR,		/* escaped string; its length at len_off if it has one */
+	K_SOCK,		/* enum crfs_sock_type, by name */
+	K_LOCK,		/* int, 'r' or 'w' */
+};
 
 struct file_key {
 	const char *name;
 	enum key_type type;
 	size_t off;
 	unsigned kinds;		/* bit per kind: where the key is required */
+	int64_t def;		/* elsewhere written only when not this */
+	size_t len_off;		/* K_STR holding NULs: its length field */
 };
 
 #define B(k) (1u << (k))
 #define OFF(f) offsetof(struct crfs_file, f)
+/* name, type, field, kinds requiring it, then .def, .len_off if any */
+#define KEY(n, t, f, k, ...) \
+	{ .name = n, .type = t, .off = OFF(f), .kinds = k, __VA_ARGS__ }
 #define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO))
 
 static const struct file_key keys[] = {
-	{ "flags", K_OCT, OFF(flags), ~0u },
-	{ "mode", K_OCT, OFF(mode), PATHED },
-	{ "pos", K_HEX, OFF(pos), B(FK_FILE) | B(FK_DELETED) },
-	{ "ino", K_DEC, OFF(ino), B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
-				  B(FK_DELETED) },
-	{ "pipe_size", K_DEC, OFF(pipe_size), B(FK_PIPE) | B(FK_FIFO) },
-	{ "type", K_SOCK, OFF(sock_type), B(FK_UNIX) },
-	{ "peer", K_DEC, OFF(peer), B(FK_UNIX) },
-	{ "backlog", K_INT, OFF(backlog), B(FK_UNIX) },
-	{ "shutdown", K_DEC, OFF(shutdown), B(FK_UNIX) },
-	{ "msgs", K_DEC, OFF(nmsgs), 0 },
-	{ "sndbuf", K_INT, OFF(sndbuf), B(FK_UNIX) },
-	{ "rcvbuf", K_INT, OFF(rcvbuf), B(FK_UNIX) },
-	{ "passcred", K_BOOL, OFF(passcred), 0 },
-	{ "peek_off", K_INT, OFF(peek_off), 0 },
-	{ "rcvtimeo", K_DEC, OFF(rcvtimeo), 0 },
-	{ "sndtimeo", K_DEC, OFF(sndtimeo), 0 },
-	{ "connect", K_DEC, OFF(connect_to), 0 },
-	{ "accepted", K_DEC, OFF(accepted), 0 },
-	{ "abstract", K_STR, OFF(abstract), 0 },
-	{ "count", K_HEX, OFF(count), B(FK_EVENTFD) },
-	{ "semaphore", K_BOOL, OFF(semaphore), B(FK_EVENTFD) },
-	{ "clock", K_INT, OFF(clock), B(FK_TIMERFD) },
-	{ "ticks", K_DEC, OFF(ticks), B(FK_TIMERFD) },
-	{ "tflags", K_INT, OFF(tflags), B(FK_TIMERFD) },
-	{ "value", K_DEC, OFF(value_ns), B(FK_TIMERFD) },
-	{ "interval", K_DEC, OFF(interval_ns), B(FK_TIMERFD) },
-	{ "sigmask", K_HEX, OFF(sigmask), B(FK_SIGNALFD) },
-	{ "owner", K_INT, OFF(owner), B(FK_EPOLL) },
-	{ "pid", K_INT, OFF(pidfd_pid), B(FK_PIDFD) },
-	{ "flock", K_LOCK, OFF(flock), 0 },
-	{ "index", K_INT, OFF(pty_index), B(FK_PTMX) | B(FK_PTS) },
-	{ "locked", K_BOOL, OFF(locked), B(FK_PTMX) },
-	{ "input", K_DEC, OFF(pty_input), 0 },
-	{ "winsize", K_STR, OFF(winsize), 0 },
-	{ "termios", K_STR, OFF(termios), 0 },
-	{ "session", K_INT, OFF(session), B(FK_PTS) },
-	{ "fg", K_INT, OFF(fg), B(FK_PTS) },
-	{ "external", K_BOOL, OFF(external), B(FK_PTS) },
-	{ "devtty", K_BOOL, OFF(devtty), 0 },
-	{ "peername", K_STR, OFF(peername), 0 },
-	{ "data", K_DEC, OFF(data), 0 },
-	{ "path", K_STR, OFF(path), PATHED },
+	KEY("flags", K_U32_OCT, flags, ~0u),
+	KEY("mode", K_U32_OCT, mode, PATHED),
+	KEY("pos", K_U64_HEX, pos, B(FK_FILE) | B(FK_DELETED)),
+	KEY("ino", K_U64, ino, B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
+				  B(FK_DELETED)),
+	KEY("pipe_size", K_U32, pipe_size, B(FK_PIPE) | B(FK_FIFO)),
+	KEY("type", K_SOCK, sock_type, B(FK_UNIX)),
+	KEY("peer", K_U64, peer, B(FK_UNIX)),
+	KEY("backlog", K_INT, backlog, B(FK_UNIX), .def = -1),
+	KEY("shutdown", K_U32, shutdown, B(FK_UNIX)),
+	KEY("msgs", K_U32, nmsgs, 0),
+	KEY("sndbuf", K_INT, sndbuf, B(FK_UNIX)),
+	KEY("rcvbuf", K_INT, rcvbuf, B(FK_UNIX)),
+	KEY("passcred", K_BOOL, passcred, 0),
+	KEY("peek_off", K_INT, peek_off, 0, .def = -1),
+	KEY("rcvtimeo", K_U64, rcvtimeo, 0),
+	KEY("sndtimeo", K_U64, sndtimeo, 0),
+	KEY("connect", K_U64, connect_to, 0),
+	KEY("accepted", K_U64, accepted, 0),
+	KEY("abstract", K_STR, abstract, 0, .len_off = OFF(abstract_len)),
+	KEY("count", K_U64_HEX, count, B(FK_EVENTFD)),
+	KEY("semaphore", K_BOOL, semaphore, B(FK_EVENTFD)),
+	KEY("clock", K_INT, clock, B(FK_TIMERFD)),
+	KEY("ticks", K_U64, ticks, B(FK_TIMERFD)),
+	KEY("tflags", K_INT, tflags, B(FK_TIMERFD)),
+	KEY("value", K_U64, value_ns, B(FK_TIMERFD)),
+	KEY("interval", K_U64, interval_ns, B(FK_TIMERFD)),
+	KEY("sigmask", K_U64_HEX, sigmask, B(FK_SIGNALFD)),
+	KEY("owner", K_INT, owner, B(FK_EPOLL)),
+	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),
+	KEY("flock", K_LOCK, flock, 0),
+	KEY("index", K_INT, pty_index, B(FK_PTMX) | B(FK_PTS)),
+	KEY("locked", K_BOOL, locked, B(FK_PTMX)),
+	KEY("input", K_U64, pty_input, 0),
+	KEY("winsize", K_STR, winsize, 0),
+	KEY("termios", K_STR, termios, 0),
+	KEY("session", K_INT, session, B(FK_PTS)),
+	KEY("fg", K_INT, fg, B(FK_PTS)),
+	KEY("external", K_BOOL, external, B(FK_PTS)),
+	KEY("devtty", K_BOOL, devtty, 0),
+	KEY("peername", K_STR, peername, 0, .len_off = OFF(peername_len)),
+	KEY("data", K_U64, data, 0),
+	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-/* keys a kind has beyond its required ones, when they are set */
-static bool key_present(const struct crfs_file *f, const struct file_key *k)
+/* a numeric key's value, to compare with its default */
+static int64_t key_value(const struct crfs_file *f, const struct file_key *k)
 {
 	const char *p = (const char *)f + k->off;
 
+	switch (k->type) {
+	case K_U32_OCT:
+	case K_U32:
+		return *(const uint32_t *)p;
+	case K_U64_HEX:
+	case K_U64:
+		return (int64_t)*(const uint64_t *)p;
+	case K_BOOL:
+		return *(const bool *)p;
+	case K_SOCK:
+		return f->sock_type;
+	default:
+		return *(const int *)p;
+	}
+}
+
+/* a key is written where its kind requires it, elsewhere when it is set */
+static bool key_present(const struct crfs_file *f, const struct file_key *k)
+{
 	if (k->kinds & B(f->kind))
 		return true;
-	switch (k->type) {
-	case K_STR:
-		return *(char *const *)p != NULL;
-	case K_LOCK:
-		return f->flock != 0;
-	default:
-		if (!strcmp(k->name, "msgs"))
-			return f->kind == FK_UNIX &&
-			       (f->sock_type != SOCK_T_STREAM || f->nmsgs);
-		if (!strcmp(k->name, "connect"))
-			return f->connect_to != 0;
-		if (!strcmp(k->name, "accepted"))
-			return f->accepted != 0;
-		if (!strcmp(k->name, "external"))
-			return f->external;
-		if (!strcmp(k->name, "devtty"))
-			return f->devtty;
-		if (!strcmp(k->name, "input"))
-			return f->pty_input != 0;
-		if (!strcmp(k->name, "passcred"))
-			return f->passcred;
-		if (!strcmp(k->name, "rcvtimeo"))
-			return f->rcvtimeo != 0;
-		if (!strcmp(k->name, "sndtimeo"))
-			return f->sndtimeo != 0;
-		if (!strcmp(k->name, "peek_off"))
-			return f->kind == FK_UNIX && f->peek_off >= 0;
-		if (!strcmp(k->name, "data"))
-			return f->data != 0;
-		return false;
-	}
+	if (k->type == K_STR)
+		return *(char *const *)((const char *)f + k->off) != NULL;
+	return key_value(f, k) != k->def;
 }
 
 static int render_key(struct strbuf *sb, const struct crfs_file *f,
@@ -139,33 +146,24 @@ static int render_key(struct strbuf *sb, const struct crfs_file *f,
 	if (ret)
 		return ret;
 	switch (k->type) {
-	case K_OCT:
+	case K_U32_OCT:
 		return sb_printf(sb, "0%o", *(const uint32_t *)p);
-	case K_HEX:
+	case K_U64_HEX:
 		return sb_printf(sb, "0x%lx", *(const uint64_t *)p);
-	case K_DEC:
-		return !strcmp(k->name, "msgs") || !strcmp(k->name, "shutdown") ||
-		       !strcmp(k->name, "pipe_size") ?
-		       sb_printf(sb, "%u", *(const uint32_t *)p) :
-		       sb_printf(sb, "%lu", *(const uint64_t *)p);
-	case K_INT:
-		return sb_printf(sb, "%d", *(const int *)p);
+	case K_U64:
+		return sb_printf(sb, "%lu", *(const uint64_t *)p);
 	case K_STR:
-		if (k->off == OFF(abstract))
-			return sb_put_escaped_len(sb, f->abstract,
-						  f->abstract_len);
-		if (k->off == OFF(peername))
-			return sb_put_escaped_len(sb, f->peername,
-						  f->peername_len);
+		if (k->len_off)
+			return sb_put_escaped_len(sb, *(char *const *)p,
+				*(const size_t *)((const char *)f + k->len_off));
 		return sb_put_escaped(sb, *(char *const *)p);
-	case K_BOOL:
-		return sb_printf(sb, "%d", *(const bool *)p);
 	case K_SOCK:
 		return sb_printf(sb, "%s", sock_names[f->sock_type]);
 	case K_LOCK:
 		return sb_printf(sb, "%c", f->flock);
+	default:
+		return sb_printf(sb, "%ld", key_value(f, k));
 	}
-	return -EINVAL;
 }
 
 int render_files(struct strbuf *sb, const struct crfs_file *f, size_t n)
@@ -201,12 +199,6 @@ void free_files(struct crfs_file *f, size_t n)
 	free(f);
 }
 
-static bool is_u32(const struct file_key *k)
-{
-	return k->type == K_OCT || !strcmp(k->name, "msgs") ||
-	       !strcmp(k->name, "shutdown") || !strcmp(k->name, "pipe_size");
-}
-
 static int parse_key(struct crfs_text *t, struct crfs_file *f,
 		     const struct file_key *k, const char *v)
 {
@@ -219,10 +211,8 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 	case K_STR:
 		if (*(char **)p || unescape_len(v, (char **)p, &len))
 			return text_error(t, "bad %s", k->name);
-		if (k->off == OFF(abstract))
-			f->abstract_len = len;
-		if (k->off == OFF(peername))
-			f->peername_len = len;
+		if (k->len_off)
+			*(size_t *)((char *)f + k->len_off) = len;
 		return 0;
 	case K_INT:
 		if (parse_int(v, &i))
@@ -246,16 +236,18 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 			return text_error(t, "bad flock '%s'", v);
 		f->flock = v[0];
 		return 0;
-	default:
-		break;
-	}
-	if (parse_u64(v, &u) || (is_u32(k) && u > 0xffffffffULL))
-		return text_error(t, "bad %s '%s'", k->name, v);
-	if (is_u32(k))
+	case K_U32_OCT:
+	case K_U32:
+		if (parse_u64(v, &u) || u > 0xffffffffULL)
+			return text_error(t, "bad %s '%s'", k->name, v);
 		*(uint32_t *)p = (uint32_t)u;
-	else
+		return 0;
+	default:
+		if (parse_u64(v, &u))
+			return text_error(t, "bad %s '%s'", k->name, v);
 		*(uint64_t *)p = u;
-	return 0;
+		return 0;
+	}
 }
 
 static int parse_file_line(struct crfs_text *t, char *line,

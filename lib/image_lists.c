@@ -80,6 +80,19 @@ int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
 	return ret;
 }
 
+static int cmp_wd(const void *a, const void *b)
+{
+	return ((const struct crfs_inotify_watch *)a)->wd -
+	       ((const struct crfs_inotify_watch *)b)->wd;
+}
+
+/* watches are listed by watch descriptor: the order restore adds them */
+void sort_inotify(struct crfs_inotify_watch *w, size_t n)
+{
+	if (n)
+		qsort(w, n, sizeof(*w), cmp_wd);
+}
+
 static int inotify_item(struct crfs_text *t, char *line, void *items, size_t i)
 {
 	struct crfs_inotify_watch *w = (struct crfs_inotify_watch *)items + i;
@@ -89,6 +102,8 @@ static int inotify_item(struct crfs_text *t, char *line, void *items, size_t i)
 	if (ntok != 3 || parse_int(tok[0], &w->wd) || w->wd <= 0 ||
 	    want_u32(tok[1], &w->mask))
 		return text_error(t, "want 'wd mask path'");
+	if (i && w->wd <= w[-1].wd)
+		return text_error(t, "watch descriptors unsorted or repeated");
 	if (unescape(tok[2], &w->path) || w->path[0] != '/')
 		return text_error(t, "bad watch path");
 	return 0;

@@ -189,3 +189,20 @@ int parse_lines(struct crfs_text *t, size_t size, line_fn fn,
 	*nout = n;
 	return 0;
 }
+
+/* the n bytes the first 2n hex digits of s spell */
+int parse_hex_bytes(const char *s, void *out, size_t n)
+{
+	unsigned char *b = out;
+	unsigned v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1]) ||
+		    sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		b[i] = v;
+	}
+	return 0;
+}

@@ -267,12 +267,6 @@ static int open_eventfd(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
-static void ns_to_ts(uint64_t ns, struct timespec *ts)
-{
-	ts->tv_sec = ns / 1000000000ULL;
-	ts->tv_nsec = ns % 1000000000ULL;
-}
-
 static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
 {
 	int fd = timerfd_create(f->clock, f->flags & O_NONBLOCK);
@@ -322,23 +316,16 @@ static int add_watch(struct open_ctx *c, const struct crfs_file *f, int fd,
 		    w->wd, w->path);
 }
 
-static int cmp_wd(const void *a, const void *b)
-{
-	return ((const struct crfs_inotify_watch *)a)->wd -
-	       ((const struct crfs_inotify_watch *)b)->wd;
-}
-
 static int open_inotify(struct open_ctx *c, const struct crfs_file *f)
 {
-	struct file_extra *x = &c->img->fx[f->id - 1];
+	const struct file_extra *x = &c->img->fx[f->id - 1];
 	int fd = inotify_init1(IN_NONBLOCK), ret = 0;
 	char buf[4096];
 	size_t i;
 
 	if (fd < 0)
 		return place(c, f, fd);
-	/* ids are handed out in increasing order */
-	qsort(x->watches, x->nwatches, sizeof(*x->watches), cmp_wd);
+	/* ids are handed out in increasing order, as the list is sorted */
 	for (i = 0; !ret && i < x->nwatches; i++)
 		ret = add_watch(c, f, fd, &x->watches[i]);
 	/* the IN_IGNORED of the watches we dropped */
@@ -491,7 +478,7 @@ int files_open(struct image *img, char *err, size_t errlen)
 	for (i = 0; !ret && i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS)
 			ret = open_pts(&c, &img->files[i]);
-	ret = ret ?: sockets_open(img, err, errlen);
+	ret = ret ?: sockets_open(&c);
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = take_flock(&c, &img->files[i]);
 	ret = ret ?: take_ofd_locks(&c);

@@ -39,6 +39,9 @@ int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 	       const char *suffix, char **buf, size_t *len);
 int write_all(int fd, const char *buf, size_t len);
 
+/* sockets.c: every unix socket of the image, into the table */
+int sockets_open(struct open_ctx *o);
+
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);

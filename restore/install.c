@@ -162,7 +162,7 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 	struct mover m;
 	size_t i, left = p->nfds;
 	bool moved;
-	int s;
+	int s, e;
 
 	m.above = proc_max_fd(p) + 1;
 	m.size = (m.above > img->fd_end ? m.above : img->fd_end) + p->nfds +
@@ -182,10 +182,16 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 		m.cur[i] = slot(img, p->fds[i].file);
 		m.users[m.cur[i]]++;
 	}
-	/* what we do not use, others have inherited already */
-	for (s = img->fd_base; s < img->fd_end; s++)
-		if (!m.users[s])
-			close(s);
+	/* what we do not use, others have inherited already: runs of it at
+	 * a time, the table may be large */
+	for (s = img->fd_base; s < img->fd_end; s = e + 1) {
+		for (; s < img->fd_end && m.users[s]; s++)
+			;
+		for (e = s; e + 1 < img->fd_end && !m.users[e + 1]; e++)
+			;
+		if (s < img->fd_end)
+			syscall(SYS_close_range, s, e, 0);
+	}
 	while (left) {
 		moved = false;
 		for (i = 0; i < p->nfds; i++) {

@@ -13,22 +13,6 @@
 #include "kh.h"
 #include "files.h"
 
-static int unhex(const char *s, void *out, size_t n)
-{
-	unsigned char *b = out;
-	unsigned v;
-	size_t i;
-
-	if (strlen(s) != 2 * n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		b[i] = v;
-	}
-	return 0;
-}
-
 /*
  * The terminal's termios (on the slave) and window size.  The slave stays
  * open (held) until every file is: a pts's last close resets its termios.
@@ -48,7 +32,8 @@ static int pty_settings(int master, const char *slave, const struct crfs_file *f
 	}
 	if (!f->termios)
 		return 0;
-	if (unhex(f->termios, &tio, sizeof(tio)))
+	if (strlen(f->termios) != 2 * sizeof(tio) ||
+	    parse_hex_bytes(f->termios, &tio, sizeof(tio)))
 		return -EINVAL;
 	fd = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)

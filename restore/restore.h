@@ -2,7 +2,15 @@
 #ifndef CRFS_RESTORE_H
 #define CRFS_RESTORE_H
 
+#include <time.h>
+
 #include "image.h"
+
+static inline void ns_to_ts(uint64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = ns / 1000000000ULL;
+	ts->tv_nsec = ns % 1000000000ULL;
+}
 
 /* Internal descriptors of the restoring child: above every saved fd. */
 struct helper_fds {
@@ -48,8 +56,6 @@ void files_install(struct image *img, struct proc_image *p,
 		   struct helper_fds *h);
 int lock_set(int fd, const struct crfs_lock *l, bool ofd);
 
-/* sockets.c: every unix socket of the image, into the table */
-int sockets_open(struct image *img, char *err, size_t errlen);
 
 /* timers.c: in the child */
 void restore_timers(struct proc_image *p, struct helper_fds *h);

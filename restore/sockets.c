@@ -22,9 +22,7 @@
 #include "files.h"
 
 struct sock_ctx {
-	struct image *img;
-	char *err;
-	size_t errlen;
+	struct open_ctx *o;	/* the image, and where errors go */
 	bool *done;		/* per file */
 	/*
 	 * Per file: what refills its queue once every socket exists (files
@@ -32,6 +30,8 @@ struct sock_ctx {
 	 * end (the peer was gone; closed after), BY_NAME, or NONE.
 	 */
 	int *sender;
+	const struct crfs_file **byino;	/* the sockets, sorted by inode */
+	size_t nsocks;
 };
 
 enum { NONE = -1, BY_NAME = -2 };
@@ -40,14 +40,37 @@ enum { NONE = -1, BY_NAME = -2 };
 static const int sock_types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
 
 
-static const struct crfs_file *by_ino(const struct image *img, uint64_t ino)
+static int cmp_sock(const void *a, const void *b)
 {
+	uint64_t x = (*(const struct crfs_file *const *)a)->ino;
+	uint64_t y = (*(const struct crfs_file *const *)b)->ino;
+
+	return x < y ? -1 : x > y;
+}
+
+/* sockets name each other by inode: a lookup must not walk every file */
+static int index_sockets(struct sock_ctx *c)
+{
+	const struct image *img = c->o->img;
 	size_t i;
 
+	c->byino = calloc(img->nfiles + 1, sizeof(*c->byino));
+	if (!c->byino)
+		return -ENOMEM;
 	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_UNIX && img->files[i].ino == ino)
-			return &img->files[i];
-	return NULL;
+		if (img->files[i].kind == FK_UNIX)
+			c->byino[c->nsocks++] = &img->files[i];
+	qsort(c->byino, c->nsocks, sizeof(*c->byino), cmp_sock);
+	return 0;
+}
+
+static const struct crfs_file *by_ino(const struct sock_ctx *c, uint64_t ino)
+{
+	struct crfs_file key = { .ino = ino };
+	const struct crfs_file *k = &key, *const *hit;
+
+	hit = bsearch(&k, c->byino, c->nsocks, sizeof(*c->byino), cmp_sock);
+	return hit ? *hit : NULL;
 }
 
 static bool named(const struct crfs_file *f)
@@ -93,7 +116,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	if (f->path && !lstat(f->path, &st) && S_ISSOCK(st.st_mode))
 		unlink(f->path);
 	if (!len || bind(sk, (struct sockaddr *)&a, len))
-		return FAIL(c, "file %u: binding the unix socket to %s%s: %s",
+		return FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			    f->id, f->abstract ? "@" : "", name_of(f),
 			    strerror(errno));
 	return 0;
@@ -106,22 +129,15 @@ static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	socklen_t len;
 
 	if (!named(to))
-		return FAIL(c, "file %u: its peer, file %u, has no name to connect to",
+		return FAIL(c->o, "file %u: its peer, file %u, has no name to connect to",
 			    f->id, to->id);
 	len = addr_of(to, &a);
 	if (connect(sk, (struct sockaddr *)&a, len))
-		return FAIL(c, "file %u: connecting to %s: %s", f->id,
+		return FAIL(c->o, "file %u: connecting to %s: %s", f->id,
 			    name_of(to), strerror(errno));
 	return 0;
 }
 
-static int read_data(struct sock_ctx *c, const struct crfs_file *f,
-		     const char *suffix, char **buf, size_t *len)
-{
-	struct open_ctx o = { c->img, c->err, c->errlen, NULL };
-
-	return read_fdata(&o, f, suffix, buf, len);
-}
 
 /* a message (or run of stream bytes), and the files in flight with it */
 struct msg {
@@ -141,9 +157,9 @@ static int parse_msg(struct sock_ctx *c, char *line, struct msg *m)
 		return -EINVAL;
 	for (tok = strtok(*end ? end + 1 : end, ","); tok; tok = strtok(NULL, ",")) {
 		id = strtoul(tok, &end, 10);
-		if (*end || !id || id > c->img->nfiles || m->nfds == 253)
+		if (*end || !id || id > c->o->img->nfiles || m->nfds == 253)
 			return -EINVAL;
-		m->fds[m->nfds++] = slot(c->img, id);
+		m->fds[m->nfds++] = slot(c->o->img, id);
 	}
 	return 0;
 }
@@ -161,7 +177,7 @@ static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
 	*out = NULL;
 	if (!f->nmsgs)
 		return 0;
-	ret = read_data(c, f, ".msgs", &buf, &len);
+	ret = read_fdata(c->o, f, ".msgs", &buf, &len);
 	if (ret)
 		return ret;
 	m = calloc(f->nmsgs, sizeof(*m));
@@ -174,11 +190,11 @@ static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
 	}
 	free(buf);
 	if (!m)
-		return FAIL(c, "out of memory");
+		return FAIL(c->o, "out of memory");
 	if (ret || n != f->nmsgs || sum != f->data) {
 		free(m);
-		return FAIL(c, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
-			    c->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
+		return FAIL(c->o, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
+			    c->o->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
 	}
 	*out = m;
 	return 0;
@@ -225,7 +241,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 
 	if (!f->data && !f->nmsgs)
 		return 0;
-	ret = f->data ? read_data(c, f, "", &buf, &len) : (len = 0, 0);
+	ret = f->data ? read_fdata(c->o, f, "", &buf, &len) : (len = 0, 0);
 	ret = ret ?: read_msgs(c, f, &msgs);
 	if (ret) {
 		free(buf);
@@ -242,7 +258,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 			s = send_part(sk, buf + off + done, m->len - done,
 				      done ? NULL : m, &a, alen);
 			if (s < 0)
-				ret = FAIL(c, "file %u: queueing %zu bytes again: %s",
+				ret = FAIL(c->o, "file %u: queueing %zu bytes again: %s",
 					   f->id, len, strerror((int)-s));
 			else
 				done += s;
@@ -257,12 +273,8 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 /* the socket in its slot, and done */
 static int put(struct sock_ctx *c, const struct crfs_file *f, int sk)
 {
-	if (sk != slot(c->img, f->id) && dup2(sk, slot(c->img, f->id)) < 0)
-		return FAIL(c, "file %u: dup2: %s", f->id, strerror(errno));
-	if (sk != slot(c->img, f->id))
-		close(sk);
 	c->done[f->id - 1] = true;
-	return 0;
+	return place(c->o, f, sk);
 }
 
 static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
@@ -271,7 +283,7 @@ static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
 	int sv[2], ret;
 
 	if (socketpair(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0, sv))
-		return FAIL(c, "file %u: socketpair: %s", f->id, strerror(errno));
+		return FAIL(c->o, "file %u: socketpair: %s", f->id, strerror(errno));
 	if (!g) {
 		/* the peer was gone already: a spare end refills, then goes */
 		c->sender[f->id - 1] = sv[1];
@@ -279,8 +291,8 @@ static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
 	}
 	ret = put(c, f, sv[0]);
 	ret = ret ?: put(c, g, sv[1]);
-	c->sender[f->id - 1] = slot(c->img, g->id);
-	c->sender[g->id - 1] = slot(c->img, f->id);
+	c->sender[f->id - 1] = slot(c->o->img, g->id);
+	c->sender[g->id - 1] = slot(c->o->img, f->id);
 	return ret;
 }
 
@@ -291,11 +303,11 @@ static int refill_by_name(struct sock_ctx *c, const struct crfs_file *f)
 	if (!f->data && !f->nmsgs)
 		return 0;
 	if (f->sock_type == SOCK_T_STREAM || !named(f))
-		return FAIL(c, "file %u: cannot queue its data again: it has no peer to send it",
+		return FAIL(c->o, "file %u: cannot queue its data again: it has no peer to send it",
 			    f->id);
 	tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (tmp < 0)
-		return FAIL(c, "socket: %s", strerror(errno));
+		return FAIL(c->o, "socket: %s", strerror(errno));
 	ret = refill(c, tmp, f, true);
 	close(tmp);
 	return ret;
@@ -309,7 +321,7 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 	int ret;
 
 	if (sk < 0)
-		return FAIL(c, "file %u: socket: %s", f->id, strerror(errno));
+		return FAIL(c->o, "file %u: socket: %s", f->id, strerror(errno));
 	ret = bind_name(c, sk, f);
 	/* connected one way, it takes nothing from others: refill first */
 	if (to)
@@ -317,7 +329,7 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 	else
 		c->sender[f->id - 1] = BY_NAME;
 	if (!ret && f->backlog >= 0 && listen(sk, f->backlog))
-		ret = FAIL(c, "file %u: listen: %s", f->id, strerror(errno));
+		ret = FAIL(c->o, "file %u: listen: %s", f->id, strerror(errno));
 	ret = ret ?: (to ? connect_to(c, sk, f, to) : 0);
 	if (ret) {
 		close(sk);
@@ -339,15 +351,16 @@ static int open_external(struct sock_ctx *c, const struct crfs_file *f)
 		to.path = f->peername;
 	}
 	ret = open_single(c, f, &to);
-	if (ret && !strncmp(c->err, "file", 4))
-		snprintf(c->err + strlen(c->err), c->errlen - strlen(c->err),
+	if (ret && !strncmp(c->o->err, "file", 4))
+		snprintf(c->o->err + strlen(c->o->err),
+			 c->o->errlen - strlen(c->o->err),
 			 " (its peer is outside the image)");
 	return ret;
 }
 
 static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 {
-	const struct crfs_file *g = f->peer ? by_ino(c->img, f->peer) : NULL;
+	const struct crfs_file *g = f->peer ? by_ino(c, f->peer) : NULL;
 
 	if (f->external && !c->done[f->id - 1])
 		return open_external(c, f);
@@ -375,19 +388,19 @@ static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
 
 	if (c->done[f->id - 1] || !f->accepted)
 		return 0;
-	l = by_ino(c->img, f->accepted);
-	g = by_ino(c->img, f->peer);
+	l = by_ino(c, f->accepted);
+	g = by_ino(c, f->peer);
 	if (!l || !g || !c->done[l->id - 1])
-		return FAIL(c, "file %u: its listener (socket %lu) or peer is not in the image",
+		return FAIL(c->o, "file %u: its listener (socket %lu) or peer is not in the image",
 			    f->id, f->accepted);
 	sk = socket(AF_UNIX, sock_types[g->sock_type] | SOCK_CLOEXEC, 0);
 	if (sk < 0)
-		return FAIL(c, "file %u: socket: %s", g->id, strerror(errno));
+		return FAIL(c->o, "file %u: socket: %s", g->id, strerror(errno));
 	ret = bind_name(c, sk, g);
 	ret = ret ?: connect_to(c, sk, g, l);
-	a = ret ? -1 : accept4(slot(c->img, l->id), NULL, NULL, SOCK_CLOEXEC);
+	a = ret ? -1 : accept4(slot(c->o->img, l->id), NULL, NULL, SOCK_CLOEXEC);
 	if (!ret && a < 0)
-		ret = FAIL(c, "file %u: accept on %s: %s", f->id, name_of(l),
+		ret = FAIL(c->o, "file %u: accept on %s: %s", f->id, name_of(l),
 			   strerror(errno));
 	if (ret) {
 		close(sk);
@@ -395,8 +408,8 @@ static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
 	}
 	ret = put(c, f, a);
 	ret = ret ?: put(c, g, sk);
-	c->sender[f->id - 1] = slot(c->img, g->id);
-	c->sender[g->id - 1] = slot(c->img, f->id);
+	c->sender[f->id - 1] = slot(c->o->img, g->id);
+	c->sender[g->id - 1] = slot(c->o->img, f->id);
 	return ret;
 }
 
@@ -406,9 +419,9 @@ static int second_pass(struct sock_ctx *c, const struct crfs_file *f)
 
 	if (c->done[f->id - 1])
 		return 0;
-	to = by_ino(c->img, f->connect_to ?: f->peer);
+	to = by_ino(c, f->connect_to ?: f->peer);
 	if (!to)
-		return FAIL(c, "file %u: socket %lu is not in the image", f->id,
+		return FAIL(c->o, "file %u: socket %lu is not in the image", f->id,
 			    f->connect_to ?: f->peer);
 	return open_single(c, f, to);
 }
@@ -422,7 +435,7 @@ static int refill_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (s == BY_NAME)
 		return refill_by_name(c, f);
 	ret = refill(c, s, f, false);
-	if (s < c->img->fd_base || s >= c->img->fd_end) {
+	if (s < c->o->img->fd_base || s >= c->o->img->fd_end) {
 		close(s);	/* a spare end */
 		c->sender[f->id - 1] = NONE;
 	}
@@ -443,13 +456,13 @@ static int set_options(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	    setsockopt(sk, SOL_SOCKET, SO_PASSCRED, &pc, sizeof(int)) ||
 	    (f->peek_off >= 0 &&
 	     setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &f->peek_off, sizeof(int))))
-		return FAIL(c, "file %u: socket options: %s", f->id, strerror(errno));
+		return FAIL(c->o, "file %u: socket options: %s", f->id, strerror(errno));
 	return 0;
 }
 
 static int finish(struct sock_ctx *c, const struct crfs_file *f)
 {
-	int sk = slot(c->img, f->id);
+	int sk = slot(c->o->img, f->id);
 
 	if (set_options(c, sk, f))
 		return -EINVAL;
@@ -459,13 +472,14 @@ static int finish(struct sock_ctx *c, const struct crfs_file *f)
 	if (f->shutdown & 1)
 		shutdown(sk, SHUT_RD);
 	if (fcntl(sk, F_SETFL, f->flags & O_NONBLOCK))
-		return FAIL(c, "file %u: F_SETFL: %s", f->id, strerror(errno));
+		return FAIL(c->o, "file %u: F_SETFL: %s", f->id, strerror(errno));
 	return 0;
 }
 
-int sockets_open(struct image *img, char *err, size_t errlen)
+int sockets_open(struct open_ctx *o)
 {
-	struct sock_ctx c = { img, err, errlen, NULL, NULL };
+	struct image *img = o->img;
+	struct sock_ctx c = { .o = o };
 	int (*pass[])(struct sock_ctx *, const struct crfs_file *) = {
 		first_pass, accept_pass, second_pass, refill_pass, finish,
 	};
@@ -474,10 +488,11 @@ int sockets_open(struct image *img, char *err, size_t errlen)
 
 	c.done = calloc(img->nfiles + 1, sizeof(bool));
 	c.sender = malloc((img->nfiles + 1) * sizeof(int));
-	if (!c.done || !c.sender) {
+	if (!c.done || !c.sender || index_sockets(&c)) {
 		free(c.done);
 		free(c.sender);
-		return FAIL(&c, "out of memory");
+		free(c.byino);
+		return FAIL(o, "out of memory");
 	}
 	for (i = 0; i < img->nfiles; i++)
 		c.sender[i] = NONE;
@@ -491,5 +506,6 @@ int sockets_open(struct image *img, char *err, size_t errlen)
 			close(c.sender[i]);
 	free(c.done);
 	free(c.sender);
+	free(c.byino);
 	return ret;
 }

@@ -22,12 +22,6 @@
 #define PR_TIMER_CREATE_RESTORE_IDS_OFF	0
 #endif
 
-static void to_ts(uint64_t ns, struct timespec *ts)
-{
-	ts->tv_sec = ns / 1000000000ULL;
-	ts->tv_nsec = ns % 1000000000ULL;
-}
-
 static void to_tv(uint64_t ns, struct timeval *tv)
 {
 	tv->tv_sec = ns / 1000000000ULL;
@@ -37,7 +31,7 @@ static void to_tv(uint64_t ns, struct timeval *tv)
 static int create(const struct crfs_timer *t, bool by_id)
 {
 	struct sigevent sev;
-	int id = t->id, tries, junk;
+	int id = t->id, tries;
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = t->notify;
@@ -54,8 +48,7 @@ static int create(const struct crfs_timer *t, bool by_id)
 			return -errno;
 		if (id == t->id)
 			return 0;
-		junk = id;
-		syscall(SYS_timer_delete, junk);
+		syscall(SYS_timer_delete, id);
 		if (id > t->id)
 			break;
 	}
@@ -70,8 +63,8 @@ static void restore_posix(const struct crfs_timer *t, bool by_id, int err_fd)
 	if (ret)
 		child_fail(err_fd, "POSIX timer %d: cannot create it: %s", t->id,
 			   strerror(-ret));
-	to_ts(t->value_ns, &its.it_value);
-	to_ts(t->interval_ns, &its.it_interval);
+	ns_to_ts(t->value_ns, &its.it_value);
+	ns_to_ts(t->interval_ns, &its.it_interval);
 	if (t->value_ns &&
 	    syscall(SYS_timer_settime, t->id, 0, &its, NULL))
 		child_fail(err_fd, "POSIX timer %d: timer_settime: %m", t->id);

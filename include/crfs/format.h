@@ -53,6 +53,7 @@ int parse_u64(const char *s, uint64_t *v);
 int parse_int(const char *s, int *v);
 int unescape(const char *s, char **out);
 int unescape_len(const char *s, char **out, size_t *len);
+int parse_hex_bytes(const char *s, void *out, size_t n);
 /*
  * A file of one item per line: fn parses line into item i of items (the
  * array so far, item i zeroed); on failure drop frees what the items
@@ -135,6 +136,7 @@ int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
 int parse_inotify(struct crfs_text *t, struct crfs_inotify_watch **w,
 		  size_t *n);
 void free_inotify(struct crfs_inotify_watch *w, size_t n);
+void sort_inotify(struct crfs_inotify_watch *w, size_t n);
 int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n);
 int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n);
 int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n);

@@ -602,3 +602,26 @@ if status is None:
     sys.exit(98)
 sys.exit(status if status >= 0 else 128 - status)
 EOS
+
+# --- terminals --------------------------------------------------------------
+
+# python3 -c "$PTYRUN_PY" LOG CMD...: runs CMD on a new pty as its session
+# leader, copies what it writes there to LOG (without \r), exits with CMD's
+# status.  A terminal emulator in little.
+read -r -d '' PTYRUN_PY <<'EOS'
+import os, pty, sys
+log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+kid, master = pty.fork()
+if kid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+while True:
+    try:
+        d = os.read(master, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    os.write(log, d.replace(b"\r", b""))
+_, st = os.waitpid(kid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOS

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A pty pair inside the container, held twice over: by python3's
-# pty.fork() (the parent keeps the master and copies what it reads to its
-# stdout, the log), and by script(1) (master, signalfd, poll with a
+# A pty pair inside the container, held twice over: by PTYRUN_PY (lib.sh:
+# python3's pty.fork(), the parent keeps the master and copies what it
+# reads to the log), and by script(1) (master, signalfd, poll with a
 # timeout).  The child, a session leader whose controlling terminal is the
 # slave, set the window size, turned ECHO off and moved VINTR, and holds
 # /dev/tty open.  After checkpoint, kill
@@ -16,19 +16,7 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' PTY_PY <<'EOS'
-import fcntl, os, pty, signal, struct, sys, termios, time
-kid, master = pty.fork() if sys.argv[1] == "fork" else (0, -1)
-if kid:
-    while True:
-        try:
-            d = os.read(master, 4096)
-        except OSError:
-            break
-        if not d:
-            break
-        os.write(1, d)
-    _, st = os.waitpid(kid, 0)
-    sys.exit(os.waitstatus_to_exitcode(st))
+import fcntl, os, signal, struct, sys, termios, time
 a = termios.tcgetattr(0)
 a[1] &= ~termios.ONLCR              # plain \n in the log
 a[3] &= ~termios.ECHO
@@ -70,11 +58,11 @@ for how in fork script; do
 	log=$T_DIR/pty-$how.log
 	if [ "$how" = fork ]; then
 		start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" \
-			"$PY" "$T_DIR/ptytest.py" fork
+			"$PY" -c "$PTYRUN_PY" "$log" "$PY" "$T_DIR/ptytest.py"
 	else
 		command -v script >/dev/null || fail "script(1) not found"
 		start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" script -q -e \
-			-c "exec $PY $T_DIR/ptytest.py direct" /dev/null
+			-c "exec $PY $T_DIR/ptytest.py" /dev/null
 	fi
 	wrapper=$WL_PID
 	wait_root "$log" "$wrapper"

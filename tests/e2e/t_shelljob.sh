@@ -12,26 +12,6 @@
 PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
-# PTYRUN LOG CMD...: runs CMD on a new pty as its session leader, copies
-# what it writes there to LOG (without \r), exits with CMD's status
-read -r -d '' PTYRUN <<'EOS'
-import os, pty, sys
-log = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-kid, master = pty.fork()
-if kid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-while True:
-    try:
-        d = os.read(master, 4096)
-    except OSError:
-        break
-    if not d:
-        break
-    os.write(log, d.replace(b"\r", b""))
-_, st = os.waitpid(kid, 0)
-sys.exit(os.waitstatus_to_exitcode(st))
-EOS
-
 read -r -d '' JOB <<'EOS'
 import os, signal, sys, time
 go = []
@@ -47,7 +27,7 @@ EOS
 
 crfs_mount
 log=$T_DIR/job.log
-start_workload "$T_DIR/helper.out" "$PY" -c "$PTYRUN" "$log" "$PY" -c "$JOB"
+start_workload "$T_DIR/helper.out" "$PY" -c "$PTYRUN_PY" "$log" "$PY" -c "$JOB"
 helper=$WL_PID
 wait_root "$log" "$helper"
 pid=$ROOT_PID
@@ -62,7 +42,7 @@ grep -q -- '--shell-job' "$T_DIR/r1.out" ||
 	fail "the refusal does not name --shell-job: $(cat "$T_DIR/r1.out")"
 
 log2=$T_DIR/job2.log
-start_workload "$T_DIR/helper2.out" "$PY" -c "$PTYRUN" "$log2" \
+start_workload "$T_DIR/helper2.out" "$PY" -c "$PTYRUN_PY" "$log2" \
 	"$CRFS_BIN/crfs-restore" --shell-job "$T_DIR/ckpt"
 helper2=$WL_PID
 wait_for 20 eval '[ -e /proc/'"$pid"' ]' || fail "pid $pid was not restored: $(cat "$log2")"

@@ -603,6 +603,7 @@ Test(errors, lists_bad_lines)
 	struct crfs_lock *l = NULL;
 	struct crfs_timer *tm = NULL;
 	struct crfs_epoll_item *e = NULL;
+	struct crfs_inotify_watch *w = NULL;
 	struct ut_text ut;
 	size_t n = 0;
 
@@ -612,6 +613,9 @@ Test(errors, lists_bad_lines)
 				      &tm, &n), &ut, "1/timers", "want");
 	ut_expect_einval(parse_epoll(ut_text(&ut, "fdata/1", "3 0 1 1\n"),
 				     &e, &n), &ut, "fdata/1", "want");
+	ut_expect_einval(parse_inotify(ut_text(&ut, "fdata/2",
+					       "2 0x1 /a\n1 0x1 /b\n"),
+				       &w, &n), &ut, "fdata/2", "unsorted");
 }
 
 /* rlimits */

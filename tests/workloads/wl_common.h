@@ -31,6 +31,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 static int wl_npass, wl_nfail;
 static int wl_nbad;	/* failures including skipped ones, for wl_verdict */
@@ -198,6 +200,29 @@ static inline void wl_own_session(void)
 {
 	if (getsid(0) != getpid() && setsid() < 0)
 		wl_die("setsid");
+}
+
+/*
+ * A tree is killed through ctl before its restore; a child subreaper
+ * above its root (the process started) reaps the root and every orphan at
+ * once, so their pids are free again.  Runs root() in a child and exits
+ * with its status.
+ */
+static inline int wl_under_subreaper(int (*root)(void))
+{
+	pid_t r, w;
+	int st = 0, x;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	r = fork();
+	if (r < 0)
+		wl_die("fork");
+	if (!r)
+		exit(root());
+	while ((w = waitpid(-1, &x, 0)) > 0)
+		if (w == r)
+			st = x;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 #endif /* WL_COMMON_H */

@@ -738,22 +738,11 @@ static int root(void)
 	return wl_done();
 }
 
-/* a subreaper above the root reaps it and its child after a kill */
 int main(int argc, char **argv)
 {
-	pid_t r, w;
-	int st = 0, x;
-
 	if (argc != 2)
 		wl_die("usage: wl_files DIR");
 	snprintf(dir, sizeof(dir), "%s", argv[1]);
 	signal(SIGUSR1, on_usr1);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	r = fork();
-	if (!r)
-		return root();
-	while ((w = waitpid(-1, &x, 0)) > 0)
-		if (w == r)
-			st = x;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return wl_under_subreaper(root);
 }

@@ -20,6 +20,7 @@
 static volatile sig_atomic_t go;
 static int nfiles, npipes;
 static int *fds, (*pipes)[2];
+static char dir[512];
 
 static void on_usr1(int sig)
 {
@@ -76,13 +77,14 @@ static int check(bool parent)
 	return bad;
 }
 
-static int root(const char *dir)
+static int root(void)
 {
 	double t0 = wl_now(CLOCK_MONOTONIC);
 	int i, st, bad, ready[2];
 	pid_t kid;
 	char c;
 
+	setsid();
 	setup(dir);
 	printf("setup_seconds %.4f\n", wl_now(CLOCK_MONOTONIC) - t0);
 	if (pipe(ready))
@@ -116,8 +118,6 @@ static int root(const char *dir)
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
-	pid_t r, w;
-	int st = 0, s;
 
 	if (argc != 4)
 		wl_die("usage: wl_manyfds DIR NFILES NPIPES");
@@ -130,14 +130,6 @@ int main(int argc, char **argv)
 		wl_die("need %d descriptors", nfiles + 2 * npipes + 64);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGUSR1, on_usr1);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	r = fork();
-	if (!r) {
-		setsid();
-		_exit(root(argv[1]));
-	}
-	while ((w = waitpid(-1, &s, 0)) > 0)
-		if (w == r)
-			st = s;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	snprintf(dir, sizeof(dir), "%s", argv[1]);
+	return wl_under_subreaper(root);
 }
