@@ -458,6 +458,29 @@ static int make_room(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Holds every slot of the table with a placeholder until its file is
+ * there: whatever we open meanwhile (socket pairs, holders, scratch
+ * senders) gets the lowest free number, which must never be a slot, or
+ * placing a file would close it.  dup2() over the placeholder is atomic.
+ */
+static int reserve_table(struct image *img, char *err, size_t errlen)
+{
+	int ph = open("/", O_PATH | O_CLOEXEC), s, ret = 0;
+
+	for (s = img->fd_base; ph >= 0 && !ret && s < img->fd_end; s++)
+		if (dup3(ph, s, O_CLOEXEC) < 0)
+			ret = -errno;
+	if (ph < 0)
+		ret = -errno;
+	else
+		close(ph);
+	if (ret)
+		snprintf(err, errlen, "cannot reserve descriptors %d-%d for the files table: %s",
+			 img->fd_base, img->fd_end - 1, strerror(-ret));
+	return ret;
+}
+
 int files_open(struct image *img, char *err, size_t errlen)
 {
 	struct open_ctx c = { img, err, errlen, NULL };
@@ -465,8 +488,11 @@ int files_open(struct image *img, char *err, size_t errlen)
 	int ret;
 
 	ret = make_room(img, err, errlen);
-	if (ret)
+	ret = ret ?: reserve_table(img, err, errlen);
+	if (ret) {
+		files_close(img);
 		return ret;
+	}
 	c.holder = malloc((img->nfiles + 1) * sizeof(int));
 	if (!c.holder)
 		return FAIL(&c, "out of memory");
