@@ -17,6 +17,7 @@
 
 #include "kh.h"
 #include "snapshot.h"
+#include "crfs/array.h"
 
 /* Kernel's struct sigaction (rt_sigaction), not glibc's */
 struct ksigaction {
@@ -51,8 +52,7 @@ static uint64_t ns(const struct ktimespec *t)
 
 static int add_timer(struct task_facts *tf, const struct crfs_timer *t)
 {
-	struct crfs_timer *nt = realloc(tf->timers,
-					(tf->ntimers + 1) * sizeof(*nt));
+	struct crfs_timer *nt = array_room(tf->timers, tf->ntimers, sizeof(*nt));
 
 	if (!nt)
 		return -ENOMEM;
@@ -281,7 +281,7 @@ static char **mounts(pid_t pid, size_t *n)
 		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
 		    sscanf(dash + 3, "%255s %4095s", fs, src) != 2)
 			continue;
-		nn = realloc(out, (*n + 1) * sizeof(*out));
+		nn = array_room(out, *n, sizeof(*out));
 		if (!nn)
 			break;
 		out = nn;
@@ -388,7 +388,7 @@ static void check_paths(struct snapshot *s, const struct crfs_attr *a)
 
 static int add_proc(struct snapshot *s, pid_t pid)
 {
-	struct proc_snap *np = realloc(s->procs, (s->nprocs + 1) * sizeof(*np));
+	struct proc_snap *np = array_room(s->procs, s->nprocs, sizeof(*np));
 
 	if (!np)
 		return -ENOMEM;

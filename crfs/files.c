@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 
 #include "files.h"
+#include "crfs/array.h"
 
 int files_add_process(struct snapshot *s, pid_t pid)
 {
@@ -512,7 +513,7 @@ static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
 			free(it);
 			return (int)file;
 		}
-		ni = realloc(it, (*n + 1) * sizeof(*it));
+		ni = array_room(it, *n, sizeof(*it));
 		if (!ni) {
 			free(it);
 			return -ENOMEM;
@@ -572,7 +573,7 @@ static int capture_inotify(struct files_ctx *c, uint32_t id)
 	while (!ret && (p = strstr(p, "inotify wd:"))) {
 		if (sscanf(p, "inotify wd:%x %*s %*s mask:%x", &wd, &mask) != 2)
 			break;
-		nw = realloc(w, (n + 1) * sizeof(*w));
+		nw = array_room(w, n, sizeof(*w));
 		if (!nw) {
 			ret = -ENOMEM;
 			break;
@@ -611,7 +612,7 @@ static int add_lock(struct files_ctx *c, const struct crfs_lock *l)
 	for (i = 0; i < c->nlocks; i++)
 		if (same_lock(&c->locks[i], l))
 			return 0;
-	nl = realloc(c->locks, (c->nlocks + 1) * sizeof(*nl));
+	nl = array_room(c->locks, c->nlocks, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
 	c->locks = nl;

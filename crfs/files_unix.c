@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 
 #include "files.h"
+#include "crfs/array.h"
 
 static int list_unix(struct files_ctx *c)
 {
@@ -30,7 +31,7 @@ static bool socket_inside(struct files_ctx *c, uint64_t ino)
 	size_t i;
 
 	if (c->inside_of != c->s->nfds) {	/* files in flight came */
-		ni = realloc(c->inside, (c->s->nfds + 1) * sizeof(*ni));
+		ni = array_room(c->inside, c->s->nfds, sizeof(*ni));
 		if (!ni)
 			return false;
 		c->inside = ni;
@@ -182,7 +183,7 @@ static int unix_queue(struct files_ctx *c, int sk, struct crfs_file *cf)
 		return ret;
 	}
 	cf->nmsgs = q.nchunks;
-	nq = realloc(c->queues, (c->nqueues + 1) * sizeof(*nq));
+	nq = array_room(c->queues, c->nqueues, sizeof(*nq));
 	if (!nq) {
 		kh_unix_free_queue(&q);
 		return -ENOMEM;
@@ -195,7 +196,7 @@ static int unix_queue(struct files_ctx *c, int sk, struct crfs_file *cf)
 static int grow_files(struct files_ctx *c)
 {
 	size_t n = c->nfiles + 1;
-	struct crfs_file *nf = realloc(c->files, (n + 1) * sizeof(*nf));
+	struct crfs_file *nf = array_room(c->files, n, sizeof(*nf));
 	bool *nb;
 	size_t *nr;
 
@@ -203,12 +204,12 @@ static int grow_files(struct files_ctx *c)
 		return -ENOMEM;
 	c->files = nf;
 	memset(&c->files[n - 1], 0, 2 * sizeof(*nf));
-	nb = realloc(c->bad, (n + 1) * sizeof(*nb));
+	nb = array_room(c->bad, n, sizeof(*nb));
 	if (!nb)
 		return -ENOMEM;
 	c->bad = nb;
 	c->bad[n - 1] = false;
-	nr = realloc(c->rep, (n + 1) * sizeof(*nr));
+	nr = array_room(c->rep, n, sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
 	c->rep = nr;
@@ -239,8 +240,8 @@ static int inflight_file(struct files_ctx *c, int fd, uint32_t *id)
 		close(fd);
 		return ret;
 	}
-	nf = realloc(s->fds, (s->nfds + 1) * sizeof(*nf));
-	nfid = realloc(c->fid, (s->nfds + 1) * sizeof(*nfid));
+	nf = array_room(s->fds, s->nfds, sizeof(*nf));
+	nfid = array_room(c->fid, s->nfds, sizeof(*nfid));
 	if (nf)
 		s->fds = nf;
 	if (nfid)

@@ -9,6 +9,7 @@
 
 #include "kh.h"
 #include "snapshot.h"
+#include "crfs/array.h"
 
 #define CHUNK (1 << 20)
 
@@ -84,7 +85,7 @@ int snapshot_add_text(struct snapshot *s, const char *path, struct strbuf *sb,
 int snapshot_add(struct snapshot *s, const char *path, enum entry_kind kind,
 		 char *data, size_t len, int proc)
 {
-	struct entry *n = realloc(s->entries, (s->nentries + 1) * sizeof(*n));
+	struct entry *n = array_room(s->entries, s->nentries, sizeof(*n));
 
 	if (!n) {
 		free(data);
@@ -192,7 +193,7 @@ static int cmp_path(const void *a, const void *b, void *arg)
 /* entries by path: a lookup per FUSE request must not walk them all */
 static int index_paths(struct snapshot *s)
 {
-	size_t i, *n = realloc(s->byname, (s->nentries + 1) * sizeof(*n));
+	size_t i, *n = array_room(s->byname, s->nentries, sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kh.h"
+#include "crfs/array.h"
 
 int kh_read_file(const char *path, char **buf, size_t *len)
 {
@@ -170,7 +171,7 @@ static int status_groups(const char *buf, struct crfs_creds *c)
 		g = strtoul(p, &end, 10);
 		if (end == p)
 			break;
-		ng = realloc(c->groups, (c->ngroups + 1) * sizeof(*ng));
+		ng = array_room(c->groups, c->ngroups, sizeof(*ng));
 		if (!ng)
 			return -ENOMEM;
 		c->groups = ng;
@@ -345,7 +346,7 @@ int kh_proc_tids(pid_t pid, pid_t **tids, int *n)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		nt = realloc(t, (*n + 1) * sizeof(*t));
+		nt = array_room(t, *n, sizeof(*t));
 		if (!nt) {
 			free(t);
 			closedir(d);
@@ -380,7 +381,7 @@ int kh_proc_children(pid_t pid, pid_t **kids, int *n)
 
 			if (end == p)
 				break;
-			nk = realloc(k, (*n + 1) * sizeof(*k));
+			nk = array_room(k, *n, sizeof(*k));
 			if (!nk) {
 				ret = -ENOMEM;
 				break;

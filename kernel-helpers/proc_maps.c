@@ -9,6 +9,7 @@
 
 #include "crfs/format.h"
 #include "kh.h"
+#include "crfs/array.h"
 
 struct vmflag {
 	char name[3];
@@ -118,7 +119,7 @@ static bool is_header(const char *line, uint64_t *start, uint64_t *end,
 
 static int add_vma(struct crfs_vma **vmas, size_t *n)
 {
-	struct crfs_vma *nv = realloc(*vmas, (*n + 1) * sizeof(**vmas));
+	struct crfs_vma *nv = array_room(*vmas, *n, sizeof(**vmas));
 
 	if (!nv)
 		return -ENOMEM;

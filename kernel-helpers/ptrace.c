@@ -12,6 +12,7 @@
 #include <asm/unistd.h>
 
 #include "kh.h"
+#include "crfs/array.h"
 
 #define ERESTARTSYS		512
 #define ERESTARTNOINTR		513
@@ -140,7 +141,7 @@ int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **out,
 		}
 		if (!got)
 			break;
-		np = realloc(p, (n + 1) * sizeof(*p));
+		np = array_room(p, n, sizeof(*p));
 		if (!np) {
 			free(p);
 			return -ENOMEM;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kh.h"
+#include "crfs/array.h"
 
 static int notify_of(const char *how, const char *whom)
 {
@@ -47,7 +48,7 @@ int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *nout)
 			have |= 8;
 		if (have != 15)
 			continue;
-		nt = realloc(t, (n + 1) * sizeof(*t));
+		nt = array_room(t, n, sizeof(*t));
 		if (!nt) {
 			ret = -ENOMEM;
 			break;

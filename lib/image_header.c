@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "crfs/format.h"
+#include "crfs/array.h"
 
 int render_header(struct strbuf *sb, const struct crfs_header *h)
 {
@@ -140,7 +141,7 @@ static int add_file(struct crfs_text *t, struct crfs_header *h, char *rest)
 
 	if (!hash || tok_next(&rest))
 		return text_error(t, "want 'file PATH SIZE HASH'");
-	n = realloc(h->files, (h->nfiles + 1) * sizeof(*n));
+	n = array_room(h->files, h->nfiles, sizeof(*n));
 	if (!n)
 		return text_error(t, "out of memory");
 	h->files = n;
@@ -198,7 +199,7 @@ int parse_header(struct crfs_text *t, struct crfs_header *h)
 		if (!key || strcmp(key, "process") || !v ||
 		    parse_int(v, &pid) || pid <= 0)
 			return text_error(t, "unexpected line");
-		np = realloc(h->procs, (h->nprocs + 1) * sizeof(*np));
+		np = array_room(h->procs, h->nprocs, sizeof(*np));
 		if (!np)
 			return text_error(t, "out of memory");
 		h->procs = np;

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "crfs/format.h"
+#include "crfs/array.h"
 
 static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
@@ -182,7 +183,7 @@ int parse_maps(struct crfs_text *t, struct crfs_vma **out, size_t *nout)
 	int ret;
 
 	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
+		nv = array_room(v, n, sizeof(*v));
 		if (!nv) {
 			ret = text_error(t, "out of memory");
 			break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crfs/format.h"
+#include "crfs/array.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -90,7 +91,7 @@ static int creds_extra(struct crfs_text *t, const char *key, char *rest,
 		if (parse_u64(tok, &v) || v > 0xffffffffULL ||
 		    c->ngroups >= CRFS_MAX_GROUPS)
 			return text_error(t, "bad group '%s'", tok);
-		g = realloc(c->groups, (c->ngroups + 1) * sizeof(*g));
+		g = array_room(c->groups, c->ngroups, sizeof(*g));
 		if (!g)
 			return text_error(t, "out of memory");
 		c->groups = g;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crfs/format.h"
+#include "crfs/array.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -176,7 +177,7 @@ int parse_signals(struct crfs_text *t, struct crfs_pending **out, size_t *nout)
 		cur = line;
 		sig = tok_next(&cur);
 		hex = tok_next(&cur);
-		np = realloc(p, (n + 1) * sizeof(*p));
+		np = array_room(p, n, sizeof(*p));
 		if (!np) {
 			ret = text_error(t, "out of memory");
 			break;

@@ -18,6 +18,7 @@
 
 #include "image.h"
 #include "kh.h"
+#include "crfs/array.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
@@ -194,7 +195,7 @@ static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 			free(t);
 			return ERR("%s/%s: not a thread id", path, de->d_name);
 		}
-		nt = realloc(t, (*n + 1) * sizeof(*t));
+		nt = array_room(t, *n, sizeof(*t));
 		if (!nt) {
 			closedir(d);
 			free(t);

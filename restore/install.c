@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include "files.h"
+#include "crfs/array.h"
 
 /*
  * An interest whose fd number no longer holds its file (closed or reused
@@ -49,7 +50,7 @@ static size_t borrow_targets(struct image *img, struct proc_image *p,
 		for (k = 0; k < x->nitems; k++) {
 			if (holds(p, x->items[k].tfd, x->items[k].file))
 				continue;
-			nb = realloc(b, (n + 1) * sizeof(*b));
+			nb = array_room(b, n, sizeof(*b));
 			if (!nb)
 				child_fail(err_fd, "out of memory");
 			b = nb;

@@ -21,6 +21,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "crfs/array.h"
 
 struct opts {
 	bool detach;
@@ -57,7 +58,7 @@ static int add_inherit(struct opts *o, const char *arg)
 			arg);
 		return -1;
 	}
-	ni = realloc(o->inherit, (o->ninherit + 1) * sizeof(*ni));
+	ni = array_room(o->inherit, o->ninherit, sizeof(*ni));
 	if (!ni)
 		return -1;
 	o->inherit = ni;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "restore.h"
+#include "crfs/array.h"
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -53,7 +54,7 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 
 	if (o)
 		return o->size == v->file_size ? 0 : -EINVAL;
-	n = realloc(img->shm, (img->nshm + 1) * sizeof(*n));
+	n = array_room(img->shm, img->nshm, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	img->shm = n;
