@@ -32,6 +32,9 @@ struct container {
 struct registry {
 	struct container *head;
 	uint64_t next_id;
+	/* before c's snapshot goes: the kernel forgets what it cached of it */
+	void (*forget)(struct registry *r, struct container *c);
+	void *fs;
 };
 
 struct container *registry_find(struct registry *r, const char *name);
@@ -51,7 +54,8 @@ void container_refresh(struct container *c);
 int freeze_tree(struct container *c);
 void thaw_tree(struct container *c);
 void kill_tree(struct container *c);
-/* true if the root died while frozen: the rest was let go */
+/* true if the root died while frozen: drop_tree() lets the rest go */
 bool reap_tree(struct container *c);
+void drop_tree(struct container *c);
 
 #endif

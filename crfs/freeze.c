@@ -18,6 +18,7 @@
 
 #include "container.h"
 #include "kh.h"
+#include "crfs/array.h"
 
 static bool in_list(const pid_t *l, int n, pid_t p)
 {
@@ -31,7 +32,7 @@ static bool in_list(const pid_t *l, int n, pid_t p)
 
 static int push(pid_t **l, int *n, pid_t p)
 {
-	pid_t *nl = realloc(*l, (*n + 1) * sizeof(**l));
+	pid_t *nl = array_room(*l, *n, sizeof(**l));
 
 	if (!nl)
 		return -ENOMEM;
@@ -230,12 +231,14 @@ bool reap_tree(struct container *c)
 			root_died = true;
 		c->tids[i--] = c->tids[--c->ntids];
 	}
-	if (!root_died)
-		return false;
+	return root_died;
+}
+
+void drop_tree(struct container *c)
+{
 	release(c, false);
 	snapshot_free(c->snap);
 	c->snap = NULL;
-	return true;
 }
 
 void kill_tree(struct container *c)

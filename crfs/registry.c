@@ -81,6 +81,9 @@ void registry_reap(struct registry *r)
 	for (c = r->head; c; c = c->next) {
 		if (c->state != C_FROZEN || !reap_tree(c))
 			continue;
+		if (r->forget)
+			r->forget(r, c);
+		drop_tree(c);
 		c->state = C_DEAD;
 		c->gen++;
 		c->changed = time(NULL);
