@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * wl_manyfds DIR NFILES NPIPES: a process holding NFILES open files (each
- * its own file in DIR, each at its own offset) and NPIPES pipes with data
- * queued, and a child that inherited all of them.  Prints how long that
+ * wl_manyfds DIR NFILES NPIPES [NSOCKS]: a process holding NFILES open
+ * files (each its own file in DIR, each at its own offset), NPIPES pipes
+ * and NSOCKS unix stream socket pairs with data queued (both ways for the
+ * sockets), and a child that inherited all of them.  Prints how long that
  * setup took (setup_seconds, the bench's baseline), then READY ROOT=pid;
- * on SIGUSR1 both check every offset and every pipe's bytes, and the
+ * on SIGUSR1 both check every offset, the parent every pipe's and
+ * socket's bytes, and the
  * child checks that it shares the offsets with its parent.
  */
 #define _GNU_SOURCE
@@ -13,13 +15,14 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "wl_common.h"
 
 static volatile sig_atomic_t go;
-static int nfiles, npipes;
-static int *fds, (*pipes)[2];
+static int nfiles, npipes, nsocks;
+static int *fds, (*pipes)[2], (*socks)[2];
 static char dir[512];
 
 static void on_usr1(int sig)
@@ -31,6 +34,48 @@ static void on_usr1(int sig)
 static size_t pipe_bytes(int i)
 {
 	return 512 + (size_t)i * 600;	/* up to ~60 KiB for 100 pipes */
+}
+
+static size_t sock_bytes(int i, int end)
+{
+	return end ? 50 + (size_t)i % 13 : 200 + (size_t)i % 300;
+}
+
+static void setup_socks(void)
+{
+	char buf[1024];
+	int i, e;
+
+	socks = calloc(nsocks + 1, sizeof(*socks));
+	if (!socks)
+		wl_die("calloc");
+	for (i = 0; i < nsocks; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, socks[i]))
+			wl_die("socketpair");
+		for (e = 0; e < 2; e++) {
+			wl_fill(buf, sizeof(buf), i * 2 + e);
+			if (write(socks[i][e], buf, sock_bytes(i, e)) !=
+			    (ssize_t)sock_bytes(i, e))
+				wl_die("write socket");
+		}
+	}
+}
+
+static int check_socks(void)
+{
+	char buf[1024], want[1024];
+	int i, e, bad = 0;
+
+	for (i = 0; i < nsocks; i++)
+		for (e = 0; e < 2; e++) {
+			/* what end e sent waits at the other end */
+			wl_fill(want, sizeof(want), i * 2 + e);
+			if (read(socks[i][!e], buf, sizeof(buf)) !=
+			    (ssize_t)sock_bytes(i, e) ||
+			    memcmp(buf, want, sock_bytes(i, e)))
+				bad++;
+		}
+	return bad;
 }
 
 static void setup(const char *dir)
@@ -57,6 +102,7 @@ static void setup(const char *dir)
 		if (write(pipes[i][1], buf, pipe_bytes(i)) != (ssize_t)pipe_bytes(i))
 			wl_die("write pipe");
 	}
+	setup_socks();
 }
 
 /* the parent reads the pipes; the child only the offsets */
@@ -74,7 +120,7 @@ static int check(bool parent)
 		    memcmp(buf, want, pipe_bytes(i)))
 			bad++;
 	}
-	return bad;
+	return bad + (parent ? check_socks() : 0);
 }
 
 static int root(void)
@@ -110,8 +156,8 @@ static int root(void)
 		bad++;
 	if (waitpid(kid, &st, 0) != kid || st)
 		bad++;
-	printf("%s manyfds: %d files, %d pipes, %d bad\n", bad ? "FAIL" : "PASS",
-	       nfiles, npipes, bad);
+	printf("%s manyfds: %d files, %d pipes, %d socket pairs, %d bad\n",
+	       bad ? "FAIL" : "PASS", nfiles, npipes, nsocks, bad);
 	return bad ? 1 : 0;
 }
 
@@ -119,15 +165,18 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl;
 
-	if (argc != 4)
-		wl_die("usage: wl_manyfds DIR NFILES NPIPES");
+	int need;
+
+	if (argc != 4 && argc != 5)
+		wl_die("usage: wl_manyfds DIR NFILES NPIPES [NSOCKS]");
 	nfiles = atoi(argv[2]);
 	npipes = atoi(argv[3]);
+	nsocks = argc > 4 ? atoi(argv[4]) : 0;
+	need = nfiles + 2 * npipes + 2 * nsocks + 64;
 	getrlimit(RLIMIT_NOFILE, &rl);
 	rl.rlim_cur = rl.rlim_max;
-	if ((rlim_t)nfiles + 2 * npipes + 64 > rl.rlim_max ||
-	    setrlimit(RLIMIT_NOFILE, &rl))
-		wl_die("need %d descriptors", nfiles + 2 * npipes + 64);
+	if ((rlim_t)need > rl.rlim_max || setrlimit(RLIMIT_NOFILE, &rl))
+		wl_die("need %d descriptors", need);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGUSR1, on_usr1);
 	snprintf(dir, sizeof(dir), "%s", argv[1]);
