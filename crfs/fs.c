@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * The filesystem: / holds one directory per container; a container shows
- * ctl always and, while frozen, its snapshot.  Files use direct I/O so a
- * read always reaches us (no stale page cache across freezes) and one read
- * can move up to the kernel's max_pages at once.
+ * ctl always and, while frozen, its snapshot.  ctl and big files use direct
+ * I/O: a read always reaches us and one read can move up to the kernel's
+ * max_pages at once.  Small files go through the page cache, emptied at
+ * every open: one READ fills it, and the reader's EOF costs no round trip.
  *
  * Names and attributes are cached by the kernel (and handed over with
  * READDIRPLUS), which spares a copy most of its round trips: a snapshot of
  * thousands of small files copies several times faster.  Whatever of a
  * container the kernel may hold is invalidated before any ctl command runs
  * and before a snapshot goes away, so a stat never sees an older freeze.
+ * That is done by inval.c's thread, and waited for: only a read racing
+ * with the command (whose page the kernel cannot drop until we answer)
+ * makes us go on after INVAL_WAIT_MS without it, and that read fails.
  */
 #define FUSE_USE_VERSION 35
 #include <errno.h>
@@ -22,10 +26,13 @@
 
 #include "container.h"
 #include "fs.h"
+#include "inval.h"
 
 #define INO_SHIFT 24
 #define BLKSIZE (1 << 20)
 #define CACHE_SECONDS 60
+#define INVAL_WAIT_MS 1000
+#define SMALL_FILE (128 << 10)	/* the kernel's default readahead */
 
 struct handle {
 	uint64_t cid;
@@ -110,9 +117,28 @@ static int fs_getattr(const char *path, struct stat *st,
 	return 0;
 }
 
-static int fill_dir(void *buf, fuse_fill_dir_t filler, const char *name)
+/*
+ * Offsets: 1 ".", 2 "..", 3 ctl, then 3 + a position in the snapshot's
+ * order.  Giving them (not 0) makes libfuse hand the kernel each entry's
+ * attributes with READDIRPLUS, so a copy needs no LOOKUP per file.
+ */
+#define OFF_ENTRIES 3
+
+static int fill_fixed(void *buf, fuse_fill_dir_t filler, off_t off,
+		      const char *name, off_t at)
 {
-	return filler(buf, name, NULL, 0, 0);
+	return off < at ? filler(buf, name, NULL, at, 0) : 0;
+}
+
+static int list_containers(void *buf, fuse_fill_dir_t filler, off_t off)
+{
+	struct container *c;
+	off_t at = OFF_ENTRIES;
+
+	for (c = reg()->head; c; c = c->next)
+		if (++at > off && filler(buf, c->name, NULL, at, 0))
+			break;
+	return 0;
 }
 
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
@@ -120,37 +146,34 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      enum fuse_readdir_flags flags)
 {
 	struct container *c;
-	const char *rest, *p;
+	const char *rest;
 	struct stat st;
-	size_t i, n;
+	size_t pos;
+	ssize_t i;
 
-	(void)off;
 	(void)fi;
 	(void)flags;
-	fill_dir(buf, filler, ".");
-	fill_dir(buf, filler, "..");
-	if (!strcmp(path, "/")) {
-		for (c = reg()->head; c; c = c->next)
-			fill_dir(buf, filler, c->name);
+	if (fill_fixed(buf, filler, off, ".", 1) ||
+	    fill_fixed(buf, filler, off, "..", 2))
 		return 0;
-	}
+	if (!strcmp(path, "/"))
+		return list_containers(buf, filler, off);
 	c = resolve(path, &rest);
 	if (!c)
 		return -ENOENT;
-	if (!*rest)
-		fill_dir(buf, filler, CRFS_F_CTL);
+	if (!*rest && fill_fixed(buf, filler, off, CRFS_F_CTL, OFF_ENTRIES))
+		return 0;
 	if (c->state != C_FROZEN)
 		return *rest ? -ENOENT : 0;
-	n = strlen(rest);
-	for (i = 0; i < c->snap->nentries; i++) {
-		p = c->snap->entries[i].path;
-		if (n && (strncmp(p, rest, n) || p[n] != '/'))
-			continue;
-		p += n ? n + 1 : 0;
-		if (strchr(p, '/'))
-			continue;
+	pos = off > OFF_ENTRIES ? off - OFF_ENTRIES : 0;
+	while ((i = snapshot_next_child(c->snap, rest, &pos)) >= 0) {
+		const char *name = c->snap->entries[i].path;
+		const char *slash = strrchr(name, '/');
+
 		fill_entry(&st, c, i);
-		filler(buf, p, &st, 0, FUSE_FILL_DIR_PLUS);
+		if (filler(buf, slash ? slash + 1 : name, &st,
+			   OFF_ENTRIES + pos, FUSE_FILL_DIR_PLUS))
+			break;
 	}
 	return 0;
 }
@@ -182,7 +205,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		return -EACCES;
 	}
 	fi->fh = (uintptr_t)h;
-	fi->direct_io = 1;
+	fi->direct_io = ctl || c->snap->entries[h->entry].len > SMALL_FILE;
+	fi->keep_cache = 0;
 	return 0;
 }
 
@@ -231,28 +255,34 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	return snapshot_read(c->snap, e, buf, size, off);
 }
 
-static void forget_path(struct registry *r, const struct container *c,
-			const char *rest)
+static char *path_of(const struct container *c, const char *rest)
 {
-	char path[PATH_MAX];
+	char *p;
 
-	snprintf(path, sizeof(path), "/%s/%s", c->name, rest);
-	fuse_invalidate_path(r->fs, path);
+	return asprintf(&p, "/%s/%s", c->name, rest) < 0 ? NULL : p;
 }
 
 /*
- * Attributes only: the kernel asks again at the next stat, and an open
- * reaches us anyway.  Each is one write to /dev/fuse, or nothing when the
- * kernel never looked the name up; no directory lock is taken, so this
- * is safe from inside a request.
+ * What the kernel holds of c: ctl and, with all, every snapshot file.  It
+ * asks again at the next stat or read; an open reaches us anyway.
  */
+static void forget(struct registry *r, struct container *c, bool all)
+{
+	size_t i, n = 0, max = 1 + (all && c->snap ? c->snap->nentries : 0);
+	char **paths;
+
+	if (!r->fs || !(paths = malloc(max * sizeof(*paths))))
+		return;
+	for (i = 0; i < max; i++)
+		if ((paths[n] = path_of(c, i ? c->snap->entries[i - 1].path :
+					   CRFS_F_CTL)))
+			n++;
+	inval_paths(r->fs, paths, n, INVAL_WAIT_MS);
+}
+
 static void forget_container(struct registry *r, struct container *c)
 {
-	size_t i;
-
-	forget_path(r, c, CRFS_F_CTL);
-	for (i = 0; c->snap && i < c->snap->nentries; i++)
-		forget_path(r, c, c->snap->entries[i].path);
+	forget(r, c, true);
 }
 
 static int fs_write(const char *path, const char *data, size_t size,
@@ -273,9 +303,9 @@ static int fs_write(const char *path, const char *data, size_t size,
 		return -EINVAL;
 	memcpy(cmd, data, size);
 	cmd[size] = '\0';
-	forget_container(reg(), c);
+	forget(reg(), c, true);
 	ret = container_command(c, cmd);
-	forget_container(reg(), c);
+	forget(reg(), c, false);
 	return ret ? ret : (int)size;
 }
 
@@ -313,21 +343,30 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct registry *r = fuse_get_context()->private_data;
 
-	(void)conn;
+	/* every READDIRPLUS, not just the first of a directory: a big one
+	 * takes several and a copy would LOOKUP what the rest hold */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	cfg->use_ino = 1;
-	cfg->direct_io = 1;
+	cfg->direct_io = 0;
 	cfg->entry_timeout = CACHE_SECONDS;
 	cfg->attr_timeout = CACHE_SECONDS;
 	cfg->negative_timeout = 0;
-	r->fs = fuse_get_context()->fuse;
-	r->forget = forget_container;
+	r->fs = calloc(1, sizeof(struct inval));
+	if (r->fs && !inval_start(r->fs, fuse_get_context()->fuse))
+		r->forget = forget_container;
 	return r;
 }
 
 static void fs_destroy(void *data)
 {
+	struct registry *r = data;
+
 	/* unmounted: let every frozen tree run again */
-	registry_release_all(data);
+	registry_release_all(r);
+	if (r->fs)
+		inval_stop(r->fs);
+	free(r->fs);
+	r->fs = NULL;
 }
 
 const struct fuse_operations crfs_ops = {

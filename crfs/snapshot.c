@@ -230,6 +230,50 @@ const struct entry *snapshot_find(struct snapshot *s, const char *path,
 	return NULL;
 }
 
+/*
+ * A directory's children are one run of the sorted index (every path under
+ * "dir/" sorts together): found by a binary search, walked from there.
+ */
+static size_t first_under(struct snapshot *s, const char *dir)
+{
+	size_t lo = 0, hi = s->nbyname, mid, n = strlen(dir);
+	const char *p;
+
+	if (!n)
+		return 0;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		p = s->entries[s->byname[mid]].path;
+		/* "dir/" sorts just after "dir" and its own prefixes */
+		if (strncmp(p, dir, n) < 0 ||
+		    (!strncmp(p, dir, n) && p[n] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+ssize_t snapshot_next_child(struct snapshot *s, const char *dir, size_t *pos)
+{
+	size_t n = strlen(dir), p;
+	const char *path;
+
+	if (s->nbyname != s->nentries && index_paths(s))
+		return -1;
+	for (p = *pos ? *pos - 1 : first_under(s, dir); p < s->nbyname; p++) {
+		path = s->entries[s->byname[p]].path;
+		if (n && (strncmp(path, dir, n) || path[n] != '/'))
+			break;
+		if (strchr(path + (n ? n + 1 : 0), '/'))
+			continue;
+		*pos = p + 2;
+		return s->byname[p];
+	}
+	*pos = p + 1;
+	return -1;
+}
+
 /* Hashes every run: done on the first read of pages.idx, not at freeze. */
 static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 {

@@ -78,6 +78,11 @@ int snapshot_add_text(struct snapshot *s, const char *path, struct strbuf *sb,
 
 /* Seals the snapshot: renders image and tree from what was added. */
 int snapshot_finish(struct snapshot *s, pid_t root);
+/*
+ * The entries directly in dir ("" for the top) in path order: *pos is 0 to
+ * start and moves past each index returned; -1 after the last.
+ */
+ssize_t snapshot_next_child(struct snapshot *s, const char *dir, size_t *pos);
 const struct entry *snapshot_find(struct snapshot *s, const char *path,
 				  size_t *index);
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,

@@ -41,9 +41,14 @@ for round in 1 2 3 4 5; do
 		nfiles=$((nfiles + 1))
 	done < <(find "$MNT/rf" -type f -print0)
 	[ "$nfiles" -gt 3 ] || fail "round $round: only $nfiles files"
-	pipe=$(awk '$2 == "pipe" && / data=/ { print $1; exit }' "$MNT/rf/files")
+	read -r pipe bytes < <(awk '$2 == "pipe" && / data=/ {
+		for (i = 3; i <= NF; i++) if ($i ~ /^data=/) print $1, substr($i, 6)
+		exit }' "$MNT/rf/files")
 	[ -n "$pipe" ] || fail "round $round: no pipe with data in files"
-	sizes="$sizes $(stat -c %s "$MNT/rf/fdata/$pipe")"
+	got=$(stat -c %s "$MNT/rf/fdata/$pipe")
+	[ "$got" = "$bytes" ] ||
+		fail "round $round: files says data=$bytes, fdata/$pipe has $got bytes"
+	sizes="$sizes $got"
 	cr_thaw rf
 	for f in image files "fdata/$pipe"; do
 		[ -e "$MNT/rf/$f" ] && fail "round $round: $f still there after thaw"
