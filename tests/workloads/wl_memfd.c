@@ -21,6 +21,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "wl_common.h"
+
 #define SIZE (1 << 20)
 
 static volatile sig_atomic_t go;
@@ -90,16 +92,7 @@ static int root(void)
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	pid_t r, w;
-	int st = 0, s;
 
 	sigaction(SIGUSR1, &sa, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	r = fork();
-	if (!r)
-		return root();
-	while ((w = waitpid(-1, &s, 0)) > 0)
-		if (w == r)
-			st = s;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return wl_under_subreaper(root);
 }

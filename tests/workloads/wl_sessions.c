@@ -19,6 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "wl_common.h"
+
 static volatile sig_atomic_t go;
 static int *ready;
 
@@ -111,20 +113,11 @@ static int root(void)
 int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	pid_t r, w;
-	int st = 0, s;
 
 	ready = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (ready == MAP_FAILED)
 		return 2;
 	sigaction(SIGUSR1, &sa, NULL);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	r = fork();
-	if (!r)
-		return root();
-	while ((w = waitpid(-1, &s, 0)) > 0)
-		if (w == r)
-			st = s;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return wl_under_subreaper(root);
 }
