@@ -260,18 +260,50 @@ static int inflight_file(struct files_ctx *c, int fd, uint32_t *id)
 	return 0;
 }
 
+/*
+ * The socket of ours a datagram came from, by the name it was sent from:
+ * restore sends it from there again, so recvfrom() tells the same sender.
+ * Runs of messages from one sender are the rule: the last hit is tried
+ * first.
+ */
+static uint64_t sender_of(struct files_ctx *c, const struct kh_unix_chunk *ch,
+			  size_t *last)
+{
+	const struct kh_unix *u;
+	size_t i;
+
+	if (!ch->fromlen)
+		return 0;
+	for (i = 0; i < c->nsocks; i++) {
+		u = &c->socks[(*last + i) % c->nsocks];
+		if (kh_unix_same_name(u->name, u->namelen, ch->from,
+				      ch->fromlen) && socket_inside(c, u->ino)) {
+			*last = (*last + i) % c->nsocks;
+			return u->ino;
+		}
+	}
+	return 0;
+}
+
 static int render_msgs(struct files_ctx *c, struct queue *q)
 {
+	bool dgram = c->files[q->id - 1].sock_type == SOCK_T_DGRAM;
+	size_t i, len, last = 0;
+	struct kh_unix_chunk *ch;
 	struct strbuf sb;
-	size_t i, len;
 	int k, ret = 0;
+	uint64_t from;
 	char *data;
 
 	sb_init(&sb);
 	for (i = 0; !ret && i < q->q.nchunks; i++) {
-		ret = sb_printf(&sb, "%u", q->q.chunks[i].len);
-		for (k = 0; !ret && k < q->q.chunks[i].nfds; k++)
+		ch = &q->q.chunks[i];
+		ret = sb_printf(&sb, "%u", ch->len);
+		for (k = 0; !ret && k < ch->nfds; k++)
 			ret = sb_printf(&sb, "%c%u", k ? ',' : ' ', q->ids[i][k]);
+		from = dgram ? sender_of(c, ch, &last) : 0;
+		if (!ret && from)
+			ret = sb_printf(&sb, " from=%lu", from);
 		ret = ret ?: sb_printf(&sb, "\n");
 	}
 	if (ret) {

@@ -163,6 +163,8 @@ struct kh_unix_chunk {
 	uint32_t len;
 	int *fds;		/* our descriptors for the files in flight */
 	int nfds;
+	char from[110];		/* a datagram's sender, as kh_unix's name */
+	int fromlen;		/* 0: unbound or not a datagram */
 };
 struct kh_unix_queue {
 	char *data;
@@ -172,6 +174,8 @@ struct kh_unix_queue {
 	size_t nfds;		/* in all chunks */
 };
 int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q);
+/* the same socket name? (a path may be given with or without its NUL) */
+bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);
 
 const char *kh_socket_family(pid_t pid, int fd);

@@ -5,11 +5,13 @@
  * SO_PEEK_OFF so that nothing is taken from the frozen container.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -220,18 +222,36 @@ static int grow(char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
+bool kh_unix_same_name(const char *a, int alen, const char *b, int blen)
+{
+	if (!alen || !blen || !a[0] != !b[0])
+		return false;
+	if (a[0]) {
+		alen = strnlen(a, alen);
+		blen = strnlen(b, blen);
+	}
+	return alen == blen && !memcmp(a, b, alen);
+}
+
 /* one peek: the next message (or stream bytes) after the peek offset */
 static ssize_t peek_one(int sk, char *buf, size_t len, struct kh_unix_chunk *ch)
 {
 	char ctl[CMSG_SPACE(253 * sizeof(int))];
+	struct sockaddr_un from;
 	struct iovec iov = { buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_name = &from, .msg_namelen = sizeof(from),
 			     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
 	ssize_t n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	const int at = offsetof(struct sockaddr_un, sun_path);
 	int ret;
 
 	if (n < 0)
 		return -errno;
+	if ((int)mh.msg_namelen > at && mh.msg_namelen <= sizeof(from)) {
+		ch->fromlen = mh.msg_namelen - at;
+		memcpy(ch->from, from.sun_path, ch->fromlen);
+	}
 	ret = take_rights(&mh, ch);
 	if (ret)
 		return ret;

@@ -142,6 +142,7 @@ static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
 /* a message (or run of stream bytes), and the files in flight with it */
 struct msg {
 	uint64_t len;
+	uint64_t from;		/* a datagram's sender of ours, by inode */
 	int nfds;
 	int fds[253];		/* table slots */
 };
@@ -153,9 +154,17 @@ static int parse_msg(struct sock_ctx *c, char *line, struct msg *m)
 
 	m->len = strtoull(line, &end, 10);
 	m->nfds = 0;
+	m->from = 0;
 	if (end == line || (*end && *end != ' '))
 		return -EINVAL;
-	for (tok = strtok(*end ? end + 1 : end, ","); tok; tok = strtok(NULL, ",")) {
+	line = *end ? end + 1 : end;
+	if ((tok = strstr(line, "from="))) {
+		m->from = strtoull(tok + 5, &end, 10);
+		if (*end || !m->from || (tok > line && tok[-1] != ' '))
+			return -EINVAL;
+		*tok = '\0';
+	}
+	for (tok = strtok(line, ", "); tok; tok = strtok(NULL, ", ")) {
 		id = strtoul(tok, &end, 10);
 		if (*end || !id || id > c->o->img->nfiles || m->nfds == 253)
 			return -EINVAL;
@@ -164,7 +173,7 @@ static int parse_msg(struct sock_ctx *c, char *line, struct msg *m)
 	return 0;
 }
 
-/* fdata/ID.msgs: "LEN" or "LEN FILE,FILE..." a line, summing to data */
+/* fdata/ID.msgs: "LEN [FILE,FILE...] [from=INO]" a line, summing to data */
 static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
 		     struct msg **out)
 {
@@ -224,6 +233,23 @@ static ssize_t send_part(int sk, const char *p, size_t n, const struct msg *m,
 }
 
 /*
+ * Where a datagram sent to f's name goes out from: its sender of ours if
+ * that socket exists (and takes the big buffer until finish() sets its
+ * own), so that recvfrom() names it; else sk, which has no name.
+ */
+static int sender_for(struct sock_ctx *c, const struct msg *m, int sk)
+{
+	const struct crfs_file *g = m->from ? by_ino(c, m->from) : NULL;
+	int big = 1 << 30;
+
+	if (!g || !c->done[g->id - 1] || g->sock_type != SOCK_T_DGRAM)
+		return sk;
+	sk = slot(c->o->img, g->id);
+	setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	return sk;
+}
+
+/*
  * Sends f's queue through sk: to its peer, or (to) to f's name.  Stream
  * bytes may go out in parts; a message, and the files with it, at once.
  */
@@ -252,11 +278,17 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	n = msgs ? f->nmsgs : 1;
 	for (i = 0; !ret && i < n; i++) {
 		struct msg *m = msgs ? &msgs[i] : &whole;
+		int from = alen ? sender_for(c, m, sk) : sk;
 		size_t done = 0;
 
 		do {
-			s = send_part(sk, buf + off + done, m->len - done,
+			s = send_part(from, buf + off + done, m->len - done,
 				      done ? NULL : m, &a, alen);
+			/* the sender may not reach f (f took others since) */
+			if (s < 0 && from != sk)
+				s = send_part(from = sk, buf + off + done,
+					      m->len - done, done ? NULL : m,
+					      &a, alen);
 			if (s < 0)
 				ret = FAIL(c->o, "file %u: queueing %zu bytes again: %s",
 					   f->id, len, strerror((int)-s));

@@ -741,3 +741,20 @@ Test(unix_diag, pair_peers)
 	close(sv[0]);
 	close(sv[1]);
 }
+
+Test(unix_names, path_with_or_without_its_nul)
+{
+	cr_assert(kh_unix_same_name("/run/a.sock", 11, "/run/a.sock", 12));
+	cr_assert(kh_unix_same_name("/run/a.sock", 12, "/run/a.sock", 11));
+	cr_assert(!kh_unix_same_name("/run/a.sock", 11, "/run/a.soc", 10));
+	cr_assert(!kh_unix_same_name("/run/a", 6, "", 0));
+}
+
+Test(unix_names, abstract_names_are_bytes)
+{
+	cr_assert(kh_unix_same_name("\0a\0b", 4, "\0a\0b", 4));
+	cr_assert(!kh_unix_same_name("\0a\0b", 4, "\0a\0c", 4));
+	cr_assert(!kh_unix_same_name("\0a", 2, "\0a\0", 3));
+	/* an abstract name is never a path, whatever its bytes */
+	cr_assert(!kh_unix_same_name("\0/x", 3, "/x", 2));
+}

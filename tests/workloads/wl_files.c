@@ -87,6 +87,8 @@ struct st {
 	off_t dirpos;
 	int pr, pw, fifo_r, fifo_w;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
+	struct sockaddr_un tx;	/* adg_tx's name */
+	socklen_t txlen;
 	int acc, client2, ra, rb;
 	int sndbuf;		/* of sa, as getsockopt said after setting it */
 	int ptm, pts;		/* a pty pair with bytes queued both ways */
@@ -254,9 +256,21 @@ static void setup_sockets(struct st *s)
 	s->adg = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (bind(s->adg, (void *)&a, alen))
 		wl_die("bind abstract");
+	/* sent from a named socket, then from one since closed */
 	s->adg_tx = socket(AF_UNIX, SOCK_DGRAM, 0);
+	s->tx = a;
+	snprintf(s->tx.sun_path + 1, sizeof(s->tx.sun_path) - 1,
+		 "crfs-wl-%d-tx", getpid());
+	s->txlen = offsetof(struct sockaddr_un, sun_path) + 1 +
+		   strlen(s->tx.sun_path + 1);
+	if (bind(s->adg_tx, (void *)&s->tx, s->txlen))
+		wl_die("bind abstract sender");
 	if (sendto(s->adg_tx, "to-abstract", 11, 0, (void *)&a, alen) != 11)
 		wl_die("sendto abstract");
+	sv[0] = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (sendto(sv[0], "anon", 4, 0, (void *)&a, alen) != 4)
+		wl_die("sendto abstract, unnamed");
+	close(sv[0]);
 }
 
 static void setup_events(struct st *s)
@@ -485,6 +499,29 @@ static void check_pipes(struct st *s)
 	wl_verdict("pipes", m);
 }
 
+/* the queued datagrams, who sent them, and that the sender hears back */
+static void check_sender(struct st *s)
+{
+	struct sockaddr_un from;
+	socklen_t fl = sizeof(from);
+	char buf[100];
+
+	if (recvfrom(s->adg, buf, sizeof(buf), 0, (void *)&from, &fl) != 11 ||
+	    memcmp(buf, "to-abstract", 11))
+		wl_fail("sockets.abstract", "queued datagram lost");
+	else if (fl != s->txlen || memcmp(&from, &s->tx, fl))
+		wl_fail("sockets.sender", "recvfrom names another sender (%u bytes)",
+			fl);
+	else if (sendto(s->adg, "reply", 5, 0, (void *)&from, fl) != 5 ||
+		 recv(s->adg_tx, buf, sizeof(buf), MSG_DONTWAIT) != 5)
+		wl_fail("sockets.sender", "the sender gets no reply: %s",
+			strerror(errno));
+	fl = sizeof(from);
+	if (recvfrom(s->adg, buf, sizeof(buf), 0, (void *)&from, &fl) != 4 ||
+	    memcmp(buf, "anon", 4) || fl > sizeof(sa_family_t))
+		wl_fail("sockets.abstract", "the unnamed sender's datagram lost");
+}
+
 static void check_sockets(struct st *s)
 {
 	char buf[SK_A + 10];
@@ -537,8 +574,7 @@ static void check_sockets(struct st *s)
 			wl_fail("sockets.pending", "accepted, but not connected");
 		close(c);
 	}
-	if (recv(s->adg, buf, 100, 0) != 11 || memcmp(buf, "to-abstract", 11))
-		wl_fail("sockets.abstract", "queued datagram lost");
+	check_sender(s);
 	{
 		char ctl[CMSG_SPACE(4 * sizeof(int))], b[16];
 		struct iovec iov = { b, sizeof(b) };
