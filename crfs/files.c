@@ -132,10 +132,33 @@ int files_add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
 	return snapshot_add(c->s, path, E_TEXT, data, len, -1);
 }
 
+/* fdata/ID.msgs of a packet-mode pipe: a packet's length a line */
+static int packet_list(struct files_ctx *c, struct crfs_file *cf,
+		       struct kh_packets *pk)
+{
+	struct strbuf sb;
+	size_t i, len;
+	char *data;
+	int ret = 0;
+
+	sb_init(&sb);
+	for (i = 0; !ret && i < pk->n; i++)
+		ret = sb_printf(&sb, "%u\n", pk->len[i]);
+	free(pk->len);
+	if (ret) {
+		sb_free(&sb);
+		return ret;
+	}
+	cf->nmsgs = pk->n;
+	data = sb_steal(&sb, &len);
+	return files_add_fdata(c, cf->id, ".msgs", data, len);
+}
+
 /* the queued bytes of a pipe or FIFO go with its first description */
 static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
 		     struct crfs_file *cf)
 {
+	struct kh_packets pk = { 0 };
 	size_t i, len;
 	char *buf;
 	int ret;
@@ -146,7 +169,7 @@ static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
 			cf->pipe_size = c->files[i].pipe_size;
 			return 0;
 		}
-	ret = kh_pipe_peek(f->pid, f->fd, &buf, &len, &cf->pipe_size);
+	ret = kh_pipe_peek(f->pid, f->fd, &buf, &len, &cf->pipe_size, &pk);
 	if (ret)
 		return ret;
 	cf->data = len;
@@ -154,7 +177,29 @@ static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
 		free(buf);
 		return 0;
 	}
-	return files_add_fdata(c, cf->id, "", buf, len);
+	ret = files_add_fdata(c, cf->id, "", buf, len);
+	if (pk.n)
+		ret = ret ?: packet_list(c, cf, &pk);
+	else
+		free(pk.len);
+	return ret;
+}
+
+/* what a memfd allows and forbids: F_GET_SEALS through a new open */
+static void memfd_seals(const struct kh_fd *f, struct crfs_file *cf)
+{
+	char path[64];
+	int fd, s;
+
+	if (strncmp(cf->path, "/memfd:", 7))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	s = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (s >= 0)
+		cf->seals = s;
+	if (fd >= 0)
+		close(fd);
 }
 
 static int read_contents(const struct kh_fd *f, char **buf, size_t *len)
@@ -241,6 +286,7 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		*err = len ? files_add_fdata(c, cf->id, "", buf, len) : 0;
 		if (!len)
 			free(buf);
+		memfd_seals(f, cf);
 		return NULL;
 	}
 	cf->path = strdup(f->link);
@@ -351,9 +397,8 @@ int files_classify(struct files_ctx *c, uint32_t id)
 	const char *why = NULL;
 	int err = 0;
 
+	init_file(cf);
 	cf->id = id;
-	cf->backlog = -1;
-	cf->peek_off = -1;
 	if (kh_fdinfo_u64(f->info, "flags:", 8, &v)) {
 		c->bad[id - 1] = true;
 		return files_report(c, f, "cannot read its fdinfo"), 0;

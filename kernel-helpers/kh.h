@@ -131,8 +131,13 @@ int kh_steal_fd(pid_t pid, int fd);
 int kh_self_fd(int fd, struct kh_fd *out);
 
 /* pipe.c */
+/* a packet-mode pipe's packets: their lengths, in order (n 0: a stream) */
+struct kh_packets {
+	uint32_t *len;
+	size_t n;
+};
 int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
-		 uint32_t *pipe_size);
+		 uint32_t *pipe_size, struct kh_packets *pk);
 /* out[i]: a process not in pids holds pipe inos[i] (inos sorted) */
 int kh_pipes_held_outside(const uint64_t *inos, size_t n, const pid_t *pids,
 			  size_t npids, bool *out);

@@ -2,7 +2,9 @@
 /*
  * The bytes queued in a pipe or FIFO, without taking them: tee(2) them
  * into a pipe of our own and read that.  The frozen container still finds
- * every byte where it was.
+ * every byte where it was.  tee keeps each buffer's packet flag (writes
+ * through an O_DIRECT end, "packet mode"), and a read stops at the end of
+ * such a packet: so reads that come short tell where the packets end.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,25 +15,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crfs/array.h"
 #include "kh.h"
 
-static int copy_out(int rfd, size_t size, char **buf, size_t *len)
+static int copy_out(int rfd, size_t size, char **buf, size_t *len,
+		    struct kh_packets *pk)
 {
 	char *b = malloc(size ?: 1);
+	uint32_t *np;
 	size_t got = 0;
 	ssize_t n;
 
 	if (!b)
 		return -ENOMEM;
-	while (got < size && (n = read(rfd, b + got, size - got)) > 0)
+	while (got < size && (n = read(rfd, b + got, size - got)) > 0) {
 		got += n;
+		np = array_room(pk->len, pk->n, sizeof(*np));
+		if (!np) {
+			free(b);
+			return -ENOMEM;
+		}
+		pk->len = np;
+		pk->len[pk->n++] = n;
+	}
+	if (pk->n < 2) {	/* one read took it all: a byte stream */
+		free(pk->len);
+		pk->len = NULL;
+		pk->n = 0;
+	}
 	*buf = b;
 	*len = got;
 	return 0;
 }
 
 int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
-		 uint32_t *pipe_size)
+		 uint32_t *pipe_size, struct kh_packets *pk)
 {
 	int src, p[2] = { -1, -1 }, size, ret;
 	char path[64];
@@ -56,7 +74,7 @@ int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
 		ret = -errno;
 		goto out;
 	}
-	ret = copy_out(p[0], n < 0 ? 0 : n, buf, len);
+	ret = copy_out(p[0], n < 0 ? 0 : n, buf, len, pk);
 out:
 	close(src);
 	if (p[0] >= 0) {

@@ -71,6 +71,7 @@ static const struct file_key keys[] = {
 	KEY("backlog", K_INT, backlog, B(FK_UNIX), .def = -1),
 	KEY("shutdown", K_U32, shutdown, B(FK_UNIX)),
 	KEY("msgs", K_U32, nmsgs, 0),
+	KEY("seals", K_U32, seals, 0, .def = 1),
 	KEY("sndbuf", K_INT, sndbuf, B(FK_UNIX)),
 	KEY("rcvbuf", K_INT, rcvbuf, B(FK_UNIX)),
 	KEY("passcred", K_BOOL, passcred, 0),
@@ -250,6 +251,14 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 	}
 }
 
+void init_file(struct crfs_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->backlog = -1;
+	f->peek_off = -1;
+	f->seals = 1;	/* F_SEAL_SEAL */
+}
+
 static int parse_file_line(struct crfs_text *t, char *line,
 			   struct crfs_file *f)
 {
@@ -259,9 +268,7 @@ static int parse_file_line(struct crfs_text *t, char *line,
 	size_t k;
 	int ret;
 
-	memset(f, 0, sizeof(*f));
-	f->backlog = -1;
-	f->peek_off = -1;
+	init_file(f);
 	tok = tok_next(&cur);
 	if (!tok || parse_u64(tok, &id) || !id || id > 0xffffffffULL)
 		return text_error(t, "bad file id");

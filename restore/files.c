@@ -124,14 +124,18 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
 	char *dir = strdupa(f->path), self[64], *buf;
+	bool sealed = !strncmp(f->path, "/memfd:", 7);
 	size_t len;
 	int tmp, fd, ret;
 
 	/* a file also mapped shared is that mapping's object */
 	tmp = shm_open_ino(c->img, f->ino);
-	if (tmp < 0 && !strncmp(f->path, "/memfd:", 7))
-		tmp = memfd_create(f->path + 7, MFD_CLOEXEC);
-	else if (tmp < 0)
+	if (tmp >= 0)
+		sealed = false;		/* sealing is not asked of those */
+	else if (sealed)
+		tmp = memfd_create(f->path + 7, MFD_CLOEXEC |
+				   (f->seals != F_SEAL_SEAL ? MFD_ALLOW_SEALING : 0));
+	else
 		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
 			   f->mode & 07777);
 	if (tmp < 0)
@@ -143,6 +147,11 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 			   strerror(errno));
 	free(buf);
 	fchmod(tmp, f->mode & 07777);
+	/* last: F_SEAL_WRITE would stop the refill */
+	if (!ret && sealed && f->seals != F_SEAL_SEAL && f->seals &&
+	    fcntl(tmp, F_ADD_SEALS, f->seals) < 0)
+		ret = FAIL(c, "%s (deleted, file %u): seals %#x: %s", f->path,
+			   f->id, f->seals, strerror(errno));
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
 	/* through /proc, a link: O_NOFOLLOW (mkstemp's) must not stop us */
 	fd = ret ? -1 : open(self, open_flags(f) & ~O_NOFOLLOW);
@@ -158,6 +167,53 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 }
 
 /*
+ * Packets of a packet-mode pipe, each written on its own through an
+ * O_DIRECT end (fdata/ID.msgs: a length a line); one write otherwise.
+ */
+static int refill_pipe(struct open_ctx *c, const struct crfs_file *d, int h,
+		       bool packets)
+{
+	char *buf, *list = NULL, *line, *save = NULL, *end;
+	size_t len, llen, off = 0;
+	int ret, werr = 0;
+	uint64_t n;
+
+	ret = read_fdata(c, d, "", &buf, &len);
+	if (!ret && d->nmsgs)
+		ret = read_fdata(c, d, ".msgs", &list, &llen);
+	if (ret)
+		goto out;
+	if (packets && fcntl(h, F_SETFL, O_RDWR | O_NONBLOCK | O_DIRECT) < 0) {
+		ret = FAIL(c, "file %u: packet mode: %s", d->id, strerror(errno));
+		goto out;
+	}
+	for (line = list ? strtok_r(list, "\n", &save) : NULL; line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		n = strtoull(line, &end, 10);
+		if (*end || !n || n > len - off) {
+			ret = FAIL(c, "%s/%s/%u.msgs: bad packet length '%s'",
+				   c->img->dir, CRFS_D_FDATA, d->id, line);
+			break;
+		}
+		werr = write_all(h, buf + off, n);
+		off += n;
+		if (werr)
+			break;
+	}
+	if (!ret && !werr && off < len)
+		werr = write_all(h, buf + off, len - off);
+	if (werr)
+		ret = FAIL(c, "file %u: refilling the pipe: %s", d->id,
+			   strerror(-werr));
+	if (!ret && packets)
+		fcntl(h, F_SETFL, O_RDWR | O_NONBLOCK);
+out:
+	free(list);
+	free(buf);
+	return ret;
+}
+
+/*
  * A pipe or FIFO is first opened read-write by a holder, which refills it
  * and keeps both ends alive while each description reopens it with its
  * own flags (a lone O_WRONLY open would fail or block).
@@ -166,9 +222,10 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct image *img = c->img;
 	const struct crfs_file *d = NULL;
-	int p[2], h, ret;
-	char self[64], *buf;
-	size_t i, len;
+	bool packets = false;
+	char self[64];
+	int p[2], h;
+	size_t i;
 
 	for (i = 0; i + 1 < f->id; i++)
 		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
@@ -190,18 +247,16 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	if (fcntl(h, F_SETPIPE_SZ, f->pipe_size) < 0)
 		return FAIL(c, "file %u: F_SETPIPE_SZ %u: %s", f->id,
 			    f->pipe_size, strerror(errno));
-	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino &&
-		    img->files[i].data)
+	for (i = 0; i < img->nfiles; i++) {
+		if (img->files[i].kind != f->kind || img->files[i].ino != f->ino)
+			continue;
+		if (img->files[i].data)
 			d = &img->files[i];
+		packets |= !!(img->files[i].flags & O_DIRECT);
+	}
 	if (!d)
 		return h;
-	ret = read_fdata(c, d, "", &buf, &len);
-	if (!ret && write_all(h, buf, len))
-		ret = FAIL(c, "file %u: refilling the pipe: %s", d->id,
-			   strerror(errno));
-	free(buf);
-	return ret ?: h;
+	return refill_pipe(c, d, h, packets || d->nmsgs) ?: h;
 }
 
 /*

@@ -125,6 +125,8 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 int render_files(struct strbuf *sb, const struct crfs_file *f, size_t n);
 int parse_files(struct crfs_text *t, struct crfs_file **f, size_t *n);
 void free_files(struct crfs_file *f, size_t n);
+/* a file with every key at its default, as a line without them reads */
+void init_file(struct crfs_file *f);
 const char *file_kind_name(enum crfs_file_kind k);
 int render_fds(struct strbuf *sb, const struct crfs_fd *f, size_t n);
 int parse_fds(struct crfs_text *t, struct crfs_fd **f, size_t *n);

@@ -172,6 +172,8 @@ struct crfs_file {
 	char *path;		/* file, chr, deleted, fifo; a socket's path */
 	uint64_t ino;		/* pipe, fifo, socket: the object's inode */
 	uint64_t data;		/* bytes in fdata/ID (0: no such file) */
+	uint32_t seals;		/* a memfd's F_GET_SEALS (F_SEAL_SEAL: none
+				 * can be added, the default) */
 	uint32_t pipe_size;	/* pipe, fifo: F_GETPIPE_SZ */
 	/* unix */
 	enum crfs_sock_type sock_type;
@@ -180,7 +182,7 @@ struct crfs_file {
 	size_t abstract_len;	/* it may hold NULs itself */
 	int backlog;		/* listening: listen() backlog; else -1 */
 	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
-	uint32_t nmsgs;		/* dgram/seqpacket: messages in fdata/ID */
+	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
 	uint64_t accepted;	/* came from accept() on this listener */
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */

@@ -661,6 +661,7 @@ Test(pagemap, shared_anon_page_written_elsewhere)
 Test(peek, pipe_keeps_its_bytes)
 {
 	char data[5000], got[6000], *buf;
+	struct kh_packets pk = { 0 };
 	uint32_t size;
 	size_t len;
 	int p[2];
@@ -670,13 +671,39 @@ Test(peek, pipe_keeps_its_bytes)
 	data[sizeof(data) - 1] = 'z';
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_eq(write(p[1], data, sizeof(data)), (ssize_t)sizeof(data));
-	cr_assert_eq(kh_pipe_peek(getpid(), p[1], &buf, &len, &size), 0);
+	cr_assert_eq(kh_pipe_peek(getpid(), p[1], &buf, &len, &size, &pk), 0);
+	cr_assert_eq(pk.n, 0, "a byte stream has no packets");
 	cr_assert_eq(len, sizeof(data));
 	cr_assert_eq(memcmp(buf, data, len), 0);
 	cr_assert_geq(size, 4096);
 	free(buf);
 	cr_assert_eq(read(p[0], got, sizeof(got)), (ssize_t)sizeof(data));
 	cr_assert_eq(memcmp(got, data, sizeof(data)), 0);
+	close(p[0]);
+	close(p[1]);
+}
+
+Test(peek, pipe_packets_keep_their_lengths)
+{
+	struct kh_packets pk = { 0 };
+	uint32_t size;
+	char *buf, got[8];
+	size_t len;
+	int p[2];
+
+	cr_assert_eq(pipe2(p, O_DIRECT), 0);
+	cr_assert_eq(write(p[1], "abc", 3), 3);
+	cr_assert_eq(write(p[1], "defgh", 5), 5);
+	cr_assert_eq(kh_pipe_peek(getpid(), p[0], &buf, &len, &size, &pk), 0);
+	cr_assert_eq(len, 8);
+	cr_assert_eq(memcmp(buf, "abcdefgh", 8), 0);
+	cr_assert_eq(pk.n, 2);
+	cr_assert_eq(pk.len[0], 3);
+	cr_assert_eq(pk.len[1], 5);
+	free(pk.len);
+	free(buf);
+	/* nothing was taken: the first read still ends with the packet */
+	cr_assert_eq(read(p[0], got, sizeof(got)), 3);
 	close(p[0]);
 	close(p[1]);
 }

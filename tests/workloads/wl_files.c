@@ -85,7 +85,7 @@ enum {
 struct st {
 	int file, file_dup, append, dirfd, del, devnull, opath;
 	off_t dirpos;
-	int pr, pw, fifo_r, fifo_w;
+	int pr, pw, fifo_r, fifo_w, pkr, pkw;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
 	struct sockaddr_un tx;	/* adg_tx's name */
 	socklen_t txlen;
@@ -153,6 +153,12 @@ static void setup_pipes(struct st *s)
 		wl_die("fifo");
 	pattern(buf, FIFO_BYTES, 4);
 	write_all(s->fifo_w, buf, FIFO_BYTES);
+	/* packet mode: each write a packet, each read one */
+	if (pipe2(p, O_DIRECT) || write(p[1], "abc", 3) != 3 ||
+	    write(p[1], "defgh", 5) != 5 || write(p[1], "i", 1) != 1)
+		wl_die("packet pipe");
+	s->pkr = p[0];
+	s->pkw = p[1];
 }
 
 static void setup_sockets(struct st *s)
@@ -493,6 +499,10 @@ static void check_pipes(struct st *s)
 	got = read(s->fifo_r, buf, sizeof(buf));
 	if (got != FIFO_BYTES || !same(buf, FIFO_BYTES, 4))
 		wl_fail("pipes.fifo", "read %zd of %d bytes", got, FIFO_BYTES);
+	if (read(s->pkr, buf, 100) != 3 || read(s->pkr, buf + 3, 100) != 5 ||
+	    write(s->pkw, "jk", 2) != 2 || read(s->pkr, buf + 8, 100) != 1 ||
+	    read(s->pkr, buf + 9, 100) != 2 || memcmp(buf, "abcdefghijk", 11))
+		wl_fail("pipes.packets", "packet boundaries lost");
 	write_all(s->fifo_w, "x", 1);
 	if (read(s->fifo_r, buf, 2) != 1)
 		wl_fail("pipes.fifo_connected", "the ends are not one FIFO");

@@ -5,7 +5,9 @@
  * the parent checks that it sees that, that the data written before the
  * checkpoint is there, that the mapping is still a memfd of the same
  * name, and that writing through the fd shows in the mapping (the fd and
- * the mapping are one object again).
+ * the mapping are one object again).  A second memfd, only held by fd,
+ * is sealed against writes and resizing: the seals and its bytes must
+ * be as they were, and a write refused.
  *
  * As in wl_tree, the process started is a subreaper wrapper around the
  * root, which prints "READY ROOT=pid".
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -24,6 +27,7 @@
 #include "wl_common.h"
 
 #define SIZE (1 << 20)
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static volatile sig_atomic_t go;
 
@@ -47,9 +51,28 @@ static int named(void)
 	return found;
 }
 
+static int sealed_memfd(void)
+{
+	int fd = memfd_create("crfs-wl-sealed", MFD_ALLOW_SEALING);
+
+	if (fd < 0 || write(fd, "sealed bytes", 12) != 12 ||
+	    fcntl(fd, F_ADD_SEALS, SEALS))
+		wl_die("sealed memfd");
+	return fd;
+}
+
+static int seals_kept(int fd)
+{
+	char b[16] = "";
+
+	return fcntl(fd, F_GET_SEALS) == SEALS &&
+	       pread(fd, b, sizeof(b), 0) == 12 && !memcmp(b, "sealed bytes", 12) &&
+	       pwrite(fd, "x", 1, 0) < 0 && errno == EPERM;
+}
+
 static int root(void)
 {
-	int fd, st, ok;
+	int fd, st, ok, sfd = sealed_memfd();
 	long *m;
 	pid_t c;
 
@@ -83,9 +106,10 @@ static int root(void)
 			v = 0;
 	}
 	ok = m[0] == 42 && m[SIZE / 8 - 1] == 0x5eed && named() && st == 0 &&
-	     m[SIZE / 16] == 0x1234567;
-	printf("%s memfd: counter %ld, child status %d, named %d, fd and mapping one %d\n",
-	       ok ? "PASS" : "FAIL", m[0], st, named(), m[SIZE / 16] == 0x1234567);
+	     m[SIZE / 16] == 0x1234567 && seals_kept(sfd);
+	printf("%s memfd: counter %ld, child status %d, named %d, fd and mapping one %d, seals %d\n",
+	       ok ? "PASS" : "FAIL", m[0], st, named(), m[SIZE / 16] == 0x1234567,
+	       seals_kept(sfd));
 	return !ok;
 }
 
