@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <netinet/tcp.h>
 
 #include "files.h"
@@ -107,14 +109,26 @@ static const struct kh_unix *named_listener(struct files_ctx *c,
 	return NULL;
 }
 
+/* sock_diag gives the kernel's own dev_t: 12 bits major, 20 minor */
+static bool same_dev(dev_t st_dev, uint32_t kdev)
+{
+	return major(st_dev) == kdev >> 20 && minor(st_dev) == (kdev & 0xfffff);
+}
+
 static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
 {
+	struct stat st;
+
 	if (!u->namelen)
 		return NULL;
 	if (u->name[0]) {
 		if (u->name[0] != '/')
 			return "bound to a relative path";
 		cf->path = strndup(u->name, u->namelen);
+		/* the socket file was unlinked (maybe another is there now) */
+		cf->ghost = cf->path && (stat(cf->path, &st) ||
+					 st.st_ino != u->vfs_ino ||
+					 !same_dev(st.st_dev, u->vfs_dev));
 		return NULL;
 	}
 	cf->abstract_len = u->namelen - 1;

@@ -153,6 +153,7 @@ struct kh_unix {
 	size_t nicons;
 	uint32_t rqlen, wqlen;
 	uint32_t shutdown;
+	uint32_t vfs_ino, vfs_dev;	/* a path's socket file, as bound */
 };
 /* every unix socket of our network namespace, sorted by inode */
 int kh_unix_list(struct kh_unix **out, size_t *n);

@@ -65,6 +65,10 @@ static int parse_attrs(struct unix_diag_msg *m, size_t len, struct kh_unix *u)
 		case UNIX_DIAG_SHUTDOWN:
 			u->shutdown = *(uint8_t *)d;
 			break;
+		case UNIX_DIAG_VFS:
+			u->vfs_ino = ((struct unix_diag_vfs *)d)->udiag_vfs_ino;
+			u->vfs_dev = ((struct unix_diag_vfs *)d)->udiag_vfs_dev;
+			break;
 		}
 	}
 	return 0;
@@ -81,7 +85,8 @@ static int send_dump(int nl)
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.r = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
 		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER |
-				     UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN },
+				     UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN |
+				     UDIAG_SHOW_VFS },
 	};
 
 	return send(nl, &req, sizeof(req), 0) < 0 ? -errno : 0;

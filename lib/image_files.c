@@ -69,6 +69,7 @@ static const struct file_key keys[] = {
 	KEY("type", K_SOCK, sock_type, B(FK_UNIX)),
 	KEY("peer", K_U64, peer, B(FK_UNIX)),
 	KEY("backlog", K_INT, backlog, B(FK_UNIX), .def = -1),
+	KEY("ghost", K_BOOL, ghost, 0),
 	KEY("shutdown", K_U32, shutdown, B(FK_UNIX)),
 	KEY("msgs", K_U32, nmsgs, 0),
 	KEY("seals", K_U32, seals, 0, .def = 1),

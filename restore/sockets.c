@@ -103,23 +103,60 @@ static const char *name_of(const struct crfs_file *f)
 	return f->path ?: f->abstract ?: "(unnamed)";
 }
 
+/* is a socket bound behind this file?  (a stale one refuses, ENOENT-like) */
+static bool held(socklen_t len, const struct sockaddr_un *a)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err = s < 0 || !connect(s, (const struct sockaddr *)a, len) ? 0 : errno;
+
+	if (s >= 0)
+		close(s);
+	return err != ECONNREFUSED;
+}
+
+/*
+ * A socket file left by the killed container goes; one a live socket
+ * holds stays, and the restore is refused, unless ours was unlinked
+ * (ghost): then the file there is moved aside while we bind, and ours is
+ * unlinked again, as it was.
+ */
 static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
+	char aside[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	bool moved = false;
 	struct sockaddr_un a;
 	struct stat st;
 	socklen_t len;
+	int ret = 0;
 
 	if (!named(f))
 		return 0;
 	len = addr_of(f, &a);
-	/* the socket file the killed container left behind */
-	if (f->path && !lstat(f->path, &st) && S_ISSOCK(st.st_mode))
-		unlink(f->path);
+	if (len && f->path && !lstat(f->path, &st)) {
+		if (S_ISSOCK(st.st_mode) && !held(len, &a))
+			unlink(f->path);
+		else if (!f->ghost)
+			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
+				    f->path, S_ISSOCK(st.st_mode) ?
+				    "a live socket" : "another file");
+		else {
+			snprintf(aside, sizeof(aside), "%s.crfs-aside", f->path);
+			if (rename(f->path, aside))
+				return FAIL(c->o, "file %u: moving %s aside: %s",
+					    f->id, f->path, strerror(errno));
+			moved = true;
+		}
+	}
 	if (!len || bind(sk, (struct sockaddr *)&a, len))
-		return FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
-			    f->id, f->abstract ? "@" : "", name_of(f),
-			    strerror(errno));
-	return 0;
+		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
+			   f->id, f->abstract ? "@" : "", name_of(f),
+			   strerror(errno));
+	else if (f->ghost)
+		unlink(f->path);
+	if (moved && rename(aside, f->path) && !ret)
+		ret = FAIL(c->o, "file %u: putting %s back: %s", f->id,
+			   f->path, strerror(errno));
+	return ret;
 }
 
 static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,

@@ -181,6 +181,7 @@ struct crfs_file {
 	char *abstract;		/* abstract name, without the leading NUL */
 	size_t abstract_len;	/* it may hold NULs itself */
 	int backlog;		/* listening: listen() backlog; else -1 */
+	bool ghost;		/* bound to a path whose file was removed */
 	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
 	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */

@@ -86,7 +86,7 @@ struct st {
 	int file, file_dup, append, dirfd, del, devnull, opath;
 	off_t dirpos;
 	int pr, pw, fifo_r, fifo_w, pkr, pkw;
-	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx;
+	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx, ghost;
 	struct sockaddr_un tx;	/* adg_tx's name */
 	socklen_t txlen;
 	int acc, client2, ra, rb;
@@ -166,7 +166,7 @@ static void setup_sockets(struct st *s)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	char buf[SK_A];
 	socklen_t alen;
-	int sv[2];
+	int sv[2], fd;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		wl_die("socketpair");
@@ -206,6 +206,16 @@ static void setup_sockets(struct st *s)
 	write_all(s->qb, "packet-1", 8);
 	write_all(s->qb, "p2", 2);
 	shutdown(s->qb, SHUT_WR);
+	/* a listener whose socket file was removed, and another file put
+	 * there: both must stay as they are */
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("ghost.sock"));
+	s->ghost = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s->ghost < 0 || bind(s->ghost, (void *)&a, sizeof(a)) ||
+	    listen(s->ghost, 3) || unlink(a.sun_path))
+		wl_die("ghost listener");
+	fd = open(a.sun_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, "occupant", 8) != 8 || close(fd))
+		wl_die("occupant");
 	/* a listener with a connection not yet accepted */
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("sock"));
 	s->listener = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -509,6 +519,25 @@ static void check_pipes(struct st *s)
 	wl_verdict("pipes", m);
 }
 
+static void check_ghost(struct st *s)
+{
+	struct sockaddr_un a;
+	socklen_t al = sizeof(a);
+	char buf[16] = "";
+	int on = 0, fd;
+	socklen_t ol = sizeof(on);
+
+	if (getsockname(s->ghost, (void *)&a, &al) ||
+	    strcmp(a.sun_path, at("ghost.sock")) ||
+	    getsockopt(s->ghost, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) || !on)
+		wl_fail("sockets.ghost", "the unlinked listener lost its name or backlog");
+	fd = open(at("ghost.sock"), O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) != 8 || memcmp(buf, "occupant", 8))
+		wl_fail("sockets.ghost", "the file now at its path was not left alone");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* the queued datagrams, who sent them, and that the sender hears back */
 static void check_sender(struct st *s)
 {
@@ -585,6 +614,7 @@ static void check_sockets(struct st *s)
 		close(c);
 	}
 	check_sender(s);
+	check_ghost(s);
 	{
 		char ctl[CMSG_SPACE(4 * sizeof(int))], b[16];
 		struct iovec iov = { b, sizeof(b) };
