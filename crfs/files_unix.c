@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <netinet/tcp.h>
 
 #include "files.h"
@@ -109,12 +108,6 @@ static const struct kh_unix *named_listener(struct files_ctx *c,
 	return NULL;
 }
 
-/* sock_diag gives the kernel's own dev_t: 12 bits major, 20 minor */
-static bool same_dev(dev_t st_dev, uint32_t kdev)
-{
-	return major(st_dev) == kdev >> 20 && minor(st_dev) == (kdev & 0xfffff);
-}
-
 static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
 {
 	struct stat st;
@@ -127,8 +120,7 @@ static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
 		cf->path = strndup(u->name, u->namelen);
 		/* the socket file was unlinked (maybe another is there now) */
 		cf->ghost = cf->path && (stat(cf->path, &st) ||
-					 st.st_ino != u->vfs_ino ||
-					 !same_dev(st.st_dev, u->vfs_dev));
+					 !kh_unix_bound_file(u, &st));
 		return NULL;
 	}
 	cf->abstract_len = u->namelen - 1;

@@ -180,6 +180,8 @@ struct kh_unix_queue {
 	size_t nfds;		/* in all chunks */
 };
 int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q);
+/* is st the socket file u was bound to? */
+bool kh_unix_bound_file(const struct kh_unix *u, const struct stat *st);
 /* the same socket name? (a path may be given with or without its NUL) */
 bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <linux/netlink.h>
@@ -225,6 +227,14 @@ static int grow(char **buf, size_t *cap, size_t need)
 		return -ENOMEM;
 	*buf = nb;
 	return 0;
+}
+
+/* sock_diag gives the kernel's own dev_t: 12 bits major, 20 minor */
+bool kh_unix_bound_file(const struct kh_unix *u, const struct stat *st)
+{
+	return u->vfs_ino && st->st_ino == u->vfs_ino &&
+	       major(st->st_dev) == u->vfs_dev >> 20 &&
+	       minor(st->st_dev) == (u->vfs_dev & 0xfffff);
 }
 
 bool kh_unix_same_name(const char *a, int alen, const char *b, int blen)

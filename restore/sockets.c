@@ -32,6 +32,9 @@ struct sock_ctx {
 	int *sender;
 	const struct crfs_file **byino;	/* the sockets, sorted by inode */
 	size_t nsocks;
+	struct kh_unix *host;	/* this host's, for bound files in the way */
+	size_t nhost;
+	bool host_listed;
 };
 
 enum { NONE = -1, BY_NAME = -2 };
@@ -103,15 +106,19 @@ static const char *name_of(const struct crfs_file *f)
 	return f->path ?: f->abstract ?: "(unnamed)";
 }
 
-/* is a socket bound behind this file?  (a stale one refuses, ENOENT-like) */
-static bool held(socklen_t len, const struct sockaddr_un *a)
+/* is a live socket bound to this file?  sock_diag knows, untouched */
+static bool held(struct sock_ctx *c, const struct stat *st)
 {
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int err = s < 0 || !connect(s, (const struct sockaddr *)a, len) ? 0 : errno;
+	size_t i;
 
-	if (s >= 0)
-		close(s);
-	return err != ECONNREFUSED;
+	if (!c->host_listed && !kh_unix_list(&c->host, &c->nhost))
+		c->host_listed = true;
+	if (!c->host_listed)
+		return true;	/* cannot tell: leave it alone */
+	for (i = 0; i < c->nhost; i++)
+		if (kh_unix_bound_file(&c->host[i], st))
+			return true;
+	return false;
 }
 
 /*
@@ -133,7 +140,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 		return 0;
 	len = addr_of(f, &a);
 	if (len && f->path && !lstat(f->path, &st)) {
-		if (S_ISSOCK(st.st_mode) && !held(len, &a))
+		if (S_ISSOCK(st.st_mode) && !held(c, &st))
 			unlink(f->path);
 		else if (!f->ghost)
 			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
@@ -576,5 +583,6 @@ int sockets_open(struct open_ctx *o)
 	free(c.done);
 	free(c.sender);
 	free(c.byino);
+	kh_unix_free(c.host, c.nhost);
 	return ret;
 }
