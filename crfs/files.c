@@ -185,6 +185,22 @@ static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
 	return ret;
 }
 
+/* O_ASYNC: the owner is the description's, so our own copy tells it */
+static int sigio_owner(const struct kh_fd *f, struct crfs_file *cf)
+{
+	struct f_owner_ex o;
+	int fd = kh_steal_fd(f->pid, f->fd), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fcntl(fd, F_GETOWN_EX, &o) || (cf->fsig = fcntl(fd, F_GETSIG)) < 0)
+		ret = -errno;
+	cf->fown = o.pid;
+	cf->fown_type = o.type;
+	close(fd);
+	return ret;
+}
+
 /* what a memfd allows and forbids: F_GET_SEALS through a new open */
 static void memfd_seals(const struct kh_fd *f, struct crfs_file *cf)
 {
@@ -417,6 +433,8 @@ int files_classify(struct files_ctx *c, uint32_t id)
 		why = classify_anon(c, f, cf);
 	else
 		why = "unknown kind of file";
+	if (!why && !err && (cf->flags & O_ASYNC))
+		err = sigio_owner(f, cf);
 	if (why || err)
 		files_report(c, f, why ?: strerror(-err));
 	c->bad[id - 1] = why || err;

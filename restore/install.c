@@ -248,6 +248,66 @@ static void open_pidfds(struct image *img, struct proc_image *p, int err_fd)
 	}
 }
 
+/*
+ * Who turns O_ASYNC on: the kernel notes that holder's fd number, which
+ * the signal's si_fd then carries.  The owner if it holds the file, else
+ * the first holder.
+ */
+static bool async_holder(const struct image *img, const struct crfs_file *f,
+			 const struct proc_image *p)
+{
+	const struct proc_image *o = image_proc(img, f->fown);
+	size_t i;
+
+	if (o && proc_fd_of(o, f->id) >= 0)
+		return o == p;
+	for (i = 0; i < img->nprocs; i++)
+		if (proc_fd_of(&img->procs[i], f->id) >= 0)
+			return &img->procs[i] == p;
+	return false;
+}
+
+/*
+ * SIGIO's target is the description's, set once that process or group
+ * exists (they come up in parallel), then O_ASYNC turned off and on again
+ * from our own fd: crfs-restore's open or F_SETFL noted its table slot.
+ */
+static void set_sigio_owners(struct image *img, struct proc_image *p,
+			     int err_fd)
+{
+	const struct crfs_file *f;
+	struct f_owner_ex o;
+	int tries, fd, fl;
+	bool ours;
+	size_t i;
+
+	for (i = 0; i < p->nfds; i++) {
+		f = &img->files[p->fds[i].file - 1];
+		fd = p->fds[i].fd;
+		if (!(f->flags & O_ASYNC) || !async_holder(img, f, p))
+			continue;
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_ASYNC) ||
+		    fcntl(fd, F_SETFL, fl | O_ASYNC))
+			child_fail(err_fd, "fd %d: O_ASYNC: %m", fd);
+		if (!f->fown)
+			continue;
+		o.type = f->fown_type;
+		o.pid = image_vpid(img, f->fown);
+		ours = image_proc(img, f->fown);
+		for (tries = 0; fcntl(fd, F_SETOWN_EX, &o); tries++) {
+			if (errno != ESRCH || (ours && tries == 500))
+				child_fail(err_fd, "fd %d: SIGIO owner %d: %m",
+					   fd, o.pid);
+			if (!ours)
+				break;	/* gone from outside: nobody gets it */
+			usleep(10000);
+		}
+		if (f->fsig && fcntl(fd, F_SETSIG, f->fsig))
+			child_fail(err_fd, "fd %d: F_SETSIG %d: %m", fd, f->fsig);
+	}
+}
+
 void files_install(struct image *img, struct proc_image *p,
 		   struct helper_fds *h)
 {
@@ -259,6 +319,7 @@ void files_install(struct image *img, struct proc_image *p,
 	nb = borrow_targets(img, p, &b, err_fd);
 	install_fds(img, p, nb, err_fd);
 	open_pidfds(img, p, err_fd);
+	set_sigio_owners(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
 		    img->files[i].session == p->pid && p->attr.sid == p->pid)

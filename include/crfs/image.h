@@ -174,6 +174,11 @@ struct crfs_file {
 	uint64_t data;		/* bytes in fdata/ID (0: no such file) */
 	uint32_t seals;		/* a memfd's F_GET_SEALS (F_SEAL_SEAL: none
 				 * can be added, the default) */
+	/* O_ASYNC: who gets SIGIO, as F_GETOWN_EX says (a pid of ours, or
+	 * a group's), and which signal (F_GETSIG, 0: SIGIO) */
+	pid_t fown;
+	int fown_type;
+	int fsig;
 	uint32_t pipe_size;	/* pipe, fifo: F_GETPIPE_SZ */
 	/* unix */
 	enum crfs_sock_type sock_type;

@@ -85,7 +85,7 @@ enum {
 struct st {
 	int file, file_dup, append, dirfd, del, devnull, opath;
 	off_t dirpos;
-	int pr, pw, fifo_r, fifo_w, pkr, pkw;
+	int pr, pw, fifo_r, fifo_w, pkr, pkw, ar, aw;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx, ghost;
 	struct sockaddr_un tx;	/* adg_tx's name */
 	socklen_t txlen;
@@ -159,6 +159,42 @@ static void setup_pipes(struct st *s)
 		wl_die("packet pipe");
 	s->pkr = p[0];
 	s->pkw = p[1];
+	/* O_ASYNC: SIGRTMIN+5 to us when the pipe gets data */
+	if (pipe2(p, O_NONBLOCK) || fcntl(p[0], F_SETOWN, getpid()) ||
+	    fcntl(p[0], F_SETSIG, SIGRTMIN + 5) ||
+	    fcntl(p[0], F_SETFL, O_NONBLOCK | O_ASYNC))
+		wl_die("O_ASYNC pipe");
+	s->ar = p[0];
+	s->aw = p[1];
+}
+
+static volatile sig_atomic_t sigio_fd = -1;
+
+static void on_sigio(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	sigio_fd = si->si_fd;
+}
+
+/* the pipe's owner and signal, and a write that raises it */
+static void check_sigio(struct st *s)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigio,
+				.sa_flags = SA_SIGINFO };
+	char c;
+
+	sigaction(SIGRTMIN + 5, &sa, NULL);
+	if (fcntl(s->ar, F_GETOWN) != getpid() ||
+	    fcntl(s->ar, F_GETSIG) != SIGRTMIN + 5 ||
+	    !(fcntl(s->ar, F_GETFL) & O_ASYNC))
+		wl_fail("pipes.sigio", "owner %d, signal %d, flags %#x",
+			fcntl(s->ar, F_GETOWN), fcntl(s->ar, F_GETSIG),
+			fcntl(s->ar, F_GETFL));
+	else if (write(s->aw, "s", 1) != 1 || read(s->ar, &c, 1) != 1 ||
+		 sigio_fd != s->ar)
+		wl_fail("pipes.sigio", "no signal for fd %d (got one for %d)",
+			s->ar, (int)sigio_fd);
 }
 
 static void setup_sockets(struct st *s)
@@ -513,6 +549,7 @@ static void check_pipes(struct st *s)
 	    write(s->pkw, "jk", 2) != 2 || read(s->pkr, buf + 8, 100) != 1 ||
 	    read(s->pkr, buf + 9, 100) != 2 || memcmp(buf, "abcdefghijk", 11))
 		wl_fail("pipes.packets", "packet boundaries lost");
+	check_sigio(s);
 	write_all(s->fifo_w, "x", 1);
 	if (read(s->fifo_r, buf, 2) != 1)
 		wl_fail("pipes.fifo_connected", "the ends are not one FIFO");
