@@ -354,6 +354,38 @@ int files_resolve_inflight(struct files_ctx *c, uint32_t *classified)
 	return ret;
 }
 
+/* a netlink socket with nothing queued; any other family is refused */
+static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
+				  int *err)
+{
+	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
+	socklen_t len = sizeof(dom);
+	struct kh_netlink nl;
+	const char *why;
+
+	if (sk < 0 || getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len) ||
+	    dom != AF_NETLINK) {
+		if (sk >= 0)
+			close(sk);
+		return kh_socket_family(f->pid, f->fd);
+	}
+	why = kh_netlink_read(sk, &nl, err);
+	close(sk);
+	if (why || *err)
+		return why;
+	cf->kind = FK_NETLINK;
+	cf->sock_type = nl.type == SOCK_DGRAM ? SOCK_T_DGRAM : SOCK_T_RAW;
+	cf->protocol = nl.protocol;
+	cf->portid = nl.portid;
+	cf->dst_portid = nl.dst_portid;
+	cf->dst_group = nl.dst_group;
+	cf->groups = nl.groups;
+	cf->nlflags = nl.flags;
+	cf->sndbuf = nl.sndbuf;
+	cf->rcvbuf = nl.rcvbuf;
+	return NULL;
+}
+
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err)
 {
@@ -368,7 +400,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->ino = f->st.st_ino;
 	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
 	if (!u)
-		return kh_socket_family(f->pid, f->fd);
+		return classify_other(f, cf, err);
 	cf->kind = FK_UNIX;
 	switch (u->type) {
 	case SOCK_STREAM:

@@ -187,6 +187,20 @@ bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);
 
 const char *kh_socket_family(pid_t pid, int fd);
+
+/* netlink.c: a netlink socket (our copy, sk) */
+#define KH_NL_NOPTS 7
+extern const int kh_netlink_opts[KH_NL_NOPTS];
+struct kh_netlink {
+	int type, protocol;
+	uint32_t portid;		/* bound to; 0: never bound */
+	uint32_t dst_portid, dst_group;	/* connect()ed to */
+	uint64_t groups;		/* groups 1..64 joined, bit n-1 */
+	uint32_t flags;			/* bit i: kh_netlink_opts[i] on */
+	int sndbuf, rcvbuf;
+};
+/* NULL, or why it cannot be checkpointed; *err for a failure */
+const char *kh_netlink_read(int sk, struct kh_netlink *nl, int *err);
 struct kh_unix_opts {
 	int sndbuf, rcvbuf, passcred, peek_off;
 	uint64_t rcvtimeo, sndtimeo;	/* microseconds */

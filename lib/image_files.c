@@ -20,10 +20,11 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_EVENTFD] = "eventfd", [FK_TIMERFD] = "timerfd",
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
-	[FK_PIDFD] = "pidfd",
+	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink",
 };
 
-static const char *const sock_names[] = { "stream", "dgram", "seqpacket" };
+static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
+#define NSOCK ((int)(sizeof(sock_names) / sizeof(sock_names[0])))
 
 const char *file_kind_name(enum crfs_file_kind k)
 {
@@ -66,7 +67,13 @@ static const struct file_key keys[] = {
 	KEY("ino", K_U64, ino, B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
 				  B(FK_DELETED)),
 	KEY("pipe_size", K_U32, pipe_size, B(FK_PIPE) | B(FK_FIFO)),
-	KEY("type", K_SOCK, sock_type, B(FK_UNIX)),
+	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK)),
+	KEY("proto", K_INT, protocol, B(FK_NETLINK)),
+	KEY("portid", K_U32, portid, 0),
+	KEY("dst_portid", K_U32, dst_portid, 0),
+	KEY("dst_group", K_U32, dst_group, 0),
+	KEY("groups", K_U64_HEX, groups, 0),
+	KEY("nlflags", K_U32, nlflags, 0),
 	KEY("peer", K_U64, peer, B(FK_UNIX)),
 	KEY("backlog", K_INT, backlog, B(FK_UNIX), .def = -1),
 	KEY("ghost", K_BOOL, ghost, 0),
@@ -110,6 +117,7 @@ static const struct file_key keys[] = {
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= 64, "a line's keys are a 64-bit set");
 
 /* a numeric key's value, to compare with its default */
 static int64_t key_value(const struct crfs_file *f, const struct file_key *k)
@@ -230,9 +238,9 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 		*(bool *)p = v[0] == '1';
 		return 0;
 	case K_SOCK:
-		for (i = 0; i < 3 && strcmp(v, sock_names[i]); i++)
+		for (i = 0; i < NSOCK && strcmp(v, sock_names[i]); i++)
 			;
-		if (i == 3)
+		if (i == NSOCK)
 			return text_error(t, "unknown socket type '%s'", v);
 		f->sock_type = i;
 		return 0;
@@ -305,6 +313,12 @@ static int parse_file_line(struct crfs_text *t, char *line,
 					  kind_names[f->kind], keys[k].name);
 	if (f->path && f->path[0] != '/')
 		return text_error(t, "path is not absolute");
+	if (f->kind == FK_UNIX && f->sock_type == SOCK_T_RAW)
+		return text_error(t, "a unix socket of socket type raw");
+	if (f->kind == FK_NETLINK && f->sock_type != SOCK_T_RAW &&
+	    f->sock_type != SOCK_T_DGRAM)
+		return text_error(t, "a netlink socket of socket type %s",
+				  sock_names[f->sock_type]);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Between the parts of crfs-restore that make the image's open files:
- * files.c (the table), sockets.c, pty.c, install.c (each child's side).
+ * files.c (the table), sockets.c, netlink.c, pty.c, install.c (each
+ * child's side).
  */
 #ifndef CRFS_RESTORE_FILES_H
 #define CRFS_RESTORE_FILES_H
@@ -41,6 +42,9 @@ int write_all(int fd, const char *buf, size_t len);
 
 /* sockets.c: every unix socket of the image, into the table */
 int sockets_open(struct open_ctx *o);
+
+/* netlink.c */
+int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);

@@ -40,7 +40,8 @@ struct sock_ctx {
 enum { NONE = -1, BY_NAME = -2 };
 
 
-static const int sock_types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+static const int sock_types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET,
+				  SOCK_RAW };
 
 
 static int cmp_sock(const void *a, const void *b)

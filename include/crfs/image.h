@@ -158,10 +158,11 @@ enum crfs_file_kind {
 	FK_PTMX,		/* pseudo-terminal master, /dev/pts/INDEX's */
 	FK_PTS,			/* pseudo-terminal slave /dev/pts/INDEX */
 	FK_PIDFD,		/* a pidfd of a process of the container */
+	FK_NETLINK,		/* a netlink socket with nothing queued */
 	FK_COUNT,
 };
 
-enum crfs_sock_type { SOCK_T_STREAM, SOCK_T_DGRAM, SOCK_T_SEQPACKET };
+enum crfs_sock_type { SOCK_T_STREAM, SOCK_T_DGRAM, SOCK_T_SEQPACKET, SOCK_T_RAW };
 
 struct crfs_file {
 	uint32_t id;
@@ -172,6 +173,11 @@ struct crfs_file {
 	char *path;		/* file, chr, deleted, fifo; a socket's path */
 	uint64_t ino;		/* pipe, fifo, socket: the object's inode */
 	uint64_t data;		/* bytes in fdata/ID (0: no such file) */
+	/* netlink */
+	int protocol;
+	uint32_t portid, dst_portid, dst_group;
+	uint64_t groups;	/* groups 1..64 joined, bit n-1 */
+	uint32_t nlflags;	/* options on, as kh_netlink_opts */
 	uint32_t seals;		/* a memfd's F_GET_SEALS (F_SEAL_SEAL: none
 				 * can be added, the default) */
 	/* O_ASYNC: who gets SIGIO, as F_GETOWN_EX says (a pid of ours, or

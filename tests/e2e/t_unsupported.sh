@@ -2,18 +2,23 @@
 # SPDX-License-Identifier: MIT
 #
 # A process holding something crfs cannot checkpoint (an inet socket, a
-# netlink socket):
+# packet socket, a netlink socket with replies queued):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
 # if nothing happened: its pipe or socket still carries data.
 . "$(dirname "$0")/lib.sh"
 
 read -r -d '' SCRIPT <<'EOS'
-import os, signal, socket, sys, time
+import os, signal, socket, struct, sys, time
 
 os.setsid()
 if sys.argv[1] == "netlink":
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    # RTM_GETLINK dump, its answer left unread
+    nl.send(struct.pack("=LHHLL", 32, 18, 0x301, 1, 0) + bytes(16))
+    rfd, wfd = os.pipe()
+elif sys.argv[1] == "packet":
+    pk = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
     rfd, wfd = os.pipe()
 else:
     a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -47,7 +52,7 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 crfs_mount
-for kind in inet netlink; do
+for kind in inet packet netlink; do
 	log=$T_DIR/$kind.log
 	start_workload "$log" "$PY" -c "$SCRIPT" "$kind"
 	pid=$WL_PID

@@ -594,8 +594,12 @@ Test(errors, files_bad_lines)
 	expect_files_error("1 eventfd flags=02 count\n", "key=value");
 	expect_files_error("2 eventfd flags=02 count=0x1 semaphore=1\n",
 			   "count up from 1");
-	expect_files_error("1 unix flags=02 ino=1 type=raw peer=0 backlog=-1 shutdown=0\n",
+	expect_files_error("1 unix flags=02 ino=1 type=sticky peer=0 backlog=-1 shutdown=0\n",
 			   "socket type");
+	expect_files_error("1 unix flags=02 ino=1 type=raw peer=0 backlog=-1 shutdown=0 sndbuf=1 rcvbuf=1\n",
+			   "socket type raw");
+	expect_files_error("1 netlink flags=02 type=stream proto=0\n",
+			   "socket type stream");
 }
 
 Test(errors, lists_bad_lines)
