@@ -140,20 +140,20 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	if (!named(f))
 		return 0;
 	len = addr_of(f, &a);
-	if (len && f->path && !lstat(f->path, &st)) {
-		if (S_ISSOCK(st.st_mode) && !held(c, &st))
-			unlink(f->path);
-		else if (!f->ghost)
+	/* a ghost's path was not its own: whatever is there stays (it may
+	 * be another socket of this very image, bound a moment ago) */
+	if (len && f->path && !lstat(f->path, &st) && f->ghost) {
+		snprintf(aside, sizeof(aside), "%s.crfs-aside", f->path);
+		if (rename(f->path, aside))
+			return FAIL(c->o, "file %u: moving %s aside: %s",
+				    f->id, f->path, strerror(errno));
+		moved = true;
+	} else if (len && f->path && !lstat(f->path, &st)) {
+		if (!S_ISSOCK(st.st_mode) || held(c, &st))
 			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
 				    f->path, S_ISSOCK(st.st_mode) ?
 				    "a live socket" : "another file");
-		else {
-			snprintf(aside, sizeof(aside), "%s.crfs-aside", f->path);
-			if (rename(f->path, aside))
-				return FAIL(c->o, "file %u: moving %s aside: %s",
-					    f->id, f->path, strerror(errno));
-			moved = true;
-		}
+		unlink(f->path);
 	}
 	if (!len || bind(sk, (struct sockaddr *)&a, len))
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",

@@ -87,6 +87,7 @@ struct st {
 	off_t dirpos;
 	int pr, pw, fifo_r, fifo_w, pkr, pkw, ar, aw;
 	int sa, sb, da, db, qa, qb, listener, client, adg, adg_tx, ghost;
+	int g2a, g2b;		/* a listener, and the one bound after it */
 	struct sockaddr_un tx;	/* adg_tx's name */
 	socklen_t txlen;
 	int acc, client2, ra, rb;
@@ -252,6 +253,14 @@ static void setup_sockets(struct st *s)
 	fd = open(a.sun_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0 || write(fd, "occupant", 8) != 8 || close(fd))
 		wl_die("occupant");
+	/* a server that bound a new listener where its old one's file was */
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("ghost2.sock"));
+	s->g2a = socket(AF_UNIX, SOCK_STREAM, 0);
+	s->g2b = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(s->g2a, (void *)&a, sizeof(a)) || listen(s->g2a, 3) ||
+	    unlink(a.sun_path) || bind(s->g2b, (void *)&a, sizeof(a)) ||
+	    listen(s->g2b, 3))
+		wl_die("rebound listener");
 	/* a listener with a connection not yet accepted */
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("sock"));
 	s->listener = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -556,6 +565,21 @@ static void check_pipes(struct st *s)
 	wl_verdict("pipes", m);
 }
 
+/* a connection to the path reaches the newer listener only */
+static void check_rebound(struct st *s)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct pollfd p[2] = { { s->g2a, POLLIN, 0 }, { s->g2b, POLLIN, 0 } };
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at("ghost2.sock"));
+	if (connect(c, (void *)&a, sizeof(a)) || poll(p, 2, 1000) != 1 ||
+	    !(p[1].revents & POLLIN))
+		wl_fail("sockets.rebound", "the path does not lead to the newer listener: %s",
+			strerror(errno));
+	close(c);
+}
+
 static void check_ghost(struct st *s)
 {
 	struct sockaddr_un a;
@@ -573,6 +597,7 @@ static void check_ghost(struct st *s)
 		wl_fail("sockets.ghost", "the file now at its path was not left alone");
 	if (fd >= 0)
 		close(fd);
+	check_rebound(s);
 }
 
 /* the queued datagrams, who sent them, and that the sender hears back */
