@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include "files.h"
 #include "crfs/array.h"
@@ -354,23 +356,11 @@ int files_resolve_inflight(struct files_ctx *c, uint32_t *classified)
 	return ret;
 }
 
-/* a netlink socket with nothing queued; any other family is refused */
-static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
-				  int *err)
+static const char *classify_netlink(int sk, struct crfs_file *cf, int *err)
 {
-	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
-	socklen_t len = sizeof(dom);
 	struct kh_netlink nl;
-	const char *why;
+	const char *why = kh_netlink_read(sk, &nl, err);
 
-	if (sk < 0 || getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len) ||
-	    dom != AF_NETLINK) {
-		if (sk >= 0)
-			close(sk);
-		return kh_socket_family(f->pid, f->fd);
-	}
-	why = kh_netlink_read(sk, &nl, err);
-	close(sk);
 	if (why || *err)
 		return why;
 	cf->kind = FK_NETLINK;
@@ -384,6 +374,56 @@ static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
 	cf->sndbuf = nl.sndbuf;
 	cf->rcvbuf = nl.rcvbuf;
 	return NULL;
+}
+
+static char *addr_text(const struct sockaddr_storage *ss)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+
+	kh_inet_addr_str(ss, buf, sizeof(buf));
+	return strdup(buf);
+}
+
+static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
+{
+	struct kh_inet in;
+	const char *why = kh_inet_read(sk, &in, err);
+
+	if (why || *err)
+		return why;
+	cf->kind = FK_INET;
+	cf->sock_type = in.type == SOCK_STREAM ? SOCK_T_STREAM : SOCK_T_DGRAM;
+	cf->protocol = in.protocol;
+	cf->backlog = in.backlog;
+	cf->inopts = in.opts;
+	cf->sndbuf = in.sndbuf;
+	cf->rcvbuf = in.rcvbuf;
+	cf->addr = addr_text(&in.addr);
+	cf->dst = in.connected ? addr_text(&in.peer) : NULL;
+	if (!cf->addr || (in.connected && !cf->dst))
+		*err = -ENOMEM;
+	return NULL;
+}
+
+/* netlink and inet sockets as far as supported; other families refused */
+static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
+				  int *err)
+{
+	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
+	socklen_t len = sizeof(dom);
+	const char *why;
+
+	if (sk >= 0 && getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		dom = -1;
+	if (dom == AF_NETLINK)
+		why = classify_netlink(sk, cf, err);
+	else if (dom == AF_INET || dom == AF_INET6)
+		why = classify_inet(sk, cf, err);
+	else
+		why = kh_socket_family(f->pid, f->fd);
+	if (sk >= 0)
+		close(sk);
+	return why;
 }
 
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/user.h>
 
@@ -187,6 +188,25 @@ bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);
 
 const char *kh_socket_family(pid_t pid, int fd);
+
+/* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
+struct kh_sockopt {
+	int level, name;
+};
+#define KH_INET_NOPTS 6
+extern const struct kh_sockopt kh_inet_opts[KH_INET_NOPTS];
+struct kh_inet {
+	int type, protocol;
+	struct sockaddr_storage addr, peer;	/* bound to; connected to */
+	bool connected;
+	int backlog;			/* listening: its backlog; else -1 */
+	uint32_t opts;			/* bit i: kh_inet_opts[i] on */
+	int sndbuf, rcvbuf;
+};
+const char *kh_inet_read(int sk, struct kh_inet *in, int *err);
+int kh_inet_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
+		       socklen_t *len);
 
 /* netlink.c: a netlink socket (our copy, sk) */
 #define KH_NL_NOPTS 7

@@ -20,7 +20,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_EVENTFD] = "eventfd", [FK_TIMERFD] = "timerfd",
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
-	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink",
+	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -67,8 +67,11 @@ static const struct file_key keys[] = {
 	KEY("ino", K_U64, ino, B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
 				  B(FK_DELETED)),
 	KEY("pipe_size", K_U32, pipe_size, B(FK_PIPE) | B(FK_FIFO)),
-	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK)),
-	KEY("proto", K_INT, protocol, B(FK_NETLINK)),
+	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK) | B(FK_INET)),
+	KEY("proto", K_INT, protocol, B(FK_NETLINK) | B(FK_INET)),
+	KEY("addr", K_STR, addr, 0),
+	KEY("dst", K_STR, dst, 0),
+	KEY("inopts", K_U32, inopts, 0),
 	KEY("portid", K_U32, portid, 0),
 	KEY("dst_portid", K_U32, dst_portid, 0),
 	KEY("dst_group", K_U32, dst_group, 0),
@@ -201,6 +204,8 @@ static void free_file(struct crfs_file *f)
 	free(f->termios);
 	free(f->winsize);
 	free(f->peername);
+	free(f->addr);
+	free(f->dst);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -315,6 +320,10 @@ static int parse_file_line(struct crfs_text *t, char *line,
 		return text_error(t, "path is not absolute");
 	if (f->kind == FK_UNIX && f->sock_type == SOCK_T_RAW)
 		return text_error(t, "a unix socket of socket type raw");
+	if (f->kind == FK_INET && f->sock_type != SOCK_T_STREAM &&
+	    f->sock_type != SOCK_T_DGRAM)
+		return text_error(t, "an inet socket of socket type %s",
+				  sock_names[f->sock_type]);
 	if (f->kind == FK_NETLINK && f->sock_type != SOCK_T_RAW &&
 	    f->sock_type != SOCK_T_DGRAM)
 		return text_error(t, "a netlink socket of socket type %s",

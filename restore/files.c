@@ -463,6 +463,8 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 		return 0;	/* by each holder, once its process exists */
 	case FK_NETLINK:
 		return open_netlink(c, f);
+	case FK_INET:
+		return open_inet(c, f);
 	default:
 		return FAIL(c, "file %u: unknown kind", f->id);
 	}

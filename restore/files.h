@@ -43,8 +43,9 @@ int write_all(int fd, const char *buf, size_t len);
 /* sockets.c: every unix socket of the image, into the table */
 int sockets_open(struct open_ctx *o);
 
-/* netlink.c */
+/* netlink.c, inet.c */
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
+int open_inet(struct open_ctx *c, const struct crfs_file *f);
 
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);

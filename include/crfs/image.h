@@ -159,6 +159,7 @@ enum crfs_file_kind {
 	FK_PTS,			/* pseudo-terminal slave /dev/pts/INDEX */
 	FK_PIDFD,		/* a pidfd of a process of the container */
 	FK_NETLINK,		/* a netlink socket with nothing queued */
+	FK_INET,		/* TCP listening or unconnected, UDP, idle */
 	FK_COUNT,
 };
 
@@ -173,7 +174,10 @@ struct crfs_file {
 	char *path;		/* file, chr, deleted, fifo; a socket's path */
 	uint64_t ino;		/* pipe, fifo, socket: the object's inode */
 	uint64_t data;		/* bytes in fdata/ID (0: no such file) */
-	/* netlink */
+	/* inet: "IP:PORT" or "[IP6]:PORT" bound to, connected to (UDP) */
+	char *addr, *dst;
+	uint32_t inopts;	/* options on, as kh_inet_opts */
+	/* netlink, inet */
 	int protocol;
 	uint32_t portid, dst_portid, dst_group;
 	uint64_t groups;	/* groups 1..64 joined, bit n-1 */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A process holding something crfs cannot checkpoint (an inet socket, a
+# A process holding something crfs cannot checkpoint (a TCP connection, a
 # packet socket, a netlink socket with replies queued):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
@@ -68,9 +68,13 @@ for kind in inet packet netlink; do
 	grep -q 'Input/output error' "$T_DIR/cp.err" ||
 		fail "$kind: cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
 	ctl=$(ctl_read "un-$kind")
-	echo "$ctl" | grep -qi "$kind" ||
+	case $kind in
+	inet) what="TCP connections" ;;
+	*) what=$kind ;;
+	esac
+	echo "$ctl" | grep -qi "$what" ||
 		fail "$kind: ctl does not name the $kind: $(echo "$ctl" | tr '\n' '|')"
-	note "$kind: ctl says: $(echo "$ctl" | grep -i "$kind" | head -n 1)"
+	note "$kind: ctl says: $(echo "$ctl" | grep -i "$what" | head -n 1)"
 
 	cr_thaw "un-$kind"
 	sleep 0.3

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An IPv4 or IPv6 socket that holds no connection: a TCP socket that is
+ * listening with nothing waiting to be accepted, or not yet connected; a
+ * UDP socket, bound or connected, with nothing queued.  Anything more
+ * (connections, queued datagrams, other protocols) is refused by name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "kh.h"
+
+/* the boolean options, bit i for kh_inet_opts[i] */
+const struct kh_sockopt kh_inet_opts[KH_INET_NOPTS] = {
+	{ SOL_SOCKET, SO_REUSEADDR }, { SOL_SOCKET, SO_REUSEPORT },
+	{ SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_BROADCAST },
+	{ IPPROTO_IPV6, IPV6_V6ONLY }, { IPPROTO_TCP, TCP_NODELAY },
+};
+
+/* "1.2.3.4:80", "[::1]:80"; "" for the unbound any address, port 0 */
+int kh_inet_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in *a4 = (const void *)ss;
+	const struct sockaddr_in6 *a6 = (const void *)ss;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof(ip));
+		return snprintf(buf, len, "%s:%u", ip, ntohs(a4->sin_port));
+	}
+	inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof(ip));
+	return snprintf(buf, len, "[%s]:%u", ip, ntohs(a6->sin6_port));
+}
+
+int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	struct sockaddr_in *a4 = (void *)ss;
+	struct sockaddr_in6 *a6 = (void *)ss;
+	char ip[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	unsigned port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || (size_t)(colon - s) >= sizeof(ip))
+		return -EINVAL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port > 65535)
+		return -EINVAL;
+	memcpy(ip, s, colon - s);
+	ip[colon - s] = '\0';
+	if (ip[0] == '[' && ip[colon - s - 1] == ']') {
+		ip[colon - s - 1] = '\0';
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+		return inet_pton(AF_INET6, ip + 1, &a6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(port);
+	*len = sizeof(*a4);
+	return inet_pton(AF_INET, ip, &a4->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+/* field (0-based) of a sysctl file of numbers; -1 if unreadable */
+static long sysctl_field(const char *path, int field)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+	int i;
+
+	for (i = 0; f && i <= field; i++)
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Buffer sizes the program never set are left out: setting one locks it
+ * (and a listener passes the lock to every connection it accepts), which
+ * turns TCP's autotuning off.
+ */
+static void default_buffers(struct kh_inet *in)
+{
+	bool tcp = in->protocol == IPPROTO_TCP;
+
+	if (in->sndbuf == sysctl_field(tcp ? "/proc/sys/net/ipv4/tcp_wmem" :
+				       "/proc/sys/net/core/wmem_default", tcp))
+		in->sndbuf = 0;
+	if (in->rcvbuf == sysctl_field(tcp ? "/proc/sys/net/ipv4/tcp_rmem" :
+				       "/proc/sys/net/core/rmem_default", tcp))
+		in->rcvbuf = 0;
+}
+
+static const char *tcp_state(int sk, struct kh_inet *in)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l))
+		return "cannot read its TCP state";
+	if (ti.tcpi_state == TCP_LISTEN) {
+		if (ti.tcpi_unacked)	/* a listener's accept queue */
+			return "a listening TCP socket with connections not yet accepted is not supported yet";
+		in->backlog = ti.tcpi_sacked;
+		return NULL;
+	}
+	if (ti.tcpi_state != TCP_CLOSE)
+		return "TCP connections are not supported yet";
+	return NULL;
+}
+
+const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
+{
+	socklen_t l = sizeof(int), al = sizeof(in->addr);
+	const char *why = NULL;
+	int i, v;
+	char c;
+
+	memset(in, 0, sizeof(*in));
+	in->backlog = -1;
+	*err = 0;
+	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &in->type, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &in->protocol, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &in->sndbuf, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &in->rcvbuf, &l) ||
+	    getsockname(sk, (struct sockaddr *)&in->addr, &al)) {
+		*err = -errno;
+		return NULL;
+	}
+	if (in->type == SOCK_STREAM && in->protocol == IPPROTO_TCP)
+		why = tcp_state(sk, in);
+	else if (in->type == SOCK_DGRAM && in->protocol == IPPROTO_UDP) {
+		if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+			why = "a UDP socket with datagrams queued is not supported yet";
+		al = sizeof(in->peer);
+		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
+	} else
+		why = "inet sockets other than TCP and UDP are not supported yet";
+	default_buffers(in);
+	for (i = 0; !why && i < KH_INET_NOPTS; i++) {
+		l = sizeof(v);
+		if (!getsockopt(sk, kh_inet_opts[i].level, kh_inet_opts[i].name,
+				&v, &l) && v)
+			in->opts |= 1u << i;
+	}
+	return why;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A TCP or UDP socket with no connection, again: its options, the address
+ * and port it was bound to (free again once the killed process is gone),
+ * listening with its backlog, or a UDP socket connected to its peer.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "kh.h"
+#include "files.h"
+
+static int set_opts(int sk, uint32_t opts)
+{
+	int i, v;
+
+	for (i = 0; i < KH_INET_NOPTS; i++) {
+		v = opts >> i & 1;
+		/* the stream and v6 options exist only where they apply */
+		if (setsockopt(sk, kh_inet_opts[i].level, kh_inet_opts[i].name,
+			       &v, sizeof(v)) && v)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bound with SO_REUSEADDR whatever it had: its own closed connections may
+ * linger in TIME_WAIT on that port; then the option as it was.
+ */
+static int bind_to(int sk, const struct crfs_file *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, was = f->inopts & 1;
+
+	if (kh_inet_addr_parse(f->addr, &ss, &len))
+		return errno = EINVAL, -1;
+	if (((struct sockaddr_in *)&ss)->sin_port == 0)
+		return 0;	/* never bound */
+	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(sk, (struct sockaddr *)&ss, len))
+		return -1;
+	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
+}
+
+static int connect_to(int sk, const struct crfs_file *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (kh_inet_addr_parse(f->dst, &ss, &len))
+		return errno = EINVAL, -1;
+	return connect(sk, (struct sockaddr *)&ss, len);
+}
+
+int open_inet(struct open_ctx *c, const struct crfs_file *f)
+{
+	int fam = f->addr && f->addr[0] == '[' ? AF_INET6 : AF_INET;
+	int type = f->sock_type == SOCK_T_STREAM ? SOCK_STREAM : SOCK_DGRAM;
+	int sk = socket(fam, type | SOCK_CLOEXEC, f->protocol);
+	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2;
+	const char *step = "socket";
+
+	if (!f->addr)
+		return FAIL(c, "file %u: inet socket without 'addr'", f->id);
+	if (sk < 0)
+		goto fail;
+	step = "set its options";
+	if (set_opts(sk, f->inopts))
+		goto fail;
+	step = "bind";
+	if (bind_to(sk, f))
+		goto fail;
+	step = "listen";
+	if (f->backlog >= 0 && listen(sk, f->backlog))
+		goto fail;
+	step = "connect";
+	if (f->dst && connect_to(sk, f))
+		goto fail;
+	step = "set its buffer sizes and flags";
+	if ((snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd))) ||
+	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv))) ||
+	    fcntl(sk, F_SETFL, f->flags))
+		goto fail;
+	return place(c, f, sk);
+fail:
+	if (sk >= 0)
+		close(sk);
+	return FAIL(c, "file %u (%s %s): %s: %s", f->id,
+		    type == SOCK_STREAM ? "TCP" : "UDP", f->addr, step,
+		    strerror(errno));
+}
