@@ -332,7 +332,7 @@ int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q)
 	return ret;
 }
 
-/* why a socket that is not a unix socket cannot be checkpointed */
+/* why a socket of another family cannot be checkpointed */
 const char *kh_socket_family(pid_t pid, int fd)
 {
 	int sk = kh_steal_fd(pid, fd), dom = -1;
@@ -352,7 +352,7 @@ const char *kh_socket_family(pid_t pid, int fd)
 	case AF_PACKET:
 		return "packet sockets are not supported";
 	default:
-		return "only unix sockets are supported";
+		return "sockets of this family are not supported";
 	}
 }
 
