@@ -266,23 +266,23 @@ static char *path_of(const struct container *c, const char *rest)
  * What the kernel holds of c: ctl and, with all, every snapshot file.  It
  * asks again at the next stat or read; an open reaches us anyway.
  */
-static void forget(struct registry *r, struct container *c, bool all)
+static bool forget(struct registry *r, struct container *c, bool all, int ms)
 {
 	size_t i, n = 0, max = 1 + (all && c->snap ? c->snap->nentries : 0);
 	char **paths;
 
 	if (!r->fs || !(paths = malloc(max * sizeof(*paths))))
-		return;
+		return true;
 	for (i = 0; i < max; i++)
 		if ((paths[n] = path_of(c, i ? c->snap->entries[i - 1].path :
 					   CRFS_F_CTL)))
 			n++;
-	inval_paths(r->fs, paths, n, INVAL_WAIT_MS);
+	return inval_paths(r->fs, paths, n, ms);
 }
 
 static void forget_container(struct registry *r, struct container *c)
 {
-	forget(r, c, true);
+	forget(r, c, true, INVAL_WAIT_MS);
 }
 
 static int fs_write(const char *path, const char *data, size_t size,
@@ -291,6 +291,7 @@ static int fs_write(const char *path, const char *data, size_t size,
 	struct handle *h = (void *)(uintptr_t)fi->fh;
 	struct container *c = registry_find_id(reg(), h->cid);
 	char cmd[256];
+	bool caught_up;
 	int ret;
 
 	(void)path;
@@ -303,9 +304,10 @@ static int fs_write(const char *path, const char *data, size_t size,
 		return -EINVAL;
 	memcpy(cmd, data, size);
 	cmd[size] = '\0';
-	forget(reg(), c, true);
+	/* a worker stuck behind a reader stays stuck: wait for it once */
+	caught_up = forget(reg(), c, true, INVAL_WAIT_MS);
 	ret = container_command(c, cmd);
-	forget(reg(), c, false);
+	forget(reg(), c, false, caught_up ? INVAL_WAIT_MS : 0);
 	return ret ? ret : (int)size;
 }
 

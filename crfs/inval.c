@@ -95,15 +95,15 @@ static int append(struct inval *iv, char **paths, size_t n)
 	return 0;
 }
 
-void inval_paths(struct inval *iv, char **paths, size_t n, int ms)
+bool inval_paths(struct inval *iv, char **paths, size_t n, int ms)
 {
 	struct timespec until;
 	uint64_t mine;
-	bool fresh;
+	bool fresh, done;
 
 	if (!iv->running || !n) {
 		free_paths(paths, n);
-		return;
+		return true;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
@@ -117,7 +117,7 @@ void inval_paths(struct inval *iv, char **paths, size_t n, int ms)
 	if (append(iv, paths, n)) {
 		pthread_mutex_unlock(&iv->lock);
 		free_paths(paths, n);
-		return;
+		return true;
 	}
 	if (fresh)
 		iv->queued++;
@@ -126,5 +126,7 @@ void inval_paths(struct inval *iv, char **paths, size_t n, int ms)
 	while (iv->finished < mine &&
 	       pthread_cond_timedwait(&iv->done, &iv->lock, &until) != ETIMEDOUT)
 		;
+	done = iv->finished >= mine;
 	pthread_mutex_unlock(&iv->lock);
+	return done;
 }

@@ -28,8 +28,9 @@ int inval_start(struct inval *iv, struct fuse *fuse);
 void inval_stop(struct inval *iv);
 /*
  * Hands over paths (and their strings) and waits up to ms for the kernel
- * to have forgotten them; a reader holding a page makes us go on without.
+ * to have forgotten them; a reader holding a page makes us go on without
+ * (false).
  */
-void inval_paths(struct inval *iv, char **paths, size_t n, int ms);
+bool inval_paths(struct inval *iv, char **paths, size_t n, int ms);
 
 #endif
