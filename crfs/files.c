@@ -238,6 +238,7 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	cf->kind = t.master ? FK_PTMX : FK_PTS;
 	cf->pty_index = t.index;
 	cf->locked = t.locked;
+	cf->packet = t.packet;
 	cf->session = t.session;
 	cf->fg = t.fg;
 	if (t.master) {

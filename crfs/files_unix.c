@@ -123,6 +123,11 @@ static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
 		/* the socket file was unlinked (maybe another is there now) */
 		cf->ghost = cf->path && (stat(cf->path, &st) ||
 					 !kh_unix_bound_file(u, &st));
+		if (cf->path && !cf->ghost) {	/* its file's mode and owner */
+			cf->mode = st.st_mode;
+			cf->fuid = st.st_uid;
+			cf->fgid = st.st_gid;
+		}
 		return NULL;
 	}
 	cf->abstract_len = u->namelen - 1;

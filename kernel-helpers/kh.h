@@ -230,6 +230,7 @@ int kh_unix_options(int sk, struct kh_unix_opts *o);
 /* pty.c */
 struct kh_pty {
 	bool master, locked;
+	bool packet;		/* master in packet mode (TIOCPKT) */
 	int index;
 	char *input;		/* queued toward the slave's reader */
 	size_t inlen;

@@ -122,7 +122,7 @@ static int take_queues(int master, int slave, struct kh_pty *t)
 
 int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 {
-	int sk = kh_steal_fd(pid, fd), tty = -1, lock = 0, ret = 0;
+	int sk = kh_steal_fd(pid, fd), tty = -1, lock = 0, pkt = 0, ret = 0;
 	struct termios tio;
 	struct winsize ws;
 	char path[64];
@@ -132,11 +132,13 @@ int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 	memset(t, 0, sizeof(*t));
 	t->master = kh_is_ptmx(rdev);
 	if (t->master) {
-		if (ioctl(sk, TIOCGPTN, &t->index) || ioctl(sk, TIOCGPTLCK, &lock)) {
+		if (ioctl(sk, TIOCGPTN, &t->index) || ioctl(sk, TIOCGPTLCK, &lock) ||
+		    ioctl(sk, TIOCGPKT, &pkt)) {
 			ret = -errno;
 			goto out;
 		}
 		t->locked = lock;
+		t->packet = pkt;
 		snprintf(path, sizeof(path), "/dev/pts/%d", t->index);
 		tty = lock ? -1 : open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	} else {

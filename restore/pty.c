@@ -98,6 +98,9 @@ int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
 	if (!ret)
 		ret = pty_queues(c, fd, c->holder[f->id - 1], f);
+	/* screen reads its windows so: a status byte before each read */
+	if (!ret && f->packet && ioctl(fd, TIOCPKT, &(int){ 1 }))
+		ret = -errno;
 	if (!ret && f->locked) {
 		int one = 1;
 

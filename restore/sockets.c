@@ -161,6 +161,13 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 			   strerror(errno));
 	else if (f->ghost)
 		unlink(f->path);
+	/* who may connect is the file's mode; some programs keep state in it
+	 * (screen: attached or not) */
+	else if (f->path && f->mode &&
+		 (chmod(f->path, f->mode & 07777) ||
+		  lchown(f->path, f->fuid, f->fgid)))
+		ret = FAIL(c->o, "file %u: mode and owner of %s: %s", f->id,
+			   f->path, strerror(errno));
 	if (moved && rename(aside, f->path) && !ret)
 		ret = FAIL(c->o, "file %u: putting %s back: %s", f->id,
 			   f->path, strerror(errno));

@@ -197,6 +197,7 @@ struct crfs_file {
 	size_t abstract_len;	/* it may hold NULs itself */
 	int backlog;		/* listening: listen() backlog; else -1 */
 	bool ghost;		/* bound to a path whose file was removed */
+	uint32_t fuid, fgid;	/* owner of a bound socket's file */
 	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
 	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
@@ -229,6 +230,7 @@ struct crfs_file {
 	char *termios;		/* ptmx: the terminal's struct termios, hex */
 	char *winsize;		/* ptmx: rows,cols,xpixel,ypixel */
 	bool locked;		/* ptmx: the slave is still locked */
+	bool packet;		/* ptmx: packet mode (TIOCPKT) */
 	uint64_t pty_input;	/* ptmx: bytes queued toward the slave's
 				 * reader, in fdata/ID.input (data: toward
 				 * the master's, in fdata/ID) */

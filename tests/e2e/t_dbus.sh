@@ -18,7 +18,11 @@ bus=$T_DIR/bus
 mon=$T_DIR/monitor.log
 cat >"$T_DIR/tree.sh" <<EOS
 dbus-daemon --session --nofork --nopidfile --address=unix:path=$bus &
-for i in \$(seq 200); do [ -S $bus ] && break; sleep 0.05; done
+for i in \$(seq 200); do
+	dbus-send --bus=unix:path=$bus --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.GetId 2>/dev/null && break
+	sleep 0.05
+done
 dbus-monitor --address unix:path=$bus "type='signal',interface='com.example.Crfs'" >$mon 2>&1 &
 sleep 0.5
 echo READY

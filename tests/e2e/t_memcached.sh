@@ -15,21 +15,26 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' DRIVER <<'EOS'
-import os, signal, socket, subprocess, sys, time
+import ctypes, os, signal, socket, subprocess, sys, time
 d = sys.argv[1]
 path = d + "/mc.sock"
+libc = ctypes.CDLL(None)
 srv = subprocess.Popen(["memcached", "-u", "root", "-s", path, "-t", "4",
                         "-m", "64"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(500):
-    if os.path.exists(path):
-        break
-    time.sleep(0.01)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       preexec_fn=lambda: libc.prctl(1, 9))  # dies with us
 
 def conn():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    return s
+    # the socket file exists from bind() on; connections from listen()
+    for _ in range(500):
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            time.sleep(0.01)
+    raise RuntimeError("memcached takes no connection")
 
 def ask(s, req, end):
     s.sendall(req)

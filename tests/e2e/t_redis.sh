@@ -15,22 +15,27 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' DRIVER <<'EOS'
-import os, signal, socket, subprocess, sys, time
+import ctypes, os, signal, socket, subprocess, sys, time
 d = sys.argv[1]
 path = d + "/redis.sock"
+libc = ctypes.CDLL(None)
 srv = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", path,
                         "--save", "", "--appendonly", "no", "--dir", d],
                        stdin=subprocess.DEVNULL, stdout=open(d + "/server.log", "w"),
-                       stderr=subprocess.STDOUT)
-for _ in range(500):
-    if os.path.exists(path):
-        break
-    time.sleep(0.01)
+                       stderr=subprocess.STDOUT,
+                       preexec_fn=lambda: libc.prctl(1, 9))  # dies with us
 
 def conn():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s.makefile("rwb", buffering=0)
+    # the socket file exists from bind() on; connections from listen()
+    for _ in range(500):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s.makefile("rwb", buffering=0)
+        except OSError:
+            s.close()
+            time.sleep(0.01)
+    raise RuntimeError("redis-server takes no connection")
 
 def cmd(f, *args):
     f.write(b"*%d\r\n" % len(args) + b"".join(

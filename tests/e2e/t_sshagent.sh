@@ -17,8 +17,10 @@ ssh-keygen -q -t ed25519 -N "" -C crfs-test -f "$T_DIR/key" ||
 	fail "ssh-keygen failed"
 start_workload "$T_DIR/agent.log" setsid ssh-agent -D -a "$sock"
 pid=$WL_PID
-wait_for 10 test -S "$sock" || fail "ssh-agent made no socket"
 export SSH_AUTH_SOCK=$sock
+# 2: no agent to talk to (yet); 1: no identities
+wait_for 10 eval 'ssh-add -l >/dev/null 2>&1; [ $? != 2 ]' ||
+	fail "ssh-agent takes no connection"
 ssh-add "$T_DIR/key" 2>>"$T_DIR/ssh.err" || fail "ssh-add failed"
 rm -f "$T_DIR/key"		# from now on only the agent has it
 want=$(ssh-add -l) || fail "ssh-add -l failed"
