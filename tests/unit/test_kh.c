@@ -785,3 +785,34 @@ Test(unix_names, abstract_names_are_bytes)
 	/* an abstract name is never a path, whatever its bytes */
 	cr_assert(!kh_unix_same_name("\0/x", 3, "/x", 2));
 }
+
+Test(inet_addr, text_and_back)
+{
+	struct sockaddr_storage ss, back;
+	socklen_t len;
+	char buf[64];
+	const char *const good[] = { "127.0.0.1:8080", "0.0.0.0:0",
+				     "[::1]:443", "[::]:0", "[fe80::1]:65535" };
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(kh_inet_addr_parse(good[i], &ss, &len), 0, "%s", good[i]);
+		kh_inet_addr_str(&ss, buf, sizeof(buf));
+		cr_assert_str_eq(buf, good[i]);
+		cr_assert_eq(kh_inet_addr_parse(buf, &back, &len), 0);
+		cr_assert_eq(memcmp(&ss, &back, sizeof(ss)), 0);
+	}
+}
+
+Test(inet_addr, refuses_what_is_not_an_address)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *const bad[] = { "", "127.0.0.1", "127.0.0.1:", "1.2.3:80",
+				    "127.0.0.1:65536", "::1:80", "[::1:80",
+				    "[::1]:x", "localhost:80" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_neq(kh_inet_addr_parse(bad[i], &ss, &len), 0, "%s", bad[i]);
+}
