@@ -378,6 +378,26 @@ static void assert_file_eq(const struct crfs_file *a, const struct crfs_file *b)
 	cr_assert_eq(a->sigmask, b->sigmask, "file %u", b->id);
 	cr_assert_eq(a->owner, b->owner, "file %u", b->id);
 	cr_assert_eq(a->flock, b->flock, "file %u", b->id);
+	cr_assert_eq(a->seals, b->seals, "file %u", b->id);
+	cr_assert_eq(a->fown, b->fown, "file %u", b->id);
+	cr_assert_eq(a->fown_type, b->fown_type, "file %u", b->id);
+	cr_assert_eq(a->fsig, b->fsig, "file %u", b->id);
+	cr_assert_eq(a->ghost, b->ghost, "file %u", b->id);
+	cr_assert_eq(a->fuid, b->fuid, "file %u", b->id);
+	cr_assert_eq(a->fgid, b->fgid, "file %u", b->id);
+	cr_assert_eq(a->protocol, b->protocol, "file %u", b->id);
+	cr_assert_eq(a->portid, b->portid, "file %u", b->id);
+	cr_assert_eq(a->dst_portid, b->dst_portid, "file %u", b->id);
+	cr_assert_eq(a->dst_group, b->dst_group, "file %u", b->id);
+	cr_assert_eq(a->groups, b->groups, "file %u", b->id);
+	cr_assert_eq(a->nlflags, b->nlflags, "file %u", b->id);
+	cr_assert_eq(a->inopts, b->inopts, "file %u", b->id);
+	cr_assert_eq(!a->addr, !b->addr, "file %u", b->id);
+	if (b->addr)
+		cr_assert_str_eq(a->addr, b->addr, "file %u", b->id);
+	cr_assert_eq(!a->dst, !b->dst, "file %u", b->id);
+	if (b->dst)
+		cr_assert_str_eq(a->dst, b->dst, "file %u", b->id);
 }
 
 Test(formats, files_round_trip)
@@ -408,8 +428,26 @@ Test(formats, files_round_trip)
 		{ .id = 9, .kind = FK_EPOLL, .flags = O_RDWR, .owner = 100,
 		  .data = 40, .backlog = -1 },
 		{ .id = 10, .kind = FK_DELETED, .flags = O_RDONLY, .pos = 5,
-		  .mode = S_IFREG | 0600, .path = "/tmp/gone", .data = 10,
-		  .backlog = -1 },
+		  .mode = S_IFREG | 0600, .path = "/memfd:gone", .data = 10,
+		  .backlog = -1, .seals = 0xe },
+		{ .id = 11, .kind = FK_NETLINK, .flags = O_RDWR | O_ASYNC,
+		  .sock_type = SOCK_T_RAW, .protocol = 0, .portid = 4242,
+		  .groups = 0x300000001ULL, .nlflags = 0x20, .backlog = -1,
+		  .seals = 1, .fown = 4242, .fown_type = 1, .fsig = 40 },
+		{ .id = 12, .kind = FK_INET, .flags = O_RDWR,
+		  .sock_type = SOCK_T_STREAM, .protocol = 6,
+		  .addr = "[::1]:8080", .backlog = 5, .inopts = 0x11,
+		  .seals = 1 },
+		{ .id = 13, .kind = FK_INET, .flags = O_RDWR,
+		  .sock_type = SOCK_T_DGRAM, .protocol = 17,
+		  .addr = "127.0.0.1:5353", .dst = "127.0.0.1:53", .backlog = -1,
+		  .seals = 1 },
+		{ .id = 14, .kind = FK_UNIX, .flags = O_RDWR, .ino = 81,
+		  .sock_type = SOCK_T_STREAM, .backlog = 3, .ghost = true,
+		  .path = "/run/old.sock", .seals = 1 },
+		{ .id = 15, .kind = FK_UNIX, .flags = O_RDWR, .ino = 82,
+		  .sock_type = SOCK_T_STREAM, .backlog = 3, .path = "/run/s.sock",
+		  .mode = S_IFSOCK | 0600, .fuid = 1000, .fgid = 100, .seals = 1 },
 	};
 	struct crfs_file *back;
 	struct strbuf sb;
@@ -420,6 +458,7 @@ Test(formats, files_round_trip)
 	cr_assert_eq(render_files(&sb, f, ARRAY_SIZE(f)), 0);
 	s = ut_steal(&sb);
 	cr_assert(strstr(s, "2 pipe flags=04000 ino=4242 pipe_size=1048576 "), "%s", s);
+	cr_assert(strstr(s, "12 inet flags=02 type=stream proto=6 addr=[::1]:8080 inopts=17 backlog=5"), "%s", s);
 	PARSE_OK("files", s, parse_files(t, &back, &n));
 	cr_assert_eq(n, ARRAY_SIZE(f));
 	for (i = 0; i < n; i++)
