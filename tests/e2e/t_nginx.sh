@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A real TCP server: nginx, a master and two workers sharing one idle
+# listening socket (and an accept mutex in shared memory).  After kill and
+# restore the same three processes serve a page again, and the master
+# shuts them down cleanly on SIGQUIT.  A freeze that meets a connection
+# nginx has not closed yet is refused; it is thawed and tried again.
+. "$(dirname "$0")/lib.sh"
+
+command -v nginx >/dev/null || { note "nginx not found: skipped"; pass; }
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+
+crfs_mount
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$T_DIR/www" "$T_DIR/tmp"
+echo "served after restore" >"$T_DIR/www/index.html"
+cat >"$T_DIR/nginx.conf" <<EOC
+daemon off;
+user root;
+master_process on;
+worker_processes 2;
+pid $T_DIR/nginx.pid;
+error_log $T_DIR/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $T_DIR/tmp;
+	proxy_temp_path $T_DIR/tmp;
+	fastcgi_temp_path $T_DIR/tmp;
+	uwsgi_temp_path $T_DIR/tmp;
+	scgi_temp_path $T_DIR/tmp;
+	server { listen 127.0.0.1:$port; root $T_DIR/www; }
+}
+EOC
+log=$T_DIR/nginx.log
+start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" \
+	sh -c "echo READY; exec nginx -c '$T_DIR/nginx.conf' -p '$T_DIR'"
+wrapper=$WL_PID
+wait_root "$log" "$wrapper"
+root=$ROOT_PID
+track_tree "$root"
+get() {
+	"$PY" -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' \
+		"http://127.0.0.1:$port/index.html"
+}
+wait_for 10 eval 'get >/dev/null 2>&1' || fail "nginx does not answer"
+wait_for 10 eval '[ "$(tree_pids "$root" | wc -l)" = 3 ]' ||
+	fail "nginx has $(tree_pids "$root" | wc -l) processes, not 3"
+before=$(tree_pids "$root" | sort | tr '\n' ' ')
+
+cr_attach ng "$root"
+for try in $(seq 10); do
+	cr_freeze ng
+	ctl_read ng | grep -q '^unsupported .*TCP connections' || break
+	cr_thaw ng	# the connection of the GET above is still closing
+	sleep 0.3
+done
+ctl_read ng | grep -q '^unsupported' && fail "still refused: $(ctl_read ng | tr '\n' '|')"
+cr_copy ng "$T_DIR/ckpt"
+grep -q ' inet .*backlog=' "$T_DIR/ckpt/files" || fail "no listener in files"
+kill_and_reap ng "$root" "$wrapper"
+restore_bg "$T_DIR/ckpt" "$root"
+track_tree "$root"
+[ "$(tree_pids "$root" | sort | tr '\n' ' ')" = "$before" ] ||
+	fail "restored processes $(tree_pids "$root" | tr '\n' ' '), want $before"
+for i in 1 2 3 4; do
+	[ "$(get 2>&1)" = "served after restore" ] || fail "GET after restore: $(get 2>&1 | tail -n 1)"
+done
+kill -QUIT "$root"
+wait_exit "$RESTORE_PID" 10 || fail "nginx did not stop on SIGQUIT"
+[ "$EXIT_STATUS" = 0 ] || fail "nginx exited with $EXIT_STATUS"
+pass
