@@ -201,29 +201,26 @@ static int sigio_owner(const struct kh_fd *f, struct crfs_file *cf)
 	return ret;
 }
 
-/* what a memfd allows and forbids: F_GET_SEALS through a new open */
-static void memfd_seals(const struct kh_fd *f, struct crfs_file *cf)
+/*
+ * A deleted file's bytes, and for a memfd what it allows and forbids
+ * (F_GET_SEALS), through one open of the process's descriptor.
+ */
+static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
+			    char **buf, size_t *len)
 {
 	char path[64];
-	int fd, s;
+	int fd, s, ret;
 
-	if (strncmp(cf->path, "/memfd:", 7))
-		return;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	s = fd < 0 ? -1 : fcntl(fd, F_GET_SEALS);
+	if (fd < 0)
+		return -errno;
+	ret = kh_read_fd(fd, buf, len);
+	s = strncmp(cf->path, "/memfd:", 7) ? -1 : fcntl(fd, F_GET_SEALS);
 	if (s >= 0)
 		cf->seals = s;
-	if (fd >= 0)
-		close(fd);
-}
-
-static int read_contents(const struct kh_fd *f, char **buf, size_t *len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
-	return kh_read_file(path, buf, len);
+	close(fd);
+	return ret;
 }
 
 static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
@@ -296,14 +293,13 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		cf->kind = FK_DELETED;
 		cf->ino = st->st_ino;	/* a memfd may be mapped as well */
 		cf->path = strndup(f->link, n - 10);
-		*err = cf->path ? read_contents(f, &buf, &len) : -ENOMEM;
+		*err = cf->path ? deleted_contents(f, cf, &buf, &len) : -ENOMEM;
 		if (*err)
 			return NULL;
 		cf->data = len;
 		*err = len ? files_add_fdata(c, cf->id, "", buf, len) : 0;
 		if (!len)
 			free(buf);
-		memfd_seals(f, cf);
 		return NULL;
 	}
 	cf->path = strdup(f->link);

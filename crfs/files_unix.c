@@ -416,16 +416,18 @@ static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
 {
 	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
 	socklen_t len = sizeof(dom);
-	const char *why;
+	const char *why = NULL;
 
-	if (sk >= 0 && getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len))
-		dom = -1;
-	if (dom == AF_NETLINK)
+	if (sk < 0 || getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		*err = sk < 0 ? sk : -errno;
+	else if (dom == AF_NETLINK)
 		why = classify_netlink(sk, cf, err);
 	else if (dom == AF_INET || dom == AF_INET6)
 		why = classify_inet(sk, cf, err);
+	else if (dom == AF_PACKET)
+		why = "packet sockets are not supported";
 	else
-		why = kh_socket_family(f->pid, f->fd);
+		why = "sockets of this family are not supported";
 	if (sk >= 0)
 		close(sk);
 	return why;

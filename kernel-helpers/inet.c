@@ -123,7 +123,6 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 {
 	socklen_t l = sizeof(int), al = sizeof(in->addr);
 	const char *why = NULL;
-	int i, v;
 	char c;
 
 	memset(in, 0, sizeof(*in));
@@ -147,11 +146,7 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 	} else
 		why = "inet sockets other than TCP and UDP are not supported yet";
 	default_buffers(in);
-	for (i = 0; !why && i < KH_INET_NOPTS; i++) {
-		l = sizeof(v);
-		if (!getsockopt(sk, kh_inet_opts[i].level, kh_inet_opts[i].name,
-				&v, &l) && v)
-			in->opts |= 1u << i;
-	}
+	if (!why)
+		in->opts = kh_sockopts_on(sk, kh_inet_opts, KH_INET_NOPTS);
 	return why;
 }

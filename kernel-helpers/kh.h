@@ -88,6 +88,7 @@ int kh_proc_personality(pid_t pid, unsigned long *pers);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 int kh_read_file(const char *path, char **buf, size_t *len);
+int kh_read_fd(int fd, char **buf, size_t *len);
 
 /* proc_maps.c: VMAs from /proc/PID/smaps; unsupported ones are reported */
 typedef void (*kh_report_fn)(void *ctx, const char *fmt, ...)
@@ -187,12 +188,14 @@ bool kh_unix_bound_file(const struct kh_unix *u, const struct stat *st);
 bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);
 
-const char *kh_socket_family(pid_t pid, int fd);
 
-/* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
+/* an on/off socket option; a set of them is a bitmask, bit i for o[i] */
 struct kh_sockopt {
 	int level, name;
 };
+uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n);
+
+/* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
 #define KH_INET_NOPTS 6
 extern const struct kh_sockopt kh_inet_opts[KH_INET_NOPTS];
 struct kh_inet {
@@ -210,7 +213,7 @@ int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
 
 /* netlink.c: a netlink socket (our copy, sk) */
 #define KH_NL_NOPTS 7
-extern const int kh_netlink_opts[KH_NL_NOPTS];
+extern const struct kh_sockopt kh_netlink_opts[KH_NL_NOPTS];
 struct kh_netlink {
 	int type, protocol;
 	uint32_t portid;		/* bound to; 0: never bound */

@@ -14,10 +14,11 @@
 #include "kh.h"
 
 /* the boolean options, bit i for kh_netlink_opts[i] */
-const int kh_netlink_opts[KH_NL_NOPTS] = {
-	NETLINK_PKTINFO, NETLINK_BROADCAST_ERROR, NETLINK_NO_ENOBUFS,
-	NETLINK_LISTEN_ALL_NSID, NETLINK_CAP_ACK, NETLINK_EXT_ACK,
-	NETLINK_GET_STRICT_CHK,
+const struct kh_sockopt kh_netlink_opts[KH_NL_NOPTS] = {
+	{ SOL_NETLINK, NETLINK_PKTINFO }, { SOL_NETLINK, NETLINK_BROADCAST_ERROR },
+	{ SOL_NETLINK, NETLINK_NO_ENOBUFS }, { SOL_NETLINK, NETLINK_LISTEN_ALL_NSID },
+	{ SOL_NETLINK, NETLINK_CAP_ACK }, { SOL_NETLINK, NETLINK_EXT_ACK },
+	{ SOL_NETLINK, NETLINK_GET_STRICT_CHK },
 };
 
 static const char *groups_of(int sk, struct kh_netlink *nl, int *err)
@@ -43,7 +44,6 @@ const char *kh_netlink_read(int sk, struct kh_netlink *nl, int *err)
 {
 	struct sockaddr_nl me, peer;
 	socklen_t l = sizeof(int), ml = sizeof(me), pl = sizeof(peer);
-	int i, v;
 	char c;
 
 	memset(nl, 0, sizeof(*nl));
@@ -62,10 +62,6 @@ const char *kh_netlink_read(int sk, struct kh_netlink *nl, int *err)
 	nl->portid = me.nl_pid;
 	nl->dst_portid = peer.nl_pid;
 	nl->dst_group = peer.nl_groups;
-	for (i = 0; i < KH_NL_NOPTS; i++) {
-		l = sizeof(v);
-		if (!getsockopt(sk, SOL_NETLINK, kh_netlink_opts[i], &v, &l) && v)
-			nl->flags |= 1u << i;
-	}
+	nl->flags = kh_sockopts_on(sk, kh_netlink_opts, KH_NL_NOPTS);
 	return groups_of(sk, nl, err);
 }

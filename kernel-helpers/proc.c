@@ -11,20 +11,15 @@
 #include "kh.h"
 #include "crfs/array.h"
 
-int kh_read_file(const char *path, char **buf, size_t *len)
+int kh_read_fd(int fd, char **buf, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap), *nb;
 	ssize_t r;
-	int fd, ret = 0;
+	int ret = 0;
 
 	if (!b)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(b);
-		return -errno;
-	}
 	for (;;) {
 		if (n + 1 >= cap) {
 			nb = realloc(b, cap *= 2);
@@ -43,7 +38,6 @@ int kh_read_file(const char *path, char **buf, size_t *len)
 			break;
 		n += r;
 	}
-	close(fd);
 	if (ret) {
 		free(b);
 		return ret;
@@ -53,6 +47,17 @@ int kh_read_file(const char *path, char **buf, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int kh_read_file(const char *path, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = kh_read_fd(fd, buf, len);
+	close(fd);
+	return ret;
 }
 
 static int read_proc(pid_t pid, const char *name, char **buf, size_t *len)

@@ -332,30 +332,6 @@ int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q)
 	return ret;
 }
 
-/* why a socket of another family cannot be checkpointed */
-const char *kh_socket_family(pid_t pid, int fd)
-{
-	int sk = kh_steal_fd(pid, fd), dom = -1;
-	socklen_t len = sizeof(dom);
-
-	if (sk >= 0) {
-		getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len);
-		close(sk);
-	}
-	switch (dom) {
-	case AF_INET:
-		return "inet (IPv4) sockets are not supported yet";
-	case AF_INET6:
-		return "inet6 (IPv6) sockets are not supported yet";
-	case AF_NETLINK:
-		return "netlink sockets are not supported";
-	case AF_PACKET:
-		return "packet sockets are not supported";
-	default:
-		return "sockets of this family are not supported";
-	}
-}
-
 /* the options a program may have set on a unix socket (our copy, sk) */
 int kh_unix_options(int sk, struct kh_unix_opts *o)
 {

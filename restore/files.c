@@ -76,6 +76,29 @@ int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 	return 0;
 }
 
+/* the kernel doubles what it is given: give half of what it showed */
+int set_buffers(int sk, const struct crfs_file *f)
+{
+	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2;
+
+	if ((snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd))) ||
+	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv))))
+		return -errno;
+	return 0;
+}
+
+int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on)
+{
+	int i, v;
+
+	for (i = 0; i < n; i++) {
+		v = on >> i & 1;
+		if (setsockopt(sk, o[i].level, o[i].name, &v, sizeof(v)) && v)
+			return -errno;
+	}
+	return 0;
+}
+
 int write_all(int fd, const char *buf, size_t len)
 {
 	ssize_t n;
@@ -166,6 +189,67 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
+static int parse_msg(struct open_ctx *c, char *line, struct msg *m)
+{
+	char *end, *tok;
+	unsigned long id;
+
+	m->len = strtoull(line, &end, 10);
+	m->nfds = 0;
+	m->from = 0;
+	if (end == line || (*end && *end != ' '))
+		return -EINVAL;
+	line = *end ? end + 1 : end;
+	if ((tok = strstr(line, "from="))) {
+		m->from = strtoull(tok + 5, &end, 10);
+		if (*end || !m->from || (tok > line && tok[-1] != ' '))
+			return -EINVAL;
+		*tok = '\0';
+	}
+	for (tok = strtok(line, ", "); tok; tok = strtok(NULL, ", ")) {
+		id = strtoul(tok, &end, 10);
+		if (*end || !id || id > c->img->nfiles || m->nfds == 253)
+			return -EINVAL;
+		m->fds[m->nfds++] = slot(c->img, id);
+	}
+	return 0;
+}
+
+/* fdata/ID.msgs: "LEN [FILE,FILE...] [from=INO]" a line, summing to data */
+int read_msgs(struct open_ctx *c, const struct crfs_file *f, struct msg **out)
+{
+	char *buf, *line, *save = NULL;
+	uint64_t sum = 0;
+	size_t len, n = 0;
+	struct msg *m;
+	int ret;
+
+	*out = NULL;
+	if (!f->nmsgs)
+		return 0;
+	ret = read_fdata(c, f, ".msgs", &buf, &len);
+	if (ret)
+		return ret;
+	m = calloc(f->nmsgs, sizeof(*m));
+	for (line = strtok_r(buf, "\n", &save); m && line && !ret;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n == f->nmsgs || parse_msg(c, line, &m[n]))
+			ret = -EINVAL;
+		else
+			sum += m[n++].len;
+	}
+	free(buf);
+	if (!m)
+		return FAIL(c, "out of memory");
+	if (ret || n != f->nmsgs || sum != f->data) {
+		free(m);
+		return FAIL(c, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
+			    c->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
+	}
+	*out = m;
+	return 0;
+}
+
 /*
  * Packets of a packet-mode pipe, each written on its own through an
  * O_DIRECT end (fdata/ID.msgs: a length a line); one write otherwise.
@@ -173,42 +257,26 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 static int refill_pipe(struct open_ctx *c, const struct crfs_file *d, int h,
 		       bool packets)
 {
-	char *buf, *list = NULL, *line, *save = NULL, *end;
-	size_t len, llen, off = 0;
-	int ret, werr = 0;
-	uint64_t n;
+	size_t len, off = 0, part, i, n;
+	struct msg *msgs = NULL;
+	char *buf;
+	int ret;
 
 	ret = read_fdata(c, d, "", &buf, &len);
-	if (!ret && d->nmsgs)
-		ret = read_fdata(c, d, ".msgs", &list, &llen);
-	if (ret)
-		goto out;
-	if (packets && fcntl(h, F_SETFL, O_RDWR | O_NONBLOCK | O_DIRECT) < 0) {
+	ret = ret ?: read_msgs(c, d, &msgs);
+	if (!ret && packets && fcntl(h, F_SETFL, O_RDWR | O_NONBLOCK | O_DIRECT) < 0)
 		ret = FAIL(c, "file %u: packet mode: %s", d->id, strerror(errno));
-		goto out;
+	n = msgs ? d->nmsgs : 1;
+	for (i = 0; !ret && i < n; i++, off += part) {
+		part = msgs ? msgs[i].len : len;
+		ret = write_all(h, buf + off, part);
+		if (ret)
+			ret = FAIL(c, "file %u: refilling the pipe: %s", d->id,
+				   strerror(-ret));
 	}
-	for (line = list ? strtok_r(list, "\n", &save) : NULL; line && !ret;
-	     line = strtok_r(NULL, "\n", &save)) {
-		n = strtoull(line, &end, 10);
-		if (*end || !n || n > len - off) {
-			ret = FAIL(c, "%s/%s/%u.msgs: bad packet length '%s'",
-				   c->img->dir, CRFS_D_FDATA, d->id, line);
-			break;
-		}
-		werr = write_all(h, buf + off, n);
-		off += n;
-		if (werr)
-			break;
-	}
-	if (!ret && !werr && off < len)
-		werr = write_all(h, buf + off, len - off);
-	if (werr)
-		ret = FAIL(c, "file %u: refilling the pipe: %s", d->id,
-			   strerror(-werr));
 	if (!ret && packets)
 		fcntl(h, F_SETFL, O_RDWR | O_NONBLOCK);
-out:
-	free(list);
+	free(msgs);
 	free(buf);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "kh.h"
 #include "restore.h"
 
 struct open_ctx {
@@ -39,6 +40,25 @@ int place(struct open_ctx *c, const struct crfs_file *f, int fd);
 int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 	       const char *suffix, char **buf, size_t *len);
 int write_all(int fd, const char *buf, size_t len);
+
+/* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
+int set_buffers(int sk, const struct crfs_file *f);
+/* each of n options on or off as bit i of on says; only turning one on
+ * may fail (the others do not all exist for every socket) */
+int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on);
+
+/*
+ * A message of a socket's queue (or a run of stream bytes, or a packet of
+ * a pipe), and the files in flight with it.
+ */
+struct msg {
+	uint64_t len;
+	uint64_t from;		/* a datagram's sender of ours, by inode */
+	int nfds;
+	int fds[253];		/* table slots */
+};
+/* fdata/ID.msgs, checked against f's msgs and data; NULL if f has none */
+int read_msgs(struct open_ctx *c, const struct crfs_file *f, struct msg **out);
 
 /* sockets.c: every unix socket of the image, into the table */
 int sockets_open(struct open_ctx *o);

@@ -13,20 +13,6 @@
 #include "kh.h"
 #include "files.h"
 
-static int set_opts(int sk, uint32_t opts)
-{
-	int i, v;
-
-	for (i = 0; i < KH_INET_NOPTS; i++) {
-		v = opts >> i & 1;
-		/* the stream and v6 options exist only where they apply */
-		if (setsockopt(sk, kh_inet_opts[i].level, kh_inet_opts[i].name,
-			       &v, sizeof(v)) && v)
-			return -1;
-	}
-	return 0;
-}
-
 /*
  * Bound with SO_REUSEADDR whatever it had: its own closed connections may
  * linger in TIME_WAIT on that port; then the option as it was.
@@ -62,7 +48,6 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	int fam = f->addr && f->addr[0] == '[' ? AF_INET6 : AF_INET;
 	int type = f->sock_type == SOCK_T_STREAM ? SOCK_STREAM : SOCK_DGRAM;
 	int sk = socket(fam, type | SOCK_CLOEXEC, f->protocol);
-	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2;
 	const char *step = "socket";
 
 	if (!f->addr)
@@ -70,7 +55,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	if (sk < 0)
 		goto fail;
 	step = "set its options";
-	if (set_opts(sk, f->inopts))
+	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
 		goto fail;
 	step = "bind";
 	if (bind_to(sk, f))
@@ -82,9 +67,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	if (f->dst && connect_to(sk, f))
 		goto fail;
 	step = "set its buffer sizes and flags";
-	if ((snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd))) ||
-	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv))) ||
-	    fcntl(sk, F_SETFL, f->flags))
+	if (set_buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))
 		goto fail;
 	return place(c, f, sk);
 fail:

@@ -16,30 +16,14 @@
 
 static int join(int sk, const struct crfs_file *f)
 {
-	int g, i, one = 1;
+	int g;
 
 	for (g = 1; g <= 64; g++)
 		if ((f->groups >> (g - 1) & 1) &&
 		    setsockopt(sk, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g,
 			       sizeof(g)))
 			return -1;
-	for (i = 0; i < KH_NL_NOPTS; i++)
-		if ((f->nlflags >> i & 1) &&
-		    setsockopt(sk, SOL_NETLINK, kh_netlink_opts[i], &one,
-			       sizeof(one)))
-			return -1;
-	return 0;
-}
-
-/* the kernel doubles what it is given: give half of what it showed */
-static int buffers(int sk, const struct crfs_file *f)
-{
-	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2;
-
-	return (snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd,
-				  sizeof(snd))) ||
-	       (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
-				  sizeof(rcv))) ? -1 : 0;
+	return set_sockopts(sk, kh_netlink_opts, KH_NL_NOPTS, f->nlflags);
 }
 
 int open_netlink(struct open_ctx *c, const struct crfs_file *f)
@@ -65,7 +49,7 @@ int open_netlink(struct open_ctx *c, const struct crfs_file *f)
 	    connect(sk, (struct sockaddr *)&to, sizeof(to)))
 		goto fail;
 	step = "set its buffer sizes and flags";
-	if (buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))
+	if (set_buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))
 		goto fail;
 	return place(c, f, sk);
 fail:

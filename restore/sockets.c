@@ -131,7 +131,7 @@ static bool held(struct sock_ctx *c, const struct stat *st)
 static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
 	char aside[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
-	bool moved = false;
+	bool moved = false, taken;
 	struct sockaddr_un a;
 	struct stat st;
 	socklen_t len;
@@ -142,13 +142,14 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	len = addr_of(f, &a);
 	/* a ghost's path was not its own: whatever is there stays (it may
 	 * be another socket of this very image, bound a moment ago) */
-	if (len && f->path && !lstat(f->path, &st) && f->ghost) {
+	taken = len && f->path && !lstat(f->path, &st);
+	if (taken && f->ghost) {
 		snprintf(aside, sizeof(aside), "%s.crfs-aside", f->path);
 		if (rename(f->path, aside))
 			return FAIL(c->o, "file %u: moving %s aside: %s",
 				    f->id, f->path, strerror(errno));
 		moved = true;
-	} else if (len && f->path && !lstat(f->path, &st)) {
+	} else if (taken) {
 		if (!S_ISSOCK(st.st_mode) || held(c, &st))
 			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
 				    f->path, S_ISSOCK(st.st_mode) ?
@@ -190,76 +191,6 @@ static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	return 0;
 }
 
-
-/* a message (or run of stream bytes), and the files in flight with it */
-struct msg {
-	uint64_t len;
-	uint64_t from;		/* a datagram's sender of ours, by inode */
-	int nfds;
-	int fds[253];		/* table slots */
-};
-
-static int parse_msg(struct sock_ctx *c, char *line, struct msg *m)
-{
-	char *end, *tok;
-	unsigned long id;
-
-	m->len = strtoull(line, &end, 10);
-	m->nfds = 0;
-	m->from = 0;
-	if (end == line || (*end && *end != ' '))
-		return -EINVAL;
-	line = *end ? end + 1 : end;
-	if ((tok = strstr(line, "from="))) {
-		m->from = strtoull(tok + 5, &end, 10);
-		if (*end || !m->from || (tok > line && tok[-1] != ' '))
-			return -EINVAL;
-		*tok = '\0';
-	}
-	for (tok = strtok(line, ", "); tok; tok = strtok(NULL, ", ")) {
-		id = strtoul(tok, &end, 10);
-		if (*end || !id || id > c->o->img->nfiles || m->nfds == 253)
-			return -EINVAL;
-		m->fds[m->nfds++] = slot(c->o->img, id);
-	}
-	return 0;
-}
-
-/* fdata/ID.msgs: "LEN [FILE,FILE...] [from=INO]" a line, summing to data */
-static int read_msgs(struct sock_ctx *c, const struct crfs_file *f,
-		     struct msg **out)
-{
-	char *buf, *line, *save = NULL;
-	uint64_t sum = 0;
-	size_t len, n = 0;
-	struct msg *m;
-	int ret;
-
-	*out = NULL;
-	if (!f->nmsgs)
-		return 0;
-	ret = read_fdata(c->o, f, ".msgs", &buf, &len);
-	if (ret)
-		return ret;
-	m = calloc(f->nmsgs, sizeof(*m));
-	for (line = strtok_r(buf, "\n", &save); m && line && !ret;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (n == f->nmsgs || parse_msg(c, line, &m[n]))
-			ret = -EINVAL;
-		else
-			sum += m[n++].len;
-	}
-	free(buf);
-	if (!m)
-		return FAIL(c->o, "out of memory");
-	if (ret || n != f->nmsgs || sum != f->data) {
-		free(m);
-		return FAIL(c->o, "%s/%s/%u.msgs: does not describe %u messages of %lu bytes",
-			    c->o->img->dir, CRFS_D_FDATA, f->id, f->nmsgs, f->data);
-	}
-	*out = m;
-	return 0;
-}
 
 static ssize_t send_part(int sk, const char *p, size_t n, const struct msg *m,
 			 struct sockaddr_un *to, socklen_t tolen)
@@ -320,7 +251,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	if (!f->data && !f->nmsgs)
 		return 0;
 	ret = f->data ? read_fdata(c->o, f, "", &buf, &len) : (len = 0, 0);
-	ret = ret ?: read_msgs(c, f, &msgs);
+	ret = ret ?: read_msgs(c->o, f, &msgs);
 	if (ret) {
 		free(buf);
 		return ret;
@@ -529,14 +460,13 @@ static int refill_pass(struct sock_ctx *c, const struct crfs_file *f)
 /* the kernel doubles what it is given: give half of what it showed */
 static int set_options(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
-	int snd = f->sndbuf / 2, rcv = f->rcvbuf / 2, pc = f->passcred;
 	struct timeval rt = { f->rcvtimeo / 1000000, f->rcvtimeo % 1000000 };
 	struct timeval st = { f->sndtimeo / 1000000, f->sndtimeo % 1000000 };
+	int pc = f->passcred;
 
 	if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt)) ||
 	    setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st)) ||
-	    (snd && setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(int))) ||
-	    (rcv && setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(int))) ||
+	    set_buffers(sk, f) ||
 	    setsockopt(sk, SOL_SOCKET, SO_PASSCRED, &pc, sizeof(int)) ||
 	    (f->peek_off >= 0 &&
 	     setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &f->peek_off, sizeof(int))))

@@ -367,6 +367,7 @@ restore_bg() {
 }
 
 # restore_detached DIR PID: crfs-restore -d, which returns once running
+# (for a root whose parent is init, after init reaped the killed one)
 restore_detached() {
 	local dir=$1 want=$2 rc pid
 	timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" -d "$dir" </dev/null \
@@ -374,7 +375,8 @@ restore_detached() {
 	rc=$?
 	pid=$(grep -Eo '^[0-9]+$' "$T_DIR/restore.out" | tail -n 1)
 	[ -n "$pid" ] && track_pid "$pid"
-	[ "$rc" = 0 ] || fail "crfs-restore -d $dir exited with $rc"
+	[ "$rc" = 0 ] ||
+		fail "crfs-restore -d $dir exited with $rc: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
 	[ "$pid" = "$want" ] || fail "crfs-restore -d printed pid '$pid', want $want"
 	proc_alive "$pid" || fail "restored pid $pid is not running"
 }
@@ -553,6 +555,41 @@ track_tree() {
 		track_pid "$p"
 	done
 }
+
+# What python workloads share: PY_LIB goes first in their script.
+#	ready_then_wait()	print READY, wait for SIGUSR1 (sent after the
+#				restore); the handler is in place at once
+#	spawn(argv, ...)	a subprocess.Popen that dies with its parent,
+#				so a failed test leaves no server behind
+#	connect_unix(path)	a stream socket connected to path, once the
+#				server listens (its file exists from bind on)
+read -r -d '' PY_LIB <<'EOS'
+import ctypes, signal, socket, subprocess, time
+
+_go = []
+signal.signal(signal.SIGUSR1, lambda s, f: _go.append(1))
+
+def ready_then_wait():
+    print("READY", flush=True)
+    while not _go:
+        time.sleep(0.02)
+
+def spawn(argv, **kw):
+    libc = ctypes.CDLL(None)
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: libc.prctl(1, 9), **kw)
+
+def connect_unix(path):
+    for _ in range(500):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            time.sleep(0.01)
+    raise RuntimeError("nobody listens on " + path)
+EOS
 
 # A child subreaper for programs that are not C workloads:
 #	python3 -c "$SUBREAPER_PY" LOG CMD ARGS...

@@ -81,12 +81,8 @@ def do_epoll():
     return ev == [(efd, select.EPOLLIN)] and os.eventfd_read(efd) == 7
 child("epoll", do_epoll)
 
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
 time.sleep(0.5)                              # every child blocks
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
+ready_then_wait()
 
 c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 c.connect(d + "/listen.sock")
@@ -115,7 +111,7 @@ EOS
 
 crfs_mount
 mkdir -p "$T_DIR/work"
-printf '%s\n' "$BLOCKED" >"$T_DIR/blocked.py"
+printf '%s\n%s\n' "$PY_LIB" "$BLOCKED" >"$T_DIR/blocked.py"
 log=$T_DIR/blocked.log
 start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" "$T_DIR/blocked.py" "$T_DIR/work"
 wrapper=$WL_PID

@@ -49,11 +49,7 @@ def state():
     return st
 
 before = state()
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
+ready_then_wait()
 fails = []
 after = state()
 if after != before:
@@ -82,7 +78,8 @@ EOS
 
 crfs_mount
 log=$T_DIR/inet.log
-start_workload "$log" "$PY" -c "$INET"
+start_workload "$log" "$PY" -c "$PY_LIB
+$INET"
 pid=$WL_PID
 wait_ready "$log" "$pid"
 checkpoint in "$pid" "$T_DIR/ckpt"

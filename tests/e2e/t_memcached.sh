@@ -15,26 +15,12 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' DRIVER <<'EOS'
-import ctypes, os, signal, socket, subprocess, sys, time
+import os, sys
 d = sys.argv[1]
 path = d + "/mc.sock"
-libc = ctypes.CDLL(None)
-srv = subprocess.Popen(["memcached", "-u", "root", "-s", path, "-t", "4",
-                        "-m", "64"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       preexec_fn=lambda: libc.prctl(1, 9))  # dies with us
-
-def conn():
-    # the socket file exists from bind() on; connections from listen()
-    for _ in range(500):
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect(path)
-            return s
-        except OSError:
-            s.close()
-            time.sleep(0.01)
-    raise RuntimeError("memcached takes no connection")
+srv = spawn(["memcached", "-u", "root", "-s", path, "-t", "4", "-m", "64"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+conn = lambda: connect_unix(path)
 
 def ask(s, req, end):
     s.sendall(req)
@@ -51,11 +37,7 @@ pid = ask(c, b"stats\r\n", b"END\r\n").split(b"STAT pid ")[1].split(b"\r\n")[0]
 half = conn()
 half.sendall(b"set midway 0 0 9\r\nfirst")
 time.sleep(0.3)
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
+ready_then_wait()
 
 fails = []
 if ask(c, b"stats\r\n", b"END\r\n").split(b"STAT pid ")[1].split(b"\r\n")[0] != pid:
@@ -79,7 +61,8 @@ EOS
 
 crfs_mount
 log=$T_DIR/driver.log
-start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$DRIVER" "$T_DIR"
+start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$PY_LIB
+$DRIVER" "$T_DIR"
 wrapper=$WL_PID
 wait_root "$log" "$wrapper"
 root=$ROOT_PID

@@ -31,11 +31,7 @@ def state():
             ue.getsockname(), ue.getsockopt(SOL_NETLINK, LIST, 64))
 
 before = state()
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
+ready_then_wait()
 fails = []
 after = state()
 if after != before:
@@ -73,7 +69,8 @@ EOS
 
 crfs_mount
 log=$T_DIR/nl.log
-start_workload "$log" "$PY" -c "$NL"
+start_workload "$log" "$PY" -c "$PY_LIB
+$NL"
 pid=$WL_PID
 wait_ready "$log" "$pid"
 checkpoint nl "$pid" "$T_DIR/ckpt"

@@ -15,27 +15,15 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' DRIVER <<'EOS'
-import ctypes, os, signal, socket, subprocess, sys, time
+import os, sys
 d = sys.argv[1]
 path = d + "/redis.sock"
-libc = ctypes.CDLL(None)
-srv = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", path,
-                        "--save", "", "--appendonly", "no", "--dir", d],
-                       stdin=subprocess.DEVNULL, stdout=open(d + "/server.log", "w"),
-                       stderr=subprocess.STDOUT,
-                       preexec_fn=lambda: libc.prctl(1, 9))  # dies with us
+srv = spawn(["redis-server", "--port", "0", "--unixsocket", path, "--save",
+             "", "--appendonly", "no", "--dir", d],
+            stdout=open(d + "/server.log", "w"), stderr=subprocess.STDOUT)
 
 def conn():
-    # the socket file exists from bind() on; connections from listen()
-    for _ in range(500):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(path)
-            return s.makefile("rwb", buffering=0)
-        except OSError:
-            s.close()
-            time.sleep(0.01)
-    raise RuntimeError("redis-server takes no connection")
+    return connect_unix(path).makefile("rwb", buffering=0)
 
 def cmd(f, *args):
     f.write(b"*%d\r\n" % len(args) + b"".join(
@@ -68,11 +56,7 @@ assert call(tx, "MULTI") == "OK" and call(tx, "INCRBY", "counter", "42") == "QUE
 blk = conn()
 cmd(blk, "BLPOP", "queue", "0")          # blocks: nothing read yet
 time.sleep(0.3)
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
+ready_then_wait()
 
 fails = []
 if call(c, "INFO", "server").split("process_id:")[1].split()[0] != pid:
@@ -94,7 +78,8 @@ EOS
 
 crfs_mount
 log=$T_DIR/driver.log
-start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$DRIVER" "$T_DIR"
+start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$PY_LIB
+$DRIVER" "$T_DIR"
 wrapper=$WL_PID
 wait_root "$log" "$wrapper"
 root=$ROOT_PID

@@ -32,11 +32,7 @@ checkpoint sc "$server" "$T_DIR/ckpt"
 ctl_write sc kill || fail "echo kill > ctl failed"
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/sc" 2>/dev/null
 # its parent is init, which reaps it in its own time: restore waits
-timeout 60 "$CRFS_BIN/crfs-restore" -d "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" ||
-	fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-[ -e "/proc/$server" ] || fail "screen $server not restored"
-track_pid "$server"	# a new process: killed on failure too
+restore_detached "$T_DIR/ckpt" "$server"
 screen -ls | grep -q "$server.crfs.*(Detached)" ||
 	fail "after restore screen -ls says '$(screen -ls | tr '\n' '|')'"
 # (screen itself would expand $X: \$ passes it to bash)

@@ -32,10 +32,7 @@ grep -q ' unix .*backlog=' "$T_DIR/ckpt/files" || fail "no listening socket in t
 ctl_write tx kill || fail "echo kill > ctl failed"
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/tx" 2>/dev/null
 # the server's parent is init, which reaps it in its own time: restore waits
-timeout 60 "$CRFS_BIN/crfs-restore" -d "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" ||
-	fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-[ -e "/proc/$server" ] || fail "tmux server $server not restored"
+restore_detached "$T_DIR/ckpt" "$server"
 tm send-keys 'echo "value-$X-$$"' Enter
 wait_for 5 eval 'tm capture-pane -p | grep -q "^value-4242-$shell\$"' ||
 	fail "the restored pane does not answer: $(tm capture-pane -p | grep -v '^$' | tail -n 3 | tr '\n' '|')"
@@ -54,9 +51,7 @@ wait_for 5 eval 'tm capture-pane -p | grep -q "hello from before"' || fail "vim 
 checkpoint tv "$server" "$T_DIR/ckpt-vim"
 ctl_write tv kill || fail "echo kill > ctl failed"
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/tv" 2>/dev/null
-timeout 60 "$CRFS_BIN/crfs-restore" -d "$T_DIR/ckpt-vim" </dev/null \
-	>"$T_DIR/restore2.out" 2>"$T_DIR/restore2.err" ||
-	fail "crfs-restore of vim failed: $(cat "$T_DIR/restore2.err")"
+restore_detached "$T_DIR/ckpt-vim" "$server"
 tm send-keys "o" "and after restore" Escape ":wq" Enter
 wait_for 5 eval '[ "$(cat "$T_DIR/text" 2>/dev/null)" = "hello from before
 and after restore" ]' || fail "vim saved: $(cat "$T_DIR/text" 2>/dev/null | tr '\n' '|')"

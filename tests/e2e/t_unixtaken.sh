@@ -11,18 +11,13 @@ PY=$(python_bin)
 [ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' LISTENER <<'EOS'
-import os, signal, socket, sys, time
+import sys
 p = sys.argv[1]
-go = []
-signal.signal(signal.SIGUSR1, lambda s, f: go.append(1))
 ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 ls.bind(p)
 ls.listen(4)
-print("READY", flush=True)
-while not go:
-    time.sleep(0.02)
-c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-c.connect(p)
+ready_then_wait()
+c = connect_unix(p)
 a, _ = ls.accept()
 c.send(b"ping")
 print("PASS unixtaken" if a.recv(8) == b"ping" else "FAIL unixtaken", flush=True)
@@ -43,7 +38,8 @@ EOS
 crfs_mount
 sock=$T_DIR/srv.sock
 log=$T_DIR/listener.log
-start_workload "$log" setsid "$PY" -c "$LISTENER" "$sock"
+start_workload "$log" setsid "$PY" -c "$PY_LIB
+$LISTENER" "$sock"
 pid=$WL_PID
 wait_ready "$log" "$pid"
 checkpoint ut "$pid" "$T_DIR/ckpt"
