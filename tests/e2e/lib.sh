@@ -616,7 +616,9 @@ status = None
 while True:
     if not ready:
         with open(log) as f:
-            if any(l.rstrip("\n") == "READY" for l in f):
+            # a whole line only: a pty copier may have written "READY"
+            # and not yet its "\n", and our line must not join it
+            if any(l == "READY\n" for l in f):
                 fd = os.open(log, os.O_WRONLY | os.O_APPEND)
                 os.write(fd, b"READY ROOT=%d\n" % root)
                 os.close(fd)
