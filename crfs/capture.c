@@ -576,6 +576,49 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 	return ret ?: capture_signals(s, pid, true, path);
 }
 
+static bool same_creds(const struct crfs_creds *a, const struct crfs_creds *b)
+{
+	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
+	       !memcmp(a->gid, b->gid, sizeof(a->gid)) &&
+	       a->cap_inh == b->cap_inh && a->cap_prm == b->cap_prm &&
+	       a->cap_eff == b->cap_eff && a->cap_bnd == b->cap_bnd &&
+	       a->cap_amb == b->cap_amb && a->ngroups == b->ngroups &&
+	       !memcmp(a->groups, b->groups, a->ngroups * sizeof(gid_t));
+}
+
+/*
+ * Credentials are per thread in the kernel; glibc's setuid() changes all
+ * threads, the raw syscall only the caller.  A thread whose credentials
+ * differ from the process's (its main thread's) gets task/TID/creds.
+ */
+static int capture_thread_creds(struct snapshot *s, pid_t pid,
+				const char *dir, const struct crfs_creds *pc)
+{
+	struct crfs_creds tc;
+	unsigned int umask;
+	int i, n, nnp, seccomp, ret;
+	char path[96];
+	pid_t *tids = NULL;
+
+	ret = kh_proc_tids(pid, &tids, &n);
+	for (i = 0; !ret && i < n; i++) {
+		if (tids[i] == pid)
+			continue;
+		tc = (struct crfs_creds){ 0 };
+		ret = kh_proc_status(tids[i], &tc, &umask, &nnp, &seccomp);
+		/* securebits are asked of the main thread only */
+		tc.securebits = pc->securebits;
+		if (!ret && !same_creds(&tc, pc)) {
+			snprintf(path, sizeof(path), "%s%s/%d/%s", dir,
+				 CRFS_D_TASK, tids[i], CRFS_F_CREDS);
+			ret = RENDER(s, path, render_creds, &tc);
+		}
+		free(tc.groups);
+	}
+	free(tids);
+	return ret;
+}
+
 /* A zombie is its pid, its place in the tree and its exit status. */
 static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 			  const char *dir)
@@ -653,6 +696,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
 			    render_creds, &c);
+	ret = ret ?: capture_thread_creds(s, pid, dir, &c);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_MM), render_mm,
 			    &mm);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_SIGACTS),

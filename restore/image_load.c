@@ -119,6 +119,27 @@ static int p_regs(struct crfs_text *t, void *o) { return parse_regs(t, o); }
 static int p_xstate(struct crfs_text *t, void *o) { return parse_xstate(t, o); }
 static int p_sigstate(struct crfs_text *t, void *o) { return parse_sigstate(t, o); }
 
+/* a thread's own credentials, only where they differ from the process's */
+static int p_thread_creds(struct crfs_text *t, void *o)
+{
+	struct crfs_thread *th = o;
+
+	th->creds = calloc(1, sizeof(*th->creds));
+	if (!th->creds)
+		return text_error(t, "out of memory");
+	return parse_creds(t, th->creds);
+}
+
+static bool in_manifest(const struct image *img, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < img->hdr.nfiles; i++)
+		if (!strcmp(img->hdr.files[i].path, rel))
+			return true;
+	return false;
+}
+
 static int p_thread_sigs(struct crfs_text *t, void *o)
 {
 	struct crfs_thread *th = o;
@@ -248,6 +269,10 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
 		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
+		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
+			 tids[i], CRFS_F_CREDS);
+		if (!ret && i > 0 && in_manifest(img, rel))
+			ret = TF(CRFS_F_CREDS, p_thread_creds);
 #undef TF
 	}
 	free(tids);
@@ -662,6 +687,9 @@ void image_free(struct image *img)
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);
 			free(p->threads[k].pending);
+			if (p->threads[k].creds)
+				free(p->threads[k].creds->groups);
+			free(p->threads[k].creds);
 		}
 		free(p->threads);
 		free(p->shared_sigs);

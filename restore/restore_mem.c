@@ -88,9 +88,24 @@ static size_t count_signals(const struct proc_image *p)
 	return n;
 }
 
+/* threads with credentials of their own: the creds and their groups */
+static size_t thread_creds_size(const struct proc_image *p)
+{
+	size_t i, n = 0;
+
+	for (i = 1; i < p->nthreads; i++)
+		if (p->threads[i].creds)
+			n += ALIGN(sizeof(struct rst_creds), 16) +
+			     ALIGN(p->threads[i].creds->ngroups *
+				   sizeof(uint32_t), 16);
+	return n;
+}
+
 static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
 {
 	size_t n = ALIGN(restorer_blob_end - restorer_blob, 16);
+
+	n += thread_creds_size(p);
 
 	n += ALIGN(sizeof(struct restore_args), 16);
 	n += ALIGN(p->nvmas * sizeof(struct rst_vma), 16);
@@ -205,6 +220,23 @@ static void fill_signals(struct restore_args *a, struct area *ar,
 			    p->threads[i].vtid);
 }
 
+static void fill_creds(struct rst_creds *d, struct area *ar,
+		       const struct crfs_creds *c, int dumpable)
+{
+	memcpy(d->uid, c->uid, sizeof(d->uid));
+	memcpy(d->gid, c->gid, sizeof(d->gid));
+	d->ngroups = c->ngroups;
+	d->groups = take(ar, c->ngroups * sizeof(uint32_t));
+	memcpy(d->groups, c->groups, c->ngroups * sizeof(uint32_t));
+	d->cap_inh = c->cap_inh;
+	d->cap_prm = c->cap_prm;
+	d->cap_eff = c->cap_eff;
+	d->cap_bnd = c->cap_bnd;
+	d->cap_amb = c->cap_amb;
+	d->securebits = c->securebits;
+	d->dumpable = dumpable;	/* of the mm: the process's */
+}
+
 static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)
 {
 	d->tid = t->vtid;
@@ -229,9 +261,21 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 	fill_thread(&a->main, &p->threads[0]);
 	a->nthreads = p->nthreads - 1;
 	a->threads = take(ar, a->nthreads * sizeof(*a->threads));
+	for (i = 0; i < a->nthreads; i++) {
+		const struct crfs_creds *c = p->threads[i + 1].creds;
+
+		a->threads[i].creds = NULL;
+		if (!c)
+			continue;
+		a->threads[i].creds = take(ar, sizeof(struct rst_creds));
+		fill_creds(a->threads[i].creds, ar, c, p->attr.dumpable);
+	}
 	top = ALIGN((uint64_t)ar->base + ar->used, 64);
 	for (i = 0; i < a->nthreads; i++) {
+		struct rst_creds *own = a->threads[i].creds;
+
 		fill_thread(&a->threads[i], &p->threads[i + 1]);
+		a->threads[i].creds = own;
 		top += RST_THREAD_STACK;
 		a->threads[i].stack_top = top;
 	}
@@ -241,21 +285,9 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 static void fill_task(struct restore_args *a, struct area *ar,
 		      struct proc_image *p, struct helper_fds *h)
 {
-	const struct crfs_creds *c = &p->creds;
 	int i;
 
-	memcpy(a->uid, c->uid, sizeof(a->uid));
-	memcpy(a->gid, c->gid, sizeof(a->gid));
-	a->ngroups = c->ngroups;
-	a->groups = take(ar, c->ngroups * sizeof(uint32_t));
-	memcpy(a->groups, c->groups, c->ngroups * sizeof(uint32_t));
-	a->cap_inh = c->cap_inh;
-	a->cap_prm = c->cap_prm;
-	a->cap_eff = c->cap_eff;
-	a->cap_bnd = c->cap_bnd;
-	a->cap_amb = c->cap_amb;
-	a->securebits = c->securebits;
-	a->dumpable = p->attr.dumpable;
+	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
 	a->err_fd = h->err_fd;
 	a->close_fds = take(ar, h->nall * sizeof(int32_t));
 	for (i = 0; i < h->nall; i++)

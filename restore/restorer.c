@@ -276,47 +276,48 @@ static void restore_signals(struct restore_args *a)
 /*
  * Credentials last: once they are dropped we may no longer be allowed to
  * do the rest.  KEEP_CAPS carries the permitted set across setresuid.
+ * Raw syscalls change the calling thread only: each thread sets its own.
  */
-static void restore_creds(struct restore_args *a)
+static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 	int cap;
 
-	if (a->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
+	if (c->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
 		check(a, "set securebits", sys(__NR_prctl, PR_SET_SECUREBITS,
-					       a->securebits | SECBIT_KEEP_CAPS,
+					       c->securebits | SECBIT_KEEP_CAPS,
 					       0, 0));
 	else
 		check(a, "set keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0));
 	for (cap = 0; cap < 64; cap++)
-		if (!(a->cap_bnd & (1ULL << cap)) &&
+		if (!(c->cap_bnd & (1ULL << cap)) &&
 		    sys(__NR_prctl, PR_CAPBSET_READ, cap, 0, 0) == 1)
 			check(a, "drop bounding cap",
 			      sys(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0));
-	check(a, "setgroups", sys(__NR_setgroups, a->ngroups, a->groups, 0, 0));
-	check(a, "setresgid", sys(__NR_setresgid, a->gid[0], a->gid[1],
-				  a->gid[2], 0));
-	sys(__NR_setfsgid, a->gid[3], 0, 0, 0);
-	check(a, "setresuid", sys(__NR_setresuid, a->uid[0], a->uid[1],
-				  a->uid[2], 0));
-	sys(__NR_setfsuid, a->uid[3], 0, 0, 0);
-	d[0].effective = (uint32_t)a->cap_eff;
-	d[1].effective = (uint32_t)(a->cap_eff >> 32);
-	d[0].permitted = (uint32_t)a->cap_prm;
-	d[1].permitted = (uint32_t)(a->cap_prm >> 32);
-	d[0].inheritable = (uint32_t)a->cap_inh;
-	d[1].inheritable = (uint32_t)(a->cap_inh >> 32);
+	check(a, "setgroups", sys(__NR_setgroups, c->ngroups, c->groups, 0, 0));
+	check(a, "setresgid", sys(__NR_setresgid, c->gid[0], c->gid[1],
+				  c->gid[2], 0));
+	sys(__NR_setfsgid, c->gid[3], 0, 0, 0);
+	check(a, "setresuid", sys(__NR_setresuid, c->uid[0], c->uid[1],
+				  c->uid[2], 0));
+	sys(__NR_setfsuid, c->uid[3], 0, 0, 0);
+	d[0].effective = (uint32_t)c->cap_eff;
+	d[1].effective = (uint32_t)(c->cap_eff >> 32);
+	d[0].permitted = (uint32_t)c->cap_prm;
+	d[1].permitted = (uint32_t)(c->cap_prm >> 32);
+	d[0].inheritable = (uint32_t)c->cap_inh;
+	d[1].inheritable = (uint32_t)(c->cap_inh >> 32);
 	check(a, "capset", sys(__NR_capset, &hdr, d, 0, 0));
 	for (cap = 0; cap < 64; cap++)
-		if (a->cap_amb & (1ULL << cap))
+		if (c->cap_amb & (1ULL << cap))
 			check(a, "raise ambient cap",
 			      sys6(__NR_prctl, PR_CAP_AMBIENT,
 				   PR_CAP_AMBIENT_RAISE, cap, 0, 0, 0));
-	if (!(a->securebits & SECBIT_KEEP_CAPS))
+	if (!(c->securebits & SECBIT_KEEP_CAPS))
 		check(a, "clear keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 0,
 					       0, 0));
-	check(a, "set dumpable", sys(__NR_prctl, PR_SET_DUMPABLE, a->dumpable,
+	check(a, "set dumpable", sys(__NR_prctl, PR_SET_DUMPABLE, c->dumpable,
 				     0, 0));
 }
 
@@ -325,7 +326,7 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
 {
 	restore_thread(a, t);
-	restore_creds(a);
+	restore_creds(a, t->creds ? t->creds : &a->creds);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
 		sys(__NR_exit, 126, 0, 0, 0);
@@ -423,7 +424,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	restore_thread_timers(a);
 	restore_thread(a, &a->main);
 	restore_signals(a);
-	restore_creds(a);
+	restore_creds(a, &a->creds);
 	for (i = 0; i < a->nclose; i++)
 		if (a->close_fds[i] != a->err_fd)
 			sys(__NR_close, a->close_fds[i], 0, 0, 0);

@@ -38,6 +38,16 @@ struct rst_sig {
 	uint8_t info[128];
 };
 
+/* Credentials: the process's, and those of a thread that has its own */
+struct rst_creds {
+	uint32_t uid[4], gid[4];
+	uint32_t ngroups;
+	uint32_t *groups;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t securebits;
+	int32_t dumpable;
+};
+
 /* What each thread sets for itself; registers come from crfs-restore */
 struct rst_thread {
 	int32_t tid;
@@ -48,6 +58,7 @@ struct rst_thread {
 	uint32_t rseq_size, rseq_sig;
 	uint64_t ss_sp, ss_size;
 	uint64_t stack_top;
+	struct rst_creds *creds;	/* NULL: the process's */
 };
 
 #define RST_THREAD_STACK (16 * 1024)
@@ -88,12 +99,7 @@ struct restore_args {
 	struct rst_thread *threads;	/* the others, created by the restorer */
 	uint32_t nthreads;
 
-	uint32_t uid[4], gid[4];
-	uint32_t ngroups;
-	uint32_t *groups;
-	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
-	uint32_t securebits;
-	int32_t dumpable;
+	struct rst_creds creds;
 
 	int32_t pid;
 	struct rst_sig *sigs;

@@ -319,6 +319,8 @@ struct crfs_thread {
 	uint32_t rseq_size, rseq_sig;
 	struct crfs_pending *pending;	/* this thread's own queue */
 	size_t npending;
+	struct crfs_creds *creds;	/* task/TID/creds: NULL when the
+					 * process's (the main thread's) */
 };
 
 #endif
