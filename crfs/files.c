@@ -688,12 +688,12 @@ static int fd_locks(struct files_ctx *c, size_t i)
 	unsigned long long start;
 	const char *p = f->info;
 	struct crfs_lock l;
-	int ret = 0;
+	int ret = 0, pid;
 
 	while (!ret && (p = strstr(p, "lock:\t"))) {
 		p += 6;
-		if (sscanf(p, "%*d: %15s %15s %15s %*d %*s %llu %31s", kind, adv,
-			   rw, &start, end) != 5)
+		if (sscanf(p, "%*d: %15s %15s %15s %d %*s %llu %31s", kind, adv,
+			   rw, &pid, &start, end) != 6)
 			continue;
 		memset(&l, 0, sizeof(l));
 		l.write = !strcmp(rw, "WRITE");
@@ -705,6 +705,9 @@ static int fd_locks(struct files_ctx *c, size_t i)
 			files_report(c, f, "mandatory locks and leases are not supported");
 		} else if (!strcmp(kind, "FLOCK")) {
 			c->files[l.file - 1].flock = l.write ? 'w' : 'r';
+			/* who took it: /proc/locks shows it, so it is taken
+			 * again by that process if it holds the file */
+			c->files[l.file - 1].flock_pid = pid;
 		} else if (!strcmp(kind, "OFDLCK")) {
 			l.ofd = true;
 			ret = add_lock(c, &l);

@@ -179,6 +179,8 @@ static int render_key(struct strbuf *sb, const struct crfs_file *f,
 	case K_SOCK:
 		return sb_printf(sb, "%s", sock_names[f->sock_type]);
 	case K_LOCK:
+		if (f->flock_pid > 0)
+			return sb_printf(sb, "%c:%d", f->flock, f->flock_pid);
 		return sb_printf(sb, "%c", f->flock);
 	default:
 		return sb_printf(sb, "%ld", key_value(f, k));
@@ -253,9 +255,11 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 		f->sock_type = i;
 		return 0;
 	case K_LOCK:
-		if (strcmp(v, "r") && strcmp(v, "w"))
+		if ((v[0] != 'r' && v[0] != 'w') ||
+		    (v[1] && (v[1] != ':' || parse_int(v + 2, &i) || i <= 0)))
 			return text_error(t, "bad flock '%s'", v);
 		f->flock = v[0];
+		f->flock_pid = v[1] ? i : 0;
 		return 0;
 	case K_U32_OCT:
 	case K_U32:

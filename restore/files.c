@@ -465,7 +465,7 @@ static int open_inotify(struct open_ctx *c, const struct crfs_file *f)
 
 static int take_flock(struct open_ctx *c, const struct crfs_file *f)
 {
-	if (!f->flock)
+	if (!f->flock || flock_by_owner(c->img, f))
 		return 0;
 	if (flock(slot(c->img, f->id), (f->flock == 'w' ? LOCK_EX : LOCK_SH) |
 		  LOCK_NB))

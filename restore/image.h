@@ -96,6 +96,7 @@ int image_load_files(struct image *img, char *err, size_t errlen);
 void image_free_files(struct image *img);
 /* the fd of process p that refers to file id, or -1 */
 int proc_fd_of(const struct proc_image *p, uint32_t id);
+bool flock_by_owner(const struct image *img, const struct crfs_file *f);
 
 /* 0, or -errno with err naming the file and the problem */
 int image_load(const char *dir, struct image *img, char *err, size_t errlen);

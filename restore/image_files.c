@@ -54,6 +54,21 @@ int proc_fd_of(const struct proc_image *p, uint32_t id)
 	return -1;
 }
 
+/*
+ * A flock lock is the description's, but /proc/locks names the process that
+ * took it: that process takes it again if it holds the file (files_install),
+ * else crfs-restore does when it opens the file.
+ */
+bool flock_by_owner(const struct image *img, const struct crfs_file *f)
+{
+	const struct proc_image *o;
+
+	if (!f->flock_pid)
+		return false;
+	o = image_proc(img, f->flock_pid);
+	return o && !o->attr.zombie && proc_fd_of(o, f->id) >= 0;
+}
+
 static int check_epoll(struct image *img, const struct crfs_file *f,
 		       struct file_extra *x, char *err, size_t errlen)
 {

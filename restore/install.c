@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 
 #include "files.h"
@@ -308,6 +309,24 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 	}
 }
 
+static void take_own_flocks(struct image *img, struct proc_image *p,
+			    int err_fd)
+{
+	const struct crfs_file *f;
+	size_t i;
+
+	for (i = 0; i < img->nfiles; i++) {
+		f = &img->files[i];
+		if (!f->flock || f->flock_pid != p->pid ||
+		    !flock_by_owner(img, f))
+			continue;
+		if (flock(proc_fd_of(p, f->id), (f->flock == 'w' ? LOCK_EX :
+						  LOCK_SH) | LOCK_NB))
+			child_fail(err_fd, "file %u (%s): flock: %m", f->id,
+				   f->path ?: file_kind_name(f->kind));
+	}
+}
+
 void files_install(struct image *img, struct proc_image *p,
 		   struct helper_fds *h)
 {
@@ -324,6 +343,7 @@ void files_install(struct image *img, struct proc_image *p,
 		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
 		    img->files[i].session == p->pid && p->attr.sid == p->pid)
 			take_ctty(img, p, &img->files[i], err_fd);
+	take_own_flocks(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&
 		    img->files[i].owner == p->pid)

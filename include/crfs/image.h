@@ -225,6 +225,7 @@ struct crfs_file {
 	pid_t pidfd_pid;
 	/* flock() lock held through this description: 0, 'r' or 'w' */
 	int flock;
+	pid_t flock_pid;	/* who took it, as /proc/locks says (0: unknown) */
 	/* ptmx, pts */
 	int pty_index;
 	char *termios;		/* ptmx: the terminal's struct termios, hex */
