@@ -70,6 +70,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f);
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);
+void claim_ctty(struct image *img, struct proc_image *p, int err_fd);
 void take_ctty(struct image *img, struct proc_image *p,
 	       const struct crfs_file *f, int err_fd);
 

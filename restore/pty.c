@@ -133,6 +133,35 @@ int open_pts(struct open_ctx *c, const struct crfs_file *f)
 }
 
 /*
+ * A controlling terminal belongs to the session and is inherited at fork:
+ * the leader takes it before it forks its children, or they would have
+ * none (open("/dev/tty") fails with ENXIO).  The foreground group comes
+ * later (take_ctty), once the processes exist.
+ */
+void claim_ctty(struct image *img, struct proc_image *p, int err_fd)
+{
+	const struct crfs_file *f;
+	char path[64];
+	size_t i;
+	int fd;
+
+	if (p->attr.sid != p->pid || p->attr.zombie)
+		return;
+	for (i = 0; i < img->nfiles; i++) {
+		f = &img->files[i];
+		if (f->kind != FK_PTS || f->external || f->session != p->pid)
+			continue;
+		snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
+		fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || ioctl(fd, TIOCSCTTY, 0))
+			child_fail(err_fd, "%s: cannot make it our controlling terminal: %m",
+				   path);
+		close(fd);
+		return;
+	}
+}
+
+/*
  * A session leader takes its terminal back, and gives it its foreground
  * group, which another process of the tree may still be creating.
  */

@@ -25,6 +25,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "files.h"
 
 void child_fail(int err_fd, const char *fmt, ...)
 {
@@ -384,6 +385,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
 	restore_session(img, p, err_fd);
+	claim_ctty(img, p, err_fd);
 	fork_children(img, idx, err_fd);
 	if (p->attr.zombie)
 		become_zombie(p);
