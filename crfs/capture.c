@@ -176,12 +176,15 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 {
 	struct user_regs_struct regs;
 	struct kh_remote r;
+	struct kh_stat st;
 	int ret;
 
 	th->tid = tid;
 	th->vtid = tid;
-	if (kh_ns_pid(tid, &th->vtid, NULL))
+	if (kh_ns_pid(tid, &th->vtid, NULL) || kh_proc_stat(tid, &st))
 		return -ESRCH;
+	/* threads name themselves (PR_SET_NAME, pthread_setname_np) */
+	memcpy(th->comm, st.comm, sizeof(th->comm));
 	th->xstate = malloc(CRFS_XSTATE_MAX);
 	if (!th->xstate)
 		return -ENOMEM;

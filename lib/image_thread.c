@@ -224,6 +224,7 @@ static const struct kv_field sigstate_fields[] = {
 	  offsetof(struct crfs_thread, robust_list_len) },
 	{ "rseq", KV_HEX, offsetof(struct crfs_thread, rseq_ptr) },
 	{ "rseq_size", KV_UINT, offsetof(struct crfs_thread, rseq_size) },
+	{ "comm", KV_COMM, offsetof(struct crfs_thread, comm) },
 	{ "rseq_signature", KV_HEX, 0 },
 };
 

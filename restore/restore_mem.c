@@ -249,6 +249,8 @@ static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)
 	d->ss_sp = t->ss_sp;
 	d->ss_size = t->ss_size;
 	d->ss_flags = t->ss_flags;
+	memcpy(d->comm, t->comm, sizeof(d->comm) - 1);
+	d->comm[sizeof(d->comm) - 1] = '\0';
 }
 
 /* thread stacks sit at the top of the code and data, below the main stack */

@@ -326,6 +326,7 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
 {
 	restore_thread(a, t);
+	sys(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0);
 	restore_creds(a, t->creds ? t->creds : &a->creds);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)

@@ -59,6 +59,7 @@ struct rst_thread {
 	uint64_t ss_sp, ss_size;
 	uint64_t stack_top;
 	struct rst_creds *creds;	/* NULL: the process's */
+	char comm[16];			/* PR_SET_NAME */
 };
 
 #define RST_THREAD_STACK (16 * 1024)

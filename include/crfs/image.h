@@ -322,6 +322,7 @@ struct crfs_thread {
 	size_t npending;
 	struct crfs_creds *creds;	/* task/TID/creds: NULL when the
 					 * process's (the main thread's) */
+	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
 };
 
 #endif

@@ -540,6 +540,7 @@ static void check_thread(struct th *t)
 	void *head = NULL;
 	size_t len = 0;
 	int *tidaddr = NULL;
+	char tname[17], twant[16];
 	stack_t ss;
 	long r;
 	int i, k, n;
@@ -611,11 +612,17 @@ static void check_thread(struct th *t)
 	k = rseq_probe();
 	res(t, "rseq", k == t->rseq, "rseq probe %d, was %d (1 = registered)",
 	    k, t->rseq);
+	tname[0] = '\0';
+	prctl(PR_GET_NAME, tname);
+	snprintf(twant, sizeof(twant), "wl-w%d", t->idx);
+	res(t, "name", !strcmp(tname, twant), "PR_GET_NAME '%s', was '%s'",
+	    tname, twant);
 }
 
 static void *worker(void *arg)
 {
 	struct th *t = arg;
+	char name[16];
 	union sigval v;
 	sigset_t set;
 	stack_t ss;
@@ -623,6 +630,8 @@ static void *worker(void *arg)
 
 	tls_idx = i;
 	t->tid = gettid();
+	snprintf(name, sizeof(name), "wl-w%d", i);
+	prctl(PR_SET_NAME, name);	/* each thread its own name */
 	mask_for(i, &set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 
