@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,47 +34,6 @@
 #include "kh.h"
 #include "files.h"
 
-int place(struct open_ctx *c, const struct crfs_file *f, int fd)
-{
-	int s = slot(c->img, f->id);
-
-	if (fd < 0)
-		return FAIL(c, "file %u (%s): %s", f->id, file_kind_name(f->kind),
-			    strerror(errno));
-	if (fd == s)
-		return 0;
-	if (dup2(fd, s) < 0) {
-		close(fd);
-		return FAIL(c, "file %u: dup2 to %d: %s", f->id, s,
-			    strerror(errno));
-	}
-	close(fd);
-	return 0;
-}
-
-int read_fdata(struct open_ctx *c, const struct crfs_file *f,
-	       const char *suffix, char **buf, size_t *len)
-{
-	char path[PATH_MAX + 64];
-	int ret;
-
-	*buf = NULL;
-	*len = 0;
-	if (!f->data && !*suffix)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s/%u%s", c->img->dir, CRFS_D_FDATA,
-		 f->id, suffix);
-	ret = kh_read_file(path, buf, len);
-	if (ret)
-		return FAIL(c, "%s: %s", path, strerror(-ret));
-	if (!*suffix && *len != f->data) {
-		free(*buf);
-		return FAIL(c, "%s: %zu bytes, %s says %lu", path, *len,
-			    CRFS_F_FILES, f->data);
-	}
-	return 0;
-}
-
 /* the kernel doubles what it is given: give half of what it showed */
 int set_buffers(int sk, const struct crfs_file *f)
 {
@@ -95,20 +53,6 @@ int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on)
 		v = on >> i & 1;
 		if (setsockopt(sk, o[i].level, o[i].name, &v, sizeof(v)) && v)
 			return -errno;
-	}
-	return 0;
-}
-
-int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
 	}
 	return 0;
 }
@@ -501,41 +445,48 @@ static int take_ofd_locks(struct open_ctx *c)
 	return 0;
 }
 
+/* kinds made elsewhere: sockets once their peers exist (sockets.c),
+ * pty slaves once their master is there, pidfds by each holder once its
+ * process exists (install.c) */
+static int open_later(struct open_ctx *c, const struct crfs_file *f)
+{
+	(void)c;
+	(void)f;
+	return 0;
+}
+
+static int open_epoll(struct open_ctx *c, const struct crfs_file *f)
+{
+	return place(c, f, epoll_create1(0));
+}
+
+typedef int (*opener_fn)(struct open_ctx *c, const struct crfs_file *f);
+
+static const opener_fn openers[FK_COUNT] = {
+	[FK_FILE] = open_path,
+	[FK_CHR] = open_path,
+	[FK_DELETED] = open_deleted,
+	[FK_PIPE] = open_pipe,
+	[FK_FIFO] = open_pipe,
+	[FK_UNIX] = open_later,
+	[FK_EVENTFD] = open_eventfd,
+	[FK_TIMERFD] = open_timerfd,
+	[FK_SIGNALFD] = open_signalfd,
+	[FK_EPOLL] = open_epoll,
+	[FK_INOTIFY] = open_inotify,
+	[FK_PTMX] = open_ptmx,
+	[FK_PTS] = open_later,
+	[FK_PIDFD] = open_later,
+	[FK_NETLINK] = open_netlink,
+	[FK_INET] = open_inet,
+};
+
 static int open_one(struct open_ctx *c, const struct crfs_file *f)
 {
-	switch (f->kind) {
-	case FK_FILE:
-	case FK_CHR:
-		return open_path(c, f);
-	case FK_DELETED:
-		return open_deleted(c, f);
-	case FK_PIPE:
-	case FK_FIFO:
-		return open_pipe(c, f);
-	case FK_EVENTFD:
-		return open_eventfd(c, f);
-	case FK_TIMERFD:
-		return open_timerfd(c, f);
-	case FK_SIGNALFD:
-		return open_signalfd(c, f);
-	case FK_EPOLL:
-		return place(c, f, epoll_create1(0));
-	case FK_INOTIFY:
-		return open_inotify(c, f);
-	case FK_PTMX:
-		return open_ptmx(c, f);
-	case FK_UNIX:
-	case FK_PTS:
-		return 0;	/* once what they refer to is there */
-	case FK_PIDFD:
-		return 0;	/* by each holder, once its process exists */
-	case FK_NETLINK:
-		return open_netlink(c, f);
-	case FK_INET:
-		return open_inet(c, f);
-	default:
+	/* the parser only makes kinds it knows; every kind has a row */
+	if ((unsigned int)f->kind >= FK_COUNT || !openers[f->kind])
 		return FAIL(c, "file %u: unknown kind", f->id);
-	}
+	return openers[f->kind](c, f);
 }
 
 /* the first fd above every one we hold */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,24 +25,6 @@
 #include "kh.h"
 #include "restore.h"
 #include "files.h"
-
-void child_fail(int err_fd, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	int n;
-
-	n = snprintf(msg, sizeof(msg) - 1, "pid %d: ", getpid());
-	va_start(ap, fmt);
-	n += vsnprintf(msg + n, sizeof(msg) - 1 - n, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(msg) - 2)
-		n = sizeof(msg) - 2;
-	msg[n++] = '\n';
-	if (write(err_fd, msg, n) < 0)
-		_exit(2);
-	_exit(1);
-}
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
