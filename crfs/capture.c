@@ -50,6 +50,19 @@ static uint64_t ns(const struct ktimespec *t)
 	return t->sec * 1000000000ULL + t->nsec;
 }
 
+/*
+ * A periodic timer whose signal is still queued is not running: the kernel
+ * re-arms it when the signal is dequeued (ITIMER_REAL's SIGALRM, a POSIX
+ * timer's signal), and until then it shows 0 time left.  Restored with 0
+ * it would stay disarmed for good; armed for one period it sends a signal
+ * that merges with the queued one, and re-arms the same way.
+ */
+static void rearm_pending(struct crfs_timer *t)
+{
+	if (!t->value_ns && t->interval_ns)
+		t->value_ns = t->interval_ns;
+}
+
 static int add_timer(struct task_facts *tf, const struct crfs_timer *t)
 {
 	struct crfs_timer *nt = array_room(tf->timers, tf->ntimers, sizeof(*nt));
@@ -85,11 +98,12 @@ static long ask_timers(struct kh_remote *r, struct task_facts *tf,
 		ret = RSYS(r, __NR_getitimer, which, scratch, 0, 0);
 		if (ret || remote_read(r, scratch, &itv, sizeof(itv)))
 			return ret ?: -EIO;
-		if (!itv.vsec && !itv.vusec)
+		if (!itv.vsec && !itv.vusec && !itv.isec && !itv.iusec)
 			continue;
 		t = (struct crfs_timer){ .id = which,
 			.value_ns = itv.vsec * 1000000000ULL + itv.vusec * 1000,
 			.interval_ns = itv.isec * 1000000000ULL + itv.iusec * 1000 };
+		rearm_pending(&t);
 		ret = add_timer(tf, &t);
 		if (ret)
 			return ret;
@@ -104,6 +118,7 @@ static long ask_timers(struct kh_remote *r, struct task_facts *tf,
 		pt[i].interval_ns = ns(&its[0]);
 		pt[i].value_ns = ns(&its[1]);
 		pt[i].overrun = RSYS(r, __NR_timer_getoverrun, pt[i].id, 0, 0, 0);
+		rearm_pending(&pt[i]);
 		ret = add_timer(tf, &pt[i]);
 	}
 	free(pt);

@@ -49,6 +49,7 @@ struct kh_remote {
 	uint64_t syscall_ip;
 	int memfd;
 	int pending_sig;	/* a signal that arrived while we ran */
+	uint64_t saved_mask;	/* the task's blocked mask, put back at close */
 };
 int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip);
 long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,

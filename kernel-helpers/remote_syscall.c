@@ -35,6 +35,14 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	if (r->memfd < 0)
 		return r->memfd;
 	ret = kh_get_regs(tid, &r->saved);
+	ret = ret ?: kh_get_sigmask(tid, &r->saved_mask);
+	/*
+	 * Every signal blocked while we run syscalls in the task: one already
+	 * pending, or sent meanwhile (a fast interval timer), stays queued,
+	 * where the checkpoint sees it, instead of being delivered into our
+	 * syscall and taken out of the queue.  SIGKILL cannot be blocked.
+	 */
+	ret = ret ?: kh_set_sigmask(tid, ~0ULL);
 	if (ret)
 		goto fail;
 	r->syscall_ip = syscall_ip;
@@ -109,5 +117,6 @@ int kh_remote_close(struct kh_remote *r)
 	 * will not redo an interrupted syscall on its own: do it for it.
 	 */
 	kh_syscall_restart(&regs, KH_RESTART_IN_PLACE);
-	return kh_set_regs(r->tid, &regs);
+	return kh_set_sigmask(r->tid, r->saved_mask) ?:
+	       kh_set_regs(r->tid, &regs);
 }
