@@ -549,6 +549,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
 	ret = ret ?: capture_signals(s, tid, false, path);
+	ret = ret ?: capture_sched(s, pid, tid, dir);
 	free(th.xstate);
 	return ret;
 }

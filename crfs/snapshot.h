@@ -94,5 +94,7 @@ int files_finish(struct snapshot *s);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
+/* capture_sched.c */
+int capture_sched(struct snapshot *s, pid_t pid, pid_t tid, const char *dir);
 
 #endif

@@ -261,4 +261,8 @@ int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);
 
+/* sched.c */
+int kh_sched_get(pid_t tid, struct crfs_sched *s, bool *clamped);
+int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step);
+
 #endif

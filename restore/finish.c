@@ -199,6 +199,13 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		if (s[i].thread >= 0)
 			ret = load_task_state(s[i].tid,
 					      &s[i].p->threads[s[i].thread]);
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread >= 0 &&
+		    restore_sched(s[i].tid, &s[i].p->threads[s[i].thread],
+				  err, errlen)) {
+			ret = -EINVAL;	/* err says which thread and step */
+			goto out;
+		}
 	/* children and threads first, the root last */
 	for (i = n; !ret && i-- > 0;)
 		if (s[i].thread >= 0)

@@ -167,6 +167,23 @@ static int p_idx(struct crfs_text *t, void *o)
 			       &c->p->nruns);
 }
 
+static int p_sched(struct crfs_text *t, void *o) { return parse_sched(t, o); }
+
+/* task/TID/sched; an image taken before crfs saved it has none */
+static int load_sched(struct image *img, const char *rel,
+		      struct crfs_thread *th, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s", img->dir, rel);
+	if (access(path, F_OK))
+		return 0;
+	th->sched = malloc(sizeof(*th->sched));
+	if (!th->sched)
+		return ERR("out of memory");
+	return image_parse(img, rel, p_sched, th->sched, err, errlen);
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	return *(const pid_t *)a - *(const pid_t *)b;
@@ -248,6 +265,9 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
 		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
+		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
+			 tids[i], CRFS_F_SCHED);
+		ret = ret ?: load_sched(img, rel, th, err, errlen);
 #undef TF
 	}
 	free(tids);
@@ -661,6 +681,7 @@ void image_free(struct image *img)
 		free(p->fds);
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);
+			free(p->threads[k].sched);
 			free(p->threads[k].pending);
 		}
 		free(p->threads);

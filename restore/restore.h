@@ -62,5 +62,8 @@ void restore_timers(struct proc_image *p, struct helper_fds *h);
 
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
+/* sched.c */
+int restore_sched(pid_t tid, const struct crfs_thread *th, char *err,
+		  size_t errlen);
 
 #endif

@@ -41,6 +41,7 @@
 #define CRFS_F_REGS		"regs"
 #define CRFS_F_XSTATE		"xstate"
 #define CRFS_F_SIGSTATE		"sigstate"
+#define CRFS_F_SCHED		"sched"		/* scheduling attributes */
 
 /* Pending signals: PID/signals (shared queue), PID/task/TID/signals (own) */
 #define CRFS_F_SIGNALS		"signals"
@@ -304,6 +305,20 @@ struct crfs_pending {
 	uint8_t info[128];
 };
 
+/* task/TID/sched: what the kernel keeps per thread for the scheduler */
+#define CRFS_MAX_CPUS		8192
+struct crfs_sched {
+	int policy;		/* SCHED_OTHER, _BATCH, _IDLE, _FIFO, _RR */
+	int reset_on_fork;	/* SCHED_RESET_ON_FORK */
+	int nice;		/* kept apart from the policy: an RT or idle
+				 * thread keeps its nice for later */
+	int rt_priority;
+	int ioprio_class;	/* IOPRIO_CLASS_*, as ioprio_get reports */
+	int ioprio_level;
+	uint64_t timerslack_ns;
+	uint64_t affinity[CRFS_MAX_CPUS / 64];	/* bit n: CPU n allowed */
+};
+
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
@@ -319,6 +334,8 @@ struct crfs_thread {
 	uint32_t rseq_size, rseq_sig;
 	struct crfs_pending *pending;	/* this thread's own queue */
 	size_t npending;
+	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
+					 * taken before it existed */
 };
 
 #endif
