@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kh.h"
 #include "snapshot.h"
@@ -591,6 +592,9 @@ static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 
 	memcpy(a.comm, st->comm, sizeof(a.comm));
 	kh_ns_pid(pid, &a.vpid, NULL);
+	if (WCOREDUMP(a.exit_status))
+		snapshot_report(s, "process %d: a zombie that dumped core is not supported yet (restore cannot give the status again without dumping core)",
+				pid);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_ATTR);
 	return RENDER(s, path, render_attr, &a);
 }

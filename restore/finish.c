@@ -86,7 +86,7 @@ static struct slot *make_slots(struct image *img, size_t *n)
 		/* leaders re-created for a while, which must exit */
 		if (needs_session_helper(img, i))
 			add_helper(s, n, p->attr.sid);
-		if (needs_group_helper(img, i))
+		if (needs_group_helper(img, i) || needs_group_stub(img, i))
 			add_helper(s, n, p->attr.pgid);
 		if (p->attr.zombie) {
 			s[(*n)++] = (struct slot){ .key = p->attr.vpid, .p = p,
@@ -149,6 +149,11 @@ static int wait_all(struct slot *s, size_t n, bool new_pidns, int err_fd,
 		}
 		if (!WIFSTOPPED(st))
 			continue;
+		if (sl && sl->thread < 0 && !sl->done && !(st >> 16)) {
+			/* a zombie-to-be ending by its signal: let it */
+			ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(st));
+			continue;
+		}
 		if (st >> 16) {		/* fork, clone or initial stop */
 			ptrace(PTRACE_CONT, tid, 0, 0);
 			continue;

@@ -612,6 +612,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
 		ret = check_pidns(img, err, errlen);
+	ret = ret ?: check_group_stubs(img, err, errlen);
 	return ret ?: check_helpers(img, err, errlen);
 }
 
