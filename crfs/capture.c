@@ -535,7 +535,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		sig = 0;
 	if (sig && !s->procs[s->nprocs - 1].pending_sig)
 		s->procs[s->nprocs - 1].pending_sig = sig;
-	if (sig)
+	if (sig && !stop_arrived(s, tf->sa, sig))
 		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
 				pid, sig);
 	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, tid);
@@ -645,9 +645,11 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 				pid);
 		ret = 0;
 	}
+	ret = ret ?: capture_stop(s, pid, &a);
 	ret = ret ?: capture_threads(s, pid, dir, &tf);
 	if (ret)
 		goto out;
+	stop_finish(s, &a);
 	check_paths(s, &a);
 	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;

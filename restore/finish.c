@@ -185,6 +185,43 @@ static int drop_restorer(struct slot *sl)
 	return ret;
 }
 
+/* the main thread of p's parent, which is let go after p */
+static pid_t parent_tid(struct image *img, struct slot *s, size_t n,
+			const struct proc_image *p)
+{
+	size_t i;
+
+	for (i = 0; p->parent >= 0 && i < n; i++)
+		if (s[i].thread == 0 && s[i].p == &img->procs[p->parent])
+			return s[i].tid;
+	return 0;
+}
+
+/* children and threads first, the root last; a stopped process stops */
+static long detach_all(struct image *img, struct slot *s, size_t n,
+		       char *err, size_t errlen)
+{
+	size_t i;
+	long ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread == 0)
+			ret = stop_queue(s[i].tid, s[i].p);
+	for (i = n; !ret && i-- > 0;) {
+		if (s[i].thread < 0)
+			continue;
+		ret = kh_detach(s[i].tid, 0);
+		if (!ret && s[i].thread == 0 &&
+		    stop_settle(s[i].tid, s[i].p, parent_tid(img, s, n, s[i].p),
+				err, errlen))
+			return -EINVAL;
+	}
+	if (ret)
+		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
+			 strerror((int)-ret));
+	return ret;
+}
+
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 {
 	struct slot *s;
@@ -211,11 +248,9 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 			ret = -EINVAL;	/* err says which thread and step */
 			goto out;
 		}
-	/* children and threads first, the root last */
-	for (i = n; !ret && i-- > 0;)
-		if (s[i].thread >= 0)
-			ret = kh_detach(s[i].tid, 0);
-	if (ret)
+	if (!ret)
+		ret = detach_all(img, s, n, err, errlen);
+	else
 		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
 			 strerror((int)-ret));
 out:

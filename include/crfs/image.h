@@ -121,6 +121,8 @@ struct crfs_attr {
 				 * pid namespace (unshare --mount-proc) */
 	int zombie;		/* 1: exited, waiting for its parent */
 	int exit_status;	/* a zombie's wait status */
+	int stop_signal;	/* stopped by job control: SIGSTOP, SIGTSTP.. */
+	int stop_waited;	/* its parent has collected that stop */
 };
 
 struct crfs_creds {
