@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "kh.h"
 #include "snapshot.h"
@@ -552,7 +553,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		sig = 0;
 	if (sig && !s->procs[s->nprocs - 1].pending_sig)
 		s->procs[s->nprocs - 1].pending_sig = sig;
-	if (sig)
+	if (sig && !stop_arrived(s, tf->sa, sig))
 		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
 				pid, sig);
 	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, tid);
@@ -567,6 +568,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
 	ret = ret ?: capture_signals(s, tid, false, path);
+	ret = ret ?: capture_sched(s, pid, tid, dir);
 	free(th.xstate);
 	return ret;
 }
@@ -651,6 +653,9 @@ static int capture_zombie(struct snapshot *s, pid_t pid, struct kh_stat *st,
 
 	memcpy(a.comm, st->comm, sizeof(a.comm));
 	kh_ns_pid(pid, &a.vpid, NULL);
+	if (WCOREDUMP(a.exit_status))
+		snapshot_report(s, "process %d: a zombie that dumped core is not supported yet (restore cannot give the status again without dumping core)",
+				pid);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_ATTR);
 	return RENDER(s, path, render_attr, &a);
 }
@@ -701,9 +706,11 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 				pid);
 		ret = 0;
 	}
+	ret = ret ?: capture_stop(s, pid, &a);
 	ret = ret ?: capture_threads(s, pid, dir, &tf);
 	if (ret)
 		goto out;
+	stop_finish(s, &a);
 	check_paths(s, &a);
 	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;

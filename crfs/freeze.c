@@ -152,7 +152,8 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 		for (k = 0; k < n; k++)
 			if (procs[k] == st[i].pgid && st[k].sid == st[i].sid)
 				break;
-		if (k == n && (!orphan_sid || !kill(st[i].pgid, 0)))
+		/* a leader that has exited: restore stands in for it */
+		if (k == n && !kill(st[i].pgid, 0))
 			snapshot_report(s, "process %d: its process group %d has no leader in the tree (not supported yet)",
 					procs[i], st[i].pgid);
 	}

@@ -44,6 +44,7 @@ struct proc_snap {
 	uint64_t pages_size;
 	char *idx;		/* pages.idx, rendered when first read */
 	int pending_sig;	/* arrived while we asked the task; resent at thaw */
+	int stop_arrived;	/* a stop signal among those: stopped by it */
 };
 
 struct snapshot {
@@ -94,5 +95,12 @@ int files_finish(struct snapshot *s);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
+/* capture_stop.c */
+int capture_stop(struct snapshot *s, pid_t pid, struct crfs_attr *a);
+bool stop_arrived(struct snapshot *s, const struct crfs_sigaction *sa,
+		  int sig);
+void stop_finish(struct snapshot *s, struct crfs_attr *a);
+/* capture_sched.c */
+int capture_sched(struct snapshot *s, pid_t pid, pid_t tid, const char *dir);
 
 #endif

@@ -262,4 +262,12 @@ int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);
 
+/* jobctl.c */
+int kh_group_stop_sig(pid_t tid);
+int kh_stop_collected(struct kh_remote *r, pid_t child, uint64_t scratch);
+
+/* sched.c */
+int kh_sched_get(pid_t tid, struct crfs_sched *s, bool *clamped);
+int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step);
+
 #endif

@@ -30,6 +30,8 @@ static const struct kv_field attr_fields[] = {
 	{ "proc_mount", KV_INT, offsetof(struct crfs_attr, proc_mount) },
 	{ "zombie", KV_INT, offsetof(struct crfs_attr, zombie) },
 	{ "exit_status", KV_INT, offsetof(struct crfs_attr, exit_status) },
+	{ "stop_signal", KV_INT, offsetof(struct crfs_attr, stop_signal) },
+	{ "stop_waited", KV_INT, offsetof(struct crfs_attr, stop_waited) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

@@ -86,7 +86,7 @@ static struct slot *make_slots(struct image *img, size_t *n)
 		/* leaders re-created for a while, which must exit */
 		if (needs_session_helper(img, i))
 			add_helper(s, n, p->attr.sid);
-		if (needs_group_helper(img, i))
+		if (needs_group_helper(img, i) || needs_group_stub(img, i))
 			add_helper(s, n, p->attr.pgid);
 		if (p->attr.zombie) {
 			s[(*n)++] = (struct slot){ .key = p->attr.vpid, .p = p,
@@ -149,6 +149,11 @@ static int wait_all(struct slot *s, size_t n, bool new_pidns, int err_fd,
 		}
 		if (!WIFSTOPPED(st))
 			continue;
+		if (sl && sl->thread < 0 && !sl->done && !(st >> 16)) {
+			/* a zombie-to-be ending by its signal: let it */
+			ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(st));
+			continue;
+		}
 		if (st >> 16) {		/* fork, clone or initial stop */
 			ptrace(PTRACE_CONT, tid, 0, 0);
 			continue;
@@ -180,6 +185,43 @@ static int drop_restorer(struct slot *sl)
 	return ret;
 }
 
+/* the main thread of p's parent, which is let go after p */
+static pid_t parent_tid(struct image *img, struct slot *s, size_t n,
+			const struct proc_image *p)
+{
+	size_t i;
+
+	for (i = 0; p->parent >= 0 && i < n; i++)
+		if (s[i].thread == 0 && s[i].p == &img->procs[p->parent])
+			return s[i].tid;
+	return 0;
+}
+
+/* children and threads first, the root last; a stopped process stops */
+static long detach_all(struct image *img, struct slot *s, size_t n,
+		       char *err, size_t errlen)
+{
+	size_t i;
+	long ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread == 0)
+			ret = stop_queue(s[i].tid, s[i].p);
+	for (i = n; !ret && i-- > 0;) {
+		if (s[i].thread < 0)
+			continue;
+		ret = kh_detach(s[i].tid, 0);
+		if (!ret && s[i].thread == 0 &&
+		    stop_settle(s[i].tid, s[i].p, parent_tid(img, s, n, s[i].p),
+				err, errlen))
+			return -EINVAL;
+	}
+	if (ret)
+		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
+			 strerror((int)-ret));
+	return ret;
+}
+
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 {
 	struct slot *s;
@@ -199,11 +241,16 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		if (s[i].thread >= 0)
 			ret = load_task_state(s[i].tid,
 					      &s[i].p->threads[s[i].thread]);
-	/* children and threads first, the root last */
-	for (i = n; !ret && i-- > 0;)
-		if (s[i].thread >= 0)
-			ret = kh_detach(s[i].tid, 0);
-	if (ret)
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread >= 0 &&
+		    restore_sched(s[i].tid, &s[i].p->threads[s[i].thread],
+				  err, errlen)) {
+			ret = -EINVAL;	/* err says which thread and step */
+			goto out;
+		}
+	if (!ret)
+		ret = detach_all(img, s, n, err, errlen);
+	else
 		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
 			 strerror((int)-ret));
 out:

@@ -77,6 +77,9 @@ struct image {
  */
 bool needs_session_helper(const struct image *img, size_t i);
 bool needs_group_helper(const struct image *img, size_t i);
+/* pgrp.c: a group of the parent's session whose leader has exited */
+bool needs_group_stub(const struct image *img, size_t i);
+int check_group_stubs(const struct image *img, char *err, size_t errlen);
 
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);

@@ -188,6 +188,21 @@ static int p_idx(struct crfs_text *t, void *o)
 			       &c->p->nruns);
 }
 
+static int p_sched(struct crfs_text *t, void *o) { return parse_sched(t, o); }
+
+/* task/TID/sched; an image taken before crfs saved it has none */
+static int load_sched(struct image *img, const char *rel,
+		      struct crfs_thread *th, char *err, size_t errlen)
+{
+	/* optional: the manifest says whether the checkpoint has it */
+	if (!in_manifest(img, rel))
+		return 0;
+	th->sched = malloc(sizeof(*th->sched));
+	if (!th->sched)
+		return ERR("out of memory");
+	return image_parse(img, rel, p_sched, th->sched, err, errlen);
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	return *(const pid_t *)a - *(const pid_t *)b;
@@ -273,6 +288,9 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 			 tids[i], CRFS_F_CREDS);
 		if (!ret && i > 0 && in_manifest(img, rel))
 			ret = TF(CRFS_F_CREDS, p_thread_creds);
+		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
+			 tids[i], CRFS_F_SCHED);
+		ret = ret ?: load_sched(img, rel, th, err, errlen);
 #undef TF
 	}
 	free(tids);
@@ -617,6 +635,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
 		ret = check_pidns(img, err, errlen);
+	ret = ret ?: check_group_stubs(img, err, errlen);
 	return ret ?: check_helpers(img, err, errlen);
 }
 
@@ -686,6 +705,7 @@ void image_free(struct image *img)
 		free(p->fds);
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);
+			free(p->threads[k].sched);
 			free(p->threads[k].pending);
 			if (p->threads[k].creds)
 				free(p->threads[k].creds->groups);

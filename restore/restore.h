@@ -62,5 +62,15 @@ void restore_timers(struct proc_image *p, struct helper_fds *h);
 
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
+/* pgrp.c: groups of the parent's session whose leader has exited */
+int group_stubs_start(struct image *img, int idx, int err_fd);
+void group_stubs_end(struct image *img, int idx, int wfd, int err_fd);
+/* stopped.c: job-control stops, around the detach */
+int stop_queue(pid_t pid, const struct proc_image *p);
+int stop_settle(pid_t pid, const struct proc_image *p, pid_t parent,
+		char *err, size_t errlen);
+/* sched.c */
+int restore_sched(pid_t tid, const struct crfs_thread *th, char *err,
+		  size_t errlen);
 
 #endif

@@ -176,9 +176,12 @@ static void mount_proc(int err_fd)
 
 static void become_zombie(struct proc_image *p)
 {
+	struct rlimit no_core = { 0, 0 };
 	int st = p->attr.exit_status;
 	sigset_t one;
 
+	/* a dumped core would add WCOREDUMP (such zombies are refused) */
+	setrlimit(RLIMIT_CORE, &no_core);
 	if (WIFSIGNALED(st)) {
 		signal(WTERMSIG(st), SIG_DFL);
 		sigemptyset(&one);
@@ -254,6 +257,7 @@ static void run_helper(struct image *img, int idx, pid_t id, bool session,
 
 static void fork_children(struct image *img, int idx, int err_fd)
 {
+	int stubs = group_stubs_start(img, idx, err_fd);
 	size_t i, k;
 
 	for (i = 0; i < img->nprocs; i++)
@@ -271,6 +275,7 @@ static void fork_children(struct image *img, int idx, int err_fd)
 			child_fail(err_fd, "PR_SET_CHILD_SUBREAPER: %m");
 		run_helper(img, idx, img->procs[i].attr.sid, true, err_fd);
 	}
+	group_stubs_end(img, idx, stubs, err_fd);
 }
 
 struct ksigaction {

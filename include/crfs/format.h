@@ -152,6 +152,8 @@ int render_signals(struct strbuf *sb, const struct crfs_pending *p, size_t n);
 int parse_signals(struct crfs_text *t, struct crfs_pending **p, size_t *n);
 int render_sigstate(struct strbuf *sb, const struct crfs_thread *th);
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th);
+int render_sched(struct strbuf *sb, const struct crfs_sched *s);
+int parse_sched(struct crfs_text *t, struct crfs_sched *s);
 
 /* image: header + manifest of every other file (lib/image_header.c) */
 struct crfs_manifest_entry {

@@ -41,6 +41,7 @@
 #define CRFS_F_REGS		"regs"
 #define CRFS_F_XSTATE		"xstate"
 #define CRFS_F_SIGSTATE		"sigstate"
+#define CRFS_F_SCHED		"sched"		/* scheduling attributes */
 
 /* Pending signals: PID/signals (shared queue), PID/task/TID/signals (own) */
 #define CRFS_F_SIGNALS		"signals"
@@ -120,6 +121,8 @@ struct crfs_attr {
 				 * pid namespace (unshare --mount-proc) */
 	int zombie;		/* 1: exited, waiting for its parent */
 	int exit_status;	/* a zombie's wait status */
+	int stop_signal;	/* stopped by job control: SIGSTOP, SIGTSTP.. */
+	int stop_waited;	/* its parent has collected that stop */
 };
 
 struct crfs_creds {
@@ -305,6 +308,20 @@ struct crfs_pending {
 	uint8_t info[128];
 };
 
+/* task/TID/sched: what the kernel keeps per thread for the scheduler */
+#define CRFS_MAX_CPUS		8192
+struct crfs_sched {
+	int policy;		/* SCHED_OTHER, _BATCH, _IDLE, _FIFO, _RR */
+	int reset_on_fork;	/* SCHED_RESET_ON_FORK */
+	int nice;		/* kept apart from the policy: an RT or idle
+				 * thread keeps its nice for later */
+	int rt_priority;
+	int ioprio_class;	/* IOPRIO_CLASS_*, as ioprio_get reports */
+	int ioprio_level;
+	uint64_t timerslack_ns;
+	uint64_t affinity[CRFS_MAX_CPUS / 64];	/* bit n: CPU n allowed */
+};
+
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
@@ -323,6 +340,8 @@ struct crfs_thread {
 	struct crfs_creds *creds;	/* task/TID/creds: NULL when the
 					 * process's (the main thread's) */
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
+	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
+					 * taken before it existed */
 };
 
 #endif
