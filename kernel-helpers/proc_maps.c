@@ -21,6 +21,9 @@ static const struct vmflag vmflags[] = {
 	{ "dc", VMA_F_DONTFORK }, { "wf", VMA_F_WIPEONFORK },
 	{ "dd", VMA_F_DONTDUMP }, { "hg", VMA_F_HUGEPAGE },
 	{ "nh", VMA_F_NOHUGEPAGE }, { "lo", VMA_F_LOCKED },
+	{ "sr", VMA_F_SEQREAD }, { "rr", VMA_F_RANDREAD },
+	{ "mg", VMA_F_MERGEABLE }, { "lf", VMA_F_LOCKONFAULT },
+	{ "nr", VMA_F_NORESERVE }, { "sl", VMA_F_SEALED },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -70,8 +73,11 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 			return 0;
 		}
 	v->kind = VMA_ANON;
-	if (!*path || !strncmp(path, "[anon:", 6))
+	if (!*path)
 		return 0;
+	/* this kernel (no CONFIG_ANON_VMA_NAME) cannot name them: untested */
+	if (!strncmp(path, "[anon:", 6) || !strncmp(path, "[anon_shmem:", 12))
+		return (*why = "named anonymous mappings are not supported yet"), 1;
 	if (!strncmp(path, "/memfd:", 7) && !(v->flags & VMA_F_SHARED))
 		return (*why = "private memfd mappings are not supported yet"), 1;
 	if (!strncmp(path, "/SYSV", 5))

@@ -29,7 +29,8 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 
 static const char *const flag_names[VMA_F_COUNT] = {
 	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
-	"hugepage", "nohugepage", "locked",
+	"hugepage", "nohugepage", "locked", "seqread", "randread",
+	"mergeable", "lockonfault", "noreserve", "sealed",
 };
 
 const char *vma_kind_name(enum crfs_vma_kind k)
