@@ -494,6 +494,7 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
 	if (!ret)
 		mark_shared_elsewhere(s, idx);
+	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas,
 				  parent_of(s, idx, ppid, &q), &p->runs,
 				  &p->nruns);

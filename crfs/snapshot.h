@@ -94,5 +94,8 @@ int files_finish(struct snapshot *s);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
+/* mapdata.c: the objects of private memfd and deleted-file mappings */
+int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
+		    size_t n);
 
 #endif

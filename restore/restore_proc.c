@@ -120,7 +120,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 			h->vma_fd[i] = h->vma_fd[owner[i]];
 			continue;
 		}
-		if (v->kind == VMA_SHMEM) {
+		if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED) {
 			fd = shm_open_object(img, v);
 			h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
 			if (h->vma_fd[i] < 0)

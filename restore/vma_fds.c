@@ -4,7 +4,7 @@
  * process with tens of thousands of mappings of a few files needs a few
  * descriptors, not one per mapping, to stay below RLIMIT_NOFILE.  A file
  * is one object per access mode (a writable shared mapping needs O_RDWR),
- * a shared memory object one per inode.
+ * a shared memory object, memfd or deleted file one per inode.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +15,8 @@
 
 static bool has_object(const struct crfs_vma *v)
 {
-	return v->kind == VMA_FILE || v->kind == VMA_SHMEM;
+	return v->kind == VMA_FILE || v->kind == VMA_SHMEM ||
+	       v->kind == VMA_DELETED;
 }
 
 bool vma_needs_rw(const struct crfs_vma *v)
@@ -28,7 +29,7 @@ static uint64_t key_hash(const struct crfs_vma *v)
 	uint64_t h = 0xcbf29ce484222325ull;
 	const char *s;
 
-	if (v->kind == VMA_SHMEM)
+	if (v->kind != VMA_FILE)
 		return v->shm_ino * 0x9e3779b97f4a7c15ull;
 	for (s = v->path; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
@@ -37,10 +38,10 @@ static uint64_t key_hash(const struct crfs_vma *v)
 
 static bool same_object(const struct crfs_vma *a, const struct crfs_vma *b)
 {
-	if (a->kind != b->kind)
-		return false;
-	if (a->kind == VMA_SHMEM)
-		return a->shm_ino == b->shm_ino;
+	/* shared or private, an object is reached through crfs-restore's */
+	if (a->kind != VMA_FILE || b->kind != VMA_FILE)
+		return a->kind != VMA_FILE && b->kind != VMA_FILE &&
+		       a->shm_ino == b->shm_ino;
 	return vma_needs_rw(a) == vma_needs_rw(b) && !strcmp(a->path, b->path);
 }
 

@@ -23,6 +23,8 @@
 #define CRFS_F_FILES		"files"		/* open file descriptions */
 #define CRFS_F_LOCKS		"locks"
 #define CRFS_D_FDATA		"fdata"		/* fdata/ID: payload of file ID */
+#define CRFS_D_MAPDATA		"mapdata"	/* mapdata/INO: an object mapped
+						 * privately (VMA_DELETED) */
 
 /* Per-process files, under PID/ */
 #define CRFS_F_ATTR		"attr"
@@ -63,6 +65,8 @@ enum crfs_vma_kind {
 	VMA_VSYSCALL,
 	VMA_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS: one object, maybe
 				 * mapped by several processes */
+	VMA_DELETED,		/* MAP_PRIVATE of a memfd or a deleted file: the
+				 * object's bytes in mapdata/INO */
 	VMA_KIND_COUNT,
 };
 
