@@ -24,6 +24,7 @@ static const struct vmflag vmflags[] = {
 	{ "sr", VMA_F_SEQREAD }, { "rr", VMA_F_RANDREAD },
 	{ "mg", VMA_F_MERGEABLE }, { "lf", VMA_F_LOCKONFAULT },
 	{ "nr", VMA_F_NORESERVE }, { "sl", VMA_F_SEALED },
+	{ "ht", VMA_F_HUGETLB },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -70,9 +71,14 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		if (!strcmp(path, special[i].name)) {
 			v->kind = special[i].kind;
-			return 0;
+			/* the kernel's fresh ones are moved there, unsealed */
+			return v->flags & VMA_F_SEALED ?
+			       ((*why = "a sealed vDSO, vvar or vsyscall is not supported"), 1) : 0;
 		}
 	v->kind = VMA_ANON;
+	/* shown as "/anon_hugepage (deleted)" or a memfd: not a file */
+	if (v->flags & VMA_F_HUGETLB)
+		return (*why = "hugetlb mappings are not supported yet"), 1;
 	if (!*path)
 		return 0;
 	/* this kernel (no CONFIG_ANON_VMA_NAME) cannot name them: untested */

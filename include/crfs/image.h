@@ -86,6 +86,8 @@ enum crfs_vma_kind {
 #define VMA_F_NORESERVE		(1u << 12)	/* nr: MAP_NORESERVE */
 #define VMA_F_SEALED		(1u << 13)	/* sl: mseal() */
 #define VMA_F_COUNT		14
+/* not in the image: ht, hugetlb pages, which restore cannot make */
+#define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */
 #define VMA_F_PAGES_ELSEWHERE	(1u << 31)
 
