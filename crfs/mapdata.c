@@ -31,13 +31,22 @@ static int save_object(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 {
 	char link[96], *buf;
 	size_t len;
-	int fd, ret;
+	int fd, ret, seals;
 
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
 		 v->start, v->end);
 	fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * Restore keeps the object mapped shared and writable, which no
+	 * F_SEAL_WRITE allows: only a memfd that takes no seals (F_SEAL_SEAL,
+	 * the default) comes back as it was
+	 */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && seals != F_SEAL_SEAL)
+		snapshot_report(s, "mapping 0x%lx-0x%lx (%s): a memfd that allows sealing (MFD_ALLOW_SEALING) mapped privately is not supported yet",
+				v->start, v->end, v->path);
 	ret = kh_read_fd(fd, &buf, &len);
 	close(fd);
 	if (ret)

@@ -6,6 +6,7 @@
 # open.  Checked after a checkpoint and thaw, then after checkpoint, kill
 # and restore: contents, the maps lines ("/memfd:NAME (deleted)",
 # "PATH (deleted)", offsets), and that the file behind them is the file.
+# A memfd that allows sealing, mapped privately, is refused by name.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -32,4 +33,21 @@ for how in thaw restore; do
 	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 	expect_pass "$log" "$RESTORE_PID" 30
 done
+
+log=$T_DIR/sealable.log
+start_workload "$log" "$CRFS_TESTS/wl_privmap" "$T_DIR" sealable
+pid=$WL_PID
+wait_ready "$log" "$pid"
+cr_attach seal "$pid"
+cr_freeze seal
+timeout -k 5 "$T_COPY_TIMEOUT" cp -a "$MNT/seal" "$T_DIR/ckpt-seal" 2>"$T_DIR/cp.err" &&
+	fail "cp -a of a privately mapped sealable memfd succeeded"
+grep -q 'Input/output error' "$T_DIR/cp.err" ||
+	fail "cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
+ctl_read seal | grep -q 'memfd:wl_seal.*allows sealing' ||
+	fail "ctl does not name the memfd: $(ctl_read seal | tr '\n' '|')"
+cr_thaw seal
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$log" "$pid" 30
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/seal" || fail "rmdir seal"
 pass

@@ -10,6 +10,10 @@
  * in /proc/self/maps (path with "(deleted)", offset), that pages never
  * written still follow the file while written ones do not, and that a new
  * shared mapping (and read) of a descriptor sees the file, not the copies.
+ *
+ * wl_privmap DIR sealable: a memfd that allows sealing, mapped privately,
+ * which crfs refuses; after the refused freeze and a thaw it checks that
+ * the mapping and the seals are untouched.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -218,12 +222,41 @@ static void check_object(int k)
 	wl_verdict(name, mark);
 }
 
+static int sealable(void)
+{
+	int fd = memfd_create("wl_seal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char *p;
+
+	if (fd < 0 || ftruncate(fd, PAGE) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK))
+		wl_die("sealable memfd");
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		wl_die("mmap sealable");
+	wl_fill(p, PAGE, 42);
+	wl_ready();
+	while (!go)
+		pause();
+	if (wl_check(p, PAGE, 42) != (size_t)-1 ||
+	    fcntl(fd, F_GET_SEALS) != F_SEAL_SHRINK)
+		wl_fail("sealable", "seals %#x or contents changed",
+			fcntl(fd, F_GET_SEALS));
+	else
+		wl_pass("sealable");
+	return wl_done();
+}
+
 int main(int argc, char **argv)
 {
 	int k;
 
+	if (argc == 3 && !strcmp(argv[2], "sealable")) {
+		signal(SIGUSR1, on_usr1);
+		wl_own_session();
+		return sealable();
+	}
 	if (argc != 2)
-		wl_die("usage: wl_privmap DIR");
+		wl_die("usage: wl_privmap DIR [sealable]");
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
 	for (k = 0; k < 4; k++)
