@@ -573,8 +573,10 @@ static int make_room(struct image *img, char *err, size_t errlen)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	for (i = 0; i < img->nprocs; i++) {
 		nobj = vma_objects(&img->procs[i]);
-		if (nobj < 0)
+		if (nobj < 0) {
+			snprintf(err, errlen, "counting mapped files: out of memory");
 			return -ENOMEM;
+		}
 		n = proc_max_fd(&img->procs[i]) + nobj + 64;
 		if (n > need)
 			need = n;

@@ -103,7 +103,8 @@ struct crfs_vma {
 	uint64_t shm_ino;
 	uint64_t file_size;
 	int64_t file_mtime_ns;
-	char *path;		/* NULL unless kind == VMA_FILE */
+	char *path;		/* file; shmem, deleted: "/memfd:NAME", the
+				 * deleted file's path, or NULL */
 };
 
 struct crfs_page_run {
