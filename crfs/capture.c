@@ -40,7 +40,12 @@ struct task_facts {
 	int pdeathsig;
 	struct crfs_timer *timers;	/* armed interval timers, POSIX timers */
 	size_t ntimers;
+	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
+	int memory_merge;
 };
+
+/* not in glibc's headers */
+#define PR_GET_MEMORY_MERGE_ 68
 
 struct ktimespec {
 	int64_t sec, nsec;
@@ -148,6 +153,8 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	/* -EINVAL: a kernel without KSM */
+	tf->memory_merge = RSYS(r, __NR_prctl, PR_GET_MEMORY_MERGE_, 0, 0, 0) > 0;
 	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
 	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)) ||
 	    RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
@@ -156,19 +163,43 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	return 0;
 }
 
+/*
+ * MCL_FUTURE shows only in what it does to a new mapping, our scratch page:
+ * it is locked (VmLck grew), and populated at once unless MCL_ONFAULT.
+ */
+static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
+			  uint64_t kb_before, long scratch)
+{
+	bool present;
+	uint64_t kb;
+	int ret = kh_vm_locked_kb(r->tid, &kb);
+
+	if (ret || kb <= kb_before)
+		return ret;
+	tf->mlockall = MCL_FUTURE;
+	ret = kh_page_present(r->tid, scratch, &present);
+	if (!ret && !present)
+		tf->mlockall |= MCL_ONFAULT;
+	return ret;
+}
+
 static int ask_task(struct kh_remote *r, struct task_facts *tf,
 		    struct crfs_thread *th)
 {
+	uint64_t locked_kb = 0;
 	struct kstack ks;
 	long scratch, ret = 0;
 
+	if (tf && (ret = kh_vm_locked_kb(r->tid, &locked_kb)))
+		return ret;
 	scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
 				    PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch < 0 && scratch > -4096)
 		return (int)scratch;
 	if (tf)
-		ret = ask_process(r, tf, scratch);
+		ret = probe_mlockall(r, tf, locked_kb, scratch) ?:
+		      ask_process(r, tf, scratch);
 	if (ret)
 		goto fail;
 	ret = RSYS(r, __NR_sigaltstack, 0, scratch, 0, 0);
@@ -482,6 +513,7 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
 	if (!ret)
 		mark_shared_elsewhere(s, idx);
+	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas,
 				  parent_of(s, idx, ppid, &q), &p->runs,
 				  &p->nruns);
@@ -718,6 +750,8 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	a.pdeathsig = tf.pdeathsig;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;
+	mm.mlockall = tf.mlockall;
+	mm.memory_merge = tf.memory_merge;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
 			    render_creds, &c);

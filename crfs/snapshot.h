@@ -102,5 +102,8 @@ bool stop_arrived(struct snapshot *s, const struct crfs_sigaction *sa,
 void stop_finish(struct snapshot *s, struct crfs_attr *a);
 /* capture_sched.c */
 int capture_sched(struct snapshot *s, pid_t pid, pid_t tid, const char *dir);
+/* mapdata.c: the objects of private memfd and deleted-file mappings */
+int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
+		    size_t n);
 
 #endif

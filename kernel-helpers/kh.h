@@ -100,6 +100,10 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **vmas, size_t *n,
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);
 
+/* mlock.c: probes for mlockall(MCL_FUTURE [| MCL_ONFAULT]) */
+int kh_vm_locked_kb(pid_t pid, uint64_t *kb);
+int kh_page_present(pid_t pid, uint64_t addr, bool *present);
+
 /*
  * pagemap.c: which pages hold state of their own.  With a parent (its pid
  * and the runs already found for it), a page still shared copy-on-write

@@ -21,7 +21,7 @@
 
 static bool dump_whole_file_pages(const struct crfs_vma *v)
 {
-	return v->kind != VMA_FILE;
+	return v->kind != VMA_FILE && v->kind != VMA_DELETED;
 }
 
 static bool skip_vma(const struct crfs_vma *v)

@@ -21,6 +21,10 @@ static const struct vmflag vmflags[] = {
 	{ "dc", VMA_F_DONTFORK }, { "wf", VMA_F_WIPEONFORK },
 	{ "dd", VMA_F_DONTDUMP }, { "hg", VMA_F_HUGEPAGE },
 	{ "nh", VMA_F_NOHUGEPAGE }, { "lo", VMA_F_LOCKED },
+	{ "sr", VMA_F_SEQREAD }, { "rr", VMA_F_RANDREAD },
+	{ "mg", VMA_F_MERGEABLE }, { "lf", VMA_F_LOCKONFAULT },
+	{ "nr", VMA_F_NORESERVE }, { "sl", VMA_F_SEALED },
+	{ "ht", VMA_F_HUGETLB },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -67,13 +71,19 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	for (i = 0; i < sizeof(special) / sizeof(special[0]); i++)
 		if (!strcmp(path, special[i].name)) {
 			v->kind = special[i].kind;
-			return 0;
+			/* the kernel's fresh ones are moved there, unsealed */
+			return v->flags & VMA_F_SEALED ?
+			       ((*why = "a sealed vDSO, vvar or vsyscall is not supported"), 1) : 0;
 		}
 	v->kind = VMA_ANON;
-	if (!*path || !strncmp(path, "[anon:", 6))
+	/* shown as "/anon_hugepage (deleted)" or a memfd: not a file */
+	if (v->flags & VMA_F_HUGETLB)
+		return (*why = "hugetlb mappings are not supported yet"), 1;
+	if (!*path)
 		return 0;
-	if (!strncmp(path, "/memfd:", 7) && !(v->flags & VMA_F_SHARED))
-		return (*why = "private memfd mappings are not supported yet"), 1;
+	/* this kernel (no CONFIG_ANON_VMA_NAME) cannot name them: untested */
+	if (!strncmp(path, "[anon:", 6) || !strncmp(path, "[anon_shmem:", 12))
+		return (*why = "named anonymous mappings are not supported yet"), 1;
 	if (!strncmp(path, "/SYSV", 5))
 		return (*why = "SysV shared memory is not supported yet"), 1;
 	if (path[0] != '/')
@@ -99,10 +109,18 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 		return v->file_size ? 0 :
 		       ((*why = "a shared mapping of an empty object"), 1);
 	}
-	if (ends_with(path, " (deleted)"))
-		return (*why = "private mappings of deleted files are not supported yet"), 1;
 	if (!S_ISREG(st.st_mode))
 		return (*why = "mappings of devices are not supported"), 1;
+	/* privately: the object's bytes are saved once, as for shmem */
+	if (!strncmp(path, "/memfd:", 7) || ends_with(path, " (deleted)")) {
+		if (ends_with(path, " (deleted)"))
+			v->path[strlen(path) - 10] = '\0';
+		v->kind = VMA_DELETED;
+		v->shm_ino = st.st_ino;
+		v->file_size = st.st_size;
+		return v->file_size ? 0 :
+		       ((*why = "a private mapping of an empty memfd or deleted file"), 1);
+	}
 	v->kind = VMA_FILE;
 	v->file_size = st.st_size;
 	v->file_mtime_ns = st.st_mtim.tv_sec * 1000000000LL +
@@ -174,7 +192,7 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 	free(buf);
 	/* only files, memfds and deleted files keep a path */
 	for (size_t i = 0; i < n; i++)
-		if (vmas[i].kind != VMA_FILE &&
+		if (vmas[i].kind != VMA_FILE && vmas[i].kind != VMA_DELETED &&
 		    !(vmas[i].kind == VMA_SHMEM && vmas[i].path &&
 		      vmas[i].path[0] == '/' &&
 		      strcmp(vmas[i].path, "/dev/zero (deleted)"))) {

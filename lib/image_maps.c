@@ -24,12 +24,13 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
 	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
-	[VMA_SHMEM] = "shmem",
+	[VMA_SHMEM] = "shmem", [VMA_DELETED] = "deleted",
 };
 
 static const char *const flag_names[VMA_F_COUNT] = {
 	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
-	"hugepage", "nohugepage", "locked",
+	"hugepage", "nohugepage", "locked", "seqread", "randread",
+	"mergeable", "lockonfault", "noreserve", "sealed",
 };
 
 const char *vma_kind_name(enum crfs_vma_kind k)
@@ -59,7 +60,7 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 		ret = sb_printf(sb, " %lu:%ld ", v->file_size,
 				v->file_mtime_ns);
 		ret = ret ?: sb_put_escaped(sb, v->path);
-	} else if (v->kind == VMA_SHMEM) {
+	} else if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED) {
 		ret = sb_printf(sb, " %lu:%lu ", v->file_size, v->shm_ino);
 		ret = ret ?: v->path ? sb_put_escaped(sb, v->path) :
 				       sb_printf(sb, "-");
@@ -147,6 +148,16 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 		/* a memfd's name, or where a deleted file was */
 		if (unescape(tok[7], &v->path) || v->path[0] != '/')
 			return text_error(t, "shmem path must be '/memfd:NAME', an absolute path or '-'");
+		return 0;
+	}
+	if (v->kind == VMA_DELETED) {
+		if ((v->flags & VMA_F_SHARED) ||
+		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,
+			   &k) != 2 || tok[6][k] || !v->file_size)
+			return text_error(t, "deleted needs 'size:inode' and a private mapping");
+		/* a memfd's name, or where the deleted file was */
+		if (unescape(tok[7], &v->path) || v->path[0] != '/')
+			return text_error(t, "deleted path must be '/memfd:NAME' or an absolute path");
 		return 0;
 	}
 	if (v->kind != VMA_FILE)

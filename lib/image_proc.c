@@ -123,6 +123,8 @@ static const struct kv_field mm_fields[] = {
 	{ "arg_end", KV_HEX, offsetof(struct crfs_mm, arg_end) },
 	{ "env_start", KV_HEX, offsetof(struct crfs_mm, env_start) },
 	{ "env_end", KV_HEX, offsetof(struct crfs_mm, env_end) },
+	{ "mlockall", KV_INT, offsetof(struct crfs_mm, mlockall) },
+	{ "memory_merge", KV_INT, offsetof(struct crfs_mm, memory_merge) },
 };
 
 int render_mm(struct strbuf *sb, const struct crfs_mm *mm)

@@ -508,12 +508,13 @@ static int table_base(void)
 
 /*
  * The table, then in each child its own descriptors and, above them, one
- * helper per mapping: all below the hard limit, which we cannot raise.
+ * helper per mapped object: all below the hard limit, which we cannot raise.
  */
 static int make_room(struct image *img, char *err, size_t errlen)
 {
 	struct rlimit rl;
 	uint64_t need = 0, n;
+	ssize_t nobj;
 	size_t i;
 
 	img->fd_base = table_base();
@@ -522,7 +523,12 @@ static int make_room(struct image *img, char *err, size_t errlen)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	for (i = 0; i < img->nprocs; i++) {
-		n = proc_max_fd(&img->procs[i]) + img->procs[i].nvmas + 64;
+		nobj = vma_objects(&img->procs[i]);
+		if (nobj < 0) {
+			snprintf(err, errlen, "counting mapped files: out of memory");
+			return -ENOMEM;
+		}
+		n = proc_max_fd(&img->procs[i]) + nobj + 64;
 		if (n > need)
 			need = n;
 	}

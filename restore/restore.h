@@ -47,6 +47,11 @@ int shm_open_object(struct image *img, const struct crfs_vma *v);
 /* the object with that inode at checkpoint (a memfd also open as a file) */
 int shm_open_ino(struct image *img, uint64_t ino);
 
+/* vma_fds.c: one descriptor per mapped object, shared by its mappings */
+bool vma_needs_rw(const struct crfs_vma *v);
+ssize_t vma_owners(const struct proc_image *p, ssize_t *owner);
+ssize_t vma_objects(const struct proc_image *p);
+
 /* files.c: the image's open files, at img->fd_base + id - 1 */
 int files_open(struct image *img, char *err, size_t errlen);
 void files_close(struct image *img);

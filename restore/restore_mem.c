@@ -192,6 +192,8 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.auxv = (__u64 *)auxv;
 	a->mm.auxv_size = p->mm.auxv_len * sizeof(uint64_t);
 	a->mm.exe_fd = h->exe_fd;
+	a->mlockall = p->mm.mlockall;
+	a->memory_merge = p->mm.memory_merge;
 }
 
 static void add_signals(struct restore_args *a, const struct crfs_pending *s,

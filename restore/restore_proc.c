@@ -68,6 +68,7 @@ static void open_sources(struct image *img, struct proc_image *p,
 static void open_helpers(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
+	ssize_t *owner;
 	size_t i;
 	int fd;
 
@@ -88,12 +89,20 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->attr.exe);
 	open_sources(img, p, h, base);
+	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
+	if (!owner || vma_owners(p, owner) < 0)
+		child_fail(h->err_fd, "out of memory");
 	for (i = 0; i < p->nvmas; i++) {
 		const struct crfs_vma *v = &p->vmas[i];
-		bool rw = (v->flags & VMA_F_SHARED) && (v->prot & PROT_WRITE);
+		bool rw = vma_needs_rw(v);
 
 		h->vma_fd[i] = -1;
-		if (v->kind == VMA_SHMEM) {
+		/* the object's first mapping opened it for all of them */
+		if (owner[i] >= 0 && (size_t)owner[i] != i) {
+			h->vma_fd[i] = h->vma_fd[owner[i]];
+			continue;
+		}
+		if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED) {
 			fd = shm_open_object(img, v);
 			h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
 			if (h->vma_fd[i] < 0)
@@ -108,6 +117,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 		if (h->vma_fd[i] < 0)
 			child_fail(h->err_fd, "%s: %m", v->path);
 	}
+	free(owner);
 }
 
 /*

@@ -18,12 +18,20 @@
 #include "restorer.h"
 
 #define TASK_END 0x7ffffffff000UL
+#define MADV_RANDOM_ 1
+#define MADV_SEQUENTIAL_ 2
 #define MADV_DONTFORK_ 10
+#define MADV_MERGEABLE_ 12
+#define MADV_UNMERGEABLE_ 13
 #define MADV_HUGEPAGE_ 14
 #define MADV_NOHUGEPAGE_ 15
 #define MADV_DONTDUMP_ 16
 #define MADV_WIPEONFORK_ 18
 #define SS_DISABLE_ 2
+#define MLOCK_ONFAULT_ 1
+#define PR_SET_MEMORY_MERGE_ 67
+/* mseal(2), Linux 6.10; older kernel headers lack the number */
+#define NR_MSEAL_ 462
 
 asm(".section .text.entry,\"ax\"\n"
     ".globl rst_entry\n"
@@ -158,6 +166,8 @@ static void map_vma(struct restore_args *a, const struct rst_vma *v)
 		flags |= MAP_ANONYMOUS;
 	if (v->flags & VMA_F_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
+	if (v->flags & VMA_F_NORESERVE)
+		flags |= MAP_NORESERVE;
 	if (v->has_pages)
 		prot = PROT_READ | PROT_WRITE;
 	check(a, "mmap", sys6(__NR_mmap, v->start, v->end - v->start, prot,
@@ -190,6 +200,9 @@ static void finish_vma(struct restore_args *a, const struct rst_vma *v)
 		{ VMA_F_DONTDUMP, MADV_DONTDUMP_ },
 		{ VMA_F_HUGEPAGE, MADV_HUGEPAGE_ },
 		{ VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE_ },
+		{ VMA_F_SEQREAD, MADV_SEQUENTIAL_ },
+		{ VMA_F_RANDREAD, MADV_RANDOM_ },
+		{ VMA_F_MERGEABLE, MADV_MERGEABLE_ },
 	};
 	uint64_t len = v->end - v->start;
 	unsigned int i;
@@ -201,6 +214,17 @@ static void finish_vma(struct restore_args *a, const struct rst_vma *v)
 		if (v->flags & adv[i].flag)
 			check(a, "madvise", sys(__NR_madvise, v->start, len,
 						adv[i].advice, 0));
+	/* PR_SET_MEMORY_MERGE made every mapping mergeable, not all were */
+	if (a->memory_merge && !(v->flags & VMA_F_MERGEABLE))
+		check(a, "madvise(MADV_UNMERGEABLE)",
+		      sys(__NR_madvise, v->start, len, MADV_UNMERGEABLE_, 0));
+	if (v->flags & VMA_F_LOCKED)
+		check(a, "mlock2", sys(__NR_mlock2, v->start, len,
+				       v->flags & VMA_F_LOCKONFAULT ?
+				       MLOCK_ONFAULT_ : 0, 0));
+	/* last: a sealed mapping takes no more changes */
+	if (v->flags & VMA_F_SEALED)
+		check(a, "mseal", sys(NR_MSEAL_, v->start, len, 0, 0));
 }
 
 static void restore_memory(struct restore_args *a)
@@ -209,12 +233,17 @@ static void restore_memory(struct restore_args *a)
 
 	unmap_old(a);
 	move_vdso(a);
+	if (a->memory_merge)
+		check(a, "prctl(PR_SET_MEMORY_MERGE)",
+		      sys(__NR_prctl, PR_SET_MEMORY_MERGE_, 1, 0, 0));
 	for (i = 0; i < a->nvmas; i++)
 		map_vma(a, &a->vmas[i]);
 	for (i = 0; i < a->nruns; i++)
 		fill(a, &a->runs[i]);
 	for (i = 0; i < a->nvmas; i++)
 		finish_vma(a, &a->vmas[i]);
+	if (a->mlockall)
+		check(a, "mlockall", sys(__NR_mlockall, a->mlockall, 0, 0, 0));
 	check(a, "prctl(PR_SET_MM_MAP)",
 	      sys6(__NR_prctl, PR_SET_MM, PR_SET_MM_MAP, (long)&a->mm,
 		   sizeof(a->mm), 0, 0));

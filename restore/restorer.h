@@ -118,6 +118,8 @@ struct restore_args {
 	uint32_t ntimers;
 
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
+	int32_t mlockall;	/* MCL_FUTURE, MCL_ONFAULT, after the mappings */
+	int32_t memory_merge;	/* PR_SET_MEMORY_MERGE, before them */
 };
 
 #endif

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "kh.h"
 #include "restore.h"
 #include "crfs/array.h"
 
@@ -33,8 +35,10 @@ static struct shm_obj *find_obj(struct image *img, uint64_t ino)
 
 /*
  * A memfd again, by its name, so /proc/PID/maps reads the same; a file
- * deleted since comes back unlinked in its directory (O_TMPFILE), or as
- * a memfd of its name when that directory is gone.
+ * deleted since comes back unlinked in its directory: made at its own
+ * name and unlinked at once, so maps reads "NAME (deleted)" again, or, if
+ * something else has that name now, made unnamed (O_TMPFILE); a memfd of
+ * its name when that directory is gone.
  */
 static int open_object_file(const char *path)
 {
@@ -43,6 +47,12 @@ static int open_object_file(const char *path)
 
 	if (!strncmp(path, "/memfd:", 7))
 		return memfd_create(path + 7, MFD_CLOEXEC);
+	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (!unlink(path))
+			return fd;
+		close(fd);
+	}
 	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	return fd >= 0 ? fd : memfd_create(base, MFD_CLOEXEC);
 }
@@ -105,6 +115,38 @@ static int fill_obj(struct proc_image *p, const struct crfs_vma *v,
 	return 0;
 }
 
+/* a memfd or deleted file mapped privately: its bytes are in mapdata/INO */
+static int add_mapped_obj(struct image *img, const struct proc_image *p,
+			  const struct crfs_vma *v, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 64], *buf;
+	size_t len;
+	int ret;
+
+	if (find_obj(img, v->shm_ino))
+		return add_obj(img, v) ?
+		       ERR("%s/%d/%s: 0x%lx: %s has another size elsewhere",
+			   img->dir, p->pid, CRFS_F_MAPS, v->start, v->path) : 0;
+	ret = add_obj(img, v);
+	if (ret)
+		return ERR("%s/%d/%s: cannot create %s (0x%lx bytes): %s",
+			   img->dir, p->pid, CRFS_F_MAPS, v->path,
+			   v->file_size, strerror(-ret));
+	snprintf(path, sizeof(path), "%s/%s/%lu", img->dir, CRFS_D_MAPDATA,
+		 v->shm_ino);
+	ret = kh_read_file(path, &buf, &len);
+	if (ret)
+		return ERR("%s: %s", path, strerror(-ret));
+	if (len != v->file_size) {
+		free(buf);
+		return ERR("%s: %zu bytes, %d/%s says %lu", path, len, p->pid,
+			   CRFS_F_MAPS, v->file_size);
+	}
+	memcpy(find_obj(img, v->shm_ino)->addr, buf, len);
+	free(buf);
+	return 0;
+}
+
 int shm_prepare(struct image *img, char *err, size_t errlen)
 {
 	size_t i, k;
@@ -125,6 +167,10 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 				ret = fill_obj(p, &p->vmas[k],
 					       find_obj(img, p->vmas[k].shm_ino),
 					       err, errlen);
+		for (k = 0; !ret && k < p->nvmas; k++)
+			if (p->vmas[k].kind == VMA_DELETED)
+				ret = add_mapped_obj(img, p, &p->vmas[k], err,
+						     errlen);
 	}
 	return ret;
 }

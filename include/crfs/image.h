@@ -23,6 +23,8 @@
 #define CRFS_F_FILES		"files"		/* open file descriptions */
 #define CRFS_F_LOCKS		"locks"
 #define CRFS_D_FDATA		"fdata"		/* fdata/ID: payload of file ID */
+#define CRFS_D_MAPDATA		"mapdata"	/* mapdata/INO: an object mapped
+						 * privately (VMA_DELETED) */
 
 /* Per-process files, under PID/ */
 #define CRFS_F_ATTR		"attr"
@@ -64,6 +66,8 @@ enum crfs_vma_kind {
 	VMA_VSYSCALL,
 	VMA_SHMEM,		/* MAP_SHARED|MAP_ANONYMOUS: one object, maybe
 				 * mapped by several processes */
+	VMA_DELETED,		/* MAP_PRIVATE of a memfd or a deleted file: the
+				 * object's bytes in mapdata/INO */
 	VMA_KIND_COUNT,
 };
 
@@ -76,7 +80,15 @@ enum crfs_vma_kind {
 #define VMA_F_HUGEPAGE		(1u << 5)
 #define VMA_F_NOHUGEPAGE	(1u << 6)
 #define VMA_F_LOCKED		(1u << 7)
-#define VMA_F_COUNT		8
+#define VMA_F_SEQREAD		(1u << 8)	/* sr: MADV_SEQUENTIAL */
+#define VMA_F_RANDREAD		(1u << 9)	/* rr: MADV_RANDOM */
+#define VMA_F_MERGEABLE		(1u << 10)	/* mg: MADV_MERGEABLE (KSM) */
+#define VMA_F_LOCKONFAULT	(1u << 11)	/* lf: MLOCK_ONFAULT */
+#define VMA_F_NORESERVE		(1u << 12)	/* nr: MAP_NORESERVE */
+#define VMA_F_SEALED		(1u << 13)	/* sl: mseal() */
+#define VMA_F_COUNT		14
+/* not in the image: ht, hugetlb pages, which restore cannot make */
+#define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */
 #define VMA_F_PAGES_ELSEWHERE	(1u << 31)
 
@@ -92,7 +104,8 @@ struct crfs_vma {
 	uint64_t shm_ino;
 	uint64_t file_size;
 	int64_t file_mtime_ns;
-	char *path;		/* NULL unless kind == VMA_FILE */
+	char *path;		/* file; shmem, deleted: "/memfd:NAME", the
+				 * deleted file's path, or NULL */
 };
 
 struct crfs_page_run {
@@ -140,6 +153,9 @@ struct crfs_mm {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	int auxv_len;		/* number of 64-bit words */
 	uint64_t auxv[CRFS_AUXV_MAX];
+	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT: locks of mappings
+				 * yet to come (MCL_CURRENT is each VMA's lo) */
+	int memory_merge;	/* PR_SET_MEMORY_MERGE: KSM for every mapping */
 };
 
 /*

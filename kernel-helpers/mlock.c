@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mlockall(MCL_FUTURE) and MCL_ONFAULT are mm flags no /proc file shows.
+ * A probe mapping made inside the task tells: it is counted in VmLck when
+ * new mappings are locked, and populated at once unless MCL_ONFAULT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kh.h"
+
+#define PM_PRESENT	(1ULL << 63)
+
+int kh_vm_locked_kb(pid_t pid, uint64_t *kb)
+{
+	char path[64], *buf, *at;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	at = strstr(buf, "\nVmLck:");
+	ret = at && sscanf(at + 7, "%lu", kb) == 1 ? 0 : -EINVAL;
+	free(buf);
+	return ret;
+}
+
+int kh_page_present(pid_t pid, uint64_t addr, bool *present)
+{
+	char path[64];
+	uint64_t e = 0;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &e, sizeof(e), addr / 4096 * sizeof(e)) != sizeof(e))
+		ret = -EIO;
+	close(fd);
+	*present = !!(e & PM_PRESENT);
+	return ret;
+}
