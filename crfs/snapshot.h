@@ -95,4 +95,8 @@ int files_finish(struct snapshot *s);
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
 
+/* capture_seccomp.c: PID/task/TID/seccomp at path, if the thread uses it */
+int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
+		    const char *path);
+
 #endif

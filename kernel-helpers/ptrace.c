@@ -44,7 +44,12 @@ int kh_seize(pid_t tid)
 {
 	int st, ret;
 
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
+	/*
+	 * Our injected syscalls must run past the task's seccomp filters (or
+	 * strict mode, which would kill it): suspended while we trace it.
+	 */
+	if (ptrace(PTRACE_SEIZE, tid, 0,
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP) < 0)
 		return -errno;
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return -errno;

@@ -167,6 +167,19 @@ static int p_idx(struct crfs_text *t, void *o)
 			       &c->p->nruns);
 }
 
+static int p_seccomp(struct crfs_text *t, void *o) { return parse_seccomp(t, o); }
+
+/* Files written only when there is something to say (seccomp) */
+static bool in_manifest(const struct image *img, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < img->hdr.nfiles; i++)
+		if (!strcmp(img->hdr.files[i].path, rel))
+			return true;
+	return false;
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	return *(const pid_t *)a - *(const pid_t *)b;
@@ -248,6 +261,10 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
 		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
+		if (!ret && (snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid,
+				      CRFS_D_TASK, tids[i], CRFS_F_SECCOMP),
+			     in_manifest(img, rel)))
+			ret = TF(CRFS_F_SECCOMP, p_seccomp);
 #undef TF
 	}
 	free(tids);
@@ -662,6 +679,7 @@ void image_free(struct image *img)
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);
 			free(p->threads[k].pending);
+			free_seccomp(&p->threads[k]);
 		}
 		free(p->threads);
 		free(p->shared_sigs);

@@ -192,11 +192,13 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	/*
 	 * Every task the tree creates is traced from birth; if we die
-	 * half-way, so does the half-restored tree.
+	 * half-way, so does the half-restored tree.  The seccomp filters the
+	 * restorer installs stay suspended until we let the tasks go.
 	 */
 	if (ptrace(PTRACE_SEIZE, pid, 0,
 		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
-		   PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE) ||
+		   PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE |
+		   PTRACE_O_SUSPEND_SECCOMP) ||
 	    write(go[1], "g", 1) != 1) {
 		snprintf(err, errlen, "cannot trace the restoring process: %s",
 			 strerror(errno));

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 
 #include "crfs/image.h"
@@ -320,12 +321,39 @@ static void restore_creds(struct restore_args *a)
 				     0, 0));
 }
 
+/*
+ * Filters do not apply to us yet (crfs-restore traces us with
+ * PTRACE_O_SUSPEND_SECCOMP) but need CAP_SYS_ADMIN or no_new_privs to be
+ * installed: before the credentials drop.
+ */
+static void install_filters(struct restore_args *a, const struct rst_filter *f,
+			    uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		check(a, "seccomp filter", sys(__NR_seccomp,
+					       SECCOMP_SET_MODE_FILTER,
+					       f[i].flags, &f[i].prog, 0));
+}
+
+/* Strict mode permits no more filters: the very last step */
+static void enter_strict(struct restore_args *a, const struct rst_thread *t)
+{
+	if (t->seccomp_strict)
+		check(a, "seccomp strict mode", sys(__NR_seccomp,
+						    SECCOMP_SET_MODE_STRICT,
+						    0, 0, 0));
+}
+
 /* A new thread sets what is its own, then waits for crfs-restore. */
 static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
 {
 	restore_thread(a, t);
+	install_filters(a, t->filters, t->nfilters);
 	restore_creds(a);
+	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
 		sys(__NR_exit, 126, 0, 0, 0);
@@ -363,7 +391,8 @@ static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
 	return ret;
 }
 
-static void create_threads(struct restore_args *a)
+/* the threads that share the main thread's first `level` filters */
+static void create_threads_at(struct restore_args *a, uint32_t level)
 {
 	struct clone_args_ ca;
 	int32_t tid;
@@ -372,6 +401,8 @@ static void create_threads(struct restore_args *a)
 	for (i = 0; i < a->nthreads; i++) {
 		struct rst_thread *t = &a->threads[i];
 
+		if (t->seccomp_inherit != level)
+			continue;
 		memset(&ca, 0, sizeof(ca));
 		tid = t->tid;
 		ca.flags = CLONE_THREAD_FLAGS;
@@ -380,6 +411,18 @@ static void create_threads(struct restore_args *a)
 		ca.set_tid = (uint64_t)&tid;
 		ca.set_tid_size = 1;
 		check(a, "clone3 (thread)", clone_thread(&ca, a, t));
+	}
+}
+
+/* The main thread's filters, each thread cloned once it has its share */
+static void create_threads(struct restore_args *a)
+{
+	uint32_t level;
+
+	for (level = 0; level <= a->main.nfilters; level++) {
+		create_threads_at(a, level);
+		if (level < a->main.nfilters)
+			install_filters(a, &a->main.filters[level], 1);
 	}
 }
 
@@ -430,6 +473,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	for (i = 0; i < a->nlocks; i++)
 		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
 					   (long)&a->locks[i], 0));
+	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));

@@ -38,6 +38,15 @@ struct rst_sig {
 	uint8_t info[128];
 };
 
+/* a seccomp filter: flags for seccomp(2), then its struct sock_fprog */
+struct rst_filter {
+	uint64_t flags;
+	struct {
+		uint16_t len;
+		uint64_t insns;		/* struct sock_filter[len] */
+	} prog;
+};
+
 /* What each thread sets for itself; registers come from crfs-restore */
 struct rst_thread {
 	int32_t tid;
@@ -48,6 +57,16 @@ struct rst_thread {
 	uint32_t rseq_size, rseq_sig;
 	uint64_t ss_sp, ss_size;
 	uint64_t stack_top;
+	/*
+	 * seccomp, set up while crfs-restore traces us with
+	 * PTRACE_O_SUSPEND_SECCOMP: nothing applies before it lets go.  A
+	 * thread gets its first seccomp_inherit filters from the main thread
+	 * when it is created (one chain again), then installs its own.
+	 */
+	uint32_t seccomp_strict;
+	uint32_t seccomp_inherit;
+	uint32_t nfilters;
+	struct rst_filter *filters;
 };
 
 #define RST_THREAD_STACK (16 * 1024)

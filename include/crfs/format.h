@@ -152,6 +152,10 @@ int render_signals(struct strbuf *sb, const struct crfs_pending *p, size_t n);
 int parse_signals(struct crfs_text *t, struct crfs_pending **p, size_t *n);
 int render_sigstate(struct strbuf *sb, const struct crfs_thread *th);
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th);
+/* lib/image_seccomp.c: a thread's seccomp mode and filters */
+int render_seccomp(struct strbuf *sb, const struct crfs_thread *th);
+int parse_seccomp(struct crfs_text *t, struct crfs_thread *th);
+void free_seccomp(struct crfs_thread *th);
 
 /* image: header + manifest of every other file (lib/image_header.c) */
 struct crfs_manifest_entry {

@@ -41,6 +41,7 @@
 #define CRFS_F_REGS		"regs"
 #define CRFS_F_XSTATE		"xstate"
 #define CRFS_F_SIGSTATE		"sigstate"
+#define CRFS_F_SECCOMP		"seccomp"	/* only for a thread in seccomp */
 
 /* Pending signals: PID/signals (shared queue), PID/task/TID/signals (own) */
 #define CRFS_F_SIGNALS		"signals"
@@ -304,6 +305,22 @@ struct crfs_pending {
 	uint8_t info[128];
 };
 
+/* One classic BPF instruction (struct sock_filter) */
+struct crfs_bpf_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+/* A seccomp filter program with the flags it was installed with */
+struct crfs_seccomp_filter {
+	uint32_t flags;		/* SECCOMP_FILTER_FLAG_LOG as metadata says */
+	uint32_t len;
+	struct crfs_bpf_insn *insns;
+};
+
+#define CRFS_SECCOMP_MAX_INSNS	4096	/* BPF_MAXINSNS */
+
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
@@ -319,6 +336,10 @@ struct crfs_thread {
 	uint32_t rseq_size, rseq_sig;
 	struct crfs_pending *pending;	/* this thread's own queue */
 	size_t npending;
+	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */
+	int seccomp_mode;
+	struct crfs_seccomp_filter *filters;
+	size_t nfilters;
 };
 
 #endif
