@@ -9,10 +9,25 @@
 # shows the same modes, filters and flags.  The same holds after
 # checkpoint, kill and restore; then the workload checks from inside what
 # each filter does, that strict mode still kills, and that shared chains
-# are shared again.
+# are shared again.  A filter that notifies user space is refused by name,
+# and the process goes on after thaw.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
+nlog=$T_DIR/notif.log
+start_workload "$nlog" "$CRFS_TESTS/wl_seccomp" notif
+npid=$WL_PID
+wait_ready "$nlog" "$npid"
+cr_attach nf "$npid"
+cr_freeze nf
+ctl_read nf | grep -q "^unsupported process $npid thread $npid: seccomp filter 0 returns SECCOMP_RET_USER_NOTIF" ||
+	fail "user notification not refused: $(ctl_read nf | tr '\n' '|')"
+timeout 10 cat "$MNT/nf/image" >/dev/null 2>&1 && fail "image of a refused freeze reads"
+cr_thaw nf
+kill -USR1 "$npid" || fail "cannot signal $npid"
+expect_pass "$nlog" "$npid" 10
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/nf" || fail "rmdir nf failed"
+
 log=$T_DIR/seccomp.log
 start_workload "$log" "$CRFS_TESTS/wl_seccomp"
 sub=$WL_PID

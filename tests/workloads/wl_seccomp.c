@@ -4,6 +4,11 @@
  * filters, to be frozen, thawed, checkpointed, killed and restored.
  *
  * usage: wl_seccomp			the workload (W below)
+ *	  wl_seccomp notif		one process whose filter returns
+ *					SECCOMP_RET_USER_NOTIF for getppid
+ *					(listener closed: ENOSYS), which crfs
+ *					refuses; after SIGUSR1 it checks that
+ *					getppid still fails so
  *	  wl_seccomp inspect PID...	print every thread's seccomp state as
  *					the kernel shows a tracer (mode, and
  *					each filter's flags, length and
@@ -576,6 +581,39 @@ static int root(void)
 	return wl_done();
 }
 
+/* --- a filter crfs refuses --------------------------------------------- */
+
+static int notif(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog p = { sizeof(f) / sizeof(f[0]), f };
+	sigset_t one;
+	int lfd;
+
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &one, NULL);
+	lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		      SECCOMP_FILTER_FLAG_NEW_LISTENER, &p);
+	if (lfd < 0)
+		wl_die("seccomp user notif");
+	close(lfd);	/* nobody listens: the syscall fails with ENOSYS */
+	wl_ready();
+	wait_usr1();
+	if (syscall(SYS_getppid) < 0 && errno == ENOSYS)
+		wl_pass("notif.enosys");
+	else
+		wl_fail("notif.enosys", "getppid: errno %d", errno);
+	return wl_done();
+}
+
 /* --- inspect ------------------------------------------------------------- */
 
 static int stop_task(pid_t tid)
@@ -667,5 +705,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "inspect"))
 		return inspect(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "notif"))
+		return notif();
 	return wl_under_subreaper(root);
 }
