@@ -346,12 +346,15 @@ static void enter_strict(struct restore_args *a, const struct rst_thread *t)
 						    0, 0, 0));
 }
 
+static void build_chain(struct restore_args *a, int32_t self,
+			const struct rst_thread *t);
+
 /* A new thread sets what is its own, then waits for crfs-restore. */
 static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
 {
 	restore_thread(a, t);
-	install_filters(a, t->filters, t->nfilters);
+	build_chain(a, t - a->threads, t);
 	restore_creds(a);
 	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
@@ -391,8 +394,9 @@ static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
 	return ret;
 }
 
-/* the threads that share the main thread's first `level` filters */
-static void create_threads_at(struct restore_args *a, uint32_t level)
+/* the threads creator makes once it holds `level` seccomp filters */
+static void create_threads_at(struct restore_args *a, int32_t creator,
+			      uint32_t level)
 {
 	struct clone_args_ ca;
 	int32_t tid;
@@ -401,7 +405,7 @@ static void create_threads_at(struct restore_args *a, uint32_t level)
 	for (i = 0; i < a->nthreads; i++) {
 		struct rst_thread *t = &a->threads[i];
 
-		if (t->seccomp_inherit != level)
+		if (t->seccomp_creator != creator || t->seccomp_inherit != level)
 			continue;
 		memset(&ca, 0, sizeof(ca));
 		tid = t->tid;
@@ -414,16 +418,34 @@ static void create_threads_at(struct restore_args *a, uint32_t level)
 	}
 }
 
-/* The main thread's filters, each thread cloned once it has its share */
+/*
+ * t (self: its index, -1 for the main thread) installs its own filters
+ * one by one and clones each thread it creates once it holds the filters
+ * that thread shares with it: clone hands them over as one chain.
+ */
+static void build_chain(struct restore_args *a, int32_t self,
+			const struct rst_thread *t)
+{
+	uint32_t k;
+
+	for (k = 0; k <= t->nfilters; k++) {
+		create_threads_at(a, self, t->seccomp_inherit + k);
+		if (k < t->nfilters)
+			install_filters(a, &t->filters[k], 1);
+	}
+}
+
+/* Threads that other threads create must exist before their timers */
 static void create_threads(struct restore_args *a)
 {
-	uint32_t level;
+	uint32_t i;
 
-	for (level = 0; level <= a->main.nfilters; level++) {
-		create_threads_at(a, level);
-		if (level < a->main.nfilters)
-			install_filters(a, &a->main.filters[level], 1);
-	}
+	build_chain(a, -1, &a->main);
+	for (i = 0; i < a->nthreads; i++)
+		while (a->threads[i].seccomp_creator >= 0 &&
+		       sys(__NR_tgkill, a->pid, a->threads[i].tid, 0, 0) ==
+		       -3 /* ESRCH */)
+			sys(__NR_sched_yield, 0, 0, 0, 0);
 }
 
 /* the kernel's struct sigevent, SIGEV_THREAD_ID to one of our threads */

@@ -60,13 +60,15 @@ struct rst_thread {
 	/*
 	 * seccomp, set up while crfs-restore traces us with
 	 * PTRACE_O_SUSPEND_SECCOMP: nothing applies before it lets go.  A
-	 * thread gets its first seccomp_inherit filters from the main thread
-	 * when it is created (one chain again), then installs its own.
+	 * thread gets its first seccomp_inherit filters from the thread that
+	 * creates it (seccomp_creator, -1: the main thread), one chain again,
+	 * then installs its own.
 	 */
 	uint32_t seccomp_strict;
 	uint32_t seccomp_inherit;
 	uint32_t nfilters;
 	struct rst_filter *filters;
+	int32_t seccomp_creator;
 };
 
 #define RST_THREAD_STACK (16 * 1024)

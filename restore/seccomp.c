@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Seccomp filters for the restorer.  Threads that shared the main
- * thread's filters at checkpoint share them again: the main thread
- * installs its chain filter by filter and creates each thread once it has
- * the filters that thread had in common with it, so clone hands them
- * over as one chain (the kernel keeps no other trace of sharing: filters
- * equal in content and flags at the same place count as shared).
+ * Seccomp filters for the restorer.  Threads that shared filters at
+ * checkpoint share them again: each thread installs its chain filter by
+ * filter and creates the threads that had the filters so far in common
+ * with it, so clone hands them over as one chain.  The kernel keeps no
+ * other trace of sharing: filters equal in flags and instructions at the
+ * same place of two chains count as shared.
  */
 #include <string.h>
 
@@ -21,26 +21,43 @@ static bool same_filter(const struct crfs_seccomp_filter *a,
 	       !memcmp(a->insns, b->insns, a->len * sizeof(*a->insns));
 }
 
-/* How many of t's oldest filters it shares with the main thread */
-static size_t shared_with_main(const struct proc_image *p,
-			       const struct crfs_thread *t)
+static size_t common(const struct crfs_thread *t, const struct crfs_thread *u)
 {
-	const struct crfs_thread *m = &p->threads[0];
 	size_t i;
 
-	if (t == m)
-		return 0;
-	for (i = 0; i < t->nfilters && i < m->nfilters; i++)
-		if (!same_filter(&t->filters[i], &m->filters[i]))
+	for (i = 0; i < t->nfilters && i < u->nfilters; i++)
+		if (!same_filter(&t->filters[i], &u->filters[i]))
 			break;
 	return i;
 }
 
-static size_t own_size(const struct proc_image *p, const struct crfs_thread *t)
+/*
+ * Which earlier thread (0: main) creates thread i, and how many of its
+ * oldest filters i gets that way: the longest common chain, the first
+ * such thread on a tie.  Threads that share filters thus share them with
+ * their creator, which holds them when it clones.  Returns the count.
+ */
+static size_t creator_of(const struct proc_image *p, size_t i, size_t *by)
 {
-	size_t i, n = 0;
+	size_t u, n, best = 0;
 
-	for (i = shared_with_main(p, t); i < t->nfilters; i++)
+	*by = 0;
+	for (u = 0; i && u < i; u++) {
+		n = common(&p->threads[i], &p->threads[u]);
+		if (n > best) {
+			best = n;
+			*by = u;
+		}
+	}
+	return best;
+}
+
+static size_t own_size(const struct proc_image *p, size_t k)
+{
+	const struct crfs_thread *t = &p->threads[k];
+	size_t i, n = 0, by;
+
+	for (i = creator_of(p, k, &by); i < t->nfilters; i++)
 		n += sizeof(struct rst_filter) +
 		     ALIGN16(t->filters[i].len * sizeof(struct crfs_bpf_insn));
 	return n;
@@ -51,7 +68,7 @@ size_t seccomp_area_size(const struct proc_image *p)
 	size_t i, n = 0;
 
 	for (i = 0; i < p->nthreads; i++)
-		n += own_size(p, &p->threads[i]);
+		n += own_size(p, i);
 	return n;
 }
 
@@ -59,11 +76,12 @@ size_t seccomp_area_size(const struct proc_image *p)
 void seccomp_fill(struct rst_thread *d, const struct proc_image *p,
 		  const struct crfs_thread *t, char **room)
 {
-	size_t i, k, from = shared_with_main(p, t);
+	size_t i, k, by, from = creator_of(p, t - p->threads, &by);
 	size_t len;
 
 	d->seccomp_strict = t->seccomp_mode == 1;	/* SECCOMP_MODE_STRICT */
 	d->seccomp_inherit = from;
+	d->seccomp_creator = (int32_t)by - 1;	/* index in rst threads */
 	d->nfilters = t->nfilters - from;
 	d->filters = (struct rst_filter *)*room;
 	*room += d->nfilters * sizeof(struct rst_filter);

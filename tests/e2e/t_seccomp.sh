@@ -3,7 +3,8 @@
 #
 # wl_seccomp: processes and threads in seccomp strict mode and with BPF
 # filter chains (per thread, shared through TSYNC and clone, inherited by
-# a child, with SECCOMP_FILTER_FLAG_LOG).  A freeze must neither kill nor
+# a child, shared by two threads beyond the main thread's, with
+# SECCOMP_FILTER_FLAG_LOG).  A freeze must neither kill nor
 # change them (the daemon's injected syscalls run with the filters
 # suspended): after freeze and thaw every task is alive and the kernel
 # shows the same modes, filters and flags.  The same holds after
@@ -73,6 +74,6 @@ diff -u "$T_DIR/before" "$T_DIR/restored" >&2 ||
 	fail "seccomp state differs after restore"
 kill -USR1 "$root" || fail "cannot signal restored pid $root"
 expect_pass "$log" "$RESTORE_PID" 30
-[ "$(grep -c '^PASS' "$log")" = 37 ] ||
-	fail "$(grep -c '^PASS' "$log") PASS lines, want 37"
+[ "$(grep -c '^PASS' "$log")" = 42 ] ||
+	fail "$(grep -c '^PASS' "$log") PASS lines, want 42"
 pass

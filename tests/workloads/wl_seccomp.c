@@ -37,14 +37,15 @@
  *
  * Chains, oldest first: main [F_T F1], TS [F_T], TA [F_T F1 F2],
  * TB [F_T F1 F3], TC [F_T F1] (created after F1, nothing of its own),
- * K [F_T F1 F_K]; S, X strict; S2's main none.
+ * TD [F_T F1 F2] (created by TA after F2), K [F_T F1 F_K]; S, X strict;
+ * S2's main none.
  *
  * After SIGUSR1 (sent to R after the restore; R passes it on to S2 and K):
  *  - every thread of R checks the four syscalls' results and its mode and
  *    filter count in /proc/self/task/TID/status;
  *  - sharing: once TB is gone, TA installs an allow-all filter with TSYNC,
- *    which succeeds only if main's, TS's and TC's chains are ancestors of
- *    TA's, i.e. the same filters in the kernel, not copies;
+ *    which succeeds only if main's, TS's, TC's and TD's chains are
+ *    ancestors of TA's, i.e. the same filters in the kernel, not copies;
  *  - K checks its syscalls, mode and count (exit status: failed checks);
  *  - S is told over its pipe to check its memory (no syscall needed) and
  *    answer; then to make a forbidden syscall: R must see it die of
@@ -74,8 +75,9 @@
 #define SEED_X	0x5ecc0002
 #define PAT_LEN	(64 << 10)
 
-enum { TS, TA, TB, TC, NT };
-static const char *const tname[NT + 1] = { "ts", "ta", "tb", "tc", "main" };
+enum { TS, TA, TB, TC, TD, NT };
+static const char *const tname[NT + 1] = { "ts", "ta", "tb", "tc", "td",
+					   "main" };
 
 /* errno of each probe (0: it succeeded), and /proc's view of the thread */
 enum { P_SIGALTSTACK, P_GETPRIORITY, P_GETSID, P_GETPGID, NPROBE };
@@ -86,9 +88,10 @@ static const int want_err[NT + 1][NPROBE] = {
 	[TA] = { EXDEV, ENOTBLK, ETXTBSY, 0 },
 	[TB] = { EXDEV, ENOTBLK, 0, EMLINK },
 	[TC] = { EXDEV, ENOTBLK, 0, 0 },
+	[TD] = { EXDEV, ENOTBLK, ETXTBSY, 0 },
 	[NT] = { EXDEV, ENOTBLK, 0, 0 },
 };
-static const int want_filters[NT + 1] = { 1, 3, 3, 2, 2 };
+static const int want_filters[NT + 1] = { 1, 3, 3, 2, 3, 2 };
 
 struct result {
 	int err[NPROBE];
@@ -99,6 +102,7 @@ struct result {
 
 static struct result res[NT + 1];
 static pid_t ttid[NT];
+static pthread_t th[NT];
 static int go[NT][2], done[2];
 static volatile sig_atomic_t got_usr1;
 
@@ -240,6 +244,10 @@ static void *thread_main(void *arg)
 		ret = install(SYS_getpgid, EMLINK, 0);
 	if (ret)
 		wl_die("thread %s: seccomp", tname[i]);
+	/* TD gets TA's whole chain, which the main thread does not have */
+	if (i == TA && pthread_create(&th[TD], NULL, thread_main,
+				      (void *)(long)TD))
+		wl_die("pthread_create td");
 	say_done(i);
 	wait_go(i);			/* checkpoint and restore here */
 	check_self(&res[i]);
@@ -522,6 +530,8 @@ static void check_threads(void)
 			strerror(-res[TA].tsync));
 	tell(TS, '-');
 	tell(TC, '-');
+	tell(TD, '-');
+	wait_done();
 	wait_done();
 	wait_done();
 	for (i = 0; i < NT; i++)
@@ -535,7 +545,6 @@ static int root(void)
 					   "x_strict", "x_killed" };
 	static const char *const kn[] = { "sigaltstack", "getpriority",
 					  "getpgid", "getsid", "filters" };
-	pthread_t th[NT];
 	sigset_t one;
 	pid_t s, s2, k;
 	int i, st;
@@ -553,15 +562,18 @@ static int root(void)
 	wait_ready_sig();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || pipe(done))
 		wl_die("no_new_privs");
-	for (i = 0; i < NT; i++) {
+	for (i = 0; i < NT; i++)
 		if (pipe(go[i]))
 			wl_die("pipe");
+	for (i = 0; i < TD; i++) {
 		if (i == TA && install(SYS_getpriority, ENOTBLK,
 				       SECCOMP_FILTER_FLAG_LOG))
 			wl_die("seccomp F1");
 		if (pthread_create(&th[i], NULL, thread_main, (void *)(long)i))
 			wl_die("pthread_create");
 		wait_done();
+		if (i == TA)	/* and TD */
+			wait_done();
 	}
 	k = fork_child(k_main);
 	wait_ready_sig();
