@@ -40,7 +40,7 @@ int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 	if (ret || th.seccomp_mode == SECCOMP_MODE_DISABLED)
 		return ret;
 	if (th.seccomp_mode == SECCOMP_MODE_FILTER) {
-		ret = kh_seccomp_filters(tid, nfilters, &th.filters);
+		ret = kh_seccomp_filters(tid, &th.filters, &nfilters);
 		if (ret)
 			return ret;
 		th.nfilters = nfilters;

@@ -13,6 +13,7 @@
 #include <linux/ptrace.h>
 
 #include "kh.h"
+#include "crfs/array.h"
 
 _Static_assert(sizeof(struct sock_filter) == sizeof(struct crfs_bpf_insn),
 	       "a BPF instruction is copied as it is");
@@ -74,22 +75,41 @@ static int get_filter(pid_t tid, int idx, struct crfs_seccomp_filter *f)
 	return 0;
 }
 
-int kh_seccomp_filters(pid_t tid, int n, struct crfs_seccomp_filter **out)
+static void free_filters(struct crfs_seccomp_filter *f, int n)
 {
-	struct crfs_seccomp_filter *f = calloc(n ?: 1, sizeof(*f));
-	int i, ret = 0;
+	int i;
 
-	if (!f)
-		return -ENOMEM;
-	/* oldest first: the order they are installed in again */
-	for (i = 0; !ret && i < n; i++)
-		ret = get_filter(tid, i, &f[i]);
-	if (ret) {
-		for (i = 0; i < n; i++)
-			free(f[i].insns);
-		free(f);
-		return ret;
+	for (i = 0; i < n; i++)
+		free(f[i].insns);
+	free(f);
+}
+
+/* Asked until the kernel has no more: /proc's count may be missing */
+int kh_seccomp_filters(pid_t tid, struct crfs_seccomp_filter **out, int *nout)
+{
+	struct crfs_seccomp_filter *f = NULL, *nf;
+	int n = 0, ret;
+
+	for (;;) {
+		nf = array_room(f, n, sizeof(*f));
+		if (!nf) {
+			free_filters(f, n);
+			return -ENOMEM;
+		}
+		f = nf;
+		memset(&f[n], 0, sizeof(f[n]));
+		/* oldest first: the order they are installed in again */
+		ret = get_filter(tid, n, &f[n]);
+		if (ret)
+			break;
+		n++;
 	}
-	*out = f;
-	return 0;
+	free(f[n].insns);
+	if (ret == -ENOENT && n) {
+		*out = f;
+		*nout = n;
+		return 0;
+	}
+	free_filters(f, n);
+	return ret == -ENOENT ? -EINVAL : ret;
 }
