@@ -63,6 +63,7 @@ void restore_timers(struct proc_image *p, struct helper_fds *h);
 /* seccomp.c: each thread's filters, laid out for the restorer */
 struct rst_thread;
 size_t seccomp_area_size(const struct proc_image *p);
+bool image_has_seccomp(const struct image *img);
 void seccomp_fill(struct rst_thread *d, const struct proc_image *p,
 		  const struct crfs_thread *t, char **room);
 

@@ -94,3 +94,14 @@ void seccomp_fill(struct rst_thread *d, const struct proc_image *p,
 		*room += ALIGN16(len);
 	}
 }
+
+bool image_has_seccomp(const struct image *img)
+{
+	size_t i, k;
+
+	for (i = 0; i < img->nprocs; i++)
+		for (k = 0; k < img->procs[i].nthreads; k++)
+			if (img->procs[i].threads[k].seccomp_mode)
+				return true;
+	return false;
+}
