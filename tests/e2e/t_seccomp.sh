@@ -69,6 +69,7 @@ grep -q '^filter 0x2 4$' "$T_DIR/ckpt/$root/task/$root/seccomp" ||
 kill_and_reap sc "$root" "$sub"
 
 restore_bg "$T_DIR/ckpt" "$root"
+track_tree "$root"
 inspect restored
 diff -u "$T_DIR/before" "$T_DIR/restored" >&2 ||
 	fail "seccomp state differs after restore"

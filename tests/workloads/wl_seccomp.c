@@ -273,8 +273,16 @@ static __attribute__((noreturn)) void strict_loop(int cmd, int rep,
 	char c;
 
 	for (;;) {
-		if (syscall(SYS_read, cmd, &c, 1) != 1)
-			continue;
+		switch (syscall(SYS_read, cmd, &c, 1)) {
+		case 1:
+			break;
+		case -1:
+			if (errno == EINTR)
+				continue;
+			/* fall through */
+		default:	/* R is gone: exit is allowed, exit_group not */
+			syscall(SYS_exit, 1);
+		}
 		if (c == 'v') {
 			c = wl_check(pat, PAT_LEN, seed) == (size_t)-1 ? 'y' : 'n';
 		} else {
@@ -311,6 +319,7 @@ static pid_t fork_strict(void)
 	}
 	close(s_cmd[1]);
 	close(s_rep[0]);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* a failed test leaves none */
 	wl_fill(pat, PAT_LEN, SEED_S);
 	strict();
 	syscall(SYS_write, s_rep[1], &c, 1);
@@ -440,8 +449,10 @@ static pid_t fork_child(int (*fn)(void))
 	pid = fork();
 	if (pid < 0)
 		wl_die("fork");
-	if (!pid)
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* a failed test leaves none */
 		_exit(fn());
+	}
 	return pid;
 }
 
