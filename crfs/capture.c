@@ -287,7 +287,7 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	mm->arg_end = st->arg_end;
 	mm->env_start = st->env_start;
 	mm->env_end = st->env_end;
-	return seccomp ? 1 : 0;
+	return 0;
 }
 
 /*
@@ -601,6 +601,9 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
 	ret = ret ?: capture_signals(s, tid, false, path);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
+	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
+		 CRFS_F_SECCOMP);
+	ret = ret ?: capture_seccomp(s, pid, tid, path);
 	free(th.xstate);
 	return ret;
 }
@@ -733,11 +736,6 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (!kh_proc_stat(pid, &st) && st.state == 'Z')
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
-	if (ret == 1) {
-		snapshot_report(s, "process %d: seccomp filters are not supported yet",
-				pid);
-		ret = 0;
-	}
 	ret = ret ?: capture_stop(s, pid, &a);
 	ret = ret ?: capture_threads(s, pid, dir, &tf);
 	if (ret)

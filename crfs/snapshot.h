@@ -106,4 +106,8 @@ int capture_sched(struct snapshot *s, pid_t pid, pid_t tid, const char *dir);
 int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 		    size_t n);
 
+/* capture_seccomp.c: PID/task/TID/seccomp at path, if the thread uses it */
+int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
+		    const char *path);
+
 #endif

@@ -32,6 +32,11 @@ int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **p,
 int kh_get_robust_list(pid_t tid, uint64_t *head, uint64_t *len);
 int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
 
+/* seccomp.c: mode (SECCOMP_MODE_*) and filter count of a thread; its
+ * filters, oldest first, while we trace it */
+int kh_seccomp_mode(pid_t pid, pid_t tid, int *mode, int *nfilters);
+int kh_seccomp_filters(pid_t tid, struct crfs_seccomp_filter **out, int *n);
+
 /*
  * How a task stopped inside a syscall must resume.  IN_PLACE: the same task
  * goes on, so the kernel's restart block still exists (thaw).  FRESH: a new

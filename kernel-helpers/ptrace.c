@@ -40,12 +40,31 @@ int kh_wait_stop(pid_t tid, int *status)
 	return 0;
 }
 
+/*
+ * Our injected syscalls must run past the task's seccomp filters (or
+ * strict mode, which would kill it): suspended while we trace it.  That
+ * takes CAP_SYS_ADMIN; without it only a task not using seccomp is ours.
+ */
+static int seize(pid_t tid)
+{
+	int mode, n, e;
+
+	if (!ptrace(PTRACE_SEIZE, tid, 0,
+		    PTRACE_O_TRACESYSGOOD | PTRACE_O_SUSPEND_SECCOMP))
+		return 0;
+	e = errno;
+	if (e != EPERM || kh_seccomp_mode(tid, tid, &mode, &n) || mode)
+		return -e;
+	return err(ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD));
+}
+
 int kh_seize(pid_t tid)
 {
 	int st, ret;
 
-	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0)
-		return -errno;
+	ret = seize(tid);
+	if (ret)
+		return ret;
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return -errno;
 	/*

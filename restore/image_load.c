@@ -203,6 +203,8 @@ static int load_sched(struct image *img, const char *rel,
 	return image_parse(img, rel, p_sched, th->sched, err, errlen);
 }
 
+static int p_seccomp(struct crfs_text *t, void *o) { return parse_seccomp(t, o); }
+
 static int cmp_tid(const void *a, const void *b)
 {
 	return *(const pid_t *)a - *(const pid_t *)b;
@@ -291,6 +293,10 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
 			 tids[i], CRFS_F_SCHED);
 		ret = ret ?: load_sched(img, rel, th, err, errlen);
+		if (!ret && (snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid,
+				      CRFS_D_TASK, tids[i], CRFS_F_SECCOMP),
+			     in_manifest(img, rel)))
+			ret = TF(CRFS_F_SECCOMP, p_seccomp);
 #undef TF
 	}
 	free(tids);
@@ -710,6 +716,7 @@ void image_free(struct image *img)
 			if (p->threads[k].creds)
 				free(p->threads[k].creds->groups);
 			free(p->threads[k].creds);
+			free_seccomp(&p->threads[k]);
 		}
 		free(p->threads);
 		free(p->shared_sigs);

@@ -192,13 +192,18 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	/*
 	 * Every task the tree creates is traced from birth; if we die
-	 * half-way, so does the half-restored tree.
+	 * half-way, so does the half-restored tree.  The seccomp filters the
+	 * restorer installs stay suspended until we let the tasks go (which
+	 * takes CAP_SYS_ADMIN: asked only of images that have filters).
 	 */
 	if (ptrace(PTRACE_SEIZE, pid, 0,
 		   PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL |
-		   PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE) ||
+		   PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE |
+		   (image_has_seccomp(img) ? PTRACE_O_SUSPEND_SECCOMP : 0)) ||
 	    write(go[1], "g", 1) != 1) {
-		snprintf(err, errlen, "cannot trace the restoring process: %s",
+		snprintf(err, errlen, "cannot trace the restoring process%s: %s",
+			 image_has_seccomp(img) ?
+			 " with its seccomp filters suspended" : "",
 			 strerror(errno));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -65,6 +65,13 @@ int lock_set(int fd, const struct crfs_lock *l, bool ofd);
 /* timers.c: in the child */
 void restore_timers(struct proc_image *p, struct helper_fds *h);
 
+/* seccomp.c: each thread's filters, laid out for the restorer */
+struct rst_thread;
+size_t seccomp_area_size(const struct proc_image *p);
+bool image_has_seccomp(const struct image *img);
+void seccomp_fill(struct rst_thread *d, const struct proc_image *p,
+		  const struct crfs_thread *t, char **room);
+
 /* finish.c: in the parent, from the restorer's trap to a running task */
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
 /* pgrp.c: groups of the parent's session whose leader has exited */

@@ -117,6 +117,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
 	n += ALIGN(p->nthreads * sizeof(struct rst_thread), 16);
 	n += ALIGN(nlocks * sizeof(struct rst_lock), 16);
 	n += ALIGN(p->ntimers * sizeof(struct rst_timer), 16);
+	n += ALIGN(seccomp_area_size(p), 16);
 	n = ALIGN(n, 64) + (p->nthreads - 1) * RST_THREAD_STACK;
 	n = ALIGN(n, PAGE) + RST_STACK_SIZE;
 	return n + ALIGN(vdso_len, PAGE);
@@ -229,7 +230,8 @@ static void fill_creds(struct rst_creds *d, struct area *ar,
 	memcpy(d->gid, c->gid, sizeof(d->gid));
 	d->ngroups = c->ngroups;
 	d->groups = take(ar, c->ngroups * sizeof(uint32_t));
-	memcpy(d->groups, c->groups, c->ngroups * sizeof(uint32_t));
+	if (c->ngroups)	/* groups is NULL when there are none */
+		memcpy(d->groups, c->groups, c->ngroups * sizeof(uint32_t));
 	d->cap_inh = c->cap_inh;
 	d->cap_prm = c->cap_prm;
 	d->cap_eff = c->cap_eff;
@@ -261,8 +263,10 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 {
 	size_t i;
 	uint64_t top;
+	char *room = take(ar, seccomp_area_size(p));
 
 	fill_thread(&a->main, &p->threads[0]);
+	seccomp_fill(&a->main, p, &p->threads[0], &room);
 	a->nthreads = p->nthreads - 1;
 	a->threads = take(ar, a->nthreads * sizeof(*a->threads));
 	for (i = 0; i < a->nthreads; i++) {
@@ -280,6 +284,7 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 
 		fill_thread(&a->threads[i], &p->threads[i + 1]);
 		a->threads[i].creds = own;
+		seccomp_fill(&a->threads[i], p, &p->threads[i + 1], &room);
 		top += RST_THREAD_STACK;
 		a->threads[i].stack_top = top;
 	}

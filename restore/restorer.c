@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <linux/securebits.h>
 
 #include "crfs/image.h"
@@ -350,13 +351,43 @@ static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 				     0, 0));
 }
 
+/*
+ * Filters do not apply to us yet (crfs-restore traces us with
+ * PTRACE_O_SUSPEND_SECCOMP) but need CAP_SYS_ADMIN or no_new_privs to be
+ * installed: before the credentials drop.
+ */
+static void install_filters(struct restore_args *a, const struct rst_filter *f,
+			    uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		check(a, "seccomp filter", sys(__NR_seccomp,
+					       SECCOMP_SET_MODE_FILTER,
+					       f[i].flags, &f[i].prog, 0));
+}
+
+/* Strict mode permits no more filters: the very last step */
+static void enter_strict(struct restore_args *a, const struct rst_thread *t)
+{
+	if (t->seccomp_strict)
+		check(a, "seccomp strict mode", sys(__NR_seccomp,
+						    SECCOMP_SET_MODE_STRICT,
+						    0, 0, 0));
+}
+
+static void build_chain(struct restore_args *a, int32_t self,
+			const struct rst_thread *t);
+
 /* A new thread sets what is its own, then waits for crfs-restore. */
 static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
 {
 	restore_thread(a, t);
 	sys(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0);
+	build_chain(a, t - a->threads, t);
 	restore_creds(a, t->creds ? t->creds : &a->creds);
+	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
 		sys(__NR_exit, 126, 0, 0, 0);
@@ -394,7 +425,9 @@ static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
 	return ret;
 }
 
-static void create_threads(struct restore_args *a)
+/* the threads creator makes once it holds `level` seccomp filters */
+static void create_threads_at(struct restore_args *a, int32_t creator,
+			      uint32_t level)
 {
 	struct clone_args_ ca;
 	int32_t tid;
@@ -403,6 +436,8 @@ static void create_threads(struct restore_args *a)
 	for (i = 0; i < a->nthreads; i++) {
 		struct rst_thread *t = &a->threads[i];
 
+		if (t->seccomp_creator != creator || t->seccomp_inherit != level)
+			continue;
 		memset(&ca, 0, sizeof(ca));
 		tid = t->tid;
 		ca.flags = CLONE_THREAD_FLAGS;
@@ -412,6 +447,36 @@ static void create_threads(struct restore_args *a)
 		ca.set_tid_size = 1;
 		check(a, "clone3 (thread)", clone_thread(&ca, a, t));
 	}
+}
+
+/*
+ * t (self: its index, -1 for the main thread) installs its own filters
+ * one by one and clones each thread it creates once it holds the filters
+ * that thread shares with it: clone hands them over as one chain.
+ */
+static void build_chain(struct restore_args *a, int32_t self,
+			const struct rst_thread *t)
+{
+	uint32_t k;
+
+	for (k = 0; k <= t->nfilters; k++) {
+		create_threads_at(a, self, t->seccomp_inherit + k);
+		if (k < t->nfilters)
+			install_filters(a, &t->filters[k], 1);
+	}
+}
+
+/* Threads that other threads create must exist before their timers */
+static void create_threads(struct restore_args *a)
+{
+	uint32_t i;
+
+	build_chain(a, -1, &a->main);
+	for (i = 0; i < a->nthreads; i++)
+		while (a->threads[i].seccomp_creator >= 0 &&
+		       sys(__NR_tgkill, a->pid, a->threads[i].tid, 0, 0) ==
+		       -3 /* ESRCH */)
+			sys(__NR_sched_yield, 0, 0, 0, 0);
 }
 
 /* the kernel's struct sigevent, SIGEV_THREAD_ID to one of our threads */
@@ -461,6 +526,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	for (i = 0; i < a->nlocks; i++)
 		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
 					   (long)&a->locks[i], 0));
+	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));

@@ -48,6 +48,15 @@ struct rst_creds {
 	int32_t dumpable;
 };
 
+/* a seccomp filter: flags for seccomp(2), then its struct sock_fprog */
+struct rst_filter {
+	uint64_t flags;
+	struct {
+		uint16_t len;
+		uint64_t insns;		/* struct sock_filter[len] */
+	} prog;
+};
+
 /* What each thread sets for itself; registers come from crfs-restore */
 struct rst_thread {
 	int32_t tid;
@@ -60,6 +69,18 @@ struct rst_thread {
 	uint64_t stack_top;
 	struct rst_creds *creds;	/* NULL: the process's */
 	char comm[16];			/* PR_SET_NAME */
+	/*
+	 * seccomp, set up while crfs-restore traces us with
+	 * PTRACE_O_SUSPEND_SECCOMP: nothing applies before it lets go.  A
+	 * thread gets its first seccomp_inherit filters from the thread that
+	 * creates it (seccomp_creator, -1: the main thread), one chain again,
+	 * then installs its own.
+	 */
+	uint32_t seccomp_strict;
+	uint32_t seccomp_inherit;
+	uint32_t nfilters;
+	struct rst_filter *filters;
+	int32_t seccomp_creator;
 };
 
 #define RST_THREAD_STACK (16 * 1024)

@@ -154,6 +154,10 @@ int render_sigstate(struct strbuf *sb, const struct crfs_thread *th);
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th);
 int render_sched(struct strbuf *sb, const struct crfs_sched *s);
 int parse_sched(struct crfs_text *t, struct crfs_sched *s);
+/* lib/image_seccomp.c: a thread's seccomp mode and filters */
+int render_seccomp(struct strbuf *sb, const struct crfs_thread *th);
+int parse_seccomp(struct crfs_text *t, struct crfs_thread *th);
+void free_seccomp(struct crfs_thread *th);
 
 /* image: header + manifest of every other file (lib/image_header.c) */
 struct crfs_manifest_entry {

@@ -44,6 +44,7 @@
 #define CRFS_F_XSTATE		"xstate"
 #define CRFS_F_SIGSTATE		"sigstate"
 #define CRFS_F_SCHED		"sched"		/* scheduling attributes */
+#define CRFS_F_SECCOMP		"seccomp"	/* only for a thread in seccomp */
 
 /* Pending signals: PID/signals (shared queue), PID/task/TID/signals (own) */
 #define CRFS_F_SIGNALS		"signals"
@@ -338,6 +339,22 @@ struct crfs_sched {
 	uint64_t affinity[CRFS_MAX_CPUS / 64];	/* bit n: CPU n allowed */
 };
 
+/* One classic BPF instruction (struct sock_filter) */
+struct crfs_bpf_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+/* A seccomp filter program with the flags it was installed with */
+struct crfs_seccomp_filter {
+	uint32_t flags;		/* SECCOMP_FILTER_FLAG_LOG as metadata says */
+	uint32_t len;
+	struct crfs_bpf_insn *insns;
+};
+
+#define CRFS_SECCOMP_MAX_INSNS	4096	/* BPF_MAXINSNS */
+
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
@@ -358,6 +375,10 @@ struct crfs_thread {
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
 	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
 					 * taken before it existed */
+	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */
+	int seccomp_mode;
+	struct crfs_seccomp_filter *filters;
+	size_t nfilters;
 };
 
 #endif
