@@ -501,7 +501,10 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	why = read_sockopts(sk, cf, err);
 	if (!why && !*err)
 		why = unix_name(c, u, f->pid, cf) ?: unix_links(c, u, cf);
-	if (!why && !*err && u->state != TCP_LISTEN)
+	/* a stream or seqpacket socket never connected has no queue (and
+	 * recv refuses to look) */
+	if (!why && !*err && (u->type == SOCK_DGRAM ||
+			      u->state == TCP_ESTABLISHED))
 		*err = unix_queue(c, sk, cf);
 	close(sk);
 	return why;
