@@ -79,6 +79,8 @@ static const char *unix_external(struct files_ctx *c, const struct kh_unix *u,
 		return "connected to a socket outside the container (write 'external unix' to ctl before freeze to reconnect it by name)";
 	if (!p || !p->namelen)
 		return "connected to a socket outside the container that has no name to connect to again";
+	if (p->name[0] && p->name[0] != '/')	/* from whose directory? */
+		return "connected to a socket outside the container bound to a relative path";
 	if (u->type != SOCK_DGRAM && u->rqlen)
 		return "data queued from a socket outside the container on a stream socket is not supported";
 	cf->external = true;
