@@ -369,11 +369,23 @@ int files_resolve_inflight(struct files_ctx *c, uint32_t *classified)
 	return ret;
 }
 
+/* valued options and a filter; why: one that cannot be saved */
+static const char *read_sockopts(int sk, struct crfs_file *cf, int *err)
+{
+	const char *why = NULL;
+
+	*err = kh_sockopts_read(sk, &cf->sockopts, &why);
+	return why;
+}
+
 static const char *classify_netlink(int sk, struct crfs_file *cf, int *err)
 {
 	struct kh_netlink nl;
 	const char *why = kh_netlink_read(sk, &nl, err);
 
+	if (why || *err)
+		return why;
+	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
 	cf->kind = FK_NETLINK;
@@ -395,15 +407,6 @@ static char *addr_text(const struct sockaddr_storage *ss)
 
 	kh_inet_addr_str(ss, buf, sizeof(buf));
 	return strdup(buf);
-}
-
-/* valued options and a filter; why: one that cannot be saved */
-static const char *read_sockopts(int sk, struct crfs_file *cf, int *err)
-{
-	const char *why = NULL;
-
-	*err = kh_sockopts_read(sk, &cf->sockopts, &why);
-	return why;
 }
 
 static const char *classify_inet(int sk, struct crfs_file *cf, int *err)

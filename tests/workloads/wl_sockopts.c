@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Socket options on idle inet sockets (a TCP listener, an unconnected TCP
- * socket, UDP over IPv4 and IPv6, UDP-Lite) and on a unix socket pair,
- * and classic BPF filters, one locked.  READY; on the first SIGUSR1 (after
+ * socket, UDP over IPv4 and IPv6, UDP-Lite), on a unix socket pair and
+ * a netlink socket, and classic BPF filters, one locked.  READY; on the first SIGUSR1 (after
  * freeze and thaw) every option is checked and CHECKED 1 printed; on the
  * second (after restore) again, with the addresses, the ordering of a
  * filter and a queued message, and traffic through UDP-Lite.
@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -31,7 +32,7 @@ struct iopt {
 	int *sk, level, opt, want;
 };
 
-static int tl, tu, u4, u6, ul, ux[2];
+static int tl, tu, u4, u6, ul, ux[2], nl;
 static struct sockaddr_storage name_tl, name_u4, name_u6, name_ul;
 static const char *round_name = "thaw";
 
@@ -68,6 +69,7 @@ static const struct iopt iopts[] = {
 	{ "ul.recv_cscov", &ul, SOL_UDPLITE, UDPLITE_RECV_CSCOV, 16 },
 	{ "ux.priority", &ux[0], SOL_SOCKET, SO_PRIORITY, 4 },
 	{ "ux.rcvlowat", &ux[0], SOL_SOCKET, SO_RCVLOWAT, 2 },
+	{ "nl.priority", &nl, SOL_SOCKET, SO_PRIORITY, 3 },
 };
 #define NIOPTS (sizeof(iopts) / sizeof(iopts[0]))
 
@@ -159,6 +161,9 @@ static void setup(void)
 	ul = bound(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE, "127.0.0.1", &name_ul);
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, ux))
 		wl_die("socketpair");
+	nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	if (nl < 0)
+		wl_die("netlink socket");
 	for (i = 0; i < NIOPTS; i++)
 		if (iopts[i].sk != &tl && iopts[i].sk != &tu &&
 		    iopts[i].opt != SO_LOCK_FILTER &&
@@ -166,6 +171,7 @@ static void setup(void)
 			seti(*iopts[i].sk, iopts[i].level, iopts[i].opt,
 			     iopts[i].want, iopts[i].name);
 	attach(u4, f_u4, 4);
+	attach(nl, f_u4, 4);	/* as udev's monitors filter uevents */
 	seti(u4, SOL_SOCKET, SO_LOCK_FILTER, 1, "lock");
 	/* queued before the filter came: it must come back whole */
 	if (send(ux[0], "hello world!", 12, 0) != 12)
@@ -254,6 +260,7 @@ static void check_opts(void)
 	check_str(tu, SOL_SOCKET, SO_BINDTODEVICE, "lo", "tu.bindtodevice");
 	check_filter(u4, f_u4, 4, "u4.filter");
 	check_filter(ux[1], f_ux, 1, "ux.filter");
+	check_filter(nl, f_u4, 4, "nl.filter");
 	check_name(tl, &name_tl, "tl.name");
 	check_name(u4, &name_u4, "u4.name");
 	check_name(u6, &name_u6, "u6.name");
