@@ -24,6 +24,13 @@
 #ifndef SOL_UDPLITE
 #define SOL_UDPLITE 136
 #endif
+/* newer than the installed asm-generic/socket.h may be */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 #ifndef UDPLITE_SEND_CSCOV
 #define UDPLITE_SEND_CSCOV 10
 #define UDPLITE_RECV_CSCOV 11
@@ -75,6 +82,15 @@ static const struct valopt valopts[] = {
 	I("dontroute", SOL_SOCKET, SO_DONTROUTE),
 	I("timestamp", SOL_SOCKET, SO_TIMESTAMP),
 	I("timestampns", SOL_SOCKET, SO_TIMESTAMPNS),
+	I("timestamp_new", SOL_SOCKET, SO_TIMESTAMP_NEW),
+	I("timestampns_new", SOL_SOCKET, SO_TIMESTAMPNS_NEW),
+	I("rxq_ovfl", SOL_SOCKET, SO_RXQ_OVFL),
+	I("select_err_queue", SOL_SOCKET, SO_SELECT_ERR_QUEUE),
+	I("busy_poll", SOL_SOCKET, SO_BUSY_POLL),
+	I("rcvmark", SOL_SOCKET, SO_RCVMARK),
+	I("passsec", SOL_SOCKET, SO_PASSSEC),
+	I("passpidfd", SOL_SOCKET, SO_PASSPIDFD),
+	I("passrights", SOL_SOCKET, SO_PASSRIGHTS),
 	{ "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, VO_STR, 0 },
 	I("tcp_keepidle", IPPROTO_TCP, TCP_KEEPIDLE),
 	I("tcp_keepintvl", IPPROTO_TCP, TCP_KEEPINTVL),
@@ -98,10 +114,13 @@ static const struct valopt valopts[] = {
 	I("ip_recvttl", IPPROTO_IP, IP_RECVTTL),
 	I("ip_multicast_ttl", IPPROTO_IP, IP_MULTICAST_TTL),
 	I("ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP),
+	I("ip_multicast_all", IPPROTO_IP, IP_MULTICAST_ALL),
+	I("ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF),	/* an in_addr */
 	I("ipv6_unicast_hops", IPPROTO_IPV6, IPV6_UNICAST_HOPS),
 	I("ipv6_tclass", IPPROTO_IPV6, IPV6_TCLASS),
 	I("ipv6_multicast_hops", IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
 	I("ipv6_multicast_loop", IPPROTO_IPV6, IPV6_MULTICAST_LOOP),
+	I("ipv6_multicast_if", IPPROTO_IPV6, IPV6_MULTICAST_IF),
 	I("ipv6_recvpktinfo", IPPROTO_IPV6, IPV6_RECVPKTINFO),
 	I("ipv6_recverr", IPPROTO_IPV6, IPV6_RECVERR),
 	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),

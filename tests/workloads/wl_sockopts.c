@@ -22,6 +22,12 @@
 #ifndef SOL_UDPLITE
 #define SOL_UDPLITE 136
 #endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 #ifndef UDPLITE_SEND_CSCOV
 #define UDPLITE_SEND_CSCOV 10
 #define UDPLITE_RECV_CSCOV 11
@@ -61,14 +67,25 @@ static const struct iopt iopts[] = {
 	{ "u4.multicast_ttl", &u4, IPPROTO_IP, IP_MULTICAST_TTL, 7 },
 	{ "u4.multicast_loop", &u4, IPPROTO_IP, IP_MULTICAST_LOOP, 0 },
 	{ "u4.lock_filter", &u4, SOL_SOCKET, SO_LOCK_FILTER, 1 },
+	{ "u4.rxq_ovfl", &u4, SOL_SOCKET, SO_RXQ_OVFL, 1 },
+	{ "u4.select_err_queue", &u4, SOL_SOCKET, SO_SELECT_ERR_QUEUE, 1 },
+	{ "u4.rcvmark", &u4, SOL_SOCKET, SO_RCVMARK, 1 },
+	{ "u4.multicast_all", &u4, IPPROTO_IP, IP_MULTICAST_ALL, 0 },
+	{ "u4.multicast_if", &u4, IPPROTO_IP, IP_MULTICAST_IF, 0x0100007f },
 	{ "u6.v6only", &u6, IPPROTO_IPV6, IPV6_V6ONLY, 1 },
 	{ "u6.unicast_hops", &u6, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9 },
 	{ "u6.tclass", &u6, IPPROTO_IPV6, IPV6_TCLASS, 0x20 },
 	{ "u6.multicast_hops", &u6, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 3 },
+	{ "u6.multicast_if", &u6, IPPROTO_IPV6, IPV6_MULTICAST_IF, 1 },
 	{ "ul.send_cscov", &ul, SOL_UDPLITE, UDPLITE_SEND_CSCOV, 20 },
 	{ "ul.recv_cscov", &ul, SOL_UDPLITE, UDPLITE_RECV_CSCOV, 16 },
+	{ "ul.timestampns_new", &ul, SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1 },
+	{ "ul.busy_poll", &ul, SOL_SOCKET, SO_BUSY_POLL, 50 },
 	{ "ux.priority", &ux[0], SOL_SOCKET, SO_PRIORITY, 4 },
 	{ "ux.rcvlowat", &ux[0], SOL_SOCKET, SO_RCVLOWAT, 2 },
+	{ "ux.passsec", &ux[0], SOL_SOCKET, SO_PASSSEC, 1 },
+	{ "ux.passpidfd", &ux[0], SOL_SOCKET, SO_PASSPIDFD, 1 },
+	{ "ux.passrights", &ux[0], SOL_SOCKET, SO_PASSRIGHTS, 0 },
 	{ "nl.priority", &nl, SOL_SOCKET, SO_PRIORITY, 3 },
 };
 #define NIOPTS (sizeof(iopts) / sizeof(iopts[0]))
@@ -116,6 +133,7 @@ static int bound(int fam, int type, int proto, const char *ip,
 		seti(sk, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9, "hops");
 		seti(sk, IPPROTO_IPV6, IPV6_TCLASS, 0x20, "tclass");
 		seti(sk, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 3, "mhops");
+		seti(sk, IPPROTO_IPV6, IPV6_MULTICAST_IF, 1, "mif (lo)");
 	}
 	if (bind(sk, (struct sockaddr *)&ss, l))
 		wl_die("bind %s", ip);
