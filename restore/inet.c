@@ -81,6 +81,6 @@ fail:
 		close(sk);
 	return FAIL(c, "file %u (%s %s): %s: %s", f->id,
 		    type == SOCK_STREAM ? "TCP" :
-		    f->protocol == IPPROTO_UDPLITE ? "UDP-Lite" : "UDP", f->addr, step,
-		    strerror(errno));
+		    f->protocol == IPPROTO_UDPLITE ? "UDP-Lite" : "UDP",
+		    f->addr, step, strerror(errno));
 }

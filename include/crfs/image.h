@@ -240,7 +240,7 @@ struct crfs_file {
 				 * terminal then */
 	bool external;		/* pts: its master is outside (a shell job's);
 				 * unix: its peer is (declared external) */
-	/* unix, inet: valued options and filter, "name:value,..." as
+	/* unix, inet, netlink: valued options and filter, "name:value,..." as
 	 * kh_sockopts_read gives them */
 	char *sockopts;
 	/* unix: bound by this relative name (path: its absolute form; the
