@@ -37,6 +37,9 @@ int files_add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
 int files_classify(struct files_ctx *c, uint32_t id);
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);
+/* unix_relpath.c: a relative name's socket file, path and bindname */
+const char *unix_relative_name(struct files_ctx *c, const struct kh_unix *u,
+			       pid_t holder, struct crfs_file *cf);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

@@ -79,6 +79,8 @@ static const char *unix_external(struct files_ctx *c, const struct kh_unix *u,
 		return "connected to a socket outside the container (write 'external unix' to ctl before freeze to reconnect it by name)";
 	if (!p || !p->namelen)
 		return "connected to a socket outside the container that has no name to connect to again";
+	if (p->name[0] && p->name[0] != '/')	/* from whose directory? */
+		return "connected to a socket outside the container bound to a relative path";
 	if (u->type != SOCK_DGRAM && u->rqlen)
 		return "data queued from a socket outside the container on a stream socket is not supported";
 	cf->external = true;
@@ -110,16 +112,22 @@ static const struct kh_unix *named_listener(struct files_ctx *c,
 	return NULL;
 }
 
-static const char *unix_name(const struct kh_unix *u, struct crfs_file *cf)
+static const char *unix_name(struct files_ctx *c, const struct kh_unix *u,
+			     pid_t holder, struct crfs_file *cf)
 {
+	const char *why;
 	struct stat st;
 
 	if (!u->namelen)
 		return NULL;
 	if (u->name[0]) {
-		if (u->name[0] != '/')
-			return "bound to a relative path";
-		cf->path = strndup(u->name, u->namelen);
+		if (u->name[0] != '/') {
+			why = unix_relative_name(c, u, holder, cf);
+			if (why)
+				return why;
+		} else {
+			cf->path = strndup(u->name, u->namelen);
+		}
 		/* the socket file was unlinked (maybe another is there now) */
 		cf->ghost = cf->path && (stat(cf->path, &st) ||
 					 !kh_unix_bound_file(u, &st));
@@ -361,11 +369,23 @@ int files_resolve_inflight(struct files_ctx *c, uint32_t *classified)
 	return ret;
 }
 
+/* valued options and a filter; why: one that cannot be saved */
+static const char *read_sockopts(int sk, struct crfs_file *cf, int *err)
+{
+	const char *why = NULL;
+
+	*err = kh_sockopts_read(sk, &cf->sockopts, &why);
+	return why;
+}
+
 static const char *classify_netlink(int sk, struct crfs_file *cf, int *err)
 {
 	struct kh_netlink nl;
 	const char *why = kh_netlink_read(sk, &nl, err);
 
+	if (why || *err)
+		return why;
+	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
 	cf->kind = FK_NETLINK;
@@ -394,6 +414,9 @@ static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
 	struct kh_inet in;
 	const char *why = kh_inet_read(sk, &in, err);
 
+	if (why || *err)
+		return why;
+	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
 	cf->kind = FK_INET;
@@ -480,8 +503,13 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->peek_off = o.peek_off;
 	cf->rcvtimeo = o.rcvtimeo;
 	cf->sndtimeo = o.sndtimeo;
-	why = unix_name(u, cf) ?: unix_links(c, u, cf);
-	if (!why && u->state != TCP_LISTEN)
+	why = read_sockopts(sk, cf, err);
+	if (!why && !*err)
+		why = unix_name(c, u, f->pid, cf) ?: unix_links(c, u, cf);
+	/* a stream or seqpacket socket never connected has no queue (and
+	 * recv refuses to look) */
+	if (!why && !*err && (u->type == SOCK_DGRAM ||
+			      u->state == TCP_ESTABLISHED))
 		*err = unix_queue(c, sk, cf);
 	close(sk);
 	return why;

@@ -2,7 +2,7 @@
 /*
  * An IPv4 or IPv6 socket that holds no connection: a TCP socket that is
  * listening with nothing waiting to be accepted, or not yet connected; a
- * UDP socket, bound or connected, with nothing queued.  Anything more
+ * UDP or UDP-Lite socket, bound or connected, with nothing queued.  Anything more
  * (connections, queued datagrams, other protocols) is refused by name.
  */
 #include <errno.h>
@@ -138,13 +138,14 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 	}
 	if (in->type == SOCK_STREAM && in->protocol == IPPROTO_TCP)
 		why = tcp_state(sk, in);
-	else if (in->type == SOCK_DGRAM && in->protocol == IPPROTO_UDP) {
+	else if (in->type == SOCK_DGRAM && (in->protocol == IPPROTO_UDP ||
+					     in->protocol == IPPROTO_UDPLITE)) {
 		if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
 			why = "a UDP socket with datagrams queued is not supported yet";
 		al = sizeof(in->peer);
 		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
 	} else
-		why = "inet sockets other than TCP and UDP are not supported yet";
+		why = "inet sockets other than TCP, UDP and UDP-Lite are not supported yet";
 	default_buffers(in);
 	if (!why)
 		in->opts = kh_sockopts_on(sk, kh_inet_opts, KH_INET_NOPTS);

@@ -204,6 +204,14 @@ struct kh_sockopt {
 	int level, name;
 };
 uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n);
+/*
+ * Valued options (linger, priority, TCP keepalive times, IP_TOS, a
+ * classic filter, ...) that differ from a fresh socket's, as text
+ * "name:value,..." (*text NULL: none); *why: one that cannot be saved.
+ */
+int kh_sockopts_read(int sk, char **text, const char **why);
+/* sets them again; *bad names the option that failed */
+int kh_sockopts_apply(int sk, const char *text, const char **bad);
 
 /* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
 #define KH_INET_NOPTS 6

@@ -1,8 +1,40 @@
 // SPDX-License-Identifier: MIT
-/* On/off socket options, read as one bitmask: what an image stores. */
+/*
+ * Socket options.  On/off options are read as one bitmask.  Valued ones
+ * go through one table, both ways: an image stores, as text
+ * "name:value,...", those whose value differs from what a fresh socket of
+ * the same family, type and protocol has, and restore sets them again in
+ * table order (a filter before its lock).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 
+#include "crfs/format.h"
 #include "kh.h"
+
+/* not in glibc's headers (linux/udp.h has them, but clashes with glibc's) */
+#ifndef SOL_UDPLITE
+#define SOL_UDPLITE 136
+#endif
+/* newer than the installed asm-generic/socket.h may be */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10
+#define UDPLITE_RECV_CSCOV 11
+#endif
 
 uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n)
 {
@@ -16,4 +48,293 @@ uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n)
 			on |= 1u << i;
 	}
 	return on;
+}
+
+enum vo_kind {
+	VO_INT,		/* an int */
+	VO_LINGER,	/* struct linger, "onoff/seconds" */
+	VO_STR,		/* a name: congestion control, device */
+	VO_FILTER,	/* a classic BPF program, hex, 8 bytes an insn */
+};
+
+struct valopt {
+	const char *name;
+	int level, opt;
+	enum vo_kind kind;
+	int set_opt;	/* to set it, when not opt (the filter) */
+};
+
+#define I(n, l, o) { n, l, o, VO_INT, 0 }
+
+/*
+ * On/off options of kh_inet_opts (SO_REUSEADDR, SO_KEEPALIVE, ...) are
+ * not repeated here.  Order is the order of setting: IP_TOS before the
+ * priority it changes, the filter before its lock, the lock last.
+ */
+static const struct valopt valopts[] = {
+	/* IP_TOS sets the priority as well: it goes first */
+	I("ip_tos", IPPROTO_IP, IP_TOS),
+	{ "linger", SOL_SOCKET, SO_LINGER, VO_LINGER, 0 },
+	I("priority", SOL_SOCKET, SO_PRIORITY),
+	I("mark", SOL_SOCKET, SO_MARK),
+	I("rcvlowat", SOL_SOCKET, SO_RCVLOWAT),
+	I("oobinline", SOL_SOCKET, SO_OOBINLINE),
+	I("dontroute", SOL_SOCKET, SO_DONTROUTE),
+	I("timestamp", SOL_SOCKET, SO_TIMESTAMP),
+	I("timestampns", SOL_SOCKET, SO_TIMESTAMPNS),
+	I("timestamp_new", SOL_SOCKET, SO_TIMESTAMP_NEW),
+	I("timestampns_new", SOL_SOCKET, SO_TIMESTAMPNS_NEW),
+	I("rxq_ovfl", SOL_SOCKET, SO_RXQ_OVFL),
+	I("select_err_queue", SOL_SOCKET, SO_SELECT_ERR_QUEUE),
+	I("busy_poll", SOL_SOCKET, SO_BUSY_POLL),
+	I("rcvmark", SOL_SOCKET, SO_RCVMARK),
+	I("passsec", SOL_SOCKET, SO_PASSSEC),
+	I("passpidfd", SOL_SOCKET, SO_PASSPIDFD),
+	I("passrights", SOL_SOCKET, SO_PASSRIGHTS),
+	{ "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, VO_STR, 0 },
+	I("tcp_keepidle", IPPROTO_TCP, TCP_KEEPIDLE),
+	I("tcp_keepintvl", IPPROTO_TCP, TCP_KEEPINTVL),
+	I("tcp_keepcnt", IPPROTO_TCP, TCP_KEEPCNT),
+	I("tcp_cork", IPPROTO_TCP, TCP_CORK),
+	I("tcp_user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT),
+	I("tcp_maxseg", IPPROTO_TCP, TCP_MAXSEG),
+	I("tcp_quickack", IPPROTO_TCP, TCP_QUICKACK),
+	I("tcp_defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT),
+	I("tcp_fastopen", IPPROTO_TCP, TCP_FASTOPEN),
+	I("tcp_notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT),
+	{ "tcp_congestion", IPPROTO_TCP, TCP_CONGESTION, VO_STR, 0 },
+	I("ip_ttl", IPPROTO_IP, IP_TTL),
+	I("ip_freebind", IPPROTO_IP, IP_FREEBIND),
+	I("ip_transparent", IPPROTO_IP, IP_TRANSPARENT),
+	I("ip_bind_address_no_port", IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT),
+	I("ip_mtu_discover", IPPROTO_IP, IP_MTU_DISCOVER),
+	I("ip_recverr", IPPROTO_IP, IP_RECVERR),
+	I("ip_pktinfo", IPPROTO_IP, IP_PKTINFO),
+	I("ip_recvtos", IPPROTO_IP, IP_RECVTOS),
+	I("ip_recvttl", IPPROTO_IP, IP_RECVTTL),
+	I("ip_multicast_ttl", IPPROTO_IP, IP_MULTICAST_TTL),
+	I("ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP),
+	I("ip_multicast_all", IPPROTO_IP, IP_MULTICAST_ALL),
+	I("ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF),	/* an in_addr */
+	I("ipv6_unicast_hops", IPPROTO_IPV6, IPV6_UNICAST_HOPS),
+	I("ipv6_tclass", IPPROTO_IPV6, IPV6_TCLASS),
+	I("ipv6_multicast_hops", IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
+	I("ipv6_multicast_loop", IPPROTO_IPV6, IPV6_MULTICAST_LOOP),
+	I("ipv6_multicast_if", IPPROTO_IPV6, IPV6_MULTICAST_IF),
+	I("ipv6_recvpktinfo", IPPROTO_IPV6, IPV6_RECVPKTINFO),
+	I("ipv6_recverr", IPPROTO_IPV6, IPV6_RECVERR),
+	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),
+	I("ipv6_freebind", IPPROTO_IPV6, IPV6_FREEBIND),
+	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
+	I("udplite_send_cscov", SOL_UDPLITE, UDPLITE_SEND_CSCOV),
+	I("udplite_recv_cscov", SOL_UDPLITE, UDPLITE_RECV_CSCOV),
+	{ "filter", SOL_SOCKET, SO_GET_FILTER, VO_FILTER, SO_ATTACH_FILTER },
+	I("lock_filter", SOL_SOCKET, SO_LOCK_FILTER),
+};
+#define NVALOPTS ((int)(sizeof(valopts) / sizeof(valopts[0])))
+
+struct sk_id {
+	int domain, type, protocol;
+};
+
+/* does the option belong to sockets of this kind at all? */
+static bool applies(const struct valopt *o, const struct sk_id *id)
+{
+	switch (o->level) {
+	case IPPROTO_TCP:
+		return id->protocol == IPPROTO_TCP;
+	case SOL_UDPLITE:
+		return id->protocol == IPPROTO_UDPLITE;
+	case IPPROTO_IP:
+		return id->domain == AF_INET;
+	case IPPROTO_IPV6:
+		return id->domain == AF_INET6;
+	default:
+		return true;
+	}
+}
+
+/* an option's value as text; -errno if the kernel gives none */
+static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
+{
+	union { int i; struct linger l; char s[IFNAMSIZ + 16]; } v;
+	socklen_t l = sizeof(v);
+
+	memset(&v, 0, sizeof(v));
+	if (o->kind == VO_INT)
+		l = sizeof(int);
+	if (getsockopt(sk, o->level, o->opt, &v, &l))
+		return -errno;
+	if (o->kind == VO_INT)
+		snprintf(buf, len, "%d", v.i);
+	else if (o->kind == VO_LINGER)
+		snprintf(buf, len, "%d/%d", v.l.l_onoff, v.l.l_linger);
+	else
+		snprintf(buf, len, "%.*s", (int)l, v.s);
+	return 0;
+}
+
+/* the classic filter attached, hex; "" for none */
+static int filter_text(int sk, struct strbuf *sb, const char **why)
+{
+	struct sock_filter *f;
+	socklen_t n = 0, i;
+	int ret = 0;
+
+	if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, NULL, &n)) {
+		if (errno == EACCES)	/* an eBPF program: no source to read */
+			*why = "an eBPF socket filter (SO_ATTACH_BPF) is not supported";
+		return errno == EACCES ? 0 : -errno;
+	}
+	if (!n)
+		return 0;
+	f = calloc(n, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, f, &n))
+		ret = -errno;
+	ret = ret ?: sb_printf(sb, "%sfilter:", sb->len ? "," : "");
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(sb, "%04x%02x%02x%08x", f[i].code, f[i].jt,
+				f[i].jf, f[i].k);
+	free(f);
+	return ret;
+}
+
+static int sk_ident(int sk, struct sk_id *id)
+{
+	socklen_t l = sizeof(int);
+
+	if (getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &id->domain, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_TYPE, &id->type, &l) ||
+	    getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &id->protocol, &l))
+		return -errno;
+	return 0;
+}
+
+static int add_changed(int sk, int fresh, const struct sk_id *id,
+		       struct strbuf *sb, const char **why)
+{
+	char have[64], def[64];
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < NVALOPTS; i++) {
+		const struct valopt *o = &valopts[i];
+
+		if (!applies(o, id))
+			continue;
+		if (o->kind == VO_FILTER) {
+			ret = filter_text(sk, sb, why);
+			continue;
+		}
+		if (opt_text(sk, o, have, sizeof(have)) ||
+		    opt_text(fresh, o, def, sizeof(def)) || !strcmp(have, def))
+			continue;
+		ret = sb_printf(sb, "%s%s:%s", sb->len ? "," : "", o->name,
+				have);
+	}
+	return ret;
+}
+
+int kh_sockopts_read(int sk, char **text, const char **why)
+{
+	struct strbuf sb;
+	struct sk_id id;
+	size_t len;
+	int fresh, ret;
+
+	*text = NULL;
+	ret = sk_ident(sk, &id);
+	if (ret)
+		return ret;
+	fresh = socket(id.domain, id.type | SOCK_CLOEXEC, id.protocol);
+	if (fresh < 0)
+		return -errno;
+	sb_init(&sb);
+	ret = add_changed(sk, fresh, &id, &sb, why);
+	close(fresh);
+	if (ret || !sb.len) {
+		sb_free(&sb);
+		return ret;
+	}
+	*text = sb_steal(&sb, &len);
+	return 0;
+}
+
+static int set_filter(int sk, const struct valopt *o, const char *hex)
+{
+	size_t n = strlen(hex) / 16, i;
+	struct sock_fprog prog = { .len = n };
+	unsigned code, jt, jf, k;
+	int ret = 0;
+
+	if (!n || strlen(hex) % 16 || n > BPF_MAXINSNS)
+		return -EINVAL;
+	prog.filter = calloc(n, sizeof(*prog.filter));
+	if (!prog.filter)
+		return -ENOMEM;
+	for (i = 0; !ret && i < n; i++) {
+		if (sscanf(hex + i * 16, "%4x%2x%2x%8x", &code, &jt, &jf, &k) != 4)
+			ret = -EINVAL;
+		prog.filter[i] = (struct sock_filter){ code, jt, jf, k };
+	}
+	if (!ret && setsockopt(sk, o->level, o->set_opt, &prog, sizeof(prog)))
+		ret = -errno;
+	free(prog.filter);
+	return ret;
+}
+
+static int set_one(int sk, const struct valopt *o, const char *v)
+{
+	struct linger l;
+	char *end;
+	long i;
+
+	switch (o->kind) {
+	case VO_FILTER:
+		return set_filter(sk, o, v);
+	case VO_STR:
+		return setsockopt(sk, o->level, o->opt, v, strlen(v)) ? -errno : 0;
+	case VO_LINGER:
+		if (sscanf(v, "%d/%d", &l.l_onoff, &l.l_linger) != 2)
+			return -EINVAL;
+		return setsockopt(sk, o->level, o->opt, &l, sizeof(l)) ? -errno : 0;
+	default:
+		i = strtol(v, &end, 10);
+		if (*end || end == v)
+			return -EINVAL;
+		return setsockopt(sk, o->level, o->opt, &(int){ i },
+				  sizeof(int)) ? -errno : 0;
+	}
+}
+
+static const struct valopt *find_opt(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < NVALOPTS; i++)
+		if (strlen(valopts[i].name) == len &&
+		    !strncmp(valopts[i].name, name, len))
+			return &valopts[i];
+	return NULL;
+}
+
+/* sets what kh_sockopts_read gave; *bad names the option that failed */
+int kh_sockopts_apply(int sk, const char *text, const char **bad)
+{
+	char *copy = strdup(text), *cur, *item, *colon;
+	const struct valopt *o;
+	int ret = copy ? 0 : -ENOMEM;
+
+	*bad = "an unknown option";
+	for (cur = copy; !ret && (item = strsep(&cur, ","));) {
+		colon = strchr(item, ':');
+		o = colon ? find_opt(item, colon - item) : NULL;
+		if (!o)
+			return free(copy), -EINVAL;
+		*bad = o->name;
+		ret = set_one(sk, o, colon + 1);
+	}
+	free(copy);
+	return ret;
 }

@@ -120,6 +120,8 @@ static const struct file_key keys[] = {
 	KEY("devtty", K_BOOL, devtty, 0),
 	KEY("peername", K_STR, peername, 0, .len_off = OFF(peername_len)),
 	KEY("data", K_U64, data, 0),
+	KEY("sockopts", K_STR, sockopts, 0),
+	KEY("bindname", K_STR, bindname, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -211,6 +213,8 @@ static void free_file(struct crfs_file *f)
 	free(f->peername);
 	free(f->addr);
 	free(f->dst);
+	free(f->sockopts);
+	free(f->bindname);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -283,6 +287,15 @@ void init_file(struct crfs_file *f)
 	f->seals = 1;	/* F_SEAL_SEAL */
 }
 
+/* a relative name bound from path's directory: path ends in "/NAME" */
+static bool bindname_fits(const struct crfs_file *f)
+{
+	size_t n = strlen(f->bindname), p = f->path ? strlen(f->path) : 0;
+
+	return n && f->bindname[0] != '/' && p > n + 1 &&
+	       f->path[p - n - 1] == '/' && !strcmp(f->path + p - n, f->bindname);
+}
+
 static int parse_file_line(struct crfs_text *t, char *line,
 			   struct crfs_file *f)
 {
@@ -325,6 +338,8 @@ static int parse_file_line(struct crfs_text *t, char *line,
 					  kind_names[f->kind], keys[k].name);
 	if (f->path && f->path[0] != '/')
 		return text_error(t, "path is not absolute");
+	if (f->bindname && !bindname_fits(f))
+		return text_error(t, "bindname is not the end of path");
 	if (f->kind == FK_UNIX && f->sock_type == SOCK_T_RAW)
 		return text_error(t, "a unix socket of socket type raw");
 	if (f->kind == FK_INET && f->sock_type != SOCK_T_STREAM &&

@@ -57,6 +57,20 @@ int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on)
 	return 0;
 }
 
+int set_valued_sockopts(struct open_ctx *c, int sk, const struct crfs_file *f)
+{
+	const char *bad;
+	int ret;
+
+	if (!f->sockopts)
+		return 0;
+	ret = kh_sockopts_apply(sk, f->sockopts, &bad);
+	if (ret)
+		return FAIL(c, "file %u: socket option %s: %s", f->id, bad,
+			    strerror(-ret));
+	return 0;
+}
+
 static int open_flags(const struct crfs_file *f)
 {
 	return (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;

@@ -46,6 +46,13 @@ int set_buffers(int sk, const struct crfs_file *f);
 /* each of n options on or off as bit i of on says; only turning one on
  * may fail (the others do not all exist for every socket) */
 int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on);
+/* unix_bind.c: bind(sk, a) as f was bound: a relative name from its
+ * directory; a ghost's directories made for the moment if gone */
+struct sockaddr_un;
+int unix_bind(int sk, const struct crfs_file *f, const struct sockaddr_un *a,
+	      socklen_t len);
+/* f's valued options and filter (sockopts), failing by option name */
+int set_valued_sockopts(struct open_ctx *c, int sk, const struct crfs_file *f);
 
 /*
  * A message of a socket's queue (or a run of stream bytes, or a packet of

@@ -4,6 +4,7 @@
  * and port it was bound to (free again once the killed process is gone),
  * listening with its backlog, or a UDP socket connected to its peer.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,6 +58,11 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	step = "set its options";
 	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
 		goto fail;
+	/* before bind: a device bound to, IP_FREEBIND, ... decide it */
+	if (set_valued_sockopts(c, sk, f)) {
+		close(sk);
+		return -EINVAL;
+	}
 	step = "bind";
 	if (bind_to(sk, f))
 		goto fail;
@@ -74,6 +80,7 @@ fail:
 	if (sk >= 0)
 		close(sk);
 	return FAIL(c, "file %u (%s %s): %s: %s", f->id,
-		    type == SOCK_STREAM ? "TCP" : "UDP", f->addr, step,
-		    strerror(errno));
+		    type == SOCK_STREAM ? "TCP" :
+		    f->protocol == IPPROTO_UDPLITE ? "UDP-Lite" : "UDP",
+		    f->addr, step, strerror(errno));
 }

@@ -5,6 +5,7 @@
  * same peer, options and buffer sizes.  Its queue was empty (checkpoint
  * refuses otherwise).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,10 @@ int open_netlink(struct open_ctx *c, const struct crfs_file *f)
 	step = "set its buffer sizes and flags";
 	if (set_buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))
 		goto fail;
+	if (set_valued_sockopts(c, sk, f)) {	/* a filter (udev's), ... */
+		close(sk);
+		return -EINVAL;
+	}
 	return place(c, f, sk);
 fail:
 	if (sk >= 0)

@@ -156,7 +156,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 				    "a live socket" : "another file");
 		unlink(f->path);
 	}
-	if (!len || bind(sk, (struct sockaddr *)&a, len))
+	if (!len || unix_bind(sk, f, &a, len))
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			   f->id, f->abstract ? "@" : "", name_of(f),
 			   strerror(errno));
@@ -471,7 +471,8 @@ static int set_options(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	    (f->peek_off >= 0 &&
 	     setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &f->peek_off, sizeof(int))))
 		return FAIL(c->o, "file %u: socket options: %s", f->id, strerror(errno));
-	return 0;
+	/* after the refill: a filter would drop what is queued again */
+	return set_valued_sockopts(c->o, sk, f);
 }
 
 static int finish(struct sock_ctx *c, const struct crfs_file *f)

@@ -261,6 +261,12 @@ struct crfs_file {
 				 * terminal then */
 	bool external;		/* pts: its master is outside (a shell job's);
 				 * unix: its peer is (declared external) */
+	/* unix, inet, netlink: valued options and filter, "name:value,..." as
+	 * kh_sockopts_read gives them */
+	char *sockopts;
+	/* unix: bound by this relative name (path: its absolute form; the
+	 * directory path less the name is where to bind it from) */
+	char *bindname;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */

@@ -664,3 +664,25 @@ while True:
 _, st = os.waitpid(kid, 0)
 sys.exit(os.waitstatus_to_exitcode(st))
 EOS
+
+# expect_refused NAME PID TEXT [CTL]: attach (and write CTL to ctl) and
+# freeze PID; the copy must fail with EIO and ctl name TEXT; then thaw, so
+# PID runs on untouched
+expect_refused() {
+	local name=$1 pid=$2 text=$3 ctl
+	cr_attach "$name" "$pid"
+	if [ -n "${4:-}" ]; then
+		ctl_write "$name" "$4" || fail "echo $4 > $name/ctl failed"
+	fi
+	cr_freeze "$name"
+	: >"$T_DIR/cp.err"
+	timeout -k 5 "$T_COPY_TIMEOUT" cp -a "$MNT/$name" "$T_DIR/ckpt-$name" \
+		2>>"$T_DIR/cp.err" && fail "$name: the copy succeeded"
+	grep -q 'Input/output error' "$T_DIR/cp.err" ||
+		fail "$name: cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
+	ctl=$(ctl_read "$name")
+	echo "$ctl" | grep -qF -- "$text" ||
+		fail "$name: ctl does not say '$text': $(echo "$ctl" | tr '\n' '|')"
+	cr_thaw "$name"
+	rm -rf "$T_DIR/ckpt-$name"
+}
