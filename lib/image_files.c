@@ -125,7 +125,6 @@ static const struct file_key keys[] = {
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
-_Static_assert(NKEYS <= 64, "a line's keys are a 64-bit set");
 
 /* a numeric key's value, to compare with its default */
 static int64_t key_value(const struct crfs_file *f, const struct file_key *k)
@@ -300,7 +299,7 @@ static int parse_file_line(struct crfs_text *t, char *line,
 			   struct crfs_file *f)
 {
 	char *cur = line, *tok, *eq;
-	uint64_t seen = 0;
+	bool seen[NKEYS] = { false };
 	uint64_t id;
 	size_t k;
 	int ret;
@@ -325,15 +324,15 @@ static int parse_file_line(struct crfs_text *t, char *line,
 			;
 		if (k == NKEYS)
 			return text_error(t, "unknown key '%s'", tok);
-		if (seen & (1ULL << k))
+		if (seen[k])
 			return text_error(t, "key '%s' repeated", tok);
-		seen |= 1ULL << k;
+		seen[k] = true;
 		ret = parse_key(t, f, &keys[k], eq + 1);
 		if (ret)
 			return ret;
 	}
 	for (k = 0; k < NKEYS; k++)
-		if ((keys[k].kinds & B(f->kind)) && !(seen & (1ULL << k)))
+		if ((keys[k].kinds & B(f->kind)) && !seen[k])
 			return text_error(t, "%s file without '%s'",
 					  kind_names[f->kind], keys[k].name);
 	if (f->path && f->path[0] != '/')
