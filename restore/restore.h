@@ -29,6 +29,9 @@ struct helper_fds {
 	const struct crfs_timer **timers;	/* signalling other threads */
 	pid_t *timer_tids;	/* their tids, as the restorer creates them */
 	int ntimers;
+	/* our vDSO and vvar, read before a chroot hides /proc */
+	struct crfs_vma vdso[4];
+	int nvdso;
 };
 
 /* restore_proc.c: runs in the child; never returns */

@@ -392,6 +392,9 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	open_helpers(img, p, &h, base);
+	/* /proc may not exist inside the root we are about to enter */
+	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
+		child_fail(h.err_fd, "cannot read our own vDSO layout");
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
