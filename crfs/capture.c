@@ -644,6 +644,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (ret)
 		goto out;
 	check_paths(s, &a);
+	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;

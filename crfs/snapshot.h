@@ -95,4 +95,8 @@ int files_finish(struct snapshot *s);
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
 
+/* sharing.c: tables and fs shared with the parent; refuses other sharing */
+void sharing_attr(struct crfs_attr *a);
+void check_sharing(struct snapshot *s, const pid_t *procs, int n);
+
 #endif

@@ -30,6 +30,8 @@ static const struct kv_field attr_fields[] = {
 	{ "proc_mount", KV_INT, offsetof(struct crfs_attr, proc_mount) },
 	{ "zombie", KV_INT, offsetof(struct crfs_attr, zombie) },
 	{ "exit_status", KV_INT, offsetof(struct crfs_attr, exit_status) },
+	{ "shares_files", KV_INT, offsetof(struct crfs_attr, shares_files) },
+	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

@@ -308,11 +308,22 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 	}
 }
 
-void files_install(struct image *img, struct proc_image *p,
-		   struct helper_fds *h)
+/*
+ * A process cloned with its parent's descriptor table (CLONE_FILES) finds
+ * it installed: whoever installed that table registers its epolls.
+ */
+static pid_t table_owner(struct image *img, pid_t pid)
 {
-	const struct crfs_lock *l;
-	int err_fd = h->err_fd;
+	struct proc_image *q = image_proc(img, pid);
+
+	while (q && q->attr.shares_files && q->parent >= 0)
+		q = &img->procs[q->parent];
+	return q ? q->pid : pid;
+}
+
+static void install_table(struct image *img, struct proc_image *p,
+			  int err_fd)
+{
 	struct borrowed *b;
 	size_t i, nb;
 
@@ -321,16 +332,27 @@ void files_install(struct image *img, struct proc_image *p,
 	open_pidfds(img, p, err_fd);
 	set_sigio_owners(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
-		    img->files[i].session == p->pid && p->attr.sid == p->pid)
-			take_ctty(img, p, &img->files[i], err_fd);
-	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&
-		    img->files[i].owner == p->pid)
+		    table_owner(img, img->files[i].owner) == p->pid)
 			register_epoll(img, p, &img->files[i], b, nb, err_fd);
 	for (i = 0; i < nb; i++)
 		close(b[i].fd);
 	free(b);
+}
+
+void files_install(struct image *img, struct proc_image *p,
+		   struct helper_fds *h)
+{
+	const struct crfs_lock *l;
+	int err_fd = h->err_fd;
+	size_t i;
+
+	if (!p->attr.shares_files)
+		install_table(img, p, err_fd);
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
+		    img->files[i].session == p->pid && p->attr.sid == p->pid)
+			take_ctty(img, p, &img->files[i], err_fd);
 	/* POSIX locks: the restorer takes them, once our helpers are gone */
 	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
 	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));

@@ -120,6 +120,8 @@ struct crfs_attr {
 				 * pid namespace (unshare --mount-proc) */
 	int zombie;		/* 1: exited, waiting for its parent */
 	int exit_status;	/* a zombie's wait status */
+	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
+	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
 };
 
 struct crfs_creds {
