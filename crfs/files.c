@@ -287,6 +287,8 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 	if (!f->st_ok)
 		return "cannot stat it";
 	cf->mode = st->st_mode;
+	if (files_proc_pid(f))
+		return files_classify_proc(c, f, cf, err);
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)")) {
 		if (!S_ISREG(st->st_mode))
 			return "deleted files other than regular files are not supported";

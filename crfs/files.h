@@ -37,6 +37,10 @@ int files_add_fdata(struct files_ctx *c, uint32_t id, const char *suffix,
 int files_classify(struct files_ctx *c, uint32_t id);
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);
+/* files_proc.c: /proc/PID/... */
+pid_t files_proc_pid(const struct kh_fd *f);
+const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
+				struct crfs_file *cf, int *err);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

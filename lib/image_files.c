@@ -21,6 +21,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
+	[FK_PROC] = "proc",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -58,7 +59,8 @@ struct file_key {
 /* name, type, field, kinds requiring it, then .def, .len_off if any */
 #define KEY(n, t, f, k, ...) \
 	{ .name = n, .type = t, .off = OFF(f), .kinds = k, __VA_ARGS__ }
-#define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO))
+#define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO) | \
+		B(FK_PROC))
 
 static const struct file_key keys[] = {
 	KEY("flags", K_U32_OCT, flags, ~0u),
@@ -120,6 +122,8 @@ static const struct file_key keys[] = {
 	KEY("devtty", K_BOOL, devtty, 0),
 	KEY("peername", K_STR, peername, 0, .len_off = OFF(peername_len)),
 	KEY("data", K_U64, data, 0),
+	KEY("proc_pid", K_INT, proc_pid, B(FK_PROC)),
+	KEY("dead", K_BOOL, dead, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

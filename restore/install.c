@@ -175,7 +175,7 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 	if (!m.cur || !m.done || !m.users || !m.placed)
 		child_fail(err_fd, "out of memory");
 	for (i = 0; i < p->nfds; i++) {
-		if (img->files[p->fds[i].file - 1].kind == FK_PIDFD) {
+		if (opened_by_holder(&img->files[p->fds[i].file - 1])) {
 			m.done[i] = true;	/* opened afterwards */
 			left--;
 			continue;
@@ -330,6 +330,7 @@ static void install_table(struct image *img, struct proc_image *p,
 	nb = borrow_targets(img, p, &b, err_fd);
 	install_fds(img, p, nb, err_fd);
 	open_pidfds(img, p, err_fd);
+	open_proc_files(img, p, err_fd);
 	set_sigio_owners(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&

@@ -162,6 +162,7 @@ enum crfs_file_kind {
 	FK_PIDFD,		/* a pidfd of a process of the container */
 	FK_NETLINK,		/* a netlink socket with nothing queued */
 	FK_INET,		/* TCP listening or unconnected, UDP, idle */
+	FK_PROC,		/* /proc/PID/..., reopened against PID again */
 	FK_COUNT,
 };
 
@@ -242,6 +243,8 @@ struct crfs_file {
 				 * terminal then */
 	bool external;		/* pts: its master is outside (a shell job's);
 				 * unix: its peer is (declared external) */
+	pid_t proc_pid;		/* proc: the PID of /proc/PID/... */
+	bool dead;		/* proc: that process had exited (ESRCH) */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
