@@ -641,10 +641,17 @@ static int capture_inotify(struct files_ctx *c, uint32_t id)
 			break;
 		}
 		w = nw;
-		w[n] = (struct crfs_inotify_watch){ (int)wd, mask, NULL };
+		w[n] = (struct crfs_inotify_watch){ (int)wd, mask, NULL, 0 };
 		ret = kh_handle_path(f->pid, p, &w[n].path);
+		ret = ret ?: files_inotify_deleted(c, p, &w[n]);
 		n++;
 		p += 11;
+	}
+	if (ret == -ESTALE) {
+		c->bad[id - 1] = true;
+		files_report(c, f, "an inotify watch on a deleted file that no descriptor of the container holds is not supported");
+		ret = 0;
+		goto out;
 	}
 	if (ret && ret != -ENOMEM) {
 		c->bad[id - 1] = true;

@@ -422,10 +422,24 @@ static int open_signalfd(struct open_ctx *c, const struct crfs_file *f)
 static int add_watch(struct open_ctx *c, const struct crfs_file *f, int fd,
 		     const struct crfs_inotify_watch *w)
 {
+	const char *path = w->path;
+	uint32_t mask = w->mask;
+	char self[64];
 	int wd, tries;
 
+	/* a deleted file: the unlinked one restored for its description */
+	if (w->file) {
+		if (w->file > c->img->nfiles ||
+		    c->img->files[w->file - 1].kind != FK_DELETED)
+			return FAIL(c, "file %u: watch %d on file %u, not a deleted file",
+				    f->id, w->wd, w->file);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d",
+			 slot(c->img, w->file));
+		path = self;
+		mask &= ~IN_DONT_FOLLOW;
+	}
 	for (tries = 0; tries < 65536; tries++) {
-		wd = inotify_add_watch(fd, w->path, w->mask);
+		wd = inotify_add_watch(fd, path, mask);
 		if (wd < 0)
 			return FAIL(c, "file %u: inotify watch on %s: %s", f->id,
 				    w->path, strerror(errno));
@@ -521,7 +535,7 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 	case FK_EPOLL:
 		return place(c, f, epoll_create1(0));
 	case FK_INOTIFY:
-		return open_inotify(c, f);
+		return 0;	/* once the deleted files it may watch are */
 	case FK_PTMX:
 		return open_ptmx(c, f);
 	case FK_UNIX:
@@ -629,6 +643,9 @@ int files_open(struct image *img, char *err, size_t errlen)
 		c.holder[i] = -1;
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
+	for (i = 0; !ret && i < img->nfiles; i++)
+		if (img->files[i].kind == FK_INOTIFY)
+			ret = open_inotify(&c, &img->files[i]);
 	/* sockets last: their queues may carry any other file in flight */
 	for (i = 0; !ret && i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS)

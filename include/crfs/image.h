@@ -266,6 +266,7 @@ struct crfs_inotify_watch {
 	int wd;
 	uint32_t mask;
 	char *path;
+	uint32_t file;		/* a deleted file's: that description's id */
 };
 
 /* locks: POSIX record locks (per process) and OFD locks (per file) */

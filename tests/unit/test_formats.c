@@ -473,7 +473,7 @@ Test(formats, lists_round_trip)
 		{ 3, 2, 0x80000019, 0x1234 }, { 1000, 9, 1, ~0ULL },
 	};
 	const struct crfs_inotify_watch w[] = {
-		{ 1, 0x300, "/tmp" }, { 7, 0xfff, "/a b" },
+		{ 1, 0x300, "/tmp", 0 }, { 7, 0xfff, "/a b", 12 },
 	};
 	const struct crfs_lock l[] = {
 		{ .ofd = false, .write = true, .pid = 10, .file = 1, .start = 10, .len = 5 },
@@ -513,6 +513,8 @@ Test(formats, lists_round_trip)
 	cr_assert_eq(wb[1].wd, 7);
 	cr_assert_eq(wb[1].mask, 0xfff);
 	cr_assert_str_eq(wb[1].path, "/a b");
+	cr_assert_eq(wb[0].file, 0);
+	cr_assert_eq(wb[1].file, 12);
 	free_inotify(wb, n);
 	free(s);
 	cr_assert_eq(render_locks(&sb, l, 2), 0);
