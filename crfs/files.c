@@ -391,6 +391,8 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		cf->kind = FK_INOTIFY;
 		return NULL;
 	}
+	if (!strcmp(what, "[fanotify]"))
+		return files_classify_fanotify(f, cf);
 	if (!strcmp(what, "[pidfd]")) {
 		cf->kind = FK_PIDFD;
 		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v <= 0)
@@ -818,6 +820,8 @@ int files_finish(struct snapshot *s)
 			ret = capture_epoll(&c, i);
 		else if (c.files[i - 1].kind == FK_INOTIFY)
 			ret = capture_inotify(&c, i);
+		else if (c.files[i - 1].kind == FK_FANOTIFY)
+			ret = files_capture_fanotify(&c, i);
 	}
 	for (i = 0; !ret && i < s->nfds; i++)
 		ret = fd_locks(&c, i);

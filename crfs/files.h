@@ -44,6 +44,10 @@ const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 /* files_inotify.c: a watch on a deleted file held open (-ESTALE: not) */
 int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 			  struct crfs_inotify_watch *w);
+/* files_fanotify.c */
+const char *files_classify_fanotify(const struct kh_fd *f,
+				    struct crfs_file *cf);
+int files_capture_fanotify(struct files_ctx *c, uint32_t id);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

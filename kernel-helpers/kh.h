@@ -259,6 +259,12 @@ int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);
 /* inotify.c: the path of a watched inode, from its file handle */
 int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
 
+/* fanotify.c: a group's flags and marks, from its fdinfo (-ESTALE: a mark
+ * on a deleted inode; -EOPNOTSUPP: a kind of mark we do not know) */
+int kh_fanotify_flags(const char *info, uint32_t *flags, uint32_t *eflags);
+int kh_fanotify_marks(pid_t pid, const char *info,
+		      struct crfs_fanotify_mark **out, size_t *n);
+
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);
 

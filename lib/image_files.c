@@ -21,7 +21,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
-	[FK_PROC] = "proc",
+	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -124,6 +124,8 @@ static const struct file_key keys[] = {
 	KEY("data", K_U64, data, 0),
 	KEY("proc_pid", K_INT, proc_pid, B(FK_PROC)),
 	KEY("dead", K_BOOL, dead, 0),
+	KEY("fan_flags", K_U32, fan_flags, B(FK_FANOTIFY)),
+	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

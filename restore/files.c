@@ -543,6 +543,8 @@ static int open_one(struct open_ctx *c, const struct crfs_file *f)
 		return 0;	/* once what they refer to is there */
 	case FK_PIDFD:
 		return 0;	/* by each holder, once its process exists */
+	case FK_FANOTIFY:
+		return open_fanotify(c, f);
 	case FK_PROC:
 		return f->dead ? open_proc_dead(c, f) : 0;
 	case FK_NETLINK:

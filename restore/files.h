@@ -73,6 +73,9 @@ int open_proc_dead(struct open_ctx *c, const struct crfs_file *f);
 bool opened_by_holder(const struct crfs_file *f);
 void open_proc_files(struct image *img, struct proc_image *p, int err_fd);
 
+/* fanotify.c */
+int open_fanotify(struct open_ctx *c, const struct crfs_file *f);
+
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);

@@ -163,6 +163,7 @@ enum crfs_file_kind {
 	FK_NETLINK,		/* a netlink socket with nothing queued */
 	FK_INET,		/* TCP listening or unconnected, UDP, idle */
 	FK_PROC,		/* /proc/PID/..., reopened against PID again */
+	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_COUNT,
 };
 
@@ -245,6 +246,8 @@ struct crfs_file {
 				 * unix: its peer is (declared external) */
 	pid_t proc_pid;		/* proc: the PID of /proc/PID/... */
 	bool dead;		/* proc: that process had exited (ESRCH) */
+	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
+	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
@@ -267,6 +270,16 @@ struct crfs_inotify_watch {
 	uint32_t mask;
 	char *path;
 	uint32_t file;		/* a deleted file's: that description's id */
+};
+
+/* a fanotify mark, on what its path leads to at restore */
+enum crfs_fan_target { FAN_T_INODE, FAN_T_MOUNT, FAN_T_FS };
+
+struct crfs_fanotify_mark {
+	enum crfs_fan_target target;
+	uint32_t mflags;	/* the FAN_MARK_* flags it carries */
+	uint64_t mask, ignored;
+	char *path;
 };
 
 /* locks: POSIX record locks (per process) and OFD locks (per file) */

@@ -848,3 +848,32 @@ Test(formats, header_minimal)
 	free_header(&back);
 	free(s);
 }
+
+Test(formats, fanotify_round_trip)
+{
+	const struct crfs_fanotify_mark m[] = {
+		{ FAN_T_INODE, 0x40, 0x0, 0x20, "/tmp/a b" },
+		{ FAN_T_MOUNT, 0, 0x8, 0, "/" },
+		{ FAN_T_FS, 0, 0x8000100, 0, "/srv" },
+	};
+	struct crfs_fanotify_mark *mb;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_fanotify(&sb, m, 3), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "inode 0x40 0x0 0x20 /tmp/a\\040b\nmount 0x0 0x8 0x0 /\nfs 0x0 0x8000100 0x0 /srv\n");
+	PARSE_OK("fdata/5", s, parse_fanotify(t, &mb, &n));
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(mb[i].target, m[i].target);
+		cr_assert_eq(mb[i].mflags, m[i].mflags);
+		cr_assert_eq(mb[i].mask, m[i].mask);
+		cr_assert_eq(mb[i].ignored, m[i].ignored);
+		cr_assert_str_eq(mb[i].path, m[i].path);
+	}
+	free_fanotify(mb, n);
+	free(s);
+}
