@@ -811,6 +811,7 @@ int files_finish(struct snapshot *s)
 		ret = files_classify(&c, i);
 	done = c.nfiles;
 	ret = ret ?: files_resolve_inflight(&c, &done);
+	files_proc_inflight(&c);
 	pty_links(&c);
 	ret = ret ?: pipe_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {

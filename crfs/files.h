@@ -41,6 +41,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 pid_t files_proc_pid(const struct kh_fd *f);
 const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 				struct crfs_file *cf, int *err);
+void files_proc_inflight(struct files_ctx *c);
 /* files_inotify.c: a watch on a deleted file held open (-ESTALE: not) */
 int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 			  struct crfs_inotify_watch *w);

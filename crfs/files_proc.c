@@ -107,3 +107,29 @@ const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 		return "a file under /proc of a process outside the container is not supported";
 	return NULL;
 }
+
+/*
+ * One of a live process is opened by its holders in their own tables; a
+ * socket's queue, which crfs-restore fills, could not carry it.
+ */
+void files_proc_inflight(struct files_ctx *c)
+{
+	const struct queue *q;
+	const struct crfs_file *f;
+	size_t n, i;
+	int k;
+
+	for (n = 0; n < c->nqueues; n++) {
+		q = &c->queues[n];
+		for (i = 0; q->ids && i < q->q.nchunks; i++)
+			for (k = 0; q->ids[i] && k < q->q.chunks[i].nfds; k++) {
+				f = &c->files[q->ids[i][k] - 1];
+				if (!q->ids[i][k] || f->kind != FK_PROC ||
+				    f->dead || c->bad[f->id - 1])
+					continue;
+				c->bad[f->id - 1] = true;
+				files_report(c, &c->s->fds[c->rep[f->id - 1]],
+					     "a file under /proc/PID in flight in a unix socket's queue is not supported");
+			}
+	}
+}
