@@ -44,40 +44,63 @@ static int index_of(const pid_t *procs, int n, pid_t pid)
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
-/*
- * Process i against its parent and every other live process of the tree.
- * Processes sharing one table form chains of children cloned by their
- * parents; the head of each chain is the one not sharing with its parent.
- * Two heads sharing means two chains that restore cannot join.
- */
-static void check_one(struct snapshot *s, const pid_t *procs,
-		      const struct kh_stat *st, const bool (*up)[NKINDS],
-		      int n, int i)
+/* a process against its parent */
+static void check_parent(struct snapshot *s, const pid_t *procs,
+			 const struct kh_stat *st, const bool (*up)[NKINDS],
+			 int n, int i)
 {
-	pid_t pid = procs[i], ppid = st[i].ppid;
 	size_t k;
-	int q;
 
 	for (k = 0; k < NKINDS; k++) {
-		if (up[i][k] && index_of(procs, n, ppid) < 0) {
+		if (!up[i][k])
+			continue;
+		if (index_of(procs, n, st[i].ppid) < 0)
 			snapshot_report(s, "process %d: shares its %s with its parent %d outside the tree (not supported)",
-					pid, kinds[k].what, ppid);
-			continue;
-		}
-		if (up[i][k] && !kinds[k].with_parent) {
+					procs[i], kinds[k].what, st[i].ppid);
+		else if (!kinds[k].with_parent)
 			snapshot_report(s, "process %d: shares its %s with its parent %d (not supported yet)",
-					pid, kinds[k].what, ppid);
-			continue;
-		}
-		for (q = i + 1; q < n && !up[i][k]; q++) {
-			if (st[q].state == 'Z' || up[q][k] ||
-			    kh_kcmp_same(pid, procs[q], kinds[k].type) != 1)
-				continue;
-			snapshot_report(s, "process %d: shares its %s with process %d, which is not its parent (not supported yet)",
-					pid, kinds[k].what, procs[q]);
-			break;
-		}
+					procs[i], kinds[k].what, st[i].ppid);
 	}
+}
+
+struct order {
+	const pid_t *procs;
+	int type;
+};
+
+static int cmp_shared(const void *x, const void *y, void *arg)
+{
+	const struct order *o = arg;
+	int a = *(const int *)x, b = *(const int *)y;
+	int r = kh_kcmp_order(o->procs[a], o->procs[b], o->type);
+
+	return r == -2 ? (a > b) - (a < b) : r;
+}
+
+/*
+ * Processes sharing one table form chains of children cloned by their
+ * parents; the head of each chain is the one not sharing with its parent.
+ * Two heads sharing means two chains that restore cannot join.  Sorted in
+ * kcmp's order, heads sharing a table are neighbours.
+ */
+static void check_heads(struct snapshot *s, const pid_t *procs,
+			const struct kh_stat *st, const bool (*up)[NKINDS],
+			int n, size_t k)
+{
+	struct order o = { procs, kinds[k].type };
+	int *h = malloc(n * sizeof(*h)), nh = 0, i;
+
+	if (!h)
+		return;
+	for (i = 0; i < n; i++)
+		if (st[i].state != 'Z' && !up[i][k])
+			h[nh++] = i;
+	qsort_r(h, nh, sizeof(*h), cmp_shared, &o);
+	for (i = 1; i < nh; i++)
+		if (kh_kcmp_same(procs[h[i]], procs[h[i - 1]], o.type) == 1)
+			snapshot_report(s, "process %d: shares its %s with process %d, which is not its parent (not supported yet)",
+					procs[h[i]], kinds[k].what, procs[h[i - 1]]);
+	free(h);
 }
 
 /*
@@ -117,9 +140,11 @@ void check_sharing(struct snapshot *s, const pid_t *procs, int n)
 	for (i = 0; i < n; i++) {
 		if (st[i].state == 'Z')
 			continue;
-		check_one(s, procs, st, (const bool (*)[NKINDS])up, n, i);
+		check_parent(s, procs, st, (const bool (*)[NKINDS])up, n, i);
 		check_children(s, procs, st, n, i);
 	}
+	for (k = 0; k < NKINDS; k++)
+		check_heads(s, procs, st, (const bool (*)[NKINDS])up, n, k);
 out:
 	free(up);
 	free(st);

@@ -187,6 +187,14 @@ int kh_kcmp_same(pid_t a, pid_t b, int type)
 	return r < 0 ? -errno : r == 0;
 }
 
+/* -1, 0 or 1: a total order on those resources; -2 if kcmp failed */
+int kh_kcmp_order(pid_t a, pid_t b, int type)
+{
+	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+
+	return r < 0 ? -2 : r == 1 ? -1 : r == 2 ? 1 : 0;
+}
+
 /* does the epoll at epfd of pid watch, under tfd, the file at fd of fpid? */
 bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, pid_t fpid, int fd)
 {

@@ -5,7 +5,8 @@
 # and one sharing its cwd, root and umask (CLONE_FS) share them again after
 # a freeze and thaw, and after checkpoint, kill and restore.  A child that
 # shares memory and signal handlers without being a thread (CLONE_VM |
-# CLONE_SIGHAND) is refused by name, and runs on after the thaw.
+# CLONE_SIGHAND), and a table shared by two siblings, are refused by
+# name, and run on after the thaw.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -23,6 +24,18 @@ grep -q "shares its signal handlers (CLONE_SIGHAND)" <<<"$ctl" ||
 	fail "no CLONE_SIGHAND refusal: $(tr '\n' '|' <<<"$ctl")"
 cr_thaw vm
 kill_and_reap vm "$vm"
+
+start_workload "$T_DIR/sib.log" "$CRFS_TESTS/wl_shared" "$T_DIR/vm" sibling
+sib=$WL_PID
+wait_ready "$T_DIR/sib.log" "$sib"
+cr_attach sib "$sib"
+ctl_write sib freeze || fail "freeze of the sibling tree failed"
+expect_state sib frozen 5
+ctl=$(ctl_read sib)
+grep -q "^unsupported process [0-9]*: shares its descriptor table (CLONE_FILES) with process [0-9]*, which is not its parent (not supported yet)" <<<"$ctl" ||
+	fail "no refusal of a table shared by siblings: $(tr '\n' '|' <<<"$ctl")"
+cr_thaw sib
+kill_and_reap sib "$sib"
 
 mkdir -p "$T_DIR/work"
 start_workload "$T_DIR/shared.log" "$CRFS_TESTS/wl_shared" "$T_DIR/work"

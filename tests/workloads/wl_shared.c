@@ -7,6 +7,11 @@
  * usage: wl_shared DIR		the sharing test
  *	  wl_shared DIR vm	a child sharing memory and signal handlers
  *				(CLONE_VM | CLONE_SIGHAND): for the refusal
+ *	  wl_shared DIR sibling	a child X and, cloned by X with CLONE_PARENT,
+ *				its sibling Y sharing X's descriptor table:
+ *				for the refusal of sharing between two
+ *				processes neither of which is the other's
+ *				parent
  *
  * R clones F with CLONE_FILES and S with CLONE_FS.  Before READY: F opens
  * DIR/before (R checks that it sees that fd), S chdir()s to DIR/a and sets
@@ -209,6 +214,33 @@ static int vm_child(void *arg)
 	return 0;
 }
 
+/* X: clones Y into our parent's children, with our table, and waits */
+static void siblings(void)
+{
+	int p[2];
+	pid_t x;
+	char c;
+
+	if (pipe(p))
+		wl_die("pipe");
+	x = fork();
+	if (x < 0)
+		wl_die("fork");
+	if (!x) {
+		close(p[0]);
+		spawn(vm_child, CLONE_FILES | CLONE_PARENT);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		close(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		wl_die("sibling not made");
+	close(p[0]);
+}
+
 static void mkdirs(void)
 {
 	static const char *const d[] = { "a", "b", "c" };
@@ -232,6 +264,12 @@ int main(int argc, char **argv)
 	dir = argv[1];
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
+	if (argc > 2 && !strcmp(argv[2], "sibling")) {
+		siblings();
+		wl_ready();
+		for (;;)
+			pause();
+	}
 	if (argc > 2) {
 		spawn(vm_child, CLONE_VM | CLONE_SIGHAND);
 		wl_ready();
