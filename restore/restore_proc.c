@@ -421,6 +421,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
 	restore_session(img, p, err_fd);
+	fs_share_prepare(img, idx, err_fd);
 	fork_children(img, idx, err_fd, false);
 	if (p->attr.zombie)
 		become_zombie(p);
@@ -435,6 +436,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	/* /proc may not exist inside the root we are about to enter */
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
 		child_fail(h.err_fd, "cannot read our own vDSO layout");
+	fs_share_done(h.err_fd);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);

@@ -51,7 +51,10 @@ checkpoint sh "$pid" "$T_DIR/ckpt"
 [ "$(grep -l '^shares_fs 1$' "$T_DIR"/ckpt/*/attr | wc -l)" = 1 ] ||
 	fail "not one attr with shares_fs 1"
 kill_and_reap sh "$pid"
-restore_bg "$T_DIR/ckpt" "$pid"
+# a relative image path: the parent's chdir for both must wait until the
+# child sharing its fs opened its files
+cd "$T_DIR" || fail "cd $T_DIR"
+restore_bg ckpt "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$T_DIR/shared.log" "$RESTORE_PID" 30
 pass
