@@ -742,6 +742,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		goto out;
 	stop_finish(s, &a);
 	check_paths(s, &a);
+	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;

@@ -287,6 +287,8 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 	if (!f->st_ok)
 		return "cannot stat it";
 	cf->mode = st->st_mode;
+	if (files_proc_pid(f))
+		return files_classify_proc(c, f, cf, err);
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)")) {
 		if (!S_ISREG(st->st_mode))
 			return "deleted files other than regular files are not supported";
@@ -389,6 +391,8 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		cf->kind = FK_INOTIFY;
 		return NULL;
 	}
+	if (!strcmp(what, "[fanotify]"))
+		return files_classify_fanotify(f, cf);
 	if (!strcmp(what, "[pidfd]")) {
 		cf->kind = FK_PIDFD;
 		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v <= 0)
@@ -639,10 +643,17 @@ static int capture_inotify(struct files_ctx *c, uint32_t id)
 			break;
 		}
 		w = nw;
-		w[n] = (struct crfs_inotify_watch){ (int)wd, mask, NULL };
+		w[n] = (struct crfs_inotify_watch){ (int)wd, mask, NULL, 0 };
 		ret = kh_handle_path(f->pid, p, &w[n].path);
+		ret = ret ?: files_inotify_deleted(c, p, &w[n]);
 		n++;
 		p += 11;
+	}
+	if (ret == -ESTALE) {
+		c->bad[id - 1] = true;
+		files_report(c, f, "an inotify watch on a deleted file that no descriptor of the container holds is not supported");
+		ret = 0;
+		goto out;
 	}
 	if (ret && ret != -ENOMEM) {
 		c->bad[id - 1] = true;
@@ -803,6 +814,7 @@ int files_finish(struct snapshot *s)
 		ret = files_classify(&c, i);
 	done = c.nfiles;
 	ret = ret ?: files_resolve_inflight(&c, &done);
+	files_proc_inflight(&c);
 	pty_links(&c);
 	ret = ret ?: pipe_links(&c);
 	for (i = 1; !ret && i <= c.nfiles; i++) {
@@ -812,6 +824,8 @@ int files_finish(struct snapshot *s)
 			ret = capture_epoll(&c, i);
 		else if (c.files[i - 1].kind == FK_INOTIFY)
 			ret = capture_inotify(&c, i);
+		else if (c.files[i - 1].kind == FK_FANOTIFY)
+			ret = files_capture_fanotify(&c, i);
 	}
 	for (i = 0; !ret && i < s->nfds; i++)
 		ret = fd_locks(&c, i);

@@ -40,6 +40,18 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 /* unix_relpath.c: a relative name's socket file, path and bindname */
 const char *unix_relative_name(struct files_ctx *c, const struct kh_unix *u,
 			       pid_t holder, struct crfs_file *cf);
+/* files_proc.c: /proc/PID/... */
+pid_t files_proc_pid(const struct kh_fd *f);
+const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
+				struct crfs_file *cf, int *err);
+void files_proc_inflight(struct files_ctx *c);
+/* files_inotify.c: a watch on a deleted file held open (-ESTALE: not) */
+int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
+			  struct crfs_inotify_watch *w);
+/* files_fanotify.c */
+const char *files_classify_fanotify(const struct kh_fd *f,
+				    struct crfs_file *cf);
+int files_capture_fanotify(struct files_ctx *c, uint32_t id);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

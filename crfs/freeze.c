@@ -186,6 +186,7 @@ int freeze_tree(struct container *c)
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);
+	check_sharing(c->snap, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),

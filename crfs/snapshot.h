@@ -110,4 +110,8 @@ int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 		    const char *path);
 
+/* sharing.c: tables and fs shared with the parent; refuses other sharing */
+void sharing_attr(struct crfs_attr *a);
+void check_sharing(struct snapshot *s, const pid_t *procs, int n);
+
 #endif

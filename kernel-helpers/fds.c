@@ -176,6 +176,25 @@ int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b)
 	return r == 1 ? -1 : r == 2 ? 1 : 0;
 }
 
+/*
+ * 1 if a and b share the resource KCMP_FILES, KCMP_FS, KCMP_SIGHAND or
+ * KCMP_VM names (clone flags without CLONE_THREAD), 0 if not, -errno
+ */
+int kh_kcmp_same(pid_t a, pid_t b, int type)
+{
+	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+
+	return r < 0 ? -errno : r == 0;
+}
+
+/* -1, 0 or 1: a total order on those resources; -2 if kcmp failed */
+int kh_kcmp_order(pid_t a, pid_t b, int type)
+{
+	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+
+	return r < 0 ? -2 : r == 1 ? -1 : r == 2 ? 1 : 0;
+}
+
 /* does the epoll at epfd of pid watch, under tfd, the file at fd of fpid? */
 bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, pid_t fpid, int fd)
 {

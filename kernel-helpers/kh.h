@@ -136,6 +136,8 @@ struct kh_fd {
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
 void kh_free_fds(struct kh_fd *f, size_t n);
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
+int kh_kcmp_same(pid_t a, pid_t b, int type);
+int kh_kcmp_order(pid_t a, pid_t b, int type);
 int kh_cmp_u64(const void *a, const void *b);
 bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, pid_t fpid, int fd);
 int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
@@ -275,6 +277,12 @@ int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);
 
 /* inotify.c: the path of a watched inode, from its file handle */
 int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
+
+/* fanotify.c: a group's flags and marks, from its fdinfo (-ESTALE: a mark
+ * on a deleted inode; -EOPNOTSUPP: a kind of mark we do not know) */
+int kh_fanotify_flags(const char *info, uint32_t *flags, uint32_t *eflags);
+int kh_fanotify_marks(pid_t pid, const char *info,
+		      struct crfs_fanotify_mark **out, size_t *n);
 
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);

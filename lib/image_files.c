@@ -21,6 +21,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_SIGNALFD] = "signalfd", [FK_EPOLL] = "epoll",
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
+	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -58,7 +59,8 @@ struct file_key {
 /* name, type, field, kinds requiring it, then .def, .len_off if any */
 #define KEY(n, t, f, k, ...) \
 	{ .name = n, .type = t, .off = OFF(f), .kinds = k, __VA_ARGS__ }
-#define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO))
+#define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO) | \
+		B(FK_PROC))
 
 static const struct file_key keys[] = {
 	KEY("flags", K_U32_OCT, flags, ~0u),
@@ -122,6 +124,10 @@ static const struct file_key keys[] = {
 	KEY("data", K_U64, data, 0),
 	KEY("sockopts", K_STR, sockopts, 0),
 	KEY("bindname", K_STR, bindname, 0),
+	KEY("proc_pid", K_INT, proc_pid, B(FK_PROC)),
+	KEY("dead", K_BOOL, dead, 0),
+	KEY("fan_flags", K_U32, fan_flags, B(FK_FANOTIFY)),
+	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

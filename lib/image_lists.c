@@ -2,7 +2,7 @@
 /*
  * Small line-per-item files:
  *	fdata/ID of an epoll:	TFD FILE EVENTS DATA
- *	fdata/ID of an inotify:	WD MASK PATH
+ *	fdata/ID of an inotify:	WD MASK PATH [FILE]
  *	locks:			posix|ofd r|w FILE START LEN PID
  *	PID/timers:		real|virtual|prof VALUE INTERVAL
  *				posix ID CLOCK NOTIFY SIGNO SIGVAL TID VALUE
@@ -75,6 +75,8 @@ int render_inotify(struct strbuf *sb, const struct crfs_inotify_watch *w,
 	for (i = 0; !ret && i < n; i++) {
 		ret = sb_printf(sb, "%d 0x%x ", w[i].wd, w[i].mask);
 		ret = ret ?: sb_put_escaped(sb, w[i].path);
+		if (w[i].file)
+			ret = ret ?: sb_printf(sb, " %u", w[i].file);
 		ret = ret ?: sb_printf(sb, "\n");
 	}
 	return ret;
@@ -99,9 +101,11 @@ static int inotify_item(struct crfs_text *t, char *line, void *items, size_t i)
 	char *tok[MAXTOK + 1];
 	int ntok = split(line, tok);
 
-	if (ntok != 3 || parse_int(tok[0], &w->wd) || w->wd <= 0 ||
-	    want_u32(tok[1], &w->mask))
-		return text_error(t, "want 'wd mask path'");
+	w->file = 0;
+	if ((ntok != 3 && ntok != 4) || parse_int(tok[0], &w->wd) ||
+	    w->wd <= 0 || want_u32(tok[1], &w->mask) ||
+	    (ntok == 4 && (want_u32(tok[3], &w->file) || !w->file)))
+		return text_error(t, "want 'wd mask path [file]'");
 	if (i && w->wd <= w[-1].wd)
 		return text_error(t, "watch descriptors unsorted or repeated");
 	if (unescape(tok[2], &w->path) || w->path[0] != '/')

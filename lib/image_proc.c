@@ -32,6 +32,8 @@ static const struct kv_field attr_fields[] = {
 	{ "exit_status", KV_INT, offsetof(struct crfs_attr, exit_status) },
 	{ "stop_signal", KV_INT, offsetof(struct crfs_attr, stop_signal) },
 	{ "stop_waited", KV_INT, offsetof(struct crfs_attr, stop_waited) },
+	{ "shares_files", KV_INT, offsetof(struct crfs_attr, shares_files) },
+	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

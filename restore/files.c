@@ -380,10 +380,24 @@ static int open_signalfd(struct open_ctx *c, const struct crfs_file *f)
 static int add_watch(struct open_ctx *c, const struct crfs_file *f, int fd,
 		     const struct crfs_inotify_watch *w)
 {
+	const char *path = w->path;
+	uint32_t mask = w->mask;
+	char self[64];
 	int wd, tries;
 
+	/* a deleted file: the unlinked one restored for its description */
+	if (w->file) {
+		if (w->file > c->img->nfiles ||
+		    c->img->files[w->file - 1].kind != FK_DELETED)
+			return FAIL(c, "file %u: watch %d on file %u, not a deleted file",
+				    f->id, w->wd, w->file);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d",
+			 slot(c->img, w->file));
+		path = self;
+		mask &= ~IN_DONT_FOLLOW;
+	}
 	for (tries = 0; tries < 65536; tries++) {
-		wd = inotify_add_watch(fd, w->path, w->mask);
+		wd = inotify_add_watch(fd, path, mask);
 		if (wd < 0)
 			return FAIL(c, "file %u: inotify watch on %s: %s", f->id,
 				    w->path, strerror(errno));
@@ -474,6 +488,12 @@ static int open_epoll(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, epoll_create1(0));
 }
 
+/* a live process's /proc files: by each holder, once the process exists */
+static int open_proc(struct open_ctx *c, const struct crfs_file *f)
+{
+	return f->dead ? open_proc_dead(c, f) : 0;
+}
+
 typedef int (*opener_fn)(struct open_ctx *c, const struct crfs_file *f);
 
 static const opener_fn openers[FK_COUNT] = {
@@ -487,12 +507,15 @@ static const opener_fn openers[FK_COUNT] = {
 	[FK_TIMERFD] = open_timerfd,
 	[FK_SIGNALFD] = open_signalfd,
 	[FK_EPOLL] = open_epoll,
-	[FK_INOTIFY] = open_inotify,
+	[FK_INOTIFY] = open_later,	/* once the deleted files it may
+					 * watch are (files_open) */
 	[FK_PTMX] = open_ptmx,
 	[FK_PTS] = open_later,
 	[FK_PIDFD] = open_later,
 	[FK_NETLINK] = open_netlink,
 	[FK_INET] = open_inet,
+	[FK_FANOTIFY] = open_fanotify,
+	[FK_PROC] = open_proc,
 };
 
 static int open_one(struct open_ctx *c, const struct crfs_file *f)
@@ -598,6 +621,9 @@ int files_open(struct image *img, char *err, size_t errlen)
 		c.holder[i] = -1;
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
+	for (i = 0; !ret && i < img->nfiles; i++)
+		if (img->files[i].kind == FK_INOTIFY)
+			ret = open_inotify(&c, &img->files[i]);
 	/* sockets last: their queues may carry any other file in flight */
 	for (i = 0; !ret && i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS)

@@ -74,6 +74,15 @@ int sockets_open(struct open_ctx *o);
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
 
+/* proc_files.c: files under /proc/PID */
+int open_proc_dead(struct open_ctx *c, const struct crfs_file *f);
+/* opened by each holder (install.c), not in the table */
+bool opened_by_holder(const struct crfs_file *f);
+void open_proc_files(struct image *img, struct proc_image *p, int err_fd);
+
+/* fanotify.c */
+int open_fanotify(struct open_ctx *c, const struct crfs_file *f);
+
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);

@@ -39,6 +39,8 @@ struct file_extra {
 	size_t nitems;
 	struct crfs_inotify_watch *watches;	/* inotify */
 	size_t nwatches;
+	struct crfs_fanotify_mark *marks;	/* fanotify */
+	size_t nmarks;
 };
 
 struct shm_obj {

@@ -43,6 +43,13 @@ static int p_inotify(struct crfs_text *t, void *o)
 	return parse_inotify(t, &x->watches, &x->nwatches);
 }
 
+static int p_fanotify(struct crfs_text *t, void *o)
+{
+	struct file_extra *x = o;
+
+	return parse_fanotify(t, &x->marks, &x->nmarks);
+}
+
 /* the fd of process p that refers to file id, or -1 */
 int proc_fd_of(const struct proc_image *p, uint32_t id)
 {
@@ -128,6 +135,9 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 		if (f->kind == FK_INOTIFY && f->data)
 			ret = image_parse(img, rel, p_inotify, &img->fx[i], err,
 					  errlen);
+		if (f->kind == FK_FANOTIFY && f->data)
+			ret = image_parse(img, rel, p_fanotify, &img->fx[i],
+					  err, errlen);
 		if (!ret && f->kind == FK_EPOLL)
 			ret = check_epoll(img, f, &img->fx[i], err, errlen);
 		if (!ret && f->kind == FK_PIDFD && !image_proc(img, f->pidfd_pid))
@@ -188,6 +198,7 @@ void image_free_files(struct image *img)
 	for (i = 0; img->fx && i < img->nfiles; i++) {
 		free(img->fx[i].items);
 		free_inotify(img->fx[i].watches, img->fx[i].nwatches);
+		free_fanotify(img->fx[i].marks, img->fx[i].nmarks);
 	}
 	free(img->fx);
 	free_files(img->files, img->nfiles);

@@ -176,7 +176,7 @@ static void install_fds(struct image *img, struct proc_image *p, size_t extra,
 	if (!m.cur || !m.done || !m.users || !m.placed)
 		child_fail(err_fd, "out of memory");
 	for (i = 0; i < p->nfds; i++) {
-		if (img->files[p->fds[i].file - 1].kind == FK_PIDFD) {
+		if (opened_by_holder(&img->files[p->fds[i].file - 1])) {
 			m.done[i] = true;	/* opened afterwards */
 			left--;
 			continue;
@@ -327,30 +327,53 @@ static void take_own_flocks(struct image *img, struct proc_image *p,
 	}
 }
 
-void files_install(struct image *img, struct proc_image *p,
-		   struct helper_fds *h)
+/*
+ * A process cloned with its parent's descriptor table (CLONE_FILES) finds
+ * it installed: whoever installed that table registers its epolls.
+ */
+static pid_t table_owner(struct image *img, pid_t pid)
 {
-	const struct crfs_lock *l;
-	int err_fd = h->err_fd;
+	struct proc_image *q = image_proc(img, pid);
+
+	while (q && q->attr.shares_files && q->parent >= 0)
+		q = &img->procs[q->parent];
+	return q ? q->pid : pid;
+}
+
+static void install_table(struct image *img, struct proc_image *p,
+			  int err_fd)
+{
 	struct borrowed *b;
 	size_t i, nb;
 
 	nb = borrow_targets(img, p, &b, err_fd);
 	install_fds(img, p, nb, err_fd);
 	open_pidfds(img, p, err_fd);
+	open_proc_files(img, p, err_fd);
 	set_sigio_owners(img, p, err_fd);
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_EPOLL &&
+		    table_owner(img, img->files[i].owner) == p->pid)
+			register_epoll(img, p, &img->files[i], b, nb, err_fd);
+	for (i = 0; i < nb; i++)
+		close(b[i].fd);
+	free(b);
+}
+
+void files_install(struct image *img, struct proc_image *p,
+		   struct helper_fds *h)
+{
+	const struct crfs_lock *l;
+	int err_fd = h->err_fd;
+	size_t i;
+
+	if (!p->attr.shares_files)
+		install_table(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
 		    img->files[i].session == p->pid && p->attr.sid == p->pid)
 			take_ctty(img, p, &img->files[i], err_fd);
 	take_own_flocks(img, p, err_fd);
-	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_EPOLL &&
-		    img->files[i].owner == p->pid)
-			register_epoll(img, p, &img->files[i], b, nb, err_fd);
-	for (i = 0; i < nb; i++)
-		close(b[i].fd);
-	free(b);
 	/* POSIX locks: the restorer takes them, once our helpers are gone */
 	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
 	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));

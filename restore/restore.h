@@ -29,6 +29,9 @@ struct helper_fds {
 	const struct crfs_timer **timers;	/* signalling other threads */
 	pid_t *timer_tids;	/* their tids, as the restorer creates them */
 	int ntimers;
+	/* our vDSO and vvar, read before a chroot hides /proc */
+	struct crfs_vma vdso[4];
+	int nvdso;
 };
 
 /* restore_proc.c: runs in the child; never returns */
@@ -61,6 +64,11 @@ void files_install(struct image *img, struct proc_image *p,
 		   struct helper_fds *h);
 int lock_set(int fd, const struct crfs_lock *l, bool ofd);
 
+
+/* share_fs.c: in the child, before its children are forked, and once it
+ * opened all it opens by path (then its parent may chdir, chroot) */
+void fs_share_prepare(struct image *img, int idx, int err_fd);
+void fs_share_done(int err_fd);
 
 /* timers.c: in the child */
 void restore_timers(struct proc_image *p, struct helper_fds *h);

@@ -335,15 +335,13 @@ static int cmp_range(const void *x, const void *y)
 
 void enter_restorer(struct proc_image *p, struct helper_fds *h)
 {
-	struct crfs_vma cur[4];
+	const struct crfs_vma *cur = h->vdso;
+	int n = h->nvdso;
 	struct restore_args *a;
 	struct area ar = { 0 };
 	size_t vdso_len = 0, blob = restorer_blob_end - restorer_blob, i, k = 0;
-	int n;
 	char *stack_top;
 
-	if (kh_vdso_layout(0, cur, 4, &n))
-		child_fail(h->err_fd, "cannot read our own vDSO layout");
 	for (i = 0; i < (size_t)n; i++)
 		vdso_len += cur[i].end - cur[i].start;
 	ar.size = area_size(p, vdso_len, h->nlocks);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,12 +203,27 @@ static void become_zombie(struct proc_image *p)
 	_exit(WEXITSTATUS(st));
 }
 
+/*
+ * A child that shares our descriptor table gets an error pipe of its own
+ * in it: our restorer closes ours.
+ */
 static pid_t fork_one(struct image *img, size_t i, int err_fd)
 {
-	pid_t pid = kh_clone_with_pid(img->procs[i].attr.vpid, 0, NULL);
+	const struct crfs_attr *a = &img->procs[i].attr;
+	uint64_t flags = (a->shares_files ? CLONE_FILES : 0) |
+			 (a->shares_fs ? CLONE_FS : 0);
+	int efd = err_fd;
+	pid_t pid;
 
+	if (a->shares_files) {
+		efd = fcntl(err_fd, F_DUPFD_CLOEXEC, err_fd);
+		if (efd < 0)
+			child_fail(err_fd, "error pipe for child %d: %m",
+				   img->procs[i].pid);
+	}
+	pid = kh_clone_with_pid(a->vpid, flags, NULL);
 	if (pid == 0)
-		restore_child(img, i, -1, err_fd);
+		restore_child(img, i, -1, efd);
 	if (pid < 0)
 		child_fail(err_fd, "cannot create child %d: %s",
 			   img->procs[i].pid, strerror(-pid));
@@ -251,6 +267,10 @@ static void run_helper(struct image *img, int idx, pid_t id, bool session,
 		if (!(session ? joins_session : joins_group)(img, i, idx, id))
 			continue;
 		g = img->procs[i].attr.pgid;
+		if (img->procs[i].attr.shares_files ||
+		    img->procs[i].attr.shares_fs)
+			child_fail(err_fd, "process %d shares its parent's files or fs but needs a session or group leader helper (not supported)",
+				   img->procs[i].pid);
 		if (!session || !needs_group_helper(img, i)) {
 			fork_one(img, i, err_fd);
 			continue;
@@ -265,14 +285,25 @@ static void run_helper(struct image *img, int idx, pid_t id, bool session,
 	_exit(0);
 }
 
-static void fork_children(struct image *img, int idx, int err_fd)
+/*
+ * Children that share our descriptor table come second (sharing true),
+ * once it is in place; the rest need the image's table, closed by then.
+ */
+static void fork_children(struct image *img, int idx, int err_fd,
+			  bool sharing)
 {
-	int stubs = group_stubs_start(img, idx, err_fd);
 	size_t i, k;
+	int stubs;
 
+	/* stand-in group leaders once, around the first pass */
+	stubs = sharing ? -1 : group_stubs_start(img, idx, err_fd);
 	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx && !needs_session_helper(img, i))
+		if (img->procs[i].parent == idx &&
+		    !needs_session_helper(img, i) &&
+		    !!img->procs[i].attr.shares_files == sharing)
 			fork_one(img, i, err_fd);
+	if (sharing)
+		return;
 	for (i = 0; i < img->nprocs; i++) {
 		if (img->procs[i].parent != idx || !needs_session_helper(img, i))
 			continue;
@@ -323,13 +354,21 @@ static void restore_limits(struct proc_image *p, int err_fd)
 	}
 }
 
-static void restore_misc(struct proc_image *p, int err_fd)
+/* with CLONE_FS, our parent sets them for both of us */
+static void restore_fs(struct proc_image *p, int err_fd)
 {
+	if (p->attr.shares_fs)
+		return;
 	if (chdir(p->attr.cwd))
 		child_fail(err_fd, "working directory %s: %m", p->attr.cwd);
 	if (strcmp(p->attr.root, "/") && chroot(p->attr.root))
 		child_fail(err_fd, "root directory %s: %m", p->attr.root);
 	umask(p->attr.umask);
+}
+
+static void restore_misc(struct proc_image *p, int err_fd)
+{
+	restore_fs(p, err_fd);
 	if (personality(p->attr.personality) < 0)
 		child_fail(err_fd, "personality 0x%lx: %m", p->attr.personality);
 	prctl(PR_SET_NAME, p->attr.comm, 0, 0, 0);
@@ -382,14 +421,22 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 		mount_proc(err_fd);
 	restore_session(img, p, err_fd);
 	claim_ctty(img, p, err_fd);
-	fork_children(img, idx, err_fd);
+	fs_share_prepare(img, idx, err_fd);
+	fork_children(img, idx, err_fd, false);
 	if (p->attr.zombie)
 		become_zombie(p);
 	base = p->nfds ? p->fds[p->nfds - 1].fd + 1 : 3;
-	h.err_fd = isolate_fds(img, err_fd,
+	/* a table shared with our parent is its, already in place */
+	h.err_fd = p->attr.shares_files ? err_fd :
+		   isolate_fds(img, err_fd,
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
+	fork_children(img, idx, h.err_fd, true);
 	open_helpers(img, p, &h, base);
+	/* /proc may not exist inside the root we are about to enter */
+	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
+		child_fail(h.err_fd, "cannot read our own vDSO layout");
+	fs_share_done(h.err_fd);
 	restore_misc(p, h.err_fd);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);

@@ -139,6 +139,12 @@ int parse_inotify(struct crfs_text *t, struct crfs_inotify_watch **w,
 		  size_t *n);
 void free_inotify(struct crfs_inotify_watch *w, size_t n);
 void sort_inotify(struct crfs_inotify_watch *w, size_t n);
+/* image_fanotify.c: fdata/ID of a fanotify group */
+int render_fanotify(struct strbuf *sb, const struct crfs_fanotify_mark *m,
+		    size_t n);
+int parse_fanotify(struct crfs_text *t, struct crfs_fanotify_mark **m,
+		   size_t *n);
+void free_fanotify(struct crfs_fanotify_mark *m, size_t n);
 int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n);
 int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n);
 int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n);

@@ -137,6 +137,8 @@ struct crfs_attr {
 	int exit_status;	/* a zombie's wait status */
 	int stop_signal;	/* stopped by job control: SIGSTOP, SIGTSTP.. */
 	int stop_waited;	/* its parent has collected that stop */
+	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
+	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
 };
 
 struct crfs_creds {
@@ -180,6 +182,8 @@ enum crfs_file_kind {
 	FK_PIDFD,		/* a pidfd of a process of the container */
 	FK_NETLINK,		/* a netlink socket with nothing queued */
 	FK_INET,		/* TCP listening or unconnected, UDP, idle */
+	FK_PROC,		/* /proc/PID/..., reopened against PID again */
+	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_COUNT,
 };
 
@@ -267,6 +271,10 @@ struct crfs_file {
 	/* unix: bound by this relative name (path: its absolute form; the
 	 * directory path less the name is where to bind it from) */
 	char *bindname;
+	pid_t proc_pid;		/* proc: the PID of /proc/PID/... */
+	bool dead;		/* proc: that process had exited (ESRCH) */
+	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
+	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
@@ -287,6 +295,17 @@ struct crfs_epoll_item {
 struct crfs_inotify_watch {
 	int wd;
 	uint32_t mask;
+	char *path;
+	uint32_t file;		/* a deleted file's: that description's id */
+};
+
+/* a fanotify mark, on what its path leads to at restore */
+enum crfs_fan_target { FAN_T_INODE, FAN_T_MOUNT, FAN_T_FS };
+
+struct crfs_fanotify_mark {
+	enum crfs_fan_target target;
+	uint32_t mflags;	/* the FAN_MARK_* flags it carries */
+	uint64_t mask, ignored;
 	char *path;
 };
 

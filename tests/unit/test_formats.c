@@ -473,7 +473,7 @@ Test(formats, lists_round_trip)
 		{ 3, 2, 0x80000019, 0x1234 }, { 1000, 9, 1, ~0ULL },
 	};
 	const struct crfs_inotify_watch w[] = {
-		{ 1, 0x300, "/tmp" }, { 7, 0xfff, "/a b" },
+		{ 1, 0x300, "/tmp", 0 }, { 7, 0xfff, "/a b", 12 },
 	};
 	const struct crfs_lock l[] = {
 		{ .ofd = false, .write = true, .pid = 10, .file = 1, .start = 10, .len = 5 },
@@ -513,6 +513,8 @@ Test(formats, lists_round_trip)
 	cr_assert_eq(wb[1].wd, 7);
 	cr_assert_eq(wb[1].mask, 0xfff);
 	cr_assert_str_eq(wb[1].path, "/a b");
+	cr_assert_eq(wb[0].file, 0);
+	cr_assert_eq(wb[1].file, 12);
 	free_inotify(wb, n);
 	free(s);
 	cr_assert_eq(render_locks(&sb, l, 2), 0);
@@ -844,5 +846,34 @@ Test(formats, header_minimal)
 	cr_assert_eq(back.nfiles, 0);
 	cr_assert_str_eq(back.kernel, "");
 	free_header(&back);
+	free(s);
+}
+
+Test(formats, fanotify_round_trip)
+{
+	const struct crfs_fanotify_mark m[] = {
+		{ FAN_T_INODE, 0x40, 0x0, 0x20, "/tmp/a b" },
+		{ FAN_T_MOUNT, 0, 0x8, 0, "/" },
+		{ FAN_T_FS, 0, 0x8000100, 0, "/srv" },
+	};
+	struct crfs_fanotify_mark *mb;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_fanotify(&sb, m, 3), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "inode 0x40 0x0 0x20 /tmp/a\\040b\nmount 0x0 0x8 0x0 /\nfs 0x0 0x8000100 0x0 /srv\n");
+	PARSE_OK("fdata/5", s, parse_fanotify(t, &mb, &n));
+	cr_assert_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(mb[i].target, m[i].target);
+		cr_assert_eq(mb[i].mflags, m[i].mflags);
+		cr_assert_eq(mb[i].mask, m[i].mask);
+		cr_assert_eq(mb[i].ignored, m[i].ignored);
+		cr_assert_str_eq(mb[i].path, m[i].path);
+	}
+	free_fanotify(mb, n);
 	free(s);
 }
