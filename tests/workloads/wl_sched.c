@@ -15,6 +15,10 @@
  * SIGUSR1 (after the restore) it checks once more and exits.  The expected
  * values come from the table below, the timer slack from what each thread
  * read at READY (the kernel decides an RT thread's).
+ *
+ * wl_sched refused: what crfs cannot restore and must refuse: the main
+ * thread runs SCHED_DEADLINE, a second thread has a utilization clamp
+ * (prints "UCLAMP no" where the kernel has none).  Exits 0 on SIGUSR1.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -173,13 +177,64 @@ static void check_all(const char *name)
 		nanosleep(&ts, NULL);
 }
 
-int main(void)
+#define SCHED_DEADLINE_		6
+#define FLAG_KEEP_ALL		0x18	/* SCHED_FLAG_KEEP_POLICY | _PARAMS */
+#define FLAG_UTIL_CLAMP_MIN	0x20
+
+static void *clamped(void *arg)
+{
+	struct {
+		struct ksched_attr a;
+		uint32_t util_min, util_max;
+	} c = { .a = { .size = sizeof(c), .flags = FLAG_KEEP_ALL |
+					     FLAG_UTIL_CLAMP_MIN },
+		.util_min = 256 };
+
+	if (syscall(SYS_sched_setattr, 0, &c, 0))
+		line("UCLAMP no: %s", strerror(errno));
+	else
+		line("UCLAMP yes");
+	atomic_fetch_add(&nready, 1);
+	for (;;)
+		pause();
+	return arg;
+}
+
+static int refused(void)
+{
+	struct ksched_attr a = {
+		.size = sizeof(a), .policy = SCHED_DEADLINE_,
+		.runtime = 2000000, .deadline = 50000000, .period = 50000000,
+	};
+	pthread_t t;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&t, NULL, clamped, NULL))
+		wl_die("pthread_create");
+	while (!atomic_load(&nready))
+		usleep(1000);
+	if (syscall(SYS_sched_setattr, 0, &a, 0))
+		wl_die("SCHED_DEADLINE");
+	wl_ready();
+	sigwait(&set, &sig);
+	line("PASS refused.exit");
+	line("DONE pass=1 fail=0");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	pthread_t t;
 	sigset_t set;
 	long i;
 	int sig;
 
+	if (argc > 1 && !strcmp(argv[1], "refused"))
+		return refused();
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);

@@ -24,6 +24,11 @@
  * reap every zombie with waitpid(pid, WNOHANG), whose status must be the
  * one the kernel gave before, exactly; n checks its group; R reaps n and
  * B (exit 0) and finds no other child.  One write(2) per line.
+ *
+ * wl_zombies core DIR: R (in DIR) has one zombie only, killed by SIGSEGV
+ * with a core dumped (its status has WCOREDUMP), which crfs must refuse;
+ * "SKIP core" if this host's core_pattern made no dump.  On SIGUSR1 R
+ * reaps it and checks the status.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -36,6 +41,7 @@
 struct zombie {
 	const char *name;
 	int code;		/* exit code, or -signal */
+	int core;		/* dumps core (WCOREDUMP) */
 	pid_t pid;
 	pid_t pgid;
 };
@@ -49,6 +55,9 @@ static struct zombie r_zombies[] = {
 static struct zombie b_zombies[] = { { .name = "b9", .code = 9 }, { .name = "bhup", .code = -SIGHUP } };
 #define NB (sizeof(b_zombies) / sizeof(b_zombies[0]))
 
+static struct zombie core_zombie = { .name = "core", .code = -SIGSEGV,
+				     .core = 1 };
+static const char *core_dir;	/* "core" mode: where the dump goes */
 static const char *me = "S";
 static int nfail, npass;
 
@@ -94,17 +103,17 @@ static void __attribute__((noreturn)) die(const char *what)
 
 static int want_status(const struct zombie *z)
 {
-	return z->code >= 0 ? z->code << 8 : -z->code;
+	return z->code >= 0 ? z->code << 8 : -z->code | (z->core ? 0x80 : 0);
 }
 
 static void __attribute__((noreturn)) end_as(const struct zombie *z)
 {
-	struct rlimit none = { 0, 0 };
+	struct rlimit none = { 0, 0 }, all_of_it = { RLIM_INFINITY, RLIM_INFINITY };
 	sigset_t all;
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);	/* R blocks USR2 */
-	setrlimit(RLIMIT_CORE, &none);
+	setrlimit(RLIMIT_CORE, z->core ? &all_of_it : &none);
 	if (z->code >= 0)
 		_exit(z->code);
 	if (z->code == -SIGSEGV)
@@ -134,8 +143,13 @@ static void make_zombie(struct zombie *z, pid_t pgid)
 	memset(&si, 0, sizeof(si));
 	if (waitid(P_PID, z->pid, &si, WEXITED | WNOWAIT))
 		die("waitid");
-	if (z->code >= 0 ? si.si_code != CLD_EXITED || si.si_status != z->code :
-	    si.si_code != CLD_KILLED || si.si_status != -z->code) {
+	if (z->core && si.si_code == CLD_KILLED) {
+		line("SKIP core: no core dumped on this host (core_pattern)");
+		z->core = 0;
+	} else if (z->code >= 0 ?
+		   si.si_code != CLD_EXITED || si.si_status != z->code :
+		   si.si_code != (z->core ? CLD_DUMPED : CLD_KILLED) ||
+		   si.si_status != -z->code) {
 		errno = 0;
 		line("FAIL setup: %s ended with code %d status %d", z->name,
 		     si.si_code, si.si_status);
@@ -182,7 +196,8 @@ static void peek(const struct zombie *z, const char *when)
 	ok = !waitid(P_PID, z->pid, &si, WEXITED | WNOWAIT | WNOHANG);
 	ok = ok && si.si_pid == z->pid &&
 	     (z->code >= 0 ? si.si_code == CLD_EXITED && si.si_status == z->code :
-	      si.si_code == CLD_KILLED && si.si_status == -z->code);
+	      si.si_code == (z->core ? CLD_DUMPED : CLD_KILLED) &&
+	      si.si_status == -z->code);
 	snprintf(what, sizeof(what), "%s.%s.waitid", when, z->name);
 	check(ok, what, "pid %d: si_pid %d si_code %d si_status %d, want code %d",
 	      z->pid, si.si_pid, si.si_code, si.si_status, z->code);
@@ -324,7 +339,27 @@ static int role_r(void)
 	return nfail ? 1 : 0;
 }
 
-int main(void)
+static int role_core(void)
+{
+	sigset_t set;
+	int sig;
+
+	me = "R";
+	if (setsid() < 0 || chdir(core_dir))
+		die("setsid, chdir");
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	make_zombie(&core_zombie, 0);
+	line("READY ROOT=%d", getpid());
+	while (sigwait(&set, &sig))
+		;
+	reap(&core_zombie);
+	line("DONE pass=%d fail=%d", npass, nfail);
+	return nfail ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	int fd = open("/proc/self/fd/1", O_WRONLY | O_APPEND | O_CLOEXEC);
 
@@ -332,5 +367,9 @@ int main(void)
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 		die("reopening stdout with O_APPEND");
 	close(fd);
+	if (argc == 3 && !strcmp(argv[1], "core")) {
+		core_dir = argv[2];
+		return wl_under_subreaper(role_core);
+	}
 	return wl_under_subreaper(role_r);
 }
