@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 
 #include "files.h"
 #include "crfs/array.h"
@@ -348,6 +349,37 @@ static int parse_time(const char *info, const char *key, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * An absolute timer must fire at the same time of its clock, however long
+ * the container stays down: the time left, read afresh, plus the clock's
+ * now right after, gives that time to within microseconds.
+ */
+static int timerfd_expiry(const struct kh_fd *f, struct crfs_file *cf)
+{
+	struct timespec now;
+	char path[64], *info;
+	uint64_t left;
+	size_t len;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", f->pid, f->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = kh_read_fd(fd, &info, &len);
+	close(fd);
+	if (ret)
+		return ret;
+	if (parse_time(info, "it_value:", &left))
+		ret = -EINVAL;
+	else if (clock_gettime(cf->clock, &now))
+		ret = -errno;
+	else if (left)
+		cf->expires = now.tv_sec * 1000000000ULL + now.tv_nsec + left;
+	free(info);
+	return ret;
+}
+
 static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf)
 {
@@ -372,6 +404,8 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 			cf->tflags = (int)v;
 		if (parse_time(f->info, "it_value:", &cf->value_ns) ||
 		    parse_time(f->info, "it_interval:", &cf->interval_ns))
+			return "cannot read the timerfd times";
+		if ((cf->tflags & TFD_TIMER_ABSTIME) && timerfd_expiry(f, cf))
 			return "cannot read the timerfd times";
 		return NULL;
 	}

@@ -104,6 +104,7 @@ static const struct file_key keys[] = {
 	KEY("tflags", K_INT, tflags, B(FK_TIMERFD)),
 	KEY("value", K_U64, value_ns, B(FK_TIMERFD)),
 	KEY("interval", K_U64, interval_ns, B(FK_TIMERFD)),
+	KEY("expires", K_U64, expires, 0),
 	KEY("sigmask", K_U64_HEX, sigmask, B(FK_SIGNALFD)),
 	KEY("owner", K_INT, owner, B(FK_EPOLL)),
 	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),

@@ -395,13 +395,19 @@ static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
 	int fd = timerfd_create(f->clock, f->flags & O_NONBLOCK);
 	struct itimerspec its = { 0 };
 	uint64_t ticks = f->ticks;
+	int flags = f->tflags;
 
 	if (fd < 0)
 		return place(c, f, fd);
 	ns_to_ts(f->value_ns, &its.it_value);
 	ns_to_ts(f->interval_ns, &its.it_interval);
-	/* remaining time, so relative whatever the flags were */
-	if (f->value_ns && timerfd_settime(fd, 0, &its, NULL))
+	/* an absolute timer at its time again, with its flags (cancel on
+	 * set); a relative one with the time it had left */
+	if ((f->tflags & TFD_TIMER_ABSTIME) && f->expires)
+		ns_to_ts(f->expires, &its.it_value);
+	else
+		flags = 0;
+	if (f->value_ns && timerfd_settime(fd, flags, &its, NULL))
 		return FAIL(c, "file %u: timerfd_settime: %s", f->id,
 			    strerror(errno));
 	if (ticks && ioctl(fd, TFD_IOC_SET_TICKS, &ticks))

@@ -240,6 +240,9 @@ struct crfs_file {
 				 * terminal then */
 	bool external;		/* pts: its master is outside (a shell job's);
 				 * unix: its peer is (declared external) */
+	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
+	 * clock (value is then only what was left at the freeze) */
+	uint64_t expires;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
