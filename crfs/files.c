@@ -569,20 +569,30 @@ static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
  * that is (the fd was closed or reused since; strict: no such search).
  */
 static long epoll_target(struct files_ctx *c, const struct kh_fd *ep, int tfd,
-			 bool strict)
+			 unsigned toff, bool strict)
 {
 	const struct kh_fd *fds = c->s->fds;
 	size_t i;
 
 	for (i = 0; i < c->s->nfds; i++)
 		if (fds[i].pid == ep->pid && fds[i].fd == tfd &&
-		    kh_epoll_target_is(ep->pid, ep->fd, tfd, ep->pid, tfd))
+		    kh_epoll_target_is(ep->pid, ep->fd, tfd, toff, ep->pid, tfd))
 			return c->fid[i];
 	for (i = 0; !strict && i < c->s->nfds; i++)
-		if (kh_epoll_target_is(ep->pid, ep->fd, tfd, fds[i].pid,
+		if (kh_epoll_target_is(ep->pid, ep->fd, tfd, toff, fds[i].pid,
 				       fds[i].fd))
 			return c->fid[i];
 	return -ENOENT;
+}
+
+/* fdinfo lists interests in the order kcmp counts them (toff) */
+static unsigned same_tfd(const struct crfs_epoll_item *it, size_t n, int tfd)
+{
+	unsigned k = 0;
+
+	while (n--)
+		k += it[n].tfd == tfd;
+	return k;
 }
 
 /* the epoll's interest list, as the holder ep sees it */
@@ -602,7 +612,7 @@ static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
 			   &data) != 3)
 			break;
 		p += 4;
-		file = epoll_target(c, ep, tfd, strict);
+		file = epoll_target(c, ep, tfd, same_tfd(it, *n, tfd), strict);
 		if (file < 0) {
 			free(it);
 			return (int)file;
