@@ -224,6 +224,25 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 	return ret;
 }
 
+/*
+ * A login program or grantpt() gives the slave to its user (owner, group
+ * tty, mode 0620 or 0600); a fresh one is root's.  The master's line
+ * keeps the slave's (mode, fuid, fgid), as the slave need not be open.
+ */
+static int pts_owner(struct crfs_file *cf)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", cf->pty_index);
+	if (stat(path, &st))
+		return -errno;
+	cf->mode = st.st_mode;
+	cf->fuid = st.st_uid;
+	cf->fgid = st.st_gid;
+	return 0;
+}
+
 static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 			struct crfs_file *cf)
 {
@@ -242,6 +261,7 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	if (t.master) {
 		cf->termios = t.termios;
 		cf->winsize = t.winsize;
+		ret = pts_owner(cf);
 	} else {
 		free(t.termios);
 		free(t.winsize);
