@@ -109,6 +109,7 @@ static const struct file_key keys[] = {
 	KEY("owner", K_INT, owner, B(FK_EPOLL)),
 	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),
 	KEY("flock", K_LOCK, flock, 0),
+	KEY("lease", K_LOCK, lease, 0),
 	KEY("index", K_INT, pty_index, B(FK_PTMX) | B(FK_PTS)),
 	KEY("locked", K_BOOL, locked, B(FK_PTMX)),
 	KEY("packet", K_BOOL, packet, 0),
@@ -180,7 +181,7 @@ static int render_key(struct strbuf *sb, const struct crfs_file *f,
 	case K_SOCK:
 		return sb_printf(sb, "%s", sock_names[f->sock_type]);
 	case K_LOCK:
-		return sb_printf(sb, "%c", f->flock);
+		return sb_printf(sb, "%c", *(const int *)p);
 	default:
 		return sb_printf(sb, "%ld", key_value(f, k));
 	}
@@ -255,8 +256,8 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 		return 0;
 	case K_LOCK:
 		if (strcmp(v, "r") && strcmp(v, "w"))
-			return text_error(t, "bad flock '%s'", v);
-		f->flock = v[0];
+			return text_error(t, "bad %s '%s'", k->name, v);
+		*(int *)p = v[0];
 		return 0;
 	case K_U32_OCT:
 	case K_U32:

@@ -243,6 +243,8 @@ struct crfs_file {
 	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
 	 * clock (value is then only what was left at the freeze) */
 	uint64_t expires;
+	/* a lease (F_SETLEASE) held through this description: 0, 'r', 'w' */
+	int lease;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
