@@ -213,7 +213,10 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 	int fd, s, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* the checkpoint must not touch its atime */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = kh_read_fd(fd, buf, len);
@@ -298,26 +301,40 @@ static const char *classify_devtty(const struct kh_fd *f, struct crfs_file *cf)
 	return NULL;
 }
 
+static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf, int *err);
+
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf, int *err)
 {
 	size_t n = strlen(f->link), len;
 	const struct stat *st = &f->st;
+	const char *why;
 	char *buf;
 
 	if (!f->st_ok)
 		return "cannot stat it";
 	cf->mode = st->st_mode;
+	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)") &&
+	    (!S_ISREG(st->st_mode) ||
+	     (st->st_nlink && strncmp(f->link, "/memfd:", 7)))) {
+		cf->path = strndup(f->link, n - 10);
+		if (!cf->path) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		why = S_ISREG(st->st_mode) ? NULL : classify_node(c, f, cf, err);
+		return why || *err ? why : files_classify_ghost(st, cf, err);
+	}
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)")) {
-		if (!S_ISREG(st->st_mode))
-			return "deleted files other than regular files are not supported";
 		/* reading it would break a write lease */
 		if (strstr(f->info, " LEASE "))
 			return "a lease on a deleted file is not supported";
 		cf->kind = FK_DELETED;
 		cf->ino = st->st_ino;	/* a memfd may be mapped as well */
 		cf->path = strndup(f->link, n - 10);
-		*err = cf->path ? deleted_contents(f, cf, &buf, &len) : -ENOMEM;
+		*err = cf->path ? files_ghost_attrs(st, cf) : -ENOMEM;
+		*err = *err ?: deleted_contents(f, cf, &buf, &len);
 		if (*err)
 			return NULL;
 		cf->data = len;
@@ -331,6 +348,15 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		*err = -ENOMEM;
 		return NULL;
 	}
+	return classify_node(c, f, cf, err);
+}
+
+/* what the file at cf->path is: by its type and device */
+static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf, int *err)
+{
+	const struct stat *st = &f->st;
+
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		cf->kind = FK_FILE;
 		return NULL;

@@ -110,6 +110,8 @@ static const struct file_key keys[] = {
 	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),
 	KEY("flock", K_LOCK, flock, 0),
 	KEY("lease", K_LOCK, lease, 0),
+	KEY("times", K_STR, times, 0),
+	KEY("rdev", K_U64_HEX, rdev, 0),
 	KEY("index", K_INT, pty_index, B(FK_PTMX) | B(FK_PTS)),
 	KEY("locked", K_BOOL, locked, B(FK_PTMX)),
 	KEY("packet", K_BOOL, packet, 0),
@@ -211,6 +213,7 @@ static void free_file(struct crfs_file *f)
 	free(f->peername);
 	free(f->addr);
 	free(f->dst);
+	free(f->times);
 }
 
 void free_files(struct crfs_file *f, size_t n)

@@ -34,6 +34,7 @@
 
 #include "kh.h"
 #include "files.h"
+#include "ghost.h"
 
 int place(struct open_ctx *c, const struct crfs_file *f, int fd)
 {
@@ -121,11 +122,13 @@ static int open_flags(const struct crfs_file *f)
 static int open_path(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct stat st;
-	int fd = open(f->path, open_flags(f));
+	int fd = f->ghost ? ghost_open(f, open_flags(f)) :
+			    open(f->path, open_flags(f));
 
 	if (fd < 0)
-		return FAIL(c, "%s (file %u): %s", f->path, f->id,
-			    strerror(errno));
+		return FAIL(c, "%s (%sfile %u): %s", f->path,
+			    f->ghost ? "deleted, " : "", f->id,
+			    strerror(f->ghost ? -fd : errno));
 	if (fstat(fd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT)) {
 		close(fd);
 		return FAIL(c, "%s (file %u) is not the kind of file it was",
@@ -147,29 +150,41 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
 	char *dir = strdupa(f->path), self[64], *buf;
-	bool sealed = !strncmp(f->path, "/memfd:", 7);
+	bool sealed = !strncmp(f->path, "/memfd:", 7), named = false;
+	struct ghost_dirs g = { 0 };
 	size_t len;
 	int tmp, fd, ret;
 
 	/* a file also mapped shared is that mapping's object */
 	tmp = shm_open_ino(c->img, f->ino);
+	named = tmp < 0 && !sealed;	/* O_TMPFILE */
 	if (tmp >= 0)
 		sealed = false;		/* sealing is not asked of those */
 	else if (sealed)
 		tmp = memfd_create(f->path + 7, MFD_CLOEXEC |
 				   (f->seals != F_SEAL_SEAL ? MFD_ALLOW_SEALING : 0));
+	else if (ghost_mkdirs(&g, dirname(dir)))	/* removed since too */
+		tmp = -1;
 	else
-		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
-			   f->mode & 07777);
-	if (tmp < 0)
-		return FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
-			    f->path, f->id, strerror(errno));
+		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, f->mode & 07777);
+	if (tmp < 0) {
+		ret = FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
+			   f->path, f->id, strerror(errno));
+		ghost_rmdirs(&g);
+		return ret;
+	}
 	ret = read_fdata(c, f, "", &buf, &len);
 	if (!ret && write_all(tmp, buf, len))
 		ret = FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
 			   strerror(errno));
 	free(buf);
-	fchmod(tmp, f->mode & 07777);
+	/* its owner and times last: the refill wrote it */
+	fd = !ret && f->times ? ghost_attrs(tmp, f) : 0;
+	if (fd)
+		ret = FAIL(c, "%s (deleted, file %u): owner, mode, times: %s",
+			   f->path, f->id, strerror(-fd));
+	else if (!f->times)
+		fchmod(tmp, f->mode & 07777);
 	/* last: F_SEAL_WRITE would stop the refill */
 	if (!ret && sealed && f->seals != F_SEAL_SEAL && f->seals &&
 	    fcntl(tmp, F_ADD_SEALS, f->seals) < 0)
@@ -177,7 +192,13 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 			   f->id, f->seals, strerror(errno));
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
 	/* through /proc, a link: O_NOFOLLOW (mkstemp's) must not stop us */
-	fd = ret ? -1 : open(self, open_flags(f) & ~O_NOFOLLOW);
+	if (ret)
+		fd = -1;
+	else if (named)
+		fd = ghost_open_named(tmp, f->path, open_flags(f) & ~O_NOFOLLOW);
+	else
+		fd = open(self, open_flags(f) & ~O_NOFOLLOW);
+	ghost_rmdirs(&g);
 	close(tmp);
 	if (ret)
 		return ret;
@@ -292,13 +313,16 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	const struct crfs_file *d = NULL;
 	bool packets = false;
 	char self[64];
-	int p[2], h;
+	int p[2], h, ret;
 	size_t i;
 
 	for (i = 0; i + 1 < f->id; i++)
 		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
 			return c->holder[i];
-	if (f->kind == FK_FIFO) {
+	if (f->kind == FK_FIFO && f->ghost) {
+		h = ghost_open(f, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		errno = h < 0 ? -h : 0;
+	} else if (f->kind == FK_FIFO) {
 		h = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	} else {
 		if (pipe2(p, O_CLOEXEC))
@@ -324,7 +348,12 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	}
 	if (!d)
 		return h;
-	return refill_pipe(c, d, h, packets || d->nmsgs) ?: h;
+	ret = refill_pipe(c, d, h, packets || d->nmsgs);
+	/* the refill wrote into a ghost FIFO: its times again */
+	if (!ret && f->ghost && f->times && ghost_attrs(h, f))
+		return FAIL(c, "file %u (fifo, deleted): times: %s", f->id,
+			    strerror(errno));
+	return ret ?: h;
 }
 
 /*

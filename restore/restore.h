@@ -29,6 +29,9 @@ struct helper_fds {
 	const struct crfs_timer **timers;	/* signalling other threads */
 	pid_t *timer_tids;	/* their tids, as the restorer creates them */
 	int ntimers;
+	/* the root directory to chroot() into last, once nothing needs a
+	 * path of ours (/proc); -1: none */
+	int root_fd;
 };
 
 /* restore_proc.c: runs in the child; never returns */

@@ -13,6 +13,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "restorer.h"
+#include "ghost.h"
 
 #define PAGE 4096UL
 #define TASK_END 0x7ffffffff000UL
@@ -331,6 +332,11 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 	qsort(a->keep, a->nkeep, sizeof(a->keep[0]), cmp_range);
 	a->scratch = a->blob_start + ar.size - ALIGN(vdso_len, PAGE);
 	stack_top = (char *)a->scratch - 64;
+	/* last: our paths (/proc) are not there inside */
+	n = h->root_fd >= 0 ? ghost_chroot(h->root_fd) : 0;
+	if (n)
+		child_fail(h->err_fd, "root directory %s: %s", p->attr.root,
+			   strerror(-n));
 	asm volatile("mov %0, %%rsp\n\t"
 		     "jmp *%1"
 		     :

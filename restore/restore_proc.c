@@ -25,6 +25,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "ghost.h"
 
 void child_fail(int err_fd, const char *fmt, ...)
 {
@@ -83,6 +84,14 @@ static void open_sources(struct image *img, struct proc_image *p,
 	}
 }
 
+/* a file we map: mapping it must not touch its atime */
+static int open_noatime(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOATIME);
+
+	return fd < 0 && errno == EPERM ? open(path, flags) : fd;
+}
+
 static void open_helpers(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
@@ -101,7 +110,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->pages_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->pages_path);
-	fd = open(p->attr.exe, O_RDONLY);
+	fd = open_noatime(p->attr.exe, O_RDONLY);
 	h->exe_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->attr.exe);
@@ -121,7 +130,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 		}
 		if (v->kind != VMA_FILE)
 			continue;
-		fd = open(v->path, rw ? O_RDWR : O_RDONLY);
+		fd = open_noatime(v->path, rw ? O_RDWR : O_RDONLY);
 		h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
 		if (h->vma_fd[i] < 0)
 			child_fail(h->err_fd, "%s: %m", v->path);
@@ -326,12 +335,15 @@ static void restore_limits(struct proc_image *p, int err_fd)
 	}
 }
 
-static void restore_misc(struct proc_image *p, int err_fd)
+static void restore_misc(struct image *img, struct proc_image *p,
+			 struct helper_fds *h)
 {
-	if (chdir(p->attr.cwd))
-		child_fail(err_fd, "working directory %s: %m", p->attr.cwd);
-	if (strcmp(p->attr.root, "/") && chroot(p->attr.root))
-		child_fail(err_fd, "root directory %s: %m", p->attr.root);
+	int err_fd = h->err_fd;
+	int ret = ghost_enter(p->attr.cwd, p->attr.root, img->dir, &h->root_fd);
+
+	if (ret)
+		child_fail(err_fd, "working directory %s, root directory %s: %s",
+			   p->attr.cwd, p->attr.root, strerror(-ret));
 	umask(p->attr.umask);
 	if (personality(p->attr.personality) < 0)
 		child_fail(err_fd, "personality 0x%lx: %m", p->attr.personality);
@@ -392,7 +404,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	open_helpers(img, p, &h, base);
-	restore_misc(p, h.err_fd);
+	restore_misc(img, p, &h);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
 	restore_timers(p, &h);

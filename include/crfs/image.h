@@ -245,6 +245,10 @@ struct crfs_file {
 	uint64_t expires;
 	/* a lease (F_SETLEASE) held through this description: 0, 'r', 'w' */
 	int lease;
+	/* deleted, and ghosts (a deleted directory, FIFO, device node):
+	 * "ASEC.NSEC,MSEC.NSEC", its atime and mtime; fuid, fgid: owner */
+	char *times;
+	uint64_t rdev;		/* a ghost device node's st_rdev */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
