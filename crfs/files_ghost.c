@@ -32,6 +32,22 @@ int files_ghost_attrs(const struct stat *st, struct crfs_file *cf)
 	return 0;
 }
 
+/* reading a directory of the container must not touch its atime */
+static DIR *open_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+	DIR *d;
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
 /*
  * The file lost the name it was opened by but has another link: one in
  * the same directory (what a rename over it or an editor's backup link
@@ -46,7 +62,7 @@ static const char *relinked(const struct stat *st, struct crfs_file *cf)
 	DIR *d;
 
 	dir = slash == cf->path ? strdup("/") : strndup(cf->path, slash - cf->path);
-	d = dir ? opendir(dir) : NULL;
+	d = dir ? open_dir(dir) : NULL;
 	while (d && (de = readdir(d))) {
 		if (de->d_ino != st->st_ino ||
 		    fstatat(dirfd(d), de->d_name, &ls, AT_SYMLINK_NOFOLLOW) ||

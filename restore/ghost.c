@@ -21,6 +21,8 @@
 int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 {
 	char *p = strdup(dir), *s;
+	struct stat up = { 0 };
+	bool had_up = false;
 	int ret = 0;
 
 	if (!p)
@@ -32,15 +34,19 @@ int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 		char c = *s;
 
 		*s = '\0';
-		if (!mkdir(p, 0700)) {
-			if (g->n == GHOST_MAX_DIRS) {
-				rmdir(p);
-				ret = -ENAMETOOLONG;
-			} else if (!(g->made[g->n++] = strdup(p))) {
+		if (g->n == GHOST_MAX_DIRS) {
+			ret = -ENAMETOOLONG;
+		} else if (!mkdir(p, 0700)) {
+			g->top[g->n] = had_up;
+			g->times[g->n][0] = up.st_atim;
+			g->times[g->n][1] = up.st_mtim;
+			if (!(g->made[g->n++] = strdup(p)))
 				ret = -ENOMEM;
-			}
+			had_up = false;
 		} else if (errno != EEXIST) {
 			ret = -errno;
+		} else {
+			had_up = !stat(p, &up);
 		}
 		*s = c;
 		if (!c)
@@ -50,12 +56,24 @@ int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 	return ret;
 }
 
-/* what ghost_mkdirs made, deepest first; one still in use stays */
+/*
+ * What ghost_mkdirs made, deepest first; the directories they were made
+ * in keep their times (not their ctime).
+ */
 void ghost_rmdirs(struct ghost_dirs *g)
 {
+	char *slash;
+
 	while (g->n) {
-		rmdir(g->made[--g->n]);
-		free(g->made[g->n]);
+		char *d = g->made[--g->n];
+
+		rmdir(d);
+		slash = strrchr(d, '/');
+		if (g->top[g->n] && slash) {
+			*slash = '\0';
+			utimensat(AT_FDCWD, slash == d ? "/" : d, g->times[g->n], 0);
+		}
+		free(d);
 	}
 }
 
@@ -190,13 +208,18 @@ static int ghost_free(bool ghost, const char *path)
 	return ghost && !lstat(path, &st) ? -EEXIST : 0;
 }
 
-/* make what is missing of cwd and root, open both, remove what was made */
-static int open_dirs(const char *cwd, const char *root, int *cfd, int *rfd)
+/*
+ * Make what is missing of the deleted ones (gr, gc) of cwd and root, open
+ * both, remove what was made.  One not deleted must be there.
+ */
+static int open_dirs(const char *cwd, bool gc, const char *root, bool gr,
+		     int *cfd, int *rfd)
 {
 	struct ghost_dirs g = { 0 };
 	int ret;
 
-	ret = ghost_mkdirs(&g, root) ?: ghost_mkdirs(&g, cwd);
+	ret = gr ? ghost_mkdirs(&g, root) : 0;
+	ret = ret ?: gc ? ghost_mkdirs(&g, cwd) : 0;
 	if (!ret) {
 		*rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		*cfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -238,7 +261,7 @@ int ghost_enter(const char *cwd, const char *root, const char *lock_path,
 		goto out;
 	}
 	ret = ghost_free(gr, r) ?: ghost_free(gc && strcmp(c, r), c);
-	ret = ret ?: open_dirs(c, r, &cfd, &rfd);
+	ret = ret ?: open_dirs(c, gc, r, gr, &cfd, &rfd);
 	if (!ret && fchdir(cfd))
 		ret = -errno;
 	if (!ret && strcmp(r, "/")) {

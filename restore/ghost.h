@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "crfs/image.h"
 
@@ -13,6 +14,9 @@
 /* directories made for a while, in the order made */
 struct ghost_dirs {
 	char *made[GHOST_MAX_DIRS];
+	/* made[i]'s parent was there: its atime and mtime, set again */
+	bool top[GHOST_MAX_DIRS];
+	struct timespec times[GHOST_MAX_DIRS][2];
 	size_t n;
 };
 

@@ -293,6 +293,16 @@ static int cmp_range(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* the chroot, last: our paths (/proc) are not there inside */
+static void enter_root(struct proc_image *p, struct helper_fds *h)
+{
+	int ret = ghost_chroot(h->root_fd);
+
+	if (ret)
+		child_fail(h->err_fd, "root directory %s: %s", p->attr.root,
+			   strerror(-ret));
+}
+
 void enter_restorer(struct proc_image *p, struct helper_fds *h)
 {
 	struct crfs_vma cur[4];
@@ -332,11 +342,8 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 	qsort(a->keep, a->nkeep, sizeof(a->keep[0]), cmp_range);
 	a->scratch = a->blob_start + ar.size - ALIGN(vdso_len, PAGE);
 	stack_top = (char *)a->scratch - 64;
-	/* last: our paths (/proc) are not there inside */
-	n = h->root_fd >= 0 ? ghost_chroot(h->root_fd) : 0;
-	if (n)
-		child_fail(h->err_fd, "root directory %s: %s", p->attr.root,
-			   strerror(-n));
+	if (h->root_fd >= 0)
+		enter_root(p, h);
 	asm volatile("mov %0, %%rsp\n\t"
 		     "jmp *%1"
 		     :

@@ -32,7 +32,8 @@
 
 static volatile sig_atomic_t go;
 static char dir[2048];
-static int dfd, infd, fifo, chr, reg, lnk, mapfd, cmd[2], res[2];
+static int dfd, infd, fifo, chr, reg, lnk, mapfd, heldfd, cmd[2], res[2];
+static DIR *helddir;
 static pid_t child;
 
 static void on_usr1(int sig)
@@ -194,6 +195,17 @@ static void setup_nodes(void)
 	if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, mapfd, 0) == MAP_FAILED ||
 	    utimensat(AT_FDCWD, at("mapped"), ts, 0))
 		wl_die("mapped");
+	/* held open only: a file at an offset, a directory read half-way */
+	heldfd = make_file(at("held"), "held-bytes", O_RDWR);
+	lseek(heldfd, 4, SEEK_SET);
+	if (mkdir(at("held-dir"), 0700) || mkdir(at("held-dir/a"), 0700) ||
+	    mkdir(at("held-dir/b"), 0700))
+		wl_die("held-dir");
+	helddir = opendir(at("held-dir"));
+	if (!helddir || !readdir(helddir) ||
+	    utimensat(AT_FDCWD, at("held"), ts, 0) ||
+	    utimensat(AT_FDCWD, at("held-dir"), ts, 0))
+		wl_die("held");
 }
 
 static void check_root(void)
@@ -286,16 +298,16 @@ static void check_relinked(void)
 		close(fd);
 }
 
-/* the mapped file's times are the ones we set: nothing read it */
-static void check_mapped(void)
+/* the times of files held are the ones we set: nothing read them */
+static void check_times(const char *name, const char *path)
 {
 	struct stat st;
 
-	if (stat(at("mapped"), &st) || st.st_atim.tv_sec != ATIME ||
+	if (stat(path, &st) || st.st_atim.tv_sec != ATIME ||
 	    st.st_mtim.tv_sec != MTIME)
-		return wl_fail("times.mapped", "atime %ld mtime %ld, want %ld %ld",
+		return wl_fail(name, "atime %ld mtime %ld, want %ld %ld",
 			       st.st_atim.tv_sec, st.st_mtim.tv_sec, ATIME, MTIME);
-	wl_pass("times.mapped");
+	wl_pass(name);
 }
 
 static int root(void)
@@ -303,11 +315,18 @@ static int root(void)
 	signal(SIGUSR1, on_usr1);
 	setup_dirs();
 	setup_nodes();
+	if (utimensat(AT_FDCWD, dir, (struct timespec[2]){ { ATIME, 0 },
+							     { MTIME, 0 } }, 0))
+		wl_die("times of %s", dir);
 	printf("READY ROOT=%d\n", getpid());
 	fflush(stdout);
 	while (!go)
 		pause();
-	check_mapped();
+	check_times("times.mapped", at("mapped"));
+	check_times("times.held", at("held"));
+	check_times("times.held_dir", at("held-dir"));
+	/* the work directory held the ghosts made at restore */
+	check_times("times.ghosts_dir", dir);
 	check_attrs("attrs.dir", dfd, 0751, S_IFDIR);
 	check_attrs("attrs.indir", infd, 0604, S_IFREG);
 	check_attrs("attrs.fifo", fifo, 0620, S_IFIFO);
