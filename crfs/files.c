@@ -369,7 +369,8 @@ static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
 	if (S_ISFIFO(st->st_mode)) {
 		cf->kind = FK_FIFO;
 		cf->ino = st->st_ino;
-		*err = pipe_data(c, f, cf);
+		/* refilling it at restore writes it: its times then */
+		*err = pipe_data(c, f, cf) ?: files_times(st, cf);
 		return NULL;
 	}
 	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 5 &&

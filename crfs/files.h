@@ -39,6 +39,8 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);
 /* files_ghost.c: deleted files' owner and times; ghosts, relinked */
 int files_ghost_attrs(const struct stat *st, struct crfs_file *cf);
+/* its atime and mtime only (times) */
+int files_times(const struct stat *st, struct crfs_file *cf);
 const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
 				 int *err);
 /* ids for the files in flight, and each queue's list of them */

@@ -22,6 +22,11 @@ int files_ghost_attrs(const struct stat *st, struct crfs_file *cf)
 {
 	cf->fuid = st->st_uid;
 	cf->fgid = st->st_gid;
+	return files_times(st, cf);
+}
+
+int files_times(const struct stat *st, struct crfs_file *cf)
+{
 	free(cf->times);
 	if (asprintf(&cf->times, "%ld.%09ld,%ld.%09ld", (long)st->st_atim.tv_sec,
 		     st->st_atim.tv_nsec, (long)st->st_mtim.tv_sec,

@@ -349,11 +349,13 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	if (!d)
 		return h;
 	ret = refill_pipe(c, d, h, packets || d->nmsgs);
-	/* the refill wrote into a ghost FIFO: its times again */
-	if (!ret && f->ghost && f->times && ghost_attrs(h, f))
-		return FAIL(c, "file %u (fifo, deleted): times: %s", f->id,
-			    strerror(errno));
-	return ret ?: h;
+	if (ret || f->kind != FK_FIFO)
+		return ret ?: h;
+	/* the refill wrote into the FIFO: its times again */
+	ret = f->ghost ? ghost_attrs(h, f) : ghost_times(h, f);
+	if (ret)
+		return FAIL(c, "file %u (fifo): times: %s", f->id, strerror(-ret));
+	return h;
 }
 
 /*

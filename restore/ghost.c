@@ -135,6 +135,17 @@ int ghost_attrs(int fd, const struct crfs_file *f)
 	return attrs(fd, NULL, f);
 }
 
+int ghost_times(int fd, const struct crfs_file *f)
+{
+	struct timespec ts[2];
+
+	if (!f->times)
+		return 0;
+	if (parse_times(f->times, ts))
+		return -EINVAL;
+	return futimens(fd, ts) ? -errno : 0;
+}
+
 /* the node at path again, or beside it if something else is there now */
 static int make_node(const struct crfs_file *f, char *path, size_t len)
 {

@@ -25,6 +25,8 @@ int ghost_mkparent(struct ghost_dirs *g, const char *path);
 void ghost_rmdirs(struct ghost_dirs *g);
 /* a deleted file's owner, mode and times (f->times), on fd */
 int ghost_attrs(int fd, const struct crfs_file *f);
+/* only its atime and mtime (f->times), on fd */
+int ghost_times(int fd, const struct crfs_file *f);
 /* f (a ghost) made, opened with flags, and removed: fd or -errno */
 int ghost_open(const struct crfs_file *f, int flags);
 /* path without " (deleted)" in buf, if it has that */

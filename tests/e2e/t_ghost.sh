@@ -35,7 +35,7 @@ for mode in thaw restore; do
 	kill -USR1 "$root" || fail "cannot signal restored root $root"
 	expect_pass "$log" "$RESTORE_PID" 20
 	# (listed only now: reading the directory sets its atime)
-	left=$(ls -A "$work" | grep -v -x -e link-live -e mapped -e held -e held-dir |
+	left=$(ls -A "$work" | grep -v -x -e link-live -e mapped -e held -e held-dir -e held-fifo |
 	       tr '\n' ' ')
 	[ -z "$left" ] || fail "restore left in $work: $left"
 done

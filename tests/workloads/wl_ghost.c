@@ -10,7 +10,8 @@
  *	reg	a file held open, unlinked: owner, mode, atime and mtime
  *	link	a file opened by a name that was deleted while another link
  *		to it remains: the same file through the live link
- *	mapped	a file open and mapped: its times untouched
+ *	mapped	a file open and mapped, a file, a directory and a FIFO with
+ *		bytes queued held open: their times untouched
  * Each deleted one has an owner, mode and old times (atime before mtime,
  * so that any read would bump the atime under relatime).  READY ROOT=;
  * on SIGUSR1 all are checked, attributes first.
@@ -32,7 +33,8 @@
 
 static volatile sig_atomic_t go;
 static char dir[2048];
-static int dfd, infd, fifo, chr, reg, lnk, mapfd, heldfd, cmd[2], res[2];
+static int dfd, infd, fifo, chr, reg, lnk, mapfd, heldfd, heldfifo;
+static int cmd[2], res[2];
 static DIR *helddir;
 static pid_t child;
 
@@ -201,6 +203,12 @@ static void setup_nodes(void)
 	if (mkdir(at("held-dir"), 0700) || mkdir(at("held-dir/a"), 0700) ||
 	    mkdir(at("held-dir/b"), 0700))
 		wl_die("held-dir");
+	if (mkfifo(at("held-fifo"), 0600))
+		wl_die("held-fifo");
+	heldfifo = open(at("held-fifo"), O_RDWR | O_NONBLOCK);
+	if (heldfifo < 0 || write(heldfifo, "live", 4) != 4 ||
+	    utimensat(AT_FDCWD, at("held-fifo"), ts, 0))
+		wl_die("held-fifo");
 	helddir = opendir(at("held-dir"));
 	if (!helddir || !readdir(helddir) ||
 	    utimensat(AT_FDCWD, at("held"), ts, 0) ||
@@ -310,6 +318,16 @@ static void check_times(const char *name, const char *path)
 	wl_pass(name);
 }
 
+/* the live FIFO still has its bytes (after its times were checked) */
+static void check_contents_fifo(void)
+{
+	char buf[8] = "";
+
+	if (read(heldfifo, buf, sizeof(buf)) != 4 || memcmp(buf, "live", 4))
+		return wl_fail("held_fifo.data", "read '%s'", buf);
+	wl_pass("held_fifo.data");
+}
+
 static int root(void)
 {
 	signal(SIGUSR1, on_usr1);
@@ -325,6 +343,8 @@ static int root(void)
 	check_times("times.mapped", at("mapped"));
 	check_times("times.held", at("held"));
 	check_times("times.held_dir", at("held-dir"));
+	check_times("times.held_fifo", at("held-fifo"));
+	check_contents_fifo();
 	/* the work directory held the ghosts made at restore */
 	check_times("times.ghosts_dir", dir);
 	check_attrs("attrs.dir", dfd, 0751, S_IFDIR);
