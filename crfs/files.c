@@ -400,18 +400,40 @@ static int parse_time(const char *info, const char *key, uint64_t *ns)
 }
 
 /*
- * An absolute timer must fire at the same time of its clock, however long
- * the container stays down: the time left, read afresh, plus the clock's
- * now right after, gives that time to within microseconds.
+ * A periodic timer that fired is re-armed only when read or asked
+ * (timerfd_gettime); until then fdinfo shows no time left, as if it were
+ * disarmed.  Asking through our own copy re-arms it and counts what it
+ * missed into its ticks, as the process's next read or timerfd_gettime
+ * would.
  */
-static int timerfd_expiry(const struct kh_fd *f, struct crfs_file *cf)
+static void timerfd_forward(const struct kh_fd *f, const struct crfs_file *cf)
+{
+	struct itimerspec its;
+	int fd;
+
+	if (!cf->interval_ns || cf->value_ns)
+		return;
+	fd = kh_steal_fd(f->pid, f->fd);
+	if (fd < 0)
+		return;
+	timerfd_gettime(fd, &its);
+	close(fd);
+}
+
+/*
+ * The time left and ticks, read afresh.  An absolute timer must fire at
+ * the same time of its clock, however long the container stays down: the
+ * time left plus the clock's now right after gives that time to within
+ * microseconds.
+ */
+static int timerfd_times(const struct kh_fd *f, struct crfs_file *cf)
 {
 	struct timespec now;
 	char path[64], *info;
-	uint64_t left;
 	size_t len;
 	int fd, ret;
 
+	timerfd_forward(f, cf);
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", f->pid, f->fd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -420,12 +442,14 @@ static int timerfd_expiry(const struct kh_fd *f, struct crfs_file *cf)
 	close(fd);
 	if (ret)
 		return ret;
-	if (parse_time(info, "it_value:", &left))
+	if (parse_time(info, "it_value:", &cf->value_ns) ||
+	    kh_fdinfo_u64(info, "ticks:", 10, &cf->ticks))
 		ret = -EINVAL;
 	else if (clock_gettime(cf->clock, &now))
 		ret = -errno;
-	else if (left)
-		cf->expires = now.tv_sec * 1000000000ULL + now.tv_nsec + left;
+	else if (cf->value_ns && (cf->tflags & TFD_TIMER_ABSTIME))
+		cf->expires = now.tv_sec * 1000000000ULL + now.tv_nsec +
+			      cf->value_ns;
 	free(info);
 	return ret;
 }
@@ -455,7 +479,7 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		if (parse_time(f->info, "it_value:", &cf->value_ns) ||
 		    parse_time(f->info, "it_interval:", &cf->interval_ns))
 			return "cannot read the timerfd times";
-		if ((cf->tflags & TFD_TIMER_ABSTIME) && timerfd_expiry(f, cf))
+		if (timerfd_times(f, cf))
 			return "cannot read the timerfd times";
 		return NULL;
 	}

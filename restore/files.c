@@ -421,11 +421,33 @@ static int open_eventfd(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
+/*
+ * An absolute timer whose time passed while the container was down has
+ * fired meanwhile: those expirations are counted here and it is armed at
+ * its next one.  (Left to the kernel, it would fire at once and race with
+ * TFD_IOC_SET_TICKS, which must come after timerfd_settime clears them.)
+ */
+static uint64_t passed_expirations(const struct crfs_file *f, uint64_t *next)
+{
+	struct timespec now;
+	uint64_t t, n;
+
+	*next = f->expires;
+	if (clock_gettime(f->clock, &now))
+		return 0;
+	t = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	if (t < f->expires)
+		return 0;
+	n = f->interval_ns ? (t - f->expires) / f->interval_ns + 1 : 1;
+	*next = f->interval_ns ? f->expires + n * f->interval_ns : 0;
+	return n;
+}
+
 static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
 {
 	int fd = timerfd_create(f->clock, f->flags & O_NONBLOCK);
 	struct itimerspec its = { 0 };
-	uint64_t ticks = f->ticks;
+	uint64_t ticks = f->ticks, next;
 	int flags = f->tflags;
 
 	if (fd < 0)
@@ -433,12 +455,15 @@ static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
 	ns_to_ts(f->value_ns, &its.it_value);
 	ns_to_ts(f->interval_ns, &its.it_interval);
 	/* an absolute timer at its time again, with its flags (cancel on
-	 * set); a relative one with the time it had left */
-	if ((f->tflags & TFD_TIMER_ABSTIME) && f->expires)
-		ns_to_ts(f->expires, &its.it_value);
-	else
+	 * set, kept even while disarmed); a relative one with the time it
+	 * had left */
+	if ((f->tflags & TFD_TIMER_ABSTIME) && f->expires) {
+		ticks += passed_expirations(f, &next);
+		ns_to_ts(next, &its.it_value);
+	} else if (f->value_ns) {
 		flags = 0;
-	if (f->value_ns && timerfd_settime(fd, flags, &its, NULL))
+	}
+	if ((f->value_ns || flags) && timerfd_settime(fd, flags, &its, NULL))
 		return FAIL(c, "file %u: timerfd_settime: %s", f->id,
 			    strerror(errno));
 	if (ticks && ioctl(fd, TFD_IOC_SET_TICKS, &ticks))

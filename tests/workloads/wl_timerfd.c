@@ -136,6 +136,47 @@ static void check(const struct tmr *t, int relative_drift)
 	wl_pass(name);
 }
 
+/*
+ * An absolute periodic timer that fired before the freeze (not read) and
+ * kept firing while the container was down: every expiration is counted.
+ */
+static int passer;
+static long long passer_first;
+
+#define PASSER_INTERVAL (NS * 4 / 10)
+
+static void arm_passer(void)
+{
+	struct itimerspec its = { .it_interval = ts_of(PASSER_INTERVAL) };
+
+	passer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	passer_first = now_ns(CLOCK_MONOTONIC) + NS / 20;
+	its.it_value = ts_of(passer_first);
+	if (passer < 0 || timerfd_settime(passer, TFD_TIMER_ABSTIME, &its, NULL))
+		wl_die("passer");
+}
+
+static long long passer_due(void)
+{
+	long long t = now_ns(CLOCK_MONOTONIC);
+
+	return t < passer_first ? 0 : (t - passer_first) / PASSER_INTERVAL + 1;
+}
+
+static void check_passer(void)
+{
+	long long lo = passer_due(), hi;
+	uint64_t n = 0;
+
+	if (read(passer, &n, 8) != 8)
+		n = 0;
+	hi = passer_due();
+	if ((long long)n < lo || (long long)n > hi)
+		return wl_fail("timerfd.abs_passed", "read %lu expirations, want %lld",
+			       n, lo);
+	wl_pass("timerfd.abs_passed");
+}
+
 /* one expiration happened and was not read */
 static void check_ticker(void)
 {
@@ -159,12 +200,14 @@ int main(void)
 	ticker = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
 	if (ticker < 0 || timerfd_settime(ticker, 0, &its, NULL))
 		wl_die("ticker");
-	usleep(20000);
+	arm_passer();
+	usleep(100000);
 	wl_ready();
 	while (!go)
 		pause();
 	for (i = 0; i < NT; i++)
 		check(&tmrs[i], !(tmrs[i].flags & TFD_TIMER_ABSTIME));
 	check_ticker();
+	check_passer();
 	return wl_done();
 }
