@@ -20,7 +20,7 @@
 /* dir and the directories above it that are missing, made (0700) */
 int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 {
-	char *p = strdup(dir), *s;
+	char *p = strdup(dir), *s, c;
 	struct stat up = { 0 };
 	bool had_up = false;
 	int ret = 0;
@@ -31,8 +31,7 @@ int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 	for (s = p + 1; !ret; s++) {
 		if (*s && *s != '/')
 			continue;
-		char c = *s;
-
+		c = *s;
 		*s = '\0';
 		if (g->n == GHOST_MAX_DIRS) {
 			ret = -ENAMETOOLONG;
@@ -40,8 +39,13 @@ int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
 			g->top[g->n] = had_up;
 			g->times[g->n][0] = up.st_atim;
 			g->times[g->n][1] = up.st_mtim;
-			if (!(g->made[g->n++] = strdup(p)))
+			g->made[g->n] = strdup(p);
+			if (g->made[g->n]) {
+				g->n++;
+			} else {
+				rmdir(p);
 				ret = -ENOMEM;
+			}
 			had_up = false;
 		} else if (errno != EEXIST) {
 			ret = -errno;
@@ -107,13 +111,26 @@ static int parse_times(const char *s, struct timespec ts[2])
 	return 0;
 }
 
+/* atime and mtime (f->times), by path when given, else on fd */
+static int times(int fd, const char *path, const struct crfs_file *f)
+{
+	struct timespec ts[2];
+	int ret;
+
+	if (!f->times)
+		return 0;
+	if (parse_times(f->times, ts))
+		return -EINVAL;
+	ret = path ? utimensat(AT_FDCWD, path, ts, 0) : futimens(fd, ts);
+	return ret ? -errno : 0;
+}
+
 /*
  * Owner, permissions, then times (the others would change them).  By
  * path when given: an O_PATH descriptor can do none of it.
  */
 static int attrs(int fd, const char *path, const struct crfs_file *f)
 {
-	struct timespec ts[2];
 	int ret;
 
 	if (path)
@@ -122,12 +139,7 @@ static int attrs(int fd, const char *path, const struct crfs_file *f)
 		ret = fchown(fd, f->fuid, f->fgid) ?: fchmod(fd, f->mode & 07777);
 	if (ret)
 		return -errno;
-	if (!f->times)
-		return 0;
-	if (parse_times(f->times, ts))
-		return -EINVAL;
-	ret = path ? utimensat(AT_FDCWD, path, ts, 0) : futimens(fd, ts);
-	return ret ? -errno : 0;
+	return times(fd, path, f);
 }
 
 int ghost_attrs(int fd, const struct crfs_file *f)
@@ -137,13 +149,7 @@ int ghost_attrs(int fd, const struct crfs_file *f)
 
 int ghost_times(int fd, const struct crfs_file *f)
 {
-	struct timespec ts[2];
-
-	if (!f->times)
-		return 0;
-	if (parse_times(f->times, ts))
-		return -EINVAL;
-	return futimens(fd, ts) ? -errno : 0;
+	return times(fd, NULL, f);
 }
 
 /* the node at path again, or beside it if something else is there now */
