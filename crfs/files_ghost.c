@@ -54,10 +54,9 @@ static DIR *open_dir(const char *path)
 }
 
 /*
- * The file lost the name it was opened by but has another link: one in
- * the same directory (what a rename over it or an editor's backup link
- * leaves) is reopened instead; a search of the whole filesystem is not
- * made.
+ * The file lost the name it was opened by but has another link (made
+ * with link() before): one in the same directory is reopened instead,
+ * the same file; a search of the whole filesystem is not made.
  */
 static const char *relinked(const struct stat *st, struct crfs_file *cf)
 {
