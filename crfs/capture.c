@@ -428,9 +428,6 @@ static int check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 
 static void check_paths(struct snapshot *s, const struct crfs_attr *a)
 {
-	if (strstr(a->cwd, " (deleted)"))
-		snapshot_report(s, "process %d: its working directory was deleted",
-				a->pid);
 	if (strstr(a->exe, " (deleted)"))
 		snapshot_report(s, "process %d: its executable was deleted",
 				a->pid);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 
 #include "files.h"
 #include "crfs/array.h"
@@ -212,7 +213,10 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 	int fd, s, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* the checkpoint must not touch its atime */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = kh_read_fd(fd, buf, len);
@@ -221,6 +225,25 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 		cf->seals = s;
 	close(fd);
 	return ret;
+}
+
+/*
+ * A login program or grantpt() gives the slave to its user (owner, group
+ * tty, mode 0620 or 0600); a fresh one is root's.  The master's line
+ * keeps the slave's (mode, fuid, fgid), as the slave need not be open.
+ */
+static int pts_owner(struct crfs_file *cf)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/pts/%d", cf->pty_index);
+	if (stat(path, &st))
+		return -errno;
+	cf->mode = st.st_mode;
+	cf->fuid = st.st_uid;
+	cf->fgid = st.st_gid;
+	return 0;
 }
 
 static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
@@ -241,6 +264,7 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	if (t.master) {
 		cf->termios = t.termios;
 		cf->winsize = t.winsize;
+		ret = pts_owner(cf);
 	} else {
 		free(t.termios);
 		free(t.winsize);
@@ -277,11 +301,15 @@ static const char *classify_devtty(const struct kh_fd *f, struct crfs_file *cf)
 	return NULL;
 }
 
+static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf, int *err);
+
 static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf, int *err)
 {
 	size_t n = strlen(f->link), len;
 	const struct stat *st = &f->st;
+	const char *why;
 	char *buf;
 
 	if (!f->st_ok)
@@ -289,13 +317,26 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 	cf->mode = st->st_mode;
 	if (files_proc_pid(f))
 		return files_classify_proc(c, f, cf, err);
+	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)") &&
+	    (!S_ISREG(st->st_mode) ||
+	     (st->st_nlink && strncmp(f->link, "/memfd:", 7)))) {
+		cf->path = strndup(f->link, n - 10);
+		if (!cf->path) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		why = S_ISREG(st->st_mode) ? NULL : classify_node(c, f, cf, err);
+		return why || *err ? why : files_classify_ghost(st, cf, err);
+	}
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)")) {
-		if (!S_ISREG(st->st_mode))
-			return "deleted files other than regular files are not supported";
+		/* reading it would break a write lease */
+		if (strstr(f->info, " LEASE "))
+			return "a lease on a deleted file is not supported";
 		cf->kind = FK_DELETED;
 		cf->ino = st->st_ino;	/* a memfd may be mapped as well */
 		cf->path = strndup(f->link, n - 10);
-		*err = cf->path ? deleted_contents(f, cf, &buf, &len) : -ENOMEM;
+		*err = cf->path ? files_ghost_attrs(st, cf) : -ENOMEM;
+		*err = *err ?: deleted_contents(f, cf, &buf, &len);
 		if (*err)
 			return NULL;
 		cf->data = len;
@@ -309,6 +350,15 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		*err = -ENOMEM;
 		return NULL;
 	}
+	return classify_node(c, f, cf, err);
+}
+
+/* what the file at cf->path is: by its type and device */
+static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
+				 struct crfs_file *cf, int *err)
+{
+	const struct stat *st = &f->st;
+
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		cf->kind = FK_FILE;
 		return NULL;
@@ -321,7 +371,8 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 	if (S_ISFIFO(st->st_mode)) {
 		cf->kind = FK_FIFO;
 		cf->ino = st->st_ino;
-		*err = pipe_data(c, f, cf);
+		/* refilling it at restore writes it: its times then */
+		*err = pipe_data(c, f, cf) ?: files_times(st, cf);
 		return NULL;
 	}
 	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 5 &&
@@ -350,6 +401,61 @@ static int parse_time(const char *info, const char *key, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * A periodic timer that fired is re-armed only when read or asked
+ * (timerfd_gettime); until then fdinfo shows no time left, as if it were
+ * disarmed.  Asking through our own copy re-arms it and counts what it
+ * missed into its ticks, as the process's next read or timerfd_gettime
+ * would.
+ */
+static void timerfd_forward(const struct kh_fd *f, const struct crfs_file *cf)
+{
+	struct itimerspec its;
+	int fd;
+
+	if (!cf->interval_ns || cf->value_ns)
+		return;
+	fd = kh_steal_fd(f->pid, f->fd);
+	if (fd < 0)
+		return;
+	timerfd_gettime(fd, &its);
+	close(fd);
+}
+
+/*
+ * The time left and ticks, read afresh.  An absolute timer must fire at
+ * the same time of its clock, however long the container stays down: the
+ * time left plus the clock's now right after gives that time to within
+ * microseconds.
+ */
+static int timerfd_times(const struct kh_fd *f, struct crfs_file *cf)
+{
+	struct timespec now;
+	char path[64], *info;
+	size_t len;
+	int fd, ret;
+
+	timerfd_forward(f, cf);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", f->pid, f->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = kh_read_fd(fd, &info, &len);
+	close(fd);
+	if (ret)
+		return ret;
+	if (parse_time(info, "it_value:", &cf->value_ns) ||
+	    kh_fdinfo_u64(info, "ticks:", 10, &cf->ticks))
+		ret = -EINVAL;
+	else if (clock_gettime(cf->clock, &now))
+		ret = -errno;
+	else if (cf->value_ns && (cf->tflags & TFD_TIMER_ABSTIME))
+		cf->expires = now.tv_sec * 1000000000ULL + now.tv_nsec +
+			      cf->value_ns;
+	free(info);
+	return ret;
+}
+
 static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf)
 {
@@ -374,6 +480,8 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 			cf->tflags = (int)v;
 		if (parse_time(f->info, "it_value:", &cf->value_ns) ||
 		    parse_time(f->info, "it_interval:", &cf->interval_ns))
+			return "cannot read the timerfd times";
+		if (timerfd_times(f, cf))
 			return "cannot read the timerfd times";
 		return NULL;
 	}
@@ -406,6 +514,33 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 	return "this kind of anonymous inode is not supported";
 }
 
+/*
+ * A lease (F_SETLEASE) is the description's: "lock:\tN: LEASE  ACTIVE
+ * READ ..." in fdinfo.  One being broken would need its break to go on
+ * after restore, with its timer: not done.
+ */
+static const char *lease_of(const struct kh_fd *f, struct crfs_file *cf)
+{
+	char kind[16], state[16], rw[16];
+	const char *p = f->info;
+
+	while ((p = strstr(p, "lock:\t"))) {
+		p += 6;
+		if (sscanf(p, "%*d: %15s %15s %15s", kind, state, rw) != 3)
+			continue;
+		if (!strcmp(kind, "DELEG"))
+			return "delegations are not supported";
+		if (strcmp(kind, "LEASE"))
+			continue;
+		if (strcmp(state, "ACTIVE"))
+			return "a lease being broken is not supported";
+		if (cf->kind != FK_FILE)
+			return "a lease on a deleted file is not supported";
+		cf->lease = strcmp(rw, "WRITE") ? 'r' : 'w';
+	}
+	return NULL;
+}
+
 int files_classify(struct files_ctx *c, uint32_t id)
 {
 	const struct kh_fd *f = &c->s->fds[c->rep[id - 1]];
@@ -434,7 +569,10 @@ int files_classify(struct files_ctx *c, uint32_t id)
 		why = classify_anon(c, f, cf);
 	else
 		why = "unknown kind of file";
-	if (!why && !err && (cf->flags & O_ASYNC))
+	if (!why && !err)
+		why = lease_of(f, cf);
+	/* a lease breaks with a signal to the description's owner too */
+	if (!why && !err && ((cf->flags & O_ASYNC) || cf->lease))
 		err = sigio_owner(f, cf);
 	if (why || err)
 		files_report(c, f, why ?: strerror(-err));
@@ -539,20 +677,30 @@ static int add_list(struct files_ctx *c, uint32_t id, struct strbuf *sb,
  * that is (the fd was closed or reused since; strict: no such search).
  */
 static long epoll_target(struct files_ctx *c, const struct kh_fd *ep, int tfd,
-			 bool strict)
+			 unsigned toff, bool strict)
 {
 	const struct kh_fd *fds = c->s->fds;
 	size_t i;
 
 	for (i = 0; i < c->s->nfds; i++)
 		if (fds[i].pid == ep->pid && fds[i].fd == tfd &&
-		    kh_epoll_target_is(ep->pid, ep->fd, tfd, ep->pid, tfd))
+		    kh_epoll_target_is(ep->pid, ep->fd, tfd, toff, ep->pid, tfd))
 			return c->fid[i];
 	for (i = 0; !strict && i < c->s->nfds; i++)
-		if (kh_epoll_target_is(ep->pid, ep->fd, tfd, fds[i].pid,
+		if (kh_epoll_target_is(ep->pid, ep->fd, tfd, toff, fds[i].pid,
 				       fds[i].fd))
 			return c->fid[i];
 	return -ENOENT;
+}
+
+/* fdinfo lists interests in the order kcmp counts them (toff) */
+static unsigned same_tfd(const struct crfs_epoll_item *it, size_t n, int tfd)
+{
+	unsigned k = 0;
+
+	while (n--)
+		k += it[n].tfd == tfd;
+	return k;
 }
 
 /* the epoll's interest list, as the holder ep sees it */
@@ -572,7 +720,7 @@ static int epoll_items(struct files_ctx *c, const struct kh_fd *ep,
 			   &data) != 3)
 			break;
 		p += 4;
-		file = epoll_target(c, ep, tfd, strict);
+		file = epoll_target(c, ep, tfd, same_tfd(it, *n, tfd), strict);
 		if (file < 0) {
 			free(it);
 			return (int)file;
@@ -712,6 +860,8 @@ static int fd_locks(struct files_ctx *c, size_t i)
 		l.start = start;
 		l.len = strcmp(end, "EOF") ? strtoull(end, NULL, 10) - start + 1 : 0;
 		l.pid = f->pid;
+		if (!strcmp(kind, "LEASE") || !strcmp(kind, "DELEG"))
+			continue;	/* the description's: lease_of() */
 		if (strcmp(adv, "ADVISORY") || !strcmp(rw, "UNLCK")) {
 			files_report(c, f, "mandatory locks and leases are not supported");
 		} else if (!strcmp(kind, "FLOCK")) {
@@ -725,7 +875,7 @@ static int fd_locks(struct files_ctx *c, size_t i)
 		} else if (!strcmp(kind, "POSIX")) {
 			ret = add_lock(c, &l);
 		} else {
-			files_report(c, f, "leases are not supported");
+			files_report(c, f, "this kind of lock is not supported");
 		}
 	}
 	return ret;

@@ -52,6 +52,12 @@ int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 const char *files_classify_fanotify(const struct kh_fd *f,
 				    struct crfs_file *cf);
 int files_capture_fanotify(struct files_ctx *c, uint32_t id);
+/* files_ghost.c: deleted files' owner and times; ghosts, relinked */
+int files_ghost_attrs(const struct stat *st, struct crfs_file *cf);
+/* its atime and mtime only (times) */
+int files_times(const struct stat *st, struct crfs_file *cf);
+const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
+				 int *err);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

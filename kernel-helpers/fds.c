@@ -195,10 +195,15 @@ int kh_kcmp_order(pid_t a, pid_t b, int type)
 	return r < 0 ? -2 : r == 1 ? -1 : r == 2 ? 1 : 0;
 }
 
-/* does the epoll at epfd of pid watch, under tfd, the file at fd of fpid? */
-bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, pid_t fpid, int fd)
+/*
+ * Does the epoll at epfd of pid watch, as its toff-th interest under tfd
+ * (one number can key several: a file closed there stays watched while a
+ * dup keeps it open), the file at fd of fpid?
+ */
+bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, unsigned toff,
+			pid_t fpid, int fd)
 {
-	struct kcmp_epoll_slot slot = { .efd = epfd, .tfd = tfd, .toff = 0 };
+	struct kcmp_epoll_slot slot = { .efd = epfd, .tfd = tfd, .toff = toff };
 
 	return syscall(SYS_kcmp, fpid, pid, KCMP_EPOLL_TFD, fd,
 		       (unsigned long)&slot) == 0;

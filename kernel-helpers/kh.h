@@ -139,7 +139,8 @@ int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 int kh_kcmp_same(pid_t a, pid_t b, int type);
 int kh_kcmp_order(pid_t a, pid_t b, int type);
 int kh_cmp_u64(const void *a, const void *b);
-bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, pid_t fpid, int fd);
+bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, unsigned toff,
+			pid_t fpid, int fd);
 int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
 int kh_steal_fd(pid_t pid, int fd);
 int kh_self_fd(int fd, struct kh_fd *out);

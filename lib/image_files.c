@@ -106,10 +106,14 @@ static const struct file_key keys[] = {
 	KEY("tflags", K_INT, tflags, B(FK_TIMERFD)),
 	KEY("value", K_U64, value_ns, B(FK_TIMERFD)),
 	KEY("interval", K_U64, interval_ns, B(FK_TIMERFD)),
+	KEY("expires", K_U64, expires, 0),
 	KEY("sigmask", K_U64_HEX, sigmask, B(FK_SIGNALFD)),
 	KEY("owner", K_INT, owner, B(FK_EPOLL)),
 	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),
 	KEY("flock", K_LOCK, flock, 0),
+	KEY("lease", K_LOCK, lease, 0),
+	KEY("times", K_STR, times, 0),
+	KEY("rdev", K_U64_HEX, rdev, 0),
 	KEY("index", K_INT, pty_index, B(FK_PTMX) | B(FK_PTS)),
 	KEY("locked", K_BOOL, locked, B(FK_PTMX)),
 	KEY("packet", K_BOOL, packet, 0),
@@ -186,9 +190,9 @@ static int render_key(struct strbuf *sb, const struct crfs_file *f,
 	case K_SOCK:
 		return sb_printf(sb, "%s", sock_names[f->sock_type]);
 	case K_LOCK:
-		if (f->flock_pid > 0)
+		if (p == (const char *)&f->flock && f->flock_pid > 0)
 			return sb_printf(sb, "%c:%d", f->flock, f->flock_pid);
-		return sb_printf(sb, "%c", f->flock);
+		return sb_printf(sb, "%c", *(const int *)p);
 	default:
 		return sb_printf(sb, "%ld", key_value(f, k));
 	}
@@ -220,6 +224,7 @@ static void free_file(struct crfs_file *f)
 	free(f->dst);
 	free(f->sockopts);
 	free(f->bindname);
+	free(f->times);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -264,11 +269,14 @@ static int parse_key(struct crfs_text *t, struct crfs_file *f,
 		f->sock_type = i;
 		return 0;
 	case K_LOCK:
+		/* flock's value may name who took it: "w:PID" */
 		if ((v[0] != 'r' && v[0] != 'w') ||
-		    (v[1] && (v[1] != ':' || parse_int(v + 2, &i) || i <= 0)))
-			return text_error(t, "bad flock '%s'", v);
-		f->flock = v[0];
-		f->flock_pid = v[1] ? i : 0;
+		    (v[1] && (p != (char *)&f->flock || v[1] != ':' ||
+			      parse_int(v + 2, &i) || i <= 0)))
+			return text_error(t, "bad %s '%s'", k->name, v);
+		*(int *)p = v[0];
+		if (p == (char *)&f->flock)
+			f->flock_pid = v[1] ? i : 0;
 		return 0;
 	case K_U32_OCT:
 	case K_U32:

@@ -33,6 +33,7 @@
 
 #include "kh.h"
 #include "files.h"
+#include "ghost.h"
 
 /* the kernel doubles what it is given: give half of what it showed */
 int set_buffers(int sk, const struct crfs_file *f)
@@ -79,11 +80,13 @@ static int open_flags(const struct crfs_file *f)
 static int open_path(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct stat st;
-	int fd = open(f->path, open_flags(f));
+	int fd = f->ghost ? ghost_open(f, open_flags(f)) :
+			    open(f->path, open_flags(f));
 
 	if (fd < 0)
-		return FAIL(c, "%s (file %u): %s", f->path, f->id,
-			    strerror(errno));
+		return FAIL(c, "%s (%sfile %u): %s", f->path,
+			    f->ghost ? "deleted, " : "", f->id,
+			    strerror(f->ghost ? -fd : errno));
 	if (fstat(fd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT)) {
 		close(fd);
 		return FAIL(c, "%s (file %u) is not the kind of file it was",
@@ -105,29 +108,41 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
 	char *dir = strdupa(f->path), self[64], *buf;
-	bool sealed = !strncmp(f->path, "/memfd:", 7);
+	bool sealed = !strncmp(f->path, "/memfd:", 7), named = false;
+	struct ghost_dirs g = { 0 };
 	size_t len;
 	int tmp, fd, ret;
 
 	/* a file also mapped shared is that mapping's object */
 	tmp = shm_open_ino(c->img, f->ino);
+	named = tmp < 0 && !sealed;	/* O_TMPFILE */
 	if (tmp >= 0)
 		sealed = false;		/* sealing is not asked of those */
 	else if (sealed)
 		tmp = memfd_create(f->path + 7, MFD_CLOEXEC |
 				   (f->seals != F_SEAL_SEAL ? MFD_ALLOW_SEALING : 0));
+	else if (ghost_mkdirs(&g, dirname(dir)))	/* removed since too */
+		tmp = -1;
 	else
-		tmp = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC,
-			   f->mode & 07777);
-	if (tmp < 0)
-		return FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
-			    f->path, f->id, strerror(errno));
+		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, f->mode & 07777);
+	if (tmp < 0) {
+		ret = FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
+			   f->path, f->id, strerror(errno));
+		ghost_rmdirs(&g);
+		return ret;
+	}
 	ret = read_fdata(c, f, "", &buf, &len);
 	if (!ret && write_all(tmp, buf, len))
 		ret = FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
 			   strerror(errno));
 	free(buf);
-	fchmod(tmp, f->mode & 07777);
+	/* its owner and times last: the refill wrote it */
+	fd = !ret && f->times ? ghost_attrs(tmp, f) : 0;
+	if (fd)
+		ret = FAIL(c, "%s (deleted, file %u): owner, mode, times: %s",
+			   f->path, f->id, strerror(-fd));
+	else if (!f->times)
+		fchmod(tmp, f->mode & 07777);
 	/* last: F_SEAL_WRITE would stop the refill */
 	if (!ret && sealed && f->seals != F_SEAL_SEAL && f->seals &&
 	    fcntl(tmp, F_ADD_SEALS, f->seals) < 0)
@@ -135,7 +150,13 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 			   f->id, f->seals, strerror(errno));
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
 	/* through /proc, a link: O_NOFOLLOW (mkstemp's) must not stop us */
-	fd = ret ? -1 : open(self, open_flags(f) & ~O_NOFOLLOW);
+	if (ret)
+		fd = -1;
+	else if (named)
+		fd = ghost_open_named(tmp, f->path, open_flags(f) & ~O_NOFOLLOW);
+	else
+		fd = open(self, open_flags(f) & ~O_NOFOLLOW);
+	ghost_rmdirs(&g);
 	close(tmp);
 	if (ret)
 		return ret;
@@ -250,13 +271,16 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	const struct crfs_file *d = NULL;
 	bool packets = false;
 	char self[64];
-	int p[2], h;
+	int p[2], h, ret;
 	size_t i;
 
 	for (i = 0; i + 1 < f->id; i++)
 		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
 			return c->holder[i];
-	if (f->kind == FK_FIFO) {
+	if (f->kind == FK_FIFO && f->ghost) {
+		h = ghost_open(f, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		errno = h < 0 ? -h : 0;
+	} else if (f->kind == FK_FIFO) {
 		h = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	} else {
 		if (pipe2(p, O_CLOEXEC))
@@ -282,7 +306,14 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	}
 	if (!d)
 		return h;
-	return refill_pipe(c, d, h, packets || d->nmsgs) ?: h;
+	ret = refill_pipe(c, d, h, packets || d->nmsgs);
+	if (ret || f->kind != FK_FIFO)
+		return ret ?: h;
+	/* the refill wrote into the FIFO: its times again */
+	ret = f->ghost ? ghost_attrs(h, f) : ghost_times(h, f);
+	if (ret)
+		return FAIL(c, "file %u (fifo): times: %s", f->id, strerror(-ret));
+	return h;
 }
 
 /*
@@ -348,18 +379,49 @@ static int open_eventfd(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
+/*
+ * An absolute timer whose time passed while the container was down has
+ * fired meanwhile: those expirations are counted here and it is armed at
+ * its next one.  (Left to the kernel, it would fire at once and race with
+ * TFD_IOC_SET_TICKS, which must come after timerfd_settime clears them.)
+ */
+static uint64_t passed_expirations(const struct crfs_file *f, uint64_t *next)
+{
+	struct timespec now;
+	uint64_t t, n;
+
+	*next = f->expires;
+	if (clock_gettime(f->clock, &now))
+		return 0;
+	t = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	if (t < f->expires)
+		return 0;
+	n = f->interval_ns ? (t - f->expires) / f->interval_ns + 1 : 1;
+	*next = f->interval_ns ? f->expires + n * f->interval_ns : 0;
+	return n;
+}
+
 static int open_timerfd(struct open_ctx *c, const struct crfs_file *f)
 {
 	int fd = timerfd_create(f->clock, f->flags & O_NONBLOCK);
 	struct itimerspec its = { 0 };
-	uint64_t ticks = f->ticks;
+	uint64_t ticks = f->ticks, next;
+	int flags = f->tflags;
 
 	if (fd < 0)
 		return place(c, f, fd);
 	ns_to_ts(f->value_ns, &its.it_value);
 	ns_to_ts(f->interval_ns, &its.it_interval);
-	/* remaining time, so relative whatever the flags were */
-	if (f->value_ns && timerfd_settime(fd, 0, &its, NULL))
+	/* an absolute timer at its time again, with its flags (cancel on
+	 * set, kept even while disarmed); a relative one with the time it
+	 * had left */
+	if ((f->tflags & TFD_TIMER_ABSTIME) && f->expires) {
+		ticks += passed_expirations(f, &next);
+		ns_to_ts(next, &its.it_value);
+	} else if (f->value_ns) {
+		flags = 0;
+	}
+	if ((f->value_ns || flags) && timerfd_settime(fd, flags, &its, NULL))
 		return FAIL(c, "file %u: timerfd_settime: %s", f->id,
 			    strerror(errno));
 	if (ticks && ioctl(fd, TFD_IOC_SET_TICKS, &ticks))

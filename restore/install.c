@@ -272,6 +272,8 @@ static bool async_holder(const struct image *img, const struct crfs_file *f,
  * SIGIO's target is the description's, set once that process or group
  * exists (they come up in parallel), then O_ASYNC turned off and on again
  * from our own fd: crfs-restore's open or F_SETFL noted its table slot.
+ * A lease is taken by the same holder (its break signal goes to that
+ * owner as well).
  */
 static void set_sigio_owners(struct image *img, struct proc_image *p,
 			     int err_fd)
@@ -285,12 +287,20 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 	for (i = 0; i < p->nfds; i++) {
 		f = &img->files[p->fds[i].file - 1];
 		fd = p->fds[i].fd;
-		if (!(f->flags & O_ASYNC) || !async_holder(img, f, p))
+		if (!(f->flags & O_ASYNC) && !f->lease)
+			continue;
+		if (!async_holder(img, f, p))
 			continue;
 		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_ASYNC) ||
-		    fcntl(fd, F_SETFL, fl | O_ASYNC))
+		if ((f->flags & O_ASYNC) &&
+		    (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_ASYNC) ||
+		     fcntl(fd, F_SETFL, fl | O_ASYNC)))
 			child_fail(err_fd, "fd %d: O_ASYNC: %m", fd);
+		/* it makes us the owner: set the saved one afterwards */
+		if (f->lease && fcntl(fd, F_SETLEASE,
+				      f->lease == 'w' ? F_WRLCK : F_RDLCK))
+			child_fail(err_fd, "fd %d: F_SETLEASE %s: %m", fd,
+				   f->lease == 'w' ? "write" : "read");
 		if (!f->fown)
 			continue;
 		o.type = f->fown_type;

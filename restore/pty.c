@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "kh.h"
 #include "files.h"
@@ -68,6 +69,16 @@ static int pty_queues(struct open_ctx *c, int master, int slave,
 	return ret;
 }
 
+/* the slave's owner, group and mode (the master's line keeps them) */
+static int pts_owner(const char *slave, const struct crfs_file *f)
+{
+	if (!S_ISCHR(f->mode))
+		return 0;
+	if (chown(slave, f->fuid, f->fgid) || chmod(slave, f->mode & 07777))
+		return -errno;
+	return 0;
+}
+
 /*
  * devpts hands out the lowest free index: hold what comes before ours.
  * A different index would change the terminal's name under the programs.
@@ -96,6 +107,8 @@ int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 		ret = ioctl(fd, TIOCSPTLCK, &zero) ? -errno : 0;
 	if (!ret)
 		ret = pty_settings(fd, path, f, &c->holder[f->id - 1]);
+	if (!ret)
+		ret = pts_owner(path, f);
 	if (!ret)
 		ret = pty_queues(c, fd, c->holder[f->id - 1], f);
 	/* screen reads its windows so: a status byte before each read */

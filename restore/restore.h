@@ -32,6 +32,9 @@ struct helper_fds {
 	/* our vDSO and vvar, read before a chroot hides /proc */
 	struct crfs_vma vdso[4];
 	int nvdso;
+	/* the root directory to chroot() into last, once nothing needs a
+	 * path of ours (/proc); -1: none */
+	int root_fd;
 };
 
 /* restore_proc.c: runs in the child; never returns */

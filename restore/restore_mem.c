@@ -13,6 +13,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "restorer.h"
+#include "ghost.h"
 
 #define PAGE 4096UL
 #define TASK_END 0x7ffffffff000UL
@@ -333,6 +334,16 @@ static int cmp_range(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* the chroot, last: our paths (/proc) are not there inside */
+static void enter_root(struct proc_image *p, struct helper_fds *h)
+{
+	int ret = ghost_chroot(h->root_fd);
+
+	if (ret)
+		child_fail(h->err_fd, "root directory %s: %s", p->attr.root,
+			   strerror(-ret));
+}
+
 void enter_restorer(struct proc_image *p, struct helper_fds *h)
 {
 	const struct crfs_vma *cur = h->vdso;
@@ -370,6 +381,8 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 	qsort(a->keep, a->nkeep, sizeof(a->keep[0]), cmp_range);
 	a->scratch = a->blob_start + ar.size - ALIGN(vdso_len, PAGE);
 	stack_top = (char *)a->scratch - 64;
+	if (h->root_fd >= 0)
+		enter_root(p, h);
 	asm volatile("mov %0, %%rsp\n\t"
 		     "jmp *%1"
 		     :

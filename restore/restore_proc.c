@@ -26,6 +26,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "files.h"
+#include "ghost.h"
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
@@ -66,6 +67,14 @@ static void open_sources(struct image *img, struct proc_image *p,
 	}
 }
 
+/* a file we map: mapping it must not touch its atime */
+static int open_noatime(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOATIME);
+
+	return fd < 0 && errno == EPERM ? open(path, flags) : fd;
+}
+
 static void open_helpers(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
@@ -85,7 +94,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->pages_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->pages_path);
-	fd = open(p->attr.exe, O_RDONLY);
+	fd = open_noatime(p->attr.exe, O_RDONLY);
 	h->exe_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->attr.exe);
@@ -113,7 +122,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 		}
 		if (v->kind != VMA_FILE)
 			continue;
-		fd = open(v->path, rw ? O_RDWR : O_RDONLY);
+		fd = open_noatime(v->path, rw ? O_RDWR : O_RDONLY);
 		h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
 		if (h->vma_fd[i] < 0)
 			child_fail(h->err_fd, "%s: %m", v->path);
@@ -355,20 +364,28 @@ static void restore_limits(struct proc_image *p, int err_fd)
 }
 
 /* with CLONE_FS, our parent sets them for both of us */
-static void restore_fs(struct proc_image *p, int err_fd)
+static void restore_fs(struct image *img, struct proc_image *p,
+		       struct helper_fds *h)
 {
+	int ret;
+
+	h->root_fd = -1;
 	if (p->attr.shares_fs)
 		return;
-	if (chdir(p->attr.cwd))
-		child_fail(err_fd, "working directory %s: %m", p->attr.cwd);
-	if (strcmp(p->attr.root, "/") && chroot(p->attr.root))
-		child_fail(err_fd, "root directory %s: %m", p->attr.root);
+	/* a deleted cwd or root is made again for a moment (ghost.c) */
+	ret = ghost_enter(p->attr.cwd, p->attr.root, img->dir, &h->root_fd);
+	if (ret)
+		child_fail(h->err_fd, "working directory %s, root directory %s: %s",
+			   p->attr.cwd, p->attr.root, strerror(-ret));
 	umask(p->attr.umask);
 }
 
-static void restore_misc(struct proc_image *p, int err_fd)
+static void restore_misc(struct image *img, struct proc_image *p,
+			 struct helper_fds *h)
 {
-	restore_fs(p, err_fd);
+	int err_fd = h->err_fd;
+
+	restore_fs(img, p, h);
 	if (personality(p->attr.personality) < 0)
 		child_fail(err_fd, "personality 0x%lx: %m", p->attr.personality);
 	prctl(PR_SET_NAME, p->attr.comm, 0, 0, 0);
@@ -437,7 +454,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
 		child_fail(h.err_fd, "cannot read our own vDSO layout");
 	fs_share_done(h.err_fd);
-	restore_misc(p, h.err_fd);
+	restore_misc(img, p, &h);
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
 	restore_timers(p, &h);

@@ -275,6 +275,15 @@ struct crfs_file {
 	bool dead;		/* proc: that process had exited (ESRCH) */
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
+	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
+	 * clock (value is then only what was left at the freeze) */
+	uint64_t expires;
+	/* a lease (F_SETLEASE) held through this description: 0, 'r', 'w' */
+	int lease;
+	/* deleted, and ghosts (a deleted directory, FIFO, device node):
+	 * "ASEC.NSEC,MSEC.NSEC", its atime and mtime; fuid, fgid: owner */
+	char *times;
+	uint64_t rdev;		/* a ghost device node's st_rdev */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */

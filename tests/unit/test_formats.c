@@ -398,6 +398,13 @@ static void assert_file_eq(const struct crfs_file *a, const struct crfs_file *b)
 	cr_assert_eq(!a->dst, !b->dst, "file %u", b->id);
 	if (b->dst)
 		cr_assert_str_eq(a->dst, b->dst, "file %u", b->id);
+	cr_assert_eq(a->tflags, b->tflags, "file %u", b->id);
+	cr_assert_eq(a->expires, b->expires, "file %u", b->id);
+	cr_assert_eq(a->lease, b->lease, "file %u", b->id);
+	cr_assert_eq(a->rdev, b->rdev, "file %u", b->id);
+	cr_assert_eq(!a->times, !b->times, "file %u", b->id);
+	if (b->times)
+		cr_assert_str_eq(a->times, b->times, "file %u", b->id);
 }
 
 Test(formats, files_round_trip)
@@ -448,6 +455,16 @@ Test(formats, files_round_trip)
 		{ .id = 15, .kind = FK_UNIX, .flags = O_RDWR, .ino = 82,
 		  .sock_type = SOCK_T_STREAM, .backlog = 3, .path = "/run/s.sock",
 		  .mode = S_IFSOCK | 0600, .fuid = 1000, .fgid = 100, .seals = 1 },
+		{ .id = 16, .kind = FK_TIMERFD, .flags = O_RDWR, .clock = 0,
+		  .tflags = 3, .value_ns = 5, .expires = 1700000000123456789ULL,
+		  .backlog = -1, .seals = 1 },
+		{ .id = 17, .kind = FK_FILE, .flags = O_RDONLY,
+		  .mode = S_IFREG | 0644, .path = "/srv/leased", .lease = 'r',
+		  .backlog = -1, .seals = 1 },
+		{ .id = 18, .kind = FK_CHR, .flags = O_RDWR, .ghost = true,
+		  .mode = S_IFCHR | 0666, .path = "/tmp/null", .rdev = 0x103,
+		  .times = "1000000000.000000005,1100000000.000000007",
+		  .fuid = 12, .fgid = 13, .backlog = -1, .seals = 1 },
 	};
 	struct crfs_file *back;
 	struct strbuf sb;

@@ -389,6 +389,9 @@ static void setup_events(struct st *s)
 		wl_die("event fds");
 }
 
+#define PTS_UID 4321
+#define PTS_GID 5	/* tty */
+
 static void setup_pty(struct st *s)
 {
 	s->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
@@ -397,6 +400,9 @@ static void setup_pty(struct st *s)
 	s->pts = open(ptsname(s->ptm), O_RDWR | O_NOCTTY | O_NONBLOCK);
 	if (s->pts < 0)
 		wl_die("open the pty slave");
+	/* given to a user, as a login program does */
+	if (fchown(s->pts, PTS_UID, PTS_GID) || fchmod(s->pts, 0620))
+		wl_die("chown the pty slave");
 	/* canonical with echo: a whole line and a partial one typed ahead,
 	 * echoed toward the master; then output the master has not read */
 	write_all(s->ptm, "in-line\npartial", 15);
@@ -411,6 +417,7 @@ static void check_pty(struct st *s)
 	char buf[256];
 	int m = wl_mark();
 	ssize_t n, got = 0;
+	struct stat st;
 	int i;
 
 	for (i = 0; i < 50 && got < (ssize_t)sizeof(buf); i++) {
@@ -430,6 +437,10 @@ static void check_pty(struct st *s)
 	n = read(s->pts, buf, sizeof(buf));
 	if (n != 8 || memcmp(buf, "partial\n", 8))
 		wl_fail("pty.partial_line", "read %zd '%.*s'", n, n > 0 ? (int)n : 0, buf);
+	if (fstat(s->pts, &st) || st.st_uid != PTS_UID || st.st_gid != PTS_GID ||
+	    (st.st_mode & 07777) != 0620)
+		wl_fail("pty.owner", "slave %u:%u mode %o, want %u:%u 620",
+			st.st_uid, st.st_gid, st.st_mode & 07777, PTS_UID, PTS_GID);
 	wl_verdict("pty", m);
 }
 

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ghosts: a deleted directory, FIFO or device node that a process holds
+ * open (or works in) is made again at its path, opened, and removed
+ * again, as CRIU does; directories missing above it are made for the
+ * while and removed too.  Deleted files get their owner and times back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "ghost.h"
+
+/* dir and the directories above it that are missing, made (0700) */
+int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
+{
+	char *p = strdup(dir), *s, c;
+	struct stat up = { 0 };
+	bool had_up = false;
+	int ret = 0;
+
+	if (!p)
+		return -ENOMEM;
+	/* from the top down: each missing one is made and noted */
+	for (s = p + 1; !ret; s++) {
+		if (*s && *s != '/')
+			continue;
+		c = *s;
+		*s = '\0';
+		if (g->n == GHOST_MAX_DIRS) {
+			ret = -ENAMETOOLONG;
+		} else if (!mkdir(p, 0700)) {
+			g->top[g->n] = had_up;
+			g->times[g->n][0] = up.st_atim;
+			g->times[g->n][1] = up.st_mtim;
+			g->made[g->n] = strdup(p);
+			if (g->made[g->n]) {
+				g->n++;
+			} else {
+				rmdir(p);
+				ret = -ENOMEM;
+			}
+			had_up = false;
+		} else if (errno != EEXIST) {
+			ret = -errno;
+		} else {
+			had_up = !stat(p, &up);
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return ret;
+}
+
+/*
+ * What ghost_mkdirs made, deepest first; the directories they were made
+ * in keep their times (not their ctime).
+ */
+void ghost_rmdirs(struct ghost_dirs *g)
+{
+	char *slash;
+
+	while (g->n) {
+		char *d = g->made[--g->n];
+
+		rmdir(d);
+		slash = strrchr(d, '/');
+		if (g->top[g->n] && slash) {
+			*slash = '\0';
+			utimensat(AT_FDCWD, slash == d ? "/" : d, g->times[g->n], 0);
+		}
+		free(d);
+	}
+}
+
+/* the directory part of path, in buf */
+static const char *parent_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || slash == path)
+		return "/";
+	snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return buf;
+}
+
+int ghost_mkparent(struct ghost_dirs *g, const char *path)
+{
+	char buf[4096];
+
+	return ghost_mkdirs(g, parent_of(path, buf, sizeof(buf)));
+}
+
+/* "ASEC.NSEC,MSEC.NSEC" */
+static int parse_times(const char *s, struct timespec ts[2])
+{
+	long long as, an, ms, mn;
+
+	if (sscanf(s, "%lld.%lld,%lld.%lld", &as, &an, &ms, &mn) != 4)
+		return -EINVAL;
+	ts[0] = (struct timespec){ as, an };
+	ts[1] = (struct timespec){ ms, mn };
+	return 0;
+}
+
+/* atime and mtime (f->times), by path when given, else on fd */
+static int times(int fd, const char *path, const struct crfs_file *f)
+{
+	struct timespec ts[2];
+	int ret;
+
+	if (!f->times)
+		return 0;
+	if (parse_times(f->times, ts))
+		return -EINVAL;
+	ret = path ? utimensat(AT_FDCWD, path, ts, 0) : futimens(fd, ts);
+	return ret ? -errno : 0;
+}
+
+/*
+ * Owner, permissions, then times (the others would change them).  By
+ * path when given: an O_PATH descriptor can do none of it.
+ */
+static int attrs(int fd, const char *path, const struct crfs_file *f)
+{
+	int ret;
+
+	if (path)
+		ret = chown(path, f->fuid, f->fgid) ?: chmod(path, f->mode & 07777);
+	else
+		ret = fchown(fd, f->fuid, f->fgid) ?: fchmod(fd, f->mode & 07777);
+	if (ret)
+		return -errno;
+	return times(fd, path, f);
+}
+
+int ghost_attrs(int fd, const struct crfs_file *f)
+{
+	return attrs(fd, NULL, f);
+}
+
+int ghost_times(int fd, const struct crfs_file *f)
+{
+	return times(fd, NULL, f);
+}
+
+/* the node at path again, or beside it if something else is there now */
+static int make_node(const struct crfs_file *f, char *path, size_t len)
+{
+	int ret, i;
+
+	snprintf(path, len, "%s", f->path);
+	for (i = 0; i < 100; i++) {
+		if (S_ISDIR(f->mode))
+			ret = mkdir(path, 0700);
+		else
+			ret = mknod(path, (f->mode & S_IFMT) | 0600,
+				    S_ISCHR(f->mode) ? f->rdev : 0);
+		if (!ret)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+		snprintf(path, len, "%s.crfs-ghost-%u.%d", f->path, f->id, i);
+	}
+	return -EEXIST;
+}
+
+int ghost_open(const struct crfs_file *f, int flags)
+{
+	char path[4096], pbuf[4096];
+	const char *parent = parent_of(f->path, pbuf, sizeof(pbuf));
+	struct ghost_dirs g = { 0 };
+	int fd = -1, ret;
+	struct stat pst;
+	bool made, had_parent = !stat(parent, &pst);
+
+	ret = ghost_mkparent(&g, f->path);
+	ret = ret ?: make_node(f, path, sizeof(path));
+	made = !ret;
+	ret = ret ?: attrs(-1, path, f);
+	if (!ret) {
+		fd = open(path, flags);
+		ret = fd < 0 ? -errno : 0;
+	}
+	if (made) {
+		if (S_ISDIR(f->mode))
+			rmdir(path);
+		else
+			unlink(path);
+	}
+	ghost_rmdirs(&g);
+	/* a directory that was there keeps its times (not its ctime) */
+	if (had_parent)
+		utimensat(AT_FDCWD, parent,
+			  (struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0);
+	if (ret && fd >= 0)
+		close(fd);
+	return ret ?: fd;
+}
+
+/* " (deleted)" at the end of a path /proc showed */
+bool ghost_path(const char *path, char *buf, size_t len)
+{
+	size_t n = strlen(path);
+
+	if (n <= 10 || strcmp(path + n - 10, " (deleted)"))
+		return false;
+	snprintf(buf, len, "%.*s", (int)(n - 10), path);
+	return true;
+}
+
+/* a deleted one's path must be free to make it there for a while */
+static int ghost_free(bool ghost, const char *path)
+{
+	struct stat st;
+
+	return ghost && !lstat(path, &st) ? -EEXIST : 0;
+}
+
+/*
+ * Make what is missing of the deleted ones (gr, gc) of cwd and root, open
+ * both, remove what was made.  One not deleted must be there.
+ */
+static int open_dirs(const char *cwd, bool gc, const char *root, bool gr,
+		     int *cfd, int *rfd)
+{
+	struct ghost_dirs g = { 0 };
+	int ret;
+
+	ret = gr ? ghost_mkdirs(&g, root) : 0;
+	ret = ret ?: gc ? ghost_mkdirs(&g, cwd) : 0;
+	if (!ret) {
+		*rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		*cfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		ret = *rfd < 0 || *cfd < 0 ? -errno : 0;
+	}
+	ghost_rmdirs(&g);
+	return ret;
+}
+
+/*
+ * The working directory and root again.  Deleted ones are made (with what
+ * is missing above them: a deleted cwd may be below a deleted root, which
+ * must be the same directory), opened, removed, then entered through the
+ * descriptors.  Processes restore in parallel and may share them: the
+ * making and removing is done under a lock on lock_path (the image).
+ */
+int ghost_enter(const char *cwd, const char *root, const char *lock_path,
+		int *root_fd)
+{
+	char c[4096], r[4096];
+	bool gc = ghost_path(cwd, c, sizeof(c)), gr = ghost_path(root, r, sizeof(r));
+	int lock, cfd = -1, rfd = -1, ret;
+
+	*root_fd = -1;
+	if (!gc && !gr) {
+		if (chdir(cwd))
+			return -errno;
+		if (strcmp(root, "/"))
+			*root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return *root_fd < 0 && strcmp(root, "/") ? -errno : 0;
+	}
+	if (!gc)
+		snprintf(c, sizeof(c), "%s", cwd);
+	if (!gr)
+		snprintf(r, sizeof(r), "%s", root);
+	lock = open(lock_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX)) {
+		ret = -errno;
+		goto out;
+	}
+	ret = ghost_free(gr, r) ?: ghost_free(gc && strcmp(c, r), c);
+	ret = ret ?: open_dirs(c, gc, r, gr, &cfd, &rfd);
+	if (!ret && fchdir(cfd))
+		ret = -errno;
+	if (!ret && strcmp(r, "/")) {
+		*root_fd = rfd;
+		rfd = -1;
+	}
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (rfd >= 0)
+		close(rfd);
+	if (lock >= 0)
+		close(lock);	/* and the lock with it */
+	return ret;
+}
+
+/* chroot() into the directory fd holds (O_PATH), through /proc */
+int ghost_chroot(int fd)
+{
+	char self[64];
+	int ret;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	ret = chroot(self) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * An unlinked file made with O_TMPFILE has the name "#INO" in /proc: to
+ * show its own name again, it is linked there, opened, and unlinked.  If
+ * something took the name since, through /proc as it is.  The directory
+ * keeps its times.
+ */
+int ghost_open_named(int tmp, const char *path, int flags)
+{
+	char self[64], pbuf[4096];
+	const char *parent = parent_of(path, pbuf, sizeof(pbuf));
+	struct stat pst;
+	int fd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
+	if (stat(parent, &pst) ||
+	    linkat(tmp, "", AT_FDCWD, path, AT_EMPTY_PATH))
+		return open(self, flags);
+	fd = open(path, flags);
+	unlink(path);
+	utimensat(AT_FDCWD, parent,
+		  (struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0);
+	return fd;
+}

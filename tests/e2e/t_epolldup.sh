@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_epolldup: epoll interests on descriptors duplicated, closed, reused
+# or overwritten since they were added.  Frozen and thawed, then
+# checkpointed, killed and restored; each time every interest must report
+# with its data, and MOD/DEL work on those under live numbers.
+. "$(dirname "$0")/lib.sh"
+
+crfs_mount
+for mode in thaw restore; do
+	log=$T_DIR/epolldup-$mode.log
+	start_workload "$log" "$CRFS_TESTS/wl_epolldup"
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+	checkpoint "ed$mode" "$pid" "$T_DIR/ckpt-$mode"
+	if [ "$mode" = thaw ]; then
+		cr_thaw "ed$mode"
+		kill -USR1 "$pid" || fail "cannot signal $pid"
+		expect_pass "$log" "$pid" 20
+		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ed$mode" || fail "rmdir ed$mode"
+		continue
+	fi
+	kill_and_reap "ed$mode" "$pid"
+	restore_bg "$T_DIR/ckpt-$mode" "$pid"
+	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+	expect_pass "$log" "$RESTORE_PID" 20
+done
+pass
