@@ -49,5 +49,5 @@ for how in thaw restore; do
 	kill -USR1 "$root" || fail "cannot signal restored root $root"
 	expect_pass "$log" "$RESTORE_PID" 30
 done
-note "$(grep -h '^# Pss' "$T_DIR"/cow-*.log | tr '\n' ' ')"
+note "$(grep -h '^# Pss_Anon' "$T_DIR"/cow-*.log | tr '\n' ' ')"
 pass
