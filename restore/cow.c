@@ -40,10 +40,12 @@ struct cow_list {
 
 static struct cow_list ours;	/* what our children inherit */
 
-/* while one process prepares: the pages files it reads */
+/* while one process prepares: its children, the pages files it reads */
 struct cow_ctx {
 	struct image *img;
 	int err_fd;
+	size_t *kids;
+	size_t nkids;
 	pid_t *src;
 	int *fd;
 	size_t nsrc;
@@ -133,16 +135,28 @@ static bool shares_range(const struct proc_image *p,
 	return false;
 }
 
-static bool child_shares(const struct image *img, int idx,
+static bool child_shares(const struct cow_ctx *c, int idx,
 			 const struct crfs_vma *v)
 {
 	size_t i;
 
-	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx &&
-		    shares_range(&img->procs[idx], &img->procs[i], v))
+	for (i = 0; i < c->nkids; i++)
+		if (shares_range(&c->img->procs[idx],
+				 &c->img->procs[c->kids[i]], v))
 			return true;
 	return false;
+}
+
+static void list_kids(struct cow_ctx *c, int idx)
+{
+	size_t i;
+
+	c->kids = calloc(c->img->nprocs, sizeof(*c->kids));
+	if (!c->kids)
+		child_fail(c->err_fd, "copy-on-write memory: out of memory");
+	for (i = 0; i < c->img->nprocs; i++)
+		if (c->img->procs[i].parent == idx)
+			c->kids[c->nkids++] = i;
 }
 
 static int src_fd(struct cow_ctx *c, pid_t src)
@@ -283,7 +297,7 @@ static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 	void *m;
 
 	if (!cow_kind(v) || (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK)) ||
-	    !child_shares(c->img, idx, v))
+	    !child_shares(c, idx, v))
 		return;
 	if (v->flags & VMA_F_NORESERVE)
 		flags |= MAP_NORESERVE;
@@ -328,7 +342,7 @@ void cow_prepare(struct image *img, int idx, int err_fd)
 {
 	struct proc_image *p = &img->procs[idx];
 	struct cow_list inh = ours;
-	struct cow_ctx c = { img, err_fd, NULL, NULL, 0 };
+	struct cow_ctx c = { .img = img, .err_fd = err_fd };
 	size_t i, nkept;
 
 	ours = (struct cow_list){ NULL, 0 };
@@ -336,7 +350,8 @@ void cow_prepare(struct image *img, int idx, int err_fd)
 		take_inherited(&c, idx, &inh.r[i]);
 	free(inh.r);
 	nkept = ours.n;
-	for (i = 0; !p->attr.zombie && i < p->nvmas; i++) {
+	list_kids(&c, idx);
+	for (i = 0; c.nkids && !p->attr.zombie && i < p->nvmas; i++) {
 		struct cow_list kept = { ours.r, nkept };
 
 		if (!holds(&kept, p->vmas[i].start, p->vmas[i].end))
@@ -345,6 +360,7 @@ void cow_prepare(struct image *img, int idx, int err_fd)
 	qsort(ours.r, ours.n, sizeof(*ours.r), cmp_range);
 	for (i = 0; i < c.nsrc; i++)
 		close(c.fd[i]);
+	free(c.kids);
 	free(c.src);
 	free(c.fd);
 }
