@@ -51,12 +51,27 @@ struct cow_ctx {
 	size_t nsrc;
 };
 
-/* private anonymous memory a fork hands down as it is */
+/*
+ * Private memory a fork hands down as it is: anonymous, or a private
+ * mapping of a file, whose written pages are anonymous copies (the data
+ * of every library).
+ */
 static bool cow_kind(const struct crfs_vma *v)
 {
-	return (v->kind == VMA_ANON || v->kind == VMA_HEAP) &&
+	return (v->kind == VMA_ANON || v->kind == VMA_HEAP ||
+		v->kind == VMA_FILE) &&
 	       !(v->flags & (VMA_F_SHARED | VMA_F_GROWSDOWN | VMA_F_HUGETLB |
 			     VMA_F_PAGES_ELSEWHERE));
+}
+
+/* would a fork of a's process have b, as it is? */
+static bool same_mapping(const struct crfs_vma *a, const struct crfs_vma *b)
+{
+	if (!cow_kind(a) || !cow_kind(b) || a->kind != b->kind ||
+	    (a->flags & VMA_F_NORESERVE) != (b->flags & VMA_F_NORESERVE))
+		return false;
+	return a->kind != VMA_FILE ||
+	       (a->pgoff == b->pgoff && !strcmp(a->path, b->path));
 }
 
 static const struct crfs_vma *vma_exact(const struct proc_image *p,
@@ -117,10 +132,11 @@ static bool same_copy(const struct crfs_page_run *a,
 static bool shares_range(const struct proc_image *p,
 			 const struct proc_image *c, const struct crfs_vma *v)
 {
+	const struct crfs_vma *cv = vma_exact(c, v->start, v->end);
 	size_t i;
 	uint64_t a;
 
-	if (c->attr.zombie || !vma_exact(c, v->start, v->end))
+	if (c->attr.zombie || !cv || !same_mapping(v, cv))
 		return false;
 	for (i = first_run(c, v->start);
 	     i < c->nruns && c->runs[i].addr < v->end; i++) {
@@ -225,7 +241,10 @@ static void write_own(struct cow_ctx *c, const struct proc_image *p,
 	}
 }
 
-/* the parent's pages in v that we do not have must read as zero */
+/*
+ * The parent's pages in v that we do not have must read as zero, or in a
+ * file mapping as the file: dropping our copy does both.
+ */
 static void drop_absent(struct cow_ctx *c, const struct proc_image *p,
 			const struct proc_image *q, const struct crfs_vma *v)
 {
@@ -261,8 +280,8 @@ static void add_range(struct cow_ctx *c, struct cow_list *l,
 
 /*
  * An inherited range is ours to keep if we map exactly it, as the parent
- * did (MAP_NORESERVE is the mmap's); otherwise it goes now, before it is
- * in the way of ours.
+ * did (the same file and offset; MAP_NORESERVE is the mmap's); otherwise
+ * it goes now, before it is in the way of ours.
  */
 static void take_inherited(struct cow_ctx *c, int idx,
 			   const struct rst_range *r)
@@ -273,8 +292,7 @@ static void take_inherited(struct cow_ctx *c, int idx,
 	const struct crfs_vma *v = vma_exact(p, r->start, r->end);
 	const struct crfs_vma *qv = q ? vma_exact(q, r->start, r->end) : NULL;
 
-	if (!v || !qv || !cow_kind(v) ||
-	    (v->flags & VMA_F_NORESERVE) != (qv->flags & VMA_F_NORESERVE)) {
+	if (!v || !qv || !same_mapping(qv, v)) {
 		if (munmap((void *)r->start, r->end - r->start))
 			child_fail(c->err_fd, "copy-on-write memory: munmap 0x%lx: %m",
 				   r->start);
@@ -293,7 +311,7 @@ static void take_inherited(struct cow_ctx *c, int idx,
 static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 {
 	const struct proc_image *p = &c->img->procs[idx];
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	int flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd = -1;
 	void *m;
 
 	if (!cow_kind(v) || (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK)) ||
@@ -301,8 +319,14 @@ static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 		return;
 	if (v->flags & VMA_F_NORESERVE)
 		flags |= MAP_NORESERVE;
+	if (v->kind != VMA_FILE)
+		flags |= MAP_ANONYMOUS;
+	else if ((fd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0)
+		child_fail(c->err_fd, "copy-on-write memory: %s: %m", v->path);
 	m = mmap((void *)v->start, v->end - v->start, PROT_READ | PROT_WRITE,
-		 flags, -1, 0);
+		 flags, fd, fd < 0 ? 0 : v->pgoff);
+	if (fd >= 0)
+		close(fd);
 	if (m == MAP_FAILED && errno == EEXIST)
 		return;
 	if (m == MAP_FAILED)
