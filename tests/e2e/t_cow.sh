@@ -13,7 +13,7 @@
 crfs_mount
 for how in thaw restore; do
 	log=$T_DIR/cow-$how.log
-	start_workload "$log" "$CRFS_TESTS/wl_cow"
+	start_workload "$log" "$CRFS_TESTS/wl_cow" "$T_DIR"
 	sub=$WL_PID
 	wait_root "$log" "$sub"
 	root=$ROOT_PID

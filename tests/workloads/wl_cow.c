@@ -7,23 +7,25 @@
  * (wl_under_subreaper); the tree's root R prints "READY ROOT=<pid>".
  *
  * R fills a 32 MiB private anonymous region, page i with pattern (0, i),
- * then forks C1, C2 and C3; C3 forks G.  After the forks:
- *	R	rewrites pages [4096, 5120) with its own pattern
- *	C1	rewrites pages [1024, 2048)
- *	C2	drops pages [2048, 2560) with MADV_DONTNEED (they read zero)
- *		and rewrites pages [3072, 3200)
+ * and writes the first half of a 64-page private mapping of a file
+ * (DIR/cow-file, default /tmp), then forks C1, C2 and C3; C3 forks G.
+ * After the forks, pages of the anonymous region / of the file mapping:
+ *	R	rewrites [4096, 5120) / [24, 28) with its own pattern
+ *	C1	rewrites [1024, 2048) / [8, 16)
+ *	C2	drops [2048, 2560) with MADV_DONTNEED (they read zero) and
+ *		rewrites [3072, 3200) / drops [16, 24) (the file's again)
  *	C3	writes nothing
- *	G	rewrites pages [5120, 5200) (its parent C3 never did)
+ *	G	rewrites [5120, 5200) / [28, 30) (its parent C3 never did)
  * Before READY, R sums the anonymous Pss of the tree (smaps_rollup).
  *
  * On SIGUSR1 (R tells the others through a MAP_SHARED page), each process
- * checks every byte of the region against the patterns it must hold.  R
- * then reads the page frames of the region from /proc/PID/pagemap of each
- * process (root only: others read PFN 0) and checks that a page neither
- * side wrote since the fork is the same frame in R and in the other
- * process, and that a written or dropped one is not; and that the tree's
- * Pss is at most 1.25 times (+ 4 MiB) what it was before.  Without
- * sharing, it would be about 5 x 32 MiB.
+ * checks every byte of both areas against the patterns it must hold.  R
+ * then reads the page frames from /proc/PID/pagemap of each process (root
+ * only: others read PFN 0) and checks that a page written before the fork
+ * that neither side changed since is the same frame in R and in the other
+ * process, and that a changed one is not; and that the tree's Pss_Anon is
+ * at most 1.25 times (+ 4 MiB) what it was before.  Without sharing, it
+ * would be about 5 x 32 MiB.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -36,21 +38,43 @@
 
 #define PAGE		4096ul
 #define NPAGES		8192ul		/* 32 MiB */
-#define REGION		(NPAGES * PAGE)
+#define FPAGES		64ul		/* the file mapping */
 
 enum { R, C1, C2, C3, G, NPROC };
 static const char *const names[NPROC] = { "R", "C1", "C2", "C3", "G" };
 
-/* what each process did to the region after the fork */
-static const struct span {
+/* what a process did to an area after the fork */
+struct span {
 	unsigned long from, to;
 	bool drop;		/* MADV_DONTNEED, else rewritten */
-} spans[NPROC][2] = {
-	[R] = { { 4096, 5120, false } },
-	[C1] = { { 1024, 2048, false } },
-	[C2] = { { 2048, 2560, true }, { 3072, 3200, false } },
-	[G] = { { 5120, 5200, false } },
 };
+
+/*
+ * The areas: pages [0, written) hold the pre-fork pattern (in the file
+ * mapping: copied on write over the file); the rest of a file mapping is
+ * the file's.
+ */
+static struct area {
+	const char *name;
+	bool file;
+	unsigned long npages, written;
+	struct span spans[NPROC][2];
+	char *base;
+} areas[] = {
+	{ "anon", false, NPAGES, NPAGES, {
+		[R] = { { 4096, 5120, false } },
+		[C1] = { { 1024, 2048, false } },
+		[C2] = { { 2048, 2560, true }, { 3072, 3200, false } },
+		[G] = { { 5120, 5200, false } },
+	}, NULL },
+	{ "file", true, FPAGES, FPAGES / 2, {
+		[R] = { { 24, 28, false } },
+		[C1] = { { 8, 16, false } },
+		[C2] = { { 16, 24, true } },	/* back to the file's */
+		[G] = { { 28, 30, false } },
+	}, NULL },
+};
+#define NAREAS (sizeof(areas) / sizeof(areas[0]))
 
 struct shared {
 	atomic_int ready, go, done, quit;
@@ -59,7 +83,6 @@ struct shared {
 };
 
 static struct shared *sh;
-static char *region;
 static volatile sig_atomic_t usr1;
 
 static void on_usr1(int sig)
@@ -68,39 +91,48 @@ static void on_usr1(int sig)
 	usr1 = 1;
 }
 
-static uint64_t seed(int who, unsigned long page)
+/* the patterns: who 0 before the fork, 1 + process after, 15 the file */
+static uint64_t seed(const struct area *a, int who, unsigned long page)
 {
-	return (uint64_t)who << 32 | page;
+	return (uint64_t)((a - areas) * 16 + who) << 32 | page;
 }
 
-/* the span of process who holding page i, or NULL: the pre-fork pattern */
-static const struct span *span_of(int who, unsigned long i)
+/* the span of process who holding page i, or NULL */
+static const struct span *span_of(const struct area *a, int who,
+				  unsigned long i)
 {
 	int k;
 
 	for (k = 0; k < 2; k++)
-		if (spans[who][k].to && i >= spans[who][k].from &&
-		    i < spans[who][k].to)
-			return &spans[who][k];
+		if (a->spans[who][k].to && i >= a->spans[who][k].from &&
+		    i < a->spans[who][k].to)
+			return &a->spans[who][k];
 	return NULL;
 }
 
 static void change(int who)
 {
 	unsigned long i;
+	size_t n;
 	int k;
 
-	for (k = 0; k < 2 && spans[who][k].to; k++) {
-		const struct span *s = &spans[who][k];
+	for (n = 0; n < NAREAS; n++) {
+		struct area *a = &areas[n];
 
-		if (s->drop) {
-			if (madvise(region + s->from * PAGE,
-				    (s->to - s->from) * PAGE, MADV_DONTNEED))
-				wl_die("madvise");
-			continue;
+		for (k = 0; k < 2 && a->spans[who][k].to; k++) {
+			const struct span *s = &a->spans[who][k];
+
+			if (s->drop) {
+				if (madvise(a->base + s->from * PAGE,
+					    (s->to - s->from) * PAGE,
+					    MADV_DONTNEED))
+					wl_die("madvise");
+				continue;
+			}
+			for (i = s->from; i < s->to; i++)
+				wl_fill(a->base + i * PAGE, PAGE,
+					seed(a, who + 1, i));
 		}
-		for (i = s->from; i < s->to; i++)
-			wl_fill(region + i * PAGE, PAGE, seed(who + 1, i));
 	}
 }
 
@@ -115,31 +147,53 @@ static bool zero_page(const char *p)
 }
 
 /* 0, or 1 with sh->msg[who] saying where */
-static int check_region(int who)
+static int check_area(const struct area *a, int who)
 {
 	const struct span *s;
+	const char *what;
 	unsigned long i;
+	uint64_t want;
 	size_t off;
 
-	for (i = 0; i < NPAGES; i++) {
-		const char *p = region + i * PAGE;
+	for (i = 0; i < a->npages; i++) {
+		const char *p = a->base + i * PAGE;
 
-		s = span_of(who, i);
-		if (s && s->drop) {
+		s = span_of(a, who, i);
+		if (s && s->drop && !a->file) {
 			if (zero_page(p))
 				continue;
 			snprintf(sh->msg[who], sizeof(sh->msg[who]),
-				 "dropped page %lu is not zero", i);
+				 "%s: dropped page %lu is not zero", a->name, i);
 			return 1;
 		}
-		off = wl_check(p, PAGE, s ? seed(who + 1, i) : seed(0, i));
+		if (s && !s->drop) {
+			want = seed(a, who + 1, i);
+			what = "rewritten";
+		} else if (!s && i < a->written) {
+			want = seed(a, 0, i);
+			what = "pre-fork";
+		} else {
+			want = seed(a, 15, i);
+			what = "the file's";
+		}
+		off = wl_check(p, PAGE, want);
 		if (off == (size_t)-1)
 			continue;
 		snprintf(sh->msg[who], sizeof(sh->msg[who]),
-			 "page %lu (%s) differs at byte %zu", i,
-			 s ? "rewritten" : "pre-fork", off);
+			 "%s: page %lu (%s) differs at byte %zu", a->name, i,
+			 what, off);
 		return 1;
 	}
+	return 0;
+}
+
+static int check_region(int who)
+{
+	size_t n;
+
+	for (n = 0; n < NAREAS; n++)
+		if (check_area(&areas[n], who))
+			return 1;
 	return 0;
 }
 
@@ -225,8 +279,8 @@ static long tree_pss(const char *key)
 	return sum;
 }
 
-/* the frames of the region in pid; 0 for a page not present */
-static int frames(pid_t pid, uint64_t *pfn)
+/* the frames of an area in pid; 0 for a page not present */
+static int frames(const struct area *a, pid_t pid, uint64_t *pfn)
 {
 	char path[64];
 	unsigned long i;
@@ -237,31 +291,35 @@ static int frames(pid_t pid, uint64_t *pfn)
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	n = pread(fd, pfn, NPAGES * 8, (uintptr_t)region / PAGE * 8);
+	n = pread(fd, pfn, a->npages * 8, (uintptr_t)a->base / PAGE * 8);
 	close(fd);
-	if (n != (ssize_t)(NPAGES * 8))
+	if (n != (ssize_t)(a->npages * 8))
 		return -1;
-	for (i = 0; i < NPAGES; i++)
+	for (i = 0; i < a->npages; i++)
 		pfn[i] = pfn[i] >> 63 ? pfn[i] & ((1ull << 55) - 1) : 0;
 	return 0;
 }
 
-/* R's frames against who's: shared where neither changed the page */
-static void check_frames(int who, const uint64_t *mine, uint64_t *theirs)
+/*
+ * R's frames against who's, for the pages written before the fork: shared
+ * where neither changed the page since (G's came through C3, which
+ * changed none), apart where one did
+ */
+static void check_frames(const struct area *a, int who, uint64_t *mine,
+			 uint64_t *theirs)
 {
 	unsigned long i, shared = 0, apart = 0;
 	char name[32];
 	int mark = wl_mark();
 	bool changed;
 
-	snprintf(name, sizeof(name), "frames.%s", names[who]);
-	if (frames(sh->pid[who], theirs)) {
-		wl_fail(name, "cannot read /proc/%d/pagemap", sh->pid[who]);
+	snprintf(name, sizeof(name), "frames.%s.%s", a->name, names[who]);
+	if (frames(a, getpid(), mine) || frames(a, sh->pid[who], theirs)) {
+		wl_fail(name, "cannot read the pagemap of R or %s", names[who]);
 		return;
 	}
-	for (i = 0; i < NPAGES; i++) {
-		/* G's pages came through C3, which changed none */
-		changed = span_of(R, i) || span_of(who, i);
+	for (i = 0; i < a->written; i++) {
+		changed = span_of(a, R, i) || span_of(a, who, i);
 		if (!changed && (!mine[i] || mine[i] != theirs[i])) {
 			wl_fail(name, "page %lu: frame %#lx in R, %#lx in %s: not shared",
 				i, (unsigned long)mine[i],
@@ -275,8 +333,8 @@ static void check_frames(int who, const uint64_t *mine, uint64_t *theirs)
 		}
 		changed ? apart++ : shared++;
 	}
-	printf("# %s: %lu pages shared with R, %lu apart\n", names[who], shared,
-	       apart);
+	printf("# %s: %s has %lu pages shared with R, %lu apart\n", a->name,
+	       names[who], shared, apart);
 	wl_verdict(name, mark);
 }
 
@@ -284,6 +342,7 @@ static void check_all(long pss_before)
 {
 	uint64_t *mine = malloc(NPAGES * 8), *theirs = malloc(NPAGES * 8);
 	long pss_after;
+	size_t n;
 	int k;
 
 	if (!mine || !theirs)
@@ -302,11 +361,9 @@ static void check_all(long pss_before)
 		else
 			wl_pass(name);
 	}
-	if (frames(getpid(), mine))
-		wl_fail("frames", "cannot read /proc/self/pagemap");
-	else
+	for (n = 0; n < NAREAS; n++)
 		for (k = C1; k < NPROC; k++)
-			check_frames(k, mine, theirs);
+			check_frames(&areas[n], k, mine, theirs);
 	pss_after = tree_pss("Pss_Anon");
 	printf("# Pss_Anon of the tree: %ld kB before, %ld kB now (Pss %ld kB)\n",
 	       pss_before, pss_after, tree_pss("Pss"));
@@ -318,6 +375,40 @@ static void check_all(long pss_before)
 	free(mine);
 	free(theirs);
 }
+
+/* the file behind areas[1], then both areas with their pre-fork contents */
+static void set_up(const char *dir)
+{
+	struct area *an = &areas[0], *f = &areas[1];
+	char path[4096];
+	unsigned long i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cow-file", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		wl_die("create %s", path);
+	for (i = 0; i < f->npages; i++) {
+		char buf[PAGE];
+
+		wl_fill(buf, PAGE, seed(f, 15, i));
+		if (pwrite(fd, buf, PAGE, i * PAGE) != (ssize_t)PAGE)
+			wl_die("write %s", path);
+	}
+	f->base = mmap(NULL, f->npages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, fd, 0);
+	close(fd);
+	an->base = mmap(NULL, an->npages * PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (f->base == MAP_FAILED || an->base == MAP_FAILED)
+		wl_die("mmap");
+	for (i = 0; i < an->npages; i++)
+		wl_fill(an->base + i * PAGE, PAGE, seed(an, 0, i));
+	for (i = 0; i < f->written; i++)
+		wl_fill(f->base + i * PAGE, PAGE, seed(f, 0, i));
+}
+
+static const char *dir = "/tmp";
 
 static int root(void)
 {
@@ -334,12 +425,9 @@ static int root(void)
 		wl_die("sigaction");
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	region = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED || region == MAP_FAILED)
+	if (sh == MAP_FAILED)
 		wl_die("mmap");
-	for (k = 0; k < (int)NPAGES; k++)
-		wl_fill(region + k * PAGE, PAGE, seed(0, k));
+	set_up(dir);
 	sh->pid[R] = getpid();
 	spawn(C1);
 	spawn(C2);
@@ -362,7 +450,9 @@ static int root(void)
 	return wl_done();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		dir = argv[1];
 	return wl_under_subreaper(root);
 }
