@@ -96,4 +96,13 @@ int stop_settle(pid_t pid, const struct proc_image *p, pid_t parent,
 int restore_sched(pid_t tid, const struct crfs_thread *th, char *err,
 		  size_t errlen);
 
+/* cow.c: in the child, before it forks its children: the private memory
+ * it shares with them (and kept from its parent), mapped and filled; the
+ * restorer keeps those ranges (sorted) */
+struct rst_range;
+void cow_prepare(struct image *img, int idx, int err_fd);
+size_t cow_count(void);
+const struct rst_range *cow_ranges(void);
+bool cow_holds(uint64_t start, uint64_t end);
+
 #endif

@@ -109,6 +109,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
 	n += thread_creds_size(p);
 
 	n += ALIGN(sizeof(struct restore_args), 16);
+	n += ALIGN((RST_MAX_KEEP + cow_count()) * sizeof(struct rst_range), 16);
 	n += ALIGN(p->nvmas * sizeof(struct rst_vma), 16);
 	n += ALIGN(p->nruns * sizeof(struct rst_run), 16);
 	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
@@ -154,9 +155,11 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->prot = v->prot;
 		d->flags = v->flags;
 		d->fd = h->vma_fd[i];
-		d->has_pages = 0;
-		if (v->kind == VMA_SHMEM) {
-			/* its object was filled before the tree was forked */
+		d->kept = cow_holds(v->start, v->end);
+		d->has_pages = d->kept;	/* mapped writable: mprotect it */
+		if (v->kind == VMA_SHMEM || d->kept) {
+			/* its object was filled before the tree was forked;
+			 * a kept range before our children were */
 			while (r < p->nruns && p->runs[r].addr < v->end)
 				r++;
 			continue;
@@ -361,6 +364,9 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 		child_fail(h->err_fd, "no room for the restorer in the saved address layout");
 	memcpy(take(&ar, blob), restorer_blob, blob);
 	a = take(&ar, sizeof(*a));
+	a->keep = take(&ar, (RST_MAX_KEEP + cow_count()) * sizeof(*a->keep));
+	memcpy(a->keep, cow_ranges(), cow_count() * sizeof(*a->keep));
+	a->nkeep = cow_count();
 	fill_mem(a, &ar, p, h);
 	fill_mm(a, &ar, p, h);
 	fill_task(a, &ar, p, h);

@@ -439,6 +439,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	restore_session(img, p, err_fd);
 	claim_ctty(img, p, err_fd);
 	fs_share_prepare(img, idx, err_fd);
+	cow_prepare(img, idx, err_fd);
 	fork_children(img, idx, err_fd, false);
 	if (p->attr.zombie)
 		become_zombie(p);

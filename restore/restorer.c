@@ -162,6 +162,8 @@ static void map_vma(struct restore_args *a, const struct rst_vma *v)
 {
 	int flags = MAP_FIXED, prot = v->prot;
 
+	if (v->kept)
+		return;
 	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
 	if (v->fd < 0)
 		flags |= MAP_ANONYMOUS;

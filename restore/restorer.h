@@ -13,6 +13,7 @@
 /* offset of "syscall; int3" in the blob, for the final munmap */
 #define RST_GADGET_OFF 16
 #define RST_STACK_SIZE (64 * 1024)
+/* keep ranges of the restorer's own, besides the memory of cow.c */
 #define RST_MAX_KEEP 8
 
 struct rst_vma {
@@ -21,6 +22,8 @@ struct rst_vma {
 	uint32_t flags;		/* VMA_F_* */
 	int32_t fd;		/* -1: anonymous */
 	uint32_t has_pages;
+	/* mapped and filled before the fork (cow.c): left in place */
+	uint32_t kept;
 };
 
 struct rst_run {
@@ -102,7 +105,7 @@ struct rst_timer {
 };
 
 struct restore_args {
-	struct rst_range keep[RST_MAX_KEEP];	/* sorted; not unmapped */
+	struct rst_range *keep;	/* sorted; not unmapped */
 	uint32_t nkeep;
 	struct rst_range move_from[4], move_to[4];	/* vDSO and vvar */
 	uint32_t nmoves;

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copy-on-write sharing between a parent and its children, made again.
+ * A child's pages that were still shared with its parent at checkpoint
+ * (pages.idx: the run points at the same stored copy as the parent's
+ * page) should be one page frame again after restore, or a prefork server
+ * with N workers comes back using N times the memory.
+ *
+ * So, before a process forks its children, it maps each of its private
+ * anonymous mappings that a child maps with the same bounds and shares
+ * pages of at its saved address, and fills it with its own contents: the
+ * children inherit those very pages.  A child keeps such a mapping when it
+ * has one with the same bounds, rewrites only the pages it does not share
+ * with its parent and drops those it does not have (they read as zero);
+ * it does that before it forks its own children, so sharing goes down
+ * any number of generations.  The restorer leaves these mappings where
+ * they are and only sets their protection and flags.
+ *
+ * The ranges a process holds so are a global: its children inherit them
+ * with the fork (as share_fs.c hands down its counter).  So do helpers
+ * forked on the way (session and group leaders), whose members are the
+ * process's children in the image.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "restore.h"
+#include "restorer.h"
+
+#define PAGE 4096UL
+
+struct cow_list {
+	struct rst_range *r;
+	size_t n;
+};
+
+static struct cow_list ours;	/* what our children inherit */
+
+/* while one process prepares: its children, the pages files it reads */
+struct cow_ctx {
+	struct image *img;
+	int err_fd;
+	size_t *kids;
+	size_t nkids;
+	pid_t *src;
+	int *fd;
+	size_t nsrc;
+};
+
+/*
+ * Private memory a fork hands down as it is: anonymous, or a private
+ * mapping of a file, whose written pages are anonymous copies (the data
+ * of every library).
+ */
+static bool cow_kind(const struct crfs_vma *v)
+{
+	return (v->kind == VMA_ANON || v->kind == VMA_HEAP ||
+		v->kind == VMA_FILE) &&
+	       !(v->flags & (VMA_F_SHARED | VMA_F_GROWSDOWN | VMA_F_HUGETLB |
+			     VMA_F_PAGES_ELSEWHERE));
+}
+
+/* would a fork of a's process have b, as it is? */
+static bool same_mapping(const struct crfs_vma *a, const struct crfs_vma *b)
+{
+	if (!cow_kind(a) || !cow_kind(b) || a->kind != b->kind ||
+	    (a->flags & VMA_F_NORESERVE) != (b->flags & VMA_F_NORESERVE))
+		return false;
+	return a->kind != VMA_FILE ||
+	       (a->pgoff == b->pgoff && !strcmp(a->path, b->path));
+}
+
+static const struct crfs_vma *vma_exact(const struct proc_image *p,
+					uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = p->nvmas;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->vmas[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nvmas && p->vmas[lo].start == start &&
+	    p->vmas[lo].end == end)
+		return &p->vmas[lo];
+	return NULL;
+}
+
+/* index of the first run that ends above addr */
+static size_t first_run(const struct proc_image *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nruns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct crfs_page_run *r = &p->runs[mid];
+
+		if (r->addr + r->npages * PAGE <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct crfs_page_run *run_at(const struct proc_image *p,
+					  uint64_t addr)
+{
+	size_t i = first_run(p, addr);
+
+	if (i < p->nruns && p->runs[i].addr <= addr)
+		return &p->runs[i];
+	return NULL;
+}
+
+/* do the pages at addr of runs a and b come from one stored copy? */
+static bool same_copy(const struct crfs_page_run *a,
+		      const struct crfs_page_run *b, uint64_t addr)
+{
+	return a && b && a->src == b->src &&
+	       a->offset + (addr - a->addr) == b->offset + (addr - b->addr);
+}
+
+/* does child c map v's range too, with a page it shares with p? */
+static bool shares_range(const struct proc_image *p,
+			 const struct proc_image *c, const struct crfs_vma *v)
+{
+	const struct crfs_vma *cv = vma_exact(c, v->start, v->end);
+	size_t i;
+	uint64_t a;
+
+	if (c->attr.zombie || !cv || !same_mapping(v, cv))
+		return false;
+	for (i = first_run(c, v->start);
+	     i < c->nruns && c->runs[i].addr < v->end; i++) {
+		const struct crfs_page_run *r = &c->runs[i];
+
+		if (r->src == c->pid)
+			continue;
+		for (a = r->addr; a < r->addr + r->npages * PAGE; a += PAGE)
+			if (same_copy(r, run_at(p, a), a))
+				return true;
+	}
+	return false;
+}
+
+static bool child_shares(const struct cow_ctx *c, int idx,
+			 const struct crfs_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < c->nkids; i++)
+		if (shares_range(&c->img->procs[idx],
+				 &c->img->procs[c->kids[i]], v))
+			return true;
+	return false;
+}
+
+static void list_kids(struct cow_ctx *c, int idx)
+{
+	size_t i;
+
+	c->kids = calloc(c->img->nprocs, sizeof(*c->kids));
+	if (!c->kids)
+		child_fail(c->err_fd, "copy-on-write memory: out of memory");
+	for (i = 0; i < c->img->nprocs; i++)
+		if (c->img->procs[i].parent == idx)
+			c->kids[c->nkids++] = i;
+}
+
+static int src_fd(struct cow_ctx *c, pid_t src)
+{
+	struct proc_image *q;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < c->nsrc; i++)
+		if (c->src[i] == src)
+			return c->fd[i];
+	q = image_proc(c->img, src);
+	fd = q ? open(q->pages_path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		child_fail(c->err_fd, "copy-on-write memory: pages of process %d: %m",
+			   src);
+	c->src = realloc(c->src, (c->nsrc + 1) * sizeof(*c->src));
+	c->fd = realloc(c->fd, (c->nsrc + 1) * sizeof(*c->fd));
+	if (!c->src || !c->fd)
+		child_fail(c->err_fd, "copy-on-write memory: out of memory");
+	c->src[c->nsrc] = src;
+	c->fd[c->nsrc++] = fd;
+	return fd;
+}
+
+/* len bytes at addr from the pages of run r */
+static void read_run(struct cow_ctx *c, const struct crfs_page_run *r,
+		     uint64_t addr, uint64_t len)
+{
+	uint64_t off = r->offset + (addr - r->addr), done = 0;
+	int fd = src_fd(c, r->src);
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (char *)addr + done, len - done, off + done);
+		if (n <= 0)
+			child_fail(c->err_fd, "copy-on-write memory: reading the pages of 0x%lx from process %d: %s",
+				   addr, r->src, n ? strerror(errno) :
+				   "short file");
+		done += n;
+	}
+}
+
+/* our runs in v, each page that q (if any) does not hold from one copy */
+static void write_own(struct cow_ctx *c, const struct proc_image *p,
+		      const struct proc_image *q, const struct crfs_vma *v)
+{
+	uint64_t a, from, end;
+	size_t i;
+
+	for (i = first_run(p, v->start);
+	     i < p->nruns && p->runs[i].addr < v->end; i++) {
+		const struct crfs_page_run *r = &p->runs[i];
+
+		end = r->addr + r->npages * PAGE;
+		for (a = r->addr; a < end;) {
+			if (q && same_copy(r, run_at(q, a), a)) {
+				a += PAGE;
+				continue;
+			}
+			from = a;
+			while (a < end && !(q && same_copy(r, run_at(q, a), a)))
+				a += PAGE;
+			read_run(c, r, from, a - from);
+		}
+	}
+}
+
+/*
+ * The parent's pages in v that we do not have must read as zero, or in a
+ * file mapping as the file: dropping our copy does both.
+ */
+static void drop_absent(struct cow_ctx *c, const struct proc_image *p,
+			const struct proc_image *q, const struct crfs_vma *v)
+{
+	uint64_t a, from, end;
+	size_t i;
+
+	for (i = first_run(q, v->start);
+	     i < q->nruns && q->runs[i].addr < v->end; i++) {
+		end = q->runs[i].addr + q->runs[i].npages * PAGE;
+		for (a = q->runs[i].addr; a < end;) {
+			if (run_at(p, a)) {
+				a += PAGE;
+				continue;
+			}
+			from = a;
+			while (a < end && !run_at(p, a))
+				a += PAGE;
+			if (madvise((void *)from, a - from, MADV_DONTNEED))
+				child_fail(c->err_fd, "copy-on-write memory: madvise(MADV_DONTNEED) at 0x%lx: %m",
+					   from);
+		}
+	}
+}
+
+static void add_range(struct cow_ctx *c, struct cow_list *l,
+		      const struct crfs_vma *v)
+{
+	l->r = realloc(l->r, (l->n + 1) * sizeof(*l->r));
+	if (!l->r)
+		child_fail(c->err_fd, "copy-on-write memory: out of memory");
+	l->r[l->n++] = (struct rst_range){ v->start, v->end };
+}
+
+/*
+ * An inherited range is ours to keep if we map exactly it, as the parent
+ * did (the same file and offset; MAP_NORESERVE is the mmap's); otherwise
+ * it goes now, before it is in the way of ours.
+ */
+static void take_inherited(struct cow_ctx *c, int idx,
+			   const struct rst_range *r)
+{
+	const struct proc_image *p = &c->img->procs[idx];
+	const struct proc_image *q = p->parent < 0 ? NULL :
+				     &c->img->procs[p->parent];
+	const struct crfs_vma *v = vma_exact(p, r->start, r->end);
+	const struct crfs_vma *qv = q ? vma_exact(q, r->start, r->end) : NULL;
+
+	if (!v || !qv || !same_mapping(qv, v)) {
+		if (munmap((void *)r->start, r->end - r->start))
+			child_fail(c->err_fd, "copy-on-write memory: munmap 0x%lx: %m",
+				   r->start);
+		return;
+	}
+	write_own(c, p, q, v);
+	drop_absent(c, p, q, v);
+	add_range(c, &ours, v);
+}
+
+/*
+ * A range a child shares with us, mapped and filled now.  One that
+ * collides with crfs-restore's own mappings is left to the restorer, as
+ * are those fork does not hand down as they are.
+ */
+static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
+{
+	const struct proc_image *p = &c->img->procs[idx];
+	int flags = MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd = -1;
+	void *m;
+
+	if (!cow_kind(v) || (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK)) ||
+	    !child_shares(c, idx, v))
+		return;
+	if (v->flags & VMA_F_NORESERVE)
+		flags |= MAP_NORESERVE;
+	if (v->kind != VMA_FILE)
+		flags |= MAP_ANONYMOUS;
+	else if ((fd = open(v->path, O_RDONLY | O_CLOEXEC)) < 0)
+		child_fail(c->err_fd, "copy-on-write memory: %s: %m", v->path);
+	m = mmap((void *)v->start, v->end - v->start, PROT_READ | PROT_WRITE,
+		 flags, fd, fd < 0 ? 0 : v->pgoff);
+	if (fd >= 0)
+		close(fd);
+	if (m == MAP_FAILED && errno == EEXIST)
+		return;
+	if (m == MAP_FAILED)
+		child_fail(c->err_fd, "copy-on-write memory: mmap 0x%lx-0x%lx: %m",
+			   v->start, v->end);
+	if ((uint64_t)m != v->start) {	/* a kernel without NOREPLACE */
+		munmap(m, v->end - v->start);
+		return;
+	}
+	write_own(c, p, NULL, v);
+	add_range(c, &ours, v);
+}
+
+static bool holds(const struct cow_list *l, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (l->r[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n && l->r[lo].start == start && l->r[lo].end == end;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+	const struct rst_range *a = x, *b = y;
+
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+void cow_prepare(struct image *img, int idx, int err_fd)
+{
+	struct proc_image *p = &img->procs[idx];
+	struct cow_list inh = ours;
+	struct cow_ctx c = { .img = img, .err_fd = err_fd };
+	size_t i, nkept;
+
+	ours = (struct cow_list){ NULL, 0 };
+	for (i = 0; i < inh.n; i++)
+		take_inherited(&c, idx, &inh.r[i]);
+	free(inh.r);
+	nkept = ours.n;
+	list_kids(&c, idx);
+	for (i = 0; c.nkids && !p->attr.zombie && i < p->nvmas; i++) {
+		struct cow_list kept = { ours.r, nkept };
+
+		if (!holds(&kept, p->vmas[i].start, p->vmas[i].end))
+			map_shared(&c, idx, &p->vmas[i]);
+	}
+	qsort(ours.r, ours.n, sizeof(*ours.r), cmp_range);
+	for (i = 0; i < c.nsrc; i++)
+		close(c.fd[i]);
+	free(c.kids);
+	free(c.src);
+	free(c.fd);
+}
+
+size_t cow_count(void)
+{
+	return ours.n;
+}
+
+const struct rst_range *cow_ranges(void)
+{
+	return ours.r;
+}
+
+bool cow_holds(uint64_t start, uint64_t end)
+{
+	return holds(&ours, start, end);
+}

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_cow: 32 MiB of private anonymous memory and a private file mapping a
+# parent wrote before forking three children and a grandchild, partly
+# rewritten (and partly dropped) by each since.  After a freeze and thaw,
+# and after checkpoint, kill and restore: every byte reads right in each
+# process, pages nobody changed since the fork are the same page frame in
+# the parent and the others (and changed ones are not), and the tree's
+# Pss stays close to what it was before (see wl_cow.c: pages the children
+# shared only among themselves come back as each one's own copy).  The
+# tree runs under a subreaper outside it.
+. "$(dirname "$0")/lib.sh"
+
+crfs_mount
+for how in thaw restore; do
+	log=$T_DIR/cow-$how.log
+	start_workload "$log" "$CRFS_TESTS/wl_cow" "$T_DIR"
+	sub=$WL_PID
+	wait_root "$log" "$sub"
+	root=$ROOT_PID
+	track_tree "$root"
+	before=$(tree_layout "$root")
+	[ "$(grep -c . <<<"$before")" = 5 ] ||
+		fail "want 5 processes: $(tr '\n' '|' <<<"$before")"
+	if [ "$how" = thaw ]; then
+		cr_attach "c$how" "$root"
+		cr_freeze "c$how"
+		cr_thaw "c$how"
+		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c$how" || fail "rmdir c$how"
+		kill -USR1 "$root" || fail "cannot signal $root"
+		expect_pass "$log" "$sub" 30
+		note "after thaw: $(grep '^# Pss' "$log")"
+		continue
+	fi
+	pids=$(awk '{ print $1 }' <<<"$before")
+	checkpoint "c$how" "$root" "$T_DIR/ckpt"
+	# the children's pages still shared with the root are stored once
+	for p in $pids; do
+		[ "$p" = "$root" ] && continue
+		awk -v r="$root" 'NR > 2 && $3 == r { n += $2 } END { exit !(n >= 1000) }' \
+			"$T_DIR/ckpt/$p/pages.idx" ||
+			fail "$p/pages.idx points at fewer than 1000 of the root's pages"
+	done
+	kill_and_reap "c$how" "$root" "$sub"
+	# shellcheck disable=SC2086
+	none_alive $pids
+	restore_bg "$T_DIR/ckpt" "$root"
+	wait_for 15 eval '[ "$(tree_layout "$root")" = "$before" ]' ||
+		fail "restored tree differs: got $(tree_layout "$root" | tr '\n' '|') want $(tr '\n' '|' <<<"$before")"
+	track_tree "$root"
+	kill -USR1 "$root" || fail "cannot signal restored root $root"
+	expect_pass "$log" "$RESTORE_PID" 30
+	note "after restore: $(grep '^# Pss' "$log")"
+done
+pass
