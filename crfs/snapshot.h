@@ -110,6 +110,9 @@ int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 		    const char *path);
 
+/* ipc_sysv.c: SysV objects of the host's IPC namespace only the tree uses */
+int capture_sysvipc(struct snapshot *s, const pid_t *procs, int n);
+
 /* sharing.c: tables and fs shared with the parent; refuses other sharing */
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);

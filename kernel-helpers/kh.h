@@ -295,4 +295,23 @@ int kh_stop_collected(struct kh_remote *r, pid_t child, uint64_t scratch);
 int kh_sched_get(pid_t tid, struct crfs_sched *s, bool *clamped);
 int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step);
 
+/* sysvipc.c: SysV objects of our IPC namespace */
+#define KH_IPC_MSG	0
+#define KH_IPC_SEM	1
+#define KH_IPC_SHM	2
+struct kh_ipc {
+	int id;
+	uint32_t key;
+	unsigned int mode, uid, gid, cuid, cgid;
+	uint64_t ctime, otime;	/* otime: last msgsnd / semop */
+	unsigned int count;	/* messages / semaphores / attaches */
+	unsigned int qbytes, cbytes;
+	pid_t pids[2];		/* msg: last sender, last receiver;
+				 * shm: creator, last attach */
+};
+int kh_ipc_list(int kind, struct kh_ipc **out, size_t *n);
+int kh_sem_values(int id, int count, unsigned short *val, pid_t *pids);
+ssize_t kh_msg_peek(int id, int i, void *buf, size_t size);
+int kh_ipc_next_id(int kind, int id);
+
 #endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SysV IPC objects of the host's IPC namespace that only the tree uses:
+ * container-level files ipc/msg/ID (+ ID.messages) and ipc/sem/ID.
+ */
+#ifndef CRFS_IPC_H
+#define CRFS_IPC_H
+
+#include "crfs/format.h"
+
+#define CRFS_D_IPC		"ipc"
+#define CRFS_D_IPC_MSG		"ipc/msg"	/* ipc/msg/ID, ID.messages */
+#define CRFS_D_IPC_SEM		"ipc/sem"	/* ipc/sem/ID */
+#define CRFS_IPC_MESSAGES	".messages"
+
+enum crfs_ipc_kind { CRFS_IPC_MSG, CRFS_IPC_SEM };
+
+/* what both kinds share: the ipc_perm fields and the change time */
+struct crfs_ipc_obj {
+	int id;
+	uint64_t key;
+	unsigned int mode;		/* the 9 permission bits */
+	unsigned int uid, gid, cuid, cgid;
+	uint64_t ctime;
+	unsigned int qbytes;		/* msg: msg_qbytes */
+	unsigned int count;		/* msg: messages; sem: semaphores */
+	unsigned short *semval;		/* sem: count values */
+};
+
+struct crfs_ipc_msg {
+	long type;
+	char *data;
+	size_t len;
+};
+
+int render_ipc_obj(struct strbuf *sb, enum crfs_ipc_kind k,
+		   const struct crfs_ipc_obj *o);
+int parse_ipc_obj(struct crfs_text *t, enum crfs_ipc_kind k,
+		  struct crfs_ipc_obj *o);
+void free_ipc_obj(struct crfs_ipc_obj *o);
+/* ID.messages: one "TYPE HEX" line per message, oldest first */
+int render_ipc_msgs(struct strbuf *sb, const struct crfs_ipc_msg *m,
+		    size_t n);
+int parse_ipc_msgs(struct crfs_text *t, struct crfs_ipc_msg **m, size_t *n);
+void free_ipc_msgs(struct crfs_ipc_msg *m, size_t n);
+
+#endif
