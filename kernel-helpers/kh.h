@@ -134,6 +134,8 @@ struct kh_fd {
 	char *info;		/* /proc/PID/fdinfo/FD */
 };
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
+/* mqueue.c: a POSIX message queue (mq_open) */
+bool kh_fd_is_mqueue(const struct kh_fd *f);
 void kh_free_fds(struct kh_fd *f, size_t n);
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 int kh_kcmp_same(pid_t a, pid_t b, int type);
