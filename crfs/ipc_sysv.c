@@ -25,6 +25,7 @@
 struct tree {
 	const pid_t *procs;
 	int n;
+	bool all;	/* an IPC namespace of its own: every object is ours */
 };
 
 static bool in_tree(const struct tree *t, pid_t pid)
@@ -44,6 +45,8 @@ static int owner(const struct tree *t, const pid_t *pids, size_t n)
 	bool ours = false;
 	size_t i;
 
+	if (t->all)
+		return 1;
 	for (i = 0; i < n; i++) {
 		if (!pids[i])
 			continue;
@@ -250,12 +253,19 @@ static int check_shm(struct snapshot *s, const struct tree *t)
 	return ret;
 }
 
-int capture_sysvipc(struct snapshot *s, const pid_t *procs, int n)
+int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
+		    int n)
 {
-	struct tree t = { procs, n };
-	int ret;
+	struct tree t = { procs, n, false };
+	int ret, back;
 
+	ret = ipc_ns_enter(s, root, procs, n, &back);
+	if (ret)
+		return ret;
+	t.all = back >= 0;
 	ret = capture_msgs(s, &t);
 	ret = ret ?: capture_sems(s, &t);
-	return ret ?: check_shm(s, &t);
+	ret = ret ?: check_shm(s, &t);
+	ipc_ns_leave(back);
+	return ret;
 }

@@ -187,3 +187,37 @@ int kh_ipc_next_id(int kind, int id)
 	close(fd);
 	return ret;
 }
+
+/* /proc/sys/kernel/NAME, field field: of the caller's IPC namespace */
+int kh_ipc_sysctl_get(const char *name, int field, uint64_t *v)
+{
+	char path[64], *buf, *p;
+	int ret, i;
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	p = buf;
+	for (i = 0; i < field && *p; i++)
+		p += strcspn(p, " \t") + strspn(p + strcspn(p, " \t"), " \t");
+	ret = sscanf(p, "%lu", v) == 1 ? 0 : -EINVAL;
+	free(buf);
+	return ret;
+}
+
+int kh_ipc_sysctl_set(const char *name, const char *val)
+{
+	char path[64];
+	int fd, ret = 0;
+	ssize_t len = strlen(val);
+
+	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}

@@ -149,3 +149,57 @@ void free_ipc_msgs(struct crfs_ipc_msg *m, size_t n)
 		free(m[n].data);
 	free(m);
 }
+
+const struct crfs_ipc_limit crfs_ipc_limits[CRFS_IPC_NLIMITS] = {
+	[CRFS_IPC_SHMMAX] = { "shmmax", "shmmax", 0 },
+	[CRFS_IPC_SHMALL] = { "shmall", "shmall", 0 },
+	[CRFS_IPC_SHMMNI] = { "shmmni", "shmmni", 0 },
+	[CRFS_IPC_RMID_FORCED] = { "shm_rmid_forced", "shm_rmid_forced", 0 },
+	[CRFS_IPC_MSGMAX] = { "msgmax", "msgmax", 0 },
+	[CRFS_IPC_MSGMNB] = { "msgmnb", "msgmnb", 0 },
+	[CRFS_IPC_MSGMNI] = { "msgmni", "msgmni", 0 },
+	/* kernel.sem is "semmsl semmns semopm semmni" */
+	[CRFS_IPC_SEMMSL] = { "semmsl", "sem", 0 },
+	[CRFS_IPC_SEMMNS] = { "semmns", "sem", 1 },
+	[CRFS_IPC_SEMOPM] = { "semopm", "sem", 2 },
+	[CRFS_IPC_SEMMNI] = { "semmni", "sem", 3 },
+};
+
+int render_ipc_ns(struct strbuf *sb, const struct crfs_ipc_ns *ns)
+{
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < CRFS_IPC_NLIMITS; i++)
+		ret = sb_printf(sb, "%s %lu\n", crfs_ipc_limits[i].key,
+				ns->limit[i]);
+	return ret;
+}
+
+int parse_ipc_ns(struct crfs_text *t, struct crfs_ipc_ns *ns)
+{
+	char line[256], *cur, *key, *val;
+	unsigned char seen[CRFS_IPC_NLIMITS] = { 0 };
+	int i, ret;
+
+	while ((ret = text_next_line(t, line, sizeof(line))) > 0) {
+		cur = line;
+		key = tok_next(&cur);
+		val = tok_next(&cur);
+		for (i = 0; key && i < CRFS_IPC_NLIMITS; i++)
+			if (!strcmp(key, crfs_ipc_limits[i].key))
+				break;
+		if (!key || i == CRFS_IPC_NLIMITS)
+			return text_error(t, "unknown key '%s'", key ?: "");
+		if (!val || tok_next(&cur) || parse_u64(val, &ns->limit[i]))
+			return text_error(t, "key '%s' needs one number", key);
+		if (seen[i]++)
+			return text_error(t, "key '%s' given twice", key);
+	}
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < CRFS_IPC_NLIMITS; i++)
+		if (!seen[i])
+			return text_error(t, "key '%s' is missing",
+					  crfs_ipc_limits[i].key);
+	return 0;
+}

@@ -263,6 +263,7 @@ int ipc_sysv_restore(struct image *img, char *err, size_t errlen)
 	int ret;
 
 	ret = load_items(img, err, errlen);
+	ret = ret ?: ipc_ns_restore(img, err, errlen);
 	/* every id is checked before any object is made or removed */
 	for (i = 0; !ret && i < nitems; i++)
 		ret = check_item(&items[i], err, errlen);

@@ -55,6 +55,8 @@ int shm_open_ino(struct image *img, uint64_t ino);
 int ipc_sysv_restore(struct image *img, char *err, size_t errlen);
 void ipc_sysv_undo(void);
 void ipc_sysv_free(void);
+/* ipc_ns.c: a new IPC namespace with the saved limits, if the tree had one */
+int ipc_ns_restore(struct image *img, char *err, size_t errlen);
 
 /* vma_fds.c: one descriptor per mapped object, shared by its mappings */
 bool vma_needs_rw(const struct crfs_vma *v);

@@ -12,6 +12,7 @@
 #define CRFS_D_IPC_MSG		"ipc/msg"	/* ipc/msg/ID, ID.messages */
 #define CRFS_D_IPC_SEM		"ipc/sem"	/* ipc/sem/ID */
 #define CRFS_IPC_MESSAGES	".messages"
+#define CRFS_F_IPC_NS		"ipc/ns"	/* the tree's own IPC namespace */
 
 enum crfs_ipc_kind { CRFS_IPC_MSG, CRFS_IPC_SEM };
 
@@ -32,6 +33,25 @@ struct crfs_ipc_msg {
 	char *data;
 	size_t len;
 };
+
+/* ipc/ns: the namespace's limits, keys named as their sysctls */
+enum {
+	CRFS_IPC_SHMMAX, CRFS_IPC_SHMALL, CRFS_IPC_SHMMNI, CRFS_IPC_RMID_FORCED,
+	CRFS_IPC_MSGMAX, CRFS_IPC_MSGMNB, CRFS_IPC_MSGMNI,
+	CRFS_IPC_SEMMSL, CRFS_IPC_SEMMNS, CRFS_IPC_SEMOPM, CRFS_IPC_SEMMNI,
+	CRFS_IPC_NLIMITS
+};
+struct crfs_ipc_ns {
+	uint64_t limit[CRFS_IPC_NLIMITS];
+};
+/* the sysctl under /proc/sys/kernel/ and the index in its file */
+struct crfs_ipc_limit {
+	const char *key, *sysctl;
+	int field;
+};
+extern const struct crfs_ipc_limit crfs_ipc_limits[CRFS_IPC_NLIMITS];
+int render_ipc_ns(struct strbuf *sb, const struct crfs_ipc_ns *ns);
+int parse_ipc_ns(struct crfs_text *t, struct crfs_ipc_ns *ns);
 
 int render_ipc_obj(struct strbuf *sb, enum crfs_ipc_kind k,
 		   const struct crfs_ipc_obj *o);

@@ -8,6 +8,9 @@
  * (after a thaw they must be untouched); after the last round the messages
  * are also received in order, and both objects are removed.
  *
+ * With WL_MSGMNI=N (in an IPC namespace of its own that the test set up
+ * so) each round also checks that kernel.msgmni of our namespace is N.
+ *
  * wl_sysvipc tamper Q S: what the killed tree left changes (a message is
  * received, a semaphore raised by semop), so that a restore which kept it
  * instead of making the image's own would fail the checks.
@@ -180,6 +183,24 @@ static void check_sem(int s, key_t key)
 	wl_verdict("sem.values", mark);
 }
 
+static void check_limit(void)
+{
+	const char *want = getenv("WL_MSGMNI");
+	char buf[32] = "";
+	FILE *f;
+
+	if (!want)
+		return;
+	f = fopen("/proc/sys/kernel/msgmni", "r");
+	if (!f || !fgets(buf, sizeof(buf), f) || atoi(buf) != atoi(want))
+		wl_fail("ns.msgmni", "kernel.msgmni is '%s', want %s",
+			strtok(buf, "\n") ?: "", want);
+	else
+		wl_pass("ns.msgmni");
+	if (f)
+		fclose(f);
+}
+
 static int tamper(int q, int s)
 {
 	struct sembuf op = { .sem_num = 1, .sem_op = 5 };
@@ -213,6 +234,7 @@ int main(int argc, char **argv)
 		check_msg_attr(q);
 		check_msgs(q, false);
 		check_sem(s, key);
+		check_limit();
 		if (r == rounds)
 			check_msgs(q, true);
 		printf("ROUND %d\n", r);
