@@ -26,6 +26,7 @@ struct tree {
 	const pid_t *procs;
 	int n;
 	bool all;	/* an IPC namespace of its own: every object is ours */
+	pid_t undo;	/* a process with a SEM_UNDO list, if any */
 };
 
 static bool in_tree(const struct tree *t, pid_t pid)
@@ -164,21 +165,21 @@ static int capture_msgs(struct snapshot *s, const struct tree *t)
 	return ret;
 }
 
-static int save_sem(struct snapshot *s, const struct kh_ipc *k,
-		    unsigned short *val)
+static int save_sem(struct snapshot *s, const struct tree *t,
+		    const struct kh_ipc *k, unsigned short *val)
 {
 	struct crfs_ipc_obj o;
 	char path[64];
 	int ret;
 
 	/*
-	 * A semop with SEM_UNDO leaves an adjustment in the process that no
-	 * interface shows; any semop sets otime, while semctl's SETVAL and
-	 * SETALL do not: only sets never operated on are known to have none
+	 * A semop with SEM_UNDO leaves the process adjustments to apply at
+	 * its exit, which no interface shows.  Any semop sets otime (semctl
+	 * does not); a process without a SEM_UNDO list has no adjustments
 	 */
-	if (k->otime) {
-		snapshot_report(s, "SysV semaphore set %d (key 0x%x): operated on with semop, whose SEM_UNDO adjustments cannot be read (not supported)",
-				k->id, k->key);
+	if (k->otime && t->undo) {
+		snapshot_report(s, "SysV semaphore set %d (key 0x%x): changed by semop while process %d has a SEM_UNDO list, whose adjustments cannot be read (not supported)",
+				k->id, k->key, t->undo);
 		return 0;
 	}
 	to_obj(k, &o);
@@ -213,7 +214,7 @@ static int capture_sem(struct snapshot *s, const struct tree *t,
 		snapshot_report(s, "SysV semaphore set %d (key 0x%x): more than %d semaphores are not supported yet",
 				k->id, k->key, MAX_SEMS);
 	else
-		ret = save_sem(s, k, val);
+		ret = save_sem(s, t, k, val);
 out:
 	free(pids);
 	free(val);
@@ -256,14 +257,15 @@ static int check_shm(struct snapshot *s, const struct tree *t)
 int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
 		    int n)
 {
-	struct tree t = { procs, n, false };
+	struct tree t = { procs, n, false, 0 };
 	int ret, back;
 
 	ret = ipc_ns_enter(s, root, procs, n, &back);
 	if (ret)
 		return ret;
 	t.all = back >= 0;
-	ret = capture_msgs(s, &t);
+	t.undo = kh_sem_undo_holder(procs, n);
+	ret = t.undo < 0 ? t.undo : capture_msgs(s, &t);
 	ret = ret ?: capture_sems(s, &t);
 	ret = ret ?: check_shm(s, &t);
 	ipc_ns_leave(back);

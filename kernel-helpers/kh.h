@@ -315,6 +315,7 @@ int kh_ipc_list(int kind, struct kh_ipc **out, size_t *n);
 int kh_sem_values(int id, int count, unsigned short *val, pid_t *pids);
 ssize_t kh_msg_peek(int id, int i, void *buf, size_t size);
 int kh_ipc_next_id(int kind, int id);
+pid_t kh_sem_undo_holder(const pid_t *pids, int n);
 int kh_ipc_sysctl_get(const char *name, int field, uint64_t *v);
 int kh_ipc_sysctl_set(const char *name, const char *val);
 

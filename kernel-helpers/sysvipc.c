@@ -15,6 +15,8 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
+#include <linux/kcmp.h>
 
 #include "kh.h"
 
@@ -220,4 +222,27 @@ int kh_ipc_sysctl_set(const char *name, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * The first of the processes that has a SEM_UNDO list, 0 if none does.
+ * No interface shows the list, but kcmp(KCMP_SYSVSEM) compares it with
+ * another task's: a child we fork has none (fork without CLONE_SYSVSEM).
+ * A list exists after a semop with SEM_UNDO, and in every process that
+ * created threads (pthread_create shares it with CLONE_SYSVSEM), empty.
+ */
+pid_t kh_sem_undo_holder(const pid_t *pids, int n)
+{
+	pid_t ref = fork(), found = 0;
+	int i;
+
+	if (ref < 0)
+		return -errno;
+	if (!ref)
+		_exit(0);
+	for (i = 0; !found && i < n; i++)
+		if (kh_kcmp_same(pids[i], ref, KCMP_SYSVSEM) == 0)
+			found = pids[i];
+	waitpid(ref, NULL, 0);
+	return found;
 }

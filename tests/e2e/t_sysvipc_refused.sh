@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # wl_sysvipc_refused: SysV objects crfs cannot restore exactly are refused
-# by name at freeze (a semaphore set changed by semop, a queue a process
+# by name at freeze (a semaphore set changed while a process has SEM_UNDO
+# adjustments, a queue a process
 # outside the tree used, a shared memory segment), and the thaw leaves the
 # workload and its objects as they were.
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +26,7 @@ pid=$WL_PID
 wait_ready "$T_DIR/refused.log" "$pid"
 read -r _ _ q _ s _ m < <(grep '^IDS ' "$T_DIR/refused.log")
 
-expect_refused ipc "$pid" "SysV semaphore set $s (key 0x0): operated on with semop, whose SEM_UNDO adjustments cannot be read (not supported)"
+expect_refused ipc "$pid" "SysV semaphore set $s (key 0x0): changed by semop while process $pid has a SEM_UNDO list, whose adjustments cannot be read (not supported)"
 for text in "SysV message queue $q (key 0x0): also used by process " \
 	    "SysV shared memory segment $m (key 0x0): created or attached by the tree: SysV shared memory is not supported yet"; do
 	cr_freeze ipc

@@ -2,7 +2,8 @@
 /*
  * wl_sysvipc [ROUNDS]: a SysV message queue (private key, owner and mode
  * changed, a raised qbytes, typed messages of several sizes, one empty) and
- * a semaphore set (a key of its own, values set with SETALL), both in the
+ * a semaphore set (a key of its own, values set with SETALL and semop
+ * without SEM_UNDO), both in the
  * host's IPC namespace and used only by us.  Prints "IDS msg M sem S" and
  * READY; each SIGUSR1 checks every piece of both without changing them
  * (after a thaw they must be untouched); after the last round the messages
@@ -60,7 +61,9 @@ static void make_msg(struct msgbuf_big *m, int i)
 
 static void setup(int *q, int *s, key_t key)
 {
-	union semun u = { .array = (unsigned short *)sem_init };
+	struct sembuf op = { .sem_num = 2, .sem_op = 4 };
+	unsigned short sem_set[3] = { sem_init[0], sem_init[1], sem_init[2] };
+	union semun u;
 	struct msgbuf_big m;
 	struct msqid_ds ds;
 	struct semid_ds sds;
@@ -84,8 +87,13 @@ static void setup(int *q, int *s, key_t key)
 	*s = semget(key, 3, IPC_CREAT | IPC_EXCL | 0604);
 	if (*s < 0)
 		wl_die("semget");
+	/* SETALL, then a semop without SEM_UNDO adds to the last one */
+	sem_set[2] -= 4;
+	u.array = sem_set;
 	if (semctl(*s, 0, SETALL, u))
 		wl_die("semctl SETALL");
+	if (semop(*s, &op, 1))
+		wl_die("semop");
 	u.buf = &sds;
 	if (semctl(*s, 0, IPC_STAT, u))
 		wl_die("semctl IPC_STAT");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * wl_sysvipc_refused: SysV objects crfs must refuse by name.  A semaphore
- * set changed with semop (its SEM_UNDO adjustments cannot be read), a
+ * wl_sysvipc_refused: SysV state crfs must refuse by name.  A semaphore
+ * set changed by semop while we hold SEM_UNDO adjustments (a semop with
+ * SEM_UNDO: they cannot be read), a
  * message queue a process outside the tree sent to (an orphan that exits:
  * the queue is not only ours) and a shared memory segment we created.
  * Prints "IDS msg Q sem S shm M" and READY; SIGUSR1 removes all three.
