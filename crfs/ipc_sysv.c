@@ -131,6 +131,10 @@ static int save_msg(struct snapshot *s, const struct kh_ipc *k)
 	if (ret == -ENOSYS)
 		snapshot_report(s, "SysV message queue %d (key 0x%x): this kernel cannot read messages without consuming them (MSG_COPY needs CONFIG_CHECKPOINT_RESTORE)",
 				k->id, k->key);
+	/* fewer messages than msg_qnum said: not frozen with the tree */
+	if (ret == -ENOMSG)
+		snapshot_report(s, "SysV message queue %d (key 0x%x): changed during the freeze (used outside the tree?)",
+				k->id, k->key);
 	if (ret == -ENOSYS || ret == -ENOMSG)
 		ret = 0;
 	to_obj(k, &o);

@@ -89,13 +89,15 @@ static int shm_at(int idx, struct kh_ipc *o)
 
 static int ipc_max(int kind)
 {
+	/* each *_INFO writes its own structure */
 	struct msginfo mi;
+	struct seminfo semi;
 	struct shm_info si;
 
 	if (kind == KH_IPC_MSG)
 		return msgctl(0, MSG_INFO, (void *)&mi);
 	if (kind == KH_IPC_SEM)
-		return semctl(0, 0, SEM_INFO, (void *)&mi);
+		return semctl(0, 0, SEM_INFO, (void *)&semi);
 	return shmctl(0, SHM_INFO, (void *)&si);
 }
 
