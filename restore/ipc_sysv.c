@@ -242,9 +242,12 @@ static int make_item(struct ipc_item *it, char *err, size_t errlen)
 		step = "create";
 		id = get_as_creator(it);
 		ret = id < 0 ? id : 0;
-		it->made = !ret;
-		if (!ret && id != it->o.id)
-			ret = -EADDRINUSE;	/* would be wrong: never keep it */
+		it->made = !ret && id == it->o.id;
+		/* another id (the slot taken meanwhile) would be wrong */
+		if (!ret && id != it->o.id) {
+			ipc_remove(it->kind, id);
+			ret = -EADDRINUSE;
+		}
 	}
 	if (!ret) {
 		step = "fill";
