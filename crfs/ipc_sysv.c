@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/shm.h>
 
 #include "crfs/array.h"
 #include "crfs/ipc.h"
@@ -240,8 +241,89 @@ static int capture_sems(struct snapshot *s, const struct tree *t)
 	return ret;
 }
 
-/* segments the tree created or attached: not saved yet, so refused */
-static int check_shm(struct snapshot *s, const struct tree *t)
+/* the tree's attaches of segment id; *pid, *v: one of them */
+static unsigned int tree_attaches(struct snapshot *s, int id, pid_t *pid,
+				  const struct crfs_vma **v)
+{
+	unsigned int n = 0;
+	size_t i, k;
+
+	for (i = 0; i < s->nprocs; i++)
+		for (k = 0; k < s->procs[i].nvmas; k++) {
+			const struct crfs_vma *m = &s->procs[i].vmas[k];
+
+			if (m->kind != VMA_SYSV || m->shm_ino != (uint64_t)id)
+				continue;
+			*pid = s->procs[i].pid;
+			*v = m;
+			n++;
+		}
+	return n;
+}
+
+/* the bytes, through an attach of the tree: no attach of ours changes it */
+static int save_shm(struct snapshot *s, const struct kh_ipc *k, pid_t pid,
+		    const struct crfs_vma *v)
+{
+	struct crfs_ipc_obj o;
+	char path[64], link[96], *buf;
+	size_t len;
+	int ret;
+
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+		 v->start, v->end);
+	ret = kh_read_file(link, &buf, &len);
+	if (ret)
+		return ret;
+	if (len != k->size) {
+		free(buf);
+		return -EIO;
+	}
+	to_obj(k, &o);
+	o.size = k->size;
+	o.removed = !!(k->flags & SHM_DEST);
+	o.count = 0;
+	snprintf(path, sizeof(path), "%s/%d%s", CRFS_D_IPC_SHM, k->id,
+		 CRFS_IPC_DATA);
+	ret = add_dir(s, CRFS_D_IPC);
+	ret = ret ?: add_dir(s, CRFS_D_IPC_SHM);
+	ret = ret ?: snapshot_add(s, path, E_TEXT, buf, len, -1);
+	if (ret)
+		return ret;
+	path[strlen(path) - strlen(CRFS_IPC_DATA)] = '\0';
+	return RENDER(s, path, render_ipc_obj, CRFS_IPC_SHM, &o);
+}
+
+/*
+ * A segment is the tree's when its creator or last attacher is; every
+ * attach (nattch counts mappings) must then be one of the tree's
+ */
+static int capture_shm(struct snapshot *s, const struct tree *t,
+		       const struct kh_ipc *k)
+{
+	const struct crfs_vma *v = NULL;
+	unsigned int n;
+	pid_t pid = 0;
+	int own = owner(t, k->pids, 2);
+
+	if (!own)
+		return 0;
+	n = tree_attaches(s, k->id, &pid, &v);
+	if (own < 0 || n != k->count)
+		snapshot_report(s, "SysV shared memory segment %d (key 0x%x): also used by a process outside the tree (not supported)",
+				k->id, k->key);
+	else if (!n)
+		snapshot_report(s, "SysV shared memory segment %d (key 0x%x): not attached by the tree: not supported yet",
+				k->id, k->key);
+	else if (k->flags & SHM_LOCKED)
+		snapshot_report(s, "SysV shared memory segment %d (key 0x%x): locked (SHM_LOCK): not supported yet",
+				k->id, k->key);
+	else
+		return save_shm(s, k, pid, v);
+	return 0;
+}
+
+static int capture_shms(struct snapshot *s, const struct tree *t)
 {
 	struct kh_ipc *a;
 	size_t i, n;
@@ -251,9 +333,7 @@ static int check_shm(struct snapshot *s, const struct tree *t)
 	if (ret)
 		return ret;
 	for (i = 0; !ret && i < n; i++)
-		if (owner(t, a[i].pids, 2))
-			snapshot_report(s, "SysV shared memory segment %d (key 0x%x): created or attached by the tree: SysV shared memory is not supported yet",
-					a[i].id, a[i].key);
+		ret = capture_shm(s, t, &a[i]);
 	free(a);
 	return ret;
 }
@@ -271,7 +351,7 @@ int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
 	t.undo = kh_sem_undo_holder(procs, n);
 	ret = t.undo < 0 ? t.undo : capture_msgs(s, &t);
 	ret = ret ?: capture_sems(s, &t);
-	ret = ret ?: check_shm(s, &t);
+	ret = ret ?: capture_shms(s, &t);
 	ipc_ns_leave(back);
 	return ret;
 }

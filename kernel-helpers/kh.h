@@ -310,6 +310,8 @@ struct kh_ipc {
 	unsigned int qbytes, cbytes;
 	pid_t pids[2];		/* msg: last sender, last receiver;
 				 * shm: creator, last attach */
+	uint64_t size;		/* shm: segment size */
+	unsigned int flags;	/* shm: SHM_DEST, SHM_LOCKED of its mode */
 };
 int kh_ipc_list(int kind, struct kh_ipc **out, size_t *n);
 int kh_sem_values(int id, int count, unsigned short *val, pid_t *pids);

@@ -3,7 +3,7 @@
  * SysV IPC as C/R needs it: every object of our IPC namespace by index
  * (the *_STAT_ANY commands, which need no read permission), a queue's
  * messages read without consuming them (MSG_COPY, CONFIG_CHECKPOINT_RESTORE)
- * and the id the next object gets (/proc/sys/kernel/{msg,sem}_next_id).
+ * and the id the next object gets (/proc/sys/kernel/{msg,sem,shm}_next_id).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +84,8 @@ static int shm_at(int idx, struct kh_ipc *o)
 	o->count = ds.shm_nattch;
 	o->pids[0] = ds.shm_cpid;
 	o->pids[1] = ds.shm_lpid;
+	o->size = ds.shm_segsz;
+	o->flags = ds.shm_perm.mode & (SHM_DEST | SHM_LOCKED);
 	return 0;
 }
 
@@ -181,7 +183,7 @@ int kh_ipc_next_id(int kind, int id)
 	int fd, len, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/sys/kernel/%s_next_id",
-		 kind == KH_IPC_MSG ? "msg" : "sem");
+		 kind == KH_IPC_MSG ? "msg" : kind == KH_IPC_SEM ? "sem" : "shm");
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -29,6 +29,19 @@ static const struct kv_field ipc_fields[] = {
 
 static const char *const sem_keys[] = { "values", NULL };
 
+static const struct kv_field shm_fields[] = {
+	{ "id", KV_INT, offsetof(struct crfs_ipc_obj, id) },
+	{ "key", KV_HEX, offsetof(struct crfs_ipc_obj, key) },
+	{ "mode", KV_OCT, offsetof(struct crfs_ipc_obj, mode) },
+	{ "uid", KV_UINT, offsetof(struct crfs_ipc_obj, uid) },
+	{ "gid", KV_UINT, offsetof(struct crfs_ipc_obj, gid) },
+	{ "cuid", KV_UINT, offsetof(struct crfs_ipc_obj, cuid) },
+	{ "cgid", KV_UINT, offsetof(struct crfs_ipc_obj, cgid) },
+	{ "ctime", KV_HEX, offsetof(struct crfs_ipc_obj, ctime) },
+	{ "size", KV_HEX, offsetof(struct crfs_ipc_obj, size) },
+	{ "removed", KV_INT, offsetof(struct crfs_ipc_obj, removed) },
+};
+
 int render_ipc_obj(struct strbuf *sb, enum crfs_ipc_kind k,
 		   const struct crfs_ipc_obj *o)
 {
@@ -37,6 +50,8 @@ int render_ipc_obj(struct strbuf *sb, enum crfs_ipc_kind k,
 
 	if (k == CRFS_IPC_MSG)
 		return kv_render(sb, ipc_fields, ARRAY_SIZE(ipc_fields), o);
+	if (k == CRFS_IPC_SHM)
+		return kv_render(sb, shm_fields, ARRAY_SIZE(shm_fields), o);
 	ret = kv_render(sb, ipc_fields, NCOMMON, o);
 	ret = ret ?: sb_printf(sb, "values");
 	for (i = 0; !ret && i < o->count; i++)
@@ -78,6 +93,9 @@ int parse_ipc_obj(struct crfs_text *t, enum crfs_ipc_kind k,
 	memset(o, 0, sizeof(*o));
 	if (k == CRFS_IPC_MSG)
 		return kv_parse(t, ipc_fields, ARRAY_SIZE(ipc_fields), o,
+				NULL, NULL);
+	if (k == CRFS_IPC_SHM)
+		return kv_parse(t, shm_fields, ARRAY_SIZE(shm_fields), o,
 				NULL, NULL);
 	return kv_parse(t, ipc_fields, NCOMMON, o, sem_keys, parse_values);
 }

@@ -18,6 +18,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 
 #include "crfs/ipc.h"
 #include "kh.h"
@@ -37,6 +38,8 @@ struct ipc_item {
 	struct crfs_ipc_obj o;
 	struct crfs_ipc_msg *msgs;
 	size_t nmsgs;
+	char *data;		/* shm: its bytes */
+	size_t len;
 	bool leftover;		/* the image's own object is still there */
 	bool made;
 };
@@ -46,7 +49,35 @@ static size_t nitems;
 
 static const char *kind_name(int kind)
 {
-	return kind == KH_IPC_MSG ? "message queue" : "semaphore set";
+	return kind == KH_IPC_MSG ? "message queue" :
+	       kind == KH_IPC_SEM ? "semaphore set" : "shared memory segment";
+}
+
+static char ipcrm_letter(int kind)
+{
+	return kind == KH_IPC_MSG ? 'q' : kind == KH_IPC_SEM ? 's' : 'm';
+}
+
+static int p_shm(struct crfs_text *t, void *o)
+{
+	return parse_ipc_obj(t, CRFS_IPC_SHM, o);
+}
+
+/* ID.data, whose size and checksum the manifest checked */
+static int load_data(struct image *img, const char *rel,
+		     struct ipc_item *it, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s%s", img->dir, rel, CRFS_IPC_DATA);
+	ret = kh_read_file(path, &it->data, &it->len);
+	if (!ret && it->len != it->o.size)
+		ret = -EINVAL;
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, ret == -EINVAL ?
+			 "not the segment's size" : strerror(-ret));
+	return ret;
 }
 
 static int p_msg(struct crfs_text *t, void *o)
@@ -78,8 +109,11 @@ static int load_item(struct image *img, const char *rel, int kind,
 	items = n;
 	it = memset(&items[nitems++], 0, sizeof(*it));
 	it->kind = kind;
-	ret = image_parse(img, rel, kind == KH_IPC_MSG ? p_msg : p_sem,
+	ret = image_parse(img, rel, kind == KH_IPC_MSG ? p_msg :
+				    kind == KH_IPC_SEM ? p_sem : p_shm,
 			  &it->o, err, errlen);
+	if (!ret && kind == KH_IPC_SHM)
+		return load_data(img, rel, it, err, errlen);
 	if (ret || kind != KH_IPC_MSG)
 		return ret;
 	snprintf(mpath, sizeof(mpath), "%s%s", rel, CRFS_IPC_MESSAGES);
@@ -105,6 +139,8 @@ static int load_items(struct image *img, char *err, size_t errlen)
 			kind = KH_IPC_MSG;
 		else if (!strncmp(p, CRFS_D_IPC_SEM "/", dl = strlen(CRFS_D_IPC_SEM) + 1))
 			kind = KH_IPC_SEM;
+		else if (!strncmp(p, CRFS_D_IPC_SHM "/", dl = strlen(CRFS_D_IPC_SHM) + 1))
+			kind = KH_IPC_SHM;
 		else
 			continue;
 		rest = p + dl;
@@ -149,7 +185,7 @@ static int check_item(struct ipc_item *it, char *err, size_t errlen)
 		snprintf(err, errlen, "SysV %s %d (key 0x%lx) of the image: id %d (key 0x%x) is taken on this host; remove it first (ipcrm -%c %d)",
 			 kind_name(it->kind), it->o.id,
 			 (unsigned long)it->o.key, a[i].id, a[i].key,
-			 it->kind == KH_IPC_MSG ? 'q' : 's', a[i].id);
+			 ipcrm_letter(it->kind), a[i].id);
 		ret = -EEXIST;
 	}
 	free(a);
@@ -159,7 +195,8 @@ static int check_item(struct ipc_item *it, char *err, size_t errlen)
 static int ipc_remove(int kind, int id)
 {
 	int r = kind == KH_IPC_MSG ? msgctl(id, IPC_RMID, NULL) :
-				     semctl(id, 0, IPC_RMID);
+		kind == KH_IPC_SEM ? semctl(id, 0, IPC_RMID) :
+				     shmctl(id, IPC_RMID, NULL);
 
 	return r < 0 ? -errno : 0;
 }
@@ -174,9 +211,9 @@ static int get_as_creator(const struct ipc_item *it)
 		setegid(0);
 		return -e;
 	}
-	id = it->kind == KH_IPC_MSG ?
-	     msgget(it->o.key, flags) :
-	     semget(it->o.key, it->o.count, flags);
+	id = it->kind == KH_IPC_MSG ? msgget(it->o.key, flags) :
+	     it->kind == KH_IPC_SEM ? semget(it->o.key, it->o.count, flags) :
+	     shmget(it->o.key, it->o.size, flags);
 	e = errno;
 	if (seteuid(0) || setegid(0))
 		abort();	/* we would go on with another identity */
@@ -227,6 +264,26 @@ static int fill_sem(const struct ipc_item *it)
 	return semctl(it->o.id, 0, SETALL, u) ? -errno : 0;
 }
 
+/* attached here only to be filled; the tree attaches it again itself */
+static int fill_shm(const struct ipc_item *it)
+{
+	struct shmid_ds ds;
+	void *at;
+
+	if (shmctl(it->o.id, IPC_STAT, &ds))
+		return -errno;
+	ds.shm_perm.uid = it->o.uid;
+	ds.shm_perm.gid = it->o.gid;
+	ds.shm_perm.mode = it->o.mode;
+	if (shmctl(it->o.id, IPC_SET, &ds))
+		return -errno;
+	at = shmat(it->o.id, NULL, 0);
+	if (at == (void *)-1)
+		return -errno;
+	memcpy(at, it->data, it->len);
+	return shmdt(at) ? -errno : 0;
+}
+
 static int make_item(struct ipc_item *it, char *err, size_t errlen)
 {
 	const char *step = "remove what the killed tree left";
@@ -251,7 +308,8 @@ static int make_item(struct ipc_item *it, char *err, size_t errlen)
 	}
 	if (!ret) {
 		step = "fill";
-		ret = it->kind == KH_IPC_MSG ? fill_msg(it) : fill_sem(it);
+		ret = it->kind == KH_IPC_MSG ? fill_msg(it) :
+		      it->kind == KH_IPC_SEM ? fill_sem(it) : fill_shm(it);
 	}
 	if (ret)
 		snprintf(err, errlen, "SysV %s %d (key 0x%lx): %s: %s",
@@ -289,11 +347,25 @@ void ipc_sysv_undo(void)
 	}
 }
 
+/*
+ * Once the tree runs: segments it had removed (IPC_RMID) while attached
+ * are removed again, now that its processes have attached them
+ */
+void ipc_sysv_done(void)
+{
+	size_t i;
+
+	for (i = 0; i < nitems; i++)
+		if (items[i].kind == KH_IPC_SHM && items[i].o.removed)
+			ipc_remove(KH_IPC_SHM, items[i].o.id);
+}
+
 void ipc_sysv_free(void)
 {
 	size_t i;
 
 	for (i = 0; i < nitems; i++) {
+		free(items[i].data);
 		free_ipc_obj(&items[i].o);
 		free_ipc_msgs(items[i].msgs, items[i].nmsgs);
 	}

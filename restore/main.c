@@ -301,6 +301,8 @@ int main(int argc, char **argv)
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	if (ret)
 		ipc_sysv_undo();
+	else
+		ipc_sysv_done();
 	ipc_sysv_free();
 	image_free(&img);
 	free(o.inherit);

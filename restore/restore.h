@@ -54,6 +54,7 @@ int shm_open_ino(struct image *img, uint64_t ino);
  * tree; undo removes them again after a failed restore */
 int ipc_sysv_restore(struct image *img, char *err, size_t errlen);
 void ipc_sysv_undo(void);
+void ipc_sysv_done(void);
 void ipc_sysv_free(void);
 /* ipc_ns.c: a new IPC namespace with the saved limits, if the tree had one */
 int ipc_ns_restore(struct image *img, char *err, size_t errlen);

@@ -154,6 +154,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->flags = v->flags;
 		d->fd = h->vma_fd[i];
 		d->has_pages = 0;
+		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		if (v->kind == VMA_SHMEM) {
 			/* its object was filled before the tree was forked */
 			while (r < p->nruns && p->runs[r].addr < v->end)

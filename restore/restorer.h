@@ -21,6 +21,7 @@ struct rst_vma {
 	uint32_t flags;		/* VMA_F_* */
 	int32_t fd;		/* -1: anonymous */
 	uint32_t has_pages;
+	int32_t shmid;		/* >= 0: a SysV segment, attached again */
 };
 
 struct rst_run {

@@ -14,7 +14,10 @@
 #define CRFS_IPC_MESSAGES	".messages"
 #define CRFS_F_IPC_NS		"ipc/ns"	/* the tree's own IPC namespace */
 
-enum crfs_ipc_kind { CRFS_IPC_MSG, CRFS_IPC_SEM };
+#define CRFS_D_IPC_SHM		"ipc/shm"	/* ipc/shm/ID, ID.data */
+#define CRFS_IPC_DATA		".data"
+
+enum crfs_ipc_kind { CRFS_IPC_MSG, CRFS_IPC_SEM, CRFS_IPC_SHM };
 
 /* what both kinds share: the ipc_perm fields and the change time */
 struct crfs_ipc_obj {
@@ -26,6 +29,8 @@ struct crfs_ipc_obj {
 	unsigned int qbytes;		/* msg: msg_qbytes */
 	unsigned int count;		/* msg: messages; sem: semaphores */
 	unsigned short *semval;		/* sem: count values */
+	uint64_t size;			/* shm: segment size */
+	int removed;			/* shm: IPC_RMID while attached */
 };
 
 struct crfs_ipc_msg {

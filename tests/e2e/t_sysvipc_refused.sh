@@ -28,7 +28,7 @@ read -r _ _ q _ s _ m < <(grep '^IDS ' "$T_DIR/refused.log")
 
 expect_refused ipc "$pid" "SysV semaphore set $s (key 0x0): changed by semop while process $pid has a SEM_UNDO list, whose adjustments cannot be read (not supported)"
 for text in "SysV message queue $q (key 0x0): also used by process " \
-	    "SysV shared memory segment $m (key 0x0): created or attached by the tree: SysV shared memory is not supported yet"; do
+	    "SysV shared memory segment $m (key 0x0): not attached by the tree: not supported yet"; do
 	cr_freeze ipc
 	ctl_read ipc | grep -qF -- "$text" ||
 		fail "ctl does not say '$text': $(ctl_read ipc | tr '\n' '|')"
