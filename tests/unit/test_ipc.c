@@ -110,3 +110,30 @@ Test(ipc, ns_round_trip)
 	cr_assert_eq(parse_ipc_ns(ut_text(&ut, "ipc/ns", "shmmax 1\n"), &b),
 		     -EINVAL);
 }
+
+Test(ipc, shm_round_trip)
+{
+	struct crfs_ipc_obj a = {
+		.id = 65538, .key = 0x43531234, .mode = 0640, .uid = 1234,
+		.ctime = 0x693115e2, .size = 12392, .removed = 1,
+	}, b;
+	struct strbuf sb;
+	struct ut_text ut;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_ipc_obj(&sb, CRFS_IPC_SHM, &a), 0);
+	s = ut_steal(&sb);
+	cr_assert(strstr(s, "size 0x3068\nremoved 1\n"), "%s", s);
+	cr_assert_eq(parse_ipc_obj(ut_text(&ut, "ipc/shm/65538", s),
+				   CRFS_IPC_SHM, &b), 0, "%s", ut.err);
+	cr_assert_eq(b.id, a.id);
+	cr_assert_eq(b.size, a.size);
+	cr_assert_eq(b.removed, 1);
+	cr_assert_eq(b.uid, 1234);
+	free(s);
+	/* a segment needs its size */
+	cr_assert_eq(parse_ipc_obj(ut_text(&ut, "s",
+		"id 1\nkey 0x0\nmode 0600\nuid 0\ngid 0\ncuid 0\ncgid 0\nctime 0x1\nremoved 0\n"),
+		CRFS_IPC_SHM, &b), -EINVAL);
+}
