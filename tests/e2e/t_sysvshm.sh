@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # wl_sysvshm: SysV shared memory segments only the workload uses (one at
-# an address it chose, one read-only and already removed) are saved with
+# an address it chose, one read-only and already removed; a child has both
+# attached too) are saved with
 # their bytes; a thaw finds them unchanged; after kill the one not removed
 # is still there (we overwrite it), and restore makes both again with
 # their ids and bytes, attached again at their addresses, read-only where
@@ -42,6 +43,8 @@ grep -q '^FAIL' "$T_DIR/sysvshm.log" &&
 cr_freeze shm
 cr_copy shm "$T_DIR/ckpt2"
 kill_and_reap shm "$pid"
+wait_for 10 eval '! ipcs -m | grep -qw "$b"' ||
+	fail "segment $b still there after its attachers were killed"
 ipcs -m | grep -qw "$a" || fail "segment $a vanished at kill"
 "$CRFS_TESTS/wl_sysvshm" tamper "$a" || fail "cannot change the leftover"
 restore_bg "$T_DIR/ckpt2" "$pid"

@@ -4,7 +4,8 @@
  * only by us.  Segment A (a key of its own, owner changed, a size that is
  * not a whole number of pages) attached read-write at an address we chose;
  * segment B (private key) attached read-only and already removed
- * (IPC_RMID: it goes away with its last attach).  Prints "IDS shm A B"
+ * (IPC_RMID: it goes away with its last attach).  A child inherits both
+ * attaches (every count is 2) and waits to be ended.  Prints "IDS shm A B"
  * and READY; each SIGUSR1 checks both: ids, keys, modes, sizes, attach
  * counts, contents, addresses and protections in maps, and that A's
  * attach is the segment itself (a second attach sees what we write).
@@ -101,7 +102,7 @@ static void check_seg(const char *name, int id, key_t key, unsigned int mode,
 	}
 	if (ds.shm_perm.__key != key || (ds.shm_perm.mode & 01777) != mode ||
 	    ds.shm_segsz != size || ds.shm_perm.uid != uid ||
-	    ds.shm_nattch != 1)
+	    ds.shm_nattch != 2)
 		wl_fail(name, "key %x mode %o size %zu uid %u nattch %lu",
 			ds.shm_perm.__key, ds.shm_perm.mode, ds.shm_segsz,
 			ds.shm_perm.uid, ds.shm_nattch);
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 1, r, a, b;
 	key_t key = 0x43530000 | (getpid() & 0xffff);
 	sigset_t none;
+	pid_t kid;
 	char *p;
 
 	if (argc == 3 && !strcmp(argv[1], "tamper")) {
@@ -164,6 +166,13 @@ int main(int argc, char **argv)
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
 	setup(&a, &b, key);
+	kid = fork();
+	if (kid < 0)
+		wl_die("fork");
+	if (!kid) {
+		for (;;)
+			pause();
+	}
 	printf("IDS shm %d %d\n", a, b);
 	wl_ready();
 	sigemptyset(&none);
@@ -175,6 +184,8 @@ int main(int argc, char **argv)
 		printf("ROUND %d\n", r);
 		fflush(stdout);
 	}
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
 	shmdt(a_at);
 	shmdt(b_at);
 	shmctl(a, IPC_RMID, NULL);
