@@ -4,18 +4,20 @@
  * set changed by semop while we hold SEM_UNDO adjustments (a semop with
  * SEM_UNDO: they cannot be read), a
  * message queue a process outside the tree sent to (an orphan that exits:
- * the queue is not only ours) and a shared memory segment we created.
- * Prints "IDS msg Q sem S shm M" and READY; SIGUSR1 removes all three.
+ * the queue is not only ours), a shared memory segment we created but do
+ * not attach, and one of which we unmapped a part of the attach (P).
+ * Prints "IDS msg Q sem S shm M P" and READY; SIGUSR1 removes them all.
  */
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 
 #include "wl_common.h"
 
-static int q = -1, s = -1, m = -1;
+static int q = -1, s = -1, m = -1, part = -1;
 
 static void cleanup(void)
 {
@@ -25,6 +27,8 @@ static void cleanup(void)
 		semctl(s, 0, IPC_RMID);
 	if (m >= 0)
 		shmctl(m, IPC_RMID, NULL);
+	if (part >= 0)
+		shmctl(part, IPC_RMID, NULL);
 }
 
 /* an orphan, so no process of our tree, sends to the queue and exits */
@@ -49,6 +53,7 @@ static void outsider_sends(void)
 static void setup(void)
 {
 	struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	char *at;
 
 	atexit(cleanup);
 	q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
@@ -58,6 +63,10 @@ static void setup(void)
 		wl_die("msgget/semget/shmget");
 	if (semop(s, &op, 1))
 		wl_die("semop");
+	part = shmget(IPC_PRIVATE, 2 * 4096, IPC_CREAT | 0600);
+	at = part < 0 ? (void *)-1 : shmat(part, NULL, 0);
+	if (at == (void *)-1 || munmap(at + 4096, 4096))
+		wl_die("shmat/munmap part");
 	outsider_sends();
 }
 
@@ -71,7 +80,7 @@ int main(void)
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	setup();
-	printf("IDS msg %d sem %d shm %d\n", q, s, m);
+	printf("IDS msg %d sem %d shm %d %d\n", q, s, m, part);
 	wl_ready();
 	sigwait(&set, &sig);
 	wl_pass("refused.removed");
