@@ -3,9 +3,8 @@
 #
 # wl_sysvipc_refused: SysV objects crfs cannot restore exactly are refused
 # by name at freeze (a semaphore set changed while a process has SEM_UNDO
-# adjustments, a queue a process
-# outside the tree used, a shared memory segment not attached, a part of an
-# attach), and the thaw leaves the
+# adjustments, a queue a process outside the tree used, a shared memory
+# segment not attached, a part of an attach), and the thaw leaves the
 # workload and its objects as they were.
 . "$(dirname "$0")/lib.sh"
 
