@@ -110,6 +110,15 @@ int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 		    const char *path);
 
+/* ipc_sysv.c: SysV objects of the host's IPC namespace only the tree uses */
+int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
+		    int n);
+/* ipc_ns.c: an IPC namespace of the tree's own (the root's) */
+bool in_root_ipc_ns(pid_t root, const char *theirs);
+int ipc_ns_enter(struct snapshot *s, pid_t root, const pid_t *procs, int n,
+		 int *back);
+void ipc_ns_leave(int back);
+
 /* sharing.c: tables and fs shared with the parent; refuses other sharing */
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);

@@ -134,6 +134,8 @@ struct kh_fd {
 	char *info;		/* /proc/PID/fdinfo/FD */
 };
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
+/* mqueue.c: a POSIX message queue (mq_open) */
+bool kh_fd_is_mqueue(const struct kh_fd *f);
 void kh_free_fds(struct kh_fd *f, size_t n);
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 int kh_kcmp_same(pid_t a, pid_t b, int type);
@@ -295,5 +297,29 @@ int kh_stop_collected(struct kh_remote *r, pid_t child, uint64_t scratch);
 /* sched.c */
 int kh_sched_get(pid_t tid, struct crfs_sched *s, bool *clamped);
 int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step);
+
+/* sysvipc.c: SysV objects of our IPC namespace */
+#define KH_IPC_MSG	0
+#define KH_IPC_SEM	1
+#define KH_IPC_SHM	2
+struct kh_ipc {
+	int id;
+	uint32_t key;
+	unsigned int mode, uid, gid, cuid, cgid;
+	uint64_t ctime, otime;	/* otime: last msgsnd / semop */
+	unsigned int count;	/* messages / semaphores / attaches */
+	unsigned int qbytes, cbytes;
+	pid_t pids[2];		/* msg: last sender, last receiver;
+				 * shm: creator, last attach */
+	uint64_t size;		/* shm: segment size */
+	unsigned int flags;	/* shm: SHM_DEST, SHM_LOCKED of its mode */
+};
+int kh_ipc_list(int kind, struct kh_ipc **out, size_t *n);
+int kh_sem_values(int id, int count, unsigned short *val, pid_t *pids);
+ssize_t kh_msg_peek(int id, int i, void *buf, size_t size);
+int kh_ipc_next_id(int kind, int id);
+pid_t kh_sem_undo_holder(const pid_t *pids, int n);
+int kh_ipc_sysctl_get(const char *name, int field, uint64_t *v);
+int kh_ipc_sysctl_set(const char *name, const char *val);
 
 #endif

@@ -33,6 +33,7 @@ static bool skip_vma(const struct crfs_vma *v)
 	case VMA_VVAR:
 	case VMA_VVAR_VCLOCK:
 	case VMA_VSYSCALL:
+	case VMA_SYSV:		/* the segment's bytes are in ipc/shm/ */
 		return true;
 	case VMA_FILE:
 		/* a shared file mapping's state is the file */

@@ -61,6 +61,30 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Returns 0, or 1 with *why set when the mapping cannot be checkpointed */
+/*
+ * A SysV shared memory attach: its file's inode number is the segment's
+ * id, its size the segment's.  shmat maps a whole segment from its start:
+ * what remains after a part was unmapped could not be attached again.
+ */
+static int sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
+{
+	char link[96];
+	struct stat st;
+	uint64_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+		 v->start, v->end);
+	if (stat(link, &st))
+		return (*why = "cannot stat the SysV shared memory segment"), 1;
+	len = (st.st_size + 4095) & ~4095ULL;
+	if (v->pgoff || v->end - v->start != len || !st.st_size)
+		return (*why = "a part of a SysV shared memory attach is not supported yet"), 1;
+	v->kind = VMA_SYSV;
+	v->shm_ino = st.st_ino;
+	v->file_size = st.st_size;
+	return 0;
+}
+
 static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 {
 	const char *path = v->path;
@@ -85,7 +109,7 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	if (!strncmp(path, "[anon:", 6) || !strncmp(path, "[anon_shmem:", 12))
 		return (*why = "named anonymous mappings are not supported yet"), 1;
 	if (!strncmp(path, "/SYSV", 5))
-		return (*why = "SysV shared memory is not supported yet"), 1;
+		return sysv_vma(pid, v, why);
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,

@@ -24,7 +24,7 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
 	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
-	[VMA_SHMEM] = "shmem", [VMA_DELETED] = "deleted",
+	[VMA_SHMEM] = "shmem", [VMA_DELETED] = "deleted", [VMA_SYSV] = "sysv",
 };
 
 static const char *const flag_names[VMA_F_COUNT] = {
@@ -60,7 +60,8 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 		ret = sb_printf(sb, " %lu:%ld ", v->file_size,
 				v->file_mtime_ns);
 		ret = ret ?: sb_put_escaped(sb, v->path);
-	} else if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED) {
+	} else if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED ||
+		   v->kind == VMA_SYSV) {
 		ret = sb_printf(sb, " %lu:%lu ", v->file_size, v->shm_ino);
 		ret = ret ?: v->path ? sb_put_escaped(sb, v->path) :
 				       sb_printf(sb, "-");
@@ -148,6 +149,14 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 		/* a memfd's name, or where a deleted file was */
 		if (unescape(tok[7], &v->path) || v->path[0] != '/')
 			return text_error(t, "shmem path must be '/memfd:NAME', an absolute path or '-'");
+		return 0;
+	}
+	if (v->kind == VMA_SYSV) {
+		if (!(v->flags & VMA_F_SHARED) || v->pgoff ||
+		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,
+			   &k) != 2 || tok[6][k] || !v->file_size ||
+		    v->shm_ino > 0x7fffffff || strcmp(tok[7], "-"))
+			return text_error(t, "sysv needs a shared mapping at offset 0, 'size:id' and '-'");
 		return 0;
 	}
 	if (v->kind == VMA_DELETED) {

@@ -296,8 +296,14 @@ int main(int argc, char **argv)
 	img.orphan_pipes = o.orphan_pipes;
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
+	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	if (ret)
+		ipc_sysv_undo();
+	else
+		ipc_sysv_done();
+	ipc_sysv_free();
 	image_free(&img);
 	free(o.inherit);
 	if (ret) {

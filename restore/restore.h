@@ -53,6 +53,15 @@ int shm_open_object(struct image *img, const struct crfs_vma *v);
 /* the object with that inode at checkpoint (a memfd also open as a file) */
 int shm_open_ino(struct image *img, uint64_t ino);
 
+/* ipc_sysv.c: the image's SysV queues and semaphore sets, made before the
+ * tree; undo removes them again after a failed restore */
+int ipc_sysv_restore(struct image *img, char *err, size_t errlen);
+void ipc_sysv_undo(void);
+void ipc_sysv_done(void);
+void ipc_sysv_free(void);
+/* ipc_ns.c: a new IPC namespace with the saved limits, if the tree had one */
+int ipc_ns_restore(struct image *img, char *err, size_t errlen);
+
 /* vma_fds.c: one descriptor per mapped object, shared by its mappings */
 bool vma_needs_rw(const struct crfs_vma *v);
 ssize_t vma_owners(const struct proc_image *p, ssize_t *owner);

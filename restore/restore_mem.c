@@ -157,6 +157,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->fd = h->vma_fd[i];
 		d->kept = cow_holds(v->start, v->end);
 		d->has_pages = d->kept;	/* mapped writable: mprotect it */
+		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		if (v->kind == VMA_SHMEM || d->kept) {
 			/* its object was filled before the tree was forked;
 			 * a kept range before our children were */

@@ -158,12 +158,35 @@ static void move_vdso(struct restore_args *a)
 	}
 }
 
+/* shmat(2) flags the freestanding blob has no header for */
+#define SHM_RDONLY_	010000
+#define SHM_REMAP_	040000
+#define SHM_EXEC_	0100000
+
+/* an attach is made by shmat alone: mmap of the segment is not one */
+static void attach_sysv(struct restore_args *a, const struct rst_vma *v)
+{
+	int flags = SHM_REMAP_;
+
+	if (!(v->prot & PROT_WRITE))
+		flags |= SHM_RDONLY_;
+	if (v->prot & PROT_EXEC)
+		flags |= SHM_EXEC_;
+	check(a, "shmat", sys(__NR_shmat, v->shmid, v->start, flags, 0));
+	if (!(v->prot & PROT_READ))
+		check(a, "mprotect shm", sys(__NR_mprotect, v->start,
+					     v->end - v->start, v->prot, 0));
+}
+
 static void map_vma(struct restore_args *a, const struct rst_vma *v)
 {
 	int flags = MAP_FIXED, prot = v->prot;
 
 	if (v->kept)
 		return;
+	if (v->shmid >= 0)
+		return attach_sysv(a, v);
+
 	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
 	if (v->fd < 0)
 		flags |= MAP_ANONYMOUS;

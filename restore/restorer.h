@@ -24,6 +24,7 @@ struct rst_vma {
 	uint32_t has_pages;
 	/* mapped and filled before the fork (cow.c): left in place */
 	uint32_t kept;
+	int32_t shmid;		/* >= 0: a SysV segment, attached again */
 };
 
 struct rst_run {

@@ -69,6 +69,8 @@ enum crfs_vma_kind {
 				 * mapped by several processes */
 	VMA_DELETED,		/* MAP_PRIVATE of a memfd or a deleted file: the
 				 * object's bytes in mapdata/INO */
+	VMA_SYSV,		/* a SysV shared memory attach: shm_ino is the
+				 * segment's id, its bytes in ipc/shm/ID.data */
 	VMA_KIND_COUNT,
 };
 
