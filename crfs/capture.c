@@ -416,6 +416,8 @@ static int check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 				;
 			else if (i == 1 && own_proc_mount(pid, root, theirs))
 				proc_mount = 1;
+			else if (ns_check(s, pid, root, ns[i], theirs))
+				;
 			else
 				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
 						pid, ns[i], theirs);

@@ -5,6 +5,7 @@
  * and the files in flight in those queues (SCM_RIGHTS).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,24 @@
 #include <arpa/inet.h>
 
 #include "files.h"
+#include "kh_ns.h"
 #include "crfs/array.h"
 
+static int list_in_ns(void *arg)
+{
+	struct files_ctx *c = arg;
+
+	return kh_unix_list(&c->socks, &c->nsocks);
+}
+
+/* sock_diag lists the sockets of its own network namespace: the root's */
 static int list_unix(struct files_ctx *c)
 {
 	if (c->socks_listed)
 		return 0;
 	c->socks_listed = true;
-	return kh_unix_list(&c->socks, &c->nsocks);
+	return kh_in_ns(c->s->procs[0].pid, "net", CLONE_NEWNET, list_in_ns,
+			c);
 }
 
 /* is socket:[ino] one of ours (held by a process, or in flight)? */

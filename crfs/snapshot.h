@@ -114,4 +114,10 @@ int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);
 
+/* capture_ns.c: the root's own namespaces, saved in the ns file; true if
+ * kind NAME is one of those (pid's, theirs, checked against the root's) */
+bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
+	      const char *theirs);
+int capture_ns(struct snapshot *s, pid_t root);
+
 #endif

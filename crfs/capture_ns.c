@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The tree root's own namespaces, one row per kind: a kind with a row is
+ * saved to the container's ns file (when the root's differs from ours)
+ * and every process of the tree must share the root's.  Kinds without a
+ * row are refused by check_namespaces() in capture.c.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/utsname.h>
+#include <linux/rtnetlink.h>
+
+#include "crfs/array.h"
+#include "crfs/ns.h"
+#include "kh_ns.h"
+#include "snapshot.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct net_ctx {
+	struct snapshot *s;
+	pid_t root;
+	struct crfs_ns *ns;
+	struct kh_sysctl *sys;
+	size_t nsys;
+};
+
+static int read_uts(void *arg)
+{
+	struct crfs_ns *ns = arg;
+	struct utsname u;
+
+	if (uname(&u))
+		return -errno;
+	snprintf(ns->hostname, sizeof(ns->hostname), "%s", u.nodename);
+	snprintf(ns->domainname, sizeof(ns->domainname), "%s", u.domainname);
+	ns->uts = true;
+	return 0;
+}
+
+static int capture_uts(struct snapshot *s, pid_t root, struct crfs_ns *ns)
+{
+	(void)s;
+	return kh_in_ns(root, "uts", CLONE_NEWUTS, read_uts, ns);
+}
+
+/* lo is made by every new namespace; any other device is refused */
+static int net_links(struct net_ctx *c, int sk, int *lo)
+{
+	struct kh_link *l;
+	size_t n, i;
+	int ret = kh_rtnl_links(sk, &l, &n);
+
+	for (i = 0; !ret && i < n; i++) {
+		if (!strcmp(l[i].name, "lo") && !l[i].kind[0]) {
+			*lo = l[i].index;
+			c->ns->lo_up = l[i].flags & IFF_UP;
+			c->ns->lo_mtu = l[i].mtu;
+			continue;
+		}
+		snapshot_report(c->s, "process %d: network namespace: device %s (%s) is not supported: only lo is restored",
+				c->root, l[i].name, l[i].kind[0] ? l[i].kind : "physical");
+	}
+	if (!ret)
+		free(l);
+	return ret;
+}
+
+static int net_addrs(struct net_ctx *c, int sk, int lo)
+{
+	struct crfs_ns_addr *a;
+	struct kh_addr *k;
+	size_t n, i;
+	int ret = kh_rtnl_addrs(sk, &k, &n);
+
+	for (i = 0; !ret && i < n; i++) {
+		if (k[i].index != lo)
+			continue;	/* its device is refused */
+		a = array_room(c->ns->addrs, c->ns->naddrs, sizeof(*a));
+		if (!a) {
+			ret = -ENOMEM;
+			break;
+		}
+		c->ns->addrs = a;
+		a = &a[c->ns->naddrs++];
+		a->family = k[i].family;
+		a->prefix = k[i].prefix;
+		memcpy(a->addr, k[i].addr, sizeof(a->addr));
+	}
+	if (n || !ret)
+		free(k);
+	return ret;
+}
+
+/* the kernel makes the routes of addresses and devices; others are refused */
+static int net_routes(struct net_ctx *c, int sk)
+{
+	struct kh_route *r;
+	size_t n, i;
+	int ret = kh_rtnl_routes(sk, &r, &n);
+
+	for (i = 0; !ret && i < n; i++)
+		if (r[i].protocol != RTPROT_KERNEL)
+			snapshot_report(c->s, "process %d: network namespace: a route (table %d, %s, /%d, protocol %d) is not supported: only the kernel's own routes are restored",
+					c->root, r[i].table,
+					r[i].family == AF_INET ? "inet" : "inet6",
+					r[i].dst_len, r[i].protocol);
+	if (!ret)
+		free(r);
+	return ret;
+}
+
+static void net_filters(struct net_ctx *c)
+{
+	static const char *const legacy[] = { "ip_tables_names",
+					      "ip6_tables_names",
+					      "arp_tables_names" };
+	char name[64] = "", path[64], *buf;
+	size_t i, len;
+	int n = kh_nft_tables(name, sizeof(name));
+
+	if (n > 0)
+		snapshot_report(c->s, "process %d: network namespace: nftables rules (table %s) are not supported",
+				c->root, name);
+	for (i = 0; i < ARRAY_SIZE(legacy); i++) {
+		snprintf(path, sizeof(path), "/proc/thread-self/net/%s",
+			 legacy[i]);
+		if (kh_read_file(path, &buf, &len))
+			continue;
+		if (len)
+			snapshot_report(c->s, "process %d: network namespace: iptables rules (%s) are not supported",
+					c->root, legacy[i]);
+		free(buf);
+	}
+}
+
+static int read_net(void *arg)
+{
+	struct net_ctx *c = arg;
+	int sk = kh_rtnl_open(), lo = -1, ret;
+
+	if (sk < 0)
+		return sk;
+	c->ns->net = true;
+	ret = net_links(c, sk, &lo);
+	ret = ret ?: net_addrs(c, sk, lo);
+	ret = ret ?: net_routes(c, sk);
+	close(sk);
+	if (!ret)
+		net_filters(c);
+	return ret ?: kh_sysctl_net(&c->sys, &c->nsys);
+}
+
+static int read_sysctls(void *arg)
+{
+	struct net_ctx *c = arg;
+
+	return kh_sysctl_net(&c->sys, &c->nsys);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const struct kh_sysctl *)a)->key,
+		      ((const struct kh_sysctl *)b)->key);
+}
+
+static const struct kh_sysctl *find_sysctl(const struct net_ctx *c,
+					   const char *key)
+{
+	struct kh_sysctl k = { (char *)key, NULL };
+
+	return c->nsys ? bsearch(&k, c->sys, c->nsys, sizeof(k), by_key) : NULL;
+}
+
+/* what differs from a fresh namespace's; keys of refused devices drop */
+static int diff_sysctls(struct net_ctx *mine, const struct net_ctx *fresh)
+{
+	struct crfs_ns *ns = mine->ns;
+	const struct kh_sysctl *f;
+	struct crfs_ns_sysctl *v;
+	size_t i;
+
+	for (i = 0; i < mine->nsys; i++) {
+		f = find_sysctl(fresh, mine->sys[i].key);
+		if (!f || !strcmp(f->value, mine->sys[i].value))
+			continue;
+		v = array_room(ns->sysctls, ns->nsysctls, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ns->sysctls = v;
+		v[ns->nsysctls].key = mine->sys[i].key;
+		v[ns->nsysctls++].value = mine->sys[i].value;
+		mine->sys[i].key = mine->sys[i].value = NULL;
+	}
+	return 0;
+}
+
+static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
+{
+	struct net_ctx mine = { s, root, ns, NULL, 0 };
+	struct net_ctx fresh = { s, root, ns, NULL, 0 };
+	int ret;
+
+	ret = kh_in_ns(root, "net", CLONE_NEWNET, read_net, &mine);
+	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_sysctls, &fresh);
+	ret = ret ?: diff_sysctls(&mine, &fresh);
+	kh_sysctl_free(mine.sys, mine.nsys);
+	kh_sysctl_free(fresh.sys, fresh.nsys);
+	return ret;
+}
+
+static const struct ns_kind {
+	const char *name;	/* /proc/PID/ns/NAME */
+	int (*capture)(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+} ns_kinds[] = {
+	{ "uts", capture_uts },
+	{ "net", capture_net },
+};
+
+static const struct ns_kind *ns_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+		if (!strcmp(ns_kinds[i].name, name))
+			return &ns_kinds[i];
+	return NULL;
+}
+
+/* 1 if pid's namespace is not ours, 0 if it is, or -errno */
+static int ns_own(pid_t pid, const char *name, char **theirs)
+{
+	char path[32], *mine;
+	int ret;
+
+	snprintf(path, sizeof(path), "ns/%s", name);
+	ret = kh_proc_link(getpid(), path, &mine);
+	if (ret)
+		return ret;
+	ret = kh_proc_link(pid, path, theirs);
+	if (!ret)
+		ret = strcmp(mine, *theirs) != 0;
+	free(mine);
+	return ret;
+}
+
+bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
+	      const char *theirs)
+{
+	char *rootns;
+	bool same;
+
+	if (!ns_kind(name) || ns_own(root, name, &rootns) < 0)
+		return false;
+	same = !strcmp(rootns, theirs);
+	if (!same)
+		snapshot_report(s, "process %d: in a %s namespace (%s) other than the root's (%s): not supported",
+				pid, name, theirs, rootns);
+	free(rootns);
+	return true;
+}
+
+int capture_ns(struct snapshot *s, pid_t root)
+{
+	struct crfs_ns ns = { 0 };
+	char *theirs;
+	size_t i;
+	int ret = 0, own, any = 0;
+
+	for (i = 0; !ret && i < ARRAY_SIZE(ns_kinds); i++) {
+		own = ns_own(root, ns_kinds[i].name, &theirs);
+		if (own < 0)
+			continue;	/* a kernel without that kind */
+		free(theirs);
+		if (own) {
+			any = 1;
+			ret = ns_kinds[i].capture(s, root, &ns);
+		}
+	}
+	if (!ret && any)
+		ret = RENDER(s, CRFS_F_NS, render_ns, &ns);
+	crfs_ns_free(&ns);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ns: the container's own namespaces that restore makes again (one file
+ * per container, present only when the tree's root has any).  Rendered and
+ * parsed by lib/image_ns.c.
+ */
+#ifndef CRFS_NS_H
+#define CRFS_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crfs/format.h"
+
+#define CRFS_F_NS		"ns"
+#define CRFS_NS_NAME_LEN	64	/* __NEW_UTS_LEN */
+
+/* an address on the loopback device */
+struct crfs_ns_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+
+/* a net.* sysctl that differs from a fresh namespace's, as /proc/sys/net/KEY */
+struct crfs_ns_sysctl {
+	char *key;
+	char *value;		/* without the trailing newline */
+};
+
+struct crfs_ns {
+	bool uts;		/* the root has a UTS namespace of its own */
+	char hostname[CRFS_NS_NAME_LEN + 1];
+	char domainname[CRFS_NS_NAME_LEN + 1];
+	bool net;		/* ... and a network namespace of its own */
+	bool lo_up;
+	unsigned int lo_mtu;
+	struct crfs_ns_addr *addrs;
+	size_t naddrs;
+	struct crfs_ns_sysctl *sysctls;
+	size_t nsysctls;
+};
+
+int render_ns(struct strbuf *sb, const struct crfs_ns *ns);
+int parse_ns(struct crfs_text *t, struct crfs_ns *ns);
+void crfs_ns_free(struct crfs_ns *ns);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel-helpers for namespaces: running code inside another process's
+ * namespace, the loopback device's configuration over rtnetlink, the
+ * namespace's net.* sysctls and whether netfilter has rules in it.
+ */
+#ifndef CRFS_KH_NS_H
+#define CRFS_KH_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * fn(arg) on a thread of ours that joined pid's namespace /proc/PID/ns/NAME
+ * of type nstype (CLONE_NEW*), or, for pid 0, a new one of its own; the
+ * rest of the process stays where it is.  Returns fn's result.
+ */
+int kh_in_ns(pid_t pid, const char *name, int nstype, int (*fn)(void *),
+	     void *arg);
+
+/* netns.c: rtnetlink, on a socket of the caller's network namespace */
+struct kh_link {
+	int index;
+	char name[16];
+	char kind[32];		/* IFLA_INFO_KIND, "" for none (lo) */
+	unsigned int flags, mtu;
+};
+
+struct kh_addr {
+	int family, index, prefix;
+	unsigned char addr[16];
+};
+
+struct kh_route {
+	int family, table, protocol, type, dst_len, oif;
+	unsigned char dst[16];
+};
+
+int kh_rtnl_open(void);
+int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
+int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
+int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
+int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);
+int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
+/* nftables tables of the caller's namespace: how many, the first's name */
+int kh_nft_tables(char *first, size_t len);
+
+/* netns_sysctl.c: every readable file under /proc/sys/net, sorted by key */
+struct kh_sysctl {
+	char *key;		/* e.g. net/ipv4/ip_default_ttl */
+	char *value;		/* without the trailing newline */
+};
+int kh_sysctl_net(struct kh_sysctl **out, size_t *n);
+void kh_sysctl_free(struct kh_sysctl *s, size_t n);
+int kh_sysctl_write(const char *key, const char *value);
+
+#endif

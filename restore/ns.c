@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Restoring into a new set of namespaces, one row per kind the ns file
+ * may hold: crfs-restore unshares it (single-threaded, so for itself and
+ * every process it creates after) and puts the saved state in.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "crfs/ns.h"
+#include "kh_ns.h"
+#include "ns.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+static int restore_uts(const struct crfs_ns *ns, char *err, size_t errlen)
+{
+	if (sethostname(ns->hostname, strlen(ns->hostname)))
+		return ERR("uts namespace: cannot set the hostname '%s': %s",
+			   ns->hostname, strerror(errno));
+	if (setdomainname(ns->domainname, strlen(ns->domainname)))
+		return ERR("uts namespace: cannot set the domainname '%s': %s",
+			   ns->domainname, strerror(errno));
+	return 0;
+}
+
+static bool addr_eq(const struct kh_addr *k, const struct crfs_ns_addr *a)
+{
+	return k->family == a->family && k->prefix == a->prefix &&
+	       !memcmp(k->addr, a->addr, a->family == AF_INET ? 4 : 16);
+}
+
+/* drop what the kernel gave lo that it had not, then add what it had */
+static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
+		    size_t errlen)
+{
+	struct kh_addr *k, a = { .index = lo };
+	size_t n, i, j;
+	int ret = kh_rtnl_addrs(sk, &k, &n);
+
+	if (ret)
+		return ERR("network namespace: cannot list addresses: %s",
+			   strerror(-ret));
+	for (i = 0; !ret && i < n; i++) {
+		for (j = 0; j < ns->naddrs && !addr_eq(&k[i], &ns->addrs[j]);
+		     j++)
+			;
+		if (k[i].index == lo && j == ns->naddrs)
+			ret = kh_rtnl_addr(sk, false, &k[i]);
+	}
+	free(k);
+	if (ret)
+		return ERR("network namespace: cannot remove an address of lo: %s",
+			   strerror(-ret));
+	for (i = 0; !ret && i < ns->naddrs; i++) {
+		a.family = ns->addrs[i].family;
+		a.prefix = ns->addrs[i].prefix;
+		memcpy(a.addr, ns->addrs[i].addr, sizeof(a.addr));
+		ret = kh_rtnl_addr(sk, true, &a);
+		if (ret == -EEXIST)
+			ret = 0;
+	}
+	return ret ? ERR("network namespace: cannot add address %zu of lo: %s",
+			 i, strerror(-ret)) : 0;
+}
+
+/*
+ * The MTU first (it caps the IPv6 MTU sysctl), the sysctls while lo is
+ * still down (disable_ipv6 decides whether it gets ::1), then up.
+ */
+static int restore_net(const struct crfs_ns *ns, char *err, size_t errlen)
+{
+	int sk = kh_rtnl_open(), lo = if_nametoindex("lo"), ret;
+	size_t i;
+
+	if (sk < 0 || !lo)
+		return ERR("network namespace: cannot reach lo: %s",
+			   strerror(sk < 0 ? -sk : errno));
+	ret = kh_rtnl_set_link(sk, lo, false, ns->lo_mtu);
+	if (ret) {
+		ret = ERR("network namespace: cannot set lo's mtu %u: %s",
+			  ns->lo_mtu, strerror(-ret));
+		goto out;
+	}
+	for (i = 0; !ret && i < ns->nsysctls; i++) {
+		ret = kh_sysctl_write(ns->sysctls[i].key, ns->sysctls[i].value);
+		if (ret)
+			ret = ERR("network namespace: cannot set sysctl %s to '%s': %s",
+				  ns->sysctls[i].key, ns->sysctls[i].value,
+				  strerror(-ret));
+	}
+	if (!ret && ns->lo_up) {
+		ret = kh_rtnl_set_link(sk, lo, true, ns->lo_mtu);
+		if (ret)
+			ret = ERR("network namespace: cannot bring lo up: %s",
+				  strerror(-ret));
+	}
+	ret = ret ?: lo_addrs(sk, lo, ns, err, errlen);
+out:
+	close(sk);
+	return ret;
+}
+
+static const struct ns_kind {
+	const char *name;
+	int nstype;
+	size_t saved;	/* offset of the bool that says the image has one */
+	int (*restore)(const struct crfs_ns *ns, char *err, size_t errlen);
+} ns_kinds[] = {
+	{ "uts", CLONE_NEWUTS, offsetof(struct crfs_ns, uts), restore_uts },
+	{ "net", CLONE_NEWNET, offsetof(struct crfs_ns, net), restore_net },
+};
+
+static int p_ns(struct crfs_text *t, void *o) { return parse_ns(t, o); }
+
+static bool has_ns_file(const struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->hdr.nfiles; i++)
+		if (!strcmp(img->hdr.files[i].path, CRFS_F_NS))
+			return true;
+	return false;
+}
+
+int ns_restore(struct image *img, char *err, size_t errlen)
+{
+	struct crfs_ns ns = { 0 };
+	size_t i;
+	int ret;
+
+	if (!has_ns_file(img))
+		return 0;
+	ret = image_parse(img, CRFS_F_NS, p_ns, &ns, err, errlen);
+	for (i = 0; !ret && i < ARRAY_SIZE(ns_kinds); i++) {
+		if (!*(bool *)((char *)&ns + ns_kinds[i].saved))
+			continue;
+		if (unshare(ns_kinds[i].nstype))
+			ret = ERR("cannot create a %s namespace: %s",
+				  ns_kinds[i].name, strerror(errno));
+		else
+			ret = ns_kinds[i].restore(&ns, err, errlen);
+	}
+	crfs_ns_free(&ns);
+	return ret;
+}

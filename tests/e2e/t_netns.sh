@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_netns: a tree in its own network namespace (unshare --net --pid
+# --mount-proc, and with --uts too): lo's state, MTU and addresses and the
+# net.* sysctls that differ from a fresh namespace's are saved in ns;
+# restore makes a new network namespace with them before any socket is
+# opened, so the listeners come back inside and a client of the tree
+# reaches them.  Checked from outside after a freeze and thaw, by the
+# processes themselves after the restore.  A device other than lo in the
+# namespace (a veth) is refused by name.
+# unshare --mount-proc is refused unless the mount tables differ only by
+# /proc: run in a mount namespace of our own, which other tests' mounts
+# and unmounts (the host's root is private) do not reach meanwhile.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+command -v nsenter >/dev/null || fail "nsenter (util-linux) not found"
+command -v ip >/dev/null || fail "ip (iproute2) not found"
+crfs_mount
+HOST_NET=$(readlink /proc/self/ns/net)
+
+# restore_ns DIR: crfs-restore DIR in the background; the root's new pid
+# (init of a new pid namespace) in NEW_PID
+restore_ns() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
+# lo_state PID: what ip says of lo inside PID's namespace
+lo_state() {
+	nsenter -t "$1" -n ip -o addr show dev lo | awk '{print $4}' | sort | tr '\n' ' '
+	nsenter -t "$1" -n ip -o link show dev lo | grep -o 'mtu [0-9]*'
+}
+
+# run_case NAME UNSHARE-OPTIONS...
+run_case() {
+	local name=$1 log=$T_DIR/$1.log u pid before
+	shift
+	start_workload "$log" unshare --fork --net --pid --mount-proc "$@" \
+		"$CRFS_TESTS/wl_netns"
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+	pid=$(pgrep -P "$u")
+	track_pid "$pid"
+	wait_ready "$log" "$pid" 30
+	before=$(lo_state "$pid")
+	cr_attach "$name" "$pid"
+	cr_freeze "$name"
+	cr_thaw "$name"
+	[ "$(lo_state "$pid")" = "$before" ] ||
+		fail "$name: lo after thaw: $(lo_state "$pid"), was $before"
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
+	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
+	for l in 'lo_mtu 9000' 'addr inet 10.7.0.1/24' 'addr inet6 fd00::7/64' \
+		 'sysctl net/ipv4/ip_default_ttl 77'; do
+		grep -qx "$l" "$T_DIR/$name.ckpt/ns" ||
+			fail "$name: ns lacks '$l': $(tr '\n' '|' <"$T_DIR/$name.ckpt/ns")"
+	done
+	kill_and_reap "$name" "$pid" "$u"
+	restore_ns "$T_DIR/$name.ckpt"
+	[ "$(readlink "/proc/$NEW_PID/ns/net")" != "$HOST_NET" ] ||
+		fail "$name: restored root is in our network namespace"
+	[ "$(lo_state "$NEW_PID")" = "$before" ] ||
+		fail "$name: lo after restore: $(lo_state "$NEW_PID"), was $before"
+	kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+	expect_pass "$log" "$RESTORE_PID" 30
+}
+
+run_case net
+run_case netuts --uts
+
+# a device other than lo (a veth pair, both ends inside): refused by name,
+# the tree runs on
+start_workload "$T_DIR/veth.log" unshare --net --fork sh -c \
+	'ip link add v0 type veth peer name v1 && echo READY && exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+wait_ready "$T_DIR/veth.log" "$pid" 20
+expect_refused veth "$pid" "device v0 (veth) is not supported"
+proc_alive "$pid" || fail "refused tree died"
+pass
