@@ -47,7 +47,7 @@ lo_state() {
 
 # run_case NAME UNSHARE-OPTIONS...
 run_case() {
-	local name=$1 log=$T_DIR/$1.log u pid before
+	local name=$1 log=$T_DIR/$1.log u pid before extra
 	shift
 	start_workload "$log" unshare --fork --net --pid --mount-proc "$@" \
 		"$CRFS_TESTS/wl_netns"
@@ -69,6 +69,11 @@ run_case() {
 		grep -qx "$l" "$T_DIR/$name.ckpt/ns" ||
 			fail "$name: ns lacks '$l': $(tr '\n' '|' <"$T_DIR/$name.ckpt/ns")"
 	done
+	# only what the workload changed differs from a fresh namespace
+	# (lo's IPv6 MTU follows its MTU)
+	extra=$(grep '^sysctl ' "$T_DIR/$name.ckpt/ns" | grep -v -e ip_default_ttl \
+		-e somaxconn -e '^sysctl net/ipv6/conf/lo/mtu 9000$')
+	[ -z "$extra" ] || fail "$name: ns saves other sysctls: $(echo "$extra" | tr '\n' '|')"
 	kill_and_reap "$name" "$pid" "$u"
 	restore_ns "$T_DIR/$name.ckpt"
 	[ "$(readlink "/proc/$NEW_PID/ns/net")" != "$HOST_NET" ] ||
@@ -91,5 +96,16 @@ wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
 wait_ready "$T_DIR/veth.log" "$pid" 20
 expect_refused veth "$pid" "device v0 (veth) is not supported"
+proc_alive "$pid" || fail "refused tree died"
+
+# a route of its own (not the kernel's for an address): refused by name
+start_workload "$T_DIR/route.log" unshare --net --fork sh -c \
+	'ip link set lo up && ip route add 10.9.0.0/16 dev lo && echo READY &&
+	 exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+wait_ready "$T_DIR/route.log" "$pid" 20
+expect_refused route "$pid" "a route (table 254, inet, /16, protocol 3) is not supported"
 proc_alive "$pid" || fail "refused tree died"
 pass
