@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+/* ns: render -> parse round trip, and what parse refuses. */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "unit.h"
+#include "crfs/ns.h"
+
+Test(ns, round_trip)
+{
+	struct crfs_ns_sysctl sys[] = {
+		{ "net/ipv4/ip_default_ttl", "77" },
+		{ "net/ipv4/tcp_rmem", "4096\t131072\t6291456" },
+		{ "net/core/empty", "" },
+	};
+	struct crfs_ns_addr addrs[2] = {
+		{ .family = AF_INET, .prefix = 24 },
+		{ .family = AF_INET6, .prefix = 128 },
+	};
+	struct crfs_ns a = {
+		.uts = true, .hostname = "a b\\c", .domainname = "",
+		.net = true, .lo_up = true, .lo_mtu = 9000,
+		.addrs = addrs, .naddrs = 2, .sysctls = sys, .nsysctls = 3,
+	}, b;
+	struct strbuf sb;
+	struct ut_text ut;
+	size_t i;
+	char *s;
+
+	inet_pton(AF_INET, "10.7.0.1", addrs[0].addr);
+	inet_pton(AF_INET6, "::1", addrs[1].addr);
+	sb_init(&sb);
+	cr_assert_eq(render_ns(&sb, &a), 0);
+	s = ut_steal(&sb);
+	cr_assert(strstr(s, "hostname a\\040b\\134c\n"), "%s", s);
+	cr_assert(strstr(s, "addr inet 10.7.0.1/24\n"), "%s", s);
+	cr_assert(strstr(s, "addr inet6 ::1/128\n"), "%s", s);
+	cr_assert_eq(parse_ns(ut_text(&ut, "ns", s), &b), 0, "%s", ut.err);
+	cr_assert(b.uts && b.net && b.lo_up && b.lo_mtu == 9000);
+	cr_assert_str_eq(b.hostname, a.hostname);
+	cr_assert_str_eq(b.domainname, "");
+	cr_assert_eq(b.naddrs, 2);
+	cr_assert_eq(memcmp(b.addrs, addrs, sizeof(addrs)), 0);
+	cr_assert_eq(b.nsysctls, 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert_str_eq(b.sysctls[i].key, sys[i].key);
+		cr_assert_str_eq(b.sysctls[i].value, sys[i].value);
+	}
+	crfs_ns_free(&b);
+	free(s);
+}
+
+Test(ns, refusals)
+{
+	static const char *const bad[] = {
+		"uts 2\n", "lo_state sideways\n", "lo_mtu 0\n",
+		"addr inet 10.0.0.1\n", "addr inet 10.0.0.1/33\n",
+		"addr ipx 1/1\n", "sysctl ../../etc/passwd x\n",
+		"hostname 01234567890123456789012345678901234567890123456789012345678901234\n",
+		"colour blue\n",
+	};
+	struct ut_text ut;
+	struct crfs_ns ns;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_neq(parse_ns(ut_text(&ut, "ns", bad[i]), &ns), 0,
+			      "accepted %s", bad[i]);
+}
