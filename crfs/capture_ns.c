@@ -124,8 +124,11 @@ static void net_filters(struct net_ctx *c)
 	size_t i, len;
 	int n = kh_nft_tables(name, sizeof(name));
 
-	if (n > 0)
-		snapshot_report(c->s, "process %d: network namespace: nftables rules (table %s) are not supported",
+	if (n > 0 && !kh_nft_path())
+		snapshot_report(c->s, "process %d: network namespace: nftables rules (table %s) are not supported without nft(8) installed",
+				c->root, name);
+	else if (n > 0 && kh_nft_save(&c->ns->nft, &c->ns->nft_len))
+		snapshot_report(c->s, "process %d: network namespace: nft list ruleset failed (table %s)",
 				c->root, name);
 	for (i = 0; i < ARRAY_SIZE(legacy); i++) {
 		snprintf(path, sizeof(path), "/proc/thread-self/net/%s",
@@ -284,6 +287,10 @@ int capture_ns(struct snapshot *s, pid_t root)
 	}
 	if (!ret && any)
 		ret = RENDER(s, CRFS_F_NS, render_ns, &ns);
+	if (!ret && ns.nft) {
+		ret = snapshot_add(s, CRFS_F_NFT, E_TEXT, ns.nft, ns.nft_len, -1);
+		ns.nft = NULL;
+	}
 	crfs_ns_free(&ns);
 	return ret;
 }

@@ -46,6 +46,15 @@ int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
 /* nftables tables of the caller's namespace: how many, the first's name */
 int kh_nft_tables(char *first, size_t len);
 
+/*
+ * netns_nft.c: nft(8), run in the calling thread's network namespace;
+ * NULL if it is not installed.  save: `nft list ruleset` (-EIO if it
+ * fails); load: `nft -f PATH`, its wait status.
+ */
+const char *kh_nft_path(void);
+int kh_nft_save(char **out, size_t *len);
+int kh_nft_load(const char *path, int *status);
+
 /* netns_sysctl.c: every readable file under /proc/sys/net, sorted by key */
 struct kh_sysctl {
 	char *key;		/* e.g. net/ipv4/ip_default_ttl */

@@ -192,7 +192,9 @@ void crfs_ns_free(struct crfs_ns *ns)
 	}
 	free(ns->sysctls);
 	free(ns->addrs);
+	free(ns->nft);
 	ns->sysctls = NULL;
 	ns->addrs = NULL;
+	ns->nft = NULL;
 	ns->naddrs = ns->nsysctls = 0;
 }

@@ -5,6 +5,7 @@
  * every process it creates after) and puts the saved state in.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "crfs/ns.h"
 #include "kh_ns.h"
@@ -122,14 +124,32 @@ static const struct ns_kind {
 
 static int p_ns(struct crfs_text *t, void *o) { return parse_ns(t, o); }
 
-static bool has_ns_file(const struct image *img)
+static bool has_file(const struct image *img, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < img->hdr.nfiles; i++)
-		if (!strcmp(img->hdr.files[i].path, CRFS_F_NS))
+		if (!strcmp(img->hdr.files[i].path, name))
 			return true;
 	return false;
+}
+
+/* the rules, by the tool that listed them, once lo is as it was */
+static int restore_nft(const struct image *img, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 8];
+	int ret, st = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", img->dir, CRFS_F_NFT);
+	ret = kh_nft_load(path, &st);
+	if (ret == -ENOENT)
+		return ERR("%s: nftables rules, but nft(8) is not installed",
+			   path);
+	if (ret)
+		return ERR("%s: cannot run nft: %s", path, strerror(-ret));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return ERR("%s: nft -f failed (status %#x)", path, st);
+	return 0;
 }
 
 int ns_restore(struct image *img, char *err, size_t errlen)
@@ -138,7 +158,7 @@ int ns_restore(struct image *img, char *err, size_t errlen)
 	size_t i;
 	int ret;
 
-	if (!has_ns_file(img))
+	if (!has_file(img, CRFS_F_NS))
 		return 0;
 	ret = image_parse(img, CRFS_F_NS, p_ns, &ns, err, errlen);
 	for (i = 0; !ret && i < ARRAY_SIZE(ns_kinds); i++) {
@@ -150,6 +170,8 @@ int ns_restore(struct image *img, char *err, size_t errlen)
 		else
 			ret = ns_kinds[i].restore(&ns, err, errlen);
 	}
+	if (!ret && ns.net && has_file(img, CRFS_F_NFT))
+		ret = restore_nft(img, err, errlen);
 	crfs_ns_free(&ns);
 	return ret;
 }

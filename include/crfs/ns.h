@@ -13,6 +13,7 @@
 #include "crfs/format.h"
 
 #define CRFS_F_NS		"ns"
+#define CRFS_F_NFT		"nft"	/* `nft list ruleset` of the netns */
 #define CRFS_NS_NAME_LEN	64	/* __NEW_UTS_LEN */
 
 /* an address on the loopback device */
@@ -39,6 +40,8 @@ struct crfs_ns {
 	size_t naddrs;
 	struct crfs_ns_sysctl *sysctls;
 	size_t nsysctls;
+	char *nft;		/* the nft file's text, when it has rules */
+	size_t nft_len;
 };
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns);

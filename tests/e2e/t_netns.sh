@@ -45,23 +45,30 @@ lo_state() {
 	nsenter -t "$1" -n ip -o link show dev lo | grep -o 'mtu [0-9]*'
 }
 
-# run_case NAME UNSHARE-OPTIONS...
+# nft_rules PID: the ruleset of PID's namespace, without counters
+nft_rules() {
+	[ -z "${WL_NFT:-}" ] || nsenter -t "$1" -n nft -s list ruleset
+}
+
+# run_case NAME UNSHARE-OPTIONS... (WL_NFT=1 in the environment: with an
+# nftables rule, compared as nft lists it before and after)
 run_case() {
 	local name=$1 log=$T_DIR/$1.log u pid before extra
 	shift
-	start_workload "$log" unshare --fork --net --pid --mount-proc "$@" \
+	start_workload "$log" env WL_NFT="${WL_NFT:-}" \
+		unshare --fork --net --pid --mount-proc "$@" \
 		"$CRFS_TESTS/wl_netns"
 	u=$WL_PID
 	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 	pid=$(pgrep -P "$u")
 	track_pid "$pid"
 	wait_ready "$log" "$pid" 30
-	before=$(lo_state "$pid")
+	before=$(lo_state "$pid"; nft_rules "$pid")
 	cr_attach "$name" "$pid"
 	cr_freeze "$name"
 	cr_thaw "$name"
-	[ "$(lo_state "$pid")" = "$before" ] ||
-		fail "$name: lo after thaw: $(lo_state "$pid"), was $before"
+	[ "$(lo_state "$pid"; nft_rules "$pid")" = "$before" ] ||
+		fail "$name: lo or rules after thaw: $(lo_state "$pid"; nft_rules "$pid"), was $before"
 	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
 	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
 	for l in 'lo_mtu 9000' 'addr inet 10.7.0.1/24' 'addr inet6 fd00::7/64' \
@@ -78,14 +85,21 @@ run_case() {
 	restore_ns "$T_DIR/$name.ckpt"
 	[ "$(readlink "/proc/$NEW_PID/ns/net")" != "$HOST_NET" ] ||
 		fail "$name: restored root is in our network namespace"
-	[ "$(lo_state "$NEW_PID")" = "$before" ] ||
-		fail "$name: lo after restore: $(lo_state "$NEW_PID"), was $before"
+	[ "$(lo_state "$NEW_PID"; nft_rules "$NEW_PID")" = "$before" ] ||
+		fail "$name: lo or rules after restore: $(lo_state "$NEW_PID"; nft_rules "$NEW_PID"), was $before"
 	kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 	expect_pass "$log" "$RESTORE_PID" 30
 }
 
 run_case net
 run_case netuts --uts
+if command -v nft >/dev/null; then
+	WL_NFT=1 run_case nft
+	grep -q 'tcp dport 7004' "$T_DIR/nft.ckpt/nft" ||
+		fail "nft: the nft file lacks the rule: $(tr '\n' '|' <"$T_DIR/nft.ckpt/nft")"
+else
+	note "nft is not installed: nftables rules not tested"
+fi
 
 # a device other than lo (a veth pair, both ends inside): refused by name,
 # the tree runs on

@@ -6,7 +6,9 @@
  * TCP listeners on 127.0.0.1 and ::1, a UDP socket on 10.7.0.1 and an
  * abstract unix listener (abstract names are per network namespace).
  * After SIGUSR1 the root checks the device, addresses and sysctls, and a
- * child of the tree connects to every listener from inside.
+ * child of the tree connects to every listener from inside.  With WL_NFT
+ * set it also adds an nftables rule that drops TCP to port 7004, where it
+ * listens too, and checks that a connection there still does not come.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -25,6 +27,7 @@
 #define PORT4	7001
 #define PORT6	7002
 #define PORTU	7003
+#define PORTF	7004	/* WL_NFT: an nftables rule drops what goes there */
 #define ABSTRACT "crfs-netns-test"
 #define MTU	9000
 
@@ -75,6 +78,39 @@ static void lo_setup(void)
 		wl_die("ip addr add");
 	put_sysctl("/proc/sys/net/ipv4/ip_default_ttl", "77");
 	put_sysctl("/proc/sys/net/core/somaxconn", "321");
+}
+
+static int want_nft(void)
+{
+	const char *v = getenv("WL_NFT");
+
+	return v && *v;
+}
+
+static void nft_setup(void)
+{
+	if (system("nft add table inet crfs && "
+		   "nft add chain inet crfs out '{ type filter hook output priority 0; }' && "
+		   "nft add rule inet crfs out tcp dport 7004 drop"))
+		wl_die("nft add");
+}
+
+static void check_nft(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORTF) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = { s, POLLOUT, 0 };
+
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(s, (void *)&a, sizeof(a)) && errno != EINPROGRESS)
+		wl_fail("netns.nft", "connect: %m");
+	else if (poll(&p, 1, 500) != 0)
+		wl_fail("netns.nft", "port %d answered: the drop rule is gone",
+			PORTF);
+	else
+		wl_pass("netns.nft");
+	close(s);
 }
 
 static int listen_on(int family, const char *addr, int port, int type)
@@ -261,6 +297,10 @@ int main(void)
 	t6 = listen_on(AF_INET6, "::1", PORT6, SOCK_STREAM);
 	u = listen_on(AF_INET, "10.7.0.1", PORTU, SOCK_DGRAM);
 	x = unix_listen();
+	if (want_nft()) {
+		listen_on(AF_INET, "127.0.0.1", PORTF, SOCK_STREAM);
+		nft_setup();
+	}
 	kid = fork();
 	if (kid < 0)
 		wl_die("fork");
@@ -271,6 +311,8 @@ int main(void)
 		pause();
 	check_lo();
 	check_addrs_sysctls();
+	if (want_nft())
+		check_nft();
 	kill(kid, SIGUSR1);
 	serve("netns.tcp4", t4, 1);
 	serve("netns.tcp6", t6, 1);
