@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/utsname.h>
+#include <arpa/inet.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
 #include "crfs/array.h"
@@ -28,6 +30,7 @@ struct net_ctx {
 	struct crfs_ns *ns;
 	struct kh_sysctl *sys;
 	size_t nsys;
+	struct kh_rules rules;
 };
 
 static int read_uts(void *arg)
@@ -71,6 +74,32 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 	return ret;
 }
 
+/* what an address was configured with (the rest the kernel reports) */
+#define ADDR_FLAGS	(IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_PERMANENT | \
+			 IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | \
+			 IFA_F_MCAUTOJOIN)
+
+/* what restore would not give back: refused by name */
+static bool odd_addr(struct net_ctx *c, const struct kh_addr *k)
+{
+	char txt[INET6_ADDRSTRLEN] = "?";
+	const char *why = NULL;
+
+	inet_ntop(k->family, k->addr, txt, sizeof(txt));
+	if (k->valid != ~0U || k->preferred != ~0U)
+		why = "has a limited lifetime";
+	else if (k->peer)
+		why = "has a peer address";
+	else if (k->family == AF_INET && k->label[0] && strcmp(k->label, "lo"))
+		why = "has a label of its own";
+	else if (k->flags & IFA_F_TEMPORARY && k->family == AF_INET6)
+		why = "is a temporary (privacy) address";
+	if (why)
+		snapshot_report(c->s, "process %d: network namespace: address %s/%d on lo %s: not supported",
+				c->root, txt, k->prefix, why);
+	return why;
+}
+
 static int net_addrs(struct net_ctx *c, int sk, int lo)
 {
 	struct crfs_ns_addr *a;
@@ -81,6 +110,8 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 	for (i = 0; !ret && i < n; i++) {
 		if (k[i].index != lo)
 			continue;	/* its device is refused */
+		if (odd_addr(c, &k[i]))
+			continue;
 		a = array_room(c->ns->addrs, c->ns->naddrs, sizeof(*a));
 		if (!a) {
 			ret = -ENOMEM;
@@ -90,6 +121,8 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 		a = &a[c->ns->naddrs++];
 		a->family = k[i].family;
 		a->prefix = k[i].prefix;
+		a->scope = k[i].scope;
+		a->flags = k[i].flags & ADDR_FLAGS;
 		memcpy(a->addr, k[i].addr, sizeof(a->addr));
 	}
 	if (n || !ret)
@@ -153,17 +186,32 @@ static int read_net(void *arg)
 	ret = net_links(c, sk, &lo);
 	ret = ret ?: net_addrs(c, sk, lo);
 	ret = ret ?: net_routes(c, sk);
+	ret = ret ?: kh_rtnl_rules(sk, &c->rules);
 	close(sk);
 	if (!ret)
 		net_filters(c);
 	return ret ?: kh_sysctl_net(&c->sys, &c->nsys);
 }
 
-static int read_sysctls(void *arg)
+/* a fresh namespace: its defaults */
+static int read_fresh(void *arg)
 {
 	struct net_ctx *c = arg;
+	int sk = kh_rtnl_open(), ret;
 
-	return kh_sysctl_net(&c->sys, &c->nsys);
+	if (sk < 0)
+		return sk;
+	ret = kh_rtnl_rules(sk, &c->rules);
+	close(sk);
+	return ret ?: kh_sysctl_net(&c->sys, &c->nsys);
+}
+
+/* policy routing rules are not saved: only a new namespace's will do */
+static void check_rules(struct net_ctx *mine, const struct net_ctx *fresh)
+{
+	if (mine->rules.foreign || mine->rules.total != fresh->rules.total)
+		snapshot_report(mine->s, "process %d: network namespace: routing rules (ip rule) other than a new namespace's are not supported",
+				mine->root);
 }
 
 static int by_key(const void *a, const void *b)
@@ -205,12 +253,14 @@ static int diff_sysctls(struct net_ctx *mine, const struct net_ctx *fresh)
 
 static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
-	struct net_ctx mine = { s, root, ns, NULL, 0 };
-	struct net_ctx fresh = { s, root, ns, NULL, 0 };
+	struct net_ctx mine = { .s = s, .root = root, .ns = ns };
+	struct net_ctx fresh = { .s = s, .root = root, .ns = ns };
 	int ret;
 
 	ret = kh_in_ns(root, "net", CLONE_NEWNET, read_net, &mine);
-	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_sysctls, &fresh);
+	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_fresh, &fresh);
+	if (!ret)
+		check_rules(&mine, &fresh);
 	ret = ret ?: diff_sysctls(&mine, &fresh);
 	kh_sysctl_free(mine.sys, mine.nsys);
 	kh_sysctl_free(fresh.sys, fresh.nsys);

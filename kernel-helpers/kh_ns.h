@@ -30,6 +30,17 @@ struct kh_link {
 struct kh_addr {
 	int family, index, prefix;
 	unsigned char addr[16];
+	int scope;
+	unsigned int flags;		/* IFA_F_*, all 32 bits */
+	unsigned int valid, preferred;	/* lifetimes; ~0U is forever */
+	bool peer;			/* IPv4 with a peer address */
+	unsigned char peer_addr[16];	/* IFA_ADDRESS */
+	char label[16];
+};
+
+/* policy routing rules (ip rule): how many, how many not the kernel's */
+struct kh_rules {
+	int total, foreign;
 };
 
 struct kh_route {
@@ -41,6 +52,7 @@ int kh_rtnl_open(void);
 int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
 int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
 int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
+int kh_rtnl_rules(int sk, struct kh_rules *r);
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);
 int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
 /* nftables tables of the caller's namespace: how many, the first's name */

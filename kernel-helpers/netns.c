@@ -5,6 +5,8 @@
  * its addresses (requests, acknowledged one at a time).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <sys/socket.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
+#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -154,6 +157,35 @@ int kh_rtnl_links(int sk, struct kh_link **out, size_t *n)
 		    (void **)out, n);
 }
 
+static void on_addr_attr(struct kh_addr *k, struct rtattr *a)
+{
+	size_t n = RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16;
+	struct ifa_cacheinfo ci;
+
+	switch (a->rta_type) {
+	case IFA_LOCAL:
+		memcpy(k->addr, RTA_DATA(a), n);
+		break;
+	case IFA_ADDRESS:
+		memcpy(k->peer_addr, RTA_DATA(a), n);
+		if (k->family == AF_INET6)
+			memcpy(k->addr, RTA_DATA(a), n);
+		break;
+	case IFA_FLAGS:
+		memcpy(&k->flags, RTA_DATA(a), sizeof(k->flags));
+		break;
+	case IFA_LABEL:
+		snprintf(k->label, sizeof(k->label), "%s",
+			 (char *)RTA_DATA(a));
+		break;
+	case IFA_CACHEINFO:
+		memcpy(&ci, RTA_DATA(a), sizeof(ci));
+		k->valid = ci.ifa_valid;
+		k->preferred = ci.ifa_prefered;
+		break;
+	}
+}
+
 static int on_addr(struct nlmsghdr *h, void *arg)
 {
 	struct ifaddrmsg *ifa = NLMSG_DATA(h);
@@ -166,11 +198,13 @@ static int on_addr(struct nlmsghdr *h, void *arg)
 	k->family = ifa->ifa_family;
 	k->index = ifa->ifa_index;
 	k->prefix = ifa->ifa_prefixlen;
+	k->scope = ifa->ifa_scope;
+	k->flags = ifa->ifa_flags;
+	k->valid = k->preferred = ~0U;
 	for (a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len))
-		if (a->rta_type == IFA_LOCAL ||
-		    (a->rta_type == IFA_ADDRESS && k->family == AF_INET6))
-			memcpy(k->addr, RTA_DATA(a),
-			       RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16);
+		on_addr_attr(k, a);
+	/* IPv4 has IFA_ADDRESS (the peer) apart from IFA_LOCAL */
+	k->peer = k->family == AF_INET && memcmp(k->addr, k->peer_addr, 4);
 	return 0;
 }
 
@@ -232,6 +266,44 @@ int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n)
 	return 0;
 }
 
+static int on_rule(struct nlmsghdr *h, void *arg)
+{
+	struct fib_rule_hdr *f = NLMSG_DATA(h);
+	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*f));
+	struct rtattr *a = (void *)((char *)f + NLMSG_ALIGN(sizeof(*f)));
+	struct kh_rules *r = arg;
+	uint8_t proto = RTPROT_UNSPEC;
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == FRA_PROTOCOL)
+			proto = *(uint8_t *)RTA_DATA(a);
+	r->total++;
+	r->foreign += proto != RTPROT_KERNEL;
+	return 0;
+}
+
+int kh_rtnl_rules(int sk, struct kh_rules *r)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct req q;
+	size_t i;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; !ret && i < 2; i++) {
+		memset(&q, 0, sizeof(q));
+		q.h.nlmsg_type = RTM_GETRULE;
+		q.h.nlmsg_flags = NLM_F_DUMP;
+		q.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr));
+		q.rtm.rtm_family = families[i];	/* fib_rule_hdr's first byte */
+		ret = talk(sk, &q, on_rule, r);
+		/* a kernel without IPv6 policy routing has no IPv6 rules */
+		if (ret == -EAFNOSUPPORT || ret == -EOPNOTSUPP)
+			ret = 0;
+	}
+	return ret;
+}
+
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu)
 {
 	struct req r = { 0 };
@@ -256,11 +328,12 @@ int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a)
 	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifa));
 	r.ifa.ifa_family = a->family;
 	r.ifa.ifa_prefixlen = a->prefix;
-	r.ifa.ifa_flags = IFA_F_PERMANENT;
-	r.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+	r.ifa.ifa_flags = a->flags & 0xff;
+	r.ifa.ifa_scope = a->scope;
 	r.ifa.ifa_index = a->index;
 	add_attr(&r, IFA_LOCAL, a->addr, alen);
 	add_attr(&r, IFA_ADDRESS, a->addr, alen);
+	add_attr(&r, IFA_FLAGS, &a->flags, sizeof(a->flags));
 	return talk(sk, &r, NULL, NULL);
 }
 

@@ -29,9 +29,9 @@ static int render_addr(struct strbuf *sb, const struct crfs_ns_addr *a)
 
 	if (!inet_ntop(a->family, a->addr, txt, sizeof(txt)))
 		return -EINVAL;
-	return sb_printf(sb, "addr %s %s/%d\n",
+	return sb_printf(sb, "addr %s %s/%d scope %d flags %#x\n",
 			 a->family == AF_INET ? "inet" : "inet6", txt,
-			 a->prefix);
+			 a->prefix, a->scope, a->flags);
 }
 
 static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
@@ -79,11 +79,18 @@ static int parse_name(struct crfs_text *t, char *val, char *dst)
 static int parse_addr(struct crfs_text *t, char *cur, struct crfs_ns *ns)
 {
 	char *fam = tok_next(&cur), *a = tok_next(&cur), *slash;
+	char *sk = tok_next(&cur), *sv = tok_next(&cur);
+	char *fk = tok_next(&cur), *fv = tok_next(&cur);
 	struct crfs_ns_addr *na, x = { 0 };
+	uint64_t flags;
 	int max;
 
-	if (!fam || !a || !(slash = strchr(a, '/')))
-		return text_error(t, "addr: want 'inet|inet6 ADDR/PREFIX'");
+	if (!fam || !a || !(slash = strchr(a, '/')) || !sk || !fk ||
+	    strcmp(sk, "scope") || strcmp(fk, "flags") || tok_next(&cur) ||
+	    !sv || parse_int(sv, &x.scope) || x.scope < 0 || x.scope > 255 ||
+	    !fv || parse_u64(fv, &flags) || flags > 0xffffffffu)
+		return text_error(t, "addr: want 'inet|inet6 ADDR/PREFIX scope N flags 0xF'");
+	x.flags = flags;
 	*slash = '\0';
 	x.family = !strcmp(fam, "inet") ? AF_INET :
 		   !strcmp(fam, "inet6") ? AF_INET6 : -1;

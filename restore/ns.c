@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -46,6 +47,7 @@ static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
 		    size_t errlen)
 {
 	struct kh_addr *k, a = { .index = lo };
+	char txt[INET6_ADDRSTRLEN] = "?";
 	size_t n, i, j;
 	int ret = kh_rtnl_addrs(sk, &k, &n);
 
@@ -66,13 +68,18 @@ static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
 	for (i = 0; !ret && i < ns->naddrs; i++) {
 		a.family = ns->addrs[i].family;
 		a.prefix = ns->addrs[i].prefix;
+		a.scope = ns->addrs[i].scope;
+		a.flags = ns->addrs[i].flags;
 		memcpy(a.addr, ns->addrs[i].addr, sizeof(a.addr));
 		ret = kh_rtnl_addr(sk, true, &a);
 		if (ret == -EEXIST)
 			ret = 0;
 	}
-	return ret ? ERR("network namespace: cannot add address %zu of lo: %s",
-			 i, strerror(-ret)) : 0;
+	if (!ret)
+		return 0;
+	inet_ntop(a.family, a.addr, txt, sizeof(txt));
+	return ERR("network namespace: cannot add address %s/%d to lo: %s",
+		   txt, a.prefix, strerror(-ret));
 }
 
 /*

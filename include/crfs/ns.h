@@ -21,6 +21,8 @@ struct crfs_ns_addr {
 	int family;		/* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	int prefix;
+	int scope;		/* RT_SCOPE_* */
+	unsigned int flags;	/* IFA_F_* that configure, not report */
 };
 
 /* a net.* sysctl that differs from a fresh namespace's, as /proc/sys/net/KEY */

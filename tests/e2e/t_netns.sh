@@ -41,7 +41,7 @@ restore_ns() {
 
 # lo_state PID: what ip says of lo inside PID's namespace
 lo_state() {
-	nsenter -t "$1" -n ip -o addr show dev lo | awk '{print $4}' | sort | tr '\n' ' '
+	nsenter -t "$1" -n ip -o addr show dev lo | cut -d' ' -f 6- | sort | tr '\n' ' '
 	nsenter -t "$1" -n ip -o link show dev lo | grep -o 'mtu [0-9]*'
 }
 
@@ -71,7 +71,9 @@ run_case() {
 		fail "$name: lo or rules after thaw: $(lo_state "$pid"; nft_rules "$pid"), was $before"
 	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
 	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
-	for l in 'lo_mtu 9000' 'addr inet 10.7.0.1/24' 'addr inet6 fd00::7/64' \
+	for l in 'lo_mtu 9000' 'addr inet 10.7.0.1/24 scope 0 flags 0x80' \
+		 'addr inet 127.0.0.2/8 scope 254 flags 0x80' \
+		 'addr inet6 fd00::7/64 scope 0 flags 0x82' \
 		 'sysctl net/ipv4/ip_default_ttl 77'; do
 		grep -qx "$l" "$T_DIR/$name.ckpt/ns" ||
 			fail "$name: ns lacks '$l': $(tr '\n' '|' <"$T_DIR/$name.ckpt/ns")"
@@ -121,5 +123,15 @@ wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
 wait_ready "$T_DIR/route.log" "$pid" 20
 expect_refused route "$pid" "a route (table 254, inet, /16, protocol 3) is not supported"
+proc_alive "$pid" || fail "refused tree died"
+
+# a routing rule of its own: refused by name
+start_workload "$T_DIR/rule.log" unshare --net --fork sh -c \
+	'ip rule add from 10.9.0.0/16 lookup 100 && echo READY && exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+wait_ready "$T_DIR/rule.log" "$pid" 20
+expect_refused rule "$pid" "routing rules (ip rule) other than a new namespace's are not supported"
 proc_alive "$pid" || fail "refused tree died"
 pass

@@ -14,8 +14,9 @@ Test(ns, round_trip)
 		{ "net/core/empty", "" },
 	};
 	struct crfs_ns_addr addrs[2] = {
-		{ .family = AF_INET, .prefix = 24 },
-		{ .family = AF_INET6, .prefix = 128 },
+		{ .family = AF_INET, .prefix = 24, .flags = 0x80 },
+		{ .family = AF_INET6, .prefix = 128, .scope = 254,
+		  .flags = 0x282 },
 	};
 	struct crfs_ns a = {
 		.uts = true, .hostname = "a b\\c", .domainname = "",
@@ -33,8 +34,10 @@ Test(ns, round_trip)
 	cr_assert_eq(render_ns(&sb, &a), 0);
 	s = ut_steal(&sb);
 	cr_assert(strstr(s, "hostname a\\040b\\134c\n"), "%s", s);
-	cr_assert(strstr(s, "addr inet 10.7.0.1/24\n"), "%s", s);
-	cr_assert(strstr(s, "addr inet6 ::1/128\n"), "%s", s);
+	cr_assert(strstr(s, "addr inet 10.7.0.1/24 scope 0 flags 0x80\n"),
+		  "%s", s);
+	cr_assert(strstr(s, "addr inet6 ::1/128 scope 254 flags 0x282\n"),
+		  "%s", s);
 	cr_assert_eq(parse_ns(ut_text(&ut, "ns", s), &b), 0, "%s", ut.err);
 	cr_assert(b.uts && b.net && b.lo_up && b.lo_mtu == 9000);
 	cr_assert_str_eq(b.hostname, a.hostname);
@@ -54,8 +57,11 @@ Test(ns, refusals)
 {
 	static const char *const bad[] = {
 		"uts 2\n", "lo_state sideways\n", "lo_mtu 0\n",
-		"addr inet 10.0.0.1\n", "addr inet 10.0.0.1/33\n",
-		"addr ipx 1/1\n", "sysctl ../../etc/passwd x\n",
+		"addr inet 10.0.0.1\n",
+		"addr inet 10.0.0.1/33 scope 0 flags 0x80\n",
+		"addr inet 10.0.0.1/8\n", "addr inet 10.0.0.1/8 scope 256 flags 0\n",
+		"addr inet 10.0.0.1/8 scope 0 flags 0 extra\n",
+		"addr ipx 1/1 scope 0 flags 0\n", "sysctl ../../etc/passwd x\n",
 		"hostname 01234567890123456789012345678901234567890123456789012345678901234\n",
 		"colour blue\n",
 	};

@@ -2,7 +2,7 @@
 /*
  * wl_netns - a tree in a network namespace of its own (run under unshare
  * --net): lo up with MTU 9000, extra addresses 10.7.0.1/24 and fd00::7/64
- * (added by ip(8)), net.ipv4.ip_default_ttl 77 and net.core.somaxconn 321;
+ * and 127.0.0.2/8 (scope host) (added by ip(8)), net.ipv4.ip_default_ttl 77 and net.core.somaxconn 321;
  * TCP listeners on 127.0.0.1 and ::1, a UDP socket on 10.7.0.1 and an
  * abstract unix listener (abstract names are per network namespace).
  * After SIGUSR1 the root checks the device, addresses and sysctls, and a
@@ -74,6 +74,7 @@ static void lo_setup(void)
 		wl_die("SIOCSIFMTU");
 	close(s);
 	if (system("ip addr add 10.7.0.1/24 dev lo") ||
+	    system("ip addr add 127.0.0.2/8 dev lo") ||
 	    system("ip -6 addr add fd00::7/64 dev lo nodad"))
 		wl_die("ip addr add");
 	put_sysctl("/proc/sys/net/ipv4/ip_default_ttl", "77");
@@ -196,7 +197,7 @@ static int has_addr(const char *want)
 static void check_addrs_sysctls(void)
 {
 	static const char *const want[] = { "127.0.0.1", "::1", "10.7.0.1",
-					    "fd00::7" };
+					    "fd00::7", "127.0.0.2" };
 	int mark = wl_mark(), ttl = 0, s;
 	socklen_t l = sizeof(ttl);
 	size_t i;
