@@ -251,6 +251,34 @@ static int diff_sysctls(struct net_ctx *mine, const struct net_ctx *fresh)
 	return 0;
 }
 
+/*
+ * Whether a socket's buffer size was set is judged (kernel-helpers/inet.c)
+ * against these defaults as our namespace has them: the tree's must agree.
+ */
+static void check_buffer_defaults(const struct net_ctx *mine)
+{
+	static const char *const keys[] = {
+		"net/ipv4/tcp_rmem", "net/ipv4/tcp_wmem",
+		"net/core/rmem_default", "net/core/wmem_default",
+	};
+	const struct kh_sysctl *v;
+	char path[64], *ours;
+	size_t i, len;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		v = find_sysctl(mine, keys[i]);
+		snprintf(path, sizeof(path), "/proc/sys/%s", keys[i]);
+		if (!v || kh_read_file(path, &ours, &len))
+			continue;
+		while (len && ours[len - 1] == '\n')
+			ours[--len] = '\0';
+		if (strcmp(ours, v->value))
+			snapshot_report(mine->s, "process %d: network namespace: sysctl %s is '%s' there, '%s' in ours: socket buffer defaults that differ are not supported",
+					mine->root, keys[i], v->value, ours);
+		free(ours);
+	}
+}
+
 static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
 	struct net_ctx mine = { .s = s, .root = root, .ns = ns };
@@ -259,8 +287,10 @@ static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 
 	ret = kh_in_ns(root, "net", CLONE_NEWNET, read_net, &mine);
 	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_fresh, &fresh);
-	if (!ret)
+	if (!ret) {
 		check_rules(&mine, &fresh);
+		check_buffer_defaults(&mine);
+	}
 	ret = ret ?: diff_sysctls(&mine, &fresh);
 	kh_sysctl_free(mine.sys, mine.nsys);
 	kh_sysctl_free(fresh.sys, fresh.nsys);

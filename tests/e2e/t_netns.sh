@@ -134,4 +134,15 @@ pid=$(pgrep -P "$u")
 wait_ready "$T_DIR/rule.log" "$pid" 20
 expect_refused rule "$pid" "routing rules (ip rule) other than a new namespace's are not supported"
 proc_alive "$pid" || fail "refused tree died"
+
+# socket buffer defaults of its own: refused by name
+start_workload "$T_DIR/rmem.log" unshare --net --fork sh -c \
+	'echo "4096 65536 1000000" >/proc/sys/net/ipv4/tcp_rmem && echo READY &&
+	 exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+wait_ready "$T_DIR/rmem.log" "$pid" 20
+expect_refused rmem "$pid" "sysctl net/ipv4/tcp_rmem is '4096"
+proc_alive "$pid" || fail "refused tree died"
 pass
