@@ -6,6 +6,7 @@
  * row are refused by check_namespaces() in capture.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ struct net_ctx {
 	struct kh_sysctl *sys;
 	size_t nsys;
 	struct kh_rules rules;
+	int host_fd;		/* our network namespace */
+	int host_nsid;		/* what the tree's calls it */
 };
 
 static int read_uts(void *arg)
@@ -66,6 +69,11 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 			c->ns->lo_mtu = l[i].mtu;
 			continue;
 		}
+		if (!strcmp(l[i].kind, "veth")) {
+			ret = veth_inside(c->s, c->root, c->ns, &l[i],
+					  c->host_nsid);
+			continue;
+		}
 		snapshot_report(c->s, "process %d: network namespace: device %s (%s) is not supported: only lo is restored",
 				c->root, l[i].name, l[i].kind[0] ? l[i].kind : "physical");
 	}
@@ -80,7 +88,8 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 			 IFA_F_MCAUTOJOIN)
 
 /* what restore would not give back: refused by name */
-static bool odd_addr(struct net_ctx *c, const struct kh_addr *k)
+static bool odd_addr(struct net_ctx *c, const struct kh_addr *k,
+		     const char *dev)
 {
 	char txt[INET6_ADDRSTRLEN] = "?";
 	const char *why = NULL;
@@ -90,28 +99,41 @@ static bool odd_addr(struct net_ctx *c, const struct kh_addr *k)
 		why = "has a limited lifetime";
 	else if (k->peer)
 		why = "has a peer address";
-	else if (k->family == AF_INET && k->label[0] && strcmp(k->label, "lo"))
+	else if (k->family == AF_INET && k->label[0] && strcmp(k->label, dev))
 		why = "has a label of its own";
 	else if (k->flags & IFA_F_TEMPORARY && k->family == AF_INET6)
 		why = "is a temporary (privacy) address";
 	if (why)
-		snapshot_report(c->s, "process %d: network namespace: address %s/%d on lo %s: not supported",
-				c->root, txt, k->prefix, why);
+		snapshot_report(c->s, "process %d: network namespace: address %s/%d on %s %s: not supported",
+				c->root, txt, k->prefix, dev, why);
 	return why;
+}
+
+/* "" for lo, a veth's name, or NULL for a device not saved */
+static const char *dev_of(const struct crfs_ns *ns, int index, int lo)
+{
+	size_t i;
+
+	if (index == lo)
+		return "";
+	for (i = 0; i < ns->nveths; i++)
+		if (ns->veths[i].in_index == index)
+			return ns->veths[i].in.name;
+	return NULL;
 }
 
 static int net_addrs(struct net_ctx *c, int sk, int lo)
 {
 	struct crfs_ns_addr *a;
 	struct kh_addr *k;
+	const char *dev;
 	size_t n, i;
 	int ret = kh_rtnl_addrs(sk, &k, &n);
 
 	for (i = 0; !ret && i < n; i++) {
-		if (k[i].index != lo)
+		dev = dev_of(c->ns, k[i].index, lo);
+		if (!dev || odd_addr(c, &k[i], *dev ? dev : "lo"))
 			continue;	/* its device is refused */
-		if (odd_addr(c, &k[i]))
-			continue;
 		a = array_room(c->ns->addrs, c->ns->naddrs, sizeof(*a));
 		if (!a) {
 			ret = -ENOMEM;
@@ -119,10 +141,12 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 		}
 		c->ns->addrs = a;
 		a = &a[c->ns->naddrs++];
+		memset(a, 0, sizeof(*a));
 		a->family = k[i].family;
 		a->prefix = k[i].prefix;
 		a->scope = k[i].scope;
 		a->flags = k[i].flags & ADDR_FLAGS;
+		snprintf(a->dev, sizeof(a->dev), "%s", dev);
 		memcpy(a->addr, k[i].addr, sizeof(a->addr));
 	}
 	if (n || !ret)
@@ -183,7 +207,8 @@ static int read_net(void *arg)
 	if (sk < 0)
 		return sk;
 	c->ns->net = true;
-	ret = net_links(c, sk, &lo);
+	ret = kh_rtnl_nsid(sk, c->host_fd, &c->host_nsid);
+	ret = ret ?: net_links(c, sk, &lo);
 	ret = ret ?: net_addrs(c, sk, lo);
 	ret = ret ?: net_routes(c, sk);
 	ret = ret ?: kh_rtnl_rules(sk, &c->rules);
@@ -228,6 +253,27 @@ static const struct kh_sysctl *find_sysctl(const struct net_ctx *c,
 	return c->nsys ? bsearch(&k, c->sys, c->nsys, sizeof(k), by_key) : NULL;
 }
 
+/*
+ * net/ipv4/conf/DEV/KEY of a device a fresh namespace lacks (a veth) is
+ * compared with what DEV would start with: .../default/KEY
+ */
+static const struct kh_sysctl *find_default(const struct net_ctx *c,
+					    const char *key)
+{
+	const char *p = key;
+	char buf[512];
+	int i;
+
+	for (i = 0; i < 3 && p; i++)
+		p = strchr(p + 1, '/');
+	if (!p || !(p = strchr(p + 1, '/')))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.*s/default%s",
+		 (int)(strchr(strchr(strchr(key, '/') + 1, '/') + 1, '/') - key),
+		 key, p);
+	return find_sysctl(c, buf);
+}
+
 /* what differs from a fresh namespace's; keys of refused devices drop */
 static int diff_sysctls(struct net_ctx *mine, const struct net_ctx *fresh)
 {
@@ -237,7 +283,8 @@ static int diff_sysctls(struct net_ctx *mine, const struct net_ctx *fresh)
 	size_t i;
 
 	for (i = 0; i < mine->nsys; i++) {
-		f = find_sysctl(fresh, mine->sys[i].key);
+		f = find_sysctl(fresh, mine->sys[i].key) ?:
+		    find_default(fresh, mine->sys[i].key);
 		if (!f || !strcmp(f->value, mine->sys[i].value))
 			continue;
 		v = array_room(ns->sysctls, ns->nsysctls, sizeof(*v));
@@ -285,7 +332,12 @@ static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 	struct net_ctx fresh = { .s = s, .root = root, .ns = ns };
 	int ret;
 
+	mine.host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (mine.host_fd < 0)
+		return -errno;
 	ret = kh_in_ns(root, "net", CLONE_NEWNET, read_net, &mine);
+	close(mine.host_fd);
+	ret = ret ?: veth_outside(s, root, ns);
 	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_fresh, &fresh);
 	if (!ret) {
 		check_rules(&mine, &fresh);

@@ -25,6 +25,10 @@ struct kh_link {
 	char name[16];
 	char kind[32];		/* IFLA_INFO_KIND, "" for none (lo) */
 	unsigned int flags, mtu;
+	int link;		/* IFLA_LINK: a veth's peer's index */
+	int link_nsid;		/* IFLA_LINK_NETNSID: its namespace; -1 ours */
+	int master;		/* IFLA_MASTER: its bridge's index, or 0 */
+	unsigned char mac[6];
 };
 
 struct kh_addr {
@@ -53,6 +57,13 @@ int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
 int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
 int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
 int kh_rtnl_rules(int sk, struct kh_rules *r);
+/* the id the socket's namespace gives namespace nsfd (-1 if none) */
+int kh_rtnl_nsid(int sk, int nsfd, int *nsid);
+/* a veth pair: name here, peer in namespace peer_nsfd; -EEXIST if taken */
+int kh_rtnl_new_veth(int sk, const char *name, const char *peer,
+		     int peer_nsfd);
+/* mtu, MAC, bridge (master, 0 for none), then up or down */
+int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up);
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);
 int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
 /* nftables tables of the caller's namespace: how many, the first's name */

@@ -19,6 +19,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
+#include <linux/net_namespace.h>
+#include <linux/veth.h>
 
 #include "crfs/array.h"
 #include "kh_ns.h"
@@ -31,7 +33,7 @@ struct req {
 		struct rtmsg rtm;
 		struct nfgenmsg nfg;
 	};
-	char attrs[128];
+	char attrs[256];
 };
 
 typedef int (*msg_fn)(struct nlmsghdr *h, void *arg);
@@ -49,7 +51,8 @@ static void add_attr(struct req *r, int type, const void *data, size_t len)
 
 	a->rta_type = type;
 	a->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
 	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
@@ -112,11 +115,20 @@ static int on_link(struct nlmsghdr *h, void *arg)
 		return -ENOMEM;
 	k->index = ifi->ifi_index;
 	k->flags = ifi->ifi_flags;
+	k->link_nsid = -1;
 	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_IFNAME)
 			strncpy(k->name, RTA_DATA(a), sizeof(k->name) - 1);
 		else if (a->rta_type == IFLA_MTU)
 			memcpy(&k->mtu, RTA_DATA(a), sizeof(k->mtu));
+		else if (a->rta_type == IFLA_LINK)
+			memcpy(&k->link, RTA_DATA(a), sizeof(int));
+		else if (a->rta_type == IFLA_LINK_NETNSID)
+			memcpy(&k->link_nsid, RTA_DATA(a), sizeof(int));
+		else if (a->rta_type == IFLA_MASTER)
+			memcpy(&k->master, RTA_DATA(a), sizeof(int));
+		else if (a->rta_type == IFLA_ADDRESS && RTA_PAYLOAD(a) == 6)
+			memcpy(k->mac, RTA_DATA(a), 6);
 		if (a->rta_type != IFLA_LINKINFO)
 			continue;
 		nlen = RTA_PAYLOAD(a);
@@ -302,6 +314,89 @@ int kh_rtnl_rules(int sk, struct kh_rules *r)
 			ret = 0;
 	}
 	return ret;
+}
+
+static int on_nsid(struct nlmsghdr *h, void *arg)
+{
+	struct rtgenmsg *g = NLMSG_DATA(h);
+	int len = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g)));
+	struct rtattr *a = (void *)((char *)g + NLMSG_ALIGN(sizeof(*g)));
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == NETNSA_NSID)
+			memcpy(arg, RTA_DATA(a), sizeof(int));
+	return 0;
+}
+
+int kh_rtnl_nsid(int sk, int nsfd, int *nsid)
+{
+	struct req r = { 0 };
+
+	*nsid = -1;
+	r.h.nlmsg_type = RTM_GETNSID;
+	r.h.nlmsg_len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	r.ifa.ifa_family = AF_UNSPEC;	/* rtgen_family */
+	add_attr(&r, NETNSA_FD, &nsfd, sizeof(nsfd));
+	return talk(sk, &r, on_nsid, nsid);
+}
+
+static struct rtattr *nest_start(struct req *r, int type)
+{
+	struct rtattr *a = (void *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
+
+	add_attr(r, type, NULL, 0);
+	return a;
+}
+
+static void nest_end(struct req *r, struct rtattr *a)
+{
+	a->rta_len = (char *)r + r->h.nlmsg_len - (char *)a;
+}
+
+int kh_rtnl_new_veth(int sk, const char *name, const char *peer,
+		     int peer_nsfd)
+{
+	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *info, *data, *p;
+	struct req r = { 0 };
+
+	r.h.nlmsg_type = RTM_NEWLINK;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
+	r.ifi.ifi_family = AF_UNSPEC;
+	add_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	info = nest_start(&r, IFLA_LINKINFO);
+	add_attr(&r, IFLA_INFO_KIND, "veth", 5);
+	data = nest_start(&r, IFLA_INFO_DATA);
+	p = nest_start(&r, VETH_INFO_PEER);
+	/* the peer's attributes follow an ifinfomsg of its own */
+	memcpy(RTA_DATA(p), &pi, sizeof(pi));
+	r.h.nlmsg_len += NLMSG_ALIGN(sizeof(pi));
+	add_attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
+	add_attr(&r, IFLA_NET_NS_FD, &peer_nsfd, sizeof(peer_nsfd));
+	nest_end(&r, p);
+	nest_end(&r, data);
+	nest_end(&r, info);
+	return talk(sk, &r, NULL, NULL);
+}
+
+int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up)
+{
+	static const unsigned char zero[6];
+	struct req r = { 0 };
+
+	r.h.nlmsg_type = RTM_NEWLINK;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
+	r.ifi.ifi_family = AF_UNSPEC;
+	r.ifi.ifi_index = l->index;
+	r.ifi.ifi_change = IFF_UP;
+	r.ifi.ifi_flags = up ? IFF_UP : 0;
+	add_attr(&r, IFLA_MTU, &l->mtu, sizeof(l->mtu));
+	if (memcmp(l->mac, zero, 6))
+		add_attr(&r, IFLA_ADDRESS, l->mac, 6);
+	if (l->master)
+		add_attr(&r, IFLA_MASTER, &l->master, sizeof(l->master));
+	return talk(sk, &r, NULL, NULL);
 }
 
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -29,9 +30,32 @@ static int render_addr(struct strbuf *sb, const struct crfs_ns_addr *a)
 
 	if (!inet_ntop(a->family, a->addr, txt, sizeof(txt)))
 		return -EINVAL;
+	if (a->dev[0])
+		return sb_printf(sb, "%s %s %s %s/%d scope %d flags %#x\n",
+				 a->outside ? "peer_addr" : "veth_addr", a->dev,
+				 a->family == AF_INET ? "inet" : "inet6", txt,
+				 a->prefix, a->scope, a->flags);
 	return sb_printf(sb, "addr %s %s/%d scope %d flags %#x\n",
 			 a->family == AF_INET ? "inet" : "inet6", txt,
 			 a->prefix, a->scope, a->flags);
+}
+
+static int render_link(struct strbuf *sb, const char *pfx,
+		       const struct crfs_ns_link *l)
+{
+	const unsigned char *m = l->mac;
+
+	return sb_printf(sb, " %sname %s %smtu %u %sstate %s %smac %02x:%02x:%02x:%02x:%02x:%02x",
+			 pfx, l->name, pfx, l->mtu, pfx, l->up ? "up" : "down",
+			 pfx, m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static int render_veth(struct strbuf *sb, const struct crfs_ns_veth *v)
+{
+	return sb_printf(sb, "veth") ?: render_link(sb, "", &v->in) ?:
+	       render_link(sb, "peer_", &v->out) ?:
+	       sb_printf(sb, " peer_master %s\n",
+			 v->out.master[0] ? v->out.master : "-");
 }
 
 static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
@@ -43,6 +67,8 @@ static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 		return 0;
 	ret = sb_printf(sb, "net 1\nlo_state %s\nlo_mtu %u\n",
 			ns->lo_up ? "up" : "down", ns->lo_mtu);
+	for (i = 0; !ret && i < ns->nveths; i++)
+		ret = render_veth(sb, &ns->veths[i]);
 	for (i = 0; !ret && i < ns->naddrs; i++)
 		ret = render_addr(sb, &ns->addrs[i]);
 	for (i = 0; !ret && i < ns->nsysctls; i++)
@@ -76,7 +102,81 @@ static int parse_name(struct crfs_text *t, char *val, char *dst)
 	return 0;
 }
 
-static int parse_addr(struct crfs_text *t, char *cur, struct crfs_ns *ns)
+/* a device name as the kernel takes it (IFNAMSIZ, no '/' or space) */
+static bool dev_name(const char *s, char *dst)
+{
+	size_t n = strlen(s);
+
+	if (n > 15 || strchr(s, '/') || strchr(s, ' ') || !strcmp(s, ".") ||
+	    !strcmp(s, ".."))
+		return false;
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
+static int parse_mac(const char *s, unsigned char *m)
+{
+	unsigned int v[6];
+	char end;
+	int i;
+
+	if (!s || sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3],
+			 &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (v[i] > 255)
+			return -EINVAL;
+		m[i] = v[i];
+	}
+	return 0;
+}
+
+/* "[peer_]name N [peer_]mtu N [peer_]state up|down [peer_]mac M" */
+static int parse_link(char **cur, const char *pfx, struct crfs_ns_link *l)
+{
+	static const char *const keys[] = { "name", "mtu", "state", "mac" };
+	char *k, *v, want[16];
+	int i, n;
+
+	for (i = 0; i < 4; i++) {
+		k = tok_next(cur);
+		v = tok_next(cur);
+		snprintf(want, sizeof(want), "%s%s", pfx, keys[i]);
+		if (!k || !v || strcmp(k, want))
+			return -EINVAL;
+		if ((i == 0 && !(dev_name(v, l->name) && *v)) ||
+		    (i == 1 && (parse_int(v, &n) || n <= 0)) ||
+		    (i == 2 && strcmp(v, "up") && strcmp(v, "down")) ||
+		    (i == 3 && parse_mac(v, l->mac)))
+			return -EINVAL;
+		if (i == 1)
+			l->mtu = n;
+		if (i == 2)
+			l->up = !strcmp(v, "up");
+	}
+	return 0;
+}
+
+static int parse_veth(struct crfs_text *t, char *cur, struct crfs_ns *ns)
+{
+	struct crfs_ns_veth *v, x = { 0 };
+	char *k, *m;
+
+	if (parse_link(&cur, "", &x.in) || parse_link(&cur, "peer_", &x.out) ||
+	    !(k = tok_next(&cur)) || strcmp(k, "peer_master") ||
+	    !(m = tok_next(&cur)) || tok_next(&cur) ||
+	    (strcmp(m, "-") && !dev_name(m, x.out.master)))
+		return text_error(t, "veth: want 'name N mtu N state S mac M' and the same with peer_, then peer_master NAME|-");
+	v = array_room(ns->veths, ns->nveths, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ns->veths = v;
+	v[ns->nveths++] = x;
+	return 0;
+}
+
+static int parse_addr(struct crfs_text *t, char *cur, struct crfs_ns *ns,
+		      const char *dev, bool outside)
 {
 	char *fam = tok_next(&cur), *a = tok_next(&cur), *slash;
 	char *sk = tok_next(&cur), *sv = tok_next(&cur);
@@ -91,6 +191,9 @@ static int parse_addr(struct crfs_text *t, char *cur, struct crfs_ns *ns)
 	    !fv || parse_u64(fv, &flags) || flags > 0xffffffffu)
 		return text_error(t, "addr: want 'inet|inet6 ADDR/PREFIX scope N flags 0xF'");
 	x.flags = flags;
+	if (!dev_name(dev, x.dev))
+		return text_error(t, "addr: bad device name");
+	x.outside = outside;
 	*slash = '\0';
 	x.family = !strcmp(fam, "inet") ? AF_INET :
 		   !strcmp(fam, "inet6") ? AF_INET6 : -1;
@@ -137,7 +240,13 @@ static int parse_net_line(struct crfs_text *t, const char *key, char *cur,
 	int n;
 
 	if (!strcmp(key, "addr"))
-		return parse_addr(t, cur, ns);
+		return parse_addr(t, cur, ns, "", false);
+	if (!strcmp(key, "veth"))
+		return parse_veth(t, cur, ns);
+	if (!strcmp(key, "veth_addr") || !strcmp(key, "peer_addr")) {
+		v = tok_next(&cur);
+		return parse_addr(t, cur, ns, v ?: "", key[0] == 'p');
+	}
 	if (!strcmp(key, "sysctl"))
 		return parse_sysctl(t, cur, ns);
 	v = tok_next(&cur);
@@ -200,6 +309,9 @@ void crfs_ns_free(struct crfs_ns *ns)
 	free(ns->sysctls);
 	free(ns->addrs);
 	free(ns->nft);
+	free(ns->veths);
+	ns->veths = NULL;
+	ns->nveths = 0;
 	ns->sysctls = NULL;
 	ns->addrs = NULL;
 	ns->nft = NULL;

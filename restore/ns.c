@@ -5,6 +5,7 @@
  * every process it creates after) and puts the saved state in.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <sched.h>
@@ -25,8 +26,16 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
-static int restore_uts(const struct crfs_ns *ns, char *err, size_t errlen)
+/* what must be opened before we leave our namespaces */
+struct ns_ctx {
+	const struct crfs_ns *ns;
+	int host_fd, host_sk;	/* our network namespace, a socket in it */
+};
+
+static int restore_uts(const struct ns_ctx *c, char *err, size_t errlen)
 {
+	const struct crfs_ns *ns = c->ns;
+
 	if (sethostname(ns->hostname, strlen(ns->hostname)))
 		return ERR("uts namespace: cannot set the hostname '%s': %s",
 			   ns->hostname, strerror(errno));
@@ -38,7 +47,7 @@ static int restore_uts(const struct crfs_ns *ns, char *err, size_t errlen)
 
 static bool addr_eq(const struct kh_addr *k, const struct crfs_ns_addr *a)
 {
-	return k->family == a->family && k->prefix == a->prefix &&
+	return !a->dev[0] && k->family == a->family && k->prefix == a->prefix &&
 	       !memcmp(k->addr, a->addr, a->family == AF_INET ? 4 : 16);
 }
 
@@ -66,6 +75,8 @@ static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
 		return ERR("network namespace: cannot remove an address of lo: %s",
 			   strerror(-ret));
 	for (i = 0; !ret && i < ns->naddrs; i++) {
+		if (ns->addrs[i].dev[0])
+			continue;	/* a veth's */
 		a.family = ns->addrs[i].family;
 		a.prefix = ns->addrs[i].prefix;
 		a.scope = ns->addrs[i].scope;
@@ -86,8 +97,9 @@ static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
  * The MTU first (it caps the IPv6 MTU sysctl), the sysctls while lo is
  * still down (disable_ipv6 decides whether it gets ::1), then up.
  */
-static int restore_net(const struct crfs_ns *ns, char *err, size_t errlen)
+static int restore_net(const struct ns_ctx *c, char *err, size_t errlen)
 {
+	const struct crfs_ns *ns = c->ns;
 	int sk = kh_rtnl_open(), lo = if_nametoindex("lo"), ret;
 	size_t i;
 
@@ -100,6 +112,7 @@ static int restore_net(const struct crfs_ns *ns, char *err, size_t errlen)
 			  ns->lo_mtu, strerror(-ret));
 		goto out;
 	}
+	ret = veth_create(sk, ns, c->host_fd, err, errlen);
 	for (i = 0; !ret && i < ns->nsysctls; i++) {
 		ret = kh_sysctl_write(ns->sysctls[i].key, ns->sysctls[i].value);
 		if (ret)
@@ -114,6 +127,7 @@ static int restore_net(const struct crfs_ns *ns, char *err, size_t errlen)
 				  strerror(-ret));
 	}
 	ret = ret ?: lo_addrs(sk, lo, ns, err, errlen);
+	ret = ret ?: veth_finish(sk, c->host_sk, ns, err, errlen);
 out:
 	close(sk);
 	return ret;
@@ -123,7 +137,7 @@ static const struct ns_kind {
 	const char *name;
 	int nstype;
 	size_t saved;	/* offset of the bool that says the image has one */
-	int (*restore)(const struct crfs_ns *ns, char *err, size_t errlen);
+	int (*restore)(const struct ns_ctx *c, char *err, size_t errlen);
 } ns_kinds[] = {
 	{ "uts", CLONE_NEWUTS, offsetof(struct crfs_ns, uts), restore_uts },
 	{ "net", CLONE_NEWNET, offsetof(struct crfs_ns, net), restore_net },
@@ -159,15 +173,46 @@ static int restore_nft(const struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
+/* a veth's outside end goes back to the namespace we start in */
+static int open_host(struct ns_ctx *c, const struct crfs_ns *ns, char *err,
+		     size_t errlen)
+{
+	size_t i, k;
+
+	for (i = 0; i < ns->naddrs; i++) {
+		if (!ns->addrs[i].dev[0])
+			continue;	/* lo's */
+		for (k = 0; k < ns->nveths &&
+			    strcmp(ns->addrs[i].dev, ns->veths[k].in.name); k++)
+			;
+		if (k == ns->nveths)
+			return ERR("%s: an address of %s, which is no veth of the file",
+				   CRFS_F_NS, ns->addrs[i].dev);
+	}
+	if (!ns->nveths)
+		return 0;
+	c->host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (c->host_fd < 0)
+		return ERR("cannot open our network namespace: %s",
+			   strerror(errno));
+	c->host_sk = kh_rtnl_open();
+	if (c->host_sk < 0)
+		return ERR("cannot open an rtnetlink socket: %s",
+			   strerror(-c->host_sk));
+	return 0;
+}
+
 int ns_restore(struct image *img, char *err, size_t errlen)
 {
 	struct crfs_ns ns = { 0 };
+	struct ns_ctx c = { &ns, -1, -1 };
 	size_t i;
 	int ret;
 
 	if (!has_file(img, CRFS_F_NS))
 		return 0;
 	ret = image_parse(img, CRFS_F_NS, p_ns, &ns, err, errlen);
+	ret = ret ?: open_host(&c, &ns, err, errlen);
 	for (i = 0; !ret && i < ARRAY_SIZE(ns_kinds); i++) {
 		if (!*(bool *)((char *)&ns + ns_kinds[i].saved))
 			continue;
@@ -175,10 +220,14 @@ int ns_restore(struct image *img, char *err, size_t errlen)
 			ret = ERR("cannot create a %s namespace: %s",
 				  ns_kinds[i].name, strerror(errno));
 		else
-			ret = ns_kinds[i].restore(&ns, err, errlen);
+			ret = ns_kinds[i].restore(&c, err, errlen);
 	}
 	if (!ret && ns.net && has_file(img, CRFS_F_NFT))
 		ret = restore_nft(img, err, errlen);
 	crfs_ns_free(&ns);
+	if (c.host_fd >= 0)
+		close(c.host_fd);
+	if (c.host_sk >= 0)
+		close(c.host_sk);
 	return ret;
 }

@@ -14,4 +14,11 @@
  */
 int ns_restore(struct image *img, char *err, size_t errlen);
 
+/* veth.c: the pairs, made down, then configured and up at the end */
+struct crfs_ns;
+int veth_create(int sk, const struct crfs_ns *ns, int host_fd, char *err,
+		size_t errlen);
+int veth_finish(int sk, int host_sk, const struct crfs_ns *ns, char *err,
+		size_t errlen);
+
 #endif

@@ -16,13 +16,30 @@
 #define CRFS_F_NFT		"nft"	/* `nft list ruleset` of the netns */
 #define CRFS_NS_NAME_LEN	64	/* __NEW_UTS_LEN */
 
-/* an address on the loopback device */
+/* an address on lo, on a veth, or on a veth's outside end */
 struct crfs_ns_addr {
 	int family;		/* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	int prefix;
 	int scope;		/* RT_SCOPE_* */
 	unsigned int flags;	/* IFA_F_* that configure, not report */
+	char dev[16];		/* "" for lo */
+	bool outside;		/* on the peer of veth dev, outside */
+};
+
+/* one end of a veth pair */
+struct crfs_ns_link {
+	char name[16];
+	unsigned int mtu;
+	bool up;
+	unsigned char mac[6];
+	char master[16];	/* its bridge, "" for none (outside end) */
+};
+
+/* a veth pair with its peer in the daemon's network namespace */
+struct crfs_ns_veth {
+	struct crfs_ns_link in, out;
+	int in_index, out_index;	/* capture only: not in the file */
 };
 
 /* a net.* sysctl that differs from a fresh namespace's, as /proc/sys/net/KEY */
@@ -44,6 +61,8 @@ struct crfs_ns {
 	size_t nsysctls;
 	char *nft;		/* the nft file's text, when it has rules */
 	size_t nft_len;
+	struct crfs_ns_veth *veths;
+	size_t nveths;
 };
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns);

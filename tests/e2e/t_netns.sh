@@ -7,8 +7,9 @@
 # restore makes a new network namespace with them before any socket is
 # opened, so the listeners come back inside and a client of the tree
 # reaches them.  Checked from outside after a freeze and thaw, by the
-# processes themselves after the restore.  A device other than lo in the
-# namespace (a veth) is refused by name.
+# processes themselves after the restore.  A device other than lo and veth
+# (a bridge), a veth pair inside, a route or a rule of its own and socket
+# buffer defaults of its own are refused by name (t_veth: a veth pair).
 # unshare --mount-proc is refused unless the mount tables differ only by
 # /proc: run in a mount namespace of our own, which other tests' mounts
 # and unmounts (the host's root is private) do not reach meanwhile.
@@ -103,15 +104,17 @@ else
 	note "nft is not installed: nftables rules not tested"
 fi
 
-# a device other than lo (a veth pair, both ends inside): refused by name,
-# the tree runs on
-start_workload "$T_DIR/veth.log" unshare --net --fork sh -c \
-	'ip link add v0 type veth peer name v1 && echo READY && exec sleep 60'
+# a device other than lo and veth (a bridge), and a veth pair with both
+# ends inside: each refused by name, the tree runs on
+start_workload "$T_DIR/dev.log" unshare --net --fork sh -c \
+	'ip link add br0 type bridge && ip link add v0 type veth peer name v1 &&
+	 echo READY && exec sleep 60'
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
-wait_ready "$T_DIR/veth.log" "$pid" 20
-expect_refused veth "$pid" "device v0 (veth) is not supported"
+wait_ready "$T_DIR/dev.log" "$pid" 20
+expect_refused bridge "$pid" "device br0 (bridge) is not supported"
+expect_refused vethin "$pid" "veth v0 has its peer inside too: not supported"
 proc_alive "$pid" || fail "refused tree died"
 
 # a route of its own (not the kernel's for an address): refused by name

@@ -9,6 +9,9 @@
  * child of the tree connects to every listener from inside.  With WL_NFT
  * set it also adds an nftables rule that drops TCP to port 7004, where it
  * listens too, and checks that a connection there still does not come.
+ * With WL_VETH set it waits for the test to give it a veth vc0 with
+ * 10.8.0.2/24 and MTU 1400, listens on 10.8.0.2 and, after SIGUSR1,
+ * checks vc0 and takes a connection from the test outside.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -28,6 +31,8 @@
 #define PORT6	7002
 #define PORTU	7003
 #define PORTF	7004	/* WL_NFT: an nftables rule drops what goes there */
+#define PORTV	7005	/* WL_VETH: the test connects from outside */
+#define VETH_MTU 1400
 #define ABSTRACT "crfs-netns-test"
 #define MTU	9000
 
@@ -81,6 +86,13 @@ static void lo_setup(void)
 	put_sysctl("/proc/sys/net/core/somaxconn", "321");
 }
 
+static int want(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v && *v;
+}
+
 static int want_nft(void)
 {
 	const char *v = getenv("WL_NFT");
@@ -112,6 +124,44 @@ static void check_nft(void)
 	else
 		wl_pass("netns.nft");
 	close(s);
+}
+
+static int listen_on(int family, const char *addr, int port, int type);
+static int has_addr(const char *want);
+
+/* the test moves vc0 in and configures it: wait for its address */
+static int veth_setup(void)
+{
+	int i, s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORTV) };
+
+	inet_pton(AF_INET, "10.8.0.2", &a.sin_addr);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	for (i = 0; bind(s, (void *)&a, sizeof(a)); i++) {
+		if (i == 200)
+			wl_die("no 10.8.0.2 after 10 s");
+		usleep(50000);
+	}
+	if (listen(s, 8))
+		wl_die("listen on 10.8.0.2");
+	return s;
+}
+
+static void check_veth(void)
+{
+	struct ifreq ifr = { .ifr_name = "vc0" };
+	int s = socket(AF_INET, SOCK_DGRAM, 0), mark = wl_mark();
+
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) || !(ifr.ifr_flags & IFF_UP))
+		wl_fail("netns.veth", "vc0 is missing or down");
+	if (ioctl(s, SIOCGIFMTU, &ifr) || ifr.ifr_mtu != VETH_MTU)
+		wl_fail("netns.veth", "vc0 mtu %d, want %d", ifr.ifr_mtu,
+			VETH_MTU);
+	if (!has_addr("10.8.0.2"))
+		wl_fail("netns.veth", "10.8.0.2 is missing");
+	close(s);
+	wl_verdict("netns.veth", mark);
 }
 
 static int listen_on(int family, const char *addr, int port, int type)
@@ -288,7 +338,7 @@ static void serve(const char *name, int l, int stream)
 
 int main(void)
 {
-	int t4, t6, u, x, st;
+	int t4, t6, u, x, st, v = -1;
 	pid_t kid;
 
 	wl_own_session();
@@ -302,6 +352,8 @@ int main(void)
 		listen_on(AF_INET, "127.0.0.1", PORTF, SOCK_STREAM);
 		nft_setup();
 	}
+	if (want("WL_VETH"))
+		v = veth_setup();
 	kid = fork();
 	if (kid < 0)
 		wl_die("fork");
@@ -319,6 +371,10 @@ int main(void)
 	serve("netns.tcp6", t6, 1);
 	serve("netns.udp", u, 0);
 	serve("netns.unix", x, 1);
+	if (v >= 0) {
+		check_veth();
+		serve("netns.veth_tcp", v, 1);
+	}
 	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st))
 		wl_fail("netns.client", "client status %#x", st);
