@@ -245,7 +245,9 @@ static int parse_net_line(struct crfs_text *t, const char *key, char *cur,
 		return parse_veth(t, cur, ns);
 	if (!strcmp(key, "veth_addr") || !strcmp(key, "peer_addr")) {
 		v = tok_next(&cur);
-		return parse_addr(t, cur, ns, v ?: "", key[0] == 'p');
+		if (!v)
+			return text_error(t, "%s: want 'VETH ...'", key);
+		return parse_addr(t, cur, ns, v, key[0] == 'p');
 	}
 	if (!strcmp(key, "sysctl"))
 		return parse_sysctl(t, cur, ns);

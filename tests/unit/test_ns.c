@@ -53,6 +53,37 @@ Test(ns, round_trip)
 	free(s);
 }
 
+Test(ns, veth_round_trip)
+{
+	static const char *const text =
+		"net 1\nlo_state up\nlo_mtu 65536\n"
+		"veth name vc0 mtu 1400 state up mac 62:d0:74:5e:71:f4 "
+		"peer_name vh0 peer_mtu 1500 peer_state down "
+		"peer_mac 4e:34:94:65:4d:64 peer_master br0\n"
+		"veth_addr vc0 inet 10.8.0.2/24 scope 0 flags 0x80\n"
+		"peer_addr vc0 inet6 fd00::1/64 scope 0 flags 0x82\n";
+	struct crfs_ns ns;
+	struct strbuf sb;
+	struct ut_text ut;
+	char *s;
+
+	cr_assert_eq(parse_ns(ut_text(&ut, "ns", text), &ns), 0, "%s", ut.err);
+	cr_assert_eq(ns.nveths, 1);
+	cr_assert_str_eq(ns.veths[0].in.name, "vc0");
+	cr_assert_str_eq(ns.veths[0].out.master, "br0");
+	cr_assert(ns.veths[0].in.up && !ns.veths[0].out.up);
+	cr_assert_eq(ns.veths[0].out.mac[5], 0x64);
+	cr_assert_eq(ns.naddrs, 2);
+	cr_assert(!ns.addrs[0].outside && ns.addrs[1].outside);
+	cr_assert_str_eq(ns.addrs[1].dev, "vc0");
+	sb_init(&sb);
+	cr_assert_eq(render_ns(&sb, &ns), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, text);
+	free(s);
+	crfs_ns_free(&ns);
+}
+
 Test(ns, refusals)
 {
 	static const char *const bad[] = {
@@ -63,7 +94,13 @@ Test(ns, refusals)
 		"addr inet 10.0.0.1/8 scope 0 flags 0 extra\n",
 		"addr ipx 1/1 scope 0 flags 0\n", "sysctl ../../etc/passwd x\n",
 		"hostname 01234567890123456789012345678901234567890123456789012345678901234\n",
-		"colour blue\n",
+		"colour blue\n", "veth_addr\n",
+		"peer_addr inet 10.0.0.1/8 scope 0 flags 0x80\n",
+		"veth name vc0 mtu 1400 state up mac 1:2:3:4:5:6\n",
+		"veth name a/b mtu 1 state up mac 0:0:0:0:0:0 peer_name b "
+		"peer_mtu 1 peer_state up peer_mac 0:0:0:0:0:0 peer_master -\n",
+		"veth name a mtu 1 state up mac 0:0:0:0:0:999 peer_name b "
+		"peer_mtu 1 peer_state up peer_mac 0:0:0:0:0:0 peer_master -\n",
 	};
 	struct ut_text ut;
 	struct crfs_ns ns;
