@@ -3,10 +3,11 @@
 #
 # wl_netns with WL_VETH: a tree in its own network namespace (unshare
 # --net --pid --mount-proc) linked to ours by a veth pair: vc0 inside with
-# 10.8.0.2/24, the outside end with 10.8.0.1/24, both MTU 1400 and up.
-# Restore creates the pair again, the outside end back in our namespace
-# with its name, MAC, MTU, state and address; we connect to the tree's
-# listener on 10.8.0.2 through it.  Checked from outside after a freeze
+# 10.8.0.2/24, the outside end on a bridge of ours that has 10.8.0.1/24,
+# with fd08::1/64 of its own, both ends MTU 1400 and up.  Restore creates
+# the pair again, the outside end back in our namespace with its name,
+# MAC, MTU, state, bridge and address; we connect to the tree's listener
+# on 10.8.0.2 through bridge and pair.  Checked from outside after a freeze
 # and thaw.  With the outside name taken, restore refuses by name and
 # leaves nothing behind.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
@@ -18,9 +19,10 @@ command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 command -v nsenter >/dev/null || fail "nsenter (util-linux) not found"
 command -v ip >/dev/null || fail "ip (iproute2) not found"
 VH=vhcrfs$$
-# the outside ends are ours to remove, whatever happens
+BR=brcrfs$$
+# the outside ends and the bridge are ours to remove, whatever happens
 trap 'rc=$?; ip link del "$VH" 2>/dev/null; ip link del "${VH}t" 2>/dev/null
-      (exit $rc); _cleanup' EXIT
+      ip link del "$BR" 2>/dev/null; (exit $rc); _cleanup' EXIT
 crfs_mount
 
 # addrs: ip -o addr lines, without IPv6 DAD's passing flags
@@ -30,7 +32,8 @@ addrs() {
 
 # ends PID: both ends as ip shows them: name, MAC, MTU, state, addresses
 ends() {
-	ip -o link show dev "$VH" | grep -o 'mtu [0-9]*\|state [A-Z]*\|link/ether [0-9a-f:]*' | tr '\n' ' '
+	ip -o link show dev "$VH" |
+		grep -o 'mtu [0-9]*\|state [A-Z]*\|master [a-z0-9]*\|link/ether [0-9a-f:]*' | tr '\n' ' '
 	ip -o addr show dev "$VH" | addrs
 	nsenter -t "$1" -n ip -o link show dev vc0 |
 		grep -o 'mtu [0-9]*\|state [A-Z]*\|link/ether [0-9a-f:]*' | tr '\n' ' '
@@ -46,8 +49,10 @@ pid=$(pgrep -P "$u")
 track_pid "$pid"
 ip link add "$VH" type veth peer name vc0 netns "$pid" ||
 	fail "cannot create the veth pair"
-ip addr add 10.8.0.1/24 dev "$VH" && ip link set "$VH" mtu 1400 up ||
-	fail "cannot configure $VH"
+ip link add "$BR" type bridge && ip addr add 10.8.0.1/24 dev "$BR" &&
+	ip link set "$BR" up || fail "cannot make the bridge $BR"
+ip link set "$VH" mtu 1400 master "$BR" up &&
+	ip addr add fd08::1/64 dev "$VH" nodad || fail "cannot configure $VH"
 nsenter -t "$pid" -n sh -c \
 	'ip link set vc0 mtu 1400 up && ip addr add 10.8.0.2/24 dev vc0' ||
 	fail "cannot configure vc0"
@@ -61,7 +66,9 @@ timeout "$T_CTL_TIMEOUT" rmdir "$MNT/veth" || fail "rmdir $MNT/veth failed"
 checkpoint veth "$pid" "$T_DIR/ckpt"
 grep -q "^veth name vc0 mtu 1400 state up .* peer_name $VH peer_mtu 1400 peer_state up" \
 	"$T_DIR/ckpt/ns" || fail "ns lacks the veth: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
-grep -qx "peer_addr vc0 inet 10.8.0.1/24 scope 0 flags 0x80" "$T_DIR/ckpt/ns" ||
+grep -q " peer_master $BR\$" "$T_DIR/ckpt/ns" ||
+	fail "ns lacks the bridge: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
+grep -qx "peer_addr vc0 inet6 fd08::1/64 scope 0 flags 0x82" "$T_DIR/ckpt/ns" ||
 	fail "ns lacks the outside address: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
 kill_and_reap veth "$pid" "$u"
 # the pair goes with its namespace, which the kernel frees lazily
