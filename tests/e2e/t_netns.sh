@@ -112,6 +112,7 @@ start_workload "$T_DIR/dev.log" unshare --net --fork sh -c \
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
+track_pid "$pid"
 wait_ready "$T_DIR/dev.log" "$pid" 20
 expect_refused bridge "$pid" "device br0 (bridge) is not supported"
 expect_refused vethin "$pid" "veth v0 has its peer inside too: not supported"
@@ -124,6 +125,7 @@ start_workload "$T_DIR/route.log" unshare --net --fork sh -c \
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
+track_pid "$pid"
 wait_ready "$T_DIR/route.log" "$pid" 20
 expect_refused route "$pid" "a route (table 254, inet, /16, protocol 3) is not supported"
 proc_alive "$pid" || fail "refused tree died"
@@ -134,6 +136,7 @@ start_workload "$T_DIR/rule.log" unshare --net --fork sh -c \
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
+track_pid "$pid"
 wait_ready "$T_DIR/rule.log" "$pid" 20
 expect_refused rule "$pid" "routing rules (ip rule) other than a new namespace's are not supported"
 proc_alive "$pid" || fail "refused tree died"
@@ -145,6 +148,7 @@ start_workload "$T_DIR/rmem.log" unshare --net --fork sh -c \
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
+track_pid "$pid"
 wait_ready "$T_DIR/rmem.log" "$pid" 20
 expect_refused rmem "$pid" "sysctl net/ipv4/tcp_rmem is '4096"
 proc_alive "$pid" || fail "refused tree died"

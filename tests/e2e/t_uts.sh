@@ -75,6 +75,8 @@ u=$WL_PID
 wait_ready "$T_DIR/other.log" "$u" 20
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
 pid=$(pgrep -P "$u" -x sh)
+track_pid "$pid"
 wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
+track_pid "$(pgrep -P "$pid" -x sleep)"
 expect_refused other "$pid" "other than the root's"
 pass
