@@ -58,8 +58,8 @@ static int capture_uts(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 /* lo is made by every new namespace; any other device is refused */
 static int net_links(struct net_ctx *c, int sk, int *lo)
 {
-	struct kh_link *l;
-	size_t n, i;
+	struct kh_link *l = NULL;
+	size_t n = 0, i;
 	int ret = kh_rtnl_links(sk, &l, &n);
 
 	for (i = 0; !ret && i < n; i++) {
@@ -77,8 +77,7 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 		snapshot_report(c->s, "process %d: network namespace: device %s (%s) is not supported: only lo is restored",
 				c->root, l[i].name, l[i].kind[0] ? l[i].kind : "physical");
 	}
-	if (!ret)
-		free(l);
+	free(l);
 	return ret;
 }
 
@@ -125,9 +124,9 @@ static const char *dev_of(const struct crfs_ns *ns, int index, int lo)
 static int net_addrs(struct net_ctx *c, int sk, int lo)
 {
 	struct crfs_ns_addr *a;
-	struct kh_addr *k;
+	struct kh_addr *k = NULL;
 	const char *dev;
-	size_t n, i;
+	size_t n = 0, i;
 	int ret = kh_rtnl_addrs(sk, &k, &n);
 
 	for (i = 0; !ret && i < n; i++) {
@@ -149,16 +148,15 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 		snprintf(a->dev, sizeof(a->dev), "%s", dev);
 		memcpy(a->addr, k[i].addr, sizeof(a->addr));
 	}
-	if (n || !ret)
-		free(k);
+	free(k);
 	return ret;
 }
 
 /* the kernel makes the routes of addresses and devices; others are refused */
 static int net_routes(struct net_ctx *c, int sk)
 {
-	struct kh_route *r;
-	size_t n, i;
+	struct kh_route *r = NULL;
+	size_t n = 0, i;
 	int ret = kh_rtnl_routes(sk, &r, &n);
 
 	for (i = 0; !ret && i < n; i++)
@@ -167,8 +165,7 @@ static int net_routes(struct net_ctx *c, int sk)
 					c->root, r[i].table,
 					r[i].family == AF_INET ? "inet" : "inet6",
 					r[i].dst_len, r[i].protocol);
-	if (!ret)
-		free(r);
+	free(r);
 	return ret;
 }
 
