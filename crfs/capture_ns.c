@@ -62,6 +62,9 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 	size_t n = 0, i;
 	int ret = kh_rtnl_links(sk, &l, &n);
 
+	/* after the dump, which numbers the namespaces of veth peers */
+	ret = ret ?: kh_rtnl_nsid(sk, c->host_fd, &c->host_nsid);
+
 	for (i = 0; !ret && i < n; i++) {
 		if (!strcmp(l[i].name, "lo") && !l[i].kind[0]) {
 			*lo = l[i].index;
@@ -204,8 +207,7 @@ static int read_net(void *arg)
 	if (sk < 0)
 		return sk;
 	c->ns->net = true;
-	ret = kh_rtnl_nsid(sk, c->host_fd, &c->host_nsid);
-	ret = ret ?: net_links(c, sk, &lo);
+	ret = net_links(c, sk, &lo);
 	ret = ret ?: net_addrs(c, sk, lo);
 	ret = ret ?: net_routes(c, sk);
 	ret = ret ?: kh_rtnl_rules(sk, &c->rules);
@@ -323,6 +325,50 @@ static void check_buffer_defaults(const struct net_ctx *mine)
 	}
 }
 
+/* the component DEV of net/ipv4/conf/DEV/KEY (or neigh/DEV/KEY) is dev */
+static bool of_dev(const char *key, const char *dev)
+{
+	const char *p = key;
+	size_t n = strlen(dev);
+	int i;
+
+	for (i = 0; i < 3 && p; i++)
+		p = strchr(p + 1, '/');
+	return p && !strncmp(p + 1, dev, n) && p[1 + n] == '/';
+}
+
+/*
+ * The outside end of a veth is made again with our defaults: per-device
+ * sysctls set on it would be lost (its IPv6 MTU follows its MTU).
+ */
+static int check_outside_sysctls(struct snapshot *s, pid_t root,
+				 const struct crfs_ns *ns)
+{
+	struct net_ctx ours = { .s = s, .root = root };
+	const struct kh_sysctl *d;
+	size_t i, k;
+	int ret;
+
+	if (!ns->nveths)
+		return 0;
+	ret = kh_sysctl_net(&ours.sys, &ours.nsys);
+	for (i = 0; !ret && i < ours.nsys; i++)
+		for (k = 0; k < ns->nveths; k++) {
+			const struct kh_sysctl *v = &ours.sys[i];
+
+			if (!of_dev(v->key, ns->veths[k].out.name) ||
+			    !strcmp(strrchr(v->key, '/'), "/mtu"))
+				continue;
+			d = find_default(&ours, v->key);
+			if (d && strcmp(d->value, v->value))
+				snapshot_report(s, "process %d: network namespace: sysctl %s of the outside end of veth %s is '%s', not the default '%s': not supported",
+						root, v->key, ns->veths[k].in.name,
+						v->value, d->value);
+		}
+	kh_sysctl_free(ours.sys, ours.nsys);
+	return ret;
+}
+
 static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
 	struct net_ctx mine = { .s = s, .root = root, .ns = ns };
@@ -335,6 +381,7 @@ static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 	ret = kh_in_ns(root, "net", CLONE_NEWNET, read_net, &mine);
 	close(mine.host_fd);
 	ret = ret ?: veth_outside(s, root, ns);
+	ret = ret ?: check_outside_sysctls(s, root, ns);
 	ret = ret ?: kh_in_ns(0, "net", CLONE_NEWNET, read_fresh, &fresh);
 	if (!ret) {
 		check_rules(&mine, &fresh);

@@ -9,7 +9,7 @@
 # MAC, MTU, state, bridge and address; we connect to the tree's listener
 # on 10.8.0.2 through bridge and pair.  Checked from outside after a freeze
 # and thaw.  With the outside name taken, restore refuses by name and
-# leaves nothing behind.
+# leaves nothing behind; a sysctl set on an outside end is refused.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
@@ -22,7 +22,8 @@ VH=vhcrfs$$
 BR=brcrfs$$
 # the outside ends and the bridge are ours to remove, whatever happens
 trap 'rc=$?; ip link del "$VH" 2>/dev/null; ip link del "${VH}t" 2>/dev/null
-      ip link del "$BR" 2>/dev/null; (exit $rc); _cleanup' EXIT
+      ip link del "${VH}b" 2>/dev/null; ip link del "$BR" 2>/dev/null
+      (exit $rc); _cleanup' EXIT
 crfs_mount
 
 # addrs: ip -o addr lines, without IPv6 DAD's passing flags
@@ -101,4 +102,17 @@ exec 3<>/dev/tcp/10.8.0.2/7005 || fail "cannot connect to 10.8.0.2:7005"
 printf ping >&3
 expect_pass "$log" "$RESTORE_PID" 30
 exec 3>&-
+
+# a per-device sysctl set on the outside end: refused by name
+start_workload "$T_DIR/sys.log" unshare --net --fork sh -c \
+	'echo READY && exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/sys.log" "$pid" 20
+ip link add "${VH}b" type veth peer name vc1 netns "$pid" &&
+	echo 1 >"/proc/sys/net/ipv4/conf/${VH}b/proxy_arp" ||
+	fail "cannot make ${VH}b"
+expect_refused sys "$pid" "sysctl net/ipv4/conf/${VH}b/proxy_arp of the outside end of veth vc1 is '1'"
 pass
