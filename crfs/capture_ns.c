@@ -155,19 +155,65 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 	return ret;
 }
 
-/* the kernel makes the routes of addresses and devices; others are refused */
-static int net_routes(struct net_ctx *c, int sk)
+/* a route of the main table restore can add again as it is */
+static bool plain_route(const struct kh_route *r)
+{
+	return r->table == RT_TABLE_MAIN && r->type == RTN_UNICAST &&
+	       !r->other && !r->tos && !r->src_len &&
+	       !(r->flags & ~(RTNH_F_DEAD | RTNH_F_LINKDOWN));
+}
+
+static int save_route(struct crfs_ns *ns, const struct kh_route *k,
+		      const char *dev)
+{
+	struct crfs_ns_route *r = array_room(ns->routes, ns->nroutes,
+					     sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	ns->routes = r;
+	r = &r[ns->nroutes++];
+	memset(r, 0, sizeof(*r));
+	r->family = k->family;
+	r->dst_len = k->dst_len;
+	r->scope = k->scope;
+	r->protocol = k->protocol;
+	r->metric = k->priority;
+	memcpy(r->dst, k->dst, sizeof(r->dst));
+	memcpy(r->gateway, k->gateway, sizeof(r->gateway));
+	memcpy(r->prefsrc, k->prefsrc, sizeof(r->prefsrc));
+	r->has_gateway = k->has_gateway;
+	r->has_prefsrc = k->has_prefsrc;
+	snprintf(r->dev, sizeof(r->dev), "%s", dev);
+	return 0;
+}
+
+/*
+ * The kernel makes the routes of addresses and devices again; plain
+ * unicast routes of the main table on lo or a veth are saved, the rest
+ * refused.
+ */
+static int net_routes(struct net_ctx *c, int sk, int lo)
 {
 	struct kh_route *r = NULL;
+	const char *dev;
 	size_t n = 0, i;
 	int ret = kh_rtnl_routes(sk, &r, &n);
 
-	for (i = 0; !ret && i < n; i++)
-		if (r[i].protocol != RTPROT_KERNEL)
-			snapshot_report(c->s, "process %d: network namespace: a route (table %d, %s, /%d, protocol %d) is not supported: only the kernel's own routes are restored",
-					c->root, r[i].table,
-					r[i].family == AF_INET ? "inet" : "inet6",
-					r[i].dst_len, r[i].protocol);
+	for (i = 0; !ret && i < n; i++) {
+		if (r[i].protocol == RTPROT_KERNEL)
+			continue;
+		dev = !r[i].oif ? "" : r[i].oif == lo ? "lo" :
+		      dev_of(c->ns, r[i].oif, lo);
+		if (dev && plain_route(&r[i])) {
+			ret = save_route(c->ns, &r[i], dev);
+			continue;
+		}
+		snapshot_report(c->s, "process %d: network namespace: a route (table %d, %s, /%d, protocol %d) is not supported: only unicast routes of the main table are restored",
+				c->root, r[i].table,
+				r[i].family == AF_INET ? "inet" : "inet6",
+				r[i].dst_len, r[i].protocol);
+	}
 	free(r);
 	return ret;
 }
@@ -209,7 +255,7 @@ static int read_net(void *arg)
 	c->ns->net = true;
 	ret = net_links(c, sk, &lo);
 	ret = ret ?: net_addrs(c, sk, lo);
-	ret = ret ?: net_routes(c, sk);
+	ret = ret ?: net_routes(c, sk, lo);
 	ret = ret ?: kh_rtnl_rules(sk, &c->rules);
 	close(sk);
 	if (!ret)

@@ -50,6 +50,11 @@ struct kh_rules {
 struct kh_route {
 	int family, table, protocol, type, dst_len, oif;
 	unsigned char dst[16];
+	int scope, tos, src_len;
+	unsigned int flags, priority;
+	unsigned char gateway[16], prefsrc[16];
+	bool has_gateway, has_prefsrc;
+	int other;	/* an attribute not above (metrics, multipath, ...) */
 };
 
 int kh_rtnl_open(void);
@@ -57,6 +62,8 @@ int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
 int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
 int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
 int kh_rtnl_rules(int sk, struct kh_rules *r);
+/* a unicast route of the main table as r says (oif an index here) */
+int kh_rtnl_add_route(int sk, const struct kh_route *r);
 /* the id the socket's namespace gives namespace nsfd (-1 if none) */
 int kh_rtnl_nsid(int sk, int nsfd, int *nsid);
 /* a veth pair: name here, peer in namespace peer_nsfd; -EEXIST if taken */

@@ -226,6 +226,42 @@ int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n)
 		    (void **)out, n);
 }
 
+static void on_route_attr(struct kh_route *k, struct rtattr *a)
+{
+	size_t n = RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16;
+
+	switch (a->rta_type) {
+	case RTA_TABLE:
+		memcpy(&k->table, RTA_DATA(a), sizeof(int));
+		break;
+	case RTA_OIF:
+		memcpy(&k->oif, RTA_DATA(a), sizeof(int));
+		break;
+	case RTA_DST:
+		memcpy(k->dst, RTA_DATA(a), n);
+		break;
+	case RTA_GATEWAY:
+		memcpy(k->gateway, RTA_DATA(a), n);
+		k->has_gateway = true;
+		break;
+	case RTA_PREFSRC:
+		memcpy(k->prefsrc, RTA_DATA(a), n);
+		k->has_prefsrc = true;
+		break;
+	case RTA_PRIORITY:
+		memcpy(&k->priority, RTA_DATA(a), sizeof(int));
+		break;
+	case RTA_PREF:		/* IPv6: medium unless set */
+		if (*(uint8_t *)RTA_DATA(a) != 0)
+			k->other = a->rta_type;
+		break;
+	case RTA_CACHEINFO:	/* IPv6: counters, and expiry below */
+		break;
+	default:
+		k->other = a->rta_type;
+	}
+}
+
 static int on_route(struct nlmsghdr *h, void *arg)
 {
 	struct rtmsg *rtm = NLMSG_DATA(h);
@@ -240,15 +276,12 @@ static int on_route(struct nlmsghdr *h, void *arg)
 	k->protocol = rtm->rtm_protocol;
 	k->type = rtm->rtm_type;
 	k->dst_len = rtm->rtm_dst_len;
-	for (a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == RTA_TABLE)
-			memcpy(&k->table, RTA_DATA(a), sizeof(int));
-		else if (a->rta_type == RTA_OIF)
-			memcpy(&k->oif, RTA_DATA(a), sizeof(int));
-		else if (a->rta_type == RTA_DST)
-			memcpy(k->dst, RTA_DATA(a),
-			       RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16);
-	}
+	k->src_len = rtm->rtm_src_len;
+	k->scope = rtm->rtm_scope;
+	k->tos = rtm->rtm_tos;
+	k->flags = rtm->rtm_flags;
+	for (a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		on_route_attr(k, a);
 	return 0;
 }
 
@@ -396,6 +429,32 @@ int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up)
 		add_attr(&r, IFLA_ADDRESS, l->mac, 6);
 	if (l->master)
 		add_attr(&r, IFLA_MASTER, &l->master, sizeof(l->master));
+	return talk(sk, &r, NULL, NULL);
+}
+
+int kh_rtnl_add_route(int sk, const struct kh_route *k)
+{
+	size_t alen = k->family == AF_INET ? 4 : 16;
+	struct req r = { 0 };
+
+	r.h.nlmsg_type = RTM_NEWROUTE;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.rtm));
+	r.rtm.rtm_family = k->family;
+	r.rtm.rtm_dst_len = k->dst_len;
+	r.rtm.rtm_table = RT_TABLE_MAIN;
+	r.rtm.rtm_protocol = k->protocol;
+	r.rtm.rtm_scope = k->scope;
+	r.rtm.rtm_type = RTN_UNICAST;
+	if (k->dst_len)
+		add_attr(&r, RTA_DST, k->dst, alen);
+	if (k->has_gateway)
+		add_attr(&r, RTA_GATEWAY, k->gateway, alen);
+	if (k->has_prefsrc)
+		add_attr(&r, RTA_PREFSRC, k->prefsrc, alen);
+	if (k->oif)
+		add_attr(&r, RTA_OIF, &k->oif, sizeof(k->oif));
+	add_attr(&r, RTA_PRIORITY, &k->priority, sizeof(k->priority));
 	return talk(sk, &r, NULL, NULL);
 }
 

@@ -58,6 +58,34 @@ static int render_veth(struct strbuf *sb, const struct crfs_ns_veth *v)
 			 v->out.master[0] ? v->out.master : "-");
 }
 
+static int put_ip(struct strbuf *sb, const char *key, int family,
+		  const unsigned char *a, bool has)
+{
+	char txt[INET6_ADDRSTRLEN];
+
+	if (!has)
+		return sb_printf(sb, " %s -", key);
+	if (!inet_ntop(family, a, txt, sizeof(txt)))
+		return -EINVAL;
+	return sb_printf(sb, " %s %s", key, txt);
+}
+
+static int render_route(struct strbuf *sb, const struct crfs_ns_route *r)
+{
+	char txt[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(r->family, r->dst, txt, sizeof(txt)))
+		return -EINVAL;
+	return sb_printf(sb, "route %s %s/%d",
+			 r->family == AF_INET ? "inet" : "inet6", txt,
+			 r->dst_len) ?:
+	       put_ip(sb, "via", r->family, r->gateway, r->has_gateway) ?:
+	       put_ip(sb, "src", r->family, r->prefsrc, r->has_prefsrc) ?:
+	       sb_printf(sb, " dev %s metric %u scope %d proto %d\n",
+			 r->dev[0] ? r->dev : "-", r->metric, r->scope,
+			 r->protocol);
+}
+
 static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 {
 	size_t i;
@@ -71,6 +99,8 @@ static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 		ret = render_veth(sb, &ns->veths[i]);
 	for (i = 0; !ret && i < ns->naddrs; i++)
 		ret = render_addr(sb, &ns->addrs[i]);
+	for (i = 0; !ret && i < ns->nroutes; i++)
+		ret = render_route(sb, &ns->routes[i]);
 	for (i = 0; !ret && i < ns->nsysctls; i++)
 		ret = sb_printf(sb, "sysctl ") ?:
 		      sb_put_escaped(sb, ns->sysctls[i].key) ?:
@@ -175,6 +205,60 @@ static int parse_veth(struct crfs_text *t, char *cur, struct crfs_ns *ns)
 	return 0;
 }
 
+/* "KEY ADDR" or "KEY -" */
+static int get_ip(char **cur, const char *key, int family, unsigned char *a,
+		  bool *has)
+{
+	char *k = tok_next(cur), *v = tok_next(cur);
+
+	if (!k || !v || strcmp(k, key))
+		return -EINVAL;
+	*has = strcmp(v, "-") != 0;
+	return *has && inet_pton(family, v, a) != 1 ? -EINVAL : 0;
+}
+
+static int get_num(char **cur, const char *key, int *v, int max)
+{
+	char *k = tok_next(cur), *s = tok_next(cur);
+
+	return !k || !s || strcmp(k, key) || parse_int(s, v) || *v < 0 ||
+	       *v > max ? -EINVAL : 0;
+}
+
+static int parse_route(struct crfs_text *t, char *cur, struct crfs_ns *ns)
+{
+	char *fam = tok_next(&cur), *d = tok_next(&cur), *slash, *k, *dev;
+	struct crfs_ns_route *r, x = { 0 };
+	int metric;
+
+	x.family = !fam ? -1 : !strcmp(fam, "inet") ? AF_INET :
+		   !strcmp(fam, "inet6") ? AF_INET6 : -1;
+	if (x.family < 0 || !d || !(slash = strchr(d, '/')))
+		goto bad;
+	*slash = '\0';
+	if (inet_pton(x.family, d, x.dst) != 1 ||
+	    parse_int(slash + 1, &x.dst_len) || x.dst_len < 0 ||
+	    x.dst_len > (x.family == AF_INET ? 32 : 128) ||
+	    get_ip(&cur, "via", x.family, x.gateway, &x.has_gateway) ||
+	    get_ip(&cur, "src", x.family, x.prefsrc, &x.has_prefsrc) ||
+	    !(k = tok_next(&cur)) || strcmp(k, "dev") ||
+	    !(dev = tok_next(&cur)) ||
+	    (strcmp(dev, "-") && !dev_name(dev, x.dev)) ||
+	    get_num(&cur, "metric", &metric, 0x7fffffff) ||
+	    get_num(&cur, "scope", &x.scope, 255) ||
+	    get_num(&cur, "proto", &x.protocol, 255) || tok_next(&cur))
+		goto bad;
+	x.metric = metric;
+	r = array_room(ns->routes, ns->nroutes, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	ns->routes = r;
+	r[ns->nroutes++] = x;
+	return 0;
+bad:
+	return text_error(t, "route: want 'inet|inet6 DST/LEN via GW|- src ADDR|- dev DEV|- metric N scope N proto N'");
+}
+
 static int parse_addr(struct crfs_text *t, char *cur, struct crfs_ns *ns,
 		      const char *dev, bool outside)
 {
@@ -243,6 +327,8 @@ static int parse_net_line(struct crfs_text *t, const char *key, char *cur,
 		return parse_addr(t, cur, ns, "", false);
 	if (!strcmp(key, "veth"))
 		return parse_veth(t, cur, ns);
+	if (!strcmp(key, "route"))
+		return parse_route(t, cur, ns);
 	if (!strcmp(key, "veth_addr") || !strcmp(key, "peer_addr")) {
 		v = tok_next(&cur);
 		if (!v)
@@ -312,6 +398,9 @@ void crfs_ns_free(struct crfs_ns *ns)
 	free(ns->addrs);
 	free(ns->nft);
 	free(ns->veths);
+	free(ns->routes);
+	ns->routes = NULL;
+	ns->nroutes = 0;
 	ns->veths = NULL;
 	ns->nveths = 0;
 	ns->sysctls = NULL;

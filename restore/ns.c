@@ -93,6 +93,38 @@ static int lo_addrs(int sk, int lo, const struct crfs_ns *ns, char *err,
 		   txt, a.prefix, strerror(-ret));
 }
 
+/* once the devices and addresses their gateways need are there */
+static int add_routes(int sk, const struct crfs_ns *ns, char *err,
+		      size_t errlen)
+{
+	char txt[INET6_ADDRSTRLEN] = "?";
+	struct kh_route k;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < ns->nroutes; i++) {
+		const struct crfs_ns_route *r = &ns->routes[i];
+
+		memset(&k, 0, sizeof(k));
+		k.family = r->family;
+		k.dst_len = r->dst_len;
+		k.scope = r->scope;
+		k.protocol = r->protocol;
+		k.priority = r->metric;
+		memcpy(k.dst, r->dst, sizeof(k.dst));
+		memcpy(k.gateway, r->gateway, sizeof(k.gateway));
+		memcpy(k.prefsrc, r->prefsrc, sizeof(k.prefsrc));
+		k.has_gateway = r->has_gateway;
+		k.has_prefsrc = r->has_prefsrc;
+		k.oif = r->dev[0] ? (int)if_nametoindex(r->dev) : 0;
+		ret = r->dev[0] && !k.oif ? -ENODEV : kh_rtnl_add_route(sk, &k);
+		if (ret)
+			inet_ntop(r->family, r->dst, txt, sizeof(txt));
+	}
+	return ret ? ERR("network namespace: cannot add the route to %s/%d: %s",
+			 txt, ns->routes[i - 1].dst_len, strerror(-ret)) : 0;
+}
+
 /*
  * The MTU first (it caps the IPv6 MTU sysctl), the sysctls while lo is
  * still down (disable_ipv6 decides whether it gets ::1), then up.
@@ -128,6 +160,7 @@ static int restore_net(const struct ns_ctx *c, char *err, size_t errlen)
 	}
 	ret = ret ?: lo_addrs(sk, lo, ns, err, errlen);
 	ret = ret ?: veth_finish(sk, c->host_sk, ns, err, errlen);
+	ret = ret ?: add_routes(sk, ns, err, errlen);
 out:
 	close(sk);
 	return ret;

@@ -42,6 +42,15 @@ struct crfs_ns_veth {
 	int in_index, out_index;	/* capture only: not in the file */
 };
 
+/* a unicast route of the main table that the kernel did not make */
+struct crfs_ns_route {
+	int family, dst_len, scope, protocol;
+	unsigned int metric;
+	unsigned char dst[16], gateway[16], prefsrc[16];
+	bool has_gateway, has_prefsrc;
+	char dev[16];		/* "" for none */
+};
+
 /* a net.* sysctl that differs from a fresh namespace's, as /proc/sys/net/KEY */
 struct crfs_ns_sysctl {
 	char *key;
@@ -63,6 +72,8 @@ struct crfs_ns {
 	size_t nft_len;
 	struct crfs_ns_veth *veths;
 	size_t nveths;
+	struct crfs_ns_route *routes;
+	size_t nroutes;
 };
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns);

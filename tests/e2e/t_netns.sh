@@ -8,7 +8,8 @@
 # opened, so the listeners come back inside and a client of the tree
 # reaches them.  Checked from outside after a freeze and thaw, by the
 # processes themselves after the restore.  A device other than lo and veth
-# (a bridge), a veth pair inside, a route or a rule of its own and socket
+# (a bridge), a veth pair inside, a route outside the main table, a rule
+# of its own and socket
 # buffer defaults of its own are refused by name (t_veth: a veth pair).
 # unshare --mount-proc is refused unless the mount tables differ only by
 # /proc: run in a mount namespace of our own, which other tests' mounts
@@ -44,6 +45,8 @@ restore_ns() {
 lo_state() {
 	nsenter -t "$1" -n ip -o addr show dev lo | cut -d' ' -f 6- | sort | tr '\n' ' '
 	nsenter -t "$1" -n ip -o link show dev lo | grep -o 'mtu [0-9]*'
+	nsenter -t "$1" -n ip route show | tr '\n' ' '
+	nsenter -t "$1" -n ip -6 route show | tr '\n' ' '
 }
 
 # nft_rules PID: the ruleset of PID's namespace, without counters
@@ -75,7 +78,9 @@ run_case() {
 	for l in 'lo_mtu 9000' 'addr inet 10.7.0.1/24 scope 0 flags 0x80' \
 		 'addr inet 127.0.0.2/8 scope 254 flags 0x80' \
 		 'addr inet6 fd00::7/64 scope 0 flags 0x82' \
-		 'sysctl net/ipv4/ip_default_ttl 77'; do
+		 'sysctl net/ipv4/ip_default_ttl 77' \
+		 'route inet 10.9.0.0/16 via - src - dev lo metric 0 scope 253 proto 3' \
+		 'route inet6 fd09::/64 via - src - dev lo metric 77 scope 0 proto 3'; do
 		grep -qx "$l" "$T_DIR/$name.ckpt/ns" ||
 			fail "$name: ns lacks '$l': $(tr '\n' '|' <"$T_DIR/$name.ckpt/ns")"
 	done
@@ -118,16 +123,16 @@ expect_refused bridge "$pid" "device br0 (bridge) is not supported"
 expect_refused vethin "$pid" "veth v0 has its peer inside too: not supported"
 proc_alive "$pid" || fail "refused tree died"
 
-# a route of its own (not the kernel's for an address): refused by name
+# a route outside the main table: refused by name
 start_workload "$T_DIR/route.log" unshare --net --fork sh -c \
-	'ip link set lo up && ip route add 10.9.0.0/16 dev lo && echo READY &&
-	 exec sleep 60'
+	'ip link set lo up && ip route add 10.9.0.0/16 dev lo table 100 &&
+	 echo READY && exec sleep 60'
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
 track_pid "$pid"
 wait_ready "$T_DIR/route.log" "$pid" 20
-expect_refused route "$pid" "a route (table 254, inet, /16, protocol 3) is not supported"
+expect_refused route "$pid" "a route (table 100, inet, /16, protocol 3) is not supported"
 proc_alive "$pid" || fail "refused tree died"
 
 # a routing rule of its own: refused by name

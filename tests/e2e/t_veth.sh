@@ -3,7 +3,8 @@
 #
 # wl_netns with WL_VETH: a tree in its own network namespace (unshare
 # --net --pid --mount-proc) linked to ours by a veth pair: vc0 inside with
-# 10.8.0.2/24, the outside end on a bridge of ours that has 10.8.0.1/24,
+# 10.8.0.2/24 and a default route via 10.8.0.1, the outside end on a
+# bridge of ours that has 10.8.0.1/24,
 # with fd08::1/64 of its own, both ends MTU 1400 and up.  Restore creates
 # the pair again, the outside end back in our namespace with its name,
 # MAC, MTU, state, bridge and address; we connect to the tree's listener
@@ -39,6 +40,7 @@ ends() {
 	nsenter -t "$1" -n ip -o link show dev vc0 |
 		grep -o 'mtu [0-9]*\|state [A-Z]*\|link/ether [0-9a-f:]*' | tr '\n' ' '
 	nsenter -t "$1" -n ip -o addr show dev vc0 | addrs
+	nsenter -t "$1" -n ip route show | tr '\n' ' '
 }
 
 log=$T_DIR/veth.log
@@ -55,7 +57,8 @@ ip link add "$BR" type bridge && ip addr add 10.8.0.1/24 dev "$BR" &&
 ip link set "$VH" mtu 1400 master "$BR" up &&
 	ip addr add fd08::1/64 dev "$VH" nodad || fail "cannot configure $VH"
 nsenter -t "$pid" -n sh -c \
-	'ip link set vc0 mtu 1400 up && ip addr add 10.8.0.2/24 dev vc0' ||
+	'ip link set vc0 mtu 1400 up && ip addr add 10.8.0.2/24 dev vc0 &&
+	 ip route add default via 10.8.0.1' ||
 	fail "cannot configure vc0"
 wait_ready "$log" "$pid" 30
 before=$(ends "$pid")
@@ -67,6 +70,8 @@ timeout "$T_CTL_TIMEOUT" rmdir "$MNT/veth" || fail "rmdir $MNT/veth failed"
 checkpoint veth "$pid" "$T_DIR/ckpt"
 grep -q "^veth name vc0 mtu 1400 state up .* peer_name $VH peer_mtu 1400 peer_state up" \
 	"$T_DIR/ckpt/ns" || fail "ns lacks the veth: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
+grep -qx "route inet 0.0.0.0/0 via 10.8.0.1 src - dev vc0 metric 0 scope 0 proto 3" \
+	"$T_DIR/ckpt/ns" || fail "ns lacks the default route: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
 grep -q " peer_master $BR\$" "$T_DIR/ckpt/ns" ||
 	fail "ns lacks the bridge: $(tr '\n' '|' <"$T_DIR/ckpt/ns")"
 grep -qx "peer_addr vc0 inet6 fd08::1/64 scope 0 flags 0x82" "$T_DIR/ckpt/ns" ||

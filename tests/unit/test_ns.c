@@ -61,7 +61,9 @@ Test(ns, veth_round_trip)
 		"peer_name vh0 peer_mtu 1500 peer_state down "
 		"peer_mac 4e:34:94:65:4d:64 peer_master br0\n"
 		"veth_addr vc0 inet 10.8.0.2/24 scope 0 flags 0x80\n"
-		"peer_addr vc0 inet6 fd00::1/64 scope 0 flags 0x82\n";
+		"peer_addr vc0 inet6 fd00::1/64 scope 0 flags 0x82\n"
+		"route inet 0.0.0.0/0 via 10.8.0.1 src - dev vc0 metric 0 scope 0 proto 3\n"
+		"route inet6 fd09::/64 via - src fd00::7 dev - metric 77 scope 0 proto 4\n";
 	struct crfs_ns ns;
 	struct strbuf sb;
 	struct ut_text ut;
@@ -76,6 +78,10 @@ Test(ns, veth_round_trip)
 	cr_assert_eq(ns.naddrs, 2);
 	cr_assert(!ns.addrs[0].outside && ns.addrs[1].outside);
 	cr_assert_str_eq(ns.addrs[1].dev, "vc0");
+	cr_assert_eq(ns.nroutes, 2);
+	cr_assert(ns.routes[0].has_gateway && !ns.routes[0].has_prefsrc);
+	cr_assert(!ns.routes[1].has_gateway && ns.routes[1].has_prefsrc);
+	cr_assert_eq(ns.routes[1].metric, 77);
 	sb_init(&sb);
 	cr_assert_eq(render_ns(&sb, &ns), 0);
 	s = ut_steal(&sb);
@@ -95,6 +101,9 @@ Test(ns, refusals)
 		"addr ipx 1/1 scope 0 flags 0\n", "sysctl ../../etc/passwd x\n",
 		"hostname 01234567890123456789012345678901234567890123456789012345678901234\n",
 		"colour blue\n", "veth_addr\n",
+		"route inet 0.0.0.0/0 via 10.8.0.1 src - dev vc0 metric 0 scope 0\n",
+		"route inet 1.0.0.0/8 via ::1 src - dev - metric 0 scope 0 proto 3\n",
+		"route inet 1.0.0.0/8 via - src - dev - metric 0 scope 256 proto 3\n",
 		"peer_addr inet 10.0.0.1/8 scope 0 flags 0x80\n",
 		"veth name vc0 mtu 1400 state up mac 1:2:3:4:5:6\n",
 		"veth name a/b mtu 1 state up mac 0:0:0:0:0:0 peer_name b "

@@ -2,7 +2,8 @@
 /*
  * wl_netns - a tree in a network namespace of its own (run under unshare
  * --net): lo up with MTU 9000, extra addresses 10.7.0.1/24 and fd00::7/64
- * and 127.0.0.2/8 (scope host) (added by ip(8)), net.ipv4.ip_default_ttl 77 and net.core.somaxconn 321;
+ * and 127.0.0.2/8 (scope host), routes to 10.9.0.0/16 and fd09::/64 on lo
+ * (added by ip(8)), net.ipv4.ip_default_ttl 77 and net.core.somaxconn 321;
  * TCP listeners on 127.0.0.1 and ::1, a UDP socket on 10.7.0.1 and an
  * abstract unix listener (abstract names are per network namespace).
  * After SIGUSR1 the root checks the device, addresses and sysctls, and a
@@ -80,8 +81,10 @@ static void lo_setup(void)
 	close(s);
 	if (system("ip addr add 10.7.0.1/24 dev lo") ||
 	    system("ip addr add 127.0.0.2/8 dev lo") ||
-	    system("ip -6 addr add fd00::7/64 dev lo nodad"))
-		wl_die("ip addr add");
+	    system("ip -6 addr add fd00::7/64 dev lo nodad") ||
+	    system("ip route add 10.9.0.0/16 dev lo") ||
+	    system("ip -6 route add fd09::/64 dev lo metric 77"))
+		wl_die("ip addr/route add");
 	put_sysctl("/proc/sys/net/ipv4/ip_default_ttl", "77");
 	put_sysctl("/proc/sys/net/core/somaxconn", "321");
 }
@@ -244,6 +247,39 @@ static int has_addr(const char *want)
 	return found;
 }
 
+/* a route exists if a UDP socket can be connected through it */
+static int routed(int family, const char *addr)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *a4 = (void *)&ss;
+	struct sockaddr_in6 *a6 = (void *)&ss;
+	int s = socket(family, SOCK_DGRAM, 0), ok;
+
+	if (family == AF_INET) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(9);
+		inet_pton(AF_INET, addr, &a4->sin_addr);
+	} else {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(9);
+		inet_pton(AF_INET6, addr, &a6->sin6_addr);
+	}
+	ok = !connect(s, (void *)&ss, sizeof(ss));
+	close(s);
+	return ok;
+}
+
+static void check_routes(void)
+{
+	int mark = wl_mark();
+
+	if (!routed(AF_INET, "10.9.0.5"))
+		wl_fail("netns.routes", "no route to 10.9.0.5: %m");
+	if (!routed(AF_INET6, "fd09::5"))
+		wl_fail("netns.routes", "no route to fd09::5: %m");
+	wl_verdict("netns.routes", mark);
+}
+
 static void check_addrs_sysctls(void)
 {
 	static const char *const want[] = { "127.0.0.1", "::1", "10.7.0.1",
@@ -364,6 +400,7 @@ int main(void)
 		pause();
 	check_lo();
 	check_addrs_sysctls();
+	check_routes();
 	if (want_nft())
 		check_nft();
 	kill(kid, SIGUSR1);
