@@ -394,33 +394,82 @@ static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
 }
 
 /*
- * Namespaces are not checkpointed, but for a pid namespace led by the root
- * and the mount namespace unshare --mount-proc makes with it: every other
- * difference from ours is reported.  Returns 1 for that mount namespace.
+ * What a namespace of the tree's other than ours may be, one row per kind:
+ * a pid namespace led by the root, the mount namespace unshare --mount-proc
+ * makes with it (2: restore makes it again), the root's own UTS, network
+ * (capture_ns.c) or IPC namespace (ipc_ns.c).  0: refused.
+ */
+typedef int (*ns_ok_fn)(struct snapshot *s, pid_t pid, pid_t root,
+			const char *name, const char *theirs);
+
+static int pid_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
+		     const char *name, const char *theirs)
+{
+	(void)s;
+	(void)name;
+	return own_pid_ns(pid, root, theirs);
+}
+
+static int mnt_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
+		     const char *name, const char *theirs)
+{
+	(void)s;
+	(void)name;
+	return own_proc_mount(pid, root, theirs) ? 2 : 0;
+}
+
+static int ipc_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
+		     const char *name, const char *theirs)
+{
+	(void)s;
+	(void)pid;
+	(void)name;
+	return in_root_ipc_ns(root, theirs);
+}
+
+static int root_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
+		      const char *name, const char *theirs)
+{
+	return ns_check(s, pid, root, name, theirs);
+}
+
+static const struct {
+	const char *name;
+	ns_ok_fn ok;		/* NULL: never checkpointed */
+} ns_rows[] = {
+	{ "pid", pid_ns_ok },
+	{ "mnt", mnt_ns_ok },
+	{ "net", root_ns_ok },
+	{ "uts", root_ns_ok },
+	{ "ipc", ipc_ns_ok },
+	{ "user", NULL },
+	{ "cgroup", NULL },
+	{ "time", NULL },
+};
+
+/*
+ * Every namespace of pid that is not ours must be one the image handles;
+ * the rest are reported.  Returns 1 for the --mount-proc mount namespace.
  */
 static int check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 {
-	static const char *const ns[] = { "pid", "mnt", "net", "uts", "ipc",
-					  "user", "cgroup", "time" };
 	char path[32], *mine, *theirs;
-	int proc_mount = 0;
+	int proc_mount = 0, ok;
 	size_t i;
 
-	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
-		snprintf(path, sizeof(path), "ns/%s", ns[i]);
+	for (i = 0; i < sizeof(ns_rows) / sizeof(ns_rows[0]); i++) {
+		snprintf(path, sizeof(path), "ns/%s", ns_rows[i].name);
 		if (kh_proc_link(getpid(), path, &mine))
 			continue;
 		if (!kh_proc_link(pid, path, &theirs)) {
-			if (!strcmp(mine, theirs) ||
-			    (i == 0 && own_pid_ns(pid, root, theirs)))
-				;
-			else if (i == 1 && own_proc_mount(pid, root, theirs))
-				proc_mount = 1;
-			else if (i == 4 && in_root_ipc_ns(root, theirs))
-				;	/* ipc_ns.c saves it */
-			else
+			ok = !strcmp(mine, theirs) ? 1 : ns_rows[i].ok ?
+			     ns_rows[i].ok(s, pid, root, ns_rows[i].name,
+					   theirs) : 0;
+			if (!ok)
 				snapshot_report(s, "process %d: in its own %s namespace (%s): namespaces are not supported yet",
-						pid, ns[i], theirs);
+						pid, ns_rows[i].name, theirs);
+			if (ok == 2)
+				proc_mount = 1;
 			free(theirs);
 		}
 		free(mine);

@@ -5,6 +5,7 @@
  * and the files in flight in those queues (SCM_RIGHTS).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +17,43 @@
 #include <arpa/inet.h>
 
 #include "files.h"
+#include "kh_ns.h"
 #include "crfs/array.h"
 
+static int list_in_ns(void *arg)
+{
+	struct files_ctx *c = arg;
+
+	return kh_unix_list(&c->socks, &c->nsocks);
+}
+
+/* is the root's network namespace another than ours? */
+static bool root_netns(pid_t root)
+{
+	char *mine, *theirs;
+	bool other = false;
+
+	if (kh_proc_link(getpid(), "ns/net", &mine))
+		return false;
+	if (!kh_proc_link(root, "ns/net", &theirs)) {
+		other = strcmp(mine, theirs) != 0;
+		free(theirs);
+	}
+	free(mine);
+	return other;
+}
+
+/* sock_diag lists the sockets of its own network namespace: the root's */
 static int list_unix(struct files_ctx *c)
 {
+	pid_t root = c->s->procs[0].pid;
+
 	if (c->socks_listed)
 		return 0;
 	c->socks_listed = true;
-	return kh_unix_list(&c->socks, &c->nsocks);
+	if (!root_netns(root))
+		return kh_unix_list(&c->socks, &c->nsocks);
+	return kh_in_ns(root, "net", CLONE_NEWNET, list_in_ns, c);
 }
 
 /* is socket:[ino] one of ours (held by a process, or in flight)? */

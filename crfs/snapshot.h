@@ -123,4 +123,17 @@ void ipc_ns_leave(int back);
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);
 
+/* capture_ns.c: the root's own namespaces, saved in the ns file; true if
+ * kind NAME is one of those (pid's, theirs, checked against the root's) */
+bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
+	      const char *theirs);
+int capture_ns(struct snapshot *s, pid_t root);
+/* capture_veth.c: a veth inside (on a thread in the namespace), then its
+ * outside end (in ours, host_nsid being ours as the namespace numbers it) */
+struct crfs_ns;
+struct kh_link;
+int veth_inside(struct snapshot *s, pid_t root, struct crfs_ns *ns,
+		const struct kh_link *l, int host_nsid);
+int veth_outside(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "ns.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -291,6 +292,7 @@ int main(int argc, char **argv)
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
+	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
 	img.shell_job = o.shell_job;
 	img.orphan_pipes = o.orphan_pipes;

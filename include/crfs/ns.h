@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ns: the container's own namespaces that restore makes again (one file
+ * per container, present only when the tree's root has any).  Rendered and
+ * parsed by lib/image_ns.c.
+ */
+#ifndef CRFS_NS_H
+#define CRFS_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crfs/format.h"
+
+#define CRFS_F_NS		"ns"
+#define CRFS_F_NFT		"nft"	/* `nft list ruleset` of the netns */
+#define CRFS_NS_NAME_LEN	64	/* __NEW_UTS_LEN */
+
+/* an address on lo, on a veth, or on a veth's outside end */
+struct crfs_ns_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+	int scope;		/* RT_SCOPE_* */
+	unsigned int flags;	/* IFA_F_* that configure, not report */
+	char dev[16];		/* "" for lo */
+	bool outside;		/* on the peer of veth dev, outside */
+};
+
+/* one end of a veth pair */
+struct crfs_ns_link {
+	char name[16];
+	unsigned int mtu;
+	bool up;
+	unsigned char mac[6];
+	char master[16];	/* its bridge, "" for none (outside end) */
+};
+
+/* a veth pair with its peer in the daemon's network namespace */
+struct crfs_ns_veth {
+	struct crfs_ns_link in, out;
+	int in_index, out_index;	/* capture only: not in the file */
+};
+
+/* a unicast route of the main table that the kernel did not make */
+struct crfs_ns_route {
+	int family, dst_len, scope, protocol;
+	unsigned int metric;
+	unsigned char dst[16], gateway[16], prefsrc[16];
+	bool has_gateway, has_prefsrc;
+	char dev[16];		/* "" for none */
+};
+
+/* a net.* sysctl that differs from a fresh namespace's, as /proc/sys/net/KEY */
+struct crfs_ns_sysctl {
+	char *key;
+	char *value;		/* without the trailing newline */
+};
+
+struct crfs_ns {
+	bool uts;		/* the root has a UTS namespace of its own */
+	char hostname[CRFS_NS_NAME_LEN + 1];
+	char domainname[CRFS_NS_NAME_LEN + 1];
+	bool net;		/* ... and a network namespace of its own */
+	bool lo_up;
+	unsigned int lo_mtu;
+	struct crfs_ns_addr *addrs;
+	size_t naddrs;
+	struct crfs_ns_sysctl *sysctls;
+	size_t nsysctls;
+	char *nft;		/* the nft file's text, when it has rules */
+	size_t nft_len;
+	struct crfs_ns_veth *veths;
+	size_t nveths;
+	struct crfs_ns_route *routes;
+	size_t nroutes;
+};
+
+int render_ns(struct strbuf *sb, const struct crfs_ns *ns);
+int parse_ns(struct crfs_text *t, struct crfs_ns *ns);
+void crfs_ns_free(struct crfs_ns *ns);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel-helpers for namespaces: running code inside another process's
+ * namespace, the loopback device's configuration over rtnetlink, the
+ * namespace's net.* sysctls and whether netfilter has rules in it.
+ */
+#ifndef CRFS_KH_NS_H
+#define CRFS_KH_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * fn(arg) on a thread of ours that joined pid's namespace /proc/PID/ns/NAME
+ * of type nstype (CLONE_NEW*), or, for pid 0, a new one of its own; the
+ * rest of the process stays where it is.  Returns fn's result.
+ */
+int kh_in_ns(pid_t pid, const char *name, int nstype, int (*fn)(void *),
+	     void *arg);
+
+/* netns.c: rtnetlink, on a socket of the caller's network namespace */
+struct kh_link {
+	int index;
+	char name[16];
+	char kind[32];		/* IFLA_INFO_KIND, "" for none (lo) */
+	unsigned int flags, mtu;
+	int link;		/* IFLA_LINK: a veth's peer's index */
+	int link_nsid;		/* IFLA_LINK_NETNSID: its namespace; -1 ours */
+	int master;		/* IFLA_MASTER: its bridge's index, or 0 */
+	unsigned char mac[6];
+};
+
+struct kh_addr {
+	int family, index, prefix;
+	unsigned char addr[16];
+	int scope;
+	unsigned int flags;		/* IFA_F_*, all 32 bits */
+	unsigned int valid, preferred;	/* lifetimes; ~0U is forever */
+	bool peer;			/* IPv4 with a peer address */
+	unsigned char peer_addr[16];	/* IFA_ADDRESS */
+	char label[16];
+};
+
+/* policy routing rules (ip rule): how many, how many not the kernel's */
+struct kh_rules {
+	int total, foreign;
+};
+
+struct kh_route {
+	int family, table, protocol, type, dst_len, oif;
+	unsigned char dst[16];
+	int scope, tos, src_len;
+	unsigned int flags, priority;
+	unsigned char gateway[16], prefsrc[16];
+	bool has_gateway, has_prefsrc;
+	int other;	/* an attribute not above (metrics, multipath, ...) */
+};
+
+int kh_rtnl_open(void);
+int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
+int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
+int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
+int kh_rtnl_rules(int sk, struct kh_rules *r);
+/* a unicast route of the main table as r says (oif an index here) */
+int kh_rtnl_add_route(int sk, const struct kh_route *r);
+/* the id the socket's namespace gives namespace nsfd (-1 if none) */
+int kh_rtnl_nsid(int sk, int nsfd, int *nsid);
+/* a veth pair: name here, peer in namespace peer_nsfd; -EEXIST if taken */
+int kh_rtnl_new_veth(int sk, const char *name, const char *peer,
+		     int peer_nsfd);
+/* mtu, MAC, bridge (master, 0 for none), then up or down */
+int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up);
+int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);
+int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
+/* nftables tables of the caller's namespace: how many, the first's name */
+int kh_nft_tables(char *first, size_t len);
+
+/*
+ * netns_nft.c: nft(8), run in the calling thread's network namespace;
+ * NULL if it is not installed.  save: `nft list ruleset` (-EIO if it
+ * fails); load: `nft -f PATH`, its wait status.
+ */
+const char *kh_nft_path(void);
+int kh_nft_save(char **out, size_t *len);
+int kh_nft_load(const char *path, int *status);
+
+/* netns_sysctl.c: every readable file under /proc/sys/net, sorted by key */
+struct kh_sysctl {
+	char *key;		/* e.g. net/ipv4/ip_default_ttl */
+	char *value;		/* without the trailing newline */
+};
+int kh_sysctl_net(struct kh_sysctl **out, size_t *n);
+void kh_sysctl_free(struct kh_sysctl *s, size_t n);
+int kh_sysctl_write(const char *key, const char *value);
+
+#endif

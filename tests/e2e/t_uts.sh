@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_uts: a tree in its own UTS namespace (unshare --uts --fork, alone and
+# with --pid --mount-proc).  The ns file saves hostname and domainname;
+# restore makes a new UTS namespace with them, leaving ours untouched.
+# Checked from outside after a freeze and thaw, by the processes
+# themselves after the restore.  A child in a UTS namespace other than
+# the root's is refused by name.
+# unshare --mount-proc is refused unless the mount tables differ only by
+# /proc: run in a mount namespace of our own, which other tests' mounts
+# and unmounts (the host's root is private) do not reach meanwhile.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+command -v nsenter >/dev/null || fail "nsenter (util-linux) not found"
+crfs_mount
+HOST_UTS=$(readlink /proc/self/ns/uts)
+MY_HOST=$(hostname)
+
+# restore_ns DIR: crfs-restore DIR in the background; the root's pid (a
+# new one, if it was init of a pid namespace) in NEW_PID
+restore_ns() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
+# run_case NAME UNSHARE-OPTIONS...
+run_case() {
+	local name=$1 log=$T_DIR/$1.log u pid
+	shift
+	start_workload "$log" unshare --fork "$@" "$CRFS_TESTS/wl_uts"
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+	pid=$(pgrep -P "$u")
+	track_pid "$pid"
+	wait_ready "$log" "$pid" 30
+	cr_attach "$name" "$pid"
+	cr_freeze "$name"
+	cr_thaw "$name"
+	[ "$(nsenter -t "$pid" -u hostname)" = 'crfs uts\host' ] ||
+		fail "$name: hostname after thaw is '$(nsenter -t "$pid" -u hostname)'"
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
+	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
+	grep -qx 'hostname crfs\\040uts\\134host' "$T_DIR/$name.ckpt/ns" ||
+		fail "$name: ns does not save the hostname: $(tr '\n' '|' <"$T_DIR/$name.ckpt/ns")"
+	kill_and_reap "$name" "$pid" "$u"
+	restore_ns "$T_DIR/$name.ckpt"
+	[ "$(readlink "/proc/$NEW_PID/ns/uts")" != "$HOST_UTS" ] ||
+		fail "$name: restored root is in our UTS namespace"
+	kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+	expect_pass "$log" "$RESTORE_PID" 30
+	[ "$(hostname)" = "$MY_HOST" ] || fail "$name: our hostname changed to $(hostname)"
+}
+
+run_case uts --uts
+run_case utspid --uts --pid --mount-proc
+
+# a process of the tree in a UTS namespace of its own: refused by name
+start_workload "$T_DIR/other.log" unshare --uts --fork sh -c \
+	'unshare --uts sleep 60 & echo READY; wait'
+u=$WL_PID
+wait_ready "$T_DIR/other.log" "$u" 20
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
+pid=$(pgrep -P "$u" -x sh)
+track_pid "$pid"
+wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
+track_pid "$(pgrep -P "$pid" -x sleep)"
+expect_refused other "$pid" "other than the root's"
+pass
