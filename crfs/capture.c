@@ -429,22 +429,22 @@ static int ipc_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 
 /*
  * A process that unshared a time namespace its children would enter: not
- * saved, so only the one it is in itself passes.
+ * saved, so only the one it is in itself passes (reported here, by name).
  */
 static int time_children_ok(struct snapshot *s, pid_t pid, pid_t root,
 			    const char *name, const char *theirs)
 {
 	char *own;
-	int ok;
 
-	(void)s;
 	(void)root;
 	(void)name;
 	if (kh_proc_link(pid, "ns/time", &own))
 		return 0;
-	ok = !strcmp(own, theirs);
+	if (strcmp(own, theirs))
+		snapshot_report(s, "process %d: unshared a time namespace (%s) for its children: not supported",
+				pid, theirs);
 	free(own);
-	return ok;
+	return 1;
 }
 
 static int root_ns_ok(struct snapshot *s, pid_t pid, pid_t root,

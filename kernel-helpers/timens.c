@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kh.h"
 #include "kh_ns.h"
 
 /* "monotonic SEC NSEC" and "boottime SEC NSEC", one line each */

@@ -98,5 +98,5 @@ wait_for 20 eval '[ -n "$(pgrep -P '"$upid"' -x sleep)" ]' || fail "no sleep und
 track_pid "$(pgrep -P "$upid" -x sleep)"
 expect_refused other "$pid" "in a time namespace (time:["
 # ... and the process that unshared it for its children, by that name
-expect_refused children "$pid" "own time_for_children namespace"
+expect_refused children "$pid" "unshared a time namespace (time:["
 pass
