@@ -396,8 +396,8 @@ static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
 /*
  * What a namespace of the tree's other than ours may be, one row per kind:
  * a pid namespace led by the root, the mount namespace unshare --mount-proc
- * makes with it (2: restore makes it again), the root's own UTS, network
- * (capture_ns.c) or IPC namespace (ipc_ns.c).  0: refused.
+ * makes with it (2: restore makes it again), the root's own time, UTS,
+ * network (capture_ns.c) or IPC namespace (ipc_ns.c).  0: refused.
  */
 typedef int (*ns_ok_fn)(struct snapshot *s, pid_t pid, pid_t root,
 			const char *name, const char *theirs);
@@ -427,6 +427,26 @@ static int ipc_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 	return in_root_ipc_ns(root, theirs);
 }
 
+/*
+ * A process that unshared a time namespace its children would enter: not
+ * saved, so only the one it is in itself passes (reported here, by name).
+ */
+static int time_children_ok(struct snapshot *s, pid_t pid, pid_t root,
+			    const char *name, const char *theirs)
+{
+	char *own;
+
+	(void)root;
+	(void)name;
+	if (kh_proc_link(pid, "ns/time", &own))
+		return 0;
+	if (strcmp(own, theirs))
+		snapshot_report(s, "process %d: unshared a time namespace (%s) for its children: not supported",
+				pid, theirs);
+	free(own);
+	return 1;
+}
+
 static int root_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 		      const char *name, const char *theirs)
 {
@@ -444,7 +464,8 @@ static const struct {
 	{ "ipc", ipc_ns_ok },
 	{ "user", NULL },
 	{ "cgroup", NULL },
-	{ "time", NULL },
+	{ "time", root_ns_ok },
+	{ "time_for_children", time_children_ok },
 };
 
 /*

@@ -49,6 +49,20 @@ static int read_uts(void *arg)
 	return 0;
 }
 
+static int capture_time(struct snapshot *s, pid_t root, struct crfs_ns *ns)
+{
+	struct kh_timens t;
+	int ret = kh_timens_offsets(root, &t);
+
+	(void)s;
+	if (ret)
+		return ret;
+	ns->monotonic = (struct crfs_ns_offset){ t.mono_sec, t.mono_nsec };
+	ns->boottime = (struct crfs_ns_offset){ t.boot_sec, t.boot_nsec };
+	ns->time = true;
+	return 0;
+}
+
 static int capture_uts(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
 	(void)s;
@@ -443,6 +457,7 @@ static const struct ns_kind {
 	const char *name;	/* /proc/PID/ns/NAME */
 	int (*capture)(struct snapshot *s, pid_t root, struct crfs_ns *ns);
 } ns_kinds[] = {
+	{ "time", capture_time },
 	{ "uts", capture_uts },
 	{ "net", capture_net },
 };

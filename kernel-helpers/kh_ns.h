@@ -94,4 +94,13 @@ int kh_sysctl_net(struct kh_sysctl **out, size_t *n);
 void kh_sysctl_free(struct kh_sysctl *s, size_t n);
 int kh_sysctl_write(const char *key, const char *value);
 
+/* timens.c: a time namespace's offsets to the host's clocks */
+struct kh_timens {
+	long long mono_sec, boot_sec;
+	long mono_nsec, boot_nsec;
+};
+
+int kh_timens_offsets(pid_t pid, struct kh_timens *t);
+int kh_timens_set_offsets(const struct kh_timens *t);
+
 #endif

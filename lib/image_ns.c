@@ -24,6 +24,15 @@ static int render_uts(struct strbuf *sb, const struct crfs_ns *ns)
 	       sb_put_escaped(sb, ns->domainname) ?: sb_printf(sb, "\n");
 }
 
+static int render_time(struct strbuf *sb, const struct crfs_ns *ns)
+{
+	if (!ns->time)
+		return 0;
+	return sb_printf(sb, "time 1\nmonotonic %lld %ld\nboottime %lld %ld\n",
+			 ns->monotonic.sec, ns->monotonic.nsec,
+			 ns->boottime.sec, ns->boottime.nsec);
+}
+
 static int render_addr(struct strbuf *sb, const struct crfs_ns_addr *a)
 {
 	char txt[INET6_ADDRSTRLEN];
@@ -112,7 +121,8 @@ static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns)
 {
-	return render_uts(sb, ns) ?: render_net(sb, ns);
+	return render_time(sb, ns) ?: render_uts(sb, ns) ?:
+	       render_net(sb, ns);
 }
 
 static int parse_name(struct crfs_text *t, char *val, char *dst)
@@ -350,19 +360,43 @@ static int parse_net_line(struct crfs_text *t, const char *key, char *cur,
 	return text_error(t, "unknown key or bad value: %s", key);
 }
 
+/* "SEC NSEC": a clock's offset, seconds may be negative */
+static int parse_offset(struct crfs_text *t, const char *key, char *cur,
+			struct crfs_ns_offset *o)
+{
+	char end;
+
+	if (sscanf(cur, "%lld %ld %c", &o->sec, &o->nsec, &end) != 2 ||
+	    o->nsec < 0 || o->nsec > 999999999)
+		return text_error(t, "%s: want 'SEC NSEC'", key);
+	return 0;
+}
+
+/* the "KIND 1" line of each namespace kind */
+static bool *kind_flag(struct crfs_ns *ns, const char *key)
+{
+	return !strcmp(key, "time") ? &ns->time : !strcmp(key, "uts") ?
+	       &ns->uts : !strcmp(key, "net") ? &ns->net : NULL;
+}
+
 static int parse_line(struct crfs_text *t, char *line, struct crfs_ns *ns)
 {
 	char *cur = line, *key = tok_next(&cur), *v;
+	bool *flag;
 
 	if (!key)
 		return 0;
-	if (!strcmp(key, "uts") || !strcmp(key, "net")) {
+	flag = kind_flag(ns, key);
+	if (flag) {
 		v = tok_next(&cur);
 		if (!v || strcmp(v, "1"))
 			return text_error(t, "%s: want 1", key);
-		*(!strcmp(key, "uts") ? &ns->uts : &ns->net) = true;
+		*flag = true;
 		return 0;
 	}
+	if (!strcmp(key, "monotonic") || !strcmp(key, "boottime"))
+		return parse_offset(t, key, cur, key[0] == 'm' ?
+				    &ns->monotonic : &ns->boottime);
 	if (!strcmp(key, "hostname") || !strcmp(key, "domainname")) {
 		v = tok_next(&cur);
 		return parse_name(t, v ?: "", key[0] == 'h' ? ns->hostname :

@@ -2,7 +2,8 @@
 /*
  * Restoring into a new set of namespaces, one row per kind the ns file
  * may hold: crfs-restore unshares it (single-threaded, so for itself and
- * every process it creates after) and puts the saved state in.
+ * every process it creates after; a time namespace only for the latter)
+ * and puts the saved state in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,29 @@ struct ns_ctx {
 	const struct crfs_ns *ns;
 	int host_fd, host_sk;	/* our network namespace, a socket in it */
 };
+
+/*
+ * Only our children enter the new time namespace, and its offsets can be
+ * set only before the first one does: this row comes first, before nft
+ * or the tree is forked.  We stay in our own, so the files we open (an
+ * absolute timerfd is armed in the host's clock, as it was saved) are
+ * unaffected.
+ */
+static int restore_time(const struct ns_ctx *c, char *err, size_t errlen)
+{
+	const struct crfs_ns *ns = c->ns;
+	struct kh_timens t = {
+		.mono_sec = ns->monotonic.sec, .mono_nsec = ns->monotonic.nsec,
+		.boot_sec = ns->boottime.sec, .boot_nsec = ns->boottime.nsec,
+	};
+	int ret = kh_timens_set_offsets(&t);
+
+	if (ret)
+		return ERR("time namespace: cannot set the offsets (monotonic %lld.%09ld, boottime %lld.%09ld): %s",
+			   t.mono_sec, t.mono_nsec, t.boot_sec, t.boot_nsec,
+			   strerror(-ret));
+	return 0;
+}
 
 static int restore_uts(const struct ns_ctx *c, char *err, size_t errlen)
 {
@@ -172,6 +196,7 @@ static const struct ns_kind {
 	size_t saved;	/* offset of the bool that says the image has one */
 	int (*restore)(const struct ns_ctx *c, char *err, size_t errlen);
 } ns_kinds[] = {
+	{ "time", CLONE_NEWTIME, offsetof(struct crfs_ns, time), restore_time },
 	{ "uts", CLONE_NEWUTS, offsetof(struct crfs_ns, uts), restore_uts },
 	{ "net", CLONE_NEWNET, offsetof(struct crfs_ns, net), restore_net },
 };

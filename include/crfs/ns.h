@@ -57,7 +57,15 @@ struct crfs_ns_sysctl {
 	char *value;		/* without the trailing newline */
 };
 
+/* what a time namespace adds to the host's clock */
+struct crfs_ns_offset {
+	long long sec;
+	long nsec;		/* 0 .. 999999999 */
+};
+
 struct crfs_ns {
+	bool time;		/* the root has a time namespace of its own */
+	struct crfs_ns_offset monotonic, boottime;
 	bool uts;		/* the root has a UTS namespace of its own */
 	char hostname[CRFS_NS_NAME_LEN + 1];
 	char domainname[CRFS_NS_NAME_LEN + 1];

@@ -90,10 +90,33 @@ Test(ns, veth_round_trip)
 	crfs_ns_free(&ns);
 }
 
+Test(ns, time_round_trip)
+{
+	static const char *const text =
+		"time 1\nmonotonic 86400 5\nboottime -3600 999999999\n";
+	struct crfs_ns ns;
+	struct strbuf sb;
+	struct ut_text ut;
+	char *s;
+
+	cr_assert_eq(parse_ns(ut_text(&ut, "ns", text), &ns), 0, "%s", ut.err);
+	cr_assert(ns.time && !ns.uts && !ns.net);
+	cr_assert(ns.monotonic.sec == 86400 && ns.monotonic.nsec == 5);
+	cr_assert(ns.boottime.sec == -3600 && ns.boottime.nsec == 999999999);
+	sb_init(&sb);
+	cr_assert_eq(render_ns(&sb, &ns), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, text);
+	free(s);
+	crfs_ns_free(&ns);
+}
+
 Test(ns, refusals)
 {
 	static const char *const bad[] = {
-		"uts 2\n", "lo_state sideways\n", "lo_mtu 0\n",
+		"uts 2\n", "lo_state sideways\n", "lo_mtu 0\n", "time 0\n",
+		"monotonic 1\n", "boottime 1 1000000000\n",
+		"monotonic 1 -1\n", "monotonic 1 2 3\n",
 		"addr inet 10.0.0.1\n",
 		"addr inet 10.0.0.1/33 scope 0 flags 0x80\n",
 		"addr inet 10.0.0.1/8\n", "addr inet 10.0.0.1/8 scope 256 flags 0\n",
