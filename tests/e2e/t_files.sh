@@ -8,6 +8,12 @@
 # in place.  Then a second run is checkpointed, killed and restored, and
 # checks the same things again, after a second checkpoint and restore
 # of the restored tree.  Last, the same in a pid namespace of its own.
+# unshare --mount-proc is refused unless the mount tables differ only by
+# /proc: run in a mount namespace of our own, which other tests' mounts
+# and unmounts (the host's root is private) do not reach meanwhile.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount

@@ -5,6 +5,12 @@
 # the namespace's init (pid 1) with a child (pid 2) and a thread.  Restore
 # must create a new pid namespace in which they have the same pids and tid
 # again; the processes check that themselves after the restore.
+# unshare --mount-proc is refused unless the mount tables differ only by
+# /proc: run in a mount namespace of our own, which other tests' mounts
+# and unmounts (the host's root is private) do not reach meanwhile.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
 
 read -r -d '' SCRIPT <<'EOS'
