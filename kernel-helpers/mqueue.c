@@ -4,7 +4,14 @@
  * (the path inside the mqueue file system, mounted or not): only the file
  * system type tells them from a file of the root directory.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
@@ -22,4 +29,113 @@ bool kh_fd_is_mqueue(const struct kh_fd *f)
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
 	return !statfs(path, &sf) && sf.f_type == MQUEUE_MAGIC;
+}
+
+/* the holder's IPC namespace is ours: its queues are the ones we see */
+static int same_ipc_ns(pid_t pid)
+{
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	if (stat(path, &a) || stat("/proc/self/ns/ipc", &b))
+		return -errno;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev ? 0 : -EXDEV;
+}
+
+/* reading the queue file gives "QSIZE:... NOTIFY_PID:N" */
+static int notify_pid(int fd)
+{
+	char buf[256], *p;
+	ssize_t n;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	p = strstr(buf, "NOTIFY_PID:");
+	return p ? atoi(p + 11) : -EINVAL;
+}
+
+static int take_msgs(int fd, struct kh_mq *q, long cur)
+{
+	char *buf = malloc(q->msgsize ?: 1);
+	ssize_t n;
+	char *d;
+
+	q->prio = calloc(cur ?: 1, sizeof(*q->prio));
+	q->len = calloc(cur ?: 1, sizeof(*q->len));
+	q->data = malloc(cur * q->msgsize + 1);
+	if (!buf || !q->prio || !q->len || !q->data) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (d = q->data; q->n < (size_t)cur; q->n++, d += n) {
+		n = mq_receive(fd, buf, q->msgsize, &q->prio[q->n]);
+		if (n < 0)
+			break;
+		memcpy(d, buf, n);
+		q->len[q->n] = n;
+		q->total += n;
+	}
+	free(buf);
+	return 0;
+}
+
+/* the messages again, in the order they came out: the same queue */
+int kh_mq_refill(int fd, const struct kh_mq *q)
+{
+	const char *d = q->data;
+	size_t i;
+
+	for (i = 0; i < q->n; d += q->len[i], i++)
+		if (mq_send(fd, d, q->len[i], q->prio[i]))
+			return -errno;
+	return 0;
+}
+
+/*
+ * There is no peek: the queue is drained through a descriptor of our own
+ * (opened through /proc, so an unlinked queue too) and refilled at once in
+ * the same order.  A full queue may have a sender blocked on it, which the
+ * first receive would let in: refused (-EBUSY).
+ */
+int kh_mq_state(pid_t pid, int fd, struct kh_mq *q)
+{
+	struct mq_attr a;
+	char path[64];
+	int qfd, ret;
+
+	memset(q, 0, sizeof(*q));
+	ret = same_ipc_ns(pid);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	qfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (qfd < 0)
+		return -errno;
+	ret = notify_pid(qfd);
+	ret = ret > 0 ? -EPERM : ret;
+	if (!ret && mq_getattr(qfd, &a))
+		ret = -errno;
+	if (ret)
+		goto out;
+	q->maxmsg = a.mq_maxmsg;
+	q->msgsize = a.mq_msgsize;
+	ret = a.mq_curmsgs >= a.mq_maxmsg ? -EBUSY : 0;
+	ret = ret ?: take_msgs(qfd, q, a.mq_curmsgs);
+	ret = ret ?: kh_mq_refill(qfd, q);
+out:
+	close(qfd);
+	if (ret)
+		kh_mq_free(q);
+	return ret;
+}
+
+void kh_mq_free(struct kh_mq *q)
+{
+	free(q->prio);
+	free(q->len);
+	free(q->data);
+	memset(q, 0, sizeof(*q));
 }

@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_mqueue: POSIX message queues (named, one through an O_NONBLOCK
+# write-only descriptor, one unlinked but open, one shared with a child)
+# are checkpointed with their attributes, modes, flags and messages; a
+# thaw finds them unchanged (read and written back in order); after kill
+# the named ones are still there (the kernel keeps them) and restore
+# replaces them, makes the unlinked one again and reopens every
+# descriptor with its flags.
+. "$(dirname "$0")/lib.sh"
+
+name=/crfs-mq-$$
+trap 'rc=$?; "$CRFS_TESTS/wl_mqueue" unlink "$name" 2>/dev/null; (exit $rc); _cleanup' EXIT
+
+crfs_mount
+start_workload "$T_DIR/mq.log" "$CRFS_TESTS/wl_mqueue" "$name"
+pid=$WL_PID
+wait_ready "$T_DIR/mq.log" "$pid"
+
+checkpoint mq "$pid" "$T_DIR/ckpt"
+grep -q "mqueue" "$T_DIR/ckpt/files" || fail "no mqueue file in the image"
+
+# round 1: after a thaw, nothing changed
+cr_thaw mq
+kill -USR1 "$pid" || fail "cannot signal $pid"
+wait_line "$T_DIR/mq.log" '^ROUND 1$' 10 "$pid"
+grep -q '^FAIL' "$T_DIR/mq.log" &&
+	fail "after thaw: $(grep '^FAIL' "$T_DIR/mq.log" | tr '\n' ';')"
+
+# round 2: from a second image, after kill
+cr_freeze mq
+cr_copy mq "$T_DIR/ckpt2"
+kill_and_reap mq "$pid"
+restore_bg "$T_DIR/ckpt2" "$pid"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$T_DIR/mq.log" "$RESTORE_PID" 30
+pass
