@@ -112,6 +112,8 @@ static int make_queue(struct open_ctx *c, const struct crfs_file *f,
 			   f->id, name, strerror(errno));
 	kh_mq_free(&q);
 	close(fd);
+	if (ret)
+		mq_unlink(name);	/* ours, half made: not left behind */
 	return ret;
 }
 

@@ -7,14 +7,17 @@
 # thaw finds them unchanged (read and written back in order); after kill
 # the named ones are still there (the kernel keeps them) and restore
 # replaces them, makes the unlinked one again and reopens every
-# descriptor with its flags.
+# descriptor with its flags.  A leftover that changed is not the image's:
+# restore refuses it by name; changed back, it is replaced.
 . "$(dirname "$0")/lib.sh"
 
-name=/crfs-mq-$$
-trap 'rc=$?; "$CRFS_TESTS/wl_mqueue" unlink "$name" 2>/dev/null; (exit $rc); _cleanup' EXIT
+# not "name": lib.sh functions have a local of that name, which the EXIT
+# trap would see when one of them fails
+mq_name=/crfs-mq-$$
+trap 'rc=$?; "$CRFS_TESTS/wl_mqueue" unlink "$mq_name" 2>/dev/null; (exit $rc); _cleanup' EXIT
 
 crfs_mount
-start_workload "$T_DIR/mq.log" "$CRFS_TESTS/wl_mqueue" "$name"
+start_workload "$T_DIR/mq.log" "$CRFS_TESTS/wl_mqueue" "$mq_name"
 pid=$WL_PID
 wait_ready "$T_DIR/mq.log" "$pid"
 
@@ -32,6 +35,13 @@ grep -q '^FAIL' "$T_DIR/mq.log" &&
 cr_freeze mq
 cr_copy mq "$T_DIR/ckpt2"
 kill_and_reap mq "$pid"
+"$CRFS_TESTS/wl_mqueue" take "$mq_name" || fail "cannot change the leftover $mq_name-a"
+"$CRFS_BIN/crfs-restore" "$T_DIR/ckpt2" </dev/null >"$T_DIR/restore.out" \
+	2>"$T_DIR/restore.err" && fail "crfs-restore replaced a changed $mq_name-a"
+grep -qF "POSIX message queue $mq_name-a exists and is not the image's" \
+	"$T_DIR/restore.err" || fail "refusal does not name the queue: $(head -c 300 "$T_DIR/restore.err")"
+proc_alive "$pid" && fail "pid $pid runs after the refused restore"
+"$CRFS_TESTS/wl_mqueue" give "$mq_name" || fail "cannot change $mq_name-a back"
 restore_bg "$T_DIR/ckpt2" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$T_DIR/mq.log" "$RESTORE_PID" 30

@@ -8,7 +8,9 @@
  * restore) checks attributes, flags, modes and every message in order,
  * then puts them back; after the last round the child checks its shared
  * descriptor, the queues are unlinked and the verdict printed.
- * wl_mqueue unlink NAME only removes the queues.
+ * wl_mqueue unlink NAME only removes the queues; wl_mqueue take NAME
+ * receives NAME-a's first message ("top", priority 31), wl_mqueue give
+ * NAME sends it back (it comes out first again).
  */
 #include <fcntl.h>
 #include <mqueue.h>
@@ -149,6 +151,25 @@ static int child(mqd_t fd, sigset_t *set)
 	return 0;
 }
 
+/* the leftover of a killed tree changed, and changed back */
+static int take_give(const char *how, const char *base)
+{
+	char name[64], buf[128];
+	mqd_t fd;
+	int ret;
+
+	snprintf(name, sizeof(name), "%s-a", base);
+	fd = mq_open(name, O_RDWR | O_NONBLOCK);
+	if (fd < 0)
+		return 1;
+	if (!strcmp(how, "take"))
+		ret = mq_receive(fd, buf, sizeof(buf), NULL) != 3;
+	else
+		ret = mq_send(fd, "top", 3, 31) != 0;
+	mq_close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct q qa = { "mq.a", .maxmsg = 8, .msgsize = 128, .flags = O_RDWR,
@@ -167,6 +188,9 @@ int main(int argc, char **argv)
 		unlink_all(argv[2]);
 		return 0;
 	}
+	if (argc == 3 && strlen(argv[2]) <= 40 &&
+	    (!strcmp(argv[1], "take") || !strcmp(argv[1], "give")))
+		return take_give(argv[1], argv[2]);
 	if (argc != 2 || strlen(argv[1]) > 40)
 		return 2;
 	wl_own_session();
