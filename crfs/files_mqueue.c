@@ -4,6 +4,9 @@
  * unlinked), mode, owner, mq_maxmsg and mq_msgsize in `files`; the queued
  * messages in fdata/ID.msgs (length and priority) and fdata/ID (payloads).
  * Reading them empties the queue: kh_mq_state puts them back at once.
+ * Every process of the tree is in its root's IPC namespace (ipc_ns.c), so
+ * a queue is the host's or that of the tree's own namespace, which
+ * crfs-restore makes before it opens files.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,8 +17,6 @@
 static const char *why(int err)
 {
 	switch (err) {
-	case -EXDEV:
-		return "a POSIX message queue of another IPC namespace is not supported";
 	case -EPERM:
 		return "a POSIX message queue with an mq_notify registration is not supported";
 	case -EBUSY:

@@ -136,8 +136,8 @@ struct kh_fd {
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
 /* mqueue.c: a POSIX message queue (mq_open) */
 bool kh_fd_is_mqueue(const struct kh_fd *f);
-/* its attributes and queued messages, in the order they come out; -EXDEV:
- * another IPC namespace's, -EPERM: mq_notify registered, -EBUSY: full */
+/* its attributes and queued messages, in the order they come out;
+ * -EPERM: mq_notify registered, -EBUSY: full */
 struct kh_mq {
 	long maxmsg, msgsize;
 	size_t n, total;	/* messages, bytes */
