@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -123,4 +124,48 @@ void kh_mq_free(struct kh_mq *q)
 	free(q->len);
 	free(q->data);
 	memset(q, 0, sizeof(*q));
+}
+
+static bool fd_is(const char *pid, const char *fd, dev_t dev, ino_t ino)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, fd);
+	return !stat(path, &st) && st.st_dev == dev && st.st_ino == ino;
+}
+
+static bool pid_holds(const char *pid, dev_t dev, ino_t ino)
+{
+	struct dirent *de;
+	char path[300];
+	bool held = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	while (d && !held && (de = readdir(d)))
+		held = de->d_name[0] != '.' && fd_is(pid, de->d_name, dev, ino);
+	if (d)
+		closedir(d);
+	return held;
+}
+
+/* a process other than us has a descriptor of the queue dev:ino open */
+bool kh_mq_held(dev_t dev, ino_t ino)
+{
+	char self[24];
+	struct dirent *de;
+	bool held = false;
+	DIR *d;
+
+	snprintf(self, sizeof(self), "%d", getpid());
+	d = opendir("/proc");
+	while (d && !held && (de = readdir(d)))
+		held = de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+		       strcmp(de->d_name, self) &&
+		       pid_holds(de->d_name, dev, ino);
+	if (d)
+		closedir(d);
+	return held;
 }

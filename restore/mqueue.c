@@ -5,7 +5,8 @@
  * and messages, then opened with the description's flags.  A queue of
  * that name already there is replaced only when it looks like the image's
  * own leftover (the tree was killed after the checkpoint): same mode,
- * owner, mq_maxmsg, mq_msgsize and number of queued messages.  Anything
+ * owner, mq_maxmsg, mq_msgsize and number of queued messages, and no
+ * process has it open (one that had would keep the old queue).  Anything
  * else is refused by name.
  */
 #include <errno.h>
@@ -60,15 +61,20 @@ static int replace_leftover(struct open_ctx *c, const struct crfs_file *f,
 			    const char *name)
 {
 	int fd = mq_open(name, O_RDONLY | O_CLOEXEC);
-	bool ok;
+	struct stat st;
+	bool ok, held;
 
 	if (fd < 0)
 		return FAIL(c, "file %u: POSIX message queue %s: open: %s",
 			    f->id, name, strerror(errno));
 	ok = is_leftover(f, fd);
+	held = ok && fstat(fd, &st) == 0 && kh_mq_held(st.st_dev, st.st_ino);
 	close(fd);
 	if (!ok)
 		return FAIL(c, "file %u: POSIX message queue %s exists and is not the image's",
+			    f->id, name);
+	if (held)
+		return FAIL(c, "file %u: POSIX message queue %s exists and a process has it open",
 			    f->id, name);
 	if (mq_unlink(name))
 		return FAIL(c, "file %u: POSIX message queue %s: unlink: %s",

@@ -8,7 +8,8 @@
 # the named ones are still there (the kernel keeps them) and restore
 # replaces them, makes the unlinked one again and reopens every
 # descriptor with its flags.  A leftover that changed is not the image's:
-# restore refuses it by name; changed back, it is replaced.
+# restore refuses it by name; changed back but held open by a process, it
+# is refused too; once no one holds it, it is replaced.
 . "$(dirname "$0")/lib.sh"
 
 # not "name": lib.sh functions have a local of that name, which the EXIT
@@ -42,6 +43,17 @@ grep -qF "POSIX message queue $mq_name-a exists and is not the image's" \
 	"$T_DIR/restore.err" || fail "refusal does not name the queue: $(head -c 300 "$T_DIR/restore.err")"
 proc_alive "$pid" && fail "pid $pid runs after the refused restore"
 "$CRFS_TESTS/wl_mqueue" give "$mq_name" || fail "cannot change $mq_name-a back"
+"$CRFS_TESTS/wl_mqueue" hold "$mq_name" >"$T_DIR/hold.log" 2>&1 &
+holder=$!
+track_pid "$holder"
+wait_line "$T_DIR/hold.log" '^HELD$' 10 "$holder"
+"$CRFS_BIN/crfs-restore" "$T_DIR/ckpt2" </dev/null >"$T_DIR/restore.out" \
+	2>"$T_DIR/restore.err" && fail "crfs-restore replaced $mq_name-a, which another process holds"
+grep -qF "POSIX message queue $mq_name-a exists and a process has it open" \
+	"$T_DIR/restore.err" || fail "refusal does not name the held queue: $(head -c 300 "$T_DIR/restore.err")"
+proc_alive "$pid" && fail "pid $pid runs after the refused restore"
+kill "$holder"
+wait_exit "$holder" 10 || fail "holder $holder did not exit"
 restore_bg "$T_DIR/ckpt2" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$T_DIR/mq.log" "$RESTORE_PID" 30

@@ -10,7 +10,8 @@
  * descriptor, the queues are unlinked and the verdict printed.
  * wl_mqueue unlink NAME only removes the queues; wl_mqueue take NAME
  * receives NAME-a's first message ("top", priority 31), wl_mqueue give
- * NAME sends it back (it comes out first again).
+ * NAME sends it back (it comes out first again); wl_mqueue hold NAME keeps
+ * NAME-a open (HELD) until killed.
  */
 #include <fcntl.h>
 #include <mqueue.h>
@@ -170,6 +171,20 @@ static int take_give(const char *how, const char *base)
 	return ret;
 }
 
+/* a process outside the tree with the leftover open */
+static int hold(const char *base)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-a", base);
+	if (mq_open(name, O_RDONLY) < 0)
+		return 1;
+	printf("HELD\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	struct q qa = { "mq.a", .maxmsg = 8, .msgsize = 128, .flags = O_RDWR,
@@ -188,6 +203,8 @@ int main(int argc, char **argv)
 		unlink_all(argv[2]);
 		return 0;
 	}
+	if (argc == 3 && strlen(argv[2]) <= 40 && !strcmp(argv[1], "hold"))
+		return hold(argv[2]);
 	if (argc == 3 && strlen(argv[2]) <= 40 &&
 	    (!strcmp(argv[1], "take") || !strcmp(argv[1], "give")))
 		return take_give(argv[1], argv[2]);
