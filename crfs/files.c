@@ -319,7 +319,7 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		return files_classify_proc(c, f, cf, err);
 	/* "/NAME" would be taken for a file of the root directory */
 	if (kh_fd_is_mqueue(f))
-		return "POSIX message queues are not supported yet";
+		return files_classify_mqueue(c, f, cf, err);
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)") &&
 	    (!S_ISREG(st->st_mode) ||
 	     (st->st_nlink && strncmp(f->link, "/memfd:", 7)))) {

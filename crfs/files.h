@@ -52,6 +52,9 @@ int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 const char *files_classify_fanotify(const struct kh_fd *f,
 				    struct crfs_file *cf);
 int files_capture_fanotify(struct files_ctx *c, uint32_t id);
+/* files_mqueue.c */
+const char *files_classify_mqueue(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err);
 /* files_ghost.c: deleted files' owner and times; ghosts, relinked */
 int files_ghost_attrs(const struct stat *st, struct crfs_file *cf);
 /* its atime and mtime only (times) */

@@ -41,6 +41,10 @@ static int save_limits(struct snapshot *s)
 		l = &crfs_ipc_limits[i];
 		ret = kh_ipc_sysctl_get(l->sysctl, l->field, &ns.limit[i]);
 	}
+	/* before any SysV object's (ipc_sysv.c adds it only once): with
+	 * none, as when the namespace only has POSIX message queues, the
+	 * image would list ipc/ns and show no ipc/ */
+	ret = ret ?: snapshot_add(s, CRFS_D_IPC, E_DIR, NULL, 0, -1);
 	return ret ?: RENDER(s, CRFS_F_IPC_NS, render_ipc_ns, &ns);
 }
 

@@ -136,6 +136,19 @@ struct kh_fd {
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
 /* mqueue.c: a POSIX message queue (mq_open) */
 bool kh_fd_is_mqueue(const struct kh_fd *f);
+/* its attributes and queued messages, in the order they come out;
+ * -EPERM: mq_notify registered, -EBUSY: full */
+struct kh_mq {
+	long maxmsg, msgsize;
+	size_t n, total;	/* messages, bytes */
+	unsigned int *prio;
+	size_t *len;
+	char *data;		/* the payloads one after the other */
+};
+int kh_mq_state(pid_t pid, int fd, struct kh_mq *q);
+int kh_mq_refill(int fd, const struct kh_mq *q);
+void kh_mq_free(struct kh_mq *q);
+bool kh_mq_held(dev_t dev, ino_t ino);
 void kh_free_fds(struct kh_fd *f, size_t n);
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 int kh_kcmp_same(pid_t a, pid_t b, int type);

@@ -4,7 +4,15 @@
  * (the path inside the mqueue file system, mounted or not): only the file
  * system type tells them from a file of the root directory.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
@@ -22,4 +30,142 @@ bool kh_fd_is_mqueue(const struct kh_fd *f)
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
 	return !statfs(path, &sf) && sf.f_type == MQUEUE_MAGIC;
+}
+
+/* reading the queue file gives "QSIZE:... NOTIFY_PID:N" */
+static int notify_pid(int fd)
+{
+	char buf[256], *p;
+	ssize_t n;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	p = strstr(buf, "NOTIFY_PID:");
+	return p ? atoi(p + 11) : -EINVAL;
+}
+
+static int take_msgs(int fd, struct kh_mq *q, long cur)
+{
+	char *buf = malloc(q->msgsize ?: 1);
+	ssize_t n;
+	char *d;
+
+	q->prio = calloc(cur ?: 1, sizeof(*q->prio));
+	q->len = calloc(cur ?: 1, sizeof(*q->len));
+	q->data = malloc(cur * q->msgsize + 1);
+	if (!buf || !q->prio || !q->len || !q->data) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (d = q->data; q->n < (size_t)cur; q->n++, d += n) {
+		n = mq_receive(fd, buf, q->msgsize, &q->prio[q->n]);
+		if (n < 0)
+			break;
+		memcpy(d, buf, n);
+		q->len[q->n] = n;
+		q->total += n;
+	}
+	free(buf);
+	return 0;
+}
+
+/* the messages again, in the order they came out: the same queue */
+int kh_mq_refill(int fd, const struct kh_mq *q)
+{
+	const char *d = q->data;
+	size_t i;
+
+	for (i = 0; i < q->n; d += q->len[i], i++)
+		if (mq_send(fd, d, q->len[i], q->prio[i]))
+			return -errno;
+	return 0;
+}
+
+/*
+ * There is no peek: the queue is drained through a descriptor of our own
+ * (opened through /proc, so an unlinked queue too, or one of the tree's
+ * own IPC namespace) and refilled at once in the same order.  A full queue may have a sender blocked on it, which the
+ * first receive would let in: refused (-EBUSY).
+ */
+int kh_mq_state(pid_t pid, int fd, struct kh_mq *q)
+{
+	struct mq_attr a;
+	char path[64];
+	int qfd, ret;
+
+	memset(q, 0, sizeof(*q));
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	qfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (qfd < 0)
+		return -errno;
+	ret = notify_pid(qfd);
+	ret = ret > 0 ? -EPERM : ret;
+	if (!ret && mq_getattr(qfd, &a))
+		ret = -errno;
+	if (ret)
+		goto out;
+	q->maxmsg = a.mq_maxmsg;
+	q->msgsize = a.mq_msgsize;
+	ret = a.mq_curmsgs >= a.mq_maxmsg ? -EBUSY : 0;
+	ret = ret ?: take_msgs(qfd, q, a.mq_curmsgs);
+	ret = ret ?: kh_mq_refill(qfd, q);
+out:
+	close(qfd);
+	if (ret)
+		kh_mq_free(q);
+	return ret;
+}
+
+void kh_mq_free(struct kh_mq *q)
+{
+	free(q->prio);
+	free(q->len);
+	free(q->data);
+	memset(q, 0, sizeof(*q));
+}
+
+static bool fd_is(const char *pid, const char *fd, dev_t dev, ino_t ino)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, fd);
+	return !stat(path, &st) && st.st_dev == dev && st.st_ino == ino;
+}
+
+static bool pid_holds(const char *pid, dev_t dev, ino_t ino)
+{
+	struct dirent *de;
+	char path[300];
+	bool held = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	while (d && !held && (de = readdir(d)))
+		held = de->d_name[0] != '.' && fd_is(pid, de->d_name, dev, ino);
+	if (d)
+		closedir(d);
+	return held;
+}
+
+/* a process other than us has a descriptor of the queue dev:ino open */
+bool kh_mq_held(dev_t dev, ino_t ino)
+{
+	char self[24];
+	struct dirent *de;
+	bool held = false;
+	DIR *d;
+
+	snprintf(self, sizeof(self), "%d", getpid());
+	d = opendir("/proc");
+	while (d && !held && (de = readdir(d)))
+		held = de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+		       strcmp(de->d_name, self) &&
+		       pid_holds(de->d_name, dev, ino);
+	if (d)
+		closedir(d);
+	return held;
 }

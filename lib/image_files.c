@@ -22,6 +22,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
+	[FK_MQUEUE] = "mqueue",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -60,7 +61,7 @@ struct file_key {
 #define KEY(n, t, f, k, ...) \
 	{ .name = n, .type = t, .off = OFF(f), .kinds = k, __VA_ARGS__ }
 #define PATHED (B(FK_FILE) | B(FK_CHR) | B(FK_DELETED) | B(FK_FIFO) | \
-		B(FK_PROC))
+		B(FK_PROC) | B(FK_MQUEUE))
 
 static const struct file_key keys[] = {
 	KEY("flags", K_U32_OCT, flags, ~0u),
@@ -132,6 +133,8 @@ static const struct file_key keys[] = {
 	KEY("dead", K_BOOL, dead, 0),
 	KEY("fan_flags", K_U32, fan_flags, B(FK_FANOTIFY)),
 	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
+	KEY("mq_maxmsg", K_U64, mq_maxmsg, B(FK_MQUEUE)),
+	KEY("mq_msgsize", K_U64, mq_msgsize, B(FK_MQUEUE)),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -83,6 +83,9 @@ void open_proc_files(struct image *img, struct proc_image *p, int err_fd);
 /* fanotify.c */
 int open_fanotify(struct open_ctx *c, const struct crfs_file *f);
 
+/* mqueue.c */
+int open_mqueue(struct open_ctx *c, const struct crfs_file *f);
+
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);

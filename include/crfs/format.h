@@ -145,6 +145,11 @@ int render_fanotify(struct strbuf *sb, const struct crfs_fanotify_mark *m,
 int parse_fanotify(struct crfs_text *t, struct crfs_fanotify_mark **m,
 		   size_t *n);
 void free_fanotify(struct crfs_fanotify_mark *m, size_t n);
+/* image_mqueue.c: fdata/ID.msgs of a POSIX message queue */
+int render_mq_msgs(struct strbuf *sb, const unsigned int *prio,
+		   const size_t *len, size_t n);
+int parse_mq_msgs(const char *buf, size_t n, size_t total, unsigned int *prio,
+		  size_t *len);
 int render_locks(struct strbuf *sb, const struct crfs_lock *l, size_t n);
 int parse_locks(struct crfs_text *t, struct crfs_lock **l, size_t *n);
 int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n);

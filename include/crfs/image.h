@@ -186,6 +186,7 @@ enum crfs_file_kind {
 	FK_INET,		/* TCP listening or unconnected, UDP, idle */
 	FK_PROC,		/* /proc/PID/..., reopened against PID again */
 	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
+	FK_MQUEUE,		/* POSIX message queue; messages in fdata/ID */
 	FK_COUNT,
 };
 
@@ -277,6 +278,7 @@ struct crfs_file {
 	bool dead;		/* proc: that process had exited (ESRCH) */
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
+	uint64_t mq_maxmsg, mq_msgsize;	/* mqueue: its mq_attr */
 	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
 	 * clock (value is then only what was left at the freeze) */
 	uint64_t expires;

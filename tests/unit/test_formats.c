@@ -894,3 +894,29 @@ Test(formats, fanotify_round_trip)
 	free_fanotify(mb, n);
 	free(s);
 }
+
+Test(formats, mq_msgs_round_trip)
+{
+	const unsigned int prio[] = { 31, 5, 0 };
+	const size_t len[] = { 3, 128, 0 };
+	unsigned int pb[3];
+	size_t lb[3];
+	struct strbuf sb;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_mq_msgs(&sb, prio, len, 3), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "3 31\n128 5\n0 0\n");
+	cr_assert_eq(parse_mq_msgs(s, 3, 131, pb, lb), 0);
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(pb[i], prio[i]);
+		cr_assert_eq(lb[i], len[i]);
+	}
+	/* a line too many or too few, or lengths that do not sum up */
+	cr_assert_eq(parse_mq_msgs(s, 2, 131, pb, lb), -EINVAL);
+	cr_assert_eq(parse_mq_msgs("3 31\n", 2, 3, pb, lb), -EINVAL);
+	cr_assert_eq(parse_mq_msgs(s, 3, 130, pb, lb), -EINVAL);
+	cr_assert_eq(parse_mq_msgs("3\n", 1, 3, pb, lb), -EINVAL);
+	free(s);
+}
