@@ -678,28 +678,6 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 }
 
 /* The main thread first: it also answers for the whole process. */
-static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
-			   struct task_facts *tf)
-{
-	pid_t *tids;
-	char path[96];
-	int i, n, ret;
-
-	ret = kh_proc_tids(pid, &tids, &n);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
-	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf, true);
-	for (i = 0; !ret && i < n; i++)
-		if (tids[i] != pid)
-			ret = capture_one_thread(s, pid, tids[i], dir, tf,
-						 false);
-	free(tids);
-	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
-	return ret ?: capture_signals(s, pid, true, path);
-}
-
 static bool same_creds(const struct crfs_creds *a, const struct crfs_creds *b)
 {
 	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
@@ -715,32 +693,49 @@ static bool same_creds(const struct crfs_creds *a, const struct crfs_creds *b)
  * threads, the raw syscall only the caller.  A thread whose credentials
  * differ from the process's (its main thread's) gets task/TID/creds.
  */
-static int capture_thread_creds(struct snapshot *s, pid_t pid,
-				const char *dir, const struct crfs_creds *pc)
+static int capture_thread_creds(struct snapshot *s, pid_t tid,
+				const char *dir, const struct crfs_creds *pc,
+				uint32_t securebits)
 {
-	struct crfs_creds tc;
+	struct crfs_creds tc = { 0 };
 	unsigned int umask;
-	int i, n, nnp, seccomp, ret;
+	int nnp, seccomp, ret;
 	char path[96];
-	pid_t *tids = NULL;
+
+	ret = kh_proc_status(tid, &tc, &umask, &nnp, &seccomp);
+	/* securebits are asked of the main thread only */
+	tc.securebits = securebits;
+	if (!ret && !same_creds(&tc, pc)) {
+		snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK,
+			 tid, CRFS_F_CREDS);
+		ret = RENDER(s, path, render_creds, &tc);
+	}
+	free(tc.groups);
+	return ret;
+}
+
+static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
+			   struct task_facts *tf, const struct crfs_creds *pc)
+{
+	pid_t *tids;
+	char path[96];
+	int i, n, ret;
 
 	ret = kh_proc_tids(pid, &tids, &n);
-	for (i = 0; !ret && i < n; i++) {
-		if (tids[i] == pid)
-			continue;
-		tc = (struct crfs_creds){ 0 };
-		ret = kh_proc_status(tids[i], &tc, &umask, &nnp, &seccomp);
-		/* securebits are asked of the main thread only */
-		tc.securebits = pc->securebits;
-		if (!ret && !same_creds(&tc, pc)) {
-			snprintf(path, sizeof(path), "%s%s/%d/%s", dir,
-				 CRFS_D_TASK, tids[i], CRFS_F_CREDS);
-			ret = RENDER(s, path, render_creds, &tc);
-		}
-		free(tc.groups);
-	}
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
+	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
+	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf, true);
+	for (i = 0; !ret && i < n; i++)
+		if (tids[i] != pid)
+			ret = capture_one_thread(s, pid, tids[i], dir, tf,
+						 false) ?:
+			      capture_thread_creds(s, tids[i], dir, pc,
+						   tf->securebits);
 	free(tids);
-	return ret;
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
+	return ret ?: capture_signals(s, pid, true, path);
 }
 
 /* A zombie is its pid, its place in the tree and its exit status. */
@@ -806,7 +801,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
-	ret = ret ?: capture_threads(s, pid, dir, &tf);
+	ret = ret ?: capture_threads(s, pid, dir, &tf, &c);
 	if (ret)
 		goto out;
 	stop_finish(s, &a);
@@ -823,7 +818,6 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
 			    render_creds, &c);
-	ret = ret ?: capture_thread_creds(s, pid, dir, &c);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_MM), render_mm,
 			    &mm);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_SIGACTS),
