@@ -51,6 +51,7 @@ struct shm_obj {
 struct image {
 	char dir[PATH_MAX];
 	struct crfs_header hdr;
+	const char **manifest;	/* hdr.files' paths, sorted: in_manifest */
 	struct proc_image *procs;	/* [0] is the root; parents first */
 	size_t nprocs;
 	struct shm_obj *shm;

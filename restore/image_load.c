@@ -130,14 +130,31 @@ static int p_thread_creds(struct crfs_text *t, void *o)
 	return parse_creds(t, th->creds);
 }
 
-static bool in_manifest(const struct image *img, const char *rel)
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* the manifest's paths sorted once, for the optional files' look-ups */
+static int sort_manifest(struct image *img, char *err, size_t errlen)
 {
 	size_t i;
 
+	img->manifest = calloc(img->hdr.nfiles + 1, sizeof(*img->manifest));
+	if (!img->manifest)
+		return ERR("out of memory");
 	for (i = 0; i < img->hdr.nfiles; i++)
-		if (!strcmp(img->hdr.files[i].path, rel))
-			return true;
-	return false;
+		img->manifest[i] = img->hdr.files[i].path;
+	qsort(img->manifest, img->hdr.nfiles, sizeof(*img->manifest),
+	      cmp_path);
+	return 0;
+}
+
+/* files written only when there is something to say (thread creds, ...) */
+static bool in_manifest(const struct image *img, const char *rel)
+{
+	return bsearch(&rel, img->manifest, img->hdr.nfiles,
+		       sizeof(*img->manifest), cmp_path) != NULL;
 }
 
 static int p_thread_sigs(struct crfs_text *t, void *o)
@@ -626,6 +643,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	snprintf(img->dir, sizeof(img->dir), "%s", dir);
 	ret = load_header(img, err, errlen);
 	ret = ret ?: check_manifest(img, err, errlen);
+	ret = ret ?: sort_manifest(img, err, errlen);
 	if (ret)
 		return ret;
 	img->procs = calloc(img->hdr.nprocs, sizeof(*img->procs));
@@ -725,6 +743,7 @@ void image_free(struct image *img)
 	image_unmap_pages(img);
 	image_free_files(img);
 	free(img->procs);
+	free(img->manifest);
 	free(img->shm);
 	free_header(&img->hdr);
 }
