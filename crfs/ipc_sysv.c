@@ -28,7 +28,18 @@ struct tree {
 	int n;
 	bool all;	/* an IPC namespace of its own: every object is ours */
 	pid_t undo;	/* a process with a SEM_UNDO list, if any */
+	bool undo_asked;	/* undo is known: asked once, when needed */
 };
+
+/* asking forks a child in the daemon: only for a set semop changed */
+static int undo_holder(struct tree *t)
+{
+	if (!t->undo_asked) {
+		t->undo = kh_sem_undo_holder(t->procs, t->n);
+		t->undo_asked = true;
+	}
+	return t->undo;
+}
 
 static bool in_tree(const struct tree *t, pid_t pid)
 {
@@ -170,7 +181,7 @@ static int capture_msgs(struct snapshot *s, const struct tree *t)
 	return ret;
 }
 
-static int save_sem(struct snapshot *s, const struct tree *t,
+static int save_sem(struct snapshot *s, struct tree *t,
 		    const struct kh_ipc *k, unsigned short *val)
 {
 	struct crfs_ipc_obj o;
@@ -182,6 +193,8 @@ static int save_sem(struct snapshot *s, const struct tree *t,
 	 * its exit, which no interface shows.  Any semop sets otime (semctl
 	 * does not); a process without a SEM_UNDO list has no adjustments
 	 */
+	if (k->otime && undo_holder(t) < 0)
+		return t->undo;
 	if (k->otime && t->undo) {
 		snapshot_report(s, "SysV semaphore set %d (key 0x%x): changed by semop while process %d has a SEM_UNDO list, whose adjustments cannot be read (not supported)",
 				k->id, k->key, t->undo);
@@ -195,7 +208,7 @@ static int save_sem(struct snapshot *s, const struct tree *t,
 	return ret ?: RENDER(s, path, render_ipc_obj, CRFS_IPC_SEM, &o);
 }
 
-static int capture_sem(struct snapshot *s, const struct tree *t,
+static int capture_sem(struct snapshot *s, struct tree *t,
 		       const struct kh_ipc *k)
 {
 	unsigned short *val;
@@ -226,7 +239,7 @@ out:
 	return ret;
 }
 
-static int capture_sems(struct snapshot *s, const struct tree *t)
+static int capture_sems(struct snapshot *s, struct tree *t)
 {
 	struct kh_ipc *a;
 	size_t i, n;
@@ -341,15 +354,14 @@ static int capture_shms(struct snapshot *s, const struct tree *t)
 int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
 		    int n)
 {
-	struct tree t = { procs, n, false, 0 };
+	struct tree t = { procs, n, false, 0, false };
 	int ret, back;
 
 	ret = ipc_ns_enter(s, root, procs, n, &back);
 	if (ret)
 		return ret;
 	t.all = back >= 0;
-	t.undo = kh_sem_undo_holder(procs, n);
-	ret = t.undo < 0 ? t.undo : capture_msgs(s, &t);
+	ret = capture_msgs(s, &t);
 	ret = ret ?: capture_sems(s, &t);
 	ret = ret ?: capture_shms(s, &t);
 	ipc_ns_leave(back);
