@@ -211,6 +211,7 @@ static int ask_task(struct kh_remote *r, struct task_facts *tf,
 	ret = RSYS(r, __NR_prctl, PR_GET_TID_ADDRESS, scratch, 0, 0);
 	if (ret || remote_read(r, scratch, &th->clear_child_tid, 8))
 		goto fail;
+	th->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
 	return ret ? (int)ret : 0;
 fail:
@@ -669,6 +670,11 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
 	ret = ret ?: capture_signals(s, tid, false, path);
+	/* a thread's own creds are restored (task/TID/creds), its
+	 * securebits are the process's */
+	if (!ret && !main && th.securebits != (long)tf->securebits)
+		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
+				pid, tid, th.securebits, tf->securebits);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SECCOMP);

@@ -411,6 +411,8 @@ struct crfs_thread {
 	struct crfs_creds *creds;	/* task/TID/creds: NULL when the
 					 * process's (the main thread's) */
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
+	long securebits;	/* freeze only: PR_GET_SECUREBITS in the
+				 * thread, compared with the process's */
 	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
 					 * taken before it existed */
 	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */
