@@ -381,7 +381,8 @@ void cow_prepare(struct image *img, int idx, int err_fd)
 		if (!holds(&kept, p->vmas[i].start, p->vmas[i].end))
 			map_shared(&c, idx, &p->vmas[i]);
 	}
-	qsort(ours.r, ours.n, sizeof(*ours.r), cmp_range);
+	if (ours.n)
+		qsort(ours.r, ours.n, sizeof(*ours.r), cmp_range);
 	for (i = 0; i < c.nsrc; i++)
 		close(c.fd[i]);
 	free(c.kids);

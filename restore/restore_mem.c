@@ -366,7 +366,8 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 	memcpy(take(&ar, blob), restorer_blob, blob);
 	a = take(&ar, sizeof(*a));
 	a->keep = take(&ar, (RST_MAX_KEEP + cow_count()) * sizeof(*a->keep));
-	memcpy(a->keep, cow_ranges(), cow_count() * sizeof(*a->keep));
+	if (cow_count())	/* no ranges: no array */
+		memcpy(a->keep, cow_ranges(), cow_count() * sizeof(*a->keep));
 	a->nkeep = cow_count();
 	fill_mem(a, &ar, p, h);
 	fill_mm(a, &ar, p, h);
