@@ -62,6 +62,23 @@ _diag() {
 		echo "# --- ${f#"$T_DIR"/} (last 30 lines)" >&2
 		tail -n 30 "$f" | sed 's/^/# /' >&2
 	done
+	_diag_tasks
+}
+
+# where every thread of the processes this test started stands now: a
+# hang shows which step waits (wchan, the syscall and its arguments)
+_diag_tasks() {
+	local e pid t
+	for e in "${_tracked[@]}"; do
+		pid=${e%%:*}
+		[ "$(proc_field "$pid" 22)" = "${e#*:}" ] || continue
+		for pid in $(tree_pids "$pid"); do
+			for t in /proc/"$pid"/task/*; do
+				[ -d "$t" ] || continue
+				echo "# task ${t#/proc/} $(cat "$t/comm" 2>/dev/null) state $(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan $(cat "$t/wchan" 2>/dev/null) syscall $(cat "$t/syscall" 2>/dev/null)"
+			done
+		done
+	done 2>/dev/null | sort -u >&2
 }
 
 fail() {
