@@ -164,6 +164,20 @@ static void kill_all(struct image *img, pid_t root)
 		kill(img->procs[i].pid, SIGKILL);
 }
 
+/*
+ * A killed thread-group leader is reported only once its other threads
+ * are reaped, and those we trace are ours to reap: waiting for the root
+ * alone would wait forever.  Reap everything until the root is gone.
+ */
+static void reap_until(pid_t root)
+{
+	pid_t got;
+
+	do
+		got = waitpid(-1, NULL, __WALL);
+	while (got != root && !(got < 0 && errno == ECHILD));
+}
+
 static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 {
 	int go[2], ep[2], ret;
@@ -216,7 +230,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	ret = restore_finish(img, ep[0], err, errlen);
 	if (ret) {
 		kill_all(img, pid);
-		waitpid(pid, NULL, __WALL);
+		reap_until(pid);
 	}
 	*out = pid;
 out:

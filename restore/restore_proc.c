@@ -421,12 +421,14 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 {
 	struct proc_image *p = &img->procs[idx];
 	struct helper_fds h = { 0 };
-	sigset_t all;
+	uint64_t all = ~0ULL;
 	int base;
 	char c;
 
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* glibc's sigprocmask never blocks its own SIGCANCEL and SIGSETXID
+	 * (32, 33), and a timer of the image may signal 32 (glibc's
+	 * SIGEV_THREAD timers do) the moment it is armed: ask the kernel */
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(all));
 	/* the root waits until crfs-restore traces it; the rest are traced
 	 * from birth (PTRACE_O_TRACEFORK) */
 	if (go_fd >= 0) {
