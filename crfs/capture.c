@@ -38,6 +38,7 @@ struct task_facts {
 	int dumpable;
 	int child_subreaper;
 	int pdeathsig;
+	int thp_disable, mce_kill;	/* prctl, asked of the process */
 	struct crfs_timer *timers;	/* armed interval timers, POSIX timers */
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
@@ -153,6 +154,10 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	tf->thp_disable = RSYS(r, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
+	tf->mce_kill = RSYS(r, __NR_prctl, PR_MCE_KILL_GET, 0, 0, 0);
+	if (tf->thp_disable < 0 || tf->mce_kill < 0)
+		return -EIO;
 	/* -EINVAL: a kernel without KSM */
 	tf->memory_merge = RSYS(r, __NR_prctl, PR_GET_MEMORY_MERGE_, 0, 0, 0) > 0;
 	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
@@ -267,6 +272,8 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	ret = ret ?: kh_proc_link(pid, "cwd", &a->cwd);
 	ret = ret ?: kh_proc_link(pid, "root", &a->root);
 	ret = ret ?: kh_proc_personality(pid, &a->personality);
+	ret = ret ?: kh_proc_oom_score_adj(pid, &a->oom_score_adj);
+	ret = ret ?: kh_proc_coredump_filter(pid, &a->coredump_filter);
 	ret = ret ?: kh_proc_auxv(pid, mm->auxv, &mm->auxv_len);
 	if (ret)
 		return ret;
@@ -817,6 +824,8 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;
 	a.pdeathsig = tf.pdeathsig;
+	a.thp_disable = tf.thp_disable;
+	a.mce_kill = tf.mce_kill;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;
 	mm.mlockall = tf.mlockall;

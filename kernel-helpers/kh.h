@@ -91,6 +91,8 @@ int kh_proc_link(pid_t pid, const char *name, char **out);
 /* tid as its own pid namespace sees it; *levels (may be NULL): how deep */
 int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
+int kh_proc_oom_score_adj(pid_t pid, int *adj);
+int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 int kh_read_file(const char *path, char **buf, size_t *len);

@@ -319,16 +319,44 @@ int kh_proc_link(pid_t pid, const char *name, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-int kh_proc_personality(pid_t pid, unsigned long *pers)
+/* a number alone in /proc/PID/NAME, in base 16 or 10 */
+static int proc_number(pid_t pid, const char *name, int base, long *val)
 {
 	char *buf;
-	int ret = read_proc(pid, "personality", &buf, NULL);
+	int ret = read_proc(pid, name, &buf, NULL);
 
 	if (ret)
 		return ret;
-	*pers = strtoul(buf, NULL, 16);
+	*val = strtol(buf, NULL, base);
 	free(buf);
 	return 0;
+}
+
+int kh_proc_personality(pid_t pid, unsigned long *pers)
+{
+	long v;
+	int ret = proc_number(pid, "personality", 16, &v);
+
+	*pers = (unsigned long)v;
+	return ret;
+}
+
+int kh_proc_oom_score_adj(pid_t pid, int *adj)
+{
+	long v;
+	int ret = proc_number(pid, "oom_score_adj", 10, &v);
+
+	*adj = (int)v;
+	return ret;
+}
+
+int kh_proc_coredump_filter(pid_t pid, unsigned long *filter)
+{
+	long v;
+	int ret = proc_number(pid, "coredump_filter", 16, &v);
+
+	*filter = (unsigned long)v;
+	return ret;
 }
 
 static int cmp_pid(const void *a, const void *b)

@@ -34,6 +34,11 @@ static const struct kv_field attr_fields[] = {
 	{ "stop_waited", KV_INT, offsetof(struct crfs_attr, stop_waited) },
 	{ "shares_files", KV_INT, offsetof(struct crfs_attr, shares_files) },
 	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
+	{ "oom_score_adj", KV_INT, offsetof(struct crfs_attr, oom_score_adj) },
+	{ "coredump_filter", KV_HEX,
+	  offsetof(struct crfs_attr, coredump_filter) },
+	{ "thp_disable", KV_INT, offsetof(struct crfs_attr, thp_disable) },
+	{ "mce_kill", KV_INT, offsetof(struct crfs_attr, mce_kill) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

@@ -380,6 +380,50 @@ static void restore_fs(struct image *img, struct proc_image *p,
 	umask(p->attr.umask);
 }
 
+/* a one-line /proc/self file, written if it differs */
+static void write_self(const char *name, const char *want, int err_fd)
+{
+	char path[64], have[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(err_fd, "%s: %m", path);
+	n = read(fd, have, sizeof(have) - 1);
+	have[n > 0 ? n : 0] = 0;
+	if (strtol(have, NULL, 0) != strtol(want, NULL, 0) &&
+	    pwrite(fd, want, strlen(want), 0) < 0)
+		child_fail(err_fd, "%s %s: cannot set it%s: %m", name, want,
+			   errno == EACCES ? " (lowering it takes CAP_SYS_RESOURCE)" : "");
+	close(fd);
+}
+
+/*
+ * OOM score, core dump filter, THP and machine-check policy.  The first
+ * two and THP belong to the memory or the signal struct and so to every
+ * thread; the machine-check policy is per thread, and the threads the
+ * restorer makes inherit the main thread's.
+ */
+static void restore_mm_attrs(const struct proc_image *p, int err_fd)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%d", p->attr.oom_score_adj);
+	write_self("oom_score_adj", v, err_fd);
+	snprintf(v, sizeof(v), "0x%lx", p->attr.coredump_filter);
+	write_self("coredump_filter", v, err_fd);
+	/* bit 0: disabled; the rest are PR_SET_THP_DISABLE's flags */
+	if (p->attr.thp_disable &&
+	    prctl(PR_SET_THP_DISABLE, 1, p->attr.thp_disable & ~1, 0, 0))
+		child_fail(err_fd, "PR_SET_THP_DISABLE %d: %m",
+			   p->attr.thp_disable);
+	if (p->attr.mce_kill != PR_MCE_KILL_DEFAULT &&
+	    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, p->attr.mce_kill, 0, 0))
+		child_fail(err_fd, "PR_MCE_KILL %d: %m", p->attr.mce_kill);
+}
+
 static void restore_misc(struct image *img, struct proc_image *p,
 			 struct helper_fds *h)
 {
@@ -398,6 +442,7 @@ static void restore_misc(struct image *img, struct proc_image *p,
 		child_fail(err_fd, "PR_SET_PDEATHSIG: %m");
 	if (p->attr.no_new_privs)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	restore_mm_attrs(p, err_fd);
 }
 
 /*

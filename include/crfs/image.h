@@ -141,6 +141,10 @@ struct crfs_attr {
 	int stop_waited;	/* its parent has collected that stop */
 	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
 	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
+	int oom_score_adj;	/* /proc/PID/oom_score_adj */
+	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
+	int thp_disable;	/* PR_GET_THP_DISABLE */
+	int mce_kill;		/* PR_MCE_KILL_GET */
 };
 
 struct crfs_creds {

@@ -603,6 +603,8 @@ struct snap {
 	int persona;
 	char cmdline[16384], environ[65536], auxv[4096];
 	ssize_t cmdline_len, environ_len, auxv_len;
+	char oom[32], coredump[32];	/* /proc/self files */
+	ssize_t oom_len, coredump_len;
 	uid_t uid[3];
 	gid_t gid[3];
 	int ngroups;
@@ -754,6 +756,10 @@ static void take_snapshot(struct snap *s)
 	for (i = 0; i < RLIM_NLIMITS; i++)
 		getrlimit(i, &s->rl[i]);
 	s->persona = personality(0xffffffff);
+	s->oom_len = read_whole("/proc/self/oom_score_adj", s->oom,
+				sizeof(s->oom));
+	s->coredump_len = read_whole("/proc/self/coredump_filter", s->coredump,
+				     sizeof(s->coredump));
 	s->cmdline_len = read_whole("/proc/self/cmdline", s->cmdline,
 				    sizeof(s->cmdline));
 	s->environ_len = read_whole("/proc/self/environ", s->environ,
@@ -952,6 +958,14 @@ static void compare_process(const struct snap *b, const struct snap *a)
 	wl_verdict("proc.personality", m);
 
 	m = wl_mark();
+	cmp_blob("proc.oom_score_adj", b->oom, b->oom_len, a->oom, a->oom_len);
+	cmp_blob("proc.coredump_filter", b->coredump, b->coredump_len,
+		 a->coredump, a->coredump_len);
+	if (b->oom_len < 4 || memcmp(b->oom, "321", 3) ||
+	    b->coredump_len < 8 || memcmp(b->coredump, "0000007f", 8))
+		wl_fail("proc.oom_score_adj", "set-up values not seen: %.*s %.*s",
+			(int)b->oom_len, b->oom, (int)b->coredump_len,
+			b->coredump);
 	cmp_blob("proc.cmdline", b->cmdline, b->cmdline_len, a->cmdline,
 		 a->cmdline_len);
 	wl_verdict("proc.cmdline", m);
@@ -1728,6 +1742,15 @@ static void setup_signals(void)
 		wl_die("sigqueue");
 }
 
+static void write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		wl_die("write %s %s", path, v);
+	close(fd);
+}
+
 static void setup_process(const char *cwd)
 {
 	struct rlimit rl;
@@ -1750,6 +1773,15 @@ static void setup_process(const char *cwd)
 
 	if (fesetround(FE_TOWARDZERO))
 		wl_die("fesetround");
+	/* attributes of the process a restore must not reset: an OOM score
+	 * raised (lowering takes CAP_SYS_RESOURCE), every core dump filter
+	 * bit, THP off, early machine-check kill */
+	write_str("/proc/self/oom_score_adj", "321");
+	write_str("/proc/self/coredump_filter", "0x7f");
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		wl_die("PR_SET_THP_DISABLE");
+	if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
+		wl_die("PR_MCE_KILL");
 
 	if (cwd) {
 		snprintf(path_cwd, sizeof(path_cwd), "%s", cwd);
