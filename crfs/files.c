@@ -186,7 +186,11 @@ static int pipe_data(struct files_ctx *c, const struct kh_fd *f,
 	return ret;
 }
 
-/* O_ASYNC: the owner is the description's, so our own copy tells it */
+/*
+ * The signal owner (F_SETOWN) and signal (F_SETSIG) are the description's,
+ * so our own copy tells them.  Programs set them without O_ASYNC too (a
+ * socket's SIGURG goes to its owner), so every description is asked.
+ */
 static int sigio_owner(const struct kh_fd *f, struct crfs_file *cf)
 {
 	struct f_owner_ex o;
@@ -574,8 +578,8 @@ int files_classify(struct files_ctx *c, uint32_t id)
 		why = "unknown kind of file";
 	if (!why && !err)
 		why = lease_of(f, cf);
-	/* a lease breaks with a signal to the description's owner too */
-	if (!why && !err && ((cf->flags & O_ASYNC) || cf->lease))
+	/* an O_PATH descriptor has no owner (fcntl says EBADF) */
+	if (!why && !err && !(cf->flags & O_PATH))
 		err = sigio_owner(f, cf);
 	if (why || err)
 		files_report(c, f, why ?: strerror(-err));

@@ -287,7 +287,7 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 	for (i = 0; i < p->nfds; i++) {
 		f = &img->files[p->fds[i].file - 1];
 		fd = p->fds[i].fd;
-		if (!(f->flags & O_ASYNC) && !f->lease)
+		if (!(f->flags & O_ASYNC) && !f->lease && !f->fown && !f->fsig)
 			continue;
 		if (!async_holder(img, f, p))
 			continue;
@@ -301,6 +301,8 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 				      f->lease == 'w' ? F_WRLCK : F_RDLCK))
 			child_fail(err_fd, "fd %d: F_SETLEASE %s: %m", fd,
 				   f->lease == 'w' ? "write" : "read");
+		if (f->fsig && fcntl(fd, F_SETSIG, f->fsig))
+			child_fail(err_fd, "fd %d: F_SETSIG %d: %m", fd, f->fsig);
 		if (!f->fown)
 			continue;
 		o.type = f->fown_type;
@@ -314,8 +316,6 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 				break;	/* gone from outside: nobody gets it */
 			usleep(10000);
 		}
-		if (f->fsig && fcntl(fd, F_SETSIG, f->fsig))
-			child_fail(err_fd, "fd %d: F_SETSIG %d: %m", fd, f->fsig);
 	}
 }
 

@@ -165,6 +165,10 @@ static void setup_pipes(struct st *s)
 	    fcntl(p[0], F_SETSIG, SIGRTMIN + 5) ||
 	    fcntl(p[0], F_SETFL, O_NONBLOCK | O_ASYNC))
 		wl_die("O_ASYNC pipe");
+	/* an owner and signal without O_ASYNC are kept all the same */
+	if (fcntl(p[1], F_SETOWN, -getpgrp()) ||
+	    fcntl(p[1], F_SETSIG, SIGRTMIN + 6))
+		wl_die("F_SETOWN without O_ASYNC");
 	s->ar = p[0];
 	s->aw = p[1];
 }
@@ -196,6 +200,10 @@ static void check_sigio(struct st *s)
 		 sigio_fd != s->ar)
 		wl_fail("pipes.sigio", "no signal for fd %d (got one for %d)",
 			s->ar, (int)sigio_fd);
+	if (fcntl(s->aw, F_GETOWN) != -getpgrp() ||
+	    fcntl(s->aw, F_GETSIG) != SIGRTMIN + 6)
+		wl_fail("pipes.owner", "owner %d, signal %d without O_ASYNC",
+			fcntl(s->aw, F_GETOWN), fcntl(s->aw, F_GETSIG));
 }
 
 static void setup_sockets(struct st *s)
