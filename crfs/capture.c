@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -272,6 +273,7 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	ret = ret ?: kh_proc_link(pid, "cwd", &a->cwd);
 	ret = ret ?: kh_proc_link(pid, "root", &a->root);
 	ret = ret ?: kh_proc_personality(pid, &a->personality);
+	ret = ret ?: kh_proc_exe_mode(pid, &a->exe_mode);
 	ret = ret ?: kh_proc_oom_score_adj(pid, &a->oom_score_adj);
 	ret = ret ?: kh_proc_coredump_filter(pid, &a->coredump_filter);
 	ret = ret ?: kh_proc_auxv(pid, mm->auxv, &mm->auxv_len);
@@ -506,11 +508,28 @@ static int check_namespaces(struct snapshot *s, pid_t pid, pid_t root)
 	return proc_mount;
 }
 
-static void check_paths(struct snapshot *s, const struct crfs_attr *a)
+/*
+ * An executable deleted since comes back from the bytes of its mapping
+ * (saved as mapdata/INO): it must be that file, mapped privately.
+ */
+static void check_exe(struct snapshot *s, const struct proc_snap *p,
+		      const char *exe)
 {
-	if (strstr(a->exe, " (deleted)"))
-		snapshot_report(s, "process %d: its executable was deleted",
-				a->pid);
+	size_t n = strlen(exe), i;
+	struct stat st;
+	char path[64];
+
+	if (n <= 10 || strcmp(exe + n - 10, " (deleted)"))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	for (i = 0; !stat(path, &st) && i < p->nvmas; i++)
+		if (p->vmas[i].kind == VMA_DELETED &&
+		    p->vmas[i].shm_ino == st.st_ino &&
+		    !strncmp(p->vmas[i].path, exe, n - 10) &&
+		    !p->vmas[i].path[n - 10])
+			return;
+	snapshot_report(s, "process %d: its executable %s is not mapped privately: not supported",
+			p->pid, exe);
 }
 
 static int add_proc(struct snapshot *s, pid_t pid)
@@ -580,7 +599,7 @@ static const struct kh_parent *parent_of(struct snapshot *s, int idx,
 }
 
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
-			  pid_t ppid)
+			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q;
@@ -588,8 +607,10 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	int ret;
 
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
-	if (!ret)
+	if (!ret) {
 		mark_shared_elsewhere(s, idx);
+		check_exe(s, p, exe);
+	}
 	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas,
 				  parent_of(s, idx, ppid, &q), &p->runs,
@@ -818,7 +839,6 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	if (ret)
 		goto out;
 	stop_finish(s, &a);
-	check_paths(s, &a);
 	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
 	a.dumpable = tf.dumpable;
@@ -839,7 +859,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 			    render_sigactions, tf.sa);
 	ret = ret ?: capture_timers(s, pid, dir, &tf);
 	ret = ret ?: capture_files(s, pid, dir);
-	ret = ret ?: capture_memory(s, idx, dir, a.ppid);
+	ret = ret ?: capture_memory(s, idx, dir, a.ppid, a.exe);
 out:
 	free(tf.timers);
 	free(a.exe);

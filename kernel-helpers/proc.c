@@ -341,6 +341,18 @@ int kh_proc_personality(pid_t pid, unsigned long *pers)
 	return ret;
 }
 
+int kh_proc_exe_mode(pid_t pid, unsigned int *mode)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st))
+		return -errno;
+	*mode = st.st_mode & 07777;
+	return 0;
+}
+
 int kh_proc_oom_score_adj(pid_t pid, int *adj)
 {
 	long v;

@@ -34,6 +34,7 @@ static const struct kv_field attr_fields[] = {
 	{ "stop_waited", KV_INT, offsetof(struct crfs_attr, stop_waited) },
 	{ "shares_files", KV_INT, offsetof(struct crfs_attr, shares_files) },
 	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
+	{ "exe_mode", KV_OCT, offsetof(struct crfs_attr, exe_mode) },
 	{ "oom_score_adj", KV_INT, offsetof(struct crfs_attr, oom_score_adj) },
 	{ "coredump_filter", KV_HEX,
 	  offsetof(struct crfs_attr, coredump_filter) },

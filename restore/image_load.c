@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "image.h"
 #include "kh.h"
 #include "crfs/array.h"
+#include "ghost.h"
+#include "restore.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 
@@ -478,6 +481,7 @@ static int check_files(struct image *img, struct proc_image *p, char *err,
 		 size_t errlen)
 {
 	(void)img;
+	char path[PATH_MAX];
 	struct stat st;
 	size_t i;
 
@@ -495,9 +499,12 @@ static int check_files(struct image *img, struct proc_image *p, char *err,
 			return ERR("%s: changed since the checkpoint (size or mtime differ)",
 				   v->path);
 	}
-	if (access(p->attr.exe, X_OK))
+	/* a deleted one comes from its mapping's saved bytes */
+	if (ghost_path(p->attr.exe, path, sizeof(path)) ? !exe_mapping(p) :
+	    access(p->attr.exe, X_OK))
 		return ERR("%s: the image's executable is gone (%s)",
-			   p->attr.exe, strerror(errno));
+			   p->attr.exe, exe_mapping(p) ? strerror(errno) :
+			   "deleted, and no mapping of it in maps");
 	return 0;
 }
 

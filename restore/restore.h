@@ -52,6 +52,12 @@ int shm_prepare(struct image *img, char *err, size_t errlen);
 int shm_open_object(struct image *img, const struct crfs_vma *v);
 /* the object with that inode at checkpoint (a memfd also open as a file) */
 int shm_open_ino(struct image *img, uint64_t ino);
+int shm_object_bytes(struct image *img, uint64_t ino, void **addr,
+		     size_t *size);
+const struct crfs_vma *exe_mapping(const struct proc_image *p);
+int exe_open(struct image *img, const struct proc_image *p);
+int open_noatime(const char *path, int flags);
+void ghost_name(const char *path, int i, char *buf, size_t len);
 
 /* ipc_sysv.c: the image's SysV queues and semaphore sets, made before the
  * tree; undo removes them again after a failed restore */

@@ -68,7 +68,7 @@ static void open_sources(struct image *img, struct proc_image *p,
 }
 
 /* a file we map: mapping it must not touch its atime */
-static int open_noatime(const char *path, int flags)
+int open_noatime(const char *path, int flags)
 {
 	int fd = open(path, flags | O_NOATIME);
 
@@ -94,10 +94,11 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->pages_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->pages_path);
-	fd = open_noatime(p->attr.exe, O_RDONLY);
+	fd = exe_open(img, p);
 	h->exe_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->exe_fd < 0)
-		child_fail(h->err_fd, "%s: %m", p->attr.exe);
+		child_fail(h->err_fd, "executable %s: %s", p->attr.exe,
+			   strerror(fd < 0 ? -fd : errno));
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
 	if (!owner || vma_owners(p, owner) < 0)

@@ -37,19 +37,25 @@ static struct shm_obj *find_obj(struct image *img, uint64_t ino)
  * A memfd again, by its name, so /proc/PID/maps reads the same; a file
  * deleted since comes back unlinked in its directory: made at its own
  * name and unlinked at once, so maps reads "NAME (deleted)" again, or, if
- * something else has that name now, made unnamed (O_TMPFILE); a memfd of
+ * something else has that name now (a program upgraded since), at
+ * NAME.crfs-ghost.N; unnamed (O_TMPFILE) if that fails too, a memfd of
  * its name when that directory is gone.
  */
 static int open_object_file(const char *path)
 {
 	char *dir = strdupa(path), *base = strrchr(path, '/') + 1;
-	int fd;
+	char name[PATH_MAX + 32];
+	int fd, i;
 
 	if (!strncmp(path, "/memfd:", 7))
 		return memfd_create(path + 7, MFD_CLOEXEC);
-	fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	for (i = -1, fd = -1, errno = EEXIST; fd < 0 && errno == EEXIST &&
+					      i < 100; i++) {
+		ghost_name(path, i, name, sizeof(name));
+		fd = open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	}
 	if (fd >= 0) {
-		if (!unlink(path))
+		if (!unlink(name))
 			return fd;
 		close(fd);
 	}
@@ -178,6 +184,19 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 int shm_open_object(struct image *img, const struct crfs_vma *v)
 {
 	return shm_open_ino(img, v->shm_ino);
+}
+
+/* where crfs-restore holds an object's bytes */
+int shm_object_bytes(struct image *img, uint64_t ino, void **addr,
+		     size_t *size)
+{
+	struct shm_obj *o = find_obj(img, ino);
+
+	if (!o)
+		return -ENOENT;
+	*addr = o->addr;
+	*size = o->size;
+	return 0;
 }
 
 int shm_open_ino(struct image *img, uint64_t ino)

@@ -141,6 +141,7 @@ struct crfs_attr {
 	int stop_waited;	/* its parent has collected that stop */
 	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
 	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
+	unsigned int exe_mode;	/* its executable's permission bits */
 	int oom_score_adj;	/* /proc/PID/oom_score_adj */
 	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
 	int thp_disable;	/* PR_GET_THP_DISABLE */
