@@ -276,6 +276,7 @@ static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	ret = ret ?: kh_proc_exe_mode(pid, &a->exe_mode);
 	ret = ret ?: kh_proc_oom_score_adj(pid, &a->oom_score_adj);
 	ret = ret ?: kh_proc_coredump_filter(pid, &a->coredump_filter);
+	ret = ret ?: kh_proc_loginuid(pid, &a->loginuid);
 	ret = ret ?: kh_proc_auxv(pid, mm->auxv, &mm->auxv_len);
 	if (ret)
 		return ret;

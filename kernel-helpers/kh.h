@@ -93,6 +93,7 @@ int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
 int kh_proc_oom_score_adj(pid_t pid, int *adj);
 int kh_proc_exe_mode(pid_t pid, unsigned int *mode);
+int kh_proc_loginuid(pid_t pid, unsigned int *uid);
 int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);

@@ -362,6 +362,15 @@ int kh_proc_oom_score_adj(pid_t pid, int *adj)
 	return ret;
 }
 
+int kh_proc_loginuid(pid_t pid, unsigned int *uid)
+{
+	long v;
+	int ret = proc_number(pid, "loginuid", 10, &v);
+
+	*uid = (unsigned int)v;
+	return ret;
+}
+
 int kh_proc_coredump_filter(pid_t pid, unsigned long *filter)
 {
 	long v;

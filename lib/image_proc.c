@@ -36,6 +36,7 @@ static const struct kv_field attr_fields[] = {
 	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
 	{ "exe_mode", KV_OCT, offsetof(struct crfs_attr, exe_mode) },
 	{ "oom_score_adj", KV_INT, offsetof(struct crfs_attr, oom_score_adj) },
+	{ "loginuid", KV_UINT, offsetof(struct crfs_attr, loginuid) },
 	{ "coredump_filter", KV_HEX,
 	  offsetof(struct crfs_attr, coredump_filter) },
 	{ "thp_disable", KV_INT, offsetof(struct crfs_attr, thp_disable) },

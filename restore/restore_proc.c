@@ -402,10 +402,11 @@ static void write_self(const char *name, const char *want, int err_fd)
 }
 
 /*
- * OOM score, core dump filter, THP and machine-check policy.  The first
- * two and THP belong to the memory or the signal struct and so to every
- * thread; the machine-check policy is per thread, and the threads the
- * restorer makes inherit the main thread's.
+ * OOM score, core dump filter, audit login uid, THP and machine-check
+ * policy.  All but the last belong to the memory, the signal struct or
+ * the process's credentials and so to every thread; the machine-check
+ * policy is per thread, and the threads the restorer makes inherit the
+ * main thread's.
  */
 static void restore_mm_attrs(const struct proc_image *p, int err_fd)
 {
@@ -415,6 +416,9 @@ static void restore_mm_attrs(const struct proc_image *p, int err_fd)
 	write_self("oom_score_adj", v, err_fd);
 	snprintf(v, sizeof(v), "0x%lx", p->attr.coredump_filter);
 	write_self("coredump_filter", v, err_fd);
+	/* the audit login uid (it starts a new audit session id) */
+	snprintf(v, sizeof(v), "%u", p->attr.loginuid);
+	write_self("loginuid", v, err_fd);
 	/* bit 0: disabled; the rest are PR_SET_THP_DISABLE's flags */
 	if (p->attr.thp_disable &&
 	    prctl(PR_SET_THP_DISABLE, 1, p->attr.thp_disable & ~1, 0, 0))

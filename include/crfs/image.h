@@ -143,6 +143,7 @@ struct crfs_attr {
 	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
 	unsigned int exe_mode;	/* its executable's permission bits */
 	int oom_score_adj;	/* /proc/PID/oom_score_adj */
+	unsigned int loginuid;	/* /proc/PID/loginuid, 4294967295: unset */
 	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
 	int thp_disable;	/* PR_GET_THP_DISABLE */
 	int mce_kill;		/* PR_MCE_KILL_GET */

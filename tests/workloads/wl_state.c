@@ -603,8 +603,8 @@ struct snap {
 	int persona;
 	char cmdline[16384], environ[65536], auxv[4096];
 	ssize_t cmdline_len, environ_len, auxv_len;
-	char oom[32], coredump[32];	/* /proc/self files */
-	ssize_t oom_len, coredump_len;
+	char oom[32], coredump[32], loginuid[32];	/* /proc/self files */
+	ssize_t oom_len, coredump_len, loginuid_len;
 	uid_t uid[3];
 	gid_t gid[3];
 	int ngroups;
@@ -760,6 +760,8 @@ static void take_snapshot(struct snap *s)
 				sizeof(s->oom));
 	s->coredump_len = read_whole("/proc/self/coredump_filter", s->coredump,
 				     sizeof(s->coredump));
+	s->loginuid_len = read_whole("/proc/self/loginuid", s->loginuid,
+				     sizeof(s->loginuid));
 	s->cmdline_len = read_whole("/proc/self/cmdline", s->cmdline,
 				    sizeof(s->cmdline));
 	s->environ_len = read_whole("/proc/self/environ", s->environ,
@@ -961,7 +963,10 @@ static void compare_process(const struct snap *b, const struct snap *a)
 	cmp_blob("proc.oom_score_adj", b->oom, b->oom_len, a->oom, a->oom_len);
 	cmp_blob("proc.coredump_filter", b->coredump, b->coredump_len,
 		 a->coredump, a->coredump_len);
+	cmp_blob("proc.loginuid", b->loginuid, b->loginuid_len, a->loginuid,
+		 a->loginuid_len);
 	if (b->oom_len < 4 || memcmp(b->oom, "321", 3) ||
+	    b->loginuid_len != 4 || memcmp(b->loginuid, "4242", 4) ||
 	    b->coredump_len < 8 || memcmp(b->coredump, "0000007f", 8))
 		wl_fail("proc.oom_score_adj", "set-up values not seen: %.*s %.*s",
 			(int)b->oom_len, b->oom, (int)b->coredump_len,
@@ -1778,6 +1783,7 @@ static void setup_process(const char *cwd)
 	 * bit, THP off, early machine-check kill */
 	write_str("/proc/self/oom_score_adj", "321");
 	write_str("/proc/self/coredump_filter", "0x7f");
+	write_str("/proc/self/loginuid", "4242");
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
 		wl_die("PR_SET_THP_DISABLE");
 	if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0))
