@@ -152,7 +152,7 @@ struct kh_mq {
 int kh_mq_state(pid_t pid, int fd, struct kh_mq *q);
 int kh_mq_refill(int fd, const struct kh_mq *q);
 void kh_mq_free(struct kh_mq *q);
-bool kh_mq_held(dev_t dev, ino_t ino);
+bool kh_mq_held(const char *name, dev_t dev, ino_t ino);
 void kh_free_fds(struct kh_fd *f, size_t n);
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b);
 int kh_kcmp_same(pid_t a, pid_t b, int type);

@@ -126,16 +126,30 @@ void kh_mq_free(struct kh_mq *q)
 	memset(q, 0, sizeof(*q));
 }
 
-static bool fd_is(const char *pid, const char *fd, dev_t dev, ino_t ino)
+/*
+ * Only a descriptor whose link reads as the queue's name is stat'ed: a
+ * stat follows the link into whatever file system it names, and one
+ * that does not answer (a hung FUSE or NFS mount) would hang us.
+ */
+static bool fd_is(int dir, const char *fd, const char *name, dev_t dev,
+		  ino_t ino)
 {
-	char path[300];
+	char link[NAME_MAX + 16];
 	struct stat st;
+	ssize_t n = readlinkat(dir, fd, link, sizeof(link) - 1);
 
-	snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, fd);
-	return !stat(path, &st) && st.st_dev == dev && st.st_ino == ino;
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	if (strcmp(link, name) && (strncmp(link, name, strlen(name)) ||
+				   strcmp(link + strlen(name), " (deleted)")))
+		return false;
+	return !fstatat(dir, fd, &st, 0) && st.st_dev == dev &&
+	       st.st_ino == ino;
 }
 
-static bool pid_holds(const char *pid, dev_t dev, ino_t ino)
+static bool pid_holds(const char *pid, const char *name, dev_t dev,
+		      ino_t ino)
 {
 	struct dirent *de;
 	char path[300];
@@ -145,14 +159,15 @@ static bool pid_holds(const char *pid, dev_t dev, ino_t ino)
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	d = opendir(path);
 	while (d && !held && (de = readdir(d)))
-		held = de->d_name[0] != '.' && fd_is(pid, de->d_name, dev, ino);
+		held = de->d_name[0] != '.' &&
+		       fd_is(dirfd(d), de->d_name, name, dev, ino);
 	if (d)
 		closedir(d);
 	return held;
 }
 
-/* a process other than us has a descriptor of the queue dev:ino open */
-bool kh_mq_held(dev_t dev, ino_t ino)
+/* a process other than us has a descriptor of the queue /NAME (dev:ino) open */
+bool kh_mq_held(const char *name, dev_t dev, ino_t ino)
 {
 	char self[24];
 	struct dirent *de;
@@ -164,7 +179,7 @@ bool kh_mq_held(dev_t dev, ino_t ino)
 	while (d && !held && (de = readdir(d)))
 		held = de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
 		       strcmp(de->d_name, self) &&
-		       pid_holds(de->d_name, dev, ino);
+		       pid_holds(de->d_name, name, dev, ino);
 	if (d)
 		closedir(d);
 	return held;

@@ -68,7 +68,8 @@ static int replace_leftover(struct open_ctx *c, const struct crfs_file *f,
 		return FAIL(c, "file %u: POSIX message queue %s: open: %s",
 			    f->id, name, strerror(errno));
 	ok = is_leftover(f, fd);
-	held = ok && fstat(fd, &st) == 0 && kh_mq_held(st.st_dev, st.st_ino);
+	held = ok && fstat(fd, &st) == 0 && kh_mq_held(name, st.st_dev,
+							       st.st_ino);
 	close(fd);
 	if (!ok)
 		return FAIL(c, "file %u: POSIX message queue %s exists and is not the image's",
