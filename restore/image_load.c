@@ -151,7 +151,7 @@ static int sort_manifest(struct image *img, char *err, size_t errlen)
 }
 
 /* files written only when there is something to say (thread creds, ...) */
-static bool in_manifest(const struct image *img, const char *rel)
+bool in_manifest(const struct image *img, const char *rel)
 {
 	return bsearch(&rel, img->manifest, img->hdr.nfiles,
 		       sizeof(*img->manifest), cmp_path) != NULL;

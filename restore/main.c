@@ -22,6 +22,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "ns.h"
+#include "mounts.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -304,6 +305,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
@@ -313,13 +315,16 @@ int main(int argc, char **argv)
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
+	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	mnt_done(&img);
 	if (ret)
 		ipc_sysv_undo();
 	else
 		ipc_sysv_done();
 	ipc_sysv_free();
+	mnt_free(&img);
 	image_free(&img);
 	free(o.inherit);
 	if (ret) {
