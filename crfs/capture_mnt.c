@@ -112,14 +112,40 @@ static int classify_host(struct mnt_ctx *c, const struct kh_mount *m,
 	return 0;
 }
 
+/* "./X" for each mount point below m's: restore makes them again */
+static char **below(const struct mnt_ctx *c, const struct kh_mount *m,
+		    size_t *n)
+{
+	char **out = calloc(c->ntheirs, sizeof(*out));
+	size_t i, k;
+
+	*n = 0;
+	for (i = 0; out && i < c->ntheirs; i++) {
+		k = under(m->mountpoint, c->theirs[i].mountpoint);
+		if (k == (size_t)-1 || !c->theirs[i].mountpoint[k])
+			continue;
+		if (asprintf(&out[*n], ".%s", c->theirs[i].mountpoint + k) < 0)
+			break;
+		(*n)++;
+	}
+	return out;
+}
+
 static int add_tar(struct mnt_ctx *c, const struct kh_mount *m)
 {
-	char path[64], *buf = NULL;
-	size_t len = 0;
+	char path[64], *buf = NULL, **skip;
+	size_t len = 0, nskip, i;
 	int ret;
 
+	skip = below(c, m, &nskip);
+	if (!skip)
+		return -ENOMEM;
 	ret = kh_mnt_tar_out(c->root, m->mountpoint,
-			     makedev(m->major, m->minor), &buf, &len);
+			     makedev(m->major, m->minor), skip, nskip, &buf,
+			     &len);
+	for (i = 0; i < nskip; i++)
+		free(skip[i]);
+	free(skip);
 	if (ret == -EXDEV) {
 		REPORT(c, m, "a tmpfs hidden under another mount: its files cannot be read");
 		return 0;

@@ -27,11 +27,12 @@ void kh_mountinfo_free(struct kh_mount *m, size_t n);
 
 /*
  * The files of the mount at mountpoint (as pid's root sees it, in pid's
- * mount namespace) as a tar archive, without the mounts below it;
- * -EXDEV if what that path shows is not device dev (hidden by another).
+ * mount namespace) as a tar archive, without skip[] ("./X": the mount
+ * points below it, left out whole); -EXDEV if what that path shows is not
+ * device dev (hidden by another mount).
  */
-int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev, char **out,
-		   size_t *len);
+int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev,
+		   char *const *skip, size_t nskip, char **out, size_t *len);
 /* extract tar file path (opened by fd) into the detached mount mnt_fd */
 int kh_mnt_tar_in(int mnt_fd, int tar_fd);
 

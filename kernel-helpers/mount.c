@@ -130,10 +130,13 @@ int kh_mountinfo(pid_t pid, struct kh_mount **out, size_t *n)
 #define CHILD_EXDEV	120
 #define CHILD_FAILED	121
 
+/* then --exclude=./PATH for each mount below, then "." */
 static const char *const tar_out[] = {
 	"tar", "--create", "--file=-", "--format=posix", "--numeric-owner",
-	"--sparse", "--xattrs", "--atime-preserve=system", ".", NULL,
+	"--sparse", "--xattrs", "--atime-preserve=system", "--one-file-system",
+	"--anchored", "--no-wildcards",
 };
+#define TAR_OUT_N (sizeof(tar_out) / sizeof(tar_out[0]))
 
 static const char *const tar_in[] = {
 	"tar", "--extract", "--file=-", "--numeric-owner", "--same-owner",
@@ -142,28 +145,62 @@ static const char *const tar_in[] = {
 
 /*
  * In the child (of a threaded daemon: syscalls only): enter their mount
- * namespace to clone the mount (open_tree copies only mounts of our own
- * namespace), come back to ours, where tar lives, and run it in the clone.
+ * namespace to open the mount's root, come back to ours, where tar lives,
+ * and run it there.  (open_tree would leave out what mounts below hide,
+ * but cannot clone an unbindable mount.)
  */
 static void tar_child(int root_fd, int their_ns, int our_ns,
-		      const char *mountpoint, dev_t dev, int out_fd)
+		      const char *mountpoint, dev_t dev, int out_fd,
+		      char **argv)
 {
 	struct stat st;
-	int tree;
+	int dir;
 
 	if (setns(their_ns, CLONE_NEWNS))
 		_exit(CHILD_FAILED);
-	tree = open_tree(root_fd, mountpoint[1] ? mountpoint + 1 : "",
-			 OPEN_TREE_CLONE | (mountpoint[1] ? 0 : AT_EMPTY_PATH));
-	if (tree < 0 || fstat(tree, &st))
+	dir = openat(root_fd, mountpoint[1] ? mountpoint + 1 : ".",
+		     O_PATH | O_DIRECTORY);
+	if (dir < 0 || fstat(dir, &st))
 		_exit(CHILD_FAILED);
 	if (st.st_dev != dev)
 		_exit(CHILD_EXDEV);
-	if (setns(our_ns, CLONE_NEWNS) || fchdir(tree) ||
+	if (setns(our_ns, CLONE_NEWNS) || fchdir(dir) ||
 	    dup2(out_fd, 1) < 0)
 		_exit(CHILD_FAILED);
-	execvp("tar", (char **)tar_out);
+	execvp("tar", argv);
 	_exit(CHILD_FAILED);
+}
+
+static void free_argv(char **argv)
+{
+	size_t i;
+
+	for (i = TAR_OUT_N; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* tar_out, an --exclude per path below (relative, "./X"), then "." */
+static char **out_argv(char *const *skip, size_t nskip)
+{
+	char **argv = calloc(TAR_OUT_N + nskip + 2, sizeof(*argv));
+	size_t i;
+
+	if (!argv)
+		return NULL;
+	memcpy(argv, tar_out, sizeof(tar_out));
+	for (i = 0; i < nskip; i++)
+		if (asprintf(&argv[TAR_OUT_N + i], "--exclude=%s", skip[i]) < 0) {
+			argv[TAR_OUT_N + i] = NULL;
+			free_argv(argv);
+			return NULL;
+		}
+	argv[TAR_OUT_N + nskip] = strdup(".");
+	if (!argv[TAR_OUT_N + nskip]) {
+		free_argv(argv);
+		return NULL;
+	}
+	return argv;
 }
 
 static int read_all(int fd, char **out, size_t *len)
@@ -208,10 +245,10 @@ static int wait_tar(pid_t pid)
 	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
 }
 
-int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev, char **out,
-		   size_t *len)
+int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev,
+		   char *const *skip, size_t nskip, char **out, size_t *len)
 {
-	char path[64];
+	char path[64], **argv = out_argv(skip, nskip);
 	int fds[3] = { -1, -1, -1 }, p[2] = { -1, -1 }, ret = 0, r;
 	size_t i;
 	pid_t child;
@@ -221,8 +258,9 @@ int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev, char **out,
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
 	fds[1] = open(path, O_RDONLY | O_CLOEXEC);
 	fds[2] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || pipe2(p, O_CLOEXEC)) {
-		ret = -errno;
+	if (!argv || fds[0] < 0 || fds[1] < 0 || fds[2] < 0 ||
+	    pipe2(p, O_CLOEXEC)) {
+		ret = argv ? -errno : -ENOMEM;
 		goto out;
 	}
 	child = fork();
@@ -231,7 +269,7 @@ int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev, char **out,
 		goto out;
 	}
 	if (!child)
-		tar_child(fds[0], fds[1], fds[2], mountpoint, dev, p[1]);
+		tar_child(fds[0], fds[1], fds[2], mountpoint, dev, p[1], argv);
 	close(p[1]);
 	p[1] = -1;
 	ret = read_all(p[0], out, len);
@@ -242,6 +280,7 @@ int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev, char **out,
 	}
 	ret = ret ?: r;
 out:
+	free_argv(argv);
 	for (i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

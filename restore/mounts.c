@@ -150,13 +150,39 @@ static unsigned long prop_flag(const char *prop)
 	       !strcmp(prop, "unbindable") ? MS_UNBINDABLE : MS_PRIVATE;
 }
 
+/*
+ * The tar file of a tmpfs leaves out the mount points below it: made
+ * again (a file for a bind of a host file), never on a host's mount.
+ */
+static int make_mountpoint(const struct crfs_mounts *ms,
+			   const struct crfs_mount *m)
+{
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ms->n && ms->m[i].id != m->parent; i++)
+		;
+	if (i == ms->n || ms->m[i].kind != CRFS_MNT_TMPFS)
+		return -ENOENT;
+	if (m->kind == CRFS_MNT_HOST && !stat(m->host, &st) &&
+	    !S_ISDIR(st.st_mode)) {
+		fd = open(m->mountpoint, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0644);
+		return fd < 0 ? -errno : close(fd);
+	}
+	return mkdir(m->mountpoint, 0755) ? -errno : 0;
+}
+
 /* attached where the container had it, then its propagation */
-static int attach(int fd, const struct crfs_mount *m, char *err,
-		  size_t errlen)
+static int attach(int fd, const struct crfs_mounts *ms,
+		  const struct crfs_mount *m, char *err, size_t errlen)
 {
 	unsigned long long attr;
 	int ret = kh_mnt_attach(fd, m->mountpoint);
 
+	if (ret == -ENOENT && !make_mountpoint(ms, m))
+		ret = kh_mnt_attach(fd, m->mountpoint);
 	if (ret)
 		return ERR("mount %s: cannot attach it: %s", m->mountpoint,
 			   strerror(-ret));
@@ -185,18 +211,19 @@ static void rebase_paths(struct image *img)
 	snprintf(img->dir, sizeof(img->dir), ".");
 }
 
-static int build(struct image *img, struct mnt_state *st, int dir_fd,
-		 char *err, size_t errlen)
+/*
+ * A proc init makes is first made by us, for our own /proc/self until we
+ * fork: init takes it down and mounts its own (mnt_child).
+ */
+static int build(struct mnt_state *st, int dir_fd, char *err, size_t errlen)
 {
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; !ret && i < st->ms.n; i++)
-		if (!in_child(img, &st->ms.m[i])) {
-			st->fds[i] = make_detached(dir_fd, &st->ms.m[i], err,
-						   errlen);
-			ret = st->fds[i] < 0 ? -EINVAL : 0;
-		}
+	for (i = 0; !ret && i < st->ms.n; i++) {
+		st->fds[i] = make_detached(dir_fd, &st->ms.m[i], err, errlen);
+		ret = st->fds[i] < 0 ? -EINVAL : 0;
+	}
 	if (ret)
 		return ret;
 	ret = kh_mnt_pivot(st->fds[0]);
@@ -215,7 +242,8 @@ static int build(struct image *img, struct mnt_state *st, int dir_fd,
 	}
 	for (i = 1; !ret && i < st->ms.n; i++)
 		if (st->fds[i] >= 0)
-			ret = attach(st->fds[i], &st->ms.m[i], err, errlen);
+			ret = attach(st->fds[i], &st->ms, &st->ms.m[i], err,
+				     errlen);
 	return ret;
 }
 
@@ -240,17 +268,19 @@ int mnt_restore(struct image *img, char *err, size_t errlen)
 		ret = ERR("cannot create a mount namespace: %s",
 			  strerror(errno));
 	else
-		ret = build(img, st, dir_fd, err, errlen);
+		ret = build(st, dir_fd, err, errlen);
 	if (!ret && fchdir(dir_fd))
 		ret = ERR("%s: cannot go back to the image: %s", img->dir,
 			  strerror(errno));
-	if (!ret)
+	if (!ret) {
 		rebase_paths(img);
+		ret = image_check_files(img, err, errlen);
+	}
 	close(dir_fd);
 	return ret;
 }
 
-/* init of the new pid namespace: its procs, in order, on top */
+/* init of the new pid namespace: its procs in place of ours */
 void mnt_child(struct image *img, int err_fd)
 {
 	struct mnt_state *st = img->mnt;
@@ -261,8 +291,12 @@ void mnt_child(struct image *img, int err_fd)
 	for (i = 0; st && i < st->ms.n; i++) {
 		if (!in_child(img, &st->ms.m[i]))
 			continue;
+		if (umount2(st->ms.m[i].mountpoint, MNT_DETACH))
+			child_fail(err_fd, "mount %s: cannot take down our stand-in proc: %m",
+				   st->ms.m[i].mountpoint);
 		fd = make_detached(-1, &st->ms.m[i], err, sizeof(err));
-		if (fd < 0 || attach(fd, &st->ms.m[i], err, sizeof(err)))
+		if (fd < 0 ||
+		    attach(fd, &st->ms, &st->ms.m[i], err, sizeof(err)))
 			child_fail(err_fd, "%s", err);
 		close(fd);
 	}

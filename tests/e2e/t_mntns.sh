@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_mntns: a tree in a mount namespace of its own (unshare --mount --pid
+# --fork) that pivots into a rootfs built here (binds of the host's /usr
+# and /dev/null, a host directory and a host file) and mounts proc, sysfs,
+# mqueue and four tmpfs with files (see wl_mntns.c).  After freeze -> thaw
+# and after checkpoint -> kill -> restore it checks its mount table, its
+# files and its binds itself; we check that its writes reached the host.
+# The image references the host's sources by path (mounts) and carries
+# each tmpfs as mnt/ID.tar.  Bad input: a missing bind source and a
+# missing rootfs are refused by name, nothing left behind.  Refused at
+# freeze: a ramfs, a process in a mount namespace other than the root's.
+# Runs in a mount namespace of our own: the host's mount table is untouched.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+command -v tar >/dev/null || fail "tar not found"
+crfs_mount
+
+# make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
+make_root() {
+	local r=$T_DIR/$1
+	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,dev/mqueue,hostdir} \
+		"$r/hostdir" || fail "mkdir $r"
+	: >"$r/rootfs/dev/null"
+	: >"$r/rootfs/hostfile"
+	ln -s usr/lib "$r/rootfs/lib"
+	ln -s usr/lib64 "$r/rootfs/lib64"
+	ln -s usr/bin "$r/rootfs/bin"
+	cp "$CRFS_TESTS/wl_mntns" "$r/rootfs/" || fail "cp wl_mntns"
+	echo original >"$r/hostfile"
+}
+
+# start_case NAME: the workload in its rootfs; its root's pid in PID
+start_case() {
+	local r=$T_DIR/$1 u
+	make_root "$1"
+	start_workload "$T_DIR/$1.setup.log" unshare --mount --pid --fork \
+		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile"
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+	PID=$(pgrep -P "$u")
+	UNSHARE=$u
+	track_pid "$PID"
+	_logs+=("$r/hostdir/wl.log")
+	wait_ready "$r/hostdir/wl.log" "$PID" 30
+}
+
+# host_writes NAME: what the workload wrote through its binds
+host_writes() {
+	local r=$T_DIR/$1
+	[ "$(cat "$r/hostdir/out" 2>/dev/null)" = "through the bind" ] ||
+		fail "$1: HOSTDIR/out is '$(cat "$r/hostdir/out" 2>&1)'"
+	[ "$(cat "$r/hostfile")" = "written inside" ] ||
+		fail "$1: HOSTFILE is '$(cat "$r/hostfile")'"
+}
+
+# restore_ns DIR: crfs-restore DIR in the background; the root's new pid
+# (init of a new pid namespace) in NEW_PID
+restore_ns() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for 30 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
+# refused_restore DIR TEXT: crfs-restore says TEXT, and nothing runs
+refused_restore() {
+	local before after
+	before=$(pgrep -c -x wl_mntns)
+	"$CRFS_BIN/crfs-restore" "$1" </dev/null >"$T_DIR/restore.out" \
+		2>"$T_DIR/restore.err" && fail "crfs-restore of $1 succeeded"
+	grep -qF -- "$2" "$T_DIR/restore.err" ||
+		fail "crfs-restore did not say '$2': $(cat "$T_DIR/restore.err")"
+	after=$(pgrep -c -x wl_mntns)
+	[ "$before" = "$after" ] || fail "a refused restore left processes behind"
+}
+
+# freeze -> thaw
+start_case thaw
+cr_attach thaw "$PID"
+cr_freeze thaw
+cr_thaw thaw
+kill -USR1 "$PID"
+expect_pass "$T_DIR/thaw/hostdir/wl.log" "$UNSHARE" 30
+host_writes thaw
+
+# checkpoint -> kill -> restore
+start_case ckpt
+checkpoint ckpt "$PID" "$T_DIR/ckpt.img"
+r=$T_DIR/ckpt
+grep -q " / $r/rootfs ext4 \| / $r/rootfs " "$T_DIR/ckpt.img/mounts" ||
+	fail "mounts does not name the rootfs: $(head -n 3 "$T_DIR/ckpt.img/mounts")"
+grep -q " /hostfile .* host $r/hostfile$" "$T_DIR/ckpt.img/mounts" ||
+	fail "mounts does not name the host file"
+n=$(grep -c ' tmpfs - *$' "$T_DIR/ckpt.img/mounts")
+[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 4 ] ||
+	fail "want 4 tmpfs with 4 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
+id=$(awk '$2 != "" && $3 == "/data" { print $1 }' "$T_DIR/ckpt.img/mounts")
+tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | grep -qx './dir/f' ||
+	fail "mnt/$id.tar lacks ./dir/f: $(tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | tr '\n' ' ')"
+kill_and_reap ckpt "$PID" "$UNSHARE"
+
+# bad input: a bind source, then the rootfs, missing
+mv "$r/hostdir" "$r/hostdir.away"
+refused_restore "$T_DIR/ckpt.img" "mount /hostdir: its source $r/hostdir is missing"
+mv "$r/hostdir.away" "$r/hostdir"
+mv "$r/rootfs" "$r/rootfs.away"
+refused_restore "$T_DIR/ckpt.img" "mount /: its source $r/rootfs is missing"
+mv "$r/rootfs.away" "$r/rootfs"
+
+echo original >"$r/hostfile"
+rm -f "$r/hostdir/out"
+restore_ns "$T_DIR/ckpt.img"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$r/hostdir/wl.log" "$RESTORE_PID" 30
+host_writes ckpt
+
+# refused at freeze
+start_workload "$T_DIR/ramfs.log" unshare --mount --fork sh -c \
+	'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
+u=$WL_PID
+wait_ready "$T_DIR/ramfs.log" "$u" 20
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+
+start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
+	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'
+u=$WL_PID
+wait_ready "$T_DIR/other.log" "$u" 20
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
+pid=$(pgrep -P "$u" -x sh)
+track_pid "$pid"
+wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
+track_pid "$(pgrep -P "$pid" -x sleep)"
+expect_refused other "$pid" "in a mnt namespace"
+pass
