@@ -64,6 +64,7 @@ static char *host_path(struct mnt_ctx *c, const struct kh_mount *m)
 {
 	const struct kh_mount *best = NULL;
 	size_t i, n, best_n = 0;
+	const char *rest;
 	char *p;
 
 	for (i = 0; i < c->nours; i++) {
@@ -77,9 +78,11 @@ static char *host_path(struct mnt_ctx *c, const struct kh_mount *m)
 	}
 	if (!best)
 		return NULL;
-	if (asprintf(&p, "%s%s", strcmp(best->mountpoint, "/") ||
-		     !m->root[best_n] ? best->mountpoint : "",
-		     m->root + best_n) < 0)
+	rest = m->root + best_n;
+	if (!strcmp(rest, "/"))
+		rest = "";
+	if (asprintf(&p, "%s%s", !strcmp(best->mountpoint, "/") && *rest ?
+		     "" : best->mountpoint, rest) < 0)
 		return NULL;
 	return p;
 }

@@ -198,6 +198,14 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	close(go[0]);
 	close(ep[1]);
 	files_close(img);
+	if (pid > 0 && mnt_leave(img)) {
+		snprintf(err, errlen, "cannot go back to our mount namespace: %s",
+			 strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ret = -1;
+		goto out;
+	}
 	if (pid < 0) {
 		snprintf(err, errlen, pid == -EEXIST ?
 			 "pid %d is taken; end its process first" :
@@ -318,7 +326,6 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
-	mnt_done(&img);
 	if (ret)
 		ipc_sysv_undo();
 	else

@@ -30,7 +30,9 @@
 
 struct mnt_state {
 	struct crfs_mounts ms;
-	int *fds;		/* detached mounts, -1 for one made later */
+	int *fds;		/* detached mounts, -1 for none */
+	int host_ns;		/* the mount namespace we started in */
+	char dir[PATH_MAX];	/* img->dir as it was there */
 };
 
 static int p_mounts(struct crfs_text *t, void *o) { return parse_mounts(t, o); }
@@ -70,6 +72,7 @@ int mnt_check(struct image *img, char *err, size_t errlen)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return ERR("out of memory");
+	st->host_ns = -1;
 	img->mnt = st;
 	ret = image_parse(img, CRFS_F_MOUNTS, p_mounts, &st->ms, err, errlen);
 	if (!ret && (!st->ms.n || strcmp(st->ms.m[0].mountpoint, "/")))
@@ -260,6 +263,11 @@ int mnt_restore(struct image *img, char *err, size_t errlen)
 		return ERR("out of memory");
 	for (i = 0; i < st->ms.n; i++)
 		st->fds[i] = -1;
+	snprintf(st->dir, sizeof(st->dir), "%s", img->dir);
+	st->host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (st->host_ns < 0)
+		return ERR("cannot open our mount namespace: %s",
+			   strerror(errno));
 	dir_fd = open(img->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		return ERR("%s: %s", img->dir, strerror(errno));
@@ -302,20 +310,29 @@ void mnt_child(struct image *img, int err_fd)
 	}
 }
 
-/* once the tree runs: let the old tree go */
-void mnt_done(struct image *img)
+/*
+ * Once the root is forked, we go back to the mount namespace we started
+ * in (before init replaces our stand-in proc): our /proc stays the one
+ * that shows our pids, and nothing of ours stays in the container's.
+ */
+int mnt_leave(struct image *img)
 {
 	struct mnt_state *st = img->mnt;
 	size_t i;
 
-	if (!st)
-		return;
-	if (st->fds)
-		for (i = 0; i < st->ms.n; i++)
-			if (st->fds[i] >= 0)
-				close(st->fds[i]);
-	if (chdir("/"))
-		return;
+	if (!st || st->host_ns < 0)
+		return 0;
+	for (i = 0; st->fds && i < st->ms.n; i++)
+		if (st->fds[i] >= 0)
+			close(st->fds[i]);
+	free(st->fds);
+	st->fds = NULL;
+	if (setns(st->host_ns, CLONE_NEWNS))
+		return -errno;
+	close(st->host_ns);
+	st->host_ns = -1;
+	snprintf(img->dir, sizeof(img->dir), "%s", st->dir);
+	return 0;
 }
 
 void mnt_free(struct image *img)
@@ -324,8 +341,8 @@ void mnt_free(struct image *img)
 
 	if (!st)
 		return;
+	mnt_leave(img);
 	crfs_mounts_free(&st->ms);
-	free(st->fds);
 	free(st);
 	img->mnt = NULL;
 }

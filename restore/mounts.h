@@ -13,8 +13,8 @@ int mnt_check(struct image *img, char *err, size_t errlen);
 int mnt_restore(struct image *img, char *err, size_t errlen);
 /* in init of a new pid namespace: the procs that need it */
 void mnt_child(struct image *img, int err_fd);
-/* once the tree is restored; then mnt_free */
-void mnt_done(struct image *img);
+/* once the root is forked: back to our own mount namespace */
+int mnt_leave(struct image *img);
 void mnt_free(struct image *img);
 
 #endif
