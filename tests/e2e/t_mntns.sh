@@ -59,22 +59,6 @@ host_writes() {
 		fail "$1: HOSTFILE is '$(cat "$r/hostfile")'"
 }
 
-# restore_ns DIR: crfs-restore DIR in the background; the root's new pid
-# (init of a new pid namespace) in NEW_PID
-restore_ns() {
-	local pf=$T_DIR/restore.pid
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	RESTORE_PID=$!
-	track_pid "$RESTORE_PID"
-	wait_for 30 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-	NEW_PID=$(tr -dc 0-9 <"$pf")
-	track_pid "$NEW_PID"
-}
-
 # refused_restore DIR TEXT: crfs-restore says TEXT, and nothing runs
 refused_restore() {
 	local before after
@@ -122,7 +106,7 @@ mv "$r/rootfs.away" "$r/rootfs"
 
 echo original >"$r/hostfile"
 rm -f "$r/hostdir/out"
-restore_ns "$T_DIR/ckpt.img"
+restore_newpid "$T_DIR/ckpt.img"
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$r/hostdir/wl.log" "$RESTORE_PID" 30
 host_writes ckpt
