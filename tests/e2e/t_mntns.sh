@@ -24,7 +24,7 @@ crfs_mount
 # make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
 make_root() {
 	local r=$T_DIR/$1
-	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,dev/mqueue,hostdir} \
+	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,over,dev/mqueue,hostdir} \
 		"$r/hostdir" || fail "mkdir $r"
 	: >"$r/rootfs/dev/null"
 	: >"$r/rootfs/hostfile"
@@ -89,8 +89,8 @@ grep -q " / $r/rootfs ext4 \| / $r/rootfs " "$T_DIR/ckpt.img/mounts" ||
 grep -q " /hostfile .* host $r/hostfile$" "$T_DIR/ckpt.img/mounts" ||
 	fail "mounts does not name the host file"
 n=$(grep -c ' tmpfs - *$' "$T_DIR/ckpt.img/mounts")
-[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 4 ] ||
-	fail "want 4 tmpfs with 4 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
+[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 5 ] ||
+	fail "want 5 tmpfs with 5 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
 id=$(awk '$2 != "" && $3 == "/data" { print $1 }' "$T_DIR/ckpt.img/mounts")
 tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | grep -qx './dir/f' ||
 	fail "mnt/$id.tar lacks ./dir/f: $(tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | tr '\n' ' ')"

@@ -6,7 +6,8 @@
  *   wl_mntns setup ROOTFS HOSTDIR HOSTFILE
  *
  * binds the host's /usr (read-only), /dev/null (a single file), HOSTDIR
- * (nosuid,nodev) and HOSTFILE into ROOTFS, pivots into it, mounts proc,
+ * (nosuid,nodev; and read-only on /over) and HOSTFILE into ROOTFS, pivots
+ * into it, mounts a tmpfs over /over, proc,
  * sysfs (ro), mqueue, a shared tmpfs on /tmp, a tmpfs on /data (mode,
  * owner, size; unbindable) with files of every kind, a tmpfs on /data/sub
  * (noexec,noatime) and a tmpfs on /ro made read-only, moves its stdio to
@@ -112,6 +113,8 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
 	bind(hostdir, p, MS_NOSUID | MS_NODEV);
 	snprintf(p, sizeof(p), "%s/hostfile", rootfs);
 	bind(hostfile, p, 0);
+	snprintf(p, sizeof(p), "%s/over", rootfs);
+	bind(hostdir, p, MS_RDONLY);
 	must(!chdir(rootfs) && !syscall(SYS_pivot_root, ".", ".") &&
 	     !umount2(".", MNT_DETACH) && !chdir("/"), "pivot_root");
 	must(!mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -130,6 +133,8 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
 		    "size=1m,nr_inodes=100") &&
 	     !mount(NULL, "/data", NULL, MS_UNBINDABLE, NULL), "sub");
 	put_file("/data/sub/f", "below\n", 0644, 0, 0, T0 + 5);
+	must(!mount("tmpfs", "/over", "tmpfs", 0, "size=1m"), "over");
+	put_file("/over/top", "on top\n", 0600, 0, 0, T0 + 7);
 	must(!mount("tmpfs", "/ro", "tmpfs", 0, "size=1m"), "ro");
 	put_file("/ro/x", "read only\n", 0444, 0, 0, T0 + 6);
 	must(!mount(NULL, "/ro", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
@@ -232,6 +237,7 @@ static void check_data(void)
 	check_file("/data/dir/f", "in a dir\n", 0600, 42, 43, T0 + 1);
 	check_file("/data/sub/f", "below\n", 0644, 0, 0, T0 + 5);
 	check_file("/ro/x", "read only\n", 0444, 0, 0, T0 + 6);
+	check_file("/over/top", "on top\n", 0600, 0, 0, T0 + 7);
 	if (stat("/data/a", &a) || stat("/data/hl", &h) || a.st_ino != h.st_ino ||
 	    a.st_nlink != 2)
 		wl_fail("mntns.hardlink", "a and hl are not one inode with 2 links");
