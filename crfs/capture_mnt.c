@@ -5,7 +5,8 @@
  * a super block that one of ours also shows is the host's: saved by its
  * host path (found from our mount of that device whose root holds its
  * root), never copied.  A tmpfs of its own is copied with its files
- * (mnt/ID.tar); proc, sysfs, mqueue and cgroup2 are made anew.
+ * (mnt/ID.tar); proc, sysfs, mqueue, cgroup2 and devpts (with no pty
+ * open) are made anew.
  * Everything else is refused by name.
  */
 #include <errno.h>
@@ -33,7 +34,7 @@ struct mnt_ctx {
 
 static const char *const fresh_types[] = {
 	"proc", "sysfs", "mqueue", "cgroup2",
-};
+};	/* and devpts, once check_ptys() found no pty open on it */
 
 #define REPORT(c, m, fmt, ...)						\
 	snapshot_report((c)->s, "process %d: mount %s: " fmt, (c)->root,	\
@@ -196,6 +197,28 @@ static void check_over_proc(struct mnt_ctx *c, const struct kh_mount *m)
 			       t->mountpoint);
 }
 
+/*
+ * A devpts of the container's own comes back empty: a pty open on it (or
+ * a ptmx, which may be its) would be lost.
+ */
+static void check_ptys(struct mnt_ctx *c, const struct kh_mount *m)
+{
+	const struct kh_fd *f;
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < c->s->nfds; i++) {
+		f = &c->s->fds[i];
+		base = f->link ? strrchr(f->link, '/') : NULL;
+		if ((f->st_ok && f->st.st_dev == makedev(m->major, m->minor)) ||
+		    (base && !strcmp(base, "/ptmx"))) {
+			REPORT(c, m, "a pty of its own devpts is open (process %d fd %d %s): not supported",
+			       f->pid, f->fd, f->link);
+			return;
+		}
+	}
+}
+
 static int classify(struct mnt_ctx *c, const struct kh_mount *m,
 		    struct crfs_mount *o)
 {
@@ -218,9 +241,9 @@ static int classify(struct mnt_ctx *c, const struct kh_mount *m,
 		if (!strcmp(m->fstype, fresh_types[i]))
 			return 0;
 	if (!strcmp(m->fstype, "devpts"))
-		REPORT(c, m, "a devpts instance of its own: not supported");
+		check_ptys(c, m);
 	else
-		REPORT(c, m, "file system %s (source %s) is not the host's: only tmpfs, proc, sysfs, mqueue and cgroup2 are made again",
+		REPORT(c, m, "file system %s (source %s) is not the host's: only tmpfs, proc, sysfs, mqueue, cgroup2 and devpts are made again",
 		       m->fstype, m->source);
 	return 0;
 }

@@ -10,7 +10,8 @@
 # The image references the host's sources by path (mounts) and carries
 # each tmpfs as mnt/ID.tar.  Bad input: a missing bind source and a
 # missing rootfs are refused by name, nothing left behind.  Refused at
-# freeze: a ramfs, a process in a mount namespace other than the root's.
+# freeze: a ramfs, a pty open on a devpts of its own, a process in a mount
+# namespace other than the root's.
 # Runs in a mount namespace of our own: the host's mount table is untouched.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
@@ -24,7 +25,7 @@ crfs_mount
 # make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
 make_root() {
 	local r=$T_DIR/$1
-	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,over,dev/mqueue,hostdir} \
+	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,over,dev/mqueue,dev/pts,hostdir} \
 		"$r/hostdir" || fail "mkdir $r"
 	: >"$r/rootfs/dev/null"
 	: >"$r/rootfs/hostfile"
@@ -119,6 +120,14 @@ wait_ready "$T_DIR/ramfs.log" "$u" 20
 pid=$(pgrep -P "$u")
 track_pid "$pid"
 expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+
+start_workload "$T_DIR/pty.log" unshare --mount --fork sh -c \
+	'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt && exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
+u=$WL_PID
+wait_ready "$T_DIR/pty.log" "$u" 20
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+expect_refused pty "$pid" "mount /mnt: a pty of its own devpts is open (process $pid fd 3 /mnt/ptmx)"
 
 start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
 	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'

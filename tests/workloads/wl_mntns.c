@@ -9,7 +9,7 @@
  * (nosuid,nodev; and read-only on /over) and HOSTFILE into ROOTFS, pivots
  * into it, mounts a tmpfs over /over, proc,
  * sysfs (ro), mqueue, a shared tmpfs on /tmp, a tmpfs on /data (mode,
- * owner, size; unbindable) with files of every kind, a tmpfs on /data/sub
+ * owner, size; unbindable) with files of every kind, a devpts, a tmpfs on /data/sub
  * (noexec,noatime) and a tmpfs on /ro made read-only, moves its stdio to
  * /hostdir/wl.log and /dev/null and execs /wl_mntns run, which keeps a
  * file of /data open with /data as its cwd, notes its mountinfo, says
@@ -123,6 +123,8 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "sysfs");
 	must(!mount("mqueue", "/dev/mqueue", "mqueue",
 		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mqueue");
+	must(!mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620"), "devpts");
 	must(!mount("tmpfs", "/tmp", "tmpfs", 0, "size=8m,mode=1777") &&
 	     !mount(NULL, "/tmp", NULL, MS_SHARED, NULL), "tmp");
 	must(!mount("crfsdata", "/data", "tmpfs", MS_NOSUID | MS_NODEV,
@@ -302,8 +304,9 @@ static void check_rest(int held)
 		wl_pass("mntns.ro");
 	if (statfs("/dev/mqueue", &sf) || sf.f_type != MQUEUE_MAGIC ||
 	    access("/sys/kernel", F_OK) || getpid() != 1 ||
-	    access("/proc/1/comm", R_OK) || access("/usr/bin", F_OK))
-		wl_fail("mntns.fresh", "mqueue, sysfs, proc of pid 1 or /usr missing");
+	    access("/proc/1/comm", R_OK) || access("/usr/bin", F_OK) ||
+	    stat("/dev/pts/ptmx", &fs) || (fs.st_mode & 0777) != 0666)
+		wl_fail("mntns.fresh", "mqueue, sysfs, proc of pid 1, devpts or /usr missing");
 	else
 		wl_pass("mntns.fresh");
 	fd = open("/hostdir/out", O_WRONLY | O_CREAT | O_TRUNC, 0644);
