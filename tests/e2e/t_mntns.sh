@@ -83,7 +83,9 @@ host_writes thaw
 
 # checkpoint -> kill -> restore
 start_case ckpt
+t0=$EPOCHREALTIME
 checkpoint ckpt "$PID" "$T_DIR/ckpt.img"
+note "freeze + cp -a: $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) ms, image $(du -sk "$T_DIR/ckpt.img" | cut -f1) kB, mnt/ $(du -sk "$T_DIR/ckpt.img/mnt" | cut -f1) kB"
 r=$T_DIR/ckpt
 grep -q " / $r/rootfs ext4 \| / $r/rootfs " "$T_DIR/ckpt.img/mounts" ||
 	fail "mounts does not name the rootfs: $(head -n 3 "$T_DIR/ckpt.img/mounts")"
@@ -107,7 +109,9 @@ mv "$r/rootfs.away" "$r/rootfs"
 
 echo original >"$r/hostfile"
 rm -f "$r/hostdir/out"
+t0=$EPOCHREALTIME
 restore_newpid "$T_DIR/ckpt.img"
+note "crfs-restore until the root runs: $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) ms"
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$r/hostdir/wl.log" "$RESTORE_PID" 30
 host_writes ckpt
