@@ -177,11 +177,25 @@ static int make_mountpoint(const struct crfs_mounts *ms,
 	return mkdir(m->mountpoint, 0755) ? -errno : 0;
 }
 
-/* attached where the container had it, then its propagation */
+/* once attached: its flags again, with its propagation */
+static int set_propagation(int fd, const struct crfs_mount *m, char *err,
+			   size_t errlen)
+{
+	unsigned long long attr;
+	int ret;
+
+	kh_mnt_attr_flags(m->opts, &attr);
+	ret = kh_mnt_set(fd, attr, prop_flag(m->prop));
+	if (ret)
+		return ERR("mount %s: cannot make it %s: %s", m->mountpoint,
+			   m->prop, strerror(-ret));
+	return 0;
+}
+
+/* attached where the container had it */
 static int attach(int fd, const struct crfs_mounts *ms,
 		  const struct crfs_mount *m, char *err, size_t errlen)
 {
-	unsigned long long attr;
 	int ret = kh_mnt_attach(fd, m->mountpoint);
 
 	if (ret == -ENOENT && !make_mountpoint(ms, m))
@@ -189,12 +203,7 @@ static int attach(int fd, const struct crfs_mounts *ms,
 	if (ret)
 		return ERR("mount %s: cannot attach it: %s", m->mountpoint,
 			   strerror(-ret));
-	kh_mnt_attr_flags(m->opts, &attr);
-	ret = kh_mnt_set(fd, attr, prop_flag(m->prop));
-	if (ret)
-		return ERR("mount %s: cannot make it %s: %s", m->mountpoint,
-			   m->prop, strerror(-ret));
-	return 0;
+	return set_propagation(fd, m, err, errlen);
 }
 
 /* the pages files were named by the path we leave: by our cwd now */
@@ -233,16 +242,7 @@ static int build(struct mnt_state *st, int dir_fd, char *err, size_t errlen)
 	if (ret)
 		return ERR("mount /: cannot make it our root (pivot_root): %s",
 			   strerror(-ret));
-	ret = kh_mnt_set(st->fds[0], 0, prop_flag(st->ms.m[0].prop)) ?
-	      ERR("mount /: cannot make it %s", st->ms.m[0].prop) : 0;
-	/* flags again: kh_mnt_set(.., 0) above cleared them */
-	if (!ret) {
-		unsigned long long attr;
-
-		kh_mnt_attr_flags(st->ms.m[0].opts, &attr);
-		if (kh_mnt_set(st->fds[0], attr, 0))
-			ret = ERR("mount /: cannot set %s", st->ms.m[0].opts);
-	}
+	ret = set_propagation(st->fds[0], &st->ms.m[0], err, errlen);
 	for (i = 1; !ret && i < st->ms.n; i++)
 		if (st->fds[i] >= 0)
 			ret = attach(st->fds[i], &st->ms, &st->ms.m[i], err,
