@@ -406,3 +406,26 @@ int mnt_ns_root(struct snapshot *s, pid_t pid, pid_t root, const char *theirs)
 	free(rootns);
 	return 1;
 }
+
+/*
+ * A path as pid sees it, for the daemon to look up: through
+ * /proc/PID/root when pid is in another mount namespace than ours.
+ */
+char *mnt_path(pid_t pid, const char *path)
+{
+	char *mine = NULL, *theirs = NULL, *out = NULL;
+	bool other;
+
+	if (kh_proc_link(getpid(), "ns/mnt", &mine) ||
+	    kh_proc_link(pid, "ns/mnt", &theirs))
+		other = false;
+	else
+		other = strcmp(mine, theirs) != 0;
+	free(mine);
+	free(theirs);
+	if (!other)
+		return strdup(path);
+	if (asprintf(&out, "/proc/%d/root%s", pid, path) < 0)
+		return NULL;
+	return out;
+}

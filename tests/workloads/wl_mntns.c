@@ -12,7 +12,8 @@
  * owner, size; unbindable) with files of every kind, a devpts, a tmpfs on /data/sub
  * (noexec,noatime) and a tmpfs on /ro made read-only, moves its stdio to
  * /hostdir/wl.log and /dev/null and execs /wl_mntns run, which keeps a
- * file of /data open with /data as its cwd, notes its mountinfo, says
+ * file of /data open with /data as its cwd and a unix listener bound at
+ * /tmp/srv.sock (which it connects to), notes its mountinfo, says
  * READY and after SIGUSR1 checks all of it: the mount table (mount
  * points, roots, fs types, sources, per-mount and super block options,
  * propagation), the files with their modes, owners, times, sparseness and
@@ -26,8 +27,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 
 #include "wl_common.h"
 
@@ -50,7 +53,7 @@ static void must(int ok, const char *what)
 		wl_die("%s", what);
 }
 
-static void bind(const char *src, const char *dst, unsigned long flags)
+static void bind_mount(const char *src, const char *dst, unsigned long flags)
 {
 	must(!mount(src, dst, NULL, MS_BIND, NULL), dst);
 	if (flags)
@@ -106,15 +109,15 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
 
 	must(!mount(rootfs, rootfs, NULL, MS_BIND, NULL), "bind rootfs");
 	snprintf(p, sizeof(p), "%s/usr", rootfs);
-	bind("/usr", p, MS_RDONLY);
+	bind_mount("/usr", p, MS_RDONLY);
 	snprintf(p, sizeof(p), "%s/dev/null", rootfs);
-	bind("/dev/null", p, 0);
+	bind_mount("/dev/null", p, 0);
 	snprintf(p, sizeof(p), "%s/hostdir", rootfs);
-	bind(hostdir, p, MS_NOSUID | MS_NODEV);
+	bind_mount(hostdir, p, MS_NOSUID | MS_NODEV);
 	snprintf(p, sizeof(p), "%s/hostfile", rootfs);
-	bind(hostfile, p, 0);
+	bind_mount(hostfile, p, 0);
 	snprintf(p, sizeof(p), "%s/over", rootfs);
-	bind(hostdir, p, MS_RDONLY);
+	bind_mount(hostdir, p, MS_RDONLY);
 	must(!chdir(rootfs) && !syscall(SYS_pivot_root, ".", ".") &&
 	     !umount2(".", MNT_DETACH) && !chdir("/"), "pivot_root");
 	must(!mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -317,9 +320,41 @@ static void check_rest(int held)
 		wl_fail("mntns.hostfile", "cannot write /hostfile");
 }
 
+static const struct sockaddr_un sock_addr = {
+	.sun_family = AF_UNIX, .sun_path = "/tmp/srv.sock",
+};
+
+/* a listener bound in a tmpfs: its name must be found inside again */
+static int listener(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	must(fd >= 0 && !bind(fd, (const struct sockaddr *)&sock_addr,
+			      sizeof(sock_addr)) && !listen(fd, 1),
+	     "listen on /tmp/srv.sock");
+	return fd;
+}
+
+static void check_socket(int srv)
+{
+	int c = socket(AF_UNIX, SOCK_STREAM, 0), a = -1;
+	char b = 0;
+
+	if (c >= 0 && !connect(c, (const struct sockaddr *)&sock_addr,
+			       sizeof(sock_addr)))
+		a = accept(srv, NULL, NULL);
+	if (a < 0 || write(c, "x", 1) != 1 || read(a, &b, 1) != 1 || b != 'x')
+		wl_fail("mntns.socket", "no connection through /tmp/srv.sock: %s",
+			strerror(errno));
+	else
+		wl_pass("mntns.socket");
+	close(c);
+	close(a);
+}
+
 static int run(void)
 {
-	int held = open("/data/open.txt", O_RDONLY);
+	int held = open("/data/open.txt", O_RDONLY), srv = listener();
 
 	must(held >= 0 && !chdir("/data"), "open /data/open.txt");
 	wl_own_session();
@@ -331,6 +366,7 @@ static int run(void)
 	check_table();
 	check_data();
 	check_rest(held);
+	check_socket(srv);
 	return wl_done();
 }
 
