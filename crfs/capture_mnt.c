@@ -334,6 +334,33 @@ static bool has_id(const struct kh_mount *m, size_t n, int id)
 }
 
 /*
+ * A file the tree opened before it entered its root (a runtime's log,
+ * a host file) is on no mount of its tree: restore, which looks its path
+ * up inside, would not find it, or find another.  Files of the kernel's
+ * own mounts (pipes, sockets, anon inodes, memfds) have no path.
+ */
+static void check_outside(struct mnt_ctx *c)
+{
+	const struct kh_fd *f;
+	const char *id;
+	size_t i;
+	int mnt;
+
+	for (i = 0; i < c->s->nfds; i++) {
+		f = &c->s->fds[i];
+		if (!f->link || f->link[0] != '/' ||
+		    !strncmp(f->link, "/memfd:", 7) || !f->info)
+			continue;
+		id = strstr(f->info, "mnt_id:");
+		if (!id || sscanf(id + 7, "%d", &mnt) != 1 ||
+		    has_id(c->theirs, c->ntheirs, mnt))
+			continue;
+		snapshot_report(c->s, "process %d: fd %d (%s) is on a mount outside its mount namespace (opened before it entered it?): not supported",
+				f->pid, f->fd, f->link);
+	}
+}
+
+/*
  * Parents before children, otherwise mountinfo's order (the order the
  * mounts were made, over-mounts included); the root first, and only one.
  */
@@ -386,6 +413,7 @@ int capture_mounts(struct snapshot *s, pid_t root)
 	}
 	for (i = 0; !ret && i < c.ntheirs; i++)
 		ret = save_one(&c, &c.theirs[i]);
+	check_outside(&c);
 	ret = ret ?: RENDER(s, CRFS_F_MOUNTS, render_mounts, &c.out);
 out:
 	crfs_mounts_free(&c.out);

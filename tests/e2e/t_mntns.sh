@@ -10,8 +10,9 @@
 # The image references the host's sources by path (mounts) and carries
 # each tmpfs as mnt/ID.tar.  Bad input: a missing bind source and a
 # missing rootfs are refused by name, nothing left behind.  Refused at
-# freeze: a ramfs, a pty open on a devpts of its own, a process in a mount
-# namespace other than the root's.
+# freeze: a host file kept open from before the pivot, a ramfs, a pty
+# open on a devpts of its own, a process in a mount namespace other than
+# the root's.
 # Runs in a mount namespace of our own: the host's mount table is untouched.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
@@ -36,12 +37,13 @@ make_root() {
 	echo original >"$r/hostfile"
 }
 
-# start_case NAME: the workload in its rootfs; its root's pid in PID
+# start_case NAME [keep]: the workload in its rootfs; its root's pid in PID
 start_case() {
 	local r=$T_DIR/$1 u
 	make_root "$1"
 	start_workload "$T_DIR/$1.setup.log" unshare --mount --pid --fork \
-		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile"
+		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile" \
+		${2:+"$2"}
 	u=$WL_PID
 	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 	PID=$(pgrep -P "$u")
@@ -124,6 +126,9 @@ wait_ready "$T_DIR/ramfs.log" "$u" 20
 pid=$(pgrep -P "$u")
 track_pid "$pid"
 expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+
+start_case outside keep
+expect_refused outside "$PID" "process $PID: fd 3 ($T_DIR/outside/hostfile) is on a mount outside its mount namespace"
 
 start_workload "$T_DIR/pty.log" unshare --mount --fork sh -c \
 	'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt && exec 3<>/mnt/ptmx && echo READY && exec sleep 60'

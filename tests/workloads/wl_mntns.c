@@ -3,7 +3,7 @@
  * wl_mntns - a tree in a mount namespace of its own with a rootfs entered
  * by pivot_root (run as init of unshare --mount --pid --fork):
  *
- *   wl_mntns setup ROOTFS HOSTDIR HOSTFILE
+ *   wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep]
  *
  * binds the host's /usr (read-only), /dev/null (a single file), HOSTDIR
  * (nosuid,nodev; and read-only on /over) and HOSTFILE into ROOTFS, pivots
@@ -18,10 +18,12 @@
  * points, roots, fs types, sources, per-mount and super block options,
  * propagation), the files with their modes, owners, times, sparseness and
  * hard links, the open file, and that writes through the binds reach the
- * host (the test reads HOSTDIR/out and HOSTFILE).
+ * host (the test reads HOSTDIR/out and HOSTFILE).  With "keep" it keeps
+ * HOSTFILE open from before the pivot (refused at freeze).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -102,8 +104,10 @@ static void fill_data(void)
 	set_times("/data/dir", T0 + 4);
 }
 
-static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
+static void setup(const char *rootfs, const char *hostdir, const char *hostfile,
+		  bool keep_host)
 {
+	int keep = keep_host ? open(hostfile, O_RDONLY | O_CLOEXEC) : 0;
 	char p[4096];
 	int fd;
 
@@ -144,6 +148,9 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile)
 	put_file("/ro/x", "read only\n", 0444, 0, 0, T0 + 6);
 	must(!mount(NULL, "/ro", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
 	     "remount ro");
+	/* "keep": a descriptor of the host's, kept into the container */
+	if (keep && fcntl(keep, F_SETFD, 0))
+		wl_die("keep");
 	fd = open("/hostdir/wl.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
 	must(fd >= 0 && dup2(fd, 1) == 1 && dup2(fd, 2) == 2 && !close(fd),
 	     "log");
@@ -372,8 +379,8 @@ static int run(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "setup"))
-		setup(argv[2], argv[3], argv[4]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "setup"))
+		setup(argv[2], argv[3], argv[4], argc == 6);
 	if (argc == 2 && !strcmp(argv[1], "run"))
 		return run();
 	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE | run\n");
