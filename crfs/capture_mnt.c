@@ -333,10 +333,24 @@ static bool has_id(const struct kh_mount *m, size_t n, int id)
 	return false;
 }
 
+/* its path inside leads to it all the same (a copy of the mount it is on) */
+static bool same_inside(const struct kh_fd *f)
+{
+	char *look = mnt_path(f->pid, f->link);
+	struct stat st;
+	bool same;
+
+	same = look && f->st_ok && !stat(look, &st) &&
+	       st.st_dev == f->st.st_dev && st.st_ino == f->st.st_ino;
+	free(look);
+	return same;
+}
+
 /*
  * A file the tree opened before it entered its root (a runtime's log,
  * a host file) is on no mount of its tree: restore, which looks its path
- * up inside, would not find it, or find another.  Files of the kernel's
+ * up inside, would not find it, or find another (when its path inside
+ * leads to the same file, it is fine).  Files of the kernel's
  * own mounts (pipes, sockets, anon inodes, memfds) have no path.
  */
 static void check_outside(struct mnt_ctx *c)
@@ -353,7 +367,7 @@ static void check_outside(struct mnt_ctx *c)
 			continue;
 		id = strstr(f->info, "mnt_id:");
 		if (!id || sscanf(id + 7, "%d", &mnt) != 1 ||
-		    has_id(c->theirs, c->ntheirs, mnt))
+		    has_id(c->theirs, c->ntheirs, mnt) || same_inside(f))
 			continue;
 		snapshot_report(c->s, "process %d: fd %d (%s) is on a mount outside its mount namespace (opened before it entered it?): not supported",
 				f->pid, f->fd, f->link);

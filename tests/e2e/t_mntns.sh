@@ -8,7 +8,8 @@
 # and after checkpoint -> kill -> restore it checks its mount table, its
 # files and its binds itself; we check that its writes reached the host.
 # The image references the host's sources by path (mounts) and carries
-# each tmpfs as mnt/ID.tar.  Bad input: a missing bind source and a
+# each tmpfs as mnt/ID.tar.  Also a tree without a rootfs of its own
+# (unshare --mount-proc: a copy of our mounts) with a tmpfs.  Bad input: a missing bind source and a
 # missing rootfs are refused by name, nothing left behind.  Refused at
 # freeze: a host file kept open from before the pivot, a ramfs, a pty
 # open on a devpts of its own, a process in a mount namespace other than
@@ -21,6 +22,14 @@ fi
 
 command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 command -v tar >/dev/null || fail "tar not found"
+# A host may stack a mount over another at the same place (this one does,
+# on /dev/pts and /dev/shm): the lower one is unreachable by path, and a
+# copy of our mounts that shows it is refused, rightly.  Our mount
+# namespace is our own: take the upper ones away for the "plain" case.
+for i in 1 2 3; do
+	awk '{ print $5 }' /proc/self/mountinfo | sort | uniq -d |
+		while read -r mp; do umount "$mp" || fail "umount $mp"; done
+done
 crfs_mount
 
 # make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
@@ -117,6 +126,23 @@ note "crfs-restore until the root runs: $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$r/hostdir/wl.log" "$RESTORE_PID" 30
 host_writes ckpt
+
+# no rootfs of its own: a copy of our mounts, a proc and a tmpfs with a file
+mkdir -p "$T_DIR/plain/t"
+start_workload "$T_DIR/plain.log" unshare --mount --pid --fork --mount-proc \
+	"$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/plain.log" "$pid" 30
+checkpoint plain "$pid" "$T_DIR/plain.img"
+grep -q " $T_DIR/plain/t / tmpfs crfsplain .* tmpfs -$" "$T_DIR/plain.img/mounts" ||
+	fail "plain: mounts lacks the tmpfs: $(grep tmpfs "$T_DIR/plain.img/mounts")"
+kill_and_reap plain "$pid" "$u"
+restore_newpid "$T_DIR/plain.img"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
 
 # refused at freeze
 start_workload "$T_DIR/ramfs.log" unshare --mount --fork sh -c \

@@ -165,6 +165,9 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static char *before[64];
+static size_t nbefore;
+
 /* mountinfo without ids, devices and peer group numbers, sorted */
 static size_t mount_table(char **out, size_t max)
 {
@@ -195,8 +198,6 @@ static size_t mount_table(char **out, size_t max)
 	return n;
 }
 
-static char *before[64];
-static size_t nbefore;
 
 static void check_table(void)
 {
@@ -377,12 +378,37 @@ static int run(void)
 	return wl_done();
 }
 
+/*
+ * "plain DIR": no rootfs of its own (unshare --mount-proc: a copy of the
+ * host's mounts), a tmpfs on DIR with a file; its stdio the test's log.
+ */
+static int plain(const char *dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	must(!mount("crfsplain", dir, "tmpfs", MS_NOSUID, "size=1m,mode=0700"),
+	     "mount tmpfs");
+	put_file(path, "plain\n", 0600, 0, 0, T0 + 8);
+	wl_own_session();
+	signal(SIGUSR1, on_usr1);
+	nbefore = mount_table(before, 64);
+	wl_ready();
+	while (!go)
+		pause();
+	check_table();
+	check_file(path, "plain\n", 0600, 0, 0, T0 + 8);
+	return wl_done();
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "setup"))
 		setup(argv[2], argv[3], argv[4], argc == 6);
 	if (argc == 2 && !strcmp(argv[1], "run"))
 		return run();
-	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE | run\n");
+	if (argc == 3 && !strcmp(argv[1], "plain"))
+		return plain(argv[2]);
+	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep] | run | plain DIR\n");
 	return 2;
 }
