@@ -25,11 +25,15 @@ command -v tar >/dev/null || fail "tar not found"
 # A host may stack a mount over another at the same place (this one does,
 # on /dev/pts and /dev/shm): the lower one is unreachable by path, and a
 # copy of our mounts that shows it is refused, rightly.  Our mount
-# namespace is our own: take the upper ones away for the "plain" case.
+# namespace is our own: take the upper ones away for the "plain" case,
+# and the FUSE mounts of other tests that our copy of the mounts holds
+# (their daemons may be gone by the time we restore).
 for i in 1 2 3; do
 	awk '{ print $5 }' /proc/self/mountinfo | sort | uniq -d |
 		while read -r mp; do umount "$mp" || fail "umount $mp"; done
 done
+awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^fuse/) print $5 }' \
+	/proc/self/mountinfo | while read -r mp; do umount -l "$mp"; done
 crfs_mount
 
 # make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
