@@ -421,12 +421,25 @@ static int pid_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 	return own_pid_ns(pid, root, theirs);
 }
 
+bool mnt_ns_proc_only(pid_t root)
+{
+	char *theirs;
+	bool ok;
+
+	if (kh_proc_link(root, "ns/mnt", &theirs))
+		return false;
+	ok = own_proc_mount(root, root, theirs);
+	free(theirs);
+	return ok;
+}
+
+/* 2: ours plus a proc (restore makes it again); else the root's own tree */
 static int mnt_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 		     const char *name, const char *theirs)
 {
-	(void)s;
 	(void)name;
-	return own_proc_mount(pid, root, theirs) ? 2 : 0;
+	return own_proc_mount(pid, root, theirs) ? 2 :
+	       mnt_ns_root(s, pid, root, theirs);
 }
 
 static int ipc_ns_ok(struct snapshot *s, pid_t pid, pid_t root,

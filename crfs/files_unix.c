@@ -147,6 +147,7 @@ static const char *unix_name(struct files_ctx *c, const struct kh_unix *u,
 {
 	const char *why;
 	struct stat st;
+	char *look;
 
 	if (!u->namelen)
 		return NULL;
@@ -159,8 +160,10 @@ static const char *unix_name(struct files_ctx *c, const struct kh_unix *u,
 			cf->path = strndup(u->name, u->namelen);
 		}
 		/* the socket file was unlinked (maybe another is there now) */
-		cf->ghost = cf->path && (stat(cf->path, &st) ||
+		look = cf->path ? mnt_path(holder, cf->path) : NULL;
+		cf->ghost = cf->path && (!look || stat(look, &st) ||
 					 !kh_unix_bound_file(u, &st));
+		free(look);
 		if (cf->path && !cf->ghost) {	/* its file's mode and owner */
 			cf->mode = st.st_mode;
 			cf->fuid = st.st_uid;

@@ -128,6 +128,14 @@ void check_sharing(struct snapshot *s, const pid_t *procs, int n);
 bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
 	      const char *theirs);
 int capture_ns(struct snapshot *s, pid_t root);
+/* capture_mnt.c: the root's own mount tree, saved in the mounts file;
+ * 1 for pid's mount namespace theirs (reported if not the root's) */
+int capture_mounts(struct snapshot *s, pid_t root);
+int mnt_ns_root(struct snapshot *s, pid_t pid, pid_t root, const char *theirs);
+/* absolute path as pid sees it, to look up from the daemon (malloc'ed) */
+char *mnt_path(pid_t pid, const char *path);
+/* capture.c: the root's mount namespace is ours plus a proc */
+bool mnt_ns_proc_only(pid_t root);
 /* capture_veth.c: a veth inside (on a thread in the namespace), then its
  * outside end (in ours, host_nsid being ours as the namespace numbers it) */
 struct crfs_ns;

@@ -21,7 +21,7 @@
 /* is NAME from pid's working directory the socket's file?  its path then */
 static char *try_cwd(pid_t pid, const struct kh_unix *u, const char *name)
 {
-	char link[64], cwd[PATH_MAX], *path = NULL;
+	char link[64], cwd[PATH_MAX], *path = NULL, *look;
 	struct stat st;
 	ssize_t n;
 
@@ -32,10 +32,13 @@ static char *try_cwd(pid_t pid, const struct kh_unix *u, const char *name)
 	cwd[n] = '\0';
 	if (asprintf(&path, "%s/%s", strcmp(cwd, "/") ? cwd : "", name) < 0)
 		return NULL;
-	if (stat(path, &st) || !kh_unix_bound_file(u, &st)) {
+	look = mnt_path(pid, path);
+	if (!look || stat(look, &st) || !kh_unix_bound_file(u, &st)) {
+		free(look);
 		free(path);
 		return NULL;
 	}
+	free(look);
 	return path;
 }
 

@@ -71,6 +71,7 @@ struct image {
 	size_t ninherit;
 	/* crfs-restore opens file id at fd_base + id - 1, below fd_end */
 	int fd_base, fd_end;
+	struct mnt_state *mnt;	/* mounts.c: the container's mount tree */
 };
 
 /*
@@ -84,6 +85,13 @@ bool needs_group_helper(const struct image *img, size_t i);
 bool needs_group_stub(const struct image *img, size_t i);
 int check_group_stubs(const struct image *img, char *err, size_t errlen);
 
+/* the files the processes map and run, as they were (mounts.c calls it
+ * once the image's mount tree is built) */
+int image_check_files(struct image *img, char *err, size_t errlen);
+/* image_files.c: the files the processes have open by path */
+int image_check_paths(struct image *img, char *err, size_t errlen);
+/* rel (a path in the image) is listed in its manifest */
+bool in_manifest(const struct image *img, const char *rel);
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crfs/mounts.h"
 #include "image.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -145,9 +146,21 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 		if (!ret && f->kind == FK_PIDFD && !image_proc(img, f->pidfd_pid))
 			ret = ERR("%s/%s: file %u: a pidfd of %d, which the image does not have",
 				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid);
-		ret = ret ?: check_path(f, err, errlen);
+		/* with a mount tree: once it is built (image_check_files) */
+		if (!in_manifest(img, CRFS_F_MOUNTS))
+			ret = ret ?: check_path(f, err, errlen);
 		ret = ret ?: check_pipe(img, f, err, errlen);
 	}
+	return ret;
+}
+
+int image_check_paths(struct image *img, char *err, size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < img->nfiles; i++)
+		ret = check_path(&img->files[i], err, errlen);
 	return ret;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "crfs/mounts.h"
 #include "image.h"
 #include "kh.h"
 #include "crfs/array.h"
@@ -154,7 +155,7 @@ static int sort_manifest(struct image *img, char *err, size_t errlen)
 }
 
 /* files written only when there is something to say (thread creds, ...) */
-static bool in_manifest(const struct image *img, const char *rel)
+bool in_manifest(const struct image *img, const char *rel)
 {
 	return bsearch(&rel, img->manifest, img->hdr.nfiles,
 		       sizeof(*img->manifest), cmp_path) != NULL;
@@ -634,7 +635,21 @@ static int load_proc(struct image *img, struct proc_image *p, char *err,
 	ret = ret ?: check_pages(img, p, err, errlen);
 	ret = ret ?: check_vdso(img, p, err, errlen);
 	ret = ret ?: check_cpu(img, p, err, errlen);
+	/* an image with a mount tree names files inside it: once it is built */
+	if (in_manifest(img, CRFS_F_MOUNTS))
+		return ret;
 	return ret ?: check_files(img, p, err, errlen);
+}
+
+int image_check_files(struct image *img, char *err, size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < img->nprocs; i++)
+		if (!img->procs[i].attr.zombie)
+			ret = check_files(img, &img->procs[i], err, errlen);
+	return ret ?: image_check_paths(img, err, errlen);
 }
 
 static int check_helpers(struct image *img, char *err, size_t errlen);

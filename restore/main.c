@@ -22,6 +22,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "ns.h"
+#include "mounts.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -197,6 +198,14 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	close(go[0]);
 	close(ep[1]);
 	files_close(img);
+	if (pid > 0 && mnt_leave(img)) {
+		snprintf(err, errlen, "cannot go back to our mount namespace: %s",
+			 strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ret = -1;
+		goto out;
+	}
 	if (pid < 0) {
 		snprintf(err, errlen, pid == -EEXIST ?
 			 "pid %d is taken; end its process first" :
@@ -304,6 +313,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
@@ -313,6 +323,7 @@ int main(int argc, char **argv)
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
+	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	if (ret)
@@ -320,6 +331,7 @@ int main(int argc, char **argv)
 	else
 		ipc_sysv_done();
 	ipc_sysv_free();
+	mnt_free(&img);
 	image_free(&img);
 	free(o.inherit);
 	if (ret) {

@@ -25,6 +25,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "mounts.h"
 #include "files.h"
 #include "ghost.h"
 
@@ -488,6 +489,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	}
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
+	if (idx == 0)
+		mnt_child(img, err_fd);
 	restore_session(img, p, err_fd);
 	claim_ctty(img, p, err_fd);
 	fs_share_prepare(img, idx, err_fd);

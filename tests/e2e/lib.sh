@@ -383,6 +383,23 @@ restore_bg() {
 		fail "restored pid $pid has parent $ppid, not crfs-restore $RESTORE_PID"
 }
 
+# restore_newpid DIR: crfs-restore DIR in the background (its root is init
+# of a new pid namespace, so its pid is a new one); returns once the
+# pidfile names it.  Sets RESTORE_PID and NEW_PID.
+restore_newpid() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
 # restore_detached DIR PID: crfs-restore -d, which returns once running
 # (for a root whose parent is init, after init reaped the killed one)
 restore_detached() {

@@ -1,0 +1,181 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_mntns: a tree in a mount namespace of its own (unshare --mount --pid
+# --fork) that pivots into a rootfs built here (binds of the host's /usr
+# and /dev/null, a host directory and a host file) and mounts proc, sysfs,
+# mqueue and four tmpfs with files (see wl_mntns.c).  After freeze -> thaw
+# and after checkpoint -> kill -> restore it checks its mount table, its
+# files and its binds itself; we check that its writes reached the host.
+# The image references the host's sources by path (mounts) and carries
+# each tmpfs as mnt/ID.tar.  Also a tree without a rootfs of its own
+# (unshare --mount-proc: a copy of our mounts) with a tmpfs.  Bad input: a missing bind source and a
+# missing rootfs are refused by name, nothing left behind.  Refused at
+# freeze: a host file kept open from before the pivot, a ramfs, a pty
+# open on a devpts of its own, a process in a mount namespace other than
+# the root's.
+# Runs in a mount namespace of our own: the host's mount table is untouched.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+command -v tar >/dev/null || fail "tar not found"
+# A host may stack a mount over another at the same place (this one does,
+# on /dev/pts and /dev/shm): the lower one is unreachable by path, and a
+# copy of our mounts that shows it is refused, rightly.  Our mount
+# namespace is our own: take the upper ones away for the "plain" case,
+# and the FUSE mounts of other tests that our copy of the mounts holds
+# (their daemons may be gone by the time we restore).
+for i in 1 2 3; do
+	awk '{ print $5 }' /proc/self/mountinfo | sort | uniq -d |
+		while read -r mp; do umount "$mp" || fail "umount $mp"; done
+done
+awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^fuse/) print $5 }' \
+	/proc/self/mountinfo | while read -r mp; do umount -l "$mp"; done
+crfs_mount
+
+# make_root NAME: $T_DIR/NAME/{rootfs,hostdir,hostfile}
+make_root() {
+	local r=$T_DIR/$1
+	mkdir -p "$r"/rootfs/{usr,proc,sys,tmp,data,ro,over,dev/mqueue,dev/pts,hostdir} \
+		"$r/hostdir" || fail "mkdir $r"
+	: >"$r/rootfs/dev/null"
+	: >"$r/rootfs/hostfile"
+	ln -s usr/lib "$r/rootfs/lib"
+	ln -s usr/lib64 "$r/rootfs/lib64"
+	ln -s usr/bin "$r/rootfs/bin"
+	cp "$CRFS_TESTS/wl_mntns" "$r/rootfs/" || fail "cp wl_mntns"
+	echo original >"$r/hostfile"
+}
+
+# start_case NAME [keep]: the workload in its rootfs; its root's pid in PID
+start_case() {
+	local r=$T_DIR/$1 u
+	make_root "$1"
+	start_workload "$T_DIR/$1.setup.log" unshare --mount --pid --fork \
+		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile" \
+		${2:+"$2"}
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+	PID=$(pgrep -P "$u")
+	UNSHARE=$u
+	track_pid "$PID"
+	_logs+=("$r/hostdir/wl.log")
+	wait_ready "$r/hostdir/wl.log" "$PID" 30
+}
+
+# host_writes NAME: what the workload wrote through its binds
+host_writes() {
+	local r=$T_DIR/$1
+	[ "$(cat "$r/hostdir/out" 2>/dev/null)" = "through the bind" ] ||
+		fail "$1: HOSTDIR/out is '$(cat "$r/hostdir/out" 2>&1)'"
+	[ "$(cat "$r/hostfile")" = "written inside" ] ||
+		fail "$1: HOSTFILE is '$(cat "$r/hostfile")'"
+}
+
+# refused_restore DIR TEXT: crfs-restore says TEXT, and nothing runs
+refused_restore() {
+	local before after
+	before=$(pgrep -c -x wl_mntns)
+	"$CRFS_BIN/crfs-restore" "$1" </dev/null >"$T_DIR/restore.out" \
+		2>"$T_DIR/restore.err" && fail "crfs-restore of $1 succeeded"
+	grep -qF -- "$2" "$T_DIR/restore.err" ||
+		fail "crfs-restore did not say '$2': $(cat "$T_DIR/restore.err")"
+	after=$(pgrep -c -x wl_mntns)
+	[ "$before" = "$after" ] || fail "a refused restore left processes behind"
+}
+
+# freeze -> thaw
+start_case thaw
+cr_attach thaw "$PID"
+cr_freeze thaw
+cr_thaw thaw
+kill -USR1 "$PID"
+expect_pass "$T_DIR/thaw/hostdir/wl.log" "$UNSHARE" 30
+host_writes thaw
+
+# checkpoint -> kill -> restore
+start_case ckpt
+t0=$EPOCHREALTIME
+checkpoint ckpt "$PID" "$T_DIR/ckpt.img"
+note "freeze + cp -a: $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) ms, image $(du -sk "$T_DIR/ckpt.img" | cut -f1) kB, mnt/ $(du -sk "$T_DIR/ckpt.img/mnt" | cut -f1) kB"
+r=$T_DIR/ckpt
+grep -q " / $r/rootfs ext4 \| / $r/rootfs " "$T_DIR/ckpt.img/mounts" ||
+	fail "mounts does not name the rootfs: $(head -n 3 "$T_DIR/ckpt.img/mounts")"
+grep -q " /hostfile .* host $r/hostfile$" "$T_DIR/ckpt.img/mounts" ||
+	fail "mounts does not name the host file"
+n=$(grep -c ' tmpfs - *$' "$T_DIR/ckpt.img/mounts")
+[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 5 ] ||
+	fail "want 5 tmpfs with 5 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
+id=$(awk '$2 != "" && $3 == "/data" { print $1 }' "$T_DIR/ckpt.img/mounts")
+tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | grep -qx './dir/f' ||
+	fail "mnt/$id.tar lacks ./dir/f: $(tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | tr '\n' ' ')"
+kill_and_reap ckpt "$PID" "$UNSHARE"
+
+# bad input: a bind source, then the rootfs, missing
+mv "$r/hostdir" "$r/hostdir.away"
+refused_restore "$T_DIR/ckpt.img" "mount /hostdir: its source $r/hostdir is missing"
+mv "$r/hostdir.away" "$r/hostdir"
+mv "$r/rootfs" "$r/rootfs.away"
+refused_restore "$T_DIR/ckpt.img" "mount /: its source $r/rootfs is missing"
+mv "$r/rootfs.away" "$r/rootfs"
+
+echo original >"$r/hostfile"
+rm -f "$r/hostdir/out"
+t0=$EPOCHREALTIME
+restore_newpid "$T_DIR/ckpt.img"
+note "crfs-restore until the root runs: $(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 )) ms"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$r/hostdir/wl.log" "$RESTORE_PID" 30
+host_writes ckpt
+
+# no rootfs of its own: a copy of our mounts, a proc and a tmpfs with a file
+mkdir -p "$T_DIR/plain/t"
+start_workload "$T_DIR/plain.log" unshare --mount --pid --fork --mount-proc \
+	"$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/plain.log" "$pid" 30
+checkpoint plain "$pid" "$T_DIR/plain.img"
+grep -q " $T_DIR/plain/t / tmpfs crfsplain .* tmpfs -$" "$T_DIR/plain.img/mounts" ||
+	fail "plain: mounts lacks the tmpfs: $(grep tmpfs "$T_DIR/plain.img/mounts")"
+kill_and_reap plain "$pid" "$u"
+restore_newpid "$T_DIR/plain.img"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
+
+# refused at freeze
+start_workload "$T_DIR/ramfs.log" unshare --mount --fork sh -c \
+	'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
+u=$WL_PID
+wait_ready "$T_DIR/ramfs.log" "$u" 20
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+
+start_case outside keep
+expect_refused outside "$PID" "process $PID: fd 3 ($T_DIR/outside/hostfile) is on a mount outside its mount namespace"
+
+start_workload "$T_DIR/pty.log" unshare --mount --fork sh -c \
+	'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt && exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
+u=$WL_PID
+wait_ready "$T_DIR/pty.log" "$u" 20
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+expect_refused pty "$pid" "mount /mnt: a pty of its own devpts is open (process $pid fd 3 /mnt/ptmx)"
+
+start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
+	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'
+u=$WL_PID
+wait_ready "$T_DIR/other.log" "$u" 20
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
+pid=$(pgrep -P "$u" -x sh)
+track_pid "$pid"
+wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
+track_pid "$(pgrep -P "$pid" -x sleep)"
+expect_refused other "$pid" "in a mnt namespace"
+pass
