@@ -189,6 +189,7 @@ int freeze_tree(struct container *c)
 	check_sharing(c->snap, procs, nprocs);
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
+	ret = ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),

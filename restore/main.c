@@ -22,6 +22,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "ns.h"
+#include "cgroup.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -305,6 +306,7 @@ int main(int argc, char **argv)
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	ret = ret ?: cgroup_prepare(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
@@ -320,6 +322,9 @@ int main(int argc, char **argv)
 	else
 		ipc_sysv_done();
 	ipc_sysv_free();
+	if (ret)
+		cgroup_undo();
+	cgroup_free();
 	image_free(&img);
 	free(o.inherit);
 	if (ret) {

@@ -25,6 +25,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "cgroup.h"
 #include "files.h"
 #include "ghost.h"
 
@@ -436,6 +437,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			_exit(1);
 		close(go_fd);
 	}
+	/* before any of the image's code runs, and before our children */
+	cgroup_enter(img, idx, err_fd);
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
 	restore_session(img, p, err_fd);
