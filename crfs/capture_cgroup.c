@@ -422,3 +422,65 @@ int capture_cgroup(struct snapshot *s, pid_t root, const pid_t *procs, int n)
 	ctx_free(&c);
 	return ret;
 }
+
+/* is the cgroup of pid in hierarchy hier frozen (or freezing)? */
+static bool frozen_in(const struct kh_cg_mount *m, size_t nm, pid_t pid,
+		      const struct kh_cg *cg, char *why, size_t len)
+{
+	bool v2 = !strcmp(cg->hier, KH_CG_V2), frozen = false;
+	char *dir = kh_cg_dir(m, nm, cg->hier, cg->path), *val;
+
+	if (!dir)
+		return false;
+	if (!kh_cg_read(dir, v2 ? "cgroup.events" : "freezer.state", &val)) {
+		frozen = v2 ? strstr(val, "frozen 1") != NULL :
+			      strcmp(val, "THAWED") != 0;
+		free(val);
+	}
+	if (v2 && !frozen && !kh_cg_read(dir, "cgroup.freeze", &val)) {
+		frozen = !strcmp(val, "1");
+		free(val);
+	}
+	if (frozen)
+		snprintf(why, len, "process %d is in cgroup %s:%s, which is frozen (%s): thaw it first",
+			 pid, cg->hier, cg->path, v2 ? "cgroup.freeze" :
+			 "freezer.state");
+	free(dir);
+	return frozen;
+}
+
+/*
+ * A task its cgroup froze never stops for PTRACE_INTERRUPT: the freeze
+ * would wait until someone thaws it.  Asked before seizing a process.
+ */
+bool cgroup_frozen(pid_t pid, char *why, size_t len)
+{
+	struct kh_cg *cg, *mine;
+	struct kh_cg_mount *m = NULL;
+	size_t n, nmine, nm = 0, i;
+	bool frozen = false;
+	const char *ours;
+
+	if (kh_task_cgroups(pid, 0, &cg, &n))
+		return false;
+	if (kh_task_cgroups(getpid(), 0, &mine, &nmine)) {
+		kh_cg_free(cg, n);
+		return false;
+	}
+	for (i = 0; !frozen && i < n; i++) {
+		if (strcmp(cg[i].hier, KH_CG_V2) &&
+		    !strstr(cg[i].hier, "freezer"))
+			continue;
+		/* where we are nothing is frozen: we run */
+		ours = kh_cg_path(mine, nmine, cg[i].hier);
+		if (ours && !strcmp(ours, cg[i].path))
+			continue;
+		if (!m && kh_cg_mounts(&m, &nm))
+			break;
+		frozen = frozen_in(m, nm, pid, &cg[i], why, len);
+	}
+	kh_cg_mounts_free(m, nm);
+	kh_cg_free(cg, n);
+	kh_cg_free(mine, nmine);
+	return frozen;
+}

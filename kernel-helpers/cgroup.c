@@ -297,7 +297,7 @@ int kh_cg_rmdir(const char *dir)
 	int i;
 
 	for (i = 0; rmdir(dir); i++) {
-		if (errno != EBUSY || i == 100)
+		if (errno != EBUSY || i == 500)
 			return -errno;
 		usleep(10000);
 	}

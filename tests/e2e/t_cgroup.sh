@@ -14,7 +14,8 @@
 #         by name, and the cgroup restore had made by then is removed.
 #  refused: a tree in a v1 devices cgroup of its own (its deny rules do
 #         not show), or below a v2 cgroup.max.descendants, is refused at
-#         freeze by name.
+#         freeze by name; a tree its freezer cgroup froze fails to freeze
+#         at once, by name (ptrace could not stop it).
 . "$(dirname "$0")/lib.sh"
 
 HIERS="v2 cpu memory pids freezer"
@@ -54,6 +55,7 @@ cg_rmdir() {
 cg_remove() {
 	local h
 	for h in $HIERS devices; do
+		cg_rmdir "${TOP[$h]}/fz"
 		cg_rmdir "${TOP[$h]}/r/k"
 		cg_rmdir "${TOP[$h]}/r"
 		cg_rmdir "${TOP[$h]}"
@@ -61,6 +63,8 @@ cg_remove() {
 }
 
 cg_exit() {
+	# a task of a frozen v1 cgroup dies only once thawed
+	[ -d "${TOP[freezer]}/fz" ] && echo THAWED >"${TOP[freezer]}/fz/freezer.state"
 	_kill_tracked
 	cg_remove
 }
@@ -204,4 +208,20 @@ start_workload "$T_DIR/v2.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 6
 	sh "${TOP[v2]}/r"
 wait_for 20 eval 'grep -q "$CG_NAME/r" /proc/$WL_PID/cgroup' || fail "sleep not in its v2 cgroup"
 expect_refused descendants "$WL_PID" "cgroup v2:${MYPATH[v2]}/$CG_NAME: cgroup.max.descendants is '5' (not 'max'), which crfs does not restore"
+
+# --- a tree its freezer cgroup froze: ptrace cannot stop it, so the
+# freeze fails at once, by name, instead of waiting for a thaw ----------
+mkdir -p "${TOP[freezer]}/fz" || fail "cannot make ${TOP[freezer]}/fz"
+start_workload "$T_DIR/fz.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 600' \
+	sh "${TOP[freezer]}/fz"
+wait_for 20 eval 'grep -q "$CG_NAME/fz" /proc/$WL_PID/cgroup' || fail "sleep not in its freezer cgroup"
+cg_write "${TOP[freezer]}/fz/freezer.state" FROZEN
+wait_for 20 eval '[ "$(cat "${TOP[freezer]}/fz/freezer.state")" = FROZEN ]' ||
+	fail "the freezer cgroup did not freeze"
+cr_attach frozen "$WL_PID"
+ctl_write frozen freeze && fail "freeze of a tree its cgroup froze succeeded"
+ctl_read frozen | grep -qF "process $WL_PID is in cgroup freezer:${MYPATH[freezer]}/$CG_NAME/fz, which is frozen (freezer.state): thaw it first" ||
+	fail "frozen cgroup not named: $(ctl_read frozen | tr '\n' '|')"
+cg_write "${TOP[freezer]}/fz/freezer.state" THAWED
+proc_alive "$WL_PID" || fail "the sleep died"
 pass
