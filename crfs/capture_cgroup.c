@@ -353,8 +353,9 @@ static int save_hier(struct cg_ctx *c, const char *hier, const char *ours)
 				c->root, hier,
 				kh_cg_path(c->of[0], c->nof[0], hier) ?: "?",
 				hier);
+	ret = crfs_cg_add_place(&c->out, -1, hier, ours);
 	p = c->out.ns ? kh_cg_path(c->nsroot, c->nnsroot, hier) : NULL;
-	if (p)
+	if (!ret && p)
 		ret = add_groups(c, hier, p, ours) ?:
 		      crfs_cg_add_place(&c->out, 0, hier, p);
 	for (i = 0; !ret && i < c->n; i++) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * cgroup: the tree's cgroups, one "key value..." per line.  Each cgroup
- * line is followed by the limit lines of that cgroup; nsroot and proc
- * lines name a cgroup by hierarchy and path.  Strings are escaped.
+ * line is followed by the limit lines of that cgroup; base, nsroot and
+ * proc lines name a cgroup by hierarchy and path.  Strings are escaped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,8 +65,8 @@ int render_cgroups(struct strbuf *sb, const struct crfs_cgroups *c)
 		ret = render_group(sb, &c->groups[i]);
 	for (i = 0; !ret && i < c->nplaces; i++) {
 		p = &c->places[i];
-		ret = p->pid ? sb_printf(sb, "proc %d ", p->pid) :
-			       sb_printf(sb, "nsroot ");
+		ret = p->pid > 0 ? sb_printf(sb, "proc %d ", p->pid) :
+		      sb_printf(sb, p->pid ? "base " : "nsroot ");
 		ret = ret ?: put_two(sb, p->hier, p->path);
 	}
 	return ret;
@@ -163,6 +163,8 @@ static int parse_place(struct crfs_text *t, const char *key, char *cur,
 		pid_s = tok_next(&cur);
 		if (!pid_s || parse_int(pid_s, &pid) || pid <= 0)
 			return text_error(t, "proc: bad pid");
+	} else if (!strcmp(key, "base")) {
+		pid = -1;
 	}
 	ret = take_two(t, key, cur, &hier, &path);
 	if (ret)
@@ -235,7 +237,8 @@ static int parse_line(struct crfs_text *t, char *line, struct crfs_cgroups *c)
 		return parse_group(t, cur, c);
 	if (!strcmp(key, "limit"))
 		return parse_limit(t, cur, c);
-	if (!strcmp(key, "proc") || !strcmp(key, "nsroot"))
+	if (!strcmp(key, "proc") || !strcmp(key, "nsroot") ||
+	    !strcmp(key, "base"))
 		return parse_place(t, key, cur, c);
 	return text_error(t, "unknown key: %s", key);
 }

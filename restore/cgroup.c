@@ -29,6 +29,7 @@ static struct {
 	char **dirs;		/* each place's directory */
 	char **made;		/* cgroups we created, parents first */
 	size_t nmade;
+	bool *given;		/* each group: a --cgroup-root, used as it is */
 } st;
 
 static int p_cg(struct crfs_text *t, void *o) { return parse_cgroups(t, o); }
@@ -129,8 +130,8 @@ static int make_group(const struct crfs_cg_group *g, char *dir, char *err,
 	return set_limits(g, dir, err, errlen);
 }
 
-static int prepare_group(const struct crfs_cg_group *g, char *err,
-			 size_t errlen)
+static int prepare_group(const struct crfs_cg_group *g, bool given,
+			 char *err, size_t errlen)
 {
 	char *dir = kh_cg_dir(st.m, st.nm, g->hier, g->path);
 	int ret;
@@ -142,11 +143,115 @@ static int prepare_group(const struct crfs_cg_group *g, char *err,
 	if (ret < 0)
 		ret = ERR("%s: cgroup %s:%s (%s): %s", CRFS_F_CGROUP, g->hier,
 			  g->path, dir, strerror(-ret));
+	else if (given)
+		ret = ret ? 0 : ERR("--cgroup-root: there is no cgroup %s:%s",
+				    g->hier, g->path);
 	else if (ret)
 		ret = check_limits(g, dir, err, errlen);
 	else
 		ret = make_group(g, dir, err, errlen);
 	free(dir);
+	return ret;
+}
+
+static const char *root_for(const struct cg_root *r, size_t n,
+			    const char *hier)
+{
+	const char *any = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].hier && !strcmp(r[i].hier, hier))
+			return r[i].path;
+		if (!r[i].hier)
+			any = r[i].path;
+	}
+	return any;
+}
+
+static const char *base_of(const char *hier)
+{
+	size_t i;
+
+	for (i = 0; i < st.cg.nplaces; i++)
+		if (st.cg.places[i].pid < 0 &&
+		    !strcmp(st.cg.places[i].hier, hier))
+			return st.cg.places[i].path;
+	return NULL;
+}
+
+/*
+ * PATH below the daemon's cgroup BASE goes to the same place below the
+ * root given instead; BASE itself becomes that root (*given).
+ */
+static int remap(char **path, const char *hier, const struct cg_root *r,
+		 size_t n, bool *given, char *err, size_t errlen)
+{
+	const char *root = root_for(r, n, hier), *base = base_of(hier), *rest;
+	size_t len;
+	char *np;
+
+	if (!root)
+		return 0;
+	if (!base)
+		return ERR("%s: no base line for hierarchy %s (needed for --cgroup-root)",
+			   CRFS_F_CGROUP, hier);
+	len = strcmp(base, "/") ? strlen(base) : 0;
+	rest = *path + len;
+	if (strncmp(*path, base, len) || (*rest && *rest != '/'))
+		return ERR("%s: cgroup %s:%s is not below the cgroup crfs ran in (%s): --cgroup-root cannot place it",
+			   CRFS_F_CGROUP, hier, *path, base);
+	if (given)
+		*given = !*rest;
+	if (asprintf(&np, "%s%s", strcmp(root, "/") ? root : "", rest) < 0)
+		return -ENOMEM;
+	if (!*np) {
+		free(np);
+		np = strdup("/");
+	}
+	free(*path);
+	*path = np;
+	return np ? 0 : -ENOMEM;
+}
+
+/* the tree's cgroups are made below it: it must be there */
+static int root_exists(const char *hier, const struct cg_root *r, size_t n,
+		       char *err, size_t errlen)
+{
+	const char *root = root_for(r, n, hier);
+	char *dir;
+	int ret;
+
+	if (!root)
+		return 0;
+	dir = kh_cg_dir(st.m, st.nm, hier, root);
+	ret = dir ? kh_cg_exists(dir) : 0;
+	free(dir);
+	return ret > 0 ? 0 : ERR("--cgroup-root: there is no cgroup %s:%s",
+				 hier, root);
+}
+
+static int remap_all(const struct cg_root *r, size_t n, char *err,
+		     size_t errlen)
+{
+	size_t i;
+	int ret = 0;
+
+	st.given = calloc(st.cg.ngroups + 1, sizeof(*st.given));
+	if (!st.given)
+		return -ENOMEM;
+	for (i = 0; !ret && i < st.cg.ngroups; i++)
+		ret = remap(&st.cg.groups[i].path, st.cg.groups[i].hier, r, n,
+			    &st.given[i], err, errlen);
+	for (i = 0; !ret && i < st.cg.nplaces; i++)
+		if (st.cg.places[i].pid >= 0)
+			ret = remap(&st.cg.places[i].path,
+				    st.cg.places[i].hier, r, n, NULL, err,
+				    errlen);
+	for (i = 0; !ret && i < st.cg.nplaces; i++)
+		if (st.cg.places[i].pid < 0)
+			ret = root_exists(st.cg.places[i].hier, r, n, err,
+					  errlen);
 	return ret;
 }
 
@@ -156,6 +261,9 @@ static int prepare_place(const struct image *img, size_t i, char *err,
 {
 	const struct crfs_cg_place *p = &st.cg.places[i];
 	size_t k;
+
+	if (p->pid < 0)
+		return 0;	/* the daemon's cgroup: nobody joins it */
 
 	for (k = 0; k < st.cg.ngroups; k++)
 		if (!strcmp(st.cg.groups[k].hier, p->hier) &&
@@ -172,7 +280,8 @@ static int prepare_place(const struct image *img, size_t i, char *err,
 	return st.dirs[i] ? 0 : -ENOMEM;
 }
 
-int cgroup_prepare(const struct image *img, char *err, size_t errlen)
+int cgroup_prepare(const struct image *img, const struct cg_root *roots,
+		   size_t nroots, char *err, size_t errlen)
 {
 	size_t i;
 	int ret;
@@ -186,11 +295,14 @@ int cgroup_prepare(const struct image *img, char *err, size_t errlen)
 	ret = kh_cg_mounts(&st.m, &st.nm);
 	if (ret)
 		return ERR("cannot list the cgroup mounts: %s", strerror(-ret));
+	ret = remap_all(roots, nroots, err, errlen);
+	if (ret)
+		return ret;
 	st.dirs = calloc(st.cg.nplaces + 1, sizeof(*st.dirs));
 	if (!st.dirs)
 		return -ENOMEM;
 	for (i = 0; !ret && i < st.cg.ngroups; i++)
-		ret = prepare_group(&st.cg.groups[i], err, errlen);
+		ret = prepare_group(&st.cg.groups[i], st.given[i], err, errlen);
 	for (i = 0; !ret && i < st.cg.nplaces; i++)
 		ret = prepare_place(img, i, err, errlen);
 	return ret;
@@ -243,6 +355,7 @@ void cgroup_free(void)
 	for (i = 0; st.dirs && i < st.cg.nplaces; i++)
 		free(st.dirs[i]);
 	free(st.dirs);
+	free(st.given);
 	for (i = 0; i < st.nmade; i++)
 		free(st.made[i]);
 	free(st.made);

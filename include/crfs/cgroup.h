@@ -30,7 +30,10 @@ struct crfs_cg_group {
 	size_t nlimits;
 };
 
-/* where a process is (pid), or the cgroup namespace's root (pid 0) */
+/*
+ * where a process is (pid), the cgroup namespace's root (pid 0), or the
+ * daemon's own cgroup (pid -1), below which the tree's cgroups were
+ */
 struct crfs_cg_place {
 	pid_t pid;
 	char *hier;

@@ -10,6 +10,7 @@
 #         every cgroup: restore makes them again with their limits.
 #  ns:    the root in a cgroup namespace of its own at TOP/r; the cgroups
 #         are left in place: restore uses them as they are.
+#  moved: the ns image restored with --cgroup-root below other cgroups.
 #  conflict: a cgroup of the image there with another pids.max is refused
 #         by name, and the cgroup restore had made by then is removed.
 #  refused: a tree in a v1 devices cgroup of its own (its deny rules do
@@ -20,7 +21,7 @@
 
 HIERS="v2 cpu memory pids freezer"
 CG_NAME=crfs-t-cgroup-$$
-declare -A TOP MYPATH
+declare -A TOP MYPATH ALT
 
 # cg_base H: our own cgroup's directory in hierarchy H (a v1 controller,
 # or v2), from a mount of the hierarchy's root; MYPATH[H] our path in it
@@ -43,6 +44,7 @@ for h in $HIERS devices; do
 	b=$(cg_base "$h") || fail "no cgroup hierarchy $h mounted here"
 	cg_base "$h" >/dev/null	# MYPATH, outside the command substitution
 	TOP[$h]=$b/$CG_NAME
+	ALT[$h]=$b/$CG_NAME-alt
 done
 
 # rmdir DIR, retried while its last tasks are still on their way out
@@ -54,6 +56,12 @@ cg_rmdir() {
 # every cgroup this test made, deepest first, once their tasks are gone
 cg_remove() {
 	local h
+	for h in $HIERS; do
+		cg_rmdir "${ALT[$h]}/$CG_NAME/r/k"
+		cg_rmdir "${ALT[$h]}/$CG_NAME/r"
+		cg_rmdir "${ALT[$h]}/$CG_NAME"
+		cg_rmdir "${ALT[$h]}"
+	done
 	for h in $HIERS devices; do
 		cg_rmdir "${TOP[$h]}/fz"
 		cg_rmdir "${TOP[$h]}/r/k"
@@ -184,6 +192,37 @@ same_cgroups "after restore in a namespace"
 	fail "restored root is in our cgroup namespace"
 kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
 expect_pass "$T_DIR/ns.log" "$RESTORE_PID" 30
+
+# --- moved: the ns image again, its cgroups made below another cgroup
+# (crfs-restore --cgroup-root HIER:PATH); inside, the namespace reads the
+# same -----------------------------------------------------------------
+args=()
+for h in $HIERS; do
+	mkdir "${ALT[$h]}" || fail "cannot make ${ALT[$h]}"
+	args+=(--cgroup-root "$h:${MYPATH[$h]}/$CG_NAME-alt")
+done
+rm -f "$T_DIR/moved.pid"
+"$CRFS_BIN/crfs-restore" --pidfile "$T_DIR/moved.pid" "${args[@]}" "$T_DIR/ns.ckpt" \
+	</dev/null >"$T_DIR/moved.out" 2>"$T_DIR/moved.err" &
+RESTORE_PID=$!
+track_pid "$RESTORE_PID"
+wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$T_DIR/moved.pid" ] || ! proc_alive $RESTORE_PID' ||
+	fail "crfs-restore --cgroup-root wrote no pidfile"
+[ -s "$T_DIR/moved.pid" ] || fail "crfs-restore --cgroup-root failed: $(cat "$T_DIR/moved.err")"
+track_pid "$ROOT"
+track_pid "$KID"
+for h in $HIERS; do
+	grep -q ":${MYPATH[$h]}/$CG_NAME-alt/$CG_NAME/r\$" "/proc/$ROOT/cgroup" ||
+		fail "moved: root not below ${ALT[$h]}: $(tr '\n' '|' <"/proc/$ROOT/cgroup")"
+	grep -q ":${MYPATH[$h]}/$CG_NAME-alt/$CG_NAME/r/k\$" "/proc/$KID/cgroup" ||
+		fail "moved: child not below ${ALT[$h]}: $(tr '\n' '|' <"/proc/$KID/cgroup")"
+done
+[ "$(cat "${ALT[cpu]}/$CG_NAME/cpu.shares")" = 512 ] || fail "moved: cpu.shares not made again"
+[ "$(cat "${ALT[pids]}/$CG_NAME/r/k/pids.max")" = 16 ] || fail "moved: pids.max not made again"
+kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
+expect_pass "$T_DIR/ns.log" "$RESTORE_PID" 30
+[ "$(grep -c '^PASS cgroup.child' "$T_DIR/ns.log")" = 2 ] ||
+	fail "moved: the restored tree did not report (ns.log: $(tr '\n' '|' <"$T_DIR/ns.log"))"
 
 # --- conflict: an existing cgroup with other limits ----------------------
 cg_rmdir "${TOP[memory]}/r/k"
