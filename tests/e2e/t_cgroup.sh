@@ -202,6 +202,9 @@ for h in $HIERS; do
 	args+=(--cgroup-root "$h:${MYPATH[$h]}/$CG_NAME-alt")
 done
 rm -f "$T_DIR/moved.pid"
+# the tree writes its verdict again at the offset it had: keep only what
+# came before, so that the verdict checked is this run's
+echo READY >"$T_DIR/ns.log"
 "$CRFS_BIN/crfs-restore" --pidfile "$T_DIR/moved.pid" "${args[@]}" "$T_DIR/ns.ckpt" \
 	</dev/null >"$T_DIR/moved.out" 2>"$T_DIR/moved.err" &
 RESTORE_PID=$!
@@ -221,8 +224,6 @@ done
 [ "$(cat "${ALT[pids]}/$CG_NAME/r/k/pids.max")" = 16 ] || fail "moved: pids.max not made again"
 kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
 expect_pass "$T_DIR/ns.log" "$RESTORE_PID" 30
-[ "$(grep -c '^PASS cgroup.child' "$T_DIR/ns.log")" = 2 ] ||
-	fail "moved: the restored tree did not report (ns.log: $(tr '\n' '|' <"$T_DIR/ns.log"))"
 
 # --- conflict: an existing cgroup with other limits ----------------------
 cg_rmdir "${TOP[memory]}/r/k"
