@@ -72,6 +72,18 @@ int render_cgroups(struct strbuf *sb, const struct crfs_cgroups *c)
 	return ret;
 }
 
+/* both copies, or neither (-ENOMEM) */
+static int dup_two(char **a, const char *x, char **b, const char *y)
+{
+	*a = strdup(x);
+	*b = strdup(y);
+	if (*a && *b)
+		return 0;
+	free(*a);
+	free(*b);
+	return -ENOMEM;
+}
+
 struct crfs_cg_group *crfs_cg_add_group(struct crfs_cgroups *c,
 					const char *hier, const char *path)
 {
@@ -83,13 +95,8 @@ struct crfs_cg_group *crfs_cg_add_group(struct crfs_cgroups *c,
 	c->groups = g;
 	g = &g[c->ngroups];
 	memset(g, 0, sizeof(*g));
-	g->hier = strdup(hier);
-	g->path = strdup(path);
-	if (!g->hier || !g->path) {
-		free(g->hier);
-		free(g->path);
+	if (dup_two(&g->hier, hier, &g->path, path))
 		return NULL;
-	}
 	c->ngroups++;
 	return g;
 }
@@ -104,13 +111,8 @@ int crfs_cg_add_limit(struct crfs_cg_group *g, const char *file,
 		return -ENOMEM;
 	g->limits = l;
 	l = &l[g->nlimits];
-	l->file = strdup(file);
-	l->value = strdup(value);
-	if (!l->file || !l->value) {
-		free(l->file);
-		free(l->value);
+	if (dup_two(&l->file, file, &l->value, value))
 		return -ENOMEM;
-	}
 	g->nlimits++;
 	return 0;
 }
@@ -126,13 +128,8 @@ int crfs_cg_add_place(struct crfs_cgroups *c, pid_t pid, const char *hier,
 	c->places = p;
 	p = &p[c->nplaces];
 	p->pid = pid;
-	p->hier = strdup(hier);
-	p->path = strdup(path);
-	if (!p->hier || !p->path) {
-		free(p->hier);
-		free(p->path);
+	if (dup_two(&p->hier, hier, &p->path, path))
 		return -ENOMEM;
-	}
 	c->nplaces++;
 	return 0;
 }
