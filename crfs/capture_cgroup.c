@@ -221,16 +221,6 @@ out:
 	return ret;
 }
 
-/* path is ancestor-or-self of anc? (both absolute) */
-static bool at_or_below(const char *path, const char *anc)
-{
-	size_t len = strlen(anc);
-
-	if (!strcmp(anc, "/"))
-		return true;
-	return !strncmp(path, anc, len) && (!path[len] || path[len] == '/');
-}
-
 /* some process, or the namespace's root, is not where we are */
 static bool hier_saved(struct cg_ctx *c, const char *hier, const char *ours)
 {
@@ -274,14 +264,14 @@ static int add_groups(struct cg_ctx *c, const char *hier, const char *path,
 			ret = -ENOMEM;
 			break;
 		}
-		if (at_or_below(ours, p))
+		if (crfs_cg_below(ours, p))
 			break;
 		slash = strrchr(p, '/');
 		if (slash == p)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		if (at_or_below(ours, p))
+		if (crfs_cg_below(ours, p))
 			break;
 	}
 	free(p);
@@ -305,13 +295,21 @@ static void check_unsaved(struct cg_ctx *c, const struct crfs_cg_group *g,
 	free(val);
 }
 
-/* the saved control files of g, and a look at the rest */
+/*
+ * The saved control files of g, and a look at the rest.  The daemon's
+ * cgroup and those above it are the host's, not the tree's: restore
+ * only looks for them, so their settings are neither saved nor judged.
+ */
 static int read_limits(struct cg_ctx *c, struct crfs_cg_group *g)
 {
-	char *dir = kh_cg_dir(c->m, c->nm, g->hier, g->path), *val, **files;
+	const char *ours = kh_cg_path(c->mine, c->nmine, g->hier);
+	char *dir, *val, **files;
 	size_t i, nf;
 	int ret = 0, r;
 
+	if (ours && crfs_cg_below(ours, g->path))
+		return 0;
+	dir = kh_cg_dir(c->m, c->nm, g->hier, g->path);
 	if (!dir) {
 		snapshot_report(c->s, "cgroup %s:%s: its hierarchy is not mounted where crfs runs: its limits cannot be read",
 				g->hier, g->path);
@@ -324,8 +322,7 @@ static int read_limits(struct cg_ctx *c, struct crfs_cg_group *g)
 		ret = crfs_cg_add_limit(g, crfs_cg_saved[i], val);
 		free(val);
 	}
-	/* the root cgroup's settings are the host's, made by no one */
-	if (!ret && strcmp(g->path, "/") && !kh_cg_files(dir, &files, &nf)) {
+	if (!ret && !kh_cg_files(dir, &files, &nf)) {
 		for (i = 0; i < nf; i++) {
 			check_unsaved(c, g, dir, files[i]);
 			free(files[i]);

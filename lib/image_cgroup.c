@@ -72,6 +72,15 @@ int render_cgroups(struct strbuf *sb, const struct crfs_cgroups *c)
 	return ret;
 }
 
+bool crfs_cg_below(const char *path, const char *anc)
+{
+	size_t len = strlen(anc);
+
+	if (!strcmp(anc, "/"))
+		return true;
+	return !strncmp(path, anc, len) && (!path[len] || path[len] == '/');
+}
+
 /* both copies, or neither (-ENOMEM) */
 static int dup_two(char **a, const char *x, char **b, const char *y)
 {

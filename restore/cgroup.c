@@ -30,6 +30,7 @@ static struct {
 	char **made;		/* cgroups we created, parents first */
 	size_t nmade;
 	bool *given;		/* each group: a --cgroup-root, used as it is */
+	bool *host;		/* ... the cgroup crfs ran in or above: likewise */
 } st;
 
 static int p_cg(struct crfs_text *t, void *o) { return parse_cgroups(t, o); }
@@ -131,7 +132,7 @@ static int make_group(const struct crfs_cg_group *g, char *dir, char *err,
 }
 
 static int prepare_group(const struct crfs_cg_group *g, bool given,
-			 char *err, size_t errlen)
+			 bool host, char *err, size_t errlen)
 {
 	char *dir = kh_cg_dir(st.m, st.nm, g->hier, g->path);
 	int ret;
@@ -146,6 +147,9 @@ static int prepare_group(const struct crfs_cg_group *g, bool given,
 	else if (given)
 		ret = ret ? 0 : ERR("--cgroup-root: there is no cgroup %s:%s",
 				    g->hier, g->path);
+	else if (host)
+		ret = ret ? 0 : ERR("%s: there is no cgroup %s:%s here (crfs ran in it or below it)",
+				    CRFS_F_CGROUP, g->hier, g->path);
 	else if (ret)
 		ret = check_limits(g, dir, err, errlen);
 	else
@@ -234,12 +238,18 @@ static int root_exists(const char *hier, const struct cg_root *r, size_t n,
 static int remap_all(const struct cg_root *r, size_t n, char *err,
 		     size_t errlen)
 {
+	const char *base;
 	size_t i;
 	int ret = 0;
 
 	st.given = calloc(st.cg.ngroups + 1, sizeof(*st.given));
-	if (!st.given)
+	st.host = calloc(st.cg.ngroups + 1, sizeof(*st.host));
+	if (!st.given || !st.host)
 		return -ENOMEM;
+	for (i = 0; i < st.cg.ngroups; i++) {
+		base = base_of(st.cg.groups[i].hier);
+		st.host[i] = base && crfs_cg_below(base, st.cg.groups[i].path);
+	}
 	for (i = 0; !ret && i < st.cg.ngroups; i++)
 		ret = remap(&st.cg.groups[i].path, st.cg.groups[i].hier, r, n,
 			    &st.given[i], err, errlen);
@@ -302,7 +312,8 @@ int cgroup_prepare(const struct image *img, const struct cg_root *roots,
 	if (!st.dirs)
 		return -ENOMEM;
 	for (i = 0; !ret && i < st.cg.ngroups; i++)
-		ret = prepare_group(&st.cg.groups[i], st.given[i], err, errlen);
+		ret = prepare_group(&st.cg.groups[i], st.given[i],
+				    st.host[i], err, errlen);
 	for (i = 0; !ret && i < st.cg.nplaces; i++)
 		ret = prepare_place(img, i, err, errlen);
 	return ret;
@@ -356,6 +367,7 @@ void cgroup_free(void)
 		free(st.dirs[i]);
 	free(st.dirs);
 	free(st.given);
+	free(st.host);
 	for (i = 0; i < st.nmade; i++)
 		free(st.made[i]);
 	free(st.made);

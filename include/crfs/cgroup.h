@@ -52,6 +52,9 @@ struct crfs_cgroups {
 extern const char *const crfs_cg_saved[];
 bool crfs_cg_is_saved(const char *file);
 
+/* path is anc or below it (both absolute) */
+bool crfs_cg_below(const char *path, const char *anc);
+
 int render_cgroups(struct strbuf *sb, const struct crfs_cgroups *c);
 int parse_cgroups(struct crfs_text *t, struct crfs_cgroups *c);
 void crfs_cgroups_free(struct crfs_cgroups *c);
