@@ -8,6 +8,8 @@
 # happened.
 #  plain: freeze and thaw (cgroups unchanged), checkpoint, kill, remove
 #         every cgroup: restore makes them again with their limits.
+#  mixed: the root in this test's own cgroups (the host's, as the
+#         daemon's), only its child in TOP/r/k.
 #  ns:    the root in a cgroup namespace of its own at TOP/r; the cgroups
 #         are left in place: restore uses them as they are.
 #  moved: the ns image restored with --cgroup-root below other cgroups.
@@ -171,6 +173,32 @@ restore_bg "$T_DIR/plain.ckpt" "$ROOT"
 same_cgroups "after restore"
 kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
 expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
+
+# --- mixed: the root where the daemon is, its child in TOP/r/k: the
+# daemon's cgroup is the host's (no limits), the rest made again ---------
+cg_remove
+cg_make
+start_workload "$T_DIR/mixed.log" "$CRFS_TESTS/wl_cgroup" $(dirs_of r/k)
+ROOT=$WL_PID
+wait_ready "$T_DIR/mixed.log" "$ROOT" 30
+KID=$(pgrep -P "$ROOT")
+[ -n "$KID" ] || fail "mixed: wl_cgroup has no child"
+track_pid "$KID"
+ROOT_CG=$(cat "/proc/$ROOT/cgroup")
+KID_CG=$(cat "/proc/$KID/cgroup")
+LIMITS=$(limits | tr '\n' ' ')
+checkpoint mixed "$ROOT" "$T_DIR/mixed.ckpt"
+img=$T_DIR/mixed.ckpt/cgroup
+grep -A1 -x "cgroup cpu ${MYPATH[cpu]:-/}" "$img" | tail -n 1 | grep -q '^cgroup ' ||
+	fail "mixed: the daemon's cpu cgroup is missing or has limits: $(tr '\n' '|' <"$img")"
+grep -qx "proc $ROOT cpu ${MYPATH[cpu]:-/}" "$img" || fail "mixed: no proc line for the root"
+kill_and_reap mixed "$ROOT"
+wait_gone "$KID" 10 || fail "child $KID outlived the kill"
+cg_remove
+restore_bg "$T_DIR/mixed.ckpt" "$ROOT"
+same_cgroups "mixed, after restore"
+kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
+expect_pass "$T_DIR/mixed.log" "$RESTORE_PID" 30
 
 # --- ns: a cgroup namespace, restored into the cgroups left in place ----
 cg_remove
