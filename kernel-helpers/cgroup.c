@@ -334,5 +334,11 @@ int kh_cg_files(const char *dir, char ***names, size_t *n)
 		(*n)++;
 	}
 	closedir(d);
+	if (ret) {
+		while (*n)
+			free((*names)[--*n]);
+		free(*names);
+		*names = NULL;
+	}
 	return ret;
 }
