@@ -487,7 +487,7 @@ static const struct {
 	{ "uts", root_ns_ok },
 	{ "ipc", ipc_ns_ok },
 	{ "user", NULL },
-	{ "cgroup", NULL },
+	{ "cgroup", cgroup_ns_ok },
 	{ "time", root_ns_ok },
 	{ "time_for_children", time_children_ok },
 };

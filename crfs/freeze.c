@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "snapshot.h"
 #include "kh.h"
 #include "crfs/array.h"
 
@@ -43,7 +44,7 @@ static int push(pid_t **l, int *n, pid_t p)
 
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
-		      int *added)
+		      int *added, char *why, size_t len)
 {
 	pid_t *tids, *kids;
 	int i, k, nt, nk, ret = 0;
@@ -53,8 +54,15 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	for (i = 0; !ret && i < *nprocs; i++) {
 		pid_t pid = (*procs)[i];
 
-		if (kh_task_gone(pid) || kh_proc_tids(pid, &tids, &nt))
+		if (kh_task_gone(pid))
 			continue;	/* a zombie cannot be traced, nor needs it */
+		if (!in_list(c->tids, c->ntids, pid) &&
+		    cgroup_frozen(pid, why, len)) {
+			ret = -EBUSY;
+			break;
+		}
+		if (kh_proc_tids(pid, &tids, &nt))
+			continue;
 		for (k = 0; !ret && k < nt; k++) {
 			if (in_list(c->tids, c->ntids, tids[k]))
 				continue;
@@ -164,17 +172,18 @@ int freeze_tree(struct container *c)
 {
 	pid_t *procs = NULL;
 	int nprocs = 0, added, ret, i;
+	char why[512] = "";
 
 	do {
 		added = 0;
-		ret = seize_pass(c, &procs, &nprocs, &added);
+		ret = seize_pass(c, &procs, &nprocs, &added, why, sizeof(why));
 	} while (!ret && added);
 	if (!ret && !in_list(c->tids, c->ntids, c->root))
 		ret = -ESRCH;
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),
 			 "freeze failed: %s; the tree was left running",
-			 strerror(-ret));
+			 why[0] ? why : strerror(-ret));
 		goto fail;
 	}
 	c->snap = snapshot_new();
@@ -190,6 +199,7 @@ int freeze_tree(struct container *c)
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
 	ret = ret ?: capture_mounts(c->snap, c->root);
+	ret = ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),

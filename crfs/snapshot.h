@@ -110,6 +110,13 @@ int capture_mapdata(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 int capture_seccomp(struct snapshot *s, pid_t pid, pid_t tid,
 		    const char *path);
 
+/* capture_cgroup.c: the tree's cgroups and cgroup namespace */
+int capture_cgroup(struct snapshot *s, pid_t root, const pid_t *procs, int n);
+int cgroup_ns_ok(struct snapshot *s, pid_t pid, pid_t root, const char *name,
+		 const char *theirs);
+/* pid's cgroup froze it (why says which): ptrace cannot stop it */
+bool cgroup_frozen(pid_t pid, char *why, size_t len);
+
 /* ipc_sysv.c: SysV objects of the host's IPC namespace only the tree uses */
 int capture_sysvipc(struct snapshot *s, pid_t root, const pid_t *procs,
 		    int n);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * crfs-restore [-d] [--pidfile FILE] [--shell-job] DIR
+ * crfs-restore [-d] [--pidfile FILE] [--shell-job] [--cgroup-root R] DIR
  *
  * Check the whole image, recreate the process with its saved pid (the
  * child restores itself, we trace it), hand over, then either wait for it
@@ -23,6 +23,7 @@
 #include "restore.h"
 #include "ns.h"
 #include "mounts.h"
+#include "cgroup.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -31,6 +32,8 @@ struct opts {
 	bool orphan_pipes;
 	struct inherit *inherit;
 	size_t ninherit;
+	struct cg_root *cg_roots;
+	size_t ncg_roots;
 	const char *pidfile;
 	const char *dir;
 };
@@ -44,7 +47,33 @@ static void usage(FILE *f)
 		   "      --inherit-fd pipe:[INO]=FD\n"
 		   "                    our FD becomes the image's pipe INO, whose other\n"
 		   "                    end was outside\n"
-		   "      --orphan-pipes  such pipes come back with no other end\n");
+		   "      --orphan-pipes  such pipes come back with no other end\n"
+		   "      --cgroup-root [HIER:]PATH\n"
+		   "                    the tree's cgroups go below PATH (of HIER,\n"
+		   "                    or of every hierarchy not named alone)\n");
+}
+
+/* [HIER:]PATH, PATH absolute */
+static int add_cg_root(struct opts *o, char *arg)
+{
+	struct cg_root *nr, r = { NULL, arg };
+	char *colon = arg[0] == '/' ? NULL : strchr(arg, ':');
+
+	if (colon) {
+		*colon = '\0';
+		r = (struct cg_root){ arg, colon + 1 };
+	}
+	if (r.path[0] != '/' || strstr(r.path, "/..") ||
+	    (r.hier && !r.hier[0])) {
+		fprintf(stderr, "crfs-restore: --cgroup-root: want [HIERARCHY:]/PATH\n");
+		return -1;
+	}
+	nr = array_room(o->cg_roots, o->ncg_roots, sizeof(*nr));
+	if (!nr)
+		return -1;
+	o->cg_roots = nr;
+	nr[o->ncg_roots++] = r;
+	return 0;
 }
 
 /* pipe:[INO]=FD, FD open in crfs-restore */
@@ -76,6 +105,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "shell-job", no_argument, NULL, 'j' },
 		{ "inherit-fd", required_argument, NULL, 'i' },
 		{ "orphan-pipes", no_argument, NULL, 'o' },
+		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -88,6 +118,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'o':
 			o->orphan_pipes = true;
+			break;
+		case 'c':
+			if (add_cg_root(o, optarg))
+				return -1;
 			break;
 		case 'i':
 			if (add_inherit(o, optarg))
@@ -315,6 +349,8 @@ int main(int argc, char **argv)
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
+				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
@@ -332,8 +368,12 @@ int main(int argc, char **argv)
 		ipc_sysv_done();
 	ipc_sysv_free();
 	mnt_free(&img);
+	if (ret)
+		cgroup_undo();
+	cgroup_free();
 	image_free(&img);
 	free(o.inherit);
+	free(o.cg_roots);
 	if (ret) {
 		fprintf(stderr, "crfs-restore: %s\n", err);
 		return 1;

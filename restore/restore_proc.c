@@ -26,6 +26,7 @@
 #include "kh.h"
 #include "restore.h"
 #include "mounts.h"
+#include "cgroup.h"
 #include "files.h"
 #include "ghost.h"
 
@@ -487,6 +488,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			_exit(1);
 		close(go_fd);
 	}
+	/* before any of the image's code runs, and before our children */
+	cgroup_enter(img, idx, err_fd);
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
 	if (idx == 0)
