@@ -171,6 +171,7 @@ wait_gone "$KID" 10 || fail "child $KID outlived the kill"
 cg_remove
 [ -d "${TOP[cpu]}" ] && fail "cannot remove ${TOP[cpu]} before the restore"
 restore_bg "$T_DIR/plain.ckpt" "$ROOT"
+track_pid "$KID"	# the restored one: a new start time
 same_cgroups "after restore"
 kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
 expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
@@ -197,6 +198,7 @@ kill_and_reap mixed "$ROOT"
 wait_gone "$KID" 10 || fail "child $KID outlived the kill"
 cg_remove
 restore_bg "$T_DIR/mixed.ckpt" "$ROOT"
+track_pid "$KID"	# the restored one: a new start time
 same_cgroups "mixed, after restore"
 kill -USR1 "$ROOT" || fail "cannot signal restored pid $ROOT"
 expect_pass "$T_DIR/mixed.log" "$RESTORE_PID" 30
@@ -216,6 +218,7 @@ grep -qx "nsroot cpu ${MYPATH[cpu]}/$CG_NAME/r" "$img" ||
 kill_and_reap ns "$ROOT"
 wait_gone "$KID" 10 || fail "child $KID outlived the kill"
 restore_bg "$T_DIR/ns.ckpt" "$ROOT"
+track_pid "$KID"	# the restored one: a new start time
 same_cgroups "after restore in a namespace"
 [ "$(readlink "/proc/$ROOT/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ] ||
 	fail "restored root is in our cgroup namespace"
