@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A program using SysV IPC for real: PostgreSQL (Debian's package), made
+# with initdb in the test's directory and run as the postgres user, its
+# socket in that directory only (no TCP).  The tree is a driver (python,
+# libpq through ctypes) whose child is the postmaster with all its
+# children (checkpointer, background writer, WAL writer, autovacuum and
+# logical replication launchers, the session's backend); its shared
+# memory is a shared anonymous mapping, a small SysV segment and POSIX
+# shared memory in /dev/shm.  The driver holds one session inside an
+# open transaction whose rows nobody else sees yet.
+#
+# First freeze -> thaw: the server answers a new session from outside.
+# Then checkpoint -> kill -> restore: the same session sees its rows,
+# commits, a new session sees them, `pg_ctl stop -m fast` exits 0, and
+# the next start of the cluster finds it shut down cleanly (no recovery).
+. "$(dirname "$0")/lib.sh"
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$PG_BIN/postgres" ] || { note "postgresql not installed: skipped"; pass; }
+id postgres >/dev/null 2>&1 || fail "no postgres user (the package makes it)"
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+
+# as the cluster's owner; never from a directory it cannot read
+as_pg() {
+	(cd / && runuser -u postgres -- "$@")
+}
+
+PGD=$T_DIR/pg			# owned by postgres: data, socket, logs
+DATA=$PGD/data
+# a port of our own: it names the socket and the SysV key, and another
+# run of this test (or a cluster of the host) may use 5432
+PORT=$((20000 + $$ % 20000))
+PG_UP=0
+
+# the EXIT trap of lib.sh kills what it tracked; then a cluster we
+# started outside the tree (the check after the restore) is stopped, and
+# the SysV segments and /dev/shm files that appeared while the test ran
+# (a killed server leaves them) are removed
+SHM_BEFORE=$(ipcs -m | awk '$3 == "postgres" { print $2 }' | tr '\n' ' ')
+DSM_BEFORE=$(ls /dev/shm | grep '^PostgreSQL\.' | tr '\n' ' ')
+pg_cleanup() {
+	local id f
+	if [ "$PG_UP" = 1 ] && [ -f "$DATA/postmaster.pid" ]; then
+		as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -t 20 stop >/dev/null 2>&1
+	fi
+	_kill_tracked
+	for id in $(ipcs -m | awk '$3 == "postgres" { print $2 }'); do
+		case " $SHM_BEFORE " in *" $id "*) continue ;; esac
+		ipcrm -m "$id" 2>/dev/null
+	done
+	for f in $(ls /dev/shm | grep '^PostgreSQL\.'); do
+		case " $DSM_BEFORE " in *" $f "*) continue ;; esac
+		[ "$(stat -c %U "/dev/shm/$f")" = postgres ] && rm -f "/dev/shm/$f"
+	done
+	return 0
+}
+_pg_exit() {
+	local rc=$?
+	pg_cleanup
+	(exit "$rc")
+	_cleanup
+}
+trap _pg_exit EXIT
+
+read -r -d '' DRIVER <<'EOS'
+import ctypes, os, pwd, sys
+d, bindir, port = sys.argv[1], sys.argv[2], sys.argv[3]
+pgd = d + "/pg"
+pq = ctypes.CDLL("libpq.so.5")
+pq.PQconnectdb.restype = ctypes.c_void_p
+pq.PQconnectdb.argtypes = [ctypes.c_char_p]
+pq.PQstatus.argtypes = [ctypes.c_void_p]
+pq.PQerrorMessage.restype = ctypes.c_char_p
+pq.PQerrorMessage.argtypes = [ctypes.c_void_p]
+pq.PQfinish.argtypes = [ctypes.c_void_p]
+pq.PQbackendPID.argtypes = [ctypes.c_void_p]
+pq.PQexec.restype = ctypes.c_void_p
+pq.PQexec.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+pq.PQresultStatus.argtypes = [ctypes.c_void_p]
+pq.PQntuples.argtypes = [ctypes.c_void_p]
+pq.PQgetvalue.restype = ctypes.c_char_p
+pq.PQgetvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+pq.PQclear.argtypes = [ctypes.c_void_p]
+dsn = ("host=%s port=%s user=postgres dbname=postgres" % (pgd, port)).encode()
+
+def connect(tries=1):
+    for _ in range(tries):
+        c = pq.PQconnectdb(dsn)
+        if pq.PQstatus(c) == 0:
+            return c
+        err = pq.PQerrorMessage(c).decode().strip()
+        pq.PQfinish(c)
+        time.sleep(0.05)
+    raise RuntimeError("cannot connect: " + err)
+
+def q(c, sql):
+    """run sql; the first column of the first row, or None"""
+    r = pq.PQexec(c, sql.encode())
+    st = pq.PQresultStatus(r)
+    if st not in (1, 2):                  # PGRES_COMMAND_OK, PGRES_TUPLES_OK
+        pq.PQclear(r)
+        raise RuntimeError("%s: %s" % (sql, pq.PQerrorMessage(c).decode().strip()))
+    v = pq.PQgetvalue(r, 0, 0).decode() if pq.PQntuples(r) else None
+    pq.PQclear(r)
+    return v
+
+pw = pwd.getpwnam("postgres")
+srv = spawn([bindir + "/postgres", "-D", pgd + "/data", "-p", port,
+             "-c", "listen_addresses=", "-c", "unix_socket_directories=" + pgd],
+            user=pw.pw_uid, group=pw.pw_gid, extra_groups=[], cwd=pgd,
+            stdout=open(pgd + "/server.log", "w"), stderr=subprocess.STDOUT)
+c = connect(600)                          # up to 30 s for the start
+q(c, "CREATE TABLE t (i int PRIMARY KEY, s text)")
+q(c, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g")
+q(c, "BEGIN")
+q(c, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1001, 3000) g")
+backend = pq.PQbackendPID(c)
+xid = q(c, "SELECT txid_current()")
+print("BACKEND %d" % backend, flush=True)
+ready_then_wait()
+
+fails = []
+try:
+    if pq.PQbackendPID(c) != backend:
+        fails.append("the session's backend changed")
+    n = q(c, "SELECT count(*) FROM t")
+    if n != "3000":
+        fails.append("the session sees %s rows, not 3000" % n)
+    if q(c, "SELECT txid_current()") != xid:
+        fails.append("the session is in another transaction")
+    other = connect(100)
+    n = q(other, "SELECT count(*) FROM t")
+    if n != "1000":
+        fails.append("another session sees %s rows before the commit, not 1000" % n)
+    q(c, "COMMIT")
+    n = q(other, "SELECT count(*) FROM t")
+    if n != "3000":
+        fails.append("another session sees %s rows after the commit, not 3000" % n)
+    q(other, "INSERT INTO t VALUES (3001, 'after')")
+    bad = q(c, "SELECT count(*) FROM t WHERE s <> md5(i::text) AND i <= 3000")
+    if bad != "0":
+        fails.append("%s rows changed" % bad)
+    q(c, "CHECKPOINT")
+    pq.PQfinish(other)
+    pq.PQfinish(c)
+except RuntimeError as e:
+    fails.append(str(e))
+stop = subprocess.run(["runuser", "-u", "postgres", "--", bindir + "/pg_ctl",
+                       "-D", pgd + "/data", "-m", "fast", "-t", "30", "stop"],
+                      cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+if stop.returncode != 0:
+    fails.append("pg_ctl stop -m fast exited %d: %s" %
+                 (stop.returncode, stop.stdout.decode().strip()))
+try:
+    if srv.wait(30) != 0:
+        fails.append("the postmaster exited with %d" % srv.returncode)
+except subprocess.TimeoutExpired:
+    fails.append("the postmaster did not exit")
+print(("FAIL postgres: " + "; ".join(fails)) if fails else
+      "PASS postgres: the open transaction went on, committed, and the server stopped cleanly",
+      flush=True)
+sys.exit(1 if fails else 0)
+EOS
+
+# the cluster, owned by postgres, in a directory it can reach
+chmod 711 "$T_DIR"
+mkdir "$PGD"
+chown postgres:postgres "$PGD"
+as_pg "$PG_BIN/initdb" -D "$DATA" -A trust -U postgres --no-sync >"$T_DIR/initdb.log" 2>&1 ||
+	fail "initdb failed: $(tail -n 3 "$T_DIR/initdb.log" | tr '\n' '|')"
+_logs+=("$PGD/server.log")
+
+crfs_mount
+log=$T_DIR/driver.log
+start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$PY_LIB
+$DRIVER" "$T_DIR" "$PG_BIN" "$PORT"
+wrapper=$WL_PID
+wait_root "$log" "$wrapper" 60
+root=$ROOT_PID
+track_tree "$root"
+nproc=$(tree_pids "$root" | wc -l)
+note "tree of $nproc processes: $(for p in $(tree_pids "$root"); do cat /proc/$p/comm; done | tr '\n' ' ')"
+
+psql_count() {
+	as_pg timeout 20 "$PG_BIN/psql" -h "$PGD" -p "$PORT" -U postgres -XAtqc \
+		"SELECT count(*) FROM t" postgres 2>>"$T_DIR/psql.err"
+}
+
+# freeze -> thaw: the server goes on serving a new session
+cr_attach th "$root"
+cr_freeze th
+cr_thaw th
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/th" || fail "rmdir th"
+n=$(psql_count) || fail "after the thaw psql fails: $(tail -n 2 "$T_DIR/psql.err")"
+[ "$n" = 1000 ] || fail "after the thaw a new session sees '$n' rows, not 1000"
+# that session's backend exits on its own; wait until the postmaster
+# reaped it, so the tree is as before
+wait_for 20 eval '[ "$(tree_pids "$root" | wc -l)" = "$nproc" ]' ||
+	fail "the tree has $(tree_pids "$root" | wc -l) processes, not $nproc"
+
+t0=$(date +%s.%N)
+checkpoint pg "$root" "$T_DIR/ckpt"
+t1=$(date +%s.%N)
+note "checkpoint of $nproc processes: $(du -sk "$T_DIR/ckpt" | cut -f1) KiB in $(echo "$t1 - $t0" | bc) s"
+kill_and_reap pg "$root" "$wrapper"
+t0=$(date +%s.%N)
+restore_bg "$T_DIR/ckpt" "$root"
+t1=$(date +%s.%N)
+note "restore: $(echo "$t1 - $t0" | bc) s"
+track_tree "$root"
+PG_UP=1
+kill -USR1 "$root" || fail "cannot signal restored root $root"
+expect_pass "$log" "$RESTORE_PID" 60
+
+# the cluster starts again without recovery, and keeps every row
+: >"$PGD/again.log"
+chown postgres "$PGD/again.log"
+as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$PGD/again.log" -w -t 30 \
+	-o "-p $PORT -c listen_addresses= -c unix_socket_directories=$PGD" start \
+	>"$T_DIR/start.log" 2>&1 || fail "the cluster does not start again: $(tail -n 3 "$PGD/again.log" | tr '\n' '|')"
+_logs+=("$PGD/again.log")
+grep -Eq 'automatic recovery|not properly shut down|was interrupted|crash' "$PGD/again.log" &&
+	fail "the next start recovered: $(grep -E 'recovery|shut down|interrupted' "$PGD/again.log" | tr '\n' '|')"
+grep -q 'database system was shut down at' "$PGD/again.log" ||
+	fail "the next start does not say the cluster was shut down: $(head -n 5 "$PGD/again.log" | tr '\n' '|')"
+n=$(psql_count) || fail "psql after the new start fails"
+[ "$n" = 3001 ] || fail "after the new start $n rows, not 3001"
+as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >>"$T_DIR/start.log" 2>&1 ||
+	fail "the second pg_ctl stop failed"
+PG_UP=0
+pass
