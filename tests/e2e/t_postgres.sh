@@ -201,15 +201,39 @@ n=$(psql_count) || fail "after the thaw psql fails: $(tail -n 2 "$T_DIR/psql.err
 wait_for 20 eval '[ "$(tree_pids "$root" | wc -l)" = "$nproc" ]' ||
 	fail "the tree has $(tree_pids "$root" | wc -l) processes, not $nproc"
 
+secs() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+cr_attach pg "$root"
 t0=$(date +%s.%N)
-checkpoint pg "$root" "$T_DIR/ckpt"
+cr_freeze pg
 t1=$(date +%s.%N)
-note "checkpoint of $nproc processes: $(du -sk "$T_DIR/ckpt" | cut -f1) KiB in $(echo "$t1 - $t0" | bc) s"
+cr_copy pg "$T_DIR/ckpt"
+t2=$(date +%s.%N)
+expect_state pg frozen 1
+note "checkpoint of $nproc processes: $(du -sk "$T_DIR/ckpt" | cut -f1) KiB, freeze $(secs "$t0" "$t1") s, cp -a $(secs "$t1" "$t2") s"
 kill_and_reap pg "$root" "$wrapper"
+# PostgreSQL's dynamic shared memory is named POSIX shared memory, files
+# in /dev/shm the image refers to by path (they survive the kill, as the
+# data directory does): without them restore refuses, naming one, and
+# leaves nothing behind
+dsm=$(grep -ho ' /dev/shm/PostgreSQL\.[0-9]*$' "$T_DIR"/ckpt/*/maps | sort -u)
+[ -n "$dsm" ] || fail "no /dev/shm/PostgreSQL.* mapping in the image"
+mkdir "$T_DIR/aside"
+for f in $dsm; do mv "$f" "$T_DIR/aside/" || fail "mv $f"; done
+timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
+	>"$T_DIR/restore-missing.out" 2>"$T_DIR/restore-missing.err" &&
+	fail "restore without the /dev/shm files succeeded"
+grep -q '/dev/shm/PostgreSQL\.' "$T_DIR/restore-missing.err" ||
+	fail "restore without /dev/shm files does not name one: $(tail -n 3 "$T_DIR/restore-missing.err" | tr '\n' '|')"
+note "restore without them: $(grep /dev/shm "$T_DIR/restore-missing.err" | head -n 1)"
+[ -e "/proc/$root" ] && fail "the failed restore left pid $root behind"
+for f in $dsm; do mv "$T_DIR/aside/${f##*/}" "$f" || fail "mv back $f"; done
+
 t0=$(date +%s.%N)
 restore_bg "$T_DIR/ckpt" "$root"
 t1=$(date +%s.%N)
-note "restore: $(echo "$t1 - $t0" | bc) s"
+note "restore: $(secs "$t0" "$t1") s"
 track_tree "$root"
 PG_UP=1
 kill -USR1 "$root" || fail "cannot signal restored root $root"
