@@ -94,8 +94,8 @@ static int check_epoll(struct image *img, const struct crfs_file *f,
 }
 
 /* a file the image reopens by path must be there, of the same type */
-static int check_path(const struct crfs_file *f, char *err,
-		      size_t errlen)
+static int check_path(const struct image *img, const struct crfs_file *f,
+		      char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -103,6 +103,8 @@ static int check_path(const struct crfs_file *f, char *err,
 		return 0;
 	if (f->ghost)
 		return 0;	/* deleted: made again for a while */
+	if (shm_named_path(img, f->path))
+		return 0;	/* POSIX shm the image holds: made before */
 	if (stat(f->path, &st))
 		return ERR("%s: open in the image (file %u), but %s", f->path,
 			   f->id, strerror(errno));
@@ -145,7 +147,7 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 		if (!ret && f->kind == FK_PIDFD && !image_proc(img, f->pidfd_pid))
 			ret = ERR("%s/%s: file %u: a pidfd of %d, which the image does not have",
 				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid);
-		ret = ret ?: check_path(f, err, errlen);
+		ret = ret ?: check_path(img, f, err, errlen);
 		ret = ret ?: check_pipe(img, f, err, errlen);
 	}
 	return ret;

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "kh.h"
 #include "restore.h"
@@ -57,8 +59,50 @@ static int open_object_file(const char *path)
 	return fd >= 0 ? fd : memfd_create(base, MFD_CLOEXEC);
 }
 
+/*
+ * POSIX shared memory again at its name.  One already there is the killed
+ * tree's leftover when owner, mode and size are the image's: emptied (so
+ * no byte written after the checkpoint stays), then filled from the
+ * image; any other is not ours (-EEXIST).  A missing one (a reboot,
+ * another host) is made with its owner and mode; *made says so.
+ */
+static int open_named(const struct crfs_vma *v, bool *made)
+{
+	struct stat st;
+	int fd;
+
+	*made = false;
+	fd = open(v->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_uid != v->obj_uid || st.st_gid != v->obj_gid ||
+		    (st.st_mode & 07777) != v->obj_mode ||
+		    (uint64_t)st.st_size != v->file_size) {
+			close(fd);
+			return -EEXIST;
+		}
+		if (!ftruncate(fd, 0))
+			return fd;
+		close(fd);
+		return -errno;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	fd = open(v->path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	*made = true;
+	if (!fchown(fd, v->obj_uid, v->obj_gid) && !fchmod(fd, v->obj_mode))
+		return fd;
+	close(fd);
+	unlink(v->path);
+	*made = false;
+	return -errno;
+}
+
 static int add_obj(struct image *img, const struct crfs_vma *v)
 {
+	bool made = false;
 	struct shm_obj *o = find_obj(img, v->shm_ino), *n;
 	int fd;
 
@@ -69,6 +113,7 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 		return -ENOMEM;
 	img->shm = n;
 	o = &n[img->nshm++];
+	memset(o, 0, sizeof(*o));
 	o->ino = v->shm_ino;
 	o->size = v->file_size;
 	if (!v->path) {
@@ -76,9 +121,17 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
 	}
-	fd = open_object_file(v->path);
+	if (v->flags & VMA_F_NAMED)
+		fd = open_named(v, &made);
+	else if ((fd = open_object_file(v->path)) < 0)
+		fd = -errno;
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (made && !(o->made = strdup(v->path))) {
+		close(fd);
+		unlink(v->path);
+		return -ENOMEM;
+	}
 	if (ftruncate(fd, o->size)) {
 		close(fd);
 		return -errno;
@@ -86,6 +139,31 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 	o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
+}
+
+/* a named object of the image is at path: made by shm_prepare */
+bool shm_named_path(const struct image *img, const char *path)
+{
+	size_t i, k;
+
+	for (i = 0; i < img->nprocs; i++)
+		for (k = 0; k < img->procs[i].nvmas; k++) {
+			const struct crfs_vma *v = &img->procs[i].vmas[k];
+
+			if ((v->flags & VMA_F_NAMED) && !strcmp(v->path, path))
+				return true;
+		}
+	return false;
+}
+
+/* a failed restore removes the named objects it made */
+void shm_undo(struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->nshm; i++)
+		if (img->shm[i].made)
+			unlink(img->shm[i].made);
 }
 
 static int fill_obj(struct proc_image *p, const struct crfs_vma *v,
@@ -158,6 +236,10 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 		for (k = 0; !ret && k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_SHMEM)
 				ret = add_obj(img, &p->vmas[k]);
+		if (ret == -EEXIST && (p->vmas[k - 1].flags & VMA_F_NAMED))
+			return ERR("%s/%d/%s: POSIX shared memory %s exists and is not the image's (owner, mode or size differ): remove it first",
+				   img->dir, p->pid, CRFS_F_MAPS,
+				   p->vmas[k - 1].path);
 		if (ret)
 			return ERR("%s/%d/%s: cannot create shared memory of 0x%lx bytes: %s",
 				   img->dir, p->pid, CRFS_F_MAPS,

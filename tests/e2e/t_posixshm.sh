@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_posixshm: named POSIX shared memory (/dev/shm/NAME, mapped shared by
+# a process and its child, a descriptor open) is saved with its bytes,
+# name, owner and mode (maps: "shmem shared,named").  A thaw finds it as
+# it was.  At restore:
+#  - an object of that name that is not the image's (another owner) is
+#    refused by name, and nothing is left behind;
+#  - the killed tree's leftover (overwritten here after the kill) is
+#    taken and gets the image's bytes again;
+#  - with no object of that name (after a reboot, on another host) it is
+#    made again with its owner and mode.
+# Each time the workload checks bytes, name, inode, owner, mode and that
+# its child still shares the object.
+. "$(dirname "$0")/lib.sh"
+
+NAME=
+shm_cleanup() {
+	[ -n "$NAME" ] && rm -f "/dev/shm$NAME"
+	return 0
+}
+trap 'rc=$?; shm_cleanup; (exit $rc); _cleanup' EXIT
+
+crfs_mount
+log=$T_DIR/posixshm.log
+start_workload "$log" "$CRFS_TESTS/wl_posixshm" 2
+sub=$WL_PID
+wait_root "$log" "$sub"
+root=$ROOT_PID
+track_tree "$root"
+NAME=$(sed -n 's/^NAME \(\/crfs-wl-posixshm-[0-9]*\)$/\1/p' "$log")
+[ -n "$NAME" ] || fail "no NAME line"
+obj=/dev/shm$NAME
+
+# freeze -> thaw: round 1
+checkpoint ps "$root" "$T_DIR/ckpt0"
+grep -q " shmem shared,named 12388:[0-9]*:1234:1234:640 $obj\$" "$T_DIR/ckpt0/$root/maps" ||
+	fail "$root/maps has no named shmem line for $obj: $(grep shmem "$T_DIR/ckpt0/$root/maps" | tr '\n' '|')"
+cr_thaw ps
+kill -USR1 "$root" || fail "cannot signal $root"
+wait_line "$log" '^ROUND 1$' 20 "$root"
+grep -q '^FAIL' "$log" && fail "after the thaw: $(grep '^FAIL' "$log" | tr '\n' '|')"
+
+cr_freeze ps
+cr_copy ps "$T_DIR/ckpt"
+kill_and_reap ps "$root" "$sub"
+[ -f "$obj" ] || fail "the kill removed $obj"
+cp "$log" "$T_DIR/log.at-kill"
+
+# not the image's: refused, the object untouched, no process made
+chown 0:0 "$obj"
+sum=$(md5sum <"$obj")
+timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
+	>"$T_DIR/restore-foreign.out" 2>"$T_DIR/restore-foreign.err" &&
+	fail "restore over a foreign $obj succeeded"
+grep -qF "POSIX shared memory $obj exists and is not the image's (owner, mode or size differ): remove it first" \
+	"$T_DIR/restore-foreign.err" ||
+	fail "restore over a foreign $obj: $(tail -n 2 "$T_DIR/restore-foreign.err" | tr '\n' '|')"
+[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
+[ "$(stat -c %u:%g "$obj")" = 0:0 ] && [ "$(md5sum <"$obj")" = "$sum" ] ||
+	fail "the refused restore changed $obj"
+
+# the leftover, overwritten since the kill: the image's bytes again
+chown 1234:1234 "$obj"
+head -c 12388 /dev/urandom | dd of="$obj" conv=notrunc status=none ||
+	fail "cannot overwrite $obj"
+restore_bg "$T_DIR/ckpt" "$root"
+track_tree "$root"
+kill -USR1 "$root" || fail "cannot signal restored $root"
+expect_pass "$log" "$RESTORE_PID" 30
+grep -qx 'ROUND 2' "$log" || fail "no round 2 after the first restore"
+[ -e "$obj" ] && fail "$obj still there after the workload unlinked it"
+
+# no object of that name: made again, with its owner and mode
+cp "$T_DIR/log.at-kill" "$log"
+restore_bg "$T_DIR/ckpt" "$root"
+track_tree "$root"
+kill -USR1 "$root" || fail "cannot signal restored $root"
+expect_pass "$log" "$RESTORE_PID" 30
+grep -qx 'ROUND 2' "$log" || fail "no round 2 after the second restore"
+pass
