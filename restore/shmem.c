@@ -60,16 +60,30 @@ static int open_object_file(const char *path)
 }
 
 /*
+ * Whether another process has the file open or mapped: the kernel grants
+ * a write lease only to the one open description of a file (a mapping
+ * holds one too), here ours.  -EBUSY if one has.
+ */
+static int nobody_else(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_WRLCK))
+		return errno == EAGAIN ? -EBUSY : -errno;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return 0;
+}
+
+/*
  * POSIX shared memory again at its name.  One already there is the killed
- * tree's leftover when owner, mode and size are the image's: emptied (so
- * no byte written after the checkpoint stays), then filled from the
- * image; any other is not ours (-EEXIST).  A missing one (a reboot,
- * another host) is made with its owner and mode; *made says so.
+ * tree's leftover when owner, mode and size are the image's and nobody
+ * has it open: emptied (so no byte written after the checkpoint stays),
+ * then filled from the image; any other is not ours (-EEXIST, -EBUSY).
+ * A missing one (a reboot, another host) is made with its owner and
+ * mode; *made says so.
  */
 static int open_named(const struct crfs_vma *v, bool *made)
 {
 	struct stat st;
-	int fd;
+	int fd, ret;
 
 	*made = false;
 	fd = open(v->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -77,14 +91,17 @@ static int open_named(const struct crfs_vma *v, bool *made)
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 		    st.st_uid != v->obj_uid || st.st_gid != v->obj_gid ||
 		    (st.st_mode & 07777) != v->obj_mode ||
-		    (uint64_t)st.st_size != v->file_size) {
-			close(fd);
-			return -EEXIST;
-		}
-		if (!ftruncate(fd, 0))
+		    (uint64_t)st.st_size != v->file_size)
+			ret = -EEXIST;
+		else
+			ret = nobody_else(fd);
+		if (!ret && fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				      FALLOC_FL_KEEP_SIZE, 0, st.st_size))
+			ret = -errno;
+		if (!ret)
 			return fd;
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	if (errno != ENOENT)
 		return -errno;
@@ -225,6 +242,16 @@ static int add_mapped_obj(struct image *img, const struct proc_image *p,
 	return 0;
 }
 
+/* why a named object already there is not taken */
+static const char *named_why(int ret)
+{
+	if (ret == -EEXIST)
+		return "exists and is not the image's (owner, mode or size differ): remove it first";
+	if (ret == -EBUSY)
+		return "exists and a process has it open or mapped";
+	return NULL;
+}
+
 int shm_prepare(struct image *img, char *err, size_t errlen)
 {
 	size_t i, k;
@@ -236,10 +263,11 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 		for (k = 0; !ret && k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_SHMEM)
 				ret = add_obj(img, &p->vmas[k]);
-		if (ret == -EEXIST && (p->vmas[k - 1].flags & VMA_F_NAMED))
-			return ERR("%s/%d/%s: POSIX shared memory %s exists and is not the image's (owner, mode or size differ): remove it first",
+		if (ret && (p->vmas[k - 1].flags & VMA_F_NAMED) &&
+		    named_why(ret))
+			return ERR("%s/%d/%s: POSIX shared memory %s %s",
 				   img->dir, p->pid, CRFS_F_MAPS,
-				   p->vmas[k - 1].path);
+				   p->vmas[k - 1].path, named_why(ret));
 		if (ret)
 			return ERR("%s/%d/%s: cannot create shared memory of 0x%lx bytes: %s",
 				   img->dir, p->pid, CRFS_F_MAPS,

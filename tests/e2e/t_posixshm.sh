@@ -5,8 +5,8 @@
 # a process and its child, a descriptor open) is saved with its bytes,
 # name, owner and mode (maps: "shmem shared,named").  A thaw finds it as
 # it was.  At restore:
-#  - an object of that name that is not the image's (another owner) is
-#    refused by name, and nothing is left behind;
+#  - an object of that name that is not the image's (another owner), or
+#    that a process has open, is refused by name, nothing left behind;
 #  - the killed tree's leftover (overwritten here after the kill) is
 #    taken and gets the image's bytes again;
 #  - with no object of that name (after a reboot, on another host) it is
@@ -61,8 +61,20 @@ grep -qF "POSIX shared memory $obj exists and is not the image's (owner, mode or
 [ "$(stat -c %u:%g "$obj")" = 0:0 ] && [ "$(md5sum <"$obj")" = "$sum" ] ||
 	fail "the refused restore changed $obj"
 
-# the leftover, overwritten since the kill: the image's bytes again
+# the image's, but a process (this shell) has it open: refused too
 chown 1234:1234 "$obj"
+exec 7<"$obj"
+timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
+	>"$T_DIR/restore-open.out" 2>"$T_DIR/restore-open.err" &&
+	fail "restore over $obj held open succeeded"
+exec 7<&-
+grep -qF "POSIX shared memory $obj exists and a process has it open or mapped" \
+	"$T_DIR/restore-open.err" ||
+	fail "restore over $obj held open: $(tail -n 2 "$T_DIR/restore-open.err" | tr '\n' '|')"
+[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
+[ "$(md5sum <"$obj")" = "$sum" ] || fail "the refused restore changed $obj"
+
+# the leftover, overwritten since the kill: the image's bytes again
 head -c 12388 /dev/urandom | dd of="$obj" conv=notrunc status=none ||
 	fail "cannot overwrite $obj"
 restore_bg "$T_DIR/ckpt" "$root"
