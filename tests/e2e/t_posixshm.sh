@@ -12,17 +12,30 @@
 #  - with no object of that name (after a reboot, on another host) it is
 #    made again with its owner and mode.
 # Each time the workload checks bytes, name, inode, owner, mode and that
-# its child still shares the object.
+# its child still shares the object.  A mapping of a part of an object is
+# refused at freeze.
 . "$(dirname "$0")/lib.sh"
 
 NAME=
+PART=
 shm_cleanup() {
 	[ -n "$NAME" ] && rm -f "/dev/shm$NAME"
+	[ -n "$PART" ] && rm -f "/dev/shm$PART"
 	return 0
 }
 trap 'rc=$?; shm_cleanup; (exit $rc); _cleanup' EXIT
 
 crfs_mount
+
+# a mapping of a part of an object: refused at freeze, the thaw leaves it
+start_workload "$T_DIR/part.log" "$CRFS_TESTS/wl_posixshm" part
+pid=$WL_PID
+wait_ready "$T_DIR/part.log" "$pid"
+PART=$(sed -n 's/^NAME \(\/crfs-wl-posixshm-part-[0-9]*\)$/\1/p' "$T_DIR/part.log")
+expect_refused part "$pid" "(/dev/shm$PART): a mapping of a part of a POSIX shared memory object is not supported yet"
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$T_DIR/part.log" "$pid" 10
+
 log=$T_DIR/posixshm.log
 start_workload "$log" "$CRFS_TESTS/wl_posixshm" 2
 sub=$WL_PID

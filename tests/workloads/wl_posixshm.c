@@ -13,6 +13,7 @@
  * object (same inode, a write through a fresh shm_open is seen through
  * the mapping); owner, mode and size; that K still shares it (it answers
  * a ping).  After ROUNDS rounds K and P exit and the name is unlinked.
+ * wl_posixshm part: one process maps the first of two pages (refused).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -181,8 +182,40 @@ static int root(void)
 	return wl_done();
 }
 
+/* wl_posixshm part: maps only the first of two pages (refused) */
+static int part(void)
+{
+	sigset_t none;
+	int pfd;
+
+	wl_own_session();
+	signal(SIGUSR1, on_usr1);
+	snprintf(name, sizeof(name), "/crfs-wl-posixshm-part-%d", getpid());
+	pfd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+	if (pfd < 0 || ftruncate(pfd, 2 * 4096))
+		wl_die("shm_open or ftruncate %s", name);
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+	if (mem == MAP_FAILED)
+		wl_die("mmap");
+	close(pfd);
+	wl_fill(mem, 4096, 82);
+	printf("NAME %s\n", name);
+	wl_ready();
+	sigemptyset(&none);
+	while (!go)
+		sigsuspend(&none);
+	if (wl_check(mem, 4096, 82) != (size_t)-1)
+		wl_fail("posixshm.part", "the bytes changed");
+	else
+		wl_pass("posixshm.part");
+	shm_unlink(name);
+	return wl_done();
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "part"))
+		return part();
 	if (argc > 1)
 		rounds = atoi(argv[1]);
 	return wl_under_subreaper(root);
