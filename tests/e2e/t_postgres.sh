@@ -3,18 +3,26 @@
 #
 # A program using SysV IPC for real: PostgreSQL (Debian's package), made
 # with initdb in the test's directory and run as the postgres user, its
-# socket in that directory only (no TCP).  The tree is a driver (python,
-# libpq through ctypes) whose child is the postmaster with all its
-# children (checkpointer, background writer, WAL writer, autovacuum and
-# logical replication launchers, the session's backend); its shared
-# memory is a shared anonymous mapping, a small SysV segment and POSIX
-# shared memory in /dev/shm.  The driver holds one session inside an
-# open transaction whose rows nobody else sees yet.
+# unix socket in that directory, TCP on 127.0.0.1 at a port of its own.
+# The tree is a driver (python, libpq through ctypes) whose child is the
+# postmaster with all its children (checkpointer, background writer, WAL
+# writer, autovacuum and logical replication launchers, the session's
+# backend); its shared memory is a shared anonymous mapping, a small SysV
+# segment and named POSIX shared memory in /dev/shm.  The client is part
+# of the tree: its connection is a socket pair inside the image, so the
+# session itself (both ends) is checkpointed, nothing declared external.
+# The driver holds one session inside an open transaction whose rows
+# nobody else sees yet, and a transaction-level advisory lock.
 #
 # First freeze -> thaw: the server answers a new session from outside.
-# Then checkpoint -> kill -> restore: the same session sees its rows,
-# commits, a new session sees them, `pg_ctl stop -m fast` exits 0, and
-# the next start of the cluster finds it shut down cleanly (no recovery).
+# Then checkpoint -> kill -> restore (the /dev/shm objects removed in
+# between, as after a reboot): the same backend is in the same
+# transaction and sees its rows; a new session over TCP does not see
+# them and cannot take the lock; after the commit it sees them and can;
+# a parallel query launches 2 workers (new processes attaching new
+# dynamic shared memory); `pg_ctl stop -m fast` exits 0, the postmaster
+# exits 0, and the next start of the cluster finds it shut down cleanly
+# (no recovery) with every row.
 . "$(dirname "$0")/lib.sh"
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -100,8 +108,9 @@ pq.PQgetvalue.restype = ctypes.c_char_p
 pq.PQgetvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
 pq.PQclear.argtypes = [ctypes.c_void_p]
 dsn = ("host=%s port=%s user=postgres dbname=postgres" % (pgd, port)).encode()
+tcp = ("host=127.0.0.1 port=%s user=postgres dbname=postgres" % port).encode()
 
-def connect(tries=1):
+def connect(tries=1, dsn=dsn):
     for _ in range(tries):
         c = pq.PQconnectdb(dsn)
         if pq.PQstatus(c) == 0:
@@ -124,7 +133,8 @@ def q(c, sql):
 
 pw = pwd.getpwnam("postgres")
 srv = spawn([bindir + "/postgres", "-D", pgd + "/data", "-p", port,
-             "-c", "listen_addresses=", "-c", "unix_socket_directories=" + pgd],
+             "-c", "listen_addresses=127.0.0.1",
+             "-c", "unix_socket_directories=" + pgd],
             user=pw.pw_uid, group=pw.pw_gid, extra_groups=[], cwd=pgd,
             stdout=open(pgd + "/server.log", "w"), stderr=subprocess.STDOUT)
 c = connect(600)                          # up to 30 s for the start
@@ -132,6 +142,7 @@ q(c, "CREATE TABLE t (i int PRIMARY KEY, s text)")
 q(c, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g")
 q(c, "BEGIN")
 q(c, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1001, 3000) g")
+q(c, "SELECT pg_advisory_xact_lock(42)")
 backend = pq.PQbackendPID(c)
 xid = q(c, "SELECT txid_current()")
 print("BACKEND %d" % backend, flush=True)
@@ -146,11 +157,15 @@ try:
         fails.append("the session sees %s rows, not 3000" % n)
     if q(c, "SELECT txid_current()") != xid:
         fails.append("the session is in another transaction")
-    other = connect(100)
+    other = connect(100, tcp)            # the TCP listener too
     n = q(other, "SELECT count(*) FROM t")
     if n != "1000":
         fails.append("another session sees %s rows before the commit, not 1000" % n)
+    if q(other, "SELECT pg_try_advisory_lock(42)") != "f":
+        fails.append("the session's advisory lock is lost")
     q(c, "COMMIT")
+    if q(other, "SELECT pg_try_advisory_lock(42)") != "t":
+        fails.append("the advisory lock is not released by the commit")
     n = q(other, "SELECT count(*) FROM t")
     if n != "3000":
         fails.append("another session sees %s rows after the commit, not 3000" % n)
@@ -158,6 +173,17 @@ try:
     bad = q(c, "SELECT count(*) FROM t WHERE s <> md5(i::text) AND i <= 3000")
     if bad != "0":
         fails.append("%s rows changed" % bad)
+    # a parallel query: the restored postmaster forks workers that attach
+    # new dynamic shared memory
+    for setting in ("max_parallel_workers_per_gather = 2",
+                    "parallel_setup_cost = 0", "parallel_tuple_cost = 0",
+                    "min_parallel_table_scan_size = 0"):
+        q(c, "SET " + setting)
+    r = pq.PQexec(c, b"EXPLAIN (ANALYZE, COSTS OFF) SELECT count(*) FROM t")
+    plan = "\n".join(pq.PQgetvalue(r, i, 0).decode() for i in range(pq.PQntuples(r)))
+    pq.PQclear(r)
+    if "Workers Launched: 2" not in plan:
+        fails.append("no parallel workers: " + plan.replace("\n", " | "))
     q(c, "CHECKPOINT")
     pq.PQfinish(other)
     pq.PQfinish(c)
@@ -251,7 +277,7 @@ expect_pass "$log" "$RESTORE_PID" 60
 : >"$PGD/again.log"
 chown postgres "$PGD/again.log"
 as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$PGD/again.log" -w -t 30 \
-	-o "-p $PORT -c listen_addresses= -c unix_socket_directories=$PGD" start \
+	-o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PGD" start \
 	>"$T_DIR/start.log" 2>&1 || fail "the cluster does not start again: $(tail -n 3 "$PGD/again.log" | tr '\n' '|')"
 _logs+=("$PGD/again.log")
 grep -Eq 'automatic recovery|not properly shut down|was interrupted|crash' "$PGD/again.log" &&
