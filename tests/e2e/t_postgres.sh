@@ -42,6 +42,7 @@ DATA=$PGD/data
 # run of this test (or a cluster of the host) may use 5432
 PORT=$((20000 + $$ % 20000))
 PG_UP=0
+OTHER_SHM=
 
 # the EXIT trap of lib.sh kills what it tracked; then a cluster we
 # started outside the tree (the check after the restore) is stopped, and
@@ -70,6 +71,7 @@ pg_cleanup() {
 		kill -KILL "$id" 2>/dev/null
 	done
 	wait_for 10 eval '[ -z "$(ours_alive)" ]'
+	[ -n "$OTHER_SHM" ] && ipcrm -m "$OTHER_SHM" 2>/dev/null
 	for id in $(ipcs -m | awk '$3 == "postgres" { print $2 }'); do
 		case " $SHM_BEFORE " in *" $id "*) continue ;; esac
 		ipcrm -m "$id" 2>/dev/null
@@ -261,6 +263,29 @@ dsm=$(grep -ho ' /dev/shm/PostgreSQL\.[0-9]*$' "$T_DIR"/ckpt/*/maps | sort -u)
 [ -n "$dsm" ] || fail "no /dev/shm/PostgreSQL.* mapping in the image"
 dsm_before=$(stat -c '%n %U %G %a %s' $dsm)
 rm -f $dsm
+
+# bad input: the image's SysV segment id is taken by another segment.
+# Refused by name; the /dev/shm objects restore had made are gone again,
+# no process is left
+shmid=$(ls "$T_DIR/ckpt/ipc/shm" | grep -vF .data)
+[ "$(echo "$shmid" | wc -w)" = 1 ] || fail "ipc/shm of the image: $(ls "$T_DIR/ckpt/ipc/shm" | tr '\n' ' ')"
+ipcrm -m "$shmid" || fail "cannot remove the leftover segment $shmid"
+echo "$shmid" >/proc/sys/kernel/shm_next_id
+OTHER_SHM=$(ipcmk -M 4096 | grep -Eo '[0-9]+$')
+[ "$OTHER_SHM" = "$shmid" ] || fail "made segment '$OTHER_SHM', not $shmid (another test took the id?)"
+timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
+	>"$T_DIR/restore-taken.out" 2>"$T_DIR/restore-taken.err" &&
+	fail "restore with SysV id $shmid taken succeeded"
+grep -qE "SysV shared memory segment $shmid \(key 0x[0-9a-f]+\) of the image: id $shmid \(key 0x[0-9a-f]+\) is taken on this host" \
+	"$T_DIR/restore-taken.err" ||
+	fail "refusal does not name the segment: $(tail -n 2 "$T_DIR/restore-taken.err" | tr '\n' '|')"
+for f in $dsm; do
+	[ -e "$f" ] && fail "the refused restore left $f behind"
+done
+[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
+[ -z "$(ours_alive)" ] || fail "the refused restore left processes: $(ours_alive | tr '\n' ' ')"
+ipcrm -m "$OTHER_SHM" || fail "cannot remove segment $OTHER_SHM"
+OTHER_SHM=
 
 t0=$(date +%s.%N)
 restore_bg "$T_DIR/ckpt" "$root"
