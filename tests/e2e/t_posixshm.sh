@@ -64,27 +64,17 @@ cp "$log" "$T_DIR/log.at-kill"
 # not the image's: refused, the object untouched, no process made
 chown 0:0 "$obj"
 sum=$(md5sum <"$obj")
-timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore-foreign.out" 2>"$T_DIR/restore-foreign.err" &&
-	fail "restore over a foreign $obj succeeded"
-grep -qF "POSIX shared memory $obj exists and is not the image's (owner, mode or size differ): remove it first" \
-	"$T_DIR/restore-foreign.err" ||
-	fail "restore over a foreign $obj: $(tail -n 2 "$T_DIR/restore-foreign.err" | tr '\n' '|')"
-[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
+expect_restore_refused foreign "$T_DIR/ckpt" "$root" \
+	"POSIX shared memory $obj exists and is not the image's \(owner, mode or size differ\): remove it first"
 [ "$(stat -c %u:%g "$obj")" = 0:0 ] && [ "$(md5sum <"$obj")" = "$sum" ] ||
 	fail "the refused restore changed $obj"
 
 # the image's, but a process (this shell) has it open: refused too
 chown 1234:1234 "$obj"
 exec 7<"$obj"
-timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore-open.out" 2>"$T_DIR/restore-open.err" &&
-	fail "restore over $obj held open succeeded"
+expect_restore_refused open "$T_DIR/ckpt" "$root" \
+	"POSIX shared memory $obj exists and a process has it open or mapped"
 exec 7<&-
-grep -qF "POSIX shared memory $obj exists and a process has it open or mapped" \
-	"$T_DIR/restore-open.err" ||
-	fail "restore over $obj held open: $(tail -n 2 "$T_DIR/restore-open.err" | tr '\n' '|')"
-[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
 [ "$(md5sum <"$obj")" = "$sum" ] || fail "the refused restore changed $obj"
 
 # the leftover, overwritten since the kill: the image's bytes again

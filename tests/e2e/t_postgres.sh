@@ -273,16 +273,11 @@ ipcrm -m "$shmid" || fail "cannot remove the leftover segment $shmid"
 echo "$shmid" >/proc/sys/kernel/shm_next_id
 OTHER_SHM=$(ipcmk -M 4096 | grep -Eo '[0-9]+$')
 [ "$OTHER_SHM" = "$shmid" ] || fail "made segment '$OTHER_SHM', not $shmid (another test took the id?)"
-timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$T_DIR/ckpt" </dev/null \
-	>"$T_DIR/restore-taken.out" 2>"$T_DIR/restore-taken.err" &&
-	fail "restore with SysV id $shmid taken succeeded"
-grep -qE "SysV shared memory segment $shmid \(key 0x[0-9a-f]+\) of the image: id $shmid \(key 0x[0-9a-f]+\) is taken on this host" \
-	"$T_DIR/restore-taken.err" ||
-	fail "refusal does not name the segment: $(tail -n 2 "$T_DIR/restore-taken.err" | tr '\n' '|')"
+expect_restore_refused taken "$T_DIR/ckpt" "$root" \
+	"SysV shared memory segment $shmid \(key 0x[0-9a-f]+\) of the image: id $shmid \(key 0x[0-9a-f]+\) is taken on this host"
 for f in $dsm; do
 	[ -e "$f" ] && fail "the refused restore left $f behind"
 done
-[ -e "/proc/$root" ] && fail "the refused restore left pid $root"
 [ -z "$(ours_alive)" ] || fail "the refused restore left processes: $(ours_alive | tr '\n' ' ')"
 ipcrm -m "$OTHER_SHM" || fail "cannot remove segment $OTHER_SHM"
 OTHER_SHM=
