@@ -12,13 +12,16 @@
 # of the tree: its connection is a socket pair inside the image, so the
 # session itself (both ends) is checkpointed, nothing declared external.
 # The driver holds one session inside an open transaction whose rows
-# nobody else sees yet, and a transaction-level advisory lock.
+# nobody else sees yet, and a transaction-level advisory lock, for which
+# a third session waits (its backend asleep on its latch, its query in
+# flight).
 #
 # First freeze -> thaw: the server answers a new session from outside.
 # Then checkpoint -> kill -> restore (the /dev/shm objects removed in
 # between, as after a reboot): the same backend is in the same
 # transaction and sees its rows; a new session over TCP does not see
-# them and cannot take the lock; after the commit it sees them and can;
+# them and cannot take the lock, the third still waits; after the commit
+# the third gets the lock and its result, the new session sees the rows;
 # a parallel query launches 2 workers (new processes attaching new
 # dynamic shared memory); `pg_ctl stop -m fast` exits 0, the postmaster
 # exits 0, and the next start of the cluster finds it shut down cleanly
@@ -109,6 +112,11 @@ pq.PQntuples.argtypes = [ctypes.c_void_p]
 pq.PQgetvalue.restype = ctypes.c_char_p
 pq.PQgetvalue.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
 pq.PQclear.argtypes = [ctypes.c_void_p]
+pq.PQsendQuery.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+pq.PQconsumeInput.argtypes = [ctypes.c_void_p]
+pq.PQisBusy.argtypes = [ctypes.c_void_p]
+pq.PQgetResult.restype = ctypes.c_void_p
+pq.PQgetResult.argtypes = [ctypes.c_void_p]
 dsn = ("host=%s port=%s user=postgres dbname=postgres" % (pgd, port)).encode()
 tcp = ("host=127.0.0.1 port=%s user=postgres dbname=postgres" % port).encode()
 
@@ -133,6 +141,31 @@ def q(c, sql):
     pq.PQclear(r)
     return v
 
+def busy(c):
+    """is the query sent on c still running?"""
+    if not pq.PQconsumeInput(c):
+        raise RuntimeError(pq.PQerrorMessage(c).decode().strip())
+    return pq.PQisBusy(c) == 1
+
+def result(c, secs):
+    """the first column of the sent query's result, within secs"""
+    until = time.monotonic() + secs
+    while busy(c):
+        if time.monotonic() > until:
+            return None
+        time.sleep(0.02)
+    v = None
+    while True:
+        r = pq.PQgetResult(c)
+        if not r:
+            return v
+        if pq.PQresultStatus(r) == 2 and pq.PQntuples(r):
+            v = pq.PQgetvalue(r, 0, 0).decode()
+        pq.PQclear(r)
+
+def waiting(c):
+    return q(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+
 pw = pwd.getpwnam("postgres")
 srv = spawn([bindir + "/postgres", "-D", pgd + "/data", "-p", port,
              "-c", "listen_addresses=127.0.0.1",
@@ -147,6 +180,16 @@ q(c, "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1001, 3000) g")
 q(c, "SELECT pg_advisory_xact_lock(42)")
 backend = pq.PQbackendPID(c)
 xid = q(c, "SELECT txid_current()")
+# a third session waits for that lock: its backend sleeps on its latch
+# (epoll on a signalfd) until the first one commits and wakes it (a flag
+# in the shared memory and SIGURG to its pid)
+blocked = connect(1)
+pq.PQsendQuery(blocked, b"SELECT 'got ' || pg_advisory_xact_lock(42)::text")
+until = time.monotonic() + 30
+while waiting(c) != "1" and time.monotonic() < until:
+    time.sleep(0.02)
+if waiting(c) != "1":
+    raise SystemExit("FAIL setup: the third session does not wait for the lock")
 print("BACKEND %d" % backend, flush=True)
 ready_then_wait()
 
@@ -165,9 +208,14 @@ try:
         fails.append("another session sees %s rows before the commit, not 1000" % n)
     if q(other, "SELECT pg_try_advisory_lock(42)") != "f":
         fails.append("the session's advisory lock is lost")
+    if not busy(blocked) or waiting(other) != "1":
+        fails.append("the third session no longer waits for the lock")
     q(c, "COMMIT")
+    got = result(blocked, 20)
+    if got != "got ":
+        fails.append("the waiting session got %r after the commit" % got)
     if q(other, "SELECT pg_try_advisory_lock(42)") != "t":
-        fails.append("the advisory lock is not released by the commit")
+        fails.append("the advisory lock is not free after both transactions")
     n = q(other, "SELECT count(*) FROM t")
     if n != "3000":
         fails.append("another session sees %s rows after the commit, not 3000" % n)
@@ -188,6 +236,7 @@ try:
         fails.append("no parallel workers: " + plan.replace("\n", " | "))
     q(c, "CHECKPOINT")
     pq.PQfinish(other)
+    pq.PQfinish(blocked)
     pq.PQfinish(c)
 except RuntimeError as e:
     fails.append(str(e))
