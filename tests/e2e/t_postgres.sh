@@ -41,9 +41,13 @@ as_pg() {
 
 PGD=$T_DIR/pg			# owned by postgres: data, socket, logs
 DATA=$PGD/data
-# a port of our own: it names the socket and the SysV key, and another
-# run of this test (or a cluster of the host) may use 5432
+# a port of our own (it names the socket; TCP listens on it): another
+# run of this test, a cluster of the host (5432) or another test may have
+# one; the first free one from a place of our own
 PORT=$((20000 + $$ % 20000))
+while [ -n "$(ss -Htan "sport = :$PORT" 2>/dev/null)" ]; do
+	PORT=$((PORT + 1))
+done
 PG_UP=0
 OTHER_SHM=
 
