@@ -10,11 +10,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -108,13 +108,14 @@ static int open_named(const struct crfs_vma *v, bool *made)
 	fd = open(v->path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	*made = true;
-	if (!fchown(fd, v->obj_uid, v->obj_gid) && !fchmod(fd, v->obj_mode))
+	if (!fchown(fd, v->obj_uid, v->obj_gid) && !fchmod(fd, v->obj_mode)) {
+		*made = true;
 		return fd;
+	}
+	ret = -errno;
 	close(fd);
 	unlink(v->path);
-	*made = false;
-	return -errno;
+	return ret;
 }
 
 static int add_obj(struct image *img, const struct crfs_vma *v)
@@ -163,6 +164,8 @@ bool shm_named_path(const struct image *img, const char *path)
 {
 	size_t i, k;
 
+	if (strncmp(path, "/dev/shm/", 9))
+		return false;
 	for (i = 0; i < img->nprocs; i++)
 		for (k = 0; k < img->procs[i].nvmas; k++) {
 			const struct crfs_vma *v = &img->procs[i].vmas[k];
