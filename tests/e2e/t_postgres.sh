@@ -48,14 +48,15 @@ PORT=$((20000 + $$ % 20000))
 while [ -n "$(ss -Htan "sport = :$PORT" 2>/dev/null)" ]; do
 	PORT=$((PORT + 1))
 done
-PG_UP=0
 OTHER_SHM=
 
-# the EXIT trap of lib.sh kills what it tracked; then a cluster we
-# started outside the tree (the check after the restore) is stopped, and
-# the SysV segments and /dev/shm files that appeared while the test ran
-# (a killed server leaves them) are removed
-SHM_BEFORE=$(ipcs -m | awk '$3 == "postgres" { print $2 }' | tr '\n' ' ')
+# On exit every process of ours is killed at once (also the cluster
+# started outside the tree after the restore, and what a restore that
+# failed half-way left), before lib.sh's cleanup; then what a killed
+# server of ours leaves is removed, never another's (a run of this test
+# elsewhere, the host's cluster): SysV segments of our data directory
+# (PostgreSQL keys them by its inode) that nobody attaches, and /dev/shm
+# objects that appeared meanwhile and that nobody maps
 DSM_BEFORE=$(ls /dev/shm | grep '^PostgreSQL\.' | tr '\n' ' ')
 # Ours: a process whose cwd is in $T_DIR (every postgres process, in its
 # data directory) or whose command line names it (the driver); also what a
@@ -70,22 +71,22 @@ ours_alive() {
 }
 pg_cleanup() {
 	local id f
-	if [ "$PG_UP" = 1 ] && [ -f "$DATA/postmaster.pid" ]; then
-		as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -t 20 stop >/dev/null 2>&1
-	fi
 	_kill_tracked
 	for id in $(ours_alive); do
 		kill -KILL "$id" 2>/dev/null
 	done
 	wait_for 10 eval '[ -z "$(ours_alive)" ]'
 	[ -n "$OTHER_SHM" ] && ipcrm -m "$OTHER_SHM" 2>/dev/null
-	for id in $(ipcs -m | awk '$3 == "postgres" { print $2 }'); do
-		case " $SHM_BEFORE " in *" $id "*) continue ;; esac
-		ipcrm -m "$id" 2>/dev/null
-	done
+	[ -d "$DATA" ] &&
+		for id in $(ipcs -m | awk -v k="$(printf '0x%08x' "$(stat -c %i "$DATA")")" \
+			'$1 == k && $3 == "postgres" && $6 == 0 { print $2 }'); do
+			ipcrm -m "$id" 2>/dev/null
+		done
 	for f in $(ls /dev/shm | grep '^PostgreSQL\.'); do
 		case " $DSM_BEFORE " in *" $f "*) continue ;; esac
-		[ "$(stat -c %U "/dev/shm/$f")" = postgres ] && rm -f "/dev/shm/$f"
+		[ "$(stat -c %U "/dev/shm/$f")" = postgres ] || continue
+		grep -qF "/dev/shm/$f" /proc/[0-9]*/maps 2>/dev/null ||
+			rm -f "/dev/shm/$f"
 	done
 	return 0
 }
@@ -277,6 +278,11 @@ wrapper=$WL_PID
 wait_root "$log" "$wrapper" 60
 root=$ROOT_PID
 track_tree "$root"
+# what the cleanup relies on: the server's SysV segment is keyed by the
+# data directory's inode
+key=$(printf '0x%08x' "$(stat -c %i "$DATA")")
+ipcs -m | awk -v k="$key" '$1 == k { f = 1 } END { exit !f }' ||
+	fail "no SysV segment with key $key (the data directory's inode): $(ipcs -m | tr '\n' '|')"
 nproc=$(tree_pids "$root" | wc -l)
 note "tree of $nproc processes: $(for p in $(tree_pids "$root"); do cat /proc/$p/comm; done | tr '\n' ' ')"
 
@@ -340,7 +346,6 @@ restore_bg "$T_DIR/ckpt" "$root"
 t1=$(date +%s.%N)
 note "restore: $(secs "$t0" "$t1") s"
 track_tree "$root"
-PG_UP=1
 [ "$(stat -c '%n %U %G %a %s' $dsm 2>&1)" = "$dsm_before" ] ||
 	fail "/dev/shm after the restore: $(stat -c '%n %U %G %a %s' $dsm 2>&1 | tr '\n' '|'), want $(echo "$dsm_before" | tr '\n' '|')"
 kill -USR1 "$root" || fail "cannot signal restored root $root"
@@ -361,5 +366,4 @@ n=$(psql_count) || fail "psql after the new start fails"
 [ "$n" = 3001 ] || fail "after the new start $n rows, not 3001"
 as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >>"$T_DIR/start.log" 2>&1 ||
 	fail "the second pg_ctl stop failed"
-PG_UP=0
 pass
