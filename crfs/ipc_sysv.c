@@ -309,7 +309,10 @@ static int save_shm(struct snapshot *s, const struct kh_ipc *k, pid_t pid,
 
 /*
  * A segment is the tree's when its creator or last attacher is; every
- * attach (nattch counts mappings) must then be one of the tree's
+ * attach (nattch counts mappings) must then be one of the tree's.  A last
+ * detacher outside the tree that has exited since (a child of the tree
+ * that detached and exited, as every PostgreSQL backend does) uses it no
+ * more: nattch proves nobody else has it attached.
  */
 static int capture_shm(struct snapshot *s, const struct tree *t,
 		       const struct kh_ipc *k)
@@ -322,6 +325,8 @@ static int capture_shm(struct snapshot *s, const struct tree *t,
 	if (!own)
 		return 0;
 	n = tree_attaches(s, k->id, &pid, &v);
+	if (own < 0 && n && n == k->count && kill(-own, 0) && errno == ESRCH)
+		own = 1;
 	if (own < 0 || n != k->count)
 		snapshot_report(s, "SysV shared memory segment %d (key 0x%x): also used by a process outside the tree (not supported)",
 				k->id, k->key);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "crfs/format.h"
 #include "kh.h"
@@ -85,6 +87,38 @@ static int sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
 	return 0;
 }
 
+/*
+ * POSIX shared memory (shm_open): a file on the tmpfs at /dev/shm.  It is
+ * memory, gone after a reboot and not on another host, so its bytes go
+ * into the image like shared anonymous memory, with its name, owner and
+ * mode, for restore to make it again at its name.
+ */
+static bool is_posix_shm(const char *path, const char *link)
+{
+	struct statfs fs;
+
+	return !strncmp(path, "/dev/shm/", 9) && !statfs(link, &fs) &&
+	       fs.f_type == TMPFS_MAGIC;
+}
+
+static int named_shm(struct crfs_vma *v, const struct stat *st,
+		     const char **why)
+{
+	/* bytes no mapping covers would come back as zeros */
+	if (v->pgoff || (uint64_t)st->st_size > v->end - v->start)
+		return (*why = "a mapping of a part of a POSIX shared memory object is not supported yet"), 1;
+	if (!st->st_size)
+		return (*why = "a shared mapping of an empty object"), 1;
+	v->kind = VMA_SHMEM;
+	v->flags |= VMA_F_NAMED;
+	v->shm_ino = st->st_ino;
+	v->file_size = st->st_size;
+	v->obj_uid = st->st_uid;
+	v->obj_gid = st->st_gid;
+	v->obj_mode = st->st_mode & 07777;
+	return 0;
+}
+
 static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 {
 	const char *path = v->path;
@@ -135,6 +169,8 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	}
 	if (!S_ISREG(st.st_mode))
 		return (*why = "mappings of devices are not supported"), 1;
+	if ((v->flags & VMA_F_SHARED) && is_posix_shm(path, link))
+		return named_shm(v, &st, why);
 	/* privately: the object's bytes are saved once, as for shmem */
 	if (!strncmp(path, "/memfd:", 7) || ends_with(path, " (deleted)")) {
 		if (ends_with(path, " (deleted)"))

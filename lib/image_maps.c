@@ -30,7 +30,7 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 static const char *const flag_names[VMA_F_COUNT] = {
 	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
 	"hugepage", "nohugepage", "locked", "seqread", "randread",
-	"mergeable", "lockonfault", "noreserve", "sealed",
+	"mergeable", "lockonfault", "noreserve", "sealed", "named",
 };
 
 const char *vma_kind_name(enum crfs_vma_kind k)
@@ -62,7 +62,11 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 		ret = ret ?: sb_put_escaped(sb, v->path);
 	} else if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED ||
 		   v->kind == VMA_SYSV) {
-		ret = sb_printf(sb, " %lu:%lu ", v->file_size, v->shm_ino);
+		ret = sb_printf(sb, " %lu:%lu", v->file_size, v->shm_ino);
+		if (!ret && (v->flags & VMA_F_NAMED))
+			ret = sb_printf(sb, ":%u:%u:%o", v->obj_uid,
+					v->obj_gid, v->obj_mode);
+		ret = ret ?: sb_printf(sb, " ");
 		ret = ret ?: v->path ? sb_put_escaped(sb, v->path) :
 				       sb_printf(sb, "-");
 	} else {
@@ -139,6 +143,19 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 		return text_error(t, "unknown flag in '%s'", tok[5]);
 	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
 		return text_error(t, "protection and 'shared' flag disagree");
+	if (v->kind == VMA_SHMEM && (v->flags & VMA_F_NAMED)) {
+		if (!(v->flags & VMA_F_SHARED) ||
+		    sscanf(tok[6], "%lu:%lu:%u:%u:%o%n", &v->file_size,
+			   &v->shm_ino, &v->obj_uid, &v->obj_gid,
+			   &v->obj_mode, &k) != 5 || tok[6][k] ||
+		    !v->file_size || v->obj_mode > 07777)
+			return text_error(t, "named shmem needs 'size:inode:uid:gid:mode'");
+		if (unescape(tok[7], &v->path) || v->path[0] != '/')
+			return text_error(t, "named shmem needs an absolute path");
+		return 0;
+	}
+	if (v->flags & VMA_F_NAMED)
+		return text_error(t, "only shmem can be named");
 	if (v->kind == VMA_SHMEM) {
 		if (!(v->flags & VMA_F_SHARED) ||
 		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,

@@ -46,6 +46,7 @@ struct file_extra {
 struct shm_obj {
 	uint64_t ino, size;
 	void *addr;		/* in crfs-restore, inherited by the tree */
+	char *made;		/* a named object we made: unlinked on failure */
 };
 
 struct image {
@@ -115,5 +116,7 @@ bool flock_by_owner(const struct image *img, const struct crfs_file *f);
 /* 0, or -errno with err naming the file and the problem */
 int image_load(const char *dir, struct image *img, char *err, size_t errlen);
 void image_free(struct image *img);
+/* a named POSIX shm object of the image is at path (restore/shmem.c) */
+bool shm_named_path(const struct image *img, const char *path);
 
 #endif

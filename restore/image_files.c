@@ -95,8 +95,8 @@ static int check_epoll(struct image *img, const struct crfs_file *f,
 }
 
 /* a file the image reopens by path must be there, of the same type */
-static int check_path(const struct crfs_file *f, char *err,
-		      size_t errlen)
+static int check_path(const struct image *img, const struct crfs_file *f,
+		      char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -104,6 +104,8 @@ static int check_path(const struct crfs_file *f, char *err,
 		return 0;
 	if (f->ghost)
 		return 0;	/* deleted: made again for a while */
+	if (shm_named_path(img, f->path))
+		return 0;	/* POSIX shm the image holds: made before */
 	if (stat(f->path, &st))
 		return ERR("%s: open in the image (file %u), but %s", f->path,
 			   f->id, strerror(errno));
@@ -148,7 +150,7 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid);
 		/* with a mount tree: once it is built (image_check_files) */
 		if (!in_manifest(img, CRFS_F_MOUNTS))
-			ret = ret ?: check_path(f, err, errlen);
+			ret = ret ?: check_path(img, f, err, errlen);
 		ret = ret ?: check_pipe(img, f, err, errlen);
 	}
 	return ret;
@@ -160,7 +162,7 @@ int image_check_paths(struct image *img, char *err, size_t errlen)
 	int ret = 0;
 
 	for (i = 0; !ret && i < img->nfiles; i++)
-		ret = check_path(&img->files[i], err, errlen);
+		ret = check_path(img, &img->files[i], err, errlen);
 	return ret;
 }
 

@@ -766,6 +766,8 @@ void image_free(struct image *img)
 	image_free_files(img);
 	free(img->procs);
 	free(img->manifest);
+	for (size_t k = 0; k < img->nshm; k++)
+		free(img->shm[k].made);
 	free(img->shm);
 	free_header(&img->hdr);
 }

@@ -362,9 +362,10 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		ipc_sysv_undo();
-	else
+		shm_undo(&img);
+	} else
 		ipc_sysv_done();
 	ipc_sysv_free();
 	mnt_free(&img);

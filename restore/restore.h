@@ -49,6 +49,7 @@ __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 
 /* shmem.c: shared anonymous memory objects */
 int shm_prepare(struct image *img, char *err, size_t errlen);
+void shm_undo(struct image *img);
 int shm_open_object(struct image *img, const struct crfs_vma *v);
 /* the object with that inode at checkpoint (a memfd also open as a file) */
 int shm_open_ino(struct image *img, uint64_t ino);

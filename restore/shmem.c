@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "kh.h"
 #include "restore.h"
@@ -63,8 +65,68 @@ static int open_object_file(const char *path)
 	return fd >= 0 ? fd : memfd_create(base, MFD_CLOEXEC);
 }
 
+/*
+ * Whether another process has the file open or mapped: the kernel grants
+ * a write lease only to the one open description of a file (a mapping
+ * holds one too), here ours.  -EBUSY if one has.
+ */
+static int nobody_else(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_WRLCK))
+		return errno == EAGAIN ? -EBUSY : -errno;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return 0;
+}
+
+/*
+ * POSIX shared memory again at its name.  One already there is the killed
+ * tree's leftover when owner, mode and size are the image's and nobody
+ * has it open: emptied (so no byte written after the checkpoint stays),
+ * then filled from the image; any other is not ours (-EEXIST, -EBUSY).
+ * A missing one (a reboot, another host) is made with its owner and
+ * mode; *made says so.
+ */
+static int open_named(const struct crfs_vma *v, bool *made)
+{
+	struct stat st;
+	int fd, ret;
+
+	*made = false;
+	fd = open(v->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_uid != v->obj_uid || st.st_gid != v->obj_gid ||
+		    (st.st_mode & 07777) != v->obj_mode ||
+		    (uint64_t)st.st_size != v->file_size)
+			ret = -EEXIST;
+		else
+			ret = nobody_else(fd);
+		if (!ret && fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				      FALLOC_FL_KEEP_SIZE, 0, st.st_size))
+			ret = -errno;
+		if (!ret)
+			return fd;
+		close(fd);
+		return ret;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	fd = open(v->path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (!fchown(fd, v->obj_uid, v->obj_gid) && !fchmod(fd, v->obj_mode)) {
+		*made = true;
+		return fd;
+	}
+	ret = -errno;
+	close(fd);
+	unlink(v->path);
+	return ret;
+}
+
 static int add_obj(struct image *img, const struct crfs_vma *v)
 {
+	bool made = false;
 	struct shm_obj *o = find_obj(img, v->shm_ino), *n;
 	int fd;
 
@@ -75,6 +137,7 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 		return -ENOMEM;
 	img->shm = n;
 	o = &n[img->nshm++];
+	memset(o, 0, sizeof(*o));
 	o->ino = v->shm_ino;
 	o->size = v->file_size;
 	if (!v->path) {
@@ -82,9 +145,17 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
 	}
-	fd = open_object_file(v->path);
+	if (v->flags & VMA_F_NAMED)
+		fd = open_named(v, &made);
+	else if ((fd = open_object_file(v->path)) < 0)
+		fd = -errno;
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (made && !(o->made = strdup(v->path))) {
+		close(fd);
+		unlink(v->path);
+		return -ENOMEM;
+	}
 	if (ftruncate(fd, o->size)) {
 		close(fd);
 		return -errno;
@@ -92,6 +163,33 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 	o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
+}
+
+/* a named object of the image is at path: made by shm_prepare */
+bool shm_named_path(const struct image *img, const char *path)
+{
+	size_t i, k;
+
+	if (strncmp(path, "/dev/shm/", 9))
+		return false;
+	for (i = 0; i < img->nprocs; i++)
+		for (k = 0; k < img->procs[i].nvmas; k++) {
+			const struct crfs_vma *v = &img->procs[i].vmas[k];
+
+			if ((v->flags & VMA_F_NAMED) && !strcmp(v->path, path))
+				return true;
+		}
+	return false;
+}
+
+/* a failed restore removes the named objects it made */
+void shm_undo(struct image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->nshm; i++)
+		if (img->shm[i].made)
+			unlink(img->shm[i].made);
 }
 
 static int fill_obj(struct proc_image *p, const struct crfs_vma *v,
@@ -153,6 +251,16 @@ static int add_mapped_obj(struct image *img, const struct proc_image *p,
 	return 0;
 }
 
+/* why a named object already there is not taken */
+static const char *named_why(int ret)
+{
+	if (ret == -EEXIST)
+		return "exists and is not the image's (owner, mode or size differ): remove it first";
+	if (ret == -EBUSY)
+		return "exists and a process has it open or mapped";
+	return NULL;
+}
+
 int shm_prepare(struct image *img, char *err, size_t errlen)
 {
 	size_t i, k;
@@ -164,6 +272,11 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 		for (k = 0; !ret && k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_SHMEM)
 				ret = add_obj(img, &p->vmas[k]);
+		if (ret && (p->vmas[k - 1].flags & VMA_F_NAMED) &&
+		    named_why(ret))
+			return ERR("%s/%d/%s: POSIX shared memory %s %s",
+				   img->dir, p->pid, CRFS_F_MAPS,
+				   p->vmas[k - 1].path, named_why(ret));
 		if (ret)
 			return ERR("%s/%d/%s: cannot create shared memory of 0x%lx bytes: %s",
 				   img->dir, p->pid, CRFS_F_MAPS,

@@ -89,7 +89,9 @@ enum crfs_vma_kind {
 #define VMA_F_LOCKONFAULT	(1u << 11)	/* lf: MLOCK_ONFAULT */
 #define VMA_F_NORESERVE		(1u << 12)	/* nr: MAP_NORESERVE */
 #define VMA_F_SEALED		(1u << 13)	/* sl: mseal() */
-#define VMA_F_COUNT		14
+#define VMA_F_NAMED		(1u << 14)	/* shmem still at its path:
+						 * POSIX shm in /dev/shm */
+#define VMA_F_COUNT		15
 /* not in the image: ht, hugetlb pages, which restore cannot make */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */
@@ -109,6 +111,8 @@ struct crfs_vma {
 	int64_t file_mtime_ns;
 	char *path;		/* file; shmem, deleted: "/memfd:NAME", the
 				 * deleted file's path, or NULL */
+	/* a named shmem object's owner and mode (VMA_F_NAMED) */
+	uint32_t obj_uid, obj_gid, obj_mode;
 };
 
 struct crfs_page_run {

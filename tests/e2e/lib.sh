@@ -415,6 +415,19 @@ restore_detached() {
 	proc_alive "$pid" || fail "restored pid $pid is not running"
 }
 
+# expect_restore_refused TAG DIR PID ERE: crfs-restore DIR must fail, say
+# what matches ERE (grep -E) on stderr, and leave no process PID
+expect_restore_refused() {
+	local tag=$1 dir=$2 pid=$3 re=$4 err=$T_DIR/restore-$1.err
+	timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$dir" </dev/null \
+		>"$T_DIR/restore-$tag.out" 2>"$err" &&
+		fail "$tag: crfs-restore $dir succeeded"
+	grep -qE -- "$re" "$err" ||
+		fail "$tag: crfs-restore does not say /$re/: $(tail -n 2 "$err" | tr '\n' '|')"
+	[ -e "/proc/$pid" ] && fail "$tag: the refused restore left pid $pid"
+	return 0
+}
+
 # expect_pass LOG PID [SECONDS]: wait for PID to finish and judge LOG.  If
 # PID is our child (a workload, or the crfs-restore waiting for its root)
 # its exit status must be 0; otherwise (crfs-restore -d) only LOG counts.

@@ -364,6 +364,18 @@ static void expect_maps_error(const char *text, const char *why)
 	ut_expect_einval(ret, &ut, "10/maps", why);
 }
 
+Test(errors, maps_named_shmem)
+{
+	expect_maps_error("0x1000 0x2000 rw-s 0x0 shmem shared,named 100:5 /dev/shm/x\n",
+			  "named shmem needs 'size:inode:uid:gid:mode'");
+	expect_maps_error("0x1000 0x2000 rw-s 0x0 shmem shared,named 100:5:0:0:17777 /dev/shm/x\n",
+			  "named shmem needs 'size:inode:uid:gid:mode'");
+	expect_maps_error("0x1000 0x2000 rw-s 0x0 shmem shared,named 100:5:0:0:600 -\n",
+			  "named shmem needs an absolute path");
+	expect_maps_error("0x1000 0x2000 rw-s 0x0 file shared,named 1:1 /a\n",
+			  "only shmem can be named");
+}
+
 Test(errors, maps_overlap_or_unsorted)
 {
 	expect_maps_error("0x1000 0x3000 rw-p 0x0 anon - - -\n"

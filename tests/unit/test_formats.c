@@ -308,6 +308,38 @@ Test(formats, maps_round_trip)
 	free(s);
 }
 
+/* named POSIX shm: size, inode, owner and mode after the sizes */
+Test(formats, maps_named_shmem)
+{
+	const struct crfs_vma v = {
+		.start = 0x7f0000000000, .end = 0x7f0000004000,
+		.prot = PROT_READ | PROT_WRITE, .kind = VMA_SHMEM,
+		.flags = VMA_F_SHARED | VMA_F_NAMED, .file_size = 12388,
+		.shm_ino = 77, .obj_uid = 101, .obj_gid = 104,
+		.obj_mode = 0600, .path = "/dev/shm/PostgreSQL.42",
+	};
+	struct crfs_vma *back;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_maps(&sb, &v, 1), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000004000 rw-s 0x0 shmem shared,named 12388:77:101:104:600 /dev/shm/PostgreSQL.42\n");
+	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(back[0].flags, v.flags);
+	cr_assert_eq(back[0].file_size, 12388);
+	cr_assert_eq(back[0].shm_ino, 77);
+	cr_assert_eq(back[0].obj_uid, 101);
+	cr_assert_eq(back[0].obj_gid, 104);
+	cr_assert_eq(back[0].obj_mode, 0600);
+	cr_assert_str_eq(back[0].path, v.path);
+	free_maps(back, n);
+	free(s);
+}
+
 Test(formats, maps_empty)
 {
 	struct crfs_vma *back = NULL;

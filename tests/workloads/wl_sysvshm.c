@@ -9,6 +9,9 @@
  * and READY; each SIGUSR1 checks both: ids, keys, modes, sizes, attach
  * counts, contents, addresses and protections in maps, and that A's
  * attach is the segment itself (a second attach sees what we write).
+ * A's last detacher (shm_lpid) is a child that attached, detached and
+ * exited: no longer a user, it must not make A look shared with a
+ * process outside the tree (as every PostgreSQL backend that exits does).
  * wl_sysvshm tamper A: overwrites what the killed tree left of A.
  */
 #define _GNU_SOURCE
@@ -148,6 +151,23 @@ static void check(int a, int b, key_t key)
 	check_shared(a);
 }
 
+/* a child attaches A, detaches and exits, reaped: A's shm_lpid is gone */
+static void detach_and_exit(int a)
+{
+	struct shmid_ds ds;
+	int st;
+	pid_t kid = fork();
+
+	if (kid < 0)
+		wl_die("fork");
+	if (!kid)
+		_exit(shmdt(shmat(a, NULL, SHM_RDONLY)) ? 1 : 0);
+	if (waitpid(kid, &st, 0) != kid || st)
+		wl_die("the detaching child");
+	if (shmctl(a, IPC_STAT, &ds) || ds.shm_lpid != kid)
+		wl_die("shm_lpid of A is not the child that exited");
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 1, r, a, b;
@@ -173,6 +193,7 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	detach_and_exit(a);
 	printf("IDS shm %d %d\n", a, b);
 	wl_ready();
 	sigemptyset(&none);
