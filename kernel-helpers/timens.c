@@ -62,12 +62,22 @@ int kh_timens_offsets(pid_t pid, struct kh_timens *t)
  */
 int kh_timens_set_offsets(const struct kh_timens *t)
 {
-	char buf[128];
+	return kh_timens_set_offsets_of(0, t);
+}
+
+/* pid 0: ourselves */
+int kh_timens_set_offsets_of(pid_t pid, const struct kh_timens *t)
+{
+	char buf[128], path[64];
 	int fd, len, ret = 0;
 
 	len = snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
 		       t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
-	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/timens_offsets");
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, buf, len) != len)

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * User namespaces: a process's uid_map, gid_map and setgroups as its
+ * parent namespace sees them, who owns a namespace (ioctl_ns(2)), and
+ * writing the maps of a namespace a child of ours has just made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/nsfs.h>
+
+#include "crfs/ns.h"
+#include "kh.h"
+#include "kh_ns.h"
+
+int kh_userns_maps(pid_t pid, const char *file, struct crfs_ns_idmap *m,
+		   size_t max, size_t *n)
+{
+	char path[64], *buf, *line, *cur;
+	unsigned int in, out, count;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	*n = 0;
+	for (cur = buf; !ret && (line = strsep(&cur, "\n")) && *line;) {
+		if (sscanf(line, "%u %u %u", &in, &out, &count) != 3)
+			ret = -EINVAL;
+		else if (*n == max)
+			ret = -E2BIG;
+		else
+			m[(*n)++] = (struct crfs_ns_idmap){ in, out, count };
+	}
+	free(buf);
+	return ret;
+}
+
+int kh_userns_setgroups_deny(pid_t pid, bool *deny)
+{
+	char path[64], *buf;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
+	*deny = !strncmp(buf, "deny", 4);
+	free(buf);
+	return 0;
+}
+
+static int ns_open(pid_t pid, const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* the inode of what ioctl req on /proc/PID/ns/NAME returns (a namespace) */
+static int ns_ioctl_ino(pid_t pid, const char *name, unsigned long req,
+			unsigned long *ino)
+{
+	struct stat st;
+	int fd = ns_open(pid, name), nfd, ret = 0;
+
+	if (fd < 0)
+		return fd;
+	nfd = ioctl(fd, req);
+	if (nfd < 0)
+		ret = -errno;
+	else if (fstat(nfd, &st))
+		ret = -errno;
+	else
+		*ino = st.st_ino;
+	if (nfd >= 0)
+		close(nfd);
+	close(fd);
+	return ret;
+}
+
+int kh_ns_owner_ino(pid_t pid, const char *name, unsigned long *ino)
+{
+	return ns_ioctl_ino(pid, name, NS_GET_USERNS, ino);
+}
+
+int kh_userns_parent_ino(pid_t pid, unsigned long *ino)
+{
+	return ns_ioctl_ino(pid, "user", NS_GET_PARENT, ino);
+}
+
+int kh_ns_ino(pid_t pid, const char *name, unsigned long *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	if (stat(path, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+int kh_userns_owner(pid_t pid, uint32_t *uid)
+{
+	int fd = ns_open(pid, "user"), ret = 0;
+	uid_t u;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, NS_GET_OWNER_UID, &u))
+		ret = -errno;
+	else
+		*uid = u;
+	close(fd);
+	return ret;
+}
+
+/* one write(2), as the kernel wants a map: all lines at once */
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	size_t len = strlen(text);
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+static int write_map(pid_t pid, const char *file,
+		     const struct crfs_ns_idmap *m, size_t n)
+{
+	char *text = malloc(n * 36 + 1);
+	size_t i, len = 0;
+	int ret;
+
+	if (!text)
+		return -ENOMEM;
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += sprintf(text + len, "%u %u %u\n", m[i].inside,
+			       m[i].outside, m[i].count);
+	ret = write_proc(pid, file, text);
+	free(text);
+	return ret;
+}
+
+/* setgroups before gid_map: deny can be written only while it is unset */
+int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,
+			 const char **step)
+{
+	int ret = 0;
+
+	*step = "setgroups";
+	if (ns->setgroups_deny)
+		ret = write_proc(pid, "setgroups", "deny");
+	if (!ret) {
+		*step = "uid_map";
+		ret = write_map(pid, "uid_map", ns->uid_map, ns->nuid_map);
+	}
+	if (!ret) {
+		*step = "gid_map";
+		ret = write_map(pid, "gid_map", ns->gid_map, ns->ngid_map);
+	}
+	return ret;
+}
