@@ -128,6 +128,41 @@ static void check_thread_groups(struct snapshot *s, pid_t pid,
 	free(tids);
 }
 
+/*
+ * With a pid namespace of the tree's, every process is restored inside
+ * the user namespace from birth, with the root's groups: other groups
+ * must be settable there.
+ */
+static void check_groups_inside(struct snapshot *s, pid_t pid, pid_t root,
+				const struct crfs_creds *c)
+{
+	struct crfs_ns_idmap *m = calloc(CRFS_NS_MAX_EXTENTS, sizeof(*m));
+	struct crfs_creds rc = { 0 };
+	unsigned int umask;
+	int nnp, seccomp;
+	bool deny = true;
+	size_t n = 0, i;
+	uint32_t in;
+
+	if (!m || kh_proc_status(root, &rc, &umask, &nnp, &seccomp) ||
+	    (rc.ngroups == c->ngroups &&
+	     !memcmp(rc.groups, c->groups, c->ngroups * sizeof(gid_t))))
+		goto out;
+	if (kh_userns_setgroups_deny(root, &deny) || deny)
+		snapshot_report(s, "process %d: supplementary groups other than the root's in a user namespace with setgroups denied: not supported",
+				pid);
+	else if (!kh_userns_maps(root, "gid_map", m, CRFS_NS_MAX_EXTENTS, &n))
+		for (i = 0; i < (size_t)c->ngroups; i++)
+			if (crfs_idmap_inside(m, n, c->groups[i], &in)) {
+				snapshot_report(s, "process %d: supplementary group %u, other than the root's, is not mapped in its user namespace: not supported",
+						pid, c->groups[i]);
+				break;
+			}
+out:
+	free(rc.groups);
+	free(m);
+}
+
 void userns_check_proc(struct snapshot *s, pid_t pid, pid_t root,
 		       const struct crfs_attr *a, const struct crfs_creds *c)
 {
@@ -149,12 +184,17 @@ void userns_check_proc(struct snapshot *s, pid_t pid, pid_t root,
 	if (!kh_userns_maps(root, "gid_map", m, CRFS_NS_MAX_EXTENTS, &n))
 		check_ids(s, pid, "gid", c->gid, m, n);
 	free(m);
-	if (a->nthreads > 1 && !kh_ns_ino(getpid(), "pid", &ourpid) &&
-	    !kh_ns_ino(root, "pid", &pidns) && pidns == ourpid)
+	if (kh_ns_ino(getpid(), "pid", &ourpid) ||
+	    kh_ns_ino(root, "pid", &pidns))
+		pidns = ourpid = 0;
+	if (pidns != ourpid)
+		check_groups_inside(s, pid, root, c);
+	else if (a->nthreads > 1)
 		snapshot_report(s, "process %d: %d threads in a user namespace without a pid namespace of the tree's own: not supported (their ids in our pid namespace cannot be chosen from inside)",
 				pid, a->nthreads);
-	if (a->shares_files || a->shares_fs)
-		snapshot_report(s, "process %d: shares its %s with its parent in a user namespace: not supported",
+	/* setns(CLONE_NEWUSER) at restore wants them unshared */
+	if (pidns == ourpid && (a->shares_files || a->shares_fs))
+		snapshot_report(s, "process %d: shares its %s with its parent in a user namespace without a pid namespace of the tree's own: not supported",
 				pid, a->shares_fs ? "working directory and root (CLONE_FS)" :
 				"descriptor table (CLONE_FILES)");
 	check_thread_groups(s, pid, c);

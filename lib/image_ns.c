@@ -425,6 +425,8 @@ static int parse_user_line(struct crfs_text *t, const char *key, char *cur,
 		return parse_map(t, key, cur, ns->uid_map, &ns->nuid_map);
 	if (!strcmp(key, "gid_map"))
 		return parse_map(t, key, cur, ns->gid_map, &ns->ngid_map);
+	if (strcmp(key, "setgroups") && strcmp(key, "user_owner"))
+		return parse_net_line(t, key, cur, ns);
 	v = tok_next(&cur);
 	if (!strcmp(key, "setgroups") && v &&
 	    (!strcmp(v, "allow") || !strcmp(v, "deny"))) {
@@ -436,7 +438,7 @@ static int parse_user_line(struct crfs_text *t, const char *key, char *cur,
 		ns->user_owner = n;
 		return 0;
 	}
-	return parse_net_line(t, key, cur, ns);
+	return text_error(t, "%s: bad value", key);
 }
 
 /* the "KIND 1" line of each namespace kind */

@@ -84,6 +84,8 @@ bool needs_group_helper(const struct image *img, size_t i);
 bool needs_group_stub(const struct image *img, size_t i);
 int check_group_stubs(const struct image *img, char *err, size_t errlen);
 
+/* whether the image lists file rel (a path relative to its directory) */
+bool image_has_file(const struct image *img, const char *rel);
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */
