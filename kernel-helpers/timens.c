@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kh.h"
 #include "kh_ns.h"
 
 /* "monotonic SEC NSEC" and "boottime SEC NSEC", one line each */
@@ -69,19 +70,12 @@ int kh_timens_set_offsets(const struct kh_timens *t)
 int kh_timens_set_offsets_of(pid_t pid, const struct kh_timens *t)
 {
 	char buf[128], path[64];
-	int fd, len, ret = 0;
 
-	len = snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
-		       t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
+	snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
+		 t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
 	if (pid)
 		snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
 	else
 		snprintf(path, sizeof(path), "/proc/self/timens_offsets");
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
+	return kh_write_file(path, buf);
 }

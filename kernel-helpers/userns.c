@@ -129,17 +129,9 @@ int kh_userns_owner(pid_t pid, uint32_t *uid)
 static int write_proc(pid_t pid, const char *file, const char *text)
 {
 	char path[64];
-	size_t len = strlen(text);
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
+	return kh_write_file(path, text);
 }
 
 static int write_map(pid_t pid, const char *file,

@@ -25,22 +25,6 @@ crfs_mount
 HOST_USER=$(readlink /proc/self/ns/user)
 ROOTMAP=(--user --map-root-user)
 
-# restore_ns DIR: crfs-restore DIR in the background; the root's pid (a
-# new one, if it was init of a pid namespace) in NEW_PID
-restore_ns() {
-	local pf=$T_DIR/restore.pid
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	RESTORE_PID=$!
-	track_pid "$RESTORE_PID"
-	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-	NEW_PID=$(tr -dc 0-9 <"$pf")
-	track_pid "$NEW_PID"
-}
-
 # outside PID: the credentials of PID and its child as we see them
 outside() {
 	local p kid
@@ -119,6 +103,20 @@ grep -qx 'user_owner 100000' "$T_DIR/maps.ckpt/ns" || fail "maps: ns lacks user_
 # a thread in a user namespace without a pid namespace: refused by name
 start_case threads unshare "${ROOTMAP[@]}" --fork "$WL" thread
 expect_refused threads "$PID" "threads in a user namespace without a pid namespace of the tree's own"
+
+# a root whose network namespace is not its user namespace's (made
+# before it): refused by name
+start_workload "$T_DIR/owner.log" unshare --net --fork unshare "${ROOTMAP[@]}" \
+	--fork sh -c 'echo READY; exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x unshare)" ]' || fail "no inner unshare"
+u=$(pgrep -P "$u" -x unshare)
+track_pid "$u"
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sleep)" ]' || fail "no sleep under unshare"
+pid=$(pgrep -P "$u" -x sleep)
+track_pid "$pid"
+expect_refused owner "$pid" "its net namespace (net:["
+expect_refused owner2 "$pid" "is owned by a user namespace other than its own"
 
 # a process of the tree in a user namespace of its own: refused by name
 start_workload "$T_DIR/other.log" unshare "${ROOTMAP[@]}" --fork sh -c \
