@@ -60,8 +60,11 @@ void userns_check_owners(struct snapshot *s, pid_t root)
 
 int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
+	struct crfs_ns_idmap proj;
 	unsigned long mine, parent;
 	int ret = kh_ns_ino(getpid(), "user", &mine);
+	size_t nproj = 0;
+	int proj_ret;
 
 	if (ret)
 		return ret;
@@ -79,6 +82,11 @@ int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 	if (!ret && (!ns->nuid_map || !ns->ngid_map))
 		report_link(s, root, "user",
 			    "process %d: its %s namespace (%s) has no uid_map or gid_map: not supported");
+	/* project ids (quotas) are not saved: only a new namespace's none */
+	proj_ret = kh_userns_maps(root, "projid_map", &proj, 1, &nproj);
+	if (!ret && (proj_ret == -E2BIG || (!proj_ret && nproj)))
+		report_link(s, root, "user",
+			    "process %d: its %s namespace (%s) has a projid_map: not supported");
 	ns->user = true;
 	return ret;
 }

@@ -118,6 +118,11 @@ track_pid "$pid"
 expect_refused owner "$pid" "its net namespace (net:["
 expect_refused owner2 "$pid" "is owned by a user namespace other than its own"
 
+# a projid_map (project quotas) is not saved: refused by name
+start_case projid unshare "${ROOTMAP[@]}" --fork "$WL"
+echo "0 0 1" >"/proc/$PID/projid_map" || fail "cannot write a projid_map"
+expect_refused projid "$PID" "has a projid_map: not supported"
+
 # a process of the tree in a user namespace of its own: refused by name
 start_workload "$T_DIR/other.log" unshare "${ROOTMAP[@]}" --fork sh -c \
 	'unshare --user sleep 60 & echo READY; wait'
