@@ -58,6 +58,26 @@ void userns_check_owners(struct snapshot *s, pid_t root)
 	}
 }
 
+/*
+ * A new user namespace starts with every user.max_* limit at INT_MAX;
+ * limits set in the tree's are not saved.
+ */
+static void check_sysctls(struct snapshot *s, pid_t root)
+{
+	char buf[1024], *line, *cur = buf, name[64], val[32];
+
+	if (kh_userns_sysctls(root, buf, sizeof(buf))) {
+		report_link(s, root, "user",
+			    "process %d: its %s namespace (%s): cannot read its user.max_* limits");
+		return;
+	}
+	while ((line = strsep(&cur, "\n")) && *line)
+		if (sscanf(line, "%63s %31s", name, val) == 2 &&
+		    strcmp(val, "2147483647"))
+			snapshot_report(s, "process %d: its user namespace limits user.%s to %s (a new one has 2147483647): not supported",
+					root, name, val);
+}
+
 int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
 	struct crfs_ns_idmap proj;
@@ -87,6 +107,8 @@ int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 	if (!ret && (proj_ret == -E2BIG || (!proj_ret && nproj)))
 		report_link(s, root, "user",
 			    "process %d: its %s namespace (%s) has a projid_map: not supported");
+	if (!ret)
+		check_sysctls(s, root);
 	ns->user = true;
 	return ret;
 }

@@ -124,5 +124,7 @@ int kh_ns_owner_ino(pid_t pid, const char *name, unsigned long *ino);
 int kh_userns_parent_ino(pid_t pid, unsigned long *ino);
 int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,
 			 const char **step);
+/* "max_NAME VALUE" lines of /proc/sys/user as pid's user namespace has them */
+int kh_userns_sysctls(pid_t pid, char *out, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
  * writing the maps of a namespace a child of ours has just made.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <linux/nsfs.h>
 
 #include "crfs/ns.h"
@@ -169,5 +171,74 @@ int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,
 		*step = "gid_map";
 		ret = write_map(pid, "gid_map", ns->gid_map, ns->ngid_map);
 	}
+	return ret;
+}
+
+/* what a user namespace counts and limits: /proc/sys/user/max_NAME */
+static const char *const user_sysctls[] = {
+	"cgroup_namespaces", "fanotify_groups", "fanotify_marks",
+	"inotify_instances", "inotify_watches", "ipc_namespaces",
+	"mnt_namespaces", "net_namespaces", "pid_namespaces",
+	"time_namespaces", "user_namespaces", "uts_namespaces",
+};
+
+/* in a child of ours that joined the namespace: no malloc, one write */
+static __attribute__((noreturn)) void sysctls_child(int nsfd, int wr)
+{
+	char out[1024], path[64], val[32];
+	size_t i, len = 0;
+	ssize_t n;
+	int fd;
+
+	if (setns(nsfd, CLONE_NEWUSER))
+		_exit(1);
+	for (i = 0; i < sizeof(user_sysctls) / sizeof(user_sysctls[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/user/max_%s",
+			 user_sysctls[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* not in this kernel */
+		n = read(fd, val, sizeof(val) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		val[n] = '\0';
+		val[strcspn(val, "\n")] = '\0';
+		len += snprintf(out + len, sizeof(out) - len, "max_%s %s\n",
+				user_sysctls[i], val);
+	}
+	_exit(write(wr, out, len) == (ssize_t)len ? 0 : 1);
+}
+
+/*
+ * The user.* sysctls of pid's user namespace, "max_NAME VALUE" lines:
+ * /proc/sys shows the reader's own namespace's, and only a single-threaded
+ * process may join one, so a child of ours reads them.
+ */
+int kh_userns_sysctls(pid_t pid, char *out, size_t len)
+{
+	int nsfd = ns_open(pid, "user"), p[2], st, ret = 0;
+	ssize_t n, got = 0;
+	pid_t kid;
+
+	if (nsfd < 0)
+		return nsfd;
+	if (pipe2(p, O_CLOEXEC)) {
+		close(nsfd);
+		return -errno;
+	}
+	kid = fork();
+	if (kid == 0)
+		sysctls_child(nsfd, p[1]);
+	close(p[1]);
+	close(nsfd);
+	while (kid > 0 && (n = read(p[0], out + got, len - 1 - got)) > 0)
+		got += n;
+	out[got] = '\0';
+	close(p[0]);
+	if (kid < 0)
+		return -errno;
+	if (waitpid(kid, &st, 0) != kid || !WIFEXITED(st) || WEXITSTATUS(st))
+		ret = -EIO;
 	return ret;
 }

@@ -123,6 +123,16 @@ start_case projid unshare "${ROOTMAP[@]}" --fork "$WL"
 echo "0 0 1" >"/proc/$PID/projid_map" || fail "cannot write a projid_map"
 expect_refused projid "$PID" "has a projid_map: not supported"
 
+# a user.max_* limit set inside: refused by name
+start_workload "$T_DIR/limit.log" unshare "${ROOTMAP[@]}" --fork sh -c \
+	'echo 100 >/proc/sys/user/max_net_namespaces && echo READY && exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/limit.log" "$pid" 20
+expect_refused limit "$pid" "limits user.max_net_namespaces to 100"
+
 # a process of the tree in a user namespace of its own: refused by name
 start_workload "$T_DIR/other.log" unshare "${ROOTMAP[@]}" --fork sh -c \
 	'unshare --user sleep 60 & echo READY; wait'
