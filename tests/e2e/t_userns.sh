@@ -5,14 +5,16 @@
 # --map-root-user --fork alone; with --pid --mount-proc --uts --net --ipc
 # --time and a thread; with --uts --net --ipc --time only; and maps
 # written from outside as newuidmap would ("0 100000 65536", setgroups
-# deny, owner uid 100000), where a child becomes uid 1000 inside.  The ns file saves the maps, setgroups and the
-# owner; restore makes the user namespace first and the others inside it.
-# The processes check what they see of themselves (maps, ids, groups,
-# capabilities, which namespaces their user namespace owns) after a
-# freeze and thaw and after a restore; we check their credentials as our
-# /proc shows them, before and after.  Nested user namespaces, a process
-# in another user namespace than the root's and threads without a pid
-# namespace of the tree's are refused by name.
+# deny, owner uid 100000), where a child becomes uid 1000 inside.  The ns
+# file saves the maps, setgroups and the owner; restore makes the user
+# namespace first and the others inside it.  The processes check what
+# they see of themselves (maps, ids, groups, capabilities, which
+# namespaces their user namespace owns) after a freeze and thaw and after
+# a restore; we check their credentials as our /proc shows them, before
+# and after.  Refused by name: nested user namespaces, a process in
+# another user namespace than the root's, threads without a pid namespace
+# of the tree's, a namespace of the root its user namespace does not own,
+# a projid_map and a user.max_* limit set inside.
 # unshare --mount-proc is refused unless the mount tables differ only by
 # /proc: run in a mount namespace of our own (as t_uts).
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
