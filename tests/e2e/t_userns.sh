@@ -3,9 +3,11 @@
 #
 # wl_userns: a tree in a user namespace of its own: unshare --user
 # --map-root-user --fork alone; with --pid --mount-proc --uts --net --ipc
-# --time and a thread; with --uts --net --ipc --time only; and maps
-# written from outside as newuidmap would ("0 100000 65536", setgroups
-# deny, owner uid 100000), where a child becomes uid 1000 inside.  The ns
+# --time and a thread; with --uts --net --ipc --time only; maps written
+# from outside as newuidmap would ("0 100000 65536", setgroups deny,
+# owner uid 100000), where a child becomes uid 1000 inside; the same maps
+# with setgroups allow for init of a pid namespace, whose child sets
+# other groups inside.  The ns
 # file saves the maps, setgroups and the owner; restore makes the user
 # namespace first and the others inside it.  The processes check what
 # they see of themselves (maps, ids, groups, capabilities, which
@@ -98,6 +100,9 @@ thaw_case thawmaps "$WL" maps
 restore_case user 'uid_map 0 0 1' unshare "${ROOTMAP[@]}" --fork "$WL"
 restore_case all 'net 1' unshare "${ROOTMAP[@]}" --pid --mount-proc --uts \
 	--net --ipc --time --monotonic 86400 --fork "$WL" thread
+# init of a pid namespace with range maps, setgroups allowed; its child
+# has groups other than the root's, set inside
+restore_case pidmaps 'setgroups allow' "$WL" pidmaps
 restore_case nopid 'time 1' unshare "${ROOTMAP[@]}" --uts --net --ipc --time \
 	--monotonic 86400 --fork "$WL"
 restore_case maps 'uid_map 0 100000 65536' "$WL" maps

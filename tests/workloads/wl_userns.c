@@ -4,6 +4,11 @@
  *
  *   wl_userns [thread]   run under unshare --user --map-root-user --fork
  *                        (with or without other namespaces)
+ *   wl_userns pidmaps    a child made with CLONE_NEWUSER | CLONE_NEWPID,
+ *                        init of its pid namespace, whose maps we write
+ *                        ("0 100000 65536", setgroups allow); it becomes
+ *                        root inside, and its child takes groups other
+ *                        than its own (inside: setgroups allowed)
  *   wl_userns maps       makes the namespace itself: a child becomes uid
  *                        and gid 100000 with groups 0 and 100005, unshares
  *                        a user namespace, and we write setgroups deny and
@@ -170,12 +175,25 @@ static void *thread_main(void *arg)
 }
 
 /* the child: credentials of its own, changed inside the namespace */
-static int child(bool maps)
+/* groups other than the root's: 0 inside, or none if that is what it has */
+static void other_groups(void)
 {
+	gid_t g[64], zero = 0;
+	int n = getgroups(64, g);
+
+	if (n == 1 && g[0] == 0 ? setgroups(0, NULL) : setgroups(1, &zero))
+		wl_die("setgroups inside");
+}
+
+static int child(bool maps, bool groups)
+{
+
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2] = { { 0 } };
 	char before[4096], now[4096];
 
+	if (groups)
+		other_groups();
 	if (maps) {
 		if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
 			wl_die("setresuid 1000 inside");
@@ -191,7 +209,7 @@ static int child(bool maps)
 	return same("child", before, now);
 }
 
-static int root(bool maps, bool thread)
+static int root(bool maps, bool thread, bool groups)
 {
 	char before[4096], now[4096];
 	pthread_t t;
@@ -205,7 +223,7 @@ static int root(bool maps, bool thread)
 	if (kid < 0)
 		wl_die("fork");
 	if (!kid)
-		exit(child(maps));
+		exit(child(maps, groups));
 	if (thread && pthread_create(&t, NULL, thread_main, NULL))
 		wl_die("pthread_create");
 	while (thread && !thread_before[0])
@@ -247,6 +265,47 @@ static void write_file(pid_t pid, const char *name, const char *text)
 	close(fd);
 }
 
+/* the maps of kid's user namespace, setgroups first */
+static void write_maps(pid_t kid, bool deny)
+{
+	if (deny)
+		write_file(kid, "setgroups", "deny");
+	write_file(kid, "uid_map", "0 100000 65536\n");
+	write_file(kid, "gid_map", "0 100000 65536\n");
+}
+
+/* init of a pid namespace its user namespace owns, root inside */
+static int with_pid_maps(void)
+{
+	int to[2], st;
+	pid_t kid;
+	char c;
+
+	if (pipe(to))
+		wl_die("pipe");
+	kid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, 0, 0,
+		      0, 0);
+	if (kid < 0)
+		wl_die("clone");
+	if (!kid) {
+		close(to[1]);
+		if (read(to[0], &c, 1) != 1)
+			wl_die("handshake");
+		close(to[0]);
+		if (setresgid(0, 0, 0) || setresuid(0, 0, 0))
+			wl_die("become root inside");
+		wl_own_session();
+		exit(root(false, false, true));
+	}
+	close(to[0]);
+	write_maps(kid, false);
+	if (write(to[1], "g", 1) != 1)
+		wl_die("handshake");
+	if (waitpid(kid, &st, 0) != kid)
+		wl_die("waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 /* newuidmap-style: the child unshares, we write its maps from outside */
 static int with_maps(void)
 {
@@ -272,15 +331,13 @@ static int with_maps(void)
 		close(to[0]);
 		close(from[1]);
 		wl_own_session();
-		exit(root(true, false));
+		exit(root(true, false, false));
 	}
 	close(to[0]);
 	close(from[1]);
 	if (read(from[0], &c, 1) != 1)
 		wl_die("the child did not unshare");
-	write_file(kid, "setgroups", "deny");
-	write_file(kid, "uid_map", "0 100000 65536\n");
-	write_file(kid, "gid_map", "0 100000 65536\n");
+	write_maps(kid, true);
 	if (write(to[1], "g", 1) != 1)
 		wl_die("handshake");
 	if (waitpid(kid, &st, 0) != kid)
@@ -288,13 +345,22 @@ static int with_maps(void)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+static bool has_arg(int argc, char **argv, const char *what)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], what))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	bool maps = argc > 1 && !strcmp(argv[1], "maps");
-	bool thread = argc > 1 && !strcmp(argv[1], "thread");
-
-	if (maps)
+	if (has_arg(argc, argv, "maps"))
 		return with_maps();
+	if (has_arg(argc, argv, "pidmaps"))
+		return with_pid_maps();
 	wl_own_session();
-	return root(false, thread);
+	return root(false, has_arg(argc, argv, "thread"), false);
 }
