@@ -265,19 +265,29 @@ static void write_file(pid_t pid, const char *name, const char *text)
 	close(fd);
 }
 
-/* the maps of kid's user namespace, setgroups first */
-static void write_maps(pid_t kid, bool deny)
+/*
+ * The maps of kid's user namespace, setgroups first; then kid may go on
+ * (a byte on go) and its exit status is ours.
+ */
+static int write_maps(pid_t kid, bool deny, int go)
 {
+	int st;
+
 	if (deny)
 		write_file(kid, "setgroups", "deny");
 	write_file(kid, "uid_map", "0 100000 65536\n");
 	write_file(kid, "gid_map", "0 100000 65536\n");
+	if (write(go, "g", 1) != 1)
+		wl_die("handshake");
+	if (waitpid(kid, &st, 0) != kid)
+		wl_die("waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 /* init of a pid namespace its user namespace owns, root inside */
 static int with_pid_maps(void)
 {
-	int to[2], st;
+	int to[2];
 	pid_t kid;
 	char c;
 
@@ -298,19 +308,14 @@ static int with_pid_maps(void)
 		exit(root(false, false, true));
 	}
 	close(to[0]);
-	write_maps(kid, false);
-	if (write(to[1], "g", 1) != 1)
-		wl_die("handshake");
-	if (waitpid(kid, &st, 0) != kid)
-		wl_die("waitpid");
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return write_maps(kid, false, to[1]);
 }
 
 /* newuidmap-style: the child unshares, we write its maps from outside */
 static int with_maps(void)
 {
 	gid_t groups[] = { 0, 100005 };
-	int to[2], from[2], st;
+	int to[2], from[2];
 	pid_t kid;
 	char c;
 
@@ -337,12 +342,7 @@ static int with_maps(void)
 	close(from[1]);
 	if (read(from[0], &c, 1) != 1)
 		wl_die("the child did not unshare");
-	write_maps(kid, true);
-	if (write(to[1], "g", 1) != 1)
-		wl_die("handshake");
-	if (waitpid(kid, &st, 0) != kid)
-		wl_die("waitpid");
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return write_maps(kid, true, to[1]);
 }
 
 static bool has_arg(int argc, char **argv, const char *what)
