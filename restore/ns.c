@@ -3,7 +3,9 @@
  * Restoring into a new set of namespaces, one row per kind the ns file
  * may hold: crfs-restore unshares it (single-threaded, so for itself and
  * every process it creates after; a time namespace only for the latter)
- * and puts the saved state in.
+ * and puts the saved state in.  A tree with a user namespace of its own
+ * has its other namespaces made inside that one (userns.c): we enter
+ * those instead of unsharing.
  */
 #include <errno.h>
 #include <fcntl.h>
