@@ -486,7 +486,7 @@ static const struct {
 	{ "net", root_ns_ok },
 	{ "uts", root_ns_ok },
 	{ "ipc", ipc_ns_ok },
-	{ "user", NULL },
+	{ "user", root_ns_ok },
 	{ "cgroup", cgroup_ns_ok },
 	{ "time", root_ns_ok },
 	{ "time_for_children", time_children_ok },
@@ -855,6 +855,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	stop_finish(s, &a);
 	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
+	userns_check_proc(s, pid, root, &a, &c);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;
 	a.pdeathsig = tf.pdeathsig;

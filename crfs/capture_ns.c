@@ -457,6 +457,7 @@ static const struct ns_kind {
 	const char *name;	/* /proc/PID/ns/NAME */
 	int (*capture)(struct snapshot *s, pid_t root, struct crfs_ns *ns);
 } ns_kinds[] = {
+	{ "user", capture_user },
 	{ "time", capture_time },
 	{ "uts", capture_uts },
 	{ "net", capture_net },
@@ -522,6 +523,8 @@ int capture_ns(struct snapshot *s, pid_t root)
 			ret = ns_kinds[i].capture(s, root, &ns);
 		}
 	}
+	if (!ret)
+		userns_check_owners(s, root);
 	if (!ret && any)
 		ret = RENDER(s, CRFS_F_NS, render_ns, &ns);
 	if (!ret && ns.nft) {

@@ -150,5 +150,13 @@ struct kh_link;
 int veth_inside(struct snapshot *s, pid_t root, struct crfs_ns *ns,
 		const struct kh_link *l, int host_nsid);
 int veth_outside(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+/* capture_userns.c: the root's user namespace; its other namespaces'
+ * owners; what each process of the tree brings into it */
+struct crfs_attr;
+struct crfs_creds;
+int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+void userns_check_owners(struct snapshot *s, pid_t root);
+void userns_check_proc(struct snapshot *s, pid_t pid, pid_t root,
+		       const struct crfs_attr *a, const struct crfs_creds *c);
 
 #endif

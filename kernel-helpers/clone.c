@@ -20,7 +20,8 @@ pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd)
 
 	memset(&args, 0, sizeof(args));
 	args.flags = flags;
-	args.exit_signal = SIGCHLD;
+	/* clone3 wants none with CLONE_PARENT: the child gets our own */
+	args.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD;
 	args.set_tid = (uint64_t)(uintptr_t)&tid;
 	args.set_tid_size = 1;
 	if (pidfd) {

@@ -98,6 +98,7 @@ int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 int kh_read_file(const char *path, char **buf, size_t *len);
+int kh_write_file(const char *path, const char *text);
 int kh_read_fd(int fd, char **buf, size_t *len);
 
 /* proc_maps.c: VMAs from /proc/PID/smaps; unsupported ones are reported */

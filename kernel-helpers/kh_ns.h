@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -102,5 +103,28 @@ struct kh_timens {
 
 int kh_timens_offsets(pid_t pid, struct kh_timens *t);
 int kh_timens_set_offsets(const struct kh_timens *t);
+/* ... of pid's time_for_children namespace, which no process entered */
+int kh_timens_set_offsets_of(pid_t pid, const struct kh_timens *t);
+
+/*
+ * userns.c: pid's user namespace as its parent sees it (maps up to max
+ * lines, setgroups, the owner's uid), the inode of /proc/PID/ns/NAME, of
+ * the user namespace that owns it, of the parent of pid's user namespace;
+ * the maps (and setgroups deny) of a user namespace pid just made, with
+ * the file that failed in *step.
+ */
+struct crfs_ns_idmap;
+struct crfs_ns;
+int kh_userns_maps(pid_t pid, const char *file, struct crfs_ns_idmap *m,
+		   size_t max, size_t *n);
+int kh_userns_setgroups_deny(pid_t pid, bool *deny);
+int kh_userns_owner(pid_t pid, uint32_t *uid);
+int kh_ns_ino(pid_t pid, const char *name, unsigned long *ino);
+int kh_ns_owner_ino(pid_t pid, const char *name, unsigned long *ino);
+int kh_userns_parent_ino(pid_t pid, unsigned long *ino);
+int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,
+			 const char **step);
+/* "max_NAME VALUE" lines of /proc/sys/user as pid's user namespace has them */
+int kh_userns_sysctls(pid_t pid, char *out, size_t len);
 
 #endif

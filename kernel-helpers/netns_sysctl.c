@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "crfs/array.h"
+#include "kh.h"
 #include "kh_ns.h"
 
 #define SYS	"/proc/sys/"
@@ -113,15 +114,7 @@ void kh_sysctl_free(struct kh_sysctl *s, size_t n)
 int kh_sysctl_write(const char *key, const char *value)
 {
 	char path[512];
-	size_t len = strlen(value);
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), SYS "%s", key);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, len) != (ssize_t)len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
+	return kh_write_file(path, value);
 }

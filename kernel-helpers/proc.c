@@ -60,6 +60,20 @@ int kh_read_file(const char *path, char **buf, size_t *len)
 	return ret;
 }
 
+/* one write(2): /proc and /proc/sys files take their value whole */
+int kh_write_file(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
 static int read_proc(pid_t pid, const char *name, char **buf, size_t *len)
 {
 	char path[64];

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kh.h"
 #include "kh_ns.h"
 
 /* "monotonic SEC NSEC" and "boottime SEC NSEC", one line each */
@@ -62,16 +63,19 @@ int kh_timens_offsets(pid_t pid, struct kh_timens *t)
  */
 int kh_timens_set_offsets(const struct kh_timens *t)
 {
-	char buf[128];
-	int fd, len, ret = 0;
+	return kh_timens_set_offsets_of(0, t);
+}
 
-	len = snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
-		       t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
-	fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
+/* pid 0: ourselves */
+int kh_timens_set_offsets_of(pid_t pid, const struct kh_timens *t)
+{
+	char buf[128], path[64];
+
+	snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
+		 t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/timens_offsets");
+	return kh_write_file(path, buf);
 }

@@ -24,6 +24,29 @@ static int render_uts(struct strbuf *sb, const struct crfs_ns *ns)
 	       sb_put_escaped(sb, ns->domainname) ?: sb_printf(sb, "\n");
 }
 
+static int render_idmap(struct strbuf *sb, const char *key,
+		       const struct crfs_ns_idmap *m, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = sb_printf(sb, "%s %u %u %u\n", key, m[i].inside,
+				m[i].outside, m[i].count);
+	return ret;
+}
+
+static int render_user(struct strbuf *sb, const struct crfs_ns *ns)
+{
+	if (!ns->user)
+		return 0;
+	return sb_printf(sb, "user 1\nuser_owner %u\nsetgroups %s\n",
+			 ns->user_owner,
+			 ns->setgroups_deny ? "deny" : "allow") ?:
+	       render_idmap(sb, "uid_map", ns->uid_map, ns->nuid_map) ?:
+	       render_idmap(sb, "gid_map", ns->gid_map, ns->ngid_map);
+}
+
 static int render_time(struct strbuf *sb, const struct crfs_ns *ns)
 {
 	if (!ns->time)
@@ -121,7 +144,8 @@ static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns)
 {
-	return render_time(sb, ns) ?: render_uts(sb, ns) ?:
+	return render_user(sb, ns) ?: render_time(sb, ns) ?:
+	       render_uts(sb, ns) ?:
 	       render_net(sb, ns);
 }
 
@@ -372,10 +396,56 @@ static int parse_offset(struct crfs_text *t, const char *key, char *cur,
 	return 0;
 }
 
+/* "INSIDE OUTSIDE COUNT": one extent, neither range past 2^32 */
+static int parse_map(struct crfs_text *t, const char *key, char *cur,
+		     struct crfs_ns_idmap *m, size_t *n)
+{
+	unsigned long long in, out, count;
+	char end;
+
+	if (*n == CRFS_NS_MAX_EXTENTS)
+		return text_error(t, "%s: more than %d lines", key,
+				  CRFS_NS_MAX_EXTENTS);
+	if (sscanf(cur, "%llu %llu %llu %c", &in, &out, &count, &end) != 3 ||
+	    !count || in >= 1ULL << 32 || out >= 1ULL << 32 ||
+	    count > 1ULL << 32 || in + count > 1ULL << 32 ||
+	    out + count > 1ULL << 32 || strchr(cur, '-'))
+		return text_error(t, "%s: want 'INSIDE OUTSIDE COUNT'", key);
+	m[(*n)++] = (struct crfs_ns_idmap){ in, out, count };
+	return 0;
+}
+
+static int parse_user_line(struct crfs_text *t, const char *key, char *cur,
+			   struct crfs_ns *ns)
+{
+	uint64_t n;
+	char *v;
+
+	if (!strcmp(key, "uid_map"))
+		return parse_map(t, key, cur, ns->uid_map, &ns->nuid_map);
+	if (!strcmp(key, "gid_map"))
+		return parse_map(t, key, cur, ns->gid_map, &ns->ngid_map);
+	if (strcmp(key, "setgroups") && strcmp(key, "user_owner"))
+		return parse_net_line(t, key, cur, ns);
+	v = tok_next(&cur);
+	if (!strcmp(key, "setgroups") && v &&
+	    (!strcmp(v, "allow") || !strcmp(v, "deny"))) {
+		ns->setgroups_deny = !strcmp(v, "deny");
+		return 0;
+	}
+	if (!strcmp(key, "user_owner") && v && !parse_u64(v, &n) &&
+	    n <= 0xffffffffu) {
+		ns->user_owner = n;
+		return 0;
+	}
+	return text_error(t, "%s: bad value", key);
+}
+
 /* the "KIND 1" line of each namespace kind */
 static bool *kind_flag(struct crfs_ns *ns, const char *key)
 {
-	return !strcmp(key, "time") ? &ns->time : !strcmp(key, "uts") ?
+	return !strcmp(key, "user") ? &ns->user :
+	       !strcmp(key, "time") ? &ns->time : !strcmp(key, "uts") ?
 	       &ns->uts : !strcmp(key, "net") ? &ns->net : NULL;
 }
 
@@ -402,7 +472,7 @@ static int parse_line(struct crfs_text *t, char *line, struct crfs_ns *ns)
 		return parse_name(t, v ?: "", key[0] == 'h' ? ns->hostname :
 							 ns->domainname);
 	}
-	return parse_net_line(t, key, cur, ns);
+	return parse_user_line(t, key, cur, ns);
 }
 
 int parse_ns(struct crfs_text *t, struct crfs_ns *ns)
@@ -441,4 +511,18 @@ void crfs_ns_free(struct crfs_ns *ns)
 	ns->addrs = NULL;
 	ns->nft = NULL;
 	ns->naddrs = ns->nsysctls = 0;
+}
+
+int crfs_idmap_inside(const struct crfs_ns_idmap *m, size_t n, uint32_t outside,
+		      uint32_t *inside)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (outside >= m[i].outside &&
+		    outside - m[i].outside < m[i].count) {
+			*inside = m[i].inside + (outside - m[i].outside);
+			return 0;
+		}
+	return -ENOENT;
 }

@@ -93,6 +93,8 @@ int image_check_files(struct image *img, char *err, size_t errlen);
 int image_check_paths(struct image *img, char *err, size_t errlen);
 /* rel (a path in the image) is listed in its manifest */
 bool in_manifest(const struct image *img, const char *rel);
+/* whether the image lists file rel (a path relative to its directory) */
+bool image_has_file(const struct image *img, const char *rel);
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */

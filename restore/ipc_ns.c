@@ -12,6 +12,7 @@
 #include "crfs/ipc.h"
 #include "kh.h"
 #include "restore.h"
+#include "ns.h"
 
 static bool has_file(const struct image *img, const char *rel)
 {
@@ -55,12 +56,17 @@ int ipc_ns_restore(struct image *img, char *err, size_t errlen)
 	ret = image_parse(img, CRFS_F_IPC_NS, p_ns, &ns, err, errlen);
 	if (ret)
 		return ret;
-	if (unshare(CLONE_NEWIPC)) {
+	/* the one inside the tree's user namespace, or a new one */
+	ret = userns_join(CLONE_NEWIPC, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (!ret && unshare(CLONE_NEWIPC)) {
 		ret = -errno;
 		snprintf(err, errlen, "create an IPC namespace: %s",
 			 strerror(errno));
 		return ret;
 	}
+	ret = 0;
 	for (i = 0; !ret && i < CRFS_IPC_NLIMITS; i++) {
 		ret = set_limit(&ns, i);
 		if (ret)

@@ -215,15 +215,16 @@ static void reap_until(pid_t root)
 
 static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 {
+	uint64_t flags = !img->new_pidns ? 0 : CLONE_NEWPID |
+			 (img->procs[0].attr.proc_mount ? CLONE_NEWNS : 0);
 	int go[2], ep[2], ret;
 	pid_t pid;
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
-	pid = img->new_pidns ?
-	      kh_clone_with_pid(1, CLONE_NEWPID | (img->procs[0].attr.proc_mount ?
-						   CLONE_NEWNS : 0), NULL) :
-	      kh_clone_with_pid(img->procs[0].pid, 0, NULL);
+	if (!userns_clone_root(flags, &pid))
+		pid = kh_clone_with_pid(img->new_pidns ? 1 : img->procs[0].pid,
+					flags, NULL);
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);

@@ -3,7 +3,9 @@
  * Restoring into a new set of namespaces, one row per kind the ns file
  * may hold: crfs-restore unshares it (single-threaded, so for itself and
  * every process it creates after; a time namespace only for the latter)
- * and puts the saved state in.
+ * and puts the saved state in.  A tree with a user namespace of its own
+ * has its other namespaces made inside that one (userns.c): we enter
+ * those instead of unsharing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +49,8 @@ static int restore_time(const struct ns_ctx *c, char *err, size_t errlen)
 		.mono_sec = ns->monotonic.sec, .mono_nsec = ns->monotonic.nsec,
 		.boot_sec = ns->boottime.sec, .boot_nsec = ns->boottime.nsec,
 	};
-	int ret = kh_timens_set_offsets(&t);
+	/* in a user namespace of the tree's, its helper made the time one */
+	int ret = kh_timens_set_offsets_of(userns_helper_pid(), &t);
 
 	if (ret)
 		return ERR("time namespace: cannot set the offsets (monotonic %lld.%09ld, boottime %lld.%09ld): %s",
@@ -271,15 +274,20 @@ int ns_restore(struct image *img, char *err, size_t errlen)
 		return 0;
 	ret = image_parse(img, CRFS_F_NS, p_ns, &ns, err, errlen);
 	ret = ret ?: open_host(&c, &ns, err, errlen);
+	ret = ret ?: userns_prepare(img, &ns, err, errlen);
 	for (i = 0; !ret && i < ARRAY_SIZE(ns_kinds); i++) {
 		if (!*(bool *)((char *)&ns + ns_kinds[i].saved))
 			continue;
-		if (unshare(ns_kinds[i].nstype))
+		ret = userns_join(ns_kinds[i].nstype, err, errlen);
+		if (ret < 0)
+			break;
+		if (!ret && unshare(ns_kinds[i].nstype))
 			ret = ERR("cannot create a %s namespace: %s",
 				  ns_kinds[i].name, strerror(errno));
 		else
 			ret = ns_kinds[i].restore(&c, err, errlen);
 	}
+	userns_release();
 	if (!ret && ns.net && has_file(img, CRFS_F_NFT))
 		ret = restore_nft(img, err, errlen);
 	crfs_ns_free(&ns);

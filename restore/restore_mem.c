@@ -14,6 +14,7 @@
 #include "restore.h"
 #include "restorer.h"
 #include "ghost.h"
+#include "ns.h"
 
 #define PAGE 4096UL
 #define TASK_END 0x7ffffffff000UL
@@ -244,6 +245,7 @@ static void fill_creds(struct rst_creds *d, struct area *ar,
 	d->cap_amb = c->cap_amb;
 	d->securebits = c->securebits;
 	d->dumpable = dumpable;	/* of the mm: the process's */
+	userns_fill_creds(d, c);
 }
 
 static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)

@@ -29,6 +29,7 @@
 #include "cgroup.h"
 #include "files.h"
 #include "ghost.h"
+#include "ns.h"
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
@@ -139,15 +140,16 @@ static void open_helpers(struct image *img, struct proc_image *p,
  */
 static int isolate_fds(struct image *img, int err_fd, int base)
 {
-	int fd = fcntl(err_fd, F_DUPFD_CLOEXEC, base);
+	int fd = fcntl(err_fd, F_DUPFD_CLOEXEC, base), last;
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
+	last = userns_keep_fd(fd, fd);
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&
 	     syscall(SYS_close_range, img->fd_end, fd - 1, 0)) ||
-	    syscall(SYS_close_range, fd + 1, ~0U, 0))
+	    syscall(SYS_close_range, last + 1, ~0U, 0))
 		child_fail(fd, "close_range: %m");
 	return fd;
 }
@@ -490,6 +492,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	}
 	/* before any of the image's code runs, and before our children */
 	cgroup_enter(img, idx, err_fd);
+	if (idx == 0)
+		userns_enter_root(err_fd);
 	if (idx == 0 && p->attr.proc_mount)
 		mount_proc(err_fd);
 	if (idx == 0)
@@ -517,6 +521,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	restore_sigactions(p, h.err_fd);
 	restore_limits(p, h.err_fd);
 	restore_timers(p, &h);
+	/* last: our pids and limits were chosen with our privileges */
+	userns_join_user(&p->creds, h.err_fd);
 	drop_rseq(h.err_fd);
 	enter_restorer(p, &h);
 }

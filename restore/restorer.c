@@ -350,7 +350,9 @@ static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 		    sys(__NR_prctl, PR_CAPBSET_READ, cap, 0, 0) == 1)
 			check(a, "drop bounding cap",
 			      sys(__NR_prctl, PR_CAPBSET_DROP, cap, 0, 0));
-	check(a, "setgroups", sys(__NR_setgroups, c->ngroups, c->groups, 0, 0));
+	if (c->ngroups != RST_KEEP_GROUPS)
+		check(a, "setgroups", sys(__NR_setgroups, c->ngroups, c->groups,
+					  0, 0));
 	check(a, "setresgid", sys(__NR_setresgid, c->gid[0], c->gid[1],
 				  c->gid[2], 0));
 	sys(__NR_setfsgid, c->gid[3], 0, 0, 0);

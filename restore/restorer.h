@@ -42,6 +42,10 @@ struct rst_sig {
 	uint8_t info[128];
 };
 
+/* ngroups: the groups are in place already (set before a user namespace
+ * was joined) */
+#define RST_KEEP_GROUPS	0xffffffffu
+
 /* Credentials: the process's, and those of a thread that has its own */
 struct rst_creds {
 	uint32_t uid[4], gid[4];

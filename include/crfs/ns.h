@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crfs/format.h"
 
@@ -57,6 +58,16 @@ struct crfs_ns_sysctl {
 	char *value;		/* without the trailing newline */
 };
 
+/*
+ * One line of /proc/PID/uid_map or gid_map: ids inside .. inside+count-1
+ * of the user namespace are outside .. outside+count-1 of its parent.
+ */
+struct crfs_ns_idmap {
+	uint32_t inside, outside, count;
+};
+
+#define CRFS_NS_MAX_EXTENTS	340	/* the kernel's limit per map */
+
 /* what a time namespace adds to the host's clock */
 struct crfs_ns_offset {
 	long long sec;
@@ -64,6 +75,12 @@ struct crfs_ns_offset {
 };
 
 struct crfs_ns {
+	bool user;		/* the root has a user namespace of its own */
+	uint32_t user_owner;	/* its creator's euid, as we see it */
+	bool setgroups_deny;	/* /proc/PID/setgroups says deny */
+	struct crfs_ns_idmap uid_map[CRFS_NS_MAX_EXTENTS];
+	struct crfs_ns_idmap gid_map[CRFS_NS_MAX_EXTENTS];
+	size_t nuid_map, ngid_map;
 	bool time;		/* the root has a time namespace of its own */
 	struct crfs_ns_offset monotonic, boottime;
 	bool uts;		/* the root has a UTS namespace of its own */
@@ -87,5 +104,9 @@ struct crfs_ns {
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns);
 int parse_ns(struct crfs_text *t, struct crfs_ns *ns);
 void crfs_ns_free(struct crfs_ns *ns);
+
+/* the id of the parent's id outside as the namespace sees it: 0, or -ENOENT */
+int crfs_idmap_inside(const struct crfs_ns_idmap *m, size_t n, uint32_t outside,
+		      uint32_t *inside);
 
 #endif

@@ -428,6 +428,23 @@ expect_restore_refused() {
 	return 0
 }
 
+# restore_ns DIR: crfs-restore DIR in the background, for a tree in
+# namespaces of its own; the root's pid (a new one, if it was init of a
+# pid namespace) in NEW_PID, crfs-restore's in RESTORE_PID
+restore_ns() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "no pidfile"
+	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
 # expect_pass LOG PID [SECONDS]: wait for PID to finish and judge LOG.  If
 # PID is our child (a workload, or the crfs-restore waiting for its root)
 # its exit status must be 0; otherwise (crfs-restore -d) only LOG counts.

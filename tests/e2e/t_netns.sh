@@ -25,22 +25,6 @@ command -v ip >/dev/null || fail "ip (iproute2) not found"
 crfs_mount
 HOST_NET=$(readlink /proc/self/ns/net)
 
-# restore_ns DIR: crfs-restore DIR in the background; the root's new pid
-# (init of a new pid namespace) in NEW_PID
-restore_ns() {
-	local pf=$T_DIR/restore.pid
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	RESTORE_PID=$!
-	track_pid "$RESTORE_PID"
-	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-	NEW_PID=$(tr -dc 0-9 <"$pf")
-	track_pid "$NEW_PID"
-}
-
 # lo_state PID: what ip says of lo inside PID's namespace
 lo_state() {
 	nsenter -t "$1" -n ip -o addr show dev lo | cut -d' ' -f 6- | sort | tr '\n' ' '

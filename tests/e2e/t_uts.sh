@@ -21,22 +21,6 @@ crfs_mount
 HOST_UTS=$(readlink /proc/self/ns/uts)
 MY_HOST=$(hostname)
 
-# restore_ns DIR: crfs-restore DIR in the background; the root's pid (a
-# new one, if it was init of a pid namespace) in NEW_PID
-restore_ns() {
-	local pf=$T_DIR/restore.pid
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	RESTORE_PID=$!
-	track_pid "$RESTORE_PID"
-	wait_for 20 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-	NEW_PID=$(tr -dc 0-9 <"$pf")
-	track_pid "$NEW_PID"
-}
-
 # run_case NAME UNSHARE-OPTIONS...
 run_case() {
 	local name=$1 log=$T_DIR/$1.log u pid

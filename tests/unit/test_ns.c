@@ -111,6 +111,36 @@ Test(ns, time_round_trip)
 	crfs_ns_free(&ns);
 }
 
+Test(ns, user_round_trip)
+{
+	static const char *const text =
+		"user 1\nuser_owner 100000\nsetgroups deny\n"
+		"uid_map 0 100000 65536\nuid_map 65536 4294901760 65536\n"
+		"gid_map 0 100000 1\n";
+	struct crfs_ns ns;
+	struct strbuf sb;
+	struct ut_text ut;
+	uint32_t in;
+	char *s;
+
+	cr_assert_eq(parse_ns(ut_text(&ut, "ns", text), &ns), 0, "%s", ut.err);
+	cr_assert(ns.user && ns.setgroups_deny && ns.user_owner == 100000);
+	cr_assert(ns.nuid_map == 2 && ns.ngid_map == 1);
+	cr_assert_eq(ns.uid_map[1].outside, 4294901760u);
+	cr_assert_eq(crfs_idmap_inside(ns.uid_map, 2, 101000, &in), 0);
+	cr_assert_eq(in, 1000);
+	cr_assert_eq(crfs_idmap_inside(ns.uid_map, 2, 4294967295u, &in), 0);
+	cr_assert_eq(in, 131071);
+	cr_assert_eq(crfs_idmap_inside(ns.uid_map, 2, 99999, &in), -ENOENT);
+	cr_assert_eq(crfs_idmap_inside(ns.gid_map, 1, 100001, &in), -ENOENT);
+	sb_init(&sb);
+	cr_assert_eq(render_ns(&sb, &ns), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, text);
+	free(s);
+	crfs_ns_free(&ns);
+}
+
 Test(ns, refusals)
 {
 	static const char *const bad[] = {
@@ -133,6 +163,11 @@ Test(ns, refusals)
 		"peer_mtu 1 peer_state up peer_mac 0:0:0:0:0:0 peer_master -\n",
 		"veth name a mtu 1 state up mac 0:0:0:0:0:999 peer_name b "
 		"peer_mtu 1 peer_state up peer_mac 0:0:0:0:0:0 peer_master -\n",
+		"user 2\n", "setgroups maybe\n", "user_owner -1\n",
+		"user_owner 4294967296\n", "uid_map 0 0\n", "uid_map 0 0 0\n",
+		"uid_map 0 -1 1\n", "gid_map 0 0 4294967297\n",
+		"gid_map 4294967295 0 2\n", "uid_map 0 4294967296 1\n",
+		"uid_map 0 0 1 extra\n",
 	};
 	struct ut_text ut;
 	struct crfs_ns ns;
