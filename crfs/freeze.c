@@ -187,6 +187,7 @@ int freeze_tree(struct container *c)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);
 	check_sharing(c->snap, procs, nprocs);
+	check_pidns(c->snap, procs, nprocs);
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
 	ret = ret ?: snapshot_finish(c->snap, c->root);

@@ -31,6 +31,7 @@ struct proc_image {
 	const unsigned char *pages_map;
 	uint64_t pages_len;
 	int parent;		/* index in image.procs; -1 for the root */
+	int nspid_base;		/* first NSpid level restore sets (pidns.c) */
 };
 
 /* what a file's fdata/ID holds, when it is a list */
@@ -83,6 +84,9 @@ bool needs_group_helper(const struct image *img, size_t i);
 /* pgrp.c: a group of the parent's session whose leader has exited */
 bool needs_group_stub(const struct image *img, size_t i);
 int check_group_stubs(const struct image *img, char *err, size_t errlen);
+
+/* pidns.c: each process's pid namespace levels, checked at load */
+int pidns_check(struct image *img, char *err, size_t errlen);
 
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);

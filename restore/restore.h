@@ -43,6 +43,19 @@ __attribute__((noreturn)) void restore_child(struct image *img, int idx,
 void child_fail(int err_fd, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
+/*
+ * pidns.c: nested pid namespaces.  Clone child i of process
+ * idx with its pids (0 in the child); pid_for_children as saved, last;
+ * set_tid for clone3 from NSpid (returns its length); the pid finish.c
+ * knows a task by.
+ */
+pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
+		  int err_fd);
+void pidns_children_done(struct image *img, int idx, int err_fd);
+int pidns_set_tid(const struct proc_image *p, const pid_t *nspid, int n,
+		  pid_t *set_tid);
+pid_t pidns_key(const struct image *img, const pid_t *nspid, int n);
+
 /* restore_mem.c: build the restorer's area and jump into it */
 __attribute__((noreturn)) void enter_restorer(struct proc_image *p,
 					      struct helper_fds *h);

@@ -230,7 +230,7 @@ static pid_t fork_one(struct image *img, size_t i, int err_fd)
 			child_fail(err_fd, "error pipe for child %d: %m",
 				   img->procs[i].pid);
 	}
-	pid = kh_clone_with_pid(a->vpid, flags, NULL);
+	pid = pidns_clone(img, img->procs[i].parent, i, flags, err_fd);
 	if (pid == 0)
 		restore_child(img, i, -1, efd);
 	if (pid < 0)
@@ -452,6 +452,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
+	pidns_children_done(img, idx, h.err_fd);
 	open_helpers(img, p, &h, base);
 	/* /proc may not exist inside the root we are about to enter */
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))

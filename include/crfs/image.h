@@ -121,6 +121,9 @@ struct crfs_page_run {
 	uint64_t hash;
 };
 
+/* the daemon's level and 32 below it (the kernel's MAX_PID_NS_LEVEL) */
+#define CRFS_NSPID_MAX	33
+
 struct crfs_attr {
 	pid_t pid, ppid, pgid, sid;
 	char comm[CRFS_COMM_LEN + 1];
@@ -141,6 +144,11 @@ struct crfs_attr {
 	int stop_waited;	/* its parent has collected that stop */
 	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
 	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
+	/* NSpid as the daemon sees it: pid, then one per level below */
+	int nspid_n;
+	pid_t nspid[CRFS_NSPID_MAX];
+	unsigned int pidns;		/* inode of its pid namespace */
+	unsigned int pidns_children;	/* of pid_for_children */
 };
 
 struct crfs_creds {
@@ -396,6 +404,8 @@ struct crfs_seccomp_filter {
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
+	int nstid_n;		/* NSpid of the thread, like crfs_attr.nspid */
+	pid_t nstid[CRFS_NSPID_MAX];
 	uint64_t regs[CRFS_NREGS];	/* order of struct user_regs_struct */
 	uint32_t xstate_size;
 	uint8_t *xstate;
