@@ -318,6 +318,8 @@ int kh_pidns_parent_ino(pid_t pid, unsigned int *ino);
 /* our children's pid namespace becomes pid's (pid as we see it), waiting
  * up to ms for pid to appear */
 int kh_pidns_follow(pid_t pid, int ms);
+/* pidfd_open(pid), waiting up to ms for pid to appear */
+int kh_pidfd_wait(pid_t pid, int ms);
 /* tid's pid at level (0: ours) of NSpid */
 int kh_ns_pid_at(pid_t tid, int level, pid_t *out);
 

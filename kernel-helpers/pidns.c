@@ -48,14 +48,9 @@ int kh_pidns_parent_ino(pid_t pid, unsigned int *ino)
 	return ret;
 }
 
-/*
- * setns() with a pidfd and CLONE_NEWPID sets pid_for_children to the
- * process's pid namespace; the process may still be on its way (its
- * parent restores in parallel), so wait for its pid.
- */
-int kh_pidns_follow(pid_t pid, int ms)
+int kh_pidfd_wait(pid_t pid, int ms)
 {
-	int fd, ret;
+	int fd;
 
 	for (;;) {
 		fd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -64,8 +59,20 @@ int kh_pidns_follow(pid_t pid, int ms)
 		usleep(5000);
 		ms -= 5;
 	}
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * setns() with a pidfd and CLONE_NEWPID sets pid_for_children to the
+ * process's pid namespace; the process may still be on its way (its
+ * parent restores in parallel), so wait for its pid.
+ */
+int kh_pidns_follow(pid_t pid, int ms)
+{
+	int fd = kh_pidfd_wait(pid, ms), ret;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = setns(fd, CLONE_NEWPID) ? -errno : 0;
 	close(fd);
 	return ret;

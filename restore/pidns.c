@@ -179,12 +179,24 @@ pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
 	return pid;
 }
 
-void pidns_children_done(struct image *img, int idx, int err_fd)
+/*
+ * Threads must be born in our pid_for_children, which must then be our
+ * own: the restorer enters the saved one (with this pidfd) after them.
+ */
+int pidns_children_done(struct image *img, int idx, int err_fd)
 {
-	const struct proc_image *q = &img->procs[idx];
-	int ret = follow(img, q, q->attr.pidns_children);
+	const struct proc_image *q = &img->procs[idx], *init;
+	int ret = follow(img, q, q->attr.pidns), fd;
 
 	if (ret)
-		child_fail(err_fd, "cannot set the children's pid namespace %u: %s",
-			   q->attr.pidns_children, strerror(-ret));
+		child_fail(err_fd, "cannot take back our own pid namespace for our threads: %s",
+			   strerror(-ret));
+	if (q->attr.pidns_children == q->attr.pidns)
+		return -1;
+	init = init_of(img, q->attr.pidns_children);
+	fd = init ? kh_pidfd_wait(init->attr.nspid[depth(q)], 10000) : -ENOENT;
+	if (fd < 0)
+		child_fail(err_fd, "cannot find the init of our children's pid namespace %u: %s",
+			   q->attr.pidns_children, strerror(-fd));
+	return fd;
 }

@@ -35,6 +35,8 @@ struct helper_fds {
 	/* the root directory to chroot() into last, once nothing needs a
 	 * path of ours (/proc); -1: none */
 	int root_fd;
+	/* a pidfd whose pid namespace becomes our pid_for_children, -1 */
+	int pidns_fd;
 };
 
 /* restore_proc.c: runs in the child; never returns */
@@ -45,13 +47,15 @@ void child_fail(int err_fd, const char *fmt, ...)
 
 /*
  * pidns.c: nested pid namespaces.  Clone child i of process
- * idx with its pids (0 in the child); pid_for_children as saved, last;
- * set_tid for clone3 from NSpid (returns its length); the pid finish.c
+ * idx with its pids (0 in the child);
+ * a pidfd for the restorer to take pid_for_children from once
+ * our threads exist (-1: our own); set_tid for clone3 from NSpid (returns
+ * its length); the pid finish.c
  * knows a task by.
  */
 pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
 		  int err_fd);
-void pidns_children_done(struct image *img, int idx, int err_fd);
+int pidns_children_done(struct image *img, int idx, int err_fd);
 int pidns_set_tid(const struct proc_image *p, const pid_t *nspid, int n,
 		  pid_t *set_tid);
 pid_t pidns_key(const struct image *img, const pid_t *nspid, int n);

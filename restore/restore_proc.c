@@ -83,7 +83,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + p->nruns + 4, sizeof(int));
+	h->all = calloc(p->nvmas + p->nruns + 5, sizeof(int));
 	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
 	h->src_fd = calloc(p->nruns + 1, sizeof(int));
 	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
@@ -452,8 +452,10 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
-	pidns_children_done(img, idx, h.err_fd);
 	open_helpers(img, p, &h, base);
+	h.pidns_fd = pidns_children_done(img, idx, h.err_fd);
+	if (h.pidns_fd >= 0 && (h.pidns_fd = helper(&h, h.pidns_fd, base)) < 0)
+		child_fail(h.err_fd, "cannot move the pidfd of our children's pid namespace: %m");
 	/* /proc may not exist inside the root we are about to enter */
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
 		child_fail(h.err_fd, "cannot read our own vDSO layout");

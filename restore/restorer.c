@@ -539,6 +539,10 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 
 	restore_memory(a);
 	create_threads(a);
+	if (a->pidns_fd >= 0)
+		check(a, "setns (pid_for_children)",
+		      sys(__NR_setns, a->pidns_fd, 0x20000000 /* CLONE_NEWPID */,
+			  0, 0));
 	restore_thread_timers(a);
 	restore_thread(a, &a->main);
 	restore_signals(a);

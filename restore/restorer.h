@@ -122,6 +122,9 @@ struct restore_args {
 	uint32_t nruns;
 	int32_t pages_fd;
 	int32_t err_fd;
+	/* pid_for_children once our threads exist (a thread must be born in
+	 * our own): a pidfd of a process in it, or -1 */
+	int32_t pidns_fd;
 
 	struct prctl_mm_map mm;
 
