@@ -318,6 +318,8 @@ int kh_pidns_parent_ino(pid_t pid, unsigned int *ino);
 /* our children's pid namespace becomes pid's (pid as we see it), waiting
  * up to ms for pid to appear */
 int kh_pidns_follow(pid_t pid, int ms);
+/* an nsfs fd of pid's pid namespace (pid as we see it, waited for) */
+int kh_pidns_open_of(pid_t pid, int ms);
 /* pidfd_open(pid), waiting up to ms for pid to appear */
 int kh_pidfd_wait(pid_t pid, int ms);
 /* tid's pid at level (0: ours) of NSpid */

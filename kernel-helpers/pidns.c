@@ -91,3 +91,21 @@ int kh_ns_pid_at(pid_t tid, int level, pid_t *out)
 	*out = pids[level];
 	return 0;
 }
+
+#ifndef PIDFD_GET_PID_NAMESPACE
+#define PIDFD_GET_PID_NAMESPACE	_IO(0xFF, 5)	/* linux/pidfd.h, 6.11 */
+#endif
+
+/* an nsfs fd of pid's pid namespace (pid as we see it, waited for) */
+int kh_pidns_open_of(pid_t pid, int ms)
+{
+	int pfd = kh_pidfd_wait(pid, ms), fd;
+
+	if (pfd < 0)
+		return pfd;
+	fd = ioctl(pfd, PIDFD_GET_PID_NAMESPACE, 0);
+	if (fd < 0)
+		fd = -errno;
+	close(pfd);
+	return fd;
+}

@@ -360,6 +360,7 @@ static void install_table(struct image *img, struct proc_image *p,
 	install_fds(img, p, nb, err_fd);
 	open_pidfds(img, p, err_fd);
 	open_proc_files(img, p, err_fd);
+	nsfd_install(img, p, err_fd);
 	set_sigio_owners(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&

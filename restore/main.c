@@ -306,6 +306,8 @@ int main(int argc, char **argv)
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
+	/* the daemon's namespace files, before we enter the tree's */
+	ret = ret ?: nsfd_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
 	img.shell_job = o.shell_job;
@@ -315,6 +317,7 @@ int main(int argc, char **argv)
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	nsfd_done();
 	if (ret)
 		ipc_sysv_undo();
 	else

@@ -10,6 +10,7 @@
  * each parent's pid_for_children is set back as it was saved.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,13 @@
 
 /* the pid namespace our children are created in, 0: our own */
 static unsigned int children_ns;
+/*
+ * fd + 1 of the pid namespace at each level above a deeper one we (or an
+ * ancestor) forked into, opened before the fork: no process can open an
+ * ancestor of its own pid namespace afterwards (NS_GET_PARENT refuses),
+ * and a namespace file of one may be ours to hold.
+ */
+static int level_fd[CRFS_NSPID_MAX];
 
 static int depth(const struct proc_image *p)
 {
@@ -171,6 +179,9 @@ pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
 	if (ret)
 		child_fail(err_fd, "cannot enter pid namespace %u for child %d: %s",
 			   p->attr.pidns, p->pid, strerror(-ret));
+	if (depth(p) > depth(q) && !level_fd[depth(q)])
+		level_fd[depth(q)] = open("/proc/thread-self/ns/pid",
+					  O_RDONLY | O_CLOEXEC) + 1;
 	n = pidns_set_tid(p, p->attr.nspid, p->attr.nspid_n, set_tid);
 	pid = kh_clone_with_pids(set_tid, n, flags | (newns ? CLONE_NEWPID : 0),
 				 NULL);
@@ -199,4 +210,70 @@ int pidns_children_done(struct image *img, int idx, int err_fd)
 		child_fail(err_fd, "cannot find the init of our children's pid namespace %u: %s",
 			   q->attr.pidns_children, strerror(-fd));
 	return fd;
+}
+
+/* our pid namespace, or one above whose file an ancestor left us */
+static int pidns_open_level(const struct proc_image *p, int level)
+{
+	int fd;
+
+	if (level == depth(p))
+		fd = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+	else if (level_fd[level] > 0)
+		fd = fcntl(level_fd[level] - 1, F_DUPFD_CLOEXEC, 0);
+	else
+		return -ENOENT;
+	return fd < 0 ? -errno : fd;
+}
+
+/* level_fd kept above fd across isolate_fds (restore_proc.c) */
+int pidns_keep_fds(int fd)
+{
+	int l, nfd, top = fd;
+
+	for (l = 0; l < CRFS_NSPID_MAX; l++) {
+		if (level_fd[l] <= 0)
+			continue;
+		nfd = fcntl(level_fd[l] - 1, F_DUPFD_CLOEXEC, top + 1);
+		close(level_fd[l] - 1);
+		level_fd[l] = nfd + 1;
+		if (nfd > top)
+			top = nfd;
+	}
+	return top;
+}
+
+void pidns_drop_fds(void)
+{
+	int l;
+
+	for (l = 0; l < CRFS_NSPID_MAX; l++) {
+		if (level_fd[l] > 0)
+			close(level_fd[l] - 1);
+		level_fd[l] = 0;
+	}
+}
+
+/*
+ * The pid namespace of init (a process of the image), opened by p: our
+ * own or one above it (level_fd), or one below, whose init is in sight.
+ */
+int pidns_open(const struct image *img, const struct proc_image *p,
+	       const struct proc_image *init)
+{
+	const struct proc_image *q = p;
+	int up = 0;
+
+	while (q->attr.pidns != init->attr.pidns) {
+		q = init_of(img, q->attr.pidns);
+		if (!q || q->parent < 0)
+			break;
+		q = &img->procs[q->parent];
+		up++;
+	}
+	if (q && q->attr.pidns == init->attr.pidns)
+		return pidns_open_level(p, depth(p) - up);
+	if (init->attr.nspid_n <= depth(p))
+		return -ENOENT;
+	return kh_pidns_open_of(init->attr.nspid[depth(p)], 10000);
 }

@@ -59,6 +59,19 @@ int pidns_children_done(struct image *img, int idx, int err_fd);
 int pidns_set_tid(const struct proc_image *p, const pid_t *nspid, int n,
 		  pid_t *set_tid);
 pid_t pidns_key(const struct image *img, const pid_t *nspid, int n);
+/* the files of pid namespaces above ours, kept above fd by isolate_fds
+ * (returns the last), then closed */
+int pidns_keep_fds(int fd);
+void pidns_drop_fds(void);
+/* an nsfs fd of init's pid namespace, opened by p (-errno) */
+int pidns_open(const struct image *img, const struct proc_image *p,
+	       const struct proc_image *init);
+
+/* nsfd.c: namespace files; crfs-restore opens ours first, holders the
+ * tree's (install.c) */
+int nsfd_prepare(struct image *img, char *err, size_t errlen);
+void nsfd_done(void);
+void nsfd_install(struct image *img, struct proc_image *p, int err_fd);
 
 /* restore_mem.c: build the restorer's area and jump into it */
 __attribute__((noreturn)) void enter_restorer(struct proc_image *p,

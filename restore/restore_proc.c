@@ -140,11 +140,13 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
+	int top = pidns_keep_fds(fd);
+
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&
 	     syscall(SYS_close_range, img->fd_end, fd - 1, 0)) ||
-	    syscall(SYS_close_range, fd + 1, ~0U, 0))
+	    syscall(SYS_close_range, top + 1, ~0U, 0))
 		child_fail(fd, "close_range: %m");
 	return fd;
 }
@@ -452,6 +454,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
+	pidns_drop_fds();
 	open_helpers(img, p, &h, base);
 	h.pidns_fd = pidns_children_done(img, idx, h.err_fd);
 	if (h.pidns_fd >= 0 && (h.pidns_fd = helper(&h, h.pidns_fd, base)) < 0)

@@ -195,6 +195,7 @@ enum crfs_file_kind {
 	FK_PROC,		/* /proc/PID/..., reopened against PID again */
 	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_MQUEUE,		/* POSIX message queue; messages in fdata/ID */
+	FK_NSFD,		/* a namespace file, /proc/PID/ns/KIND opened */
 	FK_COUNT,
 };
 
@@ -287,6 +288,11 @@ struct crfs_file {
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 	uint64_t mq_maxmsg, mq_msgsize;	/* mqueue: its mq_attr */
+	/* ns: which kind ("net", "pid", ...), and whose: 0 the daemon's, else
+	 * the pid of the process of the tree it is of (a pid namespace's
+	 * init; for the rest, the root) */
+	char *ns_type;
+	pid_t ns_pid;
 	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
 	 * clock (value is then only what was left at the freeze) */
 	uint64_t expires;
