@@ -93,8 +93,9 @@ struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */
 void image_unmap_pages(struct image *img);
 
-/* the pid, in the image's own pid namespace, of a pid the image records */
-pid_t image_vpid(const struct image *img, pid_t pid);
+/* pidns.c: a pid the image records as viewer sees it (0: out of sight) */
+pid_t image_pid_in(const struct image *img, const struct proc_image *viewer,
+		   pid_t pid);
 
 typedef int (*image_parse_fn)(struct crfs_text *t, void *obj);
 /* parses DIR/rel with fn; errors name the file and line */

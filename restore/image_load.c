@@ -695,13 +695,6 @@ static int check_helpers(struct image *img, char *err, size_t errlen)
 	return 0;
 }
 
-pid_t image_vpid(const struct image *img, pid_t pid)
-{
-	const struct proc_image *p = image_proc(img, pid);
-
-	return p ? p->attr.vpid : pid;
-}
-
 void image_free(struct image *img)
 {
 	size_t i, k;

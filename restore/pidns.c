@@ -190,6 +190,16 @@ pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
 	return pid;
 }
 
+/* helpers and stand-ins are cloned plainly: into our own */
+void pidns_children_own(struct image *img, int idx, int err_fd)
+{
+	int ret = follow(img, &img->procs[idx], img->procs[idx].attr.pidns);
+
+	if (ret)
+		child_fail(err_fd, "cannot take back our own pid namespace for our children: %s",
+			   strerror(-ret));
+}
+
 /*
  * Threads must be born in our pid_for_children, which must then be our
  * own: the restorer enters the saved one (with this pidfd) after them.
@@ -276,4 +286,28 @@ int pidns_open(const struct image *img, const struct proc_image *p,
 	if (init->attr.nspid_n <= depth(p))
 		return -ENOENT;
 	return kh_pidns_open_of(init->attr.nspid[depth(p)], 10000);
+}
+
+/* is pid namespace ns (of the image) viewer's or one below it? */
+static bool in_sight(const struct image *img, const struct proc_image *viewer,
+		     const struct proc_image *q)
+{
+	while (q && q->attr.pidns != viewer->attr.pidns &&
+	       depth(q) > depth(viewer)) {
+		q = init_of(img, q->attr.pidns);
+		q = q && q->parent >= 0 ? &img->procs[q->parent] : NULL;
+	}
+	return q && q->attr.pidns == viewer->attr.pidns;
+}
+
+pid_t image_pid_in(const struct image *img, const struct proc_image *viewer,
+		   pid_t pid)
+{
+	const struct proc_image *q = image_proc(img, pid);
+
+	if (!q)
+		return pid;	/* not of the image: ours, as it was */
+	if (!in_sight(img, viewer, q))
+		return 0;
+	return q->attr.nspid[depth(viewer)];
 }

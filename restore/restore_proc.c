@@ -159,7 +159,7 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 static void restore_session(struct image *img, struct proc_image *p,
 			    int err_fd)
 {
-	pid_t pgid = image_vpid(img, p->attr.pgid);
+	pid_t pgid = image_pid_in(img, p, p->attr.pgid);
 	int i;
 
 	if (p->attr.sid == p->pid && setsid() < 0)
@@ -315,6 +315,7 @@ static void fork_children(struct image *img, int idx, int err_fd,
 			fork_one(img, i, err_fd);
 	if (sharing)
 		return;
+	pidns_children_own(img, idx, err_fd);
 	for (i = 0; i < img->nprocs; i++) {
 		if (img->procs[i].parent != idx || !needs_session_helper(img, i))
 			continue;

@@ -321,10 +321,38 @@ static void check_nesting(pid_t a, pid_t b, pid_t c, pid_t d, pid_t e,
 	wl_verdict("pidns.nesting", mark);
 }
 
+/* a pidfd of D, two levels down: its fdinfo NSpid, at our level, is d */
+static void check_pidfd(int pfd, pid_t d)
+{
+	char path[64], line[512], *p, *end;
+	int k = 0;
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pfd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6))
+			break;
+	if (f)
+		fclose(f);
+	for (p = line + 6; f && k <= root_level; p = end, k++) {
+		v = strtol(p, &end, 10);
+		if (end == p) {
+			v = -1;
+			break;
+		}
+	}
+	if (v == d)
+		wl_pass("pidns.pidfd");
+	else
+		wl_fail("pidns.pidfd", "a pidfd of D (%d) reads pid %ld", d, v);
+}
+
 static int root(void)
 {
 	pid_t a, b, c, d, e, f, g, got[4] = { 0 };
-	int rec[2], seen = 0, bad;
+	int rec[2], seen = 0, bad, pfd;
 	struct me m;
 
 	signal(SIGUSR1, on_usr1);
@@ -350,6 +378,9 @@ static int root(void)
 	c = got[0];
 	d = got[1];
 	e = got[2];
+	pfd = (int)syscall(SYS_pidfd_open, d, 0);
+	if (pfd < 0)
+		wl_die("pidfd_open D");
 	follow(d);
 	f = spawn(do_f);
 	follow(b);
@@ -358,6 +389,7 @@ static int root(void)
 	wait_go();
 	bad = verify(&m);
 	check_nesting(a, b, c, d, e, f, g);
+	check_pidfd(pfd, d);
 	kill(a, SIGUSR1);
 	kill(f, SIGUSR1);
 	kill(g, SIGUSR1);
