@@ -398,6 +398,38 @@ restore_detached() {
 	proc_alive "$pid" || fail "restored pid $pid is not running"
 }
 
+# restore_newpid DIR: crfs-restore DIR in the background, for a root that
+# comes back with a pid not known before (init of a new pid namespace);
+# returns once it runs.  Sets RESTORE_PID and NEW_PID.
+restore_newpid() {
+	local pf=$T_DIR/restore.pid
+	rm -f "$pf"
+	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
+		fail "crfs-restore $1 wrote no pidfile in ${T_RESTORE_TIMEOUT}s"
+	[ -s "$pf" ] || fail "crfs-restore $1 failed: $(cat "$T_DIR/restore.err")"
+	NEW_PID=$(tr -dc 0-9 <"$pf")
+	track_pid "$NEW_PID"
+}
+
+# start_root LOG CMD...: start_workload CMD, whose only child is the tree's
+# root (unshare --fork, a subreaper); waits for its READY.  Sets TOP (our
+# child) and ROOT, and tracks the tree.
+start_root() {
+	local log=$1
+	shift
+	start_workload "$log" "$@"
+	TOP=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$TOP"')" ]' || fail "no root under $TOP"
+	ROOT=$(pgrep -P "$TOP")
+	track_pid "$ROOT"
+	wait_ready "$log" "$ROOT" 30
+	track_tree "$ROOT"
+}
+
 # expect_pass LOG PID [SECONDS]: wait for PID to finish and judge LOG.  If
 # PID is our child (a workload, or the crfs-restore waiting for its root)
 # its exit status must be 0; otherwise (crfs-restore -d) only LOG counts.

@@ -40,19 +40,9 @@ outside() {
 	done
 }
 
-start() {
-	start_workload "$1" "$WL"
-	TOP=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$TOP"')" ]' || fail "no root under $TOP"
-	ROOT=$(pgrep -P "$TOP")
-	track_pid "$ROOT"
-	wait_ready "$1" "$ROOT" 30
-	track_tree "$ROOT"
-}
-
 # after a freeze, a copy and a thaw
 log=$T_DIR/thaw.log
-start "$log"
+start_root "$log" "$WL"
 checkpoint thaw "$ROOT" "$T_DIR/thaw.ckpt"
 n=$(grep -c ' ns ' "$T_DIR/thaw.ckpt/files")
 [ "$n" -ge 14 ] || fail "files has $n namespace files: $(grep ' ns ' "$T_DIR/thaw.ckpt/files" | tr '\n' '|')"
@@ -64,18 +54,11 @@ expect_pass "$log" "$TOP" 30
 
 # checkpoint, kill, restore
 log=$T_DIR/cr.log
-start "$log"
+start_root "$log" "$WL"
 checkpoint cr "$ROOT" "$T_DIR/cr.ckpt"
 kill_and_reap cr "$ROOT" "$TOP"
-pf=$T_DIR/cr.pid
-"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/cr.ckpt" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-RESTORE_PID=$!
-track_pid "$RESTORE_PID"
-wait_for 30 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" || fail "no pidfile"
-[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-np=$(tr -dc 0-9 <"$pf")
-track_pid "$np"
+restore_newpid "$T_DIR/cr.ckpt"
+np=$NEW_PID
 track_tree "$np"
 outside "$np"
 kill -USR1 "$np" || fail "cannot signal restored root $np"

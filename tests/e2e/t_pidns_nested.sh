@@ -23,16 +23,10 @@ crfs_mount
 # start MODE LOG: the workload; TOP is our child, ROOT the tree's root
 start() {
 	if [ "$1" = host ]; then
-		start_workload "$2" "$WL" --subreaper
+		start_root "$2" "$WL" --subreaper
 	else
-		start_workload "$2" unshare --pid --fork "$WL"
+		start_root "$2" unshare --pid --fork "$WL"
 	fi
-	TOP=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$TOP"')" ]' || fail "no root under $TOP"
-	ROOT=$(pgrep -P "$TOP")
-	track_pid "$ROOT"
-	wait_ready "$2" "$ROOT" 30
-	track_tree "$ROOT"
 }
 
 # the image says where each process is: some three levels down, with
@@ -57,7 +51,7 @@ run_thaw() {
 }
 
 run_restore() {
-	local mode=$1 name=cr-$1 log=$T_DIR/cr-$1.log pf=$T_DIR/cr-$1.pid np
+	local mode=$1 name=cr-$1 log=$T_DIR/cr-$1.log np
 	start "$mode" "$log"
 	checkpoint "$name" "$ROOT" "$T_DIR/$name.ckpt"
 	kill_and_reap "$name" "$ROOT" "$TOP"
@@ -65,15 +59,8 @@ run_restore() {
 		restore_bg "$T_DIR/$name.ckpt" "$ROOT"
 		np=$ROOT
 	else
-		"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/$name.ckpt" </dev/null \
-			>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-		RESTORE_PID=$!
-		track_pid "$RESTORE_PID"
-		wait_for 30 eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-			fail "no pidfile"
-		[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-		np=$(tr -dc 0-9 <"$pf")
-		track_pid "$np"
+		restore_newpid "$T_DIR/$name.ckpt"
+		np=$NEW_PID
 		grep -q 'NSpid:.*[[:space:]]1$' "/proc/$np/status" ||
 			fail "restored root is not init of a new pid namespace"
 	fi

@@ -96,24 +96,10 @@ static void expect(const char *what, unsigned long got, unsigned long want)
 /* NSpid of ours, from the end: 0 our own pid, 1 at our parent level */
 static pid_t nspid_up(int up)
 {
-	char line[512], *p, *end;
-	FILE *f = fopen("/proc/thread-self/status", "r");
-	long v[40];
-	int n = 0;
+	pid_t v[40];
+	int n = wl_nspid(v, 40);
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "NSpid:", 6))
-			break;
-	fclose(f);
-	for (p = line + 6; n < 40; p = end) {
-		v[n] = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		n++;
-	}
-	return up < n ? (pid_t)v[n - 1 - up] : -1;
+	return up < n ? v[n - 1 - up] : -1;
 }
 
 /* what every process holds: the daemon's namespaces and R's own */

@@ -63,27 +63,9 @@ static void wait_go(void)
 		usleep(5000);
 }
 
-/* NSpid of /proc/thread-self/status */
 static int read_nspid(pid_t *out)
 {
-	char line[512], *p, *end;
-	FILE *f = fopen("/proc/thread-self/status", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "NSpid:", 6))
-			break;
-	fclose(f);
-	for (p = line + 6; n < MAXLEV; p = end) {
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		out[n++] = (pid_t)v;
-	}
-	return n;
+	return wl_nspid(out, MAXLEV);
 }
 
 static void remember(struct me *m, const char *name)
