@@ -76,7 +76,8 @@ static int check_nspid(struct image *img, struct proc_image *p, char *err,
 	const struct crfs_attr *a = &p->attr;
 	size_t k;
 
-	if (a->nspid_n < 1 || a->nspid[0] != p->pid || a->nspid[a->nspid_n - 1] != a->vpid)
+	if (a->nspid_n < 1 || a->nspid[0] != p->pid ||
+	    a->nspid[a->nspid_n - 1] != a->vpid)
 		return ERR("%s/%d/%s: nspid does not begin with pid %d and end with vpid %d",
 			   img->dir, p->pid, CRFS_F_ATTR, p->pid, a->vpid);
 	for (k = 0; !a->zombie && k < p->nthreads; k++) {
@@ -165,6 +166,13 @@ static int follow(const struct image *img, const struct proc_image *q,
 	if (!ret)
 		children_ns = ns;
 	return ret;
+}
+
+bool pidns_enters(const struct image *img, int idx, size_t i)
+{
+	const struct proc_image *q = &img->procs[idx], *p = &img->procs[i];
+
+	return p->attr.pidns != q->attr.pidns && !is_init(p);
 }
 
 pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,

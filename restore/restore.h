@@ -57,6 +57,8 @@ pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
 		  int err_fd);
 int pidns_children_done(struct image *img, int idx, int err_fd);
 void pidns_children_own(struct image *img, int idx, int err_fd);
+/* child i of idx is cloned into a namespace idx enters (setns) */
+bool pidns_enters(const struct image *img, int idx, size_t i);
 int pidns_set_tid(const struct proc_image *p, const pid_t *nspid, int n,
 		  pid_t *set_tid);
 pid_t pidns_key(const struct image *img, const pid_t *nspid, int n);

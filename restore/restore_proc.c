@@ -304,15 +304,19 @@ static void fork_children(struct image *img, int idx, int err_fd,
 			  bool sharing)
 {
 	size_t i, k;
-	int stubs;
+	int stubs, late;
 
 	/* stand-in group leaders once, around the first pass */
 	stubs = sharing ? -1 : group_stubs_start(img, idx, err_fd);
-	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx &&
-		    !needs_session_helper(img, i) &&
-		    !!img->procs[i].attr.shares_files == sharing)
-			fork_one(img, i, err_fd);
+	/* late: children in a namespace whose init our other children may
+	 * bring up */
+	for (late = 0; late < 2; late++)
+		for (i = 0; i < img->nprocs; i++)
+			if (img->procs[i].parent == idx &&
+			    !needs_session_helper(img, i) &&
+			    !!img->procs[i].attr.shares_files == sharing &&
+			    pidns_enters(img, idx, i) == late)
+				fork_one(img, i, err_fd);
 	if (sharing)
 		return;
 	pidns_children_own(img, idx, err_fd);
