@@ -188,6 +188,7 @@ int freeze_tree(struct container *c)
 	check_groups(c->snap, procs, nprocs);
 	check_sharing(c->snap, procs, nprocs);
 	check_pidns(c->snap, procs, nprocs);
+	check_ns_mounts(c->snap, procs, nprocs);
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
 	ret = ret ?: snapshot_finish(c->snap, c->root);

@@ -8,8 +8,21 @@
 # then after checkpoint -> kill -> restore, the processes check every
 # descriptor by inode; from outside we check that the restored root holds
 # our namespaces and its own.  A descriptor of a namespace that is neither
-# ours nor the tree's is refused by name.
+# ours nor the tree's is refused by name, and so is a namespace of the
+# tree's kept alive by a bind mount.  Runs in a mount namespace of its own
+# (the bind mount stays in it), unmounted at exit whatever happens.
+if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
+	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
+
+_nsfd_cleanup() {
+	local rc=$?
+	umount -l "$T_DIR/netns" 2>/dev/null
+	(exit "$rc")
+	_cleanup
+}
+trap _nsfd_cleanup EXIT
 
 command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 WL=$CRFS_TESTS/wl_nsfd
@@ -83,4 +96,19 @@ for k in uts pid; do
 		expect_refused "holder-$k" "$h" "a descriptor of a namespace that is neither the daemon's nor the tree's is not supported"
 	fi
 done
+
+# the tree's network namespace bind-mounted: the mount would go on naming
+# the old namespace after a restore
+: >"$T_DIR/netns"
+start_workload "$T_DIR/bound.log" unshare --net --fork sh -c \
+	'mount --bind /proc/self/ns/net "$1" && echo READY && exec sleep 600' sh "$T_DIR/netns"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+b=$(pgrep -P "$u")
+track_pid "$b"
+wait_ready "$T_DIR/bound.log" "$b" 20
+wait_for 20 eval '[ "$(readlink /proc/'"$b"'/exe)" != "$(readlink -f /bin/sh)" ]' ||
+	fail "sh did not exec sleep"
+expect_refused bound "$b" "is bind-mounted at $T_DIR/netns: a namespace kept alive by a bind mount is not supported"
+umount "$T_DIR/netns" || fail "cannot unmount $T_DIR/netns"
 pass
