@@ -13,11 +13,6 @@
 
 #include "snapshot.h"
 
-static const char *const kinds[] = {
-	"net", "uts", "ipc", "pid", "time", "mnt", "cgroup", "user",
-};
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-
 /* is ino a namespace of kind some process of the tree is in, not ours? */
 static bool of_tree(const pid_t *procs, int n, const char *kind,
 		    unsigned int ino)
@@ -39,14 +34,11 @@ static void check_line(struct snapshot *s, const pid_t *procs, int n,
 	char root[64], mp[4096], kind[8];
 	const char *dash = strstr(line, " - nsfs ");
 	unsigned int ino;
-	size_t k;
 
 	if (!dash || sscanf(line, "%*s %*s %*s %63s %4095s", root, mp) != 2 ||
 	    sscanf(root, "%7[a-z]:[%u]", kind, &ino) != 2)
 		return;
-	for (k = 0; k < NKINDS && strcmp(kind, kinds[k]); k++)
-		;
-	if (k < NKINDS && of_tree(procs, n, kind, ino))
+	if (ns_kind_known(kind) && of_tree(procs, n, kind, ino))
 		snapshot_report(s, "process %d: its %s namespace (%s) is bind-mounted at %s: a namespace kept alive by a bind mount is not supported",
 				procs[0], kind, root, mp);
 }

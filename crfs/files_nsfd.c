@@ -13,23 +13,13 @@
 
 #include "files.h"
 
-static const char *const kinds[] = {
-	"net", "uts", "ipc", "pid", "time", "mnt", "cgroup", "user",
-};
-
 /* "KIND:[INODE]" of a known kind */
 bool files_is_nsfd(const struct kh_fd *f, char *kind, unsigned int *ino)
 {
-	size_t i;
 	int n = 0;
 
-	if (sscanf(f->link, "%7[a-z]:[%u]%n", kind, ino, &n) != 2 ||
-	    f->link[n])
-		return false;
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(kind, kinds[i]))
-			return true;
-	return false;
+	return sscanf(f->link, "%7[a-z]:[%u]%n", kind, ino, &n) == 2 &&
+	       !f->link[n] && ns_kind_known(kind);
 }
 
 /* the process of the tree that is init of pid namespace ino, or 0 */

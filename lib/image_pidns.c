@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The NSpid lists of attr (nspid) and task/TID/sigstate (nstid). */
+/*
+ * The NSpid lists of attr (nspid) and task/TID/sigstate (nstid); the kinds
+ * of namespace a namespace file (files: kind ns) may be of.
+ */
 #include <errno.h>
+#include <string.h>
 
 #include "crfs/format.h"
 
@@ -28,4 +32,17 @@ int parse_nspid(struct crfs_text *t, const char *key, char *rest, pid_t *pids,
 		pids[(*n)++] = pid;
 	}
 	return 0;
+}
+
+bool ns_kind_known(const char *kind)
+{
+	static const char *const kinds[] = {
+		"net", "uts", "ipc", "pid", "time", "mnt", "cgroup", "user",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
 }

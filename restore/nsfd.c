@@ -23,20 +23,12 @@
 
 static int *held;	/* per file id - 1: the daemon's namespace, or -1 */
 
-static const char *const kinds[] = {
-	"net", "uts", "ipc", "pid", "time", "mnt", "cgroup", "user",
-};
-
 static int check_one(const struct image *img, const struct crfs_file *f,
 		     char *err, size_t errlen)
 {
 	const struct proc_image *p = f->ns_pid ? image_proc(img, f->ns_pid) : NULL;
-	size_t i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(f->ns_type, kinds[i]))
-			break;
-	if (i == sizeof(kinds) / sizeof(kinds[0]))
+	if (!ns_kind_known(f->ns_type))
 		return ERR("%s/%s: file %u: unknown namespace kind '%s'",
 			   img->dir, CRFS_F_FILES, f->id, f->ns_type);
 	if (!f->ns_pid)
