@@ -43,7 +43,8 @@ static void report_link(struct snapshot *s, pid_t pid, const char *name,
  */
 void userns_check_owners(struct snapshot *s, pid_t root)
 {
-	unsigned long user, mine, theirs, owner;
+	unsigned int user, mine, theirs;
+	unsigned long owner;
 	size_t i;
 
 	if (kh_ns_ino(root, "user", &user))
@@ -81,7 +82,8 @@ static void check_sysctls(struct snapshot *s, pid_t root)
 int capture_user(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 {
 	struct crfs_ns_idmap proj;
-	unsigned long mine, parent;
+	unsigned int mine;
+	unsigned long parent;
 	int ret = kh_ns_ino(getpid(), "user", &mine);
 	size_t nproj = 0;
 	int proj_ret;
@@ -196,7 +198,7 @@ out:
 void userns_check_proc(struct snapshot *s, pid_t pid, pid_t root,
 		       const struct crfs_attr *a, const struct crfs_creds *c)
 {
-	unsigned long mine, theirs, pidns, ourpid;
+	unsigned int mine, theirs, pidns, ourpid;
 	struct crfs_ns_idmap *m;
 	size_t n;
 

@@ -575,7 +575,7 @@ int files_classify(struct files_ctx *c, uint32_t id)
 	else if (!strncmp(f->link, "anon_inode:", 11))
 		why = classify_anon(c, f, cf);
 	else
-		why = "unknown kind of file";
+		why = files_classify_nsfd(c, f, cf);
 	if (!why && !err)
 		why = lease_of(f, cf);
 	/* an O_PATH descriptor has no owner (fcntl says EBADF) */

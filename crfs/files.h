@@ -55,6 +55,10 @@ int files_capture_fanotify(struct files_ctx *c, uint32_t id);
 /* files_mqueue.c */
 const char *files_classify_mqueue(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);
+/* files_nsfd.c: /proc/PID/ns/KIND held open ("KIND:[INODE]") */
+bool files_is_nsfd(const struct kh_fd *f, char *kind, unsigned int *ino);
+const char *files_classify_nsfd(struct files_ctx *c, const struct kh_fd *f,
+				struct crfs_file *cf);
 /* files_ghost.c: deleted files' owner and times; ghosts, relinked */
 int files_ghost_attrs(const struct stat *st, struct crfs_file *cf);
 /* its atime and mtime only (times) */

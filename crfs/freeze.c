@@ -196,6 +196,8 @@ int freeze_tree(struct container *c)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);
 	check_sharing(c->snap, procs, nprocs);
+	check_pidns(c->snap, procs, nprocs);
+	check_ns_mounts(c->snap, procs, nprocs);
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
 	ret = ret ?: capture_mounts(c->snap, c->root);

@@ -130,6 +130,14 @@ void ipc_ns_leave(int back);
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);
 
+/* capture_pidns.c: NSpid and pid namespaces of a process (attr), of a
+ * thread (sigstate); the tree's pid namespaces, reported if not restorable */
+int pidns_attr(pid_t pid, struct crfs_attr *a);
+int pidns_thread(pid_t tid, struct crfs_thread *th);
+void check_pidns(struct snapshot *s, const pid_t *procs, int n);
+/* capture_nsmount.c: a namespace of the tree's bind-mounted: reported */
+void check_ns_mounts(struct snapshot *s, const pid_t *procs, int n);
+
 /* capture_ns.c: the root's own namespaces, saved in the ns file; true if
  * kind NAME is one of those (pid's, theirs, checked against the root's) */
 bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,

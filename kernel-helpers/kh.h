@@ -90,6 +90,9 @@ int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
 int kh_proc_link(pid_t pid, const char *name, char **out);
 /* tid as its own pid namespace sees it; *levels (may be NULL): how deep */
 int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
+/* NSpid of tid: *n pids, ours first, then one per level below */
+#define KH_NSPID_MAX	33
+int kh_ns_pids(pid_t tid, pid_t *pids, int max, int *n);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
 int kh_proc_oom_score_adj(pid_t pid, int *adj);
 int kh_proc_exe_mode(pid_t pid, unsigned int *mode);
@@ -307,6 +310,25 @@ int kh_fanotify_marks(pid_t pid, const char *info,
 
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);
+/* set_tid: n pids, the innermost pid namespace's first (clone3's order) */
+pid_t kh_clone_with_pids(const pid_t *set_tid, int n, uint64_t flags,
+			 int *pidfd);
+
+/* pidns.c: nested pid namespaces */
+/* inode of /proc/PID/ns/NAME (-ENOENT: it names none, e.g. a pid namespace
+ * unshared that has no process yet) */
+int kh_ns_ino(pid_t pid, const char *name, unsigned int *ino);
+/* inode of the parent of pid's pid namespace (-EPERM: it has none we see) */
+int kh_pidns_parent_ino(pid_t pid, unsigned int *ino);
+/* our children's pid namespace becomes pid's (pid as we see it), waiting
+ * up to ms for pid to appear */
+int kh_pidns_follow(pid_t pid, int ms);
+/* an nsfs fd of pid's pid namespace (pid as we see it, waited for) */
+int kh_pidns_open_of(pid_t pid, int ms);
+/* pidfd_open(pid), waiting up to ms for pid to appear */
+int kh_pidfd_wait(pid_t pid, int ms);
+/* tid's pid at level (0: ours) of NSpid */
+int kh_ns_pid_at(pid_t tid, int level, pid_t *out);
 
 /* jobctl.c */
 int kh_group_stop_sig(pid_t tid);

@@ -119,7 +119,6 @@ int kh_userns_maps(pid_t pid, const char *file, struct crfs_ns_idmap *m,
 		   size_t max, size_t *n);
 int kh_userns_setgroups_deny(pid_t pid, bool *deny);
 int kh_userns_owner(pid_t pid, uint32_t *uid);
-int kh_ns_ino(pid_t pid, const char *name, unsigned long *ino);
 int kh_ns_owner_ino(pid_t pid, const char *name, unsigned long *ino);
 int kh_userns_parent_ino(pid_t pid, unsigned long *ino);
 int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,

@@ -291,32 +291,44 @@ int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len)
 	return 0;
 }
 
-int kh_ns_pid(pid_t tid, pid_t *inner, int *levels)
+int kh_ns_pids(pid_t tid, pid_t *pids, int max, int *n)
 {
 	char path[64], *buf, *p, *end;
 	long v;
-	int ret, n = 0;
+	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
 	p = (char *)status_value(buf, "NSpid");
-	*inner = tid;
-	while (p && *p && *p != '\n') {
+	*n = 0;
+	while (p && *p && *p != '\n' && *n < max) {
 		v = strtol(p, &end, 10);
 		if (end == p)
 			break;
-		*inner = v;
-		n++;
+		pids[(*n)++] = (pid_t)v;
 		p = end;
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}
 	free(buf);
+	return *n ? 0 : -EINVAL;
+}
+
+int kh_ns_pid(pid_t tid, pid_t *inner, int *levels)
+{
+	pid_t pids[KH_NSPID_MAX];
+	int n, ret;
+
+	*inner = tid;
+	ret = kh_ns_pids(tid, pids, KH_NSPID_MAX, &n);
+	if (ret)
+		return ret;
+	*inner = pids[n - 1];
 	if (levels)
 		*levels = n;
-	return n ? 0 : -EINVAL;
+	return 0;
 }
 
 int kh_proc_link(pid_t pid, const char *name, char **out)

@@ -100,18 +100,6 @@ int kh_userns_parent_ino(pid_t pid, unsigned long *ino)
 	return ns_ioctl_ino(pid, "user", NS_GET_PARENT, ino);
 }
 
-int kh_ns_ino(pid_t pid, const char *name, unsigned long *ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
-	if (stat(path, &st))
-		return -errno;
-	*ino = st.st_ino;
-	return 0;
-}
-
 int kh_userns_owner(pid_t pid, uint32_t *uid)
 {
 	int fd = ns_open(pid, "user"), ret = 0;

@@ -22,7 +22,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
-	[FK_MQUEUE] = "mqueue",
+	[FK_MQUEUE] = "mqueue", [FK_NSFD] = "ns",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -135,6 +135,8 @@ static const struct file_key keys[] = {
 	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
 	KEY("mq_maxmsg", K_U64, mq_maxmsg, B(FK_MQUEUE)),
 	KEY("mq_msgsize", K_U64, mq_msgsize, B(FK_MQUEUE)),
+	KEY("nstype", K_STR, ns_type, B(FK_NSFD)),
+	KEY("ns_pid", K_INT, ns_pid, B(FK_NSFD)),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -228,6 +230,7 @@ static void free_file(struct crfs_file *f)
 	free(f->sockopts);
 	free(f->bindname);
 	free(f->times);
+	free(f->ns_type);
 }
 
 void free_files(struct crfs_file *f, size_t n)

@@ -41,17 +41,33 @@ static const struct kv_field attr_fields[] = {
 	  offsetof(struct crfs_attr, coredump_filter) },
 	{ "thp_disable", KV_INT, offsetof(struct crfs_attr, thp_disable) },
 	{ "mce_kill", KV_INT, offsetof(struct crfs_attr, mce_kill) },
+	{ "pidns", KV_UINT, offsetof(struct crfs_attr, pidns) },
+	{ "pidns_children", KV_UINT,
+	  offsetof(struct crfs_attr, pidns_children) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)
 {
-	return kv_render(sb, attr_fields, ARRAY_SIZE(attr_fields), a);
+	int ret = kv_render(sb, attr_fields, ARRAY_SIZE(attr_fields), a);
+
+	return ret ?: render_nspid(sb, "nspid", a->nspid, a->nspid_n);
+}
+
+static int attr_extra(struct crfs_text *t, const char *key, char *rest,
+		      void *obj)
+{
+	struct crfs_attr *a = obj;
+
+	return parse_nspid(t, key, rest, a->nspid, &a->nspid_n);
 }
 
 int parse_attr(struct crfs_text *t, struct crfs_attr *a)
 {
+	static const char *const extra[] = { "nspid", NULL };
+
 	memset(a, 0, sizeof(*a));
-	return kv_parse(t, attr_fields, ARRAY_SIZE(attr_fields), a, NULL, NULL);
+	return kv_parse(t, attr_fields, ARRAY_SIZE(attr_fields), a, extra,
+			attr_extra);
 }
 
 static const struct kv_field creds_fields[] = {

@@ -233,17 +233,20 @@ int render_sigstate(struct strbuf *sb, const struct crfs_thread *th)
 	int ret = kv_render(sb, sigstate_fields,
 			    ARRAY_SIZE(sigstate_fields) - 1, th);
 
-	return ret ?: sb_printf(sb, "rseq_signature 0x%x\n", th->rseq_sig);
+	ret = ret ?: sb_printf(sb, "rseq_signature 0x%x\n", th->rseq_sig);
+	return ret ?: render_nspid(sb, "nstid", th->nstid, th->nstid_n);
 }
 
 static int sigstate_extra(struct crfs_text *t, const char *key, char *rest,
 			  void *obj)
 {
 	struct crfs_thread *th = obj;
-	char *v = tok_next(&rest);
 	uint64_t sig;
+	char *v;
 
-	(void)key;
+	if (!strcmp(key, "nstid"))
+		return parse_nspid(t, key, rest, th->nstid, &th->nstid_n);
+	v = tok_next(&rest);
 	if (!v || parse_u64(v, &sig) || sig > 0xffffffffULL || tok_next(&rest))
 		return text_error(t, "bad rseq_signature");
 	th->rseq_sig = (uint32_t)sig;
@@ -252,7 +255,8 @@ static int sigstate_extra(struct crfs_text *t, const char *key, char *rest,
 
 int parse_sigstate(struct crfs_text *t, struct crfs_thread *th)
 {
-	static const char *const extra[] = { "rseq_signature", NULL };
+	static const char *const extra[] = { "rseq_signature", "nstid",
+					       NULL };
 
 	return kv_parse(t, sigstate_fields, ARRAY_SIZE(sigstate_fields) - 1,
 			th, extra, sigstate_extra);

@@ -80,6 +80,9 @@ int open_proc_dead(struct open_ctx *c, const struct crfs_file *f);
 bool opened_by_holder(const struct crfs_file *f);
 void open_proc_files(struct image *img, struct proc_image *p, int err_fd);
 
+/* nsfd.c: the daemon's namespace files, held since nsfd_prepare */
+int open_nsfd(struct open_ctx *c, const struct crfs_file *f);
+
 /* fanotify.c */
 int open_fanotify(struct open_ctx *c, const struct crfs_file *f);
 

@@ -50,7 +50,7 @@ static int load_task_state(pid_t tid, const struct crfs_thread *th)
 
 /* One per task we wait for: a thread at its final trap, or a zombie. */
 struct slot {
-	pid_t key;		/* pid or tid in the image's own namespace */
+	pid_t key;		/* pid or tid at the first level we set */
 	pid_t tid;		/* as we see it, once seen */
 	struct proc_image *p;
 	int thread;		/* -1: a process that must end as a zombie */
@@ -89,25 +89,32 @@ static struct slot *make_slots(struct image *img, size_t *n)
 		if (needs_group_helper(img, i) || needs_group_stub(img, i))
 			add_helper(s, n, p->attr.pgid);
 		if (p->attr.zombie) {
-			s[(*n)++] = (struct slot){ .key = p->attr.vpid, .p = p,
-						   .thread = -1 };
+			s[(*n)++] = (struct slot){
+				.key = pidns_key(img, p->attr.nspid,
+						 p->attr.nspid_n),
+				.p = p, .thread = -1 };
 			continue;
 		}
 		for (k = 0; k < p->nthreads; k++)
-			s[(*n)++] = (struct slot){ .key = p->threads[k].vtid,
-						   .p = p, .thread = k };
+			s[(*n)++] = (struct slot){
+				.key = pidns_key(img, p->threads[k].nstid,
+						 p->threads[k].nstid_n),
+				.p = p, .thread = k };
 	}
 	return s;
 }
 
-/* In a new pid namespace the kernel chose our view of its pids: map back */
+/*
+ * In a new pid namespace the kernel chose our view of its pids: map back
+ * to the first level we set, the new namespace's
+ */
 static struct slot *find_slot(struct slot *s, size_t n, pid_t tid,
 			      bool new_pidns)
 {
 	pid_t key = tid;
 	size_t i;
 
-	if (new_pidns && kh_ns_pid(tid, &key, NULL))
+	if (new_pidns && kh_ns_pid_at(tid, 1, &key))
 		key = tid;
 	for (i = 0; i < n; i++)
 		if (s[i].key == key) {

@@ -31,6 +31,7 @@ struct proc_image {
 	const unsigned char *pages_map;
 	uint64_t pages_len;
 	int parent;		/* index in image.procs; -1 for the root */
+	int nspid_base;		/* first NSpid level restore sets (pidns.c) */
 };
 
 /* what a file's fdata/ID holds, when it is a list */
@@ -95,13 +96,17 @@ int image_check_paths(struct image *img, char *err, size_t errlen);
 bool in_manifest(const struct image *img, const char *rel);
 /* whether the image lists file rel (a path relative to its directory) */
 bool image_has_file(const struct image *img, const char *rel);
+/* pidns.c: each process's pid namespace levels, checked at load */
+int pidns_check(struct image *img, char *err, size_t errlen);
+
 /* the process of the image with that pid, or NULL */
 struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */
 void image_unmap_pages(struct image *img);
 
-/* the pid, in the image's own pid namespace, of a pid the image records */
-pid_t image_vpid(const struct image *img, pid_t pid);
+/* pidns.c: a pid the image records as viewer sees it (0: out of sight) */
+pid_t image_pid_in(const struct image *img, const struct proc_image *viewer,
+		   pid_t pid);
 
 typedef int (*image_parse_fn)(struct crfs_text *t, void *obj);
 /* parses DIR/rel with fn; errors name the file and line */

@@ -602,7 +602,7 @@ static int order_tree(struct image *img, char *err, size_t errlen)
 static int check_pidns(struct image *img, char *err, size_t errlen)
 {
 	struct proc_image *root = &img->procs[0];
-	size_t i, k;
+	size_t i;
 
 	img->new_pidns = root->attr.vpid != root->pid;
 	if (root->attr.proc_mount && !img->new_pidns)
@@ -611,22 +611,11 @@ static int check_pidns(struct image *img, char *err, size_t errlen)
 	if (img->new_pidns && root->attr.vpid != 1)
 		return ERR("%s/%d/%s: vpid %d: a pid namespace is restored only from its init (1)",
 			   img->dir, root->pid, CRFS_F_ATTR, root->attr.vpid);
-	for (i = 0; i < img->nprocs; i++) {
-		struct proc_image *p = &img->procs[i];
-
-		if (p->attr.proc_mount != root->attr.proc_mount)
+	for (i = 0; i < img->nprocs; i++)
+		if (img->procs[i].attr.proc_mount != root->attr.proc_mount)
 			return ERR("%s/%d/%s: in another mount namespace than the root",
-				   img->dir, p->pid, CRFS_F_ATTR);
-		if (!img->new_pidns && p->attr.vpid != p->pid)
-			return ERR("%s/%d/%s: in another pid namespace than the root",
-				   img->dir, p->pid, CRFS_F_ATTR);
-		for (k = 0; !p->attr.zombie && k < p->nthreads; k++)
-			if (!img->new_pidns &&
-			    p->threads[k].vtid != p->threads[k].tid)
-				return ERR("%s/%d/task/%d: in another pid namespace than the root",
-					   img->dir, p->pid, p->threads[k].tid);
-	}
-	return 0;
+				   img->dir, img->procs[i].pid, CRFS_F_ATTR);
+	return pidns_check(img, err, errlen);
 }
 
 static int load_proc(struct image *img, struct proc_image *p, char *err,
@@ -731,13 +720,6 @@ static int check_helpers(struct image *img, char *err, size_t errlen)
 					   p->attr.sid);
 	}
 	return 0;
-}
-
-pid_t image_vpid(const struct image *img, pid_t pid)
-{
-	const struct proc_image *p = image_proc(img, pid);
-
-	return p ? p->attr.vpid : pid;
 }
 
 void image_free(struct image *img)

@@ -231,7 +231,7 @@ static void open_pidfds(struct image *img, struct proc_image *p, int err_fd)
 		f = &img->files[p->fds[i].file - 1];
 		if (f->kind != FK_PIDFD)
 			continue;
-		pid = image_vpid(img, f->pidfd_pid);
+		pid = image_pid_in(img, p, f->pidfd_pid);
 		for (tries = 0; (fd = syscall(SYS_pidfd_open, pid,
 					      f->flags & O_NONBLOCK)) < 0;
 		     tries++) {
@@ -306,7 +306,7 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 		if (!f->fown)
 			continue;
 		o.type = f->fown_type;
-		o.pid = image_vpid(img, f->fown);
+		o.pid = image_pid_in(img, p, f->fown);
 		ours = image_proc(img, f->fown);
 		for (tries = 0; fcntl(fd, F_SETOWN_EX, &o); tries++) {
 			if (errno != ESRCH || (ours && tries == 500))
@@ -360,6 +360,7 @@ static void install_table(struct image *img, struct proc_image *p,
 	install_fds(img, p, nb, err_fd);
 	open_pidfds(img, p, err_fd);
 	open_proc_files(img, p, err_fd);
+	nsfd_install(img, p, err_fd);
 	set_sigio_owners(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
 		if (img->files[i].kind == FK_EPOLL &&

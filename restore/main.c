@@ -353,6 +353,8 @@ int main(int argc, char **argv)
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
+	/* the daemon's namespace files, before we enter the tree's */
+	ret = ret ?: nsfd_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
 	img.shell_job = o.shell_job;
@@ -363,6 +365,7 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	nsfd_done();
 	if (ret) {
 		ipc_sysv_undo();
 		shm_undo(&img);

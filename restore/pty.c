@@ -182,7 +182,7 @@ void take_ctty(struct image *img, struct proc_image *p,
 		      const struct crfs_file *f, int err_fd)
 {
 	char path[64];
-	pid_t fg = image_vpid(img, f->fg);
+	pid_t fg = image_pid_in(img, p, f->fg);
 	int fd = proc_fd_of(p, f->id), tries;
 	bool own = fd < 0;
 

@@ -35,6 +35,8 @@ struct helper_fds {
 	/* the root directory to chroot() into last, once nothing needs a
 	 * path of ours (/proc); -1: none */
 	int root_fd;
+	/* a pidfd whose pid namespace becomes our pid_for_children, -1 */
+	int pidns_fd;
 };
 
 /* restore_proc.c: runs in the child; never returns */
@@ -42,6 +44,37 @@ __attribute__((noreturn)) void restore_child(struct image *img, int idx,
 					     int go_fd, int err_fd);
 void child_fail(int err_fd, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
+
+/*
+ * pidns.c: nested pid namespaces.  Clone child i of process
+ * idx with its pids (0 in the child);
+ * a pidfd for the restorer to take pid_for_children from once
+ * our threads exist (-1: our own); set_tid for clone3 from NSpid (returns
+ * its length); the pid finish.c
+ * knows a task by.
+ */
+pid_t pidns_clone(struct image *img, int idx, size_t i, uint64_t flags,
+		  int err_fd);
+int pidns_children_done(struct image *img, int idx, int err_fd);
+void pidns_children_own(struct image *img, int idx, int err_fd);
+/* child i of idx is cloned into a namespace idx enters (setns) */
+bool pidns_enters(const struct image *img, int idx, size_t i);
+int pidns_set_tid(const struct proc_image *p, const pid_t *nspid, int n,
+		  pid_t *set_tid);
+pid_t pidns_key(const struct image *img, const pid_t *nspid, int n);
+/* the files of pid namespaces above ours, kept above fd by isolate_fds
+ * (returns the last), then closed */
+int pidns_keep_fds(int fd);
+void pidns_drop_fds(void);
+/* an nsfs fd of init's pid namespace, opened by p (-errno) */
+int pidns_open(const struct image *img, const struct proc_image *p,
+	       const struct proc_image *init);
+
+/* nsfd.c: namespace files; crfs-restore opens ours first, holders the
+ * tree's (install.c) */
+int nsfd_prepare(struct image *img, char *err, size_t errlen);
+void nsfd_done(void);
+void nsfd_install(struct image *img, struct proc_image *p, int err_fd);
 
 /* restore_mem.c: build the restorer's area and jump into it */
 __attribute__((noreturn)) void enter_restorer(struct proc_image *p,

@@ -248,9 +248,17 @@ static void fill_creds(struct rst_creds *d, struct area *ar,
 	userns_fill_creds(d, c);
 }
 
-static void fill_thread(struct rst_thread *d, const struct crfs_thread *t)
+static void fill_thread(struct rst_thread *d, const struct proc_image *p,
+			const struct crfs_thread *t)
 {
+	pid_t set_tid[CRFS_NSPID_MAX];
+	int k;
+
 	d->tid = t->vtid;
+	d->set_tid_size = (uint32_t)pidns_set_tid(p, t->nstid, t->nstid_n,
+						  set_tid);
+	for (k = 0; k < (int)d->set_tid_size; k++)
+		d->set_tid[k] = set_tid[k];
 	d->clear_child_tid = t->clear_child_tid;
 	d->robust_list = t->robust_list;
 	d->robust_list_len = t->robust_list_len;
@@ -272,7 +280,7 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 	uint64_t top;
 	char *room = take(ar, seccomp_area_size(p));
 
-	fill_thread(&a->main, &p->threads[0]);
+	fill_thread(&a->main, p, &p->threads[0]);
 	seccomp_fill(&a->main, p, &p->threads[0], &room);
 	a->nthreads = p->nthreads - 1;
 	a->threads = take(ar, a->nthreads * sizeof(*a->threads));
@@ -289,7 +297,7 @@ static void fill_threads(struct restore_args *a, struct area *ar,
 	for (i = 0; i < a->nthreads; i++) {
 		struct rst_creds *own = a->threads[i].creds;
 
-		fill_thread(&a->threads[i], &p->threads[i + 1]);
+		fill_thread(&a->threads[i], p, &p->threads[i + 1]);
 		a->threads[i].creds = own;
 		seccomp_fill(&a->threads[i], p, &p->threads[i + 1], &room);
 		top += RST_THREAD_STACK;
@@ -305,6 +313,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 
 	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
 	a->err_fd = h->err_fd;
+	a->pidns_fd = h->pidns_fd;
 	a->close_fds = take(ar, h->nall * sizeof(int32_t));
 	for (i = 0; i < h->nall; i++)
 		a->close_fds[i] = h->all[i];

@@ -86,7 +86,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + p->nruns + 4, sizeof(int));
+	h->all = calloc(p->nvmas + p->nruns + 5, sizeof(int));
 	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
 	h->src_fd = calloc(p->nruns + 1, sizeof(int));
 	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
@@ -144,7 +144,7 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	last = userns_keep_fd(fd, fd);
+	last = userns_keep_fd(pidns_keep_fds(fd), fd);
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&
@@ -162,7 +162,7 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 static void restore_session(struct image *img, struct proc_image *p,
 			    int err_fd)
 {
-	pid_t pgid = image_vpid(img, p->attr.pgid);
+	pid_t pgid = image_pid_in(img, p, p->attr.pgid);
 	int i;
 
 	if (p->attr.sid == p->pid && setsid() < 0)
@@ -235,7 +235,7 @@ static pid_t fork_one(struct image *img, size_t i, int err_fd)
 			child_fail(err_fd, "error pipe for child %d: %m",
 				   img->procs[i].pid);
 	}
-	pid = kh_clone_with_pid(a->vpid, flags, NULL);
+	pid = pidns_clone(img, img->procs[i].parent, i, flags, err_fd);
 	if (pid == 0)
 		restore_child(img, i, -1, efd);
 	if (pid < 0)
@@ -307,17 +307,22 @@ static void fork_children(struct image *img, int idx, int err_fd,
 			  bool sharing)
 {
 	size_t i, k;
-	int stubs;
+	int stubs, late;
 
 	/* stand-in group leaders once, around the first pass */
 	stubs = sharing ? -1 : group_stubs_start(img, idx, err_fd);
-	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx &&
-		    !needs_session_helper(img, i) &&
-		    !!img->procs[i].attr.shares_files == sharing)
-			fork_one(img, i, err_fd);
+	/* late: children in a namespace whose init our other children may
+	 * bring up */
+	for (late = 0; late < 2; late++)
+		for (i = 0; i < img->nprocs; i++)
+			if (img->procs[i].parent == idx &&
+			    !needs_session_helper(img, i) &&
+			    !!img->procs[i].attr.shares_files == sharing &&
+			    pidns_enters(img, idx, i) == late)
+				fork_one(img, i, err_fd);
 	if (sharing)
 		return;
+	pidns_children_own(img, idx, err_fd);
 	for (i = 0; i < img->nprocs; i++) {
 		if (img->procs[i].parent != idx || !needs_session_helper(img, i))
 			continue;
@@ -512,7 +517,11 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
+	pidns_drop_fds();
 	open_helpers(img, p, &h, base);
+	h.pidns_fd = pidns_children_done(img, idx, h.err_fd);
+	if (h.pidns_fd >= 0 && (h.pidns_fd = helper(&h, h.pidns_fd, base)) < 0)
+		child_fail(h.err_fd, "cannot move the pidfd of our children's pid namespace: %m");
 	/* /proc may not exist inside the root we are about to enter */
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
 		child_fail(h.err_fd, "cannot read our own vDSO layout");

@@ -457,7 +457,6 @@ static void create_threads_at(struct restore_args *a, int32_t creator,
 			      uint32_t level)
 {
 	struct clone_args_ ca;
-	int32_t tid;
 	uint32_t i;
 
 	for (i = 0; i < a->nthreads; i++) {
@@ -466,12 +465,11 @@ static void create_threads_at(struct restore_args *a, int32_t creator,
 		if (t->seccomp_creator != creator || t->seccomp_inherit != level)
 			continue;
 		memset(&ca, 0, sizeof(ca));
-		tid = t->tid;
 		ca.flags = CLONE_THREAD_FLAGS;
 		ca.stack = t->stack_top - RST_THREAD_STACK;
 		ca.stack_size = RST_THREAD_STACK - 64;
-		ca.set_tid = (uint64_t)&tid;
-		ca.set_tid_size = 1;
+		ca.set_tid = (uint64_t)t->set_tid;
+		ca.set_tid_size = t->set_tid_size;
 		check(a, "clone3 (thread)", clone_thread(&ca, a, t));
 	}
 }
@@ -543,6 +541,10 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 
 	restore_memory(a);
 	create_threads(a);
+	if (a->pidns_fd >= 0)
+		check(a, "setns (pid_for_children)",
+		      sys(__NR_setns, a->pidns_fd, 0x20000000 /* CLONE_NEWPID */,
+			  0, 0));
 	restore_thread_timers(a);
 	restore_thread(a, &a->main);
 	restore_signals(a);

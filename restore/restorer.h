@@ -68,6 +68,10 @@ struct rst_filter {
 /* What each thread sets for itself; registers come from crfs-restore */
 struct rst_thread {
 	int32_t tid;
+	/* clone3's set_tid: the tid at each level restore sets, innermost
+	 * first (one level but in nested pid namespaces) */
+	int32_t set_tid[33];
+	uint32_t set_tid_size;
 	int32_t ss_flags;
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_list_len;
@@ -122,6 +126,9 @@ struct restore_args {
 	uint32_t nruns;
 	int32_t pages_fd;
 	int32_t err_fd;
+	/* pid_for_children once our threads exist (a thread must be born in
+	 * our own): a pidfd of a process in it, or -1 */
+	int32_t pidns_fd;
 
 	struct prctl_mm_map mm;
 

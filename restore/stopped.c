@@ -74,6 +74,17 @@ static int collect(pid_t parent, pid_t vpid)
 	return got == vpid ? 0 : got < 0 ? (int)got : -ECHILD;
 }
 
+/* p's pid as its parent sees it: at the parent's pid namespace level */
+static pid_t seen_by(pid_t parent, const struct proc_image *p)
+{
+	pid_t pids[KH_NSPID_MAX];
+	int n;
+
+	if (kh_ns_pids(parent, pids, KH_NSPID_MAX, &n) || n > p->attr.nspid_n)
+		return p->attr.vpid;
+	return p->attr.nspid[n - 1];
+}
+
 /*
  * Once the process's threads are let go: it has stopped, and the stop is
  * collected if it had been.  parent: its parent's main thread, still ours
@@ -98,7 +109,7 @@ int stop_settle(pid_t pid, const struct proc_image *p, pid_t parent,
 	}
 	if (!p->attr.stop_waited || !parent)
 		return 0;
-	ret = collect(parent, p->attr.vpid);
+	ret = collect(parent, seen_by(parent, p));
 	if (ret)
 		snprintf(err, errlen, "process %d: its parent cannot collect its stop again: %s",
 			 p->pid, strerror(-ret));

@@ -94,6 +94,12 @@ int kv_parse(struct crfs_text *t, const struct kv_field *f, size_t n,
 	     void *obj, const char *const *extra_keys, kv_extra_fn extra);
 
 /* Per-file formats (lib/image_*.c); parse returns 0 or -EINVAL + message */
+/* image_pidns.c: "KEY pid pid..." lines, NSpid outermost first */
+int render_nspid(struct strbuf *sb, const char *key, const pid_t *pids, int n);
+int parse_nspid(struct crfs_text *t, const char *key, char *rest, pid_t *pids,
+		int *n);
+/* "net", "uts", "ipc", "pid", "time", "mnt", "cgroup", "user" */
+bool ns_kind_known(const char *kind);
 int render_attr(struct strbuf *sb, const struct crfs_attr *a);
 int parse_attr(struct crfs_text *t, struct crfs_attr *a);
 int render_creds(struct strbuf *sb, const struct crfs_creds *c);

@@ -125,6 +125,9 @@ struct crfs_page_run {
 	uint64_t hash;
 };
 
+/* the daemon's level and 32 below it (the kernel's MAX_PID_NS_LEVEL) */
+#define CRFS_NSPID_MAX	33
+
 struct crfs_attr {
 	pid_t pid, ppid, pgid, sid;
 	char comm[CRFS_COMM_LEN + 1];
@@ -151,6 +154,11 @@ struct crfs_attr {
 	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
 	int thp_disable;	/* PR_GET_THP_DISABLE */
 	int mce_kill;		/* PR_MCE_KILL_GET */
+	/* NSpid as the daemon sees it: pid, then one per level below */
+	int nspid_n;
+	pid_t nspid[CRFS_NSPID_MAX];
+	unsigned int pidns;		/* inode of its pid namespace */
+	unsigned int pidns_children;	/* of pid_for_children */
 };
 
 struct crfs_creds {
@@ -197,6 +205,7 @@ enum crfs_file_kind {
 	FK_PROC,		/* /proc/PID/..., reopened against PID again */
 	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_MQUEUE,		/* POSIX message queue; messages in fdata/ID */
+	FK_NSFD,		/* a namespace file, /proc/PID/ns/KIND opened */
 	FK_COUNT,
 };
 
@@ -289,6 +298,11 @@ struct crfs_file {
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 	uint64_t mq_maxmsg, mq_msgsize;	/* mqueue: its mq_attr */
+	/* ns: which kind ("net", "pid", ...), and whose: 0 the daemon's, else
+	 * the pid of the process of the tree it is of (a pid namespace's
+	 * init; for the rest, the root) */
+	char *ns_type;
+	pid_t ns_pid;
 	/* timerfd with TFD_TIMER_ABSTIME: when it fires next, in ns of its
 	 * clock (value is then only what was left at the freeze) */
 	uint64_t expires;
@@ -406,6 +420,8 @@ struct crfs_seccomp_filter {
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
+	int nstid_n;		/* NSpid of the thread, like crfs_attr.nspid */
+	pid_t nstid[CRFS_NSPID_MAX];
 	uint64_t regs[CRFS_NREGS];	/* order of struct user_regs_struct */
 	uint32_t xstate_size;
 	uint8_t *xstate;

@@ -383,23 +383,6 @@ restore_bg() {
 		fail "restored pid $pid has parent $ppid, not crfs-restore $RESTORE_PID"
 }
 
-# restore_newpid DIR: crfs-restore DIR in the background (its root is init
-# of a new pid namespace, so its pid is a new one); returns once the
-# pidfile names it.  Sets RESTORE_PID and NEW_PID.
-restore_newpid() {
-	local pf=$T_DIR/restore.pid
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	RESTORE_PID=$!
-	track_pid "$RESTORE_PID"
-	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
-	NEW_PID=$(tr -dc 0-9 <"$pf")
-	track_pid "$NEW_PID"
-}
-
 # restore_detached DIR PID: crfs-restore -d, which returns once running
 # (for a root whose parent is init, after init reaped the killed one)
 restore_detached() {
@@ -428,10 +411,10 @@ expect_restore_refused() {
 	return 0
 }
 
-# restore_ns DIR: crfs-restore DIR in the background, for a tree in
-# namespaces of its own; the root's pid (a new one, if it was init of a
-# pid namespace) in NEW_PID, crfs-restore's in RESTORE_PID
-restore_ns() {
+# restore_newpid DIR: crfs-restore DIR in the background, for a root that
+# comes back with a pid not known before (init of a new pid namespace);
+# returns once it runs.  Sets RESTORE_PID and NEW_PID.
+restore_newpid() {
 	local pf=$T_DIR/restore.pid
 	rm -f "$pf"
 	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
@@ -439,10 +422,30 @@ restore_ns() {
 	RESTORE_PID=$!
 	track_pid "$RESTORE_PID"
 	wait_for "$T_RESTORE_TIMEOUT" eval '[ -s "$pf" ] || ! proc_alive '"$RESTORE_PID" ||
-		fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(cat "$T_DIR/restore.err")"
+		fail "crfs-restore $1 wrote no pidfile in ${T_RESTORE_TIMEOUT}s"
+	[ -s "$pf" ] || fail "crfs-restore $1 failed: $(cat "$T_DIR/restore.err")"
 	NEW_PID=$(tr -dc 0-9 <"$pf")
 	track_pid "$NEW_PID"
+}
+
+# start_root LOG CMD...: start_workload CMD, whose only child is the tree's
+# root (unshare --fork, a subreaper); waits for its READY.  Sets TOP (our
+# child) and ROOT, and tracks the tree.
+start_root() {
+	local log=$1
+	shift
+	start_workload "$log" "$@"
+	TOP=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$TOP"')" ]' || fail "no root under $TOP"
+	ROOT=$(pgrep -P "$TOP")
+	track_pid "$ROOT"
+	wait_ready "$log" "$ROOT" 30
+	track_tree "$ROOT"
+}
+
+# restore_ns DIR: restore_newpid, for a tree in namespaces of its own
+restore_ns() {
+	restore_newpid "$@"
 }
 
 # expect_pass LOG PID [SECONDS]: wait for PID to finish and judge LOG.  If

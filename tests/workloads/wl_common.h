@@ -225,4 +225,33 @@ static inline int wl_under_subreaper(int (*root)(void))
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+/*
+ * NSpid of the calling thread (/proc/thread-self/status): its tid at the
+ * level of /proc's pid namespace, then one per level below; the count, or
+ * -1.
+ */
+static inline int wl_nspid(pid_t *out, int max)
+{
+	char line[512], *p, *end;
+	FILE *f = fopen("/proc/thread-self/status", "r");
+	int n = 0;
+	long v;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6))
+			break;
+	fclose(f);
+	if (strncmp(line, "NSpid:", 6))
+		return -1;
+	for (p = line + 6; n < max; p = end) {
+		v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		out[n++] = (pid_t)v;
+	}
+	return n;
+}
+
 #endif /* WL_COMMON_H */
