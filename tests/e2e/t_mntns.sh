@@ -148,25 +148,25 @@ restore_newpid "$T_DIR/plain.img"
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
 
+# start_sh NAME SCRIPT: sh -c SCRIPT in a mount namespace of its own,
+# once it said READY; its pid in PID
+start_sh() {
+	start_workload "$T_DIR/$1.log" unshare --mount --fork sh -c "$2"
+	wait_ready "$T_DIR/$1.log" "$WL_PID" 20
+	PID=$(pgrep -P "$WL_PID")
+	track_pid "$PID"
+}
+
 # refused at freeze
-start_workload "$T_DIR/ramfs.log" unshare --mount --fork sh -c \
-	'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
-u=$WL_PID
-wait_ready "$T_DIR/ramfs.log" "$u" 20
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+start_sh ramfs 'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
+expect_refused ramfs "$PID" "mount /mnt: file system ramfs (source crfsram) is not the host's"
 
 start_case outside keep
 expect_refused outside "$PID" "process $PID: fd 3 ($T_DIR/outside/hostfile) is on a mount outside its mount namespace"
 
-start_workload "$T_DIR/pty.log" unshare --mount --fork sh -c \
-	'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt && exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
-u=$WL_PID
-wait_ready "$T_DIR/pty.log" "$u" 20
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-expect_refused pty "$pid" "mount /mnt: a pty of its own devpts is open (process $pid fd 3 /mnt/ptmx)"
+start_sh pty 'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt &&
+	exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
+expect_refused pty "$PID" "mount /mnt: a pty of its own devpts is open (process $PID fd 3 /mnt/ptmx)"
 
 start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
 	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'
