@@ -374,6 +374,23 @@ static void check_outside(struct mnt_ctx *c)
 	}
 }
 
+/* 1 if pid's mount namespace is not ours, 0 if it is, or -errno */
+static int other_mnt_ns(pid_t pid)
+{
+	char *mine, *theirs;
+	int ret = kh_proc_link(getpid(), "ns/mnt", &mine);
+
+	if (ret)
+		return ret;
+	ret = kh_proc_link(pid, "ns/mnt", &theirs);
+	if (!ret) {
+		ret = strcmp(mine, theirs) != 0;
+		free(theirs);
+	}
+	free(mine);
+	return ret;
+}
+
 /*
  * Parents before children, otherwise mountinfo's order (the order the
  * mounts were made, over-mounts included); the root first, and only one.
@@ -404,20 +421,12 @@ static int order(struct mnt_ctx *c)
 int capture_mounts(struct snapshot *s, pid_t root)
 {
 	struct mnt_ctx c = { .s = s, .root = root };
-	char *mine, *theirs;
 	size_t i;
-	int ret;
+	int ret = other_mnt_ns(root);
 
-	ret = kh_proc_link(getpid(), "ns/mnt", &mine);
-	ret = ret ?: kh_proc_link(root, "ns/mnt", &theirs);
-	if (ret)
-		return ret;
-	i = strcmp(mine, theirs);
-	free(mine);
-	free(theirs);
 	/* ours, or ours plus a proc (unshare --mount-proc): attr proc_mount */
-	if (!i || mnt_ns_proc_only(root))
-		return 0;
+	if (ret <= 0 || mnt_ns_proc_only(root))
+		return ret;
 	ret = kh_mountinfo(0, &c.ours, &c.nours);
 	ret = ret ?: kh_mountinfo(root, &c.theirs, &c.ntheirs);
 	if (!ret && order(&c)) {
@@ -455,17 +464,9 @@ int mnt_ns_root(struct snapshot *s, pid_t pid, pid_t root, const char *theirs)
  */
 char *mnt_path(pid_t pid, const char *path)
 {
-	char *mine = NULL, *theirs = NULL, *out = NULL;
-	bool other;
+	char *out = NULL;
 
-	if (kh_proc_link(getpid(), "ns/mnt", &mine) ||
-	    kh_proc_link(pid, "ns/mnt", &theirs))
-		other = false;
-	else
-		other = strcmp(mine, theirs) != 0;
-	free(mine);
-	free(theirs);
-	if (!other)
+	if (other_mnt_ns(pid) <= 0)
 		return strdup(path);
 	if (asprintf(&out, "/proc/%d/root%s", pid, path) < 0)
 		return NULL;
