@@ -30,7 +30,7 @@ command -v tar >/dev/null || fail "tar not found"
 # (their daemons may be gone by the time we restore).
 for i in 1 2 3; do
 	awk '{ print $5 }' /proc/self/mountinfo | sort | uniq -d |
-		while read -r mp; do umount "$mp" || fail "umount $mp"; done
+		while read -r mp; do umount -l "$mp" || fail "umount $mp"; done
 done
 awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^fuse/) print $5 }' \
 	/proc/self/mountinfo | while read -r mp; do umount -l "$mp"; done
