@@ -260,11 +260,31 @@ static bool has_tok(const char *optional, const char *tok)
 	return false;
 }
 
-/* shared with ours or with another of theirs, or a slave: refused */
+/*
+ * A slave of one of our peer groups, on a host mount of that device:
+ * restore clones the host's mount, a slave of the same group (it makes
+ * its own copies of ours slaves, not private).
+ */
+static bool host_group(const struct mnt_ctx *c, const struct kh_mount *m,
+		       const char *group)
+{
+	char tok[32];
+	size_t i;
+
+	snprintf(tok, sizeof(tok), "shared:%s", group);
+	for (i = 0; i < c->nours; i++)
+		if (same_dev(&c->ours[i], m) &&
+		    has_tok(c->ours[i].optional, tok))
+			return true;
+	return false;
+}
+
+/* shared with ours or with another of theirs: refused; a slave of ours */
 static const char *propagation(struct mnt_ctx *c, const struct kh_mount *m)
 {
 	char *dup = strdup(m->optional), *cur = dup, *tok;
 	const char *prop = "private";
+	bool slave = false;
 	size_t i;
 
 	while (dup && (tok = strsep(&cur, " "))) {
@@ -285,13 +305,20 @@ static const char *propagation(struct mnt_ctx *c, const struct kh_mount *m)
 			if (i < c->ntheirs)
 				REPORT(c, m, "peer group %s has other mounts in the container: not supported",
 				       tok + 7);
+		} else if (!strncmp(tok, "master:", 7) && !slave) {
+			slave = true;
+			if (!host_group(c, m, tok + 7))
+				REPORT(c, m, "receives propagation (%s) from a peer group that is not one of ours: not supported",
+				       tok);
 		} else if (*tok) {
-			REPORT(c, m, "receives propagation (%s): slave mounts are not supported",
+			REPORT(c, m, "receives propagation (%s): not supported",
 			       tok);
 		}
 	}
 	free(dup);
-	return prop;
+	if (slave && strcmp(prop, "private"))
+		REPORT(c, m, "a slave that is %s too: not supported", prop);
+	return slave ? "slave" : prop;
 }
 
 static int save_one(struct mnt_ctx *c, const struct kh_mount *m)

@@ -157,6 +157,37 @@ start_sh() {
 	track_pid "$PID"
 }
 
+# a slave of one of our peer groups (as runc's rslave binds): after restore
+# it still receives what we mount there.  The shared mount is ours: taken
+# away before the test's directory is removed, whatever happens.
+S=$T_DIR/shared
+trap 'rc=$?; umount -l "$S" 2>/dev/null; (exit $rc); _cleanup' EXIT
+mkdir -p "$S" "$T_DIR/slave/t"
+mount -t tmpfs crfsshared "$S" && mount --make-shared "$S" ||
+	fail "cannot make $S a shared mount"
+start_workload "$T_DIR/slave.log" unshare --mount --pid --fork --mount-proc \
+	--propagation unchanged sh -c "mount --make-slave '$S' &&
+	exec '$CRFS_TESTS/wl_mntns' plain '$T_DIR/slave/t'"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/slave.log" "$pid" 30
+checkpoint slave "$pid" "$T_DIR/slave.img"
+grep -q " $S / tmpfs crfsshared .* slave host $S$" "$T_DIR/slave.img/mounts" ||
+	fail "slave: mounts does not keep the slave: $(grep crfsshared "$T_DIR/slave.img/mounts")"
+kill_and_reap slave "$pid" "$u"
+restore_newpid "$T_DIR/slave.img"
+mkdir -p "$S/sub"
+mount -t tmpfs crfsprop "$S/sub" || fail "mount on $S/sub"
+grep -q " $S/sub .* crfsprop " "/proc/$NEW_PID/mountinfo" ||
+	fail "slave: our mount on $S/sub did not reach the restored tree"
+umount "$S/sub"
+wait_for 10 eval '! grep -q crfsprop /proc/'"$NEW_PID"'/mountinfo' ||
+	fail "slave: our unmount of $S/sub did not reach the restored tree"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$T_DIR/slave.log" "$RESTORE_PID" 30
+
 # refused at freeze
 start_sh ramfs 'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
 expect_refused ramfs "$PID" "mount /mnt: file system ramfs (source crfsram) is not the host's"
