@@ -360,15 +360,26 @@ static bool has_id(const struct kh_mount *m, size_t n, int id)
 	return false;
 }
 
-/* its path inside leads to it all the same (a copy of the mount it is on) */
-static bool same_inside(const struct kh_fd *f)
+/*
+ * Its path inside leads to it all the same (a copy of the mount it is
+ * on).  Not asked of a FUSE file: its server may be us, or frozen.
+ */
+static bool same_inside(const struct mnt_ctx *c, const struct kh_fd *f)
 {
-	char *look = mnt_path(f->pid, f->link);
 	struct stat st;
+	char *look;
 	bool same;
+	size_t i;
 
-	same = look && f->st_ok && !stat(look, &st) &&
-	       st.st_dev == f->st.st_dev && st.st_ino == f->st.st_ino;
+	if (!f->st_ok)
+		return false;
+	for (i = 0; i < c->nours; i++)
+		if (!strncmp(c->ours[i].fstype, "fuse", 4) &&
+		    makedev(c->ours[i].major, c->ours[i].minor) == f->st.st_dev)
+			return false;
+	look = mnt_path(f->pid, f->link);
+	same = look && !stat(look, &st) && st.st_dev == f->st.st_dev &&
+	       st.st_ino == f->st.st_ino;
 	free(look);
 	return same;
 }
@@ -394,7 +405,7 @@ static void check_outside(struct mnt_ctx *c)
 			continue;
 		id = strstr(f->info, "mnt_id:");
 		if (!id || sscanf(id + 7, "%d", &mnt) != 1 ||
-		    has_id(c->theirs, c->ntheirs, mnt) || same_inside(f))
+		    has_id(c->theirs, c->ntheirs, mnt) || same_inside(c, f))
 			continue;
 		snapshot_report(c->s, "process %d: fd %d (%s) is on a mount outside its mount namespace (opened before it entered it?): not supported",
 				f->pid, f->fd, f->link);
