@@ -185,6 +185,24 @@ static bool bound_inside(const struct mnt_ctx *c, const struct kh_mount *m)
 	return strcmp(m->root, "/");
 }
 
+/* the path to m crosses a FUSE mount: a lookup there may never return */
+static bool below_fuse(const struct mnt_ctx *c, const struct kh_mount *m)
+{
+	size_t i, depth;
+	int id = m->parent;
+
+	for (depth = 0; depth < c->ntheirs; depth++) {
+		for (i = 0; i < c->ntheirs && c->theirs[i].id != id; i++)
+			;
+		if (i == c->ntheirs)
+			return false;
+		if (!strncmp(c->theirs[i].fstype, "fuse", 4))
+			return true;
+		id = c->theirs[i].parent;
+	}
+	return false;
+}
+
 /* a fresh proc is made by init of the new pid namespace, last */
 static void check_over_proc(struct mnt_ctx *c, const struct kh_mount *m)
 {
@@ -234,6 +252,10 @@ static int classify(struct mnt_ctx *c, const struct kh_mount *m,
 	}
 	if (!strcmp(m->fstype, "tmpfs")) {
 		o->kind = CRFS_MNT_TMPFS;
+		if (below_fuse(c, m)) {
+			REPORT(c, m, "a tmpfs below a FUSE mount (whose server may be frozen): not supported");
+			return 0;
+		}
 		return add_tar(c, m);
 	}
 	o->kind = CRFS_MNT_FRESH;
