@@ -102,6 +102,7 @@ static int classify_host(struct mnt_ctx *c, const struct kh_mount *m,
 			 struct crfs_mount *o)
 {
 	struct stat st;
+	size_t i;
 
 	o->kind = CRFS_MNT_HOST;
 	o->host = host_path(c, m);
@@ -111,8 +112,10 @@ static int classify_host(struct mnt_ctx *c, const struct kh_mount *m,
 		return 0;
 	}
 	/* a FUSE server may be ours (a stat would wait for us) or frozen */
-	if (!strncmp(m->fstype, "fuse", 4))
-		return 0;
+	for (i = 0; i < c->nours; i++)
+		if (!strncmp(c->ours[i].fstype, "fuse", 4) &&
+		    under(c->ours[i].mountpoint, o->host) != (size_t)-1)
+			return 0;
 	if (stat(o->host, &st) || st.st_dev != makedev(m->major, m->minor))
 		REPORT(c, m, "its source %s is hidden by another mount on the host: not supported",
 		       o->host);
