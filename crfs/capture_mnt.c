@@ -489,7 +489,7 @@ int capture_mounts(struct snapshot *s, pid_t root)
 
 	/* ours, or ours plus a proc (unshare --mount-proc): attr proc_mount */
 	if (ret <= 0 || mnt_ns_proc_only(root))
-		return ret;
+		return ret < 0 ? ret : 0;
 	ret = kh_mountinfo(0, &c.ours, &c.nours);
 	ret = ret ?: kh_mountinfo(root, &c.theirs, &c.ntheirs);
 	if (!ret && order(&c)) {
