@@ -54,16 +54,24 @@ make_root() {
 start_case() {
 	local r=$T_DIR/$1 u
 	make_root "$1"
-	start_workload "$T_DIR/$1.setup.log" unshare --mount --pid --fork \
-		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile" \
-		${2:+"$2"}
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	PID=$(pgrep -P "$u")
-	UNSHARE=$u
-	track_pid "$PID"
 	_logs+=("$r/hostdir/wl.log")
-	wait_ready "$r/hostdir/wl.log" "$PID" 30
+	start_init "$T_DIR/$1.setup.log" "$r/hostdir/wl.log" \
+		unshare --mount --pid --fork "$r/rootfs/wl_mntns" setup \
+		"$r/rootfs" "$r/hostdir" "$r/hostfile" ${2:+"$2"}
+}
+
+# start_init LOG READYLOG UNSHARE...: the child of unshare (init of its
+# pid namespace) in PID once READYLOG says READY, unshare in UNSHARE
+start_init() {
+	local log=$1 ready=$2
+	shift 2
+	start_workload "$log" "$@"
+	UNSHARE=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$UNSHARE"')" ]' ||
+		fail "no child under unshare"
+	PID=$(pgrep -P "$UNSHARE")
+	track_pid "$PID"
+	wait_ready "$ready" "$PID" 30
 }
 
 # host_writes NAME: what the workload wrote through its binds
@@ -133,17 +141,12 @@ host_writes ckpt
 
 # no rootfs of its own: a copy of our mounts, a proc and a tmpfs with a file
 mkdir -p "$T_DIR/plain/t"
-start_workload "$T_DIR/plain.log" unshare --mount --pid --fork --mount-proc \
-	"$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
-u=$WL_PID
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-wait_ready "$T_DIR/plain.log" "$pid" 30
-checkpoint plain "$pid" "$T_DIR/plain.img"
+start_init "$T_DIR/plain.log" "$T_DIR/plain.log" unshare --mount --pid \
+	--fork --mount-proc "$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
+checkpoint plain "$PID" "$T_DIR/plain.img"
 grep -q " $T_DIR/plain/t / tmpfs crfsplain .* tmpfs -$" "$T_DIR/plain.img/mounts" ||
 	fail "plain: mounts lacks the tmpfs: $(grep tmpfs "$T_DIR/plain.img/mounts")"
-kill_and_reap plain "$pid" "$u"
+kill_and_reap plain "$PID" "$UNSHARE"
 restore_newpid "$T_DIR/plain.img"
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
@@ -165,18 +168,13 @@ trap 'rc=$?; umount -l "$S" 2>/dev/null; (exit $rc); _cleanup' EXIT
 mkdir -p "$S" "$T_DIR/slave/t"
 mount -t tmpfs crfsshared "$S" && mount --make-shared "$S" ||
 	fail "cannot make $S a shared mount"
-start_workload "$T_DIR/slave.log" unshare --mount --pid --fork --mount-proc \
-	--propagation unchanged sh -c "mount --make-slave '$S' &&
-	exec '$CRFS_TESTS/wl_mntns' plain '$T_DIR/slave/t'"
-u=$WL_PID
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-wait_ready "$T_DIR/slave.log" "$pid" 30
-checkpoint slave "$pid" "$T_DIR/slave.img"
+start_init "$T_DIR/slave.log" "$T_DIR/slave.log" unshare --mount --pid \
+	--fork --mount-proc --propagation unchanged sh -c \
+	"mount --make-slave '$S' && exec '$CRFS_TESTS/wl_mntns' plain '$T_DIR/slave/t'"
+checkpoint slave "$PID" "$T_DIR/slave.img"
 grep -q " $S / tmpfs crfsshared .* slave host $S$" "$T_DIR/slave.img/mounts" ||
 	fail "slave: mounts does not keep the slave: $(grep crfsshared "$T_DIR/slave.img/mounts")"
-kill_and_reap slave "$pid" "$u"
+kill_and_reap slave "$PID" "$UNSHARE"
 restore_newpid "$T_DIR/slave.img"
 mkdir -p "$S/sub"
 mount -t tmpfs crfsprop "$S/sub" || fail "mount on $S/sub"
