@@ -102,6 +102,7 @@ static int classify_host(struct mnt_ctx *c, const struct kh_mount *m,
 			 struct crfs_mount *o)
 {
 	struct stat st;
+	size_t i;
 
 	o->kind = CRFS_MNT_HOST;
 	o->host = host_path(c, m);
@@ -111,8 +112,10 @@ static int classify_host(struct mnt_ctx *c, const struct kh_mount *m,
 		return 0;
 	}
 	/* a FUSE server may be ours (a stat would wait for us) or frozen */
-	if (!strncmp(m->fstype, "fuse", 4))
-		return 0;
+	for (i = 0; i < c->nours; i++)
+		if (!strncmp(c->ours[i].fstype, "fuse", 4) &&
+		    under(c->ours[i].mountpoint, o->host) != (size_t)-1)
+			return 0;
 	if (stat(o->host, &st) || st.st_dev != makedev(m->major, m->minor))
 		REPORT(c, m, "its source %s is hidden by another mount on the host: not supported",
 		       o->host);
@@ -185,6 +188,24 @@ static bool bound_inside(const struct mnt_ctx *c, const struct kh_mount *m)
 	return strcmp(m->root, "/");
 }
 
+/* the path to m crosses a FUSE mount: a lookup there may never return */
+static bool below_fuse(const struct mnt_ctx *c, const struct kh_mount *m)
+{
+	size_t i, depth;
+	int id = m->parent;
+
+	for (depth = 0; depth < c->ntheirs; depth++) {
+		for (i = 0; i < c->ntheirs && c->theirs[i].id != id; i++)
+			;
+		if (i == c->ntheirs)
+			return false;
+		if (!strncmp(c->theirs[i].fstype, "fuse", 4))
+			return true;
+		id = c->theirs[i].parent;
+	}
+	return false;
+}
+
 /* a fresh proc is made by init of the new pid namespace, last */
 static void check_over_proc(struct mnt_ctx *c, const struct kh_mount *m)
 {
@@ -234,6 +255,10 @@ static int classify(struct mnt_ctx *c, const struct kh_mount *m,
 	}
 	if (!strcmp(m->fstype, "tmpfs")) {
 		o->kind = CRFS_MNT_TMPFS;
+		if (below_fuse(c, m)) {
+			REPORT(c, m, "a tmpfs below a FUSE mount (whose server may be frozen): not supported");
+			return 0;
+		}
 		return add_tar(c, m);
 	}
 	o->kind = CRFS_MNT_FRESH;
@@ -260,11 +285,31 @@ static bool has_tok(const char *optional, const char *tok)
 	return false;
 }
 
-/* shared with ours or with another of theirs, or a slave: refused */
+/*
+ * A slave of one of our peer groups, on a host mount of that device:
+ * restore clones the host's mount, a slave of the same group (it makes
+ * its own copies of ours slaves, not private).
+ */
+static bool host_group(const struct mnt_ctx *c, const struct kh_mount *m,
+		       const char *group)
+{
+	char tok[32];
+	size_t i;
+
+	snprintf(tok, sizeof(tok), "shared:%s", group);
+	for (i = 0; i < c->nours; i++)
+		if (same_dev(&c->ours[i], m) &&
+		    has_tok(c->ours[i].optional, tok))
+			return true;
+	return false;
+}
+
+/* shared with ours or with another of theirs: refused; a slave of ours */
 static const char *propagation(struct mnt_ctx *c, const struct kh_mount *m)
 {
 	char *dup = strdup(m->optional), *cur = dup, *tok;
 	const char *prop = "private";
+	bool slave = false;
 	size_t i;
 
 	while (dup && (tok = strsep(&cur, " "))) {
@@ -285,13 +330,20 @@ static const char *propagation(struct mnt_ctx *c, const struct kh_mount *m)
 			if (i < c->ntheirs)
 				REPORT(c, m, "peer group %s has other mounts in the container: not supported",
 				       tok + 7);
+		} else if (!strncmp(tok, "master:", 7) && !slave) {
+			slave = true;
+			if (!host_group(c, m, tok + 7))
+				REPORT(c, m, "receives propagation (%s) from a peer group that is not one of ours: not supported",
+				       tok);
 		} else if (*tok) {
-			REPORT(c, m, "receives propagation (%s): slave mounts are not supported",
+			REPORT(c, m, "receives propagation (%s): not supported",
 			       tok);
 		}
 	}
 	free(dup);
-	return prop;
+	if (slave && strcmp(prop, "private"))
+		REPORT(c, m, "a slave that is %s too: not supported", prop);
+	return slave ? "slave" : prop;
 }
 
 static int save_one(struct mnt_ctx *c, const struct kh_mount *m)
@@ -333,15 +385,26 @@ static bool has_id(const struct kh_mount *m, size_t n, int id)
 	return false;
 }
 
-/* its path inside leads to it all the same (a copy of the mount it is on) */
-static bool same_inside(const struct kh_fd *f)
+/*
+ * Its path inside leads to it all the same (a copy of the mount it is
+ * on).  Not asked of a FUSE file: its server may be us, or frozen.
+ */
+static bool same_inside(const struct mnt_ctx *c, const struct kh_fd *f)
 {
-	char *look = mnt_path(f->pid, f->link);
 	struct stat st;
+	char *look;
 	bool same;
+	size_t i;
 
-	same = look && f->st_ok && !stat(look, &st) &&
-	       st.st_dev == f->st.st_dev && st.st_ino == f->st.st_ino;
+	if (!f->st_ok)
+		return false;
+	for (i = 0; i < c->nours; i++)
+		if (!strncmp(c->ours[i].fstype, "fuse", 4) &&
+		    makedev(c->ours[i].major, c->ours[i].minor) == f->st.st_dev)
+			return false;
+	look = mnt_path(f->pid, f->link);
+	same = look && !stat(look, &st) && st.st_dev == f->st.st_dev &&
+	       st.st_ino == f->st.st_ino;
 	free(look);
 	return same;
 }
@@ -367,11 +430,28 @@ static void check_outside(struct mnt_ctx *c)
 			continue;
 		id = strstr(f->info, "mnt_id:");
 		if (!id || sscanf(id + 7, "%d", &mnt) != 1 ||
-		    has_id(c->theirs, c->ntheirs, mnt) || same_inside(f))
+		    has_id(c->theirs, c->ntheirs, mnt) || same_inside(c, f))
 			continue;
 		snapshot_report(c->s, "process %d: fd %d (%s) is on a mount outside its mount namespace (opened before it entered it?): not supported",
 				f->pid, f->fd, f->link);
 	}
+}
+
+/* 1 if pid's mount namespace is not ours, 0 if it is, or -errno */
+static int other_mnt_ns(pid_t pid)
+{
+	char *mine, *theirs;
+	int ret = kh_proc_link(getpid(), "ns/mnt", &mine);
+
+	if (ret)
+		return ret;
+	ret = kh_proc_link(pid, "ns/mnt", &theirs);
+	if (!ret) {
+		ret = strcmp(mine, theirs) != 0;
+		free(theirs);
+	}
+	free(mine);
+	return ret;
 }
 
 /*
@@ -404,20 +484,12 @@ static int order(struct mnt_ctx *c)
 int capture_mounts(struct snapshot *s, pid_t root)
 {
 	struct mnt_ctx c = { .s = s, .root = root };
-	char *mine, *theirs;
 	size_t i;
-	int ret;
+	int ret = other_mnt_ns(root);
 
-	ret = kh_proc_link(getpid(), "ns/mnt", &mine);
-	ret = ret ?: kh_proc_link(root, "ns/mnt", &theirs);
-	if (ret)
-		return ret;
-	i = strcmp(mine, theirs);
-	free(mine);
-	free(theirs);
 	/* ours, or ours plus a proc (unshare --mount-proc): attr proc_mount */
-	if (!i || mnt_ns_proc_only(root))
-		return 0;
+	if (ret <= 0 || mnt_ns_proc_only(root))
+		return ret < 0 ? ret : 0;
 	ret = kh_mountinfo(0, &c.ours, &c.nours);
 	ret = ret ?: kh_mountinfo(root, &c.theirs, &c.ntheirs);
 	if (!ret && order(&c)) {
@@ -455,17 +527,9 @@ int mnt_ns_root(struct snapshot *s, pid_t pid, pid_t root, const char *theirs)
  */
 char *mnt_path(pid_t pid, const char *path)
 {
-	char *mine = NULL, *theirs = NULL, *out = NULL;
-	bool other;
+	char *out = NULL;
 
-	if (kh_proc_link(getpid(), "ns/mnt", &mine) ||
-	    kh_proc_link(pid, "ns/mnt", &theirs))
-		other = false;
-	else
-		other = strcmp(mine, theirs) != 0;
-	free(mine);
-	free(theirs);
-	if (!other)
+	if (other_mnt_ns(pid) <= 0)
 		return strdup(path);
 	if (asprintf(&out, "/proc/%d/root%s", pid, path) < 0)
 		return NULL;

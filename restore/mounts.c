@@ -150,6 +150,7 @@ static int make_detached(int dir_fd, const struct crfs_mount *m, char *err,
 static unsigned long prop_flag(const char *prop)
 {
 	return !strcmp(prop, "shared") ? MS_SHARED :
+	       !strcmp(prop, "slave") ? MS_SLAVE :
 	       !strcmp(prop, "unbindable") ? MS_UNBINDABLE : MS_PRIVATE;
 }
 
@@ -271,8 +272,9 @@ int mnt_restore(struct image *img, char *err, size_t errlen)
 	dir_fd = open(img->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		return ERR("%s: %s", img->dir, strerror(errno));
+	/* slaves, not private: a clone of one is a slave of the host's group */
 	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
 		ret = ERR("cannot create a mount namespace: %s",
 			  strerror(errno));
 	else

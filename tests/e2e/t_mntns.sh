@@ -30,7 +30,7 @@ command -v tar >/dev/null || fail "tar not found"
 # (their daemons may be gone by the time we restore).
 for i in 1 2 3; do
 	awk '{ print $5 }' /proc/self/mountinfo | sort | uniq -d |
-		while read -r mp; do umount "$mp" || fail "umount $mp"; done
+		while read -r mp; do umount -l "$mp" || fail "umount $mp"; done
 done
 awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^fuse/) print $5 }' \
 	/proc/self/mountinfo | while read -r mp; do umount -l "$mp"; done
@@ -54,16 +54,24 @@ make_root() {
 start_case() {
 	local r=$T_DIR/$1 u
 	make_root "$1"
-	start_workload "$T_DIR/$1.setup.log" unshare --mount --pid --fork \
-		"$r/rootfs/wl_mntns" setup "$r/rootfs" "$r/hostdir" "$r/hostfile" \
-		${2:+"$2"}
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	PID=$(pgrep -P "$u")
-	UNSHARE=$u
-	track_pid "$PID"
 	_logs+=("$r/hostdir/wl.log")
-	wait_ready "$r/hostdir/wl.log" "$PID" 30
+	start_init "$T_DIR/$1.setup.log" "$r/hostdir/wl.log" \
+		unshare --mount --pid --fork "$r/rootfs/wl_mntns" setup \
+		"$r/rootfs" "$r/hostdir" "$r/hostfile" ${2:+"$2"}
+}
+
+# start_init LOG READYLOG UNSHARE...: the child of unshare (init of its
+# pid namespace) in PID once READYLOG says READY, unshare in UNSHARE
+start_init() {
+	local log=$1 ready=$2
+	shift 2
+	start_workload "$log" "$@"
+	UNSHARE=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$UNSHARE"')" ]' ||
+		fail "no child under unshare"
+	PID=$(pgrep -P "$UNSHARE")
+	track_pid "$PID"
+	wait_ready "$ready" "$PID" 30
 }
 
 # host_writes NAME: what the workload wrote through its binds
@@ -133,40 +141,61 @@ host_writes ckpt
 
 # no rootfs of its own: a copy of our mounts, a proc and a tmpfs with a file
 mkdir -p "$T_DIR/plain/t"
-start_workload "$T_DIR/plain.log" unshare --mount --pid --fork --mount-proc \
-	"$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
-u=$WL_PID
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-wait_ready "$T_DIR/plain.log" "$pid" 30
-checkpoint plain "$pid" "$T_DIR/plain.img"
+start_init "$T_DIR/plain.log" "$T_DIR/plain.log" unshare --mount --pid \
+	--fork --mount-proc "$CRFS_TESTS/wl_mntns" plain "$T_DIR/plain/t"
+checkpoint plain "$PID" "$T_DIR/plain.img"
 grep -q " $T_DIR/plain/t / tmpfs crfsplain .* tmpfs -$" "$T_DIR/plain.img/mounts" ||
 	fail "plain: mounts lacks the tmpfs: $(grep tmpfs "$T_DIR/plain.img/mounts")"
-kill_and_reap plain "$pid" "$u"
+kill_and_reap plain "$PID" "$UNSHARE"
 restore_newpid "$T_DIR/plain.img"
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$T_DIR/plain.log" "$RESTORE_PID" 30
 
+# start_sh NAME SCRIPT: sh -c SCRIPT in a mount namespace of its own,
+# once it said READY; its pid in PID
+start_sh() {
+	start_workload "$T_DIR/$1.log" unshare --mount --fork sh -c "$2"
+	wait_ready "$T_DIR/$1.log" "$WL_PID" 20
+	PID=$(pgrep -P "$WL_PID")
+	track_pid "$PID"
+}
+
+# a slave of one of our peer groups (as runc's rslave binds): after restore
+# it still receives what we mount there.  The shared mount is ours: taken
+# away before the test's directory is removed, whatever happens.
+S=$T_DIR/shared
+trap 'rc=$?; umount -l "$S" 2>/dev/null; (exit $rc); _cleanup' EXIT
+mkdir -p "$S" "$T_DIR/slave/t"
+mount -t tmpfs crfsshared "$S" && mount --make-shared "$S" ||
+	fail "cannot make $S a shared mount"
+start_init "$T_DIR/slave.log" "$T_DIR/slave.log" unshare --mount --pid \
+	--fork --mount-proc --propagation unchanged sh -c \
+	"mount --make-slave '$S' && exec '$CRFS_TESTS/wl_mntns' plain '$T_DIR/slave/t'"
+checkpoint slave "$PID" "$T_DIR/slave.img"
+grep -q " $S / tmpfs crfsshared .* slave host $S$" "$T_DIR/slave.img/mounts" ||
+	fail "slave: mounts does not keep the slave: $(grep crfsshared "$T_DIR/slave.img/mounts")"
+kill_and_reap slave "$PID" "$UNSHARE"
+restore_newpid "$T_DIR/slave.img"
+mkdir -p "$S/sub"
+mount -t tmpfs crfsprop "$S/sub" || fail "mount on $S/sub"
+grep -q " $S/sub .* crfsprop " "/proc/$NEW_PID/mountinfo" ||
+	fail "slave: our mount on $S/sub did not reach the restored tree"
+umount "$S/sub"
+wait_for 10 eval '! grep -q crfsprop /proc/'"$NEW_PID"'/mountinfo' ||
+	fail "slave: our unmount of $S/sub did not reach the restored tree"
+kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
+expect_pass "$T_DIR/slave.log" "$RESTORE_PID" 30
+
 # refused at freeze
-start_workload "$T_DIR/ramfs.log" unshare --mount --fork sh -c \
-	'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
-u=$WL_PID
-wait_ready "$T_DIR/ramfs.log" "$u" 20
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-expect_refused ramfs "$pid" "mount /mnt: file system ramfs (source crfsram) is not the host's"
+start_sh ramfs 'mount -t ramfs crfsram /mnt && echo READY && exec sleep 60'
+expect_refused ramfs "$PID" "mount /mnt: file system ramfs (source crfsram) is not the host's"
 
 start_case outside keep
 expect_refused outside "$PID" "process $PID: fd 3 ($T_DIR/outside/hostfile) is on a mount outside its mount namespace"
 
-start_workload "$T_DIR/pty.log" unshare --mount --fork sh -c \
-	'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt && exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
-u=$WL_PID
-wait_ready "$T_DIR/pty.log" "$u" 20
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-expect_refused pty "$pid" "mount /mnt: a pty of its own devpts is open (process $pid fd 3 /mnt/ptmx)"
+start_sh pty 'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt &&
+	exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
+expect_refused pty "$PID" "mount /mnt: a pty of its own devpts is open (process $PID fd 3 /mnt/ptmx)"
 
 start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
 	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'

@@ -360,11 +360,9 @@ static void check_socket(int srv)
 	close(a);
 }
 
-static int run(void)
+/* notes the mount table, READY, and after SIGUSR1 compares it */
+static void ready_and_wait(void)
 {
-	int held = open("/data/open.txt", O_RDONLY), srv = listener();
-
-	must(held >= 0 && !chdir("/data"), "open /data/open.txt");
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
 	nbefore = mount_table(before, 64);
@@ -372,6 +370,14 @@ static int run(void)
 	while (!go)
 		pause();
 	check_table();
+}
+
+static int run(void)
+{
+	int held = open("/data/open.txt", O_RDONLY), srv = listener();
+
+	must(held >= 0 && !chdir("/data"), "open /data/open.txt");
+	ready_and_wait();
 	check_data();
 	check_rest(held);
 	check_socket(srv);
@@ -390,13 +396,7 @@ static int plain(const char *dir)
 	must(!mount("crfsplain", dir, "tmpfs", MS_NOSUID, "size=1m,mode=0700"),
 	     "mount tmpfs");
 	put_file(path, "plain\n", 0600, 0, 0, T0 + 8);
-	wl_own_session();
-	signal(SIGUSR1, on_usr1);
-	nbefore = mount_table(before, 64);
-	wl_ready();
-	while (!go)
-		pause();
-	check_table();
+	ready_and_wait();
 	check_file(path, "plain\n", 0600, 0, 0, T0 + 8);
 	return wl_done();
 }
