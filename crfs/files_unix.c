@@ -454,6 +454,7 @@ static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
 	cf->protocol = in.protocol;
 	cf->backlog = in.backlog;
 	cf->inopts = in.opts;
+	cf->nmsgs = in.queued;	/* counted by files_capture_udpq() */
 	cf->sndbuf = in.sndbuf;
 	cf->rcvbuf = in.rcvbuf;
 	cf->addr = addr_text(&in.addr);

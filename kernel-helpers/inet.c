@@ -140,8 +140,7 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 		why = tcp_state(sk, in);
 	else if (in->type == SOCK_DGRAM && (in->protocol == IPPROTO_UDP ||
 					     in->protocol == IPPROTO_UDPLITE)) {
-		if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
-			why = "a UDP socket with datagrams queued is not supported yet";
+		in->queued = recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
 		al = sizeof(in->peer);
 		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
 	} else

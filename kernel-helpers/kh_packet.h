@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel-helpers for datagram queues of UDP sockets (udpq.c), raw inet
+ * sockets (raw.c) and packet sockets (packet.c).
+ */
+#ifndef CRFS_KH_PACKET_H
+#define CRFS_KH_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* a queued datagram: who sent it, to which of our addresses, how */
+struct kh_dgram {
+	struct sockaddr_storage src, dst;
+	uint32_t len;
+	int ttl;		/* IPv4 TTL or IPv6 hop limit it arrived with */
+	int tos;		/* IPv4 TOS or IPv6 traffic class */
+};
+
+/*
+ * Every datagram queued on the UDP or UDP-Lite socket sk (our copy), in
+ * order, without taking any: peeked with SO_PEEK_OFF, so the process
+ * finds its queue as it was.  Payloads end to end in *data.  *why names
+ * what cannot be saved exactly.
+ */
+int kh_udpq_peek(int sk, struct kh_dgram **out, size_t *n, char **data,
+		 size_t *dlen, const char **why);
+/* a datagram's line in fdata/ID.dgrams and back */
+int kh_dgram_str(const struct kh_dgram *d, char *buf, size_t len);
+int kh_dgram_parse(const char *line, struct kh_dgram *d);
+/*
+ * Sends d again as it arrived (addresses, ports, TTL, TOS) through a raw
+ * socket (IP_HDRINCL), so the local socket bound to its destination
+ * receives it as from its sender.  protocol: IPPROTO_UDP or _UDPLITE.
+ */
+int kh_udpq_inject(const struct kh_dgram *d, int protocol, const char *data);
+/* datagrams now queued on sk (peeked, as kh_udpq_peek does) */
+int kh_udpq_count(int sk, size_t *n);
+
+#endif

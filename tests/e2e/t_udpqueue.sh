@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_udpqueue: datagrams queued on UDP (IPv4, IPv6), UDP-Lite and a
+# connected UDP socket, from senders alive and gone, read back with their
+# senders, destinations, TTL and TOS after freeze and thaw, then after
+# kill and restore (crfs-restore sends them again through a raw socket).
+# A socket with a filter and datagrams queued is refused by name, and so
+# is a restore whose datagram's destination is not an address here.
+. "$(dirname "$0")/lib.sh"
+
+# reseal DIR PATH: the manifest line of PATH and the image's own checksum
+# again, after PATH was edited (docs/FORMAT.md's reference hash)
+reseal() {
+	python3 - "$1" "$2" <<'EOS' || fail "reseal $2 failed"
+import struct, sys
+M = (1 << 64) - 1
+P1, P2, P3 = 0x9e3779b185ebca87, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9
+def rotl(x, r): return ((x << r) | (x >> (64 - r))) & M
+def lane(acc, v): return rotl((acc + v * P2) & M, 31) * P1 & M
+def h(data):
+    v = [(P1 + P2) & M, P2, 0, -P1 & M]
+    n = len(data) // 32 * 32
+    for i in range(0, n, 32):
+        w = struct.unpack_from("<4Q", data, i)
+        v = [lane(v[k], w[k]) for k in range(4)]
+    acc = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
+    acc ^= len(data) * P3 & M
+    tail, i = data[n:], 0
+    while i + 8 <= len(tail):
+        acc = lane(acc, struct.unpack_from("<Q", tail, i)[0]) ^ (acc >> 29)
+        i += 8
+    for b in tail[i:]:
+        acc = (acc ^ (b * P3 & M)) * P1 & M
+    acc ^= acc >> 33; acc = acc * P2 & M
+    acc ^= acc >> 29; acc = acc * P3 & M
+    return '%016x' % (acc ^ (acc >> 32))
+d, path = sys.argv[1], sys.argv[2]
+data = open(d + '/' + path, 'rb').read()
+out = []
+for line in open(d + '/image', 'rb').read().decode().splitlines():
+    f = line.split(' ')
+    if f[0] == 'file' and f[1] == path:
+        line = 'file %s %d %s' % (path, len(data), h(data))
+    if f[0] != 'end':
+        out.append(line + '\n')
+body = ''.join(out).encode()
+open(d + '/image', 'wb').write(body + ('end %s\n' % h(body)).encode())
+EOS
+}
+
+crfs_mount
+log=$T_DIR/udpqueue.log
+start_workload "$log" "$CRFS_TESTS/wl_udpqueue"
+pid=$WL_PID
+wait_ready "$log" "$pid"
+cr_attach uq "$pid"
+cr_freeze uq
+cr_thaw uq
+kill -USR1 "$pid" || fail "cannot signal $pid"
+wait_line "$log" '^CHECKED 1$' 20 "$pid"
+grep -q '^FAIL' "$log" && fail "after thaw: $(grep '^FAIL' "$log" | head -n 3 | tr '\n' ';')"
+cr_freeze uq
+cr_copy uq "$T_DIR/ckpt"
+n=$(grep -c . "$T_DIR"/ckpt/fdata/*.dgrams | awk -F: '{s += $2} END {print s}')
+[ "$n" = 9 ] || fail "the image has $n queued datagrams, want 9"
+kill_and_reap uq "$pid"
+
+# a datagram to an address this host does not have: refused by name, and
+# nothing runs
+cp -a "$T_DIR/ckpt" "$T_DIR/bad"
+f=$(grep -l '127.0.0.3:' "$T_DIR"/bad/fdata/*.dgrams | head -n 1)
+[ -n "$f" ] || fail "no datagram to 127.0.0.3 in the image"
+sed -i 's/127\.0\.0\.3:/192.0.2.9:/' "$f"
+reseal "$T_DIR/bad" "fdata/${f##*/}"
+if "$CRFS_BIN/crfs-restore" "$T_DIR/bad" </dev/null >"$T_DIR/bad.out" 2>"$T_DIR/bad.err"; then
+	fail "restore of a datagram to 192.0.2.9 succeeded"
+fi
+grep -q 'its destination is not an address of this host' "$T_DIR/bad.err" ||
+	fail "bad restore: $(tail -n 2 "$T_DIR/bad.err" | tr '\n' '|')"
+proc_alive "$pid" && fail "pid $pid is running after a refused restore"
+
+restore_bg "$T_DIR/ckpt" "$pid"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$log" "$RESTORE_PID" 30
+
+read -r -d '' FILT <<'EOS'
+import os, socket, struct, sys
+os.setsid()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+# ret #-1: accept everything
+prog = struct.pack("HBBI", 0x06, 0, 0, 0xffffffff)
+import ctypes
+buf = ctypes.create_string_buffer(prog)
+fprog = struct.pack("HL", 1, ctypes.addressof(buf))
+s.setsockopt(socket.SOL_SOCKET, 26, fprog)  # SO_ATTACH_FILTER
+s.sendto(b"q", s.getsockname())
+ready_then_wait()
+if s.recv(10) == b"q":
+    print("PASS filtered", flush=True)
+else:
+    print("FAIL filtered: wrong datagram", flush=True)
+EOS
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+flog=$T_DIR/filter.log
+start_workload "$flog" "$PY" -c "$PY_LIB
+$FILT"
+fpid=$WL_PID
+wait_ready "$flog" "$fpid"
+expect_refused fq "$fpid" "a UDP socket with a socket filter and datagrams queued is not supported"
+kill -USR1 "$fpid"
+expect_pass "$flog" "$fpid" 20
+pass
