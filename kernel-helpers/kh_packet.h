@@ -6,7 +6,9 @@
 #ifndef CRFS_KH_PACKET_H
 #define CRFS_KH_PACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -37,5 +39,30 @@ int kh_dgram_parse(const char *line, struct kh_dgram *d);
 int kh_udpq_inject(const struct kh_dgram *d, int protocol, const char *data);
 /* datagrams now queued on sk (peeked, as kh_udpq_peek does) */
 int kh_udpq_count(int sk, size_t *n);
+
+/* raw.c: a raw inet socket (our copy sk), as /proc/PID/net/raw{,6} tells */
+struct kh_raw {
+	int family, protocol;
+	struct sockaddr_storage addr, peer;	/* bound to; connected to */
+	bool connected;
+	int sndbuf, rcvbuf;	/* 0: as a new socket's */
+};
+const char *kh_raw_read(pid_t pid, int sk, uint64_t ino, struct kh_raw *r,
+			int *err);
+/* is sk (an inet socket) a raw one? */
+bool kh_sock_is_raw(int sk);
+
+/* packet.c: a packet socket (our copy sk, inode ino, held by pid) */
+struct kh_packet {
+	int type;
+	int protocol;		/* SO_PROTOCOL: as made, network order */
+	int bound_proto;	/* sll_protocol: as bound (network order) */
+	char ifname[16];	/* bound to; "" for none */
+	uint32_t fanout;	/* PACKET_FANOUT's value, 0: none */
+	char *mclist;		/* memberships, "IFNAME/TYPE/COUNT/HEX;..." */
+	int sndbuf, rcvbuf;	/* 0: as a new socket's */
+};
+const char *kh_packet_read(pid_t pid, int sk, uint64_t ino,
+			   struct kh_packet *p, int *err);
 
 #endif

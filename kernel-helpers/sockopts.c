@@ -15,6 +15,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/filter.h>
+#include <linux/icmp.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 
 #include "crfs/format.h"
@@ -25,6 +27,12 @@
 #define SOL_UDPLITE 136
 #endif
 /* newer than the installed asm-generic/socket.h may be */
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36
+#endif
+#ifndef SOL_RAW
+#define SOL_RAW 255
+#endif
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
 #endif
@@ -132,6 +140,21 @@ static const struct valopt valopts[] = {
 	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
 	I("udplite_send_cscov", SOL_UDPLITE, UDPLITE_SEND_CSCOV),
 	I("udplite_recv_cscov", SOL_UDPLITE, UDPLITE_RECV_CSCOV),
+	/* raw inet sockets */
+	I("ip_hdrincl", IPPROTO_IP, IP_HDRINCL),
+	I("icmp_filter", SOL_RAW, ICMP_FILTER),		/* a type bitmask */
+	I("ipv6_hdrincl", IPPROTO_IPV6, IPV6_HDRINCL),
+	I("ipv6_checksum", IPPROTO_IPV6, IPV6_CHECKSUM),
+	/* packet sockets; their version and reserve before any ring */
+	I("packet_version", SOL_PACKET, PACKET_VERSION),
+	I("packet_reserve", SOL_PACKET, PACKET_RESERVE),
+	I("packet_auxdata", SOL_PACKET, PACKET_AUXDATA),
+	I("packet_origdev", SOL_PACKET, PACKET_ORIGDEV),
+	I("packet_timestamp", SOL_PACKET, PACKET_TIMESTAMP),
+	I("packet_loss", SOL_PACKET, PACKET_LOSS),
+	I("packet_vnet_hdr", SOL_PACKET, PACKET_VNET_HDR),
+	I("packet_qdisc_bypass", SOL_PACKET, PACKET_QDISC_BYPASS),
+	I("packet_ignore_outgoing", SOL_PACKET, PACKET_IGNORE_OUTGOING),
 	{ "filter", SOL_SOCKET, SO_GET_FILTER, VO_FILTER, SO_ATTACH_FILTER },
 	I("lock_filter", SOL_SOCKET, SO_LOCK_FILTER),
 };
@@ -153,6 +176,10 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 		return id->domain == AF_INET;
 	case IPPROTO_IPV6:
 		return id->domain == AF_INET6;
+	case SOL_RAW:
+		return id->domain == AF_INET && id->type == SOCK_RAW;
+	case SOL_PACKET:
+		return id->domain == AF_PACKET;
 	default:
 		return true;
 	}

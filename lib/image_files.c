@@ -22,7 +22,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
-	[FK_MQUEUE] = "mqueue",
+	[FK_MQUEUE] = "mqueue", [FK_RAW] = "raw", [FK_PACKET] = "packet",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -70,8 +70,10 @@ static const struct file_key keys[] = {
 	KEY("ino", K_U64, ino, B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
 				  B(FK_DELETED)),
 	KEY("pipe_size", K_U32, pipe_size, B(FK_PIPE) | B(FK_FIFO)),
-	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK) | B(FK_INET)),
-	KEY("proto", K_INT, protocol, B(FK_NETLINK) | B(FK_INET)),
+	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK) | B(FK_INET) |
+				       B(FK_RAW) | B(FK_PACKET)),
+	KEY("proto", K_INT, protocol, B(FK_NETLINK) | B(FK_INET) | B(FK_RAW) |
+				      B(FK_PACKET)),
 	KEY("addr", K_STR, addr, 0),
 	KEY("dst", K_STR, dst, 0),
 	KEY("inopts", K_U32, inopts, 0),
@@ -135,6 +137,10 @@ static const struct file_key keys[] = {
 	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
 	KEY("mq_maxmsg", K_U64, mq_maxmsg, B(FK_MQUEUE)),
 	KEY("mq_msgsize", K_U64, mq_msgsize, B(FK_MQUEUE)),
+	KEY("ifname", K_STR, ifname, 0),
+	KEY("bound_proto", K_INT, bound_proto, B(FK_PACKET)),
+	KEY("fanout", K_U32, fanout, 0),
+	KEY("mclist", K_STR, mclist, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -228,6 +234,8 @@ static void free_file(struct crfs_file *f)
 	free(f->sockopts);
 	free(f->bindname);
 	free(f->times);
+	free(f->ifname);
+	free(f->mclist);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -366,6 +374,11 @@ static int parse_file_line(struct crfs_text *t, char *line,
 	    f->sock_type != SOCK_T_DGRAM)
 		return text_error(t, "a netlink socket of socket type %s",
 				  sock_names[f->sock_type]);
+	if ((f->kind == FK_RAW && f->sock_type != SOCK_T_RAW) ||
+	    (f->kind == FK_PACKET && f->sock_type != SOCK_T_RAW &&
+	     f->sock_type != SOCK_T_DGRAM))
+		return text_error(t, "a %s socket of socket type %s",
+				  kind_names[f->kind], sock_names[f->sock_type]);
 	return 0;
 }
 

@@ -74,6 +74,10 @@ int sockets_open(struct open_ctx *o);
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
 
+/* raw.c, packet.c: raw inet and packet sockets */
+int open_raw(struct open_ctx *c, const struct crfs_file *f);
+int open_packet(struct open_ctx *c, const struct crfs_file *f);
+
 /* udpq.c: a UDP socket's queued datagrams, sent again to sk */
 int udpq_refill(struct open_ctx *c, int sk, const struct crfs_file *f);
 
