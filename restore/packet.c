@@ -65,9 +65,13 @@ static int add_membership(struct open_ctx *c, int sk,
 	return 0;
 }
 
+/*
+ * The kernel puts a new membership first and the diag lists them from
+ * there: added from the last, they come back in the listed order.
+ */
 static int memberships(struct open_ctx *c, int sk, const struct crfs_file *f)
 {
-	char *copy, *cur, *m;
+	char *copy, *m;
 	int ret = 0;
 
 	if (!f->mclist)
@@ -75,8 +79,11 @@ static int memberships(struct open_ctx *c, int sk, const struct crfs_file *f)
 	copy = strdup(f->mclist);
 	if (!copy)
 		return -ENOMEM;
-	for (cur = copy; !ret && (m = strsep(&cur, ";"));)
-		ret = add_membership(c, sk, f, m);
+	while (!ret && (m = strrchr(copy, ';'))) {
+		*m = '\0';
+		ret = add_membership(c, sk, f, m + 1);
+	}
+	ret = ret ?: add_membership(c, sk, f, copy);
 	free(copy);
 	return ret;
 }

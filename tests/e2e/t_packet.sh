@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# wl_packet: packet sockets in the workload's own network namespace: one
+# bound to lo with TPACKET_V2, auxdata, origdev, reserve, timestamping, a
+# promiscuous and a multicast membership and a filter; one SOCK_DGRAM in
+# a fanout group; one never bound.  Options, memberships (lo's flags and
+# multicast list) and reception of a datagram sent afterwards are checked
+# by the workload after freeze and thaw, then after kill and restore.
+# A socket with an rx ring is refused by name, and the thaw leaves it.
+. "$(dirname "$0")/lib.sh"
+
+crfs_mount
+log=$T_DIR/packet.log
+start_workload "$log" "$CRFS_TESTS/wl_packet"
+pid=$WL_PID
+wait_ready "$log" "$pid"
+cr_attach pk "$pid"
+cr_freeze pk
+cr_thaw pk
+kill -USR1 "$pid" || fail "cannot signal $pid"
+wait_line "$log" '^CHECKED 1$' 20 "$pid"
+grep -q '^FAIL' "$log" && fail "after thaw: $(grep '^FAIL' "$log" | head -n 3 | tr '\n' ';')"
+cr_freeze pk
+cr_copy pk "$T_DIR/ckpt"
+n=$(grep -c ' packet ' "$T_DIR/ckpt/files")
+[ "$n" = 3 ] || fail "files has $n packet sockets, want 3"
+for want in 'ifname=lo' 'mclist=lo/0/1/01005e0000fb;lo/1/1/-' 'fanout=' \
+	    'packet_version:1' 'packet_auxdata:1' 'filter:'; do
+	grep -q " packet .*$want" "$T_DIR/ckpt/files" ||
+		fail "files has no packet socket with $want: $(grep " packet " "$T_DIR/ckpt/files" | tr "\n" "|")"
+done
+kill_and_reap pk "$pid"
+restore_bg "$T_DIR/ckpt" "$pid"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$log" "$RESTORE_PID" 30
+
+rlog=$T_DIR/ring.log
+start_workload "$rlog" "$CRFS_TESTS/wl_packet" ring
+rpid=$WL_PID
+wait_ready "$rlog" "$rpid"
+expect_refused pr "$rpid" "a packet socket with a PACKET_RX_RING or PACKET_TX_RING ring is not supported yet"
+kill -USR1 "$rpid"
+expect_pass "$rlog" "$rpid" 20
+pass
