@@ -35,6 +35,34 @@ static int dgram_lines(struct files_ctx *c, uint32_t id,
 	return files_add_fdata(c, id, ".dgrams", text, len);
 }
 
+static const char *port_of(const char *addr)
+{
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+
+	return colon ? colon + 1 : "";
+}
+
+/*
+ * Sent again, a datagram goes to whichever socket the kernel picks for
+ * its destination: with two of ours on one port (SO_REUSEADDR or
+ * SO_REUSEPORT) it could land in the other one's queue.
+ */
+static bool port_shared(const struct files_ctx *c, const struct crfs_file *cf)
+{
+	const struct crfs_file *o;
+	size_t i;
+
+	for (i = 0; i < c->nfiles; i++) {
+		o = &c->files[i];
+		if (o != cf && !c->bad[i] && o->kind == FK_INET &&
+		    o->sock_type == SOCK_T_DGRAM &&
+		    o->protocol == cf->protocol &&
+		    !strcmp(port_of(o->addr), port_of(cf->addr)))
+			return true;
+	}
+	return false;
+}
+
 /* classify saw something queued (nmsgs 1); now the whole queue */
 int files_capture_udpq(struct files_ctx *c, uint32_t id)
 {
@@ -49,6 +77,8 @@ int files_capture_udpq(struct files_ctx *c, uint32_t id)
 	/* the filter passed them once; restore sends them again, through it */
 	if (cf->sockopts && strstr(cf->sockopts, "filter:"))
 		why = "a UDP socket with a socket filter and datagrams queued is not supported";
+	else if (port_shared(c, cf))
+		why = "a UDP socket with datagrams queued whose port another UDP socket of the container is bound to too is not supported";
 	sk = why ? -EBADF : kh_steal_fd(f->pid, f->fd);
 	if (sk < 0 && !why)
 		return sk;

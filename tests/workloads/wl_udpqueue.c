@@ -5,7 +5,9 @@
  * IPV6_RECVHOPLIMIT), UDP-Lite, and a socket connected after a datagram
  * from someone else came.  Senders have fixed ports (from our pid, which
  * restore keeps); one is closed before the checkpoint.  A zero-length
- * datagram, a 3000-byte one, one with TTL 17, one with TOS 0x10.
+ * datagram, a 3000-byte one, one with TTL 17, one with TOS 0x10, and an
+ * IPv4 one on a dual-stack IPv6 socket (v4-mapped).  "wl_udpqueue
+ * netns": all in a network namespace of our own.
  *
  * READY; on SIGUSR1 every queue is read and checked (payload, sender,
  * destination, TTL, TOS, order, nothing more), the state made again and
@@ -14,7 +16,10 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -26,7 +31,7 @@
 #endif
 
 static volatile sig_atomic_t go;
-static int r4, r6, rl, rc, s1, s2, s6, sl;
+static int r4, r6, rl, rc, s1, s2, s6, sl, r46;
 
 static void on_usr1(int s)
 {
@@ -36,7 +41,7 @@ static void on_usr1(int s)
 
 static int port(int i)
 {
-	return 30000 + (getpid() % 6000) * 5 + i;
+	return 30000 + (getpid() % 4000) * 8 + i;
 }
 
 static struct sockaddr_in a4(const char *ip, int p)
@@ -107,6 +112,20 @@ static void setup(void)
 	sl = sock(AF_INET, IPPROTO_UDPLITE, &x, sizeof(x));
 	x = a4("127.0.0.1", 0);
 	rc = sock(AF_INET, 0, &x, sizeof(x));
+	{
+		/* dual-stack: IPv4 datagrams, v4-mapped */
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6,
+					     .sin6_port = htons(port(5)) };
+		int s = socket(AF_INET6, SOCK_DGRAM, 0);
+
+		on(s, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+		on(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+		if (bind(s, (struct sockaddr *)&any6, sizeof(any6)))
+			wl_die("bind [::]");
+		r46 = s;
+		x = a4("127.0.0.1", port(5));
+		send_to(s1, "mapped", 6, &x, sizeof(x));
+	}
 
 	x = a4("127.0.0.1", port(0));
 	send_to(s1, "alpha", 5, &x, sizeof(x));
@@ -222,6 +241,8 @@ static void check(void)
 		{ NULL, sizeof(big6), 12, "::1", port(3), "::1", 9, -1 },
 	};
 	struct want wl = { "lite", 4, 0, "127.0.0.1", port(3), NULL, -1, -1 };
+	struct want w46 = { "mapped", 6, 0, "::ffff:127.0.0.1", port(3),
+			    "::ffff:127.0.0.1", -1, -1 };
 	struct want wc[] = {
 		{ "early", 5, 0, "127.0.0.2", port(4), NULL, -1, -1 },
 		{ "conn", 4, 0, "127.0.0.1", port(3), NULL, -1, -1 },
@@ -246,6 +267,8 @@ static void check(void)
 		got(name, rc, &wc[i]);
 	}
 	empty("connected.end", rc);
+	got("mapped.0", r46, &w46);
+	empty("mapped.end", r46);
 }
 
 /* new traffic after the restore: the sockets are bound and connected */
@@ -286,11 +309,31 @@ static void wait_go(void)
 	go = 0;
 }
 
-int main(void)
+/* "netns": in a network namespace of our own, lo up */
+static void own_net(void)
+{
+	struct ifreq ifr = { 0 };
+	int s;
+
+	if (unshare(CLONE_NEWNET))
+		wl_die("unshare(CLONE_NEWNET)");
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		wl_die("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		wl_die("SIOCSIFFLAGS lo up");
+	close(s);
+}
+
+int main(int argc, char **argv)
 {
 	sigset_t usr1;
 
 	wl_own_session();
+	if (argc > 1 && !strcmp(argv[1], "netns"))
+		own_net();
 	signal(SIGUSR1, on_usr1);
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
@@ -303,6 +346,7 @@ int main(void)
 	close(r6);
 	close(rl);
 	close(rc);
+	close(r46);
 	close(s1);
 	close(s6);
 	close(sl);
