@@ -33,12 +33,18 @@ int kh_dgram_str(const struct kh_dgram *d, char *buf, size_t len);
 int kh_dgram_parse(const char *line, struct kh_dgram *d);
 /*
  * Sends d again as it arrived (addresses, ports, TTL, TOS) through a raw
- * socket (IP_HDRINCL), so the local socket bound to its destination
+ * socket (IP_HDRINCL) of in, so the local socket bound to its destination
  * receives it as from its sender.  protocol: IPPROTO_UDP or _UDPLITE.
  */
-int kh_udpq_inject(const struct kh_dgram *d, int protocol, const char *data);
-/* datagrams now queued on sk (peeked, as kh_udpq_peek does) */
-int kh_udpq_count(int sk, size_t *n);
+struct kh_injector {
+	int sk4, sk6;		/* IPPROTO_RAW sockets */
+};
+int kh_udpq_injector(struct kh_injector *in);
+void kh_udpq_injector_close(struct kh_injector *in);
+int kh_udpq_inject(const struct kh_injector *in, const struct kh_dgram *d,
+		   int protocol, const char *data);
+/* bytes queued on sk (SK_MEMINFO_RMEM_ALLOC) and datagrams it dropped */
+int kh_sock_meminfo(int sk, uint32_t *rmem, uint32_t *drops);
 
 /* raw.c: a raw inet socket (our copy sk), as /proc/PID/net/raw{,6} tells */
 struct kh_raw {

@@ -26,9 +26,11 @@
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 
 #include "kh.h"
 #include "kh_packet.h"
+#include "crfs/array.h"
 
 #define DGRAM_MAX 65536		/* more than any UDP payload */
 
@@ -166,7 +168,7 @@ struct walk {
 
 static int add_bytes(struct walk *w, size_t len)
 {
-	char *nd = realloc(w->data, w->dlen + len + 1);
+	char *nd = array_room(w->data, w->dlen + len, 1);
 
 	if (!nd)
 		return -ENOMEM;
@@ -176,38 +178,35 @@ static int add_bytes(struct walk *w, size_t len)
 	return 0;
 }
 
-static int walk_queue(struct walk *w, bool keep)
+static int walk_queue(struct walk *w)
 {
 	struct kh_dgram d, *nd;
 	ssize_t len;
 	int ret = 0;
 
 	while ((len = peek_one(w->sk, w->buf, &d, w->family, w->port)) >= 0) {
-		if (keep && (!d.dst.ss_family || d.ttl < 0 || d.tos < 0)) {
+		if (!d.dst.ss_family || d.ttl < 0 || d.tos < 0) {
 			*w->why = "a queued datagram whose destination cannot be read";
 			return 0;
 		}
-		if (keep && is_multicast(&d.dst)) {
+		if (is_multicast(&d.dst)) {
 			*w->why = "a datagram sent to a multicast or broadcast address is queued (not supported)";
 			return 0;
 		}
-		if (keep) {
-			nd = realloc(w->d, (w->n + 1) * sizeof(*nd));
-			if (!nd)
-				return -ENOMEM;
-			w->d = nd;
-			ret = add_bytes(w, len);
-			if (ret)
-				return ret;
-			w->d[w->n] = d;
-		}
-		w->n++;
+		nd = array_room(w->d, w->n, sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		w->d = nd;
+		ret = add_bytes(w, len);
+		if (ret)
+			return ret;
+		w->d[w->n++] = d;
 	}
 	return len == -EAGAIN ? 0 : (int)len;
 }
 
 /* walks the queue of sk with our options on, then puts sk back as it was */
-static int peek_all(struct walk *w, bool keep)
+static int peek_all(struct walk *w)
 {
 	struct sockaddr_storage me;
 	socklen_t l = sizeof(me);
@@ -216,7 +215,7 @@ static int peek_all(struct walk *w, bool keep)
 	l = sizeof(int);
 	if (getsockopt(w->sk, SOL_SOCKET, SO_PEEK_OFF, &off, &l))
 		return -errno;
-	if (off >= 0 && keep) {
+	if (off >= 0) {
 		*w->why = "SO_PEEK_OFF on a UDP socket with datagrams queued is not supported";
 		return 0;
 	}
@@ -232,7 +231,7 @@ static int peek_all(struct walk *w, bool keep)
 	if (setsockopt(w->sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
 		ret = -errno;
 	else
-		ret = walk_queue(w, keep);
+		ret = walk_queue(w);
 	setsockopt(w->sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
 	set_flags(w->sk, saved, -1);
 	free(w->buf);
@@ -246,7 +245,7 @@ int kh_udpq_peek(int sk, struct kh_dgram **out, size_t *n, char **data,
 	int ret;
 
 	*why = NULL;
-	ret = peek_all(&w, true);
+	ret = peek_all(&w);
 	if (ret || *why) {
 		free(w.d);
 		free(w.data);
@@ -259,15 +258,16 @@ int kh_udpq_peek(int sk, struct kh_dgram **out, size_t *n, char **data,
 	return 0;
 }
 
-int kh_udpq_count(int sk, size_t *n)
+int kh_sock_meminfo(int sk, uint32_t *rmem, uint32_t *drops)
 {
-	const char *why = NULL;
-	struct walk w = { .sk = sk, .why = &why };
-	int ret = peek_all(&w, false);
+	uint32_t m[SK_MEMINFO_VARS];
+	socklen_t l = sizeof(m);
 
-	*n = w.n;
-	free(w.data);
-	return ret;
+	if (getsockopt(sk, SOL_SOCKET, SO_MEMINFO, m, &l))
+		return -errno;
+	*rmem = m[SK_MEMINFO_RMEM_ALLOC];
+	*drops = m[SK_MEMINFO_DROPS];
+	return 0;
 }
 
 /* "LEN SRC DST TTL TOS" */
@@ -319,7 +319,7 @@ static uint16_t csum(const void *pseudo, size_t plen, const void *dg,
 }
 
 /* an IPv4 datagram (also one a v4-mapped address stands for) */
-static int send_v4(const struct kh_dgram *d, int proto, char *pkt,
+static int send_v4(int sk, const struct kh_dgram *d, int proto, char *pkt,
 		   size_t len)
 {
 	const struct sockaddr_in6 *s6 = (const void *)&d->src;
@@ -328,7 +328,7 @@ static int send_v4(const struct kh_dgram *d, int proto, char *pkt,
 	struct iphdr *ip = (void *)pkt;
 	struct udphdr *u = (void *)(ip + 1);
 	struct { uint32_t s, d; uint8_t z, p; uint16_t l; } __attribute__((packed)) ph;
-	int sk, ret = 0;
+	int ret = 0;
 
 	if (d->src.ss_family == AF_INET) {
 		ip->saddr = ((const struct sockaddr_in *)&d->src)->sin_addr.s_addr;
@@ -348,24 +348,20 @@ static int send_v4(const struct kh_dgram *d, int proto, char *pkt,
 			   htons(len - sizeof(*ip)) };
 	u->check = csum(&ph, sizeof(ph), u, len - sizeof(*ip));
 	to.sin_addr.s_addr = ip->daddr;
-	sk = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (sk < 0)
-		return -errno;
 	if (sendto(sk, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) !=
 	    (ssize_t)len)
 		ret = -errno;
-	close(sk);
 	return ret;
 }
 
-static int send_v6(const struct kh_dgram *d, int proto, char *pkt,
+static int send_v6(int sk, const struct kh_dgram *d, int proto, char *pkt,
 		   size_t len)
 {
 	struct sockaddr_in6 to = *(const struct sockaddr_in6 *)&d->dst;
 	struct ip6_hdr *ip = (void *)pkt;
 	struct udphdr *u = (void *)(ip + 1);
 	struct { struct in6_addr s, d; uint32_t l; uint8_t z[3], p; } ph;
-	int sk, ret = 0;
+	int ret = 0;
 
 	ip->ip6_flow = htonl(6u << 28 | (uint32_t)d->tos << 20);
 	ip->ip6_plen = htons(len - sizeof(*ip));
@@ -380,17 +376,33 @@ static int send_v6(const struct kh_dgram *d, int proto, char *pkt,
 	ph.p = proto;
 	u->check = csum(&ph, sizeof(ph), u, len - sizeof(*ip));
 	to.sin6_port = 0;
-	sk = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (sk < 0)
-		return -errno;
 	if (sendto(sk, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) !=
 	    (ssize_t)len)
 		ret = -errno;
-	close(sk);
 	return ret;
 }
 
-int kh_udpq_inject(const struct kh_dgram *d, int protocol, const char *data)
+int kh_udpq_injector(struct kh_injector *in)
+{
+	in->sk4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	in->sk6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (in->sk4 >= 0 && in->sk6 >= 0)
+		return 0;
+	kh_udpq_injector_close(in);
+	return -errno;
+}
+
+void kh_udpq_injector_close(struct kh_injector *in)
+{
+	if (in->sk4 >= 0)
+		close(in->sk4);
+	if (in->sk6 >= 0)
+		close(in->sk6);
+	in->sk4 = in->sk6 = -1;
+}
+
+int kh_udpq_inject(const struct kh_injector *in, const struct kh_dgram *d,
+		   int protocol, const char *data)
 {
 	const struct sockaddr_in6 *s6 = (const void *)&d->src;
 	bool v4 = d->src.ss_family == AF_INET ||
@@ -409,8 +421,8 @@ int kh_udpq_inject(const struct kh_dgram *d, int protocol, const char *data)
 	u->len = protocol == IPPROTO_UDPLITE ? 0 :
 		 htons(sizeof(*u) + d->len);
 	memcpy(u + 1, data, d->len);
-	ret = v4 ? send_v4(d, protocol, pkt, len) :
-		   send_v6(d, protocol, pkt, len);
+	ret = v4 ? send_v4(in->sk4, d, protocol, pkt, len) :
+		   send_v6(in->sk6, d, protocol, pkt, len);
 	free(pkt);
 	return ret;
 }
