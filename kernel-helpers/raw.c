@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <netinet/icmp6.h>
 #include <sys/socket.h>
 
 #include "kh.h"
@@ -98,21 +97,6 @@ static int default_buffers(struct kh_raw *r)
 	return 0;
 }
 
-/* an ICMPv6 type filter other than "pass all" is not kept */
-static const char *icmp6_filter(int sk, const struct kh_raw *r)
-{
-	struct icmp6_filter f, pass;
-	socklen_t l = sizeof(f);
-
-	if (r->family != AF_INET6 || r->protocol != IPPROTO_ICMPV6)
-		return NULL;
-	ICMP6_FILTER_SETPASSALL(&pass);
-	if (getsockopt(sk, IPPROTO_ICMPV6, ICMP6_FILTER, &f, &l) ||
-	    memcmp(&f, &pass, sizeof(f)))
-		return "an ICMPv6 type filter (ICMP6_FILTER) is not supported yet";
-	return NULL;
-}
-
 const char *kh_raw_read(pid_t pid, int sk, uint64_t ino, struct kh_raw *r,
 			int *err)
 {
@@ -139,5 +123,5 @@ const char *kh_raw_read(pid_t pid, int sk, uint64_t ino, struct kh_raw *r,
 	if (rl.rxq)
 		return "a raw socket with packets queued is not supported yet";
 	r->connected = rl.state == 1;	/* TCP_ESTABLISHED: connect()ed */
-	return icmp6_filter(sk, r);
+	return NULL;
 }

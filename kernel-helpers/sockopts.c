@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/icmp6.h>
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/if_packet.h>
@@ -63,6 +64,7 @@ enum vo_kind {
 	VO_LINGER,	/* struct linger, "onoff/seconds" */
 	VO_STR,		/* a name: congestion control, device */
 	VO_FILTER,	/* a classic BPF program, hex, 8 bytes an insn */
+	VO_HEX,		/* a struct of up to 32 bytes, hex */
 };
 
 struct valopt {
@@ -145,6 +147,7 @@ static const struct valopt valopts[] = {
 	I("icmp_filter", SOL_RAW, ICMP_FILTER),		/* a type bitmask */
 	I("ipv6_hdrincl", IPPROTO_IPV6, IPV6_HDRINCL),
 	I("ipv6_checksum", IPPROTO_IPV6, IPV6_CHECKSUM),
+	{ "icmp6_filter", IPPROTO_ICMPV6, ICMP6_FILTER, VO_HEX, 0 },
 	/* packet sockets; their version and reserve before any ring */
 	I("packet_version", SOL_PACKET, PACKET_VERSION),
 	I("packet_reserve", SOL_PACKET, PACKET_RESERVE),
@@ -178,6 +181,9 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 		return id->domain == AF_INET6;
 	case SOL_RAW:
 		return id->domain == AF_INET && id->type == SOCK_RAW;
+	case IPPROTO_ICMPV6:
+		return id->domain == AF_INET6 && id->type == SOCK_RAW &&
+		       id->protocol == IPPROTO_ICMPV6;
 	case SOL_PACKET:
 		return id->domain == AF_PACKET;
 	default:
@@ -188,7 +194,7 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 /* an option's value as text; -errno if the kernel gives none */
 static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
 {
-	union { int i; struct linger l; char s[IFNAMSIZ + 16]; } v;
+	union { int i; struct linger l; char s[32]; } v;
 	socklen_t l = sizeof(v);
 
 	memset(&v, 0, sizeof(v));
@@ -200,6 +206,9 @@ static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
 		snprintf(buf, len, "%d", v.i);
 	else if (o->kind == VO_LINGER)
 		snprintf(buf, len, "%d/%d", v.l.l_onoff, v.l.l_linger);
+	else if (o->kind == VO_HEX)
+		for (socklen_t i = 0; i < l && 2 * i + 2 < len; i++)
+			snprintf(buf + 2 * i, 3, "%02x", (unsigned char)v.s[i]);
 	else
 		snprintf(buf, len, "%.*s", (int)l, v.s);
 	return 0;
@@ -246,7 +255,7 @@ static int sk_ident(int sk, struct sk_id *id)
 static int add_changed(int sk, int fresh, const struct sk_id *id,
 		       struct strbuf *sb, const char **why)
 {
-	char have[64], def[64];
+	char have[80], def[80];
 	int i, ret = 0;
 
 	for (i = 0; !ret && i < NVALOPTS; i++) {
@@ -315,6 +324,22 @@ static int set_filter(int sk, const struct valopt *o, const char *hex)
 	return ret;
 }
 
+static int set_hex(int sk, const struct valopt *o, const char *hex)
+{
+	unsigned char b[32];
+	size_t n = strlen(hex) / 2, i;
+	unsigned x;
+
+	if (!n || strlen(hex) % 2 || n > sizeof(b))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &x) != 1)
+			return -EINVAL;
+		b[i] = x;
+	}
+	return setsockopt(sk, o->level, o->opt, b, n) ? -errno : 0;
+}
+
 static int set_one(int sk, const struct valopt *o, const char *v)
 {
 	struct linger l;
@@ -324,6 +349,8 @@ static int set_one(int sk, const struct valopt *o, const char *v)
 	switch (o->kind) {
 	case VO_FILTER:
 		return set_filter(sk, o, v);
+	case VO_HEX:
+		return set_hex(sk, o, v);
 	case VO_STR:
 		return setsockopt(sk, o->level, o->opt, v, strlen(v)) ? -errno : 0;
 	case VO_LINGER:

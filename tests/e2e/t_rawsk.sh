@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # wl_rawsk: raw inet sockets in the workload's own network namespace
-# (ICMP with ICMP_FILTER and IP_TTL, ICMPv6 bound to ::1, UDP with
-# IP_HDRINCL connected to 127.0.0.1, protocol 253 bound to 127.0.0.1):
+# (ICMP with ICMP_FILTER and IP_TTL, ICMPv6 bound to ::1 with an
+# ICMP6_FILTER, UDP with IP_HDRINCL connected to 127.0.0.1, protocol 253
+# bound to 127.0.0.1):
 # options, addresses and traffic (echo to 127.0.0.1 and ::1 answered)
 # checked by the workload after freeze and thaw, then after kill and
 # restore.  A raw socket with a packet queued is refused by name, and the
@@ -27,6 +28,8 @@ n=$(grep -c ' raw ' "$T_DIR/ckpt/files")
 [ "$n" = 4 ] || fail "files has $n raw sockets, want 4"
 grep -q ' raw .*sockopts=.*icmp_filter:' "$T_DIR/ckpt/files" ||
 	fail "files has no icmp_filter"
+grep -q ' raw .*sockopts=.*icmp6_filter:' "$T_DIR/ckpt/files" ||
+	fail "files has no icmp6_filter"
 grep -q ' raw .*dst=127.0.0.1:' "$T_DIR/ckpt/files" ||
 	fail "files has no connected raw socket"
 kill_and_reap rk "$pid"

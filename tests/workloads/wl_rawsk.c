@@ -2,7 +2,7 @@
 /*
  * Raw inet sockets, in a network namespace of our own (so no other
  * test's ICMP lands in their queues): ICMP with an ICMP_FILTER and a TTL,
- * ICMPv6 bound to ::1, UDP with IP_HDRINCL connected to 127.0.0.1, and
+ * ICMPv6 bound to ::1 with an ICMP6_FILTER, UDP with IP_HDRINCL connected to 127.0.0.1, and
  * protocol 253 bound to 127.0.0.1.  READY; on SIGUSR1 (after a freeze
  * and thaw) the options and addresses are checked and each socket is
  * used: an echo to 127.0.0.1 and to ::1 is answered, a hand-made UDP
@@ -94,12 +94,20 @@ static int opt(int s, int level, int name)
 	return v;
 }
 
+/* ICMPv6: echo replies only */
+static void icmp6_want(struct icmp6_filter *f)
+{
+	ICMP6_FILTER_SETBLOCKALL(f);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, f);
+}
+
 static void setup(void)
 {
 	struct sockaddr_in a = lo4(0);
 	struct sockaddr_in6 a6 = lo6();
 	int one = 1, ttl = 33;
 	uint32_t filt = ~(1u << ICMP_ECHOREPLY);
+	struct icmp6_filter f6;
 
 	ic4 = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	ic6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
@@ -113,6 +121,9 @@ static void setup(void)
 		wl_die("ICMP options");
 	if (bind(ic6, (struct sockaddr *)&a6, sizeof(a6)))
 		wl_die("bind ::1");
+	icmp6_want(&f6);
+	if (setsockopt(ic6, IPPROTO_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6)))
+		wl_die("ICMP6_FILTER");
 	if (setsockopt(hdr, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) ||
 	    connect(hdr, (struct sockaddr *)&a, sizeof(a)))
 		wl_die("hdrincl socket");
@@ -299,6 +310,17 @@ static void check(void)
 		wl_fail("icmp4.filter", "ICMP_FILTER is 0x%x", filt);
 	else
 		wl_pass("icmp4.filter");
+	{
+		struct icmp6_filter f6, want6;
+		socklen_t l6 = sizeof(f6);
+
+		icmp6_want(&want6);
+		if (getsockopt(ic6, IPPROTO_ICMPV6, ICMP6_FILTER, &f6, &l6) ||
+		    memcmp(&f6, &want6, sizeof(f6)))
+			wl_fail("icmp6.filter", "ICMP6_FILTER differs");
+		else
+			wl_pass("icmp6.filter");
+	}
 	if (opt(ic4, IPPROTO_IP, IP_TTL) != 33)
 		wl_fail("icmp4.ttl", "IP_TTL is %d", opt(ic4, IPPROTO_IP, IP_TTL));
 	else
