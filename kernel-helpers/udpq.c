@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -268,6 +269,13 @@ int kh_sock_meminfo(int sk, uint32_t *rmem, uint32_t *drops)
 	*rmem = m[SK_MEMINFO_RMEM_ALLOC];
 	*drops = m[SK_MEMINFO_DROPS];
 	return 0;
+}
+
+bool kh_udp_error_pending(int sk)
+{
+	struct pollfd p = { sk, 0, 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
 /* "LEN SRC DST TTL TOS" */

@@ -159,4 +159,34 @@ wait_ready "$slog" "$spid"
 expect_refused sq "$spid" "a UDP socket with datagrams queued whose port another UDP socket of the container is bound to too is not supported"
 kill -USR1 "$spid"
 expect_pass "$slog" "$spid" 20
+
+# an error pending (ICMP port unreachable on a connected socket): recv
+# would take it; refused by name, and the thawed program still gets it
+read -r -d '' ERR <<'EOS'
+import errno, os, socket
+os.setsid()
+closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+closed.bind(("127.0.0.1", 0))
+port = closed.getsockname()[1]
+closed.close()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", port))
+s.send(b"x")
+import select
+select.select([], [], [s], 5)
+ready_then_wait()
+try:
+    s.recv(10)
+    print("FAIL error: recv returned data", flush=True)
+except ConnectionRefusedError:
+    print("PASS error", flush=True)
+EOS
+elog=$T_DIR/err.log
+start_workload "$elog" "$PY" -c "$PY_LIB
+$ERR"
+epid=$WL_PID
+wait_ready "$elog" "$epid"
+expect_refused eq "$epid" "a UDP socket with an error pending (SO_ERROR, IP_RECVERR) is not supported"
+kill -USR1 "$epid"
+expect_pass "$elog" "$epid" 20
 pass
