@@ -143,7 +143,7 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 					     in->protocol == IPPROTO_UDPLITE)) {
 		/* recv() would take a pending error (sk_err) away; poll()
 		 * shows it, or a queued one (IP_RECVERR), and leaves it */
-		if (kh_udp_error_pending(sk))
+		if (kh_sock_error_pending(sk))
 			why = "a UDP socket with an error pending (SO_ERROR, IP_RECVERR) is not supported";
 		else
 			in->queued = recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;

@@ -30,7 +30,7 @@ int kh_udpq_peek(int sk, struct kh_dgram **out, size_t *n, char **data,
 		 size_t *dlen, const char **why);
 /* an error waits on sk (sk_err or the error queue), which recv would
  * take; told without taking it */
-bool kh_udp_error_pending(int sk);
+bool kh_sock_error_pending(int sk);
 /* a datagram's line in fdata/ID.dgrams and back */
 int kh_dgram_str(const struct kh_dgram *d, char *buf, size_t len);
 int kh_dgram_parse(const char *line, struct kh_dgram *d);

@@ -204,6 +204,9 @@ static const char *read_basics(int sk, struct kh_packet *p, int *err)
 		*err = -errno;
 		return NULL;
 	}
+	/* recv() would take an error (ENETDOWN...) away */
+	if (kh_sock_error_pending(sk))
+		return "a packet socket with an error pending is not supported";
 	if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
 		return "a packet socket with packets queued is not supported yet";
 	p->bound_proto = me.sll_protocol;

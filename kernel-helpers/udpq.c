@@ -271,7 +271,7 @@ int kh_sock_meminfo(int sk, uint32_t *rmem, uint32_t *drops)
 	return 0;
 }
 
-bool kh_udp_error_pending(int sk)
+bool kh_sock_error_pending(int sk)
 {
 	struct pollfd p = { sk, 0, 0 };
 
