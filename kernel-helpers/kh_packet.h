@@ -58,6 +58,10 @@ struct kh_raw {
 };
 const char *kh_raw_read(pid_t pid, int sk, uint64_t ino, struct kh_raw *r,
 			int *err);
+/* buffer sizes a new socket of the kind has too are set to 0 (not
+ * saved: the program did not set them) */
+int kh_unset_buffers(int domain, int type, int protocol, int *sndbuf,
+		     int *rcvbuf);
 /* is sk (an inet socket) a raw one? */
 bool kh_sock_is_raw(int sk);
 

@@ -155,24 +155,6 @@ static int mc_text(int sk, const struct diag_job *j, char **out)
 	return 0;
 }
 
-static int default_buffers(struct kh_packet *p)
-{
-	int fresh = socket(AF_PACKET, p->type | SOCK_CLOEXEC, 0);
-	socklen_t l = sizeof(int);
-	int snd = 0, rcv = 0;
-
-	if (fresh < 0)
-		return -errno;
-	getsockopt(fresh, SOL_SOCKET, SO_SNDBUF, &snd, &l);
-	getsockopt(fresh, SOL_SOCKET, SO_RCVBUF, &rcv, &l);
-	close(fresh);
-	if (p->sndbuf == snd)
-		p->sndbuf = 0;
-	if (p->rcvbuf == rcv)
-		p->rcvbuf = 0;
-	return 0;
-}
-
 static const char *fanout_of(int sk, struct kh_packet *p, int *err)
 {
 	socklen_t l = sizeof(p->fanout);
@@ -213,7 +195,9 @@ static const char *read_basics(int sk, struct kh_packet *p, int *err)
 	p->ifname[0] = '\0';
 	if (me.sll_ifindex)
 		*err = if_name(sk, me.sll_ifindex, p->ifname);
-	*err = *err ?: default_buffers(p);
+	/* protocol 0: a new socket that receives nothing meanwhile */
+	*err = *err ?: kh_unset_buffers(AF_PACKET, p->type, 0, &p->sndbuf,
+					  &p->rcvbuf);
 	return *err ? NULL : fanout_of(sk, p, err);
 }
 

@@ -78,10 +78,10 @@ static int find_line(pid_t pid, int family, uint64_t ino, struct raw_line *l)
 	return ret;
 }
 
-/* buffer sizes as a new socket of the kind has them are left out */
-static int default_buffers(struct kh_raw *r)
+int kh_unset_buffers(int domain, int type, int protocol, int *sndbuf,
+		     int *rcvbuf)
 {
-	int fresh = socket(r->family, SOCK_RAW | SOCK_CLOEXEC, r->protocol);
+	int fresh = socket(domain, type | SOCK_CLOEXEC, protocol);
 	socklen_t l = sizeof(int);
 	int snd = 0, rcv = 0;
 
@@ -90,10 +90,10 @@ static int default_buffers(struct kh_raw *r)
 	getsockopt(fresh, SOL_SOCKET, SO_SNDBUF, &snd, &l);
 	getsockopt(fresh, SOL_SOCKET, SO_RCVBUF, &rcv, &l);
 	close(fresh);
-	if (r->sndbuf == snd)
-		r->sndbuf = 0;
-	if (r->rcvbuf == rcv)
-		r->rcvbuf = 0;
+	if (*sndbuf == snd)
+		*sndbuf = 0;
+	if (*rcvbuf == rcv)
+		*rcvbuf = 0;
 	return 0;
 }
 
@@ -117,7 +117,8 @@ const char *kh_raw_read(pid_t pid, int sk, uint64_t ino, struct kh_raw *r,
 		return "a raw socket of another network namespace than its holder's is not supported";
 	*err = *err ?: hex_addr(rl.src, r->family, rl.sport, &r->addr);
 	*err = *err ?: hex_addr(rl.dst, r->family, rl.dport, &r->peer);
-	*err = *err ?: default_buffers(r);
+	*err = *err ?: kh_unset_buffers(r->family, SOCK_RAW, r->protocol,
+					  &r->sndbuf, &r->rcvbuf);
 	if (*err)
 		return NULL;
 	if (rl.rxq)

@@ -96,8 +96,23 @@ bad_destination() {
 	rm -rf "$T_DIR/bad"
 }
 
+# refused_py NAME TEXT SCRIPT: the python SCRIPT (PY_LIB first) is
+# refused with TEXT at freeze; thawed, it checks its state itself
+refused_py() {
+	local log=$T_DIR/$1.log pid
+	start_workload "$log" "$PY" -c "$PY_LIB
+$3"
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+	expect_refused "$1" "$pid" "$2"
+	kill -USR1 "$pid"
+	expect_pass "$log" "$pid" 20
+}
+
 run_case uq
 run_case un netns
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
 
 read -r -d '' FILT <<'EOS'
 import os, socket, struct, sys
@@ -117,16 +132,7 @@ if s.recv(10) == b"q":
 else:
     print("FAIL filtered: wrong datagram", flush=True)
 EOS
-PY=$(python_bin)
-[ -x "$PY" ] || fail "python3 not found"
-flog=$T_DIR/filter.log
-start_workload "$flog" "$PY" -c "$PY_LIB
-$FILT"
-fpid=$WL_PID
-wait_ready "$flog" "$fpid"
-expect_refused fq "$fpid" "a UDP socket with a socket filter and datagrams queued is not supported"
-kill -USR1 "$fpid"
-expect_pass "$flog" "$fpid" 20
+refused_py fq "a UDP socket with a socket filter and datagrams queued is not supported" "$FILT"
 
 # two sockets on one port (SO_REUSEPORT): whose a datagram sent again is,
 # the kernel decides; refused by name
@@ -151,14 +157,7 @@ for s in (a, b):
         pass
 print("PASS shared" if got == [b"q"] else "FAIL shared: %r" % got, flush=True)
 EOS
-slog=$T_DIR/shared.log
-start_workload "$slog" "$PY" -c "$PY_LIB
-$SHARED"
-spid=$WL_PID
-wait_ready "$slog" "$spid"
-expect_refused sq "$spid" "a UDP socket with datagrams queued whose port another UDP socket of the container is bound to too is not supported"
-kill -USR1 "$spid"
-expect_pass "$slog" "$spid" 20
+refused_py sq "a UDP socket with datagrams queued whose port another UDP socket of the container is bound to too is not supported" "$SHARED"
 
 # an error pending (ICMP port unreachable on a connected socket): recv
 # would take it; refused by name, and the thawed program still gets it
@@ -181,12 +180,5 @@ try:
 except ConnectionRefusedError:
     print("PASS error", flush=True)
 EOS
-elog=$T_DIR/err.log
-start_workload "$elog" "$PY" -c "$PY_LIB
-$ERR"
-epid=$WL_PID
-wait_ready "$elog" "$epid"
-expect_refused eq "$epid" "a UDP socket with an error pending (SO_ERROR, IP_RECVERR) is not supported"
-kill -USR1 "$epid"
-expect_pass "$elog" "$epid" 20
+refused_py eq "a UDP socket with an error pending (SO_ERROR, IP_RECVERR) is not supported" "$ERR"
 pass

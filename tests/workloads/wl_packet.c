@@ -35,45 +35,11 @@
 #include <linux/rtnetlink.h>
 
 #include "wl_common.h"
+#include "wl_net.h"
 
-static volatile sig_atomic_t go;
 static int pr, pd, pu, udp, lo_index;
 static int round_no;
 static const unsigned char mac[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
-
-static void on_usr1(int s)
-{
-	(void)s;
-	go = 1;
-}
-
-static void wait_go(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	while (!go)
-		sigsuspend(&none);
-	go = 0;
-}
-
-static void own_net(void)
-{
-	struct ifreq ifr = { 0 };
-	int s;
-
-	if (unshare(CLONE_NEWNET))
-		wl_die("unshare(CLONE_NEWNET)");
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		wl_die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		wl_die("SIOCSIFFLAGS lo up");
-	close(s);
-	lo_index = if_nametoindex("lo");
-}
 
 static void set(int s, int name, int v)
 {
@@ -323,7 +289,7 @@ static int ring(void)
 	if (map == MAP_FAILED)
 		wl_die("mmap ring");
 	wl_ready();
-	wait_go();
+	wl_wait_usr1();
 	/* a second ring of the same socket is refused while one exists */
 	if (setsockopt(pr, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) &&
 	    errno == EBUSY)
@@ -335,23 +301,19 @@ static int ring(void)
 
 int main(int argc, char **argv)
 {
-	sigset_t usr1;
-
 	wl_own_session();
-	signal(SIGUSR1, on_usr1);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	own_net();
+	wl_usr1_setup();
+	wl_own_net();
+	lo_index = if_nametoindex("lo");
 	if (argc > 1 && !strcmp(argv[1], "ring"))
 		return ring();
 	setup();
 	wl_ready();
-	wait_go();
+	wl_wait_usr1();
 	check();
 	printf("CHECKED 1\n");
 	fflush(stdout);
-	wait_go();
+	wl_wait_usr1();
 	check();
 	return wl_done();
 }

@@ -28,48 +28,15 @@
 #include <sys/socket.h>
 
 #include "wl_common.h"
+#include "wl_net.h"
 
 /* linux/icmp.h clashes with netinet/ip_icmp.h */
 #ifndef ICMP_FILTER
 #define ICMP_FILTER 1
 #endif
 
-static volatile sig_atomic_t go;
 static int ic4, ic6, hdr, p253, udp;
 static int round_no;
-
-static void on_usr1(int s)
-{
-	(void)s;
-	go = 1;
-}
-
-static void wait_go(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	while (!go)
-		sigsuspend(&none);
-	go = 0;
-}
-
-static void own_net(void)
-{
-	struct ifreq ifr = { 0 };
-	int s;
-
-	if (unshare(CLONE_NEWNET))
-		wl_die("unshare(CLONE_NEWNET)");
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		wl_die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		wl_die("SIOCSIFFLAGS lo up");
-	close(s);
-}
 
 static struct sockaddr_in lo4(int port)
 {
@@ -358,7 +325,7 @@ static int queued(void)
 			wl_die("nothing queued");
 	}
 	wl_ready();
-	wait_go();
+	wl_wait_usr1();
 	if (recv(p253, buf, sizeof(buf), MSG_DONTWAIT) == 24)
 		wl_pass("queued");
 	else
@@ -368,23 +335,18 @@ static int queued(void)
 
 int main(int argc, char **argv)
 {
-	sigset_t usr1;
-
 	wl_own_session();
-	signal(SIGUSR1, on_usr1);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	own_net();
+	wl_usr1_setup();
+	wl_own_net();
 	if (argc > 1 && !strcmp(argv[1], "queued"))
 		return queued();
 	setup();
 	wl_ready();
-	wait_go();
+	wl_wait_usr1();
 	check();
 	printf("CHECKED 1\n");
 	fflush(stdout);
-	wait_go();
+	wl_wait_usr1();
 	check();
 	return wl_done();
 }

@@ -25,19 +25,13 @@
 #include <sys/socket.h>
 
 #include "wl_common.h"
+#include "wl_net.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
 #endif
 
-static volatile sig_atomic_t go;
 static int r4, r6, rl, rc, s1, s2, s6, sl, r46;
-
-static void on_usr1(int s)
-{
-	(void)s;
-	go = 1;
-}
 
 static int port(int i)
 {
@@ -299,48 +293,15 @@ static void live(void)
 		wl_pass("live.send");
 }
 
-static void wait_go(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	while (!go)
-		sigsuspend(&none);
-	go = 0;
-}
-
-/* "netns": in a network namespace of our own, lo up */
-static void own_net(void)
-{
-	struct ifreq ifr = { 0 };
-	int s;
-
-	if (unshare(CLONE_NEWNET))
-		wl_die("unshare(CLONE_NEWNET)");
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		wl_die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		wl_die("SIOCSIFFLAGS lo up");
-	close(s);
-}
-
 int main(int argc, char **argv)
 {
-	sigset_t usr1;
-
 	wl_own_session();
 	if (argc > 1 && !strcmp(argv[1], "netns"))
-		own_net();
-	signal(SIGUSR1, on_usr1);
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
+		wl_own_net();
+	wl_usr1_setup();
 	setup();
 	wl_ready();
-	wait_go();
+	wl_wait_usr1();
 	check();
 	close(r4);
 	close(r6);
@@ -353,7 +314,7 @@ int main(int argc, char **argv)
 	setup();
 	printf("CHECKED 1\n");
 	fflush(stdout);
-	wait_go();
+	wl_wait_usr1();
 	check();
 	live();
 	return wl_done();
