@@ -7,7 +7,8 @@
 # a fanout group; one never bound.  Options, memberships (lo's flags and
 # multicast list) and reception of a datagram sent afterwards are checked
 # by the workload after freeze and thaw, then after kill and restore.
-# A socket with an rx ring is refused by name, and the thaw leaves it.
+# A socket with an rx ring is refused by name, and the thaw leaves it;
+# an interface missing at restore is refused by name.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -31,6 +32,20 @@ for want in 'ifname=lo' 'mclist=lo/0/1/01005e0000fb;lo/1/1/-' 'fanout=' \
 		fail "files has no packet socket with $want: $(grep " packet " "$T_DIR/ckpt/files" | tr "\n" "|")"
 done
 kill_and_reap pk "$pid"
+
+# an interface the restoring host does not have: refused by name, and
+# nothing runs
+cp -a "$T_DIR/ckpt" "$T_DIR/bad"
+sed -i 's/ ifname=lo / ifname=nosuch0 /' "$T_DIR/bad/files"
+python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
+if "$CRFS_BIN/crfs-restore" "$T_DIR/bad" </dev/null >"$T_DIR/bad.out" 2>"$T_DIR/bad.err"; then
+	fail "restore of a packet socket bound to nosuch0 succeeded"
+fi
+grep -q '(packet socket): interface nosuch0 is not on this host' "$T_DIR/bad.err" ||
+	fail "bad restore: $(tail -n 2 "$T_DIR/bad.err" | tr '\n' '|')"
+proc_alive "$pid" && fail "pid $pid is running after a refused restore"
+rm -rf "$T_DIR/bad"
+
 restore_bg "$T_DIR/ckpt" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30

@@ -11,46 +11,6 @@
 # is a restore whose datagram's destination is not an address here.
 . "$(dirname "$0")/lib.sh"
 
-# reseal DIR PATH: the manifest line of PATH and the image's own checksum
-# again, after PATH was edited (docs/FORMAT.md's reference hash)
-reseal() {
-	python3 - "$1" "$2" <<'EOS' || fail "reseal $2 failed"
-import struct, sys
-M = (1 << 64) - 1
-P1, P2, P3 = 0x9e3779b185ebca87, 0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9
-def rotl(x, r): return ((x << r) | (x >> (64 - r))) & M
-def lane(acc, v): return rotl((acc + v * P2) & M, 31) * P1 & M
-def h(data):
-    v = [(P1 + P2) & M, P2, 0, -P1 & M]
-    n = len(data) // 32 * 32
-    for i in range(0, n, 32):
-        w = struct.unpack_from("<4Q", data, i)
-        v = [lane(v[k], w[k]) for k in range(4)]
-    acc = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
-    acc ^= len(data) * P3 & M
-    tail, i = data[n:], 0
-    while i + 8 <= len(tail):
-        acc = lane(acc, struct.unpack_from("<Q", tail, i)[0]) ^ (acc >> 29)
-        i += 8
-    for b in tail[i:]:
-        acc = (acc ^ (b * P3 & M)) * P1 & M
-    acc ^= acc >> 33; acc = acc * P2 & M
-    acc ^= acc >> 29; acc = acc * P3 & M
-    return '%016x' % (acc ^ (acc >> 32))
-d, path = sys.argv[1], sys.argv[2]
-data = open(d + '/' + path, 'rb').read()
-out = []
-for line in open(d + '/image', 'rb').read().decode().splitlines():
-    f = line.split(' ')
-    if f[0] == 'file' and f[1] == path:
-        line = 'file %s %d %s' % (path, len(data), h(data))
-    if f[0] != 'end':
-        out.append(line + '\n')
-body = ''.join(out).encode()
-open(d + '/image', 'wb').write(body + ('end %s\n' % h(body)).encode())
-EOS
-}
-
 crfs_mount
 
 # run_case NAME [netns]: freeze, thaw, check; checkpoint, kill, restore,
@@ -86,7 +46,8 @@ bad_destination() {
 	f=$(grep -l '127.0.0.3:' "$T_DIR"/bad/fdata/*.dgrams | head -n 1)
 	[ -n "$f" ] || fail "no datagram to 127.0.0.3 in the image"
 	sed -i 's/127\.0\.0\.3:/192.0.2.9:/' "$f"
-	reseal "$T_DIR/bad" "fdata/${f##*/}"
+	python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" "fdata/${f##*/}" ||
+		fail "reseal failed"
 	if "$CRFS_BIN/crfs-restore" "$T_DIR/bad" </dev/null >"$T_DIR/bad.out" 2>"$T_DIR/bad.err"; then
 		fail "restore of a datagram to 192.0.2.9 succeeded"
 	fi
