@@ -67,7 +67,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	if (bind_to(sk, f))
 		goto fail;
 	/* queued datagrams, before connect() would turn others' away */
-	if (f->nmsgs && udpq_refill(c, sk, f)) {
+	if (type == SOCK_DGRAM && f->nmsgs && udpq_refill(c, sk, f)) {
 		close(sk);
 		return -EINVAL;
 	}
