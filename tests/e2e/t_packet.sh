@@ -7,7 +7,8 @@
 # a fanout group; one never bound.  Options, memberships (lo's flags and
 # multicast list) and reception of a datagram sent afterwards are checked
 # by the workload after freeze and thaw, then after kill and restore.
-# A socket with an rx ring is refused by name, and the thaw leaves it;
+# A socket with an rx ring, or with a frame queued, is refused by name,
+# and the thaw leaves it;
 # an interface missing at restore is refused by name.
 . "$(dirname "$0")/lib.sh"
 
@@ -50,11 +51,18 @@ restore_bg "$T_DIR/ckpt" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
 
-rlog=$T_DIR/ring.log
-start_workload "$rlog" "$CRFS_TESTS/wl_packet" ring
-rpid=$WL_PID
-wait_ready "$rlog" "$rpid"
-expect_refused pr "$rpid" "a packet socket with a PACKET_RX_RING or PACKET_TX_RING ring is not supported yet"
-kill -USR1 "$rpid"
-expect_pass "$rlog" "$rpid" 20
+# refused MODE TEXT: wl_packet MODE is refused with TEXT, and thawed, finds
+# its socket as it was
+refused() {
+	local log=$T_DIR/$1.log pid
+	start_workload "$log" "$CRFS_TESTS/wl_packet" "$1"
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+	expect_refused "$1" "$pid" "$2"
+	kill -USR1 "$pid"
+	expect_pass "$log" "$pid" 20
+}
+
+refused ring "a packet socket with a PACKET_RX_RING or PACKET_TX_RING ring is not supported yet"
+refused queued "a packet socket with packets queued is not supported yet"
 pass

@@ -15,7 +15,8 @@
  * and pd; CHECKED 1; on the next SIGUSR1 (after restore) all again.
  *
  * "wl_packet ring": a socket with a PACKET_RX_RING (refused); on
- * SIGUSR1 the ring is still set up.
+ * SIGUSR1 the ring is still set up.  "wl_packet queued": a socket with
+ * a frame queued (refused); on SIGUSR1 the frame is still there.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -276,6 +277,34 @@ static void check(void)
 	drain(udp);
 }
 
+/* a frame of our own queued on a socket bound to lo */
+static int queued(void)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ALL),
+				  .sll_ifindex = lo_index };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(4000),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd p;
+	char buf[256];
+
+	pr = socket(AF_PACKET, SOCK_RAW, 0);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (pr < 0 || udp < 0 || bind(pr, (struct sockaddr *)&ll, sizeof(ll)) ||
+	    sendto(udp, "q", 1, 0, (struct sockaddr *)&a, sizeof(a)) != 1)
+		wl_die("queued setup");
+	p = (struct pollfd){ pr, POLLIN, 0 };
+	if (poll(&p, 1, 5000) != 1)
+		wl_die("nothing queued");
+	wl_ready();
+	wl_wait_usr1();
+	if (recv(pr, buf, sizeof(buf), MSG_DONTWAIT) == 14 + 20 + 8 + 1)
+		wl_pass("queued");
+	else
+		wl_fail("queued", "the queued frame is gone");
+	return wl_done();
+}
+
 static int ring(void)
 {
 	struct tpacket_req req = { 4096, 4, 2048, 8 };
@@ -307,6 +336,8 @@ int main(int argc, char **argv)
 	lo_index = if_nametoindex("lo");
 	if (argc > 1 && !strcmp(argv[1], "ring"))
 		return ring();
+	if (argc > 1 && !strcmp(argv[1], "queued"))
+		return queued();
 	setup();
 	wl_ready();
 	wl_wait_usr1();
