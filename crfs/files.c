@@ -983,6 +983,10 @@ int files_finish(struct snapshot *s)
 			ret = capture_inotify(&c, i);
 		else if (c.files[i - 1].kind == FK_FANOTIFY)
 			ret = files_capture_fanotify(&c, i);
+		else if (c.files[i - 1].kind == FK_INET &&
+			 c.files[i - 1].sock_type == SOCK_T_DGRAM &&
+			 c.files[i - 1].nmsgs)
+			ret = files_capture_udpq(&c, i);
 	}
 	for (i = 0; !ret && i < s->nfds; i++)
 		ret = fd_locks(&c, i);

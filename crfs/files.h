@@ -52,6 +52,13 @@ int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 const char *files_classify_fanotify(const struct kh_fd *f,
 				    struct crfs_file *cf);
 int files_capture_fanotify(struct files_ctx *c, uint32_t id);
+/* files_raw.c, files_packet.c: raw inet and packet sockets (our copy sk) */
+const char *files_classify_raw(const struct kh_fd *f, int sk,
+			       struct crfs_file *cf, int *err);
+const char *files_classify_packet(const struct kh_fd *f, int sk,
+				  struct crfs_file *cf, int *err);
+/* files_udpq.c: a UDP socket's queued datagrams */
+int files_capture_udpq(struct files_ctx *c, uint32_t id);
 /* files_mqueue.c */
 const char *files_classify_mqueue(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 
 #include "files.h"
+#include "kh_packet.h"
 #include "kh_ns.h"
 #include "crfs/array.h"
 
@@ -457,6 +458,7 @@ static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
 	cf->protocol = in.protocol;
 	cf->backlog = in.backlog;
 	cf->inopts = in.opts;
+	cf->nmsgs = in.queued;	/* counted by files_capture_udpq() */
 	cf->sndbuf = in.sndbuf;
 	cf->rcvbuf = in.rcvbuf;
 	cf->addr = addr_text(&in.addr);
@@ -478,10 +480,12 @@ static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
 		*err = sk < 0 ? sk : -errno;
 	else if (dom == AF_NETLINK)
 		why = classify_netlink(sk, cf, err);
+	else if ((dom == AF_INET || dom == AF_INET6) && kh_sock_is_raw(sk))
+		why = files_classify_raw(f, sk, cf, err);
 	else if (dom == AF_INET || dom == AF_INET6)
 		why = classify_inet(sk, cf, err);
 	else if (dom == AF_PACKET)
-		why = "packet sockets are not supported";
+		why = files_classify_packet(f, sk, cf, err);
 	else
 		why = "sockets of this family are not supported";
 	if (sk >= 0)

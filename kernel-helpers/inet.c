@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "kh.h"
+#include "kh_packet.h"
 
 /* the boolean options, bit i for kh_inet_opts[i] */
 const struct kh_sockopt kh_inet_opts[KH_INET_NOPTS] = {
@@ -140,8 +141,12 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 		why = tcp_state(sk, in);
 	else if (in->type == SOCK_DGRAM && (in->protocol == IPPROTO_UDP ||
 					     in->protocol == IPPROTO_UDPLITE)) {
-		if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
-			why = "a UDP socket with datagrams queued is not supported yet";
+		/* recv() would take a pending error (sk_err) away; poll()
+		 * shows it, or a queued one (IP_RECVERR), and leaves it */
+		if (kh_sock_error_pending(sk))
+			why = "a UDP socket with an error pending (SO_ERROR, IP_RECVERR) is not supported";
+		else
+			in->queued = recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
 		al = sizeof(in->peer);
 		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
 	} else

@@ -246,6 +246,7 @@ struct kh_inet {
 	int type, protocol;
 	struct sockaddr_storage addr, peer;	/* bound to; connected to */
 	bool connected;
+	bool queued;			/* UDP: datagrams queued (udpq.c) */
 	int backlog;			/* listening: its backlog; else -1 */
 	uint32_t opts;			/* bit i: kh_inet_opts[i] on */
 	int sndbuf, rcvbuf;

@@ -14,7 +14,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/icmp6.h>
 #include <linux/filter.h>
+#include <linux/icmp.h>
+#include <linux/if_packet.h>
 #include <sys/socket.h>
 
 #include "crfs/format.h"
@@ -25,6 +28,12 @@
 #define SOL_UDPLITE 136
 #endif
 /* newer than the installed asm-generic/socket.h may be */
+#ifndef IPV6_HDRINCL
+#define IPV6_HDRINCL 36
+#endif
+#ifndef SOL_RAW
+#define SOL_RAW 255
+#endif
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
 #endif
@@ -55,6 +64,7 @@ enum vo_kind {
 	VO_LINGER,	/* struct linger, "onoff/seconds" */
 	VO_STR,		/* a name: congestion control, device */
 	VO_FILTER,	/* a classic BPF program, hex, 8 bytes an insn */
+	VO_HEX,		/* a struct of up to 32 bytes, hex */
 };
 
 struct valopt {
@@ -112,6 +122,7 @@ static const struct valopt valopts[] = {
 	I("ip_pktinfo", IPPROTO_IP, IP_PKTINFO),
 	I("ip_recvtos", IPPROTO_IP, IP_RECVTOS),
 	I("ip_recvttl", IPPROTO_IP, IP_RECVTTL),
+	I("ip_recvorigdstaddr", IPPROTO_IP, IP_RECVORIGDSTADDR),
 	I("ip_multicast_ttl", IPPROTO_IP, IP_MULTICAST_TTL),
 	I("ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP),
 	I("ip_multicast_all", IPPROTO_IP, IP_MULTICAST_ALL),
@@ -122,12 +133,31 @@ static const struct valopt valopts[] = {
 	I("ipv6_multicast_loop", IPPROTO_IPV6, IPV6_MULTICAST_LOOP),
 	I("ipv6_multicast_if", IPPROTO_IPV6, IPV6_MULTICAST_IF),
 	I("ipv6_recvpktinfo", IPPROTO_IPV6, IPV6_RECVPKTINFO),
+	I("ipv6_recvhoplimit", IPPROTO_IPV6, IPV6_RECVHOPLIMIT),
+	I("ipv6_recvtclass", IPPROTO_IPV6, IPV6_RECVTCLASS),
+	I("ipv6_recvorigdstaddr", IPPROTO_IPV6, IPV6_RECVORIGDSTADDR),
 	I("ipv6_recverr", IPPROTO_IPV6, IPV6_RECVERR),
 	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),
 	I("ipv6_freebind", IPPROTO_IPV6, IPV6_FREEBIND),
 	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
 	I("udplite_send_cscov", SOL_UDPLITE, UDPLITE_SEND_CSCOV),
 	I("udplite_recv_cscov", SOL_UDPLITE, UDPLITE_RECV_CSCOV),
+	/* raw inet sockets */
+	I("ip_hdrincl", IPPROTO_IP, IP_HDRINCL),
+	I("icmp_filter", SOL_RAW, ICMP_FILTER),		/* a type bitmask */
+	I("ipv6_hdrincl", IPPROTO_IPV6, IPV6_HDRINCL),
+	I("ipv6_checksum", IPPROTO_IPV6, IPV6_CHECKSUM),
+	{ "icmp6_filter", IPPROTO_ICMPV6, ICMP6_FILTER, VO_HEX, 0 },
+	/* packet sockets; their version and reserve before any ring */
+	I("packet_version", SOL_PACKET, PACKET_VERSION),
+	I("packet_reserve", SOL_PACKET, PACKET_RESERVE),
+	I("packet_auxdata", SOL_PACKET, PACKET_AUXDATA),
+	I("packet_origdev", SOL_PACKET, PACKET_ORIGDEV),
+	I("packet_timestamp", SOL_PACKET, PACKET_TIMESTAMP),
+	I("packet_loss", SOL_PACKET, PACKET_LOSS),
+	I("packet_vnet_hdr", SOL_PACKET, PACKET_VNET_HDR),
+	I("packet_qdisc_bypass", SOL_PACKET, PACKET_QDISC_BYPASS),
+	I("packet_ignore_outgoing", SOL_PACKET, PACKET_IGNORE_OUTGOING),
 	{ "filter", SOL_SOCKET, SO_GET_FILTER, VO_FILTER, SO_ATTACH_FILTER },
 	I("lock_filter", SOL_SOCKET, SO_LOCK_FILTER),
 };
@@ -149,6 +179,13 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 		return id->domain == AF_INET;
 	case IPPROTO_IPV6:
 		return id->domain == AF_INET6;
+	case SOL_RAW:
+		return id->domain == AF_INET && id->type == SOCK_RAW;
+	case IPPROTO_ICMPV6:
+		return id->domain == AF_INET6 && id->type == SOCK_RAW &&
+		       id->protocol == IPPROTO_ICMPV6;
+	case SOL_PACKET:
+		return id->domain == AF_PACKET;
 	default:
 		return true;
 	}
@@ -157,7 +194,7 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 /* an option's value as text; -errno if the kernel gives none */
 static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
 {
-	union { int i; struct linger l; char s[IFNAMSIZ + 16]; } v;
+	union { int i; struct linger l; char s[32]; } v;
 	socklen_t l = sizeof(v);
 
 	memset(&v, 0, sizeof(v));
@@ -169,6 +206,9 @@ static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
 		snprintf(buf, len, "%d", v.i);
 	else if (o->kind == VO_LINGER)
 		snprintf(buf, len, "%d/%d", v.l.l_onoff, v.l.l_linger);
+	else if (o->kind == VO_HEX)
+		for (socklen_t i = 0; i < l && 2 * i + 2 < len; i++)
+			snprintf(buf + 2 * i, 3, "%02x", (unsigned char)v.s[i]);
 	else
 		snprintf(buf, len, "%.*s", (int)l, v.s);
 	return 0;
@@ -215,7 +255,7 @@ static int sk_ident(int sk, struct sk_id *id)
 static int add_changed(int sk, int fresh, const struct sk_id *id,
 		       struct strbuf *sb, const char **why)
 {
-	char have[64], def[64];
+	char have[80], def[80];
 	int i, ret = 0;
 
 	for (i = 0; !ret && i < NVALOPTS; i++) {
@@ -284,6 +324,22 @@ static int set_filter(int sk, const struct valopt *o, const char *hex)
 	return ret;
 }
 
+static int set_hex(int sk, const struct valopt *o, const char *hex)
+{
+	unsigned char b[32];
+	size_t n = strlen(hex) / 2, i;
+	unsigned x;
+
+	if (!n || strlen(hex) % 2 || n > sizeof(b))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &x) != 1)
+			return -EINVAL;
+		b[i] = x;
+	}
+	return setsockopt(sk, o->level, o->opt, b, n) ? -errno : 0;
+}
+
 static int set_one(int sk, const struct valopt *o, const char *v)
 {
 	struct linger l;
@@ -293,6 +349,8 @@ static int set_one(int sk, const struct valopt *o, const char *v)
 	switch (o->kind) {
 	case VO_FILTER:
 		return set_filter(sk, o, v);
+	case VO_HEX:
+		return set_hex(sk, o, v);
 	case VO_STR:
 		return setsockopt(sk, o->level, o->opt, v, strlen(v)) ? -errno : 0;
 	case VO_LINGER:

@@ -22,7 +22,8 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_INOTIFY] = "inotify", [FK_PTMX] = "ptmx", [FK_PTS] = "pts",
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
-	[FK_MQUEUE] = "mqueue", [FK_NSFD] = "ns",
+	[FK_MQUEUE] = "mqueue", [FK_NSFD] = "ns", [FK_RAW] = "raw",
+	[FK_PACKET] = "packet",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -70,8 +71,10 @@ static const struct file_key keys[] = {
 	KEY("ino", K_U64, ino, B(FK_PIPE) | B(FK_FIFO) | B(FK_UNIX) |
 				  B(FK_DELETED)),
 	KEY("pipe_size", K_U32, pipe_size, B(FK_PIPE) | B(FK_FIFO)),
-	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK) | B(FK_INET)),
-	KEY("proto", K_INT, protocol, B(FK_NETLINK) | B(FK_INET)),
+	KEY("type", K_SOCK, sock_type, B(FK_UNIX) | B(FK_NETLINK) | B(FK_INET) |
+				       B(FK_RAW) | B(FK_PACKET)),
+	KEY("proto", K_INT, protocol, B(FK_NETLINK) | B(FK_INET) | B(FK_RAW) |
+				      B(FK_PACKET)),
 	KEY("addr", K_STR, addr, 0),
 	KEY("dst", K_STR, dst, 0),
 	KEY("inopts", K_U32, inopts, 0),
@@ -137,6 +140,10 @@ static const struct file_key keys[] = {
 	KEY("mq_msgsize", K_U64, mq_msgsize, B(FK_MQUEUE)),
 	KEY("nstype", K_STR, ns_type, B(FK_NSFD)),
 	KEY("ns_pid", K_INT, ns_pid, B(FK_NSFD)),
+	KEY("ifname", K_STR, ifname, 0),
+	KEY("bound_proto", K_INT, bound_proto, B(FK_PACKET)),
+	KEY("fanout", K_U32, fanout, 0),
+	KEY("mclist", K_STR, mclist, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -231,6 +238,8 @@ static void free_file(struct crfs_file *f)
 	free(f->bindname);
 	free(f->times);
 	free(f->ns_type);
+	free(f->ifname);
+	free(f->mclist);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -369,6 +378,11 @@ static int parse_file_line(struct crfs_text *t, char *line,
 	    f->sock_type != SOCK_T_DGRAM)
 		return text_error(t, "a netlink socket of socket type %s",
 				  sock_names[f->sock_type]);
+	if ((f->kind == FK_RAW && f->sock_type != SOCK_T_RAW) ||
+	    (f->kind == FK_PACKET && f->sock_type != SOCK_T_RAW &&
+	     f->sock_type != SOCK_T_DGRAM))
+		return text_error(t, "a %s socket of socket type %s",
+				  kind_names[f->kind], sock_names[f->sock_type]);
 	return 0;
 }
 

@@ -580,6 +580,8 @@ static const opener_fn openers[FK_COUNT] = {
 	[FK_PROC] = open_proc,
 	[FK_MQUEUE] = open_mqueue,
 	[FK_NSFD] = open_nsfd,
+	[FK_RAW] = open_raw,
+	[FK_PACKET] = open_packet,
 };
 
 static int open_one(struct open_ctx *c, const struct crfs_file *f)

@@ -74,6 +74,13 @@ int sockets_open(struct open_ctx *o);
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
 
+/* raw.c, packet.c: raw inet and packet sockets */
+int open_raw(struct open_ctx *c, const struct crfs_file *f);
+int open_packet(struct open_ctx *c, const struct crfs_file *f);
+
+/* udpq.c: a UDP socket's queued datagrams, sent again to sk */
+int udpq_refill(struct open_ctx *c, int sk, const struct crfs_file *f);
+
 /* proc_files.c: files under /proc/PID */
 int open_proc_dead(struct open_ctx *c, const struct crfs_file *f);
 /* opened by each holder (install.c), not in the table */

@@ -66,6 +66,11 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	step = "bind";
 	if (bind_to(sk, f))
 		goto fail;
+	/* queued datagrams, before connect() would turn others' away */
+	if (type == SOCK_DGRAM && f->nmsgs && udpq_refill(c, sk, f)) {
+		close(sk);
+		return -EINVAL;
+	}
 	step = "listen";
 	if (f->backlog >= 0 && listen(sk, f->backlog))
 		goto fail;

@@ -206,6 +206,8 @@ enum crfs_file_kind {
 	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_MQUEUE,		/* POSIX message queue; messages in fdata/ID */
 	FK_NSFD,		/* a namespace file, /proc/PID/ns/KIND opened */
+	FK_RAW,			/* raw inet socket (SOCK_RAW), nothing queued */
+	FK_PACKET,		/* packet socket (AF_PACKET), nothing queued */
 	FK_COUNT,
 };
 
@@ -312,6 +314,12 @@ struct crfs_file {
 	 * "ASEC.NSEC,MSEC.NSEC", its atime and mtime; fuid, fgid: owner */
 	char *times;
 	uint64_t rdev;		/* a ghost device node's st_rdev */
+	/* packet: the interface bound to (NULL: none), the fanout group as
+	 * PACKET_FANOUT gives it, memberships "IFNAME/TYPE/COUNT/HEX;..." */
+	char *ifname;
+	int bound_proto;	/* packet: protocol bound to (network order) */
+	uint32_t fanout;
+	char *mclist;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
