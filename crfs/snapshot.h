@@ -122,6 +122,10 @@ void ipc_ns_leave(int back);
 /* sharing.c: tables and fs shared with the parent; refuses other sharing */
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);
+/* share_vm.c: what restore cannot give a child sharing its parent's
+ * memory (procs[i], its parent in the tree) is refused by name */
+void check_vm_sharer(struct snapshot *s, const pid_t *procs,
+		     const struct kh_stat *st, int n, int i);
 
 /* capture_ns.c: the root's own namespaces, saved in the ns file; true if
  * kind NAME is one of those (pid's, theirs, checked against the root's) */

@@ -79,6 +79,7 @@ struct kh_stat {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	int exit_code;		/* wait status of a zombie */
 	unsigned int tty_nr;	/* controlling terminal, 0 for none */
+	int exit_signal;	/* sent to the parent at exit (clone's) */
 };
 int kh_proc_stat(pid_t pid, struct kh_stat *st);
 /* no such task, or only its zombie is left */

@@ -114,6 +114,7 @@ int kh_proc_stat(pid_t pid, struct kh_stat *st)
 	st->env_start = f[46];
 	st->env_end = f[47];
 	st->exit_code = i > 48 ? (int)f[48] : 0;
+	st->exit_signal = f[34];
 	return 0;
 }
 

@@ -34,6 +34,9 @@ static const struct kv_field attr_fields[] = {
 	{ "stop_waited", KV_INT, offsetof(struct crfs_attr, stop_waited) },
 	{ "shares_files", KV_INT, offsetof(struct crfs_attr, shares_files) },
 	{ "shares_fs", KV_INT, offsetof(struct crfs_attr, shares_fs) },
+	{ "shares_vm", KV_INT, offsetof(struct crfs_attr, shares_vm) },
+	{ "shares_sighand", KV_INT,
+	  offsetof(struct crfs_attr, shares_sighand) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

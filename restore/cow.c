@@ -171,7 +171,8 @@ static void list_kids(struct cow_ctx *c, int idx)
 	if (!c->kids)
 		child_fail(c->err_fd, "copy-on-write memory: out of memory");
 	for (i = 0; i < c->img->nprocs; i++)
-		if (c->img->procs[i].parent == idx)
+		if (c->img->procs[i].parent == idx &&
+		    !is_vm_kid(c->img, i))	/* in our mm */
 			c->kids[c->nkids++] = i;
 }
 

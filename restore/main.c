@@ -304,6 +304,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));

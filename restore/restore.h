@@ -114,4 +114,11 @@ size_t cow_count(void);
 const struct rst_range *cow_ranges(void);
 bool cow_holds(uint64_t start, uint64_t end);
 
+/* share_vm.c: children sharing our memory (CLONE_VM), which our restorer
+ * clones; none of crfs-restore's code runs in them */
+void vm_share_prepare(struct image *img, int idx);
+size_t vm_kids(struct proc_image ***kids);
+bool is_vm_kid(const struct image *img, size_t i);
+int vm_share_check(const struct image *img, char *err, size_t errlen);
+
 #endif

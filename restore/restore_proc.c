@@ -307,7 +307,7 @@ static void fork_children(struct image *img, int idx, int err_fd,
 	/* stand-in group leaders once, around the first pass */
 	stubs = sharing ? -1 : group_stubs_start(img, idx, err_fd);
 	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx &&
+		if (img->procs[i].parent == idx && !is_vm_kid(img, i) &&
 		    !needs_session_helper(img, i) &&
 		    !!img->procs[i].attr.shares_files == sharing)
 			fork_one(img, i, err_fd);
@@ -442,6 +442,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	claim_ctty(img, p, err_fd);
 	fs_share_prepare(img, idx, err_fd);
 	cow_prepare(img, idx, err_fd);
+	vm_share_prepare(img, idx);
 	fork_children(img, idx, err_fd, false);
 	if (p->attr.zombie)
 		become_zombie(p);

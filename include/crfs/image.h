@@ -141,6 +141,8 @@ struct crfs_attr {
 	int stop_waited;	/* its parent has collected that stop */
 	int shares_files;	/* 1: its parent's descriptor table (CLONE_FILES) */
 	int shares_fs;		/* 1: its parent's cwd, root, umask (CLONE_FS) */
+	int shares_vm;		/* 1: its parent's memory (CLONE_VM) */
+	int shares_sighand;	/* 1: its parent's signal handlers (CLONE_SIGHAND) */
 };
 
 struct crfs_creds {
