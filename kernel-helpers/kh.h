@@ -84,6 +84,8 @@ struct kh_stat {
 int kh_proc_stat(pid_t pid, struct kh_stat *st);
 /* no such task, or only its zombie is left */
 bool kh_task_gone(pid_t tid);
+/* waiting in vfork() for its child to exec or exit */
+bool kh_in_vfork(pid_t tid);
 int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 		   int *no_new_privs, int *seccomp);
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
