@@ -7,13 +7,14 @@
 # restore: one mm (kcmp), a write by one seen by the other, a handler set
 # by one the other's (and not the one with a table of its own).  A child
 # sharing memory that has a child of its own is refused by name, and runs
-# on after the thaw.
+# on after the thaw.  Each tree runs under a subreaper outside it.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
 start_workload "$T_DIR/kid.log" "$CRFS_TESTS/wl_vmshare" kid
-kid=$WL_PID
-wait_ready "$T_DIR/kid.log" "$kid"
+sub=$WL_PID
+wait_root "$T_DIR/kid.log" "$sub"
+kid=$ROOT_PID
 cr_attach kid "$kid"
 ctl_write kid freeze || fail "freeze of the refused tree failed"
 expect_state kid frozen 5
@@ -22,20 +23,21 @@ grep -q "^unsupported process [0-9]*: shares its memory (CLONE_VM) with its pare
 	fail "no refusal of a CLONE_VM child with a child: $(tr '\n' '|' <<<"$ctl")"
 cr_thaw kid
 kill -0 "$kid" || fail "refused tree did not run on"
-kill_and_reap kid "$kid"
+kill_and_reap kid "$kid" "$sub"
 
 for how in thaw restore; do
 	log=$T_DIR/vm-$how.log
 	start_workload "$log" "$CRFS_TESTS/wl_vmshare"
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
+	sub=$WL_PID
+	wait_root "$log" "$sub"
+	pid=$ROOT_PID
 	if [ "$how" = thaw ]; then
 		cr_attach "v$how" "$pid"
 		cr_freeze "v$how"
 		cr_thaw "v$how"
 		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/v$how" || fail "rmdir v$how"
 		kill -USR1 "$pid" || fail "cannot signal $pid"
-		expect_pass "$log" "$pid" 30
+		expect_pass "$log" "$sub" 30
 		[ "$(grep -c '^PASS' "$log")" = 6 ] || fail "not 6 PASS lines after thaw"
 		continue
 	fi
@@ -50,7 +52,7 @@ for how in thaw restore; do
 		awk -v r="$pid" 'NR > 2 && $3 != r { bad = 1 } END { exit bad }' \
 			"$d/pages.idx" || fail "$d/pages.idx stores pages of its own"
 	done
-	kill_and_reap "v$how" "$pid"
+	kill_and_reap "v$how" "$pid" "$sub"
 	restore_bg "$T_DIR/ckpt" "$pid"
 	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 	expect_pass "$log" "$RESTORE_PID" 30

@@ -16,7 +16,8 @@
  * answer; A sets a SIGHUP handler R must see; B changes SIGURG, which R
  * must not see, and checks its own SIGURG and SIGWINCH.  R raises SIGUSR2
  * and A's handler must run.  R prints every verdict; the children report
- * through globals, so lines never interleave.
+ * through globals, so lines never interleave.  The tree runs under a
+ * subreaper (wl_under_subreaper); R prints "READY ROOT=<pid>".
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -232,7 +233,15 @@ static void wait_go(void)
 		sigsuspend(&none);
 }
 
-int main(int argc, char **argv)
+static void ready(void)
+{
+	printf("READY ROOT=%d\n", getpid());
+	fflush(stdout);
+}
+
+static bool kid_mode;
+
+static int root(void)
 {
 	sigset_t usr1;
 	pid_t a, b;
@@ -242,11 +251,11 @@ int main(int argc, char **argv)
 	sigaddset(&usr1, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	set_handler(SIGUSR1, on_usr1);
-	if (argc > 1 && !strcmp(argv[1], "kid")) {
+	if (kid_mode) {
 		spawn(kid_main, stack_a, sizeof(stack_a), CLONE_VM);
 		if (!wait_step(1))
 			wl_die("A not ready");
-		wl_ready();
+		ready();
 		wait_go();
 		return 0;
 	}
@@ -261,7 +270,7 @@ int main(int argc, char **argv)
 	if (!wait_step(2))
 		wl_die("B not ready");
 	set_handler(SIGWINCH, on_winch);
-	wl_ready();
+	ready();
 	wait_go();
 	check_sharing(a, b);
 	check_memory();
@@ -271,4 +280,10 @@ int main(int argc, char **argv)
 	waitpid(a, NULL, 0);
 	waitpid(b, NULL, 0);
 	return wl_done();
+}
+
+int main(int argc, char **argv)
+{
+	kid_mode = argc > 1 && !strcmp(argv[1], "kid");
+	return wl_under_subreaper(root);
 }
