@@ -25,6 +25,7 @@ struct entry {
 
 struct proc_snap {
 	pid_t pid;
+	pid_t ppid;		/* once its memory is captured */
 	bool has_fds;		/* not a zombie: gets a PID/fds */
 	size_t fds_at, nfds;	/* its descriptors in snapshot.fds */
 	int memfd;

@@ -113,19 +113,21 @@ int kh_vm_locked_kb(pid_t pid, uint64_t *kb);
 int kh_page_present(pid_t pid, uint64_t addr, bool *present);
 
 /*
- * pagemap.c: which pages hold state of their own.  With a parent (its pid
- * and the runs already found for it), a page still shared copy-on-write
- * with it (the same page frame: root only) points where the parent's does
- * instead of being stored again.
+ * pagemap.c: which pages hold state of their own.  With donors (the
+ * parent, then siblings: their pids and the runs already found for them),
+ * a page still shared copy-on-write with one of them (the same page frame:
+ * root only) points where the first such donor's does instead of being
+ * stored again.
  */
 struct kh_parent {
 	pid_t pid;
 	const struct crfs_page_run *runs;
 	size_t nruns;
 };
+#define KH_MAX_DONORS 16
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
-		 const struct kh_parent *parent, struct crfs_page_run **runs,
-		 size_t *nruns);
+		 const struct kh_parent *donors, size_t ndonors,
+		 struct crfs_page_run **runs, size_t *nruns);
 
 /* fds.c: a descriptor as /proc shows it */
 struct kh_fd {

@@ -110,6 +110,8 @@ int restore_sched(pid_t tid, const struct crfs_thread *th, char *err,
  * restorer keeps those ranges (sorted) */
 struct rst_range;
 void cow_prepare(struct image *img, int idx, int err_fd);
+/* once every child is forked: our own pages where we held siblings' */
+void cow_after_forks(struct image *img, int idx, int err_fd);
 size_t cow_count(void);
 const struct rst_range *cow_ranges(void);
 bool cow_holds(uint64_t start, uint64_t end);

@@ -453,6 +453,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 			       base > img->fd_end ? base : img->fd_end);
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
+	cow_after_forks(img, idx, h.err_fd);
 	open_helpers(img, p, &h, base);
 	/* /proc may not exist inside the root we are about to enter */
 	if (kh_vdso_layout(0, h.vdso, 4, &h.nvdso))
