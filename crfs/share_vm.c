@@ -61,6 +61,28 @@ static const struct proc_snap *proc_of(struct snapshot *s, pid_t pid)
 	return NULL;
 }
 
+/*
+ * A lock it took (fdinfo names the taker): it cannot take it again at
+ * restore, but a POSIX lock in a table it shares is its parent's too.
+ */
+static bool holds_locks(struct snapshot *s, pid_t me, bool shares_files)
+{
+	const struct proc_snap *x = proc_of(s, me);
+	char kind[16];
+	const char *p;
+	size_t i;
+	int pid;
+
+	for (i = 0; x && i < x->nfds; i++)
+		for (p = s->fds[x->fds_at + i].info;
+		     p && (p = strstr(p, "lock:\t")); p += 6)
+			if (sscanf(p + 6, "%*d: %15s %*s %*s %d", kind,
+				   &pid) == 2 && pid == me &&
+			    !(shares_files && !strcmp(kind, "POSIX")))
+				return true;
+	return false;
+}
+
 static const char *flags_line(const char *info)
 {
 	const char *f = info ? strstr(info, "flags:") : NULL;
@@ -129,6 +151,9 @@ void check_vm_sharer(struct snapshot *s, const pid_t *procs,
 	if (why)
 		snapshot_report(s, "process %d: " WHAT " %d, but %s (not supported yet)",
 				me, parent, why);
+	if (holds_locks(s, me, c.shares_files))
+		snapshot_report(s, "process %d: " WHAT " %d and holds a file lock it took itself (not supported yet)",
+				me, parent);
 	if (!c.shares_files && !same_fds(s, me, parent))
 		snapshot_report(s, "process %d: " WHAT " %d, but its descriptor table differs from its parent's and is not shared (CLONE_FILES) (not supported yet)",
 				me, parent);
