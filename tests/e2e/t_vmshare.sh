@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 #
 # wl_vmshare: a child sharing its parent's memory and signal handlers
-# (CLONE_VM | CLONE_SIGHAND) and one sharing only its memory (CLONE_VM)
-# share them again after a freeze and thaw, and after checkpoint, kill and
+# (CLONE_VM | CLONE_SIGHAND), one sharing only its memory (CLONE_VM) and
+# one sharing memory, handlers, table and fs, with a thread and a pending
+# signal of its own, share them again after a freeze and thaw, and after checkpoint, kill and
 # restore: one mm (kcmp), a write by one seen by the other, a handler set
 # by one the other's (and not the one with a table of its own).  A child
 # sharing memory that has a child of its own is refused by name, and runs
@@ -38,14 +39,14 @@ for how in thaw restore; do
 		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/v$how" || fail "rmdir v$how"
 		kill -USR1 "$pid" || fail "cannot signal $pid"
 		expect_pass "$log" "$sub" 30
-		[ "$(grep -c '^PASS' "$log")" = 6 ] || fail "not 6 PASS lines after thaw"
+		[ "$(grep -c '^PASS' "$log")" = 9 ] || fail "not 9 PASS lines after thaw"
 		continue
 	fi
 	checkpoint "v$how" "$pid" "$T_DIR/ckpt"
-	[ "$(grep -l '^shares_vm 1$' "$T_DIR"/ckpt/*/attr | wc -l)" = 2 ] ||
-		fail "not two attrs with shares_vm 1"
-	[ "$(grep -l '^shares_sighand 1$' "$T_DIR"/ckpt/*/attr | wc -l)" = 1 ] ||
-		fail "not one attr with shares_sighand 1"
+	[ "$(grep -l '^shares_vm 1$' "$T_DIR"/ckpt/*/attr | wc -l)" = 3 ] ||
+		fail "not three attrs with shares_vm 1"
+	[ "$(grep -l '^shares_sighand 1$' "$T_DIR"/ckpt/*/attr | wc -l)" = 2 ] ||
+		fail "not two attrs with shares_sighand 1"
 	# one mm: the children's pages are all the parent's, stored once
 	for a in $(grep -l '^shares_vm 1$' "$T_DIR"/ckpt/*/attr); do
 		d=$(dirname "$a")
@@ -56,7 +57,7 @@ for how in thaw restore; do
 	restore_bg "$T_DIR/ckpt" "$pid"
 	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 	expect_pass "$log" "$RESTORE_PID" 30
-	[ "$(grep -c '^PASS' "$log")" = 6 ] || fail "not 6 PASS lines after restore"
+	[ "$(grep -c '^PASS' "$log")" = 9 ] || fail "not 9 PASS lines after restore"
 	note "restored: $(grep -c '^PASS' "$log") checks passed"
 done
 pass
