@@ -29,6 +29,7 @@
  * forked (cow_after_forks).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,11 @@ struct cow_pages {
 };
 
 static struct cow_pages over;	/* sorted by address; inherited */
+
+_Static_assert(offsetof(struct crfs_vma, start) == 0 &&
+	       offsetof(struct rst_range, start) == 0 &&
+	       offsetof(struct cow_page, addr) == 0,
+	       "lower_bound() keys on the first field");
 
 /* while one process prepares: its children, the pages files it reads */
 struct cow_ctx {
@@ -95,19 +101,32 @@ static bool same_mapping(const struct crfs_vma *a, const struct crfs_vma *b)
 	       (a->pgoff == b->pgoff && !strcmp(a->path, b->path));
 }
 
-static const struct crfs_vma *vma_exact(const struct proc_image *p,
-					uint64_t start, uint64_t end)
+/*
+ * The first of n sorted elements of size bytes whose key is not below
+ * key; each begins with its uint64_t key (a mapping's or range's start, a
+ * page's address).
+ */
+static size_t lower_bound(const void *base, size_t n, size_t size,
+			  uint64_t key)
 {
-	size_t lo = 0, hi = p->nvmas;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (p->vmas[mid].start < start)
+		if (*(const uint64_t *)((const char *)base + mid * size) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static const struct crfs_vma *vma_exact(const struct proc_image *p,
+					uint64_t start, uint64_t end)
+{
+	size_t lo = lower_bound(p->vmas, p->nvmas, sizeof(*p->vmas), start);
+
 	if (lo < p->nvmas && p->vmas[lo].start == start &&
 	    p->vmas[lo].end == end)
 		return &p->vmas[lo];
@@ -152,16 +171,8 @@ static bool same_copy(const struct crfs_page_run *a,
 static const struct cow_page *over_at(const struct cow_pages *ov,
 				      uint64_t addr)
 {
-	size_t lo = 0, hi = ov->n;
+	size_t lo = lower_bound(ov->p, ov->n, sizeof(*ov->p), addr);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (ov->p[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < ov->n && ov->p[lo].addr == addr ? &ov->p[lo] : NULL;
 }
 
@@ -420,16 +431,8 @@ static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 
 static bool holds(const struct cow_list *l, uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = lower_bound(l->r, l->n, sizeof(*l->r), start);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (l->r[mid].start < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < l->n && l->r[lo].start == start && l->r[lo].end == end;
 }
 

@@ -451,12 +451,27 @@ static long clone_into(struct clone_args_ *ca, void *fn, struct restore_args *a,
 	return ret;
 }
 
+/* a task with pid (or tid) id on size bytes of stack below top */
+static long clone_task(uint64_t flags, int exit_signal, int32_t id,
+		       uint64_t top, uint64_t size, void *fn,
+		       struct restore_args *a, struct rst_thread *t)
+{
+	struct clone_args_ ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = flags;
+	ca.exit_signal = exit_signal;
+	ca.stack = top - size;
+	ca.stack_size = size - 64;
+	ca.set_tid = (uint64_t)&id;
+	ca.set_tid_size = 1;
+	return clone_into(&ca, fn, a, t);
+}
+
 /* the threads creator makes once it holds `level` seccomp filters */
 static void create_threads_at(struct restore_args *a, int32_t creator,
 			      uint32_t level)
 {
-	struct clone_args_ ca;
-	int32_t tid;
 	uint32_t i;
 
 	for (i = 0; i < a->nthreads; i++) {
@@ -464,14 +479,9 @@ static void create_threads_at(struct restore_args *a, int32_t creator,
 
 		if (t->seccomp_creator != creator || t->seccomp_inherit != level)
 			continue;
-		memset(&ca, 0, sizeof(ca));
-		tid = t->tid;
-		ca.flags = CLONE_THREAD_FLAGS;
-		ca.stack = t->stack_top - RST_THREAD_STACK;
-		ca.stack_size = RST_THREAD_STACK - 64;
-		ca.set_tid = (uint64_t)&tid;
-		ca.set_tid_size = 1;
-		check(a, "clone3 (thread)", clone_into(&ca, thread_main, a, t));
+		check(a, "clone3 (thread)",
+		      clone_task(CLONE_THREAD_FLAGS, 0, t->tid, t->stack_top,
+				 RST_THREAD_STACK, thread_main, a, t));
 	}
 }
 
@@ -609,23 +619,14 @@ static __attribute__((used, noreturn)) void kid_main(struct restore_args *a)
  */
 static void create_kids(struct restore_args *a)
 {
-	struct clone_args_ ca;
-	int32_t pid;
 	uint32_t i;
 
 	for (i = 0; i < a->nkids; i++) {
 		struct restore_args *k = &a->kids[i];
 
-		memset(&ca, 0, sizeof(ca));
-		pid = k->pid;
-		ca.flags = k->clone_flags;
-		ca.exit_signal = 17;	/* SIGCHLD */
-		ca.stack = k->kid_stack - RST_KID_STACK;
-		ca.stack_size = RST_KID_STACK - 64;
-		ca.set_tid = (uint64_t)&pid;
-		ca.set_tid_size = 1;
 		check(a, "clone3 (process sharing our memory)",
-		      clone_into(&ca, kid_main, k, 0));
+		      clone_task(k->clone_flags, 17 /* SIGCHLD */, k->pid,
+				 k->kid_stack, RST_KID_STACK, kid_main, k, 0));
 	}
 }
 
