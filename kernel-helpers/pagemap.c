@@ -152,11 +152,13 @@ struct donors {
 	uint64_t *pm[KH_MAX_DONORS];
 };
 
-static void read_donors(struct donors *d, uint64_t addr, uint64_t cnt)
+/* donors [from, to) */
+static void read_donors(struct donors *d, size_t from, size_t to,
+			uint64_t addr, uint64_t cnt)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = from; i < to && i < d->n; i++)
 		if (d->fd[i] < 0 || pread(d->fd[i], d->pm[i], cnt * 8,
 					  addr / PAGE * 8) != (ssize_t)(cnt * 8))
 			memset(d->pm[i], 0, cnt * 8);
@@ -194,7 +196,18 @@ static int vma_runs(struct builder *b, int fd, struct donors *d,
 		if (got <= 0)
 			return got < 0 ? -errno : -EIO;
 		cnt = got / 8;
-		read_donors(d, addr, cnt);
+		/* the siblings only where the first donor (the parent) does
+		 * not hold one of our pages: their pagemaps cost */
+		read_donors(d, 0, 1, addr, cnt);
+		for (k = 0; d->n > 1 && k < cnt; k++)
+			if (anon_frame(pm[k]) &&
+			    anon_frame(pm[k]) != anon_frame(d->pm[0][k]))
+				break;
+		if (k < cnt)
+			read_donors(d, 1, d->n, addr, cnt);
+		else
+			for (k = 1; k < d->n; k++)
+				memset(d->pm[k], 0, cnt * 8);
 		for (k = 0; k < cnt && !ret; k++) {
 			uint64_t e = pm[k], a = addr + k * PAGE;
 
