@@ -602,26 +602,36 @@ static int list_own_runs(struct proc_snap *p)
 	return 0;
 }
 
-/* The parent, captured before us (parents come first), to share pages with */
-static const struct kh_parent *parent_of(struct snapshot *s, int idx,
-					 pid_t ppid, struct kh_parent *q)
+/*
+ * Whose pages ours may be: the parent, captured before us (parents come
+ * first), then the siblings captured before us, nearest first (pages the
+ * children of a process share only among themselves).
+ */
+static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
+			struct kh_parent *q)
 {
+	size_t n = 0;
 	int k;
 
 	for (k = 0; k < idx; k++)
-		if (s->procs[k].pid == ppid && s->procs[k].nruns) {
-			*q = (struct kh_parent){ ppid, s->procs[k].runs,
-						 s->procs[k].nruns };
-			return q;
-		}
-	return NULL;
+		if (s->procs[k].pid == ppid && s->procs[k].nruns)
+			q[n++] = (struct kh_parent){ ppid, s->procs[k].runs,
+						     s->procs[k].nruns };
+	for (k = idx - 1; k >= 0 && n < KH_MAX_DONORS; k--)
+		if (s->procs[k].ppid == ppid && s->procs[k].pid != ppid &&
+		    s->procs[k].nruns)
+			q[n++] = (struct kh_parent){ s->procs[k].pid,
+						     s->procs[k].runs,
+						     s->procs[k].nruns };
+	return n;
 }
 
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
-	struct kh_parent q;
+	struct kh_parent q[KH_MAX_DONORS];
+	size_t nq;
 	char path[64];
 	int ret;
 
@@ -631,8 +641,9 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 		check_exe(s, p, exe);
 	}
 	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
-	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas,
-				  parent_of(s, idx, ppid, &q), &p->runs,
+	nq = donors_of(s, idx, ppid, q);
+	p->ppid = ppid;
+	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns);
 	ret = ret ?: list_own_runs(p);
 	if (ret)

@@ -45,6 +45,10 @@ void registry_release_all(struct registry *r);
 /* collects the exits of frozen tasks killed from outside */
 void registry_reap(struct registry *r);
 
+/* vfork.c: before seizing tid of pid, wait a moment for a vfork() it is
+ * in to end; -EBUSY and c->error if it does not */
+int vfork_settle(struct container *c, pid_t pid, pid_t tid);
+
 /* One ctl command; on failure c->error says why. */
 int container_command(struct container *c, const char *cmd);
 char *container_render_ctl(struct container *c, size_t *len);

@@ -66,7 +66,7 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		for (k = 0; !ret && k < nt; k++) {
 			if (in_list(c->tids, c->ntids, tids[k]))
 				continue;
-			ret = kh_seize(tids[k]);
+			ret = vfork_settle(c, pid, tids[k]) ?: kh_seize(tids[k]);
 			/* a task that exited since we listed it is no loss */
 			if (ret && kh_task_gone(tids[k])) {
 				ret = 0;
@@ -181,9 +181,10 @@ int freeze_tree(struct container *c)
 	if (!ret && !in_list(c->tids, c->ntids, c->root))
 		ret = -ESRCH;
 	if (ret) {
-		snprintf(c->error, sizeof(c->error),
-			 "freeze failed: %s; the tree was left running",
-			 why[0] ? why : strerror(-ret));
+		if (!c->error[0])	/* vfork_settle said why */
+			snprintf(c->error, sizeof(c->error),
+				 "freeze failed: %s; the tree was left running",
+				 why[0] ? why : strerror(-ret));
 		goto fail;
 	}
 	c->snap = snapshot_new();

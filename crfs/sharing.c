@@ -3,8 +3,9 @@
  * What clone() left shared between processes of the tree that are not
  * threads of one another: a descriptor table (CLONE_FILES), cwd, root and
  * umask (CLONE_FS), signal handlers (CLONE_SIGHAND), memory (CLONE_VM).
- * kcmp() tells.  Restore re-creates a table or fs shared with the parent
- * by cloning the child with the same flag; any other sharing is refused by
+ * kcmp() tells.  Restore re-creates a table, fs, handlers or memory shared
+ * with the parent by cloning the child with the same flag (a child sharing
+ * memory has more conditions: share_vm.c); any other sharing is refused by
  * name, as restoring each process with its own copy would be silently
  * wrong.
  */
@@ -19,6 +20,8 @@ void sharing_attr(struct crfs_attr *a)
 {
 	a->shares_files = kh_kcmp_same(a->pid, a->ppid, KCMP_FILES) == 1;
 	a->shares_fs = kh_kcmp_same(a->pid, a->ppid, KCMP_FS) == 1;
+	a->shares_vm = kh_kcmp_same(a->pid, a->ppid, KCMP_VM) == 1;
+	a->shares_sighand = kh_kcmp_same(a->pid, a->ppid, KCMP_SIGHAND) == 1;
 }
 
 static const struct {
@@ -26,8 +29,8 @@ static const struct {
 	const char *what;	/* what is shared */
 	bool with_parent;	/* restore can share it with the parent */
 } kinds[] = {
-	{ KCMP_VM, "memory (CLONE_VM without CLONE_THREAD)", false },
-	{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", false },
+	{ KCMP_VM, "memory (CLONE_VM without CLONE_THREAD)", true },
+	{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)", true },
 	{ KCMP_FILES, "descriptor table (CLONE_FILES)", true },
 	{ KCMP_FS, "working directory, root and umask (CLONE_FS)", true },
 };
@@ -145,6 +148,10 @@ void check_sharing(struct snapshot *s, const pid_t *procs, int n)
 	}
 	for (k = 0; k < NKINDS; k++)
 		check_heads(s, procs, st, (const bool (*)[NKINDS])up, n, k);
+	for (i = 0; i < n; i++)
+		if (st[i].state != 'Z' && up[i][0] &&
+		    index_of(procs, n, st[i].ppid) >= 0)
+			check_vm_sharer(s, procs, st, n, i);
 out:
 	free(up);
 	free(st);

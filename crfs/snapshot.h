@@ -25,6 +25,7 @@ struct entry {
 
 struct proc_snap {
 	pid_t pid;
+	pid_t ppid;		/* once its memory is captured */
 	bool has_fds;		/* not a zombie: gets a PID/fds */
 	size_t fds_at, nfds;	/* its descriptors in snapshot.fds */
 	int memfd;
@@ -129,6 +130,10 @@ void ipc_ns_leave(int back);
 /* sharing.c: tables and fs shared with the parent; refuses other sharing */
 void sharing_attr(struct crfs_attr *a);
 void check_sharing(struct snapshot *s, const pid_t *procs, int n);
+/* share_vm.c: what restore cannot give a child sharing its parent's
+ * memory (procs[i], its parent in the tree) is refused by name */
+void check_vm_sharer(struct snapshot *s, const pid_t *procs,
+		     const struct kh_stat *st, int n, int i);
 
 /* capture_pidns.c: NSpid and pid namespaces of a process (attr), of a
  * thread (sigstate); the tree's pid namespaces, reported if not restorable */

@@ -79,10 +79,13 @@ struct kh_stat {
 	uint64_t arg_start, arg_end, env_start, env_end;
 	int exit_code;		/* wait status of a zombie */
 	unsigned int tty_nr;	/* controlling terminal, 0 for none */
+	int exit_signal;	/* sent to the parent at exit (clone's) */
 };
 int kh_proc_stat(pid_t pid, struct kh_stat *st);
 /* no such task, or only its zombie is left */
 bool kh_task_gone(pid_t tid);
+/* waiting in vfork() for its child to exec or exit */
+bool kh_in_vfork(pid_t tid);
 int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 		   int *no_new_privs, int *seccomp);
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
@@ -118,19 +121,21 @@ int kh_vm_locked_kb(pid_t pid, uint64_t *kb);
 int kh_page_present(pid_t pid, uint64_t addr, bool *present);
 
 /*
- * pagemap.c: which pages hold state of their own.  With a parent (its pid
- * and the runs already found for it), a page still shared copy-on-write
- * with it (the same page frame: root only) points where the parent's does
- * instead of being stored again.
+ * pagemap.c: which pages hold state of their own.  With donors (the
+ * parent, then siblings: their pids and the runs already found for them),
+ * a page still shared copy-on-write with one of them (the same page frame:
+ * root only) points where the first such donor's does instead of being
+ * stored again.
  */
 struct kh_parent {
 	pid_t pid;
 	const struct crfs_page_run *runs;
 	size_t nruns;
 };
+#define KH_MAX_DONORS 16
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
-		 const struct kh_parent *parent, struct crfs_page_run **runs,
-		 size_t *nruns);
+		 const struct kh_parent *donors, size_t ndonors,
+		 struct crfs_page_run **runs, size_t *nruns);
 
 /* fds.c: a descriptor as /proc shows it */
 struct kh_fd {

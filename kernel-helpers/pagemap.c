@@ -144,10 +144,46 @@ static uint64_t anon_frame(uint64_t e)
 	return (e & PM_PRESENT) && !(e & PM_FILE) ? e & ((1ULL << 55) - 1) : 0;
 }
 
-static int vma_runs(struct builder *b, int fd, const struct kh_parent *q,
-		    int qfd, const struct crfs_vma *v)
+/* the donors' pagemaps, read for the addresses we look at */
+struct donors {
+	const struct kh_parent *q;
+	size_t n;
+	int fd[KH_MAX_DONORS];
+	uint64_t *pm[KH_MAX_DONORS];
+};
+
+/* donors [from, to) */
+static void read_donors(struct donors *d, size_t from, size_t to,
+			uint64_t addr, uint64_t cnt)
 {
-	uint64_t pm[BATCH], qpm[BATCH], addr, cnt, k;
+	size_t i;
+
+	for (i = from; i < to && i < d->n; i++)
+		if (d->fd[i] < 0 || pread(d->fd[i], d->pm[i], cnt * 8,
+					  addr / PAGE * 8) != (ssize_t)(cnt * 8))
+			memset(d->pm[i], 0, cnt * 8);
+}
+
+/* the first donor's run holding our page frame at a (its k-th of a batch) */
+static const struct crfs_page_run *donor_run(const struct donors *d,
+					     uint64_t e, uint64_t k, uint64_t a)
+{
+	const struct crfs_page_run *r;
+	size_t i;
+
+	if (!anon_frame(e))
+		return NULL;
+	for (i = 0; i < d->n; i++)
+		if (anon_frame(e) == anon_frame(d->pm[i][k]) &&
+		    (r = run_at(&d->q[i], a)))
+			return r;
+	return NULL;
+}
+
+static int vma_runs(struct builder *b, int fd, struct donors *d,
+		    const struct crfs_vma *v)
+{
+	uint64_t pm[BATCH], addr, cnt, k;
 	const struct crfs_page_run *qr;
 	ssize_t got;
 	int ret = 0;
@@ -160,10 +196,18 @@ static int vma_runs(struct builder *b, int fd, const struct kh_parent *q,
 		if (got <= 0)
 			return got < 0 ? -errno : -EIO;
 		cnt = got / 8;
-		/* the parent's page frames at the same addresses */
-		if (qfd < 0 || pread(qfd, qpm, cnt * 8, addr / PAGE * 8) !=
-			       (ssize_t)(cnt * 8))
-			memset(qpm, 0, cnt * 8);
+		/* the siblings only where the first donor (the parent) does
+		 * not hold one of our pages: their pagemaps cost */
+		read_donors(d, 0, 1, addr, cnt);
+		for (k = 0; d->n > 1 && k < cnt; k++)
+			if (anon_frame(pm[k]) &&
+			    anon_frame(pm[k]) != anon_frame(d->pm[0][k]))
+				break;
+		if (k < cnt)
+			read_donors(d, 1, d->n, addr, cnt);
+		else
+			for (k = 1; k < d->n; k++)
+				memset(d->pm[k], 0, cnt * 8);
 		for (k = 0; k < cnt && !ret; k++) {
 			uint64_t e = pm[k], a = addr + k * PAGE;
 
@@ -172,8 +216,7 @@ static int vma_runs(struct builder *b, int fd, const struct kh_parent *q,
 			if ((e & PM_FILE) && !(e & PM_SWAP) &&
 			    !dump_whole_file_pages(v))
 				continue;
-			qr = anon_frame(e) && anon_frame(e) == anon_frame(qpm[k]) ?
-			     run_at(q, a) : NULL;
+			qr = donor_run(d, e, k, a);
 			ret = qr ? add_page(b, a, qr->src,
 					    qr->offset + (a - qr->addr), v->start) :
 				   add_page(b, a, b->pid, 0, v->start);
@@ -192,29 +235,60 @@ static int open_pagemap(pid_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
+static void close_donors(struct donors *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (d->fd[i] >= 0)
+			close(d->fd[i]);
+		free(d->pm[i]);
+	}
+}
+
+static int open_donors(struct donors *d, const struct kh_parent *q, size_t n)
+{
+	size_t i;
+
+	d->q = q;
+	d->n = 0;
+	for (i = 0; i < n && i < KH_MAX_DONORS; i++) {
+		d->pm[i] = malloc(BATCH * 8);
+		d->fd[i] = q[i].nruns ? open_pagemap(q[i].pid) : -1;
+		d->n++;
+		if (!d->pm[i]) {
+			close_donors(d);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
-		 const struct kh_parent *parent, struct crfs_page_run **out,
-		 size_t *nout)
+		 const struct kh_parent *donors, size_t ndonors,
+		 struct crfs_page_run **out, size_t *nout)
 {
 	struct builder b = { .pid = pid };
-	int fd, qfd = -1, ret = 0;
+	struct donors d;
+	int fd, ret = 0;
+	bool opened;
 	size_t i;
 
 	fd = open_pagemap(pid);
 	if (fd < 0)
 		return fd;
-	if (parent && parent->nruns)
-		qfd = open_pagemap(parent->pid);
+	ret = open_donors(&d, donors, ndonors);
+	opened = !ret;
 	for (i = 0; i < n && !ret; i++) {
 		if (skip_vma(&vmas[i]))
 			continue;
 		ret = vmas[i].kind == VMA_SHMEM ?
 		      shared_anon_runs(&b, &vmas[i]) :
-		      vma_runs(&b, fd, parent, qfd, &vmas[i]);
+		      vma_runs(&b, fd, &d, &vmas[i]);
 	}
 	close(fd);
-	if (qfd >= 0)
-		close(qfd);
+	if (opened)
+		close_donors(&d);
 	if (ret) {
 		free(b.runs);
 		return ret;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 
 #include "kh.h"
 #include "crfs/array.h"
@@ -128,7 +130,29 @@ int kh_proc_stat(pid_t pid, struct kh_stat *st)
 	st->env_start = f[46];
 	st->env_end = f[47];
 	st->exit_code = i > 48 ? (int)f[48] : 0;
+	st->exit_signal = f[34];
 	return 0;
+}
+
+/*
+ * A task waiting in vfork() (or clone with CLONE_VFORK) for its child to
+ * exec or exit sleeps uninterruptibly in that syscall; ptrace cannot stop
+ * it, nor read its registers, until the child is done.
+ */
+bool kh_in_vfork(pid_t tid)
+{
+	unsigned long long nr, arg0 = 0;
+	struct kh_stat st;
+	char *buf;
+	int n;
+
+	if (kh_proc_stat(tid, &st) || st.state != 'D' ||
+	    read_proc(tid, "syscall", &buf, NULL))
+		return false;
+	n = sscanf(buf, "%llu %llx", &nr, &arg0);
+	free(buf);
+	return n >= 1 && (nr == SYS_vfork || nr == SYS_clone3 ||
+			  (nr == SYS_clone && n == 2 && (arg0 & CLONE_VFORK)));
 }
 
 bool kh_task_gone(pid_t tid)

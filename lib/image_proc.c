@@ -44,6 +44,9 @@ static const struct kv_field attr_fields[] = {
 	{ "pidns", KV_UINT, offsetof(struct crfs_attr, pidns) },
 	{ "pidns_children", KV_UINT,
 	  offsetof(struct crfs_attr, pidns_children) },
+	{ "shares_vm", KV_INT, offsetof(struct crfs_attr, shares_vm) },
+	{ "shares_sighand", KV_INT,
+	  offsetof(struct crfs_attr, shares_sighand) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

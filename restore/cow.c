@@ -20,8 +20,16 @@
  * with the fork (as share_fs.c hands down its counter).  So do helpers
  * forked on the way (session and group leaders), whose members are the
  * process's children in the image.
+ *
+ * Pages the children share only among themselves (the parent rewrote its
+ * own after forking them: a child's run points at a sibling's copy) are
+ * shared again the same way: the parent holds the siblings' copy there
+ * while it forks (the overrides, a global the children inherit too, so
+ * they know what they got) and puts its own back once every child is
+ * forked (cow_after_forks).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +47,25 @@ struct cow_list {
 };
 
 static struct cow_list ours;	/* what our children inherit */
+
+/* a page we hold as a sibling's copy (src's pages at off) while forking */
+struct cow_page {
+	uint64_t addr;
+	int32_t src;
+	uint64_t off;
+};
+
+struct cow_pages {
+	struct cow_page *p;
+	size_t n;
+};
+
+static struct cow_pages over;	/* sorted by address; inherited */
+
+_Static_assert(offsetof(struct crfs_vma, start) == 0 &&
+	       offsetof(struct rst_range, start) == 0 &&
+	       offsetof(struct cow_page, addr) == 0,
+	       "lower_bound() keys on the first field");
 
 /* while one process prepares: its children, the pages files it reads */
 struct cow_ctx {
@@ -74,19 +101,32 @@ static bool same_mapping(const struct crfs_vma *a, const struct crfs_vma *b)
 	       (a->pgoff == b->pgoff && !strcmp(a->path, b->path));
 }
 
-static const struct crfs_vma *vma_exact(const struct proc_image *p,
-					uint64_t start, uint64_t end)
+/*
+ * The first of n sorted elements of size bytes whose key is not below
+ * key; each begins with its uint64_t key (a mapping's or range's start, a
+ * page's address).
+ */
+static size_t lower_bound(const void *base, size_t n, size_t size,
+			  uint64_t key)
 {
-	size_t lo = 0, hi = p->nvmas;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (p->vmas[mid].start < start)
+		if (*(const uint64_t *)((const char *)base + mid * size) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static const struct crfs_vma *vma_exact(const struct proc_image *p,
+					uint64_t start, uint64_t end)
+{
+	size_t lo = lower_bound(p->vmas, p->nvmas, sizeof(*p->vmas), start);
+
 	if (lo < p->nvmas && p->vmas[lo].start == start &&
 	    p->vmas[lo].end == end)
 		return &p->vmas[lo];
@@ -128,39 +168,74 @@ static bool same_copy(const struct crfs_page_run *a,
 	       a->offset + (addr - a->addr) == b->offset + (addr - b->addr);
 }
 
-/* does child c map v's range too, with a page it shares with p? */
-static bool shares_range(const struct proc_image *p,
-			 const struct proc_image *c, const struct crfs_vma *v)
+static const struct cow_page *over_at(const struct cow_pages *ov,
+				      uint64_t addr)
+{
+	size_t lo = lower_bound(ov->p, ov->n, sizeof(*ov->p), addr);
+
+	return lo < ov->n && ov->p[lo].addr == addr ? &ov->p[lo] : NULL;
+}
+
+/*
+ * Does run a hold, at addr, the copy our parent q held there when it
+ * forked us (a sibling's copy where it had one, else its own)?
+ */
+static bool as_forked(const struct crfs_page_run *a, const struct proc_image *q,
+		      const struct cow_pages *ov, uint64_t addr)
+{
+	const struct cow_page *o = ov ? over_at(ov, addr) : NULL;
+
+	if (o)
+		return a->src == o->src &&
+		       a->offset + (addr - a->addr) == o->off;
+	return same_copy(a, run_at(q, addr), addr);
+}
+
+/* would child c keep v's range, as p forks it? */
+static bool keeps_range(const struct proc_image *c, const struct crfs_vma *v)
 {
 	const struct crfs_vma *cv = vma_exact(c, v->start, v->end);
-	size_t i;
-	uint64_t a;
 
-	if (c->attr.zombie || !cv || !same_mapping(v, cv))
+	return !c->attr.zombie && cv && same_mapping(v, cv);
+}
+
+/*
+ * Does child c map v's range too, with a page it shares with p or with a
+ * sibling?  A page stored elsewhere (its run's source is not c) is p's
+ * copy or, if not, a sibling's: the checkpoint looks no further.
+ */
+static bool shares_range(const struct proc_image *c, const struct crfs_vma *v)
+{
+	size_t i;
+
+	if (!keeps_range(c, v))
 		return false;
 	for (i = first_run(c, v->start);
-	     i < c->nruns && c->runs[i].addr < v->end; i++) {
-		const struct crfs_page_run *r = &c->runs[i];
-
-		if (r->src == c->pid)
-			continue;
-		for (a = r->addr; a < r->addr + r->npages * PAGE; a += PAGE)
-			if (same_copy(r, run_at(p, a), a))
-				return true;
-	}
+	     i < c->nruns && c->runs[i].addr < v->end; i++)
+		if (c->runs[i].src != c->pid)
+			return true;
 	return false;
 }
 
-static bool child_shares(const struct cow_ctx *c, int idx,
-			 const struct crfs_vma *v)
+static bool child_shares(const struct cow_ctx *c, const struct crfs_vma *v)
 {
 	size_t i;
 
 	for (i = 0; i < c->nkids; i++)
-		if (shares_range(&c->img->procs[idx],
-				 &c->img->procs[c->kids[i]], v))
+		if (shares_range(&c->img->procs[c->kids[i]], v))
 			return true;
 	return false;
+}
+
+static void close_ctx(struct cow_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsrc; i++)
+		close(c->fd[i]);
+	free(c->kids);
+	free(c->src);
+	free(c->fd);
 }
 
 static void list_kids(struct cow_ctx *c, int idx)
@@ -171,7 +246,8 @@ static void list_kids(struct cow_ctx *c, int idx)
 	if (!c->kids)
 		child_fail(c->err_fd, "copy-on-write memory: out of memory");
 	for (i = 0; i < c->img->nprocs; i++)
-		if (c->img->procs[i].parent == idx)
+		if (c->img->procs[i].parent == idx &&
+		    !is_vm_kid(c->img, i))	/* in our mm */
 			c->kids[c->nkids++] = i;
 }
 
@@ -216,9 +292,10 @@ static void read_run(struct cow_ctx *c, const struct crfs_page_run *r,
 	}
 }
 
-/* our runs in v, each page that q (if any) does not hold from one copy */
+/* our runs in v, each page that q (if any) did not fork us with */
 static void write_own(struct cow_ctx *c, const struct proc_image *p,
-		      const struct proc_image *q, const struct crfs_vma *v)
+		      const struct proc_image *q, const struct cow_pages *ov,
+		      const struct crfs_vma *v)
 {
 	uint64_t a, from, end;
 	size_t i;
@@ -229,27 +306,41 @@ static void write_own(struct cow_ctx *c, const struct proc_image *p,
 
 		end = r->addr + r->npages * PAGE;
 		for (a = r->addr; a < end;) {
-			if (q && same_copy(r, run_at(q, a), a)) {
+			if (q && as_forked(r, q, ov, a)) {
 				a += PAGE;
 				continue;
 			}
 			from = a;
-			while (a < end && !(q && same_copy(r, run_at(q, a), a)))
+			while (a < end && !(q && as_forked(r, q, ov, a)))
 				a += PAGE;
 			read_run(c, r, from, a - from);
 		}
 	}
 }
 
+static void drop(struct cow_ctx *c, uint64_t from, uint64_t to)
+{
+	if (madvise((void *)from, to - from, MADV_DONTNEED))
+		child_fail(c->err_fd, "copy-on-write memory: madvise(MADV_DONTNEED) at 0x%lx: %m",
+			   from);
+}
+
 /*
  * The parent's pages in v that we do not have must read as zero, or in a
- * file mapping as the file: dropping our copy does both.
+ * file mapping as the file: dropping our copy does both.  So do the
+ * siblings' copies it held there.
  */
 static void drop_absent(struct cow_ctx *c, const struct proc_image *p,
-			const struct proc_image *q, const struct crfs_vma *v)
+			const struct proc_image *q, const struct cow_pages *ov,
+			const struct crfs_vma *v)
 {
 	uint64_t a, from, end;
 	size_t i;
+
+	for (i = 0; i < ov->n; i++)
+		if (ov->p[i].addr >= v->start && ov->p[i].addr < v->end &&
+		    !run_at(p, ov->p[i].addr))
+			drop(c, ov->p[i].addr, ov->p[i].addr + PAGE);
 
 	for (i = first_run(q, v->start);
 	     i < q->nruns && q->runs[i].addr < v->end; i++) {
@@ -262,9 +353,7 @@ static void drop_absent(struct cow_ctx *c, const struct proc_image *p,
 			from = a;
 			while (a < end && !run_at(p, a))
 				a += PAGE;
-			if (madvise((void *)from, a - from, MADV_DONTNEED))
-				child_fail(c->err_fd, "copy-on-write memory: madvise(MADV_DONTNEED) at 0x%lx: %m",
-					   from);
+			drop(c, from, a);
 		}
 	}
 }
@@ -284,7 +373,7 @@ static void add_range(struct cow_ctx *c, struct cow_list *l,
  * it goes now, before it is in the way of ours.
  */
 static void take_inherited(struct cow_ctx *c, int idx,
-			   const struct rst_range *r)
+			   const struct rst_range *r, const struct cow_pages *ov)
 {
 	const struct proc_image *p = &c->img->procs[idx];
 	const struct proc_image *q = p->parent < 0 ? NULL :
@@ -298,8 +387,8 @@ static void take_inherited(struct cow_ctx *c, int idx,
 				   r->start);
 		return;
 	}
-	write_own(c, p, q, v);
-	drop_absent(c, p, q, v);
+	write_own(c, p, q, ov, v);
+	drop_absent(c, p, q, ov, v);
 	add_range(c, &ours, v);
 }
 
@@ -315,7 +404,7 @@ static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 	void *m;
 
 	if (!cow_kind(v) || (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK)) ||
-	    !child_shares(c, idx, v))
+	    !child_shares(c, v))
 		return;
 	if (v->flags & VMA_F_NORESERVE)
 		flags |= MAP_NORESERVE;
@@ -336,22 +425,14 @@ static void map_shared(struct cow_ctx *c, int idx, const struct crfs_vma *v)
 		munmap(m, v->end - v->start);
 		return;
 	}
-	write_own(c, p, NULL, v);
+	write_own(c, p, NULL, NULL, v);
 	add_range(c, &ours, v);
 }
 
 static bool holds(const struct cow_list *l, uint64_t start, uint64_t end)
 {
-	size_t lo = 0, hi = l->n;
+	size_t lo = lower_bound(l->r, l->n, sizeof(*l->r), start);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (l->r[mid].start < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < l->n && l->r[lo].start == start && l->r[lo].end == end;
 }
 
@@ -362,17 +443,91 @@ static int cmp_range(const void *x, const void *y)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
+static void add_over(struct cow_ctx *c, const struct crfs_page_run *r,
+		     uint64_t a)
+{
+	struct cow_page *n = realloc(over.p, (over.n + 1) * sizeof(*n));
+
+	if (!n)
+		child_fail(c->err_fd, "copy-on-write memory: out of memory");
+	over.p = n;
+	over.p[over.n++] = (struct cow_page){ a, r->src,
+					      r->offset + (a - r->addr) };
+}
+
+/* the pages of v that kid holds as a sibling's copy, not as ours */
+static void kid_overrides(struct cow_ctx *c, const struct proc_image *p,
+			  const struct proc_image *kid, const struct crfs_vma *v)
+{
+	size_t i;
+	uint64_t a;
+
+	if (!keeps_range(kid, v))
+		return;
+	for (i = first_run(kid, v->start);
+	     i < kid->nruns && kid->runs[i].addr < v->end; i++) {
+		const struct crfs_page_run *r = &kid->runs[i];
+
+		if (r->src == kid->pid)
+			continue;
+		for (a = r->addr; a < r->addr + r->npages * PAGE; a += PAGE)
+			if (!same_copy(r, run_at(p, a), a))
+				add_over(c, r, a);
+	}
+}
+
+static int cmp_page(const void *x, const void *y)
+{
+	const struct cow_page *a = x, *b = y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static void collect_overrides(struct cow_ctx *c, int idx)
+{
+	const struct proc_image *p = &c->img->procs[idx];
+	size_t i, k, n;
+
+	for (i = 0; i < ours.n; i++) {
+		const struct crfs_vma *v = vma_exact(p, ours.r[i].start,
+						     ours.r[i].end);
+
+		for (k = 0; v && k < c->nkids; k++)
+			kid_overrides(c, p, &c->img->procs[c->kids[k]], v);
+	}
+	if (!over.n)
+		return;
+	qsort(over.p, over.n, sizeof(*over.p), cmp_page);
+	for (i = 1, n = 1; i < over.n; i++)	/* one copy per page */
+		if (over.p[i].addr != over.p[n - 1].addr)
+			over.p[n++] = over.p[i];
+	over.n = n;
+}
+
+/* len bytes at addr from src's pages at off */
+static void read_copy(struct cow_ctx *c, pid_t src, uint64_t off,
+		      uint64_t addr, uint64_t len)
+{
+	struct crfs_page_run r = { .addr = addr, .npages = len / PAGE,
+				   .src = src, .offset = off };
+
+	read_run(c, &r, addr, len);
+}
+
 void cow_prepare(struct image *img, int idx, int err_fd)
 {
 	struct proc_image *p = &img->procs[idx];
 	struct cow_list inh = ours;
+	struct cow_pages inh_over = over;
 	struct cow_ctx c = { .img = img, .err_fd = err_fd };
 	size_t i, nkept;
 
 	ours = (struct cow_list){ NULL, 0 };
+	over = (struct cow_pages){ NULL, 0 };
 	for (i = 0; i < inh.n; i++)
-		take_inherited(&c, idx, &inh.r[i]);
+		take_inherited(&c, idx, &inh.r[i], &inh_over);
 	free(inh.r);
+	free(inh_over.p);
 	nkept = ours.n;
 	list_kids(&c, idx);
 	for (i = 0; c.nkids && !p->attr.zombie && i < p->nvmas; i++) {
@@ -383,11 +538,34 @@ void cow_prepare(struct image *img, int idx, int err_fd)
 	}
 	if (ours.n)
 		qsort(ours.r, ours.n, sizeof(*ours.r), cmp_range);
-	for (i = 0; i < c.nsrc; i++)
-		close(c.fd[i]);
-	free(c.kids);
-	free(c.src);
-	free(c.fd);
+	collect_overrides(&c, idx);
+	for (i = 0; i < over.n; i++)
+		read_copy(&c, over.p[i].src, over.p[i].off, over.p[i].addr,
+			  PAGE);
+	close_ctx(&c);
+}
+
+/*
+ * Every child has its copy of the siblings' pages we held: ours back (or
+ * none: zero, or the file's).
+ */
+void cow_after_forks(struct image *img, int idx, int err_fd)
+{
+	const struct proc_image *p = &img->procs[idx];
+	struct cow_ctx c = { .img = img, .err_fd = err_fd };
+	const struct crfs_page_run *r;
+	size_t i;
+
+	for (i = 0; i < over.n; i++) {
+		r = run_at(p, over.p[i].addr);
+		if (r)
+			read_run(&c, r, over.p[i].addr, PAGE);
+		else
+			drop(&c, over.p[i].addr, over.p[i].addr + PAGE);
+	}
+	free(over.p);
+	over = (struct cow_pages){ NULL, 0 };
+	close_ctx(&c);
 }
 
 size_t cow_count(void)

@@ -241,8 +241,9 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	ret = wait_all(s, n, img->new_pidns, err_fd, err, errlen);
 	if (ret)
 		goto out;
+	/* one restorer per mm: a child sharing it traps in its parent's */
 	for (i = 0; !ret && i < n; i++)
-		if (s[i].thread == 0)
+		if (s[i].thread == 0 && !s[i].p->attr.shares_vm)
 			ret = drop_restorer(&s[i]);
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread >= 0)

@@ -349,6 +349,7 @@ int main(int argc, char **argv)
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
+	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));

@@ -150,8 +150,17 @@ int restore_sched(pid_t tid, const struct crfs_thread *th, char *err,
  * restorer keeps those ranges (sorted) */
 struct rst_range;
 void cow_prepare(struct image *img, int idx, int err_fd);
+/* once every child is forked: our own pages where we held siblings' */
+void cow_after_forks(struct image *img, int idx, int err_fd);
 size_t cow_count(void);
 const struct rst_range *cow_ranges(void);
 bool cow_holds(uint64_t start, uint64_t end);
+
+/* share_vm.c: children sharing our memory (CLONE_VM), which our restorer
+ * clones; none of crfs-restore's code runs in them */
+void vm_share_prepare(struct image *img, int idx);
+size_t vm_kids(struct proc_image ***kids);
+bool is_vm_kid(const struct image *img, size_t i);
+int vm_share_check(const struct image *img, char *err, size_t errlen);
 
 #endif

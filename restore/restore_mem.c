@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include "kh.h"
@@ -103,9 +104,40 @@ static size_t thread_creds_size(const struct proc_image *p)
 	return n;
 }
 
-static size_t area_size(struct proc_image *p, size_t vdso_len, int nlocks)
+/* a child sharing our memory: its args, threads, stacks (fill_kid) */
+static size_t kid_size(const struct proc_image *c, int nclose)
+{
+	size_t n = ALIGN(sizeof(struct restore_args), 16);
+
+	n += thread_creds_size(c);
+	n += ALIGN(c->creds.ngroups * sizeof(uint32_t), 16);
+	n += ALIGN(nclose * sizeof(int32_t), 16);
+	n += ALIGN(count_signals(c) * sizeof(struct rst_sig), 16);
+	n += ALIGN(c->nthreads * sizeof(struct rst_thread), 16);
+	n += ALIGN(seccomp_area_size(c), 16);
+	n = ALIGN(n, 64) + (c->nthreads - 1) * RST_THREAD_STACK;
+	return ALIGN(n, 64) + 64 + RST_KID_STACK + 64;
+}
+
+static size_t kids_size(const struct helper_fds *h)
+{
+	struct proc_image **kids;
+	size_t i, n, sz = 0;
+
+	n = vm_kids(&kids);
+	for (i = 0; i < n; i++)
+		sz += kid_size(kids[i], h->nall);
+	return sz;
+}
+
+static size_t area_size(struct proc_image *p, size_t vdso_len,
+			const struct helper_fds *h)
 {
 	size_t n = ALIGN(restorer_blob_end - restorer_blob, 16);
+	int nlocks = h->nlocks;
+
+	n += ALIGN(vm_kids(NULL) * sizeof(struct restore_args), 16);
+	n += kids_size(h);
 
 	n += thread_creds_size(p);
 
@@ -342,6 +374,61 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	fill_threads(a, ar, p);
 }
 
+/*
+ * A child sharing our memory is cloned by our restorer (CLONE_VM and what
+ * else it shares) and sets the rest of itself there: threads, signals,
+ * credentials, handlers of its own, limits.  It inherits our descriptors
+ * (a copy, or our table) with our helpers in them: a copy closes them.
+ */
+static void fill_kid(struct restore_args *k, struct area *ar,
+		     struct proc_image *c, const struct helper_fds *h)
+{
+	struct helper_fds hk = { .err_fd = h->err_fd };
+	char *stack;
+	int i;
+
+	memset(k, 0, sizeof(*k));
+	if (!c->attr.shares_files) {
+		hk.all = h->all;
+		hk.nall = h->nall;
+	}
+	fill_task(k, ar, c, &hk);
+	stack = take(ar, 64 + RST_KID_STACK);
+	k->kid_stack = ALIGN((uint64_t)stack, 64) + RST_KID_STACK;
+	k->clone_flags = CLONE_VM |
+			 (c->attr.shares_sighand ? CLONE_SIGHAND : 0) |
+			 (c->attr.shares_files ? CLONE_FILES : 0) |
+			 (c->attr.shares_fs ? CLONE_FS : 0);
+	k->own_sigactions = !c->attr.shares_sighand;
+	memcpy(k->sa, c->sa, sizeof(k->sa));
+	for (i = 0; i < RST_NLIMITS; i++) {
+		k->rl[i][0] = c->rl[i].cur;
+		k->rl[i][1] = c->rl[i].max;
+	}
+	k->pdeathsig = c->attr.pdeathsig;
+	k->child_subreaper = c->attr.child_subreaper;
+	k->no_new_privs = c->attr.no_new_privs;
+}
+
+static void fill_kids(struct restore_args *a, struct area *ar,
+		      const struct helper_fds *h)
+{
+	struct proc_image **kids;
+	size_t i;
+
+	a->nkids = vm_kids(&kids);
+	a->kids = take(ar, a->nkids * sizeof(*a->kids));
+	for (i = 0; i < a->nkids; i++) {
+		fill_kid(&a->kids[i], ar, kids[i], h);
+		a->kids[i].blob_start = (uint64_t)ar->base;
+		a->kids[i].blob_len = ar->size;
+	}
+}
+
+_Static_assert(RST_NSIG == CRFS_NSIG && RST_NLIMITS == CRFS_NLIMITS &&
+	       sizeof(struct crfs_sigaction) == 4 * sizeof(uint64_t),
+	       "the restorer's handler and limit tables match the image's");
+
 static int cmp_range(const void *x, const void *y)
 {
 	const struct rst_range *a = x, *b = y;
@@ -370,7 +457,7 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 
 	for (i = 0; i < (size_t)n; i++)
 		vdso_len += cur[i].end - cur[i].start;
-	ar.size = area_size(p, vdso_len, h->nlocks);
+	ar.size = area_size(p, vdso_len, h);
 	ar.base = find_gap(p, ar.size);
 	if (!ar.base)
 		child_fail(h->err_fd, "no room for the restorer in the saved address layout");
@@ -383,6 +470,7 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 	fill_mem(a, &ar, p, h);
 	fill_mm(a, &ar, p, h);
 	fill_task(a, &ar, p, h);
+	fill_kids(a, &ar, h);
 	a->blob_start = (uint64_t)ar.base;
 	a->blob_len = ar.size;
 	a->keep[a->nkeep++] = (struct rst_range){ a->blob_start,

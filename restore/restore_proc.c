@@ -315,7 +315,7 @@ static void fork_children(struct image *img, int idx, int err_fd,
 	 * bring up */
 	for (late = 0; late < 2; late++)
 		for (i = 0; i < img->nprocs; i++)
-			if (img->procs[i].parent == idx &&
+			if (img->procs[i].parent == idx && !is_vm_kid(img, i) &&
 			    !needs_session_helper(img, i) &&
 			    !!img->procs[i].attr.shares_files == sharing &&
 			    pidns_enters(img, idx, i) == late)
@@ -507,6 +507,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	claim_ctty(img, p, err_fd);
 	fs_share_prepare(img, idx, err_fd);
 	cow_prepare(img, idx, err_fd);
+	vm_share_prepare(img, idx);
 	fork_children(img, idx, err_fd, false);
 	if (p->attr.zombie)
 		become_zombie(p);
@@ -518,6 +519,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	files_install(img, p, &h);
 	fork_children(img, idx, h.err_fd, true);
 	pidns_drop_fds();
+	cow_after_forks(img, idx, h.err_fd);
 	open_helpers(img, p, &h, base);
 	h.pidns_fd = pidns_children_done(img, idx, h.err_fd);
 	if (h.pidns_fd >= 0 && (h.pidns_fd = helper(&h, h.pidns_fd, base)) < 0)

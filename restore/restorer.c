@@ -428,10 +428,11 @@ struct clone_args_ {
 #define CLONE_THREAD_FLAGS (0x00000100 | 0x00000200 | 0x00000400 | \
 			    0x00000800 | 0x00010000 | 0x00040000)
 
-static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
-			 struct rst_thread *t)
+/* the child returns from clone3 on its own stack and calls fn(a, t) */
+static long clone_into(struct clone_args_ *ca, void *fn, struct restore_args *a,
+		       struct rst_thread *t)
 {
-	register long r12 asm("r12") = (long)thread_main;
+	register long r12 asm("r12") = (long)fn;
 	register long r13 asm("r13") = (long)a;
 	register long r14 asm("r14") = (long)t;
 	long ret;
@@ -452,11 +453,28 @@ static long clone_thread(struct clone_args_ *ca, struct restore_args *a,
 	return ret;
 }
 
+/* a task with its pid (or tid) at each of n levels, innermost first, on
+ * size bytes of stack below top */
+static long clone_task(uint64_t flags, int exit_signal, const int32_t *ids,
+		       uint32_t n, uint64_t top, uint64_t size, void *fn,
+		       struct restore_args *a, struct rst_thread *t)
+{
+	struct clone_args_ ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = flags;
+	ca.exit_signal = exit_signal;
+	ca.stack = top - size;
+	ca.stack_size = size - 64;
+	ca.set_tid = (uint64_t)ids;
+	ca.set_tid_size = n;
+	return clone_into(&ca, fn, a, t);
+}
+
 /* the threads creator makes once it holds `level` seccomp filters */
 static void create_threads_at(struct restore_args *a, int32_t creator,
 			      uint32_t level)
 {
-	struct clone_args_ ca;
 	uint32_t i;
 
 	for (i = 0; i < a->nthreads; i++) {
@@ -464,13 +482,10 @@ static void create_threads_at(struct restore_args *a, int32_t creator,
 
 		if (t->seccomp_creator != creator || t->seccomp_inherit != level)
 			continue;
-		memset(&ca, 0, sizeof(ca));
-		ca.flags = CLONE_THREAD_FLAGS;
-		ca.stack = t->stack_top - RST_THREAD_STACK;
-		ca.stack_size = RST_THREAD_STACK - 64;
-		ca.set_tid = (uint64_t)t->set_tid;
-		ca.set_tid_size = t->set_tid_size;
-		check(a, "clone3 (thread)", clone_thread(&ca, a, t));
+		check(a, "clone3 (thread)",
+		      clone_task(CLONE_THREAD_FLAGS, 0, t->set_tid,
+				 t->set_tid_size, t->stack_top,
+				 RST_THREAD_STACK, thread_main, a, t));
 	}
 }
 
@@ -535,11 +550,22 @@ static void restore_thread_timers(struct restore_args *a)
 	sys(__NR_prctl, 77, 0, 0, 0);	/* PR_TIMER_CREATE_RESTORE_IDS off */
 }
 
-static __attribute__((used)) void restorer_main(struct restore_args *a)
+/* our helpers (pages, mapped files) and, unless a kid still needs it,
+ * the error pipe */
+static void close_helpers(struct restore_args *a)
 {
 	uint32_t i;
 
-	restore_memory(a);
+	for (i = 0; i < a->nclose; i++)
+		if (a->close_fds[i] != a->err_fd)
+			sys(__NR_close, a->close_fds[i], 0, 0, 0);
+}
+
+/* the rest of a process, once its memory and handlers are in place */
+static void restore_task(struct restore_args *a)
+{
+	uint32_t i;
+
 	create_threads(a);
 	if (a->pidns_fd >= 0)
 		check(a, "setns (pid_for_children)",
@@ -549,12 +575,86 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	restore_thread(a, &a->main);
 	restore_signals(a);
 	restore_creds(a, &a->creds);
-	for (i = 0; i < a->nclose; i++)
-		if (a->close_fds[i] != a->err_fd)
-			sys(__NR_close, a->close_fds[i], 0, 0, 0);
+	close_helpers(a);
 	for (i = 0; i < a->nlocks; i++)
 		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
 					   (long)&a->locks[i], 0));
+}
+
+/*
+ * What clone3 gave a kid from us and is its own: handlers (unless it
+ * shares ours), limits, parent-death signal, subreaper, no_new_privs, name.
+ */
+static void kid_own(struct restore_args *a)
+{
+	int sig;
+
+	for (sig = 1; a->own_sigactions && sig <= RST_NSIG; sig++)
+		if (sig != 9 && sig != 19)	/* SIGKILL, SIGSTOP */
+			check(a, "kid: rt_sigaction",
+			      sys(__NR_rt_sigaction, sig, a->sa[sig - 1], 0, 8));
+	for (sig = 0; sig < RST_NLIMITS; sig++)
+		check(a, "kid: prlimit", sys(__NR_prlimit64, 0, sig,
+					     a->rl[sig], 0));
+	check(a, "kid: PR_SET_PDEATHSIG",
+	      sys(__NR_prctl, PR_SET_PDEATHSIG, a->pdeathsig, 0, 0));
+	if (a->child_subreaper)
+		check(a, "kid: PR_SET_CHILD_SUBREAPER",
+		      sys(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0));
+	if (a->no_new_privs)
+		check(a, "kid: PR_SET_NO_NEW_PRIVS",
+		      sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0));
+	sys(__NR_prctl, PR_SET_NAME, (long)a->main.comm, 0, 0);
+}
+
+/* A child sharing our memory: the rest of it, then crfs-restore's trap */
+static __attribute__((used, noreturn)) void kid_main(struct restore_args *a)
+{
+	kid_own(a);
+	restore_task(a);
+	if (!(a->clone_flags & 0x00000400))	/* CLONE_FILES: ours closes it */
+		sys(__NR_close, a->err_fd, 0, 0, 0);
+	enter_strict(a, &a->main);
+	__atomic_store_n(&a->ready, 1, __ATOMIC_RELEASE);
+	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
+	for (;;)
+		sys(__NR_exit, 126, 0, 0, 0);
+}
+
+/*
+ * Before our threads, so a kid inherits none of the seccomp filters our
+ * main thread installs on the way (it installs its own).
+ */
+static void create_kids(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nkids; i++) {
+		struct restore_args *k = &a->kids[i];
+
+		check(a, "clone3 (process sharing our memory)",
+		      clone_task(k->clone_flags, 17 /* SIGCHLD */,
+				 k->main.set_tid, k->main.set_tid_size,
+				 k->kid_stack, RST_KID_STACK, kid_main, k, 0));
+	}
+}
+
+/* a kid that shares our table writes to err_fd until it is ready */
+static void wait_kids(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nkids; i++)
+		while (!__atomic_load_n(&a->kids[i].ready, __ATOMIC_ACQUIRE))
+			sys(__NR_sched_yield, 0, 0, 0, 0);
+}
+
+static __attribute__((used)) void restorer_main(struct restore_args *a)
+{
+	restore_memory(a);
+	create_kids(a);
+	restore_task(a);
+	wait_kids(a);
 	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */

@@ -15,6 +15,9 @@
 #define RST_STACK_SIZE (64 * 1024)
 /* keep ranges of the restorer's own, besides the memory of cow.c */
 #define RST_MAX_KEEP 8
+#define RST_NSIG 64		/* CRFS_NSIG */
+#define RST_NLIMITS 16		/* CRFS_NLIMITS */
+#define RST_KID_STACK (32 * 1024)
 
 struct rst_vma {
 	uint64_t start, end, pgoff;
@@ -156,6 +159,24 @@ struct restore_args {
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 	int32_t mlockall;	/* MCL_FUTURE, MCL_ONFAULT, after the mappings */
 	int32_t memory_merge;	/* PR_SET_MEMORY_MERGE, before them */
+
+	/*
+	 * Children sharing our memory (CLONE_VM without CLONE_THREAD): we
+	 * clone3 each once the memory is in place, and it restores the rest
+	 * of itself from its own args here (share_vm.c).
+	 */
+	struct restore_args *kids;
+	uint32_t nkids;
+	/* in a kid's args: what it is cloned with, and sets for itself */
+	uint64_t clone_flags;
+	uint64_t kid_stack;	/* top of its stack, in our area */
+	uint32_t own_sigactions;	/* 0: CLONE_SIGHAND, ours */
+	uint64_t sa[RST_NSIG][4];	/* the kernel's struct sigaction */
+	uint64_t rl[RST_NLIMITS][2];	/* soft, hard */
+	int32_t pdeathsig, child_subreaper, no_new_privs;
+	/* set by a kid once it no longer needs err_fd (which may be in
+	 * our table) and has its own creds: we go on */
+	volatile int32_t ready;
 };
 
 #endif

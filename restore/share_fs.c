@@ -23,7 +23,8 @@ void fs_share_prepare(struct image *img, int idx, int err_fd)
 	parents = img->procs[idx].attr.shares_fs ? ours : NULL;
 	ours = NULL;
 	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].parent == idx && img->procs[i].attr.shares_fs)
+		if (img->procs[i].parent == idx && img->procs[i].attr.shares_fs &&
+		    !is_vm_kid(img, i))	/* cloned by our restorer */
 			n++;
 	if (!n)
 		return;

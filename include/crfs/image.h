@@ -159,6 +159,8 @@ struct crfs_attr {
 	pid_t nspid[CRFS_NSPID_MAX];
 	unsigned int pidns;		/* inode of its pid namespace */
 	unsigned int pidns_children;	/* of pid_for_children */
+	int shares_vm;		/* 1: its parent's memory (CLONE_VM) */
+	int shares_sighand;	/* 1: its parent's signal handlers (CLONE_SIGHAND) */
 };
 
 struct crfs_creds {

@@ -6,9 +6,9 @@
 # rewritten (and partly dropped) by each since.  After a freeze and thaw,
 # and after checkpoint, kill and restore: every byte reads right in each
 # process, pages nobody changed since the fork are the same page frame in
-# the parent and the others (and changed ones are not), and the tree's
-# Pss stays close to what it was before (see wl_cow.c: pages the children
-# shared only among themselves come back as each one's own copy).  The
+# the parent and the others (and changed ones are not), also between the
+# siblings for the pages the parent rewrote after forking them, and the
+# tree's Pss stays close to what it was before.  The
 # tree runs under a subreaper outside it.
 . "$(dirname "$0")/lib.sh"
 
@@ -42,6 +42,17 @@ for how in thaw restore; do
 			"$T_DIR/ckpt/$p/pages.idx" ||
 			fail "$p/pages.idx points at fewer than 1000 of the root's pages"
 	done
+	# the pages the root rewrote after the forks are stored once by the
+	# first of its children, which the others point at
+	n=0
+	for p in $pids; do
+		[ "$p" = "$root" ] && continue
+		k=$(awk -v r="$root" -v me="$p" 'NR > 2 && $3 != r && $3 != me { n += $2 } END { print n + 0 }' \
+			"$T_DIR/ckpt/$p/pages.idx")
+		n=$((n + k))
+	done
+	[ "$n" -ge 2048 ] || fail "only $n pages point at a sibling's, want 2048"
+	note "pages stored once for siblings: $n"
 	kill_and_reap "c$how" "$root" "$sub"
 	# shellcheck disable=SC2086
 	none_alive $pids

@@ -246,6 +246,32 @@ Test(proc, stat_comm_with_spaces_and_parens)
 	cr_assert_eq(st.sid, getsid(0));
 }
 
+/* W vforks; its child waits on a pipe: W sleeps in vfork until we write */
+Test(proc, in_vfork_while_the_child_runs)
+{
+	int p[2], i, st;
+	pid_t w;
+	char c;
+
+	cr_assert_not(kh_in_vfork(getpid()));
+	cr_assert_eq(pipe(p), 0);
+	w = fork();
+	cr_assert_geq(w, 0);
+	if (!w) {
+		if (!vfork())
+			_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+		_exit(0);
+	}
+	for (i = 0; i < 5000 && !kh_in_vfork(w); i++)
+		usleep(1000);
+	cr_assert(kh_in_vfork(w), "pid %d never seen in vfork", w);
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	cr_assert_eq(waitpid(w, &st, 0), w);
+	cr_assert(WIFEXITED(st) && !WEXITSTATUS(st));
+	close(p[0]);
+	close(p[1]);
+}
+
 Test(proc, status_matches_self)
 {
 	uid_t ru, eu, su;
@@ -540,7 +566,7 @@ Test(pagemap, runs_follow_written_pages)
 	cr_assert_eq(m->kind, VMA_ANON);
 	cr_assert(m->flags & VMA_F_NOHUGEPAGE);
 
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
 	cr_assert_gt(nruns, 0);
 	for (i = 0; i < nruns; i++) {
 		const struct crfs_vma *in = vma_of(v, n, runs[i].addr);
@@ -602,7 +628,7 @@ Test(pagemap, runs_split_at_vma_boundary)
 		p[i * page] = 1;
 
 	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
 	for (i = 0; i < nruns; i++) {
 		if (runs[i].addr + runs[i].npages * page <= base ||
 		    runs[i].addr >= base + 8 * page)
@@ -647,7 +673,7 @@ Test(pagemap, shared_anon_page_written_elsewhere)
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 
 	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
 	for (i = 0; i < nruns; i++)
 		if (runs[i].addr <= base + 3 * page &&
 		    base + 3 * page < runs[i].addr + runs[i].npages * page)

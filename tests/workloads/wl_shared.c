@@ -5,8 +5,6 @@
  * threads, checkpointed, killed and restored.
  *
  * usage: wl_shared DIR		the sharing test
- *	  wl_shared DIR vm	a child sharing memory and signal handlers
- *				(CLONE_VM | CLONE_SIGHAND): for the refusal
  *	  wl_shared DIR sibling	a child X and, cloned by X with CLONE_PARENT,
  *				its sibling Y sharing X's descriptor table:
  *				for the refusal of sharing between two
@@ -260,18 +258,12 @@ int main(int argc, char **argv)
 	int st, ok = 1;
 
 	if (argc < 2)
-		wl_die("usage: wl_shared DIR [vm]");
+		wl_die("usage: wl_shared DIR [sibling]");
 	dir = argv[1];
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
 	if (argc > 2 && !strcmp(argv[2], "sibling")) {
 		siblings();
-		wl_ready();
-		for (;;)
-			pause();
-	}
-	if (argc > 2) {
-		spawn(vm_child, CLONE_VM | CLONE_SIGHAND);
 		wl_ready();
 		for (;;)
 			pause();
