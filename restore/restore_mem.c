@@ -383,7 +383,8 @@ static void fill_task(struct restore_args *a, struct area *ar,
 static void fill_kid(struct restore_args *k, struct area *ar,
 		     struct proc_image *c, const struct helper_fds *h)
 {
-	struct helper_fds hk = { .err_fd = h->err_fd };
+	/* a kid enters no pid namespace for its children: it has none */
+	struct helper_fds hk = { .err_fd = h->err_fd, .pidns_fd = -1 };
 	char *stack;
 	int i;
 
