@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # A process holding something crfs cannot checkpoint (a TCP connection, a
-# packet socket, a netlink socket with replies queued):
+# packet socket with a receive ring, a netlink socket with replies queued):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
 # if nothing happened: its pipe or socket still carries data.
@@ -19,6 +19,8 @@ if sys.argv[1] == "netlink":
     rfd, wfd = os.pipe()
 elif sys.argv[1] == "packet":
     pk = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
+    # PACKET_RX_RING (tpacket_req: block size, blocks, frame size, frames)
+    pk.setsockopt(263, 5, struct.pack("IIII", 4096, 1, 2048, 2))
     rfd, wfd = os.pipe()
 else:
     a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
