@@ -61,6 +61,10 @@ int files_ghost_attrs(const struct stat *st, struct crfs_file *cf);
 int files_times(const struct stat *st, struct crfs_file *cf);
 const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
 				 int *err);
+/* files_tcp.c: an established connection, locked and in repair mode */
+const char *files_capture_tcp(struct files_ctx *c, int sk,
+			      struct crfs_file *cf, const struct kh_inet *in,
+			      int *err);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

@@ -73,6 +73,11 @@ int sockets_open(struct open_ctx *o);
 /* netlink.c, inet.c */
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
+/* tcp.c: an established connection; its packets pass again (unlock)
+ * once the whole tree is restored */
+bool is_tcp_conn(const struct crfs_file *f);
+int open_tcp(struct open_ctx *c, const struct crfs_file *f);
+void tcp_unlock(const struct image *img);
 
 /* proc_files.c: files under /proc/PID */
 int open_proc_dead(struct open_ctx *c, const struct crfs_file *f);

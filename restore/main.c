@@ -21,6 +21,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "files.h"
 #include "ns.h"
 #include "crfs/array.h"
 
@@ -315,10 +316,12 @@ int main(int argc, char **argv)
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
-	if (ret)
+	if (ret) {
 		ipc_sysv_undo();
-	else
+	} else {
 		ipc_sysv_done();
+		tcp_unlock(&img);
+	}
 	ipc_sysv_free();
 	image_free(&img);
 	free(o.inherit);
