@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -73,6 +74,29 @@ static int save(struct files_ctx *c, int sk, struct crfs_file *cf,
 	return add_queue(c, cf->id, CRFS_RCVQ_SUFFIX, rcvq, t->rcvq) ?: ret;
 }
 
+/*
+ * TCP_MAXSEG of a connection is what it sends now (bounded by the peer's
+ * window too), not what the program asked for: the MSS it negotiated is
+ * saved in .tcp (mss) and set by TCP_REPAIR_OPTIONS instead.
+ */
+static void drop_maxseg(char **text)
+{
+	char *opts = *text, *p = opts ? strstr(opts, "tcp_maxseg:") : NULL;
+	size_t n;
+
+	if (!p || (p != opts && p[-1] != ','))
+		return;
+	n = strcspn(p, ",");
+	memmove(p, p + n + (p[n] == ','), strlen(p + n + (p[n] == ',')) + 1);
+	n = strlen(opts);
+	if (n && opts[n - 1] == ',')
+		opts[n - 1] = '\0';
+	if (!*opts) {
+		free(opts);
+		*text = NULL;
+	}
+}
+
 const char *files_capture_tcp(struct files_ctx *c, int sk,
 			      struct crfs_file *cf, const struct kh_inet *in,
 			      int *err)
@@ -87,6 +111,7 @@ const char *files_capture_tcp(struct files_ctx *c, int sk,
 	}
 	if (!ours)
 		return "a TCP connection in a network namespace other than crfs's is not supported yet";
+	drop_maxseg(&cf->sockopts);
 	if (kh_tcp_lock(&conn, 1, true))
 		return "cannot drop the TCP connection's packets with nftables (is nft installed?)";
 	sh = kh_tcp_shutdown_bits(&in->addr, &in->peer);

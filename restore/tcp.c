@@ -68,14 +68,17 @@ static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 	    kh_inet_addr_parse(f->dst, &peer, &len) ||
 	    local.ss_family != peer.ss_family)
 		goto fail;
-	step = "turn repair mode on";
-	ret = kh_tcp_repair(sk, true);
 	step = "set its options";
-	ret = ret ?: set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts);
+	ret = set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts);
 	if (ret)
 		goto fail;
 	if (set_valued_sockopts(c, sk, f))
 		return -EINVAL;
+	/* after SO_REUSEADDR: repair mode forces the reuse of the port */
+	step = "turn repair mode on";
+	ret = kh_tcp_repair(sk, true);
+	if (ret)
+		goto fail;
 	ret = kh_tcp_restore(sk, t, sndq, rcvq, &local, &peer, &step);
 	if (ret)
 		goto fail;
