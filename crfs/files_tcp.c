@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/tcp.h>
 
 #include "files.h"
 #include "crfs/array.h"
@@ -116,7 +117,9 @@ const char *files_capture_tcp(struct files_ctx *c, int sk,
 		return "cannot drop the TCP connection's packets with nftables (is nft installed?)";
 	sh = kh_tcp_shutdown_bits(&in->addr, &in->peer);
 	*err = sh < 0 ? sh : 0;
-	t.shut_rd = sh & 1;
+	/* a FIN received shuts it too: that is the state's, not SHUT_RD */
+	t.shut_rd = sh & 1 && t.state != TCP_CLOSE_WAIT &&
+		    t.state != TCP_LAST_ACK && t.state != TCP_CLOSING;
 	*err = *err ?: save(c, sk, cf, &t);
 	*err = *err ?: hold(c->s, sk, &conn);
 	if (!*err)

@@ -259,9 +259,7 @@ struct crfs_tcp;
 int kh_tcp_repair(int sk, bool on);
 const char *kh_tcp_state_check(int state);
 int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq);
-int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
-		   const char *rcvq, const struct sockaddr_storage *local,
-		   const struct sockaddr_storage *peer, const char **step);
+
 /* tcp_diag.c: sk_shutdown bits (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2) */
 int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
 			 const struct sockaddr_storage *peer);
@@ -273,6 +271,24 @@ struct kh_tcp_conn {
 	struct sockaddr_storage local, peer;
 };
 int kh_tcp_lock(const struct kh_tcp_conn *c, size_t n, bool lock);
+/* an IPv4 address (also IPv4-mapped IPv6) and its port; false: IPv6 */
+struct in_addr;
+bool kh_inet_v4_of(const struct sockaddr_storage *ss, struct in_addr *a,
+		   unsigned *port);
+/* tcp_inject.c: a FIN or ACK as if from c's peer to c's local socket,
+ * marked KH_TCP_MARK so that the lock lets it pass (ports filled in) */
+#define KH_TCP_MARK		0x63726673	/* "crfs" */
+#define KH_TCP_MARK_TEXT	"0x63726673"
+struct kh_tcp_segment {
+	unsigned sport, dport;
+	uint32_t seq, ack;
+	uint16_t window;
+	bool fin;
+};
+int kh_tcp_inject(const struct kh_tcp_conn *c, struct kh_tcp_segment *sg);
+int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
+		   const char *rcvq, const struct kh_tcp_conn *c,
+		   const char **step);
 
 /* netlink.c: a netlink socket (our copy, sk) */
 #define KH_NL_NOPTS 7

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -37,6 +38,19 @@ static int repair_queue(int sk, int q)
 {
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ?
 	       -errno : 0;
+}
+
+/* our FIN is in the send queue's sequence space; the peer's was received */
+static bool fin_out(int state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 ||
+	       state == TCP_CLOSING || state == TCP_LAST_ACK;
+}
+
+static bool fin_in(int state)
+{
+	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK ||
+	       state == TCP_CLOSING;
 }
 
 static int get_int(int sk, int level, int name, unsigned *v)
@@ -108,6 +122,12 @@ static int read_queues(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 	if (ioctl(sk, SIOCOUTQ, &out) || ioctl(sk, SIOCOUTQNSD, &unsent) ||
 	    ioctl(sk, SIOCINQ, &in))
 		return -errno;
+	/* a FIN not yet acknowledged counts in the send queue, as a byte
+	 * it is not; SIOCINQ leaves a received one out already */
+	if (fin_out(t->state)) {
+		out -= out > 0;
+		unsent -= unsent > 0;
+	}
 	t->sndq = out;
 	t->unsent = unsent;
 	t->rcvq = in;
@@ -120,20 +140,15 @@ const char *kh_tcp_state_check(int state)
 {
 	switch (state) {
 	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
 		return NULL;
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
 		return "a TCP connection still being set up (SYN_SENT, SYN_RECV) is not supported";
-	case TCP_FIN_WAIT1:
-		return "a TCP connection in state FIN_WAIT1 is not supported yet";
-	case TCP_FIN_WAIT2:
-		return "a TCP connection in state FIN_WAIT2 is not supported yet";
-	case TCP_CLOSE_WAIT:
-		return "a TCP connection in state CLOSE_WAIT is not supported yet";
-	case TCP_LAST_ACK:
-		return "a TCP connection in state LAST_ACK is not supported yet";
-	case TCP_CLOSING:
-		return "a TCP connection in state CLOSING is not supported yet";
 	case TCP_TIME_WAIT:
 		return "a TCP connection in state TIME_WAIT is not supported";
 	}
@@ -260,6 +275,7 @@ static int fill_queues(int sk, const struct crfs_tcp *t, const char *sndq,
 	return kh_tcp_repair(sk, true) ?: ret;
 }
 
+/* the window as it was before the peer's FIN, which is made up again */
 static int set_window(int sk, const struct crfs_tcp *t)
 {
 	struct tcp_repair_window w = {
@@ -268,30 +284,111 @@ static int set_window(int sk, const struct crfs_tcp *t)
 		.rcv_wup = t->rcv_wup,
 	};
 
+	if (fin_in(t->state)) {
+		w.rcv_wup--;
+		w.rcv_wnd++;
+	}
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) ?
 	       -errno : 0;
 }
 
-int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
-		   const char *rcvq, const struct sockaddr_storage *local,
-		   const struct sockaddr_storage *peer, const char **step)
+static int state_of(int sk)
 {
-	socklen_t len = local->ss_family == AF_INET ?
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l) ? -errno :
+	       ti.tcpi_state;
+}
+
+/* a made-up segment is taken in softirq, as it arrives on lo: up to 2 s */
+static int reach(int sk, int state)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i, now = state_of(sk);
+
+	for (i = 0; now >= 0 && now != state && i < 2000; i++) {
+		nanosleep(&ms, NULL);
+		now = state_of(sk);
+	}
+	return now < 0 ? now : now == state ? 0 : -EPROTO;
+}
+
+/*
+ * Our FIN: shutdown() queues it; in the send queue's repair mode it counts
+ * as sent already (it was, and the peer acknowledged it), else it goes
+ * out (into the lock: the peer gets it again once the lock is lifted).
+ */
+static int our_fin(int sk, bool acked)
+{
+	int ret = acked ? repair_queue(sk, TCP_SEND_QUEUE) : 0;
+
+	if (!ret && shutdown(sk, SHUT_WR))
+		ret = -errno;
+	return repair_queue(sk, TCP_NO_QUEUE) ?: ret ?: reach(sk, TCP_FIN_WAIT1);
+}
+
+/* the peer's FIN (fin) or its ACK of ours, as if from the peer */
+static int from_peer(int sk, const struct crfs_tcp *t,
+		     const struct kh_tcp_conn *c, bool fin, int then)
+{
+	struct kh_tcp_segment sg = {
+		.seq = t->rcv_seq - fin,
+		.ack = fin ? t->snd_seq - fin_out(t->state) - t->sndq : t->snd_seq,
+		.fin = fin,
+	};
+	unsigned wnd = t->wscale ? t->snd_wnd >> t->snd_wscale : t->snd_wnd;
+
+	/* the peer's window as it was, in its own scale */
+	sg.window = wnd > 65535 ? 65535 : wnd;
+
+	return kh_tcp_inject(c, &sg) ?: reach(sk, then);
+}
+
+/*
+ * The FINs in the order the kernel's state machine takes them: ours first
+ * in FIN_WAIT1/2 and CLOSING (then the peer's FIN gives CLOSING, its ACK
+ * FIN_WAIT2), the peer's first in CLOSE_WAIT and LAST_ACK.
+ */
+static int fins(int sk, const struct crfs_tcp *t, const struct kh_tcp_conn *c)
+{
+	int st = t->state, ret = 0;
+
+	if (st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 || st == TCP_CLOSING)
+		ret = our_fin(sk, st == TCP_FIN_WAIT2);
+	if (!ret && fin_in(st))
+		ret = from_peer(sk, t, c, true,
+				st == TCP_CLOSING ? TCP_CLOSING : TCP_CLOSE_WAIT);
+	if (!ret && st == TCP_LAST_ACK) {
+		ret = shutdown(sk, SHUT_WR) ? -errno : 0;
+		ret = ret ?: reach(sk, TCP_LAST_ACK);
+	}
+	if (!ret && st == TCP_FIN_WAIT2)
+		ret = from_peer(sk, t, c, false, TCP_FIN_WAIT2);
+	return ret;
+}
+
+int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
+		   const char *rcvq, const struct kh_tcp_conn *c,
+		   const char **step)
+{
+	socklen_t len = c->local.ss_family == AF_INET ?
 			sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	int ret;
 
 	*step = "bind";
 	/* in repair mode the port is taken whoever else has it (a
 	 * listener of ours): SK_FORCE_REUSE; the address must be ours */
-	if (bind(sk, (const struct sockaddr *)local, len))
+	if (bind(sk, (const struct sockaddr *)&c->local, len))
 		return -errno;
 	*step = "set its sequence numbers";
-	ret = set_seq(sk, TCP_RECV_QUEUE, t->rcv_seq - t->rcvq) ?:
-	      set_seq(sk, TCP_SEND_QUEUE, t->snd_seq - t->sndq);
+	ret = set_seq(sk, TCP_RECV_QUEUE, t->rcv_seq - fin_in(t->state) - t->rcvq) ?:
+	      set_seq(sk, TCP_SEND_QUEUE,
+		      t->snd_seq - fin_out(t->state) - t->sndq);
 	if (ret)
 		return ret;
 	*step = "connect";
-	if (connect(sk, (const struct sockaddr *)peer, len))
+	if (connect(sk, (const struct sockaddr *)&c->peer, len))
 		return -errno;
 	*step = "set its TCP options";
 	ret = set_options(sk, t);
@@ -303,6 +400,10 @@ int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
 		return ret;
 	*step = "set its window";
 	ret = set_window(sk, t);
+	if (ret)
+		return ret;
+	*step = "take it to its state with the FINs it had";
+	ret = fins(sk, t, c);
 	if (ret)
 		return ret;
 	*step = "shut down its receiving side";

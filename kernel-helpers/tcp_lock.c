@@ -7,7 +7,8 @@
  * the queues were read would be lost on restore); killed, no socket exists
  * and the kernel would answer the peer with RST; restoring, a socket
  * closed on failure would send one.  Nothing of the connection reaches
- * either side until the lock is lifted.
+ * either side until the lock is lifted, but the segments crfs-restore
+ * makes up for a half-closed connection (tcp_inject.c, marked).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ static const char lock_table[] =
 	"\tset c6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; }\n"
 	"\tchain in {\n"
 	"\t\ttype filter hook input priority -300; policy accept;\n"
+	"\t\tmeta mark " KH_TCP_MARK_TEXT " accept\n"
 	"\t\tip saddr . tcp sport . ip daddr . tcp dport @c4 drop\n"
 	"\t\tip daddr . tcp dport . ip saddr . tcp sport @c4 drop\n"
 	"\t\tip6 saddr . tcp sport . ip6 daddr . tcp dport @c6 drop\n"
@@ -39,6 +41,7 @@ static const char lock_table[] =
 	"\t}\n"
 	"\tchain out {\n"
 	"\t\ttype filter hook output priority -300; policy accept;\n"
+	"\t\tmeta mark " KH_TCP_MARK_TEXT " accept\n"
 	"\t\tip saddr . tcp sport . ip daddr . tcp dport @c4 drop\n"
 	"\t\tip daddr . tcp dport . ip saddr . tcp sport @c4 drop\n"
 	"\t\tip6 saddr . tcp sport . ip6 daddr . tcp dport @c6 drop\n"
@@ -47,8 +50,8 @@ static const char lock_table[] =
 	"}\n";
 
 /* an IPv4-mapped IPv6 address travels as IPv4: its plain form */
-static bool v4_of(const struct sockaddr_storage *ss, struct in_addr *a,
-		  unsigned *port)
+bool kh_inet_v4_of(const struct sockaddr_storage *ss, struct in_addr *a,
+		   unsigned *port)
 {
 	const struct sockaddr_in *a4 = (const void *)ss;
 	const struct sockaddr_in6 *a6 = (const void *)ss;
@@ -73,9 +76,9 @@ static int element(const struct kh_tcp_conn *c, char *buf, size_t len)
 	const struct sockaddr_in6 *p6 = (const void *)&c->peer;
 	struct in_addr la, pa;
 	unsigned lp, pp;
-	bool v4 = v4_of(&c->local, &la, &lp);
+	bool v4 = kh_inet_v4_of(&c->local, &la, &lp);
 
-	if (v4_of(&c->peer, &pa, &pp) != v4)
+	if (kh_inet_v4_of(&c->peer, &pa, &pp) != v4)
 		return -EINVAL;
 	if (v4) {
 		inet_ntop(AF_INET, &la, l, sizeof(l));

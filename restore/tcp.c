@@ -59,14 +59,14 @@ static int load(struct open_ctx *c, const struct crfs_file *f,
 static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 		   const struct crfs_tcp *t, const char *sndq, const char *rcvq)
 {
-	struct sockaddr_storage local, peer;
 	const char *step = "read its addresses";
+	struct kh_tcp_conn conn;
 	socklen_t len;
 	int ret = -EINVAL;
 
-	if (kh_inet_addr_parse(f->addr, &local, &len) ||
-	    kh_inet_addr_parse(f->dst, &peer, &len) ||
-	    local.ss_family != peer.ss_family)
+	if (kh_inet_addr_parse(f->addr, &conn.local, &len) ||
+	    kh_inet_addr_parse(f->dst, &conn.peer, &len) ||
+	    conn.local.ss_family != conn.peer.ss_family)
 		goto fail;
 	step = "set its options";
 	ret = set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts);
@@ -79,7 +79,7 @@ static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 	ret = kh_tcp_repair(sk, true);
 	if (ret)
 		goto fail;
-	ret = kh_tcp_restore(sk, t, sndq, rcvq, &local, &peer, &step);
+	ret = kh_tcp_restore(sk, t, sndq, rcvq, &conn, &step);
 	if (ret)
 		goto fail;
 	step = "set its buffer sizes and flags";

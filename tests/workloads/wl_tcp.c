@@ -430,16 +430,187 @@ static int tree(int port)
 	return wl_done();
 }
 
+/*
+ * `wl_tcp half`: connections half closed, each state held by a peer that
+ * does not read (a tiny receive buffer) so that a FIN waits behind data:
+ *	F: f1 wrote NQ bytes and shut down (FIN_WAIT1), f2 reads nothing
+ *	C: c1 shut down (FIN_WAIT2), c2 has "hello" and the FIN (CLOSE_WAIT)
+ *	L: h1 shut down, then h2 wrote NQ bytes and shut down (LAST_ACK)
+ *	X: x1 wrote NQ bytes and shut down, x2 shut down: x2's FIN came in
+ *	   while x1's waits (CLOSING), x1 acknowledged it (FIN_WAIT2)
+ */
+#define NQ	200000
+#define SEED_H	5
+
+static int pair(int rcvbuf_of_second, int *b)
+{
+	int l = tcp_listener(AF_INET, rcvbuf_of_second), a, big = 1 << 20;
+
+	a = connect_to(AF_INET, port_of(l));
+	*b = accept(l, NULL, NULL);
+	if (*b < 0)
+		wl_die("accept");
+	close(l);
+	if (setsockopt(a, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)))
+		wl_die("SO_SNDBUF");
+	return a;
+}
+
+/* NQ bytes of seed, all queued at once (the send buffer holds them) */
+static void write_nq(int fd)
+{
+	struct end e = { "nq", fd, SEED_H, 0, 0, 0, 0, 0, 0 };
+	unsigned char buf[4096];
+	size_t i, len;
+	ssize_t n;
+
+	while (e.sent < NQ) {
+		len = NQ - e.sent < sizeof(buf) ? NQ - e.sent : sizeof(buf);
+		for (i = 0; i < len; i++)
+			buf[i] = stream_byte(SEED_H, e.sent + i);
+		n = send(fd, buf, len, MSG_DONTWAIT);
+		if (n <= 0)
+			wl_die("write_nq at %lu", (unsigned long)e.sent);
+		e.sent += n;
+	}
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) ? -1 : ti.tcpi_state;
+}
+
+/* until fd is in state st (the kernel moves it as segments arrive) */
+static void wait_state(int fd, int st)
+{
+	double end = wl_now(CLOCK_MONOTONIC) + 10;
+
+	while (tcp_state(fd) != st)
+		if (wl_now(CLOCK_MONOTONIC) > end)
+			wl_die("state %d, want %d", tcp_state(fd), st);
+		else
+			usleep(1000);
+}
+
+/* reads to the end: want bytes of stream SEED_H (or of text) */
+static void drain(const char *name, int fd, size_t want, const char *text)
+{
+	unsigned char buf[16384];
+	struct pollfd p = { fd, POLLIN, 0 };
+	size_t got = 0;
+	ssize_t n, i;
+
+	for (;;) {
+		if (poll(&p, 1, 30000) != 1) {
+			wl_fail(name, "stalled after %zu bytes", got);
+			return;
+		}
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			wl_fail(name, "recv after %zu bytes: %s", got, strerror(errno));
+			return;
+		}
+		if (!n)
+			break;
+		for (i = 0; i < n; i++)
+			if (got + i >= want ||
+			    buf[i] != (text ? (unsigned char)text[got + i] :
+					      stream_byte(SEED_H, got + i))) {
+				wl_fail(name, "byte %zu differs", got + i);
+				return;
+			}
+		got += n;
+	}
+	if (got != want)
+		wl_fail(name, "end after %zu bytes, want %zu", got, want);
+	else
+		wl_pass(name);
+}
+
+struct held {
+	const char *name;
+	int fd, state;
+};
+
+static int half(void)
+{
+	int f1, f2, c1, c2, h1, h2, x1, x2, mark;
+	size_t i;
+
+	signal(SIGUSR1, on_usr1);
+	f1 = pair(2048, &f2);
+	write_nq(f1);
+	shutdown(f1, SHUT_WR);
+	c1 = pair(0, &c2);
+	if (send(c1, "hello", 5, 0) != 5)
+		wl_die("send hello");
+	shutdown(c1, SHUT_WR);
+	wait_state(c2, TCP_CLOSE_WAIT);
+	h2 = pair(2048, &h1);	/* h1 accepted, with the tiny buffer */
+	shutdown(h1, SHUT_WR);
+	wait_state(h2, TCP_CLOSE_WAIT);
+	write_nq(h2);
+	shutdown(h2, SHUT_WR);
+	x1 = pair(2048, &x2);
+	write_nq(x1);
+	shutdown(x1, SHUT_WR);
+	shutdown(x2, SHUT_WR);
+	wait_state(x1, TCP_CLOSING);
+	wait_state(x2, TCP_FIN_WAIT2);
+	wait_state(c1, TCP_FIN_WAIT2);
+	wait_state(h1, TCP_FIN_WAIT2);
+
+	const struct held held[] = {
+		{ "f1", f1, TCP_FIN_WAIT1 }, { "f2", f2, TCP_ESTABLISHED },
+		{ "c1", c1, TCP_FIN_WAIT2 }, { "c2", c2, TCP_CLOSE_WAIT },
+		{ "h1", h1, TCP_FIN_WAIT2 }, { "h2", h2, TCP_LAST_ACK },
+		{ "x1", x1, TCP_CLOSING }, { "x2", x2, TCP_FIN_WAIT2 },
+	};
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		if (tcp_state(held[i].fd) != held[i].state)
+			wl_die("%s: state %d, want %d", held[i].name,
+			       tcp_state(held[i].fd), held[i].state);
+	wl_ready();
+	wait_usr1();
+
+	mark = wl_mark();
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		if (tcp_state(held[i].fd) != held[i].state)
+			wl_fail(held[i].name, "state %d, want %d",
+				tcp_state(held[i].fd), held[i].state);
+	wl_verdict("states", mark);
+	drain("f2.stream", f2, NQ, NULL);
+	shutdown(f2, SHUT_WR);
+	drain("f1.end", f1, 0, NULL);
+	drain("c2.hello", c2, 5, "hello");
+	if (send(c2, "late", 4, MSG_NOSIGNAL) != 4)
+		wl_fail("c2.send", "%s", strerror(errno));
+	shutdown(c2, SHUT_WR);
+	drain("c1.late", c1, 4, "late");
+	drain("h1.stream", h1, NQ, NULL);
+	drain("h2.end", h2, 0, NULL);
+	drain("x2.stream", x2, NQ, NULL);
+	drain("x1.end", x1, 0, NULL);
+	return wl_done();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGUSR1, on_usr1);
 	if (argc == 2 && !strcmp(argv[1], "peer"))
 		return peer();
+	if (argc == 2 && !strcmp(argv[1], "half")) {
+		wl_own_session();
+		return half();
+	}
 	if (argc == 2) {
 		wl_own_session();
 		return tree(atoi(argv[1]));
 	}
-	fprintf(stderr, "usage: wl_tcp peer | wl_tcp PORT\n");
+	fprintf(stderr, "usage: wl_tcp peer | wl_tcp half | wl_tcp PORT\n");
 	return 2;
 }
