@@ -20,8 +20,29 @@ locked() {
 	nft list table inet crfs_tcp_lock 2>/dev/null | grep -Eq "\. $1([ ,]|\$)"
 }
 
-# start_pair NAME: the peer, then the tree connected to it; PEER_PID,
-# PEER_PORT, PID once both filled their connections
+# Data sent but not acknowledged: once the peer has filled its way, what
+# it sends is dropped by a table of this test's own until the checkpoint
+# is taken, so what the tree sends it then stays in its send queue as
+# sent (the peer sends it again later, as TCP does).
+ACKS=crfs_t_tcp_$$
+drop_acks() {
+	nft -f - <<-EON || fail "cannot add nft table $ACKS"
+	table inet $ACKS {
+		chain in {
+			type filter hook input priority 0; policy accept;
+			tcp sport $1 drop
+		}
+	}
+	EON
+}
+pass_acks() {
+	nft delete table inet "$ACKS" 2>/dev/null
+	return 0
+}
+trap 'acks_rc=$?; pass_acks; (exit $acks_rc); _cleanup' EXIT
+
+# start_pair NAME [drop]: the peer, then the tree connected to it;
+# PEER_PID, PEER_PORT, PID once both filled their connections
 start_pair() {
 	local plog=$T_DIR/$1.peer.log log=$T_DIR/$1.log
 	start_workload "$plog" "$CRFS_TESTS/wl_tcp" peer
@@ -30,8 +51,10 @@ start_pair() {
 	PEER_PORT=$(awk '/^PORT/ { print $2 }' "$plog")
 	start_workload "$log" "$CRFS_TESTS/wl_tcp" "$PEER_PORT"
 	PID=$WL_PID
-	wait_ready "$log" "$PID" 30
 	wait_line "$plog" '^FILLED' 20 "$PEER_PID"
+	[ -n "${2:-}" ] && drop_acks "$PEER_PORT"
+	kill -USR2 "$PID"
+	wait_ready "$log" "$PID" 30
 }
 
 # freeze and thaw: every connection goes on
@@ -47,8 +70,9 @@ expect_pass "$T_DIR/thaw.log" "$PID" 90
 expect_pass "$T_DIR/thaw.peer.log" "$PEER_PID" 90
 
 # checkpoint, kill, restore; the peer streams on meanwhile
-start_pair rs
+start_pair rs drop
 checkpoint rs "$PID" "$T_DIR/ckpt"
+pass_acks
 id=$(awk -v p="dst=127.0.0.1:$PEER_PORT" '/ inet / && index($0, p) { print $1 }' \
 	"$T_DIR/ckpt/files")
 [ -n "$id" ] || fail "no connection to port $PEER_PORT in files: $(grep inet "$T_DIR/ckpt/files" | tr '\n' '|')"
@@ -57,6 +81,8 @@ grep -qx 'state established' "$tcp" || fail "$tcp: $(tr '\n' ' ' <"$tcp")"
 [ -s "$T_DIR/ckpt/fdata/$id.sndq" ] && [ -s "$T_DIR/ckpt/fdata/$id.rcvq" ] ||
 	fail "connection $id: a queue is empty: $(tr '\n' ' ' <"$tcp")"
 note "connection to the peer: $(tr '\n' ' ' <"$tcp")"
+awk '$1 == "sndq" { q = $2 } $1 == "unsent" { u = $2 } END { exit !(q > u) }' "$tcp" ||
+	fail "connection $id: nothing sent but unacknowledged: $(tr '\n' ' ' <"$tcp")"
 n=$(ls "$T_DIR/ckpt/fdata/"*.tcp | wc -l)
 [ "$n" = 5 ] || fail "$n connections saved, want 5"
 kill -USR1 "$PEER_PID"

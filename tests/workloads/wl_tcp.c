@@ -14,7 +14,8 @@
  * receive buffer); a pair of its own over IPv6 ([::1]), one end with a tiny
  * receive buffer and TCP_CORK, each end writing until the other's window
  * is shut and reading nothing; a pair over IPv4 whose one end shut its
- * receiving side (SHUT_RD) with bytes still queued.  READY once every queue
+ * receiving side (SHUT_RD) with bytes still queued.  On SIGUSR2 (the peer
+ * has filled its way) it fills its way to the peer; READY once every queue
  * holds data; on SIGUSR1 (after freeze and thaw, or restore) every option,
  * address and queue is checked and every stream runs to its end.
  */
@@ -37,22 +38,29 @@
 #define SEED_C	3		/* [::1] pair: connecting end's */
 #define SEED_A	4		/* [::1] pair: accepted end's */
 
-static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_usr1, got_usr2;
 
 static void on_usr1(int sig)
 {
-	(void)sig;
-	got_usr1 = 1;
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_usr2 = 1;
 }
 
-static void wait_usr1(void)
+static void wait_flag(volatile sig_atomic_t *flag)
 {
 	sigset_t none;
 
 	sigemptyset(&none);
-	while (!got_usr1)
+	while (!*flag)
 		sigsuspend(&none);
-	got_usr1 = 0;
+	*flag = 0;
+}
+
+static void wait_usr1(void)
+{
+	wait_flag(&got_usr1);
 }
 
 /* byte i of stream seed */
@@ -368,6 +376,7 @@ static int tree(int port)
 	ssize_t n;
 
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr1);
 	c4 = connect_to(AF_INET, port);
 	set_opts(c4);
 	e[0].fd = c4;
@@ -388,9 +397,15 @@ static int tree(int port)
 	wait_readable(s1);
 	if (shutdown(s1, SHUT_RD))
 		wl_die("SHUT_RD");
-	fill(&e[0]);
 	fill(&e[1]);
 	fill(&e[2]);
+	/*
+	 * Ours to the peer last, once the peer has filled its way (SIGUSR2
+	 * from the test): then what we send is not acknowledged by the
+	 * peer's data, and the test may drop the peer's bare ACKs.
+	 */
+	wait_flag(&got_usr2);
+	fill(&e[0]);
 	wait_readable(c4);
 	wait_readable(c6);
 	wait_readable(a6);
