@@ -10,7 +10,15 @@
 # While the tree is frozen or dead the connections' packets are dropped
 # (nft table inet crfs_tcp_lock); after a thaw or a restore they are not.
 # Then connections half closed, one in each state where a FIN waits.
+# A connection whose address is gone at restore is refused by name, with
+# nothing left and nothing sent to the peer; restored once it is back.
+# Its own network namespace: the lock table, the test's own table and the
+# address it adds and removes are no one else's business.
+if [ -z "${CRFS_T_OWN_NET:-}" ]; then
+	CRFS_T_OWN_NET=1 exec unshare --net "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
+ip link set lo up || fail "cannot bring lo up"
 
 command -v nft >/dev/null || fail "nft (nftables) not found"
 crfs_mount
@@ -120,5 +128,54 @@ for how in thaw restore; do
 	expect_pass "$T_DIR/half-$how.log" "$RESTORE_PID" 60
 done
 nft list table inet crfs_tcp_lock 2>/dev/null | grep -q 'elements' &&
-	note "lock elements left (other tests?): $(nft list table inet crfs_tcp_lock | grep -A3 elements | tr '\n' ' ')"
+	fail "lock elements left: $(nft list table inet crfs_tcp_lock | grep -A3 elements | tr '\n' ' ')"
+
+# an address gone: 192.0.2.7 (TEST-NET-1) on lo, then not
+PY=$(python_bin)
+[ -x "$PY" ] || fail "python3 not found"
+ip addr add 192.0.2.7/32 dev lo || fail "cannot add 192.0.2.7 to lo"
+read -r -d '' GPEER <<'EOS'
+import socket, sys
+l = socket.socket()
+l.bind(("192.0.2.7", 0))
+l.listen(1)
+print("PORT %d" % l.getsockname()[1], flush=True)
+a, _ = l.accept()
+a.settimeout(60)
+try:
+    m = a.recv(16)
+except OSError as e:
+    m = repr(e).encode()
+print("PASS gone.peer" if m == b"back" else "FAIL gone.peer: got %r" % m, flush=True)
+EOS
+read -r -d '' GTREE <<'EOS'
+import os, socket, sys
+os.setsid()
+c = socket.create_connection(("192.0.2.7", int(sys.argv[1])))
+ready_then_wait()
+c.sendall(b"back")
+print("PASS gone.tree", flush=True)
+EOS
+start_workload "$T_DIR/gpeer.log" "$PY" -c "$GPEER"
+gpeer=$WL_PID
+wait_line "$T_DIR/gpeer.log" '^PORT' 20 "$gpeer"
+gport=$(awk '/^PORT/ { print $2 }' "$T_DIR/gpeer.log")
+start_workload "$T_DIR/gone.log" "$PY" -c "$PY_LIB
+$GTREE" "$gport"
+gpid=$WL_PID
+wait_ready "$T_DIR/gone.log" "$gpid"
+checkpoint gone "$gpid" "$T_DIR/ckpt-gone"
+kill_and_reap gone "$gpid"
+ip addr del 192.0.2.7/32 dev lo || fail "cannot remove 192.0.2.7"
+"$CRFS_BIN/crfs-restore" "$T_DIR/ckpt-gone" </dev/null >"$T_DIR/gone.out" 2>&1 &&
+	fail "restored a connection from an address this host does not have"
+grep -q "TCP connection 192.0.2.7:[0-9]* to 192.0.2.7:$gport): bind: Cannot assign requested address" "$T_DIR/gone.out" ||
+	fail "refusal does not name the connection: $(cat "$T_DIR/gone.out")"
+proc_alive "$gpid" && fail "pid $gpid left running by a failed restore"
+locked "$gport" || fail "a failed restore lifted the lock"
+ip addr add 192.0.2.7/32 dev lo || fail "cannot add 192.0.2.7 again"
+restore_bg "$T_DIR/ckpt-gone" "$gpid"
+kill -USR1 "$gpid"
+expect_pass "$T_DIR/gone.log" "$RESTORE_PID" 30
+expect_pass "$T_DIR/gpeer.log" "$gpeer" 30
 pass
