@@ -106,6 +106,7 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
+	char c;
 
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l))
 		return "cannot read its TCP state";
@@ -123,6 +124,9 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 	if (getpeername(sk, (struct sockaddr *)&in->peer, &l))
 		return "cannot read the TCP connection's peer";
 	in->connected = true;
+	/* the urgent pointer is no part of what TCP_REPAIR saves */
+	if (recv(sk, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) >= 0)
+		return "a TCP connection with urgent data (MSG_OOB) not yet read is not supported";
 	return kh_tcp_state_check(ti.tcpi_state);
 }
 

@@ -178,4 +178,34 @@ restore_bg "$T_DIR/ckpt-gone" "$gpid"
 kill -USR1 "$gpid"
 expect_pass "$T_DIR/gone.log" "$RESTORE_PID" 30
 expect_pass "$T_DIR/gpeer.log" "$gpeer" 30
+
+# urgent data not yet read: refused by name, goes on after the thaw
+read -r -d '' URG <<'EOS'
+import os, socket, sys
+os.setsid()
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+c = socket.create_connection(l.getsockname())
+a, _ = l.accept()
+c.send(b"!", socket.MSG_OOB)
+while True:
+    try:
+        a.recv(1, socket.MSG_OOB | socket.MSG_PEEK)
+        break
+    except BlockingIOError:
+        pass
+    except OSError:
+        pass
+ready_then_wait()
+print("PASS urg" if a.recv(1, socket.MSG_OOB) == b"!" else "FAIL urg", flush=True)
+EOS
+start_workload "$T_DIR/urg.log" "$PY" -c "$PY_LIB
+$URG"
+upid=$WL_PID
+wait_ready "$T_DIR/urg.log" "$upid"
+expect_refused urg "$upid" "a TCP connection with urgent data (MSG_OOB) not yet read is not supported"
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/urg" || fail "rmdir $MNT/urg failed"
+kill -USR1 "$upid"
+expect_pass "$T_DIR/urg.log" "$upid" 30
 pass
