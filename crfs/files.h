@@ -62,7 +62,7 @@ int files_times(const struct stat *st, struct crfs_file *cf);
 const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
 				 int *err);
 /* files_tcp.c: an established connection, locked and in repair mode */
-const char *files_capture_tcp(struct files_ctx *c, int sk,
+const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 			      struct crfs_file *cf, const struct kh_inet *in,
 			      int *err);
 /* ids for the files in flight, and each queue's list of them */

@@ -439,7 +439,7 @@ static char *addr_text(const struct sockaddr_storage *ss)
 	return strdup(buf);
 }
 
-static const char *classify_inet(struct files_ctx *c, int sk,
+static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 				 struct crfs_file *cf, int *err)
 {
 	struct kh_inet in;
@@ -463,7 +463,7 @@ static const char *classify_inet(struct files_ctx *c, int sk,
 		*err = -ENOMEM;
 	if (*err || !in.connected || in.type != SOCK_STREAM)
 		return NULL;
-	return files_capture_tcp(c, sk, cf, &in, err);
+	return files_capture_tcp(c, holder, sk, cf, &in, err);
 }
 
 /* netlink and inet sockets as far as supported; other families refused */
@@ -479,7 +479,7 @@ static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
 	else if (dom == AF_NETLINK)
 		why = classify_netlink(sk, cf, err);
 	else if (dom == AF_INET || dom == AF_INET6)
-		why = classify_inet(c, sk, cf, err);
+		why = classify_inet(c, f->pid, sk, cf, err);
 	else if (dom == AF_PACKET)
 		why = "packet sockets are not supported";
 	else

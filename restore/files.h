@@ -77,6 +77,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f);
  * once the whole tree is restored */
 bool is_tcp_conn(const struct crfs_file *f);
 int open_tcp(struct open_ctx *c, const struct crfs_file *f);
+int tcp_lock(const struct image *img, char *err, size_t errlen);
 void tcp_unlock(const struct image *img);
 
 /* proc_files.c: files under /proc/PID */

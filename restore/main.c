@@ -314,6 +314,7 @@ int main(int argc, char **argv)
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
+	ret = ret ?: tcp_lock(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	if (ret) {

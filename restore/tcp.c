@@ -123,22 +123,48 @@ int open_tcp(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, sk);
 }
 
-/* the tree is back: its connections' packets pass again */
-void tcp_unlock(const struct image *img)
+/* the image's connections, n of them */
+static struct kh_tcp_conn *conns(const struct image *img, size_t *n)
 {
 	struct kh_tcp_conn *conn = calloc(img->nfiles + 1, sizeof(*conn));
 	socklen_t len;
-	size_t i, n = 0;
-	int ret;
+	size_t i;
 
-	if (!conn)
-		return;
-	for (i = 0; i < img->nfiles; i++)
+	*n = 0;
+	for (i = 0; conn && i < img->nfiles; i++)
 		if (is_tcp_conn(&img->files[i]) &&
-		    !kh_inet_addr_parse(img->files[i].addr, &conn[n].local, &len) &&
-		    !kh_inet_addr_parse(img->files[i].dst, &conn[n].peer, &len))
-			n++;
-	ret = kh_tcp_lock(conn, n, false);
+		    !kh_inet_addr_parse(img->files[i].addr, &conn[*n].local, &len) &&
+		    !kh_inet_addr_parse(img->files[i].dst, &conn[*n].peer, &len))
+			(*n)++;
+	return conn;
+}
+
+/*
+ * Before any connection is made: its packets are dropped (the lock crfs
+ * took is there already on the same host; a new network namespace, or
+ * another host, has none), so that nothing reaches the peer before the
+ * whole tree is back, nor if the restore fails.
+ */
+int tcp_lock(const struct image *img, char *err, size_t errlen)
+{
+	size_t n;
+	struct kh_tcp_conn *conn = conns(img, &n);
+	int ret = conn ? kh_tcp_lock(conn, n, true) : -ENOMEM;
+
+	free(conn);
+	if (ret)
+		snprintf(err, errlen, "cannot drop the packets of the image's TCP connections with nftables (table inet crfs_tcp_lock; is nft installed?): %s",
+			 strerror(-ret));
+	return ret;
+}
+
+/* the tree is back: its connections' packets pass again */
+void tcp_unlock(const struct image *img)
+{
+	size_t n;
+	struct kh_tcp_conn *conn = conns(img, &n);
+	int ret = conn ? kh_tcp_lock(conn, n, false) : -ENOMEM;
+
 	if (ret)
 		fprintf(stderr, "crfs-restore: warning: cannot let the TCP connections' packets pass again (nft table inet crfs_tcp_lock): %s\n",
 			strerror(-ret));

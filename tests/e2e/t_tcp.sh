@@ -127,6 +127,29 @@ for how in thaw restore; do
 	kill -USR1 "$hpid"
 	expect_pass "$T_DIR/half-$how.log" "$RESTORE_PID" 60
 done
+# the same in a network namespace of the tree's own (unshare --net): the
+# lock is in that namespace, the restore makes a new one
+start_workload "$T_DIR/half-net.log" unshare --net --fork sh -c \
+	'ip link set lo up && exec "$0" half' "$CRFS_TESTS/wl_tcp"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+hpid=$(pgrep -P "$u")
+track_pid "$hpid"
+wait_ready "$T_DIR/half-net.log" "$hpid" 30
+cr_attach halfnet "$hpid"
+cr_freeze halfnet
+nsenter -t "$hpid" -n nft list table inet crfs_tcp_lock | grep -q elements ||
+	fail "frozen: no lock in the tree's network namespace"
+cr_thaw halfnet
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/halfnet" || fail "rmdir $MNT/halfnet failed"
+checkpoint halfnet "$hpid" "$T_DIR/ckpt-halfnet"
+kill_and_reap halfnet "$hpid" "$u"
+restore_bg "$T_DIR/ckpt-halfnet" "$hpid"
+[ "$(readlink "/proc/$hpid/ns/net")" != "$(readlink /proc/self/ns/net)" ] ||
+	fail "restored tree is in our network namespace"
+kill -USR1 "$hpid"
+expect_pass "$T_DIR/half-net.log" "$RESTORE_PID" 60
+
 nft list table inet crfs_tcp_lock 2>/dev/null | grep -q 'elements' &&
 	fail "lock elements left: $(nft list table inet crfs_tcp_lock | grep -A3 elements | tr '\n' ' ')"
 
