@@ -26,28 +26,30 @@
 
 #define TABLE "inet crfs_tcp_lock"
 
+/*
+ * The table, its sets and chains are added if missing and the chains'
+ * rules written afresh, so that one nft run, whatever was there, leaves
+ * exactly these (and the elements of every connection locked).
+ */
+#define RULES(hook)							\
+	"add chain " TABLE " " hook " { type filter hook " hook		\
+	" priority -300; policy accept; }\n"				\
+	"flush chain " TABLE " " hook "\n"				\
+	"add rule " TABLE " " hook " meta mark " KH_TCP_MARK_TEXT " accept\n" \
+	"add rule " TABLE " " hook					\
+	" ip saddr . tcp sport . ip daddr . tcp dport @c4 drop\n"	\
+	"add rule " TABLE " " hook					\
+	" ip daddr . tcp dport . ip saddr . tcp sport @c4 drop\n"	\
+	"add rule " TABLE " " hook					\
+	" ip6 saddr . tcp sport . ip6 daddr . tcp dport @c6 drop\n"	\
+	"add rule " TABLE " " hook					\
+	" ip6 daddr . tcp dport . ip6 saddr . tcp sport @c6 drop\n"
+
 static const char lock_table[] =
-	"create table " TABLE "\n"
-	"table " TABLE " {\n"
-	"\tset c4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\n"
-	"\tset c6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; }\n"
-	"\tchain in {\n"
-	"\t\ttype filter hook input priority -300; policy accept;\n"
-	"\t\tmeta mark " KH_TCP_MARK_TEXT " accept\n"
-	"\t\tip saddr . tcp sport . ip daddr . tcp dport @c4 drop\n"
-	"\t\tip daddr . tcp dport . ip saddr . tcp sport @c4 drop\n"
-	"\t\tip6 saddr . tcp sport . ip6 daddr . tcp dport @c6 drop\n"
-	"\t\tip6 daddr . tcp dport . ip6 saddr . tcp sport @c6 drop\n"
-	"\t}\n"
-	"\tchain out {\n"
-	"\t\ttype filter hook output priority -300; policy accept;\n"
-	"\t\tmeta mark " KH_TCP_MARK_TEXT " accept\n"
-	"\t\tip saddr . tcp sport . ip daddr . tcp dport @c4 drop\n"
-	"\t\tip daddr . tcp dport . ip saddr . tcp sport @c4 drop\n"
-	"\t\tip6 saddr . tcp sport . ip6 daddr . tcp dport @c6 drop\n"
-	"\t\tip6 daddr . tcp dport . ip6 saddr . tcp sport @c6 drop\n"
-	"\t}\n"
-	"}\n";
+	"add table " TABLE "\n"
+	"add set " TABLE " c4 { type ipv4_addr . inet_service . ipv4_addr . inet_service; }\n"
+	"add set " TABLE " c6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; }\n"
+	RULES("input") RULES("output");
 
 /* an IPv4-mapped IPv6 address travels as IPv4: its plain form */
 bool kh_inet_v4_of(const struct sockaddr_storage *ss, struct in_addr *a,
@@ -139,15 +141,10 @@ int kh_tcp_lock(const struct kh_tcp_conn *c, size_t n, bool lock)
 	if (!kh_nft_path())
 		return -ENOENT;
 	sb_init(&sb);
-	/* a new table with its rules; if it exists, only the elements */
+	/* unlocking needs the table too: elements are added, then deleted */
 	ret = sb_printf(&sb, "%s", lock_table);
 	ret = ret ?: elements(&sb, c, n, lock);
-	if (!ret && (!lock || run_script(sb.buf, sb.len))) {
-		sb_free(&sb);
-		sb_init(&sb);
-		ret = elements(&sb, c, n, lock);
-		ret = ret ?: run_script(sb.buf, sb.len);
-	}
+	ret = ret ?: run_script(sb.buf, sb.len);
 	sb_free(&sb);
 	return ret;
 }
