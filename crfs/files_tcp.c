@@ -237,28 +237,6 @@ int files_tcp_finish(struct files_ctx *c)
 	return 0;
 }
 
-/* thaw, or a freeze that failed: every connection goes on */
-void tcp_resume(struct snapshot *s)
-{
-	struct kh_tcp_conn *conn = calloc(s->ntcp + 1, sizeof(*conn));
-	size_t i, n = 0;
-
-	for (i = 0; i < s->ntcp; i++) {
-		kh_tcp_repair(s->tcp[i].fd, false);
-		close(s->tcp[i].fd);
-		if (s->tcp[i].ns_pid)
-			lock(s->tcp[i].ns_pid, &s->tcp[i].conn, 1, false);
-		else if (conn)
-			conn[n++] = s->tcp[i].conn;
-	}
-	if (conn)
-		lock(0, conn, n, false);
-	free(conn);
-	free(s->tcp);
-	s->tcp = NULL;
-	s->ntcp = 0;
-}
-
 /* kill: closed in repair mode (silently); the lock stays for restore */
 void tcp_drop(struct snapshot *s)
 {
@@ -269,4 +247,23 @@ void tcp_drop(struct snapshot *s)
 	free(s->tcp);
 	s->tcp = NULL;
 	s->ntcp = 0;
+}
+
+/* thaw, or a freeze that failed: every connection goes on */
+void tcp_resume(struct snapshot *s)
+{
+	struct kh_tcp_conn *conn = calloc(s->ntcp + 1, sizeof(*conn));
+	size_t i, n = 0;
+
+	for (i = 0; i < s->ntcp; i++) {
+		kh_tcp_repair(s->tcp[i].fd, false);
+		if (s->tcp[i].ns_pid)
+			lock(s->tcp[i].ns_pid, &s->tcp[i].conn, 1, false);
+		else if (conn)
+			conn[n++] = s->tcp[i].conn;
+	}
+	if (conn)
+		lock(0, conn, n, false);
+	free(conn);
+	tcp_drop(s);
 }
