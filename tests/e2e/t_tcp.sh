@@ -3,8 +3,9 @@
 #
 # wl_tcp: established TCP connections with data queued both ways, to a
 # peer outside the tree (IPv4) and between two sockets of the tree (IPv6),
-# and one whose receiving side is shut.  First frozen and thawed, then
-# checkpointed, killed and restored; the peer outside streams on while the
+# one whose receiving side is shut, an IPv4 client of a dual-stack
+# listener.  First frozen and thawed, then checkpointed, killed and
+# restored; the peer outside streams on while the
 # tree is down and checks that every byte arrives in order with no reset
 # and no early end; the tree checks its options, addresses and streams.
 # While the tree is frozen or dead the connections' packets are dropped
@@ -92,7 +93,7 @@ note "connection to the peer: $(tr '\n' ' ' <"$tcp")"
 awk '$1 == "sndq" { q = $2 } $1 == "unsent" { u = $2 } END { exit !(q > u) }' "$tcp" ||
 	fail "connection $id: nothing sent but unacknowledged: $(tr '\n' ' ' <"$tcp")"
 n=$(ls "$T_DIR/ckpt/fdata/"*.tcp | wc -l)
-[ "$n" = 5 ] || fail "$n connections saved, want 5"
+[ "$n" = 7 ] || fail "$n connections saved, want 7"
 kill -USR1 "$PEER_PID"
 kill_and_reap rs "$PID"
 locked "$PEER_PORT" || fail "killed: the connection to port $PEER_PORT is not locked"

@@ -14,7 +14,8 @@
  * receive buffer); a pair of its own over IPv6 ([::1]), one end with a tiny
  * receive buffer and TCP_CORK, each end writing until the other's window
  * is shut and reading nothing; a pair over IPv4 whose one end shut its
- * receiving side (SHUT_RD) with bytes still queued.  On SIGUSR2 (the peer
+ * receiving side (SHUT_RD) with bytes still queued; an IPv4 client of a
+ * dual-stack IPv6 listener (IPv4-mapped addresses).  On SIGUSR2 (the peer
  * has filled its way) it fills its way to the peer; READY once every queue
  * holds data; on SIGUSR1 (after freeze and thaw, or restore) every option,
  * address and queue is checked and every stream runs to its end.
@@ -365,7 +366,8 @@ static void check_names(const char *what, int fd, const struct names *was)
 
 static int tree(int port)
 {
-	int c4, l6, c6, a6, l2, s1, s2, one = 1, mark;
+	int c4, l6, c6, a6, l2, s1, s2, lm, m4, m6, one = 1, mark;
+	struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
 	struct end e[3] = {
 		{ "c4", -1, SEED_W, SEED_P, 0, 0, 0, 0, 0 },
 		{ "c6", -1, SEED_C, SEED_A, 0, 0, 0, 0, 0 },
@@ -397,6 +399,17 @@ static int tree(int port)
 	wait_readable(s1);
 	if (shutdown(s1, SHUT_RD))
 		wl_die("SHUT_RD");
+	/* an IPv4 client of a dual-stack listener: [::ffff:127.0.0.1] */
+	lm = socket(AF_INET6, SOCK_STREAM, 0);
+	one = 0;
+	if (lm < 0 || setsockopt(lm, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+	    bind(lm, (void *)&any6, sizeof(any6)) || listen(lm, 1))
+		wl_die("dual-stack listener");
+	m4 = connect_to(AF_INET, port_of(lm));
+	m6 = accept(lm, NULL, NULL);
+	if (m6 < 0 || send(m4, "mapped", 6, 0) != 6)
+		wl_die("mapped pair");
+	wait_readable(m6);
 	fill(&e[1]);
 	fill(&e[2]);
 	/*
@@ -439,6 +452,12 @@ static int tree(int port)
 		wl_fail("shut_rd.send", "the other end got no 'world'");
 	else
 		wl_pass("shut_rd");
+	if (recv(m6, buf, sizeof(buf), MSG_DONTWAIT) != 6 || memcmp(buf, "mapped", 6) ||
+	    send(m6, "back", 4, 0) != 4 || recv(m4, buf, sizeof(buf), 0) != 4 ||
+	    memcmp(buf, "back", 4))
+		wl_fail("mapped", "the IPv4 client of [::] lost its bytes");
+	else
+		wl_pass("mapped");
 	one = 0;
 	setsockopt(a6, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
 	run(e, 3);
