@@ -443,7 +443,8 @@ static char *addr_text(const struct sockaddr_storage *ss)
 	return strdup(buf);
 }
 
-static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
+static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
+				 struct crfs_file *cf, int *err)
 {
 	struct kh_inet in;
 	const char *why = kh_inet_read(sk, &in, err);
@@ -465,12 +466,14 @@ static const char *classify_inet(int sk, struct crfs_file *cf, int *err)
 	cf->dst = in.connected ? addr_text(&in.peer) : NULL;
 	if (!cf->addr || (in.connected && !cf->dst))
 		*err = -ENOMEM;
-	return NULL;
+	if (*err || !in.connected || in.type != SOCK_STREAM)
+		return NULL;
+	return files_capture_tcp(c, holder, sk, cf, &in, err);
 }
 
 /* netlink and inet sockets as far as supported; other families refused */
-static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
-				  int *err)
+static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err)
 {
 	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
 	socklen_t len = sizeof(dom);
@@ -483,7 +486,7 @@ static const char *classify_other(const struct kh_fd *f, struct crfs_file *cf,
 	else if ((dom == AF_INET || dom == AF_INET6) && kh_sock_is_raw(sk))
 		why = files_classify_raw(f, sk, cf, err);
 	else if (dom == AF_INET || dom == AF_INET6)
-		why = classify_inet(sk, cf, err);
+		why = classify_inet(c, f->pid, sk, cf, err);
 	else if (dom == AF_PACKET)
 		why = files_classify_packet(f, sk, cf, err);
 	else
@@ -507,7 +510,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->ino = f->st.st_ino;
 	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
 	if (!u)
-		return classify_other(f, cf, err);
+		return classify_other(c, f, cf, err);
 	cf->kind = FK_UNIX;
 	switch (u->type) {
 	case SOCK_STREAM:

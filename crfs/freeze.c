@@ -215,6 +215,8 @@ int freeze_tree(struct container *c)
 	c->npids = nprocs;
 	return 0;
 fail:
+	if (c->snap)
+		tcp_resume(c->snap);
 	snapshot_free(c->snap);
 	c->snap = NULL;
 	release(c, false);
@@ -227,6 +229,9 @@ void thaw_tree(struct container *c)
 	struct snapshot *s = c->snap;
 	size_t i;
 
+	/* before the tasks run: a write in repair mode would fail */
+	if (s)
+		tcp_resume(s);
 	release(c, false);
 	for (i = 0; s && i < s->nprocs; i++)
 		if (s->procs[i].pending_sig)
@@ -254,6 +259,8 @@ bool reap_tree(struct container *c)
 
 void drop_tree(struct container *c)
 {
+	if (c->snap)
+		tcp_resume(c->snap);
 	release(c, false);
 	snapshot_free(c->snap);
 	c->snap = NULL;
@@ -267,6 +274,8 @@ void kill_tree(struct container *c)
 		kill(c->pids[i], SIGKILL);
 	kill(c->root, SIGKILL);
 	release(c, true);
+	if (c->snap)
+		tcp_drop(c->snap);
 	snapshot_free(c->snap);
 	c->snap = NULL;
 }

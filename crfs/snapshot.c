@@ -38,6 +38,7 @@ void snapshot_free(struct snapshot *s)
 
 	if (!s)
 		return;
+	tcp_resume(s);	/* none left but for a path that forgot them */
 	for (i = 0; i < s->nentries; i++) {
 		free(s->entries[i].path);
 		free(s->entries[i].data);

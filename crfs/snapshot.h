@@ -61,9 +61,15 @@ struct snapshot {
 	bool ext_unix;		/* unix peers outside are declared external */
 	struct kh_fd *fds;	/* every process's descriptors, for files.c */
 	size_t nfds, capfds;
+	struct tcp_hold *tcp;	/* connections held in repair mode */
+	size_t ntcp;
 };
 
 struct snapshot *snapshot_new(void);
+/* files_tcp.c: the connections held go on (thaw) or are closed
+ * silently (kill; their lock stays for crfs-restore to lift) */
+void tcp_resume(struct snapshot *s);
+void tcp_drop(struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 void snapshot_report(void *snap, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * An IPv4 or IPv6 socket that holds no connection: a TCP socket that is
- * listening with nothing waiting to be accepted, or not yet connected; a
- * UDP or UDP-Lite socket, bound or connected, with nothing queued.  Anything more
- * (connections, queued datagrams, other protocols) is refused by name.
+ * An IPv4 or IPv6 socket: a TCP socket that is listening with nothing
+ * waiting to be accepted, not yet connected, or connected (its connection
+ * is read by tcp.c); a UDP or UDP-Lite socket, bound or connected, with
+ * nothing queued.  Anything more (queued datagrams, other protocols) is
+ * refused by name.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -106,6 +107,7 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
+	char c;
 
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l))
 		return "cannot read its TCP state";
@@ -115,9 +117,18 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 		in->backlog = ti.tcpi_sacked;
 		return NULL;
 	}
-	if (ti.tcpi_state != TCP_CLOSE)
-		return "TCP connections are not supported yet";
-	return NULL;
+	if (ti.tcpi_state == TCP_CLOSE)
+		return NULL;
+	/* a connection: its state is saved by kh_tcp_save (tcp.c) */
+	in->tcp_state = ti.tcpi_state;
+	l = sizeof(in->peer);
+	if (getpeername(sk, (struct sockaddr *)&in->peer, &l))
+		return "cannot read the TCP connection's peer";
+	in->connected = true;
+	/* the urgent pointer is no part of what TCP_REPAIR saves */
+	if (recv(sk, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) >= 0)
+		return "a TCP connection with urgent data (MSG_OOB) not yet read is not supported";
+	return kh_tcp_state_check(ti.tcpi_state);
 }
 
 const char *kh_inet_read(int sk, struct kh_inet *in, int *err)

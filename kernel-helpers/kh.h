@@ -252,6 +252,7 @@ struct kh_inet {
 	struct sockaddr_storage addr, peer;	/* bound to; connected to */
 	bool connected;
 	bool queued;			/* UDP: datagrams queued (udpq.c) */
+	int tcp_state;			/* connected TCP: TCP_ESTABLISHED... */
 	int backlog;			/* listening: its backlog; else -1 */
 	uint32_t opts;			/* bit i: kh_inet_opts[i] on */
 	int sndbuf, rcvbuf;
@@ -260,6 +261,48 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err);
 int kh_inet_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
 		       socklen_t *len);
+
+/*
+ * tcp.c: an established connection through TCP_REPAIR.  state_check:
+ * why a state is refused (NULL: saved).  save: repair on, everything
+ * read (t->state set by the caller; -EAGAIN if it moved), left in repair
+ * mode; on error repair is off again.  restore: on a new socket already
+ * in repair mode; *step names what failed.
+ */
+struct crfs_tcp;
+int kh_tcp_repair(int sk, bool on);
+const char *kh_tcp_state_check(int state);
+int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq);
+
+/* tcp_diag.c: sk_shutdown bits (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2) */
+int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *peer);
+/* 1: the socket is in the calling thread's network namespace, 0: not */
+int kh_sock_netns_is_ours(int sk);
+/* tcp_lock.c: drop the connections' packets both ways (nftables, in the
+ * caller's network namespace), or let them pass again */
+struct kh_tcp_conn {
+	struct sockaddr_storage local, peer;
+};
+int kh_tcp_lock(const struct kh_tcp_conn *c, size_t n, bool lock);
+/* an IPv4 address (also IPv4-mapped IPv6) and its port; false: IPv6 */
+struct in_addr;
+bool kh_inet_v4_of(const struct sockaddr_storage *ss, struct in_addr *a,
+		   unsigned *port);
+/* tcp_inject.c: a FIN or ACK as if from c's peer to c's local socket,
+ * marked KH_TCP_MARK so that the lock lets it pass (ports filled in) */
+#define KH_TCP_MARK		0x63726673	/* "crfs" */
+#define KH_TCP_MARK_TEXT	"0x63726673"
+struct kh_tcp_segment {
+	unsigned sport, dport;
+	uint32_t seq, ack;
+	uint16_t window;
+	bool fin;
+};
+int kh_tcp_inject(const struct kh_tcp_conn *c, struct kh_tcp_segment *sg);
+int kh_tcp_restore(int sk, const struct crfs_tcp *t, const char *sndq,
+		   const char *rcvq, const struct kh_tcp_conn *c,
+		   const char **step);
 
 /* netlink.c: a netlink socket (our copy, sk) */
 #define KH_NL_NOPTS 7

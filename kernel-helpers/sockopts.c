@@ -170,6 +170,10 @@ struct sk_id {
 /* does the option belong to sockets of this kind at all? */
 static bool applies(const struct valopt *o, const struct sk_id *id)
 {
+	/* the kernel refuses multicast options on stream sockets, and an
+	 * accepted TCP socket reads other values than a fresh one */
+	if (id->type == SOCK_STREAM && strstr(o->name, "multicast"))
+		return false;
 	switch (o->level) {
 	case IPPROTO_TCP:
 		return id->protocol == IPPROTO_TCP;

@@ -73,6 +73,12 @@ int sockets_open(struct open_ctx *o);
 /* netlink.c, inet.c */
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
+/* tcp.c: an established connection; its packets pass again (unlock)
+ * once the whole tree is restored */
+bool is_tcp_conn(const struct crfs_file *f);
+int open_tcp(struct open_ctx *c, const struct crfs_file *f);
+int tcp_lock(const struct image *img, char *err, size_t errlen);
+void tcp_unlock(const struct image *img);
 
 /* raw.c, packet.c: raw inet and packet sockets */
 int open_raw(struct open_ctx *c, const struct crfs_file *f);

@@ -53,6 +53,10 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 
 	if (!f->addr)
 		return FAIL(c, "file %u: inet socket without 'addr'", f->id);
+	if (is_tcp_conn(f)) {
+		close(sk);
+		return open_tcp(c, f);
+	}
 	if (sk < 0)
 		goto fail;
 	step = "set its options";

@@ -21,6 +21,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "files.h"
 #include "ns.h"
 #include "mounts.h"
 #include "cgroup.h"
@@ -363,6 +364,8 @@ int main(int argc, char **argv)
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
+	/* nft runs from our root: before we enter the image's mount tree */
+	ret = ret ?: tcp_lock(&img, err, sizeof(err));
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
@@ -370,8 +373,10 @@ int main(int argc, char **argv)
 	if (ret) {
 		ipc_sysv_undo();
 		shm_undo(&img);
-	} else
+	} else {
 		ipc_sysv_done();
+		tcp_unlock(&img);
+	}
 	ipc_sysv_free();
 	mnt_free(&img);
 	if (ret)

@@ -203,7 +203,8 @@ enum crfs_file_kind {
 	FK_PTS,			/* pseudo-terminal slave /dev/pts/INDEX */
 	FK_PIDFD,		/* a pidfd of a process of the container */
 	FK_NETLINK,		/* a netlink socket with nothing queued */
-	FK_INET,		/* TCP listening or unconnected, UDP, idle */
+	FK_INET,		/* TCP listening, unconnected or connected
+				 * (fdata/ID.tcp), UDP idle */
 	FK_PROC,		/* /proc/PID/..., reopened against PID again */
 	FK_FANOTIFY,		/* group flags; marks in fdata/ID */
 	FK_MQUEUE,		/* POSIX message queue; messages in fdata/ID */

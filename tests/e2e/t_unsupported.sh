@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A process holding something crfs cannot checkpoint (a TCP connection, a
+# A process holding something crfs cannot checkpoint (a TCP listener with a
+# connection not yet accepted, a
 # packet socket with a receive ring, a netlink socket with replies queued):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
@@ -23,11 +24,14 @@ elif sys.argv[1] == "packet":
     pk.setsockopt(263, 5, struct.pack("IIII", 4096, 1, 2048, 2))
     rfd, wfd = os.pipe()
 else:
+    # a connection the listener has not accepted yet, and one accepted
+    # (restorable) that carries the data
     a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     a.bind(("127.0.0.1", 0))
-    a.listen(1)
+    a.listen(2)
     b = socket.create_connection(a.getsockname())
     c, _ = a.accept()
+    waiting = socket.create_connection(a.getsockname())
     rfd, wfd = c.fileno(), b.fileno()
 pre = b"q"
 os.write(wfd, pre)          # left unread: the freeze must not take it
@@ -71,7 +75,7 @@ for kind in inet packet netlink; do
 		fail "$kind: cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
 	ctl=$(ctl_read "un-$kind")
 	case $kind in
-	inet) what="TCP connections" ;;
+	inet) what="connections not yet accepted" ;;
 	*) what=$kind ;;
 	esac
 	echo "$ctl" | grep -qi "$what" ||

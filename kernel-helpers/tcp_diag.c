@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Whether the program shut a connection's receiving side (SHUT_RD): no
+ * socket option tells, sock_diag does (INET_DIAG_SHUTDOWN), asked for the
+ * one socket of that address pair, in the caller's network namespace.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "kh.h"
+
+static void put_addr(const struct sockaddr_storage *ss, __be16 *port,
+		     __be32 *addr)
+{
+	const struct sockaddr_in *a4 = (const void *)ss;
+	const struct sockaddr_in6 *a6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		*port = a4->sin_port;
+		addr[0] = a4->sin_addr.s_addr;
+	} else {
+		*port = a6->sin6_port;
+		memcpy(addr, &a6->sin6_addr, 16);
+	}
+}
+
+static int ask(int nl, const struct sockaddr_storage *local,
+	       const struct sockaddr_storage *peer)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST },
+		.r = { .sdiag_family = local->ss_family,
+		       .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = ~0U,
+		       .id.idiag_cookie = { INET_DIAG_NOCOOKIE,
+					    INET_DIAG_NOCOOKIE } },
+	};
+
+	put_addr(local, &req.r.id.idiag_sport, req.r.id.idiag_src);
+	put_addr(peer, &req.r.id.idiag_dport, req.r.id.idiag_dst);
+	return send(nl, &req, sizeof(req), 0) == sizeof(req) ? 0 : -errno;
+}
+
+/* the INET_DIAG_SHUTDOWN bits of the answer */
+static int shutdown_of(struct nlmsghdr *nh, size_t len)
+{
+	struct inet_diag_msg *m;
+	struct rtattr *a;
+	size_t alen;
+
+	if (!NLMSG_OK(nh, len))
+		return -EIO;
+	if (nh->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EIO;
+	m = NLMSG_DATA(nh);
+	alen = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	for (a = (struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == INET_DIAG_SHUTDOWN)
+			return *(unsigned char *)RTA_DATA(a);
+	return -EIO;
+}
+
+int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *peer)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+			NETLINK_SOCK_DIAG);
+	ssize_t n;
+	int ret;
+
+	if (nl < 0)
+		return -errno;
+	ret = ask(nl, local, peer);
+	n = ret ? 0 : recv(nl, buf, sizeof(buf), 0);
+	if (!ret)
+		ret = n < 0 ? -errno : shutdown_of((struct nlmsghdr *)buf, n);
+	close(nl);
+	return ret;
+}
+
+/* 1: the socket lives in the caller's network namespace, 0: another */
+int kh_sock_netns_is_ours(int sk)
+{
+	struct stat a, b;
+	int ns = ioctl(sk, SIOCGSKNS);
+	int ret;
+
+	if (ns < 0)
+		return -errno;
+	ret = fstat(ns, &a) || stat("/proc/thread-self/ns/net", &b) ? -errno :
+	      a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(ns);
+	return ret;
+}
