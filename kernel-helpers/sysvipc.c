@@ -215,17 +215,9 @@ int kh_ipc_sysctl_get(const char *name, int field, uint64_t *v)
 int kh_ipc_sysctl_set(const char *name, const char *val)
 {
 	char path[64];
-	int fd, ret = 0;
-	ssize_t len = strlen(val);
 
 	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return kh_write_file(path, val);
 }
 
 /*
