@@ -443,6 +443,23 @@ start_root() {
 	track_tree "$ROOT"
 }
 
+# start_other_ns LOG FLAG [SETUP]: the root of a tree in a new namespace
+# (unshare FLAG --fork sh, which runs SETUP) whose child sleeps in yet
+# another one of its own; sets OTHER_PID to that sh once both run
+start_other_ns() {
+	local log=$1 flag=$2 setup=${3:-:} u
+	start_workload "$log" unshare "$flag" --fork sh -c \
+		"$setup; unshare $flag sleep 600 & echo READY; wait"
+	u=$WL_PID
+	wait_ready "$log" "$u" 20
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
+	OTHER_PID=$(pgrep -P "$u" -x sh)
+	track_pid "$OTHER_PID"
+	wait_for 20 eval '[ -n "$(pgrep -P '"$OTHER_PID"' -x sleep)" ]' ||
+		fail "no sleep under sh"
+	track_pid "$(pgrep -P "$OTHER_PID" -x sleep)"
+}
+
 # restore_ns DIR: restore_newpid, for a tree in namespaces of its own
 restore_ns() {
 	restore_newpid "$@"

@@ -282,16 +282,8 @@ wait_for 20 eval 'grep -q "$CG_NAME/r" /proc/$WL_PID/cgroup' || fail "sleep not 
 expect_refused descendants "$WL_PID" "cgroup v2:${MYPATH[v2]}/$CG_NAME: cgroup.max.descendants is '5' (not 'max'), which crfs does not restore"
 
 # a child in a cgroup namespace other than the root's
-start_workload "$T_DIR/other.log" unshare --cgroup --fork sh -c \
-	'unshare --cgroup sleep 600 & echo READY; wait'
-u=$WL_PID
-wait_ready "$T_DIR/other.log" "$u" 20
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
-pid=$(pgrep -P "$u" -x sh)
-track_pid "$pid"
-wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
-track_pid "$(pgrep -P "$pid" -x sleep)"
-expect_refused otherns "$pid" "in a cgroup namespace (cgroup:["
+start_other_ns "$T_DIR/other.log" --cgroup
+expect_refused otherns "$OTHER_PID" "in a cgroup namespace (cgroup:["
 
 # --- a tree its freezer cgroup froze: ptrace cannot stop it, so the
 # freeze fails at once, by name, instead of waiting for a thaw ----------

@@ -197,14 +197,6 @@ start_sh pty 'mount -t devpts -o newinstance,ptmxmode=0666 crfspts /mnt &&
 	exec 3<>/mnt/ptmx && echo READY && exec sleep 60'
 expect_refused pty "$PID" "mount /mnt: a pty of its own devpts is open (process $PID fd 3 /mnt/ptmx)"
 
-start_workload "$T_DIR/other.log" unshare --mount --fork sh -c \
-	'mount -t tmpfs none /mnt; unshare --mount sleep 60 & echo READY; wait'
-u=$WL_PID
-wait_ready "$T_DIR/other.log" "$u" 20
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
-pid=$(pgrep -P "$u" -x sh)
-track_pid "$pid"
-wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
-track_pid "$(pgrep -P "$pid" -x sleep)"
-expect_refused other "$pid" "in a mnt namespace"
+start_other_ns "$T_DIR/other.log" --mount 'mount -t tmpfs none /mnt'
+expect_refused other "$OTHER_PID" "in a mnt namespace"
 pass

@@ -53,14 +53,6 @@ run_case uts --uts
 run_case utspid --uts --pid --mount-proc
 
 # a process of the tree in a UTS namespace of its own: refused by name
-start_workload "$T_DIR/other.log" unshare --uts --fork sh -c \
-	'unshare --uts sleep 60 & echo READY; wait'
-u=$WL_PID
-wait_ready "$T_DIR/other.log" "$u" 20
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"' -x sh)" ]' || fail "no sh under unshare"
-pid=$(pgrep -P "$u" -x sh)
-track_pid "$pid"
-wait_for 20 eval '[ -n "$(pgrep -P '"$pid"' -x sleep)" ]' || fail "no sleep under sh"
-track_pid "$(pgrep -P "$pid" -x sleep)"
-expect_refused other "$pid" "other than the root's"
+start_other_ns "$T_DIR/other.log" --uts
+expect_refused other "$OTHER_PID" "other than the root's"
 pass
