@@ -54,7 +54,7 @@ before=$(tree_pids "$root" | sort | tr '\n' ' ')
 cr_attach ng "$root"
 for try in $(seq 10); do
 	cr_freeze ng
-	ctl_read ng | grep -q '^unsupported .*TCP connections' || break
+	ctl_read ng | grep -q '^unsupported .*TCP connection' || break
 	cr_thaw ng	# the connection of the GET above is still closing
 	sleep 0.3
 done
