@@ -94,8 +94,6 @@ int image_check_files(struct image *img, char *err, size_t errlen);
 int image_check_paths(struct image *img, char *err, size_t errlen);
 /* rel (a path in the image) is listed in its manifest */
 bool in_manifest(const struct image *img, const char *rel);
-/* whether the image lists file rel (a path relative to its directory) */
-bool image_has_file(const struct image *img, const char *rel);
 /* pidns.c: each process's pid namespace levels, checked at load */
 int pidns_check(struct image *img, char *err, size_t errlen);
 

@@ -161,11 +161,6 @@ bool in_manifest(const struct image *img, const char *rel)
 		       sizeof(*img->manifest), cmp_path) != NULL;
 }
 
-bool image_has_file(const struct image *img, const char *rel)
-{
-	return in_manifest(img, rel);
-}
-
 static int p_thread_sigs(struct crfs_text *t, void *o)
 {
 	struct crfs_thread *th = o;

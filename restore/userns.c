@@ -142,7 +142,7 @@ static int ns_flags(const struct image *img, const struct crfs_ns *ns)
 {
 	return (ns->uts ? CLONE_NEWUTS : 0) | (ns->net ? CLONE_NEWNET : 0) |
 	       (ns->time ? CLONE_NEWTIME : 0) |
-	       (image_has_file(img, CRFS_F_IPC_NS) ? CLONE_NEWIPC : 0);
+	       (in_manifest(img, CRFS_F_IPC_NS) ? CLONE_NEWIPC : 0);
 }
 
 static int open_ns(const char *name, int *fd, char *err, size_t errlen)
