@@ -481,6 +481,27 @@ static int order(struct mnt_ctx *c)
 	return strcmp(m[0].mountpoint, "/") ? -EINVAL : 0;
 }
 
+/*
+ * mountinfo is read as the root sees it: a process chrooted inside the
+ * namespace would see only the mounts below its root, and the rest of
+ * the tree would not be what it sees.
+ */
+static void check_chroots(struct snapshot *s)
+{
+	char *link;
+	size_t i;
+
+	for (i = 0; i < s->nprocs; i++) {
+		if (!s->procs[i].has_fds ||
+		    kh_proc_link(s->procs[i].pid, "root", &link))
+			continue;
+		if (strcmp(link, "/"))
+			snapshot_report(s, "process %d: chrooted to %s inside its own mount namespace: not supported",
+					s->procs[i].pid, link);
+		free(link);
+	}
+}
+
 int capture_mounts(struct snapshot *s, pid_t root)
 {
 	struct mnt_ctx c = { .s = s, .root = root };
@@ -500,6 +521,7 @@ int capture_mounts(struct snapshot *s, pid_t root)
 	for (i = 0; !ret && i < c.ntheirs; i++)
 		ret = save_one(&c, &c.theirs[i]);
 	check_outside(&c);
+	check_chroots(s);
 	ret = ret ?: RENDER(s, CRFS_F_MOUNTS, render_mounts, &c.out);
 out:
 	crfs_mounts_free(&c.out);

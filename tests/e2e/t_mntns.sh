@@ -199,4 +199,9 @@ expect_refused pty "$PID" "mount /mnt: a pty of its own devpts is open (process 
 
 start_other_ns "$T_DIR/other.log" --mount 'mount -t tmpfs none /mnt'
 expect_refused other "$OTHER_PID" "in a mnt namespace"
+
+# chrooted inside its namespace: mountinfo would hide what lies outside
+start_sh chroot 'mount -t tmpfs crfsroot /mnt && mkdir /mnt/r &&
+	mount --rbind / /mnt/r && echo READY && exec chroot /mnt/r sleep 60'
+expect_refused chroot "$PID" "process $PID: chrooted to /mnt/r inside its own mount namespace"
 pass
