@@ -110,6 +110,22 @@ static bool same_fds(struct snapshot *s, pid_t a, pid_t b)
 	return true;
 }
 
+/* the kid is cloned into its parent's cgroups: its own must be those */
+static bool same_cgroups(pid_t a, pid_t b)
+{
+	char path[64], *x = NULL, *y = NULL;
+	bool same;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", a);
+	if (kh_read_file(path, &x, NULL))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", b);
+	same = !kh_read_file(path, &y, NULL) && !strcmp(x, y);
+	free(x);
+	free(y);
+	return same;
+}
+
 static const char *differs(const struct crfs_attr *c,
 			   const struct crfs_attr *p)
 {
@@ -151,6 +167,8 @@ void check_vm_sharer(struct snapshot *s, const pid_t *procs,
 	if (load_attr(s, parent, &p))
 		goto out_c;
 	why = differs(&c, &p);
+	if (!why && !same_cgroups(me, parent))
+		why = "its cgroups differ from its parent's";
 	if (why)
 		snapshot_report(s, "process %d: " WHAT " %d, but %s (not supported yet)",
 				me, parent, why);
