@@ -206,7 +206,7 @@ wait_line() {
 }
 
 wait_ready() {
-	wait_line "$1" '^READY$' "${3:-20}" "$2"
+	wait_line "$1" '(^|[^A-Za-z])READY$' "${3:-20}" "$2"
 }
 
 # wait_sleeping PID: until PID sleeps interruptibly (in pause, nanosleep..)
@@ -478,7 +478,8 @@ expect_pass() {
 		wait_gone "$pid" "$secs" || fail "pid $pid still running after ${secs}s"
 		EXIT_STATUS=0
 	fi
-	fails=$(grep -E '^FAIL' "$log" | head -n 5 | tr '\n' ';')
+	# A FAIL glued to the end of another writer's unfinished line counts.
+	fails=$(grep -E '(^|[^A-Za-z_])FAIL([^A-Za-z]|$)' "$log" | head -n 5 | tr '\n' ';')
 	[ -z "$fails" ] || fail "${log##*/}: $fails"
 	grep -q '^PASS' "$log" || fail "${log##*/}: no PASS line (exit $EXIT_STATUS)"
 	[ "$EXIT_STATUS" = 0 ] || fail "${log##*/}: exit status $EXIT_STATUS"
@@ -589,8 +590,10 @@ python_bin() {
 # wait_root LOG PID [SECONDS]: wait for "READY ROOT=<pid>" in LOG (failing
 # early if PID, the subreaper, dies); sets ROOT_PID.
 wait_root() {
-	wait_line "$1" '^READY ROOT=[0-9]+$' "${3:-30}" "$2"
-	ROOT_PID=$(sed -n 's/^READY ROOT=\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
+	# Not anchored at the start: another writer of the log (a pty
+	# copier) may have left a line unfinished just before it.
+	wait_line "$1" 'READY ROOT=[0-9]+$' "${3:-30}" "$2"
+	ROOT_PID=$(sed -n 's/^.*READY ROOT=\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1)
 	[ -n "$ROOT_PID" ] || fail "cannot parse READY ROOT= in ${1##*/}"
 	track_pid "$ROOT_PID"
 }
