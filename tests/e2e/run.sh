@@ -39,9 +39,10 @@ else
 	done
 fi
 
-npass=0
-nfail=0
-for t in "${tests[@]}"; do
+# run_one TEST: run one test under the timeout, print its result line (and
+# the tail of its output if it failed), and tally it in $logs/.tally
+run_one() {
+	local t=$1 name start rc secs result
 	name=$(basename "$t" .sh)
 	start=$SECONDS
 	# Output goes to files, never a pipe: a leaked descriptor in a
@@ -61,22 +62,81 @@ for t in "${tests[@]}"; do
 	secs=$((SECONDS - start))
 	result=$(grep -E "^(ok|FAIL) $name" "$logs/$name.out" | tail -n 1)
 	if [ "$rc" = 0 ] && [ "$result" = "ok $name" ]; then
-		npass=$((npass + 1))
+		echo pass >>"$logs/.tally"
 		echo "ok $name (${secs}s)"
-		continue
+		return
 	fi
-	nfail=$((nfail + 1))
+	echo fail >>"$logs/.tally"
 	case $rc in
 	124 | 137) result="FAIL $name: timed out after ${limit}s" ;;
 	*) [ -n "$result" ] || result="FAIL $name: exit status $rc, no result line" ;;
 	esac
-	echo "$result (${secs}s)"
-	# the test's diagnostics, without bash's notes on the workloads
-	# it killed on purpose and without the result line again
-	{ cat "$logs/$name.err"; grep -Ev "^(ok|FAIL) $name" "$logs/$name.out"; } |
+	# one write, so that a line of the other lane cannot cut into it:
+	# the test's diagnostics, without bash's notes on the workloads it
+	# killed on purpose and without the result line again
+	printf '%s\n' "$result (${secs}s)
+$({ cat "$logs/$name.err"; grep -Ev "^(ok|FAIL) $name" "$logs/$name.out"; } |
 		grep -Ev '^[^ ]*lib\.sh: line [0-9]+: +[0-9]+ Killed ' |
-		tail -n 40 | sed 's/^/    /'
+		tail -n 40 | sed 's/^/    /')"
+}
+
+# lane_of TEST: what the test's "# e2e-lane:" line says, else "shared".
+#   exclusive  runs alone (timing, or it sees host-wide events such as
+#              uevents that any other test may cause)
+#   isolated   touches nothing another test sees (its own namespaces,
+#              its own files); runs beside the shared lane
+#   shared     the rest, one after the other
+lane_of() {
+	local l
+	l=$(sed -n 's/^# e2e-lane: *\([a-z]*\).*/\1/p' "$1" | head -n 1)
+	echo "${l:-shared}"
+}
+
+: >"$logs/.tally"
+excl=() iso=() shared=()
+for t in "${tests[@]}"; do
+	case $(lane_of "$t") in
+	exclusive) excl+=("$t") ;;
+	isolated) iso+=("$t") ;;
+	*) shared+=("$t") ;;
+	esac
 done
+
+# Two lanes at once when asked for (CRFS_E2E_JOBS=2, make test's default):
+# the isolated tests beside the shared ones.  Tests of both lanes restore
+# processes at their old pids; a pid freed by a kill must not be handed to
+# the other lane's next fork before its restore, so pid_max is raised for
+# the run (the pid counter then does not wrap during it) and put back.
+jobs=${CRFS_E2E_JOBS:-1}
+old_pid_max=
+if [ "$jobs" -gt 1 ] && [ "${#iso[@]}" -gt 0 ] && [ "${#shared[@]}" -gt 0 ]; then
+	old_pid_max=$(cat /proc/sys/kernel/pid_max)
+	if [ "$old_pid_max" -lt 4194304 ] &&
+	   ! echo 4194304 >/proc/sys/kernel/pid_max 2>/dev/null; then
+		old_pid_max=
+		jobs=1
+	fi
+else
+	jobs=1
+fi
+trap '[ -n "$old_pid_max" ] && echo "$old_pid_max" >/proc/sys/kernel/pid_max' EXIT
+
+for t in "${excl[@]}"; do
+	run_one "$t"
+done
+if [ "$jobs" -gt 1 ]; then
+	( for t in "${iso[@]}"; do run_one "$t"; done ) &
+	for t in "${shared[@]}"; do
+		run_one "$t"
+	done
+	wait
+else
+	for t in "${iso[@]}" "${shared[@]}"; do
+		run_one "$t"
+	done
+fi
+npass=$(grep -c '^pass$' "$logs/.tally")
+nfail=$(grep -c '^fail$' "$logs/.tally")
 
 if [ "$nfail" -eq 0 ] && [ "$keep_logs" = 0 ]; then
 	rm -rf "$logs"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A program built around an epoll loop: python3's asyncio (epoll selector,
 # its self-pipe socketpair, a signal wakeup fd) with a periodic task, a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_cow: 32 MiB of private anonymous memory and a private file mapping a
 # parent wrote before forking three children and a grandchild, partly

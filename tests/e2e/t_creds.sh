@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Credentials: an unprivileged process (uid/gid 65534, two supplementary
 # groups, no capabilities) and a root process with a trimmed bounding set,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_deletedexe: a process whose executable was deleted while it ran (an
 # upgrade).  Its bytes come back from the image's copy of its mapping:

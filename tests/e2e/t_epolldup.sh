@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_epolldup: epoll interests on descriptors duplicated, closed, reused
 # or overwritten since they were added.  Frozen and thawed, then

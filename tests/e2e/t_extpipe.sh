@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A process whose stdout is a pipe to a reader outside the container (as
 # when a harness captures its output).  The image marks that pipe

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # Freeze a tree that keeps forking children (which make threads and
 # grandchildren) and creating threads (wl_forkstorm.c), five times over.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_ghost: a deleted working directory and root, a removed directory held
 # open, a file held open in a directory removed since, an unlinked FIFO

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_leases: a read and a write lease (F_SETLEASE), one with its break
 # signal set by F_SETSIG.  Frozen and thawed (the freeze must not have

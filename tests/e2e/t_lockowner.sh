@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Lock owners are exact after checkpoint, kill and restore: /proc/locks
 # names the same pid for every lock.  The parent takes a flock on file a

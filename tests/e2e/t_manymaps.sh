@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_manymaps: 30,000 one-page mappings (two files, private and shared,
 # and anonymous memory), more than RLIMIT_NOFILE allows descriptors,

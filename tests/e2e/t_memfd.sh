@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A memfd shared by a parent and its child (wl_memfd) comes back as one
 # memfd of the same name that both map again; the processes check it.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_mntns: a tree in a mount namespace of its own (unshare --mount --pid
 # --fork) that pivots into a rootfs built here (binds of the host's /usr

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_mqueue in an IPC namespace of its own (unshare --ipc): its queues are
 # that namespace's; checkpointed, found unchanged after a thaw, and made

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # A process checkpointed 3 s into an 8 s sleep, relative (nanosleep) and
 # absolute (clock_nanosleep TIMER_ABSTIME), must finish its sleep after the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # Netlink sockets with nothing queued: a route socket bound to group 1
 # that also joined groups 33 and 34 and turned NETLINK_EXT_ACK on, an

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_netns: a tree in its own network namespace (unshare --net --pid
 # --mount-proc, and with --uts too): lo's state, MTU and addresses and the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Namespace files held open (wl_nsfd): a tree in its own net, uts, ipc and
 # pid namespaces, with a pid namespace below, whose processes hold

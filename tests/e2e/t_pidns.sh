@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A tree in a pid namespace of its own (unshare --pid --fork): python3 as
 # the namespace's init (pid 1) with a child (pid 2) and a thread.  Restore

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Nested pid namespaces (wl_pidns_nested): a tree with pid namespaces two
 # levels inside it, a process that entered one with setns before it

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A shell pipeline checkpointed mid-stream: bash runs
 #	{ seq in 150 slices, 20 ms apart; } | gzip -n -1 | md5sum > out

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_privmap: private mappings of memfds and of files deleted since, some
 # pages copied on write, some not; with and without a descriptor still

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_shared: a child sharing its parent's descriptor table (CLONE_FILES)
 # and one sharing its cwd, root and umask (CLONE_FS) share them again after

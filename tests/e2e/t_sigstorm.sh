@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # wl_sigstorm: a process under a 1 ms interval timer and a 2 ms POSIX
 # timer is frozen and copied five times (each thawed), then checkpointed,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_state: all the process state crfs claims, checkpointed while the
 # workload spins in user mode with known register contents, killed,

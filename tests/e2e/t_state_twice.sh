@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A restored process must be as checkpointable as the original: whatever
 # the restore left behind (mappings, fds, signal state, registers of the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_stopped: children stopped by SIGSTOP and SIGTSTP (one with two
 # threads), with their stop collected by the parent or not, stay stopped

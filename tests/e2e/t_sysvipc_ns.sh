@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_sysvipc in an IPC namespace of its own (unshare --ipc, with
 # kernel.msgmni changed there): every object of the namespace and its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_sysvshm in an IPC namespace of its own (unshare --ipc): its segments
 # are the namespace's; restore makes them in a new IPC namespace and

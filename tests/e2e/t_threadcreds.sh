@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_threadcreds: threads with credentials of their own (uids, gids,
 # groups, fsuid, effective capabilities, set with raw syscalls) get them

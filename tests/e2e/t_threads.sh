@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # A process of 9 threads, 8 workers each caught in another state (user
 # spin, nanosleep, pthread_cond_wait, pthread_mutex_lock, poll, sigwaitinfo,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_timens: a tree in its own time namespace (unshare --time --fork with
 # monotonic and boottime offsets, alone and with --pid --mount-proc).  The

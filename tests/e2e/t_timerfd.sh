@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # wl_timerfd: timerfds relative and absolute (TFD_TIMER_ABSTIME on
 # CLOCK_REALTIME, MONOTONIC, BOOTTIME; TFD_TIMER_CANCEL_ON_SET), periodic,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: exclusive (timing, or host-wide events: runs alone)
 #
 # wl_timers: interval and POSIX timers (ids with a gap, clocks, SIGEV_NONE,
 # SIGEV_SIGNAL, SIGEV_THREAD_ID) survive checkpoint, kill and restore with

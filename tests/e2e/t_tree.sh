@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A tree of 13 processes, 4 levels, 5 process groups in 2 sessions, with a
 # zombie (exit status 42, reaped by its parent only after the restore) and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_userns: a tree in a user namespace of its own: unshare --user
 # --map-root-user --fork alone; with --pid --mount-proc --uts --net --ipc

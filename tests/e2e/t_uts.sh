@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_uts: a tree in its own UTS namespace (unshare --uts --fork, alone and
 # with --pid --mount-proc).  The ns file saves hostname and domainname;

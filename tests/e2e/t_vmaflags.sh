@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_vmaflags: every VMA flag a program can set (madvise flags, mlock,
 # lock-on-fault, MAP_LOCKED, MAP_NORESERVE, mseal) and the mm-wide

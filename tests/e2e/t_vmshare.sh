@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_vmshare: a child sharing its parent's memory and signal handlers
 # (CLONE_VM | CLONE_SIGHAND), one sharing only its memory (CLONE_VM) and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A zombie that dumped core (its wait status has WCOREDUMP) cannot be made
 # again without dumping core: the freeze names it, the copy fails with EIO,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_zombies: zombies that exited with 0, 3 and 255 and that were killed
 # by SIGKILL, SIGTERM, SIGSEGV, SIGUSR2 and SIGABRT, several per parent
