@@ -574,14 +574,21 @@ static void mark_shared_elsewhere(struct snapshot *s, int idx)
 	int q;
 
 	for (i = 0; i < p->nvmas; i++) {
-		if (p->vmas[i].kind != VMA_SHMEM)
+		if (p->vmas[i].kind != VMA_SHMEM && p->vmas[i].kind != VMA_AIO)
 			continue;
 		for (q = 0; q < idx; q++)
-			for (k = 0; k < s->procs[q].nvmas; k++)
-				if (s->procs[q].vmas[k].kind == VMA_SHMEM &&
-				    s->procs[q].vmas[k].shm_ino ==
+			for (k = 0; k < s->procs[q].nvmas; k++) {
+				if (s->procs[q].vmas[k].kind != p->vmas[i].kind ||
+				    s->procs[q].vmas[k].shm_ino !=
 				    p->vmas[i].shm_ino)
+					continue;
+				if (p->vmas[i].kind == VMA_SHMEM)
 					p->vmas[i].flags |= VMA_F_PAGES_ELSEWHERE;
+				else
+					snapshot_report(s, "process %d: maps the AIO ring of process %d's context at 0x%lx (inherited by fork): not supported",
+							p->pid, s->procs[q].pid,
+							p->vmas[i].start);
+			}
 	}
 }
 

@@ -63,6 +63,10 @@ long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 /* Puts the task's registers back, ready to resume as if nothing ran. */
 int kh_remote_close(struct kh_remote *r);
 
+/* aio.c */
+bool kh_is_aio_ring(const char *path);
+int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why);
+
 /* mem.c */
 ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
 		    size_t len);

@@ -25,6 +25,7 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
 	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
 	[VMA_SHMEM] = "shmem", [VMA_DELETED] = "deleted", [VMA_SYSV] = "sysv",
+	[VMA_AIO] = "aio",
 };
 
 static const char *const flag_names[VMA_F_COUNT] = {
@@ -186,6 +187,9 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 			return text_error(t, "deleted path must be '/memfd:NAME' or an absolute path");
 		return 0;
 	}
+	if (v->kind == VMA_AIO && (!(v->flags & VMA_F_SHARED) || v->pgoff ||
+				   v->prot != (PROT_READ | PROT_WRITE)))
+		return text_error(t, "aio needs a shared read-write mapping at offset 0");
 	if (v->kind != VMA_FILE)
 		return strcmp(tok[6], "-") || strcmp(tok[7], "-") ?
 			text_error(t, "only file mappings have a file") : 0;

@@ -168,6 +168,18 @@ static int pages_fd_of(const struct helper_fds *h, pid_t src)
 	return h->pages_fd;
 }
 
+/*
+ * What io_setup needs to make a ring of this mapping's size: the kernel
+ * doubles the request (at least 4 per possible CPU), adds 2, and rounds
+ * the ring of 32-byte events after a 32-byte header up to whole pages.
+ * The restorer checks it got the size: with many CPUs a small ring cannot
+ * be made again.
+ */
+static uint32_t aio_nr_events(const struct crfs_vma *v)
+{
+	return (v->end - v->start) / PAGE * 64 - 2;
+}
+
 static void fill_mem(struct restore_args *a, struct area *ar,
 		     struct proc_image *p, struct helper_fds *h)
 {
@@ -191,6 +203,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->kept = cow_holds(v->start, v->end);
 		d->has_pages = d->kept;	/* mapped writable: mprotect it */
 		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
+		d->aio_nr = v->kind == VMA_AIO ? aio_nr_events(v) : 0;
 		if (v->kind == VMA_SHMEM || d->kept) {
 			/* its object was filled before the tree was forked;
 			 * a kept range before our children were */

@@ -178,7 +178,48 @@ static void attach_sysv(struct restore_args *a, const struct rst_vma *v)
 					     v->end - v->start, v->prot, 0));
 }
 
-static void map_vma(struct restore_args *a, const struct rst_vma *v)
+/* struct aio_ring's first fields, struct iocb and struct io_event */
+struct aio_ring_ {
+	uint32_t id, nr, head, tail;
+};
+
+struct iocb_ {
+	uint64_t data;
+	uint32_t key, rw_flags;
+	uint16_t opcode;
+	int16_t reqprio;
+	uint32_t fildes;
+	uint64_t buf, nbytes;
+	int64_t offset;
+	uint64_t reserved2;
+	uint32_t flags, resfd;
+};
+
+struct io_event_ {
+	uint64_t data, obj;
+	int64_t res, res2;
+};
+
+/*
+ * An AIO context again: io_setup makes a ring of the same size, which
+ * moves to where the old one was (mremap tells the kernel: the address is
+ * the context's id).  The ring's pages are filled like any memory, then
+ * settle_aio sets the kernel's own copy of the tail.
+ */
+static void make_aio(struct restore_args *a, struct rst_vma *v)
+{
+	uint64_t ctx = 0, len = v->end - v->start;
+	struct aio_ring_ *r;
+
+	check(a, "io_setup", sys(__NR_io_setup, v->aio_nr, &ctx, 0, 0));
+	r = (struct aio_ring_ *)ctx;
+	if (r->nr != (len - 32) / 32)
+		fail(a, "io_setup of a ring of the saved size", -22 /* EINVAL */);
+	check(a, "mremap aio ring", move(ctx, v->start, len));
+	v->aio_id = ((struct aio_ring_ *)v->start)->id;
+}
+
+static void map_vma(struct restore_args *a, struct rst_vma *v)
 {
 	int flags = MAP_FIXED, prot = v->prot;
 
@@ -186,6 +227,8 @@ static void map_vma(struct restore_args *a, const struct rst_vma *v)
 		return;
 	if (v->shmid >= 0)
 		return attach_sysv(a, v);
+	if (v->aio_nr)
+		return make_aio(a, v);
 
 	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
 	if (v->fd < 0)
@@ -213,6 +256,45 @@ static void fill(struct restore_args *a, const struct rst_run *r)
 		check(a, "read pages", n);
 		done += n;
 	}
+}
+
+/*
+ * The saved ring is in place, its head and tail as they were; the kernel
+ * still has tail 0.  From an empty ring, HEAD dummy requests completed and
+ * reaped, then as many as were pending completed and left, bring the
+ * kernel's tail and its count of free slots where they were (a 0-byte read
+ * completes at once).  The events those wrote over are read again.
+ */
+static void settle_aio(struct restore_args *a, const struct rst_vma *v)
+{
+	volatile struct aio_ring_ *r = (void *)v->start;
+	uint32_t head = r->head, tail = r->tail, nr = r->nr, i, pending;
+	struct iocb_ cb = { 0 }, *cbp = &cb;
+	struct io_event_ ev;
+	const struct rst_run *first = 0;
+
+	for (i = 0; i < a->nruns && !first; i++)
+		if (a->runs[i].addr >= v->start && a->runs[i].addr < v->end)
+			first = &a->runs[i];
+	if (!first || head >= nr || tail >= nr)
+		fail(a, "aio ring: its saved header", -22 /* EINVAL */);
+	cb.fildes = first->fd;
+	cb.buf = (uint64_t)&ev;
+	r->id = v->aio_id;
+	r->head = 0;
+	r->tail = 0;
+	pending = (tail + nr - head) % nr;
+	for (i = 0; i < head; i++) {
+		check(a, "io_submit", sys(__NR_io_submit, v->start, 1, &cbp, 0));
+		check(a, "io_getevents", sys6(__NR_io_getevents, v->start, 1, 1,
+					      (long)&ev, 0, 0));
+	}
+	for (i = 0; i < pending; i++)
+		check(a, "io_submit", sys(__NR_io_submit, v->start, 1, &cbp, 0));
+	for (i = 0; i < a->nruns; i++)
+		if (a->runs[i].addr >= v->start && a->runs[i].addr < v->end)
+			fill(a, &a->runs[i]);
+	r->id = v->aio_id;
 }
 
 static void finish_vma(struct restore_args *a, const struct rst_vma *v)
@@ -266,6 +348,9 @@ static void restore_memory(struct restore_args *a)
 		map_vma(a, &a->vmas[i]);
 	for (i = 0; i < a->nruns; i++)
 		fill(a, &a->runs[i]);
+	for (i = 0; i < a->nvmas; i++)
+		if (a->vmas[i].aio_nr)
+			settle_aio(a, &a->vmas[i]);
 	for (i = 0; i < a->nvmas; i++)
 		finish_vma(a, &a->vmas[i]);
 	if (a->mlockall)

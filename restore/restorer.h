@@ -28,6 +28,10 @@ struct rst_vma {
 	/* mapped and filled before the fork (cow.c): left in place */
 	uint32_t kept;
 	int32_t shmid;		/* >= 0: a SysV segment, attached again */
+	/* > 0: an AIO ring, made by io_setup(aio_nr) and moved here; the
+	 * new context's own index in the ring header (aio_id) */
+	uint32_t aio_nr;
+	uint32_t aio_id;
 };
 
 struct rst_run {

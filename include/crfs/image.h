@@ -71,6 +71,9 @@ enum crfs_vma_kind {
 				 * object's bytes in mapdata/INO */
 	VMA_SYSV,		/* a SysV shared memory attach: shm_ino is the
 				 * segment's id, its bytes in ipc/shm/ID.data */
+	VMA_AIO,		/* the ring of an AIO context (io_setup): its
+				 * address is the context's id; its pages are
+				 * the ring's header and completed events */
 	VMA_KIND_COUNT,
 };
 
