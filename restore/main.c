@@ -272,6 +272,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	close(go[1]);
 	go[1] = -1;
+	restore_pause("spawned");
 	ret = restore_finish(img, ep[0], err, errlen);
 	if (ret) {
 		kill_all(img, pid);
@@ -352,6 +353,8 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	if (!ret)
+		restore_pause("loaded");
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -374,8 +377,7 @@ int main(int argc, char **argv)
 		ipc_sysv_undo();
 		shm_undo(&img);
 	} else {
-		ipc_sysv_done();
-		tcp_unlock(&img);
+		ipc_sysv_done();	/* restore_finish lifted the TCP lock */
 	}
 	ipc_sysv_free();
 	mnt_free(&img);
