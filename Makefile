@@ -87,6 +87,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo
 
+# the long soak (t_soak with 1,000 freeze/copy/thaw cycles and 100
+# checkpoint/restore generations); make test runs a short one
+soak: all
+	@CRFS_SOAK_CYCLES=1000 CRFS_SOAK_GENS=100 CRFS_E2E_TIMEOUT=3600 \
+		tests/e2e/run.sh t_soak
+	@cat $${CRFS_E2E_LOGS:-/dev/null}/t_soak.out 2>/dev/null || true
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench
@@ -99,5 +106,5 @@ install: $(BINS)
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test demo bench install clean
+.PHONY: all deps test demo bench soak install clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
