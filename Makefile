@@ -90,9 +90,9 @@ demo: deps
 # the long soak (t_soak with 1,000 freeze/copy/thaw cycles and 100
 # checkpoint/restore generations); make test runs a short one
 soak: all
-	@CRFS_SOAK_CYCLES=1000 CRFS_SOAK_GENS=100 CRFS_E2E_TIMEOUT=3600 \
+	@mkdir -p $(B)/soak-logs; CRFS_E2E_LOGS=$${CRFS_E2E_LOGS:-$(B)/soak-logs} CRFS_SOAK_CYCLES=1000 CRFS_SOAK_GENS=100 CRFS_E2E_TIMEOUT=3600 \
 		tests/e2e/run.sh t_soak
-	@cat $${CRFS_E2E_LOGS:-/dev/null}/t_soak.out 2>/dev/null || true
+	@cat $${CRFS_E2E_LOGS:-$(B)/soak-logs}/t_soak.out
 
 bench: deps
 	@$(MAKE) --no-print-directory all
