@@ -3,10 +3,12 @@ CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 B       := build
+VERSION := $(shell cat VERSION)
 
 WARN    := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ikernel-helpers -MMD -MP
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ikernel-helpers -MMD -MP \
+	   -DCRFS_VERSION='"$(VERSION)"'
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
@@ -17,6 +19,10 @@ CRFS_SRC    := $(wildcard crfs/*.c)
 RESTORE_SRC := $(filter-out restore/restorer.c,$(wildcard restore/*.c))
 WL_SRC      := $(wildcard tests/workloads/*.c)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
+
+# evaluated when used, quietly: a missing fuse3 is named by check-build-deps
+FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   = $(shell pkg-config --libs fuse3 2>/dev/null)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -39,8 +45,13 @@ $(KH_A): $(call obj,$(KH_SRC))
 
 $(B)/bin/crfs: $(call obj,$(CRFS_SRC)) $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs fuse3)
-$(call obj,$(CRFS_SRC)): CFLAGS += $(shell pkg-config --cflags fuse3)
+	$(CC) $(SANFLAGS) -o $@ $^ $(FUSE_LIBS)
+$(call obj,$(CRFS_SRC)): CFLAGS += $(FUSE_CFLAGS)
+# checked once before anything compiles: a missing package is named
+$(call obj,$(CRFS_SRC) $(LIB_SRC) $(KH_SRC) $(RESTORE_SRC)): | $(B)/.deps-ok
+$(B)/.deps-ok: tools/check-build-deps
+	@tools/check-build-deps
+	@mkdir -p $(B) && touch $@
 
 # The restorer runs after the restore tool's own memory is gone: freestanding,
 # position independent, no stack protector, linked flat and embedded as bytes.
@@ -71,6 +82,10 @@ $(B)/tests/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -o $@ $< -lm
 
+$(call obj,$(UNIT_SRC)): | $(B)/.deps-unit-ok
+$(B)/.deps-unit-ok: tools/check-build-deps
+	@tools/check-build-deps unit
+	@mkdir -p $(B) && touch $@
 $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
 	$(CC) -o $@ $^ -lcriterion
 

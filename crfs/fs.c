@@ -95,14 +95,14 @@ static int fs_getattr(const char *path, struct stat *st,
 
 	(void)fi;
 	if (!strcmp(path, "/")) {
-		fill_stat(st, 1, true, 0, 0);
+		fill_stat(st, 1, true, 0, reg()->changed);
 		return 0;
 	}
 	c = resolve(path, &rest);
 	if (!c)
 		return -ENOENT;
 	if (!*rest) {
-		fill_stat(st, c->id << INO_SHIFT, true, 0, 0);
+		fill_stat(st, c->id << INO_SHIFT, true, 0, c->changed);
 		return 0;
 	}
 	if (!strcmp(rest, CRFS_F_CTL)) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crfs [-f] [-d] MOUNTPOINT\n"
+	fprintf(f, "usage: crfs [-f] [-d] MOUNTPOINT | --version | --help\n"
 		   "  -f  stay in the foreground\n"
 		   "  -d  debug: foreground, log every FUSE request\n");
 }
@@ -119,7 +120,7 @@ static int drop_dead_mount(const char *mnt)
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct registry registry = { 0 };
+	struct registry registry = { .changed = time(NULL) };
 	const char *mnt = NULL;
 	int i, fg = 0, debug = 0, ret = 1;
 	struct fuse *fuse;
@@ -131,6 +132,9 @@ int main(int argc, char **argv)
 			fg = debug = 1;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("crfs %s\n", CRFS_VERSION);
 			return 0;
 		} else if (argv[i][0] != '-' && !mnt)
 			mnt = argv[i];

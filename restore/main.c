@@ -51,7 +51,8 @@ static void usage(FILE *f)
 		   "      --orphan-pipes  such pipes come back with no other end\n"
 		   "      --cgroup-root [HIER:]PATH\n"
 		   "                    the tree's cgroups go below PATH (of HIER,\n"
-		   "                    or of every hierarchy not named alone)\n");
+		   "                    or of every hierarchy not named alone)\n"
+		   "      --version     print the version\n");
 }
 
 /* [HIER:]PATH, PATH absolute */
@@ -108,6 +109,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "orphan-pipes", no_argument, NULL, 'o' },
 		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
@@ -136,6 +138,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("crfs-restore %s\n", CRFS_VERSION);
 			exit(0);
 		default:
 			return -1;
