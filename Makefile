@@ -74,9 +74,9 @@ $(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^
 
-$(B)/bin/crfsctl: tools/crfsctl
+$(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)
-	install -m 0755 $< $@
+	sed 's/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 $(B)/tests/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
