@@ -113,13 +113,44 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench
 
+# PREFIX=/usr DESTDIR=pkg for a package; the unit runs $(PREFIX)/bin/crfs
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/doc/crfs
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 contrib/bash-completion/crfsctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/crfsctl
+	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/crfs.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/crfs.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/crfs.service
+	install -m 0644 README.md docs/FORMAT.md docs/SUPPORT.md \
+		$(DESTDIR)$(PREFIX)/share/doc/crfs/
+
+# a Debian package of what make install installs, built with dpkg-deb
+DEB_ARCH = $(shell dpkg --print-architecture)
+deb: all
+	rm -rf $(B)/deb
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(B)/deb/root
+	mkdir -p $(B)/deb/root/DEBIAN
+	printf '%s\n' 'Package: crfs' 'Version: $(VERSION)' \
+		'Architecture: $(DEB_ARCH)' 'Maintainer: crfs developers <crfs@localhost>' \
+		'Depends: libc6, libfuse3-3, fuse3' 'Recommends: nftables' \
+		'Section: admin' 'Priority: optional' \
+		'Description: checkpoint/restart of Linux process trees through a file system' \
+		' A FUSE daemon shows each registered process tree as a directory of' \
+		' state files; cp -a of a frozen tree is the checkpoint, and' \
+		' crfs-restore turns the copy back into the running processes.' \
+		>$(B)/deb/root/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(B)/deb/root \
+		$(B)/crfs_$(VERSION)_$(DEB_ARCH).deb
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test demo bench soak install clean
+.PHONY: all deps test demo bench soak install deb clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
