@@ -35,6 +35,12 @@ no_growth() {
 	note "$1: daemon fds $f0 -> $f1, RSS $r0 -> $r1 KiB"
 	echo "$1: daemon fds $f0 -> $f1, RSS $r0 -> $r1 KiB"
 	[ "$f1" -le "$f0" ] || fail "$1: the daemon's open descriptors grew from $f0 to $f1"
+	# ASan holds freed memory in quarantine: its RSS says nothing
+	# (LeakSanitizer, at the daemon's exit, judges the leaks instead)
+	if grep -q libasan "/proc/$(daemon_pid)/maps" 2>/dev/null; then
+		note "$1: an ASan build: RSS not judged"
+		return 0
+	fi
 	[ "$r1" -le $((r0 + RSS_KIB)) ] ||
 		fail "$1: the daemon's RSS grew from $r0 to $r1 KiB (bound +$RSS_KIB)"
 }
@@ -43,7 +49,7 @@ crfs_mount
 
 # 1. cycles on one running process
 LOG=$T_DIR/pause.log
-start_workload "$LOG" "$CRFS_TESTS/wl_pause" pause 4
+start_workload "$LOG" "$CRFS_TESTS/wl_pause" pause 1
 P=$WL_PID
 wait_ready "$LOG" "$P" 30
 cr_attach p "$P"
@@ -65,16 +71,13 @@ no_growth "cycles 10 -> $CYCLES ($((SECONDS - start)) s)" "$U10" "$(usage)"
 expect_state p running
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/p" || fail "rmdir p failed"
 kill -USR1 "$P" || fail "cannot signal $P"
-note "t=$SECONDS before wl_pause's checks"
 expect_pass "$LOG" "$P" 30
-note "t=$SECONDS after"
 
 # 2. generations: each restored tree is checkpointed again
 LOG=$T_DIR/tree.log
-start_workload "$LOG" "$CRFS_TESTS/wl_daemonkill" 4
+start_workload "$LOG" "$CRFS_TESTS/wl_daemonkill" 1
 R=$WL_PID
 wait_ready "$LOG" "$R" 30
-note "t=$SECONDS tree ready"
 KID=$(pgrep -P "$R")
 cp "$LOG" "$T_DIR/tree.ckpt.log"
 SUB=
@@ -106,7 +109,6 @@ for g in $(seq "$GENS"); do
 done
 no_growth "generations 1 -> $GENS ($((SECONDS - start)) s)" "$U1" "$(usage)"
 cp "$T_DIR/tree.ckpt.log" "$LOG"
-note "t=$SECONDS before the tree's checks"
 kill -USR1 "$R" || fail "cannot signal $R"
 wait_exit "$SUB" 60 || fail "the last generation did not end"
 [ "$EXIT_STATUS" = 0 ] || fail "the last generation exited with $EXIT_STATUS: $(grep -E '^(FAIL|DONE)' "$LOG" | tr '\n' '|')"
