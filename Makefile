@@ -3,10 +3,12 @@ CC      ?= gcc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 B       := build
+VERSION := $(shell cat VERSION)
 
 WARN    := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ikernel-helpers -MMD -MP
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ikernel-helpers -MMD -MP \
+	   -DCRFS_VERSION='"$(VERSION)"'
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
@@ -17,6 +19,10 @@ CRFS_SRC    := $(wildcard crfs/*.c)
 RESTORE_SRC := $(filter-out restore/restorer.c,$(wildcard restore/*.c))
 WL_SRC      := $(wildcard tests/workloads/*.c)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
+
+# evaluated when used, quietly: a missing fuse3 is named by check-build-deps
+FUSE_CFLAGS = $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   = $(shell pkg-config --libs fuse3 2>/dev/null)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -39,8 +45,13 @@ $(KH_A): $(call obj,$(KH_SRC))
 
 $(B)/bin/crfs: $(call obj,$(CRFS_SRC)) $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(shell pkg-config --libs fuse3)
-$(call obj,$(CRFS_SRC)): CFLAGS += $(shell pkg-config --cflags fuse3)
+	$(CC) $(SANFLAGS) -o $@ $^ $(FUSE_LIBS)
+$(call obj,$(CRFS_SRC)): CFLAGS += $(FUSE_CFLAGS)
+# checked once before anything compiles: a missing package is named
+$(call obj,$(CRFS_SRC) $(LIB_SRC) $(KH_SRC) $(RESTORE_SRC)): | $(B)/.deps-ok
+$(B)/.deps-ok: tools/check-build-deps
+	@tools/check-build-deps
+	@mkdir -p $(B) && touch $@
 
 # The restorer runs after the restore tool's own memory is gone: freestanding,
 # position independent, no stack protector, linked flat and embedded as bytes.
@@ -63,14 +74,18 @@ $(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -o $@ $^
 
-$(B)/bin/crfsctl: tools/crfsctl
+$(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)
-	install -m 0755 $< $@
+	sed 's/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 $(B)/tests/%: tests/workloads/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -o $@ $< -lm
 
+$(call obj,$(UNIT_SRC)): | $(B)/.deps-unit-ok
+$(B)/.deps-unit-ok: tools/check-build-deps
+	@tools/check-build-deps unit
+	@mkdir -p $(B) && touch $@
 $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
 	$(CC) -o $@ $^ -lcriterion
 
@@ -87,17 +102,55 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo
 
+# the long soak (t_soak with 1,000 freeze/copy/thaw cycles and 100
+# checkpoint/restore generations); make test runs a short one
+soak: all
+	@mkdir -p $(B)/soak-logs; CRFS_E2E_LOGS=$${CRFS_E2E_LOGS:-$(B)/soak-logs} CRFS_SOAK_CYCLES=1000 CRFS_SOAK_GENS=100 CRFS_E2E_TIMEOUT=3600 \
+		tests/e2e/run.sh t_soak
+	@cat $${CRFS_E2E_LOGS:-$(B)/soak-logs}/t_soak.out
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench
 
+# PREFIX=/usr DESTDIR=pkg for a package; the unit runs $(PREFIX)/bin/crfs
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/doc/crfs
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 contrib/bash-completion/crfsctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/crfsctl
+	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/crfs.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/crfs.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/crfs.service
+	install -m 0644 README.md docs/FORMAT.md docs/SUPPORT.md \
+		$(DESTDIR)$(PREFIX)/share/doc/crfs/
+
+# a Debian package of what make install installs, built with dpkg-deb
+DEB_ARCH = $(shell dpkg --print-architecture)
+deb: all
+	rm -rf $(B)/deb
+	$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(B)/deb/root
+	mkdir -p $(B)/deb/root/DEBIAN
+	printf '%s\n' 'Package: crfs' 'Version: $(VERSION)' \
+		'Architecture: $(DEB_ARCH)' 'Maintainer: crfs developers <crfs@localhost>' \
+		'Depends: libc6, libfuse3-3, fuse3' 'Recommends: nftables' \
+		'Section: admin' 'Priority: optional' \
+		'Description: checkpoint/restart of Linux process trees through a file system' \
+		' A FUSE daemon shows each registered process tree as a directory of' \
+		' state files; cp -a of a frozen tree is the checkpoint, and' \
+		' crfs-restore turns the copy back into the running processes.' \
+		>$(B)/deb/root/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(B)/deb/root \
+		$(B)/crfs_$(VERSION)_$(DEB_ARCH).deb
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test demo bench install clean
+.PHONY: all deps test demo bench soak install deb clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -32,6 +32,7 @@ struct container {
 struct registry {
 	struct container *head;
 	uint64_t next_id;
+	time_t changed;		/* the root's times: mount, last mkdir/rmdir */
 	/* before c's snapshot goes: the kernel forgets what it cached of it */
 	void (*forget)(struct registry *r, struct container *c);
 	void *fs;

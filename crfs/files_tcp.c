@@ -20,6 +20,7 @@
 #include <netinet/tcp.h>
 
 #include "files.h"
+#include "watchdog.h"
 #include "kh_ns.h"
 #include "crfs/array.h"
 #include "crfs/tcp.h"
@@ -33,6 +34,7 @@ struct tcp_hold {
 	int state;
 	int shut;		/* sock_diag's shutdown bits, -errno */
 	bool locked, saved;
+	uint64_t wd_key;	/* the watchdog's copy, 0: none */
 };
 
 static int in_net(pid_t pid, int (*fn)(void *), void *arg)
@@ -108,6 +110,8 @@ const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 		.conn = { in->addr, in->peer }, .id = cf->id,
 		.state = in->tcp_state,
 	};
+	/* before repair and the lock: undone if we die while frozen */
+	s->tcp[s->ntcp - 1].wd_key = watchdog_hold_tcp(fd, &s->tcp[s->ntcp - 1].conn);
 	return NULL;
 }
 
@@ -198,6 +202,7 @@ static void give_up(struct files_ctx *c, size_t i, const char *why)
 	kh_tcp_repair(h->fd, false);
 	if (h->locked)
 		lock(h->ns_pid, &h->conn, 1, false);
+	watchdog_forget(h->wd_key);
 	close(h->fd);
 	c->s->tcp[i] = c->s->tcp[--c->s->ntcp];
 }
@@ -242,6 +247,11 @@ void tcp_drop(struct snapshot *s)
 {
 	size_t i;
 
+	for (i = 0; i < s->ntcp; i++)
+		watchdog_forget(s->tcp[i].wd_key);
+	/* no copy may outlive a kill: restore binds the same addresses */
+	if (s->ntcp)
+		watchdog_sync();
 	for (i = 0; i < s->ntcp; i++)
 		close(s->tcp[i].fd);
 	free(s->tcp);

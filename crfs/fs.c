@@ -39,7 +39,30 @@ struct handle {
 	uint64_t gen;
 	size_t entry;
 	bool ctl;
+	struct handle *prev, *next;	/* every open handle */
 };
+
+/* a connection aborted (umount -f) releases none: freed at destroy */
+static struct handle *open_handles;
+
+static void handle_link(struct handle *h)
+{
+	h->next = open_handles;
+	if (open_handles)
+		open_handles->prev = h;
+	open_handles = h;
+}
+
+static void handle_free(struct handle *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		open_handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	free(h);
+}
 
 static struct registry *reg(void)
 {
@@ -95,14 +118,14 @@ static int fs_getattr(const char *path, struct stat *st,
 
 	(void)fi;
 	if (!strcmp(path, "/")) {
-		fill_stat(st, 1, true, 0, 0);
+		fill_stat(st, 1, true, 0, reg()->changed);
 		return 0;
 	}
 	c = resolve(path, &rest);
 	if (!c)
 		return -ENOENT;
 	if (!*rest) {
-		fill_stat(st, c->id << INO_SHIFT, true, 0, 0);
+		fill_stat(st, c->id << INO_SHIFT, true, 0, c->changed);
 		return 0;
 	}
 	if (!strcmp(rest, CRFS_F_CTL)) {
@@ -204,6 +227,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		free(h);
 		return -EACCES;
 	}
+	handle_link(h);
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = ctl || c->snap->entries[h->entry].len > SMALL_FILE;
 	fi->keep_cache = 0;
@@ -213,7 +237,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 static int fs_release(const char *path, struct fuse_file_info *fi)
 {
 	(void)path;
-	free((void *)(uintptr_t)fi->fh);
+	handle_free((void *)(uintptr_t)fi->fh);
 	return 0;
 }
 
@@ -365,6 +389,8 @@ static void fs_destroy(void *data)
 
 	/* unmounted: let every frozen tree run again */
 	registry_release_all(r);
+	while (open_handles)
+		handle_free(open_handles);
 	if (r->fs)
 		inval_stop(r->fs);
 	free(r->fs);

@@ -45,6 +45,7 @@ int registry_add(struct registry *r, const char *name)
 	for (tail = &r->head; *tail; tail = &(*tail)->next)
 		;
 	*tail = c;
+	r->changed = c->changed;
 	return 0;
 }
 
@@ -69,6 +70,7 @@ int registry_remove(struct registry *r, const char *name)
 		c = *p;
 		*p = c->next;
 		container_free(c);
+		r->changed = time(NULL);
 		return 0;
 	}
 	return -ENOENT;

@@ -17,6 +17,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "files.h"
 #include "restorer.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -241,6 +242,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	ret = wait_all(s, n, img->new_pidns, err_fd, err, errlen);
 	if (ret)
 		goto out;
+	restore_pause("stopped");
 	/* one restorer per mm: a child sharing it traps in its parent's */
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread == 0 && !s[i].p->attr.shares_vm)
@@ -256,8 +258,17 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 			ret = -EINVAL;	/* err says which thread and step */
 			goto out;
 		}
-	if (!ret)
+	if (!ret) {
+		restore_pause("state");
+		/*
+		 * Before the tasks go, not after: once they run, our death
+		 * (SIGKILL, no chance to clean up) must not leave their
+		 * connections' packets dropped.  Only a failed ptrace detach
+		 * can still fail the restore now.
+		 */
+		tcp_unlock(img);
 		ret = detach_all(img, s, n, err, errlen);
+	}
 	else
 		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
 			 strerror((int)-ret));

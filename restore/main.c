@@ -51,7 +51,8 @@ static void usage(FILE *f)
 		   "      --orphan-pipes  such pipes come back with no other end\n"
 		   "      --cgroup-root [HIER:]PATH\n"
 		   "                    the tree's cgroups go below PATH (of HIER,\n"
-		   "                    or of every hierarchy not named alone)\n");
+		   "                    or of every hierarchy not named alone)\n"
+		   "      --version     print the version\n");
 }
 
 /* [HIER:]PATH, PATH absolute */
@@ -108,6 +109,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "orphan-pipes", no_argument, NULL, 'o' },
 		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
@@ -136,6 +138,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("crfs-restore %s\n", CRFS_VERSION);
 			exit(0);
 		default:
 			return -1;
@@ -272,6 +277,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	}
 	close(go[1]);
 	go[1] = -1;
+	restore_pause("spawned");
 	ret = restore_finish(img, ep[0], err, errlen);
 	if (ret) {
 		kill_all(img, pid);
@@ -352,6 +358,8 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	if (!ret)
+		restore_pause("loaded");
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -374,8 +382,7 @@ int main(int argc, char **argv)
 		ipc_sysv_undo();
 		shm_undo(&img);
 	} else {
-		ipc_sysv_done();
-		tcp_unlock(&img);
+		ipc_sysv_done();	/* restore_finish lifted the TCP lock */
 	}
 	ipc_sysv_free();
 	mnt_free(&img);

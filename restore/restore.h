@@ -163,4 +163,7 @@ size_t vm_kids(struct proc_image ***kids);
 bool is_vm_kid(const struct image *img, size_t i);
 int vm_share_check(const struct image *img, char *err, size_t errlen);
 
+/* pause.c: CRFS_RESTORE_PAUSE=step waits here until killed (tests) */
+void restore_pause(const char *step);
+
 #endif

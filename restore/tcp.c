@@ -4,7 +4,8 @@
  * the saved addresses, sequence numbers, negotiated options, queues and
  * window (kh_tcp_restore), then leaves repair mode.  Its packets are still
  * dropped (the lock crfs took at freeze) until the whole tree is back:
- * tcp_unlock lifts it, so a restore that fails sends the peer nothing.
+ * tcp_unlock lifts it (restore_finish, just before the tasks are let go),
+ * so a restore that fails sends the peer nothing.
  */
 #include <errno.h>
 #include <fcntl.h>

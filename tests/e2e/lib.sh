@@ -232,6 +232,8 @@ crfs_mount() {
 		[ "$(readlink "$exe" 2>/dev/null)" = "$me" ] || continue
 		pid=${exe#/proc/}
 		pid=${pid%/exe}
+		# its watchdog runs the same binary with the same arguments
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = crfs-watchdog ] && continue
 		if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$MNT"; then
 			_daemon="$pid:$(proc_field "$pid" 22)"
 		fi

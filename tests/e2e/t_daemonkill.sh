@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The daemon SIGKILLed while it holds a container frozen, then while a
+# copy reads it: within a second every process of the tree runs on (not
+# stopped, not traced), its TCP connection is out of repair mode and no
+# longer locked (the watchdog forked at mount), the reader gets an error,
+# and a new daemon mounts cleanly at the same mount point (it detaches
+# the dead mount).  Finally the tree is checkpointed, killed and restored,
+# and wl_daemonkill checks its memory, its child and its connection.
+# Its own network namespace: the lock table is no one else's business.
+if [ -z "${CRFS_T_OWN_NET:-}" ]; then
+	CRFS_T_OWN_NET=1 exec unshare --net "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+ip link set lo up || fail "cannot bring lo up"
+command -v nft >/dev/null || fail "nft (nftables) not found"
+
+locked() {
+	nft list table inet crfs_tcp_lock 2>/dev/null | grep -Eq "\. $PORT([ ,]|\$)"
+}
+
+# every process of the tree: not stopped, not traced
+released() {
+	local p st tr
+	for p in $(tree_pids "$PID"); do
+		st=$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		case $st in t | T) return 1 ;; esac
+		[ "${tr:-1}" = 0 ] || return 1
+	done
+	return 0
+}
+
+# kill_daemon WHAT: SIGKILL the daemon; the tree goes on within a second
+kill_daemon() {
+	local d
+	d=$(daemon_pid)
+	[ -n "$d" ] || fail "no daemon pid known"
+	kill -KILL "$d" || fail "cannot kill daemon $d"
+	wait_for 1 released ||
+		fail "$1: tree not released 1 s after the daemon's death: $(for p in $(tree_pids "$PID"); do grep -E '^(State|TracerPid)' /proc/$p/status | tr '\n' ' '; done)"
+	wait_for 5 eval '! locked' ||
+		fail "$1: connection still locked 5 s after the daemon's death: $(nft list table inet crfs_tcp_lock | tr '\n' ' ')"
+}
+
+# a new daemon at the same mount point, over the dead mount
+remount() {
+	note "before remount: $(grep -c " $MNT " /proc/self/mountinfo) mounts; stat: $(stat -c %i "$MNT" 2>&1); daemon $(daemon_pid) $(proc_state "$(daemon_pid)")"
+	crfs_mount
+	grep -q 'detached the mount of a daemon that died' "$T_DIR/crfs.err" ||
+		fail "new daemon did not say it detached the dead mount: $(cat "$T_DIR/crfs.err")"
+	[ -z "$(timeout 5 ls -A "$MNT")" ] || fail "new mount is not empty"
+}
+
+crfs_mount
+LOG=$T_DIR/wl.log
+start_workload "$LOG" "$CRFS_TESTS/wl_daemonkill" 32
+PID=$WL_PID
+wait_ready "$LOG" "$PID" 30
+PORT=$(sed -n 's/^PORT //p' "$LOG")
+track_pid "$(pgrep -P "$PID")"
+
+# 1. killed while frozen
+cr_attach c "$PID"
+cr_freeze c
+locked || fail "connection not locked while frozen"
+released && fail "tree not traced while frozen"
+kill_daemon frozen
+remount
+
+# 2. killed while a copy reads: one reader mid-file, one cp -a
+cr_attach c "$PID"
+cr_freeze c
+exec 7<"$MNT/c/$PID/pages" || fail "cannot open pages"
+dd bs=64k count=1 <&7 >/dev/null 2>&1 || fail "first read of pages failed"
+timeout 60 cp -a "$MNT/c" "$T_DIR/partial" 2>"$T_DIR/cp-partial.err" &
+CP=$!
+wait_for 10 eval '[ -e "$T_DIR/partial" ] || ! kill -0 $CP 2>/dev/null'
+kill_daemon copying
+dd bs=64k <&7 >/dev/null 2>"$T_DIR/dd.err" &&
+	fail "a read of pages after the daemon's death succeeded"
+note "reader after the daemon's death: $(tr '\n' ' ' <"$T_DIR/dd.err")"
+exec 7<&-
+wait_exit "$CP" 30 || fail "cp still running 30 s after the daemon's death"
+note "cp -a exited with $EXIT_STATUS: $(tail -n 1 "$T_DIR/cp-partial.err")"
+remount
+
+# 3. the tree is whole: checkpoint, kill, restore, verify
+checkpoint c "$PID" "$T_DIR/ckpt"
+kill_and_reap c "$PID"
+restore_bg "$T_DIR/ckpt" "$PID"
+kill -USR1 "$PID" || fail "cannot signal restored pid $PID"
+expect_pass "$LOG" "$RESTORE_PID" 60
+locked && fail "connection locked after the restore"
+pass
