@@ -31,13 +31,8 @@ cp "$CRFS_TESTS/wl_files" "$CRFS_TESTS/wl_threads" "$T_DIR/bin/" ||
 
 # ours: the processes running a binary of $T_DIR/bin
 ours() {
-	local e
-	for e in /proc/[0-9]*/exe; do
-		case $(readlink "$e" 2>/dev/null) in "$T_DIR/bin/"*)
-			e=${e#/proc/}
-			echo "${e%/exe}" ;;
-		esac
-	done
+	find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$T_DIR/bin/*" \
+		2>/dev/null | cut -d/ -f3
 }
 
 # take NAME ARGS...: checkpoint the pid namespace unshare starts with ARGS;
@@ -53,22 +48,19 @@ take() {
 	track_tree "$init"
 	checkpoint "$name" "$init" "$T_DIR/$name.ckpt"
 	cp "$log" "$log.ckpt" || fail "cannot keep $log"
-	cp -a "$T_DIR/work" "$T_DIR/work.ckpt" || fail "cannot keep the work dir"
 	kill_and_reap "$name" "$init" "$u"
 }
 
 take files "$T_DIR/bin/wl_files" "$T_DIR/work"
+cp -a "$T_DIR/work" "$T_DIR/work.ckpt" || fail "cannot keep the work dir"
 take threads "$T_DIR/bin/wl_threads" 3 1000
 
 nrefused=0 nrestored=0 ntrials=0
-# trial NAME SEED: one damage to a copy of NAME's image, one restore
+# trial NAME DIR WHAT: restore DIR, NAME's image with the damage WHAT
 trial() {
-	local name=$1 seed=$2 t=$T_DIR/trial log=$T_DIR/$1.log pf=$T_DIR/trial.pid
-	local what r rc np root left
-	rm -rf "$t" "$pf"
-	cp -a "$T_DIR/$name.ckpt" "$t" || fail "cannot copy the image"
-	what=$(python3 "$E2E_DIR/mutate.py" "$t" "$seed") || fail "mutate.py failed"
-	what="$name seed $seed: $what"
+	local name=$1 t=$2 log=$T_DIR/$1.log pf=$T_DIR/trial.pid
+	local what="$1 seed ${2##*/}: $3" r rc np root
+	rm -f "$pf"
 	# the files outside the image as they were at the checkpoint
 	cp "$log.ckpt" "$log"
 	rm -rf "$T_DIR/work" && cp -a "$T_DIR/work.ckpt" "$T_DIR/work"
@@ -112,16 +104,22 @@ trial() {
 	fi
 	wait_for 10 eval '[ -z "$(ours)" ]' ||
 		fail "$what: left behind: $(ours | tr '\n' ' ')"
+	rm -rf "$t"
 	ntrials=$((ntrials + 1))
 }
 
-end=$((SECONDS + BUDGET))
-s=$SEED
-while [ $SECONDS -lt $end ]; do
-	trial files "$s"
-	[ $SECONDS -lt $end ] && trial threads "$s"
-	s=$((s + 1))
+# the damaged copies, made at once (Python starts slowly under load)
+for name in files threads; do
+	python3 "$E2E_DIR/mutate.py" "$T_DIR/$name.ckpt" "$T_DIR/$name.trials" \
+		"$SEED" 40 >"$T_DIR/$name.list" || fail "mutate.py $name failed"
 done
+end=$((SECONDS + BUDGET))
+exec 7<"$T_DIR/files.list" 8<"$T_DIR/threads.list"
+while [ $SECONDS -lt $end ] && read -r d1 w1 <&7 && read -r d2 w2 <&8; do
+	trial files "$d1" "$w1"
+	[ $SECONDS -lt $end ] && trial threads "$d2" "$w2"
+done
+exec 7<&- 8<&-
 note "$ntrials trials: $nrefused refused, $nrestored restored"
 [ $nrefused -gt 0 ] || fail "no trial was refused: the damage does nothing"
 pass
