@@ -154,3 +154,26 @@ clean:
 
 .PHONY: all deps test demo bench soak install deb clean
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# Fuzzing (clang's libFuzzer): one target over every parser of lib/,
+# tests/fuzz/run.sh runs it per parser on the seeds in tests/fuzz/seeds.
+FZ        := build-fuzz
+FUZZ_CC   ?= clang
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_SAN)
+FUZZ_SECONDS ?= 60
+$(FZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FZ)/fuzz_parsers: $(FZ)/obj/tests/fuzz/fuzz_parsers.o $(patsubst %.c,$(FZ)/obj/%.o,$(LIB_SRC))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+
+fuzz: $(FZ)/fuzz_parsers
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# about a minute in all, for make test
+fuzz-smoke: $(FZ)/fuzz_parsers
+	@tests/fuzz/run.sh smoke
+
+.PHONY: fuzz fuzz-smoke

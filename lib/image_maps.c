@@ -278,7 +278,7 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 {
 	char line[256], *cur, *tok[6];
 	struct crfs_page_run *r;
-	uint64_t nruns, off = 0;
+	uint64_t nruns, room, off = 0;
 	size_t i;
 	int k, ret;
 
@@ -292,6 +292,12 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 	    strncmp(line, "runs ", 5) || parse_u64(line + 5, &nruns) ||
 	    nruns > (1ULL << 32))
 		return text_error(t, "want 'runs N'");
+	/* every run is a line of fixed width (the last one's newline may be
+	 * missing, which the line reader names): a count the rest of the
+	 * file cannot hold must not size an allocation */
+	room = ((uint64_t)(t->end - t->p) + 1) / PAGES_IDX_LINE_LEN;
+	if (nruns > room)
+		return text_error(t, "only %lu of %lu runs", room, nruns);
 	r = calloc(nruns ?: 1, sizeof(*r));
 	if (!r)
 		return text_error(t, "out of memory");
@@ -310,11 +316,15 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 		    parse_int(tok[2], &r[i].src) || r[i].src < 0 ||
 		    parse_u64(tok[3], &r[i].offset) || !r[i].npages ||
 		    (r[i].addr | r[i].offset) & 0xfff ||
+		    r[i].addr >= CRFS_USER_END ||
+		    r[i].npages > (CRFS_USER_END - r[i].addr) / 4096 ||
+		    r[i].offset > CRFS_USER_END ||
 		    strspn(tok[4], "0123456789abcdef") != 16 || tok[4][16]) {
 			ret = text_error(t, "bad run");
 			goto err;
 		}
-		/* tok[4] is bare hex */
+		/* tok[4] is bare hex; the run ends by CRFS_USER_END, so no
+		 * sum below wraps around */
 		r[i].hash = strtoull(tok[4], NULL, 16);
 		if (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096) {
 			ret = text_error(t, "runs overlap or are unsorted");

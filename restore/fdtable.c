@@ -51,6 +51,7 @@ int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 		return FAIL(c, "%s: %s", path, strerror(-ret));
 	if (!*suffix && *len != f->data) {
 		free(*buf);
+		*buf = NULL;	/* the callers free it on every path */
 		return FAIL(c, "%s: %zu bytes, %s says %lu", path, *len,
 			    CRFS_F_FILES, f->data);
 	}

@@ -52,6 +52,10 @@
 #define CRFS_PATH_MAX		4096
 #define CRFS_COMM_LEN		16
 #define CRFS_NSIG		64
+/* above every user-space address of x86-64 (5-level paging ends at 2^56):
+ * what an image says lies beyond it is refused, and sums stay far from
+ * wrapping around */
+#define CRFS_USER_END		(1ULL << 57)
 #define CRFS_MAX_GROUPS		65536
 #define CRFS_AUXV_MAX		128
 #define CRFS_XSTATE_MAX		16384

@@ -55,4 +55,5 @@ def main():
     open(d + '/image', 'wb').write(body + ('end %s\n' % crfs_hash(body)).encode())
 
 
-main()
+if __name__ == '__main__':
+    main()

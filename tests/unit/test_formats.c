@@ -753,7 +753,7 @@ Test(formats, pages_idx_round_trip)
 		  .hash = 0 },
 		{ .addr = 0x7ffc00000000, .npages = 4294967295u,
 		  .offset = 0x4000, .hash = ~0ULL },
-		{ .addr = 0xfffffff000000000, .npages = 9999999999ULL,
+		{ .addr = 0x00fffff000000000, .npages = 9999999999ULL,
 		  .offset = 0x4000 + 4294967295ULL * 4096,
 		  .hash = 0xfedcba9876543210 },
 	};
