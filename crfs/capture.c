@@ -189,6 +189,25 @@ static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
 	return ret;
 }
 
+/*
+ * Per-thread state no file of the image holds, asked only to be refused:
+ * the TSC mode (PR_SET_TSC) and the NUMA memory policy (set_mempolicy).
+ * A kernel without either answers -EINVAL or -ENOSYS: none set.
+ */
+static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
+			long scratch)
+{
+	long ret;
+
+	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
+	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
+		return -EIO;
+	ret = RSYS(r, __NR_get_mempolicy, scratch, 0, 0, 0);
+	if (!ret && remote_read(r, scratch, &th->mempolicy, sizeof(int)))
+		return -EIO;
+	return 0;
+}
+
 static int ask_task(struct kh_remote *r, struct task_facts *tf,
 		    struct crfs_thread *th)
 {
@@ -218,6 +237,9 @@ static int ask_task(struct kh_remote *r, struct task_facts *tf,
 	if (ret || remote_read(r, scratch, &th->clear_child_tid, 8))
 		goto fail;
 	th->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	ret = ask_refused(r, th, scratch);
+	if (ret)
+		goto fail;
 	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
 	return ret ? (int)ret : 0;
 fail:
@@ -626,11 +648,25 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
+/* restore maps every mapping with the default policy */
+static int refuse_vma_policy(struct snapshot *s, pid_t pid)
+{
+	char pol[64];
+	uint64_t addr;
+	int ret = kh_vma_mempolicy(pid, &addr, pol, sizeof(pol));
+
+	if (ret > 0)
+		snapshot_report(s, "process %d: the mapping at %#llx has a NUMA memory policy of its own (mbind: %s), not supported yet",
+				pid, (unsigned long long)addr, pol);
+	return ret < 0 ? ret : 0;
+}
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
+	uint64_t guard = 0;
 	size_t nq;
 	char path[64];
 	int ret;
@@ -644,7 +680,12 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	nq = donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
-				  &p->nruns);
+				  &p->nruns, &guard);
+	ret = ret ?: refuse_vma_policy(s, p->pid);
+	/* restore would give back readable zeroes where it faulted */
+	if (!ret && guard)
+		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
+				p->pid, (unsigned long long)guard);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;
@@ -733,6 +774,12 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	if (!ret && !main && th.securebits != (long)tf->securebits)
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
+	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV)
+		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
+				pid, tid);
+	if (!ret && th.mempolicy)
+		snapshot_report(s, "process %d thread %d: a NUMA memory policy (set_mempolicy mode %d) is not supported yet",
+				pid, tid, th.mempolicy);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SECCOMP);

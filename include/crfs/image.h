@@ -450,6 +450,9 @@ struct crfs_thread {
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
 	long securebits;	/* freeze only: PR_GET_SECUREBITS in the
 				 * thread, compared with the process's */
+	int tsc_mode;		/* freeze only: PR_GET_TSC, refused */
+	int mempolicy;		/* freeze only: get_mempolicy's mode,
+				 * refused unless MPOL_DEFAULT */
 	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
 					 * taken before it existed */
 	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */
