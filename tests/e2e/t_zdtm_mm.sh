@@ -6,7 +6,7 @@
 # the workload after a freeze and thaw, and after checkpoint -> kill ->
 # restore; a guard region
 # (MADV_GUARD_INSTALL), NUMA policies of a thread and of a mapping and a
-# TSC mode are refused by name, and still there after the thaw.
+# TSC mode and an AIO context are refused by name, and still there after the thaw.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -57,4 +57,7 @@ refused_case vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not s
 grep -q '^PASS mm.vmanuma' "$T_DIR/vmanuma.log" || fail "vmanuma.log: no PASS mm.vmanuma"
 refused_case tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
 grep -q '^PASS prctl.tsc' "$T_DIR/tsc.log" || fail "tsc.log: no PASS prctl.tsc"
+# restore would make the ring plain shared memory, without its context
+refused_case aio "(/[aio] (deleted)): AIO rings (io_setup) are not supported yet"
+grep -q '^PASS mm.aio' "$T_DIR/aio.log" || fail "aio.log: no PASS mm.aio"
 pass

@@ -6,8 +6,8 @@
  * MAP_GROWSDOWN stack, speculation control, the I/O flusher flag; and,
  * set only on request because the freeze refuses them (WL_ZDTM_SET), a
  * guard region (MADV_GUARD_INSTALL), the NUMA memory policy of the process
- * and of a mapping (set_mempolicy, mbind) and, in a child that does not
- * read the clock, the TSC mode.  READY; on SIGUSR1 each is checked.
+ * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup) and,
+ * in a child that does not read the clock, the TSC mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <asm/prctl.h>
+#include <linux/aio_abi.h>
 #include "wl_common.h"
 
 #ifndef PR_SET_VMA
@@ -42,10 +43,11 @@ static void *growsdown;
 static unsigned long gsbase = 0x7e5700001000ul;
 static int have_vmanuma, have_flusher, have_name, have_spec, have_numa, have_guard;
 static int tsc_rd, tsc_wr;
+static aio_context_t aio_ctx;
 
 /*
  * What the freeze refuses is set only when WL_ZDTM_SET (a comma list)
- * names it: guard, numa, vmanuma, tsc.
+ * names it: guard, numa, vmanuma, tsc, aio.
  */
 static int want(const char *what)
 {
@@ -204,6 +206,8 @@ static void setup(void)
 			   PR_SPEC_DISABLE, 0, 0);
 	/* it takes CAP_SYS_RESOURCE */
 	have_flusher = !prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
+	if (want("aio") && syscall(SYS_io_setup, 8, &aio_ctx))
+		wl_die("io_setup");
 	tsc_wr = -1;
 	if (want("tsc"))
 		setup_tsc();
@@ -340,6 +344,18 @@ static void check_prctls(void)
 	wait(NULL);
 }
 
+/* a context that is gone (or moved) fails io_destroy with EINVAL */
+static void check_aio(void)
+{
+	if (!aio_ctx)
+		wl_skip("mm.aio", "no AIO context set (WL_ZDTM_SET)");
+	else if (syscall(SYS_io_destroy, aio_ctx))
+		wl_fail("mm.aio", "io_destroy of context %#llx: %s",
+			(unsigned long long)aio_ctx, strerror(errno));
+	else
+		wl_pass("mm.aio");
+}
+
 int main(void)
 {
 	signal(SIGUSR1, on_usr1);
@@ -353,5 +369,6 @@ int main(void)
 	check_guard();
 	check_numa();
 	check_prctls();
+	check_aio();
 	return wl_done();
 }
