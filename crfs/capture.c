@@ -44,10 +44,13 @@ struct task_facts {
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
+	long mdwe, membarrier;	/* asked only to be refused */
 };
 
 /* not in glibc's headers */
 #define PR_GET_MEMORY_MERGE_ 68
+#define PR_GET_MDWE_ 66
+#define MEMBARRIER_CMD_GET_REGISTRATIONS_ (1 << 9)
 
 struct ktimespec {
 	int64_t sec, nsec;
@@ -161,6 +164,10 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 		return -EIO;
 	/* -EINVAL: a kernel without KSM */
 	tf->memory_merge = RSYS(r, __NR_prctl, PR_GET_MEMORY_MERGE_, 0, 0, 0) > 0;
+	/* negative: a kernel without them, none set */
+	tf->mdwe = RSYS(r, __NR_prctl, PR_GET_MDWE_, 0, 0, 0);
+	tf->membarrier = RSYS(r, __NR_membarrier,
+			      MEMBARRIER_CMD_GET_REGISTRATIONS_, 0, 0, 0);
 	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
 	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)) ||
 	    RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
@@ -741,6 +748,18 @@ static bool ignored(const struct task_facts *tf, int sig)
 		(sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG));
 }
 
+/* what the process has that restore would not give back */
+static void refuse_process(struct snapshot *s, pid_t pid,
+			   const struct task_facts *tf)
+{
+	if (tf->mdwe > 0)
+		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
+				pid, tf->mdwe);
+	if (tf->membarrier > 0)
+		snapshot_report(s, "process %d: membarrier registrations (%#lx) are not supported yet",
+				pid, tf->membarrier);
+}
+
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
 			      bool main)
@@ -774,6 +793,8 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	if (!ret && !main && th.securebits != (long)tf->securebits)
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
+	if (!ret && main)
+		refuse_process(s, pid, tf);
 	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV)
 		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
 				pid, tid);

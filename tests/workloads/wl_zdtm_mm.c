@@ -6,7 +6,8 @@
  * MAP_GROWSDOWN stack, speculation control, the I/O flusher flag; and,
  * set only on request because the freeze refuses them (WL_ZDTM_SET), a
  * guard region (MADV_GUARD_INSTALL), the NUMA memory policy of the process
- * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup) and,
+ * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
+ * memory-deny-write-execute (PR_SET_MDWE), a membarrier registration and,
  * in a child that does not read the clock, the TSC mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -29,6 +30,13 @@
 #define PR_SET_IO_FLUSHER 57
 #define PR_GET_IO_FLUSHER 58
 #endif
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_GET_MDWE 66
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
 #define MPOL_PREFERRED 1
 #define MPOL_BIND 2
 #define MPOL_INTERLEAVE 3
@@ -44,10 +52,11 @@ static unsigned long gsbase = 0x7e5700001000ul;
 static int have_vmanuma, have_flusher, have_name, have_spec, have_numa, have_guard;
 static int tsc_rd, tsc_wr;
 static aio_context_t aio_ctx;
+static int have_mdwe, have_membarrier;
 
 /*
  * What the freeze refuses is set only when WL_ZDTM_SET (a comma list)
- * names it: guard, numa, vmanuma, tsc, aio.
+ * names it: guard, numa, vmanuma, tsc, aio, mdwe, membarrier.
  */
 static int want(const char *what)
 {
@@ -208,6 +217,11 @@ static void setup(void)
 	have_flusher = !prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	if (want("aio") && syscall(SYS_io_setup, 8, &aio_ctx))
 		wl_die("io_setup");
+	have_mdwe = want("mdwe") &&
+		    !prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0);
+	have_membarrier = want("membarrier") &&
+		!syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+			 0, 0);
 	tsc_wr = -1;
 	if (want("tsc"))
 		setup_tsc();
@@ -356,6 +370,28 @@ static void check_aio(void)
 		wl_pass("mm.aio");
 }
 
+static void check_mdwe_membarrier(void)
+{
+	int v;
+
+	if (!have_mdwe) {
+		wl_skip("prctl.mdwe", "not set (WL_ZDTM_SET), or not supported here");
+	} else {
+		v = prctl(PR_GET_MDWE, 0, 0, 0, 0);
+		if (v != PR_MDWE_REFUSE_EXEC_GAIN)
+			wl_fail("prctl.mdwe", "PR_GET_MDWE says %d", v);
+		else
+			wl_pass("prctl.mdwe");
+	}
+	if (!have_membarrier)
+		wl_skip("mm.membarrier", "not registered (WL_ZDTM_SET), or not supported here");
+	else if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
+		wl_fail("mm.membarrier", "MEMBARRIER_CMD_PRIVATE_EXPEDITED: %s",
+			strerror(errno));
+	else
+		wl_pass("mm.membarrier");
+}
+
 int main(void)
 {
 	signal(SIGUSR1, on_usr1);
@@ -370,5 +406,6 @@ int main(void)
 	check_numa();
 	check_prctls();
 	check_aio();
+	check_mdwe_membarrier();
 	return wl_done();
 }
