@@ -7,8 +7,10 @@
  * packet-mode pipe (O_DIRECT) with two packets queued; a directory read
  * half way; an unlinked sparse file (its holes); an O_TMPFILE file; a
  * directory removed while open; a one-shot inotify watch; a one-shot
- * epoll interest that has fired.  Usage: wl_zdtm_fd DIR.  READY; on
- * SIGUSR1 each is checked.
+ * epoll interest that has fired; a pidfd of the main thread (PIDFD_THREAD);
+ * with WL_ZDTM_SET=secretmem, secret memory (memfd_secret), which the
+ * freeze refuses.  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each is
+ * checked.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,6 +18,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "wl_common.h"
@@ -27,7 +30,8 @@ static volatile sig_atomic_t go;
 static const char *dir;
 static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
 	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
-static int dir_seen[NENT], have_noatime;
+static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
+static char *secret;
 static pid_t self;
 
 static void on_usr1(int sig)
@@ -156,6 +160,45 @@ static void setup_events(void)
 	if (epoll_ctl(fd_ep, EPOLL_CTL_ADD, pipe_ep[0], &ev) ||
 	    epoll_wait(fd_ep, &ev, 1, 0) != 1)
 		wl_die("epoll oneshot");
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+static void setup_more(void)
+{
+	fd_pidfd = syscall(SYS_pidfd_open, self, PIDFD_THREAD);
+	if (fd_pidfd < 0)
+		wl_die("pidfd_open PIDFD_THREAD");
+	if (!wl_zdtm_want("secretmem"))
+		return;
+	fd_secret = syscall(SYS_memfd_secret, 0);
+	if (fd_secret < 0 || ftruncate(fd_secret, 4096))
+		wl_die("memfd_secret");
+	secret = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fd_secret, 0);
+	if (secret == MAP_FAILED)
+		wl_die("mmap secretmem");
+	wl_fill(secret, 4096, 23);
+}
+
+static void check_more(void)
+{
+	int fl = fcntl(fd_pidfd, F_GETFL);
+
+	if (fl < 0 || !(fl & PIDFD_THREAD))
+		wl_fail("pidfd.thread", "flags %#o lack PIDFD_THREAD", fl);
+	else if (syscall(SYS_pidfd_send_signal, fd_pidfd, 0, NULL, 0))
+		wl_fail("pidfd.thread", "pidfd_send_signal: %s", strerror(errno));
+	else
+		wl_pass("pidfd.thread");
+	if (fd_secret < 0)
+		wl_skip("secretmem", "not set (WL_ZDTM_SET)");
+	else if (wl_check(secret, 4096, 23) != (size_t)-1)
+		wl_fail("secretmem", "its bytes differ");
+	else
+		wl_pass("secretmem");
 }
 
 static void check_flags(void)
@@ -320,6 +363,7 @@ int main(int argc, char **argv)
 	setup_files();
 	setup_ghosts();
 	setup_events();
+	setup_more();
 	wl_ready();
 	while (!go)
 		pause();
@@ -329,5 +373,6 @@ int main(int argc, char **argv)
 	check_sparse();
 	check_tmp_rmdir();
 	check_events();
+	check_more();
 	return wl_done();
 }

@@ -54,20 +54,9 @@ static int tsc_rd, tsc_wr;
 static aio_context_t aio_ctx;
 static int have_mdwe, have_membarrier;
 
-/*
- * What the freeze refuses is set only when WL_ZDTM_SET (a comma list)
- * names it: guard, numa, vmanuma, tsc, aio, mdwe, membarrier.
- */
-static int want(const char *what)
-{
-	const char *l = getenv("WL_ZDTM_SET");
-	size_t n = strlen(what);
-
-	for (; l && *l; l += strcspn(l, ","), l += *l == ',')
-		if (!strncmp(l, what, n) && (l[n] == ',' || !l[n]))
-			return 1;
-	return 0;
-}
+/* set only when WL_ZDTM_SET names it: guard, numa, vmanuma, tsc, aio,
+ * mdwe, membarrier */
+#define want wl_zdtm_want
 
 static void on_usr1(int sig)
 {
