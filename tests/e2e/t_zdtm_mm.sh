@@ -7,7 +7,8 @@
 # restore; a guard region
 # (MADV_GUARD_INSTALL), NUMA policies of a thread and of a mapping and a
 # TSC mode, an AIO context, PR_SET_MDWE and a membarrier registration
-# are refused by name, and still there after the thaw.
+# are refused by name; a freeze of a tree with a traced process fails and
+# says so., and still there after the thaw.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -65,4 +66,22 @@ refused_case mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1
 grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
 refused_case membarrier "process PID: membarrier registrations (0x10) are not supported yet"
 grep -q '^PASS mm.membarrier' "$T_DIR/membarrier.log" || fail "membarrier.log: no PASS mm.membarrier"
+
+# a process the tree traces: the freeze cannot seize it and says why; the
+# tree runs on, the tracer still traces it
+log=$T_DIR/ptrace.log
+WL_ZDTM_SET=ptrace start_workload "$log" "$CRFS_TESTS/wl_zdtm_mm"
+pid=$WL_PID
+wait_ready "$log" "$pid"
+kid=$(pgrep -P "$pid")
+[ -n "$kid" ] || fail "ptrace: no tracee under $pid"
+cr_attach ptrace "$pid"
+ctl_write ptrace freeze && fail "ptrace: the freeze succeeded"
+ctl_read ptrace | grep -qF "error freeze failed: process $kid (thread $kid) is traced by process $pid (ptrace); a traced task cannot be checkpointed" ||
+	fail "ptrace: ctl says $(ctl_read ptrace | tr '\n' '|')"
+expect_state ptrace running
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ptrace" || fail "rmdir $MNT/ptrace failed"
+kill -USR1 "$pid" || fail "cannot signal pid $pid"
+expect_pass "$log" "$pid" 30
+grep -q '^PASS ptrace' "$log" || fail "ptrace.log: no PASS ptrace"
 pass

@@ -7,13 +7,15 @@
  * set only on request because the freeze refuses them (WL_ZDTM_SET), a
  * guard region (MADV_GUARD_INSTALL), the NUMA memory policy of the process
  * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
- * memory-deny-write-execute (PR_SET_MDWE), a membarrier registration and,
- * in a child that does not read the clock, the TSC mode.  READY; on SIGUSR1 each is checked.
+ * memory-deny-write-execute (PR_SET_MDWE), a membarrier registration, a
+ * child it traces (PTRACE_SEIZE) and, in a child that does not read the
+ * clock, the TSC mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <asm/prctl.h>
 #include <linux/aio_abi.h>
@@ -53,9 +55,10 @@ static int have_vmanuma, have_flusher, have_name, have_spec, have_numa, have_gua
 static int tsc_rd, tsc_wr;
 static aio_context_t aio_ctx;
 static int have_mdwe, have_membarrier;
+static pid_t tracee;
 
 /* set only when WL_ZDTM_SET names it: guard, numa, vmanuma, tsc, aio,
- * mdwe, membarrier */
+ * mdwe, membarrier, ptrace */
 #define want wl_zdtm_want
 
 static void on_usr1(int sig)
@@ -211,6 +214,16 @@ static void setup(void)
 	have_membarrier = want("membarrier") &&
 		!syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
 			 0, 0);
+	if (want("ptrace")) {
+		tracee = fork();
+		if (tracee < 0)
+			wl_die("fork");
+		if (!tracee)
+			for (;;)
+				pause();
+		if (ptrace(PTRACE_SEIZE, tracee, 0, 0))
+			wl_die("PTRACE_SEIZE");
+	}
 	tsc_wr = -1;
 	if (want("tsc"))
 		setup_tsc();
@@ -381,6 +394,33 @@ static void check_mdwe_membarrier(void)
 		wl_pass("mm.membarrier");
 }
 
+/* our tracee is still ours: TracerPid names us */
+static void check_tracee(void)
+{
+	char path[64], line[256];
+	long tracer = -1;
+	FILE *f;
+
+	if (!tracee) {
+		wl_skip("ptrace", "no tracee (WL_ZDTM_SET)");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", tracee);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (tracer != getpid())
+		wl_fail("ptrace", "the tracee's TracerPid is %ld, want %d",
+			tracer, getpid());
+	else
+		wl_pass("ptrace");
+	kill(tracee, SIGKILL);
+	waitpid(tracee, NULL, 0);
+}
+
 int main(void)
 {
 	signal(SIGUSR1, on_usr1);
@@ -396,5 +436,6 @@ int main(void)
 	check_prctls();
 	check_aio();
 	check_mdwe_membarrier();
+	check_tracee();
 	return wl_done();
 }
