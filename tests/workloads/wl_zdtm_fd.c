@@ -8,8 +8,9 @@
  * half way; an unlinked sparse file (its holes); an O_TMPFILE file; a
  * directory removed while open; a one-shot inotify watch; a one-shot
  * epoll interest that has fired; a pidfd of the main thread (PIDFD_THREAD);
- * with WL_ZDTM_SET=secretmem, secret memory (memfd_secret), which the
- * freeze refuses.  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each is
+ * a UDP socket with UDP_CORK, UDP_SEGMENT and UDP_GRO set.  Refused by the
+ * freeze, set only when WL_ZDTM_SET names them: secret memory
+ * (memfd_secret) "secretmem", a corked UDP socket holding data "udpcork".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each is
  * checked.
  */
 #define _GNU_SOURCE
@@ -19,6 +20,8 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <linux/udp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "wl_common.h"
@@ -32,6 +35,46 @@ static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
 	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
 static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
 static char *secret;
+static int sk_udp;
+
+static int udp_opt(int opt)
+{
+	socklen_t l = sizeof(int);
+	int v = -1;
+
+	getsockopt(sk_udp, IPPROTO_UDP, opt, &v, &l);
+	return v;
+}
+
+static void setup_udp(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int one = 1, seg = 1000;
+
+	sk_udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sk_udp < 0 || bind(sk_udp, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(sk_udp, (struct sockaddr *)&a, &l) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
+		wl_die("udp socket");
+	/* to itself: held back by the cork */
+	if (wl_zdtm_want("udpcork") &&
+	    sendto(sk_udp, "corked", 6, 0, (struct sockaddr *)&a, l) != 6)
+		wl_die("send corked");
+}
+
+static void check_udp(void)
+{
+	if (udp_opt(UDP_CORK) != 1 || udp_opt(UDP_SEGMENT) != 1000 ||
+	    udp_opt(UDP_GRO) != 1)
+		wl_fail("udp.opts", "UDP_CORK %d UDP_SEGMENT %d UDP_GRO %d, want 1 1000 1",
+			udp_opt(UDP_CORK), udp_opt(UDP_SEGMENT), udp_opt(UDP_GRO));
+	else
+		wl_pass("udp.opts");
+}
 static pid_t self;
 
 static void on_usr1(int sig)
@@ -364,6 +407,7 @@ int main(int argc, char **argv)
 	setup_ghosts();
 	setup_events();
 	setup_more();
+	setup_udp();
 	wl_ready();
 	while (!go)
 		pause();
@@ -374,5 +418,6 @@ int main(int argc, char **argv)
 	check_tmp_rmdir();
 	check_events();
 	check_more();
+	check_udp();
 	return wl_done();
 }
