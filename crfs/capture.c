@@ -748,10 +748,27 @@ static bool ignored(const struct task_facts *tf, int sig)
 		(sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG));
 }
 
+/*
+ * A restored task runs with crfs-restore's label: one that differs from
+ * the daemon's (which restore is taken to run with) would be lost.
+ */
+static void refuse_lsm(struct snapshot *s, pid_t pid)
+{
+	char ours[256], theirs[256];
+
+	if (kh_lsm_label(getpid(), ours, sizeof(ours)) ||
+	    kh_lsm_label(pid, theirs, sizeof(theirs)) ||
+	    !strcmp(ours, theirs))
+		return;
+	snapshot_report(s, "process %d: its LSM label '%s' differs from crfs's '%s' (AppArmor, SELinux labels are not restored)",
+			pid, theirs, ours);
+}
+
 /* what the process has that restore would not give back */
 static void refuse_process(struct snapshot *s, pid_t pid,
 			   const struct task_facts *tf)
 {
+	refuse_lsm(s, pid);
 	if (tf->mdwe > 0)
 		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
 				pid, tf->mdwe);

@@ -144,6 +144,9 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
  */
 int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len);
 
+/* lsm.c: the task's LSM label (/proc/PID/attr/current), "" with none */
+int kh_lsm_label(pid_t pid, char *buf, size_t len);
+
 /* fds.c: a descriptor as /proc shows it */
 struct kh_fd {
 	pid_t pid;
