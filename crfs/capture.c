@@ -50,6 +50,8 @@ struct task_facts {
 /* not in glibc's headers */
 #define PR_GET_MEMORY_MERGE_ 68
 #define PR_GET_MDWE_ 66
+#define PR_GET_IO_FLUSHER_ 58
+#define ARCH_GET_CPUID_ 0x1011
 #define MEMBARRIER_CMD_GET_REGISTRATIONS_ (1 << 9)
 
 struct ktimespec {
@@ -198,7 +200,8 @@ static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
 
 /*
  * Per-thread state no file of the image holds, asked only to be refused:
- * the TSC mode (PR_SET_TSC) and the NUMA memory policy (set_mempolicy).
+ * the TSC mode (PR_SET_TSC), the NUMA memory policy (set_mempolicy), the
+ * I/O flusher flag (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID).
  * A kernel without either answers -EINVAL or -ENOSYS: none set.
  */
 static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
@@ -212,6 +215,10 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	ret = RSYS(r, __NR_get_mempolicy, scratch, 0, 0, 0);
 	if (!ret && remote_read(r, scratch, &th->mempolicy, sizeof(int)))
 		return -EIO;
+	/* -EPERM without CAP_SYS_RESOURCE: not asked */
+	th->io_flusher = RSYS(r, __NR_prctl, PR_GET_IO_FLUSHER_, 0, 0, 0) == 1;
+	/* 1: CPUID works, 0: it faults (ARCH_SET_CPUID) */
+	th->cpuid_off = RSYS(r, __NR_arch_prctl, ARCH_GET_CPUID_, 0, 0, 0) == 0;
 	return 0;
 }
 
@@ -814,6 +821,12 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		refuse_process(s, pid, tf);
 	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV)
 		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
+				pid, tid);
+	if (!ret && th.io_flusher)
+		snapshot_report(s, "process %d thread %d: the I/O flusher flag (PR_SET_IO_FLUSHER) is not supported yet",
+				pid, tid);
+	if (!ret && th.cpuid_off)
+		snapshot_report(s, "process %d thread %d: CPUID faulting (ARCH_SET_CPUID 0) is not supported yet",
 				pid, tid);
 	if (!ret && th.mempolicy)
 		snapshot_report(s, "process %d thread %d: a NUMA memory policy (set_mempolicy mode %d) is not supported yet",
