@@ -44,10 +44,15 @@ struct task_facts {
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
+	long mdwe, membarrier;	/* asked only to be refused */
 };
 
 /* not in glibc's headers */
 #define PR_GET_MEMORY_MERGE_ 68
+#define PR_GET_MDWE_ 66
+#define PR_GET_IO_FLUSHER_ 58
+#define ARCH_GET_CPUID_ 0x1011
+#define MEMBARRIER_CMD_GET_REGISTRATIONS_ (1 << 9)
 
 struct ktimespec {
 	int64_t sec, nsec;
@@ -161,6 +166,10 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 		return -EIO;
 	/* -EINVAL: a kernel without KSM */
 	tf->memory_merge = RSYS(r, __NR_prctl, PR_GET_MEMORY_MERGE_, 0, 0, 0) > 0;
+	/* negative: a kernel without them, none set */
+	tf->mdwe = RSYS(r, __NR_prctl, PR_GET_MDWE_, 0, 0, 0);
+	tf->membarrier = RSYS(r, __NR_membarrier,
+			      MEMBARRIER_CMD_GET_REGISTRATIONS_, 0, 0, 0);
 	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
 	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)) ||
 	    RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
@@ -187,6 +196,30 @@ static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
 	if (!ret && !present)
 		tf->mlockall |= MCL_ONFAULT;
 	return ret;
+}
+
+/*
+ * Per-thread state no file of the image holds, asked only to be refused:
+ * the TSC mode (PR_SET_TSC), the NUMA memory policy (set_mempolicy), the
+ * I/O flusher flag (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID).
+ * A kernel without either answers -EINVAL or -ENOSYS: none set.
+ */
+static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
+			long scratch)
+{
+	long ret;
+
+	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
+	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
+		return -EIO;
+	ret = RSYS(r, __NR_get_mempolicy, scratch, 0, 0, 0);
+	if (!ret && remote_read(r, scratch, &th->mempolicy, sizeof(int)))
+		return -EIO;
+	/* -EPERM without CAP_SYS_RESOURCE: not asked */
+	th->io_flusher = RSYS(r, __NR_prctl, PR_GET_IO_FLUSHER_, 0, 0, 0) == 1;
+	/* 1: CPUID works, 0: it faults (ARCH_SET_CPUID) */
+	th->cpuid_off = RSYS(r, __NR_arch_prctl, ARCH_GET_CPUID_, 0, 0, 0) == 0;
+	return 0;
 }
 
 static int ask_task(struct kh_remote *r, struct task_facts *tf,
@@ -218,6 +251,9 @@ static int ask_task(struct kh_remote *r, struct task_facts *tf,
 	if (ret || remote_read(r, scratch, &th->clear_child_tid, 8))
 		goto fail;
 	th->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+	ret = ask_refused(r, th, scratch);
+	if (ret)
+		goto fail;
 	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
 	return ret ? (int)ret : 0;
 fail:
@@ -633,11 +669,25 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
+/* restore maps every mapping with the default policy */
+static int refuse_vma_policy(struct snapshot *s, pid_t pid)
+{
+	char pol[64];
+	uint64_t addr;
+	int ret = kh_vma_mempolicy(pid, &addr, pol, sizeof(pol));
+
+	if (ret > 0)
+		snapshot_report(s, "process %d: the mapping at %#llx has a NUMA memory policy of its own (mbind: %s), not supported yet",
+				pid, (unsigned long long)addr, pol);
+	return ret < 0 ? ret : 0;
+}
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
+	uint64_t guard = 0;
 	size_t nq;
 	char path[64];
 	int ret;
@@ -651,7 +701,12 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	nq = donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
-				  &p->nruns);
+				  &p->nruns, &guard);
+	ret = ret ?: refuse_vma_policy(s, p->pid);
+	/* restore would give back readable zeroes where it faulted */
+	if (!ret && guard)
+		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
+				p->pid, (unsigned long long)guard);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;
@@ -707,6 +762,35 @@ static bool ignored(const struct task_facts *tf, int sig)
 		(sig == SIGCHLD || sig == SIGWINCH || sig == SIGURG));
 }
 
+/*
+ * A restored task runs with crfs-restore's label: one that differs from
+ * the daemon's (which restore is taken to run with) would be lost.
+ */
+static void refuse_lsm(struct snapshot *s, pid_t pid)
+{
+	char ours[256], theirs[256];
+
+	if (kh_lsm_label(getpid(), ours, sizeof(ours)) ||
+	    kh_lsm_label(pid, theirs, sizeof(theirs)) ||
+	    !strcmp(ours, theirs))
+		return;
+	snapshot_report(s, "process %d: its LSM label '%s' differs from crfs's '%s' (AppArmor, SELinux labels are not restored)",
+			pid, theirs, ours);
+}
+
+/* what the process has that restore would not give back */
+static void refuse_process(struct snapshot *s, pid_t pid,
+			   const struct task_facts *tf)
+{
+	refuse_lsm(s, pid);
+	if (tf->mdwe > 0)
+		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
+				pid, tf->mdwe);
+	if (tf->membarrier > 0)
+		snapshot_report(s, "process %d: membarrier registrations (%#lx) are not supported yet",
+				pid, tf->membarrier);
+}
+
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
 			      bool main)
@@ -740,6 +824,20 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	if (!ret && !main && th.securebits != (long)tf->securebits)
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
+	if (!ret && main)
+		refuse_process(s, pid, tf);
+	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV)
+		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
+				pid, tid);
+	if (!ret && th.io_flusher)
+		snapshot_report(s, "process %d thread %d: the I/O flusher flag (PR_SET_IO_FLUSHER) is not supported yet",
+				pid, tid);
+	if (!ret && th.cpuid_off)
+		snapshot_report(s, "process %d thread %d: CPUID faulting (ARCH_SET_CPUID 0) is not supported yet",
+				pid, tid);
+	if (!ret && th.mempolicy)
+		snapshot_report(s, "process %d thread %d: a NUMA memory policy (set_mempolicy mode %d) is not supported yet",
+				pid, tid, th.mempolicy);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SECCOMP);

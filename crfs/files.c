@@ -324,6 +324,9 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 	/* "/NAME" would be taken for a file of the root directory */
 	if (kh_fd_is_mqueue(f))
 		return files_classify_mqueue(c, f, cf, err);
+	/* its bytes cannot be read, not even through /proc */
+	if (!strcmp(f->link, "/secretmem (deleted)"))
+		return "secret memory (memfd_secret) is not supported";
 	if (n > 10 && !strcmp(f->link + n - 10, " (deleted)") &&
 	    (!S_ISREG(st->st_mode) ||
 	     (st->st_nlink && strncmp(f->link, "/memfd:", 7)))) {
@@ -516,6 +519,9 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		for (size_t i = 0; i < c->s->nprocs; i++)
 			if (c->s->procs[i].pid == cf->pidfd_pid)
 				return NULL;
+		/* PIDFD_THREAD is O_EXCL; restore opens it by pid again */
+		if (cf->flags & O_EXCL)
+			return "a pidfd of a thread other than a main thread (PIDFD_THREAD) is not supported yet";
 		return "a pidfd of a process outside the container is not supported";
 	}
 	return "this kind of anonymous inode is not supported";

@@ -42,6 +42,28 @@ static int push(pid_t **l, int *n, pid_t p)
 	return 0;
 }
 
+/*
+ * A task has one tracer: one traced already (by a debugger or strace in
+ * the tree or outside) cannot be seized, and its tracer's hold on it could
+ * not be restored anyway.  Says so by name when that is why.
+ */
+static void traced_why(pid_t pid, pid_t tid, char *why, size_t len)
+{
+	char path[64], *buf, *at;
+	long tracer = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (kh_read_file(path, &buf, NULL))
+		return;
+	at = strstr(buf, "\nTracerPid:");
+	if (at)
+		tracer = strtol(at + 11, NULL, 10);
+	free(buf);
+	if (tracer > 0)
+		snprintf(why, len, "process %d (thread %d) is traced by process %ld (ptrace); a traced task cannot be checkpointed",
+			 pid, tid, tracer);
+}
+
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		      int *added, char *why, size_t len)
@@ -72,6 +94,8 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 				ret = 0;
 				continue;
 			}
+			if (ret == -EPERM)
+				traced_why(pid, tids[k], why, len);
 			ret = ret ?: push(&c->tids, &c->ntids, tids[k]);
 			(*added)++;
 		}

@@ -129,7 +129,8 @@ int kh_page_present(pid_t pid, uint64_t addr, bool *present);
  * parent, then siblings: their pids and the runs already found for them),
  * a page still shared copy-on-write with one of them (the same page frame:
  * root only) points where the first such donor's does instead of being
- * stored again.
+ * stored again.  *guard_at (if not NULL) gets the first page of a guard
+ * region (MADV_GUARD_INSTALL), which has no bytes and is not a run, or 0.
  */
 struct kh_parent {
 	pid_t pid;
@@ -139,7 +140,16 @@ struct kh_parent {
 #define KH_MAX_DONORS 16
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 const struct kh_parent *donors, size_t ndonors,
-		 struct crfs_page_run **runs, size_t *nruns);
+		 struct crfs_page_run **runs, size_t *nruns, uint64_t *guard_at);
+
+/*
+ * numa.c: 1 and the first mapping with a NUMA policy of its own (mbind),
+ * its address and policy as numa_maps shows it; 0 if none; -errno
+ */
+int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len);
+
+/* lsm.c: the task's LSM label (/proc/PID/attr/current), "" with none */
+int kh_lsm_label(pid_t pid, char *buf, size_t len);
 
 /* fds.c: a descriptor as /proc shows it */
 struct kh_fd {

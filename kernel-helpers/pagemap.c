@@ -16,6 +16,7 @@
 #define PM_PRESENT	(1ULL << 63)
 #define PM_SWAP		(1ULL << 62)
 #define PM_FILE		(1ULL << 61)
+#define PM_GUARD_REGION	(1ULL << 58)	/* a MADV_GUARD_INSTALL marker */
 #define PAGE		4096ULL
 #define BATCH		4096
 
@@ -48,6 +49,7 @@ struct builder {
 	struct crfs_page_run *runs;
 	size_t n, cap;
 	uint64_t own_off;	/* end of our own pages file so far */
+	uint64_t guard_at;	/* the first guard page met, or 0 */
 };
 
 /*
@@ -211,6 +213,12 @@ static int vma_runs(struct builder *b, int fd, struct donors *d,
 		for (k = 0; k < cnt && !ret; k++) {
 			uint64_t e = pm[k], a = addr + k * PAGE;
 
+			/* a guard marker reads as swap but has no bytes:
+			 * the caller refuses it by name */
+			if (e & PM_GUARD_REGION) {
+				b->guard_at = b->guard_at ?: a;
+				continue;
+			}
 			if (!(e & (PM_PRESENT | PM_SWAP)))
 				continue;
 			if ((e & PM_FILE) && !(e & PM_SWAP) &&
@@ -266,7 +274,7 @@ static int open_donors(struct donors *d, const struct kh_parent *q, size_t n)
 
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 const struct kh_parent *donors, size_t ndonors,
-		 struct crfs_page_run **out, size_t *nout)
+		 struct crfs_page_run **out, size_t *nout, uint64_t *guard_at)
 {
 	struct builder b = { .pid = pid };
 	struct donors d;
@@ -295,5 +303,7 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 	}
 	*out = b.runs;
 	*nout = b.n;
+	if (guard_at)
+		*guard_at = b.guard_at;
 	return 0;
 }

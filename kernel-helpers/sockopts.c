@@ -16,8 +16,11 @@
 #include <netinet/tcp.h>
 #include <netinet/icmp6.h>
 #include <linux/filter.h>
+#include <linux/sockios.h>
+#include <linux/udp.h>
 #include <linux/icmp.h>
 #include <linux/if_packet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "crfs/format.h"
@@ -140,6 +143,9 @@ static const struct valopt valopts[] = {
 	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),
 	I("ipv6_freebind", IPPROTO_IPV6, IPV6_FREEBIND),
 	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
+	I("udp_cork", IPPROTO_UDP, UDP_CORK),
+	I("udp_segment", IPPROTO_UDP, UDP_SEGMENT),
+	I("udp_gro", IPPROTO_UDP, UDP_GRO),
 	I("udplite_send_cscov", SOL_UDPLITE, UDPLITE_SEND_CSCOV),
 	I("udplite_recv_cscov", SOL_UDPLITE, UDPLITE_RECV_CSCOV),
 	/* raw inet sockets */
@@ -179,6 +185,9 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 		return id->protocol == IPPROTO_TCP;
 	case SOL_UDPLITE:
 		return id->protocol == IPPROTO_UDPLITE;
+	case IPPROTO_UDP:
+		return id->protocol == IPPROTO_UDP ||
+		       id->protocol == IPPROTO_UDPLITE;
 	case IPPROTO_IP:
 		return id->domain == AF_INET;
 	case IPPROTO_IPV6:
@@ -280,6 +289,19 @@ static int add_changed(int sk, int fresh, const struct sk_id *id,
 	return ret;
 }
 
+/* what a corked UDP socket holds back is not in any queue we can read */
+static void corked_udp(int sk, const struct sk_id *id, const char **why)
+{
+	socklen_t l = sizeof(int);
+	int cork = 0, out = 0;
+
+	if ((id->protocol != IPPROTO_UDP && id->protocol != IPPROTO_UDPLITE) ||
+	    getsockopt(sk, IPPROTO_UDP, UDP_CORK, &cork, &l) || !cork)
+		return;
+	if (!ioctl(sk, SIOCOUTQ, &out) && out > 0)
+		*why = "a corked UDP socket with data not yet sent (UDP_CORK) is not supported";
+}
+
 int kh_sockopts_read(int sk, char **text, const char **why)
 {
 	struct strbuf sb;
@@ -291,6 +313,7 @@ int kh_sockopts_read(int sk, char **text, const char **why)
 	ret = sk_ident(sk, &id);
 	if (ret)
 		return ret;
+	corked_udp(sk, &id, why);
 	fresh = socket(id.domain, id.type | SOCK_CLOEXEC, id.protocol);
 	if (fresh < 0)
 		return -errno;

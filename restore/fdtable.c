@@ -72,6 +72,29 @@ int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The bytes of a file made anew, from offset 0: blocks of zeroes are not
+ * written, so the holes of a sparse file are holes again (SEEK_HOLE finds
+ * them, it takes no more space than it did); the size is set last.
+ */
+int write_sparse(int fd, const char *buf, size_t len)
+{
+	static const char zero[4096];
+	size_t off, part;
+	ssize_t n;
+
+	for (off = 0; off < len; off += part) {
+		part = len - off < sizeof(zero) ? len - off : sizeof(zero);
+		if (!memcmp(buf + off, zero, part))
+			continue;
+		n = pwrite(fd, buf + off, part, off);
+		if (n < 0)
+			return -errno;
+		part = n;
+	}
+	return ftruncate(fd, len) ? -errno : 0;
+}
+
 void child_fail(int err_fd, const char *fmt, ...)
 {
 	char msg[1024];

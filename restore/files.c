@@ -74,7 +74,13 @@ int set_valued_sockopts(struct open_ctx *c, int sk, const struct crfs_file *f)
 
 static int open_flags(const struct crfs_file *f)
 {
-	return (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;
+	int flags = (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY;
+
+	/* F_GETFL of an O_TMPFILE file says so (with O_DIRECTORY): reopened
+	 * through its /proc link, those would ask for a directory */
+	if (S_ISREG(f->mode))
+		flags &= ~O_TMPFILE;
+	return flags;
 }
 
 static int open_path(struct open_ctx *c, const struct crfs_file *f)
@@ -132,7 +138,7 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 		return ret;
 	}
 	ret = read_fdata(c, f, "", &buf, &len);
-	if (!ret && write_all(tmp, buf, len))
+	if (!ret && write_sparse(tmp, buf, len))
 		ret = FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
 			   strerror(errno));
 	free(buf);

@@ -40,6 +40,7 @@ int place(struct open_ctx *c, const struct crfs_file *f, int fd);
 int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 	       const char *suffix, char **buf, size_t *len);
 int write_all(int fd, const char *buf, size_t len);
+int write_sparse(int fd, const char *buf, size_t len);
 
 /* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
 int set_buffers(int sk, const struct crfs_file *f);

@@ -232,8 +232,9 @@ static void open_pidfds(struct image *img, struct proc_image *p, int err_fd)
 		if (f->kind != FK_PIDFD)
 			continue;
 		pid = image_pid_in(img, p, f->pidfd_pid);
+		/* O_EXCL is PIDFD_THREAD: a pidfd of the main thread only */
 		for (tries = 0; (fd = syscall(SYS_pidfd_open, pid,
-					      f->flags & O_NONBLOCK)) < 0;
+					      f->flags & (O_NONBLOCK | O_EXCL))) < 0;
 		     tries++) {
 			if (errno != ESRCH || tries == 500)
 				child_fail(err_fd, "fd %d: pidfd of %d: %m",

@@ -457,6 +457,11 @@ struct crfs_thread {
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
 	long securebits;	/* freeze only: PR_GET_SECUREBITS in the
 				 * thread, compared with the process's */
+	int tsc_mode;		/* freeze only: PR_GET_TSC, refused */
+	int io_flusher;		/* freeze only: PR_GET_IO_FLUSHER, refused */
+	int cpuid_off;		/* freeze only: ARCH_GET_CPUID said 0 */
+	int mempolicy;		/* freeze only: get_mempolicy's mode,
+				 * refused unless MPOL_DEFAULT */
 	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
 					 * taken before it existed */
 	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */

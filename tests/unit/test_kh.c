@@ -566,7 +566,7 @@ Test(pagemap, runs_follow_written_pages)
 	cr_assert_eq(m->kind, VMA_ANON);
 	cr_assert(m->flags & VMA_F_NOHUGEPAGE);
 
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns, NULL), 0);
 	cr_assert_gt(nruns, 0);
 	for (i = 0; i < nruns; i++) {
 		const struct crfs_vma *in = vma_of(v, n, runs[i].addr);
@@ -628,7 +628,7 @@ Test(pagemap, runs_split_at_vma_boundary)
 		p[i * page] = 1;
 
 	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns, NULL), 0);
 	for (i = 0; i < nruns; i++) {
 		if (runs[i].addr + runs[i].npages * page <= base ||
 		    runs[i].addr >= base + 8 * page)
@@ -673,7 +673,7 @@ Test(pagemap, shared_anon_page_written_elsewhere)
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 
 	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
-	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns, NULL), 0);
 	for (i = 0; i < nruns; i++)
 		if (runs[i].addr <= base + 3 * page &&
 		    base + 3 * page < runs[i].addr + runs[i].npages * page)

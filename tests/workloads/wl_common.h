@@ -102,6 +102,22 @@ static inline int wl_skipped(const char *name)
 	return 0;
 }
 
+/*
+ * State a freeze refuses is set up only when WL_ZDTM_SET (a comma list)
+ * names it, so the same workload checks what is restored and what is
+ * refused.
+ */
+static inline int wl_zdtm_want(const char *what)
+{
+	const char *l = getenv("WL_ZDTM_SET");
+	size_t n = strlen(what);
+
+	for (; l && *l; l += strcspn(l, ","), l += *l == ',')
+		if (!strncmp(l, what, n) && (l[n] == ',' || !l[n]))
+			return 1;
+	return 0;
+}
+
 static inline void wl_pass(const char *name)
 {
 	printf("PASS %s\n", name);

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Descriptor properties of the kind CRIU's zdtm suite checks (file_*,
+ * fd_offset, ghost_holes*, pipe*, rmdir_open, inotify*, epoll*) that no
+ * other workload covers: the status flags O_NOATIME, O_SYNC, O_DSYNC; an
+ * owner of SIGIO given as a thread or a process group (F_SETOWN_EX); a
+ * packet-mode pipe (O_DIRECT) with two packets queued; a directory read
+ * half way; an unlinked sparse file (its holes); an O_TMPFILE file; a
+ * directory removed while open; a one-shot inotify watch; a one-shot
+ * epoll interest that has fired; a pidfd of the main thread (PIDFD_THREAD);
+ * a UDP socket with UDP_CORK, UDP_SEGMENT and UDP_GRO set.  Refused by the
+ * freeze, set only when WL_ZDTM_SET names them: secret memory
+ * (memfd_secret) "secretmem", a corked UDP socket holding data "udpcork".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each is
+ * checked.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <netinet/in.h>
+#include <linux/udp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "wl_common.h"
+
+#define NENT 300
+#define SPARSE_OFF (1 << 20)
+
+static volatile sig_atomic_t go;
+static const char *dir;
+static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
+	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
+static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
+static char *secret;
+static int sk_udp;
+
+static int udp_opt(int opt)
+{
+	socklen_t l = sizeof(int);
+	int v = -1;
+
+	getsockopt(sk_udp, IPPROTO_UDP, opt, &v, &l);
+	return v;
+}
+
+static void setup_udp(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int one = 1, seg = 1000;
+
+	sk_udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sk_udp < 0 || bind(sk_udp, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(sk_udp, (struct sockaddr *)&a, &l) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
+		wl_die("udp socket");
+	/* to itself: held back by the cork */
+	if (wl_zdtm_want("udpcork") &&
+	    sendto(sk_udp, "corked", 6, 0, (struct sockaddr *)&a, l) != 6)
+		wl_die("send corked");
+}
+
+static void check_udp(void)
+{
+	if (udp_opt(UDP_CORK) != 1 || udp_opt(UDP_SEGMENT) != 1000 ||
+	    udp_opt(UDP_GRO) != 1)
+		wl_fail("udp.opts", "UDP_CORK %d UDP_SEGMENT %d UDP_GRO %d, want 1 1000 1",
+			udp_opt(UDP_CORK), udp_opt(UDP_SEGMENT), udp_opt(UDP_GRO));
+	else
+		wl_pass("udp.opts");
+}
+static pid_t self;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+static int xopen(const char *name, int flags)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, flags, 0600);
+	if (fd < 0)
+		wl_die("open %s", path);
+	return fd;
+}
+
+/* the entries "eN" of the directory read from fd, counted in dir_seen */
+static int read_entries(int fd, int max)
+{
+	char buf[512];
+	int n = 0, k;
+	long got, off;
+
+	while (n < max) {
+		got = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (got <= 0)
+			break;
+		for (off = 0; off < got;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+
+			if (sscanf(d->d_name, "e%d", &k) == 1 && k >= 0 &&
+			    k < NENT)
+				dir_seen[k]++;
+			off += d->d_reclen;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void setup_files(void)
+{
+	struct f_owner_ex own;
+	char path[4096];
+	int i, fd;
+
+	/* O_NOATIME takes ownership of the file or CAP_FOWNER */
+	fd_flags = xopen("flags", O_CREAT | O_RDWR | O_SYNC | O_NOATIME);
+	have_noatime = 1;
+	fd_own_tid = xopen("own_tid", O_CREAT | O_RDWR | O_DSYNC);
+	own = (struct f_owner_ex){ F_OWNER_TID, self };
+	if (fcntl(fd_own_tid, F_SETOWN_EX, &own))
+		wl_die("F_SETOWN_EX tid");
+	fd_own_pgrp = xopen("own_pgrp", O_CREAT | O_RDWR);
+	own = (struct f_owner_ex){ F_OWNER_PGRP, getpgrp() };
+	if (fcntl(fd_own_pgrp, F_SETOWN_EX, &own))
+		wl_die("F_SETOWN_EX pgrp");
+
+	snprintf(path, sizeof(path), "%s/d", dir);
+	if (mkdir(path, 0700))
+		wl_die("mkdir %s", path);
+	for (i = 0; i < NENT; i++) {
+		snprintf(path, sizeof(path), "%s/d/e%d", dir, i);
+		fd = open(path, O_CREAT | O_WRONLY, 0600);
+		if (fd < 0)
+			wl_die("create %s", path);
+		close(fd);
+	}
+	fd_dir = xopen("d", O_RDONLY | O_DIRECTORY);
+	if (read_entries(fd_dir, NENT / 3) < NENT / 3)
+		wl_die("getdents");
+}
+
+static void setup_ghosts(void)
+{
+	char buf[8192], path[4096];
+
+	fd_sparse = xopen("sparse", O_CREAT | O_RDWR);
+	wl_fill(buf, sizeof(buf), 21);
+	if (pwrite(fd_sparse, buf, 4096, 0) != 4096 ||
+	    pwrite(fd_sparse, buf + 4096, 4096, SPARSE_OFF) != 4096 ||
+	    ftruncate(fd_sparse, 3 * SPARSE_OFF))
+		wl_die("write sparse");
+	snprintf(path, sizeof(path), "%s/sparse", dir);
+	unlink(path);
+
+	fd_tmp = open(dir, O_TMPFILE | O_RDWR, 0600);
+	if (fd_tmp < 0)
+		wl_die("O_TMPFILE");
+	wl_fill(buf, sizeof(buf), 22);
+	if (write(fd_tmp, buf, sizeof(buf)) != sizeof(buf))
+		wl_die("write tmpfile");
+
+	snprintf(path, sizeof(path), "%s/gone", dir);
+	if (mkdir(path, 0700))
+		wl_die("mkdir gone");
+	fd_rmdir = xopen("gone", O_RDONLY | O_DIRECTORY);
+	if (rmdir(path))
+		wl_die("rmdir gone");
+}
+
+static void setup_events(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	char path[4096];
+
+	if (pipe2(pipe_pkt, O_DIRECT) ||
+	    write(pipe_pkt[1], "ab", 2) != 2 || write(pipe_pkt[1], "cde", 3) != 3)
+		wl_die("packet pipe");
+
+	snprintf(path, sizeof(path), "%s/watched", dir);
+	close(xopen("watched", O_CREAT | O_RDWR));
+	fd_ino = inotify_init1(IN_NONBLOCK);
+	if (fd_ino < 0 || inotify_add_watch(fd_ino, path,
+					    IN_OPEN | IN_ONESHOT) != 1)
+		wl_die("inotify");
+
+	fd_ep = epoll_create1(0);
+	if (fd_ep < 0 || pipe(pipe_ep) || write(pipe_ep[1], "x", 1) != 1)
+		wl_die("epoll");
+	ev.data.u64 = 77;
+	if (epoll_ctl(fd_ep, EPOLL_CTL_ADD, pipe_ep[0], &ev) ||
+	    epoll_wait(fd_ep, &ev, 1, 0) != 1)
+		wl_die("epoll oneshot");
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+static void setup_more(void)
+{
+	fd_pidfd = syscall(SYS_pidfd_open, self, PIDFD_THREAD);
+	if (fd_pidfd < 0)
+		wl_die("pidfd_open PIDFD_THREAD");
+	if (!wl_zdtm_want("secretmem"))
+		return;
+	fd_secret = syscall(SYS_memfd_secret, 0);
+	if (fd_secret < 0 || ftruncate(fd_secret, 4096))
+		wl_die("memfd_secret");
+	secret = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fd_secret, 0);
+	if (secret == MAP_FAILED)
+		wl_die("mmap secretmem");
+	wl_fill(secret, 4096, 23);
+}
+
+static void check_more(void)
+{
+	int fl = fcntl(fd_pidfd, F_GETFL);
+
+	if (fl < 0 || !(fl & PIDFD_THREAD))
+		wl_fail("pidfd.thread", "flags %#o lack PIDFD_THREAD", fl);
+	else if (syscall(SYS_pidfd_send_signal, fd_pidfd, 0, NULL, 0))
+		wl_fail("pidfd.thread", "pidfd_send_signal: %s", strerror(errno));
+	else
+		wl_pass("pidfd.thread");
+	if (fd_secret < 0)
+		wl_skip("secretmem", "not set (WL_ZDTM_SET)");
+	else if (wl_check(secret, 4096, 23) != (size_t)-1)
+		wl_fail("secretmem", "its bytes differ");
+	else
+		wl_pass("secretmem");
+}
+
+static void check_flags(void)
+{
+	int want = O_RDWR | O_SYNC | (have_noatime ? O_NOATIME : 0);
+	int got = fcntl(fd_flags, F_GETFL) & (O_ACCMODE | O_SYNC | O_NOATIME);
+	struct f_owner_ex own = { 0 };
+
+	if (got != want)
+		wl_fail("fd.flags", "O_SYNC|O_NOATIME file has flags %#o, want %#o",
+			got, want);
+	else if ((fcntl(fd_own_tid, F_GETFL) & O_SYNC) != O_DSYNC)
+		wl_fail("fd.flags", "O_DSYNC file has flags %#o",
+			fcntl(fd_own_tid, F_GETFL));
+	else
+		wl_pass("fd.flags");
+	if (fcntl(fd_own_tid, F_GETOWN_EX, &own) || own.type != F_OWNER_TID ||
+	    own.pid != self)
+		wl_fail("fd.owner_tid", "owner is type %d pid %d, want %d %d",
+			own.type, own.pid, F_OWNER_TID, self);
+	else
+		wl_pass("fd.owner_tid");
+	if (fcntl(fd_own_pgrp, F_GETOWN_EX, &own) || own.type != F_OWNER_PGRP ||
+	    own.pid != getpgrp())
+		wl_fail("fd.owner_pgrp", "owner is type %d pid %d, want %d %d",
+			own.type, own.pid, F_OWNER_PGRP, getpgrp());
+	else
+		wl_pass("fd.owner_pgrp");
+}
+
+static void check_packets(void)
+{
+	char buf[16];
+	ssize_t a, b;
+
+	/* the kernel gives O_DIRECT to the write end only */
+	if (!(fcntl(pipe_pkt[1], F_GETFL) & O_DIRECT)) {
+		wl_fail("pipe.packet", "the write end lacks O_DIRECT (flags %#o)",
+			fcntl(pipe_pkt[1], F_GETFL));
+		return;
+	}
+	a = read(pipe_pkt[0], buf, sizeof(buf));
+	b = a == 2 ? read(pipe_pkt[0], buf + 2, sizeof(buf) - 2) : -1;
+	if (a != 2 || b != 3 || memcmp(buf, "abcde", 5))
+		wl_fail("pipe.packet", "reads gave %zd and %zd bytes, want 2 and 3",
+			a, b);
+	else
+		wl_pass("pipe.packet");
+}
+
+static void check_dir(void)
+{
+	int i, m = wl_mark();
+
+	read_entries(fd_dir, 2 * NENT);
+	for (i = 0; i < NENT; i++)
+		if (dir_seen[i] != 1) {
+			wl_fail("fd.dir_offset", "entry e%d seen %d times", i,
+				dir_seen[i]);
+			break;
+		}
+	wl_verdict("fd.dir_offset", m);
+}
+
+static void check_sparse(void)
+{
+	char buf[8192], want[8192];
+	struct stat st;
+	off_t d, h;
+
+	wl_fill(want, sizeof(want), 21);
+	d = lseek(fd_sparse, 4096, SEEK_DATA);
+	h = lseek(fd_sparse, SPARSE_OFF, SEEK_HOLE);
+	if (fstat(fd_sparse, &st) || st.st_nlink || st.st_size != 3 * SPARSE_OFF)
+		wl_fail("ghost.holes", "nlink %ld size %lld, want 0 and %d",
+			(long)st.st_nlink, (long long)st.st_size, 3 * SPARSE_OFF);
+	else if (pread(fd_sparse, buf, 4096, 0) != 4096 ||
+		 pread(fd_sparse, buf + 4096, 4096, SPARSE_OFF) != 4096 ||
+		 memcmp(buf, want, sizeof(buf)))
+		wl_fail("ghost.holes", "data differs");
+	else if (d != SPARSE_OFF || h != SPARSE_OFF + 4096)
+		wl_fail("ghost.holes", "SEEK_DATA after 4096 gives %lld, SEEK_HOLE after the data %lld",
+			(long long)d, (long long)h);
+	else if (st.st_blocks > 64)
+		wl_fail("ghost.holes", "%lld blocks for 8 KiB of data",
+			(long long)st.st_blocks);
+	else
+		wl_pass("ghost.holes");
+}
+
+static void check_tmp_rmdir(void)
+{
+	char buf[8192], want[8192];
+	struct stat st;
+
+	wl_fill(want, sizeof(want), 22);
+	if (fstat(fd_tmp, &st) || st.st_nlink ||
+	    pread(fd_tmp, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    memcmp(buf, want, sizeof(buf)) ||
+	    lseek(fd_tmp, 0, SEEK_CUR) != sizeof(buf))
+		wl_fail("ghost.tmpfile", "nlink %ld size %lld offset %lld or data differ",
+			(long)st.st_nlink, (long long)st.st_size,
+			(long long)lseek(fd_tmp, 0, SEEK_CUR));
+	else
+		wl_pass("ghost.tmpfile");
+	if (fstat(fd_rmdir, &st) || !S_ISDIR(st.st_mode) || st.st_nlink)
+		wl_fail("ghost.rmdir", "mode %o nlink %ld, want a removed directory",
+			st.st_mode, (long)st.st_nlink);
+	else
+		wl_pass("ghost.rmdir");
+}
+
+static void check_events(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT,
+				  .data.u64 = 77 };
+	char buf[4096];
+	ssize_t got;
+	int n = 0;
+
+	close(xopen("watched", O_RDONLY));
+	close(xopen("watched", O_RDONLY));
+	/* both opens' events were queued before read returns */
+	for (;;) {
+		got = read(fd_ino, buf, sizeof(buf));
+		if (got <= 0)
+			break;
+		for (char *p = buf; p < buf + got;
+		     p += sizeof(struct inotify_event) +
+			  ((struct inotify_event *)p)->len)
+			if (((struct inotify_event *)p)->mask & IN_OPEN)
+				n++;
+	}
+	if (n != 1)
+		wl_fail("inotify.oneshot", "%d IN_OPEN events for two opens, want 1",
+			n);
+	else
+		wl_pass("inotify.oneshot");
+
+	n = epoll_wait(fd_ep, &ev, 1, 0);
+	if (n != 0) {
+		wl_fail("epoll.oneshot", "a fired one-shot interest reports again (%d)",
+			n);
+		return;
+	}
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLONESHOT,
+				   .data.u64 = 78 };
+	if (epoll_ctl(fd_ep, EPOLL_CTL_MOD, pipe_ep[0], &ev) ||
+	    epoll_wait(fd_ep, &ev, 1, 0) != 1 || ev.data.u64 != 78)
+		wl_fail("epoll.oneshot", "re-armed with EPOLL_CTL_MOD it does not report");
+	else
+		wl_pass("epoll.oneshot");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		wl_die("usage: wl_zdtm_fd DIR");
+	dir = argv[1];
+	self = getpid();
+	signal(SIGUSR1, on_usr1);
+	setup_files();
+	setup_ghosts();
+	setup_events();
+	setup_more();
+	setup_udp();
+	wl_ready();
+	while (!go)
+		pause();
+	check_flags();
+	check_packets();
+	check_dir();
+	check_sparse();
+	check_tmp_rmdir();
+	check_events();
+	check_more();
+	check_udp();
+	return wl_done();
+}
