@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "container.h"
 #include "kh.h"
@@ -40,6 +41,8 @@ static int cmd_attach(struct container *c, const char *arg)
 
 	if (c->state == C_FROZEN)
 		return refuse(c, EBUSY, "attach: container is frozen; thaw it first");
+	if (c->snap)
+		return refuse(c, EBUSY, "attach: a post-dump snapshot is held; release it first");
 	pid = strtol(arg, &end, 10);
 	if (!*arg || *end || pid <= 0 || pid > 4194304)
 		return refuse(c, EINVAL, "attach: '%s' is not a pid", arg);
@@ -66,6 +69,8 @@ static int cmd_freeze(struct container *c)
 		return refuse(c, ENOENT, "freeze: nothing attached; write 'attach PID' first");
 	if (c->state == C_DEAD)
 		return refuse(c, ESRCH, "freeze: process %d is dead", c->root);
+	if (c->snap)
+		return refuse(c, EBUSY, "freeze: a post-dump snapshot is held; release it first");
 	ret = freeze_tree(c);
 	if (ret) {
 		container_refresh(c);
@@ -73,6 +78,57 @@ static int cmd_freeze(struct container *c)
 	}
 	c->state = C_FROZEN;
 	c->gen++;
+	return 0;
+}
+
+static long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+/*
+ * Post-dump: freeze, leave a copy-on-write twin of every process, and let
+ * the tree run on while the snapshot is copied (postdump.c).
+ */
+static int cmd_snapshot(struct container *c)
+{
+	long t0 = now_us();
+	int ret;
+
+	container_refresh(c);
+	if (c->snap)
+		return refuse(c, EBUSY, "snapshot: a snapshot is held; release it (or thaw) first");
+	if (c->state == C_EMPTY)
+		return refuse(c, ENOENT, "snapshot: nothing attached; write 'attach PID' first");
+	if (c->state == C_DEAD)
+		return refuse(c, ESRCH, "snapshot: process %d is dead", c->root);
+	ret = freeze_tree(c);
+	if (ret) {
+		container_refresh(c);
+		return ret;
+	}
+	ret = postdump_take(c);
+	if (ret) {
+		thaw_tree(c);
+		return ret;
+	}
+	resume_tree(c);
+	c->frozen_us = now_us() - t0;
+	c->gen++;
+	return 0;
+}
+
+static int cmd_release(struct container *c)
+{
+	if (!c->snap || !c->snap->postdump)
+		return refuse(c, EINVAL, "release: no post-dump snapshot is held");
+	snapshot_free(c->snap);
+	c->snap = NULL;
+	c->gen++;
+	container_refresh(c);
 	return 0;
 }
 
@@ -125,9 +181,13 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_freeze(c);
 	if (!strcmp(buf, "thaw"))
 		return cmd_thaw(c);
+	if (!strcmp(buf, "snapshot"))
+		return cmd_snapshot(c);
+	if (!strcmp(buf, "release"))
+		return cmd_release(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, kill)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, snapshot, release, kill)",
 		      buf);
 }
 
@@ -144,6 +204,9 @@ char *container_render_ctl(struct container *c, size_t *len)
 		sb_printf(&sb, "external unix\n");
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
+		if (c->snap->postdump)
+			sb_printf(&sb, "postdump frozen_us %ld cow_kb %ld\n",
+				  c->frozen_us, postdump_cost_kb(c->snap));
 		if (c->snap->unsupported.len)
 			sb_printf(&sb, "%s", c->snap->unsupported.buf);
 	}

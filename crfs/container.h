@@ -25,6 +25,7 @@ struct container {
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
 	bool ext_unix;		/* "external unix": outside peers reconnect */
+	long frozen_us;		/* how long the last snapshot stopped the tree */
 	time_t changed;		/* ctl's mtime: stable, or tar sees it change */
 	struct container *next;
 };
@@ -58,6 +59,7 @@ void container_refresh(struct container *c);
 /* freeze.c */
 int freeze_tree(struct container *c);
 void thaw_tree(struct container *c);
+void resume_tree(struct container *c);
 void kill_tree(struct container *c);
 /* true if the root died while frozen: drop_tree() lets the rest go */
 bool reap_tree(struct container *c);

@@ -248,7 +248,9 @@ fail:
 	return ret;
 }
 
-void thaw_tree(struct container *c)
+/* The tree runs on; the snapshot stays (post-dump) until the caller frees
+ * it. */
+void resume_tree(struct container *c)
 {
 	struct snapshot *s = c->snap;
 	size_t i;
@@ -261,7 +263,12 @@ void thaw_tree(struct container *c)
 		if (s->procs[i].pending_sig)
 			syscall(SYS_tgkill, s->procs[i].pid, s->procs[i].pid,
 				s->procs[i].pending_sig);
-	snapshot_free(s);
+}
+
+void thaw_tree(struct container *c)
+{
+	resume_tree(c);
+	snapshot_free(c->snap);
 	c->snap = NULL;
 }
 
@@ -298,6 +305,9 @@ void kill_tree(struct container *c)
 		kill(c->pids[i], SIGKILL);
 	kill(c->root, SIGKILL);
 	release(c, true);
+	/* a post-dump snapshot outlives the tree: a move copies it after */
+	if (c->snap && c->snap->postdump)
+		return;
 	if (c->snap)
 		tcp_drop(c->snap);
 	snapshot_free(c->snap);

@@ -134,7 +134,7 @@ static int fs_getattr(const char *path, struct stat *st,
 		fill_stat(st, (c->id << INO_SHIFT) + 1, false, len, c->changed);
 		return 0;
 	}
-	if (c->state != C_FROZEN || !(e = snapshot_find(c->snap, rest, &idx)))
+	if (!c->snap || !(e = snapshot_find(c->snap, rest, &idx)))
 		return -ENOENT;
 	fill_entry(st, c, idx);
 	return 0;
@@ -186,7 +186,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		return -ENOENT;
 	if (!*rest && fill_fixed(buf, filler, off, CRFS_F_CTL, OFF_ENTRIES))
 		return 0;
-	if (c->state != C_FROZEN)
+	if (!c->snap)
 		return *rest ? -ENOENT : 0;
 	pos = off > OFF_ENTRIES ? off - OFF_ENTRIES : 0;
 	while ((i = snapshot_next_child(c->snap, rest, &pos)) >= 0) {
@@ -218,7 +218,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	h->cid = c->id;
 	h->gen = c->gen;
 	h->ctl = ctl;
-	if (!ctl && (c->state != C_FROZEN ||
+	if (!ctl && (!c->snap ||
 		     !snapshot_find(c->snap, rest, &h->entry))) {
 		free(h);
 		return -ENOENT;
@@ -270,7 +270,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	if (h->ctl)
 		return read_ctl(c, buf, size, off);
 	/* thawed (or frozen again) since open: this copy is not consistent */
-	if (c->gen != h->gen || c->state != C_FROZEN)
+	if (c->gen != h->gen || !c->snap)
 		return -EIO;
 	e = &c->snap->entries[h->entry];
 	if (e->kind == E_TEXT && !strcmp(e->path, CRFS_F_IMAGE) &&

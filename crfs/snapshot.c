@@ -39,6 +39,7 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	tcp_resume(s);	/* none left but for a path that forgot them */
+	postdump_drop(s);
 	for (i = 0; i < s->nentries; i++) {
 		free(s->entries[i].path);
 		free(s->entries[i].data);
@@ -304,8 +305,8 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 		while (done < total) {
 			size_t n = total - done < CHUNK ? total - done : CHUNK;
 
-			if (kh_mem_read(p->pid, p->memfd, r->addr + done, buf,
-					n) != (ssize_t)n) {
+			if (snap_mem_read(p, i, r->addr + done, buf, n) !=
+			    (ssize_t)n) {
 				ret = -EIO;
 				break;
 			}
@@ -361,8 +362,8 @@ static ssize_t read_pages(struct proc_snap *p, char *buf, size_t size,
 
 		if (n > size - done)
 			n = size - done;
-		got = kh_mem_read(p->pid, p->memfd, r->addr + in, buf + done,
-				  n);
+		got = snap_mem_read(p, p->own[lo], r->addr + in, buf + done,
+				    n);
 		if (got != (ssize_t)n)
 			return -EIO;
 		stream_hash(p, lo, off + done, buf + done, n,

@@ -46,6 +46,10 @@ struct proc_snap {
 	char *idx;		/* pages.idx, rendered when first read */
 	int pending_sig;	/* arrived while we asked the task; resent at thaw */
 	int stop_arrived;	/* a stop signal among those: stopped by it */
+	/* post-dump (postdump.c): memory is read from the twin, or from
+	 * copies[run] made at freeze for what a fork does not keep */
+	pid_t twin, vtwin;
+	char **copies;
 };
 
 struct snapshot {
@@ -63,6 +67,8 @@ struct snapshot {
 	size_t nfds, capfds;
 	struct tcp_hold *tcp;	/* connections held in repair mode */
 	size_t ntcp;
+	bool postdump;		/* outlives the freeze: the tree runs on */
+	uint64_t copied;	/* bytes copied out at freeze (post-dump) */
 };
 
 struct snapshot *snapshot_new(void);
@@ -95,6 +101,15 @@ const struct entry *snapshot_find(struct snapshot *s, const char *path,
 				  size_t *index);
 ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		      size_t size, off_t off);
+
+/* postdump.c: twins for every process of the frozen tree (c->error says
+ * why not); memory as the snapshot has it; what the twins cost now */
+struct container;
+int postdump_take(struct container *c);
+void postdump_drop(struct snapshot *s);
+ssize_t snap_mem_read(struct proc_snap *p, size_t run, uint64_t addr,
+		      void *buf, size_t n);
+long postdump_cost_kb(struct snapshot *s);
 
 /* files.c: open file descriptions, shared across the container */
 int files_add_process(struct snapshot *s, pid_t pid);

@@ -67,6 +67,13 @@ int kh_remote_close(struct kh_remote *r);
 bool kh_is_aio_ring(const char *path);
 int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why);
 
+/* snapfork.c: post-dump twins.  The stopped process pid forks a child
+ * that never runs (twin: our pid for it, vtwin: the parent's); drop kills
+ * it and has its parent collect it */
+int kh_snap_fork(pid_t pid, pid_t *twin, pid_t *vtwin);
+int kh_snap_drop(pid_t twin, pid_t parent, pid_t vtwin);
+long kh_private_kb(pid_t pid);
+
 /* mem.c */
 ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
 		    size_t len);
