@@ -158,10 +158,6 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	 * deleted since, such as POSIX semaphores and shared memory in
 	 * /dev/shm (where it was: it comes back unlinked there).
 	 */
-	/* its kernel context (and the context id, its address) would be
-	 * lost: restore would make it plain shared memory */
-	if (!strcmp(path, "/[aio] (deleted)"))
-		return (*why = "AIO rings (io_setup) are not supported yet"), 1;
 	/* its bytes cannot be read, not even through /proc */
 	if (!strcmp(path, "/secretmem (deleted)"))
 		return (*why = "secret memory (memfd_secret) is not supported"), 1;

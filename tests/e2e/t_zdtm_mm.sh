@@ -6,7 +6,7 @@
 # the workload after a freeze and thaw, and after checkpoint -> kill ->
 # restore; a guard region
 # (MADV_GUARD_INSTALL), NUMA policies of a thread and of a mapping and a
-# TSC mode, an AIO context, PR_SET_MDWE and a membarrier registration
+# TSC mode, PR_SET_MDWE and a membarrier registration
 # are refused by name; a freeze of a tree with a traced process fails and
 # says so., and still there after the thaw.
 . "$(dirname "$0")/lib.sh"
@@ -60,8 +60,6 @@ grep -q '^PASS mm.vmanuma' "$T_DIR/vmanuma.log" || fail "vmanuma.log: no PASS mm
 refused_case tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
 grep -q '^PASS prctl.tsc' "$T_DIR/tsc.log" || fail "tsc.log: no PASS prctl.tsc"
 # restore would make the ring plain shared memory, without its context
-refused_case aio "(/[aio] (deleted)): AIO rings (io_setup) are not supported yet"
-grep -q '^PASS mm.aio' "$T_DIR/aio.log" || fail "aio.log: no PASS mm.aio"
 refused_case mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
 grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
 refused_case membarrier "process PID: membarrier registrations (0x10) are not supported yet"
