@@ -791,6 +791,15 @@ static void refuse_process(struct snapshot *s, pid_t pid,
 				pid, tf->membarrier);
 }
 
+
+/* SECCOMP_MODE_STRICT turns the TSC off itself, and restore enters it again */
+static bool tsc_off_by_seccomp(pid_t pid, pid_t tid)
+{
+	int mode = 0, n = 0;
+
+	return !kh_seccomp_mode(pid, tid, &mode, &n) && mode == 1;
+}
+
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
 			      bool main)
@@ -826,7 +835,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 				pid, tid, th.securebits, tf->securebits);
 	if (!ret && main)
 		refuse_process(s, pid, tf);
-	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV)
+	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV && !tsc_off_by_seccomp(pid, tid))
 		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
 				pid, tid);
 	if (!ret && th.io_flusher)
