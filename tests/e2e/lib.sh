@@ -209,6 +209,15 @@ wait_ready() {
 	wait_line "$1" '^READY$' "${3:-20}" "$2"
 }
 
+# task_released PID: runs on, neither stopped (T, t) nor traced
+task_released() {
+	local st tr
+	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	case $st in '' | t | T | Z | X) return 1 ;; esac
+	[ "${tr:-1}" = 0 ]
+}
+
 # wait_sleeping PID: until PID sleeps interruptibly (in pause, nanosleep..)
 wait_sleeping() {
 	wait_for 10 eval '[ "$(proc_state '"$1"')" = S ]' ||

@@ -21,15 +21,11 @@ locked() {
 }
 
 # every process of the tree: not stopped, not traced
-released() {
-	local p st tr
+tree_released() {
+	local p
 	for p in $(tree_pids "$PID"); do
-		st=$(awk '/^State:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		case $st in t | T) return 1 ;; esac
-		[ "${tr:-1}" = 0 ] || return 1
+		task_released "$p" || return 1
 	done
-	return 0
 }
 
 # kill_daemon WHAT: SIGKILL the daemon; the tree goes on within a second
@@ -38,7 +34,7 @@ kill_daemon() {
 	d=$(daemon_pid)
 	[ -n "$d" ] || fail "no daemon pid known"
 	kill -KILL "$d" || fail "cannot kill daemon $d"
-	wait_for 1 released ||
+	wait_for 1 tree_released ||
 		fail "$1: tree not released 1 s after the daemon's death: $(for p in $(tree_pids "$PID"); do grep -E '^(State|TracerPid)' /proc/$p/status | tr '\n' ' '; done)"
 	wait_for 5 eval '! locked' ||
 		fail "$1: connection still locked 5 s after the daemon's death: $(nft list table inet crfs_tcp_lock | tr '\n' ' ')"
@@ -65,7 +61,7 @@ track_pid "$(pgrep -P "$PID")"
 cr_attach c "$PID"
 cr_freeze c
 locked || fail "connection not locked while frozen"
-released && fail "tree not traced while frozen"
+tree_released && fail "tree not traced while frozen"
 kill_daemon frozen
 remount
 
