@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "kh.h"
 #include "kh_ns.h"
@@ -42,6 +43,7 @@ struct wd_conn {
 };
 
 static int wd_sock = -1;	/* the daemon's end */
+static pid_t wd_pid;
 static uint64_t wd_next_key = 1;
 
 /* one message, with a descriptor if fd >= 0 */
@@ -165,6 +167,7 @@ int watchdog_start(void)
 		return -errno;
 	}
 	if (pid == 0) {
+		close(sp[0]);
 		/* no copy of /dev/fuse: a dead daemon's mount must end;
 		 * no terminal either */
 		int null = open("/dev/null", O_RDWR);
@@ -180,7 +183,19 @@ int watchdog_start(void)
 	}
 	close(sp[1]);
 	wd_sock = sp[0];
+	wd_pid = pid;
 	return 0;
+}
+
+/* at the end: it sees our end close, finds nothing held, and exits */
+void watchdog_stop(void)
+{
+	if (wd_sock < 0)
+		return;
+	close(wd_sock);
+	wd_sock = -1;
+	while (waitpid(wd_pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn)
