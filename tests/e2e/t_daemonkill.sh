@@ -51,7 +51,7 @@ remount() {
 
 crfs_mount
 LOG=$T_DIR/wl.log
-start_workload "$LOG" "$CRFS_TESTS/wl_daemonkill" 32
+start_workload "$LOG" "$CRFS_TESTS/wl_daemonkill" 16
 PID=$WL_PID
 wait_ready "$LOG" "$PID" 30
 PORT=$(sed -n 's/^PORT //p' "$LOG")
