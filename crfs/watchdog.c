@@ -153,6 +153,19 @@ static __attribute__((noreturn)) void watchdog_run(int sk)
 	_exit(0);
 }
 
+/* no copy of /dev/fuse (a dead daemon's mount must end), no terminal */
+static __attribute__((noreturn)) void watchdog_child(int sk)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0 || dup2(sk, 3) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+	setsid();
+	watchdog_run(3);
+}
+
 int watchdog_start(void)
 {
 	int sp[2];
@@ -168,18 +181,7 @@ int watchdog_start(void)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		/* no copy of /dev/fuse: a dead daemon's mount must end;
-		 * no terminal either */
-		int null = open("/dev/null", O_RDWR);
-
-		if (dup2(sp[1], 3) < 0 || null < 0)
-			_exit(1);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close_range(4, ~0U, 0);
-		setsid();
-		watchdog_run(3);
+		watchdog_child(sp[1]);
 	}
 	close(sp[1]);
 	wd_sock = sp[0];
