@@ -164,14 +164,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "crfs: cannot mount on %s\n", mnt);
 		goto out_destroy;
 	}
-	/* before daemonizing: a failure is still seen */
-	if (watchdog_start()) {
-		fprintf(stderr, "crfs: cannot start the watchdog process: %m\n");
-		goto out_unmount;
-	}
 	/* the mount is live before the caller gets its prompt back */
 	if (fuse_daemonize(fg))
 		goto out_unmount;
+	/* our child, reaped when we end; without it only a daemon killed
+	 * while frozen would leave its TCP connections locked */
+	if (watchdog_start())
+		fprintf(stderr, "crfs: cannot start the watchdog process: %m (running without)\n");
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)))
 		goto out_unmount;
 	ret = crfs_loop(fuse, &registry) ? 1 : 0;
@@ -180,6 +179,7 @@ out_unmount:
 	fuse_unmount(fuse);
 out_destroy:
 	fuse_destroy(fuse);
+	watchdog_stop();
 out_args:
 	fuse_opt_free_args(&args);
 	return ret;

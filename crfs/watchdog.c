@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "kh.h"
 #include "kh_ns.h"
@@ -42,6 +43,7 @@ struct wd_conn {
 };
 
 static int wd_sock = -1;	/* the daemon's end */
+static pid_t wd_pid;
 static uint64_t wd_next_key = 1;
 
 /* one message, with a descriptor if fd >= 0 */
@@ -151,6 +153,19 @@ static __attribute__((noreturn)) void watchdog_run(int sk)
 	_exit(0);
 }
 
+/* no copy of /dev/fuse (a dead daemon's mount must end), no terminal */
+static __attribute__((noreturn)) void watchdog_child(int sk)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(null, 2) < 0 || dup2(sk, 3) < 0)
+		_exit(1);
+	close_range(4, ~0U, 0);
+	setsid();
+	watchdog_run(3);
+}
+
 int watchdog_start(void)
 {
 	int sp[2];
@@ -165,22 +180,24 @@ int watchdog_start(void)
 		return -errno;
 	}
 	if (pid == 0) {
-		/* no copy of /dev/fuse: a dead daemon's mount must end;
-		 * no terminal either */
-		int null = open("/dev/null", O_RDWR);
-
-		if (dup2(sp[1], 3) < 0 || null < 0)
-			_exit(1);
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close_range(4, ~0U, 0);
-		setsid();
-		watchdog_run(3);
+		close(sp[0]);
+		watchdog_child(sp[1]);
 	}
 	close(sp[1]);
 	wd_sock = sp[0];
+	wd_pid = pid;
 	return 0;
+}
+
+/* at the end: it sees our end close, finds nothing held, and exits */
+void watchdog_stop(void)
+{
+	if (wd_sock < 0)
+		return;
+	close(wd_sock);
+	wd_sock = -1;
+	while (waitpid(wd_pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn)

@@ -16,5 +16,7 @@ uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn);
 void watchdog_forget(uint64_t key);
 /* returns once the watchdog has done every forget sent before */
 void watchdog_sync(void);
+/* at exit, once nothing is held: the watchdog ends and is reaped */
+void watchdog_stop(void);
 
 #endif

@@ -209,6 +209,15 @@ wait_ready() {
 	wait_line "$1" '(^|[^A-Za-z])READY$' "${3:-20}" "$2"
 }
 
+# task_released PID: runs on, neither stopped (T, t) nor traced
+task_released() {
+	local st tr
+	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	case $st in '' | t | T | Z | X) return 1 ;; esac
+	[ "${tr:-1}" = 0 ]
+}
+
 # wait_sleeping PID: until PID sleeps interruptibly (in pause, nanosleep..)
 wait_sleeping() {
 	wait_for 10 eval '[ "$(proc_state '"$1"')" = S ]' ||
@@ -218,7 +227,7 @@ wait_sleeping() {
 # --- the file system --------------------------------------------------------
 
 crfs_mount() {
-	local pid exe me
+	local pid me
 	[ -x "$CRFS_BIN/crfs" ] || fail "no crfs binary at $CRFS_BIN/crfs (run make)"
 	[ -c /dev/fuse ] || fail "/dev/fuse missing"
 	mkdir -p "$MNT"
@@ -228,12 +237,11 @@ crfs_mount() {
 	wait_for 10 _is_mounted || fail "$MNT not mounted after 10s"
 	# remember the daemon, to be sure it is gone after unmounting
 	me=$(readlink -f "$CRFS_BIN/crfs")
-	for exe in /proc/[0-9]*/exe; do
-		[ "$(readlink "$exe" 2>/dev/null)" = "$me" ] || continue
-		pid=${exe#/proc/}
-		pid=${pid%/exe}
-		# its watchdog runs the same binary with the same arguments
-		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = crfs-watchdog ] && continue
+	# only processes named crfs (not its crfs-watchdog, which runs the
+	# same binary with the same arguments): a readlink of every
+	# process's exe takes seconds on a loaded machine
+	for pid in $(pgrep -x crfs); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$me" ] || continue
 		if tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF "$MNT"; then
 			_daemon="$pid:$(proc_field "$pid" 22)"
 		fi

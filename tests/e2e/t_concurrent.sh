@@ -21,14 +21,6 @@ for i in 1 2 3; do
 	cr_attach "c$i" "${P[$i]}"
 done
 
-# released PID: running on, not stopped, not traced
-released() {
-	local st tr
-	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	[ "$st" = S ] && [ "${tr:-1}" = 0 ]
-}
-
 # 1. frozen at once, copied at once
 for i in 1 2 3; do
 	ctl_write "c$i" freeze &
@@ -79,14 +71,14 @@ race() {	# race NAME CMD...: cp -a NAME while CMD runs
 for n in 1 2 3 4 5; do
 	race c2 ctl_write c2 thaw || true
 	expect_state c2 running
-	released "${P[2]}" || fail "c2 not running after a thaw that raced a copy"
+	task_released "${P[2]}" || fail "c2 not running after a thaw that raced a copy"
 	cr_freeze c2
 	race c2 ctl_write c2 freeze
 	expect_state c2 frozen
 done
 race c2 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c2"
 [ -e "$MNT/c2" ] && fail "c2 still there after an rmdir that raced a copy"
-wait_for 5 released "${P[2]}" || fail "c2's process not running after rmdir"
+wait_for 5 task_released "${P[2]}" || fail "c2's process not running after rmdir"
 race c3 ctl_write c3 kill
 expect_state c3 dead
 wait_exit "${P[3]}" 20 || fail "c3's process not dead after a kill that raced a copy"

@@ -14,13 +14,6 @@ if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 
-released() {
-	local st tr
-	st=$(awk '/^State:/ { print $2 }' "/proc/$PID/status" 2>/dev/null)
-	tr=$(awk '/^TracerPid:/ { print $2 }' "/proc/$PID/status" 2>/dev/null)
-	[ "$st" = S ] && [ "${tr:-1}" = 0 ]
-}
-
 # open_mid FD: FD reads the container's pages file, 64 KiB in
 open_mid() {
 	eval "exec $1<\"\$MNT/c/\$PID/pages\"" || fail "cannot open pages"
@@ -53,7 +46,7 @@ timeout "$T_COPY_TIMEOUT" cp -a "$MNT/c" "$SMALL/ckpt" 2>"$T_DIR/cp-full.err" &&
 grep -q 'No space left on device' "$T_DIR/cp-full.err" ||
 	fail "cp -a failed without ENOSPC: $(head -n 3 "$T_DIR/cp-full.err")"
 cr_thaw c
-wait_for 5 released || fail "tree not running after the thaw"
+wait_for 5 task_released "$PID" || fail "tree not running after the thaw"
 timeout "$T_RESTORE_TIMEOUT" "$CRFS_BIN/crfs-restore" "$SMALL/ckpt" \
 	</dev/null >"$T_DIR/partial.out" 2>"$T_DIR/partial.err"
 rc=$?
@@ -61,7 +54,7 @@ rc=$?
 grep -Eq "^crfs-restore: .*($PID/|image|tree|files)" "$T_DIR/partial.err" ||
 	fail "restore of the partial copy names no file: $(cat "$T_DIR/partial.err")"
 note "partial copy: $(cat "$T_DIR/partial.err")"
-released || fail "tree disturbed by the refused restore"
+task_released "$PID" || fail "tree disturbed by the refused restore"
 umount "$SMALL"
 
 # 2. rmdir while a reader is half-way
@@ -69,7 +62,7 @@ cr_freeze c
 open_mid 7
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c" || fail "rmdir of the frozen container failed"
 read_fails 7 rmdir
-wait_for 5 released || fail "rmdir: tree not running 5 s later"
+wait_for 5 task_released "$PID" || fail "rmdir: tree not running 5 s later"
 
 # 3. a forced unmount while a reader is half-way
 cr_attach c "$PID"
@@ -78,7 +71,7 @@ open_mid 8
 D=$(daemon_pid)
 umount -f "$MNT" 2>/dev/null
 read_fails 8 "umount -f"
-wait_for 5 released || fail "umount -f: tree not running 5 s later"
+wait_for 5 task_released "$PID" || fail "umount -f: tree not running 5 s later"
 wait_gone "$D" 10 || fail "umount -f: the daemon still runs"
 
 kill -USR1 "$PID" || fail "cannot signal $PID"

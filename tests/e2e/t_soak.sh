@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Soak: CRFS_SOAK_CYCLES (default 100; `make soak`: 1000) freeze -> cp -a
-# -> thaw cycles of one running wl_pause, then CRFS_SOAK_GENS (default 10;
+# Soak: CRFS_SOAK_CYCLES (default 60; `make soak`: 1000) freeze -> cp -a
+# -> thaw cycles of one running wl_pause, then CRFS_SOAK_GENS (default 6;
 # `make soak`: 100) generations of a wl_daemonkill tree (a root, a child,
 # a TCP connection), each restored tree checkpointed, killed and restored
 # again.  The daemon's open descriptors must not grow, nor its RSS by more
@@ -16,8 +16,8 @@ fi
 ip link set lo up || fail "cannot bring lo up"
 command -v nft >/dev/null || fail "nft (nftables) not found"
 
-CYCLES=${CRFS_SOAK_CYCLES:-100}
-GENS=${CRFS_SOAK_GENS:-10}
+CYCLES=${CRFS_SOAK_CYCLES:-60}
+GENS=${CRFS_SOAK_GENS:-6}
 RSS_KIB=${CRFS_SOAK_RSS_KIB:-8192}
 
 # usage: "FDS RSS_KIB" of the daemon
