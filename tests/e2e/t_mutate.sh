@@ -3,7 +3,7 @@
 #
 # Mutation trials: checkpoints of wl_files (two processes, files, pipes,
 # sockets, a pty) and wl_threads (nine threads), each the tree of a pid
-# namespace of its own, then trials (seeded, about 50 s in all), each on
+# namespace of its own, then trials (seeded, about 40 s in all), each on
 # a fresh copy: one damage by mutate.py (a byte flipped, a file truncated,
 # deleted or emptied, a number made huge or negative, two lines swapped,
 # pages.idx edited), half of them resealed into the manifest, then
@@ -11,7 +11,7 @@
 # message naming a file of the copy) or restored; restored from damage the
 # checksums should have caught, the workload must say PASS.  Never a
 # signal, a sanitizer report, a hang or a process left behind.
-# CRFS_MUTATE_SEED (default 1) and CRFS_MUTATE_SECONDS (50) vary it.
+# CRFS_MUTATE_SEED (default 1) and CRFS_MUTATE_SECONDS (40) vary it.
 # --mount-proc is refused unless the mount tables differ only by /proc: in
 # a mount namespace of our own, other tests' mounts do not reach us.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
@@ -22,7 +22,7 @@ fi
 command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 command -v python3 >/dev/null || fail "python3 not found"
 SEED=${CRFS_MUTATE_SEED:-1}
-BUDGET=${CRFS_MUTATE_SECONDS:-50}
+BUDGET=${CRFS_MUTATE_SECONDS:-40}
 crfs_mount
 # private copies: what runs them after a trial is ours, not another test's
 mkdir -p "$T_DIR/bin" "$T_DIR/work"
