@@ -33,6 +33,7 @@
 
 #include "kh.h"
 #include "files.h"
+#include "safe_path.h"
 #include "ghost.h"
 
 /* the kernel doubles what it is given: give half of what it showed */
@@ -83,11 +84,27 @@ static int open_flags(const struct crfs_file *f)
 	return flags;
 }
 
+/* a deleted file made at its path for a moment: never through a planted
+ * symlink */
+static int check_made(struct open_ctx *c, const struct crfs_file *f)
+{
+	char why[PATH_MAX + 64];
+
+	if (safe_path(f->path, why, sizeof(why)))
+		return FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
+			    why);
+	return 0;
+}
+
 static int open_path(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct stat st;
-	int fd = f->ghost ? ghost_open(f, open_flags(f)) :
-			    open(f->path, open_flags(f));
+	int fd = f->ghost ? check_made(c, f) : 0;
+
+	if (fd)
+		return fd;
+	fd = f->ghost ? ghost_open(f, open_flags(f)) :
+			open(f->path, open_flags(f));
 
 	if (fd < 0)
 		return FAIL(c, "%s (%sfile %u): %s", f->path,
@@ -119,6 +136,8 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	size_t len;
 	int tmp, fd, ret;
 
+	if (!sealed && (ret = check_made(c, f)))
+		return ret;
 	/* a file also mapped shared is that mapping's object */
 	tmp = shm_open_ino(c->img, f->ino);
 	named = tmp < 0 && !sealed;	/* O_TMPFILE */
@@ -284,6 +303,9 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
 			return c->holder[i];
 	if (f->kind == FK_FIFO && f->ghost) {
+		h = check_made(c, f);
+		if (h)
+			return h;
 		h = ghost_open(f, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		errno = h < 0 ? -h : 0;
 	} else if (f->kind == FK_FIFO) {

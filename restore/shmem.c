@@ -20,6 +20,7 @@
 
 #include "kh.h"
 #include "restore.h"
+#include "safe_path.h"
 #include "crfs/array.h"
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
@@ -261,6 +262,25 @@ static const char *named_why(int ret)
 	return NULL;
 }
 
+/* an object made at its path (and unlinked again) for a moment */
+static int check_path(const struct image *img, const struct proc_image *p,
+		      char *err, size_t errlen)
+{
+	char why[PATH_MAX + 64];
+	size_t k;
+
+	for (k = 0; k < p->nvmas; k++) {
+		const struct crfs_vma *v = &p->vmas[k];
+
+		if ((v->kind == VMA_SHMEM || v->kind == VMA_DELETED) &&
+		    v->path && strncmp(v->path, "/memfd:", 7) &&
+		    safe_path(v->path, why, sizeof(why)))
+			return ERR("%s/%d/%s: %s: %s", img->dir, p->pid,
+				   CRFS_F_MAPS, v->path, why);
+	}
+	return 0;
+}
+
 int shm_prepare(struct image *img, char *err, size_t errlen)
 {
 	size_t i, k;
@@ -269,6 +289,9 @@ int shm_prepare(struct image *img, char *err, size_t errlen)
 	for (i = 0; !ret && i < img->nprocs; i++) {
 		struct proc_image *p = &img->procs[i];
 
+		ret = check_path(img, p, err, errlen);
+		if (ret)
+			return ret;
 		for (k = 0; !ret && k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_SHMEM)
 				ret = add_obj(img, &p->vmas[k]);

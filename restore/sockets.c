@@ -20,6 +20,7 @@
 
 #include "kh.h"
 #include "files.h"
+#include "safe_path.h"
 
 struct sock_ctx {
 	struct open_ctx *o;	/* the image, and where errors go */
@@ -135,10 +136,14 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	struct sockaddr_un a;
 	struct stat st;
 	socklen_t len;
+	char why[PATH_MAX + 64];
 	int ret = 0;
 
 	if (!named(f))
 		return 0;
+	if (f->path && safe_path(f->path, why, sizeof(why)))
+		return FAIL(c->o, "file %u: unix socket %s: %s", f->id,
+			    f->path, why);
 	len = addr_of(f, &a);
 	/* a ghost's path was not its own: whatever is there stays (it may
 	 * be another socket of this very image, bound a moment ago) */
@@ -150,6 +155,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 				    f->id, f->path, strerror(errno));
 		moved = true;
 	} else if (taken) {
+		/* only a stale socket is removed, never another file */
 		if (!S_ISSOCK(st.st_mode) || held(c, &st))
 			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
 				    f->path, S_ISSOCK(st.st_mode) ?
@@ -165,7 +171,8 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 	/* who may connect is the file's mode; some programs keep state in it
 	 * (screen: attached or not) */
 	else if (f->path && f->mode &&
-		 (chmod(f->path, f->mode & 07777) ||
+		 (fchmodat(AT_FDCWD, f->path, f->mode & 07777,
+			   AT_SYMLINK_NOFOLLOW) ||
 		  lchown(f->path, f->fuid, f->fgid)))
 		ret = FAIL(c->o, "file %u: mode and owner of %s: %s", f->id,
 			   f->path, strerror(errno));
