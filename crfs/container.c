@@ -93,7 +93,7 @@ static long now_us(void)
  * Post-dump: freeze, leave a copy-on-write twin of every process, and let
  * the tree run on while the snapshot is copied (postdump.c).
  */
-static int cmd_snapshot(struct container *c)
+int container_snapshot(struct container *c)
 {
 	long t0 = now_us();
 	int ret;
@@ -182,7 +182,7 @@ int container_command(struct container *c, const char *cmd)
 	if (!strcmp(buf, "thaw"))
 		return cmd_thaw(c);
 	if (!strcmp(buf, "snapshot"))
-		return cmd_snapshot(c);
+		return container_snapshot(c);
 	if (!strcmp(buf, "release"))
 		return cmd_release(c);
 	if (!strcmp(buf, "kill"))

@@ -25,6 +25,7 @@ struct container {
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
 	bool ext_unix;		/* "external unix": outside peers reconnect */
+	pid_t self_tid;		/* asked for a snapshot from inside: seized */
 	long frozen_us;		/* how long the last snapshot stopped the tree */
 	time_t changed;		/* ctl's mtime: stable, or tar sees it change */
 	struct container *next;
@@ -54,6 +55,13 @@ int vfork_settle(struct container *c, pid_t pid, pid_t tid);
 /* One ctl command; on failure c->error says why. */
 int container_command(struct container *c, const char *cmd);
 char *container_render_ctl(struct container *c, size_t *len);
+int container_snapshot(struct container *c);
+/* selfsnap.c: a command written by thread tid: 1 if it is a snapshot from
+ * inside the tree, to answer now and take after (container_deferred), 0
+ * if not from inside, or a refusal */
+int container_inside(struct container *c, const char *cmd, pid_t tid);
+struct registry;
+void container_deferred(struct registry *r);
 void container_refresh(struct container *c);
 
 /* freeze.c */

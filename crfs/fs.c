@@ -330,7 +330,8 @@ static int fs_write(const char *path, const char *data, size_t size,
 	cmd[size] = '\0';
 	/* a worker stuck behind a reader stays stuck: wait for it once */
 	caught_up = forget(reg(), c, true, INVAL_WAIT_MS);
-	ret = container_command(c, cmd);
+	ret = container_inside(c, cmd, fuse_get_context()->pid);
+	ret = ret > 0 ? 0 : ret ?: container_command(c, cmd);
 	forget(reg(), c, false, caught_up ? INVAL_WAIT_MS : 0);
 	return ret ? ret : (int)size;
 }

@@ -61,6 +61,8 @@ int crfs_loop(struct fuse *fuse, struct registry *reg)
 		if (ret <= 0)
 			break;
 		fuse_session_process_buf(se, &buf);
+		/* answered: a snapshot asked for from inside is taken now */
+		container_deferred(reg);
 	}
 	free(buf.mem);
 	close(sfd);

@@ -16,8 +16,10 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
+#include <sys/sysmacros.h>
 
 #include "container.h"
+#include "kh.h"
 #include "fs.h"
 #include "loop.h"
 #include "watchdog.h"
@@ -117,6 +119,25 @@ static int drop_dead_mount(const char *mnt)
 	return 0;
 }
 
+/*
+ * Our mount's device, from mountinfo (a stat of it would ask us): a
+ * process's descriptor on it (its ctl, while it asks for its own snapshot)
+ * is described without asking us.
+ */
+static void own_dev(const char *real)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], path[4096];
+	unsigned int maj, min;
+
+	while (real && f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,
+			   path) == 3 && !strcmp(path, real))
+			kh_fds_own_dev(makedev(maj, min));
+	if (f)
+		fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -124,6 +145,7 @@ int main(int argc, char **argv)
 	const char *mnt = NULL;
 	int i, fg = 0, debug = 0, ret = 1;
 	struct fuse *fuse;
+	char *real = NULL;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-f"))
@@ -157,6 +179,8 @@ int main(int argc, char **argv)
 	fuse_opt_add_arg(&args, "-ofsname=crfs,subtype=crfs,default_permissions");
 	if (debug)
 		fuse_opt_add_arg(&args, "-odebug");
+	/* before the mount: resolving the path after it would ask us */
+	real = realpath(mnt, NULL);
 	fuse = fuse_new(&args, &crfs_ops, sizeof(crfs_ops), &registry);
 	if (!fuse)
 		goto out_args;
@@ -164,6 +188,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "crfs: cannot mount on %s\n", mnt);
 		goto out_destroy;
 	}
+	own_dev(real);
 	/* the mount is live before the caller gets its prompt back */
 	if (fuse_daemonize(fg))
 		goto out_unmount;
@@ -182,5 +207,6 @@ out_destroy:
 	watchdog_stop();
 out_args:
 	fuse_opt_free_args(&args);
+	free(real);
 	return ret;
 }

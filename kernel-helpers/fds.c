@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <linux/kcmp.h>
 
+#include <sys/sysmacros.h>
+
 #include "kh.h"
 
 static int cmp_fd(const void *a, const void *b)
@@ -59,6 +61,49 @@ static int read_at(int dir, const char *name, char **out)
  * lookups go through directory fds, so /proc/PID/fd is walked once.
  * 1: it was closed meanwhile.
  */
+static dev_t own_dev;
+
+void kh_fds_own_dev(dev_t dev)
+{
+	own_dev = dev;
+}
+
+bool kh_fd_is_own(const struct kh_fd *f)
+{
+	return own_dev && f->st_ok && f->st.st_dev == own_dev;
+}
+
+/*
+ * A file of the daemon's own FUSE mount (a process's ctl, open while it
+ * asks for its own snapshot): a stat that asked the daemon, which is
+ * busy with us, would never return.  The attributes the kernel holds do;
+ * 0 for such a file, else -1 (a stat as usual).
+ */
+static int own_stat(int fddir, const char *name, struct stat *st)
+{
+	struct statx x;
+
+	if (!own_dev ||
+	    statx(fddir, name, AT_STATX_DONT_SYNC, STATX_BASIC_STATS, &x) ||
+	    makedev(x.stx_dev_major, x.stx_dev_minor) != own_dev)
+		return -1;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = own_dev;
+	st->st_ino = x.stx_ino;
+	st->st_mode = x.stx_mode;
+	st->st_nlink = x.stx_nlink;
+	st->st_uid = x.stx_uid;
+	st->st_gid = x.stx_gid;
+	st->st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+	st->st_size = x.stx_size;
+	st->st_blksize = x.stx_blksize;
+	st->st_blocks = x.stx_blocks;
+	st->st_atim = (struct timespec){ x.stx_atime.tv_sec, x.stx_atime.tv_nsec };
+	st->st_mtim = (struct timespec){ x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec };
+	st->st_ctim = (struct timespec){ x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec };
+	return 0;
+}
+
 static int describe(pid_t pid, int fddir, int infodir, const char *name,
 		    struct kh_fd *f)
 {
@@ -76,7 +121,8 @@ static int describe(pid_t pid, int fddir, int infodir, const char *name,
 	f->link = strdup(link);
 	if (!f->link)
 		return -ENOMEM;
-	f->st_ok = !fstatat(fddir, name, &f->st, 0);
+	f->st_ok = !own_stat(fddir, name, &f->st) ||
+		   !fstatat(fddir, name, &f->st, 0);
 	ret = read_at(infodir, name, &f->info);
 	if (ret) {
 		free(f->link);

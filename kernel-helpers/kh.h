@@ -18,6 +18,10 @@
 
 /* ptrace.c */
 int kh_seize(pid_t tid);
+/* kh_seize in two steps: a task inside a request to us stops only once it
+ * is answered (on its way back to user mode) */
+int kh_seize_nowait(pid_t tid);
+int kh_wait_interrupt(pid_t tid);
 int kh_detach(pid_t tid, int sig);
 int kh_wait_stop(pid_t tid, int *status);
 int kh_get_regs(pid_t tid, struct user_regs_struct *regs);
@@ -168,6 +172,10 @@ struct kh_fd {
 	char *info;		/* /proc/PID/fdinfo/FD */
 };
 int kh_proc_fds(pid_t pid, struct kh_fd **fds, size_t *n);
+/* the device of the daemon's own mount: its files are stat'ed from what
+ * the kernel caches, never by asking the daemon */
+void kh_fds_own_dev(dev_t dev);
+bool kh_fd_is_own(const struct kh_fd *f);
 /* mqueue.c: a POSIX message queue (mq_open) */
 bool kh_fd_is_mqueue(const struct kh_fd *f);
 /* its attributes and queued messages, in the order they come out;

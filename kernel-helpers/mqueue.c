@@ -28,6 +28,8 @@ bool kh_fd_is_mqueue(const struct kh_fd *f)
 	char path[64];
 	struct statfs sf;
 
+	if (kh_fd_is_own(f))
+		return false;	/* a statfs would ask the daemon, busy with us */
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
 	return !statfs(path, &sf) && sf.f_type == MQUEUE_MAGIC;
 }

@@ -58,15 +58,24 @@ static int seize(pid_t tid)
 	return err(ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD));
 }
 
+int kh_seize_nowait(pid_t tid)
+{
+	int ret = seize(tid);
+
+	if (ret)
+		return ret;
+	return err(ptrace(PTRACE_INTERRUPT, tid, 0, 0));
+}
+
 int kh_seize(pid_t tid)
+{
+	return kh_seize_nowait(tid) ?: kh_wait_interrupt(tid);
+}
+
+int kh_wait_interrupt(pid_t tid)
 {
 	int st, ret;
 
-	ret = seize(tid);
-	if (ret)
-		return ret;
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
-		return -errno;
 	/*
 	 * A signal-delivery stop is passed on (the handler runs as if the
 	 * signal came just before the freeze) and we wait for our trap.

@@ -87,8 +87,11 @@ int kh_snap_fork(pid_t pid, pid_t *twin, pid_t *vtwin)
 		ret = -ESRCH;
 		goto out;
 	}
-	/* its first stop (PTRACE_EVENT_STOP): from here it only waits */
-	ret = ret ?: kh_wait_stop(*twin, &st);
+	/* its first stop (PTRACE_EVENT_STOP): from here it only waits; if
+	 * the daemon dies it must die too, not run the parent's code */
+	ret = kh_wait_stop(*twin, &st);
+	if (!ret && ptrace(PTRACE_SETOPTIONS, *twin, 0, PTRACE_O_EXITKILL) < 0)
+		ret = -errno;
 out:
 	free(before);
 	return ret;

@@ -25,6 +25,7 @@
 #include "restore.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+#define HASH_BUF (4UL << 20)
 
 static int read_whole(const char *dir, const char *rel, char **buf,
 		      size_t *len, char *err, size_t errlen)
@@ -375,6 +376,32 @@ static int check_runs(struct image *img, struct proc_image *p, char *err,
 	return 0;
 }
 
+/*
+ * 1 if the len bytes at off do not hash to want.  Read through a buffer
+ * used again and again, not the mapping: touching every page of a fresh
+ * mapping costs more than the read in a VM with shadow page tables.
+ */
+static int hash_run(int fd, uint64_t off, uint64_t len, uint64_t want)
+{
+	static char *buf;
+	struct crfs_hash h;
+	uint64_t done = 0;
+	ssize_t n;
+
+	if (!buf && !(buf = malloc(HASH_BUF)))
+		return -ENOMEM;
+	crfs_hash_init(&h);
+	while (done < len) {
+		n = pread(fd, buf, len - done < HASH_BUF ? len - done : HASH_BUF,
+			  off + done);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		crfs_hash_update(&h, buf, n);
+		done += n;
+	}
+	return crfs_hash_final(&h) != want;
+}
+
 static int check_pages(struct image *img, struct proc_image *p, char *err,
 		 size_t errlen)
 {
@@ -405,20 +432,28 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 		return 0;
 	}
 	map = mmap(NULL, total, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	if (map == MAP_FAILED) {
+		close(fd);
 		return ERR("%s: %s", p->pages_path, strerror(errno));
-	madvise((void *)map, total, MADV_SEQUENTIAL);
+	}
 	p->pages_map = map;
 	p->pages_len = total;
 	for (i = 0; i < p->nruns; i++) {
 		const struct crfs_page_run *r = &p->runs[i];
+		int bad;
 
-		if (r->src == p->pid &&
-		    crfs_hash(map + r->offset, r->npages * 4096) != r->hash)
-			return ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
+		if (r->src != p->pid)
+			continue;
+		bad = hash_run(fd, r->offset, r->npages * 4096, r->hash);
+		if (bad) {
+			close(fd);
+			return bad < 0 ?
+			       ERR("%s: %s", p->pages_path, strerror(-bad)) :
+			       ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
 				   p->pages_path, r->addr);
+		}
 	}
+	close(fd);
 	return 0;
 }
 
