@@ -3,11 +3,11 @@
 #
 # wl_zdtm_fd: descriptor properties CRIU's zdtm suite checks (status flags,
 # F_SETOWN_EX owners, a packet-mode pipe, a directory read half way, an
-# unlinked sparse file, two names of one unlinked inode, O_TMPFILE, a removed directory, one-shot inotify
-# and epoll, a PIDFD_THREAD pidfd, UDP_CORK/SEGMENT/GRO), checked by the
-# workload after a freeze and thaw, and after checkpoint -> kill ->
-# restore; secret memory (memfd_secret) and a corked UDP socket holding
-# data are refused by name.
+# unlinked sparse file, two names of one unlinked inode, O_TMPFILE, a
+# removed directory, one-shot inotify and epoll, a PIDFD_THREAD pidfd,
+# UDP_CORK/SEGMENT/GRO), checked by the workload after a freeze and thaw,
+# and after checkpoint -> kill -> restore; secret memory (memfd_secret)
+# and a corked UDP socket holding data are refused by name.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
