@@ -154,6 +154,7 @@ struct crfs_attr {
 	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
 	int thp_disable;	/* PR_GET_THP_DISABLE */
 	int mce_kill;		/* PR_MCE_KILL_GET */
+	uint64_t membarrier;	/* MEMBARRIER_CMD_GET_REGISTRATIONS */
 	/* NSpid as the daemon sees it: pid, then one per level below */
 	int nspid_n;
 	pid_t nspid[CRFS_NSPID_MAX];

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Odd process and memory attributes of the kind CRIU's zdtm suite checks
- * (maps*, thp_disable, vdso, prctl flags), those no other workload covers:
- * the GS base, an anonymous mapping's name (PR_SET_VMA_ANON_NAME), a
- * MAP_GROWSDOWN stack, speculation control, the I/O flusher flag; and,
- * set only on request because the freeze refuses them (WL_ZDTM_SET), a
- * guard region (MADV_GUARD_INSTALL), the NUMA memory policy of the process
- * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
- * memory-deny-write-execute (PR_SET_MDWE), a membarrier registration, a
- * child it traces (PTRACE_SEIZE) and, in a child that does not read the
- * clock, the TSC mode.  READY; on SIGUSR1 each is checked.
+ * (maps*, grow_map*, membarrier, thp_disable, vdso, prctl flags), those no
+ * other workload covers: the GS base, an anonymous mapping's name
+ * (PR_SET_VMA_ANON_NAME), a MAP_GROWSDOWN stack, a membarrier
+ * registration, speculation control, the I/O flusher flag; and, set only
+ * on request because the freeze refuses them (WL_ZDTM_SET), a guard
+ * region (MADV_GUARD_INSTALL), the NUMA memory policy of the process and
+ * of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
+ * memory-deny-write-execute (PR_SET_MDWE), a child it traces
+ * (PTRACE_SEIZE) and, in a child that does not read the clock, the TSC
+ * mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -58,7 +59,7 @@ static int have_mdwe, have_membarrier;
 static pid_t tracee;
 
 /* set only when WL_ZDTM_SET names it: guard, numa, vmanuma, tsc, aio,
- * mdwe, membarrier, ptrace */
+ * mdwe, ptrace */
 #define want wl_zdtm_want
 
 static void on_usr1(int sig)
@@ -211,9 +212,8 @@ static void setup(void)
 		wl_die("io_setup");
 	have_mdwe = want("mdwe") &&
 		    !prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0);
-	have_membarrier = want("membarrier") &&
-		!syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-			 0, 0);
+	have_membarrier = !syscall(SYS_membarrier,
+				   MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
 	if (want("ptrace")) {
 		tracee = fork();
 		if (tracee < 0)
@@ -386,7 +386,7 @@ static void check_mdwe_membarrier(void)
 			wl_pass("prctl.mdwe");
 	}
 	if (!have_membarrier)
-		wl_skip("mm.membarrier", "not registered (WL_ZDTM_SET), or not supported here");
+		wl_skip("mm.membarrier", "not supported here");
 	else if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
 		wl_fail("mm.membarrier", "MEMBARRIER_CMD_PRIVATE_EXPEDITED: %s",
 			strerror(errno));
