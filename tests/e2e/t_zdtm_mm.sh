@@ -9,61 +9,26 @@
 # PR_SET_MDWE are refused by name, and still there after the thaw; a
 # freeze of a tree with a traced process fails and says so.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/zdtm_lib.sh"
 
 crfs_mount
-
-# run_case NAME restore|thaw
-run_case() {
-	local name=$1 how=$2 log=$T_DIR/$1.log pid
-	start_workload "$log" "$CRFS_TESTS/wl_zdtm_mm"
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-	if [ "$how" = thaw ]; then
-		cr_attach "$name" "$pid"
-		cr_freeze "$name"
-		cr_thaw "$name"
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
-		kill -USR1 "$pid" || fail "cannot signal pid $pid"
-		expect_pass "$log" "$pid" 30
-		return
-	fi
-	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
-	grep -qx 'membarrier 0x10' "$T_DIR/$name.ckpt/$pid/attr" ||
-		fail "$name: attr lacks 'membarrier 0x10'"
-	kill_and_reap "$name" "$pid"
-	restore_bg "$T_DIR/$name.ckpt" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 30
-}
-
-run_case mmthaw thaw
-run_case mm restore
-
-# refused_case WHAT TEXT: state restore would not give back is refused by
-# name; the thawed workload still has it
-refused_case() {
-	local what=$1 text=$2 log=$T_DIR/$1.log pid
-	WL_ZDTM_SET=$what start_workload "$log" "$CRFS_TESTS/wl_zdtm_mm"
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-	expect_refused "$what" "$pid" "${text//PID/$pid}"
-	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$what" || fail "rmdir $MNT/$what failed"
-	kill -USR1 "$pid" || fail "cannot signal pid $pid"
-	expect_pass "$log" "$pid" 30
-}
+zdtm_case wl_zdtm_mm mmthaw thaw
+zdtm_case wl_zdtm_mm mm restore
+grep -qx 'membarrier 0x10' "$T_DIR/mm.ckpt/$ZDTM_PID/attr" ||
+	fail "mm: attr lacks 'membarrier 0x10'"
 
 # a guard region would come back as readable zeroes
-refused_case guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
 grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
-refused_case numa "process PID thread PID: a NUMA memory policy (set_mempolicy mode 1) is not supported yet"
-refused_case vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not supported yet"
+zdtm_refused wl_zdtm_mm numa "process PID thread PID: a NUMA memory policy (set_mempolicy mode 1) is not supported yet"
+zdtm_refused wl_zdtm_mm vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not supported yet"
 grep -q '^PASS mm.vmanuma' "$T_DIR/vmanuma.log" || fail "vmanuma.log: no PASS mm.vmanuma"
-refused_case tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
+zdtm_refused wl_zdtm_mm tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
 grep -q '^PASS prctl.tsc' "$T_DIR/tsc.log" || fail "tsc.log: no PASS prctl.tsc"
 # restore would make the ring plain shared memory, without its context
-refused_case aio "(/[aio] (deleted)): AIO rings (io_setup) are not supported yet"
+zdtm_refused wl_zdtm_mm aio "(/[aio] (deleted)): AIO rings (io_setup) are not supported yet"
 grep -q '^PASS mm.aio' "$T_DIR/aio.log" || fail "aio.log: no PASS mm.aio"
-refused_case mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
+zdtm_refused wl_zdtm_mm mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
 grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
 
 # a process the tree traces: the freeze cannot seize it and says why; the
