@@ -102,6 +102,8 @@ int kh_proc_exe_mode(pid_t pid, unsigned int *mode);
 int kh_proc_loginuid(pid_t pid, unsigned int *uid);
 int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
+/* its main thread has exited, other threads of it have not */
+bool kh_zombie_leader(pid_t pid);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 int kh_read_file(const char *path, char **buf, size_t *len);
 int kh_write_file(const char *path, const char *text);
