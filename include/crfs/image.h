@@ -92,6 +92,8 @@ enum crfs_vma_kind {
 #define VMA_F_NAMED		(1u << 14)	/* shmem still at its path:
 						 * POSIX shm in /dev/shm */
 #define VMA_F_COUNT		15
+/* not in the image: dp, MAP_DROPPABLE, which restore does not make */
+#define VMA_F_DROPPABLE		(1u << 29)
 /* not in the image: ht, hugetlb pages, which restore cannot make */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */

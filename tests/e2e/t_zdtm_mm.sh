@@ -5,9 +5,10 @@
 # mappings, MAP_GROWSDOWN, a membarrier registration, speculation control,
 # I/O flusher), checked by the workload after a freeze and thaw, and after
 # checkpoint -> kill -> restore.  A guard region (MADV_GUARD_INSTALL), NUMA
-# policies of a thread and of a mapping, a TSC mode, an AIO context and
-# PR_SET_MDWE are refused by name, and still there after the thaw; a
-# freeze of a tree with a traced process fails and says so.
+# policies of a thread and of a mapping, a TSC mode, an AIO context,
+# PR_SET_MDWE and a MAP_DROPPABLE mapping are refused by name, and still
+# there after the thaw; a freeze of a tree with a traced process fails and
+# says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
 
@@ -30,6 +31,9 @@ zdtm_refused wl_zdtm_mm aio "(/[aio] (deleted)): AIO rings (io_setup) are not su
 grep -q '^PASS mm.aio' "$T_DIR/aio.log" || fail "aio.log: no PASS mm.aio"
 zdtm_refused wl_zdtm_mm mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
 grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
+# restored as ordinary memory it would never be dropped
+zdtm_refused wl_zdtm_mm droppable "(anonymous): MAP_DROPPABLE mappings are not supported yet"
+grep -q '^PASS mm.droppable' "$T_DIR/droppable.log" || fail "droppable.log: no PASS mm.droppable"
 
 # a process the tree traces: the freeze cannot seize it and says why; the
 # tree runs on, the tracer still traces it

@@ -9,8 +9,8 @@
  * file (its holes, setuid bits, mtime); one unlinked inode held through
  * two names; an O_TMPFILE file; a directory removed while open; a one-shot
  * inotify watch; a one-shot epoll interest that has fired; a pidfd of the
- * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT and
- * UDP_GRO set.  Refused by the freeze, set only when WL_ZDTM_SET names
+ * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
+ * UDP_GRO and SO_BUF_LOCK set.  Refused by the freeze, set only when WL_ZDTM_SET names
  * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
  * holding data "udpcork".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
  * is checked.
@@ -60,7 +60,8 @@ static void setup_udp(void)
 	    getsockname(sk_udp, (struct sockaddr *)&a, &l) ||
 	    setsockopt(sk_udp, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) ||
 	    setsockopt(sk_udp, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
-	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) ||
+	    setsockopt(sk_udp, SOL_SOCKET, SO_BUF_LOCK, &(int){ 3 }, sizeof(int)))
 		wl_die("udp socket");
 	/* to itself: held back by the cork */
 	if (wl_zdtm_want("udpcork") &&
@@ -70,10 +71,15 @@ static void setup_udp(void)
 
 static void check_udp(void)
 {
+	socklen_t l = sizeof(int);
+	int v = -1;
+
 	if (udp_opt(UDP_CORK) != 1 || udp_opt(UDP_SEGMENT) != 1000 ||
 	    udp_opt(UDP_GRO) != 1)
 		wl_fail("udp.opts", "UDP_CORK %d UDP_SEGMENT %d UDP_GRO %d, want 1 1000 1",
 			udp_opt(UDP_CORK), udp_opt(UDP_SEGMENT), udp_opt(UDP_GRO));
+	else if (getsockopt(sk_udp, SOL_SOCKET, SO_BUF_LOCK, &v, &l) || v != 3)
+		wl_fail("udp.opts", "SO_BUF_LOCK %d, want 3", v);
 	else
 		wl_pass("udp.opts");
 }
