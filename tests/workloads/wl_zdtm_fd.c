@@ -12,7 +12,7 @@
  * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
  * UDP_GRO and SO_BUF_LOCK set.  Refused by the freeze, set only when WL_ZDTM_SET names
  * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
- * holding data "udpcork".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
+ * holding data "udpcork", a UDP socket shut down "udpshut".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
  * is checked.
  */
 #define _GNU_SOURCE
@@ -37,7 +37,7 @@ static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
 	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
 static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
 static char *secret;
-static int sk_udp, fd_link_a, fd_link_b;
+static int sk_udp, fd_link_a, fd_link_b, sk_shut = -1;
 
 static int udp_opt(int opt)
 {
@@ -63,6 +63,13 @@ static void setup_udp(void)
 	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) ||
 	    setsockopt(sk_udp, SOL_SOCKET, SO_BUF_LOCK, &(int){ 3 }, sizeof(int)))
 		wl_die("udp socket");
+	/* socket_udp_shutdown: connected to itself, shut both ways */
+	if (wl_zdtm_want("udpshut")) {
+		sk_shut = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sk_shut < 0 || connect(sk_shut, (struct sockaddr *)&a, l) ||
+		    shutdown(sk_shut, SHUT_RDWR))
+			wl_die("udp shutdown");
+	}
 	/* to itself: held back by the cork */
 	if (wl_zdtm_want("udpcork") &&
 	    sendto(sk_udp, "corked", 6, 0, (struct sockaddr *)&a, l) != 6)
@@ -82,6 +89,15 @@ static void check_udp(void)
 		wl_fail("udp.opts", "SO_BUF_LOCK %d, want 3", v);
 	else
 		wl_pass("udp.opts");
+	/* shut for sending: a send fails with EPIPE */
+	if (sk_shut < 0)
+		wl_skip("udp.shutdown", "not set (WL_ZDTM_SET)");
+	else if (send(sk_shut, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
+		 errno != EPIPE)
+		wl_fail("udp.shutdown", "a send on the shut down socket: %s",
+			strerror(errno));
+	else
+		wl_pass("udp.shutdown");
 }
 static pid_t self;
 
