@@ -43,12 +43,7 @@ pid=$WL_PID
 wait_ready "$log" "$pid"
 kid=$(pgrep -P "$pid")
 [ -n "$kid" ] || fail "ptrace: no tracee under $pid"
-cr_attach ptrace "$pid"
-ctl_write ptrace freeze && fail "ptrace: the freeze succeeded"
-ctl_read ptrace | grep -qF "error freeze failed: process $kid (thread $kid) is traced by process $pid (ptrace); a traced task cannot be checkpointed" ||
-	fail "ptrace: ctl says $(ctl_read ptrace | tr '\n' '|')"
-expect_state ptrace running
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ptrace" || fail "rmdir $MNT/ptrace failed"
+zdtm_freeze_fails ptrace "$pid" "process $kid (thread $kid) is traced by process $pid (ptrace); a traced task cannot be checkpointed"
 kill -USR1 "$pid" || fail "cannot signal pid $pid"
 expect_pass "$log" "$pid" 30
 grep -q '^PASS ptrace' "$log" || fail "ptrace.log: no PASS ptrace"

@@ -7,6 +7,7 @@
 # of it, and a freeze of a tree that holds it, are refused by name, and the
 # process runs on, still checking itself after SIGUSR1.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/zdtm_lib.sh"
 
 crfs_mount
 text="its main thread has exited while other threads run on (a zombie leader): not supported"
@@ -31,12 +32,7 @@ sh=$WL_PID
 wait_line "$log" '^READY$' 20 "$sh"
 kid=$(pgrep -P "$sh")
 [ -n "$kid" ] || fail "no workload under bash $sh"
-cr_attach child "$sh"
-ctl_write child freeze && fail "the freeze of a tree with a zombie leader succeeded"
-ctl_read child | grep -qF "error freeze failed: process $kid: $text" ||
-	fail "child: ctl says $(ctl_read child | tr '\n' '|')"
-expect_state child running
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/child" || fail "rmdir $MNT/child failed"
+zdtm_freeze_fails child "$sh" "process $kid: $text"
 kill -USR1 "$kid" || fail "cannot signal pid $kid"
 expect_pass "$log" "$sh" 30
 pass

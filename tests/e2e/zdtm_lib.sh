@@ -45,3 +45,15 @@ zdtm_refused() {
 	kill -USR1 "$pid" || fail "cannot signal pid $pid"
 	expect_pass "$log" "$pid" 30
 }
+
+# zdtm_freeze_fails NAME ROOT TEXT: attached at ROOT, the freeze fails and
+# ctl's error line says TEXT; the tree runs on (container removed)
+zdtm_freeze_fails() {
+	local name=$1 root=$2 text=$3
+	cr_attach "$name" "$root"
+	ctl_write "$name" freeze && fail "$name: the freeze succeeded"
+	ctl_read "$name" | grep -qF "error freeze failed: $text" ||
+		fail "$name: ctl says $(ctl_read "$name" | tr '\n' '|')"
+	expect_state "$name" running
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
+}
