@@ -44,7 +44,8 @@ struct task_facts {
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
-	long mdwe, membarrier;	/* asked only to be refused */
+	long mdwe;		/* asked only to be refused */
+	long membarrier;	/* registrations; negative: none asked */
 };
 
 /* not in glibc's headers */
@@ -786,9 +787,6 @@ static void refuse_process(struct snapshot *s, pid_t pid,
 	if (tf->mdwe > 0)
 		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
 				pid, tf->mdwe);
-	if (tf->membarrier > 0)
-		snapshot_report(s, "process %d: membarrier registrations (%#lx) are not supported yet",
-				pid, tf->membarrier);
 }
 
 
@@ -993,6 +991,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	a.pdeathsig = tf.pdeathsig;
 	a.thp_disable = tf.thp_disable;
 	a.mce_kill = tf.mce_kill;
+	a.membarrier = tf.membarrier > 0 ? (uint64_t)tf.membarrier : 0;
 	c.securebits = tf.securebits;
 	mm.brk = tf.brk;
 	mm.mlockall = tf.mlockall;

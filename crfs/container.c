@@ -48,6 +48,9 @@ static int cmd_attach(struct container *c, const char *arg)
 		return refuse(c, EINVAL, "attach: '%s' is not a pid", arg);
 	if (pid == getpid())
 		return refuse(c, EINVAL, "attach: cannot checkpoint the crfs daemon");
+	if (kh_zombie_leader(pid))
+		return refuse(c, EOPNOTSUPP, "attach: process %ld: its main thread has exited while other threads run on (a zombie leader): not supported",
+			      pid);
 	if (kh_task_gone(pid))
 		return refuse(c, ESRCH, "attach: no process %ld", pid);
 	c->root = pid;

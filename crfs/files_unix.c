@@ -443,6 +443,26 @@ static char *addr_text(const struct sockaddr_storage *ss)
 	return strdup(buf);
 }
 
+/*
+ * Whether a UDP socket was shut down: restore makes it anew, open both
+ * ways.  sock_diag answers only in our network namespace; a socket of
+ * another is not looked at.
+ */
+static bool udp_shut(int sk, const struct kh_inet *in)
+{
+	struct sockaddr_storage none = { .ss_family = in->addr.ss_family };
+
+	if (in->type != SOCK_DGRAM ||
+	    (in->protocol != IPPROTO_UDP && in->protocol != IPPROTO_UDPLITE) ||
+	    kh_sock_netns_is_ours(sk) != 1)
+		return false;
+	/* udp_diag looks the socket up as a datagram's receiver: its
+	 * source the peer (none: any), its destination our address */
+	return kh_inet_shutdown_bits(in->protocol,
+				     in->connected ? &in->peer : &none,
+				     &in->addr) > 0;
+}
+
 static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 				 struct crfs_file *cf, int *err)
 {
@@ -454,6 +474,8 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
+	if (udp_shut(sk, &in))
+		return "a UDP socket shut down (shutdown) is not supported yet";
 	cf->kind = FK_INET;
 	cf->sock_type = in.type == SOCK_STREAM ? SOCK_T_STREAM : SOCK_T_DGRAM;
 	cf->protocol = in.protocol;

@@ -76,6 +76,13 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	for (i = 0; !ret && i < *nprocs; i++) {
 		pid_t pid = (*procs)[i];
 
+		/* saved as a zombie, its threads would be lost */
+		if (kh_zombie_leader(pid)) {
+			snprintf(why, len, "process %d: its main thread has exited while other threads run on (a zombie leader): not supported",
+				 pid);
+			ret = -EOPNOTSUPP;
+			break;
+		}
 		if (kh_task_gone(pid))
 			continue;	/* a zombie cannot be traced, nor needs it */
 		if (!in_list(c->tids, c->ntids, pid) &&

@@ -117,6 +117,8 @@ int kh_proc_exe_mode(pid_t pid, unsigned int *mode);
 int kh_proc_loginuid(pid_t pid, unsigned int *uid);
 int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
+/* its main thread has exited, other threads of it have not */
+bool kh_zombie_leader(pid_t pid);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 int kh_read_file(const char *path, char **buf, size_t *len);
 int kh_write_file(const char *path, const char *text);
@@ -306,6 +308,11 @@ int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq);
 /* tcp_diag.c: sk_shutdown bits (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2) */
 int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
 			 const struct sockaddr_storage *peer);
+/* the same for protocol proto (IPPROTO_UDP, ...); udp_diag takes
+ * local as the remote end, peer as the socket's own address; peer NULL:
+ * none */
+int kh_inet_shutdown_bits(int proto, const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *peer);
 /* 1: the socket is in the calling thread's network namespace, 0: not */
 int kh_sock_netns_is_ours(int sk);
 /* tcp_lock.c: drop the connections' packets both ways (nftables, in the

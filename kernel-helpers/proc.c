@@ -162,6 +162,25 @@ bool kh_task_gone(pid_t tid)
 	return kh_proc_stat(tid, &st) || st.state == 'Z' || st.state == 'X';
 }
 
+/*
+ * A thread-group leader that has exited (pthread_exit from main) while
+ * other threads of its process run on: /proc shows it a zombie, but the
+ * process is alive.
+ */
+bool kh_zombie_leader(pid_t pid)
+{
+	pid_t *tids;
+	bool live = false;
+	int i, n;
+
+	if (!kh_task_gone(pid) || kh_proc_tids(pid, &tids, &n))
+		return false;
+	for (i = 0; i < n && !live; i++)
+		live = tids[i] != pid && !kh_task_gone(tids[i]);
+	free(tids);
+	return live;
+}
+
 static const char *status_value(const char *buf, const char *key)
 {
 	size_t kl = strlen(key);

@@ -26,7 +26,7 @@ static const struct vmflag vmflags[] = {
 	{ "sr", VMA_F_SEQREAD }, { "rr", VMA_F_RANDREAD },
 	{ "mg", VMA_F_MERGEABLE }, { "lf", VMA_F_LOCKONFAULT },
 	{ "nr", VMA_F_NORESERVE }, { "sl", VMA_F_SEALED },
-	{ "ht", VMA_F_HUGETLB },
+	{ "ht", VMA_F_HUGETLB }, { "dp", VMA_F_DROPPABLE },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -137,6 +137,9 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	/* shown as "/anon_hugepage (deleted)" or a memfd: not a file */
 	if (v->flags & VMA_F_HUGETLB)
 		return (*why = "hugetlb mappings are not supported yet"), 1;
+	/* restored as ordinary memory, it would never be dropped */
+	if (v->flags & VMA_F_DROPPABLE)
+		return (*why = "MAP_DROPPABLE mappings are not supported yet"), 1;
 	if (!*path)
 		return 0;
 	/* this kernel (no CONFIG_ANON_VMA_NAME) cannot name them: untested */
@@ -232,7 +235,8 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 			if (classify(pid, v, &why))
 				report(ctx, "mapping 0x%lx-0x%lx (%s): %s",
 				       v->start, v->end,
-				       v->path ? v->path : "anonymous", why);
+				       v->path && *v->path ? v->path : "anonymous",
+				       why);
 			continue;
 		}
 		if (!is_header(line, &start, &end, perms, &off, &at))

@@ -105,6 +105,7 @@ static const struct valopt valopts[] = {
 	I("passpidfd", SOL_SOCKET, SO_PASSPIDFD),
 	I("passrights", SOL_SOCKET, SO_PASSRIGHTS),
 	{ "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, VO_STR, 0 },
+	I("buf_lock", SOL_SOCKET, SO_BUF_LOCK),
 	I("tcp_keepidle", IPPROTO_TCP, TCP_KEEPIDLE),
 	I("tcp_keepintvl", IPPROTO_TCP, TCP_KEEPINTVL),
 	I("tcp_keepcnt", IPPROTO_TCP, TCP_KEEPCNT),

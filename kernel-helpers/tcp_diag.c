@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Whether the program shut a connection's receiving side (SHUT_RD): no
- * socket option tells, sock_diag does (INET_DIAG_SHUTDOWN), asked for the
- * one socket of that address pair, in the caller's network namespace.
+ * Whether the program shut a connection's receiving side (SHUT_RD), or
+ * either side of a UDP socket: no socket option tells, sock_diag does
+ * (INET_DIAG_SHUTDOWN), asked for the one socket of that address pair (no
+ * peer: an unconnected UDP socket), in the caller's network namespace.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static void put_addr(const struct sockaddr_storage *ss, __be16 *port,
 	}
 }
 
-static int ask(int nl, const struct sockaddr_storage *local,
+static int ask(int nl, int proto, const struct sockaddr_storage *local,
 	       const struct sockaddr_storage *peer)
 {
 	struct {
@@ -45,14 +46,15 @@ static int ask(int nl, const struct sockaddr_storage *local,
 			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			.nlmsg_flags = NLM_F_REQUEST },
 		.r = { .sdiag_family = local->ss_family,
-		       .sdiag_protocol = IPPROTO_TCP,
+		       .sdiag_protocol = proto,
 		       .idiag_states = ~0U,
 		       .id.idiag_cookie = { INET_DIAG_NOCOOKIE,
 					    INET_DIAG_NOCOOKIE } },
 	};
 
 	put_addr(local, &req.r.id.idiag_sport, req.r.id.idiag_src);
-	put_addr(peer, &req.r.id.idiag_dport, req.r.id.idiag_dst);
+	if (peer)
+		put_addr(peer, &req.r.id.idiag_dport, req.r.id.idiag_dst);
 	return send(nl, &req, sizeof(req), 0) == sizeof(req) ? 0 : -errno;
 }
 
@@ -75,8 +77,8 @@ static int shutdown_of(struct nlmsghdr *nh, size_t len)
 	return -EIO;
 }
 
-int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
-			 const struct sockaddr_storage *peer)
+int kh_inet_shutdown_bits(int proto, const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *peer)
 {
 	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
@@ -86,12 +88,18 @@ int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
 
 	if (nl < 0)
 		return -errno;
-	ret = ask(nl, local, peer);
+	ret = ask(nl, proto, local, peer);
 	n = ret ? 0 : recv(nl, buf, sizeof(buf), 0);
 	if (!ret)
 		ret = n < 0 ? -errno : shutdown_of((struct nlmsghdr *)buf, n);
 	close(nl);
 	return ret;
+}
+
+int kh_tcp_shutdown_bits(const struct sockaddr_storage *local,
+			 const struct sockaddr_storage *peer)
+{
+	return kh_inet_shutdown_bits(IPPROTO_TCP, local, peer);
 }
 
 /* 1: the socket lives in the caller's network namespace, 0: another */

@@ -41,6 +41,7 @@ static const struct kv_field attr_fields[] = {
 	  offsetof(struct crfs_attr, coredump_filter) },
 	{ "thp_disable", KV_INT, offsetof(struct crfs_attr, thp_disable) },
 	{ "mce_kill", KV_INT, offsetof(struct crfs_attr, mce_kill) },
+	{ "membarrier", KV_HEX, offsetof(struct crfs_attr, membarrier) },
 	{ "pidns", KV_UINT, offsetof(struct crfs_attr, pidns) },
 	{ "pidns_children", KV_UINT,
 	  offsetof(struct crfs_attr, pidns_children) },

@@ -127,6 +127,44 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 	return place(c, f, fd);
 }
 
+/*
+ * The slot of an unlinked file restored before f that is f's inode under
+ * another name or description (hard links unlinked while open): same
+ * inode number, kind, mode and size.  -1 if none.
+ */
+static int same_deleted(struct open_ctx *c, const struct crfs_file *f)
+{
+	const struct crfs_file *g;
+	uint32_t id;
+
+	for (id = 1; id < f->id; id++) {
+		g = &c->img->files[id - 1];
+		if (g->kind == FK_DELETED && g->ino == f->ino &&
+		    g->mode == f->mode && g->data == f->data &&
+		    !strncmp(g->path, "/memfd:", 7) ==
+		    !strncmp(f->path, "/memfd:", 7))
+			return slot(c->img, id);
+	}
+	return -1;
+}
+
+/* another description of an inode made already: opened through it */
+static int open_deleted_again(struct open_ctx *c, const struct crfs_file *f,
+			      int other)
+{
+	char self[64];
+	int fd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", other);
+	fd = open(self, open_flags(f) & ~O_NOFOLLOW);
+	if (fd >= 0 && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
+		close(fd);
+		return FAIL(c, "%s (deleted, file %u): cannot seek: %s", f->path,
+			    f->id, strerror(errno));
+	}
+	return place(c, f, fd);
+}
+
 /* an unlinked file again: its contents, in its directory, with no name */
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
@@ -134,10 +172,12 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	bool sealed = !strncmp(f->path, "/memfd:", 7), named = false;
 	struct ghost_dirs g = { 0 };
 	size_t len;
-	int tmp, fd, ret;
+	int tmp, fd, ret, other = same_deleted(c, f);
 
 	if (!sealed && (ret = check_made(c, f)))
 		return ret;
+	if (other >= 0)
+		return open_deleted_again(c, f, other);
 	/* a file also mapped shared is that mapping's object */
 	tmp = shm_open_ino(c->img, f->ino);
 	named = tmp < 0 && !sealed;	/* O_TMPFILE */

@@ -411,6 +411,22 @@ static void write_self(const char *name, const char *want, int err_fd)
 }
 
 /*
+ * Each bit of MEMBARRIER_CMD_GET_REGISTRATIONS is the MEMBARRIER_CMD_
+ * REGISTER_* command that made it; they belong to the memory, which the
+ * restorer keeps.
+ */
+static void restore_membarrier(uint64_t mask, int err_fd)
+{
+	int bit;
+
+	for (bit = 0; bit < 31; bit++)
+		if ((mask & (1ULL << bit)) &&
+		    syscall(SYS_membarrier, 1 << bit, 0, 0))
+			child_fail(err_fd, "membarrier registration 0x%x: %m",
+				   1 << bit);
+}
+
+/*
  * OOM score, core dump filter, audit login uid, THP and machine-check
  * policy.  All but the last belong to the memory, the signal struct or
  * the process's credentials and so to every thread; the machine-check
@@ -436,6 +452,7 @@ static void restore_mm_attrs(const struct proc_image *p, int err_fd)
 	if (p->attr.mce_kill != PR_MCE_KILL_DEFAULT &&
 	    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, p->attr.mce_kill, 0, 0))
 		child_fail(err_fd, "PR_MCE_KILL %d: %m", p->attr.mce_kill);
+	restore_membarrier(p->attr.membarrier, err_fd);
 }
 
 static void restore_misc(struct image *img, struct proc_image *p,

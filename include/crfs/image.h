@@ -99,6 +99,8 @@ enum crfs_vma_kind {
 #define VMA_F_NAMED		(1u << 14)	/* shmem still at its path:
 						 * POSIX shm in /dev/shm */
 #define VMA_F_COUNT		15
+/* not in the image: dp, MAP_DROPPABLE, which restore does not make */
+#define VMA_F_DROPPABLE		(1u << 29)
 /* not in the image: ht, hugetlb pages, which restore cannot make */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */
@@ -161,6 +163,7 @@ struct crfs_attr {
 	unsigned long coredump_filter;	/* /proc/PID/coredump_filter */
 	int thp_disable;	/* PR_GET_THP_DISABLE */
 	int mce_kill;		/* PR_MCE_KILL_GET */
+	uint64_t membarrier;	/* MEMBARRIER_CMD_GET_REGISTRATIONS */
 	/* NSpid as the daemon sees it: pid, then one per level below */
 	int nspid_n;
 	pid_t nspid[CRFS_NSPID_MAX];

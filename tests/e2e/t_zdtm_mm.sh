@@ -2,68 +2,36 @@
 # SPDX-License-Identifier: MIT
 #
 # wl_zdtm_mm: odd process and memory attributes (GS base, named anonymous
-# mappings, MAP_GROWSDOWN, speculation control, I/O flusher), checked by
-# the workload after a freeze and thaw, and after checkpoint -> kill ->
-# restore; a guard region
-# (MADV_GUARD_INSTALL), NUMA policies of a thread and of a mapping and a
-# TSC mode, PR_SET_MDWE and a membarrier registration
-# are refused by name; a freeze of a tree with a traced process fails and
-# says so., and still there after the thaw.
+# mappings, MAP_GROWSDOWN, a membarrier registration, speculation control,
+# I/O flusher), checked by the workload after a freeze and thaw, and after
+# checkpoint -> kill -> restore.  A guard region (MADV_GUARD_INSTALL), NUMA
+# policies of a thread and of a mapping, a TSC mode,
+# PR_SET_MDWE and a MAP_DROPPABLE mapping are refused by name, and still
+# there after the thaw; a freeze of a tree with a traced process fails and
+# says so.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/zdtm_lib.sh"
 
 crfs_mount
-
-# run_case NAME restore|thaw
-run_case() {
-	local name=$1 how=$2 log=$T_DIR/$1.log pid
-	start_workload "$log" "$CRFS_TESTS/wl_zdtm_mm"
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-	if [ "$how" = thaw ]; then
-		cr_attach "$name" "$pid"
-		cr_freeze "$name"
-		cr_thaw "$name"
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $MNT/$name failed"
-		kill -USR1 "$pid" || fail "cannot signal pid $pid"
-		expect_pass "$log" "$pid" 30
-		return
-	fi
-	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
-	kill_and_reap "$name" "$pid"
-	restore_bg "$T_DIR/$name.ckpt" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 30
-}
-
-run_case mmthaw thaw
-run_case mm restore
-
-# refused_case WHAT TEXT: state restore would not give back is refused by
-# name; the thawed workload still has it
-refused_case() {
-	local what=$1 text=$2 log=$T_DIR/$1.log pid
-	WL_ZDTM_SET=$what start_workload "$log" "$CRFS_TESTS/wl_zdtm_mm"
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-	expect_refused "$what" "$pid" "${text//PID/$pid}"
-	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$what" || fail "rmdir $MNT/$what failed"
-	kill -USR1 "$pid" || fail "cannot signal pid $pid"
-	expect_pass "$log" "$pid" 30
-}
+zdtm_case wl_zdtm_mm mmthaw thaw
+zdtm_case wl_zdtm_mm mm restore
+grep -qx 'membarrier 0x10' "$T_DIR/mm.ckpt/$ZDTM_PID/attr" ||
+	fail "mm: attr lacks 'membarrier 0x10'"
 
 # a guard region would come back as readable zeroes
-refused_case guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
 grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
-refused_case numa "process PID thread PID: a NUMA memory policy (set_mempolicy mode 1) is not supported yet"
-refused_case vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not supported yet"
+zdtm_refused wl_zdtm_mm numa "process PID thread PID: a NUMA memory policy (set_mempolicy mode 1) is not supported yet"
+zdtm_refused wl_zdtm_mm vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not supported yet"
 grep -q '^PASS mm.vmanuma' "$T_DIR/vmanuma.log" || fail "vmanuma.log: no PASS mm.vmanuma"
-refused_case tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
+zdtm_refused wl_zdtm_mm tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
 grep -q '^PASS prctl.tsc' "$T_DIR/tsc.log" || fail "tsc.log: no PASS prctl.tsc"
 # restore would make the ring plain shared memory, without its context
-refused_case mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
+zdtm_refused wl_zdtm_mm mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
 grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
-refused_case membarrier "process PID: membarrier registrations (0x10) are not supported yet"
-grep -q '^PASS mm.membarrier' "$T_DIR/membarrier.log" || fail "membarrier.log: no PASS mm.membarrier"
+# restored as ordinary memory it would never be dropped
+zdtm_refused wl_zdtm_mm droppable "(anonymous): MAP_DROPPABLE mappings are not supported yet"
+grep -q '^PASS mm.droppable' "$T_DIR/droppable.log" || fail "droppable.log: no PASS mm.droppable"
 
 # a process the tree traces: the freeze cannot seize it and says why; the
 # tree runs on, the tracer still traces it
@@ -73,12 +41,7 @@ pid=$WL_PID
 wait_ready "$log" "$pid"
 kid=$(pgrep -P "$pid")
 [ -n "$kid" ] || fail "ptrace: no tracee under $pid"
-cr_attach ptrace "$pid"
-ctl_write ptrace freeze && fail "ptrace: the freeze succeeded"
-ctl_read ptrace | grep -qF "error freeze failed: process $kid (thread $kid) is traced by process $pid (ptrace); a traced task cannot be checkpointed" ||
-	fail "ptrace: ctl says $(ctl_read ptrace | tr '\n' '|')"
-expect_state ptrace running
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ptrace" || fail "rmdir $MNT/ptrace failed"
+zdtm_freeze_fails ptrace "$pid" "process $kid (thread $kid) is traced by process $pid (ptrace); a traced task cannot be checkpointed"
 kill -USR1 "$pid" || fail "cannot signal pid $pid"
 expect_pass "$log" "$pid" 30
 grep -q '^PASS ptrace' "$log" || fail "ptrace.log: no PASS ptrace"

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Descriptor properties of the kind CRIU's zdtm suite checks (file_*,
- * fd_offset, ghost_holes*, pipe*, rmdir_open, inotify*, epoll*) that no
- * other workload covers: the status flags O_NOATIME, O_SYNC, O_DSYNC; an
- * owner of SIGIO given as a thread or a process group (F_SETOWN_EX); a
- * packet-mode pipe (O_DIRECT) with two packets queued; a directory read
- * half way; an unlinked sparse file (its holes); an O_TMPFILE file; a
- * directory removed while open; a one-shot inotify watch; a one-shot
- * epoll interest that has fired; a pidfd of the main thread (PIDFD_THREAD);
- * a UDP socket with UDP_CORK, UDP_SEGMENT and UDP_GRO set.  Refused by the
- * freeze, set only when WL_ZDTM_SET names them: secret memory
- * (memfd_secret) "secretmem", a corked UDP socket holding data "udpcork".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each is
- * checked.
+ * fd_offset, ghost_holes*, link10, pipe*, rmdir_open, inotify*, epoll*,
+ * pidfd_of_thread, socket_udp-corked) that no other workload covers: the
+ * status flags O_NOATIME, O_SYNC, O_DSYNC; an owner of SIGIO given as a
+ * thread or a process group (F_SETOWN_EX); a packet-mode pipe (O_DIRECT)
+ * with two packets queued; a directory read half way; an unlinked sparse
+ * file (its holes, setuid bits, mtime); one unlinked inode held through
+ * two names; an O_TMPFILE file; a directory removed while open; a one-shot
+ * inotify watch; a one-shot epoll interest that has fired; a pidfd of the
+ * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
+ * UDP_GRO and SO_BUF_LOCK set.  Refused by the freeze, set only when WL_ZDTM_SET names
+ * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
+ * holding data "udpcork", a UDP socket shut down "udpshut".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
+ * is checked.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -35,7 +37,7 @@ static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
 	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
 static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
 static char *secret;
-static int sk_udp;
+static int sk_udp, fd_link_a, fd_link_b, sk_shut = -1;
 
 static int udp_opt(int opt)
 {
@@ -58,8 +60,16 @@ static void setup_udp(void)
 	    getsockname(sk_udp, (struct sockaddr *)&a, &l) ||
 	    setsockopt(sk_udp, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) ||
 	    setsockopt(sk_udp, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) ||
-	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)))
+	    setsockopt(sk_udp, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)) ||
+	    setsockopt(sk_udp, SOL_SOCKET, SO_BUF_LOCK, &(int){ 3 }, sizeof(int)))
 		wl_die("udp socket");
+	/* socket_udp_shutdown: connected to itself, shut both ways */
+	if (wl_zdtm_want("udpshut")) {
+		sk_shut = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sk_shut < 0 || connect(sk_shut, (struct sockaddr *)&a, l) ||
+		    shutdown(sk_shut, SHUT_RDWR))
+			wl_die("udp shutdown");
+	}
 	/* to itself: held back by the cork */
 	if (wl_zdtm_want("udpcork") &&
 	    sendto(sk_udp, "corked", 6, 0, (struct sockaddr *)&a, l) != 6)
@@ -68,12 +78,26 @@ static void setup_udp(void)
 
 static void check_udp(void)
 {
+	socklen_t l = sizeof(int);
+	int v = -1;
+
 	if (udp_opt(UDP_CORK) != 1 || udp_opt(UDP_SEGMENT) != 1000 ||
 	    udp_opt(UDP_GRO) != 1)
 		wl_fail("udp.opts", "UDP_CORK %d UDP_SEGMENT %d UDP_GRO %d, want 1 1000 1",
 			udp_opt(UDP_CORK), udp_opt(UDP_SEGMENT), udp_opt(UDP_GRO));
+	else if (getsockopt(sk_udp, SOL_SOCKET, SO_BUF_LOCK, &v, &l) || v != 3)
+		wl_fail("udp.opts", "SO_BUF_LOCK %d, want 3", v);
 	else
 		wl_pass("udp.opts");
+	/* shut for sending: a send fails with EPIPE */
+	if (sk_shut < 0)
+		wl_skip("udp.shutdown", "not set (WL_ZDTM_SET)");
+	else if (send(sk_shut, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) != -1 ||
+		 errno != EPIPE)
+		wl_fail("udp.shutdown", "a send on the shut down socket: %s",
+			strerror(errno));
+	else
+		wl_pass("udp.shutdown");
 }
 static pid_t self;
 
@@ -162,8 +186,29 @@ static void setup_ghosts(void)
 	    pwrite(fd_sparse, buf + 4096, 4096, SPARSE_OFF) != 4096 ||
 	    ftruncate(fd_sparse, 3 * SPARSE_OFF))
 		wl_die("write sparse");
+	/* file_attr: odd permission bits and an old mtime, kept unlinked */
+	if (fchmod(fd_sparse, 06604) ||
+	    futimens(fd_sparse, (struct timespec[2]){ { 123456, 0 },
+						       { 123456, 0 } }))
+		wl_die("fchmod/futimens sparse");
 	snprintf(path, sizeof(path), "%s/sparse", dir);
 	unlink(path);
+
+	/* link10: one unlinked inode through two names, two descriptions */
+	fd_link_a = xopen("link_a", O_CREAT | O_RDWR);
+	if (write(fd_link_a, "linked", 6) != 6)
+		wl_die("write link_a");
+	{
+		char b[4096];
+
+		snprintf(path, sizeof(path), "%s/link_a", dir);
+		snprintf(b, sizeof(b), "%s/link_b", dir);
+		if (link(path, b))
+			wl_die("link");
+		fd_link_b = xopen("link_b", O_RDWR);
+		unlink(path);
+		unlink(b);
+	}
 
 	fd_tmp = open(dir, O_TMPFILE | O_RDWR, 0600);
 	if (fd_tmp < 0)
@@ -332,6 +377,30 @@ static void check_sparse(void)
 		wl_pass("ghost.holes");
 }
 
+static void check_attrs_links(void)
+{
+	struct stat st, sa, sb;
+	char buf[16] = "";
+
+	if (fstat(fd_sparse, &st) || (st.st_mode & 07777) != 06604 ||
+	    st.st_mtime != 123456)
+		wl_fail("ghost.attrs", "mode %o mtime %ld, want 6604 123456",
+			st.st_mode & 07777, (long)st.st_mtime);
+	else
+		wl_pass("ghost.attrs");
+	/* a write through one name is read through the other */
+	if (fstat(fd_link_a, &sa) || fstat(fd_link_b, &sb) ||
+	    sa.st_ino != sb.st_ino || sa.st_dev != sb.st_dev)
+		wl_fail("ghost.hardlinks", "the two descriptions name inodes %lu and %lu",
+			(unsigned long)sa.st_ino, (unsigned long)sb.st_ino);
+	else if (pwrite(fd_link_a, "LINKED", 6, 0) != 6 ||
+		 pread(fd_link_b, buf, 6, 0) != 6 || memcmp(buf, "LINKED", 6))
+		wl_fail("ghost.hardlinks", "a write through one is not read through the other (%.6s)",
+			buf);
+	else
+		wl_pass("ghost.hardlinks");
+}
+
 static void check_tmp_rmdir(void)
 {
 	char buf[8192], want[8192];
@@ -415,6 +484,7 @@ int main(int argc, char **argv)
 	check_packets();
 	check_dir();
 	check_sparse();
+	check_attrs_links();
 	check_tmp_rmdir();
 	check_events();
 	check_more();

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Odd process and memory attributes of the kind CRIU's zdtm suite checks
- * (maps*, thp_disable, vdso, prctl flags), those no other workload covers:
- * the GS base, an anonymous mapping's name (PR_SET_VMA_ANON_NAME), a
- * MAP_GROWSDOWN stack, speculation control, the I/O flusher flag; and,
- * set only on request because the freeze refuses them (WL_ZDTM_SET), a
- * guard region (MADV_GUARD_INSTALL), the NUMA memory policy of the process
- * and of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
- * memory-deny-write-execute (PR_SET_MDWE), a membarrier registration, a
- * child it traces (PTRACE_SEIZE) and, in a child that does not read the
- * clock, the TSC mode.  READY; on SIGUSR1 each is checked.
+ * (maps*, grow_map*, membarrier, thp_disable, vdso, prctl flags), those no
+ * other workload covers: the GS base, an anonymous mapping's name
+ * (PR_SET_VMA_ANON_NAME), a MAP_GROWSDOWN stack, a membarrier
+ * registration, speculation control, the I/O flusher flag; and, set only
+ * on request because the freeze refuses them (WL_ZDTM_SET), a guard
+ * region (MADV_GUARD_INSTALL), the NUMA memory policy of the process and
+ * of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
+ * memory-deny-write-execute (PR_SET_MDWE), a MAP_DROPPABLE mapping, a
+ * child it traces
+ * (PTRACE_SEIZE) and, in a child that does not read the clock, the TSC
+ * mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -56,9 +58,11 @@ static int tsc_rd, tsc_wr;
 static aio_context_t aio_ctx;
 static int have_mdwe, have_membarrier;
 static pid_t tracee;
+static char *droppable;
+#define MAP_DROPPABLE_ 0x08
 
 /* set only when WL_ZDTM_SET names it: guard, numa, vmanuma, tsc, aio,
- * mdwe, membarrier, ptrace */
+ * mdwe, ptrace, droppable */
 #define want wl_zdtm_want
 
 static void on_usr1(int sig)
@@ -209,11 +213,17 @@ static void setup(void)
 	have_flusher = !prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0);
 	if (want("aio") && syscall(SYS_io_setup, 8, &aio_ctx))
 		wl_die("io_setup");
+	if (want("droppable")) {
+		droppable = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+				 MAP_DROPPABLE_ | MAP_ANONYMOUS, -1, 0);
+		if (droppable == MAP_FAILED)
+			wl_die("mmap MAP_DROPPABLE");
+		droppable[0] = 1;
+	}
 	have_mdwe = want("mdwe") &&
 		    !prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0);
-	have_membarrier = want("membarrier") &&
-		!syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-			 0, 0);
+	have_membarrier = !syscall(SYS_membarrier,
+				   MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
 	if (want("ptrace")) {
 		tracee = fork();
 		if (tracee < 0)
@@ -386,12 +396,25 @@ static void check_mdwe_membarrier(void)
 			wl_pass("prctl.mdwe");
 	}
 	if (!have_membarrier)
-		wl_skip("mm.membarrier", "not registered (WL_ZDTM_SET), or not supported here");
+		wl_skip("mm.membarrier", "not supported here");
 	else if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
 		wl_fail("mm.membarrier", "MEMBARRIER_CMD_PRIVATE_EXPEDITED: %s",
 			strerror(errno));
 	else
 		wl_pass("mm.membarrier");
+}
+
+/* the kernel may drop its page: only its flags are checked */
+static void check_droppable(void)
+{
+	char fl[256];
+
+	if (!droppable)
+		wl_skip("mm.droppable", "not set (WL_ZDTM_SET)");
+	else if (!vmflags(droppable, fl, sizeof(fl)) || !strstr(fl, " dp"))
+		wl_fail("mm.droppable", "VmFlags lack dp:%s", fl);
+	else
+		wl_pass("mm.droppable");
 }
 
 /* our tracee is still ours: TracerPid names us */
@@ -437,5 +460,6 @@ int main(void)
 	check_aio();
 	check_mdwe_membarrier();
 	check_tracee();
+	check_droppable();
 	return wl_done();
 }
