@@ -26,6 +26,18 @@ os.execv(sys.argv[1], sys.argv[1:])' "$0" "$@"
 fi
 . "$(dirname "$0")/lib.sh"
 
+# what crfs-restore -d and ssh -f leave are our children (we are their
+# subreaper): every tree under us but the crfs daemon goes at the end
+kill_ours() {
+	local p d
+	d=$(daemon_pid)
+	for p in $(pgrep -P $$); do
+		[ "$p" = "$d" ] || kill -KILL $(tree_pids "$p") 2>/dev/null
+	done
+	return 0
+}
+trap 'rc=$?; kill_ours; (exit $rc); _cleanup' EXIT
+
 for c in ip nsenter unshare ssh ssh-keygen rsync tar nft; do
 	command -v $c >/dev/null || fail "$c not found"
 done
@@ -35,6 +47,10 @@ SSHD=/usr/sbin/sshd
 # at boot)
 [ -d /run/sshd ] || mkdir -m 0755 /run/sshd || fail "cannot make /run/sshd"
 ip link set lo up || fail "cannot bring lo up"
+# root's own shell start-up files (run for every ssh command) are not the
+# test's business and may be slow: an empty home in our mount namespace
+mkdir -m 0700 "$T_DIR/home" && mount --bind "$T_DIR/home" /root ||
+	fail "cannot give root an empty home"
 
 # holder LOG: a namespace held by a sleep; sets HOLDER
 holder() {
@@ -62,7 +78,10 @@ for h in a b; do
 	n=1
 	run=
 	[ $h = b ] && n=2 run=inb
-	$run ip link set lo up && $run ip link add brh type bridge &&
+	# a bridge's MAC is otherwise its lowest port's, which may be the
+	# moved veth's: two bridges with one MAC on the switch
+	$run ip link set lo up &&
+		$run ip link add brh address 02:77:00:00:00:0$n type bridge &&
 		$run ip link set ${h}0 master brh up && $run ip link set brh up &&
 		$run ip addr add 10.77.0.$n/24 dev brh ||
 		fail "cannot make host $h's bridge"
@@ -153,9 +172,14 @@ goes_on() {
 goes_on "before"
 
 migrate() {
-	CRFS_MNT=$MNT timeout 120 "$CRFS_BIN/crfsctl" migrate --ssh "$SSH" \
+	local m
+	CRFS_MNT=$MNT "$CRFS_BIN/crfsctl" migrate --ssh "$SSH" \
 		--remote-restore "$CRFS_BIN/crfs-restore" "$@" \
-		>"$T_DIR/migrate.out" 2>"$T_DIR/migrate.err"
+		>"$T_DIR/migrate.out" 2>"$T_DIR/migrate.err" &
+	m=$!
+	wait_exit "$m" 60 && return "$EXIT_STATUS"
+	ps -eo pid,ppid,stat,wchan:24,args --forest >"$T_DIR/ps.txt"
+	fail "crfsctl migrate $* did not end in 60s"
 }
 cr_attach svc "$ROOT"
 
