@@ -89,6 +89,8 @@ Host *
 	BatchMode yes
 	ConnectTimeout 20
 	LogLevel ERROR
+	# a sanitizer build's crfs-restore there reports where CI looks
+	SendEnv ASAN_OPTIONS UBSAN_OPTIONS
 EOF
 cat >"$S/sshd_config" <<EOF
 HostKey $S/host_key
@@ -103,6 +105,7 @@ UseDNS no
 PrintMotd no
 PrintLastLog no
 Subsystem sftp none
+AcceptEnv ASAN_OPTIONS UBSAN_OPTIONS
 EOF
 SSH="ssh -F $S/config"
 start_workload "$T_DIR/sshd-a.log" $SSHD -D -e -f "$S/sshd_config"
