@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated
 #
 # crfsctl migrate: a server moved to another host with its clients
 # connected.  Three network namespaces on one bridge: host A (this test's
