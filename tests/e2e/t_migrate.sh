@@ -10,6 +10,7 @@
 # service address 10.77.0.10 inside: a counter server (wl_migrate) and an
 # sshd.  The client counts both ways over TCP without a pause, and an ssh
 # session into the container runs a command loop.
+#   - into a directory that exists on B: refused before the freeze;
 #   - with the veth's outside name taken on B, the restore there fails:
 #     crfsctl says so (exit 5), the original thaws and answers again,
 #     nothing is left on B;
@@ -56,6 +57,15 @@ goes_on() {
 goes_on "before"
 
 cr_attach svc "$ROOT"
+
+# 0. the directory exists on B: refused before the freeze
+mkdir -p "$T_DIR/b/taken" || fail "mkdir"
+migrate svc "root@10.77.0.2:$T_DIR/b/taken"
+rc=$?
+[ $rc = 1 ] || fail "migrate into an existing directory: exit $rc, want 1"
+grep -q "cannot create $T_DIR/b/taken on root@10.77.0.2 (it must not exist" "$T_DIR/migrate.err" ||
+	fail "migrate into an existing directory: $(cat "$T_DIR/migrate.err")"
+expect_state svc running
 
 # 1. the restore on B fails (the veth's outside name is taken there)
 inb ip link add vsvc type veth peer name vsvct || fail "cannot take vsvc on B"
