@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# e2e-lane: isolated
+#
+# crfsctl migrate: a server moved to another host with its clients
+# connected.  Three network namespaces on one bridge: host A (this test's
+# own), host B and the client's; A and B each run an sshd of the test's
+# own (host key and root key made here).  The container is a network, pid
+# and mount namespace on A, linked by a veth to A's bridge, with the
+# service address 10.77.0.10 inside: a counter server (wl_migrate) and an
+# sshd.  The client counts both ways over TCP without a pause, and an ssh
+# session into the container runs a command loop.
+#   - into a directory that exists on B: refused before the freeze;
+#   - with the veth's outside name taken on B, the restore there fails:
+#     crfsctl says so (exit 7), the original thaws and answers again,
+#     nothing is left on B;
+#   - an earlier copy (a --leave-running checkpoint rsync'ed to B), then
+#     crfsctl migrate --rsync: restored on B, the original killed, the
+#     client's counter and the ssh session go on with no error.
+# The test is the subreaper of what crfs-restore -d leaves (PID 1 here
+# does not reap).  Everything lives in namespaces of the test's own, gone
+# with it.
+if [ -z "${CRFS_T_OWN_NET:-}" ]; then
+	CRFS_T_OWN_NET=1 CRFS_T_OWN_MOUNTS=1 exec unshare --net --mount \
+		--propagation private python3 -c 'import ctypes, os, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)	# PR_SET_CHILD_SUBREAPER
+os.execv(sys.argv[1], sys.argv[1:])' "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/twohosts.sh"
+
+start_service 0 sshd
+
+# the client, and an ssh session into the container running a loop
+start_workload "$T_DIR/client.log" nsenter -t "$HC" -n "$CRFS_TESTS/wl_migrate" \
+	client 10.77.0.10 7000
+CLIENT=$WL_PID
+wait_ready "$T_DIR/client.log" "$CLIENT" 20
+mkfifo "$T_DIR/sess.in" || fail "mkfifo"
+start_workload "$T_DIR/sess.log" sh -c 'exec "$@" <"$0"' "$T_DIR/sess.in" \
+	nsenter -t "$HC" -n $SSH -T 10.77.0.10 \
+	'while read -r l; do echo "got $l from $(hostname -I)"; done; echo bye'
+SESS=$WL_PID
+exec 7>"$T_DIR/sess.in" || fail "cannot open the session's input"
+echo one >&7
+wait_line "$T_DIR/sess.log" '^got one from 10\.77\.0\.10 ?$' 30 "$SESS"
+track_tree "$ROOT"
+
+# at_least N: the client has counted past N
+at() { awk '/^AT / { n = $2 } END { print n + 0 }' "$T_DIR/client.log"; }
+goes_on() {
+	local n
+	n=$(at)
+	wait_for 30 eval '[ "$(at)" -gt $((n + 40)) ]' ||
+		fail "$1: the client stopped at $(at): $(tail -n 3 "$T_DIR/client.log" | tr '\n' '|')"
+}
+goes_on "before"
+
+cr_attach svc "$ROOT"
+
+# 0. the directory exists on B: refused before the freeze
+mkdir -p "$T_DIR/b/taken" || fail "mkdir"
+migrate svc "root@10.77.0.2:$T_DIR/b/taken"
+rc=$?
+[ $rc = 1 ] || fail "migrate into an existing directory: exit $rc, want 1"
+grep -q "cannot create $T_DIR/b/taken on root@10.77.0.2 (it must not exist" "$T_DIR/migrate.err" ||
+	fail "migrate into an existing directory: $(cat "$T_DIR/migrate.err")"
+expect_state svc running
+
+# 1. the restore on B fails (the veth's outside name is taken there)
+inb ip link add vsvc type veth peer name vsvct || fail "cannot take vsvc on B"
+migrate svc "root@10.77.0.2:$T_DIR/b/svc"
+rc=$?
+[ $rc = 7 ] || fail "migrate with vsvc taken on B: exit $rc, want 7: $(cat "$T_DIR/migrate.err")"
+grep -q "veth vc0: its peer's name vsvc is taken" "$T_DIR/migrate.err" ||
+	fail "migrate did not say why: $(cat "$T_DIR/migrate.err")"
+grep -q "svc was thawed and runs on here" "$T_DIR/migrate.err" ||
+	fail "migrate did not say the original runs on: $(cat "$T_DIR/migrate.err")"
+expect_state svc running
+[ -e "$T_DIR/b/svc" ] && fail "the failed migration left $T_DIR/b/svc"
+left=$(inb ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\n' ' ')
+[ "$left" = "b0 brh lo vsvc vsvct " ] ||
+	fail "the failed migration left links on B: $left"
+ip -o link show dev vsvc | grep -q '[<,]UP[,>]' || fail "vsvc is not up again on A"
+goes_on "after the failed migration"
+echo two >&7
+wait_line "$T_DIR/sess.log" '^got two from 10\.77\.0\.10 ?$' 30 "$SESS"
+inb ip link del vsvc || fail "cannot free vsvc on B"
+
+# 2. an earlier copy on B, then the migration sends what changed
+CRFS_MNT=$MNT timeout 60 "$CRFS_BIN/crfsctl" checkpoint --leave-running svc "$T_DIR/pre" \
+	>"$T_DIR/pre.out" 2>&1 || fail "checkpoint --leave-running: $(cat "$T_DIR/pre.out")"
+rsync -a -e "$SSH" "$T_DIR/pre/" "10.77.0.2:$T_DIR/b/svc/" ||
+	fail "cannot copy the earlier checkpoint to B"
+goes_on "after the earlier checkpoint"
+migrate --rsync svc "root@10.77.0.2:$T_DIR/b/svc" ||
+	fail "migrate --rsync: exit $?: $(cat "$T_DIR/migrate.err")"
+note "$(tr '\n' ' ' <"$T_DIR/migrate.out")"
+for k in freeze transfer restore downtime; do
+	grep -Eq "^$k [0-9]+\.[0-9]{3} s$" "$T_DIR/migrate.out" ||
+		fail "migrate does not report $k: $(cat "$T_DIR/migrate.out")"
+done
+NEW=$(sed -n 's/.*root pid \([0-9]*\) there$/\1/p' "$T_DIR/migrate.out")
+[ -n "$NEW" ] || fail "migrate named no pid: $(cat "$T_DIR/migrate.out")"
+track_pid "$NEW"
+track_tree "$NEW"
+wait_exit "$TOP" 20 || fail "the original's unshare did not end"
+proc_alive "$ROOT" && fail "the original $ROOT still runs"
+[ "$(readlink "/proc/$NEW/ns/net")" = "$(readlink "/proc/$HB/ns/net")" ] &&
+	fail "the restored root is in B's own namespace"
+inb ip -o link show dev vsvc | grep -q 'master brh' ||
+	fail "vsvc is not on B's bridge: $(inb ip -o link show dev vsvc)"
+ip link show dev vsvc >/dev/null 2>&1 && fail "vsvc is still on A"
+goes_on "after the migration"
+echo three >&7
+wait_line "$T_DIR/sess.log" '^got three from 10\.77\.0\.10 ?$' 30 "$SESS"
+exec 7>&-
+wait_line "$T_DIR/sess.log" '^bye$' 30
+wait_exit "$SESS" 20 || fail "the ssh session did not end"
+[ "$EXIT_STATUS" = 0 ] || fail "the ssh session ended with $EXIT_STATUS"
+kill -USR1 "$CLIENT"
+expect_pass "$T_DIR/client.log" "$CLIENT" 30
+wait_line "$T_DIR/svc.log" '^DONE ' 30
+grep -q '^PASS server$' "$T_DIR/svc.log" || fail "server: $(tail -n 3 "$T_DIR/svc.log")"
+note "client: $(grep maxgap "$T_DIR/client.log")"
+pass
