@@ -32,6 +32,29 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
+/* the VmFlags line of smaps for the mapping at start: "uw" while tracked */
+static bool vm_uffd_wp(pid_t pid, uint64_t start)
+{
+	char path[64], line[512], want[32];
+	bool in = false, uw = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)start);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			in = true;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			uw = strstr(line, " uw") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return uw;
+}
+
 /* the child writes the pages named on its command pipe, then says so */
 static void child(char *mem, int cmd, int ack)
 {
@@ -102,6 +125,7 @@ Test(dirty, written_pages_only)
 	cr_assert_eq(kh_dirty_start(pid, &v, 1, &uffd, &why), 0, "%s",
 		     why ? why : "");
 	cr_assert_eq(count_fds(pid), fds, "the child kept the userfaultfd");
+	cr_assert(vm_uffd_wp(pid, s), "no uw in VmFlags while tracked");
 	cr_assert_eq(kh_detach(pid, 0), 0);
 
 	poke(cmd[1], ack[0], 3);
@@ -118,7 +142,9 @@ Test(dirty, written_pages_only)
 	cr_assert(!clean[10] && clean[3] && clean[40]);
 	cr_assert_eq(kh_detach(pid, 0), 0);
 
+	/* closing our descriptor unregisters: the process sees no trace */
 	close(uffd);
+	cr_assert_not(vm_uffd_wp(pid, s), "uw left in VmFlags after the end");
 	close(cmd[1]);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && !WEXITSTATUS(st));
