@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Dirty-page tracking with an asynchronous write-protect userfaultfd and
+ * PAGEMAP_SCAN (see kh_dirty.h).  The userfaultfd must be made by the
+ * target, because it tracks the mm of whoever calls userfaultfd(2); the
+ * ioctls act on that mm from any process, so the daemon does them on its
+ * own copy of the descriptor and the target keeps none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "kh.h"
+#include "kh_dirty.h"
+
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED	(1 << 13)
+#endif
+
+bool kh_dirty_trackable(const struct crfs_vma *v)
+{
+	return (v->kind == VMA_ANON || v->kind == VMA_HEAP ||
+		v->kind == VMA_STACK) && !(v->flags & VMA_F_SHARED) &&
+	       !(v->flags & VMA_F_HUGETLB) && (v->prot & PROT_WRITE);
+}
+
+/* userfaultfd(2) run by pid itself, then moved into our table */
+static int take_uffd(pid_t pid, int *uffd, const char **why)
+{
+	struct kh_remote r;
+	long fd;
+	int ret;
+
+	ret = kh_remote_open(&r, pid, 0);
+	if (ret) {
+		*why = "cannot run a syscall in the process";
+		return ret;
+	}
+	fd = kh_remote_syscall(&r, SYS_userfaultfd,
+			       O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY,
+			       0, 0, 0, 0, 0);
+	if (fd < 0) {
+		*why = "userfaultfd(2) in the process failed";
+		kh_remote_close(&r);
+		return fd;
+	}
+	ret = kh_steal_fd(pid, fd);
+	/* the process must not keep it, whatever happened */
+	kh_remote_syscall(&r, SYS_close, fd, 0, 0, 0, 0, 0);
+	if (ret < 0)
+		*why = "pidfd_getfd of the userfaultfd failed";
+	else
+		*uffd = ret;
+	ret = ret < 0 ? ret : 0;
+	return kh_remote_close(&r) ?: ret;
+}
+
+static int arm(int uffd, uint64_t start, uint64_t end)
+{
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = end - start },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = { .start = start, .len = end - start },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		return -errno;
+	return 0;
+}
+
+int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
+		   int *uffd, const char **why)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
+	};
+	size_t i;
+	int ret, fd = -1;
+
+	ret = take_uffd(pid, &fd, why);
+	if (ret)
+		return ret;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		ret = -errno;
+		*why = "UFFDIO_API with UFFD_FEATURE_WP_ASYNC failed";
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!kh_dirty_trackable(&vmas[i]))
+			continue;
+		ret = arm(fd, vmas[i].start, vmas[i].end);
+		if (ret) {
+			*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
+			goto out;
+		}
+	}
+	*uffd = fd;
+	return 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static int scan(int pm, struct pm_scan_arg *a, struct page_region **out,
+		size_t *n)
+{
+	size_t cap = 64;
+	long got;
+
+	*out = NULL;
+	*n = 0;
+	a->size = sizeof(*a);
+	while (a->start < a->end) {
+		struct page_region *v = realloc(*out, (*n + cap) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		*out = v;
+		a->vec = (uintptr_t)(v + *n);
+		a->vec_len = cap;
+		got = ioctl(pm, PAGEMAP_SCAN, a);
+		if (got < 0)
+			return -errno;
+		*n += got;
+		a->start = a->walk_end;
+		cap *= 2;
+	}
+	return 0;
+}
+
+int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
+		   struct page_region **clean, size_t *n)
+{
+	/* zero pages mapped by a read since are not in the parent's pages */
+	struct pm_scan_arg q = {
+		.start = start, .end = end,
+		.category_inverted = PAGE_IS_WRITTEN | PAGE_IS_PFNZERO,
+		.category_mask = PAGE_IS_WRITTEN | PAGE_IS_PFNZERO |
+				 PAGE_IS_WPALLOWED,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	struct pm_scan_arg w = {
+		.size = sizeof(w),
+		.flags = PM_SCAN_WP_MATCHING,
+		.start = start, .end = end,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	char path[64];
+	int pm, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return -errno;
+	ret = scan(pm, &q, clean, n);
+	/* the next round counts from now: protect what was written */
+	if (!ret && reset && ioctl(pm, PAGEMAP_SCAN, &w) < 0)
+		ret = -errno;
+	close(pm);
+	if (ret) {
+		free(*clean);
+		*clean = NULL;
+		*n = 0;
+	}
+	return ret;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dirty.c: which pages a process wrote since a point in time, without
+ * soft-dirty (this kernel has none): an asynchronous write-protect
+ * userfaultfd (UFFD_FEATURE_WP_ASYNC) registered over its private
+ * anonymous memory, read and re-armed with the PAGEMAP_SCAN ioctl of
+ * /proc/PID/pagemap (Linux 6.7+).  Debian's headers predate both, so the
+ * kernel's ABI is spelled out here.
+ */
+#ifndef CRFS_KH_DIRTY_H
+#define CRFS_KH_DIRTY_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#include "crfs/image.h"
+
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_WPALLOWED	(1 << 0)
+#define PAGE_IS_WRITTEN		(1 << 1)
+#define PAGE_IS_FILE		(1 << 2)
+#define PAGE_IS_PRESENT		(1 << 3)
+#define PAGE_IS_SWAPPED		(1 << 4)
+#define PAGE_IS_PFNZERO		(1 << 5)
+#define PAGE_IS_HUGE		(1 << 6)
+#define PAGE_IS_SOFT_DIRTY	(1 << 7)
+
+struct page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+
+#define PM_SCAN_WP_MATCHING	(1 << 0)
+#define PM_SCAN_CHECK_WPASYNC	(1 << 1)
+
+struct pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
+#endif
+
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC	(1 << 15)
+#endif
+
+/* a mapping whose writes are tracked: private, writable, anonymous */
+bool kh_dirty_trackable(const struct crfs_vma *v);
+
+/*
+ * Starts tracking in pid, which must be ptrace-stopped: makes the
+ * userfaultfd inside it (its mm is the one tracked), takes it with
+ * pidfd_getfd and closes it there, registers every trackable mapping of
+ * vmas and write-protects their pages.  Returns our descriptor in *uffd:
+ * closing it (or the process's death) ends the tracking.
+ */
+int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
+		   int *uffd, const char **why);
+
+/*
+ * The pages of [start, end) written since tracking started or since the
+ * last reset (reset true: write-protects them again, atomically with the
+ * scan).  Only pages in registered mappings count as clean: *clean gets
+ * the ranges that are present or swapped, registered and not written.
+ */
+int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
+		   struct page_region **clean, size_t *n);
+
+#endif

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Dirty-page tracking on a real child: after kh_dirty_start, only the pages
+ * it writes are reported written; the child keeps no extra descriptor; a
+ * reset makes the next round count from there.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit.h"
+#include "kh.h"
+#include "kh_dirty.h"
+
+#define NP	64
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	cr_assert(dir);
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* the VmFlags line of smaps for the mapping at start: "uw" while tracked */
+static bool vm_uffd_wp(pid_t pid, uint64_t start)
+{
+	char path[64], line[512], want[32];
+	bool in = false, uw = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)start);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			in = true;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			uw = strstr(line, " uw") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return uw;
+}
+
+/* the child writes the pages named on its command pipe, then says so */
+static void child(char *mem, int cmd, int ack)
+{
+	unsigned char pg;
+
+	memset(mem, 1, NP * 4096);
+	if (write(ack, "r", 1) != 1)
+		_exit(1);
+	while (read(cmd, &pg, 1) == 1) {
+		mem[pg * 4096 + 7]++;
+		if (write(ack, "w", 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void poke(int cmd, int ack, unsigned char pg)
+{
+	char c;
+
+	cr_assert_eq(write(cmd, &pg, 1), 1);
+	cr_assert_eq(read(ack, &c, 1), 1);
+}
+
+static size_t clean_pages(pid_t pid, uint64_t s, uint64_t e, bool reset,
+			  bool *is_clean)
+{
+	struct page_region *r;
+	size_t n, i, total = 0;
+	uint64_t a;
+
+	memset(is_clean, 0, NP);
+	cr_assert_eq(kh_dirty_clean(pid, s, e, reset, &r, &n), 0);
+	for (i = 0; i < n; i++)
+		for (a = r[i].start; a < r[i].end; a += 4096, total++)
+			is_clean[(a - s) / 4096] = true;
+	free(r);
+	return total;
+}
+
+Test(dirty, written_pages_only)
+{
+	char *mem = mmap(NULL, NP * 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t s = (uintptr_t)mem, e = s + NP * 4096;
+	struct crfs_vma v = { .start = s, .end = e, .kind = VMA_ANON,
+			      .prot = PROT_READ | PROT_WRITE };
+	int cmd[2], ack[2], uffd = -1, fds, st;
+	bool clean[NP];
+	const char *why = NULL;
+	pid_t pid;
+	char c;
+
+	cr_assert_neq(mem, MAP_FAILED);
+	cr_assert_eq(pipe(cmd), 0);
+	cr_assert_eq(pipe(ack), 0);
+	pid = fork();
+	if (!pid) {
+		close(cmd[1]);
+		close(ack[0]);
+		child(mem, cmd[0], ack[1]);
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	cr_assert_eq(read(ack[0], &c, 1), 1);
+	fds = count_fds(pid);
+	cr_assert_eq(kh_seize(pid), 0);
+	cr_assert_eq(kh_dirty_start(pid, &v, 1, &uffd, &why), 0, "%s",
+		     why ? why : "");
+	cr_assert_eq(count_fds(pid), fds, "the child kept the userfaultfd");
+	cr_assert(vm_uffd_wp(pid, s), "no uw in VmFlags while tracked");
+	cr_assert_eq(kh_detach(pid, 0), 0);
+
+	poke(cmd[1], ack[0], 3);
+	poke(cmd[1], ack[0], 40);
+	cr_assert_eq(kh_seize(pid), 0);
+	cr_assert_eq(clean_pages(pid, s, e, true, clean), NP - 2);
+	cr_assert(!clean[3] && !clean[40] && clean[0] && clean[63]);
+	cr_assert_eq(kh_detach(pid, 0), 0);
+
+	/* after the reset only the new write counts */
+	poke(cmd[1], ack[0], 10);
+	cr_assert_eq(kh_seize(pid), 0);
+	cr_assert_eq(clean_pages(pid, s, e, false, clean), NP - 1);
+	cr_assert(!clean[10] && clean[3] && clean[40]);
+	cr_assert_eq(kh_detach(pid, 0), 0);
+
+	/* closing our descriptor unregisters: the process sees no trace */
+	close(uffd);
+	cr_assert_not(vm_uffd_wp(pid, s), "uw left in VmFlags after the end");
+	close(cmd[1]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && !WEXITSTATUS(st));
+	munmap(mem, NP * 4096);
+}
