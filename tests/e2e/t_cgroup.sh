@@ -288,13 +288,13 @@ cg_write "$dl/devices.allow" "b *:* m"
 want=$(cat "$dl/devices.list")
 start_workload "$T_DIR/al.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 600' \
 	sh "$dl"
-wait_for 20 eval 'grep -q "$CG_NAME/al" /proc/$WL_PID/cgroup' || fail "sleep not in its devices cgroup"
+wait_for 20 eval 'grep -q "$CG_NAME-alt/al" /proc/$WL_PID/cgroup' || fail "sleep not in its devices cgroup"
 checkpoint al "$WL_PID" "$T_DIR/al.ckpt"
 kill_and_reap al "$WL_PID"
 cg_rmdir "$dl"
 [ -d "$dl" ] && fail "cannot remove $dl before the restore"
 restore_bg "$T_DIR/al.ckpt" "$WL_PID"
-grep -q "$CG_NAME/al" "/proc/$WL_PID/cgroup" || fail "the restored sleep is not in $dl"
+grep -q "$CG_NAME-alt/al" "/proc/$WL_PID/cgroup" || fail "the restored sleep is not in $dl"
 [ "$(cat "$dl/devices.list")" = "$want" ] ||
 	fail "devices.list after restore: $(cat "$dl/devices.list" | tr '\n' ';'), want $(echo "$want" | tr '\n' ';')"
 kill -KILL "$WL_PID"
