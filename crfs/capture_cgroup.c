@@ -61,13 +61,12 @@ static const struct {
 };
 
 /*
- * v1 controllers whose settings the tables above cover.  Not devices:
- * while it allows by default, devices.list shows "a *:* rwm" whatever
- * was denied, so a deny rule cannot be seen.
+ * v1 controllers whose settings the tables above cover; devices only in
+ * its deny-by-default mode (check_devices).
  */
 static const char *const v1_known[] = {
 	"cpu", "cpuacct", "cpuset", "memory", "freezer", "blkio", "pids",
-	"hugetlb", "net_cls", "perf_event",
+	"hugetlb", "net_cls", "perf_event", "devices",
 };
 
 struct cg_ctx {
@@ -296,6 +295,21 @@ static void check_unsaved(struct cg_ctx *c, const struct crfs_cg_group *g,
 }
 
 /*
+ * A v1 devices cgroup that denies by default lists exactly what it
+ * allows; one that allows by default shows only "a *:* rwm", whatever
+ * it denies.
+ */
+static void check_devices(struct cg_ctx *c, const struct crfs_cg_group *g,
+			  const char *file, const char *val)
+{
+	if (strcmp(file, "devices.list"))
+		return;
+	if (!strcmp(val, "a *:* rwm") || !strncmp(val, "a *:* rwm\n", 10))
+		snapshot_report(c->s, "cgroup %s:%s: a v1 devices cgroup that allows every device by default (devices.list 'a *:* rwm'), whose denied devices do not show: not supported",
+				g->hier, g->path);
+}
+
+/*
  * The saved control files of g, and a look at the rest.  The daemon's
  * cgroup and those above it are the host's, not the tree's: restore
  * only looks for them, so their settings are neither saved nor judged.
@@ -319,6 +333,7 @@ static int read_limits(struct cg_ctx *c, struct crfs_cg_group *g)
 		r = kh_cg_read(dir, crfs_cg_saved[i], &val);
 		if (r)
 			continue;	/* not in this hierarchy or the root */
+		check_devices(c, g, crfs_cg_saved[i], val);
 		ret = crfs_cg_add_limit(g, crfs_cg_saved[i], val);
 		free(val);
 	}

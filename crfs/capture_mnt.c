@@ -6,7 +6,8 @@
  * host path (found from our mount of that device whose root holds its
  * root), never copied.  A tmpfs of its own is copied with its files
  * (mnt/ID.tar); proc, sysfs, mqueue, cgroup2 and devpts (with no pty
- * open) are made anew.
+ * open) are made anew; a bind of a part of one of those (runc's masked
+ * and read-only paths) is made from it again.
  * Everything else is refused by name.
  */
 #include <errno.h>
@@ -206,16 +207,43 @@ static bool below_fuse(const struct mnt_ctx *c, const struct kh_mount *m)
 	return false;
 }
 
-/* a fresh proc is made by init of the new pid namespace, last */
-static void check_over_proc(struct mnt_ctx *c, const struct kh_mount *m)
+/*
+ * The first mount of m's super block in the container, when it is an
+ * earlier one of its whole file system: m is a bind of a part of it
+ * (runc binds parts of its proc onto themselves read-only, and its
+ * /dev's null onto files of proc).
+ */
+static const struct kh_mount *bound_from(const struct mnt_ctx *c,
+					 const struct kh_mount *m)
 {
 	const struct kh_mount *t;
 
-	for (t = c->theirs; t < m; t++)
-		if (!strcmp(t->fstype, "proc") && !ours_has_dev(c, t) &&
-		    under(t->mountpoint, m->mountpoint) != (size_t)-1)
-			REPORT(c, m, "on or below the container's own proc at %s: not supported",
-			       t->mountpoint);
+	for (t = c->theirs; t < m && !same_dev(t, m); t++)
+		;
+	return t < m && !strcmp(t->root, "/") ? t : NULL;
+}
+
+/*
+ * Restore clones the part from the source as it makes it again: for a
+ * tmpfs, from its tar file, which leaves out what its own mounts hide.
+ */
+static int classify_bind(struct mnt_ctx *c, const struct kh_mount *m,
+			 const struct kh_mount *src, struct crfs_mount *o)
+{
+	const struct kh_mount *t;
+	size_t k;
+
+	o->kind = CRFS_MNT_BIND;
+	o->src = src->id;
+	for (t = c->theirs; strcmp(src->fstype, "tmpfs") == 0 && t < m; t++) {
+		k = under(src->mountpoint, t->mountpoint);
+		if (t->parent != src->id || k == (size_t)-1 ||
+		    under(t->mountpoint + k, m->root) == (size_t)-1)
+			continue;
+		REPORT(c, m, "a bind of %s of the container's tmpfs at %s, hidden there by mount %s: not supported",
+		       m->root, src->mountpoint, t->mountpoint);
+	}
+	return 0;
 }
 
 /*
@@ -243,11 +271,14 @@ static void check_ptys(struct mnt_ctx *c, const struct kh_mount *m)
 static int classify(struct mnt_ctx *c, const struct kh_mount *m,
 		    struct crfs_mount *o)
 {
+	const struct kh_mount *src;
 	size_t i;
 
-	check_over_proc(c, m);
 	if (ours_has_dev(c, m))
 		return classify_host(c, m, o);
+	src = bound_from(c, m);
+	if (src)
+		return classify_bind(c, m, src, o);
 	if (bound_inside(c, m)) {
 		REPORT(c, m, "a bind of (part of) %s %s mounted in the container: not supported",
 		       m->fstype, m->source);

@@ -309,6 +309,19 @@ int kh_cg_enter(const char *dir)
 	return kh_cg_write(dir, "cgroup.procs", "0");
 }
 
+/* the same through an O_PATH fd of dir: its path may not be ours to see */
+int kh_cg_enter_at(int dir_fd)
+{
+	int fd = openat(dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* the names of dir's regular files (the caller frees each and the array) */
 int kh_cg_files(const char *dir, char ***names, size_t *n)
 {

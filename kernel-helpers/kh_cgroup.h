@@ -48,6 +48,7 @@ int kh_cg_mkdir(const char *dir);
 int kh_cg_rmdir(const char *dir);
 /* the calling process joins the cgroup at dir */
 int kh_cg_enter(const char *dir);
+int kh_cg_enter_at(int dir_fd);
 /* the regular files of a cgroup directory (each and the array malloc'ed) */
 int kh_cg_files(const char *dir, char ***names, size_t *n);
 

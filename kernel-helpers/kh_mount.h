@@ -38,6 +38,7 @@ int kh_mnt_tar_in(int mnt_fd, int tar_fd);
 
 /* a detached copy of the mount at path (not of those below it) */
 int kh_mnt_clone(const char *path);
+int kh_mnt_clone_at(int mnt_fd, const char *rel);
 /*
  * A detached new mount of fstype: source and the super block options
  * (comma separated; "ro" is left for kh_mnt_sb_ro(): *ro says it had

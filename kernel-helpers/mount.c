@@ -313,6 +313,19 @@ int kh_mnt_clone(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * A detached copy of rel (a file or directory below mnt_fd's root, "" for
+ * the root itself), not of what is mounted below it; a symlink is not
+ * followed.
+ */
+int kh_mnt_clone_at(int mnt_fd, const char *rel)
+{
+	int fd = open_tree(mnt_fd, rel, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+			   AT_SYMLINK_NOFOLLOW | (*rel ? 0 : AT_EMPTY_PATH));
+
+	return fd < 0 ? -errno : fd;
+}
+
 /* one "key" or "key=value" of a super block's options */
 static int set_option(int fs, char *opt, bool *ro)
 {

@@ -25,6 +25,7 @@ const char *const crfs_cg_saved[] = {
 	/* v1 (pids.max and cpuset.* are named alike) */
 	"memory.limit_in_bytes", "memory.soft_limit_in_bytes",
 	"cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us",
+	"devices.list",	/* deny by default: the devices allowed, a line each */
 	NULL,
 };
 

@@ -3,8 +3,8 @@
  * mounts: one line per mount, fields as /proc/PID/mountinfo writes them
  * (strings escaped the same way), so `cat` reads it like mountinfo:
  *   ID PARENT MOUNTPOINT ROOT FSTYPE SOURCE OPTS SUPER PROP KIND HOST
- * KIND is host, tmpfs or fresh; HOST is the host path of a host mount,
- * "-" for the others.
+ * KIND is host, tmpfs, fresh or bind; HOST is the host path of a host
+ * mount, the id of the mount a bind is a part of, "-" for the others.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@ static const char *const kind_names[] = {
 	[CRFS_MNT_HOST] = "host",
 	[CRFS_MNT_TMPFS] = "tmpfs",
 	[CRFS_MNT_FRESH] = "fresh",
+	[CRFS_MNT_BIND] = "bind",
 };
 
 const char *crfs_mnt_kind_name(enum crfs_mnt_kind k)
@@ -28,6 +29,13 @@ static int put_field(struct strbuf *sb, const char *s)
 	return sb_printf(sb, " ") ?: sb_put_escaped(sb, s);
 }
 
+static int put_host(struct strbuf *sb, const struct crfs_mount *m)
+{
+	if (m->kind == CRFS_MNT_BIND)
+		return sb_printf(sb, " %d", m->src);
+	return m->host ? put_field(sb, m->host) : sb_printf(sb, " -");
+}
+
 static int render_one(struct strbuf *sb, const struct crfs_mount *m)
 {
 	return sb_printf(sb, "%d %d", m->id, m->parent) ?:
@@ -36,7 +44,7 @@ static int render_one(struct strbuf *sb, const struct crfs_mount *m)
 	       put_field(sb, m->opts) ?: put_field(sb, m->super) ?:
 	       put_field(sb, m->prop) ?:
 	       sb_printf(sb, " %s", kind_names[m->kind]) ?:
-	       (m->host ? put_field(sb, m->host) : sb_printf(sb, " -")) ?:
+	       put_host(sb, m) ?:
 	       sb_printf(sb, "\n");
 }
 
@@ -96,8 +104,13 @@ static int parse_one(struct crfs_text *t, char *line, void *items, size_t i)
 	if (parse_kind(tok_next(&cur), &m->kind))
 		return text_error(t, "mount %d: bad kind", m->id);
 	tok = tok_next(&cur);
-	if (!tok || (strcmp(tok, "-") && unescape(tok, &m->host)))
+	if (m->kind == CRFS_MNT_BIND) {
+		if (parse_int(tok, &m->src))
+			return text_error(t, "mount %d: a bind without the id of its mount",
+					  m->id);
+	} else if (!tok || (strcmp(tok, "-") && unescape(tok, &m->host))) {
 		return text_error(t, "mount %d: bad host path", m->id);
+	}
 	if (m->kind == CRFS_MNT_HOST && (!m->host || m->host[0] != '/'))
 		return text_error(t, "mount %d: a host mount without its host path",
 				  m->id);

@@ -9,10 +9,13 @@
  * children are born in it.  A failed restore removes what it made.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "crfs/array.h"
 #include "crfs/cgroup.h"
@@ -27,6 +30,8 @@ static struct {
 	struct kh_cg_mount *m;
 	size_t nm;
 	char **dirs;		/* each place's directory */
+	int *dfds;		/* ... opened (O_PATH) while it is ours to see */
+	struct stat *dst;	/* ... what dfds were */
 	char **made;		/* cgroups we created, parents first */
 	size_t nmade;
 	bool *given;		/* each group: a --cgroup-root, used as it is */
@@ -83,6 +88,19 @@ static int enable_controllers(const char *dir, const char *value)
 	return ret;
 }
 
+/* a v1 devices allow list: deny all, then allow each line, in order */
+static int set_devices(const char *dir, const char *value)
+{
+	char *dup = strdup(value), *cur = dup, *tok;
+	int ret = dup ? kh_cg_write(dir, "devices.deny", "a") : -ENOMEM;
+
+	while (!ret && (tok = strsep(&cur, "\n")))
+		if (*tok)
+			ret = kh_cg_write(dir, "devices.allow", tok);
+	free(dup);
+	return ret;
+}
+
 static int set_limits(const struct crfs_cg_group *g, const char *dir,
 		      char *err, size_t errlen)
 {
@@ -101,6 +119,8 @@ static int set_limits(const struct crfs_cg_group *g, const char *dir,
 		ret = !strcmp(cur, l->value) ? 0 :
 		      !strcmp(l->file, "cgroup.subtree_control") ?
 		      enable_controllers(dir, l->value) :
+		      !strcmp(l->file, "devices.list") ?
+		      set_devices(dir, l->value) :
 		      kh_cg_write(dir, l->file, l->value);
 		free(cur);
 		if (ret)
@@ -287,7 +307,12 @@ static int prepare_place(const struct image *img, size_t i, char *err,
 		return ERR("%s: process %d is no process of the image",
 			   CRFS_F_CGROUP, p->pid);
 	st.dirs[i] = kh_cg_dir(st.m, st.nm, p->hier, p->path);
-	return st.dirs[i] ? 0 : -ENOMEM;
+	if (!st.dirs[i])
+		return -ENOMEM;
+	st.dfds[i] = open(st.dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (st.dfds[i] >= 0 && fstat(st.dfds[i], &st.dst[i]))
+		return ERR("%s: %s", st.dirs[i], strerror(errno));
+	return 0;
 }
 
 int cgroup_prepare(const struct image *img, const struct cg_root *roots,
@@ -309,14 +334,33 @@ int cgroup_prepare(const struct image *img, const struct cg_root *roots,
 	if (ret)
 		return ret;
 	st.dirs = calloc(st.cg.nplaces + 1, sizeof(*st.dirs));
-	if (!st.dirs)
+	st.dfds = calloc(st.cg.nplaces + 1, sizeof(*st.dfds));
+	st.dst = calloc(st.cg.nplaces + 1, sizeof(*st.dst));
+	if (!st.dirs || !st.dfds || !st.dst)
 		return -ENOMEM;
+	for (i = 0; i <= st.cg.nplaces; i++)
+		st.dfds[i] = -1;
 	for (i = 0; !ret && i < st.cg.ngroups; i++)
 		ret = prepare_group(&st.cg.groups[i], st.given[i],
 				    st.host[i], err, errlen);
 	for (i = 0; !ret && i < st.cg.nplaces; i++)
 		ret = prepare_place(img, i, err, errlen);
 	return ret;
+}
+
+/*
+ * Through the directory opened before the container's mount tree became
+ * ours (its /sys/fs/cgroup may be another or none), while that fd is
+ * still the one we opened (not closed and reused for an image's file).
+ */
+static int enter(size_t i)
+{
+	struct stat now;
+
+	if (st.dfds[i] >= 0 && !fstat(st.dfds[i], &now) &&
+	    now.st_dev == st.dst[i].st_dev && now.st_ino == st.dst[i].st_ino)
+		return kh_cg_enter_at(st.dfds[i]);
+	return kh_cg_enter(st.dirs[i]);
 }
 
 /* pid 0: the namespace's roots */
@@ -330,7 +374,7 @@ static void join(pid_t pid, int err_fd)
 		p = &st.cg.places[i];
 		if (p->pid != pid)
 			continue;
-		ret = kh_cg_enter(st.dirs[i]);
+		ret = enter(i);
 		if (ret)
 			child_fail(err_fd, "process %d: cannot join cgroup %s:%s: %s",
 				   pid, p->hier, p->path, strerror(-ret));
@@ -365,7 +409,12 @@ void cgroup_free(void)
 
 	for (i = 0; st.dirs && i < st.cg.nplaces; i++)
 		free(st.dirs[i]);
+	for (i = 0; st.dfds && i < st.cg.nplaces; i++)
+		if (st.dfds[i] >= 0)
+			close(st.dfds[i]);
 	free(st.dirs);
+	free(st.dfds);
+	free(st.dst);
 	free(st.given);
 	free(st.host);
 	for (i = 0; i < st.nmade; i++)

@@ -6,8 +6,11 @@
  * its host source, a tmpfs filled from its tar file, a fresh proc, sysfs,
  * mqueue or cgroup2), while the host's paths and tar(1) are still ours to
  * reach; then the root becomes ours (pivot_root) and the rest are
- * attached in the file's order.  A proc of a new pid namespace can only
- * be made from inside it: the tree's init makes those (mnt_child).
+ * attached in the file's order; a bind of a part of a mount of the
+ * container is cloned from that mount once it is attached.  A proc of a
+ * new pid namespace can only be made from inside it: the tree's init
+ * makes those (mnt_child), and attaches what is on or below it and the
+ * binds of its parts, which would go down with our stand-in proc.
  * The image directory stays our cwd, in the old tree, which is detached.
  */
 #include <errno.h>
@@ -31,6 +34,7 @@
 struct mnt_state {
 	struct crfs_mounts ms;
 	int *fds;		/* detached mounts, -1 for none */
+	bool *late;		/* attached by init, after its proc */
 	int host_ns;		/* the mount namespace we started in */
 	char dir[PATH_MAX];	/* img->dir as it was there */
 };
@@ -43,15 +47,53 @@ static bool in_child(const struct image *img, const struct crfs_mount *m)
 	       !strcmp(m->fstype, "proc");
 }
 
-static int check_one(const struct image *img, const struct crfs_mount *m,
-		     char *err, size_t errlen)
+static ssize_t mnt_index(const struct crfs_mounts *ms, int id)
 {
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		if (ms->m[i].id == id)
+			return i;
+	return -1;
+}
+
+/* the part of src's file system m is, relative to src's root: "" for all */
+static const char *bind_rel(const struct crfs_mount *src,
+			    const struct crfs_mount *m)
+{
+	size_t n = strcmp(src->root, "/") ? strlen(src->root) : 0;
+
+	if (strncmp(src->root, m->root, n) || (m->root[n] && m->root[n] != '/'))
+		return NULL;
+	return m->root + n + (m->root[n] == '/');
+}
+
+/* its source an earlier mount of the file that is not a host's */
+static int check_bind(const struct crfs_mounts *ms, size_t i, char *err,
+		      size_t errlen)
+{
+	const struct crfs_mount *m = &ms->m[i];
+	ssize_t s = mnt_index(ms, m->src);
+
+	if (s < 0 || (size_t)s >= i || ms->m[s].kind == CRFS_MNT_HOST ||
+	    ms->m[s].kind == CRFS_MNT_BIND || !bind_rel(&ms->m[s], m))
+		return ERR("mount %s: a bind of %s of mount %d, which is not an earlier mount of the container's own holding it",
+			   m->mountpoint, m->root, m->src);
+	return 0;
+}
+
+static int check_one(const struct image *img, size_t i, char *err,
+		     size_t errlen)
+{
+	const struct crfs_mount *m = &img->mnt->ms.m[i];
 	char rel[64];
 	struct stat st;
 
 	if (m->kind == CRFS_MNT_HOST && stat(m->host, &st))
 		return ERR("mount %s: its source %s is missing", m->mountpoint,
 			   m->host);
+	if (m->kind == CRFS_MNT_BIND)
+		return check_bind(&img->mnt->ms, i, err, errlen);
 	if (m->kind != CRFS_MNT_TMPFS)
 		return 0;
 	snprintf(rel, sizeof(rel), "%s/%d.tar", CRFS_D_MNT, m->id);
@@ -79,7 +121,7 @@ int mnt_check(struct image *img, char *err, size_t errlen)
 		ret = ERR("%s/%s: the first mount is not the root", img->dir,
 			  CRFS_F_MOUNTS);
 	for (i = 0; !ret && i < st->ms.n; i++)
-		ret = check_one(img, &st->ms.m[i], err, errlen);
+		ret = check_one(img, i, err, errlen);
 	return ret;
 }
 
@@ -156,21 +198,18 @@ static unsigned long prop_flag(const char *prop)
 
 /*
  * The tar file of a tmpfs leaves out the mount points below it: made
- * again (a file for a bind of a host file), never on a host's mount.
+ * again (a file for a bind of a file), never on a host's mount.
  */
-static int make_mountpoint(const struct crfs_mounts *ms,
+static int make_mountpoint(int mnt_fd, const struct crfs_mounts *ms,
 			   const struct crfs_mount *m)
 {
+	ssize_t i = mnt_index(ms, m->parent);
 	struct stat st;
-	size_t i;
 	int fd;
 
-	for (i = 0; i < ms->n && ms->m[i].id != m->parent; i++)
-		;
-	if (i == ms->n || ms->m[i].kind != CRFS_MNT_TMPFS)
+	if (i < 0 || ms->m[i].kind != CRFS_MNT_TMPFS)
 		return -ENOENT;
-	if (m->kind == CRFS_MNT_HOST && !stat(m->host, &st) &&
-	    !S_ISDIR(st.st_mode)) {
+	if (!fstat(mnt_fd, &st) && !S_ISDIR(st.st_mode)) {
 		fd = open(m->mountpoint, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 			  0644);
 		return fd < 0 ? -errno : close(fd);
@@ -199,12 +238,67 @@ static int attach(int fd, const struct crfs_mounts *ms,
 {
 	int ret = kh_mnt_attach(fd, m->mountpoint);
 
-	if (ret == -ENOENT && !make_mountpoint(ms, m))
+	if (ret == -ENOENT && !make_mountpoint(fd, ms, m))
 		ret = kh_mnt_attach(fd, m->mountpoint);
 	if (ret)
 		return ERR("mount %s: cannot attach it: %s", m->mountpoint,
 			   strerror(-ret));
 	return set_propagation(fd, m, err, errlen);
+}
+
+/* a bind of a part of a mount of the container, attached: cloned now */
+static int clone_bind(struct mnt_state *st, size_t i, char *err,
+		      size_t errlen)
+{
+	const struct crfs_mount *m = &st->ms.m[i];
+	ssize_t s = mnt_index(&st->ms, m->src);
+	int fd = kh_mnt_clone_at(st->fds[s], bind_rel(&st->ms.m[s], m));
+
+	if (fd < 0)
+		return ERR("mount %s: cannot clone %s of mount %s: %s",
+			   m->mountpoint, m->root, st->ms.m[s].mountpoint,
+			   strerror(-fd));
+	st->fds[i] = fd;
+	return 0;
+}
+
+static int attach_one(struct mnt_state *st, size_t i, char *err,
+		      size_t errlen)
+{
+	int ret = 0;
+
+	if (st->ms.m[i].kind == CRFS_MNT_BIND)
+		ret = clone_bind(st, i, err, errlen);
+	return ret ?: attach(st->fds[i], &st->ms, &st->ms.m[i], err, errlen);
+}
+
+/*
+ * What init attaches after its proc: on or below a proc it makes, or a
+ * bind of a part of one, or of those (the file has parents and sources
+ * first).
+ */
+static int mark_late(const struct image *img, struct mnt_state *st)
+{
+	bool *dep = calloc(st->ms.n, sizeof(*dep));
+	const struct crfs_mount *m;
+	ssize_t p, s;
+	size_t i;
+
+	st->late = calloc(st->ms.n, sizeof(*st->late));
+	if (!dep || !st->late) {
+		free(dep);
+		return -ENOMEM;
+	}
+	for (i = 0; i < st->ms.n; i++) {
+		m = &st->ms.m[i];
+		p = mnt_index(&st->ms, m->parent);
+		s = m->kind == CRFS_MNT_BIND ? mnt_index(&st->ms, m->src) : -1;
+		dep[i] = in_child(img, m) || (p >= 0 && dep[p]) ||
+			 (s >= 0 && dep[s]);
+		st->late[i] = dep[i] && !in_child(img, m);
+	}
+	free(dep);
+	return 0;
 }
 
 /* the pages files were named by the path we leave: by our cwd now */
@@ -234,6 +328,8 @@ static int build(struct mnt_state *st, int dir_fd, char *err, size_t errlen)
 	int ret = 0;
 
 	for (i = 0; !ret && i < st->ms.n; i++) {
+		if (st->ms.m[i].kind == CRFS_MNT_BIND)
+			continue;
 		st->fds[i] = make_detached(dir_fd, &st->ms.m[i], err, errlen);
 		ret = st->fds[i] < 0 ? -EINVAL : 0;
 	}
@@ -245,9 +341,8 @@ static int build(struct mnt_state *st, int dir_fd, char *err, size_t errlen)
 			   strerror(-ret));
 	ret = set_propagation(st->fds[0], &st->ms.m[0], err, errlen);
 	for (i = 1; !ret && i < st->ms.n; i++)
-		if (st->fds[i] >= 0)
-			ret = attach(st->fds[i], &st->ms, &st->ms.m[i], err,
-				     errlen);
+		if (!st->late[i])
+			ret = attach_one(st, i, err, errlen);
 	return ret;
 }
 
@@ -264,6 +359,8 @@ int mnt_restore(struct image *img, char *err, size_t errlen)
 		return ERR("out of memory");
 	for (i = 0; i < st->ms.n; i++)
 		st->fds[i] = -1;
+	if (mark_late(img, st))
+		return ERR("out of memory");
 	snprintf(st->dir, sizeof(st->dir), "%s", img->dir);
 	st->host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (st->host_ns < 0)
@@ -290,25 +387,29 @@ int mnt_restore(struct image *img, char *err, size_t errlen)
 	return ret;
 }
 
-/* init of the new pid namespace: its procs in place of ours */
+/*
+ * init of the new pid namespace: its procs in place of ours, then what is
+ * on or below them or bound from them (detached ones made by us)
+ */
 void mnt_child(struct image *img, int err_fd)
 {
 	struct mnt_state *st = img->mnt;
 	char err[512];
 	size_t i;
-	int fd;
 
 	for (i = 0; st && i < st->ms.n; i++) {
+		if (st->late[i] && attach_one(st, i, err, sizeof(err)))
+			child_fail(err_fd, "%s", err);
 		if (!in_child(img, &st->ms.m[i]))
 			continue;
 		if (umount2(st->ms.m[i].mountpoint, MNT_DETACH))
 			child_fail(err_fd, "mount %s: cannot take down our stand-in proc: %m",
 				   st->ms.m[i].mountpoint);
-		fd = make_detached(-1, &st->ms.m[i], err, sizeof(err));
-		if (fd < 0 ||
-		    attach(fd, &st->ms, &st->ms.m[i], err, sizeof(err)))
+		close(st->fds[i]);
+		st->fds[i] = make_detached(-1, &st->ms.m[i], err, sizeof(err));
+		if (st->fds[i] < 0 ||
+		    attach(st->fds[i], &st->ms, &st->ms.m[i], err, sizeof(err)))
 			child_fail(err_fd, "%s", err);
-		close(fd);
 	}
 }
 
@@ -345,6 +446,7 @@ void mnt_free(struct image *img)
 		return;
 	mnt_leave(img);
 	crfs_mounts_free(&st->ms);
+	free(st->late);
 	free(st);
 	img->mnt = NULL;
 }

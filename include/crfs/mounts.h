@@ -20,6 +20,7 @@ enum crfs_mnt_kind {
 	CRFS_MNT_HOST,		/* a bind of host path `host`, never copied */
 	CRFS_MNT_TMPFS,		/* a tmpfs of its own, files in mnt/ID.tar */
 	CRFS_MNT_FRESH,		/* proc, sysfs, mqueue, cgroup2: made anew */
+	CRFS_MNT_BIND,		/* a part of mount `src` of the container */
 };
 
 struct crfs_mount {
@@ -32,6 +33,7 @@ struct crfs_mount {
 	char *prop;		/* private, shared, unbindable */
 	enum crfs_mnt_kind kind;
 	char *host;		/* CRFS_MNT_HOST: the source, as the host sees it */
+	int src;		/* CRFS_MNT_BIND: the id of the mount bound */
 };
 
 struct crfs_mounts {

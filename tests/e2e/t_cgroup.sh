@@ -15,8 +15,10 @@
 #  moved: the ns image restored with --cgroup-root below other cgroups.
 #  conflict: a cgroup of the image there with another pids.max is refused
 #         by name, and the cgroup restore had made by then is removed.
-#  refused: a tree in a v1 devices cgroup of its own (its deny rules do
-#         not show), or below a v2 cgroup.max.descendants, is refused at
+#  devices: a tree in a v1 devices cgroup that denies by default: its
+#         allow list (devices.list) made again exactly.
+#  refused: a tree in a v1 devices cgroup of its own that allows by
+#         default (its deny rules do not show), or below a v2 cgroup.max.descendants, is refused at
 #         freeze by name, and so is a child in a cgroup namespace other
 #         than the root's; a tree its freezer cgroup froze fails to freeze
 #         at once, by name (ptrace could not stop it).
@@ -65,6 +67,8 @@ cg_remove() {
 		cg_rmdir "${ALT[$h]}/$CG_NAME"
 		cg_rmdir "${ALT[$h]}"
 	done
+	cg_rmdir "${ALT[devices]}/al"
+	cg_rmdir "${ALT[devices]}"
 	for h in $HIERS devices; do
 		cg_rmdir "${TOP[$h]}/fz"
 		cg_rmdir "${TOP[$h]}/r/k"
@@ -268,13 +272,42 @@ grep -qF "cgroup pids:${MYPATH[pids]}/$CG_NAME exists with pids.max '32', the im
 proc_alive "$ROOT" && fail "a refused restore left pid $ROOT"
 [ -d "${TOP[memory]}/r/k" ] && fail "a refused restore left the cgroup it made"
 
-# --- refused: a hierarchy crfs does not handle (v1 devices: its deny
-# rules do not show) and a setting it does not save ---------------------
+# --- v1 devices denying by default: its allow list is exact ------------
+# (a parent that allows by default would be refused: below the daemon's,
+# restore makes it again too)
+mkdir -p "${ALT[devices]}" || fail "cannot make ${ALT[devices]}"
+cg_write "${ALT[devices]}/devices.deny" a
+cg_write "${ALT[devices]}/devices.allow" "c 1:* rwm"
+cg_write "${ALT[devices]}/devices.allow" "b *:* m"
+dl=${ALT[devices]}/al
+mkdir -p "$dl" || fail "cannot make $dl"
+cg_write "$dl/devices.deny" a
+cg_write "$dl/devices.allow" "c 1:3 rwm"
+cg_write "$dl/devices.allow" "c 1:5 r"
+cg_write "$dl/devices.allow" "b *:* m"
+want=$(cat "$dl/devices.list")
+start_workload "$T_DIR/al.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 600' \
+	sh "$dl"
+wait_for 20 eval 'grep -q "$CG_NAME-alt/al" /proc/$WL_PID/cgroup' || fail "sleep not in its devices cgroup"
+checkpoint al "$WL_PID" "$T_DIR/al.ckpt"
+kill_and_reap al "$WL_PID"
+cg_rmdir "$dl"
+[ -d "$dl" ] && fail "cannot remove $dl before the restore"
+restore_bg "$T_DIR/al.ckpt" "$WL_PID"
+grep -q "$CG_NAME-alt/al" "/proc/$WL_PID/cgroup" || fail "the restored sleep is not in $dl"
+[ "$(cat "$dl/devices.list")" = "$want" ] ||
+	fail "devices.list after restore: $(cat "$dl/devices.list" | tr '\n' ';'), want $(echo "$want" | tr '\n' ';')"
+kill -KILL "$WL_PID"
+wait_exit "$RESTORE_PID" 20 || fail "crfs-restore of al did not exit"
+cg_rmdir "$dl"
+
+# --- refused: a v1 devices cgroup that allows by default (its deny
+# rules do not show) and a setting crfs does not save -------------------
 mkdir -p "${TOP[devices]}" || fail "cannot make ${TOP[devices]}"
 start_workload "$T_DIR/dev.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 600' \
 	sh "${TOP[devices]}"
 wait_for 20 eval 'grep -q "$CG_NAME" /proc/$WL_PID/cgroup' || fail "sleep not in its devices cgroup"
-expect_refused devices "$WL_PID" "in cgroup devices:${MYPATH[devices]}/$CG_NAME of a v1 hierarchy crfs does not handle (devices)"
+expect_refused devices "$WL_PID" "cgroup devices:${MYPATH[devices]}/$CG_NAME: a v1 devices cgroup that allows every device by default (devices.list 'a *:* rwm'), whose denied devices do not show: not supported"
 cg_write "${TOP[v2]}/cgroup.max.descendants" 5
 start_workload "$T_DIR/v2.log" sh -c 'echo $$ >"$1/cgroup.procs" && exec sleep 600' \
 	sh "${TOP[v2]}/r"

@@ -5,7 +5,9 @@
 # wl_mntns: a tree in a mount namespace of its own (unshare --mount --pid
 # --fork) that pivots into a rootfs built here (binds of the host's /usr
 # and /dev/null, a host directory and a host file) and mounts proc, sysfs,
-# mqueue and four tmpfs with files (see wl_mntns.c).  After freeze -> thaw
+# mqueue and four tmpfs with files, and runc-like masks (parts of its
+# proc and of a tmpfs bound onto proc, tmpfs on proc and sysfs; see
+# wl_mntns.c).  After freeze -> thaw
 # and after checkpoint -> kill -> restore it checks its mount table, its
 # files and its binds itself; we check that its writes reached the host.
 # The image references the host's sources by path (mounts) and carries
@@ -115,9 +117,12 @@ grep -q " / $r/rootfs ext4 \| / $r/rootfs " "$T_DIR/ckpt.img/mounts" ||
 	fail "mounts does not name the rootfs: $(head -n 3 "$T_DIR/ckpt.img/mounts")"
 grep -q " /hostfile .* host $r/hostfile$" "$T_DIR/ckpt.img/mounts" ||
 	fail "mounts does not name the host file"
+grep -q ' /proc/sys /sys proc proc ro,.* bind [0-9]*$' "$T_DIR/ckpt.img/mounts" &&
+	grep -q ' /proc/timer_list /top tmpfs .* bind [0-9]*$' "$T_DIR/ckpt.img/mounts" ||
+	fail "mounts does not save the binds of parts of proc and of /over as binds"
 n=$(grep -c ' tmpfs - *$' "$T_DIR/ckpt.img/mounts")
-[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 5 ] ||
-	fail "want 5 tmpfs with 5 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
+[ "$(find "$T_DIR/ckpt.img/mnt" -name '*.tar' | wc -l)" = "$n" ] && [ "$n" = 7 ] ||
+	fail "want 7 tmpfs (2 of them on proc and sysfs) with 7 tar files: $n, $(ls "$T_DIR/ckpt.img/mnt")"
 id=$(awk '$2 != "" && $3 == "/data" { print $1 }' "$T_DIR/ckpt.img/mounts")
 tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | grep -qx './dir/f' ||
 	fail "mnt/$id.tar lacks ./dir/f: $(tar -tf "$T_DIR/ckpt.img/mnt/$id.tar" | tr '\n' ' ')"

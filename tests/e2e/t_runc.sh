@@ -23,14 +23,23 @@ id=crfs-t-$$
 b=$T_DIR/bundle
 out=$T_DIR/out
 
+# the container's cgroups (runc's, or those restore made again), once
+# their tasks are gone
+rm_cgroups() {
+	local h ok=0
+	for h in /sys/fs/cgroup/*/"$id" /sys/fs/cgroup/*/*/"$id" \
+		 /sys/fs/cgroup/*/*/*/"$id"; do
+		[ -d "$h" ] || continue
+		wait_for 10 rmdir "$h" 2>/dev/null || ok=1
+	done
+	return $ok
+}
+
 runc_cleanup() {
 	local rc=$? h
 	_kill_tracked
 	runc delete -f "$id" >/dev/null 2>&1
-	for h in /sys/fs/cgroup/*/"$id" /sys/fs/cgroup/*/*/"$id"; do
-		[ -d "$h" ] || continue
-		wait_for 10 rmdir "$h" 2>/dev/null || echo "# cannot remove cgroup $h" >&2
-	done
+	rm_cgroups || echo "# cannot remove the cgroups of $id" >&2
 	(exit $rc)
 	_cleanup
 }
@@ -116,6 +125,7 @@ cr_copy rc "$T_DIR/ckpt2"
 kill_and_reap rc "$pid" "$runc_pid"
 runc delete -f "$id" >/dev/null 2>&1
 
+[ -n "${T_RUNC_KEEP:-}" ] && cp -a "$T_DIR/ckpt2" "$T_RUNC_KEEP"
 pf=$T_DIR/restore.pid
 "$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/ckpt2" </dev/null \
 	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
@@ -135,5 +145,19 @@ got=$(nsenter -t "$np" -n busybox wget -qO- http://127.0.0.1:8080/index.html 2>&
 nwl=$(wl_pid "$np")
 [ -n "$nwl" ] || fail "no workload under the restored init $np"
 kill -USR1 "$nwl" || fail "cannot signal the restored workload $nwl"
-expect_pass "$wlog" "$nwl" 30
+# not our child: its own verdict is its log's
+wait_gone "$nwl" 30 || fail "the restored workload $nwl still runs after 30s"
+grep -q '^FAIL' "$wlog" && fail "after restore: $(grep '^FAIL' "$wlog" | tr '\n' ';')"
+grep -q '^PASS' "$wlog" || fail "the restored workload ended without PASS: $(tail -n 3 "$wlog" | tr '\n' '|')"
+wait_exit "$r" 20 || fail "crfs-restore still runs after its container ended"
+rm_cgroups || fail "cannot remove the restored container's cgroups"
+
+# bad input: the rootfs directory gone; refused by name, nothing made
+mv "$b/rootfs" "$b/rootfs.away"
+expect_restore_refused norootfs "$T_DIR/ckpt2" "$np" \
+	"mount /: its source $b/rootfs is missing"
+ls -d /sys/fs/cgroup/*/"$id" /sys/fs/cgroup/*/*/"$id" \
+	/sys/fs/cgroup/*/*/*/"$id" >/dev/null 2>&1 &&
+	fail "the refused restore left cgroups of $id"
+mv "$b/rootfs.away" "$b/rootfs"
 pass

@@ -9,7 +9,8 @@ Test(mounts, round_trip)
 		"193 168 / /srv/root\\040fs ext4 /dev/vda rw,relatime rw,discard private host /srv/root\\040fs\n"
 		"170 193 /proc / proc proc rw,nosuid,nodev,noexec,relatime rw private fresh -\n"
 		"174 193 /data / tmpfs crfsdata rw,nosuid rw,size=4096k,mode=750 unbindable tmpfs -\n"
-		"173 193 /tmp / tmpfs tmpfs rw,relatime rw,size=8192k shared tmpfs -\n";
+		"173 193 /tmp / tmpfs tmpfs rw,relatime rw,size=8192k shared tmpfs -\n"
+		"117 170 /proc/sys /sys proc proc ro,relatime rw private bind 170\n";
 	struct crfs_mounts ms = { 0 };
 	struct strbuf sb;
 	struct ut_text ut;
@@ -17,7 +18,10 @@ Test(mounts, round_trip)
 
 	cr_assert_eq(parse_mounts(ut_text(&ut, "mounts", text), &ms), 0,
 		     "%s", ut.err);
-	cr_assert_eq(ms.n, 4);
+	cr_assert_eq(ms.n, 5);
+	cr_assert_eq(ms.m[4].kind, CRFS_MNT_BIND);
+	cr_assert_eq(ms.m[4].src, 170);
+	cr_assert_null(ms.m[4].host);
 	cr_assert_eq(ms.m[0].id, 193);
 	cr_assert_eq(ms.m[0].kind, CRFS_MNT_HOST);
 	cr_assert_str_eq(ms.m[0].host, "/srv/root fs");
@@ -46,6 +50,8 @@ Test(mounts, refusals)
 		"1 1 rel / tmpfs a rw rw private tmpfs -\n",
 		"1 1 / / tmpfs a rw rw private tmpfs - extra\n",
 		"1 1 / / tmpfs a\\9 rw rw private tmpfs -\n",
+		"2 1 /p /sys proc proc ro rw private bind -\n",
+		"2 1 /p /sys proc proc ro rw private bind\n",
 	};
 	struct crfs_mounts ms;
 	struct ut_text ut;

@@ -10,7 +10,10 @@
  * into it, mounts a tmpfs over /over, proc,
  * sysfs (ro), mqueue, a shared tmpfs on /tmp, a tmpfs on /data (mode,
  * owner, size; unbindable) with files of every kind, a devpts, a tmpfs on /data/sub
- * (noexec,noatime) and a tmpfs on /ro made read-only, moves its stdio to
+ * (noexec,noatime) and a tmpfs on /ro made read-only, runc's masked and
+ * read-only paths (/proc/sys bound read-only onto itself, /over/top
+ * bound onto /proc/timer_list, read-only tmpfs on /proc/acpi and
+ * /sys/firmware), moves its stdio to
  * /hostdir/wl.log and /dev/null and execs /wl_mntns run, which keeps a
  * file of /data open with /data as its cwd and a unix listener bound at
  * /tmp/srv.sock (which it connects to), notes its mountinfo, says
@@ -148,6 +151,12 @@ static void setup(const char *rootfs, const char *hostdir, const char *hostfile,
 	put_file("/ro/x", "read only\n", 0444, 0, 0, T0 + 6);
 	must(!mount(NULL, "/ro", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
 	     "remount ro");
+	/* as runc masks: parts of the container's own proc and tmpfs bound */
+	bind_mount("/proc/sys", "/proc/sys", MS_RDONLY);
+	bind_mount("/over/top", "/proc/timer_list", 0);
+	must(!mount("tmpfs", "/proc/acpi", "tmpfs", MS_RDONLY, NULL), "acpi");
+	must(!mount("tmpfs", "/sys/firmware", "tmpfs", MS_RDONLY, NULL),
+	     "firmware");
 	/* "keep": a descriptor of the host's, kept into the container */
 	if (keep && fcntl(keep, F_SETFD, 0))
 		wl_die("keep");
@@ -251,6 +260,7 @@ static void check_data(void)
 	check_file("/data/sub/f", "below\n", 0644, 0, 0, T0 + 5);
 	check_file("/ro/x", "read only\n", 0444, 0, 0, T0 + 6);
 	check_file("/over/top", "on top\n", 0600, 0, 0, T0 + 7);
+	check_file("/proc/timer_list", "on top\n", 0600, 0, 0, T0 + 7);
 	if (stat("/data/a", &a) || stat("/data/hl", &h) || a.st_ino != h.st_ino ||
 	    a.st_nlink != 2)
 		wl_fail("mntns.hardlink", "a and hl are not one inode with 2 links");
