@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #define CRFS_FORMAT_NAME	"crfs"
-#define CRFS_FORMAT_VERSION	3
+#define CRFS_FORMAT_VERSION	4
 #define CRFS_ARCH		"x86_64"
 
 /* Container-level files */

@@ -358,7 +358,7 @@ kill_and_reap() {
 check_image() {
 	local d=$1 pid=$2 f
 	grep -qx 'arch x86_64' "$d/image" 2>/dev/null || fail "$d/image lacks 'arch x86_64'"
-	grep -qx 'version 3' "$d/image" 2>/dev/null || fail "$d/image lacks 'version 3'"
+	grep -qx 'version 4' "$d/image" 2>/dev/null || fail "$d/image lacks 'version 4'"
 	for f in attr creds mm maps pages.idx pages fds sigactions rlimits \
 		 task/$pid/regs task/$pid/xstate task/$pid/sigstate; do
 		[ -f "$d/$pid/$f" ] || fail "image lacks $pid/$f"

@@ -131,7 +131,7 @@ Test(errors, header_newer_version)
 	expect_header_error(bad, "version");
 	free(bad);
 	bad = ut_edit_line(good, "version ", "version 1");
-	expect_header_error(bad, "older than this crfs-restore reads (3)");
+	expect_header_error(bad, "older than this crfs-restore reads (4)");
 	free(bad);
 	bad = ut_edit_line(good, "version ", "version one");
 	expect_header_error(bad, "version");
