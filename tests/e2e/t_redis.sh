@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A real server: redis-server (epoll loop, background threads, a unix
-# listener) with its clients in the same tree.  Before the checkpoint: a
-# thousand keys, one connection inside a MULTI with a command queued, one
-# blocked in BLPOP on an empty list.  After kill and restore the same
-# server (same pid, same connections) answers: the keys are there, EXEC
-# runs the queued command, an RPUSH from a new connection wakes the
-# BLPOP, and the server shuts down cleanly.
+# A real server: redis-server (epoll loop, background threads) with its
+# clients in the same tree, once over a unix listener and once over TCP on
+# 127.0.0.1 (both ends of each connection in the tree, restored with
+# TCP_REPAIR).  Before the checkpoint: a thousand keys, one connection
+# inside a MULTI with a command queued, one blocked in BLPOP on an empty
+# list.  After kill and restore the same server (same pid, same
+# connections) answers: the keys are there, EXEC runs the queued command,
+# an RPUSH from a new connection wakes the BLPOP, and the server shuts down
+# cleanly.
 . "$(dirname "$0")/lib.sh"
 
 command -v redis-server >/dev/null || { note "redis-server not found: skipped"; pass; }
@@ -16,14 +18,31 @@ PY=$(python_bin)
 
 read -r -d '' DRIVER <<'EOS'
 import os, sys
-d = sys.argv[1]
+d, mode = sys.argv[1], sys.argv[2]
 path = d + "/redis.sock"
-srv = spawn(["redis-server", "--port", "0", "--unixsocket", path, "--save",
-             "", "--appendonly", "no", "--dir", d],
+if mode == "tcp":
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    where = ["--port", str(port), "--bind", "127.0.0.1"]
+else:
+    where = ["--port", "0", "--unixsocket", path]
+srv = spawn(["redis-server"] + where + ["--save", "", "--appendonly", "no",
+            "--dir", d],
             stdout=open(d + "/server.log", "w"), stderr=subprocess.STDOUT)
 
+def connect_tcp():
+    for _ in range(500):
+        try:
+            return socket.create_connection(("127.0.0.1", port))
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError("nobody listens on port %d" % port)
+
 def conn():
-    return connect_unix(path).makefile("rwb", buffering=0)
+    s = connect_tcp() if mode == "tcp" else connect_unix(path)
+    return s.makefile("rwb", buffering=0)
 
 def cmd(f, *args):
     f.write(b"*%d\r\n" % len(args) + b"".join(
@@ -71,25 +90,30 @@ if call(conn(), "RPUSH", "queue", "job") != "1" or reply(blk) != ["queue", "job"
 cmd(c, "SHUTDOWN", "NOSAVE")
 if srv.wait(10) != 0:
     fails.append("redis exited with %d" % srv.returncode)
-print(("FAIL redis: " + "; ".join(fails)) if fails else
-      "PASS redis: keys, MULTI, blocked BLPOP and shutdown after restore", flush=True)
+print(("FAIL redis.%s: " % mode + "; ".join(fails)) if fails else
+      "PASS redis.%s: keys, MULTI, blocked BLPOP and shutdown after restore" % mode,
+      flush=True)
 sys.exit(1 if fails else 0)
 EOS
 
 crfs_mount
-log=$T_DIR/driver.log
-start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$PY_LIB
-$DRIVER" "$T_DIR"
-wrapper=$WL_PID
-wait_root "$log" "$wrapper"
-root=$ROOT_PID
-track_tree "$root"
-checkpoint rd "$root" "$T_DIR/ckpt"
-[ "$(grep -c ' unix ' "$T_DIR/ckpt/files")" -ge 7 ] ||
-	fail "expected the listener and three connections, both ends: $(grep -c ' unix ' "$T_DIR/ckpt/files")"
-kill_and_reap rd "$root" "$wrapper"
-restore_bg "$T_DIR/ckpt" "$root"
-track_tree "$root"
-kill -USR1 "$root" || fail "cannot signal restored root $root"
-expect_pass "$log" "$RESTORE_PID" 30
+for mode in unix tcp; do
+	mkdir -p "$T_DIR/$mode"
+	log=$T_DIR/driver-$mode.log
+	start_workload "$log" "$PY" -c "$SUBREAPER_PY" "$log" "$PY" -c "$PY_LIB
+$DRIVER" "$T_DIR/$mode" "$mode"
+	wrapper=$WL_PID
+	wait_root "$log" "$wrapper"
+	root=$ROOT_PID
+	track_tree "$root"
+	checkpoint "rd$mode" "$root" "$T_DIR/ckpt-$mode"
+	n=$(grep -c " $([ "$mode" = tcp ] && echo inet || echo unix) .*type=stream" "$T_DIR/ckpt-$mode/files")
+	# the listener and three connections, both ends
+	[ "$n" -ge 7 ] || fail "$mode: expected the listener and three connections, both ends: $n"
+	kill_and_reap "rd$mode" "$root" "$wrapper"
+	restore_bg "$T_DIR/ckpt-$mode" "$root"
+	track_tree "$root"
+	kill -USR1 "$root" || fail "$mode: cannot signal restored root $root"
+	expect_pass "$log" "$RESTORE_PID" 30
+done
 pass
