@@ -117,6 +117,10 @@ static int fs_getattr(const char *path, struct stat *st,
 	char *ctl;
 
 	(void)fi;
+	/* libfuse passes no path for a handle whose node is gone (a
+	 * container removed, or its snapshot dropped, while it was open) */
+	if (!path)
+		return -ENOENT;
 	if (!strcmp(path, "/")) {
 		fill_stat(st, 1, true, 0, reg()->changed);
 		return 0;
@@ -176,6 +180,8 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 
 	(void)fi;
 	(void)flags;
+	if (!path)	/* as in fs_getattr: the directory is gone */
+		return -ENOENT;
 	if (fill_fixed(buf, filler, off, ".", 1) ||
 	    fill_fixed(buf, filler, off, "..", 2))
 		return 0;
@@ -342,7 +348,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 	(void)size;
 	(void)fi;
-	if (!resolve(path, &rest))
+	if (!path || !resolve(path, &rest))
 		return -ENOENT;
 	return strcmp(rest, CRFS_F_CTL) ? -EACCES : 0;
 }
