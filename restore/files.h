@@ -42,6 +42,8 @@ int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 int write_all(int fd, const char *buf, size_t len);
 int write_sparse(int fd, const char *buf, size_t len);
 
+/* inet.c: connect() an inet or raw socket to f->dst */
+int inet_connect_dst(int sk, const struct crfs_file *f);
 /* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
 int set_buffers(int sk, const struct crfs_file *f);
 /* each of n options on or off as bit i of on says; only turning one on

@@ -34,7 +34,8 @@ static int bind_to(int sk, const struct crfs_file *f)
 	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
 }
 
-static int connect_to(int sk, const struct crfs_file *f)
+/* connect() to f->dst (also for raw sockets, raw.c) */
+int inet_connect_dst(int sk, const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -79,7 +80,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	if (f->backlog >= 0 && listen(sk, f->backlog))
 		goto fail;
 	step = "connect";
-	if (f->dst && connect_to(sk, f))
+	if (f->dst && inet_connect_dst(sk, f))
 		goto fail;
 	step = "set its buffer sizes and flags";
 	if (set_buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))

@@ -38,11 +38,8 @@ static int bind_connect(int sk, const struct crfs_file *f, const char **step)
 		return -1;
 	if (!f->dst)
 		return 0;
-	*step = "read its addresses";
-	if (kh_inet_addr_parse(f->dst, &ss, &len))
-		return errno = EINVAL, -1;
 	*step = "connect";
-	return connect(sk, (struct sockaddr *)&ss, len);
+	return inet_connect_dst(sk, f);
 }
 
 int open_raw(struct open_ctx *c, const struct crfs_file *f)
