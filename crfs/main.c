@@ -132,7 +132,7 @@ static void own_dev(const char *real)
 
 	while (real && f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min,
-			   path) == 3 && !strcmp(path, real))
+			   path) == 3 && (mi_unescape(path), !strcmp(path, real)))
 			kh_fds_own_dev(makedev(maj, min));
 	if (f)
 		fclose(f);
