@@ -299,8 +299,8 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	return kh_remote_close(&r) ?: ret;
 }
 
-static int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
-			struct crfs_mm *mm, struct kh_stat *st)
+int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
+		 struct crfs_mm *mm, struct kh_stat *st)
 {
 	int seccomp, ret;
 

@@ -28,6 +28,7 @@ struct container {
 	pid_t self_tid;		/* asked for a snapshot from inside: seized */
 	long frozen_us;		/* how long the last snapshot stopped the tree */
 	time_t changed;		/* ctl's mtime: stable, or tar sees it change */
+	bool live_seen;		/* the kernel may hold some of its live view */
 	struct container *next;
 };
 

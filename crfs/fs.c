@@ -27,18 +27,22 @@
 #include "container.h"
 #include "fs.h"
 #include "inval.h"
+#include "live.h"
 
 #define INO_SHIFT 24
 #define BLKSIZE (1 << 20)
 #define CACHE_SECONDS 60
 #define INVAL_WAIT_MS 1000
 #define SMALL_FILE (128 << 10)	/* the kernel's default readahead */
+#define LIVE_INO (1 << 23)	/* live files' inodes: above any snapshot's */
 
 struct handle {
 	uint64_t cid;
 	uint64_t gen;
 	size_t entry;
 	bool ctl;
+	char *live;		/* a live view's file: its path in the container */
+	struct strbuf text;	/* its text, rendered at each read from 0 */
 	struct handle *prev, *next;	/* every open handle */
 };
 
@@ -61,6 +65,8 @@ static void handle_free(struct handle *h)
 		open_handles = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
+	free(h->live);
+	sb_free(&h->text);
 	free(h);
 }
 
@@ -107,6 +113,28 @@ static void fill_entry(struct stat *st, const struct container *c, size_t idx)
 		  c->snap->when);
 }
 
+/*
+ * A live file is read-only, sized 0 and read with direct I/O (its text is
+ * made at each read); its inode number is the container's plus 2^23 plus a
+ * hash of its path.  The kernel may cache it: fs_write forgets it at the
+ * next freeze (live_seen).
+ */
+static int getattr_live(struct container *c, const char *rest,
+			struct stat *st)
+{
+	bool dir;
+	int ret = live_stat(c, rest, &dir);
+
+	if (ret)
+		return ret;
+	c->live_seen = true;
+	fill_stat(st, (c->id << INO_SHIFT) | LIVE_INO |
+		      (crfs_hash(rest, strlen(rest)) & (LIVE_INO - 1)),
+		  dir, 0, time(NULL));
+	st->st_mode &= ~0200;
+	return 0;
+}
+
 static int fs_getattr(const char *path, struct stat *st,
 		      struct fuse_file_info *fi)
 {
@@ -138,7 +166,9 @@ static int fs_getattr(const char *path, struct stat *st,
 		fill_stat(st, (c->id << INO_SHIFT) + 1, false, len, c->changed);
 		return 0;
 	}
-	if (!c->snap || !(e = snapshot_find(c->snap, rest, &idx)))
+	if (!c->snap)
+		return getattr_live(c, rest, st);
+	if (!(e = snapshot_find(c->snap, rest, &idx)))
 		return -ENOENT;
 	fill_entry(st, c, idx);
 	return 0;
@@ -168,6 +198,33 @@ static int list_containers(void *buf, fuse_fill_dir_t filler, off_t off)
 	return 0;
 }
 
+struct live_fill {
+	void *buf;
+	fuse_fill_dir_t filler;
+	off_t off, at;
+};
+
+static int live_fill_one(void *arg, const char *name)
+{
+	struct live_fill *lf = arg;
+
+	return ++lf->at > lf->off && lf->filler(lf->buf, name, NULL, lf->at, 0);
+}
+
+/* after ctl in the container's directory, from 1 in one of its own */
+static int readdir_live(struct container *c, const char *rest, void *buf,
+			fuse_fill_dir_t filler, off_t off)
+{
+	struct live_fill lf = { buf, filler, off, *rest ? 2 : OFF_ENTRIES };
+	int ret;
+
+	if (!live_shown(c))
+		return *rest ? -ENOENT : 0;
+	c->live_seen = true;
+	ret = live_list(c, rest, live_fill_one, &lf);
+	return ret < 0 ? ret : 0;
+}
+
 static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		      off_t off, struct fuse_file_info *fi,
 		      enum fuse_readdir_flags flags)
@@ -193,7 +250,7 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	if (!*rest && fill_fixed(buf, filler, off, CRFS_F_CTL, OFF_ENTRIES))
 		return 0;
 	if (!c->snap)
-		return *rest ? -ENOENT : 0;
+		return readdir_live(c, rest, buf, filler, off);
 	pos = off > OFF_ENTRIES ? off - OFF_ENTRIES : 0;
 	while ((i = snapshot_next_child(c->snap, rest, &pos)) >= 0) {
 		const char *name = c->snap->entries[i].path;
@@ -204,6 +261,31 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			   OFF_ENTRIES + pos, FUSE_FILL_DIR_PLUS))
 			break;
 	}
+	return 0;
+}
+
+/* a live file is made at each read from 0, so an open only checks it */
+static int open_live(struct container *c, const char *rest,
+		     struct handle *h, struct fuse_file_info *fi)
+{
+	bool dir;
+	int ret = live_stat(c, rest, &dir);
+
+	if (!ret && dir)
+		ret = -EISDIR;
+	if (!ret && (fi->flags & O_ACCMODE) != O_RDONLY)
+		ret = -EACCES;
+	if (!ret && !(h->live = strdup(rest)))
+		ret = -ENOMEM;
+	if (ret) {
+		free(h);
+		return ret;
+	}
+	sb_init(&h->text);
+	handle_link(h);
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
 	return 0;
 }
 
@@ -224,6 +306,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	h->cid = c->id;
 	h->gen = c->gen;
 	h->ctl = ctl;
+	if (!ctl && !c->snap)
+		return open_live(c, rest, h, fi);
 	if (!ctl && (!c->snap ||
 		     !snapshot_find(c->snap, rest, &h->entry))) {
 		free(h);
@@ -263,6 +347,32 @@ static int read_ctl(struct container *c, char *buf, size_t size, off_t off)
 	return size;
 }
 
+/*
+ * A read from 0 renders the file as it is now (a process gone since is
+ * ENOENT or ESRCH); reads further on continue that text, so one pass of
+ * cat sees one render.  Frozen since the open: the live view is gone.
+ */
+static int read_live(struct container *c, struct handle *h, char *buf,
+		     size_t size, off_t off)
+{
+	int ret;
+
+	if (!off) {
+		sb_free(&h->text);
+		ret = live_render(c, h->live, &h->text);
+		if (ret) {
+			sb_free(&h->text);
+			return ret;
+		}
+	}
+	if ((size_t)off >= h->text.len)
+		return 0;
+	if (size > h->text.len - off)
+		size = h->text.len - off;
+	memcpy(buf, h->text.buf + off, size);
+	return size;
+}
+
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
@@ -275,6 +385,8 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		return -ENOENT;
 	if (h->ctl)
 		return read_ctl(c, buf, size, off);
+	if (h->live)
+		return read_live(c, h, buf, size, off);
 	/* thawed (or frozen again) since open: this copy is not consistent */
 	if (c->gen != h->gen || !c->snap)
 		return -EIO;
@@ -321,7 +433,7 @@ static int fs_write(const char *path, const char *data, size_t size,
 	struct handle *h = (void *)(uintptr_t)fi->fh;
 	struct container *c = registry_find_id(reg(), h->cid);
 	char cmd[256];
-	bool caught_up;
+	bool caught_up, live_seen;
 	int ret;
 
 	(void)path;
@@ -338,7 +450,12 @@ static int fs_write(const char *path, const char *data, size_t size,
 	caught_up = forget(reg(), c, true, INVAL_WAIT_MS);
 	ret = container_inside(c, cmd, fuse_get_context()->pid);
 	ret = ret > 0 ? 0 : ret ?: container_command(c, cmd);
-	forget(reg(), c, false, caught_up ? INVAL_WAIT_MS : 0);
+	/* what the kernel holds of the live view has a snapshot's names
+	 * but not its sizes: forgotten once there is a snapshot */
+	live_seen = c->live_seen && c->snap;
+	if (live_seen)
+		c->live_seen = false;
+	forget(reg(), c, live_seen, caught_up ? INVAL_WAIT_MS : 0);
 	return ret ? ret : (int)size;
 }
 

@@ -119,23 +119,38 @@ static int add_manifest(struct crfs_header *h, const struct entry *e)
 	return 0;
 }
 
-static int render_tree(struct snapshot *s)
+int render_tree_of(struct strbuf *sb, const pid_t *pids, size_t n)
 {
-	struct strbuf sb;
 	struct kh_stat st;
 	size_t i;
 	int ret;
 
-	sb_init(&sb);
-	ret = sb_printf(&sb, "pid ppid pgid sid threads comm\n");
-	for (i = 0; !ret && i < s->nprocs; i++) {
-		if (kh_proc_stat(s->procs[i].pid, &st))
+	ret = sb_printf(sb, "pid ppid pgid sid threads comm\n");
+	for (i = 0; !ret && i < n; i++) {
+		if (kh_proc_stat(pids[i], &st))
 			continue;
-		ret = sb_printf(&sb, "%d %d %d %d %d ", s->procs[i].pid,
-				st.ppid, st.pgid, st.sid, st.nthreads);
-		ret = ret ?: sb_put_escaped(&sb, st.comm);
-		ret = ret ?: sb_printf(&sb, "\n");
+		ret = sb_printf(sb, "%d %d %d %d %d ", pids[i], st.ppid,
+				st.pgid, st.sid, st.nthreads);
+		ret = ret ?: sb_put_escaped(sb, st.comm);
+		ret = ret ?: sb_printf(sb, "\n");
 	}
+	return ret;
+}
+
+static int render_tree(struct snapshot *s)
+{
+	pid_t *pids = calloc(s->nprocs ?: 1, sizeof(*pids));
+	struct strbuf sb;
+	size_t i;
+	int ret;
+
+	if (!pids)
+		return -ENOMEM;
+	for (i = 0; i < s->nprocs; i++)
+		pids[i] = s->procs[i].pid;
+	sb_init(&sb);
+	ret = render_tree_of(&sb, pids, s->nprocs);
+	free(pids);
 	if (ret) {
 		sb_free(&sb);
 		return ret;

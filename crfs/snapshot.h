@@ -117,6 +117,11 @@ int files_finish(struct snapshot *s);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);
+/* what /proc alone tells of a process (the live view reads it too) */
+int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
+		 struct crfs_mm *mm, struct kh_stat *st);
+/* snapshot.c: tree's lines for pids (gone ones left out) */
+int render_tree_of(struct strbuf *sb, const pid_t *pids, size_t n);
 /* capture_stop.c */
 int capture_stop(struct snapshot *s, pid_t pid, struct crfs_attr *a);
 bool stop_arrived(struct snapshot *s, const struct crfs_sigaction *sa,

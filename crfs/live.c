@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live view of a running container: tree, and per process and thread
+ * the text files that /proc tells without stopping the task, each
+ * rendered anew at each read.  What needs the task stopped (memory,
+ * registers, anything asked by ptrace or a remote syscall, image) is not
+ * here; keys of a file that need it are left out of its text rather than
+ * shown stale (docs/FORMAT.md, section 6).
+ *
+ * Nothing here takes the task's mmap_lock except maps (smaps, as a freeze
+ * reads it): a process stuck holding it for writing stalls that read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crfs/array.h"
+#include "crfs/live.h"
+#include "kh.h"
+#include "live.h"
+#include "snapshot.h"
+
+#define MAX_DEPTH 4096	/* a ppid chain longer than that is a loop */
+
+typedef int (*live_fn)(struct strbuf *sb, pid_t pid, pid_t tid);
+
+struct live_file {
+	const char *name;
+	live_fn render;
+};
+
+/* keys render_attr writes that only a stopped task (or the whole tree
+ * at freeze) tells */
+static const char *const attr_unknown[] = {
+	"dumpable", "child_subreaper", "pdeathsig", "proc_mount",
+	"stop_signal", "stop_waited", "thp_disable", "mce_kill", "membarrier",
+};
+static const char *const creds_unknown[] = { "securebits" };
+static const char *const mm_unknown[] = { "brk", "mlockall", "memory_merge" };
+
+struct proc_facts {
+	struct crfs_attr a;
+	struct crfs_creds c;
+	struct crfs_mm mm;
+	struct kh_stat st;
+};
+
+static void facts_free(struct proc_facts *f)
+{
+	free(f->a.exe);
+	free(f->a.cwd);
+	free(f->a.root);
+	free(f->c.groups);
+}
+
+/* a zombie is its place in the tree and its exit status, as at freeze */
+static int zombie_attr(pid_t pid, struct proc_facts *f)
+{
+	f->a = (struct crfs_attr){
+		.pid = pid, .vpid = pid, .ppid = f->st.ppid,
+		.pgid = f->st.pgid, .sid = f->st.sid, .zombie = 1,
+		.exit_status = f->st.exit_code,
+	};
+	memcpy(f->a.comm, f->st.comm, sizeof(f->a.comm));
+	kh_ns_pid(pid, &f->a.vpid, NULL);
+	return pidns_attr(pid, &f->a) ? -ESRCH : 0;
+}
+
+static int read_facts(pid_t pid, struct proc_facts *f)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	ret = kh_proc_stat(pid, &f->st);
+	if (ret)
+		return ret;
+	if (f->st.state == 'Z')
+		return zombie_attr(pid, f);
+	ret = capture_attr(pid, &f->a, &f->c, &f->mm, &f->st);
+	if (!ret && (kh_ns_pid(pid, &f->a.vpid, NULL) ||
+		     pidns_attr(pid, &f->a)))
+		ret = -ESRCH;
+	if (!ret)
+		sharing_attr(&f->a);
+	return ret;
+}
+
+static int with_facts(struct strbuf *sb, pid_t pid, int which)
+{
+	struct proc_facts f;
+	int ret = read_facts(pid, &f);
+
+	if (ret)
+		goto out;
+	switch (which) {
+	case 0:
+		if (f.a.zombie) {
+			f.a.exe = strdup("-");
+			f.a.cwd = strdup("-");
+			f.a.root = strdup("-");
+		}
+		ret = render_attr(sb, &f.a) ?:
+		      text_drop_keys(sb, attr_unknown,
+				     sizeof(attr_unknown) / sizeof(char *));
+		break;
+	case 1:
+		ret = render_creds(sb, &f.c) ?:
+		      text_drop_keys(sb, creds_unknown, 1);
+		break;
+	default:
+		ret = render_mm(sb, &f.mm) ?:
+		      text_drop_keys(sb, mm_unknown,
+				     sizeof(mm_unknown) / sizeof(char *));
+	}
+out:
+	facts_free(&f);
+	return ret;
+}
+
+static int live_attr(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)tid;
+	return with_facts(sb, pid, 0);
+}
+
+static int live_creds(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)tid;
+	return with_facts(sb, pid, 1);
+}
+
+static int live_mm(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)tid;
+	return with_facts(sb, pid, 2);
+}
+
+/* the live view reports nothing: what is refused is said at freeze */
+static void no_report(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
+static int live_maps(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	struct crfs_vma *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	(void)tid;
+	ret = kh_proc_maps(pid, &v, &n, no_report, NULL);
+	ret = ret ?: render_maps(sb, v, n);
+	free_maps(v, n);
+	return ret;
+}
+
+#define O_CLOEXEC_ 02000000	/* fdinfo's flags are octal open flags */
+
+static int live_fds(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	struct crfs_live_fd *lf;
+	struct kh_fd *fds = NULL;
+	uint64_t flags;
+	size_t i, n = 0;
+	int ret;
+
+	(void)tid;
+	ret = kh_proc_fds(pid, &fds, &n);
+	if (ret)
+		return ret;
+	lf = calloc(n ?: 1, sizeof(*lf));
+	if (!lf) {
+		kh_free_fds(fds, n);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		lf[i].fd = fds[i].fd;
+		lf[i].target = fds[i].link;
+		lf[i].cloexec = fds[i].info &&
+				!kh_fdinfo_u64(fds[i].info, "flags", 8, &flags) &&
+				(flags & O_CLOEXEC_);
+	}
+	ret = render_live_fds(sb, lf, n);
+	free(lf);
+	kh_free_fds(fds, n);
+	return ret;
+}
+
+static int live_rlimits(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	struct crfs_rlimit rl[CRFS_NLIMITS];
+	int ret;
+
+	(void)tid;
+	ret = kh_proc_limits(pid, rl);
+	return ret ?: render_rlimits(sb, rl);
+}
+
+static int live_sched(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	struct crfs_sched sc;
+	bool clamped;
+	int ret;
+
+	(void)pid;
+	ret = kh_sched_get(tid, &sc, &clamped);
+	return ret ?: render_sched(sb, &sc);
+}
+
+/* in the order a snapshot lists them */
+static const struct live_file proc_files[] = {
+	{ CRFS_F_ATTR, live_attr },
+	{ CRFS_F_CREDS, live_creds },
+	{ CRFS_F_FDS, live_fds },
+	{ CRFS_F_MAPS, live_maps },
+	{ CRFS_F_MM, live_mm },
+	{ CRFS_F_RLIMITS, live_rlimits },
+};
+
+static const struct live_file task_files[] = {
+	{ CRFS_F_SCHED, live_sched },
+};
+
+#define NPROC_FILES (sizeof(proc_files) / sizeof(proc_files[0]))
+#define NTASK_FILES (sizeof(task_files) / sizeof(task_files[0]))
+
+bool live_shown(struct container *c)
+{
+	container_refresh(c);
+	return c->state == C_RUNNING && !c->snap;
+}
+
+/* pid is the root or descends from it: the tree a freeze would take */
+static bool in_tree(struct container *c, pid_t pid)
+{
+	struct kh_stat st;
+	int depth;
+
+	for (depth = 0; depth < MAX_DEPTH; depth++) {
+		if (pid == c->root)
+			return true;
+		if (pid <= 1 || kh_proc_stat(pid, &st))
+			return false;
+		pid = st.ppid;
+	}
+	return false;
+}
+
+static bool is_zombie(pid_t pid)
+{
+	struct kh_stat st;
+
+	return !kh_proc_stat(pid, &st) && st.state == 'Z';
+}
+
+static bool thread_of(pid_t pid, pid_t tid)
+{
+	pid_t *tids;
+	int i, n;
+	bool ok = false;
+
+	if (kh_proc_tids(pid, &tids, &n))
+		return false;
+	for (i = 0; i < n; i++)
+		ok = ok || tids[i] == tid;
+	free(tids);
+	return ok;
+}
+
+/* "123" -> 123; anything else (a sign, a leading 0, text) -> 0 */
+static pid_t parse_id(const char *s, size_t n)
+{
+	long v = 0;
+	size_t i;
+
+	if (!n || n > 9 || s[0] == '0')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + s[i] - '0';
+	}
+	return v;
+}
+
+static const struct live_file *find_file(const struct live_file *t,
+					 size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
+}
+
+/* One path of the live view, taken apart. */
+struct live_node {
+	bool dir, tree;
+	pid_t pid, tid;		/* 0: not under one */
+	bool task_dir;		/* PID/task */
+	const struct live_file *file;
+};
+
+static int next_part(const char **p, const char **part, size_t *len)
+{
+	if (!**p)
+		return 0;
+	*part = *p;
+	*len = strcspn(*p, "/");
+	*p += *len + (((*p)[*len] == '/') ? 1 : 0);
+	return 1;
+}
+
+static int resolve_task(struct container *c, const char *p,
+			struct live_node *n)
+{
+	const char *part;
+	size_t len;
+
+	(void)c;
+	n->task_dir = true;
+	if (!next_part(&p, &part, &len))
+		return 0;
+	n->task_dir = false;
+	n->tid = parse_id(part, len);
+	if (!n->tid || !thread_of(n->pid, n->tid))
+		return -ENOENT;
+	if (!next_part(&p, &part, &len))
+		return 0;
+	n->file = *p ? NULL : find_file(task_files, NTASK_FILES,
+					strndupa(part, len));
+	n->dir = false;
+	return n->file ? 0 : -ENOENT;
+}
+
+static int resolve(struct container *c, const char *rest,
+		   struct live_node *n)
+{
+	const char *p = rest, *part;
+	size_t len;
+	bool zombie;
+
+	memset(n, 0, sizeof(*n));
+	n->dir = true;
+	if (!live_shown(c))
+		return -ENOENT;
+	if (!next_part(&p, &part, &len))
+		return 0;
+	if (!strcmp(rest, CRFS_F_TREE)) {
+		n->dir = false;
+		n->tree = true;
+		return 0;
+	}
+	n->pid = parse_id(part, len);
+	if (!n->pid || !in_tree(c, n->pid))
+		return -ENOENT;
+	if (!next_part(&p, &part, &len))
+		return 0;
+	zombie = is_zombie(n->pid);
+	if (!zombie && len == strlen(CRFS_D_TASK) &&
+	    !memcmp(part, CRFS_D_TASK, len))
+		return resolve_task(c, p, n);
+	n->dir = false;
+	n->file = *p ? NULL : find_file(proc_files, zombie ? 1 : NPROC_FILES,
+					strndupa(part, len));
+	return n->file ? 0 : -ENOENT;
+}
+
+int live_stat(struct container *c, const char *rest, bool *dir)
+{
+	struct live_node n;
+	int ret = resolve(c, rest, &n);
+
+	*dir = n.dir;
+	return ret;
+}
+
+/* the tree as a freeze walks it: the root, then children level by level */
+static int walk_tree(struct container *c, pid_t **out, int *nout)
+{
+	pid_t *procs = NULL, *kids, *np;
+	int n = 0, i, k, nk, ret = 0;
+
+	np = array_room(procs, n, sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	procs = np;
+	procs[n++] = c->root;
+	for (i = 0; !ret && i < n; i++) {
+		if (kh_proc_children(procs[i], &kids, &nk))
+			continue;
+		for (k = 0; !ret && k < nk; k++) {
+			np = array_room(procs, n, sizeof(*np));
+			if (!np) {
+				ret = -ENOMEM;
+				break;
+			}
+			procs = np;
+			procs[n++] = kids[k];
+		}
+		free(kids);
+	}
+	if (ret) {
+		free(procs);
+		return ret;
+	}
+	*out = procs;
+	*nout = n;
+	return 0;
+}
+
+static int list_ids(const pid_t *ids, int n,
+		    int (*fn)(void *arg, const char *name), void *arg)
+{
+	char name[16];
+	int i, ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		if (kh_task_gone(ids[i]) && !is_zombie(ids[i]))
+			continue;
+		snprintf(name, sizeof(name), "%d", ids[i]);
+		ret = fn(arg, name);
+	}
+	return ret;
+}
+
+static int list_top(struct container *c,
+		    int (*fn)(void *arg, const char *name), void *arg)
+{
+	pid_t *pids;
+	int n, ret;
+
+	ret = fn(arg, CRFS_F_TREE);
+	if (ret)
+		return ret;
+	if (walk_tree(c, &pids, &n))
+		return 0;
+	ret = list_ids(pids, n, fn, arg);
+	free(pids);
+	return ret;
+}
+
+static int list_files(const struct live_file *t, size_t n,
+		      int (*fn)(void *arg, const char *name), void *arg)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		ret = fn(arg, t[i].name);
+	return ret;
+}
+
+int live_list(struct container *c, const char *rest,
+	      int (*fn)(void *arg, const char *name), void *arg)
+{
+	struct live_node n;
+	pid_t *tids;
+	int nt, ret = resolve(c, rest, &n);
+
+	if (ret)
+		return ret;
+	if (!n.dir)
+		return -ENOTDIR;
+	if (!n.pid)
+		return list_top(c, fn, arg);
+	if (n.tid)
+		return list_files(task_files, NTASK_FILES, fn, arg);
+	if (!n.task_dir) {
+		if (is_zombie(n.pid))
+			return list_files(proc_files, 1, fn, arg);
+		ret = list_files(proc_files, NPROC_FILES, fn, arg);
+		return ret ?: fn(arg, CRFS_D_TASK);
+	}
+	if (kh_proc_tids(n.pid, &tids, &nt))
+		return -ESRCH;
+	ret = list_ids(tids, nt, fn, arg);
+	free(tids);
+	return ret;
+}
+
+int live_render(struct container *c, const char *rest, struct strbuf *sb)
+{
+	struct live_node n;
+	pid_t *pids;
+	int np, ret = resolve(c, rest, &n);
+
+	if (ret)
+		return ret;
+	if (n.dir)
+		return -EISDIR;
+	if (n.file)
+		return n.file->render(sb, n.pid, n.tid ?: n.pid);
+	ret = walk_tree(c, &pids, &np);
+	if (ret)
+		return ret;
+	ret = render_tree_of(sb, pids, np);
+	free(pids);
+	return ret;
+}
