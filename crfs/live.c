@@ -179,7 +179,7 @@ static int live_fds(struct strbuf *sb, pid_t pid, pid_t tid)
 		lf[i].fd = fds[i].fd;
 		lf[i].target = fds[i].link;
 		lf[i].cloexec = fds[i].info &&
-				!kh_fdinfo_u64(fds[i].info, "flags", 8, &flags) &&
+				!kh_fdinfo_u64(fds[i].info, "flags:", 8, &flags) &&
 				(flags & O_CLOEXEC_);
 	}
 	ret = render_live_fds(sb, lf, n);
