@@ -232,11 +232,16 @@ bool live_shown(struct container *c)
 	return c->state == C_RUNNING && !c->snap;
 }
 
-/* pid is the root or descends from it: the tree a freeze would take */
+/* pid is a process (not another thread's id) and the root or one of its
+ * descendants: the tree a freeze would take */
 static bool in_tree(struct container *c, pid_t pid)
 {
 	struct kh_stat st;
+	pid_t tgid;
 	int depth;
+
+	if (kh_tgid(pid, &tgid) || tgid != pid)
+		return false;
 
 	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		if (pid == c->root)

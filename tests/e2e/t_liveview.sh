@@ -68,7 +68,7 @@ now=$(lv_read tree | awk -v p="$ROOT" '$1 == p { print $6 }')
 case $now in lv[0-9]*) [ "$now" != "$first" ] || fail "tree shows the old comm $now" ;;
 *) fail "tree shows comm '$now' for the root" ;; esac
 [ "$(lv_read tree | wc -l)" = 4 ] || fail "tree: $(lv_read tree | tr '\n' '|')"
-lv_read tree | grep -qE "^$A $ROOT .* 1 wl_liveview$" || fail "tree lacks $A: $(lv_read tree | tr '\n' '|')"
+lv_read tree | grep -qE "^$A $ROOT .* 2 wl_liveview$" || fail "tree lacks $A: $(lv_read tree | tr '\n' '|')"
 
 # the attributes /proc gives; what needs a stopped task left out
 lv_read "$ROOT/attr" | grep -qx 'threads 3' || fail "attr: not 3 threads"
@@ -85,6 +85,12 @@ tids=$(timeout "$T_CTL_TIMEOUT" ls "$C/$ROOT/task" | tr '\n' ' ')
 for t in $tids; do
 	lv_read "$ROOT/task/$t/sched" | grep -q '^policy other$' || fail "task/$t/sched"
 done
+# the id of a thread below the root is no process of the tree
+for t in $(ls /proc/"$A"/task); do
+	[ "$t" = "$A" ] || ! timeout "$T_CTL_TIMEOUT" cat "$C/$t/attr" >/dev/null 2>&1 ||
+		fail "thread $t of $A shows as a process"
+done
+[ "$(timeout "$T_CTL_TIMEOUT" ls "$C/$A/task" | wc -l)" = 2 ] || fail "task/ of $A"
 running
 
 # an fd opened later shows up at the next read

@@ -3,8 +3,9 @@
  * wl_liveview - a tree that keeps changing while the test looks at it
  * through the live view.  The root's ticker thread renames the main thread
  * "lvN" every 10 ms (N counting up: its comm changes between reads); a
- * second thread idles.  Child A opens LATE (argv[1]) at fd >= 40, close on
- * exec, on SIGUSR2 and says OPENED FD; child B waits to be killed, and the
+ * second thread idles.  Child A (with an idle thread too) opens LATE
+ * (argv[1]) at fd >= 40, close on exec, on SIGUSR2 and says OPENED FD;
+ * child B waits to be killed, and the
  * root says REAPED PID when it collected it.
  *
  * SIGUSR2 to the root starts (LIVE-ON) and ends (LIVE-OFF GAP_MS) the
@@ -93,7 +94,11 @@ static int child_a(const char *late)
 {
 	struct stat want, got;
 	int fd = -1, tmp;
+	pthread_t t;
 
+	/* a thread below the root: its id must not pass for a process */
+	if (pthread_create(&t, NULL, idler, NULL))
+		wl_die("pthread_create in A");
 	while (!go) {
 		if (usr2 && fd < 0) {
 			tmp = open(late, O_RDWR | O_CREAT, 0600);
