@@ -7,8 +7,9 @@
 # workload measures its ticker's longest gap meanwhile), tree and the
 # per-process and per-thread files show what is current: the root's comm
 # (renamed every 10 ms) changes between reads, an fd opened later appears
-# in fds, a process that exits leaves the listing, tree, and reads of its
-# files (even through a descriptor opened before).  The files are
+# in fds, a zombie shows only its attr, a process reaped leaves the
+# listing, tree, and reads of its files (even through a descriptor opened
+# before); a thread's id is no process.  The files are
 # read-only, sized 0, and leave out what needs a stopped task.  A cp -a
 # of the live view is refused by crfs-restore by name.  Freezing shows the
 # snapshot (exact sizes, though the kernel had the live files cached), and
@@ -102,9 +103,16 @@ lv_read "$A/fds" | grep -qx "$fd $LATE cloexec" ||
 	fail "fds lacks '$fd $LATE cloexec': $(lv_read "$A/fds" | tr '\n' '|')"
 running
 
-# a process that exits leaves the view, even a descriptor opened before
+# a zombie shows its attr only; once reaped it leaves the view, even a
+# descriptor opened before
 exec 7<"$C/$B/attr" || fail "cannot open $B/attr"
 kill -TERM "$B"
+wait_for 20 eval '[ "$(proc_state '"$B"')" = Z ]' || fail "$B is no zombie"
+names=$(timeout "$T_CTL_TIMEOUT" ls "$C/$B" | tr '\n' ' ')
+[ "$names" = "attr " ] || fail "zombie $B/ holds '$names'"
+lv_read "$B/attr" | grep -qx 'zombie 1' || fail "zombie $B: attr says no zombie"
+lv_read "$B/attr" | grep -qx 'exit_status 15' || fail "zombie $B: not killed by SIGTERM"
+kill -HUP "$ROOT"
 wait_line "$LOG" "^REAPED $B\$" 20 "$ROOT"
 cat <&7 >/dev/null 2>&1 && fail "a read of exited $B's attr succeeded"
 exec 7<&-

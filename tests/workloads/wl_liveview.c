@@ -5,8 +5,8 @@
  * "lvN" every 10 ms (N counting up: its comm changes between reads); a
  * second thread idles.  Child A (with an idle thread too) opens LATE
  * (argv[1]) at fd >= 40, close on exec, on SIGUSR2 and says OPENED FD;
- * child B waits to be killed, and the
- * root says REAPED PID when it collected it.
+ * child B waits to be killed, and stays a zombie until SIGHUP to the root,
+ * which then collects it and says REAPED PID.
  *
  * SIGUSR2 to the root starts (LIVE-ON) and ends (LIVE-OFF GAP_MS) the
  * phase the test reads in: the ticker measures its longest gap between
@@ -24,7 +24,7 @@
 #define TICK_NS 10000000L
 #define MAX_GAP_MS 3000	/* a slow VM's scheduling, not a stop */
 
-static volatile sig_atomic_t go, usr2;
+static volatile sig_atomic_t go, usr2, hup;
 static sigset_t waiting;	/* what the main thread waits in: none blocked */
 static pthread_t main_thread;
 static unsigned long ticks;
@@ -42,6 +42,12 @@ static void on_usr2(int sig)
 {
 	(void)sig;
 	usr2++;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup = 1;
 }
 
 static void on_chld(int sig)
@@ -150,7 +156,7 @@ static void wait_go(pid_t b)
 	int seen = 0, st;
 
 	while (!go) {
-		if (b > 0 && waitpid(b, &st, WNOHANG) == b) {
+		if (hup && b > 0 && waitpid(b, &st, WNOHANG) == b) {
 			printf("REAPED %d\n", b);
 			fflush(stdout);
 			b = 0;
@@ -204,12 +210,14 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_usr1);
 	signal(SIGUSR2, on_usr2);
 	signal(SIGCHLD, on_chld);
+	signal(SIGHUP, on_hup);
 	/* blocked but in sigsuspend: the threads never take them, and none
 	 * arrives between a check and the wait */
 	sigemptyset(&ours);
 	sigaddset(&ours, SIGUSR1);
 	sigaddset(&ours, SIGUSR2);
 	sigaddset(&ours, SIGCHLD);
+	sigaddset(&ours, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ours, &waiting);
 	main_thread = pthread_self();
 	a = spawn(child_a, argv[1]);
