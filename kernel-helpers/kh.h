@@ -120,7 +120,9 @@ int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 /* its main thread has exited, other threads of it have not */
 bool kh_zombie_leader(pid_t pid);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
-/* tgid.c: the process (thread group) task tid belongs to */
+/* status.c: the number after "KEY:" in /proc/TID/status; the process
+ * (thread group) task tid belongs to */
+int kh_status_u64(pid_t tid, const char *key, uint64_t *v);
 int kh_tgid(pid_t tid, pid_t *tgid);
 int kh_read_file(const char *path, char **buf, size_t *len);
 int kh_write_file(const char *path, const char *text);

@@ -17,17 +17,7 @@
 
 int kh_vm_locked_kb(pid_t pid, uint64_t *kb)
 {
-	char path[64], *buf, *at;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	ret = kh_read_file(path, &buf, NULL);
-	if (ret)
-		return ret;
-	at = strstr(buf, "\nVmLck:");
-	ret = at && sscanf(at + 7, "%lu", kb) == 1 ? 0 : -EINVAL;
-	free(buf);
-	return ret;
+	return kh_status_u64(pid, "VmLck", kb);
 }
 
 int kh_page_present(pid_t pid, uint64_t addr, bool *present)
