@@ -21,6 +21,7 @@
 #include "live.h"
 #include "snapshot.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_DEPTH 4096	/* a ppid chain longer than that is a loop */
 
 typedef int (*live_fn)(struct strbuf *sb, pid_t pid, pid_t tid);
@@ -28,6 +29,8 @@ typedef int (*live_fn)(struct strbuf *sb, pid_t pid, pid_t tid);
 struct live_file {
 	const char *name;
 	live_fn render;
+	/* NULL: always there; else whether it is for this task now */
+	bool (*shown)(pid_t pid, pid_t tid);
 };
 
 /* keys render_attr writes that only a stopped task (or the whole tree
@@ -86,33 +89,27 @@ static int read_facts(pid_t pid, struct proc_facts *f)
 	return ret;
 }
 
-static int with_facts(struct strbuf *sb, pid_t pid, int which)
+/* attr or mm: both come of one reading of the process's /proc files */
+static int with_facts(struct strbuf *sb, pid_t pid, bool attr)
 {
 	struct proc_facts f;
 	int ret = read_facts(pid, &f);
 
 	if (ret)
 		goto out;
-	switch (which) {
-	case 0:
-		if (f.a.zombie) {
-			f.a.exe = strdup("-");
-			f.a.cwd = strdup("-");
-			f.a.root = strdup("-");
-		}
+	if (attr && f.a.zombie) {
+		f.a.exe = strdup("-");
+		f.a.cwd = strdup("-");
+		f.a.root = strdup("-");
+	}
+	if (attr)
 		ret = render_attr(sb, &f.a) ?:
 		      text_drop_keys(sb, attr_unknown,
-				     sizeof(attr_unknown) / sizeof(char *));
-		break;
-	case 1:
-		ret = render_creds(sb, &f.c) ?:
-		      text_drop_keys(sb, creds_unknown, 1);
-		break;
-	default:
+				     ARRAY_SIZE(attr_unknown));
+	else
 		ret = render_mm(sb, &f.mm) ?:
 		      text_drop_keys(sb, mm_unknown,
-				     sizeof(mm_unknown) / sizeof(char *));
-	}
+				     ARRAY_SIZE(mm_unknown));
 out:
 	facts_free(&f);
 	return ret;
@@ -121,19 +118,13 @@ out:
 static int live_attr(struct strbuf *sb, pid_t pid, pid_t tid)
 {
 	(void)tid;
-	return with_facts(sb, pid, 0);
-}
-
-static int live_creds(struct strbuf *sb, pid_t pid, pid_t tid)
-{
-	(void)tid;
-	return with_facts(sb, pid, 1);
+	return with_facts(sb, pid, true);
 }
 
 static int live_mm(struct strbuf *sb, pid_t pid, pid_t tid)
 {
 	(void)tid;
-	return with_facts(sb, pid, 2);
+	return with_facts(sb, pid, false);
 }
 
 /* the live view reports nothing: what is refused is said at freeze */
@@ -198,6 +189,45 @@ static int live_rlimits(struct strbuf *sb, pid_t pid, pid_t tid)
 	return ret ?: render_rlimits(sb, rl);
 }
 
+/* a task's creds as the live view shows them (no securebits) */
+static int task_creds(struct strbuf *sb, pid_t tid)
+{
+	struct crfs_creds c = { 0 };
+	unsigned int umask;
+	int nnp, seccomp, ret;
+
+	ret = kh_proc_status(tid, &c, &umask, &nnp, &seccomp);
+	ret = ret ?: render_creds(sb, &c);
+	ret = ret ?: text_drop_keys(sb, creds_unknown, 1);
+	free(c.groups);
+	return ret;
+}
+
+/* the process's (its main thread's), or a thread's of its own */
+static int live_creds(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)pid;
+	return task_creds(sb, tid);
+}
+
+/* as in a snapshot, only a thread whose credentials differ from the
+ * process's (a raw setresuid, setgroups, capset of its own) has them */
+static bool creds_differ(pid_t pid, pid_t tid)
+{
+	struct strbuf a, b;
+	bool differ;
+
+	if (tid == pid)
+		return false;
+	sb_init(&a);
+	sb_init(&b);
+	differ = !task_creds(&a, pid) && !task_creds(&b, tid) &&
+		 (a.len != b.len || memcmp(a.buf, b.buf, a.len));
+	sb_free(&a);
+	sb_free(&b);
+	return differ;
+}
+
 static int live_sched(struct strbuf *sb, pid_t pid, pid_t tid)
 {
 	struct crfs_sched sc;
@@ -211,20 +241,22 @@ static int live_sched(struct strbuf *sb, pid_t pid, pid_t tid)
 
 /* in the order a snapshot lists them */
 static const struct live_file proc_files[] = {
-	{ CRFS_F_ATTR, live_attr },
-	{ CRFS_F_CREDS, live_creds },
-	{ CRFS_F_FDS, live_fds },
-	{ CRFS_F_MAPS, live_maps },
-	{ CRFS_F_MM, live_mm },
-	{ CRFS_F_RLIMITS, live_rlimits },
+	{ .name = CRFS_F_ATTR, .render = live_attr },
+	{ .name = CRFS_F_CREDS, .render = live_creds },
+	{ .name = CRFS_F_FDS, .render = live_fds },
+	{ .name = CRFS_F_MAPS, .render = live_maps },
+	{ .name = CRFS_F_MM, .render = live_mm },
+	{ .name = CRFS_F_RLIMITS, .render = live_rlimits },
 };
 
 static const struct live_file task_files[] = {
-	{ CRFS_F_SCHED, live_sched },
+	{ .name = CRFS_F_CREDS, .render = live_creds,
+	  .shown = creds_differ },
+	{ .name = CRFS_F_SCHED, .render = live_sched },
 };
 
-#define NPROC_FILES (sizeof(proc_files) / sizeof(proc_files[0]))
-#define NTASK_FILES (sizeof(task_files) / sizeof(task_files[0]))
+#define NPROC_FILES ARRAY_SIZE(proc_files)
+#define NTASK_FILES ARRAY_SIZE(task_files)
 
 bool live_shown(struct container *c)
 {
@@ -290,14 +322,20 @@ static pid_t parse_id(const char *s, size_t n)
 	return v;
 }
 
+static bool file_shown(const struct live_file *f, pid_t pid, pid_t tid)
+{
+	return !f->shown || f->shown(pid, tid);
+}
+
 static const struct live_file *find_file(const struct live_file *t,
-					 size_t n, const char *name)
+					 size_t n, const char *name,
+					 pid_t pid, pid_t tid)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (!strcmp(t[i].name, name))
-			return &t[i];
+			return file_shown(&t[i], pid, tid) ? &t[i] : NULL;
 	return NULL;
 }
 
@@ -336,7 +374,7 @@ static int resolve_task(struct container *c, const char *p,
 	if (!next_part(&p, &part, &len))
 		return 0;
 	n->file = *p ? NULL : find_file(task_files, NTASK_FILES,
-					strndupa(part, len));
+					strndupa(part, len), n->pid, n->tid);
 	n->dir = false;
 	return n->file ? 0 : -ENOENT;
 }
@@ -370,7 +408,7 @@ static int resolve(struct container *c, const char *rest,
 		return resolve_task(c, p, n);
 	n->dir = false;
 	n->file = *p ? NULL : find_file(proc_files, zombie ? 1 : NPROC_FILES,
-					strndupa(part, len));
+					strndupa(part, len), n->pid, n->pid);
 	return n->file ? 0 : -ENOENT;
 }
 
@@ -448,14 +486,16 @@ static int list_top(struct container *c,
 	return ret;
 }
 
-static int list_files(const struct live_file *t, size_t n,
-		      int (*fn)(void *arg, const char *name), void *arg)
+static int list_files(const struct live_file *t, size_t n, pid_t pid,
+		      pid_t tid, int (*fn)(void *arg, const char *name),
+		      void *arg)
 {
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; !ret && i < n; i++)
-		ret = fn(arg, t[i].name);
+		if (file_shown(&t[i], pid, tid))
+			ret = fn(arg, t[i].name);
 	return ret;
 }
 
@@ -464,6 +504,7 @@ int live_list(struct container *c, const char *rest,
 {
 	struct live_node n;
 	pid_t *tids;
+	bool zombie;
 	int nt, ret = resolve(c, rest, &n);
 
 	if (ret)
@@ -473,12 +514,13 @@ int live_list(struct container *c, const char *rest,
 	if (!n.pid)
 		return list_top(c, fn, arg);
 	if (n.tid)
-		return list_files(task_files, NTASK_FILES, fn, arg);
+		return list_files(task_files, NTASK_FILES, n.pid, n.tid, fn,
+				  arg);
 	if (!n.task_dir) {
-		if (is_zombie(n.pid))
-			return list_files(proc_files, 1, fn, arg);
-		ret = list_files(proc_files, NPROC_FILES, fn, arg);
-		return ret ?: fn(arg, CRFS_D_TASK);
+		zombie = is_zombie(n.pid);
+		ret = list_files(proc_files, zombie ? 1 : NPROC_FILES, n.pid,
+				 n.pid, fn, arg);
+		return ret || zombie ? ret : fn(arg, CRFS_D_TASK);
 	}
 	if (kh_proc_tids(n.pid, &tids, &nt))
 		return -ESRCH;

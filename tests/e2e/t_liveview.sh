@@ -85,7 +85,17 @@ tids=$(timeout "$T_CTL_TIMEOUT" ls "$C/$ROOT/task" | tr '\n' ' ')
 [ "$tids" = "$(ls /proc/"$ROOT"/task | tr '\n' ' ')" ] || fail "task/ lists '$tids'"
 for t in $tids; do
 	lv_read "$ROOT/task/$t/sched" | grep -q '^policy other$' || fail "task/$t/sched"
+	# creds only for the thread with credentials of its own, as at freeze
+	names=$(timeout "$T_CTL_TIMEOUT" ls "$C/$ROOT/task/$t" | tr '\n' ' ')
+	if [ "$(cat "/proc/$ROOT/task/$t/comm")" = lv-idle ]; then
+		[ "$names" = "creds sched " ] || fail "idle thread $t holds '$names'"
+		lv_read "$ROOT/task/$t/creds" | grep -qx 'egid 4321' ||
+			fail "idle thread $t: no egid 4321 in its creds"
+	else
+		[ "$names" = "sched " ] || fail "thread $t holds '$names'"
+	fi
 done
+lv_read "$ROOT/creds" | grep -qx 'egid 4321' && fail "the process's creds are the idle thread's"
 # the id of a thread below the root is no process of the tree
 for t in $(ls /proc/"$A"/task); do
 	[ "$t" = "$A" ] || ! timeout "$T_CTL_TIMEOUT" cat "$C/$t/attr" >/dev/null 2>&1 ||

@@ -3,7 +3,7 @@
  * wl_liveview - a tree that keeps changing while the test looks at it
  * through the live view.  The root's ticker thread renames the main thread
  * "lvN" every 10 ms (N counting up: its comm changes between reads); a
- * second thread idles.  Child A (with an idle thread too) opens LATE
+ * second thread idles, with an egid of its own.  Child A (with an idle thread too) opens LATE
  * (argv[1]) at fd >= 40, close on exec, on SIGUSR2 and says OPENED FD;
  * child B waits to be killed, and stays a zombie until SIGHUP to the root,
  * which then collects it and says REAPED PID.
@@ -16,13 +16,16 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "wl_common.h"
 
 #define TICK_NS 10000000L
-#define MAX_GAP_MS 3000	/* a slow VM's scheduling, not a stop */
+#define MAX_GAP_MS 3000
+#define LV_EGID 4321	/* the idle threads' own */	/* a slow VM's scheduling, not a stop */
 
 static volatile sig_atomic_t go, usr2, hup;
 static sigset_t waiting;	/* what the main thread waits in: none blocked */
@@ -31,6 +34,7 @@ static unsigned long ticks;
 static int phase;	/* 0 before, 1 in, 2 after the live phase */
 static double last, max_gap;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t idle_set;	/* the idle thread has its own egid */
 
 static void on_usr1(int sig)
 {
@@ -77,9 +81,13 @@ static void *ticker(void *arg)
 	return NULL;
 }
 
+/* its own egid, by the raw syscall (glibc's would change every thread's) */
 static void *idler(void *arg)
 {
 	(void)arg;
+	if (syscall(SYS_setresgid, -1, LV_EGID, -1))
+		printf("FAIL setup: setresgid in a thread (errno %d)\n", errno);
+	sem_post(&idle_set);
 	for (;;)
 		pause();
 	return NULL;
@@ -220,12 +228,16 @@ int main(int argc, char **argv)
 	sigaddset(&ours, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ours, &waiting);
 	main_thread = pthread_self();
+	if (sem_init(&idle_set, 0, 0))
+		wl_die("sem_init");
 	a = spawn(child_a, argv[1]);
 	b = spawn(child_b, NULL);
 	if (pthread_create(&t1, NULL, ticker, NULL) ||
 	    pthread_create(&t2, NULL, idler, NULL))
 		wl_die("pthread_create");
 	pthread_setname_np(t2, "lv-idle");
+	while (sem_wait(&idle_set))
+		;
 	printf("PIDS %d %d %d\n", getpid(), a, b);
 	wl_ready();
 	wait_go(b);
