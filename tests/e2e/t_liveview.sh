@@ -43,8 +43,9 @@ running() {
 }
 
 # what the directory shows: ctl, tree and the processes, nothing of a snapshot
-names=$(timeout "$T_CTL_TIMEOUT" ls "$C" | tr '\n' ' ')
-[ "$names" = "$ROOT $A $B ctl tree " ] || fail "live listing is '$names'"
+names=$(timeout "$T_CTL_TIMEOUT" ls "$C" | sort | tr '\n' ' ')
+[ "$names" = "$(printf '%s\n' "$ROOT" "$A" "$B" ctl tree | sort | tr '\n' ' ')" ] ||
+	fail "live listing is '$names'"
 for f in image pages files; do
 	[ -e "$C/$f" ] && fail "live view shows $f"
 done
