@@ -64,7 +64,10 @@ static int zombie_attr(pid_t pid, struct proc_facts *f)
 		.pid = pid, .vpid = pid, .ppid = f->st.ppid,
 		.pgid = f->st.pgid, .sid = f->st.sid, .zombie = 1,
 		.exit_status = f->st.exit_code,
+		.exe = strdup("-"), .cwd = strdup("-"), .root = strdup("-"),
 	};
+	if (!f->a.exe || !f->a.cwd || !f->a.root)
+		return -ENOMEM;
 	memcpy(f->a.comm, f->st.comm, sizeof(f->a.comm));
 	kh_ns_pid(pid, &f->a.vpid, NULL);
 	return pidns_attr(pid, &f->a) ? -ESRCH : 0;
@@ -97,11 +100,6 @@ static int with_facts(struct strbuf *sb, pid_t pid, bool attr)
 
 	if (ret)
 		goto out;
-	if (attr && f.a.zombie) {
-		f.a.exe = strdup("-");
-		f.a.cwd = strdup("-");
-		f.a.root = strdup("-");
-	}
 	if (attr)
 		ret = render_attr(sb, &f.a) ?:
 		      text_drop_keys(sb, attr_unknown,
@@ -274,7 +272,6 @@ static bool in_tree(struct container *c, pid_t pid)
 
 	if (kh_tgid(pid, &tgid) || tgid != pid)
 		return false;
-
 	for (depth = 0; depth < MAX_DEPTH; depth++) {
 		if (pid == c->root)
 			return true;
