@@ -9,6 +9,8 @@
  *
  * Nothing here takes the task's mmap_lock except maps (smaps, as a freeze
  * reads it): a process stuck holding it for writing stalls that read.
+ * attr waits for an execve in progress (personality, kcmp take the exec
+ * locks); the rest reads what the kernel hands out without waiting.
  */
 #include <errno.h>
 #include <stdio.h>
