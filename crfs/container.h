@@ -61,6 +61,8 @@ int container_snapshot(struct container *c);
  * inside the tree, to answer now and take after (container_deferred), 0
  * if not from inside, or a refusal */
 int container_inside(struct container *c, const char *cmd, pid_t tid);
+/* tid is a thread of a process of c's tree */
+bool container_has_task(struct container *c, pid_t tid);
 struct registry;
 void container_deferred(struct registry *r);
 void container_refresh(struct container *c);

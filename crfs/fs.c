@@ -308,8 +308,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	h->ctl = ctl;
 	if (!ctl && !c->snap)
 		return open_live(c, rest, h, fi);
-	if (!ctl && (!c->snap ||
-		     !snapshot_find(c->snap, rest, &h->entry))) {
+	if (!ctl && !snapshot_find(c->snap, rest, &h->entry)) {
 		free(h);
 		return -ENOENT;
 	}

@@ -24,7 +24,6 @@
 #include "snapshot.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_DEPTH 4096	/* a ppid chain longer than that is a loop */
 
 typedef int (*live_fn)(struct strbuf *sb, pid_t pid, pid_t tid);
 
@@ -264,24 +263,14 @@ bool live_shown(struct container *c)
 	return c->state == C_RUNNING && !c->snap;
 }
 
-/* pid is a process (not another thread's id) and the root or one of its
- * descendants: the tree a freeze would take */
+/* pid is a process (not another thread's id) of the tree a freeze would
+ * take: the root or below it */
 static bool in_tree(struct container *c, pid_t pid)
 {
-	struct kh_stat st;
 	pid_t tgid;
-	int depth;
 
-	if (kh_tgid(pid, &tgid) || tgid != pid)
-		return false;
-	for (depth = 0; depth < MAX_DEPTH; depth++) {
-		if (pid == c->root)
-			return true;
-		if (pid <= 1 || kh_proc_stat(pid, &st))
-			return false;
-		pid = st.ppid;
-	}
-	return false;
+	return !kh_tgid(pid, &tgid) && tgid == pid &&
+	       container_has_task(c, pid);
 }
 
 static bool is_zombie(pid_t pid)

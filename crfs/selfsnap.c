@@ -18,28 +18,15 @@
 #include "kh.h"
 #include "crfs/array.h"
 
-static pid_t tgid_of(pid_t tid)
-{
-	char path[64], *buf, *p;
-	pid_t tgid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	if (kh_read_file(path, &buf, NULL))
-		return 0;
-	p = strstr(buf, "\nTgid:");
-	if (p)
-		tgid = strtol(p + 6, NULL, 10);
-	free(buf);
-	return tgid;
-}
-
-/* tid is a thread of a process of c's tree */
-static bool in_tree(struct container *c, pid_t tid)
+/* tid is a thread of a process of c's tree (the root or below it) */
+bool container_has_task(struct container *c, pid_t tid)
 {
 	struct kh_stat st;
-	pid_t p = tgid_of(tid);
+	pid_t p;
 	int depth;
 
+	if (kh_tgid(tid, &p))
+		return false;
 	for (depth = 0; p > 1 && depth < 4096; depth++) {
 		if (p == c->root)
 			return true;
@@ -56,7 +43,7 @@ int container_inside(struct container *c, const char *cmd, pid_t tid)
 	pid_t *nt;
 	int ret;
 
-	if (c->state != C_RUNNING || !tid || !in_tree(c, tid))
+	if (c->state != C_RUNNING || !tid || !container_has_task(c, tid))
 		return 0;
 	if (n == 6 && !strncmp(cmd, "freeze", 6)) {
 		snprintf(c->error, sizeof(c->error),
