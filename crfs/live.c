@@ -282,16 +282,9 @@ static bool is_zombie(pid_t pid)
 
 static bool thread_of(pid_t pid, pid_t tid)
 {
-	pid_t *tids;
-	int i, n;
-	bool ok = false;
+	pid_t tgid;
 
-	if (kh_proc_tids(pid, &tids, &n))
-		return false;
-	for (i = 0; i < n; i++)
-		ok = ok || tids[i] == tid;
-	free(tids);
-	return ok;
+	return !kh_tgid(tid, &tgid) && tgid == pid;
 }
 
 /* "123" -> 123; anything else (a sign, a leading 0, text) -> 0 */
