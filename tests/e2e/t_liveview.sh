@@ -60,10 +60,14 @@ kill -USR2 "$ROOT"
 wait_line "$LOG" '^LIVE-ON$' 20 "$ROOT"
 
 # the root's comm changes between two reads while the tree runs
-first=$(lv_read "$ROOT/attr" | sed -n 's/^comm //p')
+comm_now() {
+	lv_read "$ROOT/attr" | sed -n 's/^comm //p'
+}
+wait_for 20 eval 'case $(comm_now) in lv[0-9]*) true ;; *) false ;; esac' ||
+	fail "live attr's comm is '$(comm_now)', not lvN"
+first=$(comm_now)
 running
-case $first in lv[0-9]*) ;; *) fail "live attr's comm is '$first'" ;; esac
-wait_for 20 eval '[ "$(lv_read '"$ROOT"'/attr | sed -n "s/^comm //p")" != "$first" ]' ||
+wait_for 20 eval '[ "$(comm_now)" != "$first" ]' ||
 	fail "the root's comm stayed '$first' for 20s"
 running
 now=$(lv_read tree | awk -v p="$ROOT" '$1 == p { print $6 }')
@@ -163,8 +167,8 @@ cr_thaw lv
 [ -e "$C/image" ] && fail "thawed: image still shown"
 wait_for 20 eval '! lv_read '"$ROOT"'/attr | grep -q "^dumpable "' ||
 	fail "thawed: attr is still the snapshot's"
-first=$(lv_read "$ROOT/attr" | sed -n 's/^comm //p')
-wait_for 20 eval '[ "$(lv_read '"$ROOT"'/attr | sed -n "s/^comm //p")" != "$first" ]' ||
+first=$(comm_now)
+wait_for 20 eval '[ "$(comm_now)" != "$first" ]' ||
 	fail "thawed: the root's comm stayed '$first'"
 
 kill -USR1 "$ROOT"
