@@ -5,6 +5,9 @@
 # a mount namespace of their own (CRFS_T_OWN_MOUNTS): wl_mntns's rootfs
 # and how its trees are started.
 
+command -v unshare >/dev/null || fail "unshare (util-linux) not found"
+command -v tar >/dev/null || fail "tar not found"
+
 # own_mounts_plain: our copy of the host's mounts made one a tree can
 # copy and get back.  A host may stack a mount over another at the same
 # place (this one does, on /dev/pts and /dev/shm): the lower one is

@@ -24,8 +24,6 @@ fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mntns.sh"
 
-command -v unshare >/dev/null || fail "unshare (util-linux) not found"
-command -v tar >/dev/null || fail "tar not found"
 own_mounts_plain
 crfs_mount
 

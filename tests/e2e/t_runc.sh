@@ -131,16 +131,10 @@ runc delete -f "$id" >/dev/null 2>&1
 # restore_gen IMG: the container restored from IMG, checked from outside;
 # its init in np, crfs-restore in r
 restore_gen() {
-	local pf=$T_DIR/restore.pid got
-	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
-		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-	r=$!
-	track_pid "$r"
-	wait_for 60 eval '[ -s "$pf" ] || ! proc_alive '"$r" || fail "no pidfile"
-	[ -s "$pf" ] || fail "crfs-restore failed: $(tail -n 5 "$T_DIR/restore.err" | tr '\n' '|')"
-	np=$(tr -dc 0-9 <"$pf")
-	track_pid "$np"
+	local got
+	restore_newpid "$1"
+	np=$NEW_PID
+	r=$RESTORE_PID
 	[ "$(nsenter -t "$np" -u hostname)" = crfs-box ] ||
 		fail "hostname in the restored container: $(nsenter -t "$np" -u hostname)"
 	[ "$(cat "/proc/$np/root/tmp/note")" = "a file in tmpfs" ] ||
