@@ -359,7 +359,7 @@ static bool own_pid_ns(pid_t pid, pid_t root, const char *theirs)
 	return ok;
 }
 
-/* "mountpoint fstype source\tid": lines the same but for their ids */
+/* "mountpoint fstype source dev opts\tid": the same but for their ids */
 static int cmp_mnt(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
@@ -369,11 +369,15 @@ static int cmp_mnt(const void *a, const void *b)
 	return c ? c : nx < ny ? -1 : nx > ny;
 }
 
-/* mountinfo as "mountpoint fstype source\tid" lines, sorted */
+/*
+ * mountinfo as "mountpoint fstype source dev opts\tid" lines, sorted: a
+ * copy of a mount has its super block and its options; a mount of the
+ * tree's own in the same place, or one it remounted, does not
+ */
 static char **mounts(pid_t pid, size_t *n)
 {
 	char path[64], *buf, *line, *cur, **out = NULL, **nn;
-	char mp[4096], fs[256], src[4096];
+	char mp[4096], fs[256], src[4096], dev[32], opts[1024];
 	const char *dash;
 	int id;
 
@@ -384,14 +388,16 @@ static char **mounts(pid_t pid, size_t *n)
 	for (cur = buf; (line = strsep(&cur, "\n")) && *line;) {
 		dash = strstr(line, " - ");
 		if (!dash ||
-		    sscanf(line, "%d %*s %*s %*s %4095s", &id, mp) != 2 ||
+		    sscanf(line, "%d %*s %31s %*s %4095s %1023s", &id, dev, mp,
+			   opts) != 4 ||
 		    sscanf(dash + 3, "%255s %4095s", fs, src) != 2)
 			continue;
 		nn = array_room(out, *n, sizeof(*out));
 		if (!nn)
 			break;
 		out = nn;
-		if (asprintf(&out[*n], "%s %s %s\t%d", mp, fs, src, id) < 0)
+		if (asprintf(&out[*n], "%s %s %s %s %s\t%d", mp, fs, src, dev,
+			     opts, id) < 0)
 			break;
 		(*n)++;
 	}

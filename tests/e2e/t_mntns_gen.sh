@@ -9,8 +9,8 @@
 # rootfs of its own; with a copy of our mounts (unshare --mount-proc) plus
 # a tmpfs; with a copy of our mounts plus a proc only, which stays that
 # (restore makes a copy of ours again) though we mounted more since each
-# copy was made; and a copy that took one of our mounts away, which is a
-# mount tree of its own and comes back without it.
+# copy was made; and a copy that took one of our mounts away, or made
+# one read-only, which is a mount tree of its own and comes back so.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
@@ -63,7 +63,7 @@ generations plain "$T_DIR/plain.log"
 # though we mounted more (on $L) after each restore made the copy
 L=$T_DIR/late
 mkdir -p "$L"
-trap 'rc=$?; umount -l "$L" "$T_DIR/gone" 2>/dev/null; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; umount -l "$L" "$T_DIR/gone" "$T_DIR/ro" 2>/dev/null; (exit $rc); _cleanup' EXIT
 copy_hook() {
 	[ "$2" = 1 ] && return 0
 	case $1 in
@@ -94,4 +94,17 @@ mount -t tmpfs crfsgone "$T_DIR/gone" || fail "mount on $T_DIR/gone"
 start_init "$T_DIR/gone.log" "$T_DIR/gone.log" unshare --mount --pid \
 	--fork --mount-proc "$CRFS_TESTS/wl_mntns" copy "$T_DIR/gone"
 GENS=1 gen_hook=gone_hook generations gone "$T_DIR/gone.log"
+
+# the copy with one of our mounts made read-only in it: a mount tree of
+# its own too, restored with it read-only (the workload checks its table)
+ro_hook() {
+	[ "$1" = saved ] || return 0
+	grep -q " crfsro ro[ ,]" "$IMG/mounts" ||
+		fail "ro: saved as a plain copy of ours, or without its ro: $(grep crfsro "$IMG/mounts" 2>&1)"
+}
+mkdir -p "$T_DIR/ro"
+mount -t tmpfs crfsro "$T_DIR/ro" || fail "mount on $T_DIR/ro"
+start_init "$T_DIR/ro.log" "$T_DIR/ro.log" unshare --mount --pid \
+	--fork --mount-proc "$CRFS_TESTS/wl_mntns" copy "ro:$T_DIR/ro"
+GENS=1 gen_hook=ro_hook generations ro "$T_DIR/ro.log"
 pass

@@ -458,13 +458,19 @@ static void check_none(void)
 }
 
 /*
- * "copy [GONE]": a copy of the host's mounts plus a proc (unshare
+ * "copy [GONE|ro:PATH]": a copy of the host's mounts plus a proc (unshare
  * --mount-proc), nothing of its own; with GONE, the host's mount there
- * taken away first: no longer a plain copy, and it must stay away.
+ * taken away first, with ro:PATH its copy at PATH made read-only: no
+ * longer a plain copy, and that must stay so.
  */
-static int copy(const char *gone)
+static int copy(const char *change)
 {
-	must(!gone || !umount2(gone, MNT_DETACH), "umount");
+	if (change && !strncmp(change, "ro:", 3))
+		must(!mount(NULL, change + 3, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
+		     "remount read-only");
+	else if (change)
+		must(!umount2(change, MNT_DETACH), "umount");
 	ready_and_wait(check_none);
 	return wl_done();
 }
@@ -479,6 +485,6 @@ int main(int argc, char **argv)
 		return plain(argv[2]);
 	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "copy"))
 		return copy(argv[2]);
-	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep] | run | plain DIR | copy [GONE]\n");
+	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep] | run | plain DIR | copy [GONE|ro:PATH]\n");
 	return 2;
 }
