@@ -359,17 +359,27 @@ static bool own_pid_ns(pid_t pid, pid_t root, const char *theirs)
 	return ok;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* "mountpoint fstype source dev opts\tid": the same but for their ids */
+static int cmp_mnt(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t nx = strcspn(x, "\t"), ny = strcspn(y, "\t");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : nx < ny ? -1 : nx > ny;
 }
 
-/* mountinfo as "mountpoint fstype source" lines, sorted */
+/*
+ * mountinfo as "mountpoint fstype source dev opts\tid" lines, sorted: a
+ * copy of a mount has its super block and its options; a mount of the
+ * tree's own in the same place, or one it remounted, does not
+ */
 static char **mounts(pid_t pid, size_t *n)
 {
 	char path[64], *buf, *line, *cur, **out = NULL, **nn;
-	char mp[4096], fs[256], src[4096];
+	char mp[4096], fs[256], src[4096], dev[32], opts[1024];
 	const char *dash;
+	int id;
 
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
 	*n = 0;
@@ -377,25 +387,29 @@ static char **mounts(pid_t pid, size_t *n)
 		return NULL;
 	for (cur = buf; (line = strsep(&cur, "\n")) && *line;) {
 		dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		if (!dash ||
+		    sscanf(line, "%d %*s %31s %*s %4095s %1023s", &id, dev, mp,
+			   opts) != 4 ||
 		    sscanf(dash + 3, "%255s %4095s", fs, src) != 2)
 			continue;
 		nn = array_room(out, *n, sizeof(*out));
 		if (!nn)
 			break;
 		out = nn;
-		if (asprintf(&out[*n], "%s %s %s", mp, fs, src) < 0)
+		if (asprintf(&out[*n], "%s %s %s %s %s\t%d", mp, fs, src, dev,
+			     opts, id) < 0)
 			break;
 		(*n)++;
 	}
 	free(buf);
-	qsort(out, *n, sizeof(*out), cmp_str);
+	qsort(out, *n, sizeof(*out), cmp_mnt);
 	return out;
 }
 
 /*
  * unshare --pid --mount-proc: a mount namespace that differs from ours only
- * by a proc mounted on /proc.  Restore can make that one again.
+ * by a proc mounted on /proc, and by what we mounted since it was copied
+ * (capture_mntcopy.c).  Restore can make that one again.
  */
 static bool only_proc_differs(pid_t pid)
 {
@@ -404,7 +418,7 @@ static bool only_proc_differs(pid_t pid)
 	bool ok = mine && theirs;
 
 	while (ok && (i < nm || k < nt)) {
-		int c = i == nm ? 1 : k == nt ? -1 : cmp_str(&mine[i], &theirs[k]);
+		int c = i == nm ? 1 : k == nt ? -1 : cmp_mnt(&mine[i], &theirs[k]);
 
 		if (!c) {
 			i++;
@@ -412,6 +426,9 @@ static bool only_proc_differs(pid_t pid)
 		} else if (c > 0 && !strncmp(theirs[k], "/proc proc ", 11) &&
 			   !extra++) {
 			k++;
+		} else if (c < 0 &&
+			   mounted_since_copy(pid, atoi(strchr(mine[i], '\t') + 1))) {
+			i++;
 		} else {
 			ok = false;
 		}

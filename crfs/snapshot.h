@@ -182,6 +182,8 @@ int mnt_ns_root(struct snapshot *s, pid_t pid, pid_t root, const char *theirs);
 char *mnt_path(pid_t pid, const char *path);
 /* capture.c: the root's mount namespace is ours plus a proc */
 bool mnt_ns_proc_only(pid_t root);
+/* capture_mntcopy.c: our mount our_id was made after root's copy of ours */
+bool mounted_since_copy(pid_t root, int our_id);
 /* capture_veth.c: a veth inside (on a thread in the namespace), then its
  * outside end (in ours, host_nsid being ours as the namespace numbers it) */
 struct crfs_ns;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* a line of /proc/PID/mountinfo, strings unescaped */
@@ -54,5 +55,12 @@ int kh_mnt_set(int mnt_fd, unsigned long long attr, unsigned long prop);
 int kh_mnt_attach(int mnt_fd, const char *path);
 /* mnt_fd becomes our root ("/" and cwd); the old tree is detached */
 int kh_mnt_pivot(int mnt_fd);
+
+/*
+ * mnt_unique.c: the never-reused id of the mount path is on, and of our
+ * mount whose mountinfo id is old_id (-ENOENT: no such mount)
+ */
+int kh_mnt_unique_id(const char *path, uint64_t *id);
+int kh_mnt_unique_of_old(int old_id, uint64_t *out);
 
 #endif

@@ -114,6 +114,36 @@ ip link show dev vsvc >/dev/null 2>&1 && fail "vsvc is still on A"
 goes_on "after the migration"
 echo three >&7
 wait_line "$T_DIR/sess.log" '^got three from 10\.77\.0\.10 ?$' 30 "$SESS"
+
+# 3. and back: B's own crfs (in B's network namespace, where the veth's
+# outside end now is) checkpoints the restored tree and moves it to A
+MNTB=$T_DIR/mntb
+mkdir -p "$MNTB" || fail "mkdir $MNTB"
+trap 'rc=$?; umount -l "$MNTB" 2>/dev/null; kill_ours; (exit $rc); _cleanup' EXIT
+# (not holding the session's input open: its end is the session's end)
+inb timeout 20 "$CRFS_BIN/crfs" "$MNTB" </dev/null >"$T_DIR/crfsb.out" \
+	2>"$T_DIR/crfsb.err" 7>&- || fail "crfs on B exited with $?: $(cat "$T_DIR/crfsb.err")"
+wait_for 10 eval 'awk -v m="$MNTB" '"'"'$5 == m { f = 1 } END { exit !f }'"'"' /proc/self/mountinfo' ||
+	fail "crfs on B: $MNTB not mounted"
+timeout 10 mkdir "$MNTB/svc" && timeout 10 bash -c 'echo "attach $1" >"$2"' _ "$NEW" "$MNTB/svc/ctl" ||
+	fail "cannot attach the restored tree to B's crfs"
+MNT=$MNTB migrate_on inb --rsync svc "root@10.77.0.1:$T_DIR/pre"
+rc=$?
+[ $rc = 0 ] || fail "migrate back to A: exit $rc: $(cat "$T_DIR/migrate.err")"
+note "back: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
+grep -Eq "^downtime [0-9]+\.[0-9]{3} s$" "$T_DIR/migrate.out" ||
+	fail "migrate back does not report its downtime: $(cat "$T_DIR/migrate.out")"
+BACK=$(sed -n 's/.*root pid \([0-9]*\) there$/\1/p' "$T_DIR/migrate.out")
+[ -n "$BACK" ] || fail "migrate back named no pid: $(cat "$T_DIR/migrate.out")"
+track_pid "$BACK"
+track_tree "$BACK"
+wait_gone "$NEW" 20 || fail "the copy on B ($NEW) still runs"
+ip -o link show dev vsvc | grep -q 'master brh' ||
+	fail "vsvc is not on A's bridge again: $(ip -o link show dev vsvc 2>&1)"
+inb ip link show dev vsvc >/dev/null 2>&1 && fail "vsvc is still on B"
+goes_on "after the migration back"
+echo four >&7
+wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 exec 7>&-
 wait_line "$T_DIR/sess.log" '^bye$' 30
 wait_exit "$SESS" 20 || fail "the ssh session did not end"

@@ -11,9 +11,10 @@
 # namespace).  The workload is a child of the container's init, not init
 # itself, and init drops the SEM_UNDO list runc's Go `runc init` left it
 # (its threads made one, empty, but crfs cannot see that it is).  Freeze -> thaw, then
-# checkpoint, kill, restore: the workload checks its IPC objects itself;
-# we check the hostname, the files in /tmp and that the server answers a
-# client inside the restored network namespace.  Last, the image with its
+# checkpoint, kill, restore, and again for the restored container: the
+# workload checks its IPC objects itself after each; we check the
+# hostname, the files in /tmp and that the server answers a client inside
+# the restored network namespace.  Last, the image with its
 # rootfs directory renamed away is refused by name, nothing left behind.
 . "$(dirname "$0")/lib.sh"
 
@@ -59,7 +60,7 @@ mkdir -p /tmp/www
 echo "served from a restored container" >/tmp/www/index.html
 echo "a file in tmpfs" >/tmp/note
 httpd -p 127.0.0.1:8080 -h /tmp/www
-/crfs-tests/wl_sysvipc 2 >/out/wl.log 2>&1 &
+/crfs-tests/wl_sysvipc 3 >/out/wl.log 2>&1 &
 wait $!
 EOS
 (cd "$b" && runc spec) || fail "runc spec failed"
@@ -126,28 +127,40 @@ kill_and_reap rc "$pid" "$runc_pid"
 runc delete -f "$id" >/dev/null 2>&1
 
 [ -n "${T_RUNC_KEEP:-}" ] && cp -a "$T_DIR/ckpt2" "$T_RUNC_KEEP"
-pf=$T_DIR/restore.pid
-"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/ckpt2" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-r=$!
-track_pid "$r"
-wait_for 60 eval '[ -s "$pf" ] || ! proc_alive '"$r" || fail "no pidfile"
-[ -s "$pf" ] || fail "crfs-restore failed: $(tail -n 5 "$T_DIR/restore.err" | tr '\n' '|')"
-np=$(tr -dc 0-9 <"$pf")
-track_pid "$np"
-[ "$(nsenter -t "$np" -u hostname)" = crfs-box ] ||
-	fail "hostname in the restored container: $(nsenter -t "$np" -u hostname)"
-[ "$(cat "/proc/$np/root/tmp/note")" = "a file in tmpfs" ] ||
-	fail "/tmp/note in the restored container: $(cat "/proc/$np/root/tmp/note" 2>&1)"
-got=$(nsenter -t "$np" -n busybox wget -qO- http://127.0.0.1:8080/index.html 2>&1)
-[ "$got" = "served from a restored container" ] ||
-	fail "the restored server answers '$got'"
-nwl=$(wl_pid "$np")
-[ -n "$nwl" ] || fail "no workload under the restored init $np"
+
+# restore_gen IMG: the container restored from IMG, checked from outside;
+# its init in np, crfs-restore in r
+restore_gen() {
+	local got
+	restore_newpid "$1"
+	np=$NEW_PID
+	r=$RESTORE_PID
+	[ "$(nsenter -t "$np" -u hostname)" = crfs-box ] ||
+		fail "hostname in the restored container: $(nsenter -t "$np" -u hostname)"
+	[ "$(cat "/proc/$np/root/tmp/note")" = "a file in tmpfs" ] ||
+		fail "/tmp/note in the restored container: $(cat "/proc/$np/root/tmp/note" 2>&1)"
+	got=$(nsenter -t "$np" -n busybox wget -qO- http://127.0.0.1:8080/index.html 2>&1)
+	[ "$got" = "served from a restored container" ] ||
+		fail "the restored server answers '$got'"
+	nwl=$(wl_pid "$np")
+	[ -n "$nwl" ] || fail "no workload under the restored init $np"
+}
+
+# first generation: the workload checks its objects, then the restored
+# container is checkpointed, killed and restored again (its mount tree is
+# the one crfs-restore built)
+restore_gen "$T_DIR/ckpt2"
+kill -USR1 "$nwl" || fail "cannot signal the restored workload $nwl"
+wait_line "$wlog" '^ROUND 2$' 10 "$nwl"
+grep -q '^FAIL' "$wlog" && fail "after restore: $(grep '^FAIL' "$wlog" | tr '\n' ';')"
+checkpoint rc2 "$np" "$T_DIR/ckpt3"
+kill_and_reap rc2 "$np" "$r"
+rm_cgroups || fail "cannot remove the restored container's cgroups"
+restore_gen "$T_DIR/ckpt3"
 kill -USR1 "$nwl" || fail "cannot signal the restored workload $nwl"
 # not our child: its own verdict is its log's
 wait_gone "$nwl" 30 || fail "the restored workload $nwl still runs after 30s"
-grep -q '^FAIL' "$wlog" && fail "after restore: $(grep '^FAIL' "$wlog" | tr '\n' ';')"
+grep -q '^FAIL' "$wlog" && fail "after the second restore: $(grep '^FAIL' "$wlog" | tr '\n' ';')"
 grep -q '^PASS' "$wlog" || fail "the restored workload ended without PASS: $(tail -n 3 "$wlog" | tr '\n' '|')"
 wait_exit "$r" 20 || fail "crfs-restore still runs after its container ended"
 rm_cgroups || fail "cannot remove the restored container's cgroups"

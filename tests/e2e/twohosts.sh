@@ -141,8 +141,15 @@ start_service() {
 # migrate ARGS...: crfsctl migrate ARGS from A; its output in migrate.out
 # and migrate.err
 migrate() {
-	local m
-	CRFS_MNT=$MNT "$CRFS_BIN/crfsctl" migrate --ssh "$SSH" \
+	migrate_on "" "$@"
+}
+
+# migrate_on RUN ARGS...: migrate, with crfsctl run through RUN (inb: from
+# B, with MNT B's crfs)
+migrate_on() {
+	local m run=$1
+	shift
+	CRFS_MNT=$MNT $run "$CRFS_BIN/crfsctl" migrate --ssh "$SSH" \
 		--remote-restore "$CRFS_BIN/crfs-restore" "$@" \
 		>"$T_DIR/migrate.out" 2>"$T_DIR/migrate.err" &
 	m=$!

@@ -17,7 +17,8 @@
  * /hostdir/wl.log and /dev/null and execs /wl_mntns run, which keeps a
  * file of /data open with /data as its cwd and a unix listener bound at
  * /tmp/srv.sock (which it connects to), notes its mountinfo, says
- * READY and after SIGUSR1 checks all of it: the mount table (mount
+ * READY and after SIGUSR1 checks all of it (after SIGUSR2 too, and goes
+ * on: "CHECKED N"): the mount table (mount
  * points, roots, fs types, sources, per-mount and super block options,
  * propagation), the files with their modes, owners, times, sparseness and
  * hard links, the open file, and that writes through the binds reach the
@@ -44,12 +45,18 @@
 #define SPARSE_AT (512 << 10)
 #define MQUEUE_MAGIC 0x19800202
 
-static volatile sig_atomic_t go;
+static volatile sig_atomic_t go, again;
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	go = 1;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	again = 1;
 }
 
 static void must(int ok, const char *what)
@@ -370,28 +377,63 @@ static void check_socket(int srv)
 	close(a);
 }
 
-/* notes the mount table, READY, and after SIGUSR1 compares it */
-static void ready_and_wait(void)
+/*
+ * Notes the mount table, READY; after SIGUSR1 compares it and checks the
+ * rest (check), and returns.  SIGUSR2 checks all the same, says
+ * "CHECKED N" and waits on (a checkpoint of a restored tree: the test
+ * asks after each generation).
+ */
+static void ready_and_wait(void (*check)(void))
 {
+	sigset_t both, old;
+	int round = 0;
+
 	wl_own_session();
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
+	sigemptyset(&both);
+	sigaddset(&both, SIGUSR1);
+	sigaddset(&both, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &both, &old);
 	nbefore = mount_table(before, 64);
 	wl_ready();
-	while (!go)
-		pause();
-	check_table();
+	for (;;) {
+		while (!go && !again)
+			sigsuspend(&old);
+		check_table();
+		check();
+		if (go)
+			break;
+		again = 0;
+		printf("CHECKED %d\n", ++round);
+		fflush(stdout);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int held = -1, srv = -1;
+
+static void check_run(void)
+{
+	check_data();
+	check_rest(held);
+	check_socket(srv);
 }
 
 static int run(void)
 {
-	int held = open("/data/open.txt", O_RDONLY), srv = listener();
-
+	held = open("/data/open.txt", O_RDONLY);
+	srv = listener();
 	must(held >= 0 && !chdir("/data"), "open /data/open.txt");
-	ready_and_wait();
-	check_data();
-	check_rest(held);
-	check_socket(srv);
+	ready_and_wait(check_run);
 	return wl_done();
+}
+
+static const char *plain_file;
+
+static void check_plain(void)
+{
+	check_file(plain_file, "plain\n", 0600, 0, 0, T0 + 8);
 }
 
 /*
@@ -406,8 +448,30 @@ static int plain(const char *dir)
 	must(!mount("crfsplain", dir, "tmpfs", MS_NOSUID, "size=1m,mode=0700"),
 	     "mount tmpfs");
 	put_file(path, "plain\n", 0600, 0, 0, T0 + 8);
-	ready_and_wait();
-	check_file(path, "plain\n", 0600, 0, 0, T0 + 8);
+	plain_file = path;
+	ready_and_wait(check_plain);
+	return wl_done();
+}
+
+static void check_none(void)
+{
+}
+
+/*
+ * "copy [GONE|ro:PATH]": a copy of the host's mounts plus a proc (unshare
+ * --mount-proc), nothing of its own; with GONE, the host's mount there
+ * taken away first, with ro:PATH its copy at PATH made read-only: no
+ * longer a plain copy, and that must stay so.
+ */
+static int copy(const char *change)
+{
+	if (change && !strncmp(change, "ro:", 3))
+		must(!mount(NULL, change + 3, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
+		     "remount read-only");
+	else if (change)
+		must(!umount2(change, MNT_DETACH), "umount");
+	ready_and_wait(check_none);
 	return wl_done();
 }
 
@@ -419,6 +483,8 @@ int main(int argc, char **argv)
 		return run();
 	if (argc == 3 && !strcmp(argv[1], "plain"))
 		return plain(argv[2]);
-	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep] | run | plain DIR\n");
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "copy"))
+		return copy(argv[2]);
+	fprintf(stderr, "usage: wl_mntns setup ROOTFS HOSTDIR HOSTFILE [keep] | run | plain DIR | copy [GONE|ro:PATH]\n");
 	return 2;
 }
