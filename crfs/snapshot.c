@@ -160,6 +160,11 @@ int snapshot_finish(struct snapshot *s, pid_t root)
 	h.page_size = sysconf(_SC_PAGESIZE);
 	snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
 	memcpy(h.freeze_id, s->freeze_id, sizeof(s->freeze_id));
+	if (s->incremental) {
+		h.version = CRFS_FORMAT_VERSION_INCR;
+		h.parent = s->track->parent;
+		memcpy(h.parent_id, s->track->base_id, sizeof(s->track->base_id));
+	}
 	h.root = root;
 	h.nprocs = s->nprocs;
 	h.procs = calloc(s->nprocs ?: 1, sizeof(pid_t));

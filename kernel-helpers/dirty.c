@@ -178,3 +178,31 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 	}
 	return ret;
 }
+
+int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (!kh_dirty_trackable(&vmas[i]))
+			continue;
+		ret = arm(uffd, vmas[i].start, vmas[i].end);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int kh_dirty_pidfd(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* a reused pid is another process: its pidfd says ours is gone */
+bool kh_dirty_alive(int pidfd)
+{
+	return !syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+}
