@@ -253,15 +253,13 @@ static void list_kids(struct cow_ctx *c, int idx)
 
 static int src_fd(struct cow_ctx *c, pid_t src)
 {
-	struct proc_image *q;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < c->nsrc; i++)
 		if (c->src[i] == src)
 			return c->fd[i];
-	q = image_proc(c->img, src);
-	fd = q ? open(q->pages_path, O_RDONLY | O_CLOEXEC) : -1;
+	fd = image_open_src(c->img, src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		child_fail(c->err_fd, "copy-on-write memory: pages of process %d: %m",
 			   src);
