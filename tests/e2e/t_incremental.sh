@@ -27,20 +27,38 @@ cr_copy inc "$T_DIR/c1"
 cr_thaw inc
 ctl_read inc | grep -q '^tracking ' || fail "tracking ended at thaw"
 
+# c2 through ctl; c3 through crfsctl, which refuses a parent that is not
+# the last checkpoint of the container
+crfsctl() {
+	CRFS_MNT=$MNT timeout "$T_COPY_TIMEOUT" "$CRFS_BIN/crfsctl" "$@" \
+		</dev/null 2>"$T_DIR/crfsctl.err"
+}
 for n in 2 3; do
 	kill -USR2 "$pid"
 	wait_line "$log" "^DIRTIED ROUND $((n - 1)) " 60 "$pid"
-	ctl_write inc "parent ../c$((n - 1))" ||
-		fail "parent refused: $(ctl_read inc | tr '\n' '|')"
-	cr_freeze inc
-	ctl_read inc | grep -q "^tracking .* depth $((n - 1))$" ||
-		fail "freeze $n: ctl: $(ctl_read inc | tr '\n' '|')"
-	cr_copy inc "$T_DIR/c$n"
+	if [ "$n" = 2 ]; then
+		ctl_write inc "parent ../c1" ||
+			fail "parent refused: $(ctl_read inc | tr '\n' '|')"
+		cr_freeze inc
+		ctl_read inc | grep -q "^tracking .* depth 1$" ||
+			fail "freeze 2: ctl: $(ctl_read inc | tr '\n' '|')"
+		cr_copy inc "$T_DIR/c2"
+		cr_thaw inc
+	else
+		crfsctl checkpoint --parent "$T_DIR/c1" inc "$T_DIR/c3" &&
+			fail "crfsctl took c1, not the last checkpoint, as the parent"
+		grep -q "c1 is not the last checkpoint of inc" "$T_DIR/crfsctl.err" ||
+			fail "crfsctl did not say c1 is not the last: $(cat "$T_DIR/crfsctl.err")"
+		[ -e "$T_DIR/c3" ] && fail "the refused crfsctl left $T_DIR/c3"
+		crfsctl checkpoint --parent "$T_DIR/c2" inc "$T_DIR/c3" ||
+			fail "crfsctl checkpoint --parent: $(cat "$T_DIR/crfsctl.err")"
+		expect_state inc running
+		cr_freeze inc	# for the kill below
+	fi
 	id=$(awk '$1 == "freeze_id" { print $2 }' "$T_DIR/c$((n - 1))/image")
 	grep -qx "parent ../c$((n - 1)) $id" "$T_DIR/c$n/image" ||
 		fail "c$n/image does not name its parent ../c$((n - 1)) $id"
 	grep -qx 'version 5' "$T_DIR/c$n/image" || fail "c$n/image is not version 5"
-	[ "$n" = 3 ] || cr_thaw inc
 done
 
 full=$(stat -c %s "$T_DIR/c1/$pid/pages")
