@@ -149,6 +149,8 @@ struct crfs_page_run {
 #define CRFS_SRC_LEVEL(src)	((uint32_t)-(src) >> CRFS_SRC_PID_BITS)
 #define CRFS_SRC_PID(src) \
 	((pid_t)((uint32_t)-(src) & ((1u << CRFS_SRC_PID_BITS) - 1)))
+/* the process that stored the run, in this image or an ancestor */
+#define CRFS_SRC_OWNER(src)	((src) >= 0 ? (pid_t)(src) : CRFS_SRC_PID(src))
 
 /* the daemon's level and 32 below it (the kernel's MAX_PID_NS_LEVEL) */
 #define CRFS_NSPID_MAX	33
