@@ -143,7 +143,7 @@ struct crfs_page_run {
  * Pids are below 2^22 (the kernel's PID_MAX_LIMIT).
  */
 #define CRFS_SRC_PID_BITS	22
-#define CRFS_MAX_LEVEL		511
+#define CRFS_MAX_LEVEL		99	/* LEVEL:PID fits SRC's 10 columns */
 #define CRFS_SRC_ANCESTOR(level, pid) \
 	(-(int32_t)(((uint32_t)(level) << CRFS_SRC_PID_BITS) | (uint32_t)(pid)))
 #define CRFS_SRC_LEVEL(src)	((uint32_t)-(src) >> CRFS_SRC_PID_BITS)
