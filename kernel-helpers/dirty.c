@@ -86,7 +86,6 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
 	};
-	size_t i;
 	int ret, fd = -1;
 
 	ret = take_uffd(pid, &fd, why);
@@ -97,14 +96,10 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		*why = "UFFDIO_API with UFFD_FEATURE_WP_ASYNC failed";
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (!kh_dirty_trackable(&vmas[i]))
-			continue;
-		ret = arm(fd, vmas[i].start, vmas[i].end);
-		if (ret) {
-			*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
-			goto out;
-		}
+	ret = kh_dirty_arm(fd, vmas, n);
+	if (ret) {
+		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
+		goto out;
 	}
 	*uffd = fd;
 	return 0;
