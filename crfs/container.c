@@ -62,6 +62,16 @@ static int cmd_attach(struct container *c, const char *arg)
 	return 0;
 }
 
+/* the pages were protected anew for a base that is not there */
+static void track_failed(struct container *c)
+{
+	if (!c->track)
+		return;
+	track_end(c);
+	strncat(c->error, " (dirty tracking ended)",
+		sizeof(c->error) - strlen(c->error) - 1);
+}
+
 static int cmd_freeze(struct container *c)
 {
 	int ret;
@@ -76,13 +86,8 @@ static int cmd_freeze(struct container *c)
 	if (c->snap)
 		return refuse(c, EBUSY, "freeze: a post-dump snapshot is held; release it first");
 	ret = freeze_tree(c);
-	/* the pages were protected anew for a base that is not there */
-	if (ret && c->track) {
-		track_end(c);
-		strncat(c->error, " (dirty tracking ended)",
-			sizeof(c->error) - strlen(c->error) - 1);
-	}
 	if (ret) {
+		track_failed(c);
 		container_refresh(c);
 		return ret;
 	}
@@ -154,19 +159,25 @@ int container_snapshot(struct container *c)
 		return refuse(c, ENOENT, "snapshot: nothing attached; write 'attach PID' first");
 	if (c->state == C_DEAD)
 		return refuse(c, ESRCH, "snapshot: process %d is dead", c->root);
-	if (c->track)
-		return refuse(c, EBUSY, "snapshot: dirty tracking is on; write 'untrack' first");
 	ret = freeze_tree(c);
 	if (ret) {
+		track_failed(c);
 		container_refresh(c);
 		return ret;
 	}
 	ret = postdump_take(c);
 	if (ret) {
 		thaw_tree(c);
+		track_failed(c);
 		return ret;
 	}
+	/* pre-copy: tracked from this instant, the twins hold the base */
+	ret = track_rebase(c);
 	resume_tree(c);
+	if (ret) {
+		track_end(c);
+		return refuse(c, ENOMEM, "snapshot: out of memory for dirty tracking (tracking ended)");
+	}
 	c->frozen_us = now_us() - t0;
 	c->gen++;
 	return 0;

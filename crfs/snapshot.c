@@ -301,8 +301,12 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 		uint64_t done = 0, total = r->npages * 4096;
 		struct crfs_hash h;
 
-		/* hashed already while pages was read */
-		if (r->src == p->pid && rank++ < p->streamed) {
+		/* hashed already while pages was read; or in the parent
+		 * image, whose own index has their checksums: memory the
+		 * tracking says is unchanged is not read again */
+		r->unhashed = r->src < 0;	/* the capture leaves it unset */
+		if ((r->src == p->pid && rank++ < p->streamed) ||
+		    r->unhashed) {
 			off += render_pages_idx_line(idx + off, r);
 			continue;
 		}

@@ -22,6 +22,9 @@
 #include "crfs/format.h"
 #include "crfs/array.h"
 
+/* HASH of a run in an ancestor, whose own index checks those bytes */
+#define UNHASHED	"----------------"
+
 static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
@@ -275,8 +278,12 @@ int render_pages_idx_line(char *out, const struct crfs_page_run *r)
 			 CRFS_SRC_PID(r->src));
 	else
 		snprintf(src, sizeof(src), "%d", r->src);
-	snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10s 0x%016lx %016lx\n",
-		 r->addr, r->npages, src, r->offset, r->hash);
+	if (r->unhashed)
+		snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10s 0x%016lx %s\n",
+			 r->addr, r->npages, src, r->offset, UNHASHED);
+	else
+		snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10s 0x%016lx %016lx\n",
+			 r->addr, r->npages, src, r->offset, r->hash);
 	memcpy(out, tmp, PAGES_IDX_LINE_LEN);
 	return PAGES_IDX_LINE_LEN;
 }
@@ -344,13 +351,16 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 		    r[i].addr >= CRFS_USER_END ||
 		    r[i].npages > (CRFS_USER_END - r[i].addr) / 4096 ||
 		    r[i].offset > CRFS_USER_END ||
-		    strspn(tok[4], "0123456789abcdef") != 16 || tok[4][16]) {
+		    (strspn(tok[4], "0123456789abcdef") != 16 &&
+		     (r[i].src >= 0 || strcmp(tok[4], UNHASHED))) ||
+		    tok[4][16]) {
 			ret = text_error(t, "bad run");
 			goto err;
 		}
 		/* tok[4] is bare hex; the run ends by CRFS_USER_END, so no
 		 * sum below wraps around */
-		r[i].hash = strtoull(tok[4], NULL, 16);
+		r[i].unhashed = tok[4][0] == '-';
+		r[i].hash = r[i].unhashed ? 0 : strtoull(tok[4], NULL, 16);
 		if (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096) {
 			ret = text_error(t, "runs overlap or are unsorted");
 			goto err;

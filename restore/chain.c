@@ -31,6 +31,9 @@ struct chain_src {		/* a pages file of an ancestor, checked */
 	int32_t src;
 	const unsigned char *map;
 	uint64_t len;
+	struct crfs_page_run *own;	/* its own runs, by offset */
+	size_t nown;
+	bool *checked;		/* own[k] matched its checksum */
 };
 
 struct image_chain {
@@ -140,6 +143,69 @@ int image_open_src(const struct image *img, pid_t src, int flags)
 	return open(path, flags);
 }
 
+/* the ancestor's index of that pages file: what its bytes must hash to */
+static int load_own_runs(struct chain_src *s, const char *pages,
+			 const char *freeze_id, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2 + 80], *buf;
+	struct crfs_page_run *r;
+	struct crfs_text t;
+	uint64_t total = 0;
+	size_t n, i, len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s.idx", pages);
+	ret = kh_read_file(path, &buf, &len);
+	if (ret)
+		return ERR("%s: %s", path, strerror(-ret));
+	text_init(&t, path, buf, len, err, errlen);
+	ret = parse_pages_idx(&t, freeze_id, CRFS_SRC_PID(s->src), &r, &n);
+	free(buf);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (r[i].src == CRFS_SRC_PID(s->src)) {
+			r[s->nown++] = r[i];
+			total += r[i].npages * 4096;
+		}
+	s->own = r;
+	s->checked = calloc(s->nown ?: 1, sizeof(*s->checked));
+	if (!s->checked)
+		return ERR("out of memory");
+	if (total != s->len)
+		return ERR("%s: %lu bytes, its index says %lu (truncated?)",
+			   pages, s->len, total);
+	return 0;
+}
+
+/* [off, off + len) of an ancestor's pages: every own run it touches
+ * matches the checksum that image's index gives it */
+static int check_range(struct chain_src *s, const char *path, uint64_t off,
+		       uint64_t len, char *err, size_t errlen)
+{
+	size_t lo = 0, hi = s->nown, k;
+
+	while (lo < hi) {	/* the first run ending after off */
+		size_t mid = (lo + hi) / 2;
+
+		if (s->own[mid].offset + s->own[mid].npages * 4096 <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < s->nown && s->own[k].offset < off + len; k++) {
+		const struct crfs_page_run *o = &s->own[k];
+
+		if (s->checked[k])
+			continue;
+		if (crfs_hash(s->map + o->offset, o->npages * 4096) != o->hash)
+			return ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
+				   path, o->addr);
+		s->checked[k] = true;
+	}
+	return 0;
+}
+
 static int map_src(struct image *img, int32_t src, struct chain_src **out,
 		   char *err, size_t errlen)
 {
@@ -180,6 +246,7 @@ static int map_src(struct image *img, int32_t src, struct chain_src **out,
 	}
 	c->srcs = s;
 	s = &c->srcs[c->nsrcs];
+	memset(s, 0, sizeof(*s));
 	s->src = src;
 	s->len = st.st_size;
 	s->map = s->len ? mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0) :
@@ -189,7 +256,7 @@ static int map_src(struct image *img, int32_t src, struct chain_src **out,
 		return ERR("%s: %s", path, strerror(errno));
 	c->nsrcs++;
 	*out = s;
-	return 0;
+	return load_own_runs(s, path, h->freeze_id, err, errlen);
 }
 
 int chain_check_run(struct image *img, const struct proc_image *p,
@@ -211,6 +278,8 @@ int chain_check_run(struct image *img, const struct proc_image *p,
 	if (r->offset > s->len || len > s->len - r->offset)
 		return ERR("%s: does not hold the pages of 0x%lx of process %d",
 			   path, r->addr, p->pid);
+	if (r->unhashed)
+		return check_range(s, path, r->offset, len, err, errlen);
 	if (crfs_hash(s->map + r->offset, len) != r->hash)
 		return ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
 			   path, r->addr, p->pid);
@@ -222,9 +291,12 @@ void chain_unmap(struct image *img)
 	struct image_chain *c = img->chain;
 	size_t i;
 
-	for (i = 0; c && i < c->nsrcs; i++)
+	for (i = 0; c && i < c->nsrcs; i++) {
 		if (c->srcs[i].map)
 			munmap((void *)c->srcs[i].map, c->srcs[i].len);
+		free(c->srcs[i].own);
+		free(c->srcs[i].checked);
+	}
 	if (c) {
 		free(c->srcs);
 		c->srcs = NULL;

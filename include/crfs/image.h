@@ -134,6 +134,8 @@ struct crfs_page_run {
 				 * the parent, stored once */
 	uint64_t offset;	/* byte offset in that pages file */
 	uint64_t hash;
+	bool unhashed;		/* in an ancestor (src < 0): checked against
+				 * that image's own index, HASH is '-' */
 };
 
 /*
