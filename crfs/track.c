@@ -31,6 +31,7 @@ static void proc_drop(struct track_proc *tp)
 	if (tp->pidfd >= 0)
 		close(tp->pidfd);
 	free(tp->base);
+	free(tp->armed);
 	memset(tp, 0, sizeof(*tp));
 	tp->uffd = tp->pidfd = -1;
 }
@@ -83,11 +84,59 @@ static struct track_proc *add_proc(struct track *t, pid_t pid)
 	return n;
 }
 
-/* tracking of a stopped process begins (again) now */
+static bool was_armed(const struct track_proc *tp, const struct crfs_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < tp->narmed; i++)
+		if (tp->armed[i].start == v->start && tp->armed[i].end == v->end)
+			return true;
+	return false;
+}
+
+/* the trackable mappings of p, registered now (those not yet, if new) */
+static int arm_vmas(struct track_proc *tp, const struct proc_snap *p,
+		    bool only_new)
+{
+	struct crfs_vma *todo = calloc(p->nvmas ?: 1, sizeof(*todo));
+	struct track_range *r = calloc(p->nvmas ?: 1, sizeof(*r));
+	size_t i, n = 0, k = 0;
+	int ret;
+
+	if (!todo || !r) {
+		free(todo);
+		free(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nvmas; i++) {
+		if (!kh_dirty_trackable(&p->vmas[i]))
+			continue;
+		r[k++] = (struct track_range){ p->vmas[i].start,
+					       p->vmas[i].end };
+		if (!only_new || !was_armed(tp, &p->vmas[i]))
+			todo[n++] = p->vmas[i];
+	}
+	ret = kh_dirty_arm(tp->uffd, todo, n);
+	free(todo);
+	free(tp->armed);
+	tp->armed = ret ? NULL : r;
+	tp->narmed = ret ? 0 : k;
+	if (ret)
+		free(r);
+	return ret;
+}
+
+/*
+ * Tracking of a stopped process begins (again) now.  Already tracked,
+ * the written pages were protected again by the scan (clean_pages): only
+ * mappings made since need registering, not a walk over all memory.
+ */
 static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
 		    const char **why)
 {
-	if (tp->uffd >= 0 && !kh_dirty_arm(tp->uffd, p->vmas, p->nvmas))
+	int ret;
+
+	if (tp->uffd >= 0 && !arm_vmas(tp, p, true))
 		return 0;
 	/* never armed, or its memory is another since (an exec) */
 	if (tp->uffd >= 0)
@@ -100,7 +149,13 @@ static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
 			return tp->pidfd;
 		}
 	}
-	return kh_dirty_start(p->pid, p->vmas, p->nvmas, &tp->uffd, why);
+	ret = kh_dirty_start(p->pid, p->vmas, 0, &tp->uffd, why);
+	if (ret)
+		return ret;
+	ret = arm_vmas(tp, p, false);
+	if (ret)
+		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
+	return ret;
 }
 
 static int copy_base(struct track_proc *tp, const struct proc_snap *p)
@@ -193,6 +248,8 @@ static int put_page(struct rewrite *w, uint64_t addr, int32_t src,
 static int clean_pages(const struct proc_snap *p, struct page_region **out,
 		       size_t *n)
 {
+	/* the next round counts from now: written pages are protected
+	 * again, atomically with the scan */
 	struct page_region *all = NULL, *one, *m;
 	size_t i, k;
 	int ret = 0;
@@ -203,7 +260,7 @@ static int clean_pages(const struct proc_snap *p, struct page_region **out,
 
 		if (!kh_dirty_trackable(v))
 			continue;
-		ret = kh_dirty_clean(p->pid, v->start, v->end, false, &one, &k);
+		ret = kh_dirty_clean(p->pid, v->start, v->end, true, &one, &k);
 		if (ret || !k) {
 			free(one);
 			continue;
@@ -302,9 +359,10 @@ int track_capture(struct snapshot *s, int idx)
 	if (!tp)
 		return -ENOMEM;
 	tp->seen = true;
-	if (s->incremental && tp->uffd >= 0) {
+	if (tp->uffd >= 0) {
 		ret = clean_pages(p, &cl, &ncl);
-		ret = ret ?: rewrite_runs(p, tp, cl, ncl);
+		if (!ret && s->incremental)
+			ret = rewrite_runs(p, tp, cl, ncl);
 		free(cl);
 		if (ret)
 			return ret;

@@ -18,6 +18,10 @@ struct track_proc {
 	int uffd;		/* its write-protect userfaultfd, or -1 */
 	struct crfs_page_run *base;	/* its pages in the base image */
 	size_t nbase;
+	struct track_range {	/* the mappings registered on uffd */
+		uint64_t start, end;
+	} *armed;
+	size_t narmed;
 	bool seen;		/* captured by the freeze under way */
 };
 
