@@ -725,6 +725,7 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
 				p->pid, (unsigned long long)guard);
+	ret = ret ?: track_capture(s, idx);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;

@@ -53,12 +53,23 @@ static int cmd_attach(struct container *c, const char *arg)
 			      pid);
 	if (kh_task_gone(pid))
 		return refuse(c, ESRCH, "attach: no process %ld", pid);
+	track_end(c);	/* another tree */
 	c->root = pid;
 	c->state = C_RUNNING;
 	free(c->pids);
 	c->pids = NULL;
 	c->npids = 0;
 	return 0;
+}
+
+/* the pages were protected anew for a base that is not there */
+static void track_failed(struct container *c)
+{
+	if (!c->track)
+		return;
+	track_end(c);
+	strncat(c->error, " (dirty tracking ended)",
+		sizeof(c->error) - strlen(c->error) - 1);
 }
 
 static int cmd_freeze(struct container *c)
@@ -76,12 +87,52 @@ static int cmd_freeze(struct container *c)
 		return refuse(c, EBUSY, "freeze: a post-dump snapshot is held; release it first");
 	ret = freeze_tree(c);
 	if (ret) {
+		track_failed(c);
 		container_refresh(c);
 		return ret;
 	}
 	c->state = C_FROZEN;
 	c->gen++;
+	if (track_rebase(c)) {
+		track_end(c);
+		return refuse(c, ENOMEM, "freeze: out of memory for dirty tracking (tracking ended)");
+	}
 	return 0;
+}
+
+/* dirty tracking from this freeze on (track.c) */
+static int cmd_track(struct container *c)
+{
+	if (c->track)
+		return refuse(c, EBUSY, "track: already tracking (since freeze %s)",
+			      c->track->base_id);
+	if (c->state != C_FROZEN || !c->snap)
+		return refuse(c, EINVAL, "track: container is %s; freeze it first",
+			      state_names[c->state]);
+	return track_start(c);
+}
+
+static int cmd_untrack(struct container *c)
+{
+	if (!c->track)
+		return refuse(c, EINVAL, "untrack: not tracking");
+	track_end(c);
+	return 0;
+}
+
+/* the next freeze is incremental, its image naming its parent by path */
+static int cmd_parent(struct container *c, const char *path)
+{
+	if (!c->track)
+		return refuse(c, EINVAL, "parent: not tracking; write 'track' on the frozen container first");
+	if (c->state == C_FROZEN)
+		return refuse(c, EBUSY, "parent: container is frozen; thaw it first");
+	if (path[0] == '/' || strlen(path) > 1024)
+		return refuse(c, EINVAL, "parent: '%s' must be a path relative to the new image",
+			      path);
+	free(c->track->parent);
+	c->track->parent = strdup(path);
+	return c->track->parent ? 0 : -ENOMEM;
 }
 
 static long now_us(void)
@@ -110,15 +161,23 @@ int container_snapshot(struct container *c)
 		return refuse(c, ESRCH, "snapshot: process %d is dead", c->root);
 	ret = freeze_tree(c);
 	if (ret) {
+		track_failed(c);
 		container_refresh(c);
 		return ret;
 	}
 	ret = postdump_take(c);
 	if (ret) {
 		thaw_tree(c);
+		track_failed(c);
 		return ret;
 	}
+	/* pre-copy: tracked from this instant, the twins hold the base */
+	ret = track_rebase(c);
 	resume_tree(c);
+	if (ret) {
+		track_end(c);
+		return refuse(c, ENOMEM, "snapshot: out of memory for dirty tracking (tracking ended)");
+	}
 	c->frozen_us = now_us() - t0;
 	c->gen++;
 	return 0;
@@ -154,6 +213,7 @@ static int cmd_kill(struct container *c)
 	if (c->state == C_FROZEN)
 		c->gen++;
 	kill_tree(c);
+	track_end(c);
 	c->state = C_DEAD;
 	return 0;
 }
@@ -178,8 +238,14 @@ int container_command(struct container *c, const char *cmd)
 		c->ext_unix = true;
 		return 0;
 	}
+	if (!strcmp(buf, "parent") && arg)
+		return cmd_parent(c, arg);
 	if (arg)
 		return refuse(c, EINVAL, "'%s' takes no argument", buf);
+	if (!strcmp(buf, "track"))
+		return cmd_track(c);
+	if (!strcmp(buf, "untrack"))
+		return cmd_untrack(c);
 	if (!strcmp(buf, "freeze"))
 		return cmd_freeze(c);
 	if (!strcmp(buf, "thaw"))
@@ -190,7 +256,7 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_release(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, snapshot, release, kill)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, snapshot, release, kill, track, untrack, parent PATH)",
 		      buf);
 }
 
@@ -205,6 +271,11 @@ char *container_render_ctl(struct container *c, size_t *len)
 		sb_printf(&sb, "root %d\n", c->root);
 	if (c->ext_unix)
 		sb_printf(&sb, "external unix\n");
+	if (c->track)
+		sb_printf(&sb, "tracking %s depth %d\n", c->track->base_id,
+			  c->track->depth);
+	if (c->track && c->track->parent)
+		sb_printf(&sb, "parent %s\n", c->track->parent);
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
 		if (c->snap->postdump)

@@ -22,6 +22,7 @@ struct container {
 	pid_t *pids;		/* processes of the tree at freeze */
 	int npids;
 	struct snapshot *snap;
+	struct track *track;	/* track.c: dirty tracking, if on */
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
 	bool ext_unix;		/* "external unix": outside peers reconnect */

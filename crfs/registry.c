@@ -54,6 +54,7 @@ static void container_free(struct container *c)
 	if (c->state == C_FROZEN)
 		thaw_tree(c);
 	snapshot_free(c->snap);
+	track_end(c);
 	free(c->tids);
 	free(c->pids);
 	free(c->name);

@@ -175,6 +175,11 @@ int snapshot_finish(struct snapshot *s, pid_t root)
 	h.page_size = sysconf(_SC_PAGESIZE);
 	snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
 	memcpy(h.freeze_id, s->freeze_id, sizeof(s->freeze_id));
+	if (s->incremental) {
+		h.version = CRFS_FORMAT_VERSION_INCR;
+		h.parent = s->track->parent;
+		memcpy(h.parent_id, s->track->base_id, sizeof(s->track->base_id));
+	}
 	h.root = root;
 	h.nprocs = s->nprocs;
 	h.procs = calloc(s->nprocs ?: 1, sizeof(pid_t));
@@ -311,8 +316,12 @@ static int render_idx(struct snapshot *s, struct proc_snap *p, size_t len)
 		uint64_t done = 0, total = r->npages * 4096;
 		struct crfs_hash h;
 
-		/* hashed already while pages was read */
-		if (r->src == p->pid && rank++ < p->streamed) {
+		/* hashed already while pages was read; or in the parent
+		 * image, whose own index has their checksums: memory the
+		 * tracking says is unchanged is not read again */
+		r->unhashed = r->src < 0;	/* the capture leaves it unset */
+		if ((r->src == p->pid && rank++ < p->streamed) ||
+		    r->unhashed) {
 			off += render_pages_idx_line(idx + off, r);
 			continue;
 		}

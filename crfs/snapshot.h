@@ -12,6 +12,7 @@
 
 #include "crfs/format.h"
 #include "kh.h"
+#include "track.h"
 
 enum entry_kind { E_DIR, E_TEXT, E_PAGES, E_PAGES_IDX };
 
@@ -68,6 +69,8 @@ struct snapshot {
 	struct tcp_hold *tcp;	/* connections held in repair mode */
 	size_t ntcp;
 	bool postdump;		/* outlives the freeze: the tree runs on */
+	struct track *track;	/* track.c: the container's, if tracked */
+	bool incremental;	/* unchanged pages point into track's base */
 	uint64_t copied;	/* bytes copied out at freeze (post-dump) */
 };
 

@@ -86,7 +86,6 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		.api = UFFD_API,
 		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
 	};
-	size_t i;
 	int ret, fd = -1;
 
 	ret = take_uffd(pid, &fd, why);
@@ -97,14 +96,10 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		*why = "UFFDIO_API with UFFD_FEATURE_WP_ASYNC failed";
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (!kh_dirty_trackable(&vmas[i]))
-			continue;
-		ret = arm(fd, vmas[i].start, vmas[i].end);
-		if (ret) {
-			*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
-			goto out;
-		}
+	ret = kh_dirty_arm(fd, vmas, n);
+	if (ret) {
+		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
+		goto out;
 	}
 	*uffd = fd;
 	return 0;
@@ -177,4 +172,32 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 		*n = 0;
 	}
 	return ret;
+}
+
+int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (!kh_dirty_trackable(&vmas[i]))
+			continue;
+		ret = arm(uffd, vmas[i].start, vmas[i].end);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int kh_dirty_pidfd(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* a reused pid is another process: its pidfd says ours is gone */
+bool kh_dirty_alive(int pidfd)
+{
+	return !syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
 }

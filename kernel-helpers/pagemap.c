@@ -20,6 +20,18 @@
 #define PAGE		4096ULL
 #define BATCH		4096
 
+/*
+ * A page never touched that dirty tracking (kh_dirty.h) write-protected
+ * ahead: the kernel's pte marker shows as swap of type 31 (SWP_PTE_MARKER,
+ * above every swap device), offset PTE_MARKER_UFFD_WP.  No bytes: it
+ * reads as zero, like a page that was never there.
+ */
+static bool uffd_wp_marker(uint64_t e)
+{
+	return (e & PM_SWAP) && !(e & PM_PRESENT) && (e & 0x1f) == 31 &&
+	       ((e & ((1ULL << 55) - 1)) >> 5) == 1;
+}
+
 static bool dump_whole_file_pages(const struct crfs_vma *v)
 {
 	return v->kind != VMA_FILE && v->kind != VMA_DELETED;
@@ -219,7 +231,7 @@ static int vma_runs(struct builder *b, int fd, struct donors *d,
 				b->guard_at = b->guard_at ?: a;
 				continue;
 			}
-			if (!(e & (PM_PRESENT | PM_SWAP)))
+			if (!(e & (PM_PRESENT | PM_SWAP)) || uffd_wp_marker(e))
 				continue;
 			if ((e & PM_FILE) && !(e & PM_SWAP) &&
 			    !dump_whole_file_pages(v))

@@ -25,8 +25,13 @@ int render_header(struct strbuf *sb, const struct crfs_header *h)
 			CRFS_FORMAT_NAME, h->version, h->arch, h->page_size);
 	ret = ret ?: sb_printf(sb, "kernel ");
 	ret = ret ?: sb_put_escaped(sb, h->kernel);
-	ret = ret ?: sb_printf(sb, "\nfreeze_id %s\nroot %d\n", h->freeze_id,
-			       h->root);
+	ret = ret ?: sb_printf(sb, "\nfreeze_id %s\n", h->freeze_id);
+	if (!ret && h->parent) {
+		ret = sb_printf(sb, "parent ");
+		ret = ret ?: sb_put_escaped(sb, h->parent);
+		ret = ret ?: sb_printf(sb, " %s\n", h->parent_id);
+	}
+	ret = ret ?: sb_printf(sb, "root %d\n", h->root);
 	for (i = 0; !ret && i < h->nprocs; i++)
 		ret = sb_printf(sb, "process %d\n", h->procs[i]);
 	for (i = 0; !ret && i < h->nfiles; i++) {
@@ -49,6 +54,7 @@ void free_header(struct crfs_header *h)
 		free(h->files[i].path);
 	free(h->files);
 	free(h->procs);
+	free(h->parent);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -79,9 +85,9 @@ static int parse_identity(struct crfs_text *t, struct crfs_header *h)
 	v = expect_line(t, line, sizeof(line), "version");
 	if (!v || parse_int(v, &h->version) || h->version < 1)
 		return text_error(t, "bad 'version' line");
-	if (h->version > CRFS_FORMAT_VERSION)
+	if (h->version > CRFS_FORMAT_VERSION_INCR)
 		return text_error(t, "format version %d is newer than this crfs-restore understands (%d)",
-				  h->version, CRFS_FORMAT_VERSION);
+				  h->version, CRFS_FORMAT_VERSION_INCR);
 	if (h->version < CRFS_FORMAT_VERSION)
 		return text_error(t, "format version %d is older than this crfs-restore reads (%d): checkpoint again",
 				  h->version, CRFS_FORMAT_VERSION);
@@ -163,6 +169,31 @@ static int add_file(struct crfs_text *t, struct crfs_header *h, char *rest)
 	return 0;
 }
 
+/*
+ * Version 5 (and only it) is incremental: "parent PATH FREEZE_ID" names
+ * the image its runs of level 1 are in, relative to this one.
+ */
+static int parse_parent(struct crfs_text *t, struct crfs_header *h)
+{
+	char line[CRFS_PATH_MAX * 4 + 64], *cur = line, *path, *id;
+
+	if (h->version != CRFS_FORMAT_VERSION_INCR)
+		return 0;
+	if (text_next_line(t, line, sizeof(line)) <= 0 ||
+	    strcmp(tok_next(&cur) ?: "", "parent"))
+		return text_error(t, "version %d: want 'parent PATH FREEZE_ID'",
+				  h->version);
+	path = tok_next(&cur);
+	id = tok_next(&cur);
+	if (!path || !id || tok_next(&cur) || strlen(id) != 32 ||
+	    strspn(id, "0123456789abcdef") != 32 || unescape(path, &h->parent))
+		return text_error(t, "bad 'parent' line");
+	strcpy(h->parent_id, id);
+	if (!h->parent[0] || h->parent[0] == '/')
+		return text_error(t, "bad 'parent' line: the path must be relative");
+	return 0;
+}
+
 int parse_header(struct crfs_text *t, struct crfs_header *h)
 {
 	const char *buf = t->p;
@@ -180,6 +211,9 @@ int parse_header(struct crfs_text *t, struct crfs_header *h)
 	if (!v || strlen(v) != 32)
 		return text_error(t, "bad 'freeze_id' line");
 	strcpy(h->freeze_id, v);
+	ret = parse_parent(t, h);
+	if (ret)
+		return ret;
 	v = expect_line(t, line, sizeof(line), "root");
 	if (!v || parse_int(v, &h->root) || h->root <= 0)
 		return text_error(t, "bad 'root' line");

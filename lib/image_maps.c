@@ -7,7 +7,9 @@
  * file (or "-"), PATH escaped (or "-").
  *
  * pages.idx: "freeze_id ID", "runs N", then N fixed-width lines
- *	0xADDR NPAGES 0xOFFSET HASH
+ *	0xADDR NPAGES SRC 0xOFFSET HASH
+ * SRC is the pid whose pages hold the run, or LEVEL:PID in an ancestor of
+ * an incremental image.
  * Fixed width lets the daemon report the file's size before it has hashed
  * the pages.
  */
@@ -19,6 +21,9 @@
 
 #include "crfs/format.h"
 #include "crfs/array.h"
+
+/* HASH of a run in an ancestor, whose own index checks those bytes */
+#define UNHASHED	"----------------"
 
 static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_ANON] = "anon", [VMA_HEAP] = "heap", [VMA_STACK] = "stack",
@@ -265,12 +270,39 @@ int render_pages_idx_head(char *out, size_t size, const char *freeze_id,
 
 int render_pages_idx_line(char *out, const struct crfs_page_run *r)
 {
-	char tmp[PAGES_IDX_LINE_LEN + 1];
+	char tmp[PAGES_IDX_LINE_LEN + 1], src[16];
 
-	snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10d 0x%016lx %016lx\n",
-		 r->addr, r->npages, r->src, r->offset, r->hash);
+	/* an ancestor's pages: LEVEL:PID (7 digits at most: fits 10) */
+	if (r->src < 0)
+		snprintf(src, sizeof(src), "%u:%d", CRFS_SRC_LEVEL(r->src),
+			 CRFS_SRC_PID(r->src));
+	else
+		snprintf(src, sizeof(src), "%d", r->src);
+	if (r->unhashed)
+		snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10s 0x%016lx %s\n",
+			 r->addr, r->npages, src, r->offset, UNHASHED);
+	else
+		snprintf(tmp, sizeof(tmp), "0x%016lx %10lu %10s 0x%016lx %016lx\n",
+			 r->addr, r->npages, src, r->offset, r->hash);
 	memcpy(out, tmp, PAGES_IDX_LINE_LEN);
 	return PAGES_IDX_LINE_LEN;
+}
+
+/* SRC: a pid of this image, or LEVEL:PID of an ancestor's (incremental) */
+static int parse_src(char *tok, int32_t *src)
+{
+	char *colon = strchr(tok, ':');
+	int level, pid;
+
+	if (!colon)
+		return parse_int(tok, src) || *src < 0 ? -EINVAL : 0;
+	*colon = '\0';
+	if (parse_int(tok, &level) || parse_int(colon + 1, &pid) ||
+	    level < 1 || level > CRFS_MAX_LEVEL || pid <= 0 ||
+	    pid >= 1 << CRFS_SRC_PID_BITS)
+		return -EINVAL;
+	*src = CRFS_SRC_ANCESTOR(level, pid);
+	return 0;
 }
 
 int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
@@ -313,19 +345,22 @@ int parse_pages_idx(struct crfs_text *t, const char *freeze_id, pid_t pid,
 			tok[k] = tok_next(&cur);
 		if (!tok[4] || tok[5] || parse_u64(tok[0], &r[i].addr) ||
 		    parse_u64(tok[1], &r[i].npages) ||
-		    parse_int(tok[2], &r[i].src) || r[i].src < 0 ||
+		    parse_src(tok[2], &r[i].src) ||
 		    parse_u64(tok[3], &r[i].offset) || !r[i].npages ||
 		    (r[i].addr | r[i].offset) & 0xfff ||
 		    r[i].addr >= CRFS_USER_END ||
 		    r[i].npages > (CRFS_USER_END - r[i].addr) / 4096 ||
 		    r[i].offset > CRFS_USER_END ||
-		    strspn(tok[4], "0123456789abcdef") != 16 || tok[4][16]) {
+		    (strspn(tok[4], "0123456789abcdef") != 16 &&
+		     (r[i].src >= 0 || strcmp(tok[4], UNHASHED))) ||
+		    tok[4][16]) {
 			ret = text_error(t, "bad run");
 			goto err;
 		}
 		/* tok[4] is bare hex; the run ends by CRFS_USER_END, so no
 		 * sum below wraps around */
-		r[i].hash = strtoull(tok[4], NULL, 16);
+		r[i].unhashed = tok[4][0] == '-';
+		r[i].hash = r[i].unhashed ? 0 : strtoull(tok[4], NULL, 16);
 		if (i && r[i].addr < r[i - 1].addr + r[i - 1].npages * 4096) {
 			ret = text_error(t, "runs overlap or are unsorted");
 			goto err;

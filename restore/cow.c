@@ -212,7 +212,7 @@ static bool shares_range(const struct proc_image *c, const struct crfs_vma *v)
 		return false;
 	for (i = first_run(c, v->start);
 	     i < c->nruns && c->runs[i].addr < v->end; i++)
-		if (c->runs[i].src != c->pid)
+		if (CRFS_SRC_OWNER(c->runs[i].src) != c->pid)
 			return true;
 	return false;
 }
@@ -253,15 +253,13 @@ static void list_kids(struct cow_ctx *c, int idx)
 
 static int src_fd(struct cow_ctx *c, pid_t src)
 {
-	struct proc_image *q;
 	size_t i;
 	int fd;
 
 	for (i = 0; i < c->nsrc; i++)
 		if (c->src[i] == src)
 			return c->fd[i];
-	q = image_proc(c->img, src);
-	fd = q ? open(q->pages_path, O_RDONLY | O_CLOEXEC) : -1;
+	fd = image_open_src(c->img, src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		child_fail(c->err_fd, "copy-on-write memory: pages of process %d: %m",
 			   src);
@@ -468,7 +466,8 @@ static void kid_overrides(struct cow_ctx *c, const struct proc_image *p,
 	     i < kid->nruns && kid->runs[i].addr < v->end; i++) {
 		const struct crfs_page_run *r = &kid->runs[i];
 
-		if (r->src == kid->pid)
+		/* its own copy, in this image or a parent (incremental) */
+		if (CRFS_SRC_OWNER(r->src) == kid->pid)
 			continue;
 		for (a = r->addr; a < r->addr + r->npages * PAGE; a += PAGE)
 			if (!same_copy(r, run_at(p, a), a))

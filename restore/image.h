@@ -74,6 +74,7 @@ struct image {
 	/* crfs-restore opens file id at fd_base + id - 1, below fd_end */
 	int fd_base, fd_end;
 	struct mnt_state *mnt;	/* mounts.c: the container's mount tree */
+	struct image_chain *chain;	/* chain.c: an incremental's parents */
 };
 
 /*
@@ -101,6 +102,14 @@ int pidns_check(struct image *img, char *err, size_t errlen);
 struct proc_image *image_proc(const struct image *img, pid_t pid);
 /* drop the pages mappings before the tree is forked: it needs none */
 void image_unmap_pages(struct image *img);
+/* chain.c: the parents of an incremental image, checked before use */
+int chain_load(struct image *img, char *err, size_t errlen);
+int chain_check_run(struct image *img, const struct proc_image *p,
+		    const struct crfs_page_run *r, char *err, size_t errlen);
+void chain_unmap(struct image *img);
+void chain_free(struct image *img);
+/* open the pages file run source src is in (this image's or a parent's) */
+int image_open_src(const struct image *img, pid_t src, int flags);
 
 /* pidns.c: a pid the image records as viewer sees it (0: out of sight) */
 pid_t image_pid_in(const struct image *img, const struct proc_image *viewer,

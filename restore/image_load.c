@@ -469,6 +469,7 @@ void image_unmap_pages(struct image *img)
 		p->pages_map = NULL;
 		p->pages_len = 0;
 	}
+	chain_unmap(img);
 }
 
 static int check_vdso(struct image *img, struct proc_image *p, char *err,
@@ -562,6 +563,8 @@ static int check_shared_run(struct image *img, struct proc_image *p,
 	struct proc_image *src = image_proc(img, r->src);
 	uint64_t len = r->npages * 4096;
 
+	if (r->src < 0)
+		return chain_check_run(img, p, r, err, errlen);
 	if (!src || src->attr.zombie)
 		return ERR("%s/%d/%s: pages of 0x%lx are stored by process %d, which is not in the image",
 			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr, r->src);
@@ -690,6 +693,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = load_header(img, err, errlen);
 	ret = ret ?: check_manifest(img, err, errlen);
 	ret = ret ?: sort_manifest(img, err, errlen);
+	ret = ret ?: chain_load(img, err, errlen);
 	if (ret)
 		return ret;
 	img->procs = calloc(img->hdr.nprocs, sizeof(*img->procs));
@@ -780,6 +784,7 @@ void image_free(struct image *img)
 		free(p->timers);
 	}
 	image_unmap_pages(img);
+	chain_free(img);
 	image_free_files(img);
 	free(img->procs);
 	free(img->manifest);

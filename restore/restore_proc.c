@@ -47,7 +47,6 @@ static int helper(struct helper_fds *h, int fd, int base)
 static void open_sources(struct image *img, struct proc_image *p,
 			 struct helper_fds *h, int base)
 {
-	struct proc_image *q;
 	size_t r;
 	int k, fd;
 
@@ -60,8 +59,7 @@ static void open_sources(struct image *img, struct proc_image *p,
 			;
 		if (k < h->nsrc)
 			continue;
-		q = image_proc(img, src);
-		fd = q ? open(q->pages_path, O_RDONLY) : -1;
+		fd = image_open_src(img, src, O_RDONLY);
 		fd = fd < 0 ? -1 : helper(h, fd, base);
 		if (fd < 0)
 			child_fail(h->err_fd, "pages of process %d: %m", src);

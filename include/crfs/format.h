@@ -190,6 +190,8 @@ struct crfs_header {
 	long page_size;
 	char kernel[128];
 	char freeze_id[40];
+	char *parent;		/* incremental: the parent image, relative */
+	char parent_id[40];	/* and the freeze it must come from */
 	pid_t root;
 	size_t nprocs;
 	pid_t *procs;

@@ -14,6 +14,8 @@
 
 #define CRFS_FORMAT_NAME	"crfs"
 #define CRFS_FORMAT_VERSION	4
+/* an incremental image (a `parent` line, runs in ancestors): 4 plus that */
+#define CRFS_FORMAT_VERSION_INCR	5
 #define CRFS_ARCH		"x86_64"
 
 /* Container-level files */
@@ -132,7 +134,25 @@ struct crfs_page_run {
 				 * the parent, stored once */
 	uint64_t offset;	/* byte offset in that pages file */
 	uint64_t hash;
+	bool unhashed;		/* in an ancestor (src < 0): checked against
+				 * that image's own index, HASH is '-' */
 };
+
+/*
+ * A run stored by an ancestor of an incremental image (level 1: its
+ * parent) in process pid's pages there: src is negative, so it never
+ * equals a pid and code that only knows this image treats it as foreign.
+ * Pids are below 2^22 (the kernel's PID_MAX_LIMIT).
+ */
+#define CRFS_SRC_PID_BITS	22
+#define CRFS_MAX_LEVEL		99	/* LEVEL:PID fits SRC's 10 columns */
+#define CRFS_SRC_ANCESTOR(level, pid) \
+	(-(int32_t)(((uint32_t)(level) << CRFS_SRC_PID_BITS) | (uint32_t)(pid)))
+#define CRFS_SRC_LEVEL(src)	((uint32_t)-(src) >> CRFS_SRC_PID_BITS)
+#define CRFS_SRC_PID(src) \
+	((pid_t)((uint32_t)-(src) & ((1u << CRFS_SRC_PID_BITS) - 1)))
+/* the process that stored the run, in this image or an ancestor */
+#define CRFS_SRC_OWNER(src)	((src) >= 0 ? (pid_t)(src) : CRFS_SRC_PID(src))
 
 /* the daemon's level and 32 below it (the kernel's MAX_PID_NS_LEVEL) */
 #define CRFS_NSPID_MAX	33

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Incremental checkpoints.  "track" on a frozen container makes, in every
+ * process, an asynchronous write-protect userfaultfd over its private
+ * writable anonymous memory (kh_dirty.h) and keeps the last snapshot's
+ * runs as the base.  A later freeze asks which pages were written since:
+ * a page that was not, in a mapping still registered, and stored in the
+ * base, is presented as "in the base image, process Q, offset O" rather
+ * than copied again.  Anything else counts as written: a process forked
+ * or exec'd since, a mapping made, moved or replaced since (the kernel
+ * drops the registration of those), memory of any other kind.
+ *
+ * The run's checksum is still taken from memory, so a wrong guess here
+ * is refused by crfs-restore as a mismatch, never restored silently.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "kh_dirty.h"
+#include "track.h"
+#include "crfs/array.h"
+
+static void proc_drop(struct track_proc *tp)
+{
+	if (tp->uffd >= 0)
+		close(tp->uffd);
+	if (tp->pidfd >= 0)
+		close(tp->pidfd);
+	free(tp->base);
+	free(tp->armed);
+	memset(tp, 0, sizeof(*tp));
+	tp->uffd = tp->pidfd = -1;
+}
+
+void track_end(struct container *c)
+{
+	struct track *t = c->track;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nprocs; i++)
+		proc_drop(&t->procs[i]);
+	free(t->procs);
+	free(t->parent);
+	free(t);
+	c->track = NULL;
+}
+
+/* the process tracked under pid, if it is still that one */
+static struct track_proc *find_proc(struct track *t, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < t->nprocs; i++) {
+		struct track_proc *tp = &t->procs[i];
+
+		if (tp->pid != pid)
+			continue;
+		if (kh_dirty_alive(tp->pidfd))
+			return tp;
+		proc_drop(tp);	/* its pid was reused: begins anew */
+		tp->pid = pid;
+		return tp;
+	}
+	return NULL;
+}
+
+static struct track_proc *add_proc(struct track *t, pid_t pid)
+{
+	struct track_proc *n = array_room(t->procs, t->nprocs, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	t->procs = n;
+	n = &t->procs[t->nprocs++];
+	memset(n, 0, sizeof(*n));
+	n->pid = pid;
+	n->uffd = n->pidfd = -1;
+	return n;
+}
+
+static bool was_armed(const struct track_proc *tp, const struct crfs_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < tp->narmed; i++)
+		if (tp->armed[i].start == v->start && tp->armed[i].end == v->end)
+			return true;
+	return false;
+}
+
+/* the trackable mappings of p, registered now (those not yet, if new) */
+static int arm_vmas(struct track_proc *tp, const struct proc_snap *p,
+		    bool only_new)
+{
+	struct crfs_vma *todo = calloc(p->nvmas ?: 1, sizeof(*todo));
+	struct track_range *r = calloc(p->nvmas ?: 1, sizeof(*r));
+	size_t i, n = 0, k = 0;
+	int ret;
+
+	if (!todo || !r) {
+		free(todo);
+		free(r);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nvmas; i++) {
+		if (!kh_dirty_trackable(&p->vmas[i]))
+			continue;
+		r[k++] = (struct track_range){ p->vmas[i].start,
+					       p->vmas[i].end };
+		if (!only_new || !was_armed(tp, &p->vmas[i]))
+			todo[n++] = p->vmas[i];
+	}
+	ret = kh_dirty_arm(tp->uffd, todo, n);
+	free(todo);
+	free(tp->armed);
+	tp->armed = ret ? NULL : r;
+	tp->narmed = ret ? 0 : k;
+	if (ret)
+		free(r);
+	return ret;
+}
+
+/*
+ * Tracking of a stopped process begins (again) now.  Already tracked,
+ * the written pages were protected again by the scan (clean_pages): only
+ * mappings made since need registering, not a walk over all memory.
+ */
+static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
+		    const char **why)
+{
+	int ret;
+
+	if (tp->uffd >= 0 && !arm_vmas(tp, p, true))
+		return 0;
+	/* never armed, or its memory is another since (an exec) */
+	if (tp->uffd >= 0)
+		close(tp->uffd);
+	tp->uffd = -1;
+	if (tp->pidfd < 0) {
+		tp->pidfd = kh_dirty_pidfd(p->pid);
+		if (tp->pidfd < 0) {
+			*why = "pidfd_open failed";
+			return tp->pidfd;
+		}
+	}
+	ret = kh_dirty_start(p->pid, p->vmas, 0, &tp->uffd, why);
+	if (ret)
+		return ret;
+	ret = arm_vmas(tp, p, false);
+	if (ret)
+		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
+	return ret;
+}
+
+static int copy_base(struct track_proc *tp, const struct proc_snap *p)
+{
+	struct crfs_page_run *b = NULL;
+
+	if (p->nruns) {
+		b = malloc(p->nruns * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		memcpy(b, p->runs, p->nruns * sizeof(*b));
+	}
+	free(tp->base);
+	tp->base = b;
+	tp->nbase = p->nruns;
+	return 0;
+}
+
+int track_start(struct container *c)
+{
+	struct snapshot *s = c->snap;
+	const char *why = "";
+	size_t i;
+	int ret = 0;
+
+	c->track = calloc(1, sizeof(*c->track));
+	if (!c->track)
+		return -ENOMEM;
+	memcpy(c->track->base_id, s->freeze_id, sizeof(s->freeze_id));
+	for (i = 0; !ret && i < s->nprocs; i++) {
+		struct proc_snap *p = &s->procs[i];
+		struct track_proc *tp;
+
+		if (!p->vmas)	/* a zombie: nothing to track */
+			continue;
+		tp = add_proc(c->track, p->pid);
+		ret = tp ? arm_proc(tp, p, &why) : -ENOMEM;
+		ret = ret ?: copy_base(tp, p);
+		if (ret)
+			snprintf(c->error, sizeof(c->error),
+				 "track: process %d: %s: %s", p->pid,
+				 why[0] ? why : "out of memory", strerror(-ret));
+	}
+	if (ret)
+		track_end(c);
+	return ret;
+}
+
+/* where the base's run lives, seen from the image after it */
+static int32_t src_up(int32_t src)
+{
+	if (src >= 0)
+		return CRFS_SRC_ANCESTOR(1, src);
+	return CRFS_SRC_ANCESTOR(CRFS_SRC_LEVEL(src) + 1, CRFS_SRC_PID(src));
+}
+
+struct rewrite {
+	struct crfs_page_run *out;
+	size_t n;
+	uint64_t own_off;	/* our pages file, as it grows */
+	pid_t pid;
+};
+
+/* one page at addr from src at off; fresh: a new run of the capture */
+static int put_page(struct rewrite *w, uint64_t addr, int32_t src,
+		    uint64_t off, bool fresh)
+{
+	struct crfs_page_run *r = w->n ? &w->out[w->n - 1] : NULL;
+
+	if (src == w->pid) {
+		off = w->own_off;
+		w->own_off += 4096;
+	}
+	if (r && !fresh && r->src == src &&
+	    r->addr + r->npages * 4096 == addr &&
+	    r->offset + r->npages * 4096 == off) {
+		r->npages++;
+		return 0;
+	}
+	r = array_room(w->out, w->n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	w->out = r;
+	w->out[w->n++] = (struct crfs_page_run){ .addr = addr, .npages = 1,
+						 .src = src, .offset = off };
+	return 0;
+}
+
+/* the pages of p's trackable mappings not written since the base */
+static int clean_pages(const struct proc_snap *p, struct page_region **out,
+		       size_t *n)
+{
+	/* the next round counts from now: written pages are protected
+	 * again, atomically with the scan */
+	struct page_region *all = NULL, *one, *m;
+	size_t i, k;
+	int ret = 0;
+
+	*n = 0;
+	for (i = 0; !ret && i < p->nvmas; i++) {
+		const struct crfs_vma *v = &p->vmas[i];
+
+		if (!kh_dirty_trackable(v))
+			continue;
+		ret = kh_dirty_clean(p->pid, v->start, v->end, true, &one, &k);
+		if (ret || !k) {
+			free(one);
+			continue;
+		}
+		m = realloc(all, (*n + k) * sizeof(*all));
+		if (!m) {
+			free(one);
+			ret = -ENOMEM;
+			break;
+		}
+		all = m;
+		memcpy(all + *n, one, k * sizeof(*one));
+		*n += k;
+		free(one);
+	}
+	if (ret) {
+		free(all);
+		*n = 0;
+		all = NULL;
+	}
+	*out = all;
+	return ret;
+}
+
+/*
+ * Our own runs, page by page: a page not written since the base and
+ * stored there points into the base (or where the base points); the
+ * rest stays ours, renumbered.  Runs stored by another process of this
+ * image (copy-on-write, decided from that process's runs, rewritten
+ * before ours) stay as they are.
+ */
+static int rewrite_runs(struct proc_snap *p, const struct track_proc *tp,
+			const struct page_region *cl, size_t ncl)
+{
+	struct rewrite w = { .pid = p->pid };
+	size_t i, ci = 0, bi = 0;
+	int ret = 0;
+
+	for (i = 0; !ret && i < p->nruns; i++) {
+		const struct crfs_page_run *r = &p->runs[i];
+		uint64_t a, end = r->addr + r->npages * 4096;
+
+		if (r->src != p->pid) {
+			struct crfs_page_run *n = array_room(w.out, w.n,
+							     sizeof(*n));
+
+			if (!n) {
+				ret = -ENOMEM;
+				break;
+			}
+			w.out = n;
+			w.out[w.n++] = *r;
+			continue;
+		}
+		for (a = r->addr; !ret && a < end; a += 4096) {
+			const struct crfs_page_run *b;
+
+			while (ci < ncl && cl[ci].end <= a)
+				ci++;
+			while (bi < tp->nbase &&
+			       tp->base[bi].addr + tp->base[bi].npages * 4096 <= a)
+				bi++;
+			b = bi < tp->nbase && tp->base[bi].addr <= a ?
+			    &tp->base[bi] : NULL;
+			if (b && ci < ncl && cl[ci].start <= a)
+				ret = put_page(&w, a, src_up(b->src),
+					       b->offset + (a - b->addr),
+					       a == r->addr);
+			else
+				ret = put_page(&w, a, p->pid, 0, a == r->addr);
+		}
+	}
+	if (ret) {
+		free(w.out);
+		return ret;
+	}
+	free(p->runs);
+	p->runs = w.out;
+	p->nruns = w.n;
+	return 0;
+}
+
+int track_capture(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track *t = s->track;
+	struct track_proc *tp;
+	struct page_region *cl = NULL;
+	const char *why = "";
+	size_t ncl = 0;
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	tp = find_proc(t, p->pid) ?: add_proc(t, p->pid);
+	if (!tp)
+		return -ENOMEM;
+	tp->seen = true;
+	if (tp->uffd >= 0) {
+		ret = clean_pages(p, &cl, &ncl);
+		if (!ret && s->incremental)
+			ret = rewrite_runs(p, tp, cl, ncl);
+		free(cl);
+		if (ret)
+			return ret;
+	}
+	/* not trackable now (it refused a userfaultfd): all of it counts as
+	 * written next time, which is never wrong */
+	if (arm_proc(tp, p, &why) && tp->uffd >= 0) {
+		close(tp->uffd);
+		tp->uffd = -1;
+	}
+	return 0;
+}
+
+int track_rebase(struct container *c)
+{
+	struct track *t = c->track;
+	struct snapshot *s = c->snap;
+	size_t i, k;
+	int ret = 0;
+
+	if (!t)
+		return 0;
+	for (i = 0; i < t->nprocs; i++) {
+		struct track_proc *tp = &t->procs[i];
+
+		for (k = 0; k < s->nprocs && s->procs[k].pid != tp->pid; k++)
+			;
+		if (!tp->seen || k == s->nprocs) {
+			proc_drop(tp);	/* gone: its pid is free */
+			t->procs[i--] = t->procs[--t->nprocs];
+			continue;
+		}
+		tp->seen = false;
+		ret = ret ?: copy_base(tp, &s->procs[k]);
+	}
+	memcpy(t->base_id, s->freeze_id, sizeof(s->freeze_id));
+	t->depth = s->incremental ? t->depth + 1 : 0;
+	free(t->parent);
+	t->parent = NULL;
+	return ret;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dirty-page tracking of a container (ctl "track"): which pages each
+ * process wrote since the last freeze, so that the next freeze can present
+ * only those and point the rest into the previous checkpoint (the base).
+ */
+#ifndef CRFS_TRACK_H
+#define CRFS_TRACK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "crfs/format.h"
+
+struct track_proc {
+	pid_t pid;
+	int pidfd;		/* this process, not a later one of its pid */
+	int uffd;		/* its write-protect userfaultfd, or -1 */
+	struct crfs_page_run *base;	/* its pages in the base image */
+	size_t nbase;
+	struct track_range {	/* the mappings registered on uffd */
+		uint64_t start, end;
+	} *armed;
+	size_t narmed;
+	bool seen;		/* captured by the freeze under way */
+};
+
+struct track {
+	char base_id[33];	/* the base: the last freeze of the tree */
+	int depth;		/* the base's ancestors (0: a full image) */
+	struct track_proc *procs;
+	size_t nprocs;
+	char *parent;		/* "parent PATH": the next freeze is relative */
+};
+
+struct container;
+struct snapshot;
+/* ctl "track": on a frozen container, its snapshot becomes the base */
+int track_start(struct container *c);
+void track_end(struct container *c);
+/* capture.c: procs[idx]'s runs unchanged since the base point into it
+ * (if the freeze is incremental); tracking goes on from now */
+int track_capture(struct snapshot *s, int idx);
+/* the freeze succeeded: its snapshot is the base now */
+int track_rebase(struct container *c);
+
+#endif

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An incremental image (format 5) names its parent; runs whose SRC is
+ * LEVEL:PID are in process PID's pages of the LEVEL-th image up that
+ * chain.  The whole chain is read and checked here before anything is
+ * made: each parent's image (its own checksum), its freeze_id against
+ * what its child names, and every run read from it against the run's
+ * checksum.  Paths stay relative to the image directory, which restore
+ * later reaches as "." (mounts.c rebases img->dir).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "image.h"
+#include "kh.h"
+
+#define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+struct chain_link {
+	char rel[PATH_MAX];	/* from the image directory */
+	struct crfs_header hdr;
+};
+
+struct chain_src {		/* a pages file of an ancestor, checked */
+	int32_t src;
+	const unsigned char *map;
+	uint64_t len;
+	struct crfs_page_run *own;	/* its own runs, by offset */
+	size_t nown;
+	bool *checked;		/* own[k] matched its checksum */
+};
+
+struct image_chain {
+	struct chain_link *links;	/* [0]: the parent */
+	size_t nlinks;
+	struct chain_src *srcs;
+	size_t nsrcs;
+};
+
+static int read_link(const char *dir, const char *child, struct chain_link *l,
+		     const struct crfs_header *named, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2 + 16], *buf;
+	struct crfs_text t;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, l->rel, CRFS_F_IMAGE);
+	ret = kh_read_file(path, &buf, &len);
+	if (ret == -ENOENT)
+		return ERR("image %s: its parent %s is missing", child,
+			   named->parent);
+	if (ret)
+		return ERR("%s: %s", path, strerror(-ret));
+	text_init(&t, path, buf, len, err, errlen);
+	ret = parse_header(&t, &l->hdr);
+	free(buf);
+	if (ret)
+		return ret;
+	if (strcmp(l->hdr.freeze_id, named->parent_id))
+		return ERR("image %s: its parent %s is from freeze %s, not %s (another checkpoint)",
+			   child, named->parent, l->hdr.freeze_id,
+			   named->parent_id);
+	return 0;
+}
+
+/* the header naming link k's parent: the image's, or link k - 1's */
+static const struct crfs_header *child_hdr(const struct image *img, size_t k)
+{
+	return k ? &img->chain->links[k - 1].hdr : &img->hdr;
+}
+
+int chain_load(struct image *img, char *err, size_t errlen)
+{
+	const struct crfs_header *h;
+	struct image_chain *c;
+	struct chain_link *l;
+	char child[PATH_MAX * 2];
+	size_t k;
+	int ret;
+
+	if (!img->hdr.parent)
+		return 0;
+	c = img->chain = calloc(1, sizeof(*c));
+	if (!c)
+		return ERR("out of memory");
+	snprintf(child, sizeof(child), "%s", img->dir);
+	for (k = 0; child_hdr(img, k)->parent; k++) {
+		if (k == CRFS_MAX_LEVEL)
+			return ERR("image %s: its chain of parents is longer than %d",
+				   img->dir, CRFS_MAX_LEVEL);
+		l = realloc(c->links, (k + 1) * sizeof(*l));
+		if (!l)
+			return ERR("out of memory");
+		c->links = l;
+		memset(&l[k], 0, sizeof(*l));
+		c->nlinks = k + 1;
+		h = child_hdr(img, k);
+		if (snprintf(l[k].rel, sizeof(l[k].rel), "%s%s%s",
+			     k ? l[k - 1].rel : "", k ? "/" : "",
+			     h->parent) >= (int)sizeof(l[k].rel))
+			return ERR("image %s: the path of its parent %s is too long",
+				   child, h->parent);
+		ret = read_link(img->dir, child, &l[k], h, err, errlen);
+		if (ret)
+			return ret;
+		snprintf(child, sizeof(child), "%s/%s", img->dir, l[k].rel);
+	}
+	return 0;
+}
+
+/* the pages of an ancestor's process: its manifest gives the size */
+static int src_path(const struct image *img, int32_t src, char *path,
+		    size_t len)
+{
+	const struct image_chain *c = img->chain;
+	uint32_t level = CRFS_SRC_LEVEL(src);
+
+	if (!c || level < 1 || level > c->nlinks)
+		return -ENOENT;
+	snprintf(path, len, "%s/%s/%d/%s", img->dir, c->links[level - 1].rel,
+		 CRFS_SRC_PID(src), CRFS_F_PAGES);
+	return 0;
+}
+
+int image_open_src(const struct image *img, pid_t src, int flags)
+{
+	const struct proc_image *q;
+	char path[PATH_MAX * 2 + 64];
+
+	if (src >= 0) {
+		q = image_proc(img, src);
+		return q ? open(q->pages_path, flags) : (errno = ENOENT, -1);
+	}
+	if (src_path(img, src, path, sizeof(path)))
+		return errno = ENOENT, -1;
+	return open(path, flags);
+}
+
+/* the ancestor's index of that pages file: what its bytes must hash to */
+static int load_own_runs(struct chain_src *s, const char *pages,
+			 const char *freeze_id, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2 + 80], *buf;
+	struct crfs_page_run *r;
+	struct crfs_text t;
+	uint64_t total = 0;
+	size_t n, i, len;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s.idx", pages);
+	ret = kh_read_file(path, &buf, &len);
+	if (ret)
+		return ERR("%s: %s", path, strerror(-ret));
+	text_init(&t, path, buf, len, err, errlen);
+	ret = parse_pages_idx(&t, freeze_id, CRFS_SRC_PID(s->src), &r, &n);
+	free(buf);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (r[i].src == CRFS_SRC_PID(s->src)) {
+			r[s->nown++] = r[i];
+			total += r[i].npages * 4096;
+		}
+	s->own = r;
+	s->checked = calloc(s->nown ?: 1, sizeof(*s->checked));
+	if (!s->checked)
+		return ERR("out of memory");
+	if (total != s->len)
+		return ERR("%s: %lu bytes, its index says %lu (truncated?)",
+			   pages, s->len, total);
+	return 0;
+}
+
+/* [off, off + len) of an ancestor's pages: every own run it touches
+ * matches the checksum that image's index gives it */
+static int check_range(struct chain_src *s, const char *path, uint64_t off,
+		       uint64_t len, char *err, size_t errlen)
+{
+	size_t lo = 0, hi = s->nown, k;
+
+	while (lo < hi) {	/* the first run ending after off */
+		size_t mid = (lo + hi) / 2;
+
+		if (s->own[mid].offset + s->own[mid].npages * 4096 <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (k = lo; k < s->nown && s->own[k].offset < off + len; k++) {
+		const struct crfs_page_run *o = &s->own[k];
+
+		if (s->checked[k])
+			continue;
+		if (crfs_hash(s->map + o->offset, o->npages * 4096) != o->hash)
+			return ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
+				   path, o->addr);
+		s->checked[k] = true;
+	}
+	return 0;
+}
+
+static int map_src(struct image *img, int32_t src, struct chain_src **out,
+		   char *err, size_t errlen)
+{
+	struct image_chain *c = img->chain;
+	const struct crfs_header *h = &c->links[CRFS_SRC_LEVEL(src) - 1].hdr;
+	char path[PATH_MAX * 2 + 64], rel[32];
+	struct chain_src *s;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < c->nsrcs; i++)
+		if (c->srcs[i].src == src) {
+			*out = &c->srcs[i];
+			return 0;
+		}
+	src_path(img, src, path, sizeof(path));
+	snprintf(rel, sizeof(rel), "%d/%s", CRFS_SRC_PID(src), CRFS_F_PAGES);
+	for (i = 0; i < h->nfiles && strcmp(h->files[i].path, rel); i++)
+		;
+	if (i == h->nfiles)
+		return ERR("%s: not in its image's manifest", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return ERR("%s: %s", path, strerror(errno));
+	}
+	if ((uint64_t)st.st_size != h->files[i].size) {
+		close(fd);
+		return ERR("%s: %ld bytes, its image says %lu (truncated?)",
+			   path, st.st_size, h->files[i].size);
+	}
+	s = realloc(c->srcs, (c->nsrcs + 1) * sizeof(*s));
+	if (!s) {
+		close(fd);
+		return ERR("out of memory");
+	}
+	c->srcs = s;
+	s = &c->srcs[c->nsrcs];
+	memset(s, 0, sizeof(*s));
+	s->src = src;
+	s->len = st.st_size;
+	s->map = s->len ? mmap(NULL, s->len, PROT_READ, MAP_PRIVATE, fd, 0) :
+			  NULL;
+	close(fd);
+	if (s->map == MAP_FAILED)
+		return ERR("%s: %s", path, strerror(errno));
+	c->nsrcs++;
+	*out = s;
+	return load_own_runs(s, path, h->freeze_id, err, errlen);
+}
+
+int chain_check_run(struct image *img, const struct proc_image *p,
+		    const struct crfs_page_run *r, char *err, size_t errlen)
+{
+	uint64_t len = r->npages * 4096;
+	char path[PATH_MAX * 2 + 64];
+	struct chain_src *s;
+	int ret;
+
+	if (src_path(img, r->src, path, sizeof(path)))
+		return ERR("%s/%d/%s: pages of 0x%lx are in ancestor %u, but the image has %zu",
+			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr,
+			   CRFS_SRC_LEVEL(r->src),
+			   img->chain ? img->chain->nlinks : 0);
+	ret = map_src(img, r->src, &s, err, errlen);
+	if (ret)
+		return ret;
+	if (r->offset > s->len || len > s->len - r->offset)
+		return ERR("%s: does not hold the pages of 0x%lx of process %d",
+			   path, r->addr, p->pid);
+	if (r->unhashed)
+		return check_range(s, path, r->offset, len, err, errlen);
+	if (crfs_hash(s->map + r->offset, len) != r->hash)
+		return ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
+			   path, r->addr, p->pid);
+	return 0;
+}
+
+void chain_unmap(struct image *img)
+{
+	struct image_chain *c = img->chain;
+	size_t i;
+
+	for (i = 0; c && i < c->nsrcs; i++) {
+		if (c->srcs[i].map)
+			munmap((void *)c->srcs[i].map, c->srcs[i].len);
+		free(c->srcs[i].own);
+		free(c->srcs[i].checked);
+	}
+	if (c) {
+		free(c->srcs);
+		c->srcs = NULL;
+		c->nsrcs = 0;
+	}
+}
+
+void chain_free(struct image *img)
+{
+	struct image_chain *c = img->chain;
+	size_t i;
+
+	if (!c)
+		return;
+	chain_unmap(img);
+	for (i = 0; i < c->nlinks; i++)
+		free_header(&c->links[i].hdr);
+	free(c->links);
+	free(c);
+	img->chain = NULL;
+}
