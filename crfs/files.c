@@ -977,6 +977,7 @@ int files_finish(struct snapshot *s)
 		ret = files_classify(&c, i);
 	done = c.nfiles;
 	ret = ret ?: files_resolve_inflight(&c, &done);
+	ret = ret ?: files_tcp_pending(&c);
 	ret = ret ?: files_tcp_finish(&c);
 	files_proc_inflight(&c);
 	pty_links(&c);

@@ -44,6 +44,8 @@ int write_sparse(int fd, const char *buf, size_t len);
 
 /* inet.c: connect() an inet or raw socket to f->dst */
 int inet_connect_dst(int sk, const struct crfs_file *f);
+/* bind to f->addr (SO_REUSEADDR meanwhile), unless it was never bound */
+int inet_bind_to(int sk, const struct crfs_file *f);
 /* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
 int set_buffers(int sk, const struct crfs_file *f);
 /* each of n options on or off as bit i of on says; only turning one on
@@ -82,6 +84,10 @@ bool is_tcp_conn(const struct crfs_file *f);
 int open_tcp(struct open_ctx *c, const struct crfs_file *f);
 int tcp_lock(const struct image *img, char *err, size_t errlen);
 void tcp_unlock(const struct image *img);
+/* tcp_pending.c: clients of connections not yet accepted connect again,
+ * once every listener is open, in each accept queue's order */
+bool is_tcp_pending(const struct crfs_file *f);
+int tcp_pending_open(struct open_ctx *c);
 
 /* raw.c, packet.c: raw inet and packet sockets */
 int open_raw(struct open_ctx *c, const struct crfs_file *f);

@@ -18,7 +18,7 @@
  * Bound with SO_REUSEADDR whatever it had: its own closed connections may
  * linger in TIME_WAIT on that port; then the option as it was.
  */
-static int bind_to(int sk, const struct crfs_file *f)
+int inet_bind_to(int sk, const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -54,6 +54,10 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 
 	if (!f->addr)
 		return FAIL(c, "file %u: inet socket without 'addr'", f->id);
+	if (is_tcp_pending(f)) {
+		close(sk);	/* once its listener is back (tcp_pending.c) */
+		return 0;
+	}
 	if (is_tcp_conn(f)) {
 		close(sk);
 		return open_tcp(c, f);
@@ -69,7 +73,7 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 		return -EINVAL;
 	}
 	step = "bind";
-	if (bind_to(sk, f))
+	if (inet_bind_to(sk, f))
 		goto fail;
 	/* queued datagrams, before connect() would turn others' away */
 	if (type == SOCK_DGRAM && f->nmsgs && udpq_refill(c, sk, f)) {

@@ -263,6 +263,9 @@ struct crfs_file {
 	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
 	uint64_t accepted;	/* came from accept() on this listener */
+	/* inet: a listener's accept queue length (accq); a client whose
+	 * connection waits in it: the listener's file and its place, 1.. */
+	uint32_t accq, pending, pending_pos;
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
 	bool passcred;		/* SO_PASSCRED */
 	int peek_off;		/* SO_PEEK_OFF, -1: off */
