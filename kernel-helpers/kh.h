@@ -70,6 +70,10 @@ int kh_remote_close(struct kh_remote *r);
 /* aio.c */
 bool kh_is_aio_ring(const char *path);
 int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why);
+/* packet_ring.c: "socket:[INO]", a packet socket's ring (the socket's
+ * rings are read with it, kh_packet_read) */
+bool kh_is_socket_map(const char *path);
+int kh_packet_ring_vma(struct crfs_vma *v, const char **why);
 
 /* snapfork.c: post-dump twins.  The stopped process pid forks a child
  * that never runs (twin: our pid for it, vtwin: the parent's); drop kills

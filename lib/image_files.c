@@ -147,6 +147,7 @@ static const struct file_key keys[] = {
 	KEY("bound_proto", K_INT, bound_proto, B(FK_PACKET)),
 	KEY("fanout", K_U32, fanout, 0),
 	KEY("mclist", K_STR, mclist, 0),
+	KEY("ring", K_STR, ring, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -243,6 +244,7 @@ static void free_file(struct crfs_file *f)
 	free(f->ns_type);
 	free(f->ifname);
 	free(f->mclist);
+	free(f->ring);
 }
 
 void free_files(struct crfs_file *f, size_t n)

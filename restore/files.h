@@ -92,6 +92,12 @@ int tcp_pending_open(struct open_ctx *c);
 /* raw.c, packet.c: raw inet and packet sockets */
 int open_raw(struct open_ctx *c, const struct crfs_file *f);
 int open_packet(struct open_ctx *c, const struct crfs_file *f);
+/* packet_ring.c: f's rings on sk; a descriptor of the socket of p's
+ * whose rings v maps whole (-ENOENT: p holds no such packet socket,
+ * -EINVAL: not whole) */
+int packet_rings_set(struct open_ctx *c, int sk, const struct crfs_file *f);
+int packet_ring_fd(const struct image *img, const struct proc_image *p,
+		   const struct crfs_vma *v);
 
 /* udpq.c: a UDP socket's queued datagrams, sent again to sk */
 int udpq_refill(struct open_ctx *c, int sk, const struct crfs_file *f);

@@ -78,6 +78,9 @@ enum crfs_vma_kind {
 	VMA_AIO,		/* the ring of an AIO context (io_setup): its
 				 * address is the context's id; its pages are
 				 * the ring's header and completed events */
+	VMA_PACKET,		/* the ring of a packet socket (PACKET_RX_RING,
+				 * TX_RING), shm_ino the socket's inode: mapped
+				 * from the socket again, its pages the ring's */
 	VMA_KIND_COUNT,
 };
 
@@ -336,6 +339,9 @@ struct crfs_file {
 	int bound_proto;	/* packet: protocol bound to (network order) */
 	uint32_t fanout;
 	char *mclist;
+	/* packet: its rings, "rx/BLOCK_SIZE/BLOCK_NR/FRAME_SIZE/FRAME_NR/
+	 * RETIRE_TMO/SIZEOF_PRIV/FEATURES;tx/..." (NULL: none) */
+	char *ring;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
