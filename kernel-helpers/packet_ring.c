@@ -75,6 +75,19 @@ static void header_offsets(int version, size_t *status, size_t *len)
 
 static __thread char why_buf[128];
 
+/* user: frames (or blocks) the program has not given back; used: the
+ * kernel has moved on from the ring's start */
+static const char *rx_verdict(uint32_t user, const char *what, uint32_t used)
+{
+	if (user) {
+		snprintf(why_buf, sizeof(why_buf),
+			 "a packet socket's RX ring with %u %s not yet consumed is not supported",
+			 user, what);
+		return why_buf;
+	}
+	return used ? "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)" : NULL;
+}
+
 /* V3: blocks, each with a header the kernel fills and retires */
 static const char *rx_blocks(const unsigned char *ring,
 			     const struct kh_packet_ring *r)
@@ -89,13 +102,7 @@ static const char *rx_blocks(const unsigned char *ring,
 		 * packet in any, moved its place */
 		used += bd->hdr.bh1.num_pkts || (b && bd->hdr.bh1.seq_num);
 	}
-	if (user) {
-		snprintf(why_buf, sizeof(why_buf),
-			 "a packet socket's RX ring with %u blocks not yet consumed is not supported",
-			 user);
-		return why_buf;
-	}
-	return used ? "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)" : NULL;
+	return rx_verdict(user, "blocks", used);
 }
 
 static const char *rx_frames(const unsigned char *ring,
@@ -109,13 +116,7 @@ static const char *rx_frames(const unsigned char *ring,
 		user += u32_at(frame(ring, r, i), so) != TP_STATUS_KERNEL;
 		used += u32_at(frame(ring, r, i), lo) != 0;
 	}
-	if (user) {
-		snprintf(why_buf, sizeof(why_buf),
-			 "a packet socket's RX ring with %u frames not yet consumed is not supported",
-			 user);
-		return why_buf;
-	}
-	return used ? "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)" : NULL;
+	return rx_verdict(user, "frames", used);
 }
 
 static const char *tx_frames(const unsigned char *ring,

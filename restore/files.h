@@ -44,8 +44,10 @@ int write_sparse(int fd, const char *buf, size_t len);
 
 /* inet.c: connect() an inet or raw socket to f->dst */
 int inet_connect_dst(int sk, const struct crfs_file *f);
-/* bind to f->addr (SO_REUSEADDR meanwhile), unless it was never bound */
-int inet_bind_to(int sk, const struct crfs_file *f);
+/* f's options, then bound to f->addr (SO_REUSEADDR meanwhile) unless it
+ * never was: -1 with errno for *step, or *step NULL where c->err says */
+int inet_prepare(struct open_ctx *c, int sk, const struct crfs_file *f,
+		 const char **step);
 /* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
 int set_buffers(int sk, const struct crfs_file *f);
 /* each of n options on or off as bit i of on says; only turning one on

@@ -18,7 +18,7 @@
  * Bound with SO_REUSEADDR whatever it had: its own closed connections may
  * linger in TIME_WAIT on that port; then the option as it was.
  */
-int inet_bind_to(int sk, const struct crfs_file *f)
+static int bind_to(int sk, const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -32,6 +32,23 @@ int inet_bind_to(int sk, const struct crfs_file *f)
 	    bind(sk, (struct sockaddr *)&ss, len))
 		return -1;
 	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
+}
+
+/* options, then bind (also for a client not yet accepted, tcp_pending.c):
+ * -1 with errno for *step, or with *step NULL where c->err says why */
+int inet_prepare(struct open_ctx *c, int sk, const struct crfs_file *f,
+		 const char **step)
+{
+	*step = "set its options";
+	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
+		return -1;
+	/* before bind: a device bound to, IP_FREEBIND, ... decide it */
+	if (set_valued_sockopts(c, sk, f)) {
+		*step = NULL;
+		return -1;
+	}
+	*step = "bind";
+	return bind_to(sk, f);
 }
 
 /* connect() to f->dst (also for raw sockets, raw.c) */
@@ -64,17 +81,12 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 	}
 	if (sk < 0)
 		goto fail;
-	step = "set its options";
-	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
+	if (inet_prepare(c, sk, f, &step) && step)
 		goto fail;
-	/* before bind: a device bound to, IP_FREEBIND, ... decide it */
-	if (set_valued_sockopts(c, sk, f)) {
+	if (!step) {
 		close(sk);
 		return -EINVAL;
 	}
-	step = "bind";
-	if (inet_bind_to(sk, f))
-		goto fail;
 	/* queued datagrams, before connect() would turn others' away */
 	if (type == SOCK_DGRAM && f->nmsgs && udpq_refill(c, sk, f)) {
 		close(sk);

@@ -81,16 +81,12 @@ static int connect_one(struct open_ctx *c, const struct crfs_file *f)
 	sk = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (sk < 0)
 		goto fail;
-	step = "set its options";
-	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
+	if (inet_prepare(c, sk, f, &step) && step)
 		goto fail;
-	if (set_valued_sockopts(c, sk, f)) {
+	if (!step) {
 		close(sk);
 		return -EINVAL;
 	}
-	step = "bind";
-	if (inet_bind_to(sk, f))
-		goto fail;
 	step = "connect";
 	if (inet_connect_dst(sk, f))
 		goto fail;

@@ -30,7 +30,7 @@ pid=$WL_PID
 wait_ready "$log" "$pid"
 checkpoint rs "$pid" "$T_DIR/ckpt"
 n=$(grep -c ' inet .*pending=' "$T_DIR/ckpt/files")
-[ "$n" = 5 ] || fail "files has $n clients not yet accepted, want 5: $(grep ' inet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
+[ "$n" = 6 ] || fail "files has $n clients not yet accepted, want 6: $(grep ' inet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
 grep -q ' inet .*accq=3' "$T_DIR/ckpt/files" || fail "files has no listener with accq=3"
 grep -q ' inet .*accq=2' "$T_DIR/ckpt/files" || fail "files has no listener with accq=2"
 kill_and_reap rs "$pid"

@@ -6,6 +6,8 @@
  *	    queued both ways, then three clients c1..c3 connected and not
  *	    accepted (c2 with TCP_NODELAY, c3 with O_NONBLOCK)
  *	l6: [::1], two clients d1, d2 not accepted
+ *	lm: [::] (dual-stack), one IPv4 client e1 not accepted (its queued
+ *	    connection has IPv4-mapped addresses)
  * READY once both accept queues hold them; on SIGUSR1 (after freeze and
  * thaw, or restore) each listener's queue gives exactly its clients, in
  * the order they connected, from the ports they had, with their options;
@@ -29,8 +31,8 @@
 #define N4 3
 #define N6 2
 
-static int l4, l6, a0, c0, c4[N4], c6[N6];
-static in_port_t p4[N4], p6[N6];
+static int l4, l6, lm, a0, c0, c4[N4], c6[N6], cm[1];
+static in_port_t p4[N4], p6[N6], pm[1];
 
 static in_port_t port_of(int s)
 {
@@ -60,10 +62,20 @@ static int listener(int fam, const char *ip)
 static int client(int l)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (void *)&ss;
 	socklen_t len = sizeof(ss);
 	int s;
 
 	getsockname(l, (struct sockaddr *)&ss, &len);
+	if (l == lm) {		/* IPv4 to the dual-stack listener */
+		in_port_t port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+
+		memset(&ss, 0, sizeof(ss));
+		a4->sin_family = AF_INET;
+		a4->sin_port = port;
+		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a4);
+	}
 	s = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&ss, len))
 		wl_die("connect");
@@ -175,6 +187,10 @@ static void setup(void)
 		p6[i] = port_of(c6[i]);
 		wait_queued(l6, i + 1);
 	}
+	lm = listener(AF_INET6, "::");
+	cm[0] = client(lm);
+	pm[0] = port_of(cm[0]);
+	wait_queued(lm, 1);
 }
 
 static void check(void)
@@ -197,6 +213,7 @@ static void check(void)
 	wl_verdict("accepted", mark);
 	check_queue("queue4", l4, c4, p4, N4);
 	check_queue("queue6", l6, c6, p6, N6);
+	check_queue("queue_mapped", lm, cm, pm, 1);
 }
 
 /* the refused cases: after the thaw, what was queued is still there */
