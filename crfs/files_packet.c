@@ -95,7 +95,8 @@ void files_packet_maps(struct files_ctx *c)
 		for (k = 0; k < p->nvmas; k++)
 			if (p->vmas[k].kind == VMA_PACKET &&
 			    !holds_ring(c, p, p->vmas[k].shm_ino))
-				snapshot_report(c->s, "process %d: a packet socket's ring mapped at 0x%lx whose socket it does not hold open is not supported",
-						p->pid, p->vmas[k].start);
+				snapshot_report(c->s, "process %d: the mapping at 0x%lx of socket:[%lu], not the ring of a packet socket it holds open, is not supported",
+						p->pid, p->vmas[k].start,
+						p->vmas[k].shm_ino);
 	}
 }

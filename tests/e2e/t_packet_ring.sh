@@ -7,8 +7,8 @@
 # the rings are mapped where they were, a datagram lands in the first
 # frame and the first block, and a TX frame is sent.  A ring that has
 # taken packets (its kernel place past the start) is refused by name and
-# the thaw leaves it working; so is one with frames not yet consumed
-# (t_packet).
+# the thaw leaves it working; so are one with frames not yet consumed
+# (t_packet) and one whose socket the process closed.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -52,6 +52,14 @@ start_workload "$log" "$CRFS_TESTS/wl_packet_ring" used
 pid=$WL_PID
 wait_ready "$log" "$pid"
 expect_refused used "$pid" "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)"
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$log" "$pid" 30
+
+log=$T_DIR/closed.log
+start_workload "$log" "$CRFS_TESTS/wl_packet_ring" closed
+pid=$WL_PID
+wait_ready "$log" "$pid"
+expect_refused closed "$pid" "not the ring of a packet socket it holds open, is not supported"
 kill -USR1 "$pid" || fail "cannot signal $pid"
 expect_pass "$log" "$pid" 30
 pass
