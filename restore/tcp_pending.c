@@ -108,6 +108,25 @@ fail:
 		    f->id, f->addr, f->dst, f->pending, step, strerror(ret));
 }
 
+/* every listener's queue is there whole: as many clients as it held */
+static int all_there(struct open_ctx *c, const struct crfs_file **w, size_t n)
+{
+	const struct image *img = c->img;
+	uint32_t id, k;
+	size_t i;
+
+	for (id = 1; id <= img->nfiles; id++) {
+		if (img->files[id - 1].kind != FK_INET || !img->files[id - 1].accq)
+			continue;
+		for (i = 0, k = 0; i < n; i++)
+			k += w[i]->pending == id;
+		if (k != img->files[id - 1].accq)
+			return FAIL(c, "file %u: its accept queue held %u connections; the image has %u clients for it",
+				    id, img->files[id - 1].accq, k);
+	}
+	return 0;
+}
+
 int tcp_pending_open(struct open_ctx *c)
 {
 	const struct image *img = c->img;
@@ -123,6 +142,7 @@ int tcp_pending_open(struct open_ctx *c)
 	qsort(w, n, sizeof(*w), by_place);
 	for (i = 0; !ret && i < n; i++)
 		ret = check(c, w[i], i ? w[i - 1] : NULL);
+	ret = ret ?: all_there(c, w, n);
 	for (i = 0; !ret && i < n; i++)
 		ret = connect_one(c, w[i]);
 	free(w);

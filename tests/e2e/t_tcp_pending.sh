@@ -42,6 +42,13 @@ python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
 expect_restore_refused bad "$T_DIR/bad" "$pid" "'pending 1' does not name a listening TCP socket"
 rm -rf "$T_DIR/bad"
 
+# a listener whose queue lost a client: refused by name
+cp -a "$T_DIR/ckpt" "$T_DIR/bad"
+sed -i 's/ accq=3/ accq=4/' "$T_DIR/bad/files"
+python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
+expect_restore_refused lost "$T_DIR/bad" "$pid" "its accept queue held 4 connections; the image has 3 clients for it"
+rm -rf "$T_DIR/bad"
+
 restore_bg "$T_DIR/ckpt" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
