@@ -89,5 +89,8 @@ const char *kh_packet_read(pid_t pid, int sk, uint64_t ino,
  * mapping of sk) cannot be saved, NULL: they can */
 uint64_t kh_packet_ring_len(const struct kh_packet_ring *r);
 const char *kh_packet_rings_check(int sk, const struct kh_packet *p, int *err);
+/* the same for rings' bytes in map (RX then TX; their layout checked) */
+const char *kh_packet_rings_scan(const unsigned char *map,
+				 const struct kh_packet *p);
 
 #endif

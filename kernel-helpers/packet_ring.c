@@ -133,14 +133,35 @@ static const char *tx_frames(const unsigned char *ring,
 	return NULL;
 }
 
+static void lens(const struct kh_packet *p, uint64_t *rx, uint64_t *tx)
+{
+	*rx = p->has_ring[0] ? kh_packet_ring_len(&p->ring[0]) : 0;
+	*tx = p->has_ring[1] ? kh_packet_ring_len(&p->ring[1]) : 0;
+}
+
+const char *kh_packet_rings_scan(const unsigned char *map,
+				 const struct kh_packet *p)
+{
+	const char *why = NULL;
+	uint64_t rx, tx;
+
+	lens(p, &rx, &tx);
+	if (rx)
+		why = p->version == TPACKET_V3 ? rx_blocks(map, &p->ring[0]) :
+		      rx_frames(map, &p->ring[0], p->version);
+	if (!why && tx)
+		why = tx_frames(map + rx, &p->ring[1], p->version);
+	return why;
+}
+
 const char *kh_packet_rings_check(int sk, const struct kh_packet *p, int *err)
 {
-	uint64_t rx = p->has_ring[0] ? kh_packet_ring_len(&p->ring[0]) : 0;
-	uint64_t tx = p->has_ring[1] ? kh_packet_ring_len(&p->ring[1]) : 0;
-	const char *why = NULL;
+	const char *why;
 	unsigned char *map;
+	uint64_t rx, tx;
 
 	*err = 0;
+	lens(p, &rx, &tx);
 	if (!rx && !tx)
 		return NULL;
 	if ((rx && p->ring[0].frame_size > p->ring[0].block_size) ||
@@ -152,11 +173,7 @@ const char *kh_packet_rings_check(int sk, const struct kh_packet *p, int *err)
 		*err = -errno;
 		return NULL;
 	}
-	if (rx)
-		why = p->version == TPACKET_V3 ? rx_blocks(map, &p->ring[0]) :
-		      rx_frames(map, &p->ring[0], p->version);
-	if (!why && tx)
-		why = tx_frames(map + rx, &p->ring[1], p->version);
+	why = kh_packet_rings_scan(map, p);
 	munmap(map, rx + tx);
 	return why;
 }

@@ -53,8 +53,98 @@ static int64_t rings_len(const struct crfs_file *f)
 	return len;
 }
 
+/* the mapping of f's rings in the image, and its process; NULL: none */
+static const struct crfs_vma *mapped(const struct image *img,
+				     const struct crfs_file *f,
+				     const struct proc_image **owner)
+{
+	const struct proc_image *p;
+	size_t i, k;
+
+	for (i = 0; i < img->nprocs; i++) {
+		p = &img->procs[i];
+		for (k = 0; k < p->nvmas; k++)
+			if (p->vmas[k].kind == VMA_PACKET &&
+			    p->vmas[k].shm_ino == f->ino) {
+				*owner = p;
+				return &p->vmas[k];
+			}
+	}
+	return NULL;
+}
+
+/* v's saved bytes into buf (pages never saved read as zeros) */
+static int read_saved(const struct image *img, const struct proc_image *p,
+		      const struct crfs_vma *v, unsigned char *buf)
+{
+	const struct crfs_page_run *r;
+	const struct proc_image *src;
+	uint64_t len;
+	size_t i;
+	int fd, ret = 0;
+
+	for (i = 0; !ret && i < p->nruns; i++) {
+		r = &p->runs[i];
+		len = r->npages * 4096;
+		if (r->addr < v->start || r->addr + len > v->end)
+			continue;
+		src = r->src == p->pid ? p : image_proc(img, r->src);
+		fd = src ? open(src->pages_path, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd < 0)
+			return -errno ?: -ENOENT;
+		if (pread(fd, buf + (r->addr - v->start), len, r->offset) != (ssize_t)len)
+			ret = -EIO;
+		close(fd);
+	}
+	return ret;
+}
+
+/*
+ * The daemon checked the rings when it froze the tree, but the kernel
+ * goes on filling an RX ring while the tree is frozen, and its pages are
+ * read when the image is copied: they must show a ring still at its
+ * start, where the new one's kernel place is.
+ */
+static int check_saved(struct open_ctx *c, const struct crfs_file *f,
+		       int version, const struct tpacket_req3 *req, const int *has)
+{
+	struct kh_packet kp = { .version = version };
+	const struct proc_image *p = NULL;
+	const struct crfs_vma *v = mapped(c->img, f, &p);
+	const char *why;
+	unsigned char *buf;
+	int i, ret;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		kp.has_ring[i] = has[i];
+		kp.ring[i] = (struct kh_packet_ring){
+			.block_size = req[i].tp_block_size,
+			.block_nr = req[i].tp_block_nr,
+			.frame_size = req[i].tp_frame_size,
+			.frame_nr = req[i].tp_frame_nr,
+		};
+	}
+	buf = calloc(1, v->end - v->start);
+	if (!buf)
+		return FAIL(c, "out of memory");
+	ret = read_saved(c->img, p, v, buf);
+	why = ret ? NULL : kh_packet_rings_scan(buf, &kp);
+	free(buf);
+	if (ret)
+		return FAIL(c, "file %u (packet socket): its ring's pages as process %d mapped them: %s",
+			    f->id, p->pid, strerror(-ret));
+	if (why)
+		return FAIL(c, "file %u (packet socket): its ring as the image holds it: %s",
+			    f->id, why);
+	return 0;
+}
+
 int packet_rings_set(struct open_ctx *c, int sk, const struct crfs_file *f)
 {
+	struct tpacket_req3 req[2] = { { 0 } };
+	int has[2] = { 0, 0 };
 	struct tpacket_req3 r;
 	const char *s = f->ring;
 	int version = TPACKET_V1, tx;
@@ -73,8 +163,10 @@ int packet_rings_set(struct open_ctx *c, int sk, const struct crfs_file *f)
 			return FAIL(c, "file %u (packet socket): set up its %s ring (%s): %s",
 				    f->id, tx ? "TX" : "RX", f->ring,
 				    strerror(errno));
+		req[tx] = r;
+		has[tx] = 1;
 	}
-	return 0;
+	return f->ring ? check_saved(c, f, version, req, has) : 0;
 }
 
 /* by the process's own descriptor of it: its table is installed by now */
