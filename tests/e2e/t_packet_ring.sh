@@ -11,22 +11,30 @@
 # (t_packet) and one whose socket the process closed.
 . "$(dirname "$0")/lib.sh"
 
+# run NAME [MODE]: wl_packet_ring MODE, logging to NAME.log, ready; sets
+# log and pid
+run() {
+	log=$T_DIR/$1.log
+	start_workload "$log" "$CRFS_TESTS/wl_packet_ring" ${2:+"$2"}
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+}
+
+# checked NAME: the workload checks its rings and passes
+checked() {
+	kill -USR1 "$pid" || fail "$1: cannot signal $pid"
+	expect_pass "$log" "${RESTORE_PID:-$pid}" 30
+}
+
 crfs_mount
 
-log=$T_DIR/thaw.log
-start_workload "$log" "$CRFS_TESTS/wl_packet_ring"
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run thaw
 cr_attach th "$pid"
 cr_freeze th
 cr_thaw th
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked thaw
 
-log=$T_DIR/restore.log
-start_workload "$log" "$CRFS_TESTS/wl_packet_ring"
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run restore
 checkpoint rs "$pid" "$T_DIR/ckpt"
 grep -q ' packet .*ring=rx/4096/4/2048/8/0/0/0;tx/4096/4/2048/8/0/0/0' "$T_DIR/ckpt/files" ||
 	fail "files has no V2 socket with its rings: $(grep ' packet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
@@ -44,16 +52,13 @@ expect_restore_refused bad "$T_DIR/bad" "$pid" "the packet ring at 0x[0-9a-f]+: 
 rm -rf "$T_DIR/bad"
 
 restore_bg "$T_DIR/ckpt" "$pid"
-kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-expect_pass "$log" "$RESTORE_PID" 30
+checked restore
+RESTORE_PID=
 
 # packets that come while the tree is frozen: the kernel fills the ring
 # after the freeze checked it, so the copy holds a ring past its start;
 # restore refuses it by name and leaves nothing
-log=$T_DIR/late.log
-start_workload "$log" "$CRFS_TESTS/wl_packet_ring"
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run late
 cr_attach late "$pid"
 cr_freeze late
 nsenter -t "$pid" -n python3 -c 'import socket
@@ -63,19 +68,11 @@ cr_copy late "$T_DIR/ckpt-late"
 kill_and_reap late "$pid"
 expect_restore_refused late "$T_DIR/ckpt-late" "$pid" "its ring as the image holds it: a packet socket's RX ring with [0-9]+ frames not yet consumed is not supported"
 
-log=$T_DIR/used.log
-start_workload "$log" "$CRFS_TESTS/wl_packet_ring" used
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run used used
 expect_refused used "$pid" "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)"
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked used
 
-log=$T_DIR/closed.log
-start_workload "$log" "$CRFS_TESTS/wl_packet_ring" closed
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run closed closed
 expect_refused closed "$pid" "not the ring of a packet socket it holds open, is not supported"
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked closed
 pass

@@ -10,24 +10,41 @@
 # as they were.
 . "$(dirname "$0")/lib.sh"
 
+# run NAME [MODE]: wl_tcp_pending MODE, logging to NAME.log, ready; sets
+# log and pid
+run() {
+	log=$T_DIR/$1.log
+	start_workload "$log" "$CRFS_TESTS/wl_tcp_pending" ${2:+"$2"}
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+}
+
+# checked NAME: the workload accepts what is queued and passes
+checked() {
+	kill -USR1 "$pid" || fail "$1: cannot signal $pid"
+	expect_pass "$log" "${RESTORE_PID:-$pid}" 30
+}
+
+# reject NAME SED ERE: the image edited by SED is refused saying ERE
+reject() {
+	cp -a "$T_DIR/ckpt" "$T_DIR/bad"
+	sed -i "$2" "$T_DIR/bad/files"
+	python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
+	expect_restore_refused "$1" "$T_DIR/bad" "$pid" "$3"
+	rm -rf "$T_DIR/bad"
+}
+
 crfs_mount
 
 # freeze and thaw: nothing of the queues is touched
-log=$T_DIR/thaw.log
-start_workload "$log" "$CRFS_TESTS/wl_tcp_pending"
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run thaw
 cr_attach th "$pid"
 cr_freeze th
 cr_thaw th
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked thaw
 
 # checkpoint, kill, restore
-log=$T_DIR/restore.log
-start_workload "$log" "$CRFS_TESTS/wl_tcp_pending"
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run restore
 checkpoint rs "$pid" "$T_DIR/ckpt"
 n=$(grep -c ' inet .*pending=' "$T_DIR/ckpt/files")
 [ "$n" = 6 ] || fail "files has $n clients not yet accepted, want 6: $(grep ' inet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
@@ -35,42 +52,25 @@ grep -q ' inet .*accq=3' "$T_DIR/ckpt/files" || fail "files has no listener with
 grep -q ' inet .*accq=2' "$T_DIR/ckpt/files" || fail "files has no listener with accq=2"
 kill_and_reap rs "$pid"
 
-# a client naming a file that is no listener: refused by name, nothing runs
-cp -a "$T_DIR/ckpt" "$T_DIR/bad"
-sed -i '0,/ pending=[0-9]*/s// pending=1/' "$T_DIR/bad/files"
-python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
-expect_restore_refused bad "$T_DIR/bad" "$pid" "'pending 1' does not name a listening TCP socket"
-rm -rf "$T_DIR/bad"
-
-# a listener whose queue lost a client: refused by name
-cp -a "$T_DIR/ckpt" "$T_DIR/bad"
-sed -i 's/ accq=3/ accq=4/' "$T_DIR/bad/files"
-python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" files || fail "reseal failed"
-expect_restore_refused lost "$T_DIR/bad" "$pid" "its accept queue held 4 connections; the image has 3 clients for it"
-rm -rf "$T_DIR/bad"
+# bad images, refused by name with nothing running: a client naming a
+# file that is no listener; a listener whose queue lost a client
+reject bad '0,/ pending=[0-9]*/s// pending=1/' "'pending 1' does not name a listening TCP socket"
+reject lost 's/ accq=3/ accq=4/' "its accept queue held 4 connections; the image has 3 clients for it"
 
 restore_bg "$T_DIR/ckpt" "$pid"
-kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-expect_pass "$log" "$RESTORE_PID" 30
+checked restore
+RESTORE_PID=
 
 # data sent on a connection not yet accepted: refused, the thaw keeps it
-log=$T_DIR/data.log
-start_workload "$log" "$CRFS_TESTS/wl_tcp_pending" data
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run data data
 expect_refused dt "$pid" "a listening TCP socket with data sent on a connection not yet accepted is not supported"
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked data
 
 # a client outside the tree: refused by name, the thaw keeps it
-log=$T_DIR/outside.log
-start_workload "$log" "$CRFS_TESTS/wl_tcp_pending" outside
-pid=$WL_PID
-wait_ready "$log" "$pid"
+run outside outside
 port=$(sed -n 's/^PORT //p' "$log")
 exec {cl}<>"/dev/tcp/127.0.0.1/$port" || fail "cannot connect to port $port"
 expect_refused out "$pid" "a listening TCP socket with a connection not yet accepted from outside the tree (127.0.0.1:"
-kill -USR1 "$pid" || fail "cannot signal $pid"
-expect_pass "$log" "$pid" 30
+checked outside
 exec {cl}>&-
 pass
