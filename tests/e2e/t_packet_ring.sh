@@ -8,33 +8,19 @@
 # frame and the first block, and a TX frame is sent.  A ring that has
 # taken packets (its kernel place past the start) is refused by name and
 # the thaw leaves it working; so are one with frames not yet consumed
-# (t_packet) and one whose socket the process closed.
+# (t_packet) and one whose socket the process closed.  A datagram that
+# comes while the tree is frozen makes restore refuse the copy.
 . "$(dirname "$0")/lib.sh"
-
-# run NAME [MODE]: wl_packet_ring MODE, logging to NAME.log, ready; sets
-# log and pid
-run() {
-	log=$T_DIR/$1.log
-	start_workload "$log" "$CRFS_TESTS/wl_packet_ring" ${2:+"$2"}
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-}
-
-# checked NAME: the workload checks its rings and passes
-checked() {
-	kill -USR1 "$pid" || fail "$1: cannot signal $pid"
-	expect_pass "$log" "${RESTORE_PID:-$pid}" 30
-}
 
 crfs_mount
 
-run thaw
+run_wl thaw wl_packet_ring
 cr_attach th "$pid"
 cr_freeze th
 cr_thaw th
-checked thaw
+checked_wl thaw
 
-run restore
+run_wl restore wl_packet_ring
 checkpoint rs "$pid" "$T_DIR/ckpt"
 grep -q ' packet .*ring=rx/4096/4/2048/8/0/0/0;tx/4096/4/2048/8/0/0/0' "$T_DIR/ckpt/files" ||
 	fail "files has no V2 socket with its rings: $(grep ' packet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
@@ -52,13 +38,13 @@ expect_restore_refused bad "$T_DIR/bad" "$pid" "the packet ring at 0x[0-9a-f]+: 
 rm -rf "$T_DIR/bad"
 
 restore_bg "$T_DIR/ckpt" "$pid"
-checked restore
+checked_wl restore
 RESTORE_PID=
 
 # packets that come while the tree is frozen: the kernel fills the ring
 # after the freeze checked it, so the copy holds a ring past its start;
 # restore refuses it by name and leaves nothing
-run late
+run_wl late wl_packet_ring
 cr_attach late "$pid"
 cr_freeze late
 nsenter -t "$pid" -n python3 -c 'import socket
@@ -68,11 +54,11 @@ cr_copy late "$T_DIR/ckpt-late"
 kill_and_reap late "$pid"
 expect_restore_refused late "$T_DIR/ckpt-late" "$pid" "its ring as the image holds it: a packet socket's RX ring with [0-9]+ frames not yet consumed is not supported"
 
-run used used
+run_wl used wl_packet_ring used
 expect_refused used "$pid" "a packet socket's RX ring that has taken packets is not supported (the kernel's place in it cannot be set again)"
-checked used
+checked_wl used
 
-run closed closed
+run_wl closed wl_packet_ring closed
 expect_refused closed "$pid" "not the ring of a packet socket it holds open, is not supported"
-checked closed
+checked_wl closed
 pass

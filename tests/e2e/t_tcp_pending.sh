@@ -10,21 +10,6 @@
 # as they were.
 . "$(dirname "$0")/lib.sh"
 
-# run NAME [MODE]: wl_tcp_pending MODE, logging to NAME.log, ready; sets
-# log and pid
-run() {
-	log=$T_DIR/$1.log
-	start_workload "$log" "$CRFS_TESTS/wl_tcp_pending" ${2:+"$2"}
-	pid=$WL_PID
-	wait_ready "$log" "$pid"
-}
-
-# checked NAME: the workload accepts what is queued and passes
-checked() {
-	kill -USR1 "$pid" || fail "$1: cannot signal $pid"
-	expect_pass "$log" "${RESTORE_PID:-$pid}" 30
-}
-
 # reject NAME SED ERE: the image edited by SED is refused saying ERE
 reject() {
 	cp -a "$T_DIR/ckpt" "$T_DIR/bad"
@@ -37,14 +22,14 @@ reject() {
 crfs_mount
 
 # freeze and thaw: nothing of the queues is touched
-run thaw
+run_wl thaw wl_tcp_pending
 cr_attach th "$pid"
 cr_freeze th
 cr_thaw th
-checked thaw
+checked_wl thaw
 
 # checkpoint, kill, restore
-run restore
+run_wl restore wl_tcp_pending
 checkpoint rs "$pid" "$T_DIR/ckpt"
 n=$(grep -c ' inet .*pending=' "$T_DIR/ckpt/files")
 [ "$n" = 6 ] || fail "files has $n clients not yet accepted, want 6: $(grep ' inet ' "$T_DIR/ckpt/files" | tr '\n' '|')"
@@ -58,19 +43,19 @@ reject bad '0,/ pending=[0-9]*/s// pending=1/' "'pending 1' does not name a list
 reject lost 's/ accq=3/ accq=4/' "its accept queue held 4 connections; the image has 3 clients for it"
 
 restore_bg "$T_DIR/ckpt" "$pid"
-checked restore
+checked_wl restore
 RESTORE_PID=
 
 # data sent on a connection not yet accepted: refused, the thaw keeps it
-run data data
+run_wl data wl_tcp_pending data
 expect_refused dt "$pid" "a listening TCP socket with data sent on a connection not yet accepted is not supported"
-checked data
+checked_wl data
 
 # a client outside the tree: refused by name, the thaw keeps it
-run outside outside
+run_wl outside wl_tcp_pending outside
 port=$(sed -n 's/^PORT //p' "$log")
 exec {cl}<>"/dev/tcp/127.0.0.1/$port" || fail "cannot connect to port $port"
 expect_refused out "$pid" "a listening TCP socket with a connection not yet accepted from outside the tree (127.0.0.1:"
-checked outside
+checked_wl outside
 exec {cl}>&-
 pass
