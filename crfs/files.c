@@ -977,7 +977,9 @@ int files_finish(struct snapshot *s)
 		ret = files_classify(&c, i);
 	done = c.nfiles;
 	ret = ret ?: files_resolve_inflight(&c, &done);
+	ret = ret ?: files_tcp_pending(&c);
 	ret = ret ?: files_tcp_finish(&c);
+	files_packet_maps(&c);
 	files_proc_inflight(&c);
 	pty_links(&c);
 	ret = ret ?: pipe_links(&c);

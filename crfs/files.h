@@ -57,6 +57,8 @@ const char *files_classify_raw(const struct kh_fd *f, int sk,
 			       struct crfs_file *cf, int *err);
 const char *files_classify_packet(const struct kh_fd *f, int sk,
 				  struct crfs_file *cf, int *err);
+/* files_packet.c: each ring mapping's socket is held by its process */
+void files_packet_maps(struct files_ctx *c);
 /* files_udpq.c: a UDP socket's queued datagrams */
 int files_capture_udpq(struct files_ctx *c, uint32_t id);
 /* files_mqueue.c */
@@ -78,6 +80,11 @@ int files_tcp_finish(struct files_ctx *c);
 const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 			      struct crfs_file *cf, const struct kh_inet *in,
 			      int *err);
+/* files_tcp_pending.c: listeners' accept queues matched with their
+ * clients of the tree, which then are not saved as connections; take:
+ * file id's connection is not saved after all, its fd (-ENOENT: none) */
+int files_tcp_pending(struct files_ctx *c);
+int files_tcp_take(struct files_ctx *c, uint32_t id);
 /* ids for the files in flight, and each queue's list of them */
 int files_resolve_inflight(struct files_ctx *c, uint32_t *classified);
 

@@ -115,6 +115,24 @@ const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 	return NULL;
 }
 
+/* not locked yet: the watchdog lets go of it, and so do we (the caller
+ * closes the fd) */
+int files_tcp_take(struct files_ctx *c, uint32_t id)
+{
+	struct snapshot *s = c->s;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < s->ntcp && s->tcp[i].id != id; i++)
+		;
+	if (i == s->ntcp || s->tcp[i].locked)
+		return -ENOENT;
+	fd = s->tcp[i].fd;
+	watchdog_forget(s->tcp[i].wd_key);
+	s->tcp[i] = s->tcp[--s->ntcp];
+	return fd;
+}
+
 /* in one namespace: the lock for all its connections, then each one's
  * shutdown bits */
 struct group {

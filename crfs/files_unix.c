@@ -480,6 +480,7 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	cf->sock_type = in.type == SOCK_STREAM ? SOCK_T_STREAM : SOCK_T_DGRAM;
 	cf->protocol = in.protocol;
 	cf->backlog = in.backlog;
+	cf->accq = in.accq;
 	cf->inopts = in.opts;
 	cf->nmsgs = in.queued;	/* counted by files_capture_udpq() */
 	cf->sndbuf = in.sndbuf;

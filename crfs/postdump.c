@@ -34,7 +34,8 @@ static const struct crfs_vma *vma_of(const struct proc_snap *p,
 /* pages a fork does not give the twin as they are now */
 static bool fork_loses(const struct crfs_vma *v)
 {
-	return v->kind == VMA_SHMEM ||
+	/* a packet ring's pages: the kernel writes them as packets come */
+	return v->kind == VMA_SHMEM || v->kind == VMA_PACKET ||
 	       (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK));
 }
 

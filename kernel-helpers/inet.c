@@ -112,8 +112,9 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l))
 		return "cannot read its TCP state";
 	if (ti.tcpi_state == TCP_LISTEN) {
-		if (ti.tcpi_unacked)	/* a listener's accept queue */
-			return "a listening TCP socket with connections not yet accepted is not supported yet";
+		/* a listener's accept queue: its connections are matched
+		 * with their clients once every file is known */
+		in->accq = ti.tcpi_unacked;
 		in->backlog = ti.tcpi_sacked;
 		return NULL;
 	}

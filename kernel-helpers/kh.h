@@ -70,6 +70,10 @@ int kh_remote_close(struct kh_remote *r);
 /* aio.c */
 bool kh_is_aio_ring(const char *path);
 int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why);
+/* packet_ring.c: "socket:[INO]", a packet socket's ring (the socket's
+ * rings are read with it, kh_packet_read) */
+bool kh_is_socket_map(const char *path);
+int kh_packet_ring_vma(struct crfs_vma *v, const char **why);
 
 /* snapfork.c: post-dump twins.  The stopped process pid forks a child
  * that never runs (twin: our pid for it, vtwin: the parent's); drop kills
@@ -289,6 +293,8 @@ struct kh_inet {
 	bool queued;			/* UDP: datagrams queued (udpq.c) */
 	int tcp_state;			/* connected TCP: TCP_ESTABLISHED... */
 	int backlog;			/* listening: its backlog; else -1 */
+	uint32_t accq;			/* listening: connections in its
+					 * accept queue (tcp_pending.c) */
 	uint32_t opts;			/* bit i: kh_inet_opts[i] on */
 	int sndbuf, rcvbuf;
 };
@@ -325,6 +331,17 @@ struct kh_tcp_conn {
 	struct sockaddr_storage local, peer;
 };
 int kh_tcp_lock(const struct kh_tcp_conn *c, size_t n, bool lock);
+/* tcp_pending.c: the connections in the accept queue of the listener
+ * bound to listen, in the caller's network namespace (in no order) */
+struct kh_tcp_child {
+	struct sockaddr_storage local, peer;	/* IPv4-mapped as IPv4 */
+	int state;		/* TCP_ESTABLISHED, TCP_CLOSE_WAIT */
+	uint32_t rqueue;	/* bytes received, not yet read */
+	uint32_t wqueue;
+	uint32_t age_ms;	/* since the handshake (it sent nothing) */
+};
+int kh_tcp_children(const struct sockaddr_storage *listen,
+		    struct kh_tcp_child **kids, size_t *n);
 /* an IPv4 address (also IPv4-mapped IPv6) and its port; false: IPv6 */
 struct in_addr;
 bool kh_inet_v4_of(const struct sockaddr_storage *ss, struct in_addr *a,

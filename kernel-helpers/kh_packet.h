@@ -66,6 +66,10 @@ int kh_unset_buffers(int domain, int type, int protocol, int *sndbuf,
 bool kh_sock_is_raw(int sk);
 
 /* packet.c: a packet socket (our copy sk, inode ino, held by pid) */
+struct kh_packet_ring {		/* packet_diag's, tpacket_req3's fields */
+	uint32_t block_size, block_nr, frame_size, frame_nr;
+	uint32_t retire_tmo, sizeof_priv, features;
+};
 struct kh_packet {
 	int type;
 	int protocol;		/* SO_PROTOCOL: as made, network order */
@@ -74,8 +78,19 @@ struct kh_packet {
 	uint32_t fanout;	/* PACKET_FANOUT's value, 0: none */
 	char *mclist;		/* memberships, "IFNAME/TYPE/COUNT/HEX;..." */
 	int sndbuf, rcvbuf;	/* 0: as a new socket's */
+	int version;		/* TPACKET_V1... */
+	bool has_ring[2];	/* RX, TX */
+	struct kh_packet_ring ring[2];
 };
 const char *kh_packet_read(pid_t pid, int sk, uint64_t ino,
 			   struct kh_packet *p, int *err);
+
+/* packet_ring.c: bytes of one ring; why the rings (read through a
+ * mapping of sk) cannot be saved, NULL: they can */
+uint64_t kh_packet_ring_len(const struct kh_packet_ring *r);
+const char *kh_packet_rings_check(int sk, const struct kh_packet *p, int *err);
+/* the same for rings' bytes in map (RX then TX; their layout checked) */
+const char *kh_packet_rings_scan(const unsigned char *map,
+				 const struct kh_packet *p);
 
 #endif

@@ -29,7 +29,8 @@
 
 struct diag_job {
 	uint64_t ino;
-	bool found, ring;
+	bool found;
+	struct kh_packet *p;
 	uint32_t copy_thresh;
 	struct packet_diag_mclist *mc;
 	size_t nmc;
@@ -52,6 +53,17 @@ static int diag_request(int nl)
 	return send(nl, &req, sizeof(req), 0) < 0 ? -errno : 0;
 }
 
+static void take_ring(struct kh_packet *p, int tx,
+		      const struct packet_diag_ring *r)
+{
+	p->has_ring[tx] = true;
+	p->ring[tx] = (struct kh_packet_ring){
+		r->pdr_block_size, r->pdr_block_nr, r->pdr_frame_size,
+		r->pdr_frame_nr, r->pdr_retire_tmo, r->pdr_sizeof_priv,
+		r->pdr_features,
+	};
+}
+
 static int take_attrs(struct diag_job *j, struct nlmsghdr *h)
 {
 	struct packet_diag_msg *m = NLMSG_DATA(h);
@@ -68,9 +80,12 @@ static int take_attrs(struct diag_job *j, struct nlmsghdr *h)
 	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
 		if (a->nla_type == PACKET_DIAG_RX_RING ||
 		    a->nla_type == PACKET_DIAG_TX_RING)
-			j->ring = true;
-		if (a->nla_type == PACKET_DIAG_INFO)
+			take_ring(j->p, a->nla_type == PACKET_DIAG_TX_RING,
+				  (const void *)(a + 1));
+		if (a->nla_type == PACKET_DIAG_INFO) {
 			j->copy_thresh = ((struct packet_diag_info *)(a + 1))->pdi_copy_thresh;
+			j->p->version = ((struct packet_diag_info *)(a + 1))->pdi_version;
+		}
 		if (a->nla_type != PACKET_DIAG_MCLIST)
 			continue;
 		n = (a->nla_len - sizeof(*a)) / sizeof(*j->mc);
@@ -204,7 +219,7 @@ static const char *read_basics(int sk, struct kh_packet *p, int *err)
 const char *kh_packet_read(pid_t pid, int sk, uint64_t ino,
 			   struct kh_packet *p, int *err)
 {
-	struct diag_job j = { .ino = ino };
+	struct diag_job j = { .ino = ino, .p = p };
 	const char *why;
 
 	memset(p, 0, sizeof(*p));
@@ -215,8 +230,8 @@ const char *kh_packet_read(pid_t pid, int sk, uint64_t ino,
 	*err = kh_in_ns(pid, "net", CLONE_NEWNET, diag_dump, &j);
 	if (!*err && !j.found)
 		why = "a packet socket of another network namespace than its holder's is not supported";
-	else if (!*err && j.ring)
-		why = "a packet socket with a PACKET_RX_RING or PACKET_TX_RING ring is not supported yet";
+	else if (!*err && (why = kh_packet_rings_check(sk, p, err)))
+		;
 	else if (!*err && j.copy_thresh)
 		why = "a packet socket with PACKET_COPY_THRESH set is not supported";
 	else if (!*err)

@@ -149,6 +149,8 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 		return sysv_vma(pid, v, why);
 	if (kh_is_aio_ring(path))
 		return kh_aio_vma(pid, v, why);
+	if (kh_is_socket_map(path))
+		return kh_packet_ring_vma(v, why);
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,

@@ -102,6 +102,9 @@ static const struct file_key keys[] = {
 	KEY("sndtimeo", K_U64, sndtimeo, 0),
 	KEY("connect", K_U64, connect_to, 0),
 	KEY("accepted", K_U64, accepted, 0),
+	KEY("accq", K_U32, accq, 0),
+	KEY("pending", K_U32, pending, 0),
+	KEY("pending_pos", K_U32, pending_pos, 0),
 	KEY("abstract", K_STR, abstract, 0, .len_off = OFF(abstract_len)),
 	KEY("count", K_U64_HEX, count, B(FK_EVENTFD)),
 	KEY("semaphore", K_BOOL, semaphore, B(FK_EVENTFD)),
@@ -144,6 +147,7 @@ static const struct file_key keys[] = {
 	KEY("bound_proto", K_INT, bound_proto, B(FK_PACKET)),
 	KEY("fanout", K_U32, fanout, 0),
 	KEY("mclist", K_STR, mclist, 0),
+	KEY("ring", K_STR, ring, 0),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -240,6 +244,7 @@ static void free_file(struct crfs_file *f)
 	free(f->ns_type);
 	free(f->ifname);
 	free(f->mclist);
+	free(f->ring);
 }
 
 void free_files(struct crfs_file *f, size_t n)

@@ -30,7 +30,7 @@ static const char *const kind_names[VMA_KIND_COUNT] = {
 	[VMA_FILE] = "file", [VMA_VDSO] = "vdso", [VMA_VVAR] = "vvar",
 	[VMA_VVAR_VCLOCK] = "vvar_vclock", [VMA_VSYSCALL] = "vsyscall",
 	[VMA_SHMEM] = "shmem", [VMA_DELETED] = "deleted", [VMA_SYSV] = "sysv",
-	[VMA_AIO] = "aio",
+	[VMA_AIO] = "aio", [VMA_PACKET] = "packet",
 };
 
 static const char *const flag_names[VMA_F_COUNT] = {
@@ -67,7 +67,7 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 				v->file_mtime_ns);
 		ret = ret ?: sb_put_escaped(sb, v->path);
 	} else if (v->kind == VMA_SHMEM || v->kind == VMA_DELETED ||
-		   v->kind == VMA_SYSV) {
+		   v->kind == VMA_SYSV || v->kind == VMA_PACKET) {
 		ret = sb_printf(sb, " %lu:%lu", v->file_size, v->shm_ino);
 		if (!ret && (v->flags & VMA_F_NAMED))
 			ret = sb_printf(sb, ":%u:%u:%o", v->obj_uid,
@@ -180,6 +180,14 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 			   &k) != 2 || tok[6][k] || !v->file_size ||
 		    v->shm_ino > 0x7fffffff || strcmp(tok[7], "-"))
 			return text_error(t, "sysv needs a shared mapping at offset 0, 'size:id' and '-'");
+		return 0;
+	}
+	if (v->kind == VMA_PACKET) {
+		if (!(v->flags & VMA_F_SHARED) || v->pgoff ||
+		    sscanf(tok[6], "%lu:%lu%n", &v->file_size, &v->shm_ino,
+			   &k) != 2 || tok[6][k] || strcmp(tok[7], "-") ||
+		    v->file_size != v->end - v->start)
+			return text_error(t, "packet needs a shared mapping at offset 0, 'size:inode' of its size and '-'");
 		return 0;
 	}
 	if (v->kind == VMA_DELETED) {

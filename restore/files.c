@@ -755,6 +755,7 @@ int files_open(struct image *img, char *err, size_t errlen)
 		c.holder[i] = -1;
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
+	ret = ret ?: tcp_pending_open(&c);
 	for (i = 0; !ret && i < img->nfiles; i++)
 		if (img->files[i].kind == FK_INOTIFY)
 			ret = open_inotify(&c, &img->files[i]);

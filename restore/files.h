@@ -44,6 +44,10 @@ int write_sparse(int fd, const char *buf, size_t len);
 
 /* inet.c: connect() an inet or raw socket to f->dst */
 int inet_connect_dst(int sk, const struct crfs_file *f);
+/* f's options, then bound to f->addr (SO_REUSEADDR meanwhile) unless it
+ * never was: -1 with errno for *step, or *step NULL where c->err says */
+int inet_prepare(struct open_ctx *c, int sk, const struct crfs_file *f,
+		 const char **step);
 /* SO_SNDBUF/SO_RCVBUF as the image shows them (those not 0) */
 int set_buffers(int sk, const struct crfs_file *f);
 /* each of n options on or off as bit i of on says; only turning one on
@@ -82,10 +86,20 @@ bool is_tcp_conn(const struct crfs_file *f);
 int open_tcp(struct open_ctx *c, const struct crfs_file *f);
 int tcp_lock(const struct image *img, char *err, size_t errlen);
 void tcp_unlock(const struct image *img);
+/* tcp_pending.c: clients of connections not yet accepted connect again,
+ * once every listener is open, in each accept queue's order */
+bool is_tcp_pending(const struct crfs_file *f);
+int tcp_pending_open(struct open_ctx *c);
 
 /* raw.c, packet.c: raw inet and packet sockets */
 int open_raw(struct open_ctx *c, const struct crfs_file *f);
 int open_packet(struct open_ctx *c, const struct crfs_file *f);
+/* packet_ring.c: f's rings on sk; a descriptor of the socket of p's
+ * whose rings v maps whole (-ENOENT: p holds no such packet socket,
+ * -EINVAL: not whole) */
+int packet_rings_set(struct open_ctx *c, int sk, const struct crfs_file *f);
+int packet_ring_fd(const struct image *img, const struct proc_image *p,
+		   const struct crfs_vma *v);
 
 /* udpq.c: a UDP socket's queued datagrams, sent again to sk */
 int udpq_refill(struct open_ctx *c, int sk, const struct crfs_file *f);

@@ -34,6 +34,23 @@ static int bind_to(int sk, const struct crfs_file *f)
 	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
 }
 
+/* options, then bind (also for a client not yet accepted, tcp_pending.c):
+ * -1 with errno for *step, or with *step NULL where c->err says why */
+int inet_prepare(struct open_ctx *c, int sk, const struct crfs_file *f,
+		 const char **step)
+{
+	*step = "set its options";
+	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
+		return -1;
+	/* before bind: a device bound to, IP_FREEBIND, ... decide it */
+	if (set_valued_sockopts(c, sk, f)) {
+		*step = NULL;
+		return -1;
+	}
+	*step = "bind";
+	return bind_to(sk, f);
+}
+
 /* connect() to f->dst (also for raw sockets, raw.c) */
 int inet_connect_dst(int sk, const struct crfs_file *f)
 {
@@ -54,23 +71,22 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 
 	if (!f->addr)
 		return FAIL(c, "file %u: inet socket without 'addr'", f->id);
+	if (is_tcp_pending(f)) {
+		close(sk);	/* once its listener is back (tcp_pending.c) */
+		return 0;
+	}
 	if (is_tcp_conn(f)) {
 		close(sk);
 		return open_tcp(c, f);
 	}
 	if (sk < 0)
 		goto fail;
-	step = "set its options";
-	if (set_sockopts(sk, kh_inet_opts, KH_INET_NOPTS, f->inopts))
+	if (inet_prepare(c, sk, f, &step) && step)
 		goto fail;
-	/* before bind: a device bound to, IP_FREEBIND, ... decide it */
-	if (set_valued_sockopts(c, sk, f)) {
+	if (!step) {
 		close(sk);
 		return -EINVAL;
 	}
-	step = "bind";
-	if (bind_to(sk, f))
-		goto fail;
 	/* queued datagrams, before connect() would turn others' away */
 	if (type == SOCK_DGRAM && f->nmsgs && udpq_refill(c, sk, f)) {
 		close(sk);

@@ -98,6 +98,7 @@ int open_packet(struct open_ctx *c, const struct crfs_file *f)
 		return FAIL(c, "file %u (packet socket, protocol 0x%04x): socket: %s",
 			    f->id, f->protocol, strerror(errno));
 	ret = set_valued_sockopts(c, sk, f);
+	ret = ret ?: packet_rings_set(c, sk, f);
 	ret = ret ?: bind_if(c, sk, f);
 	ret = ret ?: memberships(c, sk, f);
 	if (!ret && f->fanout &&

@@ -122,6 +122,14 @@ static void open_helpers(struct image *img, struct proc_image *p,
 					   v->start);
 			continue;
 		}
+		if (v->kind == VMA_PACKET) {
+			fd = packet_ring_fd(img, p, v);
+			h->vma_fd[i] = fd < 0 ? -1 : helper(h, fd, base);
+			if (h->vma_fd[i] < 0)
+				child_fail(h->err_fd, "the packet ring at 0x%lx: socket %lu is no packet socket of the process with rings of %lu bytes",
+					   v->start, v->shm_ino, v->end - v->start);
+			continue;
+		}
 		if (v->kind != VMA_FILE)
 			continue;
 		fd = open_noatime(v->path, rw ? O_RDWR : O_RDONLY);

@@ -21,7 +21,8 @@
 
 bool is_tcp_conn(const struct crfs_file *f)
 {
-	return f->kind == FK_INET && f->sock_type == SOCK_T_STREAM && f->dst;
+	return f->kind == FK_INET && f->sock_type == SOCK_T_STREAM && f->dst &&
+	       !f->pending;
 }
 
 /* fdata/ID.tcp and the queues, their lengths as it says */

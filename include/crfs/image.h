@@ -80,6 +80,9 @@ enum crfs_vma_kind {
 	VMA_AIO,		/* the ring of an AIO context (io_setup): its
 				 * address is the context's id; its pages are
 				 * the ring's header and completed events */
+	VMA_PACKET,		/* the ring of a packet socket (PACKET_RX_RING,
+				 * TX_RING), shm_ino the socket's inode: mapped
+				 * from the socket again, its pages the ring's */
 	VMA_KIND_COUNT,
 };
 
@@ -283,6 +286,9 @@ struct crfs_file {
 	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */
 	uint64_t connect_to;	/* not yet accepted: the listener's inode */
 	uint64_t accepted;	/* came from accept() on this listener */
+	/* inet: a listener's accept queue length (accq); a client whose
+	 * connection waits in it: the listener's file and its place, 1.. */
+	uint32_t accq, pending, pending_pos;
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
 	bool passcred;		/* SO_PASSCRED */
 	int peek_off;		/* SO_PEEK_OFF, -1: off */
@@ -353,6 +359,9 @@ struct crfs_file {
 	int bound_proto;	/* packet: protocol bound to (network order) */
 	uint32_t fanout;
 	char *mclist;
+	/* packet: its rings, "rx/BLOCK_SIZE/BLOCK_NR/FRAME_SIZE/FRAME_NR/
+	 * RETIRE_TMO/SIZEOF_PRIV/FEATURES;tx/..." (NULL: none) */
+	char *ring;
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */

@@ -762,6 +762,22 @@ _, st = os.waitpid(kid, 0)
 sys.exit(os.waitstatus_to_exitcode(st))
 EOS
 
+# run_wl NAME PROG [MODE]: the workload PROG MODE, logging to NAME.log,
+# once READY; sets log and pid (for checked_wl)
+run_wl() {
+	log=$T_DIR/$1.log
+	start_workload "$log" "$CRFS_TESTS/$2" ${3:+"$3"}
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+}
+
+# checked_wl NAME: run_wl's workload checks its state on SIGUSR1 and
+# passes (restored: judged through RESTORE_PID when set)
+checked_wl() {
+	kill -USR1 "$pid" || fail "$1: cannot signal $pid"
+	expect_pass "$log" "${RESTORE_PID:-$pid}" 30
+}
+
 # expect_refused NAME PID TEXT [CTL]: attach (and write CTL to ctl) and
 # freeze PID; the copy must fail with EIO and ctl name TEXT; then thaw, so
 # PID runs on untouched

@@ -7,7 +7,8 @@
 # a fanout group; one never bound.  Options, memberships (lo's flags and
 # multicast list) and reception of a datagram sent afterwards are checked
 # by the workload after freeze and thaw, then after kill and restore.
-# A socket with an rx ring, or with a frame queued, is refused by name,
+# A socket whose rx ring holds frames not yet consumed, or with a frame
+# queued, is refused by name,
 # and the thaw leaves it;
 # an interface missing at restore is refused by name.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +64,6 @@ refused() {
 	expect_pass "$log" "$pid" 20
 }
 
-refused ring "a packet socket with a PACKET_RX_RING or PACKET_TX_RING ring is not supported yet"
+refused ring "frames not yet consumed is not supported"
 refused queued "a packet socket with packets queued is not supported yet"
 pass

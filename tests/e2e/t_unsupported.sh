@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# A process holding something crfs cannot checkpoint (a TCP listener with a
-# connection not yet accepted, a
-# packet socket with a receive ring, a netlink socket with replies queued):
+# A process holding something crfs cannot checkpoint (a TCP listener with
+# data sent on a connection not yet accepted, a
+# packet socket with PACKET_COPY_THRESH, a netlink socket with replies queued):
 # freezing works, but the copy must fail loudly (cp exits non-zero with
 # EIO), ctl must name the resource, and after thaw the process goes on as
 # if nothing happened: its pipe or socket still carries data.
@@ -20,18 +20,18 @@ if sys.argv[1] == "netlink":
     rfd, wfd = os.pipe()
 elif sys.argv[1] == "packet":
     pk = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
-    # PACKET_RX_RING (tpacket_req: block size, blocks, frame size, frames)
-    pk.setsockopt(263, 5, struct.pack("IIII", 4096, 1, 2048, 2))
+    pk.setsockopt(263, 7, struct.pack("I", 1))   # PACKET_COPY_THRESH
     rfd, wfd = os.pipe()
 else:
-    # a connection the listener has not accepted yet, and one accepted
-    # (restorable) that carries the data
+    # a connection the listener has not accepted yet, with a byte sent on
+    # it, and one accepted (restorable) that carries the data
     a = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     a.bind(("127.0.0.1", 0))
     a.listen(2)
     b = socket.create_connection(a.getsockname())
     c, _ = a.accept()
     waiting = socket.create_connection(a.getsockname())
+    waiting.send(b"w")
     rfd, wfd = c.fileno(), b.fileno()
 pre = b"q"
 os.write(wfd, pre)          # left unread: the freeze must not take it
@@ -75,7 +75,7 @@ for kind in inet packet netlink; do
 		fail "$kind: cp failed, but not with EIO: $(head -n 2 "$T_DIR/cp.err")"
 	ctl=$(ctl_read "un-$kind")
 	case $kind in
-	inet) what="connections not yet accepted" ;;
+	inet) what="connection not yet accepted" ;;
 	*) what=$kind ;;
 	esac
 	echo "$ctl" | grep -qi "$what" ||

@@ -376,6 +376,16 @@ Test(errors, maps_named_shmem)
 			  "only shmem can be named");
 }
 
+Test(errors, maps_packet_ring)
+{
+	const char *why = "packet needs a shared mapping at offset 0, 'size:inode' of its size and '-'";
+
+	expect_maps_error("0x1000 0x3000 rw-s 0x0 packet shared 4096:7 -\n", why);
+	expect_maps_error("0x1000 0x2000 rw-p 0x0 packet - 4096:7 -\n", why);
+	expect_maps_error("0x1000 0x2000 rw-s 0x1000 packet shared 4096:7 -\n", why);
+	expect_maps_error("0x1000 0x2000 rw-s 0x0 packet shared 4096:7 /x\n", why);
+}
+
 Test(errors, maps_overlap_or_unsorted)
 {
 	expect_maps_error("0x1000 0x3000 rw-p 0x0 anon - - -\n"

@@ -340,6 +340,30 @@ Test(formats, maps_named_shmem)
 	free(s);
 }
 
+/* a packet socket's rings: the mapping's size and the socket's inode */
+Test(formats, maps_packet_ring)
+{
+	const struct crfs_vma v = {
+		.start = 0x7f0000000000, .end = 0x7f0000008000,
+		.prot = PROT_READ | PROT_WRITE, .kind = VMA_PACKET,
+		.flags = VMA_F_SHARED, .file_size = 0x8000, .shm_ino = 4242,
+	};
+	struct crfs_vma *back;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_maps(&sb, &v, 1), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000008000 rw-s 0x0 packet shared 32768:4242 -\n");
+	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
+	cr_assert_eq(n, 1);
+	assert_vma_eq(&back[0], &v, 0);
+	free_maps(back, n);
+	free(s);
+}
+
 Test(formats, maps_empty)
 {
 	struct crfs_vma *back = NULL;
