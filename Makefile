@@ -86,8 +86,11 @@ $(call obj,$(UNIT_SRC)): | $(B)/.deps-unit-ok
 $(B)/.deps-unit-ok: tools/check-build-deps
 	@tools/check-build-deps unit
 	@mkdir -p $(B) && touch $@
+# linked with the sanitizers when the objects are (SAN=1): tests/run-all
+# runs them in the sanitizer pass too
 $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
-	$(CC) -o $@ $^ -lcriterion
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lcriterion
 
 # Each entry point installs its dependencies first, then builds in a fresh
 # make (pkg-config must see libfuse3 before the link line is computed).
