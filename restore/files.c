@@ -186,8 +186,9 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	else if (sealed)
 		tmp = memfd_create(f->path + 7, MFD_CLOEXEC |
 				   (f->seals != F_SEAL_SEAL ? MFD_ALLOW_SEALING : 0));
-	else if ((ret = safe_dir_open(&d, f->path, true, why, sizeof(why))))
-		tmp = -1, errno = -ret;	/* its directory removed since too */
+	else if (safe_dir_open(&d, f->path, true, why, sizeof(why)))
+		/* its directory, removed since too, is made for the while */
+		return FAIL(c, "%s (deleted, file %u): %s", f->path, f->id, why);
 	else
 		tmp = openat(d.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
 			     f->mode & 07777);

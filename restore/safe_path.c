@@ -84,8 +84,9 @@ static int follow(struct walk *w, int at, const char *comp, const char *shown,
 		goto out;
 	}
 	if (!S_ISLNK(st.st_mode)) {
-		ret = -ENOTDIR;
-		snprintf(w->why, w->len, "%s: not a directory", shown);
+		/* swapped back since openat2 saw a link: look again */
+		ret = -EAGAIN;
+		snprintf(w->why, w->len, "%s: changes all the time", shown);
 		goto out;
 	}
 	if (st.st_uid) {
@@ -129,14 +130,18 @@ static int step(struct walk *w, int at, const char *comp, const char *shown,
 	struct stat st;
 	int fd, tries, ret;
 
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < 8; tries++) {
 		fd = syscall(SYS_openat2, at, comp, &how, sizeof(how));
 		if (fd >= 0) {
 			*out = fd;
 			return 0;
 		}
-		if (errno == ELOOP)
-			return follow(w, at, comp, shown, out);
+		if (errno == ELOOP) {
+			ret = follow(w, at, comp, shown, out);
+			if (ret != -EAGAIN || tries == 7)
+				return ret;
+			continue;
+		}
 		if (errno != ENOENT || !w->mk)
 			break;
 		/* the one that was there gets its times back after */
