@@ -9,7 +9,8 @@
  *
  * The checkpoints are FUZZ_IMAGES/NAME/ (tests/fuzz/mkimage.sh makes them).
  * Input: one byte picks the checkpoint, one the file of its manifest (one
- * past the last: `image` itself), the rest is the file.  The manifest line
+ * past the last: `image` itself; two past: a `mounts` file added), the
+ * rest is the file.  The manifest line
  * of the file and the image's own checksum are made to fit (as
  * tests/e2e/reseal.py does), so the parsers see the bytes, not only the
  * checksum check.  The work copy is a tree of symlinks to the checkpoint's
@@ -28,6 +29,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "crfs/mounts.h"
 #include "../../restore/files.h"
 #include "../../restore/image.h"
 #include "../../restore/mounts.h"
@@ -117,6 +119,15 @@ static void mirror(const struct ckpt *c, const char *rel)
 			relink(c, sub);
 	}
 	closedir(d);
+}
+
+static void unlink_mounts(const struct ckpt *c)
+{
+	char path[PATH_MAX * 2];
+
+	snprintf(path, sizeof(path), "%s/%s", c->work, CRFS_F_MOUNTS);
+	if (unlink(path))
+		die("unlink", path);
 }
 
 static void add_ckpt(const char *root, const char *name)
@@ -261,6 +272,27 @@ static void fuzz_file(const struct ckpt *c, size_t k, const uint8_t *data,
 	free(out);
 }
 
+/*
+ * The input as a mount tree the checkpoint did not have (`mounts`, added
+ * to the manifest), so mnt_check reads it too: none of the checkpoints
+ * mkimage.sh makes has one of its own.
+ */
+static void fuzz_mounts(const struct ckpt *c, const uint8_t *data,
+			size_t size)
+{
+	char path[PATH_MAX * 2], *out = malloc(c->len + 64);
+	const char *end = strstr(c->text, "\nend ");
+	size_t at = end ? (size_t)(end + 1 - c->text) : 0;
+
+	snprintf(path, sizeof(path), "%s/%s", c->work, CRFS_F_MOUNTS);
+	spit(path, data, size);
+	memcpy(out, c->text, at);
+	at += sprintf(out + at, "file %s %zu %016lx\n", CRFS_F_MOUNTS, size,
+		      crfs_hash(data, size));
+	write_image(c, out, at);
+	free(out);
+}
+
 /* the lists of messages of sockets and packet pipes (files.c) */
 static void load_msgs(struct image *img, char *err, size_t errlen)
 {
@@ -284,8 +316,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	c = &ckpts[data[0] % nckpts];
-	k = data[1] % (c->nfiles + 1);
-	if (k == c->nfiles)
+	k = data[1] % (c->nfiles + 2);
+	if (k == c->nfiles + 1)
+		fuzz_mounts(c, data + 2, size - 2);
+	else if (k == c->nfiles)
 		fuzz_image(c, data + 2, size - 2);
 	else
 		fuzz_file(c, k, data + 2, size - 2);
@@ -298,6 +332,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	image_free(&img);
 	if (k < c->nfiles)
 		relink(c, c->files[k]);
+	if (k == c->nfiles + 1)
+		unlink_mounts(c);
 	relink(c, "image");
 	return 0;
 }

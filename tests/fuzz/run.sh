@@ -58,7 +58,8 @@ fuzz() {
 
 # restore SECONDS: fuzz_restore on fresh checkpoints, seeded with their
 # files: a checkpoint's index (name order) and the file's (manifest order,
-# one past the last: image) as two bytes, then the file
+# one past the last: image; two past: an added mounts file, seeded from
+# the mounts parser's seeds) as two bytes, then the file
 restore() {
 	local seeds=$FZ/seeds-restore i=0 k d rel
 	if ! "$ROOT/tests/fuzz/mkimage.sh" "$FZ/images" >"$FZ/logs/mkimage.log" 2>&1; then
@@ -76,6 +77,11 @@ restore() {
 			{ printf "\\$(printf %03o $i)\\$(printf %03o $k)"
 			  head -c 65000 "$FZ/images/$d/$rel"; } >"$seeds/$d-${rel//\//_}"
 			k=$((k + 1))
+		done
+		# one past image: a mount tree added to the checkpoint
+		for f in "$ROOT/tests/fuzz/seeds/mounts"/*; do
+			{ printf "\\$(printf %03o $i)\\$(printf %03o $k)"
+			  cat "$f"; } >"$seeds/$d-mounts-${f##*/}"
 		done
 		i=$((i + 1))
 	done
