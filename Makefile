@@ -86,8 +86,11 @@ $(call obj,$(UNIT_SRC)): | $(B)/.deps-unit-ok
 $(B)/.deps-unit-ok: tools/check-build-deps
 	@tools/check-build-deps unit
 	@mkdir -p $(B) && touch $@
+# linked with the sanitizers when the objects are (SAN=1): tests/run-all
+# runs them in the sanitizer pass too
 $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
-	$(CC) -o $@ $^ -lcriterion
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lcriterion
 
 # Each entry point installs its dependencies first, then builds in a fresh
 # make (pkg-config must see libfuse3 before the link line is computed).
@@ -169,11 +172,31 @@ $(FZ)/obj/%.o: %.c
 $(FZ)/fuzz_parsers: $(FZ)/obj/tests/fuzz/fuzz_parsers.o $(patsubst %.c,$(FZ)/obj/%.o,$(LIB_SRC))
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
 
-fuzz: $(FZ)/fuzz_parsers
+# crfs-restore's loaders on real checkpoints with one file replaced
+# (tests/fuzz/fuzz_restore.c): restore/ without its main(), the restorer
+# blob as the plain build makes it
+FZ_RESTORE := $(patsubst %.c,$(FZ)/obj/%.o,$(filter-out restore/main.c,$(RESTORE_SRC))) \
+	$(FZ)/obj/restore/restorer_blob.o $(patsubst %.c,$(FZ)/obj/%.o,$(KH_SRC) $(LIB_SRC))
+$(FZ)/obj/restore/%.o $(FZ)/obj/kernel-helpers/%.o $(FZ)/obj/tests/fuzz/fuzz_restore.o: \
+	FUZZ_CFLAGS += -Ikernel-helpers
+# the page checksums of fuzz_restore's checkpoints (tens of MiB a run) at
+# full speed: the hash is plain arithmetic over a buffer it is handed
+$(FZ)/obj/lib/hash.o: lib/hash.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -g -O2 -c -o $@ $<
+$(FZ)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restorer.bin
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -c -DBLOB='"$(B)/restorer/restorer.bin"' -o $@ $<
+$(FZ)/fuzz_restore: $(FZ)/obj/tests/fuzz/fuzz_restore.o $(FZ_RESTORE)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+FUZZ_TARGETS := $(FZ)/fuzz_parsers $(FZ)/fuzz_restore
+
+# fuzz_restore's checkpoints are made by the built crfs (mkimage.sh)
+fuzz: $(FUZZ_TARGETS) all
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # about a minute in all, for make test
-fuzz-smoke: $(FZ)/fuzz_parsers
+fuzz-smoke: $(FUZZ_TARGETS) all
 	@tests/fuzz/run.sh smoke
 
 .PHONY: fuzz fuzz-smoke

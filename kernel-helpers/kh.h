@@ -264,6 +264,13 @@ struct kh_unix_queue {
 int kh_unix_peek(int sk, bool stream, bool shut, struct kh_unix_queue *q);
 /* is st the socket file u was bound to? */
 bool kh_unix_bound_file(const struct kh_unix *u, const struct stat *st);
+/* unix_bind_at.c: bind sk to a (an absolute name whose directory is dir),
+ * the file made in the directory dir_fd holds, whatever dir leads to now;
+ * from cwd (in dir's terms) for a relative name.  -EOPNOTSUPP: no mount
+ * namespace could be made for it */
+struct sockaddr_un;
+int kh_unix_bind_at(int sk, int dir_fd, const char *dir, const char *cwd,
+		    const struct sockaddr_un *a, socklen_t len);
 /* the same socket name? (a path may be given with or without its NUL) */
 bool kh_unix_same_name(const char *a, int alen, const char *b, int blen);
 void kh_unix_free_queue(struct kh_unix_queue *q);

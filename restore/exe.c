@@ -19,6 +19,7 @@
 
 #include "restore.h"
 #include "ghost.h"
+#include "safe_path.h"
 
 /* try -1: the path itself; 0, 1, ...: beside it, when that is taken */
 void ghost_name(const char *path, int i, char *buf, size_t len)
@@ -60,33 +61,39 @@ static int write_all_fd(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* linked at its name (or beside it, if that is taken now), opened, unlinked */
+/* linked at its name (or beside it, if that is taken now), opened,
+ * unlinked: all in its directory, held (safe_path.h) */
 static int open_named(int tmp, const char *path)
 {
-	char name[PATH_MAX + 32], self[64], pbuf[PATH_MAX];
-	struct stat pst;
+	char name[NAME_MAX + 32], self[64], why[PATH_MAX + 64];
+	struct timespec pts[2];
+	struct safe_dir d;
 	int i, fd = -1;
-	bool had = !stat(dirname(strcpy(pbuf, path)), &pst);
+	bool had;
 
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
-	for (i = -1; i < 100 && fd < 0; i++) {
-		ghost_name(path, i, name, sizeof(name));
-		if (linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW)) {
-			if (errno != EEXIST)
-				return -errno;
+	fd = safe_dir_open(&d, path, false, why, sizeof(why));
+	if (fd)
+		return fd;
+	had = !safe_dir_times(&d, pts);
+	safe_fd_path(tmp, self, sizeof(self));
+	for (i = -1, fd = -EEXIST; i < 100 && fd == -EEXIST; i++) {
+		ghost_name(d.name, i, name, sizeof(name));
+		if (linkat(AT_FDCWD, self, d.fd, name, AT_SYMLINK_FOLLOW)) {
+			fd = -errno;
 			continue;
 		}
-		fd = open(name, O_RDONLY | O_CLOEXEC);
+		fd = openat(d.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			fd = -errno;
-		unlink(name);
-		if (fd < 0)
-			return fd;
+		unlinkat(d.fd, name, 0);
+		/* what is at the name now is not ours to open: give up */
+		if (fd == -EEXIST)
+			fd = -ELOOP;
 	}
 	if (had)
-		utimensat(AT_FDCWD, pbuf,
-			  (struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0);
-	return fd < 0 ? -EEXIST : fd;
+		safe_dir_put_times(&d, pts);
+	safe_dir_close(&d);
+	return fd;
 }
 
 int exe_open(struct image *img, const struct proc_image *p)

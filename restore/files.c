@@ -168,9 +168,9 @@ static int open_deleted_again(struct open_ctx *c, const struct crfs_file *f,
 /* an unlinked file again: its contents, in its directory, with no name */
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
-	char *dir = strdupa(f->path), self[64], *buf;
+	char self[64], *buf, why[PATH_MAX + 64];
 	bool sealed = !strncmp(f->path, "/memfd:", 7), named = false;
-	struct ghost_dirs g = { 0 };
+	struct safe_dir d = { .fd = -1 };
 	size_t len;
 	int tmp, fd, ret, other = same_deleted(c, f);
 
@@ -186,14 +186,16 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	else if (sealed)
 		tmp = memfd_create(f->path + 7, MFD_CLOEXEC |
 				   (f->seals != F_SEAL_SEAL ? MFD_ALLOW_SEALING : 0));
-	else if (ghost_mkdirs(&g, dirname(dir)))	/* removed since too */
-		tmp = -1;
+	else if (safe_dir_open(&d, f->path, true, why, sizeof(why)))
+		/* its directory, removed since too, is made for the while */
+		return FAIL(c, "%s (deleted, file %u): %s", f->path, f->id, why);
 	else
-		tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, f->mode & 07777);
+		tmp = openat(d.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+			     f->mode & 07777);
 	if (tmp < 0) {
 		ret = FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
 			   f->path, f->id, strerror(errno));
-		ghost_rmdirs(&g);
+		safe_dir_close(&d);
 		return ret;
 	}
 	ret = read_fdata(c, f, "", &buf, &len);
@@ -221,7 +223,7 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 		fd = ghost_open_named(tmp, f->path, open_flags(f) & ~O_NOFOLLOW);
 	else
 		fd = open(self, open_flags(f) & ~O_NOFOLLOW);
-	ghost_rmdirs(&g);
+	safe_dir_close(&d);
 	close(tmp);
 	if (ret)
 		return ret;

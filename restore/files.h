@@ -54,10 +54,10 @@ int set_buffers(int sk, const struct crfs_file *f);
  * may fail (the others do not all exist for every socket) */
 int set_sockopts(int sk, const struct kh_sockopt *o, int n, uint32_t on);
 /* unix_bind.c: bind(sk, a) as f was bound: a relative name from its
- * directory; a ghost's directories made for the moment if gone */
+ * directory; the file made in the directory dir_fd holds (safe_dir) */
 struct sockaddr_un;
 int unix_bind(int sk, const struct crfs_file *f, const struct sockaddr_un *a,
-	      socklen_t len);
+	      socklen_t len, int dir_fd);
 /* f's valued options and filter (sockopts), failing by option name */
 int set_valued_sockopts(struct open_ctx *c, int sk, const struct crfs_file *f);
 

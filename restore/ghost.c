@@ -6,6 +6,7 @@
  * while and removed too.  Deleted files get their owner and times back.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/sysmacros.h>
 
 #include "ghost.h"
+#include "safe_path.h"
 
 /* dir and the directories above it that are missing, made (0700) */
 int ghost_mkdirs(struct ghost_dirs *g, const char *dir)
@@ -152,57 +154,83 @@ int ghost_times(int fd, const struct crfs_file *f)
 	return times(fd, NULL, f);
 }
 
-/* the node at path again, or beside it if something else is there now */
-static int make_node(const struct crfs_file *f, char *path, size_t len)
+/* the node at its name in d again, or beside it if something else is
+ * there now; name gets the one made */
+static int make_node(const struct safe_dir *d, const struct crfs_file *f,
+		     char *name, size_t len)
 {
 	int ret, i;
 
-	snprintf(path, len, "%s", f->path);
+	snprintf(name, len, "%s", d->name);
 	for (i = 0; i < 100; i++) {
 		if (S_ISDIR(f->mode))
-			ret = mkdir(path, 0700);
+			ret = mkdirat(d->fd, name, 0700);
 		else
-			ret = mknod(path, (f->mode & S_IFMT) | 0600,
-				    S_ISCHR(f->mode) ? f->rdev : 0);
+			ret = mknodat(d->fd, name, (f->mode & S_IFMT) | 0600,
+				      S_ISCHR(f->mode) ? f->rdev : 0);
 		if (!ret)
 			return 0;
 		if (errno != EEXIST)
 			return -errno;
-		snprintf(path, len, "%s.crfs-ghost-%u.%d", f->path, f->id, i);
+		snprintf(name, len, "%s.crfs-ghost-%u.%d", d->name, f->id, i);
 	}
 	return -EEXIST;
 }
 
+/*
+ * The node made, held by an O_PATH descriptor of its own before anything
+ * is done to it: owner, mode and times through /proc/self/fd, then opened
+ * there.  What is at the name now must be what was made (a node of its
+ * kind, root's): someone who swapped it for a symlink gets nothing done.
+ */
+static int open_node(const struct safe_dir *d, const char *name,
+		     const struct crfs_file *f, int flags)
+{
+	char self[64];
+	struct stat st;
+	int pfd, fd, ret;
+
+	pfd = openat(d->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) || (st.st_mode & S_IFMT) != (f->mode & S_IFMT) ||
+	    st.st_uid != geteuid()) {
+		close(pfd);
+		return -EAGAIN;
+	}
+	ret = attrs(-1, safe_fd_path(pfd, self, sizeof(self)), f);
+	if (!ret) {
+		fd = open(self, flags);
+		ret = fd < 0 ? -errno : fd;
+	}
+	close(pfd);
+	return ret;
+}
+
 int ghost_open(const struct crfs_file *f, int flags)
 {
-	char path[4096], pbuf[4096];
-	const char *parent = parent_of(f->path, pbuf, sizeof(pbuf));
-	struct ghost_dirs g = { 0 };
+	char name[NAME_MAX + 64], why[PATH_MAX + 64];
+	struct timespec pts[2];
+	struct safe_dir d;
 	int fd = -1, ret;
-	struct stat pst;
-	bool made, had_parent = !stat(parent, &pst);
+	bool made, had_parent;
 
-	ret = ghost_mkparent(&g, f->path);
-	ret = ret ?: make_node(f, path, sizeof(path));
+	ret = safe_dir_open(&d, f->path, true, why, sizeof(why));
+	if (ret)
+		return ret;
+	had_parent = !d.nmade && !safe_dir_times(&d, pts);
+	ret = make_node(&d, f, name, sizeof(name));
 	made = !ret;
-	ret = ret ?: attrs(-1, path, f);
 	if (!ret) {
-		fd = open(path, flags);
-		ret = fd < 0 ? -errno : 0;
+		fd = open_node(&d, name, f, flags);
+		ret = fd < 0 ? fd : 0;
 	}
-	if (made) {
-		if (S_ISDIR(f->mode))
-			rmdir(path);
-		else
-			unlink(path);
-	}
-	ghost_rmdirs(&g);
+	if (made)
+		unlinkat(d.fd, name, S_ISDIR(f->mode) ? AT_REMOVEDIR : 0);
 	/* a directory that was there keeps its times (not its ctime) */
 	if (had_parent)
-		utimensat(AT_FDCWD, parent,
-			  (struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0);
-	if (ret && fd >= 0)
-		close(fd);
+		safe_dir_put_times(&d, pts);
+	safe_dir_close(&d);
 	return ret ?: fd;
 }
 
@@ -315,18 +343,22 @@ int ghost_chroot(int fd)
  */
 int ghost_open_named(int tmp, const char *path, int flags)
 {
-	char self[64], pbuf[4096];
-	const char *parent = parent_of(path, pbuf, sizeof(pbuf));
-	struct stat pst;
+	char self[64], why[PATH_MAX + 64];
+	struct timespec pts[2];
+	struct safe_dir d;
 	int fd;
 
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", tmp);
-	if (stat(parent, &pst) ||
-	    linkat(tmp, "", AT_FDCWD, path, AT_EMPTY_PATH))
+	safe_fd_path(tmp, self, sizeof(self));
+	if (safe_dir_open(&d, path, false, why, sizeof(why)))
 		return open(self, flags);
-	fd = open(path, flags);
-	unlink(path);
-	utimensat(AT_FDCWD, parent,
-		  (struct timespec[2]){ pst.st_atim, pst.st_mtim }, 0);
+	if (safe_dir_times(&d, pts) ||
+	    linkat(tmp, "", d.fd, d.name, AT_EMPTY_PATH)) {
+		safe_dir_close(&d);
+		return open(self, flags);
+	}
+	fd = openat(d.fd, d.name, flags | O_NOFOLLOW);
+	unlinkat(d.fd, d.name, 0);
+	safe_dir_put_times(&d, pts);
+	safe_dir_close(&d);
 	return fd;
 }

@@ -46,23 +46,29 @@ static struct shm_obj *find_obj(struct image *img, uint64_t ino)
  */
 static int open_object_file(const char *path)
 {
-	char *dir = strdupa(path), *base = strrchr(path, '/') + 1;
-	char name[PATH_MAX + 32];
+	char name[NAME_MAX + 32], why[PATH_MAX + 64];
+	const char *base = strrchr(path, '/') + 1;
+	struct safe_dir d;
 	int fd, i;
 
 	if (!strncmp(path, "/memfd:", 7))
 		return memfd_create(path + 7, MFD_CLOEXEC);
+	/* made, unlinked, in its directory held (safe_path.h) */
+	if (safe_dir_open(&d, path, false, why, sizeof(why)))
+		return memfd_create(base, MFD_CLOEXEC);
 	for (i = -1, fd = -1, errno = EEXIST; fd < 0 && errno == EEXIST &&
 					      i < 100; i++) {
-		ghost_name(path, i, name, sizeof(name));
-		fd = open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+		ghost_name(d.name, i, name, sizeof(name));
+		fd = openat(d.fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC,
+			    0600);
 	}
-	if (fd >= 0) {
-		if (!unlink(name))
-			return fd;
+	if (fd >= 0 && unlinkat(d.fd, name, 0)) {
 		close(fd);
+		fd = -1;
 	}
-	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fd = openat(d.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	safe_dir_close(&d);
 	return fd >= 0 ? fd : memfd_create(base, MFD_CLOEXEC);
 }
 

@@ -131,54 +131,62 @@ static bool held(struct sock_ctx *c, const struct stat *st)
  */
 static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
-	char aside[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	char aside[NAME_MAX + 16], why[PATH_MAX + 64];
+	struct safe_dir d = { .fd = -1 };
 	bool moved = false, taken;
 	struct sockaddr_un a;
 	struct stat st;
 	socklen_t len;
-	char why[PATH_MAX + 64];
 	int ret = 0;
 
 	if (!named(f))
 		return 0;
-	if (f->path && safe_path(f->path, why, sizeof(why)))
+	/* everything at the name is done in its directory, held from here
+	 * on; a ghost's directories gone since are made for the while */
+	if (f->path && safe_dir_open(&d, f->path, f->ghost, why, sizeof(why)))
 		return FAIL(c->o, "file %u: unix socket %s: %s", f->id,
 			    f->path, why);
 	len = addr_of(f, &a);
 	/* a ghost's path was not its own: whatever is there stays (it may
 	 * be another socket of this very image, bound a moment ago) */
-	taken = len && f->path && !lstat(f->path, &st);
+	taken = len && f->path &&
+		!fstatat(d.fd, d.name, &st, AT_SYMLINK_NOFOLLOW);
 	if (taken && f->ghost) {
-		snprintf(aside, sizeof(aside), "%s.crfs-aside", f->path);
-		if (rename(f->path, aside))
-			return FAIL(c->o, "file %u: moving %s aside: %s",
-				    f->id, f->path, strerror(errno));
+		snprintf(aside, sizeof(aside), "%s.crfs-aside", d.name);
+		if (renameat(d.fd, d.name, d.fd, aside)) {
+			ret = FAIL(c->o, "file %u: moving %s aside: %s",
+				   f->id, f->path, strerror(errno));
+			goto out;
+		}
 		moved = true;
 	} else if (taken) {
 		/* only a stale socket is removed, never another file */
-		if (!S_ISSOCK(st.st_mode) || held(c, &st))
-			return FAIL(c->o, "file %u: %s is taken by %s", f->id,
-				    f->path, S_ISSOCK(st.st_mode) ?
-				    "a live socket" : "another file");
-		unlink(f->path);
+		if (!S_ISSOCK(st.st_mode) || held(c, &st)) {
+			ret = FAIL(c->o, "file %u: %s is taken by %s", f->id,
+				   f->path, S_ISSOCK(st.st_mode) ?
+				   "a live socket" : "another file");
+			goto out;
+		}
+		unlinkat(d.fd, d.name, 0);
 	}
-	if (!len || unix_bind(sk, f, &a, len))
+	if (!len || unix_bind(sk, f, &a, len, d.fd))
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			   f->id, f->abstract ? "@" : "", name_of(f),
 			   strerror(errno));
 	else if (f->ghost)
-		unlink(f->path);
+		unlinkat(d.fd, d.name, 0);
 	/* who may connect is the file's mode; some programs keep state in it
 	 * (screen: attached or not) */
 	else if (f->path && f->mode &&
-		 (fchmodat(AT_FDCWD, f->path, f->mode & 07777,
-			   AT_SYMLINK_NOFOLLOW) ||
-		  lchown(f->path, f->fuid, f->fgid)))
+		 (fchmodat(d.fd, d.name, f->mode & 07777, AT_SYMLINK_NOFOLLOW) ||
+		  fchownat(d.fd, d.name, f->fuid, f->fgid, AT_SYMLINK_NOFOLLOW)))
 		ret = FAIL(c->o, "file %u: mode and owner of %s: %s", f->id,
 			   f->path, strerror(errno));
-	if (moved && rename(aside, f->path) && !ret)
+	if (moved && renameat(d.fd, aside, d.fd, d.name) && !ret)
 		ret = FAIL(c->o, "file %u: putting %s back: %s", f->id,
 			   f->path, strerror(errno));
+out:
+	safe_dir_close(&d);
 	return ret;
 }
 

@@ -3,9 +3,8 @@
  * Binding a unix socket to its name again, where that is more than one
  * bind(): a relative name is bound from the directory its binder was in,
  * so getsockname() (and a peer's getpeername(), and recvfrom()) give that
- * relative name again; a socket whose file was unlinked together with its
- * directory (ghost) gets the directories for the moment of the bind, and
- * the file and those directories go again after.
+ * relative name again.  The file is made in the directory the caller
+ * holds (safe_path.h), not wherever the name leads at the moment.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,41 +17,7 @@
 #include <sys/un.h>
 
 #include "files.h"
-
-/* the directories of path that are missing, made; *made: the length of
- * the first one made (0: none) */
-static int make_dirs(const char *path, char *buf, size_t *made)
-{
-	char *p;
-
-	*made = 0;
-	if (strlen(path) >= PATH_MAX)
-		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (!mkdir(buf, 0700)) {
-			if (!*made)
-				*made = strlen(buf);
-		} else if (errno != EEXIST) {
-			return -errno;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
-/* the file, then the directories made for it, deepest first */
-static void remove_made(char *buf, size_t made)
-{
-	char *slash;
-
-	unlink(buf);
-	while ((slash = strrchr(buf, '/')) && (size_t)(slash - buf) >= made) {
-		*slash = '\0';
-		rmdir(buf);
-	}
-}
+#include "kh.h"
 
 /* bind to f->bindname from the directory path names less it */
 static int bind_relative(int sk, const struct crfs_file *f)
@@ -82,25 +47,42 @@ static int bind_relative(int sk, const struct crfs_file *f)
 	return ret;
 }
 
-int unix_bind(int sk, const struct crfs_file *f, const struct sockaddr_un *a,
-	      socklen_t len)
+/*
+ * In the directory dir_fd holds (kh_unix_bind_at): the name's directory
+ * and, for a relative name, the binder's, in the name's terms.
+ */
+static int bind_held(int sk, const struct crfs_file *f, int dir_fd,
+		     const struct sockaddr_un *a, socklen_t len)
 {
-	char buf[PATH_MAX];
-	size_t made = 0;
-	int ret, e;
+	size_t pl = strlen(f->path), n = f->bindname ? strlen(f->bindname) : 0;
+	struct sockaddr_un rel = { .sun_family = AF_UNIX };
+	char *dir = strdupa(f->path), *cwd = NULL, *slash;
 
-	if (f->ghost && f->path) {
-		ret = make_dirs(f->path, buf, &made);
-		if (ret)
-			return errno = -ret, -1;
+	slash = strrchr(dir, '/');
+	/* / itself no one can swap */
+	if (!slash || slash == dir || n + 1 >= pl || n >= sizeof(rel.sun_path))
+		return -EOPNOTSUPP;
+	*slash = '\0';
+	if (f->bindname) {
+		cwd = strndupa(f->path, pl - n - 1);
+		memcpy(rel.sun_path, f->bindname, n);
+		a = &rel;
+		len = offsetof(struct sockaddr_un, sun_path) + n + 1;
 	}
+	return kh_unix_bind_at(sk, dir_fd, dir, cwd, a, len);
+}
+
+int unix_bind(int sk, const struct crfs_file *f, const struct sockaddr_un *a,
+	      socklen_t len, int dir_fd)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (f->path && dir_fd >= 0)
+		ret = bind_held(sk, f, dir_fd, a, len);
+	if (ret != -EOPNOTSUPP)
+		return ret ? (errno = -ret, -1) : 0;
+	/* no mount namespace to do it in: by the name (checked just before) */
 	if (f->bindname && f->path)
-		ret = bind_relative(sk, f);
-	else
-		ret = bind(sk, (const struct sockaddr *)a, len);
-	e = errno;
-	if (made)
-		remove_made(buf, made);
-	errno = e;
-	return ret;
+		return bind_relative(sk, f);
+	return bind(sk, (const struct sockaddr *)a, len);
 }

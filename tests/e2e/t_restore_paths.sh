@@ -12,6 +12,13 @@
 #   ghost  the deleted file's path through that symlink: refused likewise
 #   taken  the deleted file's path at an existing regular file: that file
 #          is left exactly as it was (the ghost takes a name beside it)
+#   race   both paths in a directory that a swapper (renameat2 with
+#          RENAME_EXCHANGE in a tight loop) turns into a symlink owned by
+#          nobody into a directory standing for /etc and back, while the
+#          images restore again and again: each restore runs or is refused
+#          naming the symlink, and the files outside are never touched,
+#          nothing is made there (restore acts relative to directories it
+#          holds open: openat2, *at(), bind in a private mount namespace)
 # Also: the mount and its files are root's alone (0700/0600, no
 # allow_other), and a cp -a copy keeps 0600.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
@@ -64,6 +71,7 @@ craft() {
 # exits.  Sets RAN (the tree ran) and the status RC.
 restore() {
 	local pf=$T_DIR/$1.pid r np
+	rm -f "$pf"
 	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$T_DIR/$1" </dev/null \
 		>"$T_DIR/$1.out" 2>"$T_DIR/$1.err" &
 	r=$!
@@ -110,4 +118,55 @@ grep -qx 'root:x:0:0:root:/root:/bin/bash' "$T_DIR/etc/passwd" ||
 	fail "taken: $T_DIR/etc/passwd changed"
 [ "$(ls "$T_DIR/etc")" = "$(printf 'passwd\nsock')" ] ||
 	fail "taken: files were left beside it: $(ls "$T_DIR/etc" | tr '\n' ' ')"
+
+# race: $T_DIR/race/d is a directory or nobody's symlink to $T_DIR/etc,
+# swapped atomically (never missing) until $T_DIR/race.stop appears
+mkdir -p "$T_DIR/race/d" && ln -s "$T_DIR/etc" "$T_DIR/race/alt" ||
+	fail "cannot make the race directory"
+chown -h 65534:65534 "$T_DIR/race/alt"
+cat >"$T_DIR/swap.py" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, stop = (s.encode() for s in sys.argv[1:4])
+n = 0
+print("swapping", flush=True)
+while not os.path.exists(stop):
+    for _ in range(1000):
+        if libc.renameat2(-100, a, -100, b, 2):  # AT_FDCWD, RENAME_EXCHANGE
+            sys.exit("renameat2: %s" % os.strerror(ctypes.get_errno()))
+        n += 1
+print("swaps", n, flush=True)
+PY
+craft racesock "$work/sock" "$T_DIR/race/d/sock"
+craft raceghost "$work/deleted" "$T_DIR/race/d/passwd"
+start_workload "$T_DIR/swap.log" python3 "$T_DIR/swap.py" "$T_DIR/race/d" \
+	"$T_DIR/race/alt" "$T_DIR/race.stop"
+swapper=$WL_PID
+wait_line "$T_DIR/swap.log" '^swapping' 20 "$swapper"
+ran=0 refusals=0
+for i in $(seq "${CRFS_T_RACE_ROUNDS:-8}"); do
+	for img in racesock raceghost; do
+		restore "$img"
+		if [ $RAN = 1 ]; then
+			ran=$((ran + 1))
+		elif grep -qE "$T_DIR/race/d is a symlink owned by uid 65534: not followed" \
+			"$T_DIR/$img.err"; then
+			refusals=$((refusals + 1))
+		elif grep -qF "connecting to $T_DIR/race/d/sock:" "$T_DIR/$img.err"; then
+			# bound in the directory; its peer's connect() by the
+			# name met the symlink (it only opens: followed)
+			refusals=$((refusals + 1))
+		else
+			fail "$img: neither ran nor refused naming the race path: $(tail -n 2 "$T_DIR/$img.err" | tr '\n' '|')"
+		fi
+		[ "$(stat -c '%i %s %Y %F' "$T_DIR/etc/passwd" "$T_DIR/etc/sock")" = "$before" ] ||
+			fail "$img: round $i: a file outside changed"
+		[ "$(ls -A "$T_DIR/etc")" = "$(printf 'passwd\nsock')" ] ||
+			fail "$img: round $i: files made outside: $(ls -A "$T_DIR/etc" | tr '\n' ' ')"
+	done
+done
+touch "$T_DIR/race.stop"
+wait_exit "$swapper" 20 || fail "the swapper did not stop"
+wait "$swapper" || fail "the swapper failed: $(cat "$T_DIR/swap.log")"
+note "race: $ran ran, $refusals refused, $(grep swaps "$T_DIR/swap.log")"
 pass

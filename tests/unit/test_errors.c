@@ -823,6 +823,7 @@ Test(errors, regs_bad)
 Test(errors, extra_keys_missing_or_repeated)
 {
 	struct crfs_creds c = { .ngroups = 2, .groups = (gid_t[]){ 5, 6 } };
+	struct crfs_creds out;
 	struct crfs_thread th = { .rseq_sig = 0x53053053 };
 	struct crfs_mm mm = { .auxv_len = 2, .auxv = { 6, 4096 } };
 	struct ut_text ut;
@@ -833,17 +834,24 @@ Test(errors, extra_keys_missing_or_repeated)
 	sb_init(&sb);
 	cr_assert_eq(render_creds(&sb, &c), 0);
 	good = ut_steal(&sb);
+	/* a refused parse leaves the groups it read for the caller to free */
 	bad = ut_edit_line(good, "groups", NULL);
-	ret = parse_creds(ut_text(&ut, "10/creds", bad), &c);
+	memset(&out, 0, sizeof(out));
+	ret = parse_creds(ut_text(&ut, "10/creds", bad), &out);
 	ut_expect_einval(ret, &ut, "10/creds", "groups");
+	free(out.groups);
 	free(bad);
 	bad = ut_concat(good, "groups 7\n");
-	ret = parse_creds(ut_text(&ut, "10/creds", bad), &c);
+	memset(&out, 0, sizeof(out));
+	ret = parse_creds(ut_text(&ut, "10/creds", bad), &out);
 	ut_expect_einval(ret, &ut, "10/creds", "groups");
+	free(out.groups);
 	free(bad);
 	bad = ut_edit_line(good, "securebits", NULL);
-	ret = parse_creds(ut_text(&ut, "10/creds", bad), &c);
+	memset(&out, 0, sizeof(out));
+	ret = parse_creds(ut_text(&ut, "10/creds", bad), &out);
 	ut_expect_einval(ret, &ut, "10/creds", "securebits");
+	free(out.groups);
 	free(bad);
 	free(good);
 

@@ -31,5 +31,9 @@ Test(jobctl, attr_stop_keys)
 	*cut = '\0';
 	cr_assert_neq(parse_attr(ut_text(&ut, "7/attr", s), &b), 0);
 	cr_assert(strstr(ut.err, "stop_signal"), "%s", ut.err);
+	/* a refused parse leaves what it had read for the caller to free */
+	free(b.exe);
+	free(b.cwd);
+	free(b.root);
 	free(s);
 }

@@ -73,6 +73,9 @@ Test(pidns, bad_nspid_refused)
 	/* an attr without it is refused by name */
 	cr_assert_neq(parse_attr(ut_text(&ut, "12/attr", good), &b), 0);
 	cr_assert(strstr(ut.err, "nspid"), "%s", ut.err);
+	free(b.exe);
+	free(b.cwd);
+	free(b.root);
 	free(good);
 }
 
