@@ -178,6 +178,11 @@ int container_command(struct container *c, const char *cmd)
 		c->ext_unix = true;
 		return 0;
 	}
+	if (!strcmp(buf, "compress") && arg &&
+	    (!strcmp(arg, "zstd") || !strcmp(arg, "none"))) {
+		c->zstd = !strcmp(arg, "zstd");
+		return 0;
+	}
 	if (arg)
 		return refuse(c, EINVAL, "'%s' takes no argument", buf);
 	if (!strcmp(buf, "freeze"))
@@ -190,7 +195,7 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_release(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, snapshot, release, kill)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, compress zstd|none, freeze, thaw, snapshot, release, kill)",
 		      buf);
 }
 
@@ -205,6 +210,8 @@ char *container_render_ctl(struct container *c, size_t *len)
 		sb_printf(&sb, "root %d\n", c->root);
 	if (c->ext_unix)
 		sb_printf(&sb, "external unix\n");
+	if (c->zstd)
+		sb_printf(&sb, "compress zstd\n");
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
 		if (c->snap->postdump)

@@ -224,6 +224,7 @@ int freeze_tree(struct container *c)
 		goto fail;
 	}
 	c->snap->ext_unix = c->ext_unix;
+	c->snap->zstd = c->zstd;
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);

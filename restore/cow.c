@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "page_src.h"
 #include "restore.h"
 #include "restorer.h"
 
@@ -261,7 +262,7 @@ static int src_fd(struct cow_ctx *c, pid_t src)
 		if (c->src[i] == src)
 			return c->fd[i];
 	q = image_proc(c->img, src);
-	fd = q ? open(q->pages_path, O_RDONLY | O_CLOEXEC) : -1;
+	fd = q ? page_src_open(q, O_RDONLY | O_CLOEXEC) : -1;
 	if (fd < 0)
 		child_fail(c->err_fd, "copy-on-write memory: pages of process %d: %m",
 			   src);

@@ -31,6 +31,7 @@ struct proc_image {
 	const unsigned char *pages_map;
 	uint64_t pages_len;
 	bool sums_later;	/* its restorer checks its runs as it copies */
+	int pages_memfd;	/* pages.zst decompressed (page_src.c), or -1 */
 	int parent;		/* index in image.procs; -1 for the root */
 	int nspid_base;		/* first NSpid level restore sets (pidns.c) */
 };

@@ -23,6 +23,7 @@
 #include "crfs/array.h"
 #include "ghost.h"
 #include "restore.h"
+#include "page_src.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 #define HASH_BUF (4UL << 20)
@@ -411,11 +412,15 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	size_t i;
 	int fd;
 
-	snprintf(p->pages_path, sizeof(p->pages_path), "%s/%d/%s", img->dir,
-		 p->pid, CRFS_F_PAGES);
+	bool zst;
+	int ret;
+
 	for (i = 0; i < p->nruns; i++)
 		if (p->runs[i].src == p->pid)
 			total += p->runs[i].npages * 4096;
+	ret = page_src_load(img, p, total, &zst, err, errlen);
+	if (ret || zst)
+		return ret;
 	fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		if (fd >= 0)
@@ -485,7 +490,7 @@ static int check_sums(struct image *img, char *err, size_t errlen)
 		if (p->attr.zombie || !p->pages_len)
 			continue;
 		p->sums_later = !shared;
-		fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
+		fd = page_src_open(p, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return ERR("%s: %s", p->pages_path, strerror(errno));
 		for (k = 0; k < p->nruns && !bad; k++) {
@@ -745,6 +750,8 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	if (!img->procs)
 		return ERR("out of memory");
 	img->nprocs = img->hdr.nprocs;
+	for (i = 0; i < img->nprocs; i++)
+		img->procs[i].pages_memfd = -1;
 	for (i = 0; !ret && i < img->nprocs; i++) {
 		img->procs[i].pid = img->hdr.procs[i];
 		ret = load_proc(img, &img->procs[i], err, errlen);
@@ -830,6 +837,7 @@ void image_free(struct image *img)
 		free(p->timers);
 	}
 	image_unmap_pages(img);
+	page_src_drop_fds(img);	/* the tree has them */
 	image_free_files(img);
 	free(img->procs);
 	free(img->manifest);
