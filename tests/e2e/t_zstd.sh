@@ -12,29 +12,29 @@
 E2E_DIR=$(dirname "$0")
 crfs_mount
 
-# the thaw leg: the option is shown in ctl and the tree runs on intact
-log=$T_DIR/thaw.log
-start_workload "$log" "$CRFS_TESTS/wl_zstd" 8 2
-pid=$WL_PID
-wait_ready "$log" "$pid"
-cr_attach zt "$pid"
-ctl_write zt "compress zstd" || fail "echo 'compress zstd' > ctl failed"
-ctl_read zt | grep -qx 'compress zstd' || fail "ctl does not say 'compress zstd'"
-cr_freeze zt
-cr_copy zt "$T_DIR/ckpt-thaw"
+# zstd_ckpt NAME DIR: wl_zstd started, checkpointed compressed into DIR;
+# it stays frozen (pid in $pid, log in $log)
+zstd_ckpt() {
+	log=$T_DIR/$1.log
+	start_workload "$log" "$CRFS_TESTS/wl_zstd" 8 2
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+	cr_attach "$1" "$pid"
+	ctl_write "$1" "compress zstd" || fail "echo 'compress zstd' > ctl failed"
+	ctl_read "$1" | grep -qx 'compress zstd' ||
+		fail "ctl does not say 'compress zstd'"
+	cr_freeze "$1"
+	cr_copy "$1" "$2"
+}
+
+# the thaw leg: the tree runs on intact
+zstd_ckpt zt "$T_DIR/ckpt-thaw"
 cr_thaw zt
 kill -USR1 "$pid" || fail "cannot signal $pid"
 expect_pass "$log" "$pid" 30
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/zt" || fail "rmdir zt"
 
-log=$T_DIR/zstd.log
-start_workload "$log" "$CRFS_TESTS/wl_zstd" 8 2
-pid=$WL_PID
-wait_ready "$log" "$pid"
-cr_attach z "$pid"
-ctl_write z "compress zstd" || fail "echo 'compress zstd' > ctl failed"
-cr_freeze z
-cr_copy z "$T_DIR/pristine"
+zstd_ckpt z "$T_DIR/pristine"
 kill_and_reap z "$pid"
 
 img=$T_DIR/pristine
