@@ -3,8 +3,9 @@
 # e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # compress zstd: wl_zstd (half zero pages, half text, and random memory)
-# is checkpointed as PID/pages.zst, checked after freeze -> thaw, then
-# after checkpoint -> kill -> restore.  Damaged copies are refused naming
+# is checkpointed as PID/pages.zst, checked after freeze -> thaw, after a
+# post-dump snapshot -> release -> kill -> restore, and after checkpoint ->
+# kill -> restore.  Damaged copies are refused naming
 # the file, leaving no process: a flipped byte, a truncation, an image
 # with both pages and pages.zst, and one with neither.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +34,26 @@ cr_thaw zt
 kill -USR1 "$pid" || fail "cannot signal $pid"
 expect_pass "$log" "$pid" 30
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/zt" || fail "rmdir zt"
+
+# post-dump: compressed while the tree is stopped for the snapshot, then
+# it runs on during the copy; released before the kill (its root collects
+# the twin), restored and checked
+log=$T_DIR/pd.log
+start_workload "$log" "$CRFS_TESTS/wl_zstd" 8 2
+pid=$WL_PID
+wait_ready "$log" "$pid"
+cr_attach zp "$pid"
+ctl_write zp "compress zstd" || fail "echo 'compress zstd' > ctl failed"
+ctl_write zp snapshot || fail "snapshot refused: $(ctl_read zp | tr '\n' '|')"
+expect_state zp running
+note "$(ctl_read zp | grep '^postdump ')"
+cr_copy zp "$T_DIR/ckpt-pd"
+[ -f "$T_DIR/ckpt-pd/$pid/pages.zst" ] || fail "post-dump image lacks $pid/pages.zst"
+ctl_write zp release || fail "release refused: $(ctl_read zp | tr '\n' '|')"
+kill_and_reap zp "$pid"
+restore_bg "$T_DIR/ckpt-pd" "$pid"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$log" "$RESTORE_PID" 30
 
 zstd_ckpt z "$T_DIR/pristine"
 kill_and_reap z "$pid"
