@@ -44,6 +44,7 @@ struct unz {
 	struct zframe *f;
 	size_t n, first;
 	ssize_t bad;		/* index of a frame that failed, or -1 */
+	int err;		/* writing it failed with this, not decoding */
 };
 
 static uint32_t get32(const unsigned char *p)
@@ -152,6 +153,7 @@ static void *unz_some(void *arg)
 			if (pwrite(u->fd, pack + 4096ULL * k, got,
 				   f->out + from * 4096ULL) != (ssize_t)got) {
 				u->bad = j;
+				u->err = errno ?: EIO;
 				break;
 			}
 			k += i - from;
@@ -162,9 +164,12 @@ static void *unz_some(void *arg)
 	return NULL;
 }
 
-/* every frame into out, on NTHREADS threads: the first that failed, or -1 */
+/*
+ * Every frame into out, on NTHREADS threads: the first that failed, or
+ * -1; *err if writing it failed (not its data)
+ */
 static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
-		       size_t n)
+		       size_t n, int *err)
 {
 	struct unz u[NTHREADS];
 	pthread_t th[NTHREADS];
@@ -173,7 +178,7 @@ static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 	size_t i;
 
 	for (i = 0; i < NTHREADS; i++) {
-		u[i] = (struct unz){ in, out, f, n, i, -1 };
+		u[i] = (struct unz){ in, out, f, n, i, -1, 0 };
 		started[i] = i && !pthread_create(&th[i], NULL, unz_some, &u[i]);
 	}
 	unz_some(&u[0]);
@@ -184,8 +189,10 @@ static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 			unz_some(&u[i]);
 	}
 	for (i = 0; i < NTHREADS; i++)
-		if (u[i].bad >= 0 && (bad < 0 || u[i].bad < bad))
+		if (u[i].bad >= 0 && (bad < 0 || u[i].bad < bad)) {
 			bad = u[i].bad;
+			*err = u[i].err;
+		}
 	return bad;
 }
 
@@ -200,7 +207,7 @@ static int unzst(struct proc_image *p, const char *path, uint64_t total,
 	uint64_t pos = 0;
 	ssize_t bad;
 	size_t n;
-	int fd, mfd = -1, ret;
+	int fd, mfd = -1, ret, werr = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -222,7 +229,12 @@ static int unzst(struct proc_image *p, const char *path, uint64_t total,
 			  pos, why);
 		goto out;
 	}
-	bad = unz_all(in, mfd, f, n);
+	bad = unz_all(in, mfd, f, n, &werr);
+	if (bad >= 0 && werr) {
+		ret = ERR("%s: decompressing the frame at byte %lu: writing its pages: %s",
+			  path, f[bad].at, strerror(werr));
+		goto out;
+	}
 	if (bad >= 0) {
 		ret = ERR("%s: the zstd frame at byte %lu does not decompress to its pages (corrupted)",
 			  path, f[bad].at);
