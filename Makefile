@@ -45,7 +45,7 @@ $(KH_A): $(call obj,$(KH_SRC))
 
 $(B)/bin/crfs: $(call obj,$(CRFS_SRC)) $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ $(FUSE_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $^ $(FUSE_LIBS) -lzstd -lpthread
 $(call obj,$(CRFS_SRC)): CFLAGS += $(FUSE_CFLAGS)
 # checked once before anything compiles: a missing package is named
 $(call obj,$(CRFS_SRC) $(LIB_SRC) $(KH_SRC) $(RESTORE_SRC)): | $(B)/.deps-ok
@@ -72,7 +72,7 @@ $(B)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restorer
 
 $(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob.o $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^
+	$(CC) $(SANFLAGS) -o $@ $^ -lzstd -lpthread
 
 $(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)

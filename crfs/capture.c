@@ -733,7 +733,11 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 		     p->vmas, p->nvmas);
 	/* pages first: copying it front to back hashes it for pages.idx */
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES);
-	ret = ret ?: snapshot_add(s, path, E_PAGES, NULL, p->pages_size, idx);
+	if (s->zstd)
+		ret = ret ?: pages_zst_add(s, idx, strcat(path, ".zst"));
+	else
+		ret = ret ?: snapshot_add(s, path, E_PAGES, NULL,
+					  p->pages_size, idx);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
 	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);

@@ -106,6 +106,9 @@ static int cmd_track(struct container *c)
 	if (c->track)
 		return refuse(c, EBUSY, "track: already tracking (since freeze %s)",
 			      c->track->base_id);
+	/* a chain reads its parents' pages raw (restore/chain.c) */
+	if (c->zstd)
+		return refuse(c, EINVAL, "track: incremental checkpoints of zstd-compressed images are not supported yet (compress none first)");
 	if (c->state != C_FROZEN || !c->snap)
 		return refuse(c, EINVAL, "track: container is %s; freeze it first",
 			      state_names[c->state]);
@@ -240,6 +243,13 @@ int container_command(struct container *c, const char *cmd)
 	}
 	if (!strcmp(buf, "parent") && arg)
 		return cmd_parent(c, arg);
+	if (!strcmp(buf, "compress") && arg &&
+	    (!strcmp(arg, "zstd") || !strcmp(arg, "none"))) {
+		if (c->track && !strcmp(arg, "zstd"))
+			return refuse(c, EINVAL, "compress: incremental checkpoints of zstd-compressed images are not supported yet (untrack first)");
+		c->zstd = !strcmp(arg, "zstd");
+		return 0;
+	}
 	if (arg)
 		return refuse(c, EINVAL, "'%s' takes no argument", buf);
 	if (!strcmp(buf, "track"))
@@ -256,7 +266,7 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_release(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, freeze, thaw, snapshot, release, kill, track, untrack, parent PATH)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, compress zstd|none, freeze, thaw, snapshot, release, kill, track, untrack, parent PATH)",
 		      buf);
 }
 
@@ -276,6 +286,8 @@ char *container_render_ctl(struct container *c, size_t *len)
 			  c->track->depth);
 	if (c->track && c->track->parent)
 		sb_printf(&sb, "parent %s\n", c->track->parent);
+	if (c->zstd)
+		sb_printf(&sb, "compress zstd\n");
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
 		if (c->snap->postdump)

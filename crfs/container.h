@@ -26,6 +26,7 @@ struct container {
 	uint64_t gen;		/* bumped at every freeze and thaw */
 	char error[512];	/* why the last command was refused */
 	bool ext_unix;		/* "external unix": outside peers reconnect */
+	bool zstd;		/* "compress zstd": pages.zst at the next freeze */
 	pid_t self_tid;		/* asked for a snapshot from inside: seized */
 	long frozen_us;		/* how long the last snapshot stopped the tree */
 	time_t changed;		/* ctl's mtime: stable, or tar sees it change */

@@ -227,6 +227,7 @@ int freeze_tree(struct container *c)
 	c->snap->track = c->track;
 	c->snap->incremental = c->track && c->track->parent &&
 			       c->track->depth < CRFS_MAX_LEVEL;
+	c->snap->zstd = c->zstd;
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = capture_process(c->snap, procs[i], c->root);
 	check_groups(c->snap, procs, nprocs);

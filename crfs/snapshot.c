@@ -410,6 +410,7 @@ ssize_t snapshot_read(struct snapshot *s, const struct entry *e, char *buf,
 		size = e->len - off;
 	switch (e->kind) {
 	case E_TEXT:
+	case E_BLOB:
 		memcpy(buf, e->data + off, size);
 		return size;
 	case E_PAGES:

@@ -14,7 +14,8 @@
 #include "kh.h"
 #include "track.h"
 
-enum entry_kind { E_DIR, E_TEXT, E_PAGES, E_PAGES_IDX };
+/* E_BLOB: bytes held like E_TEXT, without a checksum in the manifest */
+enum entry_kind { E_DIR, E_TEXT, E_PAGES, E_PAGES_IDX, E_BLOB };
 
 struct entry {
 	char *path;		/* relative to the container directory */
@@ -72,6 +73,7 @@ struct snapshot {
 	struct track *track;	/* track.c: the container's, if tracked */
 	bool incremental;	/* unchanged pages point into track's base */
 	uint64_t copied;	/* bytes copied out at freeze (post-dump) */
+	bool zstd;		/* pages.zst instead of pages (pages_zst.c) */
 };
 
 struct snapshot *snapshot_new(void);
@@ -117,6 +119,9 @@ long postdump_cost_kb(struct snapshot *s);
 /* files.c: open file descriptions, shared across the container */
 int files_add_process(struct snapshot *s, pid_t pid);
 int files_finish(struct snapshot *s);
+
+/* pages_zst.c: PID/pages.zst of procs[idx], at path */
+int pages_zst_add(struct snapshot *s, int idx, const char *path);
 
 /* capture.c */
 int capture_process(struct snapshot *s, pid_t pid, pid_t root);

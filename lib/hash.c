@@ -28,7 +28,7 @@ static inline uint64_t load64(const unsigned char *p)
 {
 	uint64_t v;
 
-	memcpy(&v, p, sizeof(v));
+	__builtin_memcpy(&v, p, sizeof(v));	/* inlined in the restorer too */
 	return v;
 }
 

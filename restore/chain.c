@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "image.h"
+#include "page_src.h"
 #include "kh.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
@@ -136,7 +137,7 @@ int image_open_src(const struct image *img, pid_t src, int flags)
 
 	if (src >= 0) {
 		q = image_proc(img, src);
-		return q ? open(q->pages_path, flags) : (errno = ENOENT, -1);
+		return q ? page_src_open(q, flags) : (errno = ENOENT, -1);
 	}
 	if (src_path(img, src, path, sizeof(path)))
 		return errno = ENOENT, -1;

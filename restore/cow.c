@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include "page_src.h"
 #include "restore.h"
 #include "restorer.h"
 

@@ -30,6 +30,8 @@ struct proc_image {
 	/* the pages file, mapped while crfs-restore checks and fills */
 	const unsigned char *pages_map;
 	uint64_t pages_len;
+	bool sums_later;	/* its restorer checks its runs as it copies */
+	int pages_memfd;	/* pages.zst decompressed (page_src.c), or -1 */
 	int parent;		/* index in image.procs; -1 for the root */
 	int nspid_base;		/* first NSpid level restore sets (pidns.c) */
 };

@@ -23,6 +23,7 @@
 #include "crfs/array.h"
 #include "ghost.h"
 #include "restore.h"
+#include "page_src.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 #define HASH_BUF (4UL << 20)
@@ -411,11 +412,15 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	size_t i;
 	int fd;
 
-	snprintf(p->pages_path, sizeof(p->pages_path), "%s/%d/%s", img->dir,
-		 p->pid, CRFS_F_PAGES);
+	bool zst;
+	int ret;
+
 	for (i = 0; i < p->nruns; i++)
 		if (p->runs[i].src == p->pid)
 			total += p->runs[i].npages * 4096;
+	ret = page_src_load(img, p, total, &zst, err, errlen);
+	if (ret || zst)
+		return ret;
 	fd = open(p->pages_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		if (fd >= 0)
@@ -438,22 +443,71 @@ static int check_pages(struct image *img, struct proc_image *p, char *err,
 	}
 	p->pages_map = map;
 	p->pages_len = total;
-	for (i = 0; i < p->nruns; i++) {
-		const struct crfs_page_run *r = &p->runs[i];
-		int bad;
+	close(fd);
+	return 0;
+}
 
-		if (r->src != p->pid)
+/* pages copied by something else than the restorer: shared memory */
+static bool run_in_shmem(const struct proc_image *p,
+			 const struct crfs_page_run *r)
+{
+	size_t v;
+
+	for (v = 0; v < p->nvmas; v++)
+		if (r->addr >= p->vmas[v].start && r->addr < p->vmas[v].end)
+			return p->vmas[v].kind == VMA_SHMEM;
+	return false;
+}
+
+static bool image_shares_pages(const struct image *img)
+{
+	size_t i, k;
+
+	for (i = 0; i < img->nprocs; i++)
+		for (k = 0; k < img->procs[i].nruns; k++)
+			if (img->procs[i].runs[k].src != img->procs[i].pid)
+				return true;
+	return false;
+}
+
+/*
+ * Each run is checked once.  Where the restorer copies a whole run into
+ * place (a process whose pages no other shares, outside shared memory),
+ * it checks the run's sum as it copies, before the tree runs, and a
+ * mismatch fails the restore as any restorer error does: no second pass
+ * over the data.  The rest (shared memory objects, copy-on-write pages
+ * copied in parts by cow.c) is checked here, before anything is made.
+ */
+static int check_sums(struct image *img, char *err, size_t errlen)
+{
+	bool shared = image_shares_pages(img);
+	size_t i, k;
+	int fd, bad = 0;
+
+	for (i = 0; i < img->nprocs && !bad; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (p->attr.zombie || !p->pages_len)
 			continue;
-		bad = hash_run(fd, r->offset, r->npages * 4096, r->hash);
-		if (bad) {
-			close(fd);
+		p->sums_later = !shared;
+		fd = page_src_open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ERR("%s: %s", p->pages_path, strerror(errno));
+		for (k = 0; k < p->nruns && !bad; k++) {
+			const struct crfs_page_run *r = &p->runs[k];
+
+			if (r->src != p->pid ||
+			    (p->sums_later && !run_in_shmem(p, r)))
+				continue;
+			bad = hash_run(fd, r->offset, r->npages * 4096, r->hash);
+		}
+		close(fd);
+		if (bad)
 			return bad < 0 ?
 			       ERR("%s: %s", p->pages_path, strerror(-bad)) :
 			       ERR("%s: checksum mismatch in the pages of 0x%lx (corrupted)",
-				   p->pages_path, r->addr);
-		}
+				   p->pages_path, p->runs[k - 1].addr);
 	}
-	close(fd);
 	return 0;
 }
 
@@ -700,11 +754,14 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	if (!img->procs)
 		return ERR("out of memory");
 	img->nprocs = img->hdr.nprocs;
+	for (i = 0; i < img->nprocs; i++)
+		img->procs[i].pages_memfd = -1;
 	for (i = 0; !ret && i < img->nprocs; i++) {
 		img->procs[i].pid = img->hdr.procs[i];
 		ret = load_proc(img, &img->procs[i], err, errlen);
 	}
 	ret = ret ?: check_shared_runs(img, err, errlen);
+	ret = ret ?: check_sums(img, err, errlen);
 	ret = ret ?: image_load_files(img, err, errlen);
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
@@ -785,6 +842,7 @@ void image_free(struct image *img)
 	}
 	image_unmap_pages(img);
 	chain_free(img);
+	page_src_drop_fds(img);	/* the tree has them */
 	image_free_files(img);
 	free(img->procs);
 	free(img->manifest);

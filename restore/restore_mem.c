@@ -145,6 +145,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len,
 	n += ALIGN((RST_MAX_KEEP + cow_count()) * sizeof(struct rst_range), 16);
 	n += ALIGN(p->nvmas * sizeof(struct rst_vma), 16);
 	n += ALIGN(p->nruns * sizeof(struct rst_run), 16);
+	n += ALIGN(strlen(p->pages_path) + 1, 16);
 	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
 	n += ALIGN(p->mm.auxv_len * sizeof(uint64_t), 16);
 	n += ALIGN((p->nvmas + 8) * sizeof(int32_t), 16);
@@ -204,6 +205,11 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->has_pages = d->kept;	/* mapped writable: mprotect it */
 		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		d->aio_nr = v->kind == VMA_AIO ? aio_nr_events(v) : 0;
+		/* image_load checked these: sums_later is never set with a
+		 * copy-on-write page in the image */
+		if (d->kept && p->sums_later)
+			child_fail(h->err_fd, "%s: copy-on-write pages of 0x%lx not checked",
+				   p->pages_path, v->start);
 		if (v->kind == VMA_SHMEM || d->kept) {
 			/* its object was filled before the tree was forked;
 			 * a kept range before our children were */
@@ -216,12 +222,17 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 			a->runs[a->nruns].len = p->runs[r].npages * PAGE;
 			a->runs[a->nruns].off = p->runs[r].offset;
 			a->runs[a->nruns].fd = pages_fd_of(h, p->runs[r].src);
+			a->runs[a->nruns].hash = p->runs[r].hash;
+			a->runs[a->nruns].check = p->sums_later &&
+						  !p->runs[r].unhashed;
 			a->nruns++;
 			d->has_pages = 1;
 			r++;
 		}
 	}
 	a->pages_fd = h->pages_fd;
+	a->pages_path = take(ar, strlen(p->pages_path) + 1);
+	strcpy((char *)a->pages_path, p->pages_path);
 }
 
 static void fill_mm(struct restore_args *a, struct area *ar,

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "page_src.h"
 #include "kh.h"
 #include "restore.h"
 #include "mounts.h"
@@ -91,7 +92,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 		child_fail(h->err_fd, "out of memory");
 	h->nall = 0;
 	h->all[h->nall++] = h->err_fd;
-	fd = open(p->pages_path, O_RDONLY);
+	fd = page_src_open(p, O_RDONLY);
 	h->pages_fd = fd < 0 ? -1 : helper(h, fd, base);
 	if (h->pages_fd < 0)
 		child_fail(h->err_fd, "%s: %m", p->pages_path);
@@ -150,7 +151,7 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	last = userns_keep_fd(pidns_keep_fds(fd), fd);
+	last = page_src_keep_fds(img, userns_keep_fd(pidns_keep_fds(fd), fd));
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&
@@ -544,6 +545,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	pidns_drop_fds();
 	cow_after_forks(img, idx, h.err_fd);
 	open_helpers(img, p, &h, base);
+	page_src_drop_fds(img);
 	h.pidns_fd = pidns_children_done(img, idx, h.err_fd);
 	if (h.pidns_fd >= 0 && (h.pidns_fd = helper(&h, h.pidns_fd, base)) < 0)
 		child_fail(h.err_fd, "cannot move the pidfd of our children's pid namespace: %m");

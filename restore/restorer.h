@@ -37,6 +37,8 @@ struct rst_vma {
 struct rst_run {
 	uint64_t addr, len, off;
 	int64_t fd;		/* the pages file holding them */
+	uint64_t hash;		/* of the len bytes, when check */
+	uint32_t check, pad;
 };
 
 struct rst_range {
@@ -133,6 +135,7 @@ struct restore_args {
 	uint32_t nruns;
 	int32_t pages_fd;
 	int32_t err_fd;
+	const char *pages_path;	/* named when a run's checksum is wrong */
 	/* pid_for_children once our threads exist (a thread must be born in
 	 * our own): a pidfd of a process in it, or -1 */
 	int32_t pidns_fd;
