@@ -53,13 +53,14 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen()
 c = socket.create_connection(s.getsockname())    # never accepted
+c.sendall(b"x")                                   # with data sent on it
 print("READY", flush=True)
 time.sleep(600)'
 ipid=$WL_PID
 wait_ready "$T_DIR/inet.log" "$ipid"
 "$CTL" checkpoint "$ipid" "$T_DIR/ck3" 2>"$T_DIR/inet.err" &&
 	fail "crfsctl checkpoint of a process with a connection not accepted succeeded"
-grep -q "connections not yet accepted" "$T_DIR/inet.err" || fail "the refusal does not name the connection: $(tr '\n' '|' <"$T_DIR/inet.err")"
+grep -q "data sent on a connection not yet accepted" "$T_DIR/inet.err" || fail "the refusal does not name the connection: $(tr '\n' '|' <"$T_DIR/inet.err")"
 [ -e "$T_DIR/ck3" ] && fail "the failed checkpoint left $T_DIR/ck3"
 [ "$(proc_state "$ipid")" = S ] || fail "pid $ipid is '$(proc_state "$ipid")' after a failed checkpoint"
 pass
