@@ -188,7 +188,7 @@ $(FZ)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restore
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -c -DBLOB='"$(B)/restorer/restorer.bin"' -o $@ $<
 $(FZ)/fuzz_restore: $(FZ)/obj/tests/fuzz/fuzz_restore.o $(FZ_RESTORE)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lzstd -lpthread
 FUZZ_TARGETS := $(FZ)/fuzz_parsers $(FZ)/fuzz_restore
 
 # fuzz_restore's checkpoints are made by the built crfs (mkimage.sh)
