@@ -59,6 +59,9 @@ static uint64_t *fill(size_t len, uint64_t seed)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		exit(2);
+	/* WL_BENCH_THP=1: the memory is MADV_HUGEPAGE, as a JVM heap is */
+	if (getenv("WL_BENCH_THP") && madvise(buf, len, MADV_HUGEPAGE))
+		exit(2);
 	for (i = 0; i < len / 8; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
