@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
-for how in thaw restore; do
+for how in thaw copy restore; do
 	log=$T_DIR/cow-$how.log
 	start_workload "$log" "$CRFS_TESTS/wl_cow" "$T_DIR"
 	sub=$WL_PID
@@ -24,14 +24,17 @@ for how in thaw restore; do
 	before=$(tree_layout "$root")
 	[ "$(grep -c . <<<"$before")" = 5 ] ||
 		fail "want 5 processes: $(tr '\n' '|' <<<"$before")"
-	if [ "$how" = thaw ]; then
+	if [ "$how" != restore ]; then
 		cr_attach "c$how" "$root"
 		cr_freeze "c$how"
+		# a checkpoint must not change the running tree: after the
+		# copy, the pages are still shared as they were
+		[ "$how" = copy ] && cr_copy "c$how" "$T_DIR/ckpt-$how"
 		cr_thaw "c$how"
 		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c$how" || fail "rmdir c$how"
 		kill -USR1 "$root" || fail "cannot signal $root"
 		expect_pass "$log" "$sub" 30
-		note "after thaw: $(grep '^# Pss' "$log")"
+		note "after $how: $(grep '^# Pss' "$log")"
 		continue
 	fi
 	pids=$(awk '{ print $1 }' <<<"$before")
