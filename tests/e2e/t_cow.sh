@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
-for how in thaw copy restore; do
+for how in thaw copy postdump restore; do
 	log=$T_DIR/cow-$how.log
 	start_workload "$log" "$CRFS_TESTS/wl_cow" "$T_DIR"
 	sub=$WL_PID
@@ -24,13 +24,25 @@ for how in thaw copy restore; do
 	before=$(tree_layout "$root")
 	[ "$(grep -c . <<<"$before")" = 5 ] ||
 		fail "want 5 processes: $(tr '\n' '|' <<<"$before")"
-	if [ "$how" != restore ]; then
+	if [ "$how" = postdump ]; then
+		# a post-dump snapshot, copied while the tree runs, then
+		# released: the twins go, the sharing stays
+		cr_attach "c$how" "$root"
+		ctl_write "c$how" snapshot ||
+			fail "snapshot refused: $(ctl_read "c$how" | tr '\n' '|')"
+		cr_copy "c$how" "$T_DIR/ckpt-$how"
+		ctl_write "c$how" release ||
+			fail "release refused: $(ctl_read "c$how" | tr '\n' '|')"
+		expect_state "c$how" running
+	elif [ "$how" != restore ]; then
 		cr_attach "c$how" "$root"
 		cr_freeze "c$how"
 		# a checkpoint must not change the running tree: after the
 		# copy, the pages are still shared as they were
 		[ "$how" = copy ] && cr_copy "c$how" "$T_DIR/ckpt-$how"
 		cr_thaw "c$how"
+	fi
+	if [ "$how" != restore ]; then
 		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c$how" || fail "rmdir c$how"
 		kill -USR1 "$root" || fail "cannot signal $root"
 		expect_pass "$log" "$sub" 30
