@@ -238,6 +238,41 @@ static int live_sched(struct strbuf *sb, pid_t pid, pid_t tid)
 	return ret ?: render_sched(sb, &sc);
 }
 
+/*
+ * The signal sets /proc shows, not the queue a snapshot's signals holds
+ * (that needs PTRACE_PEEKSIGINFO on a stopped task).  blocked is the key
+ * a snapshot's thread file has; the process's file has the sets shared
+ * by its threads, a thread's file its own.
+ */
+static const char *const sigset_keys[KH_NSIGSETS] = {
+	"pending", "shared_pending", "blocked", "ignored", "caught",
+};
+
+static int render_sigsets(struct strbuf *sb, pid_t tid, bool process)
+{
+	uint64_t sets[KH_NSIGSETS];
+	int i, ret;
+
+	ret = kh_proc_sigsets(tid, sets);
+	for (i = 0; i < KH_NSIGSETS && !ret; i++)
+		if (process || i == KH_SIG_PENDING || i == KH_SIG_BLOCKED)
+			ret = sb_printf(sb, "%s 0x%llx\n", sigset_keys[i],
+					(unsigned long long)sets[i]);
+	return ret;
+}
+
+static int live_proc_signals(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)tid;
+	return render_sigsets(sb, pid, true);
+}
+
+static int live_task_signals(struct strbuf *sb, pid_t pid, pid_t tid)
+{
+	(void)pid;
+	return render_sigsets(sb, tid, false);
+}
+
 /* in the order a snapshot lists them */
 static const struct live_file proc_files[] = {
 	{ .name = CRFS_F_ATTR, .render = live_attr },
@@ -246,12 +281,14 @@ static const struct live_file proc_files[] = {
 	{ .name = CRFS_F_MAPS, .render = live_maps },
 	{ .name = CRFS_F_MM, .render = live_mm },
 	{ .name = CRFS_F_RLIMITS, .render = live_rlimits },
+	{ .name = CRFS_F_SIGNALS, .render = live_proc_signals },
 };
 
 static const struct live_file task_files[] = {
 	{ .name = CRFS_F_CREDS, .render = live_creds,
 	  .shown = creds_differ },
 	{ .name = CRFS_F_SCHED, .render = live_sched },
+	{ .name = CRFS_F_SIGNALS, .render = live_task_signals },
 };
 
 #define NPROC_FILES ARRAY_SIZE(proc_files)

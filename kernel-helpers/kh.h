@@ -105,6 +105,10 @@ int kh_proc_stat(pid_t pid, struct kh_stat *st);
 bool kh_task_gone(pid_t tid);
 /* waiting in vfork() for its child to exec or exit */
 bool kh_in_vfork(pid_t tid);
+/* sigmasks.c: SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt of /proc/TID/status */
+enum { KH_SIG_PENDING, KH_SIG_SHARED, KH_SIG_BLOCKED, KH_SIG_IGNORED,
+       KH_SIG_CAUGHT, KH_NSIGSETS };
+int kh_proc_sigsets(pid_t tid, uint64_t sets[KH_NSIGSETS]);
 int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 		   int *no_new_privs, int *seccomp);
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);

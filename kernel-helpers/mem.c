@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
-#include <sys/uio.h>
 
 #include "kh.h"
 
@@ -18,29 +17,35 @@ int kh_mem_open(pid_t pid, int flags)
 }
 
 /*
- * process_vm_readv copies straight from the task's pages; it cannot read
- * what the task itself could not (PROT_NONE, write-only), so those bytes
- * come through /proc/PID/mem, which may.
+ * Read through /proc/PID/mem, never process_vm_readv: the latter pins the
+ * task's pages (FOLL_PIN), and a read-only pin of an anonymous page still
+ * shared copy-on-write with a parent or child makes the kernel unshare it
+ * first (gup_must_unshare), so a checkpoint would give every process of
+ * the tree its own copy of each page it read.  /proc/PID/mem takes plain
+ * references (FOLL_GET | FOLL_FORCE), leaves the sharing alone, and also
+ * reads what the task itself could not (PROT_NONE, write-only).
  */
 ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
 		    size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	int fd = memfd;
 	size_t done = 0;
-	ssize_t n;
+	ssize_t n = 0, ret;
 
-	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	if (n > 0)
-		done = n;
+	if (fd < 0)
+		fd = kh_mem_open(pid, O_RDONLY);
+	if (fd < 0)
+		return fd;
 	while (done < len) {
-		if (memfd < 0)
-			return done ? (ssize_t)done : -EFAULT;
-		n = pread(memfd, (char *)buf + done, len - done, addr + done);
+		n = pread(fd, (char *)buf + done, len - done, addr + done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return done ? (ssize_t)done : (n < 0 ? -errno : -EIO);
+			break;
 		done += n;
 	}
-	return done;
+	ret = done ? (ssize_t)done : (n < 0 ? -errno : -EIO);
+	if (fd != memfd)
+		close(fd);
+	return ret;
 }

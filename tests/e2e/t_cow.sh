@@ -5,6 +5,8 @@
 # wl_cow: 32 MiB of private anonymous memory and a private file mapping a
 # parent wrote before forking three children and a grandchild, partly
 # rewritten (and partly dropped) by each since.  After a freeze and thaw,
+# after freeze, cp -a and thaw (also with dirty tracking and a second,
+# incremental copy), after a post-dump snapshot, copy and release,
 # and after checkpoint, kill and restore: every byte reads right in each
 # process, pages nobody changed since the fork are the same page frame in
 # the parent and the others (and changed ones are not), also between the
@@ -14,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
-for how in thaw restore; do
+for how in thaw copy tracked postdump restore; do
 	log=$T_DIR/cow-$how.log
 	start_workload "$log" "$CRFS_TESTS/wl_cow" "$T_DIR"
 	sub=$WL_PID
@@ -24,14 +26,42 @@ for how in thaw restore; do
 	before=$(tree_layout "$root")
 	[ "$(grep -c . <<<"$before")" = 5 ] ||
 		fail "want 5 processes: $(tr '\n' '|' <<<"$before")"
-	if [ "$how" = thaw ]; then
+	if [ "$how" = postdump ]; then
+		# a post-dump snapshot, copied while the tree runs, then
+		# released: the twins go, the sharing stays
+		cr_attach "c$how" "$root"
+		ctl_write "c$how" snapshot ||
+			fail "snapshot refused: $(ctl_read "c$how" | tr '\n' '|')"
+		cr_copy "c$how" "$T_DIR/ckpt-$how"
+		ctl_write "c$how" release ||
+			fail "release refused: $(ctl_read "c$how" | tr '\n' '|')"
+		expect_state "c$how" running
+	elif [ "$how" != restore ]; then
 		cr_attach "c$how" "$root"
 		cr_freeze "c$how"
+		# a checkpoint must not change the running tree: after the
+		# copy, the pages are still shared as they were
+		if [ "$how" = tracked ]; then
+			# dirty tracking write-protects every page: a
+			# second copy after the thaw reads only the dirty
+			ctl_write "c$how" track ||
+				fail "track refused: $(ctl_read "c$how" | tr '\n' '|')"
+		fi
+		[ "$how" != thaw ] && cr_copy "c$how" "$T_DIR/ckpt-$how"
 		cr_thaw "c$how"
+		if [ "$how" = tracked ]; then
+			ctl_write "c$how" "parent ../ckpt-$how" ||
+				fail "parent refused: $(ctl_read "c$how" | tr '\n' '|')"
+			cr_freeze "c$how"
+			cr_copy "c$how" "$T_DIR/ckpt-$how-2"
+			cr_thaw "c$how"
+		fi
+	fi
+	if [ "$how" != restore ]; then
 		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/c$how" || fail "rmdir c$how"
 		kill -USR1 "$root" || fail "cannot signal $root"
 		expect_pass "$log" "$sub" 30
-		note "after thaw: $(grep '^# Pss' "$log")"
+		note "after $how: $(grep '^# Pss' "$log")"
 		continue
 	fi
 	pids=$(awk '{ print $1 }' <<<"$before")

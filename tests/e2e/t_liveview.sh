@@ -50,7 +50,7 @@ for f in image pages files; do
 	[ -e "$C/$f" ] && fail "live view shows $f"
 done
 names=$(timeout "$T_CTL_TIMEOUT" ls "$C/$ROOT" | tr '\n' ' ')
-[ "$names" = "attr creds fds maps mm rlimits task " ] ||
+[ "$names" = "attr creds fds maps mm rlimits signals task " ] ||
 	fail "live $ROOT/ holds '$names'"
 [ "$(stat -c '%s %A' "$C/$ROOT/attr")" = "0 -r--------" ] ||
 	fail "live attr is $(stat -c '%s %A' "$C/$ROOT/attr"), want 0 -r--------"
@@ -93,14 +93,33 @@ for t in $tids; do
 	# creds only for the thread with credentials of its own, as at freeze
 	names=$(timeout "$T_CTL_TIMEOUT" ls "$C/$ROOT/task/$t" | tr '\n' ' ')
 	if [ "$(cat "/proc/$ROOT/task/$t/comm")" = lv-idle ]; then
-		[ "$names" = "creds sched " ] || fail "idle thread $t holds '$names'"
+		[ "$names" = "creds sched signals " ] || fail "idle thread $t holds '$names'"
 		lv_read "$ROOT/task/$t/creds" | grep -qx 'egid 4321' ||
 			fail "idle thread $t: no egid 4321 in its creds"
 	else
-		[ "$names" = "sched " ] || fail "thread $t holds '$names'"
+		[ "$names" = "sched signals " ] || fail "thread $t holds '$names'"
 	fi
 done
 lv_read "$ROOT/creds" | grep -qx 'egid 4321' && fail "the process's creds are the idle thread's"
+# signals: B blocked SIGPROF (27) and SIGXCPU (24) and sent the first to
+# itself, the second to its thread; the sets are /proc's
+sig_set() { # FILE KEY: the value as a number
+	local v
+	v=$(lv_read "$1" | awk -v k="$2" '$1 == k { print $2 }')
+	[[ $v =~ ^0x[0-9a-f]+$ ]] && echo $((v))
+}
+wait_for 20 eval '[ "$(sig_set "$B/signals" shared_pending)" = $((1 << 26)) ]' ||
+	fail "$B/signals: no SIGPROF pending: $(lv_read "$B/signals" | tr '\n' '|')"
+[ "$(sig_set "$B/task/$B/signals" pending)" = $((1 << 23)) ] ||
+	fail "task/$B/signals: no SIGXCPU pending: $(lv_read "$B/task/$B/signals" | tr '\n' '|')"
+for f in "$B/signals" "$B/task/$B/signals"; do
+	blk=$(sig_set "$f" blocked)
+	[ -n "$blk" ] && (( (blk >> 26 & 1) && (blk >> 23 & 1) )) ||
+		fail "$f: SIGPROF and SIGXCPU not blocked: $(lv_read "$f" | tr '\n' '|')"
+done
+[ "$(sig_set "$B/signals" caught)" = "$((16#$(awk '/^SigCgt:/ { print $2 }' /proc/"$B"/status)))" ] ||
+	fail "$B/signals: caught is not /proc's SigCgt"
+lv_read "$B/task/$B/signals" | grep -q '^caught' && fail "a thread's signals shows the process's caught"
 # the id of a thread below the root is no process of the tree
 for t in $(ls /proc/"$A"/task); do
 	[ "$t" = "$A" ] || ! timeout "$T_CTL_TIMEOUT" cat "$C/$t/attr" >/dev/null 2>&1 ||

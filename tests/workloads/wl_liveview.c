@@ -6,7 +6,8 @@
  * second thread idles, with an egid of its own.  Child A (with an idle thread too) opens LATE
  * (argv[1]) at fd >= 40, close on exec, on SIGUSR2 and says OPENED FD;
  * child B waits to be killed, and stays a zombie until SIGHUP to the root,
- * which then collects it and says REAPED PID.
+ * which then collects it and says REAPED PID.  B blocks SIGPROF and
+ * SIGXCPU and sends itself both (to the process, to its thread).
  *
  * SIGUSR2 to the root starts (LIVE-ON) and ends (LIVE-OFF GAP_MS) the
  * phase the test reads in: the ticker measures its longest gap between
@@ -150,9 +151,19 @@ static pid_t spawn(int (*fn)(const char *), const char *arg)
 	return p;
 }
 
+/* B also holds two blocked signals pending: SIGPROF sent to the process,
+ * SIGXCPU to its thread, for the live view's signals */
 static int child_b(const char *arg)
 {
+	sigset_t held;
+
 	(void)arg;
+	sigemptyset(&held);
+	sigaddset(&held, SIGPROF);
+	sigaddset(&held, SIGXCPU);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+	kill(getpid(), SIGPROF);
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGXCPU);
 	for (;;)
 		pause();
 	return 0;
