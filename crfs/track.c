@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -343,7 +344,29 @@ static int rewrite_runs(struct proc_snap *p, const struct track_proc *tp,
 	return 0;
 }
 
+unsigned long long track_capture_ns;
+
+unsigned long long track_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
+static int track_capture_one(struct snapshot *s, int idx);
+
+/* timed: the profile of a final freeze names this phase apart */
 int track_capture(struct snapshot *s, int idx)
+{
+	unsigned long long t0 = track_now_ns();
+	int ret = track_capture_one(s, idx);
+
+	track_capture_ns += track_now_ns() - t0;
+	return ret;
+}
+
+static int track_capture_one(struct snapshot *s, int idx)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct track *t = s->track;

@@ -41,6 +41,9 @@ void track_end(struct container *c);
 /* capture.c: procs[idx]'s runs unchanged since the base point into it
  * (if the freeze is incremental); tracking goes on from now */
 int track_capture(struct snapshot *s, int idx);
+/* ns spent in track_capture since start (CRFS_FREEZE_PROFILE) */
+extern unsigned long long track_capture_ns;
+unsigned long long track_now_ns(void);
 /* the freeze succeeded: its snapshot is the base now */
 int track_rebase(struct container *c);
 

@@ -144,6 +144,25 @@ inb ip link show dev vsvc >/dev/null 2>&1 && fail "vsvc is still on B"
 goes_on "after the migration back"
 echo four >&7
 wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
+
+# 4. to B again with --precopy 2: tracked, two copies streamed while it
+# runs (b/pc.pre1, b/pc.pre2), the last freeze copies what changed
+cr_attach pc "$BACK"
+migrate --precopy 2 pc "root@10.77.0.2:$T_DIR/b/pc" ||
+	fail "migrate --precopy 2: exit $?: $(cat "$T_DIR/migrate.err")"
+note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
+[ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
+grep -q '^parent \.\./pc\.pre2$' "$T_DIR/b/pc/parent" 2>/dev/null ||
+	grep -rqs 'pc\.pre2' "$T_DIR/b/pc" ||
+	fail "the last copy does not name pc.pre2 as its parent"
+PC=$(sed -n 's/.*root pid \([0-9]*\) there$/\1/p' "$T_DIR/migrate.out")
+[ -n "$PC" ] || fail "migrate --precopy named no pid: $(cat "$T_DIR/migrate.out")"
+track_pid "$PC"
+track_tree "$PC"
+wait_gone "$BACK" 20 || fail "the original ($BACK) still runs after --precopy"
+goes_on "after the pre-copy migration"
+echo five >&7
+wait_line "$T_DIR/sess.log" '^got five from 10\.77\.0\.10 ?$' 30 "$SESS"
 exec 7>&-
 wait_line "$T_DIR/sess.log" '^bye$' 30
 wait_exit "$SESS" 20 || fail "the ssh session did not end"
