@@ -465,7 +465,8 @@ static bool image_shares_pages(const struct image *img)
 
 	for (i = 0; i < img->nprocs; i++)
 		for (k = 0; k < img->procs[i].nruns; k++)
-			if (img->procs[i].runs[k].src != img->procs[i].pid)
+			if (CRFS_SRC_OWNER(img->procs[i].runs[k].src) !=
+			    img->procs[i].pid)
 				return true;
 	return false;
 }

@@ -89,6 +89,15 @@ cmp -s "$T_DIR/bad/c1/$pid/pages" "$T_DIR/c1/$pid/pages" &&
 	fail "the byte at $off + 100 was 0xa5 already: nothing corrupted"
 expect_restore_refused corrupt "$T_DIR/bad/c3" "$pid" \
 	"c1/$pid/pages: checksum mismatch in the pages of 0x[0-9a-f]+ .*\(corrupted\)"
+# the incremental image's own pages: checked as the restorer copies them
+mkdir "$T_DIR/own"
+for n in 1 2 3; do cp -a "$T_DIR/c$n" "$T_DIR/own/c$n"; done
+printf '\xa5' | dd of="$T_DIR/own/c3/$pid/pages" bs=1 seek=100 \
+	conv=notrunc status=none
+cmp -s "$T_DIR/own/c3/$pid/pages" "$T_DIR/c3/$pid/pages" &&
+	fail "the byte at 100 was 0xa5 already: nothing corrupted"
+expect_restore_refused own "$T_DIR/own/c3" "$pid" \
+	"c3/$pid/pages: checksum mismatch in the pages of 0x[0-9a-f]+ .*\(corrupted\)"
 
 restore_bg "$T_DIR/c3" "$pid"
 kill -USR1 "$pid"
