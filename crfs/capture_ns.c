@@ -86,14 +86,20 @@ static int net_links(struct net_ctx *c, int sk, int *lo)
 			c->ns->lo_mtu = l[i].mtu;
 			continue;
 		}
+		ret = netdev_inside(c->s, c->root, c->ns, &l[i]);
+		if (ret <= 0)
+			continue;
+		ret = 0;
 		if (!strcmp(l[i].kind, "veth")) {
 			ret = veth_inside(c->s, c->root, c->ns, &l[i],
 					  c->host_nsid);
 			continue;
 		}
-		snapshot_report(c->s, "process %d: network namespace: device %s (%s) is not supported: only lo is restored",
+		snapshot_report(c->s, "process %d: network namespace: device %s (%s) is not supported: only lo, dummy, bridge and veth are restored",
 				c->root, l[i].name, l[i].kind[0] ? l[i].kind : "physical");
 	}
+	if (!ret)
+		netdev_resolve(c->s, c->root, c->ns);
 	free(l);
 	return ret;
 }
@@ -135,7 +141,7 @@ static const char *dev_of(const struct crfs_ns *ns, int index, int lo)
 	for (i = 0; i < ns->nveths; i++)
 		if (ns->veths[i].in_index == index)
 			return ns->veths[i].in.name;
-	return NULL;
+	return netdev_name(ns, index);
 }
 
 static int net_addrs(struct net_ctx *c, int sk, int lo)
@@ -163,6 +169,7 @@ static int net_addrs(struct net_ctx *c, int sk, int lo)
 		a->scope = k[i].scope;
 		a->flags = k[i].flags & ADDR_FLAGS;
 		snprintf(a->dev, sizeof(a->dev), "%s", dev);
+		a->on_dev = netdev_name(c->ns, k[i].index) != NULL;
 		memcpy(a->addr, k[i].addr, sizeof(a->addr));
 	}
 	free(k);

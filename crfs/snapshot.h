@@ -199,6 +199,13 @@ struct kh_link;
 int veth_inside(struct snapshot *s, pid_t root, struct crfs_ns *ns,
 		const struct kh_link *l, int host_nsid);
 int veth_outside(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+/* capture_netdev.c: a device with nothing outside the namespace (on a
+ * thread in it): 1 for a kind it does not take; then the names of the
+ * masters and peers, once every device is seen */
+int netdev_inside(struct snapshot *s, pid_t root, struct crfs_ns *ns,
+		  const struct kh_link *l);
+void netdev_resolve(struct snapshot *s, pid_t root, struct crfs_ns *ns);
+const char *netdev_name(const struct crfs_ns *ns, int index);
 /* capture_userns.c: the root's user namespace; its other namespaces'
  * owners; what each process of the tree brings into it */
 struct crfs_attr;

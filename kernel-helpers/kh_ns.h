@@ -30,6 +30,29 @@ struct kh_link {
 	int link_nsid;		/* IFLA_LINK_NETNSID: its namespace; -1 ours */
 	int master;		/* IFLA_MASTER: its bridge's index, or 0 */
 	unsigned char mac[6];
+	char slave_kind[16];	/* IFLA_INFO_SLAVE_KIND: "bridge" for a port */
+	/* IFLA_INFO_DATA and IFLA_INFO_SLAVE_DATA as the kernel sent them */
+	unsigned char data[1024], slave[1024];
+	int data_len, slave_len;	/* -1: longer than the buffer */
+};
+
+/* what kh_rtnl_new_link makes */
+struct kh_newlink {
+	const char *kind, *name;
+	int index;			/* 0: the kernel's choice */
+	const void *data;		/* IFLA_INFO_DATA's payload */
+	size_t data_len;
+	const char *peer;		/* a veth's other end, here */
+	int peer_index;
+};
+
+/* what kh_rtnl_set_dev changes: flags under change, mtu unless 0, ... */
+struct kh_setdev {
+	int index;
+	unsigned int flags, change;
+	unsigned int mtu;
+	const unsigned char *mac;	/* NULL: left as it is */
+	int master;			/* -1: left as it is, 0: none */
 };
 
 struct kh_addr {
@@ -70,6 +93,8 @@ int kh_rtnl_nsid(int sk, int nsfd, int *nsid);
 /* a veth pair: name here, peer in namespace peer_nsfd; -EEXIST if taken */
 int kh_rtnl_new_veth(int sk, const char *name, const char *peer,
 		     int peer_nsfd);
+int kh_rtnl_new_link(int sk, const struct kh_newlink *n);
+int kh_rtnl_set_dev(int sk, const struct kh_setdev *d);
 /* mtu, MAC, bridge (master, 0 for none), then up or down */
 int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up);
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);

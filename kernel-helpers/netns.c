@@ -33,7 +33,7 @@ struct req {
 		struct rtmsg rtm;
 		struct nfgenmsg nfg;
 	};
-	char attrs[256];
+	char attrs[2048];
 };
 
 typedef int (*msg_fn)(struct nlmsghdr *h, void *arg);
@@ -103,6 +103,29 @@ static void *list_add(struct list *l)
 	return p + l->n++ * l->size;
 }
 
+static void copy_blob(unsigned char *dst, size_t max, int *len,
+		      const struct rtattr *a)
+{
+	size_t n = RTA_PAYLOAD(a);
+
+	/* too long for us: -1, so a caller compares it with nothing */
+	*len = n > max ? -1 : (int)n;
+	if (n <= max)
+		memcpy(dst, RTA_DATA(a), n);
+}
+
+static void on_linkinfo(struct kh_link *k, const struct rtattr *n)
+{
+	if (n->rta_type == IFLA_INFO_KIND)
+		strncpy(k->kind, RTA_DATA(n), sizeof(k->kind) - 1);
+	else if (n->rta_type == IFLA_INFO_SLAVE_KIND)
+		strncpy(k->slave_kind, RTA_DATA(n), sizeof(k->slave_kind) - 1);
+	else if (n->rta_type == IFLA_INFO_DATA)
+		copy_blob(k->data, sizeof(k->data), &k->data_len, n);
+	else if (n->rta_type == IFLA_INFO_SLAVE_DATA)
+		copy_blob(k->slave, sizeof(k->slave), &k->slave_len, n);
+}
+
 static int on_link(struct nlmsghdr *h, void *arg)
 {
 	struct ifinfomsg *ifi = NLMSG_DATA(h);
@@ -133,9 +156,7 @@ static int on_link(struct nlmsghdr *h, void *arg)
 			continue;
 		nlen = RTA_PAYLOAD(a);
 		for (n = RTA_DATA(a); RTA_OK(n, nlen); n = RTA_NEXT(n, nlen))
-			if (n->rta_type == IFLA_INFO_KIND)
-				strncpy(k->kind, RTA_DATA(n),
-					sizeof(k->kind) - 1);
+			on_linkinfo(k, n);
 	}
 	return 0;
 }
@@ -410,6 +431,62 @@ int kh_rtnl_new_veth(int sk, const char *name, const char *peer,
 	nest_end(&r, p);
 	nest_end(&r, data);
 	nest_end(&r, info);
+	return talk(sk, &r, NULL, NULL);
+}
+
+/*
+ * A device of kind n->kind made down at index n->index (0: the kernel's
+ * choice), with n->data as its IFLA_INFO_DATA, or for a veth its peer
+ * (at peer_index, in this namespace).
+ */
+int kh_rtnl_new_link(int sk, const struct kh_newlink *n)
+{
+	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC };
+	struct rtattr *info, *data, *p;
+	struct req r = { 0 };
+
+	if (n->data_len > sizeof(r.attrs) - 128)
+		return -E2BIG;
+	r.h.nlmsg_type = RTM_NEWLINK;
+	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
+	r.ifi.ifi_family = AF_UNSPEC;
+	r.ifi.ifi_index = n->index;
+	add_attr(&r, IFLA_IFNAME, n->name, strlen(n->name) + 1);
+	info = nest_start(&r, IFLA_LINKINFO);
+	add_attr(&r, IFLA_INFO_KIND, n->kind, strlen(n->kind) + 1);
+	if (n->peer) {
+		data = nest_start(&r, IFLA_INFO_DATA);
+		p = nest_start(&r, VETH_INFO_PEER);
+		pi.ifi_index = n->peer_index;
+		memcpy(RTA_DATA(p), &pi, sizeof(pi));
+		r.h.nlmsg_len += NLMSG_ALIGN(sizeof(pi));
+		add_attr(&r, IFLA_IFNAME, n->peer, strlen(n->peer) + 1);
+		nest_end(&r, p);
+		nest_end(&r, data);
+	} else if (n->data_len) {
+		add_attr(&r, IFLA_INFO_DATA, n->data, n->data_len);
+	}
+	nest_end(&r, info);
+	return talk(sk, &r, NULL, NULL);
+}
+
+int kh_rtnl_set_dev(int sk, const struct kh_setdev *d)
+{
+	struct req r = { 0 };
+
+	r.h.nlmsg_type = RTM_NEWLINK;
+	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
+	r.ifi.ifi_family = AF_UNSPEC;
+	r.ifi.ifi_index = d->index;
+	r.ifi.ifi_change = d->change;
+	r.ifi.ifi_flags = d->flags;
+	if (d->mtu)
+		add_attr(&r, IFLA_MTU, &d->mtu, sizeof(d->mtu));
+	if (d->mac)
+		add_attr(&r, IFLA_ADDRESS, d->mac, 6);
+	if (d->master >= 0)
+		add_attr(&r, IFLA_MASTER, &d->master, sizeof(d->master));
 	return talk(sk, &r, NULL, NULL);
 }
 

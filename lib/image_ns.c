@@ -64,7 +64,8 @@ static int render_addr(struct strbuf *sb, const struct crfs_ns_addr *a)
 		return -EINVAL;
 	if (a->dev[0])
 		return sb_printf(sb, "%s %s %s %s/%d scope %d flags %#x\n",
-				 a->outside ? "peer_addr" : "veth_addr", a->dev,
+				 a->on_dev ? "dev_addr" : a->outside ?
+				 "peer_addr" : "veth_addr", a->dev,
 				 a->family == AF_INET ? "inet" : "inet6", txt,
 				 a->prefix, a->scope, a->flags);
 	return sb_printf(sb, "addr %s %s/%d scope %d flags %#x\n",
@@ -129,6 +130,7 @@ static int render_net(struct strbuf *sb, const struct crfs_ns *ns)
 			ns->lo_up ? "up" : "down", ns->lo_mtu);
 	for (i = 0; !ret && i < ns->nveths; i++)
 		ret = render_veth(sb, &ns->veths[i]);
+	ret = ret ?: render_ns_devs(sb, ns);
 	for (i = 0; !ret && i < ns->naddrs; i++)
 		ret = render_addr(sb, &ns->addrs[i]);
 	for (i = 0; !ret && i < ns->nroutes; i++)
@@ -363,12 +365,19 @@ static int parse_net_line(struct crfs_text *t, const char *key, char *cur,
 		return parse_veth(t, cur, ns);
 	if (!strcmp(key, "route"))
 		return parse_route(t, cur, ns);
-	if (!strcmp(key, "veth_addr") || !strcmp(key, "peer_addr")) {
+	if (!strcmp(key, "veth_addr") || !strcmp(key, "peer_addr") ||
+	    !strcmp(key, "dev_addr")) {
 		v = tok_next(&cur);
 		if (!v)
-			return text_error(t, "%s: want 'VETH ...'", key);
-		return parse_addr(t, cur, ns, v, key[0] == 'p');
+			return text_error(t, "%s: want 'DEV ...'", key);
+		n = parse_addr(t, cur, ns, v, key[0] == 'p');
+		if (!n && key[0] == 'd')
+			ns->addrs[ns->naddrs - 1].on_dev = true;
+		return n;
 	}
+	n = parse_ns_dev_line(t, key, cur, ns);
+	if (n <= 0)
+		return n;
 	if (!strcmp(key, "sysctl"))
 		return parse_sysctl(t, cur, ns);
 	v = tok_next(&cur);
@@ -503,6 +512,7 @@ void crfs_ns_free(struct crfs_ns *ns)
 	free(ns->nft);
 	free(ns->veths);
 	free(ns->routes);
+	crfs_ns_devs_free(ns);
 	ns->routes = NULL;
 	ns->nroutes = 0;
 	ns->veths = NULL;

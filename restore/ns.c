@@ -171,7 +171,8 @@ static int restore_net(const struct ns_ctx *c, char *err, size_t errlen)
 			  ns->lo_mtu, strerror(-ret));
 		goto out;
 	}
-	ret = veth_create(sk, ns, c->host_fd, err, errlen);
+	ret = netdev_create(sk, ns, err, errlen);
+	ret = ret ?: veth_create(sk, ns, c->host_fd, err, errlen);
 	for (i = 0; !ret && i < ns->nsysctls; i++) {
 		ret = kh_sysctl_write(ns->sysctls[i].key, ns->sysctls[i].value);
 		if (ret)
@@ -187,6 +188,7 @@ static int restore_net(const struct ns_ctx *c, char *err, size_t errlen)
 	}
 	ret = ret ?: lo_addrs(sk, lo, ns, err, errlen);
 	ret = ret ?: veth_finish(sk, c->host_sk, ns, err, errlen);
+	ret = ret ?: netdev_finish(sk, ns, err, errlen);
 	ret = ret ?: add_routes(sk, ns, err, errlen);
 out:
 	close(sk);
@@ -241,8 +243,8 @@ static int open_host(struct ns_ctx *c, const struct crfs_ns *ns, char *err,
 	size_t i, k;
 
 	for (i = 0; i < ns->naddrs; i++) {
-		if (!ns->addrs[i].dev[0])
-			continue;	/* lo's */
+		if (!ns->addrs[i].dev[0] || ns->addrs[i].on_dev)
+			continue;	/* lo's, or checked by netdev.c */
 		for (k = 0; k < ns->nveths &&
 			    strcmp(ns->addrs[i].dev, ns->veths[k].in.name); k++)
 			;

@@ -48,5 +48,9 @@ int veth_create(int sk, const struct crfs_ns *ns, int host_fd, char *err,
 		size_t errlen);
 int veth_finish(int sk, int host_sk, const struct crfs_ns *ns, char *err,
 		size_t errlen);
+/* netdev.c: the devices with nothing outside, made and configured down
+ * (before the sysctls that name them), then up with their addresses */
+int netdev_create(int sk, const struct crfs_ns *ns, char *err, size_t errlen);
+int netdev_finish(int sk, const struct crfs_ns *ns, char *err, size_t errlen);
 
 #endif

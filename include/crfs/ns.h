@@ -26,6 +26,7 @@ struct crfs_ns_addr {
 	unsigned int flags;	/* IFA_F_* that configure, not report */
 	char dev[16];		/* "" for lo */
 	bool outside;		/* on the peer of veth dev, outside */
+	bool on_dev;		/* on dev, one of crfs_ns's devs */
 };
 
 /* one end of a veth pair */
@@ -42,6 +43,34 @@ struct crfs_ns_veth {
 	struct crfs_ns_link in, out;
 	int in_index, out_index;	/* capture only: not in the file */
 };
+
+/* one attribute of a device's IFLA_INFO_DATA, as the kernel has it */
+struct crfs_ns_dev_attr {
+	int type;
+	unsigned char val[64];
+	size_t len;
+};
+
+/*
+ * A device made inside the namespace with nothing outside it (dummy,
+ * bridge, a veth pair with both ends inside: each end one).
+ */
+struct crfs_ns_dev {
+	char kind[16];		/* IFLA_INFO_KIND */
+	char name[16];
+	int index;
+	unsigned int mtu;
+	unsigned int flags;	/* IFF_UP, IFF_NOARP, ... as CRFS_NS_DEV_FLAGS */
+	unsigned char mac[6];
+	char master[16];	/* its bridge, "" for none */
+	char peer[16];		/* a veth's other end, "" for other kinds */
+	struct crfs_ns_dev_attr *attrs;	/* what differs from a new one's */
+	size_t nattrs;
+	int master_index, peer_index;	/* capture only: not in the file */
+};
+
+/* the flags saved: IFF_UP, IFF_NOARP, IFF_PROMISC, IFF_ALLMULTI, IFF_MULTICAST */
+#define CRFS_NS_DEV_FLAGS	0x1381
 
 /* a unicast route of the main table that the kernel did not make */
 struct crfs_ns_route {
@@ -99,11 +128,21 @@ struct crfs_ns {
 	size_t nveths;
 	struct crfs_ns_route *routes;
 	size_t nroutes;
+	struct crfs_ns_dev *devs;
+	size_t ndevs;
 };
 
 int render_ns(struct strbuf *sb, const struct crfs_ns *ns);
 int parse_ns(struct crfs_text *t, struct crfs_ns *ns);
 void crfs_ns_free(struct crfs_ns *ns);
+
+/* lib/image_netdev.c: the dev and dev_attr lines */
+int render_ns_devs(struct strbuf *sb, const struct crfs_ns *ns);
+int parse_ns_dev_line(struct crfs_text *t, const char *key, char *cur,
+		      struct crfs_ns *ns);
+void crfs_ns_devs_free(struct crfs_ns *ns);
+const struct crfs_ns_dev *crfs_ns_dev_by_name(const struct crfs_ns *ns,
+					      const char *name);
 
 /* the id of the parent's id outside as the namespace sees it: 0, or -ENOENT */
 int crfs_idmap_inside(const struct crfs_ns_idmap *m, size_t n, uint32_t outside,
