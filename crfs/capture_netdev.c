@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Devices of the tree's network namespace that depend on nothing outside
- * it, one row per link kind: dummy, bridge, and veth pairs with both ends
- * inside.  Each is saved with its name, index, MTU, MAC, flags and master;
+ * it, one row per link kind: dummy, bridge, veth pairs with both ends
+ * inside, tun/tap (its descriptors are files, files_tun.c).  Each is saved with its name, index, MTU, MAC, flags and master;
  * a kind's own attributes (IFLA_INFO_DATA) are compared with those of one
  * made new in a fresh namespace: what differs is saved if restore sets it
  * at creation, ignored if it is state the kernel keeps (timers, ids), and
@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <linux/if_link.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 
 #include "crfs/array.h"
@@ -120,7 +121,10 @@ static int make_fresh(void *arg)
 		port.peer = "crfsfreshpeer";
 	ret = kh_rtnl_new_link(sk, &br);
 	if (!ret && port.kind) {
-		ret = kh_rtnl_new_link(sk, &port);
+		/* rtnetlink makes no tun device */
+		ret = !strcmp(port.kind, "tun") ?
+		      kh_tun_create(port.name, 0, IFF_TAP, -1, -1) :
+		      kh_rtnl_new_link(sk, &port);
 		d.index = if_nametoindex(port.name);
 		d.master = if_nametoindex(br.name);
 		ret = ret ?: kh_rtnl_set_dev(sk, &d);
@@ -260,6 +264,25 @@ static int bridge_save(struct snapshot *s, pid_t root, struct crfs_ns_dev *d,
 	return ret;
 }
 
+/*
+ * IFLA_TUN_*: what kh_tun_create makes it with (owner, group, type, pi,
+ * vnet_hdr, persist, multi_queue); the queue counts follow the fds
+ */
+static int tun_save(struct snapshot *s, pid_t root, struct crfs_ns_dev *d,
+		    const struct kh_link *l)
+{
+	const struct rtattr *a;
+	int len = l->data_len, ret = 0;
+
+	(void)s;
+	(void)root;
+	for (a = (const void *)l->data; !ret && RTA_OK(a, len);
+	     a = RTA_NEXT(a, len))
+		if ((a->rta_type & NLA_TYPE_MASK) <= 7)
+			ret = save_attr(d, a);
+	return ret;
+}
+
 /* a veth is ours only with its peer inside too (else capture_veth.c) */
 static bool veth_here(const struct kh_link *l)
 {
@@ -275,6 +298,7 @@ static const struct netdev_kind {
 	{ "dummy", NULL, NULL },
 	{ "bridge", NULL, bridge_save },
 	{ "veth", veth_here, NULL },
+	{ "tun", NULL, tun_save },
 };
 
 static int port_check(struct snapshot *s, pid_t root, const struct kh_link *l)

@@ -388,6 +388,8 @@ static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
 	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 5 &&
 	    minor(st->st_rdev) == 0)
 		return classify_devtty(f, cf);
+	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(10, 200))
+		return files_classify_tun(c, f, cf, err);	/* /dev/net/tun */
 	if (S_ISCHR(st->st_mode) &&
 	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev))) {
 		*err = classify_pty(c, f, cf);

@@ -59,6 +59,9 @@ const char *files_classify_packet(const struct kh_fd *f, int sk,
 				  struct crfs_file *cf, int *err);
 /* files_packet.c: each ring mapping's socket is held by its process */
 void files_packet_maps(struct files_ctx *c);
+/* files_tun.c: /dev/net/tun */
+const char *files_classify_tun(struct files_ctx *c, const struct kh_fd *f,
+			       struct crfs_file *cf, int *err);
 /* files_udpq.c: a UDP socket's queued datagrams */
 int files_capture_udpq(struct files_ctx *c, uint32_t id);
 /* files_mqueue.c */

@@ -99,6 +99,28 @@ int kh_rtnl_set_dev(int sk, const struct kh_setdev *d);
 int kh_rtnl_config_link(int sk, const struct kh_link *l, bool up);
 int kh_rtnl_set_link(int sk, int index, bool up, unsigned int mtu);
 int kh_rtnl_addr(int sk, bool add, const struct kh_addr *a);
+/* tun.c: a /dev/net/tun descriptor (our copy of one) */
+struct kh_tun {
+	bool attached;		/* to a device (or a queue of one) */
+	bool detached;		/* a queue detached by TUNSETQUEUE */
+	char name[16];
+	unsigned int flags;	/* TUNGETIFF: IFF_TUN, IFF_TAP, IFF_PERSIST...
+				 * but IFF_NO_PI (the device's IFLA_TUN_PI) */
+	unsigned long netns_ino;	/* the device's network namespace */
+	unsigned char mac[6];
+	bool mac_set;		/* attach: set mac (a device made anew) */
+	int index;		/* attach: the index if made anew (0: any) */
+	int sndbuf, vnet_hdr_sz;
+	bool readable;		/* a packet waits for the program */
+};
+/* 0 with t->attached false: opened, never attached */
+int kh_tun_read(int fd, struct kh_tun *t);
+/* TUNSETIFF as t says, MAC, owner, group (-1: leave), persist, detach */
+int kh_tun_attach(int fd, const struct kh_tun *t, long owner, long group,
+		  const char **step);
+/* a persistent device, at index (0: the kernel's choice) */
+int kh_tun_create(const char *name, int index, unsigned int flags, long owner,
+		  long group);
 /* nftables tables of the caller's namespace: how many, the first's name */
 int kh_nft_tables(char *first, size_t len);
 

@@ -23,7 +23,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_PIDFD] = "pidfd", [FK_NETLINK] = "netlink", [FK_INET] = "inet",
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
 	[FK_MQUEUE] = "mqueue", [FK_NSFD] = "ns", [FK_RAW] = "raw",
-	[FK_PACKET] = "packet",
+	[FK_PACKET] = "packet", [FK_TUN] = "tun",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -148,6 +148,12 @@ static const struct file_key keys[] = {
 	KEY("fanout", K_U32, fanout, 0),
 	KEY("mclist", K_STR, mclist, 0),
 	KEY("ring", K_STR, ring, 0),
+	KEY("tun_flags", K_U32, tun_flags, 0),
+	KEY("tun_detached", K_BOOL, tun_detached, 0),
+	KEY("tun_mac", K_STR, tun_mac, 0),
+	KEY("tun_owner", K_INT, tun_owner, 0, .def = -1),
+	KEY("tun_index", K_INT, tun_index, 0),
+	KEY("tun_group", K_INT, tun_group, 0, .def = -1),
 	KEY("path", K_STR, path, PATHED),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -245,6 +251,7 @@ static void free_file(struct crfs_file *f)
 	free(f->ifname);
 	free(f->mclist);
 	free(f->ring);
+	free(f->tun_mac);
 }
 
 void free_files(struct crfs_file *f, size_t n)
@@ -318,6 +325,7 @@ void init_file(struct crfs_file *f)
 	f->backlog = -1;
 	f->peek_off = -1;
 	f->seals = 1;	/* F_SEAL_SEAL */
+	f->tun_owner = f->tun_group = -1;
 }
 
 /* a relative name bound from path's directory: path ends in "/NAME" */

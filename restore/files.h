@@ -93,6 +93,8 @@ int tcp_pending_open(struct open_ctx *c);
 
 /* raw.c, packet.c: raw inet and packet sockets */
 int open_raw(struct open_ctx *c, const struct crfs_file *f);
+/* tun.c: /dev/net/tun */
+int open_tun(struct open_ctx *c, const struct crfs_file *f);
 int open_packet(struct open_ctx *c, const struct crfs_file *f);
 /* packet_ring.c: f's rings on sk; a descriptor of the socket of p's
  * whose rings v maps whole (-ENOENT: p holds no such packet socket,

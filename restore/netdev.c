@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Devices of the new network namespace with nothing outside it (dummy,
- * bridge, veth pairs with both ends inside), one row per kind: each made
+ * bridge, veth pairs with both ends inside, tun/tap), one row per kind: each made
  * down at its old index with the attributes saved for its kind (a veth
  * pair in one request, from its first end), then its MTU, MAC and bridge;
  * a bridge after its ports, and only what differs, since a bridge whose
@@ -15,6 +15,8 @@
 #include <net/if.h>
 #include <arpa/inet.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
 
 #include "crfs/ns.h"
 #include "kh_ns.h"
@@ -47,14 +49,49 @@ static int build_data(const struct crfs_ns_dev *d, struct built *b)
 	return 0;
 }
 
+/* an attribute's value, u8 or u32 as the kernel sent it (def: absent) */
+static long attr_num(const struct crfs_ns_dev *d, int type, long def)
+{
+	unsigned int v = 0;
+	size_t i;
+
+	for (i = 0; i < d->nattrs; i++)
+		if (d->attrs[i].type == type && d->attrs[i].len <= sizeof(v)) {
+			memcpy(&v, d->attrs[i].val, d->attrs[i].len);
+			return v;
+		}
+	return def;
+}
+
+/*
+ * rtnetlink makes no tun device: /dev/net/tun does, persistent until the
+ * descriptors of the tree attach to it (restore/tun.c) and set it as it was
+ */
+static int make_tun(const struct crfs_ns_dev *d)
+{
+	unsigned int flags = attr_num(d, IFLA_TUN_TYPE, IFF_TUN);
+
+	if (!attr_num(d, IFLA_TUN_PI, 1))
+		flags |= IFF_NO_PI;
+	if (attr_num(d, IFLA_TUN_VNET_HDR, 0))
+		flags |= IFF_VNET_HDR;
+	if (attr_num(d, IFLA_TUN_MULTI_QUEUE, 0))
+		flags |= IFF_MULTI_QUEUE;
+	return kh_tun_create(d->name, d->index, flags,
+			     attr_num(d, IFLA_TUN_OWNER, -1),
+			     attr_num(d, IFLA_TUN_GROUP, -1));
+}
+
 static const struct netdev_kind {
 	const char *kind;
 	bool attrs;	/* takes IFLA_INFO_DATA attributes */
 	bool pair;	/* made with its peer */
+	int (*make)(const struct crfs_ns_dev *d);	/* NULL: rtnetlink */
 } kinds[] = {
-	{ "dummy", false, false },
-	{ "bridge", true, false },
-	{ "veth", false, true },
+	{ "dummy", false, false, NULL },
+	{ "bridge", true, false, NULL },
+	{ "veth", false, true, NULL },
+	{ "tun", true, false, make_tun },
 };
 
 static const struct netdev_kind *kind_of(const struct crfs_ns_dev *d)
@@ -117,10 +154,11 @@ static int make(int sk, const struct crfs_ns *ns, const struct crfs_ns_dev *d,
 	b = malloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	ret = build_data(d, b);
+	ret = kind_of(d)->make ? kind_of(d)->make(d) : 1;
+	ret = ret <= 0 ? ret : build_data(d, b);
 	n.data = b->data;
 	n.data_len = b->len;
-	ret = ret ?: kh_rtnl_new_link(sk, &n);
+	ret = ret ?: kind_of(d)->make ? 0 : kh_rtnl_new_link(sk, &n);
 	free(b);
 	if (ret)
 		return ERR("network namespace: cannot create device %s (%s, index %d%s%s): %s",

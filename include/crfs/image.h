@@ -244,6 +244,7 @@ enum crfs_file_kind {
 	FK_NSFD,		/* a namespace file, /proc/PID/ns/KIND opened */
 	FK_RAW,			/* raw inet socket (SOCK_RAW), nothing queued */
 	FK_PACKET,		/* packet socket (AF_PACKET), nothing queued */
+	FK_TUN,			/* /dev/net/tun, attached to ifname or not */
 	FK_COUNT,
 };
 
@@ -362,6 +363,14 @@ struct crfs_file {
 	/* packet: its rings, "rx/BLOCK_SIZE/BLOCK_NR/FRAME_SIZE/FRAME_NR/
 	 * RETIRE_TMO/SIZEOF_PRIV/FEATURES;tx/..." (NULL: none) */
 	char *ring;
+	/* tun: TUNGETIFF's flags (ifname: the device, NULL: never attached),
+	 * a queue detached; for a device of our namespace, made anew: its
+	 * MAC "xx:xx:xx:xx:xx:xx" (NULL: leave), owner and group (-1: none) */
+	uint32_t tun_flags;
+	bool tun_detached;
+	char *tun_mac;
+	int tun_owner, tun_group;
+	int tun_index;		/* ... and its index (0: the kernel's choice) */
 };
 
 /* PID/fds: descriptor FD of the process refers to file ID */
