@@ -2,7 +2,8 @@
 /*
  * Devices of the tree's network namespace that depend on nothing outside
  * it, one row per link kind: dummy, bridge, veth pairs with both ends
- * inside, tun/tap (its descriptors are files, files_tun.c).  Each is saved with its name, index, MTU, MAC, flags and master;
+ * inside, tun/tap (its descriptors are files, files_tun.c), macvlan on a
+ * device of the namespace.  Each is saved with its name, index, MTU, MAC, flags and master;
  * a kind's own attributes (IFLA_INFO_DATA) are compared with those of one
  * made new in a fresh namespace: what differs is saved if restore sets it
  * at creation, ignored if it is state the kernel keeps (timers, ids), and
@@ -283,6 +284,42 @@ static int tun_save(struct snapshot *s, pid_t root, struct crfs_ns_dev *d,
 	return ret;
 }
 
+/*
+ * IFLA_MACVLAN_*: mode, flags, broadcast queue length and cutoff are set
+ * at creation; source mode's address list is not saved
+ */
+static int macvlan_save(struct snapshot *s, pid_t root, struct crfs_ns_dev *d,
+			const struct kh_link *l)
+{
+	const struct rtattr *a;
+	int len = l->data_len, ret = 0, type;
+	unsigned int v;
+
+	if (l->link_nsid >= 0 || !l->link) {
+		snapshot_report(s, "process %d: network namespace: macvlan %s: its lower device is not in the namespace: not supported",
+				root, l->name);
+		return 0;
+	}
+	d->link_index = l->link;
+	for (a = (const void *)l->data; !ret && RTA_OK(a, len);
+	     a = RTA_NEXT(a, len)) {
+		type = a->rta_type & NLA_TYPE_MASK;
+		v = 0;
+		memcpy(&v, RTA_DATA(a), RTA_PAYLOAD(a) < 4 ? RTA_PAYLOAD(a) : 4);
+		if (type == IFLA_MACVLAN_MODE && v == MACVLAN_MODE_SOURCE)
+			snapshot_report(s, "process %d: network namespace: macvlan %s in source mode: not supported",
+					root, l->name);
+		else if (type == IFLA_MACVLAN_MODE || type == IFLA_MACVLAN_FLAGS ||
+			 type == IFLA_MACVLAN_BC_QUEUE_LEN || type == 9)
+			ret = save_attr(d, a);	/* 9: IFLA_MACVLAN_BC_CUTOFF */
+		else if (type != IFLA_MACVLAN_MACADDR_COUNT &&
+			 type != IFLA_MACVLAN_BC_QUEUE_LEN_USED)
+			snapshot_report(s, "process %d: network namespace: macvlan %s: attribute %d is not supported",
+					root, l->name, type);
+	}
+	return ret;
+}
+
 /* a veth is ours only with its peer inside too (else capture_veth.c) */
 static bool veth_here(const struct kh_link *l)
 {
@@ -299,6 +336,7 @@ static const struct netdev_kind {
 	{ "bridge", NULL, bridge_save },
 	{ "veth", veth_here, NULL },
 	{ "tun", NULL, tun_save },
+	{ "macvlan", NULL, macvlan_save },
 };
 
 static int port_check(struct snapshot *s, pid_t root, const struct kh_link *l)
@@ -371,6 +409,12 @@ void netdev_resolve(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 		p = d->peer_index ? netdev_name(ns, d->peer_index) : NULL;
 		if (p)
 			snprintf(d->peer, sizeof(d->peer), "%s", p);
+		p = d->link_index ? netdev_name(ns, d->link_index) : NULL;
+		if (p)
+			snprintf(d->link, sizeof(d->link), "%s", p);
+		else if (d->link_index)
+			snapshot_report(s, "process %d: network namespace: device %s: its lower device is not saved: not supported",
+					root, d->name);
 		if (!d->master_index)
 			continue;
 		for (m = NULL, k = 0; k < ns->ndevs; k++)

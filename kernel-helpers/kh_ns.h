@@ -44,6 +44,7 @@ struct kh_newlink {
 	size_t data_len;
 	const char *peer;		/* a veth's other end, here */
 	int peer_index;
+	int link;			/* IFLA_LINK: a lower device, or 0 */
 };
 
 /* what kh_rtnl_set_dev changes: flags under change, mtu unless 0, ... */

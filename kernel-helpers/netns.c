@@ -453,6 +453,8 @@ int kh_rtnl_new_link(int sk, const struct kh_newlink *n)
 	r.ifi.ifi_family = AF_UNSPEC;
 	r.ifi.ifi_index = n->index;
 	add_attr(&r, IFLA_IFNAME, n->name, strlen(n->name) + 1);
+	if (n->link)
+		add_attr(&r, IFLA_LINK, &n->link, sizeof(n->link));
 	info = nest_start(&r, IFLA_LINKINFO);
 	add_attr(&r, IFLA_INFO_KIND, n->kind, strlen(n->kind) + 1);
 	if (n->peer) {

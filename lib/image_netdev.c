@@ -3,6 +3,7 @@
  * ns file lines of the devices made inside a network namespace (dummy,
  * bridge, veth pairs with both ends inside):
  *   dev KIND NAME index N mtu N flags 0xF mac M master NAME|- peer NAME|-
+ *       link NAME|-
  *   dev_attr NAME TYPE HEX	(an IFLA_INFO_DATA attribute of NAME's)
  * Their addresses are dev_addr lines (lib/image_ns.c).
  */
@@ -31,11 +32,11 @@ static int render_dev(struct strbuf *sb, const struct crfs_ns_dev *d)
 	size_t i;
 	int ret;
 
-	ret = sb_printf(sb, "dev %s %s index %d mtu %u flags %#x mac %02x:%02x:%02x:%02x:%02x:%02x master %s peer %s\n",
+	ret = sb_printf(sb, "dev %s %s index %d mtu %u flags %#x mac %02x:%02x:%02x:%02x:%02x:%02x master %s peer %s link %s\n",
 			d->kind, d->name, d->index, d->mtu, d->flags, m[0],
 			m[1], m[2], m[3], m[4], m[5],
 			d->master[0] ? d->master : "-",
-			d->peer[0] ? d->peer : "-");
+			d->peer[0] ? d->peer : "-", d->link[0] ? d->link : "-");
 	for (i = 0; !ret && i < d->nattrs; i++)
 		ret = render_dev_attr(sb, d->name, &d->attrs[i]);
 	return ret;
@@ -95,6 +96,7 @@ static int parse_dev(struct crfs_text *t, char *cur, struct crfs_ns *ns)
 		   &m[4], &m[5]) != 6 || strlen(v) != 17 ||
 	    !(v = keyed(&cur, "master")) || !name_ok(v, x.master, true) ||
 	    !(v = keyed(&cur, "peer")) || !name_ok(v, x.peer, true) ||
+	    !(v = keyed(&cur, "link")) || !name_ok(v, x.link, true) ||
 	    tok_next(&cur))
 		goto bad;
 	x.mtu = n;
@@ -108,7 +110,7 @@ static int parse_dev(struct crfs_text *t, char *cur, struct crfs_ns *ns)
 	d[ns->ndevs++] = x;
 	return 0;
 bad:
-	return text_error(t, "dev: want 'KIND NAME index N mtu N flags 0xF mac M master NAME|- peer NAME|-'");
+	return text_error(t, "dev: want 'KIND NAME index N mtu N flags 0xF mac M master NAME|- peer NAME|- link NAME|-'");
 }
 
 static int parse_hex(const char *s, struct crfs_ns_dev_attr *a)

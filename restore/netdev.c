@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Devices of the new network namespace with nothing outside it (dummy,
- * bridge, veth pairs with both ends inside, tun/tap), one row per kind: each made
+ * bridge, veth pairs with both ends inside, tun/tap, macvlan on one of
+ * them), one row per kind: each made
  * down at its old index with the attributes saved for its kind (a veth
  * pair in one request, from its first end), then its MTU, MAC and bridge;
  * a bridge after its ports, and only what differs, since a bridge whose
@@ -92,6 +93,7 @@ static const struct netdev_kind {
 	{ "bridge", true, false, NULL },
 	{ "veth", false, true, NULL },
 	{ "tun", true, false, make_tun },
+	{ "macvlan", true, false, NULL },
 };
 
 static const struct netdev_kind *kind_of(const struct crfs_ns_dev *d)
@@ -123,6 +125,10 @@ static int check(const struct crfs_ns *ns, char *err, size_t errlen)
 		if (d->master[0] && (!p || strcmp(p->kind, "bridge")))
 			return ERR("%s: device %s: its master %s is no bridge of the file",
 				   CRFS_F_NS, d->name, d->master);
+		p = d->link[0] ? crfs_ns_dev_by_name(ns, d->link) : NULL;
+		if (d->link[0] && !p)
+			return ERR("%s: device %s: its lower device %s is no dev of the file",
+				   CRFS_F_NS, d->name, d->link);
 		if (d->nattrs && !kind_of(d)->attrs)
 			return ERR("%s: device %s (%s) has dev_attr lines: its kind takes none",
 				   CRFS_F_NS, d->name, d->kind);
@@ -150,6 +156,12 @@ static int make(int sk, const struct crfs_ns *ns, const struct crfs_ns_dev *d,
 		p = crfs_ns_dev_by_name(ns, d->peer);
 		n.peer = p->name;
 		n.peer_index = p->index;
+	}
+	if (d->link[0]) {
+		n.link = if_nametoindex(d->link);
+		if (!n.link)
+			return ERR("network namespace: cannot create device %s: its lower device %s is not there",
+				   d->name, d->link);
 	}
 	b = malloc(sizeof(*b));
 	if (!b)
@@ -215,8 +227,13 @@ int netdev_create(int sk, const struct crfs_ns *ns, char *err, size_t errlen)
 	size_t i;
 	int ret = check(ns, err, errlen), bridges;
 
+	/* those on a lower device after the rest */
 	for (i = 0; !ret && i < ns->ndevs; i++)
-		ret = make(sk, ns, &ns->devs[i], err, errlen);
+		if (!ns->devs[i].link[0])
+			ret = make(sk, ns, &ns->devs[i], err, errlen);
+	for (i = 0; !ret && i < ns->ndevs; i++)
+		if (ns->devs[i].link[0])
+			ret = make(sk, ns, &ns->devs[i], err, errlen);
 	/* the ports, then their bridges */
 	for (bridges = 0; bridges < 2; bridges++)
 		for (i = 0; !ret && i < ns->ndevs; i++)

@@ -64,9 +64,11 @@ struct crfs_ns_dev {
 	unsigned char mac[6];
 	char master[16];	/* its bridge, "" for none */
 	char peer[16];		/* a veth's other end, "" for other kinds */
+	char link[16];		/* a macvlan's lower device, "" for others */
 	struct crfs_ns_dev_attr *attrs;	/* what differs from a new one's */
 	size_t nattrs;
 	int master_index, peer_index;	/* capture only: not in the file */
+	int link_index;			/* capture only */
 };
 
 /* the flags saved: IFF_UP, IFF_NOARP, IFF_PROMISC, IFF_ALLMULTI, IFF_MULTICAST */

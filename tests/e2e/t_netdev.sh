@@ -8,9 +8,10 @@
 # and per-device sysctls, ports of the bridge, one without ARP and down)
 # come back as they were: checked from outside (ip(8) through nsenter)
 # after a freeze and thaw and after the restore, and by the workload itself
-# after the restore (by value, and ip(8) the same as before).  A bridge
-# port with a cost of its own and a macvlan are refused by name (our
-# kernel has no VLAN filtering, which is refused too).
+# after the restore (by value, and ip(8) the same as before); a macvlan on
+# one of the veths too.  A bridge port with a cost of its own, a kind not
+# restored (ifb) and a macvlan on a device of ours are refused by name
+# (our kernel has no VLAN filtering, which is refused too).
 # Run in a mount namespace of our own (unshare --mount-proc, as t_netns).
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
@@ -50,7 +51,7 @@ cr_thaw nd
 	fail "devices after thaw: $(diff <(echo "$before") <(devs "$pid"))"
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/nd" || fail "rmdir $MNT/nd failed"
 checkpoint nd "$pid" "$T_DIR/nd.ckpt"
-for l in 'dev veth e0 index 50 mtu 1400 flags 0x1101 mac 02:00:00:00:00:e0 master - peer e1' \
+for l in 'dev veth e0 index 50 mtu 1400 flags 0x1101 mac 02:00:00:00:00:e0 master - peer e1 link -' \
 	 'dev_addr e0 inet 10.50.0.1/24 scope 0 flags 0x80' \
 	 'sysctl net/ipv4/conf/e0/rp_filter 2' \
 	 'dev_attr br0 6 e803' \
@@ -58,7 +59,7 @@ for l in 'dev veth e0 index 50 mtu 1400 flags 0x1101 mac 02:00:00:00:00:e0 maste
 	grep -qx "$l" "$T_DIR/nd.ckpt/ns" ||
 		fail "ns lacks '$l': $(tr '\n' '|' <"$T_DIR/nd.ckpt/ns")"
 done
-grep -q '^dev veth e1 .* master br0 peer e0$' "$T_DIR/nd.ckpt/ns" ||
+grep -q '^dev veth e1 .* master br0 peer e0 link -$' "$T_DIR/nd.ckpt/ns" ||
 	fail "ns lacks e1 on br0: $(grep '^dev' "$T_DIR/nd.ckpt/ns" | tr '\n' '|')"
 kill_and_reap nd "$pid" "$u"
 restore_ns "$T_DIR/nd.ckpt"
@@ -88,7 +89,23 @@ refused_case() {
 refused_case cost "bridge port p0: cost is 7, a new one's 2: not supported" \
 	'ip link add br1 type bridge && ip link add p0 type veth peer name p1 &&
 	 ip link set p0 master br1 && ip link set p0 type bridge_slave cost 7'
-refused_case macvlan "device mv0 (macvlan) is not supported" \
-	'ip link add p0 type veth peer name p1 &&
-	 ip link add mv0 link p0 type macvlan'
+refused_case ifb "device ifb0 (ifb) is not supported" \
+	'ip link add ifb0 type ifb'
+
+# a macvlan whose lower device is ours, moved into the tree's namespace
+PFX=n$(($$ % 100000))
+trap 'rc=$?; ip link del "${PFX}a" 2>/dev/null; (exit $rc); _cleanup' EXIT
+ip link add "${PFX}a" type veth peer name "${PFX}b" || fail "cannot add veth ${PFX}a"
+start_workload "$T_DIR/mvout.log" unshare --net --fork sh -c \
+	'while ! ip link show mvout >/dev/null 2>&1; do sleep 0.05; done;
+	 echo READY; exec sleep 60'
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+ip link add mvout link "${PFX}a" netns "$pid" type macvlan ||
+	fail "cannot add macvlan mvout into $pid's namespace"
+wait_ready "$T_DIR/mvout.log" "$pid" 20
+expect_refused mvout "$pid" "macvlan mvout: its lower device is not in the namespace: not supported"
+proc_alive "$pid" || fail "refused tree mvout died"
 pass

@@ -9,7 +9,7 @@
 # opened, so the listeners come back inside and a client of the tree
 # reaches them.  Checked from outside after a freeze and thaw, by the
 # processes themselves after the restore.  A device of a kind not restored
-# (macvlan), a route outside the main table, a rule of its own and socket
+# (ifb), a route outside the main table, a rule of its own and socket
 # buffer defaults of its own are refused by name (t_veth: a veth pair to
 # our namespace; t_netdev: bridges and veth pairs inside).
 # unshare --mount-proc is refused unless the mount tables differ only by
@@ -94,17 +94,16 @@ else
 	note "nft is not installed: nftables rules not tested"
 fi
 
-# a device of a kind not restored (a macvlan on a veth inside): refused by
-# name, the tree runs on (t_netdev: bridges and veth pairs inside)
+# a device of a kind not restored (ifb): refused by name, the tree runs
+# on (t_netdev: bridges, macvlans and veth pairs inside)
 start_workload "$T_DIR/dev.log" unshare --net --fork sh -c \
-	'ip link add v0 type veth peer name v1 &&
-	 ip link add mv0 link v0 type macvlan && echo READY && exec sleep 60'
+	'ip link add ifb0 type ifb && echo READY && exec sleep 60'
 u=$WL_PID
 wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
 pid=$(pgrep -P "$u")
 track_pid "$pid"
 wait_ready "$T_DIR/dev.log" "$pid" 20
-expect_refused macvlan "$pid" "device mv0 (macvlan) is not supported"
+expect_refused ifb "$pid" "device ifb0 (ifb) is not supported"
 proc_alive "$pid" || fail "refused tree died"
 
 # a route outside the main table: refused by name

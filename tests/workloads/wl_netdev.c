@@ -5,7 +5,8 @@
  * index 50 (MTU 1400, a MAC of its own, promiscuous, addresses, a route
  * through it, per-device sysctls), e1 a port of br0 without ARP, left
  * down; a bridge br0 with STP timers and a priority of its own, and a
- * veth pair v0/v1 (v0 a port of br0, v1 with an address).  (Our kernel
+ * veth pair v0/v1 (v0 a port of br0, v1 with an address), and a macvlan
+ * mv0 on v1 in private mode with a MAC and an address of its own.  (Our kernel
  * has no dummy driver: the dummy row of the table is not run here.)  After SIGUSR1 it checks each piece by
  * value (ioctl, /proc/sys, ip(8) output), then that ip(8) shows the same
  * devices, addresses and routes as before the checkpoint.
@@ -41,7 +42,10 @@ static const char setup[] =
 	"ip link set v1 up\n"
 	"ip link set br0 up\n"
 	"ip addr add 10.60.0.1/24 dev br0\n"
-	"ip addr add 10.60.0.2/24 dev v1\n";
+	"ip addr add 10.60.0.2/24 dev v1\n"
+	"ip link add mv0 link v1 address 02:00:00:00:00:c1 type macvlan mode private\n"
+	"ip link set mv0 up\n"
+	"ip addr add 10.60.0.3/24 dev mv0\n";
 
 /*
  * what ip(8) shows, less what changes by itself (timers, carrier, DAD,
@@ -88,6 +92,7 @@ static const struct want wants[] = {
 	{ "v0", 0, 1500, 0, IFF_UP, 0 },
 	{ "br0", 0, 1500, 0, IFF_UP, 0 },
 	{ "e1", 0, 1500, 0, IFF_NOARP, IFF_UP },
+	{ "mv0", 0, 1450, 0xc1, IFF_UP, 0 },
 };
 
 static void check_devs(void)
@@ -195,6 +200,8 @@ int main(void)
 	       "forward_delay 500 hello_time 300");
 	expect("netdev.bridge", "ip -d -o link show dev br0", "priority 1000");
 	expect("netdev.peer", "ip -o link show dev v1", "v1@v0");
+	expect("netdev.macvlan", "ip -d -o link show dev mv0", "macvlan mode private");
+	expect("netdev.macvlan", "ip -o link show dev mv0", "mv0@v1");
 	expect("netdev.addrs", "ip -o addr show dev e0", "fd50::1/64");
 	expect("netdev.route", "ip route show 10.70.0.0/16",
 	       "via 10.50.0.2 dev e0 metric 5");
