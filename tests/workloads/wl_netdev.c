@@ -28,6 +28,8 @@ static const char setup[] =
 	"ip link set e0 mtu 1400 address 02:00:00:00:00:e0 promisc on\n"
 	"echo 2 >/proc/sys/net/ipv4/conf/e0/rp_filter\n"
 	"echo 33 >/proc/sys/net/ipv6/conf/e0/hop_limit\n"
+	"echo 2 >/proc/sys/net/ipv4/conf/lo/arp_announce\n"
+	"echo 4242 >/proc/sys/net/ipv4/conf/default/medium_id\n"
 	"ip link set e0 up\n"
 	"ip addr add 10.50.0.1/24 dev e0\n"
 	"ip addr add fd50::1/64 dev e0 nodad\n"
@@ -194,6 +196,8 @@ int main(void)
 	check_sysctl("ipv4/conf/e0/rp_filter", "2");
 	check_sysctl("ipv6/conf/e0/hop_limit", "33");
 	check_sysctl("ipv4/conf/br0/forwarding", "1");
+	check_sysctl("ipv4/conf/lo/arp_announce", "2");
+	check_sysctl("ipv4/conf/default/medium_id", "4242");
 	expect("netdev.master", "ip -o link show dev v0", "master br0");
 	expect("netdev.master", "ip -o link show dev e1", "master br0");
 	expect("netdev.bridge", "ip -d -o link show dev br0",
