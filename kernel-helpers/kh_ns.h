@@ -84,6 +84,8 @@ struct kh_route {
 
 int kh_rtnl_open(void);
 int kh_rtnl_links(int sk, struct kh_link **out, size_t *n);
+/* the device named name (-ENODEV: none) */
+int kh_rtnl_link_by_name(int sk, const char *name, struct kh_link *out);
 int kh_rtnl_addrs(int sk, struct kh_addr **out, size_t *n);
 int kh_rtnl_routes(int sk, struct kh_route **out, size_t *n);
 int kh_rtnl_rules(int sk, struct kh_rules *r);

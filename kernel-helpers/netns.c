@@ -190,6 +190,24 @@ int kh_rtnl_links(int sk, struct kh_link **out, size_t *n)
 		    (void **)out, n);
 }
 
+int kh_rtnl_link_by_name(int sk, const char *name, struct kh_link *out)
+{
+	struct kh_link *l;
+	size_t n, i;
+	int ret = kh_rtnl_links(sk, &l, &n);
+
+	if (ret)
+		return ret;
+	ret = -ENODEV;
+	for (i = 0; ret && i < n; i++)
+		if (!strcmp(l[i].name, name)) {
+			*out = l[i];
+			ret = 0;
+		}
+	free(l);
+	return ret;
+}
+
 static void on_addr_attr(struct kh_addr *k, struct rtattr *a)
 {
 	size_t n = RTA_PAYLOAD(a) < 16 ? RTA_PAYLOAD(a) : 16;

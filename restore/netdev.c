@@ -179,31 +179,13 @@ static int make(int sk, const struct crfs_ns *ns, const struct crfs_ns_dev *d,
 	return 0;
 }
 
-static int find(int sk, const char *name, struct kh_link *out)
-{
-	struct kh_link *l;
-	size_t n, i;
-	int ret = kh_rtnl_links(sk, &l, &n);
-
-	if (ret)
-		return ret;
-	ret = -ENODEV;
-	for (i = 0; ret && i < n; i++)
-		if (!strcmp(l[i].name, name)) {
-			*out = l[i];
-			ret = 0;
-		}
-	free(l);
-	return ret;
-}
-
 /* MTU, MAC and bridge where they differ from what it has now, down */
 static int config(int sk, const struct crfs_ns_dev *d, char *err,
 		  size_t errlen)
 {
 	struct kh_setdev s = { .change = IFF_UP, .master = -1 };
 	struct kh_link *now = malloc(sizeof(*now));
-	int ret = now ? find(sk, d->name, now) : -ENOMEM;
+	int ret = now ? kh_rtnl_link_by_name(sk, d->name, now) : -ENOMEM;
 
 	if (ret)
 		goto out;

@@ -33,30 +33,12 @@ static int create(int sk, const struct crfs_ns_veth *v, int host_fd)
 	return ret;
 }
 
-static int find(int sk, const char *name, struct kh_link *out)
-{
-	struct kh_link *l;
-	size_t n, i;
-	int ret = kh_rtnl_links(sk, &l, &n);
-
-	if (ret)
-		return ret;
-	ret = -ENODEV;
-	for (i = 0; ret && i < n; i++)
-		if (!strcmp(l[i].name, name)) {
-			*out = l[i];
-			ret = 0;
-		}
-	free(l);
-	return ret;
-}
-
 /* the end as saved, on the index and bridge it has now */
 static int config(int sk, const struct crfs_ns_link *e, bool up, char *err,
 		  size_t errlen)
 {
 	struct kh_link l, m;
-	int ret = find(sk, e->name, &l);
+	int ret = kh_rtnl_link_by_name(sk, e->name, &l);
 
 	if (ret)
 		return ERR("veth %s: not found after its creation: %s",
@@ -65,7 +47,7 @@ static int config(int sk, const struct crfs_ns_link *e, bool up, char *err,
 	memcpy(l.mac, e->mac, sizeof(l.mac));
 	l.master = 0;
 	if (e->master[0]) {
-		ret = find(sk, e->master, &m);
+		ret = kh_rtnl_link_by_name(sk, e->master, &m);
 		if (ret)
 			return ERR("veth %s: its bridge %s is not there: %s",
 				   e->name, e->master, strerror(-ret));
@@ -89,7 +71,7 @@ static int addrs(int sk, const struct crfs_ns *ns, const struct crfs_ns_veth *v,
 	if (outside) {
 		struct kh_link l;
 
-		ret = find(sk, name, &l);
+		ret = kh_rtnl_link_by_name(sk, name, &l);
 		a.index = ret ? 0 : l.index;
 	}
 	for (i = 0; !ret && i < ns->naddrs; i++) {

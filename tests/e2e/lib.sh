@@ -799,3 +799,19 @@ expect_refused() {
 	cr_thaw "$name"
 	rm -rf "$T_DIR/ckpt-$name"
 }
+
+# expect_refused_tree NAME TEXT CMD...: start CMD (an unshare --fork whose
+# only child is the tree, printing READY when set up), then expect_refused
+# NAME TEXT of that child, which must run on
+expect_refused_tree() {
+	local name=$1 text=$2 u pid
+	shift 2
+	start_workload "$T_DIR/$name.log" "$@"
+	u=$WL_PID
+	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "$name: no child under unshare"
+	pid=$(pgrep -P "$u")
+	track_pid "$pid"
+	wait_ready "$T_DIR/$name.log" "$pid" 20
+	expect_refused "$name" "$pid" "$text"
+	proc_alive "$pid" || fail "refused tree $name died"
+}

@@ -71,19 +71,10 @@ wait_for 10 eval '[ "$(devs "$NEW_PID")" = "$before" ]' ||
 kill -USR1 "$NEW_PID" || fail "cannot signal restored pid $NEW_PID"
 expect_pass "$log" "$RESTORE_PID" 30
 
-# refused_case NAME TEXT SCRIPT: a tree whose namespace SCRIPT set up is
-# refused by name at freeze and runs on
+# refused_case NAME TEXT SCRIPT: a tree whose namespace SCRIPT set up
 refused_case() {
-	local name=$1 text=$2 u pid
-	start_workload "$T_DIR/$name.log" unshare --net --fork sh -c \
+	expect_refused_tree "$1" "$2" unshare --net --fork sh -c \
 		"$3 && echo READY && exec sleep 60"
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	pid=$(pgrep -P "$u")
-	track_pid "$pid"
-	wait_ready "$T_DIR/$name.log" "$pid" 20
-	expect_refused "$name" "$pid" "$text"
-	proc_alive "$pid" || fail "refused tree $name died"
 }
 
 refused_case cost "bridge port p0: cost is 7, a new one's 2: not supported" \

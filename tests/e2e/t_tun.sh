@@ -66,18 +66,10 @@ grep -q "tun_mac" "$T_DIR/tunhost.ckpt/files" ||
 ip link show "${PFX}p0" >/dev/null 2>&1 &&
 	fail "tunhost: the persistent ${PFX}p0 outlived the workload"
 
-# refused_case NAME TEXT SCRIPT: refused by name at freeze, runs on
+# refused_case NAME TEXT PYTHON: refused by name at freeze, runs on
 refused_case() {
-	local name=$1 text=$2 u pid
-	start_workload "$T_DIR/$name.log" unshare --fork --pid --mount-proc \
+	expect_refused_tree "$1" "$2" unshare --fork --pid --mount-proc \
 		python3 -c "$3"
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	pid=$(pgrep -P "$u")
-	track_pid "$pid"
-	wait_ready "$T_DIR/$name.log" "$pid" 20
-	expect_refused "$name" "$pid" "$text"
-	proc_alive "$pid" || fail "refused tree $name died"
 }
 
 command -v python3 >/dev/null || fail "python3 not found"
