@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # crfs-restore must refuse a damaged image before creating anything: exit
 # non-zero, say on stderr which file or what is wrong, and leave no process
