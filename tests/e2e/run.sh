@@ -94,17 +94,35 @@ $({ cat "$dir/$name.err"; grep -Ev "^(ok|FAIL) $name" "$dir/$name.out"; } |
 		tail -n 40 | sed 's/^/    /')"
 }
 
-# lane_of TEST: what the test's "# e2e-lane:" line says, else "shared".
+# lane_of TEST: what the test's "# e2e-lane:" line says, else "shared":
 #   exclusive  runs alone (timing, or it sees host-wide events such as
 #              uevents that any other test may cause)
 #   isolated   touches nothing another test sees (its own namespaces,
 #              its own files); runs beside anything but an exclusive one
-#   shared     the rest (host-wide names, ports, ptys, the host's IPC
-#              namespace...): one at a time, beside isolated ones
+#   shared     the rest; "shared" alone collides with every other shared
+#              test.  "shared RES..." names what the test uses of the
+#              host, and it runs beside shared tests that use other
+#              things:
+#                net  the host's network namespace: ports it gets back at
+#                     restore, packet and raw sockets that see loopback
+#                pty  ptys of the host's devpts: restore wants the same
+#                     /dev/pts/N, and devpts hands the lowest free index
+#                     to the next opener
+#                ipc  the host's IPC namespace: SysV ids and keys (and
+#                     kernel.*_next_id), POSIX queue and shm names
+#                cgroup  the cgroup tree
+# Prints the lane, then the resources ("all" for a bare "shared").
 lane_of() {
-	local l
-	l=$(sed -n 's/^# e2e-lane: *\([a-z]*\).*/\1/p' "$1" | head -n 1)
-	echo "${l:-shared}"
+	local l r x
+	read -r l r < <(sed -n 's/^# e2e-lane: *\([a-z][a-z ]*\).*/\1/p' "$1" |
+		head -n 1)
+	l=${l:-shared}
+	[ "$l" = shared ] && [ -z "$r" ] && r=all
+	# a name not known here might be a typo: it shares nothing
+	for x in $r; do
+		case $x in net | pty | ipc | cgroup | all) ;; *) r=all ;; esac
+	done
+	echo "$l ${r:--}"
 }
 
 # The expected seconds of each test (tests/e2e/durations, measured on an
@@ -124,16 +142,21 @@ for p in "${passes[@]}"; do
 	: >"$logs/.times-$p"
 done
 
-# jobs, as "LANE EST PASS TEST", longest first
+# jobs, as "LANE EST PASS TEST", longest first; res[TEST]: its resources
+declare -A res
 mapfile -t queue < <(
 	for t in "${tests[@]}"; do
 		n=$(basename "$t" .sh)
-		l=$(lane_of "$t")
+		read -r l r <<<"$(lane_of "$t")"
 		for p in "${passes[@]}"; do
 			echo "$l ${est[$n]:-60} $p $t"
 		done
 	done | sort -k2,2nr -k4,4 -k3,3
 )
+for t in "${tests[@]}"; do
+	read -r _ r <<<"$(lane_of "$t")"
+	res[$t]=$r
+done
 
 # With more than one job at once, tests restore processes at their old
 # pids while others fork: a pid freed by a kill must not be handed to
@@ -152,9 +175,7 @@ fi
 trap '[ -n "$old_pid_max" ] && echo "$old_pid_max" >/proc/sys/kernel/pid_max' EXIT
 
 # The exclusive tests first, one after the other with nothing beside
-# them; then the rest, $jobs at once: the shared lane kept busy (its
-# tests are one chain, the longest path), the free slots filled with the
-# longest isolated test waiting.
+# them; then the rest, $jobs at once.
 rest=()
 for j in "${queue[@]}"; do
 	read -r l _ p t <<<"$j"
@@ -167,21 +188,43 @@ done
 
 declare -A running=()	# pid of a running job -> "LANE TEST"
 declare -A busy_test=()	# TEST -> 1 while one of its passes runs
-shared_busy=0
+declare -A held=()	# resource -> how many running shared tests use it
+nshared=0		# running shared tests
+
+# may_share TEST: none of TEST's resources is in use (by a shared test)
+may_share() {
+	local r
+	[ "${held[all]:-0}" -gt 0 ] && return 1
+	[ "${res[$1]}" = all ] && [ "$nshared" -gt 0 ] && return 1
+	for r in ${res[$1]}; do
+		[ "${held[$r]:-0}" -gt 0 ] && return 1
+	done
+	return 0
+}
+
+# hold TEST N: count TEST's resources up (N = 1) or down (N = -1)
+hold() {
+	local r
+	nshared=$((nshared + $2))
+	for r in ${res[$1]}; do
+		held[$r]=$((${held[$r]:-0} + $2))
+	done
+}
+
 while [ "${#rest[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
 	pick=-1
 	if [ "${#running[@]}" -lt "$jobs" ]; then
+		# the longest shared test that may run, else the longest
+		# isolated one: the shared tests are the longest path
 		for i in "${!rest[@]}"; do
 			read -r l _ _ t <<<"${rest[$i]}"
 			# never beside its own other pass: a test's
 			# names and files are the same in both
 			[ -n "${busy_test[$t]:-}" ] && continue
 			if [ "$l" = shared ]; then
-				[ "$shared_busy" = 0 ] && { pick=$i; break; }
+				may_share "$t" && { pick=$i; break; }
 			elif [ "$pick" = -1 ]; then
 				pick=$i
-				# a shared test could still come first
-				[ "$shared_busy" = 1 ] && break
 			fi
 		done
 	fi
@@ -192,7 +235,7 @@ while [ "${#rest[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
 		run_one "$p" "$t" &
 		running[$!]="$l $t"
 		busy_test[$t]=1
-		[ "$l" = shared ] && shared_busy=1
+		[ "$l" = shared ] && hold "$t" 1
 		continue
 	fi
 	done_pid=
@@ -200,11 +243,11 @@ while [ "${#rest[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
 	rc=$?
 	if [ -z "$done_pid" ]; then
 		# 127: no child left, whatever the table says
-		[ "$rc" = 127 ] && running=() busy_test=() shared_busy=0
+		[ "$rc" = 127 ] && running=() busy_test=() held=() nshared=0
 		continue
 	fi
 	read -r l t <<<"${running[$done_pid]}"
-	[ "$l" = shared ] && shared_busy=0
+	[ "$l" = shared ] && hold "$t" -1
 	unset "running[$done_pid]" "busy_test[$t]"
 done
 

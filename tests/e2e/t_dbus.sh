@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A real bus: dbus-daemon (a unix listener, an epoll loop, and a netlink
 # audit socket) with a dbus-monitor connected to it, both in the tree.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # TCP and UDP sockets that hold no connection: an IPv4 listener (backlog,
 # SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE), an IPv6-only listener, an

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A shell job: a process whose terminal is outside the container (here a
 # pty held by a helper standing in for the user's terminal emulator).
