@@ -125,8 +125,8 @@ lane_of() {
 	echo "$l ${r:--}"
 }
 
-# The expected seconds of each test (tests/e2e/durations, measured on an
-# idle 2-core machine) order each lane longest first, so that no long
+# The expected seconds of each test (tests/e2e/durations, measured in a
+# full make test) order each lane longest first, so that no long
 # test starts last and alone; a test not listed there counts as long.
 declare -A est
 if [ -f "$E2E_DIR/durations" ]; then
@@ -161,18 +161,77 @@ done
 # With more than one job at once, tests restore processes at their old
 # pids while others fork: a pid freed by a kill must not be handed to
 # another test's fork before its restore, so pid_max is raised for the
-# run (the pid counter then does not wrap during it) and put back.
+# run (the pid counter then does not wrap during it) and put back by the
+# last run.sh to finish: another run beside this one (another checkout,
+# another CI job) must not have it lowered under its feet.
+PIDMAX_DIR=/run/crfs-e2e-pid_max
+PIDMAX_HIGH=4194304
+
+# pid_max_raise: register this run and raise pid_max; 1 if it cannot be
+pid_max_raise() {
+	local rc=0
+	mkdir -p "$PIDMAX_DIR" 2>/dev/null || return 1
+	exec 9>"$PIDMAX_DIR/lock"
+	flock 9
+	_pid_max_forget_dead
+	if ! ls "$PIDMAX_DIR"/run.* >/dev/null 2>&1; then
+		cat /proc/sys/kernel/pid_max >"$PIDMAX_DIR/orig"
+	fi
+	if [ "$(cat /proc/sys/kernel/pid_max)" -lt "$PIDMAX_HIGH" ] &&
+	   ! echo "$PIDMAX_HIGH" >/proc/sys/kernel/pid_max 2>/dev/null; then
+		rc=1
+	else
+		echo "$(proc_start $$)" >"$PIDMAX_DIR/run.$$"
+	fi
+	flock -u 9
+	exec 9>&-
+	return $rc
+}
+
+# proc_start PID: its start time (field 22 of stat), to tell a recycled pid
+proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	s=${s##*) }
+	set -- $s
+	echo "${20}"
+}
+
+# the runs that ended without a word (SIGKILL) no longer count
+_pid_max_forget_dead() {
+	local f p
+	for f in "$PIDMAX_DIR"/run.*; do
+		[ -e "$f" ] || continue
+		p=${f##*.}
+		[ "$(proc_start "$p")" = "$(cat "$f")" ] || rm -f "$f"
+	done
+}
+
+# pid_max_restore: unregister; the last run puts the old value back
+pid_max_restore() {
+	exec 9>"$PIDMAX_DIR/lock"
+	flock 9
+	rm -f "$PIDMAX_DIR/run.$$"
+	_pid_max_forget_dead
+	if ! ls "$PIDMAX_DIR"/run.* >/dev/null 2>&1 &&
+	   [ -s "$PIDMAX_DIR/orig" ]; then
+		cat "$PIDMAX_DIR/orig" >/proc/sys/kernel/pid_max
+		rm -f "$PIDMAX_DIR/orig"
+	fi
+	flock -u 9
+	exec 9>&-
+}
+
 jobs=${CRFS_E2E_JOBS:-1}
-old_pid_max=
+raised=0
 if [ "$jobs" -gt 1 ]; then
-	old_pid_max=$(cat /proc/sys/kernel/pid_max)
-	if [ "$old_pid_max" -lt 4194304 ] &&
-	   ! echo 4194304 >/proc/sys/kernel/pid_max 2>/dev/null; then
-		old_pid_max=
+	if pid_max_raise; then
+		raised=1
+	else
 		jobs=1
 	fi
 fi
-trap '[ -n "$old_pid_max" ] && echo "$old_pid_max" >/proc/sys/kernel/pid_max' EXIT
+trap '[ "$raised" = 1 ] && pid_max_restore' EXIT
 
 # The exclusive tests first, one after the other with nothing beside
 # them; then the rest, $jobs at once.
