@@ -276,7 +276,7 @@ while [ "${#rest[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
 		# the longest shared test that may run, else the longest
 		# isolated one: the shared tests are the longest path
 		for i in "${!rest[@]}"; do
-			read -r l _ _ t <<<"${rest[$i]}"
+			l=${rest[$i]%% *} t=${rest[$i]#* * * }
 			# never beside its own other pass: a test's
 			# names and files are the same in both
 			[ -n "${busy_test[$t]:-}" ] && continue
