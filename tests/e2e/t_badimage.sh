@@ -26,7 +26,7 @@ refused() {
 	[ -n "$msg" ] || fail "$what: refused (exit $rc) without a message"
 	grep -Eiq -- "$re" "$T_DIR/bad.err" ||
 		fail "$what: message does not say /$re/: $msg"
-	wait_for 3 eval "! [ -e /proc/$PID ]" ||
+	wait_for 10 eval "! [ -e /proc/$PID ]" ||
 		fail "$what: pid $PID exists after the refusal ($(cat /proc/$PID/comm 2>/dev/null))"
 	note "$what: exit $rc: $msg"
 }
