@@ -35,6 +35,17 @@ fi
 mkdir -p "$logs"
 [ -n "$san_bin" ] && mkdir -p "$logs/san"
 
+# python3 may be a pyenv-style shim: a shell script that runs several
+# more on every call, 1-2 s on a loaded machine, and the tests and their
+# helpers (#!/usr/bin/env python3) call it hundreds of times.  The
+# interpreter it stands for goes first in PATH, once for all tests.
+py=$(command -v python3 2>/dev/null)
+if [ -n "$py" ] && [ "$(head -c 2 "$py" 2>/dev/null)" = "#!" ] &&
+   py=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null) &&
+   [ -x "$py/python3" ]; then
+	export PATH=$py:$PATH
+fi
+
 tests=()
 if [ $# -eq 0 ]; then
 	tests=("$E2E_DIR"/t_*.sh)
