@@ -97,8 +97,9 @@ $(UNIT): $(call obj,$(UNIT_SRC)) $(KH_A) $(LIB_A)
 deps:
 	@tools/install-deps
 
+# one compile per core: the e2e tests wait for the build, CI starts clean
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT)
+	@$(MAKE) --no-print-directory -j$(shell nproc) all $(UNIT)
 	@tests/run-all
 
 demo: deps

@@ -132,12 +132,14 @@ _kill_tracked() {
 	done
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+# Deadlines are in microseconds (EPOCHREALTIME): SECONDS counts whole
+# seconds, and a deadline of SECONDS + N could pass after N - 1 and a bit.
 wait_for() {
-	local deadline=$((SECONDS + $1))
+	local deadline=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000))
 	shift
 	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
+		[ "${EPOCHREALTIME//[!0-9]/}" -ge "$deadline" ] && return 1
 		sleep 0.05
 	done
 }
@@ -194,12 +196,12 @@ start_workload() {
 # early if PID dies
 wait_line() {
 	local log=$1 re=$2 secs=${3:-20} pid=${4:-}
-	local deadline=$((SECONDS + secs))
+	local deadline=$((${EPOCHREALTIME//[!0-9]/} + secs * 1000000))
 	until grep -Eq -- "$re" "$log" 2>/dev/null; do
 		if [ -n "$pid" ] && ! proc_alive "$pid"; then
 			fail "pid $pid died before printing /$re/ in ${log##*/}"
 		fi
-		[ "$SECONDS" -ge "$deadline" ] &&
+		[ "${EPOCHREALTIME//[!0-9]/}" -ge "$deadline" ] &&
 			fail "no /$re/ in ${log##*/} after ${secs}s"
 		sleep 0.05
 	done

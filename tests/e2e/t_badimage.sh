@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # crfs-restore must refuse a damaged image before creating anything: exit
 # non-zero, say on stderr which file or what is wrong, and leave no process
@@ -25,7 +26,7 @@ refused() {
 	[ -n "$msg" ] || fail "$what: refused (exit $rc) without a message"
 	grep -Eiq -- "$re" "$T_DIR/bad.err" ||
 		fail "$what: message does not say /$re/: $msg"
-	wait_for 3 eval "! [ -e /proc/$PID ]" ||
+	wait_for 10 eval "! [ -e /proc/$PID ]" ||
 		fail "$what: pid $PID exists after the refusal ($(cat /proc/$PID/comm 2>/dev/null))"
 	note "$what: exit $rc: $msg"
 }

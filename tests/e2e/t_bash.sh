@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A real interpreter: bash counting in a busy loop of builtins, with traps.
 # The counter it reports before the checkpoint must be exceeded after the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Processes checkpointed in the middle of a blocking call, each of which
 # must go on waiting after the restore and complete once what it waits for

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared cgroup (the cgroup tree)
 #
 # wl_cgroup: a tree in cgroups of its own, in the v2 hierarchy and in the
 # v1 cpu, memory, pids and freezer ones: the root in TOP/r, its child in

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_chroot: a process inside a chroot() is checkpointed, killed and
 # restored with the same root and working directory, its files and memory;

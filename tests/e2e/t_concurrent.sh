@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Concurrency: three containers frozen and copied at the same time; two
 # readers copying one container at once (the copies are identical, and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # crfsctl as the README shows it: run starts and attaches a process,
 # status reports it, checkpoint --leave-running copies it and lets it go

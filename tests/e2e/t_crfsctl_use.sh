@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # Everyday use: --version of crfs, crfs-restore and crfsctl; crfsctl
 # --help and its exit statuses (2 usage, 3 no such container); status

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A session leader's controlling terminal after restore: the leader (on a
 # pty, PTYRUN_PY) has a child in its foreground group.  After checkpoint,

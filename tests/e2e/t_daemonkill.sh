@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # The daemon SIGKILLed while it holds a container frozen, then while a
 # copy reads it: within a second every process of the tree runs on (not

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared (a small file system filled up: kept apart from everything shared)
 #
 # Faults during a copy: the destination fills up (a 4 MiB tmpfs): cp -a
 # fails, a thaw lets the tree go on, and a restore of the partial copy is

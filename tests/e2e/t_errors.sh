@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # The ctl file's states and refusals: commands that cannot work must fail
 # the write itself (so `echo ... > ctl` exits non-zero) and leave the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Unix sockets whose peer is outside the container (a syslog-like datagram
 # server and a stream server, both run by the test, never checkpointed).

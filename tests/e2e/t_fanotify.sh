@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared (fanotify sees file events host-wide)
 #
 # wl_fanotify: fanotify groups with inode, ignore, mount and filesystem
 # marks deliver their events after a freeze and thaw, and after

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # wl_files holds one open file of every kind crfs restores (see the
 # workload for the list), shared across dup() and fork().  First the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # A Go program (built here with Debian's golang-go): the Go runtime's
 # threads and signal handling, 50 goroutines sleeping 1 ms in a loop,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Incremental checkpoints: a process of 64 MiB of random memory (wl_dirty)
 # is checkpointed in full with dirty tracking on, then twice more, each

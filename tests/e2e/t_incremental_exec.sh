@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # What tracking cannot have seen counts as written.  Between a tracked
 # full checkpoint and an incremental one, a python process (16 MiB of

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # TCP and UDP sockets that hold no connection: an IPv4 listener (backlog,
 # SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE), an IPv6-only listener, an
@@ -103,7 +104,10 @@ print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' \
 		"http://127.0.0.1:$port/index.txt"
 }
 wait_for 10 get >/dev/null 2>&1 || fail "http.server does not answer"
-sleep 0.3
+# until the server has closed the GET's connection (a connection is
+# refused at freeze): the listener is its only socket left
+wait_for 10 eval '[ "$(find /proc/'"$hpid"'/fd -lname "socket:*" | wc -l)" = 1 ]' ||
+	fail "http.server still holds the GET's connection"
 checkpoint hs "$hpid" "$T_DIR/ckpt-http"
 kill_and_reap hs "$hpid"
 restore_bg "$T_DIR/ckpt-http" "$hpid"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_inotify_deleted: an inotify watch on a file deleted since, held open
 # by the process, watches the restored unlinked file after a freeze and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # A JVM (Debian's OpenJDK 17, its perf-data file mapped shared from
 # /tmp/hsperfdata_root, JIT code, GC threads): 8 threads counting under a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A real multi-threaded server: memcached with 4 worker threads (libevent:
 # an epoll and a notify pipe or eventfd per thread) on a unix socket, its

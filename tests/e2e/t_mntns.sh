@@ -36,15 +36,28 @@ host_writes() {
 		fail "$1: HOSTFILE is '$(cat "$r/hostfile")'"
 }
 
+# Our processes carry T_MNTNS_DIR in their environment (crfs-restore and
+# what it restores too): other tests' wl_mntns (t_mntns_gen, this test's
+# other pass) may start or end beside us and must not count.
+export T_MNTNS_DIR=$T_DIR
+our_wl_mntns() {
+	local p n=0
+	for p in $(pgrep -x wl_mntns); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+			grep -qxF "T_MNTNS_DIR=$T_DIR" && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # refused_restore DIR TEXT: crfs-restore says TEXT, and nothing runs
 refused_restore() {
 	local before after
-	before=$(pgrep -c -x wl_mntns)
+	before=$(our_wl_mntns)
 	"$CRFS_BIN/crfs-restore" "$1" </dev/null >"$T_DIR/restore.out" \
 		2>"$T_DIR/restore.err" && fail "crfs-restore of $1 succeeded"
 	grep -qF -- "$2" "$T_DIR/restore.err" ||
 		fail "crfs-restore did not say '$2': $(cat "$T_DIR/restore.err")"
-	after=$(pgrep -c -x wl_mntns)
+	after=$(our_wl_mntns)
 	[ "$before" = "$after" ] || fail "a refused restore left processes behind"
 }
 

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_mqueue: POSIX message queues (named, one through an O_NONBLOCK
 # write-only descriptor, one unlinked but open, one shared with a child)

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_mqueue_refused: the POSIX message queues crfs cannot restore exactly
 # are refused by name at freeze: one with an mq_notify registration, a full

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # python3's multiprocessing: a worker process fed through Queues (pipes,
 # a feeder thread, and locks that are POSIX semaphores: shared mappings

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # Mutation trials: checkpoints of wl_files (two processes, files, pipes,
 # sockets, a pty) and wl_threads (nine threads), each the tree of a pid

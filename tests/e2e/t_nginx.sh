@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # A real TCP server: nginx, a master and two workers sharing one listening
 # socket (and an accept mutex in shared memory).  A client outside the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # Node.js: libuv's epoll loop with its eventfds and self-pipes, a pool of
 # threads, a setInterval timer and a signal handler.  After checkpoint,

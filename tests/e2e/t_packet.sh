@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_packet: packet sockets in the workload's own network namespace: one
 # bound to lo with TPACKET_V2, auxdata, origdev, reserve, timestamping, a

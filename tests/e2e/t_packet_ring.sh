@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_packet_ring: packet sockets with mmapped rings (TPACKET_V2 RX and TX
 # in one mapping, TPACKET_V3 RX) in the workload's own network namespace,

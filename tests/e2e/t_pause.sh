@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Processes checkpointed while blocked in pause() and in sigsuspend() must
 # stay blocked after the restore until the test's signal arrives, and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_posixshm: named POSIX shared memory (/dev/shm/NAME, mapped shared by
 # a process and its child, a descriptor open) is saved with its bytes,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_postdump: post-dump.  'snapshot' freezes the tree, forks a
 # copy-on-write twin of every process and lets the tree run on; cp -a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net ipc (the host's network and IPC namespaces)
 #
 # A program using SysV IPC for real: PostgreSQL (Debian's package), made
 # with initdb in the test's directory and run as the postgres user, its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # Pre-copy: crfsctl checkpoint --precopy 2 of a process that rewrites its
 # 64 MiB of random memory all the time (wl_writer, 2 MiB/s): two post-dump

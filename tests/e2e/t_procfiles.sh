@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_procfiles: files under /proc/PID of processes of the tree (alive, a
 # zombie, one reaped) read the restored processes' data at their offsets

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A pty pair inside the container, held twice over: by PTYRUN_PY (lib.sh:
 # python3's pty.fork(), the parent keeps the master and copies what it

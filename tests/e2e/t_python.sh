@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A real interpreter: python3 with a 100k-entry dict, counting in a loop of
 # time.sleep(0.01).  SIGUSR2 makes it print its counter, which the test

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_rawsk: raw inet sockets in the workload's own network namespace
 # (ICMP with ICMP_FILTER and IP_TTL, ICMPv6 bound to ::1 with an

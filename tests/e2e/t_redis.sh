@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # A real server: redis-server (epoll loop, background threads) with its
 # clients in the same tree, once over a unix listener and once over TCP on

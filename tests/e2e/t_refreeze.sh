@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # The kernel caches names and sizes of a snapshot's files: a container that
 # is frozen, thawed and frozen again, changing in between, must show every

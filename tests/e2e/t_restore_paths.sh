@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # crfs-restore runs as root and makes what an image names: it must not be
 # led elsewhere by a symlink someone planted, nor remove what is not its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # crfs-restore SIGKILLed half-way: at each step CRFS_RESTORE_PAUSE names
 # (loaded, spawned, stopped, state), then after random delays.  Every

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # The checkpoint taken with rsync -a, twice into the same directory: once,
 # then (after thawing and letting the bash counter run on) again as an

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared (runc: cgroups, host sysctls, SysV IPC, a server)
 #
 # A real OCI container: runc (Debian's) runs a busybox rootfs built here,
 # with its own pid, mount, network, IPC and UTS namespaces, a hostname,

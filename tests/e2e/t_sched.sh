@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared (real-time and idle scheduling policies on 2 cores)
 #
 # wl_sched: each of three threads has its own scheduling policy (batch,
 # RR with reset-on-fork, idle), nice, rt priority, CPU affinity, I/O

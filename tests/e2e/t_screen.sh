@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # GNU screen: a detached session (its socket file's mode says "detached",
 # a pty with an interactive bash in it) where a variable was set.  After

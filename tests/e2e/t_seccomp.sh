@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_seccomp: processes and threads in seccomp strict mode and with BPF
 # filter chains (per thread, shared through TSYNC and clone, inherited by

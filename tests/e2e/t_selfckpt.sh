@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_selfckpt: a process checkpoints itself by writing 'snapshot' to its
 # container's ctl.  crfs answers the write and the writer stops on its way

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A session and a process group whose leaders have exited (wl_sessions):
 # restore re-creates them with helpers that take the leaders' pids, and the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A shell job: a process whose terminal is outside the container (here a
 # pty held by a helper standing in for the user's terminal emulator).
@@ -43,11 +44,14 @@ grep -q -- '--shell-job' "$T_DIR/r1.out" ||
 
 log2=$T_DIR/job2.log
 start_workload "$T_DIR/helper2.out" "$PY" -c "$PTYRUN_PY" "$log2" \
-	"$CRFS_BIN/crfs-restore" --shell-job "$T_DIR/ckpt"
+	"$CRFS_BIN/crfs-restore" --shell-job --pidfile "$T_DIR/r2.pid" "$T_DIR/ckpt"
 helper2=$WL_PID
-wait_for 20 eval '[ -e /proc/'"$pid"' ]' || fail "pid $pid was not restored: $(cat "$log2")"
+# the pidfile, not /proc/PID: the pid exists long before the restore
+# is done, and a signal sent then may find no handler yet
+wait_for 20 eval '[ -s "$T_DIR/r2.pid" ]' || fail "pid $pid was not restored: $(cat "$log2")"
+[ "$(tr -dc 0-9 <"$T_DIR/r2.pid")" = "$pid" ] ||
+	fail "restored pid is '$(cat "$T_DIR/r2.pid")', want $pid"
 track_pid "$pid"
-sleep 0.3
 kill -USR1 "$pid" || fail "cannot signal restored $pid"
 expect_pass "$log2" "$helper2" 30
 pass

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # MAP_SHARED|MAP_ANONYMOUS memory shared between processes of a tree: a
 # parent and two children share one region (counter, tokens, patterns),

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # Soak: CRFS_SOAK_CYCLES (default 60; `make soak`: 1000) freeze -> cp -a
 # -> thaw cycles of one running wl_pause, then CRFS_SOAK_GENS (default 6;

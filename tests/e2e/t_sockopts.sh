@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_sockopts: valued socket options (linger, keepalive times, cork,
 # congestion control, maxseg, priority, mark, IP and IPv6 options,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A real program holding a secret only in memory: ssh-agent with a key
 # added through its unix socket.  After kill and restore the same agent

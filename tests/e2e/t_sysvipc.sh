@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_sysvipc: a SysV message queue and semaphore set of the host's IPC
 # namespace that only the workload uses are checkpointed; a thaw finds them

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_sysvipc_refused: SysV objects crfs cannot restore exactly are refused
 # by name at freeze (a semaphore set changed while a process has SEM_UNDO

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # Bad input: the image's SysV message queue id is taken on the restoring
 # host by another queue.  crfs-restore refuses, naming the id, before it

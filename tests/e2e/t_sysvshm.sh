@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared ipc (the host's IPC namespace)
 #
 # wl_sysvshm: SysV shared memory segments only the workload uses (one at
 # an address it chose, one read-only and already removed; a child has both

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # The checkpoint taken with tar instead of cp: streamed through a pipe and
 # unpacked elsewhere, it must equal a cp -a copy of the same frozen

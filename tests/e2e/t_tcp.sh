@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_tcp: established TCP connections with data queued both ways, to a
 # peer outside the tree (IPv4) and between two sockets of the tree (IPv6),

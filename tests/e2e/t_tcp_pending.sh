@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net (the host's network namespace)
 #
 # wl_tcp_pending: listeners (IPv4 and IPv6) whose accept queues hold
 # connections from clients of the tree, next to an accepted connection.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared pty (ptys of the host's devpts)
 #
 # A real terminal multiplexer: a tmux server (daemonized, its clients'
 # listening socket, a pty per pane, libevent's epoll loop) with an

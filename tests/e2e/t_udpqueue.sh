@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net pty (the host's network namespace and devpts)
 #
 # wl_udpqueue: datagrams queued on UDP (IPv4, IPv6), UDP-Lite and a
 # connected UDP socket, from senders alive and gone, read back with their

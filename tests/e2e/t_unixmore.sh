@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_unixmore: unix sockets bound to relative names (getsockname and a
 # peer's getpeername give the relative name again), sockets never bound

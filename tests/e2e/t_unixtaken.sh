@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # A listener's path at restore time: while a live socket outside holds
 # it, the restore is refused by name and that socket's file is left alone;

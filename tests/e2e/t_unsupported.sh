@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: shared net pty (the host's network namespace and devpts)
 #
 # A process holding something crfs cannot checkpoint (a TCP listener with
 # data sent on a connection not yet accepted, a

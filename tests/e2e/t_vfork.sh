@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_vfork: a parent waiting in vfork() for a child that does not exec or
 # exit cannot be frozen (ptrace can neither stop it nor read its registers

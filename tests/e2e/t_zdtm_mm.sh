@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_zdtm_mm: odd process and memory attributes (GS base, named anonymous
 # mappings, MAP_GROWSDOWN, a membarrier registration, speculation control,

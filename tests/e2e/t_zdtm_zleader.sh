@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
 # wl_zdtm_zleader (zdtm's zombie_leader): a process whose main thread has
 # exited while another thread runs on.  crfs cannot save it (/proc shows
