@@ -336,6 +336,10 @@ int kh_inet_shutdown_bits(int proto, const struct sockaddr_storage *local,
 			  const struct sockaddr_storage *peer);
 /* 1: the socket is in the calling thread's network namespace, 0: not */
 int kh_sock_netns_is_ours(int sk);
+/* kh_inet_shutdown_bits asked in socket sk's own network namespace */
+int kh_inet_shutdown_bits_of(int sk, int proto,
+			     const struct sockaddr_storage *local,
+			     const struct sockaddr_storage *peer);
 /* tcp_lock.c: drop the connections' packets both ways (nftables, in the
  * caller's network namespace), or let them pass again */
 struct kh_tcp_conn {
