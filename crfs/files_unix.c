@@ -520,6 +520,19 @@ static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
 	return why;
 }
 
+/* SO_PEERCRED, as this (the daemon's) pid namespace sees the pid */
+static void peer_cred(int sk, struct crfs_file *cf)
+{
+	struct ucred u;
+	socklen_t l = sizeof(u);
+
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &u, &l) || u.pid <= 0)
+		return;
+	cf->peer_pid = u.pid;
+	cf->peer_uid = u.uid;
+	cf->peer_gid = u.gid;
+}
+
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err)
 {
@@ -567,6 +580,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->peek_off = o.peek_off;
 	cf->rcvtimeo = o.rcvtimeo;
 	cf->sndtimeo = o.sndtimeo;
+	peer_cred(sk, cf);
 	why = read_sockopts(sk, cf, err);
 	if (!why && !*err)
 		why = unix_name(c, u, f->pid, cf) ?: unix_links(c, u, cf);

@@ -292,6 +292,9 @@ struct crfs_file {
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
 	bool passcred;		/* SO_PASSCRED */
 	int peek_off;		/* SO_PEEK_OFF, -1: off */
+	/* SO_PEERCRED: who made the connection (pid 0: none) */
+	pid_t peer_pid;
+	uint32_t peer_uid, peer_gid;
 	uint64_t rcvtimeo, sndtimeo;	/* SO_RCVTIMEO, SO_SNDTIMEO in us */
 	char *peername;		/* external: the outside peer's name, to
 				 * connect to again ("@..." abstract) */
