@@ -652,6 +652,7 @@ static const opener_fn openers[FK_COUNT] = {
 	[FK_NSFD] = open_nsfd,
 	[FK_RAW] = open_raw,
 	[FK_PACKET] = open_packet,
+	[FK_BPFMAP] = open_bpfmap,
 };
 
 static int open_one(struct open_ctx *c, const struct crfs_file *f)

@@ -56,6 +56,9 @@ struct peer_op {
 };
 int peer_op(struct open_ctx *c, const struct crfs_file *as, struct peer_op *op);
 
+/* bpf.c: a BPF map with its entries */
+int open_bpfmap(struct open_ctx *c, const struct crfs_file *f);
+
 /* inet.c: connect() an inet or raw socket to f->dst */
 int inet_connect_dst(int sk, const struct crfs_file *f);
 /* f's options, then bound to f->addr (SO_REUSEADDR meanwhile) unless it

@@ -244,6 +244,7 @@ enum crfs_file_kind {
 	FK_NSFD,		/* a namespace file, /proc/PID/ns/KIND opened */
 	FK_RAW,			/* raw inet socket (SOCK_RAW), nothing queued */
 	FK_PACKET,		/* packet socket (AF_PACKET), nothing queued */
+	FK_BPFMAP,		/* BPF map; its entries in fdata/ID */
 	FK_COUNT,
 };
 
@@ -342,6 +343,11 @@ struct crfs_file {
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 	uint64_t mq_maxmsg, mq_msgsize;	/* mqueue: its mq_attr */
+	/* bpfmap: BPF_MAP_CREATE's attributes, BPF_MAP_FREEZE'd; the
+	 * map's id at the freeze in ino, its entries in nmsgs */
+	uint32_t map_type, key_size, value_size, max_entries, map_flags;
+	char *map_name;
+	bool frozen;
 	/* ns: which kind ("net", "pid", ...), and whose: 0 the daemon's, else
 	 * the pid of the process of the tree it is of (a pid namespace's
 	 * init; for the rest, the root) */
