@@ -580,6 +580,8 @@ int files_classify(struct files_ctx *c, uint32_t id)
 		err = pipe_data(c, f, cf);
 	} else if (!strncmp(f->link, "socket:", 7))
 		why = files_classify_socket(c, f, cf, &err);
+	else if (!strcmp(f->link, "anon_inode:bpf-map"))
+		why = files_classify_bpfmap(c, f, cf, &err);
 	else if (!strncmp(f->link, "anon_inode:", 11))
 		why = classify_anon(c, f, cf);
 	else

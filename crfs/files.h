@@ -64,6 +64,9 @@ const char *files_classify_tun(struct files_ctx *c, const struct kh_fd *f,
 			       struct crfs_file *cf, int *err);
 /* files_udpq.c: a UDP socket's queued datagrams */
 int files_capture_udpq(struct files_ctx *c, uint32_t id);
+/* files_bpf.c */
+const char *files_classify_bpfmap(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err);
 /* files_mqueue.c */
 const char *files_classify_mqueue(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err);

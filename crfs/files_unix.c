@@ -444,23 +444,25 @@ static char *addr_text(const struct sockaddr_storage *ss)
 }
 
 /*
- * Whether a UDP socket was shut down: restore makes it anew, open both
- * ways.  sock_diag answers only in our network namespace; a socket of
- * another is not looked at.
+ * A UDP socket's shutdown bits (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2; the same
+ * as the image's shutdown key), asked of sock_diag in the socket's own
+ * network namespace; 0 for other sockets.  A socket sock_diag cannot find
+ * (never bound: no port to look it up by) counts as open both ways.
  */
-static bool udp_shut(int sk, const struct kh_inet *in)
+static uint32_t udp_shut(int sk, const struct kh_inet *in)
 {
 	struct sockaddr_storage none = { .ss_family = in->addr.ss_family };
+	int bits;
 
 	if (in->type != SOCK_DGRAM ||
-	    (in->protocol != IPPROTO_UDP && in->protocol != IPPROTO_UDPLITE) ||
-	    kh_sock_netns_is_ours(sk) != 1)
-		return false;
+	    (in->protocol != IPPROTO_UDP && in->protocol != IPPROTO_UDPLITE))
+		return 0;
 	/* udp_diag looks the socket up as a datagram's receiver: its
 	 * source the peer (none: any), its destination our address */
-	return kh_inet_shutdown_bits(in->protocol,
-				     in->connected ? &in->peer : &none,
-				     &in->addr) > 0;
+	bits = kh_inet_shutdown_bits_of(sk, in->protocol,
+					in->connected ? &in->peer : &none,
+					&in->addr);
+	return bits > 0 ? bits & 3 : 0;
 }
 
 static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
@@ -474,9 +476,8 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
-	if (udp_shut(sk, &in))
-		return "a UDP socket shut down (shutdown) is not supported yet";
 	cf->kind = FK_INET;
+	cf->shutdown = udp_shut(sk, &in);
 	cf->sock_type = in.type == SOCK_STREAM ? SOCK_T_STREAM : SOCK_T_DGRAM;
 	cf->protocol = in.protocol;
 	cf->backlog = in.backlog;
@@ -517,6 +518,19 @@ static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
 	if (sk >= 0)
 		close(sk);
 	return why;
+}
+
+/* SO_PEERCRED, as this (the daemon's) pid namespace sees the pid */
+static void peer_cred(int sk, struct crfs_file *cf)
+{
+	struct ucred u;
+	socklen_t l = sizeof(u);
+
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &u, &l) || u.pid <= 0)
+		return;
+	cf->peer_pid = u.pid;
+	cf->peer_uid = u.uid;
+	cf->peer_gid = u.gid;
 }
 
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
@@ -566,6 +580,7 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->peek_off = o.peek_off;
 	cf->rcvtimeo = o.rcvtimeo;
 	cf->sndtimeo = o.sndtimeo;
+	peer_cred(sk, cf);
 	why = read_sockopts(sk, cf, err);
 	if (!why && !*err)
 		why = unix_name(c, u, f->pid, cf) ?: unix_links(c, u, cf);

@@ -336,6 +336,10 @@ int kh_inet_shutdown_bits(int proto, const struct sockaddr_storage *local,
 			  const struct sockaddr_storage *peer);
 /* 1: the socket is in the calling thread's network namespace, 0: not */
 int kh_sock_netns_is_ours(int sk);
+/* kh_inet_shutdown_bits asked in socket sk's own network namespace */
+int kh_inet_shutdown_bits_of(int sk, int proto,
+			     const struct sockaddr_storage *local,
+			     const struct sockaddr_storage *peer);
 /* tcp_lock.c: drop the connections' packets both ways (nftables, in the
  * caller's network namespace), or let them pass again */
 struct kh_tcp_conn {
@@ -424,6 +428,20 @@ int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
 int kh_fanotify_flags(const char *info, uint32_t *flags, uint32_t *eflags);
 int kh_fanotify_marks(pid_t pid, const char *info,
 		      struct crfs_fanotify_mark **out, size_t *n);
+
+/* bpf.c: a BPF map: its attributes and entries (key then value each) */
+struct kh_bpf_map {
+	uint32_t type, id, key_size, value_size, max_entries, flags, btf_id;
+	char name[16];
+	bool frozen;		/* from fdinfo, set by the caller */
+	uint32_t n;		/* entries in data */
+	char *data;
+	size_t len;
+};
+int kh_bpf_map_read(int fd, struct kh_bpf_map *m);
+/* the new map's descriptor, or -errno with *step naming what failed */
+int kh_bpf_map_make(const struct kh_bpf_map *m, const char *data, size_t len,
+		    const char **step);
 
 /* clone.c */
 pid_t kh_clone_with_pid(pid_t pid, uint64_t flags, int *pidfd);

@@ -6,6 +6,8 @@
  * peer: an unconnected UDP socket), in the caller's network namespace.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/inet_diag.h>
@@ -114,5 +116,46 @@ int kh_sock_netns_is_ours(int sk)
 	ret = fstat(ns, &a) || stat("/proc/thread-self/ns/net", &b) ? -errno :
 	      a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 	close(ns);
+	return ret;
+}
+
+/*
+ * sock_diag answers only for sockets of the asking socket's network
+ * namespace: for a socket of another (a tree's own), a thread of ours
+ * joins the socket's namespace to ask.
+ */
+struct shut_job {
+	int ns, proto, ret;
+	const struct sockaddr_storage *local, *peer;
+};
+
+static void *shut_thread(void *p)
+{
+	struct shut_job *j = p;
+
+	j->ret = setns(j->ns, CLONE_NEWNET) ? -errno :
+		 kh_inet_shutdown_bits(j->proto, j->local, j->peer);
+	return NULL;
+}
+
+int kh_inet_shutdown_bits_of(int sk, int proto,
+			     const struct sockaddr_storage *local,
+			     const struct sockaddr_storage *peer)
+{
+	struct shut_job j = { .proto = proto, .local = local, .peer = peer };
+	pthread_t t;
+	int ret = kh_sock_netns_is_ours(sk);
+
+	if (ret)
+		return ret < 0 ? ret : kh_inet_shutdown_bits(proto, local, peer);
+	j.ns = ioctl(sk, SIOCGSKNS);
+	if (j.ns < 0)
+		return -errno;
+	ret = -pthread_create(&t, NULL, shut_thread, &j);
+	if (!ret) {
+		pthread_join(t, NULL);
+		ret = j.ret;
+	}
+	close(j.ns);
 	return ret;
 }

@@ -24,6 +24,7 @@ static const char *const kind_names[FK_COUNT] = {
 	[FK_PROC] = "proc", [FK_FANOTIFY] = "fanotify",
 	[FK_MQUEUE] = "mqueue", [FK_NSFD] = "ns", [FK_RAW] = "raw",
 	[FK_PACKET] = "packet", [FK_TUN] = "tun",
+	[FK_BPFMAP] = "bpfmap",
 };
 
 static const char *const sock_names[] = { "stream", "dgram", "seqpacket", "raw" };
@@ -98,6 +99,9 @@ static const struct file_key keys[] = {
 	KEY("rcvbuf", K_INT, rcvbuf, B(FK_UNIX)),
 	KEY("passcred", K_BOOL, passcred, 0),
 	KEY("peek_off", K_INT, peek_off, 0, .def = -1),
+	KEY("peer_pid", K_INT, peer_pid, 0),
+	KEY("peer_uid", K_U32, peer_uid, 0),
+	KEY("peer_gid", K_U32, peer_gid, 0),
 	KEY("rcvtimeo", K_U64, rcvtimeo, 0),
 	KEY("sndtimeo", K_U64, sndtimeo, 0),
 	KEY("connect", K_U64, connect_to, 0),
@@ -141,6 +145,13 @@ static const struct file_key keys[] = {
 	KEY("fan_event_flags", K_U32_OCT, fan_event_flags, B(FK_FANOTIFY)),
 	KEY("mq_maxmsg", K_U64, mq_maxmsg, B(FK_MQUEUE)),
 	KEY("mq_msgsize", K_U64, mq_msgsize, B(FK_MQUEUE)),
+	KEY("map_type", K_U32, map_type, B(FK_BPFMAP)),
+	KEY("key_size", K_U32, key_size, B(FK_BPFMAP)),
+	KEY("value_size", K_U32, value_size, B(FK_BPFMAP)),
+	KEY("max_entries", K_U32, max_entries, B(FK_BPFMAP)),
+	KEY("map_flags", K_U32, map_flags, 0),
+	KEY("map_name", K_STR, map_name, 0),
+	KEY("frozen", K_BOOL, frozen, 0),
 	KEY("nstype", K_STR, ns_type, B(FK_NSFD)),
 	KEY("ns_pid", K_INT, ns_pid, B(FK_NSFD)),
 	KEY("ifname", K_STR, ifname, 0),
@@ -242,6 +253,7 @@ static void free_file(struct crfs_file *f)
 	free(f->termios);
 	free(f->winsize);
 	free(f->peername);
+	free(f->map_name);
 	free(f->addr);
 	free(f->dst);
 	free(f->sockopts);

@@ -653,6 +653,7 @@ static const opener_fn openers[FK_COUNT] = {
 	[FK_RAW] = open_raw,
 	[FK_PACKET] = open_packet,
 	[FK_TUN] = open_tun,
+	[FK_BPFMAP] = open_bpfmap,
 };
 
 static int open_one(struct open_ctx *c, const struct crfs_file *f)

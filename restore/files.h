@@ -42,6 +42,23 @@ int read_fdata(struct open_ctx *c, const struct crfs_file *f,
 int write_all(int fd, const char *buf, size_t len);
 int write_sparse(int fd, const char *buf, size_t len);
 
+/*
+ * peercred.c: a unix socket call made as the task SO_PEERCRED of file as
+ * names (NULL, or no peer pid: as ourselves); -1 with errno.  PEER_PAIR
+ * fills sv.
+ */
+enum { PEER_PAIR, PEER_LISTEN, PEER_CONNECT };
+struct peer_op {
+	int op, type, sk, backlog;
+	int sv[2];
+	const struct sockaddr *addr;
+	unsigned int len;
+};
+int peer_op(struct open_ctx *c, const struct crfs_file *as, struct peer_op *op);
+
+/* bpf.c: a BPF map with its entries */
+int open_bpfmap(struct open_ctx *c, const struct crfs_file *f);
+
 /* inet.c: connect() an inet or raw socket to f->dst */
 int inet_connect_dst(int sk, const struct crfs_file *f);
 /* f's options, then bound to f->addr (SO_REUSEADDR meanwhile) unless it

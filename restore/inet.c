@@ -62,6 +62,18 @@ int inet_connect_dst(int sk, const struct crfs_file *f)
 	return connect(sk, (struct sockaddr *)&ss, len);
 }
 
+/*
+ * A UDP socket shut down: again, after connect() (shutdown() of a
+ * connected socket).  One never connected gets its bits set all the same
+ * but the call says ENOTCONN.
+ */
+static int shut_again(int sk, uint32_t bits)
+{
+	if (!bits || !shutdown(sk, (int)(bits & 3) - 1) || errno == ENOTCONN)
+		return 0;
+	return -1;
+}
+
 int open_inet(struct open_ctx *c, const struct crfs_file *f)
 {
 	int fam = f->addr && f->addr[0] == '[' ? AF_INET6 : AF_INET;
@@ -97,6 +109,9 @@ int open_inet(struct open_ctx *c, const struct crfs_file *f)
 		goto fail;
 	step = "connect";
 	if (f->dst && inet_connect_dst(sk, f))
+		goto fail;
+	step = "shut it down";
+	if (type == SOCK_DGRAM && shut_again(sk, f->shutdown))
 		goto fail;
 	step = "set its buffer sizes and flags";
 	if (set_buffers(sk, f) || fcntl(sk, F_SETFL, f->flags))

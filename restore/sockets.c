@@ -190,17 +190,19 @@ out:
 	return ret;
 }
 
+/* connect() as the task file as's SO_PEERCRED names (NULL: ourselves) */
 static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
-		      const struct crfs_file *to)
+		      const struct crfs_file *to, const struct crfs_file *as)
 {
 	struct sockaddr_un a;
-	socklen_t len;
+	struct peer_op op = { .op = PEER_CONNECT, .sk = sk,
+			      .addr = (struct sockaddr *)&a };
 
 	if (!named(to))
 		return FAIL(c->o, "file %u: its peer, file %u, has no name to connect to",
 			    f->id, to->id);
-	len = addr_of(to, &a);
-	if (connect(sk, (struct sockaddr *)&a, len))
+	op.len = addr_of(to, &a);
+	if (peer_op(c->o, as, &op))
 		return FAIL(c->o, "file %u: connecting to %s: %s", f->id,
 			    name_of(to), strerror(errno));
 	return 0;
@@ -310,9 +312,10 @@ static int put(struct sock_ctx *c, const struct crfs_file *f, int sk)
 static int open_pair(struct sock_ctx *c, const struct crfs_file *f,
 		     const struct crfs_file *g)
 {
-	int sv[2], ret;
+	struct peer_op op = { .op = PEER_PAIR, .type = sock_types[f->sock_type] };
+	int *sv = op.sv, ret;
 
-	if (socketpair(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0, sv))
+	if (peer_op(c->o, f, &op))
 		return FAIL(c->o, "file %u: socketpair: %s", f->id, strerror(errno));
 	if (!g) {
 		/* the peer was gone already: a spare end refills, then goes */
@@ -348,6 +351,8 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 		       const struct crfs_file *to)
 {
 	int sk = socket(AF_UNIX, sock_types[f->sock_type] | SOCK_CLOEXEC, 0);
+	struct peer_op op = { .op = PEER_LISTEN, .sk = sk,
+			      .backlog = f->backlog };
 	int ret;
 
 	if (sk < 0)
@@ -358,9 +363,10 @@ static int open_single(struct sock_ctx *c, const struct crfs_file *f,
 		ret = ret ?: refill_by_name(c, f);
 	else
 		c->sender[f->id - 1] = BY_NAME;
-	if (!ret && f->backlog >= 0 && listen(sk, f->backlog))
+	/* a connector gets the listener's SO_PEERCRED, set at listen() */
+	if (!ret && f->backlog >= 0 && peer_op(c->o, f, &op))
 		ret = FAIL(c->o, "file %u: listen: %s", f->id, strerror(errno));
-	ret = ret ?: (to ? connect_to(c, sk, f, to) : 0);
+	ret = ret ?: (to ? connect_to(c, sk, f, to, NULL) : 0);
 	if (ret) {
 		close(sk);
 		return ret;
@@ -427,7 +433,8 @@ static int accept_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (sk < 0)
 		return FAIL(c->o, "file %u: socket: %s", g->id, strerror(errno));
 	ret = bind_name(c, sk, g);
-	ret = ret ?: connect_to(c, sk, g, l);
+	/* the accepted end's SO_PEERCRED is the connecting task's */
+	ret = ret ?: connect_to(c, sk, g, l, f);
 	a = ret ? -1 : accept4(slot(c->o->img, l->id), NULL, NULL, SOCK_CLOEXEC);
 	if (!ret && a < 0)
 		ret = FAIL(c->o, "file %u: accept on %s: %s", f->id, name_of(l),

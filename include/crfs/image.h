@@ -245,6 +245,7 @@ enum crfs_file_kind {
 	FK_RAW,			/* raw inet socket (SOCK_RAW), nothing queued */
 	FK_PACKET,		/* packet socket (AF_PACKET), nothing queued */
 	FK_TUN,			/* /dev/net/tun, attached to ifname or not */
+	FK_BPFMAP,		/* BPF map; its entries in fdata/ID */
 	FK_COUNT,
 };
 
@@ -293,6 +294,9 @@ struct crfs_file {
 	int sndbuf, rcvbuf;	/* SO_SNDBUF, SO_RCVBUF as getsockopt says */
 	bool passcred;		/* SO_PASSCRED */
 	int peek_off;		/* SO_PEEK_OFF, -1: off */
+	/* SO_PEERCRED: who made the connection (pid 0: none) */
+	pid_t peer_pid;
+	uint32_t peer_uid, peer_gid;
 	uint64_t rcvtimeo, sndtimeo;	/* SO_RCVTIMEO, SO_SNDTIMEO in us */
 	char *peername;		/* external: the outside peer's name, to
 				 * connect to again ("@..." abstract) */
@@ -340,6 +344,11 @@ struct crfs_file {
 	uint32_t fan_flags;	/* fanotify: fanotify_init flags */
 	uint32_t fan_event_flags;	/* fanotify: its event_f_flags */
 	uint64_t mq_maxmsg, mq_msgsize;	/* mqueue: its mq_attr */
+	/* bpfmap: BPF_MAP_CREATE's attributes, BPF_MAP_FREEZE'd; the
+	 * map's id at the freeze in ino, its entries in nmsgs */
+	uint32_t map_type, key_size, value_size, max_entries, map_flags;
+	char *map_name;
+	bool frozen;
 	/* ns: which kind ("net", "pid", ...), and whose: 0 the daemon's, else
 	 * the pid of the process of the tree it is of (a pid namespace's
 	 * init; for the rest, the root) */

@@ -12,7 +12,7 @@
  * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
  * UDP_GRO and SO_BUF_LOCK set.  Refused by the freeze, set only when WL_ZDTM_SET names
  * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
- * holding data "udpcork", a UDP socket shut down "udpshut".  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
+ * holding data "udpcork"; a UDP socket shut down "udpshut" (once refused, restored since: t_udpshut).  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
  * is checked.
  */
 #define _GNU_SOURCE
