@@ -404,6 +404,18 @@ Test(formats, fds_round_trip)
 static void assert_file_eq(const struct crfs_file *a, const struct crfs_file *b)
 {
 	cr_assert_eq(a->id, b->id);
+	cr_assert_eq(a->peer_pid, b->peer_pid, "file %u", b->id);
+	cr_assert_eq(a->peer_uid, b->peer_uid, "file %u", b->id);
+	cr_assert_eq(a->peer_gid, b->peer_gid, "file %u", b->id);
+	cr_assert_eq(a->map_type, b->map_type, "file %u", b->id);
+	cr_assert_eq(a->key_size, b->key_size, "file %u", b->id);
+	cr_assert_eq(a->value_size, b->value_size, "file %u", b->id);
+	cr_assert_eq(a->max_entries, b->max_entries, "file %u", b->id);
+	cr_assert_eq(a->map_flags, b->map_flags, "file %u", b->id);
+	cr_assert_eq(a->frozen, b->frozen, "file %u", b->id);
+	cr_assert_eq(!a->map_name, !b->map_name, "file %u", b->id);
+	if (b->map_name)
+		cr_assert_str_eq(a->map_name, b->map_name, "file %u", b->id);
 	cr_assert_eq(a->kind, b->kind, "file %u", b->id);
 	cr_assert_eq(a->flags, b->flags, "file %u", b->id);
 	cr_assert_eq(a->pos, b->pos, "file %u", b->id);
@@ -504,7 +516,7 @@ Test(formats, files_round_trip)
 		{ .id = 13, .kind = FK_INET, .flags = O_RDWR,
 		  .sock_type = SOCK_T_DGRAM, .protocol = 17,
 		  .addr = "127.0.0.1:5353", .dst = "127.0.0.1:53", .backlog = -1,
-		  .seals = 1 },
+		  .seals = 1, .shutdown = 3 },
 		{ .id = 14, .kind = FK_UNIX, .flags = O_RDWR, .ino = 81,
 		  .sock_type = SOCK_T_STREAM, .backlog = 3, .ghost = true,
 		  .path = "/run/old.sock", .seals = 1 },
@@ -521,6 +533,15 @@ Test(formats, files_round_trip)
 		  .mode = S_IFCHR | 0666, .path = "/tmp/null", .rdev = 0x103,
 		  .times = "1000000000.000000005,1100000000.000000007",
 		  .fuid = 12, .fgid = 13, .backlog = -1, .seals = 1 },
+		{ .id = 19, .kind = FK_BPFMAP, .flags = O_RDWR, .ino = 42,
+		  .map_type = 1, .key_size = 8, .value_size = 16,
+		  .max_entries = 32, .map_flags = 1, .map_name = "crfs_hash",
+		  .frozen = true, .nmsgs = 2, .data = 48, .backlog = -1,
+		  .seals = 1 },
+		{ .id = 20, .kind = FK_UNIX, .flags = O_RDWR, .ino = 83,
+		  .sock_type = SOCK_T_STREAM, .peer = 84, .backlog = -1,
+		  .peer_pid = 4242, .peer_uid = 1234, .peer_gid = 99,
+		  .seals = 1 },
 	};
 	struct crfs_file *back;
 	struct strbuf sb;
