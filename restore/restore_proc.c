@@ -31,6 +31,7 @@
 #include "files.h"
 #include "ghost.h"
 #include "ns.h"
+#include "lazy.h"
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
@@ -101,6 +102,9 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "executable %s: %s", p->attr.exe,
 			   strerror(fd < 0 ? -fd : errno));
+	if (lazy_child_sk() >= 0 &&
+	    lazy_child_sk_moved(helper(h, lazy_child_sk(), base)) < 0)
+		child_fail(h->err_fd, "lazy: cannot move the handler's socket: %m");
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
 	if (!owner || vma_owners(p, owner) < 0)
@@ -151,7 +155,8 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	last = page_src_keep_fds(img, userns_keep_fd(pidns_keep_fds(fd), fd));
+	last = lazy_keep_fd(page_src_keep_fds(img,
+						 userns_keep_fd(pidns_keep_fds(fd), fd)));
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&
