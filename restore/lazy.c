@@ -565,11 +565,24 @@ static size_t pending(void)
 	return n;
 }
 
+/*
+ * CRFS_LAZY_THROTTLE=MIB (tests): the background fill does at most MIB
+ * MiB/s, so that a workload's checks run while it is still filling.
+ */
+static int bg_wait_ms(void)
+{
+	const char *t = getenv("CRFS_LAZY_THROTTLE");
+	long mib = t ? strtol(t, NULL, 10) : 0;
+
+	return mib > 0 ? (int)(CHUNK_PAGES * PG * 1000 / (mib << 20)) : 0;
+}
+
 static void handler_loop(int sk)
 {
 	struct pollfd *pf = NULL;
 	size_t k, np;
 	bool more = true;
+	int wait = bg_wait_ms();
 
 	while (sk >= 0 || pending()) {
 		pf = grow(pf, nmms + 1, sizeof(*pf));
@@ -577,7 +590,7 @@ static void handler_loop(int sk)
 		pf[np++] = (struct pollfd){ sk, POLLIN, 0 };
 		for (k = 0; k < nmms; k++)
 			pf[np++] = (struct pollfd){ mms[k].uffd, POLLIN, 0 };
-		if (poll(pf, np, more ? 0 : (sk >= 0 ? -1 : 100)) < 0 &&
+		if (poll(pf, np, more ? wait : (sk >= 0 ? -1 : 100)) < 0 &&
 		    errno != EINTR)
 			break;
 		if (sk >= 0 && (pf[0].revents & (POLLIN | POLLHUP)) &&
