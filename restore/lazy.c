@@ -115,7 +115,8 @@ bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 			VMA_F_HUGETLB | VMA_F_DROPPABLE | VMA_F_PAGES_ELSEWHERE))
 		return false;
 	for (; r < p->nruns && p->runs[r].addr < v->end; r++) {
-		if (p->runs[r].src != p->pid || p->runs[r].unhashed)
+		/* another process's copy-on-write pages: eager (cow.c) */
+		if (p->runs[r].src >= 0 && p->runs[r].src != p->pid)
 			return false;
 		any = true;
 	}
@@ -214,6 +215,45 @@ static int cmp_page(const void *x, const void *y)
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
+static void kill_tree(void)
+{
+	size_t i;
+
+	for (i = 0; i < npidfds; i++)
+		syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
+}
+
+/* the pages file holding a run: ours, or an ancestor image's (checked
+ * at load, as every run not in our own file) */
+static int src_fd(struct proc_image *p, pid_t src)
+{
+	static struct {
+		struct proc_image *p;
+		pid_t src;
+		int fd;
+	} *open_srcs;
+	static size_t n;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++)
+		if (open_srcs[i].p == p && open_srcs[i].src == src)
+			return open_srcs[i].fd;
+	fd = src == p->pid ? page_src_open(p, O_RDONLY | O_CLOEXEC) :
+			     image_open_src(lazy_img, src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "crfs-restore: lazy: the pages of process %d (source %d, %s): %s\n",
+			p->pid, src, p->pages_path, strerror(errno));
+		failed = true;
+		return -1;
+	}
+	open_srcs = grow(open_srcs, n, sizeof(*open_srcs));
+	open_srcs[n].p = p;
+	open_srcs[n].src = src;
+	open_srcs[n++].fd = fd;
+	return fd;
+}
+
 /* the runs of process TAG inside the ranges it registered */
 static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 {
@@ -226,12 +266,6 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 	mms = grow(mms, nmms, sizeof(*mms));
 	m = &mms[nmms++];
 	*m = (struct lz_mm){ .uffd = uffd };
-	fd = page_src_open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "crfs-restore: lazy: %s: %s\n", p->pages_path,
-			strerror(errno));
-		failed = true;
-	}
 	for (r = 0; r < p->nruns; r++)
 		for (i = 0; i < n; i++)
 			if (p->runs[r].addr >= rg[i][0] &&
@@ -248,28 +282,27 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 			;
 		if (i == n)
 			continue;
+		fd = src_fd(p, pr->src);
 		runs = grow(runs, nruns, sizeof(*runs));
 		runs[nruns] = (struct lz_run){
 			.off = pr->offset, .len = pr->npages * PG,
 			.hash = pr->hash, .addr = pr->addr, .fd = fd,
-			.proc = tag, .check = p->sums_later && !pr->unhashed,
+			.proc = tag,
+			.check = p->sums_later && pr->src == p->pid,
 		};
 		for (k = 0; k < pr->npages; k++)
 			m->pg[m->n++] = (struct lz_page){
-				pr->addr + k * PG, nruns, k, fd < 0 ? DONE : PENDING };
+				pr->addr + k * PG, nruns, k, PENDING };
+		m->pending += pr->npages;
+		/* never zeros for pages we cannot read: poisoned, killed */
+		runs[nruns].bad = fd < 0;
 		nruns++;
 	}
-	m->pending = fd < 0 ? 0 : m->n;
+	if (failed)
+		kill_tree();
 	qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
 }
 
-static void kill_tree(void)
-{
-	size_t i;
-
-	for (i = 0; i < npidfds; i++)
-		syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
-}
 
 /* one process's uffd and ranges, with its pid (SCM_CREDENTIALS, ours) */
 static bool take_msg(int sk)
@@ -628,12 +661,28 @@ static __attribute__((noreturn)) void handler_main(int sk)
 	exit(failed ? 1 : 0);
 }
 
+/* detached: our messages to PIDFILE.lazy.log, or nowhere */
+static void log_to(const char *pidfile)
+{
+	char path[4096];
+	int fd;
+
+	if (pidfile)
+		snprintf(path, sizeof(path), "%s.lazy.log", pidfile);
+	fd = open(pidfile ? path : "/dev/null",
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+}
+
 /*
  * Before the tree: the handler, not our child (we wait for any child of
  * ours), its pid to PIDFILE.lazy when there is a pidfile.
  */
-int lazy_start(struct image *img, const char *pidfile, char *err,
-	       size_t errlen)
+int lazy_start(struct image *img, const char *pidfile, bool detach,
+	       char *err, size_t errlen)
 {
 	int sk[2], st, dn, one = 1;
 	pid_t mid, h;
@@ -658,6 +707,8 @@ int lazy_start(struct image *img, const char *pidfile, char *err,
 				dup2(dn, 1);
 				close(dn);
 			}
+			if (detach)	/* nor its stderr (ssh waits for it) */
+				log_to(pidfile);
 			handler_main(sk[0]);
 		}
 		if (h > 0 && pidfile) {

@@ -11,8 +11,8 @@ struct restore_args;
 
 /* crfs-restore --lazy (lazy.c): post-copy restore of private memory */
 extern bool lazy_on;
-int lazy_start(struct image *img, const char *pidfile, char *err,
-	       size_t errlen);
+int lazy_start(struct image *img, const char *pidfile, bool detach,
+	       char *err, size_t errlen);
 void lazy_started(void);
 bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 	      bool kept, size_t r, int *nlazy);

@@ -368,7 +368,8 @@ int main(int argc, char **argv)
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	if (!ret)
 		restore_pause("loaded");
-	ret = ret ?: lazy_start(&img, o.pidfile, err, sizeof(err));
+	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
+					  sizeof(err));
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
