@@ -65,6 +65,9 @@ struct uffdio_poison {
 bool lazy_on;
 static struct image *lazy_img;
 static int lazy_sk = -1;	/* our end, the restore children's */
+/* /dev/userfaultfd, opened before any namespace: a restore child in a user
+ * namespace may make a userfaultfd through it, not by the syscall */
+static int lazy_dev = -1;
 
 enum { PENDING, DONE, ZAPPED };
 
@@ -128,19 +131,19 @@ bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 static int new_uffd(void)
 {
 	struct uffdio_api api = { .api = UFFD_API, .features = LAZY_FEATURES };
-	int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC), fd;
+	int fd;
 
 	/* not UFFD_USER_MODE_ONLY: the process's own syscalls into lazy
 	 * memory, and /proc/PID/mem, fault from the kernel */
-	fd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK)
-		      : (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (dev >= 0)
-		close(dev);
+	fd = lazy_dev >= 0 ?
+	     ioctl(lazy_dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK) :
+	     (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, UFFDIO_API, &api)) {
 		close(fd);
-		return -errno;
+		/* UFFD_FEATURE_EVENT_FORK asks for the host's CAP_SYS_PTRACE */
+		return errno == EPERM ? -EACCES : -errno;
 	}
 	return fd;
 }
@@ -158,6 +161,9 @@ void lazy_child_args(struct restore_args *a, const struct proc_image *p,
 	if (!any)
 		return;
 	a->lazy_uffd = new_uffd();
+	if (a->lazy_uffd == -EACCES)
+		child_fail(err_fd, "lazy: process %d: UFFDIO_API with UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE of the host (a tree in a user namespace of its own is not restored lazily; restore it without --lazy)",
+			   p->pid);
 	if (a->lazy_uffd < 0)
 		child_fail(err_fd, "lazy: userfaultfd (/dev/userfaultfd, userfaultfd(2)) for process %d: %s",
 			   p->pid, strerror(-a->lazy_uffd));
@@ -165,27 +171,33 @@ void lazy_child_args(struct restore_args *a, const struct proc_image *p,
 	a->lazy_tag = p - lazy_img->procs;
 }
 
-int lazy_child_sk(void)
+/* open_helpers: our socket and /dev/userfaultfd become helpers (moved by
+ * HELPER, closed by the restorer); -1: HELPER failed */
+int lazy_helpers(int (*helper)(void *h, int fd, int base), void *h, int base)
 {
-	return lazy_sk;
+	if (lazy_sk >= 0 && (lazy_sk = helper(h, lazy_sk, base)) < 0)
+		return -1;
+	if (lazy_dev >= 0 && (lazy_dev = helper(h, lazy_dev, base)) < 0)
+		return -1;
+	return 0;
 }
 
-int lazy_child_sk_moved(int fd)
-{
-	return lazy_sk = fd;
-}
-
-/* isolate_fds: our socket survives, above TOP; the new top */
-int lazy_keep_fd(int top)
+static int keep_one(int *fd, int top)
 {
 	int nfd;
 
-	if (lazy_sk < 0)
+	if (*fd < 0)
 		return top;
-	nfd = fcntl(lazy_sk, F_DUPFD_CLOEXEC, top + 1);
-	close(lazy_sk);
-	lazy_sk = nfd;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, top + 1);
+	close(*fd);
+	*fd = nfd;
 	return nfd > top ? nfd : top;
+}
+
+/* isolate_fds: our socket and device survive, above TOP; the new top */
+int lazy_keep_fd(int top)
+{
+	return keep_one(&lazy_dev, keep_one(&lazy_sk, top));
 }
 
 /* ---- the handler ---- */
@@ -731,6 +743,7 @@ int lazy_start(struct image *img, const char *pidfile, bool detach,
 				strerror(errno)), -1;
 	}
 	lazy_sk = sk[1];
+	lazy_dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	return 0;
 }
 
@@ -739,5 +752,7 @@ void lazy_started(void)
 {
 	if (lazy_sk >= 0)
 		close(lazy_sk);
-	lazy_sk = -1;
+	if (lazy_dev >= 0)
+		close(lazy_dev);
+	lazy_sk = lazy_dev = -1;
 }

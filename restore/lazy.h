@@ -18,8 +18,7 @@ bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 	      bool kept, size_t r, int *nlazy);
 void lazy_child_args(struct restore_args *a, const struct proc_image *p,
 		     int err_fd);
-int lazy_child_sk(void);
-int lazy_child_sk_moved(int fd);
+int lazy_helpers(int (*helper)(void *h, int fd, int base), void *h, int base);
 int lazy_keep_fd(int top);
 
 #endif

@@ -44,6 +44,11 @@ static int helper(struct helper_fds *h, int fd, int base)
 	return nfd;
 }
 
+static int lazy_helper(void *h, int fd, int base)
+{
+	return helper(h, fd, base);
+}
+
 /* Opens what the restorer reads from, above every fd of the image. */
 /* The pages files of the processes whose copies we share (our ancestors) */
 static void open_sources(struct image *img, struct proc_image *p,
@@ -86,7 +91,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + p->nruns + 5, sizeof(int));
+	h->all = calloc(p->nvmas + p->nruns + 6, sizeof(int));
 	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
 	h->src_fd = calloc(p->nruns + 1, sizeof(int));
 	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
@@ -102,9 +107,8 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "executable %s: %s", p->attr.exe,
 			   strerror(fd < 0 ? -fd : errno));
-	if (lazy_child_sk() >= 0 &&
-	    lazy_child_sk_moved(helper(h, lazy_child_sk(), base)) < 0)
-		child_fail(h->err_fd, "lazy: cannot move the handler's socket: %m");
+	if (lazy_helpers(lazy_helper, h, base))
+		child_fail(h->err_fd, "lazy: cannot move the handler's socket or /dev/userfaultfd: %m");
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
 	if (!owner || vma_owners(p, owner) < 0)

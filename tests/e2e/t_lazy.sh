@@ -8,6 +8,7 @@
 # and a write() from lazy memory.  The handler must then exit on its own
 # (all pages in) and leave nothing behind.  A corrupted pages file: the
 # handler names it and the tree is killed, never run on wrong bytes.
+# Then the same in a new pid namespace.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -55,4 +56,28 @@ grep -qE "lazy: .*/$root/pages: checksum mismatch in the pages of 0x[0-9a-f]+ of
 	"$T_DIR/restore.err" ||
 	fail "the corrupted pages file is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
 proc_alive "$root" && fail "pid $root of the corrupted image is alive"
+
+# in a new pid namespace (64 MiB): the tree's init is the wrapper, the
+# root its child
+log=$T_DIR/lazy-ns.log
+WL_LAZY_MIB=64 start_workload "$log" unshare --pid --fork "$CRFS_TESTS/wl_lazy"
+top=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$top"')" ]' || fail "no namespace init under $top"
+init=$(pgrep -P "$top")
+track_pid "$init"
+wait_line "$log" 'READY ROOT=[0-9]+$' 60 "$init"
+checkpoint lzns "$init" "$T_DIR/ns"
+kill_and_reap lzns "$init" "$top"
+export CRFS_LAZY_THROTTLE=64
+T_RESTORE_ARGS=--lazy restore_newpid "$T_DIR/ns"
+unset CRFS_LAZY_THROTTLE
+handler=$(tr -dc 0-9 <"$T_DIR/restore.pid.lazy")
+track_pid "$handler"
+wait_for 20 eval '[ -n "$(pgrep -P '"$NEW_PID"')" ]' || fail "no root under the restored init $NEW_PID"
+kill -USR1 "$(pgrep -P "$NEW_PID")" || fail "cannot signal the restored root"
+expect_pass "$log" "$RESTORE_PID" 60
+wait_gone "$handler" 60 || fail "the lazy handler $handler (namespaces) still runs"
+grep -q 'lazy: done: ' "$T_DIR/restore.err" ||
+	fail "namespaces: no 'lazy: done': $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
+note "namespaces: $(grep 'lazy: done' "$T_DIR/restore.err")"
 pass
