@@ -25,6 +25,7 @@
 #include "ns.h"
 #include "mounts.h"
 #include "cgroup.h"
+#include "lazy.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -52,6 +53,9 @@ static void usage(FILE *f)
 		   "      --cgroup-root [HIER:]PATH\n"
 		   "                    the tree's cgroups go below PATH (of HIER,\n"
 		   "                    or of every hierarchy not named alone)\n"
+		   "      --lazy        post-copy: the tree runs before its private\n"
+		   "                    memory is in; a handler (pid to PIDFILE.lazy)\n"
+		   "                    fills it on demand and in the background\n"
 		   "      --version     print the version\n");
 }
 
@@ -110,6 +114,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ 0 },
 	};
 	int c;
@@ -132,6 +137,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd':
 			o->detach = true;
+			break;
+		case 'L':
+			lazy_on = true;
 			break;
 		case 'p':
 			o->pidfile = optarg;
@@ -360,6 +368,8 @@ int main(int argc, char **argv)
 	ret = ret ?: pids_free(&img, err, sizeof(err));
 	if (!ret)
 		restore_pause("loaded");
+	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
+					  sizeof(err));
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -377,6 +387,7 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	lazy_started();
 	nsfd_done();
 	if (ret) {
 		ipc_sysv_undo();

@@ -16,6 +16,7 @@
 #include "restorer.h"
 #include "ghost.h"
 #include "ns.h"
+#include "lazy.h"
 
 #define PAGE 4096UL
 #define TASK_END 0x7ffffffff000UL
@@ -185,6 +186,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		     struct proc_image *p, struct helper_fds *h)
 {
 	size_t i, r = 0;
+	int nlazy = 0;
 
 	a->vmas = take(ar, p->nvmas * sizeof(*a->vmas));
 	a->runs = take(ar, p->nruns * sizeof(*a->runs));
@@ -210,7 +212,11 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		if (d->kept && p->sums_later)
 			child_fail(h->err_fd, "%s: copy-on-write pages of 0x%lx not checked",
 				   p->pages_path, v->start);
-		if (v->kind == VMA_SHMEM || d->kept) {
+		if (v->kind == VMA_SHMEM || d->kept ||
+		    lazy_vma(p, v, d->kept, r, &nlazy)) {
+			/* lazy: registered and filled by the handler */
+			d->lazy = v->kind != VMA_SHMEM && !d->kept;
+			d->has_pages |= d->lazy;
 			/* its object was filled before the tree was forked;
 			 * a kept range before our children were */
 			while (r < p->nruns && p->runs[r].addr < v->end)
@@ -493,6 +499,7 @@ void enter_restorer(struct proc_image *p, struct helper_fds *h)
 		memcpy(a->keep, cow_ranges(), cow_count() * sizeof(*a->keep));
 	a->nkeep = cow_count();
 	fill_mem(a, &ar, p, h);
+	lazy_child_args(a, p, h->err_fd);
 	fill_mm(a, &ar, p, h);
 	fill_task(a, &ar, p, h);
 	fill_kids(a, &ar, h);

@@ -31,6 +31,7 @@
 #include "files.h"
 #include "ghost.h"
 #include "ns.h"
+#include "lazy.h"
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
@@ -41,6 +42,11 @@ static int helper(struct helper_fds *h, int fd, int base)
 		return -1;
 	h->all[h->nall++] = nfd;
 	return nfd;
+}
+
+static int lazy_helper(void *h, int fd, int base)
+{
+	return helper(h, fd, base);
 }
 
 /* Opens what the restorer reads from, above every fd of the image. */
@@ -85,7 +91,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + p->nruns + 5, sizeof(int));
+	h->all = calloc(p->nvmas + p->nruns + 6, sizeof(int));
 	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
 	h->src_fd = calloc(p->nruns + 1, sizeof(int));
 	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
@@ -101,6 +107,8 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	if (h->exe_fd < 0)
 		child_fail(h->err_fd, "executable %s: %s", p->attr.exe,
 			   strerror(fd < 0 ? -fd : errno));
+	if (lazy_helpers(lazy_helper, h, base))
+		child_fail(h->err_fd, "lazy: cannot move the handler's socket or /dev/userfaultfd: %m");
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
 	if (!owner || vma_owners(p, owner) < 0)
@@ -151,7 +159,8 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	last = page_src_keep_fds(img, userns_keep_fd(pidns_keep_fds(fd), fd));
+	last = lazy_keep_fd(page_src_keep_fds(img,
+						 userns_keep_fd(pidns_keep_fds(fd), fd)));
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&

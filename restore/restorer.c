@@ -445,6 +445,62 @@ static void thp_early(struct restore_args *a, const struct rst_vma *v)
 			  MADV_HUGEPAGE_, 0));
 }
 
+/*
+ * --lazy: the lazy mappings are registered on the userfaultfd made before
+ * us (lazy.c), which goes to the handler with our index and the ranges;
+ * it leaves our table before the process runs.  Their pages come from the
+ * handler as they are touched or in the background.
+ */
+#define LAZY_MAX_RANGES 64
+struct lazy_msg_ {
+	uint64_t tag;
+	uint32_t n, pad;
+	uint64_t range[LAZY_MAX_RANGES][2];
+};
+
+static void lazy_hand_over(struct restore_args *a)
+{
+	struct {
+		uint64_t start, len, mode, ioctls;
+	} reg;
+	struct lazy_msg_ m = { .tag = a->lazy_tag };
+	union {
+		char buf[24];	/* CMSG_SPACE(sizeof(int)) */
+		uint64_t align;
+	} c = { 0 };
+	struct iovec_ iov = { (uint64_t)&m, 0 };
+	struct {
+		uint64_t name;
+		uint32_t namelen, pad;
+		uint64_t iov, iovlen, control, controllen;
+		int32_t flags, pad2;
+	} mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 24, 0, 0 };
+	uint32_t i;
+
+	if (a->lazy_uffd < 0)
+		return;
+	for (i = 0; i < a->nvmas; i++) {
+		if (!a->vmas[i].lazy)
+			continue;
+		reg = (typeof(reg)){ a->vmas[i].start,
+				     a->vmas[i].end - a->vmas[i].start,
+				     1 /* UFFDIO_REGISTER_MODE_MISSING */, 0 };
+		check(a, "lazy: UFFDIO_REGISTER",
+		      sys(__NR_ioctl, a->lazy_uffd, 0xc020aa00, (long)&reg, 0));
+		m.range[m.n][0] = a->vmas[i].start;
+		m.range[m.n++][1] = a->vmas[i].end;
+	}
+	iov.len = 16 + m.n * 16;
+	*(uint64_t *)c.buf = 20;			/* cmsg_len */
+	*(int32_t *)(c.buf + 8) = 1;			/* SOL_SOCKET */
+	*(int32_t *)(c.buf + 12) = 1;			/* SCM_RIGHTS */
+	*(int32_t *)(c.buf + 16) = a->lazy_uffd;
+	check(a, "lazy: hand the userfaultfd to the handler",
+	      sys(__NR_sendmsg, a->lazy_sk, (long)&mh, 0, 0));
+	sys(__NR_close, a->lazy_uffd, 0, 0, 0);
+	a->lazy_uffd = -1;
+}
+
 static void restore_memory(struct restore_args *a)
 {
 	long buf, self;
@@ -459,6 +515,7 @@ static void restore_memory(struct restore_args *a)
 		map_vma(a, &a->vmas[i]);
 	for (i = 0; i < a->nvmas; i++)
 		thp_early(a, &a->vmas[i]);
+	lazy_hand_over(a);
 	buf = sys6(__NR_mmap, 0, FILL_BUF, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf < 0 && buf > -4096)

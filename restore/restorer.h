@@ -32,6 +32,8 @@ struct rst_vma {
 	 * new context's own index in the ring header (aio_id) */
 	uint32_t aio_nr;
 	uint32_t aio_id;
+	/* --lazy: left empty and registered on lazy_uffd (lazy.c) */
+	uint32_t lazy, pad_lazy;
 };
 
 struct rst_run {
@@ -184,6 +186,13 @@ struct restore_args {
 	/* set by a kid once it no longer needs err_fd (which may be in
 	 * our table) and has its own creds: we go on */
 	volatile int32_t ready;
+	/*
+	 * --lazy (lazy.c): a userfaultfd made before the restorer ran, the
+	 * lazy mappings are registered on it, and it goes to the handler
+	 * over lazy_sk with lazy_tag (our index in the image); -1: none
+	 */
+	int32_t lazy_uffd, lazy_sk;
+	uint64_t lazy_tag;
 };
 
 #endif

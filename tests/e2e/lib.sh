@@ -376,7 +376,8 @@ restore_bg() {
 	local dir=$1 want=$2 pf=$T_DIR/restore.pid pid ppid
 	[ -x "$CRFS_BIN/crfs-restore" ] || fail "no crfs-restore at $CRFS_BIN"
 	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$dir" </dev/null \
+	# shellcheck disable=SC2086 # T_RESTORE_ARGS: extra words (t_lazy)
+	"$CRFS_BIN/crfs-restore" ${T_RESTORE_ARGS:-} --pidfile "$pf" "$dir" </dev/null \
 		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
 	RESTORE_PID=$!
 	track_pid "$RESTORE_PID"
@@ -429,7 +430,8 @@ expect_restore_refused() {
 restore_newpid() {
 	local pf=$T_DIR/restore.pid
 	rm -f "$pf"
-	"$CRFS_BIN/crfs-restore" --pidfile "$pf" "$1" </dev/null \
+	# shellcheck disable=SC2086 # T_RESTORE_ARGS: extra words (t_lazy)
+	"$CRFS_BIN/crfs-restore" ${T_RESTORE_ARGS:-} --pidfile "$pf" "$1" </dev/null \
 		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
 	RESTORE_PID=$!
 	track_pid "$RESTORE_PID"

@@ -16,7 +16,8 @@
 #     nothing is left on B;
 #   - an earlier copy (a --leave-running checkpoint rsync'ed to B), then
 #     crfsctl migrate --rsync: restored on B, the original killed, the
-#     client's counter and the ssh session go on with no error.
+#     client's counter and the ssh session go on with no error;
+#   - back to B with --precopy 2 --lazy (post-copy restore there).
 # The test is the subreaper of what crfs-restore -d leaves (PID 1 here
 # does not reap).  Everything lives in namespaces of the test's own, gone
 # with it.
@@ -145,12 +146,16 @@ goes_on "after the migration back"
 echo four >&7
 wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 
-# 4. to B again with --precopy 2: tracked, two copies streamed while it
-# runs (b/pc.pre1, b/pc.pre2), the last freeze copies what changed
+# 4. to B again with --precopy 2 --lazy: tracked, two copies streamed
+# while it runs (b/pc.pre1, b/pc.pre2), the last freeze copies what
+# changed, and B's tree runs before its private memory is in (post-copy:
+# crfs-restore --lazy's handler fills it, then says so and exits)
 cr_attach pc "$BACK"
-migrate --precopy 2 pc "root@10.77.0.2:$T_DIR/b/pc" ||
-	fail "migrate --precopy 2: exit $?: $(cat "$T_DIR/migrate.err")"
+migrate --precopy 2 --lazy pc "root@10.77.0.2:$T_DIR/b/pc" ||
+	fail "migrate --precopy 2 --lazy: exit $?: $(cat "$T_DIR/migrate.err")"
 note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
+wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
+note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"
 [ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
 grep -q '^parent \.\./pc\.pre2$' "$T_DIR/b/pc/parent" 2>/dev/null ||
 	grep -rqs 'pc\.pre2' "$T_DIR/b/pc" ||

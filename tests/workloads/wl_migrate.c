@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,45 @@ static void put_line(int sk, const char *line)
 	}
 }
 
+/*
+ * WL_MIGRATE_RATE=MIB (make bench): a thread rewrites the memory at MIB
+ * MiB/s, cycling through it, each page with the bytes it has (dirty, the
+ * pattern the end checks unchanged)
+ */
+struct rewrite {
+	char *mem;
+	size_t len, rate;
+};
+
+static void *rewriter(void *arg)
+{
+	struct rewrite *w = arg;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	size_t step = (w->rate << 20) / 100, at = 0, k;
+	static char page[4096];
+
+	for (;;) {
+		for (k = 0; k < step; k += sizeof(page)) {
+			memcpy(page, w->mem + at, sizeof(page));
+			memcpy(w->mem + at, page, sizeof(page));
+			at = (at + sizeof(page)) % w->len;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+static void start_rewriter(void *mem, size_t len)
+{
+	static struct rewrite w;
+	const char *r = getenv("WL_MIGRATE_RATE");
+	pthread_t t;
+
+	w = (struct rewrite){ mem, len, r ? strtoul(r, NULL, 0) : 0 };
+	if (w.rate && len && pthread_create(&t, NULL, rewriter, &w))
+		wl_die("pthread_create");
+}
+
 static int server(int port, size_t mib)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -114,6 +154,7 @@ static int server(int port, size_t mib)
 		if (mem == MAP_FAILED)
 			wl_die("mmap %zu MiB", mib);
 		wl_fill(mem, len, port);
+		start_rewriter(mem, len);
 	}
 	ls = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crfs-restore --lazy: post-copy restore.  The private anonymous memory of
+ * each process is not filled before the tree runs: its mappings are
+ * registered on a userfaultfd (missing mode) made in the restore child
+ * while it is still privileged, the restorer hands that uffd to the
+ * handler below over a socket (SCM_RIGHTS) and closes it, and the handler
+ * fills each page with UFFDIO_COPY from the pages file: at once for a page
+ * the process touches, in the background for every other.  It follows
+ * fork (a child's own uffd, its pages as the parent's were then), mremap,
+ * madvise(DONTNEED) and munmap (a page zapped after the restore is
+ * zero-filled, never the image's), and exits once every lazy page of every
+ * process is in: closing the uffds drops the registrations.
+ *
+ * Checksums: a run's bytes are checked against its hash before its first
+ * page is served (one read of the run).  A run that does not match is
+ * never served: its pages are poisoned (UFFDIO_POISON: SIGBUS on access),
+ * every process that handed us a uffd is killed, and the handler names the
+ * file and exits non-zero.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "restore.h"
+#include "restorer.h"
+#include "lazy.h"
+#include "page_src.h"
+#include "crfs/format.h"
+
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#define _UFFDIO_POISON 0x08
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+struct uffdio_poison {
+	struct uffdio_range range;
+	__u64 mode;
+	__s64 updated;
+};
+#endif
+#ifndef USERFAULTFD_IOC_NEW
+#define USERFAULTFD_IOC_NEW _IO(0xAA, 0x00)
+#endif
+
+#define PG 4096UL
+#define LAZY_MAX_RANGES 64	/* as restorer.c's lazy_hand_over */
+#define CHUNK_PAGES 512		/* background UFFDIO_COPY: 2 MiB */
+#define FAULT_PAGES 16		/* around a faulting page */
+#define LAZY_FEATURES (UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
+		       UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP | \
+		       UFFD_FEATURE_POISON)
+
+bool lazy_on;
+static struct image *lazy_img;
+static int lazy_sk = -1;	/* our end, the restore children's */
+/* /dev/userfaultfd, opened before any namespace: a restore child in a user
+ * namespace may make a userfaultfd through it, not by the syscall */
+static int lazy_dev = -1;
+
+enum { PENDING, DONE, ZAPPED };
+
+struct lz_run {
+	uint64_t off, len, hash, addr;
+	int fd;
+	size_t proc;
+	bool check, verified, bad;
+};
+
+struct lz_page {
+	uint64_t addr;
+	uint32_t run, idx;	/* page idx of lz_runs[run] */
+	uint8_t state;
+};
+
+struct lz_mm {
+	int uffd;
+	struct lz_page *pg;
+	size_t n, pending, cursor;
+};
+
+static struct lz_run *runs;
+static size_t nruns;
+static struct lz_mm *mms;
+static size_t nmms;
+static int *pidfds;
+static size_t npidfds;
+static bool failed;
+static char *buf;
+
+/* ---- the restore side ---- */
+
+/* a mapping whose pages the handler fills: private anonymous memory whose
+ * every run is the process's own (not copy-on-write shared, not in a
+ * parent image), not locked (mlock populates), not wiped on fork (the
+ * child must read zeros, not the image) */
+bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
+	      bool kept, size_t r, int *nlazy)
+{
+	bool any = false;
+
+	if (!lazy_on || kept || *nlazy >= LAZY_MAX_RANGES || p->mm.mlockall)
+		return false;
+	if (v->kind != VMA_ANON && v->kind != VMA_HEAP && v->kind != VMA_STACK)
+		return false;
+	if (v->flags & (VMA_F_SHARED | VMA_F_LOCKED | VMA_F_WIPEONFORK |
+			VMA_F_HUGETLB | VMA_F_DROPPABLE | VMA_F_PAGES_ELSEWHERE))
+		return false;
+	for (; r < p->nruns && p->runs[r].addr < v->end; r++) {
+		/* another process's copy-on-write pages: eager (cow.c) */
+		if (p->runs[r].src >= 0 && p->runs[r].src != p->pid)
+			return false;
+		any = true;
+	}
+	if (any)
+		(*nlazy)++;
+	return any;
+}
+
+static int new_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = LAZY_FEATURES };
+	int fd;
+
+	/* not UFFD_USER_MODE_ONLY: the process's own syscalls into lazy
+	 * memory, and /proc/PID/mem, fault from the kernel */
+	fd = lazy_dev >= 0 ?
+	     ioctl(lazy_dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK) :
+	     (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		/* UFFD_FEATURE_EVENT_FORK asks for the host's CAP_SYS_PTRACE */
+		return errno == EPERM ? -EACCES : -errno;
+	}
+	return fd;
+}
+
+/* in the restore child, before the restorer: the uffd and our socket */
+void lazy_child_args(struct restore_args *a, const struct proc_image *p,
+		     int err_fd)
+{
+	uint32_t i;
+	bool any = false;
+
+	a->lazy_uffd = a->lazy_sk = -1;
+	for (i = 0; i < a->nvmas; i++)
+		any |= a->vmas[i].lazy;
+	if (!any)
+		return;
+	a->lazy_uffd = new_uffd();
+	if (a->lazy_uffd == -EACCES)
+		child_fail(err_fd, "lazy: process %d: UFFDIO_API with UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE of the host (a tree in a user namespace of its own is not restored lazily; restore it without --lazy)",
+			   p->pid);
+	if (a->lazy_uffd < 0)
+		child_fail(err_fd, "lazy: userfaultfd (/dev/userfaultfd, userfaultfd(2)) for process %d: %s",
+			   p->pid, strerror(-a->lazy_uffd));
+	a->lazy_sk = lazy_sk;
+	a->lazy_tag = p - lazy_img->procs;
+}
+
+/* open_helpers: our socket and /dev/userfaultfd become helpers (moved by
+ * HELPER, closed by the restorer); -1: HELPER failed */
+int lazy_helpers(int (*helper)(void *h, int fd, int base), void *h, int base)
+{
+	if (lazy_sk >= 0 && (lazy_sk = helper(h, lazy_sk, base)) < 0)
+		return -1;
+	if (lazy_dev >= 0 && (lazy_dev = helper(h, lazy_dev, base)) < 0)
+		return -1;
+	return 0;
+}
+
+static int keep_one(int *fd, int top)
+{
+	int nfd;
+
+	if (*fd < 0)
+		return top;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, top + 1);
+	close(*fd);
+	*fd = nfd;
+	return nfd > top ? nfd : top;
+}
+
+/* isolate_fds: our socket and device survive, above TOP; the new top */
+int lazy_keep_fd(int top)
+{
+	return keep_one(&lazy_dev, keep_one(&lazy_sk, top));
+}
+
+/* ---- the handler ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static void *grow(void *p, size_t n, size_t size)
+{
+	p = realloc(p, (n + 1) * size);
+	if (!p) {
+		fprintf(stderr, "crfs-restore: lazy: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static int cmp_page(const void *x, const void *y)
+{
+	const struct lz_page *a = x, *b = y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static void kill_tree(void)
+{
+	size_t i;
+
+	for (i = 0; i < npidfds; i++)
+		syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
+}
+
+/* the pages file holding a run: ours, or an ancestor image's (checked
+ * at load, as every run not in our own file) */
+static int src_fd(struct proc_image *p, pid_t src)
+{
+	static struct {
+		struct proc_image *p;
+		pid_t src;
+		int fd;
+	} *open_srcs;
+	static size_t n;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++)
+		if (open_srcs[i].p == p && open_srcs[i].src == src)
+			return open_srcs[i].fd;
+	fd = src == p->pid ? page_src_open(p, O_RDONLY | O_CLOEXEC) :
+			     image_open_src(lazy_img, src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "crfs-restore: lazy: the pages of process %d (source %d, %s): %s\n",
+			p->pid, src, p->pages_path, strerror(errno));
+		failed = true;
+		return -1;
+	}
+	open_srcs = grow(open_srcs, n, sizeof(*open_srcs));
+	open_srcs[n].p = p;
+	open_srcs[n].src = src;
+	open_srcs[n++].fd = fd;
+	return fd;
+}
+
+/* the runs of process TAG inside the ranges it registered */
+static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
+{
+	struct proc_image *p = &lazy_img->procs[tag];
+	struct lz_mm *m;
+	size_t r, k, pages = 0;
+	uint32_t i;
+	int fd;
+
+	mms = grow(mms, nmms, sizeof(*mms));
+	m = &mms[nmms++];
+	*m = (struct lz_mm){ .uffd = uffd };
+	for (r = 0; r < p->nruns; r++)
+		for (i = 0; i < n; i++)
+			if (p->runs[r].addr >= rg[i][0] &&
+			    p->runs[r].addr < rg[i][1])
+				pages += p->runs[r].npages;
+	m->pg = calloc(pages ?: 1, sizeof(*m->pg));
+	if (!m->pg)
+		grow(NULL, SIZE_MAX / 2, 2);
+	for (r = 0; r < p->nruns; r++) {
+		const struct crfs_page_run *pr = &p->runs[r];
+
+		for (i = 0; i < n && !(pr->addr >= rg[i][0] &&
+				       pr->addr < rg[i][1]); i++)
+			;
+		if (i == n)
+			continue;
+		fd = src_fd(p, pr->src);
+		runs = grow(runs, nruns, sizeof(*runs));
+		runs[nruns] = (struct lz_run){
+			.off = pr->offset, .len = pr->npages * PG,
+			.hash = pr->hash, .addr = pr->addr, .fd = fd,
+			.proc = tag,
+			.check = p->sums_later && pr->src == p->pid,
+		};
+		for (k = 0; k < pr->npages; k++)
+			m->pg[m->n++] = (struct lz_page){
+				pr->addr + k * PG, nruns, k, PENDING };
+		m->pending += pr->npages;
+		/* never zeros for pages we cannot read: poisoned, killed */
+		runs[nruns].bad = fd < 0;
+		nruns++;
+	}
+	if (failed)
+		kill_tree();
+	qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+}
+
+
+/* one process's uffd and ranges, with its pid (SCM_CREDENTIALS, ours) */
+static bool take_msg(int sk)
+{
+	struct {
+		uint64_t tag;
+		uint32_t n, pad;
+		uint64_t range[LAZY_MAX_RANGES][2];
+	} m;
+	union {
+		char buf[CMSG_SPACE(sizeof(int)) +
+			 CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = c.buf,
+			     .msg_controllen = sizeof(c.buf) };
+	struct cmsghdr *cm;
+	ssize_t got = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC);
+	int uffd = -1, pfd;
+
+	if (got <= 0)
+		return false;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&uffd, CMSG_DATA(cm), sizeof(int));
+		if (cm->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred u;
+
+			memcpy(&u, CMSG_DATA(cm), sizeof(u));
+			pfd = syscall(SYS_pidfd_open, u.pid, 0);
+			if (pfd >= 0) {
+				pidfds = grow(pidfds, npidfds, sizeof(int));
+				pidfds[npidfds++] = pfd;
+			}
+		}
+	}
+	if (uffd < 0 || got < 16 || m.tag >= lazy_img->nprocs ||
+	    m.n > LAZY_MAX_RANGES || (size_t)got != 16 + m.n * 16ULL) {
+		fprintf(stderr, "crfs-restore: lazy: a malformed hand-over\n");
+		failed = true;
+		return true;
+	}
+	add_mm(uffd, m.tag, (const uint64_t (*)[2])m.range, m.n);
+	return true;
+}
+
+static struct lz_page *find_page(struct lz_mm *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->pg[mid].addr == addr)
+			return &m->pg[mid];
+		if (m->pg[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int verify(struct lz_run *r)
+{
+	struct crfs_hash h;
+	uint64_t done = 0;
+	ssize_t got;
+
+	crfs_hash_init(&h);
+	while (done < r->len) {
+		size_t n = r->len - done < CHUNK_PAGES * PG ?
+			   r->len - done : CHUNK_PAGES * PG;
+
+		got = pread(r->fd, buf, n, r->off + done);
+		if (got <= 0)
+			break;
+		crfs_hash_update(&h, buf, got);
+		done += got;
+	}
+	r->verified = true;
+	if (done == r->len && crfs_hash_final(&h) == r->hash)
+		return 0;
+	fprintf(stderr, "crfs-restore: lazy: %s: checksum mismatch in the pages of 0x%lx of process %d (corrupted); the restored tree is killed\n",
+		lazy_img->procs[r->proc].pages_path, r->addr,
+		lazy_img->procs[r->proc].pid);
+	r->bad = true;
+	failed = true;
+	kill_tree();
+	return -1;
+}
+
+static void settle(struct lz_mm *m, struct lz_page *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].state == PENDING) {
+			p[i].state = DONE;
+			m->pending--;
+		}
+}
+
+static void drop_mm(struct lz_mm *m)
+{
+	settle(m, m->pg, m->n);
+	if (m->uffd >= 0)
+		close(m->uffd);
+	m->uffd = -1;
+}
+
+/*
+ * Up to max pending pages of one run from p on into place: how far it
+ * got is in the states.  false: an event is pending (EAGAIN), read it.
+ */
+static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
+{
+	struct lz_run *r = &runs[p->run];
+	struct uffdio_copy cp = { 0 };
+	size_t n = 1, i = p - m->pg;
+	ssize_t got;
+
+	if (r->check && !r->verified)
+		verify(r);
+	while (n < max && i + n < m->n && p[n].state == PENDING &&
+	       p[n].run == p->run && p[n].idx == p->idx + n &&
+	       p[n].addr == p->addr + n * PG)
+		n++;
+	if (r->bad) {
+		struct uffdio_poison po = { { p->addr, n * PG }, 0, 0 };
+
+		if (ioctl(m->uffd, UFFDIO_POISON, &po) && errno == EAGAIN)
+			return false;
+		settle(m, p, n);	/* poisoned, or gone */
+		return true;
+	}
+	got = pread(r->fd, buf, n * PG, r->off + p->idx * PG);
+	if (got != (ssize_t)(n * PG)) {
+		fprintf(stderr, "crfs-restore: lazy: %s: short read at %lu (truncated?); the restored tree is killed\n",
+			lazy_img->procs[r->proc].pages_path,
+			r->off + p->idx * PG);
+		r->bad = failed = true;
+		kill_tree();
+		return true;
+	}
+	cp = (struct uffdio_copy){ p->addr, (uint64_t)buf, n * PG, 0, 0 };
+	if (!ioctl(m->uffd, UFFDIO_COPY, &cp)) {
+		settle(m, p, n);
+		return true;
+	}
+	if (cp.copy > 0) {
+		settle(m, p, cp.copy / PG);
+		return errno != EAGAIN;
+	}
+	if (errno == EAGAIN)
+		return false;
+	if (errno == EEXIST) {		/* already there */
+		settle(m, p, 1);
+		return true;
+	}
+	/* ESRCH: its memory is gone (exit, exec) */
+	if (errno != ESRCH && errno != ENOENT) {
+		fprintf(stderr, "crfs-restore: lazy: UFFDIO_COPY at 0x%llx: %s\n",
+			(unsigned long long)p->addr, strerror(errno));
+		failed = true;
+	}
+	drop_mm(m);
+	return true;
+}
+
+static bool fault(struct lz_mm *m, uint64_t addr)
+{
+	struct lz_page *p = find_page(m, addr & ~(PG - 1));
+	struct uffdio_zeropage z = { { addr & ~(PG - 1), PG }, 0, 0 };
+	struct uffdio_range w = { addr & ~(PG - 1), PG };
+
+	if (p && p->state == PENDING)
+		return serve(m, p, FAULT_PAGES);
+	/* a hole of the image, or zapped since: zeros */
+	if (!ioctl(m->uffd, UFFDIO_ZEROPAGE, &z))
+		return true;
+	if (errno == EAGAIN)
+		return false;
+	if (errno == EEXIST)
+		ioctl(m->uffd, UFFDIO_WAKE, &w);
+	return true;
+}
+
+/* pages in [start, end) of m: zapped (DONTNEED, munmap): zero from now on */
+static void zap(struct lz_mm *m, uint64_t start, uint64_t end)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->pg[i].addr >= start && m->pg[i].addr < end) {
+			if (m->pg[i].state == PENDING)
+				m->pending--;
+			m->pg[i].state = ZAPPED;
+		}
+}
+
+static void remap(struct lz_mm *m, uint64_t from, uint64_t to, uint64_t len)
+{
+	size_t i;
+
+	zap(m, to, to + len);	/* whatever was there is gone */
+	for (i = 0; i < m->n; i++)
+		if (m->pg[i].addr >= from && m->pg[i].addr < from + len &&
+		    m->pg[i].state != ZAPPED)
+			m->pg[i].addr += to - from;
+	qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+}
+
+/* a forked child: its own uffd, its pages as the parent's are now */
+static void forked(size_t parent, int ufd)
+{
+	struct lz_mm *m;
+
+	mms = grow(mms, nmms, sizeof(*mms));
+	m = &mms[nmms++];
+	*m = mms[parent];
+	m->uffd = ufd;
+	m->cursor = 0;
+	m->pg = malloc((m->n ?: 1) * sizeof(*m->pg));
+	if (!m->pg)
+		grow(NULL, SIZE_MAX / 2, 2);
+	memcpy(m->pg, mms[parent].pg, m->n * sizeof(*m->pg));
+}
+
+/* every event of m; false: its uffd is gone */
+static void events(size_t k)
+{
+	struct uffd_msg msg;
+
+	while (mms[k].uffd >= 0 &&
+	       read(mms[k].uffd, &msg, sizeof(msg)) == sizeof(msg)) {
+		struct lz_mm *m = &mms[k];
+
+		switch (msg.event) {
+		case UFFD_EVENT_PAGEFAULT:
+			while (!fault(&mms[k], msg.arg.pagefault.address))
+				events(k);	/* EAGAIN: an event first */
+			break;
+		case UFFD_EVENT_FORK:
+			forked(k, msg.arg.fork.ufd);
+			break;
+		case UFFD_EVENT_REMAP:
+			remap(m, msg.arg.remap.from, msg.arg.remap.to,
+			      msg.arg.remap.len);
+			break;
+		case UFFD_EVENT_REMOVE:
+		case UFFD_EVENT_UNMAP:
+			zap(m, msg.arg.remove.start, msg.arg.remove.end);
+			break;
+		}
+	}
+}
+
+/* one chunk of background fill; false: nothing left */
+static bool background(void)
+{
+	size_t k;
+
+	for (k = 0; k < nmms; k++) {
+		struct lz_mm *m = &mms[k];
+
+		if (m->uffd < 0 || !m->pending)
+			continue;
+		while (m->cursor < m->n && m->pg[m->cursor].state != PENDING)
+			m->cursor++;
+		if (m->cursor == m->n) {	/* remapped behind us */
+			m->cursor = 0;
+			continue;
+		}
+		if (!serve(m, &m->pg[m->cursor], CHUNK_PAGES))
+			events(k);
+		return true;
+	}
+	for (k = 0; k < nmms; k++)
+		if (mms[k].uffd >= 0 && mms[k].pending)
+			return true;
+	return false;
+}
+
+static size_t pending(void)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < nmms; k++)
+		n += mms[k].uffd >= 0 ? mms[k].pending : 0;
+	return n;
+}
+
+/*
+ * CRFS_LAZY_THROTTLE=MIB (tests): the background fill does at most MIB
+ * MiB/s, so that a workload's checks run while it is still filling.
+ */
+static int bg_wait_ms(void)
+{
+	const char *t = getenv("CRFS_LAZY_THROTTLE");
+	long mib = t ? strtol(t, NULL, 10) : 0;
+
+	return mib > 0 ? (int)(CHUNK_PAGES * PG * 1000 / (mib << 20)) : 0;
+}
+
+static void handler_loop(int sk)
+{
+	struct pollfd *pf = NULL;
+	size_t k, np;
+	bool more = true;
+	int wait = bg_wait_ms();
+
+	while (sk >= 0 || pending()) {
+		pf = grow(pf, nmms + 1, sizeof(*pf));
+		np = 0;
+		pf[np++] = (struct pollfd){ sk, POLLIN, 0 };
+		for (k = 0; k < nmms; k++)
+			pf[np++] = (struct pollfd){ mms[k].uffd, POLLIN, 0 };
+		if (poll(pf, np, more ? wait : (sk >= 0 ? -1 : 100)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (sk >= 0 && (pf[0].revents & (POLLIN | POLLHUP)) &&
+		    !take_msg(sk)) {
+			close(sk);
+			sk = -1;
+		}
+		for (k = 0; k + 1 < np; k++)
+			if (pf[k + 1].revents & (POLLERR | POLLHUP))
+				drop_mm(&mms[k]);
+			else if (pf[k + 1].revents & POLLIN)
+				events(k);
+		more = background();
+	}
+	free(pf);
+}
+
+static __attribute__((noreturn)) void handler_main(int sk)
+{
+	uint64_t t0 = now_ms();
+	size_t k, pages = 0;
+
+	prctl(PR_SET_NAME, "crfs-lazy");
+	buf = aligned_alloc(PG, CHUNK_PAGES * PG);
+	if (!buf)
+		exit(1);
+	handler_loop(sk);
+	for (k = 0; k < nmms; k++) {
+		pages += mms[k].n;
+		if (mms[k].uffd >= 0)
+			close(mms[k].uffd);
+	}
+	fprintf(stderr, "crfs-restore: lazy: %s: %zu pages of %zu processes in after %lu ms\n",
+		failed ? "failed" : "done", pages, nmms, now_ms() - t0);
+	exit(failed ? 1 : 0);
+}
+
+/* detached: our messages to PIDFILE.lazy.log, or nowhere */
+static void log_to(const char *pidfile)
+{
+	char path[4096];
+	int fd;
+
+	if (pidfile)
+		snprintf(path, sizeof(path), "%s.lazy.log", pidfile);
+	fd = open(pidfile ? path : "/dev/null",
+		  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+}
+
+/*
+ * Before the tree: the handler, not our child (we wait for any child of
+ * ours), its pid to PIDFILE.lazy when there is a pidfile.
+ */
+int lazy_start(struct image *img, const char *pidfile, bool detach,
+	       char *err, size_t errlen)
+{
+	int sk[2], st, dn, one = 1;
+	pid_t mid, h;
+
+	lazy_img = img;
+	if (!lazy_on)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))
+		return snprintf(err, errlen, "lazy: socketpair: %s",
+				strerror(errno)), -1;
+	/* each hand-over carries its sender's pid, in our namespace */
+	setsockopt(sk[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	fflush(NULL);
+	mid = fork();
+	if (mid == 0) {
+		h = fork();
+		if (h == 0) {
+			close(sk[1]);
+			dn = open("/dev/null", O_RDWR);
+			if (dn >= 0) {	/* not the caller's stdout: $(...) */
+				dup2(dn, 0);
+				dup2(dn, 1);
+				close(dn);
+			}
+			if (detach)	/* nor its stderr (ssh waits for it) */
+				log_to(pidfile);
+			handler_main(sk[0]);
+		}
+		if (h > 0 && pidfile) {
+			FILE *f;
+			char path[4096];
+
+			snprintf(path, sizeof(path), "%s.lazy", pidfile);
+			f = fopen(path, "w");
+			if (f) {
+				fprintf(f, "%d\n", h);
+				fclose(f);
+			}
+		}
+		_exit(h < 0);
+	}
+	close(sk[0]);
+	if (mid < 0 || waitpid(mid, &st, 0) != mid || st) {
+		close(sk[1]);
+		return snprintf(err, errlen, "lazy: cannot start the handler: %s",
+				strerror(errno)), -1;
+	}
+	lazy_sk = sk[1];
+	lazy_dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	return 0;
+}
+
+/* the tree has its uffds (or failed): the handler's socket is theirs */
+void lazy_started(void)
+{
+	if (lazy_sk >= 0)
+		close(lazy_sk);
+	if (lazy_dev >= 0)
+		close(lazy_dev);
+	lazy_sk = lazy_dev = -1;
+}

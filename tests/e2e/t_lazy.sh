@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own files only: runs beside the shared lane)
+#
+# crfs-restore --lazy: wl_lazy's 256 MiB of patterned private memory come
+# back through the userfaultfd handler; the workload checks every page
+# while the handler fills, across fork, madvise(DONTNEED), mremap, munmap
+# and a write() from lazy memory.  The handler must then exit on its own
+# (all pages in) and leave nothing behind.  A corrupted pages file: the
+# handler names it and the tree is killed, never run on wrong bytes.
+# Then the same in a new pid namespace.
+. "$(dirname "$0")/lib.sh"
+
+crfs_mount
+log=$T_DIR/lazy.log
+start_workload "$log" "$CRFS_TESTS/wl_lazy"
+wrapper=$WL_PID
+wait_root "$log" "$wrapper" 60
+root=$ROOT_PID
+checkpoint lz "$root" "$T_DIR/ckpt"
+cp -a "$T_DIR/ckpt" "$T_DIR/bad"
+kill_and_reap lz "$root" "$wrapper"
+
+# the handler fills 64 MiB/s at most: the checks run while it fills
+export CRFS_LAZY_THROTTLE=64
+T_RESTORE_ARGS=--lazy restore_bg "$T_DIR/ckpt" "$root"
+hpf=$T_DIR/restore.pid.lazy
+[ -s "$hpf" ] || fail "no handler pid in ${hpf##*/}"
+handler=$(tr -dc 0-9 <"$hpf")
+track_pid "$handler"
+kill -USR1 "$root" || fail "cannot signal restored root $root"
+expect_pass "$log" "$RESTORE_PID" 60
+wait_gone "$handler" 60 || fail "the lazy handler $handler still runs 60s after the restore"
+grep -q 'lazy: done: ' "$T_DIR/restore.err" ||
+	fail "no 'lazy: done' from the handler: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
+note "$(grep 'lazy: done' "$T_DIR/restore.err")"
+grep -q 'lazy: done: .* of [2-9] processes' "$T_DIR/restore.err" ||
+	fail "the handler did not follow the fork (the checks ran after it had filled everything?)"
+unset CRFS_LAZY_THROTTLE
+
+# the bad copy: bytes of the root's pages flipped in the middle
+pages=$T_DIR/bad/$root/pages
+[ -f "$pages" ] || fail "no $pages"
+size=$(stat -c %s "$pages")
+printf 'CORRUPT!' | dd of="$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
+"$CRFS_BIN/crfs-restore" --lazy --pidfile "$T_DIR/bad.pid" "$T_DIR/bad" </dev/null \
+	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+RESTORE_PID=$!
+track_pid "$RESTORE_PID"
+wait_exit "$RESTORE_PID" 60 || fail "the corrupted tree still runs after 60s"
+[ "$EXIT_STATUS" != 0 ] || fail "the tree restored from a corrupted pages file exited 0"
+[ -s "$T_DIR/bad.pid.lazy" ] && handler=$(tr -dc 0-9 <"$T_DIR/bad.pid.lazy")
+track_pid "$handler"
+wait_gone "$handler" 60 || fail "the lazy handler $handler of the corrupted image still runs"
+grep -qE "lazy: .*/$root/pages: checksum mismatch in the pages of 0x[0-9a-f]+ of process $root \(corrupted\)" \
+	"$T_DIR/restore.err" ||
+	fail "the corrupted pages file is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
+proc_alive "$root" && fail "pid $root of the corrupted image is alive"
+
+# in a new pid namespace (64 MiB): the tree's init is the wrapper, the
+# root its child
+log=$T_DIR/lazy-ns.log
+WL_LAZY_MIB=64 start_workload "$log" unshare --pid --fork "$CRFS_TESTS/wl_lazy"
+top=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$top"')" ]' || fail "no namespace init under $top"
+init=$(pgrep -P "$top")
+track_pid "$init"
+wait_line "$log" 'READY ROOT=[0-9]+$' 60 "$init"
+checkpoint lzns "$init" "$T_DIR/ns"
+kill_and_reap lzns "$init" "$top"
+export CRFS_LAZY_THROTTLE=64
+T_RESTORE_ARGS=--lazy restore_newpid "$T_DIR/ns"
+unset CRFS_LAZY_THROTTLE
+handler=$(tr -dc 0-9 <"$T_DIR/restore.pid.lazy")
+track_pid "$handler"
+wait_for 20 eval '[ -n "$(pgrep -P '"$NEW_PID"')" ]' || fail "no root under the restored init $NEW_PID"
+kill -USR1 "$(pgrep -P "$NEW_PID")" || fail "cannot signal the restored root"
+expect_pass "$log" "$RESTORE_PID" 60
+wait_gone "$handler" 60 || fail "the lazy handler $handler (namespaces) still runs"
+grep -q 'lazy: done: ' "$T_DIR/restore.err" ||
+	fail "namespaces: no 'lazy: done': $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
+note "namespaces: $(grep 'lazy: done' "$T_DIR/restore.err")"
+pass
