@@ -32,6 +32,8 @@ struct rst_vma {
 	 * new context's own index in the ring header (aio_id) */
 	uint32_t aio_nr;
 	uint32_t aio_id;
+	/* the restorer's own: registered with its userfaultfd for the fill */
+	uint32_t uffd, pad;
 };
 
 struct rst_run {
