@@ -13,6 +13,8 @@
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
+#include <linux/ioctl.h>
+#include <linux/userfaultfd.h>
 #include <linux/securebits.h>
 
 #include "crfs/image.h"
@@ -354,6 +356,171 @@ static void fill(struct restore_args *a, const struct rst_run *r,
 }
 
 /*
+ * Private anonymous memory is filled with UFFDIO_COPY instead: the range is
+ * registered with a userfaultfd for missing pages, and each copy installs
+ * new pages straight from the buffer, neither zeroed first nor faulted in
+ * (1 GiB here: 0.22-0.36 s against 0.31-0.84 s by process_vm_writev).
+ * UFFD_USER_MODE_ONLY needs no CAP_SYS_PTRACE, so it works in a user
+ * namespace too.  Nothing touches a registered range while it is
+ * registered (a fault there would wait for a handler that is not there:
+ * user mode ONLY makes a kernel access fail instead), and all of it is
+ * unregistered before finish_vma (mlock would fault).  Mappings kept from
+ * the fork, SysV, AIO and shared ones, and MADV_HUGEPAGE ones (thp_early
+ * gives them huge pages as they fault; UFFDIO_COPY makes small ones) keep
+ * the path above; so does everything where userfaultfd is refused.
+ */
+#define UFFD_USER_MODE_ONLY_ 1
+#define O_CLOEXEC_ 02000000
+#define EEXIST_ 17
+#define EAGAIN_ 11
+
+static int uffd_eligible(const struct rst_vma *v)
+{
+	return v->has_pages && !v->kept && !v->lazy && v->shmid < 0 &&
+	       !v->aio_nr &&
+	       v->fd < 0 && !(v->flags & (VMA_F_SHARED | VMA_F_HUGEPAGE));
+}
+
+/* every range unregistered, before anything else touches them */
+static void uffd_close(struct restore_args *a, long fd)
+{
+	struct uffdio_range r;
+	uint32_t i;
+
+	for (i = 0; i < a->nvmas; i++) {
+		if (!a->vmas[i].uffd)
+			continue;
+		r = (struct uffdio_range){ a->vmas[i].start,
+					   a->vmas[i].end - a->vmas[i].start };
+		check(a, "UFFDIO_UNREGISTER",
+		      sys(__NR_ioctl, fd, UFFDIO_UNREGISTER, &r, 0));
+		a->vmas[i].uffd = 0;
+	}
+	sys(__NR_close, fd, 0, 0, 0);
+}
+
+/* a userfaultfd with every eligible mapping registered, or -1 */
+static long uffd_open(struct restore_args *a)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	long fd;
+	uint32_t i;
+
+	for (i = 0; i < a->nvmas; i++)
+		a->vmas[i].uffd = 0;
+	fd = sys(__NR_userfaultfd, O_CLOEXEC_ | UFFD_USER_MODE_ONLY_, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	if (sys(__NR_ioctl, fd, UFFDIO_API, &api, 0) < 0)
+		goto refused;
+	for (i = 0; i < a->nvmas; i++) {
+		struct rst_vma *v = &a->vmas[i];
+
+		if (!uffd_eligible(v))
+			continue;
+		reg = (struct uffdio_register){
+			.range = { v->start, v->end - v->start },
+			.mode = UFFDIO_REGISTER_MODE_MISSING };
+		if (sys(__NR_ioctl, fd, UFFDIO_REGISTER, &reg, 0) < 0)
+			goto refused;
+		v->uffd = 1;
+	}
+	return fd;
+refused:
+	uffd_close(a, fd);
+	return -1;
+}
+
+/*
+ * n bytes from buf to dst, all new pages.  EAGAIN (the kernel gave up part
+ * way) goes on from where it stopped.  EEXIST: a page was there already
+ * (only the other worker puts any there): returned as such.
+ */
+static long uffd_copy(struct restore_args *a, long fd, uint64_t dst,
+		      uint64_t buf, uint64_t n)
+{
+	struct uffdio_copy c;
+	long ret;
+
+	while (n) {
+		c = (struct uffdio_copy){ .dst = dst, .src = buf, .len = n };
+		ret = sys(__NR_ioctl, fd, UFFDIO_COPY, &c, 0);
+		if (c.copy > 0) {
+			dst += c.copy;
+			buf += c.copy;
+			n -= c.copy;
+		}
+		if (ret == -EEXIST_)
+			return ret;
+		if (ret < 0 && ret != -EAGAIN_)
+			fail(a, "UFFDIO_COPY of the pages", ret);
+	}
+	return 0;
+}
+
+static void fill_uffd(struct restore_args *a, const struct rst_run *r,
+		      long fd, uint64_t buf)
+{
+	struct crfs_hash h;
+	uint64_t done = 0, n;
+	long got;
+
+	crfs_hash_init(&h);
+	while (done < r->len) {
+		n = r->len - done < FILL_BUF ? r->len - done : FILL_BUF;
+		got = read_pages(a, r, buf, n, done);
+		if (r->check)
+			crfs_hash_update(&h, (const void *)buf, got);
+		if (uffd_copy(a, fd, r->addr + done, buf, got) < 0)
+			fail(a, "UFFDIO_COPY of the pages (one was there)",
+			     -EEXIST_);
+		done += got;
+	}
+	if (r->check && crfs_hash_final(&h) != r->hash)
+		fail_sum(a, r);
+}
+
+/* the vma holding run r, searched from *at on (both are sorted) */
+static const struct rst_vma *vma_of(struct restore_args *a,
+				    const struct rst_run *r, uint32_t *at)
+{
+	if (*at >= a->nvmas || a->vmas[*at].start > r->addr)
+		*at = 0;
+	while (*at < a->nvmas && a->vmas[*at].end <= r->addr)
+		(*at)++;
+	if (*at < a->nvmas && a->vmas[*at].start <= r->addr)
+		return &a->vmas[*at];
+	return 0;
+}
+
+static void fill_runs(struct restore_args *a)
+{
+	const struct rst_vma *v;
+	long buf, self, ufd = -1;
+	uint32_t i, at = 0;
+
+	buf = sys6(__NR_mmap, 0, FILL_BUF, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf < 0 && buf > -4096)
+		buf = 0;
+	self = sys(__NR_getpid, 0, 0, 0, 0);
+	if (buf)
+		ufd = uffd_open(a);
+	for (i = 0; i < a->nruns; i++) {
+		v = vma_of(a, &a->runs[i], &at);
+		if (ufd >= 0 && v && v->uffd)
+			fill_uffd(a, &a->runs[i], ufd, buf);
+		else
+			fill(a, &a->runs[i], buf, self);
+	}
+	if (ufd >= 0)
+		uffd_close(a, ufd);
+	if (buf)
+		sys(__NR_munmap, buf, FILL_BUF, 0, 0);
+}
+
+/*
  * The saved ring is in place, its head and tail as they were; the kernel
  * still has tail 0.  From an empty ring, HEAD dummy requests completed and
  * reaped, then as many as were pending completed and left, bring the
@@ -503,7 +670,6 @@ static void lazy_hand_over(struct restore_args *a)
 
 static void restore_memory(struct restore_args *a)
 {
-	long buf, self;
 	uint32_t i;
 
 	unmap_old(a);
@@ -516,15 +682,7 @@ static void restore_memory(struct restore_args *a)
 	for (i = 0; i < a->nvmas; i++)
 		thp_early(a, &a->vmas[i]);
 	lazy_hand_over(a);
-	buf = sys6(__NR_mmap, 0, FILL_BUF, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf < 0 && buf > -4096)
-		buf = 0;
-	self = sys(__NR_getpid, 0, 0, 0, 0);
-	for (i = 0; i < a->nruns; i++)
-		fill(a, &a->runs[i], buf, self);
-	if (buf)
-		sys(__NR_munmap, buf, FILL_BUF, 0, 0);
+	fill_runs(a);
 	for (i = 0; i < a->nvmas; i++)
 		if (a->vmas[i].aio_nr)
 			settle_aio(a, &a->vmas[i]);

@@ -34,6 +34,8 @@ struct rst_vma {
 	uint32_t aio_id;
 	/* --lazy: left empty and registered on lazy_uffd (lazy.c) */
 	uint32_t lazy, pad_lazy;
+	/* the restorer's own: registered with its userfaultfd for the fill */
+	uint32_t uffd, pad;
 };
 
 struct rst_run {
