@@ -6,15 +6,17 @@
 # is checkpointed in full with dirty tracking on, then twice more, each
 # time after rewriting 1% of its pages, as images relative to the one
 # before (ctl "parent ../cN").  The incremental images must store at most
-# 5% of the full one's pages; the chain of three must restore (crfs-restore
-# follows it) and the workload verify every byte of its memory.  A chain
+# 5% of the full one's pages; each round also zaps 16 pages with
+# MADV_DONTNEED, which the chain must restore as zeros, not as the parent's.
+# The chain of three must restore (crfs-restore follows it) and the
+# workload verify every byte of its memory.  A chain
 # whose parent is missing, is from another freeze, or has a corrupted
 # pages file is refused by name, leaving no process behind.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
 log=$T_DIR/wl.log
-start_workload "$log" "$CRFS_TESTS/wl_dirty" 64 10
+start_workload "$log" "$CRFS_TESTS/wl_dirty" 64 10 16
 pid=$WL_PID
 wait_ready "$log" "$pid" 60
 

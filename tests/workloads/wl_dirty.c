@@ -3,10 +3,14 @@
  * Workload for the incremental and rsync figures: MIB MiB of random
  * memory.  Prints "READY" once set up.  Each SIGUSR2 rewrites PERMILLE/1000
  * of its pages (a fixed pseudo-random choice per round) and prints
- * "DIRTIED ROUND N".  SIGUSR1 checks every byte against the checksum kept
- * after the last change, prints PASS or FAIL and exits.
+ * "DIRTIED ROUND N".  With ZAP, each round first drops ZAP pages of its
+ * own range (round N: pages N*2*ZAP..) with MADV_DONTNEED, so they read as
+ * zeros: an incremental image whose parent holds those pages must restore
+ * them as zeros, not as the parent's bytes.  SIGUSR1 checks every byte
+ * against the checksum kept after the last change, prints PASS or FAIL
+ * and exits.
  *
- * usage: wl_dirty MIB [PERMILLE]
+ * usage: wl_dirty MIB [PERMILLE [ZAP]]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 256;
 	size_t permille = argc > 2 ? strtoul(argv[2], NULL, 0) : 10;
+	size_t zap = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
 	size_t len = mib << 20, npages = len / 4096, i, n, round = 0, done = 0;
 	uint64_t *mem, seed = 88172645463325252ULL, want;
 	sigset_t all, old;
@@ -71,6 +76,12 @@ int main(int argc, char **argv)
 		if (usr1)
 			break;
 		done++;
+		if (zap && (done + 1) * 2 * zap <= npages &&
+		    madvise((char *)mem + done * 2 * zap * 4096, zap * 4096,
+			    MADV_DONTNEED)) {
+			printf("FAIL: madvise DONTNEED: %m\n");
+			return 1;
+		}
 		n = npages * permille / 1000;
 		for (i = 0; i < n; i++)
 			mem[(rnd(&seed) % npages) * 512 + rnd(&seed) % 512] =
