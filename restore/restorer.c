@@ -469,7 +469,9 @@ static void fill_uffd(struct restore_args *a, const struct rst_run *r,
 	crfs_hash_init(&h);
 	while (done < r->len) {
 		n = r->len - done < FILL_BUF ? r->len - done : FILL_BUF;
-		got = read_pages(a, r, buf, n, done);
+		/* whole pages only: UFFDIO_COPY takes no part of one */
+		for (got = 0; (uint64_t)got < n;)
+			got += read_pages(a, r, buf + got, n - got, done + got);
 		if (r->check)
 			crfs_hash_update(&h, (const void *)buf, got);
 		if (uffd_copy(a, fd, r->addr + done, buf, got) < 0)
