@@ -49,6 +49,13 @@ static int __attribute__((noreturn)) helper(const struct crfs_file *as,
 	    (dup3(op->sv[0], want[0], O_CLOEXEC) < 0 ||
 	     dup3(op->sv[1], want[1], O_CLOEXEC) < 0))
 		_exit(errno & 0xff ?: EIO);
+	/* the table is ours too: the pair's first numbers must not stay
+	 * open in it, or the socket outlives its last restored holder (a
+	 * peer then never reads EOF) */
+	if (op->op == PEER_PAIR) {
+		close(op->sv[0]);
+		close(op->sv[1]);
+	}
 	_exit(0);
 }
 
