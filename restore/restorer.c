@@ -371,7 +371,6 @@ static void fill(struct restore_args *a, const struct rst_run *r,
  */
 #define UFFD_USER_MODE_ONLY_ 1
 #define O_CLOEXEC_ 02000000
-#define EEXIST_ 17
 #define EAGAIN_ 11
 
 static int uffd_eligible(const struct rst_vma *v)
@@ -434,10 +433,10 @@ refused:
 
 /*
  * n bytes from buf to dst, all new pages.  EAGAIN (the kernel gave up part
- * way) goes on from where it stopped.  EEXIST: a page was there already
- * (only the other worker puts any there): returned as such.
+ * way) goes on from where it stopped; anything else, EEXIST included (only
+ * we put pages there), fails the restore.
  */
-static long uffd_copy(struct restore_args *a, long fd, uint64_t dst,
+static void uffd_copy(struct restore_args *a, long fd, uint64_t dst,
 		      uint64_t buf, uint64_t n)
 {
 	struct uffdio_copy c;
@@ -451,12 +450,9 @@ static long uffd_copy(struct restore_args *a, long fd, uint64_t dst,
 			buf += c.copy;
 			n -= c.copy;
 		}
-		if (ret == -EEXIST_)
-			return ret;
 		if (ret < 0 && ret != -EAGAIN_)
 			fail(a, "UFFDIO_COPY of the pages", ret);
 	}
-	return 0;
 }
 
 static void fill_uffd(struct restore_args *a, const struct rst_run *r,
@@ -474,9 +470,7 @@ static void fill_uffd(struct restore_args *a, const struct rst_run *r,
 			got += read_pages(a, r, buf + got, n - got, done + got);
 		if (r->check)
 			crfs_hash_update(&h, (const void *)buf, got);
-		if (uffd_copy(a, fd, r->addr + done, buf, got) < 0)
-			fail(a, "UFFDIO_COPY of the pages (one was there)",
-			     -EEXIST_);
+		uffd_copy(a, fd, r->addr + done, buf, got);
 		done += got;
 	}
 	if (r->check && crfs_hash_final(&h) != r->hash)
