@@ -342,6 +342,9 @@ static const char *classify_path(struct files_ctx *c, const struct kh_fd *f,
 		/* reading it would break a write lease */
 		if (strstr(f->info, " LEASE "))
 			return "a lease on a deleted file is not supported";
+		why = files_hugetlb_why(c, f, st);
+		if (why)
+			return why;
 		cf->kind = FK_DELETED;
 		cf->ino = st->st_ino;	/* a memfd may be mapped as well */
 		cf->path = strndup(f->link, n - 10);

@@ -52,6 +52,9 @@ int files_inotify_deleted(struct files_ctx *c, const char *fdinfo_line,
 const char *files_classify_fanotify(const struct kh_fd *f,
 				    struct crfs_file *cf);
 int files_capture_fanotify(struct files_ctx *c, uint32_t id);
+/* files_hugetlb.c: why a hugetlb memfd cannot be saved, or NULL */
+const char *files_hugetlb_why(struct files_ctx *c, const struct kh_fd *f,
+			      const struct stat *st);
 /* files_raw.c, files_packet.c: raw inet and packet sockets (our copy sk) */
 const char *files_classify_raw(const struct kh_fd *f, int sk,
 			       struct crfs_file *cf, int *err);

@@ -288,6 +288,10 @@ static int save_shm(struct snapshot *s, const struct kh_ipc *k, pid_t pid,
 	ret = kh_read_file(link, &buf, &len);
 	if (ret)
 		return ret;
+	/* SHM_HUGETLB: the file is of whole huge pages, the segment less */
+	if ((v->flags & VMA_F_HUGETLB) && len > k->size &&
+	    len - k->size < v->huge_kb * 1024ULL)
+		len = k->size;
 	if (len != k->size) {
 		free(buf);
 		return -EIO;

@@ -70,6 +70,9 @@ int kh_remote_close(struct kh_remote *r);
 /* aio.c */
 bool kh_is_aio_ring(const char *path);
 int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why);
+/* proc_maps.c, hugetlb.c: 0, or 1 with *why when it cannot be saved */
+int kh_sysv_vma(pid_t pid, struct crfs_vma *v, const char **why);
+int kh_hugetlb_vma(pid_t pid, struct crfs_vma *v, const char **why);
 /* packet_ring.c: "socket:[INO]", a packet socket's ring (the socket's
  * rings are read with it, kh_packet_read) */
 bool kh_is_socket_map(const char *path);

@@ -133,6 +133,52 @@ static int shared_anon_runs(struct builder *b, const struct crfs_vma *v)
 	return ret;
 }
 
+/*
+ * hugetlbfs has no SEEK_DATA (all of a file is data to it) and no other
+ * way to tell a page from a hole; a read of a hole gives zeros without
+ * making a page.  So each huge page of the object is read, and stored if
+ * it is not all zeros: a page of zeros comes back as a hole, which reads
+ * the same, and the tree's reads of its holes make no page either.
+ */
+static bool all_zero(const char *p, size_t n)
+{
+	return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
+}
+
+static int shared_hugetlb_runs(struct builder *b, const struct crfs_vma *v)
+{
+	uint64_t huge = v->huge_kb * 1024ULL, pos, k;
+	char path[96], *buf;
+	ssize_t got;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", b->pid,
+		 v->start, v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(huge);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (pos = 0; pos < v->end - v->start && !ret; pos += huge) {
+		got = pread(fd, buf, huge, v->pgoff + pos);
+		if (got < 0) {
+			ret = -errno;
+			break;
+		}
+		if (all_zero(buf, got))
+			continue;
+		for (k = 0; k < huge && !ret; k += PAGE)
+			ret = add_page(b, v->start + pos + k, b->pid, 0,
+				       v->start);
+	}
+	free(buf);
+	close(fd);
+	return ret;
+}
+
 static const struct crfs_page_run *run_at(const struct kh_parent *q,
 					  uint64_t addr)
 {
@@ -302,9 +348,13 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 	for (i = 0; i < n && !ret; i++) {
 		if (skip_vma(&vmas[i]))
 			continue;
-		ret = vmas[i].kind == VMA_SHMEM ?
-		      shared_anon_runs(&b, &vmas[i]) :
-		      vma_runs(&b, fd, &d, &vmas[i]);
+		if (vmas[i].kind == VMA_SHMEM &&
+		    (vmas[i].flags & VMA_F_HUGETLB))
+			ret = shared_hugetlb_runs(&b, &vmas[i]);
+		else if (vmas[i].kind == VMA_SHMEM)
+			ret = shared_anon_runs(&b, &vmas[i]);
+		else
+			ret = vma_runs(&b, fd, &d, &vmas[i]);
 	}
 	close(fd);
 	if (opened)

@@ -68,7 +68,7 @@ static bool ends_with(const char *s, const char *suffix)
  * id, its size the segment's.  shmat maps a whole segment from its start:
  * what remains after a part was unmapped could not be attached again.
  */
-static int sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
+int kh_sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
 {
 	char link[96];
 	struct stat st;
@@ -78,7 +78,9 @@ static int sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
 		 v->start, v->end);
 	if (stat(link, &st))
 		return (*why = "cannot stat the SysV shared memory segment"), 1;
-	len = (st.st_size + 4095) & ~4095ULL;
+	/* a SHM_HUGETLB segment's file is of whole huge pages */
+	len = v->huge_kb ? v->huge_kb * 1024ULL : 4096;
+	len = (st.st_size + len - 1) / len * len;
 	if (v->pgoff || v->end - v->start != len || !st.st_size)
 		return (*why = "a part of a SysV shared memory attach is not supported yet"), 1;
 	v->kind = VMA_SYSV;
@@ -134,9 +136,9 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 			       ((*why = "a sealed vDSO, vvar or vsyscall is not supported"), 1) : 0;
 		}
 	v->kind = VMA_ANON;
-	/* shown as "/anon_hugepage (deleted)" or a memfd: not a file */
+	/* anonymous, a memfd or a SysV segment of huge pages: hugetlb.c */
 	if (v->flags & VMA_F_HUGETLB)
-		return (*why = "hugetlb mappings are not supported yet"), 1;
+		return kh_hugetlb_vma(pid, v, why);
 	/* restored as ordinary memory, it would never be dropped */
 	if (v->flags & VMA_F_DROPPABLE)
 		return (*why = "MAP_DROPPABLE mappings are not supported yet"), 1;
@@ -146,7 +148,7 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	if (!strncmp(path, "[anon:", 6) || !strncmp(path, "[anon_shmem:", 12))
 		return (*why = "named anonymous mappings are not supported yet"), 1;
 	if (!strncmp(path, "/SYSV", 5))
-		return sysv_vma(pid, v, why);
+		return kh_sysv_vma(pid, v, why);
 	if (kh_is_aio_ring(path))
 		return kh_aio_vma(pid, v, why);
 	if (kh_is_socket_map(path))
@@ -232,8 +234,15 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 	if (ret)
 		return ret;
 	for (cur = buf; !ret && (line = strsep(&cur, "\n")) && *line;) {
+		if (v && !strncmp(line, "KernelPageSize:", 15)) {
+			v->huge_kb = strtoul(line + 15, NULL, 10);
+			continue;
+		}
 		if (v && !strncmp(line, "VmFlags:", 8)) {
 			v->flags |= parse_vmflags(line + 8);
+			/* only a hugetlb mapping has a page size of its own */
+			if (!(v->flags & VMA_F_HUGETLB))
+				v->huge_kb = 0;
 			if (classify(pid, v, &why))
 				report(ctx, "mapping 0x%lx-0x%lx (%s): %s",
 				       v->start, v->end,

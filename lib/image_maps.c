@@ -58,6 +58,8 @@ static int render_vma(struct strbuf *sb, const struct crfs_vma *v)
 		if (v->flags & (1u << i))
 			ret = sb_printf(sb, "%s%s", n++ ? "," : "",
 					flag_names[i]);
+	if (!ret && (v->flags & VMA_F_HUGETLB))
+		ret = sb_printf(sb, "%shugetlb=%u", n++ ? "," : "", v->huge_kb);
 	if (!ret && !n)
 		ret = sb_printf(sb, "-");
 	if (ret)
@@ -91,8 +93,23 @@ int render_maps(struct strbuf *sb, const struct crfs_vma *v, size_t n)
 	return ret;
 }
 
-static int parse_flags(const char *s, uint32_t *flags)
+/* hugetlb=KB: huge pages of KB KiB, a power of two, at least a page */
+static int parse_hugetlb(const char *tok, struct crfs_vma *v)
 {
+	uint64_t kb;
+
+	if (strncmp(tok, "hugetlb=", 8) || parse_u64(tok + 8, &kb) ||
+	    kb <= 4 || kb > (1u << 30) || (kb & (kb - 1)) ||
+	    (v->flags & VMA_F_HUGETLB))
+		return -EINVAL;
+	v->flags |= VMA_F_HUGETLB;
+	v->huge_kb = kb;
+	return 0;
+}
+
+static int parse_flags(const char *s, struct crfs_vma *v)
+{
+	uint32_t *flags = &v->flags;
 	char buf[256], *cur = buf, *tok;
 	int i;
 
@@ -100,6 +117,11 @@ static int parse_flags(const char *s, uint32_t *flags)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", s);
 	while ((tok = strsep(&cur, ","))) {
+		if (!strncmp(tok, "hugetlb=", 8)) {
+			if (parse_hugetlb(tok, v))
+				return -EINVAL;
+			continue;
+		}
 		for (i = 0; i < VMA_F_COUNT; i++)
 			if (!strcmp(tok, flag_names[i]))
 				break;
@@ -120,6 +142,18 @@ static int parse_prot(const char *s, struct crfs_vma *v)
 		  (s[1] == 'w' ? PROT_WRITE : 0) |
 		  (s[2] == 'x' ? PROT_EXEC : 0);
 	return 0;
+}
+
+static bool hugetlb_bad(const struct crfs_vma *v)
+{
+	uint64_t huge = v->huge_kb * 1024ULL;
+
+	if (!(v->flags & VMA_F_HUGETLB))
+		return false;
+	return (v->kind != VMA_ANON && v->kind != VMA_SHMEM &&
+		v->kind != VMA_DELETED && v->kind != VMA_SYSV) ||
+	       (v->flags & VMA_F_NAMED) ||
+	       ((v->start | v->end | v->pgoff) & (huge - 1));
 }
 
 static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
@@ -145,8 +179,10 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 	if (k == VMA_KIND_COUNT)
 		return text_error(t, "unknown mapping kind '%s'", tok[4]);
 	v->kind = k;
-	if (parse_flags(tok[5], &v->flags))
+	if (parse_flags(tok[5], v))
 		return text_error(t, "unknown flag in '%s'", tok[5]);
+	if (hugetlb_bad(v))
+		return text_error(t, "hugetlb needs an anon, shmem, deleted or sysv mapping of whole huge pages");
 	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
 		return text_error(t, "protection and 'shared' flag disagree");
 	if (v->kind == VMA_SHMEM && (v->flags & VMA_F_NAMED)) {

@@ -199,7 +199,9 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 		return ret;
 	}
 	ret = read_fdata(c, f, "", &buf, &len);
-	if (!ret && write_sparse(tmp, buf, len))
+	/* a hugetlb memfd is its mapping's object, filled from the image */
+	if (!ret && !shm_is_hugetlb(c->img, f->ino) &&
+	    write_sparse(tmp, buf, len))
 		ret = FAIL(c, "%s (deleted, file %u): %s", f->path, f->id,
 			   strerror(errno));
 	free(buf);

@@ -50,6 +50,7 @@ struct shm_obj {
 	uint64_t ino, size;
 	void *addr;		/* in crfs-restore, inherited by the tree */
 	char *made;		/* a named object we made: unlinked on failure */
+	uint32_t huge_kb;	/* of hugetlb pages: written only by mapping */
 };
 
 struct image {

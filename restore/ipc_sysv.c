@@ -42,6 +42,7 @@ struct ipc_item {
 	size_t len;
 	bool leftover;		/* the image's own object is still there */
 	bool made;
+	int shm_flags;		/* shm: SHM_HUGETLB and its page size */
 };
 
 static struct ipc_item *items;
@@ -213,7 +214,7 @@ static int get_as_creator(const struct ipc_item *it)
 	}
 	id = it->kind == KH_IPC_MSG ? msgget(it->o.key, flags) :
 	     it->kind == KH_IPC_SEM ? semget(it->o.key, it->o.count, flags) :
-	     shmget(it->o.key, it->o.size, flags);
+	     shmget(it->o.key, it->o.size, flags | it->shm_flags);
 	e = errno;
 	if (seteuid(0) || setegid(0))
 		abort();	/* we would go on with another identity */
@@ -328,6 +329,10 @@ int ipc_sysv_restore(struct image *img, char *err, size_t errlen)
 	/* every id is checked before any object is made or removed */
 	for (i = 0; !ret && i < nitems; i++)
 		ret = check_item(&items[i], err, errlen);
+	/* a segment of huge pages: its attaches say of which size */
+	for (i = 0; i < nitems; i++)
+		items[i].shm_flags = hugetlb_shm_flags(
+			hugetlb_sysv_kb(img, items[i].kind, items[i].o.id));
 	for (i = 0; !ret && i < nitems; i++)
 		ret = make_item(&items[i], err, errlen);
 	if (ret)

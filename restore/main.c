@@ -363,6 +363,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	ret = ret ?: hugetlb_check(&img, err, sizeof(err));
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));

@@ -93,6 +93,14 @@ int exe_open(struct image *img, const struct proc_image *p);
 int open_noatime(const char *path, int flags);
 void ghost_name(const char *path, int i, char *buf, size_t len);
 
+/* hugetlb.c: the pool of each hugetlb page size the image needs has
+ * room for it; a shared hugetlb object made; SHM_HUGETLB flags for kb */
+int hugetlb_check(const struct image *img, char *err, size_t errlen);
+void *hugetlb_obj_map(const struct crfs_vma *v, uint64_t size);
+int hugetlb_shm_flags(uint32_t kb);
+uint32_t hugetlb_sysv_kb(const struct image *img, int kind, int id);
+bool shm_is_hugetlb(struct image *img, uint64_t ino);
+
 /* ipc_sysv.c: the image's SysV queues and semaphore sets, made before the
  * tree; undo removes them again after a failed restore */
 int ipc_sysv_restore(struct image *img, char *err, size_t errlen);

@@ -207,6 +207,7 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->has_pages = d->kept;	/* mapped writable: mprotect it */
 		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		d->aio_nr = v->kind == VMA_AIO ? aio_nr_events(v) : 0;
+		d->huge_shift = v->huge_kb ? __builtin_ctz(v->huge_kb) + 10 : 0;
 		/* image_load checked these: sums_later is never set with a
 		 * copy-on-write page in the image */
 		if (d->kept && p->sums_later)

@@ -241,6 +241,9 @@ static void map_vma(struct restore_args *a, struct rst_vma *v)
 	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
 	if (v->fd < 0)
 		flags |= MAP_ANONYMOUS;
+	/* huge pages again, of the saved size (hugetlb.c checked the pool) */
+	if (v->fd < 0 && (v->flags & VMA_F_HUGETLB))
+		flags |= MAP_HUGETLB | v->huge_shift << MAP_HUGE_SHIFT;
 	if (v->flags & VMA_F_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
 	if (v->flags & VMA_F_NORESERVE)
@@ -367,7 +370,9 @@ static void fill(struct restore_args *a, const struct rst_run *r,
  * unregistered before finish_vma (mlock would fault).  Mappings kept from
  * the fork, SysV, AIO and shared ones, and MADV_HUGEPAGE ones (thp_early
  * gives them huge pages as they fault; UFFDIO_COPY makes small ones) keep
- * the path above; so does everything where userfaultfd is refused.
+ * the path above; so do hugetlb ones (UFFDIO_COPY there takes only whole,
+ * aligned huge pages per call, more than our buffer) and everything where
+ * userfaultfd is refused.
  */
 #define UFFD_USER_MODE_ONLY_ 1
 #define O_CLOEXEC_ 02000000
@@ -377,7 +382,8 @@ static int uffd_eligible(const struct rst_vma *v)
 {
 	return v->has_pages && !v->kept && !v->lazy && v->shmid < 0 &&
 	       !v->aio_nr &&
-	       v->fd < 0 && !(v->flags & (VMA_F_SHARED | VMA_F_HUGEPAGE));
+	       v->fd < 0 &&
+	       !(v->flags & (VMA_F_SHARED | VMA_F_HUGEPAGE | VMA_F_HUGETLB));
 }
 
 /* every range unregistered, before anything else touches them */

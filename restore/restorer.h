@@ -36,6 +36,9 @@ struct rst_vma {
 	uint32_t lazy, pad_lazy;
 	/* the restorer's own: registered with its userfaultfd for the fill */
 	uint32_t uffd, pad;
+	/* VMA_F_HUGETLB: log2 of its page size, for an anonymous one's
+	 * MAP_HUGE_* (a shared one maps its object, of those pages) */
+	uint32_t huge_shift, pad_huge;
 };
 
 struct rst_run {

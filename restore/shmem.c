@@ -147,6 +147,11 @@ static int add_obj(struct image *img, const struct crfs_vma *v)
 	memset(o, 0, sizeof(*o));
 	o->ino = v->shm_ino;
 	o->size = v->file_size;
+	if (v->flags & VMA_F_HUGETLB) {
+		o->huge_kb = v->huge_kb;
+		o->addr = hugetlb_obj_map(v, o->size);
+		return o->addr == MAP_FAILED ? (o->addr = NULL, -errno) : 0;
+	}
 	if (!v->path) {
 		o->addr = mmap(NULL, o->size, PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -339,6 +344,14 @@ int shm_object_bytes(struct image *img, uint64_t ino, void **addr,
 	*addr = o->addr;
 	*size = o->size;
 	return 0;
+}
+
+/* hugetlbfs takes no write(): such an object is filled by mapping it */
+bool shm_is_hugetlb(struct image *img, uint64_t ino)
+{
+	struct shm_obj *o = find_obj(img, ino);
+
+	return o && o->huge_kb;
 }
 
 int shm_open_ino(struct image *img, uint64_t ino)

@@ -106,7 +106,7 @@ enum crfs_vma_kind {
 #define VMA_F_COUNT		15
 /* not in the image: dp, MAP_DROPPABLE, which restore does not make */
 #define VMA_F_DROPPABLE		(1u << 29)
-/* not in the image: ht, hugetlb pages, which restore cannot make */
+/* ht, hugetlb pages: in the image as hugetlb=KB (huge_kb), not a flag */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */
 #define VMA_F_PAGES_ELSEWHERE	(1u << 31)
@@ -127,6 +127,8 @@ struct crfs_vma {
 				 * deleted file's path, or NULL */
 	/* a named shmem object's owner and mode (VMA_F_NAMED) */
 	uint32_t obj_uid, obj_gid, obj_mode;
+	/* VMA_F_HUGETLB: its page size in KiB (smaps KernelPageSize) */
+	uint32_t huge_kb;
 };
 
 struct crfs_page_run {
