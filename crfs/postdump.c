@@ -34,9 +34,12 @@ static const struct crfs_vma *vma_of(const struct proc_snap *p,
 /* pages a fork does not give the twin as they are now */
 static bool fork_loses(const struct crfs_vma *v)
 {
-	/* a packet ring's pages: the kernel writes them as packets come */
+	/* a packet ring's pages: the kernel writes them as packets come;
+	 * hugetlb: a write by the tree when the pool has no page for its
+	 * copy takes the page away from the twin (unmap_ref_private) */
 	return v->kind == VMA_SHMEM || v->kind == VMA_PACKET ||
-	       (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK));
+	       (v->flags & (VMA_F_DONTFORK | VMA_F_WIPEONFORK |
+			    VMA_F_HUGETLB));
 }
 
 static int copy_lost(struct snapshot *s, struct proc_snap *p)

@@ -7,7 +7,8 @@
 # SHM_HUGETLB SysV segment), shared with a child, partly populated and
 # mprotect'ed; checked by the workload after a checkpoint and thaw, then
 # after checkpoint, kill and restore.  Before that restore the pool is
-# exhausted for a moment: the restore must be refused, naming the mapping.
+# exhausted for a moment: the restore must be refused, naming the mapping;
+# so must an image whose page size the host has no pool of.
 # A hugetlb memfd no mapping holds is refused at the freeze.
 #
 # The pool (nr_hugepages is 0 here) is raised by what this test needs and
@@ -82,6 +83,14 @@ expect_restore_refused pool "$img" "$pid" \
 	"$img/$pid/maps: hugetlb mapping at 0x[0-9a-f]+ needs 2048 kB pages: only [0-9]+ free"
 kill "$eater"
 wait_exit "$eater" 20 || fail "the pool eater did not exit"
+
+# a page size this host has no pool of (8 kB: none anywhere)
+cp -a "$img" "$T_DIR/bad" || fail "cp of the image failed"
+sed -i 's/hugetlb=2048/hugetlb=8/' "$T_DIR/bad/$pid/maps"
+python3 "$(dirname "$0")/reseal.py" "$T_DIR/bad" "$pid/maps" || fail "reseal failed"
+expect_restore_refused size "$T_DIR/bad" "$pid" \
+	"$T_DIR/bad/$pid/maps: hugetlb mapping at 0x[0-9a-f]+ needs 8 kB pages: this host has none of that size"
+rm -rf "$T_DIR/bad"
 
 restore_bg "$img" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
