@@ -9,7 +9,8 @@
 # after checkpoint, kill and restore.  Before that restore the pool is
 # exhausted for a moment: the restore must be refused, naming the mapping;
 # so must an image whose page size the host has no pool of.
-# A hugetlb memfd no mapping holds is refused at the freeze.
+# The same again in an IPC namespace of its own.  A hugetlb memfd no
+# mapping holds is refused at the freeze.
 #
 # The pool (nr_hugepages is 0 here) is raised by what this test needs and
 # lowered by what it got, under a lock, on every exit path.
@@ -96,6 +97,23 @@ restore_bg "$img" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
 grep -q '^ROUND 2$' "$log" || fail "no second round after the restore"
+
+# in an IPC namespace of its own (zdtm's shm-hugetlb runs so): the
+# segment is the namespace's, made again in a new one
+start_workload "$T_DIR/ns.log" unshare --ipc --fork "$CRFS_TESTS/wl_hugetlb" 1
+outer=$WL_PID
+wait_line "$T_DIR/ns.log" '^READY$' 20 "$outer"
+pid=$(pgrep -P "$outer")
+[ -n "$pid" ] || fail "no child of unshare $outer"
+track_pid "$pid"
+checkpoint hns "$pid" "$T_DIR/ckpt-hns"
+[ -s "$T_DIR/ckpt-hns/ipc/ns" ] || fail "image lacks ipc/ns"
+kill_and_reap hns "$pid" "$outer"
+restore_bg "$T_DIR/ckpt-hns" "$pid"
+[ "$(readlink "/proc/$pid/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ] ||
+	fail "restored pid $pid is in the host's IPC namespace"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$T_DIR/ns.log" "$RESTORE_PID" 30
 
 # a descriptor of a hugetlb memfd alone is refused at the freeze
 start_workload "$T_DIR/fdonly.log" "$CRFS_TESTS/wl_hugetlb" fdonly
