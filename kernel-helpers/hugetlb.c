@@ -23,8 +23,8 @@ static bool is_deleted(const char *path)
 	return n > d && !strcmp(path + n - d, DELETED);
 }
 
-/* a hugetlb memfd: one object, as for any memfd (its bytes: 4.21, 4.8) */
-static int hugetlb_memfd(pid_t pid, struct crfs_vma *v, const char **why)
+/* the object mapped at v: its inode and size into v */
+static int stat_object(pid_t pid, struct crfs_vma *v)
 {
 	char link[96];
 	struct stat st;
@@ -32,11 +32,19 @@ static int hugetlb_memfd(pid_t pid, struct crfs_vma *v, const char **why)
 	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
 		 v->start, v->end);
 	if (stat(link, &st))
+		return -1;
+	v->shm_ino = st.st_ino;
+	v->file_size = st.st_size;
+	return 0;
+}
+
+/* a hugetlb memfd: one object, as for any memfd (its bytes: 4.21, 4.8) */
+static int hugetlb_memfd(pid_t pid, struct crfs_vma *v, const char **why)
+{
+	if (stat_object(pid, v))
 		return (*why = "cannot stat the hugetlb memfd"), 1;
 	v->path[strlen(v->path) - strlen(DELETED)] = '\0';
 	v->kind = v->flags & VMA_F_SHARED ? VMA_SHMEM : VMA_DELETED;
-	v->shm_ino = st.st_ino;
-	v->file_size = st.st_size;
 	return v->file_size ? 0 :
 	       ((*why = "a mapping of an empty hugetlb memfd"), 1);
 }
@@ -44,8 +52,6 @@ static int hugetlb_memfd(pid_t pid, struct crfs_vma *v, const char **why)
 int kh_hugetlb_vma(pid_t pid, struct crfs_vma *v, const char **why)
 {
 	uint64_t huge = v->huge_kb * 1024ULL;
-	char link[96];
-	struct stat st;
 
 	/* restore maps it whole pages at a time, as the kernel did */
 	if (v->huge_kb < 4 || (v->huge_kb & (v->huge_kb - 1)) ||
@@ -62,13 +68,9 @@ int kh_hugetlb_vma(pid_t pid, struct crfs_vma *v, const char **why)
 		return 0;
 	}
 	/* shared: one object, perhaps mapped by several processes */
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
-		 v->start, v->end);
-	if (stat(link, &st))
+	if (stat_object(pid, v))
 		return (*why = "cannot stat the shared hugetlb mapping"), 1;
 	v->kind = VMA_SHMEM;
-	v->shm_ino = st.st_ino;
-	v->file_size = st.st_size;
 	free(v->path);
 	v->path = NULL;
 	return 0;

@@ -102,6 +102,18 @@ static int add_page(struct builder *b, uint64_t addr, int32_t src,
 	return 0;
 }
 
+/* the object mapped at v, read-only: -errno or a descriptor */
+static int open_object(pid_t pid, const struct crfs_vma *v)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
+		 v->start, v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * A shared anonymous mapping's pages live in a shmem object: a page another
  * process wrote, or one that went to swap, has no entry in our page table.
@@ -109,15 +121,12 @@ static int add_page(struct builder *b, uint64_t addr, int32_t src,
  */
 static int shared_anon_runs(struct builder *b, const struct crfs_vma *v)
 {
-	char path[96];
 	off_t pos, hole, start = v->pgoff, end = v->pgoff + v->end - v->start;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", b->pid,
-		 v->start, v->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_object(b->pid, v);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (pos = start; pos < end && !ret;) {
 		pos = lseek(fd, pos, SEEK_DATA);
 		if (pos < 0 || pos >= end)
@@ -148,15 +157,13 @@ static bool all_zero(const char *p, size_t n)
 static int shared_hugetlb_runs(struct builder *b, const struct crfs_vma *v)
 {
 	uint64_t huge = v->huge_kb * 1024ULL, pos, k;
-	char path[96], *buf;
 	ssize_t got;
+	char *buf;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", b->pid,
-		 v->start, v->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_object(b->pid, v);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	buf = malloc(huge);
 	if (!buf) {
 		close(fd);

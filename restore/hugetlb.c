@@ -28,24 +28,29 @@ struct pool {
 	uint64_t need;
 };
 
+/* a count of the pool of kb pages (its sysfs file name), or -1 */
+static long pool_count(uint32_t kb, const char *name)
+{
+	char path[96], *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%ukB/%s",
+		 kb, name);
+	if (kh_read_file(path, &buf, NULL))
+		return -1;
+	n = atol(buf);
+	free(buf);
+	return n;
+}
+
 /* free pages of the pool of kb pages not promised to a mapping, or -1 */
 static long pool_free(uint32_t kb)
 {
-	char path[96], *buf;
-	long fr, resv;
+	long fr = pool_count(kb, "free_hugepages"),
+	     resv = pool_count(kb, "resv_hugepages");
 
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/hugepages/hugepages-%ukB/free_hugepages", kb);
-	if (kh_read_file(path, &buf, NULL))
+	if (fr < 0 || resv < 0)
 		return -1;
-	fr = atol(buf);
-	free(buf);
-	snprintf(path, sizeof(path),
-		 "/sys/kernel/mm/hugepages/hugepages-%ukB/resv_hugepages", kb);
-	if (kh_read_file(path, &buf, NULL))
-		return -1;
-	resv = atol(buf);
-	free(buf);
 	return fr > resv ? fr - resv : 0;
 }
 
