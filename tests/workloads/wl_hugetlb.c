@@ -13,8 +13,8 @@
  *      its descriptor kept: size, seals, pread of it;
  *   D  a SysV segment of 40960 bytes with SHM_HUGETLB, attached and
  *      removed (IPC_RMID: it goes with its last attach).
- * Every mapping's KernelPageSize must be 2048 kB and its name as the
- * kernel gave it.  Prints READY; each SIGUSR1 checks all of it here and
+ * Every mapping's KernelPageSize must be 2048 kB, its name as the kernel
+ * gave it and its device (maps) the one it had (zdtm's get_mapping_dev).  Prints READY; each SIGUSR1 checks all of it here and
  * in the child (which reports through a pipe), then prints ROUND N.
  *
  * wl_hugetlb eat: maps and touches every free huge page, prints READY and
@@ -39,6 +39,8 @@
 static volatile sig_atomic_t go;
 static char *a, *b, *cs, *cp, *d;
 static int cfd, shmid, to_parent[2];
+/* maps' device of each at setup: the kernel's hugetlbfs of that size */
+static char dev_a[16], dev_b[16], dev_c[16], dev_d[16];
 
 static void on_usr1(int sig)
 {
@@ -70,15 +72,34 @@ static long smaps_kb(void *addr, const char *field)
 	return v;
 }
 
-/* the maps line of the mapping at addr has perms and (if given) name */
-static void check_map(const char *name, void *addr, const char *perms,
-		      const char *path, char *err, size_t len)
+/* the device field of the maps line of the mapping at addr, into dev */
+static void map_dev(void *addr, char *dev, size_t len)
 {
-	char line[512], want[32];
+	char line[512], want[32], d[16];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	snprintf(dev, len, "?");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)) &&
+		    sscanf(line, "%*s %*s %*s %15s", d) == 1)
+			snprintf(dev, len, "%s", d);
+	if (f)
+		fclose(f);
+}
+
+/* the maps line of the mapping at addr has perms, dev and (if given) name */
+static void check_map(const char *name, void *addr, const char *perms,
+		      const char *dev, const char *path, char *err, size_t len)
+{
+	char line[512], want[32], now[16];
 	FILE *f = fopen("/proc/self/maps", "r");
 	bool found = false;
 
 	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	map_dev(addr, now, sizeof(now));
+	if (strcmp(now, dev))
+		snprintf(err, len, "%s: device %s, not %s", name, now, dev);
 	while (f && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, want, strlen(want)))
 			continue;
@@ -111,8 +132,8 @@ static void check_common(char *err, size_t len)
 	char buf[64];
 	struct stat st;
 
-	check_map("A", a, "rw-p", "/anon_hugepage (deleted)", err, len);
-	check_map("A+2", a + 2 * HUGE, "r--p", NULL, err, len);
+	check_map("A", a, "rw-p", dev_a, "/anon_hugepage (deleted)", err, len);
+	check_map("A+2", a + 2 * HUGE, "r--p", dev_a, NULL, err, len);
 	check_bytes("A+2", a + 2 * HUGE, HUGE, 3, err, len);
 	/* the untouched page stays untouched: one page of two counted */
 	if (smaps_kb(a, "Private_Hugetlb") + smaps_kb(a, "Shared_Hugetlb") !=
@@ -120,11 +141,11 @@ static void check_common(char *err, size_t len)
 		snprintf(err, len, "A: %ld+%ld kB of huge pages, not 2048",
 			 smaps_kb(a, "Private_Hugetlb"),
 			 smaps_kb(a, "Shared_Hugetlb"));
-	check_map("B", b, "rw-s", "/anon_hugepage (deleted)", err, len);
+	check_map("B", b, "rw-s", dev_b, "/anon_hugepage (deleted)", err, len);
 	check_bytes("B", b, MAILBOX, 4, err, len);
 	check_bytes("B+1", b + HUGE, HUGE, 8, err, len);
-	check_map("C.shared", cs, "rw-s", "/memfd:wlhuge (deleted)", err, len);
-	check_map("C.private", cp, "rw-p", "/memfd:wlhuge (deleted)", err, len);
+	check_map("C.shared", cs, "rw-s", dev_c, "/memfd:wlhuge (deleted)", err, len);
+	check_map("C.private", cp, "rw-p", dev_c, "/memfd:wlhuge (deleted)", err, len);
 	check_bytes("C.shared", cs, 2 * HUGE, 5, err, len);
 	check_bytes("C.private", cp, HUGE, 5, err, len);
 	check_bytes("C.private+1", cp + HUGE, HUGE, 6, err, len);
@@ -136,7 +157,7 @@ static void check_common(char *err, size_t len)
 	    fcntl(cfd, F_GET_SEALS) != F_SEAL_SEAL)
 		snprintf(err, len, "C.fd: size %ld seals %d", (long)st.st_size,
 			 fcntl(cfd, F_GET_SEALS));
-	check_map("D", d, "rw-s", "/SYSV00000000", err, len);
+	check_map("D", d, "rw-s", dev_d, "/SYSV00000000", err, len);
 	check_bytes("D", d, D_SIZE, 7, err, len);
 }
 
@@ -218,6 +239,10 @@ static void setup(void)
 	if (d == (void *)-1)
 		wl_die("shmat");
 	wl_fill(d, D_SIZE, 7);
+	map_dev(a, dev_a, sizeof(dev_a));
+	map_dev(b, dev_b, sizeof(dev_b));
+	map_dev(cs, dev_c, sizeof(dev_c));
+	map_dev(d, dev_d, sizeof(dev_d));
 }
 
 static void round_check(pid_t kid, int round)
