@@ -126,6 +126,25 @@ static void check_bytes(const char *name, const void *p, size_t n,
 		snprintf(err, len, "%s: contents differ at %zu", name, off);
 }
 
+/*
+ * C's mappings and descriptor are one object: a word written through the
+ * shared mapping is read through the descriptor and through the private
+ * mapping where it has no copy of its own (then put back)
+ */
+static void check_one_object(char *err, size_t len)
+{
+	volatile uint64_t *w = (volatile uint64_t *)cs;
+	uint64_t old = w[1], got = 0, mark = 0x7e57c0de00000000ull | getpid();
+
+	w[1] = mark;
+	if (pread(cfd, &got, 8, 8) != 8 || got != mark ||
+	    ((volatile uint64_t *)cp)[1] != mark)
+		snprintf(err, len, "C: a write to the shared mapping is not seen by the descriptor (%#lx) or the private mapping (%#lx)",
+			 (unsigned long)got,
+			 (unsigned long)((volatile uint64_t *)cp)[1]);
+	w[1] = old;
+}
+
 /* what parent and child both see: all but the private copies */
 static void check_common(char *err, size_t len)
 {
@@ -157,6 +176,7 @@ static void check_common(char *err, size_t len)
 	    fcntl(cfd, F_GET_SEALS) != F_SEAL_SEAL)
 		snprintf(err, len, "C.fd: size %ld seals %d", (long)st.st_size,
 			 fcntl(cfd, F_GET_SEALS));
+	check_one_object(err, len);
 	check_map("D", d, "rw-s", dev_d, "/SYSV00000000", err, len);
 	check_bytes("D", d, D_SIZE, 7, err, len);
 }
