@@ -34,8 +34,17 @@ hp_adjust() {
 	echo $((now - cur))
 }
 
+# Our processes first: a pool made smaller while their pages are in use
+# keeps those pages as surplus, which the next reader of nr_hugepages
+# counts in (and would then give back as if they were its own).
 hp_release() {
-	[ "$hp_got" -gt 0 ] && hp_adjust "-$hp_got" >/dev/null
+	local e
+	[ "$hp_got" -gt 0 ] || return 0
+	_kill_tracked
+	for e in "${_tracked[@]}"; do
+		wait_for 10 eval "! proc_alive ${e%%:*}"
+	done
+	hp_adjust "-$hp_got" >/dev/null
 	hp_got=0
 }
 
@@ -51,6 +60,7 @@ log=$T_DIR/huge.log
 start_workload "$log" "$CRFS_TESTS/wl_hugetlb" 2
 pid=$WL_PID
 wait_ready "$log" "$pid"
+track_tree "$pid"	# the child too: its huge pages go back on any exit
 
 # freeze -> thaw
 checkpoint h1 "$pid" "$T_DIR/ckpt-h1"
@@ -94,6 +104,7 @@ expect_restore_refused size "$T_DIR/bad" "$pid" \
 rm -rf "$T_DIR/bad"
 
 restore_bg "$img" "$pid"
+track_tree "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
 grep -q '^ROUND 2$' "$log" || fail "no second round after the restore"
@@ -105,11 +116,12 @@ outer=$WL_PID
 wait_line "$T_DIR/ns.log" '^READY$' 20 "$outer"
 pid=$(pgrep -P "$outer")
 [ -n "$pid" ] || fail "no child of unshare $outer"
-track_pid "$pid"
+track_tree "$pid"
 checkpoint hns "$pid" "$T_DIR/ckpt-hns"
 [ -s "$T_DIR/ckpt-hns/ipc/ns" ] || fail "image lacks ipc/ns"
 kill_and_reap hns "$pid" "$outer"
 restore_bg "$T_DIR/ckpt-hns" "$pid"
+track_tree "$pid"
 [ "$(readlink "/proc/$pid/ns/ipc")" != "$(readlink /proc/self/ns/ipc)" ] ||
 	fail "restored pid $pid is in the host's IPC namespace"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
