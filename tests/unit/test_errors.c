@@ -874,3 +874,15 @@ Test(errors, extra_keys_missing_or_repeated)
 	free(bad);
 	free(good);
 }
+
+Test(errors, maps_hugetlb)
+{
+	const char *why = "hugetlb needs an anon, shmem, deleted or sysv mapping of whole huge pages";
+
+	expect_maps_error("0x200000 0x300000 rw-p 0x0 anon hugetlb=2048 - -\n", why);
+	expect_maps_error("0x200000 0x400000 rw-p 0x0 heap hugetlb=2048 - -\n", why);
+	expect_maps_error("0x200000 0x400000 rw-p 0x0 anon hugetlb=3000 - -\n",
+			  "unknown flag in 'hugetlb=3000'");
+	expect_maps_error("0x200000 0x400000 rw-p 0x0 anon hugetlb=2048,hugetlb=2048 - -\n",
+			  "unknown flag in 'hugetlb=2048,hugetlb=2048'");
+}

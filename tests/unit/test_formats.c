@@ -997,3 +997,36 @@ Test(formats, mq_msgs_round_trip)
 	cr_assert_eq(parse_mq_msgs("3\n", 1, 3, pb, lb), -EINVAL);
 	free(s);
 }
+
+/* hugetlb: the page size after the VmFlags, back as flag and size */
+Test(formats, maps_hugetlb)
+{
+	const struct crfs_vma v[] = {
+		{ .start = 0x7f0000000000, .end = 0x7f0000400000,
+		  .prot = PROT_READ | PROT_WRITE, .kind = VMA_ANON,
+		  .flags = VMA_F_HUGETLB, .huge_kb = 2048 },
+		{ .start = 0x7f0000400000, .end = 0x7f0000800000,
+		  .prot = PROT_READ | PROT_WRITE, .kind = VMA_SHMEM,
+		  .flags = VMA_F_SHARED | VMA_F_HUGETLB, .huge_kb = 2048,
+		  .file_size = 0x400000, .shm_ino = 9, .path = "/memfd:h" },
+	};
+	struct crfs_vma *back;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_maps(&sb, v, 2), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000400000 rw-p 0x0 anon hugetlb=2048 - -\n"
+			    "0x7f0000400000 0x7f0000800000 rw-s 0x0 shmem shared,hugetlb=2048 4194304:9 /memfd:h\n");
+	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
+	cr_assert_eq(n, 2);
+	cr_assert_eq(back[0].flags, VMA_F_HUGETLB);
+	cr_assert_eq(back[0].huge_kb, 2048);
+	cr_assert_eq(back[1].flags, VMA_F_SHARED | VMA_F_HUGETLB);
+	cr_assert_eq(back[1].huge_kb, 2048);
+	cr_assert_str_eq(back[1].path, "/memfd:h");
+	free_maps(back, n);
+	free(s);
+}
