@@ -73,10 +73,23 @@ static bool seen_before(const struct image *img, size_t pi, size_t vi)
 	return false;
 }
 
+/* the bytes of the saved pages of private mapping v of process p */
+static uint64_t saved_bytes(const struct proc_image *p,
+			    const struct crfs_vma *v)
+{
+	uint64_t n = 0;
+	size_t r;
+
+	for (r = 0; r < p->nruns; r++)
+		if (p->runs[r].addr >= v->start && p->runs[r].addr < v->end)
+			n += p->runs[r].npages * 4096;
+	return n;
+}
+
 /*
  * Pages a mapping takes: a private one reserves its whole length when it
- * is mapped (MAP_NORESERVE: none), plus, for a private mapping of a memfd,
- * its object; a shared one, its object once.
+ * is mapped (MAP_NORESERVE: only its saved pages are made), plus, for a
+ * private mapping of a memfd, its object; a shared one, its object once.
  */
 static uint64_t pages_of(const struct image *img, size_t pi, size_t vi)
 {
@@ -85,6 +98,8 @@ static uint64_t pages_of(const struct image *img, size_t pi, size_t vi)
 
 	if (!(v->flags & VMA_F_SHARED) && !(v->flags & VMA_F_NORESERVE))
 		n += (v->end - v->start) / huge;
+	else if (!(v->flags & VMA_F_SHARED))
+		n += (saved_bytes(&img->procs[pi], v) + huge - 1) / huge;
 	if ((v->kind == VMA_SHMEM || v->kind == VMA_SYSV ||
 	     v->kind == VMA_DELETED) && !seen_before(img, pi, vi))
 		n += (v->file_size + huge - 1) / huge;

@@ -12,7 +12,8 @@
  *      privately (its second page written there: a copy of our own),
  *      its descriptor kept: size, seals, pread of it;
  *   D  a SysV segment of 40960 bytes with SHM_HUGETLB, attached and
- *      removed (IPC_RMID: it goes with its last attach).
+ *      removed (IPC_RMID: it goes with its last attach);
+ *   E  private MAP_HUGETLB | MAP_NORESERVE, 2 pages, the first written.
  * Every mapping's KernelPageSize must be 2048 kB, its name as the kernel
  * gave it and its device (maps) the one it had (zdtm's get_mapping_dev).  Prints READY; each SIGUSR1 checks all of it here and
  * in the child (which reports through a pipe), then prints ROUND N.
@@ -37,7 +38,7 @@
 #define MAILBOX	(HUGE - 4096)	/* in B: the words the two write */
 
 static volatile sig_atomic_t go;
-static char *a, *b, *cs, *cp, *d;
+static char *a, *b, *cs, *cp, *d, *e;
 static int cfd, shmid, to_parent[2];
 /* maps' device of each at setup: the kernel's hugetlbfs of that size */
 static char dev_a[16], dev_b[16], dev_c[16], dev_d[16];
@@ -178,6 +179,8 @@ static void check_common(char *err, size_t len)
 			 fcntl(cfd, F_GET_SEALS));
 	check_one_object(err, len);
 	check_map("D", d, "rw-s", dev_d, "/SYSV00000000", err, len);
+	check_map("E", e, "rw-p", dev_a, "/anon_hugepage (deleted)", err, len);
+	check_bytes("E", e, HUGE, 9, err, len);
 	check_bytes("D", d, D_SIZE, 7, err, len);
 }
 
@@ -240,6 +243,11 @@ static void setup(void)
 		 MAP_HUGETLB, -1, 0);
 	if (a == MAP_FAILED || b == MAP_FAILED)
 		wl_die("mmap MAP_HUGETLB");
+	e = mmap(NULL, 2 * HUGE, prot, MAP_PRIVATE | MAP_ANONYMOUS |
+		 MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	if (e == MAP_FAILED)
+		wl_die("mmap MAP_HUGETLB | MAP_NORESERVE");
+	wl_fill(e, HUGE, 9);
 	wl_fill(a, HUGE, 1);
 	wl_fill(a + 2 * HUGE, HUGE, 3);
 	if (mprotect(a + 2 * HUGE, HUGE, PROT_READ))
