@@ -66,6 +66,10 @@ long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 		       uint64_t a6);
 /* Puts the task's registers back, ready to resume as if nothing ran. */
 int kh_remote_close(struct kh_remote *r);
+/* remote_sigaction.c: rt_sigaction(sig, ka) in r's task; ka (the kernel's
+ * struct sigaction, len bytes) goes to scratch, memory it does not use */
+long kh_remote_sigaction(struct kh_remote *r, int sig, const void *ka,
+			 size_t len, uint64_t scratch);
 
 /* aio.c */
 bool kh_is_aio_ring(const char *path);
