@@ -35,11 +35,12 @@
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1U << 31)
 #endif
+#define SIG_PER (SIGRTMIN + 7)	/* a periodic POSIX timer's, blocked */
 #define ALT_SIZE (64 * 1024)
 
 static volatile sig_atomic_t go, traps, resets;
 static pid_t self;
-static timer_t tmr;
+static timer_t tmr, tmr_per;
 static int tfd_rel, tfd_abs, tfd_off, tfd_nb, sfd;
 static time_t abs_when;
 static int raise_code;
@@ -151,6 +152,7 @@ static void setup_signals(void)
 	sigaddset(&m, SIG_T);
 	sigaddset(&m, SIG_TMR);
 	sigaddset(&m, SIG_SFD);
+	sigaddset(&m, SIG_PER);
 	sigaddset(&m, SIGTTOU);
 	if (sigprocmask(SIG_BLOCK, &m, NULL))
 		wl_die("sigprocmask");
@@ -201,6 +203,18 @@ static void setup_timers(void)
 	}
 	if (i == 5000)
 		wl_die("the POSIX timer did not fire");
+	/* posix_timers: a periodic timer whose signal waits, blocked */
+	sev.sigev_signo = SIG_PER;
+	sev.sigev_value.sival_int = 88;
+	one.it_interval.tv_nsec = 2000000;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &tmr_per) ||
+	    timer_settime(tmr_per, 0, &one, NULL))
+		wl_die("periodic posix timer");
+	for (i = 0; i < 5000; i++) {
+		if (!sigpending(&p) && sigismember(&p, SIG_PER))
+			break;
+		nanosleep(&ts, NULL);
+	}
 	if (setitimer(ITIMER_PROF, &prof, NULL))
 		wl_die("ITIMER_PROF");
 	tfd_rel = timerfd_create(CLOCK_BOOTTIME, 0);
@@ -295,6 +309,28 @@ static void check_posix_timer(void)
 			SI_TIMER, (int)(long)tmr);
 	else
 		wl_pass("timer.pending");
+
+	/*
+	 * A timer's signal is queued once: later expiries while it waits
+	 * only count as overruns, so after a few periods there is still
+	 * exactly one, from that timer.
+	 */
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	sigemptyset(&m);
+	sigaddset(&m, SIG_PER);
+	memset(&si, 0, sizeof(si));
+	if (sigtimedwait(&m, &si, &z) != SIG_PER)
+		wl_fail("timer.periodic_once", "the periodic timer's signal is not pending");
+	else if (si.si_code != SI_TIMER || si.si_value.sival_int != 88 ||
+		 si.si_timerid != (int)(long)tmr_per)
+		wl_fail("timer.periodic_once", "code %d value %d timerid %d",
+			si.si_code, si.si_value.sival_int, si.si_timerid);
+	else if (sigtimedwait(&m, &si, &z) == SIG_PER)
+		wl_fail("timer.periodic_once", "pending twice (code %d overrun %d)",
+			si.si_code, si.si_overrun);
+	else
+		wl_pass("timer.periodic_once");
+	timer_delete(tmr_per);
 }
 
 static void check_itimer(void)
