@@ -206,7 +206,7 @@ static void setup_timers(void)
 	/* posix_timers: a periodic timer whose signal waits, blocked */
 	sev.sigev_signo = SIG_PER;
 	sev.sigev_value.sival_int = 88;
-	one.it_interval.tv_nsec = 2000000;
+	one.it_interval.tv_nsec = 100000000;
 	if (timer_create(CLOCK_MONOTONIC, &sev, &tmr_per) ||
 	    timer_settime(tmr_per, 0, &one, NULL))
 		wl_die("periodic posix timer");
@@ -315,7 +315,7 @@ static void check_posix_timer(void)
 	 * only count as overruns, so after a few periods there is still
 	 * exactly one, from that timer.
 	 */
-	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	nanosleep(&(struct timespec){ 0, 250000000 }, NULL);
 	sigemptyset(&m);
 	sigaddset(&m, SIG_PER);
 	memset(&si, 0, sizeof(si));
