@@ -4,8 +4,9 @@
  * workload covers: a child made by clone(2) with an exit signal other
  * than SIGCHLD ("exitsig", refused by the freeze: restore would make it
  * an ordinary child, which waitpid without __WCLONE would then see and
- * its exit would send SIGCHLD).  Usage: wl_zdtm_proc DIR.  READY; on
- * SIGUSR1 the child is still the kind of child it was.
+ * its exit would send SIGCHLD).  Checked after restore: a child that
+ * ignores SIGTRAP still does (the restorer's own int3 used to reset it).
+ * Usage: wl_zdtm_proc DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -30,10 +31,56 @@ static int child_fn(void *arg)
 	return 0;
 }
 
+/* a child ignoring SIGTRAP: exits 0 if it still does on SIGUSR1 */
+static pid_t trap_ignorer(void)
+{
+	struct sigaction sa;
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		wl_die("pipe");
+	pid = fork();
+	if (pid < 0)
+		wl_die("fork");
+	if (!pid) {
+		signal(SIGTRAP, SIG_IGN);
+		if (write(p[1], "r", 1) != 1)
+			_exit(3);
+		while (!go)
+			pause();
+		if (sigaction(SIGTRAP, NULL, &sa) || sa.sa_handler != SIG_IGN)
+			_exit(1);
+		__asm__ volatile("int3");	/* forced: SIG_DFL, killed */
+		_exit(2);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		wl_die("the SIGTRAP child");
+	close(p[0]);
+	return pid;
+}
+
+static void check_trap_ignorer(pid_t pid)
+{
+	int st = 0;
+
+	kill(pid, SIGUSR1);
+	if (waitpid(pid, &st, 0) != pid)
+		wl_fail("proc.sigtrap_ignored", "waitpid: %s", strerror(errno));
+	else if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTRAP)
+		wl_fail("proc.sigtrap_ignored", "the child %s %d (1: SIGTRAP not ignored)",
+			WIFSIGNALED(st) ? "died of signal" : "exited",
+			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	else
+		wl_pass("proc.sigtrap_ignored");
+}
+
 int main(int argc, char **argv)
 {
 	sigset_t m;
-	pid_t kid = -1;
+	pid_t kid = -1, ign;
 	int st;
 
 	(void)argc;
@@ -43,6 +90,7 @@ int main(int argc, char **argv)
 	sigemptyset(&m);
 	sigaddset(&m, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &m, NULL);
+	ign = trap_ignorer();
 	if (wl_zdtm_want("exitsig")) {
 		kid = clone(child_fn, stack + sizeof(stack), SIGUSR2, NULL);
 		if (kid < 0)
@@ -51,6 +99,7 @@ int main(int argc, char **argv)
 	wl_ready();
 	while (!go)
 		pause();
+	check_trap_ignorer(ign);
 	if (kid < 0) {
 		wl_skip("proc.exitsig", "not set (WL_ZDTM_SET)");
 		return wl_done();
