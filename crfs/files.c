@@ -263,6 +263,7 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	cf->pty_index = t.index;
 	cf->locked = t.locked;
 	cf->packet = t.packet;
+	cf->excl = t.excl;
 	cf->session = t.session;
 	cf->fg = t.fg;
 	if (t.master) {

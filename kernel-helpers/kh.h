@@ -403,6 +403,7 @@ int kh_unix_options(int sk, struct kh_unix_opts *o);
 struct kh_pty {
 	bool master, locked;
 	bool packet;		/* master in packet mode (TIOCPKT) */
+	bool excl;		/* this end in exclusive mode (TIOCEXCL) */
 	int index;
 	char *input;		/* queued toward the slave's reader */
 	size_t inlen;
