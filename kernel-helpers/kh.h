@@ -218,6 +218,9 @@ bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, unsigned toff,
 			pid_t fpid, int fd);
 int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
 int kh_steal_fd(pid_t pid, int fd);
+/* read_quiet.c: a regular file's bytes through a descriptor, without the
+ * open, access and close events a read would give its watchers */
+int kh_read_fd_quiet(int fd, char **buf, size_t *len);
 int kh_self_fd(int fd, struct kh_fd *out);
 
 /* pipe.c */

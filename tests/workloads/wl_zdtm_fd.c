@@ -258,7 +258,47 @@ static void setup_events(void)
 #define PIDFD_THREAD O_EXCL
 #endif
 
-static int pty_m = -1, pty_s = -1, sk_peek[2];
+static int pty_m = -1, pty_s = -1, sk_peek[2], fd_quiet = -1;
+
+/*
+ * inotify00-like: every event of the directory our files are in, the
+ * watch made last, so nothing is queued at the checkpoint; neither the
+ * freeze nor the restore (which opens those files again) may add any
+ */
+static void setup_quiet_watch(void)
+{
+	char buf[4096];
+
+	fd_quiet = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd_quiet < 0 || inotify_add_watch(fd_quiet, dir, IN_ALL_EVENTS) < 0)
+		wl_die("inotify of %s", dir);
+	while (read(fd_quiet, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void check_quiet_watch(void)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	struct inotify_event *ev = (struct inotify_event *)buf;
+	ssize_t n = read(fd_quiet, buf, sizeof(buf));
+
+	char list[512] = "";
+	ssize_t off;
+	size_t at = 0;
+
+	for (off = 0; off < n && at < sizeof(list) - 40; off += sizeof(*ev) + ev->len) {
+		ev = (struct inotify_event *)(buf + off);
+		at += snprintf(list + at, sizeof(list) - at, " %#x:%s", ev->mask,
+			       ev->len ? ev->name : "");
+	}
+	ev = (struct inotify_event *)buf;
+	if (n > 0)
+		wl_fail("inotify.quiet", "events queued since:%s", list);
+	else if (errno != EAGAIN)
+		wl_fail("inotify.quiet", "read: %s", strerror(errno));
+	else
+		wl_pass("inotify.quiet");
+}
 
 /*
  * pty0x, sock_peek_off: a terminal in exclusive mode (TIOCEXCL); a unix
@@ -527,9 +567,11 @@ int main(int argc, char **argv)
 	setup_more();
 	setup_udp();
 	setup_tty_peek();
+	setup_quiet_watch();
 	wl_ready();
 	while (!go)
 		pause();
+	check_quiet_watch();	/* first: our own checks make events */
 	check_flags();
 	check_packets();
 	check_dir();
