@@ -185,6 +185,25 @@ static void setup_signals(void)
 		wl_die("signalfd");
 }
 
+/* a POSIX timer armed as its, once its (blocked) signal is pending */
+static timer_t pending_timer(struct sigevent *sev, const struct itimerspec *its)
+{
+	struct timespec ts = { 0, 1000000 };
+	timer_t t;
+	sigset_t p;
+	int i;
+
+	if (timer_create(CLOCK_MONOTONIC, sev, &t) ||
+	    timer_settime(t, 0, its, NULL))
+		wl_die("posix timer (signal %d)", sev->sigev_signo);
+	for (i = 0; i < 5000; i++) {
+		if (!sigpending(&p) && sigismember(&p, sev->sigev_signo))
+			return t;
+		nanosleep(&ts, NULL);
+	}
+	wl_die("the POSIX timer of signal %d did not fire", sev->sigev_signo);
+}
+
 static void setup_timers(void)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL,
@@ -196,32 +215,13 @@ static void setup_timers(void)
 	struct itimerspec rel = { .it_interval = { 3, 0 },
 				  .it_value = { 1000, 0 } };
 	struct itimerspec ab = { 0 };
-	struct timespec ts = { 0, 1000000 };
-	sigset_t p;
-	int i;
 
-	if (timer_create(CLOCK_MONOTONIC, &sev, &tmr) ||
-	    timer_settime(tmr, 0, &one, NULL))
-		wl_die("posix timer");
-	for (i = 0; i < 5000; i++) {
-		if (!sigpending(&p) && sigismember(&p, SIG_TMR))
-			break;
-		nanosleep(&ts, NULL);
-	}
-	if (i == 5000)
-		wl_die("the POSIX timer did not fire");
+	tmr = pending_timer(&sev, &one);
 	/* posix_timers: a periodic timer whose signal waits, blocked */
 	sev.sigev_signo = SIG_PER;
 	sev.sigev_value.sival_int = 88;
 	one.it_interval.tv_nsec = 100000000;
-	if (timer_create(CLOCK_MONOTONIC, &sev, &tmr_per) ||
-	    timer_settime(tmr_per, 0, &one, NULL))
-		wl_die("periodic posix timer");
-	for (i = 0; i < 5000; i++) {
-		if (!sigpending(&p) && sigismember(&p, SIG_PER))
-			break;
-		nanosleep(&ts, NULL);
-	}
+	tmr_per = pending_timer(&sev, &one);
 	if (setitimer(ITIMER_VIRTUAL, &prof, NULL))
 		wl_die("ITIMER_VIRTUAL");
 	tfd_rel = timerfd_create(CLOCK_BOOTTIME, 0);
