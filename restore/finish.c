@@ -198,7 +198,8 @@ static int drop_restorer(struct slot *sl)
 /*
  * The restorer's int3 raised SIGTRAP with every signal blocked, and a
  * forced signal that is blocked or ignored resets its action to SIG_DFL:
- * put the saved one back, once per table of handlers.  Its struct goes
+ * put the saved one back, once per table of handlers (only where it is
+ * not SIG_DFL: a syscall fewer under a seccomp filter).  Its struct goes
  * below the restorer's stack pointer, a stack nobody runs on any more.
  */
 static int restore_trap_action(struct slot *sl)
@@ -268,6 +269,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	restore_pause("stopped");
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread == 0 && !s[i].p->attr.shares_sighand &&
+		    s[i].p->sa[SIGTRAP - 1].handler != (uintptr_t)SIG_DFL &&
 		    (ret = restore_trap_action(&s[i])))
 			snprintf(err, errlen, "process %d: cannot restore the action of SIGTRAP: %s",
 				 s[i].tid, strerror((int)-ret));
