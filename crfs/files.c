@@ -208,7 +208,9 @@ static int sigio_owner(const struct kh_fd *f, struct crfs_file *cf)
 
 /*
  * A deleted file's bytes, and for a memfd what it allows and forbids
- * (F_GET_SEALS), through one open of the process's descriptor.
+ * (F_GET_SEALS): quietly through the process's descriptor (watchers of
+ * its directory would find events of ours queued at thaw), else through
+ * an open of it.
  */
 static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 			    char **buf, size_t *len)
@@ -216,6 +218,18 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 	char path[64];
 	int fd, s, ret;
 
+	/* the process's own description, unless it cannot be mapped */
+	fd = kh_steal_fd(f->pid, f->fd);
+	ret = fd < 0 ? fd : kh_read_fd_quiet(fd, buf, len);
+	if (!ret) {
+		s = strncmp(cf->path, "/memfd:", 7) ? -1 : fcntl(fd, F_GET_SEALS);
+		if (s >= 0)
+			cf->seals = s;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!ret)
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
 	/* the checkpoint must not touch its atime */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
@@ -263,6 +277,7 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	cf->pty_index = t.index;
 	cf->locked = t.locked;
 	cf->packet = t.packet;
+	cf->excl = t.excl;
 	cf->session = t.session;
 	cf->fg = t.fg;
 	if (t.master) {

@@ -10,6 +10,7 @@
  * wrong.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <linux/kcmp.h>
 
@@ -124,6 +125,23 @@ static void check_children(struct snapshot *s, const pid_t *procs,
 			procs[i], procs[p]);
 }
 
+/*
+ * restore forks every child with SIGCHLD: one cloned with another exit
+ * signal (or none) would come back an ordinary child, seen by a plain
+ * waitpid and signalling SIGCHLD.  A child sharing our memory says so
+ * itself (check_vm_sharer).
+ */
+static void check_exit_signal(struct snapshot *s, const pid_t *procs,
+			      const struct kh_stat *st, int n, int i)
+{
+	if (st[i].exit_signal == SIGCHLD ||
+	    index_of(procs, n, st[i].ppid) < 0 ||
+	    kh_kcmp_same(procs[i], st[i].ppid, KCMP_VM) == 1)
+		return;
+	snapshot_report(s, "process %d: its exit signal is %d, not SIGCHLD (a child made by clone with another exit signal; not supported yet)",
+			procs[i], st[i].exit_signal);
+}
+
 void check_sharing(struct snapshot *s, const pid_t *procs, int n)
 {
 	struct kh_stat *st = calloc(n, sizeof(*st));
@@ -136,6 +154,8 @@ void check_sharing(struct snapshot *s, const pid_t *procs, int n)
 	for (i = 0; i < n; i++) {
 		if (kh_proc_stat(procs[i], &st[i]))
 			st[i].state = 'Z';
+		else
+			check_exit_signal(s, procs, st, n, i);
 		for (k = 0; k < NKINDS && st[i].state != 'Z'; k++)
 			up[i][k] = kh_kcmp_same(procs[i], st[i].ppid,
 						kinds[k].type) == 1;

@@ -66,6 +66,10 @@ long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 		       uint64_t a6);
 /* Puts the task's registers back, ready to resume as if nothing ran. */
 int kh_remote_close(struct kh_remote *r);
+/* remote_sigaction.c: rt_sigaction(sig, ka) in r's task; ka (the kernel's
+ * struct sigaction, len bytes) goes to scratch, memory it does not use */
+long kh_remote_sigaction(struct kh_remote *r, int sig, const void *ka,
+			 size_t len, uint64_t scratch);
 
 /* aio.c */
 bool kh_is_aio_ring(const char *path);
@@ -217,6 +221,9 @@ bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, unsigned toff,
 			pid_t fpid, int fd);
 int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v);
 int kh_steal_fd(pid_t pid, int fd);
+/* read_quiet.c: a regular file's bytes through a descriptor, without the
+ * open, access and close events a read would give its watchers */
+int kh_read_fd_quiet(int fd, char **buf, size_t *len);
 int kh_self_fd(int fd, struct kh_fd *out);
 
 /* pipe.c */
@@ -402,6 +409,7 @@ int kh_unix_options(int sk, struct kh_unix_opts *o);
 struct kh_pty {
 	bool master, locked;
 	bool packet;		/* master in packet mode (TIOCPKT) */
+	bool excl;		/* this end in exclusive mode (TIOCEXCL) */
 	int index;
 	char *input;		/* queued toward the slave's reader */
 	size_t inlen;

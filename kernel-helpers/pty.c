@@ -123,6 +123,7 @@ static int take_queues(int master, int slave, struct kh_pty *t)
 int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 {
 	int sk = kh_steal_fd(pid, fd), tty = -1, lock = 0, pkt = 0, ret = 0;
+	int excl = 0;
 	struct termios tio;
 	struct winsize ws;
 	char path[64];
@@ -154,6 +155,7 @@ int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 		t->session = 0;
 	if (t->master && ioctl(sk, TIOCGPGRP, &t->fg))
 		t->fg = 0;
+	t->excl = !ioctl(sk, TIOCGEXCL, &excl) && excl;
 	if (!ioctl(sk, TIOCGWINSZ, &ws) && asprintf(&t->winsize, "%u,%u,%u,%u",
 						    ws.ws_row, ws.ws_col,
 						    ws.ws_xpixel, ws.ws_ypixel) < 0)

@@ -128,6 +128,7 @@ static const struct file_key keys[] = {
 	KEY("index", K_INT, pty_index, B(FK_PTMX) | B(FK_PTS)),
 	KEY("locked", K_BOOL, locked, B(FK_PTMX)),
 	KEY("packet", K_BOOL, packet, 0),
+	KEY("excl", K_BOOL, excl, B(FK_PTMX) | B(FK_PTS)),
 	KEY("input", K_U64, pty_input, 0),
 	KEY("winsize", K_STR, winsize, 0),
 	KEY("termios", K_STR, termios, 0),

@@ -57,6 +57,7 @@ struct slot {
 	int thread;		/* -1: a process that must end as a zombie */
 	bool done;
 	uint64_t blob, blob_len;
+	uint64_t trap_sp;	/* the restorer's stack at its trap */
 };
 
 static void add_helper(struct slot *s, size_t *n, pid_t pid)
@@ -172,6 +173,7 @@ static int wait_all(struct slot *s, size_t n, bool new_pidns, int err_fd,
 				   tid, WSTOPSIG(st), regs.rip);
 		sl->blob = regs.rax;
 		sl->blob_len = regs.rdx;
+		sl->trap_sp = regs.rsp;
 		sl->done = true;
 		left--;
 	}
@@ -189,6 +191,28 @@ static int drop_restorer(struct slot *sl)
 		return ret;
 	ret = kh_remote_syscall(&r, __NR_munmap, sl->blob, sl->blob_len, 0, 0,
 				0, 0);
+	close(r.memfd);
+	return ret;
+}
+
+/*
+ * The restorer's int3 raised SIGTRAP with every signal blocked, and a
+ * forced signal that is blocked or ignored resets its action to SIG_DFL:
+ * put the saved one back, once per table of handlers (only where it is
+ * not SIG_DFL: a syscall fewer under a seccomp filter).  Its struct goes
+ * below the restorer's stack pointer, a stack nobody runs on any more.
+ */
+static int restore_trap_action(struct slot *sl)
+{
+	const struct crfs_sigaction *sa = &sl->p->sa[SIGTRAP - 1];
+	struct kh_remote r;
+	long ret;
+
+	ret = kh_remote_open(&r, sl->tid, sl->blob + RST_GADGET_OFF);
+	if (ret)
+		return ret;
+	ret = kh_remote_sigaction(&r, SIGTRAP, sa, sizeof(*sa),
+				  ((sl->trap_sp - 512) & ~15ULL));
 	close(r.memfd);
 	return ret;
 }
@@ -243,6 +267,14 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	restore_pause("stopped");
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread == 0 && !s[i].p->attr.shares_sighand &&
+		    s[i].p->sa[SIGTRAP - 1].handler != (uintptr_t)SIG_DFL &&
+		    (ret = restore_trap_action(&s[i])))
+			snprintf(err, errlen, "process %d: cannot restore the action of SIGTRAP: %s",
+				 s[i].tid, strerror((int)-ret));
+	if (ret)
+		goto out;
 	/* one restorer per mm: a child sharing it traps in its parent's */
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread == 0 && !s[i].p->attr.shares_vm)

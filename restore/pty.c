@@ -119,12 +119,30 @@ int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 
 		ioctl(fd, TIOCSPTLCK, &one);
 	}
+	if (!ret && f->excl && ioctl(fd, TIOCEXCL))
+		ret = -errno;
 	if (ret) {
 		close(fd);
 		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
 			    strerror(-ret));
 	}
 	return place(c, f, fd);
+}
+
+/*
+ * Exclusive mode once the terminal is open: a later open of it by restore
+ * (another descriptor) works for us only with CAP_SYS_ADMIN
+ */
+static int excl(int fd, const struct crfs_file *f)
+{
+	int err;
+
+	if (fd < 0 || !f->excl || !ioctl(fd, TIOCEXCL))
+		return fd;
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
 }
 
 int open_pts(struct open_ctx *c, const struct crfs_file *f)
@@ -142,7 +160,7 @@ int open_pts(struct open_ctx *c, const struct crfs_file *f)
 		if (!p)
 			return FAIL(c, "--shell-job: crfs-restore runs on no terminal");
 	}
-	return place(c, f, open(p, (f->flags & ~O_CREAT) | O_NOCTTY));
+	return place(c, f, excl(open(p, (f->flags & ~O_CREAT) | O_NOCTTY), f));
 }
 
 /*

@@ -132,6 +132,9 @@ void fs_share_done(int err_fd);
 
 /* timers.c: in the child */
 void restore_timers(struct proc_image *p, struct helper_fds *h);
+bool timer_signal_pending(const struct proc_image *p,
+			  const struct crfs_timer *t);
+bool timer_fires_for(const struct proc_image *p, const struct crfs_pending *s);
 
 /* seccomp.c: each thread's filters, laid out for the restorer */
 struct rst_thread;

@@ -266,15 +266,19 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->memory_merge = p->mm.memory_merge;
 }
 
-static void add_signals(struct restore_args *a, const struct crfs_pending *s,
-			size_t n, pid_t tid)
+static void add_signals(struct restore_args *a, const struct proc_image *p,
+			const struct crfs_pending *s, size_t n, pid_t tid)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++, a->nsigs++) {
+	for (i = 0; i < n; i++) {
+		/* the timer queues it itself (fire_timers) */
+		if (timer_fires_for(p, &s[i]))
+			continue;
 		a->sigs[a->nsigs].signo = s[i].signo;
 		a->sigs[a->nsigs].tid = tid;
 		memcpy(a->sigs[a->nsigs].info, s[i].info, 128);
+		a->nsigs++;
 	}
 }
 
@@ -286,9 +290,9 @@ static void fill_signals(struct restore_args *a, struct area *ar,
 
 	a->pid = p->attr.vpid;
 	a->sigs = take(ar, count_signals(p) * sizeof(*a->sigs));
-	add_signals(a, p->shared_sigs, p->nshared_sigs, 0);
+	add_signals(a, p, p->shared_sigs, p->nshared_sigs, 0);
 	for (i = 0; i < p->nthreads; i++)
-		add_signals(a, p->threads[i].pending, p->threads[i].npending,
+		add_signals(a, p, p->threads[i].pending, p->threads[i].npending,
 			    p->threads[i].vtid);
 }
 
@@ -395,6 +399,8 @@ static void fill_task(struct restore_args *a, struct area *ar,
 		a->timers[i] = (struct rst_timer){
 			.id = t->id, .clock = t->clock, .signo = t->signo,
 			.tid = h->timer_tids[i], .sigval = t->sigval,
+			.notify = t->tid ? 4 /* SIGEV_THREAD_ID */ : t->notify,
+			.fire = timer_signal_pending(p, t),
 			.interval = { t->interval_ns / 1000000000,
 				      t->interval_ns % 1000000000 },
 			.value = { t->value_ns / 1000000000,

@@ -958,18 +958,61 @@ static void restore_thread_timers(struct restore_args *a)
 		struct rst_timer *t = &a->timers[i];
 
 		ev = (struct ksigevent){ .value = t->sigval, .signo = t->signo,
-					 .notify = 4 | 0 /* THREAD_ID|SIGNAL */,
-					 .tid = t->tid };
+					 .notify = t->notify, .tid = t->tid };
 		id = t->id;
 		check(a, "timer_create", sys(__NR_timer_create, t->clock,
 					     (long)&ev, (long)&id, 0));
 		if (id != t->id)
 			fail(a, "timer_create: wrong id", -17);
-		if (t->value[0] || t->value[1])
+		if (!t->fire && (t->value[0] || t->value[1]))
 			check(a, "timer_settime", sys(__NR_timer_settime, id, 0,
 						      (long)t->interval, 0));
 	}
 	sys(__NR_prctl, 77, 0, 0, 0);	/* PR_TIMER_CREATE_RESTORE_IDS off */
+}
+
+/*
+ * A timer whose signal was pending expires again, now, so the signal
+ * queued is the timer's own: one the kernel does not queue a second
+ * time while it waits, and counts overruns on.  Its expiry is put one
+ * period before the next, which keeps the time left; after the drain
+ * of restore_signals, which would take it.
+ */
+static void fire_timers(struct restore_args *a)
+{
+	int64_t now[2], its[4], ns, tries;
+	uint64_t pend;
+	uint32_t i;
+
+	for (i = 0; i < a->ntimers; i++) {
+		struct rst_timer *t = &a->timers[i];
+
+		if (!t->fire)
+			continue;
+		check(a, "clock_gettime (a timer's clock)",
+		      sys(__NR_clock_gettime, t->clock, (long)now, 0, 0));
+		ns = now[0] * 1000000000LL + now[1] + t->value[0] * 1000000000LL +
+		     t->value[1] - t->interval[0] * 1000000000LL - t->interval[1];
+		if (ns < 1)
+			ns = 1;
+		its[0] = t->interval[0];
+		its[1] = t->interval[1];
+		its[2] = ns / 1000000000LL;
+		its[3] = ns % 1000000000LL;
+		check(a, "timer_settime (a timer whose signal was pending)",
+		      sys(__NR_timer_settime, t->id, 1 /* TIMER_ABSTIME */,
+			  (long)its, 0));
+		/* its hrtimer fires at once, but from an interrupt: wait */
+		for (tries = 0; t->notify == 0 /* SIGEV_SIGNAL */; tries++) {
+			pend = 0;
+			sys(__NR_rt_sigpending, (long)&pend, 8, 0, 0);
+			if (pend & (1ULL << (t->signo - 1)))
+				break;
+			if (tries > 1000000)
+				fail(a, "a timer whose signal was pending did not signal again", -62);
+			sys(__NR_sched_yield, 0, 0, 0, 0);
+		}
+	}
 }
 
 /* our helpers (pages, mapped files) and, unless a kid still needs it,
@@ -996,6 +1039,7 @@ static void restore_task(struct restore_args *a)
 	restore_thread_timers(a);
 	restore_thread(a, &a->main);
 	restore_signals(a);
+	fire_timers(a);
 	restore_creds(a, &a->creds);
 	close_helpers(a);
 	for (i = 0; i < a->nlocks; i++)

@@ -127,6 +127,8 @@ struct rst_timer {
 	int32_t id, clock, signo, tid;
 	uint64_t sigval;
 	int64_t interval[2], value[2];	/* struct itimerspec */
+	int32_t notify;		/* SIGEV_THREAD_ID, or the timer's own */
+	int32_t fire;		/* its signal was pending: queue it again */
 };
 
 struct restore_args {

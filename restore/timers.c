@@ -88,6 +88,63 @@ static void defer(struct proc_image *p, const struct crfs_timer *t,
 	h->timer_tids[h->ntimers++] = p->threads[k].vtid;
 }
 
+/* the restorer can make timers with their ids: set by restore_timers */
+static bool fire_ok;
+
+static bool is_timer_info(const struct crfs_pending *s, const struct crfs_timer *t)
+{
+	int32_t code, id;
+
+	memcpy(&code, s->info + 8, sizeof(code));	/* si_code */
+	memcpy(&id, s->info + 16, sizeof(id));		/* si_timerid */
+	return s->signo == t->signo && code == SI_TIMER && id == t->id;
+}
+
+static bool in_queue(const struct crfs_pending *s, size_t n,
+		     const struct crfs_timer *t)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (is_timer_info(&s[i], t))
+			return true;
+	return false;
+}
+
+/*
+ * t's own signal waits in one of p's queues: the restorer makes t expire
+ * again (fire_timers) instead of queueing a copy, which the kernel would
+ * not know as t's and queue another beside.  Timers of the CPU clocks
+ * expire at a tick, not at once: their signal is copied as before.
+ */
+bool timer_signal_pending(const struct proc_image *p,
+			  const struct crfs_timer *t)
+{
+	size_t i;
+
+	if (!fire_ok || !t->posix || t->clock < 0 ||
+	    (t->notify & ~SIGEV_THREAD_ID) != SIGEV_SIGNAL)
+		return false;
+	if (in_queue(p->shared_sigs, p->nshared_sigs, t))
+		return true;
+	for (i = 0; i < p->nthreads; i++)
+		if (in_queue(p->threads[i].pending, p->threads[i].npending, t))
+			return true;
+	return false;
+}
+
+/* s is the signal of a timer that queues it again itself */
+bool timer_fires_for(const struct proc_image *p, const struct crfs_pending *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntimers; i++)
+		if (is_timer_info(s, &p->timers[i]) &&
+		    timer_signal_pending(p, &p->timers[i]))
+			return true;
+	return false;
+}
+
 void restore_timers(struct proc_image *p, struct helper_fds *h)
 {
 	int err_fd = h->err_fd;
@@ -101,8 +158,16 @@ void restore_timers(struct proc_image *p, struct helper_fds *h)
 		child_fail(err_fd, "out of memory");
 	by_id = !prctl(PR_TIMER_CREATE_RESTORE_IDS,
 		       PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
+	fire_ok = by_id;
 	for (i = 0; i < p->ntimers; i++) {
 		const struct crfs_timer *t = &p->timers[i];
+
+		/* the restorer makes it, after it drained its queue */
+		if (!t->tid && timer_signal_pending(p, t)) {
+			h->timers[h->ntimers] = t;
+			h->timer_tids[h->ntimers++] = p->threads[0].vtid;
+			continue;
+		}
 
 		if (t->posix && t->tid) {
 			defer(p, t, h, by_id);

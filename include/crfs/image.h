@@ -326,6 +326,7 @@ struct crfs_file {
 	char *winsize;		/* ptmx: rows,cols,xpixel,ypixel */
 	bool locked;		/* ptmx: the slave is still locked */
 	bool packet;		/* ptmx: packet mode (TIOCPKT) */
+	bool excl;		/* ptmx, pts: exclusive mode (TIOCEXCL) */
 	uint64_t pty_input;	/* ptmx: bytes queued toward the slave's
 				 * reader, in fdata/ID.input (data: toward
 				 * the master's, in fdata/ID) */

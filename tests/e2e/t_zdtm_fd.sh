@@ -6,7 +6,7 @@
 # F_SETOWN_EX owners, a packet-mode pipe, a directory read half way, an
 # unlinked sparse file, two names of one unlinked inode, O_TMPFILE, a
 # removed directory, one-shot inotify and epoll, a PIDFD_THREAD pidfd,
-# UDP_CORK/SEGMENT/GRO), checked by the workload after a freeze and thaw,
+# UDP_CORK/SEGMENT/GRO, a pty in exclusive mode, a moved SO_PEEK_OFF), checked by the workload after a freeze and thaw,
 # and after checkpoint -> kill -> restore; secret memory (memfd_secret)
 # and a corked UDP socket holding data are refused by name (a shut down
 # UDP socket: t_udpshut).

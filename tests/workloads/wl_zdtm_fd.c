@@ -10,7 +10,8 @@
  * two names; an O_TMPFILE file; a directory removed while open; a one-shot
  * inotify watch; a one-shot epoll interest that has fired; a pidfd of the
  * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
- * UDP_GRO and SO_BUF_LOCK set.  Refused by the freeze, set only when WL_ZDTM_SET names
+ * UDP_GRO and SO_BUF_LOCK set; a pty slave in exclusive mode (TIOCEXCL);
+ * a unix socket whose peek offset (SO_PEEK_OFF) moved on.  Refused by the freeze, set only when WL_ZDTM_SET names
  * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
  * holding data "udpcork"; a UDP socket shut down "udpshut" (once refused, restored since: t_udpshut).  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
  * is checked.
@@ -25,7 +26,10 @@
 #include <netinet/in.h>
 #include <linux/udp.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include "wl_common.h"
 
 #define NENT 300
@@ -254,6 +258,91 @@ static void setup_events(void)
 #define PIDFD_THREAD O_EXCL
 #endif
 
+static int pty_m = -1, pty_s = -1, sk_peek[2], fd_quiet = -1;
+
+/*
+ * inotify00-like: every event of the directory our files are in, the
+ * watch made last, so nothing is queued at the checkpoint; neither the
+ * freeze nor the restore (which opens those files again) may add any
+ */
+static void setup_quiet_watch(void)
+{
+	char buf[4096];
+
+	fd_quiet = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd_quiet < 0 || inotify_add_watch(fd_quiet, dir, IN_ALL_EVENTS) < 0)
+		wl_die("inotify of %s", dir);
+	while (read(fd_quiet, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void check_quiet_watch(void)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	struct inotify_event *ev = (struct inotify_event *)buf;
+	ssize_t n = read(fd_quiet, buf, sizeof(buf));
+
+	char list[512] = "";
+	ssize_t off;
+	size_t at = 0;
+
+	for (off = 0; off < n && at < sizeof(list) - 40; off += sizeof(*ev) + ev->len) {
+		ev = (struct inotify_event *)(buf + off);
+		at += snprintf(list + at, sizeof(list) - at, " %#x:%s", ev->mask,
+			       ev->len ? ev->name : "");
+	}
+	ev = (struct inotify_event *)buf;
+	if (n > 0)
+		wl_fail("inotify.quiet", "events queued since:%s", list);
+	else if (errno != EAGAIN)
+		wl_fail("inotify.quiet", "read: %s", strerror(errno));
+	else
+		wl_pass("inotify.quiet");
+}
+
+/*
+ * pty0x, sock_peek_off: a terminal in exclusive mode (TIOCEXCL); a unix
+ * stream socket whose peek offset moved on with a MSG_PEEK
+ */
+static void setup_tty_peek(void)
+{
+	char buf[4];
+
+	pty_m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (pty_m < 0 || grantpt(pty_m) || unlockpt(pty_m))
+		wl_die("posix_openpt");
+	pty_s = open(ptsname(pty_m), O_RDWR | O_NOCTTY);
+	if (pty_s < 0 || ioctl(pty_s, TIOCEXCL))
+		wl_die("pty slave TIOCEXCL");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk_peek) ||
+	    setsockopt(sk_peek[1], SOL_SOCKET, SO_PEEK_OFF, &(int){ 0 }, sizeof(int)) ||
+	    write(sk_peek[0], "abcdefgh", 8) != 8 ||
+	    recv(sk_peek[1], buf, 3, MSG_PEEK) != 3)
+		wl_die("peek socket");
+}
+
+static void check_tty_peek(void)
+{
+	socklen_t l = sizeof(int);
+	char buf[8] = "";
+	int excl = -1, off = -1;
+
+	if (ioctl(pty_s, TIOCGEXCL, &excl) || excl != 1)
+		wl_fail("pty.excl", "TIOCGEXCL says %d, want 1", excl);
+	else
+		wl_pass("pty.excl");
+	if (getsockopt(sk_peek[1], SOL_SOCKET, SO_PEEK_OFF, &off, &l) || off != 3)
+		wl_fail("unix.peek_off", "SO_PEEK_OFF %d, want 3", off);
+	else if (recv(sk_peek[1], buf, 2, MSG_PEEK | MSG_DONTWAIT) != 2 ||
+		 memcmp(buf, "de", 2))
+		wl_fail("unix.peek_off", "the next peek reads '%.2s', want 'de'", buf);
+	else if (recv(sk_peek[1], buf, 8, MSG_DONTWAIT) != 8 ||
+		 memcmp(buf, "abcdefgh", 8))
+		wl_fail("unix.peek_off", "the queue reads '%.8s'", buf);
+	else
+		wl_pass("unix.peek_off");
+}
+
 static void setup_more(void)
 {
 	fd_pidfd = syscall(SYS_pidfd_open, self, PIDFD_THREAD);
@@ -477,9 +566,12 @@ int main(int argc, char **argv)
 	setup_events();
 	setup_more();
 	setup_udp();
+	setup_tty_peek();
+	setup_quiet_watch();
 	wl_ready();
 	while (!go)
 		pause();
+	check_quiet_watch();	/* first: our own checks make events */
 	check_flags();
 	check_packets();
 	check_dir();
@@ -489,5 +581,6 @@ int main(int argc, char **argv)
 	check_events();
 	check_more();
 	check_udp();
+	check_tty_peek();
 	return wl_done();
 }
