@@ -26,6 +26,7 @@
 #include "mounts.h"
 #include "cgroup.h"
 #include "lazy.h"
+#include "fill_helper.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -370,6 +371,8 @@ int main(int argc, char **argv)
 		restore_pause("loaded");
 	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
 					  sizeof(err));
+	/* forked before we enter the tree's namespaces and cgroups */
+	ret = ret ?: fill_helper_start(&img, err, sizeof(err));
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -387,6 +390,7 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	fill_helper_stop();
 	lazy_started();
 	nsfd_done();
 	if (ret) {
