@@ -15,8 +15,10 @@
  *
  * Its pid is none of the image's (a process with a pid restore needs is
  * forked again); it dies with crfs-restore (PR_SET_PDEATHSIG), and is
- * ended and reaped once the tree runs.  CRFS_FILL_HELPER=0 turns it off;
- * CRFS_FILL_LOG=FILE makes it append a line per request it served.
+ * ended and reaped once the tree runs.  For tests: CRFS_FILL_HELPER=0
+ * turns it off, CRFS_FILL_HELPER=all makes each restorer wait until we
+ * filled (and checked) all its runs; CRFS_FILL_LOG=FILE makes us append a
+ * line per request we served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +47,7 @@
 #define MAX_TRIES 64
 
 static int fill_sk = -1;	/* the restore children's end */
+static bool fill_first;		/* CRFS_FILL_HELPER=all */
 static pid_t fill_pid = -1;
 
 /* one request being served */
@@ -190,8 +193,8 @@ static void serve(struct job *j, int logfd)
 	close(j->fds[1]);
 	j->fds[1] = -1;
 	if (logfd >= 0)
-		dprintf(logfd, "fill-helper: pid %d: %u of %u runs, %llu bytes, from 0x%llx, status %d\n",
-			j->pid, j->filled, j->q.nruns,
+		dprintf(logfd, "fill-helper %d: pid %d: %u of %u runs, %llu bytes, from 0x%llx, status %d\n",
+			getpid(), j->pid, j->filled, j->q.nruns,
 			(unsigned long long)j->bytes,
 			(unsigned long long)j->from, m.status);
 	send(j->fds[0], &m, sizeof(m), MSG_NOSIGNAL);
@@ -322,6 +325,7 @@ int fill_helper_start(struct image *img, char *err, size_t errlen)
 
 	if (on && !strcmp(on, "0"))
 		return 0;
+	fill_first = on && !strcmp(on, "all");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))
 		return snprintf(err, errlen, "fill helper: socketpair: %s",
 				strerror(errno)), -1;
@@ -380,10 +384,11 @@ int fill_keep_fd(int top)
 }
 
 /* in the restore child: the socket, now its (-1: none) */
-int fill_take_fd(void)
+int fill_take_fd(bool *first)
 {
 	int fd = fill_sk;
 
+	*first = fill_first;
 	fill_sk = -1;
 	return fd;
 }

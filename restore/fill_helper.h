@@ -10,6 +10,6 @@
 int fill_helper_start(struct image *img, char *err, size_t errlen);
 void fill_helper_stop(void);
 int fill_keep_fd(int top);
-int fill_take_fd(void);
+int fill_take_fd(bool *first);
 
 #endif

@@ -288,6 +288,8 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	go[1] = -1;
 	restore_pause("spawned");
 	ret = restore_finish(img, ep[0], err, errlen);
+	/* every restorer is done with it, and reap_until waits for all */
+	fill_helper_stop();
 	if (ret) {
 		kill_all(img, pid);
 		reap_until(pid);

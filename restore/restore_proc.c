@@ -111,7 +111,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	if (lazy_helpers(lazy_helper, h, base))
 		child_fail(h->err_fd, "lazy: cannot move the handler's socket or /dev/userfaultfd: %m");
 	/* a table shared with our parent has its socket: it fills alone */
-	fd = p->attr.shares_files ? -1 : fill_take_fd();
+	fd = p->attr.shares_files ? -1 : fill_take_fd(&h->fill_first);
 	h->fill_sk = fd < 0 ? -1 : helper(h, fd, base);
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));

@@ -627,7 +627,7 @@ static void fill_runs(struct restore_args *a)
 	const struct rst_vma *v;
 	long buf, self, ufd = -1, helper = -1;
 	uint32_t i, at = 0;
-	int met = 0;
+	int met = 0, waited = 0;
 
 	buf = sys6(__NR_mmap, 0, FILL_BUF, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -638,6 +638,10 @@ static void fill_runs(struct restore_args *a)
 		ufd = uffd_open(a);
 	if (ufd >= 0)
 		helper = fill_ask(a, ufd);
+	if (helper >= 0 && a->fill_first) {
+		fill_wait(a, helper);
+		waited = 1;
+	}
 	for (i = 0; i < a->nruns; i++) {
 		v = vma_of(a, &a->runs[i], &at);
 		/* past the first run the helper took, it has them all */
@@ -647,7 +651,7 @@ static void fill_runs(struct restore_args *a)
 		else
 			fill(a, &a->runs[i], buf, self);
 	}
-	if (helper >= 0)
+	if (helper >= 0 && !waited)
 		fill_wait(a, helper);
 	if (ufd >= 0)
 		uffd_close(a, ufd);

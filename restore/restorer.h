@@ -222,8 +222,10 @@ struct restore_args {
 	 */
 	int32_t lazy_uffd, lazy_sk;
 	uint64_t lazy_tag;
-	/* the fill helper's socket (struct rst_fill_req), or -1 */
+	/* the fill helper's socket (struct rst_fill_req), or -1; first
+	 * (tests: CRFS_FILL_HELPER=all): it fills all before we start */
 	int32_t fill_sk;
+	uint32_t fill_first;
 };
 
 #endif
