@@ -174,6 +174,8 @@ static void serve(struct job *j, int logfd)
 	uint32_t i;
 	int ret = 0;
 
+	if (j->nfds < 2)	/* no socket to answer on */
+		return;
 	if (j->nfds != 2 + (int)j->q.nfds || j->q.nfds > RST_FILL_FDS ||
 	    j->q.nruns > (1U << 24))
 		ret = step_err(&m, "a malformed request", -EINVAL);
@@ -214,7 +216,10 @@ static int take(int sk, struct job *j)
 			     .msg_controllen = sizeof(c.buf) };
 	struct cmsghdr *cm;
 	ssize_t n;
+	int i;
 
+	for (i = 0; i < NFDS; i++)
+		j->fds[i] = -1;
 	do
 		n = recvmsg(sk, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -225,6 +230,8 @@ static int take(int sk, struct job *j)
 			continue;
 		if (cm->cmsg_type == SCM_RIGHTS) {
 			j->nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			if (j->nfds > NFDS)	/* cannot be: the buffer holds NFDS */
+				j->nfds = NFDS;
 			memcpy(j->fds, CMSG_DATA(cm), j->nfds * sizeof(int));
 		} else if (cm->cmsg_type == SCM_CREDENTIALS) {
 			struct ucred uc;
