@@ -266,11 +266,20 @@ static __attribute__((noreturn)) void helper_main(int sk, pid_t parent)
 	if (getppid() != parent)
 		_exit(0);
 	prctl(PR_SET_NAME, "crfs-fill");
+	/* nothing else of crfs-restore's: a socket held here would keep
+	 * its other end from reading EOF */
+	if (sk < 3)	/* crfs-restore was started with 0-2 closed */
+		sk = fcntl(sk, F_DUPFD_CLOEXEC, 3);
+	if (sk > 3)
+		syscall(SYS_close_range, 3, sk - 1, 0);
+	syscall(SYS_close_range, sk + 1, ~0U, 0);
 	/* not the caller's stdout: $(crfs-restore -d ...) */
 	dn = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dn >= 0) {
 		dup2(dn, 0);
 		dup2(dn, 1);
+		if (dn > 2)
+			close(dn);
 	}
 	if (log)
 		logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
