@@ -268,6 +268,14 @@ struct iovec_ {
 	uint64_t base, len;
 };
 
+/* the kernel's struct msghdr, for sendmsg with SCM_RIGHTS */
+struct msghdr_ {
+	uint64_t name;
+	uint32_t namelen, pad;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad2;
+};
+
 static long read_pages(struct restore_args *a, const struct rst_run *r,
 		       uint64_t to, uint64_t n, uint64_t done)
 {
@@ -568,12 +576,7 @@ static long fill_ask(struct restore_args *a, long ufd)
 		uint64_t align;
 	} c = { 0 };
 	struct iovec_ iov = { (uint64_t)&q, sizeof(q) };
-	struct {
-		uint64_t name;
-		uint32_t namelen, pad;
-		uint64_t iov, iovlen, control, controllen;
-		int32_t flags, pad2;
-	} mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 0, 0, 0 };
+	struct msghdr_ mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 0, 0, 0 };
 	int32_t sv[2], *fds = (int32_t *)(c.buf + 16);
 	uint32_t i;
 	long ret;
@@ -775,12 +778,7 @@ static void lazy_hand_over(struct restore_args *a)
 		uint64_t align;
 	} c = { 0 };
 	struct iovec_ iov = { (uint64_t)&m, 0 };
-	struct {
-		uint64_t name;
-		uint32_t namelen, pad;
-		uint64_t iov, iovlen, control, controllen;
-		int32_t flags, pad2;
-	} mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 24, 0, 0 };
+	struct msghdr_ mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 24, 0, 0 };
 	uint32_t i;
 
 	if (a->lazy_uffd < 0)

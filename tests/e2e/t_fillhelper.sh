@@ -47,14 +47,6 @@ helper_gone() {
 	return 0
 }
 
-flip_byte() {	# FILE OFFSET
-	local b
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	[ -n "$b" ] || fail "cannot read byte $2 of $1"
-	printf "\\$(printf %03o $((b ^ 0xff)))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 crfs_mount
 
 # --- one process: the cut, a corrupted run of the helper's, all by it -----
