@@ -67,7 +67,8 @@ struct builder {
 /*
  * Appends one page, stored by src at off (or, for our own pages, at the
  * end of our pages file).  Runs never cross a VMA boundary (restore fills
- * each mapping on its own) nor a change of source.
+ * each mapping on its own), a change of source, nor a multiple of
+ * CRFS_RUN_CUT (restore's fill workers share out runs).
  */
 static int add_page(struct builder *b, uint64_t addr, int32_t src,
 		    uint64_t off, uint64_t vma_start)
@@ -76,7 +77,7 @@ static int add_page(struct builder *b, uint64_t addr, int32_t src,
 
 	if (src == b->pid)
 		off = b->own_off;
-	if (r && addr != vma_start && r->src == src &&
+	if (r && addr != vma_start && !crfs_run_cut(addr) && r->src == src &&
 	    r->addr + r->npages * PAGE == addr &&
 	    r->offset + r->npages * PAGE == off) {
 		r->npages++;

@@ -26,6 +26,7 @@
 #include "mounts.h"
 #include "cgroup.h"
 #include "lazy.h"
+#include "fill_helper.h"
 #include "crfs/array.h"
 
 struct opts {
@@ -287,6 +288,8 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	go[1] = -1;
 	restore_pause("spawned");
 	ret = restore_finish(img, ep[0], err, errlen);
+	/* every restorer is done with it, and reap_until waits for all */
+	fill_helper_stop();
 	if (ret) {
 		kill_all(img, pid);
 		reap_until(pid);
@@ -371,6 +374,8 @@ int main(int argc, char **argv)
 		restore_pause("loaded");
 	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
 					  sizeof(err));
+	/* forked before we enter the tree's namespaces and cgroups */
+	ret = ret ?: fill_helper_start(&img, err, sizeof(err));
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -388,6 +393,7 @@ int main(int argc, char **argv)
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	fill_helper_stop();
 	lazy_started();
 	nsfd_done();
 	if (ret) {

@@ -37,6 +37,9 @@ struct helper_fds {
 	int root_fd;
 	/* a pidfd whose pid namespace becomes our pid_for_children, -1 */
 	int pidns_fd;
+	/* the fill helper's socket (fill_helper.c), -1; it fills first */
+	int fill_sk;
+	bool fill_first;
 };
 
 /* restore_proc.c: runs in the child; never returns */

@@ -381,6 +381,8 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
 	a->err_fd = h->err_fd;
 	a->pidns_fd = h->pidns_fd;
+	a->fill_sk = h->fill_sk;
+	a->fill_first = h->fill_first;
 	a->close_fds = take(ar, h->nall * sizeof(int32_t));
 	for (i = 0; i < h->nall; i++)
 		a->close_fds[i] = h->all[i];

@@ -32,6 +32,7 @@
 #include "ghost.h"
 #include "ns.h"
 #include "lazy.h"
+#include "fill_helper.h"
 
 static int helper(struct helper_fds *h, int fd, int base)
 {
@@ -91,7 +92,7 @@ static void open_helpers(struct image *img, struct proc_image *p,
 	int fd;
 
 	h->vma_fd = calloc(p->nvmas, sizeof(int));
-	h->all = calloc(p->nvmas + p->nruns + 6, sizeof(int));
+	h->all = calloc(p->nvmas + p->nruns + 7, sizeof(int));
 	h->src_pid = calloc(p->nruns + 1, sizeof(pid_t));
 	h->src_fd = calloc(p->nruns + 1, sizeof(int));
 	if (!h->vma_fd || !h->all || !h->src_pid || !h->src_fd)
@@ -109,6 +110,9 @@ static void open_helpers(struct image *img, struct proc_image *p,
 			   strerror(fd < 0 ? -fd : errno));
 	if (lazy_helpers(lazy_helper, h, base))
 		child_fail(h->err_fd, "lazy: cannot move the handler's socket or /dev/userfaultfd: %m");
+	/* a table shared with our parent has its socket: it fills alone */
+	fd = p->attr.shares_files ? -1 : fill_take_fd(&h->fill_first);
+	h->fill_sk = fd < 0 ? -1 : helper(h, fd, base);
 	open_sources(img, p, h, base);
 	owner = calloc(p->nvmas ?: 1, sizeof(*owner));
 	if (!owner || vma_owners(p, owner) < 0)
@@ -159,8 +163,8 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
-	last = lazy_keep_fd(page_src_keep_fds(img,
-						 userns_keep_fd(pidns_keep_fds(fd), fd)));
+	last = fill_keep_fd(lazy_keep_fd(page_src_keep_fds(img,
+						 userns_keep_fd(pidns_keep_fds(fd), fd))));
 	if ((img->fd_base > 0 &&
 	     syscall(SYS_close_range, 0, img->fd_base - 1, 0)) ||
 	    (fd > img->fd_end &&

@@ -271,6 +271,14 @@ struct iovec_ {
 	uint64_t base, len;
 };
 
+/* the kernel's struct msghdr, for sendmsg with SCM_RIGHTS */
+struct msghdr_ {
+	uint64_t name;
+	uint32_t namelen, pad;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad2;
+};
+
 static long read_pages(struct restore_args *a, const struct rst_run *r,
 		       uint64_t to, uint64_t n, uint64_t done)
 {
@@ -329,14 +337,14 @@ static void put_hex(char *p, uint64_t v, int *len)
 
 /* as image_load words it: the file, the run, nothing of it is used */
 static __attribute__((noreturn)) void fail_sum(struct restore_args *a,
-					       const struct rst_run *r)
+					       uint64_t addr)
 {
 	static const char msg[] = ": checksum mismatch in the pages of ";
 	static const char tail[] = " (corrupted)\n";
 	char hex[20];
 	int n;
 
-	put_hex(hex, r->addr, &n);
+	put_hex(hex, addr, &n);
 	sys(__NR_write, a->err_fd, a->pages_path, slen(a->pages_path), 0);
 	sys(__NR_write, a->err_fd, msg, sizeof(msg) - 1, 0);
 	sys(__NR_write, a->err_fd, hex, n, 0);
@@ -355,7 +363,7 @@ static void fill(struct restore_args *a, const struct rst_run *r,
 	while (done < r->len)
 		done += fill_chunk(a, r, done, &buf, self, &h);
 	if (r->check && crfs_hash_final(&h) != r->hash)
-		fail_sum(a, r);
+		fail_sum(a, r->addr);
 }
 
 /*
@@ -377,6 +385,10 @@ static void fill(struct restore_args *a, const struct rst_run *r,
 #define UFFD_USER_MODE_ONLY_ 1
 #define O_CLOEXEC_ 02000000
 #define EAGAIN_ 11
+#define EEXIST_ 17
+#define EINTR_ 4
+#define EPIPE_ 32
+#define PAGE_ 4096UL
 
 static int uffd_eligible(const struct rst_vma *v)
 {
@@ -439,8 +451,8 @@ refused:
 
 /*
  * n bytes from buf to dst, all new pages.  EAGAIN (the kernel gave up part
- * way) goes on from where it stopped; anything else, EEXIST included (only
- * we put pages there), fails the restore.
+ * way) goes on from where it stopped; anything else, EEXIST included (a
+ * run is filled by one worker alone), fails the restore.
  */
 static void uffd_copy(struct restore_args *a, long fd, uint64_t dst,
 		      uint64_t buf, uint64_t n)
@@ -461,8 +473,29 @@ static void uffd_copy(struct restore_args *a, long fd, uint64_t dst,
 	}
 }
 
-static void fill_uffd(struct restore_args *a, const struct rst_run *r,
-		      long fd, uint64_t buf)
+/*
+ * The first page of a run at dst, from buf: 0, or -EEXIST when the fill
+ * helper copied it first (shared: it was asked), and so has the run.
+ */
+static long uffd_claim(struct restore_args *a, long fd, uint64_t dst,
+		       uint64_t buf, int shared)
+{
+	struct uffdio_copy c;
+	long ret;
+
+	do {
+		c = (struct uffdio_copy){ .dst = dst, .src = buf, .len = PAGE_ };
+		ret = sys(__NR_ioctl, fd, UFFDIO_COPY, &c, 0);
+	} while (ret == -EAGAIN_ && c.copy <= 0);
+	if (ret == -EEXIST_ && shared)
+		return ret;
+	check(a, "UFFDIO_COPY of the pages", ret);
+	return 0;
+}
+
+/* run r: 1 once filled, 0 if the helper has it (shared: it was asked) */
+static int fill_uffd(struct restore_args *a, const struct rst_run *r,
+		     long fd, uint64_t buf, int shared)
 {
 	struct crfs_hash h;
 	uint64_t done = 0, n;
@@ -474,13 +507,19 @@ static void fill_uffd(struct restore_args *a, const struct rst_run *r,
 		/* whole pages only: UFFDIO_COPY takes no part of one */
 		for (got = 0; (uint64_t)got < n;)
 			got += read_pages(a, r, buf + got, n - got, done + got);
+		if (!done && uffd_claim(a, fd, r->addr, buf, shared))
+			return 0;
 		if (r->check)
 			crfs_hash_update(&h, (const void *)buf, got);
-		uffd_copy(a, fd, r->addr + done, buf, got);
+		if (!done)
+			uffd_copy(a, fd, r->addr + PAGE_, buf + PAGE_, got - PAGE_);
+		else
+			uffd_copy(a, fd, r->addr + done, buf, got);
 		done += got;
 	}
 	if (r->check && crfs_hash_final(&h) != r->hash)
-		fail_sum(a, r);
+		fail_sum(a, r->addr);
+	return 1;
 }
 
 /* the vma holding run r, searched from *at on (both are sorted) */
@@ -496,11 +535,108 @@ static const struct rst_vma *vma_of(struct restore_args *a,
 	return 0;
 }
 
+/* marks the runs either worker may fill: how many */
+static uint32_t mark_uffd_runs(struct restore_args *a)
+{
+	const struct rst_vma *v;
+	uint32_t i, at = 0, n = 0;
+
+	for (i = 0; i < a->nruns; i++) {
+		v = vma_of(a, &a->runs[i], &at);
+		a->runs[i].uffd = v && v->uffd;
+		n += a->runs[i].uffd;
+	}
+	return n;
+}
+
+static int fill_add_fd(struct rst_fill_req *q, int32_t fd)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->nfds; i++)
+		if (q->fd[i] == fd)
+			return 0;
+	if (q->nfds == RST_FILL_FDS)
+		return -1;
+	q->fd[q->nfds++] = fd;
+	return 0;
+}
+
+#define AF_UNIX_ 1
+#define SOCK_SEQPACKET_ 5
+#define MSG_NOSIGNAL_ 0x4000
+#define FILL_NFDS (2 + RST_FILL_FDS)
+#define FILL_CMSG (16 + 4 * FILL_NFDS)	/* CMSG_SPACE of them */
+
+/*
+ * The fill helper is asked to fill our runs from the back: the socket its
+ * reply comes on, or -1 (nothing to share, no helper, or too many files:
+ * we fill everything ourselves).
+ */
+static long fill_ask(struct restore_args *a, long ufd)
+{
+	struct rst_fill_req q = { .runs = (uint64_t)a->runs,
+				  .nruns = a->nruns };
+	union {
+		char buf[FILL_CMSG];
+		uint64_t align;
+	} c = { 0 };
+	struct iovec_ iov = { (uint64_t)&q, sizeof(q) };
+	struct msghdr_ mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 0, 0, 0 };
+	int32_t sv[2], *fds = (int32_t *)(c.buf + 16);
+	uint32_t i;
+	long ret;
+
+	if (a->fill_sk < 0 || mark_uffd_runs(a) < 2)
+		return -1;
+	for (i = 0; i < a->nruns; i++)
+		if (a->runs[i].uffd && fill_add_fd(&q, a->runs[i].fd))
+			return -1;
+	if (sys(__NR_socketpair, AF_UNIX_, SOCK_SEQPACKET_ | O_CLOEXEC_, 0,
+		sv) < 0)
+		return -1;
+	fds[0] = sv[1];
+	fds[1] = ufd;
+	for (i = 0; i < q.nfds; i++)
+		fds[2 + i] = q.fd[i];
+	mh.controllen = 16 + ((4 * (2 + q.nfds) + 7) & ~7);
+	*(uint64_t *)c.buf = 16 + 4 * (2 + q.nfds);	/* cmsg_len */
+	*(int32_t *)(c.buf + 8) = 1;			/* SOL_SOCKET */
+	*(int32_t *)(c.buf + 12) = 1;			/* SCM_RIGHTS */
+	ret = sys(__NR_sendmsg, a->fill_sk, (long)&mh, MSG_NOSIGNAL_, 0);
+	sys(__NR_close, sv[1], 0, 0, 0);
+	if (ret < 0) {
+		sys(__NR_close, sv[0], 0, 0, 0);
+		return -1;
+	}
+	return sv[0];
+}
+
+/* until the helper is done with our memory: it may have found a bad run */
+static void fill_wait(struct restore_args *a, long sk)
+{
+	struct rst_fill_reply m;
+	long n;
+
+	do
+		n = sys(__NR_read, sk, &m, sizeof(m), 0);
+	while (n == -EINTR_);
+	sys(__NR_close, sk, 0, 0, 0);
+	if (n != sizeof(m))
+		fail(a, "fill helper: its reply", n < 0 ? n : -EPIPE_);
+	m.step[sizeof(m.step) - 1] = 0;
+	if (m.status == RST_FILL_BADSUM)
+		fail_sum(a, m.addr);
+	if (m.status != RST_FILL_DONE)
+		fail(a, m.step, m.err);
+}
+
 static void fill_runs(struct restore_args *a)
 {
 	const struct rst_vma *v;
-	long buf, self, ufd = -1;
+	long buf, self, ufd = -1, helper = -1;
 	uint32_t i, at = 0;
+	int met = 0, waited = 0;
 
 	buf = sys6(__NR_mmap, 0, FILL_BUF, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -509,13 +645,23 @@ static void fill_runs(struct restore_args *a)
 	self = sys(__NR_getpid, 0, 0, 0, 0);
 	if (buf)
 		ufd = uffd_open(a);
+	if (ufd >= 0)
+		helper = fill_ask(a, ufd);
+	if (helper >= 0 && a->fill_first) {
+		fill_wait(a, helper);
+		waited = 1;
+	}
 	for (i = 0; i < a->nruns; i++) {
 		v = vma_of(a, &a->runs[i], &at);
+		/* past the first run the helper took, it has them all */
 		if (ufd >= 0 && v && v->uffd)
-			fill_uffd(a, &a->runs[i], ufd, buf);
+			met = met || !fill_uffd(a, &a->runs[i], ufd, buf,
+						helper >= 0);
 		else
 			fill(a, &a->runs[i], buf, self);
 	}
+	if (helper >= 0 && !waited)
+		fill_wait(a, helper);
 	if (ufd >= 0)
 		uffd_close(a, ufd);
 	if (buf)
@@ -638,12 +784,7 @@ static void lazy_hand_over(struct restore_args *a)
 		uint64_t align;
 	} c = { 0 };
 	struct iovec_ iov = { (uint64_t)&m, 0 };
-	struct {
-		uint64_t name;
-		uint32_t namelen, pad;
-		uint64_t iov, iovlen, control, controllen;
-		int32_t flags, pad2;
-	} mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 24, 0, 0 };
+	struct msghdr_ mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 24, 0, 0 };
 	uint32_t i;
 
 	if (a->lazy_uffd < 0)

@@ -45,7 +45,34 @@ struct rst_run {
 	uint64_t addr, len, off;
 	int64_t fd;		/* the pages file holding them */
 	uint64_t hash;		/* of the len bytes, when check */
-	uint32_t check, pad;
+	uint32_t check;
+	/* in a mapping registered on our userfaultfd: we or the fill
+	 * helper (fill_helper.c) may take it */
+	uint32_t uffd;
+};
+
+/*
+ * The fill helper: a restorer whose userfaultfd fill has at least two runs
+ * sends this over fill_sk with SCM_RIGHTS of a socket for the reply, the
+ * userfaultfd and the pages files fd[] names, in that order.  The helper
+ * reads our run table (process_vm_readv) and fills runs from the back
+ * while we fill from the front; a run belongs to whoever's UFFDIO_COPY of
+ * its first page succeeds (EEXIST: the other has it, and every run past
+ * it).  Its reply says when it is done with our memory.
+ */
+#define RST_FILL_FDS 16
+struct rst_fill_req {
+	uint64_t runs;		/* our struct rst_run[nruns] */
+	uint32_t nruns, nfds;
+	int32_t fd[RST_FILL_FDS];	/* our numbers of the files sent */
+};
+
+enum { RST_FILL_DONE, RST_FILL_BADSUM, RST_FILL_ERR };
+struct rst_fill_reply {
+	int32_t status;		/* RST_FILL_* */
+	int32_t err;		/* RST_FILL_ERR: -errno of step */
+	uint64_t addr;		/* RST_FILL_BADSUM: the run's */
+	char step[64];
 };
 
 struct rst_range {
@@ -200,6 +227,10 @@ struct restore_args {
 	 */
 	int32_t lazy_uffd, lazy_sk;
 	uint64_t lazy_tag;
+	/* the fill helper's socket (struct rst_fill_req), or -1; first
+	 * (tests: CRFS_FILL_HELPER=all): it fills all before we start */
+	int32_t fill_sk;
+	uint32_t fill_first;
 };
 
 #endif

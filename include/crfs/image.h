@@ -144,6 +144,18 @@ struct crfs_page_run {
 };
 
 /*
+ * A run also ends at every multiple of 4 MiB of virtual address (FORMAT.md
+ * 4.7): then crfs-restore's two fill workers can share a big mapping (each
+ * takes whole runs, which it checks against their checksums), and the runs
+ * of a mapping fall at the same addresses in every checkpoint.
+ */
+#define CRFS_RUN_CUT	(4ULL << 20)
+static inline bool crfs_run_cut(uint64_t addr)
+{
+	return !(addr & (CRFS_RUN_CUT - 1));
+}
+
+/*
  * A run stored by an ancestor of an incremental image (level 1: its
  * parent) in process pid's pages there: src is negative, so it never
  * equals a pid and code that only knows this image treats it as foreign.

@@ -356,6 +356,16 @@ kill_and_reap() {
 
 # --- images -----------------------------------------------------------------
 
+# flip_byte FILE OFFSET: that byte of FILE inverted (a damaged image)
+flip_byte() {	# FILE OFFSET
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || fail "cannot read byte $2 of $1"
+	printf "\\$(printf %03o $((b ^ 0xff)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+
 # check_image DIR PID: the documented layout is there
 check_image() {
 	local d=$1 pid=$2 f

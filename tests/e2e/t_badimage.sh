@@ -37,14 +37,6 @@ damaged() {
 	cp -a "$T_DIR/pristine" "$BAD" || fail "cp pristine"
 }
 
-flip_byte() {	# FILE OFFSET
-	local b
-	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	[ -n "$b" ] || fail "cannot read byte $2 of $1"
-	printf "\\$(printf %03o $((b ^ 0xff)))" |
-		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
-
 crfs_mount
 log=$T_DIR/pause.log
 start_workload "$log" "$CRFS_TESTS/wl_pause" pause 1

@@ -843,3 +843,49 @@ Test(inet_addr, refuses_what_is_not_an_address)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_neq(kh_inet_addr_parse(bad[i], &ss, &len), 0, "%s", bad[i]);
 }
+
+/*
+ * Runs end at every multiple of CRFS_RUN_CUT too (restore's two fill
+ * workers share out whole runs): a written mapping of 3 cuts and a half,
+ * not aligned to one, comes out as a run up to each cut and whole cuts.
+ */
+Test(pagemap, runs_cut_at_fixed_addresses)
+{
+	size_t len = 3 * CRFS_RUN_CUT + CRFS_RUN_CUT / 2, n, nruns, i, k = 0;
+	struct crfs_page_run *runs;
+	struct reports rep = { 0 };
+	uint64_t base, at;
+	struct crfs_vma *v;
+	char *p;
+
+	/* one cut more, so a start between two cuts can be picked */
+	p = mmap(NULL, len + CRFS_RUN_CUT, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(p, MAP_FAILED);
+	base = ((uint64_t)p + CRFS_RUN_CUT - 1) / CRFS_RUN_CUT * CRFS_RUN_CUT +
+	       16 * 4096;
+	cr_assert_eq(madvise((void *)base, len, MADV_NOHUGEPAGE), 0);
+	memset((void *)base, 1, len);
+	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
+	cr_assert_eq(kh_page_runs(getpid(), v, n, NULL, 0, &runs, &nruns, NULL), 0);
+	for (at = base, i = 0; i < nruns; i++) {
+		uint64_t end = runs[i].addr + runs[i].npages * 4096;
+
+		cr_assert_eq((runs[i].addr / CRFS_RUN_CUT),
+			     ((end - 1) / CRFS_RUN_CUT),
+			     "run 0x%lx+%lu crosses a cut", runs[i].addr,
+			     runs[i].npages);
+		if (end <= base || runs[i].addr >= base + len)
+			continue;
+		cr_assert_eq(runs[i].addr, at, "run %zu of the mapping", k);
+		at = (at / CRFS_RUN_CUT + 1) * CRFS_RUN_CUT;
+		if (at > base + len)
+			at = base + len;
+		cr_assert_eq(end, at, "run %zu of the mapping ends", k);
+		k++;
+	}
+	cr_assert_eq(k, 4);
+	free(runs);
+	free_maps(v, n);
+	munmap(p, len + CRFS_RUN_CUT);
+}
