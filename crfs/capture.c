@@ -713,14 +713,20 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
-		check_exe(s, p, exe);
+		if (exe)
+			check_exe(s, p, exe);
 	}
-	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
-	nq = donors_of(s, idx, ppid, q);
+	/* a pre-dump holds pages only (mapping objects come at the freeze)
+	 * and points into no relative's: those are read later, as the
+	 * relative runs on, and could be other bytes than ours by then */
+	if (!s->predump)
+		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
+	nq = s->predump ? 0 : donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
-	ret = ret ?: refuse_vma_policy(s, p->pid);
+	if (!s->predump)
+		ret = ret ?: refuse_vma_policy(s, p->pid);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
@@ -741,6 +747,25 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
 	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);
+}
+
+int capture_memory_only(struct snapshot *s, pid_t pid)
+{
+	struct kh_stat st;
+	char dir[32];
+	int ret, idx = s->nprocs;
+
+	snprintf(dir, sizeof(dir), "%d/", pid);
+	ret = add_proc(s, pid);
+	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
+				  NULL, 0, -1);
+	if (ret)
+		return ret;
+	s->procs[idx].live = true;
+	/* a zombie has no memory; a process gone since has none either */
+	if (kh_proc_stat(pid, &st) || st.state == 'Z')
+		return 0;
+	return capture_memory(s, idx, dir, st.ppid, NULL);
 }
 
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
