@@ -749,16 +749,24 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);
 }
 
+/* procs[] gets pid, the image its directory dir ("PID/") */
+static int add_proc_dir(struct snapshot *s, pid_t pid, char *dir, size_t len)
+{
+	int ret;
+
+	snprintf(dir, len, "%d/", pid);
+	ret = add_proc(s, pid);
+	return ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
+				   NULL, 0, -1);
+}
+
 int capture_memory_only(struct snapshot *s, pid_t pid)
 {
 	struct kh_stat st;
 	char dir[32];
 	int ret, idx = s->nprocs;
 
-	snprintf(dir, sizeof(dir), "%d/", pid);
-	ret = add_proc(s, pid);
-	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
-				  NULL, 0, -1);
+	ret = add_proc_dir(s, pid, dir, sizeof(dir));
 	if (ret)
 		return ret;
 	s->procs[idx].live = true;
@@ -1016,10 +1024,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	char dir[32], path[64];
 	int ret, idx = s->nprocs;
 
-	snprintf(dir, sizeof(dir), "%d/", pid);
-	ret = add_proc(s, pid);
-	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
-				  NULL, 0, -1);
+	ret = add_proc_dir(s, pid, dir, sizeof(dir));
 	if (ret)
 		return ret;
 	if (!kh_proc_stat(pid, &st) && st.state == 'Z')
