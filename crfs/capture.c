@@ -700,12 +700,15 @@ static int refuse_vma_policy(struct snapshot *s, pid_t pid)
 	return ret < 0 ? ret : 0;
 }
 
+unsigned long long page_runs_ns;
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
 	uint64_t guard = 0;
+	unsigned long long t0;
 	size_t nq;
 	char path[64];
 	int ret;
@@ -723,8 +726,10 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
 	nq = s->predump ? 0 : donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
+	t0 = track_now_ns();
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
+	page_runs_ns += track_now_ns() - t0;
 	if (!s->predump)
 		ret = ret ?: refuse_vma_policy(s, p->pid);
 	/* restore would give back readable zeroes where it faulted */

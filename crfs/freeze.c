@@ -205,13 +205,14 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
  * of each phase, to see what a short final freeze still spends.
  */
 static void profile(const unsigned long long *t, unsigned long long trk,
-		    bool predump)
+		    unsigned long long runs, bool predump)
 {
 	if (!getenv("CRFS_FREEZE_PROFILE"))
 		return;
-	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms\n",
-		predump ? "predump" : "freeze", (t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, trk / 1e6,
-		(t[3] - t[2]) / 1e6);
+	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms\n",
+		predump ? "predump" : "freeze", (t[1] - t[0]) / 1e6,
+		(t[2] - t[1]) / 1e6, trk / 1e6, (t[3] - t[2]) / 1e6,
+		runs / 1e6);
 }
 
 /* everything but memory, captured for a freeze (not for a pre-dump) */
@@ -234,7 +235,7 @@ static int stop_and_capture(struct container *c, bool predump)
 	pid_t *procs = NULL;
 	int nprocs = 0, added, ret, i;
 	char why[512] = "";
-	unsigned long long t[4], trk;
+	unsigned long long t[4], trk, runs;
 
 	t[0] = track_now_ns();
 
@@ -264,11 +265,13 @@ static int stop_and_capture(struct container *c, bool predump)
 	c->snap->predump = predump;
 	t[1] = track_now_ns();
 	trk = track_capture_ns;
+	runs = page_runs_ns;
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = predump ? capture_memory_only(c->snap, procs[i]) :
 				capture_process(c->snap, procs[i], c->root);
 	t[2] = track_now_ns();
 	trk = track_capture_ns - trk;
+	runs = page_runs_ns - runs;
 	if (!predump)
 		ret = ret ?: capture_rest(c, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
@@ -282,7 +285,7 @@ static int stop_and_capture(struct container *c, bool predump)
 	c->pids = procs;
 	c->npids = nprocs;
 	t[3] = track_now_ns();
-	profile(t, trk, predump);
+	profile(t, trk, runs, predump);
 	return 0;
 fail:
 	if (c->snap)
