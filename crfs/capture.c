@@ -700,12 +700,15 @@ static int refuse_vma_policy(struct snapshot *s, pid_t pid)
 	return ret < 0 ? ret : 0;
 }
 
+unsigned long long page_runs_ns;
+
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
 			  pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
 	uint64_t guard = 0;
+	unsigned long long t0;
 	size_t nq;
 	char path[64];
 	int ret;
@@ -713,14 +716,22 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
-		check_exe(s, p, exe);
+		if (exe)
+			check_exe(s, p, exe);
 	}
-	ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
-	nq = donors_of(s, idx, ppid, q);
+	/* a pre-dump holds pages only (mapping objects come at the freeze)
+	 * and points into no relative's: those are read later, as the
+	 * relative runs on, and could be other bytes than ours by then */
+	if (!s->predump)
+		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
+	nq = s->predump ? 0 : donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
+	t0 = track_now_ns();
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
-	ret = ret ?: refuse_vma_policy(s, p->pid);
+	page_runs_ns += track_now_ns() - t0;
+	if (!s->predump)
+		ret = ret ?: refuse_vma_policy(s, p->pid);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
@@ -741,6 +752,33 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
 	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);
+}
+
+/* procs[] gets pid, the image its directory dir ("PID/") */
+static int add_proc_dir(struct snapshot *s, pid_t pid, char *dir, size_t len)
+{
+	int ret;
+
+	snprintf(dir, len, "%d/", pid);
+	ret = add_proc(s, pid);
+	return ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
+				   NULL, 0, -1);
+}
+
+int capture_memory_only(struct snapshot *s, pid_t pid)
+{
+	struct kh_stat st;
+	char dir[32];
+	int ret, idx = s->nprocs;
+
+	ret = add_proc_dir(s, pid, dir, sizeof(dir));
+	if (ret)
+		return ret;
+	s->procs[idx].live = true;
+	/* a zombie has no memory; a process gone since has none either */
+	if (kh_proc_stat(pid, &st) || st.state == 'Z')
+		return 0;
+	return capture_memory(s, idx, dir, st.ppid, NULL);
 }
 
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
@@ -991,10 +1029,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	char dir[32], path[64];
 	int ret, idx = s->nprocs;
 
-	snprintf(dir, sizeof(dir), "%d/", pid);
-	ret = add_proc(s, pid);
-	ret = ret ?: snapshot_add(s, strndupa(dir, strlen(dir) - 1), E_DIR,
-				  NULL, 0, -1);
+	ret = add_proc_dir(s, pid, dir, sizeof(dir));
 	if (ret)
 		return ret;
 	if (!kh_proc_stat(pid, &st) && st.state == 'Z')

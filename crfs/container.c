@@ -264,9 +264,11 @@ int container_command(struct container *c, const char *cmd)
 		return container_snapshot(c);
 	if (!strcmp(buf, "release"))
 		return cmd_release(c);
+	if (!strcmp(buf, "predump"))
+		return container_predump(c);
 	if (!strcmp(buf, "kill"))
 		return cmd_kill(c);
-	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, compress zstd|none, freeze, thaw, snapshot, release, kill, track, untrack, parent PATH)",
+	return refuse(c, EINVAL, "unknown command '%s' (attach PID, external unix, compress zstd|none, freeze, thaw, snapshot, predump, release, kill, track, untrack, parent PATH)",
 		      buf);
 }
 
@@ -290,7 +292,9 @@ char *container_render_ctl(struct container *c, size_t *len)
 		sb_printf(&sb, "compress zstd\n");
 	if (c->snap) {
 		sb_printf(&sb, "freeze_id %s\n", c->snap->freeze_id);
-		if (c->snap->postdump)
+		if (c->snap->predump)
+			sb_printf(&sb, "predump frozen_us %ld\n", c->frozen_us);
+		else if (c->snap->postdump)
 			sb_printf(&sb, "postdump frozen_us %ld cow_kb %ld\n",
 				  c->frozen_us, postdump_cost_kb(c->snap));
 		if (c->snap->unsupported.len)

@@ -71,6 +71,8 @@ void container_refresh(struct container *c);
 
 /* freeze.c */
 int freeze_tree(struct container *c);
+/* freeze.c: stopped, memory listed only (predump.c resumes it) */
+int predump_stop(struct container *c);
 void thaw_tree(struct container *c);
 void resume_tree(struct container *c);
 void kill_tree(struct container *c);

@@ -204,21 +204,38 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
  * CRFS_FREEZE_PROFILE set: one line per freeze on stderr with the time
  * of each phase, to see what a short final freeze still spends.
  */
-static void profile(const unsigned long long *t, unsigned long long trk)
+static void profile(const unsigned long long *t, unsigned long long trk,
+		    unsigned long long runs, bool predump)
 {
 	if (!getenv("CRFS_FREEZE_PROFILE"))
 		return;
-	fprintf(stderr, "crfs: freeze profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms\n",
-		(t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, trk / 1e6,
-		(t[3] - t[2]) / 1e6);
+	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms\n",
+		predump ? "predump" : "freeze", (t[1] - t[0]) / 1e6,
+		(t[2] - t[1]) / 1e6, trk / 1e6, (t[3] - t[2]) / 1e6,
+		runs / 1e6);
 }
 
-int freeze_tree(struct container *c)
+/* everything but memory, captured for a freeze (not for a pre-dump) */
+static int capture_rest(struct container *c, const pid_t *procs, int nprocs)
+{
+	int ret = 0;
+
+	check_groups(c->snap, procs, nprocs);
+	check_sharing(c->snap, procs, nprocs);
+	check_pidns(c->snap, procs, nprocs);
+	check_ns_mounts(c->snap, procs, nprocs);
+	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
+	ret = ret ?: capture_ns(c->snap, c->root);
+	ret = ret ?: capture_mounts(c->snap, c->root);
+	return ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
+}
+
+static int stop_and_capture(struct container *c, bool predump)
 {
 	pid_t *procs = NULL;
 	int nprocs = 0, added, ret, i;
 	char why[512] = "";
-	unsigned long long t[4], trk;
+	unsigned long long t[4], trk, runs;
 
 	t[0] = track_now_ns();
 
@@ -245,20 +262,18 @@ int freeze_tree(struct container *c)
 	c->snap->incremental = c->track && c->track->parent &&
 			       c->track->depth < CRFS_MAX_LEVEL;
 	c->snap->zstd = c->zstd;
+	c->snap->predump = predump;
 	t[1] = track_now_ns();
 	trk = track_capture_ns;
+	runs = page_runs_ns;
 	for (i = 0; !ret && i < nprocs; i++)
-		ret = capture_process(c->snap, procs[i], c->root);
+		ret = predump ? capture_memory_only(c->snap, procs[i]) :
+				capture_process(c->snap, procs[i], c->root);
 	t[2] = track_now_ns();
 	trk = track_capture_ns - trk;
-	check_groups(c->snap, procs, nprocs);
-	check_sharing(c->snap, procs, nprocs);
-	check_pidns(c->snap, procs, nprocs);
-	check_ns_mounts(c->snap, procs, nprocs);
-	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
-	ret = ret ?: capture_ns(c->snap, c->root);
-	ret = ret ?: capture_mounts(c->snap, c->root);
-	ret = ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
+	runs = page_runs_ns - runs;
+	if (!predump)
+		ret = ret ?: capture_rest(c, procs, nprocs);
 	ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),
@@ -270,7 +285,7 @@ int freeze_tree(struct container *c)
 	c->pids = procs;
 	c->npids = nprocs;
 	t[3] = track_now_ns();
-	profile(t, trk);
+	profile(t, trk, runs, predump);
 	return 0;
 fail:
 	if (c->snap)
@@ -280,6 +295,17 @@ fail:
 	release(c, false);
 	free(procs);
 	return ret;
+}
+
+int freeze_tree(struct container *c)
+{
+	return stop_and_capture(c, false);
+}
+
+/* stopped for a pre-dump: its memory listed, nothing else (predump.c) */
+int predump_stop(struct container *c)
+{
+	return stop_and_capture(c, true);
 }
 
 /* The tree runs on; the snapshot stays (post-dump) until the caller frees

@@ -134,6 +134,8 @@ ssize_t snap_mem_read(struct proc_snap *p, size_t run, uint64_t addr,
 		memcpy(buf, p->copies[run] + (addr - p->runs[run].addr), n);
 		return n;
 	}
+	if (p->live)
+		return predump_mem_read(p, addr, buf, n);
 	return kh_mem_read(p->twin ?: p->pid, p->memfd, addr, buf, n);
 }
 

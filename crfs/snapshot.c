@@ -166,7 +166,8 @@ int snapshot_finish(struct snapshot *s, pid_t root)
 	size_t i;
 	int ret;
 
-	ret = files_finish(s);
+	/* a pre-dump holds memory only: no descriptor was looked at */
+	ret = s->predump ? 0 : files_finish(s);
 	ret = ret ?: render_tree(s);
 	if (ret)
 		return ret;
@@ -181,6 +182,7 @@ int snapshot_finish(struct snapshot *s, pid_t root)
 		memcpy(h.parent_id, s->track->base_id, sizeof(s->track->base_id));
 	}
 	h.root = root;
+	h.predump = s->predump;
 	h.nprocs = s->nprocs;
 	h.procs = calloc(s->nprocs ?: 1, sizeof(pid_t));
 	h.files = calloc(s->nentries ?: 1, sizeof(*h.files));

@@ -52,6 +52,9 @@ struct proc_snap {
 	 * copies[run] made at freeze for what a fork does not keep */
 	pid_t twin, vtwin;
 	char **copies;
+	/* pre-dump (predump.c): read from the running process; what it
+	 * unmapped since reads as zeros (never clean: see predump.c) */
+	bool live;
 };
 
 struct snapshot {
@@ -74,6 +77,7 @@ struct snapshot {
 	bool incremental;	/* unchanged pages point into track's base */
 	uint64_t copied;	/* bytes copied out at freeze (post-dump) */
 	bool zstd;		/* pages.zst instead of pages (pages_zst.c) */
+	bool predump;		/* memory only, read as the tree runs */
 };
 
 struct snapshot *snapshot_new(void);
@@ -115,6 +119,14 @@ void postdump_drop(struct snapshot *s);
 ssize_t snap_mem_read(struct proc_snap *p, size_t run, uint64_t addr,
 		      void *buf, size_t n);
 long postdump_cost_kb(struct snapshot *s);
+
+/* predump.c: ctl "predump": a memory-only snapshot, the tree stopped only
+ * while its mappings and page runs are listed and tracking re-armed */
+int container_predump(struct container *c);
+/* capture.c: procs[] gets pid with its memory only (maps, pages) */
+int capture_memory_only(struct snapshot *s, pid_t pid);
+ssize_t predump_mem_read(struct proc_snap *p, uint64_t addr, void *buf,
+			 size_t n);
 
 /* files.c: open file descriptions, shared across the container */
 int files_add_process(struct snapshot *s, pid_t pid);

@@ -220,27 +220,27 @@ struct rewrite {
 	pid_t pid;
 };
 
-/* one page at addr from src at off; fresh: a new run of the capture */
-static int put_page(struct rewrite *w, uint64_t addr, int32_t src,
-		    uint64_t off, bool fresh)
+/* n pages from addr, from src at off; fresh: a new run of the capture */
+static int put_pages(struct rewrite *w, uint64_t addr, uint64_t n,
+		     int32_t src, uint64_t off, bool fresh)
 {
 	struct crfs_page_run *r = w->n ? &w->out[w->n - 1] : NULL;
 
 	if (src == w->pid) {
 		off = w->own_off;
-		w->own_off += 4096;
+		w->own_off += n * 4096;
 	}
 	if (r && !fresh && r->src == src &&
 	    r->addr + r->npages * 4096 == addr &&
 	    r->offset + r->npages * 4096 == off) {
-		r->npages++;
+		r->npages += n;
 		return 0;
 	}
 	r = array_room(w->out, w->n, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	w->out = r;
-	w->out[w->n++] = (struct crfs_page_run){ .addr = addr, .npages = 1,
+	w->out[w->n++] = (struct crfs_page_run){ .addr = addr, .npages = n,
 						 .src = src, .offset = off };
 	return 0;
 }
@@ -286,8 +286,19 @@ static int clean_pages(const struct proc_snap *p, struct page_region **out,
 	return ret;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t run_end(const struct crfs_page_run *r)
+{
+	return r->addr + r->npages * 4096;
+}
+
 /*
- * Our own runs, page by page: a page not written since the base and
+ * Our own runs, piece by piece (a piece: pages alike in being clean and
+ * in which base run they are): a page not written since the base and
  * stored there points into the base (or where the base points); the
  * rest stays ours, renumbered.  Runs stored by another process of this
  * image (copy-on-write, decided from that process's runs, rewritten
@@ -302,7 +313,7 @@ static int rewrite_runs(struct proc_snap *p, const struct track_proc *tp,
 
 	for (i = 0; !ret && i < p->nruns; i++) {
 		const struct crfs_page_run *r = &p->runs[i];
-		uint64_t a, end = r->addr + r->npages * 4096;
+		uint64_t a, next, end = run_end(r);
 
 		if (r->src != p->pid) {
 			struct crfs_page_run *n = array_room(w.out, w.n,
@@ -316,22 +327,32 @@ static int rewrite_runs(struct proc_snap *p, const struct track_proc *tp,
 			w.out[w.n++] = *r;
 			continue;
 		}
-		for (a = r->addr; !ret && a < end; a += 4096) {
+		for (a = r->addr; !ret && a < end; a = next) {
 			const struct crfs_page_run *b;
+			bool clean;
 
 			while (ci < ncl && cl[ci].end <= a)
 				ci++;
-			while (bi < tp->nbase &&
-			       tp->base[bi].addr + tp->base[bi].npages * 4096 <= a)
+			while (bi < tp->nbase && run_end(&tp->base[bi]) <= a)
 				bi++;
 			b = bi < tp->nbase && tp->base[bi].addr <= a ?
 			    &tp->base[bi] : NULL;
-			if (b && ci < ncl && cl[ci].start <= a)
-				ret = put_page(&w, a, src_up(b->src),
-					       b->offset + (a - b->addr),
-					       a == r->addr);
+			clean = ci < ncl && cl[ci].start <= a;
+			next = end;
+			if (ci < ncl)
+				next = min_u64(next, clean ? cl[ci].end :
+							     cl[ci].start);
+			if (bi < tp->nbase)
+				next = min_u64(next, b ? run_end(b) :
+							 tp->base[bi].addr);
+			if (b && clean)
+				ret = put_pages(&w, a, (next - a) / 4096,
+						src_up(b->src),
+						b->offset + (a - b->addr),
+						a == r->addr);
 			else
-				ret = put_page(&w, a, p->pid, 0, a == r->addr);
+				ret = put_pages(&w, a, (next - a) / 4096,
+						p->pid, 0, a == r->addr);
 		}
 	}
 	if (ret) {

@@ -43,6 +43,8 @@ void track_end(struct container *c);
 int track_capture(struct snapshot *s, int idx);
 /* ns spent in track_capture since start (CRFS_FREEZE_PROFILE) */
 extern unsigned long long track_capture_ns;
+/* capture.c: ns spent listing page runs (pagemap, PAGEMAP_SCAN) */
+extern unsigned long long page_runs_ns;
 unsigned long long track_now_ns(void);
 /* the freeze succeeded: its snapshot is the base now */
 int track_rebase(struct container *c);

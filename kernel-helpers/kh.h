@@ -93,6 +93,8 @@ long kh_private_kb(pid_t pid);
 ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
 		    size_t len);
 int kh_mem_open(pid_t pid, int flags);
+/* addr is in one of pid's mappings now */
+bool kh_addr_mapped(pid_t pid, uint64_t addr);
 
 /* proc.c */
 struct kh_stat {

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kh.h"
@@ -48,4 +49,26 @@ ssize_t kh_mem_read(pid_t pid, int memfd, uint64_t addr, void *buf,
 	if (fd != memfd)
 		close(fd);
 	return ret;
+}
+
+/* whether addr lies in one of pid's mappings now (its maps say so) */
+bool kh_addr_mapped(pid_t pid, uint64_t addr)
+{
+	char path[64], line[512];
+	unsigned long start, end;
+	bool in = false, at_start = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!in && fgets(line, sizeof(line), f)) {
+		/* the rest of a line longer than line is no mapping's start */
+		if (at_start && sscanf(line, "%lx-%lx", &start, &end) == 2)
+			in = addr >= start && addr < end;
+		at_start = strchr(line, '\n') != NULL;
+	}
+	fclose(f);
+	return in;
 }

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "kh.h"
+#include "kh_dirty.h"
 
 #define PM_PRESENT	(1ULL << 63)
 #define PM_SWAP		(1ULL << 62)
@@ -248,16 +250,17 @@ static const struct crfs_page_run *donor_run(const struct donors *d,
 	return NULL;
 }
 
-static int vma_runs(struct builder *b, int fd, struct donors *d,
-		    const struct crfs_vma *v)
+/* [start, end) of v, page by page from the pagemap */
+static int range_runs(struct builder *b, int fd, struct donors *d,
+		      const struct crfs_vma *v, uint64_t start, uint64_t end)
 {
 	uint64_t pm[BATCH], addr, cnt, k;
 	const struct crfs_page_run *qr;
 	ssize_t got;
 	int ret = 0;
 
-	for (addr = v->start; addr < v->end && !ret; addr += cnt * PAGE) {
-		cnt = (v->end - addr) / PAGE;
+	for (addr = start; addr < end && !ret; addr += cnt * PAGE) {
+		cnt = (end - addr) / PAGE;
 		if (cnt > BATCH)
 			cnt = BATCH;
 		got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
@@ -295,6 +298,82 @@ static int vma_runs(struct builder *b, int fd, struct donors *d,
 					    qr->offset + (a - qr->addr), v->start) :
 				   add_page(b, a, b->pid, 0, v->start);
 		}
+	}
+	return ret;
+}
+
+static int vma_runs(struct builder *b, int fd, struct donors *d,
+		    const struct crfs_vma *v)
+{
+	return range_runs(b, fd, d, v, v->start, v->end);
+}
+
+/* n pages of our own from addr, as add_page would append them one by one */
+static int add_own_pages(struct builder *b, uint64_t addr, uint64_t n,
+			 uint64_t vma_start)
+{
+	uint64_t k;
+	int ret = 0;
+
+	/* piece by piece up to each run cut, which add_page honours */
+	while (!ret && n) {
+		k = (CRFS_RUN_CUT - (addr & (CRFS_RUN_CUT - 1))) / PAGE;
+		if (k > n)
+			k = n;
+		ret = add_page(b, addr, b->pid, 0, vma_start);
+		if (!ret && k > 1) {
+			b->runs[b->n - 1].npages += k - 1;
+			b->own_off += (k - 1) * PAGE;
+		}
+		addr += k * PAGE;
+		n -= k;
+	}
+	return ret;
+}
+
+/* private anonymous memory: no file pages, nothing of another object */
+static bool anon_private(const struct crfs_vma *v)
+{
+	return (v->kind == VMA_ANON || v->kind == VMA_HEAP ||
+		v->kind == VMA_STACK) &&
+	       !(v->flags & (VMA_F_SHARED | VMA_F_HUGETLB));
+}
+
+/*
+ * A process whose pages no relative of the tree may share (no donors):
+ * no page frame is compared, so the kernel can list the present ranges
+ * of its anonymous memory (PAGEMAP_SCAN) instead of 8 bytes a page.
+ * Swapped ranges are looked at page by page: a guard marker and dirty
+ * tracking's marker of a page never touched (kh_dirty.h) read as swap
+ * there too, and have no bytes.
+ */
+static int vma_runs_scan(struct builder *b, int fd, struct donors *d,
+			 const struct crfs_vma *v)
+{
+	struct page_region r[256];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	long got, k;
+	int ret = 0;
+
+	while (!ret && a.start < a.end) {
+		a.vec = (uintptr_t)r;
+		a.vec_len = sizeof(r) / sizeof(r[0]);
+		got = ioctl(fd, PAGEMAP_SCAN, &a);
+		if (got < 0)	/* a kernel before 6.7: the pagemap then */
+			return errno == ENOTTY ? vma_runs(b, fd, d, v) : -errno;
+		for (k = 0; k < got && !ret; k++)
+			ret = r[k].categories & PAGE_IS_PRESENT ?
+			      add_own_pages(b, r[k].start,
+					    (r[k].end - r[k].start) / PAGE,
+					    v->start) :
+			      range_runs(b, fd, d, v, r[k].start, r[k].end);
+		if (a.walk_end <= a.start)
+			return -EIO;
+		a.start = a.walk_end;
 	}
 	return ret;
 }
@@ -361,6 +440,8 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 			ret = shared_hugetlb_runs(&b, &vmas[i]);
 		else if (vmas[i].kind == VMA_SHMEM)
 			ret = shared_anon_runs(&b, &vmas[i]);
+		else if (!ndonors && anon_private(&vmas[i]))
+			ret = vma_runs_scan(&b, fd, &d, &vmas[i]);
 		else
 			ret = vma_runs(&b, fd, &d, &vmas[i]);
 	}

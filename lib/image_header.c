@@ -2,7 +2,8 @@
 /*
  * image: what the checkpoint is and what it holds.
  *	format crfs / version N / arch A / page_size N / kernel R /
- *	freeze_id ID / root PID / process PID (one per process) /
+ *	freeze_id ID / [parent PATH ID] / root PID / [predump] /
+ *	process PID (one per process) /
  *	file PATH SIZE HASH|- (one per file) / end HASH
  * The identity lines come first so that a foreign or future image is named
  * as such before anything else is judged; "end" carries the checksum of
@@ -32,6 +33,8 @@ int render_header(struct strbuf *sb, const struct crfs_header *h)
 		ret = ret ?: sb_printf(sb, " %s\n", h->parent_id);
 	}
 	ret = ret ?: sb_printf(sb, "root %d\n", h->root);
+	if (!ret && h->predump)
+		ret = sb_printf(sb, "predump\n");
 	for (i = 0; !ret && i < h->nprocs; i++)
 		ret = sb_printf(sb, "process %d\n", h->procs[i]);
 	for (i = 0; !ret && i < h->nfiles; i++) {
@@ -227,6 +230,10 @@ int parse_header(struct crfs_text *t, struct crfs_header *h)
 			ret = add_file(t, h, cur);
 			if (ret)
 				return ret;
+			continue;
+		}
+		if (key && !strcmp(key, "predump") && !tok_next(&cur)) {
+			h->predump = true;
 			continue;
 		}
 		v = tok_next(&cur);

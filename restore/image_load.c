@@ -60,6 +60,11 @@ static int load_header(struct image *img, char *err, size_t errlen)
 	text_init(&t, path, buf, len, err, errlen);
 	ret = parse_header(&t, &img->hdr);
 	free(buf);
+	/* its pages were read while the tree ran: only the image made
+	 * after it (which names it as parent) is one instant */
+	if (!ret && img->hdr.predump)
+		return ERR("%s: a pre-dump (memory only, read while the tree ran): valid only as the parent of a checkpoint; restore the checkpoint made after it",
+			   img->dir);
 	return ret;
 }
 

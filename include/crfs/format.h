@@ -192,6 +192,9 @@ struct crfs_header {
 	char freeze_id[40];
 	char *parent;		/* incremental: the parent image, relative */
 	char parent_id[40];	/* and the freeze it must come from */
+	/* a pre-dump (ctl "predump"): memory only, read while the tree
+	 * ran; valid only as the parent of another image */
+	bool predump;
 	pid_t root;
 	size_t nprocs;
 	pid_t *procs;

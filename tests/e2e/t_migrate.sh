@@ -17,7 +17,10 @@
 #   - an earlier copy (a --leave-running checkpoint rsync'ed to B), then
 #     crfsctl migrate --rsync: restored on B, the original killed, the
 #     client's counter and the ssh session go on with no error;
-#   - back to B with --precopy 2 --lazy (post-copy restore there).
+#   - back to B with --precopy 2 --lazy (post-copy restore there); the
+#     first round's copy is held (an ssh wrapper waits for a file) until
+#     the client has counted on by 40 with the round's pre-dump held: a
+#     round does not stop the service while its pages are copied.
 # The test is the subreaper of what crfs-restore -d leaves (PID 1 here
 # does not reap).  Everything lives in namespaces of the test's own, gone
 # with it.
@@ -151,8 +154,37 @@ wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 # changed, and B's tree runs before its private memory is in (post-copy:
 # crfs-restore --lazy's handler fills it, then says so and exits)
 cr_attach pc "$BACK"
-migrate --precopy 2 --lazy pc "root@10.77.0.2:$T_DIR/b/pc" ||
-	fail "migrate --precopy 2 --lazy: exit $?: $(cat "$T_DIR/migrate.err")"
+# the copy of round 1 to B waits for $T_DIR/go (the ssh that receives it)
+cat >"$T_DIR/holdssh" <<EOF || fail "cannot write the ssh wrapper"
+#!/bin/sh
+case "\$*" in
+*.pre1*'tar -C'*)
+	while [ ! -e '$T_DIR/go' ]; do sleep 0.05; done ;;
+esac
+exec $SSH "\$@"
+EOF
+chmod +x "$T_DIR/holdssh"
+CRFS_MNT=$MNT "$CRFS_BIN/crfsctl" migrate --ssh "$T_DIR/holdssh" \
+	--remote-restore "$CRFS_BIN/crfs-restore" --precopy 2 --lazy pc \
+	"root@10.77.0.2:$T_DIR/b/pc" >"$T_DIR/migrate.out" \
+	2>"$T_DIR/migrate.err" &
+m=$!
+wait_for 30 grep -q '^predump frozen_us' "$MNT/pc/ctl" ||
+	fail "no pre-dump held while round 1 copies: $(cat "$MNT/pc/ctl" "$T_DIR/migrate.err")"
+n=$(at)
+wait_for 30 eval '[ "$(at)" -gt $((n + 40)) ]' ||
+	fail "the client stopped at $(at) during pre-copy round 1"
+grep -q '^predump frozen_us' "$MNT/pc/ctl" ||
+	fail "round 1's pre-dump was not held while the client counted"
+grep -qx running "$MNT/pc/ctl" || fail "the tree is not running during round 1"
+note "during round 1 the client counted from $n to $(at)"
+touch "$T_DIR/go"
+wait_exit "$m" 60 ||
+	fail "crfsctl migrate --precopy 2 --lazy did not end in 60s"
+[ "$EXIT_STATUS" = 0 ] ||
+	fail "migrate --precopy 2 --lazy: exit $EXIT_STATUS: $(cat "$T_DIR/migrate.err")"
+grep -q '^crfsctl: pre-copy round 2: [0-9]* bytes of pages' "$T_DIR/migrate.err" ||
+	fail "crfsctl did not report round 2: $(cat "$T_DIR/migrate.err")"
 note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
 wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
 note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"

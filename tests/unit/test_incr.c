@@ -137,3 +137,40 @@ Test(incr, header_parent_only_in_version_5)
 	free_header(&back);
 	free(s);
 }
+
+/* a pre-dump says so after root, in version 4 and 5 alike; "predump"
+ * takes no value */
+Test(incr, header_predump_round_trip)
+{
+	struct crfs_header h = { .version = CRFS_FORMAT_VERSION, .root = 10,
+				 .predump = true }, back;
+	static pid_t procs[] = { 10 };
+	struct ut_text ut;
+	struct strbuf sb;
+	char *s, *at;
+
+	strcpy(h.arch, CRFS_ARCH);
+	h.page_size = sysconf(_SC_PAGESIZE);
+	strcpy(h.freeze_id, FREEZE_ID);
+	h.procs = procs;
+	h.nprocs = 1;
+	sb_init(&sb);
+	cr_assert_eq(render_header(&sb, &h), 0);
+	s = ut_steal(&sb);
+	cr_assert(strstr(s, "\nroot 10\npredump\nprocess 10\n"), "%s", s);
+	cr_assert_eq(parse_header(ut_text(&ut, "image", s), &back), 0, "%s",
+		     ut.err);
+	cr_assert(back.predump);
+	free_header(&back);
+	at = strstr(s, "predump\n");
+	memcpy(at, "predum ", 7);	/* an edit: refused (end checksum) */
+	cr_assert_eq(parse_header(ut_text(&ut, "image", s), &back), -EINVAL);
+	free_header(&back);
+	free(s);
+	s = header_text(CRFS_FORMAT_VERSION_INCR, "../p");
+	cr_assert_eq(parse_header(ut_text(&ut, "image", s), &back), 0, "%s",
+		     ut.err);
+	cr_assert(!back.predump);
+	free_header(&back);
+	free(s);
+}

@@ -6,7 +6,9 @@
  * On SIGUSR1 it stops writing, makes the memory again from the seeds and
  * the number of writes done (all of which are in its memory, so a
  * restored copy replays to the state it was checkpointed in), compares
- * every byte, prints PASS or FAIL and exits.
+ * every byte, prints PASS or FAIL and exits.  Each pause of its 1 ms
+ * loop longer than 5 ms (a stop, a page fault held) is printed as it
+ * ends: "GAP MS" (a tree killed while frozen never prints its last).
  *
  * usage: wl_writer MIB KIBS
  */
@@ -55,7 +57,8 @@ int main(int argc, char **argv)
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 1024;
 	size_t kibs = argc > 2 ? strtoul(argv[2], NULL, 0) : 10240;
 	size_t len = mib << 20, npages = len / 4096, words = len / 8, i;
-	struct timespec ms = { 0, 1000000 }, t0, now;
+	struct timespec ms = { 0, 1000000 }, t0, now, last;
+	double gap;
 	uint64_t *mem, *check, wseed = 0x9e3779b97f4a7c15ULL, w;
 	uint64_t done = 0, due, skew = 0;
 
@@ -68,8 +71,16 @@ int main(int argc, char **argv)
 	printf("READY\n");
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	last = t0;
 	while (!usr1) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		gap = (now.tv_sec - last.tv_sec) * 1e3 +
+		      (now.tv_nsec - last.tv_nsec) / 1e6;
+		last = now;
+		if (gap > 5) {
+			printf("GAP %.1f\n", gap);
+			fflush(stdout);
+		}
 		/* pages due by now at KIBS/4 a second; catches up after a stop */
 		due = ((now.tv_sec - t0.tv_sec) * 1000 +
 		       (now.tv_nsec - t0.tv_nsec) / 1000000) * (kibs / 4) / 1000;

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pre-dump (ctl "predump"): a round of iterative pre-copy.  The tree is
+ * stopped only while each process's mappings and page runs are listed
+ * and its dirty tracking (track.c) is re-armed; then it runs on, TCP
+ * connections and all, while its pages are copied out of the running
+ * processes.  A page written during that copy may be torn in the image,
+ * but tracking saw the write: the next round or the final freeze copies
+ * it again, and no later image ever points at it.  A page not written
+ * since the re-arm holds the same bytes when copied as at the stop.
+ *
+ * So a pre-dump image holds memory only (PID/maps, pages, pages.idx,
+ * image saying "predump") and is valid only as the parent of a later
+ * image, which crfs-restore checks; given one alone it refuses it.
+ *
+ * What relatives share copy-on-write is not pointed at here (capture.c
+ * asks no donors): the relative's pages are read later, as it runs, and
+ * may be other bytes than ours by then.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "container.h"
+#include "kh.h"
+#include "track.h"
+
+static long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+static int refused(struct container *c, int err, const char *why)
+{
+	snprintf(c->error, sizeof(c->error), "predump: %s", why);
+	return -err;
+}
+
+static int predump_check(struct container *c)
+{
+	container_refresh(c);
+	if (c->snap)
+		return refused(c, EBUSY, "a snapshot is held or the container is frozen; release it (or thaw) first");
+	if (c->state == C_EMPTY)
+		return refused(c, ENOENT, "nothing attached; write 'attach PID' first");
+	if (c->state == C_DEAD)
+		return refused(c, ESRCH, "the tree is dead");
+	/* a chain reads its parents' pages raw (restore/chain.c) */
+	if (c->zstd)
+		return refused(c, EINVAL, "pre-dumps of zstd-compressed images are not supported yet (compress none first)");
+	return 0;
+}
+
+int container_predump(struct container *c)
+{
+	long t0 = now_us();
+	bool fresh = !c->track;
+	int ret = predump_check(c);
+
+	if (ret)
+		return ret;
+	ret = predump_stop(c);
+	if (ret) {
+		if (c->track)
+			track_end(c);	/* its pages were protected anew */
+		container_refresh(c);
+		return ret;
+	}
+	/* held like a post-dump snapshot: 'release' drops it */
+	c->snap->postdump = true;
+	/* what a freeze would refuse, the final freeze says */
+	sb_free(&c->snap->unsupported);
+	sb_init(&c->snap->unsupported);
+	/* tracked from this stop: the pages listed are the next base */
+	ret = fresh ? track_start(c) : track_rebase(c);
+	resume_tree(c);
+	if (ret) {
+		snapshot_free(c->snap);
+		c->snap = NULL;
+		if (c->track)
+			track_end(c);
+		if (!fresh || !c->error[0])
+			snprintf(c->error, sizeof(c->error),
+				 "predump: dirty tracking failed: %s (tracking ended)",
+				 strerror(-ret));
+		return ret;
+	}
+	c->frozen_us = now_us() - t0;
+	c->gen++;
+	return 0;
+}
+
+/*
+ * Bytes of the running process.  A page it unmapped since the stop (or
+ * all of them, once it exited) reads as zeros: tracking never finds such
+ * a page clean later (a mapping made again is not registered, all of it
+ * counts as written), so no image points at those zeros.  A page still
+ * mapped that cannot be read fails the copy.
+ */
+ssize_t predump_mem_read(struct proc_snap *p, uint64_t addr, void *buf,
+			 size_t n)
+{
+	size_t done = 0, skip;
+	ssize_t got;
+
+	while (done < n) {
+		got = kh_mem_read(p->pid, p->memfd, addr + done,
+				  (char *)buf + done, n - done);
+		if (got > 0) {
+			done += got;
+			continue;
+		}
+		if (!kh_task_gone(p->pid) && kh_addr_mapped(p->pid, addr + done))
+			return got < 0 ? got : -EIO;
+		skip = 4096 - (addr + done) % 4096;
+		if (skip > n - done)
+			skip = n - done;
+		memset((char *)buf + done, 0, skip);
+		done += skip;
+	}
+	return done;
+}
