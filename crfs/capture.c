@@ -299,12 +299,28 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	return kh_remote_close(&r) ?: ret;
 }
 
+/*
+ * stat of a process whose leader has exited: its memory fields are a live
+ * thread's (the leader has no mm), its name the leader's.
+ */
+static int attr_stat(pid_t pid, struct kh_stat *st)
+{
+	struct kh_stat lead;
+	int ret = kh_proc_stat(kh_via(pid), st);
+
+	if (ret || kh_via(pid) == pid)
+		return ret;
+	ret = kh_proc_stat(pid, &lead);
+	memcpy(st->comm, lead.comm, sizeof(st->comm));
+	return ret;
+}
+
 int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 		 struct crfs_mm *mm, struct kh_stat *st)
 {
 	int seccomp, ret;
 
-	ret = kh_proc_stat(pid, st);
+	ret = attr_stat(pid, st);
 	ret = ret ?: kh_proc_status(pid, c, &a->umask, &a->no_new_privs,
 				    &seccomp);
 	ret = ret ?: kh_proc_link(pid, "exe", &a->exe);
@@ -325,6 +341,7 @@ int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	a->pgid = st->pgid;
 	a->sid = st->sid;
 	a->nthreads = st->nthreads;
+	a->leader_exited = kh_via(pid) != pid;
 	memcpy(a->comm, st->comm, sizeof(a->comm));
 	mm->start_code = st->start_code;
 	mm->end_code = st->end_code;
@@ -381,7 +398,7 @@ static char **mounts(pid_t pid, size_t *n)
 	const char *dash;
 	int id;
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(pid));
 	*n = 0;
 	if (kh_read_file(path, &buf, NULL))
 		return NULL;
@@ -594,7 +611,7 @@ static void check_exe(struct snapshot *s, const struct proc_snap *p,
 
 	if (n <= 10 || strcmp(exe + n - 10, " (deleted)"))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", kh_via(p->pid));
 	for (i = 0; !stat(path, &st) && i < p->nvmas; i++)
 		if (p->vmas[i].kind == VMA_DELETED &&
 		    p->vmas[i].shm_ino == st.st_ino &&
@@ -915,7 +932,7 @@ static int capture_thread_creds(struct snapshot *s, pid_t tid,
 static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 			   struct task_facts *tf, const struct crfs_creds *pc)
 {
-	pid_t *tids;
+	pid_t *tids, main = kh_via(pid);
 	char path[96];
 	int i, n, ret;
 
@@ -924,16 +941,18 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
 	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf, true);
+	/* a live thread answers for the process if its leader has exited;
+	 * the leader has no directory */
+	ret = ret ?: capture_one_thread(s, pid, main, dir, tf, true);
 	for (i = 0; !ret && i < n; i++)
-		if (tids[i] != pid)
+		if (tids[i] != pid && tids[i] != main)
 			ret = capture_one_thread(s, pid, tids[i], dir, tf,
 						 false) ?:
 			      capture_thread_creds(s, tids[i], dir, pc,
 						   tf->securebits);
 	free(tids);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
-	return ret ?: capture_signals(s, pid, true, path);
+	return ret ?: capture_signals(s, main, true, path);
 }
 
 /* A zombie is its pid, its place in the tree and its exit status. */
@@ -997,7 +1016,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 				  NULL, 0, -1);
 	if (ret)
 		return ret;
-	if (!kh_proc_stat(pid, &st) && st.state == 'Z')
+	if (!kh_proc_stat(pid, &st) && st.state == 'Z' && kh_via(pid) == pid)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);

@@ -127,6 +127,14 @@ int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 /* its main thread has exited, other threads of it have not */
 bool kh_zombie_leader(pid_t pid);
+/* zleader.c: a zombie leader's process is read through a live thread of
+ * it, named by the freeze: kh_via(pid) is that thread, or pid itself */
+pid_t kh_via(pid_t pid);
+pid_t kh_leader_live_tid(pid_t pid);
+int kh_via_set(pid_t pid, pid_t tid);
+void kh_via_forget(pid_t tid);
+/* pidfd_open of kh_via(pid); -1 and errno on failure */
+int kh_pidfd_open(pid_t pid);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 /* status.c: the number after "KEY:" in /proc/TID/status; the process
  * (thread group) task tid belongs to */

@@ -18,7 +18,7 @@ int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len)
 	int found = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", kh_via(pid));
 	f = fopen(path, "re");
 	if (!f)
 		/* a kernel without CONFIG_NUMA has no numa_maps: no policy */

@@ -113,7 +113,7 @@ static int shared_anon_runs(struct builder *b, const struct crfs_vma *v)
 	off_t pos, hole, start = v->pgoff, end = v->pgoff + v->end - v->start;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", b->pid,
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", kh_via(b->pid),
 		 v->start, v->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -250,7 +250,7 @@ static int open_pagemap(pid_t pid)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

@@ -48,6 +48,7 @@ static const struct kv_field attr_fields[] = {
 	{ "shares_vm", KV_INT, offsetof(struct crfs_attr, shares_vm) },
 	{ "shares_sighand", KV_INT,
 	  offsetof(struct crfs_attr, shares_sighand) },
+	{ "leader_exited", KV_INT, offsetof(struct crfs_attr, leader_exited) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)

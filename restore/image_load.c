@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,45 @@ static int cmp_tid(const void *a, const void *b)
 	return *(const pid_t *)a - *(const pid_t *)b;
 }
 
+/*
+ * A main thread that had exited (leader_exited in attr) has no directory:
+ * it takes the first place, restored only to exit again.
+ */
+static int leader_slot(struct image *img, struct proc_image *p, pid_t **t,
+		       int *n, char *err, size_t errlen)
+{
+	pid_t *nt;
+	int i;
+
+	if (!p->attr.leader_exited)
+		return 0;
+	for (i = 0; i < *n; i++)
+		if (!(*t)[i]) {
+			free(*t);
+			return ERR("%s/%d/%s/%d: a directory for a main thread that has exited (%s says leader_exited)",
+				   img->dir, p->pid, CRFS_D_TASK, p->pid,
+				   CRFS_F_ATTR);
+		}
+	nt = array_room(*t, *n, sizeof(**t));
+	if (!nt) {
+		free(*t);
+		return ERR("out of memory");
+	}
+	*t = nt;
+	nt[(*n)++] = 0;
+	return 0;
+}
+
+/* the exited main thread: its ids and name, nothing to load */
+static void exited_leader(struct proc_image *p, struct crfs_thread *th)
+{
+	th->vtid = p->attr.vpid;
+	th->nstid_n = p->attr.nspid_n;
+	memcpy(th->nstid, p->attr.nspid, sizeof(th->nstid));
+	memcpy(th->comm, p->attr.comm, sizeof(th->comm));
+	th->ss_flags = SS_DISABLE;
+}
+
 /* The thread directories under PID/task, main thread first. */
 static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 			int *n, char *err, size_t errlen)
@@ -241,7 +281,7 @@ static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 	struct dirent *de;
 	pid_t *t = NULL, *nt;
 	DIR *d;
-	int tid;
+	int tid, ret;
 
 	snprintf(path, sizeof(path), "%s/%d/%s", img->dir, p->pid, CRFS_D_TASK);
 	d = opendir(path);
@@ -266,6 +306,9 @@ static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 		t[(*n)++] = tid == p->pid ? 0 : tid;	/* main sorts first */
 	}
 	closedir(d);
+	ret = leader_slot(img, p, &t, n, err, errlen);
+	if (ret)
+		return ret;
 	qsort(t, *n, sizeof(*t), cmp_tid);
 	if (!*n || t[0]) {
 		free(t);
@@ -302,6 +345,10 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		struct crfs_thread *th = &p->threads[i];
 
 		th->tid = tids[i];
+		if (!i && p->attr.leader_exited) {
+			exited_leader(p, th);
+			continue;
+		}
 #define TF(name, fn) \
 	(snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK, \
 		  tids[i], name), image_parse(img, rel, fn, th, err, errlen))
@@ -558,13 +605,16 @@ static int check_cpu(struct image *img, struct proc_image *p, char *err,
 		     size_t errlen)
 {
 	unsigned int a, b, c, d;
+	const struct crfs_thread *th;
 
 	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
 		return ERR("this CPU has no XSAVE");
-	if (b != p->threads[0].xstate_size && c != p->threads[0].xstate_size)
+	/* a main thread that had exited has none */
+	th = &p->threads[p->attr.leader_exited];
+	if (b != th->xstate_size && c != th->xstate_size)
 		return ERR("%s/%d/task/%d/%s: XSAVE area of %u bytes, this CPU uses %u: restore on the same kind of CPU",
-			   img->dir, p->pid, p->pid, CRFS_F_XSTATE,
-			   p->threads[0].xstate_size, b);
+			   img->dir, p->pid, th->tid, CRFS_F_XSTATE,
+			   th->xstate_size, b);
 	return 0;
 }
 

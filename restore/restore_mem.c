@@ -262,6 +262,7 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.auxv_size = p->mm.auxv_len * sizeof(uint64_t);
 	a->mm.exe_fd = h->exe_fd;
 	a->mlockall = p->mm.mlockall;
+	a->leader_exited = p->attr.leader_exited;
 	a->memory_merge = p->mm.memory_merge;
 }
 

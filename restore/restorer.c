@@ -1065,6 +1065,19 @@ static void wait_kids(struct restore_args *a)
 			sys(__NR_sched_yield, 0, 0, 0, 0);
 }
 
+/*
+ * A main thread that had exited: let go from its trap (the others still
+ * wait at theirs), it exits alone and stays a zombie while they run.  No
+ * robust list may be walked at its exit: the one crfs-restore's libc
+ * registered points into memory that is now the process's own.
+ */
+static __attribute__((noreturn)) void leader_exit(void)
+{
+	sys(__NR_set_robust_list, 0, 24, 0, 0);
+	for (;;)
+		sys(__NR_exit, 0, 0, 0, 0);
+}
+
 static __attribute__((used)) void restorer_main(struct restore_args *a)
 {
 	restore_memory(a);
@@ -1075,5 +1088,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
+	if (a->leader_exited)
+		leader_exit();
 	sys(__NR_exit_group, 126, 0, 0, 0);
 }

@@ -170,6 +170,9 @@ struct restore_args {
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 	int32_t mlockall;	/* MCL_FUTURE, MCL_ONFAULT, after the mappings */
 	int32_t memory_merge;	/* PR_SET_MEMORY_MERGE, before them */
+	/* 1: our main thread had exited (a zombie leader): once let go
+	 * from its final trap it exits alone, before the others run */
+	uint32_t leader_exited;
 
 	/*
 	 * Children sharing our memory (CLONE_VM without CLONE_THREAD): we

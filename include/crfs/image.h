@@ -194,6 +194,8 @@ struct crfs_attr {
 	unsigned int pidns_children;	/* of pid_for_children */
 	int shares_vm;		/* 1: its parent's memory (CLONE_VM) */
 	int shares_sighand;	/* 1: its parent's signal handlers (CLONE_SIGHAND) */
+	int leader_exited;	/* 1: its main thread has exited (a zombie
+				 * leader), other threads run on */
 };
 
 struct crfs_creds {

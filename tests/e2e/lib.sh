@@ -111,10 +111,16 @@ proc_state() {
 	proc_field "$1" 3
 }
 
+# a zombie leader (main thread exited, others run on) is alive
 proc_alive() {
-	local st
+	local st t
 	st=$(proc_state "$1") || return 1
-	[ "$st" != Z ] && [ "$st" != X ]
+	[ "$st" = X ] && return 1
+	[ "$st" != Z ] && return 0
+	for t in "/proc/$1/task/"*; do
+		[ "${t##*/}" != "$1" ] && [ -e "$t" ] && return 0
+	done
+	return 1
 }
 
 track_pid() {
