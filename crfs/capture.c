@@ -818,6 +818,26 @@ static void refuse_lsm(struct snapshot *s, pid_t pid)
 			pid, theirs, ours);
 }
 
+/*
+ * A main thread that had exited exits again at the end of restore: a stop
+ * (job control) it would not keep, memory shared with a parent it would
+ * leave early, and each child it made then gets its parent-death signal.
+ */
+static void refuse_exited_leader(struct snapshot *s, pid_t pid,
+				 const struct crfs_attr *a)
+{
+	const char *why = NULL;
+
+	if (a->leader_exited && a->stop_signal)
+		why = "stopped (job control) while its main thread has exited";
+	else if (a->leader_exited && a->shares_vm)
+		why = "shares its parent's memory (CLONE_VM) while its main thread has exited";
+	else if (a->pdeathsig && kh_via(a->ppid) != a->ppid)
+		why = "has a parent-death signal (PR_SET_PDEATHSIG) while its parent's main thread has exited";
+	if (why)
+		snapshot_report(s, "process %d: %s: not supported", pid, why);
+}
+
 /* what the process has that restore would not give back */
 static void refuse_process(struct snapshot *s, pid_t pid,
 			   const struct task_facts *tf)
@@ -1030,6 +1050,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;
 	a.pdeathsig = tf.pdeathsig;
+	refuse_exited_leader(s, pid, &a);
 	a.thp_disable = tf.thp_disable;
 	a.mce_kill = tf.mce_kill;
 	a.membarrier = tf.membarrier > 0 ? (uint64_t)tf.membarrier : 0;
