@@ -44,7 +44,7 @@ struct task_facts {
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
-	long mdwe;		/* asked only to be refused */
+	long mdwe;		/* PR_GET_MDWE; negative: none */
 	long membarrier;	/* registrations; negative: none asked */
 };
 
@@ -200,10 +200,34 @@ static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
 }
 
 /*
- * Per-thread state no file of the image holds, asked only to be refused:
- * the TSC mode (PR_SET_TSC), the NUMA memory policy (set_mempolicy), the
- * I/O flusher flag (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID).
- * A kernel without either answers -EINVAL or -ENOSYS: none set.
+ * The thread's NUMA policy: its mode, the flags get_mempolicy ORs into it,
+ * and its nodemask (the one asked for, with MPOL_F_STATIC_NODES or
+ * _RELATIVE_NODES).  A kernel without NUMA answers -ENOSYS: none.
+ */
+static long ask_mempolicy(struct kh_remote *r, struct crfs_thread *th,
+			  long scratch)
+{
+	int mode;
+	long ret;
+
+	ret = kh_remote_syscall(r, __NR_get_mempolicy, scratch, scratch + 8,
+				CRFS_NUMA_NODES, 0, 0, 0);
+	if (ret)
+		return 0;
+	if (remote_read(r, scratch, &mode, sizeof(int)) ||
+	    remote_read(r, scratch + 8, &th->mempolicy_nodes, 8))
+		return -EIO;
+	th->mempolicy = mode & ~CRFS_MPOL_MODE_FLAGS;
+	th->mempolicy_flags = (unsigned int)mode & CRFS_MPOL_MODE_FLAGS;
+	return 0;
+}
+
+/*
+ * Per-thread prctl state: the TSC mode (PR_SET_TSC) and the NUMA memory
+ * policy (set_mempolicy) are saved; the I/O flusher flag
+ * (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID) are asked only
+ * to be refused.  A kernel without either answers -EINVAL or -ENOSYS:
+ * none set.
  */
 static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 			long scratch)
@@ -213,9 +237,9 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
 	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
 		return -EIO;
-	ret = RSYS(r, __NR_get_mempolicy, scratch, 0, 0, 0);
-	if (!ret && remote_read(r, scratch, &th->mempolicy, sizeof(int)))
-		return -EIO;
+	ret = ask_mempolicy(r, th, scratch);
+	if (ret)
+		return ret;
 	/* -EPERM without CAP_SYS_RESOURCE: not asked */
 	th->io_flusher = RSYS(r, __NR_prctl, PR_GET_IO_FLUSHER_, 0, 0, 0) == 1;
 	/* 1: CPUID works, 0: it faults (ARCH_SET_CPUID) */
@@ -838,25 +862,6 @@ static void refuse_exited_leader(struct snapshot *s, pid_t pid,
 		snapshot_report(s, "process %d: %s: not supported", pid, why);
 }
 
-/* what the process has that restore would not give back */
-static void refuse_process(struct snapshot *s, pid_t pid,
-			   const struct task_facts *tf)
-{
-	refuse_lsm(s, pid);
-	if (tf->mdwe > 0)
-		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
-				pid, tf->mdwe);
-}
-
-
-/* SECCOMP_MODE_STRICT turns the TSC off itself, and restore enters it again */
-static bool tsc_off_by_seccomp(pid_t pid, pid_t tid)
-{
-	int mode = 0, n = 0;
-
-	return !kh_seccomp_mode(pid, tid, &mode, &n) && mode == 1;
-}
-
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
 			      bool main)
@@ -891,19 +896,13 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
 	if (!ret && main)
-		refuse_process(s, pid, tf);
-	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV && !tsc_off_by_seccomp(pid, tid))
-		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
-				pid, tid);
+		refuse_lsm(s, pid);
 	if (!ret && th.io_flusher)
 		snapshot_report(s, "process %d thread %d: the I/O flusher flag (PR_SET_IO_FLUSHER) is not supported yet",
 				pid, tid);
 	if (!ret && th.cpuid_off)
 		snapshot_report(s, "process %d thread %d: CPUID faulting (ARCH_SET_CPUID 0) is not supported yet",
 				pid, tid);
-	if (!ret && th.mempolicy)
-		snapshot_report(s, "process %d thread %d: a NUMA memory policy (set_mempolicy mode %d) is not supported yet",
-				pid, tid, th.mempolicy);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SECCOMP);
@@ -1058,6 +1057,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	mm.brk = tf.brk;
 	mm.mlockall = tf.mlockall;
 	mm.memory_merge = tf.memory_merge;
+	mm.mdwe = tf.mdwe > 0 ? (uint64_t)tf.mdwe : 0;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
 			    render_creds, &c);

@@ -180,6 +180,8 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
  * its address and policy as numa_maps shows it; 0 if none; -errno
  */
 int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len);
+/* the NUMA nodes (0-63) this host lets us use */
+int kh_numa_allowed(uint64_t *mask);
 
 /* lsm.c: the task's LSM label (/proc/PID/attr/current), "" with none */
 int kh_lsm_label(pid_t pid, char *buf, size_t len);

@@ -2,20 +2,72 @@
 /*
  * NUMA memory policies of mappings (mbind), as /proc/PID/numa_maps shows
  * them: the policy word after each mapping's address is "default" unless
- * the mapping (or the shared memory object it maps) has one of its own.
+ * the mapping (or the shared memory object it maps) has one of its own,
+ * or the task has one (set_mempolicy): numa_maps shows a mapping without
+ * its own policy with the task's.  Those are asked of the task itself
+ * (get_mempolicy with MPOL_F_ADDR says the mapping's own, or default).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "kh.h"
+
+struct vma_ask {
+	struct kh_remote r;
+	long scratch;	/* 0: not open yet */
+};
+
+/* 1 if the mapping at addr has a policy of its own, 0 if not, -errno */
+static int own_policy(pid_t pid, struct vma_ask *q, uint64_t addr)
+{
+	int mode, ret;
+
+	if (!q->scratch) {
+		ret = kh_remote_open(&q->r, pid, 0);
+		if (ret)
+			return ret;
+		q->scratch = kh_remote_syscall(&q->r, SYS_mmap, 0, 4096,
+					       PROT_READ | PROT_WRITE,
+					       MAP_PRIVATE | MAP_ANONYMOUS,
+					       -1, 0);
+		if (q->scratch < 0 && q->scratch > -4096)
+			return (int)q->scratch;
+	}
+	ret = (int)kh_remote_syscall(&q->r, SYS_get_mempolicy, q->scratch, 0,
+				     0, addr, 2 /* MPOL_F_ADDR */, 0);
+	if (ret)
+		return ret;
+	if (kh_mem_read(q->r.tid, q->r.memfd, q->scratch, &mode,
+			sizeof(mode)) != sizeof(mode))
+		return -EIO;
+	return mode != 0;	/* MPOL_DEFAULT */
+}
+
+static int ask_close(struct vma_ask *q)
+{
+	int ret;
+
+	if (!q->scratch)
+		return 0;
+	if (q->scratch > 0)
+		kh_remote_syscall(&q->r, SYS_munmap, q->scratch, 4096, 0, 0,
+				  0, 0);
+	ret = kh_remote_close(&q->r);
+	q->scratch = 0;
+	return ret;
+}
 
 int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len)
 {
 	char path[64], line[1024], word[64];
+	struct vma_ask q = { .scratch = 0 };
 	uint64_t a;
-	int found = 0;
+	int found = 0, ret;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", kh_via(pid));
@@ -27,10 +79,32 @@ int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len)
 		if (sscanf(line, "%" SCNx64 " %63s", &a, word) != 2 ||
 		    !strcmp(word, "default"))
 			continue;
+		found = own_policy(pid, &q, a);
+		if (found <= 0)
+			continue;
 		*addr = a;
 		snprintf(pol, len, "%s", word);
-		found = 1;
 	}
 	fclose(f);
-	return found;
+	ret = ask_close(&q);
+	return found < 0 ? found : ret ?: found;
+}
+
+/*
+ * The nodes (0-63) our memory may come from (MPOL_F_MEMS_ALLOWED: the
+ * cpuset's, of those online); a kernel without NUMA has node 0 alone.
+ */
+int kh_numa_allowed(uint64_t *mask)
+{
+	unsigned long m[16] = { 0 };	/* get_mempolicy wants nr_node_ids bits */
+	int mode;
+
+	if (syscall(SYS_get_mempolicy, &mode, m, sizeof(m) * 8, 0,
+		    1 << 2 /* MPOL_F_MEMS_ALLOWED */)) {
+		if (errno != ENOSYS)
+			return -errno;
+		m[0] = 1;
+	}
+	*mask = m[0];
+	return 0;
 }

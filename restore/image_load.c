@@ -273,6 +273,33 @@ static void exited_leader(struct proc_image *p, struct crfs_thread *th)
 	th->ss_flags = SS_DISABLE;
 }
 
+/*
+ * A NUMA policy naming a node this host lacks (or does not let us use)
+ * cannot be set again.  A relative nodemask (MPOL_F_RELATIVE_NODES) is
+ * folded onto whatever nodes there are.
+ */
+static int check_numa(struct image *img, struct proc_image *p,
+		      const struct crfs_thread *th, char *err, size_t errlen)
+{
+	uint64_t here;
+	int ret;
+
+	if (!th->mempolicy || !th->mempolicy_nodes ||
+	    (th->mempolicy_flags & (1 << 14)))	/* MPOL_F_RELATIVE_NODES */
+		return 0;
+	ret = kh_numa_allowed(&here);
+	if (ret)
+		return ERR("get_mempolicy (the NUMA nodes of this host): %s",
+			   strerror(-ret));
+	if (th->mempolicy_nodes & ~here)
+		return ERR("%s/%d/%s/%d/%s: a NUMA policy (mode %d) on nodes 0x%llx, but this host has nodes 0x%llx only",
+			   img->dir, p->pid, CRFS_D_TASK, th->tid,
+			   CRFS_F_SIGSTATE, th->mempolicy,
+			   (unsigned long long)th->mempolicy_nodes,
+			   (unsigned long long)here);
+	return 0;
+}
+
 /* The thread directories under PID/task, main thread first. */
 static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 			int *n, char *err, size_t errlen)
@@ -355,6 +382,7 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		ret = TF(CRFS_F_REGS, p_regs);
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
+		ret = ret ?: check_numa(img, p, th, err, errlen);
 		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
 		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
 			 tids[i], CRFS_F_CREDS);

@@ -263,6 +263,7 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.exe_fd = h->exe_fd;
 	a->mlockall = p->mm.mlockall;
 	a->leader_exited = p->attr.leader_exited;
+	a->mdwe = p->mm.mdwe;
 	a->memory_merge = p->mm.memory_merge;
 }
 
@@ -333,6 +334,10 @@ static void fill_thread(struct rst_thread *d, const struct proc_image *p,
 	d->ss_flags = t->ss_flags;
 	memcpy(d->comm, t->comm, sizeof(d->comm) - 1);
 	d->comm[sizeof(d->comm) - 1] = '\0';
+	d->tsc_mode = t->tsc_mode;
+	d->mempolicy = t->mempolicy;
+	d->mempolicy_flags = t->mempolicy_flags;
+	d->mempolicy_nodes = t->mempolicy_nodes;
 }
 
 /* thread stacks sit at the top of the code and data, below the main stack */

@@ -691,6 +691,35 @@ static void restore_memory(struct restore_args *a)
 		   sizeof(a->mm), 0, 0));
 }
 
+/*
+ * A thread's TSC mode and NUMA policy, once its memory is filled (the
+ * policy would place the restorer's own pages too).  maxnode counts one
+ * more than the mask's bits, as set_mempolicy wants.
+ */
+static void restore_thread_prctl(struct restore_args *a,
+				 const struct rst_thread *t)
+{
+	uint64_t nodes = t->mempolicy_nodes;
+
+	if (t->tsc_mode == PR_TSC_SIGSEGV)
+		check(a, "prctl(PR_SET_TSC)", sys(__NR_prctl, PR_SET_TSC,
+						  PR_TSC_SIGSEGV, 0, 0));
+	if (t->mempolicy)
+		check(a, "set_mempolicy",
+		      sys(__NR_set_mempolicy,
+			  t->mempolicy | (long)t->mempolicy_flags,
+			  nodes ? (long)&t->mempolicy_nodes : 0,
+			  nodes ? 65 : 0, 0));
+}
+
+/* Last of all mappings' changes: no mapping may gain PROT_EXEC after */
+static void restore_mdwe(struct restore_args *a)
+{
+	if (a->mdwe)
+		check(a, "prctl(PR_SET_MDWE)", sys(__NR_prctl, 65 /* PR_SET_MDWE */,
+						   (long)a->mdwe, 0, 0));
+}
+
 static void restore_thread(struct restore_args *a, const struct rst_thread *t)
 {
 	struct {
@@ -715,6 +744,7 @@ static void restore_thread(struct restore_args *a, const struct rst_thread *t)
 	/* SS_ONSTACK is a state, not a request: the kernel rejects it */
 	ss.flags &= SS_DISABLE_ | (1U << 31);
 	check(a, "sigaltstack", sys(__NR_sigaltstack, &ss, 0, 0, 0));
+	restore_thread_prctl(a, t);
 }
 
 /*
@@ -1084,6 +1114,7 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	create_kids(a);
 	restore_task(a);
 	wait_kids(a);
+	restore_mdwe(a);
 	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */

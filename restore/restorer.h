@@ -106,6 +106,10 @@ struct rst_thread {
 	uint32_t nfilters;
 	struct rst_filter *filters;
 	int32_t seccomp_creator;
+	/* prctl state, set by the thread itself once its memory is in place */
+	int32_t tsc_mode;		/* PR_SET_TSC; 0: left as is */
+	int32_t mempolicy;		/* set_mempolicy mode; 0: MPOL_DEFAULT */
+	uint64_t mempolicy_flags, mempolicy_nodes;
 };
 
 #define RST_THREAD_STACK (16 * 1024)
@@ -173,6 +177,8 @@ struct restore_args {
 	/* 1: our main thread had exited (a zombie leader): once let go
 	 * from its final trap it exits alone, before the others run */
 	uint32_t leader_exited;
+	/* PR_SET_MDWE flags, set once every mapping is final; 0: none */
+	uint64_t mdwe;
 
 	/*
 	 * Children sharing our memory (CLONE_VM without CLONE_THREAD): we
