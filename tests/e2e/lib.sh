@@ -509,6 +509,18 @@ expect_pass() {
 	return 0
 }
 
+# freeze_thaw_check NAME LOG PID: freeze PID's tree and thaw it, then
+# SIGUSR1 and
+# the workload's own verdict in LOG
+freeze_thaw_check() {
+	cr_attach "$1" "$3"
+	cr_freeze "$1"
+	cr_thaw "$1"
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$1" || fail "rmdir $MNT/$1 failed"
+	kill -USR1 "$3" || fail "cannot signal pid $3"
+	expect_pass "$2" "$3" 30
+}
+
 # --- cleanup ----------------------------------------------------------------
 
 _cleanup() {

@@ -17,12 +17,7 @@ log=$T_DIR/thaw.log
 start_workload "$log" "$wl"
 pid=$WL_PID
 wait_ready "$log" "$pid"
-cr_attach thaw "$pid"
-cr_freeze thaw
-cr_thaw thaw
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/thaw" || fail "rmdir $MNT/thaw failed"
-kill -USR1 "$pid" || fail "cannot signal pid $pid"
-expect_pass "$log" "$pid" 30
+freeze_thaw_check thaw "$log" "$pid"
 
 log=$T_DIR/restore.log
 start_workload "$log" "$wl"

@@ -14,11 +14,20 @@
 crfs_mount
 wl=$CRFS_TESTS/wl_zdtm_zleader
 
-# the image says so, and has no directory for the leader
-check_leader_image() {
-	grep -qx 'leader_exited 1' "$1/$2/attr" || fail "$1/$2/attr lacks 'leader_exited 1'"
-	[ -e "$1/$2/task/$2" ] && fail "$1/$2/task/$2 exists for the exited leader"
-	return 0
+# restore_case NAME ROOT PID LOG: checkpoint ROOT's tree, whose process
+# PID has an exited leader (the image says so, without a directory for
+# it), kill and restore it: the leader is a zombie again; then SIGUSR1
+# and the verdict, with crfs-restore's exit status (the root's)
+restore_case() {
+	local d=$T_DIR/$1.ckpt
+	checkpoint "$1" "$2" "$d"
+	grep -qx 'leader_exited 1' "$d/$3/attr" || fail "$d/$3/attr lacks 'leader_exited 1'"
+	[ -e "$d/$3/task/$3" ] && fail "$d/$3/task/$3 exists for the exited leader"
+	kill_and_reap "$1" "$2"
+	restore_bg "$d" "$2"
+	[ "$(proc_state "$3")" = Z ] || fail "restored leader $3: state $(proc_state "$3"), want Z"
+	kill -USR1 "$3" || fail "cannot signal restored pid $3"
+	expect_pass "$4" "$RESTORE_PID" 30
 }
 
 # as the root, freeze -> thaw
@@ -26,12 +35,7 @@ log=$T_DIR/thaw.log
 start_workload "$log" "$wl"
 pid=$WL_PID
 wait_ready "$log" "$pid"
-cr_attach thaw "$pid"
-cr_freeze thaw
-cr_thaw thaw
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/thaw" || fail "rmdir $MNT/thaw failed"
-kill -USR1 "$pid" || fail "cannot signal pid $pid"
-expect_pass "$log" "$pid" 30
+freeze_thaw_check thaw "$log" "$pid"
 
 # as the root, checkpoint -> kill -> restore: crfs-restore, its parent,
 # exits with its status
@@ -39,13 +43,7 @@ log=$T_DIR/root.log
 start_workload "$log" "$wl"
 pid=$WL_PID
 wait_ready "$log" "$pid"
-checkpoint root "$pid" "$T_DIR/root.ckpt"
-check_leader_image "$T_DIR/root.ckpt" "$pid"
-kill_and_reap root "$pid"
-restore_bg "$T_DIR/root.ckpt" "$pid"
-[ "$(proc_state "$pid")" = Z ] || fail "restored leader $pid: state $(proc_state "$pid"), want Z"
-kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-expect_pass "$log" "$RESTORE_PID" 30
+restore_case root "$pid" "$pid" "$log"
 
 # as a child of the root, leaving by the exit syscall: its parent (bash)
 # waits for it and exits with its status
@@ -55,11 +53,5 @@ sh=$WL_PID
 wait_line "$log" '^READY$' 20 "$sh"
 kid=$(pgrep -P "$sh")
 [ -n "$kid" ] || fail "no workload under bash $sh"
-checkpoint child "$sh" "$T_DIR/child.ckpt"
-check_leader_image "$T_DIR/child.ckpt" "$kid"
-kill_and_reap child "$sh"
-restore_bg "$T_DIR/child.ckpt" "$sh"
-[ "$(proc_state "$kid")" = Z ] || fail "restored leader $kid: state $(proc_state "$kid"), want Z"
-kill -USR1 "$kid" || fail "cannot signal restored pid $kid"
-expect_pass "$log" "$RESTORE_PID" 30
+restore_case child "$sh" "$kid" "$log"
 pass
