@@ -510,8 +510,7 @@ expect_pass() {
 }
 
 # freeze_thaw_check NAME LOG PID: freeze PID's tree and thaw it, then
-# SIGUSR1 and
-# the workload's own verdict in LOG
+# SIGUSR1 and the workload's own verdict in LOG
 freeze_thaw_check() {
 	cr_attach "$1" "$3"
 	cr_freeze "$1"
