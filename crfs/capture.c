@@ -728,17 +728,17 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
-/* restore maps every mapping with the default policy */
-static int refuse_vma_policy(struct snapshot *s, pid_t pid)
+/* mappings' own NUMA policies (mbind), in PID/mempolicy when any */
+static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
+				const char *dir)
 {
-	char pol[64];
-	uint64_t addr;
-	int ret = kh_vma_mempolicy(pid, &addr, pol, sizeof(pol));
+	char path[64];
+	int ret = kh_vma_policies(p->pid, p->vmas, p->nvmas);
 
-	if (ret > 0)
-		snapshot_report(s, "process %d: the mapping at %#llx has a NUMA memory policy of its own (mbind: %s), not supported yet",
-				pid, (unsigned long long)addr, pol);
-	return ret < 0 ? ret : 0;
+	if (ret || !has_vma_policies(p->vmas, p->nvmas))
+		return ret;
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
+	return RENDER(s, path, render_vma_policies, p->vmas, p->nvmas);
 }
 
 static int capture_memory(struct snapshot *s, int idx, const char *dir,
@@ -761,7 +761,7 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	p->ppid = ppid;
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
-	ret = ret ?: refuse_vma_policy(s, p->pid);
+	ret = ret ?: capture_vma_policies(s, p, dir);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",

@@ -179,7 +179,8 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
  * numa.c: 1 and the first mapping with a NUMA policy of its own (mbind),
  * its address and policy as numa_maps shows it; 0 if none; -errno
  */
-int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len);
+/* numa.c: each mapping's own NUMA policy (mbind) into its mpol_* */
+int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n);
 /* the NUMA nodes (0-63) this host lets us use */
 int kh_numa_allowed(uint64_t *mask);
 

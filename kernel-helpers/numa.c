@@ -5,7 +5,8 @@
  * the mapping (or the shared memory object it maps) has one of its own,
  * or the task has one (set_mempolicy): numa_maps shows a mapping without
  * its own policy with the task's.  Those are asked of the task itself
- * (get_mempolicy with MPOL_F_ADDR says the mapping's own, or default).
+ * (get_mempolicy with MPOL_F_ADDR says the mapping's own, or default,
+ * with its flags and nodemask).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,10 +23,11 @@ struct vma_ask {
 	long scratch;	/* 0: not open yet */
 };
 
-/* 1 if the mapping at addr has a policy of its own, 0 if not, -errno */
-static int own_policy(pid_t pid, struct vma_ask *q, uint64_t addr)
+/* the mapping v's own policy, if any, into its mpol_* */
+static int own_policy(pid_t pid, struct vma_ask *q, struct crfs_vma *v)
 {
-	int mode, ret;
+	struct { int32_t mode, pad; uint64_t nodes; } got;
+	int ret;
 
 	if (!q->scratch) {
 		ret = kh_remote_open(&q->r, pid, 0);
@@ -38,14 +40,28 @@ static int own_policy(pid_t pid, struct vma_ask *q, uint64_t addr)
 		if (q->scratch < 0 && q->scratch > -4096)
 			return (int)q->scratch;
 	}
-	ret = (int)kh_remote_syscall(&q->r, SYS_get_mempolicy, q->scratch, 0,
-				     0, addr, 2 /* MPOL_F_ADDR */, 0);
+	ret = (int)kh_remote_syscall(&q->r, SYS_get_mempolicy, q->scratch,
+				     q->scratch + 8, CRFS_NUMA_NODES, v->start,
+				     2 /* MPOL_F_ADDR */, 0);
 	if (ret)
 		return ret;
-	if (kh_mem_read(q->r.tid, q->r.memfd, q->scratch, &mode,
-			sizeof(mode)) != sizeof(mode))
+	if (kh_mem_read(q->r.tid, q->r.memfd, q->scratch, &got,
+			sizeof(got)) != sizeof(got))
 		return -EIO;
-	return mode != 0;	/* MPOL_DEFAULT */
+	v->mpol_mode = got.mode & ~CRFS_MPOL_MODE_FLAGS;
+	v->mpol_flags = (uint32_t)got.mode & CRFS_MPOL_MODE_FLAGS;
+	v->mpol_nodes = v->mpol_mode ? got.nodes : 0;
+	return 0;
+}
+
+static struct crfs_vma *vma_at(struct crfs_vma *v, size_t n, uint64_t start)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].start == start)
+			return &v[i];
+	return NULL;
 }
 
 static int ask_close(struct vma_ask *q)
@@ -62,12 +78,13 @@ static int ask_close(struct vma_ask *q)
 	return ret;
 }
 
-int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len)
+int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n)
 {
 	char path[64], line[1024], word[64];
 	struct vma_ask q = { .scratch = 0 };
+	struct crfs_vma *m;
 	uint64_t a;
-	int found = 0, ret;
+	int ret = 0, cret;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", kh_via(pid));
@@ -75,19 +92,15 @@ int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len)
 	if (!f)
 		/* a kernel without CONFIG_NUMA has no numa_maps: no policy */
 		return errno == ENOENT ? 0 : -errno;
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (!ret && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%" SCNx64 " %63s", &a, word) != 2 ||
-		    !strcmp(word, "default"))
+		    !strcmp(word, "default") || !(m = vma_at(v, n, a)))
 			continue;
-		found = own_policy(pid, &q, a);
-		if (found <= 0)
-			continue;
-		*addr = a;
-		snprintf(pol, len, "%s", word);
+		ret = own_policy(pid, &q, m);
 	}
 	fclose(f);
-	ret = ask_close(&q);
-	return found < 0 ? found : ret ?: found;
+	cret = ask_close(&q);
+	return ret ?: cret;
 }
 
 /*

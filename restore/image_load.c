@@ -192,6 +192,13 @@ static int p_maps(struct crfs_text *t, void *o)
 	return parse_maps(t, &p->vmas, &p->nvmas);
 }
 
+static int p_vma_policies(struct crfs_text *t, void *o)
+{
+	struct proc_image *p = o;
+
+	return parse_vma_policies(t, p->vmas, p->nvmas);
+}
+
 static int p_fds(struct crfs_text *t, void *o)
 {
 	struct proc_image *p = o;
@@ -278,26 +285,51 @@ static void exited_leader(struct proc_image *p, struct crfs_thread *th)
  * cannot be set again.  A relative nodemask (MPOL_F_RELATIVE_NODES) is
  * folded onto whatever nodes there are.
  */
-static int check_numa(struct image *img, struct proc_image *p,
-		      const struct crfs_thread *th, char *err, size_t errlen)
+static int numa_nodes_ok(const char *file, int mode, uint64_t flags,
+			 uint64_t nodes, char *err, size_t errlen)
 {
 	uint64_t here;
 	int ret;
 
-	if (!th->mempolicy || !th->mempolicy_nodes ||
-	    (th->mempolicy_flags & (1 << 14)))	/* MPOL_F_RELATIVE_NODES */
+	if (!mode || !nodes || (flags & (1 << 14)))	/* _RELATIVE_NODES */
 		return 0;
 	ret = kh_numa_allowed(&here);
 	if (ret)
 		return ERR("get_mempolicy (the NUMA nodes of this host): %s",
 			   strerror(-ret));
-	if (th->mempolicy_nodes & ~here)
-		return ERR("%s/%d/%s/%d/%s: a NUMA policy (mode %d) on nodes 0x%llx, but this host has nodes 0x%llx only",
-			   img->dir, p->pid, CRFS_D_TASK, th->tid,
-			   CRFS_F_SIGSTATE, th->mempolicy,
-			   (unsigned long long)th->mempolicy_nodes,
+	if (nodes & ~here)
+		return ERR("%s: a NUMA policy (mode %d) on nodes 0x%llx, but this host has nodes 0x%llx only",
+			   file, mode, (unsigned long long)nodes,
 			   (unsigned long long)here);
 	return 0;
+}
+
+static int check_numa(struct image *img, struct proc_image *p,
+		      const struct crfs_thread *th, char *err, size_t errlen)
+{
+	char file[PATH_MAX];
+
+	snprintf(file, sizeof(file), "%s/%d/%s/%d/%s", img->dir, p->pid,
+		 CRFS_D_TASK, th->tid, CRFS_F_SIGSTATE);
+	return numa_nodes_ok(file, th->mempolicy, th->mempolicy_flags,
+			     th->mempolicy_nodes, err, errlen);
+}
+
+/* the mappings' own policies, PID/mempolicy */
+static int check_vma_numa(struct image *img, struct proc_image *p, char *err,
+			  size_t errlen)
+{
+	char file[PATH_MAX];
+	size_t i;
+	int ret = 0;
+
+	snprintf(file, sizeof(file), "%s/%d/%s", img->dir, p->pid,
+		 CRFS_F_MEMPOLICY);
+	for (i = 0; !ret && i < p->nvmas; i++)
+		ret = numa_nodes_ok(file, p->vmas[i].mpol_mode,
+				    p->vmas[i].mpol_flags,
+				    p->vmas[i].mpol_nodes, err, errlen);
+	return ret;
 }
 
 /* The thread directories under PID/task, main thread first. */
@@ -424,6 +456,10 @@ static int load_proc_files(struct image *img, struct proc_image *p, char *err,
 	ret = ret ?: PF(CRFS_F_SIGACTS, p_sigacts, p->sa);
 	ret = ret ?: PF(CRFS_F_RLIMITS, p_rlimits, p->rl);
 	ret = ret ?: PF(CRFS_F_MAPS, p_maps, p);
+	snprintf(rel, sizeof(rel), "%d/%s", p->pid, CRFS_F_MEMPOLICY);
+	if (!ret && in_manifest(img, rel))
+		ret = PF(CRFS_F_MEMPOLICY, p_vma_policies, p) ?:
+		      check_vma_numa(img, p, err, errlen);
 	ret = ret ?: PF(CRFS_F_FDS, p_fds, p);
 	ret = ret ?: PF(CRFS_F_TIMERS, p_timers, p);
 	ret = ret ?: PF(CRFS_F_PAGES_IDX, p_idx, &ic);

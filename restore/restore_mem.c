@@ -207,6 +207,9 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->has_pages = d->kept;	/* mapped writable: mprotect it */
 		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		d->aio_nr = v->kind == VMA_AIO ? aio_nr_events(v) : 0;
+		d->mpol_mode = v->mpol_mode;
+		d->mpol_flags = v->mpol_flags;
+		d->mpol_nodes = v->mpol_nodes;
 		/* image_load checked these: sums_later is never set with a
 		 * copy-on-write page in the image */
 		if (d->kept && p->sums_later)

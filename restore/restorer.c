@@ -712,6 +712,26 @@ static void restore_thread_prctl(struct restore_args *a,
 			  nodes ? 65 : 0, 0));
 }
 
+/*
+ * Mappings' own NUMA policies, once they are filled: the pages restored
+ * stay where they were placed (no MPOL_MF_MOVE), new ones follow it.
+ */
+static void restore_vma_policies(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nvmas; i++) {
+		struct rst_vma *v = &a->vmas[i];
+
+		if (v->mpol_mode)
+			check(a, "mbind",
+			      sys6(__NR_mbind, v->start, v->end - v->start,
+				   v->mpol_mode | (long)v->mpol_flags,
+				   v->mpol_nodes ? (long)&v->mpol_nodes : 0,
+				   v->mpol_nodes ? 65 : 0, 0));
+	}
+}
+
 /* Last of all mappings' changes: no mapping may gain PROT_EXEC after */
 static void restore_mdwe(struct restore_args *a)
 {
@@ -1111,6 +1131,7 @@ static __attribute__((noreturn)) void leader_exit(void)
 static __attribute__((used)) void restorer_main(struct restore_args *a)
 {
 	restore_memory(a);
+	restore_vma_policies(a);
 	create_kids(a);
 	restore_task(a);
 	wait_kids(a);

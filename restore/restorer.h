@@ -36,6 +36,9 @@ struct rst_vma {
 	uint32_t lazy, pad_lazy;
 	/* the restorer's own: registered with its userfaultfd for the fill */
 	uint32_t uffd, pad;
+	/* its own NUMA policy (mbind), set once it is filled; 0: none */
+	int32_t mpol_mode, pad_mpol;
+	uint64_t mpol_flags, mpol_nodes;
 };
 
 struct rst_run {

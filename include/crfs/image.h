@@ -33,6 +33,7 @@
 #define CRFS_F_CREDS		"creds"
 #define CRFS_F_MM		"mm"
 #define CRFS_F_MAPS		"maps"
+#define CRFS_F_MEMPOLICY	"mempolicy"	/* mappings' own NUMA policies */
 #define CRFS_F_PAGES_IDX	"pages.idx"
 #define CRFS_F_PAGES		"pages"
 #define CRFS_F_FDS		"fds"
@@ -127,6 +128,10 @@ struct crfs_vma {
 				 * deleted file's path, or NULL */
 	/* a named shmem object's owner and mode (VMA_F_NAMED) */
 	uint32_t obj_uid, obj_gid, obj_mode;
+	/* its own NUMA policy (mbind; PID/mempolicy): mode, 0 for none,
+	 * MPOL_F_* flags and nodes 0-63 */
+	int mpol_mode;
+	uint64_t mpol_flags, mpol_nodes;
 };
 
 struct crfs_page_run {
