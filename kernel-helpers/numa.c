@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "kh.h"
+#include "crfs/format.h"
 
 struct vma_ask {
 	struct kh_remote r;
@@ -54,15 +55,6 @@ static int own_policy(pid_t pid, struct vma_ask *q, struct crfs_vma *v)
 	return 0;
 }
 
-static struct crfs_vma *vma_at(struct crfs_vma *v, size_t n, uint64_t start)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i].start == start)
-			return &v[i];
-	return NULL;
-}
 
 static int ask_close(struct vma_ask *q)
 {
@@ -94,7 +86,7 @@ int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n)
 		return errno == ENOENT ? 0 : -errno;
 	while (!ret && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%" SCNx64 " %63s", &a, word) != 2 ||
-		    !strcmp(word, "default") || !(m = vma_at(v, n, a)))
+		    !strcmp(word, "default") || !(m = vma_starting_at(v, n, a)))
 			continue;
 		ret = own_policy(pid, &q, m);
 	}

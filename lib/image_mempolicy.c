@@ -35,7 +35,7 @@ int render_vma_policies(struct strbuf *sb, const struct crfs_vma *v, size_t n)
 	return ret;
 }
 
-static struct crfs_vma *vma_at(struct crfs_vma *v, size_t n, uint64_t start)
+struct crfs_vma *vma_starting_at(struct crfs_vma *v, size_t n, uint64_t start)
 {
 	size_t i;
 
@@ -60,7 +60,7 @@ int parse_vma_policies(struct crfs_text *t, struct crfs_vma *v, size_t n)
 		    parse_int(tok[1], &mode) || mode <= 0 ||
 		    parse_u64(tok[2], &flags) || parse_u64(tok[3], &nodes))
 			return text_error(t, "want 'START MODE FLAGS NODES'");
-		m = vma_at(v, n, start);
+		m = vma_starting_at(v, n, start);
 		if (!m)
 			return text_error(t, "no mapping starts at 0x%lx in maps",
 					  (unsigned long)start);
