@@ -44,7 +44,7 @@ struct task_facts {
 	size_t ntimers;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
-	long mdwe;		/* asked only to be refused */
+	long mdwe;		/* PR_GET_MDWE; negative: none */
 	long membarrier;	/* registrations; negative: none asked */
 };
 
@@ -200,10 +200,34 @@ static int probe_mlockall(struct kh_remote *r, struct task_facts *tf,
 }
 
 /*
- * Per-thread state no file of the image holds, asked only to be refused:
- * the TSC mode (PR_SET_TSC), the NUMA memory policy (set_mempolicy), the
- * I/O flusher flag (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID).
- * A kernel without either answers -EINVAL or -ENOSYS: none set.
+ * The thread's NUMA policy: its mode, the flags get_mempolicy ORs into it,
+ * and its nodemask (the one asked for, with MPOL_F_STATIC_NODES or
+ * _RELATIVE_NODES).  A kernel without NUMA answers -ENOSYS: none.
+ */
+static long ask_mempolicy(struct kh_remote *r, struct crfs_thread *th,
+			  long scratch)
+{
+	int mode;
+	long ret;
+
+	ret = kh_remote_syscall(r, __NR_get_mempolicy, scratch, scratch + 8,
+				CRFS_NUMA_NODES, 0, 0, 0);
+	if (ret)
+		return 0;
+	if (remote_read(r, scratch, &mode, sizeof(int)) ||
+	    remote_read(r, scratch + 8, &th->mempolicy_nodes, 8))
+		return -EIO;
+	th->mempolicy = mode & ~CRFS_MPOL_MODE_FLAGS;
+	th->mempolicy_flags = (unsigned int)mode & CRFS_MPOL_MODE_FLAGS;
+	return 0;
+}
+
+/*
+ * Per-thread prctl state: the TSC mode (PR_SET_TSC) and the NUMA memory
+ * policy (set_mempolicy) are saved; the I/O flusher flag
+ * (PR_SET_IO_FLUSHER) and CPUID faulting (ARCH_SET_CPUID) are asked only
+ * to be refused.  A kernel without either answers -EINVAL or -ENOSYS:
+ * none set.
  */
 static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 			long scratch)
@@ -213,9 +237,9 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
 	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
 		return -EIO;
-	ret = RSYS(r, __NR_get_mempolicy, scratch, 0, 0, 0);
-	if (!ret && remote_read(r, scratch, &th->mempolicy, sizeof(int)))
-		return -EIO;
+	ret = ask_mempolicy(r, th, scratch);
+	if (ret)
+		return ret;
 	/* -EPERM without CAP_SYS_RESOURCE: not asked */
 	th->io_flusher = RSYS(r, __NR_prctl, PR_GET_IO_FLUSHER_, 0, 0, 0) == 1;
 	/* 1: CPUID works, 0: it faults (ARCH_SET_CPUID) */
@@ -299,12 +323,28 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	return kh_remote_close(&r) ?: ret;
 }
 
+/*
+ * stat of a process whose leader has exited: its memory fields are a live
+ * thread's (the leader has no mm), its name the leader's.
+ */
+static int attr_stat(pid_t pid, struct kh_stat *st)
+{
+	struct kh_stat lead;
+	int ret = kh_proc_stat(kh_via(pid), st);
+
+	if (ret || kh_via(pid) == pid)
+		return ret;
+	ret = kh_proc_stat(pid, &lead);
+	memcpy(st->comm, lead.comm, sizeof(st->comm));
+	return ret;
+}
+
 int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 		 struct crfs_mm *mm, struct kh_stat *st)
 {
 	int seccomp, ret;
 
-	ret = kh_proc_stat(pid, st);
+	ret = attr_stat(pid, st);
 	ret = ret ?: kh_proc_status(pid, c, &a->umask, &a->no_new_privs,
 				    &seccomp);
 	ret = ret ?: kh_proc_link(pid, "exe", &a->exe);
@@ -325,6 +365,7 @@ int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 	a->pgid = st->pgid;
 	a->sid = st->sid;
 	a->nthreads = st->nthreads;
+	a->leader_exited = kh_via(pid) != pid;
 	memcpy(a->comm, st->comm, sizeof(a->comm));
 	mm->start_code = st->start_code;
 	mm->end_code = st->end_code;
@@ -381,7 +422,7 @@ static char **mounts(pid_t pid, size_t *n)
 	const char *dash;
 	int id;
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(pid));
 	*n = 0;
 	if (kh_read_file(path, &buf, NULL))
 		return NULL;
@@ -594,7 +635,7 @@ static void check_exe(struct snapshot *s, const struct proc_snap *p,
 
 	if (n <= 10 || strcmp(exe + n - 10, " (deleted)"))
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/exe", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", kh_via(p->pid));
 	for (i = 0; !stat(path, &st) && i < p->nvmas; i++)
 		if (p->vmas[i].kind == VMA_DELETED &&
 		    p->vmas[i].shm_ino == st.st_ino &&
@@ -687,17 +728,17 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
-/* restore maps every mapping with the default policy */
-static int refuse_vma_policy(struct snapshot *s, pid_t pid)
+/* mappings' own NUMA policies (mbind), in PID/mempolicy when any */
+static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
+				const char *dir)
 {
-	char pol[64];
-	uint64_t addr;
-	int ret = kh_vma_mempolicy(pid, &addr, pol, sizeof(pol));
+	char path[64];
+	int ret = kh_vma_policies(p->pid, p->vmas, p->nvmas);
 
-	if (ret > 0)
-		snapshot_report(s, "process %d: the mapping at %#llx has a NUMA memory policy of its own (mbind: %s), not supported yet",
-				pid, (unsigned long long)addr, pol);
-	return ret < 0 ? ret : 0;
+	if (ret || !has_vma_policies(p->vmas, p->nvmas))
+		return ret;
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
+	return RENDER(s, path, render_vma_policies, p->vmas, p->nvmas);
 }
 
 unsigned long long page_runs_ns;
@@ -731,7 +772,7 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 				  &p->nruns, &guard);
 	page_runs_ns += track_now_ns() - t0;
 	if (!s->predump)
-		ret = ret ?: refuse_vma_policy(s, p->pid);
+		ret = ret ?: capture_vma_policies(s, p, dir);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
@@ -839,23 +880,24 @@ static void refuse_lsm(struct snapshot *s, pid_t pid)
 			pid, theirs, ours);
 }
 
-/* what the process has that restore would not give back */
-static void refuse_process(struct snapshot *s, pid_t pid,
-			   const struct task_facts *tf)
+/*
+ * A main thread that had exited exits again at the end of restore: a stop
+ * (job control) it would not keep, memory shared with a parent it would
+ * leave early, and each child it made then gets its parent-death signal.
+ */
+static void refuse_exited_leader(struct snapshot *s, pid_t pid,
+				 const struct crfs_attr *a)
 {
-	refuse_lsm(s, pid);
-	if (tf->mdwe > 0)
-		snapshot_report(s, "process %d: memory-deny-write-execute (PR_SET_MDWE flags %#lx) is not supported yet",
-				pid, tf->mdwe);
-}
+	const char *why = NULL;
 
-
-/* SECCOMP_MODE_STRICT turns the TSC off itself, and restore enters it again */
-static bool tsc_off_by_seccomp(pid_t pid, pid_t tid)
-{
-	int mode = 0, n = 0;
-
-	return !kh_seccomp_mode(pid, tid, &mode, &n) && mode == 1;
+	if (a->leader_exited && a->stop_signal)
+		why = "stopped (job control) while its main thread has exited";
+	else if (a->leader_exited && a->shares_vm)
+		why = "shares its parent's memory (CLONE_VM) while its main thread has exited";
+	else if (a->pdeathsig && kh_via(a->ppid) != a->ppid)
+		why = "has a parent-death signal (PR_SET_PDEATHSIG) while its parent's main thread has exited";
+	if (why)
+		snapshot_report(s, "process %d: %s: not supported", pid, why);
 }
 
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
@@ -892,19 +934,13 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
 	if (!ret && main)
-		refuse_process(s, pid, tf);
-	if (!ret && th.tsc_mode == PR_TSC_SIGSEGV && !tsc_off_by_seccomp(pid, tid))
-		snapshot_report(s, "process %d thread %d: a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet",
-				pid, tid);
+		refuse_lsm(s, pid);
 	if (!ret && th.io_flusher)
 		snapshot_report(s, "process %d thread %d: the I/O flusher flag (PR_SET_IO_FLUSHER) is not supported yet",
 				pid, tid);
 	if (!ret && th.cpuid_off)
 		snapshot_report(s, "process %d thread %d: CPUID faulting (ARCH_SET_CPUID 0) is not supported yet",
 				pid, tid);
-	if (!ret && th.mempolicy)
-		snapshot_report(s, "process %d thread %d: a NUMA memory policy (set_mempolicy mode %d) is not supported yet",
-				pid, tid, th.mempolicy);
 	ret = ret ?: capture_sched(s, pid, tid, dir);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SECCOMP);
@@ -953,7 +989,7 @@ static int capture_thread_creds(struct snapshot *s, pid_t tid,
 static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 			   struct task_facts *tf, const struct crfs_creds *pc)
 {
-	pid_t *tids;
+	pid_t *tids, main = kh_via(pid);
 	char path[96];
 	int i, n, ret;
 
@@ -962,16 +998,18 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
 	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
-	ret = ret ?: capture_one_thread(s, pid, pid, dir, tf, true);
+	/* a live thread answers for the process if its leader has exited;
+	 * the leader has no directory */
+	ret = ret ?: capture_one_thread(s, pid, main, dir, tf, true);
 	for (i = 0; !ret && i < n; i++)
-		if (tids[i] != pid)
+		if (tids[i] != pid && tids[i] != main)
 			ret = capture_one_thread(s, pid, tids[i], dir, tf,
 						 false) ?:
 			      capture_thread_creds(s, tids[i], dir, pc,
 						   tf->securebits);
 	free(tids);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
-	return ret ?: capture_signals(s, pid, true, path);
+	return ret ?: capture_signals(s, main, true, path);
 }
 
 /* A zombie is its pid, its place in the tree and its exit status. */
@@ -1032,7 +1070,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = add_proc_dir(s, pid, dir, sizeof(dir));
 	if (ret)
 		return ret;
-	if (!kh_proc_stat(pid, &st) && st.state == 'Z')
+	if (!kh_proc_stat(pid, &st) && st.state == 'Z' && kh_via(pid) == pid)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
@@ -1046,6 +1084,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;
 	a.pdeathsig = tf.pdeathsig;
+	refuse_exited_leader(s, pid, &a);
 	a.thp_disable = tf.thp_disable;
 	a.mce_kill = tf.mce_kill;
 	a.membarrier = tf.membarrier > 0 ? (uint64_t)tf.membarrier : 0;
@@ -1053,6 +1092,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	mm.brk = tf.brk;
 	mm.mlockall = tf.mlockall;
 	mm.memory_merge = tf.memory_merge;
+	mm.mdwe = tf.mdwe > 0 ? (uint64_t)tf.mdwe : 0;
 	ret = RENDER(s, strcat(strcpy(path, dir), CRFS_F_ATTR), render_attr, &a);
 	ret = ret ?: RENDER(s, strcat(strcpy(path, dir), CRFS_F_CREDS),
 			    render_creds, &c);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "kh.h"
 #include "crfs/array.h"
 #include "crfs/mounts.h"
 #include "kh_mount.h"
@@ -584,7 +585,7 @@ char *mnt_path(pid_t pid, const char *path)
 
 	if (other_mnt_ns(pid) <= 0)
 		return strdup(path);
-	if (asprintf(&out, "/proc/%d/root%s", pid, path) < 0)
+	if (asprintf(&out, "/proc/%d/root%s", kh_via(pid), path) < 0)
 		return NULL;
 	return out;
 }

@@ -18,7 +18,7 @@ bool mounted_since_copy(pid_t root, int our_id)
 	uint64_t theirs, ours;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/root", root);
+	snprintf(path, sizeof(path), "/proc/%d/root", kh_via(root));
 	if (kh_mnt_unique_id(path, &theirs) ||
 	    kh_mnt_unique_of_old(our_id, &ours))
 		return false;

@@ -49,7 +49,7 @@ void check_ns_mounts(struct snapshot *s, const pid_t *procs, int n)
 
 	if (!n)
 		return;
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", procs[0]);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(procs[0]));
 	if (kh_read_file(path, &buf, NULL))
 		return;
 	for (cur = buf; (line = strsep(&cur, "\n")) && *line;)

@@ -60,7 +60,7 @@ out:
 /* Before anything resumes the task: is its group stopped, and seen so? */
 int capture_stop(struct snapshot *s, pid_t pid, struct crfs_attr *a)
 {
-	int ret = kh_group_stop_sig(pid);
+	int ret = kh_group_stop_sig(kh_via(pid));
 
 	if (ret <= 0)
 		return ret;

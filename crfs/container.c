@@ -17,7 +17,8 @@ static const char *const state_names[] = {
 
 void container_refresh(struct container *c)
 {
-	if (c->state == C_RUNNING && kh_task_gone(c->root))
+	if (c->state == C_RUNNING && kh_task_gone(c->root) &&
+	    !kh_zombie_leader(c->root))
 		c->state = C_DEAD;
 }
 
@@ -48,10 +49,7 @@ static int cmd_attach(struct container *c, const char *arg)
 		return refuse(c, EINVAL, "attach: '%s' is not a pid", arg);
 	if (pid == getpid())
 		return refuse(c, EINVAL, "attach: cannot checkpoint the crfs daemon");
-	if (kh_zombie_leader(pid))
-		return refuse(c, EOPNOTSUPP, "attach: process %ld: its main thread has exited while other threads run on (a zombie leader): not supported",
-			      pid);
-	if (kh_task_gone(pid))
+	if (kh_task_gone(pid) && !kh_zombie_leader(pid))
 		return refuse(c, ESRCH, "attach: no process %ld", pid);
 	track_end(c);	/* another tree */
 	c->root = pid;

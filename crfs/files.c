@@ -17,6 +17,7 @@
 #include <sys/timerfd.h>
 
 #include "files.h"
+#include "kh.h"
 #include "crfs/array.h"
 
 int files_add_process(struct snapshot *s, pid_t pid)
@@ -230,7 +231,7 @@ static int deleted_contents(const struct kh_fd *f, struct crfs_file *cf,
 		close(fd);
 	if (!ret)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", kh_via(f->pid), f->fd);
 	/* the checkpoint must not touch its atime */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
@@ -466,7 +467,7 @@ static int timerfd_times(const struct kh_fd *f, struct crfs_file *cf)
 	int fd, ret;
 
 	timerfd_forward(f, cf);
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", f->pid, f->fd);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", kh_via(f->pid), f->fd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

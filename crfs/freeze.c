@@ -65,6 +65,24 @@ static void traced_why(pid_t pid, pid_t tid, char *why, size_t len)
 			 pid, tid, tracer);
 }
 
+/*
+ * A process whose main thread has exited while others run on is not a
+ * zombie: it is read through one of its live threads (kh_via), its leader
+ * is neither traced nor captured (restore makes it exit again).
+ */
+static int zombie_leader_via(pid_t pid, char *why, size_t len)
+{
+	pid_t live;
+
+	if (kh_via(pid) != pid || !(live = kh_leader_live_tid(pid)))
+		return 0;
+	if (!kh_via_set(pid, live))
+		return 0;
+	snprintf(why, len, "process %d: its main thread has exited while other threads run on (a zombie leader): too many such processes",
+		 pid);
+	return -EOPNOTSUPP;
+}
+
 /* One pass over the tree; *added counts tasks seized for the first time. */
 static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 		      int *added, char *why, size_t len)
@@ -77,14 +95,10 @@ static int seize_pass(struct container *c, pid_t **procs, int *nprocs,
 	for (i = 0; !ret && i < *nprocs; i++) {
 		pid_t pid = (*procs)[i];
 
-		/* saved as a zombie, its threads would be lost */
-		if (kh_zombie_leader(pid)) {
-			snprintf(why, len, "process %d: its main thread has exited while other threads run on (a zombie leader): not supported",
-				 pid);
-			ret = -EOPNOTSUPP;
+		ret = zombie_leader_via(pid, why, len);
+		if (ret)
 			break;
-		}
-		if (kh_task_gone(pid))
+		if (kh_via(pid) == pid && kh_task_gone(pid))
 			continue;	/* a zombie cannot be traced, nor needs it */
 		if (!in_list(c->tids, c->ntids, pid) &&
 		    cgroup_frozen(pid, why, len)) {
@@ -150,6 +164,8 @@ static void release(struct container *c, bool kill_them)
 {
 	int i;
 
+	for (i = 0; i < c->ntids; i++)
+		kh_via_forget(c->tids[i]);
 	if (kill_them)
 		reap_killed(c);
 	else
@@ -243,7 +259,7 @@ static int stop_and_capture(struct container *c, bool predump)
 		added = 0;
 		ret = seize_pass(c, &procs, &nprocs, &added, why, sizeof(why));
 	} while (!ret && added);
-	if (!ret && !in_list(c->tids, c->ntids, c->root))
+	if (!ret && !in_list(c->tids, c->ntids, kh_via(c->root)))
 		ret = -ESRCH;
 	if (ret) {
 		if (!c->error[0])	/* vfork_settle said why */

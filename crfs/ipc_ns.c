@@ -86,7 +86,7 @@ int ipc_ns_enter(struct snapshot *s, pid_t root, const pid_t *procs, int n,
 	    !all_in_root_ns(s, procs, n, theirs))
 		goto out;
 	*back = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", root);
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", kh_via(root));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*back < 0 || fd < 0 || setns(fd, CLONE_NEWIPC)) {
 		ret = -errno;

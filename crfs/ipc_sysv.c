@@ -283,7 +283,7 @@ static int save_shm(struct snapshot *s, const struct kh_ipc *k, pid_t pid,
 	size_t len;
 	int ret;
 
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	ret = kh_read_file(link, &buf, &len);
 	if (ret)

@@ -39,9 +39,11 @@ struct live_file {
 static const char *const attr_unknown[] = {
 	"dumpable", "child_subreaper", "pdeathsig", "proc_mount",
 	"stop_signal", "stop_waited", "thp_disable", "mce_kill", "membarrier",
+	"leader_exited",
 };
 static const char *const creds_unknown[] = { "securebits" };
-static const char *const mm_unknown[] = { "brk", "mlockall", "memory_merge" };
+static const char *const mm_unknown[] = { "brk", "mlockall", "memory_merge",
+					   "mdwe" };
 
 struct proc_facts {
 	struct crfs_attr a;

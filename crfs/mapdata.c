@@ -33,7 +33,7 @@ static int save_object(struct snapshot *s, pid_t pid, const struct crfs_vma *v,
 	size_t len;
 	int fd, ret, seals;
 
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

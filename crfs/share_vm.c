@@ -116,10 +116,10 @@ static bool same_cgroups(pid_t a, pid_t b)
 	char path[64], *x = NULL, *y = NULL;
 	bool same;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", a);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", kh_via(a));
 	if (kh_read_file(path, &x, NULL))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", b);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", kh_via(b));
 	same = !kh_read_file(path, &y, NULL) && !strcmp(x, y);
 	free(x);
 	free(y);

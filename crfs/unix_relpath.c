@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "files.h"
+#include "kh.h"
 
 /* is NAME from pid's working directory the socket's file?  its path then */
 static char *try_cwd(pid_t pid, const struct kh_unix *u, const char *name)
@@ -25,7 +26,7 @@ static char *try_cwd(pid_t pid, const struct kh_unix *u, const char *name)
 	struct stat st;
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/%d/cwd", pid);
+	snprintf(link, sizeof(link), "/proc/%d/cwd", kh_via(pid));
 	n = readlink(link, cwd, sizeof(cwd) - 1);
 	if (n <= 0 || cwd[0] != '/')
 		return NULL;	/* gone, or "... (deleted)" is caught below */

@@ -49,7 +49,7 @@ int kh_aio_vma(pid_t pid, struct crfs_vma *v, const char **why)
 	v->kind = VMA_AIO;
 	/* each context has an inode of its own: a ring two processes map
 	 * (a fork's child keeps the mapping, not the context) shows as one */
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	if (stat(link, &st))
 		return (*why = "cannot stat the AIO ring"), 1;

@@ -58,7 +58,7 @@ int kh_task_cgroups(pid_t pid, pid_t tid, struct kh_cg **cg, size_t *n)
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/cgroup", pid,
 			 tid);
 	else
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", kh_via(pid));
 	*cg = NULL;
 	*n = 0;
 	ret = kh_read_file(path, &buf, NULL);

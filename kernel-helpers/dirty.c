@@ -164,7 +164,7 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 	char path[64];
 	int pm, ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
 	pm = open(path, O_RDONLY | O_CLOEXEC);
 	if (pm < 0)
 		return -errno;
@@ -198,7 +198,7 @@ int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n)
 
 int kh_dirty_pidfd(pid_t pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = kh_pidfd_open(pid);
 
 	return fd < 0 ? -errno : fd;
 }

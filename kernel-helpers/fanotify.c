@@ -33,7 +33,7 @@ static int our_path(pid_t pid, const char *mp, char **out)
 
 	if (strchr(mp, '\\'))
 		return -EINVAL;		/* an escaped name: not worth it */
-	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, mp);
+	snprintf(path, sizeof(path), "/proc/%d/root%s", kh_via(pid), mp);
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -52,7 +52,7 @@ static int mount_path(pid_t pid, unsigned id, unsigned long sdev,
 	int ret = -ENOENT;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(pid));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

@@ -159,11 +159,11 @@ static int open_dirs(pid_t pid, int *fddir, int *infodir)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd", kh_via(pid));
 	*fddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*fddir < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", kh_via(pid));
 	*infodir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*infodir < 0) {
 		close(*fddir);
@@ -217,7 +217,7 @@ int kh_cmp_u64(const void *a, const void *b)
 /* <0, 0 or >0: a total order on open file descriptions */
 int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b)
 {
-	long r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILE, a->fd, b->fd);
+	long r = syscall(SYS_kcmp, kh_via(a->pid), kh_via(b->pid), KCMP_FILE, a->fd, b->fd);
 
 	return r == 1 ? -1 : r == 2 ? 1 : 0;
 }
@@ -228,7 +228,7 @@ int kh_kcmp_file(const struct kh_fd *a, const struct kh_fd *b)
  */
 int kh_kcmp_same(pid_t a, pid_t b, int type)
 {
-	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+	long r = syscall(SYS_kcmp, kh_via(a), kh_via(b), type, 0, 0);
 
 	return r < 0 ? -errno : r == 0;
 }
@@ -236,7 +236,7 @@ int kh_kcmp_same(pid_t a, pid_t b, int type)
 /* -1, 0 or 1: a total order on those resources; -2 if kcmp failed */
 int kh_kcmp_order(pid_t a, pid_t b, int type)
 {
-	long r = syscall(SYS_kcmp, a, b, type, 0, 0);
+	long r = syscall(SYS_kcmp, kh_via(a), kh_via(b), type, 0, 0);
 
 	return r < 0 ? -2 : r == 1 ? -1 : r == 2 ? 1 : 0;
 }
@@ -251,7 +251,7 @@ bool kh_epoll_target_is(pid_t pid, int epfd, int tfd, unsigned toff,
 {
 	struct kcmp_epoll_slot slot = { .efd = epfd, .tfd = tfd, .toff = toff };
 
-	return syscall(SYS_kcmp, fpid, pid, KCMP_EPOLL_TFD, fd,
+	return syscall(SYS_kcmp, kh_via(fpid), kh_via(pid), KCMP_EPOLL_TFD, fd,
 		       (unsigned long)&slot) == 0;
 }
 
@@ -273,7 +273,7 @@ int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v)
 /* a copy of the file's open description, in our table */
 int kh_steal_fd(pid_t pid, int fd)
 {
-	int pidfd = syscall(SYS_pidfd_open, pid, 0), nfd;
+	int pidfd = kh_pidfd_open(pid), nfd;
 
 	if (pidfd < 0)
 		return -errno;

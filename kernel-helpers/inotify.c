@@ -22,14 +22,14 @@ static int mount_of(pid_t pid, unsigned maj, unsigned min, char *mp,
 	FILE *f;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(pid));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &a, &b, where) == 3 &&
 		    a == maj && b == min) {
-			snprintf(mp, len, "/proc/%d/root%s", pid, where);
+			snprintf(mp, len, "/proc/%d/root%s", kh_via(pid), where);
 			ret = 0;
 			break;
 		}

@@ -136,6 +136,14 @@ int kh_proc_coredump_filter(pid_t pid, unsigned long *filter);
 int kh_proc_tids(pid_t pid, pid_t **tids, int *n);
 /* its main thread has exited, other threads of it have not */
 bool kh_zombie_leader(pid_t pid);
+/* zleader.c: a zombie leader's process is read through a live thread of
+ * it, named by the freeze: kh_via(pid) is that thread, or pid itself */
+pid_t kh_via(pid_t pid);
+pid_t kh_leader_live_tid(pid_t pid);
+int kh_via_set(pid_t pid, pid_t tid);
+void kh_via_forget(pid_t tid);
+/* pidfd_open of kh_via(pid); -1 and errno on failure */
+int kh_pidfd_open(pid_t pid);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 /* status.c: the number after "KEY:" in /proc/TID/status; the process
  * (thread group) task tid belongs to */
@@ -180,7 +188,10 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
  * numa.c: 1 and the first mapping with a NUMA policy of its own (mbind),
  * its address and policy as numa_maps shows it; 0 if none; -errno
  */
-int kh_vma_mempolicy(pid_t pid, uint64_t *addr, char *pol, size_t len);
+/* numa.c: each mapping's own NUMA policy (mbind) into its mpol_* */
+int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n);
+/* the NUMA nodes (0-63) this host lets us use */
+int kh_numa_allowed(uint64_t *mask);
 
 /* lsm.c: the task's LSM label (/proc/PID/attr/current), "" with none */
 int kh_lsm_label(pid_t pid, char *buf, size_t len);

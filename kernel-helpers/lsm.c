@@ -18,7 +18,7 @@ int kh_lsm_label(pid_t pid, char *buf, size_t len)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/attr/current", pid);
+	snprintf(path, sizeof(path), "/proc/%d/attr/current", kh_via(pid));
 	*buf = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -26,7 +26,7 @@ int kh_page_present(pid_t pid, uint64_t addr, bool *present)
 	uint64_t e = 0;
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

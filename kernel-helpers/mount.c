@@ -97,7 +97,7 @@ int kh_mountinfo(pid_t pid, struct kh_mount **out, size_t *n)
 	int ret;
 
 	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", kh_via(pid));
 	else
 		snprintf(path, sizeof(path), "/proc/self/mountinfo");
 	ret = kh_read_file(path, &buf, NULL);
@@ -253,9 +253,9 @@ int kh_mnt_tar_out(pid_t pid, const char *mountpoint, dev_t dev,
 	size_t i;
 	pid_t child;
 
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	snprintf(path, sizeof(path), "/proc/%d/root", kh_via(pid));
 	fds[0] = open(path, O_PATH | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", kh_via(pid));
 	fds[1] = open(path, O_RDONLY | O_CLOEXEC);
 	fds[2] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (!argv || fds[0] < 0 || fds[1] < 0 || fds[2] < 0 ||

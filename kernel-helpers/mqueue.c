@@ -30,7 +30,7 @@ bool kh_fd_is_mqueue(const struct kh_fd *f)
 
 	if (kh_fd_is_own(f))
 		return false;	/* a statfs would ask the daemon, busy with us */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", kh_via(f->pid), f->fd);
 	return !statfs(path, &sf) && sf.f_type == MQUEUE_MAGIC;
 }
 
@@ -98,7 +98,7 @@ int kh_mq_state(pid_t pid, int fd, struct kh_mq *q)
 	int qfd, ret;
 
 	memset(q, 0, sizeof(*q));
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", kh_via(pid), fd);
 	qfd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (qfd < 0)
 		return -errno;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "kh.h"
 #include "kh_ns.h"
 
 struct ns_job {
@@ -32,7 +33,7 @@ static void *ns_thread(void *p)
 		j->ret = unshare(j->nstype) ? -errno : j->fn(j->arg);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", j->pid, j->name);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", kh_via(j->pid), j->name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		j->ret = -errno;

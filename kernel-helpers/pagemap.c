@@ -111,7 +111,7 @@ static int open_object(pid_t pid, const struct crfs_vma *v)
 	char path[96];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
@@ -383,7 +383,7 @@ static int open_pagemap(pid_t pid)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }

@@ -20,7 +20,7 @@ int kh_ns_ino(pid_t pid, const char *name, unsigned int *ino)
 	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", kh_via(pid), name);
 	if (stat(path, &st))
 		return -errno;
 	*ino = (unsigned int)st.st_ino;
@@ -33,7 +33,7 @@ int kh_pidns_parent_ino(pid_t pid, unsigned int *ino)
 	struct stat st;
 	int fd, parent, ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", kh_via(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

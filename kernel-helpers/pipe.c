@@ -56,7 +56,7 @@ int kh_pipe_peek(pid_t pid, int fd, char **buf, size_t *len,
 	ssize_t n;
 
 	/* a fresh reader of the same pipe: works for a write end too */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", kh_via(pid), fd);
 	src = open(path, O_RDONLY | O_NONBLOCK);
 	if (src < 0)
 		return -errno;
@@ -105,7 +105,7 @@ static void scan_fds(pid_t pid, const uint64_t *inos, size_t n, bool *out)
 	ssize_t len;
 	DIR *fds;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd", kh_via(pid));
 	fds = opendir(path);
 	while (fds && (f = readdir(fds))) {
 		len = readlinkat(dirfd(fds), f->d_name, link, sizeof(link) - 1);

@@ -252,7 +252,7 @@ int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 	char *buf;
 	int ret;
 
-	ret = read_proc(pid, "status", &buf, NULL);
+	ret = read_proc(kh_via(pid), "status", &buf, NULL);
 	if (ret)
 		return ret;
 	ret = status_ids(buf, "Uid", c->uid);
@@ -292,7 +292,7 @@ int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl)
 	char *buf, *p, soft[32], hard[32];
 	int i, ret;
 
-	ret = read_proc(pid, "limits", &buf, NULL);
+	ret = read_proc(kh_via(pid), "limits", &buf, NULL);
 	if (ret)
 		return ret;
 	for (i = 0; i < CRFS_NLIMITS; i++) {
@@ -316,7 +316,7 @@ int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len)
 	char *buf;
 	int ret;
 
-	ret = read_proc(pid, "auxv", &buf, &n);
+	ret = read_proc(kh_via(pid), "auxv", &buf, &n);
 	if (ret)
 		return ret;
 	n /= sizeof(uint64_t);
@@ -379,7 +379,7 @@ int kh_proc_link(pid_t pid, const char *name, char **out)
 	char path[64], buf[CRFS_PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid), name);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return -errno;
@@ -392,7 +392,7 @@ int kh_proc_link(pid_t pid, const char *name, char **out)
 static int proc_number(pid_t pid, const char *name, int base, long *val)
 {
 	char *buf;
-	int ret = read_proc(pid, name, &buf, NULL);
+	int ret = read_proc(kh_via(pid), name, &buf, NULL);
 
 	if (ret)
 		return ret;
@@ -415,7 +415,7 @@ int kh_proc_exe_mode(pid_t pid, unsigned int *mode)
 	char path[64];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", kh_via(pid));
 	if (stat(path, &st))
 		return -errno;
 	*mode = st.st_mode & 07777;

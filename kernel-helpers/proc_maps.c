@@ -74,7 +74,7 @@ int kh_sysv_vma(pid_t pid, struct crfs_vma *v, const char **why)
 	struct stat st;
 	uint64_t len;
 
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	if (stat(link, &st))
 		return (*why = "cannot stat the SysV shared memory segment"), 1;
@@ -155,7 +155,7 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 		return kh_packet_ring_vma(v, why);
 	if (path[0] != '/')
 		return (*why = "unknown kind of mapping"), 1;
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	if (stat(link, &st))
 		return (*why = "cannot stat the mapped file"), 1;
@@ -229,7 +229,7 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 	size_t n = 0;
 	int at, ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/smaps", kh_via(pid));
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
@@ -296,7 +296,7 @@ int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n)
 	size_t i;
 
 	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		snprintf(path, sizeof(path), "/proc/%d/maps", kh_via(pid));
 	else
 		snprintf(path, sizeof(path), "/proc/self/maps");
 	ret = kh_read_file(path, &buf, NULL);

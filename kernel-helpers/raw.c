@@ -64,7 +64,7 @@ static int find_line(pid_t pid, int family, uint64_t ino, struct raw_line *l)
 	FILE *f;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), "/proc/%d/net/raw%s", pid,
+	snprintf(path, sizeof(path), "/proc/%d/net/raw%s", kh_via(pid),
 		 family == AF_INET6 ? "6" : "");
 	f = fopen(path, "re");
 	if (!f)

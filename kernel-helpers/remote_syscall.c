@@ -30,6 +30,7 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	tid = kh_via(tid);	/* a zombie leader's process: a live thread */
 	r->tid = tid;
 	r->memfd = kh_mem_open(tid, O_RDONLY);
 	if (r->memfd < 0)

@@ -69,6 +69,7 @@ int kh_snap_fork(pid_t pid, pid_t *twin, pid_t *vtwin)
 	int nb = 0, st, ret;
 	long got;
 
+	pid = kh_via(pid);	/* its leader may have exited */
 	ret = kh_proc_children(pid, &before, &nb);
 	ret = ret ?: set_options(pid, CLONE_OPTS);
 	ret = ret ?: kh_remote_open(&r, pid, 0);
@@ -139,7 +140,7 @@ int kh_snap_drop(pid_t twin, pid_t parent, pid_t vtwin)
 	while (waitpid(twin, &st, __WALL) >= 0 &&
 	       !(WIFEXITED(st) || WIFSIGNALED(st)))
 		;
-	if (!ours || kh_task_gone(parent) || parent_of(twin) != parent)
+	if (!ours || kh_task_gone(kh_via(parent)) || parent_of(twin) != parent)
 		return 0;
 	return reap_in(parent, vtwin);
 }
@@ -150,7 +151,7 @@ long kh_private_kb(pid_t pid)
 	char path[64], *buf, *p;
 	long kb = 0, v;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", kh_via(pid));
 	if (kh_read_file(path, &buf, NULL))
 		return -1;
 	for (p = buf; (p = strstr(p, "Private_")); p++)

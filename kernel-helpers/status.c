@@ -12,7 +12,7 @@ int kh_status_u64(pid_t tid, const char *key, uint64_t *v)
 	char path[64], want[64], *buf, *at;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	snprintf(path, sizeof(path), "/proc/%d/status", kh_via(tid));
 	snprintf(want, sizeof(want), "\n%s:", key);
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)

@@ -45,7 +45,7 @@ int kh_timens_offsets(pid_t pid, struct kh_timens *t)
 	ssize_t len;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
+	snprintf(path, sizeof(path), "/proc/%d/timens_offsets", kh_via(pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -74,7 +74,7 @@ int kh_timens_set_offsets_of(pid_t pid, const struct kh_timens *t)
 	snprintf(buf, sizeof(buf), "monotonic %lld %ld\nboottime %lld %ld\n",
 		 t->mono_sec, t->mono_nsec, t->boot_sec, t->boot_nsec);
 	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
+		snprintf(path, sizeof(path), "/proc/%d/timens_offsets", kh_via(pid));
 	else
 		snprintf(path, sizeof(path), "/proc/self/timens_offsets");
 	return kh_write_file(path, buf);

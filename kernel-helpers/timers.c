@@ -32,7 +32,7 @@ int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *nout)
 	int ret = 0, have = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/timers", pid);
+	snprintf(path, sizeof(path), "/proc/%d/timers", kh_via(pid));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

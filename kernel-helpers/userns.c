@@ -27,7 +27,7 @@ int kh_userns_maps(pid_t pid, const char *file, struct crfs_ns_idmap *m,
 	unsigned int in, out, count;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid), file);
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
@@ -49,7 +49,7 @@ int kh_userns_setgroups_deny(pid_t pid, bool *deny)
 	char path[64], *buf;
 	int ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", kh_via(pid));
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
@@ -63,7 +63,7 @@ static int ns_open(pid_t pid, const char *name)
 	char path[64];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", kh_via(pid), name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -120,7 +120,7 @@ static int write_proc(pid_t pid, const char *file, const char *text)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid), file);
 	return kh_write_file(path, text);
 }
 

@@ -48,6 +48,7 @@ static const struct kv_field attr_fields[] = {
 	{ "shares_vm", KV_INT, offsetof(struct crfs_attr, shares_vm) },
 	{ "shares_sighand", KV_INT,
 	  offsetof(struct crfs_attr, shares_sighand) },
+	{ "leader_exited", KV_INT, offsetof(struct crfs_attr, leader_exited) },
 };
 
 int render_attr(struct strbuf *sb, const struct crfs_attr *a)
@@ -154,6 +155,7 @@ static const struct kv_field mm_fields[] = {
 	{ "env_end", KV_HEX, offsetof(struct crfs_mm, env_end) },
 	{ "mlockall", KV_INT, offsetof(struct crfs_mm, mlockall) },
 	{ "memory_merge", KV_INT, offsetof(struct crfs_mm, memory_merge) },
+	{ "mdwe", KV_HEX, offsetof(struct crfs_mm, mdwe) },
 };
 
 int render_mm(struct strbuf *sb, const struct crfs_mm *mm)

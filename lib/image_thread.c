@@ -225,6 +225,12 @@ static const struct kv_field sigstate_fields[] = {
 	{ "rseq", KV_HEX, offsetof(struct crfs_thread, rseq_ptr) },
 	{ "rseq_size", KV_UINT, offsetof(struct crfs_thread, rseq_size) },
 	{ "comm", KV_COMM, offsetof(struct crfs_thread, comm) },
+	{ "tsc_mode", KV_INT, offsetof(struct crfs_thread, tsc_mode) },
+	{ "mempolicy", KV_INT, offsetof(struct crfs_thread, mempolicy) },
+	{ "mempolicy_flags", KV_HEX,
+	  offsetof(struct crfs_thread, mempolicy_flags) },
+	{ "mempolicy_nodes", KV_HEX,
+	  offsetof(struct crfs_thread, mempolicy_nodes) },
 	{ "rseq_signature", KV_HEX, 0 },
 };
 

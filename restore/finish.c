@@ -217,6 +217,41 @@ static int restore_trap_action(struct slot *sl)
 	return ret;
 }
 
+/* the main thread of a process whose leader had exited: it exits again */
+static bool exited_leader(const struct slot *sl)
+{
+	return sl->thread == 0 && sl->p->attr.leader_exited;
+}
+
+/*
+ * Let each exited leader go from its trap: the restorer has it exit alone
+ * (its code is still mapped; its process's other threads wait at theirs).
+ * Once /proc shows it a zombie, its restorer can go.
+ */
+static int leaders_exit(struct slot *s, size_t n, char *err, size_t errlen)
+{
+	struct kh_stat st;
+	size_t i;
+	int tries;
+
+	for (i = 0; i < n; i++) {
+		if (!exited_leader(&s[i]))
+			continue;
+		if (kh_detach(s[i].tid, 0))
+			return ERR("cannot let the exited main thread %d exit: %s",
+				   s[i].tid, strerror(errno));
+		for (tries = 0; tries < 20000; tries++) {
+			if (kh_proc_stat(s[i].tid, &st) || st.state == 'Z')
+				break;
+			usleep(500);
+		}
+		if (st.state != 'Z')
+			return ERR("the exited main thread %d did not exit again",
+				   s[i].tid);
+	}
+	return 0;
+}
+
 /* the main thread of p's parent, which is let go after p */
 static pid_t parent_tid(struct image *img, struct slot *s, size_t n,
 			const struct proc_image *p)
@@ -237,10 +272,10 @@ static long detach_all(struct image *img, struct slot *s, size_t n,
 	long ret = 0;
 
 	for (i = 0; !ret && i < n; i++)
-		if (s[i].thread == 0)
+		if (s[i].thread == 0 && !exited_leader(&s[i]))
 			ret = stop_queue(s[i].tid, s[i].p);
 	for (i = n; !ret && i-- > 0;) {
-		if (s[i].thread < 0)
+		if (s[i].thread < 0 || exited_leader(&s[i]))
 			continue;
 		ret = kh_detach(s[i].tid, 0);
 		if (!ret && s[i].thread == 0 &&
@@ -275,12 +310,17 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 				 s[i].tid, strerror((int)-ret));
 	if (ret)
 		goto out;
-	/* one restorer per mm: a child sharing it traps in its parent's */
+	if (leaders_exit(s, n, err, errlen)) {
+		ret = -EINVAL;	/* err says which */
+		goto out;
+	}
+	/* one restorer per mm: a child sharing it traps in its parent's;
+	 * where the leader has exited, its next thread unmaps it */
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread == 0 && !s[i].p->attr.shares_vm)
-			ret = drop_restorer(&s[i]);
+			ret = drop_restorer(&s[i + exited_leader(&s[i])]);
 	for (i = 0; !ret && i < n; i++)
-		if (s[i].thread >= 0)
+		if (s[i].thread >= 0 && !exited_leader(&s[i]))
 			ret = load_task_state(s[i].tid,
 					      &s[i].p->threads[s[i].thread]);
 	for (i = 0; !ret && i < n; i++)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,13 @@ static int p_maps(struct crfs_text *t, void *o)
 	return parse_maps(t, &p->vmas, &p->nvmas);
 }
 
+static int p_vma_policies(struct crfs_text *t, void *o)
+{
+	struct proc_image *p = o;
+
+	return parse_vma_policies(t, p->vmas, p->nvmas);
+}
+
 static int p_fds(struct crfs_text *t, void *o)
 {
 	struct proc_image *p = o;
@@ -238,6 +246,97 @@ static int cmp_tid(const void *a, const void *b)
 	return *(const pid_t *)a - *(const pid_t *)b;
 }
 
+/*
+ * A main thread that had exited (leader_exited in attr) has no directory:
+ * it takes the first place, restored only to exit again.
+ */
+static int leader_slot(struct image *img, struct proc_image *p, pid_t **t,
+		       int *n, char *err, size_t errlen)
+{
+	pid_t *nt;
+	int i;
+
+	if (!p->attr.leader_exited)
+		return 0;
+	for (i = 0; i < *n; i++)
+		if (!(*t)[i]) {
+			free(*t);
+			return ERR("%s/%d/%s/%d: a directory for a main thread that has exited (%s says leader_exited)",
+				   img->dir, p->pid, CRFS_D_TASK, p->pid,
+				   CRFS_F_ATTR);
+		}
+	nt = array_room(*t, *n, sizeof(**t));
+	if (!nt) {
+		free(*t);
+		return ERR("out of memory");
+	}
+	*t = nt;
+	nt[(*n)++] = 0;
+	return 0;
+}
+
+/* the exited main thread: its ids and name, nothing to load */
+static void exited_leader(struct proc_image *p, struct crfs_thread *th)
+{
+	th->vtid = p->attr.vpid;
+	th->nstid_n = p->attr.nspid_n;
+	memcpy(th->nstid, p->attr.nspid, sizeof(th->nstid));
+	memcpy(th->comm, p->attr.comm, sizeof(th->comm));
+	th->ss_flags = SS_DISABLE;
+}
+
+/*
+ * A NUMA policy naming a node this host lacks (or does not let us use)
+ * cannot be set again.  A relative nodemask (MPOL_F_RELATIVE_NODES) is
+ * folded onto whatever nodes there are.
+ */
+static int numa_nodes_ok(const char *file, int mode, uint64_t flags,
+			 uint64_t nodes, char *err, size_t errlen)
+{
+	uint64_t here;
+	int ret;
+
+	if (!mode || !nodes || (flags & (1 << 14)))	/* _RELATIVE_NODES */
+		return 0;
+	ret = kh_numa_allowed(&here);
+	if (ret)
+		return ERR("get_mempolicy (the NUMA nodes of this host): %s",
+			   strerror(-ret));
+	if (nodes & ~here)
+		return ERR("%s: a NUMA policy (mode %d) on nodes 0x%llx, but this host has nodes 0x%llx only",
+			   file, mode, (unsigned long long)nodes,
+			   (unsigned long long)here);
+	return 0;
+}
+
+static int check_numa(struct image *img, struct proc_image *p,
+		      const struct crfs_thread *th, char *err, size_t errlen)
+{
+	char file[PATH_MAX];
+
+	snprintf(file, sizeof(file), "%s/%d/%s/%d/%s", img->dir, p->pid,
+		 CRFS_D_TASK, th->tid, CRFS_F_SIGSTATE);
+	return numa_nodes_ok(file, th->mempolicy, th->mempolicy_flags,
+			     th->mempolicy_nodes, err, errlen);
+}
+
+/* the mappings' own policies, PID/mempolicy */
+static int check_vma_numa(struct image *img, struct proc_image *p, char *err,
+			  size_t errlen)
+{
+	char file[PATH_MAX];
+	size_t i;
+	int ret = 0;
+
+	snprintf(file, sizeof(file), "%s/%d/%s", img->dir, p->pid,
+		 CRFS_F_MEMPOLICY);
+	for (i = 0; !ret && i < p->nvmas; i++)
+		ret = numa_nodes_ok(file, p->vmas[i].mpol_mode,
+				    p->vmas[i].mpol_flags,
+				    p->vmas[i].mpol_nodes, err, errlen);
+	return ret;
+}
+
 /* The thread directories under PID/task, main thread first. */
 static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 			int *n, char *err, size_t errlen)
@@ -246,7 +345,7 @@ static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 	struct dirent *de;
 	pid_t *t = NULL, *nt;
 	DIR *d;
-	int tid;
+	int tid, ret;
 
 	snprintf(path, sizeof(path), "%s/%d/%s", img->dir, p->pid, CRFS_D_TASK);
 	d = opendir(path);
@@ -271,6 +370,9 @@ static int list_threads(struct image *img, struct proc_image *p, pid_t **out,
 		t[(*n)++] = tid == p->pid ? 0 : tid;	/* main sorts first */
 	}
 	closedir(d);
+	ret = leader_slot(img, p, &t, n, err, errlen);
+	if (ret)
+		return ret;
 	qsort(t, *n, sizeof(*t), cmp_tid);
 	if (!*n || t[0]) {
 		free(t);
@@ -307,12 +409,17 @@ static int load_threads(struct image *img, struct proc_image *p, char *err,
 		struct crfs_thread *th = &p->threads[i];
 
 		th->tid = tids[i];
+		if (!i && p->attr.leader_exited) {
+			exited_leader(p, th);
+			continue;
+		}
 #define TF(name, fn) \
 	(snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK, \
 		  tids[i], name), image_parse(img, rel, fn, th, err, errlen))
 		ret = TF(CRFS_F_REGS, p_regs);
 		ret = ret ?: TF(CRFS_F_XSTATE, p_xstate);
 		ret = ret ?: TF(CRFS_F_SIGSTATE, p_sigstate);
+		ret = ret ?: check_numa(img, p, th, err, errlen);
 		ret = ret ?: TF(CRFS_F_SIGNALS, p_thread_sigs);
 		snprintf(rel, sizeof(rel), "%d/%s/%d/%s", p->pid, CRFS_D_TASK,
 			 tids[i], CRFS_F_CREDS);
@@ -354,6 +461,10 @@ static int load_proc_files(struct image *img, struct proc_image *p, char *err,
 	ret = ret ?: PF(CRFS_F_SIGACTS, p_sigacts, p->sa);
 	ret = ret ?: PF(CRFS_F_RLIMITS, p_rlimits, p->rl);
 	ret = ret ?: PF(CRFS_F_MAPS, p_maps, p);
+	snprintf(rel, sizeof(rel), "%d/%s", p->pid, CRFS_F_MEMPOLICY);
+	if (!ret && in_manifest(img, rel))
+		ret = PF(CRFS_F_MEMPOLICY, p_vma_policies, p) ?:
+		      check_vma_numa(img, p, err, errlen);
 	ret = ret ?: PF(CRFS_F_FDS, p_fds, p);
 	ret = ret ?: PF(CRFS_F_TIMERS, p_timers, p);
 	ret = ret ?: PF(CRFS_F_PAGES_IDX, p_idx, &ic);
@@ -563,13 +674,16 @@ static int check_cpu(struct image *img, struct proc_image *p, char *err,
 		     size_t errlen)
 {
 	unsigned int a, b, c, d;
+	const struct crfs_thread *th;
 
 	if (!__get_cpuid_count(0xd, 0, &a, &b, &c, &d))
 		return ERR("this CPU has no XSAVE");
-	if (b != p->threads[0].xstate_size && c != p->threads[0].xstate_size)
+	/* a main thread that had exited has none */
+	th = &p->threads[p->attr.leader_exited];
+	if (b != th->xstate_size && c != th->xstate_size)
 		return ERR("%s/%d/task/%d/%s: XSAVE area of %u bytes, this CPU uses %u: restore on the same kind of CPU",
-			   img->dir, p->pid, p->pid, CRFS_F_XSTATE,
-			   p->threads[0].xstate_size, b);
+			   img->dir, p->pid, th->tid, CRFS_F_XSTATE,
+			   th->xstate_size, b);
 	return 0;
 }
 

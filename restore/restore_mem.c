@@ -208,6 +208,9 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 		d->shmid = v->kind == VMA_SYSV ? (int32_t)v->shm_ino : -1;
 		d->aio_nr = v->kind == VMA_AIO ? aio_nr_events(v) : 0;
 		d->huge_shift = v->huge_kb ? __builtin_ctz(v->huge_kb) + 10 : 0;
+		d->mpol_mode = v->mpol_mode;
+		d->mpol_flags = v->mpol_flags;
+		d->mpol_nodes = v->mpol_nodes;
 		/* image_load checked these: sums_later is never set with a
 		 * copy-on-write page in the image */
 		if (d->kept && p->sums_later)
@@ -263,6 +266,8 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->mm.auxv_size = p->mm.auxv_len * sizeof(uint64_t);
 	a->mm.exe_fd = h->exe_fd;
 	a->mlockall = p->mm.mlockall;
+	a->leader_exited = p->attr.leader_exited;
+	a->mdwe = p->mm.mdwe;
 	a->memory_merge = p->mm.memory_merge;
 }
 
@@ -337,6 +342,10 @@ static void fill_thread(struct rst_thread *d, const struct proc_image *p,
 	d->ss_flags = t->ss_flags;
 	memcpy(d->comm, t->comm, sizeof(d->comm) - 1);
 	d->comm[sizeof(d->comm) - 1] = '\0';
+	d->tsc_mode = t->tsc_mode;
+	d->mempolicy = t->mempolicy;
+	d->mempolicy_flags = t->mempolicy_flags;
+	d->mempolicy_nodes = t->mempolicy_nodes;
 }
 
 /* thread stacks sit at the top of the code and data, below the main stack */

@@ -838,6 +838,55 @@ static void restore_memory(struct restore_args *a)
 		   sizeof(a->mm), 0, 0));
 }
 
+/*
+ * A thread's TSC mode and NUMA policy, once its memory is filled (the
+ * policy would place the restorer's own pages too).  maxnode counts one
+ * more than the mask's bits, as set_mempolicy wants.
+ */
+static void restore_thread_prctl(struct restore_args *a,
+				 const struct rst_thread *t)
+{
+	uint64_t nodes = t->mempolicy_nodes;
+
+	if (t->tsc_mode == PR_TSC_SIGSEGV)
+		check(a, "prctl(PR_SET_TSC)", sys(__NR_prctl, PR_SET_TSC,
+						  PR_TSC_SIGSEGV, 0, 0));
+	if (t->mempolicy)
+		check(a, "set_mempolicy",
+		      sys(__NR_set_mempolicy,
+			  t->mempolicy | (long)t->mempolicy_flags,
+			  nodes ? (long)&t->mempolicy_nodes : 0,
+			  nodes ? 65 : 0, 0));
+}
+
+/*
+ * Mappings' own NUMA policies, once they are filled: the pages restored
+ * stay where they were placed (no MPOL_MF_MOVE), new ones follow it.
+ */
+static void restore_vma_policies(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->nvmas; i++) {
+		struct rst_vma *v = &a->vmas[i];
+
+		if (v->mpol_mode)
+			check(a, "mbind",
+			      sys6(__NR_mbind, v->start, v->end - v->start,
+				   v->mpol_mode | (long)v->mpol_flags,
+				   v->mpol_nodes ? (long)&v->mpol_nodes : 0,
+				   v->mpol_nodes ? 65 : 0, 0));
+	}
+}
+
+/* Last of all mappings' changes: no mapping may gain PROT_EXEC after */
+static void restore_mdwe(struct restore_args *a)
+{
+	if (a->mdwe)
+		check(a, "prctl(PR_SET_MDWE)", sys(__NR_prctl, 65 /* PR_SET_MDWE */,
+						   (long)a->mdwe, 0, 0));
+}
+
 static void restore_thread(struct restore_args *a, const struct rst_thread *t)
 {
 	struct {
@@ -862,6 +911,7 @@ static void restore_thread(struct restore_args *a, const struct rst_thread *t)
 	/* SS_ONSTACK is a state, not a request: the kernel rejects it */
 	ss.flags &= SS_DISABLE_ | (1U << 31);
 	check(a, "sigaltstack", sys(__NR_sigaltstack, &ss, 0, 0, 0));
+	restore_thread_prctl(a, t);
 }
 
 /*
@@ -1256,15 +1306,32 @@ static void wait_kids(struct restore_args *a)
 			sys(__NR_sched_yield, 0, 0, 0, 0);
 }
 
+/*
+ * A main thread that had exited: let go from its trap (the others still
+ * wait at theirs), it exits alone and stays a zombie while they run.  No
+ * robust list may be walked at its exit: the one crfs-restore's libc
+ * registered points into memory that is now the process's own.
+ */
+static __attribute__((noreturn)) void leader_exit(void)
+{
+	sys(__NR_set_robust_list, 0, 24, 0, 0);
+	for (;;)
+		sys(__NR_exit, 0, 0, 0, 0);
+}
+
 static __attribute__((used)) void restorer_main(struct restore_args *a)
 {
 	restore_memory(a);
+	restore_vma_policies(a);
 	create_kids(a);
 	restore_task(a);
 	wait_kids(a);
+	restore_mdwe(a);
 	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
+	if (a->leader_exited)
+		leader_exit();
 	sys(__NR_exit_group, 126, 0, 0, 0);
 }

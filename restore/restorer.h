@@ -39,6 +39,9 @@ struct rst_vma {
 	/* VMA_F_HUGETLB: log2 of its page size, for an anonymous one's
 	 * MAP_HUGE_* (a shared one maps its object, of those pages) */
 	uint32_t huge_shift, pad_huge;
+	/* its own NUMA policy (mbind), set once it is filled; 0: none */
+	int32_t mpol_mode, pad_mpol;
+	uint64_t mpol_flags, mpol_nodes;
 };
 
 struct rst_run {
@@ -136,6 +139,10 @@ struct rst_thread {
 	uint32_t nfilters;
 	struct rst_filter *filters;
 	int32_t seccomp_creator;
+	/* prctl state, set by the thread itself once its memory is in place */
+	int32_t tsc_mode;		/* PR_SET_TSC; 0: left as is */
+	int32_t mempolicy;		/* set_mempolicy mode; 0: MPOL_DEFAULT */
+	uint64_t mempolicy_flags, mempolicy_nodes;
 };
 
 #define RST_THREAD_STACK (16 * 1024)
@@ -202,6 +209,11 @@ struct restore_args {
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 	int32_t mlockall;	/* MCL_FUTURE, MCL_ONFAULT, after the mappings */
 	int32_t memory_merge;	/* PR_SET_MEMORY_MERGE, before them */
+	/* 1: our main thread had exited (a zombie leader): once let go
+	 * from its final trap it exits alone, before the others run */
+	uint32_t leader_exited;
+	/* PR_SET_MDWE flags, set once every mapping is final; 0: none */
+	uint64_t mdwe;
 
 	/*
 	 * Children sharing our memory (CLONE_VM without CLONE_THREAD): we

@@ -114,6 +114,11 @@ extern const char *const crfs_rlimit_names[CRFS_NLIMITS];
 
 int render_maps(struct strbuf *sb, const struct crfs_vma *v, size_t n);
 int parse_maps(struct crfs_text *t, struct crfs_vma **v, size_t *n);
+/* image_mempolicy.c: PID/mempolicy, onto the mappings of PID/maps */
+bool has_vma_policies(const struct crfs_vma *v, size_t n);
+struct crfs_vma *vma_starting_at(struct crfs_vma *v, size_t n, uint64_t start);
+int render_vma_policies(struct strbuf *sb, const struct crfs_vma *v, size_t n);
+int parse_vma_policies(struct crfs_text *t, struct crfs_vma *v, size_t n);
 void free_maps(struct crfs_vma *v, size_t n);
 const char *vma_kind_name(enum crfs_vma_kind k);
 

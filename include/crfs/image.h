@@ -33,6 +33,7 @@
 #define CRFS_F_CREDS		"creds"
 #define CRFS_F_MM		"mm"
 #define CRFS_F_MAPS		"maps"
+#define CRFS_F_MEMPOLICY	"mempolicy"	/* mappings' own NUMA policies */
 #define CRFS_F_PAGES_IDX	"pages.idx"
 #define CRFS_F_PAGES		"pages"
 #define CRFS_F_FDS		"fds"
@@ -129,6 +130,10 @@ struct crfs_vma {
 	uint32_t obj_uid, obj_gid, obj_mode;
 	/* VMA_F_HUGETLB: its page size in KiB (smaps KernelPageSize) */
 	uint32_t huge_kb;
+	/* its own NUMA policy (mbind; PID/mempolicy): mode, 0 for none,
+	 * MPOL_F_* flags and nodes 0-63 */
+	int mpol_mode;
+	uint64_t mpol_flags, mpol_nodes;
 };
 
 struct crfs_page_run {
@@ -208,6 +213,8 @@ struct crfs_attr {
 	unsigned int pidns_children;	/* of pid_for_children */
 	int shares_vm;		/* 1: its parent's memory (CLONE_VM) */
 	int shares_sighand;	/* 1: its parent's signal handlers (CLONE_SIGHAND) */
+	int leader_exited;	/* 1: its main thread has exited (a zombie
+				 * leader), other threads run on */
 };
 
 struct crfs_creds {
@@ -228,6 +235,7 @@ struct crfs_mm {
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT: locks of mappings
 				 * yet to come (MCL_CURRENT is each VMA's lo) */
 	int memory_merge;	/* PR_SET_MEMORY_MERGE: KSM for every mapping */
+	uint64_t mdwe;		/* PR_GET_MDWE flags, set last */
 };
 
 /*
@@ -500,6 +508,12 @@ struct crfs_seccomp_filter {
 
 #define CRFS_SECCOMP_MAX_INSNS	4096	/* BPF_MAXINSNS */
 
+/* NUMA policies: nodes a nodemask of the image covers; the flags
+ * get_mempolicy ORs into the mode (MPOL_F_STATIC_NODES, _RELATIVE_NODES,
+ * _NUMA_BALANCING) */
+#define CRFS_NUMA_NODES		64
+#define CRFS_MPOL_MODE_FLAGS	0xe000
+
 struct crfs_thread {
 	pid_t tid;
 	pid_t vtid;		/* tid in its own pid namespace */
@@ -522,11 +536,12 @@ struct crfs_thread {
 	char comm[CRFS_COMM_LEN + 1];	/* the thread's own name */
 	long securebits;	/* freeze only: PR_GET_SECUREBITS in the
 				 * thread, compared with the process's */
-	int tsc_mode;		/* freeze only: PR_GET_TSC, refused */
+	int tsc_mode;		/* PR_GET_TSC: PR_TSC_ENABLE, PR_TSC_SIGSEGV */
 	int io_flusher;		/* freeze only: PR_GET_IO_FLUSHER, refused */
 	int cpuid_off;		/* freeze only: ARCH_GET_CPUID said 0 */
-	int mempolicy;		/* freeze only: get_mempolicy's mode,
-				 * refused unless MPOL_DEFAULT */
+	int mempolicy;		/* get_mempolicy's mode (MPOL_*) */
+	uint64_t mempolicy_flags;	/* MPOL_F_STATIC_NODES, _RELATIVE_NODES */
+	uint64_t mempolicy_nodes;	/* its nodemask, nodes 0-63 */
 	struct crfs_sched *sched;	/* task/TID/sched; NULL: an image
 					 * taken before it existed */
 	/* SECCOMP_MODE_*, and the filter chain oldest first (mode 2) */

@@ -111,10 +111,16 @@ proc_state() {
 	proc_field "$1" 3
 }
 
+# a zombie leader (main thread exited, others run on) is alive
 proc_alive() {
-	local st
+	local st t
 	st=$(proc_state "$1") || return 1
-	[ "$st" != Z ] && [ "$st" != X ]
+	[ "$st" = X ] && return 1
+	[ "$st" != Z ] && return 0
+	for t in "/proc/$1/task/"*; do
+		[ "${t##*/}" != "$1" ] && [ -e "$t" ] && return 0
+	done
+	return 1
 }
 
 track_pid() {
@@ -511,6 +517,17 @@ expect_pass() {
 		grep -q '^DONE .*fail=0$' "$log" || fail "${log##*/}: $(grep '^DONE' "$log")"
 	fi
 	return 0
+}
+
+# freeze_thaw_check NAME LOG PID: freeze PID's tree and thaw it, then
+# SIGUSR1 and the workload's own verdict in LOG
+freeze_thaw_check() {
+	cr_attach "$1" "$3"
+	cr_freeze "$1"
+	cr_thaw "$1"
+	timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$1" || fail "rmdir $MNT/$1 failed"
+	kill -USR1 "$3" || fail "cannot signal pid $3"
+	expect_pass "$2" "$3" 30
 }
 
 # --- cleanup ----------------------------------------------------------------

@@ -4,12 +4,12 @@
 #
 # wl_zdtm_mm: odd process and memory attributes (GS base, named anonymous
 # mappings, MAP_GROWSDOWN, a membarrier registration, speculation control,
-# I/O flusher), checked by the workload after a freeze and thaw, and after
-# checkpoint -> kill -> restore.  A guard region (MADV_GUARD_INSTALL), NUMA
-# policies of a thread and of a mapping, a TSC mode,
-# PR_SET_MDWE and a MAP_DROPPABLE mapping are refused by name, and still
-# there after the thaw; a freeze of a tree with a traced process fails and
-# says so.
+# I/O flusher; with WL_ZDTM_SET: NUMA policies of a thread and of a
+# mapping, a child's TSC mode, PR_SET_MDWE), checked by the workload after
+# a freeze and thaw, and after checkpoint -> kill -> restore.  A guard
+# region (MADV_GUARD_INSTALL) and a MAP_DROPPABLE mapping are refused by
+# name, and still there after the thaw; a freeze of a tree with a traced
+# process fails and says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
 
@@ -19,17 +19,25 @@ zdtm_case wl_zdtm_mm mm restore
 grep -qx 'membarrier 0x10' "$T_DIR/mm.ckpt/$ZDTM_PID/attr" ||
 	fail "mm: attr lacks 'membarrier 0x10'"
 
+# a thread's and a mapping's NUMA policy, a child's TSC mode,
+# memory-deny-write-execute
+export WL_ZDTM_SET=numa,vmanuma,tsc,mdwe
+zdtm_case wl_zdtm_mm prctlthaw thaw
+zdtm_case wl_zdtm_mm prctl restore
+unset WL_ZDTM_SET
+for w in mm.numa mm.vmanuma prctl.tsc prctl.mdwe; do
+	grep -q "^PASS $w" "$T_DIR/prctlthaw.log" || fail "prctlthaw.log: no PASS $w"
+	grep -q "^PASS $w" "$T_DIR/prctl.log" || fail "prctl.log: no PASS $w"
+done
+grep -qx 'mdwe 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mm" || fail "prctl: mm lacks 'mdwe 0x1'"
+grep -qx 'mempolicy 1' "$T_DIR/prctl.ckpt/$ZDTM_PID/task/$ZDTM_PID/sigstate" ||
+	fail "prctl: sigstate lacks 'mempolicy 1'"
+grep -qx '0x[0-9a-f]* 2 0x0 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy" ||
+	fail "prctl: no MPOL_BIND mapping in mempolicy: $(tr '\n' '|' <"$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy")"
+
 # a guard region would come back as readable zeroes
 zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
 grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
-zdtm_refused wl_zdtm_mm numa "process PID thread PID: a NUMA memory policy (set_mempolicy mode 1) is not supported yet"
-zdtm_refused wl_zdtm_mm vmanuma "has a NUMA memory policy of its own (mbind: bind:0), not supported yet"
-grep -q '^PASS mm.vmanuma' "$T_DIR/vmanuma.log" || fail "vmanuma.log: no PASS mm.vmanuma"
-zdtm_refused wl_zdtm_mm tsc "a TSC mode of PR_TSC_SIGSEGV (PR_SET_TSC) is not supported yet"
-grep -q '^PASS prctl.tsc' "$T_DIR/tsc.log" || fail "tsc.log: no PASS prctl.tsc"
-# restore would make the ring plain shared memory, without its context
-zdtm_refused wl_zdtm_mm mdwe "process PID: memory-deny-write-execute (PR_SET_MDWE flags 0x1) is not supported yet"
-grep -q '^PASS prctl.mdwe' "$T_DIR/mdwe.log" || fail "mdwe.log: no PASS prctl.mdwe"
 # restored as ordinary memory it would never be dropped
 zdtm_refused wl_zdtm_mm droppable "(anonymous): MAP_DROPPABLE mappings are not supported yet"
 grep -q '^PASS mm.droppable' "$T_DIR/droppable.log" || fail "droppable.log: no PASS mm.droppable"

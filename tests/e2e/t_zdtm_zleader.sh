@@ -2,38 +2,56 @@
 # SPDX-License-Identifier: MIT
 # e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
 #
-# wl_zdtm_zleader (zdtm's zombie_leader): a process whose main thread has
-# exited while another thread runs on.  crfs cannot save it (/proc shows
-# the leader as a zombie; saved as one, its threads would be lost): attach
-# of it, and a freeze of a tree that holds it, are refused by name, and the
-# process runs on, still checking itself after SIGUSR1.
+# wl_zdtm_zleader (zdtm's zombie_leader, pthread02): a process whose main
+# thread has exited while two other threads run on.  After freeze -> thaw
+# and checkpoint -> kill -> restore, as the tree's root (its leader left by
+# pthread_exit) and as a child of it (by the exit syscall; its parent waits
+# for it and exits with its status), the workload checks its pid and tids,
+# the leader a zombie, the thread count, memory, signal mask and pending
+# signal, and its exit status reaches its parent.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/zdtm_lib.sh"
 
 crfs_mount
-text="its main thread has exited while other threads run on (a zombie leader): not supported"
+wl=$CRFS_TESTS/wl_zdtm_zleader
 
-# as the root: attach says so
-log=$T_DIR/root.log
-start_workload "$log" "$CRFS_TESTS/wl_zdtm_zleader"
+# restore_case NAME ROOT PID LOG: checkpoint ROOT's tree, whose process
+# PID has an exited leader (the image says so, without a directory for
+# it), kill and restore it: the leader is a zombie again; then SIGUSR1
+# and the verdict, with crfs-restore's exit status (the root's)
+restore_case() {
+	local d=$T_DIR/$1.ckpt
+	checkpoint "$1" "$2" "$d"
+	grep -qx 'leader_exited 1' "$d/$3/attr" || fail "$d/$3/attr lacks 'leader_exited 1'"
+	[ -e "$d/$3/task/$3" ] && fail "$d/$3/task/$3 exists for the exited leader"
+	kill_and_reap "$1" "$2"
+	restore_bg "$d" "$2"
+	[ "$(proc_state "$3")" = Z ] || fail "restored leader $3: state $(proc_state "$3"), want Z"
+	kill -USR1 "$3" || fail "cannot signal restored pid $3"
+	expect_pass "$4" "$RESTORE_PID" 30
+}
+
+# as the root, freeze -> thaw
+log=$T_DIR/thaw.log
+start_workload "$log" "$wl"
 pid=$WL_PID
 wait_ready "$log" "$pid"
-cr_create root
-ctl_write root "attach $pid" && fail "attach of a zombie leader succeeded"
-ctl_read root | grep -qF "attach: process $pid: $text" ||
-	fail "root: ctl says $(ctl_read root | tr '\n' '|')"
-timeout "$T_CTL_TIMEOUT" rmdir "$MNT/root" || fail "rmdir $MNT/root failed"
-kill -USR1 "$pid" || fail "cannot signal pid $pid"
-expect_pass "$log" "$pid" 30
+freeze_thaw_check thaw "$log" "$pid"
 
-# as a child of the tree's root: the freeze fails and says so
+# as the root, checkpoint -> kill -> restore: crfs-restore, its parent,
+# exits with its status
+log=$T_DIR/root.log
+start_workload "$log" "$wl"
+pid=$WL_PID
+wait_ready "$log" "$pid"
+restore_case root "$pid" "$pid" "$log"
+
+# as a child of the root, leaving by the exit syscall: its parent (bash)
+# waits for it and exits with its status
 log=$T_DIR/child.log
-start_workload "$log" bash -c '"$1"; exit $?' bash "$CRFS_TESTS/wl_zdtm_zleader"
+start_workload "$log" bash -c '"$1" raw child; exit $?' bash "$wl"
 sh=$WL_PID
 wait_line "$log" '^READY$' 20 "$sh"
 kid=$(pgrep -P "$sh")
 [ -n "$kid" ] || fail "no workload under bash $sh"
-zdtm_freeze_fails child "$sh" "process $kid: $text"
-kill -USR1 "$kid" || fail "cannot signal pid $kid"
-expect_pass "$log" "$sh" 30
+restore_case child "$sh" "$kid" "$log"
 pass
