@@ -19,7 +19,7 @@ const char *files_hugetlb_why(struct files_ctx *c, const struct kh_fd *f,
 	struct statfs fs;
 	size_t i, k;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", kh_via(f->pid), f->fd);
 	if (statfs(path, &fs) || fs.f_type != HUGETLBFS_MAGIC)
 		return NULL;
 	for (i = 0; i < s->nprocs; i++)

@@ -29,7 +29,7 @@ static int stat_object(pid_t pid, struct crfs_vma *v)
 	char link[96];
 	struct stat st;
 
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", pid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%lx-%lx", kh_via(pid),
 		 v->start, v->end);
 	if (stat(link, &st))
 		return -1;

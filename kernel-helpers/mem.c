@@ -59,7 +59,7 @@ bool kh_addr_mapped(pid_t pid, uint64_t addr)
 	bool in = false, at_start = true;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", kh_via(pid));
 	f = fopen(path, "re");
 	if (!f)
 		return false;
