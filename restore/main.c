@@ -286,6 +286,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	close(go[1]);
 	go[1] = -1;
 	restore_pause("spawned");
+	restore_profile("spawn");
 	ret = restore_finish(img, ep[0], err, errlen);
 	if (ret) {
 		kill_all(img, pid);
@@ -362,14 +363,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	restore_profile("start");
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	restore_profile("load");
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	restore_profile("checks");
 	if (!ret)
 		restore_pause("loaded");
 	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
 					  sizeof(err));
+	restore_profile("handler");
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -377,6 +382,7 @@ int main(int argc, char **argv)
 	ret = ret ?: nsfd_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
+	restore_profile("namespaces");
 	img.shell_job = o.shell_job;
 	img.orphan_pipes = o.orphan_pipes;
 	img.inherit = o.inherit;
@@ -386,7 +392,9 @@ int main(int argc, char **argv)
 	ret = ret ?: tcp_lock(&img, err, sizeof(err));
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
+	restore_profile("mounts, files");
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	restore_profile("running");
 	lazy_started();
 	nsfd_done();
 	if (ret) {
