@@ -153,7 +153,7 @@ migrate_on() {
 		--remote-restore "$CRFS_BIN/crfs-restore" "$@" \
 		>"$T_DIR/migrate.out" 2>"$T_DIR/migrate.err" &
 	m=$!
-	wait_exit "$m" 60 && return "$EXIT_STATUS"
+	wait_exit "$m" "${T_MIGRATE_LIMIT:-60}" && return "$EXIT_STATUS"
 	ps -eo pid,ppid,stat,wchan:24,args --forest >"$T_DIR/ps.txt"
-	fail "crfsctl migrate $* did not end in 60s"
+	fail "crfsctl migrate $* did not end in ${T_MIGRATE_LIMIT:-60}s"
 }
