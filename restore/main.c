@@ -390,6 +390,7 @@ int main(int argc, char **argv)
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
 	/* nft runs from our root: before we enter the image's mount tree */
 	ret = ret ?: tcp_lock(&img, err, sizeof(err));
+	restore_profile("SysV IPC, TCP lock");
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	restore_profile("mounts, files");
