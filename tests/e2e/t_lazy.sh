@@ -44,24 +44,32 @@ grep -q 'lazy: done: .* of [2-9] processes' "$T_DIR/restore.err" ||
 	fail "the handler did not follow the fork (the checks ran after it had filled everything?)"
 unset CRFS_LAZY_THROTTLE
 
+# restore_bad DIR PAGES PID WHAT: PAGES (a pages file DIR's restore reads)
+# gets bytes flipped in its middle; crfs-restore --lazy DIR: the handler
+# names PAGES, the tree (root PID) is killed, the handler exits
+restore_bad() {
+	local dir=$1 pages=$2 pid=$3 what=$4 size h=
+	[ -f "$pages" ] || fail "no $pages"
+	size=$(stat -c %s "$pages")
+	printf 'CORRUPT!' | dd of="$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
+	rm -f "$dir.pid.lazy"
+	"$CRFS_BIN/crfs-restore" --lazy --pidfile "$dir.pid" "$dir" </dev/null \
+		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
+	RESTORE_PID=$!
+	track_pid "$RESTORE_PID"
+	wait_exit "$RESTORE_PID" 60 || fail "$what: the tree still runs after 60s"
+	[ "$EXIT_STATUS" != 0 ] || fail "$what: the restored tree exited 0"
+	[ -s "$dir.pid.lazy" ] && h=$(tr -dc 0-9 <"$dir.pid.lazy")
+	[ -n "$h" ] && track_pid "$h"
+	[ -z "$h" ] || wait_gone "$h" 60 || fail "$what: the lazy handler $h still runs"
+	grep -qE "lazy: .*${pages#"$T_DIR"}: checksum mismatch in the pages of 0x[0-9a-f]+ of process $pid \(corrupted\); the restored tree is killed" \
+		"$T_DIR/restore.err" ||
+		fail "$what: $pages is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
+	proc_alive "$pid" && fail "$what: pid $pid is alive"
+}
+
 # the bad copy: bytes of the root's pages flipped in the middle
-pages=$T_DIR/bad/$root/pages
-[ -f "$pages" ] || fail "no $pages"
-size=$(stat -c %s "$pages")
-printf 'CORRUPT!' | dd of="$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
-"$CRFS_BIN/crfs-restore" --lazy --pidfile "$T_DIR/bad.pid" "$T_DIR/bad" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-RESTORE_PID=$!
-track_pid "$RESTORE_PID"
-wait_exit "$RESTORE_PID" 60 || fail "the corrupted tree still runs after 60s"
-[ "$EXIT_STATUS" != 0 ] || fail "the tree restored from a corrupted pages file exited 0"
-[ -s "$T_DIR/bad.pid.lazy" ] && handler=$(tr -dc 0-9 <"$T_DIR/bad.pid.lazy")
-track_pid "$handler"
-wait_gone "$handler" 60 || fail "the lazy handler $handler of the corrupted image still runs"
-grep -qE "lazy: .*/$root/pages: checksum mismatch in the pages of 0x[0-9a-f]+ of process $root \(corrupted\)" \
-	"$T_DIR/restore.err" ||
-	fail "the corrupted pages file is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
-proc_alive "$root" && fail "pid $root of the corrupted image is alive"
+restore_bad "$T_DIR/bad" "$T_DIR/bad/$root/pages" "$root" "a corrupted pages file"
 
 # in a new pid namespace (64 MiB): the tree's init is the wrapper, the
 # root its child
@@ -119,21 +127,5 @@ note "chain: $(grep -E 'profile: (load|running) |lazy: (profile|done)' "$T_DIR/r
 unset CRFS_RESTORE_PROFILE
 
 # the full image of that chain corrupted: found by the handler, not the load
-pages=$T_DIR/bad2/ck.pre1/$pid/pages
-size=$(stat -c %s "$pages")
-printf 'CORRUPT!' | dd of="$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
-rm -f "$T_DIR/bad2.pid.lazy"
-"$CRFS_BIN/crfs-restore" --lazy --pidfile "$T_DIR/bad2.pid" "$T_DIR/bad2/ck" </dev/null \
-	>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
-RESTORE_PID=$!
-track_pid "$RESTORE_PID"
-wait_exit "$RESTORE_PID" 60 || fail "the tree of the corrupted chain still runs after 60s"
-[ "$EXIT_STATUS" != 0 ] || fail "the tree restored from a corrupted parent exited 0"
-[ -s "$T_DIR/bad2.pid.lazy" ] && handler=$(tr -dc 0-9 <"$T_DIR/bad2.pid.lazy")
-track_pid "$handler"
-wait_gone "$handler" 60 || fail "the lazy handler $handler of the corrupted chain still runs"
-grep -qE "lazy: .*/ck\.pre1/$pid/pages: checksum mismatch in the pages of 0x[0-9a-f]+ of process $pid \(corrupted\); the restored tree is killed" \
-	"$T_DIR/restore.err" ||
-	fail "the corrupted parent is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
-proc_alive "$pid" && fail "pid $pid of the corrupted chain is alive"
+restore_bad "$T_DIR/bad2/ck" "$T_DIR/bad2/ck.pre1/$pid/pages" "$pid" "a corrupted parent"
 pass

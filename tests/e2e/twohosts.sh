@@ -134,7 +134,7 @@ start_service() {
 		nsenter -t "$ROOT" -n sh -c 'ip link set lo up && ip link set vc0 up &&
 			ip addr add 10.77.0.10/24 dev vc0 && ip route add default via 10.77.0.1' ||
 		fail "cannot give the container its veth"
-	wait_ready "$T_DIR/svc.log" "$ROOT" 60
+	wait_ready "$T_DIR/svc.log" "$ROOT" "${T_MIGRATE_LIMIT:-60}"
 	track_tree "$ROOT"
 }
 
