@@ -44,11 +44,12 @@ grep -q 'lazy: done: .* of [2-9] processes' "$T_DIR/restore.err" ||
 	fail "the handler did not follow the fork (the checks ran after it had filled everything?)"
 unset CRFS_LAZY_THROTTLE
 
-# restore_bad DIR PAGES PID WHAT: PAGES (a pages file DIR's restore reads)
-# gets bytes flipped in its middle; crfs-restore --lazy DIR: the handler
-# names PAGES, the tree (root PID) is killed, the handler exits
+# restore_bad DIR PAGES PID WHAT NAMED: PAGES (a pages file DIR's restore
+# reads) gets bytes flipped in its middle; crfs-restore --lazy DIR: the
+# handler names it (the regex NAMED), the tree (root PID) is killed, the
+# handler exits
 restore_bad() {
-	local dir=$1 pages=$2 pid=$3 what=$4 size h=
+	local dir=$1 pages=$2 pid=$3 what=$4 named=$5 size h=
 	[ -f "$pages" ] || fail "no $pages"
 	size=$(stat -c %s "$pages")
 	printf 'CORRUPT!' | dd of="$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
@@ -62,14 +63,15 @@ restore_bad() {
 	[ -s "$dir.pid.lazy" ] && h=$(tr -dc 0-9 <"$dir.pid.lazy")
 	[ -n "$h" ] && track_pid "$h"
 	[ -z "$h" ] || wait_gone "$h" 60 || fail "$what: the lazy handler $h still runs"
-	grep -qE "lazy: .*${pages#"$T_DIR"}: checksum mismatch in the pages of 0x[0-9a-f]+ of process $pid \(corrupted\); the restored tree is killed" \
+	grep -qE "lazy: .*$named: checksum mismatch in the pages of 0x[0-9a-f]+ of process $pid \(corrupted\); the restored tree is killed" \
 		"$T_DIR/restore.err" ||
 		fail "$what: $pages is not named: $(tail -n 3 "$T_DIR/restore.err" | tr '\n' '|')"
 	proc_alive "$pid" && fail "$what: pid $pid is alive"
 }
 
 # the bad copy: bytes of the root's pages flipped in the middle
-restore_bad "$T_DIR/bad" "$T_DIR/bad/$root/pages" "$root" "a corrupted pages file"
+restore_bad "$T_DIR/bad" "$T_DIR/bad/$root/pages" "$root" "a corrupted pages file" \
+	"/bad/$root/pages"
 
 # in a new pid namespace (64 MiB): the tree's init is the wrapper, the
 # root its child
@@ -127,5 +129,7 @@ note "chain: $(grep -E 'profile: (load|running) |lazy: (profile|done)' "$T_DIR/r
 unset CRFS_RESTORE_PROFILE
 
 # the full image of that chain corrupted: found by the handler, not the load
-restore_bad "$T_DIR/bad2/ck" "$T_DIR/bad2/ck.pre1/$pid/pages" "$pid" "a corrupted parent"
+# (named by its path through the chain: ck/../ck.pre2/../ck.pre1/PID/pages)
+restore_bad "$T_DIR/bad2/ck" "$T_DIR/bad2/ck.pre1/$pid/pages" "$pid" "a corrupted parent" \
+	"/ck\.pre1/$pid/pages"
 pass
