@@ -85,6 +85,10 @@ enum { UNCHECKED, CHECKED, CORRUPT };
 struct lz_unit {
 	uint64_t off, len, hash;
 	uint8_t state;
+	/* a unit bigger than the buffer is checked a buffer at a time by
+	 * the background fill (faults are served in between): how far */
+	uint64_t done;
+	struct crfs_hash h;
 };
 
 struct lz_run {
@@ -265,13 +269,21 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+static __attribute__((noreturn)) void oom(void)
+{
+	fprintf(stderr, "crfs-restore: lazy: out of memory\n");
+	exit(1);
+}
+
+/* room for element n of an array filled one by one (n = 0, 1, 2...):
+ * doubled, not one more each time (a chain has thousands of runs) */
 static void *grow(void *p, size_t n, size_t size)
 {
-	p = realloc(p, (n + 1) * size);
-	if (!p) {
-		fprintf(stderr, "crfs-restore: lazy: out of memory\n");
-		exit(1);
-	}
+	if (n & (n - 1))
+		return p;	/* room for 2^k elements is there */
+	p = realloc(p, (n ? 2 * n : 1) * size);
+	if (!p)
+		oom();
 	return p;
 }
 
@@ -311,11 +323,12 @@ static void src_units(struct lz_src *s)
 		return;
 	s->u = calloc(s->nu ?: 1, sizeof(*s->u));
 	if (!s->u)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	for (k = 0; k < s->nu; k++)
-		s->u[k] = (struct lz_unit){ own[k].offset,
-					    own[k].npages * PG, own[k].hash,
-					    checked[k] ? CHECKED : UNCHECKED };
+		s->u[k] = (struct lz_unit){
+			.off = own[k].offset, .len = own[k].npages * PG,
+			.hash = own[k].hash,
+			.state = checked[k] ? CHECKED : UNCHECKED };
 }
 
 /* the pages file holding a run: ours, or an ancestor image's */
@@ -331,7 +344,7 @@ static struct lz_src *src_of(struct proc_image *p, pid_t src)
 			return srcs[i];
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	s->p = p;
 	s->src = src;
 	snprintf(s->path, sizeof(s->path), "%s", p->pages_path);
@@ -362,9 +375,10 @@ static void run_units(struct lz_run *lr, const struct proc_image *p,
 	if (!pr->unhashed) {
 		lr->u = calloc(1, sizeof(*lr->u));
 		if (!lr->u)
-			grow(NULL, SIZE_MAX / 2, 2);
-		*lr->u = (struct lz_unit){ pr->offset, lr->len, pr->hash,
-					   UNCHECKED };
+			oom();
+		*lr->u = (struct lz_unit){ .off = pr->offset, .len = lr->len,
+					   .hash = pr->hash,
+					   .state = UNCHECKED };
 		lr->nu = 1;
 		return;
 	}
@@ -409,7 +423,7 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 				pages += p->runs[r].npages;
 	m->pg = calloc(pages ?: 1, sizeof(*m->pg));
 	if (!m->pg)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	for (r = 0; r < p->nruns; r++) {
 		const struct crfs_page_run *pr = &p->runs[r];
 
@@ -507,43 +521,49 @@ static struct lz_page *find_page(struct lz_mm *m, uint64_t addr)
 
 /*
  * Read unit u of fd and check it: a unit that fits the buffer stays
- * there (cached) to be served from; a bigger one is read chunk by chunk
+ * there (cached) to be served from; a bigger one is read a buffer at a
+ * time (all of it when ALL: a fault waits on it; else one step, so that
+ * the background fill leaves faults elsewhere waiting for one step only)
  * and only its last chunk stays.
  */
-static bool check_unit(int fd, struct lz_unit *u)
+static void check_unit(int fd, struct lz_unit *u, bool all)
 {
-	struct crfs_hash h;
-	uint64_t done = 0, at = 0;
+	uint64_t at = 0;
 	ssize_t got = 0;
 
 	cache_fd = -1;
-	crfs_hash_init(&h);
-	while (done < u->len) {
-		size_t n = u->len - done < UNIT_BUF ? u->len - done : UNIT_BUF;
+	if (!u->done)
+		crfs_hash_init(&u->h);
+	do {
+		size_t n = u->len - u->done < UNIT_BUF ? u->len - u->done :
+			   UNIT_BUF;
 
 		for (at = 0; at < n; at += got) {
-			got = pread(fd, buf + at, n - at, u->off + done + at);
+			got = pread(fd, buf + at, n - at, u->off + u->done + at);
 			if (got <= 0)
 				break;
 		}
-		if (at < n)
-			break;
-		crfs_hash_update(&h, buf, n);
+		if (at < n) {
+			u->state = CORRUPT;	/* short: truncated */
+			return;
+		}
+		crfs_hash_update(&u->h, buf, n);
 		checked_bytes += n;
-		cache_off = u->off + done;
+		cache_off = u->off + u->done;
 		cache_len = n;
-		done += n;
-	}
-	u->state = done == u->len && crfs_hash_final(&h) == u->hash ?
-		   CHECKED : CORRUPT;
+		u->done += n;
+	} while (all && u->done < u->len);
+	if (u->done < u->len)
+		return;		/* not yet: cache_off's bytes are unchecked */
+	u->state = crfs_hash_final(&u->h) == u->hash ? CHECKED : CORRUPT;
 	if (u->state == CHECKED)
 		cache_fd = fd;
-	return u->state == CHECKED;
 }
 
 /* every unit of r that [off, off + len) of its file touches is checked
- * and matches; false: r is bad, the tree killed */
-static bool units_ok(struct lz_run *r, uint64_t off, uint64_t len)
+ * and matches: 1; 0: r is bad, the tree killed; -1 (not ALL): a step of
+ * a big unit's check done, not yet all */
+static int units_ok(struct lz_run *r, uint64_t off, uint64_t len, bool all)
 {
 	size_t k;
 
@@ -553,7 +573,9 @@ static bool units_ok(struct lz_run *r, uint64_t off, uint64_t len)
 		if (u->off + u->len <= off || u->off >= off + len)
 			continue;
 		if (u->state == UNCHECKED)
-			check_unit(r->fd, u);
+			check_unit(r->fd, u, all);
+		if (u->state == UNCHECKED)
+			return -1;
 		if (u->state != CORRUPT)
 			continue;
 		fprintf(stderr, "crfs-restore: lazy: %s: checksum mismatch in the pages of 0x%lx of process %d (corrupted); the restored tree is killed\n",
@@ -621,8 +643,10 @@ static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
 	       p[n].run == p->run && p[n].idx == p->idx + n &&
 	       p[n].addr == p->addr + n * PG)
 		n++;
-	if (!r->bad)
-		units_ok(r, r->off + p->idx * PG, n * PG);
+	/* a fault (max FAULT_PAGES) waits for its unit's whole check */
+	if (!r->bad &&
+	    units_ok(r, r->off + p->idx * PG, n * PG, max <= FAULT_PAGES) < 0)
+		return true;
 	if (r->bad) {
 		struct uffdio_poison po = { { p->addr, n * PG }, 0, 0 };
 
@@ -721,7 +745,7 @@ static void forked(size_t parent, int ufd)
 	m->cursor = 0;
 	m->pg = malloc((m->n ?: 1) * sizeof(*m->pg));
 	if (!m->pg)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	memcpy(m->pg, mms[parent].pg, m->n * sizeof(*m->pg));
 }
 
@@ -809,7 +833,9 @@ static void handler_loop(int sk)
 	int wait = bg_wait_ms();
 
 	while (sk >= 0 || pending()) {
-		pf = grow(pf, nmms + 1, sizeof(*pf));
+		pf = realloc(pf, (nmms + 1) * sizeof(*pf));
+		if (!pf)
+			oom();
 		np = 0;
 		pf[np++] = (struct pollfd){ sk, POLLIN, 0 };
 		for (k = 0; k < nmms; k++)
