@@ -5,7 +5,8 @@
  * chain.  The whole chain is read and checked here before anything is
  * made: each parent's image (its own checksum), its freeze_id against
  * what its child names, and every run read from it against the run's
- * checksum.  Paths stay relative to the image directory, which restore
+ * checksum (with --lazy, a run the handler serves only its place: the
+ * handler checks its bytes, lazy.c).  Paths stay relative to the image directory, which restore
  * later reaches as "." (mounts.c rebases img->dir).
  */
 #include <errno.h>

@@ -12,11 +12,13 @@
  * zero-filled, never the image's), and exits once every lazy page of every
  * process is in: closing the uffds drops the registrations.
  *
- * Checksums: a run's bytes are checked against its hash before its first
- * page is served (one read of the run).  A run that does not match is
- * never served: its pages are poisoned (UFFDIO_POISON: SIGBUS on access),
- * every process that handed us a uffd is killed, and the handler names the
- * file and exits non-zero.
+ * Checksums: the bytes a checksum covers (a unit: a run of the process's
+ * own pages, or a run of a pre-copy parent's own index, which the load
+ * only placed) are checked before the first page in them is served; a
+ * unit that fits our buffer is read once, checked and served from there.
+ * A run that does not match is never served: its pages are poisoned
+ * (UFFDIO_POISON: SIGBUS on access), every process that handed us a uffd
+ * is killed, and the handler names the file and exits non-zero.
  */
 #include <errno.h>
 #include <fcntl.h>
