@@ -5,7 +5,8 @@
  * chain.  The whole chain is read and checked here before anything is
  * made: each parent's image (its own checksum), its freeze_id against
  * what its child names, and every run read from it against the run's
- * checksum.  Paths stay relative to the image directory, which restore
+ * checksum (with --lazy, a run the handler serves only its place: the
+ * handler checks its bytes, lazy.c).  Paths stay relative to the image directory, which restore
  * later reaches as "." (mounts.c rebases img->dir).
  */
 #include <errno.h>
@@ -260,6 +261,28 @@ static int map_src(struct image *img, int32_t src, struct chain_src **out,
 	return load_own_runs(s, path, h->freeze_id, err, errlen);
 }
 
+/* r's bytes lie inside the ancestor's pages file it names */
+static int check_place(struct image *img, const struct proc_image *p,
+		       const struct crfs_page_run *r, struct chain_src **s,
+		       char *path, char *err, size_t errlen)
+{
+	uint64_t len = r->npages * 4096;
+	int ret;
+
+	if (src_path(img, r->src, path, PATH_MAX * 2 + 64))
+		return ERR("%s/%d/%s: pages of 0x%lx are in ancestor %u, but the image has %zu",
+			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr,
+			   CRFS_SRC_LEVEL(r->src),
+			   img->chain ? img->chain->nlinks : 0);
+	ret = map_src(img, r->src, s, err, errlen);
+	if (ret)
+		return ret;
+	if (r->offset > (*s)->len || len > (*s)->len - r->offset)
+		return ERR("%s: does not hold the pages of 0x%lx of process %d",
+			   path, r->addr, p->pid);
+	return 0;
+}
+
 int chain_check_run(struct image *img, const struct proc_image *p,
 		    const struct crfs_page_run *r, char *err, size_t errlen)
 {
@@ -268,23 +291,46 @@ int chain_check_run(struct image *img, const struct proc_image *p,
 	struct chain_src *s;
 	int ret;
 
-	if (src_path(img, r->src, path, sizeof(path)))
-		return ERR("%s/%d/%s: pages of 0x%lx are in ancestor %u, but the image has %zu",
-			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr,
-			   CRFS_SRC_LEVEL(r->src),
-			   img->chain ? img->chain->nlinks : 0);
-	ret = map_src(img, r->src, &s, err, errlen);
+	ret = check_place(img, p, r, &s, path, err, errlen);
 	if (ret)
 		return ret;
-	if (r->offset > s->len || len > s->len - r->offset)
-		return ERR("%s: does not hold the pages of 0x%lx of process %d",
-			   path, r->addr, p->pid);
 	if (r->unhashed)
 		return check_range(s, path, r->offset, len, err, errlen);
 	if (crfs_hash(s->map + r->offset, len) != r->hash)
 		return ERR("%s: checksum mismatch in the pages of 0x%lx of process %d (corrupted)",
 			   path, r->addr, p->pid);
 	return 0;
+}
+
+/*
+ * --lazy: r is where it must be, its bytes are left to the handler's
+ * checks (every page it serves is checked first), so that no pass over
+ * the parents' memory stands before the tree runs
+ */
+int chain_place_run(struct image *img, const struct proc_image *p,
+		    const struct crfs_page_run *r, char *err, size_t errlen)
+{
+	char path[PATH_MAX * 2 + 64];
+	struct chain_src *s;
+
+	return check_place(img, p, r, &s, path, err, errlen);
+}
+
+int chain_own_runs(const struct image *img, int32_t src,
+		   const struct crfs_page_run **own, const bool **checked,
+		   size_t *n, char *path, size_t len)
+{
+	const struct image_chain *c = img->chain;
+	size_t i;
+
+	for (i = 0; c && i < c->nsrcs; i++)
+		if (c->srcs[i].src == src) {
+			*own = c->srcs[i].own;
+			*checked = c->srcs[i].checked;
+			*n = c->srcs[i].nown;
+			return src_path(img, src, path, len);
+		}
+	return -ENOENT;
 }
 
 void chain_unmap(struct image *img)

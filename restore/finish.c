@@ -299,6 +299,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 	if (!s)
 		return ERR("out of memory");
 	ret = wait_all(s, n, img->new_pidns, err_fd, err, errlen);
+	restore_profile("tree: every task made, at its trap");
 	if (ret)
 		goto out;
 	restore_pause("stopped");
@@ -332,6 +333,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		}
 	if (!ret) {
 		restore_pause("state");
+		restore_profile("tree: registers and state");
 		/*
 		 * Before the tasks go, not after: once they run, our death
 		 * (SIGKILL, no chance to clean up) must not leave their
@@ -339,6 +341,7 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		 * can still fail the restore now.
 		 */
 		tcp_unlock(img);
+		restore_profile("tree: TCP lock lifted");
 		ret = detach_all(img, s, n, err, errlen);
 	}
 	else

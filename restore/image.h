@@ -31,6 +31,7 @@ struct proc_image {
 	const unsigned char *pages_map;
 	uint64_t pages_len;
 	bool sums_later;	/* its restorer checks its runs as it copies */
+	bool *lazy_runs;	/* --lazy: runs[k] the handler serves (lazy.c) */
 	int pages_memfd;	/* pages.zst decompressed (page_src.c), or -1 */
 	int parent;		/* index in image.procs; -1 for the root */
 	int nspid_base;		/* first NSpid level restore sets (pidns.c) */
@@ -109,6 +110,14 @@ void image_unmap_pages(struct image *img);
 int chain_load(struct image *img, char *err, size_t errlen);
 int chain_check_run(struct image *img, const struct proc_image *p,
 		    const struct crfs_page_run *r, char *err, size_t errlen);
+/* --lazy: placed, not hashed (lazy.c checks its bytes before serving) */
+int chain_place_run(struct image *img, const struct proc_image *p,
+		    const struct crfs_page_run *r, char *err, size_t errlen);
+/* the ancestor pages file src, as loaded: its own runs (with what the
+ * load checked) and its path; -ENOENT: not loaded */
+int chain_own_runs(const struct image *img, int32_t src,
+		   const struct crfs_page_run **own, const bool **checked,
+		   size_t *n, char *path, size_t len);
 void chain_unmap(struct image *img);
 void chain_free(struct image *img);
 /* open the pages file run source src is in (this image's or a parent's) */

@@ -25,6 +25,7 @@
 #include "ghost.h"
 #include "restore.h"
 #include "page_src.h"
+#include "lazy.h"
 
 #define ERR(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
 #define HASH_BUF (4UL << 20)
@@ -738,7 +739,9 @@ static int check_shared_run(struct image *img, struct proc_image *p,
 	uint64_t len = r->npages * 4096;
 
 	if (r->src < 0)
-		return chain_check_run(img, p, r, err, errlen);
+		return p->lazy_runs && p->lazy_runs[r - p->runs] ?
+		       chain_place_run(img, p, r, err, errlen) :
+		       chain_check_run(img, p, r, err, errlen);
 	if (!src || src->attr.zombie)
 		return ERR("%s/%d/%s: pages of 0x%lx are stored by process %d, which is not in the image",
 			   img->dir, p->pid, CRFS_F_PAGES_IDX, r->addr, r->src);
@@ -868,6 +871,7 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 	ret = ret ?: check_manifest(img, err, errlen);
 	ret = ret ?: sort_manifest(img, err, errlen);
 	ret = ret ?: chain_load(img, err, errlen);
+	restore_profile("load: header, chain");
 	if (ret)
 		return ret;
 	img->procs = calloc(img->hdr.nprocs, sizeof(*img->procs));
@@ -880,8 +884,13 @@ int image_load(const char *dir, struct image *img, char *err, size_t errlen)
 		img->procs[i].pid = img->hdr.procs[i];
 		ret = load_proc(img, &img->procs[i], err, errlen);
 	}
+	restore_profile("load: processes");
+	if (!ret && lazy_plan(img, image_shares_pages(img)))
+		ret = ERR("out of memory");
 	ret = ret ?: check_shared_runs(img, err, errlen);
+	restore_profile("load: shared and parent runs");
 	ret = ret ?: check_sums(img, err, errlen);
+	restore_profile("load: checksums");
 	ret = ret ?: image_load_files(img, err, errlen);
 	ret = ret ?: order_tree(img, err, errlen);
 	if (!ret)
@@ -946,6 +955,7 @@ void image_free(struct image *img)
 		free(p->creds.groups);
 		free_maps(p->vmas, p->nvmas);
 		free(p->runs);
+		free(p->lazy_runs);
 		free(p->fds);
 		for (k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].xstate);

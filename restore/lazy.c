@@ -12,11 +12,13 @@
  * zero-filled, never the image's), and exits once every lazy page of every
  * process is in: closing the uffds drops the registrations.
  *
- * Checksums: a run's bytes are checked against its hash before its first
- * page is served (one read of the run).  A run that does not match is
- * never served: its pages are poisoned (UFFDIO_POISON: SIGBUS on access),
- * every process that handed us a uffd is killed, and the handler names the
- * file and exits non-zero.
+ * Checksums: the bytes a checksum covers (a unit: a run of the process's
+ * own pages, or a run of a pre-copy parent's own index, which the load
+ * only placed) are checked before the first page in them is served; a
+ * unit that fits our buffer is read once, checked and served from there.
+ * A run that does not match is never served: its pages are poisoned
+ * (UFFDIO_POISON: SIGBUS on access), every process that handed us a uffd
+ * is killed, and the handler names the file and exits non-zero.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +59,9 @@ struct uffdio_poison {
 #define PG 4096UL
 #define LAZY_MAX_RANGES 64	/* as restorer.c's lazy_hand_over */
 #define CHUNK_PAGES 512		/* background UFFDIO_COPY: 2 MiB */
+/* a unit up to this size is read once: checked, then served from the
+ * buffer; a bigger one is read to be checked, and again to be served */
+#define UNIT_BUF (8UL << 20)
 #define FAULT_PAGES 16		/* around a faulting page */
 #define LAZY_FEATURES (UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | \
 		       UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP | \
@@ -71,11 +76,31 @@ static int lazy_dev = -1;
 
 enum { PENDING, DONE, ZAPPED };
 
+/*
+ * What one checksum covers: a run of the process's own pages file, or a
+ * run of an ancestor image's pages file as that image's index has it
+ * (shared by every run of ours pointing into it).  Each unit is read and
+ * checked before the first page in it is served.
+ */
+enum { UNCHECKED, CHECKED, CORRUPT };
+
+struct lz_unit {
+	uint64_t off, len, hash;
+	uint8_t state;
+	/* a unit bigger than the buffer is checked a buffer at a time by
+	 * the background fill (faults are served in between): how far */
+	uint64_t done;
+	struct crfs_hash h;
+};
+
 struct lz_run {
-	uint64_t off, len, hash, addr;
+	uint64_t off, len, addr;
 	int fd;
 	size_t proc;
-	bool check, verified, bad;
+	struct lz_unit *u;	/* sorted by offset; NULL: checked at load */
+	size_t nu;
+	const char *path;	/* the pages file, for messages */
+	bool bad;
 };
 
 struct lz_page {
@@ -97,7 +122,12 @@ static size_t nmms;
 static int *pidfds;
 static size_t npidfds;
 static bool failed;
-static char *buf;
+static char *buf;		/* UNIT_BUF bytes */
+/* buf holds [cache_off, +cache_len) of cache_fd, checked */
+static int cache_fd = -1;
+static uint64_t cache_off, cache_len;
+static uint64_t t_first_fault;	/* CLOCK_MONOTONIC ms */
+static uint64_t checked_bytes;
 
 /* ---- the restore side ---- */
 
@@ -126,6 +156,37 @@ bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 	if (any)
 		(*nlazy)++;
 	return any;
+}
+
+/*
+ * At load, before the chain's runs are checked: the runs fill_mem will
+ * leave to the handler (lazy_vma's choice, made the same way), whose
+ * parent-image bytes need no pass before the tree runs.  Not when the
+ * image shares pages between processes: kept copy-on-write ranges are
+ * known only in the restore children, so every run is checked at load.
+ */
+int lazy_plan(struct image *img, bool shared)
+{
+	size_t i, v, r;
+	int nlazy;
+
+	for (i = 0; lazy_on && !shared && i < img->nprocs; i++) {
+		struct proc_image *p = &img->procs[i];
+
+		if (p->attr.zombie || !p->nruns)
+			continue;
+		p->lazy_runs = calloc(p->nruns, sizeof(*p->lazy_runs));
+		if (!p->lazy_runs)
+			return -ENOMEM;
+		for (v = r = nlazy = 0; v < p->nvmas; v++) {
+			bool lz = lazy_vma(p, &p->vmas[v], false, r, &nlazy);
+
+			for (; r < p->nruns && p->runs[r].addr < p->vmas[v].end;
+			     r++)
+				p->lazy_runs[r] = lz;
+		}
+	}
+	return 0;
 }
 
 static int new_uffd(void)
@@ -210,13 +271,21 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+static __attribute__((noreturn)) void oom(void)
+{
+	fprintf(stderr, "crfs-restore: lazy: out of memory\n");
+	exit(1);
+}
+
+/* room for element n of an array filled one by one (n = 0, 1, 2...):
+ * doubled, not one more each time (a chain has thousands of runs) */
 static void *grow(void *p, size_t n, size_t size)
 {
-	p = realloc(p, (n + 1) * size);
-	if (!p) {
-		fprintf(stderr, "crfs-restore: lazy: out of memory\n");
-		exit(1);
-	}
+	if (n & (n - 1))
+		return p;	/* room for 2^k elements is there */
+	p = realloc(p, (n ? 2 * n : 1) * size);
+	if (!p)
+		oom();
 	return p;
 }
 
@@ -235,35 +304,105 @@ static void kill_tree(void)
 		syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
 }
 
-/* the pages file holding a run: ours, or an ancestor image's (checked
- * at load, as every run not in our own file) */
-static int src_fd(struct proc_image *p, pid_t src)
-{
-	static struct {
-		struct proc_image *p;
-		pid_t src;
-		int fd;
-	} *open_srcs;
-	static size_t n;
-	size_t i;
+struct lz_src {
+	struct proc_image *p;
+	pid_t src;
 	int fd;
+	struct lz_unit *u;	/* an ancestor's own runs, for unhashed runs */
+	size_t nu;
+	char path[PATH_MAX * 2 + 64];
+};
+
+/* an ancestor's index, as chain.c loaded it: its runs are our units */
+static void src_units(struct lz_src *s)
+{
+	const struct crfs_page_run *own;
+	const bool *checked;
+	size_t k;
+
+	if (s->src >= 0 || chain_own_runs(lazy_img, s->src, &own, &checked,
+					  &s->nu, s->path, sizeof(s->path)))
+		return;
+	s->u = calloc(s->nu ?: 1, sizeof(*s->u));
+	if (!s->u)
+		oom();
+	for (k = 0; k < s->nu; k++)
+		s->u[k] = (struct lz_unit){
+			.off = own[k].offset, .len = own[k].npages * PG,
+			.hash = own[k].hash,
+			.state = checked[k] ? CHECKED : UNCHECKED };
+}
+
+/* the pages file holding a run: ours, or an ancestor image's */
+static struct lz_src *src_of(struct proc_image *p, pid_t src)
+{
+	static struct lz_src **srcs;
+	static size_t n;
+	struct lz_src *s;
+	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (open_srcs[i].p == p && open_srcs[i].src == src)
-			return open_srcs[i].fd;
-	fd = src == p->pid ? page_src_open(p, O_RDONLY | O_CLOEXEC) :
-			     image_open_src(lazy_img, src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+		if (srcs[i]->p == p && srcs[i]->src == src)
+			return srcs[i];
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		oom();
+	s->p = p;
+	s->src = src;
+	snprintf(s->path, sizeof(s->path), "%s", p->pages_path);
+	s->fd = src == p->pid ? page_src_open(p, O_RDONLY | O_CLOEXEC) :
+		image_open_src(lazy_img, src, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
 		fprintf(stderr, "crfs-restore: lazy: the pages of process %d (source %d, %s): %s\n",
 			p->pid, src, p->pages_path, strerror(errno));
 		failed = true;
-		return -1;
 	}
-	open_srcs = grow(open_srcs, n, sizeof(*open_srcs));
-	open_srcs[n].p = p;
-	open_srcs[n].src = src;
-	open_srcs[n++].fd = fd;
-	return fd;
+	src_units(s);
+	srcs = grow(srcs, n, sizeof(*srcs));
+	srcs[n++] = s;
+	return s;
+}
+
+/* the units run pr of p is checked by: its own checksum, or those of the
+ * ancestor's runs it touches; none when the load checked it */
+static void run_units(struct lz_run *lr, const struct proc_image *p,
+		      const struct crfs_page_run *pr, bool deferred,
+		      struct lz_src *s)
+{
+	size_t lo = 0, hi = s->nu;
+
+	lr->path = s->path;
+	if (pr->src == p->pid ? !p->sums_later : !deferred)
+		return;
+	if (!pr->unhashed) {
+		lr->u = calloc(1, sizeof(*lr->u));
+		if (!lr->u)
+			oom();
+		*lr->u = (struct lz_unit){ .off = pr->offset, .len = lr->len,
+					   .hash = pr->hash,
+					   .state = UNCHECKED };
+		lr->nu = 1;
+		return;
+	}
+	while (lo < hi) {	/* the first unit ending after the run starts */
+		size_t mid = (lo + hi) / 2;
+
+		if (s->u[mid].off + s->u[mid].len <= pr->offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	lr->u = s->u ? &s->u[lo] : NULL;
+	while (lr->u && lo + lr->nu < s->nu &&
+	       s->u[lo + lr->nu].off < pr->offset + lr->len)
+		lr->nu++;
+	/* chain.c placed it inside the file, whose size its index gives:
+	 * a run no unit covers cannot be checked, so it is never served */
+	if (!lr->nu) {
+		fprintf(stderr, "crfs-restore: lazy: %s: no checksum covers the pages of 0x%lx of process %d; the restored tree is killed\n",
+			s->path, pr->addr, p->pid);
+		lr->bad = failed = true;
+	}
 }
 
 /* the runs of process TAG inside the ranges it registered */
@@ -271,6 +410,7 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 {
 	struct proc_image *p = &lazy_img->procs[tag];
 	struct lz_mm *m;
+	struct lz_src *src;
 	size_t r, k, pages = 0;
 	uint32_t i;
 	int fd;
@@ -285,7 +425,7 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 				pages += p->runs[r].npages;
 	m->pg = calloc(pages ?: 1, sizeof(*m->pg));
 	if (!m->pg)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	for (r = 0; r < p->nruns; r++) {
 		const struct crfs_page_run *pr = &p->runs[r];
 
@@ -294,20 +434,21 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 			;
 		if (i == n)
 			continue;
-		fd = src_fd(p, pr->src);
+		src = src_of(p, pr->src);
+		fd = src->fd;
 		runs = grow(runs, nruns, sizeof(*runs));
 		runs[nruns] = (struct lz_run){
 			.off = pr->offset, .len = pr->npages * PG,
-			.hash = pr->hash, .addr = pr->addr, .fd = fd,
-			.proc = tag,
-			.check = p->sums_later && pr->src == p->pid,
+			.addr = pr->addr, .fd = fd, .proc = tag,
 		};
+		run_units(&runs[nruns], p, pr,
+			  p->lazy_runs && p->lazy_runs[r], src);
 		for (k = 0; k < pr->npages; k++)
 			m->pg[m->n++] = (struct lz_page){
 				pr->addr + k * PG, nruns, k, PENDING };
 		m->pending += pr->npages;
 		/* never zeros for pages we cannot read: poisoned, killed */
-		runs[nruns].bad = fd < 0;
+		runs[nruns].bad |= fd < 0;
 		nruns++;
 	}
 	if (failed)
@@ -380,33 +521,94 @@ static struct lz_page *find_page(struct lz_mm *m, uint64_t addr)
 	return NULL;
 }
 
-static int verify(struct lz_run *r)
+/*
+ * Read unit u of fd and check it: a unit that fits the buffer stays
+ * there (cached) to be served from; a bigger one is read a buffer at a
+ * time (all of it when ALL: a fault waits on it; else one step, so that
+ * the background fill leaves faults elsewhere waiting for one step only)
+ * and only its last chunk stays.
+ */
+static void check_unit(int fd, struct lz_unit *u, bool all)
 {
-	struct crfs_hash h;
-	uint64_t done = 0;
+	uint64_t at = 0;
+	ssize_t got = 0;
+
+	cache_fd = -1;
+	if (!u->done)
+		crfs_hash_init(&u->h);
+	do {
+		size_t n = u->len - u->done < UNIT_BUF ? u->len - u->done :
+			   UNIT_BUF;
+
+		for (at = 0; at < n; at += got) {
+			got = pread(fd, buf + at, n - at, u->off + u->done + at);
+			if (got <= 0)
+				break;
+		}
+		if (at < n) {
+			u->state = CORRUPT;	/* short: truncated */
+			return;
+		}
+		crfs_hash_update(&u->h, buf, n);
+		checked_bytes += n;
+		cache_off = u->off + u->done;
+		cache_len = n;
+		u->done += n;
+	} while (all && u->done < u->len);
+	if (u->done < u->len)
+		return;		/* not yet: cache_off's bytes are unchecked */
+	u->state = crfs_hash_final(&u->h) == u->hash ? CHECKED : CORRUPT;
+	if (u->state == CHECKED)
+		cache_fd = fd;
+}
+
+/* every unit of r that [off, off + len) of its file touches is checked
+ * and matches: 1; 0: r is bad, the tree killed; -1 (not ALL): a step of
+ * a big unit's check done, not yet all */
+static int units_ok(struct lz_run *r, uint64_t off, uint64_t len, bool all)
+{
+	size_t k;
+
+	for (k = 0; k < r->nu && !r->bad; k++) {
+		struct lz_unit *u = &r->u[k];
+
+		if (u->off + u->len <= off || u->off >= off + len)
+			continue;
+		if (u->state == UNCHECKED)
+			check_unit(r->fd, u, all);
+		if (u->state == UNCHECKED)
+			return -1;
+		if (u->state != CORRUPT)
+			continue;
+		fprintf(stderr, "crfs-restore: lazy: %s: checksum mismatch in the pages of 0x%lx of process %d (corrupted); the restored tree is killed\n",
+			r->path, r->addr + (u->off > r->off ? u->off - r->off : 0),
+			lazy_img->procs[r->proc].pid);
+		r->bad = failed = true;
+		kill_tree();
+	}
+	return !r->bad;
+}
+
+/* n * PG bytes at off of r's file into buf (the cache when it has them) */
+static const char *pages_at(struct lz_run *r, uint64_t off, size_t len)
+{
+	size_t at;
 	ssize_t got;
 
-	crfs_hash_init(&h);
-	while (done < r->len) {
-		size_t n = r->len - done < CHUNK_PAGES * PG ?
-			   r->len - done : CHUNK_PAGES * PG;
-
-		got = pread(r->fd, buf, n, r->off + done);
+	if (r->fd == cache_fd && off >= cache_off &&
+	    off + len <= cache_off + cache_len)
+		return buf + (off - cache_off);
+	cache_fd = -1;
+	for (at = 0; at < len; at += got) {
+		got = pread(r->fd, buf + at, len - at, off + at);
 		if (got <= 0)
-			break;
-		crfs_hash_update(&h, buf, got);
-		done += got;
+			return NULL;
 	}
-	r->verified = true;
-	if (done == r->len && crfs_hash_final(&h) == r->hash)
-		return 0;
-	fprintf(stderr, "crfs-restore: lazy: %s: checksum mismatch in the pages of 0x%lx of process %d (corrupted); the restored tree is killed\n",
-		lazy_img->procs[r->proc].pages_path, r->addr,
-		lazy_img->procs[r->proc].pid);
-	r->bad = true;
-	failed = true;
-	kill_tree();
-	return -1;
+	/* checked (units_ok), or needing no check: served again from here */
+	cache_fd = r->fd;
+	cache_off = off;
+	cache_len = len;
+	return buf;
 }
 
 static void settle(struct lz_mm *m, struct lz_page *p, size_t n)
@@ -437,14 +639,16 @@ static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
 	struct lz_run *r = &runs[p->run];
 	struct uffdio_copy cp = { 0 };
 	size_t n = 1, i = p - m->pg;
-	ssize_t got;
+	const char *src;
 
-	if (r->check && !r->verified)
-		verify(r);
 	while (n < max && i + n < m->n && p[n].state == PENDING &&
 	       p[n].run == p->run && p[n].idx == p->idx + n &&
 	       p[n].addr == p->addr + n * PG)
 		n++;
+	/* a fault (max FAULT_PAGES) waits for its unit's whole check */
+	if (!r->bad &&
+	    units_ok(r, r->off + p->idx * PG, n * PG, max <= FAULT_PAGES) < 0)
+		return true;
 	if (r->bad) {
 		struct uffdio_poison po = { { p->addr, n * PG }, 0, 0 };
 
@@ -453,16 +657,15 @@ static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
 		settle(m, p, n);	/* poisoned, or gone */
 		return true;
 	}
-	got = pread(r->fd, buf, n * PG, r->off + p->idx * PG);
-	if (got != (ssize_t)(n * PG)) {
+	src = pages_at(r, r->off + p->idx * PG, n * PG);
+	if (!src) {
 		fprintf(stderr, "crfs-restore: lazy: %s: short read at %lu (truncated?); the restored tree is killed\n",
-			lazy_img->procs[r->proc].pages_path,
-			r->off + p->idx * PG);
+			r->path, r->off + p->idx * PG);
 		r->bad = failed = true;
 		kill_tree();
 		return true;
 	}
-	cp = (struct uffdio_copy){ p->addr, (uint64_t)buf, n * PG, 0, 0 };
+	cp = (struct uffdio_copy){ p->addr, (uint64_t)src, n * PG, 0, 0 };
 	if (!ioctl(m->uffd, UFFDIO_COPY, &cp)) {
 		settle(m, p, n);
 		return true;
@@ -493,6 +696,8 @@ static bool fault(struct lz_mm *m, uint64_t addr)
 	struct uffdio_zeropage z = { { addr & ~(PG - 1), PG }, 0, 0 };
 	struct uffdio_range w = { addr & ~(PG - 1), PG };
 
+	if (!t_first_fault)
+		t_first_fault = now_ms();
 	if (p && p->state == PENDING)
 		return serve(m, p, FAULT_PAGES);
 	/* a hole of the image, or zapped since: zeros */
@@ -542,7 +747,7 @@ static void forked(size_t parent, int ufd)
 	m->cursor = 0;
 	m->pg = malloc((m->n ?: 1) * sizeof(*m->pg));
 	if (!m->pg)
-		grow(NULL, SIZE_MAX / 2, 2);
+		oom();
 	memcpy(m->pg, mms[parent].pg, m->n * sizeof(*m->pg));
 }
 
@@ -630,7 +835,9 @@ static void handler_loop(int sk)
 	int wait = bg_wait_ms();
 
 	while (sk >= 0 || pending()) {
-		pf = grow(pf, nmms + 1, sizeof(*pf));
+		pf = realloc(pf, (nmms + 1) * sizeof(*pf));
+		if (!pf)
+			oom();
 		np = 0;
 		pf[np++] = (struct pollfd){ sk, POLLIN, 0 };
 		for (k = 0; k < nmms; k++)
@@ -659,7 +866,7 @@ static __attribute__((noreturn)) void handler_main(int sk)
 	size_t k, pages = 0;
 
 	prctl(PR_SET_NAME, "crfs-lazy");
-	buf = aligned_alloc(PG, CHUNK_PAGES * PG);
+	buf = aligned_alloc(PG, UNIT_BUF);
 	if (!buf)
 		exit(1);
 	handler_loop(sk);
@@ -668,6 +875,10 @@ static __attribute__((noreturn)) void handler_main(int sk)
 		if (mms[k].uffd >= 0)
 			close(mms[k].uffd);
 	}
+	if (restore_profiling())
+		fprintf(stderr, "crfs-restore: lazy: profile: first fault after %lu ms, %lu MiB checked\n",
+			t_first_fault ? t_first_fault - t0 : 0,
+			(unsigned long)(checked_bytes >> 20));
 	fprintf(stderr, "crfs-restore: lazy: %s: %zu pages of %zu processes in after %lu ms\n",
 		failed ? "failed" : "done", pages, nmms, now_ms() - t0);
 	exit(failed ? 1 : 0);

@@ -16,6 +16,7 @@ int lazy_start(struct image *img, const char *pidfile, bool detach,
 void lazy_started(void);
 bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 	      bool kept, size_t r, int *nlazy);
+int lazy_plan(struct image *img, bool shared);
 void lazy_child_args(struct restore_args *a, const struct proc_image *p,
 		     int err_fd);
 int lazy_helpers(int (*helper)(void *h, int fd, int base), void *h, int base);

@@ -287,6 +287,7 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 	close(go[1]);
 	go[1] = -1;
 	restore_pause("spawned");
+	restore_profile("spawn");
 	ret = restore_finish(img, ep[0], err, errlen);
 	/* every restorer is done with it, and reap_until waits for all */
 	fill_helper_stop();
@@ -365,17 +366,21 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	restore_profile("start");
 	ret = image_load(o.dir, &img, err, sizeof(err));
+	restore_profile("load");
 	ret = ret ?: hugetlb_check(&img, err, sizeof(err));
 	ret = ret ?: mnt_check(&img, err, sizeof(err));
 	ret = ret ?: vm_share_check(&img, err, sizeof(err));
 	ret = ret ?: pids_free(&img, err, sizeof(err));
+	restore_profile("checks");
 	if (!ret)
 		restore_pause("loaded");
 	ret = ret ?: lazy_start(&img, o.pidfile, o.detach, err,
 					  sizeof(err));
 	/* forked before we enter the tree's namespaces and cgroups */
 	ret = ret ?: fill_helper_start(&img, err, sizeof(err));
+	restore_profile("handler");
 	ret = ret ?: cgroup_prepare(&img, o.cg_roots, o.ncg_roots, err,
 				    sizeof(err));
 	ret = ret ?: shm_prepare(&img, err, sizeof(err));
@@ -383,6 +388,7 @@ int main(int argc, char **argv)
 	ret = ret ?: nsfd_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
 	image_unmap_pages(&img);
+	restore_profile("namespaces");
 	img.shell_job = o.shell_job;
 	img.orphan_pipes = o.orphan_pipes;
 	img.inherit = o.inherit;
@@ -390,10 +396,13 @@ int main(int argc, char **argv)
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
 	/* nft runs from our root: before we enter the image's mount tree */
 	ret = ret ?: tcp_lock(&img, err, sizeof(err));
+	restore_profile("SysV IPC, TCP lock");
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
+	restore_profile("mounts, files");
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	fill_helper_stop();
+	restore_profile("running");
 	lazy_started();
 	nsfd_done();
 	if (ret) {

@@ -179,5 +179,8 @@ int vm_share_check(const struct image *img, char *err, size_t errlen);
 
 /* pause.c: CRFS_RESTORE_PAUSE=step waits here until killed (tests) */
 void restore_pause(const char *step);
+/* profile.c: CRFS_RESTORE_PROFILE: PHASE's time on stderr */
+bool restore_profiling(void);
+void restore_profile(const char *phase);
 
 #endif

@@ -228,6 +228,10 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 			continue;
 		}
 		while (r < p->nruns && p->runs[r].addr < v->end) {
+			/* lazy_plan chose as lazy_vma does: never */
+			if (p->lazy_runs && p->lazy_runs[r])
+				child_fail(h->err_fd, "lazy: the pages of 0x%lx of process %d were left to the handler's checks, but are filled here (not checked)",
+					   p->runs[r].addr, p->pid);
 			a->runs[a->nruns].addr = p->runs[r].addr;
 			a->runs[a->nruns].len = p->runs[r].npages * PAGE;
 			a->runs[a->nruns].off = p->runs[r].offset;

@@ -134,7 +134,7 @@ start_service() {
 		nsenter -t "$ROOT" -n sh -c 'ip link set lo up && ip link set vc0 up &&
 			ip addr add 10.77.0.10/24 dev vc0 && ip route add default via 10.77.0.1' ||
 		fail "cannot give the container its veth"
-	wait_ready "$T_DIR/svc.log" "$ROOT" 60
+	wait_ready "$T_DIR/svc.log" "$ROOT" "${T_MIGRATE_LIMIT:-60}"
 	track_tree "$ROOT"
 }
 
@@ -153,7 +153,7 @@ migrate_on() {
 		--remote-restore "$CRFS_BIN/crfs-restore" "$@" \
 		>"$T_DIR/migrate.out" 2>"$T_DIR/migrate.err" &
 	m=$!
-	wait_exit "$m" 60 && return "$EXIT_STATUS"
+	wait_exit "$m" "${T_MIGRATE_LIMIT:-60}" && return "$EXIT_STATUS"
 	ps -eo pid,ppid,stat,wchan:24,args --forest >"$T_DIR/ps.txt"
-	fail "crfsctl migrate $* did not end in 60s"
+	fail "crfsctl migrate $* did not end in ${T_MIGRATE_LIMIT:-60}s"
 }
