@@ -109,6 +109,9 @@ int chain_load(struct image *img, char *err, size_t errlen);
 int chain_check_run(struct image *img, const struct proc_image *p,
 		    const struct crfs_page_run *r, char *err, size_t errlen);
 void chain_unmap(struct image *img);
+/* an ancestor's pages.zst memfds, kept in the tree as page_src's */
+int chain_keep_fds(struct image *img, int top);
+void chain_drop_fds(struct image *img);
 void chain_free(struct image *img);
 /* open the pages file run source src is in (this image's or a parent's) */
 int image_open_src(const struct image *img, pid_t src, int flags);
