@@ -132,39 +132,6 @@ static int src_path(const struct image *img, int32_t src, char *path,
 	return 0;
 }
 
-static const struct chain_src *find_src(const struct image *img, int32_t src)
-{
-	const struct image_chain *c = img->chain;
-	size_t i;
-
-	for (i = 0; c && i < c->nsrcs; i++)
-		if (c->srcs[i].src == src)
-			return &c->srcs[i];
-	return NULL;
-}
-
-/*
- * An ancestor's pages.zst is read from its memfd, which holds the chunks
- * that every run read from it touches: the load checked them all
- */
-int image_open_src(const struct image *img, pid_t src, int flags)
-{
-	const struct chain_src *s = find_src(img, src);
-	const struct proc_image *q;
-	char path[PATH_MAX * 2 + 64];
-
-	if (src >= 0) {
-		q = image_proc(img, src);
-		return q ? page_src_open(q, flags) : (errno = ENOENT, -1);
-	}
-	if (s && s->z)
-		return fcntl(pzst_fd(s->z),
-			     flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-	if (src_path(img, src, path, sizeof(path)))
-		return errno = ENOENT, -1;
-	return open(path, flags);
-}
-
 /* the ancestor's index of that pages file: what its bytes must hash to */
 static int load_own_runs(struct chain_src *s, const char *path,
 			 const char *freeze_id, uint64_t *total, char *err,
@@ -350,6 +317,64 @@ static int map_src(const struct image *img, int32_t src,
 	s->len = total;
 	return zsize >= 0 ? map_zst(s, path, err, errlen) :
 			    map_plain(s, path, err, errlen);
+}
+
+/* the ancestor's pages of src are in its pages.zst */
+static bool zst_src(const struct image *img, int32_t src)
+{
+	const struct crfs_header *h =
+		&img->chain->links[CRFS_SRC_LEVEL(src) - 1].hdr;
+	char zrel[32];
+
+	snprintf(zrel, sizeof(zrel), "%d/%s", CRFS_SRC_PID(src),
+		 CRFS_F_PAGES_ZST);
+	return manifest_size(h, zrel) >= 0;
+}
+
+/* every chunk that a run of the image reads from s is in its memfd (the
+ * load did it; this holds however early or late the runs were checked) */
+static int fill_runs(const struct image *img, struct chain_src *s, char *err,
+		     size_t errlen)
+{
+	size_t i, k;
+	int ret = 0;
+
+	for (i = 0; !ret && i < img->nprocs; i++)
+		for (k = 0; !ret && k < img->procs[i].nruns; k++) {
+			const struct crfs_page_run *r = &img->procs[i].runs[k];
+
+			if (r->src == s->src)
+				ret = pzst_fill(s->z, r->offset,
+						r->npages * 4096, err, errlen);
+		}
+	return ret;
+}
+
+/*
+ * An ancestor's pages.zst is read from its memfd, laid out as pages,
+ * holding the chunks that the runs read from it touch
+ */
+int image_open_src(const struct image *img, pid_t src, int flags)
+{
+	const struct proc_image *q;
+	char path[PATH_MAX * 2 + 64], err[PATH_MAX * 2 + 256];
+	struct chain_src *s;
+
+	if (src >= 0) {
+		q = image_proc(img, src);
+		return q ? page_src_open(q, flags) : (errno = ENOENT, -1);
+	}
+	if (src_path(img, src, path, sizeof(path)))
+		return errno = ENOENT, -1;
+	if (!zst_src(img, src))
+		return open(path, flags);
+	if (map_src(img, src, &s, err, sizeof(err)) ||
+	    fill_runs(img, s, err, sizeof(err))) {
+		fprintf(stderr, "crfs-restore: %s\n", err);
+		return errno = EIO, -1;
+	}
+	return fcntl(pzst_fd(s->z), flags & O_CLOEXEC ? F_DUPFD_CLOEXEC :
+			F_DUPFD, 0);
 }
 
 /* the memfds are dropped where a table of our own is ours to change,

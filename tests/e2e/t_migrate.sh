@@ -149,14 +149,21 @@ wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 # 4. to B again with --precopy 2 --lazy: tracked, two copies streamed
 # while it runs (b/pc.pre1, b/pc.pre2), the last freeze copies what
 # changed, and B's tree runs before its private memory is in (post-copy:
-# crfs-restore --lazy's handler fills it, then says so and exits)
+# crfs-restore --lazy's handler fills it, then says so and exits); with
+# --zstd every copy holds pages.zst, the chain read from them
 cr_attach pc "$BACK"
-migrate --precopy 2 --lazy pc "root@10.77.0.2:$T_DIR/b/pc" ||
-	fail "migrate --precopy 2 --lazy: exit $?: $(cat "$T_DIR/migrate.err")"
+migrate --precopy 2 --lazy --zstd pc "root@10.77.0.2:$T_DIR/b/pc" ||
+	fail "migrate --precopy 2 --lazy --zstd: exit $?: $(cat "$T_DIR/migrate.err")"
 note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
 wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
 note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"
 [ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
+for d in pc.pre1 pc.pre2 pc; do
+	compgen -G "$T_DIR/b/$d/[0-9]*/pages.zst" >/dev/null ||
+		fail "migrate --zstd: no pages.zst in $d on B"
+	compgen -G "$T_DIR/b/$d/[0-9]*/pages" >/dev/null &&
+		fail "migrate --zstd: plain pages in $d on B"
+done
 grep -q '^parent \.\./pc\.pre2$' "$T_DIR/b/pc/parent" 2>/dev/null ||
 	grep -rqs 'pc\.pre2' "$T_DIR/b/pc" ||
 	fail "the last copy does not name pc.pre2 as its parent"
