@@ -203,6 +203,26 @@ static int check_range(struct chain_src *s, const char *path, uint64_t off,
 	return 0;
 }
 
+static void unmap_src(struct chain_src *s)
+{
+	if (s->map)
+		munmap((void *)s->map, s->len);
+	s->map = NULL;
+	free(s->own);
+	free(s->checked);
+	s->own = NULL;
+	s->checked = NULL;
+	s->nown = 0;
+}
+
+/* the last source, whose making failed */
+static void drop_src(struct image_chain *c, struct chain_src *s)
+{
+	unmap_src(s);
+	pzst_free(s->z);
+	c->nsrcs--;
+}
+
 /* the size the manifest of ancestor h gives rel, or -1 if not there */
 static int64_t manifest_size(const struct crfs_header *h, const char *rel)
 {
@@ -309,14 +329,16 @@ static int map_src(const struct image *img, int32_t src,
 	if (zsize >= 0)
 		strcat(path, ".zst");
 	ret = ret ?: check_size(path, zsize >= 0 ? zsize : size, err, errlen);
-	if (ret)
-		return ret;
-	if (size >= 0 && (uint64_t)size != total)
-		return ERR("%s: %lu bytes, its index says %lu (truncated?)",
-			   path, size, total);
+	if (!ret && size >= 0 && (uint64_t)size != total)
+		ret = ERR("%s: %lu bytes, its index says %lu (truncated?)",
+			  path, size, total);
 	s->len = total;
-	return zsize >= 0 ? map_zst(s, path, err, errlen) :
-			    map_plain(s, path, err, errlen);
+	if (!ret)
+		ret = zsize >= 0 ? map_zst(s, path, err, errlen) :
+				   map_plain(s, path, err, errlen);
+	if (ret)	/* not kept half made: a later lookup tries again */
+		drop_src(c, s);
+	return ret;
 }
 
 /* the ancestor's pages of src are in its pages.zst */
@@ -436,14 +458,7 @@ void chain_unmap(struct image *img)
 	for (i = 0; c && i < c->nsrcs; i++) {
 		struct chain_src *s = &c->srcs[i];
 
-		if (s->map)
-			munmap((void *)s->map, s->len);
-		s->map = NULL;
-		free(s->own);
-		free(s->checked);
-		s->own = NULL;
-		s->checked = NULL;
-		s->nown = 0;
+		unmap_src(s);
 		if (s->z)
 			pzst_drop_input(s->z);
 	}
