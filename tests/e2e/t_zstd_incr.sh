@@ -11,7 +11,8 @@
 # restore with --lazy and without, and the workload verify every byte of
 # its memory both times.  A corrupted frame of c1's pages.zst, a corrupted
 # chunk header (its index) and a truncated c3/pages.zst are refused
-# naming the file, leaving no process.
+# naming the file, leaving no process.  Then crfsctl checkpoint --zstd
+# --precopy 2 of another: every copy compressed, the chain restored.
 . "$(dirname "$0")/lib.sh"
 
 E2E_DIR=$(dirname "$0")
@@ -131,6 +132,25 @@ note "$(grep 'lazy: done' "$T_DIR/restore.err")"
 # the restored log offset is the same: its PASS is written over this one
 sed -i 's/^PASS/XASS/' "$log"
 restore_bg "$T_DIR/c4" "$pid"
+kill -USR1 "$pid"
+expect_pass "$log" "$RESTORE_PID" 60
+
+# pre-copy rounds (post-dump snapshots with a parent) compressed too
+log=$T_DIR/pc.log
+start_workload "$log" "$CRFS_TESTS/wl_dirty" 16 10 16
+pid=$WL_PID
+wait_ready "$log" "$pid" 60
+cr_attach zpc "$pid"
+crfsctl checkpoint --zstd --precopy 2 zpc "$T_DIR/pc" ||
+	fail "crfsctl checkpoint --zstd --precopy 2: $(cat "$T_DIR/crfsctl.err")"
+wait_exit "$pid" 20 || fail "pid $pid still there after crfsctl's kill"
+for d in pc.pre1 pc.pre2 pc; do
+	[ -f "$T_DIR/$d/$pid/pages.zst" ] || fail "$d lacks $pid/pages.zst"
+done
+# nothing was written since pc.pre1: the runs point there (2:PID)
+grep -q " 2:$pid " "$T_DIR/pc/$pid/pages.idx" ||
+	fail "the last copy has no run in pc.pre1 (2:$pid)"
+restore_bg "$T_DIR/pc" "$pid"
 kill -USR1 "$pid"
 expect_pass "$log" "$RESTORE_PID" 60
 pass
