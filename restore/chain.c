@@ -6,7 +6,9 @@
  * made: each parent's image (its own checksum), its freeze_id against
  * what its child names, and every run read from it against the run's
  * checksum.  Paths stay relative to the image directory, which restore
- * later reaches as "." (mounts.c rebases img->dir).
+ * later reaches as "." (mounts.c rebases img->dir).  An ancestor with
+ * PID/pages.zst is read through page_src.c's pzst: runs' OFFSETs are into
+ * its uncompressed bytes, which a memfd holds for the chunks asked for.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,9 @@
  * there on everything reads it as it reads pages, and the restorer checks
  * the runs' checksums as it copies them, as for pages.  Each chunk's zstd
  * frame carries its own checksum; any fault in the file's structure is
- * refused here, naming the file, before anything is made.
+ * refused here, naming the file, before anything is made.  A parent
+ * image's pages.zst (restore/chain.c) goes through the same pzst_*, but
+ * only the chunks its runs touch are decompressed.
  */
 #include <errno.h>
 #include <fcntl.h>
