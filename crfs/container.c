@@ -104,9 +104,6 @@ static int cmd_track(struct container *c)
 	if (c->track)
 		return refuse(c, EBUSY, "track: already tracking (since freeze %s)",
 			      c->track->base_id);
-	/* a chain reads its parents' pages raw (restore/chain.c) */
-	if (c->zstd)
-		return refuse(c, EINVAL, "track: incremental checkpoints of zstd-compressed images are not supported yet (compress none first)");
 	if (c->state != C_FROZEN || !c->snap)
 		return refuse(c, EINVAL, "track: container is %s; freeze it first",
 			      state_names[c->state]);
@@ -243,8 +240,6 @@ int container_command(struct container *c, const char *cmd)
 		return cmd_parent(c, arg);
 	if (!strcmp(buf, "compress") && arg &&
 	    (!strcmp(arg, "zstd") || !strcmp(arg, "none"))) {
-		if (c->track && !strcmp(arg, "zstd"))
-			return refuse(c, EINVAL, "compress: incremental checkpoints of zstd-compressed images are not supported yet (untrack first)");
 		c->zstd = !strcmp(arg, "zstd");
 		return 0;
 	}

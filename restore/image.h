@@ -119,6 +119,9 @@ int chain_own_runs(const struct image *img, int32_t src,
 		   const struct crfs_page_run **own, const bool **checked,
 		   size_t *n, char *path, size_t len);
 void chain_unmap(struct image *img);
+/* an ancestor's pages.zst memfds, kept in the tree as page_src's */
+int chain_keep_fds(struct image *img, int top);
+void chain_drop_fds(struct image *img);
 void chain_free(struct image *img);
 /* open the pages file run source src is in (this image's or a parent's) */
 int image_open_src(const struct image *img, pid_t src, int flags);

@@ -10,7 +10,9 @@
  * there on everything reads it as it reads pages, and the restorer checks
  * the runs' checksums as it copies them, as for pages.  Each chunk's zstd
  * frame carries its own checksum; any fault in the file's structure is
- * refused here, naming the file, before anything is made.
+ * refused here, naming the file, before anything is made.  A parent
+ * image's pages.zst (restore/chain.c) goes through the same pzst_*, but
+ * only the chunks its runs touch are decompressed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,21 @@ struct zframe {
 	uint64_t out;		/* where the chunk starts in pages */
 	const unsigned char *zero;	/* its bitmap */
 	uint32_t npages, kept;
+	bool done;		/* its pages are in the memfd */
+};
+
+/*
+ * An open pages.zst: its chunks, found by walking their headers (no
+ * decompression), and a memfd laid out as pages would be, into which
+ * chunks are decompressed as their pages are asked for.
+ */
+struct pzst {
+	char path[PATH_MAX + 64];
+	const unsigned char *in;	/* the file, mapped; NULL once dropped */
+	uint64_t insize;
+	struct zframe *f;
+	size_t n;
+	int fd;
 };
 
 struct unz {
@@ -74,6 +91,7 @@ static const char *walk_one(const unsigned char *in, uint64_t size,
 	*pos += PZST_HEAD;
 	f->at = *pos;
 	f->len = 0;
+	f->done = !f->kept;
 	if (f->kept) {
 		z = ZSTD_findFrameCompressedSize(in + *pos, size - *pos);
 		if (ZSTD_isError(z))
@@ -118,18 +136,41 @@ static bool is_zero(const struct zframe *f, uint32_t i)
 	return f->zero[i / 8] & (1 << (i % 8));
 }
 
+/* each stretch of non-zero pages with one write: writing through a
+ * mapping of the memfd faults each page in, which costs more than the
+ * copy in a VM with shadow page tables */
+static int put_frame(int fd, const struct zframe *f, const unsigned char *pack)
+{
+	uint32_t i, k, from;
+	size_t len;
+
+	for (i = 0, k = 0; i < f->npages;) {
+		if (is_zero(f, i)) {
+			i++;
+			continue;
+		}
+		for (from = i; i < f->npages && !is_zero(f, i); i++)
+			;
+		len = (i - from) * 4096ULL;
+		if (pwrite(fd, pack + 4096ULL * k, len,
+			   f->out + from * 4096ULL) != (ssize_t)len)
+			return errno ?: EIO;
+		k += i - from;
+	}
+	return 0;
+}
+
 static void *unz_some(void *arg)
 {
 	struct unz *u = arg;
 	ZSTD_DCtx *dx = ZSTD_createDCtx();
 	unsigned char *pack = malloc(PZST_CHUNK_PAGES * 4096);
-	uint32_t i, k, from;
 	size_t j, got;
 
 	for (j = u->first; j < u->n && u->bad < 0; j += NTHREADS) {
-		const struct zframe *f = &u->f[j];
+		struct zframe *f = &u->f[j];
 
-		if (!f->kept)
+		if (f->done)
 			continue;
 		got = dx && pack ? ZSTD_decompressDCtx(dx, pack,
 						       PZST_CHUNK_PAGES * 4096,
@@ -139,25 +180,12 @@ static void *unz_some(void *arg)
 			u->bad = j;
 			break;
 		}
-		/* each stretch of non-zero pages with one write: writing
-		 * through a mapping of the memfd faults each page in, which
-		 * costs more than the copy in a VM with shadow page tables */
-		for (i = 0, k = 0; i < f->npages;) {
-			if (is_zero(f, i)) {
-				i++;
-				continue;
-			}
-			for (from = i; i < f->npages && !is_zero(f, i); i++)
-				;
-			got = (i - from) * 4096ULL;
-			if (pwrite(u->fd, pack + 4096ULL * k, got,
-				   f->out + from * 4096ULL) != (ssize_t)got) {
-				u->bad = j;
-				u->err = errno ?: EIO;
-				break;
-			}
-			k += i - from;
+		u->err = put_frame(u->fd, f, pack);
+		if (u->err) {
+			u->bad = j;
+			break;
 		}
+		f->done = true;
 	}
 	ZSTD_freeDCtx(dx);
 	free(pack);
@@ -165,8 +193,8 @@ static void *unz_some(void *arg)
 }
 
 /*
- * Every frame into out, on NTHREADS threads: the first that failed, or
- * -1; *err if writing it failed (not its data)
+ * Frames f[0..n) into out, on NTHREADS threads when there are several:
+ * the first that failed, or -1; *err if writing it failed (not its data)
  */
 static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 		       size_t n, int *err)
@@ -174,21 +202,21 @@ static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 	struct unz u[NTHREADS];
 	pthread_t th[NTHREADS];
 	bool started[NTHREADS] = { false };
+	size_t i, nth = n > NTHREADS ? NTHREADS : 1;
 	ssize_t bad = -1;
-	size_t i;
 
-	for (i = 0; i < NTHREADS; i++) {
+	for (i = 0; i < nth; i++) {
 		u[i] = (struct unz){ in, out, f, n, i, -1, 0 };
 		started[i] = i && !pthread_create(&th[i], NULL, unz_some, &u[i]);
 	}
 	unz_some(&u[0]);
-	for (i = 1; i < NTHREADS; i++) {
+	for (i = 1; i < nth; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
 		else
 			unz_some(&u[i]);
 	}
-	for (i = 0; i < NTHREADS; i++)
+	for (i = 0; i < nth; i++)
 		if (u[i].bad >= 0 && (bad < 0 || u[i].bad < bad)) {
 			bad = u[i].bad;
 			*err = u[i].err;
@@ -196,19 +224,55 @@ static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 	return bad;
 }
 
-/* pages.zst at path into a memfd of total bytes: p->pages_map */
-static int unzst(struct proc_image *p, const char *path, uint64_t total,
-		 char *err, size_t errlen)
+void pzst_free(struct pzst *z)
 {
-	unsigned char *in = MAP_FAILED;
-	struct zframe *f = NULL;
+	if (!z)
+		return;
+	pzst_drop_input(z);
+	if (z->fd >= 0)
+		close(z->fd);
+	free(z);
+}
+
+void pzst_drop_input(struct pzst *z)
+{
+	if (z->in)
+		munmap((void *)z->in, z->insize);
+	z->in = NULL;
+	free(z->f);
+	z->f = NULL;
+	z->n = 0;
+}
+
+int pzst_fd(const struct pzst *z)
+{
+	return z->fd;
+}
+
+int pzst_set_fd(struct pzst *z, int fd)
+{
+	int old = z->fd;
+
+	z->fd = fd;
+	return old;
+}
+
+/* path, a pages.zst of total bytes of pages: its chunks walked, checked */
+int pzst_open(const char *path, uint64_t total, struct pzst **out, char *err,
+	      size_t errlen)
+{
 	const char *why = NULL;
+	struct pzst *z;
 	struct stat st;
 	uint64_t pos = 0;
-	ssize_t bad;
-	size_t n;
-	int fd, mfd = -1, ret, werr = 0;
+	void *in = MAP_FAILED;
+	int fd, ret;
 
+	z = *out = calloc(1, sizeof(*z));
+	if (!z)
+		return ERR("%s: out of memory", path);
+	snprintf(z->path, sizeof(z->path), "%s", path);
+	z->fd = memfd_create("crfs-pages", MFD_CLOEXEC);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		ret = ERR("%s: %s", path, strerror(errno));
@@ -216,49 +280,93 @@ static int unzst(struct proc_image *p, const char *path, uint64_t total,
 	}
 	if (st.st_size)
 		in = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	mfd = memfd_create("crfs-pages", MFD_CLOEXEC);
-	if ((st.st_size && in == MAP_FAILED) || mfd < 0 ||
-	    ftruncate(mfd, total)) {
+	if ((st.st_size && in == MAP_FAILED) || z->fd < 0 ||
+	    ftruncate(z->fd, total)) {
 		ret = ERR("%s: decompressing: %s", path, strerror(errno));
 		goto out;
 	}
-	ret = walk(in, st.st_size, total, &f, &n, &pos, &why);
-	if (ret) {
+	if (st.st_size) {
+		z->in = in;
+		z->insize = st.st_size;
+	}
+	ret = walk(z->in, z->insize, total, &z->f, &z->n, &pos, &why);
+	if (ret)
 		ret = ret == -ENOMEM ? ERR("%s: out of memory", path) :
 		      ERR("%s: at byte %lu: %s (corrupted or truncated)", path,
 			  pos, why);
-		goto out;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		if (in != MAP_FAILED && !z->in)
+			munmap(in, st.st_size);
+		pzst_free(z);
+		*out = NULL;
 	}
-	bad = unz_all(in, mfd, f, n, &werr);
-	if (bad >= 0 && werr) {
-		ret = ERR("%s: decompressing the frame at byte %lu: writing its pages: %s",
-			  path, f[bad].at, strerror(werr));
-		goto out;
+	return ret;
+}
+
+/*
+ * The chunks holding [off, off + len) of the pages into the memfd, each
+ * once: a lookup into a parent's pages.zst decompresses the 1 MiB chunks
+ * its runs touch, not the file
+ */
+int pzst_fill(struct pzst *z, uint64_t off, uint64_t len, char *err,
+	      size_t errlen)
+{
+	size_t lo = 0, hi = z->n, end;
+	ssize_t bad;
+	int werr = 0;
+
+	while (lo < hi) {	/* the first chunk ending after off */
+		size_t mid = (lo + hi) / 2;
+
+		if (z->f[mid].out + z->f[mid].npages * 4096ULL <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (bad >= 0) {
-		ret = ERR("%s: the zstd frame at byte %lu does not decompress to its pages (corrupted)",
-			  path, f[bad].at);
-		goto out;
-	}
-	if (total) {
-		p->pages_map = mmap(NULL, total, PROT_READ, MAP_SHARED, mfd, 0);
+	for (end = lo; end < z->n && z->f[end].out < off + len; end++)
+		;
+	while (lo < end && z->f[lo].done)
+		lo++;
+	if (lo == end)
+		return 0;
+	if (!z->in)
+		return ERR("%s: its pages were asked for after it was closed",
+			   z->path);
+	bad = unz_all(z->in, z->fd, z->f + lo, end - lo, &werr);
+	if (bad >= 0 && werr)
+		return ERR("%s: decompressing the frame at byte %lu: writing its pages: %s",
+			   z->path, z->f[lo + bad].at, strerror(werr));
+	if (bad >= 0)
+		return ERR("%s: the zstd frame at byte %lu does not decompress to its pages (corrupted)",
+			   z->path, z->f[lo + bad].at);
+	return 0;
+}
+
+/* pages.zst at path into a memfd of total bytes: p->pages_map */
+static int unzst(struct proc_image *p, const char *path, uint64_t total,
+		 char *err, size_t errlen)
+{
+	struct pzst *z;
+	int ret;
+
+	ret = pzst_open(path, total, &z, err, errlen);
+	ret = ret ?: pzst_fill(z, 0, total, err, errlen);
+	if (!ret && total) {
+		p->pages_map = mmap(NULL, total, PROT_READ, MAP_SHARED, z->fd,
+				    0);
 		if (p->pages_map == MAP_FAILED) {
 			p->pages_map = NULL;
 			ret = ERR("%s: %s", path, strerror(errno));
-			goto out;
 		}
 	}
-	p->pages_len = total;
-	p->pages_memfd = mfd;
-	mfd = -1;
-out:
-	free(f);
-	if (in != MAP_FAILED)
-		munmap(in, st.st_size);
-	if (mfd >= 0)
-		close(mfd);
-	if (fd >= 0)
-		close(fd);
+	if (!ret) {
+		p->pages_len = total;
+		p->pages_memfd = pzst_set_fd(z, -1);
+	}
+	pzst_free(z);
 	return ret;
 }
 
@@ -314,7 +422,7 @@ int page_src_keep_fds(struct image *img, int top)
 		if (nfd > top)
 			top = nfd;
 	}
-	return top;
+	return chain_keep_fds(img, top);
 }
 
 void page_src_drop_fds(struct image *img)
@@ -326,4 +434,5 @@ void page_src_drop_fds(struct image *img)
 			close(img->procs[i].pages_memfd);
 		img->procs[i].pages_memfd = -1;
 	}
+	chain_drop_fds(img);
 }

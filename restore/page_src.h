@@ -7,6 +7,7 @@
 #define CRFS_PAGE_SRC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct image;
@@ -22,5 +23,22 @@ int page_src_open(const struct proc_image *p, int flags);
  * (returns the new top), then drop it once its helpers are open */
 int page_src_keep_fds(struct image *img, int top);
 void page_src_drop_fds(struct image *img);
+
+/*
+ * A pages.zst opened for lookups (a parent's, restore/chain.c): its
+ * chunks are found by their headers at open, and decompressed into a
+ * memfd laid out as pages (pzst_fd) only as pzst_fill asks for them.
+ */
+struct pzst;
+int pzst_open(const char *path, uint64_t total, struct pzst **out, char *err,
+	      size_t errlen);
+int pzst_fill(struct pzst *z, uint64_t off, uint64_t len, char *err,
+	      size_t errlen);
+int pzst_fd(const struct pzst *z);
+/* replaces the memfd, returning the old one (now the caller's) */
+int pzst_set_fd(struct pzst *z, int fd);
+/* the compressed file unmapped: only the memfd stays */
+void pzst_drop_input(struct pzst *z);
+void pzst_free(struct pzst *z);
 
 #endif

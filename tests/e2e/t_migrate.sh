@@ -152,7 +152,9 @@ wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 # 4. to B again with --precopy 2 --lazy: tracked, two copies streamed
 # while it runs (b/pc.pre1, b/pc.pre2), the last freeze copies what
 # changed, and B's tree runs before its private memory is in (post-copy:
-# crfs-restore --lazy's handler fills it, then says so and exits)
+# crfs-restore --lazy's handler fills it, then says so and exits); with
+# --zstd the last copy holds pages.zst (pre-dumps are plain), the chain
+# read from both
 cr_attach pc "$BACK"
 # the copy of round 1 to B waits for $T_DIR/go (the ssh that receives it)
 cat >"$T_DIR/holdssh" <<EOF || fail "cannot write the ssh wrapper"
@@ -165,7 +167,7 @@ exec $SSH "\$@"
 EOF
 chmod +x "$T_DIR/holdssh"
 CRFS_MNT=$MNT "$CRFS_BIN/crfsctl" migrate --ssh "$T_DIR/holdssh" \
-	--remote-restore "$CRFS_BIN/crfs-restore" --precopy 2 --lazy pc \
+	--remote-restore "$CRFS_BIN/crfs-restore" --precopy 2 --lazy --zstd pc \
 	"root@10.77.0.2:$T_DIR/b/pc" >"$T_DIR/migrate.out" \
 	2>"$T_DIR/migrate.err" &
 m=$!
@@ -189,6 +191,14 @@ note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
 wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
 note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"
 [ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
+compgen -G "$T_DIR/b/pc/[0-9]*/pages.zst" >/dev/null ||
+	fail "migrate --zstd: no pages.zst in pc on B"
+compgen -G "$T_DIR/b/pc/[0-9]*/pages" >/dev/null &&
+	fail "migrate --zstd: plain pages in pc on B"
+for d in pc.pre1 pc.pre2; do
+	compgen -G "$T_DIR/b/$d/[0-9]*/pages" >/dev/null ||
+		fail "migrate --zstd: no plain pages in the pre-dump $d on B"
+done
 grep -q '^parent \.\./pc\.pre2$' "$T_DIR/b/pc/parent" 2>/dev/null ||
 	grep -rqs 'pc\.pre2' "$T_DIR/b/pc" ||
 	fail "the last copy does not name pc.pre2 as its parent"
