@@ -51,32 +51,10 @@ struct pm_scan_arg {
 };
 
 #define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
-/*
- * Registers (again) and write-protects every trackable mapping of vmas on
- * uffd: after kh_dirty_clean, mappings made since are tracked too.  Fails
- * if uffd's mm is no longer pid's (an exec: -ESRCH from the kernel).
- */
-int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n);
-
-/* a pidfd of pid (-errno), and whether that process still runs */
-int kh_dirty_pidfd(pid_t pid);
-bool kh_dirty_alive(int pidfd);
-
 #endif
 
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC	(1 << 15)
-/*
- * Registers (again) and write-protects every trackable mapping of vmas on
- * uffd: after kh_dirty_clean, mappings made since are tracked too.  Fails
- * if uffd's mm is no longer pid's (an exec: -ESRCH from the kernel).
- */
-int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n);
-
-/* a pidfd of pid (-errno), and whether that process still runs */
-int kh_dirty_pidfd(pid_t pid);
-bool kh_dirty_alive(int pidfd);
-
 #endif
 
 /* a mapping whose writes are tracked: private, writable, anonymous */
