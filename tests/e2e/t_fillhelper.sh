@@ -5,7 +5,8 @@
 # The restore's fill helper (restore/fill_helper.c), the second worker of
 # the UFFDIO_COPY fill, and the runs cut at every 4 MiB of address it
 # shares out.  wl_bench checks every byte of every process after the
-# restore.
+# restore.  The helper is off unless CRFS_FILL_HELPER=1 or all (see
+# fill_helper.c), so every restore here names it.
 # - one process of 48 MiB: its pages.idx has no run across a 4 MiB
 #   boundary; a byte flipped in the last whole run of the big mapping,
 #   with the helper filling everything (CRFS_FILL_HELPER=all), is refused
@@ -73,7 +74,7 @@ helper_gone "$FLOG"
 note "helper refused: $(tail -n 1 "$T_DIR/restore-helper-bad.err")"
 
 : >"$FLOG"
-CRFS_FILL_LOG=$FLOG expect_restore_refused both-bad "$T_DIR/bad" "$pid" "$re"
+CRFS_FILL_HELPER=1 CRFS_FILL_LOG=$FLOG expect_restore_refused both-bad "$T_DIR/bad" "$pid" "$re"
 helper_gone "$FLOG"
 
 : >"$FLOG"
@@ -101,7 +102,7 @@ kill_and_reap tree "$root" "$top"
 none_alive $pids
 
 : >"$FLOG"
-CRFS_FILL_LOG=$FLOG restore_bg "$T_DIR/ckpt-tree" "$root"
+CRFS_FILL_HELPER=1 CRFS_FILL_LOG=$FLOG restore_bg "$T_DIR/ckpt-tree" "$root"
 kill -USR1 "$root" || fail "cannot signal restored $root"
 expect_pass "$log" "$RESTORE_PID" 60
 helper_gone "$FLOG"
