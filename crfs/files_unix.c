@@ -476,6 +476,10 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
+	if (in.addr.ss_family == AF_INET && in.type == SOCK_DGRAM)
+		*err = kh_mcast_read(sk, holder, &cf->sockopts, &why);
+	if (why || *err)
+		return why;
 	cf->kind = FK_INET;
 	cf->shutdown = udp_shut(sk, &in);
 	cf->sock_type = in.type == SOCK_STREAM ? SOCK_T_STREAM : SOCK_T_DGRAM;

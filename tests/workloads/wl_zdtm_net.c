@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Socket state of the kind CRIU's zdtm suite checks (sk-unix*, sockets*,
+ * socket_udp*, socket-tcp*, sock_opts*) in the details no other workload
+ * covers:
+ *  - receive and send timeouts of a TCP listener and a UDP socket;
+ *  - TCP options of an idle socket: window clamp, SYN retries, FIN_WAIT2
+ *    time, thin-stream timeouts; SO_ZEROCOPY, SO_TXREHASH;
+ *  - IP_OPTIONS and IP_LOCAL_PORT_RANGE of a UDP socket;
+ *  - a UDP socket's multicast group membership (joining again is refused);
+ *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
+ *  - a unix stream pair shut down one way: EOF one side, EPIPE the other;
+ *  - datagrams queued on a bound unix socket from two bound senders: each
+ *    still comes with its sender's name.
+ * Usage: wl_zdtm_net DIR.  READY; on SIGUSR1 each is checked.
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "wl_common.h"
+
+#ifndef SO_TXREHASH
+#define SO_TXREHASH 74
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+static volatile sig_atomic_t go;
+static int tl, tu, u4, us[2], ush[2], ud, ud1, ud2;
+static const char *dir;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+struct iopt {
+	const char *name;
+	int *sk, level, opt, want;
+};
+
+static const struct iopt iopts[] = {
+	{ "tcp.window_clamp", &tu, IPPROTO_TCP, TCP_WINDOW_CLAMP, 40000 },
+	{ "tcp.syncnt", &tu, IPPROTO_TCP, TCP_SYNCNT, 3 },
+	{ "tcp.linger2", &tu, IPPROTO_TCP, TCP_LINGER2, 17 },
+	{ "tcp.thin_lto", &tu, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, 1 },
+	{ "tcp.zerocopy", &tu, SOL_SOCKET, SO_ZEROCOPY, 1 },
+	{ "tcp.txrehash", &tu, SOL_SOCKET, SO_TXREHASH, 0 },
+	{ "udp.local_port_range", &u4, IPPROTO_IP, IP_LOCAL_PORT_RANGE,
+	  (int)(40000u | 41000u << 16) },
+	{ "unix.rcvlowat", &us[0], SOL_SOCKET, SO_RCVLOWAT, 7 },
+	{ "unix.passcred", &us[0], SOL_SOCKET, SO_PASSCRED, 1 },
+};
+#define NIOPTS (sizeof(iopts) / sizeof(iopts[0]))
+
+static const struct {
+	const char *name;
+	int *sk, opt;
+	long usec;
+} timeos[] = {
+	{ "tcp.rcvtimeo", &tl, SO_RCVTIMEO, 2500000 },
+	{ "tcp.sndtimeo", &tl, SO_SNDTIMEO, 1300000 },
+	{ "udp.rcvtimeo", &u4, SO_RCVTIMEO, 700000 },
+	{ "unix.rcvtimeo", &us[0], SO_RCVTIMEO, 3100000 },
+	{ "unix.sndtimeo", &us[1], SO_SNDTIMEO, 900000 },
+};
+#define NTIMEOS (sizeof(timeos) / sizeof(timeos[0]))
+
+static const unsigned char ipopts[] = { IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_END };
+static struct ip_mreqn mreq;
+
+static int sock(int domain, int type)
+{
+	int sk = socket(domain, type, 0);
+
+	if (sk < 0)
+		wl_die("socket %d/%d", domain, type);
+	return sk;
+}
+
+static void set_int(int sk, int level, int opt, int v, const char *what)
+{
+	if (setsockopt(sk, level, opt, &v, sizeof(v)))
+		wl_die("setsockopt %s", what);
+}
+
+static socklen_t unix_name(struct sockaddr_un *a, const char *leaf)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	snprintf(a->sun_path, sizeof(a->sun_path), "%s/%s", dir, leaf);
+	unlink(a->sun_path);
+	return sizeof(*a);
+}
+
+static int unix_dgram_bound(const char *leaf)
+{
+	struct sockaddr_un a;
+	int sk = sock(AF_UNIX, SOCK_DGRAM);
+
+	if (bind(sk, (void *)&a, unix_name(&a, leaf)))
+		wl_die("bind %s", leaf);
+	return sk;
+}
+
+static void setup_inet(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	size_t i;
+
+	tl = sock(AF_INET, SOCK_STREAM);
+	if (bind(tl, (void *)&a, sizeof(a)) || listen(tl, 4))
+		wl_die("tcp listener");
+	tu = sock(AF_INET, SOCK_STREAM);
+	u4 = sock(AF_INET, SOCK_DGRAM);
+	if (bind(u4, (void *)&a, sizeof(a)))
+		wl_die("udp bind");
+	for (i = 0; i < NIOPTS; i++)
+		if (*iopts[i].sk == tu || *iopts[i].sk == u4)
+			set_int(*iopts[i].sk, iopts[i].level, iopts[i].opt,
+				iopts[i].want, iopts[i].name);
+	if (setsockopt(u4, IPPROTO_IP, IP_OPTIONS, ipopts, sizeof(ipopts)))
+		wl_die("IP_OPTIONS");
+	mreq.imr_multiaddr.s_addr = inet_addr("239.7.7.7");
+	mreq.imr_ifindex = 1;	/* lo */
+	if (setsockopt(u4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
+		wl_die("IP_ADD_MEMBERSHIP");
+}
+
+static void setup_unix(void)
+{
+	struct sockaddr_un a;
+	size_t i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, us) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, ush))
+		wl_die("socketpair");
+	for (i = 0; i < NIOPTS; i++)
+		if (*iopts[i].sk == us[0])
+			set_int(us[0], iopts[i].level, iopts[i].opt,
+				iopts[i].want, iopts[i].name);
+	set_int(us[1], SOL_SOCKET, SO_SNDBUF, 50000, "unix sndbuf");
+	if (shutdown(ush[0], SHUT_WR))
+		wl_die("shutdown");
+	ud = unix_dgram_bound("srv");
+	ud1 = unix_dgram_bound("cl1");
+	ud2 = unix_dgram_bound("cl2");
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/srv", dir);
+	if (sendto(ud1, "one", 3, 0, (void *)&a, sizeof(a)) != 3 ||
+	    sendto(ud2, "two", 3, 0, (void *)&a, sizeof(a)) != 3)
+		wl_die("unix dgram send");
+}
+
+static void setup_timeos(void)
+{
+	size_t i;
+
+	for (i = 0; i < NTIMEOS; i++) {
+		struct timeval tv = { timeos[i].usec / 1000000,
+				      timeos[i].usec % 1000000 };
+
+		if (setsockopt(*timeos[i].sk, SOL_SOCKET, timeos[i].opt, &tv,
+			       sizeof(tv)))
+			wl_die("setsockopt %s", timeos[i].name);
+	}
+}
+
+static void check_opts(void)
+{
+	size_t i;
+
+	for (i = 0; i < NIOPTS; i++) {
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		if (getsockopt(*iopts[i].sk, iopts[i].level, iopts[i].opt, &v, &l))
+			wl_fail(iopts[i].name, "getsockopt: %s", strerror(errno));
+		else if (v != iopts[i].want)
+			wl_fail(iopts[i].name, "%d, want %d", v, iopts[i].want);
+		else
+			wl_pass(iopts[i].name);
+	}
+	for (i = 0; i < NTIMEOS; i++) {
+		struct timeval tv = { 0, 0 };
+		socklen_t l = sizeof(tv);
+		long us;
+
+		if (getsockopt(*timeos[i].sk, SOL_SOCKET, timeos[i].opt, &tv, &l)) {
+			wl_fail(timeos[i].name, "getsockopt: %s", strerror(errno));
+			continue;
+		}
+		us = tv.tv_sec * 1000000L + tv.tv_usec;
+		/* the kernel keeps jiffies: within a tick of what was set */
+		if (labs(us - timeos[i].usec) > 10000)
+			wl_fail(timeos[i].name, "%ld us, want %ld", us, timeos[i].usec);
+		else
+			wl_pass(timeos[i].name);
+	}
+}
+
+static void check_inet_more(void)
+{
+	unsigned char o[40];
+	socklen_t l = sizeof(o);
+	int v = 0;
+
+	if (getsockopt(u4, IPPROTO_IP, IP_OPTIONS, o, &l))
+		wl_fail("udp.ip_options", "getsockopt: %s", strerror(errno));
+	else if (l != sizeof(ipopts) || memcmp(o, ipopts, l))
+		wl_fail("udp.ip_options", "%u bytes, want %zu", l, sizeof(ipopts));
+	else
+		wl_pass("udp.ip_options");
+	if (!setsockopt(u4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
+		wl_fail("udp.mcast_member", "joined 239.7.7.7 again: it was not a member");
+	else if (errno != EADDRINUSE)
+		wl_fail("udp.mcast_member", "join again: %s", strerror(errno));
+	else
+		wl_pass("udp.mcast_member");
+	l = sizeof(v);
+	if (getsockopt(us[1], SOL_SOCKET, SO_SNDBUF, &v, &l) || v != 100000)
+		wl_fail("unix.sndbuf", "%d, want 100000", v);
+	else
+		wl_pass("unix.sndbuf");
+}
+
+static void check_shut(void)
+{
+	char c;
+	ssize_t n;
+
+	n = recv(ush[1], &c, 1, MSG_DONTWAIT);
+	if (n != 0)
+		wl_fail("unix.shut_eof", "peer read %zd (%s), want EOF", n,
+			n < 0 ? strerror(errno) : "data");
+	else
+		wl_pass("unix.shut_eof");
+	signal(SIGPIPE, SIG_IGN);
+	n = send(ush[0], "x", 1, MSG_DONTWAIT);
+	if (n != -1 || errno != EPIPE)
+		wl_fail("unix.shut_epipe", "send on the shut side: %zd (%s)", n,
+			n < 0 ? strerror(errno) : "sent");
+	else
+		wl_pass("unix.shut_epipe");
+	n = send(ush[1], "y", 1, MSG_DONTWAIT);
+	if (n != 1 || recv(ush[0], &c, 1, MSG_DONTWAIT) != 1 || c != 'y')
+		wl_fail("unix.shut_other_way", "the open direction does not carry data");
+	else
+		wl_pass("unix.shut_other_way");
+}
+
+static void check_dgram_from(void)
+{
+	static const char *const want[][2] = { { "one", "cl1" }, { "two", "cl2" } };
+	int i, mark = wl_mark();
+
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_un from;
+		socklen_t fl = sizeof(from);
+		char buf[8] = "", path[sizeof(from.sun_path)];
+		ssize_t n;
+
+		memset(&from, 0, sizeof(from));
+		n = recvfrom(ud, buf, sizeof(buf) - 1, MSG_DONTWAIT,
+			     (void *)&from, &fl);
+		snprintf(path, sizeof(path), "%s/%s", dir, want[i][1]);
+		if (n != 3 || strcmp(buf, want[i][0]))
+			wl_fail("unix.dgram_from", "message %d: %zd '%s'", i, n, buf);
+		else if (fl <= sizeof(sa_family_t) || strcmp(from.sun_path, path))
+			wl_fail("unix.dgram_from", "message %d from '%s' (len %u), want %s",
+				i, fl > sizeof(sa_family_t) ? from.sun_path : "",
+				fl, path);
+	}
+	wl_verdict("unix.dgram_from", mark);
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t m, wait_mask;
+
+	if (argc < 2)
+		wl_die("usage: wl_zdtm_net DIR");
+	dir = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGUSR1, on_usr1);
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &m, &wait_mask))
+		wl_die("sigprocmask");
+	sigdelset(&wait_mask, SIGUSR1);
+	setup_inet();
+	setup_unix();
+	setup_timeos();
+	wl_ready();
+	while (!go)
+		sigsuspend(&wait_mask);
+	check_opts();
+	check_inet_more();
+	check_shut();
+	check_dgram_from();
+	return wl_done();
+}
