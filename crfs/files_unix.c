@@ -476,8 +476,9 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	why = read_sockopts(sk, cf, err);
 	if (why || *err)
 		return why;
-	if (in.addr.ss_family == AF_INET && in.type == SOCK_DGRAM)
-		*err = kh_mcast_read(sk, holder, &cf->sockopts, &why);
+	if (in.type == SOCK_DGRAM)
+		*err = kh_mcast_read(sk, in.addr.ss_family, holder,
+				     &cf->sockopts, &why);
 	if (why || *err)
 		return why;
 	cf->kind = FK_INET;

@@ -316,8 +316,9 @@ uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n);
 int kh_sockopts_read(int sk, char **text, const char **why);
 /* sets them again; *bad names the option that failed */
 int kh_sockopts_apply(int sk, const char *text, const char **bad);
-/* mcast.c: the IPv4 groups sk joined, as sockopts items added to *text */
-int kh_mcast_read(int sk, pid_t pid, char **text, const char **why);
+/* mcast.c: the groups sk (of family AF_INET or AF_INET6) joined, as
+ * sockopts items added to *text */
+int kh_mcast_read(int sk, int family, pid_t pid, char **text, const char **why);
 
 /* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
 #define KH_INET_NOPTS 6

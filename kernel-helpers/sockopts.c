@@ -187,6 +187,7 @@ static const struct valopt valopts[] = {
 	{ "filter", SOL_SOCKET, SO_GET_FILTER, VO_FILTER, SO_ATTACH_FILTER },
 	I("lock_filter", SOL_SOCKET, SO_LOCK_FILTER),
 	{ "ip_add_membership", IPPROTO_IP, IP_ADD_MEMBERSHIP, VO_MREQ, 0 },
+	{ "ipv6_join_group", IPPROTO_IPV6, IPV6_JOIN_GROUP, VO_MREQ, 0 },
 };
 #define NVALOPTS ((int)(sizeof(valopts) / sizeof(valopts[0])))
 
@@ -396,10 +397,18 @@ static int set_hex(int sk, const struct valopt *o, const char *hex)
 static int set_mreq(int sk, const struct valopt *o, const char *v)
 {
 	struct ip_mreqn m = { .imr_ifindex = atoi(v) };
+	struct ipv6_mreq m6 = { .ipv6mr_interface = atoi(v) };
 	const char *at = strchr(v, '@');
 
-	if (!at || m.imr_ifindex <= 0 ||
-	    inet_pton(AF_INET, at + 1, &m.imr_multiaddr) != 1)
+	if (!at || m.imr_ifindex <= 0)
+		return -EINVAL;
+	if (o->level == IPPROTO_IPV6) {
+		if (inet_pton(AF_INET6, at + 1, &m6.ipv6mr_multiaddr) != 1)
+			return -EINVAL;
+		return setsockopt(sk, o->level, o->opt, &m6, sizeof(m6)) ?
+		       -errno : 0;
+	}
+	if (inet_pton(AF_INET, at + 1, &m.imr_multiaddr) != 1)
 		return -EINVAL;
 	return setsockopt(sk, o->level, o->opt, &m, sizeof(m)) ? -errno : 0;
 }

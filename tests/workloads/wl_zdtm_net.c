@@ -7,7 +7,8 @@
  *  - TCP options of an idle socket: window clamp, SYN retries, FIN_WAIT2
  *    time, thin-stream timeouts; SO_ZEROCOPY, SO_TXREHASH;
  *  - IP_OPTIONS and IP_LOCAL_PORT_RANGE of a UDP socket;
- *  - a UDP socket's multicast group membership (joining again is refused);
+ *  - multicast group memberships of a UDP and a UDP6 socket (joining
+ *    again is refused);
  *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
  *  - a unix stream pair shut down one way: EOF one side, EPIPE the other;
  *  - datagrams queued on a bound unix socket from two bound senders: each
@@ -32,7 +33,7 @@
 #endif
 
 static volatile sig_atomic_t go;
-static int tl, tu, u4, us[2], ush[2], ud, ud1, ud2;
+static int tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2;
 static const char *dir;
 
 static void on_usr1(int sig)
@@ -75,6 +76,7 @@ static const struct {
 
 static const unsigned char ipopts[] = { IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_END };
 static struct ip_mreqn mreq;
+static struct ipv6_mreq mreq6 = { .ipv6mr_interface = 1 };	/* lo */
 
 static int sock(int domain, int type)
 {
@@ -133,6 +135,10 @@ static void setup_inet(void)
 	mreq.imr_ifindex = 1;	/* lo */
 	if (setsockopt(u4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
 		wl_die("IP_ADD_MEMBERSHIP");
+	u6 = sock(AF_INET6, SOCK_DGRAM);
+	inet_pton(AF_INET6, "ff15::77", &mreq6.ipv6mr_multiaddr);
+	if (setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof(mreq6)))
+		wl_die("IPV6_JOIN_GROUP");
 }
 
 static void setup_unix(void)
@@ -226,6 +232,12 @@ static void check_inet_more(void)
 		wl_fail("udp.mcast_member", "join again: %s", strerror(errno));
 	else
 		wl_pass("udp.mcast_member");
+	if (!setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof(mreq6)))
+		wl_fail("udp6.mcast_member", "joined ff15::77 again: it was not a member");
+	else if (errno != EADDRINUSE)
+		wl_fail("udp6.mcast_member", "join again: %s", strerror(errno));
+	else
+		wl_pass("udp6.mcast_member");
 	l = sizeof(v);
 	if (getsockopt(us[1], SOL_SOCKET, SO_SNDBUF, &v, &l) || v != 100000)
 		wl_fail("unix.sndbuf", "%d, want 100000", v);
