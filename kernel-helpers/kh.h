@@ -274,6 +274,7 @@ const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
  * bytes ends where files in flight are attached), with our copies of
  * those files.  shut: the socket's receiving side is shut down.
  */
+bool kh_unix_oob_pending(int sk);
 struct kh_unix_chunk {
 	uint32_t len;
 	int *fds;		/* our descriptors for the files in flight */

@@ -114,6 +114,7 @@ static const struct valopt valopts[] = {
 	I("passrights", SOL_SOCKET, SO_PASSRIGHTS),
 	{ "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, VO_STR, 0 },
 	I("buf_lock", SOL_SOCKET, SO_BUF_LOCK),
+	I("no_check", SOL_SOCKET, SO_NO_CHECK),
 	I("zerocopy", SOL_SOCKET, SO_ZEROCOPY),
 	I("txrehash", SOL_SOCKET, SO_TXREHASH),
 	/* a struct timeval; a unix socket's are keys of their own */

@@ -12,7 +12,15 @@
  *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
  *  - a unix stream pair shut down one way: EOF one side, EPIPE the other;
  *  - datagrams queued on a bound unix socket from two bound senders: each
- *    still comes with its sender's name.
+ *    still comes with its sender's name;
+ *  - a unix socket file's mode and owner (sockets00);
+ *  - SO_NO_CHECK of a UDP socket (sock_opts00);
+ *  - with WL_ZDTM_SET=scmcreds, a queued unix datagram with SCM_CREDENTIALS
+ *    of another uid/gid to a SO_PASSCRED socket (refused; still there
+ *    after the thaw);
+ *  - with WL_ZDTM_SET=unixoob, an out-of-band byte queued on a unix stream
+ *    socket (refused; still there after the thaw);
+ *  - an empty datagram queued on a unix pair before a non-empty one.
  * Usage: wl_zdtm_net DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -23,6 +31,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include "wl_common.h"
 
 #ifndef SO_TXREHASH
@@ -33,7 +42,8 @@
 #endif
 
 static volatile sig_atomic_t go;
-static int tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2;
+static int tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2, ul, ucr[2], uoob[2],
+	   uem[2];
 static const char *dir;
 
 static void on_usr1(int sig)
@@ -58,6 +68,7 @@ static const struct iopt iopts[] = {
 	  (int)(40000u | 41000u << 16) },
 	{ "unix.rcvlowat", &us[0], SOL_SOCKET, SO_RCVLOWAT, 7 },
 	{ "unix.passcred", &us[0], SOL_SOCKET, SO_PASSCRED, 1 },
+	{ "udp.no_check", &u4, SOL_SOCKET, SO_NO_CHECK, 1 },
 };
 #define NIOPTS (sizeof(iopts) / sizeof(iopts[0]))
 
@@ -165,6 +176,117 @@ static void setup_unix(void)
 	if (sendto(ud1, "one", 3, 0, (void *)&a, sizeof(a)) != 3 ||
 	    sendto(ud2, "two", 3, 0, (void *)&a, sizeof(a)) != 3)
 		wl_die("unix dgram send");
+}
+
+#define CR_UID 1234
+#define CR_GID 5678
+
+/* a datagram whose credentials name another uid and gid */
+static void setup_creds(void)
+{
+	struct ucred uc = { getpid(), CR_UID, CR_GID };
+	char cbuf[CMSG_SPACE(sizeof(uc))];
+	struct iovec iov = { "cred", 4 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, ucr))
+		wl_die("socketpair");
+	set_int(ucr[1], SOL_SOCKET, SO_PASSCRED, 1, "passcred");
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof(uc));
+	memcpy(CMSG_DATA(cm), &uc, sizeof(uc));
+	if (sendmsg(ucr[0], &mh, 0) != 4)
+		wl_die("sendmsg SCM_CREDENTIALS");
+}
+
+static void setup_unix_more(void)
+{
+	struct sockaddr_un a;
+
+	ul = sock(AF_UNIX, SOCK_STREAM);
+	if (bind(ul, (void *)&a, unix_name(&a, "lsn")) || listen(ul, 2) ||
+	    chmod(a.sun_path, 0640) || chown(a.sun_path, 4321, 4322))
+		wl_die("unix listener file");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, uoob) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, uem))
+		wl_die("socketpair");
+	if (wl_zdtm_want("scmcreds"))
+		setup_creds();
+	if (wl_zdtm_want("unixoob") &&
+	    (send(uoob[0], "ab", 2, 0) != 2 || send(uoob[0], "c", 1, MSG_OOB) != 1))
+		wl_die("send MSG_OOB");
+	if (send(uem[0], "", 0, 0) != 0 || send(uem[0], "full", 4, 0) != 4)
+		wl_die("send empty datagram");
+}
+
+static void check_creds(void)
+{
+	char buf[8] = "", cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct ucred uc = { 0, 0, 0 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!wl_zdtm_want("scmcreds"))
+		return;
+	n = recvmsg(ucr[1], &mh, MSG_DONTWAIT);
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_type == SCM_CREDENTIALS)
+		memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+	if (n != 4 || memcmp(buf, "cred", 4))
+		wl_fail("unix.scm_creds", "read %zd '%s'", n, buf);
+	else if (uc.uid != CR_UID || uc.gid != CR_GID || uc.pid != getpid())
+		wl_fail("unix.scm_creds", "pid %d uid %u gid %u, want %d %u %u",
+			uc.pid, uc.uid, uc.gid, getpid(), CR_UID, CR_GID);
+	else
+		wl_pass("unix.scm_creds");
+}
+
+static void check_oob(void)
+{
+	char c = 0, buf[2];
+	ssize_t n;
+
+	if (!wl_zdtm_want("unixoob"))
+		return;
+	n = recv(uoob[1], &c, 1, MSG_OOB | MSG_DONTWAIT);
+	if (n != 1 || c != 'c')
+		wl_fail("unix.oob", "MSG_OOB read %zd (%s)", n,
+			n < 0 ? strerror(errno) : "another byte");
+	else if (recv(uoob[1], buf, 2, MSG_DONTWAIT) != 2 || memcmp(buf, "ab", 2))
+		wl_fail("unix.oob", "in-band data lost");
+	else
+		wl_pass("unix.oob");
+}
+
+static void check_unix_more(void)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)], buf[8] = "";
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/lsn", dir);
+	if (stat(path, &st) || !S_ISSOCK(st.st_mode))
+		wl_fail("unix.file_mode", "%s: not a socket", path);
+	else if ((st.st_mode & 07777) != 0640 || st.st_uid != 4321 || st.st_gid != 4322)
+		wl_fail("unix.file_mode", "mode %o uid %u gid %u, want 640 4321 4322",
+			st.st_mode & 07777, st.st_uid, st.st_gid);
+	else
+		wl_pass("unix.file_mode");
+	check_creds();
+	check_oob();
+	n = recv(uem[1], buf, sizeof(buf), MSG_DONTWAIT);
+	if (n != 0)
+		wl_fail("unix.empty_dgram", "first read %zd, want the empty one", n);
+	else if (recv(uem[1], buf, sizeof(buf), MSG_DONTWAIT) != 4)
+		wl_fail("unix.empty_dgram", "the second datagram lost");
+	else
+		wl_pass("unix.empty_dgram");
 }
 
 static void setup_timeos(void)
@@ -311,6 +433,7 @@ int main(int argc, char **argv)
 	sigdelset(&wait_mask, SIGUSR1);
 	setup_inet();
 	setup_unix();
+	setup_unix_more();
 	setup_timeos();
 	wl_ready();
 	while (!go)
@@ -319,5 +442,6 @@ int main(int argc, char **argv)
 	check_inet_more();
 	check_shut();
 	check_dgram_from();
+	check_unix_more();
 	return wl_done();
 }
