@@ -47,6 +47,18 @@
 #ifndef SO_TXREHASH
 #define SO_TXREHASH 74
 #endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70
+#endif
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73
+#endif
+#ifndef IPV6_RECVFRAGSIZE
+#define IPV6_RECVFRAGSIZE 77
+#endif
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
 #endif
@@ -134,6 +146,8 @@ static const struct valopt valopts[] = {
 	I("tcp_syncnt", IPPROTO_TCP, TCP_SYNCNT),
 	I("tcp_linger2", IPPROTO_TCP, TCP_LINGER2),
 	I("tcp_thin_linear_timeouts", IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS),
+	I("tcp_save_syn", IPPROTO_TCP, TCP_SAVE_SYN),
+	I("tcp_tx_delay", IPPROTO_TCP, TCP_TX_DELAY),
 	{ "tcp_congestion", IPPROTO_TCP, TCP_CONGESTION, VO_STR, 0 },
 	I("ip_ttl", IPPROTO_IP, IP_TTL),
 	I("ip_freebind", IPPROTO_IP, IP_FREEBIND),
@@ -151,6 +165,11 @@ static const struct valopt valopts[] = {
 	I("ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF),	/* an in_addr */
 	I("ip_local_port_range", IPPROTO_IP, IP_LOCAL_PORT_RANGE),
 	{ "ip_options", IPPROTO_IP, IP_OPTIONS, VO_HEX, 0 },	/* up to 40 bytes */
+	I("ip_minttl", IPPROTO_IP, IP_MINTTL),
+	I("ip_recvopts", IPPROTO_IP, IP_RECVOPTS),
+	I("ip_retopts", IPPROTO_IP, IP_RETOPTS),
+	I("ip_recvfragsize", IPPROTO_IP, IP_RECVFRAGSIZE),
+	I("ip_passsec", IPPROTO_IP, IP_PASSSEC),
 	I("ipv6_unicast_hops", IPPROTO_IPV6, IPV6_UNICAST_HOPS),
 	I("ipv6_tclass", IPPROTO_IPV6, IPV6_TCLASS),
 	I("ipv6_multicast_hops", IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
@@ -164,6 +183,11 @@ static const struct valopt valopts[] = {
 	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),
 	I("ipv6_freebind", IPPROTO_IPV6, IPV6_FREEBIND),
 	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
+	I("ipv6_dontfrag", IPPROTO_IPV6, IPV6_DONTFRAG),
+	I("ipv6_autoflowlabel", IPPROTO_IPV6, IPV6_AUTOFLOWLABEL),
+	I("ipv6_minhopcount", IPPROTO_IPV6, IPV6_MINHOPCOUNT),
+	I("ipv6_recvfragsize", IPPROTO_IPV6, IPV6_RECVFRAGSIZE),
+	I("ipv6_recvrthdr", IPPROTO_IPV6, IPV6_RECVRTHDR),
 	I("udp_cork", IPPROTO_UDP, UDP_CORK),
 	I("udp_segment", IPPROTO_UDP, UDP_SEGMENT),
 	I("udp_gro", IPPROTO_UDP, UDP_GRO),

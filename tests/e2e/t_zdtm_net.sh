@@ -4,7 +4,8 @@
 #
 # wl_zdtm_net: socket state CRIU's zdtm suite checks that no other test
 # covers (timeouts of inet sockets, TCP window clamp/SYN retries/FIN_WAIT2
-# time, IP_OPTIONS, a multicast membership, unix stream options, a unix
+# time and more, IP and IPv6 options, multicast memberships over IPv4 and
+# IPv6, unix stream options, SO_NO_CHECK, a socket file's mode, a unix
 # pair shut down one way, the senders of queued unix datagrams), checked
 # by the workload after a freeze and thaw, and after checkpoint -> kill ->
 # restore; an out-of-band byte queued on a unix stream socket and queued

@@ -6,7 +6,10 @@
  *  - receive and send timeouts of a TCP listener and a UDP socket;
  *  - TCP options of an idle socket: window clamp, SYN retries, FIN_WAIT2
  *    time, thin-stream timeouts; SO_ZEROCOPY, SO_TXREHASH;
- *  - IP_OPTIONS and IP_LOCAL_PORT_RANGE of a UDP socket;
+ *  - IP_OPTIONS, IP_LOCAL_PORT_RANGE, IP_MINTTL, IP_RECVOPTS, IP_RETOPTS,
+ *    IP_RECVFRAGSIZE, IP_PASSSEC of a UDP socket; IPV6_DONTFRAG,
+ *    IPV6_AUTOFLOWLABEL, IPV6_MINHOPCOUNT, IPV6_RECVFRAGSIZE,
+ *    IPV6_RECVRTHDR of a UDP6 one; TCP_SAVE_SYN, TCP_TX_DELAY;
  *  - multicast group memberships of a UDP and a UDP6 socket (joining
  *    again is refused);
  *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
@@ -41,6 +44,29 @@
 #define IP_LOCAL_PORT_RANGE 51
 #endif
 
+/* in linux/in.h and in6.h, not all in glibc's */
+#ifndef IP_MINTTL
+#define IP_MINTTL 21
+#endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
+#ifndef IPV6_DONTFRAG
+#define IPV6_DONTFRAG 62
+#endif
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70
+#endif
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73
+#endif
+#ifndef IPV6_RECVFRAGSIZE
+#define IPV6_RECVFRAGSIZE 77
+#endif
+#ifndef IPV6_RECVRTHDR
+#define IPV6_RECVRTHDR 56
+#endif
+
 static volatile sig_atomic_t go;
 static int tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2, ul, ucr[2], uoob[2],
 	   uem[2];
@@ -69,6 +95,18 @@ static const struct iopt iopts[] = {
 	{ "unix.rcvlowat", &us[0], SOL_SOCKET, SO_RCVLOWAT, 7 },
 	{ "unix.passcred", &us[0], SOL_SOCKET, SO_PASSCRED, 1 },
 	{ "udp.no_check", &u4, SOL_SOCKET, SO_NO_CHECK, 1 },
+	{ "udp.ip_minttl", &u4, IPPROTO_IP, IP_MINTTL, 9 },
+	{ "udp.ip_recvopts", &u4, IPPROTO_IP, IP_RECVOPTS, 1 },
+	{ "udp.ip_retopts", &u4, IPPROTO_IP, IP_RETOPTS, 1 },
+	{ "udp.ip_recvfragsize", &u4, IPPROTO_IP, IP_RECVFRAGSIZE, 1 },
+	{ "udp.ip_passsec", &u4, IPPROTO_IP, IP_PASSSEC, 1 },
+	{ "udp6.dontfrag", &u6, IPPROTO_IPV6, IPV6_DONTFRAG, 1 },
+	{ "udp6.autoflowlabel", &u6, IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, 0 },
+	{ "udp6.minhopcount", &u6, IPPROTO_IPV6, IPV6_MINHOPCOUNT, 7 },
+	{ "udp6.recvfragsize", &u6, IPPROTO_IPV6, IPV6_RECVFRAGSIZE, 1 },
+	{ "udp6.recvrthdr", &u6, IPPROTO_IPV6, IPV6_RECVRTHDR, 1 },
+	{ "tcp.save_syn", &tu, IPPROTO_TCP, TCP_SAVE_SYN, 1 },
+	{ "tcp.tx_delay", &tu, IPPROTO_TCP, TCP_TX_DELAY, 1000 },
 };
 #define NIOPTS (sizeof(iopts) / sizeof(iopts[0]))
 
@@ -134,10 +172,11 @@ static void setup_inet(void)
 		wl_die("tcp listener");
 	tu = sock(AF_INET, SOCK_STREAM);
 	u4 = sock(AF_INET, SOCK_DGRAM);
+	u6 = sock(AF_INET6, SOCK_DGRAM);
 	if (bind(u4, (void *)&a, sizeof(a)))
 		wl_die("udp bind");
 	for (i = 0; i < NIOPTS; i++)
-		if (*iopts[i].sk == tu || *iopts[i].sk == u4)
+		if (*iopts[i].sk == tu || *iopts[i].sk == u4 || *iopts[i].sk == u6)
 			set_int(*iopts[i].sk, iopts[i].level, iopts[i].opt,
 				iopts[i].want, iopts[i].name);
 	if (setsockopt(u4, IPPROTO_IP, IP_OPTIONS, ipopts, sizeof(ipopts)))
@@ -146,7 +185,6 @@ static void setup_inet(void)
 	mreq.imr_ifindex = 1;	/* lo */
 	if (setsockopt(u4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
 		wl_die("IP_ADD_MEMBERSHIP");
-	u6 = sock(AF_INET6, SOCK_DGRAM);
 	inet_pton(AF_INET6, "ff15::77", &mreq6.ipv6mr_multiaddr);
 	if (setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof(mreq6)))
 		wl_die("IPV6_JOIN_GROUP");
