@@ -10,8 +10,8 @@
  *    IP_RECVFRAGSIZE, IP_PASSSEC of a UDP socket; IPV6_DONTFRAG,
  *    IPV6_AUTOFLOWLABEL, IPV6_MINHOPCOUNT, IPV6_RECVFRAGSIZE,
  *    IPV6_RECVRTHDR of a UDP6 one; TCP_SAVE_SYN, TCP_TX_DELAY;
- *  - multicast group memberships of a UDP and a UDP6 socket (joining
- *    again is refused);
+ *  - multicast group memberships of a UDP, a raw and a UDP6 socket
+ *    (joining again is refused);
  *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
  *  - a unix stream pair shut down one way: EOF one side, EPIPE the other;
  *  - datagrams queued on a bound unix socket from two bound senders: each
@@ -68,7 +68,7 @@
 #endif
 
 static volatile sig_atomic_t go;
-static int tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2, ul, ucr[2], uoob[2],
+static int rw, tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2, ul, ucr[2], uoob[2],
 	   uem[2];
 static const char *dir;
 
@@ -185,6 +185,9 @@ static void setup_inet(void)
 	mreq.imr_ifindex = 1;	/* lo */
 	if (setsockopt(u4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
 		wl_die("IP_ADD_MEMBERSHIP");
+	rw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (rw < 0 || setsockopt(rw, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
+		wl_die("raw socket's IP_ADD_MEMBERSHIP");
 	inet_pton(AF_INET6, "ff15::77", &mreq6.ipv6mr_multiaddr);
 	if (setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof(mreq6)))
 		wl_die("IPV6_JOIN_GROUP");
@@ -392,6 +395,12 @@ static void check_inet_more(void)
 		wl_fail("udp.mcast_member", "join again: %s", strerror(errno));
 	else
 		wl_pass("udp.mcast_member");
+	if (!setsockopt(rw, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)))
+		wl_fail("raw.mcast_member", "joined 239.7.7.7 again: it was not a member");
+	else if (errno != EADDRINUSE)
+		wl_fail("raw.mcast_member", "join again: %s", strerror(errno));
+	else
+		wl_pass("raw.mcast_member");
 	if (!setsockopt(u6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mreq6, sizeof(mreq6)))
 		wl_fail("udp6.mcast_member", "joined ff15::77 again: it was not a member");
 	else if (errno != EADDRINUSE)
