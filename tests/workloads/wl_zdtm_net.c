@@ -14,6 +14,7 @@
  *    (joining again is refused);
  *  - unix stream options: SO_RCVLOWAT, SO_PASSCRED, timeouts, SO_SNDBUF;
  *  - a unix stream pair shut down one way: EOF one side, EPIPE the other;
+ *    a seqpacket pair shut down for reading at one end;
  *  - datagrams queued on a bound unix socket from two bound senders: each
  *    still comes with its sender's name;
  *  - a unix socket file's mode and owner (sockets00);
@@ -69,7 +70,7 @@
 
 static volatile sig_atomic_t go;
 static int rw, tl, tu, u4, u6, us[2], ush[2], ud, ud1, ud2, ul, ucr[2], uoob[2],
-	   uem[2];
+	   uem[2], usq[2];
 static const char *dir;
 
 static void on_usr1(int sig)
@@ -208,6 +209,8 @@ static void setup_unix(void)
 	set_int(us[1], SOL_SOCKET, SO_SNDBUF, 50000, "unix sndbuf");
 	if (shutdown(ush[0], SHUT_WR))
 		wl_die("shutdown");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, usq) || shutdown(usq[0], SHUT_RD))
+		wl_die("seqpacket shutdown");
 	ud = unix_dgram_bound("srv");
 	ud1 = unix_dgram_bound("cl1");
 	ud2 = unix_dgram_bound("cl2");
@@ -432,6 +435,15 @@ static void check_shut(void)
 			n < 0 ? strerror(errno) : "sent");
 	else
 		wl_pass("unix.shut_epipe");
+	n = send(usq[1], "z", 1, MSG_DONTWAIT);
+	if (n != -1 || errno != EPIPE)
+		wl_fail("unix.seqpacket_shut_rd", "send to a peer shut for reading: %zd (%s)",
+			n, n < 0 ? strerror(errno) : "sent");
+	else if (send(usq[0], "w", 1, MSG_DONTWAIT) != 1 ||
+		 recv(usq[1], &c, 1, MSG_DONTWAIT) != 1 || c != 'w')
+		wl_fail("unix.seqpacket_shut_rd", "the open direction does not carry data");
+	else
+		wl_pass("unix.seqpacket_shut_rd");
 	n = send(ush[1], "y", 1, MSG_DONTWAIT);
 	if (n != 1 || recv(ush[0], &c, 1, MSG_DONTWAIT) != 1 || c != 'y')
 		wl_fail("unix.shut_other_way", "the open direction does not carry data");
