@@ -30,6 +30,9 @@ const char *files_classify_raw(const struct kh_fd *f, int sk,
 	if (why || *err)
 		return why;
 	*err = kh_sockopts_read(sk, &cf->sockopts, &why);
+	if (!why && !*err)	/* a raw socket joins groups as UDP does */
+		*err = kh_mcast_read(sk, r.addr.ss_family, f->pid,
+				     &cf->sockopts, &why);
 	if (why || *err)
 		return why;
 	cf->kind = FK_RAW;

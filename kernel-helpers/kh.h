@@ -274,6 +274,7 @@ const struct kh_unix *kh_unix_find(const struct kh_unix *u, size_t n,
  * bytes ends where files in flight are attached), with our copies of
  * those files.  shut: the socket's receiving side is shut down.
  */
+bool kh_unix_oob_pending(int sk);
 struct kh_unix_chunk {
 	uint32_t len;
 	int *fds;		/* our descriptors for the files in flight */
@@ -316,6 +317,9 @@ uint32_t kh_sockopts_on(int sk, const struct kh_sockopt *o, int n);
 int kh_sockopts_read(int sk, char **text, const char **why);
 /* sets them again; *bad names the option that failed */
 int kh_sockopts_apply(int sk, const char *text, const char **bad);
+/* mcast.c: the groups sk (of family AF_INET or AF_INET6) joined, as
+ * sockopts items added to *text */
+int kh_mcast_read(int sk, int family, pid_t pid, char **text, const char **why);
 
 /* inet.c: a TCP or UDP socket with no connection (our copy, sk) */
 #define KH_INET_NOPTS 6

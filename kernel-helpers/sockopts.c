@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/icmp6.h>
@@ -43,6 +44,24 @@
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83
 #endif
+#ifndef SO_TXREHASH
+#define SO_TXREHASH 74
+#endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
+#ifndef IPV6_AUTOFLOWLABEL
+#define IPV6_AUTOFLOWLABEL 70
+#endif
+#ifndef IPV6_MINHOPCOUNT
+#define IPV6_MINHOPCOUNT 73
+#endif
+#ifndef IPV6_RECVFRAGSIZE
+#define IPV6_RECVFRAGSIZE 77
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
 #ifndef UDPLITE_SEND_CSCOV
 #define UDPLITE_SEND_CSCOV 10
 #define UDPLITE_RECV_CSCOV 11
@@ -67,7 +86,8 @@ enum vo_kind {
 	VO_LINGER,	/* struct linger, "onoff/seconds" */
 	VO_STR,		/* a name: congestion control, device */
 	VO_FILTER,	/* a classic BPF program, hex, 8 bytes an insn */
-	VO_HEX,		/* a struct of up to 32 bytes, hex */
+	VO_HEX,		/* a struct of up to 40 bytes, hex */
+	VO_MREQ,	/* a group joined, "ifindex@group" (mcast.c reads them) */
 };
 
 struct valopt {
@@ -106,6 +126,12 @@ static const struct valopt valopts[] = {
 	I("passrights", SOL_SOCKET, SO_PASSRIGHTS),
 	{ "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, VO_STR, 0 },
 	I("buf_lock", SOL_SOCKET, SO_BUF_LOCK),
+	I("no_check", SOL_SOCKET, SO_NO_CHECK),
+	I("zerocopy", SOL_SOCKET, SO_ZEROCOPY),
+	I("txrehash", SOL_SOCKET, SO_TXREHASH),
+	/* a struct timeval; a unix socket's are keys of their own */
+	{ "rcvtimeo", SOL_SOCKET, SO_RCVTIMEO, VO_HEX, 0 },
+	{ "sndtimeo", SOL_SOCKET, SO_SNDTIMEO, VO_HEX, 0 },
 	I("tcp_keepidle", IPPROTO_TCP, TCP_KEEPIDLE),
 	I("tcp_keepintvl", IPPROTO_TCP, TCP_KEEPINTVL),
 	I("tcp_keepcnt", IPPROTO_TCP, TCP_KEEPCNT),
@@ -116,6 +142,12 @@ static const struct valopt valopts[] = {
 	I("tcp_defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT),
 	I("tcp_fastopen", IPPROTO_TCP, TCP_FASTOPEN),
 	I("tcp_notsent_lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT),
+	I("tcp_window_clamp", IPPROTO_TCP, TCP_WINDOW_CLAMP),
+	I("tcp_syncnt", IPPROTO_TCP, TCP_SYNCNT),
+	I("tcp_linger2", IPPROTO_TCP, TCP_LINGER2),
+	I("tcp_thin_linear_timeouts", IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS),
+	I("tcp_save_syn", IPPROTO_TCP, TCP_SAVE_SYN),
+	I("tcp_tx_delay", IPPROTO_TCP, TCP_TX_DELAY),
 	{ "tcp_congestion", IPPROTO_TCP, TCP_CONGESTION, VO_STR, 0 },
 	I("ip_ttl", IPPROTO_IP, IP_TTL),
 	I("ip_freebind", IPPROTO_IP, IP_FREEBIND),
@@ -131,6 +163,13 @@ static const struct valopt valopts[] = {
 	I("ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP),
 	I("ip_multicast_all", IPPROTO_IP, IP_MULTICAST_ALL),
 	I("ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF),	/* an in_addr */
+	I("ip_local_port_range", IPPROTO_IP, IP_LOCAL_PORT_RANGE),
+	{ "ip_options", IPPROTO_IP, IP_OPTIONS, VO_HEX, 0 },	/* up to 40 bytes */
+	I("ip_minttl", IPPROTO_IP, IP_MINTTL),
+	I("ip_recvopts", IPPROTO_IP, IP_RECVOPTS),
+	I("ip_retopts", IPPROTO_IP, IP_RETOPTS),
+	I("ip_recvfragsize", IPPROTO_IP, IP_RECVFRAGSIZE),
+	I("ip_passsec", IPPROTO_IP, IP_PASSSEC),
 	I("ipv6_unicast_hops", IPPROTO_IPV6, IPV6_UNICAST_HOPS),
 	I("ipv6_tclass", IPPROTO_IPV6, IPV6_TCLASS),
 	I("ipv6_multicast_hops", IPPROTO_IPV6, IPV6_MULTICAST_HOPS),
@@ -144,6 +183,11 @@ static const struct valopt valopts[] = {
 	I("ipv6_mtu_discover", IPPROTO_IPV6, IPV6_MTU_DISCOVER),
 	I("ipv6_freebind", IPPROTO_IPV6, IPV6_FREEBIND),
 	I("ipv6_transparent", IPPROTO_IPV6, IPV6_TRANSPARENT),
+	I("ipv6_dontfrag", IPPROTO_IPV6, IPV6_DONTFRAG),
+	I("ipv6_autoflowlabel", IPPROTO_IPV6, IPV6_AUTOFLOWLABEL),
+	I("ipv6_minhopcount", IPPROTO_IPV6, IPV6_MINHOPCOUNT),
+	I("ipv6_recvfragsize", IPPROTO_IPV6, IPV6_RECVFRAGSIZE),
+	I("ipv6_recvrthdr", IPPROTO_IPV6, IPV6_RECVRTHDR),
 	I("udp_cork", IPPROTO_UDP, UDP_CORK),
 	I("udp_segment", IPPROTO_UDP, UDP_SEGMENT),
 	I("udp_gro", IPPROTO_UDP, UDP_GRO),
@@ -167,6 +211,8 @@ static const struct valopt valopts[] = {
 	I("packet_ignore_outgoing", SOL_PACKET, PACKET_IGNORE_OUTGOING),
 	{ "filter", SOL_SOCKET, SO_GET_FILTER, VO_FILTER, SO_ATTACH_FILTER },
 	I("lock_filter", SOL_SOCKET, SO_LOCK_FILTER),
+	{ "ip_add_membership", IPPROTO_IP, IP_ADD_MEMBERSHIP, VO_MREQ, 0 },
+	{ "ipv6_join_group", IPPROTO_IPV6, IPV6_JOIN_GROUP, VO_MREQ, 0 },
 };
 #define NVALOPTS ((int)(sizeof(valopts) / sizeof(valopts[0])))
 
@@ -180,6 +226,10 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 	/* the kernel refuses multicast options on stream sockets, and an
 	 * accepted TCP socket reads other values than a fresh one */
 	if (id->type == SOCK_STREAM && strstr(o->name, "multicast"))
+		return false;
+	/* kh_unix_options saves a unix socket's timeouts */
+	if (id->domain == AF_UNIX && o->level == SOL_SOCKET &&
+	    (o->opt == SO_RCVTIMEO || o->opt == SO_SNDTIMEO))
 		return false;
 	switch (o->level) {
 	case IPPROTO_TCP:
@@ -208,10 +258,11 @@ static bool applies(const struct valopt *o, const struct sk_id *id)
 /* an option's value as text; -errno if the kernel gives none */
 static int opt_text(int sk, const struct valopt *o, char *buf, size_t len)
 {
-	union { int i; struct linger l; char s[32]; } v;
+	union { int i; struct linger l; char s[40]; } v;
 	socklen_t l = sizeof(v);
 
 	memset(&v, 0, sizeof(v));
+	*buf = '\0';	/* an empty VO_HEX (no IP options) */
 	if (o->kind == VO_INT)
 		l = sizeof(int);
 	if (getsockopt(sk, o->level, o->opt, &v, &l))
@@ -269,13 +320,13 @@ static int sk_ident(int sk, struct sk_id *id)
 static int add_changed(int sk, int fresh, const struct sk_id *id,
 		       struct strbuf *sb, const char **why)
 {
-	char have[80], def[80];
+	char have[96], def[96];
 	int i, ret = 0;
 
 	for (i = 0; !ret && i < NVALOPTS; i++) {
 		const struct valopt *o = &valopts[i];
 
-		if (!applies(o, id))
+		if (!applies(o, id) || o->kind == VO_MREQ)
 			continue;
 		if (o->kind == VO_FILTER) {
 			ret = filter_text(sk, sb, why);
@@ -354,7 +405,7 @@ static int set_filter(int sk, const struct valopt *o, const char *hex)
 
 static int set_hex(int sk, const struct valopt *o, const char *hex)
 {
-	unsigned char b[32];
+	unsigned char b[40];
 	size_t n = strlen(hex) / 2, i;
 	unsigned x;
 
@@ -368,6 +419,25 @@ static int set_hex(int sk, const struct valopt *o, const char *hex)
 	return setsockopt(sk, o->level, o->opt, b, n) ? -errno : 0;
 }
 
+static int set_mreq(int sk, const struct valopt *o, const char *v)
+{
+	struct ip_mreqn m = { .imr_ifindex = atoi(v) };
+	struct ipv6_mreq m6 = { .ipv6mr_interface = atoi(v) };
+	const char *at = strchr(v, '@');
+
+	if (!at || m.imr_ifindex <= 0)
+		return -EINVAL;
+	if (o->level == IPPROTO_IPV6) {
+		if (inet_pton(AF_INET6, at + 1, &m6.ipv6mr_multiaddr) != 1)
+			return -EINVAL;
+		return setsockopt(sk, o->level, o->opt, &m6, sizeof(m6)) ?
+		       -errno : 0;
+	}
+	if (inet_pton(AF_INET, at + 1, &m.imr_multiaddr) != 1)
+		return -EINVAL;
+	return setsockopt(sk, o->level, o->opt, &m, sizeof(m)) ? -errno : 0;
+}
+
 static int set_one(int sk, const struct valopt *o, const char *v)
 {
 	struct linger l;
@@ -379,6 +449,8 @@ static int set_one(int sk, const struct valopt *o, const char *v)
 		return set_filter(sk, o, v);
 	case VO_HEX:
 		return set_hex(sk, o, v);
+	case VO_MREQ:
+		return set_mreq(sk, o, v);
 	case VO_STR:
 		return setsockopt(sk, o->level, o->opt, v, strlen(v)) ? -errno : 0;
 	case VO_LINGER:

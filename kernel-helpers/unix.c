@@ -248,6 +248,15 @@ bool kh_unix_same_name(const char *a, int alen, const char *b, int blen)
 	return alen == blen && !memcmp(a, b, alen);
 }
 
+/* has the peer sent a byte with MSG_OOB that is still unread?  (Peeking
+ * leaves it; with SO_OOBINLINE it is part of the stream and this says no) */
+bool kh_unix_oob_pending(int sk)
+{
+	char c;
+
+	return recv(sk, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) >= 0;
+}
+
 /* one peek: the next message (or stream bytes) after the peek offset */
 static ssize_t peek_one(int sk, char *buf, size_t len, struct kh_unix_chunk *ch)
 {
