@@ -59,7 +59,7 @@ struct unz {
 	const unsigned char *in;
 	int fd;			/* the memfd written */
 	struct zframe *f;
-	size_t n, first;
+	size_t n, first, step;	/* frames first, first + step, ... */
 	ssize_t bad;		/* index of a frame that failed, or -1 */
 	int err;		/* writing it failed with this, not decoding */
 };
@@ -167,7 +167,7 @@ static void *unz_some(void *arg)
 	unsigned char *pack = malloc(PZST_CHUNK_PAGES * 4096);
 	size_t j, got;
 
-	for (j = u->first; j < u->n && u->bad < 0; j += NTHREADS) {
+	for (j = u->first; j < u->n && u->bad < 0; j += u->step) {
 		struct zframe *f = &u->f[j];
 
 		if (f->done)
@@ -202,11 +202,13 @@ static ssize_t unz_all(const unsigned char *in, int out, struct zframe *f,
 	struct unz u[NTHREADS];
 	pthread_t th[NTHREADS];
 	bool started[NTHREADS] = { false };
-	size_t i, nth = n > NTHREADS ? NTHREADS : 1;
+	/* each thread takes every nth frame: as many threads as frames, at
+	 * most NTHREADS (one thread striding by NTHREADS skipped frames) */
+	size_t i, nth = n < NTHREADS ? n : NTHREADS;
 	ssize_t bad = -1;
 
 	for (i = 0; i < nth; i++) {
-		u[i] = (struct unz){ in, out, f, n, i, -1, 0 };
+		u[i] = (struct unz){ in, out, f, n, i, nth, -1, 0 };
 		started[i] = i && !pthread_create(&th[i], NULL, unz_some, &u[i]);
 	}
 	unz_some(&u[0]);
