@@ -392,6 +392,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	int i;
 
 	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
+	a->pdeathsig = p->attr.pdeathsig;
 	a->err_fd = h->err_fd;
 	a->pidns_fd = h->pidns_fd;
 	a->fill_sk = h->fill_sk;

@@ -1232,6 +1232,10 @@ static void restore_task(struct restore_args *a)
 	restore_signals(a);
 	fire_timers(a);
 	restore_creds(a, &a->creds);
+	/* after the credentials: a change of them clears it */
+	if (a->pdeathsig)
+		check(a, "PR_SET_PDEATHSIG",
+		      sys(__NR_prctl, PR_SET_PDEATHSIG, a->pdeathsig, 0, 0));
 	close_helpers(a);
 	for (i = 0; i < a->nlocks; i++)
 		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
@@ -1240,7 +1244,8 @@ static void restore_task(struct restore_args *a)
 
 /*
  * What clone3 gave a kid from us and is its own: handlers (unless it
- * shares ours), limits, parent-death signal, subreaper, no_new_privs, name.
+ * shares ours), limits, subreaper, no_new_privs, name (the parent-death
+ * signal: restore_task, after the credentials).
  */
 static void kid_own(struct restore_args *a)
 {
@@ -1253,8 +1258,6 @@ static void kid_own(struct restore_args *a)
 	for (sig = 0; sig < RST_NLIMITS; sig++)
 		check(a, "kid: prlimit", sys(__NR_prlimit64, 0, sig,
 					     a->rl[sig], 0));
-	check(a, "kid: PR_SET_PDEATHSIG",
-	      sys(__NR_prctl, PR_SET_PDEATHSIG, a->pdeathsig, 0, 0));
 	if (a->child_subreaper)
 		check(a, "kid: PR_SET_CHILD_SUBREAPER",
 		      sys(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0));

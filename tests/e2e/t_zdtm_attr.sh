@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own namespaces or files only: runs beside the shared lane)
+#
+# wl_zdtm_attr: process attributes (rlimits, umask, groups, saved ids,
+# bounding set, pdeathsig, subreaper, keepcaps, THP disable, name, timer
+# slack, nice, policy, affinity, ioprio, oom_score_adj, personality, a
+# thread's comm, a removed cwd), memory (madvise flags, mprotect patterns,
+# mremap, private and shared file mappings, brk and [heap], mlock,
+# MLOCK_ONFAULT, shared anonymous memory with a child) and descriptors
+# (dup'ed offsets, O_APPEND, O_PATH, FD_CLOEXEC, pipe size with data, a
+# fifo open read-write with data, flock, POSIX and OFD locks) checked by
+# the workload after a freeze and thaw, and after checkpoint -> kill ->
+# restore.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/zdtm_lib.sh"
+
+crfs_mount
+zdtm_case wl_zdtm_attr attrthaw thaw
+zdtm_case wl_zdtm_attr attr restore
+export WL_ZDTM_SET=caps,nonewprivs
+zdtm_case wl_zdtm_attr capsthaw thaw
+zdtm_case wl_zdtm_attr caps restore
+unset WL_ZDTM_SET
+pass

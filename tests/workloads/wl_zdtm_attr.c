@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process, memory and descriptor attributes of the kind CRIU's zdtm suite
+ * checks (rlimits*, umask00, groups, caps00, prctl, pdeath_sig,
+ * child_subreaper, thp_disable, sched_policy00, sched_prio00, ioprio_*,
+ * oom_score_adj, pthread_comm, madvise*, mprot*, mremap*, maps0*, brk,
+ * mlock_setuid, shm/mmap_shared, file_shared, fd_offset, file_append,
+ * fcntl_flags, pipe_size, fifo-rowo, file_locks*, ofd_locks, leases,
+ * cwd_deleted), one check each, printed PASS/FAIL by name.
+ * Usage: wl_zdtm_attr DIR.  READY; on SIGUSR1 each is checked.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <linux/capability.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/securebits.h>
+#include <grp.h>
+#include "wl_common.h"
+
+#define PG 4096
+#define CHK(name, cond, ...) \
+	do { if (cond) wl_pass(name); else wl_fail(name, __VA_ARGS__); } while (0)
+
+static volatile sig_atomic_t go;
+static const char *dir;
+static char *madv[8], *prot, *moved, *cow, *shf, *shanon, *locked, *lockof;
+static void *brk0;
+static int fd_cow, fd_shf, fd_a, fd_b, fd_app, fd_path, fd_cx, pp[2],
+	   fifo_fd, fd_fl, fd_px, fd_ofd, fd_lease;
+static pid_t kid;
+static volatile pid_t thr_tid;
+static int kid_pipe[2];
+static char cwd_path[512];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+/* VmFlags of the mapping holding addr */
+static int vmflags(void *addr, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+			in = a >= lo && a < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line + 8);
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+static int has_flag(void *addr, const char *fl)
+{
+	char v[256], pat[8];
+
+	if (vmflags(addr, v, sizeof(v)))
+		return 0;
+	snprintf(pat, sizeof(pat), " %s ", fl);
+	return strstr(v, pat) != NULL;
+}
+
+static int maps_perm(void *addr, char *perm)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)addr;
+	int r = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) == 3 && a >= lo && a < hi) {
+			r = 0;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+static char *anon(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		wl_die("mmap");
+	memset(p, 0x33, len);
+	return p;
+}
+
+static int tmpfile_in(const char *name, int flags, const char *data, size_t len)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, flags | O_CREAT, 0644);
+	if (fd < 0 || (len && pwrite(fd, data, len, 0) != (ssize_t)len))
+		wl_die("open %s", path);
+	return fd;
+}
+
+static const struct { int advice; const char *flag; } advs[] = {
+	{ MADV_DONTFORK, "dc" }, { MADV_DONTDUMP, "dd" }, { MADV_MERGEABLE, "mg" },
+	{ MADV_NOHUGEPAGE, "nh" }, { MADV_SEQUENTIAL, "sr" }, { MADV_RANDOM, "rr" },
+	{ MADV_HUGEPAGE, "hg" }, { MADV_WIPEONFORK, "wf" },
+};
+
+static void setup_mm(void)
+{
+	char buf[2 * PG];
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		madv[i] = anon(2 * PG);
+		if (madvise(madv[i], 2 * PG, advs[i].advice))
+			wl_die("madvise %s", advs[i].flag);
+	}
+	/* mprot: 6 pages, alternating protections, each with its own content */
+	prot = anon(6 * PG);
+	for (i = 0; i < 6; i++)
+		memset(prot + i * PG, 'a' + i, PG);
+	for (i = 0; i < 6; i++)
+		mprotect(prot + i * PG, PG, i % 3 == 0 ? PROT_READ :
+			 i % 3 == 1 ? PROT_NONE : PROT_READ | PROT_WRITE | PROT_EXEC);
+	/* mremap: moved to a new place, content kept */
+	moved = anon(4 * PG);
+	wl_fill(moved, 4 * PG, 7);
+	moved = mremap(moved, 4 * PG, 8 * PG, MREMAP_MAYMOVE);
+	if (moved == MAP_FAILED)
+		wl_die("mremap");
+	/* private file mapping: page 1 written (COW), page 0 still the file's */
+	memset(buf, 'F', sizeof(buf));
+	fd_cow = tmpfile_in("cow", O_RDWR, buf, sizeof(buf));
+	cow = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd_cow, 0);
+	if (cow == MAP_FAILED)
+		wl_die("mmap cow");
+	(void)*(volatile char *)cow;
+	memset(cow + PG, 'P', PG);
+	/* shared file mapping, written through the mapping */
+	fd_shf = tmpfile_in("shf", O_RDWR, buf, sizeof(buf));
+	shf = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd_shf, 0);
+	if (shf == MAP_FAILED)
+		wl_die("mmap shf");
+	memset(shf, 'S', PG);
+	/* brk moved on, the heap written */
+	brk0 = sbrk(3 * PG);
+	memset(brk0, 'H', 3 * PG);
+	/* mlock and mlock2(MLOCK_ONFAULT) */
+	locked = anon(2 * PG);
+	lockof = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mlock(locked, 2 * PG) || syscall(SYS_mlock2, lockof, 2 * PG, MLOCK_ONFAULT))
+		wl_die("mlock");
+}
+
+/* shared anonymous memory with a child: each writes after the restore */
+static void setup_shanon(void)
+{
+	char c;
+
+	shanon = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shanon == MAP_FAILED || pipe(kid_pipe))
+		wl_die("shanon");
+	shanon[0] = 1;
+	kid = fork();
+	if (kid < 0)
+		wl_die("fork");
+	if (!kid) {
+		int sig = 0;
+
+		signal(SIGUSR1, SIG_IGN);
+		/* another uid: restoring it must not clear the signal */
+		if (setresuid(1000, 1000, 1000) || prctl(PR_SET_PDEATHSIG, SIGWINCH))
+			_exit(5);
+		if (read(kid_pipe[0], &c, 1) != 1)
+			_exit(3);
+		if (prctl(PR_GET_PDEATHSIG, &sig) || sig != SIGWINCH)
+			_exit(4);
+		if (shanon[1] != 'p')
+			_exit(1);
+		shanon[2] = 'k';
+		_exit(0);
+	}
+}
+
+static void setup_fd(void)
+{
+	char path[512];
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 10 };
+
+	fd_a = tmpfile_in("dup", O_RDWR, "0123456789abcdef", 16);
+	lseek(fd_a, 5, SEEK_SET);
+	fd_b = dup(fd_a);
+	fd_app = tmpfile_in("app", O_WRONLY | O_APPEND, "xyz", 3);
+	if (write(fd_app, "w", 1) != 1)
+		wl_die("append");
+	snprintf(path, sizeof(path), "%s/dup", dir);
+	fd_path = open(path, O_PATH);
+	fd_cx = tmpfile_in("cx", O_RDONLY | O_CLOEXEC, NULL, 0);
+	if (fd_path < 0 || pipe(pp) || fcntl(pp[1], F_SETPIPE_SZ, 1 << 20) < 0 ||
+	    write(pp[1], "pipedata", 8) != 8)
+		wl_die("fd setup");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600))
+		wl_die("mkfifo");
+	fifo_fd = open(path, O_RDWR);
+	if (fifo_fd < 0 || write(fifo_fd, "fifo", 4) != 4)
+		wl_die("fifo");
+	fd_fl = tmpfile_in("flock", O_RDWR, NULL, 0);
+	if (flock(fd_fl, LOCK_EX))
+		wl_die("flock");
+	fd_px = tmpfile_in("posix", O_RDWR, "................................", 32);
+	if (fcntl(fd_px, F_SETLK, &fl))
+		wl_die("posix lock");
+	fd_ofd = tmpfile_in("ofd", O_RDWR, "................................", 32);
+	fl.l_start = 20;
+	fl.l_len = 5;
+	if (fcntl(fd_ofd, F_OFD_SETLK, &fl))
+		wl_die("ofd lock");
+	fd_lease = tmpfile_in("lease", O_RDONLY, NULL, 0);
+	if (wl_zdtm_want("lease") && fcntl(fd_lease, F_SETLEASE, F_RDLCK))
+		wl_die("lease");
+}
+
+static void *thr_fn(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_NAME, "zdtm-thread");
+	thr_tid = gettid();
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void setup_proc(void)
+{
+	struct rlimit rl = { 100, 200 };
+	gid_t groups[] = { 3, 5, 7 };
+	cpu_set_t cs;
+	struct sched_param sp = { 0 };
+	char path[512];
+	pthread_t t;
+	FILE *f;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		wl_die("rlimit");
+	rl.rlim_cur = 0;
+	rl.rlim_max = RLIM_INFINITY;
+	setrlimit(RLIMIT_CORE, &rl);
+	umask(027);
+	if (setgroups(3, groups) || setresgid(0, 0, 11) || setresuid(0, 0, 12))
+		wl_die("ids");
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_BOOT) || prctl(PR_SET_PDEATHSIG, SIGWINCH) ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1) || prctl(PR_SET_KEEPCAPS, 1) ||
+	    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || prctl(PR_SET_NAME, "zdtm-attr") ||
+	    prctl(PR_SET_TIMERSLACK, 123456))
+		wl_die("prctl");
+	if (wl_zdtm_want("caps")) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+
+		if (syscall(SYS_capget, &h, d))
+			wl_die("capget");
+		d[0].inheritable |= 1u << CAP_NET_RAW;
+		if (syscall(SYS_capset, &h, d) ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0))
+			wl_die("caps");
+	}
+	if (wl_zdtm_want("nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		wl_die("nnp");
+	if (setpriority(PRIO_PROCESS, 0, 5) || sched_setscheduler(0, SCHED_BATCH, &sp))
+		wl_die("sched");
+	CPU_ZERO(&cs);
+	CPU_SET(0, &cs);
+	if (sched_setaffinity(0, sizeof(cs), &cs))
+		wl_die("affinity");
+	/* IOPRIO_CLASS_BE (2) level 3 */
+	if (syscall(SYS_ioprio_set, 1, 0, (2 << 13) | 3))
+		wl_die("ioprio");
+	f = fopen("/proc/self/oom_score_adj", "w");
+	if (!f || fprintf(f, "123\n") < 0 || fclose(f))
+		wl_die("oom_score_adj");
+	if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) < 0)
+		wl_die("personality");
+	if (pthread_create(&t, NULL, thr_fn, NULL))
+		wl_die("thread");
+	/* cwd in a removed directory */
+	snprintf(path, sizeof(path), "%s/gone", dir);
+	if (mkdir(path, 0700) || chdir(path) || rmdir(path) ||
+	    readlink("/proc/self/cwd", cwd_path, sizeof(cwd_path) - 1) <= 0)
+		wl_die("cwd");
+}
+
+static void check_mm(void)
+{
+	char name[32], perm[8], buf[PG];
+	unsigned i;
+	int bad = 0;
+
+	CHK("mm.brk", sbrk(0) == brk0, "brk %p, was %p", sbrk(0), brk0);
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "mm.madv_%s", advs[i].flag);
+		CHK(name, has_flag(madv[i], advs[i].flag), "VmFlags lost %s", advs[i].flag);
+	}
+	for (i = 0; i < 6; i++) {
+		const char *want = i % 3 == 0 ? "r--p" : i % 3 == 1 ? "---p" : "rwxp";
+
+		if (maps_perm(prot + i * PG, perm) || strcmp(perm, want)) {
+			wl_fail("mm.mprot", "page %u is %s, not %s", i, perm, want);
+			bad = 1;
+		}
+	}
+	mprotect(prot, 6 * PG, PROT_READ);
+	for (i = 0; i < 6 && !bad; i++)
+		if (prot[i * PG] != 'a' + (int)i || prot[i * PG + PG - 1] != 'a' + (int)i) {
+			wl_fail("mm.mprot", "page %u content %c", i, prot[i * PG]);
+			bad = 1;
+		}
+	if (!bad)
+		wl_pass("mm.mprot");
+	CHK("mm.mremap", wl_check(moved, 4 * PG, 7) == (size_t)-1 && !moved[4 * PG],
+	    "mremap'd content changed");
+	CHK("mm.cow", cow[0] == 'F' && cow[PG] == 'P' && pread(fd_cow, buf, PG, PG) == PG &&
+	    buf[0] == 'F', "private file map: %c %c file %c", cow[0], cow[PG], buf[0]);
+	/* still shared with the file both ways */
+	pwrite(fd_shf, "W", 1, PG);
+	CHK("mm.shared_file", shf[0] == 'S' && shf[PG] == 'W' && pread(fd_shf, buf, 1, 0) == 1 &&
+	    buf[0] == 'S', "shared file map: %c %c file %c", shf[0], shf[PG], buf[0]);
+	{
+		FILE *f = fopen("/proc/self/maps", "r");
+		char line[512];
+		unsigned long lo, hi;
+		int ok = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "[heap]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+				ok = hi == (((unsigned long)brk0 + PG - 1) & ~(PG - 1UL));
+		if (f)
+			fclose(f);
+		CHK("mm.heap_name", ok, "no [heap] ending at brk %p", brk0);
+	}
+	CHK("mm.mlock", has_flag(locked, "lo"), "mlock'd mapping lost lo");
+	CHK("mm.mlock_onfault", has_flag(lockof, "lf"), "MLOCK_ONFAULT mapping lost lf");
+	{
+		int st = -1;
+
+		shanon[1] = 'p';
+		if (write(kid_pipe[1], "g", 1) != 1 || waitpid(kid, &st, 0) != kid)
+			wl_fail("mm.shared_anon", "child: %s", strerror(errno));
+		else
+			CHK("mm.shared_anon", WIFEXITED(st) && !WEXITSTATUS(st) && shanon[2] == 'k',
+			    "child status 0x%x (4: pdeathsig lost), its write %c", st, shanon[2]);
+	}
+}
+
+static void check_fd(void)
+{
+	char buf[16] = "";
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+	int fd, st = -1;
+	pid_t p;
+
+	lseek(fd_a, 0, SEEK_CUR);
+	CHK("fd.dup_offset", lseek(fd_b, 0, SEEK_CUR) == 5 && lseek(fd_a, 9, SEEK_SET) == 9 &&
+	    lseek(fd_b, 0, SEEK_CUR) == 9, "dup'ed fds do not share the offset");
+	CHK("fd.append", (fcntl(fd_app, F_GETFL) & O_APPEND) && lseek(fd_app, 0, SEEK_CUR) == 4,
+	    "flags 0x%x", fcntl(fd_app, F_GETFL));
+	CHK("fd.opath", (fcntl(fd_path, F_GETFL) & O_PATH), "flags 0x%x", fcntl(fd_path, F_GETFL));
+	CHK("fd.cloexec", fcntl(fd_cx, F_GETFD) == FD_CLOEXEC && fcntl(fd_a, F_GETFD) == 0,
+	    "fd flags %d %d", fcntl(fd_cx, F_GETFD), fcntl(fd_a, F_GETFD));
+	CHK("fd.pipe_size", fcntl(pp[1], F_GETPIPE_SZ) == 1 << 20 && read(pp[0], buf, 8) == 8 &&
+	    !memcmp(buf, "pipedata", 8), "size %d data %.8s", fcntl(pp[1], F_GETPIPE_SZ), buf);
+	CHK("fd.fifo_rw", read(fifo_fd, buf, 4) == 4 && !memcmp(buf, "fifo", 4) &&
+	    (fcntl(fifo_fd, F_GETFL) & O_ACCMODE) == O_RDWR, "fifo data %.4s", buf);
+	snprintf(buf, sizeof(buf), "flock");
+	fd = tmpfile_in("flock", O_RDWR, NULL, 0);
+	CHK("fd.flock", flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK,
+	    "the flock is gone");
+	close(fd);
+	/* a posix lock is seen by another process only */
+	p = fork();
+	if (!p) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+		if (fcntl(fd_px, F_GETLK, &q))
+			_exit(2);
+		_exit(q.l_type == F_WRLCK && q.l_start == 10 && q.l_len == 10 ? 0 : 1);
+	}
+	waitpid(p, &st, 0);
+	CHK("fd.posix_lock", WIFEXITED(st) && !WEXITSTATUS(st), "child saw 0x%x", st);
+	fd = tmpfile_in("ofd", O_RDWR, NULL, 0);
+	fl.l_pid = 0;
+	CHK("fd.ofd_lock", !fcntl(fd, F_OFD_GETLK, &fl) && fl.l_type == F_WRLCK &&
+	    fl.l_start == 20 && fl.l_len == 5, "lock type %d %ld+%ld", fl.l_type,
+	    (long)fl.l_start, (long)fl.l_len);
+	close(fd);
+	if (wl_zdtm_want("lease"))
+		CHK("fd.lease", fcntl(fd_lease, F_GETLEASE) == F_RDLCK, "lease %d",
+		    fcntl(fd_lease, F_GETLEASE));
+}
+
+static void check_proc(void)
+{
+	struct rlimit rl;
+	gid_t g[8];
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+	cpu_set_t cs;
+	char buf[64] = "", path[128];
+	int n, fd;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	CHK("proc.rlimit", rl.rlim_cur == 100 && rl.rlim_max == 200, "nofile %ld/%ld",
+	    (long)rl.rlim_cur, (long)rl.rlim_max);
+	getrlimit(RLIMIT_CORE, &rl);
+	CHK("proc.rlimit_core", rl.rlim_cur == 0 && rl.rlim_max == RLIM_INFINITY, "core %ld/%ld",
+	    (long)rl.rlim_cur, (long)rl.rlim_max);
+	n = umask(027);
+	CHK("proc.umask", n == 027, "umask %o", n);
+	n = getgroups(8, g);
+	CHK("proc.groups", n == 3 && g[0] == 3 && g[1] == 5 && g[2] == 7, "%d groups", n);
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	CHK("proc.saved_ids", s == 12 && gs == 11, "suid %d sgid %d", s, gs);
+	CHK("proc.capbset", prctl(PR_CAPBSET_READ, CAP_SYS_BOOT) == 0 &&
+	    prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) == 1, "CAP_SYS_BOOT in the bounding set");
+	if (wl_zdtm_want("caps"))
+		CHK("proc.ambient", prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_RAW, 0, 0) == 1,
+		    "ambient CAP_NET_RAW lost");
+	if (wl_zdtm_want("nonewprivs"))
+		CHK("proc.no_new_privs", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "lost");
+	n = 0;
+	prctl(PR_GET_PDEATHSIG, &n);
+	CHK("proc.pdeathsig", n == SIGWINCH, "pdeathsig %d", n);
+	n = 0;
+	prctl(PR_GET_CHILD_SUBREAPER, &n);
+	CHK("proc.subreaper", n == 1, "subreaper %d", n);
+	CHK("proc.keepcaps", prctl(PR_GET_KEEPCAPS) == 1, "keepcaps off");
+	CHK("proc.securebits", prctl(PR_GET_SECUREBITS) == SECBIT_KEEP_CAPS,
+	    "securebits 0x%x", prctl(PR_GET_SECUREBITS));
+	CHK("proc.thp_disable", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "off");
+	prctl(PR_GET_NAME, buf);
+	CHK("proc.name", !strcmp(buf, "zdtm-attr"), "name %s", buf);
+	CHK("proc.timerslack", prctl(PR_GET_TIMERSLACK) == 123456, "slack %d",
+	    prctl(PR_GET_TIMERSLACK));
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, 0);
+	CHK("proc.nice", n == 5, "nice %d", n);
+	CHK("proc.sched_policy", sched_getscheduler(0) == SCHED_BATCH, "policy %d",
+	    sched_getscheduler(0));
+	sched_getaffinity(0, sizeof(cs), &cs);
+	CHK("proc.affinity", CPU_COUNT(&cs) == 1 && CPU_ISSET(0, &cs), "%d cpus", CPU_COUNT(&cs));
+	n = syscall(SYS_ioprio_get, 1, 0);
+	CHK("proc.ioprio", n == ((2 << 13) | 3), "ioprio 0x%x", n);
+	fd = open("/proc/self/oom_score_adj", O_RDONLY);
+	buf[0] = 0;
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		close(fd);
+	}
+	CHK("proc.oom_score_adj", atoi(buf) == 123, "oom_score_adj %s", buf);
+	n = personality(0xffffffff);
+	CHK("proc.personality", n == (PER_LINUX | ADDR_NO_RANDOMIZE), "personality 0x%x", n);
+	{
+		FILE *f;
+		char line[64] = "(no thread)";
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", thr_tid);
+		f = fopen(path, "r");
+		if (f && !fgets(line, sizeof(line), f))
+			line[0] = 0;
+		if (f)
+			fclose(f);
+		CHK("proc.thread_comm", !strcmp(line, "zdtm-thread\n"), "thread comm %s", line);
+	}
+	memset(path, 0, sizeof(path));
+	CHK("proc.cwd_deleted", readlink("/proc/self/cwd", path, sizeof(path) - 1) > 0 &&
+	    !strcmp(path, cwd_path),
+	    "cwd %s, was %s", path, cwd_path);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		wl_die("usage: wl_zdtm_attr DIR");
+	dir = argv[1];
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGUSR1, on_usr1);
+	signal(SIGWINCH, SIG_IGN);
+	setup_mm();
+	setup_shanon();
+	setup_fd();
+	setup_proc();
+	while (!thr_tid)
+		sched_yield();
+	brk0 = sbrk(0);	/* after the last malloc that may move it */
+	wl_ready();
+	while (!go)
+		pause();
+	check_mm();
+	check_fd();
+	check_proc();
+	return wl_done();
+}
