@@ -9,7 +9,10 @@
 # mremap, private and shared file mappings, brk and [heap], mlock,
 # MLOCK_ONFAULT, shared anonymous memory with a child) and descriptors
 # (dup'ed offsets, O_APPEND, O_PATH, FD_CLOEXEC, pipe size with data, a
-# fifo open read-write with data, flock, POSIX and OFD locks) checked by
+# fifo open read-write with data, flock, POSIX and OFD locks, a lease,
+# O_DIRECT, an unlinked file's mode and owner), a chroot'ed child, a child
+# with another uid and a parent-death signal, rseq, cmdline, exe, vdso,
+# dumpable 0, mlockall(MCL_FUTURE|MCL_ONFAULT) checked by
 # the workload after a freeze and thaw, and after checkpoint -> kill ->
 # restore.
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +21,7 @@
 crfs_mount
 zdtm_case wl_zdtm_attr attrthaw thaw
 zdtm_case wl_zdtm_attr attr restore
-export WL_ZDTM_SET=caps,nonewprivs
+export WL_ZDTM_SET=caps,nonewprivs,lease,dumpable,mlockall
 zdtm_case wl_zdtm_attr capsthaw thaw
 zdtm_case wl_zdtm_attr caps restore
 unset WL_ZDTM_SET

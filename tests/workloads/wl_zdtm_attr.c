@@ -22,9 +22,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/rseq.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <linux/securebits.h>
 #include <grp.h>
+#include <sys/auxv.h>
+#include <time.h>
 #include "wl_common.h"
 
 #define PG 4096
@@ -40,7 +44,10 @@ static int fd_cow, fd_shf, fd_a, fd_b, fd_app, fd_path, fd_cx, pp[2],
 static pid_t kid;
 static volatile pid_t thr_tid;
 static int kid_pipe[2];
-static char cwd_path[512];
+static char cwd_path[512], cmdline[256], exe[256];
+static int fd_direct = -1, fd_ghost, cmdline_len;
+static char *cowk;
+static pid_t rootkid;
 
 static void on_usr1(int sig)
 {
@@ -240,6 +247,119 @@ static void setup_fd(void)
 	fd_lease = tmpfile_in("lease", O_RDONLY, NULL, 0);
 	if (wl_zdtm_want("lease") && fcntl(fd_lease, F_SETLEASE, F_RDLCK))
 		wl_die("lease");
+}
+
+static int read_file(const char *path, char *buf, int len)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}
+
+/* a private anonymous page both sides wrote after the fork; a chroot'ed kid */
+static void setup_more(void)
+{
+	char path[512];
+	int p[2];
+	char c;
+
+	cowk = anon(PG);
+	cowk[0] = 'o';
+	snprintf(path, sizeof(path), "%s/root", dir);
+	if (mkdir(path, 0755) || pipe(p))
+		wl_die("root dir");
+	rootkid = fork();
+	if (rootkid < 0)
+		wl_die("fork");
+	if (!rootkid) {
+		cowk[0] = 'c';
+		signal(SIGUSR2, on_usr1);
+		if (chroot(path) || chdir("/") || write(p[1], "r", 1) != 1)
+			_exit(3);
+		while (!go)
+			pause();
+		_exit(cowk[0] == 'c' ? 0 : 1);
+	}
+	if (read(p[0], &c, 1) != 1)
+		wl_die("chroot kid");
+	close(p[0]);
+	close(p[1]);
+	cowk[0] = 'p';
+	/* O_DIRECT where the file system has it */
+	snprintf(path, sizeof(path), "%s/direct", dir);
+	fd_direct = open(path, O_RDWR | O_CREAT | O_DIRECT, 0600);
+	/* an unlinked file with its mode, owner and an xattr */
+	fd_ghost = tmpfile_in("ghost", O_RDWR, "ghostdata", 9);
+	snprintf(path, sizeof(path), "%s/ghost", dir);
+	if (fchmod(fd_ghost, 0640) || fchown(fd_ghost, 1000, 1001) ||
+	    fsetxattr(fd_ghost, "user.zdtm", "xv", 2, 0) || unlink(path))
+		wl_die("ghost");
+	cmdline_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) <= 0)
+		wl_die("exe");
+	if (wl_zdtm_want("dumpable") && prctl(PR_SET_DUMPABLE, 0))
+		wl_die("dumpable");
+	if (wl_zdtm_want("mlockall") && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
+		wl_die("mlockall");
+}
+
+static void check_more(void)
+{
+	char buf[512] = "", path[128];
+	struct stat st;
+	void *rs = (char *)__builtin_thread_pointer() + __rseq_offset;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", rootkid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	snprintf(path, sizeof(path), "%s/root", dir);
+	CHK("proc.chroot", !strcmp(buf, path), "kid's root %s, not %s", buf, path);
+	kill(rootkid, SIGUSR2);	/* it checks its copy of cowk */
+	n = -1;
+	waitpid(rootkid, &n, 0);
+	CHK("mm.cow_fork", cowk[0] == 'p' && WIFEXITED(n) && !WEXITSTATUS(n),
+	    "parent sees %c, the kid's status 0x%x (1: its copy changed)", cowk[0], n);
+	if (fd_direct < 0)
+		wl_skip("fd.o_direct", "no O_DIRECT here");
+	else
+		CHK("fd.o_direct", fcntl(fd_direct, F_GETFL) & O_DIRECT, "flags 0x%x",
+		    fcntl(fd_direct, F_GETFL));
+	/* documented as lost (docs/SUPPORT.md): only when asked for */
+	n = fgetxattr(fd_ghost, "user.zdtm", buf, sizeof(buf));
+	if (wl_zdtm_want("ghostxattr"))
+		CHK("fd.ghost_xattr", n == 2 && !memcmp(buf, "xv", 2), "xattr %d", n);
+	CHK("fd.ghost_mode", !fstat(fd_ghost, &st) && (st.st_mode & 07777) == 0640 &&
+	    st.st_uid == 1000 && st.st_gid == 1001 && !st.st_nlink && st.st_size == 9,
+	    "mode %o uid %d gid %d nlink %ld", st.st_mode, st.st_uid, st.st_gid,
+	    (long)st.st_nlink);
+	n = read_file("/proc/self/cmdline", buf, sizeof(buf));
+	CHK("proc.cmdline", n == cmdline_len && !memcmp(buf, cmdline, n), "cmdline %.*s", n, buf);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	CHK("proc.exe", !strcmp(buf, exe), "exe %s, was %s", buf, exe);
+	/* registered: a second registration is refused with EBUSY */
+	n = __rseq_size ? syscall(SYS_rseq, rs, __rseq_size, 0, RSEQ_SIG) : -2;
+	if (n == -1 && errno == EINVAL)	/* registered with the larger size */
+		n = syscall(SYS_rseq, rs, 32, 0, RSEQ_SIG);
+	if (n == -2)
+		wl_skip("proc.rseq", "glibc did not register rseq");
+	else
+		CHK("proc.rseq", n == -1 && errno == EBUSY, "rseq registration lost (%d)", n);
+	CHK("mm.vdso", has_flag((void *)getauxval(AT_SYSINFO_EHDR), "ex") &&
+	    time(NULL) > 0, "no vdso at AT_SYSINFO_EHDR");
+	if (wl_zdtm_want("dumpable"))
+		CHK("proc.dumpable", prctl(PR_GET_DUMPABLE) == 0, "dumpable %d",
+		    prctl(PR_GET_DUMPABLE));
+	if (wl_zdtm_want("mlockall")) {
+		char *m = anon(PG);
+
+		CHK("mm.mlockall", has_flag(m, "lf"), "MCL_FUTURE|MCL_ONFAULT lost");
+	}
 }
 
 static void *thr_fn(void *arg)
@@ -512,6 +632,7 @@ int main(int argc, char **argv)
 	setup_shanon();
 	setup_fd();
 	setup_proc();
+	setup_more();
 	while (!thr_tid)
 		sched_yield();
 	brk0 = sbrk(0);	/* after the last malloc that may move it */
@@ -521,5 +642,6 @@ int main(int argc, char **argv)
 	check_mm();
 	check_fd();
 	check_proc();
+	check_more();
 	return wl_done();
 }
