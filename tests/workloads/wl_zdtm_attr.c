@@ -49,6 +49,8 @@ static int fd_direct = -1, fd_ghost, cmdline_len;
 static char *cowk;
 static pid_t rootkid;
 
+static int read_file(const char *path, char *buf, int len);
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -365,7 +367,17 @@ static void check_more(void)
 static void *thr_fn(void *arg)
 {
 	(void)arg;
+	struct sched_param sp = { 0 };
+	cpu_set_t cs;
+
 	prctl(PR_SET_NAME, "zdtm-thread");
+	/* its own nice, policy, affinity, I/O priority (IDLE), timer slack */
+	CPU_ZERO(&cs);
+	CPU_SET(1, &cs);
+	if (setpriority(PRIO_PROCESS, gettid(), 7) || sched_setscheduler(0, SCHED_IDLE, &sp) ||
+	    (sysconf(_SC_NPROCESSORS_ONLN) > 1 && sched_setaffinity(0, sizeof(cs), &cs)) ||
+	    syscall(SYS_ioprio_set, 1, 0, 3 << 13) || prctl(PR_SET_TIMERSLACK, 54321))
+		wl_die("thread attributes");
 	thr_tid = gettid();
 	for (;;)
 		pause();
@@ -613,6 +625,26 @@ static void check_proc(void)
 		if (f)
 			fclose(f);
 		CHK("proc.thread_comm", !strcmp(line, "zdtm-thread\n"), "thread comm %s", line);
+	}
+	{
+		cpu_set_t tcs;
+		int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		sched_getaffinity(thr_tid, sizeof(tcs), &tcs);
+		errno = 0;
+		n = getpriority(PRIO_PROCESS, thr_tid);
+		CHK("thread.nice", n == 7, "nice %d", n);
+		CHK("thread.sched_policy", sched_getscheduler(thr_tid) == SCHED_IDLE, "policy %d",
+		    sched_getscheduler(thr_tid));
+		CHK("thread.affinity", ncpu < 2 || (CPU_COUNT(&tcs) == 1 && CPU_ISSET(1, &tcs)),
+		    "%d cpus", CPU_COUNT(&tcs));
+		n = syscall(SYS_ioprio_get, 1, thr_tid);
+		CHK("thread.ioprio", n == 3 << 13, "ioprio 0x%x", n);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/timerslack_ns", thr_tid);
+		buf[0] = 0;
+		n = read_file(path, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		CHK("thread.timerslack", n < 0 || atol(buf) == 54321, "timerslack %s", buf);
 	}
 	memset(path, 0, sizeof(path));
 	CHK("proc.cwd_deleted", readlink("/proc/self/cwd", path, sizeof(path) - 1) > 0 &&
