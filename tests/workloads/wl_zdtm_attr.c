@@ -47,7 +47,9 @@ static int kid_pipe[2];
 static char cwd_path[512], cmdline[256], exe[256];
 static int fd_direct = -1, fd_ghost, cmdline_len;
 static char *cowk;
-static pid_t rootkid;
+static pid_t rootkid, lockkid;
+static int fd_shoff, fd_rl, pnb[2], fd_reopen, lockkid_pipe[2], lockkid_ready[2];
+static char *fmap;
 
 static int read_file(const char *path, char *buf, int len);
 
@@ -286,10 +288,10 @@ static void setup_more(void)
 			pause();
 		_exit(cowk[0] == 'c' ? 0 : 1);
 	}
+	close(p[1]);
 	if (read(p[0], &c, 1) != 1)
 		wl_die("chroot kid");
 	close(p[0]);
-	close(p[1]);
 	cowk[0] = 'p';
 	/* O_DIRECT where the file system has it */
 	snprintf(path, sizeof(path), "%s/direct", dir);
@@ -307,6 +309,81 @@ static void setup_more(void)
 		wl_die("dumpable");
 	if (wl_zdtm_want("mlockall") && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
 		wl_die("mlockall");
+}
+
+/*
+ * A child holding a POSIX read lock on [0,4) of a file whose descriptor
+ * (and offset) it shares with us; a pipe end non-blocking, the same pipe
+ * opened again through /proc/self/fd; a file mapped from its second page,
+ * half of it read-only.
+ */
+static void setup_share(void)
+{
+	char path[64];
+	char buf[3 * PG];
+	int i;
+
+	memset(buf, 'M', sizeof(buf));
+	fd_shoff = tmpfile_in("shoff", O_RDWR, "0123456789", 10);
+	fd_rl = tmpfile_in("rlock", O_RDWR, "0123456789", 10);
+	lseek(fd_shoff, 2, SEEK_SET);
+	if (pipe(lockkid_pipe) || pipe(lockkid_ready) || pipe(pnb) || fcntl(pnb[0], F_SETFL, O_NONBLOCK))
+		wl_die("pipes");
+	lockkid = fork();
+	if (lockkid < 0)
+		wl_die("fork");
+	if (!lockkid) {
+		struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 4 };
+		char c;
+
+		signal(SIGUSR1, SIG_IGN);
+		if (fcntl(fd_rl, F_SETLK, &fl) || write(lockkid_ready[1], "r", 1) != 1)
+			wl_die("the lock kid");
+		if (read(lockkid_pipe[0], &c, 1) != 1)
+			_exit(3);
+		/* moves the offset it shares with its parent */
+		_exit(lseek(fd_shoff, 0, SEEK_CUR) == 2 && lseek(fd_shoff, 7, SEEK_SET) == 7 ? 0 : 1);
+	}
+	close(lockkid_ready[1]);
+	if (read(lockkid_ready[0], path, 1) != 1)
+		wl_die("lock kid");
+	close(lockkid_ready[0]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pnb[1]);
+	fd_reopen = open(path, O_WRONLY);
+	if (fd_reopen < 0 || write(fd_reopen, "re", 2) != 2)
+		wl_die("reopen pipe");
+	i = tmpfile_in("fmap", O_RDWR, buf, sizeof(buf));
+	fmap = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, i, PG);
+	if (fmap == MAP_FAILED || mprotect(fmap + PG, PG, PROT_READ))
+		wl_die("fmap");
+	close(i);
+	fmap[0] = 'w';
+}
+
+static void check_share(void)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char buf[8] = "", perm[8] = "", perm2[8] = "";
+	int st = -1;
+
+	CHK("fd.posix_rdlock_kid", !fcntl(fd_rl, F_GETLK, &fl) && fl.l_type == F_RDLCK &&
+	    fl.l_pid == lockkid && fl.l_start == 0 && fl.l_len == 4,
+	    "lock type %d pid %d %ld+%ld", fl.l_type, fl.l_pid, (long)fl.l_start, (long)fl.l_len);
+	if (write(lockkid_pipe[1], "g", 1) != 1 || waitpid(lockkid, &st, 0) != lockkid)
+		wl_fail("fd.shared_offset_kid", "the kid: %s", strerror(errno));
+	else
+		CHK("fd.shared_offset_kid", WIFEXITED(st) && !WEXITSTATUS(st) &&
+		    lseek(fd_shoff, 0, SEEK_CUR) == 7, "kid status 0x%x, offset %ld", st,
+		    (long)lseek(fd_shoff, 0, SEEK_CUR));
+	CHK("fd.pipe_nonblock", (fcntl(pnb[0], F_GETFL) & O_NONBLOCK) &&
+	    !(fcntl(pnb[1], F_GETFL) & O_NONBLOCK), "flags 0x%x 0x%x",
+	    fcntl(pnb[0], F_GETFL), fcntl(pnb[1], F_GETFL));
+	CHK("fd.pipe_reopened", write(fd_reopen, "!", 1) == 1 && read(pnb[0], buf, 4) == 3 &&
+	    !memcmp(buf, "re!", 3), "pipe read %.3s", buf);
+	maps_perm(fmap, perm);
+	maps_perm(fmap + PG, perm2);
+	CHK("mm.file_offset_mprot", fmap[0] == 'w' && fmap[PG] == 'M' && !strcmp(perm, "rw-s") &&
+	    !strcmp(perm2, "r--s"), "%c %c %s %s", fmap[0], fmap[PG], perm, perm2);
 }
 
 static void check_more(void)
@@ -665,6 +742,7 @@ int main(int argc, char **argv)
 	setup_fd();
 	setup_proc();
 	setup_more();
+	setup_share();
 	while (!thr_tid)
 		sched_yield();
 	brk0 = sbrk(0);	/* after the last malloc that may move it */
@@ -675,5 +753,6 @@ int main(int argc, char **argv)
 	check_fd();
 	check_proc();
 	check_more();
+	check_share();
 	return wl_done();
 }
