@@ -455,6 +455,9 @@ static void *thr_fn(void *arg)
 	    (sysconf(_SC_NPROCESSORS_ONLN) > 1 && sched_setaffinity(0, sizeof(cs), &cs)) ||
 	    syscall(SYS_ioprio_set, 1, 0, 3 << 13) || prctl(PR_SET_TIMERSLACK, 54321))
 		wl_die("thread attributes");
+	/* this thread's own gids (raw: glibc would set all threads') */
+	if (syscall(SYS_setresgid, 21, 22, 23))
+		wl_die("thread gids");
 	thr_tid = gettid();
 	for (;;)
 		pause();
@@ -495,6 +498,10 @@ static void setup_proc(void)
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0))
 			wl_die("caps");
 	}
+	if (wl_zdtm_want("securebits") &&
+	    prctl(PR_SET_SECUREBITS, SECBIT_KEEP_CAPS | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED))
+		wl_die("securebits");
 	if (wl_zdtm_want("nonewprivs") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		wl_die("nnp");
 	if (setpriority(PRIO_PROCESS, 0, 5) || sched_setscheduler(0, SCHED_BATCH, &sp))
@@ -551,6 +558,10 @@ static void check_mm(void)
 	    "mremap'd content changed");
 	CHK("mm.cow", cow[0] == 'F' && cow[PG] == 'P' && pread(fd_cow, buf, PG, PG) == PG &&
 	    buf[0] == 'F', "private file map: %c %c file %c", cow[0], cow[PG], buf[0]);
+	/* a page not written is still the file's: a write to the file shows */
+	pwrite(fd_cow, "G", 1, 0);
+	CHK("mm.cow_unwritten_follows_file", cow[0] == 'G' && cow[PG] == 'P',
+	    "private file map after a write to the file: %c %c", cow[0], cow[PG]);
 	/* still shared with the file both ways */
 	pwrite(fd_shf, "W", 1, PG);
 	CHK("mm.shared_file", shf[0] == 'S' && shf[PG] == 'W' && pread(fd_shf, buf, 1, 0) == 1 &&
@@ -665,7 +676,9 @@ static void check_proc(void)
 	prctl(PR_GET_CHILD_SUBREAPER, &n);
 	CHK("proc.subreaper", n == 1, "subreaper %d", n);
 	CHK("proc.keepcaps", prctl(PR_GET_KEEPCAPS) == 1, "keepcaps off");
-	CHK("proc.securebits", prctl(PR_GET_SECUREBITS) == SECBIT_KEEP_CAPS,
+	n = wl_zdtm_want("securebits") ? SECBIT_KEEP_CAPS | SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+	    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED : SECBIT_KEEP_CAPS;
+	CHK("proc.securebits", prctl(PR_GET_SECUREBITS) == n,
 	    "securebits 0x%x", prctl(PR_GET_SECUREBITS));
 	CHK("proc.thp_disable", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "off");
 	prctl(PR_GET_NAME, buf);
@@ -721,6 +734,19 @@ static void check_proc(void)
 		buf[0] = 0;
 		n = read_file(path, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = 0;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", thr_tid);
+		{
+			FILE *f = fopen(path, "r");
+			char line[128];
+			int g[4] = { -1, -1, -1, -1 };
+
+			while (f && fgets(line, sizeof(line), f))
+				sscanf(line, "Gid: %d %d %d %d", &g[0], &g[1], &g[2], &g[3]);
+			if (f)
+				fclose(f);
+			CHK("thread.gids", g[0] == 21 && g[1] == 22 && g[2] == 23 && g[3] == 22,
+			    "thread gids %d %d %d %d", g[0], g[1], g[2], g[3]);
+		}
 		CHK("thread.timerslack", n < 0 || atol(buf) == 54321, "timerslack %s", buf);
 	}
 	memset(path, 0, sizeof(path));
