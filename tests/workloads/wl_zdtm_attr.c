@@ -48,6 +48,10 @@ static char cwd_path[512], cmdline[256], exe[256];
 static int fd_direct = -1, fd_ghost, cmdline_len;
 static char *cowk;
 static pid_t rootkid, lockkid;
+static char *gdown, *bigpipe;
+static int pbig[2];
+static char newargs[] = "zdtm\0moved\0args";
+#define BIGPIPE (300 * 1024)
 static int fd_shoff, fd_rl, pnb[2], fd_reopen, lockkid_pipe[2], lockkid_ready[2];
 static char *fmap;
 
@@ -302,7 +306,24 @@ static void setup_more(void)
 	if (fchmod(fd_ghost, 0640) || fchown(fd_ghost, 1000, 1001) ||
 	    fsetxattr(fd_ghost, "user.zdtm", "xv", 2, 0) || unlink(path))
 		wl_die("ghost");
+	/* arguments moved elsewhere (setproctitle does so) */
+	if (wl_zdtm_want("mmargs") &&
+	    (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)newargs, 0, 0) ||
+	     prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)newargs + sizeof(newargs), 0, 0)))
+		wl_die("PR_SET_MM args");
 	cmdline_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	/* a stack that grows down, 300 KiB queued in a 1 MiB pipe */
+	bigpipe = anon(BIGPIPE);
+	/* at the top of a hole wider than the stack guard gap (256 pages) */
+	gdown = anon(1024 * PG);
+	munmap(gdown, 1024 * PG);
+	gdown = mmap(gdown + 1020 * PG, 4 * PG, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED, -1, 0);
+	wl_fill(bigpipe, BIGPIPE, 99);
+	if (gdown == MAP_FAILED || pipe(pbig) || fcntl(pbig[1], F_SETPIPE_SZ, 1 << 20) < 0 ||
+	    write(pbig[1], bigpipe, BIGPIPE) != BIGPIPE)
+		wl_die("growsdown, big pipe");
+	gdown[0] = 'g';
 	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) <= 0)
 		wl_die("exe");
 	if (wl_zdtm_want("dumpable") && prctl(PR_SET_DUMPABLE, 0))
@@ -429,6 +450,30 @@ static void check_more(void)
 		wl_skip("proc.rseq", "glibc did not register rseq");
 	else
 		CHK("proc.rseq", n == -1 && errno == EBUSY, "rseq registration lost (%d)", n);
+	{
+		pid_t k = fork();
+		int st = -1;
+
+		if (!k) {	/* it grows into the gap below, not SIGSEGV */
+			gdown[-PG] = 'x';
+			_exit(gdown[0] == 'g' ? 0 : 1);
+		}
+		waitpid(k, &st, 0);
+		CHK("mm.growsdown_grows", WIFEXITED(st) && !WEXITSTATUS(st) && has_flag(gdown, "gd"),
+		    "a touch below it: status 0x%x", st);
+	}
+	memset(bigpipe, 0, BIGPIPE);
+	n = 0;
+	while (n < BIGPIPE) {
+		int r = read(pbig[0], bigpipe + n, BIGPIPE - n);
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	CHK("fd.pipe_big", n == BIGPIPE && wl_check(bigpipe, BIGPIPE, 99) == (size_t)-1 &&
+	    fcntl(pbig[0], F_GETPIPE_SZ) == 1 << 20, "read %d, differs at %zd", n,
+	    (ssize_t)wl_check(bigpipe, BIGPIPE, 99));
 	CHK("mm.vdso", has_flag((void *)getauxval(AT_SYSINFO_EHDR), "ex") &&
 	    time(NULL) > 0, "no vdso at AT_SYSINFO_EHDR");
 	if (wl_zdtm_want("dumpable"))
