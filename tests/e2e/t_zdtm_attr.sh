@@ -25,4 +25,19 @@ export WL_ZDTM_SET=caps,nonewprivs,lease,dumpable,mlockall,securebits
 zdtm_case wl_zdtm_attr capsthaw thaw
 zdtm_case wl_zdtm_attr caps restore
 unset WL_ZDTM_SET
+
+# crfs-restore --detach exits at once: the root's parent-death signal is
+# not set again (it would fire), and crfs-restore says so
+log=$T_DIR/detached.log
+mkdir -p "$T_DIR/detached.dir"
+WL_ZDTM_SET=detached start_workload "$log" "$CRFS_TESTS/wl_zdtm_attr" "$T_DIR/detached.dir"
+pid=$WL_PID
+wait_ready "$log" "$pid"
+checkpoint detached "$pid" "$T_DIR/detached.ckpt"
+kill_and_reap detached "$pid"
+restore_detached "$T_DIR/detached.ckpt" "$pid"
+grep -qF "crfs-restore: process $pid: its parent-death signal 28 is not set again (--detach: its parent, crfs-restore, exits now)" \
+	"$T_DIR/restore.err" || fail "detached: crfs-restore says $(tr '\n' '|' <"$T_DIR/restore.err")"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$log" "$pid" 30
 pass
