@@ -237,6 +237,10 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
 	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
 		return -EIO;
+	/* the thread's own: a thread's differs from its main thread's */
+	if (RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
+	    remote_read(r, scratch, &th->pdeathsig, sizeof(int)))
+		return -EIO;
 	ret = ask_mempolicy(r, th, scratch);
 	if (ret)
 		return ret;

@@ -347,6 +347,7 @@ static void fill_thread(struct rst_thread *d, const struct proc_image *p,
 	memcpy(d->comm, t->comm, sizeof(d->comm) - 1);
 	d->comm[sizeof(d->comm) - 1] = '\0';
 	d->tsc_mode = t->tsc_mode;
+	d->pdeathsig = t->pdeathsig;
 	d->mempolicy = t->mempolicy;
 	d->mempolicy_flags = t->mempolicy_flags;
 	d->mempolicy_nodes = t->mempolicy_nodes;

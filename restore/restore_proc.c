@@ -493,8 +493,13 @@ static void restore_misc(struct image *img, struct proc_image *p,
 	 * crfs-restore now, which waits for it; with --detach it exits at
 	 * once, and its exit must not count (main.c says so).
 	 */
-	if (p->parent < 0 && img->detach)
+	if (p->parent < 0 && img->detach) {
+		size_t i;
+
 		p->attr.pdeathsig = 0;
+		for (i = 0; i < p->nthreads; i++)
+			p->threads[i].pdeathsig = 0;
+	}
 	if (p->attr.no_new_privs)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	restore_mm_attrs(p, err_fd);

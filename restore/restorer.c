@@ -1050,6 +1050,10 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 	sys(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0);
 	build_chain(a, t - a->threads, t);
 	restore_creds(a, t->creds ? t->creds : &a->creds);
+	/* after the credentials: a change of them clears it */
+	if (t->pdeathsig)
+		check(a, "thread PR_SET_PDEATHSIG",
+		      sys(__NR_prctl, PR_SET_PDEATHSIG, t->pdeathsig, 0, 0));
 	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)

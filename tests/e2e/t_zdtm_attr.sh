@@ -21,7 +21,7 @@
 crfs_mount
 zdtm_case wl_zdtm_attr attrthaw thaw
 zdtm_case wl_zdtm_attr attr restore
-export WL_ZDTM_SET=caps,nonewprivs,lease,dumpable,mlockall,securebits
+export WL_ZDTM_SET=caps,nonewprivs,lease,dumpable,mlockall,securebits,thrpdeath
 zdtm_case wl_zdtm_attr capsthaw thaw
 zdtm_case wl_zdtm_attr caps restore
 unset WL_ZDTM_SET

@@ -43,6 +43,7 @@ static int fd_cow, fd_shf, fd_a, fd_b, fd_app, fd_path, fd_cx, pp[2],
 	   fifo_fd, fd_fl, fd_px, fd_ofd, fd_lease;
 static pid_t kid;
 static volatile pid_t thr_tid;
+static int thr_ask[2], thr_answer[2];
 static int kid_pipe[2];
 static char cwd_path[512], cmdline[256], exe[256];
 static int fd_direct = -1, fd_ghost, cmdline_len;
@@ -503,9 +504,20 @@ static void *thr_fn(void *arg)
 	/* this thread's own gids (raw: glibc would set all threads') */
 	if (syscall(SYS_setresgid, 21, 22, 23))
 		wl_die("thread gids");
+	/* its own parent-death signal (per thread, as the kernel keeps it) */
+	if (wl_zdtm_want("thrpdeath") && prctl(PR_SET_PDEATHSIG, SIGURG))
+		wl_die("thread pdeathsig");
 	thr_tid = gettid();
-	for (;;)
-		pause();
+	for (;;) {
+		int sig = -1;
+		char c;
+
+		if (read(thr_ask[0], &c, 1) != 1)
+			pause();
+		prctl(PR_GET_PDEATHSIG, &sig);
+		if (write(thr_answer[1], &sig, sizeof(sig)) != sizeof(sig))
+			pause();
+	}
 	return NULL;
 }
 
@@ -563,7 +575,7 @@ static void setup_proc(void)
 		wl_die("oom_score_adj");
 	if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) < 0)
 		wl_die("personality");
-	if (pthread_create(&t, NULL, thr_fn, NULL))
+	if (pipe(thr_ask) || pipe(thr_answer) || pthread_create(&t, NULL, thr_fn, NULL))
 		wl_die("thread");
 	/* cwd in a removed directory */
 	snprintf(path, sizeof(path), "%s/gone", dir);
@@ -770,6 +782,11 @@ static void check_proc(void)
 		errno = 0;
 		n = getpriority(PRIO_PROCESS, thr_tid);
 		CHK("thread.nice", n == 7, "nice %d", n);
+		n = -1;
+		if (write(thr_ask[1], "?", 1) != 1 || read(thr_answer[0], &n, sizeof(n)) != sizeof(n))
+			n = -2;
+		CHK("thread.pdeathsig", n == (wl_zdtm_want("thrpdeath") ? SIGURG : 0),
+		    "the thread's pdeathsig %d", n);
 		CHK("thread.sched_policy", sched_getscheduler(thr_tid) == SCHED_IDLE, "policy %d",
 		    sched_getscheduler(thr_tid));
 		CHK("thread.affinity", ncpu < 2 || (CPU_COUNT(&tcs) == 1 && CPU_ISSET(1, &tcs)),
