@@ -348,6 +348,7 @@ static void fill_thread(struct rst_thread *d, const struct proc_image *p,
 	d->comm[sizeof(d->comm) - 1] = '\0';
 	d->tsc_mode = t->tsc_mode;
 	d->pdeathsig = t->pdeathsig;
+	d->no_new_privs = t->no_new_privs;
 	d->mempolicy = t->mempolicy;
 	d->mempolicy_flags = t->mempolicy_flags;
 	d->mempolicy_nodes = t->mempolicy_nodes;

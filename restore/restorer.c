@@ -1054,6 +1054,9 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 	if (t->pdeathsig)
 		check(a, "thread PR_SET_PDEATHSIG",
 		      sys(__NR_prctl, PR_SET_PDEATHSIG, t->pdeathsig, 0, 0));
+	if (t->no_new_privs)
+		check(a, "thread PR_SET_NO_NEW_PRIVS",
+		      sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0));
 	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)

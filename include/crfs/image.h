@@ -539,6 +539,7 @@ struct crfs_thread {
 	int tsc_mode;		/* PR_GET_TSC: PR_TSC_ENABLE, PR_TSC_SIGSEGV */
 	int pdeathsig;		/* PR_GET_PDEATHSIG: the kernel keeps one
 				 * per thread */
+	int no_new_privs;	/* PR_GET_NO_NEW_PRIVS: per thread too */
 	int io_flusher;		/* freeze only: PR_GET_IO_FLUSHER, refused */
 	int cpuid_off;		/* freeze only: ARCH_GET_CPUID said 0 */
 	int mempolicy;		/* get_mempolicy's mode (MPOL_*) */

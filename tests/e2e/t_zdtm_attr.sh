@@ -26,11 +26,15 @@ zdtm_case wl_zdtm_attr capsthaw thaw
 zdtm_case wl_zdtm_attr caps restore
 unset WL_ZDTM_SET
 
+# a thread made before its main thread set no_new_privs cannot be made so
+# again (threads inherit it from the main thread that makes them)
+zdtm_refused wl_zdtm_attr mainnnp "no_new_privs is off while its main thread's is on (not supported)"
+
 # crfs-restore --detach exits at once: the root's parent-death signal is
 # not set again (it would fire), and crfs-restore says so
 log=$T_DIR/detached.log
 mkdir -p "$T_DIR/detached.dir"
-WL_ZDTM_SET=detached start_workload "$log" "$CRFS_TESTS/wl_zdtm_attr" "$T_DIR/detached.dir"
+WL_ZDTM_SET=detached,thrnnp start_workload "$log" "$CRFS_TESTS/wl_zdtm_attr" "$T_DIR/detached.dir"
 pid=$WL_PID
 wait_ready "$log" "$pid"
 checkpoint detached "$pid" "$T_DIR/detached.ckpt"

@@ -507,6 +507,9 @@ static void *thr_fn(void *arg)
 	/* its own parent-death signal (per thread, as the kernel keeps it) */
 	if (wl_zdtm_want("thrpdeath") && prctl(PR_SET_PDEATHSIG, SIGURG))
 		wl_die("thread pdeathsig");
+	/* no_new_privs too is the thread's own */
+	if (wl_zdtm_want("thrnnp") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		wl_die("thread no_new_privs");
 	thr_tid = gettid();
 	for (;;) {
 		int sig = -1;
@@ -515,6 +518,7 @@ static void *thr_fn(void *arg)
 		if (read(thr_ask[0], &c, 1) != 1)
 			pause();
 		prctl(PR_GET_PDEATHSIG, &sig);
+		sig |= prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) << 16;
 		if (write(thr_answer[1], &sig, sizeof(sig)) != sizeof(sig))
 			pause();
 	}
@@ -577,6 +581,9 @@ static void setup_proc(void)
 		wl_die("personality");
 	if (pipe(thr_ask) || pipe(thr_answer) || pthread_create(&t, NULL, thr_fn, NULL))
 		wl_die("thread");
+	/* the main thread's only: its threads were made before (refused) */
+	if (wl_zdtm_want("mainnnp") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		wl_die("main no_new_privs");
 	/* cwd in a removed directory */
 	snprintf(path, sizeof(path), "%s/gone", dir);
 	if (mkdir(path, 0700) || chdir(path) || rmdir(path) ||
@@ -785,8 +792,11 @@ static void check_proc(void)
 		n = -1;
 		if (write(thr_ask[1], "?", 1) != 1 || read(thr_answer[0], &n, sizeof(n)) != sizeof(n))
 			n = -2;
-		CHK("thread.pdeathsig", n == (wl_zdtm_want("thrpdeath") ? SIGURG : 0),
-		    "the thread's pdeathsig %d", n);
+		CHK("thread.pdeathsig", (n & 0xffff) == (wl_zdtm_want("thrpdeath") ? SIGURG : 0),
+		    "the thread's pdeathsig %d", n & 0xffff);
+		CHK("thread.no_new_privs", n >> 16 == (wl_zdtm_want("thrnnp") ||
+						       wl_zdtm_want("nonewprivs")),
+		    "the thread's no_new_privs %d", n >> 16);
 		CHK("thread.sched_policy", sched_getscheduler(thr_tid) == SCHED_IDLE, "policy %d",
 		    sched_getscheduler(thr_tid));
 		CHK("thread.affinity", ncpu < 2 || (CPU_COUNT(&tcs) == 1 && CPU_ISSET(1, &tcs)),
