@@ -14,7 +14,11 @@
 # with another uid and a parent-death signal, rseq, cmdline, exe, vdso,
 # dumpable 0, mlockall(MCL_FUTURE|MCL_ONFAULT) checked by
 # the workload after a freeze and thaw, and after checkpoint -> kill ->
-# restore.
+# restore; a thread's own nice, policy, affinity, I/O priority, timer
+# slack, gids, parent-death signal and no_new_privs.  Refused by name: a
+# thread without no_new_privs whose main thread has it.  With
+# crfs-restore --detach the root's parent-death signal is not set again,
+# and crfs-restore says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
 
