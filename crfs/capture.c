@@ -39,6 +39,7 @@ struct task_facts {
 	int dumpable;
 	int child_subreaper;
 	int pdeathsig;
+	int no_new_privs;	/* the main thread's */
 	int thp_disable, mce_kill;	/* prctl, asked of the process */
 	struct crfs_timer *timers;	/* armed interval timers, POSIX timers */
 	size_t ntimers;
@@ -161,6 +162,7 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	tf->no_new_privs = RSYS(r, __NR_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0) == 1;
 	tf->thp_disable = RSYS(r, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
 	tf->mce_kill = RSYS(r, __NR_prctl, PR_MCE_KILL_GET, 0, 0, 0);
 	if (tf->thp_disable < 0 || tf->mce_kill < 0)
@@ -237,6 +239,11 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	ret = RSYS(r, __NR_prctl, PR_GET_TSC, scratch, 0, 0);
 	if (!ret && remote_read(r, scratch, &th->tsc_mode, sizeof(int)))
 		return -EIO;
+	/* the thread's own: a thread's differs from its main thread's */
+	if (RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
+	    remote_read(r, scratch, &th->pdeathsig, sizeof(int)))
+		return -EIO;
+	th->no_new_privs = RSYS(r, __NR_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0) == 1;
 	ret = ask_mempolicy(r, th, scratch);
 	if (ret)
 		return ret;
@@ -933,6 +940,10 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	if (!ret && !main && th.securebits != (long)tf->securebits)
 		snapshot_report(s, "process %d thread %d: securebits 0x%lx differ from the process's 0x%x (not supported)",
 				pid, tid, th.securebits, tf->securebits);
+	/* threads are made by the main thread, and inherit its no_new_privs */
+	if (!ret && !main && tf->no_new_privs && !th.no_new_privs)
+		snapshot_report(s, "process %d thread %d: no_new_privs is off while its main thread's is on (not supported)",
+				pid, tid);
 	if (!ret && main)
 		refuse_lsm(s, pid);
 	if (!ret && th.io_flusher)

@@ -226,6 +226,8 @@ static const struct kv_field sigstate_fields[] = {
 	{ "rseq_size", KV_UINT, offsetof(struct crfs_thread, rseq_size) },
 	{ "comm", KV_COMM, offsetof(struct crfs_thread, comm) },
 	{ "tsc_mode", KV_INT, offsetof(struct crfs_thread, tsc_mode) },
+	{ "pdeathsig", KV_INT, offsetof(struct crfs_thread, pdeathsig) },
+	{ "no_new_privs", KV_INT, offsetof(struct crfs_thread, no_new_privs) },
 	{ "mempolicy", KV_INT, offsetof(struct crfs_thread, mempolicy) },
 	{ "mempolicy_flags", KV_HEX,
 	  offsetof(struct crfs_thread, mempolicy_flags) },

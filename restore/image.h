@@ -70,6 +70,7 @@ struct image {
 	size_t nlocks;
 	bool shell_job;		/* --shell-job: outside terminals are ours */
 	bool orphan_pipes;	/* --orphan-pipes: outside ends stay gone */
+	bool detach;		/* --detach: the root's parent exits at once */
 	struct inherit {	/* --inherit-fd pipe:[INO]=FD */
 		uint64_t ino;
 		int fd;

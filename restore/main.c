@@ -391,6 +391,10 @@ int main(int argc, char **argv)
 	restore_profile("namespaces");
 	img.shell_job = o.shell_job;
 	img.orphan_pipes = o.orphan_pipes;
+	img.detach = o.detach;
+	if (!ret && o.detach && img.nprocs && img.procs[0].attr.pdeathsig)
+		fprintf(stderr, "crfs-restore: process %d: its parent-death signal %d is not set again (--detach: its parent, crfs-restore, exits now)\n",
+			img.procs[0].pid, img.procs[0].attr.pdeathsig);
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));

@@ -347,6 +347,8 @@ static void fill_thread(struct rst_thread *d, const struct proc_image *p,
 	memcpy(d->comm, t->comm, sizeof(d->comm) - 1);
 	d->comm[sizeof(d->comm) - 1] = '\0';
 	d->tsc_mode = t->tsc_mode;
+	d->pdeathsig = t->pdeathsig;
+	d->no_new_privs = t->no_new_privs;
 	d->mempolicy = t->mempolicy;
 	d->mempolicy_flags = t->mempolicy_flags;
 	d->mempolicy_nodes = t->mempolicy_nodes;
@@ -392,6 +394,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	int i;
 
 	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
+	a->pdeathsig = p->attr.pdeathsig;
 	a->err_fd = h->err_fd;
 	a->pidns_fd = h->pidns_fd;
 	a->fill_sk = h->fill_sk;

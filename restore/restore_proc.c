@@ -487,10 +487,19 @@ static void restore_misc(struct image *img, struct proc_image *p,
 	if (p->attr.child_subreaper &&
 	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 		child_fail(err_fd, "PR_SET_CHILD_SUBREAPER: %m");
-	/* the root's parent is crfs-restore now, whose exit must not count */
-	if (p->attr.pdeathsig && p->parent >= 0 &&
-	    prctl(PR_SET_PDEATHSIG, p->attr.pdeathsig, 0, 0, 0))
-		child_fail(err_fd, "PR_SET_PDEATHSIG: %m");
+	/*
+	 * The parent-death signal is set by the restorer after the
+	 * credentials (changing them clears it).  The root's parent is
+	 * crfs-restore now, which waits for it; with --detach it exits at
+	 * once, and its exit must not count (main.c says so).
+	 */
+	if (p->parent < 0 && img->detach) {
+		size_t i;
+
+		p->attr.pdeathsig = 0;
+		for (i = 0; i < p->nthreads; i++)
+			p->threads[i].pdeathsig = 0;
+	}
 	if (p->attr.no_new_privs)
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	restore_mm_attrs(p, err_fd);

@@ -941,21 +941,44 @@ static void restore_signals(struct restore_args *a)
 	}
 }
 
+/* bits that would stop us raising the ambient caps: set after them */
+#define SECBITS_AMBIENT_LAST (SECBIT_NO_CAP_AMBIENT_RAISE | \
+			      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
+
+/* capset(2) of the saved sets, with extra effective bits */
+static void set_caps(struct restore_args *a, const struct rst_creds *c,
+		     uint64_t eff)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	d[0].effective = (uint32_t)eff;
+	d[1].effective = (uint32_t)(eff >> 32);
+	d[0].permitted = (uint32_t)c->cap_prm;
+	d[1].permitted = (uint32_t)(c->cap_prm >> 32);
+	d[0].inheritable = (uint32_t)c->cap_inh;
+	d[1].inheritable = (uint32_t)(c->cap_inh >> 32);
+	check(a, "capset", sys(__NR_capset, &hdr, d, 0, 0));
+}
+
 /*
  * Credentials last: once they are dropped we may no longer be allowed to
  * do the rest.  KEEP_CAPS carries the permitted set across setresuid.
  * Raw syscalls change the calling thread only: each thread sets its own.
+ * The ambient caps come after setresuid and capset (both clear them), and
+ * SECBIT_NO_CAP_AMBIENT_RAISE after those, with CAP_SETPCAP kept
+ * effective for it until then.
  */
 static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
+	uint32_t last = c->securebits & SECBITS_AMBIENT_LAST;
+	uint64_t setpcap = 1ULL << CAP_SETPCAP;
 	int cap;
 
-	if (c->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
+	if (c->securebits & ~(uint32_t)(SECBIT_KEEP_CAPS | last))
 		check(a, "set securebits", sys(__NR_prctl, PR_SET_SECUREBITS,
-					       c->securebits | SECBIT_KEEP_CAPS,
-					       0, 0));
+					       (c->securebits & ~last) |
+					       SECBIT_KEEP_CAPS, 0, 0));
 	else
 		check(a, "set keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 1, 0, 0));
 	for (cap = 0; cap < 64; cap++)
@@ -972,13 +995,7 @@ static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 	check(a, "setresuid", sys(__NR_setresuid, c->uid[0], c->uid[1],
 				  c->uid[2], 0));
 	sys(__NR_setfsuid, c->uid[3], 0, 0, 0);
-	d[0].effective = (uint32_t)c->cap_eff;
-	d[1].effective = (uint32_t)(c->cap_eff >> 32);
-	d[0].permitted = (uint32_t)c->cap_prm;
-	d[1].permitted = (uint32_t)(c->cap_prm >> 32);
-	d[0].inheritable = (uint32_t)c->cap_inh;
-	d[1].inheritable = (uint32_t)(c->cap_inh >> 32);
-	check(a, "capset", sys(__NR_capset, &hdr, d, 0, 0));
+	set_caps(a, c, c->cap_eff | (last ? c->cap_prm & setpcap : 0));
 	for (cap = 0; cap < 64; cap++)
 		if (c->cap_amb & (1ULL << cap))
 			check(a, "raise ambient cap",
@@ -987,6 +1004,12 @@ static void restore_creds(struct restore_args *a, const struct rst_creds *c)
 	if (!(c->securebits & SECBIT_KEEP_CAPS))
 		check(a, "clear keepcaps", sys(__NR_prctl, PR_SET_KEEPCAPS, 0,
 					       0, 0));
+	if (last) {
+		check(a, "set securebits (NO_CAP_AMBIENT_RAISE: needs CAP_SETPCAP permitted)",
+		      sys(__NR_prctl, PR_SET_SECUREBITS, c->securebits, 0, 0));
+		if (!(c->cap_eff & setpcap))
+			set_caps(a, c, c->cap_eff);
+	}
 	check(a, "set dumpable", sys(__NR_prctl, PR_SET_DUMPABLE, c->dumpable,
 				     0, 0));
 }
@@ -1027,6 +1050,13 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 	sys(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0);
 	build_chain(a, t - a->threads, t);
 	restore_creds(a, t->creds ? t->creds : &a->creds);
+	/* after the credentials: a change of them clears it */
+	if (t->pdeathsig)
+		check(a, "thread PR_SET_PDEATHSIG",
+		      sys(__NR_prctl, PR_SET_PDEATHSIG, t->pdeathsig, 0, 0));
+	if (t->no_new_privs)
+		check(a, "thread PR_SET_NO_NEW_PRIVS",
+		      sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0));
 	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
@@ -1232,6 +1262,10 @@ static void restore_task(struct restore_args *a)
 	restore_signals(a);
 	fire_timers(a);
 	restore_creds(a, &a->creds);
+	/* after the credentials: a change of them clears it */
+	if (a->pdeathsig)
+		check(a, "PR_SET_PDEATHSIG",
+		      sys(__NR_prctl, PR_SET_PDEATHSIG, a->pdeathsig, 0, 0));
 	close_helpers(a);
 	for (i = 0; i < a->nlocks; i++)
 		check(a, "POSIX lock", sys(__NR_fcntl, a->locks[i].fd, 6 /* F_SETLK */,
@@ -1240,7 +1274,8 @@ static void restore_task(struct restore_args *a)
 
 /*
  * What clone3 gave a kid from us and is its own: handlers (unless it
- * shares ours), limits, parent-death signal, subreaper, no_new_privs, name.
+ * shares ours), limits, subreaper, no_new_privs, name (the parent-death
+ * signal: restore_task, after the credentials).
  */
 static void kid_own(struct restore_args *a)
 {
@@ -1253,8 +1288,6 @@ static void kid_own(struct restore_args *a)
 	for (sig = 0; sig < RST_NLIMITS; sig++)
 		check(a, "kid: prlimit", sys(__NR_prlimit64, 0, sig,
 					     a->rl[sig], 0));
-	check(a, "kid: PR_SET_PDEATHSIG",
-	      sys(__NR_prctl, PR_SET_PDEATHSIG, a->pdeathsig, 0, 0));
 	if (a->child_subreaper)
 		check(a, "kid: PR_SET_CHILD_SUBREAPER",
 		      sys(__NR_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0));

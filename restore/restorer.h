@@ -141,6 +141,8 @@ struct rst_thread {
 	int32_t seccomp_creator;
 	/* prctl state, set by the thread itself once its memory is in place */
 	int32_t tsc_mode;		/* PR_SET_TSC; 0: left as is */
+	int32_t pdeathsig;		/* PR_SET_PDEATHSIG, after the creds */
+	int32_t no_new_privs;		/* PR_SET_NO_NEW_PRIVS */
 	int32_t mempolicy;		/* set_mempolicy mode; 0: MPOL_DEFAULT */
 	uint64_t mempolicy_flags, mempolicy_nodes;
 };

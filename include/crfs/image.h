@@ -537,6 +537,9 @@ struct crfs_thread {
 	long securebits;	/* freeze only: PR_GET_SECUREBITS in the
 				 * thread, compared with the process's */
 	int tsc_mode;		/* PR_GET_TSC: PR_TSC_ENABLE, PR_TSC_SIGSEGV */
+	int pdeathsig;		/* PR_GET_PDEATHSIG: the kernel keeps one
+				 * per thread */
+	int no_new_privs;	/* PR_GET_NO_NEW_PRIVS: per thread too */
 	int io_flusher;		/* freeze only: PR_GET_IO_FLUSHER, refused */
 	int cpuid_off;		/* freeze only: ARCH_GET_CPUID said 0 */
 	int mempolicy;		/* get_mempolicy's mode (MPOL_*) */
