@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# e2e-lane: shared net (the host's network namespace)
+# e2e-lane: shared net pty (the host's network namespace and devpts: a pty in exclusive mode)
 #
 # wl_zdtm_fd: descriptor properties CRIU's zdtm suite checks (status flags,
 # F_SETOWN_EX owners, a packet-mode pipe, a directory read half way, an
