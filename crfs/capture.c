@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "kh.h"
@@ -32,6 +33,15 @@ struct kstack {
 	uint64_t size;
 };
 
+struct kitimerval {
+	int64_t isec, iusec, vsec, vusec;
+};
+
+struct timer_read {
+	uint64_t left;		/* time left as read */
+	bool bound;		/* CLOCK_THREAD_CPUTIME_ID: cpu_tid is known */
+};
+
 struct task_facts {
 	struct crfs_sigaction sa[CRFS_NSIG];
 	uint64_t brk;
@@ -42,7 +52,12 @@ struct task_facts {
 	int no_new_privs;	/* the main thread's */
 	int thp_disable, mce_kill;	/* prctl, asked of the process */
 	struct crfs_timer *timers;	/* armed interval timers, POSIX timers */
+	struct timer_read *reads;	/* one per timer */
 	size_t ntimers;
+	int nthreads;
+	/* ITIMER_VIRTUAL, ITIMER_PROF: disarmed while we run in the task */
+	struct kitimerval held[3];
+	unsigned int held_mask;
 	int mlockall;		/* MCL_FUTURE, MCL_ONFAULT */
 	int memory_merge;
 	long mdwe;		/* PR_GET_MDWE; negative: none */
@@ -59,6 +74,7 @@ struct task_facts {
 struct ktimespec {
 	int64_t sec, nsec;
 };
+
 
 static uint64_t ns(const struct ktimespec *t)
 {
@@ -81,12 +97,27 @@ static void rearm_pending(struct crfs_timer *t)
 static int add_timer(struct task_facts *tf, const struct crfs_timer *t)
 {
 	struct crfs_timer *nt = array_room(tf->timers, tf->ntimers, sizeof(*nt));
+	struct timer_read *nr;
 
 	if (!nt)
 		return -ENOMEM;
 	tf->timers = nt;
-	tf->timers[tf->ntimers++] = *t;
+	nr = array_room(tf->reads, tf->ntimers, sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	tf->reads = nr;
+	tf->reads[tf->ntimers] = (struct timer_read){ .left = t->value_ns };
+	tf->timers[tf->ntimers] = *t;
+	rearm_pending(&tf->timers[tf->ntimers++]);
 	return 0;
+}
+
+/* CPU time, which our syscalls in the task consume too */
+static bool cpu_clock(const struct crfs_timer *t)
+{
+	return t->posix ? t->clock == CLOCK_PROCESS_CPUTIME_ID ||
+			  t->clock == CLOCK_THREAD_CPUTIME_ID || t->clock < 0 :
+			  t->id != ITIMER_REAL;
 }
 
 static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
@@ -98,11 +129,20 @@ static int remote_read(struct kh_remote *r, uint64_t addr, void *buf,
 
 #define RSYS(r, nr, a, b, c, d) kh_remote_syscall(r, nr, a, b, c, d, 0, 0)
 
-/* Interval timers (when armed) and POSIX timers, with the time left */
+/* zeros in the scratch page: nothing we ask writes that far */
+#define SCRATCH_ZERO 2048
+
+/*
+ * Interval timers (when armed) and POSIX timers, with the time left.
+ * The syscalls we run in the task count as its CPU time: ITIMER_VIRTUAL
+ * and ITIMER_PROF are read and disarmed at once (setitimer), so they cannot
+ * expire between this read and the read of the pending signals, and are
+ * given back after (release_cpu_timers).
+ */
 static long ask_timers(struct kh_remote *r, struct task_facts *tf,
 		       long scratch)
 {
-	struct { int64_t isec, iusec, vsec, vusec; } itv;
+	struct kitimerval itv;
 	struct ktimespec its[2];	/* interval, value */
 	struct crfs_timer *pt = NULL, t;
 	size_t n = 0, i;
@@ -110,15 +150,22 @@ static long ask_timers(struct kh_remote *r, struct task_facts *tf,
 	int which;
 
 	for (which = 0; which < 3; which++) {
-		ret = RSYS(r, __NR_getitimer, which, scratch, 0, 0);
+		t = (struct crfs_timer){ .id = which };
+		if (cpu_clock(&t))
+			ret = RSYS(r, __NR_setitimer, which,
+				   scratch + SCRATCH_ZERO, scratch, 0);
+		else
+			ret = RSYS(r, __NR_getitimer, which, scratch, 0, 0);
 		if (ret || remote_read(r, scratch, &itv, sizeof(itv)))
 			return ret ?: -EIO;
 		if (!itv.vsec && !itv.vusec && !itv.isec && !itv.iusec)
 			continue;
-		t = (struct crfs_timer){ .id = which,
-			.value_ns = itv.vsec * 1000000000ULL + itv.vusec * 1000,
-			.interval_ns = itv.isec * 1000000000ULL + itv.iusec * 1000 };
-		rearm_pending(&t);
+		if (cpu_clock(&t)) {
+			tf->held[which] = itv;
+			tf->held_mask |= 1U << which;
+		}
+		t.value_ns = itv.vsec * 1000000000ULL + itv.vusec * 1000;
+		t.interval_ns = itv.isec * 1000000000ULL + itv.iusec * 1000;
 		ret = add_timer(tf, &t);
 		if (ret)
 			return ret;
@@ -133,7 +180,6 @@ static long ask_timers(struct kh_remote *r, struct task_facts *tf,
 		pt[i].interval_ns = ns(&its[0]);
 		pt[i].value_ns = ns(&its[1]);
 		pt[i].overrun = RSYS(r, __NR_timer_getoverrun, pt[i].id, 0, 0, 0);
-		rearm_pending(&pt[i]);
 		ret = add_timer(tf, &pt[i]);
 	}
 	free(pt);
@@ -162,7 +208,6 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->brk = RSYS(r, __NR_brk, 0, 0, 0, 0);
 	tf->securebits = RSYS(r, __NR_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	tf->dumpable = RSYS(r, __NR_prctl, PR_GET_DUMPABLE, 0, 0, 0);
-	tf->no_new_privs = RSYS(r, __NR_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0) == 1;
 	tf->thp_disable = RSYS(r, __NR_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
 	tf->mce_kill = RSYS(r, __NR_prctl, PR_MCE_KILL_GET, 0, 0, 0);
 	if (tf->thp_disable < 0 || tf->mce_kill < 0)
@@ -173,10 +218,9 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	tf->mdwe = RSYS(r, __NR_prctl, PR_GET_MDWE_, 0, 0, 0);
 	tf->membarrier = RSYS(r, __NR_membarrier,
 			      MEMBARRIER_CMD_GET_REGISTRATIONS_, 0, 0, 0);
+	/* pdeathsig and no_new_privs: the main thread's, by ask_refused */
 	if (RSYS(r, __NR_prctl, PR_GET_CHILD_SUBREAPER, scratch, 0, 0) ||
-	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)) ||
-	    RSYS(r, __NR_prctl, PR_GET_PDEATHSIG, scratch, 0, 0) ||
-	    remote_read(r, scratch, &tf->pdeathsig, sizeof(int)))
+	    remote_read(r, scratch, &tf->child_subreaper, sizeof(int)))
 		return -EIO;
 	return 0;
 }
@@ -254,9 +298,49 @@ static long ask_refused(struct kh_remote *r, struct crfs_thread *th,
 	return 0;
 }
 
-static int ask_task(struct kh_remote *r, struct task_facts *tf,
+static bool thread_clock(const struct crfs_timer *t)
+{
+	return t->posix && crfs_own_thread_clock(t->clock);
+}
+
+/*
+ * Which thread a CLOCK_THREAD_CPUTIME_ID timer counts (the one that made
+ * it) shows nowhere.  Read twice from thread tid, it moves only if it
+ * counts tid's time: the second read ran on it.
+ */
+static long probe_thread_clocks(struct kh_remote *r, struct task_facts *pf,
+				pid_t tid, bool main, long scratch)
+{
+	struct ktimespec its[2];
+	uint64_t first = 0;
+	size_t i;
+	long ret;
+	int k;
+
+	for (i = 0; i < pf->ntimers; i++) {
+		if (!thread_clock(&pf->timers[i]) || !pf->reads[i].left ||
+		    pf->reads[i].bound)
+			continue;
+		for (k = 0; k < 2; k++) {
+			ret = RSYS(r, __NR_timer_gettime, pf->timers[i].id,
+				   scratch, 0, 0);
+			if (ret || remote_read(r, scratch, its, sizeof(its)))
+				return ret ?: -EIO;
+			if (!k)
+				first = ns(&its[1]);
+		}
+		if (ns(&its[1]) < first) {
+			pf->timers[i].cpu_tid = main ? 0 : tid;
+			pf->reads[i].bound = true;
+		}
+	}
+	return 0;
+}
+
+static int ask_task(struct kh_remote *r, struct task_facts *pf, bool main,
 		    struct crfs_thread *th)
 {
+	struct task_facts *tf = main ? pf : NULL;
 	uint64_t locked_kb = 0;
 	struct kstack ks;
 	long scratch, ret = 0;
@@ -286,6 +370,13 @@ static int ask_task(struct kh_remote *r, struct task_facts *tf,
 	ret = ask_refused(r, th, scratch);
 	if (ret)
 		goto fail;
+	if (tf) {
+		tf->pdeathsig = th->pdeathsig;
+		tf->no_new_privs = th->no_new_privs;
+	}
+	ret = probe_thread_clocks(r, pf, th->tid, main, scratch);
+	if (ret)
+		goto fail;
 	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
 	return ret ? (int)ret : 0;
 fail:
@@ -293,8 +384,9 @@ fail:
 	return ret < 0 ? (int)ret : -EIO;
 }
 
+/* tf: the process's facts, asked of its main thread, probed of each */
 static int capture_thread(pid_t tid, struct crfs_thread *th,
-			  struct task_facts *tf, int *pending_sig)
+			  struct task_facts *tf, bool main, int *pending_sig)
 {
 	struct user_regs_struct regs;
 	struct kh_remote r;
@@ -325,7 +417,7 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	ret = kh_remote_open(&r, tid, 0);
 	if (ret)
 		return ret;
-	ret = ask_task(&r, tf, th);
+	ret = ask_task(&r, tf, main, th);
 	*pending_sig = r.pending_sig;
 	return kh_remote_close(&r) ?: ret;
 }
@@ -861,6 +953,72 @@ static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
 	return ret;
 }
 
+/*
+ * A CPU-clock POSIX timer cannot be held like an itimer: setting it drops
+ * its queued signal and overrun.  One that expired since ask_timers read it
+ * (on the CPU time of our syscalls) left a signal that may or may not be
+ * among those read: refused, not restored twice.
+ */
+static int check_cpu_timer(struct snapshot *s, struct kh_remote *r,
+			   pid_t pid, struct task_facts *tf, size_t i,
+			   long scratch)
+{
+	struct crfs_timer *t = &tf->timers[i];
+	struct ktimespec its[2];
+	long ret, over;
+
+	ret = RSYS(r, __NR_timer_gettime, t->id, scratch, 0, 0);
+	if (ret || remote_read(r, scratch, its, sizeof(its)))
+		return ret ?: -EIO;
+	over = RSYS(r, __NR_timer_getoverrun, t->id, 0, 0, 0);
+	if (tf->reads[i].left && (!ns(&its[1]) || ns(&its[1]) > tf->reads[i].left ||
+			    over != t->overrun))
+		snapshot_report(s, "process %d: POSIX timer %d (CPU clock) expired while the freeze ran in the process; thaw and try again",
+				pid, t->id);
+	return 0;
+}
+
+/* Gives back the itimers ask_timers held, once the signals are read. */
+static int release_cpu_timers(struct snapshot *s, pid_t pid, pid_t main,
+			      struct task_facts *tf)
+{
+	struct kh_remote r;
+	long scratch, ret = 0;
+	size_t i;
+	int which;
+	bool posix = false;
+
+	for (i = 0; i < tf->ntimers; i++)
+		posix |= tf->timers[i].posix && cpu_clock(&tf->timers[i]);
+	if (!tf->held_mask && !posix)
+		return 0;
+	ret = kh_remote_open(&r, main, 0);
+	if (ret)
+		return (int)ret;
+	scratch = kh_remote_syscall(&r, __NR_mmap, 0, 4096,
+				    PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch < 0 && scratch > -4096) {
+		ret = scratch;
+		goto out;
+	}
+	for (i = 0; !ret && i < tf->ntimers; i++)
+		if (tf->timers[i].posix && cpu_clock(&tf->timers[i]))
+			ret = check_cpu_timer(s, &r, pid, tf, i, scratch);
+	for (which = 0; !ret && which < 3; which++) {
+		if (!(tf->held_mask & (1U << which)))
+			continue;
+		ret = kh_remote_poke(&r, scratch, &tf->held[which],
+				     sizeof(tf->held[which])) ?:
+		      RSYS(&r, __NR_setitimer, which, scratch, 0, 0);
+		if (!ret)
+			tf->held_mask &= ~(1U << which);
+	}
+	RSYS(&r, __NR_munmap, scratch, 4096, 0, 0);
+out:
+	return kh_remote_close(&r) ?: (int)ret;
+}
+
 /* A signal whose delivery does nothing may arrive and go unnoticed. */
 static bool ignored(const struct task_facts *tf, int sig)
 {
@@ -915,7 +1073,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	char path[96];
 	int ret, sig = 0;
 
-	ret = capture_thread(tid, &th, main ? tf : NULL, &sig);
+	ret = capture_thread(tid, &th, tf, main, &sig);
 	if (sig && ignored(tf, sig))
 		sig = 0;
 	if (sig && !s->procs[s->nprocs - 1].pending_sig)
@@ -1007,6 +1165,7 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 	ret = kh_proc_tids(pid, &tids, &n);
 	if (ret)
 		return ret;
+	tf->nthreads = n;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
 	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
 	/* a live thread answers for the process if its leader has exited;
@@ -1063,6 +1222,15 @@ static int capture_timers(struct snapshot *s, pid_t pid, const char *dir,
 		/* 0: the main thread, whatever its pid; else a thread's tid */
 		if (!(t->notify & SIGEV_THREAD_ID) || t->tid == pid)
 			t->tid = 0;
+		if (!thread_clock(t) || tf->reads[i].bound ||
+		    (!tf->reads[i].left && tf->nthreads < 2))
+			continue;
+		if (tf->reads[i].left)
+			snapshot_report(s, "process %d: POSIX timer %d counts the CPU time of a thread that has exited (CLOCK_THREAD_CPUTIME_ID): not supported",
+					pid, t->id);
+		else
+			snapshot_report(s, "process %d: POSIX timer %d (CLOCK_THREAD_CPUTIME_ID) is disarmed in a process of several threads: which thread's time it counts cannot be told (not supported)",
+					pid, t->id);
 	}
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_TIMERS);
 	return RENDER(s, path, render_timers, tf->timers, tf->ntimers);
@@ -1076,7 +1244,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	struct task_facts tf = { 0 };
 	struct kh_stat st;
 	char dir[32], path[64];
-	int ret, idx = s->nprocs;
+	int ret, rel, idx = s->nprocs;
 
 	ret = add_proc_dir(s, pid, dir, sizeof(dir));
 	if (ret)
@@ -1086,6 +1254,8 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
 	ret = ret ?: capture_threads(s, pid, dir, &tf, &c);
+	rel = release_cpu_timers(s, pid, kh_via(pid), &tf);
+	ret = ret ?: rel;
 	if (ret)
 		goto out;
 	stop_finish(s, &a);
@@ -1116,6 +1286,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = ret ?: capture_memory(s, idx, dir, a.ppid, a.exe);
 out:
 	free(tf.timers);
+	free(tf.reads);
 	free(a.exe);
 	free(a.cwd);
 	free(a.root);

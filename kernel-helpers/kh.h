@@ -70,6 +70,9 @@ int kh_remote_close(struct kh_remote *r);
  * struct sigaction, len bytes) goes to scratch, memory it does not use */
 long kh_remote_sigaction(struct kh_remote *r, int sig, const void *ka,
 			 size_t len, uint64_t scratch);
+/* writes len bytes at addr in r's task (through /proc/PID/mem) */
+int kh_remote_poke(struct kh_remote *r, uint64_t addr, const void *buf,
+		   size_t len);
 
 /* aio.c */
 bool kh_is_aio_ring(const char *path);

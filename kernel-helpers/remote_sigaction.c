@@ -11,18 +11,26 @@
 
 #include "kh.h"
 
-long kh_remote_sigaction(struct kh_remote *r, int sig, const void *ka,
-			 size_t len, uint64_t scratch)
+int kh_remote_poke(struct kh_remote *r, uint64_t addr, const void *buf,
+		   size_t len)
 {
 	int fd = kh_mem_open(r->tid, O_RDWR);
 	ssize_t n;
 
 	if (fd < 0)
 		return fd;
-	n = pwrite(fd, ka, len, scratch);
+	n = pwrite(fd, buf, len, addr);
 	close(fd);
 	if (n != (ssize_t)len)
 		return n < 0 ? -errno : -EIO;
-	return kh_remote_syscall(r, __NR_rt_sigaction, sig, scratch, 0,
-				 8 /* sigset size */, 0, 0);
+	return 0;
+}
+
+long kh_remote_sigaction(struct kh_remote *r, int sig, const void *ka,
+			 size_t len, uint64_t scratch)
+{
+	long ret = kh_remote_poke(r, scratch, ka, len);
+
+	return ret ?: kh_remote_syscall(r, __NR_rt_sigaction, sig, scratch, 0,
+					8 /* sigset size */, 0, 0);
 }

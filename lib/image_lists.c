@@ -183,10 +183,10 @@ int render_timers(struct strbuf *sb, const struct crfs_timer *tm, size_t n)
 			ret = sb_printf(sb, "%s %lu %lu\n", itimer_names[x->id],
 					x->value_ns, x->interval_ns);
 		else
-			ret = sb_printf(sb, "posix %d %d %d %d 0x%lx %d %lu %lu %d\n",
+			ret = sb_printf(sb, "posix %d %d %d %d 0x%lx %d %lu %lu %d %d\n",
 					x->id, x->clock, x->notify, x->signo,
 					x->sigval, x->tid, x->value_ns,
-					x->interval_ns, x->overrun);
+					x->interval_ns, x->overrun, x->cpu_tid);
 	}
 	return ret;
 }
@@ -208,14 +208,18 @@ static int timer_item(struct crfs_text *t, char *line, void *items, size_t i)
 		return 0;
 	}
 	x->posix = true;
-	if (ntok != 10 || strcmp(tok[0], "posix") || parse_int(tok[1], &x->id) ||
+	/* an image from before CPU_TID: a line of 10, the main thread's */
+	if (ntok == 11 && (parse_int(tok[10], &x->cpu_tid) || x->cpu_tid < 0))
+		return text_error(t, "bad cpu thread '%s'", tok[10]);
+	if ((ntok != 10 && ntok != 11) || strcmp(tok[0], "posix") ||
+	    parse_int(tok[1], &x->id) ||
 	    x->id < 0 || parse_int(tok[2], &x->clock) ||
 	    parse_int(tok[3], &x->notify) || parse_int(tok[4], &x->signo) ||
 	    parse_u64(tok[5], &x->sigval) || parse_int(tok[6], &x->tid) ||
 	    parse_u64(tok[7], &x->value_ns) ||
 	    parse_u64(tok[8], &x->interval_ns) ||
 	    parse_int(tok[9], &x->overrun))
-		return text_error(t, "want 'posix id clock notify signo sigval tid value interval overrun'");
+		return text_error(t, "want 'posix id clock notify signo sigval tid value interval overrun [cpu_tid]'");
 	return 0;
 }
 

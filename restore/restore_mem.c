@@ -415,7 +415,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 		const struct crfs_timer *t = h->timers[i];
 
 		a->timers[i] = (struct rst_timer){
-			.id = t->id, .clock = t->clock, .signo = t->signo,
+			.id = t->id, .clock = timer_clock(p, t), .signo = t->signo,
 			.tid = h->timer_tids[i], .sigval = t->sigval,
 			.notify = t->tid ? 4 /* SIGEV_THREAD_ID */ : t->notify,
 			.fire = timer_signal_pending(p, t),

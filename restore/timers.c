@@ -70,22 +70,55 @@ static void restore_posix(const struct crfs_timer *t, bool by_id, int err_fd)
 		child_fail(err_fd, "POSIX timer %d: timer_settime: %m", t->id);
 }
 
-/* a timer for another thread waits for the restorer, which makes it */
-static void defer(struct proc_image *p, const struct crfs_timer *t,
-		  struct helper_fds *h, bool by_id)
+/* p's thread of tid (the image's), or 0 */
+static const struct crfs_thread *thread_of(const struct proc_image *p,
+					     pid_t tid)
 {
 	size_t k;
 
+	for (k = 1; k < p->nthreads; k++)
+		if (p->threads[k].tid == tid)
+			return &p->threads[k];
+	return NULL;
+}
+
+/*
+ * The clock a timer is made on: a thread's own CPU clock counts the thread
+ * that makes it, so one of another thread's is asked for by that thread's
+ * id, as the kernel's MAKE_THREAD_CPUCLOCK(tid, which) does.
+ */
+int timer_clock(const struct proc_image *p, const struct crfs_timer *t)
+{
+	const struct crfs_thread *th;
+
+	if (!t->posix || !crfs_own_thread_clock(t->clock) || !t->cpu_tid ||
+	    !(th = thread_of(p, t->cpu_tid)))
+		return t->clock;
+	/* SCHED, PROF or VIRT as it was; 3 is SCHED's */
+	return (int)(((unsigned int)~th->vtid << 3) | 4 |
+		     (t->clock < 0 ? t->clock & 3 : 2));
+}
+
+/*
+ * A timer that signals another thread, or counts its CPU time, waits for
+ * the restorer, which makes it once the threads are there.
+ */
+static void defer(struct proc_image *p, const struct crfs_timer *t,
+		  struct helper_fds *h, bool by_id)
+{
+	const struct crfs_thread *th = NULL;
+
 	if (!by_id)
-		child_fail(h->err_fd, "POSIX timer %d signals thread %d: this kernel cannot give a timer its id (PR_TIMER_CREATE_RESTORE_IDS)",
-			   t->id, t->tid);
-	for (k = 1; k < p->nthreads && p->threads[k].tid != t->tid; k++)
-		;
-	if (k == p->nthreads)
+		child_fail(h->err_fd, "POSIX timer %d signals or counts thread %d: this kernel cannot give a timer its id (PR_TIMER_CREATE_RESTORE_IDS)",
+			   t->id, t->tid ?: t->cpu_tid);
+	if (t->tid && !(th = thread_of(p, t->tid)))
 		child_fail(h->err_fd, "POSIX timer %d signals thread %d, which the image does not have",
 			   t->id, t->tid);
+	if (t->cpu_tid && !thread_of(p, t->cpu_tid))
+		child_fail(h->err_fd, "POSIX timer %d counts the CPU time of thread %d, which the image does not have",
+			   t->id, t->cpu_tid);
 	h->timers[h->ntimers] = t;
-	h->timer_tids[h->ntimers++] = p->threads[k].vtid;
+	h->timer_tids[h->ntimers++] = th ? th->vtid : 0;
 }
 
 /* the restorer can make timers with their ids: set by restore_timers */
@@ -122,7 +155,7 @@ bool timer_signal_pending(const struct proc_image *p,
 {
 	size_t i;
 
-	if (!fire_ok || !t->posix || t->clock < 0 ||
+	if (!fire_ok || !t->posix || t->clock < 0 || t->cpu_tid ||
 	    (t->notify & ~SIGEV_THREAD_ID) != SIGEV_SIGNAL)
 		return false;
 	if (in_queue(p->shared_sigs, p->nshared_sigs, t))
@@ -169,7 +202,7 @@ void restore_timers(struct proc_image *p, struct helper_fds *h)
 			continue;
 		}
 
-		if (t->posix && t->tid) {
+		if (t->posix && (t->tid || t->cpu_tid)) {
 			defer(p, t, h, by_id);
 			continue;
 		}

@@ -457,7 +457,21 @@ struct crfs_timer {
 	pid_t tid;		/* SIGEV_THREAD_ID target */
 	uint64_t value_ns, interval_ns;	/* remaining, period */
 	int overrun;
+	/* CLOCK_THREAD_CPUTIME_ID: the thread whose CPU time it counts (the
+	 * one that made it); 0: the main thread */
+	pid_t cpu_tid;
 };
+
+/*
+ * A CPU clock of the thread that made the timer: CLOCK_THREAD_CPUTIME_ID,
+ * or as glibc passes it, MAKE_THREAD_CPUCLOCK(0, which): ((~0) << 3) | 4 |
+ * which (-2 for CPUCLOCK_SCHED).  Bit 2 is CPUCLOCK_PERTHREAD_MASK.
+ */
+static inline bool crfs_own_thread_clock(int clock)
+{
+	return clock == 3 /* CLOCK_THREAD_CPUTIME_ID */ ||
+	       (clock < 0 && (clock & 4) && (clock >> 3) == -1);
+}
 
 struct crfs_sigaction {
 	uint64_t handler, flags, restorer, mask;

@@ -16,7 +16,10 @@
  *  - timerfds: a relative CLOCK_BOOTTIME one with a period, an absolute
  *    CLOCK_REALTIME one, a disarmed one, a non-blocking one;
  *  - a signalfd of the process reading a pending signal with its value;
- *  - SIGTRAP from int3 reaching its handler; SA_RESETHAND still one-shot.
+ *  - SIGTRAP from int3 reaching its handler; SA_RESETHAND still one-shot;
+ *  - CPU-clock POSIX timers (posix_timers): a process one with a period,
+ *    and a thread one made by the worker that counts the worker's CPU
+ *    time only, not the main thread's.
  * Usage: wl_zdtm_sig DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -41,7 +44,8 @@
 
 static volatile sig_atomic_t go, traps, resets, profs;
 static pid_t self;
-static timer_t tmr, tmr_per;
+static timer_t tmr, tmr_per, tmr_cpu, tmr_thr;
+static long long cpu_left, thr_left;	/* ms left at the checkpoint */
 static int tfd_rel, tfd_abs, tfd_off, tfd_nb, sfd;
 static time_t abs_when;
 static int raise_code;
@@ -92,8 +96,41 @@ static int tgsigq(pid_t tid, int sig, int val)
 }
 
 /* sets up its own stack, mask and name; after the restore checks them */
+static long long left_ms(timer_t t)
+{
+	struct itimerspec its;
+
+	if (timer_gettime(t, &its))
+		return -1;
+	return its.it_value.tv_sec * 1000LL + its.it_value.tv_nsec / 1000000;
+}
+
+/* ms of this thread's CPU time */
+static void burn(int ms)
+{
+	double end = wl_now(CLOCK_THREAD_CPUTIME_ID) + ms / 1000.0;
+
+	while (wl_now(CLOCK_THREAD_CPUTIME_ID) < end)
+		;
+}
+
+/* the worker's CPU timer counts the worker's time */
+static void worker_cpu_timer(void)
+{
+	long long a = left_ms(tmr_thr), b;
+
+	burn(60);
+	b = left_ms(tmr_thr);
+	if (a < 0 || a - b < 50)
+		snprintf(worker_why, sizeof(worker_why),
+			 "its CPU-clock timer went from %lld to %lld ms over 60 ms of its CPU time",
+			 a, b);
+}
+
 static void *worker_fn(void *arg)
 {
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	struct itimerspec thr = { .it_value = { 300, 0 } };
 	stack_t ss = { .ss_sp = alt_stack, .ss_size = ALT_SIZE,
 		       .ss_flags = SS_AUTODISARM };
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
@@ -109,7 +146,9 @@ static void *worker_fn(void *arg)
 	sigaddset(&p, SIGTTOU);
 	if (sigaltstack(&ss, NULL) || pthread_sigmask(SIG_BLOCK, &m, NULL) ||
 	    pthread_sigmask(SIG_UNBLOCK, &p, NULL) ||
-	    pthread_setname_np(pthread_self(), "zdtm-sigwork"))
+	    pthread_setname_np(pthread_self(), "zdtm-sigwork") ||
+	    timer_create(CLOCK_THREAD_CPUTIME_ID, &none, &tmr_thr) ||
+	    timer_settime(tmr_thr, 0, &thr, NULL))
 		snprintf(worker_why, sizeof(worker_why), "setup failed");
 	worker_tid = syscall(SYS_gettid);
 	while (!worker_go)
@@ -143,6 +182,8 @@ static void *worker_fn(void *arg)
 			 "thread signal: signo %d code %d value %d pid %d",
 			 si.si_signo, si.si_code, si.si_value.sival_int,
 			 si.si_pid);
+	else
+		worker_cpu_timer();
 	worker_done = 1;
 	return NULL;
 }
@@ -215,7 +256,13 @@ static void setup_timers(void)
 	struct itimerspec rel = { .it_interval = { 3, 0 },
 				  .it_value = { 1000, 0 } };
 	struct itimerspec ab = { 0 };
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	struct itimerspec cpu = { .it_interval = { 5, 0 },
+				  .it_value = { 500, 0 } };
 
+	if (timer_create(CLOCK_PROCESS_CPUTIME_ID, &none, &tmr_cpu) ||
+	    timer_settime(tmr_cpu, 0, &cpu, NULL))
+		wl_die("CPU-clock timer");
 	tmr = pending_timer(&sev, &one);
 	/* posix_timers: a periodic timer whose signal waits, blocked */
 	sev.sigev_signo = SIG_PER;
@@ -283,11 +330,49 @@ static void check_queue(void)
 		wl_pass("sig.thread_only");
 }
 
+/* left within a second of what it was, and its period kept */
+static void check_left(const char *name, timer_t t, long long want,
+		       long period)
+{
+	struct itimerspec its;
+	long long got = left_ms(t);
+
+	if (timer_gettime(t, &its) || its.it_interval.tv_sec != period ||
+	    its.it_interval.tv_nsec)
+		wl_fail(name, "period %ld.%09ld s, want %ld s",
+			(long)its.it_interval.tv_sec, its.it_interval.tv_nsec,
+			period);
+	else if (got > want || got < want - 1000)
+		wl_fail(name, "%lld ms left, want %lld", got, want);
+	else
+		wl_pass(name);
+}
+
+static void check_cpu_timers(void)
+{
+	long long a, b, pa, pb;
+
+	check_left("timer.cpu_process", tmr_cpu, cpu_left, 5);
+	check_left("timer.cpu_thread", tmr_thr, thr_left, 0);
+	/* our CPU time is not the worker's */
+	a = left_ms(tmr_thr);
+	pa = left_ms(tmr_cpu);
+	burn(100);
+	b = left_ms(tmr_thr);
+	pb = left_ms(tmr_cpu);
+	if (a - b > 30 || pa - pb < 90)
+		wl_fail("timer.cpu_whose", "over 100 ms of the main thread's CPU time the worker's timer went %lld -> %lld, the process's %lld -> %lld",
+			a, b, pa, pb);
+	else
+		wl_pass("timer.cpu_whose");
+}
+
 static void check_worker(void)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 	int i;
 
+	check_cpu_timers();
 	worker_go = 1;
 	for (i = 0; i < 2000 && !worker_done; i++)
 		nanosleep(&ts, NULL);
@@ -490,6 +575,8 @@ int main(int argc, char **argv)
 		wl_die("sigprocmask");
 	wait_mask = before;
 	sigdelset(&wait_mask, SIGUSR1);
+	cpu_left = left_ms(tmr_cpu);
+	thr_left = left_ms(tmr_thr);
 	wl_ready();
 	while (!go)
 		sigsuspend(&wait_mask);
