@@ -69,6 +69,22 @@ static int pty_queues(struct open_ctx *c, int master, int slave,
 	return ret;
 }
 
+/*
+ * The slave's locking termios, last: it pins bits of the termios, which
+ * the refill above changes for a moment (echo off)
+ */
+static int pty_lock(int master, const struct crfs_file *f)
+{
+	struct termios lock;
+
+	if (!f->lockterm)
+		return 0;
+	if (strlen(f->lockterm) != 2 * sizeof(lock) ||
+	    parse_hex_bytes(f->lockterm, &lock, sizeof(lock)))
+		return -EINVAL;
+	return ioctl(master, TIOCSLCKTRMIOS, &lock) ? -errno : 0;
+}
+
 /* the slave's owner, group and mode (the master's line keeps them) */
 static int pts_owner(const char *slave, const struct crfs_file *f)
 {
@@ -121,6 +137,8 @@ int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 	}
 	if (!ret && f->excl && ioctl(fd, TIOCEXCL))
 		ret = -errno;
+	if (!ret)
+		ret = pty_lock(fd, f);
 	if (ret) {
 		close(fd);
 		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
