@@ -181,6 +181,11 @@ const struct crfs_ipc_limit crfs_ipc_limits[CRFS_IPC_NLIMITS] = {
 	[CRFS_IPC_SEMMNS] = { "semmns", "sem", 1 },
 	[CRFS_IPC_SEMOPM] = { "semopm", "sem", 2 },
 	[CRFS_IPC_SEMMNI] = { "semmni", "sem", 3 },
+	[CRFS_IPC_MQ_QUEUES_MAX] = { "mq_queues_max", "fs/mqueue/queues_max", 0, true },
+	[CRFS_IPC_MQ_MSG_MAX] = { "mq_msg_max", "fs/mqueue/msg_max", 0, true },
+	[CRFS_IPC_MQ_MSGSIZE_MAX] = { "mq_msgsize_max", "fs/mqueue/msgsize_max", 0, true },
+	[CRFS_IPC_MQ_MSG_DEFAULT] = { "mq_msg_default", "fs/mqueue/msg_default", 0, true },
+	[CRFS_IPC_MQ_MSGSIZE_DEFAULT] = { "mq_msgsize_default", "fs/mqueue/msgsize_default", 0, true },
 };
 
 int render_ipc_ns(struct strbuf *sb, const struct crfs_ipc_ns *ns)
@@ -216,7 +221,9 @@ int parse_ipc_ns(struct crfs_text *t, struct crfs_ipc_ns *ns)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < CRFS_IPC_NLIMITS; i++)
-		if (!seen[i])
+		if (!seen[i] && crfs_ipc_limits[i].optional)
+			ns->limit[i] = 0;
+		else if (!seen[i])
 			return text_error(t, "key '%s' is missing",
 					  crfs_ipc_limits[i].key);
 	return 0;
