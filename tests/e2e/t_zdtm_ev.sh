@@ -8,7 +8,8 @@
 # events queued, pty termios, locking termios, window size, packet mode
 # with queues both ways, a locked master), checked by the workload after
 # a freeze and thaw, and after checkpoint -> kill -> restore.  Refused by
-# name: inotify events queued, a packet-mode status byte not yet read.
+# name: inotify events queued, a packet-mode status byte not yet read, a
+# pty slave whose master was closed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
 
@@ -24,4 +25,7 @@ grep -q '^PASS inotify.queue' "$T_DIR/inoqueue.log" || fail "inoqueue.log: no PA
 # turning packet mode on again (as restore does) clears a status byte
 zdtm_refused wl_zdtm_ev pktstatus "a pty master in packet mode (TIOCPKT) with a status byte not yet read is not supported"
 grep -q '^PASS pty.pkt' "$T_DIR/pktstatus.log" || fail "pktstatus.log: no PASS pty.pkt"
+# pty04: devpts removed the node with the master; the slave is hung up
+zdtm_refused wl_zdtm_ev hup "a pty slave whose master was closed (hung up) is not supported"
+grep -q '^PASS pty.hup' "$T_DIR/hup.log" || fail "hup.log: no PASS pty.hup"
 pass

@@ -26,6 +26,9 @@
  *			then the bytes, input queued too
  *			(a status byte not read yet is refused: "pktstatus"
  *			in WL_ZDTM_SET sets one, a flush)
+ *	pty.hup		a slave whose master was closed: hung up (EIO);
+ *			refused by the freeze, set only when WL_ZDTM_SET
+ *			names "hup"
  *	pty.locked	a master never unlocked (TIOCGPTLCK), its number
  *
  * Usage: wl_zdtm_ev DIR.  READY; on SIGUSR1 each is checked.  The epoll.et
@@ -57,7 +60,7 @@ static volatile sig_atomic_t go;
 static const char *dir;
 static int efd, efd_sem, ep, ep_in, efd_in, efd_ex, pipe_et[2], ep_et;
 static int sfd, ino, ptm, pts, ptm_pkt, pts_pkt, ptm_locked, locked_n;
-static int pty_n, sk;
+static int pty_n, sk, pts_hup;
 
 static void on_usr1(int sig)
 {
@@ -238,6 +241,9 @@ static void setup_pty(void)
 	if (write(pts_pkt, PTY_OUT, strlen(PTY_OUT)) != (ssize_t)strlen(PTY_OUT) ||
 	    write(ptm_pkt, PTY_IN, strlen(PTY_IN)) != (ssize_t)strlen(PTY_IN))
 		wl_die("packet mode pty");
+	/* pty04: the master closed, a slave still open, hung up */
+	if (wl_zdtm_want("hup"))
+		close(open_pair(&pts_hup, O_NONBLOCK));
 	ptm_locked = posix_openpt(O_RDWR | O_NOCTTY);
 	if (ptm_locked < 0 || ioctl(ptm_locked, TIOCGPTN, &locked_n))
 		wl_die("locked ptmx");
@@ -458,6 +464,16 @@ static void check_pty_queues(void)
 		wl_fail("pty.pkt", "the slave read %zd bytes", got);
 	else
 		wl_pass("pty.pkt");
+	errno = 0;
+	got = pts_hup ? read(pts_hup, buf, sizeof(buf)) : 0;
+	if (!pts_hup)
+		wl_skip("pty.hup", "not set (WL_ZDTM_SET)");
+	else if (got > 0 || (got < 0 && errno != EIO) ||
+	    write(pts_hup, "x", 1) != -1 || errno != EIO)
+		wl_fail("pty.hup", "the slave of a closed master: read %zd, write errno %d (want EIO)",
+			got, errno);
+	else
+		wl_pass("pty.hup");
 	if (ioctl(ptm_locked, TIOCGPTLCK, &lock) || !lock)
 		wl_fail("pty.locked", "the master is unlocked");
 	else if (ioctl(ptm_locked, TIOCGPTN, &n) || n != locked_n)
