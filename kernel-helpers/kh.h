@@ -439,6 +439,12 @@ struct kh_pty {
 				 * nothing else was read */
 	pid_t session, fg;	/* 0 if nobody's controlling terminal */
 };
+/* the kernel's struct termios (TIOC[GS]LCKTRMIOS): glibc's is longer */
+struct kh_ktermios {
+	uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
+	uint8_t c_line;
+	uint8_t c_cc[19];
+};
 bool kh_is_ptmx(dev_t rdev);
 bool kh_is_pts(dev_t rdev);
 int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t);

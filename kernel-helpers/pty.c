@@ -141,7 +141,7 @@ static bool all_zero(const void *p, size_t n)
  */
 static int master_queues(int master, int slave, struct kh_pty *t)
 {
-	struct termios zero = { 0 }, lock;
+	struct kh_ktermios zero = { 0 }, lock = { 0 };
 	struct pollfd pfd = { .fd = master, .events = POLLPRI };
 	int ret, off = 0, on = 1;
 
