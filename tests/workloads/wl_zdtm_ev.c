@@ -4,10 +4,11 @@
  * (eventfs00, epoll, epoll01, signalfd00, inotify00, pty00-04, tty00-03),
  * and the parts a peer writing such a suite would check besides:
  *
+ *	inotify.mask	a watch's mask with IN_EXCL_UNLINK, as fdinfo shows it
  *	efd.count	an eventfd with a 64-bit count, O_NONBLOCK
  *	efd.sem		an EFD_SEMAPHORE eventfd: reads of 1, then EAGAIN
- *	epoll.masks	interests with EPOLLIN|OUT|PRI|RDHUP|ET, EPOLLEXCLUSIVE
- *			and 64-bit data, as fdinfo shows them
+ *	epoll.masks	interests with EPOLLIN|OUT|PRI|RDHUP|ET, EPOLLEXCLUSIVE,
+ *			EPOLLWAKEUP and 64-bit data, as fdinfo shows them
  *	epoll.nested	an epoll inside an epoll, ready through both
  *	epoll.et	an edge-triggered interest that has reported its edge:
  *			no event until new data comes
@@ -55,12 +56,14 @@
 #define WS_COL		123
 #define PTY_IN		"typed ahead\npartial"
 #define PTY_OUT		"printed\r\n"
+#define WATCH2_MASK	(IN_ATTRIB | IN_CLOSE_WRITE | IN_EXCL_UNLINK)
 
 static volatile sig_atomic_t go;
 static const char *dir;
 static int efd, efd_sem, ep, ep_in, efd_in, efd_ex, pipe_et[2], ep_et;
 static int sfd, ino, ptm, pts, ptm_pkt, pts_pkt, ptm_locked, locked_n;
 static int pty_n, sk, pts_hup;
+static unsigned wakeup;
 
 static void on_usr1(int sig)
 {
@@ -76,6 +79,26 @@ static void setup_eventfds(void)
 	efd_sem = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK);
 	if (efd < 0 || efd_sem < 0 || write(efd, &v, 8) != 8)
 		wl_die("eventfd");
+}
+
+/* the fdinfo line of target fd TFD in epoll EP: its events and data */
+static int ep_info(int e, int tfd, unsigned *events, unsigned long long *data)
+{
+	char path[64], line[256];
+	FILE *f;
+	int t, found = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", e);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "tfd: %d events: %x data: %llx", &t, events,
+			   data) == 3 && t == tfd) {
+			found = 1;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static void ep_add(int e, int fd, uint32_t events, uint64_t data)
@@ -103,6 +126,12 @@ static void setup_epoll(void)
 	ep_add(ep, efd_ex, EPOLLIN | EPOLLEXCLUSIVE, 7);
 	ep_add(ep_in, efd_in, EPOLLIN, 0xfeedULL << 40);
 	ep_add(ep, ep_in, EPOLLIN, 42);
+	/* a wakeup source while ready; the kernel drops the flag without
+	 * CAP_BLOCK_SUSPEND or CONFIG_PM_SLEEP: what it kept must stay */
+	ep_add(ep, pipe_et[1], EPOLLOUT | EPOLLWAKEUP, 9);
+	if (!ep_info(ep, pipe_et[1], &wakeup, &(unsigned long long){ 0 }))
+		wl_die("epoll fdinfo");
+	wakeup &= EPOLLWAKEUP;
 	if (write(efd_in, &one, 8) != 8)
 		wl_die("eventfd write");
 	/* the edge reported once: nothing more until new data */
@@ -149,6 +178,9 @@ static void setup_inotify(void)
 	if (ino < 0 || inotify_add_watch(ino, dir, IN_CREATE | IN_MOVE) != 1)
 		wl_die("inotify");
 	inotify_events("before", "after");
+	snprintf(buf, sizeof(buf), "%s/after", dir);
+	if (inotify_add_watch(ino, buf, WATCH2_MASK) != 2)
+		wl_die("inotify watch 2");
 	/* a unix socket bound in the directory, which restore binds again:
 	 * that IN_CREATE is the restore's own, not the tree's */
 	sk = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -274,26 +306,6 @@ static void check_eventfds(void)
 	wl_verdict("efd.sem", m);
 }
 
-/* the fdinfo line of target fd TFD in epoll EP: its events and data */
-static int ep_info(int e, int tfd, unsigned *events, unsigned long long *data)
-{
-	char path[64], line[256];
-	FILE *f;
-	int t, found = 0;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", e);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "tfd: %d events: %x data: %llx", &t, events,
-			   data) == 3 && t == tfd) {
-			found = 1;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void check_masks(void)
 {
 	unsigned long long d;
@@ -309,6 +321,10 @@ static void check_masks(void)
 		wl_fail("epoll.masks", "no interest in fd %d", efd_ex);
 	else if (!(ev & EPOLLEXCLUSIVE) || d != 7)
 		wl_fail("epoll.masks", "exclusive: events %#x data %#llx", ev, d);
+	if (!ep_info(ep, pipe_et[1], &ev, &d))
+		wl_fail("epoll.masks", "no interest in fd %d", pipe_et[1]);
+	else if ((ev & ~EPOLLHUP & ~EPOLLERR) != (EPOLLOUT | wakeup) || d != 9)
+		wl_fail("epoll.masks", "wakeup: events %#x data %#llx", ev, d);
 	if (!(fcntl(ep, F_GETFD) & FD_CLOEXEC))
 		wl_fail("epoll.masks", "epoll lost FD_CLOEXEC");
 	wl_verdict("epoll.masks", m);
@@ -367,6 +383,28 @@ static void check_signalfd(void)
 	wl_verdict("sfd", m);
 }
 
+/* the second watch's mask, flags included, as fdinfo shows it */
+static void check_watch_mask(void)
+{
+	char path[64], line[512];
+	unsigned wd, mask, got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ino);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "inotify wd:%x %*s %*s mask:%x", &wd, &mask) == 2 &&
+		    wd == 2)
+			got = mask;
+	if (f)
+		fclose(f);
+	if (got != WATCH2_MASK)
+		wl_fail("inotify.mask", "watch 2: mask %#x, want %#x", got,
+			WATCH2_MASK);
+	else
+		wl_pass("inotify.mask");
+}
+
 /* the events of inotify_events(A, B), each with its name, one cookie */
 static void check_inotify(void)
 {
@@ -401,6 +439,7 @@ static void check_inotify(void)
 	if (i != 3)
 		wl_fail("inotify.queue", "%zd bytes queued, event %d of 3 differs", n, i);
 	wl_verdict("inotify.queue", m);
+	check_watch_mask();
 }
 
 static int same_termios(const struct termios *a, const struct termios *b)
