@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include "wl_common.h"
+#include "wl_pty.h"
 
 #define EFD_COUNT	0x123456789ULL
 #define EP_DATA		0x0123456789abcdefULL
@@ -233,20 +234,6 @@ static struct termios lock_termios(void)
 	return t;
 }
 
-static int open_pair(int *slave, int flags)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY), n;
-	char name[64];
-
-	if (m < 0 || unlockpt(m) || ioctl(m, TIOCGPTN, &n))
-		wl_die("ptmx");
-	snprintf(name, sizeof(name), "/dev/pts/%d", n);
-	*slave = open(name, O_RDWR | O_NOCTTY | flags);
-	if (*slave < 0)
-		wl_die("open %s", name);
-	return m;
-}
-
 static void setup_pty(void)
 {
 	struct termios t = odd_termios(), l = lock_termios();
@@ -254,11 +241,11 @@ static void setup_pty(void)
 			      .ws_xpixel = 640, .ws_ypixel = 480 };
 	int one = 1;
 
-	ptm = open_pair(&pts, 0);
+	ptm = wl_pty_pair(&pts, O_NOCTTY);
 	if (ioctl(ptm, TIOCGPTN, &pty_n) || tcsetattr(pts, TCSANOW, &t) ||
 	    ioctl(pts, TIOCSWINSZ, &ws) || ioctl(pts, TIOCSLCKTRMIOS, &l))
 		wl_die("pty settings");
-	ptm_pkt = open_pair(&pts_pkt, 0);
+	ptm_pkt = wl_pty_pair(&pts_pkt, O_NOCTTY);
 	/* no echo, no output processing: the output queue holds only what
 	 * the slave wrote */
 	if (tcgetattr(pts_pkt, &t))
@@ -275,7 +262,7 @@ static void setup_pty(void)
 		wl_die("packet mode pty");
 	/* pty04: the master closed, a slave still open, hung up */
 	if (wl_zdtm_want("hup"))
-		close(open_pair(&pts_hup, O_NONBLOCK));
+		close(wl_pty_pair(&pts_hup, O_NOCTTY | O_NONBLOCK));
 	ptm_locked = posix_openpt(O_RDWR | O_NOCTTY);
 	if (ptm_locked < 0 || ioctl(ptm_locked, TIOCGPTN, &locked_n))
 		wl_die("locked ptmx");

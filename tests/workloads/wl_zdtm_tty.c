@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include "wl_common.h"
+#include "wl_pty.h"
 
 static volatile sig_atomic_t go;
 static int ptm_a, pts_a, ptm_b;
@@ -39,20 +40,6 @@ static void on_hup(int sig)
 static void on_alarm(int sig)
 {
 	(void)sig;
-}
-
-static int open_pair(int *slave, int flags)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY), n;
-	char name[64];
-
-	if (m < 0 || unlockpt(m) || ioctl(m, TIOCGPTN, &n))
-		wl_die("ptmx");
-	snprintf(name, sizeof(name), "/dev/pts/%d", n);
-	*slave = open(name, O_RDWR | flags);
-	if (*slave < 0)
-		wl_die("open %s", name);
-	return m;
 }
 
 /* tty00: a new session whose terminal the slave becomes, then closed */
@@ -147,7 +134,7 @@ int main(void)
 {
 	signal(SIGUSR1, on_usr1);
 	wl_own_session();
-	ptm_a = open_pair(&pts_a, O_NOCTTY);
+	ptm_a = wl_pty_pair(&pts_a, O_NOCTTY);
 	setup_child();
 	wl_ready();
 	while (!go)
