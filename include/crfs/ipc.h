@@ -29,6 +29,9 @@ struct crfs_ipc_obj {
 	unsigned int qbytes;		/* msg: msg_qbytes */
 	unsigned int count;		/* msg: messages; sem: semaphores */
 	unsigned short *semval;		/* sem: count values */
+	int *sempid;			/* sem: count pids of the last
+					 * operation on each (0: unknown);
+					 * may be NULL */
 	uint64_t size;			/* shm: segment size */
 	int removed;			/* shm: IPC_RMID while attached */
 };
