@@ -266,7 +266,7 @@ static int pts_owner(struct crfs_file *cf)
 }
 
 static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
-			struct crfs_file *cf)
+			struct crfs_file *cf, const char **why)
 {
 	struct kh_pty t;
 	int ret;
@@ -274,6 +274,12 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	ret = kh_pty_state(f->pid, f->fd, f->st.st_rdev, &t);
 	if (ret)
 		return ret;
+	if (t.pkt_status) {
+		free(t.termios);
+		free(t.winsize);
+		*why = "a pty master in packet mode (TIOCPKT) with a status byte not yet read is not supported";
+		return 0;
+	}
 	cf->kind = t.master ? FK_PTMX : FK_PTS;
 	cf->pty_index = t.index;
 	cf->locked = t.locked;
@@ -284,10 +290,12 @@ static int classify_pty(struct files_ctx *c, const struct kh_fd *f,
 	if (t.master) {
 		cf->termios = t.termios;
 		cf->winsize = t.winsize;
+		cf->lockterm = t.lock;
 		ret = pts_owner(cf);
 	} else {
 		free(t.termios);
 		free(t.winsize);
+		free(t.lock);
 	}
 	cf->data = t.outlen;
 	cf->pty_input = t.inlen;
@@ -411,8 +419,10 @@ static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
 		return files_classify_tun(c, f, cf, err);	/* /dev/net/tun */
 	if (S_ISCHR(st->st_mode) &&
 	    (kh_is_ptmx(st->st_rdev) || kh_is_pts(st->st_rdev))) {
-		*err = classify_pty(c, f, cf);
-		return NULL;
+		const char *why = NULL;
+
+		*err = classify_pty(c, f, cf, &why);
+		return why;
 	}
 	if (S_ISCHR(st->st_mode))
 		return "terminals other than pseudo-terminals, and other character devices, are not supported";
@@ -527,7 +537,14 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		return NULL;	/* interest list once every id is known */
 	}
 	if (!strcmp(what, "inotify")) {
+		int queued = 0;
+
 		cf->kind = FK_INOTIFY;
+		if (kh_inotify_queued(f->pid, f->fd, &queued))
+			return "cannot read how many inotify events are queued";
+		/* they cannot be read without taking them from a thaw */
+		if (queued)
+			return "an inotify descriptor with events queued (not read yet) is not supported";
 		return NULL;
 	}
 	if (!strcmp(what, "[fanotify]"))

@@ -97,6 +97,9 @@ const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
 {
 	if (S_ISREG(st->st_mode))
 		return relinked(st, cf);
+	/* devpts removes a pty's node once its master is closed */
+	if (cf->kind == FK_PTS)
+		return "a pty slave whose master was closed (hung up) is not supported";
 	if (!(cf->kind == FK_FILE && S_ISDIR(st->st_mode)) &&
 	    cf->kind != FK_FIFO && cf->kind != FK_CHR)
 		return "deleted files of this kind are not supported";

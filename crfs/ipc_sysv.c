@@ -182,7 +182,7 @@ static int capture_msgs(struct snapshot *s, const struct tree *t)
 }
 
 static int save_sem(struct snapshot *s, struct tree *t,
-		    const struct kh_ipc *k, unsigned short *val)
+		    const struct kh_ipc *k, unsigned short *val, pid_t *pids)
 {
 	struct crfs_ipc_obj o;
 	char path[64];
@@ -202,6 +202,7 @@ static int save_sem(struct snapshot *s, struct tree *t,
 	}
 	to_obj(k, &o);
 	o.semval = val;
+	o.sempid = pids;	/* the tree's: owner() said so */
 	snprintf(path, sizeof(path), "%s/%d", CRFS_D_IPC_SEM, k->id);
 	ret = add_dir(s, CRFS_D_IPC);
 	ret = ret ?: add_dir(s, CRFS_D_IPC_SEM);
@@ -232,7 +233,7 @@ static int capture_sem(struct snapshot *s, struct tree *t,
 		snapshot_report(s, "SysV semaphore set %d (key 0x%x): more than %d semaphores are not supported yet",
 				k->id, k->key, MAX_SEMS);
 	else
-		ret = save_sem(s, t, k, val);
+		ret = save_sem(s, t, k, val, pids);
 out:
 	free(pids);
 	free(val);

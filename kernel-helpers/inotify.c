@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "crfs/format.h"
 #include "kh.h"
@@ -81,5 +82,37 @@ int kh_handle_path(pid_t pid, const char *line, char **out)
 	close(fd);
 out:
 	free(fh);
+	return ret;
+}
+
+/*
+ * The bytes of events an inotify instance holds: they can only be read by
+ * taking them, so a freeze that is to be thawed cannot save them
+ */
+int kh_inotify_queued(pid_t pid, int fd, int *bytes)
+{
+	int sk = kh_steal_fd(pid, fd), ret = 0;
+
+	if (sk < 0)
+		return sk;
+	if (ioctl(sk, FIONREAD, bytes))
+		ret = -errno;
+	close(sk);
+	return ret;
+}
+
+/* takes every event queued on an inotify instance of another process */
+int kh_inotify_drain(pid_t pid, int fd)
+{
+	int sk = kh_steal_fd(pid, fd), n = 0, ret = 0;
+	char buf[4096];
+
+	if (sk < 0)
+		return sk;
+	/* FIONREAD first: the description may be a blocking one */
+	while (!ret && !ioctl(sk, FIONREAD, &n) && n > 0)
+		if (read(sk, buf, sizeof(buf)) <= 0)
+			ret = -EIO;
+	close(sk);
 	return ret;
 }

@@ -437,7 +437,16 @@ struct kh_pty {
 	size_t outlen;
 	char *termios;		/* hex of struct termios; NULL if locked */
 	char *winsize;		/* "rows,cols,xpixel,ypixel" */
+	char *lock;		/* hex of the locking termios; NULL if none */
+	bool pkt_status;	/* packet mode with a status byte unread:
+				 * nothing else was read */
 	pid_t session, fg;	/* 0 if nobody's controlling terminal */
+};
+/* the kernel's struct termios (TIOC[GS]LCKTRMIOS): glibc's is longer */
+struct kh_ktermios {
+	uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
+	uint8_t c_line;
+	uint8_t c_cc[19];
 };
 bool kh_is_ptmx(dev_t rdev);
 bool kh_is_pts(dev_t rdev);
@@ -453,6 +462,9 @@ int kh_proc_timers(pid_t pid, struct crfs_timer **out, size_t *n);
 
 /* inotify.c: the path of a watched inode, from its file handle */
 int kh_handle_path(pid_t pid, const char *fdinfo_line, char **path);
+/* the bytes of events queued on an inotify instance (FIONREAD) */
+int kh_inotify_queued(pid_t pid, int fd, int *bytes);
+int kh_inotify_drain(pid_t pid, int fd);
 
 /* fanotify.c: a group's flags and marks, from its fdinfo (-ESTALE: a mark
  * on a deleted inode; -EOPNOTSUPP: a kind of mark we do not know) */

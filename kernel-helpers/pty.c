@@ -120,6 +120,54 @@ static int take_queues(int master, int slave, struct kh_pty *t)
 	return ret;
 }
 
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+/*
+ * The master's queues, read and written back so that nothing the kernel
+ * reports changes: packet mode off meanwhile (else the termios changes
+ * below queue status bytes for the master's reader, TIOCPKT_NOSTOP and
+ * DOSTOP, and its reads start with a status byte), the locking termios
+ * of the slave cleared meanwhile (else it pins the bits quiet() clears,
+ * echo among them, and the refill is echoed).  Turning packet mode on
+ * clears the status, so one not yet read is refused, not lost.
+ */
+static int master_queues(int master, int slave, struct kh_pty *t)
+{
+	struct kh_ktermios zero = { 0 }, lock = { 0 };
+	struct pollfd pfd = { .fd = master, .events = POLLPRI };
+	int ret, off = 0, on = 1;
+
+	if (ioctl(master, TIOCGLCKTRMIOS, &lock))
+		return -errno;
+	if (t->packet && poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLPRI)) {
+		t->pkt_status = true;
+		return 0;
+	}
+	if (!all_zero(&lock, sizeof(lock))) {
+		t->lock = hex(&lock, sizeof(lock));
+		if (!t->lock)
+			return -ENOMEM;
+		if (ioctl(master, TIOCSLCKTRMIOS, &zero))
+			return -errno;
+	}
+	if (t->packet && ioctl(master, TIOCPKT, &off))
+		return -errno;
+	ret = take_queues(master, slave, t);
+	if (t->packet && ioctl(master, TIOCPKT, &on) && !ret)
+		ret = -errno;
+	if (t->lock && ioctl(master, TIOCSLCKTRMIOS, &lock) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 {
 	int sk = kh_steal_fd(pid, fd), tty = -1, lock = 0, pkt = 0, ret = 0;
@@ -149,7 +197,7 @@ int kh_pty_state(pid_t pid, int fd, dev_t rdev, struct kh_pty *t)
 	if (tty >= 0 && !tcgetattr(tty, &tio))
 		t->termios = hex(&tio, sizeof(tio));
 	if (tty >= 0 && t->master)
-		ret = take_queues(sk, tty, t);
+		ret = master_queues(sk, tty, t);
 	/* only the master tells whose terminal it is, unless it is ours */
 	if (t->master && ioctl(sk, TIOCGSID, &t->session))
 		t->session = 0;

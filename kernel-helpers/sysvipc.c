@@ -200,7 +200,8 @@ int kh_ipc_sysctl_get(const char *name, int field, uint64_t *v)
 	char path[64], *buf, *p;
 	int ret, i;
 
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	snprintf(path, sizeof(path), "/proc/sys/%s%s",
+		 strchr(name, '/') ? "" : "kernel/", name);
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
@@ -216,7 +217,8 @@ int kh_ipc_sysctl_set(const char *name, const char *val)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/sys/kernel/%s", name);
+	snprintf(path, sizeof(path), "/proc/sys/%s%s",
+		 strchr(name, '/') ? "" : "kernel/", name);
 	return kh_write_file(path, val);
 }
 

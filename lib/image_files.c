@@ -132,6 +132,7 @@ static const struct file_key keys[] = {
 	KEY("input", K_U64, pty_input, 0),
 	KEY("winsize", K_STR, winsize, 0),
 	KEY("termios", K_STR, termios, 0),
+	KEY("lockterm", K_STR, lockterm, 0),
 	KEY("session", K_INT, session, B(FK_PTS)),
 	KEY("fg", K_INT, fg, B(FK_PTS)),
 	KEY("external", K_BOOL, external, B(FK_PTS)),
@@ -253,6 +254,7 @@ static void free_file(struct crfs_file *f)
 	free(f->abstract);
 	free(f->termios);
 	free(f->winsize);
+	free(f->lockterm);
 	free(f->peername);
 	free(f->map_name);
 	free(f->addr);

@@ -55,8 +55,24 @@ int render_ipc_obj(struct strbuf *sb, enum crfs_ipc_kind k,
 	ret = kv_render(sb, ipc_fields, NCOMMON, o);
 	ret = ret ?: sb_printf(sb, "values");
 	for (i = 0; !ret && i < o->count; i++)
-		ret = sb_printf(sb, " %u", o->semval[i]);
+		ret = o->sempid && o->sempid[i] ?
+		      sb_printf(sb, " %u@%d", o->semval[i], o->sempid[i]) :
+		      sb_printf(sb, " %u", o->semval[i]);
 	return ret ?: sb_printf(sb, "\n");
+}
+
+/* VALUE or VALUE@PID: PID the last to operate on it (older images: none) */
+static int parse_value(char *tok, uint64_t *val, uint64_t *pid)
+{
+	char *at = strchr(tok, '@');
+
+	*pid = 0;
+	if (at) {
+		*at = 0;
+		if (parse_u64(at + 1, pid) || !*pid || *pid > INT32_MAX)
+			return -EINVAL;
+	}
+	return parse_u64(tok, val) || *val > 32767 ? -EINVAL : 0;
 }
 
 static int parse_values(struct crfs_text *t, const char *key, char *rest,
@@ -64,26 +80,33 @@ static int parse_values(struct crfs_text *t, const char *key, char *rest,
 {
 	struct crfs_ipc_obj *o = obj;
 	unsigned short *v = NULL, *nv;
-	uint64_t u;
+	int *p = NULL, *np;
+	uint64_t u, pid;
 	char *tok;
 
 	(void)key;
 	o->count = 0;
 	while ((tok = tok_next(&rest))) {
-		if (parse_u64(tok, &u) || u > 32767 || o->count >= 32000)
+		if (parse_value(tok, &u, &pid) || o->count >= 32000)
 			goto bad;
 		nv = realloc(v, (o->count + 1) * sizeof(*v));
-		if (!nv)
+		if (nv)
+			v = nv;
+		np = nv ? realloc(p, (o->count + 1) * sizeof(*p)) : NULL;
+		if (!np)
 			goto bad;
-		v = nv;
+		p = np;
+		p[o->count] = (int)pid;
 		v[o->count++] = u;
 	}
 	if (!o->count)
 		goto bad;
 	o->semval = v;
+	o->sempid = p;
 	return 0;
 bad:
 	free(v);
+	free(p);
 	return text_error(t, "bad semaphore values");
 }
 
@@ -103,7 +126,9 @@ int parse_ipc_obj(struct crfs_text *t, enum crfs_ipc_kind k,
 void free_ipc_obj(struct crfs_ipc_obj *o)
 {
 	free(o->semval);
+	free(o->sempid);
 	o->semval = NULL;
+	o->sempid = NULL;
 }
 
 int render_ipc_msgs(struct strbuf *sb, const struct crfs_ipc_msg *m,
@@ -181,6 +206,11 @@ const struct crfs_ipc_limit crfs_ipc_limits[CRFS_IPC_NLIMITS] = {
 	[CRFS_IPC_SEMMNS] = { "semmns", "sem", 1 },
 	[CRFS_IPC_SEMOPM] = { "semopm", "sem", 2 },
 	[CRFS_IPC_SEMMNI] = { "semmni", "sem", 3 },
+	[CRFS_IPC_MQ_QUEUES_MAX] = { "mq_queues_max", "fs/mqueue/queues_max", 0, true },
+	[CRFS_IPC_MQ_MSG_MAX] = { "mq_msg_max", "fs/mqueue/msg_max", 0, true },
+	[CRFS_IPC_MQ_MSGSIZE_MAX] = { "mq_msgsize_max", "fs/mqueue/msgsize_max", 0, true },
+	[CRFS_IPC_MQ_MSG_DEFAULT] = { "mq_msg_default", "fs/mqueue/msg_default", 0, true },
+	[CRFS_IPC_MQ_MSGSIZE_DEFAULT] = { "mq_msgsize_default", "fs/mqueue/msgsize_default", 0, true },
 };
 
 int render_ipc_ns(struct strbuf *sb, const struct crfs_ipc_ns *ns)
@@ -216,7 +246,9 @@ int parse_ipc_ns(struct crfs_text *t, struct crfs_ipc_ns *ns)
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < CRFS_IPC_NLIMITS; i++)
-		if (!seen[i])
+		if (!seen[i] && crfs_ipc_limits[i].optional)
+			ns->limit[i] = 0;
+		else if (!seen[i])
 			return text_error(t, "key '%s' is missing",
 					  crfs_ipc_limits[i].key);
 	return 0;

@@ -141,6 +141,7 @@ int open_mqueue(struct open_ctx *c, const struct crfs_file *f);
 /* pty.c */
 int open_ptmx(struct open_ctx *c, const struct crfs_file *f);
 int open_pts(struct open_ctx *c, const struct crfs_file *f);
+bool pty_is_ctty(const struct image *img, const struct crfs_file *f, pid_t sid);
 void claim_ctty(struct image *img, struct proc_image *p, int err_fd);
 void take_ctty(struct image *img, struct proc_image *p,
 	       const struct crfs_file *f, int err_fd);

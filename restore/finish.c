@@ -289,6 +289,35 @@ static long detach_all(struct image *img, struct slot *s, size_t n,
 	return ret;
 }
 
+/*
+ * The image holds no inotify event (the freeze refuses queued ones): what
+ * is queued now came from the restore itself, files made in a watched
+ * directory (an unlinked file made at its name).  Taken once every
+ * process is at its trap, all files made.
+ */
+static int inotify_quiet(struct image *img, struct slot *s, size_t n,
+			 char *err, size_t errlen)
+{
+	const struct crfs_fd *fd;
+	size_t i, k;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].thread != 0)
+			continue;
+		for (k = 0; k < s[i].p->nfds; k++) {
+			fd = &s[i].p->fds[k];
+			if (img->files[fd->file - 1].kind != FK_INOTIFY)
+				continue;
+			ret = kh_inotify_drain(s[i].tid, fd->fd);
+			if (ret)
+				return ERR("process %d fd %d: inotify: the restore's own events not taken: %s",
+					   s[i].tid, fd->fd, strerror(-ret));
+		}
+	}
+	return 0;
+}
+
 int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 {
 	struct slot *s;
@@ -300,6 +329,9 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		return ERR("out of memory");
 	ret = wait_all(s, n, img->new_pidns, err_fd, err, errlen);
 	restore_profile("tree: every task made, at its trap");
+	if (ret)
+		goto out;
+	ret = inotify_quiet(img, s, n, err, errlen);
 	if (ret)
 		goto out;
 	restore_pause("stopped");

@@ -382,8 +382,8 @@ void files_install(struct image *img, struct proc_image *p,
 	if (!p->attr.shares_files)
 		install_table(img, p, err_fd);
 	for (i = 0; i < img->nfiles; i++)
-		if (img->files[i].kind == FK_PTS && !img->files[i].external &&
-		    img->files[i].session == p->pid && p->attr.sid == p->pid)
+		if (pty_is_ctty(img, &img->files[i], p->pid) &&
+		    p->attr.sid == p->pid)
 			take_ctty(img, p, &img->files[i], err_fd);
 	take_own_flocks(img, p, err_fd);
 	/* POSIX locks: the restorer takes them, once our helpers are gone */

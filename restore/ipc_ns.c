@@ -35,7 +35,7 @@ static int set_limit(const struct crfs_ipc_ns *ns, int i)
 	const struct crfs_ipc_limit *l = &crfs_ipc_limits[i];
 	char val[96];
 
-	if (l->field)
+	if (l->field || (l->optional && !ns->limit[i]))
 		return 0;
 	if (!strcmp(l->sysctl, "sem"))
 		snprintf(val, sizeof(val), "%lu %lu %lu %lu",
@@ -70,7 +70,8 @@ int ipc_ns_restore(struct image *img, char *err, size_t errlen)
 	for (i = 0; !ret && i < CRFS_IPC_NLIMITS; i++) {
 		ret = set_limit(&ns, i);
 		if (ret)
-			snprintf(err, errlen, "IPC namespace: set kernel.%s: %s",
+			snprintf(err, errlen, "IPC namespace: set %s%s: %s",
+				 strchr(crfs_ipc_limits[i].sysctl, '/') ? "" : "kernel.",
 				 crfs_ipc_limits[i].sysctl, strerror(-ret));
 	}
 	return ret;

@@ -340,6 +340,33 @@ int ipc_sysv_restore(struct image *img, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * A semaphore's last operator (semctl GETPID, sempid) is its process of
+ * the tree again: that process sets the value the set already has, in
+ * the tree's IPC namespace, before any of the tree's code runs.  A child
+ * of crfs-restore, which made the set, exits on failure.
+ */
+void ipc_sysv_sempids(pid_t pid, int err_fd)
+{
+	const struct crfs_ipc_obj *o;
+	union semun u;
+	size_t i, k;
+
+	for (i = 0; i < nitems; i++) {
+		o = &items[i].o;
+		if (items[i].kind != KH_IPC_SEM || !o->sempid)
+			continue;
+		for (k = 0; k < o->count; k++) {
+			if (o->sempid[k] != pid)
+				continue;
+			u.val = o->semval[k];
+			if (semctl(o->id, k, SETVAL, u))
+				child_fail(err_fd, "SysV semaphore set %d: semaphore %zu: set again by its last user: %m",
+					   o->id, k);
+		}
+	}
+}
+
 /* after a failed restore: nothing of ours stays */
 void ipc_sysv_undo(void)
 {

@@ -69,6 +69,22 @@ static int pty_queues(struct open_ctx *c, int master, int slave,
 	return ret;
 }
 
+/*
+ * The slave's locking termios, last: it pins bits of the termios, which
+ * the refill above changes for a moment (echo off)
+ */
+static int pty_lock(int master, const struct crfs_file *f)
+{
+	struct kh_ktermios lock;
+
+	if (!f->lockterm)
+		return 0;
+	if (strlen(f->lockterm) != 2 * sizeof(lock) ||
+	    parse_hex_bytes(f->lockterm, &lock, sizeof(lock)))
+		return -EINVAL;
+	return ioctl(master, TIOCSLCKTRMIOS, &lock) ? -errno : 0;
+}
+
 /* the slave's owner, group and mode (the master's line keeps them) */
 static int pts_owner(const char *slave, const struct crfs_file *f)
 {
@@ -121,6 +137,8 @@ int open_ptmx(struct open_ctx *c, const struct crfs_file *f)
 	}
 	if (!ret && f->excl && ioctl(fd, TIOCEXCL))
 		ret = -errno;
+	if (!ret)
+		ret = pty_lock(fd, f);
 	if (ret) {
 		close(fd);
 		return FAIL(c, "file %u (%s): terminal settings: %s", f->id, path,
@@ -164,6 +182,29 @@ int open_pts(struct open_ctx *c, const struct crfs_file *f)
 }
 
 /*
+ * The file that says F's terminal is the controlling terminal of session
+ * SID: a slave of the tree, or, when the tree holds no slave of it (its
+ * session closed every one, tty00), its master
+ */
+bool pty_is_ctty(const struct image *img, const struct crfs_file *f, pid_t sid)
+{
+	size_t i;
+
+	if (f->session != sid)
+		return false;
+	if (f->kind == FK_PTS)
+		return !f->external;
+	if (f->kind != FK_PTMX)
+		return false;
+	for (i = 0; i < img->nfiles; i++)
+		if (img->files[i].kind == FK_PTS &&
+		    img->files[i].pty_index == f->pty_index &&
+		    img->files[i].session == sid)
+			return false;
+	return true;
+}
+
+/*
  * A controlling terminal belongs to the session and is inherited at fork:
  * the leader takes it before it forks its children, or they would have
  * none (open("/dev/tty") fails with ENXIO).  The foreground group comes
@@ -180,7 +221,7 @@ void claim_ctty(struct image *img, struct proc_image *p, int err_fd)
 		return;
 	for (i = 0; i < img->nfiles; i++) {
 		f = &img->files[i];
-		if (f->kind != FK_PTS || f->external || f->session != p->pid)
+		if (!pty_is_ctty(img, f, p->pid))
 			continue;
 		snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);
 		fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -201,7 +242,7 @@ void take_ctty(struct image *img, struct proc_image *p,
 {
 	char path[64];
 	pid_t fg = image_pid_in(img, p, f->fg);
-	int fd = proc_fd_of(p, f->id), tries;
+	int fd = f->kind == FK_PTS ? proc_fd_of(p, f->id) : -1, tries;
 	bool own = fd < 0;
 
 	snprintf(path, sizeof(path), "/dev/pts/%d", f->pty_index);

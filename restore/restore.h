@@ -108,6 +108,7 @@ bool shm_is_hugetlb(struct image *img, uint64_t ino);
  * tree; undo removes them again after a failed restore */
 int ipc_sysv_restore(struct image *img, char *err, size_t errlen);
 void ipc_sysv_undo(void);
+void ipc_sysv_sempids(pid_t pid, int err_fd);
 void ipc_sysv_done(void);
 void ipc_sysv_free(void);
 /* ipc_ns.c: a new IPC namespace with the saved limits, if the tree had one */

@@ -551,6 +551,8 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 		mnt_child(img, err_fd);
 	restore_session(img, p, err_fd);
 	claim_ctty(img, p, err_fd);
+	if (!p->attr.zombie)
+		ipc_sysv_sempids(p->pid, err_fd);
 	fs_share_prepare(img, idx, err_fd);
 	cow_prepare(img, idx, err_fd);
 	vm_share_prepare(img, idx);

@@ -344,6 +344,8 @@ struct crfs_file {
 	int pty_index;
 	char *termios;		/* ptmx: the terminal's struct termios, hex */
 	char *winsize;		/* ptmx: rows,cols,xpixel,ypixel */
+	char *lockterm;		/* ptmx: the slave's locking termios
+				 * (TIOCSLCKTRMIOS), hex; NULL: none */
 	bool locked;		/* ptmx: the slave is still locked */
 	bool packet;		/* ptmx: packet mode (TIOCPKT) */
 	bool excl;		/* ptmx, pts: exclusive mode (TIOCEXCL) */

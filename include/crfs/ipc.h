@@ -29,6 +29,9 @@ struct crfs_ipc_obj {
 	unsigned int qbytes;		/* msg: msg_qbytes */
 	unsigned int count;		/* msg: messages; sem: semaphores */
 	unsigned short *semval;		/* sem: count values */
+	int *sempid;			/* sem: count pids of the last
+					 * operation on each (0: unknown);
+					 * may be NULL */
 	uint64_t size;			/* shm: segment size */
 	int removed;			/* shm: IPC_RMID while attached */
 };
@@ -44,15 +47,23 @@ enum {
 	CRFS_IPC_SHMMAX, CRFS_IPC_SHMALL, CRFS_IPC_SHMMNI, CRFS_IPC_RMID_FORCED,
 	CRFS_IPC_MSGMAX, CRFS_IPC_MSGMNB, CRFS_IPC_MSGMNI,
 	CRFS_IPC_SEMMSL, CRFS_IPC_SEMMNS, CRFS_IPC_SEMOPM, CRFS_IPC_SEMMNI,
+	/* POSIX message queues' limits (fs.mqueue.*), also the namespace's */
+	CRFS_IPC_MQ_QUEUES_MAX, CRFS_IPC_MQ_MSG_MAX, CRFS_IPC_MQ_MSGSIZE_MAX,
+	CRFS_IPC_MQ_MSG_DEFAULT, CRFS_IPC_MQ_MSGSIZE_DEFAULT,
 	CRFS_IPC_NLIMITS
 };
 struct crfs_ipc_ns {
 	uint64_t limit[CRFS_IPC_NLIMITS];
 };
-/* the sysctl under /proc/sys/kernel/ and the index in its file */
+/*
+ * the sysctl under /proc/sys/kernel/ (or, with a '/', under /proc/sys/)
+ * and the index in its file; an optional one may be absent from ipc/ns
+ * (images made before it was saved): 0, left as a new namespace has it
+ */
 struct crfs_ipc_limit {
 	const char *key, *sysctl;
 	int field;
+	bool optional;
 };
 extern const struct crfs_ipc_limit crfs_ipc_limits[CRFS_IPC_NLIMITS];
 int render_ipc_ns(struct strbuf *sb, const struct crfs_ipc_ns *ns);

@@ -32,7 +32,7 @@ checkpoint ipc "$pid" "$T_DIR/ckpt"
 [ -s "$T_DIR/ckpt/ipc/sem/$s" ] || fail "no ipc/sem/$s in the image"
 n=$(wc -l <"$T_DIR/ckpt/ipc/msg/$q.messages")
 [ "$n" = 4 ] || fail "ipc/msg/$q.messages has $n lines, want 4"
-grep -qx 'values 3 0 17' "$T_DIR/ckpt/ipc/sem/$s" ||
+grep -qx "values 3@$pid 0@$pid 17@$pid" "$T_DIR/ckpt/ipc/sem/$s" ||
 	fail "ipc/sem/$s: $(tr '\n' '|' <"$T_DIR/ckpt/ipc/sem/$s")"
 
 # round 1: after a thaw, nothing changed

@@ -400,6 +400,15 @@ static void setup_events(struct st *s)
 #define PTS_UID 4321
 #define PTS_GID 5	/* tty */
 
+/* what setting up made queue there: a freeze refuses queued events */
+static void drain_inotify(struct st *s)
+{
+	char b[4096];
+
+	while (read(s->ino, b, sizeof(b)) > 0)
+		;
+}
+
 static void setup_pty(struct st *s)
 {
 	s->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
@@ -874,6 +883,7 @@ static int root(void)
 	s.pidfd_child = syscall(SYS_pidfd_open, s.child, PIDFD_NONBLOCK);
 	if (s.pidfd_self < 0 || s.pidfd_child < 0)
 		wl_die("pidfd_open");
+	drain_inotify(&s);
 	printf("READY ROOT=%d\n", getpid());
 	fflush(stdout);
 	while (!go)

@@ -3,7 +3,7 @@
  * wl_sysvipc [ROUNDS]: a SysV message queue (private key, owner and mode
  * changed, a raised qbytes, typed messages of several sizes, one empty) and
  * a semaphore set (a key of its own, values set with SETALL and semop
- * without SEM_UNDO), both in the
+ * without SEM_UNDO, by us: the last pid of each, GETPID), both in the
  * host's IPC namespace and used only by us.  Prints "IDS msg M sem S" and
  * READY; each SIGUSR1 checks every piece of both without changing them
  * (after a thaw they must be untouched); after the last round the messages
@@ -189,6 +189,13 @@ static void check_sem(int s, key_t key)
 		wl_fail("sem.values", "%u %u %u, want %u %u %u", v[0], v[1],
 			v[2], sem_init[0], sem_init[1], sem_init[2]);
 	wl_verdict("sem.values", mark);
+	/* SETALL, then our semop: we were the last to operate on each */
+	mark = wl_mark();
+	for (int i = 0; i < 3; i++)
+		if (semctl(s, i, GETPID) != getpid())
+			wl_fail("sem.pid", "semaphore %d: GETPID %d, want %d", i,
+				semctl(s, i, GETPID), getpid());
+	wl_verdict("sem.pid", mark);
 }
 
 static void check_limit(void)
