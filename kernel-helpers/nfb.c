@@ -173,6 +173,7 @@ int nfb_commit(struct nfb *b)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	int sk, one = 1, ret;
+	ssize_t sent;
 
 	header(b, NFNL_MSG_BATCH_END, AF_UNSPEC, 0, NFNL_SUBSYS_NFTABLES);
 	close_msg(b);
@@ -183,9 +184,11 @@ int nfb_commit(struct nfb *b)
 		return -errno;
 	/* an answer need not carry our message back */
 	setsockopt(sk, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (sendto(sk, b->buf, b->len, 0, (void *)&sa, sizeof(sa)) !=
-	    (ssize_t)b->len)
-		ret = -errno ?: -EIO;
+	sent = sendto(sk, b->buf, b->len, 0, (void *)&sa, sizeof(sa));
+	if (sent < 0)
+		ret = -errno;
+	else if ((size_t)sent != b->len)
+		ret = -EIO;	/* netlink takes a message whole or not */
 	else
 		ret = answers(sk, b->nmsg);
 	close(sk);
