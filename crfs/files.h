@@ -84,7 +84,7 @@ int files_times(const struct stat *st, struct crfs_file *cf);
 const char *files_classify_ghost(const struct stat *st, struct crfs_file *cf,
 				 int *err);
 /* files_tcp.c: an established connection, noted while classifying;
- * finish: all locked (one nft run a namespace), saved, in repair mode */
+ * finish: all locked (one nf_tables transaction a namespace), saved, in repair mode */
 int files_tcp_finish(struct files_ctx *c);
 const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 			      struct crfs_file *cf, const struct kh_inet *in,

@@ -5,7 +5,8 @@
  * tree's own), then its socket goes into repair mode and is read
  * (fdata/ID.tcp, .sndq, .rcvq).  Classifying a file only notes the
  * connection; files_tcp_finish then locks all of a namespace's in one
- * nft(8) run (one costs some 10-200 ms) and saves each.  It stays in repair mode, and locked,
+ * nf_tables transaction (kernel-helpers/nfb.c: a netlink message, no
+ * nft process) and saves each.  It stays in repair mode, and locked,
  * while the container is frozen, through our own copy of the socket:
  * a thaw turns repair off and lifts the lock; a kill closes the sockets
  * in repair mode, silently, and leaves the lock for crfs-restore to lift
@@ -244,7 +245,7 @@ int files_tcp_finish(struct files_ctx *c)
 		if (s->tcp[i].saved)
 			continue;
 		if (!s->tcp[i].locked) {
-			give_up(c, i--, "cannot drop the TCP connection's packets with nftables (is nft installed?)");
+			give_up(c, i--, "cannot drop the TCP connection's packets with nftables (netlink transaction to table inet crfs_tcp_lock refused)");
 			continue;
 		}
 		ret = save(c, &s->tcp[i]);

@@ -855,7 +855,14 @@ static void handler_loop(int sk)
 				drop_mm(&mms[k]);
 			else if (pf[k + 1].revents & POLLIN)
 				events(k);
-		more = background();
+		/*
+		 * No background fill while the tree is being made (the
+		 * restore holds the socket until it runs): the tree is
+		 * stopped and touches no lazy page, and on a busy machine
+		 * our reading, checking and copying would only delay it (the
+		 * downtime); faults are served as they come, whenever
+		 */
+		more = sk < 0 && background();
 	}
 	free(pf);
 }

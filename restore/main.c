@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 	img.inherit = o.inherit;
 	img.ninherit = o.ninherit;
 	ret = ret ?: ipc_sysv_restore(&img, err, sizeof(err));
-	/* nft runs from our root: before we enter the image's mount tree */
+	/* in the tree's network namespace, before any of its sockets is made */
 	ret = ret ?: tcp_lock(&img, err, sizeof(err));
 	restore_profile("SysV IPC, TCP lock");
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));

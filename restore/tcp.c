@@ -155,7 +155,7 @@ int tcp_lock(const struct image *img, char *err, size_t errlen)
 
 	free(conn);
 	if (ret)
-		snprintf(err, errlen, "cannot drop the packets of the image's TCP connections with nftables (table inet crfs_tcp_lock; is nft installed?): %s",
+		snprintf(err, errlen, "cannot drop the packets of the image's TCP connections with nftables (netlink transaction to table inet crfs_tcp_lock): %s",
 			 strerror(-ret));
 	return ret;
 }
@@ -168,7 +168,7 @@ void tcp_unlock(const struct image *img)
 	int ret = conn ? kh_tcp_lock(conn, n, false) : -ENOMEM;
 
 	if (ret)
-		fprintf(stderr, "crfs-restore: warning: cannot let the TCP connections' packets pass again (nft table inet crfs_tcp_lock): %s\n",
+		fprintf(stderr, "crfs-restore: warning: cannot let the TCP connections' packets pass again (nf_tables table inet crfs_tcp_lock): %s\n",
 			strerror(-ret));
 	free(conn);
 }

@@ -191,6 +191,11 @@ note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
 wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
 note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"
 [ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
+# the stream's go (sent once the image was read whole and the veths were
+# down) is taken away there before the restore
+[ -e "$T_DIR/b/pc/.crfsctl-go" ] && fail "the stream's go was left in pc on B"
+grep -q '^read [0-9.]* s$' "$T_DIR/migrate.out" ||
+	fail "migrate does not report its read: $(cat "$T_DIR/migrate.out")"
 compgen -G "$T_DIR/b/pc/[0-9]*/pages.zst" >/dev/null ||
 	fail "migrate --zstd: no pages.zst in pc on B"
 compgen -G "$T_DIR/b/pc/[0-9]*/pages" >/dev/null &&
