@@ -761,7 +761,9 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	char path[64];
 	int ret;
 
+	t0 = track_now_ns();
 	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
+	fprof.maps += track_now_ns() - t0;
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
 		if (exe)

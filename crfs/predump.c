@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,7 +58,7 @@ static int predump_check(struct container *c)
 
 int container_predump(struct container *c)
 {
-	long t0 = now_us();
+	long t0 = now_us(), t1, t2, t3;
 	bool fresh = !c->track;
 	int ret = predump_check(c);
 
@@ -76,8 +77,19 @@ int container_predump(struct container *c)
 	sb_free(&c->snap->unsupported);
 	sb_init(&c->snap->unsupported);
 	/* tracked from this stop: the pages listed are the next base */
+	t1 = now_us();
 	ret = fresh ? track_start(c) : track_rebase(c);
+	t2 = now_us();
 	resume_tree(c);
+	t3 = now_us();
+	/* the walk over all memory, as the tree runs, before any copy */
+	if (!ret)
+		track_protect(c);
+	if (getenv("CRFS_FREEZE_PROFILE"))
+		fprintf(stderr, "crfs: predump round: stopped %.1f ms: listed %.1f ms, tracking %s %.1f ms, resume %.1f ms; then protected %.1f ms\n",
+			(t3 - t0) / 1e3, (t1 - t0) / 1e3,
+			fresh ? "started" : "rebased", (t2 - t1) / 1e3,
+			(t3 - t2) / 1e3, (now_us() - t3) / 1e3);
 	if (ret) {
 		snapshot_free(c->snap);
 		c->snap = NULL;
@@ -89,7 +101,7 @@ int container_predump(struct container *c)
 				 strerror(-ret));
 		return ret;
 	}
-	c->frozen_us = now_us() - t0;
+	c->frozen_us = t3 - t0;	/* the tree ran again at t3 */
 	c->gen++;
 	return 0;
 }

@@ -22,6 +22,8 @@ struct track_proc {
 		uint64_t start, end;
 	} *armed;
 	size_t narmed;
+	struct track_range *pending;	/* registered, to protect yet */
+	size_t npending;
 	bool seen;		/* captured by the freeze under way */
 };
 
@@ -46,6 +48,22 @@ extern unsigned long long track_capture_ns;
 /* capture.c: ns spent listing page runs (pagemap, PAGEMAP_SCAN) */
 extern unsigned long long page_runs_ns;
 unsigned long long track_now_ns(void);
+/* CRFS_FREEZE_PROFILE's finer phases, ns since start */
+struct freeze_prof {
+	unsigned long long maps;	/* /proc/PID/maps read */
+	unsigned long long take;	/* written set taken and cleared */
+	unsigned long long clean;	/* runs less the written set */
+	unsigned long long rewrite;	/* runs pointed into the base */
+	unsigned long long arm;		/* mappings registered, protected */
+};
+extern struct freeze_prof fprof;
+/*
+ * A pre-dump registers what it arms while the tree is stopped and
+ * protects it here, after the tree runs again and before its pages are
+ * read (kh_dirty_protect).  A range that fails to protect counts as
+ * written, which is never wrong.
+ */
+void track_protect(struct container *c);
 /* the freeze succeeded: its snapshot is the base now */
 int track_rebase(struct container *c);
 
