@@ -750,19 +750,23 @@ static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 
 unsigned long long page_runs_ns;
 
-static int capture_memory(struct snapshot *s, int idx, const char *dir,
-			  pid_t ppid, const char *exe)
+/* stopped: p's mappings and page runs listed (and, for a pre-dump, its
+ * tracking armed); the rest of its memory's files come after */
+static int list_memory(struct snapshot *s, int idx, const char *dir,
+		       pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
 	uint64_t guard = 0;
 	unsigned long long t0;
 	size_t nq;
-	char path[64];
 	int ret;
 
 	t0 = track_now_ns();
-	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
+	/* a pre-dump lists private anonymous pages only (track.c): it needs
+	 * no VmFlags, whose smaps walks all memory while the tree is stopped */
+	ret = (s->predump ? kh_proc_maps_lite : kh_proc_maps)(p->pid, &p->vmas,
+			&p->nvmas, snapshot_report, s);
 	fprof.maps += track_now_ns() - t0;
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
@@ -786,7 +790,17 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
 				p->pid, (unsigned long long)guard);
-	ret = ret ?: track_capture(s, idx);
+	return ret ?: s->predump ? track_arm(s, idx) : 0;
+}
+
+/* the written set taken (a pre-dump: as the tree runs), maps and pages */
+static int add_memory(struct snapshot *s, int idx, const char *dir)
+{
+	struct proc_snap *p = &s->procs[idx];
+	char path[64];
+	int ret;
+
+	ret = s->predump ? track_take(s, idx) : track_capture(s, idx);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;
@@ -802,6 +816,32 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
 	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);
+}
+
+static int capture_memory(struct snapshot *s, int idx, const char *dir,
+			  pid_t ppid, const char *exe)
+{
+	return list_memory(s, idx, dir, ppid, exe) ?: add_memory(s, idx, dir);
+}
+
+/*
+ * A pre-dump's memory once the tree runs again (predump.c): the written
+ * set of each process taken and cleared, its runs pointed into the base,
+ * its files added.
+ */
+int predump_finish(struct snapshot *s, pid_t root)
+{
+	char dir[32];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < s->nprocs; i++) {
+		if (!s->procs[i].vmas)	/* a zombie's, or gone */
+			continue;
+		snprintf(dir, sizeof(dir), "%d/", s->procs[i].pid);
+		ret = add_memory(s, i, dir);
+	}
+	return ret ?: snapshot_finish(s, root);
 }
 
 /* procs[] gets pid, the image its directory dir ("PID/") */
@@ -828,7 +868,8 @@ int capture_memory_only(struct snapshot *s, pid_t pid)
 	/* a zombie has no memory; a process gone since has none either */
 	if (kh_proc_stat(pid, &st) || st.state == 'Z')
 		return 0;
-	return capture_memory(s, idx, dir, st.ppid, NULL);
+	/* the rest once the tree runs: predump_finish */
+	return list_memory(s, idx, dir, st.ppid, NULL);
 }
 
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)

@@ -304,7 +304,9 @@ static int stop_and_capture(struct container *c, bool predump)
 	prof_since(&f);
 	if (!predump)
 		ret = ret ?: capture_rest(c, procs, nprocs);
-	ret = ret ?: snapshot_finish(c->snap, c->root);
+	/* a pre-dump's finishes as the tree runs (predump_finish) */
+	if (!predump)
+		ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),
 			 "checkpoint of the frozen tree failed: %s; the tree was left running",

@@ -76,19 +76,22 @@ int container_predump(struct container *c)
 	/* what a freeze would refuse, the final freeze says */
 	sb_free(&c->snap->unsupported);
 	sb_init(&c->snap->unsupported);
-	/* tracked from this stop: the pages listed are the next base */
+	/* tracked from this stop (new mappings were registered as listed) */
 	t1 = now_us();
-	ret = fresh ? track_start(c) : track_rebase(c);
+	if (fresh)
+		ret = track_start(c);
 	t2 = now_us();
 	resume_tree(c);
 	t3 = now_us();
-	/* the walk over all memory, as the tree runs, before any copy */
+	/* the walks over all memory, as the tree runs, before any copy */
+	ret = ret ?: predump_finish(c->snap, c->root);
+	ret = ret ?: fresh ? 0 : track_rebase(c);
 	if (!ret)
 		track_protect(c);
 	if (getenv("CRFS_FREEZE_PROFILE"))
-		fprintf(stderr, "crfs: predump round: stopped %.1f ms: listed %.1f ms, tracking %s %.1f ms, resume %.1f ms; then protected %.1f ms\n",
+		fprintf(stderr, "crfs: predump round: stopped %.1f ms: listed %.1f ms, tracking %s %.1f ms, resume %.1f ms; then taken, protected %.1f ms\n",
 			(t3 - t0) / 1e3, (t1 - t0) / 1e3,
-			fresh ? "started" : "rebased", (t2 - t1) / 1e3,
+			fresh ? "started" : "armed", (t2 - t1) / 1e3,
 			(t3 - t2) / 1e3, (now_us() - t3) / 1e3);
 	if (ret) {
 		snapshot_free(c->snap);
@@ -97,7 +100,7 @@ int container_predump(struct container *c)
 			track_end(c);
 		if (!fresh || !c->error[0])
 			snprintf(c->error, sizeof(c->error),
-				 "predump: dirty tracking failed: %s (tracking ended)",
+				 "predump: dirty tracking or the page list failed: %s (tracking ended)",
 				 strerror(-ret));
 		return ret;
 	}

@@ -166,6 +166,7 @@ static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
 		close(tp->uffd);
 	tp->uffd = -1;
 	tp->npending = 0;
+	tp->take = false;	/* nothing since the base is known */
 	if (tp->pidfd < 0) {
 		tp->pidfd = kh_dirty_pidfd(p->pid);
 		if (tp->pidfd < 0) {
@@ -465,7 +466,6 @@ unsigned long long track_now_ns(void)
 }
 
 static int track_capture_one(struct snapshot *s, int idx);
-
 /* timed: the profile of a final freeze names this phase apart */
 int track_capture(struct snapshot *s, int idx)
 {
@@ -476,42 +476,107 @@ int track_capture(struct snapshot *s, int idx)
 	return ret;
 }
 
-static int track_capture_one(struct snapshot *s, int idx)
+/* the process of procs[idx], seen by this freeze */
+static struct track_proc *seen_proc(struct track *t, pid_t pid)
 {
-	struct proc_snap *p = &s->procs[idx];
-	struct track *t = s->track;
-	struct track_proc *tp;
+	struct track_proc *tp = find_proc(t, pid) ?: add_proc(t, pid);
+
+	if (tp)
+		tp->seen = true;
+	return tp;
+}
+
+/* p's written set taken and cleared, its clean runs pointed at the base */
+static int take_rewrite(struct snapshot *s, struct proc_snap *p,
+			const struct track_proc *tp)
+{
 	struct page_region *cl = NULL;
-	const char *why = "";
 	unsigned long long t0;
 	size_t ncl = 0;
-	int ret = 0;
+	int ret;
 
-	if (!t)
-		return 0;
-	tp = find_proc(t, p->pid) ?: add_proc(t, p->pid);
-	if (!tp)
-		return -ENOMEM;
-	tp->seen = true;
-	if (tp->uffd >= 0) {
-		ret = clean_pages(p, &cl, &ncl);
-		t0 = track_now_ns();
-		if (!ret && s->incremental)
-			ret = rewrite_runs(p, tp, cl, ncl);
-		fprof.rewrite += track_now_ns() - t0;
-		free(cl);
-		if (ret)
-			return ret;
-	}
-	/* not trackable now (it refused a userfaultfd): all of it counts as
-	 * written next time, which is never wrong */
+	ret = clean_pages(p, &cl, &ncl);
 	t0 = track_now_ns();
-	if (arm_proc(tp, p, !s->predump, &why) && tp->uffd >= 0) {
+	if (!ret && s->incremental)
+		ret = rewrite_runs(p, tp, cl, ncl);
+	fprof.rewrite += track_now_ns() - t0;
+	free(cl);
+	return ret;
+}
+
+/* not trackable now (it refused a userfaultfd): all of it counts as
+ * written next time, which is never wrong */
+static void arm_or_drop(struct track_proc *tp, const struct proc_snap *p,
+			bool protect)
+{
+	unsigned long long t0 = track_now_ns();
+	const char *why = "";
+
+	if (arm_proc(tp, p, protect, &why) && tp->uffd >= 0) {
 		close(tp->uffd);
 		tp->uffd = -1;
 	}
 	fprof.arm += track_now_ns() - t0;
+}
+
+static int track_capture_one(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp;
+	int ret = 0;
+
+	if (!s->track)
+		return 0;
+	tp = seen_proc(s->track, p->pid);
+	if (!tp)
+		return -ENOMEM;
+	if (tp->uffd >= 0)
+		ret = take_rewrite(s, p, tp);
+	if (!ret)
+		arm_or_drop(tp, p, true);
+	return ret;
+}
+
+int track_arm(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp;
+
+	if (!s->track)
+		return 0;
+	tp = seen_proc(s->track, p->pid);
+	if (!tp)
+		return -ENOMEM;
+	/* tracked since the base by this descriptor: arm_proc clears it
+	 * when it begins anew (an exec) */
+	tp->take = tp->uffd >= 0;
+	arm_or_drop(tp, p, false);
 	return 0;
+}
+
+int track_take(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp = NULL;
+	unsigned long long t0 = track_now_ns();
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; s->track && i < s->track->nprocs; i++)
+		if (s->track->procs[i].pid == p->pid)
+			tp = &s->track->procs[i];
+	if (tp && tp->take && tp->uffd >= 0)
+		ret = take_rewrite(s, p, tp);
+	/*
+	 * As it runs, a process may have exited or exec'd since the stop:
+	 * then none of its pages is clean here (its runs stay its own, read
+	 * as zeros where gone), and nothing was cleared, so the next round
+	 * still finds what it wrote.
+	 */
+	if (ret && ret != -ENOMEM)
+		ret = 0;
+	track_capture_ns += track_now_ns() - t0;
+	return ret;
 }
 
 int track_rebase(struct container *c)

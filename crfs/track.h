@@ -25,6 +25,7 @@ struct track_proc {
 	struct track_range *pending;	/* registered, to protect yet */
 	size_t npending;
 	bool seen;		/* captured by the freeze under way */
+	bool take;		/* pre-dump: its written set to take */
 };
 
 struct track {
@@ -43,6 +44,15 @@ void track_end(struct container *c);
 /* capture.c: procs[idx]'s runs unchanged since the base point into it
  * (if the freeze is incremental); tracking goes on from now */
 int track_capture(struct snapshot *s, int idx);
+/*
+ * A pre-dump splits track_capture: track_arm while the tree is stopped
+ * (tracking begun for a process new since, mappings made since
+ * registered), track_take once it runs (the written set taken and
+ * cleared in one walk, runs pointed at the base): the take's walk over
+ * all memory does not stop the tree.
+ */
+int track_arm(struct snapshot *s, int idx);
+int track_take(struct snapshot *s, int idx);
 /* ns spent in track_capture since start (CRFS_FREEZE_PROFILE) */
 extern unsigned long long track_capture_ns;
 /* capture.c: ns spent listing page runs (pagemap, PAGEMAP_SCAN) */
