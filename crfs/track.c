@@ -183,6 +183,14 @@ static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
 	return ret;
 }
 
+/*
+ * Only where tracking began this round (no take): there no page is
+ * claimed clean, all is read after this.  Where a take ran, it protected
+ * what it found written, mappings registered at the stop included (all
+ * of theirs counts as written then); protecting a range again after it
+ * would hide a write made between the take and here (t_precopy's churn:
+ * a mapping split by one made beside it is registered again).
+ */
 void track_protect(struct container *c)
 {
 	struct track *t = c->track;
@@ -191,7 +199,7 @@ void track_protect(struct container *c)
 	for (i = 0; t && i < t->nprocs; i++) {
 		struct track_proc *tp = &t->procs[i];
 
-		for (k = 0; tp->uffd >= 0 && k < tp->npending; k++)
+		for (k = 0; !tp->take && tp->uffd >= 0 && k < tp->npending; k++)
 			kh_dirty_protect(tp->uffd, tp->pending[k].start,
 					 tp->pending[k].end);
 		tp->npending = 0;

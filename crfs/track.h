@@ -68,10 +68,11 @@ struct freeze_prof {
 };
 extern struct freeze_prof fprof;
 /*
- * A pre-dump registers what it arms while the tree is stopped and
- * protects it here, after the tree runs again and before its pages are
- * read (kh_dirty_protect).  A range that fails to protect counts as
- * written, which is never wrong.
+ * A pre-dump registers what it arms while the tree is stopped; where
+ * tracking began with it (the first round, a process new or exec'd
+ * since) it protects that here, after the tree runs again and before
+ * its pages are read (kh_dirty_protect); elsewhere the take did.  A
+ * range that fails to protect counts as written, which is never wrong.
  */
 void track_protect(struct container *c);
 /* the freeze succeeded: its snapshot is the base now */

@@ -107,7 +107,9 @@ int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n,
  * pte is protected under its lock; a page written before its pte is
  * reached holds those bytes when copied after).  The walk over all of
  * the range's memory is the expensive part of an arm, so a pre-copy
- * round does it after the tree runs again, before its pages are read.
+ * round does it after the tree runs again, before its pages are read,
+ * and only over memory whose tracking begins then: protecting again a
+ * range a take has read would hide the writes made since that take.
  */
 int kh_dirty_protect(int uffd, uint64_t start, uint64_t end);
 
