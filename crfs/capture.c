@@ -750,8 +750,8 @@ static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 
 unsigned long long page_runs_ns;
 
-/* stopped: p's mappings and page runs listed (and, for a pre-dump, its
- * tracking armed); the rest of its memory's files come after */
+/* stopped: p's mappings and page runs listed (a pre-dump: its mappings,
+ * its tracking armed; its runs come after the thaw, predump_runs) */
 static int list_memory(struct snapshot *s, int idx, const char *dir,
 		       pid_t ppid, const char *exe)
 {
@@ -778,19 +778,43 @@ static int list_memory(struct snapshot *s, int idx, const char *dir,
 	 * relative runs on, and could be other bytes than ours by then */
 	if (!s->predump)
 		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
-	nq = s->predump ? 0 : donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
+	if (s->predump)
+		return ret ?: track_arm(s, idx);
+	nq = donors_of(s, idx, ppid, q);
 	t0 = track_now_ns();
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
 	page_runs_ns += track_now_ns() - t0;
-	if (!s->predump)
-		ret = ret ?: capture_vma_policies(s, p, dir);
+	ret = ret ?: capture_vma_policies(s, p, dir);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
 				p->pid, (unsigned long long)guard);
-	return ret ?: s->predump ? track_arm(s, idx) : 0;
+	return ret;
+}
+
+/*
+ * A pre-dump's page runs, listed as the tree runs (a walk over all its
+ * memory): a page made since the stop is in the list or not, and either
+ * way is copied by a later image (not in this one's runs, nothing points
+ * at it here); one dropped since reads as zeros and is never clean
+ * later.  A process gone since has no pages left.
+ */
+static int predump_runs(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	unsigned long long t0 = track_now_ns();
+	int ret;
+
+	ret = kh_page_runs(p->pid, p->vmas, p->nvmas, NULL, 0, &p->runs,
+			   &p->nruns, NULL);
+	page_runs_ns += track_now_ns() - t0;
+	if (ret && kh_task_gone(p->pid)) {
+		p->nruns = 0;
+		return 0;
+	}
+	return ret;
 }
 
 /* the written set taken (a pre-dump: as the tree runs), maps and pages */
@@ -800,7 +824,8 @@ static int add_memory(struct snapshot *s, int idx, const char *dir)
 	char path[64];
 	int ret;
 
-	ret = s->predump ? track_take(s, idx) : track_capture(s, idx);
+	ret = s->predump ? predump_runs(s, idx) ?: track_take(s, idx) :
+			   track_capture(s, idx);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;

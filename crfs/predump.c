@@ -85,7 +85,8 @@ int container_predump(struct container *c)
 	t3 = now_us();
 	/* the walks over all memory, as the tree runs, before any copy */
 	ret = ret ?: predump_finish(c->snap, c->root);
-	ret = ret ?: fresh ? 0 : track_rebase(c);
+	/* its runs, listed just now, are the next round's base */
+	ret = ret ?: track_rebase(c);
 	if (!ret)
 		track_protect(c);
 	if (getenv("CRFS_FREEZE_PROFILE"))

@@ -240,6 +240,8 @@ int track_start(struct container *c)
 		if (!p->vmas)	/* a zombie: nothing to track */
 			continue;
 		tp = add_proc(c->track, p->pid);
+		if (tp)	/* a pre-dump's runs are its base after the thaw */
+			tp->seen = true;
 		ret = tp ? arm_proc(tp, p, !s->predump, &why) : -ENOMEM;
 		ret = ret ?: copy_base(tp, p);
 		if (ret)

@@ -71,6 +71,10 @@ last=$(stat -c %s "$T_DIR/pc/$pid/pages")
 note "pages: pre-copy $full bytes, the frozen copy $last; $(tr '\n' ' ' <"$T_DIR/pc.err")"
 [ $((last * 4)) -le "$full" ] ||
 	fail "the frozen copy holds $last bytes of pages, the full one $full"
+# the first round's runs are the second's base (listed after the thaw)
+pre2=$(stat -c %s "$T_DIR/pc.pre2/$pid/pages")
+[ $((pre2 * 4)) -le "$full" ] ||
+	fail "the second pre-dump holds $pre2 bytes of pages, the first $full"
 expect_restore_refused pre1 "$T_DIR/pc.pre1" "$pid" \
 	'pc\.pre1: a pre-dump \(memory only, read while the tree ran\): valid only as the parent of a checkpoint'
 restore_bg "$T_DIR/pc" "$pid"
