@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * Pre-dump (ctl "predump"): a round of iterative pre-copy.  The tree is
- * stopped only while each process's mappings and page runs are listed
- * and its dirty tracking (track.c) is re-armed; then it runs on, TCP
- * connections and all, while its pages are copied out of the running
- * processes.  A page written during that copy may be torn in the image,
- * but tracking saw the write: the next round or the final freeze copies
- * it again, and no later image ever points at it.  A page not written
- * since the re-arm holds the same bytes when copied as at the stop.
+ * stopped only while each process's mappings are read and mappings made
+ * since are registered for tracking (track.c); then it runs on, TCP
+ * connections and all.  As it runs, and before the ctl write returns,
+ * its page runs are listed and its written set is taken and cleared pte
+ * by pte (track_take): each page's state is that of the moment its pte
+ * was walked, and a write after it is in the next round's set.  Then
+ * its pages are copied out of the running processes.  A page written
+ * during that copy may be torn in the image, but tracking saw the
+ * write: the next round or the final freeze copies it again, and no
+ * later image ever points at it.  A page not written since the take
+ * holds the same bytes when copied as then.
  *
  * So a pre-dump image holds memory only (PID/maps, pages, pages.idx,
  * image saying "predump") and is valid only as the parent of a later
