@@ -842,18 +842,24 @@ static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 
 unsigned long long page_runs_ns;
 
-static int capture_memory(struct snapshot *s, int idx, const char *dir,
-			  pid_t ppid, const char *exe)
+/* stopped: p's mappings and page runs listed (a pre-dump: its mappings,
+ * its tracking armed; its runs come after the thaw, predump_runs) */
+static int list_memory(struct snapshot *s, int idx, const char *dir,
+		       pid_t ppid, const char *exe)
 {
 	struct proc_snap *p = &s->procs[idx];
 	struct kh_parent q[KH_MAX_DONORS];
 	uint64_t guard = 0;
 	unsigned long long t0;
 	size_t nq;
-	char path[64];
 	int ret;
 
-	ret = kh_proc_maps(p->pid, &p->vmas, &p->nvmas, snapshot_report, s);
+	t0 = track_now_ns();
+	/* a pre-dump lists private anonymous pages only (track.c): it needs
+	 * no VmFlags, whose smaps walks all memory while the tree is stopped */
+	ret = (s->predump ? kh_proc_maps_lite : kh_proc_maps)(p->pid, &p->vmas,
+			&p->nvmas, snapshot_report, s);
+	fprof.maps += track_now_ns() - t0;
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
 		if (exe)
@@ -864,19 +870,54 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	 * relative runs on, and could be other bytes than ours by then */
 	if (!s->predump)
 		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
-	nq = s->predump ? 0 : donors_of(s, idx, ppid, q);
 	p->ppid = ppid;
+	if (s->predump)
+		return ret ?: track_arm(s, idx);
+	nq = donors_of(s, idx, ppid, q);
 	t0 = track_now_ns();
 	ret = ret ?: kh_page_runs(p->pid, p->vmas, p->nvmas, q, nq, &p->runs,
 				  &p->nruns, &guard);
 	page_runs_ns += track_now_ns() - t0;
-	if (!s->predump)
-		ret = ret ?: capture_vma_policies(s, p, dir);
+	ret = ret ?: capture_vma_policies(s, p, dir);
 	/* restore would give back readable zeroes where it faulted */
 	if (!ret && guard)
 		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
 				p->pid, (unsigned long long)guard);
-	ret = ret ?: track_capture(s, idx);
+	return ret;
+}
+
+/*
+ * A pre-dump's page runs, listed as the tree runs (a walk over all its
+ * memory): a page made since the stop is in the list or not, and either
+ * way is copied by a later image (not in this one's runs, nothing points
+ * at it here); one dropped since reads as zeros and is never clean
+ * later.  A process gone since has no pages left.
+ */
+static int predump_runs(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	unsigned long long t0 = track_now_ns();
+	int ret;
+
+	ret = kh_page_runs(p->pid, p->vmas, p->nvmas, NULL, 0, &p->runs,
+			   &p->nruns, NULL);
+	page_runs_ns += track_now_ns() - t0;
+	if (ret && kh_task_gone(p->pid)) {
+		p->nruns = 0;
+		return 0;
+	}
+	return ret;
+}
+
+/* the written set taken (a pre-dump: as the tree runs), maps and pages */
+static int add_memory(struct snapshot *s, int idx, const char *dir)
+{
+	struct proc_snap *p = &s->procs[idx];
+	char path[64];
+	int ret;
+
+	ret = s->predump ? predump_runs(s, idx) ?: track_take(s, idx) :
+			   track_capture(s, idx);
 	ret = ret ?: list_own_runs(p);
 	if (ret)
 		return ret;
@@ -892,6 +933,32 @@ static int capture_memory(struct snapshot *s, int idx, const char *dir,
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_PAGES_IDX);
 	return ret ?: snapshot_add(s, path, E_PAGES_IDX, NULL,
 				   pages_idx_size(s->freeze_id, p->nruns), idx);
+}
+
+static int capture_memory(struct snapshot *s, int idx, const char *dir,
+			  pid_t ppid, const char *exe)
+{
+	return list_memory(s, idx, dir, ppid, exe) ?: add_memory(s, idx, dir);
+}
+
+/*
+ * A pre-dump's memory once the tree runs again (predump.c): the written
+ * set of each process taken and cleared, its runs pointed into the base,
+ * its files added.
+ */
+int predump_finish(struct snapshot *s, pid_t root)
+{
+	char dir[32];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < s->nprocs; i++) {
+		if (!s->procs[i].vmas)	/* a zombie's, or gone */
+			continue;
+		snprintf(dir, sizeof(dir), "%d/", s->procs[i].pid);
+		ret = add_memory(s, i, dir);
+	}
+	return ret ?: snapshot_finish(s, root);
 }
 
 /* procs[] gets pid, the image its directory dir ("PID/") */
@@ -918,7 +985,8 @@ int capture_memory_only(struct snapshot *s, pid_t pid)
 	/* a zombie has no memory; a process gone since has none either */
 	if (kh_proc_stat(pid, &st) || st.state == 'Z')
 		return 0;
-	return capture_memory(s, idx, dir, st.ppid, NULL);
+	/* the rest once the tree runs: predump_finish */
+	return list_memory(s, idx, dir, st.ppid, NULL);
 }
 
 static int capture_files(struct snapshot *s, pid_t pid, const char *dir)

@@ -221,14 +221,25 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
  * of each phase, to see what a short final freeze still spends.
  */
 static void profile(const unsigned long long *t, unsigned long long trk,
-		    unsigned long long runs, bool predump)
+		    unsigned long long runs, const struct freeze_prof *f,
+		    bool predump)
 {
 	if (!getenv("CRFS_FREEZE_PROFILE"))
 		return;
-	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms\n",
+	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms; maps %.1f, take written %.1f, clean %.1f, rewrite %.1f, arm %.1f ms\n",
 		predump ? "predump" : "freeze", (t[1] - t[0]) / 1e6,
 		(t[2] - t[1]) / 1e6, trk / 1e6, (t[3] - t[2]) / 1e6,
-		runs / 1e6);
+		runs / 1e6, f->maps / 1e6, f->take / 1e6, f->clean / 1e6,
+		f->rewrite / 1e6, f->arm / 1e6);
+}
+
+static void prof_since(struct freeze_prof *f)
+{
+	f->maps = fprof.maps - f->maps;
+	f->take = fprof.take - f->take;
+	f->clean = fprof.clean - f->clean;
+	f->rewrite = fprof.rewrite - f->rewrite;
+	f->arm = fprof.arm - f->arm;
 }
 
 /* everything but memory, captured for a freeze (not for a pre-dump) */
@@ -252,6 +263,7 @@ static int stop_and_capture(struct container *c, bool predump)
 	int nprocs = 0, added, ret, i;
 	char why[512] = "";
 	unsigned long long t[4], trk, runs;
+	struct freeze_prof f;
 
 	t[0] = track_now_ns();
 
@@ -282,15 +294,19 @@ static int stop_and_capture(struct container *c, bool predump)
 	t[1] = track_now_ns();
 	trk = track_capture_ns;
 	runs = page_runs_ns;
+	f = fprof;
 	for (i = 0; !ret && i < nprocs; i++)
 		ret = predump ? capture_memory_only(c->snap, procs[i]) :
 				capture_process(c->snap, procs[i], c->root);
 	t[2] = track_now_ns();
 	trk = track_capture_ns - trk;
 	runs = page_runs_ns - runs;
+	prof_since(&f);
 	if (!predump)
 		ret = ret ?: capture_rest(c, procs, nprocs);
-	ret = ret ?: snapshot_finish(c->snap, c->root);
+	/* a pre-dump's finishes as the tree runs (predump_finish) */
+	if (!predump)
+		ret = ret ?: snapshot_finish(c->snap, c->root);
 	if (ret) {
 		snprintf(c->error, sizeof(c->error),
 			 "checkpoint of the frozen tree failed: %s; the tree was left running",
@@ -301,7 +317,7 @@ static int stop_and_capture(struct container *c, bool predump)
 	c->pids = procs;
 	c->npids = nprocs;
 	t[3] = track_now_ns();
-	profile(t, trk, runs, predump);
+	profile(t, trk, runs, &f, predump);
 	return 0;
 fail:
 	if (c->snap)

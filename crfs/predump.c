@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * Pre-dump (ctl "predump"): a round of iterative pre-copy.  The tree is
- * stopped only while each process's mappings and page runs are listed
- * and its dirty tracking (track.c) is re-armed; then it runs on, TCP
- * connections and all, while its pages are copied out of the running
- * processes.  A page written during that copy may be torn in the image,
- * but tracking saw the write: the next round or the final freeze copies
- * it again, and no later image ever points at it.  A page not written
- * since the re-arm holds the same bytes when copied as at the stop.
+ * stopped only while each process's mappings are read and mappings made
+ * since are registered for tracking (track.c); then it runs on, TCP
+ * connections and all.  As it runs, and before the ctl write returns,
+ * its page runs are listed and its written set is taken and cleared pte
+ * by pte (track_take): each page's state is that of the moment its pte
+ * was walked, and a write after it is in the next round's set.  Then
+ * its pages are copied out of the running processes.  A page written
+ * during that copy may be torn in the image, but tracking saw the
+ * write: the next round or the final freeze copies it again, and no
+ * later image ever points at it.  A page not written since the take
+ * holds the same bytes when copied as then.
  *
  * So a pre-dump image holds memory only (PID/maps, pages, pages.idx,
  * image saying "predump") and is valid only as the parent of a later
@@ -19,6 +23,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,7 +62,7 @@ static int predump_check(struct container *c)
 
 int container_predump(struct container *c)
 {
-	long t0 = now_us();
+	long t0 = now_us(), t1, t2, t3;
 	bool fresh = !c->track;
 	int ret = predump_check(c);
 
@@ -75,9 +80,24 @@ int container_predump(struct container *c)
 	/* what a freeze would refuse, the final freeze says */
 	sb_free(&c->snap->unsupported);
 	sb_init(&c->snap->unsupported);
-	/* tracked from this stop: the pages listed are the next base */
-	ret = fresh ? track_start(c) : track_rebase(c);
+	/* tracked from this stop (new mappings were registered as listed) */
+	t1 = now_us();
+	if (fresh)
+		ret = track_start(c);
+	t2 = now_us();
 	resume_tree(c);
+	t3 = now_us();
+	/* the walks over all memory, as the tree runs, before any copy */
+	ret = ret ?: predump_finish(c->snap, c->root);
+	/* its runs, listed just now, are the next round's base */
+	ret = ret ?: track_rebase(c);
+	if (!ret)
+		track_protect(c);
+	if (getenv("CRFS_FREEZE_PROFILE"))
+		fprintf(stderr, "crfs: predump round: stopped %.1f ms: listed %.1f ms, tracking %s %.1f ms, resume %.1f ms; then taken, protected %.1f ms\n",
+			(t3 - t0) / 1e3, (t1 - t0) / 1e3,
+			fresh ? "started" : "armed", (t2 - t1) / 1e3,
+			(t3 - t2) / 1e3, (now_us() - t3) / 1e3);
 	if (ret) {
 		snapshot_free(c->snap);
 		c->snap = NULL;
@@ -85,11 +105,11 @@ int container_predump(struct container *c)
 			track_end(c);
 		if (!fresh || !c->error[0])
 			snprintf(c->error, sizeof(c->error),
-				 "predump: dirty tracking failed: %s (tracking ended)",
+				 "predump: dirty tracking or the page list failed: %s (tracking ended)",
 				 strerror(-ret));
 		return ret;
 	}
-	c->frozen_us = now_us() - t0;
+	c->frozen_us = t3 - t0;	/* the tree ran again at t3 */
 	c->gen++;
 	return 0;
 }

@@ -125,6 +125,8 @@ long postdump_cost_kb(struct snapshot *s);
 int container_predump(struct container *c);
 /* capture.c: procs[] gets pid with its memory only (maps, pages) */
 int capture_memory_only(struct snapshot *s, pid_t pid);
+/* the rest of a pre-dump, once the tree runs again (capture.c) */
+int predump_finish(struct snapshot *s, pid_t root);
 ssize_t predump_mem_read(struct proc_snap *p, uint64_t addr, void *buf,
 			 size_t n);
 

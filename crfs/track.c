@@ -33,6 +33,7 @@ static void proc_drop(struct track_proc *tp)
 		close(tp->pidfd);
 	free(tp->base);
 	free(tp->armed);
+	free(tp->pending);
 	memset(tp, 0, sizeof(*tp));
 	tp->uffd = tp->pidfd = -1;
 }
@@ -95,9 +96,28 @@ static bool was_armed(const struct track_proc *tp, const struct crfs_vma *v)
 	return false;
 }
 
-/* the trackable mappings of p, registered now (those not yet, if new) */
+/* the ranges of todo[] to protect later (pre-dump: after the thaw) */
+static int defer_protect(struct track_proc *tp, const struct crfs_vma *todo,
+			 size_t n)
+{
+	struct track_range *r;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		r = array_room(tp->pending, tp->npending, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		tp->pending = r;
+		r[tp->npending++] = (struct track_range){ todo[i].start,
+							  todo[i].end };
+	}
+	return 0;
+}
+
+/* the trackable mappings of p, registered now (those not yet, if new),
+ * and protected now or (!protect) by track_protect */
 static int arm_vmas(struct track_proc *tp, const struct proc_snap *p,
-		    bool only_new)
+		    bool only_new, bool protect)
 {
 	struct crfs_vma *todo = calloc(p->nvmas ?: 1, sizeof(*todo));
 	struct track_range *r = calloc(p->nvmas ?: 1, sizeof(*r));
@@ -117,7 +137,9 @@ static int arm_vmas(struct track_proc *tp, const struct proc_snap *p,
 		if (!only_new || !was_armed(tp, &p->vmas[i]))
 			todo[n++] = p->vmas[i];
 	}
-	ret = kh_dirty_arm(tp->uffd, todo, n);
+	ret = kh_dirty_arm(tp->uffd, todo, n, protect);
+	if (!ret && !protect)
+		ret = defer_protect(tp, todo, n);
 	free(todo);
 	free(tp->armed);
 	tp->armed = ret ? NULL : r;
@@ -133,16 +155,18 @@ static int arm_vmas(struct track_proc *tp, const struct proc_snap *p,
  * mappings made since need registering, not a walk over all memory.
  */
 static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
-		    const char **why)
+		    bool protect, const char **why)
 {
 	int ret;
 
-	if (tp->uffd >= 0 && !arm_vmas(tp, p, true))
+	if (tp->uffd >= 0 && !arm_vmas(tp, p, true, protect))
 		return 0;
 	/* never armed, or its memory is another since (an exec) */
 	if (tp->uffd >= 0)
 		close(tp->uffd);
 	tp->uffd = -1;
+	tp->npending = 0;
+	tp->take = false;	/* nothing since the base is known */
 	if (tp->pidfd < 0) {
 		tp->pidfd = kh_dirty_pidfd(p->pid);
 		if (tp->pidfd < 0) {
@@ -153,10 +177,33 @@ static int arm_proc(struct track_proc *tp, const struct proc_snap *p,
 	ret = kh_dirty_start(p->pid, p->vmas, 0, &tp->uffd, why);
 	if (ret)
 		return ret;
-	ret = arm_vmas(tp, p, false);
+	ret = arm_vmas(tp, p, false, protect);
 	if (ret)
 		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
 	return ret;
+}
+
+/*
+ * Only where tracking began this round (no take): there no page is
+ * claimed clean, all is read after this.  Where a take ran, it protected
+ * what it found written, mappings registered at the stop included (all
+ * of theirs counts as written then); protecting a range again after it
+ * would hide a write made between the take and here (t_precopy's churn:
+ * a mapping split by one made beside it is registered again).
+ */
+void track_protect(struct container *c)
+{
+	struct track *t = c->track;
+	size_t i, k;
+
+	for (i = 0; t && i < t->nprocs; i++) {
+		struct track_proc *tp = &t->procs[i];
+
+		for (k = 0; !tp->take && tp->uffd >= 0 && k < tp->npending; k++)
+			kh_dirty_protect(tp->uffd, tp->pending[k].start,
+					 tp->pending[k].end);
+		tp->npending = 0;
+	}
 }
 
 static int copy_base(struct track_proc *tp, const struct proc_snap *p)
@@ -193,7 +240,9 @@ int track_start(struct container *c)
 		if (!p->vmas)	/* a zombie: nothing to track */
 			continue;
 		tp = add_proc(c->track, p->pid);
-		ret = tp ? arm_proc(tp, p, &why) : -ENOMEM;
+		if (tp)	/* a pre-dump's runs are its base after the thaw */
+			tp->seen = true;
+		ret = tp ? arm_proc(tp, p, !s->predump, &why) : -ENOMEM;
 		ret = ret ?: copy_base(tp, p);
 		if (ret)
 			snprintf(c->error, sizeof(c->error),
@@ -245,14 +294,68 @@ static int put_pages(struct rewrite *w, uint64_t addr, uint64_t n,
 	return 0;
 }
 
-/* the pages of p's trackable mappings not written since the base */
+/* [s, e) appended to a sorted list of regions */
+static int put_region(struct page_region **out, size_t *n, uint64_t s,
+		      uint64_t e)
+{
+	struct page_region *r;
+
+	if (s >= e)
+		return 0;
+	if (*n && (*out)[*n - 1].end == s) {
+		(*out)[*n - 1].end = e;
+		return 0;
+	}
+	r = array_room(*out, *n, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	*out = r;
+	r[(*n)++] = (struct page_region){ .start = s, .end = e };
+	return 0;
+}
+
+/* the pages of p's runs inside [vs, ve) that are not in w[] (sorted) */
+static int runs_minus(const struct proc_snap *p, uint64_t vs, uint64_t ve,
+		      const struct page_region *w, size_t nw,
+		      struct page_region **out, size_t *n)
+{
+	size_t i, wi = 0;
+	int ret = 0;
+
+	for (i = 0; !ret && i < p->nruns; i++) {
+		uint64_t a = p->runs[i].addr, e = a + p->runs[i].npages * 4096;
+
+		a = a < vs ? vs : a;
+		e = e > ve ? ve : e;
+		while (!ret && a < e) {
+			while (wi < nw && w[wi].end <= a)
+				wi++;
+			if (wi < nw && w[wi].start <= a) {
+				a = w[wi].end;
+				continue;
+			}
+			uint64_t to = wi < nw && w[wi].start < e ?
+				      w[wi].start : e;
+
+			ret = put_region(out, n, a, to);
+			a = to;
+		}
+	}
+	return ret;
+}
+
+/*
+ * The pages of p's trackable mappings not written since the base: its
+ * runs (pages present, listed while it is stopped) less the written set,
+ * which one walk per mapping takes and clears at once (kh_dirty_take).
+ * A mapping not registered any more has no clean page.
+ */
 static int clean_pages(const struct proc_snap *p, struct page_region **out,
 		       size_t *n)
 {
-	/* the next round counts from now: written pages are protected
-	 * again, atomically with the scan */
-	struct page_region *all = NULL, *one, *m;
-	size_t i, k;
+	struct page_region *all = NULL, *w;
+	unsigned long long t0, t1;
+	size_t i, nw;
 	int ret = 0;
 
 	*n = 0;
@@ -261,21 +364,17 @@ static int clean_pages(const struct proc_snap *p, struct page_region **out,
 
 		if (!kh_dirty_trackable(v))
 			continue;
-		ret = kh_dirty_clean(p->pid, v->start, v->end, true, &one, &k);
-		if (ret || !k) {
-			free(one);
+		t0 = track_now_ns();
+		ret = kh_dirty_take(p->pid, v->start, v->end, &w, &nw);
+		t1 = track_now_ns();
+		if (ret == -EPERM) {
+			ret = 0;
 			continue;
 		}
-		m = realloc(all, (*n + k) * sizeof(*all));
-		if (!m) {
-			free(one);
-			ret = -ENOMEM;
-			break;
-		}
-		all = m;
-		memcpy(all + *n, one, k * sizeof(*one));
-		*n += k;
-		free(one);
+		ret = ret ?: runs_minus(p, v->start, v->end, w, nw, &all, n);
+		free(w);
+		fprof.take += t1 - t0;
+		fprof.clean += track_now_ns() - t1;
 	}
 	if (ret) {
 		free(all);
@@ -366,6 +465,7 @@ static int rewrite_runs(struct proc_snap *p, const struct track_proc *tp,
 }
 
 unsigned long long track_capture_ns;
+struct freeze_prof fprof;
 
 unsigned long long track_now_ns(void)
 {
@@ -376,7 +476,6 @@ unsigned long long track_now_ns(void)
 }
 
 static int track_capture_one(struct snapshot *s, int idx);
-
 /* timed: the profile of a final freeze names this phase apart */
 int track_capture(struct snapshot *s, int idx)
 {
@@ -387,37 +486,107 @@ int track_capture(struct snapshot *s, int idx)
 	return ret;
 }
 
-static int track_capture_one(struct snapshot *s, int idx)
+/* the process of procs[idx], seen by this freeze */
+static struct track_proc *seen_proc(struct track *t, pid_t pid)
 {
-	struct proc_snap *p = &s->procs[idx];
-	struct track *t = s->track;
-	struct track_proc *tp;
-	struct page_region *cl = NULL;
-	const char *why = "";
-	size_t ncl = 0;
-	int ret = 0;
+	struct track_proc *tp = find_proc(t, pid) ?: add_proc(t, pid);
 
-	if (!t)
-		return 0;
-	tp = find_proc(t, p->pid) ?: add_proc(t, p->pid);
-	if (!tp)
-		return -ENOMEM;
-	tp->seen = true;
-	if (tp->uffd >= 0) {
-		ret = clean_pages(p, &cl, &ncl);
-		if (!ret && s->incremental)
-			ret = rewrite_runs(p, tp, cl, ncl);
-		free(cl);
-		if (ret)
-			return ret;
-	}
-	/* not trackable now (it refused a userfaultfd): all of it counts as
-	 * written next time, which is never wrong */
-	if (arm_proc(tp, p, &why) && tp->uffd >= 0) {
+	if (tp)
+		tp->seen = true;
+	return tp;
+}
+
+/* p's written set taken and cleared, its clean runs pointed at the base */
+static int take_rewrite(struct snapshot *s, struct proc_snap *p,
+			const struct track_proc *tp)
+{
+	struct page_region *cl = NULL;
+	unsigned long long t0;
+	size_t ncl = 0;
+	int ret;
+
+	ret = clean_pages(p, &cl, &ncl);
+	t0 = track_now_ns();
+	if (!ret && s->incremental)
+		ret = rewrite_runs(p, tp, cl, ncl);
+	fprof.rewrite += track_now_ns() - t0;
+	free(cl);
+	return ret;
+}
+
+/* not trackable now (it refused a userfaultfd): all of it counts as
+ * written next time, which is never wrong */
+static void arm_or_drop(struct track_proc *tp, const struct proc_snap *p,
+			bool protect)
+{
+	unsigned long long t0 = track_now_ns();
+	const char *why = "";
+
+	if (arm_proc(tp, p, protect, &why) && tp->uffd >= 0) {
 		close(tp->uffd);
 		tp->uffd = -1;
 	}
+	fprof.arm += track_now_ns() - t0;
+}
+
+static int track_capture_one(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp;
+	int ret = 0;
+
+	if (!s->track)
+		return 0;
+	tp = seen_proc(s->track, p->pid);
+	if (!tp)
+		return -ENOMEM;
+	if (tp->uffd >= 0)
+		ret = take_rewrite(s, p, tp);
+	if (!ret)
+		arm_or_drop(tp, p, true);
+	return ret;
+}
+
+int track_arm(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp;
+
+	if (!s->track)
+		return 0;
+	tp = seen_proc(s->track, p->pid);
+	if (!tp)
+		return -ENOMEM;
+	/* tracked since the base by this descriptor: arm_proc clears it
+	 * when it begins anew (an exec) */
+	tp->take = tp->uffd >= 0;
+	arm_or_drop(tp, p, false);
 	return 0;
+}
+
+int track_take(struct snapshot *s, int idx)
+{
+	struct proc_snap *p = &s->procs[idx];
+	struct track_proc *tp = NULL;
+	unsigned long long t0 = track_now_ns();
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; s->track && i < s->track->nprocs; i++)
+		if (s->track->procs[i].pid == p->pid)
+			tp = &s->track->procs[i];
+	if (tp && tp->take && tp->uffd >= 0)
+		ret = take_rewrite(s, p, tp);
+	/*
+	 * As it runs, a process may have exited or exec'd since the stop:
+	 * then none of its pages is clean here (its runs stay its own, read
+	 * as zeros where gone), and nothing was cleared, so the next round
+	 * still finds what it wrote.
+	 */
+	if (ret && ret != -ENOMEM)
+		ret = 0;
+	track_capture_ns += track_now_ns() - t0;
+	return ret;
 }
 
 int track_rebase(struct container *c)

@@ -62,21 +62,29 @@ static int take_uffd(pid_t pid, int *uffd, const char **why)
 	return kh_remote_close(&r) ?: ret;
 }
 
-static int arm(int uffd, uint64_t start, uint64_t end)
+static int reg(int uffd, uint64_t start, uint64_t end)
 {
-	struct uffdio_register reg = {
+	struct uffdio_register r = {
 		.range = { .start = start, .len = end - start },
 		.mode = UFFDIO_REGISTER_MODE_WP,
 	};
+
+	return ioctl(uffd, UFFDIO_REGISTER, &r) ? -errno : 0;
+}
+
+int kh_dirty_protect(int uffd, uint64_t start, uint64_t end)
+{
 	struct uffdio_writeprotect wp = {
 		.range = { .start = start, .len = end - start },
 		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
 	};
 
-	if (ioctl(uffd, UFFDIO_REGISTER, &reg) ||
-	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
-		return -errno;
-	return 0;
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ? -errno : 0;
+}
+
+static int arm(int uffd, uint64_t start, uint64_t end)
+{
+	return reg(uffd, start, end) ?: kh_dirty_protect(uffd, start, end);
 }
 
 int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
@@ -96,7 +104,7 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		*why = "UFFDIO_API with UFFD_FEATURE_WP_ASYNC failed";
 		goto out;
 	}
-	ret = kh_dirty_arm(fd, vmas, n);
+	ret = kh_dirty_arm(fd, vmas, n, true);
 	if (ret) {
 		*why = "UFFDIO_REGISTER/UFFDIO_WRITEPROTECT failed";
 		goto out;
@@ -154,9 +162,37 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		.return_mask = PAGE_IS_WRITTEN,
 	};
+	char path[64];
+	int pm, ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return -errno;
+	ret = scan(pm, &q, clean, n);
+	close(pm);
+	/* the next round counts from now: protect what was written */
+	ret = ret ?: reset ? kh_dirty_reset(pid, start, end) : 0;
+	if (ret) {
+		free(*clean);
+		*clean = NULL;
+		*n = 0;
+	}
+	return ret;
+}
+
+int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
+		  struct page_region **written, size_t *n)
+{
+	/*
+	 * The kernel's fast path for exactly this mask: it skips a pte
+	 * already protected and protects the one it reports, under the
+	 * pte lock, so a write lands either before (reported now) or after
+	 * (reported next time).  CHECK_WPASYNC: a mapping not registered
+	 * fails the walk instead of being skipped as if never written.
+	 */
 	struct pm_scan_arg w = {
-		.size = sizeof(w),
-		.flags = PM_SCAN_WP_MATCHING,
+		.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
 		.start = start, .end = end,
 		.category_mask = PAGE_IS_WRITTEN,
 		.return_mask = PAGE_IS_WRITTEN,
@@ -168,20 +204,40 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 	pm = open(path, O_RDONLY | O_CLOEXEC);
 	if (pm < 0)
 		return -errno;
-	ret = scan(pm, &q, clean, n);
-	/* the next round counts from now: protect what was written */
-	if (!ret && reset && ioctl(pm, PAGEMAP_SCAN, &w) < 0)
-		ret = -errno;
+	ret = scan(pm, &w, written, n);
 	close(pm);
 	if (ret) {
-		free(*clean);
-		*clean = NULL;
+		free(*written);
+		*written = NULL;
 		*n = 0;
 	}
 	return ret;
 }
 
-int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n)
+int kh_dirty_reset(pid_t pid, uint64_t start, uint64_t end)
+{
+	struct pm_scan_arg w = {
+		.size = sizeof(w),
+		.flags = PM_SCAN_WP_MATCHING,
+		.start = start, .end = end,
+		.category_mask = PAGE_IS_WRITTEN,
+		.return_mask = PAGE_IS_WRITTEN,
+	};
+	char path[64];
+	int pm, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
+	pm = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm < 0)
+		return -errno;
+	if (ioctl(pm, PAGEMAP_SCAN, &w) < 0)
+		ret = -errno;
+	close(pm);
+	return ret;
+}
+
+int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n,
+		 bool protect)
 {
 	size_t i;
 	int ret;
@@ -189,7 +245,8 @@ int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!kh_dirty_trackable(&vmas[i]))
 			continue;
-		ret = arm(uffd, vmas[i].start, vmas[i].end);
+		ret = protect ? arm(uffd, vmas[i].start, vmas[i].end) :
+				reg(uffd, vmas[i].start, vmas[i].end);
 		if (ret)
 			return ret;
 	}

@@ -161,6 +161,10 @@ typedef void (*kh_report_fn)(void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kh_proc_maps(pid_t pid, struct crfs_vma **vmas, size_t *n,
 		 kh_report_fn report, void *ctx);
+/* from /proc/PID/maps, without a walk over all memory, and so without
+ * the flags only smaps says (VmFlags: hugetlb, locked, ...) */
+int kh_proc_maps_lite(pid_t pid, struct crfs_vma **vmas, size_t *n,
+		      kh_report_fn report, void *ctx);
 /* the [vdso]/[vvar*] mappings of pid (0: self) in address order */
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);

@@ -80,11 +80,38 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 		   struct page_region **clean, size_t *n);
 
 /*
+ * The pages of [start, end) written since the last protect, protected
+ * again in the same walk (a write is in this answer or the next, never
+ * lost): the get-and-clear of a pre-copy round, costing updates of the
+ * written ptes only.  *written may hold holes never populated too.
+ * -EPERM: part of the range is not registered (any more): count all of
+ * it as written.
+ */
+int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
+		  struct page_region **written, size_t *n);
+
+/* write-protects again the pages of [start, end) written since */
+int kh_dirty_reset(pid_t pid, uint64_t start, uint64_t end);
+
+/*
  * Registers (again) and write-protects every trackable mapping of vmas on
  * uffd: after kh_dirty_clean, mappings made since are tracked too.  Fails
  * if uffd's mm is no longer pid's (an exec: -ESRCH from the kernel).
  */
-int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n);
+int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n,
+		 bool protect);
+
+/*
+ * protect false above registers only: every page then counts as written
+ * until kh_dirty_protect, which may run while the process does (each
+ * pte is protected under its lock; a page written before its pte is
+ * reached holds those bytes when copied after).  The walk over all of
+ * the range's memory is the expensive part of an arm, so a pre-copy
+ * round does it after the tree runs again, before its pages are read,
+ * and only over memory whose tracking begins then: protecting again a
+ * range a take has read would hide the writes made since that take.
+ */
+int kh_dirty_protect(int uffd, uint64_t start, uint64_t end);
 
 /* a pidfd of pid (-errno), and whether that process still runs */
 int kh_dirty_pidfd(pid_t pid);

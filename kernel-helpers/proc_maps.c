@@ -219,17 +219,33 @@ static int add_vma(struct crfs_vma **vmas, size_t *n)
 	return 0;
 }
 
-int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
-		 kh_report_fn report, void *ctx)
+static void finish_vma(pid_t pid, struct crfs_vma *v, kh_report_fn report,
+		       void *ctx)
+{
+	const char *why;
+
+	if (classify(pid, v, &why))
+		report(ctx, "mapping 0x%lx-0x%lx (%s): %s", v->start, v->end,
+		       v->path && *v->path ? v->path : "anonymous", why);
+}
+
+/*
+ * smaps: each mapping's VmFlags too, but reading it walks every page
+ * of the process (its Rss and such): O(memory).  maps alone (lite): no
+ * flags but shared, the kind from the name; a pre-copy round, which only
+ * lists private anonymous pages, needs no more.
+ */
+static int read_maps(pid_t pid, bool lite, struct crfs_vma **out,
+		     size_t *nout, kh_report_fn report, void *ctx)
 {
 	struct crfs_vma *vmas = NULL, *v = NULL;
 	char path[64], *buf, *line, *cur, perms[8];
 	uint64_t start, end, off;
-	const char *why;
 	size_t n = 0;
 	int at, ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", kh_via(pid));
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid),
+		 lite ? "maps" : "smaps");
 	ret = kh_read_file(path, &buf, NULL);
 	if (ret)
 		return ret;
@@ -243,11 +259,7 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 			/* only a hugetlb mapping has a page size of its own */
 			if (!(v->flags & VMA_F_HUGETLB))
 				v->huge_kb = 0;
-			if (classify(pid, v, &why))
-				report(ctx, "mapping 0x%lx-0x%lx (%s): %s",
-				       v->start, v->end,
-				       v->path && *v->path ? v->path : "anonymous",
-				       why);
+			finish_vma(pid, v, report, ctx);
 			continue;
 		}
 		if (!is_header(line, &start, &end, perms, &off, &at))
@@ -268,6 +280,8 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 		v->path = strdup(line + at);
 		if (!v->path)
 			ret = -ENOMEM;
+		else if (lite)
+			finish_vma(pid, v, report, ctx);
 	}
 	free(buf);
 	/* only files, memfds and deleted files keep a path */
@@ -286,6 +300,18 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 	*out = vmas;
 	*nout = n;
 	return 0;
+}
+
+int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
+		 kh_report_fn report, void *ctx)
+{
+	return read_maps(pid, false, out, nout, report, ctx);
+}
+
+int kh_proc_maps_lite(pid_t pid, struct crfs_vma **out, size_t *nout,
+		      kh_report_fn report, void *ctx)
+{
+	return read_maps(pid, true, out, nout, report, ctx);
 }
 
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n)

@@ -10,16 +10,20 @@
 # chain restores, and the workload replays its writes to check every
 # byte.  Then --precopy auto on a fresh writer: rounds until the written
 # set stops shrinking (2 to 8), each reported on stderr, and the chain
-# restores too.
+# restores too.  Then --precopy 3 of a writer at 8 MiB/s that also remakes
+# small mappings at the same addresses all the time (MAP_FIXED over one,
+# MADV_DONTNEED of another): pages written while a round takes its
+# written set and protects memory as the tree runs, mappings made between
+# a round's stop and its take; every word is checked after the restore.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
 
-# precopy TAG ROUNDS: crfsctl checkpoint --precopy ROUNDS of a fresh writer
-# into $T_DIR/TAG, killed by crfsctl; sets PID
+# precopy TAG ROUNDS [KIBS CHURN]: crfsctl checkpoint --precopy ROUNDS of a
+# fresh writer into $T_DIR/TAG, killed by crfsctl; sets PID
 precopy() {
 	local log=$T_DIR/$1.log
-	start_workload "$log" "$CRFS_TESTS/wl_writer" 64 2048
+	start_workload "$log" "$CRFS_TESTS/wl_writer" 64 "${3:-2048}" "${4:-0}"
 	PID=$WL_PID
 	wait_ready "$log" "$PID" 60
 	cr_attach "$1" "$PID"
@@ -67,6 +71,10 @@ last=$(stat -c %s "$T_DIR/pc/$pid/pages")
 note "pages: pre-copy $full bytes, the frozen copy $last; $(tr '\n' ' ' <"$T_DIR/pc.err")"
 [ $((last * 4)) -le "$full" ] ||
 	fail "the frozen copy holds $last bytes of pages, the full one $full"
+# the first round's runs are the second's base (listed after the thaw)
+pre2=$(stat -c %s "$T_DIR/pc.pre2/$pid/pages")
+[ $((pre2 * 4)) -le "$full" ] ||
+	fail "the second pre-dump holds $pre2 bytes of pages, the first $full"
 expect_restore_refused pre1 "$T_DIR/pc.pre1" "$pid" \
 	'pc\.pre1: a pre-dump \(memory only, read while the tree ran\): valid only as the parent of a checkpoint'
 restore_bg "$T_DIR/pc" "$pid"
@@ -84,4 +92,13 @@ parents pa "$n"
 restore_bg "$T_DIR/pa" "$pid"
 kill -USR1 "$pid"
 expect_pass "$T_DIR/pa.log" "$RESTORE_PID" 60
+
+precopy pw 3 8192 1
+pid=$PID
+parents pw 3
+restore_bg "$T_DIR/pw" "$pid"
+kill -USR1 "$pid"
+expect_pass "$T_DIR/pw.log" "$RESTORE_PID" 60
+grep -q '^PASS .*churned mappings' "$T_DIR/pw.log" ||
+	fail "the writer did not check its churned mappings: $(cat "$T_DIR/pw.log")"
 pass
