@@ -9,7 +9,7 @@
 # network namespace of its own (with and without --pid --mount-proc) and
 # in ours.  Checked by the processes after a freeze and thaw and after
 # the restore.  A socket made in such a namespace, and a veth pair in
-# one, are refused by name.
+# one, and a child in our network namespace, are refused by name.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
@@ -70,4 +70,8 @@ expect_refused_tree sock "a socket of network namespace" \
 	unshare --net --fork "$CRFS_TESTS/wl_netns_sub" sock
 expect_refused_tree veth "device sv0 (veth): only lo is restored in a network namespace other than the root's" \
 	unshare --net --fork "$CRFS_TESTS/wl_netns_sub" veth
+# a child back in our namespace (was restored into the root's, silently)
+expect_refused_tree back "in crfs's network namespace while the root has one of its own" \
+	unshare --net --fork sh -c \
+	"nsenter --net=/proc/$$/ns/net sh -c 'echo READY; exec sleep 60' & wait"
 pass
