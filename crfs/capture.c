@@ -682,7 +682,7 @@ static const struct {
 } ns_rows[] = {
 	{ "pid", pid_ns_ok },
 	{ "mnt", mnt_ns_ok },
-	{ "net", root_ns_ok },
+	{ "net", netns_sub_ok },
 	{ "uts", root_ns_ok },
 	{ "ipc", ipc_ns_ok },
 	{ "user", root_ns_ok },

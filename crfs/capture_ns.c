@@ -460,6 +460,11 @@ static int capture_net(struct snapshot *s, pid_t root, struct crfs_ns *ns)
 	return ret;
 }
 
+int capture_net_of(struct snapshot *s, pid_t pid, struct crfs_ns *ns)
+{
+	return capture_net(s, pid, ns);
+}
+
 static const struct ns_kind {
 	const char *name;	/* /proc/PID/ns/NAME */
 	int (*capture)(struct snapshot *s, pid_t root, struct crfs_ns *ns);

@@ -253,6 +253,7 @@ static int capture_rest(struct container *c, const pid_t *procs, int nprocs)
 	check_ns_mounts(c->snap, procs, nprocs);
 	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_ns(c->snap, c->root);
+	ret = ret ?: capture_netns_sub(c->snap, c->root, procs, nprocs);
 	ret = ret ?: capture_mounts(c->snap, c->root);
 	return ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
 }

@@ -196,6 +196,15 @@ void check_ns_mounts(struct snapshot *s, const pid_t *procs, int n);
 bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
 	      const char *theirs);
 int capture_ns(struct snapshot *s, pid_t root);
+struct crfs_ns;
+/* capture_ns.c: pid's network namespace into ns (its net keys) */
+int capture_net_of(struct snapshot *s, pid_t pid, struct crfs_ns *ns);
+/* capture_netns_sub.c: network namespaces of the tree other than the
+ * root's (netns_sub, netns.N); netns_sub_ok is check_namespaces's row */
+int netns_sub_ok(struct snapshot *s, pid_t pid, pid_t root, const char *name,
+		 const char *theirs);
+int capture_netns_sub(struct snapshot *s, pid_t root, const pid_t *procs,
+		      int n);
 /* capture_mnt.c: the root's own mount tree, saved in the mounts file;
  * 1 for pid's mount namespace theirs (reported if not the root's) */
 int capture_mounts(struct snapshot *s, pid_t root);

@@ -387,6 +387,7 @@ int main(int argc, char **argv)
 	/* the daemon's namespace files, before we enter the tree's */
 	ret = ret ?: nsfd_prepare(&img, err, sizeof(err));
 	ret = ret ?: ns_restore(&img, err, sizeof(err));
+	ret = ret ?: netns_sub_prepare(&img, err, sizeof(err));
 	image_unmap_pages(&img);
 	restore_profile("namespaces");
 	img.shell_job = o.shell_job;
@@ -409,6 +410,7 @@ int main(int argc, char **argv)
 	restore_profile("running");
 	lazy_started();
 	nsfd_done();
+	netns_sub_done();
 	if (ret) {
 		ipc_sysv_undo();
 		shm_undo(&img);

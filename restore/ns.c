@@ -265,6 +265,19 @@ static int open_host(struct ns_ctx *c, const struct crfs_ns *ns, char *err,
 	return 0;
 }
 
+/* a network namespace of the tree other than the root's (netns_sub.c) */
+int ns_restore_net(const struct crfs_ns *ns, char *err, size_t errlen)
+{
+	struct ns_ctx c = { ns, -1, -1 };
+
+	return restore_net(&c, err, errlen);
+}
+
+bool ns_image_has(const struct image *img, const char *name)
+{
+	return has_file(img, name);
+}
+
 int ns_restore(struct image *img, char *err, size_t errlen)
 {
 	struct crfs_ns ns = { 0 };

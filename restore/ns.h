@@ -3,6 +3,7 @@
 #ifndef CRFS_RESTORE_NS_H
 #define CRFS_RESTORE_NS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +16,18 @@
  * it forks are born inside.
  */
 int ns_restore(struct image *img, char *err, size_t errlen);
+struct crfs_ns;
+/* net state ns into the namespace we are in; does the image have file name */
+int ns_restore_net(const struct crfs_ns *ns, char *err, size_t errlen);
+bool ns_image_has(const struct image *img, const char *name);
+/*
+ * netns_sub.c: the tree's network namespaces other than the root's, made
+ * after ns_restore (prepare); each process enters its own right after it
+ * is forked (enter, child_fail on error); done closes what prepare held.
+ */
+int netns_sub_prepare(struct image *img, char *err, size_t errlen);
+void netns_sub_enter(const struct image *img, int idx, int err_fd);
+void netns_sub_done(void);
 
 /*
  * userns.c: the tree's own user namespace and the namespaces it owns (see

@@ -543,6 +543,7 @@ void restore_child(struct image *img, int idx, int go_fd, int err_fd)
 	}
 	/* before any of the image's code runs, and before our children */
 	cgroup_enter(img, idx, err_fd);
+	netns_sub_enter(img, idx, err_fd);
 	if (idx == 0)
 		userns_enter_root(err_fd);
 	if (idx == 0 && p->attr.proc_mount)
