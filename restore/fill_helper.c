@@ -17,12 +17,9 @@
  * forked again); it dies with crfs-restore (PR_SET_PDEATHSIG), and is
  * ended and reaped once the tree runs.
  *
- * Off unless CRFS_FILL_HELPER=1 (or =all: each restorer waits until we
- * filled and checked all its runs, for tests): with it on, t_files's
- * second restore registered an epoll interest whose fd had been reused
- * on a pipe made later (a slot number freed too early somewhere on this
- * path; not found yet), and a wrong epoll set is worse than a slower
- * fill.  CRFS_FILL_LOG=FILE makes us append a line per request served.
+ * On by default; CRFS_FILL_HELPER=0 turns it off, CRFS_FILL_HELPER=all
+ * makes each restorer wait until we filled and checked all its runs (for
+ * tests); CRFS_FILL_LOG=FILE makes us append a line per request served.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -343,7 +340,7 @@ int fill_helper_start(struct image *img, char *err, size_t errlen)
 	int sk[2], one = 1, tries = 0;
 	pid_t pid = -1;
 
-	if (!on || (strcmp(on, "1") && strcmp(on, "all")))
+	if (on && !strcmp(on, "0"))
 		return 0;
 	fill_first = on && !strcmp(on, "all");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))

@@ -163,6 +163,12 @@ static int isolate_fds(struct image *img, int err_fd, int base)
 
 	if (fd < 0)
 		child_fail(err_fd, "cannot move the error pipe: %m");
+	/* The old number is closed here, not left to the close_range()s
+	 * below: it may lie between fd and last, among the fds kept above
+	 * it (the fill helper's socket went above it), and would stay open
+	 * in the restored process, or be the number an epoll interest of
+	 * the image is added on (install.c add_borrowed) */
+	close(err_fd);
 	last = fill_keep_fd(lazy_keep_fd(page_src_keep_fds(img,
 						 userns_keep_fd(pidns_keep_fds(fd), fd))));
 	if ((img->fd_base > 0 &&

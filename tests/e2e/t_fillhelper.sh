@@ -5,8 +5,8 @@
 # The restore's fill helper (restore/fill_helper.c), the second worker of
 # the UFFDIO_COPY fill, and the runs cut at every 4 MiB of address it
 # shares out.  wl_bench checks every byte of every process after the
-# restore.  The helper is off unless CRFS_FILL_HELPER=1 or all (see
-# fill_helper.c), so every restore here names it.
+# restore.  The helper is on by default (CRFS_FILL_HELPER=0 turns it
+# off): the restores below without CRFS_FILL_HELPER prove the default.
 # - one process of 48 MiB: its pages.idx has no run across a 4 MiB
 #   boundary; a byte flipped in the last whole run of the big mapping,
 #   with the helper filling everything (CRFS_FILL_HELPER=all), is refused
@@ -17,7 +17,9 @@
 #   filling everything passes;
 # - a tree of 6 processes of 16 MiB: restored with both workers, the
 #   helper's log has a line for every process, all done, and the helper
-#   filled runs (bytes of the big mappings) for some of them.
+#   filled runs (bytes of the big mappings) for some of them;
+# - CRFS_FILL_HELPER=0: the same tree restores and passes with no helper
+#   (its log stays empty).
 . "$(dirname "$0")/lib.sh"
 
 FLOG=$T_DIR/fill.log
@@ -74,7 +76,7 @@ helper_gone "$FLOG"
 note "helper refused: $(tail -n 1 "$T_DIR/restore-helper-bad.err")"
 
 : >"$FLOG"
-CRFS_FILL_HELPER=1 CRFS_FILL_LOG=$FLOG expect_restore_refused both-bad "$T_DIR/bad" "$pid" "$re"
+CRFS_FILL_LOG=$FLOG expect_restore_refused both-bad "$T_DIR/bad" "$pid" "$re"
 helper_gone "$FLOG"
 
 : >"$FLOG"
@@ -102,7 +104,7 @@ kill_and_reap tree "$root" "$top"
 none_alive $pids
 
 : >"$FLOG"
-CRFS_FILL_HELPER=1 CRFS_FILL_LOG=$FLOG restore_bg "$T_DIR/ckpt-tree" "$root"
+CRFS_FILL_LOG=$FLOG restore_bg "$T_DIR/ckpt-tree" "$root"
 kill -USR1 "$root" || fail "cannot signal restored $root"
 expect_pass "$log" "$RESTORE_PID" 60
 helper_gone "$FLOG"
@@ -114,4 +116,13 @@ grep -v 'status 0$' "$FLOG" && fail "a request failed"
 big=$(awk '$5 >= 1 && $9 >= 4194304' "$FLOG" | wc -l)
 [ "$big" -ge 1 ] || fail "the helper filled no whole run: $(tr '\n' '|' <"$FLOG")"
 note "helper: $(awk '$5 > 0' "$FLOG" | wc -l) of 6 processes had runs filled by it, $big a whole run or more"
+for p in $pids; do
+	wait_gone "$p" 20 || fail "restored $p still running after the pass"
+done
+
+: >"$FLOG"
+CRFS_FILL_HELPER=0 CRFS_FILL_LOG=$FLOG restore_bg "$T_DIR/ckpt-tree" "$root"
+kill -USR1 "$root" || fail "cannot signal restored $root"
+expect_pass "$log" "$RESTORE_PID" 60
+[ -s "$FLOG" ] && fail "CRFS_FILL_HELPER=0 still started the helper: $(tr '\n' '|' <"$FLOG")"
 pass

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static char dir[512];
@@ -857,6 +858,9 @@ static void check_locks(void)
 	wl_verdict("locks", m);
 }
 
+/* the table and epoll interests at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt_before;
+
 static int root(void)
 {
 	struct st s;
@@ -884,10 +888,18 @@ static int root(void)
 	if (s.pidfd_self < 0 || s.pidfd_child < 0)
 		wl_die("pidfd_open");
 	drain_inotify(&s);
+	wl_fdt_take(&fdt_before);
 	printf("READY ROOT=%d\n", getpid());
 	fflush(stdout);
 	while (!go)
 		pause();
+	/* first: the checks below open and close descriptors */
+	{
+		int m = wl_mark();
+
+		wl_fdt_compare("files.fd_table", &fdt_before);
+		wl_verdict("files.fd_table", m);
+	}
 	check_pidfds(&s);
 	check_files(&s);
 	lseek(s.file, 4321, SEEK_SET);

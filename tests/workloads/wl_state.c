@@ -1198,9 +1198,17 @@ static void compare_fds(const struct snap *b, const struct snap *a)
 			wl_fail("fd.table", "fd %d offset was %lld, now %lld",
 				x->fd, (long long)x->pos, (long long)y->pos);
 	}
-	for (i = 0; i < a->nfds && i < MAX_FDS; i++)
-		if (!find_fd(b, a->fds[i].fd))
-			wl_fail("fd.table", "fd %d appeared", a->fds[i].fd);
+	for (i = 0; i < a->nfds && i < MAX_FDS; i++) {
+		char link[64], to[256] = "?";
+		ssize_t n;
+
+		if (find_fd(b, a->fds[i].fd))
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", a->fds[i].fd);
+		n = readlink(link, to, sizeof(to) - 1);
+		to[n > 0 ? n : 1] = 0;
+		wl_fail("fd.table", "fd %d appeared (%s)", a->fds[i].fd, to);
+	}
 	wl_verdict("fd.table", m);
 }
 
