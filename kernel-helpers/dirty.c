@@ -143,44 +143,6 @@ static int scan(int pm, struct pm_scan_arg *a, struct page_region **out,
 	return 0;
 }
 
-int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
-		   struct page_region **clean, size_t *n)
-{
-	/*
-	 * Zero pages mapped by a read since are not in the parent's pages.
-	 * A page zapped with MADV_DONTNEED since the last reset is reported
-	 * WRITTEN and not PRESENT (measured on 6.18 with WP_ASYNC: the zap
-	 * drops the pte and its wp bit), and one read back after the zap is
-	 * PRESENT and WRITTEN: neither is ever clean, so the chain restores
-	 * such a page as zeros, never as the parent's bytes (t_incremental).
-	 */
-	struct pm_scan_arg q = {
-		.start = start, .end = end,
-		.category_inverted = PAGE_IS_WRITTEN | PAGE_IS_PFNZERO,
-		.category_mask = PAGE_IS_WRITTEN | PAGE_IS_PFNZERO |
-				 PAGE_IS_WPALLOWED,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = PAGE_IS_WRITTEN,
-	};
-	char path[64];
-	int pm, ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm < 0)
-		return -errno;
-	ret = scan(pm, &q, clean, n);
-	close(pm);
-	/* the next round counts from now: protect what was written */
-	ret = ret ?: reset ? kh_dirty_reset(pid, start, end) : 0;
-	if (ret) {
-		free(*clean);
-		*clean = NULL;
-		*n = 0;
-	}
-	return ret;
-}
-
 int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
 		  struct page_region **written, size_t *n)
 {
@@ -211,28 +173,6 @@ int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
 		*written = NULL;
 		*n = 0;
 	}
-	return ret;
-}
-
-int kh_dirty_reset(pid_t pid, uint64_t start, uint64_t end)
-{
-	struct pm_scan_arg w = {
-		.size = sizeof(w),
-		.flags = PM_SCAN_WP_MATCHING,
-		.start = start, .end = end,
-		.category_mask = PAGE_IS_WRITTEN,
-		.return_mask = PAGE_IS_WRITTEN,
-	};
-	char path[64];
-	int pm, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
-	pm = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm < 0)
-		return -errno;
-	if (ioctl(pm, PAGEMAP_SCAN, &w) < 0)
-		ret = -errno;
-	close(pm);
 	return ret;
 }
 

@@ -71,15 +71,6 @@ int kh_dirty_start(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		   int *uffd, const char **why);
 
 /*
- * The pages of [start, end) written since tracking started or since the
- * last reset (reset true: write-protects them again, atomically with the
- * scan).  Only pages in registered mappings count as clean: *clean gets
- * the ranges that are present or swapped, registered and not written.
- */
-int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
-		   struct page_region **clean, size_t *n);
-
-/*
  * The pages of [start, end) written since the last protect, protected
  * again in the same walk (a write is in this answer or the next, never
  * lost): the get-and-clear of a pre-copy round, costing updates of the
@@ -90,12 +81,9 @@ int kh_dirty_clean(pid_t pid, uint64_t start, uint64_t end, bool reset,
 int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
 		  struct page_region **written, size_t *n);
 
-/* write-protects again the pages of [start, end) written since */
-int kh_dirty_reset(pid_t pid, uint64_t start, uint64_t end);
-
 /*
  * Registers (again) and write-protects every trackable mapping of vmas on
- * uffd: after kh_dirty_clean, mappings made since are tracked too.  Fails
+ * uffd: after a take, mappings made since are tracked too.  Fails
  * if uffd's mm is no longer pid's (an exec: -ESRCH from the kernel).
  */
 int kh_dirty_arm(int uffd, const struct crfs_vma *vmas, size_t n,

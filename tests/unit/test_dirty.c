@@ -2,7 +2,7 @@
 /*
  * Dirty-page tracking on a real child: after kh_dirty_start, only the pages
  * it writes are reported written; the child keeps no extra descriptor; a
- * reset makes the next round count from there.
+ * take (the daemon's get-and-clear) makes the next round count from there.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -79,18 +79,18 @@ static void poke(int cmd, int ack, unsigned char pg)
 	cr_assert_eq(read(ack, &c, 1), 1);
 }
 
-static size_t clean_pages(pid_t pid, uint64_t s, uint64_t e, bool reset,
-			  bool *is_clean)
+/* the pages of [s, e) written since the last take, protected again */
+static size_t take_pages(pid_t pid, uint64_t s, uint64_t e, bool *written)
 {
 	struct page_region *r;
 	size_t n, i, total = 0;
 	uint64_t a;
 
-	memset(is_clean, 0, NP);
-	cr_assert_eq(kh_dirty_clean(pid, s, e, reset, &r, &n), 0);
+	memset(written, 0, NP);
+	cr_assert_eq(kh_dirty_take(pid, s, e, &r, &n), 0);
 	for (i = 0; i < n; i++)
 		for (a = r[i].start; a < r[i].end; a += 4096, total++)
-			is_clean[(a - s) / 4096] = true;
+			written[(a - s) / 4096] = true;
 	free(r);
 	return total;
 }
@@ -103,7 +103,7 @@ Test(dirty, written_pages_only)
 	struct crfs_vma v = { .start = s, .end = e, .kind = VMA_ANON,
 			      .prot = PROT_READ | PROT_WRITE };
 	int cmd[2], ack[2], uffd = -1, fds, st;
-	bool clean[NP];
+	bool written[NP];
 	const char *why = NULL;
 	pid_t pid;
 	char c;
@@ -131,15 +131,17 @@ Test(dirty, written_pages_only)
 	poke(cmd[1], ack[0], 3);
 	poke(cmd[1], ack[0], 40);
 	cr_assert_eq(kh_seize(pid), 0);
-	cr_assert_eq(clean_pages(pid, s, e, true, clean), NP - 2);
-	cr_assert(!clean[3] && !clean[40] && clean[0] && clean[63]);
+	cr_assert_eq(take_pages(pid, s, e, written), 2);
+	cr_assert(written[3] && written[40] && !written[0] && !written[63]);
 	cr_assert_eq(kh_detach(pid, 0), 0);
 
-	/* after the reset only the new write counts */
+	/* after the take only the new write counts */
 	poke(cmd[1], ack[0], 10);
 	cr_assert_eq(kh_seize(pid), 0);
-	cr_assert_eq(clean_pages(pid, s, e, false, clean), NP - 1);
-	cr_assert(!clean[10] && clean[3] && clean[40]);
+	cr_assert_eq(take_pages(pid, s, e, written), 1);
+	cr_assert(written[10] && !written[3] && !written[40]);
+	/* and that one is clean again after its take */
+	cr_assert_eq(take_pages(pid, s, e, written), 0);
 	cr_assert_eq(kh_detach(pid, 0), 0);
 
 	/* closing our descriptor unregisters: the process sees no trace */
