@@ -179,4 +179,14 @@ int kh_userns_sysctls(pid_t pid, char *out, size_t len);
 /* netns_sub.c: the inode of the network namespace socket fd of pid is in */
 int kh_sock_netns_ino(pid_t pid, int fd, unsigned long *ino);
 
+/*
+ * ns_ioctl.c: /proc/PID/ns/NAME opened read-only (-errno); the inode of
+ * the namespace that ioctl req (NS_GET_USERNS, NS_GET_PARENT, SIOCGSKNS,
+ * TUNGETDEVNETNS) on fd returns; the same on /proc/PID/ns/NAME.
+ */
+int kh_ns_open(pid_t pid, const char *name);
+int kh_nsfd_ioctl_ino(int fd, unsigned long req, unsigned long *ino);
+int kh_ns_ioctl_ino(pid_t pid, const char *name, unsigned long req,
+		    unsigned long *ino);
+
 #endif

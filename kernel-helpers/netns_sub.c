@@ -2,8 +2,6 @@
 /* Which network namespace a socket of another process was made in. */
 #include <errno.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <linux/sockios.h>
 
 #include "kh.h"
@@ -11,20 +9,11 @@
 
 int kh_sock_netns_ino(pid_t pid, int fd, unsigned long *ino)
 {
-	int sk = kh_steal_fd(pid, fd), ns, ret = 0;
-	struct stat st;
+	int sk = kh_steal_fd(pid, fd), ret;
 
 	if (sk < 0)
 		return sk;
-	ns = ioctl(sk, SIOCGSKNS);
-	if (ns < 0)
-		ret = -errno;
-	else if (fstat(ns, &st))
-		ret = -errno;
-	else
-		*ino = st.st_ino;
-	if (ns >= 0)
-		close(ns);
+	ret = kh_nsfd_ioctl_ino(sk, SIOCGSKNS, ino);
 	close(sk);
 	return ret;
 }

@@ -26,17 +26,15 @@ struct ns_job {
 static void *ns_thread(void *p)
 {
 	struct ns_job *j = p;
-	char path[64];
 	int fd;
 
 	if (!j->pid) {
 		j->ret = unshare(j->nstype) ? -errno : j->fn(j->arg);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", kh_via(j->pid), j->name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = kh_ns_open(j->pid, j->name);
 	if (fd < 0) {
-		j->ret = -errno;
+		j->ret = fd;
 		return NULL;
 	}
 	j->ret = setns(fd, j->nstype) ? -errno : j->fn(j->arg);

@@ -14,6 +14,7 @@
 #include <linux/nsfs.h>
 
 #include "kh.h"
+#include "kh_ns.h"
 
 int kh_ns_ino(pid_t pid, const char *name, unsigned int *ino)
 {
@@ -29,22 +30,11 @@ int kh_ns_ino(pid_t pid, const char *name, unsigned int *ino)
 
 int kh_pidns_parent_ino(pid_t pid, unsigned int *ino)
 {
-	char path[64];
-	struct stat st;
-	int fd, parent, ret = 0;
+	unsigned long parent;
+	int ret = kh_ns_ioctl_ino(pid, "pid", NS_GET_PARENT, &parent);
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", kh_via(pid));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	parent = ioctl(fd, NS_GET_PARENT);
-	if (parent < 0 || fstat(parent, &st))
-		ret = -errno;
-	else
-		*ino = (unsigned int)st.st_ino;
-	if (parent >= 0)
-		close(parent);
-	close(fd);
+	if (!ret)
+		*ino = (unsigned int)parent;
 	return ret;
 }
 

@@ -36,8 +36,7 @@ int kh_tun_read(int fd, struct kh_tun *t)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct ifreq r = { 0 };
-	struct stat st;
-	int ns, ret;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
 	if (ioctl(fd, TUNGETIFF, &r)) {
@@ -56,14 +55,9 @@ int kh_tun_read(int fd, struct kh_tun *t)
 	t->flags = (unsigned short)r.ifr_flags & ~(IFF_NOFILTER |
 						   IFF_DETACH_QUEUE);
 	t->detached |= !!(r.ifr_flags & IFF_DETACH_QUEUE);
-	ns = ioctl(fd, TUNGETDEVNETNS);
-	if (ns < 0)
-		return -errno;
-	ret = fstat(ns, &st) ? -errno : 0;
-	close(ns);
+	ret = kh_nsfd_ioctl_ino(fd, TUNGETDEVNETNS, &t->netns_ino);
 	if (ret)
 		return ret;
-	t->netns_ino = st.st_ino;
 	memset(&r, 0, sizeof(r));
 	if (ioctl(fd, SIOCGIFHWADDR, &r) ||
 	    ioctl(fd, TUNGETSNDBUF, &t->sndbuf) ||

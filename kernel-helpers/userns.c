@@ -58,51 +58,19 @@ int kh_userns_setgroups_deny(pid_t pid, bool *deny)
 	return 0;
 }
 
-static int ns_open(pid_t pid, const char *name)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", kh_via(pid), name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-/* the inode of what ioctl req on /proc/PID/ns/NAME returns (a namespace) */
-static int ns_ioctl_ino(pid_t pid, const char *name, unsigned long req,
-			unsigned long *ino)
-{
-	struct stat st;
-	int fd = ns_open(pid, name), nfd, ret = 0;
-
-	if (fd < 0)
-		return fd;
-	nfd = ioctl(fd, req);
-	if (nfd < 0)
-		ret = -errno;
-	else if (fstat(nfd, &st))
-		ret = -errno;
-	else
-		*ino = st.st_ino;
-	if (nfd >= 0)
-		close(nfd);
-	close(fd);
-	return ret;
-}
-
 int kh_ns_owner_ino(pid_t pid, const char *name, unsigned long *ino)
 {
-	return ns_ioctl_ino(pid, name, NS_GET_USERNS, ino);
+	return kh_ns_ioctl_ino(pid, name, NS_GET_USERNS, ino);
 }
 
 int kh_userns_parent_ino(pid_t pid, unsigned long *ino)
 {
-	return ns_ioctl_ino(pid, "user", NS_GET_PARENT, ino);
+	return kh_ns_ioctl_ino(pid, "user", NS_GET_PARENT, ino);
 }
 
 int kh_userns_owner(pid_t pid, uint32_t *uid)
 {
-	int fd = ns_open(pid, "user"), ret = 0;
+	int fd = kh_ns_open(pid, "user"), ret = 0;
 	uid_t u;
 
 	if (fd < 0)
@@ -205,7 +173,7 @@ static __attribute__((noreturn)) void sysctls_child(int nsfd, int wr)
  */
 int kh_userns_sysctls(pid_t pid, char *out, size_t len)
 {
-	int nsfd = ns_open(pid, "user"), p[2], st, ret = 0;
+	int nsfd = kh_ns_open(pid, "user"), p[2], st, ret = 0;
 	ssize_t n, got = 0;
 	pid_t kid;
 
