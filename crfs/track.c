@@ -567,14 +567,11 @@ int track_arm(struct snapshot *s, int idx)
 int track_take(struct snapshot *s, int idx)
 {
 	struct proc_snap *p = &s->procs[idx];
-	struct track_proc *tp = NULL;
 	unsigned long long t0 = track_now_ns();
-	size_t i;
+	/* one gone since the stop (its pid reused) has nothing to take */
+	struct track_proc *tp = s->track ? find_proc(s->track, p->pid) : NULL;
 	int ret = 0;
 
-	for (i = 0; s->track && i < s->track->nprocs; i++)
-		if (s->track->procs[i].pid == p->pid)
-			tp = &s->track->procs[i];
 	if (tp && tp->take && tp->uffd >= 0)
 		ret = take_rewrite(s, p, tp);
 	/*
