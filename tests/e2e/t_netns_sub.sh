@@ -24,12 +24,8 @@ HOST_NET=$(readlink /proc/self/ns/net)
 run_case() {
 	local name=$1 log=$T_DIR/$1.log u pid
 	shift
-	start_workload "$log" unshare --fork "$@" "$CRFS_TESTS/wl_netns_sub"
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	pid=$(pgrep -P "$u")
-	track_pid "$pid"
-	wait_ready "$log" "$pid" 30
+	start_root "$log" unshare --fork "$@" "$CRFS_TESTS/wl_netns_sub"
+	u=$TOP pid=$ROOT
 	cr_attach "$name" "$pid"
 	cr_freeze "$name"
 	cr_thaw "$name"
@@ -47,12 +43,8 @@ run_case() {
 # the freeze and thaw alone: checked by the processes themselves
 thaw_case() {
 	local name=$1 log=$T_DIR/$1.log u pid
-	start_workload "$log" unshare --fork --net "$CRFS_TESTS/wl_netns_sub"
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no child under unshare"
-	pid=$(pgrep -P "$u")
-	track_pid "$pid"
-	wait_ready "$log" "$pid" 30
+	start_root "$log" unshare --fork --net "$CRFS_TESTS/wl_netns_sub"
+	u=$TOP pid=$ROOT
 	cr_attach "$name" "$pid"
 	cr_freeze "$name"
 	cr_thaw "$name"
