@@ -14,6 +14,8 @@
 #   - with the veth's outside name taken on B, the restore there fails:
 #     crfsctl says so (exit 7), the original thaws and answers again,
 #     nothing is left on B;
+#   - a pre-copy round whose tar fails: refused (exit 1), nothing left on
+#     B, the original runs on;
 #   - an earlier copy (a --leave-running checkpoint rsync'ed to B), then
 #     crfsctl migrate --rsync: restored on B, the original killed, the
 #     client's counter and the ssh session go on with no error;
@@ -90,6 +92,28 @@ goes_on "after the failed migration"
 echo two >&7
 wait_line "$T_DIR/sess.log" '^got two from 10\.77\.0\.10 ?$' 30 "$SESS"
 inb ip link del vsvc || fail "cannot free vsvc on B"
+
+# 1b. a pre-copy round whose tar fails after a whole archive (a tar of
+# ours first in PATH, exit 2 for crfsctl's reads of the mount): the pipe
+# into ssh must not hide it (was: the round counted as copied); refused,
+# the round's copy gone from B, the tree runs on
+mkdir -p "$T_DIR/badtar" || fail "mkdir"
+cat >"$T_DIR/badtar/tar" <<EOF || fail "cannot write the tar wrapper"
+#!/bin/sh
+case " \$* " in
+*" -b 2048 "*) $(command -v tar) "\$@"; exit 2 ;;
+esac
+exec $(command -v tar) "\$@"
+EOF
+chmod +x "$T_DIR/badtar/tar"
+PATH=$T_DIR/badtar:$PATH migrate --precopy 1 svc "root@10.77.0.2:$T_DIR/b/svct"
+rc=$?
+[ $rc = 1 ] || fail "migrate --precopy with a failing tar: exit $rc, want 1: $(cat "$T_DIR/migrate.err")"
+grep -q "pre-copy round 1 to root@10.77.0.2 failed; svc runs on here" "$T_DIR/migrate.err" ||
+	fail "migrate --precopy with a failing tar: $(cat "$T_DIR/migrate.err")"
+compgen -G "$T_DIR/b/svct*" >/dev/null && fail "the failed round left $(echo "$T_DIR"/b/svct*)"
+expect_state svc running
+goes_on "after the failed pre-copy round"
 
 # 2. an earlier copy on B, then the migration sends what changed
 CRFS_MNT=$MNT timeout 60 "$CRFS_BIN/crfsctl" checkpoint --leave-running svc "$T_DIR/pre" \
