@@ -35,6 +35,16 @@ static int refuse(struct container *c, int err, const char *fmt, ...)
 	return -err;
 }
 
+int container_need_tree(struct container *c, const char *cmd)
+{
+	if (c->state == C_EMPTY)
+		return refuse(c, ENOENT, "%s: nothing attached; write 'attach PID' first",
+			      cmd);
+	if (c->state == C_DEAD)
+		return refuse(c, ESRCH, "%s: process %d is dead", cmd, c->root);
+	return 0;
+}
+
 static int cmd_attach(struct container *c, const char *arg)
 {
 	char *end;
@@ -77,10 +87,9 @@ static int cmd_freeze(struct container *c)
 	container_refresh(c);
 	if (c->state == C_FROZEN)
 		return 0;
-	if (c->state == C_EMPTY)
-		return refuse(c, ENOENT, "freeze: nothing attached; write 'attach PID' first");
-	if (c->state == C_DEAD)
-		return refuse(c, ESRCH, "freeze: process %d is dead", c->root);
+	ret = container_need_tree(c, "freeze");
+	if (ret)
+		return ret;
 	if (c->snap)
 		return refuse(c, EBUSY, "freeze: a post-dump snapshot is held; release it first");
 	ret = freeze_tree(c);
@@ -133,7 +142,7 @@ static int cmd_parent(struct container *c, const char *path)
 	return c->track->parent ? 0 : -ENOMEM;
 }
 
-static long now_us(void)
+long container_now_us(void)
 {
 	struct timespec t;
 
@@ -147,16 +156,15 @@ static long now_us(void)
  */
 int container_snapshot(struct container *c)
 {
-	long t0 = now_us();
+	long t0 = container_now_us();
 	int ret;
 
 	container_refresh(c);
 	if (c->snap)
 		return refuse(c, EBUSY, "snapshot: a snapshot is held; release it (or thaw) first");
-	if (c->state == C_EMPTY)
-		return refuse(c, ENOENT, "snapshot: nothing attached; write 'attach PID' first");
-	if (c->state == C_DEAD)
-		return refuse(c, ESRCH, "snapshot: process %d is dead", c->root);
+	ret = container_need_tree(c, "snapshot");
+	if (ret)
+		return ret;
 	ret = freeze_tree(c);
 	if (ret) {
 		track_failed(c);
@@ -176,7 +184,7 @@ int container_snapshot(struct container *c)
 		track_end(c);
 		return refuse(c, ENOMEM, "snapshot: out of memory for dirty tracking (tracking ended)");
 	}
-	c->frozen_us = now_us() - t0;
+	c->frozen_us = container_now_us() - t0;
 	c->gen++;
 	return 0;
 }

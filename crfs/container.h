@@ -68,6 +68,11 @@ bool container_has_task(struct container *c, pid_t tid);
 struct registry;
 void container_deferred(struct registry *r);
 void container_refresh(struct container *c);
+/* the tree a freeze, snapshot or pre-dump stops: attached and alive, or
+ * refused (-ENOENT, -ESRCH) in the name of cmd */
+int container_need_tree(struct container *c, const char *cmd);
+/* CLOCK_MONOTONIC in us: how long a command kept the tree stopped */
+long container_now_us(void);
 
 /* freeze.c */
 int freeze_tree(struct container *c);

@@ -25,19 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "container.h"
 #include "kh.h"
 #include "track.h"
-
-static long now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000L + t.tv_nsec / 1000;
-}
 
 static int refused(struct container *c, int err, const char *why)
 {
@@ -47,13 +38,14 @@ static int refused(struct container *c, int err, const char *why)
 
 static int predump_check(struct container *c)
 {
+	int ret;
+
 	container_refresh(c);
 	if (c->snap)
 		return refused(c, EBUSY, "a snapshot is held or the container is frozen; release it (or thaw) first");
-	if (c->state == C_EMPTY)
-		return refused(c, ENOENT, "nothing attached; write 'attach PID' first");
-	if (c->state == C_DEAD)
-		return refused(c, ESRCH, "the tree is dead");
+	ret = container_need_tree(c, "predump");
+	if (ret)
+		return ret;
 	/* a chain reads its parents' pages raw (restore/chain.c) */
 	if (c->zstd)
 		return refused(c, EINVAL, "pre-dumps of zstd-compressed images are not supported yet (compress none first)");
@@ -62,7 +54,7 @@ static int predump_check(struct container *c)
 
 int container_predump(struct container *c)
 {
-	long t0 = now_us(), t1, t2, t3;
+	long t0 = container_now_us(), t1, t2, t3;
 	bool fresh = !c->track;
 	int ret = predump_check(c);
 
@@ -81,12 +73,12 @@ int container_predump(struct container *c)
 	sb_free(&c->snap->unsupported);
 	sb_init(&c->snap->unsupported);
 	/* tracked from this stop (new mappings were registered as listed) */
-	t1 = now_us();
+	t1 = container_now_us();
 	if (fresh)
 		ret = track_start(c);
-	t2 = now_us();
+	t2 = container_now_us();
 	resume_tree(c);
-	t3 = now_us();
+	t3 = container_now_us();
 	/* the walks over all memory, as the tree runs, before any copy */
 	ret = ret ?: predump_finish(c->snap, c->root);
 	/* its runs, listed just now, are the next round's base */
@@ -97,7 +89,7 @@ int container_predump(struct container *c)
 		fprintf(stderr, "crfs: predump round: stopped %.1f ms: listed %.1f ms, tracking %s %.1f ms, resume %.1f ms; then taken, protected %.1f ms\n",
 			(t3 - t0) / 1e3, (t1 - t0) / 1e3,
 			fresh ? "started" : "armed", (t2 - t1) / 1e3,
-			(t3 - t2) / 1e3, (now_us() - t3) / 1e3);
+			(t3 - t2) / 1e3, (container_now_us() - t3) / 1e3);
 	if (ret) {
 		snapshot_free(c->snap);
 		c->snap = NULL;

@@ -14,6 +14,13 @@ refuse() {	# NAME COMMAND WHY
 	fi
 }
 
+# refused_as NAME COMMAND ERROR: COMMAND refused on NAME, ctl saying ERROR
+refused_as() {
+	refuse "$1" "$2" "$3"
+	ctl_read "$1" | grep -qxF "error $3" ||
+		fail "'$2' on $1: ctl says '$(ctl_read "$1" | grep '^error')', want 'error $3'"
+}
+
 # a pid nobody has: from the top of the pid space downwards
 free_pid() {
 	local p
@@ -35,7 +42,10 @@ ctl_read e1 | grep -q '^error' || fail "no 'error' line in ctl after a refused a
 refuse e1 "attach banana" "not a pid"
 refuse e1 "attach" "no pid"
 refuse e1 "frobnicate" "no such command"
-refuse e1 freeze "nothing attached"
+# freeze, snapshot and predump stop a tree alike: refused each by name
+for cmd in freeze snapshot predump; do
+	refused_as e1 $cmd "$cmd: nothing attached; write 'attach PID' first"
+done
 expect_state e1 empty
 
 # freeze and thaw of a process sleeping in pause(): it must not notice
@@ -59,7 +69,9 @@ grep -q '^FAIL' "$log" && fail "pause() returned across freeze/thaw: $(grep FAIL
 kill -USR1 "$pid"
 expect_pass "$log" "$pid" 20
 expect_state e1 dead
-refuse e1 freeze "the process is gone"
+for cmd in freeze snapshot predump; do
+	refused_as e1 $cmd "$cmd: process $pid is dead"
+done
 expect_state e1 dead
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/e1" || fail "rmdir of a dead container failed"
 [ -e "$MNT/e1" ] && fail "e1 still there after rmdir"
