@@ -159,13 +159,10 @@ int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
 		.category_mask = PAGE_IS_WRITTEN,
 		.return_mask = PAGE_IS_WRITTEN,
 	};
-	char path[64];
-	int pm, ret;
+	int pm = kh_pagemap_open(pid), ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
-	pm = open(path, O_RDONLY | O_CLOEXEC);
 	if (pm < 0)
-		return -errno;
+		return pm;
 	ret = scan(pm, &w, written, n);
 	close(pm);
 	if (ret) {

@@ -190,6 +190,8 @@ struct kh_parent {
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 const struct kh_parent *donors, size_t ndonors,
 		 struct crfs_page_run **runs, size_t *nruns, uint64_t *guard_at);
+/* pagemap.c: /proc/PID/pagemap opened read-only, or -errno */
+int kh_pagemap_open(pid_t pid);
 
 /*
  * numa.c: 1 and the first mapping with a NUMA policy of its own (mbind),

@@ -22,14 +22,11 @@ int kh_vm_locked_kb(pid_t pid, uint64_t *kb)
 
 int kh_page_present(pid_t pid, uint64_t addr, bool *present)
 {
-	char path[64];
 	uint64_t e = 0;
-	int fd, ret = 0;
+	int fd = kh_pagemap_open(pid), ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", kh_via(pid));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (pread(fd, &e, sizeof(e), addr / 4096 * sizeof(e)) != sizeof(e))
 		ret = -EIO;
 	close(fd);

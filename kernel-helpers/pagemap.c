@@ -378,7 +378,7 @@ static int vma_runs_scan(struct builder *b, int fd, struct donors *d,
 	return ret;
 }
 
-static int open_pagemap(pid_t pid)
+int kh_pagemap_open(pid_t pid)
 {
 	char path[64];
 	int fd;
@@ -407,7 +407,7 @@ static int open_donors(struct donors *d, const struct kh_parent *q, size_t n)
 	d->n = 0;
 	for (i = 0; i < n && i < KH_MAX_DONORS; i++) {
 		d->pm[i] = malloc(BATCH * 8);
-		d->fd[i] = q[i].nruns ? open_pagemap(q[i].pid) : -1;
+		d->fd[i] = q[i].nruns ? kh_pagemap_open(q[i].pid) : -1;
 		d->n++;
 		if (!d->pm[i]) {
 			close_donors(d);
@@ -427,7 +427,7 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 	bool opened;
 	size_t i;
 
-	fd = open_pagemap(pid);
+	fd = kh_pagemap_open(pid);
 	if (fd < 0)
 		return fd;
 	ret = open_donors(&d, donors, ndonors);
