@@ -835,14 +835,12 @@ expect_refused() {
 # only child is the tree, printing READY when set up), then expect_refused
 # NAME TEXT of that child, which must run on
 expect_refused_tree() {
-	local name=$1 text=$2 u pid
+	# start_root's TOP and ROOT are ours: the caller's stay as they were
+	local name=$1 text=$2 TOP ROOT
 	shift 2
-	start_workload "$T_DIR/$name.log" "$@"
-	u=$WL_PID
-	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "$name: no child under unshare"
-	pid=$(pgrep -P "$u")
-	track_pid "$pid"
-	wait_ready "$T_DIR/$name.log" "$pid" 20
-	expect_refused "$name" "$pid" "$text"
-	proc_alive "$pid" || fail "refused tree $name died"
+	# the whole tree tracked (was the root alone: its children, in
+	# namespaces of their own, outlived the test)
+	start_root "$T_DIR/$name.log" "$@"
+	expect_refused "$name" "$ROOT" "$text"
+	proc_alive "$ROOT" || fail "refused tree $name died"
 }
