@@ -7,7 +7,8 @@
 # I/O flusher; with WL_ZDTM_SET: NUMA policies of a thread and of a
 # mapping, a child's TSC mode, PR_SET_MDWE), checked by the workload after
 # a freeze and thaw, and after checkpoint -> kill -> restore.  A guard
-# region (MADV_GUARD_INSTALL) and a MAP_DROPPABLE mapping are refused by
+# region (MADV_GUARD_INSTALL; in private or shared anonymous memory or a
+# shared file mapping) and a MAP_DROPPABLE mapping are refused by
 # name, and still there after the thaw; a freeze of a tree with a traced
 # process fails and says so.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,12 @@ grep -qx '0x[0-9a-f]* 2 0x0 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy" ||
 # a guard region would come back as readable zeroes
 zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
 grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
+# ... also in shared anonymous memory and in a shared file mapping, whose
+# pages are their object's (not read through the pagemap)
+for w in guardshm guardfile; do
+	zdtm_refused wl_zdtm_mm $w "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+	grep -q '^PASS mm.guard' "$T_DIR/$w.log" || fail "$w.log: no PASS mm.guard"
+done
 # restored as ordinary memory it would never be dropped
 zdtm_refused wl_zdtm_mm droppable "(anonymous): MAP_DROPPABLE mappings are not supported yet"
 grep -q '^PASS mm.droppable' "$T_DIR/droppable.log" || fail "droppable.log: no PASS mm.droppable"
