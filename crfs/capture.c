@@ -1190,9 +1190,17 @@ static void check_thread_namespaces(struct snapshot *s, pid_t pid, pid_t tid)
  * Threads are made sharing the descriptor table and the working
  * directory, root and umask of their process; one that unshared either
  * (unshare(CLONE_FILES), unshare(CLONE_FS)) would come back sharing.
+ * Each takes the personality of the main thread that makes it.
  */
 static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
 {
+	unsigned long own, theirs;
+
+	/* threads are made by the main thread and take its personality */
+	if (!kh_proc_personality(pid, &own) &&
+	    !kh_thread_personality(pid, tid, &theirs) && own != theirs)
+		snapshot_report(s, "process %d thread %d: its personality 0x%lx differs from its main thread's 0x%lx (not supported)",
+				pid, tid, theirs, own);
 	if (!kh_kcmp_same(pid, tid, KCMP_FILES))
 		snapshot_report(s, "process %d thread %d: has a descriptor table of its own (unshare(CLONE_FILES)): not supported",
 				pid, tid);

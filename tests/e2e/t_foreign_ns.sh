@@ -5,11 +5,12 @@
 # wl_foreign_ns: state in another namespace than its process's, which
 # restore would put back in the process's, is refused by name: a thread
 # that unshared its network, UTS, IPC, cgroup or mount namespace, or a
-# pid namespace for its children; a thread with a descriptor table or a
-# working directory of its own; a socket made in a network namespace
-# other than the root's (before an unshare, or in one left again with
-# setns, also a unix socketpair).  Each tree runs on after the refusal
-# and checks, after a thaw, that its thread or socket is where it was.
+# pid namespace for its children; a thread with a descriptor table, a
+# working directory or a personality of its own; a socket made in a
+# network namespace other than the root's (before an unshare, or in one
+# left again with setns, also a unix socketpair).  Each tree runs on after
+# the refusal and checks, after a thaw, that its thread or socket is where
+# it was.
 . "$(dirname "$0")/lib.sh"
 
 crfs_mount
@@ -34,6 +35,7 @@ refused thread-pidc "its pid_for_children namespace (unshared, no process create
 refused thread-mnt "its mnt namespace (mnt:["
 refused thread-fs "has a working directory, root and umask of its own (unshare(CLONE_FS)): not supported"
 refused thread-files "has a descriptor table of its own (unshare(CLONE_FILES)): not supported"
+refused thread-pers "its personality 0x40000 differs from its main thread's"
 SK="sockets of a network namespace other than the root's are not supported"
 refused sock-setns "$SK"
 refused sock-before "$SK"

@@ -7,6 +7,8 @@
  *   namespace for its children; mnt: with its own fs, as the kernel wants);
  *   thread-fs, thread-files: a second thread unshares its working directory
  *   (and chdirs to /dev) or its descriptor table;
+ *   thread-pers: a second thread sets its own personality
+ *   (ADDR_NO_RANDOMIZE);
  *   sock-setns: a UDP socket made in a network namespace the process
  *   left again (setns back), bound to 127.0.0.1;
  *   sock-before: a UDP socket made before unshare(CLONE_NEWNET);
@@ -21,6 +23,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/sockios.h>
@@ -51,6 +54,7 @@ static const struct {
 	{ "thread-mnt", "mnt", CLONE_FS | CLONE_NEWNS },
 	{ "thread-fs", "cwd", CLONE_FS },
 	{ "thread-files", "fd", CLONE_FILES },
+	{ "thread-pers", "personality", 0 },
 };
 
 static void on_usr1(int sig)
@@ -64,6 +68,20 @@ static int link_of(pid_t tid, const char *kind, char *buf, size_t len)
 	char path[96];
 	ssize_t n;
 
+	if (!strcmp(kind, "personality")) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/personality",
+			 tid);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, len - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0)
+			return -1;
+		buf[n] = '\0';
+		return 0;
+	}
 	if (!strcmp(kind, "cwd") || !strcmp(kind, "fd"))
 		snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid,
 			 !strcmp(kind, "fd") ? "fd" : "cwd");
@@ -96,7 +114,9 @@ static void *thread_main(void *arg)
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	thread_tid = gettid();
-	if (unshare(flags))
+	if (!flags && personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) < 0)
+		wl_die("personality in a thread");
+	if (flags && unshare(flags))
 		wl_die("unshare(%#x) in a thread", flags);
 	if (flags == CLONE_FS && chdir("/dev"))
 		wl_die("chdir /dev");
