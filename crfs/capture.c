@@ -1196,7 +1196,6 @@ static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
 {
 	unsigned long own, theirs;
 
-	/* threads are made by the main thread and take its personality */
 	if (!kh_proc_personality(pid, &own) &&
 	    !kh_thread_personality(pid, tid, &theirs) && own != theirs)
 		snapshot_report(s, "process %d thread %d: its personality 0x%lx differs from its main thread's 0x%lx (not supported)",
