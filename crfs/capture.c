@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <linux/kcmp.h>
 
 #include "kh.h"
 #include "snapshot.h"
@@ -1133,6 +1134,80 @@ static void refuse_exited_leader(struct snapshot *s, pid_t pid,
 		snapshot_report(s, "process %d: %s: not supported", pid, why);
 }
 
+/*
+ * Namespaces hang off each task, not the process: a thread can setns or
+ * unshare (net, uts, ipc, cgroup, pid and time for children, mnt once
+ * it has its own fs) while the rest stay.  Restore makes every thread in
+ * its process's, so one that differs would come back silently elsewhere.
+ * The namespaces for children are compared with the thread's own active
+ * ones, as restore leaves them: a main thread that entered another pid
+ * namespace for its children cannot make threads any more, so those it
+ * made before keep their own.
+ */
+static const struct {
+	const char *kind, *base;	/* base: the thread's, else the process's */
+} thread_ns_rows[] = {
+	{ "net", NULL }, { "uts", NULL }, { "ipc", NULL }, { "mnt", NULL },
+	{ "cgroup", NULL }, { "user", NULL },
+	{ "pid_for_children", "pid" }, { "time_for_children", "time" },
+};
+
+static void check_thread_namespaces(struct snapshot *s, pid_t pid, pid_t tid)
+{
+	char path[64], *own, *theirs;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(thread_ns_rows) / sizeof(thread_ns_rows[0]);
+	     i++) {
+		if (thread_ns_rows[i].base)
+			snprintf(path, sizeof(path), "task/%d/ns/%s", tid,
+				 thread_ns_rows[i].base);
+		else
+			snprintf(path, sizeof(path), "ns/%s",
+				 thread_ns_rows[i].kind);
+		if (kh_proc_link(pid, path, &own))
+			continue;
+		snprintf(path, sizeof(path), "task/%d/ns/%s", tid,
+			 thread_ns_rows[i].kind);
+		ret = kh_proc_link(pid, path, &theirs);
+		/* as for a process: no child entered it yet */
+		if (ret == -ENOENT && thread_ns_rows[i].base)
+			snapshot_report(s, "process %d thread %d: its %s namespace (unshared, no process created in it yet) is not its process's (%s): a thread's own namespace is not supported",
+					pid, tid, thread_ns_rows[i].kind, own);
+		if (!ret) {
+			if (strcmp(own, theirs))
+				snapshot_report(s, "process %d thread %d: its %s namespace (%s) is not its process's (%s): a thread's own namespace is not supported",
+						pid, tid, thread_ns_rows[i].kind,
+						theirs, own);
+			free(theirs);
+		}
+		free(own);
+	}
+}
+
+/*
+ * Threads are made sharing the descriptor table and the working
+ * directory, root and umask of their process; one that unshared either
+ * (unshare(CLONE_FILES), unshare(CLONE_FS)) would come back sharing.
+ * Each takes the personality of the main thread that makes it.
+ */
+static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
+{
+	unsigned long own, theirs;
+
+	if (!kh_proc_personality(pid, &own) &&
+	    !kh_thread_personality(pid, tid, &theirs) && own != theirs)
+		snapshot_report(s, "process %d thread %d: its personality 0x%lx differs from its main thread's 0x%lx (not supported)",
+				pid, tid, theirs, own);
+	if (!kh_kcmp_same(pid, tid, KCMP_FILES))
+		snapshot_report(s, "process %d thread %d: has a descriptor table of its own (unshare(CLONE_FILES)): not supported",
+				pid, tid);
+	if (!kh_kcmp_same(pid, tid, KCMP_FS))
+		snapshot_report(s, "process %d thread %d: has a working directory, root and umask of its own (unshare(CLONE_FS)): not supported",
+				pid, tid);
+}
+
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
 			      bool main)
@@ -1172,6 +1247,10 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 				pid, tid);
 	if (!ret && main)
 		refuse_lsm(s, pid);
+	if (!ret && !main) {
+		check_thread_namespaces(s, pid, tid);
+		check_thread_sharing(s, pid, tid);
+	}
 	if (!ret && th.io_flusher)
 		snapshot_report(s, "process %d thread %d: the I/O flusher flag (PR_SET_IO_FLUSHER) is not supported yet",
 				pid, tid);

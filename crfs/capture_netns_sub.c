@@ -5,8 +5,9 @@
  * netns.N, and netns_sub says which process is in which.  Restore makes
  * them before the tree and each process enters its own.  What restore
  * does not make in them is refused by name: devices other than lo,
- * nftables rules, sockets made in them (crfs-restore makes every socket
- * in the root's), and such namespaces under a user namespace of the tree.
+ * nftables rules, and such namespaces under a user namespace of the tree
+ * (sockets made in them are refused with every other socket not of the
+ * root's, in files_unix.c: crfs-restore makes every socket in the root's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,35 +46,6 @@ out:
 	free(user);
 	free(rootns);
 	return 1;
-}
-
-static bool sub_ino(const struct sub_ctx *c, unsigned long ino)
-{
-	size_t i;
-
-	for (i = 0; i < c->ninos; i++)
-		if (c->inos[i] == ino)
-			return true;
-	return false;
-}
-
-/* crfs-restore makes every socket in the root's namespace */
-static int check_sockets(struct sub_ctx *c, pid_t pid)
-{
-	struct kh_fd *f = NULL;
-	unsigned long ino;
-	size_t n = 0, i;
-	int ret = kh_proc_fds(pid, &f, &n);
-
-	for (i = 0; !ret && i < n; i++) {
-		if (strncmp(f[i].link, "socket:", 7) ||
-		    kh_sock_netns_ino(pid, f[i].fd, &ino) || !sub_ino(c, ino))
-			continue;
-		snapshot_report(c->s, "process %d: fd %d: a socket of network namespace net:[%lu], not the root's: sockets of a network namespace other than the root's are not supported",
-				pid, f[i].fd, ino);
-	}
-	kh_free_fds(f, n);
-	return ret == -ESRCH ? 0 : ret;
 }
 
 /* namespace ino gets the next number, or the one it has */
@@ -152,8 +124,6 @@ int capture_netns_sub(struct snapshot *s, pid_t root, const pid_t *procs,
 		else
 			ret = member(&c, procs[i], ino);
 	}
-	for (i = 0; !ret && c.ninos && i < n; i++)
-		ret = check_sockets(&c, procs[i]);
 	for (i = 0; !ret && (size_t)i < c.ninos; i++)
 		ret = save_one(&c, i);
 	if (!ret && c.nm)

@@ -22,6 +22,8 @@ struct files_ctx {
 	uint64_t *inside;	/* sorted inodes of the sockets we hold */
 	size_t ninside;
 	size_t inside_of;	/* s->nfds when inside was made */
+	unsigned int root_net;	/* the root's network namespace; 0: unread */
+	char why[256];		/* a refusal with numbers in it */
 };
 
 /* a socket's queued messages, and the files in flight with them */

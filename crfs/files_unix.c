@@ -538,6 +538,25 @@ static void peer_cred(int sk, struct crfs_file *cf)
 	cf->peer_gid = u.gid;
 }
 
+/*
+ * crfs-restore makes every socket in the root's network namespace: one
+ * made in another (before a setns, or passed from there) would come back
+ * bound, listening or connected in the wrong one.
+ */
+static void foreign_netns(struct files_ctx *c, const struct kh_fd *f,
+			  char *why, size_t len)
+{
+	unsigned long ino;
+
+	why[0] = '\0';
+	if (!c->root_net && kh_ns_ino(c->s->procs[0].pid, "net", &c->root_net))
+		return;
+	if (kh_sock_netns_ino(f->pid, f->fd, &ino) || ino == c->root_net)
+		return;
+	snprintf(why, len, "a socket of network namespace net:[%lu], not the root's (net:[%u]): sockets of a network namespace other than the root's are not supported",
+		 ino, c->root_net);
+}
+
 const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 				  struct crfs_file *cf, int *err)
 {
@@ -549,6 +568,9 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	*err = list_unix(c);
 	if (*err)
 		return NULL;
+	foreign_netns(c, f, c->why, sizeof(c->why));
+	if (c->why[0])
+		return c->why;
 	cf->ino = f->st.st_ino;
 	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
 	if (!u)

@@ -24,11 +24,13 @@
 #define UFFD_FEATURE_WP_UNPOPULATED	(1 << 13)
 #endif
 
+/* userfaultfd refuses MAP_DROPPABLE memory */
 bool kh_dirty_trackable(const struct crfs_vma *v)
 {
 	return (v->kind == VMA_ANON || v->kind == VMA_HEAP ||
 		v->kind == VMA_STACK) && !(v->flags & VMA_F_SHARED) &&
-	       !(v->flags & VMA_F_HUGETLB) && (v->prot & PROT_WRITE);
+	       !(v->flags & (VMA_F_HUGETLB | VMA_F_DROPPABLE)) &&
+	       (v->prot & PROT_WRITE);
 }
 
 /* userfaultfd(2) run by pid itself, then moved into our table */

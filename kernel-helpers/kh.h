@@ -132,6 +132,7 @@ int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 #define KH_NSPID_MAX	33
 int kh_ns_pids(pid_t tid, pid_t *pids, int max, int *n);
 int kh_proc_personality(pid_t pid, unsigned long *pers);
+int kh_thread_personality(pid_t pid, pid_t tid, unsigned long *pers);
 int kh_proc_oom_score_adj(pid_t pid, int *adj);
 int kh_proc_exe_mode(pid_t pid, unsigned int *mode);
 int kh_proc_loginuid(pid_t pid, unsigned int *uid);

@@ -378,6 +378,64 @@ static int vma_runs_scan(struct builder *b, int fd, struct donors *d,
 	return ret;
 }
 
+/*
+ * A guard region can sit in memory whose pages are not read through the
+ * pagemap (a shared file mapping, shared anonymous or SysV memory, whose
+ * bytes are their object's): its markers are in this process's page
+ * tables all the same.  One PAGEMAP_SCAN for the first marker (Linux
+ * 6.14+ has the category); before, the pagemap page by page.
+ */
+#define PAGE_IS_GUARD_	(1 << 8)
+
+static bool special_vma(const struct crfs_vma *v)
+{
+	return v->kind == VMA_VDSO || v->kind == VMA_VVAR ||
+	       v->kind == VMA_VVAR_VCLOCK || v->kind == VMA_VSYSCALL;
+}
+
+static int guard_by_pagemap(int fd, const struct crfs_vma *v,
+			    uint64_t *guard_at)
+{
+	uint64_t pm[BATCH], addr, cnt, k;
+	ssize_t got;
+
+	for (addr = v->start; addr < v->end; addr += cnt * PAGE) {
+		cnt = (v->end - addr) / PAGE;
+		if (cnt > BATCH)
+			cnt = BATCH;
+		got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
+		if (got <= 0)
+			return got < 0 ? -errno : -EIO;
+		cnt = got / 8;
+		for (k = 0; k < cnt; k++)
+			if (pm[k] & PM_GUARD_REGION) {
+				*guard_at = addr + k * PAGE;
+				return 0;
+			}
+	}
+	return 0;
+}
+
+static int guard_scan(int fd, const struct crfs_vma *v, uint64_t *guard_at)
+{
+	struct page_region r;
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.vec = (uintptr_t)&r, .vec_len = 1, .max_pages = 1,
+		.category_anyof_mask = PAGE_IS_GUARD_,
+		.return_mask = PAGE_IS_GUARD_,
+	};
+	long got = ioctl(fd, PAGEMAP_SCAN, &a);
+
+	if (got < 0 && (errno == EINVAL || errno == ENOTTY))
+		return guard_by_pagemap(fd, v, guard_at);
+	if (got < 0)
+		return -errno;
+	if (got > 0)
+		*guard_at = r.start;
+	return 0;
+}
+
 int kh_pagemap_open(pid_t pid)
 {
 	char path[64];
@@ -433,7 +491,10 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 	ret = open_donors(&d, donors, ndonors);
 	opened = !ret;
 	for (i = 0; i < n && !ret; i++) {
-		if (skip_vma(&vmas[i]))
+		if (guard_at && !b.guard_at && !special_vma(&vmas[i]) &&
+		    (skip_vma(&vmas[i]) || vmas[i].kind == VMA_SHMEM))
+			ret = guard_scan(fd, &vmas[i], &b.guard_at);
+		if (ret || skip_vma(&vmas[i]))
 			continue;
 		if (vmas[i].kind == VMA_SHMEM &&
 		    (vmas[i].flags & VMA_F_HUGETLB))

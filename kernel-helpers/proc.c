@@ -410,6 +410,20 @@ int kh_proc_personality(pid_t pid, unsigned long *pers)
 	return ret;
 }
 
+/* the kernel keeps a personality per thread; personality(2) sets the
+ * caller's alone */
+int kh_thread_personality(pid_t pid, pid_t tid, unsigned long *pers)
+{
+	char name[48];
+	long v;
+	int ret;
+
+	snprintf(name, sizeof(name), "task/%d/personality", tid);
+	ret = proc_number(pid, name, 16, &v);
+	*pers = (unsigned long)v;
+	return ret;
+}
+
 int kh_proc_exe_mode(pid_t pid, unsigned int *mode)
 {
 	char path[64];

@@ -139,9 +139,6 @@ static int classify(pid_t pid, struct crfs_vma *v, const char **why)
 	/* anonymous, a memfd or a SysV segment of huge pages: hugetlb.c */
 	if (v->flags & VMA_F_HUGETLB)
 		return kh_hugetlb_vma(pid, v, why);
-	/* restored as ordinary memory, it would never be dropped */
-	if (v->flags & VMA_F_DROPPABLE)
-		return (*why = "MAP_DROPPABLE mappings are not supported yet"), 1;
 	if (!*path)
 		return 0;
 	/* this kernel (no CONFIG_ANON_VMA_NAME) cannot name them: untested */

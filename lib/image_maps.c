@@ -37,6 +37,7 @@ static const char *const flag_names[VMA_F_COUNT] = {
 	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
 	"hugepage", "nohugepage", "locked", "seqread", "randread",
 	"mergeable", "lockonfault", "noreserve", "sealed", "named",
+	"droppable",
 };
 
 const char *vma_kind_name(enum crfs_vma_kind k)
@@ -185,6 +186,10 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 		return text_error(t, "hugetlb needs an anon, shmem, deleted or sysv mapping of whole huge pages");
 	if ((tok[2][3] == 's') != !!(v->flags & VMA_F_SHARED))
 		return text_error(t, "protection and 'shared' flag disagree");
+	/* MAP_DROPPABLE is a kind of private anonymous memory of its own */
+	if ((v->flags & VMA_F_DROPPABLE) &&
+	    (v->kind != VMA_ANON || (v->flags & (VMA_F_SHARED | VMA_F_HUGETLB))))
+		return text_error(t, "droppable needs a private anon mapping of small pages");
 	if (v->kind == VMA_SHMEM && (v->flags & VMA_F_NAMED)) {
 		if (!(v->flags & VMA_F_SHARED) ||
 		    sscanf(tok[6], "%lu:%lu:%u:%u:%o%n", &v->file_size,

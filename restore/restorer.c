@@ -36,6 +36,7 @@
 #define MADV_NOHUGEPAGE_ 15
 #define MADV_DONTDUMP_ 16
 #define MADV_WIPEONFORK_ 18
+#define MAP_DROPPABLE_ 0x08
 #define SS_DISABLE_ 2
 #define MLOCK_ONFAULT_ 1
 #define PR_SET_MEMORY_MERGE_ 67
@@ -238,7 +239,9 @@ static void map_vma(struct restore_args *a, struct rst_vma *v)
 	if (v->aio_nr)
 		return make_aio(a, v);
 
-	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	/* droppable is a mapping type of its own, in place of private */
+	flags |= v->flags & VMA_F_SHARED ? MAP_SHARED :
+		 v->flags & VMA_F_DROPPABLE ? MAP_DROPPABLE_ : MAP_PRIVATE;
 	if (v->fd < 0)
 		flags |= MAP_ANONYMOUS;
 	/* huge pages again, of the saved size (hugetlb.c checked the pool) */

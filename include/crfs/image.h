@@ -104,9 +104,8 @@ enum crfs_vma_kind {
 #define VMA_F_SEALED		(1u << 13)	/* sl: mseal() */
 #define VMA_F_NAMED		(1u << 14)	/* shmem still at its path:
 						 * POSIX shm in /dev/shm */
-#define VMA_F_COUNT		15
-/* not in the image: dp, MAP_DROPPABLE, which restore does not make */
-#define VMA_F_DROPPABLE		(1u << 29)
+#define VMA_F_DROPPABLE		(1u << 15)	/* dp: MAP_DROPPABLE */
+#define VMA_F_COUNT		16
 /* ht, hugetlb pages: in the image as hugetlb=KB (huge_kb), not a flag */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */

@@ -5,10 +5,11 @@
 # wl_zdtm_mm: odd process and memory attributes (GS base, named anonymous
 # mappings, MAP_GROWSDOWN, a membarrier registration, speculation control,
 # I/O flusher; with WL_ZDTM_SET: NUMA policies of a thread and of a
-# mapping, a child's TSC mode, PR_SET_MDWE), checked by the workload after
-# a freeze and thaw, and after checkpoint -> kill -> restore.  A guard
-# region (MADV_GUARD_INSTALL) and a MAP_DROPPABLE mapping are refused by
-# name, and still there after the thaw; a freeze of a tree with a traced
+# mapping, a child's TSC mode, PR_SET_MDWE, a MAP_DROPPABLE mapping),
+# checked by the workload after a freeze and thaw, and after checkpoint ->
+# kill -> restore.  A guard region (MADV_GUARD_INSTALL; in private or
+# shared anonymous memory or a shared file mapping) is refused by name,
+# and still there after the thaw; a freeze of a tree with a traced
 # process fails and says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
@@ -20,16 +21,18 @@ grep -qx 'membarrier 0x10' "$T_DIR/mm.ckpt/$ZDTM_PID/attr" ||
 	fail "mm: attr lacks 'membarrier 0x10'"
 
 # a thread's and a mapping's NUMA policy, a child's TSC mode,
-# memory-deny-write-execute
-export WL_ZDTM_SET=numa,vmanuma,tsc,mdwe
+# memory-deny-write-execute, a MAP_DROPPABLE mapping
+export WL_ZDTM_SET=numa,vmanuma,tsc,mdwe,droppable
 zdtm_case wl_zdtm_mm prctlthaw thaw
 zdtm_case wl_zdtm_mm prctl restore
 unset WL_ZDTM_SET
-for w in mm.numa mm.vmanuma prctl.tsc prctl.mdwe; do
+for w in mm.numa mm.vmanuma prctl.tsc prctl.mdwe mm.droppable; do
 	grep -q "^PASS $w" "$T_DIR/prctlthaw.log" || fail "prctlthaw.log: no PASS $w"
 	grep -q "^PASS $w" "$T_DIR/prctl.log" || fail "prctl.log: no PASS $w"
 done
 grep -qx 'mdwe 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mm" || fail "prctl: mm lacks 'mdwe 0x1'"
+grep -q ' anon [a-z,]*droppable' "$T_DIR/prctl.ckpt/$ZDTM_PID/maps" ||
+	fail "prctl: maps has no droppable mapping"
 grep -qx 'mempolicy 1' "$T_DIR/prctl.ckpt/$ZDTM_PID/task/$ZDTM_PID/sigstate" ||
 	fail "prctl: sigstate lacks 'mempolicy 1'"
 grep -qx '0x[0-9a-f]* 2 0x0 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy" ||
@@ -38,9 +41,12 @@ grep -qx '0x[0-9a-f]* 2 0x0 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy" ||
 # a guard region would come back as readable zeroes
 zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
 grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
-# restored as ordinary memory it would never be dropped
-zdtm_refused wl_zdtm_mm droppable "(anonymous): MAP_DROPPABLE mappings are not supported yet"
-grep -q '^PASS mm.droppable' "$T_DIR/droppable.log" || fail "droppable.log: no PASS mm.droppable"
+# ... also in shared anonymous memory and in a shared file mapping, whose
+# pages are their object's (not read through the pagemap)
+for w in guardshm guardfile; do
+	zdtm_refused wl_zdtm_mm $w "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+	grep -q '^PASS mm.guard' "$T_DIR/$w.log" || fail "$w.log: no PASS mm.guard"
+done
 
 # a process the tree traces: the freeze cannot seize it and says why; the
 # tree runs on, the tracer still traces it

@@ -886,3 +886,12 @@ Test(errors, maps_hugetlb)
 	expect_maps_error("0x200000 0x400000 rw-p 0x0 anon hugetlb=2048,hugetlb=2048 - -\n",
 			  "unknown flag in 'hugetlb=2048,hugetlb=2048'");
 }
+
+Test(errors, maps_droppable)
+{
+	const char *why = "droppable needs a private anon mapping of small pages";
+
+	expect_maps_error("0x200000 0x400000 rw-s 0x0 anon shared,droppable - -\n", why);
+	expect_maps_error("0x200000 0x400000 rw-p 0x0 heap droppable - -\n", why);
+	expect_maps_error("0x200000 0x400000 rw-p 0x0 anon droppable,hugetlb=2048 - -\n", why);
+}

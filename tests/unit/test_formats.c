@@ -998,6 +998,30 @@ Test(formats, mq_msgs_round_trip)
 	free(s);
 }
 
+/* MAP_DROPPABLE: a flag of private anonymous memory, back as such */
+Test(formats, maps_droppable)
+{
+	const struct crfs_vma v = {
+		.start = 0x7f0000000000, .end = 0x7f0000001000,
+		.prot = PROT_READ | PROT_WRITE, .kind = VMA_ANON,
+		.flags = VMA_F_WIPEONFORK | VMA_F_NORESERVE | VMA_F_DROPPABLE,
+	};
+	struct crfs_vma *back;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_maps(&sb, &v, 1), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000001000 rw-p 0x0 anon wipeonfork,noreserve,droppable - -\n");
+	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(back[0].flags, v.flags);
+	free_maps(back, n);
+	free(s);
+}
+
 /* hugetlb: the page size after the VmFlags, back as flag and size */
 Test(formats, maps_hugetlb)
 {

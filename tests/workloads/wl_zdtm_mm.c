@@ -6,7 +6,9 @@
  * (PR_SET_VMA_ANON_NAME), a MAP_GROWSDOWN stack, a membarrier
  * registration, speculation control, the I/O flusher flag; and, set only
  * on request because the freeze refuses them (WL_ZDTM_SET), a guard
- * region (MADV_GUARD_INSTALL), the NUMA memory policy of the process and
+ * region (MADV_GUARD_INSTALL; in private anonymous memory, shared
+ * anonymous memory, or a shared mapping of a file in the directory
+ * argv[1]), the NUMA memory policy of the process and
  * of a mapping (set_mempolicy, mbind), an AIO context (io_setup),
  * memory-deny-write-execute (PR_SET_MDWE), a MAP_DROPPABLE mapping, a
  * child it traces
@@ -14,6 +16,7 @@
  * mode.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -165,7 +168,36 @@ static void setup_tsc(void)
 	}
 }
 
-static void setup(void)
+/*
+ * The guard region's mapping: private anonymous memory ("guard"), shared
+ * anonymous memory ("guardshm"), a shared mapping of a file in dir
+ * ("guardfile"): the pages of the last two are their object's, not read
+ * through the pagemap.
+ */
+static char *map_guarded(const char *dir)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS, fd = -1;
+	char path[256];
+	char *p;
+
+	if (want("guardshm"))
+		flags = MAP_SHARED | MAP_ANONYMOUS;
+	if (want("guardfile")) {
+		snprintf(path, sizeof(path), "%s/guarded", dir ? dir : "/tmp");
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, 4 * PG))
+			wl_die("%s", path);
+		flags = MAP_SHARED;
+	}
+	p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (p == MAP_FAILED)
+		wl_die("mmap");
+	if (fd >= 0)
+		close(fd);
+	return p;
+}
+
+static void setup(const char *dir)
 {
 	unsigned long mask = 1;
 	struct sigaction sa = { .sa_handler = on_segv };
@@ -188,13 +220,11 @@ static void setup(void)
 		wl_die("mmap MAP_GROWSDOWN");
 	wl_fill((char *)growsdown + 4 * PG, 4 * PG, 12);
 
-	guarded = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (guarded == MAP_FAILED)
-		wl_die("mmap");
+	guarded = map_guarded(dir);
 	wl_fill(guarded, 4 * PG, 13);
 	/* the freeze refuses a guard region: only on request */
-	have_guard = want("guard") &&
+	have_guard = (want("guard") || want("guardshm") ||
+		       want("guardfile")) &&
 		     !madvise(guarded + PG, PG, MADV_GUARD_INSTALL);
 
 	bound = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
@@ -444,10 +474,10 @@ static void check_tracee(void)
 	waitpid(tracee, NULL, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	signal(SIGUSR1, on_usr1);
-	setup();
+	setup(argc > 1 ? argv[1] : NULL);
 	wl_ready();
 	while (!go)
 		pause();
