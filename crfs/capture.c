@@ -831,9 +831,11 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 				const char *dir)
 {
+	unsigned long long t0 = track_now_ns();
 	char path[64];
 	int ret = kh_vma_policies(p->pid, p->vmas, p->nvmas);
 
+	fprof.policies += track_now_ns() - t0;
 	if (ret || !has_vma_policies(p->vmas, p->nvmas))
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
@@ -868,8 +870,10 @@ static int list_memory(struct snapshot *s, int idx, const char *dir,
 	/* a pre-dump holds pages only (mapping objects come at the freeze)
 	 * and points into no relative's: those are read later, as the
 	 * relative runs on, and could be other bytes than ours by then */
+	t0 = track_now_ns();
 	if (!s->predump)
 		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
+	fprof.mapdata += track_now_ns() - t0;
 	p->ppid = ppid;
 	if (s->predump)
 		return ret ?: track_arm(s, idx);
@@ -1312,6 +1316,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	struct task_facts tf = { 0 };
 	struct kh_stat st;
 	char dir[32], path[64];
+	unsigned long long t0;
 	int ret, rel, idx = s->nprocs;
 
 	ret = add_proc_dir(s, pid, dir, sizeof(dir));
@@ -1321,8 +1326,10 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
+	t0 = track_now_ns();
 	ret = ret ?: capture_threads(s, pid, dir, &tf, &c);
 	rel = release_cpu_timers(s, pid, kh_via(pid), &tf);
+	fprof.threads += track_now_ns() - t0;
 	ret = ret ?: rel;
 	if (ret)
 		goto out;
