@@ -827,15 +827,47 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
+/*
+ * How to find the mappings' NUMA policies (kh_vma_policies): numa_maps
+ * walks every resident page to count pages per node, a question to the
+ * task costs two ptrace stops per mapping.  The questions win unless
+ * there are many mappings for the memory: one for every 4096 resident
+ * pages (16 MiB) or more.  CRFS_VMA_POLICIES=task or numa_maps forces
+ * one way (crfs(1)).
+ */
+static bool ask_each_vma(const struct proc_snap *p)
+{
+	const char *e = getenv("CRFS_VMA_POLICIES");
+	uint64_t pages = 0;
+	size_t i;
+
+	if (e && !strcmp(e, "task"))
+		return true;
+	if (e && !strcmp(e, "numa_maps"))
+		return false;
+	for (i = 0; i < p->nruns; i++)
+		pages += p->runs[i].npages;
+	return p->nvmas < pages / 4096;
+}
+
 /* mappings' own NUMA policies (mbind), in PID/mempolicy when any */
 static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 				const char *dir)
 {
 	unsigned long long t0 = track_now_ns();
 	char path[64];
-	int ret = kh_vma_policies(p->pid, p->vmas, p->nvmas);
+	int ret, sig;
 
+	ret = kh_vma_policies(p->pid, p->vmas, p->nvmas, ask_each_vma(p),
+			      &sig);
 	fprof.policies += track_now_ns() - t0;
+	if (sig) {
+		/* given back at the thaw (resume_tree) */
+		if (!p->pending_sig)
+			p->pending_sig = sig;
+		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
+				p->pid, sig);
+	}
 	if (ret || !has_vma_policies(p->vmas, p->nvmas))
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
