@@ -828,13 +828,47 @@ static size_t donors_of(struct snapshot *s, int idx, pid_t ppid,
 	return n;
 }
 
+/*
+ * How to find the mappings' NUMA policies (kh_vma_policies): numa_maps
+ * walks every resident page to count pages per node, a question to the
+ * task costs two ptrace stops per mapping.  The questions win unless
+ * there are many mappings for the memory: one for every 4096 resident
+ * pages (16 MiB) or more.  CRFS_VMA_POLICIES=task or numa_maps forces
+ * one way (crfs(1)).
+ */
+static bool ask_each_vma(const struct proc_snap *p)
+{
+	const char *e = getenv("CRFS_VMA_POLICIES");
+	uint64_t pages = 0;
+	size_t i;
+
+	if (e && !strcmp(e, "task"))
+		return true;
+	if (e && !strcmp(e, "numa_maps"))
+		return false;
+	for (i = 0; i < p->nruns; i++)
+		pages += p->runs[i].npages;
+	return p->nvmas < pages / 4096;
+}
+
 /* mappings' own NUMA policies (mbind), in PID/mempolicy when any */
 static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 				const char *dir)
 {
+	unsigned long long t0 = track_now_ns();
 	char path[64];
-	int ret = kh_vma_policies(p->pid, p->vmas, p->nvmas);
+	int ret, sig;
 
+	ret = kh_vma_policies(p->pid, p->vmas, p->nvmas, ask_each_vma(p),
+			      &sig);
+	fprof.policies += track_now_ns() - t0;
+	if (sig) {
+		/* given back at the thaw (resume_tree) */
+		if (!p->pending_sig)
+			p->pending_sig = sig;
+		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
+				p->pid, sig);
+	}
 	if (ret || !has_vma_policies(p->vmas, p->nvmas))
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
@@ -869,8 +903,10 @@ static int list_memory(struct snapshot *s, int idx, const char *dir,
 	/* a pre-dump holds pages only (mapping objects come at the freeze)
 	 * and points into no relative's: those are read later, as the
 	 * relative runs on, and could be other bytes than ours by then */
+	t0 = track_now_ns();
 	if (!s->predump)
 		ret = ret ?: capture_mapdata(s, p->pid, p->vmas, p->nvmas);
+	fprof.mapdata += track_now_ns() - t0;
 	p->ppid = ppid;
 	if (s->predump)
 		return ret ?: track_arm(s, idx);
@@ -1391,6 +1427,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	struct task_facts tf = { 0 };
 	struct kh_stat st;
 	char dir[32], path[64];
+	unsigned long long t0;
 	int ret, rel, idx = s->nprocs;
 
 	ret = add_proc_dir(s, pid, dir, sizeof(dir));
@@ -1400,8 +1437,10 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
+	t0 = track_now_ns();
 	ret = ret ?: capture_threads(s, pid, dir, &tf, &c);
 	rel = release_cpu_timers(s, pid, kh_via(pid), &tf);
+	fprof.threads += track_now_ns() - t0;
 	ret = ret ?: rel;
 	if (ret)
 		goto out;

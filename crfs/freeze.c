@@ -226,11 +226,12 @@ static void profile(const unsigned long long *t, unsigned long long trk,
 {
 	if (!getenv("CRFS_FREEZE_PROFILE"))
 		return;
-	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms; maps %.1f, take written %.1f, clean %.1f, rewrite %.1f, arm %.1f ms\n",
+	fprintf(stderr, "crfs: %s profile: stop %.1f ms, capture %.1f ms (dirty scan+rewrite %.1f ms), rest %.1f ms; page runs %.1f ms; maps %.1f, take written %.1f, clean %.1f, rewrite %.1f, arm %.1f ms; policies %.1f, threads %.1f, mapdata %.1f ms\n",
 		predump ? "predump" : "freeze", (t[1] - t[0]) / 1e6,
 		(t[2] - t[1]) / 1e6, trk / 1e6, (t[3] - t[2]) / 1e6,
 		runs / 1e6, f->maps / 1e6, f->take / 1e6, f->clean / 1e6,
-		f->rewrite / 1e6, f->arm / 1e6);
+		f->rewrite / 1e6, f->arm / 1e6, f->policies / 1e6,
+		f->threads / 1e6, f->mapdata / 1e6);
 }
 
 static void prof_since(struct freeze_prof *f)
@@ -240,6 +241,9 @@ static void prof_since(struct freeze_prof *f)
 	f->clean = fprof.clean - f->clean;
 	f->rewrite = fprof.rewrite - f->rewrite;
 	f->arm = fprof.arm - f->arm;
+	f->policies = fprof.policies - f->policies;
+	f->threads = fprof.threads - f->threads;
+	f->mapdata = fprof.mapdata - f->mapdata;
 }
 
 /* everything but memory, captured for a freeze (not for a pre-dump) */

@@ -65,6 +65,9 @@ struct freeze_prof {
 	unsigned long long clean;	/* runs less the written set */
 	unsigned long long rewrite;	/* runs pointed into the base */
 	unsigned long long arm;		/* mappings registered, protected */
+	unsigned long long policies;	/* mappings' NUMA policies asked */
+	unsigned long long threads;	/* threads asked (remote syscalls) */
+	unsigned long long mapdata;	/* objects of deleted mappings read */
 };
 extern struct freeze_prof fprof;
 /*

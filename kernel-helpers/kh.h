@@ -195,11 +195,14 @@ int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 int kh_pagemap_open(pid_t pid);
 
 /*
- * numa.c: 1 and the first mapping with a NUMA policy of its own (mbind),
- * its address and policy as numa_maps shows it; 0 if none; -errno
+ * numa.c: each mapping's own NUMA policy (mbind) into its mpol_*, asked
+ * of the task with get_mempolicy(MPOL_F_ADDR): of every mapping if
+ * each_vma (one remote syscall each), else of those /proc/PID/numa_maps
+ * shows a policy for (a walk over every resident page).  *pending_sig:
+ * a signal that arrived while we ran in the task (kh_remote), 0 if none.
  */
-/* numa.c: each mapping's own NUMA policy (mbind) into its mpol_* */
-int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n);
+int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n, bool each_vma,
+		    int *pending_sig);
 /* the NUMA nodes (0-63) this host lets us use */
 int kh_numa_allowed(uint64_t *mask);
 

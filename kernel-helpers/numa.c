@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * NUMA memory policies of mappings (mbind), as /proc/PID/numa_maps shows
- * them: the policy word after each mapping's address is "default" unless
- * the mapping (or the shared memory object it maps) has one of its own,
- * or the task has one (set_mempolicy): numa_maps shows a mapping without
- * its own policy with the task's.  Those are asked of the task itself
- * (get_mempolicy with MPOL_F_ADDR says the mapping's own, or default,
- * with its flags and nodemask).
+ * NUMA memory policies of mappings (mbind).  Only the task can say them
+ * exactly: get_mempolicy with MPOL_F_ADDR gives the policy of the mapping
+ * at an address, its mode flags OR-ed into the mode, its nodemask, and
+ * MPOL_DEFAULT when the mapping has none of its own.  mbind on part of a
+ * mapping splits it, so one question at each start in /proc/PID/maps is
+ * exact.  (A shmem object's policy is the object's, per offset: one set
+ * by another process on part of what a mapping of ours covers does not
+ * split ours.  numa_maps shows the policy at the mapping's start too.)
+ *
+ * Which mappings to ask: every one (a remote syscall each, two ptrace
+ * stops), or those /proc/PID/numa_maps shows a policy for.  numa_maps
+ * shows a mapping without a policy of its own with the task's
+ * (set_mempolicy), so even those are asked; but it walks every resident
+ * page to count pages per node, which costs more than the questions
+ * unless the mappings are many for the memory (the caller chooses).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -55,8 +63,7 @@ static int own_policy(pid_t pid, struct vma_ask *q, struct crfs_vma *v)
 	return 0;
 }
 
-
-static int ask_close(struct vma_ask *q)
+static int ask_close(struct vma_ask *q, int *pending_sig)
 {
 	int ret;
 
@@ -65,18 +72,20 @@ static int ask_close(struct vma_ask *q)
 	if (q->scratch > 0)
 		kh_remote_syscall(&q->r, SYS_munmap, q->scratch, 4096, 0, 0,
 				  0, 0);
+	*pending_sig = q->r.pending_sig;
 	ret = kh_remote_close(&q->r);
 	q->scratch = 0;
 	return ret;
 }
 
-int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n)
+/* those numa_maps shows with a policy (their own, or the task's) */
+static int ask_listed(pid_t pid, struct vma_ask *q, struct crfs_vma *v,
+		      size_t n)
 {
 	char path[64], line[1024], word[64];
-	struct vma_ask q = { .scratch = 0 };
 	struct crfs_vma *m;
 	uint64_t a;
-	int ret = 0, cret;
+	int ret = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", kh_via(pid));
@@ -88,10 +97,38 @@ int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n)
 		if (sscanf(line, "%" SCNx64 " %63s", &a, word) != 2 ||
 		    !strcmp(word, "default") || !(m = vma_starting_at(v, n, a)))
 			continue;
-		ret = own_policy(pid, &q, m);
+		ret = own_policy(pid, q, m);
 	}
 	fclose(f);
-	cret = ask_close(&q);
+	return ret;
+}
+
+/*
+ * Every mapping but [vsyscall], which is no mapping of the task's
+ * (get_mempolicy finds none there; numa_maps shows it with the task's
+ * policy).  A kernel without NUMA answers -ENOSYS: no policy anywhere.
+ */
+static int ask_each(pid_t pid, struct vma_ask *q, struct crfs_vma *v,
+		    size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++)
+		if (v[i].kind != VMA_VSYSCALL)
+			ret = own_policy(pid, q, &v[i]);
+	return ret == -ENOSYS ? 0 : ret;
+}
+
+int kh_vma_policies(pid_t pid, struct crfs_vma *v, size_t n, bool each_vma,
+		    int *pending_sig)
+{
+	struct vma_ask q = { .scratch = 0 };
+	int ret, cret;
+
+	*pending_sig = 0;
+	ret = each_vma ? ask_each(pid, &q, v, n) : ask_listed(pid, &q, v, n);
+	cret = ask_close(&q, pending_sig);
 	return ret ?: cret;
 }
 
