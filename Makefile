@@ -70,9 +70,12 @@ $(B)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restorer
 	@mkdir -p $(dir $@)
 	$(CC) -c -DBLOB='"$(B)/restorer/restorer.bin"' -o $@ $<
 
+# Bound at start (-z now): every process of the tree is a fork of
+# crfs-restore running its code, and would otherwise resolve (and write,
+# copying the page) each library call it makes for the first time itself.
 $(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob.o $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -o $@ $^ -lzstd -lpthread
+	$(CC) $(SANFLAGS) -Wl,-z,now -o $@ $^ -lzstd -lpthread
 
 $(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)

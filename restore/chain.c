@@ -540,10 +540,12 @@ void chain_drop_fds(struct image *img)
 	size_t i;
 	int fd;
 
+	/* as page_src_drop_fds: only where an fd is open, no copied pages */
 	for (i = 0; c && i < c->nsrcs; i++) {
-		fd = c->srcs[i].z ? pzst_set_fd(c->srcs[i].z, -1) : -1;
-		if (fd >= 0)
-			close(fd);
+		if (!c->srcs[i].z || pzst_fd(c->srcs[i].z) < 0)
+			continue;
+		fd = pzst_set_fd(c->srcs[i].z, -1);
+		close(fd);
 	}
 }
 

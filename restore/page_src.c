@@ -431,9 +431,15 @@ void page_src_drop_fds(struct image *img)
 {
 	size_t i;
 
+	/*
+	 * Every process of the tree runs this on its copy of the image: a
+	 * store into each entry would copy a page of the table per process,
+	 * n of them in each of n processes.  Only an open fd is written.
+	 */
 	for (i = 0; i < img->nprocs; i++) {
-		if (img->procs[i].pages_memfd >= 0)
-			close(img->procs[i].pages_memfd);
+		if (img->procs[i].pages_memfd < 0)
+			continue;
+		close(img->procs[i].pages_memfd);
 		img->procs[i].pages_memfd = -1;
 	}
 	chain_drop_fds(img);

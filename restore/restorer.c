@@ -37,6 +37,7 @@
 #define MADV_DONTDUMP_ 16
 #define MADV_WIPEONFORK_ 18
 #define MAP_DROPPABLE_ 0x08
+#define MADV_POPULATE_WRITE_ 23
 #define SS_DISABLE_ 2
 #define MLOCK_ONFAULT_ 1
 #define PR_SET_MEMORY_MERGE_ 67
@@ -645,6 +646,14 @@ static void fill_runs(struct restore_args *a)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf < 0 && buf > -4096)
 		buf = 0;
+	/*
+	 * The buffer's pages in one call, not a fault each at the first
+	 * read into it (a kernel before 5.14 says EINVAL: they are faulted
+	 * in as before).  Its own pages only: the target's are not made
+	 * this way (see FILL_BUF).
+	 */
+	if (buf)
+		sys(__NR_madvise, buf, FILL_BUF, MADV_POPULATE_WRITE_, 0);
 	self = sys(__NR_getpid, 0, 0, 0, 0);
 	if (buf)
 		ufd = uffd_open(a);
