@@ -1225,7 +1225,8 @@ static void check_thread_namespaces(struct snapshot *s, pid_t pid, pid_t tid)
 /*
  * Threads are made sharing the descriptor table and the working
  * directory, root and umask of their process; one that unshared either
- * (unshare(CLONE_FILES), unshare(CLONE_FS)) would come back sharing.
+ * (unshare(CLONE_FILES), unshare(CLONE_FS)) would come back sharing, as
+ * would one with a SysV semaphore undo list of its own.
  * Each takes the personality of the main thread that makes it.
  */
 static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
@@ -1241,6 +1242,14 @@ static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
 				pid, tid);
 	if (!kh_kcmp_same(pid, tid, KCMP_FS))
 		snapshot_report(s, "process %d thread %d: has a working directory, root and umask of its own (unshare(CLONE_FS)): not supported",
+				pid, tid);
+	/*
+	 * Its own SEM_UNDO list (unshare(CLONE_SYSVSEM), then a semop with
+	 * SEM_UNDO): the list's adjustments cannot be read, and the SysV
+	 * capture looks for lists of processes only, so they would be lost.
+	 */
+	if (!kh_kcmp_same(pid, tid, KCMP_SYSVSEM))
+		snapshot_report(s, "process %d thread %d: has a SEM_UNDO list of its own (unshare(CLONE_SYSVSEM)), whose adjustments cannot be read: not supported",
 				pid, tid);
 }
 

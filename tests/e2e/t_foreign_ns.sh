@@ -6,7 +6,8 @@
 # restore would put back in the process's, is refused by name: a thread
 # that unshared its network, UTS, IPC, cgroup or mount namespace, or a
 # pid namespace for its children; a thread with a descriptor table, a
-# working directory or a personality of its own; a socket made in a
+# working directory, a personality or a SysV semaphore undo list of its
+# own; a socket made in a
 # network namespace other than the root's (before an unshare, or in one
 # left again with setns, also a unix socketpair).  Each tree runs on after
 # the refusal and checks, after a thaw, that its thread or socket is where
@@ -36,6 +37,7 @@ refused thread-mnt "its mnt namespace (mnt:["
 refused thread-fs "has a working directory, root and umask of its own (unshare(CLONE_FS)): not supported"
 refused thread-files "has a descriptor table of its own (unshare(CLONE_FILES)): not supported"
 refused thread-pers "its personality 0x40000 differs from its main thread's"
+refused thread-sem "has a SEM_UNDO list of its own (unshare(CLONE_SYSVSEM)), whose adjustments cannot be read: not supported"
 SK="sockets of a network namespace other than the root's are not supported"
 refused sock-setns "$SK"
 refused sock-before "$SK"

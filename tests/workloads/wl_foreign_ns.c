@@ -9,6 +9,9 @@
  *   (and chdirs to /dev) or its descriptor table;
  *   thread-pers: a second thread sets its own personality
  *   (ADDR_NO_RANDOMIZE);
+ *   thread-sem: a second thread unshares its SysV semaphore undo list and
+ *   makes one of its own (semop SEM_UNDO, in an IPC namespace of the
+ *   process's own);
  *   sock-setns: a UDP socket made in a network namespace the process
  *   left again (setns back), bound to 127.0.0.1;
  *   sock-before: a UDP socket made before unshare(CLONE_NEWNET);
@@ -23,6 +26,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,6 +62,7 @@ static const struct {
 	{ "thread-fs", "cwd", CLONE_FS },
 	{ "thread-files", "fd", CLONE_FILES },
 	{ "thread-pers", "personality", 0 },
+	{ "thread-sem", "semundo", CLONE_SYSVSEM },
 };
 
 static void on_usr1(int sig)
@@ -82,6 +90,14 @@ static int link_of(pid_t tid, const char *kind, char *buf, size_t len)
 		buf[n] = '\0';
 		return 0;
 	}
+	if (!strcmp(kind, "semundo")) {
+		long r = syscall(SYS_kcmp, getpid(), tid, KCMP_SYSVSEM, 0, 0);
+
+		if (r < 0)
+			return -1;
+		snprintf(buf, len, "%s", r ? "own" : "shared");
+		return 0;
+	}
 	if (!strcmp(kind, "cwd") || !strcmp(kind, "fd"))
 		snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid,
 			 !strcmp(kind, "fd") ? "fd" : "cwd");
@@ -104,6 +120,20 @@ static int link_of(pid_t tid, const char *kind, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * An undo list of this thread's own: a semop with SEM_UNDO on a set of
+ * the process's IPC namespace (main() made one for it, so the set goes
+ * with the process whatever ends it)
+ */
+static void sem_undo_own(void)
+{
+	struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	int id = semget(IPC_PRIVATE, 1, 0600);
+
+	if (id < 0 || semop(id, &op, 1))
+		wl_die("semget/semop SEM_UNDO");
+}
+
 static void *thread_main(void *arg)
 {
 	int flags = *(int *)arg;
@@ -122,6 +152,8 @@ static void *thread_main(void *arg)
 		wl_die("chdir /dev");
 	if (flags == CLONE_FILES && dup2(0, 100) != 100)
 		wl_die("dup2 100");
+	if (flags == CLONE_SYSVSEM)
+		sem_undo_own();
 	if (link_of(thread_tid, ns_kind, thread_ns, sizeof(thread_ns)))
 		wl_die("readlink own %s", ns_kind);
 	pthread_mutex_lock(&lock);
@@ -237,6 +269,8 @@ int main(int argc, char **argv)
 			break;
 	if (i < sizeof(rows) / sizeof(rows[0])) {
 		snprintf(ns_kind, sizeof(ns_kind), "%s", rows[i].kind);
+		if (rows[i].flags == CLONE_SYSVSEM && unshare(CLONE_NEWIPC))
+			wl_die("unshare(CLONE_NEWIPC)");
 		start_thread(rows[i].flags);
 	} else if (!strncmp(mode, "sock-", 5)) {
 		sock_setup();
