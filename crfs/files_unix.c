@@ -502,14 +502,14 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 
 /* netlink and inet sockets as far as supported; other families refused */
 static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
-				  struct crfs_file *cf, int *err)
+				  int sk, struct crfs_file *cf, int *err)
 {
-	int sk = kh_steal_fd(f->pid, f->fd), dom = -1;
-	socklen_t len = sizeof(dom);
+	socklen_t len = sizeof(int);
 	const char *why = NULL;
+	int dom = -1;
 
-	if (sk < 0 || getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len))
-		*err = sk < 0 ? sk : -errno;
+	if (getsockopt(sk, SOL_SOCKET, SO_DOMAIN, &dom, &len))
+		*err = -errno;
 	else if (dom == AF_NETLINK)
 		why = classify_netlink(sk, cf, err);
 	else if ((dom == AF_INET || dom == AF_INET6) && kh_sock_is_raw(sk))
@@ -520,8 +520,6 @@ static const char *classify_other(struct files_ctx *c, const struct kh_fd *f,
 		why = files_classify_packet(f, sk, cf, err);
 	else
 		why = "sockets of this family are not supported";
-	if (sk >= 0)
-		close(sk);
 	return why;
 }
 
@@ -541,40 +539,31 @@ static void peer_cred(int sk, struct crfs_file *cf)
 /*
  * crfs-restore makes every socket in the root's network namespace: one
  * made in another (before a setns, or passed from there) would come back
- * bound, listening or connected in the wrong one.
+ * bound, listening or connected in the wrong one.  Not knowing is no
+ * answer either: an error refuses the copy.
  */
-static void foreign_netns(struct files_ctx *c, const struct kh_fd *f,
-			  char *why, size_t len)
+static const char *foreign_netns(struct files_ctx *c, int sk, int *err)
 {
 	unsigned long ino;
 
-	why[0] = '\0';
-	if (!c->root_net && kh_ns_ino(c->s->procs[0].pid, "net", &c->root_net))
-		return;
-	if (kh_sock_netns_ino(f->pid, f->fd, &ino) || ino == c->root_net)
-		return;
-	snprintf(why, len, "a socket of network namespace net:[%lu], not the root's (net:[%u]): sockets of a network namespace other than the root's are not supported",
+	*err = c->root_net ? 0 :
+	       kh_ns_ino(c->s->procs[0].pid, "net", &c->root_net);
+	*err = *err ?: kh_sock_netns_ino(sk, &ino);
+	if (*err || ino == c->root_net)
+		return NULL;
+	snprintf(c->why, sizeof(c->why), "a socket of network namespace net:[%lu], not the root's (net:[%u]): sockets of a network namespace other than the root's are not supported",
 		 ino, c->root_net);
+	return c->why;
 }
 
-const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
-				  struct crfs_file *cf, int *err)
+/* a unix socket: its options, name, peers and queue, read through sk */
+static const char *classify_unix(struct files_ctx *c, const struct kh_fd *f,
+				 const struct kh_unix *u, int sk,
+				 struct crfs_file *cf, int *err)
 {
 	struct kh_unix_opts o;
-	const struct kh_unix *u;
 	const char *why;
-	int sk;
 
-	*err = list_unix(c);
-	if (*err)
-		return NULL;
-	foreign_netns(c, f, c->why, sizeof(c->why));
-	if (c->why[0])
-		return c->why;
-	cf->ino = f->st.st_ino;
-	u = kh_unix_find(c->socks, c->nsocks, cf->ino);
-	if (!u)
-		return classify_other(c, f, cf, err);
 	cf->kind = FK_UNIX;
 	switch (u->type) {
 	case SOCK_STREAM:
@@ -590,17 +579,9 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 		return "unknown unix socket type";
 	}
 	cf->shutdown = u->shutdown;
-	/* one copy of the socket for its options and its queue */
-	sk = kh_steal_fd(f->pid, f->fd);
-	if (sk < 0) {
-		*err = sk;
-		return NULL;
-	}
 	*err = kh_unix_options(sk, &o);
-	if (*err) {
-		close(sk);
+	if (*err)
 		return NULL;
-	}
 	cf->sndbuf = o.sndbuf;
 	cf->rcvbuf = o.rcvbuf;
 	cf->passcred = o.passcred;
@@ -609,10 +590,8 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	cf->sndtimeo = o.sndtimeo;
 	peer_cred(sk, cf);
 	/* the byte sent with MSG_OOB sits apart from the stream's queue */
-	if (u->type == SOCK_STREAM && kh_unix_oob_pending(sk)) {
-		close(sk);
+	if (u->type == SOCK_STREAM && kh_unix_oob_pending(sk))
 		return "a unix stream socket with an out-of-band byte queued (MSG_OOB) is not supported";
-	}
 	why = read_sockopts(sk, cf, err);
 	if (!why && !*err)
 		why = unix_name(c, u, f->pid, cf) ?: unix_links(c, u, cf);
@@ -628,6 +607,32 @@ const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
 	if (!why && !*err && cf->passcred && u->type != SOCK_STREAM &&
 	    (cf->data || cf->nmsgs))
 		why = "queued messages on a unix datagram or seqpacket socket with SO_PASSCRED (their senders' SCM_CREDENTIALS) are not supported";
+	return why;
+}
+
+const char *files_classify_socket(struct files_ctx *c, const struct kh_fd *f,
+				  struct crfs_file *cf, int *err)
+{
+	const struct kh_unix *u;
+	const char *why;
+	int sk;
+
+	*err = list_unix(c);
+	if (*err)
+		return NULL;
+	/* one copy of the socket for all that is asked of it */
+	sk = kh_steal_fd(f->pid, f->fd);
+	if (sk < 0) {
+		*err = sk;
+		return NULL;
+	}
+	why = foreign_netns(c, sk, err);
+	if (!why && !*err) {
+		cf->ino = f->st.st_ino;
+		u = kh_unix_find(c->socks, c->nsocks, cf->ino);
+		why = u ? classify_unix(c, f, u, sk, cf, err) :
+			  classify_other(c, f, sk, cf, err);
+	}
 	close(sk);
 	return why;
 }

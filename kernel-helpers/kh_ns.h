@@ -176,8 +176,8 @@ int kh_userns_write_maps(pid_t pid, const struct crfs_ns *ns,
 /* "max_NAME VALUE" lines of /proc/sys/user as pid's user namespace has them */
 int kh_userns_sysctls(pid_t pid, char *out, size_t len);
 
-/* netns_sub.c: the inode of the network namespace socket fd of pid is in */
-int kh_sock_netns_ino(pid_t pid, int fd, unsigned long *ino);
+/* netns_sub.c: the inode of the network namespace socket sk was made in */
+int kh_sock_netns_ino(int sk, unsigned long *ino);
 
 /*
  * ns_ioctl.c: /proc/PID/ns/NAME opened read-only (-errno); the inode of

@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Which network namespace a socket of another process was made in. */
-#include <errno.h>
-#include <unistd.h>
+/* Which network namespace a socket was made in (a copy of the tree's). */
 #include <linux/sockios.h>
 
 #include "kh.h"
 #include "kh_ns.h"
 
-int kh_sock_netns_ino(pid_t pid, int fd, unsigned long *ino)
+int kh_sock_netns_ino(int sk, unsigned long *ino)
 {
-	int sk = kh_steal_fd(pid, fd), ret;
-
-	if (sk < 0)
-		return sk;
-	ret = kh_nsfd_ioctl_ino(sk, SIOCGSKNS, ino);
-	close(sk);
-	return ret;
+	return kh_nsfd_ioctl_ino(sk, SIOCGSKNS, ino);
 }
