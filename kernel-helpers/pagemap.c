@@ -250,6 +250,23 @@ static const struct crfs_page_run *donor_run(const struct donors *d,
 	return NULL;
 }
 
+/*
+ * The pagemap entries of up to BATCH pages from addr (below end) into pm:
+ * how many were read (at least one), or -errno
+ */
+static ssize_t pm_batch(int fd, uint64_t *pm, uint64_t addr, uint64_t end)
+{
+	uint64_t cnt = (end - addr) / PAGE;
+	ssize_t got;
+
+	if (cnt > BATCH)
+		cnt = BATCH;
+	got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
+	if (got <= 0)
+		return got < 0 ? -errno : -EIO;
+	return got / 8;
+}
+
 /* [start, end) of v, page by page from the pagemap */
 static int range_runs(struct builder *b, int fd, struct donors *d,
 		      const struct crfs_vma *v, uint64_t start, uint64_t end)
@@ -260,13 +277,10 @@ static int range_runs(struct builder *b, int fd, struct donors *d,
 	int ret = 0;
 
 	for (addr = start; addr < end && !ret; addr += cnt * PAGE) {
-		cnt = (end - addr) / PAGE;
-		if (cnt > BATCH)
-			cnt = BATCH;
-		got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
-		if (got <= 0)
-			return got < 0 ? -errno : -EIO;
-		cnt = got / 8;
+		got = pm_batch(fd, pm, addr, end);
+		if (got < 0)
+			return got;
+		cnt = got;
 		/* the siblings only where the first donor (the parent) does
 		 * not hold one of our pages: their pagemaps cost */
 		read_donors(d, 0, 1, addr, cnt);
@@ -400,13 +414,10 @@ static int guard_by_pagemap(int fd, const struct crfs_vma *v,
 	ssize_t got;
 
 	for (addr = v->start; addr < v->end; addr += cnt * PAGE) {
-		cnt = (v->end - addr) / PAGE;
-		if (cnt > BATCH)
-			cnt = BATCH;
-		got = pread(fd, pm, cnt * 8, addr / PAGE * 8);
-		if (got <= 0)
-			return got < 0 ? -errno : -EIO;
-		cnt = got / 8;
+		got = pm_batch(fd, pm, addr, v->end);
+		if (got < 0)
+			return got;
+		cnt = got;
 		for (k = 0; k < cnt; k++)
 			if (pm[k] & PM_GUARD_REGION) {
 				*guard_at = addr + k * PAGE;
