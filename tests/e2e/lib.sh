@@ -831,6 +831,24 @@ expect_refused() {
 	rm -rf "$T_DIR/ckpt-$name"
 }
 
+# verify_after HOW NAME PID LOG CKPT: after checkpoint NAME PID CKPT (the
+# container frozen), the workload (SIGUSR1) checks its state and prints
+# PASS in LOG: HOW=thaw in the thawed tree, which is then let go (rmdir);
+# HOW=restore in the tree restored from CKPT once PID is killed
+verify_after() {
+	local how=$1 name=$2 pid=$3 log=$4 ckpt=$5
+	if [ "$how" = thaw ]; then
+		cr_thaw "$name"
+		kill -USR1 "$pid" || fail "cannot signal $pid"
+		expect_pass "$log" "$pid" 30
+		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $name"
+		return
+	fi
+	kill_and_reap "$name" "$pid"
+	restore_bg "$ckpt" "$pid"
+	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+	expect_pass "$log" "$RESTORE_PID" 30
+}
 # expect_refused_tree NAME TEXT CMD...: start CMD (an unshare --fork whose
 # only child is the tree, printing READY when set up), then expect_refused
 # NAME TEXT of that child, which must run on

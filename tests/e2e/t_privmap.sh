@@ -22,17 +22,7 @@ for how in thaw restore; do
 	[ "$n" -ge 5 ] || fail "$pid/maps has $n private mappings of deleted objects, want 5"
 	n=$(ls "$T_DIR/ckpt-$how/mapdata" | wc -l)
 	[ "$n" = 4 ] || fail "mapdata holds $n objects, want 4"
-	if [ "$how" = thaw ]; then
-		cr_thaw "p$how"
-		kill -USR1 "$pid" || fail "cannot signal $pid"
-		expect_pass "$log" "$pid" 30
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/p$how" || fail "rmdir p$how"
-		continue
-	fi
-	kill_and_reap "p$how" "$pid"
-	restore_bg "$T_DIR/ckpt-$how" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 30
+	verify_after "$how" "p$how" "$pid" "$log" "$T_DIR/ckpt-$how"
 done
 
 log=$T_DIR/sealable.log

@@ -24,17 +24,7 @@ for mode in onfault current; do
 		[ "$mode" = current ] ||
 			grep -q 'locked,lockonfault' "$T_DIR/ckpt-$name/$pid/maps" ||
 			fail "$pid/maps records no lockonfault"
-		if [ "$how" = thaw ]; then
-			cr_thaw "$name"
-			kill -USR1 "$pid" || fail "cannot signal $pid"
-			expect_pass "$log" "$pid" 30
-			timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $name"
-			continue
-		fi
-		kill_and_reap "$name" "$pid"
-		restore_bg "$T_DIR/ckpt-$name" "$pid"
-		kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-		expect_pass "$log" "$RESTORE_PID" 30
+		verify_after "$how" "$name" "$pid" "$log" "$T_DIR/ckpt-$name"
 	done
 done
 pass

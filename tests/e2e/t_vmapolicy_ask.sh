@@ -34,17 +34,7 @@ for ask in task numa_maps; do
 		wait_ready "$log" "$pid"
 		checkpoint "$name" "$pid" "$T_DIR/ckpt-$name"
 		same_policies "$log" "$T_DIR/ckpt-$name/$pid/mempolicy"
-		if [ "$how" = thaw ]; then
-			cr_thaw "$name"
-			kill -USR1 "$pid" || fail "cannot signal $pid"
-			expect_pass "$log" "$pid" 30
-			timeout "$T_CTL_TIMEOUT" rmdir "$MNT/$name" || fail "rmdir $name"
-			continue
-		fi
-		kill_and_reap "$name" "$pid"
-		restore_bg "$T_DIR/ckpt-$name" "$pid"
-		kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-		expect_pass "$log" "$RESTORE_PID" 30
+		verify_after "$how" "$name" "$pid" "$log" "$T_DIR/ckpt-$name"
 	done
 done
 pass
