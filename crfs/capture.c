@@ -862,13 +862,8 @@ static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 	ret = kh_vma_policies(p->pid, p->vmas, p->nvmas, ask_each_vma(p),
 			      &sig);
 	fprof.policies += track_now_ns() - t0;
-	if (sig) {
-		/* given back at the thaw (resume_tree) */
-		if (!p->pending_sig)
-			p->pending_sig = sig;
-		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
-				p->pid, sig);
-	}
+	if (sig)
+		capture_signal_arrived(s, p, p->pid, sig);
 	if (ret || !has_vma_policies(p->vmas, p->nvmas))
 		return ret;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_MEMPOLICY);
@@ -1264,11 +1259,12 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	ret = capture_thread(tid, &th, tf, main, &sig);
 	if (sig && ignored(tf, sig))
 		sig = 0;
-	if (sig && !s->procs[s->nprocs - 1].pending_sig)
-		s->procs[s->nprocs - 1].pending_sig = sig;
-	if (sig && !stop_arrived(s, tf->sa, sig))
-		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
-				pid, sig);
+	/* a stop signal counts as having stopped it (kept, not refused) */
+	if (sig && stop_arrived(s, tf->sa, sig))
+		s->procs[s->nprocs - 1].pending_sig =
+			s->procs[s->nprocs - 1].pending_sig ?: sig;
+	else if (sig)
+		capture_signal_arrived(s, &s->procs[s->nprocs - 1], pid, sig);
 	snprintf(path, sizeof(path), "%s%s/%d", dir, CRFS_D_TASK, tid);
 	ret = ret ?: snapshot_add(s, path, E_DIR, NULL, 0, -1);
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,

@@ -48,13 +48,18 @@ static int ask_parent(struct snapshot *s, pid_t parent, pid_t child)
 	ret = kh_stop_collected(&r, child, scratch);
 	kh_remote_syscall(&r, __NR_munmap, scratch, 4096, 0, 0, 0, 0);
 out:
-	if (r.pending_sig) {
-		if (!ps->pending_sig)
-			ps->pending_sig = r.pending_sig;
-		snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
-				parent, r.pending_sig);
-	}
+	if (r.pending_sig)
+		capture_signal_arrived(s, ps, parent, r.pending_sig);
 	return kh_remote_close(&r) ?: ret;
+}
+
+void capture_signal_arrived(struct snapshot *s, struct proc_snap *p,
+			    pid_t pid, int sig)
+{
+	if (!p->pending_sig)
+		p->pending_sig = sig;
+	snapshot_report(s, "process %d: signal %d arrived during the freeze; thaw and try again",
+			pid, sig);
 }
 
 /* Before anything resumes the task: is its group stopped, and seen so? */

@@ -146,6 +146,13 @@ int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 int render_tree_of(struct strbuf *sb, const pid_t *pids, size_t n);
 /* capture_stop.c */
 int capture_stop(struct snapshot *s, pid_t pid, struct crfs_attr *a);
+/*
+ * sig arrived while we ran syscalls in process pid (kh_remote): kept in p
+ * to be given back at the thaw (resume_tree), and the freeze refused (the
+ * image would not hold it)
+ */
+void capture_signal_arrived(struct snapshot *s, struct proc_snap *p,
+			    pid_t pid, int sig);
 bool stop_arrived(struct snapshot *s, const struct crfs_sigaction *sa,
 		  int sig);
 void stop_finish(struct snapshot *s, struct crfs_attr *a);
