@@ -308,6 +308,28 @@ Test(formats, maps_round_trip)
 	free(s);
 }
 
+/*
+ * nv mappings rendered as maps must read want, and parse back: the parsed
+ * ones (free_maps(back, nv) after)
+ */
+static struct crfs_vma *maps_round(const struct crfs_vma *v, size_t nv,
+				   const char *want)
+{
+	struct crfs_vma *back;
+	struct strbuf sb;
+	size_t n;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_maps(&sb, v, nv), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, want);
+	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
+	cr_assert_eq(n, nv);
+	free(s);
+	return back;
+}
+
 /* named POSIX shm: size, inode, owner and mode after the sizes */
 Test(formats, maps_named_shmem)
 {
@@ -318,17 +340,9 @@ Test(formats, maps_named_shmem)
 		.shm_ino = 77, .obj_uid = 101, .obj_gid = 104,
 		.obj_mode = 0600, .path = "/dev/shm/PostgreSQL.42",
 	};
-	struct crfs_vma *back;
-	struct strbuf sb;
-	size_t n;
-	char *s;
+	struct crfs_vma *back = maps_round(&v, 1,
+					   "0x7f0000000000 0x7f0000004000 rw-s 0x0 shmem shared,named 12388:77:101:104:600 /dev/shm/PostgreSQL.42\n");
 
-	sb_init(&sb);
-	cr_assert_eq(render_maps(&sb, &v, 1), 0);
-	s = ut_steal(&sb);
-	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000004000 rw-s 0x0 shmem shared,named 12388:77:101:104:600 /dev/shm/PostgreSQL.42\n");
-	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
-	cr_assert_eq(n, 1);
 	cr_assert_eq(back[0].flags, v.flags);
 	cr_assert_eq(back[0].file_size, 12388);
 	cr_assert_eq(back[0].shm_ino, 77);
@@ -336,8 +350,7 @@ Test(formats, maps_named_shmem)
 	cr_assert_eq(back[0].obj_gid, 104);
 	cr_assert_eq(back[0].obj_mode, 0600);
 	cr_assert_str_eq(back[0].path, v.path);
-	free_maps(back, n);
-	free(s);
+	free_maps(back, 1);
 }
 
 /* a packet socket's rings: the mapping's size and the socket's inode */
@@ -348,20 +361,11 @@ Test(formats, maps_packet_ring)
 		.prot = PROT_READ | PROT_WRITE, .kind = VMA_PACKET,
 		.flags = VMA_F_SHARED, .file_size = 0x8000, .shm_ino = 4242,
 	};
-	struct crfs_vma *back;
-	struct strbuf sb;
-	size_t n;
-	char *s;
+	struct crfs_vma *back = maps_round(&v, 1,
+					   "0x7f0000000000 0x7f0000008000 rw-s 0x0 packet shared 32768:4242 -\n");
 
-	sb_init(&sb);
-	cr_assert_eq(render_maps(&sb, &v, 1), 0);
-	s = ut_steal(&sb);
-	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000008000 rw-s 0x0 packet shared 32768:4242 -\n");
-	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
-	cr_assert_eq(n, 1);
 	assert_vma_eq(&back[0], &v, 0);
-	free_maps(back, n);
-	free(s);
+	free_maps(back, 1);
 }
 
 Test(formats, maps_empty)
@@ -1006,20 +1010,11 @@ Test(formats, maps_droppable)
 		.prot = PROT_READ | PROT_WRITE, .kind = VMA_ANON,
 		.flags = VMA_F_WIPEONFORK | VMA_F_NORESERVE | VMA_F_DROPPABLE,
 	};
-	struct crfs_vma *back;
-	struct strbuf sb;
-	size_t n;
-	char *s;
+	struct crfs_vma *back = maps_round(&v, 1,
+					   "0x7f0000000000 0x7f0000001000 rw-p 0x0 anon wipeonfork,noreserve,droppable - -\n");
 
-	sb_init(&sb);
-	cr_assert_eq(render_maps(&sb, &v, 1), 0);
-	s = ut_steal(&sb);
-	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000001000 rw-p 0x0 anon wipeonfork,noreserve,droppable - -\n");
-	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
-	cr_assert_eq(n, 1);
 	cr_assert_eq(back[0].flags, v.flags);
-	free_maps(back, n);
-	free(s);
+	free_maps(back, 1);
 }
 
 /* hugetlb: the page size after the VmFlags, back as flag and size */
@@ -1034,23 +1029,14 @@ Test(formats, maps_hugetlb)
 		  .flags = VMA_F_SHARED | VMA_F_HUGETLB, .huge_kb = 2048,
 		  .file_size = 0x400000, .shm_ino = 9, .path = "/memfd:h" },
 	};
-	struct crfs_vma *back;
-	struct strbuf sb;
-	size_t n;
-	char *s;
+	struct crfs_vma *back = maps_round(v, 2,
+					   "0x7f0000000000 0x7f0000400000 rw-p 0x0 anon hugetlb=2048 - -\n"
+					   "0x7f0000400000 0x7f0000800000 rw-s 0x0 shmem shared,hugetlb=2048 4194304:9 /memfd:h\n");
 
-	sb_init(&sb);
-	cr_assert_eq(render_maps(&sb, v, 2), 0);
-	s = ut_steal(&sb);
-	cr_assert_str_eq(s, "0x7f0000000000 0x7f0000400000 rw-p 0x0 anon hugetlb=2048 - -\n"
-			    "0x7f0000400000 0x7f0000800000 rw-s 0x0 shmem shared,hugetlb=2048 4194304:9 /memfd:h\n");
-	PARSE_OK("1/maps", s, parse_maps(t, &back, &n));
-	cr_assert_eq(n, 2);
 	cr_assert_eq(back[0].flags, VMA_F_HUGETLB);
 	cr_assert_eq(back[0].huge_kb, 2048);
 	cr_assert_eq(back[1].flags, VMA_F_SHARED | VMA_F_HUGETLB);
 	cr_assert_eq(back[1].huge_kb, 2048);
 	cr_assert_str_eq(back[1].path, "/memfd:h");
-	free_maps(back, n);
-	free(s);
+	free_maps(back, 2);
 }
