@@ -15,16 +15,6 @@ for mode in thaw restore; do
 	pid=$WL_PID
 	wait_ready "$log" "$pid"
 	checkpoint "ed$mode" "$pid" "$T_DIR/ckpt-$mode"
-	if [ "$mode" = thaw ]; then
-		cr_thaw "ed$mode"
-		kill -USR1 "$pid" || fail "cannot signal $pid"
-		expect_pass "$log" "$pid" 20
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ed$mode" || fail "rmdir ed$mode"
-		continue
-	fi
-	kill_and_reap "ed$mode" "$pid"
-	restore_bg "$T_DIR/ckpt-$mode" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 20
+	verify_after "$mode" "ed$mode" "$pid" "$log" "$T_DIR/ckpt-$mode"
 done
 pass

@@ -19,16 +19,6 @@ for mode in thaw restore; do
 	checkpoint "ls$mode" "$pid" "$T_DIR/ckpt-$mode"
 	grep -q ' lease=r' "$T_DIR/ckpt-$mode/files" && grep -q ' lease=w' "$T_DIR/ckpt-$mode/files" ||
 		fail "files lacks the leases: $(tr '\n' '|' <"$T_DIR/ckpt-$mode/files")"
-	if [ "$mode" = thaw ]; then
-		cr_thaw "ls$mode"
-		kill -USR1 "$pid" || fail "cannot signal $pid"
-		expect_pass "$log" "$pid" 20
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/ls$mode" || fail "rmdir ls$mode"
-		continue
-	fi
-	kill_and_reap "ls$mode" "$pid"
-	restore_bg "$T_DIR/ckpt-$mode" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 20
+	verify_after "$mode" "ls$mode" "$pid" "$log" "$T_DIR/ckpt-$mode"
 done
 pass
