@@ -138,6 +138,7 @@ void fs_share_done(int err_fd);
 void restore_timers(struct proc_image *p, struct helper_fds *h);
 /* the clock to make t on: a thread CPU clock names its thread */
 int timer_clock(const struct proc_image *p, const struct crfs_timer *t);
+int timer_kind(const struct proc_image *p, const struct crfs_timer *t);
 bool timer_signal_pending(const struct proc_image *p,
 			  const struct crfs_timer *t);
 bool timer_fires_for(const struct proc_image *p, const struct crfs_pending *s);

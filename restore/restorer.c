@@ -1054,6 +1054,29 @@ static void enter_strict(struct restore_args *a, const struct rst_thread *t)
 static void build_chain(struct restore_args *a, int32_t self,
 			const struct rst_thread *t);
 
+#define FUTEX_WAIT_PRIVATE_ 128
+#define FUTEX_WAKE_PRIVATE_ 129
+
+/*
+ * Until *w is no longer v, asleep: a wait spinning would burn the CPU
+ * time the process's timers count.  At most 1 ms at a time, as a waker
+ * that may not call futex (seccomp strict mode, a filter) is seen at the
+ * next look.
+ */
+static void wait_word(volatile uint32_t *w, uint32_t v)
+{
+	struct { long s, ns; } ms = { 0, 1000000 };
+
+	if (__atomic_load_n(w, __ATOMIC_ACQUIRE) == v)
+		sys(__NR_futex, (long)w, FUTEX_WAIT_PRIVATE_, v, (long)&ms);
+}
+
+static void bump_word(uint32_t *w)
+{
+	__atomic_add_fetch(w, 1, __ATOMIC_RELEASE);
+	sys(__NR_futex, (long)w, FUTEX_WAKE_PRIVATE_, 0x7fffffff, 0);
+}
+
 /* A new thread sets what is its own, then waits for crfs-restore. */
 static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 							struct rst_thread *t)
@@ -1069,6 +1092,8 @@ static __attribute__((used, noreturn)) void thread_main(struct restore_args *a,
 	if (t->no_new_privs)
 		check(a, "thread PR_SET_NO_NEW_PRIVS",
 		      sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0));
+	/* nothing more of the restore runs on the process's CPU clock */
+	bump_word(&a->threads_done);
 	enter_strict(a, t);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
@@ -1141,6 +1166,8 @@ static void create_threads_at(struct restore_args *a, int32_t creator,
 		      clone_task(CLONE_THREAD_FLAGS, 0, t->set_tid,
 				 t->set_tid_size, t->stack_top,
 				 RST_THREAD_STACK, thread_main, a, t));
+		if (creator >= 0)
+			bump_word(&a->threads_made);
 	}
 }
 
@@ -1164,14 +1191,23 @@ static void build_chain(struct restore_args *a, int32_t self,
 /* Threads that other threads create must exist before their timers */
 static void create_threads(struct restore_args *a)
 {
-	uint32_t i;
+	uint32_t i, n = 0, made;
 
 	build_chain(a, -1, &a->main);
 	for (i = 0; i < a->nthreads; i++)
-		while (a->threads[i].seccomp_creator >= 0 &&
-		       sys(__NR_tgkill, a->pid, a->threads[i].tid, 0, 0) ==
-		       -3 /* ESRCH */)
-			sys(__NR_sched_yield, 0, 0, 0, 0);
+		n += a->threads[i].seccomp_creator >= 0;
+	while ((made = __atomic_load_n(&a->threads_made, __ATOMIC_ACQUIRE)) < n)
+		wait_word(&a->threads_made, made);
+}
+
+/* every thread done with its restore: none burns CPU time any more */
+static void wait_threads(struct restore_args *a)
+{
+	uint32_t done;
+
+	while ((done = __atomic_load_n(&a->threads_done, __ATOMIC_ACQUIRE)) <
+	       a->nthreads)
+		wait_word(&a->threads_done, done);
 }
 
 /* the kernel's struct sigevent, SIGEV_THREAD_ID to one of our threads */
@@ -1190,6 +1226,8 @@ static void restore_thread_timers(struct restore_args *a)
 	for (i = 0; i < a->ntimers; i++) {
 		struct rst_timer *t = &a->timers[i];
 
+		if (t->kind != RST_TIMER_MAKE)
+			continue;
 		ev = (struct ksigevent){ .value = t->sigval, .signo = t->signo,
 					 .notify = t->notify, .tid = t->tid };
 		id = t->id;
@@ -1197,11 +1235,45 @@ static void restore_thread_timers(struct restore_args *a)
 					     (long)&ev, (long)&id, 0));
 		if (id != t->id)
 			fail(a, "timer_create: wrong id", -17);
-		if (!t->fire && (t->value[0] || t->value[1]))
+		if (!t->fire && (t->value[0] || t->value[1]) && t->clock >= 0)
 			check(a, "timer_settime", sys(__NR_timer_settime, id, 0,
 						      (long)t->interval, 0));
 	}
 	sys(__NR_prctl, 77, 0, 0, 0);	/* PR_TIMER_CREATE_RESTORE_IDS off */
+}
+
+/* ITIMER_VIRTUAL or ITIMER_PROF with the time it had left */
+static void set_itimer(struct restore_args *a, const struct rst_timer *t)
+{
+	int64_t tv[4] = { t->interval[0], t->interval[1] / 1000,
+			  t->value[0], t->value[1] / 1000 };
+
+	if (!tv[2] && !tv[3])
+		tv[3] = 1;	/* due already */
+	check(a, "setitimer (CPU time)",
+	      sys(__NR_setitimer, t->id, (long)tv, 0, 0));
+}
+
+/*
+ * The timers that count CPU time, as the very last step of the process:
+ * the restore's own CPU time is the process's too, and a signal one
+ * raised before restore_signals would have been drained with the rest.
+ */
+static void arm_cpu_timers(struct restore_args *a)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->ntimers; i++) {
+		struct rst_timer *t = &a->timers[i];
+
+		if (t->kind == RST_TIMER_ITIMER)
+			set_itimer(a, t);
+		else if (t->clock < 0 && !t->fire &&
+			 (t->value[0] || t->value[1]))
+			check(a, "timer_settime (a CPU clock's)",
+			      sys(__NR_timer_settime, t->id, 0,
+				  (long)t->interval, 0));
+	}
 }
 
 /*
@@ -1317,6 +1389,7 @@ static __attribute__((used, noreturn)) void kid_main(struct restore_args *a)
 	if (!(a->clone_flags & 0x00000400))	/* CLONE_FILES: ours closes it */
 		sys(__NR_close, a->err_fd, 0, 0, 0);
 	enter_strict(a, &a->main);
+	/* in strict mode now: no futex wake, our parent looks again */
 	__atomic_store_n(&a->ready, 1, __ATOMIC_RELEASE);
 	asm volatile("int3" : : "a"(a->blob_start), "d"(a->blob_len));
 	for (;;)
@@ -1348,7 +1421,7 @@ static void wait_kids(struct restore_args *a)
 
 	for (i = 0; i < a->nkids; i++)
 		while (!__atomic_load_n(&a->kids[i].ready, __ATOMIC_ACQUIRE))
-			sys(__NR_sched_yield, 0, 0, 0, 0);
+			wait_word((volatile uint32_t *)&a->kids[i].ready, 0);
 }
 
 /*
@@ -1372,6 +1445,8 @@ static __attribute__((used)) void restorer_main(struct restore_args *a)
 	restore_task(a);
 	wait_kids(a);
 	restore_mdwe(a);
+	wait_threads(a);
+	arm_cpu_timers(a);
 	enter_strict(a, &a->main);
 	sys(__NR_close, a->err_fd, 0, 0, 0);
 	/* crfs-restore takes over from this trap; tell it what to unmap */

@@ -158,13 +158,27 @@ struct rst_lock {
 	int32_t fd, pad3;
 };
 
-/* a POSIX timer signalling a thread the restorer creates */
+/*
+ * What the restorer does with a timer (struct rst_timer's kind).  One
+ * counting CPU time is armed as the very last step of the process, once
+ * nothing of the restore runs in it any more: the restore's own CPU time
+ * would count on it otherwise (and a signal it raised then be drained).
+ */
+enum {
+	RST_TIMER_MAKE,		/* the restorer makes it (a thread's, or to fire) */
+	RST_TIMER_ARM,		/* made already (a CPU clock's): armed at the end */
+	RST_TIMER_ITIMER,	/* ITIMER_VIRTUAL or _PROF (id): set at the end */
+};
+
+/* a timer the restorer makes or arms */
 struct rst_timer {
 	int32_t id, clock, signo, tid;
 	uint64_t sigval;
 	int64_t interval[2], value[2];	/* struct itimerspec */
 	int32_t notify;		/* SIGEV_THREAD_ID, or the timer's own */
 	int32_t fire;		/* its signal was pending: queue it again */
+	int32_t kind;		/* RST_TIMER_* */
+	int32_t pad;
 };
 
 struct restore_args {
@@ -207,6 +221,11 @@ struct restore_args {
 	uint32_t nlocks;
 	struct rst_timer *timers;	/* ids asked of the kernel (prctl 77) */
 	uint32_t ntimers;
+	/*
+	 * Futex words: threads made by other threads (counted by their
+	 * creators), threads done with their restore (counted by each)
+	 */
+	uint32_t threads_made, threads_done;
 
 	uint64_t blob_start, blob_len;	/* handed back at the final trap */
 	int32_t mlockall;	/* MCL_FUTURE, MCL_ONFAULT, after the mappings */
@@ -233,7 +252,7 @@ struct restore_args {
 	int32_t pdeathsig, child_subreaper, no_new_privs;
 	/* set by a kid once it no longer needs err_fd (which may be in
 	 * our table) and has its own creds: we go on */
-	volatile int32_t ready;
+	volatile int32_t ready;	/* a futex word too */
 	/*
 	 * --lazy (lazy.c): a userfaultfd made before the restorer ran, the
 	 * lazy mappings are registered on it, and it goes to the handler

@@ -2,7 +2,9 @@
 /*
  * Interval timers and POSIX timers, armed again by the process itself
  * with the time they had left.  Its signals are blocked until the very
- * end of the restore, so an expiry on the way stays pending.
+ * end of the restore, so an expiry on the way stays pending.  Those that
+ * count CPU time are armed by the restorer as its last step: the
+ * restore's own CPU time is the process's too.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <sys/time.h>
 
 #include "restore.h"
+#include "restorer.h"
 
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
 #define PR_TIMER_CREATE_RESTORE_IDS	77
@@ -55,6 +58,7 @@ static int create(const struct crfs_timer *t, bool by_id)
 	return -EEXIST;
 }
 
+/* made here; armed here too unless it counts CPU time (the restorer's) */
 static void restore_posix(const struct crfs_timer *t, bool by_id, int err_fd)
 {
 	struct itimerspec its;
@@ -65,7 +69,7 @@ static void restore_posix(const struct crfs_timer *t, bool by_id, int err_fd)
 			   strerror(-ret));
 	ns_to_ts(t->value_ns, &its.it_value);
 	ns_to_ts(t->interval_ns, &its.it_interval);
-	if (t->value_ns &&
+	if (t->value_ns && t->clock >= 0 &&
 	    syscall(SYS_timer_settime, t->id, 0, &its, NULL))
 		child_fail(err_fd, "POSIX timer %d: timer_settime: %m", t->id);
 }
@@ -99,6 +103,14 @@ int timer_clock(const struct proc_image *p, const struct crfs_timer *t)
 		     (t->clock < 0 ? t->clock & 3 : 2));
 }
 
+/* for the restorer: the slot of t */
+static void hand_on(struct helper_fds *h, const struct crfs_timer *t,
+		    pid_t tid)
+{
+	h->timers[h->ntimers] = t;
+	h->timer_tids[h->ntimers++] = tid;
+}
+
 /*
  * A timer that signals another thread, or counts its CPU time, waits for
  * the restorer, which makes it once the threads are there.
@@ -117,8 +129,7 @@ static void defer(struct proc_image *p, const struct crfs_timer *t,
 	if (t->cpu_tid && !thread_of(p, t->cpu_tid))
 		child_fail(h->err_fd, "POSIX timer %d counts the CPU time of thread %d, which the image does not have",
 			   t->id, t->cpu_tid);
-	h->timers[h->ntimers] = t;
-	h->timer_tids[h->ntimers++] = th ? th->vtid : 0;
+	hand_on(h, t, th ? th->vtid : 0);
 }
 
 /* the restorer can make timers with their ids: set by restore_timers */
@@ -178,11 +189,21 @@ bool timer_fires_for(const struct proc_image *p, const struct crfs_pending *s)
 	return false;
 }
 
+/* RST_TIMER_*: what the restorer does with t (restore_timers hands it on) */
+int timer_kind(const struct proc_image *p, const struct crfs_timer *t)
+{
+	if (!t->posix)
+		return t->id == ITIMER_REAL ? -1 : RST_TIMER_ITIMER;
+	if (t->tid || t->cpu_tid || timer_signal_pending(p, t))
+		return RST_TIMER_MAKE;
+	return t->clock < 0 ? RST_TIMER_ARM : -1;
+}
+
 void restore_timers(struct proc_image *p, struct helper_fds *h)
 {
 	int err_fd = h->err_fd;
 	struct itimerval itv;
-	bool by_id;
+	bool by_id, makes = false;
 	size_t i;
 
 	h->timers = calloc(p->ntimers + 1, sizeof(*h->timers));
@@ -197,17 +218,24 @@ void restore_timers(struct proc_image *p, struct helper_fds *h)
 
 		/* the restorer makes it, after it drained its queue */
 		if (!t->tid && timer_signal_pending(p, t)) {
-			h->timers[h->ntimers] = t;
-			h->timer_tids[h->ntimers++] = p->threads[0].vtid;
+			hand_on(h, t, p->threads[0].vtid);
+			makes = true;
 			continue;
 		}
 
 		if (t->posix && (t->tid || t->cpu_tid)) {
 			defer(p, t, h, by_id);
+			makes = true;
 			continue;
 		}
 		if (t->posix) {
 			restore_posix(t, by_id, err_fd);
+			if (timer_kind(p, t) == RST_TIMER_ARM)
+				hand_on(h, t, 0);
+			continue;
+		}
+		if (timer_kind(p, t) == RST_TIMER_ITIMER) {
+			hand_on(h, t, 0);
 			continue;
 		}
 		to_tv(t->value_ns, &itv.it_value);
@@ -218,8 +246,8 @@ void restore_timers(struct proc_image *p, struct helper_fds *h)
 			child_fail(err_fd, "interval timer %d: setitimer: %m",
 				   t->id);
 	}
-	/* with timers left for the restorer, it turns this off */
-	if (by_id && !h->ntimers)
+	/* with timers left for the restorer to make, it turns this off */
+	if (by_id && !makes)
 		prctl(PR_TIMER_CREATE_RESTORE_IDS,
 		      PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0);
 }
