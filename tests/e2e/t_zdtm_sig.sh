@@ -14,4 +14,7 @@
 crfs_mount
 zdtm_case wl_zdtm_sig sigthaw thaw
 zdtm_case wl_zdtm_sig sig restore
+# what the CPU timers lost after a freeze and thaw, and after a restore
+note "thaw: $(grep '^INFO cpu_charged' "$T_DIR/sigthaw.log")"
+note "restore: $(grep '^INFO cpu_charged' "$T_DIR/sig.log")"
 pass

@@ -12,14 +12,15 @@
  *  - an expired POSIX timer whose signal is pending: SI_TIMER, its id
  *    and value;
  *  - ITIMER_VIRTUAL's period and time left; a one-shot ITIMER_PROF due
- *    during the restore;
+ *    during the restore, whose signal comes once;
  *  - timerfds: a relative CLOCK_BOOTTIME one with a period, an absolute
  *    CLOCK_REALTIME one, a disarmed one, a non-blocking one;
  *  - a signalfd of the process reading a pending signal with its value;
  *  - SIGTRAP from int3 reaching its handler; SA_RESETHAND still one-shot;
  *  - CPU-clock POSIX timers (posix_timers): a process one with a period,
  *    and a thread one made by the worker that counts the worker's CPU
- *    time only, not the main thread's.
+ *    time only, not the main thread's; the restore's own CPU time is
+ *    not counted on them (BALLAST makes it tens of ms).
  * Usage: wl_zdtm_sig DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -41,11 +42,19 @@
 #endif
 #define SIG_PER (SIGRTMIN + 7)	/* a periodic POSIX timer's, blocked */
 #define ALT_SIZE (64 * 1024)
+/*
+ * Memory whose restore takes the restorer some CPU time in the process
+ * (tens of ms): CPU timers armed before it would count it, and the
+ * ITIMER_PROF due would expire under it.
+ */
+#define BALLAST (48 << 20)
 
 static volatile sig_atomic_t go, traps, resets, profs;
 static pid_t self;
 static timer_t tmr, tmr_per, tmr_cpu, tmr_thr;
 static long long cpu_left, thr_left;	/* ms left at the checkpoint */
+static long long cpu_resume, thr_resume;	/* ms left once we run again */
+static char *ballast;
 static int tfd_rel, tfd_abs, tfd_off, tfd_nb, sfd;
 static time_t abs_when;
 static int raise_code;
@@ -330,12 +339,11 @@ static void check_queue(void)
 		wl_pass("sig.thread_only");
 }
 
-/* left within slack ms of what it was, and its period kept */
+/* got ms left within slack ms of want, and t's period kept */
 static void check_left(const char *name, timer_t t, long long want,
-		       long period, long long slack)
+		       long long got, long period, long long slack)
 {
 	struct itimerspec its;
-	long long got = left_ms(t);
 
 	if (timer_gettime(t, &its) || its.it_interval.tv_sec != period ||
 	    its.it_interval.tv_nsec)
@@ -343,19 +351,31 @@ static void check_left(const char *name, timer_t t, long long want,
 			(long)its.it_interval.tv_sec, its.it_interval.tv_nsec,
 			period);
 	else if (got > want || got < want - slack)
-		wl_fail(name, "%lld ms left, want %lld", got, want);
+		wl_fail(name, "%lld ms left as we ran again, want %lld (at most %lld less)",
+			got, want, slack);
 	else
 		wl_pass(name);
 }
+
+/*
+ * As we ran again, the CPU-clock timers had what they had at the
+ * checkpoint, less the CPU time we and the worker spent between their
+ * read and the freeze, the freeze's own syscalls in us, and what ran in
+ * us after the restorer armed them as its last step: its trap and
+ * crfs-restore's last syscalls.  Measured: 2 to 6 ms, after a freeze
+ * and thaw and after a restore alike (the restore's own CPU time, 17 ms
+ * and more for BALLAST, no longer counts).
+ */
+#define CPU_SLACK 15
 
 static void check_cpu_timers(void)
 {
 	long long a, b, pa, pb;
 
-	/* the restore's own CPU time counts too (SUPPORT.md): seconds in a
-	 * sanitizer build */
-	check_left("timer.cpu_process", tmr_cpu, cpu_left, 5, 20000);
-	check_left("timer.cpu_thread", tmr_thr, thr_left, 0, 20000);
+	check_left("timer.cpu_process", tmr_cpu, cpu_left, cpu_resume, 5,
+		   CPU_SLACK);
+	check_left("timer.cpu_thread", tmr_thr, thr_left, thr_resume, 0,
+		   CPU_SLACK);
 	/* our CPU time is not the worker's */
 	a = left_ms(tmr_thr);
 	pa = left_ms(tmr_cpu);
@@ -431,10 +451,11 @@ static void check_itimer(void)
 {
 	struct itimerval v;
 
+	/* our user time so far: check_worker's 100 ms, and a little */
 	if (getitimer(ITIMER_VIRTUAL, &v) || v.it_interval.tv_sec != 50 ||
 	    v.it_interval.tv_usec || v.it_value.tv_sec > 100 ||
-	    v.it_value.tv_sec < 90)
-		wl_fail("itimer.virtual", "interval %ld.%06ld left %ld.%06ld, want 50 and 90..100",
+	    v.it_value.tv_sec * 1000 + v.it_value.tv_usec / 1000 < 99500)
+		wl_fail("itimer.virtual", "interval %ld.%06ld left %ld.%06ld, want 50 and 99.5..100",
 			(long)v.it_interval.tv_sec, (long)v.it_interval.tv_usec,
 			(long)v.it_value.tv_sec, (long)v.it_value.tv_usec);
 	else
@@ -517,14 +538,11 @@ static void check_prof(void)
 	while (!profs && wl_now(CLOCK_MONOTONIC) < end)
 		spin++;
 	/*
-	 * Twice is the bug this guards (a timer expiring on the freeze's own
-	 * syscalls was saved both armed and pending).  Not at all is a known
-	 * loss, not fixed yet: crfs-restore arms CPU-time itimers early, the
-	 * restore's own CPU time (the restorer waiting on a slow sanitizer
-	 * build of crfs-restore) can make it expire, and the restorer's drain
-	 * of the pending signals takes that signal (SUPPORT.md).
+	 * Once: twice was a timer expiring on the freeze's own syscalls
+	 * saved both armed and pending; never was the restore's CPU time
+	 * making it expire before its signal was drained with the rest.
 	 */
-	if (profs > 1)
+	if (profs != 1)
 		wl_fail("itimer.prof_due", "SIGPROF came %d times (want 1)",
 			profs);
 	else
@@ -558,6 +576,9 @@ int main(int argc, char **argv)
 	self = getpid();
 	signal(SIGUSR1, on_usr1);
 	setup_signals();
+	if (!(ballast = malloc(BALLAST)))
+		wl_die("malloc");
+	wl_fill(ballast, BALLAST, 7);
 	setup_timers();
 	if (pthread_create(&worker, NULL, worker_fn, NULL))
 		wl_die("pthread_create");
@@ -590,6 +611,11 @@ int main(int argc, char **argv)
 	wl_ready();
 	while (!go)
 		sigsuspend(&wait_mask);
+	cpu_resume = left_ms(tmr_cpu);
+	thr_resume = left_ms(tmr_thr);
+	/* what the restore charged to our CPU clocks: the test's log shows it */
+	printf("INFO cpu_charged: process %lld ms, worker %lld ms\n",
+	       cpu_left - cpu_resume, thr_left - thr_resume);
 	check_suspend_mask(&before);
 	check_prof();
 	check_queue();
