@@ -47,7 +47,7 @@
  * (tens of ms): CPU timers armed before it would count it, and the
  * ITIMER_PROF due would expire under it.
  */
-#define BALLAST (48 << 20)
+#define BALLAST (96 << 20)
 
 static volatile sig_atomic_t go, traps, resets, profs;
 static pid_t self;
@@ -363,10 +363,11 @@ static void check_left(const char *name, timer_t t, long long want,
  * read and the freeze, the freeze's own syscalls in us, and what ran in
  * us after the restorer armed them as its last step: its trap and
  * crfs-restore's last syscalls.  Measured: 2 to 6 ms, after a freeze
- * and thaw and after a restore alike (the restore's own CPU time, 17 ms
- * and more for BALLAST, no longer counts).
+ * and thaw and after a restore alike, up to 10 ms with three CPU hogs
+ * beside (the restore's own CPU time, 30 ms for BALLAST, no longer
+ * counts).
  */
-#define CPU_SLACK 15
+#define CPU_SLACK 20
 
 static void check_cpu_timers(void)
 {
@@ -569,6 +570,7 @@ int main(int argc, char **argv)
 {
 	struct timespec ts = { 0, 1000000 };
 	sigset_t m, before, wait_mask;
+	struct itimerval virt;
 
 	(void)argc;
 	(void)argv;
@@ -613,9 +615,11 @@ int main(int argc, char **argv)
 		sigsuspend(&wait_mask);
 	cpu_resume = left_ms(tmr_cpu);
 	thr_resume = left_ms(tmr_thr);
+	getitimer(ITIMER_VIRTUAL, &virt);
 	/* what the restore charged to our CPU clocks: the test's log shows it */
-	printf("INFO cpu_charged: process %lld ms, worker %lld ms\n",
-	       cpu_left - cpu_resume, thr_left - thr_resume);
+	printf("INFO cpu_charged: process %lld ms, worker %lld ms; ITIMER_VIRTUAL %ld.%06ld s left of 100\n",
+	       cpu_left - cpu_resume, thr_left - thr_resume,
+	       (long)virt.it_value.tv_sec, (long)virt.it_value.tv_usec);
 	check_suspend_mask(&before);
 	check_prof();
 	check_queue();
