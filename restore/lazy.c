@@ -296,6 +296,24 @@ static int cmp_page(const void *x, const void *y)
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
+/*
+ * m's pages by address.  They are most often in order already (a
+ * process's runs are by address, and so are their pages): a check of
+ * them then, not a sort (which for 1 GiB, 262144 pages, took 30-50 ms of
+ * the handler while the tree it must serve was being made, on a 2-core
+ * machine a core of the restore's).
+ */
+static void sort_pages(struct lz_mm *m)
+{
+	size_t i;
+
+	for (i = 1; i < m->n; i++)
+		if (m->pg[i].addr < m->pg[i - 1].addr) {
+			qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+			return;
+		}
+}
+
 static void kill_tree(void)
 {
 	size_t i;
@@ -453,7 +471,7 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 	}
 	if (failed)
 		kill_tree();
-	qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+	sort_pages(m);
 }
 
 
@@ -732,7 +750,7 @@ static void remap(struct lz_mm *m, uint64_t from, uint64_t to, uint64_t len)
 		if (m->pg[i].addr >= from && m->pg[i].addr < from + len &&
 		    m->pg[i].state != ZAPPED)
 			m->pg[i].addr += to - from;
-	qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+	sort_pages(m);
 }
 
 /* a forked child: its own uffd, its pages as the parent's are now */
