@@ -1215,6 +1215,12 @@ static void wait_threads(struct restore_args *a)
 		wait_word(&a->threads_done, done);
 }
 
+/* a POSIX timer with time left, armed (one to fire is fire_timers') */
+static int to_arm(const struct rst_timer *t)
+{
+	return !t->fire && (t->value[0] || t->value[1]);
+}
+
 /* the kernel's struct sigevent, SIGEV_THREAD_ID to one of our threads */
 struct ksigevent {
 	uint64_t value;
@@ -1240,7 +1246,7 @@ static void restore_thread_timers(struct restore_args *a)
 					     (long)&ev, (long)&id, 0));
 		if (id != t->id)
 			fail(a, "timer_create: wrong id", -17);
-		if (!t->fire && (t->value[0] || t->value[1]) && t->clock >= 0)
+		if (to_arm(t) && t->clock >= 0)
 			check(a, "timer_settime", sys(__NR_timer_settime, id, 0,
 						      (long)t->interval, 0));
 	}
@@ -1273,8 +1279,7 @@ static void arm_cpu_timers(struct restore_args *a)
 
 		if (t->kind == RST_TIMER_ITIMER)
 			set_itimer(a, t);
-		else if (t->clock < 0 && !t->fire &&
-			 (t->value[0] || t->value[1]))
+		else if (t->clock < 0 && to_arm(t))
 			check(a, "timer_settime (a CPU clock's)",
 			      sys(__NR_timer_settime, t->id, 0,
 				  (long)t->interval, 0));
