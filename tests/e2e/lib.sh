@@ -831,12 +831,13 @@ expect_refused() {
 	rm -rf "$T_DIR/ckpt-$name"
 }
 
-# verify_after HOW NAME PID LOG CKPT: after checkpoint NAME PID CKPT (the
-# container frozen), the workload (SIGUSR1) checks its state and prints
-# PASS in LOG: HOW=thaw in the thawed tree, which is then let go (rmdir);
-# HOW=restore in the tree restored from CKPT once PID is killed
+# verify_after HOW NAME PID LOG CKPT [GAP]: after checkpoint NAME PID CKPT
+# (the container frozen), the workload (SIGUSR1) checks its state and
+# prints PASS in LOG: HOW=thaw in the thawed tree, which is then let go
+# (rmdir); HOW=restore in the tree restored from CKPT once PID is killed,
+# GAP seconds later (time the workload's clocks must see pass)
 verify_after() {
-	local how=$1 name=$2 pid=$3 log=$4 ckpt=$5
+	local how=$1 name=$2 pid=$3 log=$4 ckpt=$5 gap=${6:-0}
 	if [ "$how" = thaw ]; then
 		cr_thaw "$name"
 		kill -USR1 "$pid" || fail "cannot signal $pid"
@@ -845,6 +846,7 @@ verify_after() {
 		return
 	fi
 	kill_and_reap "$name" "$pid"
+	[ "$gap" = 0 ] || sleep "$gap"
 	restore_bg "$ckpt" "$pid"
 	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 	expect_pass "$log" "$RESTORE_PID" 30

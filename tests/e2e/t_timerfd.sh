@@ -18,17 +18,6 @@ for mode in thaw restore; do
 	checkpoint "tf$mode" "$pid" "$T_DIR/ckpt-$mode"
 	grep -q ' timerfd .*tflags=3 .*expires=' "$T_DIR/ckpt-$mode/files" ||
 		fail "files has no cancel-on-set timer with its time: $(grep timerfd "$T_DIR/ckpt-$mode/files" | tr '\n' '|')"
-	if [ "$mode" = thaw ]; then
-		cr_thaw "tf$mode"
-		kill -USR1 "$pid" || fail "cannot signal $pid"
-		expect_pass "$log" "$pid" 20
-		timeout "$T_CTL_TIMEOUT" rmdir "$MNT/tf$mode" || fail "rmdir tf$mode"
-		continue
-	fi
-	kill_and_reap "tf$mode" "$pid"
-	sleep 2
-	restore_bg "$T_DIR/ckpt-$mode" "$pid"
-	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
-	expect_pass "$log" "$RESTORE_PID" 20
+	verify_after "$mode" "tf$mode" "$pid" "$log" "$T_DIR/ckpt-$mode" 2
 done
 pass
