@@ -10,8 +10,10 @@
  * or exec'd since, a mapping made, moved or replaced since (the kernel
  * drops the registration of those), memory of any other kind.
  *
- * The run's checksum is still taken from memory, so a wrong guess here
- * is refused by crfs-restore as a mismatch, never restored silently.
+ * A page taken for clean is neither read nor hashed: its run carries no
+ * checksum of its own (FORMAT.md 4.7), so the written set must be exact
+ * or larger, never smaller.  runs_minus walks it once, in address order,
+ * which kh_dirty_take guarantees (kh_pagemap_scan).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -118,30 +118,66 @@ out:
 	return ret;
 }
 
-static int scan(int pm, struct pm_scan_arg *a, struct page_region **out,
-		size_t *n)
+static int region_cmp(const void *a, const void *b)
 {
-	size_t cap = 64;
+	const struct page_region *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * The regions in address order, overlaps merged: runs_minus (track.c)
+ * walks them once, in order, and a page listed out of order would be
+ * taken for clean.  Should a walk ever cover a range twice, a page
+ * written in between is in both answers: its union is the written set.
+ */
+size_t kh_regions_normalize(struct page_region *r, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 1; i < n; i++)
+		if (r[i].start < r[i - 1].end)
+			break;
+	if (i >= n)
+		return n;
+	qsort(r, n, sizeof(*r), region_cmp);
+	for (i = 1; i < n; i++) {
+		if (r[i].start <= r[k].end) {
+			if (r[i].end > r[k].end)
+				r[k].end = r[i].end;
+			continue;
+		}
+		r[++k] = r[i];
+	}
+	return k + 1;
+}
+
+int kh_pagemap_scan(int pm, struct pm_scan_arg *a, struct page_region **out,
+		    size_t *n)
+{
 	long got;
 
 	*out = NULL;
 	*n = 0;
 	a->size = sizeof(*a);
 	while (a->start < a->end) {
-		struct page_region *v = realloc(*out, (*n + cap) * sizeof(*v));
+		struct page_region *v = realloc(*out, (*n + KH_SCAN_VEC) *
+						      sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		*out = v;
 		a->vec = (uintptr_t)(v + *n);
-		a->vec_len = cap;
+		a->vec_len = KH_SCAN_VEC;
 		got = ioctl(pm, PAGEMAP_SCAN, a);
 		if (got < 0)
 			return -errno;
 		*n += got;
+		if (a->walk_end <= a->start)
+			return -EIO;
 		a->start = a->walk_end;
-		cap *= 2;
 	}
+	*n = kh_regions_normalize(*out, *n);
 	return 0;
 }
 
@@ -165,7 +201,7 @@ int kh_dirty_take(pid_t pid, uint64_t start, uint64_t end,
 
 	if (pm < 0)
 		return pm;
-	ret = scan(pm, &w, written, n);
+	ret = kh_pagemap_scan(pm, &w, written, n);
 	close(pm);
 	if (ret) {
 		free(*written);

@@ -57,6 +57,32 @@ struct pm_scan_arg {
 #define UFFD_FEATURE_WP_ASYNC	(1 << 15)
 #endif
 
+/*
+ * Regions asked of one PAGEMAP_SCAN: at most the kernel's own bounce
+ * buffer (PAGEMAP_WALK_SIZE >> PAGE_SHIFT, 512 with 4 KiB pages).  The
+ * kernel sets walk_end only when that buffer fills; a call that fills it,
+ * copies it out and then walks on to the end of the range returns the
+ * walk_end of the fill, short of where it stopped (Linux 6.7 to 6.18 at
+ * least).  Resumed from there, a walk that also protects (a take) goes
+ * over pages once more and lists them out of order: a page written in
+ * between was taken for clean (t_precopy's churned writer, about one run
+ * in four beside two more).  No larger than the bounce buffer, a call
+ * either fills it (walk_end exact) or reaches the end.
+ */
+#define KH_SCAN_VEC	512
+
+/* r[0..n) sorted by address, overlapping or touching regions merged;
+ * returns the new count */
+size_t kh_regions_normalize(struct page_region *r, size_t n);
+
+/*
+ * PAGEMAP_SCAN of a's [start, end) on pm (a /proc/PID/pagemap) to the
+ * end, in calls of KH_SCAN_VEC: every region found, in address order,
+ * in *out (malloc'd, *n of them; a->start is moved on).
+ */
+int kh_pagemap_scan(int pm, struct pm_scan_arg *a, struct page_region **out,
+		    size_t *n);
+
 /* a mapping whose writes are tracked: private, writable, anonymous */
 bool kh_dirty_trackable(const struct crfs_vma *v);
 

@@ -364,7 +364,7 @@ static bool anon_private(const struct crfs_vma *v)
 static int vma_runs_scan(struct builder *b, int fd, struct donors *d,
 			 const struct crfs_vma *v)
 {
-	struct page_region r[256];
+	struct page_region r[KH_SCAN_VEC];	/* so walk_end is exact */
 	struct pm_scan_arg a = {
 		.size = sizeof(a), .start = v->start, .end = v->end,
 		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
