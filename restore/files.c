@@ -334,6 +334,17 @@ static int refill_pipe(struct open_ctx *c, const struct crfs_file *d, int h,
  * and keeps both ends alive while each description reopens it with its
  * own flags (a lone O_WRONLY open would fail or block).
  */
+/* the index of the first file of f's pipe or FIFO (f's own at the most) */
+static size_t pipe_first(const struct image *img, const struct crfs_file *f)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < f->id; i++)
+		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
+			break;
+	return i;
+}
+
 static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct image *img = c->img;
@@ -343,9 +354,9 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 	int p[2], h, ret;
 	size_t i;
 
-	for (i = 0; i + 1 < f->id; i++)
-		if (img->files[i].kind == f->kind && img->files[i].ino == f->ino)
-			return c->holder[i];
+	i = pipe_first(img, f);
+	if (i + 1 < f->id)
+		return c->holder[i];
 	if (f->kind == FK_FIFO && f->ghost) {
 		h = check_made(c, f);
 		if (h)
@@ -359,8 +370,8 @@ static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 			return FAIL(c, "pipe: %s", strerror(errno));
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", p[0]);
 		h = open(self, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		close(p[0]);
-		close(p[1]);
+		c->ends[2 * (f->id - 1)] = p[0];
+		c->ends[2 * (f->id - 1) + 1] = p[1];
 	}
 	if (h < 0)
 		return FAIL(c, "file %u (%s): %s", f->id, file_kind_name(f->kind),
@@ -418,6 +429,27 @@ static int open_inherited(struct open_ctx *c, const struct crfs_file *f,
 	return place(c, f, dup(fd));
 }
 
+/*
+ * An end as pipe(2) made it: open() (of /proc/self/fd/N) always adds
+ * O_LARGEFILE on 64-bit, which F_SETFL cannot take away, and a pipe's
+ * own two ends have none.  Each is given out once; -1 if f has the flag
+ * or its end is taken (a description the process opened again).
+ */
+static int pipe_end(struct open_ctx *c, const struct crfs_file *f)
+{
+	int mode = f->flags & O_ACCMODE, *e, fd;
+
+	if (f->kind != FK_PIPE || (f->flags & O_LARGEFILE) ||
+	    (mode != O_RDONLY && mode != O_WRONLY))
+		return -1;
+	e = &c->ends[2 * pipe_first(c->img, f) + (mode == O_WRONLY)];
+	fd = *e;
+	*e = -1;
+	if (fd >= 0)	/* as the open() below: no O_CLOEXEC until placed */
+		fcntl(fd, F_SETFD, 0);
+	return fd;
+}
+
 static int open_pipe(struct open_ctx *c, const struct crfs_file *f)
 {
 	int h, fd;
@@ -433,8 +465,11 @@ static int open_pipe(struct open_ctx *c, const struct crfs_file *f)
 	h = pipe_holder(c, f);
 	if (h < 0)
 		return h;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", h);
-	fd = open(self, (f->flags & O_ACCMODE) | O_NONBLOCK);
+	fd = pipe_end(c, f);
+	if (fd < 0) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", h);
+		fd = open(self, (f->flags & O_ACCMODE) | O_NONBLOCK);
+	}
 	if (fd >= 0 && fcntl(fd, F_SETFL, f->flags) < 0)
 		return FAIL(c, "file %u: F_SETFL: %s", f->id, strerror(errno));
 	return place(c, f, fd);
@@ -744,7 +779,7 @@ static int reserve_table(struct image *img, char *err, size_t errlen)
 
 int files_open(struct image *img, char *err, size_t errlen)
 {
-	struct open_ctx c = { img, err, errlen, NULL };
+	struct open_ctx c = { img, err, errlen, NULL, NULL };
 	size_t i;
 	int ret;
 
@@ -755,10 +790,14 @@ int files_open(struct image *img, char *err, size_t errlen)
 		return ret;
 	}
 	c.holder = malloc((img->nfiles + 1) * sizeof(int));
-	if (!c.holder)
+	c.ends = malloc((2 * img->nfiles + 1) * sizeof(int));
+	if (!c.holder || !c.ends) {
+		free(c.holder);
+		free(c.ends);
 		return FAIL(&c, "out of memory");
+	}
 	for (i = 0; i < img->nfiles; i++)
-		c.holder[i] = -1;
+		c.holder[i] = c.ends[2 * i] = c.ends[2 * i + 1] = -1;
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = open_one(&c, &img->files[i]);
 	ret = ret ?: tcp_pending_open(&c);
@@ -773,10 +812,14 @@ int files_open(struct image *img, char *err, size_t errlen)
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = take_flock(&c, &img->files[i]);
 	ret = ret ?: take_ofd_locks(&c);
+	for (i = 0; i < 2 * img->nfiles; i++)
+		if (c.ends[i] >= 0)
+			close(c.ends[i]);
 	for (i = 0; i < img->nfiles; i++)
 		if (c.holder[i] >= 0)
 			close(c.holder[i]);
 	free(c.holder);
+	free(c.ends);
 	if (ret)
 		files_close(img);
 	return ret;

@@ -18,6 +18,7 @@ struct open_ctx {
 	char *err;
 	size_t errlen;
 	int *holder;		/* per file: the pipe/FIFO holder it opened */
+	int *ends;		/* per file, 2: its pipe2() ends not given out */
 };
 
 #define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)

@@ -37,6 +37,7 @@
 
 static volatile sig_atomic_t go;
 static const char *dir;
+static int pkt_fl[2];
 static int fd_flags, fd_own_tid, fd_own_pgrp, pipe_pkt[2], fd_dir, fd_sparse,
 	   fd_tmp, fd_rmdir, fd_ino, fd_ep, pipe_ep[2];
 static int dir_seen[NENT], have_noatime, fd_pidfd, fd_secret = -1;
@@ -237,6 +238,13 @@ static void setup_events(void)
 	if (pipe2(pipe_pkt, O_DIRECT) ||
 	    write(pipe_pkt[1], "ab", 2) != 2 || write(pipe_pkt[1], "cde", 3) != 3)
 		wl_die("packet pipe");
+	/* as pipe2 made them: no O_LARGEFILE, which every open() adds */
+	signal(SIGIO, SIG_IGN);
+	if (fcntl(pipe_pkt[0], F_SETFL, O_ASYNC) ||
+	    fcntl(pipe_pkt[0], F_SETOWN, self))
+		wl_die("O_ASYNC on the packet pipe");
+	pkt_fl[0] = fcntl(pipe_pkt[0], F_GETFL);
+	pkt_fl[1] = fcntl(pipe_pkt[1], F_GETFL);
 
 	snprintf(path, sizeof(path), "%s/watched", dir);
 	close(xopen("watched", O_CREAT | O_RDWR));
@@ -411,6 +419,15 @@ static void check_packets(void)
 	char buf[16];
 	ssize_t a, b;
 
+	/* its ends' flags exactly (zdtm file_fown: O_LARGEFILE was added) */
+	for (a = 0; a < 2; a++)
+		if (fcntl(pipe_pkt[a], F_GETFL) != pkt_fl[a]) {
+			wl_fail("pipe.flags", "end %zd has flags %#o, had %#o", a,
+				fcntl(pipe_pkt[a], F_GETFL), pkt_fl[a]);
+			break;
+		}
+	if (a == 2)
+		wl_pass("pipe.flags");
 	/* the kernel gives O_DIRECT to the write end only */
 	if (!(fcntl(pipe_pkt[1], F_GETFL) & O_DIRECT)) {
 		wl_fail("pipe.packet", "the write end lacks O_DIRECT (flags %#o)",
