@@ -27,6 +27,7 @@ static const struct vmflag vmflags[] = {
 	{ "mg", VMA_F_MERGEABLE }, { "lf", VMA_F_LOCKONFAULT },
 	{ "nr", VMA_F_NORESERVE }, { "sl", VMA_F_SEALED },
 	{ "ht", VMA_F_HUGETLB }, { "dp", VMA_F_DROPPABLE },
+	{ "mw", VMA_F_MAYWRITE },
 };
 
 static uint32_t parse_vmflags(const char *s)
@@ -253,6 +254,9 @@ static int read_maps(pid_t pid, bool lite, struct crfs_vma **out,
 		}
 		if (v && !strncmp(line, "VmFlags:", 8)) {
 			v->flags |= parse_vmflags(line + 8);
+			/* every private mapping may write (to its copy) */
+			if (!(v->flags & VMA_F_SHARED))
+				v->flags &= ~VMA_F_MAYWRITE;
 			/* only a hugetlb mapping has a page size of its own */
 			if (!(v->flags & VMA_F_HUGETLB))
 				v->huge_kb = 0;

@@ -37,7 +37,7 @@ static const char *const flag_names[VMA_F_COUNT] = {
 	"shared", "growsdown", "dontfork", "wipeonfork", "dontdump",
 	"hugepage", "nohugepage", "locked", "seqread", "randread",
 	"mergeable", "lockonfault", "noreserve", "sealed", "named",
-	"droppable",
+	"droppable", "maywrite",
 };
 
 const char *vma_kind_name(enum crfs_vma_kind k)
@@ -190,6 +190,8 @@ static int parse_vma(struct crfs_text *t, char *line, struct crfs_vma *v)
 	if ((v->flags & VMA_F_DROPPABLE) &&
 	    (v->kind != VMA_ANON || (v->flags & (VMA_F_SHARED | VMA_F_HUGETLB))))
 		return text_error(t, "droppable needs a private anon mapping of small pages");
+	if ((v->flags & VMA_F_MAYWRITE) && !(v->flags & VMA_F_SHARED))
+		return text_error(t, "maywrite needs a shared mapping");
 	if (v->kind == VMA_SHMEM && (v->flags & VMA_F_NAMED)) {
 		if (!(v->flags & VMA_F_SHARED) ||
 		    sscanf(tok[6], "%lu:%lu:%u:%u:%o%n", &v->file_size,

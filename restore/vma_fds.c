@@ -19,9 +19,12 @@ static bool has_object(const struct crfs_vma *v)
 	       v->kind == VMA_DELETED;
 }
 
+/* writable now, or may be made so by mprotect (the file was opened
+ * O_RDWR): zdtm maps_file_prot */
 bool vma_needs_rw(const struct crfs_vma *v)
 {
-	return (v->flags & VMA_F_SHARED) && (v->prot & PROT_WRITE);
+	return (v->flags & VMA_F_SHARED) &&
+	       ((v->prot & PROT_WRITE) || (v->flags & VMA_F_MAYWRITE));
 }
 
 static uint64_t key_hash(const struct crfs_vma *v)

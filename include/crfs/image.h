@@ -105,7 +105,11 @@ enum crfs_vma_kind {
 #define VMA_F_NAMED		(1u << 14)	/* shmem still at its path:
 						 * POSIX shm in /dev/shm */
 #define VMA_F_DROPPABLE		(1u << 15)	/* dp: MAP_DROPPABLE */
-#define VMA_F_COUNT		16
+#define VMA_F_MAYWRITE		(1u << 16)	/* mw: a shared mapping
+						 * mprotect may make writable
+						 * (its file opened O_RDWR);
+						 * kept on shared ones only */
+#define VMA_F_COUNT		17
 /* ht, hugetlb pages: in the image as hugetlb=KB (huge_kb), not a flag */
 #define VMA_F_HUGETLB		(1u << 30)
 /* not in the image: the pages are another process's to store */

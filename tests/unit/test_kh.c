@@ -506,6 +506,38 @@ Test(proc_maps, self_renders_and_parses)
 	free(s);
 }
 
+/* a shared file mapping may be made writable only if its file was opened
+ * O_RDWR (zdtm maps_file_prot): "maywrite" says so */
+Test(proc_maps, shared_file_maywrite)
+{
+	char path[] = "/tmp/crfs-unit-mw.XXXXXX";
+	struct reports rep = { 0 };
+	const struct crfs_vma *m;
+	struct crfs_vma *v;
+	int fd = mkstemp(path), ro;
+	char *a, *b;
+	size_t n;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, 8192), 0);
+	ro = open(path, O_RDONLY);
+	cr_assert_geq(ro, 0);
+	a = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	b = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro, 4096);
+	cr_assert(a != MAP_FAILED && b != MAP_FAILED);
+	unlink(path);
+	cr_assert_eq(kh_proc_maps(getpid(), &v, &n, record_report, &rep), 0);
+	m = vma_of(v, n, (uint64_t)a);
+	cr_assert(m && (m->flags & VMA_F_MAYWRITE), "O_RDWR file: no maywrite");
+	m = vma_of(v, n, (uint64_t)b);
+	cr_assert(m && !(m->flags & VMA_F_MAYWRITE), "O_RDONLY file: maywrite");
+	free_maps(v, n);
+	munmap(a, 4096);
+	munmap(b, 4096);
+	close(fd);
+	close(ro);
+}
+
 Test(proc_maps, anon_mapping_flags)
 {
 	struct reports rep = { 0 };
@@ -525,7 +557,8 @@ Test(proc_maps, anon_mapping_flags)
 	cr_assert_eq(m->end, (uint64_t)p + 4 * page);
 	cr_assert_eq(m->kind, VMA_SHMEM);
 	cr_assert_eq(m->prot, PROT_READ);
-	cr_assert_eq(m->flags, VMA_F_SHARED | VMA_F_DONTFORK);
+	/* shared memory may always be made writable */
+	cr_assert_eq(m->flags, VMA_F_SHARED | VMA_F_DONTFORK | VMA_F_MAYWRITE);
 	cr_assert_eq(m->file_size, 4 * page);
 	cr_assert_neq(m->shm_ino, 0);
 	assert_no_report_on_specials(&rep);

@@ -62,6 +62,7 @@ static aio_context_t aio_ctx;
 static int have_mdwe, have_membarrier;
 static pid_t tracee;
 static char *droppable;
+static char *prot_rw, *prot_ro;	/* shared, PROT_READ: O_RDWR, O_RDONLY file */
 #define MAP_DROPPABLE_ 0x08
 
 /* set only when WL_ZDTM_SET names it: guard, numa, vmanuma, tsc, aio,
@@ -197,12 +198,51 @@ static char *map_guarded(const char *dir)
 	return p;
 }
 
+/* zdtm maps_file_prot: one file mapped shared PROT_READ twice, through
+ * an O_RDWR and an O_RDONLY descriptor, both closed */
+static void setup_file_prot(const char *dir)
+{
+	char path[4096];
+	int rw, ro;
+
+	snprintf(path, sizeof(path), "%s/prot", dir ? dir : "/tmp");
+	rw = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ro = open(path, O_RDONLY);
+	if (rw < 0 || ro < 0 || ftruncate(rw, 2 * PG))
+		wl_die("file_prot file");
+	prot_rw = mmap(NULL, PG, PROT_READ, MAP_SHARED, rw, 0);
+	prot_ro = mmap(NULL, PG, PROT_READ, MAP_SHARED, ro, PG);
+	if (prot_rw == MAP_FAILED || prot_ro == MAP_FAILED)
+		wl_die("file_prot mmap");
+	close(rw);
+	close(ro);
+}
+
+/* the first may be made writable (and writes reach the file), the
+ * second not */
+static void check_file_prot(void)
+{
+	if (mprotect(prot_rw, PG, PROT_READ | PROT_WRITE))
+		wl_fail("mm.file_prot", "mprotect RW of a mapping of an O_RDWR file: %s",
+			strerror(errno));
+	else if (!mprotect(prot_ro, PG, PROT_READ | PROT_WRITE))
+		wl_fail("mm.file_prot", "mprotect RW of a mapping of an O_RDONLY file worked");
+	else if (errno != EACCES)
+		wl_fail("mm.file_prot", "mprotect of the O_RDONLY one: %s",
+			strerror(errno));
+	else if ((prot_rw[5] = 7, msync(prot_rw, PG, MS_SYNC)))
+		wl_fail("mm.file_prot", "msync: %s", strerror(errno));
+	else
+		wl_pass("mm.file_prot");
+}
+
 static void setup(const char *dir)
 {
 	unsigned long mask = 1;
 	struct sigaction sa = { .sa_handler = on_segv };
 
 	sigaction(SIGSEGV, &sa, NULL);
+	setup_file_prot(dir);
 	if (syscall(SYS_arch_prctl, ARCH_SET_GS, gsbase))
 		wl_die("ARCH_SET_GS");
 
@@ -491,5 +531,6 @@ int main(int argc, char **argv)
 	check_mdwe_membarrier();
 	check_tracee();
 	check_droppable();
+	check_file_prot();
 	return wl_done();
 }
