@@ -165,6 +165,24 @@ static int open_deleted_again(struct open_ctx *c, const struct crfs_file *f,
 	return place(c, f, fd);
 }
 
+/*
+ * The memfd_create() description itself, for a memfd's first read-write
+ * one: an open() through /proc takes write access to the inode (which
+ * memfd_create's own file never does), and execveat() of the memfd then
+ * fails with ETXTBSY (zdtm memfd04).  *tmp is taken.
+ */
+static int born_memfd(const struct crfs_file *f, int *tmp)
+{
+	int fd = *tmp;
+
+	*tmp = -1;
+	if (fcntl(fd, F_SETFL, f->flags) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* an unlinked file again: its contents, in its directory, with no name */
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
@@ -223,10 +241,13 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 		fd = -1;
 	else if (named)
 		fd = ghost_open_named(tmp, f->path, open_flags(f) & ~O_NOFOLLOW);
+	else if (sealed && (f->flags & O_ACCMODE) == O_RDWR)
+		fd = born_memfd(f, &tmp);
 	else
 		fd = open(self, open_flags(f) & ~O_NOFOLLOW);
 	safe_dir_close(&d);
-	close(tmp);
+	if (tmp >= 0)
+		close(tmp);
 	if (ret)
 		return ret;
 	if (fd >= 0 && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {

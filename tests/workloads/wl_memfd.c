@@ -17,11 +17,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "wl_common.h"
@@ -35,6 +37,33 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	go = 1;
+}
+
+/* a memfd holding a script, only held by fd (zdtm memfd04) */
+static int exec_memfd(void)
+{
+	static const char script[] = "#!/bin/true\n";
+	int fd = memfd_create("crfs-wl-exec", 0);
+
+	if (fd < 0 || write(fd, script, sizeof(script) - 1) < 0)
+		return -1;
+	return fd;
+}
+
+/* it can be executed: no one holds it open for writing but through the
+ * memfd_create() file (ETXTBSY otherwise) */
+static int exec_ok(int fd)
+{
+	char *const argv[] = { "true", NULL }, *const envp[] = { NULL };
+	int st;
+	pid_t p = fork();
+
+	if (!p) {
+		syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+		_exit(100 + errno);
+	}
+	return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) &&
+	       !WEXITSTATUS(st);
 }
 
 static int named(void)
@@ -72,7 +101,7 @@ static int seals_kept(int fd)
 
 static int root(void)
 {
-	int fd, st, ok, sfd = sealed_memfd();
+	int fd, st, ok, sfd = sealed_memfd(), xfd = exec_memfd();
 	long *m;
 	pid_t c;
 
@@ -106,10 +135,10 @@ static int root(void)
 			v = 0;
 	}
 	ok = m[0] == 42 && m[SIZE / 8 - 1] == 0x5eed && named() && st == 0 &&
-	     m[SIZE / 16] == 0x1234567 && seals_kept(sfd);
-	printf("%s memfd: counter %ld, child status %d, named %d, fd and mapping one %d, seals %d\n",
+	     m[SIZE / 16] == 0x1234567 && seals_kept(sfd) && exec_ok(xfd);
+	printf("%s memfd: counter %ld, child status %d, named %d, fd and mapping one %d, seals %d, executable %d\n",
 	       ok ? "PASS" : "FAIL", m[0], st, named(), m[SIZE / 16] == 0x1234567,
-	       seals_kept(sfd));
+	       seals_kept(sfd), exec_ok(xfd));
 	return !ok;
 }
 
