@@ -41,7 +41,12 @@ static bool dump_whole_file_pages(const struct crfs_vma *v)
 
 static bool skip_vma(const struct crfs_vma *v)
 {
-	if (v->flags & VMA_F_PAGES_ELSEWHERE)
+	/*
+	 * MAP_DROPPABLE: the kernel may drop its pages at any time (reads
+	 * then give zeros), so none is stored and it comes back empty, as
+	 * with CRIU (zdtm maps11 expects zeros after a restore)
+	 */
+	if (v->flags & (VMA_F_PAGES_ELSEWHERE | VMA_F_DROPPABLE))
 		return true;
 	switch (v->kind) {
 	case VMA_VDSO:
