@@ -296,7 +296,7 @@ static void fuzz_mounts(const struct ckpt *c, const uint8_t *data,
 /* the lists of messages of sockets and packet pipes (files.c) */
 static void load_msgs(struct image *img, char *err, size_t errlen)
 {
-	struct open_ctx oc = { img, err, errlen, NULL };
+	struct open_ctx oc = { img, err, errlen, NULL, NULL };
 	struct msg *m;
 	size_t i;
 
