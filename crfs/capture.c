@@ -439,6 +439,25 @@ static int attr_stat(pid_t pid, struct kh_stat *st)
 	return ret;
 }
 
+/*
+ * Restore enters a removed working directory through a descriptor that
+ * holds a removed directory of the same path (zdtm cwd02): refused where
+ * that descriptor is another directory.
+ */
+static void check_cwd_twin(struct snapshot *s, pid_t pid,
+			   const struct crfs_attr *a)
+{
+	size_t n = strlen(a->cwd);
+	int fd;
+
+	if (n <= 10 || strcmp(a->cwd + n - 10, " (deleted)"))
+		return;
+	fd = kh_fd_twin_of(pid, "cwd", a->cwd);
+	if (fd >= 0)
+		snapshot_report(s, "process %d: its removed working directory %s and descriptor %d are two removed directories of one path",
+				pid, a->cwd, fd);
+}
+
 int capture_attr(pid_t pid, struct crfs_attr *a, struct crfs_creds *c,
 		 struct crfs_mm *mm, struct kh_stat *st)
 {
@@ -761,7 +780,18 @@ static int add_proc(struct snapshot *s, pid_t pid)
 	return 0;
 }
 
-/* A shared memory object's pages are stored once, by its first process. */
+/* a's part of its object lies inside b's */
+static bool covers(const struct crfs_vma *b, const struct crfs_vma *a)
+{
+	return b->pgoff <= a->pgoff &&
+	       b->pgoff + (b->end - b->start) >= a->pgoff + (a->end - a->start);
+}
+
+/*
+ * A shared memory object's pages are stored once, by its first process,
+ * where that process maps all of what we map of it; a part only we map
+ * (the first unmapped it: zdtm maps01) is ours to store too.
+ */
 static void mark_shared_elsewhere(struct snapshot *s, int idx)
 {
 	struct proc_snap *p = &s->procs[idx];
@@ -777,9 +807,11 @@ static void mark_shared_elsewhere(struct snapshot *s, int idx)
 				    s->procs[q].vmas[k].shm_ino !=
 				    p->vmas[i].shm_ino)
 					continue;
-				if (p->vmas[i].kind == VMA_SHMEM)
-					p->vmas[i].flags |= VMA_F_PAGES_ELSEWHERE;
-				else
+				if (p->vmas[i].kind == VMA_SHMEM) {
+					if (covers(&s->procs[q].vmas[k],
+						   &p->vmas[i]))
+						p->vmas[i].flags |= VMA_F_PAGES_ELSEWHERE;
+				} else
 					snapshot_report(s, "process %d: maps the AIO ring of process %d's context at 0x%lx (inherited by fork): not supported",
 							p->pid, s->procs[q].pid,
 							p->vmas[i].start);
@@ -1460,6 +1492,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	stop_finish(s, &a);
 	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
+	check_cwd_twin(s, pid, &a);
 	userns_check_proc(s, pid, root, &a, &c);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;

@@ -85,6 +85,13 @@ struct shared {
 };
 
 static struct shared *sh;
+/*
+ * Shared anonymous memory, 4 pages, mapped by R before the forks: C1
+ * writes page 3, which R then unmaps (zdtm maps01: a part of a shared
+ * object only the children map was lost, its first process stored only
+ * what it maps); R writes page 1.  C1 checks both after the restore.
+ */
+static char *shx;
 static volatile sig_atomic_t usr1;
 
 static void on_usr1(int sig)
@@ -211,13 +218,29 @@ static void wait_for(atomic_int *v, int n)
 	}
 }
 
+/* C1: the shared pages as R and C1 wrote them */
+static void check_shx(int who)
+{
+	if (who != C1 || sh->msg[who][0])
+		return;
+	if (wl_check(shx + 3 * PAGE, PAGE, 77) != (size_t)-1)
+		snprintf(sh->msg[who], sizeof(sh->msg[who]),
+			 "shared page 3, which only the children map, differs");
+	else if (wl_check(shx + PAGE, PAGE, 78) != (size_t)-1)
+		snprintf(sh->msg[who], sizeof(sh->msg[who]),
+			 "shared page 1 differs");
+}
+
 /* a process other than R: set up, then check when told, then wait */
 static void other(int who)
 {
 	change(who);
+	if (who == C1)
+		wl_fill(shx + 3 * PAGE, PAGE, 77);
 	atomic_fetch_add(&sh->ready, 1);
 	wait_for(&sh->go, 1);
 	check_region(who);
+	check_shx(who);
 	atomic_fetch_add(&sh->done, 1);
 	wait_for(&sh->quit, 1);
 }
@@ -441,12 +464,19 @@ static int root(void)
 	if (sh == MAP_FAILED)
 		wl_die("mmap");
 	set_up(dir);
+	shx = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shx == MAP_FAILED)
+		wl_die("mmap");
 	sh->pid[R] = getpid();
 	spawn(C1);
 	spawn(C2);
 	spawn(C3);
 	change(R);
 	wait_for(&sh->ready, NPROC - 1);
+	wl_fill(shx + PAGE, PAGE, 78);
+	if (munmap(shx + 3 * PAGE, PAGE))
+		wl_die("munmap");
 	pss_before = tree_pss("Pss_Anon");
 	if (pss_before <= 0)
 		wl_die("cannot read the Pss of the tree");
