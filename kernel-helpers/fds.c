@@ -271,6 +271,36 @@ int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v)
 }
 
 /* a copy of the file's open description, in our table */
+int kh_fd_twin_of(pid_t pid, const char *name, const char *link)
+{
+	char path[64], got[4096];
+	struct stat want, st;
+	struct dirent *e;
+	int ret = -1;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid), name);
+	if (stat(path, &want))
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fd", kh_via(pid));
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (ret < 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, got, sizeof(got) - 1);
+		if (n < 0 || (got[n] = 0, strcmp(got, link)) ||
+		    fstatat(dirfd(d), e->d_name, &st, 0))
+			continue;
+		if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+			ret = atoi(e->d_name);
+	}
+	closedir(d);
+	return ret;
+}
+
 int kh_steal_fd(pid_t pid, int fd)
 {
 	int pidfd = kh_pidfd_open(pid), nfd;

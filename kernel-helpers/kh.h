@@ -126,6 +126,12 @@ int kh_proc_status(pid_t pid, struct crfs_creds *c, unsigned int *umask,
 int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
 int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
 int kh_proc_link(pid_t pid, const char *name, char **out);
+/*
+ * A descriptor of pid whose /proc/PID/fd link reads link but which is
+ * not the inode /proc/PID/NAME is (e.g. "cwd"): its number, -1 if none,
+ * -errno.
+ */
+int kh_fd_twin_of(pid_t pid, const char *name, const char *link);
 /* tid as its own pid namespace sees it; *levels (may be NULL): how deep */
 int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 /* NSpid of tid: *n pids, ours first, then one per level below */

@@ -399,17 +399,42 @@ static void restore_limits(struct proc_image *p, int err_fd)
 	}
 }
 
+/*
+ * A removed working directory that one of our descriptors holds too
+ * (zdtm cwd02): that descriptor's, already in its place, or cwd and
+ * descriptor would be two directories.  The freeze refuses one of the
+ * same path that is not the same directory (capture.c).  -1: none.
+ */
+static int cwd_held(const struct image *img, const struct proc_image *p)
+{
+	char cwd[4096];
+	size_t i;
+
+	if (!ghost_path(p->attr.cwd, cwd, sizeof(cwd)))
+		return -1;
+	for (i = 0; i < p->nfds; i++) {
+		const struct crfs_file *f = &img->files[p->fds[i].file - 1];
+
+		if (f->kind == FK_FILE && f->ghost && S_ISDIR(f->mode) &&
+		    !strcmp(f->path, cwd))
+			return p->fds[i].fd;
+	}
+	return -1;
+}
+
 /* with CLONE_FS, our parent sets them for both of us */
 static void restore_fs(struct image *img, struct proc_image *p,
 		       struct helper_fds *h)
 {
-	int ret;
+	int ret, held = cwd_held(img, p);
 
 	h->root_fd = -1;
 	if (p->attr.shares_fs)
 		return;
 	/* a deleted cwd or root is made again for a moment (ghost.c) */
 	ret = ghost_enter(p->attr.cwd, p->attr.root, img->dir, &h->root_fd);
+	if (!ret && held >= 0 && fchdir(held))
+		ret = -errno;
 	if (ret)
 		child_fail(h->err_fd, "working directory %s, root directory %s: %s",
 			   p->attr.cwd, p->attr.root, strerror(-ret));

@@ -226,8 +226,9 @@ static void setup_ghosts(void)
 	if (mkdir(path, 0700))
 		wl_die("mkdir gone");
 	fd_rmdir = xopen("gone", O_RDONLY | O_DIRECTORY);
-	if (rmdir(path))
-		wl_die("rmdir gone");
+	/* cwd02: also the working directory, removed */
+	if (chdir(path) || rmdir(path))
+		wl_die("chdir, rmdir gone");
 }
 
 static void setup_events(void)
@@ -527,6 +528,15 @@ static void check_tmp_rmdir(void)
 			st.st_mode, (long)st.st_nlink);
 	else
 		wl_pass("ghost.rmdir");
+	{
+		struct stat cwd;
+
+		if (stat("/proc/self/cwd", &cwd) || fstat(fd_rmdir, &st) ||
+		    cwd.st_dev != st.st_dev || cwd.st_ino != st.st_ino)
+			wl_fail("ghost.cwd", "the working directory is not the removed one the descriptor holds");
+		else
+			wl_pass("ghost.cwd");
+	}
 }
 
 static void check_events(void)
