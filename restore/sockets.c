@@ -403,6 +403,10 @@ static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (c->done[f->id - 1] || f->connect_to || f->accepted ||
 	    (g && g->accepted))
 		return 0;
+	/* connected to itself (a datagram socket): bound, then connected
+	 * to its own name; a pair would leave it talking to a lost end */
+	if (g == f)
+		return open_single(c, f, f);
 	if (g && g->peer == f->ino)
 		return open_pair(c, f, g);
 	if (g)

@@ -246,9 +246,43 @@ static void setup_creds(void)
 		wl_die("sendmsg SCM_CREDENTIALS");
 }
 
+static int uself = -1;	/* a datagram socket connected to itself */
+
+/* zdtm sockets_dgram: bound, connected to its own name, a datagram queued */
+static void setup_self(void)
+{
+	struct sockaddr_un a;
+	socklen_t len = unix_name(&a, "self");
+
+	uself = sock(AF_UNIX, SOCK_DGRAM);
+	if (bind(uself, (void *)&a, len) || connect(uself, (void *)&a, len) ||
+	    send(uself, "queued", 6, 0) != 6)
+		wl_die("self-connected datagram socket");
+}
+
+/* what it sends comes back to it (after the one queued) */
+static void check_self(void)
+{
+	char buf[8] = "", buf2[8] = "";
+
+	if (send(uself, "after", 5, MSG_DONTWAIT) != 5)
+		wl_fail("unix.dgram_self", "send: %s", strerror(errno));
+	else if (recv(uself, buf, sizeof(buf), MSG_DONTWAIT) != 6 ||
+		 memcmp(buf, "queued", 6))
+		wl_fail("unix.dgram_self", "the queued datagram: '%s'", buf);
+	else if (recv(uself, buf2, sizeof(buf2), MSG_DONTWAIT) != 5 ||
+		 memcmp(buf2, "after", 5))
+		wl_fail("unix.dgram_self", "what it sent did not come back: %s",
+			strerror(errno));
+	else
+		wl_pass("unix.dgram_self");
+}
+
 static void setup_unix_more(void)
 {
 	struct sockaddr_un a;
+
+	setup_self();
 
 	ul = sock(AF_UNIX, SOCK_STREAM);
 	if (bind(ul, (void *)&a, unix_name(&a, "lsn")) || listen(ul, 2) ||
@@ -322,6 +356,7 @@ static void check_unix_more(void)
 			st.st_mode & 07777, st.st_uid, st.st_gid);
 	else
 		wl_pass("unix.file_mode");
+	check_self();
 	check_creds();
 	check_oob();
 	n = recv(uem[1], buf, sizeof(buf), MSG_DONTWAIT);
