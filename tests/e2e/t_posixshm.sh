@@ -4,7 +4,7 @@
 #
 # wl_posixshm: named POSIX shared memory (/dev/shm/NAME, mapped shared by
 # a process and its child, a descriptor open) is saved with its bytes,
-# name, owner and mode (maps: "shmem shared,named").  A thaw finds it as
+# name, owner and mode (maps: "shmem shared,named,maywrite").  A thaw finds it as
 # it was.  At restore:
 #  - an object of that name that is not the image's (another owner), or
 #    that a process has open, is refused by name, nothing left behind;
@@ -49,7 +49,7 @@ obj=/dev/shm$NAME
 
 # freeze -> thaw: round 1
 checkpoint ps "$root" "$T_DIR/ckpt0"
-grep -q " shmem shared,named 12388:[0-9]*:1234:1234:640 $obj\$" "$T_DIR/ckpt0/$root/maps" ||
+grep -q " shmem shared,named,maywrite 12388:[0-9]*:1234:1234:640 $obj\$" "$T_DIR/ckpt0/$root/maps" ||
 	fail "$root/maps has no named shmem line for $obj: $(grep shmem "$T_DIR/ckpt0/$root/maps" | tr '\n' '|')"
 cr_thaw ps
 kill -USR1 "$root" || fail "cannot signal $root"
