@@ -62,12 +62,13 @@ struct pm_scan_arg {
  * buffer (PAGEMAP_WALK_SIZE >> PAGE_SHIFT, 512 with 4 KiB pages).  The
  * kernel sets walk_end only when that buffer fills; a call that fills it,
  * copies it out and then walks on to the end of the range returns the
- * walk_end of the fill, short of where it stopped (Linux 6.7 to 6.18 at
- * least).  Resumed from there, a walk that also protects (a take) goes
- * over pages once more and lists them out of order: a page written in
- * between was taken for clean (t_precopy's churned writer, about one run
- * in four beside two more).  No larger than the bounce buffer, a call
- * either fills it (walk_end exact) or reaches the end.
+ * walk_end of the fill, short of where it stopped (seen on 6.18; the
+ * code has been so since 6.7).  Resumed from there, a walk that also
+ * protects (a take) goes over pages once more and lists them out of
+ * order: a page written in between was taken for clean (t_precopy's
+ * churned writer: 6 of 55 runs, up to three at once).  No larger than
+ * the bounce buffer, a call either fills it (walk_end exact) or reaches
+ * the end.
  */
 #define KH_SCAN_VEC	512
 
