@@ -34,6 +34,7 @@ struct tcp_hold {
 	uint32_t id;		/* its file */
 	int state;
 	int shut;		/* sock_diag's shutdown bits, -errno */
+	int reuse;		/* SO_REUSEADDR before repair mode */
 	bool locked, saved;
 	uint64_t wd_key;	/* the watchdog's copy, 0: none */
 };
@@ -109,7 +110,7 @@ const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 	s->tcp[s->ntcp++] = (struct tcp_hold){
 		.fd = fd, .ns_pid = ours ? 0 : holder,
 		.conn = { in->addr, in->peer }, .id = cf->id,
-		.state = in->tcp_state,
+		.state = in->tcp_state, .reuse = kh_tcp_reuse(fd),
 	};
 	/* before repair and the lock: undone if we die while frozen */
 	s->tcp[s->ntcp - 1].wd_key = watchdog_hold_tcp(fd, &s->tcp[s->ntcp - 1].conn);
@@ -218,7 +219,7 @@ static void give_up(struct files_ctx *c, size_t i, const char *why)
 
 	files_report(c, &c->s->fds[c->rep[h->id - 1]], why);
 	c->bad[h->id - 1] = true;
-	kh_tcp_repair(h->fd, false);
+	kh_tcp_repair_off(h->fd, h->reuse);
 	if (h->locked)
 		lock(h->ns_pid, &h->conn, 1, false);
 	watchdog_forget(h->wd_key);
@@ -285,7 +286,7 @@ void tcp_resume(struct snapshot *s)
 	size_t i, n = 0;
 
 	for (i = 0; i < s->ntcp; i++) {
-		kh_tcp_repair(s->tcp[i].fd, false);
+		kh_tcp_repair_off(s->tcp[i].fd, s->tcp[i].reuse);
 		if (s->tcp[i].ns_pid)
 			lock(s->tcp[i].ns_pid, &s->tcp[i].conn, 1, false);
 		else if (conn)

@@ -32,6 +32,7 @@ enum { WD_HOLD = 1, WD_FORGET, WD_SYNC };
 
 struct wd_msg {
 	uint32_t op;
+	int reuse;		/* WD_HOLD: SO_REUSEADDR before repair mode */
 	uint64_t key;
 	struct kh_tcp_conn conn;
 };
@@ -39,6 +40,7 @@ struct wd_msg {
 struct wd_conn {
 	uint64_t key;
 	int fd;
+	int reuse;		/* SO_REUSEADDR when handed over */
 	struct kh_tcp_conn conn;
 };
 
@@ -92,7 +94,7 @@ static void release_one(struct wd_conn *w, int own_net)
 {
 	int ns = ioctl(w->fd, SIOCGSKNS);
 
-	kh_tcp_repair(w->fd, false);
+	kh_tcp_repair_off(w->fd, w->reuse);
 	if (ns >= 0 && !setns(ns, CLONE_NEWNET)) {
 		kh_tcp_lock(&w->conn, 1, false);
 		setns(own_net, CLONE_NEWNET);
@@ -122,7 +124,7 @@ static int hold(struct wd_conn **c, size_t *n, const struct wd_msg *m,
 	if (!nc)
 		return -ENOMEM;
 	*c = nc;
-	nc[(*n)++] = (struct wd_conn){ m->key, fd, m->conn };
+	nc[(*n)++] = (struct wd_conn){ m->key, fd, m->reuse, m->conn };
 	return 0;
 }
 
@@ -202,7 +204,9 @@ void watchdog_stop(void)
 
 uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn)
 {
-	struct wd_msg m = { .op = WD_HOLD, .key = wd_next_key, .conn = *conn };
+	/* read here, before the daemon turns repair mode on */
+	struct wd_msg m = { .op = WD_HOLD, .reuse = kh_tcp_reuse(fd),
+			    .key = wd_next_key, .conn = *conn };
 
 	if (wd_sock < 0 || wd_send(&m, fd))
 		return 0;

@@ -369,6 +369,11 @@ int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
  */
 struct crfs_tcp;
 int kh_tcp_repair(int sk, bool on);
+/* SO_REUSEADDR now (0, 1; -errno), read before repair mode is turned on;
+ * repair mode off, then SO_REUSEADDR set to reuse again (unless < 0):
+ * turning it off clears sk_reuse */
+int kh_tcp_reuse(int sk);
+int kh_tcp_repair_off(int sk, int reuse);
 const char *kh_tcp_state_check(int state);
 int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq);
 

@@ -34,6 +34,25 @@ int kh_tcp_repair(int sk, bool on)
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR, &v, sizeof(v)) ? -errno : 0;
 }
 
+int kh_tcp_reuse(int sk)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &v, &l) ? -errno : !!v;
+}
+
+/* TCP_REPAIR off sets sk_reuse to "no": SO_REUSEADDR as it was before */
+int kh_tcp_repair_off(int sk, int reuse)
+{
+	int ret = kh_tcp_repair(sk, false);
+
+	if (!ret && reuse >= 0 &&
+	    setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse)))
+		ret = -errno;
+	return ret;
+}
+
 static int repair_queue(int sk, int q)
 {
 	return setsockopt(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ?
@@ -159,9 +178,10 @@ int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
-	int ret;
+	int ret, reuse;
 
 	*sndq = *rcvq = NULL;
+	reuse = kh_tcp_reuse(sk);
 	ret = kh_tcp_repair(sk, true);
 	if (ret)
 		return ret;
@@ -178,7 +198,7 @@ int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 	free(*sndq);
 	free(*rcvq);
 	*sndq = *rcvq = NULL;
-	kh_tcp_repair(sk, false);
+	kh_tcp_repair_off(sk, reuse);
 	return ret;
 }
 

@@ -64,7 +64,7 @@ static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 	const char *step = "read its addresses";
 	struct kh_tcp_conn conn;
 	socklen_t len;
-	int ret = -EINVAL;
+	int ret = -EINVAL, reuse = f->inopts & 1;	/* kh_inet_opts[0] */
 
 	if (kh_inet_addr_parse(f->addr, &conn.local, &len) ||
 	    kh_inet_addr_parse(f->dst, &conn.peer, &len) ||
@@ -89,8 +89,10 @@ static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 		ret = -errno;
 		goto fail;
 	}
+	/* SO_REUSEADDR as it was (repair mode off clears it): a listener of
+	 * the same port may bind after us (zdtm socket-tcp) */
 	step = "turn repair mode off";
-	ret = kh_tcp_repair(sk, false);
+	ret = kh_tcp_repair_off(sk, reuse);
 	if (!ret)
 		return 0;
 fail:

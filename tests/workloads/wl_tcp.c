@@ -396,6 +396,11 @@ static int tree(int port)
 	s2 = accept(l2, NULL, NULL);
 	if (s2 < 0 || send(s2, "hello", 5, 0) != 5)
 		wl_die("shut_rd pair");
+	/* the listener above its accepted connection (zdtm socket-tcp): it
+	 * is bound after it, on the port the connection holds */
+	if (dup2(l2, 300) != 300 || close(l2))
+		wl_die("dup2 listener");
+	l2 = 300;
 	wait_readable(s1);
 	if (shutdown(s1, SHUT_RD))
 		wl_die("SHUT_RD");
@@ -433,6 +438,16 @@ static int tree(int port)
 	wait_usr1();
 
 	check_opts(c4, a6);
+	{
+		int v = 0;
+		socklen_t vl = sizeof(v);
+
+		/* inherited from its listener; repair mode clears it */
+		if (getsockopt(s2, SOL_SOCKET, SO_REUSEADDR, &v, &vl) || v != 1)
+			wl_fail("tcp.reuseaddr", "SO_REUSEADDR of an accepted connection is %d, want 1", v);
+		else
+			wl_pass("tcp.reuseaddr");
+	}
 	mark = wl_mark();
 	check_names("c4.names", c4, &n4);
 	check_names("c6.names", c6, &n6c);
