@@ -439,6 +439,14 @@ static int attr_stat(pid_t pid, struct kh_stat *st)
 	return ret;
 }
 
+/* a /proc link of something removed */
+static bool deleted_link(const char *link)
+{
+	size_t n = strlen(link);
+
+	return n > 10 && !strcmp(link + n - 10, " (deleted)");
+}
+
 /*
  * Restore enters a removed working directory through a descriptor that
  * holds a removed directory of the same path (zdtm cwd02): refused where
@@ -447,10 +455,9 @@ static int attr_stat(pid_t pid, struct kh_stat *st)
 static void check_cwd_twin(struct snapshot *s, pid_t pid,
 			   const struct crfs_attr *a)
 {
-	size_t n = strlen(a->cwd);
 	int fd;
 
-	if (n <= 10 || strcmp(a->cwd + n - 10, " (deleted)"))
+	if (!deleted_link(a->cwd))
 		return;
 	fd = kh_fd_twin_of(pid, "cwd", a->cwd);
 	if (fd >= 0)
@@ -752,7 +759,7 @@ static void check_exe(struct snapshot *s, const struct proc_snap *p,
 	struct stat st;
 	char path[64];
 
-	if (n <= 10 || strcmp(exe + n - 10, " (deleted)"))
+	if (!deleted_link(exe))
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/exe", kh_via(p->pid));
 	for (i = 0; !stat(path, &st) && i < p->nvmas; i++)

@@ -113,7 +113,8 @@ const char *files_capture_tcp(struct files_ctx *c, pid_t holder, int sk,
 		.state = in->tcp_state, .reuse = kh_tcp_reuse(fd),
 	};
 	/* before repair and the lock: undone if we die while frozen */
-	s->tcp[s->ntcp - 1].wd_key = watchdog_hold_tcp(fd, &s->tcp[s->ntcp - 1].conn);
+	s->tcp[s->ntcp - 1].wd_key = watchdog_hold_tcp(fd, &s->tcp[s->ntcp - 1].conn,
+							  s->tcp[s->ntcp - 1].reuse);
 	return NULL;
 }
 

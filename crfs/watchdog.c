@@ -202,10 +202,10 @@ void watchdog_stop(void)
 		;
 }
 
-uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn)
+/* reuse: its SO_REUSEADDR, read before repair mode (kh_tcp_reuse) */
+uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn, int reuse)
 {
-	/* read here, before the daemon turns repair mode on */
-	struct wd_msg m = { .op = WD_HOLD, .reuse = kh_tcp_reuse(fd),
+	struct wd_msg m = { .op = WD_HOLD, .reuse = reuse,
 			    .key = wd_next_key, .conn = *conn };
 
 	if (wd_sock < 0 || wd_send(&m, fd))

@@ -11,7 +11,7 @@
 int watchdog_start(void);
 /* a TCP connection about to go into repair mode and be locked: a copy of
  * fd goes to the watchdog; returns its key (0: no watchdog) */
-uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn);
+uint64_t watchdog_hold_tcp(int fd, const struct kh_tcp_conn *conn, int reuse);
 /* we let it go (thaw) or closed it (kill): the watchdog drops its copy */
 void watchdog_forget(uint64_t key);
 /* returns once the watchdog has done every forget sent before */

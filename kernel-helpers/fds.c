@@ -270,7 +270,6 @@ int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v)
 	return end == p ? -EINVAL : 0;
 }
 
-/* a copy of the file's open description, in our table */
 int kh_fd_twin_of(pid_t pid, const char *name, const char *link)
 {
 	char path[64], got[4096];
@@ -294,13 +293,15 @@ int kh_fd_twin_of(pid_t pid, const char *name, const char *link)
 		if (n < 0 || (got[n] = 0, strcmp(got, link)) ||
 		    fstatat(dirfd(d), e->d_name, &st, 0))
 			continue;
-		if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+		if (S_ISDIR(st.st_mode) && (st.st_dev != want.st_dev ||
+					    st.st_ino != want.st_ino))
 			ret = atoi(e->d_name);
 	}
 	closedir(d);
 	return ret;
 }
 
+/* a copy of the file's open description, in our table */
 int kh_steal_fd(pid_t pid, int fd)
 {
 	int pidfd = kh_pidfd_open(pid), nfd;

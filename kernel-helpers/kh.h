@@ -127,9 +127,9 @@ int kh_proc_limits(pid_t pid, struct crfs_rlimit *rl);
 int kh_proc_auxv(pid_t pid, uint64_t *auxv, int *len);
 int kh_proc_link(pid_t pid, const char *name, char **out);
 /*
- * A descriptor of pid whose /proc/PID/fd link reads link but which is
- * not the inode /proc/PID/NAME is (e.g. "cwd"): its number, -1 if none,
- * -errno.
+ * A descriptor of pid whose /proc/PID/fd link reads link but which is a
+ * directory other than /proc/PID/NAME (e.g. "cwd"): its number, -1 if
+ * none, -errno.
  */
 int kh_fd_twin_of(pid_t pid, const char *name, const char *link);
 /* tid as its own pid namespace sees it; *levels (may be NULL): how deep */

@@ -178,10 +178,9 @@ int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
-	int ret, reuse;
+	int ret;
 
 	*sndq = *rcvq = NULL;
-	reuse = kh_tcp_reuse(sk);
 	ret = kh_tcp_repair(sk, true);
 	if (ret)
 		return ret;
@@ -198,7 +197,8 @@ int kh_tcp_save(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 	free(*sndq);
 	free(*rcvq);
 	*sndq = *rcvq = NULL;
-	kh_tcp_repair_off(sk, reuse);
+	/* off: the caller sets SO_REUSEADDR again (kh_tcp_repair_off) */
+	kh_tcp_repair(sk, false);
 	return ret;
 }
 

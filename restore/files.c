@@ -350,11 +350,6 @@ static int refill_pipe(struct open_ctx *c, const struct crfs_file *d, int h,
 	return ret;
 }
 
-/*
- * A pipe or FIFO is first opened read-write by a holder, which refills it
- * and keeps both ends alive while each description reopens it with its
- * own flags (a lone O_WRONLY open would fail or block).
- */
 /* the index of the first file of f's pipe or FIFO (f's own at the most) */
 static size_t pipe_first(const struct image *img, const struct crfs_file *f)
 {
@@ -366,6 +361,12 @@ static size_t pipe_first(const struct image *img, const struct crfs_file *f)
 	return i;
 }
 
+/*
+ * A pipe or FIFO is first opened read-write by a holder, which refills it
+ * and keeps both ends alive while each description reopens it with its
+ * own flags (a lone O_WRONLY open would fail or block).  A pipe's own
+ * two pipe2() ends are kept for its descriptions pipe_end gives them to.
+ */
 static int pipe_holder(struct open_ctx *c, const struct crfs_file *f)
 {
 	struct image *img = c->img;

@@ -23,6 +23,12 @@ struct open_ctx {
 
 #define FAIL(c, ...) (snprintf((c)->err, (c)->errlen, __VA_ARGS__), -EINVAL)
 
+/* SO_REUSEADDR as saved: bit 0 of inopts (kh_inet_opts[0]) */
+static inline int inet_reuseaddr(const struct crfs_file *f)
+{
+	return f->inopts & 1;
+}
+
 /* where crfs-restore keeps file id */
 static inline int slot(const struct image *img, uint32_t id)
 {

@@ -22,7 +22,7 @@ static int bind_to(int sk, const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int one = 1, was = f->inopts & 1;
+	int one = 1, was = inet_reuseaddr(f);
 
 	if (kh_inet_addr_parse(f->addr, &ss, &len))
 		return errno = EINVAL, -1;

@@ -431,8 +431,10 @@ static void restore_fs(struct image *img, struct proc_image *p,
 	h->root_fd = -1;
 	if (p->attr.shares_fs)
 		return;
-	/* a deleted cwd or root is made again for a moment (ghost.c) */
-	ret = ghost_enter(p->attr.cwd, p->attr.root, img->dir, &h->root_fd);
+	/* a deleted cwd or root is made again for a moment (ghost.c); a
+	 * held one is not made twice */
+	ret = ghost_enter(held >= 0 ? "/" : p->attr.cwd, p->attr.root,
+			  img->dir, &h->root_fd);
 	if (!ret && held >= 0 && fchdir(held))
 		ret = -errno;
 	if (ret)

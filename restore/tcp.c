@@ -64,7 +64,7 @@ static int rebuild(struct open_ctx *c, const struct crfs_file *f, int sk,
 	const char *step = "read its addresses";
 	struct kh_tcp_conn conn;
 	socklen_t len;
-	int ret = -EINVAL, reuse = f->inopts & 1;	/* kh_inet_opts[0] */
+	int ret = -EINVAL, reuse = inet_reuseaddr(f);
 
 	if (kh_inet_addr_parse(f->addr, &conn.local, &len) ||
 	    kh_inet_addr_parse(f->dst, &conn.peer, &len) ||
