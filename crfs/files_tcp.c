@@ -166,8 +166,11 @@ static int group_fn(void *arg)
 	for (i = 0; !ret && i < s->ntcp; i++)
 		if (of_group(&s->tcp[i], g->ns_pid)) {
 			s->tcp[i].locked = true;
-			s->tcp[i].shut = kh_tcp_shutdown_bits(&s->tcp[i].conn.local,
-							      &s->tcp[i].conn.peer);
+			/* a closed one is in no table sock_diag reads (its
+			 * address may be a TIME_WAIT's): shut both ways */
+			s->tcp[i].shut = s->tcp[i].state == TCP_CLOSE ? 3 :
+				kh_tcp_shutdown_bits(&s->tcp[i].conn.local,
+						     &s->tcp[i].conn.peer);
 		}
 	return ret;
 }
@@ -194,7 +197,8 @@ static int save(struct files_ctx *c, struct tcp_hold *h)
 		return h->shut;
 	/* a FIN received shuts it too: that is the state's, not SHUT_RD */
 	t.shut_rd = h->shut & 1 && t.state != TCP_CLOSE_WAIT &&
-		    t.state != TCP_LAST_ACK && t.state != TCP_CLOSING;
+		    t.state != TCP_LAST_ACK && t.state != TCP_CLOSING &&
+		    t.state != TCP_CLOSE;
 	ret = kh_tcp_save(h->fd, &t, &sndq, &rcvq);
 	if (ret)
 		return ret;

@@ -103,6 +103,35 @@ static void default_buffers(struct kh_inet *in)
 		in->rcvbuf = 0;
 }
 
+/*
+ * A closed socket that was connected once (both FINs, or a reset) still
+ * names its peer (SO_PEERNAME, where getpeername says ENOTCONN), reads
+ * what it was sent and then the end, and fails a write with EPIPE: it is
+ * saved as a connection in state close and made again through the
+ * states that lead there (tcp.c).  One never connected has no peer: a
+ * new socket is all it was.  An error not yet read (a reset: sk_err)
+ * would be lost, so is refused.
+ */
+static const char *closed_conn(int sk, struct kh_inet *in)
+{
+	/* exactly the family's size: SO_PEERNAME says EINVAL to more */
+	socklen_t l = in->addr.ss_family == AF_INET ?
+		      sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	struct in_addr a4;
+	unsigned port = 0;
+
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERNAME, &in->peer, &l))
+		return NULL;
+	kh_inet_v4_of(&in->peer, &a4, &port);
+	if (!port)
+		return NULL;
+	if (kh_sock_error_pending(sk))
+		return "a closed TCP connection with an error not yet read (SO_ERROR: reset by its peer) is not supported";
+	in->tcp_state = TCP_CLOSE;
+	in->connected = true;
+	return NULL;
+}
+
 static const char *tcp_state(int sk, struct kh_inet *in)
 {
 	struct tcp_info ti;
@@ -119,7 +148,7 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 		return NULL;
 	}
 	if (ti.tcpi_state == TCP_CLOSE)
-		return NULL;
+		return closed_conn(sk, in);
 	/* a connection: its state is saved by kh_tcp_save (tcp.c) */
 	in->tcp_state = ti.tcpi_state;
 	l = sizeof(in->peer);

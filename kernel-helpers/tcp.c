@@ -59,17 +59,22 @@ static int repair_queue(int sk, int q)
 	       -errno : 0;
 }
 
-/* our FIN is in the send queue's sequence space; the peer's was received */
+/*
+ * Our FIN is in the send queue's sequence space; the peer's was received.
+ * A closed connection (TCP_CLOSE, inet.c) had both: it is made again as
+ * LAST_ACK whose FIN the peer then acknowledges (fins).
+ */
 static bool fin_out(int state)
 {
 	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 ||
-	       state == TCP_CLOSING || state == TCP_LAST_ACK;
+	       state == TCP_CLOSING || state == TCP_LAST_ACK ||
+	       state == TCP_CLOSE;
 }
 
 static bool fin_in(int state)
 {
 	return state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK ||
-	       state == TCP_CLOSING;
+	       state == TCP_CLOSING || state == TCP_CLOSE;
 }
 
 static int get_int(int sk, int level, int name, unsigned *v)
@@ -147,6 +152,9 @@ static int read_queues(int sk, struct crfs_tcp *t, char **sndq, char **rcvq)
 		out -= out > 0;
 		unsent -= unsent > 0;
 	}
+	/* closed: nothing of it will be sent (nor can the program see it) */
+	if (t->state == TCP_CLOSE)
+		out = unsent = 0;
 	t->sndq = out;
 	t->unsent = unsent;
 	t->rcvq = in;
@@ -164,6 +172,7 @@ const char *kh_tcp_state_check(int state)
 	case TCP_CLOSE_WAIT:
 	case TCP_LAST_ACK:
 	case TCP_CLOSING:
+	case TCP_CLOSE:
 		return NULL;
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
@@ -339,13 +348,13 @@ static int reach(int sk, int state)
  * as sent already (it was, and the peer acknowledged it), else it goes
  * out (into the lock: the peer gets it again once the lock is lifted).
  */
-static int our_fin(int sk, bool acked)
+static int our_fin(int sk, bool acked, int then)
 {
 	int ret = acked ? repair_queue(sk, TCP_SEND_QUEUE) : 0;
 
 	if (!ret && shutdown(sk, SHUT_WR))
 		ret = -errno;
-	return repair_queue(sk, TCP_NO_QUEUE) ?: ret ?: reach(sk, TCP_FIN_WAIT1);
+	return repair_queue(sk, TCP_NO_QUEUE) ?: ret ?: reach(sk, then);
 }
 
 /* the peer's FIN (fin) or its ACK of ours, as if from the peer */
@@ -375,7 +384,7 @@ static int fins(int sk, const struct crfs_tcp *t, const struct kh_tcp_conn *c)
 	int st = t->state, ret = 0;
 
 	if (st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 || st == TCP_CLOSING)
-		ret = our_fin(sk, st == TCP_FIN_WAIT2);
+		ret = our_fin(sk, st == TCP_FIN_WAIT2, TCP_FIN_WAIT1);
 	if (!ret && fin_in(st))
 		ret = from_peer(sk, t, c, true,
 				st == TCP_CLOSING ? TCP_CLOSING : TCP_CLOSE_WAIT);
@@ -383,8 +392,13 @@ static int fins(int sk, const struct crfs_tcp *t, const struct kh_tcp_conn *c)
 		ret = shutdown(sk, SHUT_WR) ? -errno : 0;
 		ret = ret ?: reach(sk, TCP_LAST_ACK);
 	}
-	if (!ret && st == TCP_FIN_WAIT2)
-		ret = from_peer(sk, t, c, false, TCP_FIN_WAIT2);
+	/* closed: our FIN counts as sent (sending it would be dropped by
+	 * the lock, and the ack of a FIN not sent is ignored), then its ack
+	 * closes the connection as the kernel closes LAST_ACK */
+	if (!ret && st == TCP_CLOSE)
+		ret = our_fin(sk, true, TCP_LAST_ACK);
+	if (!ret && (st == TCP_FIN_WAIT2 || st == TCP_CLOSE))
+		ret = from_peer(sk, t, c, false, st);
 	return ret;
 }
 

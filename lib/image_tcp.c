@@ -20,11 +20,13 @@ static const struct kv_field tcp_fields[] = {
 	F(rcv_wup), F(shut_rd),
 };
 
-/* the states an image holds: where both ends may still send or ack */
+/* the states an image holds: where both ends may still send or ack,
+ * and the end of one */
 static const char *const state_names[] = {
 	[TCP_ESTABLISHED] = "established", [TCP_FIN_WAIT1] = "fin_wait1",
 	[TCP_FIN_WAIT2] = "fin_wait2", [TCP_CLOSE_WAIT] = "close_wait",
 	[TCP_LAST_ACK] = "last_ack", [TCP_CLOSING] = "closing",
+	[TCP_CLOSE] = "close",	/* once connected: both FINs taken */
 };
 
 const char *tcp_state_name(int state)

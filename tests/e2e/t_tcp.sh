@@ -11,7 +11,8 @@
 # and no early end; the tree checks its options, addresses and streams.
 # While the tree is frozen or dead the connections' packets are dropped
 # (nft table inet crfs_tcp_lock); after a thaw or a restore they are not.
-# Then connections half closed, one in each state where a FIN waits.
+# Then connections half closed, one in each state where a FIN waits, and
+# two closed ones (both FINs taken), one with bytes not yet read.
 # A connection whose address is gone at restore is refused by name, with
 # nothing left and nothing sent to the peer; restored once it is back.
 # Its own network namespace: the lock table, the test's own table and the
@@ -104,7 +105,7 @@ kill -USR1 "$PID"
 expect_pass "$T_DIR/rs.log" "$RESTORE_PID" 90
 expect_pass "$T_DIR/rs.peer.log" "$PEER_PID" 90
 
-# half closed: FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING, after a
+# half closed: FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING, and closed, after a
 # thaw and after a restore
 for how in thaw restore; do
 	start_workload "$T_DIR/half-$how.log" "$CRFS_TESTS/wl_tcp" half

@@ -29,6 +29,29 @@ Test(tcp, round_trip)
 	free(s);
 }
 
+/* a connection that ended (both FINs) is "close"; one never made is not */
+Test(tcp, closed_state)
+{
+	struct crfs_tcp a = { .state = TCP_CLOSE, .rcvq = 3 }, b;
+	struct strbuf sb;
+	struct ut_text ut;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_tcp(&sb, &a), 0);
+	s = ut_steal(&sb);
+	cr_assert(!strncmp(s, "state close\n", 12), "%s", s);
+	cr_assert_eq(parse_tcp(ut_text(&ut, "fdata/3.tcp", s), &b), 0, "%s",
+		     ut.err);
+	cr_assert_eq(b.state, TCP_CLOSE);
+	cr_assert_eq(b.rcvq, 3);
+	free(s);
+	a.state = TCP_LISTEN;
+	sb_init(&sb);
+	cr_assert_eq(render_tcp(&sb, &a), -EINVAL);
+	sb_free(&sb);
+}
+
 Test(tcp, refusals)
 {
 	struct crfs_tcp a = { .state = TCP_ESTABLISHED }, b;

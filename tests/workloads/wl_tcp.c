@@ -487,6 +487,8 @@ static int tree(int port)
  *	L: h1 shut down, then h2 wrote NQ bytes and shut down (LAST_ACK)
  *	X: x1 wrote NQ bytes and shut down, x2 shut down: x2's FIN came in
  *	   while x1's waits (CLOSING), x1 acknowledged it (FIN_WAIT2)
+ *	Z: z2 wrote "bye" and both shut down: both closed (TCP_CLOSE), z1
+ *	   with "bye" not yet read; each still names its peer (SO_PEERNAME)
  */
 #define NQ	200000
 #define SEED_H	5
@@ -584,9 +586,45 @@ struct held {
 	int fd, state;
 };
 
+/* a closed socket's addresses: its own, and the peer SO_PEERNAME keeps */
+static void closed_names(int fd, struct names *n)
+{
+	socklen_t l = sizeof(struct sockaddr_in);
+
+	memset(n, 0, sizeof(*n));
+	getsockname(fd, (void *)&n->self, &l);
+	l = sizeof(struct sockaddr_in);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &n->peer, &l))
+		wl_die("SO_PEERNAME: %s", strerror(errno));
+}
+
+/* after the text it had: the end; no write; the same addresses */
+static void check_closed(const char *name, int fd, const char *text,
+			 const struct names *was)
+{
+	char what[32];
+	struct names now;
+	struct sockaddr_storage p;
+	socklen_t l = sizeof(p);
+
+	snprintf(what, sizeof(what), "%s.read", name);
+	drain(what, fd, strlen(text), text);
+	snprintf(what, sizeof(what), "%s.closed", name);
+	closed_names(fd, &now);
+	if (memcmp(&now, was, sizeof(now)))
+		wl_fail(what, "addresses changed");
+	else if (send(fd, "x", 1, MSG_NOSIGNAL) != -1 || errno != EPIPE)
+		wl_fail(what, "send did not fail with EPIPE (%s)", strerror(errno));
+	else if (getpeername(fd, (void *)&p, &l) != -1 || errno != ENOTCONN)
+		wl_fail(what, "getpeername did not fail with ENOTCONN");
+	else
+		wl_pass(what);
+}
+
 static int half(void)
 {
-	int f1, f2, c1, c2, h1, h2, x1, x2, mark;
+	int f1, f2, c1, c2, h1, h2, x1, x2, z1, z2, mark;
+	struct names zn1, zn2;
 	size_t i;
 
 	signal(SIGUSR1, on_usr1);
@@ -607,8 +645,17 @@ static int half(void)
 	write_nq(x1);
 	shutdown(x1, SHUT_WR);
 	shutdown(x2, SHUT_WR);
+	z1 = pair(0, &z2);
+	if (send(z2, "bye", 3, 0) != 3)
+		wl_die("send bye");
+	shutdown(z1, SHUT_WR);
+	shutdown(z2, SHUT_WR);
 	wait_state(x1, TCP_CLOSING);
 	wait_state(x2, TCP_FIN_WAIT2);
+	wait_state(z1, TCP_CLOSE);
+	wait_state(z2, TCP_CLOSE);
+	closed_names(z1, &zn1);
+	closed_names(z2, &zn2);
 	wait_state(c1, TCP_FIN_WAIT2);
 	wait_state(h1, TCP_FIN_WAIT2);
 
@@ -617,6 +664,7 @@ static int half(void)
 		{ "c1", c1, TCP_FIN_WAIT2 }, { "c2", c2, TCP_CLOSE_WAIT },
 		{ "h1", h1, TCP_FIN_WAIT2 }, { "h2", h2, TCP_LAST_ACK },
 		{ "x1", x1, TCP_CLOSING }, { "x2", x2, TCP_FIN_WAIT2 },
+		{ "z1", z1, TCP_CLOSE }, { "z2", z2, TCP_CLOSE },
 	};
 	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
 		if (tcp_state(held[i].fd) != held[i].state)
@@ -643,6 +691,8 @@ static int half(void)
 	drain("h2.end", h2, 0, NULL);
 	drain("x2.stream", x2, NQ, NULL);
 	drain("x1.end", x1, 0, NULL);
+	check_closed("z1", z1, "bye", &zn1);
+	check_closed("z2", z2, "", &zn2);
 	return wl_done();
 }
 
