@@ -36,6 +36,25 @@ struct sock_ctx {
 	struct kh_unix *host;	/* this host's, for bound files in the way */
 	size_t nhost;
 	bool host_listed;
+	/* sockets bound at a removed name: reached through a link (below) */
+	struct ghost_link *ghosts;
+	size_t nghosts;
+};
+
+/*
+ * A socket bound at a name removed since (a ghost) is bound there again
+ * and the name removed again, as it was; but sockets of the image still
+ * connect to it, or send it their queued datagrams, after that.  A unix
+ * socket is found through its inode, so a hard link made before the name
+ * goes reaches it (the address its peers see is the one it was bound
+ * to).  The links, and the directories made for the while, go once every
+ * socket is made (ghosts_drop).
+ */
+struct ghost_link {
+	uint32_t id;			/* the file */
+	struct safe_dir d;		/* held open until then */
+	char link[NAME_MAX + 1];	/* in d */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 enum { NONE = -1, BY_NAME = -2 };
@@ -108,6 +127,66 @@ static const char *name_of(const struct crfs_file *f)
 	return f->path ?: f->abstract ?: "(unnamed)";
 }
 
+/* where to reach f: its name, or the link to it if it is a ghost */
+static socklen_t dest_of(const struct sock_ctx *c, const struct crfs_file *f,
+			 struct sockaddr_un *a)
+{
+	size_t i, n;
+
+	for (i = 0; i < c->nghosts && c->ghosts[i].id != f->id; i++)
+		;
+	if (i == c->nghosts || !f->id)
+		return addr_of(f, a);
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	n = strlen(c->ghosts[i].path);
+	memcpy(a->sun_path, c->ghosts[i].path, n);
+	return offsetof(struct sockaddr_un, sun_path) + n + 1;
+}
+
+/*
+ * The ghost's name, linked as .crfs-ghost-ID beside it first, if that
+ * path fits a socket address (else peers made later cannot reach it, and
+ * say so by name).  0, or -1 when d is still the caller's to close.
+ */
+static int ghost_unlink(struct sock_ctx *c, const struct crfs_file *f,
+			struct safe_dir *d)
+{
+	struct ghost_link *g = realloc(c->ghosts, (c->nghosts + 1) * sizeof(*g));
+	const char *slash = strrchr(f->path, '/');
+	int dirlen = slash ? (int)(slash - f->path) + 1 : 0;
+
+	if (g)
+		c->ghosts = g;
+	g = g ? &c->ghosts[c->nghosts] : NULL;
+	if (g) {
+		snprintf(g->link, sizeof(g->link), ".crfs-ghost-%u", f->id);
+		if (snprintf(g->path, sizeof(g->path), "%.*s%s", dirlen,
+			     f->path, g->link) >= (int)sizeof(g->path) ||
+		    linkat(d->fd, d->name, d->fd, g->link, 0))
+			g = NULL;
+	}
+	unlinkat(d->fd, d->name, 0);
+	if (!g)
+		return -1;
+	g->id = f->id;
+	g->d = *d;
+	c->nghosts++;
+	return 0;
+}
+
+/* every socket is made: the links go, then the directories, last first */
+static void ghosts_drop(struct sock_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nghosts; i++)
+		unlinkat(c->ghosts[i].d.fd, c->ghosts[i].link, 0);
+	for (i = c->nghosts; i--;)
+		safe_dir_close(&c->ghosts[i].d);
+	free(c->ghosts);
+}
+
 /* is a live socket bound to this file?  sock_diag knows, untouched */
 static bool held(struct sock_ctx *c, const struct stat *st)
 {
@@ -173,6 +252,8 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			   f->id, f->abstract ? "@" : "", name_of(f),
 			   strerror(errno));
+	else if (f->ghost && f->path && !moved && !ghost_unlink(c, f, &d))
+		d = (struct safe_dir){ .fd = -1 };	/* ghosts_drop's now */
 	else if (f->ghost)
 		unlinkat(d.fd, d.name, 0);
 	/* who may connect is the file's mode; some programs keep state in it
@@ -201,7 +282,7 @@ static int connect_to(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	if (!named(to))
 		return FAIL(c->o, "file %u: its peer, file %u, has no name to connect to",
 			    f->id, to->id);
-	op.len = addr_of(to, &a);
+	op.len = dest_of(c, to, &a);
 	if (peer_op(c->o, as, &op))
 		return FAIL(c->o, "file %u: connecting to %s: %s", f->id,
 			    name_of(to), strerror(errno));
@@ -261,7 +342,7 @@ static int refill(struct sock_ctx *c, int sk, const struct crfs_file *f,
 	size_t len, off = 0, i, n;
 	int big = 1 << 30, ret;
 	struct sockaddr_un a;
-	socklen_t alen = to ? addr_of(f, &a) : 0;
+	socklen_t alen = to ? dest_of(c, f, &a) : 0;
 	char *buf = NULL;
 	ssize_t s;
 
@@ -545,6 +626,7 @@ int sockets_open(struct open_ctx *o)
 		if (c.sender[i] >= 0 && (c.sender[i] < img->fd_base ||
 					 c.sender[i] >= img->fd_end))
 			close(c.sender[i]);
+	ghosts_drop(&c);
 	free(c.done);
 	free(c.sender);
 	free(c.byino);

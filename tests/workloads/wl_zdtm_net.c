@@ -24,7 +24,11 @@
  *    after the thaw);
  *  - with WL_ZDTM_SET=unixoob, an out-of-band byte queued on a unix stream
  *    socket (refused; still there after the thaw);
- *  - an empty datagram queued on a unix pair before a non-empty one.
+ *  - an empty datagram queued on a unix pair before a non-empty one;
+ *  - unix sockets bound at names removed since, in a directory removed
+ *    too (sk-unix01, sk-unix-dgram-ghost): a datagram one with a client
+ *    connected, a listener with a connection accepted; both still reach
+ *    them, by the names they were bound to.
  * Usage: wl_zdtm_net DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -278,11 +282,75 @@ static void check_self(void)
 		wl_pass("unix.dgram_self");
 }
 
+static int ughost = -1, ugcli = -1, uglsn = -1, ugcon = -1, ugacc = -1;
+static char ugdir[108];
+
+/* sk-unix-dgram-ghost, sk-unix01: bound, connected to, names removed */
+static void setup_ghosts(void)
+{
+	struct sockaddr_un a;
+	socklen_t len;
+
+	snprintf(ugdir, sizeof(ugdir), "%s/gone", dir);
+	if (mkdir(ugdir, 0755) && errno != EEXIST)
+		wl_die("mkdir %s", ugdir);
+	len = unix_name(&a, "gone/dg");
+	ughost = sock(AF_UNIX, SOCK_DGRAM);
+	ugcli = sock(AF_UNIX, SOCK_DGRAM);
+	if (bind(ughost, (void *)&a, len) || connect(ugcli, (void *)&a, len) ||
+	    unlink(a.sun_path))
+		wl_die("ghost datagram socket");
+	len = unix_name(&a, "gone/st");
+	uglsn = sock(AF_UNIX, SOCK_STREAM);
+	ugcon = sock(AF_UNIX, SOCK_STREAM);
+	if (bind(uglsn, (void *)&a, len) || listen(uglsn, 4) ||
+	    connect(ugcon, (void *)&a, len) ||
+	    (ugacc = accept(uglsn, NULL, NULL)) < 0 || unlink(a.sun_path) ||
+	    rmdir(ugdir))
+		wl_die("ghost listener");
+}
+
+/* what the client sends arrives; the names are the removed ones; nothing
+ * of the restore's is left where they were */
+static void check_ghosts(void)
+{
+	struct sockaddr_un a, want;
+	socklen_t len = sizeof(a);
+	char buf[8] = "";
+	struct stat st;
+
+	unix_name(&want, "gone/dg");
+	if (send(ugcli, "dg", 2, MSG_DONTWAIT) != 2 ||
+	    recv(ughost, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "dg"))
+		wl_fail("unix.ghost_dgram", "the client's datagram did not arrive: %s",
+			strerror(errno));
+	else if (getpeername(ugcli, (void *)&a, &len) ||
+		 strcmp(a.sun_path, want.sun_path))
+		wl_fail("unix.ghost_dgram", "the client's peer is '%s'", a.sun_path);
+	else
+		wl_pass("unix.ghost_dgram");
+	unix_name(&want, "gone/st");
+	len = sizeof(a);
+	memset(buf, 0, sizeof(buf));
+	if (send(ugcon, "st", 2, MSG_DONTWAIT) != 2 ||
+	    recv(ugacc, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "st"))
+		wl_fail("unix.ghost_listener", "the stream's bytes did not arrive: %s",
+			strerror(errno));
+	else if (getpeername(ugcon, (void *)&a, &len) ||
+		 strcmp(a.sun_path, want.sun_path))
+		wl_fail("unix.ghost_listener", "the client's peer is '%s'", a.sun_path);
+	else if (!stat(ugdir, &st))
+		wl_fail("unix.ghost_listener", "%s is there again", ugdir);
+	else
+		wl_pass("unix.ghost_listener");
+}
+
 static void setup_unix_more(void)
 {
 	struct sockaddr_un a;
 
 	setup_self();
+	setup_ghosts();
 
 	ul = sock(AF_UNIX, SOCK_STREAM);
 	if (bind(ul, (void *)&a, unix_name(&a, "lsn")) || listen(ul, 2) ||
@@ -357,6 +425,7 @@ static void check_unix_more(void)
 	else
 		wl_pass("unix.file_mode");
 	check_self();
+	check_ghosts();
 	check_creds();
 	check_oob();
 	n = recv(uem[1], buf, sizeof(buf), MSG_DONTWAIT);
