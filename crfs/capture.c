@@ -450,7 +450,7 @@ static bool deleted_link(const char *link)
 /*
  * Restore enters a removed working directory through a descriptor that
  * holds a removed directory of the same path (zdtm cwd02): refused where
- * that descriptor is another directory.
+ * that descriptor is another directory.  One in /proc is refused too.
  */
 static void check_cwd_twin(struct snapshot *s, pid_t pid,
 			   const struct crfs_attr *a)
@@ -459,6 +459,13 @@ static void check_cwd_twin(struct snapshot *s, pid_t pid,
 
 	if (!deleted_link(a->cwd))
 		return;
+	/* a /proc directory of a process gone (zdtm unhashed_proc): restore
+	 * cannot make one of that name (nor, safely, of another pid) */
+	if (kh_link_on_proc(pid, "cwd") == 1) {
+		snapshot_report(s, "process %d: its working directory %s is the /proc directory of a process gone: not supported",
+				pid, a->cwd);
+		return;
+	}
 	fd = kh_fd_twin_of(pid, "cwd", a->cwd);
 	if (fd >= 0)
 		snapshot_report(s, "process %d: its removed working directory %s and descriptor %d are two removed directories of one path",

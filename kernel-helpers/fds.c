@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <linux/kcmp.h>
 
@@ -268,6 +269,17 @@ int kh_fdinfo_u64(const char *info, const char *key, int base, uint64_t *v)
 		p++;
 	*v = strtoull(p, &end, base);
 	return end == p ? -EINVAL : 0;
+}
+
+int kh_link_on_proc(pid_t pid, const char *name)
+{
+	char path[64];
+	struct statfs fs;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid), name);
+	if (statfs(path, &fs))
+		return -errno;
+	return fs.f_type == 0x9fa0;	/* PROC_SUPER_MAGIC */
 }
 
 int kh_fd_twin_of(pid_t pid, const char *name, const char *link)

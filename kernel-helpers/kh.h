@@ -132,6 +132,8 @@ int kh_proc_link(pid_t pid, const char *name, char **out);
  * none, -errno.
  */
 int kh_fd_twin_of(pid_t pid, const char *name, const char *link);
+/* 1 if /proc/PID/NAME (e.g. "cwd") is on a proc filesystem, 0 if not */
+int kh_link_on_proc(pid_t pid, const char *name);
 /* tid as its own pid namespace sees it; *levels (may be NULL): how deep */
 int kh_ns_pid(pid_t tid, pid_t *inner, int *levels);
 /* NSpid of tid: *n pids, ours first, then one per level below */

@@ -147,10 +147,10 @@ static socklen_t dest_of(const struct sock_ctx *c, const struct crfs_file *f,
 /*
  * The ghost's name, linked as .crfs-ghost-ID beside it first, if that
  * path fits a socket address (else peers made later cannot reach it, and
- * say so by name).  0, or -1 when d is still the caller's to close.
+ * say so by name).  0 when linked: the caller hands d to the last entry.
  */
 static int ghost_unlink(struct sock_ctx *c, const struct crfs_file *f,
-			struct safe_dir *d)
+			const struct safe_dir *d)
 {
 	struct ghost_link *g = realloc(c->ghosts, (c->nghosts + 1) * sizeof(*g));
 	const char *slash = strrchr(f->path, '/');
@@ -170,7 +170,7 @@ static int ghost_unlink(struct sock_ctx *c, const struct crfs_file *f,
 	if (!g)
 		return -1;
 	g->id = f->id;
-	g->d = *d;
+	g->d = (struct safe_dir){ .fd = -1 };
 	c->nghosts++;
 	return 0;
 }
@@ -212,7 +212,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 {
 	char aside[NAME_MAX + 16], why[PATH_MAX + 64];
 	struct safe_dir d = { .fd = -1 };
-	bool moved = false, taken;
+	bool moved = false, taken, linked = false;
 	struct sockaddr_un a;
 	struct stat st;
 	socklen_t len;
@@ -252,8 +252,8 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			   f->id, f->abstract ? "@" : "", name_of(f),
 			   strerror(errno));
-	else if (f->ghost && f->path && !moved && !ghost_unlink(c, f, &d))
-		d = (struct safe_dir){ .fd = -1 };	/* ghosts_drop's now */
+	else if (f->ghost && f->path)
+		linked = !ghost_unlink(c, f, &d);
 	else if (f->ghost)
 		unlinkat(d.fd, d.name, 0);
 	/* who may connect is the file's mode; some programs keep state in it
@@ -267,7 +267,10 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 		ret = FAIL(c->o, "file %u: putting %s back: %s", f->id,
 			   f->path, strerror(errno));
 out:
-	safe_dir_close(&d);
+	if (linked)
+		c->ghosts[c->nghosts - 1].d = d;	/* ghosts_drop's now */
+	else
+		safe_dir_close(&d);
 	return ret;
 }
 
@@ -493,6 +496,11 @@ static int first_pass(struct sock_ctx *c, const struct crfs_file *f)
 	if (g)
 		return 0;	/* connected one way: once its peer is bound */
 	if (f->sock_type != SOCK_T_DGRAM && f->backlog < 0 && f->data)
+		return open_pair(c, f, NULL);
+	/* datagrams queued on a socket with no name came from the other
+	 * end of its pair, closed since (zdtm socket_close_data, scm09):
+	 * a spare end sends them, then is closed too, as the peer was */
+	if (f->sock_type == SOCK_T_DGRAM && !named(f) && f->nmsgs)
 		return open_pair(c, f, NULL);
 	return open_single(c, f, NULL);
 }

@@ -22,4 +22,6 @@ zdtm_refused wl_zdtm_fd secretmem "secret memory (memfd_secret) is not supported
 grep -q '^PASS secretmem' "$T_DIR/secretmem.log" || fail "secretmem.log: no PASS secretmem"
 # what a cork holds back is in no queue crfs can read
 zdtm_refused wl_zdtm_fd udpcork "a corked UDP socket with data not yet sent (UDP_CORK) is not supported"
+zdtm_refused wl_zdtm_fd proccwd "process PID: its working directory /proc/"
+grep -q '^PASS proccwd' "$T_DIR/proccwd.log" || fail "proccwd.log: no PASS proccwd"
 pass

@@ -528,7 +528,8 @@ static void check_tmp_rmdir(void)
 			st.st_mode, (long)st.st_nlink);
 	else
 		wl_pass("ghost.rmdir");
-	{
+	/* proccwd moved it */
+	if (!wl_zdtm_want("proccwd")) {
 		struct stat cwd;
 
 		if (stat("/proc/self/cwd", &cwd) || fstat(fd_rmdir, &st) ||
@@ -581,6 +582,44 @@ static void check_events(void)
 		wl_pass("epoll.oneshot");
 }
 
+/*
+ * With WL_ZDTM_SET=proccwd (zdtm unhashed_proc): the working directory is
+ * the /proc directory of a child gone since, refused at freeze by name;
+ * after the thaw getcwd() still says ENOENT.
+ */
+static void setup_proc_cwd(void)
+{
+	char path[32];
+	pid_t pid;
+
+	if (!wl_zdtm_want("proccwd"))
+		return;
+	pid = fork();
+	if (pid < 0)
+		wl_die("fork");
+	if (!pid) {
+		pause();
+		_exit(0);
+	}
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (chdir(path))
+		wl_die("chdir %s", path);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void check_proc_cwd(void)
+{
+	char buf[4096];
+
+	if (!wl_zdtm_want("proccwd"))
+		return;
+	if (getcwd(buf, sizeof(buf)) || errno != ENOENT)
+		wl_fail("proccwd", "getcwd did not say ENOENT");
+	else
+		wl_pass("proccwd");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -595,6 +634,7 @@ int main(int argc, char **argv)
 	setup_udp();
 	setup_tty_peek();
 	setup_quiet_watch();
+	setup_proc_cwd();	/* last: the others use the cwd we had */
 	wl_ready();
 	while (!go)
 		pause();
@@ -609,5 +649,6 @@ int main(int argc, char **argv)
 	check_more();
 	check_udp();
 	check_tty_peek();
+	check_proc_cwd();
 	return wl_done();
 }

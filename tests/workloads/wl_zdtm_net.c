@@ -28,7 +28,11 @@
  *  - unix sockets bound at names removed since, in a directory removed
  *    too (sk-unix01, sk-unix-dgram-ghost): a datagram one with a client
  *    connected, a listener with a connection accepted; both still reach
- *    them, by the names they were bound to.
+ *    them, by the names they were bound to; one whose name is a FIFO
+ *    since (fifo_upon_unix_socket00);
+ *  - a datagram queued on one end of a unix pair whose other end is
+ *    closed since (socket_close_data, scm09): it is read, then a send
+ *    says ECONNREFUSED, as to a peer that went.
  * Usage: wl_zdtm_net DIR.  READY; on SIGUSR1 each is checked.
  */
 #define _GNU_SOURCE
@@ -283,6 +287,7 @@ static void check_self(void)
 }
 
 static int ughost = -1, ugcli = -1, uglsn = -1, ugcon = -1, ugacc = -1;
+static int ugfifo = -1, ugfcli = -1;	/* a FIFO at its name since */
 static char ugdir[108];
 
 /* sk-unix-dgram-ghost, sk-unix01: bound, connected to, names removed */
@@ -308,6 +313,13 @@ static void setup_ghosts(void)
 	    (ugacc = accept(uglsn, NULL, NULL)) < 0 || unlink(a.sun_path) ||
 	    rmdir(ugdir))
 		wl_die("ghost listener");
+	/* fifo_upon_unix_socket00 */
+	len = unix_name(&a, "fifo-sk");
+	ugfifo = sock(AF_UNIX, SOCK_DGRAM);
+	ugfcli = sock(AF_UNIX, SOCK_DGRAM);
+	if (bind(ugfifo, (void *)&a, len) || connect(ugfcli, (void *)&a, len) ||
+	    unlink(a.sun_path) || mkfifo(a.sun_path, 0600))
+		wl_die("ghost socket under a FIFO");
 }
 
 /* what the client sends arrives; the names are the removed ones; nothing
@@ -343,6 +355,46 @@ static void check_ghosts(void)
 		wl_fail("unix.ghost_listener", "%s is there again", ugdir);
 	else
 		wl_pass("unix.ghost_listener");
+	snprintf(want.sun_path, sizeof(want.sun_path), "%s/fifo-sk", dir);
+	memset(buf, 0, sizeof(buf));
+	if (send(ugfcli, "ff", 2, MSG_DONTWAIT) != 2 ||
+	    recv(ugfifo, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "ff"))
+		wl_fail("unix.ghost_under_fifo", "the client's datagram did not arrive: %s",
+			strerror(errno));
+	else if (stat(want.sun_path, &st) || !S_ISFIFO(st.st_mode))
+		wl_fail("unix.ghost_under_fifo", "%s is no longer the FIFO",
+			want.sun_path);
+	else
+		wl_pass("unix.ghost_under_fifo");
+}
+
+static int uorphan = -1;
+
+static void setup_orphan(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) ||
+	    send(sv[1], "orphan", 6, 0) != 6)
+		wl_die("datagram pair");
+	close(sv[1]);
+	uorphan = sv[0];
+}
+
+static void check_orphan(void)
+{
+	char buf[8] = "";
+
+	if (recv(uorphan, buf, sizeof(buf), MSG_DONTWAIT) != 6 ||
+	    memcmp(buf, "orphan", 6))
+		wl_fail("unix.dgram_peer_closed", "the queued datagram: '%s' (%s)",
+			buf, strerror(errno));
+	else if (send(uorphan, "x", 1, MSG_DONTWAIT) != -1 ||
+		 errno != ECONNREFUSED)
+		wl_fail("unix.dgram_peer_closed", "a send did not say ECONNREFUSED: %s",
+			strerror(errno));
+	else
+		wl_pass("unix.dgram_peer_closed");
 }
 
 static void setup_unix_more(void)
@@ -351,6 +403,7 @@ static void setup_unix_more(void)
 
 	setup_self();
 	setup_ghosts();
+	setup_orphan();
 
 	ul = sock(AF_UNIX, SOCK_STREAM);
 	if (bind(ul, (void *)&a, unix_name(&a, "lsn")) || listen(ul, 2) ||
@@ -426,6 +479,7 @@ static void check_unix_more(void)
 		wl_pass("unix.file_mode");
 	check_self();
 	check_ghosts();
+	check_orphan();
 	check_creds();
 	check_oob();
 	n = recv(uem[1], buf, sizeof(buf), MSG_DONTWAIT);
