@@ -396,7 +396,10 @@ static const char *classify_node(struct files_ctx *c, const struct kh_fd *f,
 {
 	const struct stat *st = &f->st;
 
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+	/* a symlink itself, held O_PATH | O_NOFOLLOW (zdtm symlink): opened
+	 * at its path that way again, and restore checks it is a symlink */
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) ||
+	    S_ISLNK(st->st_mode)) {
 		cf->kind = FK_FILE;
 		return NULL;
 	}

@@ -106,7 +106,8 @@ static int check_path(const struct image *img, const struct crfs_file *f,
 		return 0;	/* deleted: made again for a while */
 	if (shm_named_path(img, f->path))
 		return 0;	/* POSIX shm the image holds: made before */
-	if (stat(f->path, &st))
+	/* a symlink held itself (O_PATH | O_NOFOLLOW) may lead nowhere */
+	if ((S_ISLNK(f->mode) ? lstat : stat)(f->path, &st))
 		return ERR("%s: open in the image (file %u), but %s", f->path,
 			   f->id, strerror(errno));
 	if ((st.st_mode & S_IFMT) != (f->mode & S_IFMT))

@@ -24,4 +24,6 @@ grep -q '^PASS secretmem' "$T_DIR/secretmem.log" || fail "secretmem.log: no PASS
 zdtm_refused wl_zdtm_fd udpcork "a corked UDP socket with data not yet sent (UDP_CORK) is not supported"
 zdtm_refused wl_zdtm_fd proccwd "process PID: its working directory /proc/"
 grep -q '^PASS proccwd' "$T_DIR/proccwd.log" || fail "proccwd.log: no PASS proccwd"
+zdtm_refused wl_zdtm_fd delsymlink "lnk-gone (deleted)): deleted files of this kind are not supported"
+grep -q '^PASS symlink.deleted' "$T_DIR/delsymlink.log" || fail "delsymlink.log: no PASS symlink.deleted"
 pass

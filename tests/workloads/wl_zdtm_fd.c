@@ -148,6 +148,62 @@ static int read_entries(int fd, int max)
 	return n;
 }
 
+/*
+ * zdtm symlink: symlinks held themselves (O_PATH | O_NOFOLLOW), one to a
+ * file, one leading nowhere; with WL_ZDTM_SET=delsymlink one removed
+ * since (symlink01), refused by name.
+ */
+static int fd_lnk = -1, fd_lnk_dangling = -1, fd_lnk_gone = -1;
+
+static int open_link(const char *name, const char *target)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	if (symlink(target, path))
+		wl_die("symlink %s", path);
+	fd = open(path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		wl_die("open %s O_PATH | O_NOFOLLOW", path);
+	return fd;
+}
+
+static void setup_links(void)
+{
+	char path[4096];
+
+	fd_lnk = open_link("lnk", "flags");
+	fd_lnk_dangling = open_link("lnk-dangling", "no/such/file");
+	if (!wl_zdtm_want("delsymlink"))
+		return;
+	fd_lnk_gone = open_link("lnk-gone", "flags");
+	snprintf(path, sizeof(path), "%s/lnk-gone", dir);
+	unlink(path);
+}
+
+static void check_link(const char *name, int fd, const char *target)
+{
+	char buf[64] = "";
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISLNK(st.st_mode))
+		wl_fail(name, "not a symlink (mode %o)", st.st_mode);
+	else if (readlinkat(fd, "", buf, sizeof(buf) - 1) < 0 || strcmp(buf, target))
+		wl_fail(name, "leads to '%s', want '%s'", buf, target);
+	else
+		wl_pass(name);
+}
+
+static void check_links(void)
+{
+	check_link("symlink.opath", fd_lnk, "flags");
+	check_link("symlink.dangling", fd_lnk_dangling, "no/such/file");
+	if (wl_zdtm_want("delsymlink"))
+		check_link("symlink.deleted", fd_lnk_gone, "flags");
+}
+
 static void setup_files(void)
 {
 	struct f_owner_ex own;
@@ -633,6 +689,7 @@ int main(int argc, char **argv)
 	setup_more();
 	setup_udp();
 	setup_tty_peek();
+	setup_links();
 	setup_quiet_watch();
 	setup_proc_cwd();	/* last: the others use the cwd we had */
 	wl_ready();
@@ -649,6 +706,7 @@ int main(int argc, char **argv)
 	check_more();
 	check_udp();
 	check_tty_peek();
+	check_links();
 	check_proc_cwd();
 	return wl_done();
 }
