@@ -64,8 +64,10 @@ int proc_fd_of(const struct proc_image *p, uint32_t id)
 
 /*
  * A flock lock is the description's, but /proc/locks names the process that
- * took it: that process takes it again if it holds the file (files_install),
- * else crfs-restore does when it opens the file.
+ * took it: that process takes it again (files_install), on its descriptor,
+ * or on crfs-restore's copy if it closed its own since (zdtm file_locks03,
+ * 04: a child holds it) and makes its table itself (no CLONE_FILES); else
+ * crfs-restore does when it opens the file.
  */
 bool flock_by_owner(const struct image *img, const struct crfs_file *f)
 {
@@ -74,7 +76,8 @@ bool flock_by_owner(const struct image *img, const struct crfs_file *f)
 	if (!f->flock_pid)
 		return false;
 	o = image_proc(img, f->flock_pid);
-	return o && !o->attr.zombie && proc_fd_of(o, f->id) >= 0;
+	return o && !o->attr.zombie &&
+	       (proc_fd_of(o, f->id) >= 0 || !o->attr.shares_files);
 }
 
 static int check_epoll(struct image *img, const struct crfs_file *f,

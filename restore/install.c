@@ -320,19 +320,28 @@ static void set_sigio_owners(struct image *img, struct proc_image *p,
 	}
 }
 
+/*
+ * The flocks we took (their owner in /proc/locks is who took them), on
+ * our descriptor; held: on crfs-restore's copy, before our table is made
+ * (we closed ours since, and a child holds it: zdtm file_locks03, 04).
+ */
 static void take_own_flocks(struct image *img, struct proc_image *p,
-			    int err_fd)
+			    bool held, int err_fd)
 {
 	const struct crfs_file *f;
 	size_t i;
+	int fd;
 
 	for (i = 0; i < img->nfiles; i++) {
 		f = &img->files[i];
 		if (!f->flock || f->flock_pid != p->pid ||
 		    !flock_by_owner(img, f))
 			continue;
-		if (flock(proc_fd_of(p, f->id), (f->flock == 'w' ? LOCK_EX :
-						  LOCK_SH) | LOCK_NB))
+		fd = proc_fd_of(p, f->id);
+		if ((fd >= 0) != held)
+			continue;
+		if (flock(held ? fd : slot(img, f->id),
+			  (f->flock == 'w' ? LOCK_EX : LOCK_SH) | LOCK_NB))
 			child_fail(err_fd, "file %u (%s): flock: %m", f->id,
 				   f->path ?: file_kind_name(f->kind));
 	}
@@ -379,13 +388,15 @@ void files_install(struct image *img, struct proc_image *p,
 	int err_fd = h->err_fd;
 	size_t i;
 
-	if (!p->attr.shares_files)
+	if (!p->attr.shares_files) {
+		take_own_flocks(img, p, false, err_fd);
 		install_table(img, p, err_fd);
+	}
 	for (i = 0; i < img->nfiles; i++)
 		if (pty_is_ctty(img, &img->files[i], p->pid) &&
 		    p->attr.sid == p->pid)
 			take_ctty(img, p, &img->files[i], err_fd);
-	take_own_flocks(img, p, err_fd);
+	take_own_flocks(img, p, true, err_fd);
 	/* POSIX locks: the restorer takes them, once our helpers are gone */
 	h->locks = calloc(img->nlocks + 1, sizeof(*h->locks));
 	h->lock_fds = calloc(img->nlocks + 1, sizeof(int));

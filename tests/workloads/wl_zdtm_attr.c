@@ -54,6 +54,7 @@ static int pbig[2];
 static char newargs[] = "zdtm\0moved\0args";
 #define BIGPIPE (300 * 1024)
 static int fd_shoff, fd_rl, pnb[2], fd_reopen, lockkid_pipe[2], lockkid_ready[2];
+static int fd_kidflock;	/* our flock; only the kid holds the file now */
 static char *fmap;
 
 static int read_file(const char *path, char *buf, int len);
@@ -349,6 +350,10 @@ static void setup_share(void)
 	fd_shoff = tmpfile_in("shoff", O_RDWR, "0123456789", 10);
 	fd_rl = tmpfile_in("rlock", O_RDWR, "0123456789", 10);
 	lseek(fd_shoff, 2, SEEK_SET);
+	/* zdtm file_locks03: our flock, the descriptor the kid's alone */
+	fd_kidflock = tmpfile_in("kidflock", O_RDWR, NULL, 0);
+	if (flock(fd_kidflock, LOCK_EX))
+		wl_die("flock");
 	if (pipe(lockkid_pipe) || pipe(lockkid_ready) || pipe(pnb) || fcntl(pnb[0], F_SETFL, O_NONBLOCK))
 		wl_die("pipes");
 	lockkid = fork();
@@ -367,6 +372,7 @@ static void setup_share(void)
 		_exit(lseek(fd_shoff, 0, SEEK_CUR) == 2 && lseek(fd_shoff, 7, SEEK_SET) == 7 ? 0 : 1);
 	}
 	close(lockkid_ready[1]);
+	close(fd_kidflock);
 	if (read(lockkid_ready[0], path, 1) != 1)
 		wl_die("lock kid");
 	close(lockkid_ready[0]);
@@ -382,12 +388,32 @@ static void setup_share(void)
 	fmap[0] = 'w';
 }
 
+/* the pid /proc/PID/fdinfo/FD names as the owner of its flock, or -1 */
+static int flock_owner(pid_t pid, int fd)
+{
+	char path[64], line[256];
+	int owner = -1, o;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "lock: %*d: FLOCK ADVISORY WRITE %d", &o) == 1)
+			owner = o;
+	if (f)
+		fclose(f);
+	return owner;
+}
+
 static void check_share(void)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char buf[8] = "", perm[8] = "", perm2[8] = "";
 	int st = -1;
 
+	CHK("fd.flock_owner_closed", flock_owner(lockkid, fd_kidflock) == getpid(),
+	    "the flock the kid holds is %d's, want ours (%d)",
+	    flock_owner(lockkid, fd_kidflock), getpid());
 	CHK("fd.posix_rdlock_kid", !fcntl(fd_rl, F_GETLK, &fl) && fl.l_type == F_RDLCK &&
 	    fl.l_pid == lockkid && fl.l_start == 0 && fl.l_len == 4,
 	    "lock type %d pid %d %ld+%ld", fl.l_type, fl.l_pid, (long)fl.l_start, (long)fl.l_len);
