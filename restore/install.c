@@ -42,6 +42,10 @@ static size_t borrow_targets(struct image *img, struct proc_image *p,
 	struct borrowed *b = NULL, *nb;
 	const struct file_extra *x;
 	size_t i, k, n = 0;
+	/* above our own numbers too: install_fds puts files there, over
+	 * whatever is open (zdtm epoll: fds 701..949, targets gone) */
+	int above = proc_max_fd(p) + 1 > img->fd_end ? proc_max_fd(p) + 1 :
+		    img->fd_end;
 
 	for (i = 0; i < img->nfiles; i++) {
 		if (img->files[i].kind != FK_EPOLL ||
@@ -57,7 +61,7 @@ static size_t borrow_targets(struct image *img, struct proc_image *p,
 			b = nb;
 			b[n].item = &x->items[k];
 			b[n].fd = fcntl(slot(img, x->items[k].file),
-					F_DUPFD_CLOEXEC, img->fd_end);
+					F_DUPFD_CLOEXEC, above);
 			if (b[n++].fd < 0)
 				child_fail(err_fd, "epoll: keeping file %u: %m",
 					   x->items[k].file);

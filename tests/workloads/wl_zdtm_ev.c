@@ -10,6 +10,8 @@
  *	epoll.masks	interests with EPOLLIN|OUT|PRI|RDHUP|ET, EPOLLEXCLUSIVE,
  *			EPOLLWAKEUP and 64-bit data, as fdinfo shows them
  *	epoll.nested	an epoll inside an epoll, ready through both
+ *	epoll.dup_targets  interests of many pipes under one fd number,
+ *			closed there since (zdtm epoll)
  *	epoll.et	an edge-triggered interest that has reported its edge:
  *			no event until new data comes
  *	sfd		a signalfd's mask and O_NONBLOCK, a signal read through it
@@ -141,6 +143,62 @@ static void setup_epoll(void)
 	ep_add(ep_et, pipe_et[0], EPOLLIN | EPOLLET, 5);
 	if (epoll_wait(ep_et, &ev, 1, 0) != 1 || epoll_wait(ep_et, &ev, 1, 0))
 		wl_die("edge-triggered epoll");
+}
+
+/*
+ * zdtm epoll: interests registered under one fd number (999) for many
+ * pipes, each closed there since; half the pipes' read ends moved to fds
+ * spread from 68 to 988 first.  Restore keeps a copy of each closed
+ * target (48 of them, in a row above its own file table, wherever that
+ * ends) to add it at 999 again: the spread puts some of our descriptors
+ * among those copies, which must not be overwritten as ours are placed.
+ */
+#define NDUP 48
+static int ep_dup, dup_r[NDUP], dup_w[NDUP];
+
+static void setup_epoll_dups(void)
+{
+	int i, p[2];
+
+	ep_dup = epoll_create1(0);
+	if (ep_dup < 0)
+		wl_die("epoll_create1");
+	for (i = 0; i < NDUP; i++) {
+		if (pipe(p))
+			wl_die("pipe");
+		if (i % 2) {
+			if (fcntl(48 + 20 * i, F_GETFD) >= 0 ||
+			    dup2(p[0], 48 + 20 * i) < 0)
+				wl_die("dup2 to %d", 48 + 20 * i);
+			close(p[0]);
+			p[0] = 48 + 20 * i;
+		}
+		dup_r[i] = p[0];
+		dup_w[i] = p[1];
+		if (dup2(p[0], 999) < 0)
+			wl_die("dup2 999");
+		ep_add(ep_dup, 999, EPOLLIN, 1000 + i);
+		close(999);
+	}
+}
+
+static void check_epoll_dups(void)
+{
+	struct epoll_event ev;
+	char c;
+	int i;
+
+	for (i = 0; i < NDUP; i++) {
+		if (write(dup_w[i], "x", 1) != 1 ||
+		    epoll_wait(ep_dup, &ev, 1, 0) != 1 || ev.data.u64 != 1000u + i) {
+			wl_fail("epoll.dup_targets", "pipe %d: no event, or data %llu",
+				i, (unsigned long long)ev.data.u64);
+			return;
+		}
+		if (read(dup_r[i], &c, 1) != 1)
+			wl_die("read");
+	}
+	wl_pass("epoll.dup_targets");
 }
 
 static void setup_signalfd(void)
@@ -518,6 +576,7 @@ int main(int argc, char **argv)
 	setup_inotify();
 	setup_eventfds();
 	setup_epoll();
+	setup_epoll_dups();
 	setup_signalfd();
 	setup_pty();
 	wl_ready();
@@ -526,6 +585,7 @@ int main(int argc, char **argv)
 	check_inotify();	/* first: our own checks make no events, but */
 	check_eventfds();
 	check_epoll();
+	check_epoll_dups();
 	check_signalfd();
 	check_pty_settings();
 	check_pty_queues();

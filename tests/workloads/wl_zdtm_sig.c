@@ -152,6 +152,10 @@ static void *worker_fn(void *arg)
 	sigemptyset(&m);
 	sigaddset(&m, SIG_T);
 	sigaddset(&m, SIGWINCH);
+	/* SIGUSR1 is main's alone: a process-directed one taken here (the
+	 * kernel passes over a main thread with another signal pending, as
+	 * SIGPROF after a thaw) would leave main in sigsuspend for good */
+	sigaddset(&m, SIGUSR1);
 	sigaddset(&p, SIGTTOU);
 	if (sigaltstack(&ss, NULL) || pthread_sigmask(SIG_BLOCK, &m, NULL) ||
 	    pthread_sigmask(SIG_UNBLOCK, &p, NULL) ||
