@@ -168,7 +168,10 @@ FZ        := build-fuzz
 FUZZ_CC   ?= clang
 FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -g -O1 $(FUZZ_SAN)
+# -MMD -MP: objects follow the headers they include (a stale one built
+# against an older struct layout crashed the smoke run)
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -g -O1 \
+	-MMD -MP $(FUZZ_SAN)
 FUZZ_SECONDS ?= 60
 $(FZ)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -194,6 +197,7 @@ $(FZ)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restore
 $(FZ)/fuzz_restore: $(FZ)/obj/tests/fuzz/fuzz_restore.o $(FZ_RESTORE)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -lzstd -lpthread
 FUZZ_TARGETS := $(FZ)/fuzz_parsers $(FZ)/fuzz_restore
+-include $(shell find $(FZ)/obj -name '*.d' 2>/dev/null)
 
 # fuzz_restore's checkpoints are made by the built crfs (mkimage.sh)
 fuzz: $(FUZZ_TARGETS) all

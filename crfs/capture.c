@@ -924,6 +924,49 @@ static int capture_vma_policies(struct snapshot *s, struct proc_snap *p,
 	return RENDER(s, path, render_vma_policies, p->vmas, p->nvmas);
 }
 
+/* the mapping holding guard range g */
+static const struct crfs_vma *guard_vma(const struct proc_snap *p,
+					const struct crfs_guard *g)
+{
+	size_t i;
+
+	for (i = 0; i < p->nvmas; i++)
+		if (p->vmas[i].start <= g->start && g->end <= p->vmas[i].end)
+			return &p->vmas[i];
+	return NULL;
+}
+
+/*
+ * Guard pages (MADV_GUARD_INSTALL), in PID/guards when any: listed only
+ * where the page runs met one, a scan of every mapping then.  In shared
+ * anonymous or SysV memory the object's page under the marker is stored
+ * through our mapping, which faults there: refused.
+ */
+static int capture_guards(struct snapshot *s, struct proc_snap *p,
+			  const char *dir)
+{
+	const struct crfs_vma *v;
+	struct crfs_guard *g;
+	char path[64];
+	size_t n, i;
+	int ret = kh_guard_ranges(p->pid, p->vmas, p->nvmas, &g, &n);
+
+	for (i = 0; !ret && i < n; i++) {
+		v = guard_vma(p, &g[i]);
+		if (v && (v->kind == VMA_SHMEM || v->kind == VMA_SYSV))
+			snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx in shared anonymous or SysV memory is not supported",
+					p->pid, (unsigned long long)g[i].start);
+	}
+	if (ret || !n) {
+		free(g);
+		return ret;
+	}
+	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_GUARDS);
+	ret = RENDER(s, path, render_guards, g, n);
+	free(g);
+	return ret;
+}
+
 unsigned long long page_runs_ns;
 
 /* stopped: p's mappings and page runs listed (a pre-dump: its mappings,
@@ -965,11 +1008,8 @@ static int list_memory(struct snapshot *s, int idx, const char *dir,
 				  &p->nruns, &guard);
 	page_runs_ns += track_now_ns() - t0;
 	ret = ret ?: capture_vma_policies(s, p, dir);
-	/* restore would give back readable zeroes where it faulted */
-	if (!ret && guard)
-		snapshot_report(s, "process %d: a guard region (MADV_GUARD_INSTALL) at %#llx is not supported yet",
-				p->pid, (unsigned long long)guard);
-	return ret;
+	/* without them restore would give back readable zeroes */
+	return ret ?: (guard ? capture_guards(s, p, dir) : 0);
 }
 
 /*

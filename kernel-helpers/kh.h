@@ -196,6 +196,12 @@ struct kh_parent {
 	size_t nruns;
 };
 #define KH_MAX_DONORS 16
+/*
+ * Every guard page of pid's mappings (MADV_GUARD_INSTALL) as ranges in
+ * address order, each inside one mapping (*out malloc'd, *nout of them).
+ */
+int kh_guard_ranges(pid_t pid, const struct crfs_vma *vmas, size_t n,
+		    struct crfs_guard **out, size_t *nout);
 int kh_page_runs(pid_t pid, const struct crfs_vma *vmas, size_t n,
 		 const struct kh_parent *donors, size_t ndonors,
 		 struct crfs_page_run **runs, size_t *nruns, uint64_t *guard_at);

@@ -452,6 +452,88 @@ static int guard_scan(int fd, const struct crfs_vma *v, uint64_t *guard_at)
 	return 0;
 }
 
+/* the guard pages of v, appended to *g (*n of them), by the pagemap */
+static int guards_by_pagemap(int fd, const struct crfs_vma *v,
+			     struct crfs_guard **g, size_t *n)
+{
+	uint64_t pm[BATCH], addr, cnt, k, a;
+	struct crfs_guard *ng;
+	ssize_t got;
+
+	for (addr = v->start; addr < v->end; addr += cnt * PAGE) {
+		got = pm_batch(fd, pm, addr, v->end);
+		if (got < 0)
+			return got;
+		cnt = got;
+		for (k = 0; k < cnt; k++) {
+			if (!(pm[k] & PM_GUARD_REGION))
+				continue;
+			a = addr + k * PAGE;
+			if (*n && (*g)[*n - 1].end == a) {
+				(*g)[*n - 1].end += PAGE;
+				continue;
+			}
+			ng = realloc(*g, (*n + 1) * sizeof(*ng));
+			if (!ng)
+				return -ENOMEM;
+			*g = ng;
+			ng[(*n)++] = (struct crfs_guard){ a, a + PAGE };
+		}
+	}
+	return 0;
+}
+
+/* the guard pages of v, appended to *g: one PAGEMAP_SCAN (6.14+) */
+static int guards_of(int fd, const struct crfs_vma *v, struct crfs_guard **g,
+		     size_t *n)
+{
+	struct pm_scan_arg a = {
+		.start = v->start, .end = v->end,
+		.category_anyof_mask = PAGE_IS_GUARD_,
+		.return_mask = PAGE_IS_GUARD_,
+	};
+	struct page_region *r;
+	struct crfs_guard *ng;
+	size_t nr, i;
+	int ret = kh_pagemap_scan(fd, &a, &r, &nr);
+
+	if (ret == -EINVAL || ret == -ENOTTY) {
+		free(r);
+		return guards_by_pagemap(fd, v, g, n);
+	}
+	ng = ret || !nr ? NULL : realloc(*g, (*n + nr) * sizeof(*ng));
+	if (!ret && nr && !ng)
+		ret = -ENOMEM;
+	for (i = 0; ng && i < nr; i++)
+		ng[(*n)++] = (struct crfs_guard){ r[i].start, r[i].end };
+	if (ng)
+		*g = ng;
+	free(r);
+	return ret;
+}
+
+int kh_guard_ranges(pid_t pid, const struct crfs_vma *vmas, size_t n,
+		    struct crfs_guard **out, size_t *nout)
+{
+	int fd = kh_pagemap_open(pid), ret = 0;
+	size_t i;
+
+	*out = NULL;
+	*nout = 0;
+	if (fd < 0)
+		return fd;
+	for (i = 0; !ret && i < n; i++)
+		if (!special_vma(&vmas[i]))
+			ret = guards_of(fd, &vmas[i], out, nout);
+	close(fd);
+	if (ret) {
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+	}
+	return ret;
+}
+
 int kh_pagemap_open(pid_t pid)
 {
 	char path[64];

@@ -16,6 +16,8 @@ struct proc_image {
 	size_t nvmas;
 	struct crfs_page_run *runs;
 	size_t nruns;
+	struct crfs_guard *guards;	/* PID/guards, in address order */
+	size_t nguards;
 	struct crfs_fd *fds;
 	size_t nfds;
 	struct crfs_sigaction sa[CRFS_NSIG];

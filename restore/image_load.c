@@ -205,6 +205,13 @@ static int p_vma_policies(struct crfs_text *t, void *o)
 	return parse_vma_policies(t, p->vmas, p->nvmas);
 }
 
+static int p_guards(struct crfs_text *t, void *o)
+{
+	struct proc_image *p = o;
+
+	return parse_guards(t, p->vmas, p->nvmas, &p->guards, &p->nguards);
+}
+
 static int p_fds(struct crfs_text *t, void *o)
 {
 	struct proc_image *p = o;
@@ -466,6 +473,9 @@ static int load_proc_files(struct image *img, struct proc_image *p, char *err,
 	if (!ret && in_manifest(img, rel))
 		ret = PF(CRFS_F_MEMPOLICY, p_vma_policies, p) ?:
 		      check_vma_numa(img, p, err, errlen);
+	snprintf(rel, sizeof(rel), "%d/%s", p->pid, CRFS_F_GUARDS);
+	if (!ret && in_manifest(img, rel))
+		ret = PF(CRFS_F_GUARDS, p_guards, p);
 	ret = ret ?: PF(CRFS_F_FDS, p_fds, p);
 	ret = ret ?: PF(CRFS_F_TIMERS, p_timers, p);
 	ret = ret ?: PF(CRFS_F_PAGES_IDX, p_idx, &ic);
@@ -954,6 +964,7 @@ void image_free(struct image *img)
 		free(p->attr.root);
 		free(p->creds.groups);
 		free_maps(p->vmas, p->nvmas);
+		free(p->guards);
 		free(p->runs);
 		free(p->lazy_runs);
 		free(p->fds);

@@ -146,6 +146,7 @@ static size_t area_size(struct proc_image *p, size_t vdso_len,
 	n += ALIGN((RST_MAX_KEEP + cow_count()) * sizeof(struct rst_range), 16);
 	n += ALIGN(p->nvmas * sizeof(struct rst_vma), 16);
 	n += ALIGN(p->nruns * sizeof(struct rst_run), 16);
+	n += ALIGN(p->nguards * sizeof(struct rst_range), 16);
 	n += ALIGN(strlen(p->pages_path) + 1, 16);
 	n += ALIGN(p->creds.ngroups * sizeof(uint32_t), 16);
 	n += ALIGN(p->mm.auxv_len * sizeof(uint64_t), 16);
@@ -244,6 +245,11 @@ static void fill_mem(struct restore_args *a, struct area *ar,
 			r++;
 		}
 	}
+	a->guards = take(ar, p->nguards * sizeof(*a->guards));
+	for (i = 0; i < p->nguards; i++)
+		a->guards[i] = (struct rst_range){ p->guards[i].start,
+						   p->guards[i].end };
+	a->nguards = p->nguards;
 	a->pages_fd = h->pages_fd;
 	a->pages_path = take(ar, strlen(p->pages_path) + 1);
 	strcpy((char *)a->pages_path, p->pages_path);

@@ -392,6 +392,7 @@ static void fill(struct restore_args *a, const struct rst_run *r,
  * userfaultfd is refused.
  */
 #define UFFD_USER_MODE_ONLY_ 1
+#define MADV_GUARD_INSTALL_ 102
 #define O_CLOEXEC_ 02000000
 #define EAGAIN_ 11
 #define EEXIST_ 17
@@ -846,6 +847,13 @@ static void restore_memory(struct restore_args *a)
 	for (i = 0; i < a->nvmas; i++)
 		if (a->vmas[i].aio_nr)
 			settle_aio(a, &a->vmas[i]);
+	/* once filled (the markers take the place of pages) and before
+	 * mlock, which the kernel's guard install refuses */
+	for (i = 0; i < a->nguards; i++)
+		check(a, "madvise(MADV_GUARD_INSTALL)",
+		      sys(__NR_madvise, a->guards[i].start,
+			  a->guards[i].end - a->guards[i].start,
+			  MADV_GUARD_INSTALL_, 0));
 	for (i = 0; i < a->nvmas; i++)
 		finish_vma(a, &a->vmas[i]);
 	if (a->mlockall)

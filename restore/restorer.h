@@ -192,6 +192,8 @@ struct restore_args {
 	uint32_t nvmas;
 	struct rst_run *runs;
 	uint32_t nruns;
+	struct rst_range *guards;	/* guard pages (MADV_GUARD_INSTALL) */
+	uint32_t nguards;
 	int32_t pages_fd;
 	int32_t err_fd;
 	const char *pages_path;	/* named when a run's checksum is wrong */

@@ -119,6 +119,10 @@ bool has_vma_policies(const struct crfs_vma *v, size_t n);
 struct crfs_vma *vma_starting_at(struct crfs_vma *v, size_t n, uint64_t start);
 int render_vma_policies(struct strbuf *sb, const struct crfs_vma *v, size_t n);
 int parse_vma_policies(struct crfs_text *t, struct crfs_vma *v, size_t n);
+/* image_guards.c: PID/guards, ranges of guard pages inside PID/maps */
+int render_guards(struct strbuf *sb, const struct crfs_guard *g, size_t n);
+int parse_guards(struct crfs_text *t, const struct crfs_vma *v, size_t nv,
+		 struct crfs_guard **g, size_t *n);
 void free_maps(struct crfs_vma *v, size_t n);
 const char *vma_kind_name(enum crfs_vma_kind k);
 

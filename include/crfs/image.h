@@ -34,6 +34,7 @@
 #define CRFS_F_MM		"mm"
 #define CRFS_F_MAPS		"maps"
 #define CRFS_F_MEMPOLICY	"mempolicy"	/* mappings' own NUMA policies */
+#define CRFS_F_GUARDS		"guards"	/* guard pages (MADV_GUARD_INSTALL) */
 #define CRFS_F_PAGES_IDX	"pages.idx"
 #define CRFS_F_PAGES		"pages"
 #define CRFS_F_FDS		"fds"
@@ -137,6 +138,11 @@ struct crfs_vma {
 	 * MPOL_F_* flags and nodes 0-63 */
 	int mpol_mode;
 	uint64_t mpol_flags, mpol_nodes;
+};
+
+/* pages of a mapping that fault with SIGSEGV (MADV_GUARD_INSTALL) */
+struct crfs_guard {
+	uint64_t start, end;
 };
 
 struct crfs_page_run {

@@ -7,10 +7,9 @@
 # I/O flusher; with WL_ZDTM_SET: NUMA policies of a thread and of a
 # mapping, a child's TSC mode, PR_SET_MDWE, a MAP_DROPPABLE mapping),
 # checked by the workload after a freeze and thaw, and after checkpoint ->
-# kill -> restore.  A guard region (MADV_GUARD_INSTALL; in private or
-# shared anonymous memory or a shared file mapping) is refused by name,
-# and still there after the thaw; a freeze of a tree with a traced
-# process fails and says so.
+# kill -> restore, also a guard region (MADV_GUARD_INSTALL; in private or
+# shared anonymous memory or a shared file mapping); a freeze of a tree
+# with a traced process fails and says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
 
@@ -49,15 +48,21 @@ grep -qx 'mempolicy 1' "$T_DIR/prctl.ckpt/$ZDTM_PID/task/$ZDTM_PID/sigstate" ||
 grep -qx '0x[0-9a-f]* 2 0x0 0x1' "$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy" ||
 	fail "prctl: no MPOL_BIND mapping in mempolicy: $(tr '\n' '|' <"$T_DIR/prctl.ckpt/$ZDTM_PID/mempolicy")"
 
-# a guard region would come back as readable zeroes
-zdtm_refused wl_zdtm_mm guard "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
-grep -q '^PASS mm.guard' "$T_DIR/guard.log" || fail "guard.log: no PASS mm.guard"
-# ... also in shared anonymous memory and in a shared file mapping, whose
-# pages are their object's (not read through the pagemap)
-for w in guardshm guardfile; do
-	zdtm_refused wl_zdtm_mm $w "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+# guard regions (MADV_GUARD_INSTALL; zdtm maps12): in private anonymous
+# memory, and in a shared file mapping, whose pages are the file's (not
+# read through the pagemap): listed in PID/guards, installed again; the
+# workload faults on the guard page
+for w in guard guardfile; do
+	WL_ZDTM_SET=$w zdtm_case wl_zdtm_mm ${w}thaw thaw
+	WL_ZDTM_SET=$w zdtm_case wl_zdtm_mm $w restore
 	grep -q '^PASS mm.guard' "$T_DIR/$w.log" || fail "$w.log: no PASS mm.guard"
+	[ "$(wc -l < "$T_DIR/$w.ckpt/$ZDTM_PID/guards")" = 1 ] ||
+		fail "$w: guards is not one range: $(tr '\n' '|' < "$T_DIR/$w.ckpt/$ZDTM_PID/guards")"
 done
+# ... in shared anonymous memory the object's page under it would be read
+# through the mapping: refused, and still there after the thaw
+zdtm_refused wl_zdtm_mm guardshm "process PID: a guard region (MADV_GUARD_INSTALL) at 0x"
+grep -q '^PASS mm.guard' "$T_DIR/guardshm.log" || fail "guardshm.log: no PASS mm.guard"
 
 # a process the tree traces: the freeze cannot seize it and says why; the
 # tree runs on, the tracer still traces it

@@ -104,6 +104,21 @@ static int f_maps(struct crfs_text *t)
 	return ret;
 }
 
+/* against two mappings of its own: a private one and the vDSO */
+static int f_guards(struct crfs_text *t)
+{
+	struct crfs_vma v[2] = {
+		{ .start = 0x10000, .end = 0x40000, .kind = VMA_ANON },
+		{ .start = 0x40000, .end = 0x42000, .kind = VMA_VDSO },
+	};
+	struct crfs_guard *g;
+	size_t n;
+	int ret = parse_guards(t, v, 2, &g, &n);
+
+	free(g);
+	return ret;
+}
+
 /* the freeze id and pid restore checks it against: those it names itself
  * (its first line, its first run's), or the parser stops at the first line */
 static int f_pages_idx(struct crfs_text *t)
@@ -336,6 +351,7 @@ static const struct fz_parser {
 	{ "messages", f_ipc_msgs },
 	{ "tcp", f_tcp },
 	{ "mq", f_mq_msgs },
+	{ "guards", f_guards },
 };
 
 #define NPARSERS (sizeof(parsers) / sizeof(parsers[0]))

@@ -1040,3 +1040,49 @@ Test(formats, maps_hugetlb)
 	cr_assert_str_eq(back[1].path, "/memfd:h");
 	free_maps(back, 2);
 }
+
+/* PID/guards: ranges of whole pages in order, each inside one mapping that
+ * may have guard pages; anything else is refused with the line's problem */
+Test(formats, guards_round_trip_and_refusals)
+{
+	struct crfs_vma v[3] = {
+		{ .start = 0x10000, .end = 0x20000, .kind = VMA_ANON },
+		{ .start = 0x20000, .end = 0x40000, .kind = VMA_ANON },
+		{ .start = 0x40000, .end = 0x42000, .kind = VMA_VDSO },
+	};
+	/* the last two touch: one run over two mappings */
+	struct crfs_guard g[3] = { { 0x11000, 0x13000 }, { 0x1f000, 0x20000 },
+				   { 0x20000, 0x21000 } }, *got;
+	static const char *const bad[] = {
+		"0x11000\n",			/* one field */
+		"0x11001 0x12000\n",		/* not a page */
+		"0x12000 0x12000\n",		/* empty */
+		"0x20000 0x21000\n0x11000 0x12000\n",	/* out of order */
+		"0x11000 0x13000\n0x12000 0x14000\n",	/* overlapping */
+		"0x3f000 0x41000\n",		/* across two mappings */
+		"0x40000 0x41000\n",		/* in the vDSO */
+		"0x50000 0x51000\n",		/* in none */
+	};
+	struct ut_text ut;
+	struct strbuf sb;
+	size_t n, i;
+	char *s;
+
+	sb_init(&sb);
+	cr_assert_eq(render_guards(&sb, g, 3), 0);
+	s = ut_steal(&sb);
+	cr_assert_str_eq(s, "0x11000 0x13000\n0x1f000 0x20000\n0x20000 0x21000\n");
+	PARSE_OK("1/guards", s, parse_guards(t, v, 3, &got, &n));
+	cr_assert_eq(n, 3);
+	cr_assert_arr_eq(got, g, sizeof(g));
+	free(got);
+	free(s);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = strdup(bad[i]);
+		cr_assert_neq(parse_guards(ut_text(&ut, "1/guards", s), v, 3,
+					   &got, &n), 0, "%s", bad[i]);
+		cr_assert_null(got);
+		cr_assert_neq(ut.err[0], 0, "%s", bad[i]);
+		free(s);
+	}
+}

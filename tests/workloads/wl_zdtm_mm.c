@@ -54,6 +54,7 @@
 static volatile sig_atomic_t go;
 static sigjmp_buf jb;
 static char *named, *guarded, *bound;
+static char guard_after[2 * 4096];	/* what the 2 pages after it hold */
 static void *growsdown;
 static unsigned long gsbase = 0x7e5700001000ul;
 static int have_vmanuma, have_flusher, have_name, have_spec, have_numa, have_guard;
@@ -266,6 +267,7 @@ static void setup(const char *dir)
 	have_guard = (want("guard") || want("guardshm") ||
 		       want("guardfile")) &&
 		     !madvise(guarded + PG, PG, MADV_GUARD_INSTALL);
+	memcpy(guard_after, guarded + 2 * PG, 2 * PG);
 
 	bound = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -372,6 +374,8 @@ static void check_guard(void)
 			(void *)p);
 	else if ((off = wl_check(guarded, PG, 13)) != (size_t)-1)
 		wl_fail("mm.guard", "byte %zu before the guard differs", off);
+	else if (memcmp(guarded + 2 * PG, guard_after, 2 * PG))
+		wl_fail("mm.guard", "the pages after the guard differ");
 	else
 		wl_pass("mm.guard");
 }
