@@ -412,46 +412,6 @@ static bool special_vma(const struct crfs_vma *v)
 	       v->kind == VMA_VVAR_VCLOCK || v->kind == VMA_VSYSCALL;
 }
 
-static int guard_by_pagemap(int fd, const struct crfs_vma *v,
-			    uint64_t *guard_at)
-{
-	uint64_t pm[BATCH], addr, cnt, k;
-	ssize_t got;
-
-	for (addr = v->start; addr < v->end; addr += cnt * PAGE) {
-		got = pm_batch(fd, pm, addr, v->end);
-		if (got < 0)
-			return got;
-		cnt = got;
-		for (k = 0; k < cnt; k++)
-			if (pm[k] & PM_GUARD_REGION) {
-				*guard_at = addr + k * PAGE;
-				return 0;
-			}
-	}
-	return 0;
-}
-
-static int guard_scan(int fd, const struct crfs_vma *v, uint64_t *guard_at)
-{
-	struct page_region r;
-	struct pm_scan_arg a = {
-		.size = sizeof(a), .start = v->start, .end = v->end,
-		.vec = (uintptr_t)&r, .vec_len = 1, .max_pages = 1,
-		.category_anyof_mask = PAGE_IS_GUARD_,
-		.return_mask = PAGE_IS_GUARD_,
-	};
-	long got = ioctl(fd, PAGEMAP_SCAN, &a);
-
-	if (got < 0 && (errno == EINVAL || errno == ENOTTY))
-		return guard_by_pagemap(fd, v, guard_at);
-	if (got < 0)
-		return -errno;
-	if (got > 0)
-		*guard_at = r.start;
-	return 0;
-}
-
 /* the guard pages of v, appended to *g (*n of them), by the pagemap */
 static int guards_by_pagemap(int fd, const struct crfs_vma *v,
 			     struct crfs_guard **g, size_t *n)
@@ -469,7 +429,9 @@ static int guards_by_pagemap(int fd, const struct crfs_vma *v,
 			if (!(pm[k] & PM_GUARD_REGION))
 				continue;
 			a = addr + k * PAGE;
-			if (*n && (*g)[*n - 1].end == a) {
+			/* one range a mapping: PID/guards wants each in one */
+			if (*n && (*g)[*n - 1].end == a &&
+			    (*g)[*n - 1].start >= v->start) {
 				(*g)[*n - 1].end += PAGE;
 				continue;
 			}
@@ -480,6 +442,34 @@ static int guards_by_pagemap(int fd, const struct crfs_vma *v,
 			ng[(*n)++] = (struct crfs_guard){ a, a + PAGE };
 		}
 	}
+	return 0;
+}
+
+static int guard_scan(int fd, const struct crfs_vma *v, uint64_t *guard_at)
+{
+	struct page_region r;
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = v->start, .end = v->end,
+		.vec = (uintptr_t)&r, .vec_len = 1, .max_pages = 1,
+		.category_anyof_mask = PAGE_IS_GUARD_,
+		.return_mask = PAGE_IS_GUARD_,
+	};
+	long got = ioctl(fd, PAGEMAP_SCAN, &a);
+	struct crfs_guard *g = NULL;
+	size_t n = 0;
+
+	/* before 6.14: the first of all the pagemap shows */
+	if (got < 0 && (errno == EINVAL || errno == ENOTTY)) {
+		got = guards_by_pagemap(fd, v, &g, &n);
+		if (!got && n)
+			*guard_at = g[0].start;
+		free(g);
+		return (int)got;
+	}
+	if (got < 0)
+		return -errno;
+	if (got > 0)
+		*guard_at = r.start;
 	return 0;
 }
 
