@@ -127,15 +127,20 @@ static const char *name_of(const struct crfs_file *f)
 	return f->path ?: f->abstract ?: "(unnamed)";
 }
 
-/* where to reach f: its name, or the link to it if it is a ghost */
+/*
+ * Where to reach f: its name, or the link to it if it is a ghost of the
+ * image (open_external's peer outside is a crfs_file of its own, with the
+ * id of the socket that connects to it)
+ */
 static socklen_t dest_of(const struct sock_ctx *c, const struct crfs_file *f,
 			 struct sockaddr_un *a)
 {
+	const struct crfs_file *files = c->o->img->files;
 	size_t i, n;
 
-	for (i = 0; i < c->nghosts && c->ghosts[i].id != f->id; i++)
+	for (i = 0; i < c->nghosts && &files[c->ghosts[i].id - 1] != f; i++)
 		;
-	if (i == c->nghosts || !f->id)
+	if (i == c->nghosts)
 		return addr_of(f, a);
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
@@ -252,7 +257,7 @@ static int bind_name(struct sock_ctx *c, int sk, const struct crfs_file *f)
 		ret = FAIL(c->o, "file %u: binding the unix socket to %s%s: %s",
 			   f->id, f->abstract ? "@" : "", name_of(f),
 			   strerror(errno));
-	else if (f->ghost && f->path)
+	else if (f->ghost && f->path && f->path[0] == '/')
 		linked = !ghost_unlink(c, f, &d);
 	else if (f->ghost)
 		unlinkat(d.fd, d.name, 0);
