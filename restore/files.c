@@ -831,6 +831,8 @@ int files_open(struct image *img, char *err, size_t errlen)
 		if (img->files[i].kind == FK_PTS)
 			ret = open_pts(&c, &img->files[i]);
 	ret = ret ?: sockets_open(&c);
+	if (!ret)
+		inet_settle_reuseport(&c);
 	for (i = 0; !ret && i < img->nfiles; i++)
 		ret = take_flock(&c, &img->files[i]);
 	ret = ret ?: take_ofd_locks(&c);

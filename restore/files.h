@@ -29,6 +29,12 @@ static inline int inet_reuseaddr(const struct crfs_file *f)
 	return f->inopts & 1;
 }
 
+/* SO_REUSEPORT as saved: bit 1 (kh_inet_opts[1]) */
+static inline bool inet_reuseport(const struct crfs_file *f)
+{
+	return f->inopts & 2;
+}
+
 /* where crfs-restore keeps file id */
 static inline int slot(const struct image *img, uint32_t id)
 {
@@ -104,6 +110,8 @@ int sockets_open(struct open_ctx *o);
 /* netlink.c, inet.c */
 int open_netlink(struct open_ctx *c, const struct crfs_file *f);
 int open_inet(struct open_ctx *c, const struct crfs_file *f);
+/* every file made: SO_REUSEPORT off again where only binding needed it */
+void inet_settle_reuseport(struct open_ctx *c);
 /* tcp.c: an established connection; its packets pass again (unlock)
  * once the whole tree is restored */
 bool is_tcp_conn(const struct crfs_file *f);

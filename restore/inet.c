@@ -14,11 +14,64 @@
 #include "kh.h"
 #include "files.h"
 
+/* the port f is bound to (host order), 0 if none */
+static unsigned bound_port(const struct crfs_file *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (!f->addr || kh_inet_addr_parse(f->addr, &ss, &len))
+		return 0;
+	/* sin6_port lies where sin_port does */
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/*
+ * SO_REUSEPORT off now, but another socket of the image shares its port
+ * with SO_REUSEPORT on (zdtm socket-tcp-reuseport: both bound with it,
+ * then one turned it off): the kernel lets them share the port only if
+ * both have it at bind, so this one has it on until every file is made
+ * (inet_settle_reuseport).
+ */
+static bool reuseport_for_bind(const struct image *img,
+			       const struct crfs_file *f)
+{
+	unsigned port = bound_port(f);
+	size_t i;
+
+	if (inet_reuseport(f) || !port)
+		return false;
+	for (i = 0; i < img->nfiles; i++) {
+		const struct crfs_file *g = &img->files[i];
+
+		if (g != f && g->kind == FK_INET && inet_reuseport(g) &&
+		    g->sock_type == f->sock_type && g->protocol == f->protocol &&
+		    !is_tcp_conn(g) && bound_port(g) == port)
+			return true;
+	}
+	return false;
+}
+
+void inet_settle_reuseport(struct open_ctx *c)
+{
+	const struct crfs_file *f;
+	int off = 0;
+	size_t i;
+
+	for (i = 0; i < c->img->nfiles; i++) {
+		f = &c->img->files[i];
+		if (f->kind == FK_INET && !is_tcp_conn(f) &&
+		    !is_tcp_pending(f) && reuseport_for_bind(c->img, f))
+			setsockopt(slot(c->img, f->id), SOL_SOCKET,
+				   SO_REUSEPORT, &off, sizeof(off));
+	}
+}
+
 /*
  * Bound with SO_REUSEADDR whatever it had: its own closed connections may
  * linger in TIME_WAIT on that port; then the option as it was.
  */
-static int bind_to(int sk, const struct crfs_file *f)
+static int bind_to(struct open_ctx *c, int sk, const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -29,6 +82,8 @@ static int bind_to(int sk, const struct crfs_file *f)
 	if (((struct sockaddr_in *)&ss)->sin_port == 0)
 		return 0;	/* never bound */
 	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuseport_for_bind(c->img, f) &&
+	     setsockopt(sk, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    bind(sk, (struct sockaddr *)&ss, len))
 		return -1;
 	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
@@ -48,7 +103,7 @@ int inet_prepare(struct open_ctx *c, int sk, const struct crfs_file *f,
 		return -1;
 	}
 	*step = "bind";
-	return bind_to(sk, f);
+	return bind_to(c, sk, f);
 }
 
 /* connect() to f->dst (also for raw sockets, raw.c) */

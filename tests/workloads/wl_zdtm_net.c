@@ -25,6 +25,8 @@
  *  - with WL_ZDTM_SET=unixoob, an out-of-band byte queued on a unix stream
  *    socket (refused; still there after the thaw);
  *  - an empty datagram queued on a unix pair before a non-empty one;
+ *  - two TCP listeners of one port bound with SO_REUSEPORT, one of them
+ *    with it off since (socket-tcp-reuseport);
  *  - unix sockets bound at names removed since, in a directory removed
  *    too (sk-unix01, sk-unix-dgram-ghost): a datagram one with a client
  *    connected, a listener with a connection accepted; both still reach
@@ -43,6 +45,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include "wl_common.h"
 
@@ -168,6 +171,61 @@ static int unix_dgram_bound(const char *leaf)
 	if (bind(sk, (void *)&a, unix_name(&a, leaf)))
 		wl_die("bind %s", leaf);
 	return sk;
+}
+
+/*
+ * zdtm socket-tcp-reuseport: two listeners of one port, both bound with
+ * SO_REUSEPORT, then the first turned it off
+ */
+static int rp1 = -1, rp2 = -1;
+
+static void setup_reuseport(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+
+	rp1 = sock(AF_INET, SOCK_STREAM);
+	rp2 = sock(AF_INET, SOCK_STREAM);
+	set_int(rp1, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	set_int(rp2, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	if (bind(rp1, (void *)&a, sizeof(a)) || listen(rp1, 4) ||
+	    getsockname(rp1, (void *)&a, &len) ||
+	    bind(rp2, (void *)&a, sizeof(a)) || listen(rp2, 4))
+		wl_die("listeners sharing a port");
+	set_int(rp1, SOL_SOCKET, SO_REUSEPORT, 0, "SO_REUSEPORT off");
+}
+
+/* both listen on the one port, SO_REUSEPORT as it was; a client gets in */
+static void check_reuseport(void)
+{
+	struct sockaddr_in a, b;
+	socklen_t la = sizeof(a), lb = sizeof(b), l = sizeof(int);
+	int v1 = -1, v2 = -1, c, acc = -1;
+	struct pollfd p[2] = { { rp1, POLLIN, 0 }, { rp2, POLLIN, 0 } };
+
+	getsockopt(rp1, SOL_SOCKET, SO_REUSEPORT, &v1, &l);
+	getsockopt(rp2, SOL_SOCKET, SO_REUSEPORT, &v2, &l);
+	if (getsockname(rp1, (void *)&a, &la) || getsockname(rp2, (void *)&b, &lb) ||
+	    a.sin_port != b.sin_port || !a.sin_port) {
+		wl_fail("tcp.reuseport", "the listeners' ports differ");
+		return;
+	}
+	if (v1 != 0 || v2 != 1) {
+		wl_fail("tcp.reuseport", "SO_REUSEPORT %d and %d, want 0 and 1", v1, v2);
+		return;
+	}
+	c = sock(AF_INET, SOCK_STREAM);
+	if (connect(c, (void *)&a, sizeof(a)) || poll(p, 2, 5000) < 1)
+		wl_fail("tcp.reuseport", "no listener took a connection: %s",
+			strerror(errno));
+	else if ((acc = accept(p[0].revents ? rp1 : rp2, NULL, NULL)) < 0)
+		wl_fail("tcp.reuseport", "accept: %s", strerror(errno));
+	else
+		wl_pass("tcp.reuseport");
+	close(c);
+	if (acc >= 0)
+		close(acc);
 }
 
 static void setup_inet(void)
@@ -649,6 +707,7 @@ int main(int argc, char **argv)
 		wl_die("sigprocmask");
 	sigdelset(&wait_mask, SIGUSR1);
 	setup_inet();
+	setup_reuseport();
 	setup_unix();
 	setup_unix_more();
 	setup_timeos();
@@ -657,6 +716,7 @@ int main(int argc, char **argv)
 		sigsuspend(&wait_mask);
 	check_opts();
 	check_inet_more();
+	check_reuseport();
 	check_shut();
 	check_dgram_from();
 	check_unix_more();
