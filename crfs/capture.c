@@ -448,11 +448,11 @@ static bool deleted_link(const char *link)
 }
 
 /*
- * Restore enters a removed working directory through a descriptor that
- * holds a removed directory of the same path (zdtm cwd02): refused where
- * that descriptor is another directory.  One in /proc is refused too.
+ * A removed working directory: restore enters it through a descriptor
+ * that holds a removed directory of the same path (zdtm cwd02), refused
+ * where that descriptor is another directory; one in /proc is refused.
  */
-static void check_cwd_twin(struct snapshot *s, pid_t pid,
+static void check_removed_cwd(struct snapshot *s, pid_t pid,
 			   const struct crfs_attr *a)
 {
 	int fd;
@@ -1546,7 +1546,7 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	stop_finish(s, &a);
 	sharing_attr(&a);
 	a.proc_mount = check_namespaces(s, pid, root);
-	check_cwd_twin(s, pid, &a);
+	check_removed_cwd(s, pid, &a);
 	userns_check_proc(s, pid, root, &a, &c);
 	a.dumpable = tf.dumpable;
 	a.child_subreaper = tf.child_subreaper;

@@ -136,6 +136,7 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof(ti);
+	const char *why;
 	char c;
 
 	if (getsockopt(sk, IPPROTO_TCP, TCP_INFO, &ti, &l))
@@ -147,15 +148,20 @@ static const char *tcp_state(int sk, struct kh_inet *in)
 		in->backlog = ti.tcpi_sacked;
 		return NULL;
 	}
-	if (ti.tcpi_state == TCP_CLOSE)
-		return closed_conn(sk, in);
-	/* a connection: its state is saved by kh_tcp_save (tcp.c) */
-	in->tcp_state = ti.tcpi_state;
-	l = sizeof(in->peer);
-	if (getpeername(sk, (struct sockaddr *)&in->peer, &l))
-		return "cannot read the TCP connection's peer";
-	in->connected = true;
-	/* the urgent pointer is no part of what TCP_REPAIR saves */
+	if (ti.tcpi_state == TCP_CLOSE) {
+		why = closed_conn(sk, in);
+		if (why || !in->connected)
+			return why;
+	} else {
+		/* a connection: its state is saved by kh_tcp_save (tcp.c) */
+		in->tcp_state = ti.tcpi_state;
+		l = sizeof(in->peer);
+		if (getpeername(sk, (struct sockaddr *)&in->peer, &l))
+			return "cannot read the TCP connection's peer";
+		in->connected = true;
+	}
+	/* the urgent pointer is no part of what TCP_REPAIR saves (a closed
+	 * one's may still be unread) */
 	if (recv(sk, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) >= 0)
 		return "a TCP connection with urgent data (MSG_OOB) not yet read is not supported";
 	return kh_tcp_state_check(ti.tcpi_state);

@@ -14,8 +14,8 @@
 #include "kh.h"
 #include "files.h"
 
-/* the port f is bound to (host order), 0 if none */
-static unsigned bound_port(const struct crfs_file *f)
+/* the port f is bound to (network order), 0 if none */
+static in_port_t bound_port(const struct crfs_file *f)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -23,23 +23,22 @@ static unsigned bound_port(const struct crfs_file *f)
 	if (!f->addr || kh_inet_addr_parse(f->addr, &ss, &len))
 		return 0;
 	/* sin6_port lies where sin_port does */
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ((struct sockaddr_in *)&ss)->sin_port;
 }
 
 /*
- * SO_REUSEPORT off now, but another socket of the image shares its port
- * with SO_REUSEPORT on (zdtm socket-tcp-reuseport: both bound with it,
- * then one turned it off): the kernel lets them share the port only if
- * both have it at bind, so this one has it on until every file is made
- * (inet_settle_reuseport).
+ * A listener or datagram socket bound at port with SO_REUSEPORT off now,
+ * where another socket of the image shares that port with it on (zdtm
+ * socket-tcp-reuseport: both bound with it, then one turned it off): the
+ * kernel lets them share the port only if both have it at bind, so this
+ * one has it on until every file is made (inet_settle_reuseport).
  */
 static bool reuseport_for_bind(const struct image *img,
-			       const struct crfs_file *f)
+			       const struct crfs_file *f, in_port_t port)
 {
-	unsigned port = bound_port(f);
 	size_t i;
 
-	if (inet_reuseport(f) || !port)
+	if (inet_reuseport(f) || !port || is_tcp_conn(f) || is_tcp_pending(f))
 		return false;
 	for (i = 0; i < img->nfiles; i++) {
 		const struct crfs_file *g = &img->files[i];
@@ -60,8 +59,8 @@ void inet_settle_reuseport(struct open_ctx *c)
 
 	for (i = 0; i < c->img->nfiles; i++) {
 		f = &c->img->files[i];
-		if (f->kind == FK_INET && !is_tcp_conn(f) &&
-		    !is_tcp_pending(f) && reuseport_for_bind(c->img, f))
+		if (f->kind == FK_INET && !inet_reuseport(f) &&
+		    reuseport_for_bind(c->img, f, bound_port(f)))
 			setsockopt(slot(c->img, f->id), SOL_SOCKET,
 				   SO_REUSEPORT, &off, sizeof(off));
 	}
@@ -76,13 +75,15 @@ static int bind_to(struct open_ctx *c, int sk, const struct crfs_file *f)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1, was = inet_reuseaddr(f);
+	in_port_t port;
 
 	if (kh_inet_addr_parse(f->addr, &ss, &len))
 		return errno = EINVAL, -1;
-	if (((struct sockaddr_in *)&ss)->sin_port == 0)
+	port = ((struct sockaddr_in *)&ss)->sin_port;
+	if (!port)
 		return 0;	/* never bound */
 	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    (reuseport_for_bind(c->img, f) &&
+	    (reuseport_for_bind(c->img, f, port) &&
 	     setsockopt(sk, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    bind(sk, (struct sockaddr *)&ss, len))
 		return -1;

@@ -380,45 +380,50 @@ static void setup_ghosts(void)
 		wl_die("ghost socket under a FIFO");
 }
 
-/* what the client sends arrives; the names are the removed ones; nothing
+/* what cli sends (2 bytes) arrives at srv; cli's peer is named want, if
+ * want is given: 0, or why not in why */
+static int reaches(int cli, int srv, const char *msg, const char *want,
+		   char *why, size_t len)
+{
+	struct sockaddr_un a = { 0 };
+	socklen_t l = sizeof(a);
+	char buf[8] = "";
+
+	if (send(cli, msg, 2, MSG_DONTWAIT) != 2 ||
+	    recv(srv, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, msg))
+		snprintf(why, len, "what the client sent did not arrive: %s",
+			 strerror(errno));
+	else if (want && (getpeername(cli, (void *)&a, &l) ||
+			  strcmp(a.sun_path, want)))
+		snprintf(why, len, "the client's peer is '%s'", a.sun_path);
+	else
+		return 0;
+	return -1;
+}
+
+/* what the clients send arrives; the names are the removed ones; nothing
  * of the restore's is left where they were */
 static void check_ghosts(void)
 {
-	struct sockaddr_un a, want;
-	socklen_t len = sizeof(a);
-	char buf[8] = "";
+	struct sockaddr_un want;
+	char why[256];
 	struct stat st;
 
 	unix_name(&want, "gone/dg");
-	if (send(ugcli, "dg", 2, MSG_DONTWAIT) != 2 ||
-	    recv(ughost, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "dg"))
-		wl_fail("unix.ghost_dgram", "the client's datagram did not arrive: %s",
-			strerror(errno));
-	else if (getpeername(ugcli, (void *)&a, &len) ||
-		 strcmp(a.sun_path, want.sun_path))
-		wl_fail("unix.ghost_dgram", "the client's peer is '%s'", a.sun_path);
+	if (reaches(ugcli, ughost, "dg", want.sun_path, why, sizeof(why)))
+		wl_fail("unix.ghost_dgram", "%s", why);
 	else
 		wl_pass("unix.ghost_dgram");
 	unix_name(&want, "gone/st");
-	len = sizeof(a);
-	memset(buf, 0, sizeof(buf));
-	if (send(ugcon, "st", 2, MSG_DONTWAIT) != 2 ||
-	    recv(ugacc, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "st"))
-		wl_fail("unix.ghost_listener", "the stream's bytes did not arrive: %s",
-			strerror(errno));
-	else if (getpeername(ugcon, (void *)&a, &len) ||
-		 strcmp(a.sun_path, want.sun_path))
-		wl_fail("unix.ghost_listener", "the client's peer is '%s'", a.sun_path);
+	if (reaches(ugcon, ugacc, "st", want.sun_path, why, sizeof(why)))
+		wl_fail("unix.ghost_listener", "%s", why);
 	else if (!stat(ugdir, &st))
 		wl_fail("unix.ghost_listener", "%s is there again", ugdir);
 	else
 		wl_pass("unix.ghost_listener");
 	snprintf(want.sun_path, sizeof(want.sun_path), "%s/fifo-sk", dir);
-	memset(buf, 0, sizeof(buf));
-	if (send(ugfcli, "ff", 2, MSG_DONTWAIT) != 2 ||
-	    recv(ugfifo, buf, sizeof(buf), MSG_DONTWAIT) != 2 || strcmp(buf, "ff"))
-		wl_fail("unix.ghost_under_fifo", "the client's datagram did not arrive: %s",
-			strerror(errno));
+	if (reaches(ugfcli, ugfifo, "ff", NULL, why, sizeof(why)))
+		wl_fail("unix.ghost_under_fifo", "%s", why);
 	else if (stat(want.sun_path, &st) || !S_ISFIFO(st.st_mode))
 		wl_fail("unix.ghost_under_fifo", "%s is no longer the FIFO",
 			want.sun_path);
