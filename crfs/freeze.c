@@ -232,6 +232,11 @@ static void profile(const unsigned long long *t, unsigned long long trk,
 		runs / 1e6, f->maps / 1e6, f->take / 1e6, f->clean / 1e6,
 		f->rewrite / 1e6, f->arm / 1e6, f->policies / 1e6,
 		f->threads / 1e6, f->mapdata / 1e6);
+	if (!predump)
+		fprintf(stderr, "crfs: freeze profile, rest: groups %.1f, sharing %.1f, pidns %.1f, ns mounts %.1f, sysvipc %.1f, ns %.1f, netns_sub %.1f, mounts %.1f, cgroup %.1f ms\n",
+			f->rest[0] / 1e6, f->rest[1] / 1e6, f->rest[2] / 1e6,
+			f->rest[3] / 1e6, f->rest[4] / 1e6, f->rest[5] / 1e6,
+			f->rest[6] / 1e6, f->rest[7] / 1e6, f->rest[8] / 1e6);
 }
 
 static void prof_since(struct freeze_prof *f)
@@ -247,19 +252,25 @@ static void prof_since(struct freeze_prof *f)
 }
 
 /* everything but memory, captured for a freeze (not for a pre-dump) */
-static int capture_rest(struct container *c, const pid_t *procs, int nprocs)
+static int capture_rest(struct container *c, const pid_t *procs, int nprocs,
+			unsigned long long *t)
 {
+	unsigned long long t0 = track_now_ns();
 	int ret = 0;
 
-	check_groups(c->snap, procs, nprocs);
-	check_sharing(c->snap, procs, nprocs);
-	check_pidns(c->snap, procs, nprocs);
-	check_ns_mounts(c->snap, procs, nprocs);
-	ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs);
-	ret = ret ?: capture_ns(c->snap, c->root);
-	ret = ret ?: capture_netns_sub(c->snap, c->root, procs, nprocs);
-	ret = ret ?: capture_mounts(c->snap, c->root);
-	return ret ?: capture_cgroup(c->snap, c->root, procs, nprocs);
+	/* each step's time, for the profile */
+#define STEP(x) do { x; *t++ = track_now_ns() - t0; t0 = track_now_ns(); } while (0)
+	STEP(check_groups(c->snap, procs, nprocs));
+	STEP(check_sharing(c->snap, procs, nprocs));
+	STEP(check_pidns(c->snap, procs, nprocs));
+	STEP(check_ns_mounts(c->snap, procs, nprocs));
+	STEP(ret = ret ?: capture_sysvipc(c->snap, c->root, procs, nprocs));
+	STEP(ret = ret ?: capture_ns(c->snap, c->root));
+	STEP(ret = ret ?: capture_netns_sub(c->snap, c->root, procs, nprocs));
+	STEP(ret = ret ?: capture_mounts(c->snap, c->root));
+	STEP(ret = ret ?: capture_cgroup(c->snap, c->root, procs, nprocs));
+#undef STEP
+	return ret;
 }
 
 static int stop_and_capture(struct container *c, bool predump)
@@ -296,6 +307,8 @@ static int stop_and_capture(struct container *c, bool predump)
 			       c->track->depth < CRFS_MAX_LEVEL;
 	c->snap->zstd = c->zstd;
 	c->snap->predump = predump;
+	if (!predump)
+		netns_prefetch_start(c->snap, c->root);
 	t[1] = track_now_ns();
 	trk = track_capture_ns;
 	runs = page_runs_ns;
@@ -308,7 +321,7 @@ static int stop_and_capture(struct container *c, bool predump)
 	runs = page_runs_ns - runs;
 	prof_since(&f);
 	if (!predump)
-		ret = ret ?: capture_rest(c, procs, nprocs);
+		ret = ret ?: capture_rest(c, procs, nprocs, f.rest);
 	/* a pre-dump's finishes as the tree runs (predump_finish) */
 	if (!predump)
 		ret = ret ?: snapshot_finish(c->snap, c->root);

@@ -40,6 +40,7 @@ void snapshot_free(struct snapshot *s)
 		return;
 	tcp_resume(s);	/* none left but for a path that forgot them */
 	postdump_drop(s);
+	netns_prefetch_drop(s);
 	for (i = 0; i < s->nentries; i++) {
 		free(s->entries[i].path);
 		free(s->entries[i].data);

@@ -78,6 +78,7 @@ struct snapshot {
 	uint64_t copied;	/* bytes copied out at freeze (post-dump) */
 	bool zstd;		/* pages.zst instead of pages (pages_zst.c) */
 	bool predump;		/* memory only, read as the tree runs */
+	struct net_prefetch *netpf;	/* capture_ns.c: sysctls being read */
 };
 
 struct snapshot *snapshot_new(void);
@@ -203,6 +204,11 @@ void check_ns_mounts(struct snapshot *s, const pid_t *procs, int n);
 bool ns_check(struct snapshot *s, pid_t pid, pid_t root, const char *name,
 	      const char *theirs);
 int capture_ns(struct snapshot *s, pid_t root);
+/* capture_ns.c: the root's network namespace's sysctls read by a thread
+ * of ours while the processes are captured; taken by capture_ns, dropped
+ * (waited for) by snapshot_free */
+void netns_prefetch_start(struct snapshot *s, pid_t root);
+void netns_prefetch_drop(struct snapshot *s);
 struct crfs_ns;
 /* capture_ns.c: pid's network namespace into ns (its net keys) */
 int capture_net_of(struct snapshot *s, pid_t pid, struct crfs_ns *ns);

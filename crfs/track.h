@@ -68,6 +68,7 @@ struct freeze_prof {
 	unsigned long long policies;	/* mappings' NUMA policies asked */
 	unsigned long long threads;	/* threads asked (remote syscalls) */
 	unsigned long long mapdata;	/* objects of deleted mappings read */
+	unsigned long long rest[9];	/* freeze.c's capture_rest, per step */
 };
 extern struct freeze_prof fprof;
 /*
