@@ -512,9 +512,11 @@ void netns_prefetch_start(struct snapshot *s, pid_t root)
 	char *theirs;
 	int own = ns_own(root, "net", &theirs);
 
-	if (own <= 0)
+	if (own < 0)
 		return;
 	free(theirs);
+	if (!own)
+		return;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;		/* capture_net reads them itself */

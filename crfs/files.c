@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -500,6 +501,29 @@ static int timerfd_times(const struct kh_fd *f, struct crfs_file *cf)
 	return ret;
 }
 
+/*
+ * A pidfd of a process that has exited and was reaped ("Pid: -1"): what
+ * the kernel keeps of it is how it ended (PIDFD_INFO_EXIT) and which
+ * pidfds share it (their pidfs inode).  Restore makes them of a stand-in
+ * that ends the same way.  Its credentials and cgroup (PIDFD_INFO_CREDS,
+ * _CGROUPID ask them of a live process only) are not kept.
+ */
+static const char *pidfd_dead(const struct kh_fd *f, struct crfs_file *cf)
+{
+	int status, ret = kh_pidfd_exit_status(f->pid, f->fd, &status);
+
+	if (ret == -ENODATA || ret == -ENOTTY || ret == -EINVAL)
+		return "a pidfd of a process that has exited, whose exit status the kernel does not tell (before Linux 6.15), is not supported";
+	if (ret)
+		return "cannot read the exit status of the pidfd's process";
+	if (WIFSIGNALED(status) && WCOREDUMP(status))
+		return "a pidfd of a process that dumped core is not supported";
+	cf->pidfd_pid = -1;
+	cf->exit_status = status;
+	cf->ino = f->st_ok ? f->st.st_ino : 0;
+	return NULL;
+}
+
 static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 				 struct crfs_file *cf)
 {
@@ -554,8 +578,10 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		return files_classify_fanotify(f, cf);
 	if (!strcmp(what, "[pidfd]")) {
 		cf->kind = FK_PIDFD;
-		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v <= 0)
-			return "a pidfd of a process that has exited is not supported";
+		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v == 0)
+			return "cannot read the pidfd's process";
+		if ((int)v < 0)
+			return pidfd_dead(f, cf);
 		cf->pidfd_pid = (pid_t)v;
 		for (size_t i = 0; i < c->s->nprocs; i++)
 			if (c->s->procs[i].pid == cf->pidfd_pid)

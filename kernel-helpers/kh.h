@@ -156,6 +156,14 @@ int kh_via_set(pid_t pid, pid_t tid);
 void kh_via_forget(pid_t tid);
 /* pidfd_open of kh_via(pid); -1 and errno on failure */
 int kh_pidfd_open(pid_t pid);
+/* pidfd.c: a pidfd of a process that has exited (and was reaped): the
+ * status it ended with, from the kernel (-ENODATA: not told, before
+ * Linux 6.15) */
+int kh_pidfd_exit_status(pid_t pid, int fd, int *status);
+/* n pidfds (flags[i]: PIDFD_NONBLOCK, PIDFD_THREAD) of one process that
+ * then ends with status (as wait gives it) and is reaped; -EINVAL for a
+ * core dump, -EPROTO if it did not end so */
+int kh_dead_pidfds(int status, const unsigned int *flags, int *fds, size_t n);
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 /* status.c: the number after "KEY:" in /proc/TID/status; the process
  * (thread group) task tid belongs to */

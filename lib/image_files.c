@@ -121,6 +121,7 @@ static const struct file_key keys[] = {
 	KEY("sigmask", K_U64_HEX, sigmask, B(FK_SIGNALFD)),
 	KEY("owner", K_INT, owner, B(FK_EPOLL)),
 	KEY("pid", K_INT, pidfd_pid, B(FK_PIDFD)),
+	KEY("exit_status", K_INT, exit_status, 0),
 	KEY("flock", K_LOCK, flock, 0),
 	KEY("lease", K_LOCK, lease, 0),
 	KEY("times", K_STR, times, 0),

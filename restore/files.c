@@ -665,13 +665,54 @@ static int take_ofd_locks(struct open_ctx *c)
 }
 
 /* kinds made elsewhere: sockets once their peers exist (sockets.c),
- * pty slaves once their master is there, pidfds by each holder once its
- * process exists (install.c) */
+ * pty slaves once their master is there */
 static int open_later(struct open_ctx *c, const struct crfs_file *f)
 {
 	(void)c;
 	(void)f;
 	return 0;
+}
+
+/*
+ * Pidfds of a live process: by each holder, once it exists (install.c).
+ * Of one that had exited: every pidfd of it (one pidfs inode) at once, of
+ * a stand-in that then ends as it did (kh_dead_pidfds), at the first.
+ */
+static int open_pidfd(struct open_ctx *c, const struct crfs_file *f)
+{
+	const struct crfs_file *g;
+	unsigned int flags[64];
+	const struct crfs_file *of[64];
+	int fds[64], ret;
+	size_t i, n = 0;
+
+	if (f->pidfd_pid > 0)
+		return 0;
+	for (i = 0; i < c->img->nfiles; i++) {
+		g = &c->img->files[i];
+		if (g->kind != FK_PIDFD || g->pidfd_pid > 0 || g == f ||
+		    !f->ino || g->ino != f->ino)
+			continue;
+		if (g->id < f->id)
+			return 0;	/* made with g */
+		if (g->exit_status != f->exit_status)
+			return FAIL(c, "file %u: a pidfd of the process of file %u (pidfs inode %llu) with another exit status",
+				    g->id, f->id, (unsigned long long)f->ino);
+		if (n == 63)
+			return FAIL(c, "file %u: more than 64 pidfds of one process that has exited",
+				    f->id);
+		of[++n] = g;
+	}
+	of[0] = f;
+	for (i = 0; i <= n; i++)
+		flags[i] = of[i]->flags & (O_NONBLOCK | O_EXCL);
+	ret = kh_dead_pidfds(f->exit_status, flags, fds, n + 1);
+	if (ret)
+		return FAIL(c, "file %u: a pidfd of a process that exited with status %#x: %s",
+			    f->id, f->exit_status, strerror(-ret));
+	for (i = 0, ret = 0; i <= n; i++)
+		ret = ret ?: place(c, of[i], fds[i]);
+	return ret;
 }
 
 static int open_epoll(struct open_ctx *c, const struct crfs_file *f)
@@ -702,7 +743,7 @@ static const opener_fn openers[FK_COUNT] = {
 					 * watch are (files_open) */
 	[FK_PTMX] = open_ptmx,
 	[FK_PTS] = open_later,
-	[FK_PIDFD] = open_later,
+	[FK_PIDFD] = open_pidfd,
 	[FK_NETLINK] = open_netlink,
 	[FK_INET] = open_inet,
 	[FK_FANOTIFY] = open_fanotify,

@@ -233,7 +233,8 @@ static void open_pidfds(struct image *img, struct proc_image *p, int err_fd)
 
 	for (i = 0; i < p->nfds; i++) {
 		f = &img->files[p->fds[i].file - 1];
-		if (f->kind != FK_PIDFD)
+		/* one of a process that exited: in the table (files.c) */
+		if (f->kind != FK_PIDFD || f->pidfd_pid < 0)
 			continue;
 		pid = image_pid_in(img, p, f->pidfd_pid);
 		/* O_EXCL is PIDFD_THREAD: a pidfd of the main thread only */

@@ -76,7 +76,7 @@ static bool live_proc(const struct crfs_file *f)
 
 bool opened_by_holder(const struct crfs_file *f)
 {
-	return f->kind == FK_PIDFD || live_proc(f) ||
+	return (f->kind == FK_PIDFD && f->pidfd_pid > 0) || live_proc(f) ||
 	       (f->kind == FK_NSFD && f->ns_pid);
 }
 

@@ -345,7 +345,8 @@ struct crfs_file {
 	/* epoll: whose fd numbers the interest list refers to */
 	pid_t owner;
 	/* pidfd: the process it refers to */
-	pid_t pidfd_pid;
+	pid_t pidfd_pid;	/* -1: one that has exited (ino: which) */
+	int exit_status;	/* pidfd of one that exited: as wait gives it */
 	/* flock() lock held through this description: 0, 'r' or 'w' */
 	int flock;
 	pid_t flock_pid;	/* who took it, as /proc/locks says (0: unknown) */

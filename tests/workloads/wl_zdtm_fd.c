@@ -11,7 +11,9 @@
  * inotify watch; a one-shot epoll interest that has fired; a pidfd of the
  * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
  * UDP_GRO and SO_BUF_LOCK set; a pty slave in exclusive mode (TIOCEXCL);
- * a unix socket whose peek offset (SO_PEEK_OFF) moved on.  Refused by the freeze, set only when WL_ZDTM_SET names
+ * a unix socket whose peek offset (SO_PEEK_OFF) moved on; pidfds of two
+ * children reaped since (zdtm pidfd_dead): two of one that exited with
+ * status 7, one of them PIDFD_NONBLOCK, one of one killed by SIGTERM.  Refused by the freeze, set only when WL_ZDTM_SET names
  * them: secret memory (memfd_secret) "secretmem", a corked UDP socket
  * holding data "udpcork"; a UDP socket shut down "udpshut" (once refused, restored since: t_udpshut).  Usage: wl_zdtm_fd DIR.  READY; on SIGUSR1 each
  * is checked.
@@ -27,6 +29,8 @@
 #include <linux/udp.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -425,6 +429,109 @@ static void setup_more(void)
 	wl_fill(secret, 4096, 23);
 }
 
+/* a child that waits for its go, then ends as status says */
+static pid_t dead_child(int status, const int go[2])
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid < 0)
+		wl_die("fork");
+	if (pid)
+		return pid;
+	close(go[1]);	/* the go is our parent's close */
+	if (read(go[0], &c, 1) < 0)
+		_exit(99);
+	if (WIFSIGNALED(status))
+		raise(WTERMSIG(status));
+	_exit(WEXITSTATUS(status));
+}
+
+#define PIDFD_INFO_EXIT_ (1ULL << 3)
+struct pidfd_info_v0 {
+	uint64_t mask, cgroupid;
+	uint32_t pid, tgid, ppid, ids[8];
+	int32_t exit_code;
+};
+#define PIDFD_GET_INFO_ _IOWR(0xFF, 11, struct pidfd_info_v0)
+
+static int fd_dead[3];	/* of A (status 7), A nonblocking, of B (SIGTERM) */
+static const int dead_status[3] = { 7 << 8, 7 << 8, SIGTERM };
+
+static void setup_dead_pidfds(void)
+{
+	int go[2], st;
+	pid_t a, b;
+
+	if (pipe(go))
+		wl_die("pipe");
+	a = dead_child(dead_status[0], go);
+	b = dead_child(dead_status[2], go);
+	close(go[0]);
+	fd_dead[0] = syscall(SYS_pidfd_open, a, 0);
+	fd_dead[1] = syscall(SYS_pidfd_open, a, O_NONBLOCK);	/* PIDFD_NONBLOCK */
+	fd_dead[2] = syscall(SYS_pidfd_open, b, 0);
+	if (fd_dead[0] < 0 || fd_dead[1] < 0 || fd_dead[2] < 0)
+		wl_die("pidfd_open");
+	close(go[1]);
+	if (waitpid(a, &st, 0) != a || st != dead_status[0] ||
+	    waitpid(b, &st, 0) != b || st != dead_status[2])
+		wl_die("the children did not end as told");
+}
+
+/* Pid: -1, how it ended, no signal, readable, which pidfds share it */
+static const char *dead_wrong(int i)
+{
+	struct pidfd_info_v0 info = { .mask = PIDFD_INFO_EXIT_ };
+	struct pollfd pf = { fd_dead[i], POLLIN, 0 };
+	static char why[128];
+	struct stat st[3];
+	char path[64], buf[512];
+	ssize_t len;
+	int k, fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd_dead[i]);
+	fd = open(path, O_RDONLY);
+	len = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (len < 0 || (buf[len] = 0, !strstr(buf, "Pid:\t-1\n")))
+		return "fdinfo lacks Pid: -1";
+	if (ioctl(fd_dead[i], PIDFD_GET_INFO_, &info) ||
+	    !(info.mask & PIDFD_INFO_EXIT_) || info.exit_code != dead_status[i]) {
+		snprintf(why, sizeof(why), "exit status %#x (mask %#llx), not %#x",
+			 info.exit_code, (unsigned long long)info.mask,
+			 dead_status[i]);
+		return why;
+	}
+	if (syscall(SYS_pidfd_send_signal, fd_dead[i], 0, NULL, 0) == 0 ||
+	    errno != ESRCH)
+		return "pidfd_send_signal did not say ESRCH";
+	if (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLIN))
+		return "not readable (exited) by poll";
+	if (!(fcntl(fd_dead[i], F_GETFL) & O_NONBLOCK) != (i != 1))
+		return "PIDFD_NONBLOCK differs";
+	for (k = 0; k < 3; k++)
+		if (fstat(fd_dead[k], &st[k]))
+			return "fstat failed";
+	if (st[0].st_ino != st[1].st_ino || st[0].st_ino == st[2].st_ino)
+		return "the pidfds of A do not share an inode, or B's does";
+	return NULL;
+}
+
+static void check_dead_pidfds(void)
+{
+	const char *why = NULL;
+	int i;
+
+	for (i = 0; i < 3 && !why; i++)
+		why = dead_wrong(i);
+	if (why)
+		wl_fail("pidfd.dead", "pidfd %d: %s", i - 1, why);
+	else
+		wl_pass("pidfd.dead");
+}
+
 static void check_more(void)
 {
 	int fl = fcntl(fd_pidfd, F_GETFL);
@@ -687,6 +794,7 @@ int main(int argc, char **argv)
 	setup_ghosts();
 	setup_events();
 	setup_more();
+	setup_dead_pidfds();
 	setup_udp();
 	setup_tty_peek();
 	setup_links();
@@ -704,6 +812,7 @@ int main(int argc, char **argv)
 	check_tmp_rmdir();
 	check_events();
 	check_more();
+	check_dead_pidfds();
 	check_udp();
 	check_tty_peek();
 	check_links();
