@@ -506,11 +506,18 @@ static int timerfd_times(const struct kh_fd *f, struct crfs_file *cf)
  * the kernel keeps of it is how it ended (PIDFD_INFO_EXIT) and which
  * pidfds share it (their pidfs inode).  Restore makes them of a stand-in
  * that ends the same way.  Its credentials and cgroup (PIDFD_INFO_CREDS,
- * _CGROUPID ask them of a live process only) are not kept.
+ * _CGROUPID ask them of a live process only) are not kept.  The stand-in
+ * is crfs-restore's child: in a tree of its own pid namespace it would
+ * not be of that namespace, where PIDFD_INFO_EXIT answers ESRCH for it.
  */
-static const char *pidfd_dead(const struct kh_fd *f, struct crfs_file *cf)
+static const char *pidfd_dead(struct files_ctx *c, const struct kh_fd *f,
+			      struct crfs_file *cf)
 {
-	int status, ret = kh_pidfd_exit_status(f->pid, f->fd, &status);
+	int status, ret;
+
+	if (files_own_pid_ns(c->s))
+		return "a pidfd of a process that has exited, in a tree with a pid namespace of its own, is not supported yet";
+	ret = kh_pidfd_exit_status(f->pid, f->fd, &status);
 
 	if (ret == -ENODATA || ret == -ENOTTY || ret == -EINVAL)
 		return "a pidfd of a process that has exited, whose exit status the kernel does not tell (before Linux 6.15), is not supported";
@@ -581,7 +588,7 @@ static const char *classify_anon(struct files_ctx *c, const struct kh_fd *f,
 		if (kh_fdinfo_u64(f->info, "Pid:", 10, &v) || (int)v == 0)
 			return "cannot read the pidfd's process";
 		if ((int)v < 0)
-			return pidfd_dead(f, cf);
+			return pidfd_dead(c, f, cf);
 		cf->pidfd_pid = (pid_t)v;
 		for (size_t i = 0; i < c->s->nprocs; i++)
 			if (c->s->procs[i].pid == cf->pidfd_pid)

@@ -44,6 +44,9 @@ const char *unix_relative_name(struct files_ctx *c, const struct kh_unix *u,
 			       pid_t holder, struct crfs_file *cf);
 /* files_proc.c: /proc/PID/... */
 pid_t files_proc_pid(const struct kh_fd *f);
+/* files_proc.c: the tree has a pid namespace of its own (restore makes
+ * it again, with other pids outside) */
+bool files_own_pid_ns(struct snapshot *s);
 const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 				struct crfs_file *cf, int *err);
 void files_proc_inflight(struct files_ctx *c);

@@ -58,7 +58,7 @@ static bool in_tree(struct snapshot *s, pid_t pid)
 }
 
 /* restore re-creates a tree of its own pid namespace with other pids */
-static bool own_pid_ns(struct snapshot *s)
+bool files_own_pid_ns(struct snapshot *s)
 {
 	pid_t vpid;
 
@@ -86,7 +86,7 @@ const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 	struct stat st;
 	bool alive;
 
-	if (own_pid_ns(c->s))
+	if (files_own_pid_ns(c->s))
 		return "a file under /proc/PID of a tree in its own pid namespace is not supported yet";
 	cf->kind = FK_PROC;
 	cf->proc_pid = pid;

@@ -465,6 +465,39 @@ static uint32_t udp_shut(int sk, const struct kh_inet *in)
 	return bits > 0 ? bits & 3 : 0;
 }
 
+/* bound to one address (not any), a port taken */
+static bool bound_to_one(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return a->sin_port && a->sin_addr.s_addr != htonl(INADDR_ANY);
+	return ss->ss_family == AF_INET6 && b->sin6_port &&
+	       !IN6_IS_ADDR_UNSPECIFIED(&b->sin6_addr);
+}
+
+/*
+ * A socket bound to an address its namespace does not have (bound with
+ * IP_FREEBIND since turned off, or the address removed since: zdtm
+ * sk-freebind-false) is bound so again with IP_FREEBIND for that moment;
+ * one whose address is there now must find it at restore.  Sockets not
+ * connected only: a connection's address is the route's.
+ */
+static int check_nonlocal(int sk, const struct kh_inet *in,
+			  struct crfs_file *cf)
+{
+	int local;
+
+	if (in->connected || !bound_to_one(&in->addr))
+		return 0;
+	local = kh_inet_addr_local(sk, &in->addr);
+	if (local < 0)
+		return local;
+	cf->nonlocal = !local;
+	return 0;
+}
+
 static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 				 struct crfs_file *cf, int *err)
 {
@@ -495,6 +528,7 @@ static const char *classify_inet(struct files_ctx *c, pid_t holder, int sk,
 	cf->dst = in.connected ? addr_text(&in.peer) : NULL;
 	if (!cf->addr || (in.connected && !cf->dst))
 		*err = -ENOMEM;
+	*err = *err ?: check_nonlocal(sk, &in, cf);
 	if (*err || !in.connected || in.type != SOCK_STREAM)
 		return NULL;
 	return files_capture_tcp(c, holder, sk, cf, &in, err);

@@ -164,6 +164,8 @@ int kh_pidfd_exit_status(pid_t pid, int fd, int *status);
  * then ends with status (as wait gives it) and is reaped; -EINVAL for a
  * core dump, -EPROTO if it did not end so */
 int kh_dead_pidfds(int status, const unsigned int *flags, int *fds, size_t n);
+/* ends the caller as status (as wait gives it) says, without a core */
+void kh_end_as(int status) __attribute__((noreturn));
 int kh_proc_children(pid_t pid, pid_t **kids, int *n);
 /* status.c: the number after "KEY:" in /proc/TID/status; the process
  * (thread group) task tid belongs to */
@@ -372,6 +374,12 @@ struct kh_inet {
 	int sndbuf, rcvbuf;
 };
 const char *kh_inet_read(int sk, struct kh_inet *in, int *err);
+/* tcp_diag.c: fn(arg) in socket sk's network namespace (a thread of ours
+ * joins it unless it is ours); fn's return */
+int kh_in_sock_ns(int sk, int (*fn)(void *), void *arg);
+/* 1 if addr is an address of sk's network namespace (a bind there takes
+ * it without IP_FREEBIND), 0 if not, or -errno */
+int kh_inet_addr_local(int sk, const struct sockaddr_storage *addr);
 int kh_inet_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 int kh_inet_addr_parse(const char *s, struct sockaddr_storage *ss,
 		       socklen_t *len);

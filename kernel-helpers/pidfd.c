@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -45,25 +46,39 @@ int kh_pidfd_exit_status(pid_t pid, int fd, int *status)
 	return ret;
 }
 
+/*
+ * Ends the calling process as status (as wait gives it) says: killed by
+ * its signal, the action made the default and the signal unblocked, or
+ * exited.  No core dump: it would add WCOREDUMP (and take time).
+ */
+void kh_end_as(int status)
+{
+	struct rlimit no_core = { 0, 0 };
+	sigset_t one;
+
+	if (WIFSIGNALED(status)) {
+		/* either stops a core dump where the other may not (a
+		 * core_pattern pipe; fs.suid_dumpable 2) */
+		setrlimit(RLIMIT_CORE, &no_core);
+		prctl(PR_SET_DUMPABLE, 0);
+		signal(WTERMSIG(status), SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
 /* the stand-in: waits for its go, then ends as status says */
 static void __attribute__((noreturn)) stand_in(const int go[2], int status)
 {
-	sigset_t all;
 	char c;
 
 	close(go[1]);	/* its end comes when ours closes */
 	while (read(go[0], &c, 1) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(status)) {
-		/* no core dump: its status would say so (and take time) */
-		prctl(PR_SET_DUMPABLE, 0);
-		signal(WTERMSIG(status), SIG_DFL);
-		sigfillset(&all);
-		sigdelset(&all, WTERMSIG(status));
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		kill(getpid(), WTERMSIG(status));
-	}
-	_exit(WEXITSTATUS(status));
+	kh_end_as(status);
 }
 
 int kh_dead_pidfds(int status, const unsigned int *flags, int *fds, size_t n)

@@ -121,21 +121,53 @@ int kh_sock_netns_is_ours(int sk)
 
 /*
  * sock_diag answers only for sockets of the asking socket's network
- * namespace: for a socket of another (a tree's own), a thread of ours
- * joins the socket's namespace to ask.
+ * namespace (and a bind tells what is local in its own): for a socket of
+ * another (a tree's own), a thread of ours joins the socket's namespace.
  */
+struct sockns_job {
+	int ns, ret;
+	int (*fn)(void *);
+	void *arg;
+};
+
+static void *sockns_thread(void *p)
+{
+	struct sockns_job *j = p;
+
+	j->ret = setns(j->ns, CLONE_NEWNET) ? -errno : j->fn(j->arg);
+	return NULL;
+}
+
+int kh_in_sock_ns(int sk, int (*fn)(void *), void *arg)
+{
+	struct sockns_job j = { .fn = fn, .arg = arg };
+	pthread_t t;
+	int ret = kh_sock_netns_is_ours(sk);
+
+	if (ret)
+		return ret < 0 ? ret : fn(arg);
+	j.ns = ioctl(sk, SIOCGSKNS);
+	if (j.ns < 0)
+		return -errno;
+	ret = -pthread_create(&t, NULL, sockns_thread, &j);
+	if (!ret) {
+		pthread_join(t, NULL);
+		ret = j.ret;
+	}
+	close(j.ns);
+	return ret;
+}
+
 struct shut_job {
-	int ns, proto, ret;
+	int proto;
 	const struct sockaddr_storage *local, *peer;
 };
 
-static void *shut_thread(void *p)
+static int shut_bits(void *p)
 {
 	struct shut_job *j = p;
 
-	j->ret = setns(j->ns, CLONE_NEWNET) ? -errno :
-		 kh_inet_shutdown_bits(j->proto, j->local, j->peer);
-	return NULL;
+	return kh_inet_shutdown_bits(j->proto, j->local, j->peer);
 }
 
 int kh_inet_shutdown_bits_of(int sk, int proto,
@@ -143,19 +175,31 @@ int kh_inet_shutdown_bits_of(int sk, int proto,
 			     const struct sockaddr_storage *peer)
 {
 	struct shut_job j = { .proto = proto, .local = local, .peer = peer };
-	pthread_t t;
-	int ret = kh_sock_netns_is_ours(sk);
 
-	if (ret)
-		return ret < 0 ? ret : kh_inet_shutdown_bits(proto, local, peer);
-	j.ns = ioctl(sk, SIOCGSKNS);
-	if (j.ns < 0)
+	return kh_in_sock_ns(sk, shut_bits, &j);
+}
+
+/*
+ * Whether addr (a socket's, bound) is an address of the socket's network
+ * namespace now: a new datagram socket there binds to it (port 0), with
+ * neither IP_FREEBIND nor IP_TRANSPARENT.  1 local, 0 not, or -errno.
+ */
+static int addr_local(void *p)
+{
+	struct sockaddr_storage ss = *(const struct sockaddr_storage *)p;
+	socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						   sizeof(struct sockaddr_in);
+	int sk = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (sk < 0)
 		return -errno;
-	ret = -pthread_create(&t, NULL, shut_thread, &j);
-	if (!ret) {
-		pthread_join(t, NULL);
-		ret = j.ret;
-	}
-	close(j.ns);
-	return ret;
+	((struct sockaddr_in *)&ss)->sin_port = 0;	/* sin6_port too */
+	ret = bind(sk, (struct sockaddr *)&ss, len) ? -errno : 1;
+	close(sk);
+	return ret == -EADDRNOTAVAIL ? 0 : ret;
+}
+
+int kh_inet_addr_local(int sk, const struct sockaddr_storage *addr)
+{
+	return kh_in_sock_ns(sk, addr_local, (void *)addr);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "crfs/format.h"
 
@@ -87,6 +88,7 @@ static const struct file_key keys[] = {
 	KEY("peer", K_U64, peer, B(FK_UNIX)),
 	KEY("backlog", K_INT, backlog, B(FK_UNIX), .def = -1),
 	KEY("ghost", K_BOOL, ghost, 0),
+	KEY("nonlocal", K_BOOL, nonlocal, 0),
 	KEY("fuid", K_U32, fuid, 0),
 	KEY("fgid", K_U32, fgid, 0),
 	KEY("shutdown", K_U32, shutdown, B(FK_UNIX)),
@@ -399,6 +401,15 @@ static int parse_file_line(struct crfs_text *t, char *line,
 		return text_error(t, "bindname is not the end of path");
 	if (f->kind == FK_UNIX && f->sock_type == SOCK_T_RAW)
 		return text_error(t, "a unix socket of socket type raw");
+	if (f->kind == FK_PIDFD && (f->pidfd_pid == 0 || f->pidfd_pid < -1))
+		return text_error(t, "a pidfd of pid %d", f->pidfd_pid);
+	/* -1: it exited, as exit_status says (as wait gives it), no core */
+	if (f->kind == FK_PIDFD &&
+	    (f->pidfd_pid > 0 ? f->exit_status != 0 :
+	     (!WIFEXITED(f->exit_status) && !WIFSIGNALED(f->exit_status)) ||
+	     (WIFSIGNALED(f->exit_status) && WCOREDUMP(f->exit_status))))
+		return text_error(t, "a pidfd of pid %d with exit_status %#x",
+				  f->pidfd_pid, f->exit_status);
 	if (f->kind == FK_INET && f->sock_type != SOCK_T_STREAM &&
 	    f->sock_type != SOCK_T_DGRAM)
 		return text_error(t, "an inet socket of socket type %s",

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 
 #include "crfs/mounts.h"
@@ -150,14 +149,8 @@ static int load_lists(struct image *img, char *err, size_t errlen)
 					  err, errlen);
 		if (!ret && f->kind == FK_EPOLL)
 			ret = check_epoll(img, f, &img->fx[i], err, errlen);
-		if (!ret && f->kind == FK_PIDFD && f->pidfd_pid < 0 &&
-		    (f->pidfd_pid != -1 ||
-		     (WIFSIGNALED(f->exit_status) && WCOREDUMP(f->exit_status)) ||
-		     !(WIFEXITED(f->exit_status) || WIFSIGNALED(f->exit_status))))
-			ret = ERR("%s/%s: file %u: a pidfd of pid %d, exit status %#x: not a process that has exited, nor one of the image",
-				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid,
-				  f->exit_status);
-		if (!ret && f->kind == FK_PIDFD && f->pidfd_pid >= 0 &&
+		/* -1: one that exited (the parser checked its status) */
+		if (!ret && f->kind == FK_PIDFD && f->pidfd_pid > 0 &&
 		    !image_proc(img, f->pidfd_pid))
 			ret = ERR("%s/%s: file %u: a pidfd of %d, which the image does not have",
 				  img->dir, CRFS_F_FILES, f->id, f->pidfd_pid);

@@ -67,6 +67,30 @@ void inet_settle_reuseport(struct open_ctx *c)
 }
 
 /*
+ * An address its namespace did not have at the freeze (nonlocal): bound
+ * with IP_FREEBIND on for that moment, then as it was (set before bind
+ * from its options); any other must be there.
+ */
+static int bind_nonlocal(int sk, const struct crfs_file *f,
+			 const struct sockaddr_storage *ss, socklen_t len)
+{
+	int lvl = ss->ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int opt = ss->ss_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND;
+	int one = 1, was = 0, ret;
+	socklen_t l = sizeof(was);
+
+	if (!f->nonlocal)
+		return bind(sk, (const struct sockaddr *)ss, len);
+	if (getsockopt(sk, lvl, opt, &was, &l) ||
+	    setsockopt(sk, lvl, opt, &one, sizeof(one)))
+		return -1;
+	ret = bind(sk, (const struct sockaddr *)ss, len);
+	if (setsockopt(sk, lvl, opt, &was, sizeof(was)))
+		ret = -1;
+	return ret;
+}
+
+/*
  * Bound with SO_REUSEADDR whatever it had: its own closed connections may
  * linger in TIME_WAIT on that port; then the option as it was.
  */
@@ -85,7 +109,7 @@ static int bind_to(struct open_ctx *c, int sk, const struct crfs_file *f)
 	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    (reuseport_for_bind(c->img, f, port) &&
 	     setsockopt(sk, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
-	    bind(sk, (struct sockaddr *)&ss, len))
+	    bind_nonlocal(sk, f, &ss, len))
 		return -1;
 	return setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &was, sizeof(was));
 }

@@ -227,20 +227,7 @@ static void mount_proc(int err_fd)
 
 static void become_zombie(struct proc_image *p)
 {
-	struct rlimit no_core = { 0, 0 };
-	int st = p->attr.exit_status;
-	sigset_t one;
-
-	/* a dumped core would add WCOREDUMP (such zombies are refused) */
-	setrlimit(RLIMIT_CORE, &no_core);
-	if (WIFSIGNALED(st)) {
-		signal(WTERMSIG(st), SIG_DFL);
-		sigemptyset(&one);
-		sigaddset(&one, WTERMSIG(st));
-		sigprocmask(SIG_UNBLOCK, &one, NULL);
-		kill(getpid(), WTERMSIG(st));
-	}
-	_exit(WEXITSTATUS(st));
+	kh_end_as(p->attr.exit_status);
 }
 
 /*

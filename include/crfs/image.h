@@ -314,6 +314,8 @@ struct crfs_file {
 	size_t abstract_len;	/* it may hold NULs itself */
 	int backlog;		/* listening: listen() backlog; else -1 */
 	bool ghost;		/* bound to a path whose file was removed */
+	bool nonlocal;		/* inet: bound to an address not of its
+				 * namespace (IP_FREEBIND then) */
 	uint32_t fuid, fgid;	/* owner of a bound socket's file */
 	uint32_t shutdown;	/* SHUT_RD + 1 | SHUT_WR + 1 bits */
 	uint32_t nmsgs;		/* messages (pipe: packets) in fdata/ID */

@@ -9,6 +9,7 @@
 # unshare --mount-proc is refused unless the mount tables differ only by
 # /proc: run in a mount namespace of our own, which other tests' mounts
 # and unmounts (the host's root is private) do not reach meanwhile.
+# A third tree holds a pidfd of a child reaped since: refused by name.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
@@ -50,6 +51,16 @@ def worker():
         time.sleep(0.01)
     state["after"] = threading.get_native_id()
 
+if os.environ.get("DEADPIDFD"):	# a pidfd of a child reaped since
+    r, w = os.pipe()
+    dead = os.fork()
+    if dead == 0:
+        os.close(w)
+        os.read(r, 1)
+        os._exit(3)
+    deadfd = os.pidfd_open(dead)
+    os.close(w)
+    os.waitpid(dead, 0)
 t = threading.Thread(target=worker)
 t.start()
 go = {}
@@ -113,4 +124,19 @@ run_case() {
 
 run_case pidns
 run_case mountproc --mount-proc
+
+# a pidfd of a process reaped since, in a tree of its own pid namespace:
+# the stand-in restore would make is not of that namespace (refused); the
+# tree runs on and passes its checks
+start_workload "$T_DIR/dead.log" env DEADPIDFD=1 unshare --pid --fork \
+	"$PY" -c "$SCRIPT"
+u=$WL_PID
+wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
+pid=$(pgrep -P "$u")
+track_pid "$pid"
+wait_ready "$T_DIR/dead.log" "$pid" 60
+expect_refused dead "$pid" "a pidfd of a process that has exited, in a tree with a pid namespace of its own, is not supported yet"
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/dead" || fail "rmdir $MNT/dead failed"
+kill -USR1 "$pid" || fail "cannot signal pid $pid"
+expect_pass "$T_DIR/dead.log" "$u" 30
 pass

@@ -622,6 +622,15 @@ Test(errors, files_bad_lines)
 			   "socket type raw");
 	expect_files_error("1 netlink flags=02 type=stream proto=0\n",
 			   "socket type stream");
+	expect_files_error("1 pidfd flags=02 pid=-2\n", "a pidfd of pid -2");
+	expect_files_error("1 pidfd flags=02 pid=0\n", "a pidfd of pid 0");
+	/* a core dump, a stop, a live one with a status */
+	expect_files_error("1 pidfd flags=02 pid=-1 exit_status=139\n",
+			   "exit_status 0x8b");
+	expect_files_error("1 pidfd flags=02 pid=-1 exit_status=4991\n",
+			   "exit_status 0x137f");
+	expect_files_error("1 pidfd flags=02 pid=5 exit_status=256\n",
+			   "a pidfd of pid 5 with exit_status 0x100");
 }
 
 Test(errors, lists_bad_lines)

@@ -455,6 +455,9 @@ static void assert_file_eq(const struct crfs_file *a, const struct crfs_file *b)
 	cr_assert_eq(a->fown_type, b->fown_type, "file %u", b->id);
 	cr_assert_eq(a->fsig, b->fsig, "file %u", b->id);
 	cr_assert_eq(a->ghost, b->ghost, "file %u", b->id);
+	cr_assert_eq(a->nonlocal, b->nonlocal, "file %u", b->id);
+	cr_assert_eq(a->pidfd_pid, b->pidfd_pid, "file %u", b->id);
+	cr_assert_eq(a->exit_status, b->exit_status, "file %u", b->id);
 	cr_assert_eq(a->fuid, b->fuid, "file %u", b->id);
 	cr_assert_eq(a->fgid, b->fgid, "file %u", b->id);
 	cr_assert_eq(a->protocol, b->protocol, "file %u", b->id);
@@ -546,6 +549,15 @@ Test(formats, files_round_trip)
 		  .sock_type = SOCK_T_STREAM, .peer = 84, .backlog = -1,
 		  .peer_pid = 4242, .peer_uid = 1234, .peer_gid = 99,
 		  .seals = 1 },
+		{ .id = 21, .kind = FK_INET, .flags = O_RDWR,
+		  .sock_type = SOCK_T_DGRAM, .protocol = 17,
+		  .addr = "[2001:db8::77]:56789", .nonlocal = true,
+		  .backlog = -1, .seals = 1 },
+		{ .id = 22, .kind = FK_PIDFD, .flags = O_RDWR | O_NONBLOCK,
+		  .pidfd_pid = -1, .ino = 4616042, .exit_status = 7 << 8,
+		  .backlog = -1, .seals = 1 },
+		{ .id = 23, .kind = FK_PIDFD, .flags = O_RDWR, .pidfd_pid = 1,
+		  .backlog = -1, .seals = 1 },
 	};
 	struct crfs_file *back;
 	struct strbuf sb;
@@ -557,6 +569,9 @@ Test(formats, files_round_trip)
 	s = ut_steal(&sb);
 	cr_assert(strstr(s, "2 pipe flags=04000 ino=4242 pipe_size=1048576 "), "%s", s);
 	cr_assert(strstr(s, "12 inet flags=02 type=stream proto=6 addr=[::1]:8080 inopts=17 backlog=5"), "%s", s);
+	cr_assert(strstr(s, " nonlocal=1"), "%s", s);
+	cr_assert(strstr(s, "22 pidfd flags=04002 ino=4616042 "), "%s", s);
+	cr_assert(strstr(s, " pid=-1 exit_status=1792 "), "%s", s);
 	PARSE_OK("files", s, parse_files(t, &back, &n));
 	cr_assert_eq(n, ARRAY_SIZE(f));
 	for (i = 0; i < n; i++)

@@ -27,6 +27,8 @@
  *  - an empty datagram queued on a unix pair before a non-empty one;
  *  - two TCP listeners of one port bound with SO_REUSEPORT, one of them
  *    with it off since (socket-tcp-reuseport);
+ *  - a UDP, a UDP6 and a TCP listener bound to addresses the namespace
+ *    does not have, with IP_FREEBIND off since (sk-freebind-false);
  *  - unix sockets bound at names removed since, in a directory removed
  *    too (sk-unix01, sk-unix-dgram-ghost): a datagram one with a client
  *    connected, a listener with a connection accepted; both still reach
@@ -226,6 +228,75 @@ static void check_reuseport(void)
 	close(c);
 	if (acc >= 0)
 		close(acc);
+}
+
+/*
+ * zdtm sk-freebind-false: sockets bound to addresses this namespace does
+ * not have (TEST-NET, documentation prefix) with IP_FREEBIND, which each
+ * turned off since: a UDP, a UDP6 and a TCP listener
+ */
+static int nl_sk[3] = { -1, -1, -1 };
+static struct sockaddr_storage nl_at[3];
+
+static void setup_nonlocal(void)
+{
+	static const char *const where[3] = { "192.0.2.77", "2001:db8::77",
+					      "192.0.2.78" };
+	int i, fam, lvl, opt;
+	socklen_t len;
+
+	for (i = 0; i < 3; i++) {
+		struct sockaddr_in *a = (void *)&nl_at[i];
+		struct sockaddr_in6 *b = (void *)&nl_at[i];
+
+		fam = i == 1 ? AF_INET6 : AF_INET;
+		lvl = fam == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+		opt = fam == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND;
+		nl_sk[i] = sock(fam, i == 2 ? SOCK_STREAM : SOCK_DGRAM);
+		memset(&nl_at[i], 0, sizeof(nl_at[i]));
+		nl_at[i].ss_family = fam;
+		if (fam == AF_INET)
+			inet_pton(fam, where[i], &a->sin_addr);
+		else
+			inet_pton(fam, where[i], &b->sin6_addr);
+		len = fam == AF_INET6 ? sizeof(*b) : sizeof(*a);
+		set_int(nl_sk[i], lvl, opt, 1, "IP_FREEBIND");
+		if (bind(nl_sk[i], (void *)&nl_at[i], len) ||
+		    (i == 2 && listen(nl_sk[i], 4)) ||
+		    getsockname(nl_sk[i], (void *)&nl_at[i], &len))
+			wl_die("bind to a non-local address");
+		set_int(nl_sk[i], lvl, opt, 0, "IP_FREEBIND off");
+	}
+}
+
+/* the same address and port, IP_FREEBIND off, the listener listening */
+static void check_nonlocal(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, l;
+	int i, fb, acc;
+
+	for (i = 0; i < 3; i++) {
+		len = sizeof(ss);
+		l = sizeof(int);
+		fb = acc = -1;
+		memset(&ss, 0, sizeof(ss));
+		getsockopt(nl_sk[i], i == 1 ? IPPROTO_IPV6 : IPPROTO_IP,
+			   i == 1 ? IPV6_FREEBIND : IP_FREEBIND, &fb, &l);
+		l = sizeof(int);
+		getsockopt(nl_sk[i], SOL_SOCKET, SO_ACCEPTCONN, &acc, &l);
+		if (getsockname(nl_sk[i], (void *)&ss, &len) ||
+		    memcmp(&ss, &nl_at[i], len)) {
+			wl_fail("inet.nonlocal", "socket %d: not bound where it was", i);
+			return;
+		}
+		if (fb != 0 || acc != (i == 2)) {
+			wl_fail("inet.nonlocal", "socket %d: IP_FREEBIND %d, listening %d",
+				i, fb, acc);
+			return;
+		}
+	}
+	wl_pass("inet.nonlocal");
 }
 
 static void setup_inet(void)
@@ -713,6 +784,7 @@ int main(int argc, char **argv)
 	sigdelset(&wait_mask, SIGUSR1);
 	setup_inet();
 	setup_reuseport();
+	setup_nonlocal();
 	setup_unix();
 	setup_unix_more();
 	setup_timeos();
@@ -722,6 +794,7 @@ int main(int argc, char **argv)
 	check_opts();
 	check_inet_more();
 	check_reuseport();
+	check_nonlocal();
 	check_shut();
 	check_dgram_from();
 	check_unix_more();
