@@ -196,8 +196,18 @@ const char *kh_inet_read(int sk, struct kh_inet *in, int *err)
 			in->queued = recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
 		al = sizeof(in->peer);
 		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
+	} else if (in->type == SOCK_DGRAM && (in->protocol == IPPROTO_ICMP ||
+					    in->protocol == IPPROTO_ICMPV6)) {
+		/* a "ping" socket: its id is its port; replies queued cannot
+		 * be queued again (nothing sends a socket its echo replies) */
+		if (kh_sock_error_pending(sk))
+			why = "an ICMP datagram (ping) socket with an error pending is not supported";
+		else if (recv(sk, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+			why = "an ICMP datagram (ping) socket with replies queued (not read yet) is not supported";
+		al = sizeof(in->peer);
+		in->connected = !getpeername(sk, (struct sockaddr *)&in->peer, &al);
 	} else
-		why = "inet sockets other than TCP, UDP and UDP-Lite are not supported yet";
+		why = "inet sockets other than TCP, UDP, UDP-Lite and ICMP datagram (ping) sockets are not supported yet";
 	default_buffers(in);
 	if (!why)
 		in->opts = kh_sockopts_on(sk, kh_inet_opts, KH_INET_NOPTS);

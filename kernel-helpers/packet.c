@@ -193,8 +193,14 @@ static const char *read_basics(int sk, struct kh_packet *p, int *err)
 	socklen_t l = sizeof(int), ml = sizeof(me);
 	char c;
 
-	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &p->type, &l) ||
-	    getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &p->protocol, &l) ||
+	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &p->type, &l)) {
+		*err = -errno;
+		return NULL;
+	}
+	/* bound by device name (struct sockaddr_pkt), no PACKET_ options */
+	if (p->type == SOCK_PACKET)
+		return "a packet socket of the obsolete type SOCK_PACKET is not supported";
+	if (getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &p->protocol, &l) ||
 	    getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &p->sndbuf, &l) ||
 	    getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf, &l) ||
 	    getsockname(sk, (struct sockaddr *)&me, &ml)) {

@@ -50,6 +50,11 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	if (!r->syscall_ip && (long)r->saved.orig_rax >= 0 &&
 	    is_syscall_insn(tid, r->memfd, r->saved.rip - 2))
 		r->syscall_ip = r->saved.rip - 2;
+	/* a syscall set to restart in place (by an earlier session's
+	 * close): the task stands at the instruction itself.  A process
+	 * that unmapped its vDSO has no other (zdtm vdso02) */
+	if (!r->syscall_ip && is_syscall_insn(tid, r->memfd, r->saved.rip))
+		r->syscall_ip = r->saved.rip;
 	if (!r->syscall_ip)
 		r->syscall_ip = kh_find_vdso_syscall(tid, r->memfd);
 	if (!r->syscall_ip) {

@@ -202,6 +202,7 @@ fail:
 		close(sk);
 	return FAIL(c, "file %u (%s %s): %s: %s", f->id,
 		    type == SOCK_STREAM ? "TCP" :
-		    f->protocol == IPPROTO_UDPLITE ? "UDP-Lite" : "UDP",
+		    f->protocol == IPPROTO_UDPLITE ? "UDP-Lite" :
+		    f->protocol == IPPROTO_UDP ? "UDP" : "ICMP (ping)",
 		    f->addr, step, strerror(errno));
 }

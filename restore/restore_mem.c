@@ -509,10 +509,22 @@ static void enter_root(struct proc_image *p, struct helper_fds *h)
 			   strerror(-ret));
 }
 
+/* the image's vDSO, vvar and vvar_vclock mappings */
+static int specials(const struct proc_image *p)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < p->nvmas; i++)
+		n += is_special(p->vmas[i].kind);
+	return n;
+}
+
 void enter_restorer(struct proc_image *p, struct helper_fds *h)
 {
 	const struct crfs_vma *cur = h->vdso;
-	int n = h->nvdso;
+	/* a process that unmapped them (zdtm vdso02): none kept, none moved */
+	int n = specials(p) ? h->nvdso : 0;
 	struct restore_args *a;
 	struct area ar = { 0 };
 	size_t vdso_len = 0, blob = restorer_blob_end - restorer_blob, i, k = 0;

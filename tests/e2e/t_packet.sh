@@ -9,7 +9,7 @@
 # multicast list) and reception of a datagram sent afterwards are checked
 # by the workload after freeze and thaw, then after kill and restore.
 # A socket whose rx ring holds frames not yet consumed, or with a frame
-# queued, is refused by name,
+# queued, or of the obsolete type SOCK_PACKET, is refused by name,
 # and the thaw leaves it;
 # an interface missing at restore is refused by name.
 . "$(dirname "$0")/lib.sh"
@@ -67,4 +67,5 @@ refused() {
 
 refused ring "frames not yet consumed is not supported"
 refused queued "a packet socket with packets queued is not supported yet"
+refused spkt "a packet socket of the obsolete type SOCK_PACKET is not supported"
 pass

@@ -343,6 +343,26 @@ static int ring(void)
 	return wl_done();
 }
 
+/* an obsolete SOCK_PACKET socket bound to lo (zdtm packet_sock_spkt):
+ * refused; still bound to lo after the thaw */
+static int spkt(void)
+{
+	struct sockaddr sp = { .sa_family = AF_PACKET }, got;
+	socklen_t len = sizeof(got);
+
+	strcpy(sp.sa_data, "lo");
+	pr = socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));
+	if (pr < 0 || bind(pr, &sp, sizeof(sp)))
+		wl_die("SOCK_PACKET");
+	wl_ready();
+	wl_wait_usr1();
+	if (!getsockname(pr, &got, &len) && !strcmp(got.sa_data, "lo"))
+		wl_pass("spkt");
+	else
+		wl_fail("spkt", "no longer bound to lo");
+	return wl_done();
+}
+
 int main(int argc, char **argv)
 {
 	wl_own_session();
@@ -353,6 +373,8 @@ int main(int argc, char **argv)
 		return ring();
 	if (argc > 1 && !strcmp(argv[1], "queued"))
 		return queued();
+	if (argc > 1 && !strcmp(argv[1], "spkt"))
+		return spkt();
 	setup();
 	wl_ready();
 	wl_wait_usr1();

@@ -13,7 +13,8 @@
  * memory-deny-write-execute (PR_SET_MDWE), a MAP_DROPPABLE mapping, a
  * child it traces
  * (PTRACE_SEIZE) and, in a child that does not read the clock, the TSC
- * mode.  READY; on SIGUSR1 each is checked.
+ * mode; a child that unmapped its vDSO (vdso02).  READY; on SIGUSR1 each
+ * is checked.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -145,6 +146,78 @@ static void tsc_child(int rd, int wr)
 	prctl(PR_GET_TSC, &mode, 0, 0, 0);
 	c = mode == PR_TSC_SIGSEGV ? 'y' : 'n';
 	_exit(write(wr, &c, 1) == 1 ? 0 : 3);
+}
+
+/* the vDSO mappings ([vdso], [vvar], [vvar_vclock]) unmapped, or counted */
+static int vdso_maps(int unmap)
+{
+	unsigned long lo, hi, at[8][2];
+	char line[512];
+	int n = 0, i;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((strstr(line, "[vdso]") || strstr(line, "[vvar")) && n < 8 &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			at[n][0] = lo;
+			at[n++][1] = hi;
+		}
+	fclose(f);
+	for (i = 0; unmap && i < n; i++)
+		if (syscall(SYS_munmap, at[i][0], at[i][1] - at[i][0]))
+			return -1;
+	return n;
+}
+
+/*
+ * zdtm vdso02: a child that unmapped its vDSO (it reads no clock since)
+ * has none after restore either.
+ */
+static int novdso_rd, novdso_wr = -1;
+
+static void novdso_child(int rd, int wr)
+{
+	char c = vdso_maps(1) > 0 ? 'r' : 'u';
+
+	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+		_exit(3);
+	c = vdso_maps(0) == 0 ? 'y' : 'n';
+	_exit(write(wr, &c, 1) == 1 ? 0 : 3);
+}
+
+static void setup_novdso(void)
+{
+	int a[2], b[2];
+	char c;
+	pid_t p;
+
+	if (pipe(a) || pipe(b))
+		wl_die("pipe");
+	p = fork();
+	if (p < 0)
+		wl_die("fork");
+	if (!p)
+		novdso_child(a[0], b[1]);
+	close(a[0]);
+	close(b[1]);
+	novdso_wr = a[1];
+	novdso_rd = b[0];
+	if (read(novdso_rd, &c, 1) != 1 || c != 'r')
+		wl_die("the child could not unmap its vDSO");
+}
+
+static void check_novdso(void)
+{
+	char c = 'x';
+
+	if (write(novdso_wr, &c, 1) != 1 || read(novdso_rd, &c, 1) != 1)
+		wl_fail("novdso", "the child does not answer");
+	else if (c != 'y')
+		wl_fail("novdso", "the child has a vDSO mapping again");
+	else
+		wl_pass("novdso");
 }
 
 static void setup_tsc(void)
@@ -309,6 +382,7 @@ static void setup(const char *dir)
 	tsc_wr = -1;
 	if (want("tsc"))
 		setup_tsc();
+	setup_novdso();
 }
 
 static void check_gs(void)
@@ -536,5 +610,6 @@ int main(int argc, char **argv)
 	check_tracee();
 	check_droppable();
 	check_file_prot();
+	check_novdso();
 	return wl_done();
 }
