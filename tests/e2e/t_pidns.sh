@@ -90,17 +90,30 @@ PY=$(python_bin)
 command -v unshare >/dev/null || fail "unshare (util-linux) not found"
 crfs_mount
 
-# run_case NAME [--mount-proc]
-run_case() {
-	local name=$1 log=$T_DIR/$1.log u pid pf r np
+# start_tree LOG [ENV=VALUE...] [--mount-proc]: the script as init of a
+# pid namespace of its own, ready; sets u (unshare) and pid (init)
+start_tree() {
+	local log=$1 env=
 	shift
-	start_workload "$log" env ${1:+MOUNT_PROC=1} unshare --pid --fork "$@" \
+	while [ "${1:-}" ] && [ "${1#*=}" != "$1" ]; do
+		env="$env $1"
+		shift
+	done
+	# shellcheck disable=SC2086
+	start_workload "$log" env $env ${1:+MOUNT_PROC=1} unshare --pid --fork "$@" \
 		"$PY" -c "$SCRIPT"
 	u=$WL_PID
 	wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
 	pid=$(pgrep -P "$u")
 	track_pid "$pid"
 	wait_ready "$log" "$pid" 60
+}
+
+# run_case NAME [--mount-proc]
+run_case() {
+	local name=$1 log=$T_DIR/$1.log u pid pf r np
+	shift
+	start_tree "$log" "$@"
 	grep -q 'NSpid:.*[[:space:]]1$' "/proc/$pid/status" ||
 		fail "pid $pid is not init of its namespace"
 	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
@@ -128,13 +141,7 @@ run_case mountproc --mount-proc
 # a pidfd of a process reaped since, in a tree of its own pid namespace:
 # the stand-in restore would make is not of that namespace (refused); the
 # tree runs on and passes its checks
-start_workload "$T_DIR/dead.log" env DEADPIDFD=1 unshare --pid --fork \
-	"$PY" -c "$SCRIPT"
-u=$WL_PID
-wait_for 20 eval '[ -n "$(pgrep -P '"$u"')" ]' || fail "no init under unshare"
-pid=$(pgrep -P "$u")
-track_pid "$pid"
-wait_ready "$T_DIR/dead.log" "$pid" 60
+start_tree "$T_DIR/dead.log" DEADPIDFD=1
 expect_refused dead "$pid" "a pidfd of a process that has exited, in a tree with a pid namespace of its own, is not supported yet"
 timeout "$T_CTL_TIMEOUT" rmdir "$MNT/dead" || fail "rmdir $MNT/dead failed"
 kill -USR1 "$pid" || fail "cannot signal pid $pid"

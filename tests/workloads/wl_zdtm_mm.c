@@ -148,6 +148,32 @@ static void tsc_child(int rd, int wr)
 	_exit(write(wr, &c, 1) == 1 ? 0 : 3);
 }
 
+/* a child running fn(rd, wr) with a pipe each way: our ends in *wr and
+ * *rd; the first byte it writes */
+static char child_with_pipes(void (*fn)(int rd, int wr), int *wr, int *rd)
+{
+	int a[2], b[2];
+	char c = 0;
+	pid_t p;
+
+	if (pipe(a) || pipe(b))
+		wl_die("pipe");
+	p = fork();
+	if (p < 0)
+		wl_die("fork");
+	if (!p) {
+		fn(a[0], b[1]);
+		_exit(3);
+	}
+	close(a[0]);
+	close(b[1]);
+	*wr = a[1];
+	*rd = b[0];
+	if (read(*rd, &c, 1) != 1)
+		c = 0;
+	return c;
+}
+
 /* the vDSO mappings ([vdso], [vvar], [vvar_vclock]) unmapped, or counted */
 static int vdso_maps(int unmap)
 {
@@ -189,22 +215,7 @@ static void novdso_child(int rd, int wr)
 
 static void setup_novdso(void)
 {
-	int a[2], b[2];
-	char c;
-	pid_t p;
-
-	if (pipe(a) || pipe(b))
-		wl_die("pipe");
-	p = fork();
-	if (p < 0)
-		wl_die("fork");
-	if (!p)
-		novdso_child(a[0], b[1]);
-	close(a[0]);
-	close(b[1]);
-	novdso_wr = a[1];
-	novdso_rd = b[0];
-	if (read(novdso_rd, &c, 1) != 1 || c != 'r')
+	if (child_with_pipes(novdso_child, &novdso_wr, &novdso_rd) != 'r')
 		wl_die("the child could not unmap its vDSO");
 }
 
@@ -222,22 +233,7 @@ static void check_novdso(void)
 
 static void setup_tsc(void)
 {
-	int a[2], b[2];
-	char c;
-	pid_t p;
-
-	if (pipe(a) || pipe(b))
-		wl_die("pipe");
-	p = fork();
-	if (p < 0)
-		wl_die("fork");
-	if (!p)
-		tsc_child(a[0], b[1]);
-	close(a[0]);
-	close(b[1]);
-	tsc_wr = a[1];
-	tsc_rd = b[0];
-	if (read(tsc_rd, &c, 1) != 1 || c != 'r') {
+	if (child_with_pipes(tsc_child, &tsc_wr, &tsc_rd) != 'r') {
 		close(tsc_wr);
 		tsc_wr = -1;
 	}
