@@ -196,8 +196,12 @@ static long ask_process(struct kh_remote *r, struct task_facts *tf,
 	int sig;
 
 	for (sig = 1; sig <= CRFS_NSIG; sig++) {
+		/* SIGKILL and SIGSTOP have no action to read: not asked (two
+		 * ptrace stops each, the tree frozen) */
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
 		ret = RSYS(r, __NR_rt_sigaction, sig, 0, scratch, 8);
-		if (ret == -EINVAL) /* SIGKILL/SIGSTOP have no action to read */
+		if (ret == -EINVAL)	/* a signal this kernel lacks */
 			continue;
 		if (ret || remote_read(r, scratch, &ka, sizeof(ka)))
 			return ret ?: -EIO;

@@ -354,6 +354,22 @@ static void corked_udp(int sk, const struct sk_id *id, const char **why)
 		*why = "a corked UDP socket with data not yet sent (UDP_CORK) is not supported";
 }
 
+/*
+ * The new socket whose options are the defaults: of the same family, type
+ * and protocol, but for an ICMP datagram ("ping") socket, which only a
+ * group in our namespace's net.ipv4.ping_group_range may make (none, by
+ * default): a UDP socket of its family, an inet datagram socket with the
+ * same defaults at the socket and IP levels (the UDP level is read of UDP
+ * sockets only).
+ */
+static int ref_protocol(const struct sk_id *id)
+{
+	if (id->type == SOCK_DGRAM && (id->protocol == IPPROTO_ICMP ||
+				       id->protocol == IPPROTO_ICMPV6))
+		return IPPROTO_UDP;
+	return id->protocol;
+}
+
 int kh_sockopts_read(int sk, char **text, const char **why)
 {
 	struct strbuf sb;
@@ -366,7 +382,7 @@ int kh_sockopts_read(int sk, char **text, const char **why)
 	if (ret)
 		return ret;
 	corked_udp(sk, &id, why);
-	fresh = socket(id.domain, id.type | SOCK_CLOEXEC, id.protocol);
+	fresh = socket(id.domain, id.type | SOCK_CLOEXEC, ref_protocol(&id));
 	if (fresh < 0)
 		return -errno;
 	sb_init(&sb);
