@@ -190,9 +190,14 @@ static int addr_local(void *p)
 	socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 						   sizeof(struct sockaddr_in);
 	int sk = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+	int off = 0;
 
 	if (sk < 0)
 		return -errno;
+	/* a v4-mapped address binds only if this socket takes IPv4 too
+	 * (net.ipv6.bindv6only 1 would say EINVAL) */
+	if (ss.ss_family == AF_INET6)
+		setsockopt(sk, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	((struct sockaddr_in *)&ss)->sin_port = 0;	/* sin6_port too */
 	ret = bind(sk, (struct sockaddr *)&ss, len) ? -errno : 1;
 	close(sk);
