@@ -409,7 +409,9 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	if (!th->xstate)
 		return -ENOMEM;
 	th->xstate_size = CRFS_XSTATE_MAX;
-	ret = kh_get_regs(tid, &regs);
+	/* the registers the kernel would resume it with */
+	ret = kh_rseq_settle(tid, -1);
+	ret = ret < 0 ? ret : kh_get_regs(tid, &regs);
 	ret = ret ?: kh_get_xstate(tid, th->xstate, &th->xstate_size);
 	ret = ret ?: kh_get_sigmask(tid, &th->blocked);
 	ret = ret ?: kh_get_robust_list(tid, &th->robust_list,

@@ -35,6 +35,11 @@ int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **p,
 		    size_t *n);
 int kh_get_robust_list(pid_t tid, uint64_t *head, uint64_t *len);
 int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig);
+/* a thread stopped inside an rseq critical section moved to its abort
+ * handler, as the kernel would on its return to user space: 1 if done.
+ * Before anything makes the thread return to user space (a remote syscall).
+ * memfd: its /proc/PID/mem open for reading, or -1 */
+int kh_rseq_settle(pid_t tid, int memfd);
 
 /* seccomp.c: mode (SECCOMP_MODE_*) and filter count of a thread; its
  * filters, oldest first, while we trace it */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,64 @@ int kh_get_rseq(pid_t tid, uint64_t *ptr, uint32_t *size, uint32_t *sig)
 	*size = c.rseq_abi_size;
 	*sig = c.signature;
 	return 0;
+}
+
+/* the kernel's struct rseq_cs (uapi linux/rseq.h) */
+struct rseq_cs_ {
+	uint32_t version, flags;
+	uint64_t start_ip, post_commit_offset, abort_ip;
+};
+
+/*
+ * A thread stopped inside an rseq critical section.  It was scheduled out,
+ * so on its next return to user space the kernel aborts the section: it
+ * clears rseq_cs and moves the thread to the section's abort handler.  But
+ * the first syscall we run in the thread returns to user space at our
+ * syscall instruction, outside the section, where the kernel only clears
+ * rseq_cs; put back where it stood, the thread would finish the section
+ * unguarded (zdtm transition/rseq01), after a thaw or a restore.  So the
+ * abort is done here, first, as the kernel would: 1 if done, 0 if nothing
+ * was to be done, or a negative errno.  Where the kernel would kill the
+ * thread instead (a descriptor it refuses, a wrong signature, deprecated
+ * flags), nothing is done: it still will.  A thread stopped inside a
+ * syscall is left alone too: its restart moves its instruction pointer
+ * back, and a section holds no syscall.
+ */
+int kh_rseq_settle(pid_t tid, int memfd)
+{
+	struct ptrace_rseq_configuration c;
+	struct user_regs_struct regs;
+	struct rseq_cs_ cs;
+	uint64_t csp = 0, zero = 0;
+	uint32_t sig = 0;
+	int fd = -1, ret;
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(c), &c) < 0)
+		return -errno;
+	if (!c.rseq_abi_pointer ||
+	    kh_mem_read(tid, memfd, c.rseq_abi_pointer + 8, &csp, 8) != 8 ||
+	    !csp)
+		return 0;
+	ret = kh_get_regs(tid, &regs);
+	if (ret || (long)regs.orig_rax >= 0)
+		return ret;
+	if (kh_mem_read(tid, memfd, csp, &cs, sizeof(cs)) != sizeof(cs) ||
+	    cs.version || cs.flags ||
+	    regs.rip - cs.start_ip >= cs.post_commit_offset ||
+	    cs.abort_ip - cs.start_ip < cs.post_commit_offset ||
+	    kh_mem_read(tid, memfd, cs.abort_ip - 4, &sig, 4) != 4 ||
+	    sig != c.signature)
+		return 0;
+	fd = kh_mem_open(tid, O_RDWR);
+	if (fd < 0)
+		return fd;
+	if (pwrite(fd, &zero, 8, c.rseq_abi_pointer + 8) != 8)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	if (ret)
+		return ret;
+	regs.rip = cs.abort_ip;
+	return kh_set_regs(tid, &regs) ?: 1;
 }
 
 int kh_peek_signals(pid_t tid, bool shared, struct crfs_pending **out,

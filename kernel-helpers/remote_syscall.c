@@ -35,7 +35,10 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	r->memfd = kh_mem_open(tid, O_RDONLY);
 	if (r->memfd < 0)
 		return r->memfd;
-	ret = kh_get_regs(tid, &r->saved);
+	/* our syscall's return to user space must not be the one that finds
+	 * the task inside an rseq critical section */
+	ret = kh_rseq_settle(tid, r->memfd);
+	ret = ret < 0 ? ret : kh_get_regs(tid, &r->saved);
 	ret = ret ?: kh_get_sigmask(tid, &r->saved_mask);
 	/*
 	 * Every signal blocked while we run syscalls in the task: one already
