@@ -81,7 +81,8 @@ $(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)
 	sed 's/@VERSION@/$(VERSION)/' $< >$@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
-$(B)/tests/%: tests/workloads/%.c
+# a workload is rebuilt when a header of the workloads changes too
+$(B)/tests/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O1 -g $(WARN) -o $@ $< -lm
 

@@ -240,7 +240,7 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	if (ret)
 		fd = -1;
 	else if (named)
-		fd = ghost_open_named(tmp, f->path, open_flags(f) & ~O_NOFOLLOW);
+		fd = ghost_open_named(tmp, f->path, open_flags(f));
 	else if (sealed && (f->flags & O_ACCMODE) == O_RDWR)
 		fd = born_memfd(f, &tmp);
 	else

@@ -336,10 +336,36 @@ int ghost_chroot(int fd)
 }
 
 /*
+ * name in dirfd, just linked to tmp, opened with flags, or -1.  A name
+ * opened with O_NOFOLLOW keeps it in its F_GETFL, so a file that did not
+ * have it is opened through an O_PATH descriptor of the name (found to be
+ * tmp still) reopened in /proc: that follows no link of anyone's.
+ */
+static int open_linked(int dirfd, const char *name, int tmp, int flags)
+{
+	struct stat a, b;
+	char self[64];
+	int p, fd = -1;
+
+	if (flags & O_NOFOLLOW)
+		return openat(dirfd, name, flags);
+	p = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (p < 0)
+		return -1;
+	if (!fstat(p, &a) && !fstat(tmp, &b) && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino) {
+		safe_fd_path(p, self, sizeof(self));
+		fd = open(self, flags);
+	}
+	close(p);
+	return fd;
+}
+
+/*
  * An unlinked file made with O_TMPFILE has the name "#INO" in /proc: to
  * show its own name again, it is linked there, opened, and unlinked.  If
- * something took the name since, through /proc as it is.  The directory
- * keeps its times.
+ * something took the name since, through /proc as it is (a link there:
+ * O_NOFOLLOW would stop us, and is lost).  The directory keeps its times.
  */
 int ghost_open_named(int tmp, const char *path, int flags)
 {
@@ -350,15 +376,15 @@ int ghost_open_named(int tmp, const char *path, int flags)
 
 	safe_fd_path(tmp, self, sizeof(self));
 	if (safe_dir_open(&d, path, false, why, sizeof(why)))
-		return open(self, flags);
+		return open(self, flags & ~O_NOFOLLOW);
 	if (safe_dir_times(&d, pts) ||
 	    linkat(tmp, "", d.fd, d.name, AT_EMPTY_PATH)) {
 		safe_dir_close(&d);
-		return open(self, flags);
+		return open(self, flags & ~O_NOFOLLOW);
 	}
-	fd = openat(d.fd, d.name, flags | O_NOFOLLOW);
+	fd = open_linked(d.fd, d.name, tmp, flags);
 	unlinkat(d.fd, d.name, 0);
 	safe_dir_put_times(&d, pts);
 	safe_dir_close(&d);
-	return fd;
+	return fd >= 0 ? fd : open(self, flags & ~O_NOFOLLOW);
 }

@@ -8,12 +8,15 @@
  * workload's own checks may not touch.  An interest's file is named by
  * the set of our fd numbers that hold the same inode (anonymous inodes
  * are shared by every eventfd, epoll, timerfd...: the set is then all of
- * them, the same before and after).
+ * them, the same before and after).  Each descriptor's flags (F_GETFL,
+ * F_GETFD) and, for one with a path, the path /proc shows must be the
+ * same too.
  */
 #ifndef WL_FDTABLE_H
 #define WL_FDTABLE_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,8 @@ struct wl_fdt_item {
 struct wl_fdtable {
 	uint64_t open[WL_FDT_MAX / 64];
 	struct stat st[WL_FDT_MAX];
+	int fl[WL_FDT_MAX], fd_fl[WL_FDT_MAX];
+	char path[WL_FDT_MAX][80];	/* the link's target if a path */
 	struct wl_fdt_item items[WL_FDT_ITEMS];
 	int nitems;
 };
@@ -82,7 +87,7 @@ static inline void wl_fdt_epoll(struct wl_fdtable *t, int ep)
 
 static inline void wl_fdt_take(struct wl_fdtable *t)
 {
-	char link[64], to[64];
+	char link[64], to[80];
 	struct dirent *e;
 	DIR *d;
 	int fd;
@@ -104,9 +109,16 @@ static inline void wl_fdt_take(struct wl_fdtable *t)
 
 		if (!wl_fdt_has(t->open, fd))
 			continue;
+		t->fl[fd] = fcntl(fd, F_GETFL);
+		t->fd_fl[fd] = fcntl(fd, F_GETFD);
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 		n = readlink(link, to, sizeof(to) - 1);
-		if (n > 0 && (to[n] = 0, !strcmp(to, "anon_inode:[eventpoll]")))
+		if (n <= 0)
+			continue;
+		to[n] = 0;
+		if (to[0] == '/')
+			snprintf(t->path[fd], sizeof(t->path[fd]), "%s", to);
+		if (!strcmp(to, "anon_inode:[eventpoll]"))
 			wl_fdt_epoll(t, fd);
 	}
 }
@@ -135,6 +147,16 @@ static inline void wl_fdt_compare(const char *check,
 		if (wl_fdt_has(before->open, fd) != wl_fdt_has(now.open, fd))
 			wl_fail(check, "fd %d %s", fd,
 				wl_fdt_has(now.open, fd) ? "appeared" : "is gone");
+		else if (wl_fdt_has(now.open, fd) &&
+			 (now.fl[fd] != before->fl[fd] ||
+			  now.fd_fl[fd] != before->fd_fl[fd]))
+			wl_fail(check, "fd %d: flags %#o (fd flags %d), were %#o (%d)",
+				fd, now.fl[fd], now.fd_fl[fd], before->fl[fd],
+				before->fd_fl[fd]);
+		else if (wl_fdt_has(now.open, fd) &&
+			 strcmp(now.path[fd], before->path[fd]))
+			wl_fail(check, "fd %d is '%s', was '%s'", fd,
+				now.path[fd], before->path[fd]);
 	if (now.nitems != before->nitems)
 		wl_fail(check, "%d epoll interests, were %d", now.nitems,
 			before->nitems);
