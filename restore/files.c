@@ -183,11 +183,39 @@ static int born_memfd(const struct crfs_file *f, int *tmp)
 	return fd;
 }
 
+/*
+ * An O_TMPFILE file never linked: F_GETFL says O_TMPFILE and /proc names it
+ * "#INO".  It is made again the same way, and that description is the one
+ * restored: the program can still link it into place (linkat() of a
+ * description made otherwise, or of a file that was linked once, fails
+ * with ENOENT once its last name is gone), and its flags say O_TMPFILE.
+ * Its /proc name is that of its new inode number.
+ */
+static bool never_linked(const struct crfs_file *f)
+{
+	const char *b = strrchr(f->path, '/');
+
+	if ((f->flags & O_TMPFILE) != O_TMPFILE || !S_ISREG(f->mode) ||
+	    !b || b[1] != '#' || !b[2])
+		return false;
+	return strspn(b + 2, "0123456789") == strlen(b + 2);
+}
+
+/* its flags to make it with: those F_SETFL sets come after the refill
+ * (O_APPEND would append every write of it, O_DIRECT refuse them) */
+static int tmpfile_flags(const struct crfs_file *f)
+{
+	return (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECT |
+			     O_ASYNC | O_NONBLOCK | O_NOATIME)) |
+	       O_TMPFILE | O_CLOEXEC;
+}
+
 /* an unlinked file again: its contents, in its directory, with no name */
 static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
 	char self[64], *buf, why[PATH_MAX + 64];
 	bool sealed = !strncmp(f->path, "/memfd:", 7), named = false;
+	bool keep = false;	/* tmp is the description restored */
 	struct safe_dir d = { .fd = -1 };
 	size_t len;
 	int tmp, fd, ret, other = same_deleted(c, f);
@@ -207,9 +235,12 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	else if (safe_dir_open(&d, f->path, true, why, sizeof(why)))
 		/* its directory, removed since too, is made for the while */
 		return FAIL(c, "%s (deleted, file %u): %s", f->path, f->id, why);
+	else if ((keep = never_linked(f)))
+		tmp = openat(d.fd, ".", tmpfile_flags(f), f->mode & 07777);
 	else
 		tmp = openat(d.fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
 			     f->mode & 07777);
+	named = named && !keep;
 	if (tmp < 0) {
 		ret = FAIL(c, "%s (deleted, file %u): cannot recreate it: %s",
 			   f->path, f->id, strerror(errno));
@@ -239,6 +270,11 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	/* through /proc, a link: O_NOFOLLOW (mkstemp's) must not stop us */
 	if (ret)
 		fd = -1;
+	else if (keep && fcntl(tmp, F_SETFL, f->flags) < 0)
+		ret = FAIL(c, "%s (deleted, file %u): flags %#o: %s", f->path,
+			   f->id, f->flags, strerror(errno));
+	else if (keep)
+		fd = tmp, tmp = -1;
 	else if (named)
 		fd = ghost_open_named(tmp, f->path, open_flags(f));
 	else if (sealed && (f->flags & O_ACCMODE) == O_RDWR)

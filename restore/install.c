@@ -93,26 +93,70 @@ static int add_borrowed(int epfd, const struct borrowed *b,
 	return ret;
 }
 
+/* the flags of an interest that are not readiness (the kernel's
+ * EP_PRIVATE_BITS): all a one-shot interest keeps once it fired */
+#define EP_PRIVATE (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+#define EP_READY (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP)
+
+static bool fired_oneshot(const struct crfs_epoll_item *it)
+{
+	return (it->events & EPOLLONESHOT) && !(it->events & ~EP_PRIVATE);
+}
+
+static int add_item(int epfd, const struct crfs_epoll_item *it,
+		    uint32_t events, const struct borrowed *b, size_t nb,
+		    int above)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = it->data };
+	size_t k;
+
+	for (k = 0; k < nb && b[k].item != it; k++)
+		;
+	return k < nb ? add_borrowed(epfd, &b[k], &ev, above) :
+			epoll_ctl(epfd, EPOLL_CTL_ADD, it->tfd, &ev);
+}
+
+/*
+ * A one-shot interest that fired waits disarmed until EPOLL_CTL_MOD.  An
+ * EPOLL_CTL_ADD cannot make one so: the kernel arms every interest it adds
+ * for EPOLLERR and EPOLLHUP at least.  So these come first, one at a time
+ * into an epoll where nothing else is armed, armed for every kind of
+ * readiness, and fired by an epoll_wait().  One whose file is ready for
+ * nothing stays armed for EPOLLERR and EPOLLHUP alone (SUPPORT.md).
+ */
+static int add_fired(int epfd, const struct crfs_epoll_item *it,
+		     const struct borrowed *b, size_t nb, int above)
+{
+	struct epoll_event ev = { .events = it->events, .data.u64 = it->data };
+	int ret = add_item(epfd, it, it->events | EP_READY, b, nb, above);
+
+	if (ret || epoll_wait(epfd, &ev, 1, 0) == 1)
+		return ret;
+	ev = (struct epoll_event){ .events = it->events, .data.u64 = it->data };
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, it->tfd, &ev);
+}
+
 static void register_epoll(struct image *img, struct proc_image *p,
 			   const struct crfs_file *f, const struct borrowed *b,
 			   size_t nb, int err_fd)
 {
 	const struct file_extra *x = &img->fx[f->id - 1];
-	struct epoll_event ev;
-	int epfd = proc_fd_of(p, f->id), ret;
-	size_t i, k;
+	const struct crfs_epoll_item *it;
+	int epfd = proc_fd_of(p, f->id), ret, pass;
+	size_t i;
 
-	for (i = 0; i < x->nitems; i++) {
-		ev.events = x->items[i].events;
-		ev.data.u64 = x->items[i].data;
-		for (k = 0; k < nb && b[k].item != &x->items[i]; k++)
-			;
-		ret = k < nb ? add_borrowed(epfd, &b[k], &ev, img->fd_end) :
-			       epoll_ctl(epfd, EPOLL_CTL_ADD, x->items[i].tfd, &ev);
-		if (ret)
-			child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
-				   epfd, x->items[i].tfd);
-	}
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < x->nitems; i++) {
+			it = &x->items[i];
+			if (fired_oneshot(it) != !pass)
+				continue;
+			ret = pass ? add_item(epfd, it, it->events, b, nb,
+					      img->fd_end) :
+				     add_fired(epfd, it, b, nb, img->fd_end);
+			if (ret)
+				child_fail(err_fd, "epoll fd %d: watching fd %d: %m",
+					   epfd, it->tfd);
+		}
 }
 
 /*

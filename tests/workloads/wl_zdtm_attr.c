@@ -30,6 +30,7 @@
 #include <sys/auxv.h>
 #include <time.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define PG 4096
 #define CHK(name, cond, ...) \
@@ -864,6 +865,9 @@ static void check_proc(void)
 	    "cwd %s, was %s", path, cwd_path);
 }
 
+/* the descriptor table at READY: flags and paths too (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -881,9 +885,11 @@ int main(int argc, char **argv)
 	while (!thr_tid)
 		sched_yield();
 	brk0 = sbrk(0);	/* after the last malloc that may move it */
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("attr.fd_table", &fdt0);
 	check_mm();
 	check_fd();
 	check_proc();

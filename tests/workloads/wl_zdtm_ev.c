@@ -50,6 +50,7 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_pty.h"
 
 #define EFD_COUNT	0x123456789ULL
@@ -566,6 +567,9 @@ static void check_pty_queues(void)
 		wl_pass("pty.locked");
 }
 
+/* the descriptor table at READY: flags and paths too (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -579,10 +583,12 @@ int main(int argc, char **argv)
 	setup_epoll_dups();
 	setup_signalfd();
 	setup_pty();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
 	check_inotify();	/* first: our own checks make no events, but */
+	wl_fdt_check("ev.fd_table", &fdt0);
 	check_eventfds();
 	check_epoll();
 	check_epoll_dups();

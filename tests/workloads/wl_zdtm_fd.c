@@ -7,7 +7,7 @@
  * thread or a process group (F_SETOWN_EX); a packet-mode pipe (O_DIRECT)
  * with two packets queued; a directory read half way; an unlinked sparse
  * file (its holes, setuid bits, mtime); one unlinked inode held through
- * two names; an O_TMPFILE file; a directory removed while open; a one-shot
+ * two names; an O_TMPFILE file (linked into place after the restore); a directory removed while open; a one-shot
  * inotify watch; a one-shot epoll interest that has fired; a pidfd of the
  * main thread (PIDFD_THREAD); a UDP socket with UDP_CORK, UDP_SEGMENT,
  * UDP_GRO and SO_BUF_LOCK set; a pty slave in exclusive mode (TIOCEXCL);
@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <termios.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define NENT 300
 #define SPARSE_OFF (1 << 20)
@@ -686,6 +687,18 @@ static void check_tmp_rmdir(void)
 			(long long)lseek(fd_tmp, 0, SEEK_CUR));
 	else
 		wl_pass("ghost.tmpfile");
+	/* what O_TMPFILE is for: linked into place at last */
+	{
+		char to[4096];
+
+		snprintf(to, sizeof(to), "%s/tmp_linked", dir);
+		if (linkat(fd_tmp, "", AT_FDCWD, to, AT_EMPTY_PATH) ||
+		    fstat(fd_tmp, &st) || st.st_nlink != 1 || unlink(to))
+			wl_fail("ghost.tmpfile_link", "linkat: %s (nlink %ld)",
+				strerror(errno), (long)st.st_nlink);
+		else
+			wl_pass("ghost.tmpfile_link");
+	}
 	if (fstat(fd_rmdir, &st) || !S_ISDIR(st.st_mode) || st.st_nlink)
 		wl_fail("ghost.rmdir", "mode %o nlink %ld, want a removed directory",
 			st.st_mode, (long)st.st_nlink);
@@ -783,6 +796,9 @@ static void check_proc_cwd(void)
 		wl_pass("proccwd");
 }
 
+/* the descriptor table at READY: flags and paths too (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -800,10 +816,14 @@ int main(int argc, char **argv)
 	setup_links();
 	setup_quiet_watch();
 	setup_proc_cwd();	/* last: the others use the cwd we had */
+	wl_fdt_take(&fdt0);
+	/* restored through link_a's name (SUPPORT.md) */
+	wl_fdt_set(fdt0.any_path, fd_link_b);
 	wl_ready();
 	while (!go)
 		pause();
 	check_quiet_watch();	/* first: our own checks make events */
+	wl_fdt_check("fd.fd_table", &fdt0);
 	check_flags();
 	check_packets();
 	check_dir();

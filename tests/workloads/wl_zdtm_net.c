@@ -50,6 +50,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #ifndef SO_TXREHASH
 #define SO_TXREHASH 74
@@ -768,6 +769,9 @@ static void check_dgram_from(void)
 	wl_verdict("unix.dgram_from", mark);
 }
 
+/* the descriptor table at READY: flags and paths too (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	sigset_t m, wait_mask;
@@ -788,9 +792,11 @@ int main(int argc, char **argv)
 	setup_unix();
 	setup_unix_more();
 	setup_timeos();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		sigsuspend(&wait_mask);
+	wl_fdt_check("net.fd_table", &fdt0);
 	check_opts();
 	check_inet_more();
 	check_reuseport();
