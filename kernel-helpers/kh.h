@@ -192,6 +192,8 @@ int kh_proc_maps_lite(pid_t pid, struct crfs_vma **vmas, size_t *n,
 /* the [vdso]/[vvar*] mappings of pid (0: self) in address order */
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);
+/* a syscall instruction anywhere in pid's text, or 0 */
+uint64_t kh_find_text_syscall(pid_t pid, int memfd);
 
 /* mlock.c: probes for mlockall(MCL_FUTURE [| MCL_ONFAULT]) */
 int kh_vm_locked_kb(pid_t pid, uint64_t *kb);

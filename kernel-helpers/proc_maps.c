@@ -384,3 +384,41 @@ uint64_t kh_find_vdso_syscall(pid_t pid, int memfd)
 	}
 	return 0;
 }
+
+/*
+ * A syscall instruction (0f 05) anywhere in pid's executable mappings, or
+ * 0: where it stands and its vDSO offer none.  Decoding starts where we
+ * point, so any two such bytes are one.  The first 4 MiB of text at most.
+ */
+uint64_t kh_find_text_syscall(pid_t pid, int memfd)
+{
+	unsigned long long start, end, left = 4 << 20;
+	char path[64], line[512], perms[8];
+	uint8_t buf[65536];
+	uint64_t found = 0, at;
+	ssize_t got, k;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", kh_via(pid));
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && left && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s", &start, &end, perms) != 3 ||
+		    perms[2] != 'x')
+			continue;
+		for (at = start; !found && at < end && left; at += got - 1) {
+			got = kh_mem_read(pid, memfd, at, buf,
+					  end - at < sizeof(buf) ? end - at :
+					  sizeof(buf));
+			if (got < 2)
+				break;
+			left -= got < (ssize_t)left ? (unsigned long long)got : left;
+			for (k = 0; k + 1 < got && !found; k++)
+				if (buf[k] == 0x0f && buf[k + 1] == 0x05)
+					found = at + k;
+		}
+	}
+	fclose(f);
+	return found;
+}

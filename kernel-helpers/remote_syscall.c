@@ -50,8 +50,9 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	if (ret)
 		goto fail;
 	r->syscall_ip = syscall_ip;
-	if (!r->syscall_ip && (long)r->saved.orig_rax >= 0 &&
-	    is_syscall_insn(tid, r->memfd, r->saved.rip - 2))
+	/* just past a syscall, as a task stopped in or after one is; also
+	 * one a restore left there (a sigreturn's orig_rax is -1) */
+	if (!r->syscall_ip && is_syscall_insn(tid, r->memfd, r->saved.rip - 2))
 		r->syscall_ip = r->saved.rip - 2;
 	/* a syscall set to restart in place (by an earlier session's
 	 * close): the task stands at the instruction itself.  A process
@@ -60,6 +61,9 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 		r->syscall_ip = r->saved.rip;
 	if (!r->syscall_ip)
 		r->syscall_ip = kh_find_vdso_syscall(tid, r->memfd);
+	/* no vDSO (zdtm vdso02), stopped elsewhere: any in its text */
+	if (!r->syscall_ip)
+		r->syscall_ip = kh_find_text_syscall(tid, r->memfd);
 	if (!r->syscall_ip) {
 		ret = -ENOEXEC;
 		goto fail;

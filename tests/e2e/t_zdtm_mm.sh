@@ -8,7 +8,8 @@
 # mapping, a child's TSC mode, PR_SET_MDWE, a MAP_DROPPABLE mapping),
 # checked by the workload after a freeze and thaw, and after checkpoint ->
 # kill -> restore, also a guard region (MADV_GUARD_INSTALL; in private or
-# shared anonymous memory or a shared file mapping); a freeze of a tree
+# shared anonymous memory or a shared file mapping), also after a second
+# checkpoint and restore of the restored tree; a freeze of a tree
 # with a traced process fails and says so.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/zdtm_lib.sh"
@@ -18,6 +19,9 @@ zdtm_case wl_zdtm_mm mmthaw thaw
 zdtm_case wl_zdtm_mm mm restore
 grep -qx 'membarrier 0x10' "$T_DIR/mm.ckpt/$ZDTM_PID/attr" ||
 	fail "mm: attr lacks 'membarrier 0x10'"
+# restored, then checkpointed and restored again: its child without a
+# vDSO, stopped, had no syscall instruction a second freeze could find
+zdtm_case wl_zdtm_mm mm2 twice
 
 # a thread's and a mapping's NUMA policy, a child's TSC mode,
 # memory-deny-write-execute, a MAP_DROPPABLE mapping

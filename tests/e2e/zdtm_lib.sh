@@ -5,9 +5,11 @@
 # workloads take a directory of their own, set up what WL_ZDTM_SET names
 # besides their defaults, print READY and check everything on SIGUSR1.
 
-# zdtm_case WL NAME thaw|restore: the workload's state after a freeze and
-# thaw, or after checkpoint -> kill -> restore (image in $T_DIR/NAME.ckpt);
-# sets ZDTM_PID
+# zdtm_case WL NAME thaw|restore|twice: the workload's state after a
+# freeze and thaw, or after checkpoint -> kill -> restore (image in
+# $T_DIR/NAME.ckpt), or after that and a second checkpoint -> kill ->
+# restore of the restored tree (NAME.ckpt2; zdtm's --iters 2); sets
+# ZDTM_PID
 zdtm_case() {
 	local wl=$1 name=$2 how=$3 log=$T_DIR/$2.log pid
 	mkdir -p "$T_DIR/$name.dir"
@@ -27,6 +29,12 @@ zdtm_case() {
 	checkpoint "$name" "$pid" "$T_DIR/$name.ckpt"
 	kill_and_reap "$name" "$pid"
 	restore_bg "$T_DIR/$name.ckpt" "$pid"
+	if [ "$how" = twice ]; then
+		track_tree "$pid"
+		checkpoint "$name" "$pid" "$T_DIR/$name.ckpt2"
+		kill_and_reap "$name" "$pid" "$RESTORE_PID"
+		restore_bg "$T_DIR/$name.ckpt2" "$pid"
+	fi
 	kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 	expect_pass "$log" "$RESTORE_PID" 30
 }

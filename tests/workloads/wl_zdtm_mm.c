@@ -148,6 +148,8 @@ static void tsc_child(int rd, int wr)
 	_exit(write(wr, &c, 1) == 1 ? 0 : 3);
 }
 
+static pid_t last_child;	/* child_with_pipes()'s */
+
 /* a child running fn(rd, wr) with a pipe each way: our ends in *wr and
  * *rd; the first byte it writes */
 static char child_with_pipes(void (*fn)(int rd, int wr), int *wr, int *rd)
@@ -165,6 +167,7 @@ static char child_with_pipes(void (*fn)(int rd, int wr), int *wr, int *rd)
 		fn(a[0], b[1]);
 		_exit(3);
 	}
+	last_child = p;
 	close(a[0]);
 	close(b[1]);
 	*wr = a[1];
@@ -199,15 +202,21 @@ static int vdso_maps(int unmap)
 
 /*
  * zdtm vdso02: a child that unmapped its vDSO (it reads no clock since)
- * has none after restore either.
+ * has none after restore either.  As zdtm's, it stops itself (SIGSTOP):
+ * a restored task stopped so has no syscall instruction behind it, and
+ * with no vDSO a second freeze found none to run its syscalls with.
  */
 static int novdso_rd, novdso_wr = -1;
+static pid_t novdso_pid;
 
 static void novdso_child(int rd, int wr)
 {
 	char c = vdso_maps(1) > 0 ? 'r' : 'u';
 
-	if (write(wr, &c, 1) != 1 || read(rd, &c, 1) != 1)
+	if (write(wr, &c, 1) != 1)
+		_exit(3);
+	syscall(SYS_kill, getpid(), SIGSTOP);
+	if (read(rd, &c, 1) != 1)
 		_exit(3);
 	c = vdso_maps(0) == 0 ? 'y' : 'n';
 	_exit(write(wr, &c, 1) == 1 ? 0 : 3);
@@ -215,15 +224,22 @@ static void novdso_child(int rd, int wr)
 
 static void setup_novdso(void)
 {
+	int st;
+
 	if (child_with_pipes(novdso_child, &novdso_wr, &novdso_rd) != 'r')
 		wl_die("the child could not unmap its vDSO");
+	novdso_pid = last_child;
+	if (waitpid(novdso_pid, &st, WUNTRACED) != novdso_pid ||
+	    !WIFSTOPPED(st))
+		wl_die("the child without a vDSO did not stop");
 }
 
 static void check_novdso(void)
 {
 	char c = 'x';
 
-	if (write(novdso_wr, &c, 1) != 1 || read(novdso_rd, &c, 1) != 1)
+	if (kill(novdso_pid, SIGCONT) || write(novdso_wr, &c, 1) != 1 ||
+	    read(novdso_rd, &c, 1) != 1)
 		wl_fail("novdso", "the child does not answer");
 	else if (c != 'y')
 		wl_fail("novdso", "the child has a vDSO mapping again");
