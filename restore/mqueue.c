@@ -139,9 +139,14 @@ int open_mqueue(struct open_ctx *c, const struct crfs_file *f)
 {
 	char tmp[64];
 	const char *name = f->path;
-	int fd, ret = 0;
+	int fd = -1, ret = 0;
 
-	if (f->ghost) {
+	/* a queue unlinked while open is made at its own name for a moment,
+	 * so /proc names its descriptor as before, or at one of ours if
+	 * that name is taken */
+	if (f->ghost && (fd = mq_open(name, O_RDONLY | O_CLOEXEC)) >= 0)
+		close(fd);
+	if (f->ghost && (fd >= 0 || errno != ENOENT)) {
 		snprintf(tmp, sizeof(tmp), "/crfs-restore-%d-%u", getpid(),
 			 f->id);
 		name = tmp;

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 
@@ -156,6 +157,9 @@ static void verify(int m)
 	wl_verdict(name, mark);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	int m;
@@ -172,9 +176,11 @@ int main(void)
 		if (bpf(BPF_MAP_CREATE, &a) < 0)
 			wl_die("percpu map");
 	}
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("bpfmap.fd_table", &fdt0);
 	for (m = 0; m < NMAPS; m++)
 		verify(m);
 	return wl_done();

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 
@@ -51,6 +52,9 @@ static int maps_name(const char *want)
 	return found;
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	char exe[PATH_MAX], now[PATH_MAX], want[PATH_MAX + 32];
@@ -65,9 +69,11 @@ int main(int argc, char **argv)
 	if (n < 0 || !h0 || stat("/proc/self/exe", &st0))
 		wl_die("own executable");
 	exe[n] = 0;
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+wl_fdt_check("deletedexe.fd_table", &fdt0);
 
 	n = readlink("/proc/self/exe", now, sizeof(now) - 1);
 	now[n < 0 ? 0 : n] = 0;

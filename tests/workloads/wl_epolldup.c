@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static int ep, wr[5];
@@ -113,13 +114,18 @@ static void check_ctl(void)
 	wl_pass("epoll.ctl");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	signal(SIGUSR1, on_usr1);
 	setup();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("epolldup.fd_table", &fdt0);
 	check_events();
 	check_ctl();
 	return wl_done();

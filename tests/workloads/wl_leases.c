@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define BREAK_SIG (SIGRTMIN + 3)
 
@@ -81,6 +82,9 @@ static void check_break(const char *name, const char *path, int oflags,
 	wl_pass(name);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_break,
@@ -97,9 +101,11 @@ int main(int argc, char **argv)
 	wfd = open_leased(wpath, O_RDWR, F_WRLCK);
 	if (fcntl(wfd, F_SETSIG, BREAK_SIG))
 		wl_die("F_SETSIG");
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("leases.fd_table", &fdt0);
 	check_lease("lease.read", rfd, F_RDLCK);
 	check_lease("lease.write", wfd, F_WRLCK);
 	if (fcntl(wfd, F_GETSIG) != BREAK_SIG)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 struct m { const char *text; size_t len; unsigned int prio; };
 
@@ -185,6 +186,9 @@ static int hold(const char *base)
 		pause();
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	struct q qa = { "mq.a", .maxmsg = 8, .msgsize = 128, .flags = O_RDWR,
@@ -231,9 +235,11 @@ int main(int argc, char **argv)
 		wl_die("fork");
 	if (!kid)
 		exit(child(qa.fd, &set));
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	for (r = 1; r <= 2; r++) {
 		sigwait(&set, &sig);
+		wl_fdt_check("mqueue.fd_table", &fdt0);
 		check(&qa, r);
 		check(&qb, r);
 		check(&qc, r);

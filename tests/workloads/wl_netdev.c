@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_net.h"
 
 #include <sys/ioctl.h>
@@ -177,6 +178,9 @@ static void check_udp(void)
 	close(s);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	char *before, *after;
@@ -190,8 +194,10 @@ int main(void)
 	before = run(state_cmd);
 	if (!before[0])
 		wl_die("ip(8) shows nothing");
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	wl_wait_usr1();
+	wl_fdt_check("netdev.fd_table", &fdt0);
 	check_devs();
 	check_sysctl("ipv4/conf/e0/rp_filter", "2");
 	check_sysctl("ipv6/conf/e0/hop_limit", "33");

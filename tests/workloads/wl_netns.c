@@ -27,6 +27,7 @@
 #include <sys/un.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define PORT4	7001
 #define PORT6	7002
@@ -372,6 +373,9 @@ static void serve(const char *name, int l, int stream)
 		close(c);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	int t4, t6, u, x, st, v = -1;
@@ -395,9 +399,11 @@ int main(void)
 		wl_die("fork");
 	if (!kid)
 		exit(client());
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("netns.fd_table", &fdt0);
 	check_lo();
 	check_addrs_sysctls();
 	check_routes();

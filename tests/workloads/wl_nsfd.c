@@ -26,6 +26,7 @@
 #include <linux/nsfs.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #ifndef PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE
 #define PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE	_IO(0xFF, 6)
@@ -195,6 +196,9 @@ static unsigned long parent_ino(int fd)
 	return ino;
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 static int do_r(void)
 {
 	pid_t c;
@@ -223,9 +227,11 @@ static int do_r(void)
 	if (n2_fd < 0)
 		wl_die("R: C's pid_for_children");
 	close(pfd);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("nsfd.fd_table", &fdt0);
 	check_common();
 	expect("tree_pid", ino_of_fd(tree_fd[3]), own_ino("pid"));
 	expect("n2_parent", parent_ino(n2_fd), own_ino("pid"));

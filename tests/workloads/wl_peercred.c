@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define ID 1234
 
@@ -97,6 +98,9 @@ static int child(pid_t root, int sp, int root_l)
 	return wl_done();
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	int sp[2], l, acc, conn, st;
@@ -124,9 +128,11 @@ int main(void)
 	conn = connector(kid);
 	if (write(conn, "c", 1) != 1)
 		wl_die("connect to the child");
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("peercred.fd_table", &fdt0);
 	check("peercred.root.pair", sp[0], me, 0);
 	check("peercred.root.listener", l, me, 0);
 	check("peercred.root.accepted", acc, kid, ID);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_net.h"
 
 static int s4, s6, s_idle;
@@ -139,14 +140,19 @@ static void check(void)
 		wl_pass("ping.echo");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	wl_own_session();
 	wl_usr1_setup();
 	wl_own_net();
 	setup();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	wl_wait_usr1();
+	wl_fdt_check("ping.fd_table", &fdt0);
 	check();
 	return wl_done();
 }

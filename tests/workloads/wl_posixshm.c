@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define SIZE	(3 * 4096 + 100)
 #define DATA	4096		/* the pattern from here to SIZE */
@@ -150,6 +151,9 @@ static void check(int round)
 
 static int rounds = 1;
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 static int root(void)
 {
 	sigset_t none;
@@ -200,10 +204,12 @@ static int part(void)
 	close(pfd);
 	wl_fill(mem, 4096, 82);
 	printf("NAME %s\n", name);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	sigemptyset(&none);
 	while (!go)
 		sigsuspend(&none);
+	wl_fdt_check("posixshm.fd_table", &fdt0);
 	if (wl_check(mem, 4096, 82) != (size_t)-1)
 		wl_fail("posixshm.part", "the bytes changed");
 	else

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static pid_t c_pid, z_pid, d_pid;
@@ -198,6 +199,9 @@ static void open_all(void)
 	f_ddir = open_or_die("/proc/%d", d_pid, O_RDONLY | O_DIRECTORY);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 static int root(void)
 {
 	siginfo_t si;
@@ -221,9 +225,11 @@ static int root(void)
 	if (openat(f_ddir, "stat", O_RDONLY) >= 0 || errno != ESRCH)
 		wl_die("reaped D's directory finds its stat");
 	printf("ROOT %d\n", getpid());
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("procfiles.fd_table", &fdt0);
 	check_self();
 	check_mountinfo();
 	check_stat("proc.child_stat", f_cstat, c_pid, 0, getpid());

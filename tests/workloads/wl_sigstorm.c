@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile long alrm, rt;
 static volatile sig_atomic_t go;
@@ -43,6 +44,9 @@ static void check_period(void)
 		wl_pass("sigstorm.posix_period");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
@@ -62,9 +66,11 @@ int main(void)
 		wl_die("timer_create");
 	if (setitimer(ITIMER_REAL, &it, NULL))
 		wl_die("setitimer");
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("sigstorm.fd_table", &fdt0);
 	check_period();
 	a = alrm;
 	r = rt;

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 struct want {
 	const char *name;
@@ -135,6 +136,9 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	struct want self = { "creds.main", { 0, 0, 0 }, 0, { 0, 0, 0 }, 0, 0,
@@ -159,9 +163,11 @@ int main(void)
 			wl_die("pthread_create");
 	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 	usleep(100000);		/* the threads have set their own */
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!usr1)
 		pause();
+	wl_fdt_check("threadcreds.fd_table", &fdt0);
 	if (write(go[1], "xxx", 3) != 3)
 		wl_die("write");
 	for (i = 0; i < 3; i++) {

@@ -13,6 +13,7 @@
 #include <sys/timerfd.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define AHEAD	60.0	/* the absolute timers, seconds from READY */
 #define SLACK	30.0	/* at most this long from READY to SIGUSR1 */
@@ -105,6 +106,9 @@ static void timer_ok(const char *name, int fd, clockid_t clk, double when)
 		wl_pass(name);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	int st, tmono, tboot;
@@ -131,9 +135,11 @@ int main(void)
 			pause();
 		exit(state_ok("child"));
 	}
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("timens.fd_table", &fdt0);
 	if (state_ok("root"))
 		wl_nfail++;
 	else

@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define NS 1000000000LL
 #define SLACK (NS / 4)	/* scheduling, the freeze's reading */
@@ -188,6 +189,9 @@ static void check_ticker(void)
 	wl_pass("timerfd.ticks");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	struct itimerspec its = { .it_value = { 0, 1000000 },
@@ -202,9 +206,11 @@ int main(void)
 		wl_die("ticker");
 	arm_passer();
 	usleep(100000);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("timerfd.fd_table", &fdt0);
 	for (i = 0; i < NT; i++)
 		check(&tmrs[i], !(tmrs[i].flags & TFD_TIMER_ABSTIME));
 	check_ticker();

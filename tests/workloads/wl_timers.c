@@ -12,6 +12,7 @@
 #include <sys/time.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static volatile int thread_hits, thread_bad, cb_hits;
@@ -153,6 +154,9 @@ static void check_threads(void)
 		wl_pass("timers.sigev_thread");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	struct itimerval r = { { 7, 0 }, { 30, 0 } }, v = { { 0, 0 }, { 100, 0 } };
@@ -197,9 +201,11 @@ int main(void)
 	arm(t1, 1000, 0);
 	arm(t2, 0.3, 0.3);
 	arm(t3, 4, 0);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("timers.fd_table", &fdt0);
 	check_itimers();
 	check_posix(t1, t2);
 	check_fires(SIGRTMIN + 2, 0x5678, 2, "timers.periodic_fires");

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_net.h"
 
 #include <fcntl.h>
@@ -100,6 +101,9 @@ static void check_packet(int fd)
 	wl_fail("tun.packet", "the datagram did not come out of %s", names[0]);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	const char *pfx = argc > 1 ? argv[1] : "wt";
@@ -136,8 +140,10 @@ int main(int argc, char **argv)
 			wl_die("%s", cmd);
 	}
 	index0 = if_nametoindex(names[0]);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	wl_wait_usr1();
+wl_fdt_check("tun.fd_table", &fdt0);
 
 	/* never attached: it may attach, to a device of its own */
 	snprintf(cmd, sizeof(cmd), "%sx3", pfx);

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_net.h"
 
 #ifndef IPPROTO_UDPLITE
@@ -293,6 +294,9 @@ static void live(void)
 		wl_pass("live.send");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	wl_own_session();
@@ -300,8 +304,10 @@ int main(int argc, char **argv)
 		wl_own_net();
 	wl_usr1_setup();
 	setup();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	wl_wait_usr1();
+	wl_fdt_check("udpqueue.fd_table", &fdt0);
 	check();
 	close(r4);
 	close(r6);

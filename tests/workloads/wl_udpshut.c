@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 
@@ -110,6 +111,9 @@ static void b_to_a(int a, int b, const struct sockaddr_in *bb)
 		wl_pass("udpshut.a_receives");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	struct sockaddr_in aa, bb, cc;
@@ -124,9 +128,11 @@ int main(void)
 	link_to(a, &bb, SHUT_WR);
 	link_to(b, &aa, SHUT_RD);
 	link_to(c, &aa, SHUT_RDWR);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("udpshut.fd_table", &fdt0);
 	b_to_a(a, b, &bb);
 	no_send("udpshut.a_no_send", a);
 	no_send("udpshut.c_no_send", c);

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define NSEND 3
 
@@ -290,6 +291,9 @@ static void on_usr1(int sig)
 	usr1++;
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	sigset_t block, old;
@@ -302,9 +306,11 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	setup();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (usr1 < 1)
 		sigsuspend(&old);
+	wl_fdt_check("unixmore.fd_table", &fdt0);
 	check_names();
 	fflush(stdout);
 	if (write(STDOUT_FILENO, "CHECKED 1\n", 10) != 10)

@@ -38,6 +38,7 @@
 #include <linux/nsfs.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static char thread_before[4096];
@@ -209,6 +210,9 @@ static int child(bool maps, bool groups)
 	return same("child", before, now);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 static int root(bool maps, bool thread, bool groups)
 {
 	char before[4096], now[4096];
@@ -230,9 +234,11 @@ static int root(bool maps, bool thread, bool groups)
 		usleep(1000);
 	view(before, sizeof(before));
 	printf("VIEW root\n%sEND\n", before);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("userns.fd_table", &fdt0);
 	view(now, sizeof(now));
 	if (!same("root", before, now))
 		wl_pass("userns.root");

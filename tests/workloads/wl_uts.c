@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define HOST "crfs uts\\host"
 #define DOMAIN "d123456789012345678901234567890123456789012345678901234567890123"
@@ -43,6 +44,9 @@ static int names_ok(const char *who)
 	return bad;
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	int st;
@@ -61,9 +65,11 @@ int main(void)
 			pause();
 		exit(names_ok("child"));
 	}
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("uts.fd_table", &fdt0);
 	if (names_ok("root"))
 		wl_nfail++;
 	else

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define PAGE 4096UL
 #define NPAGES 4
@@ -271,6 +272,9 @@ static void check_future(void)
 	wl_verdict("mlockall.future", mark);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -289,9 +293,11 @@ int main(int argc, char **argv)
 		wl_die("mlockall");
 	nbefore = read_flags(before, MAXVMAS);
 	vmlck_before = vmlck_kb();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("vmaflags.fd_table", &fdt0);
 	for (i = 0; i < NREG; i++)
 		check_region(&regions[i]);
 	check_all();

@@ -26,6 +26,7 @@
 #include <asm/prctl.h>
 #include <linux/aio_abi.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41
@@ -604,13 +605,18 @@ static void check_tracee(void)
 	waitpid(tracee, NULL, 0);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	signal(SIGUSR1, on_usr1);
 	setup(argc > 1 ? argv[1] : NULL);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("zdtm_mm.fd_table", &fdt0);
 	check_gs();
 	check_named();
 	check_growsdown();

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 static volatile sig_atomic_t go;
 static char stack[64 * 1024] __attribute__((aligned(16)));
@@ -77,6 +78,9 @@ static void check_trap_ignorer(pid_t pid)
 		wl_pass("proc.sigtrap_ignored");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	sigset_t m;
@@ -96,9 +100,11 @@ int main(int argc, char **argv)
 		if (kid < 0)
 			wl_die("clone");
 	}
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("zdtm_proc.fd_table", &fdt0);
 	check_trap_ignorer(ign);
 	if (kid < 0) {
 		wl_skip("proc.exitsig", "not set (WL_ZDTM_SET)");

@@ -32,6 +32,7 @@
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 
 #define SIG_Q (SIGRTMIN + 1)	/* queued three times to the process */
 #define SIG_T (SIGRTMIN + 2)	/* queued to the worker thread */
@@ -570,6 +571,9 @@ static void check_suspend_mask(const sigset_t *want)
 	wl_pass("sig.suspend_mask");
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(int argc, char **argv)
 {
 	struct timespec ts = { 0, 1000000 };
@@ -614,9 +618,11 @@ int main(int argc, char **argv)
 	sigdelset(&wait_mask, SIGUSR1);
 	cpu_left = left_ms(tmr_cpu);
 	thr_left = left_ms(tmr_thr);
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		sigsuspend(&wait_mask);
+	wl_fdt_check("zdtm_sig.fd_table", &fdt0);
 	cpu_resume = left_ms(tmr_cpu);
 	thr_resume = left_ms(tmr_thr);
 	getitimer(ITIMER_VIRTUAL, &virt);

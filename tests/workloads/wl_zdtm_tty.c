@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include "wl_common.h"
+#include "wl_fdtable.h"
 #include "wl_pty.h"
 
 static volatile sig_atomic_t go;
@@ -130,15 +131,20 @@ static void check_ctty(void)
 	waitpid(child, NULL, 0);
 }
 
+/* the descriptor table at READY (wl_fdtable.h) */
+static struct wl_fdtable fdt0;
+
 int main(void)
 {
 	signal(SIGUSR1, on_usr1);
 	wl_own_session();
 	ptm_a = wl_pty_pair(&pts_a, O_NOCTTY);
 	setup_child();
+	wl_fdt_take(&fdt0);
 	wl_ready();
 	while (!go)
 		pause();
+	wl_fdt_check("zdtm_tty.fd_table", &fdt0);
 	check_noctty();
 	check_ctty();
 	return wl_done();
