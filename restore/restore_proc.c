@@ -225,8 +225,10 @@ static void mount_proc(int err_fd)
 		child_fail(err_fd, "cannot mount /proc: %m");
 }
 
+/* ps and /proc show a zombie's name: its own, not ours */
 static void become_zombie(struct proc_image *p)
 {
+	prctl(PR_SET_NAME, p->attr.comm);
 	kh_end_as(p->attr.exit_status);
 }
 

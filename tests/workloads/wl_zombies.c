@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -113,6 +114,7 @@ static void __attribute__((noreturn)) end_as(const struct zombie *z)
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);	/* R blocks USR2 */
+	prctl(PR_SET_NAME, z->name);	/* ps shows it: restored too */
 	setrlimit(RLIMIT_CORE, z->core ? &all_of_it : &none);
 	if (z->code >= 0)
 		_exit(z->code);
@@ -158,9 +160,10 @@ static void make_zombie(struct zombie *z, pid_t pgid)
 	z->pgid = getpgid(z->pid);
 }
 
-static char proc_state(pid_t pid, pid_t *ppid)
+/* its state and parent, its name in comm (16 bytes) */
+static char proc_state(pid_t pid, pid_t *ppid, char *comm)
 {
-	char path[64], buf[512], *p, st = 0;
+	char path[64], buf[512], *p, *c, st = 0;
 	ssize_t n;
 	int fd;
 
@@ -174,8 +177,10 @@ static char proc_state(pid_t pid, pid_t *ppid)
 		return 0;
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d", &st, ppid) != 2)
+	c = strchr(buf, '(');
+	if (!p || !c || sscanf(p + 1, " %c %d", &st, ppid) != 2)
 		return 0;
+	snprintf(comm, 16, "%.*s", (int)(p - c - 1), c + 1);
 	return st;
 }
 
@@ -184,14 +189,16 @@ static void peek(const struct zombie *z, const char *when)
 {
 	char what[64];
 	pid_t ppid = 0;
-	char st = proc_state(z->pid, &ppid);
+	char comm[16] = "", st = proc_state(z->pid, &ppid, comm);
 	siginfo_t si;
 	int ok;
 
 	snprintf(what, sizeof(what), "%s.%s.zombie", when, z->name);
-	check(st == 'Z' && ppid == getpid() && getpgid(z->pid) == z->pgid,
-	      what, "pid %d: state '%c' ppid %d pgid %d, want 'Z' %d %d",
-	      z->pid, st ? st : '?', ppid, getpgid(z->pid), getpid(), z->pgid);
+	check(st == 'Z' && ppid == getpid() && getpgid(z->pid) == z->pgid &&
+	      !strcmp(comm, z->name),
+	      what, "pid %d: state '%c' ppid %d pgid %d name '%s', want 'Z' %d %d '%s'",
+	      z->pid, st ? st : '?', ppid, getpgid(z->pid), comm, getpid(),
+	      z->pgid, z->name);
 	memset(&si, 0, sizeof(si));
 	ok = !waitid(P_PID, z->pid, &si, WEXITED | WNOWAIT | WNOHANG);
 	ok = ok && si.si_pid == z->pid &&
