@@ -132,20 +132,32 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
  * another name or description (hard links unlinked while open): same
  * inode number, kind, mode and size.  -1 if none.
  */
+static bool same_inode(const struct crfs_file *f, const struct crfs_file *g)
+{
+	return g->kind == FK_DELETED && g->ino == f->ino &&
+	       g->mode == f->mode && g->data == f->data &&
+	       !strncmp(g->path, "/memfd:", 7) == !strncmp(f->path, "/memfd:", 7);
+}
+
 static int same_deleted(struct open_ctx *c, const struct crfs_file *f)
 {
-	const struct crfs_file *g;
 	uint32_t id;
 
-	for (id = 1; id < f->id; id++) {
-		g = &c->img->files[id - 1];
-		if (g->kind == FK_DELETED && g->ino == f->ino &&
-		    g->mode == f->mode && g->data == f->data &&
-		    !strncmp(g->path, "/memfd:", 7) ==
-		    !strncmp(f->path, "/memfd:", 7))
+	for (id = 1; id < f->id; id++)
+		if (same_inode(f, &c->img->files[id - 1]))
 			return slot(c->img, id);
-	}
 	return -1;
+}
+
+/* g's slot holds other's inode already (open_names put it there) */
+static bool placed_early(struct open_ctx *c, const struct crfs_file *g,
+			 int other)
+{
+	struct stat a, b;
+
+	return !fstat(slot(c->img, g->id), &a) && !fstat(other, &b) &&
+	       S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 /* another description of an inode made already: opened through it */
@@ -155,6 +167,8 @@ static int open_deleted_again(struct open_ctx *c, const struct crfs_file *f,
 	char self[64];
 	int fd;
 
+	if (placed_early(c, f, other))
+		return 0;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", other);
 	fd = open(self, open_flags(f) & ~O_NOFOLLOW);
 	if (fd >= 0 && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
@@ -208,6 +222,39 @@ static int tmpfile_flags(const struct crfs_file *f)
 	return (f->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECT |
 			     O_ASYNC | O_NONBLOCK | O_NOATIME)) |
 	       O_TMPFILE | O_CLOEXEC;
+}
+
+/*
+ * The first description of an unlinked inode restored, opened at its own
+ * name.  The inode's later descriptions opened through other names (hard
+ * links unlinked while open) are opened at theirs and placed meanwhile,
+ * while this name holds the inode: once all its names are gone it cannot
+ * be linked again.  Any of them that cannot is reopened through /proc by
+ * open_deleted_again, named as this one.
+ */
+static int open_names(struct open_ctx *c, const struct crfs_file *f, int tmp)
+{
+	const struct crfs_file *g;
+	struct ghost_name n;
+	char self[64];
+	uint32_t id;
+	int fd;
+
+	if (ghost_name_link(&n, tmp, f->path))
+		return ghost_open_named(tmp, f->path, open_flags(f));
+	for (id = f->id + 1; id <= c->img->nfiles; id++) {
+		g = &c->img->files[id - 1];
+		if (!same_inode(f, g) || !strcmp(g->path, f->path))
+			continue;
+		fd = ghost_open_named(tmp, g->path, open_flags(g));
+		if (fd >= 0 && lseek(fd, g->pos, SEEK_SET) == (off_t)g->pos)
+			place(c, g, fd);
+		else if (fd >= 0)
+			close(fd);
+	}
+	fd = ghost_name_open_drop(&n, tmp, open_flags(f));
+	safe_fd_path(tmp, self, sizeof(self));
+	return fd >= 0 ? fd : open(self, open_flags(f) & ~O_NOFOLLOW);
 }
 
 /* an unlinked file again: its contents, in its directory, with no name */
@@ -276,7 +323,7 @@ static int open_deleted(struct open_ctx *c, const struct crfs_file *f)
 	else if (keep)
 		fd = tmp, tmp = -1;
 	else if (named)
-		fd = ghost_open_named(tmp, f->path, open_flags(f));
+		fd = open_names(c, f, tmp);
 	else if (sealed && (f->flags & O_ACCMODE) == O_RDWR)
 		fd = born_memfd(f, &tmp);
 	else

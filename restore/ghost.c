@@ -361,6 +361,32 @@ static int open_linked(int dirfd, const char *name, int tmp, int flags)
 	return fd;
 }
 
+/* tmp linked at path, its directory's times kept aside: 0, or -1 */
+int ghost_name_link(struct ghost_name *n, int tmp, const char *path)
+{
+	char why[PATH_MAX + 64];
+
+	if (safe_dir_open(&n->d, path, false, why, sizeof(why)))
+		return -1;
+	if (safe_dir_times(&n->d, n->pts) ||
+	    linkat(tmp, "", n->d.fd, n->d.name, AT_EMPTY_PATH)) {
+		safe_dir_close(&n->d);
+		return -1;
+	}
+	return 0;
+}
+
+/* the name linked opened with flags (or -1), then unlinked again */
+int ghost_name_open_drop(struct ghost_name *n, int tmp, int flags)
+{
+	int fd = open_linked(n->d.fd, n->d.name, tmp, flags);
+
+	unlinkat(n->d.fd, n->d.name, 0);
+	safe_dir_put_times(&n->d, n->pts);
+	safe_dir_close(&n->d);
+	return fd;
+}
+
 /*
  * An unlinked file made with O_TMPFILE has the name "#INO" in /proc: to
  * show its own name again, it is linked there, opened, and unlinked.  If
@@ -369,22 +395,12 @@ static int open_linked(int dirfd, const char *name, int tmp, int flags)
  */
 int ghost_open_named(int tmp, const char *path, int flags)
 {
-	char self[64], why[PATH_MAX + 64];
-	struct timespec pts[2];
-	struct safe_dir d;
-	int fd;
+	struct ghost_name n;
+	char self[64];
+	int fd = -1;
 
 	safe_fd_path(tmp, self, sizeof(self));
-	if (safe_dir_open(&d, path, false, why, sizeof(why)))
-		return open(self, flags & ~O_NOFOLLOW);
-	if (safe_dir_times(&d, pts) ||
-	    linkat(tmp, "", d.fd, d.name, AT_EMPTY_PATH)) {
-		safe_dir_close(&d);
-		return open(self, flags & ~O_NOFOLLOW);
-	}
-	fd = open_linked(d.fd, d.name, tmp, flags);
-	unlinkat(d.fd, d.name, 0);
-	safe_dir_put_times(&d, pts);
-	safe_dir_close(&d);
+	if (!ghost_name_link(&n, tmp, path))
+		fd = ghost_name_open_drop(&n, tmp, flags);
 	return fd >= 0 ? fd : open(self, flags & ~O_NOFOLLOW);
 }

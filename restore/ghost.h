@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "crfs/image.h"
+#include "safe_path.h"
 
 #define GHOST_MAX_DIRS 64
 
@@ -40,5 +41,14 @@ int ghost_enter(const char *cwd, const char *root, const char *lock_path,
 int ghost_chroot(int fd);
 /* O_TMPFILE tmp opened again (flags) under its deleted name path */
 int ghost_open_named(int tmp, const char *path, int flags);
+/* the same in two steps, for other names to be linked meanwhile (an
+ * O_TMPFILE inode linked once can be linked again only while it has a
+ * name) */
+struct ghost_name {
+	struct safe_dir d;
+	struct timespec pts[2];
+};
+int ghost_name_link(struct ghost_name *n, int tmp, const char *path);
+int ghost_name_open_drop(struct ghost_name *n, int tmp, int flags);
 
 #endif

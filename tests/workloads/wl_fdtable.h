@@ -42,7 +42,6 @@ struct wl_fdtable {
 	struct stat st[WL_FDT_MAX];
 	int fl[WL_FDT_MAX], fd_fl[WL_FDT_MAX];
 	char path[WL_FDT_MAX][80];	/* the link's target if a path */
-	uint64_t any_path[WL_FDT_MAX / 64];	/* not compared (SUPPORT.md) */
 	struct wl_fdt_item items[WL_FDT_ITEMS];
 	int nitems;
 };
@@ -172,7 +171,6 @@ static inline void wl_fdt_compare(const char *check,
 				fd, now.fl[fd], now.fd_fl[fd], before->fl[fd],
 				before->fd_fl[fd]);
 		else if (wl_fdt_has(now.open, fd) &&
-			 !wl_fdt_has(before->any_path, fd) &&
 			 strcmp(now.path[fd], before->path[fd]))
 			wl_fail(check, "fd %d is '%s', was '%s'", fd,
 				now.path[fd], before->path[fd]);

@@ -817,8 +817,6 @@ int main(int argc, char **argv)
 	setup_quiet_watch();
 	setup_proc_cwd();	/* last: the others use the cwd we had */
 	wl_fdt_take(&fdt0);
-	/* restored through link_a's name (SUPPORT.md) */
-	wl_fdt_set(fdt0.any_path, fd_link_b);
 	wl_ready();
 	while (!go)
 		pause();
