@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "kh.h"
@@ -117,4 +118,73 @@ void group_stubs_end(struct image *img, int idx, int wfd, int err_fd)
 	for (i = 0; i < img->nprocs; i++)
 		if (first_member(img, idx, i))
 			waitpid(img->procs[i].attr.pgid, NULL, __WALL);
+}
+
+static bool pid_free(pid_t pid)
+{
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+/*
+ * The root in a session, and maybe a group, whose leader has exited (a
+ * daemon that forked twice): true if a helper with the leader's pid can
+ * lead them again, that pid being free.  One in use is a leader alive
+ * outside the tree (the shell it was started from), whose session is not
+ * ours to join: the root stays in crfs-restore's, as its group does.  Not
+ * in a new pid namespace (the helper would be outside it).
+ */
+bool root_needs_leader(const struct image *img)
+{
+	const struct crfs_attr *a = &img->procs[0].attr;
+	pid_t root = img->procs[0].pid;
+
+	if (img->new_pidns || a->sid == root || image_proc(img, a->sid) ||
+	    !pid_free(a->sid))
+		return false;
+	return a->pgid == root || a->pgid == a->sid ||
+	       (!image_proc(img, a->pgid) && pid_free(a->pgid));
+}
+
+/*
+ * The root, forked by a helper with its session leader's pid that calls
+ * setsid() (and, for a group of another dead leader, by a second one in
+ * it), which then exits: the root falls to us, a child subreaper for that
+ * moment.  0 in the root, its pid here, or -errno.
+ */
+pid_t clone_root_under_leader(const struct image *img)
+{
+	const struct crfs_attr *a = &img->procs[0].attr;
+	pid_t root = img->procs[0].pid, h, r;
+	int was = 0, st, ret;
+
+	if (prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0) ||
+	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return -errno;
+	h = kh_clone_with_pid(a->sid, 0, NULL);
+	if (h == 0) {
+		if (setsid() < 0)
+			_exit(1);
+		if (a->pgid != a->sid && a->pgid != root) {
+			/* the group's leader goes on below, in the child */
+			pid_t g = kh_clone_with_pid(a->pgid, 0, NULL);
+
+			if (g != 0)
+				_exit(g > 0 && waitpid(g, &st, 0) == g &&
+				      WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+			if (setpgid(0, 0))
+				_exit(1);
+		}
+		r = kh_clone_with_pid(root, 0, NULL);
+		if (r == 0)
+			return 0;
+		_exit(r < 0 ? 3 : 0);
+	}
+	ret = h < 0 ? (int)h : 0;
+	if (h > 0 && (waitpid(h, &st, 0) != h || !WIFEXITED(st) ||
+		      WEXITSTATUS(st)))
+		ret = -ECHILD;
+	if (!was)
+		prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	/* a helper that failed made no root */
+	return ret ? ret : root;
 }

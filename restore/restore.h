@@ -155,6 +155,10 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen);
 /* pgrp.c: groups of the parent's session whose leader has exited */
 int group_stubs_start(struct image *img, int idx, int err_fd);
 void group_stubs_end(struct image *img, int idx, int wfd, int err_fd);
+/* the root in a session (group) whose leader exited: made under a helper
+ * with the leader's pid; 0 in the root, its pid, or -errno */
+bool root_needs_leader(const struct image *img);
+pid_t clone_root_under_leader(const struct image *img);
 /* stopped.c: job-control stops, around the detach */
 int stop_queue(pid_t pid, const struct proc_image *p);
 int stop_settle(pid_t pid, const struct proc_image *p, pid_t parent,

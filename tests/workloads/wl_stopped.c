@@ -122,6 +122,7 @@ static void __attribute__((noreturn)) kid_main(int i)
 	sigset_t none;
 	pthread_t t;
 	size_t off;
+	int wait;
 
 	me = kids[i].name;
 	if (!mem)
@@ -139,6 +140,10 @@ static void __attribute__((noreturn)) kid_main(int i)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	kill(getppid(), SIGRTMIN);
 	while (!got_usr1)
+		nanosleep(&ts, NULL);
+	/* SIGCONT may be handled by the other thread (s3), after SIGUSR1
+	 * was by this one: give it 5 s */
+	for (wait = 0; !got_cont && wait < 250; wait++)
 		nanosleep(&ts, NULL);
 	check(got_cont, "sigcont", "the SIGCONT handler did not run");
 	off = wl_check(mem, SIZE, SEED + i);
