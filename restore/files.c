@@ -540,11 +540,13 @@ static int open_inherited(struct open_ctx *c, const struct crfs_file *f,
  * own two ends have none.  Each is given out once; -1 if f has the flag
  * or its end is taken (a description the process opened again).
  */
+#define KERNEL_O_LARGEFILE 0100000	/* glibc's O_LARGEFILE is 0 on 64-bit */
+
 static int pipe_end(struct open_ctx *c, const struct crfs_file *f)
 {
 	int mode = f->flags & O_ACCMODE, *e, fd;
 
-	if (f->kind != FK_PIPE || (f->flags & O_LARGEFILE) ||
+	if (f->kind != FK_PIPE || (f->flags & KERNEL_O_LARGEFILE) ||
 	    (mode != O_RDONLY && mode != O_WRONLY))
 		return -1;
 	e = &c->ends[2 * pipe_first(c->img, f) + (mode == O_WRONLY)];
