@@ -623,7 +623,7 @@ static bool only_proc_differs(pid_t pid)
 	return ok;
 }
 
-static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
+static bool own_proc_mount(pid_t root, const char *theirs)
 {
 	char *rootpid, *rootmnt;
 	bool ok;
@@ -634,7 +634,10 @@ static bool own_proc_mount(pid_t pid, pid_t root, const char *theirs)
 	free(rootpid);
 	if (!ok || kh_proc_link(root, "ns/mnt", &rootmnt))
 		return false;
-	ok = !strcmp(rootmnt, theirs) && only_proc_differs(pid);
+	/* the root's view of that namespace, not pid's: a chrooted process
+	 * sees only what is under its root (zdtm chroot in a pid namespace),
+	 * and every process of one namespace must get one answer */
+	ok = !strcmp(rootmnt, theirs) && only_proc_differs(root);
 	free(rootmnt);
 	return ok;
 }
@@ -667,7 +670,7 @@ bool mnt_ns_proc_only(pid_t root)
 
 	if (kh_proc_link(root, "ns/mnt", &theirs))
 		return false;
-	ok = own_proc_mount(root, root, theirs);
+	ok = own_proc_mount(root, theirs);
 	free(theirs);
 	return ok;
 }
@@ -677,7 +680,7 @@ static int mnt_ns_ok(struct snapshot *s, pid_t pid, pid_t root,
 		     const char *name, const char *theirs)
 {
 	(void)name;
-	return own_proc_mount(pid, root, theirs) ? 2 :
+	return own_proc_mount(root, theirs) ? 2 :
 	       mnt_ns_root(s, pid, root, theirs);
 }
 

@@ -25,6 +25,15 @@ static struct proc_snap *proc_of(struct snapshot *s, pid_t pid)
 	return NULL;
 }
 
+/* child's pid in its parent's pid namespace, which its waitid takes */
+static int pid_seen_by(pid_t parent, pid_t child, pid_t *out)
+{
+	pid_t pids[KH_NSPID_MAX];
+	int n, ret = kh_ns_pids(parent, pids, KH_NSPID_MAX, &n);
+
+	return ret ?: kh_ns_pid_at(child, n - 1, out);
+}
+
 /* Ask the parent (a process of the tree, captured before us). */
 static int ask_parent(struct snapshot *s, pid_t parent, pid_t child)
 {
@@ -35,7 +44,10 @@ static int ask_parent(struct snapshot *s, pid_t parent, pid_t child)
 
 	if (!ps)
 		return 0;	/* the root's parent: not ours to restore */
-	ret = kh_remote_open(&r, parent, 0);
+	/* in a tree of its own pid namespace, not ours (zdtm stopped*
+	 * there: the freeze failed with ECHILD) */
+	ret = pid_seen_by(parent, child, &child);
+	ret = ret ?: kh_remote_open(&r, parent, 0);
 	if (ret)
 		return ret;
 	scratch = kh_remote_syscall(&r, __NR_mmap, 0, 4096,

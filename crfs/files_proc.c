@@ -10,9 +10,12 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "files.h"
 #include "kh.h"
@@ -27,10 +30,21 @@ static bool proc_dev(dev_t dev)
 	return ours && dev == ours;
 }
 
+/* one of another proc file system: a tree's own (unshare --mount-proc),
+ * whose paths name the pids of its namespace */
+static bool other_procfs(const struct kh_fd *f)
+{
+	struct statfs sf;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", f->pid, f->fd);
+	return !statfs(path, &sf) && sf.f_type == PROC_SUPER_MAGIC;
+}
+
 #define DELETED " (deleted)"
 
-/* the pid of /proc/PID[/...] on our /proc, or 0; a dead one's directory
- * reads "/proc/PID (deleted)" */
+/* the pid of /proc/PID[/...] on a proc file system, or 0; a dead one's
+ * directory reads "/proc/PID (deleted)" */
 pid_t files_proc_pid(const struct kh_fd *f)
 {
 	const char *p = f->link;
@@ -38,7 +52,7 @@ pid_t files_proc_pid(const struct kh_fd *f)
 	long n;
 
 	if (!f->st_ok || strncmp(p, "/proc/", 6) || p[6] < '1' || p[6] > '9' ||
-	    !proc_dev(f->st.st_dev))
+	    (!proc_dev(f->st.st_dev) && !other_procfs(f)))
 		return 0;
 	n = strtol(p + 6, &end, 10);
 	if ((*end && *end != '/' && strcmp(end, DELETED)) || n <= 0 ||
@@ -88,6 +102,10 @@ const char *files_classify_proc(struct files_ctx *c, const struct kh_fd *f,
 
 	if (files_own_pid_ns(c->s))
 		return "a file under /proc/PID of a tree in its own pid namespace is not supported yet";
+	/* before, kept as a plain file: reopened by its path at restore,
+	 * it would have been another process's */
+	if (!proc_dev(f->st.st_dev))
+		return "a file under /proc/PID of a proc file system other than the host's is not supported";
 	cf->kind = FK_PROC;
 	cf->proc_pid = pid;
 	cf->path = strndup(f->link, gone ? n - d : n);

@@ -832,8 +832,10 @@ static int check_pidns(struct image *img, char *err, size_t errlen)
 	if (img->new_pidns && root->attr.vpid != 1)
 		return ERR("%s/%d/%s: vpid %d: a pid namespace is restored only from its init (1)",
 			   img->dir, root->pid, CRFS_F_ATTR, root->attr.vpid);
+	/* a zombie has no namespaces left to read: its parent's are its */
 	for (i = 0; i < img->nprocs; i++)
-		if (img->procs[i].attr.proc_mount != root->attr.proc_mount)
+		if (!img->procs[i].attr.zombie &&
+		    img->procs[i].attr.proc_mount != root->attr.proc_mount)
 			return ERR("%s/%d/%s: in another mount namespace than the root",
 				   img->dir, img->procs[i].pid, CRFS_F_ATTR);
 	return pidns_check(img, err, errlen);

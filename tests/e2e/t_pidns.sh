@@ -61,6 +61,19 @@ if os.environ.get("DEADPIDFD"):	# a pidfd of a child reaped since
     deadfd = os.pidfd_open(dead)
     os.close(w)
     os.waitpid(dead, 0)
+if os.environ.get("EXTRA"):	# a child stopped (and seen so), a zombie
+    stopped = os.fork()
+    if stopped == 0:
+        os.kill(os.getpid(), signal.SIGSTOP)
+        os._exit(0)
+    os.waitpid(stopped, os.WUNTRACED)
+    zombie = os.fork()
+    if zombie == 0:
+        os._exit(7)
+    while open("/proc/%d/stat" % zombie).read().split(")")[1].split()[0] != "Z":
+        time.sleep(0.01)
+if os.environ.get("PROCFILE"):	# a file under /proc/PID of the namespace
+    keep = open("/proc/self/status")
 t = threading.Thread(target=worker)
 t.start()
 go = {}
@@ -79,6 +92,15 @@ stop.set()
 t.join()
 check("ns.tid", state["before"] == state["after"],
       "%d != %d" % (state["before"], state["after"]))
+if os.environ.get("EXTRA"):
+    state = open("/proc/%d/stat" % stopped).read().split(")")[1].split()[0]
+    os.kill(stopped, signal.SIGCONT)
+    spid, sst = os.waitpid(stopped, 0)
+    check("ns.stopped", state == "T" and os.WEXITSTATUS(sst) == 0,
+          "state %s, status %d" % (state, sst))
+    zpid, zst = os.waitpid(zombie, 0)
+    check("ns.zombie", zpid == zombie and os.WEXITSTATUS(zst) == 7,
+          "pid %d status %d" % (zpid, zst))
 os.kill(child, signal.SIGUSR1)
 pid, st = os.waitpid(child, 0)
 check("ns.child", pid == child == 2 and os.WEXITSTATUS(st) == 0,
@@ -137,6 +159,20 @@ run_case() {
 
 run_case pidns
 run_case mountproc --mount-proc
+# a stopped child, its stop collected (the freeze asks its parent in the
+# namespace's pids: it failed with ECHILD), and a zombie (no mount
+# namespace to read: restore refused it as in another one than the root)
+run_case extra EXTRA=1 --mount-proc
+grep -q '^PASS ns.stopped' "$T_DIR/extra.log" || fail "extra.log: no PASS ns.stopped"
+grep -q '^PASS ns.zombie' "$T_DIR/extra.log" || fail "extra.log: no PASS ns.zombie"
+
+# a file under /proc/PID of the namespace's own proc: refused by name
+# (it was taken for a plain file, its path naming the namespace's pid)
+start_tree "$T_DIR/procfile.log" PROCFILE=1 --mount-proc
+expect_refused procfile "$pid" "a file under /proc/PID of a tree in its own pid namespace is not supported yet"
+timeout "$T_CTL_TIMEOUT" rmdir "$MNT/procfile" || fail "rmdir $MNT/procfile failed"
+kill -USR1 "$pid" || fail "cannot signal pid $pid"
+expect_pass "$T_DIR/procfile.log" "$u" 30
 
 # a pidfd of a process reaped since, in a tree of its own pid namespace:
 # the stand-in restore would make is not of that namespace (refused); the
