@@ -393,7 +393,6 @@ fail:
 static int capture_thread(pid_t tid, struct crfs_thread *th,
 			  struct task_facts *tf, bool main, int *pending_sig)
 {
-	struct user_regs_struct regs;
 	struct kh_remote r;
 	struct kh_stat st;
 	int ret;
@@ -409,22 +408,19 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 	if (!th->xstate)
 		return -ENOMEM;
 	th->xstate_size = CRFS_XSTATE_MAX;
-	/* the registers the kernel would resume it with */
-	ret = kh_rseq_settle(tid, -1);
-	ret = ret < 0 ? ret : kh_get_regs(tid, &regs);
-	ret = ret ?: kh_get_xstate(tid, th->xstate, &th->xstate_size);
-	ret = ret ?: kh_get_sigmask(tid, &th->blocked);
+	/* the session reads the registers and mask the task resumes with
+	 * (a thread inside an rseq critical section aborted first) */
+	ret = kh_remote_open(&r, tid, 0);
+	if (ret)
+		return ret;
+	memcpy(th->regs, &r.saved, sizeof(r.saved));
+	th->blocked = r.saved_mask;
+	ret = kh_get_xstate(tid, th->xstate, &th->xstate_size);
 	ret = ret ?: kh_get_robust_list(tid, &th->robust_list,
 					&th->robust_list_len);
 	ret = ret ?: kh_get_rseq(tid, &th->rseq_ptr, &th->rseq_size,
 				 &th->rseq_sig);
-	if (ret)
-		return ret;
-	memcpy(th->regs, &regs, sizeof(regs));
-	ret = kh_remote_open(&r, tid, 0);
-	if (ret)
-		return ret;
-	ret = ask_task(&r, tf, main, th);
+	ret = ret ?: ask_task(&r, tf, main, th);
 	*pending_sig = r.pending_sig;
 	return kh_remote_close(&r) ?: ret;
 }

@@ -128,6 +128,24 @@ static int open_path(struct open_ctx *c, const struct crfs_file *f)
 }
 
 /*
+ * An O_TMPFILE file never linked: F_GETFL says O_TMPFILE and /proc names it
+ * "#INO".  It is made again the same way, and that description is the one
+ * restored: the program can still link it into place (linkat() of a
+ * description made otherwise, or of a file that was linked once, fails
+ * with ENOENT once its last name is gone), and its flags say O_TMPFILE.
+ * Its /proc name is that of its new inode number.
+ */
+static bool never_linked(const struct crfs_file *f)
+{
+	const char *b = strrchr(f->path, '/');
+
+	if ((f->flags & O_TMPFILE) != O_TMPFILE || !S_ISREG(f->mode) ||
+	    !b || b[1] != '#' || !b[2])
+		return false;
+	return strspn(b + 2, "0123456789") == strlen(b + 2);
+}
+
+/*
  * The slot of an unlinked file restored before f that is f's inode under
  * another name or description (hard links unlinked while open): same
  * inode number, kind, mode and size.  -1 if none.
@@ -169,6 +187,11 @@ static int open_deleted_again(struct open_ctx *c, const struct crfs_file *f,
 
 	if (placed_early(c, f, other))
 		return 0;
+	/* reopened, it would lack O_TMPFILE and could not be linked: only
+	 * the first description of an inode is made with it */
+	if (never_linked(f))
+		return FAIL(c, "%s (deleted, file %u): an O_TMPFILE file whose own description comes after another of its inode (opened again through /proc) is not supported",
+			    f->path, f->id);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", other);
 	fd = open(self, open_flags(f) & ~O_NOFOLLOW);
 	if (fd >= 0 && lseek(fd, f->pos, SEEK_SET) != (off_t)f->pos) {
@@ -197,24 +220,6 @@ static int born_memfd(const struct crfs_file *f, int *tmp)
 	return fd;
 }
 
-/*
- * An O_TMPFILE file never linked: F_GETFL says O_TMPFILE and /proc names it
- * "#INO".  It is made again the same way, and that description is the one
- * restored: the program can still link it into place (linkat() of a
- * description made otherwise, or of a file that was linked once, fails
- * with ENOENT once its last name is gone), and its flags say O_TMPFILE.
- * Its /proc name is that of its new inode number.
- */
-static bool never_linked(const struct crfs_file *f)
-{
-	const char *b = strrchr(f->path, '/');
-
-	if ((f->flags & O_TMPFILE) != O_TMPFILE || !S_ISREG(f->mode) ||
-	    !b || b[1] != '#' || !b[2])
-		return false;
-	return strspn(b + 2, "0123456789") == strlen(b + 2);
-}
-
 /* its flags to make it with: those F_SETFL sets come after the refill
  * (O_APPEND would append every write of it, O_DIRECT refuse them) */
 static int tmpfile_flags(const struct crfs_file *f)
@@ -238,10 +243,10 @@ static int open_names(struct open_ctx *c, const struct crfs_file *f, int tmp)
 	struct ghost_name n;
 	char self[64];
 	uint32_t id;
-	int fd;
+	int fd = -1;
 
 	if (ghost_name_link(&n, tmp, f->path))
-		return ghost_open_named(tmp, f->path, open_flags(f));
+		goto by_proc;	/* its name is taken: as the others' */
 	for (id = f->id + 1; id <= c->img->nfiles; id++) {
 		g = &c->img->files[id - 1];
 		if (!same_inode(f, g) || !strcmp(g->path, f->path))
@@ -253,6 +258,7 @@ static int open_names(struct open_ctx *c, const struct crfs_file *f, int tmp)
 			close(fd);
 	}
 	fd = ghost_name_open_drop(&n, tmp, open_flags(f));
+by_proc:
 	safe_fd_path(tmp, self, sizeof(self));
 	return fd >= 0 ? fd : open(self, open_flags(f) & ~O_NOFOLLOW);
 }

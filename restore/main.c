@@ -237,11 +237,10 @@ static int spawn(struct image *img, pid_t *out, char *err, size_t errlen)
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
 		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
-	if (userns_clone_root(flags, &pid))
-		;
 	/* a leader's pid taken meanwhile: as one in use (pgrp.c) */
-	else if (!root_needs_leader(img) ||
-		 (pid = clone_root_under_leader(img)) < 0)
+	if (!userns_clone_root(flags, &pid) &&
+	    (!root_needs_leader(img) ||
+	     (pid = clone_root_under_leader(img)) < 0))
 		pid = kh_clone_with_pid(img->new_pidns ? 1 : img->procs[0].pid,
 					flags, NULL);
 	if (pid == 0) {
