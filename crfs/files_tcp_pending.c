@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
@@ -51,24 +52,52 @@ static bool steady(const struct kids_call *a, const struct kids_call *b)
 	return true;
 }
 
+/* one dump no clock tick crossed; -EAGAIN: one did */
+static int clean_dump(struct kids_call *k)
+{
+	struct timespec a, b;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &a);
+	ret = kh_tcp_children(&k->listen, &k->kids, &k->n);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
+	if (ret || (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec))
+		return ret;
+	free(k->kids);
+	k->kids = NULL;
+	k->n = 0;
+	return -EAGAIN;
+}
+
 /*
- * Each age is reckoned from the moment its socket is dumped: a jiffy
- * that ticks in the middle of a dump makes the later ones look older.
- * Dumped again until two dumps agree (the same order each time).
+ * Each age is counted in ticks up to the moment its socket is dumped: a
+ * tick in the middle of a dump (which walks the whole connection hash, so
+ * it often spans one) makes the sockets dumped after it look a tick older
+ * and can swap two connections made in adjacent ticks.  A dump is taken
+ * only when CLOCK_MONOTONIC_COARSE, which the same tick moves, reads the
+ * same before and after it; and only once two such dumps agree (the same
+ * connections, aged alike), which also covers the few microseconds
+ * between the tick's two updates.  -ETIME: no such pair came.
  */
 static int kids_fn(void *arg)
 {
 	struct kids_call *k = arg, prev = { .n = 0 };
-	int ret, tries;
+	bool have = false;
+	int ret = 0, tries;
 
-	ret = kh_tcp_children(&k->listen, &k->kids, &k->n);
-	for (tries = 0; !ret && tries < 8 && (!tries || !steady(&prev, k)); tries++) {
+	for (tries = 0; tries < 400; tries++) {
+		ret = clean_dump(k);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret || (have && steady(&prev, k)))
+			break;
 		free(prev.kids);
 		prev = *k;
-		ret = kh_tcp_children(&k->listen, &k->kids, &k->n);
+		k->kids = NULL;
+		have = true;
 	}
 	free(prev.kids);
-	return ret;
+	return tries < 400 ? ret : -ETIME;
 }
 
 /* the tree's socket at the other end of k, 0: none */
@@ -161,7 +190,9 @@ static int one_listener(struct files_ctx *c, uint32_t id)
 		ret = -ENOMEM;
 	if (ret == -ENOMEM)
 		goto out;
-	if (ret)
+	if (ret == -ETIME)
+		why = "cannot tell the order of a listening TCP socket's connections not yet accepted (no dump of them fell within one clock tick)";
+	else if (ret)
 		why = "cannot list the connections not yet accepted of a listening TCP socket (sock_diag)";
 	else
 		why = match(c, &k, l->accq, w, buf, sizeof(buf));
