@@ -58,9 +58,11 @@ $(B)/.deps-ok: tools/check-build-deps
 RESTORER_CFLAGS := -std=gnu11 $(WARN) -Iinclude -O2 -fPIE -ffreestanding \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-builtin \
 	-nostdlib -fno-jump-tables -mno-red-zone -fcf-protection=none
+# -MMD: it includes lib/hash.c and its headers, which change too
 $(B)/restorer/restorer.o: restore/restorer.c restore/restorer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(RESTORER_CFLAGS) -c -o $@ $<
+	$(CC) $(RESTORER_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(B)/restorer/restorer.d
 $(B)/restorer/restorer.bin: $(B)/restorer/restorer.o restore/restorer.lds
 	ld -pie --no-dynamic-linker -T restore/restorer.lds -o $(B)/restorer/restorer.elf $<
 	@if readelf -r $(B)/restorer/restorer.elf | grep -q 'R_X86'; then \

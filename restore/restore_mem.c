@@ -402,6 +402,7 @@ static void fill_task(struct restore_args *a, struct area *ar,
 	fill_creds(&a->creds, ar, &p->creds, p->attr.dumpable);
 	a->pdeathsig = p->attr.pdeathsig;
 	a->err_fd = h->err_fd;
+	a->hash_avx2 = crfs_hash_avx2();
 	a->pidns_fd = h->pidns_fd;
 	a->fill_sk = h->fill_sk;
 	a->fill_first = h->fill_first;

@@ -23,6 +23,7 @@
 /* the image's checksum, for the runs we check as we copy them: hidden,
  * so the calls need no relocation */
 #pragma GCC visibility push(hidden)
+#define CRFS_HASH_NO_STATIC
 #include "../lib/hash.c"
 #pragma GCC visibility pop
 
@@ -363,7 +364,7 @@ static void fill(struct restore_args *a, const struct rst_run *r,
 	struct crfs_hash h;
 	uint64_t done = 0;
 
-	crfs_hash_init(&h);
+	crfs_hash_init_cpu(&h, a->hash_avx2);
 	while (done < r->len)
 		done += fill_chunk(a, r, done, &buf, self, &h);
 	if (r->check && crfs_hash_final(&h) != r->hash)
@@ -511,7 +512,7 @@ static int fill_uffd(struct restore_args *a, const struct rst_run *r,
 	uint64_t done = 0, n;
 	long got;
 
-	crfs_hash_init(&h);
+	crfs_hash_init_cpu(&h, a->hash_avx2);
 	while (done < r->len) {
 		n = r->len - done < FILL_BUF ? r->len - done : FILL_BUF;
 		/* whole pages only: UFFDIO_COPY takes no part of one */

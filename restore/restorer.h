@@ -196,6 +196,7 @@ struct restore_args {
 	uint32_t nguards;
 	int32_t pages_fd;
 	int32_t err_fd;
+	int32_t hash_avx2;	/* crfs_hash_avx2(): the restorer cannot ask */
 	const char *pages_path;	/* named when a run's checksum is wrong */
 	/* pid_for_children once our threads exist (a thread must be born in
 	 * our own): a pidfd of a process in it, or -1 */

@@ -13,12 +13,17 @@
 
 /* Checksums (lib/hash.c) */
 struct crfs_hash {
-	uint64_t v[4];
+	uint64_t acc[8];
 	uint64_t len;
-	unsigned char tail[32];
-	size_t tail_len;
+	unsigned char tail[64];
+	uint32_t tail_len;
+	uint32_t at;		/* stripes into the current 1 KiB block */
+	int avx2;		/* this CPU's vector code (the same result) */
 };
 void crfs_hash_init(struct crfs_hash *h);
+/* avx2: crfs_hash_avx2() (the restorer is told it) */
+void crfs_hash_init_cpu(struct crfs_hash *h, int avx2);
+int crfs_hash_avx2(void);
 void crfs_hash_update(struct crfs_hash *h, const void *data, size_t len);
 uint64_t crfs_hash_final(const struct crfs_hash *h);
 uint64_t crfs_hash(const void *data, size_t len);

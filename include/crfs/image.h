@@ -13,9 +13,10 @@
 #include <sys/types.h>
 
 #define CRFS_FORMAT_NAME	"crfs"
-#define CRFS_FORMAT_VERSION	4
-/* an incremental image (a `parent` line, runs in ancestors): 4 plus that */
-#define CRFS_FORMAT_VERSION_INCR	5
+#define CRFS_FORMAT_VERSION	6
+/* an incremental image (a `parent` line, runs in ancestors): 6 plus that;
+ * 6 and 7 are 4 and 5 with lib/hash.c's checksum of 64-byte stripes */
+#define CRFS_FORMAT_VERSION_INCR	7
 #define CRFS_ARCH		"x86_64"
 
 /* Container-level files */

@@ -376,7 +376,7 @@ flip_byte() {	# FILE OFFSET
 check_image() {
 	local d=$1 pid=$2 f
 	grep -qx 'arch x86_64' "$d/image" 2>/dev/null || fail "$d/image lacks 'arch x86_64'"
-	grep -qx 'version 4' "$d/image" 2>/dev/null || fail "$d/image lacks 'version 4'"
+	grep -qx 'version 6' "$d/image" 2>/dev/null || fail "$d/image lacks 'version 6'"
 	for f in attr creds mm maps pages.idx pages fds sigactions rlimits \
 		 task/$pid/regs task/$pid/xstate task/$pid/sigstate; do
 		[ -f "$d/$pid/$f" ] || fail "image lacks $pid/$f"

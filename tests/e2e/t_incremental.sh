@@ -61,7 +61,7 @@ for n in 2 3; do
 	id=$(awk '$1 == "freeze_id" { print $2 }' "$T_DIR/c$((n - 1))/image")
 	grep -qx "parent ../c$((n - 1)) $id" "$T_DIR/c$n/image" ||
 		fail "c$n/image does not name its parent ../c$((n - 1)) $id"
-	grep -qx 'version 5' "$T_DIR/c$n/image" || fail "c$n/image is not version 5"
+	grep -qx 'version 7' "$T_DIR/c$n/image" || fail "c$n/image is not version 7"
 done
 
 full=$(stat -c %s "$T_DIR/c1/$pid/pages")

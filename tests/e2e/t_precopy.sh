@@ -59,7 +59,7 @@ parents() {
 
 precopy pc 2
 pid=$PID
-grep -qx 'version 4' "$T_DIR/pc.pre1/image" || fail "pc.pre1 is not a full image"
+grep -qx 'version 6' "$T_DIR/pc.pre1/image" || fail "pc.pre1 is not a full image"
 parents pc 2
 for i in 1 2; do
 	grep -q "^crfsctl: pre-copy round $i: [0-9]* bytes of pages, the tree stopped for [0-9]* us" \

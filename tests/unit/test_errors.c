@@ -131,7 +131,15 @@ Test(errors, header_newer_version)
 	expect_header_error(bad, "version");
 	free(bad);
 	bad = ut_edit_line(good, "version ", "version 1");
-	expect_header_error(bad, "older than this crfs-restore reads (4)");
+	expect_header_error(bad, "older than this crfs-restore reads (6)");
+	free(bad);
+	/* 4 and 5 had the hash of 32-byte blocks: their checksums would not
+	 * match, so they are refused as older, not as corrupt */
+	bad = ut_edit_line(good, "version ", "version 4");
+	expect_header_error(bad, "format version 4 is older than this crfs-restore reads (6): checkpoint again");
+	free(bad);
+	bad = ut_edit_line(good, "version ", "version 5");
+	expect_header_error(bad, "format version 5 is older than this crfs-restore reads (6)");
 	free(bad);
 	bad = ut_edit_line(good, "version ", "version one");
 	expect_header_error(bad, "version");

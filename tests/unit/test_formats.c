@@ -907,7 +907,7 @@ static void header_round_trip(bool hashes)
 	sb_init(&sb);
 	cr_assert_eq(render_header(&sb, &h), 0);
 	s = ut_steal(&sb);
-	cr_assert_eq(strncmp(s, "format crfs\nversion 4\narch x86_64\n", 34),
+	cr_assert_eq(strncmp(s, "format crfs\nversion 6\narch x86_64\n", 34),
 		     0, "%s", s);
 	PARSE_OK("image", s, parse_header(t, &back));
 	cr_assert_eq(back.version, h.version);

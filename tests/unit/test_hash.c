@@ -116,9 +116,10 @@ Test(hash, different_inputs_differ)
 
 Test(hash, single_bit_flip_changes_hash)
 {
-	static const size_t lens[] = { 1, 7, 8, 31, 32, 33, 64, 100, 200 };
-	unsigned char buf[200];
-	uint64_t h[200 * 8 + 1];
+	static const size_t lens[] = { 1, 7, 8, 31, 32, 33, 63, 64, 65, 100, 200,
+				       1024, 1100 };
+	static unsigned char buf[1100];
+	static uint64_t h[1100 * 8 + 1];
 	size_t l, i, len;
 	int bit;
 
@@ -157,4 +158,99 @@ Test(hash, bit_flip_in_big_buffer)
 		buf[at[i]] ^= 0x10;
 	}
 	free(buf);
+}
+
+/* FORMAT.md's Python reference gave these for bytes (i * 7 + 3) & 255 */
+Test(hash, matches_the_reference)
+{
+	static const struct {
+		size_t len;
+		uint64_t want;
+	} v[] = {
+		{ 0, 0x8c55e11093d04f18ULL },	 { 3, 0x5835bee1e3edf7fdULL },
+		{ 63, 0x86c7310cf7641a49ULL },	 { 64, 0x9e1bebecc8f44824ULL },
+		{ 1000, 0x94695d0c8d85589aULL }, { 1024, 0x8000b4729bd478c9ULL },
+		{ 1088, 0xd43a06d5ff391146ULL }, { 4101, 0x92886aaaccbe85bbULL },
+	};
+	unsigned char buf[4101];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (i * 7 + 3) & 255;
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		cr_assert_eq(crfs_hash(buf, v[i].len), v[i].want,
+			     "length %zu: %016lx", v[i].len,
+			     crfs_hash(buf, v[i].len));
+}
+
+static uint64_t hash_split(const unsigned char *buf, size_t len, size_t cut,
+			   int avx2)
+{
+	struct crfs_hash h;
+
+	crfs_hash_init(&h);
+	h.avx2 = avx2;
+	crfs_hash_update(&h, buf, cut);
+	crfs_hash_update(&h, buf + cut, len - cut);
+	return crfs_hash_final(&h);
+}
+
+/* the SSE2 code every x86-64 runs gives what the AVX2 code gives */
+Test(hash, sse2_and_avx2_agree)
+{
+	static const size_t lens[] = { 64, 1023, 1024, 4096, 65536 + 77 };
+	unsigned char *buf = malloc(65536 + 77);
+	struct crfs_hash probe;
+	size_t l, cut;
+
+	cr_assert_not_null(buf);
+	crfs_hash_init(&probe);
+	if (!probe.avx2) {
+		free(buf);
+		cr_skip_test("no AVX2 here");
+	}
+	ut_fill(buf, 65536 + 77, 21);
+	for (l = 0; l < ARRAY_SIZE(lens); l++)
+		for (cut = 0; cut <= lens[l]; cut += 1 + cut / 3)
+			cr_assert_eq(hash_split(buf, lens[l], cut, 0),
+				     hash_split(buf, lens[l], cut, 1),
+				     "length %zu cut at %zu", lens[l], cut);
+	free(buf);
+}
+
+static void swap_bytes(unsigned char *a, unsigned char *b, size_t n)
+{
+	unsigned char t;
+
+	while (n--) {
+		t = *a;
+		*a++ = *b;
+		*b++ = t;
+	}
+}
+
+/* words, stripes, blocks and pages put in another order */
+Test(hash, reordered_data_differs)
+{
+	static const struct {
+		size_t a, b, n;
+	} sw[] = {
+		{ 0, 8, 8 },		/* two words of a stripe */
+		{ 0, 64, 64 },		/* two stripes of a block */
+		{ 64, 64 + 1024, 64 },	/* the same place in two blocks */
+		{ 0, 1024, 1024 },	/* two blocks */
+		{ 0, 4096, 4096 },	/* two pages */
+	};
+	unsigned char buf[8192];
+	uint64_t orig;
+	size_t i;
+
+	ut_fill(buf, sizeof(buf), 8);
+	orig = crfs_hash(buf, sizeof(buf));
+	for (i = 0; i < ARRAY_SIZE(sw); i++) {
+		swap_bytes(buf + sw[i].a, buf + sw[i].b, sw[i].n);
+		cr_assert_neq(crfs_hash(buf, sizeof(buf)), orig, "swap %zu", i);
+		swap_bytes(buf + sw[i].a, buf + sw[i].b, sw[i].n);
+	}
+	cr_assert_eq(crfs_hash(buf, sizeof(buf)), orig);
 }

@@ -115,8 +115,8 @@ Test(incr, header_parent_round_trip)
 	free(s);
 }
 
-/* version 5 is incremental, and only it: a parent line is refused in 4 */
-Test(incr, header_parent_only_in_version_5)
+/* version 7 is incremental, and only it: a parent line is refused in 6 */
+Test(incr, header_parent_only_in_the_incremental_version)
 {
 	struct crfs_header back;
 	struct ut_text ut;
@@ -138,7 +138,7 @@ Test(incr, header_parent_only_in_version_5)
 	free(s);
 }
 
-/* a pre-dump says so after root, in version 4 and 5 alike; "predump"
+/* a pre-dump says so after root, in version 6 and 7 alike; "predump"
  * takes no value */
 Test(incr, header_predump_round_trip)
 {
