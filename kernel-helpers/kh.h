@@ -7,6 +7,7 @@
 #ifndef CRFS_KH_H
 #define CRFS_KH_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -567,6 +568,12 @@ int kh_stop_collected(struct kh_remote *r, pid_t child, uint64_t scratch);
 /* sched.c */
 int kh_sched_get(pid_t tid, struct crfs_sched *s, bool *clamped);
 int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step);
+struct kh_sched_old {
+	int policy;
+	struct sched_param param;
+};
+int kh_sched_hold(struct kh_sched_old *old);
+void kh_sched_release(const struct kh_sched_old *old);
 
 /* sysvipc.c: SysV objects of our IPC namespace */
 #define KH_IPC_MSG	0

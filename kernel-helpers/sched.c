@@ -160,3 +160,24 @@ int kh_sched_set(pid_t tid, const struct crfs_sched *s, const char **step)
 		return -errno;
 	return 0;
 }
+
+/*
+ * The calling thread as SCHED_FIFO (lowest priority) for a short loop
+ * that the tasks it wakes must not preempt; *old: what to go back to.
+ * -errno where that is refused (no CAP_SYS_NICE, a cgroup without an RT
+ * budget): the caller goes on as it was.
+ */
+int kh_sched_hold(struct kh_sched_old *old)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+
+	old->policy = sched_getscheduler(0);
+	if (old->policy < 0 || sched_getparam(0, &old->param))
+		return -errno;
+	return sched_setscheduler(0, SCHED_FIFO, &fifo) ? -errno : 0;
+}
+
+void kh_sched_release(const struct kh_sched_old *old)
+{
+	sched_setscheduler(0, old->policy, &old->param);
+}

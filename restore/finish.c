@@ -264,26 +264,42 @@ static pid_t parent_tid(struct image *img, struct slot *s, size_t n,
 	return 0;
 }
 
-/* children and threads first, the root last; a stopped process stops */
+/*
+ * Children and threads first, the root last; a stopped process stops.
+ * The hand-over is not one step: a task let go runs at once, while those
+ * after it are still ours, killed with us (PTRACE_O_EXITKILL).  Killed in
+ * between, we would leave part of the tree running without the rest
+ * (t_restorekill once found a child waiting for a root that had died).
+ * The tasks it wakes would preempt us on our CPU and stretch that gap to
+ * a time slice; as SCHED_FIFO for the loop we are not preempted by them
+ * and it is a few detaches long.  Where that is refused, as before.
+ */
 static long detach_all(struct image *img, struct slot *s, size_t n,
 		       char *err, size_t errlen)
 {
+	struct kh_sched_old old;
 	size_t i;
 	long ret = 0;
+	bool held, unsettled = false;
 
 	for (i = 0; !ret && i < n; i++)
 		if (s[i].thread == 0 && !exited_leader(&s[i]))
 			ret = stop_queue(s[i].tid, s[i].p);
+	held = !ret && !kh_sched_hold(&old);
 	for (i = n; !ret && i-- > 0;) {
 		if (s[i].thread < 0 || exited_leader(&s[i]))
 			continue;
 		ret = kh_detach(s[i].tid, 0);
 		if (!ret && s[i].thread == 0 &&
 		    stop_settle(s[i].tid, s[i].p, parent_tid(img, s, n, s[i].p),
-				err, errlen))
-			return -EINVAL;
+				err, errlen)) {
+			unsettled = true;	/* err says which */
+			ret = -EINVAL;
+		}
 	}
-	if (ret)
+	if (held)
+		kh_sched_release(&old);
+	if (ret && !unsettled)
 		snprintf(err, errlen, "cannot hand over to the restored processes: %s",
 			 strerror((int)-ret));
 	return ret;
