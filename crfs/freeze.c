@@ -176,16 +176,39 @@ static void release(struct container *c, bool kill_them)
 	c->ntids = 0;
 }
 
+/* a process of the tree with this pid */
+static bool in_tree(const pid_t *procs, int n, pid_t pid)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		if (procs[k] == pid)
+			return true;
+	return false;
+}
+
+/* below the daemon's pid namespace: restore's helpers are not made there */
+static bool nested(pid_t pid)
+{
+	pid_t inner;
+
+	return !kh_ns_pid(pid, &inner, NULL) && inner != pid;
+}
+
 /*
  * Restore re-creates a session or process group from its leader: a process
  * of the tree, or, if the leader has exited, a helper with its pid.  A
  * leader that is alive outside the tree (or elsewhere in it, for a process
- * that left its parent's session) cannot be stood in for.
+ * that left its parent's session) cannot be stood in for; nor can one of
+ * a pid namespace below ours (restore refuses it: here, before a copy is
+ * made that no restore takes).  The same tests as restore's
+ * needs_session_helper and needs_group_stub.
  */
 static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 {
 	struct kh_stat *st = calloc(n, sizeof(*st));
 	int i, k, parent;
+	bool orphan_sid, stub;
 
 	if (!st)
 		return;
@@ -197,12 +220,18 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 				break;
 		if (parent == n)
 			continue;
-		bool orphan_sid = st[i].sid != procs[i] &&
-				  st[i].sid != st[parent].sid;
-
+		orphan_sid = st[i].sid != procs[i] &&
+			     st[i].sid != st[parent].sid;
 		if (orphan_sid && !kill(st[i].sid, 0))
 			snapshot_report(s, "process %d: its session %d is led by a process that is not its parent's session's (not supported yet)",
 					procs[i], st[i].sid);
+		stub = !orphan_sid && st[i].pgid != procs[i] &&
+		       st[i].pgid != st[parent].pgid &&
+		       !in_tree(procs, n, st[i].pgid);
+		if (((orphan_sid && !in_tree(procs, n, st[i].sid)) || stub) &&
+		    nested(procs[parent]))
+			snapshot_report(s, "process %d: a session or process group whose leader has exited, inside a pid namespace, is not supported yet",
+					procs[i]);
 		if (st[i].pgid == procs[i] || st[i].pgid == st[parent].pgid)
 			continue;
 		for (k = 0; k < n; k++)
