@@ -176,17 +176,6 @@ static void release(struct container *c, bool kill_them)
 	c->ntids = 0;
 }
 
-/* a process of the tree with this pid */
-static bool in_tree(const pid_t *procs, int n, pid_t pid)
-{
-	int k;
-
-	for (k = 0; k < n; k++)
-		if (procs[k] == pid)
-			return true;
-	return false;
-}
-
 /* below the daemon's pid namespace: restore's helpers are not made there */
 static bool nested(pid_t pid)
 {
@@ -227,8 +216,8 @@ static void check_groups(struct snapshot *s, const pid_t *procs, int n)
 					procs[i], st[i].sid);
 		stub = !orphan_sid && st[i].pgid != procs[i] &&
 		       st[i].pgid != st[parent].pgid &&
-		       !in_tree(procs, n, st[i].pgid);
-		if (((orphan_sid && !in_tree(procs, n, st[i].sid)) || stub) &&
+		       !in_list(procs, n, st[i].pgid);
+		if (((orphan_sid && !in_list(procs, n, st[i].sid)) || stub) &&
 		    nested(procs[parent]))
 			snapshot_report(s, "process %d: a session or process group whose leader has exited, inside a pid namespace, is not supported yet",
 					procs[i]);
