@@ -58,79 +58,52 @@ static inline uint64_t load64(const unsigned char *p)
 }
 
 /*
- * One stripe: the lane beside each word gets the word, each lane the
- * product of its word's halves, the word mixed with its key first.  The
- * multiply is the vector unit's 32 x 32 -> 64 bits (pmuludq).
+ * n stripes from p into acc, the first at stripe s of its block, written
+ * once for both instruction sets: P the intrinsics' prefix, BITS a
+ * register's width, W = 8 * 64 / BITS registers for the eight lanes.
+ * Per stripe, the lane beside each word gets the word, each lane the
+ * product of its word's halves (pmuludq, 32 x 32 -> 64 bits), the word
+ * mixed with its key first; after each block every lane is scrambled:
+ * a ^= a >> 47; a ^= key; a *= P32 (mod 2^64, from two 32-bit products).
  */
-#define MIX(T, add, xor, mul, srl, swap, a, d, k)			\
-	do {								\
-		T k_ = xor(d, k);					\
-		a = add(a, add(swap(d), mul(k_, srl(k_, 32))));		\
-	} while (0)
-
-/* after each block: a ^= a >> 47; a ^= key; a *= P32 (mod 2^64) */
-#define SCRAMBLE(T, add, xor, mul, srl, sll, set1, a, k)		\
-	do {								\
-		T p_ = set1((long long)P32);				\
-		a = xor(xor(a, srl(a, 47)), k);				\
-		a = add(mul(a, p_), sll(mul(srl(a, 32), p_), 32));	\
-	} while (0)
-
-#define SWAP2(x) _mm256_shuffle_epi32(x, 0x4e)	/* 64-bit halves of 128 */
-#define LD2(p) _mm256_loadu_si256((const __m256i *)(p))
-
-static __attribute__((target("avx2"), noinline)) void
-stripes_avx2(uint64_t *acc, uint32_t *at, const unsigned char *p, size_t n)
-{
-	__m256i a[2] = { LD2(acc), LD2(acc + 4) };
-	uint32_t s = *at, i;
-
-	for (; n; n--, p += STRIPE) {
-		for (i = 0; i < 2; i++)
-			MIX(__m256i, _mm256_add_epi64, _mm256_xor_si256,
-			    _mm256_mul_epu32, _mm256_srli_epi64, SWAP2, a[i],
-			    LD2(p + 32 * i), LD2(K + s + 4 * i));
-		if (++s < BLOCK)
-			continue;
-		for (i = 0; i < 2; i++)
-			SCRAMBLE(__m256i, _mm256_add_epi64, _mm256_xor_si256,
-				 _mm256_mul_epu32, _mm256_srli_epi64,
-				 _mm256_slli_epi64, _mm256_set1_epi64x, a[i],
-				 LD2(K + 16 + 4 * i));
-		s = 0;
-	}
-	_mm256_storeu_si256((__m256i *)acc, a[0]);
-	_mm256_storeu_si256((__m256i *)(acc + 4), a[1]);
-	*at = s;
+#define STRIPES(name, attr, P, BITS)					\
+static attr void name(uint64_t *acc, uint32_t s, const unsigned char *p, \
+		      size_t n)						\
+{									\
+	enum { W = 512 / BITS, L = BITS / 64 };	/* registers, lanes each */ \
+	__m##BITS##i a[W], d, k, m = P##_set1_epi64x((long long)P32);	\
+	uint32_t i;							\
+									\
+	for (i = 0; i < W; i++)						\
+		a[i] = P##_loadu_si##BITS((const void *)(acc + L * i));	\
+	for (; n; n--, p += STRIPE) {					\
+		for (i = 0; i < W; i++) {				\
+			d = P##_loadu_si##BITS((const void *)(p + 8 * L * i)); \
+			k = P##_xor_si##BITS(d, P##_loadu_si##BITS(	\
+				(const void *)(K + s + L * i)));	\
+			a[i] = P##_add_epi64(a[i], P##_add_epi64(	\
+				P##_shuffle_epi32(d, 0x4e),		\
+				P##_mul_epu32(k, P##_srli_epi64(k, 32)))); \
+		}							\
+		if (++s < BLOCK)					\
+			continue;					\
+		for (i = 0; i < W; i++) {				\
+			k = P##_loadu_si##BITS((const void *)(K + 16 + L * i)); \
+			d = P##_xor_si##BITS(P##_xor_si##BITS(a[i],	\
+				P##_srli_epi64(a[i], 47)), k);		\
+			a[i] = P##_add_epi64(P##_mul_epu32(d, m),	\
+				P##_slli_epi64(P##_mul_epu32(		\
+					P##_srli_epi64(d, 32), m), 32)); \
+		}							\
+		s = 0;							\
+	}								\
+	for (i = 0; i < W; i++)						\
+		P##_storeu_si##BITS((void *)(acc + L * i), a[i]);	\
 }
 
-#define SWAP1(x) _mm_shuffle_epi32(x, 0x4e)
-#define LD1(p) _mm_loadu_si128((const __m128i *)(p))
-
+STRIPES(stripes_avx2, __attribute__((target("avx2"), noinline)), _mm256, 256)
 /* the same with SSE2, which every x86-64 has */
-static __attribute__((noinline)) void
-stripes_sse2(uint64_t *acc, uint32_t *at, const unsigned char *p, size_t n)
-{
-	__m128i a[4] = { LD1(acc), LD1(acc + 2), LD1(acc + 4), LD1(acc + 6) };
-	uint32_t s = *at, i;
-
-	for (; n; n--, p += STRIPE) {
-		for (i = 0; i < 4; i++)
-			MIX(__m128i, _mm_add_epi64, _mm_xor_si128, _mm_mul_epu32,
-			    _mm_srli_epi64, SWAP1, a[i], LD1(p + 16 * i),
-			    LD1(K + s + 2 * i));
-		if (++s < BLOCK)
-			continue;
-		for (i = 0; i < 4; i++)
-			SCRAMBLE(__m128i, _mm_add_epi64, _mm_xor_si128,
-				 _mm_mul_epu32, _mm_srli_epi64, _mm_slli_epi64,
-				 _mm_set1_epi64x, a[i], LD1(K + 16 + 2 * i));
-		s = 0;
-	}
-	for (i = 0; i < 4; i++)
-		_mm_storeu_si128((__m128i *)(acc + 2 * i), a[i]);
-	*at = s;
-}
+STRIPES(stripes_sse2, __attribute__((noinline)), _mm, 128)
 
 void crfs_hash_init_cpu(struct crfs_hash *h, int avx2)
 {
@@ -140,7 +113,6 @@ void crfs_hash_init_cpu(struct crfs_hash *h, int avx2)
 		h->acc[i] = K[i] ^ P1;
 	h->len = 0;
 	h->tail_len = 0;
-	h->at = 0;
 	h->avx2 = avx2;
 }
 
@@ -187,17 +159,22 @@ void crfs_hash_init(struct crfs_hash *h)
 }
 #endif
 
-static void stripes(struct crfs_hash *h, const unsigned char *p, size_t n)
+/* taken: the stripes so far, which tell where in its block the next is */
+static void stripes(struct crfs_hash *h, uint64_t taken,
+		    const unsigned char *p, size_t n)
 {
+	uint32_t at = taken % BLOCK;
+
 	if (h->avx2)
-		stripes_avx2(h->acc, &h->at, p, n);
+		stripes_avx2(h->acc, at, p, n);
 	else
-		stripes_sse2(h->acc, &h->at, p, n);
+		stripes_sse2(h->acc, at, p, n);
 }
 
 void crfs_hash_update(struct crfs_hash *h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	uint64_t taken = (h->len - h->tail_len) / STRIPE;
 	size_t n;
 
 	h->len += len;
@@ -212,12 +189,12 @@ void crfs_hash_update(struct crfs_hash *h, const void *data, size_t len)
 		len -= take;
 		if (h->tail_len < STRIPE)
 			return;
-		stripes(h, h->tail, 1);
+		stripes(h, taken++, h->tail, 1);
 		h->tail_len = 0;
 	}
 	n = len / STRIPE;
 	if (n)
-		stripes(h, p, n);
+		stripes(h, taken, p, n);
 	p += n * STRIPE;
 	len -= n * STRIPE;
 	memcpy(h->tail, p, len);

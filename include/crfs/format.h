@@ -17,7 +17,6 @@ struct crfs_hash {
 	uint64_t len;
 	unsigned char tail[64];
 	uint32_t tail_len;
-	uint32_t at;		/* stripes into the current 1 KiB block */
 	int avx2;		/* this CPU's vector code (the same result) */
 };
 void crfs_hash_init(struct crfs_hash *h);

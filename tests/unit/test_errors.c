@@ -121,29 +121,27 @@ Test(errors, header_wrong_format)
 
 Test(errors, header_newer_version)
 {
-	char *good = good_header(), *bad;
-
-	bad = ut_edit_line(good, "version ", "version 99");
-	expect_header_error(bad, "newer");
-	cr_assert(strstr(bad, "version 99"));
-	free(bad);
-	bad = ut_edit_line(good, "version ", "version 0");
-	expect_header_error(bad, "version");
-	free(bad);
-	bad = ut_edit_line(good, "version ", "version 1");
-	expect_header_error(bad, "older than this crfs-restore reads (6)");
-	free(bad);
 	/* 4 and 5 had the hash of 32-byte blocks: their checksums would not
 	 * match, so they are refused as older, not as corrupt */
-	bad = ut_edit_line(good, "version ", "version 4");
-	expect_header_error(bad, "format version 4 is older than this crfs-restore reads (6): checkpoint again");
-	free(bad);
-	bad = ut_edit_line(good, "version ", "version 5");
-	expect_header_error(bad, "format version 5 is older than this crfs-restore reads (6)");
-	free(bad);
-	bad = ut_edit_line(good, "version ", "version one");
-	expect_header_error(bad, "version");
-	free(bad);
+	static const struct {
+		const char *line, *want;
+	} bad[] = {
+		{ "version 99", "newer" },
+		{ "version 0", "version" },
+		{ "version 1", "older than this crfs-restore reads (6)" },
+		{ "version 4", "format version 4 is older than this crfs-restore reads (6): checkpoint again" },
+		{ "version 5", "format version 5 is older than this crfs-restore reads (6)" },
+		{ "version one", "version" },
+	};
+	char *good = good_header(), *text;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		text = ut_edit_line(good, "version ", bad[i].line);
+		cr_assert(strstr(text, bad[i].line));
+		expect_header_error(text, bad[i].want);
+		free(text);
+	}
 	free(good);
 }
 
