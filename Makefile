@@ -28,7 +28,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 LIB_A := $(B)/libcrfsfmt.a
 KH_A  := $(B)/libkh.a
-BINS  := $(B)/bin/crfs $(B)/bin/crfs-restore $(B)/bin/crfsctl
+BINS  := $(B)/bin/crfs $(B)/bin/crfs-restore $(B)/bin/crfsctl $(B)/bin/crfs-send
 WLS   := $(patsubst tests/workloads/%.c,$(B)/tests/%,$(WL_SRC))
 UNIT  := $(B)/tests/unit-tests
 
@@ -78,6 +78,12 @@ $(B)/obj/restore/restorer_blob.o: restore/restorer_blob.S $(B)/restorer/restorer
 $(B)/bin/crfs-restore: $(call obj,$(RESTORE_SRC)) $(B)/obj/restore/restorer_blob.o $(KH_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) -Wl,-z,now -o $@ $^ -lzstd -lpthread
+
+# crfsctl migrate's frozen part: freeze, veths down, the image as a tar
+$(B)/bin/crfs-send: $(call obj,tools/crfs-send.c) $(KH_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) -o $@ $^ -lpthread
+$(call obj,tools/crfs-send.c): | $(B)/.deps-ok
 
 $(B)/bin/crfsctl: tools/crfsctl VERSION
 	@mkdir -p $(dir $@)

@@ -419,6 +419,10 @@ int kh_inet_shutdown_bits(int proto, const struct sockaddr_storage *local,
 			  const struct sockaddr_storage *peer);
 /* 1: the socket is in the calling thread's network namespace, 0: not */
 int kh_sock_netns_is_ours(int sk);
+
+/* link_flags.c: a device's IFF_UP by name, in our network namespace */
+int kh_link_is_up(const char *name, bool *up);
+int kh_link_set_up(const char *name, bool up);
 /* kh_inet_shutdown_bits asked in socket sk's own network namespace */
 int kh_inet_shutdown_bits_of(int sk, int proto,
 			     const struct sockaddr_storage *local,

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # e2e-lane: shared pty (ptys of the host's devpts)
 #
-# Everyday use: --version of crfs, crfs-restore and crfsctl; crfsctl
+# Everyday use: --version of crfs, crfs-restore, crfsctl and crfs-send; crfsctl
 # --help and its exit statuses (2 usage, 3 no such container); status
 # --json (parsed by python3) running and frozen; checkpoint progress on
 # a terminal (script(1) gives it one: bytes, rate) and silence on
@@ -17,7 +17,7 @@ command -v script >/dev/null || fail "script (bsdutils) not found"
 crfs_mount
 export CRFS_MNT=$MNT PATH=$CRFS_BIN:$PATH
 
-for b in crfs crfs-restore crfsctl; do
+for b in crfs crfs-restore crfsctl crfs-send; do
 	[ "$("$CRFS_BIN/$b" --version)" = "$b $VERSION" ] ||
 		fail "$b --version says '$("$CRFS_BIN/$b" --version)'"
 done

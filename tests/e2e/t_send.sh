@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# e2e-lane: isolated (its own files only: runs beside the shared lane)
+#
+# crfs-send, the frozen part of crfsctl migrate, on its own (t_migrate
+# runs it through ssh with veths):
+#   - --stream: it freezes the tree; its archive, unpacked by GNU tar,
+#     equals a cp -a copy of the frozen container (ctl left out) plus
+#     the go member, is whole records, and restores; every time is
+#     written;
+#   - the stream's reader gone: exit 8, said, the tree left frozen (the
+#     caller thaws it), and it runs on after the thaw;
+#   - something unsupported (a pidfd of a process outside the tree):
+#     exit 6, the ctl line on stderr, no go member in what was written;
+#   - a container whose process is gone: exit 5, ctl's error said.
+. "$(dirname "$0")/lib.sh"
+
+SEND=$CRFS_BIN/crfs-send
+[ -x "$SEND" ] || fail "no crfs-send at $CRFS_BIN"
+crfs_mount
+
+# 1. the stream
+log=$T_DIR/pause.log
+start_workload "$log" "$CRFS_TESTS/wl_pause" pause 8
+pid=$WL_PID
+wait_ready "$log" "$pid"
+wait_sleeping "$pid"
+cr_attach ts "$pid"
+timeout -k 5 "$T_COPY_TIMEOUT" "$SEND" --stream --times "$T_DIR/times" \
+	--peers "$T_DIR/peers" "$MNT/ts" >"$T_DIR/img.tar" 2>"$T_DIR/send.err" ||
+	fail "crfs-send --stream: exit $?: $(cat "$T_DIR/send.err")"
+expect_state ts frozen 1
+for k in freeze frozen read down go end; do
+	grep -q "^$k [0-9]*\.[0-9]\{9\}\$" "$T_DIR/times" ||
+		fail "no '$k' time: $(tr '\n' '|' <"$T_DIR/times")"
+done
+[ "$(cat "$T_DIR/peers")" = "" ] || fail "veths listed for a tree with none: $(cat "$T_DIR/peers")"
+size=$(stat -c %s "$T_DIR/img.tar")
+[ $((size % 10240)) = 0 ] || fail "the archive is $size bytes: not whole 10 KiB records"
+cr_copy ts "$T_DIR/cp-copy"
+mkdir "$T_DIR/untarred" || fail "mkdir"
+tar -C "$T_DIR/untarred" -xf "$T_DIR/img.tar" 2>"$T_DIR/tar.err" ||
+	fail "tar -x of crfs-send's stream: $(cat "$T_DIR/tar.err")"
+[ -f "$T_DIR/untarred/.crfsctl-go" ] || fail "no go member at the end of the stream"
+rm "$T_DIR/untarred/.crfsctl-go"
+diff -r -x ctl "$T_DIR/cp-copy" "$T_DIR/untarred" >"$T_DIR/diff.out" 2>&1 ||
+	fail "the stream differs from a cp -a copy: $(head -n 3 "$T_DIR/diff.out" | tr '\n' '|')"
+kill_and_reap ts "$pid"
+restore_bg "$T_DIR/untarred" "$pid"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$log" "$RESTORE_PID" 30
+
+# 2. the reader gone after a few bytes: 8 MiB of pages cannot all fit
+log=$T_DIR/pause2.log
+start_workload "$log" "$CRFS_TESTS/wl_pause" pause 8
+pid=$WL_PID
+wait_ready "$log" "$pid"
+wait_sleeping "$pid"
+cr_attach tg "$pid"
+timeout -k 5 "$T_COPY_TIMEOUT" bash -c '"$0" --stream "$1" 2>"$2" | head -c 100 >/dev/null
+	exit "${PIPESTATUS[0]}"' "$SEND" "$MNT/tg" "$T_DIR/send2.err"
+rc=$?
+[ $rc = 8 ] || fail "crfs-send into a closed pipe: exit $rc, want 8: $(cat "$T_DIR/send2.err")"
+grep -q '^crfs-send: writing the stream: Broken pipe$' "$T_DIR/send2.err" ||
+	fail "crfs-send did not say why: $(cat "$T_DIR/send2.err")"
+expect_state tg frozen 1
+cr_thaw tg
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$log" "$pid" 30
+
+# 3. refused: a pidfd of a process outside the tree
+start_workload "$T_DIR/py.log" python3 -c 'import os, time
+fd = os.pidfd_open(1)
+print("READY", flush=True)
+time.sleep(300)'
+pid=$WL_PID
+wait_ready "$T_DIR/py.log" "$pid"
+cr_attach tu "$pid"
+"$SEND" --stream "$MNT/tu" >"$T_DIR/u.tar" 2>"$T_DIR/send3.err"
+rc=$?
+[ $rc = 6 ] || fail "crfs-send of an unsupported tree: exit $rc, want 6: $(cat "$T_DIR/send3.err")"
+grep -q '^unsupported .*a pidfd of a process outside the container is not supported' "$T_DIR/send3.err" ||
+	fail "crfs-send did not show the refusal: $(cat "$T_DIR/send3.err")"
+[ -s "$T_DIR/u.tar" ] && fail "crfs-send wrote $(stat -c %s "$T_DIR/u.tar") bytes of a refused image"
+expect_state tu frozen 1
+cr_thaw tu
+proc_alive "$pid" || fail "the refused tree is gone"
+kill "$pid"
+
+# 4. the freeze fails: the process is gone
+start_workload "$T_DIR/gone.log" sleep 300
+pid=$WL_PID
+cr_attach tx "$pid"
+kill -KILL "$pid"
+wait_exit "$pid" 10 || fail "sleep $pid did not end"
+"$SEND" --stream "$MNT/tx" >/dev/null 2>"$T_DIR/send4.err"
+rc=$?
+[ $rc = 5 ] || fail "crfs-send of a dead tree: exit $rc, want 5: $(cat "$T_DIR/send4.err")"
+grep -q '^crfsctl: ' "$T_DIR/send4.err" || fail "ctl's error not said: $(cat "$T_DIR/send4.err")"
+
+# 5. usage
+"$SEND" 2>/dev/null
+[ $? = 2 ] || fail "crfs-send with no directory: not a usage error"
+pass

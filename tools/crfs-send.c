@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: MIT
+/*
+ * crfs-send: the part of `crfsctl migrate` that runs while the tree is
+ * frozen, in one process that is already running when the freeze starts.
+ * Each process the shell script started there (date, tar, ip, sed) cost
+ * 10-30 ms on a loaded VM, more than the work itself.
+ *
+ *   crfs-send [--stream] [--wait-pid PID] [--times FILE] [--peers FILE] DIR
+ *
+ * A recipe: freeze the container DIR (crfs's NAME directory), refuse if
+ * its ctl lists anything unsupported, set the host ends of its veths that
+ * are up down (beside the copy, in a thread), and with --stream write the
+ * image (DIR without ctl) as a tar archive on standard output, then, once
+ * the veths are down, the go member (.crfsctl-go) the other host restores
+ * on.  --wait-pid: then wait for PID (the ssh session) to end.
+ *
+ * --peers FILE: the veths set down, one line, before any is; the caller
+ * sets them up again on a failure.  --times FILE: "freeze T", "frozen T",
+ * "read T", "down T", "go T" and "end T" lines, CLOCK_REALTIME seconds.
+ *
+ * Exit status: 0 done; 2 usage; 5 the freeze failed (the tree runs on);
+ * 6 the checkpoint cannot be taken ("unsupported" lines); 7 reading the
+ * image failed; 8 writing the stream failed.  With 6, 7 and 8 the tree
+ * stays frozen: the caller thaws it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "crfs/tar.h"
+#include "kh.h"
+
+#define GO_NAME		".crfsctl-go"
+#define OUT_SIZE	(1 << 20)
+#define MAX_PEERS	64
+
+enum { T_FREEZE, T_FROZEN, T_READ, T_DOWN, T_GO, T_END, T_COUNT };
+static const char *const time_names[T_COUNT] = {
+	"freeze", "frozen", "read", "down", "go", "end",
+};
+
+struct send {
+	const char *dir;
+	int dirfd;
+	bool stream;
+	pid_t wait_pid;
+	const char *times_file, *peers_file;
+	struct timespec t[T_COUNT];
+	char *peers[MAX_PEERS];
+	int npeers;
+	/* the stream's output buffer: headers and small files go out in
+	 * large writes */
+	unsigned char *out;
+	size_t out_len;
+	uint64_t written;
+};
+
+static void stamp(struct send *s, int which)
+{
+	clock_gettime(CLOCK_REALTIME, &s->t[which]);
+}
+
+/* --- the freeze -------------------------------------------------------- */
+
+/* ctl's lines that start with prefix, on stderr; strip: as crfsctl's
+ * own message (the error of a refused command) */
+static void show_ctl(struct send *s, const char *prefix, bool strip)
+{
+	char line[4096];
+	FILE *f;
+	int fd = openat(s->dirfd, "ctl", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, prefix, strlen(prefix)))
+			fprintf(stderr, "%s%s", strip ? "crfsctl: " : "",
+				line + (strip ? strlen(prefix) : 0));
+	fclose(f);
+}
+
+static bool ctl_has(struct send *s, const char *prefix)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f;
+	int fd = openat(s->dirfd, "ctl", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !(f = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, prefix, strlen(prefix));
+	fclose(f);
+	return found;
+}
+
+static int freeze(struct send *s)
+{
+	static const char cmd[] = "freeze\n";
+	int fd = openat(s->dirfd, "ctl", O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		fprintf(stderr, "crfs-send: %s/ctl: %s\n", s->dir, strerror(errno));
+		return 5;
+	}
+	stamp(s, T_FREEZE);
+	n = write(fd, cmd, sizeof(cmd) - 1);
+	stamp(s, T_FROZEN);
+	close(fd);
+	if (n != (ssize_t)sizeof(cmd) - 1) {
+		show_ctl(s, "error ", true);
+		return 5;
+	}
+	if (ctl_has(s, "unsupported ")) {
+		show_ctl(s, "unsupported ", false);
+		return 6;
+	}
+	return 0;
+}
+
+/* --- the veths --------------------------------------------------------- */
+
+/* the host ends of the tree's veths (its image's ns file) that are up */
+static int find_peers(struct send *s)
+{
+	char line[4096], *p, *e;
+	FILE *f;
+	bool up;
+	int fd = openat(s->dirfd, "ns", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "veth ", 5) || !(p = strstr(line, " peer_name ")))
+			continue;
+		p += strlen(" peer_name ");
+		e = p + strcspn(p, " \n");
+		*e = 0;
+		if (kh_link_is_up(p, &up) || !up || s->npeers == MAX_PEERS)
+			continue;
+		s->peers[s->npeers] = strdup(p);
+		if (!s->peers[s->npeers])
+			break;
+		s->npeers++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int write_peers(struct send *s)
+{
+	FILE *f;
+	int i;
+
+	if (!s->peers_file)
+		return 0;
+	f = fopen(s->peers_file, "we");
+	if (!f)
+		return -errno;
+	for (i = 0; i < s->npeers; i++)
+		fprintf(f, "%s%s", i ? " " : "", s->peers[i]);
+	fputc('\n', f);
+	return fclose(f) ? -errno : 0;
+}
+
+static void *peers_down(void *arg)
+{
+	struct send *s = arg;
+	int i, ret;
+
+	for (i = 0; i < s->npeers; i++) {
+		ret = kh_link_set_up(s->peers[i], false);
+		if (ret)	/* as ip(8) failing did: said, not fatal */
+			fprintf(stderr, "crfs-send: cannot set %s down: %s\n",
+				s->peers[i], strerror(-ret));
+	}
+	stamp(s, T_DOWN);
+	return NULL;
+}
+
+/* --- the stream -------------------------------------------------------- */
+
+static int flush_out(struct send *s)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < s->out_len) {
+		n = write(STDOUT_FILENO, s->out + off, s->out_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "crfs-send: writing the stream: %s\n",
+				n < 0 ? strerror(errno) : "short write");
+			return 8;
+		}
+		off += n;
+	}
+	s->written += s->out_len;
+	s->out_len = 0;
+	return 0;
+}
+
+/* room for len bytes in the output buffer (len <= OUT_SIZE) */
+static int room(struct send *s, size_t len)
+{
+	return s->out_len + len > OUT_SIZE ? flush_out(s) : 0;
+}
+
+static int put_zeros(struct send *s, size_t len)
+{
+	int ret = room(s, len);
+
+	if (!ret) {
+		memset(s->out + s->out_len, 0, len);
+		s->out_len += len;
+	}
+	return ret;
+}
+
+static int put_header(struct send *s, const struct crfs_tar_member *m)
+{
+	size_t len = crfs_tar_header_len(m);
+	int ret;
+
+	if (len > OUT_SIZE)
+		return 7;
+	ret = room(s, len);
+	if (ret)
+		return ret;
+	if (crfs_tar_header(m, s->out + s->out_len)) {
+		fprintf(stderr, "crfs-send: %s/%s: tar cannot hold its attributes\n",
+			s->dir, m->name);
+		return 7;
+	}
+	s->out_len += len;
+	return 0;
+}
+
+/* the file's data, exactly the size its header gave */
+static int put_data(struct send *s, int fd, const char *path, uint64_t size)
+{
+	uint64_t left = size;
+	ssize_t n = 0;
+	char extra;
+	int ret;
+
+	while (left) {
+		if (s->out_len == OUT_SIZE && (ret = flush_out(s)))
+			return ret;
+		n = read(fd, s->out + s->out_len,
+			 left < OUT_SIZE - s->out_len ? left : OUT_SIZE - s->out_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto changed;
+		s->out_len += n;
+		left -= n;
+	}
+	n = read(fd, &extra, 1);
+	if (n)
+		goto changed;
+	return put_zeros(s, crfs_tar_pad(size));
+changed:
+	fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, path,
+		n < 0 ? strerror(errno) : "its size changed as it was read");
+	return 7;
+}
+
+static int put_tree(struct send *s, int dfd, const char *rel, bool top);
+
+static int put_entry(struct send *s, int dfd, const char *name,
+		     const char *rel)
+{
+	struct crfs_tar_member m = { .name = rel };
+	struct stat st;
+	int fd, ret;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		goto err;
+	m.mode = st.st_mode & 07777;
+	m.uid = st.st_uid;
+	m.gid = st.st_gid;
+	m.mtime = st.st_mtim.tv_sec;
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "crfs-send: %s/%s: neither a file nor a directory\n",
+			s->dir, rel);
+		return 7;
+	}
+	m.type = S_ISDIR(st.st_mode) ? '5' : '0';
+	m.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	fd = openat(dfd, name, (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0) |
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		goto err;
+	ret = put_header(s, &m);
+	if (!ret)
+		ret = S_ISDIR(st.st_mode) ? put_tree(s, fd, rel, false) :
+					    put_data(s, fd, rel, m.size);
+	close(fd);
+	return ret;
+err:
+	fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, rel, strerror(errno));
+	return 7;
+}
+
+/* dfd's entries (the top's without ctl), each directory before its own */
+static int put_tree(struct send *s, int dfd, const char *rel, bool top)
+{
+	char path[4096];
+	struct dirent *de;
+	int fd, ret = 0;
+	DIR *d;
+
+	fd = dup(dfd);
+	d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, rel, strerror(errno));
+		return 7;
+	}
+	while (!ret && (errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (top && !strcmp(de->d_name, "ctl")))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
+				     top ? "" : "/", de->d_name) >= sizeof(path)) {
+			fprintf(stderr, "crfs-send: %s/%s: name too long\n",
+				s->dir, rel);
+			ret = 7;
+			break;
+		}
+		ret = put_entry(s, dfd, de->d_name, path);
+	}
+	if (!ret && errno) {
+		fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, rel, strerror(errno));
+		ret = 7;
+	}
+	closedir(d);
+	return ret;
+}
+
+/* the go member, the end-of-archive blocks and the record's padding */
+static int put_go(struct send *s)
+{
+	struct crfs_tar_member m = {
+		.name = GO_NAME, .type = '0', .mode = 0644,
+		.mtime = s->t[T_FROZEN].tv_sec,
+	};
+	uint64_t total;
+	int ret;
+
+	ret = put_header(s, &m) ?: put_zeros(s, 2 * CRFS_TAR_BLOCK);
+	total = s->written + s->out_len;
+	ret = ret ?: put_zeros(s, (CRFS_TAR_RECORD - total % CRFS_TAR_RECORD) %
+				  CRFS_TAR_RECORD);
+	return ret ?: flush_out(s);
+}
+
+/* --- after the go: the session's end ------------------------------------ */
+
+static void wait_session(pid_t pid)
+{
+	struct pollfd p = { .events = POLLIN };
+
+	p.fd = syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)	/* gone already */
+		return;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	close(p.fd);
+}
+
+static void write_times(struct send *s)
+{
+	FILE *f;
+	int i;
+
+	if (!s->times_file || !(f = fopen(s->times_file, "we")))
+		return;
+	for (i = 0; i < T_COUNT; i++)
+		if (s->t[i].tv_sec)
+			fprintf(f, "%s %lld.%09ld\n", time_names[i],
+				(long long)s->t[i].tv_sec, s->t[i].tv_nsec);
+	fclose(f);
+}
+
+static int send_image(struct send *s)
+{
+	pthread_t th;
+	bool thread = false;
+	int ret;
+
+	ret = freeze(s);
+	if (ret)
+		return ret;
+	if (find_peers(s) || write_peers(s)) {
+		fprintf(stderr, "crfs-send: cannot list the veths to set down\n");
+		return 7;
+	}
+	/* setting a device down waits for the network's RCU grace periods:
+	 * beside the copy, not before it */
+	if (s->npeers && !pthread_create(&th, NULL, peers_down, s))
+		thread = true;
+	else
+		peers_down(s);
+	ret = s->stream ? put_tree(s, s->dirfd, "", true) ?: flush_out(s) : 0;
+	stamp(s, T_READ);
+	if (thread)
+		pthread_join(th, NULL);
+	if (ret || !s->stream)
+		return ret;
+	ret = put_go(s);
+	stamp(s, T_GO);
+	close(STDOUT_FILENO);	/* the other end's end of input */
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crfs-send [--stream] [--wait-pid PID] [--times FILE] [--peers FILE] DIR\n"
+		   "       crfs-send --help | --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "stream", no_argument, NULL, 's' },
+		{ "wait-pid", required_argument, NULL, 'w' },
+		{ "times", required_argument, NULL, 't' },
+		{ "peers", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	struct send s = { .dirfd = -1 };
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': s.stream = true; break;
+		case 'w': s.wait_pid = atoi(optarg); break;
+		case 't': s.times_file = optarg; break;
+		case 'p': s.peers_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("crfs-send %s\n", CRFS_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1 || (s.wait_pid && !s.stream)) {
+		usage(stderr);
+		return 2;
+	}
+	s.dir = argv[optind];
+	/* a reader gone is a failed write (exit 8, said), not a death */
+	signal(SIGPIPE, SIG_IGN);
+	/* a pipe into ssh as large as we may make it: the writes of a
+	 * megabyte do not wait for ssh at each 64 KiB (not fatal: smaller) */
+	if (s.stream)
+		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, OUT_SIZE);
+	s.dirfd = open(s.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s.out = s.stream ? malloc(OUT_SIZE) : NULL;
+	if (s.dirfd < 0 || (s.stream && !s.out)) {
+		fprintf(stderr, "crfs-send: %s: %s\n", s.dir, strerror(errno));
+		ret = 5;
+		goto out;
+	}
+	ret = send_image(&s);
+	if (!ret && s.wait_pid)
+		wait_session(s.wait_pid);
+	stamp(&s, T_END);
+	write_times(&s);
+out:
+	while (s.npeers)
+		free(s.peers[--s.npeers]);
+	free(s.out);
+	if (s.dirfd >= 0)
+		close(s.dirfd);
+	return ret;
+}
