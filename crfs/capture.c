@@ -63,6 +63,10 @@ struct task_facts {
 	int memory_merge;
 	long mdwe;		/* PR_GET_MDWE; negative: none */
 	long membarrier;	/* registrations; negative: none asked */
+	/* a page mapped in the process for what its threads' syscalls
+	 * write: one for all its threads (a new mapping and its first
+	 * touch stalled the freeze 1-15 ms each on a loaded VM); 0: none */
+	long scratch;
 };
 
 /* not in glibc's headers */
@@ -342,8 +346,21 @@ static long probe_thread_clocks(struct kh_remote *r, struct task_facts *pf,
 	return 0;
 }
 
+/* the process's scratch page unmapped, from any of its threads */
+static long drop_scratch(struct kh_remote *r, struct task_facts *pf)
+{
+	long ret = pf->scratch ? RSYS(r, __NR_munmap, pf->scratch, 4096, 0, 0) : 0;
+
+	pf->scratch = 0;
+	return ret;
+}
+
+/*
+ * The main thread maps the process's scratch page (its mlockall probe
+ * needs a new mapping anyway), the last thread asked unmaps it.
+ */
 static int ask_task(struct kh_remote *r, struct task_facts *pf, bool main,
-		    struct crfs_thread *th)
+		    bool last, struct crfs_thread *th)
 {
 	struct task_facts *tf = main ? pf : NULL;
 	uint64_t locked_kb = 0;
@@ -352,11 +369,17 @@ static int ask_task(struct kh_remote *r, struct task_facts *pf, bool main,
 
 	if (tf && (ret = kh_vm_locked_kb(r->tid, &locked_kb)))
 		return ret;
-	scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
-				    PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch < 0 && scratch > -4096)
-		return (int)scratch;
+	if (main) {
+		scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
+					    PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (scratch < 0 && scratch > -4096)
+			return (int)scratch;
+		pf->scratch = scratch;
+	}
+	scratch = pf->scratch;
+	if (!scratch)
+		return -EIO;
 	if (tf)
 		ret = probe_mlockall(r, tf, locked_kb, scratch) ?:
 		      ask_process(r, tf, scratch);
@@ -382,16 +405,17 @@ static int ask_task(struct kh_remote *r, struct task_facts *pf, bool main,
 	ret = probe_thread_clocks(r, pf, th->tid, main, scratch);
 	if (ret)
 		goto fail;
-	ret = RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
+	ret = last ? drop_scratch(r, pf) : 0;
 	return ret ? (int)ret : 0;
 fail:
-	RSYS(r, __NR_munmap, scratch, 4096, 0, 0);
+	drop_scratch(r, pf);
 	return ret < 0 ? (int)ret : -EIO;
 }
 
 /* tf: the process's facts, asked of its main thread, probed of each */
 static int capture_thread(pid_t tid, struct crfs_thread *th,
-			  struct task_facts *tf, bool main, int *pending_sig)
+			  struct task_facts *tf, bool main, bool last,
+			  int *pending_sig)
 {
 	struct kh_remote r;
 	struct kh_stat st;
@@ -420,7 +444,7 @@ static int capture_thread(pid_t tid, struct crfs_thread *th,
 					&th->robust_list_len);
 	ret = ret ?: kh_get_rseq(tid, &th->rseq_ptr, &th->rseq_size,
 				 &th->rseq_sig);
-	ret = ret ?: ask_task(&r, tf, main, th);
+	ret = ret ?: ask_task(&r, tf, main, last, th);
 	*pending_sig = r.pending_sig;
 	return kh_remote_close(&r) ?: ret;
 }
@@ -1349,13 +1373,13 @@ static void check_thread_sharing(struct snapshot *s, pid_t pid, pid_t tid)
 
 static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 			      const char *dir, struct task_facts *tf,
-			      bool main)
+			      bool main, bool last)
 {
 	struct crfs_thread th = { 0 };
 	char path[96];
 	int ret, sig = 0;
 
-	ret = capture_thread(tid, &th, tf, main, &sig);
+	ret = capture_thread(tid, &th, tf, main, last, &sig);
 	if (sig && ignored(tf, sig))
 		sig = 0;
 	/* a stop signal counts as having stopped it (kept, not refused) */
@@ -1442,29 +1466,45 @@ static int capture_thread_creds(struct snapshot *s, pid_t tid,
 	return ret;
 }
 
+static void drop_scratch_of(pid_t main, struct task_facts *tf)
+{
+	struct kh_remote r;
+
+	if (kh_remote_open(&r, main, 0))
+		return;
+	drop_scratch(&r, tf);
+	kh_remote_close(&r);
+}
+
 static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 			   struct task_facts *tf, const struct crfs_creds *pc)
 {
 	pid_t *tids, main = kh_via(pid);
 	char path[96];
-	int i, n, ret;
+	int i, n, last = -1, ret;
 
 	ret = kh_proc_tids(pid, &tids, &n);
 	if (ret)
 		return ret;
 	tf->nthreads = n;
+	for (i = 0; i < n; i++)
+		if (tids[i] != pid && tids[i] != main)
+			last = i;
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_D_TASK);
 	ret = snapshot_add(s, path, E_DIR, NULL, 0, -1);
 	/* a live thread answers for the process if its leader has exited;
 	 * the leader has no directory */
-	ret = ret ?: capture_one_thread(s, pid, main, dir, tf, true);
+	ret = ret ?: capture_one_thread(s, pid, main, dir, tf, true, last < 0);
 	for (i = 0; !ret && i < n; i++)
 		if (tids[i] != pid && tids[i] != main)
 			ret = capture_one_thread(s, pid, tids[i], dir, tf,
-						 false) ?:
+						 false, i == last) ?:
 			      capture_thread_creds(s, tids[i], dir, pc,
 						   tf->securebits);
 	free(tids);
+	/* a thread failed before it could unmap the scratch page */
+	if (tf->scratch)
+		drop_scratch_of(main, tf);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
 	return ret ?: capture_signals(s, main, true, path);
 }
