@@ -213,23 +213,13 @@ static const struct crfs_page_run *run_at(const struct kh_parent *q,
 	return NULL;
 }
 
-/* does a run of q hold any page of [start, end)?  (runs in address order) */
+/* does a run of q hold any page of [start, end)? */
 static bool runs_within(const struct kh_parent *q, uint64_t start,
 			uint64_t end)
 {
-	size_t lo = 0, hi = q->nruns;
+	size_t i = crfs_runs_first_above(q->runs, q->nruns, start);
 
-	/* the first run that ends after start */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct crfs_page_run *r = &q->runs[mid];
-
-		if (r->addr + r->npages * PAGE <= start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < q->nruns && q->runs[lo].addr < end;
+	return i < q->nruns && q->runs[i].addr < end;
 }
 
 /* the page frame of a present anonymous page, 0 for any other */

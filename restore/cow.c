@@ -137,18 +137,7 @@ static const struct crfs_vma *vma_exact(const struct proc_image *p,
 /* index of the first run that ends above addr */
 static size_t first_run(const struct proc_image *p, uint64_t addr)
 {
-	size_t lo = 0, hi = p->nruns;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct crfs_page_run *r = &p->runs[mid];
-
-		if (r->addr + r->npages * PAGE <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return crfs_runs_first_above(p->runs, p->nruns, addr);
 }
 
 static const struct crfs_page_run *run_at(const struct proc_image *p,

@@ -170,6 +170,24 @@ static inline bool crfs_run_cut(uint64_t addr)
 	return !(addr & (CRFS_RUN_CUT - 1));
 }
 
+/* the index of the first of n runs (in address order) that ends above
+ * addr: n if none does */
+static inline size_t crfs_runs_first_above(const struct crfs_page_run *runs,
+					   size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (runs[mid].addr + runs[mid].npages * 4096 <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
  * A run stored by an ancestor of an incremental image (level 1: its
  * parent) in process pid's pages there: src is negative, so it never

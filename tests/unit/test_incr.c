@@ -174,3 +174,24 @@ Test(incr, header_predump_round_trip)
 	free_header(&back);
 	free(s);
 }
+
+/* the search restore/cow.c and the freeze's donor check share */
+Test(runs, first_above)
+{
+	static const struct crfs_page_run r[] = {
+		{ .addr = 0x1000, .npages = 2 },	/* 0x1000-0x3000 */
+		{ .addr = 0x5000, .npages = 1 },	/* 0x5000-0x6000 */
+		{ .addr = 0x8000, .npages = 4 },	/* 0x8000-0xc000 */
+	};
+	static const struct { uint64_t addr; size_t want; } c[] = {
+		{ 0, 0 }, { 0x1000, 0 }, { 0x2fff, 0 }, { 0x3000, 1 },
+		{ 0x5fff, 1 }, { 0x6000, 2 }, { 0xbfff, 2 }, { 0xc000, 3 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		cr_assert_eq(crfs_runs_first_above(r, ARRAY_SIZE(r), c[i].addr),
+			     c[i].want, "addr 0x%llx",
+			     (unsigned long long)c[i].addr);
+	cr_assert_eq(crfs_runs_first_above(r, 0, 0x1000), 0, "no runs");
+}
