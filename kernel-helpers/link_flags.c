@@ -14,45 +14,40 @@
 
 #include "kh.h"
 
-static int link_ioctl(const char *name, struct ifreq *r, unsigned long req)
+/* the device's flags read, and set to them with IFF_UP as up, where set */
+static int link_flags(const char *name, bool *up, const bool *set)
 {
+	struct ifreq r = { 0 };
 	int sk, ret = 0;
 
 	if (strlen(name) >= IFNAMSIZ)
 		return -EINVAL;
+	strncpy(r.ifr_name, name, IFNAMSIZ - 1);
 	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sk < 0)
 		return -errno;
-	if (ioctl(sk, req, r) < 0)
+	if (ioctl(sk, SIOCGIFFLAGS, &r) < 0) {
 		ret = -errno;
+		goto out;
+	}
+	if (up)
+		*up = r.ifr_flags & IFF_UP;
+	if (set) {
+		r.ifr_flags = *set ? r.ifr_flags | IFF_UP : r.ifr_flags & ~IFF_UP;
+		if (ioctl(sk, SIOCSIFFLAGS, &r) < 0)
+			ret = -errno;
+	}
+out:
 	close(sk);
 	return ret;
 }
 
 int kh_link_is_up(const char *name, bool *up)
 {
-	struct ifreq r = { 0 };
-	int ret;
-
-	strncpy(r.ifr_name, name, IFNAMSIZ - 1);
-	ret = link_ioctl(name, &r, SIOCGIFFLAGS);
-	if (!ret)
-		*up = r.ifr_flags & IFF_UP;
-	return ret;
+	return link_flags(name, up, NULL);
 }
 
 int kh_link_set_up(const char *name, bool up)
 {
-	struct ifreq r = { 0 };
-	int ret;
-
-	strncpy(r.ifr_name, name, IFNAMSIZ - 1);
-	ret = link_ioctl(name, &r, SIOCGIFFLAGS);
-	if (ret)
-		return ret;
-	if (up)
-		r.ifr_flags |= IFF_UP;
-	else
-		r.ifr_flags &= ~IFF_UP;
-	return link_ioctl(name, &r, SIOCSIFFLAGS);
+	return link_flags(name, NULL, &up);
 }

@@ -80,19 +80,19 @@ static void checksum(unsigned char *h)
 	h[155] = ' ';
 }
 
-static int one_header(unsigned char *h, const char *name, size_t name_len,
-		      char type, unsigned int mode, unsigned int uid,
-		      unsigned int gid, uint64_t size, int64_t mtime)
+/* one header block of m, under name (n bytes, the first 100 kept) */
+static int one_header(unsigned char *h, const struct crfs_tar_member *m,
+		      const char *name, size_t n)
 {
 	memset(h, 0, CRFS_TAR_BLOCK);
-	memcpy(h, name, name_len < NAME_LEN ? name_len : NAME_LEN);
-	if (mtime < 0 || octal(h + 100, 8, mode) ||
-	    octal(h + 136, 12, (uint64_t)mtime))
+	memcpy(h, name, n < NAME_LEN ? n : NAME_LEN);
+	if (m->mtime < 0 || octal(h + 100, 8, m->mode) ||
+	    octal(h + 136, 12, (uint64_t)m->mtime))
 		return -EINVAL;
-	number(h + 108, 8, uid);
-	number(h + 116, 8, gid);
-	number(h + 124, 12, size);
-	h[156] = type;
+	number(h + 108, 8, m->uid);
+	number(h + 116, 8, m->gid);
+	number(h + 124, 12, m->size);
+	h[156] = m->type;
 	memcpy(h + 257, "ustar  ", 8);	/* magic and version, GNU's */
 	checksum(h);
 	return 0;
@@ -109,8 +109,10 @@ int crfs_tar_header(const struct crfs_tar_member *m, unsigned char *out)
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s%s", m->name, m->type == '5' ? "/" : "");
 	if (n > NAME_LEN) {
-		ret = one_header(out, LONGLINK, strlen(LONGLINK), 'L', 0, 0, 0,
-				 n + 1, 0);
+		/* the name as the data of a member before it */
+		struct crfs_tar_member l = { .type = 'L', .size = n + 1 };
+
+		ret = one_header(out, &l, LONGLINK, strlen(LONGLINK));
 		if (ret)
 			return ret;
 		out += CRFS_TAR_BLOCK;
@@ -118,6 +120,5 @@ int crfs_tar_header(const struct crfs_tar_member *m, unsigned char *out)
 		memcpy(out, name, n);
 		out += blocks(n + 1);
 	}
-	return one_header(out, name, n, m->type, m->mode, m->uid, m->gid,
-			  m->size, m->mtime);
+	return one_header(out, m, name, n);
 }

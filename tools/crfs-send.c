@@ -24,6 +24,7 @@
  * stays frozen: the caller thaws it.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,12 +40,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "crfs/ns.h"
 #include "crfs/tar.h"
 #include "kh.h"
 
 #define GO_NAME		".crfsctl-go"
 #define OUT_SIZE	(1 << 20)
-#define MAX_PEERS	64
 
 enum { T_FREEZE, T_FROZEN, T_READ, T_DOWN, T_GO, T_END, T_COUNT };
 static const char *const time_names[T_COUNT] = {
@@ -58,7 +59,7 @@ struct send {
 	pid_t wait_pid;
 	const char *times_file, *peers_file;
 	struct timespec t[T_COUNT];
-	char *peers[MAX_PEERS];
+	char (*peers)[16];	/* struct crfs_ns_link's names */
 	int npeers;
 	/* the stream's output buffer: headers and small files go out in
 	 * large writes */
@@ -74,42 +75,28 @@ static void stamp(struct send *s, int which)
 
 /* --- the freeze -------------------------------------------------------- */
 
-/* ctl's lines that start with prefix, on stderr; strip: as crfsctl's
- * own message (the error of a refused command) */
-static void show_ctl(struct send *s, const char *prefix, bool strip)
+/* ctl's lines that start with prefix, on stderr (strip: as crfsctl's own
+ * message, the error of a refused command); how many */
+static int show_ctl(struct send *s, const char *prefix, bool strip)
 {
 	char line[4096];
+	int fd = openat(s->dirfd, "ctl", O_RDONLY | O_CLOEXEC), n = 0;
 	FILE *f;
-	int fd = openat(s->dirfd, "ctl", O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || !(f = fdopen(fd, "r"))) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, prefix, strlen(prefix)))
-			fprintf(stderr, "%s%s", strip ? "crfsctl: " : "",
-				line + (strip ? strlen(prefix) : 0));
-	fclose(f);
-}
-
-static bool ctl_has(struct send *s, const char *prefix)
-{
-	char line[4096];
-	bool found = false;
-	FILE *f;
-	int fd = openat(s->dirfd, "ctl", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !(f = fdopen(fd, "r"))) {
-		if (fd >= 0)
-			close(fd);
-		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, prefix, strlen(prefix)))
+			continue;
+		fprintf(stderr, "%s%s", strip ? "crfsctl: " : "",
+			line + (strip ? strlen(prefix) : 0));
+		n++;
 	}
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, prefix, strlen(prefix));
 	fclose(f);
-	return found;
+	return n;
 }
 
 static int freeze(struct send *s)
@@ -130,11 +117,7 @@ static int freeze(struct send *s)
 		show_ctl(s, "error ", true);
 		return 5;
 	}
-	if (ctl_has(s, "unsupported ")) {
-		show_ctl(s, "unsupported ", false);
-		return 6;
-	}
-	return 0;
+	return show_ctl(s, "unsupported ", false) ? 6 : 0;
 }
 
 /* --- the veths --------------------------------------------------------- */
@@ -142,33 +125,31 @@ static int freeze(struct send *s)
 /* the host ends of the tree's veths (its image's ns file) that are up */
 static int find_peers(struct send *s)
 {
-	char line[4096], *p, *e;
-	FILE *f;
+	char path[PATH_MAX], err[256], *buf;
+	struct crfs_text t;
+	struct crfs_ns ns;
+	size_t len, i;
 	bool up;
-	int fd = openat(s->dirfd, "ns", O_RDONLY | O_CLOEXEC);
+	int ret;
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -errno;
+	snprintf(path, sizeof(path), "%s/%s", s->dir, CRFS_F_NS);
+	ret = kh_read_file(path, &buf, &len);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	text_init(&t, path, buf, len, err, sizeof(err));
+	ret = parse_ns(&t, &ns);
+	free(buf);
+	if (ret) {
+		fprintf(stderr, "crfs-send: %s\n", err);
+		return ret;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "veth ", 5) || !(p = strstr(line, " peer_name ")))
-			continue;
-		p += strlen(" peer_name ");
-		e = p + strcspn(p, " \n");
-		*e = 0;
-		if (kh_link_is_up(p, &up) || !up || s->npeers == MAX_PEERS)
-			continue;
-		s->peers[s->npeers] = strdup(p);
-		if (!s->peers[s->npeers])
-			break;
-		s->npeers++;
-	}
-	fclose(f);
-	return 0;
+	s->peers = calloc(ns.nveths ?: 1, sizeof(*s->peers));
+	for (i = 0; s->peers && i < ns.nveths; i++)
+		if (!kh_link_is_up(ns.veths[i].out.name, &up) && up)
+			memcpy(s->peers[s->npeers++], ns.veths[i].out.name,
+			       sizeof(s->peers[0]));
+	crfs_ns_free(&ns);
+	return s->peers ? 0 : -ENOMEM;
 }
 
 static int write_peers(struct send *s)
@@ -247,8 +228,6 @@ static int put_header(struct send *s, const struct crfs_tar_member *m)
 	size_t len = crfs_tar_header_len(m);
 	int ret;
 
-	if (len > OUT_SIZE)
-		return 7;
 	ret = room(s, len);
 	if (ret)
 		return ret;
@@ -293,6 +272,8 @@ changed:
 
 static int put_tree(struct send *s, int dfd, const char *rel, bool top);
 
+/* opened, then fstat: one lookup through the mount per entry, while the
+ * tree is frozen (the image holds files and directories only) */
 static int put_entry(struct send *s, int dfd, const char *name,
 		     const char *rel)
 {
@@ -300,32 +281,33 @@ static int put_entry(struct send *s, int dfd, const char *name,
 	struct stat st;
 	int fd, ret;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		goto err;
-	m.mode = st.st_mode & 07777;
-	m.uid = st.st_uid;
-	m.gid = st.st_gid;
-	m.mtime = st.st_mtim.tv_sec;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, rel,
+			strerror(errno));
+		ret = 7;
+		goto out;
+	}
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "crfs-send: %s/%s: neither a file nor a directory\n",
 			s->dir, rel);
-		return 7;
+		ret = 7;
+		goto out;
 	}
 	m.type = S_ISDIR(st.st_mode) ? '5' : '0';
+	m.mode = st.st_mode & 07777;
+	m.uid = st.st_uid;
+	m.gid = st.st_gid;
 	m.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-	fd = openat(dfd, name, (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0) |
-		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		goto err;
+	m.mtime = st.st_mtim.tv_sec;
 	ret = put_header(s, &m);
 	if (!ret)
 		ret = S_ISDIR(st.st_mode) ? put_tree(s, fd, rel, false) :
 					    put_data(s, fd, rel, m.size);
-	close(fd);
+out:
+	if (fd >= 0)
+		close(fd);
 	return ret;
-err:
-	fprintf(stderr, "crfs-send: %s/%s: %s\n", s->dir, rel, strerror(errno));
-	return 7;
 }
 
 /* dfd's entries (the top's without ctl), each directory before its own */
@@ -429,8 +411,10 @@ static int send_image(struct send *s)
 		thread = true;
 	else
 		peers_down(s);
-	ret = s->stream ? put_tree(s, s->dirfd, "", true) ?: flush_out(s) : 0;
-	stamp(s, T_READ);
+	if (s->stream) {
+		ret = put_tree(s, s->dirfd, "", true) ?: flush_out(s);
+		stamp(s, T_READ);
+	}
 	if (thread)
 		pthread_join(th, NULL);
 	if (ret || !s->stream)
@@ -496,8 +480,7 @@ int main(int argc, char **argv)
 	stamp(&s, T_END);
 	write_times(&s);
 out:
-	while (s.npeers)
-		free(s.peers[--s.npeers]);
+	free(s.peers);
 	free(s.out);
 	if (s.dirfd >= 0)
 		close(s.dirfd);

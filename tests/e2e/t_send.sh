@@ -19,13 +19,19 @@ SEND=$CRFS_BIN/crfs-send
 [ -x "$SEND" ] || fail "no crfs-send at $CRFS_BIN"
 crfs_mount
 
+# paused NAME: a wl_pause of 8 MiB, ready and asleep, attached as NAME;
+# its log in $log, its pid in $pid
+paused() {
+	log=$T_DIR/$1.log
+	start_workload "$log" "$CRFS_TESTS/wl_pause" pause 8
+	pid=$WL_PID
+	wait_ready "$log" "$pid"
+	wait_sleeping "$pid"
+	cr_attach "$1" "$pid"
+}
+
 # 1. the stream
-log=$T_DIR/pause.log
-start_workload "$log" "$CRFS_TESTS/wl_pause" pause 8
-pid=$WL_PID
-wait_ready "$log" "$pid"
-wait_sleeping "$pid"
-cr_attach ts "$pid"
+paused ts
 timeout -k 5 "$T_COPY_TIMEOUT" "$SEND" --stream --times "$T_DIR/times" \
 	--peers "$T_DIR/peers" "$MNT/ts" >"$T_DIR/img.tar" 2>"$T_DIR/send.err" ||
 	fail "crfs-send --stream: exit $?: $(cat "$T_DIR/send.err")"
@@ -51,12 +57,7 @@ kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
 
 # 2. the reader gone after a few bytes: 8 MiB of pages cannot all fit
-log=$T_DIR/pause2.log
-start_workload "$log" "$CRFS_TESTS/wl_pause" pause 8
-pid=$WL_PID
-wait_ready "$log" "$pid"
-wait_sleeping "$pid"
-cr_attach tg "$pid"
+paused tg
 timeout -k 5 "$T_COPY_TIMEOUT" bash -c '"$0" --stream "$1" 2>"$2" | head -c 100 >/dev/null
 	exit "${PIPESTATUS[0]}"' "$SEND" "$MNT/tg" "$T_DIR/send2.err"
 rc=$?
