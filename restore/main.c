@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * crfs-restore [-d] [--pidfile FILE] [--shell-job] [--cgroup-root R] DIR
+ * crfs-restore [-d] [--pidfile FILE] [--shell-job] [--cgroup-root R]
+ *              [--stream] [--times] DIR
  *
  * Check the whole image, recreate the process with its saved pid (the
  * child restores itself, we trace it), hand over, then either wait for it
@@ -33,6 +34,8 @@ struct opts {
 	bool detach;
 	bool shell_job;
 	bool orphan_pipes;
+	bool stream;
+	bool times;
 	struct inherit *inherit;
 	size_t ninherit;
 	struct cg_root *cg_roots;
@@ -57,6 +60,11 @@ static void usage(FILE *f)
 		   "      --lazy        post-copy: the tree runs before its private\n"
 		   "                    memory is in; a handler (pid to PIDFILE.lazy)\n"
 		   "                    fills it on demand and in the background\n"
+		   "      --stream      the image comes on stdin as crfs-send --stream's\n"
+		   "                    tar: unpacked into DIR (new or empty), then\n"
+		   "                    restored (exit 3: the stream did not come whole)\n"
+		   "      --times       with -d: the pid, then when the image was in and\n"
+		   "                    when the tree ran (seconds since the epoch)\n"
 		   "      --version     print the version\n");
 }
 
@@ -116,6 +124,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "lazy", no_argument, NULL, 'L' },
+		{ "stream", no_argument, NULL, 's' },
+		{ "times", no_argument, NULL, 't' },
 		{ 0 },
 	};
 	int c;
@@ -142,6 +152,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'L':
 			lazy_on = true;
 			break;
+		case 's':
+			o->stream = true;
+			break;
+		case 't':
+			o->times = true;
+			break;
 		case 'p':
 			o->pidfile = optarg;
 			break;
@@ -155,7 +171,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (o->times && !o->detach))
 		return -1;
 	o->dir = argv[optind];
 	return 0;
@@ -360,6 +376,7 @@ static int wait_root(pid_t pid)
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	struct timespec t_in, t_run;
 	struct image img;
 	char err[2048];
 	pid_t pid;
@@ -369,6 +386,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (o.stream && tar_in(o.dir, STDIN_FILENO, err, sizeof(err))) {
+		fprintf(stderr, "crfs-restore: %s\n", err);
+		return 3;
+	}
+	clock_gettime(CLOCK_REALTIME, &t_in);
 	restore_profile("start");
 	ret = image_load(o.dir, &img, err, sizeof(err));
 	restore_profile("load");
@@ -409,6 +431,7 @@ int main(int argc, char **argv)
 	ret = ret ?: files_open(&img, err, sizeof(err));
 	restore_profile("mounts, files");
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
+	clock_gettime(CLOCK_REALTIME, &t_run);
 	fill_helper_stop();
 	restore_profile("running");
 	lazy_started();
@@ -435,9 +458,12 @@ int main(int argc, char **argv)
 	if (o.pidfile && write_pidfile(o.pidfile, pid))
 		fprintf(stderr, "crfs-restore: %s: %s\n", o.pidfile,
 			strerror(errno));
-	if (o.detach) {
+	if (o.detach && o.times)
+		printf("%d %lld.%09ld %lld.%09ld\n", pid, (long long)t_in.tv_sec,
+		       t_in.tv_nsec, (long long)t_run.tv_sec, t_run.tv_nsec);
+	else if (o.detach)
 		printf("%d\n", pid);
+	if (o.detach)
 		return 0;
-	}
 	return wait_root(pid);
 }

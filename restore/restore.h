@@ -185,6 +185,10 @@ size_t vm_kids(struct proc_image ***kids);
 bool is_vm_kid(const struct image *img, size_t i);
 int vm_share_check(const struct image *img, char *err, size_t errlen);
 
+/* tar_in.c: --stream, the image as crfs-send --stream's tar on in_fd
+ * unpacked into dir (made, or empty) */
+int tar_in(const char *dir, int in_fd, char *err, size_t errlen);
+
 /* pause.c: CRFS_RESTORE_PAUSE=step waits here until killed (tests) */
 void restore_pause(const char *step);
 /* profile.c: CRFS_RESTORE_PROFILE: PHASE's time on stderr */

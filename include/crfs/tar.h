@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tar member headers (GNU format), for crfs-send's stream of an image to
- * another host's `tar -x`.  lib/tar.c renders; nothing here reads.
+ * another host's `tar -x` or `crfs-restore --stream`.  lib/tar.c renders
+ * them and parses them back.
  */
 #ifndef CRFS_TAR_H
 #define CRFS_TAR_H
@@ -29,5 +30,20 @@ size_t crfs_tar_header_len(const struct crfs_tar_member *m);
 int crfs_tar_header(const struct crfs_tar_member *m, unsigned char *out);
 /* the zero bytes that follow SIZE bytes of a member's data */
 size_t crfs_tar_pad(uint64_t size);
+
+/* the longest name crfs_tar_parse gives, with its NUL */
+#define CRFS_TAR_NAME_MAX 4096
+
+/*
+ * One header block h as read: 0 with m filled (m->name is name, which
+ * holds namelen bytes; a ustar prefix joined, a directory's '/' dropped,
+ * a type NUL made '0'); 1 when h is all zeros (the archive's end marker,
+ * with the block after it); -EINVAL when its checksum or magic is wrong
+ * or a number field is not one; -ENAMETOOLONG when the name does not fit.
+ * A GNU long name ('L') comes back as a member of that type: its data is
+ * the next member's name.
+ */
+int crfs_tar_parse(const unsigned char *h, struct crfs_tar_member *m,
+		   char *name, size_t namelen);
 
 #endif

@@ -393,7 +393,9 @@ restore_bg() {
 	[ -x "$CRFS_BIN/crfs-restore" ] || fail "no crfs-restore at $CRFS_BIN"
 	rm -f "$pf"
 	# shellcheck disable=SC2086 # T_RESTORE_ARGS: extra words (t_lazy)
-	"$CRFS_BIN/crfs-restore" ${T_RESTORE_ARGS:-} --pidfile "$pf" "$dir" </dev/null \
+	# T_RESTORE_STDIN: its input (t_send: a stream for --stream)
+	"$CRFS_BIN/crfs-restore" ${T_RESTORE_ARGS:-} --pidfile "$pf" "$dir" \
+		<"${T_RESTORE_STDIN:-/dev/null}" \
 		>"$T_DIR/restore.out" 2>"$T_DIR/restore.err" &
 	RESTORE_PID=$!
 	track_pid "$RESTORE_PID"

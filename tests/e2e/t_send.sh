@@ -6,8 +6,11 @@
 # runs it through ssh with veths):
 #   - --stream: it freezes the tree; its archive, unpacked by GNU tar,
 #     equals a cp -a copy of the frozen container (ctl left out) plus
-#     the go member, is whole records, and restores; every time is
-#     written;
+#     the go member, is whole records; every time is written;
+#     crfs-restore --stream unpacks it the same and restores it;
+#   - crfs-restore --stream refuses (exit 3, said, nothing run) a stream
+#     cut short, a header with a byte changed, a name outside its
+#     directory, a directory not empty;
 #   - the stream's reader gone: exit 8, said, the tree left frozen (the
 #     caller thaws it), and it runs on after the thaw;
 #   - something unsupported (a pidfd of a process outside the tree):
@@ -52,9 +55,38 @@ rm "$T_DIR/untarred/.crfsctl-go"
 diff -r -x ctl "$T_DIR/cp-copy" "$T_DIR/untarred" >"$T_DIR/diff.out" 2>&1 ||
 	fail "the stream differs from a cp -a copy: $(head -n 3 "$T_DIR/diff.out" | tr '\n' '|')"
 kill_and_reap ts "$pid"
-restore_bg "$T_DIR/untarred" "$pid"
+T_RESTORE_ARGS=--stream T_RESTORE_STDIN=$T_DIR/img.tar \
+	restore_bg "$T_DIR/streamed" "$pid"
 kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
 expect_pass "$log" "$RESTORE_PID" 30
+[ -f "$T_DIR/streamed/.crfsctl-go" ] || fail "crfs-restore --stream did not unpack the go member"
+diff -r -x .crfsctl-go "$T_DIR/untarred" "$T_DIR/streamed" >"$T_DIR/diff.out" 2>&1 ||
+	fail "crfs-restore --stream unpacked another image than tar -x: $(head -n 3 "$T_DIR/diff.out" | tr '\n' '|')"
+
+# restore_refuses WHAT PATTERN [DIR]: crfs-restore --stream of
+# $T_DIR/bad.tar into DIR (default a new one) exits 3 saying PATTERN
+restore_refuses() {
+	local dir=${3:-$T_DIR/refused} rc
+	timeout 30 "$CRFS_BIN/crfs-restore" --stream -d "$dir" <"$T_DIR/bad.tar" \
+		>"$T_DIR/rs.out" 2>"$T_DIR/rs.err"
+	rc=$?
+	[ $rc = 3 ] || fail "crfs-restore --stream of $1: exit $rc, want 3: $(cat "$T_DIR/rs.err")"
+	grep -q "$2" "$T_DIR/rs.err" ||
+		fail "crfs-restore --stream of $1 did not say why: $(cat "$T_DIR/rs.err")"
+	[ -s "$T_DIR/rs.out" ] && fail "crfs-restore --stream of $1 printed a pid"
+	rm -rf "$T_DIR/refused"
+}
+head -c $((size / 2)) "$T_DIR/img.tar" >"$T_DIR/bad.tar"
+restore_refuses "half a stream" 'the stream ended inside a member, before its end-of-archive'
+head -c $((size - 10240)) "$T_DIR/img.tar" >"$T_DIR/bad.tar"
+restore_refuses "a stream without its end" 'before its end-of-archive blocks'
+cp "$T_DIR/img.tar" "$T_DIR/bad.tar"
+flip_byte "$T_DIR/bad.tar" 10	# in the first header's name
+restore_refuses "a changed header" 'not a tar header'
+tar -C "$T_DIR" -cf "$T_DIR/bad.tar" -P "$T_DIR/times"
+restore_refuses "an absolute name" "names '/.*': not a name inside the image"
+cp "$T_DIR/img.tar" "$T_DIR/bad.tar"
+restore_refuses "into a directory not empty" 'not empty' "$T_DIR/streamed"
 
 # 2. the reader gone after a few bytes: 8 MiB of pages cannot all fit
 paused tg

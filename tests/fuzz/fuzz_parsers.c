@@ -15,6 +15,7 @@
 #include "crfs/ipc.h"
 #include "crfs/mounts.h"
 #include "crfs/ns.h"
+#include "crfs/tar.h"
 #include "crfs/tcp.h"
 
 static void free_creds(struct crfs_creds *c)
@@ -316,6 +317,29 @@ static int f_mq_msgs(struct crfs_text *t)
 	return ret;
 }
 
+/* crfs-restore --stream's headers: the input as 512-byte blocks, the
+ * last one padded with zeros */
+static int f_tar(struct crfs_text *t)
+{
+	unsigned char h[CRFS_TAR_BLOCK];
+	char name[CRFS_TAR_NAME_MAX];
+	struct crfs_tar_member m;
+	size_t n;
+	int ret = 0;
+
+	while (t->p < t->end) {
+		n = (size_t)(t->end - t->p);
+		n = n < sizeof(h) ? n : sizeof(h);
+		memset(h, 0, sizeof(h));
+		memcpy(h, t->p, n);
+		t->p += n;
+		ret = crfs_tar_parse(h, &m, name, sizeof(name));
+		if (!ret && strlen(m.name) >= sizeof(name))
+			abort();
+	}
+	return ret;
+}
+
 static const struct fz_parser {
 	const char *name;	/* the image file it reads, for the seeds */
 	int (*fn)(struct crfs_text *t);
@@ -352,6 +376,7 @@ static const struct fz_parser {
 	{ "tcp", f_tcp },
 	{ "mq", f_mq_msgs },
 	{ "guards", f_guards },
+	{ "tar", f_tar },
 };
 
 #define NPARSERS (sizeof(parsers) / sizeof(parsers[0]))

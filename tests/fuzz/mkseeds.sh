@@ -9,6 +9,8 @@
 # than 4 KiB are cut and four of a kind are enough: a seed shows the
 # shape, the fuzzer does the rest.
 # Needs root and /dev/fuse, like the end-to-end tests (their lib.sh).
+# OUT/tar (crfs-restore --stream's headers) is not made here: its seeds
+# are the first blocks of two GNU tar archives, kept as they are.
 if [ -z "${CRFS_T_OWN_MOUNTS:-}" ]; then
 	CRFS_T_OWN_MOUNTS=1 exec unshare --mount --propagation private "$0" "$@"
 fi

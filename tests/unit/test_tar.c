@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* lib/tar.c: the member headers crfs-send streams, and GNU tar reading
- * them back. */
+/* lib/tar.c: the member headers crfs-send streams, GNU tar reading them
+ * back, and their parse (crfs-restore --stream). */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +194,147 @@ Test(tar, gnu_tar_reads_it)
 	snprintf(path, sizeof(path), "%s/p", dir);
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0700);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* --- the parse ------------------------------------------------------------ */
+
+static void parse_ok(const unsigned char *h, struct crfs_tar_member *m,
+		     char *name)
+{
+	cr_assert_eq(crfs_tar_parse(h, m, name, CRFS_TAR_NAME_MAX), 0);
+}
+
+Test(tar, parse_gives_back_what_was_rendered)
+{
+	struct crfs_tar_member in = {
+		.name = "123/task/123/regs", .type = '0', .mode = 0640,
+		.uid = 1000, .gid = 100, .size = 9ULL << 30,
+		.mtime = 1796544582,
+	}, out;
+	char name[CRFS_TAR_NAME_MAX];
+	unsigned char *h;
+	size_t len;
+
+	h = render(&in, &len);
+	parse_ok(h, &out, name);
+	cr_assert_str_eq(out.name, in.name);
+	cr_assert_eq(out.type, '0');
+	cr_assert_eq(out.mode, 0640);
+	cr_assert_eq(out.uid, 1000);
+	cr_assert_eq(out.gid, 100);
+	cr_assert_eq(out.size, 9ULL << 30, "base-256 size");
+	cr_assert_eq(out.mtime, 1796544582);
+	free(h);
+	in = (struct crfs_tar_member){ .name = "123/task", .type = '5',
+				       .mode = 0700, .uid = 3000000 };
+	h = render(&in, &len);
+	parse_ok(h, &out, name);
+	cr_assert_str_eq(out.name, "123/task", "a directory's '/' dropped");
+	cr_assert_eq(out.type, '5');
+	cr_assert_eq(out.uid, 3000000, "base-256 uid");
+	free(h);
+}
+
+/* the 'L' member comes back as one: its data is the next one's name */
+Test(tar, parse_long_name)
+{
+	char long_name[300], name[CRFS_TAR_NAME_MAX];
+	struct crfs_tar_member in = { .name = long_name, .type = '0',
+				      .mode = 0644, .size = 5 }, out;
+	unsigned char *h;
+	size_t len;
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	h = render(&in, &len);
+	parse_ok(h, &out, name);
+	cr_assert_eq(out.type, 'L');
+	cr_assert_eq(out.size, sizeof(long_name));
+	cr_assert_str_eq((char *)h + CRFS_TAR_BLOCK, long_name);
+	parse_ok(h + 2 * CRFS_TAR_BLOCK, &out, name);
+	cr_assert_eq(strlen(out.name), 100, "the header keeps 100 bytes");
+	free(h);
+}
+
+Test(tar, parse_refusals)
+{
+	struct crfs_tar_member in = { .name = "x", .type = '0', .mode = 0600 },
+			       out;
+	unsigned char zero[CRFS_TAR_BLOCK] = { 0 }, *h;
+	char name[CRFS_TAR_NAME_MAX];
+	size_t len;
+
+	cr_assert_eq(crfs_tar_parse(zero, &out, name, sizeof(name)), 1,
+		     "a zero block: the end");
+	h = render(&in, &len);
+	h[0] = 'y';
+	cr_assert_eq(crfs_tar_parse(h, &out, name, sizeof(name)), -EINVAL,
+		     "a byte changed: the checksum");
+	free(h);
+	h = render(&in, &len);
+	memcpy(h + 257, "ustaR  ", 8);
+	cr_assert_eq(crfs_tar_parse(h, &out, name, sizeof(name)), -EINVAL,
+		     "not tar's magic");
+	free(h);
+	h = render(&in, &len);
+	cr_assert_eq(crfs_tar_parse(h, &out, name, 1), -ENAMETOOLONG);
+	h[124] = 'z';	/* the size: not a number (the checksum made again) */
+	memset(h + 148, ' ', 8);
+	{
+		unsigned int sum = 0;
+
+		for (size_t i = 0; i < CRFS_TAR_BLOCK; i++)
+			sum += h[i];
+		snprintf((char *)h + 148, 8, "%06o", sum);
+	}
+	cr_assert_eq(crfs_tar_parse(h, &out, name, sizeof(name)), -EINVAL,
+		     "a size that is not a number");
+	free(h);
+}
+
+/* what GNU tar -c writes, POSIX ustar too (a name split into prefix) */
+Test(tar, parse_what_gnu_tar_writes)
+{
+	char dir[] = "/tmp/crfs-unit-tar.XXXXXX", path[600], cmd[1400];
+	char deep[200], name[CRFS_TAR_NAME_MAX], want[400];
+	static const char *const formats[] = { "gnu", "ustar" };
+	unsigned char h[CRFS_TAR_BLOCK];
+	struct crfs_tar_member m;
+	FILE *f;
+	int k;
+
+	if (system("tar --version >/dev/null 2>&1"))
+		cr_skip_test("no tar");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(deep, sizeof(deep), "%0120d", 7);
+	snprintf(path, sizeof(path), "%s/d/%s", dir, deep);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && echo hi >%s/f", path, path);
+	cr_assert_eq(system(cmd), 0);
+	for (k = 0; k < 2; k++) {
+		snprintf(cmd, sizeof(cmd), "tar -C %s --format=%s -cf %s/%s.tar d/%s/f",
+			 dir, formats[k], dir, formats[k], deep);
+		cr_assert_eq(system(cmd), 0, "tar -c");
+		snprintf(path, sizeof(path), "%s/%s.tar", dir, formats[k]);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		cr_assert_eq(fread(h, 1, sizeof(h), f), sizeof(h));
+		parse_ok(h, &m, name);
+		if (m.type == 'L') {	/* GNU: the name as data */
+			cr_assert_eq(fread(h, 1, sizeof(h), f), sizeof(h));
+			snprintf(want, sizeof(want), "d/%s/f", deep);
+			cr_assert_str_eq((char *)h, want);
+			cr_assert_eq(fread(h, 1, sizeof(h), f), sizeof(h));
+			parse_ok(h, &m, name);
+		} else {
+			snprintf(want, sizeof(want), "d/%s/f", deep);
+			cr_assert_str_eq(m.name, want, "prefix joined");
+		}
+		cr_assert_eq(m.type, '0', "%s", formats[k]);
+		cr_assert_eq(m.size, 3);
+		fclose(f);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	cr_assert_eq(system(cmd), 0);
 }
