@@ -58,9 +58,6 @@ struct uffdio_poison {
 #endif
 
 #define PG 4096UL
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 #define LAZY_MAX_RANGES 64	/* as restorer.c's lazy_hand_over */
 #define CHUNK_PAGES 512		/* background UFFDIO_COPY: 2 MiB */
 /* a unit up to this size is read once: checked, then served from the
@@ -78,7 +75,8 @@ static int lazy_sk = -1;	/* our end, the restore children's */
  * namespace may make a userfaultfd through it, not by the syscall */
 static int lazy_dev = -1;
 
-enum { PENDING, DONE, ZAPPED };
+/* PENDING is 0: a calloc'd state array has every page pending */
+enum { PENDING, DONE };
 
 /*
  * What one checksum covers: a run of the process's own pages file, or a
@@ -107,16 +105,27 @@ struct lz_run {
 	bool bad;
 };
 
-struct lz_page {
-	uint64_t addr;
-	uint32_t run, idx;	/* page idx of lz_runs[run] */
-	uint8_t state;
+/*
+ * Contiguous addresses backed by the contiguous pages idx0.. of one run.
+ * A process's lazy memory is a few of these (a run is at most 4 MiB of
+ * address), not an entry per page: 262144 for 1 GiB, written while the
+ * restoring process waited on its first fault for the hand-over.
+ */
+struct lz_seg {
+	uint64_t addr, npages;
+	size_t st;		/* its pages' states: lz_mm.state[st...] */
+	uint32_t run, idx0;	/* page idx0 of runs[run] */
 };
 
 struct lz_mm {
 	int uffd;
-	struct lz_page *pg;
-	size_t n, pending, cursor;
+	/* by address, none empty, none overlapping: a page zapped is cut
+	 * out (zeros from then on) */
+	struct lz_seg *seg;
+	size_t nseg;
+	uint8_t *state;		/* a page's, by its lz_seg.st */
+	size_t n, pending;	/* n: pages handed over (state's length) */
+	uint64_t cursor;	/* the background fill's address */
 };
 
 static struct lz_run *runs;
@@ -293,43 +302,80 @@ static void *grow(void *p, size_t n, size_t size)
 	return p;
 }
 
-static int cmp_page(const void *x, const void *y)
+static uint64_t seg_end(const struct lz_seg *s)
 {
-	const struct lz_page *a = x, *b = y;
+	return s->addr + s->npages * PG;
+}
+
+/* the first segment of m ending after addr; m->nseg: none */
+static size_t seg_after(const struct lz_mm *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->nseg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (seg_end(&m->seg[mid]) <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct lz_seg *find_seg(struct lz_mm *m, uint64_t addr)
+{
+	size_t i = seg_after(m, addr);
+
+	return i < m->nseg && m->seg[i].addr <= addr ? &m->seg[i] : NULL;
+}
+
+static void add_seg(struct lz_mm *m, const struct lz_seg *s)
+{
+	m->seg = grow(m->seg, m->nseg, sizeof(*m->seg));
+	m->seg[m->nseg++] = *s;
+}
+
+/* no segment of m across the page at addr: the one holding it, in two */
+static void split_at(struct lz_mm *m, uint64_t addr)
+{
+	size_t i;
+	struct lz_seg *s;
+	uint64_t k;
+
+	addr &= ~(PG - 1);
+	i = seg_after(m, addr);
+	if (i == m->nseg || m->seg[i].addr >= addr)
+		return;
+	k = (addr - m->seg[i].addr) / PG;
+	m->seg = grow(m->seg, m->nseg, sizeof(*m->seg));
+	s = &m->seg[i];
+	memmove(s + 1, s, (m->nseg++ - i) * sizeof(*s));
+	s[0].npages = k;
+	s[1].addr = addr;
+	s[1].npages -= k;
+	s[1].st += k;
+	s[1].idx0 += k;
+}
+
+static int cmp_seg(const void *x, const void *y)
+{
+	const struct lz_seg *a = x, *b = y;
 
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
-/*
- * m's pages by address.  They are most often in order already (a
- * process's runs are by address, and so are their pages): a check of
- * them then, not a sort (which for 1 GiB, 262144 pages, took 30-50 ms of
- * the handler while the tree it must serve was being made, on a 2-core
- * machine a core of the restore's).
- */
-static void sort_pages(struct lz_mm *m)
+/* a process's runs, and so its segments, are most often by address
+ * already: a check of them then, not a sort */
+static void sort_segs(struct lz_mm *m)
 {
 	size_t i;
 
-	for (i = 1; i < m->n; i++)
-		if (m->pg[i].addr < m->pg[i - 1].addr) {
-			qsort(m->pg, m->n, sizeof(*m->pg), cmp_page);
+	for (i = 1; i < m->nseg; i++)
+		if (m->seg[i].addr < m->seg[i - 1].addr) {
+			qsort(m->seg, m->nseg, sizeof(*m->seg), cmp_seg);
 			return;
 		}
-}
-
-/*
- * The pages of a big new array at once (one madvise), not a fault each as
- * it is first written: 6 MB for 1 GiB, written while the tree is made.
- * Only its whole pages; an older kernel's EINVAL leaves them to fault.
- */
-static void populate(void *p, size_t len)
-{
-	uintptr_t a = ((uintptr_t)p + PG - 1) & ~(PG - 1);
-	uintptr_t e = ((uintptr_t)p + len) & ~(PG - 1);
-
-	if (e > a)
-		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 }
 
 static void kill_tree(void)
@@ -447,22 +493,13 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 	struct proc_image *p = &lazy_img->procs[tag];
 	struct lz_mm *m;
 	struct lz_src *src;
-	size_t r, k, pages = 0;
+	size_t r;
 	uint32_t i;
 	int fd;
 
 	mms = grow(mms, nmms, sizeof(*mms));
 	m = &mms[nmms++];
 	*m = (struct lz_mm){ .uffd = uffd };
-	for (r = 0; r < p->nruns; r++)
-		for (i = 0; i < n; i++)
-			if (p->runs[r].addr >= rg[i][0] &&
-			    p->runs[r].addr < rg[i][1])
-				pages += p->runs[r].npages;
-	m->pg = calloc(pages ?: 1, sizeof(*m->pg));
-	if (!m->pg)
-		oom();
-	populate(m->pg, pages * sizeof(*m->pg));
 	for (r = 0; r < p->nruns; r++) {
 		const struct crfs_page_run *pr = &p->runs[r];
 
@@ -480,17 +517,24 @@ static void add_mm(int uffd, uint64_t tag, const uint64_t (*rg)[2], uint32_t n)
 		};
 		run_units(&runs[nruns], p, pr,
 			  p->lazy_runs && p->lazy_runs[r], src);
-		for (k = 0; k < pr->npages; k++)
-			m->pg[m->n++] = (struct lz_page){
-				pr->addr + k * PG, nruns, k, PENDING };
-		m->pending += pr->npages;
+		if (pr->npages)
+			add_seg(m, &(struct lz_seg){ .addr = pr->addr,
+				.npages = pr->npages, .st = m->n,
+				.run = nruns });
+		m->n += pr->npages;
 		/* never zeros for pages we cannot read: poisoned, killed */
 		runs[nruns].bad |= fd < 0;
 		nruns++;
 	}
+	m->pending = m->n;
+	/* all PENDING, and untouched: the kernel's zero pages until a page
+	 * is served (256 KiB for 1 GiB) */
+	m->state = calloc(m->n ?: 1, 1);
+	if (!m->state)
+		oom();
 	if (failed)
 		kill_tree();
-	sort_pages(m);
+	sort_segs(m);
 }
 
 
@@ -539,23 +583,6 @@ static bool take_msg(int sk)
 	}
 	add_mm(uffd, m.tag, (const uint64_t (*)[2])m.range, m.n);
 	return true;
-}
-
-static struct lz_page *find_page(struct lz_mm *m, uint64_t addr)
-{
-	size_t lo = 0, hi = m->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->pg[mid].addr == addr)
-			return &m->pg[mid];
-		if (m->pg[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
 }
 
 /*
@@ -648,79 +675,83 @@ static const char *pages_at(struct lz_run *r, uint64_t off, size_t len)
 	return buf;
 }
 
-static void settle(struct lz_mm *m, struct lz_page *p, size_t n)
+/* n states from st on: the pages are in (or will never be) */
+static void settle(struct lz_mm *m, uint8_t *st, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (p[i].state == PENDING) {
-			p[i].state = DONE;
+		if (st[i] == PENDING) {
+			st[i] = DONE;
 			m->pending--;
 		}
 }
 
 static void drop_mm(struct lz_mm *m)
 {
-	settle(m, m->pg, m->n);
+	size_t i;
+
+	for (i = 0; i < m->nseg; i++)
+		settle(m, &m->state[m->seg[i].st], m->seg[i].npages);
 	if (m->uffd >= 0)
 		close(m->uffd);
 	m->uffd = -1;
 }
 
 /*
- * Up to max pending pages of one run from p on into place: how far it
- * got is in the states.  false: an event is pending (EAGAIN), read it.
+ * Up to max pending pages of segment s from its page k on into place
+ * (one run's, at contiguous addresses): how far it got is in the states.
+ * false: an event is pending (EAGAIN), read it.
  */
-static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
+static bool serve(struct lz_mm *m, struct lz_seg *s, uint64_t k, size_t max)
 {
-	struct lz_run *r = &runs[p->run];
+	struct lz_run *r = &runs[s->run];
+	uint8_t *st = &m->state[s->st + k];
+	uint64_t addr = s->addr + k * PG, off = r->off + (s->idx0 + k) * PG;
 	struct uffdio_copy cp = { 0 };
-	size_t n = 1, i = p - m->pg;
+	size_t n = 1;
 	const char *src;
 
-	while (n < max && i + n < m->n && p[n].state == PENDING &&
-	       p[n].run == p->run && p[n].idx == p->idx + n &&
-	       p[n].addr == p->addr + n * PG)
+	while (n < max && k + n < s->npages && st[n] == PENDING)
 		n++;
 	/* a fault (max FAULT_PAGES) waits for its unit's whole check */
-	if (!r->bad &&
-	    units_ok(r, r->off + p->idx * PG, n * PG, max <= FAULT_PAGES) < 0)
+	if (!r->bad && units_ok(r, off, n * PG, max <= FAULT_PAGES) < 0)
 		return true;
 	if (r->bad) {
-		struct uffdio_poison po = { { p->addr, n * PG }, 0, 0 };
+		struct uffdio_poison po = { { addr, n * PG }, 0, 0 };
 
 		if (ioctl(m->uffd, UFFDIO_POISON, &po) && errno == EAGAIN)
 			return false;
-		settle(m, p, n);	/* poisoned, or gone */
+		settle(m, st, n);	/* poisoned, or gone */
 		return true;
 	}
-	src = pages_at(r, r->off + p->idx * PG, n * PG);
+	src = pages_at(r, off, n * PG);
 	if (!src) {
 		fprintf(stderr, "crfs-restore: lazy: %s: short read at %lu (truncated?); the restored tree is killed\n",
-			r->path, r->off + p->idx * PG);
+			r->path, off);
 		r->bad = failed = true;
 		kill_tree();
 		return true;
 	}
-	cp = (struct uffdio_copy){ p->addr, (uint64_t)src, n * PG, 0, 0 };
+	cp = (struct uffdio_copy){ addr, (uint64_t)src, n * PG, 0, 0 };
 	if (!ioctl(m->uffd, UFFDIO_COPY, &cp)) {
-		settle(m, p, n);
+		settle(m, st, n);
 		return true;
 	}
 	if (cp.copy > 0) {
-		settle(m, p, cp.copy / PG);
+		settle(m, st, cp.copy / PG);
 		return errno != EAGAIN;
 	}
 	if (errno == EAGAIN)
 		return false;
 	if (errno == EEXIST) {		/* already there */
-		settle(m, p, 1);
+		settle(m, st, 1);
 		return true;
 	}
 	/* ESRCH: its memory is gone (exit, exec) */
 	if (errno != ESRCH && errno != ENOENT) {
-		fprintf(stderr, "crfs-restore: lazy: UFFDIO_COPY at 0x%llx: %s\n",
-			(unsigned long long)p->addr, strerror(errno));
+		fprintf(stderr, "crfs-restore: lazy: UFFDIO_COPY at 0x%lx: %s\n",
+			addr, strerror(errno));
 		failed = true;
 	}
 	drop_mm(m);
@@ -729,15 +760,16 @@ static bool serve(struct lz_mm *m, struct lz_page *p, size_t max)
 
 static bool fault(struct lz_mm *m, uint64_t addr)
 {
-	struct lz_page *p = find_page(m, addr & ~(PG - 1));
-	struct uffdio_zeropage z = { { addr & ~(PG - 1), PG }, 0, 0 };
-	struct uffdio_range w = { addr & ~(PG - 1), PG };
+	uint64_t a = addr & ~(PG - 1);
+	struct lz_seg *s = find_seg(m, a);
+	struct uffdio_zeropage z = { { a, PG }, 0, 0 };
+	struct uffdio_range w = { a, PG };
 
 	if (!t_first_fault)
 		t_first_fault = now_ms();
-	if (p && p->state == PENDING)
-		return serve(m, p, FAULT_PAGES);
-	/* a hole of the image, or zapped since: zeros */
+	if (s && m->state[s->st + (a - s->addr) / PG] == PENDING)
+		return serve(m, s, (a - s->addr) / PG, FAULT_PAGES);
+	/* a hole of the image, served, or zapped since: zeros */
 	if (!ioctl(m->uffd, UFFDIO_ZEROPAGE, &z))
 		return true;
 	if (errno == EAGAIN)
@@ -747,45 +779,63 @@ static bool fault(struct lz_mm *m, uint64_t addr)
 	return true;
 }
 
-/* pages in [start, end) of m: zapped (DONTNEED, munmap): zero from now on */
+static uint64_t page_up(uint64_t a)
+{
+	return (a + PG - 1) & ~(PG - 1);
+}
+
+/*
+ * Pages in [start, end) of m: zapped (DONTNEED, munmap): zero from now
+ * on, so cut out of the segments.
+ */
 static void zap(struct lz_mm *m, uint64_t start, uint64_t end)
 {
-	size_t i;
+	size_t i, j, k;
 
-	for (i = 0; i < m->n; i++)
-		if (m->pg[i].addr >= start && m->pg[i].addr < end) {
-			if (m->pg[i].state == PENDING)
-				m->pending--;
-			m->pg[i].state = ZAPPED;
-		}
+	start = page_up(start);
+	end = page_up(end);
+	if (start >= end)
+		return;
+	split_at(m, start);
+	split_at(m, end);
+	i = seg_after(m, start);
+	for (j = i; j < m->nseg && m->seg[j].addr < end; j++)
+		for (k = 0; k < m->seg[j].npages; k++)
+			m->pending -= m->state[m->seg[j].st + k] == PENDING;
+	memmove(&m->seg[i], &m->seg[j], (m->nseg - j) * sizeof(*m->seg));
+	m->nseg -= j - i;
 }
 
 static void remap(struct lz_mm *m, uint64_t from, uint64_t to, uint64_t len)
 {
 	size_t i;
 
+	len = page_up(len);
 	zap(m, to, to + len);	/* whatever was there is gone */
-	for (i = 0; i < m->n; i++)
-		if (m->pg[i].addr >= from && m->pg[i].addr < from + len &&
-		    m->pg[i].state != ZAPPED)
-			m->pg[i].addr += to - from;
-	sort_pages(m);
+	split_at(m, from);
+	split_at(m, from + len);
+	for (i = seg_after(m, from); i < m->nseg && m->seg[i].addr < from + len;
+	     i++)
+		m->seg[i].addr += to - from;
+	sort_segs(m);
 }
 
 /* a forked child: its own uffd, its pages as the parent's are now */
 static void forked(size_t parent, int ufd)
 {
 	struct lz_mm *m;
+	size_t i;
 
 	mms = grow(mms, nmms, sizeof(*mms));
 	m = &mms[nmms++];
-	*m = mms[parent];
-	m->uffd = ufd;
-	m->cursor = 0;
-	m->pg = malloc((m->n ?: 1) * sizeof(*m->pg));
-	if (!m->pg)
+	*m = (struct lz_mm){ .uffd = ufd, .n = mms[parent].n,
+			     .pending = mms[parent].pending };
+	for (i = 0; i < mms[parent].nseg; i++)
+		add_seg(m, &mms[parent].seg[i]);
+	m->state = malloc(m->n ?: 1);
+	if (!m->state)
 		oom();
-	memcpy(m->pg, mms[parent].pg, m->n * sizeof(*m->pg));
+	memcpy(m->state, mms[parent].state, m->n);
 }
 
 /* every event of m; false: its uffd is gone */
@@ -817,9 +867,32 @@ static void events(size_t k)
 	}
 }
 
+/* m's first pending page from its cursor on (its segment, and the page
+ * in it as *k), the cursor moved there; NULL: none */
+static struct lz_seg *next_pending(struct lz_mm *m, uint64_t *k)
+{
+	size_t i;
+
+	for (i = seg_after(m, m->cursor); i < m->nseg; i++) {
+		struct lz_seg *s = &m->seg[i];
+		uint64_t at = s->addr < m->cursor ? (m->cursor - s->addr) / PG : 0;
+		const uint8_t *p = memchr(&m->state[s->st + at], PENDING,
+					  s->npages - at);
+
+		if (p) {
+			*k = p - &m->state[s->st];
+			m->cursor = s->addr + *k * PG;
+			return s;
+		}
+	}
+	return NULL;
+}
+
 /* one chunk of background fill; false: nothing left */
 static bool background(void)
 {
+	struct lz_seg *s;
+	uint64_t i;
 	size_t k;
 
 	for (k = 0; k < nmms; k++) {
@@ -827,13 +900,12 @@ static bool background(void)
 
 		if (m->uffd < 0 || !m->pending)
 			continue;
-		while (m->cursor < m->n && m->pg[m->cursor].state != PENDING)
-			m->cursor++;
-		if (m->cursor == m->n) {	/* remapped behind us */
+		s = next_pending(m, &i);
+		if (!s) {	/* remapped behind us */
 			m->cursor = 0;
 			continue;
 		}
-		if (!serve(m, &m->pg[m->cursor], CHUNK_PAGES))
+		if (!serve(m, s, i, CHUNK_PAGES))
 			events(k);
 		return true;
 	}
