@@ -5,7 +5,8 @@
  * Each process the shell script started there (date, tar, ip, sed) cost
  * 10-30 ms on a loaded VM, more than the work itself.
  *
- *   crfs-send [--stream] [--wait-pid PID] [--times FILE] [--peers FILE] DIR
+ *   crfs-send [--stream] [--wait-pid PID [--answer FILE]] [--times FILE]
+ *             [--peers FILE] DIR
  *
  * A recipe: freeze the container DIR (crfs's NAME directory), refuse if
  * its ctl lists anything unsupported, set the host ends of its veths that
@@ -13,10 +14,15 @@
  * image (DIR without ctl) as a tar archive on standard output, then, once
  * the veths are down, the go member (.crfsctl-go) the other host restores
  * on.  --wait-pid: then wait for PID (the ssh session) to end.
+ * --answer FILE: where that session's output goes; the first whole line
+ * added after the go (the restore there: its tree runs) is stamped
+ * "answer": the downtime's end as this host can know it, before the
+ * session's own end (the restore's exit, ssh closing the channel).
  *
  * --peers FILE: the veths set down, one line, before any is; the caller
  * sets them up again on a failure.  --times FILE: "freeze T", "frozen T",
- * "read T", "down T", "go T" and "end T" lines, CLOCK_REALTIME seconds.
+ * "read T", "down T", "go T", "answer T" and "end T" lines,
+ * CLOCK_REALTIME seconds.
  *
  * Exit status: 0 done; 2 usage; 5 the freeze failed (the tree runs on);
  * 6 the checkpoint cannot be taken ("unsupported" lines); 7 reading the
@@ -37,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -47,9 +54,9 @@
 #define GO_NAME		".crfsctl-go"
 #define OUT_SIZE	(1 << 20)
 
-enum { T_FREEZE, T_FROZEN, T_READ, T_DOWN, T_GO, T_END, T_COUNT };
+enum { T_FREEZE, T_FROZEN, T_READ, T_DOWN, T_GO, T_ANSWER, T_END, T_COUNT };
 static const char *const time_names[T_COUNT] = {
-	"freeze", "frozen", "read", "down", "go", "end",
+	"freeze", "frozen", "read", "down", "go", "answer", "end",
 };
 
 struct send {
@@ -57,7 +64,9 @@ struct send {
 	int dirfd;
 	bool stream;
 	pid_t wait_pid;
-	const char *times_file, *peers_file;
+	const char *times_file, *peers_file, *answer_file;
+	int answer_wd;		/* inotify on answer_file, or -1 */
+	off_t answer_at;	/* its size at the go */
 	struct timespec t[T_COUNT];
 	char (*peers)[16];	/* struct crfs_ns_link's names */
 	int npeers;
@@ -366,16 +375,77 @@ static int put_go(struct send *s)
 
 /* --- after the go: the session's end ------------------------------------ */
 
-static void wait_session(pid_t pid)
+/*
+ * --answer: watched from before the go (inotify: no write is missed), its
+ * size then noted; the answer is a whole line past it.
+ */
+static void watch_answer(struct send *s)
 {
-	struct pollfd p = { .events = POLLIN };
+	struct stat st;
 
-	p.fd = syscall(SYS_pidfd_open, pid, 0);
-	if (p.fd < 0)	/* gone already */
+	s->answer_wd = -1;
+	if (!s->answer_file)
 		return;
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
-	close(p.fd);
+	s->answer_wd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (s->answer_wd >= 0 &&
+	    (inotify_add_watch(s->answer_wd, s->answer_file, IN_MODIFY) < 0 ||
+	     stat(s->answer_file, &st))) {
+		close(s->answer_wd);
+		s->answer_wd = -1;
+	}
+	if (s->answer_wd >= 0)
+		s->answer_at = st.st_size;
+}
+
+/* a newline in the answer file past answer_at */
+static bool answered(struct send *s)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(s->answer_file, O_RDONLY | O_CLOEXEC);
+	bool yes = false;
+
+	if (fd < 0)
+		return false;
+	while (!yes && (n = pread(fd, buf, sizeof(buf), s->answer_at)) > 0) {
+		yes = memchr(buf, '\n', n);
+		s->answer_at += yes ? 0 : n;
+	}
+	close(fd);
+	return yes;
+}
+
+/* the session's end through a pidfd, the answer stamped as it comes */
+static void wait_session(struct send *s)
+{
+	struct pollfd p[2] = { { .events = POLLIN }, { .events = POLLIN } };
+	char ev[4096];
+	int n = 1;
+
+	p[0].fd = syscall(SYS_pidfd_open, s->wait_pid, 0);
+	if (p[0].fd < 0)	/* gone already */
+		return;
+	if (s->answer_wd >= 0) {
+		p[1].fd = s->answer_wd;
+		n = 2;
+		if (answered(s)) {
+			stamp(s, T_ANSWER);
+			n = 1;
+		}
+	}
+	while (!(p[0].revents & POLLIN)) {
+		if (poll(p, n, -1) < 0 && errno != EINTR)
+			break;
+		if (n == 2 && (p[1].revents & POLLIN)) {
+			while (read(s->answer_wd, ev, sizeof(ev)) > 0)
+				;
+			if (answered(s)) {
+				stamp(s, T_ANSWER);
+				n = 1;
+			}
+		}
+	}
+	close(p[0].fd);
 }
 
 static void write_times(struct send *s)
@@ -419,6 +489,7 @@ static int send_image(struct send *s)
 		pthread_join(th, NULL);
 	if (ret || !s->stream)
 		return ret;
+	watch_answer(s);
 	ret = put_go(s);
 	stamp(s, T_GO);
 	close(STDOUT_FILENO);	/* the other end's end of input */
@@ -427,7 +498,8 @@ static int send_image(struct send *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crfs-send [--stream] [--wait-pid PID] [--times FILE] [--peers FILE] DIR\n"
+	fprintf(f, "usage: crfs-send [--stream] [--wait-pid PID [--answer FILE]] [--times FILE]\n"
+		   "                 [--peers FILE] DIR\n"
 		   "       crfs-send --help | --version\n");
 }
 
@@ -436,19 +508,21 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "stream", no_argument, NULL, 's' },
 		{ "wait-pid", required_argument, NULL, 'w' },
+		{ "answer", required_argument, NULL, 'a' },
 		{ "times", required_argument, NULL, 't' },
 		{ "peers", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
-	struct send s = { .dirfd = -1 };
+	struct send s = { .dirfd = -1, .answer_wd = -1 };
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': s.stream = true; break;
 		case 'w': s.wait_pid = atoi(optarg); break;
+		case 'a': s.answer_file = optarg; break;
 		case 't': s.times_file = optarg; break;
 		case 'p': s.peers_file = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -456,7 +530,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || (s.wait_pid && !s.stream)) {
+	if (optind != argc - 1 || (s.wait_pid && !s.stream) ||
+	    (s.answer_file && !s.wait_pid)) {
 		usage(stderr);
 		return 2;
 	}
@@ -476,10 +551,12 @@ int main(int argc, char **argv)
 	}
 	ret = send_image(&s);
 	if (!ret && s.wait_pid)
-		wait_session(s.wait_pid);
+		wait_session(&s);
 	stamp(&s, T_END);
 	write_times(&s);
 out:
+	if (s.answer_wd >= 0)
+		close(s.answer_wd);
 	free(s.peers);
 	free(s.out);
 	if (s.dirfd >= 0)

@@ -15,7 +15,9 @@
 #     caller thaws it), and it runs on after the thaw;
 #   - something unsupported (a pidfd of a process outside the tree):
 #     exit 6, the ctl line on stderr, no go member in what was written;
-#   - a container whose process is gone: exit 5, ctl's error said.
+#   - a container whose process is gone: exit 5, ctl's error said;
+#   - --wait-pid with --answer: "answer" is stamped when the session
+#     adds a line to the answer file (after the go, before its end).
 . "$(dirname "$0")/lib.sh"
 
 SEND=$CRFS_BIN/crfs-send
@@ -131,7 +133,37 @@ rc=$?
 [ $rc = 5 ] || fail "crfs-send of a dead tree: exit $rc, want 5: $(cat "$T_DIR/send4.err")"
 grep -q '^crfsctl: ' "$T_DIR/send4.err" || fail "ctl's error not said: $(cat "$T_DIR/send4.err")"
 
-# 5. usage
+# 5. --answer: the session (here a reader of the stream, which answers
+# 0.3 s after the stream's end and ends 0.5 s after that) adds a line
+paused ta
+mkfifo "$T_DIR/fifo" || fail "mkfifo"
+echo ready >"$T_DIR/answer"
+{ cat >/dev/null; sleep 0.3; echo "4242 1 2" >>"$T_DIR/answer"; sleep 0.5; } \
+	<"$T_DIR/fifo" &
+reader=$!
+track_pid "$reader"
+# not under timeout, which would hold the fifo open: the reader's EOF
+"$SEND" --stream --wait-pid "$reader" --answer "$T_DIR/answer" \
+	--times "$T_DIR/times5" "$MNT/ta" >"$T_DIR/fifo" 2>"$T_DIR/send5.err" &
+sp=$!
+track_pid "$sp"
+wait_exit "$sp" "$T_COPY_TIMEOUT" || fail "crfs-send --answer did not end"
+[ "$EXIT_STATUS" = 0 ] ||
+	fail "crfs-send --answer: exit $EXIT_STATUS: $(cat "$T_DIR/send5.err")"
+tv() { sed -n "s/^$1 //p" "$T_DIR/times5"; }
+for k in go answer end; do
+	[ -n "$(tv $k)" ] || fail "no '$k' time: $(tr '\n' '|' <"$T_DIR/times5")"
+done
+awk -v g="$(tv go)" -v a="$(tv answer)" -v e="$(tv end)" \
+	'BEGIN { exit !(a - g >= 0.25 && e - a >= 0.4) }' ||
+	fail "answer not stamped when the line came: $(tr '\n' '|' <"$T_DIR/times5")"
+cr_thaw ta
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$log" "$pid" 30
+
+# 6. usage
 "$SEND" 2>/dev/null
 [ $? = 2 ] || fail "crfs-send with no directory: not a usage error"
+"$SEND" --stream --answer "$T_DIR/answer" "$MNT/ta" 2>/dev/null
+[ $? = 2 ] || fail "crfs-send --answer without --wait-pid: not a usage error"
 pass
