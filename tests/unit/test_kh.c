@@ -922,3 +922,71 @@ Test(pagemap, runs_cut_at_fixed_addresses)
 	free_maps(v, n);
 	munmap(p, len + CRFS_RUN_CUT);
 }
+
+/* --- smaps read ahead: is its layout maps' now? ------------------------ */
+
+#define M_A "55d0c0000000-55d0c0021000 r--p 00000000 08:01 1234 /usr/bin/x\n"
+#define M_B "7f0000000000-7f0040000000 rw-p 00000000 00:00 0 \n"
+#define M_S "7f0040000000-7f0040001000 rw-p 00000000 00:00 0 \n"
+#define M_C "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]\n"
+#define FIELDS "Size:               4 kB\nAnonHugePages:      0 kB\nVmFlags: rd wr mr mw me ac \n"
+
+Test(smaps_ahead, same_layout)
+{
+	const char *maps = M_A M_B M_C;
+
+	cr_assert(kh_maps_same_layout(M_A FIELDS M_B FIELDS M_C FIELDS, maps,
+				      0, 0), "the same mappings");
+	cr_assert(kh_maps_same_layout(M_A FIELDS M_B FIELDS M_S FIELDS M_C
+				      FIELDS, maps, 0x7f0040000000,
+				      0x7f0040001000),
+		  "the scratch page left out");
+	cr_assert_not(kh_maps_same_layout(M_A FIELDS M_B FIELDS M_S FIELDS
+					  M_C FIELDS, maps, 0, 0),
+		      "a mapping maps no longer shows");
+	cr_assert_not(kh_maps_same_layout(M_A FIELDS M_C FIELDS, maps, 0, 0),
+		      "a mapping made since");
+	/* the scratch page merged with its neighbour while smaps was read */
+	cr_assert_not(kh_maps_same_layout(M_A FIELDS
+			"7f0000000000-7f0040001000 rw-p 00000000 00:00 0 \n"
+			FIELDS M_C FIELDS, maps, 0x7f0040000000,
+			0x7f0040001000), "a merged mapping");
+	cr_assert_not(kh_maps_same_layout(M_A FIELDS M_B FIELDS M_C FIELDS,
+					  M_A M_B
+			"7ffd00000000-7ffd00021000 r--p 00000000 00:00 0                          [stack]\n",
+					  0, 0), "a protection changed");
+	cr_assert(kh_maps_same_layout("", "", 0, 0), "none");
+}
+
+/* the read ahead of this very process: its mappings as kh_proc_maps has
+ * them, a mapping made since refused */
+Test(smaps_ahead, of_ourselves)
+{
+	struct crfs_vma *a = NULL, *b = NULL;
+	struct kh_smaps_ahead ah;
+	struct reports rep = { 0 };
+	size_t na = 0, nb = 0, i;
+	void *m;
+
+	cr_assert_eq(kh_smaps_ahead_start(&ah, getpid()), 0);
+	cr_assert_eq(kh_proc_maps_ahead(&ah, 0, 0, &a, &na, record_report, &rep), 0);
+	kh_smaps_ahead_end(&ah);
+	cr_assert_eq(kh_proc_maps(getpid(), &b, &nb, record_report, &rep), 0);
+	cr_assert_eq(na, nb);
+	for (i = 0; i < na; i++) {
+		cr_assert_eq(a[i].start, b[i].start);
+		cr_assert_eq(a[i].flags, b[i].flags);
+		cr_assert_eq(a[i].kind, b[i].kind);
+	}
+	free_maps(a, na);
+	free_maps(b, nb);
+	cr_assert_eq(kh_smaps_ahead_start(&ah, getpid()), 0);
+	pthread_join(ah.th, NULL);
+	ah.started = false;
+	m = mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(kh_proc_maps_ahead(&ah, 0, 0, &a, &na, record_report, &rep),
+		     -EAGAIN, "a mapping made after the read");
+	kh_smaps_ahead_end(&ah);
+	munmap(m, 3 * 4096);
+}
