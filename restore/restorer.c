@@ -547,15 +547,18 @@ static const struct rst_vma *vma_of(struct restore_args *a,
 }
 
 /* marks the runs either worker may fill: how many */
-static uint32_t mark_uffd_runs(struct restore_args *a)
+/* the runs the userfaultfd fill takes, marked; how many, and bytes */
+static uint32_t mark_uffd_runs(struct restore_args *a, uint64_t *bytes)
 {
 	const struct rst_vma *v;
 	uint32_t i, at = 0, n = 0;
 
+	*bytes = 0;
 	for (i = 0; i < a->nruns; i++) {
 		v = vma_of(a, &a->runs[i], &at);
 		a->runs[i].uffd = v && v->uffd;
 		n += a->runs[i].uffd;
+		*bytes += a->runs[i].uffd ? a->runs[i].len : 0;
 	}
 	return n;
 }
@@ -595,10 +598,12 @@ static long fill_ask(struct restore_args *a, long ufd)
 	struct iovec_ iov = { (uint64_t)&q, sizeof(q) };
 	struct msghdr_ mh = { 0, 0, 0, (uint64_t)&iov, 1, (uint64_t)c.buf, 0, 0, 0 };
 	int32_t sv[2], *fds = (int32_t *)(c.buf + 16);
+	uint64_t bytes;
 	uint32_t i;
 	long ret;
 
-	if (a->fill_sk < 0 || mark_uffd_runs(a) < 2)
+	if (a->fill_sk < 0 || mark_uffd_runs(a, &bytes) < 2 ||
+	    (!a->fill_first && bytes < RST_FILL_MIN))
 		return -1;
 	for (i = 0; i < a->nruns; i++)
 		if (a->runs[i].uffd && fill_add_fd(&q, a->runs[i].fd))

@@ -56,7 +56,9 @@ struct rst_run {
 
 /*
  * The fill helper: a restorer whose userfaultfd fill has at least two runs
- * sends this over fill_sk with SCM_RIGHTS of a socket for the reply, the
+ * and RST_FILL_MIN bytes (less is filled before a request and its reply
+ * would have gone both ways; CRFS_FILL_HELPER=all: any two) sends this
+ * over fill_sk with SCM_RIGHTS of a socket for the reply, the
  * userfaultfd and the pages files fd[] names, in that order.  The helper
  * reads our run table (process_vm_readv) and fills runs from the back
  * while we fill from the front; a run belongs to whoever's UFFDIO_COPY of
@@ -64,6 +66,7 @@ struct rst_run {
  * it).  Its reply says when it is done with our memory.
  */
 #define RST_FILL_FDS 16
+#define RST_FILL_MIN (8ULL << 20)
 struct rst_fill_req {
 	uint64_t runs;		/* our struct rst_run[nruns] */
 	uint32_t nruns, nfds;
