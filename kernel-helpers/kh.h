@@ -197,7 +197,8 @@ int kh_proc_maps_lite(pid_t pid, struct crfs_vma **vmas, size_t *n,
  * kh_proc_maps_ahead then gives what kh_proc_maps would, if /proc/PID/maps
  * shows the layout unchanged since, but for one mapping exactly
  * [skip_start, skip_end) (the scratch page the asking mapped, left out):
- * else -EAGAIN, and smaps is read again.  kh_smaps_ahead_end always.
+ * else -EAGAIN, and smaps is read again.  The struct zeroed before its
+ * first start (a start ends the one before); kh_smaps_ahead_end always.
  */
 struct kh_smaps_ahead {
 	pid_t pid;

@@ -348,6 +348,8 @@ static void *smaps_ahead(void *arg)
 
 int kh_smaps_ahead_start(struct kh_smaps_ahead *a, pid_t pid)
 {
+	/* a second start (threads asked again): the first one's ended */
+	kh_smaps_ahead_end(a);
 	*a = (struct kh_smaps_ahead){ .pid = pid };
 	a->started = !pthread_create(&a->th, NULL, smaps_ahead, a);
 	return a->started ? 0 : -EAGAIN;

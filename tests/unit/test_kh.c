@@ -958,35 +958,51 @@ Test(smaps_ahead, same_layout)
 	cr_assert(kh_maps_same_layout("", "", 0, 0), "none");
 }
 
-/* the read ahead of this very process: its mappings as kh_proc_maps has
- * them, a mapping made since refused */
-Test(smaps_ahead, of_ourselves)
+/* the read ahead of a child that waits (its layout still, as a frozen
+ * process's: ours moves with every thread and allocation): its mappings
+ * as kh_proc_maps has them; one made since refused */
+Test(smaps_ahead, of_a_child)
 {
 	struct crfs_vma *a = NULL, *b = NULL;
-	struct kh_smaps_ahead ah;
+	struct kh_smaps_ahead ah = { 0 };
 	struct reports rep = { 0 };
 	size_t na = 0, nb = 0, i;
-	void *m;
+	int go[2], ack[2];
+	pid_t pid;
+	char c;
 
-	cr_assert_eq(kh_smaps_ahead_start(&ah, getpid()), 0);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ack), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		if (read(go[0], &c, 1) == 1 &&
+		    mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0) != MAP_FAILED && write(ack[1], "m", 1) == 1)
+			pause();
+		_exit(1);
+	}
+	cr_assert_eq(kh_smaps_ahead_start(&ah, pid), 0);
 	cr_assert_eq(kh_proc_maps_ahead(&ah, 0, 0, &a, &na, record_report, &rep), 0);
 	kh_smaps_ahead_end(&ah);
-	cr_assert_eq(kh_proc_maps(getpid(), &b, &nb, record_report, &rep), 0);
+	cr_assert_eq(kh_proc_maps(pid, &b, &nb, record_report, &rep), 0);
 	cr_assert_eq(na, nb);
 	for (i = 0; i < na; i++) {
 		cr_assert_eq(a[i].start, b[i].start);
+		cr_assert_eq(a[i].end, b[i].end);
 		cr_assert_eq(a[i].flags, b[i].flags);
 		cr_assert_eq(a[i].kind, b[i].kind);
 	}
 	free_maps(a, na);
 	free_maps(b, nb);
-	cr_assert_eq(kh_smaps_ahead_start(&ah, getpid()), 0);
+	cr_assert_eq(kh_smaps_ahead_start(&ah, pid), 0);
 	pthread_join(ah.th, NULL);
 	ah.started = false;
-	m = mmap(NULL, 3 * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(read(ack[0], &c, 1), 1);
 	cr_assert_eq(kh_proc_maps_ahead(&ah, 0, 0, &a, &na, record_report, &rep),
 		     -EAGAIN, "a mapping made after the read");
 	kh_smaps_ahead_end(&ah);
-	munmap(m, 3 * 4096);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
