@@ -67,21 +67,7 @@ struct task_facts {
 	 * write: one for all its threads (a new mapping and its first
 	 * touch stalled the freeze 1-15 ms each on a loaded VM); 0: none */
 	long scratch;
-	long scratch_was;	/* where it was: left out of smaps read ahead */
-	pid_t ahead_pid;	/* read smaps ahead once it is mapped; 0: not */
 };
-
-/*
- * The process's smaps, read ahead while its threads are asked (a freeze,
- * not a pre-dump, which reads maps alone): its walk over every page is
- * the longest step of a freeze (13-17 ms for 1 GiB), the asking mostly
- * waits on ptrace stops; on two cores the two overlap.  Started once the
- * scratch page is mapped: the mmap waits for the walk's hold of the
- * memory map, the syscalls after it do not (the munmap at the end does).
- * One process at a time: list_memory takes it, capture_process ends it.
- */
-static struct kh_smaps_ahead ahead;
-static long ahead_skip;
 
 /* not in glibc's headers */
 #define PR_GET_MEMORY_MERGE_ 68
@@ -384,17 +370,12 @@ static int ask_task(struct kh_remote *r, struct task_facts *pf, bool main,
 	if (tf && (ret = kh_vm_locked_kb(r->tid, &locked_kb)))
 		return ret;
 	if (main) {
-		/* MAP_NORESERVE: a flag ordinary neighbours lack, so that it
-		 * merges with none and smaps read ahead shows it apart */
 		scratch = kh_remote_syscall(r, __NR_mmap, 0, 4096,
 					    PROT_READ | PROT_WRITE,
-					    MAP_PRIVATE | MAP_ANONYMOUS |
-					    MAP_NORESERVE, -1, 0);
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (scratch < 0 && scratch > -4096)
 			return (int)scratch;
-		pf->scratch = pf->scratch_was = scratch;
-		if (pf->ahead_pid)
-			kh_smaps_ahead_start(&ahead, pf->ahead_pid);
+		pf->scratch = scratch;
 	}
 	scratch = pf->scratch;
 	if (!scratch)
@@ -1032,13 +1013,8 @@ static int list_memory(struct snapshot *s, int idx, const char *dir,
 	t0 = track_now_ns();
 	/* a pre-dump lists private anonymous pages only (track.c): it needs
 	 * no VmFlags, whose smaps walks all memory while the tree is stopped */
-	ret = -EAGAIN;
-	if (ahead.started && ahead.pid == p->pid)
-		ret = kh_proc_maps_ahead(&ahead, ahead_skip, ahead_skip + 4096,
-					 &p->vmas, &p->nvmas, snapshot_report, s);
-	if (ret == -EAGAIN)
-		ret = (s->predump ? kh_proc_maps_lite : kh_proc_maps)(p->pid,
-				&p->vmas, &p->nvmas, snapshot_report, s);
+	ret = (s->predump ? kh_proc_maps_lite : kh_proc_maps)(p->pid, &p->vmas,
+			&p->nvmas, snapshot_report, s);
 	fprof.maps += track_now_ns() - t0;
 	if (!ret) {
 		mark_shared_elsewhere(s, idx);
@@ -1605,12 +1581,10 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 		return capture_zombie(s, pid, &st, dir);
 	ret = capture_attr(pid, &a, &c, &mm, &st);
 	ret = ret ?: capture_stop(s, pid, &a);
-	tf.ahead_pid = s->predump ? 0 : pid;	/* maps alone: read after */
 	t0 = track_now_ns();
 	ret = ret ?: capture_threads(s, pid, dir, &tf, &c);
 	rel = release_cpu_timers(s, pid, kh_via(pid), &tf);
 	fprof.threads += track_now_ns() - t0;
-	ahead_skip = tf.scratch_was;
 	ret = ret ?: rel;
 	if (ret)
 		goto out;
@@ -1642,7 +1616,6 @@ int capture_process(struct snapshot *s, pid_t pid, pid_t root)
 	ret = ret ?: capture_files(s, pid, dir);
 	ret = ret ?: capture_memory(s, idx, dir, a.ppid, a.exe);
 out:
-	kh_smaps_ahead_end(&ahead);
 	free(tf.timers);
 	free(tf.reads);
 	free(a.exe);

@@ -7,7 +7,6 @@
 #ifndef CRFS_KH_H
 #define CRFS_KH_H
 
-#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -191,30 +190,6 @@ int kh_proc_maps(pid_t pid, struct crfs_vma **vmas, size_t *n,
  * the flags only smaps says (VmFlags: hugetlb, locked, ...) */
 int kh_proc_maps_lite(pid_t pid, struct crfs_vma **vmas, size_t *n,
 		      kh_report_fn report, void *ctx);
-/*
- * smaps read ahead in a thread of its own (its walk over all memory is
- * the longest step of a freeze), while the process's threads are asked;
- * kh_proc_maps_ahead then gives what kh_proc_maps would, if /proc/PID/maps
- * shows the layout unchanged since, but for one mapping exactly
- * [skip_start, skip_end) (the scratch page the asking mapped, left out):
- * else -EAGAIN, and smaps is read again.  The struct zeroed before its
- * first start (a start ends the one before); kh_smaps_ahead_end always.
- */
-struct kh_smaps_ahead {
-	pid_t pid;
-	bool started;
-	pthread_t th;
-	char *buf;
-	int ret;
-};
-int kh_smaps_ahead_start(struct kh_smaps_ahead *a, pid_t pid);
-int kh_proc_maps_ahead(struct kh_smaps_ahead *a, uint64_t skip_start,
-		       uint64_t skip_end, struct crfs_vma **vmas, size_t *n,
-		       kh_report_fn report, void *ctx);
-void kh_smaps_ahead_end(struct kh_smaps_ahead *a);
-/* smaps' mapping lines are maps' lines, but for [skip_start, skip_end) */
-bool kh_maps_same_layout(const char *smaps, const char *maps,
-			 uint64_t skip_start, uint64_t skip_end);
 /* the [vdso]/[vvar*] mappings of pid (0: self) in address order */
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n);
 uint64_t kh_find_vdso_syscall(pid_t pid, int memfd);

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* VMAs from /proc/PID/smaps, classified for checkpointing. */
-#include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,20 +231,22 @@ static void finish_vma(pid_t pid, struct crfs_vma *v, kh_report_fn report,
  * smaps: each mapping's VmFlags too, but reading it walks every page
  * of the process (its Rss and such): O(memory).  maps alone (lite): no
  * flags but shared, the kind from the name; a pre-copy round, which only
- * lists private anonymous pages, needs no more.  A mapping exactly
- * [skip_start, skip_end) is left out (kh_proc_maps_ahead's scratch page).
+ * lists private anonymous pages, needs no more.
  */
-static int parse_proc_maps(pid_t pid, char *buf, bool lite,
-			   uint64_t skip_start, uint64_t skip_end,
-			   struct crfs_vma **out, size_t *nout,
-			   kh_report_fn report, void *ctx)
+static int read_maps(pid_t pid, bool lite, struct crfs_vma **out,
+		     size_t *nout, kh_report_fn report, void *ctx)
 {
 	struct crfs_vma *vmas = NULL, *v = NULL;
-	char *line, *cur, perms[8];
+	char path[64], *buf, *line, *cur, perms[8];
 	uint64_t start, end, off;
 	size_t n = 0;
-	int at, ret = 0;
+	int at, ret;
 
+	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid),
+		 lite ? "maps" : "smaps");
+	ret = kh_read_file(path, &buf, NULL);
+	if (ret)
+		return ret;
 	for (cur = buf; !ret && (line = strsep(&cur, "\n")) && *line;) {
 		if (v && !strncmp(line, "KernelPageSize:", 15)) {
 			v->huge_kb = strtoul(line + 15, NULL, 10);
@@ -265,9 +264,6 @@ static int parse_proc_maps(pid_t pid, char *buf, bool lite,
 			continue;
 		}
 		if (!is_header(line, &start, &end, perms, &off, &at))
-			continue;
-		v = NULL;
-		if (start == skip_start && end == skip_end)
 			continue;
 		ret = add_vma(&vmas, &n);
 		if (ret)
@@ -288,6 +284,7 @@ static int parse_proc_maps(pid_t pid, char *buf, bool lite,
 		else if (lite)
 			finish_vma(pid, v, report, ctx);
 	}
+	free(buf);
 	/* only files, memfds and deleted files keep a path */
 	for (size_t i = 0; i < n; i++)
 		if (vmas[i].kind != VMA_FILE && vmas[i].kind != VMA_DELETED &&
@@ -306,22 +303,6 @@ static int parse_proc_maps(pid_t pid, char *buf, bool lite,
 	return 0;
 }
 
-static int read_maps(pid_t pid, bool lite, struct crfs_vma **out,
-		     size_t *nout, kh_report_fn report, void *ctx)
-{
-	char path[64], *buf;
-	int ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", kh_via(pid),
-		 lite ? "maps" : "smaps");
-	ret = kh_read_file(path, &buf, NULL);
-	if (ret)
-		return ret;
-	ret = parse_proc_maps(pid, buf, lite, 0, 0, out, nout, report, ctx);
-	free(buf);
-	return ret;
-}
-
 int kh_proc_maps(pid_t pid, struct crfs_vma **out, size_t *nout,
 		 kh_report_fn report, void *ctx)
 {
@@ -332,101 +313,6 @@ int kh_proc_maps_lite(pid_t pid, struct crfs_vma **out, size_t *nout,
 		      kh_report_fn report, void *ctx)
 {
 	return read_maps(pid, true, out, nout, report, ctx);
-}
-
-/* --- smaps read ahead ------------------------------------------------- */
-
-static void *smaps_ahead(void *arg)
-{
-	struct kh_smaps_ahead *a = arg;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps", kh_via(a->pid));
-	a->ret = kh_read_file(path, &a->buf, NULL);
-	return NULL;
-}
-
-int kh_smaps_ahead_start(struct kh_smaps_ahead *a, pid_t pid)
-{
-	/* a second start (threads asked again): the first one's ended */
-	kh_smaps_ahead_end(a);
-	*a = (struct kh_smaps_ahead){ .pid = pid };
-	a->started = !pthread_create(&a->th, NULL, smaps_ahead, a);
-	return a->started ? 0 : -EAGAIN;
-}
-
-void kh_smaps_ahead_end(struct kh_smaps_ahead *a)
-{
-	if (a->started)
-		pthread_join(a->th, NULL);
-	a->started = false;
-	free(a->buf);
-	a->buf = NULL;
-}
-
-/*
- * The header lines of smaps (those of maps, one per mapping) are the
- * lines of maps now, but for one exactly [skip_start, skip_end): the
- * layout did not change since the read ahead, or changed and came back.
- * VmFlags change with no change to the layout only by a syscall of the
- * process's own (madvise, mlock), and it is stopped.
- */
-/* "START-END " opens a mapping's line; a field line (Size:, VmFlags:)
- * never does.  Not sscanf: it measures the whole rest of the buffer. */
-static bool range_of(const char *l, uint64_t *start, uint64_t *end)
-{
-	char *e;
-
-	if (!isxdigit((unsigned char)*l))
-		return false;
-	*start = strtoull(l, &e, 16);
-	if (*e != '-' || !isxdigit((unsigned char)e[1]))
-		return false;
-	*end = strtoull(e + 1, &e, 16);
-	return *e == ' ';
-}
-
-bool kh_maps_same_layout(const char *smaps, const char *maps,
-			 uint64_t skip_start, uint64_t skip_end)
-{
-	uint64_t start, end;
-	const char *l = smaps, *m = maps, *nl;
-	size_t len;
-
-	for (; *l; l = nl ? nl + 1 : l + len) {
-		nl = strchr(l, '\n');
-		len = nl ? (size_t)(nl - l) : strlen(l);
-		if (!range_of(l, &start, &end) ||
-		    (start == skip_start && end == skip_end))
-			continue;
-		if (strncmp(l, m, len) || (m[len] != '\n' && m[len]))
-			return false;
-		m += len + !!m[len];
-	}
-	return !*m;
-}
-
-int kh_proc_maps_ahead(struct kh_smaps_ahead *a, uint64_t skip_start,
-		       uint64_t skip_end, struct crfs_vma **out, size_t *nout,
-		       kh_report_fn report, void *ctx)
-{
-	char path[64], *maps;
-	int ret;
-
-	if (a->started)
-		pthread_join(a->th, NULL);
-	a->started = false;
-	if (a->ret || !a->buf)
-		return -EAGAIN;
-	snprintf(path, sizeof(path), "/proc/%d/maps", kh_via(a->pid));
-	ret = kh_read_file(path, &maps, NULL);
-	if (ret)
-		return ret;
-	ret = kh_maps_same_layout(a->buf, maps, skip_start, skip_end) ?
-	      0 : -EAGAIN;
-	free(maps);
-	return ret ?: parse_proc_maps(a->pid, a->buf, false, skip_start, skip_end,
-				 out, nout, report, ctx);
 }
 
 int kh_vdso_layout(pid_t pid, struct crfs_vma *out, int max, int *n)
