@@ -687,12 +687,10 @@ static void settle(struct lz_mm *m, uint8_t *st, size_t n)
 		}
 }
 
+/* its uffd gone: no event, fault or fill looks at its states again */
 static void drop_mm(struct lz_mm *m)
 {
-	size_t i;
-
-	for (i = 0; i < m->nseg; i++)
-		settle(m, &m->state[m->seg[i].st], m->seg[i].npages);
+	m->pending = 0;
 	if (m->uffd >= 0)
 		close(m->uffd);
 	m->uffd = -1;
@@ -888,6 +886,15 @@ static struct lz_seg *next_pending(struct lz_mm *m, uint64_t *k)
 	return NULL;
 }
 
+static size_t pending(void)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < nmms; k++)
+		n += mms[k].uffd >= 0 ? mms[k].pending : 0;
+	return n;
+}
+
 /* one chunk of background fill; false: nothing left */
 static bool background(void)
 {
@@ -909,19 +916,7 @@ static bool background(void)
 			events(k);
 		return true;
 	}
-	for (k = 0; k < nmms; k++)
-		if (mms[k].uffd >= 0 && mms[k].pending)
-			return true;
-	return false;
-}
-
-static size_t pending(void)
-{
-	size_t k, n = 0;
-
-	for (k = 0; k < nmms; k++)
-		n += mms[k].uffd >= 0 ? mms[k].pending : 0;
-	return n;
+	return pending() > 0;	/* cursors reset: from the start again */
 }
 
 /*

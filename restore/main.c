@@ -458,12 +458,12 @@ int main(int argc, char **argv)
 	if (o.pidfile && write_pidfile(o.pidfile, pid))
 		fprintf(stderr, "crfs-restore: %s: %s\n", o.pidfile,
 			strerror(errno));
-	if (o.detach && o.times)
+	if (!o.detach)
+		return wait_root(pid);
+	if (o.times)
 		printf("%d %lld.%09ld %lld.%09ld\n", pid, (long long)t_in.tv_sec,
 		       t_in.tv_nsec, (long long)t_run.tv_sec, t_run.tv_nsec);
-	else if (o.detach)
+	else
 		printf("%d\n", pid);
-	if (o.detach)
-		return 0;
-	return wait_root(pid);
+	return 0;
 }

@@ -546,8 +546,7 @@ static const struct rst_vma *vma_of(struct restore_args *a,
 	return 0;
 }
 
-/* marks the runs either worker may fill: how many */
-/* the runs the userfaultfd fill takes, marked; how many, and bytes */
+/* the runs either worker may fill, marked: how many, and their bytes */
 static uint32_t mark_uffd_runs(struct restore_args *a, uint64_t *bytes)
 {
 	const struct rst_vma *v;

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 
 #include "restore.h"
+#include "files.h"
 #include "crfs/tar.h"
 
 #define IN_BUF (1UL << 20)	/* crfs-send's pipe holds as much */
@@ -131,7 +132,6 @@ static int data(struct tar_in *t, const char *name, int fd, uint64_t n)
 {
 	uint64_t pad = crfs_tar_pad(n);
 	size_t k;
-	ssize_t w;
 	int ret;
 
 	while (n + pad) {
@@ -141,14 +141,10 @@ static int data(struct tar_in *t, const char *name, int fd, uint64_t n)
 		k = t->len - t->off;
 		if (n) {
 			k = k < n ? k : n;
-			for (size_t at = 0; fd >= 0 && at < k; at += w) {
-				w = write(fd, t->buf + t->off + at, k - at);
-				if (w < 0 && errno == EINTR)
-					w = 0;
-				else if (w <= 0)
-					return TERR(t, "%s/%s: %s", t->dir, name,
-						    w < 0 ? strerror(errno) : "short write");
-			}
+			ret = fd >= 0 ? write_all(fd, (const char *)t->buf + t->off, k) : 0;
+			if (ret)
+				return TERR(t, "%s/%s: %s", t->dir, name,
+					    strerror(-ret));
 			n -= k;
 		} else {
 			k = k < pad ? k : pad;
@@ -228,9 +224,6 @@ static int long_name(struct tar_in *t, const struct crfs_tar_member *m,
 	memcpy(name, t->buf + t->off, n);
 	t->off += n + pad;
 	name[n - 1] = '\0';	/* it holds its NUL */
-	n = strlen(name);
-	while (n > 1 && name[n - 1] == '/')
-		name[--n] = '\0';
 	return 0;
 }
 
@@ -280,8 +273,13 @@ static int unpack(struct tar_in *t)
 			have_long = true;
 			continue;
 		}
-		if (have_long)
+		if (have_long) {	/* a directory's '/' dropped, as parsed */
+			size_t n = strlen(longname);
+
+			while (m.type == '5' && n > 1 && longname[n - 1] == '/')
+				longname[--n] = '\0';
 			m.name = longname;
+		}
 		have_long = false;
 		ret = member(t, &m);
 		if (ret)
