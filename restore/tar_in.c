@@ -232,19 +232,19 @@ static int dir_empty(struct tar_in *t)
 	int fd = dup(t->dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
-	bool empty = true;
+	int ret = 0;
 
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
 		return TERR(t, "%s: %s", t->dir, strerror(errno));
 	}
-	while ((de = readdir(d)))
+	while (!ret && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			empty = false;
+			ret = TERR(t, "%s: not empty (it holds %s; --stream unpacks into an empty directory)",
+				   t->dir, de->d_name);
 	closedir(d);
-	return empty ? 0 : TERR(t, "%s: not empty (--stream unpacks into an empty directory)",
-				t->dir);
+	return ret;
 }
 
 static int unpack(struct tar_in *t)

@@ -5,8 +5,20 @@
  * Each process the shell script started there (date, tar, ip, sed) cost
  * 10-30 ms on a loaded VM, more than the work itself.
  *
- *   crfs-send [--stream] [--wait-pid PID [--answer FILE]] [--times FILE]
+ *   crfs-send [--stream [--precopy N|auto]] [--zstd]
+ *             [--wait-pid PID [--answer FILE]] [--times FILE]
  *             [--peers FILE] DIR
+ *
+ * --precopy: first, while the tree runs, pre-copy rounds into the same
+ * stream: each a pre-dump (ctl predump) sent as the directory .preI of
+ * the archive, relative to the one before (parent ../.preI-1), then
+ * released; N of them, or (auto) until the written set shrinks by less
+ * than a tenth, at most 8; the image of the freeze names .preN its parent.
+ * One stream for all: a round costs no ssh session, remote shell or tar
+ * (each tens of ms here), and the shorter a round, the less the tree
+ * writes before the freeze: the last copy, made while it is frozen.
+ * --zstd: "compress zstd" before the freeze (after the rounds: pre-dumps
+ * are never compressed).
  *
  * A recipe: freeze the container DIR (crfs's NAME directory), refuse if
  * its ctl lists anything unsupported, set the host ends of its veths that
@@ -26,8 +38,9 @@
  *
  * Exit status: 0 done; 2 usage; 5 the freeze failed (the tree runs on);
  * 6 the checkpoint cannot be taken ("unsupported" lines); 7 reading the
- * image failed; 8 writing the stream failed.  With 6, 7 and 8 the tree
- * stays frozen: the caller thaws it.
+ * image failed; 8 writing the stream failed; 9 a pre-copy round failed
+ * (the tree runs on, its tracking ended; the stream is cut).  With 6, 7
+ * and 8 the tree stays frozen: the caller thaws it.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -53,6 +66,8 @@
 
 #define GO_NAME		".crfsctl-go"
 #define OUT_SIZE	(1 << 20)
+/* --precopy auto: at most this many rounds (crfsctl's PRECOPY_AUTO_MAX) */
+#define PRECOPY_AUTO_MAX 8
 
 enum { T_FREEZE, T_FROZEN, T_READ, T_DOWN, T_GO, T_ANSWER, T_END, T_COUNT };
 static const char *const time_names[T_COUNT] = {
@@ -62,7 +77,8 @@ static const char *const time_names[T_COUNT] = {
 struct send {
 	const char *dir;
 	int dirfd;
-	bool stream;
+	bool stream, zstd;
+	int precopy;		/* rounds; -1: auto; 0: none */
 	pid_t wait_pid;
 	const char *times_file, *peers_file, *answer_file;
 	int answer_wd;		/* inotify on answer_file, or -1 */
@@ -108,24 +124,59 @@ static int show_ctl(struct send *s, const char *prefix, bool strip)
 	return n;
 }
 
+static int ctl_open(struct send *s)
+{
+	int fd = openat(s->dirfd, "ctl", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fprintf(stderr, "crfs-send: %s/ctl: %s\n", s->dir, strerror(errno));
+	return fd;
+}
+
+/* n: what the write of cmd gave; a refusal's reason said from ctl */
+static bool ctl_wrote(struct send *s, ssize_t n, const char *cmd)
+{
+	if (n == (ssize_t)strlen(cmd))
+		return true;
+	show_ctl(s, "error ", true);
+	return false;
+}
+
+/* cmd (a line) written to ctl: false if refused, the reason said if say */
+static bool ctl_say(struct send *s, const char *cmd, bool say)
+{
+	int fd = ctl_open(s);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = write(fd, cmd, strlen(cmd));
+	close(fd);
+	return say ? ctl_wrote(s, n, cmd) : n == (ssize_t)strlen(cmd);
+}
+
+static bool ctl(struct send *s, const char *cmd)
+{
+	return ctl_say(s, cmd, true);
+}
+
 static int freeze(struct send *s)
 {
 	static const char cmd[] = "freeze\n";
-	int fd = openat(s->dirfd, "ctl", O_WRONLY | O_CLOEXEC);
+	int fd;
 	ssize_t n;
 
-	if (fd < 0) {
-		fprintf(stderr, "crfs-send: %s/ctl: %s\n", s->dir, strerror(errno));
+	if (s->zstd && !ctl(s, "compress zstd\n"))
 		return 5;
-	}
+	fd = ctl_open(s);
+	if (fd < 0)
+		return 5;
 	stamp(s, T_FREEZE);
 	n = write(fd, cmd, sizeof(cmd) - 1);
 	stamp(s, T_FROZEN);
 	close(fd);
-	if (n != (ssize_t)sizeof(cmd) - 1) {
-		show_ctl(s, "error ", true);
+	if (!ctl_wrote(s, n, cmd))
 		return 5;
-	}
 	return show_ctl(s, "unsupported ", false) ? 6 : 0;
 }
 
@@ -319,7 +370,8 @@ out:
 	return ret;
 }
 
-/* dfd's entries (the top's without ctl), each directory before its own */
+/* dfd's entries (the top's without ctl), each directory before its own,
+ * named under rel ("": at the archive's top) */
 static int put_tree(struct send *s, int dfd, const char *rel, bool top)
 {
 	char path[4096];
@@ -327,7 +379,9 @@ static int put_tree(struct send *s, int dfd, const char *rel, bool top)
 	int fd, ret = 0;
 	DIR *d;
 
-	fd = dup(dfd);
+	/* its own open: a dup would share (and leave at the end) the offset of
+	 * a directory read before, the top's for each round */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)
@@ -340,7 +394,7 @@ static int put_tree(struct send *s, int dfd, const char *rel, bool top)
 		    (top && !strcmp(de->d_name, "ctl")))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel,
-				     top ? "" : "/", de->d_name) >= sizeof(path)) {
+				     *rel ? "/" : "", de->d_name) >= sizeof(path)) {
 			fprintf(stderr, "crfs-send: %s/%s: name too long\n",
 				s->dir, rel);
 			ret = 7;
@@ -371,6 +425,127 @@ static int put_go(struct send *s)
 	ret = ret ?: put_zeros(s, (CRFS_TAR_RECORD - total % CRFS_TAR_RECORD) %
 				  CRFS_TAR_RECORD);
 	return ret ?: flush_out(s);
+}
+
+/* --- pre-copy rounds --------------------------------------------------- */
+
+/* the bytes of the processes' pages in the image (crfs gives each file's
+ * exact size before it is read) */
+static uint64_t pages_bytes(struct send *s)
+{
+	uint64_t sum = 0;
+	struct dirent *de;
+	struct stat st;
+	char path[NAME_MAX + 16];
+	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9') {
+			snprintf(path, sizeof(path), "%s/pages", de->d_name);
+			if (!fstatat(s->dirfd, path, &st, 0))
+				sum += st.st_size;
+		}
+	closedir(d);
+	return sum;
+}
+
+/* the held pre-dump's stop in us, from ctl ("predump frozen_us N") */
+static long predump_us(struct send *s)
+{
+	char path[PATH_MAX], *buf, *at;
+	long us = -1;
+
+	snprintf(path, sizeof(path), "%s/ctl", s->dir);
+	if (kh_read_file(path, &buf, NULL))
+		return -1;
+	at = strstr(buf, "predump frozen_us ");
+	if (at && (at == buf || at[-1] == '\n'))
+		us = strtol(at + strlen("predump frozen_us "), NULL, 10);
+	free(buf);
+	return us;
+}
+
+/* the round's pre-dump as the archive's directory .preI */
+static int put_round(struct send *s, int i)
+{
+	struct crfs_tar_member m = { .type = '5' };
+	char rel[32];
+	struct stat st;
+	int ret;
+
+	if (fstat(s->dirfd, &st) < 0) {
+		fprintf(stderr, "crfs-send: %s: %s\n", s->dir, strerror(errno));
+		return 7;
+	}
+	snprintf(rel, sizeof(rel), ".pre%d", i);
+	m.name = rel;
+	m.mode = st.st_mode & 07777;
+	m.uid = st.st_uid;
+	m.gid = st.st_gid;
+	m.mtime = time(NULL);
+	ret = put_header(s, &m) ?: put_tree(s, s->dirfd, rel, true);
+	return ret ?: flush_out(s);
+}
+
+/* --precopy auto: another round unless round i's written set shrank by
+ * less than a tenth from the round before (crfsctl's precopy_more) */
+static bool more_rounds(struct send *s, int i, uint64_t bytes, uint64_t last)
+{
+	if (s->precopy > 0)
+		return i < s->precopy;
+	return i < PRECOPY_AUTO_MAX && (i < 2 || bytes * 10 <= last * 9);
+}
+
+/* one round: pre-dump, stream, release; said as crfsctl says it */
+static int precopy_round(struct send *s, int i, uint64_t *bytes)
+{
+	char cmd[48];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd), "parent ../.pre%d\n", i - 1);
+	if ((i > 1 && !ctl(s, cmd)) || !ctl(s, "predump\n"))
+		return 9;
+	*bytes = pages_bytes(s);
+	ret = put_round(s, i);
+	if (!ret)
+		fprintf(stderr, "crfsctl: pre-copy round %d: %llu bytes of pages, the tree stopped for %ld us\n",
+			i, (unsigned long long)*bytes, predump_us(s));
+	if (!ctl(s, "release\n"))
+		ret = ret ?: 9;
+	return ret;
+}
+
+/* the rounds, then the freeze's image named their last's child */
+static int precopy(struct send *s)
+{
+	uint64_t bytes = 0, last = 0;
+	char cmd[48];
+	int i, ret;
+
+	for (i = 1;; i++) {
+		ret = precopy_round(s, i, &bytes);
+		if (ret)
+			goto fail;
+		if (!more_rounds(s, i, bytes, last))
+			break;
+		last = bytes;
+	}
+	snprintf(cmd, sizeof(cmd), "parent .pre%d\n", i);
+	if (ctl(s, cmd))
+		return 0;
+	ret = 9;
+fail:
+	fprintf(stderr, "crfs-send: pre-copy round %d failed; the tree runs on\n", i);
+	/* whatever is held or tracked ends (either may be so already) */
+	ctl_say(s, "release\n", false);
+	ctl_say(s, "untrack\n", false);
+	return 9;
 }
 
 /* --- after the go: the session's end ------------------------------------ */
@@ -468,7 +643,8 @@ static int send_image(struct send *s)
 	bool thread = false;
 	int ret;
 
-	ret = freeze(s);
+	ret = s->precopy ? precopy(s) : 0;
+	ret = ret ?: freeze(s);
 	if (ret)
 		return ret;
 	if (find_peers(s) || write_peers(s)) {
@@ -498,15 +674,28 @@ static int send_image(struct send *s)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crfs-send [--stream] [--wait-pid PID [--answer FILE]] [--times FILE]\n"
+	fprintf(f, "usage: crfs-send [--stream [--precopy N|auto]] [--zstd]\n"
+		   "                 [--wait-pid PID [--answer FILE]] [--times FILE]\n"
 		   "                 [--peers FILE] DIR\n"
 		   "       crfs-send --help | --version\n");
+}
+
+/* --precopy's N (1-999) or auto (-1); 0: neither */
+static int parse_rounds(const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		return -1;
+	if (!*arg || arg[strspn(arg, "0123456789")] || strlen(arg) > 3)
+		return 0;
+	return atoi(arg);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "stream", no_argument, NULL, 's' },
+		{ "precopy", required_argument, NULL, 'P' },
+		{ "zstd", no_argument, NULL, 'z' },
 		{ "wait-pid", required_argument, NULL, 'w' },
 		{ "answer", required_argument, NULL, 'a' },
 		{ "times", required_argument, NULL, 't' },
@@ -521,6 +710,14 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': s.stream = true; break;
+		case 'P':
+			s.precopy = parse_rounds(optarg);
+			if (!s.precopy) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'z': s.zstd = true; break;
 		case 'w': s.wait_pid = atoi(optarg); break;
 		case 'a': s.answer_file = optarg; break;
 		case 't': s.times_file = optarg; break;
@@ -531,6 +728,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1 || (s.wait_pid && !s.stream) ||
+	    (s.precopy && !s.stream) ||
 	    (s.answer_file && !s.wait_pid)) {
 		usage(stderr);
 		return 2;

@@ -35,7 +35,9 @@ fi
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/twohosts.sh"
 
-start_service 0 sshd
+# 4 MiB the server checks at its end: more than the 1 MiB pipe crfs-send
+# writes into, so leg 4's held round 1 holds crfs-send too
+start_service 4 sshd
 
 # the client, and an ssh session into the container running a loop
 start_workload "$T_DIR/client.log" nsenter -t "$HC" -n "$CRFS_TESTS/wl_migrate" \
@@ -93,25 +95,26 @@ echo two >&7
 wait_line "$T_DIR/sess.log" '^got two from 10\.77\.0\.10 ?$' 30 "$SESS"
 inb ip link del vsvc || fail "cannot free vsvc on B"
 
-# 1b. a pre-copy round whose tar fails after a whole archive (a tar of
-# ours first in PATH, exit 2 for crfsctl's reads of the mount): the pipe
-# into ssh must not hide it (was: the round counted as copied); refused,
-# the round's copy gone from B, the tree runs on
-mkdir -p "$T_DIR/badtar" || fail "mkdir"
-cat >"$T_DIR/badtar/tar" <<EOF || fail "cannot write the tar wrapper"
+# 1b. a pre-copy round whose stream is cut (the session reads 100000
+# bytes of it, then ends, an ssh wrapper): crfs-send's write fails and
+# B's crfs-restore --stream sees the stream end inside a member; refused,
+# the round's copy gone from B, tracking ended, the tree runs on
+cat >"$T_DIR/cutssh" <<EOF || fail "cannot write the ssh wrapper"
 #!/bin/sh
-case " \$* " in
-*" -b 2048 "*) $(command -v tar) "\$@"; exit 2 ;;
+case "\$*" in
+*--stream*) head -c 100000 | $SSH "\$@"; exit ;;
 esac
-exec $(command -v tar) "\$@"
+exec $SSH "\$@"
 EOF
-chmod +x "$T_DIR/badtar/tar"
-PATH=$T_DIR/badtar:$PATH migrate --precopy 1 svc "root@10.77.0.2:$T_DIR/b/svct"
+chmod +x "$T_DIR/cutssh"
+migrate --ssh "$T_DIR/cutssh" --precopy 1 svc "root@10.77.0.2:$T_DIR/b/svct"
 rc=$?
-[ $rc = 1 ] || fail "migrate --precopy with a failing tar: exit $rc, want 1: $(cat "$T_DIR/migrate.err")"
-grep -q "pre-copy round 1 to root@10.77.0.2 failed; svc runs on here" "$T_DIR/migrate.err" ||
-	fail "migrate --precopy with a failing tar: $(cat "$T_DIR/migrate.err")"
+[ $rc = 1 ] || fail "migrate --precopy with its stream cut: exit $rc, want 1: $(cat "$T_DIR/migrate.err")"
+grep -q "^crfs-send: pre-copy round 1 failed; the tree runs on$" "$T_DIR/migrate.err" &&
+	grep -q "^crfsctl: pre-copy to root@10.77.0.2 failed; svc runs on here$" "$T_DIR/migrate.err" ||
+	fail "migrate --precopy with its stream cut: $(cat "$T_DIR/migrate.err")"
 compgen -G "$T_DIR/b/svct*" >/dev/null && fail "the failed round left $(echo "$T_DIR"/b/svct*)"
+grep -q '^track' "$MNT/svc/ctl" && fail "tracking left on: $(cat "$MNT/svc/ctl")"
 expect_state svc running
 goes_on "after the failed pre-copy round"
 
@@ -174,18 +177,21 @@ echo four >&7
 wait_line "$T_DIR/sess.log" '^got four from 10\.77\.0\.10 ?$' 30 "$SESS"
 
 # 4. to B again with --precopy 2 --lazy: tracked, two copies streamed
-# while it runs (b/pc.pre1, b/pc.pre2), the last freeze copies what
+# while it runs (b/pc/.pre1, b/pc/.pre2), the last freeze copies what
 # changed, and B's tree runs before its private memory is in (post-copy:
 # crfs-restore --lazy's handler fills it, then says so and exits); with
 # --zstd the last copy holds pages.zst (pre-dumps are plain), the chain
 # read from both
 cr_attach pc "$BACK"
-# the copy of round 1 to B waits for $T_DIR/go (the ssh that receives it)
+# the copy of round 1 to B waits for $T_DIR/go: the stream's session
+# (every round and the last copy go through it) reads nothing before
 cat >"$T_DIR/holdssh" <<EOF || fail "cannot write the ssh wrapper"
 #!/bin/sh
 case "\$*" in
-*.pre1*'tar -C'*)
-	while [ ! -e '$T_DIR/go' ]; do sleep 0.05; done ;;
+*--stream*)
+	{ while [ ! -e '$T_DIR/go' ]; do sleep 0.05; done; exec cat; } |
+		$SSH "\$@"
+	exit ;;
 esac
 exec $SSH "\$@"
 EOF
@@ -214,7 +220,8 @@ grep -q '^crfsctl: pre-copy round 2: [0-9]* bytes of pages' "$T_DIR/migrate.err"
 note "precopy: $(tr '\n' ' ' <"$T_DIR/migrate.out")"
 wait_line "$T_DIR/b/pc.lazy.pid.lazy.log" 'lazy: done: ' 60
 note "$(cat "$T_DIR/b/pc.lazy.pid.lazy.log")"
-[ -d "$T_DIR/b/pc.pre2" ] || fail "migrate --precopy 2 made no pc.pre2 on B"
+[ -d "$T_DIR/b/pc/.pre2" ] && [ ! -e "$T_DIR/b/pc/.pre3" ] ||
+	fail "migrate --precopy 2 made no pc/.pre2 (or more) on B: $(ls -a "$T_DIR/b/pc")"
 # the stream's go (sent once the image was read whole and the veths were
 # down) is taken away there before the restore
 [ -e "$T_DIR/b/pc/.crfsctl-go" ] && fail "the stream's go was left in pc on B"
@@ -224,13 +231,14 @@ compgen -G "$T_DIR/b/pc/[0-9]*/pages.zst" >/dev/null ||
 	fail "migrate --zstd: no pages.zst in pc on B"
 compgen -G "$T_DIR/b/pc/[0-9]*/pages" >/dev/null &&
 	fail "migrate --zstd: plain pages in pc on B"
-for d in pc.pre1 pc.pre2; do
+for d in pc/.pre1 pc/.pre2; do
 	compgen -G "$T_DIR/b/$d/[0-9]*/pages" >/dev/null ||
 		fail "migrate --zstd: no plain pages in the pre-dump $d on B"
 done
-grep -q '^parent \.\./pc\.pre2$' "$T_DIR/b/pc/parent" 2>/dev/null ||
-	grep -rqs 'pc\.pre2' "$T_DIR/b/pc" ||
-	fail "the last copy does not name pc.pre2 as its parent"
+grep -q '^parent \.pre2 ' "$T_DIR/b/pc/image" ||
+	fail "the last copy does not name .pre2 as its parent: $(grep '^parent' "$T_DIR/b/pc/image")"
+grep -q '^parent \.\./\.pre1 ' "$T_DIR/b/pc/.pre2/image" ||
+	fail "pc/.pre2 does not name ../.pre1 as its parent"
 PC=$(sed -n 's/.*root pid \([0-9]*\) there$/\1/p' "$T_DIR/migrate.out")
 [ -n "$PC" ] || fail "migrate --precopy named no pid: $(cat "$T_DIR/migrate.out")"
 track_pid "$PC"

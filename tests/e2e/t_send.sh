@@ -17,7 +17,11 @@
 #     exit 6, the ctl line on stderr, no go member in what was written;
 #   - a container whose process is gone: exit 5, ctl's error said;
 #   - --wait-pid with --answer: "answer" is stamped when the session
-#     adds a line to the answer file (after the go, before its end).
+#     adds a line to the answer file (after the go, before its end);
+#   - --precopy auto: 2-8 rounds of a writer in the stream as .pre1 ...
+#     before the frozen image, the chain restored by crfs-restore
+#     --stream, every byte checked; a round whose reader is gone: exit 9,
+#     the tree runs on, untracked.
 . "$(dirname "$0")/lib.sh"
 
 SEND=$CRFS_BIN/crfs-send
@@ -161,9 +165,58 @@ cr_thaw ta
 kill -USR1 "$pid" || fail "cannot signal $pid"
 expect_pass "$log" "$pid" 30
 
-# 6. usage
+# 6. --precopy auto: rounds of a writer (16 MiB rewritten at 4 MiB/s) in
+# the stream as .pre1 ... .preN before the frozen image, which names
+# .preN its parent (each round the one before); crfs-restore --stream
+# restores the chain and the writer checks every byte it wrote
+start_workload "$T_DIR/w.log" "$CRFS_TESTS/wl_writer" 16 4096 0
+pid=$WL_PID
+wait_ready "$T_DIR/w.log" "$pid" 60
+cr_attach tw "$pid"
+timeout -k 5 "$T_COPY_TIMEOUT" "$SEND" --stream --precopy auto "$MNT/tw" \
+	>"$T_DIR/pc.tar" 2>"$T_DIR/send6.err" ||
+	fail "crfs-send --stream --precopy auto: exit $?: $(cat "$T_DIR/send6.err")"
+expect_state tw frozen 1
+n=$(grep -c '^crfsctl: pre-copy round [0-9]*: [0-9]* bytes of pages, the tree stopped for [0-9]* us$' "$T_DIR/send6.err")
+note "--precopy auto: $n rounds: $(tr '\n' ' ' <"$T_DIR/send6.err")"
+[ "$n" -ge 2 ] && [ "$n" -le 8 ] || fail "--precopy auto made $n rounds: $(cat "$T_DIR/send6.err")"
+tar -tf "$T_DIR/pc.tar" >"$T_DIR/pc.list" || fail "tar -t of the --precopy stream"
+grep -qx "\.pre$n/" "$T_DIR/pc.list" && ! grep -q "^\.pre$((n + 1))/" "$T_DIR/pc.list" ||
+	fail "$n rounds said, the stream holds $(grep -o '^\.pre[0-9]*/$' "$T_DIR/pc.list" | tr '\n' ' ')"
+[ "$(head -n 1 "$T_DIR/pc.list")" = .pre1/ ] && [ "$(tail -n 1 "$T_DIR/pc.list")" = .crfsctl-go ] ||
+	fail "the rounds do not come first, the go last: $(head -n 1 "$T_DIR/pc.list") ... $(tail -n 1 "$T_DIR/pc.list")"
+kill_and_reap tw "$pid"
+T_RESTORE_ARGS=--stream T_RESTORE_STDIN=$T_DIR/pc.tar \
+	restore_bg "$T_DIR/pcs" "$pid"
+grep -q "^parent \.pre$n " "$T_DIR/pcs/image" ||
+	fail "the frozen image does not name .pre$n: $(grep '^parent' "$T_DIR/pcs/image")"
+[ "$n" -lt 2 ] || grep -q "^parent \.\./\.pre$((n - 1)) " "$T_DIR/pcs/.pre$n/image" ||
+	fail ".pre$n does not name ../.pre$((n - 1)): $(grep '^parent' "$T_DIR/pcs/.pre$n/image")"
+kill -USR1 "$pid" || fail "cannot signal restored pid $pid"
+expect_pass "$T_DIR/w.log" "$RESTORE_PID" 60
+
+# 7. a round's stream cut (its reader gone): exit 9, said, the tree runs
+# on untracked, nothing held
+paused tr
+timeout -k 5 "$T_COPY_TIMEOUT" bash -c '"$0" --stream --precopy 2 "$1" 2>"$2" | head -c 100 >/dev/null
+	exit "${PIPESTATUS[0]}"' "$SEND" "$MNT/tr" "$T_DIR/send7.err"
+rc=$?
+[ $rc = 9 ] || fail "crfs-send --precopy into a closed pipe: exit $rc, want 9: $(cat "$T_DIR/send7.err")"
+grep -q '^crfs-send: pre-copy round 1 failed; the tree runs on$' "$T_DIR/send7.err" ||
+	fail "crfs-send did not say which round failed: $(cat "$T_DIR/send7.err")"
+expect_state tr running
+grep -q '^\(tracking\|predump\)' "$MNT/tr/ctl" &&
+	fail "the failed round left tracking or its pre-dump: $(cat "$MNT/tr/ctl")"
+kill -USR1 "$pid" || fail "cannot signal $pid"
+expect_pass "$log" "$pid" 30
+
+# 8. usage
 "$SEND" 2>/dev/null
 [ $? = 2 ] || fail "crfs-send with no directory: not a usage error"
 "$SEND" --stream --answer "$T_DIR/answer" "$MNT/ta" 2>/dev/null
 [ $? = 2 ] || fail "crfs-send --answer without --wait-pid: not a usage error"
+"$SEND" --precopy 2 "$MNT/ta" 2>/dev/null
+[ $? = 2 ] || fail "crfs-send --precopy without --stream: not a usage error"
+"$SEND" --stream --precopy 0 "$MNT/ta" 2>/dev/null
+[ $? = 2 ] || fail "crfs-send --precopy 0: not a usage error"
 pass
