@@ -65,8 +65,12 @@ struct kh_remote {
 	int memfd;
 	int pending_sig;	/* a signal that arrived while we ran */
 	uint64_t saved_mask;	/* the task's blocked mask, put back at close */
+	bool step;		/* one stop a syscall (remote_syscall.c) */
 };
 int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip);
+/* the same, its syscalls single-stepped where that is safe: one ptrace
+ * stop each instead of two (SIGTRAP stays unblocked meanwhile) */
+int kh_remote_open_stepping(struct kh_remote *r, pid_t tid);
 long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
 		       uint64_t a6);

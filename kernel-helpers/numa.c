@@ -39,7 +39,7 @@ static int own_policy(pid_t pid, struct vma_ask *q, struct crfs_vma *v)
 	int ret;
 
 	if (!q->scratch) {
-		ret = kh_remote_open(&q->r, pid, 0);
+		ret = kh_remote_open_stepping(&q->r, pid);
 		if (ret)
 			return ret;
 		q->scratch = kh_remote_syscall(&q->r, SYS_mmap, 0, 4096,

@@ -5,6 +5,16 @@
  * write code into the task: we point its rip at a syscall instruction it
  * already has (the one it is stopped in, or one in the vDSO) and let
  * PTRACE_SYSCALL stop it on the way in and on the way out.
+ *
+ * kh_remote_open_stepping: one stop a syscall instead of two, for the
+ * freeze's sessions (about 90 syscalls a process, each stop two context
+ * switches): single-stepped over the syscall instruction, the task stops
+ * as the syscall returns, on the SIGTRAP the kernel forces for the step
+ * (its syscall-exit step report).  A forced signal that is blocked or
+ * ignored resets the task's action for it to SIG_DFL, so the session
+ * leaves SIGTRAP unblocked, steps only a task that does not ignore it
+ * and has none pending (that one would come first: two stops), and
+ * never steps a syscall that could change its action or mask.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kh.h"
@@ -25,7 +36,20 @@ static bool is_syscall_insn(pid_t pid, int memfd, uint64_t ip)
 	       b[1] == 0x05;
 }
 
-int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
+#define TRAP_BIT	(1ULL << (SIGTRAP - 1))
+
+/* whether tid's SIGTRAP may be forced: neither ignored nor pending */
+static bool may_step(pid_t tid)
+{
+	uint64_t sets[KH_NSIGSETS];
+
+	return !kh_proc_sigsets(tid, sets) &&
+	       !((sets[KH_SIG_IGNORED] | sets[KH_SIG_PENDING] |
+		  sets[KH_SIG_SHARED]) & TRAP_BIT);
+}
+
+static int open_session(struct kh_remote *r, pid_t tid, uint64_t syscall_ip,
+			bool stepping)
 {
 	int ret;
 
@@ -46,7 +70,8 @@ int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
 	 * where the checkpoint sees it, instead of being delivered into our
 	 * syscall and taken out of the queue.  SIGKILL cannot be blocked.
 	 */
-	ret = ret ?: kh_set_sigmask(tid, ~0ULL);
+	r->step = !ret && stepping && may_step(tid);
+	ret = ret ?: kh_set_sigmask(tid, r->step ? ~TRAP_BIT : ~0ULL);
 	if (ret)
 		goto fail;
 	r->syscall_ip = syscall_ip;
@@ -74,6 +99,16 @@ fail:
 	return ret;
 }
 
+int kh_remote_open(struct kh_remote *r, pid_t tid, uint64_t syscall_ip)
+{
+	return open_session(r, tid, syscall_ip, false);
+}
+
+int kh_remote_open_stepping(struct kh_remote *r, pid_t tid)
+{
+	return open_session(r, tid, 0, true);
+}
+
 /* Resumes with PTRACE_SYSCALL until the next syscall stop. */
 static int step_to_syscall_stop(struct kh_remote *r)
 {
@@ -94,6 +129,51 @@ static int step_to_syscall_stop(struct kh_remote *r)
 	}
 }
 
+/*
+ * Steps over the syscall instruction at r->syscall_ip until the task
+ * stops past it on a SIGTRAP the kernel made (si_code > 0: not sent by a
+ * process).  Any other stop is a signal that came meanwhile (SIGSTOP, or
+ * a SIGTRAP someone sent): kept for the task.  A SIGTRAP sent just as
+ * ours was forced is one signal (standard ones do not queue twice): its
+ * siginfo is the sender's, kept; ours was merged into it.
+ */
+static int step_over_syscall(struct kh_remote *r, struct user_regs_struct *regs)
+{
+	siginfo_t si;
+	int st, ret;
+
+	for (;;) {
+		if (ptrace(PTRACE_SINGLESTEP, r->tid, 0, 0) < 0)
+			return -errno;
+		ret = kh_wait_stop(r->tid, &st);
+		if (ret)
+			return ret;
+		if (WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0) {
+			ret = kh_get_regs(r->tid, regs);
+			if (ret)
+				return ret;
+			if (regs->rip == r->syscall_ip + 2 &&
+			    !ptrace(PTRACE_GETSIGINFO, r->tid, 0, &si) &&
+			    si.si_code > 0)
+				return 0;
+			if (regs->rip == r->syscall_ip + 2) {
+				r->pending_sig = r->pending_sig ?: SIGTRAP;
+				return 0;
+			}
+		}
+		if ((st >> 16) == 0 && !r->pending_sig)
+			r->pending_sig = WSTOPSIG(st);
+	}
+}
+
+/* a syscall that may change SIGTRAP's action or the blocked mask: not
+ * stepped (the forced SIGTRAP would reset an action made SIG_IGN) */
+static bool steppable(long nr, uint64_t a1, uint64_t a2)
+{
+	return !(nr == __NR_rt_sigaction && a1 == SIGTRAP && a2) &&
+	       nr != __NR_rt_sigprocmask && nr != __NR_rt_sigreturn;
+}
+
 long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
 		       uint64_t a6)
@@ -112,9 +192,13 @@ long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 	regs.r8 = a5;
 	regs.r9 = a6;
 	ret = kh_set_regs(r->tid, &regs);
-	ret = ret ?: step_to_syscall_stop(r);	/* entry */
-	ret = ret ?: step_to_syscall_stop(r);	/* exit */
-	ret = ret ?: kh_get_regs(r->tid, &regs);
+	if (r->step && steppable(nr, a1, a2)) {
+		ret = ret ?: step_over_syscall(r, &regs);
+	} else {
+		ret = ret ?: step_to_syscall_stop(r);	/* entry */
+		ret = ret ?: step_to_syscall_stop(r);	/* exit */
+		ret = ret ?: kh_get_regs(r->tid, &regs);
+	}
 	if (ret)
 		return ret;
 	return (long)regs.rax;
@@ -126,8 +210,9 @@ int kh_remote_close(struct kh_remote *r)
 
 	close(r->memfd);
 	/*
-	 * The task now sits in a syscall-exit stop, from which the kernel
-	 * will not redo an interrupted syscall on its own: do it for it.
+	 * The task now sits in a syscall-exit stop, or our step's: an
+	 * interrupted syscall of its own is redone here (rip back to it),
+	 * orig_rax set to -1: the kernel does not redo it again.
 	 */
 	kh_syscall_restart(&regs, KH_RESTART_IN_PLACE);
 	return kh_set_sigmask(r->tid, r->saved_mask) ?:

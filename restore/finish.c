@@ -217,6 +217,36 @@ static int restore_trap_action(struct slot *sl)
 	return ret;
 }
 
+/*
+ * A thread's own pending SIGTRAP: the SIGTRAP its trap forces would merge
+ * with it (a standard signal is queued once) and be taken by us, so the
+ * restorer leaves it out (restore_mem.c) and the thread queues it here,
+ * at its trap (a thread may queue itself a signal of any si_code), its
+ * siginfo below its restorer's stack pointer.
+ */
+static int requeue_trap(struct slot *sl)
+{
+	const struct crfs_thread *th = &sl->p->threads[sl->thread];
+	uint64_t at = (sl->trap_sp - 1024) & ~15ULL;
+	struct kh_remote r;
+	size_t i;
+	long ret;
+
+	for (i = 0; i < th->npending && th->pending[i].signo != SIGTRAP; i++)
+		;
+	if (i == th->npending)
+		return 0;
+	ret = kh_remote_open(&r, sl->tid, sl->blob + RST_GADGET_OFF);
+	if (ret)
+		return (int)ret;
+	ret = kh_remote_poke(&r, at, th->pending[i].info,
+			     sizeof(th->pending[i].info)) ?:
+	      kh_remote_syscall(&r, __NR_rt_tgsigqueueinfo, sl->p->attr.vpid,
+				th->vtid, SIGTRAP, at, 0, 0);
+	close(r.memfd);
+	return (int)ret;
+}
+
 /* the main thread of a process whose leader had exited: it exits again */
 static bool exited_leader(const struct slot *sl)
 {
@@ -356,6 +386,10 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 		    s[i].p->sa[SIGTRAP - 1].handler != (uintptr_t)SIG_DFL &&
 		    (ret = restore_trap_action(&s[i])))
 			snprintf(err, errlen, "process %d: cannot restore the action of SIGTRAP: %s",
+				 s[i].tid, strerror((int)-ret));
+	for (i = 0; !ret && i < n; i++)
+		if (s[i].thread >= 0 && (ret = requeue_trap(&s[i])))
+			snprintf(err, errlen, "thread %d: cannot queue its pending SIGTRAP again: %s",
 				 s[i].tid, strerror((int)-ret));
 	if (ret)
 		goto out;

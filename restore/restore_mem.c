@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "kh.h"
@@ -287,8 +288,10 @@ static void add_signals(struct restore_args *a, const struct proc_image *p,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/* the timer queues it itself (fire_timers) */
-		if (timer_fires_for(p, &s[i]))
+		/* the timer queues it itself (fire_timers); a thread's own
+		 * SIGTRAP would merge with its trap's: queued after the traps
+		 * (finish.c, requeue_traps) */
+		if (timer_fires_for(p, &s[i]) || (tid && s[i].signo == SIGTRAP))
 			continue;
 		a->sigs[a->nsigs].signo = s[i].signo;
 		a->sigs[a->nsigs].tid = tid;
