@@ -14,7 +14,8 @@
  * ignored resets the task's action for it to SIG_DFL, so the session
  * leaves SIGTRAP unblocked, steps only a task that does not ignore it
  * and has none pending (that one would come first: two stops), and
- * never steps a syscall that could change its action or mask.
+ * never steps a syscall that could change its action or mask.  Its last
+ * syscall does not step (kh_remote_close).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -207,14 +208,27 @@ long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,
 int kh_remote_close(struct kh_remote *r)
 {
 	struct user_regs_struct regs = r->saved;
+	long ret = 0;
 
+	/*
+	 * Stepping is turned off only by a resume that does not step, and
+	 * a tracer that dies does not turn it off: a task left stepping
+	 * would die of a SIGTRAP after its next instruction if the daemon
+	 * died while the tree is frozen (the kernel detaches it).  One last
+	 * syscall with PTRACE_SYSCALL turns it off.
+	 */
+	if (r->step) {
+		r->step = false;
+		ret = kh_remote_syscall(r, __NR_getpid, 0, 0, 0, 0, 0, 0);
+	}
 	close(r->memfd);
 	/*
-	 * The task now sits in a syscall-exit stop, or our step's: an
-	 * interrupted syscall of its own is redone here (rip back to it),
-	 * orig_rax set to -1: the kernel does not redo it again.
+	 * The task now sits in a syscall-exit stop: an interrupted syscall
+	 * of its own is redone here (rip back to it), orig_rax set to -1:
+	 * the kernel does not redo it again.
 	 */
 	kh_syscall_restart(&regs, KH_RESTART_IN_PLACE);
-	return kh_set_sigmask(r->tid, r->saved_mask) ?:
+	return (ret < 0 ? (int)ret : 0) ?:
+	       kh_set_sigmask(r->tid, r->saved_mask) ?:
 	       kh_set_regs(r->tid, &regs);
 }
