@@ -74,6 +74,8 @@ static int lazy_sk = -1;	/* our end, the restore children's */
 /* /dev/userfaultfd, opened before any namespace: a restore child in a user
  * namespace may make a userfaultfd through it, not by the syscall */
 static int lazy_dev = -1;
+/* the handler's first parent: reaped before the tree is made (lazy_ready) */
+static pid_t lazy_mid = -1;
 
 /* PENDING is 0: a calloc'd state array has every page pending */
 enum { PENDING, DONE };
@@ -1018,7 +1020,7 @@ static void log_to(const char *pidfile)
 int lazy_start(struct image *img, const char *pidfile, bool detach,
 	       char *err, size_t errlen)
 {
-	int sk[2], st, dn, one = 1;
+	int sk[2], dn, one = 1;
 	pid_t mid, h;
 
 	lazy_img = img;
@@ -1059,19 +1061,42 @@ int lazy_start(struct image *img, const char *pidfile, bool detach,
 		_exit(h < 0);
 	}
 	close(sk[0]);
-	if (mid < 0 || waitpid(mid, &st, 0) != mid || st) {
+	if (mid < 0) {
 		close(sk[1]);
 		return snprintf(err, errlen, "lazy: cannot start the handler: %s",
 				strerror(errno)), -1;
 	}
+	/* not waited for here: its fork of the handler and the pid file
+	 * go on beside the restore (a fork here takes milliseconds) */
+	lazy_mid = mid;
 	lazy_sk = sk[1];
 	lazy_dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	return 0;
+}
+
+/*
+ * The handler's first parent, gone: it made the handler (and wrote its
+ * pid file).  Before the tree is made: the restore waits for any child
+ * of its own then (finish.c, wait_all) and must not see this one.
+ */
+int lazy_ready(char *err, size_t errlen)
+{
+	pid_t mid = lazy_mid;
+	int st;
+
+	if (mid < 0)
+		return 0;
+	lazy_mid = -1;
+	if (waitpid(mid, &st, 0) != mid || st)
+		return snprintf(err, errlen, "lazy: cannot start the handler"), -1;
 	return 0;
 }
 
 /* the tree has its uffds (or failed): the handler's socket is theirs */
 void lazy_started(void)
 {
+	if (lazy_mid >= 0)	/* a restore that failed before lazy_ready */
+		lazy_ready(NULL, 0);
 	if (lazy_sk >= 0)
 		close(lazy_sk);
 	if (lazy_dev >= 0)

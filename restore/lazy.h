@@ -13,6 +13,8 @@ struct restore_args;
 extern bool lazy_on;
 int lazy_start(struct image *img, const char *pidfile, bool detach,
 	       char *err, size_t errlen);
+/* the handler made: before any child of the tree (-1, err said) */
+int lazy_ready(char *err, size_t errlen);
 void lazy_started(void);
 bool lazy_vma(const struct proc_image *p, const struct crfs_vma *v,
 	      bool kept, size_t r, int *nlazy);

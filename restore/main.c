@@ -429,6 +429,7 @@ int main(int argc, char **argv)
 	restore_profile("SysV IPC, TCP lock");
 	ret = ret ?: mnt_restore(&img, err, sizeof(err));
 	ret = ret ?: files_open(&img, err, sizeof(err));
+	ret = ret ?: lazy_ready(err, sizeof(err));
 	restore_profile("mounts, files");
 	ret = ret ?: spawn(&img, &pid, err, sizeof(err));
 	clock_gettime(CLOCK_REALTIME, &t_run);
