@@ -526,20 +526,19 @@ static int precopy(struct send *s)
 {
 	uint64_t bytes = 0, last = 0;
 	char cmd[48];
-	int i, ret;
+	int i;
 
 	for (i = 1;; i++) {
-		ret = precopy_round(s, i, &bytes);
-		if (ret)
+		if (precopy_round(s, i, &bytes))
 			goto fail;
 		if (!more_rounds(s, i, bytes, last))
 			break;
 		last = bytes;
 	}
+	/* naming the last round the parent belongs to it */
 	snprintf(cmd, sizeof(cmd), "parent .pre%d\n", i);
 	if (ctl(s, cmd))
 		return 0;
-	ret = 9;
 fail:
 	fprintf(stderr, "crfs-send: pre-copy round %d failed; the tree runs on\n", i);
 	/* whatever is held or tracked ends (either may be so already) */
