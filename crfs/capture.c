@@ -1156,30 +1156,8 @@ static int capture_files(struct snapshot *s, pid_t pid, const char *dir)
 	return ret ?: RENDER(s, path, render_rlimits, rl);
 }
 
-/*
- * A signal in the own queue of a thread other than the main one, sent by
- * the kernel or tgkill (si_code >= 0 or SI_TKILL): only that thread may
- * queue it to itself, and the restorer's main thread queues them all
- * (EPERM); SIGTRAP its thread queues itself (finish.c, requeue_trap)
- */
-static void refuse_thread_signals(struct snapshot *s, pid_t tid,
-				  const struct crfs_pending *p, size_t n)
-{
-	int32_t code;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		memcpy(&code, p[i].info + 8, sizeof(code));	/* si_code */
-		if (p[i].signo != SIGTRAP && (code >= 0 || code == SI_TKILL))
-			snapshot_report(s, "thread %d: signal %d pending in its own queue, sent by the kernel or tgkill (si_code %d): restore cannot queue it to that thread again (not supported yet)",
-					tid, p[i].signo, code);
-	}
-}
-
-/* shared: the process's queue, of tid; else tid's own (main: the main
- * thread's) */
 static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
-			   bool main, const char *path)
+			   const char *path)
 {
 	struct crfs_pending *p = NULL;
 	char file[128];
@@ -1189,8 +1167,6 @@ static int capture_signals(struct snapshot *s, pid_t tid, bool shared,
 	ret = kh_peek_signals(tid, shared, &p, &n);
 	if (ret)
 		return ret;
-	if (!shared && !main)
-		refuse_thread_signals(s, tid, p, n);
 	/* path names the sigstate file next to ours when !shared */
 	snprintf(file, sizeof(file), "%s", path);
 	if (!shared)
@@ -1423,7 +1399,7 @@ static int capture_one_thread(struct snapshot *s, pid_t pid, pid_t tid,
 	snprintf(path, sizeof(path), "%s%s/%d/%s", dir, CRFS_D_TASK, tid,
 		 CRFS_F_SIGSTATE);
 	ret = ret ?: RENDER(s, path, render_sigstate, &th);
-	ret = ret ?: capture_signals(s, tid, false, main, path);
+	ret = ret ?: capture_signals(s, tid, false, path);
 	/* a thread's own creds are restored (task/TID/creds), its
 	 * securebits are the process's */
 	if (!ret && !main && th.securebits != (long)tf->securebits)
@@ -1530,7 +1506,7 @@ static int capture_threads(struct snapshot *s, pid_t pid, const char *dir,
 	if (tf->scratch)
 		drop_scratch_of(main, tf);
 	snprintf(path, sizeof(path), "%s%s", dir, CRFS_F_SIGNALS);
-	return ret ?: capture_signals(s, main, true, true, path);
+	return ret ?: capture_signals(s, main, true, path);
 }
 
 /* A zombie is its pid, its place in the tree and its exit status. */

@@ -168,11 +168,12 @@ static int step_over_syscall(struct kh_remote *r, struct user_regs_struct *regs)
 }
 
 /* a syscall that may change SIGTRAP's action or the blocked mask: not
- * stepped (the forced SIGTRAP would reset an action made SIG_IGN) */
+ * stepped (the forced SIGTRAP would reset an action made SIG_IGN, or a
+ * blocked one); no stepped session asks either today */
 static bool steppable(long nr, uint64_t a1, uint64_t a2)
 {
 	return !(nr == __NR_rt_sigaction && a1 == SIGTRAP && a2) &&
-	       nr != __NR_rt_sigprocmask && nr != __NR_rt_sigreturn;
+	       nr != __NR_rt_sigprocmask;
 }
 
 long kh_remote_syscall(struct kh_remote *r, long nr, uint64_t a1,

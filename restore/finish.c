@@ -218,31 +218,35 @@ static int restore_trap_action(struct slot *sl)
 }
 
 /*
- * A thread's own pending SIGTRAP: the SIGTRAP its trap forces would merge
- * with it (a standard signal is queued once) and be taken by us, so the
- * restorer leaves it out (restore_mem.c) and the thread queues it here,
- * at its trap (a thread may queue itself a signal of any si_code), its
- * siginfo below its restorer's stack pointer.
+ * The own queue of a thread the restorer left out (thread_queues_own: a
+ * SIGTRAP in it, or a signal only the thread may queue to itself),
+ * queued by the thread, at its trap, in its order; each siginfo goes
+ * below its restorer's stack pointer.  Those a timer queues itself
+ * (fire_timers) it did already.
  */
-static int requeue_trap(struct slot *sl)
+static int requeue_own(struct slot *sl)
 {
 	const struct crfs_thread *th = &sl->p->threads[sl->thread];
 	uint64_t at = (sl->trap_sp - 1024) & ~15ULL;
+	const struct crfs_pending *q;
 	struct kh_remote r;
 	size_t i;
 	long ret;
 
-	for (i = 0; i < th->npending && th->pending[i].signo != SIGTRAP; i++)
-		;
-	if (i == th->npending)
+	if (!thread_queues_own(sl->p, sl->thread))
 		return 0;
 	ret = kh_remote_open(&r, sl->tid, sl->blob + RST_GADGET_OFF);
 	if (ret)
 		return (int)ret;
-	ret = kh_remote_poke(&r, at, th->pending[i].info,
-			     sizeof(th->pending[i].info)) ?:
-	      kh_remote_syscall(&r, __NR_rt_tgsigqueueinfo, sl->p->attr.vpid,
-				th->vtid, SIGTRAP, at, 0, 0);
+	for (i = 0; !ret && i < th->npending; i++) {
+		q = &th->pending[i];
+		if (timer_fires_for(sl->p, q))
+			continue;
+		ret = kh_remote_poke(&r, at, q->info, sizeof(q->info)) ?:
+		      kh_remote_syscall(&r, __NR_rt_tgsigqueueinfo,
+					sl->p->attr.vpid, th->vtid, q->signo,
+					at, 0, 0);
+	}
 	close(r.memfd);
 	return (int)ret;
 }
@@ -388,8 +392,8 @@ int restore_finish(struct image *img, int err_fd, char *err, size_t errlen)
 			snprintf(err, errlen, "process %d: cannot restore the action of SIGTRAP: %s",
 				 s[i].tid, strerror((int)-ret));
 	for (i = 0; !ret && i < n; i++)
-		if (s[i].thread >= 0 && (ret = requeue_trap(&s[i])))
-			snprintf(err, errlen, "thread %d: cannot queue its pending SIGTRAP again: %s",
+		if (s[i].thread >= 0 && (ret = requeue_own(&s[i])))
+			snprintf(err, errlen, "thread %d: cannot queue its pending signals again: %s",
 				 s[i].tid, strerror((int)-ret));
 	if (ret)
 		goto out;

@@ -142,6 +142,8 @@ int timer_kind(const struct proc_image *p, const struct crfs_timer *t);
 bool timer_signal_pending(const struct proc_image *p,
 			  const struct crfs_timer *t);
 bool timer_fires_for(const struct proc_image *p, const struct crfs_pending *s);
+/* restore_mem.c: thread k's own signals are queued by it, at its trap */
+bool thread_queues_own(const struct proc_image *p, size_t k);
 
 /* seccomp.c: each thread's filters, laid out for the restorer */
 struct rst_thread;

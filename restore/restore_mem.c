@@ -282,16 +282,37 @@ static void fill_mm(struct restore_args *a, struct area *ar,
 	a->memory_merge = p->mm.memory_merge;
 }
 
+/*
+ * Whether thread k queues its own queue itself, at its trap (finish.c,
+ * requeue_own), not the restorer's main thread before it: a SIGTRAP there
+ * would merge with the SIGTRAP of the trap and be taken by crfs-restore,
+ * and a signal sent by the kernel or tgkill (si_code >= 0, SI_TKILL) only
+ * the thread itself may queue to another thread than the main one
+ * (rt_tgsigqueueinfo: EPERM).  All of that queue, so its order holds.
+ */
+bool thread_queues_own(const struct proc_image *p, size_t k)
+{
+	const struct crfs_thread *th = &p->threads[k];
+	int32_t code;
+	size_t i;
+
+	for (i = 0; i < th->npending; i++) {
+		memcpy(&code, th->pending[i].info + 8, sizeof(code)); /* si_code */
+		if (th->pending[i].signo == SIGTRAP ||
+		    (k && (code >= 0 || code == SI_TKILL)))
+			return true;
+	}
+	return false;
+}
+
 static void add_signals(struct restore_args *a, const struct proc_image *p,
 			const struct crfs_pending *s, size_t n, pid_t tid)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/* the timer queues it itself (fire_timers); a thread's own
-		 * SIGTRAP would merge with its trap's: queued after the traps
-		 * (finish.c, requeue_traps) */
-		if (timer_fires_for(p, &s[i]) || (tid && s[i].signo == SIGTRAP))
+		/* the timer queues it itself (fire_timers) */
+		if (timer_fires_for(p, &s[i]))
 			continue;
 		a->sigs[a->nsigs].signo = s[i].signo;
 		a->sigs[a->nsigs].tid = tid;
@@ -310,8 +331,9 @@ static void fill_signals(struct restore_args *a, struct area *ar,
 	a->sigs = take(ar, count_signals(p) * sizeof(*a->sigs));
 	add_signals(a, p, p->shared_sigs, p->nshared_sigs, 0);
 	for (i = 0; i < p->nthreads; i++)
-		add_signals(a, p, p->threads[i].pending, p->threads[i].npending,
-			    p->threads[i].vtid);
+		if (!thread_queues_own(p, i))
+			add_signals(a, p, p->threads[i].pending,
+				    p->threads[i].npending, p->threads[i].vtid);
 }
 
 static void fill_creds(struct rst_creds *d, struct area *ar,

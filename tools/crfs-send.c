@@ -91,6 +91,9 @@ struct send {
 	unsigned char *out;
 	size_t out_len;
 	uint64_t written;
+	/* a pre-copy round's: the bytes of its processes' pages, summed as
+	 * they are sent (NULL: not counted) */
+	uint64_t *round_pages;
 };
 
 static void stamp(struct send *s, int which)
@@ -332,6 +335,15 @@ changed:
 
 static int put_tree(struct send *s, int dfd, const char *rel, bool top);
 
+/* a round's PID/pages: ".preI/PID/pages" (crfs gives its exact size) */
+static bool round_pages_file(const char *rel)
+{
+	const char *pid = strchr(rel, '/'), *last = strrchr(rel, '/');
+
+	return pid && pid[1] >= '1' && pid[1] <= '9' &&
+	       strchr(pid + 1, '/') == last && !strcmp(last + 1, "pages");
+}
+
 /* opened, then fstat: one lookup through the mount per entry, while the
  * tree is frozen (the image holds files and directories only) */
 static int put_entry(struct send *s, int dfd, const char *name,
@@ -360,6 +372,8 @@ static int put_entry(struct send *s, int dfd, const char *name,
 	m.gid = st.st_gid;
 	m.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	m.mtime = st.st_mtim.tv_sec;
+	if (s->round_pages && round_pages_file(rel))
+		*s->round_pages += m.size;
 	ret = put_header(s, &m);
 	if (!ret)
 		ret = S_ISDIR(st.st_mode) ? put_tree(s, fd, rel, false) :
@@ -429,32 +443,6 @@ static int put_go(struct send *s)
 
 /* --- pre-copy rounds --------------------------------------------------- */
 
-/* the bytes of the processes' pages in the image (crfs gives each file's
- * exact size before it is read) */
-static uint64_t pages_bytes(struct send *s)
-{
-	uint64_t sum = 0;
-	struct dirent *de;
-	struct stat st;
-	char path[NAME_MAX + 16];
-	int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] >= '1' && de->d_name[0] <= '9') {
-			snprintf(path, sizeof(path), "%s/pages", de->d_name);
-			if (!fstatat(s->dirfd, path, &st, 0))
-				sum += st.st_size;
-		}
-	closedir(d);
-	return sum;
-}
-
 /* the held pre-dump's stop in us, from ctl ("predump frozen_us N") */
 static long predump_us(struct send *s)
 {
@@ -471,8 +459,9 @@ static long predump_us(struct send *s)
 	return us;
 }
 
-/* the round's pre-dump as the archive's directory .preI */
-static int put_round(struct send *s, int i)
+/* the round's pre-dump as the archive's directory .preI; *pages: the
+ * bytes of its processes' pages */
+static int put_round(struct send *s, int i, uint64_t *pages)
 {
 	struct crfs_tar_member m = { .type = '5' };
 	char rel[32];
@@ -489,7 +478,10 @@ static int put_round(struct send *s, int i)
 	m.uid = st.st_uid;
 	m.gid = st.st_gid;
 	m.mtime = time(NULL);
+	*pages = 0;
+	s->round_pages = pages;
 	ret = put_header(s, &m) ?: put_tree(s, s->dirfd, rel, true);
+	s->round_pages = NULL;
 	return ret ?: flush_out(s);
 }
 
@@ -511,8 +503,7 @@ static int precopy_round(struct send *s, int i, uint64_t *bytes)
 	snprintf(cmd, sizeof(cmd), "parent ../.pre%d\n", i - 1);
 	if ((i > 1 && !ctl(s, cmd)) || !ctl(s, "predump\n"))
 		return 9;
-	*bytes = pages_bytes(s);
-	ret = put_round(s, i);
+	ret = put_round(s, i, bytes);
 	if (!ret)
 		fprintf(stderr, "crfsctl: pre-copy round %d: %llu bytes of pages, the tree stopped for %ld us\n",
 			i, (unsigned long long)*bytes, predump_us(s));

@@ -4,12 +4,18 @@
  * freeze's single-stepped syscalls could change (the kernel resets the
  * action of a forced SIGTRAP that is blocked or ignored to SIG_DFL).
  *
- * usage: wl_sigtrap ign|blocked|pending|thread|usr2thread
+ * usage: wl_sigtrap ign|blocked|pending|thread|ownqueue
  *
  *	ign	SIGTRAP ignored (SIG_IGN, SA_RESTART)
  *	blocked	a handler (SA_SIGINFO), SIGTRAP blocked
  *	pending	a handler, SIGTRAP blocked and pending (raised, si_code
  *		SI_TKILL), SIGUSR2 pending too
+ *	thread	SIGTRAP pending in a second thread's own queue (SIGUSR2
+ *		not), the main thread with nothing pending
+ *	ownqueue  a second thread's own queue holds SIGUSR2 (tgkill:
+ *		SI_TKILL) and SIGRTMIN three times: sigqueued with 1,
+ *		tgkill'd (SI_TKILL), sigqueued with 2; after SIGUSR1 the
+ *		thread takes them with sigwaitinfo, in that order
  *
  * READY, then it waits in sigsuspend (only SIGUSR1 let in).  On SIGUSR1
  * it checks that the action, flags, mask and pending set are as made,
@@ -20,6 +26,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include "wl_common.h"
 
@@ -61,7 +68,6 @@ static void check_action(int ign)
 static void check_sets(int blocked, int pending)
 {
 	int usr2 = pending == 1;
-
 	sigset_t m, p;
 
 	if (sigprocmask(SIG_BLOCK, NULL, &m) || sigpending(&p))
@@ -101,18 +107,67 @@ static void after_go(int ign, int pend)
 
 static volatile int thread_ready, thread_done;
 
+/* the si_code this kernel gives a tgkill (SI_TKILL; SI_USER on some) */
+static int tkill_code(void)
+{
+	struct timespec now = { 0, 0 };
+	siginfo_t si;
+	sigset_t b;
+
+	sigemptyset(&b);
+	sigaddset(&b, SIGUSR2);
+	if (syscall(SYS_tgkill, getpid(), gettid(), SIGUSR2) ||
+	    sigtimedwait(&b, &si, &now) != SIGUSR2)
+		wl_die("tgkill SIGUSR2");
+	return si.si_code;
+}
+
+/* the ownqueue thread's queue, taken in order after the go */
+static void own_queue(void)
+{
+	const int tk = tkill_code();
+	const int want_code[] = { tk, SI_QUEUE, tk, SI_QUEUE };
+	static const int want_val[] = { 0, 1, 0, 2 };
+	union sigval v1 = { .sival_int = 1 }, v2 = { .sival_int = 2 };
+	struct timespec now = { 0, 0 };
+	siginfo_t si;
+	sigset_t b;
+	int i, sig;
+
+	if (syscall(SYS_tgkill, getpid(), gettid(), SIGUSR2) ||
+	    pthread_sigqueue(pthread_self(), SIGRTMIN, v1) ||
+	    syscall(SYS_tgkill, getpid(), gettid(), SIGRTMIN) ||
+	    pthread_sigqueue(pthread_self(), SIGRTMIN, v2))
+		wl_die("queue in the thread");
+	thread_ready = 1;
+	while (!go)
+		usleep(1000);
+	sigemptyset(&b);
+	sigaddset(&b, SIGUSR2);
+	sigaddset(&b, SIGRTMIN);
+	for (i = 0; i < 4; i++) {
+		sig = sigtimedwait(&b, &si, &now);
+		if (sig != (i ? SIGRTMIN : SIGUSR2) || si.si_code != want_code[i] ||
+		    (want_code[i] == SI_QUEUE && si.si_value.sival_int != want_val[i])) {
+			wl_fail("sigtrap.ownqueue", "signal %d of the thread's queue: %d, si_code %d, value %d",
+				i, sig, sig > 0 ? si.si_code : 0,
+				sig > 0 ? si.si_value.sival_int : 0);
+			return;
+		}
+	}
+	if (sigtimedwait(&b, &si, &now) > 0)
+		wl_fail("sigtrap.ownqueue", "a fifth signal in the thread's queue");
+	else
+		wl_pass("sigtrap.ownqueue");
+}
+
 static void *pending_thread(void *arg)
 {
-	if (arg) {	/* usr2thread */
-		if (raise(SIGUSR2))
-			wl_die("raise SIGUSR2 in the thread");
-		thread_ready = 1;
-		while (!go)
-			usleep(1000);
+	if (arg) {
+		own_queue();
+		thread_done = 1;
 		return NULL;
 	}
-	/* SIGTRAP only: restore cannot queue a thread other than the main
-	 * one a signal raise(3) sent (SI_TKILL), but for SIGTRAP */
 	if (raise(SIGTRAP))
 		wl_die("raise in the thread");
 	thread_ready = 1;
@@ -126,15 +181,15 @@ static void *pending_thread(void *arg)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int thr = !strcmp(mode, "thread"), usr2 = !strcmp(mode, "usr2thread");
+	int thr = !strcmp(mode, "thread"), own = !strcmp(mode, "ownqueue");
 	int ign = !strcmp(mode, "ign"), pend = !strcmp(mode, "pending");
 	struct sigaction sa = { 0 };
 	sigset_t b, wait;
 	pthread_t t;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (!ign && !pend && !thr && !usr2 && strcmp(mode, "blocked")) {
-		fprintf(stderr, "usage: %s ign|blocked|pending|thread|usr2thread\n", argv[0]);
+	if (!ign && !pend && !thr && !own && strcmp(mode, "blocked")) {
+		fprintf(stderr, "usage: %s ign|blocked|pending|thread|ownqueue\n", argv[0]);
 		return 2;
 	}
 	sigemptyset(&b);
@@ -159,22 +214,22 @@ int main(int argc, char **argv)
 	if (pend && (raise(SIGTRAP) || raise(SIGUSR2)))
 		wl_die("raise");
 	/* the thread inherits the mask: SIGUSR1 comes to the main thread */
-	if ((thr || usr2) && pthread_create(&t, NULL, pending_thread,
-					    usr2 ? &t : NULL))
+	if (own) {	/* the thread inherits the mask: SIGRTMIN blocked too */
+		sigemptyset(&b);
+		sigaddset(&b, SIGRTMIN);
+		sigprocmask(SIG_BLOCK, &b, NULL);
+	}
+	if ((thr || own) && pthread_create(&t, NULL, pending_thread,
+					   own ? &t : NULL))
 		wl_die("pthread_create");
-	while ((thr || usr2) && !thread_ready)
+	while ((thr || own) && !thread_ready)
 		usleep(1000);
 	sigfillset(&wait);
 	sigdelset(&wait, SIGUSR1);
 	wl_ready();
 	while (!go)
 		sigsuspend(&wait);
-	if (usr2) {	/* the thread ended; what it left pending goes too */
-		pthread_join(t, NULL);
-		wl_pass("sigtrap.usr2thread");
-		return wl_done();
-	}
-	if (!thr) {
+	if (!thr && !own) {
 		after_go(ign, pend);
 		return wl_done();
 	}
