@@ -107,7 +107,8 @@ static void after_go(int ign, int pend)
 
 static volatile int thread_ready, thread_done;
 
-/* the si_code this kernel gives a tgkill (SI_TKILL; SI_USER on some) */
+/* the si_code sigtimedwait shows for a tgkill: glibc folds the kernel's
+ * SI_TKILL into SI_USER there (the queue itself holds SI_TKILL) */
 static int tkill_code(void)
 {
 	struct timespec now = { 0, 0 };
